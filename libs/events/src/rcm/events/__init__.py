@@ -1,0 +1,1 @@
+"""Event contracts: pydantic models, topics, keys, envelope, AsyncAPI."""

@@ -1,0 +1,1 @@
+"""What every service shares: settings, broker and database wiring, inbox, outbox, retries, telemetry."""

@@ -1,0 +1,1 @@
+"""Pytest fixtures that find real Kafka and PostgreSQL: environment, local scripts, or testcontainers."""

@@ -1,0 +1,1 @@
+"""The X12 5010 engine: read, validate and build HIPAA transactions."""

@@ -1,0 +1,1 @@
+"""A clearinghouse and payer sandbox speaking SFTP and CAQH CORE on loopback."""

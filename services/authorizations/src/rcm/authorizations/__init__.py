@@ -1,0 +1,1 @@
+"""Authorizations: prior-auth ledger, burn-down and alerts."""

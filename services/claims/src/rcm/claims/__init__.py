@@ -1,0 +1,1 @@
+"""Claims: coding, scrubbing, 837P batches, acknowledgements, corrected and secondary claims."""

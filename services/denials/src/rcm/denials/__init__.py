@@ -1,0 +1,1 @@
+"""Denials: CARC/RARC triage, corrective actions, appeals and analytics."""

@@ -1,0 +1,1 @@
+"""Eligibility: 270/271 checks and behavioral-health benefit summaries."""

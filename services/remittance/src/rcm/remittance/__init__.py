@@ -1,0 +1,1 @@
+"""Remittance: 835 ingestion and payment posting."""
