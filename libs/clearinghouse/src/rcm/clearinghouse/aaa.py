@@ -1,0 +1,131 @@
+"""271/277 AAA request-validation rejects, split into "try again" and "do not retry" — as data.
+
+AAA01 says whether the request is valid (Y) or not (N); AAA03 is the reject reason and
+AAA04 the follow-up action. A reject is retryable when the payer could not answer
+(system down, no response) or explicitly allows a resubmission (AAA04 R or Y), and final
+when the request itself is wrong (member id, name, date of birth) or AAA04 says N / C.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from rcm.clearinghouse.errors import RejectedFinal, RejectedRetryable
+from rcm.clearinghouse.x12sniff import aaa_segments
+
+__all__ = [
+    "FINAL_FOLLOW_UPS",
+    "FINAL_REASONS",
+    "REJECT_REASONS",
+    "RETRYABLE_FOLLOW_UPS",
+    "RETRYABLE_REASONS",
+    "AaaReject",
+    "check_aaa",
+    "find_rejects",
+]
+
+#: AAA03 reject reason codes (271, 005010X279A1) and what they mean.
+REJECT_REASONS = MappingProxyType(
+    {
+        "04": "Authorized quantity exceeded",
+        "15": "Required application data missing",
+        "33": "Input errors",
+        "41": "Authorization/access restrictions",
+        "42": "Unable to respond at current time",
+        "43": "Invalid/missing provider identification",
+        "45": "Invalid/missing provider specialty",
+        "47": "Invalid/missing provider state",
+        "48": "Invalid/missing referring provider identification number",
+        "49": "Provider is not primary care physician",
+        "51": "Provider not on file",
+        "52": "Service dates not within provider plan enrollment",
+        "56": "Inappropriate date",
+        "57": "Invalid/missing date(s) of service",
+        "58": "Invalid/missing date-of-birth",
+        "60": "Date of birth follows date(s) of service",
+        "61": "Date of death precedes date(s) of service",
+        "62": "Date of service not within allowable inquiry period",
+        "63": "Date of service in future",
+        "64": "Invalid/missing patient ID",
+        "65": "Invalid/missing patient name",
+        "66": "Invalid/missing patient gender code",
+        "67": "Patient not found",
+        "68": "Duplicate patient ID number",
+        "71": "Patient birth date does not match that for the patient on the database",
+        "72": "Invalid/missing subscriber/insured ID",
+        "73": "Invalid/missing subscriber/insured name",
+        "74": "Invalid/missing subscriber/insured gender code",
+        "75": "Subscriber/insured not found",
+        "76": "Duplicate subscriber/insured ID number",
+        "78": "Subscriber/insured not in group/plan identified",
+        "79": "Invalid participant identification",
+        "80": "No response received - transaction terminated",
+        "97": "Invalid or missing provider address",
+        "T4": "Payer name or identifier missing",
+    }
+)
+
+#: Reasons that say the payer could not answer now: the same request may succeed later.
+RETRYABLE_REASONS = frozenset({"42", "80"})
+#: Reasons that say the request is wrong: sending it again unchanged cannot help.
+FINAL_REASONS = frozenset(REJECT_REASONS) - RETRYABLE_REASONS
+#: AAA04 follow-ups that allow sending the same request again: R resubmission allowed,
+#: P resubmit original transaction, Y the payer holds the request and answers again shortly.
+RETRYABLE_FOLLOW_UPS = frozenset({"R", "P", "Y"})
+#: AAA04 follow-ups that forbid an in-place retry: N resubmission not allowed, C correct and
+#: resubmit, S inquiry sent to a third party, W / X wait 30 / 10 days (a scheduling matter, not a retry).
+FINAL_FOLLOW_UPS = frozenset({"N", "C", "S", "W", "X"})
+
+
+@dataclass(frozen=True, slots=True)
+class AaaReject:
+    """One AAA segment: validity, reject reason and follow-up action."""
+
+    valid: bool
+    reason: str
+    follow_up: str
+
+    @property
+    def retryable(self) -> bool:
+        if self.follow_up in FINAL_FOLLOW_UPS:
+            return False
+        return self.reason in RETRYABLE_REASONS or self.follow_up in RETRYABLE_FOLLOW_UPS
+
+    @property
+    def description(self) -> str:
+        return REJECT_REASONS.get(self.reason, "unknown reject reason")
+
+
+def find_rejects(response: str) -> list[AaaReject]:
+    """All AAA segments of a 271/277 that mark the request invalid (AAA01 = N)."""
+    rejects = [AaaReject(s.get(1) == "Y", s.get(3), s.get(4)) for s in aaa_segments(response)]
+    return [r for r in rejects if not r.valid]
+
+
+def check_aaa(response: str, *, payer: str | None = None) -> None:
+    """Raise ``RejectedFinal`` or ``RejectedRetryable`` when the response carries AAA rejects.
+
+    One final reject makes the whole answer final: retrying cannot fix part of a request.
+    """
+    rejects = find_rejects(response)
+    if not rejects:
+        return
+    reasons = [r.reason for r in rejects]
+    follow_ups = [r.follow_up for r in rejects]
+    summary = ", ".join(f"{r.reason} ({r.description}) / {r.follow_up or '-'}" for r in rejects)
+    if all(r.retryable for r in rejects):
+        raise RejectedRetryable(
+            f"payer asked to try again: {summary}",
+            payer=payer,
+            reject_reasons=reasons,
+            follow_up_actions=follow_ups,
+            response=response,
+        )
+    raise RejectedFinal(
+        f"payer rejected the request: {summary}",
+        payer=payer,
+        reject_reasons=reasons,
+        follow_up_actions=follow_ups,
+        response=response,
+    )

@@ -1,0 +1,221 @@
+"""Real-time 270/271 and 276/277 over the CAQH CORE connectivity rule (vC2.2.0), with httpx.
+
+Each payer's endpoint, envelope form (MIME multipart or SOAP), credentials or client
+certificate, retry policy and circuit breaker come from ``ClearinghouseSettings``.
+A call returns the response payload (the 271 or 277) or raises a typed ``TransportError``:
+``PayerTimeout``, ``PayerUnavailable``, ``AuthenticationFailed``, ``CoreEnvelopeError``,
+``CircuitOpen``, and for AAA rejects ``RejectedRetryable`` (retried here) or ``RejectedFinal``.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from dataclasses import dataclass, field
+from types import TracebackType
+
+import httpx
+
+from rcm.clearinghouse.aaa import check_aaa
+from rcm.clearinghouse.config import ClearinghouseSettings, CoreEndpoint, TlsSettings
+from rcm.clearinghouse.envelope import (
+    RESPONSE_TYPE,
+    SOAP_CONTENT_TYPE,
+    CoreErrorCode,
+    CoreMessage,
+    EnvelopeFormatError,
+    PayloadType,
+    checksum,
+    decode_multipart,
+    from_form,
+    from_soap,
+    new_request,
+    to_form,
+    to_soap,
+)
+from rcm.clearinghouse.errors import (
+    AuthenticationFailed,
+    ConnectionLost,
+    CoreEnvelopeError,
+    PayerTimeout,
+    PayerUnavailable,
+    TransportError,
+)
+from rcm.clearinghouse.retry import CircuitBreakers, call_with_retry
+
+__all__ = ["CoreRealtimeClient", "CoreResponse", "ssl_context_for"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CoreResponse:
+    payload_id: str
+    payload_type: str
+    payload: str = field(repr=False)
+    #: How many attempts it took (1 = first try).
+    attempts: int = 1
+
+
+def ssl_context_for(tls: TlsSettings | None) -> ssl.SSLContext | bool:
+    """The TLS context of an endpoint: system trust store unless a CA file is given, plus a client cert."""
+    if tls is None:
+        return True
+    context = ssl.create_default_context(cafile=str(tls.ca_file) if tls.ca_file else None)
+    if tls.client_cert_file is not None:
+        context.load_cert_chain(
+            certfile=str(tls.client_cert_file),
+            keyfile=str(tls.client_key_file) if tls.client_key_file else None,
+            password=tls.client_key_password.get_secret_value() if tls.client_key_password else None,
+        )
+    return context
+
+
+class CoreRealtimeClient:
+    """Sends CORE real-time requests to the payers of one clearinghouse configuration."""
+
+    def __init__(
+        self,
+        settings: ClearinghouseSettings,
+        *,
+        breakers: CircuitBreakers | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.breakers = breakers if breakers is not None else CircuitBreakers()
+        self._transport = transport
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    async def __aenter__(self) -> CoreRealtimeClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            await client.aclose()
+
+    def _http(self, payer_id: str, endpoint: CoreEndpoint) -> httpx.AsyncClient:
+        client = self._clients.get(payer_id)
+        if client is None:
+            client = httpx.AsyncClient(
+                verify=ssl_context_for(endpoint.tls),
+                timeout=httpx.Timeout(endpoint.retry.timeout_seconds),
+                transport=self._transport,
+            )
+            self._clients[payer_id] = client
+        return client
+
+    async def eligibility(self, payer_id: str, x12_270: str) -> CoreResponse:
+        """Send a 270 and return the 271; AAA rejects raise ``RejectedRetryable`` / ``RejectedFinal``."""
+        return await self.send(payer_id, x12_270, PayloadType.X12_270_REQUEST)
+
+    async def claim_status(self, payer_id: str, x12_276: str) -> CoreResponse:
+        """Send a 276 and return the 277."""
+        return await self.send(payer_id, x12_276, PayloadType.X12_276_REQUEST)
+
+    async def send(self, payer_id: str, payload: str, payload_type: PayloadType) -> CoreResponse:
+        """One real-time exchange under the payer's retry policy and circuit breaker."""
+        endpoint = self.settings.core_endpoint(payer_id)
+        breaker = self.breakers.get(payer_id, endpoint.breaker)
+        attempts = 0
+
+        async def attempt() -> CoreResponse:
+            nonlocal attempts
+            attempts += 1
+            return await self._exchange(payer_id, endpoint, payload, payload_type, attempts)
+
+        return await call_with_retry(attempt, policy=endpoint.retry, breaker=breaker, payer=payer_id)
+
+    async def _exchange(
+        self, payer_id: str, endpoint: CoreEndpoint, payload: str, payload_type: PayloadType, attempt: int
+    ) -> CoreResponse:
+        request = new_request(
+            payload,
+            payload_type,
+            sender_id=endpoint.sender_id,
+            receiver_id=endpoint.receiver_id,
+            rule_version=endpoint.rule_version,
+            username=endpoint.username,
+            password=endpoint.password.get_secret_value() if endpoint.password else None,
+        )
+        http = self._http(payer_id, endpoint)
+        try:
+            if endpoint.envelope == "soap":
+                reply = await http.post(
+                    endpoint.url,
+                    content=to_soap(request, response=False),
+                    headers={"Content-Type": SOAP_CONTENT_TYPE},
+                )
+            else:
+                form = to_form(request)
+                files = {"Payload": (None, form.pop("Payload").encode("utf-8"))}
+                reply = await http.post(endpoint.url, data=form, files=files)
+        except httpx.TimeoutException as exc:
+            raise PayerTimeout(f"CORE request timed out ({type(exc).__name__})", payer=payer_id) from exc
+        except httpx.ConnectError as exc:
+            raise PayerUnavailable("cannot connect to CORE endpoint", payer=payer_id) from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise ConnectionLost(f"CORE connection dropped ({type(exc).__name__})", payer=payer_id) from exc
+        except httpx.TransportError as exc:
+            raise PayerUnavailable(f"CORE transport error ({type(exc).__name__})", payer=payer_id) from exc
+        return self._read_reply(payer_id, request, payload_type, reply, attempt)
+
+    def _read_reply(
+        self,
+        payer_id: str,
+        request: CoreMessage,
+        payload_type: PayloadType,
+        reply: httpx.Response,
+        attempt: int,
+    ) -> CoreResponse:
+        if reply.status_code >= 500:
+            raise PayerUnavailable(
+                f"CORE endpoint answered HTTP {reply.status_code}",
+                payer=payer_id,
+                status_code=reply.status_code,
+            )
+        message = self._parse(reply)
+        code = message.error_code if message is not None else None
+        if reply.status_code in (401, 403) or code == CoreErrorCode.UNAUTHORIZED:
+            raise AuthenticationFailed("CORE endpoint refused the credentials", payer=payer_id)
+        if message is None:
+            raise TransportError(
+                f"CORE endpoint answered HTTP {reply.status_code} without an envelope", payer=payer_id
+            )
+        if code != CoreErrorCode.SUCCESS:
+            raise CoreEnvelopeError(code or "Missing", message.error_message or "", payer=payer_id)
+        if message.payload_id != request.payload_id:
+            raise CoreEnvelopeError(
+                "PayloadIDMismatch", "response PayloadID differs from the request's", payer=payer_id
+            )
+        payload = message.payload or ""
+        if message.checksum is not None and message.checksum.lower() != checksum(payload.encode("utf-8")):
+            raise CoreEnvelopeError(CoreErrorCode.CHECKSUM_MISMATCHED, "response checksum", payer=payer_id)
+        expected_type = RESPONSE_TYPE.get(payload_type)
+        if expected_type is not None and message.payload_type not in (expected_type, None):
+            log.warning("CORE response payload type %s, expected %s", message.payload_type, expected_type)
+        if payload_type in RESPONSE_TYPE:
+            check_aaa(payload, payer=payer_id)
+        return CoreResponse(
+            payload_id=message.payload_id or "",
+            payload_type=message.payload_type or "",
+            payload=payload,
+            attempts=attempt,
+        )
+
+    @staticmethod
+    def _parse(reply: httpx.Response) -> CoreMessage | None:
+        content_type = reply.headers.get("content-type", "")
+        try:
+            if content_type.startswith("multipart/"):
+                return from_form(decode_multipart(reply.content, content_type))
+            if "xml" in content_type:
+                return from_soap(reply.content)
+        except EnvelopeFormatError:
+            return None
+        return None

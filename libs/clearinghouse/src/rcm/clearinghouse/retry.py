@@ -1,0 +1,181 @@
+"""The one retry helper of the transports: timeouts, bounded exponential backoff with jitter and a
+circuit breaker per payer.
+
+A call is retried only when it failed with a ``TransportError`` whose ``retryable`` is true
+(timeouts, 5xx, dropped connections, AAA "try again" rejects). The same failures count
+towards the payer's breaker; once it opens, calls fail fast with ``CircuitOpen`` until the
+cool-down has passed, then one probe call is let through (half-open): success closes the
+breaker, failure opens it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from rcm.clearinghouse.config import BreakerSettings, RetrySettings
+from rcm.clearinghouse.errors import CircuitOpen, PayerTimeout, TransportError
+
+__all__ = ["BreakerState", "CircuitBreaker", "CircuitBreakers", "call_with_retry"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class BreakerState(enum.Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+class CircuitBreaker:
+    """Consecutive-failure circuit breaker for one payer (not thread-safe; one event loop)."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: BreakerSettings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self._clock = clock
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._probe_in_flight = False
+
+    @property
+    def state(self) -> BreakerState:
+        if self._opened_at is None:
+            return BreakerState.CLOSED
+        if self._clock() - self._opened_at >= self.settings.cool_down_seconds:
+            return BreakerState.HALF_OPEN
+        return BreakerState.OPEN
+
+    @property
+    def consecutive_failures(self) -> int:
+        return self._failures
+
+    def before_call(self) -> None:
+        """Raise ``CircuitOpen`` unless a call may go through now."""
+        state = self.state
+        if state is BreakerState.CLOSED:
+            return
+        if state is BreakerState.HALF_OPEN and not self._probe_in_flight:
+            self._probe_in_flight = True
+            log.info("circuit %s half-open: letting one probe through", self.name)
+            return
+        assert self._opened_at is not None
+        retry_after = max(0.0, self.settings.cool_down_seconds - (self._clock() - self._opened_at))
+        raise CircuitOpen(f"circuit open for {self.name}", payer=self.name, retry_after=retry_after)
+
+    def record_success(self) -> None:
+        if self._opened_at is not None:
+            log.info("circuit %s closed", self.name)
+        self._failures = 0
+        self._opened_at = None
+        self._probe_in_flight = False
+
+    def record_failure(self) -> None:
+        self._failures += 1
+        was_probe = self._probe_in_flight
+        self._probe_in_flight = False
+        if was_probe or self._failures >= self.settings.failure_threshold:
+            if self._opened_at is None or was_probe:
+                log.warning("circuit %s opened after %d consecutive failures", self.name, self._failures)
+            self._opened_at = self._clock()
+
+    def release_probe(self) -> None:
+        """A probe ended without telling anything about the payer's health (e.g. a final reject)."""
+        self._probe_in_flight = False
+
+
+class CircuitBreakers:
+    """The breakers of all payers, created on first use from each payer's settings."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._breakers: dict[str, CircuitBreaker] = {}
+
+    def get(self, name: str, settings: BreakerSettings) -> CircuitBreaker:
+        breaker = self._breakers.get(name)
+        if breaker is None:
+            breaker = CircuitBreaker(name, settings, clock=self._clock)
+            self._breakers[name] = breaker
+        return breaker
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, TransportError) and exc.retryable
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    log.warning(
+        "attempt %d failed with %s; retrying", state.attempt_number, type(exc).__name__ if exc else "?"
+    )
+
+
+async def call_with_retry(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    policy: RetrySettings,
+    breaker: CircuitBreaker | None = None,
+    payer: str | None = None,
+) -> T:
+    """Run ``attempt`` under ``policy``: each try bounded by the timeout, guarded by ``breaker``.
+
+    Returns the first successful result; raises the last error when attempts run out,
+    ``CircuitOpen`` as soon as the breaker refuses, and non-retryable errors at once.
+    """
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(policy.max_attempts),
+        wait=wait_exponential_jitter(
+            initial=policy.initial_backoff_seconds,
+            max=policy.max_backoff_seconds,
+            jitter=policy.jitter_seconds,
+        ),
+        retry=retry_if_exception(_is_retryable),
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+    async for try_ in retrying:
+        with try_:
+            if breaker is not None:
+                breaker.before_call()
+            try:
+                async with asyncio.timeout(policy.timeout_seconds):
+                    result = await attempt()
+            except TimeoutError as exc:
+                if breaker is not None:
+                    breaker.record_failure()
+                raise PayerTimeout(f"no answer within {policy.timeout_seconds:g}s", payer=payer) from exc
+            except TransportError as exc:
+                if breaker is not None:
+                    if exc.retryable:
+                        breaker.record_failure()
+                    else:
+                        breaker.release_probe()
+                raise
+            except BaseException:
+                if breaker is not None:
+                    breaker.release_probe()
+                raise
+            if breaker is not None:
+                breaker.record_success()
+            return result
+    raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover

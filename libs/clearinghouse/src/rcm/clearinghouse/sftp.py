@@ -1,0 +1,364 @@
+"""SFTP batch exchange: upload 837 files, download 999 / 277CA / 835 files.
+
+Uploads are safe to repeat after a crash: the file is written under a hidden temporary
+name and renamed into place (the clearinghouse never picks up a half-written file), and
+a file already on the server with the same name and content is not sent again.
+
+Downloads are handed on once: every file's name and SHA-256 go to a ``FileLedger``, and
+a file whose content was seen before (even under another name) is skipped. A dropped
+connection is reopened under the endpoint's retry policy and the poll resumes where it
+stopped, because files already recorded are skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import posixpath
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+import asyncssh
+
+from rcm.clearinghouse.config import SftpEndpoint
+from rcm.clearinghouse.errors import (
+    AuthenticationFailed,
+    ConnectionLost,
+    MalformedFile,
+    PayerUnavailable,
+    RemoteFileConflict,
+    TransportError,
+)
+from rcm.clearinghouse.ledger import FileLedger, MemoryFileLedger
+from rcm.clearinghouse.retry import CircuitBreaker, call_with_retry
+from rcm.clearinghouse.x12sniff import transaction_kind
+
+__all__ = [
+    "PollResult",
+    "ReceivedFile",
+    "SftpBatchClient",
+    "UploadReceipt",
+    "batch_file_name",
+    "is_temporary_name",
+]
+
+log = logging.getLogger(__name__)
+
+TEMP_PREFIX = "."
+TEMP_SUFFIX = ".part"
+
+
+def batch_file_name(
+    *, submitter_id: str, control_number: int | str, created_at: datetime | None = None, kind: str = "837P"
+) -> str:
+    """A unique, traceable file name: ``837P_<submitter>_<UTC yyyymmddThhmmssZ>_<control number>.x12``."""
+    when = (created_at or datetime.now(UTC)).astimezone(UTC)
+    submitter = re.sub(r"[^A-Za-z0-9-]", "-", submitter_id.strip()) or "UNKNOWN"
+    control = str(control_number).strip()
+    if not control.isdigit():
+        raise ValueError("control number must be numeric (ISA13)")
+    return f"{kind}_{submitter}_{when:%Y%m%dT%H%M%SZ}_{int(control):09d}.x12"
+
+
+def is_temporary_name(name: str) -> bool:
+    """Names an uploader is still writing: servers must not pick these up."""
+    return name.startswith(TEMP_PREFIX) or name.endswith(TEMP_SUFFIX)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadReceipt:
+    name: str
+    path: str
+    size: int
+    sha256: str
+    #: True when the same file was already on the server and nothing was sent.
+    already_present: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedFile:
+    name: str
+    kind: str
+    content: bytes = field(repr=False)
+    sha256: str
+    size: int
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8")
+
+
+@dataclass(slots=True)
+class PollResult:
+    files: list[ReceivedFile] = field(default_factory=list)
+    malformed: list[MalformedFile] = field(default_factory=list)
+    #: Files listed again but already handed on (same content seen before).
+    duplicates: list[str] = field(default_factory=list)
+
+
+FileHandler = Callable[[ReceivedFile], Awaitable[None]]
+
+
+class _HandlerFailed(Exception):
+    """The caller's file handler raised: not a transport failure, never retried here."""
+
+    def __init__(self, original: Exception) -> None:
+        super().__init__(str(original))
+        self.original = original
+
+
+def _as_bytes(data: bytes | str) -> bytes:
+    return data if isinstance(data, bytes) else data.encode("utf-8")
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+class SftpBatchClient:
+    """One SFTP mailbox at a clearinghouse. Use as ``async with SftpBatchClient(endpoint) as client``."""
+
+    def __init__(
+        self,
+        endpoint: SftpEndpoint,
+        *,
+        ledger: FileLedger | None = None,
+        breaker: CircuitBreaker | None = None,
+        name: str = "sftp",
+    ) -> None:
+        self.endpoint = endpoint
+        self.ledger = ledger if ledger is not None else MemoryFileLedger()
+        self.breaker = breaker
+        self.name = name
+        self._conn: asyncssh.SSHClientConnection | None = None
+        self._sftp: asyncssh.SFTPClient | None = None
+        #: How many times a connection was opened (reconnects included).
+        self.connections_opened = 0
+
+    async def __aenter__(self) -> SftpBatchClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        sftp, conn = self._sftp, self._conn
+        self._sftp = self._conn = None
+        if sftp is not None:
+            sftp.exit()
+        if conn is not None:
+            conn.close()
+            try:
+                await conn.wait_closed()
+            except Exception:
+                log.debug("error while closing SFTP connection", exc_info=True)
+
+    # ------------------------------------------------------------------ connection
+
+    def _connect_options(self) -> dict[str, Any]:
+        ep = self.endpoint
+        options: dict[str, Any] = {
+            "host": ep.host,
+            "port": ep.port,
+            "username": ep.username,
+            "connect_timeout": ep.retry.timeout_seconds,
+            "agent_path": None,
+        }
+        if ep.password is not None:
+            options["password"] = ep.password.get_secret_value()
+        if ep.client_key_file is not None:
+            options["client_keys"] = [str(ep.client_key_file)]
+            if ep.client_key_passphrase is not None:
+                options["passphrase"] = ep.client_key_passphrase.get_secret_value()
+        else:
+            options["client_keys"] = None
+        if ep.host_public_key:
+            options["known_hosts"] = ([asyncssh.import_public_key(ep.host_public_key)], [], [])
+        elif ep.known_hosts_file is not None:
+            options["known_hosts"] = str(ep.known_hosts_file)
+        else:
+            options["known_hosts"] = None
+        return options
+
+    async def _client(self) -> asyncssh.SFTPClient:
+        if self._sftp is not None:
+            return self._sftp
+        await self.close()
+        try:
+            conn = await asyncssh.connect(**self._connect_options())
+        except asyncssh.PermissionDenied as exc:
+            raise AuthenticationFailed("SFTP login refused", payer=self.name) from exc
+        except asyncssh.HostKeyNotVerifiable as exc:
+            raise AuthenticationFailed("SFTP server host key is not trusted", payer=self.name) from exc
+        except (OSError, asyncssh.Error) as exc:
+            raise PayerUnavailable(
+                f"cannot connect to SFTP server: {type(exc).__name__}", payer=self.name
+            ) from exc
+        try:
+            sftp = await conn.start_sftp_client()
+        except (OSError, asyncssh.Error) as exc:
+            conn.close()
+            raise ConnectionLost(f"SFTP subsystem failed: {type(exc).__name__}", payer=self.name) from exc
+        self._conn, self._sftp = conn, sftp
+        self.connections_opened += 1
+        log.info("SFTP connected to %s:%d", self.endpoint.host, self.endpoint.port)
+        return sftp
+
+    async def _with_connection(self, operation: Callable[[asyncssh.SFTPClient], Awaitable[Any]]) -> Any:
+        """Run one SFTP operation, turning a dropped session into a retryable ``ConnectionLost``."""
+        sftp = await self._client()
+        try:
+            return await operation(sftp)
+        except (TransportError, _HandlerFailed):
+            raise
+        except asyncssh.SFTPError as exc:
+            if isinstance(exc, asyncssh.SFTPConnectionLost | asyncssh.SFTPNoConnection):
+                await self.close()
+                raise ConnectionLost("SFTP session dropped", payer=self.name) from exc
+            raise TransportError(f"SFTP operation failed: {exc.reason}", payer=self.name) from exc
+        except (OSError, asyncssh.Error, EOFError) as exc:
+            await self.close()
+            raise ConnectionLost(f"SFTP connection dropped: {type(exc).__name__}", payer=self.name) from exc
+
+    async def _retrying(self, operation: Callable[[asyncssh.SFTPClient], Awaitable[Any]]) -> Any:
+        return await call_with_retry(
+            lambda: self._with_connection(operation),
+            policy=self.endpoint.retry,
+            breaker=self.breaker,
+            payer=self.name,
+        )
+
+    # ------------------------------------------------------------------ upload
+
+    async def upload(self, content: bytes, *, name: str) -> UploadReceipt:
+        """Put ``content`` at ``inbound_dir/name`` exactly once, even when called again after a crash."""
+        if "/" in name or is_temporary_name(name) or not name:
+            raise ValueError("upload name must be a plain file name, not hidden and not *.part")
+        digest = _sha256(content)
+        final_path = posixpath.join(self.endpoint.inbound_dir, name)
+        temp_path = posixpath.join(self.endpoint.inbound_dir, f"{TEMP_PREFIX}{name}{TEMP_SUFFIX}")
+
+        async def attempt(sftp: asyncssh.SFTPClient) -> UploadReceipt:
+            if await self._same_file_present(sftp, final_path, content, digest):
+                log.info("upload %s skipped: already on the server", name)
+                return UploadReceipt(name, final_path, len(content), digest, already_present=True)
+            async with sftp.open(temp_path, "wb") as handle:
+                await handle.write(content)
+            try:
+                await sftp.posix_rename(temp_path, final_path)
+            except asyncssh.SFTPOpUnsupported:
+                await sftp.rename(temp_path, final_path)
+            log.info("uploaded %s (%d bytes)", name, len(content))
+            return UploadReceipt(name, final_path, len(content), digest, already_present=False)
+
+        receipt: UploadReceipt = await self._retrying(attempt)
+        return receipt
+
+    async def _same_file_present(
+        self, sftp: asyncssh.SFTPClient, path: str, content: bytes, digest: str
+    ) -> bool:
+        try:
+            attrs = await sftp.stat(path)
+        except asyncssh.SFTPNoSuchFile:
+            return False
+        if attrs.size == len(content):
+            async with sftp.open(path, "rb") as handle:
+                remote = await handle.read()
+            if _sha256(_as_bytes(remote)) == digest:
+                return True
+        raise RemoteFileConflict(
+            f"{posixpath.basename(path)} exists on the server with different content", payer=self.name
+        )
+
+    # ------------------------------------------------------------------ download
+
+    async def poll(self, handle: FileHandler | None = None) -> PollResult:
+        """Download every new file of ``outbound_dir`` and hand each on once.
+
+        With ``handle``, each file is passed to it and recorded in the ledger only after it
+        returns (at-least-once hand-off; an exception stops the poll and the file is offered
+        again next time). Without it, files are recorded and returned in ``PollResult.files``.
+        Malformed files are recorded too and reported once as ``MalformedFile`` errors.
+        """
+        result = PollResult()
+
+        async def attempt(sftp: asyncssh.SFTPClient) -> PollResult:
+            entries = sorted(
+                (e for e in await sftp.readdir(self.endpoint.outbound_dir) if self._is_candidate(e)),
+                key=lambda e: e.filename,
+            )
+            for entry in entries:
+                await self._take(sftp, str(entry.filename), entry.attrs.size or 0, handle, result)
+            return result
+
+        try:
+            final: PollResult = await self._retrying(attempt)
+        except _HandlerFailed as exc:
+            raise exc.original from None
+        return final
+
+    @staticmethod
+    def _is_candidate(entry: asyncssh.SFTPName) -> bool:
+        name = str(entry.filename)
+        if name in (".", "..") or is_temporary_name(name):
+            return False
+        return entry.attrs.type in (None, asyncssh.FILEXFER_TYPE_REGULAR)
+
+    async def _take(
+        self,
+        sftp: asyncssh.SFTPClient,
+        name: str,
+        size: int,
+        handle: FileHandler | None,
+        result: PollResult,
+    ) -> None:
+        if await self.ledger.seen_name(name, size):
+            return
+        path = posixpath.join(self.endpoint.outbound_dir, name)
+        async with sftp.open(path, "rb") as remote:
+            content = _as_bytes(await remote.read())
+        digest = _sha256(content)
+        if await self.ledger.seen(digest):
+            log.info("download %s skipped: same content already handed on", name)
+            await self.ledger.record(name=name, sha256=digest, size=len(content), kind="duplicate")
+            result.duplicates.append(name)
+            await self._remove_if_configured(sftp, path)
+            return
+        try:
+            kind = transaction_kind(content.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            error = MalformedFile(str(exc), file_name=name, sha256=digest, payer=self.name)
+            log.warning("download %s is malformed: %s", name, exc)
+            await self.ledger.record(name=name, sha256=digest, size=len(content), kind="malformed")
+            result.malformed.append(error)
+            return
+        received = ReceivedFile(name=name, kind=kind, content=content, sha256=digest, size=len(content))
+        if handle is not None:
+            try:
+                await handle(received)
+            except Exception as exc:
+                raise _HandlerFailed(exc) from exc
+        if await self.ledger.record(name=name, sha256=digest, size=len(content), kind=kind):
+            result.files.append(received)
+            log.info("downloaded %s (%s, %d bytes)", name, kind, len(content))
+        await self._remove_if_configured(sftp, path)
+
+    async def _remove_if_configured(self, sftp: asyncssh.SFTPClient, path: str) -> None:
+        if self.endpoint.delete_after_download:
+            await sftp.remove(path)
+
+    async def list_inbound(self) -> list[str]:
+        """Names of the completed files in ``inbound_dir`` (for reconciliation and tests)."""
+
+        async def attempt(sftp: asyncssh.SFTPClient) -> list[str]:
+            names = await sftp.listdir(self.endpoint.inbound_dir)
+            return sorted(str(n) for n in names if n not in (".", "..") and not is_temporary_name(str(n)))
+
+        names: list[str] = await self._retrying(attempt)
+        return names

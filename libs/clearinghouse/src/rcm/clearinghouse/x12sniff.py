@@ -1,0 +1,77 @@
+"""Just enough X12 reading for a transport: the delimiters, the segments, the transaction kind.
+
+The transports move bytes; they only look inside to name what they received
+(999, 277CA, 835...) and to find AAA reject segments in a 271. Full reading,
+validation and typed models live in ``rcm.x12``.
+"""
+
+from __future__ import annotations
+
+from rcm.x12.segments import Delimiters, Segment
+
+__all__ = ["aaa_segments", "delimiters_of", "segments_of", "transaction_kind"]
+
+_KIND_BY_VERSION = {
+    ("999", "005010X231A1"): "999",
+    ("277", "005010X214"): "277CA",
+    ("277", "005010X212"): "277",
+    ("271", "005010X279A1"): "271",
+    ("270", "005010X279A1"): "270",
+    ("276", "005010X212"): "276",
+    ("835", "005010X221A1"): "835",
+    ("837", "005010X222A1"): "837P",
+    ("837", "005010X222A2"): "837P",
+    ("837", "005010X223A2"): "837I",
+    ("837", "005010X223A3"): "837I",
+}
+
+
+def delimiters_of(text: str) -> Delimiters:
+    """The delimiters declared by the ISA segment; ``ValueError`` if the text does not start with one."""
+    start = text.find("ISA")
+    if start < 0 or len(text) < start + 106:
+        raise ValueError("no ISA segment")
+    isa = text[start : start + 106]
+    element = isa[3]
+    fields = isa.split(element)
+    if len(fields) < 17:
+        raise ValueError("ISA segment has too few elements")
+    repetition = fields[11] if len(fields[11]) == 1 and not fields[11].isalnum() else "^"
+    return Delimiters(element=element, component=fields[16][0], repetition=repetition, segment=isa[105])
+
+
+def segments_of(text: str) -> list[Segment]:
+    """All segments of an interchange, ids and raw elements only."""
+    delimiters = delimiters_of(text)
+    text = text[text.find("ISA") :]
+    segments: list[Segment] = []
+    for position, raw in enumerate(text.split(delimiters.segment), start=1):
+        raw = raw.strip("\r\n\t ")
+        if raw:
+            parts = raw.split(delimiters.element)
+            segments.append(Segment(parts[0], parts[1:], position))
+    return segments
+
+
+def transaction_kind(text: str) -> str:
+    """'999', '277CA', '835', '271'... from ST01 and GS08/ST03; ``ValueError`` when unrecognisable."""
+    segments = segments_of(text)
+    ids = [s.id for s in segments]
+    if ids[:1] != ["ISA"] or "IEA" not in ids:
+        raise ValueError("not a complete interchange (ISA...IEA)")
+    gs = next((s for s in segments if s.id == "GS"), None)
+    if gs is None and "TA1" in ids:
+        return "TA1"
+    st = next((s for s in segments if s.id == "ST"), None)
+    if gs is None or st is None:
+        raise ValueError("no functional group or transaction set")
+    version = st.get(3) or gs.get(8)
+    kind = _KIND_BY_VERSION.get((st.get(1), version))
+    if kind is None:
+        raise ValueError(f"unsupported transaction {st.get(1)} {version}")
+    return kind
+
+
+def aaa_segments(text: str) -> list[Segment]:
+    """Every AAA (request validation) segment of a 271 or 277."""
+    return [s for s in segments_of(text) if s.id == "AAA"]
