@@ -18,7 +18,11 @@ __all__ = ["Delimiters", "Loop", "Segment"]
 
 @dataclass(frozen=True, slots=True)
 class Delimiters:
-    """The four separators of an interchange (ISA16, ISA11 for 00501+, ISA header, terminator)."""
+    """The four separators of an interchange (ISA16, ISA11 for 00501+, ISA header, terminator).
+
+    ``repetition`` is '' when the interchange has none (versions before 00501, or
+    an ISA11 that is a letter rather than a separator).
+    """
 
     element: str = "*"
     component: str = ":"
@@ -57,7 +61,9 @@ class Segment:
 
     def repeats(self, index: int, *, delimiters: Delimiters = DEFAULT_DELIMITERS) -> list[str]:
         value = self.get(index)
-        return value.split(delimiters.repetition) if value else []
+        if not value:
+            return []
+        return value.split(delimiters.repetition) if delimiters.repetition else [value]
 
     def to_x12(self, delimiters: Delimiters = DEFAULT_DELIMITERS) -> str:
         """The segment as text with trailing empty elements dropped and its terminator."""

@@ -1,0 +1,462 @@
+"""Envelope validation: ISA/IEA, GS/GE and ST/SE.
+
+``Envelope`` is fed every segment in order and tells the caller where the
+segment belongs (``Place``); meanwhile it checks counts, control numbers, their
+uniqueness and missing trailers. Truncated or garbled inputs produce findings,
+never exceptions. ``check_envelope`` runs it alone over an input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+from rcm.x12.findings import (
+    Finding,
+    FindingKind,
+    GroupError,
+    InterchangeNote,
+    SetError,
+    Severity,
+)
+from rcm.x12.segments import Delimiters, Segment
+from rcm.x12.tokenizer import Source, Tokenizer
+
+__all__ = ["Envelope", "GroupHeader", "InterchangeHeader", "Place", "SetHeader", "check_envelope"]
+
+_CONTROL = re.compile(r"^\d{9}$")
+_QUALIFIERS = frozenset({"01", "14", "20", "27", "28", "29", "30", "33", "ZZ"})
+# (index, fixed length) of the ISA elements whose width the standard fixes
+_ISA_WIDTHS = ((1, 2), (2, 10), (3, 2), (4, 10), (5, 2), (6, 15), (7, 2), (8, 15), (9, 6), (10, 4))
+
+
+class Place(Enum):
+    """Where a segment sits in the envelope."""
+
+    ISA = "ISA"
+    IEA = "IEA"
+    GS = "GS"
+    GE = "GE"
+    ST = "ST"
+    SE = "SE"
+    TA1 = "TA1"
+    BODY = "BODY"  # inside a transaction set
+    STRAY = "STRAY"  # outside any transaction set; already reported
+
+
+@dataclass(frozen=True, slots=True)
+class InterchangeHeader:
+    """The ISA of an interchange."""
+
+    sender_qualifier: str
+    sender_id: str
+    receiver_qualifier: str
+    receiver_id: str
+    date: str
+    time: str
+    control_number: str
+    version: str
+    ack_requested: str
+    usage: str
+    delimiters: Delimiters
+
+    @classmethod
+    def from_segment(cls, isa: Segment, delimiters: Delimiters) -> InterchangeHeader:
+        g = isa.get
+        return cls(
+            sender_qualifier=g(5),
+            sender_id=g(6).strip(),
+            receiver_qualifier=g(7),
+            receiver_id=g(8).strip(),
+            date=g(9),
+            time=g(10),
+            control_number=g(13),
+            version=g(12),
+            ack_requested=g(14),
+            usage=g(15),
+            delimiters=delimiters,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupHeader:
+    """The GS of a functional group."""
+
+    functional_id: str
+    sender: str
+    receiver: str
+    date: str
+    time: str
+    control_number: str
+    agency: str
+    version: str
+
+    @classmethod
+    def from_segment(cls, gs: Segment) -> GroupHeader:
+        g = gs.get
+        return cls(g(1), g(2), g(3), g(4), g(5), g(6), g(7), g(8))
+
+
+@dataclass(frozen=True, slots=True)
+class SetHeader:
+    """The ST of a transaction set; ``version`` is ST03, else the group's GS08."""
+
+    id: str
+    control_number: str
+    version: str
+    position: int
+
+
+@dataclass(slots=True)
+class _Interchange:
+    header: InterchangeHeader
+    groups: int = 0
+    group_numbers: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _Group:
+    header: GroupHeader
+    sets: int = 0
+    set_numbers: set[str] = field(default_factory=set)
+
+
+class Envelope:
+    """Tracks interchange, group and set nesting over a segment stream."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.interchange: InterchangeHeader | None = None
+        self.group: GroupHeader | None = None
+        self.set: SetHeader | None = None
+        self._ic: _Interchange | None = None
+        self._grp: _Group | None = None
+        self._interchange_numbers: set[str] = set()
+
+    # ------------------------------------------------------------------ reporting
+    def _add(
+        self,
+        kind: FindingKind,
+        code: str,
+        message: str,
+        seg: Segment | None = None,
+        *,
+        element: int = 0,
+        severity: Severity = Severity.ERROR,
+    ) -> None:
+        st = self.set
+        self.findings.append(
+            Finding(
+                kind=kind,
+                code=code,
+                message=message,
+                position=seg.position if seg else 0,
+                set_position=seg.position - st.position + 1 if seg and st else 0,
+                segment_id=seg.id if seg else "",
+                element=element,
+                severity=severity,
+                interchange=self.interchange.control_number if self.interchange else "",
+                group=self.group.control_number if self.group else "",
+                transaction=st.control_number if st else "",
+            )
+        )
+
+    # ------------------------------------------------------------------ feeding
+    def feed(self, seg: Segment, delimiters: Delimiters | None) -> Place:
+        sid = seg.id
+        if self.set is not None and sid not in ("SE", "ST", "GE", "GS", "IEA", "ISA"):
+            return Place.BODY
+        handler = _HANDLERS.get(sid)
+        if handler is not None:
+            return handler(self, seg, delimiters or Delimiters())
+        if self.set is None:
+            self._add(
+                FindingKind.INTERCHANGE,
+                InterchangeNote.INVALID_CONTENT,
+                "segment outside a transaction set",
+                seg,
+            )
+            return Place.STRAY
+        return Place.BODY
+
+    def finish(self, end: Segment | None = None) -> None:
+        """End of input: report whatever is still open."""
+        self._close_set(end, SetError.TRAILER_MISSING, "the input ends before the SE segment")
+        self._close_group(end, "the input ends before the GE segment")
+        if self._ic is not None:
+            self._add(
+                FindingKind.INTERCHANGE,
+                InterchangeNote.PREMATURE_END_OF_FILE,
+                "the input ends before the IEA segment",
+                end,
+            )
+            self._ic = None
+            self.interchange = None
+
+    # ------------------------------------------------------------------ closing
+    def _close_set(self, seg: Segment | None, code: str, message: str) -> None:
+        if self.set is not None:
+            self._add(FindingKind.TRANSACTION, code, message, seg)
+            self.set = None
+
+    def _close_group(self, seg: Segment | None, message: str) -> None:
+        if self._grp is not None:
+            self._add(FindingKind.GROUP, GroupError.TRAILER_MISSING, message, seg)
+            self._grp = None
+            self.group = None
+
+    # ------------------------------------------------------------------ segments
+    def _isa(self, seg: Segment, delimiters: Delimiters) -> Place:
+        if self._ic is not None:
+            self._close_set(seg, SetError.TRAILER_MISSING, "a new interchange starts before the SE segment")
+            self._close_group(seg, "a new interchange starts before the GE segment")
+            self._add(
+                FindingKind.INTERCHANGE,
+                InterchangeNote.PREMATURE_END_OF_FILE,
+                "a new interchange starts before the IEA segment",
+                seg,
+            )
+        header = InterchangeHeader.from_segment(seg, delimiters)
+        self.interchange = header
+        self._ic = _Interchange(header)
+        self._check_isa(seg)
+        if header.control_number in self._interchange_numbers:
+            self._add(
+                FindingKind.INTERCHANGE,
+                InterchangeNote.DUPLICATE_CONTROL_NUMBER,
+                "interchange control number repeats an earlier interchange",
+                seg,
+                element=13,
+            )
+        self._interchange_numbers.add(header.control_number)
+        return Place.ISA
+
+    def _check_isa(self, seg: Segment) -> None:
+        note = InterchangeNote
+        for index, width in _ISA_WIDTHS:
+            if len(seg.get(index)) != width:
+                self._add(
+                    FindingKind.INTERCHANGE,
+                    note.INVALID_CONTROL_STRUCTURE,
+                    f"ISA{index:02d} must be {width} characters",
+                    seg,
+                    element=index,
+                )
+        checks = (
+            (5, seg.get(5) in _QUALIFIERS, note.INVALID_SENDER_QUALIFIER, "invalid sender id qualifier"),
+            (7, seg.get(7) in _QUALIFIERS, note.INVALID_RECEIVER_QUALIFIER, "invalid receiver id qualifier"),
+            (9, _valid_yymmdd(seg.get(9)), note.INVALID_DATE, "invalid interchange date"),
+            (10, _valid_hhmm(seg.get(10)), note.INVALID_TIME, "invalid interchange time"),
+            (12, seg.get(12).isdigit() and len(seg.get(12)) == 5, note.INVALID_VERSION_ID, "invalid version"),
+            (13, bool(_CONTROL.match(seg.get(13))), note.INVALID_CONTROL_NUMBER, "invalid control number"),
+            (14, seg.get(14) in ("0", "1"), note.INVALID_ACK_REQUESTED, "invalid acknowledgment requested"),
+            (15, seg.get(15) in ("P", "T"), note.INVALID_TEST_INDICATOR, "invalid usage indicator"),
+        )
+        for index, ok, code, message in checks:
+            if not ok:
+                self._add(FindingKind.INTERCHANGE, code, message, seg, element=index)
+        if seg.get(12) and seg.get(12) != "00501":
+            self._add(
+                FindingKind.INTERCHANGE,
+                note.VERSION_NOT_SUPPORTED,
+                f"interchange version {seg.get(12)} is read with the 00501 rules",
+                seg,
+                element=12,
+                severity=Severity.WARNING,
+            )
+
+    def _iea(self, seg: Segment, delimiters: Delimiters) -> Place:
+        self._close_set(seg, SetError.TRAILER_MISSING, "the interchange ends before the SE segment")
+        self._close_group(seg, "the interchange ends before the GE segment")
+        ic = self._ic
+        if ic is None:
+            self._add(
+                FindingKind.INTERCHANGE, InterchangeNote.INVALID_CONTROL_STRUCTURE, "IEA without an ISA", seg
+            )
+            return Place.IEA
+        if seg.get(1) != str(ic.groups) and seg.get(1).lstrip("0") != str(ic.groups).lstrip("0"):
+            self._add(
+                FindingKind.INTERCHANGE,
+                InterchangeNote.INVALID_GROUP_COUNT,
+                f"IEA01 says {seg.get(1) or 'nothing'} but the interchange has {ic.groups} groups",
+                seg,
+                element=1,
+            )
+        if seg.get(2) != ic.header.control_number:
+            self._add(
+                FindingKind.INTERCHANGE,
+                InterchangeNote.CONTROL_NUMBER_MISMATCH,
+                "IEA02 does not match ISA13",
+                seg,
+                element=2,
+            )
+        self._ic = None
+        return Place.IEA
+
+    def _ta1(self, seg: Segment, delimiters: Delimiters) -> Place:
+        if self._ic is None or self._grp is not None:
+            self._add(
+                FindingKind.INTERCHANGE,
+                InterchangeNote.INVALID_CONTROL_STRUCTURE,
+                "TA1 outside an interchange header",
+                seg,
+            )
+        return Place.TA1
+
+    def _gs(self, seg: Segment, delimiters: Delimiters) -> Place:
+        self._close_set(seg, SetError.TRAILER_MISSING, "a new group starts before the SE segment")
+        self._close_group(seg, "a new group starts before the GE segment")
+        if self._ic is None:
+            self._add(
+                FindingKind.INTERCHANGE,
+                InterchangeNote.INVALID_CONTROL_STRUCTURE,
+                "GS outside an interchange",
+                seg,
+            )
+        header = GroupHeader.from_segment(seg)
+        self.group = header
+        self._grp = _Group(header)
+        if self._ic is not None:
+            self._ic.groups += 1
+            if header.control_number in self._ic.group_numbers:
+                self._add(
+                    FindingKind.GROUP,
+                    GroupError.CONTROL_NUMBER_NOT_UNIQUE,
+                    "group control number repeats within the interchange",
+                    seg,
+                    element=6,
+                )
+            self._ic.group_numbers.add(header.control_number)
+        if not header.control_number.isdigit() or len(header.control_number) > 9:
+            self._add(FindingKind.GROUP, GroupError.CONTROL_NUMBER_SYNTAX, "invalid GS06", seg, element=6)
+        if not header.version.startswith("005010"):
+            self._add(
+                FindingKind.GROUP,
+                GroupError.VERSION_NOT_SUPPORTED,
+                f"group version {header.version or 'missing'} is not 005010",
+                seg,
+                element=8,
+                severity=Severity.WARNING,
+            )
+        return Place.GS
+
+    def _ge(self, seg: Segment, delimiters: Delimiters) -> Place:
+        self._close_set(seg, SetError.TRAILER_MISSING, "the group ends before the SE segment")
+        grp = self._grp
+        if grp is None:
+            self._add(
+                FindingKind.INTERCHANGE, InterchangeNote.INVALID_CONTROL_STRUCTURE, "GE without a GS", seg
+            )
+            return Place.GE
+        if seg.get(1).lstrip("0") != str(grp.sets).lstrip("0"):
+            self._add(
+                FindingKind.GROUP,
+                GroupError.SET_COUNT_MISMATCH,
+                f"GE01 says {seg.get(1) or 'nothing'} but the group has {grp.sets} transaction sets",
+                seg,
+                element=1,
+            )
+        if seg.get(2) != grp.header.control_number:
+            self._add(
+                FindingKind.GROUP,
+                GroupError.CONTROL_NUMBER_MISMATCH,
+                "GE02 does not match GS06",
+                seg,
+                element=2,
+            )
+        self._grp = None
+        return Place.GE
+
+    def _st(self, seg: Segment, delimiters: Delimiters) -> Place:
+        self._close_set(seg, SetError.TRAILER_MISSING, "a new transaction set starts before the SE segment")
+        version = seg.get(3) or (self.group.version if self.group else "")
+        self.set = SetHeader(seg.get(1), seg.get(2), version, seg.position)
+        grp = self._grp
+        if grp is None:
+            self._add(FindingKind.TRANSACTION, SetError.NOT_IN_GROUP, "ST outside a functional group", seg)
+        else:
+            grp.sets += 1
+            if seg.get(2) in grp.set_numbers:
+                self._add(
+                    FindingKind.TRANSACTION,
+                    SetError.CONTROL_NUMBER_NOT_UNIQUE,
+                    "transaction set control number repeats within the group",
+                    seg,
+                    element=2,
+                )
+            grp.set_numbers.add(seg.get(2))
+        if not (len(seg.get(1)) == 3 and seg.get(1).isalnum()):
+            self._add(
+                FindingKind.TRANSACTION, SetError.INVALID_SET_ID, "missing or invalid ST01", seg, element=1
+            )
+        if not 4 <= len(seg.get(2)) <= 9:
+            self._add(
+                FindingKind.TRANSACTION,
+                SetError.INVALID_CONTROL_NUMBER,
+                "missing or invalid ST02",
+                seg,
+                element=2,
+            )
+        return Place.ST
+
+    def _se(self, seg: Segment, delimiters: Delimiters) -> Place:
+        st = self.set
+        if st is None:
+            self._add(
+                FindingKind.INTERCHANGE, InterchangeNote.INVALID_CONTROL_STRUCTURE, "SE without an ST", seg
+            )
+            return Place.STRAY
+        count = seg.position - st.position + 1
+        if seg.get(1).lstrip("0") != str(count):
+            self._add(
+                FindingKind.TRANSACTION,
+                SetError.SEGMENT_COUNT_MISMATCH,
+                f"SE01 says {seg.get(1) or 'nothing'} but the transaction set has {count} segments",
+                seg,
+                element=1,
+            )
+        if seg.get(2) != st.control_number:
+            self._add(
+                FindingKind.TRANSACTION,
+                SetError.CONTROL_NUMBER_MISMATCH,
+                "SE02 does not match ST02",
+                seg,
+                element=2,
+            )
+        self.set = None
+        return Place.SE
+
+
+_HANDLERS = {
+    "ISA": Envelope._isa,
+    "IEA": Envelope._iea,
+    "TA1": Envelope._ta1,
+    "GS": Envelope._gs,
+    "GE": Envelope._ge,
+    "ST": Envelope._st,
+    "SE": Envelope._se,
+}
+
+
+def _valid_yymmdd(value: str) -> bool:
+    if len(value) != 6 or not value.isdigit():
+        return False
+    month, day = int(value[2:4]), int(value[4:6])
+    return 1 <= month <= 12 and 1 <= day <= 31
+
+
+def _valid_hhmm(value: str) -> bool:
+    return len(value) == 4 and value.isdigit() and int(value[:2]) < 24 and int(value[2:]) < 60
+
+
+def check_envelope(source: Source) -> list[Finding]:
+    """Envelope findings (and tokenizer findings) of an input, without reading transaction sets."""
+    tokens = Tokenizer(source)
+    envelope = Envelope()
+    last: Segment | None = None
+    for seg in tokens:
+        envelope.feed(seg, tokens.delimiters)
+        last = seg
+    envelope.finish(last)
+    return [*tokens.findings, *envelope.findings]

@@ -1,0 +1,308 @@
+"""Tokenizer: text, bytes or a file object in, ``Segment`` objects out.
+
+The delimiters come from each ISA: the element separator is the character after
+``ISA``, the ISA is read by counting its 16 elements, ISA16 is the component
+separator, the character after it the segment terminator, and ISA11 the
+repetition separator from version 00501 on. CR/LF after terminators, a BOM,
+indentation and stray text before an ISA are skipped; a newline or another
+control character may itself be the terminator.
+
+Work is done on large slices with ``str.split``/``str.find``; a file object is
+read in chunks, so memory is bounded by the chunk size plus one segment.
+Problems (no ISA, a broken ISA, empty segments, trailing data) become
+``Finding`` records in ``Tokenizer.findings``; the tokenizer never raises on
+bad data.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from typing import IO
+
+from rcm.x12.errors import X12Error
+from rcm.x12.findings import Finding, FindingKind, InterchangeNote, SegmentError, Severity
+from rcm.x12.segments import Delimiters, Segment
+
+__all__ = ["CHUNK_SIZE", "Source", "Tokenizer", "iter_segments", "tokenize"]
+
+Source = str | bytes | bytearray | memoryview | IO[str] | IO[bytes]
+
+CHUNK_SIZE = 1 << 20
+_MAX_ISA_LENGTH = 512  # a real ISA is 106 characters; padding varies, structure does not
+_WHITESPACE = " \t\r\n\f\v\ufeff\x00"
+_NEWLINES = "\r\n"
+
+
+def _chunks(source: Source, chunk_size: int) -> Iterator[str]:
+    if isinstance(source, str):
+        yield source
+        return
+    if isinstance(source, bytes | bytearray | memoryview):
+        yield bytes(source).decode("utf-8", "replace")
+        return
+    read = getattr(source, "read", None)
+    if read is None:
+        raise X12Error(f"cannot read X12 from {type(source).__name__}")
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    while True:
+        try:
+            block = read(chunk_size)
+        except (OSError, ValueError) as exc:
+            raise X12Error(f"cannot read the X12 input: {exc}") from exc
+        if not block:
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                yield tail
+            return
+        if isinstance(block, str):
+            yield block
+        else:
+            yield decoder.decode(block)
+
+
+class Tokenizer:
+    """Iterate the segments of one input, interchange after interchange.
+
+    ``delimiters`` are those of the interchange being read (set before its ISA
+    segment is yielded); ``findings`` collects tokenizer-level problems.
+    """
+
+    def __init__(self, source: Source, *, chunk_size: int = CHUNK_SIZE) -> None:
+        self.delimiters: Delimiters | None = None
+        self.findings: list[Finding] = []
+        self.interchanges = 0
+        self._chunks = _chunks(source, chunk_size)
+        self._buf = ""
+        self._start = 0
+        self._eof = False
+        self._pos = 0
+
+    def __iter__(self) -> Iterator[Segment]:
+        return self._run()
+
+    # ------------------------------------------------------------------ input
+    def _more(self) -> bool:
+        """Append the next chunk; False at end of input."""
+        if self._eof:
+            return False
+        if self._start:
+            self._buf = self._buf[self._start :]
+            self._start = 0
+        for chunk in self._chunks:
+            if chunk:
+                self._buf += chunk
+                return True
+        self._eof = True
+        return False
+
+    def _note(self, kind: FindingKind, code: str, message: str, severity: Severity = Severity.ERROR) -> None:
+        self.findings.append(
+            Finding(kind=kind, code=code, message=message, position=self._pos, severity=severity)
+        )
+
+    # ------------------------------------------------------------------ main loop
+    def _run(self) -> Iterator[Segment]:
+        while True:
+            header = self._seek_isa()
+            if header is None:
+                return
+            isa, delimiters = header
+            self.delimiters = delimiters
+            self.interchanges += 1
+            self._pos = 1
+            isa.position = 1
+            yield isa
+            yield from self._body(delimiters)
+
+    def _seek_isa(self) -> tuple[Segment, Delimiters] | None:
+        while True:
+            buf = self._buf
+            idx = buf.find("ISA", self._start)
+            while idx >= 0 and idx + 3 < len(buf) and (buf[idx + 3].isalnum() or buf[idx + 3] == " "):
+                idx = buf.find("ISA", idx + 1)
+            if idx < 0 or idx + 3 >= len(buf):
+                if self._more():
+                    continue
+                rest = self._buf[self._start :].strip(_WHITESPACE)
+                if rest and self.interchanges == 0:
+                    self._note(
+                        FindingKind.INTERCHANGE,
+                        InterchangeNote.INVALID_CONTROL_STRUCTURE,
+                        "no ISA segment: the input is not an X12 interchange",
+                    )
+                elif rest:
+                    self._note(
+                        FindingKind.INTERCHANGE,
+                        InterchangeNote.INVALID_CONTENT,
+                        "data after the last interchange was ignored",
+                        Severity.WARNING,
+                    )
+                elif self.interchanges == 0:
+                    self._note(
+                        FindingKind.INTERCHANGE, InterchangeNote.PREMATURE_END_OF_FILE, "the input is empty"
+                    )
+                return None
+            stray = buf[self._start : idx].strip(_WHITESPACE)
+            if stray:
+                self._note(
+                    FindingKind.INTERCHANGE,
+                    InterchangeNote.INVALID_CONTENT,
+                    "text before the ISA segment was ignored",
+                    Severity.WARNING,
+                )
+            parsed = self._parse_isa(idx)
+            if parsed == "more":
+                if self._more():
+                    continue
+                self._note(
+                    FindingKind.INTERCHANGE,
+                    InterchangeNote.PREMATURE_END_OF_FILE,
+                    "the input ends inside the ISA segment",
+                )
+                self._start = len(self._buf)
+                return None
+            if isinstance(parsed, str):
+                self._note(FindingKind.INTERCHANGE, parsed, "unreadable ISA segment skipped")
+                self._start = idx + 3
+                continue
+            return parsed
+
+    def _parse_isa(self, idx: int) -> tuple[Segment, Delimiters] | str:
+        """The ISA at ``idx`` with its delimiters, "more" if incomplete, or a TA1 note code."""
+        buf = self._buf
+        self._start = idx
+        sep = buf[idx + 3]
+        if sep in _NEWLINES:
+            return InterchangeNote.INVALID_ELEMENT_SEPARATOR
+        p = idx + 3
+        limit = idx + _MAX_ISA_LENGTH
+        for _ in range(15):
+            p = buf.find(sep, p + 1, limit)
+            if p < 0:
+                return (
+                    "more"
+                    if len(buf) < limit and not self._eof
+                    else InterchangeNote.INVALID_CONTROL_STRUCTURE
+                )
+        if p + 2 >= len(buf):
+            return "more"
+        component = buf[p + 1]
+        term = buf[p + 2]
+        if component.isalnum() or component == sep:
+            return InterchangeNote.INVALID_COMPONENT_SEPARATOR
+        if term.isalnum() or term in (sep, component, " "):
+            return InterchangeNote.INVALID_SEGMENT_TERMINATOR
+        elements = buf[idx + 4 : p].split(sep)
+        elements.append(component)
+        rep = elements[10]
+        if not (
+            elements[11] >= "00501"
+            and len(rep) == 1
+            and not rep.isalnum()
+            and rep not in (sep, component, term)
+        ):
+            rep = ""
+        if term in _NEWLINES:
+            term = "\n"
+        self._start = p + 3
+        return Segment("ISA", elements, 1), Delimiters(sep, component, rep, term)
+
+    # ------------------------------------------------------------------ segments
+    def _segment_starts_at(self, i: int, term: str) -> bool:
+        buf = self._buf
+        j = i - 1
+        while j >= self._start and buf[j] in _WHITESPACE:
+            if term == "\n" and buf[j] in _NEWLINES:
+                return True
+            j -= 1
+        return j < self._start or buf[j] == term
+
+    def _find_term(self, i: int, term: str) -> int:
+        buf = self._buf
+        if term != "\n":
+            return buf.find(term, i)
+        n = buf.find("\n", i)
+        r = buf.find("\r", i)
+        if n < 0:
+            return r
+        return n if r < 0 else min(n, r)
+
+    def _rfind_term(self, term: str) -> int:
+        buf = self._buf
+        if term != "\n":
+            return buf.rfind(term, self._start)
+        return max(buf.rfind("\n", self._start), buf.rfind("\r", self._start))
+
+    def _body(self, d: Delimiters) -> Iterator[Segment]:
+        term = d.segment
+        marker = "IEA" + d.element
+        while True:
+            buf = self._buf
+            iea = buf.find(marker, self._start)
+            while iea >= 0 and not self._segment_starts_at(iea, term):
+                iea = buf.find(marker, iea + 1)
+            if iea >= 0:
+                end = self._find_term(iea, term)
+                if end < 0 and self._more():
+                    continue
+                if end < 0:
+                    end = len(self._buf)
+                yield from self._split(self._buf[self._start : end], d)
+                self._start = end + 1
+                return
+            cut = self._rfind_term(term)
+            if cut >= 0:
+                yield from self._split(buf[self._start : cut], d)
+                self._start = cut + 1
+            if not self._more():
+                rest = self._buf[self._start :]
+                if rest.strip(_WHITESPACE):
+                    yield from self._split(rest, d)
+                self._start = len(self._buf)
+                return
+
+    def _split(self, region: str, d: Delimiters) -> list[Segment]:
+        term = d.segment
+        if term == "\n":
+            if "\r" in region:
+                region = region.replace("\r\n", "\n").replace("\r", "\n")
+        else:
+            if "\n" in region:
+                region = region.replace("\n", "")
+            if "\r" in region:
+                region = region.replace("\r", "")
+        sep = d.element
+        pos = self._pos
+        out: list[Segment] = []
+        append = out.append
+        for piece in region.split(term):
+            if not piece or piece[0] <= " ":
+                piece = piece.strip(_WHITESPACE)
+                if not piece:
+                    self._pos = pos
+                    self._note(
+                        FindingKind.SEGMENT,
+                        SegmentError.UNRECOGNIZED,
+                        f"empty segment after segment {pos}",
+                        Severity.WARNING if term == "\n" else Severity.ERROR,
+                    )
+                    continue
+            parts = piece.split(sep)
+            sid = parts[0]
+            if sid == "ISA":
+                pos = 0
+            pos += 1
+            append(Segment(sid, parts[1:], pos))
+        self._pos = pos
+        return out
+
+
+def iter_segments(source: Source, *, chunk_size: int = CHUNK_SIZE) -> Iterator[Segment]:
+    """Stream the segments of ``source`` (tokenizer findings are dropped; use ``Tokenizer`` to keep them)."""
+    return iter(Tokenizer(source, chunk_size=chunk_size))
+
+
+def tokenize(source: Source) -> list[Segment]:
+    """All segments of ``source`` as a list."""
+    return list(Tokenizer(source))
