@@ -1,0 +1,1 @@
+"""Typed models of the X12 transactions, one module per transaction set."""

@@ -1,0 +1,789 @@
+"""The mapping between typed models and X12 segments and loops.
+
+Segment models declare where each field lives with ``Annotated`` markers:
+
+- ``El(n)``: element ``n`` (1-based, as in ``CLM05``); a field typed as a
+  ``Composite`` reads the element's components.
+- ``Comps(n, end)``: the components ``n..end`` of one element as a list (modifiers,
+  diagnosis pointers).
+- ``Reps(n)``: the repetitions of element ``n`` as a list (EB03 service types).
+- ``Spread(start, end, width)``: items laid over consecutive elements, ``width``
+  elements each (HI01-HI12, the CAS reason/amount/quantity triples, PLB pairs).
+
+Loop models declare their segments with ``Seg(id, qualifier)`` and their child
+loops with ``Child(loop_id)``. Reading keeps every segment and loop it does not
+model in ``other_segments`` / ``other_loops`` with its position, and every
+element a segment model does not declare in ``other_elements``, so that writing
+a model read from a file gives back the same segments.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rcm.x12.errors import X12Error
+from rcm.x12.segments import DEFAULT_DELIMITERS, Delimiters, Loop, Segment
+
+__all__ = [
+    "Child",
+    "Composite",
+    "Comps",
+    "El",
+    "Group",
+    "RawLoop",
+    "RawSegment",
+    "Reps",
+    "Seg",
+    "SegmentModel",
+    "Spread",
+    "X12Loop",
+    "X12Model",
+    "format_date",
+    "parse_date",
+]
+
+
+# ----------------------------------------------------------------- markers
+
+
+@dataclass(frozen=True, slots=True)
+class El:
+    """Element ``index`` (1-based) of a segment, or component ``index`` inside a composite."""
+
+    index: int
+    max_len: int = 0
+    min_len: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Comps:
+    """Components as a list: inside a composite, components ``index..end``; on a segment,
+    components ``1..end`` of element ``index`` (``end`` 0 = to the last)."""
+
+    index: int
+    end: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Reps:
+    """The repetitions of element ``index`` as a list."""
+
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """A list of items over elements ``start..end``, ``width`` consecutive elements each."""
+
+    start: int
+    end: int
+    width: int = 1
+
+
+Locator = El | Comps | Reps | Spread
+
+
+@dataclass(frozen=True, slots=True)
+class Seg:
+    """A segment of a loop: its id and the accepted values of its element ``element``."""
+
+    id: str
+    qualifier: str | tuple[str, ...] | None = None
+    element: int = 1
+    trailer: bool = False
+
+    def matches(self, segment: Segment) -> bool:
+        if segment.id != self.id:
+            return False
+        if self.qualifier is None:
+            return True
+        value = segment.get(self.element)
+        if isinstance(self.qualifier, str):
+            return value == self.qualifier
+        return value in self.qualifier
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A child loop by its implementation-guide id."""
+
+    loop_id: str
+
+
+# ----------------------------------------------------------------- values
+
+_DATE = re.compile(r"^\d{8}$")
+_NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
+
+
+def parse_date(text: str) -> date:
+    """A CCYYMMDD date."""
+    if not _DATE.match(text):
+        raise X12Error(f"{text!r} is not a CCYYMMDD date")
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError as exc:
+        raise X12Error(f"{text!r} is not a valid date: {exc}") from None
+
+
+def format_date(value: date) -> str:
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+
+
+def _parse_decimal(text: str) -> Decimal:
+    if not _NUMBER.match(text):
+        raise X12Error(f"{text!r} is not a decimal number")
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern already rules this out
+        raise X12Error(f"{text!r} is not a decimal number") from None
+
+
+def _format_decimal(value: Decimal) -> str:
+    if not value.is_finite():
+        raise X12Error(f"{value} cannot be written as an X12 number")
+    return format(value, "f")
+
+
+# ----------------------------------------------------------------- base models
+
+
+class X12Model(BaseModel):
+    """Base of every typed X12 model: frozen, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RawSegment(X12Model):
+    """A segment the typed model does not cover, kept at its position in its loop.
+
+    ``elements`` holds each element as its repetitions, each as its components, so that
+    the segment can be written back with other delimiters.
+    """
+
+    id: str
+    elements: list[list[list[str]]] = Field(default_factory=list)
+    position: int = 0
+
+    @classmethod
+    def from_segment(cls, segment: Segment, delimiters: Delimiters, position: int = 0) -> RawSegment:
+        return cls(
+            id=segment.id,
+            elements=[
+                [rep.split(delimiters.component) for rep in element.split(delimiters.repetition)]
+                for element in segment.elements
+            ],
+            position=position,
+        )
+
+    def to_segment(self, delimiters: Delimiters) -> Segment:
+        elements = [
+            delimiters.repetition.join(delimiters.component.join(comps) for comps in element)
+            for element in self.elements
+        ]
+        return Segment(self.id, elements)
+
+
+class RawLoop(X12Model):
+    """A loop the typed model does not cover, kept whole at its position among its siblings."""
+
+    id: str
+    segments: list[RawSegment] = Field(default_factory=list)
+    loops: list[RawLoop] = Field(default_factory=list)
+    position: int = 0
+
+    @classmethod
+    def from_loop(cls, loop: Loop, delimiters: Delimiters, position: int = 0) -> RawLoop:
+        return cls(
+            id=loop.id,
+            segments=[RawSegment.from_segment(s, delimiters) for s in loop.segments],
+            loops=[RawLoop.from_loop(child, delimiters) for child in loop.loops],
+            position=position,
+        )
+
+    def to_loop(self, delimiters: Delimiters) -> Loop:
+        return Loop(
+            self.id,
+            [s.to_segment(delimiters) for s in self.segments],
+            [child.to_loop(delimiters) for child in self.loops],
+        )
+
+
+# ----------------------------------------------------------------- field specs
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldSpec:
+    name: str
+    locator: Locator
+    kind: Any  # str, int, Decimal, date or a Composite/Group subclass
+    is_list: bool
+    required: bool
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """The item type of an annotation and whether it is a list (Optional dropped)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) != 1:
+            raise TypeError(f"unsupported annotation {annotation!r}")
+        return _unwrap(args[0])
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        return item, True
+    return annotation, False
+
+
+@cache
+def _specs(cls: type[BaseModel]) -> tuple[_FieldSpec, ...]:
+    specs = []
+    for name, info in cls.model_fields.items():
+        locators = [m for m in info.metadata if isinstance(m, El | Comps | Reps | Spread)]
+        if not locators:
+            continue
+        kind, is_list = _unwrap(info.annotation)
+        specs.append(_FieldSpec(name, locators[0], kind, is_list, info.is_required()))
+    return tuple(specs)
+
+
+def _covered(specs: Sequence[_FieldSpec]) -> set[int]:
+    covered: set[int] = set()
+    for spec in specs:
+        loc = spec.locator
+        if isinstance(loc, Spread):
+            covered.update(range(loc.start, loc.end + 1))
+        else:
+            covered.add(loc.index)
+    return covered
+
+
+def _label(owner: str, index: int) -> str:
+    return f"{owner}{index:02d}"
+
+
+def _decode_scalar(kind: Any, text: str, delimiters: Delimiters, where: str) -> Any:
+    if kind is str:
+        return text
+    try:
+        if kind is Decimal:
+            return _parse_decimal(text)
+        if kind is date:
+            return parse_date(text)
+        if kind is int:
+            if not text.isdigit():
+                raise X12Error(f"{text!r} is not a whole number")
+            return int(text)
+    except X12Error as exc:
+        raise X12Error(f"{where}: {exc}") from None
+    if isinstance(kind, type) and issubclass(kind, Composite):
+        return kind.decode(text.split(delimiters.component), delimiters, where)
+    raise TypeError(f"unsupported field type {kind!r}")
+
+
+def _encode_scalar(value: Any, delimiters: Delimiters, where: str) -> str:
+    if isinstance(value, Composite):
+        return delimiters.component.join(_trim(value.encode(delimiters, where)))
+    if isinstance(value, bool):
+        raise X12Error(f"{where}: booleans have no X12 form")
+    if isinstance(value, Decimal):
+        return _format_decimal(value)
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        _check_text(value, delimiters, where)
+        return value
+    raise X12Error(f"{where}: cannot write {type(value).__name__}")
+
+
+def _check_text(value: str, delimiters: Delimiters, where: str) -> None:
+    for sep in (delimiters.element, delimiters.component, delimiters.repetition, delimiters.segment):
+        if sep and sep in value:
+            raise X12Error(f"{where}: {value!r} contains the delimiter {sep!r}")
+
+
+def _trim(values: list[str]) -> list[str]:
+    while values and values[-1] == "":
+        values.pop()
+    return values
+
+
+class _Slotted(X12Model):
+    """A model laid over a list of slots (elements of a segment, or components of an element)."""
+
+    _component_level: ClassVar[bool] = False
+
+    @classmethod
+    def _decode_slots(cls, slots: Sequence[str], delimiters: Delimiters, where: str) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for spec in _specs(cls):
+            loc = spec.locator
+            if isinstance(loc, Spread):
+                items = []
+                stop = min(loc.end, len(slots))
+                groups = [slots[i - 1 : i - 1 + loc.width] for i in range(loc.start, stop + 1, loc.width)]
+                while groups and not any(groups[-1]):
+                    groups.pop()
+                for offset, group in enumerate(groups):
+                    label = _label(where, loc.start + offset * loc.width)
+                    if isinstance(spec.kind, type) and issubclass(spec.kind, Group):
+                        items.append(spec.kind.decode(group, delimiters, label))
+                    else:
+                        items.append(_decode_scalar(spec.kind, group[0], delimiters, label))
+                values[spec.name] = items
+                continue
+            text = slots[loc.index - 1] if loc.index <= len(slots) else ""
+            label = _label(where, loc.index)
+            if isinstance(loc, Comps):
+                if cls._component_level:
+                    values[spec.name] = _trim(list(slots[loc.index - 1 : loc.end or len(slots)]))
+                else:
+                    parts = text.split(delimiters.component) if text else []
+                    values[spec.name] = _trim(parts[: loc.end or len(parts)])
+                continue
+            if isinstance(loc, Reps):
+                reps = text.split(delimiters.repetition) if text else []
+                values[spec.name] = [_decode_scalar(spec.kind, r, delimiters, label) for r in reps]
+                continue
+            if text == "":
+                continue
+            values[spec.name] = _decode_scalar(spec.kind, text, delimiters, label)
+        return values
+
+    def _encode_slots(self, delimiters: Delimiters, where: str) -> list[str]:
+        slots: dict[int, str] = {}
+        for spec in _specs(type(self)):
+            value = getattr(self, spec.name)
+            loc = spec.locator
+            if isinstance(loc, Spread):
+                capacity = (loc.end - loc.start + 1) // loc.width
+                if len(value) > capacity:
+                    raise X12Error(f"{where}: at most {capacity} {spec.name} allowed, got {len(value)}")
+                for offset, item in enumerate(value):
+                    first = loc.start + offset * loc.width
+                    label = _label(where, first)
+                    if isinstance(item, Group):
+                        for i, text in enumerate(item.encode(delimiters, label)):
+                            slots[first + i] = text
+                    else:
+                        slots[first] = _encode_scalar(item, delimiters, label)
+                continue
+            label = _label(where, loc.index)
+            if isinstance(loc, Comps):
+                component_level = type(self)._component_level
+                limit = (loc.end - (loc.index - 1 if component_level else 0)) if loc.end else 0
+                if limit and len(value) > limit:
+                    raise X12Error(f"{label} ({spec.name}): at most {limit} values allowed, got {len(value)}")
+                for part in value:
+                    _check_text(part, delimiters, label)
+                if type(self)._component_level:
+                    for i, part in enumerate(value):
+                        slots[loc.index + i] = part
+                else:
+                    slots[loc.index] = delimiters.component.join(value)
+                continue
+            if isinstance(loc, Reps):
+                slots[loc.index] = delimiters.repetition.join(
+                    _encode_scalar(item, delimiters, label) for item in value
+                )
+                continue
+            if value is None or value == "":
+                if spec.required:
+                    raise X12Error(f"{label} ({spec.name}) is required")
+                continue
+            text = _encode_scalar(value, delimiters, label)
+            if loc.max_len and len(text) > loc.max_len:
+                raise X12Error(
+                    f"{label} ({spec.name}) is {len(text)} characters long; at most {loc.max_len} allowed"
+                )
+            if loc.min_len and len(text) < loc.min_len:
+                raise X12Error(f"{label} ({spec.name}) must have at least {loc.min_len} characters")
+            slots[loc.index] = text
+        size = max(slots, default=0)
+        return [slots.get(i, "") for i in range(1, size + 1)]
+
+
+class Composite(_Slotted):
+    """A composite element; its fields' ``El(k)`` are component positions."""
+
+    _component_level: ClassVar[bool] = True
+
+    @classmethod
+    def decode(cls, parts: Sequence[str], delimiters: Delimiters, where: str) -> Self:
+        values = cls._decode_slots(parts, delimiters, where + "-")
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise X12Error(f"{where}: {_first_error(exc)}") from None
+
+    def encode(self, delimiters: Delimiters, where: str) -> list[str]:
+        return self._encode_slots(delimiters, where + "-")
+
+
+class Group(_Slotted):
+    """A run of consecutive elements repeated inside one segment (a CAS triple, a PLB pair)."""
+
+    @classmethod
+    def decode(cls, elements: Sequence[str], delimiters: Delimiters, where: str) -> Self:
+        values = cls._decode_slots(elements, delimiters, where)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise X12Error(f"{where}: {_first_error(exc)}") from None
+
+    def encode(self, delimiters: Delimiters, where: str) -> list[str]:
+        return self._encode_slots(delimiters, where)
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    return f"{loc}: {err['msg']}" if loc else str(err["msg"])
+
+
+class SegmentModel(_Slotted):
+    """A segment; ``segment_id`` is its id, elements it does not declare stay in ``other_elements``."""
+
+    segment_id: ClassVar[str] = ""
+    other_elements: dict[int, str] = Field(default_factory=dict)
+
+    @classmethod
+    def from_segment(cls, segment: Segment, delimiters: Delimiters = DEFAULT_DELIMITERS) -> Self:
+        if cls.segment_id and segment.id != cls.segment_id:
+            raise X12Error(f"expected a {cls.segment_id} segment, got {segment.id}")
+        where = segment.id
+        values = cls._decode_slots(segment.elements, delimiters, where)
+        covered = _covered(_specs(cls))
+        other = {i: e for i, e in enumerate(segment.elements, 1) if e and i not in covered}
+        if other:
+            values["other_elements"] = other
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            at = f" (segment {segment.position})" if segment.position else ""
+            raise X12Error(f"{where}{at}: {_first_error(exc)}") from None
+
+    def to_segment(self, delimiters: Delimiters = DEFAULT_DELIMITERS) -> Segment:
+        elements = self._encode_slots(delimiters, self.segment_id)
+        for index, text in self.other_elements.items():
+            if index < 1:
+                raise X12Error(f"{self.segment_id}: element index {index} is not positive")
+            _check_text_element(text, delimiters, _label(self.segment_id, index))
+            while len(elements) < index:
+                elements.append("")
+            elements[index - 1] = text
+        return Segment(self.segment_id, elements)
+
+
+def _check_text_element(value: str, delimiters: Delimiters, where: str) -> None:
+    for sep in (delimiters.element, delimiters.segment):
+        if sep in value:
+            raise X12Error(f"{where}: {value!r} contains the delimiter {sep!r}")
+
+
+# ----------------------------------------------------------------- loops
+
+
+@dataclass(frozen=True, slots=True)
+class _LoopSpec:
+    name: str
+    marker: Seg | Child
+    kind: type[SegmentModel] | type[X12Loop]
+    is_list: bool
+    required: bool
+
+
+@cache
+def _loop_specs(cls: type[X12Loop]) -> tuple[_LoopSpec, ...]:
+    specs = []
+    for name, info in cls.model_fields.items():
+        markers = [m for m in info.metadata if isinstance(m, Seg | Child)]
+        if not markers:
+            continue
+        kind, is_list = _unwrap(info.annotation)
+        specs.append(_LoopSpec(name, markers[0], kind, is_list, info.is_required()))
+    return tuple(specs)
+
+
+class X12Loop(X12Model):
+    """A loop of an implementation guide.
+
+    ``hl_level`` marks a hierarchical loop: its HL segment is not stored, the builder
+    numbers it; ``hl_child_code`` says whether HL04 is written. ``structural`` lists
+    segment ids the loop writes itself (LX line numbers, HL) and skips when read.
+    """
+
+    loop_id: ClassVar[str] = ""
+    hl_level: ClassVar[str] = ""
+    hl_child_code: ClassVar[bool] = True
+
+    other_segments: list[RawSegment] = Field(default_factory=list)
+    other_loops: list[RawLoop] = Field(default_factory=list)
+
+    # -------------------------------------------------------------- reading
+
+    @classmethod
+    def structural_segments(cls, loop: Loop) -> int:
+        """How many leading segments of ``loop`` the builder writes itself (HL, LX)."""
+        if cls.hl_level and loop.segments and loop.segments[0].id == "HL":
+            return 1
+        return 0
+
+    @classmethod
+    def from_loop(cls, loop: Loop, delimiters: Delimiters = DEFAULT_DELIMITERS) -> Self:
+        specs = _loop_specs(cls)
+        values: dict[str, Any] = {}
+        other_segments: list[RawSegment] = []
+        other_loops: list[RawLoop] = []
+        skip = cls.structural_segments(loop)
+        for position, segment in enumerate(loop.segments):
+            if position < skip:
+                continue
+            spec = _match_segment(specs, segment, values)
+            if spec is None:
+                other_segments.append(RawSegment.from_segment(segment, delimiters, position))
+                continue
+            kind = typing.cast(type[SegmentModel], spec.kind)
+            parsed = kind.from_segment(segment, delimiters)
+            if spec.is_list:
+                values.setdefault(spec.name, []).append(parsed)
+            else:
+                values[spec.name] = parsed
+        for position, child in enumerate(loop.loops):
+            spec = _match_loop(specs, child, values)
+            if spec is None:
+                other_loops.append(RawLoop.from_loop(child, delimiters, position))
+                continue
+            loop_kind = typing.cast(type[X12Loop], spec.kind)
+            parsed_loop = loop_kind.from_loop(child, delimiters)
+            if spec.is_list:
+                values.setdefault(spec.name, []).append(parsed_loop)
+            else:
+                values[spec.name] = parsed_loop
+        values.update(cls.read_structure(loop, delimiters))
+        if other_segments:
+            values["other_segments"] = other_segments
+        if other_loops:
+            values["other_loops"] = other_loops
+        for spec in specs:
+            if spec.required and spec.name not in values:
+                what = spec.marker.id if isinstance(spec.marker, Seg) else f"loop {spec.marker.loop_id}"
+                raise X12Error(f"loop {loop.id}: required {what} ({spec.name}) is missing")
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise X12Error(f"loop {loop.id}: {_first_error(exc)}") from None
+
+    @classmethod
+    def read_structure(cls, loop: Loop, delimiters: Delimiters) -> dict[str, Any]:
+        """Field values a loop reads from its structural segments (overridden where needed)."""
+        return {}
+
+    # -------------------------------------------------------------- writing
+
+    def structure(self, context: BuildContext) -> list[Segment]:
+        """The leading segments the loop writes itself (HL by default)."""
+        if not type(self).hl_level:
+            return []
+        return [context.hl_segment(self)]
+
+    def to_loop(self, context: BuildContext | None = None) -> Loop:
+        """This model as a loop tree, ready to be written."""
+        context = context or BuildContext()
+        segments = self.structure(context)
+        trailers: list[Segment] = []
+        loops: list[Loop] = []
+        hl_index: int | None = None
+        if type(self).hl_level:
+            hl_index = context.enter(self)
+        for spec in _loop_specs(type(self)):
+            value = getattr(self, spec.name)
+            items = value if spec.is_list else ([] if value is None else [value])
+            if spec.required and not items:
+                what = spec.marker.id if isinstance(spec.marker, Seg) else f"loop {spec.marker.loop_id}"
+                raise X12Error(f"loop {type(self).loop_id}: {what} ({spec.name}) is required")
+            for item in items:
+                if isinstance(spec.marker, Seg):
+                    seg = item.to_segment(context.delimiters)
+                    (trailers if spec.marker.trailer else segments).append(seg)
+                else:
+                    loops.append(item.to_loop(context))
+        for raw in sorted(self.other_segments, key=lambda r: r.position):
+            segments.insert(min(raw.position, len(segments)), raw.to_segment(context.delimiters))
+        for raw_loop in sorted(self.other_loops, key=lambda r: r.position):
+            loops.insert(min(raw_loop.position, len(loops)), raw_loop.to_loop(context.delimiters))
+        if hl_index is not None:
+            context.leave(hl_index, self)
+        return Loop(type(self).loop_id, segments + trailers, loops)
+
+
+def _match_segment(specs: Sequence[_LoopSpec], segment: Segment, values: dict[str, Any]) -> _LoopSpec | None:
+    for spec in specs:
+        matched = isinstance(spec.marker, Seg) and spec.marker.matches(segment)
+        if matched and (spec.is_list or spec.name not in values):
+            return spec
+    return None
+
+
+def _match_loop(specs: Sequence[_LoopSpec], loop: Loop, values: dict[str, Any]) -> _LoopSpec | None:
+    for spec in specs:
+        matched = isinstance(spec.marker, Child) and spec.marker.loop_id == loop.id
+        if matched and (spec.is_list or spec.name not in values):
+            return spec
+    return None
+
+
+class BuildContext:
+    """State shared while a transaction set is written: delimiters and HL numbering."""
+
+    def __init__(self, delimiters: Delimiters = DEFAULT_DELIMITERS) -> None:
+        self.delimiters = delimiters
+        self._next_hl = 1
+        self._stack: list[int] = []
+        self._hl: dict[int, Segment] = {}
+        self.counters: dict[str, int] = {}
+
+    def next(self, counter: str) -> int:
+        """The next value of a named counter (LX line numbers), starting at 1."""
+        self.counters[counter] = self.counters.get(counter, 0) + 1
+        return self.counters[counter]
+
+    def hl_segment(self, loop: X12Loop) -> Segment:
+        number = self._next_hl
+        self._next_hl += 1
+        parent = str(self._stack[-1]) if self._stack else ""
+        level = getattr(loop, "hl_level_code", None) or type(loop).hl_level
+        seg = Segment("HL", [str(number), parent, level])
+        if type(loop).hl_child_code:
+            seg.elements.append("0")
+        self._hl[number] = seg
+        return seg
+
+    def enter(self, loop: X12Loop) -> int:
+        number = self._next_hl - 1
+        if self._stack:
+            parent = self._hl[self._stack[-1]]
+            if len(parent.elements) > 3:
+                parent.elements[3] = "1"
+        self._stack.append(number)
+        return number
+
+    def leave(self, number: int, loop: X12Loop) -> None:
+        popped = self._stack.pop()
+        if popped != number:  # pragma: no cover - guarded by to_loop's structure
+            raise X12Error("HL numbering went out of step")
+
+
+def iter_hl_loops(loop: Loop) -> Iterator[Loop]:
+    """Every loop below ``loop`` that starts with an HL segment, in document order."""
+    for child in loop.loops:
+        if child.segments and child.segments[0].id == "HL":
+            yield child
+        yield from iter_hl_loops(child)
+
+
+def nest_hl(root: Loop) -> Loop:
+    """A copy of ``root`` whose HL loops are nested under their HL02 parent.
+
+    Readers may lay the hierarchy out flat or nested; the typed models want each
+    HL loop inside its parent, after its own non-HL child loops.
+    """
+
+    def strip(loop: Loop) -> Loop:
+        return Loop(loop.id, list(loop.segments), [strip(c) for c in loop.loops if not _is_hl(c)])
+
+    copies: dict[str, Loop] = {}
+    top: list[Loop] = []
+    for hl_loop in iter_hl_loops(root):
+        copy = strip(hl_loop)
+        number = hl_loop.segments[0].get(1)
+        parent = hl_loop.segments[0].get(2)
+        if number in copies:
+            raise X12Error(f"HL01 {number!r} is used twice")
+        copies[number] = copy
+        if parent and parent in copies:
+            copies[parent].loops.append(copy)
+        elif parent:
+            raise X12Error(f"HL {number!r} names parent {parent!r}, which does not precede it")
+        else:
+            top.append(copy)
+    new_root = strip(root)
+    new_root.loops.extend(top)
+    return new_root
+
+
+def _is_hl(loop: Loop) -> bool:
+    return bool(loop.segments) and loop.segments[0].id == "HL"
+
+
+class Transaction(X12Loop):
+    """A transaction set: the ``ST`` loop. ST and SE are written by the builder.
+
+    ``control_number`` is ST02 (SE02); ``version`` is ST03, the implementation guide.
+    """
+
+    loop_id: ClassVar[str] = "ST"
+    transaction_code: ClassVar[str] = ""
+    default_version: ClassVar[str] = ""
+
+    control_number: str = "0001"
+    version: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_version(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("version") and cls.default_version:
+            return {**data, "version": cls.default_version}
+        return data
+
+    @classmethod
+    def structural_segments(cls, loop: Loop) -> int:
+        return 1 if loop.segments and loop.segments[0].id == "ST" else 0
+
+    @classmethod
+    def from_loop(cls, loop: Loop, delimiters: Delimiters = DEFAULT_DELIMITERS) -> Self:
+        if not loop.segments or loop.segments[0].id != "ST":
+            raise X12Error(
+                f"a transaction set starts with ST, not {loop.segments[0].id if loop.segments else 'nothing'}"
+            )
+        st = loop.segments[0]
+        if cls.transaction_code and st.get(1) != cls.transaction_code:
+            raise X12Error(f"expected a {cls.transaction_code} transaction set, got ST01 {st.get(1)!r}")
+        body = Loop(loop.id, [s for s in loop.segments if s.id != "SE"], loop.loops)
+        return super().from_loop(cls.prepare(body), delimiters)
+
+    @classmethod
+    def prepare(cls, loop: Loop) -> Loop:
+        """Reshape the reader's tree before mapping it (HL transactions nest their hierarchy)."""
+        return loop
+
+    @classmethod
+    def read_structure(cls, loop: Loop, delimiters: Delimiters) -> dict[str, Any]:
+        st = loop.segments[0]
+        return {"control_number": st.get(2), "version": st.get(3)}
+
+    def structure(self, context: BuildContext) -> list[Segment]:
+        if not self.control_number or len(self.control_number) > 9 or len(self.control_number) < 4:
+            raise X12Error(f"ST02 {self.control_number!r} must be 4 to 9 characters")
+        return [
+            Segment(
+                "ST",
+                [
+                    type(self).transaction_code,
+                    self.control_number,
+                    self.version or type(self).default_version,
+                ],
+            )
+        ]

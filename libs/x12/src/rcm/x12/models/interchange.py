@@ -1,0 +1,78 @@
+"""An interchange as typed models: ISA, its TA1s, its functional groups and their transaction sets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from rcm.x12.errors import X12Error
+from rcm.x12.models.base import Transaction, X12Model
+from rcm.x12.models.claim_837p import Claim837P
+from rcm.x12.models.envelope import GroupHeader, InterchangeAck, InterchangeHeader
+from rcm.x12.models.remit_835 import Remittance835
+from rcm.x12.segments import DEFAULT_DELIMITERS, Delimiters, Loop
+
+__all__ = [
+    "FUNCTIONAL_IDS",
+    "AnyTransaction",
+    "FunctionalGroup",
+    "Interchange",
+    "read_transaction",
+    "transaction_type",
+]
+
+AnyTransaction = Annotated[
+    Claim837P | Remittance835,
+    Field(discriminator="kind"),
+]
+
+# ST01 (and ST03 where one ST01 has several guides) -> model.
+_BY_CODE: dict[str, type[Transaction]] = {
+    "837": Claim837P,
+    "835": Remittance835,
+}
+_BY_VERSION: dict[tuple[str, str], type[Transaction]] = {}
+
+# GS01 for each transaction set.
+FUNCTIONAL_IDS = {
+    "837": "HC",
+    "835": "HP",
+    "270": "HS",
+    "271": "HB",
+    "276": "HR",
+    "277": "HN",
+    "278": "HI",
+    "999": "FA",
+}
+
+
+def transaction_type(code: str, version: str) -> type[Transaction]:
+    """The model class for ST01 ``code`` under implementation guide ``version``."""
+    model = _BY_VERSION.get((code, version)) or _BY_CODE.get(code)
+    if model is None:
+        raise X12Error(f"no typed model for transaction set {code} ({version or 'no version'})")
+    return model
+
+
+def read_transaction(loop: Loop, delimiters: Delimiters = DEFAULT_DELIMITERS) -> Transaction:
+    """The typed model of one transaction set, from the reader's ``ST`` loop."""
+    if not loop.segments or loop.segments[0].id != "ST":
+        raise X12Error("a transaction set loop starts with ST")
+    st = loop.segments[0]
+    return transaction_type(st.get(1), st.get(3)).from_loop(loop, delimiters)
+
+
+class FunctionalGroup(X12Model):
+    """GS ... GE: transaction sets of one functional id and version."""
+
+    header: GroupHeader
+    transactions: list[AnyTransaction] = Field(default_factory=list)
+
+
+class Interchange(X12Model):
+    """ISA ... IEA: the interchange header, any TA1 acknowledgments and the functional groups."""
+
+    header: InterchangeHeader
+    acknowledgments: list[InterchangeAck] = Field(default_factory=list)
+    groups: list[FunctionalGroup] = Field(default_factory=list)
