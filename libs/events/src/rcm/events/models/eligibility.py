@@ -1,0 +1,155 @@
+"""Eligibility: the behavioural-health benefit summary of a 270/271 and what follows from it."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import Field
+
+from rcm.events.models._base import Event, EventModel
+from rcm.events.models.common import CoveragePriority, Period
+from rcm.events.types import Id, NonNegativeMoney, Percent, Timestamp
+
+__all__ = [
+    "AaaError",
+    "CoverageChange",
+    "CoverageChanged",
+    "EligibilityChecked",
+    "EligibilityRecheckRequested",
+    "EligibilityStatus",
+    "NetworkBenefits",
+    "OtherPayer",
+    "RecheckReason",
+    "VisitLimit",
+]
+
+
+class EligibilityStatus(StrEnum):
+    """Outcome of an eligibility check."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    NOT_FOUND = "not_found"
+    """The payer could not identify the member (AAA 75 and similar)."""
+    ERROR = "error"
+    """The check could not be completed (payer down, AAA 42...)."""
+
+
+class NetworkBenefits(EventModel):
+    """Cost sharing for outpatient behavioural health in one network tier."""
+
+    copay: NonNegativeMoney | None = Field(default=None, description="Copay per visit.")
+    coinsurance_percent: Percent | None = Field(default=None, description="Patient's coinsurance share.")
+    deductible: NonNegativeMoney | None = Field(default=None, description="Deductible for the plan year.")
+    deductible_remaining: NonNegativeMoney | None = Field(
+        default=None, description="Deductible still to meet."
+    )
+    out_of_pocket_max: NonNegativeMoney | None = Field(default=None, description="Out-of-pocket maximum.")
+    out_of_pocket_remaining: NonNegativeMoney | None = Field(
+        default=None, description="Out-of-pocket amount still to reach the maximum."
+    )
+
+
+class VisitLimit(EventModel):
+    """A visit limit on the benefit."""
+
+    allowed: int = Field(ge=0, description="Visits allowed in the period.")
+    used: int | None = Field(default=None, ge=0, description="Visits already used, when reported.")
+    remaining: int | None = Field(default=None, ge=0, description="Visits remaining, when reported.")
+    period: Period | None = Field(default=None, description="Period the limit applies to.")
+
+
+class OtherPayer(EventModel):
+    """Another payer the 271 says should be billed (COB)."""
+
+    name: str = Field(min_length=1, max_length=60, description="Other payer's name as reported.")
+    payer_id: Id | None = Field(default=None, description="Our payer id, when it could be matched.")
+    priority: CoveragePriority | None = Field(default=None, description="Its order of payment, if reported.")
+
+
+class AaaError(EventModel):
+    """An AAA segment of the 271: why the request failed, and what to do."""
+
+    code: str = Field(pattern=r"^[0-9A-Z]{2}$", description="Reject reason code (AAA03), e.g. 72 or 75.")
+    follow_up: str | None = Field(
+        default=None, pattern=r"^[A-Z]$", description="Follow-up action code (AAA04), e.g. R = resubmit."
+    )
+    description: str | None = Field(default=None, max_length=200, description="Readable reason.")
+
+
+class EligibilityChecked(Event):
+    """The result of one eligibility check for a patient's coverage."""
+
+    check_id: Id = Field(description="Opaque id of the check.")
+    patient_id: Id = Field(description="Patient checked.")
+    coverage_id: Id = Field(description="Coverage checked.")
+    payer_id: Id = Field(description="Payer asked.")
+    service_date: date = Field(description="Date of service the check is for.")
+    status: EligibilityStatus = Field(description="Active, inactive, not found or error.")
+    plan_name: str | None = Field(default=None, max_length=80, description="Plan name reported.")
+    group_number: str | None = Field(default=None, max_length=50, description="Group number reported.")
+    plan_period: Period | None = Field(default=None, description="Plan coverage dates reported.")
+    service_type_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Z]{1,2}$",
+        description="Service type code the benefits matched (MH, A6, 30...).",
+    )
+    in_network: NetworkBenefits | None = Field(default=None, description="In-network cost sharing.")
+    out_of_network: NetworkBenefits | None = Field(default=None, description="Out-of-network cost sharing.")
+    visit_limit: VisitLimit | None = Field(default=None, description="Visit limit, if any.")
+    auth_required: bool | None = Field(default=None, description="Whether the payer says auth is required.")
+    other_payer: OtherPayer | None = Field(default=None, description="Another payer to bill, if reported.")
+    aaa_errors: list[AaaError] = Field(default_factory=list, description="AAA rejections, if any.")
+    payer_trace_number: str | None = Field(
+        default=None, max_length=50, description="Payer's TRN trace number."
+    )
+    checked_at: Timestamp = Field(description="When the response was received.")
+
+
+class CoverageChange(StrEnum):
+    """What changed about a coverage."""
+
+    ACTIVATED = "activated"
+    TERMINATED = "terminated"
+    PLAN_CHANGED = "plan_changed"
+    OTHER_PAYER_FOUND = "other_payer_found"
+    RESEQUENCED = "resequenced"
+    NOT_FOUND = "not_found"
+
+
+class CoverageChanged(Event):
+    """Eligibility found a coverage differs from what the practice has on file."""
+
+    patient_id: Id = Field(description="Patient concerned.")
+    coverage_id: Id = Field(description="Coverage concerned.")
+    payer_id: Id = Field(description="Payer of the coverage.")
+    change: CoverageChange = Field(description="What changed.")
+    effective_date: date | None = Field(default=None, description="When the change took effect, if known.")
+    check_id: Id | None = Field(default=None, description="Eligibility check that detected it.")
+    detected_at: Timestamp = Field(description="When it was detected.")
+
+
+class RecheckReason(StrEnum):
+    """Why eligibility must be checked again."""
+
+    COVERAGE_DENIAL = "coverage_denial"
+    """A denial such as CO-27/CO-31 points at stale eligibility."""
+    COB_DENIAL = "cob_denial"
+    """A denial such as CO-22 points at another payer."""
+    UPCOMING_APPOINTMENT = "upcoming_appointment"
+    STALE = "stale"
+    MANUAL = "manual"
+
+
+class EligibilityRecheckRequested(Event):
+    """Another service asks the eligibility service to check a coverage again."""
+
+    request_id: Id = Field(description="Opaque request id.")
+    patient_id: Id = Field(description="Patient concerned.")
+    coverage_id: Id = Field(description="Coverage to check.")
+    service_date: date = Field(description="Date of service to check for.")
+    reason: RecheckReason = Field(description="Why a recheck is needed.")
+    claim_id: Id | None = Field(default=None, description="Claim that prompted it, if any.")
+    denial_id: Id | None = Field(default=None, description="Denial that prompted it, if any.")
+    requested_at: Timestamp = Field(description="When it was requested.")

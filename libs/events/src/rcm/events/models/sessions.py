@@ -1,0 +1,249 @@
+"""Appointments and therapy sessions, as reported by the clinical system.
+
+A completed session (with a signed note) is what a claim is coded from. The clinical
+system reports facts (times, kind of service, who was there, how it was delivered);
+choosing CPT codes, units, POS and modifiers is the claims service's job.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from rcm.events.models._base import Event, EventModel
+from rcm.events.models.common import Modality, Program
+from rcm.events.types import (
+    DiagnosisCode,
+    Id,
+    Minutes,
+    PlaceOfService,
+    ProcedureCode,
+    StateCode,
+    Timestamp,
+    TimeZoneName,
+)
+
+__all__ = [
+    "AppointmentCancelled",
+    "AppointmentScheduled",
+    "CancellationReason",
+    "DistinctService",
+    "DistinctServiceReason",
+    "Participant",
+    "ParticipantRole",
+    "PatientLocation",
+    "ServiceKind",
+    "SessionCompleted",
+    "SessionCorrected",
+    "SessionVoided",
+]
+
+
+class ServiceKind(StrEnum):
+    """What kind of service the session was; the claims service maps it to codes."""
+
+    INTAKE = "intake"
+    """Psychiatric diagnostic evaluation (90791, or 90792 for prescribers)."""
+    INDIVIDUAL = "individual"
+    """Individual psychotherapy (90832/90834/90837 by minutes)."""
+    FAMILY_WITH_PATIENT = "family_with_patient"
+    """Family psychotherapy with the patient present (90847)."""
+    FAMILY_WITHOUT_PATIENT = "family_without_patient"
+    """Family psychotherapy without the patient (90846)."""
+    GROUP = "group"
+    """Group psychotherapy (90853)."""
+    CRISIS = "crisis"
+    """Psychotherapy for crisis (90839/+90840)."""
+    EM_WITH_PSYCHOTHERAPY = "em_with_psychotherapy"
+    """E/M visit with add-on psychotherapy (E/M code + 90833/90836/90838)."""
+    TESTING = "testing"
+    """Psychological or neuropsychological testing (9613x)."""
+    HCPCS_SERVICE = "hcpcs_service"
+    """A Medicaid/SUD HCPCS service billed by the code given (H0004, H2019...)."""
+
+
+class ParticipantRole(StrEnum):
+    """Who took part in a session besides the clinician."""
+
+    PATIENT = "patient"
+    FAMILY_MEMBER = "family_member"
+    GUARDIAN = "guardian"
+    INTERPRETER = "interpreter"
+    OTHER = "other"
+
+
+class Participant(EventModel):
+    """One participant; identified only by role and an optional opaque id."""
+
+    role: ParticipantRole = Field(description="Role in the session.")
+    participant_id: Id | None = Field(default=None, description="Opaque id of the participant, if known.")
+
+
+class PatientLocation(EventModel):
+    """Where the patient was during the session (licensure and telehealth POS depend on it)."""
+
+    state: StateCode = Field(description="State the patient was in.")
+    at_home: bool = Field(description="True when the patient was at home (telehealth POS 10).")
+
+
+class DistinctServiceReason(StrEnum):
+    """Why a service is separate from another one the same day (59 / X{EPSU})."""
+
+    SEPARATE_ENCOUNTER = "separate_encounter"
+    """XE: a different encounter the same day."""
+    SEPARATE_PRACTITIONER = "separate_practitioner"
+    """XP: performed by a different practitioner."""
+    SEPARATE_STRUCTURE = "separate_structure"
+    """XS: a separate organ or structure."""
+    UNUSUAL_NON_OVERLAPPING = "unusual_non_overlapping"
+    """XU: does not overlap the usual components of the main service."""
+    OTHER = "other"
+    """59 without a more specific X modifier."""
+
+
+class DistinctService(EventModel):
+    """A documented distinct-service flag (lets an NCCI modifier-indicator-1 pair be billed)."""
+
+    reason: DistinctServiceReason = Field(description="Kind of distinction documented.")
+    note: str | None = Field(default=None, max_length=200, description="Short documentation reference.")
+
+
+class AppointmentScheduled(Event):
+    """An appointment was booked (authorization units may be reserved for it)."""
+
+    appointment_id: Id = Field(description="Opaque appointment id.")
+    patient_id: Id = Field(description="Patient the appointment is for.")
+    organization_id: Id = Field(description="Billing organization.")
+    provider_id: Id = Field(description="Clinician expected to render the service.")
+    start: Timestamp = Field(description="Scheduled start.")
+    end: Timestamp = Field(description="Scheduled end.")
+    service_kind: ServiceKind = Field(description="Planned kind of service.")
+    modality: Modality = Field(description="Planned delivery: in person, video or audio only.")
+    expected_procedure_codes: list[ProcedureCode] = Field(
+        default_factory=list, description="Codes expected to be billed, when the scheduler knows them."
+    )
+    authorization_id: Id | None = Field(
+        default=None, description="Authorization the visit is booked against."
+    )
+    scheduled_at: Timestamp = Field(description="When the appointment was booked.")
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("an appointment ends after it starts")
+        return self
+
+
+class CancellationReason(StrEnum):
+    """Why an appointment did not happen."""
+
+    PATIENT_CANCELLED = "patient_cancelled"
+    PROVIDER_CANCELLED = "provider_cancelled"
+    NO_SHOW = "no_show"
+    RESCHEDULED = "rescheduled"
+    OTHER = "other"
+
+
+class AppointmentCancelled(Event):
+    """An appointment was cancelled or missed (reserved authorization units are released)."""
+
+    appointment_id: Id = Field(description="Appointment cancelled.")
+    patient_id: Id = Field(description="Patient of the appointment.")
+    reason: CancellationReason = Field(description="Why it did not happen.")
+    late: bool = Field(default=False, description="True for a late cancellation under the practice policy.")
+    cancelled_at: Timestamp = Field(description="When it was cancelled or marked a no-show.")
+
+
+class _SessionFacts(Event):
+    """What happened in a session: the facts a claim is coded from."""
+
+    session_id: Id = Field(description="Opaque session (encounter) id.")
+    appointment_id: Id | None = Field(default=None, description="Appointment the session fulfilled, if any.")
+    patient_id: Id = Field(description="Patient seen.")
+    organization_id: Id = Field(description="Billing organization.")
+    rendering_provider_id: Id = Field(description="Clinician who rendered the service.")
+    supervising_provider_id: Id | None = Field(
+        default=None, description="Supervisor, when the rendering clinician practises under supervision."
+    )
+    start: Timestamp = Field(description="Start of the face-to-face time, with its UTC offset.")
+    end: Timestamp = Field(description="End of the face-to-face time, with its UTC offset.")
+    time_zone: TimeZoneName | None = Field(
+        default=None, description="IANA zone of the service location, fixing the date of service."
+    )
+    psychotherapy_minutes: Minutes | None = Field(
+        default=None,
+        description="Psychotherapy minutes when they differ from the session length (e.g. E/M + therapy).",
+    )
+    service_kind: ServiceKind = Field(description="Kind of service.")
+    em_code: ProcedureCode | None = Field(
+        default=None, description="The E/M code, required when the kind is em_with_psychotherapy."
+    )
+    service_code: ProcedureCode | None = Field(
+        default=None,
+        description="The code for testing and HCPCS services, where the kind alone is not enough.",
+    )
+    program: Program | None = Field(default=None, description="Program (mental health, substance use...).")
+    participants: list[Participant] = Field(
+        default_factory=list, description="Who took part besides the clinician."
+    )
+    group_size: int | None = Field(default=None, ge=2, description="Number of patients in a group session.")
+    modality: Modality = Field(description="In person, video or audio only.")
+    place_of_service: PlaceOfService = Field(
+        description="Where the service was furnished (in person) or the clinician's office POS (telehealth)."
+    )
+    patient_location: PatientLocation = Field(description="Patient's state and whether at home.")
+    diagnoses: list[DiagnosisCode] = Field(
+        min_length=1, max_length=12, description="ICD-10-CM diagnoses, primary first."
+    )
+    interactive_complexity: bool = Field(
+        default=False, description="Interactive complexity present (+90785)."
+    )
+    distinct_service: DistinctService | None = Field(
+        default=None, description="Documented distinct service, with its reason."
+    )
+    authorization_id: Id | None = Field(default=None, description="Authorization the clinician recorded.")
+    note_signed: bool = Field(description="Whether the progress note is signed (unsigned notes hold claims).")
+    note_signed_at: Timestamp | None = Field(default=None, description="When the note was signed.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("a session ends after it starts")
+        length = (self.end - self.start).total_seconds() / 60
+        if self.psychotherapy_minutes is not None and self.psychotherapy_minutes > length:
+            raise ValueError("psychotherapy minutes exceed the session length")
+        if (self.service_kind is ServiceKind.EM_WITH_PSYCHOTHERAPY) != (self.em_code is not None):
+            raise ValueError("em_code is given exactly when the kind is em_with_psychotherapy")
+        if self.service_kind is ServiceKind.HCPCS_SERVICE and self.service_code is None:
+            raise ValueError("an HCPCS service names its service_code")
+        if self.note_signed != (self.note_signed_at is not None):
+            raise ValueError("note_signed_at is given exactly when the note is signed")
+        return self
+
+    @property
+    def minutes(self) -> int:
+        """Session length in whole minutes."""
+        return int((self.end - self.start).total_seconds() // 60)
+
+
+class SessionCompleted(_SessionFacts):
+    """A session took place."""
+
+
+class SessionCorrected(_SessionFacts):
+    """A session's facts were corrected; the body carries the full corrected session."""
+
+    revision: int = Field(ge=1, description="Correction number, 1 for the first correction.")
+    reason: str | None = Field(default=None, max_length=200, description="Why it was corrected (no PHI).")
+    corrected_at: Timestamp = Field(description="When the correction was made.")
+
+
+class SessionVoided(Event):
+    """A session was recorded in error and must not be billed (or its claim voided)."""
+
+    session_id: Id = Field(description="Session voided.")
+    patient_id: Id = Field(description="Patient of the session.")
+    reason: str | None = Field(default=None, max_length=200, description="Why it was voided (no PHI).")
+    voided_at: Timestamp = Field(description="When it was voided.")
