@@ -115,9 +115,18 @@ class Seg:
 
 @dataclass(frozen=True, slots=True)
 class Child:
-    """A child loop by its implementation-guide id."""
+    """A child loop by its implementation-guide id (or any of several ids, for generic loop models).
 
-    loop_id: str
+    ``first`` also requires the loop's first segment id (2110C is EQ in a 270, EB in a 271).
+    """
+
+    loop_id: str | tuple[str, ...]
+    first: str | None = None
+
+    def matches(self, loop: Loop) -> bool:
+        if self.first is not None and not (loop.segments and loop.segments[0].id == self.first):
+            return False
+        return loop.id == self.loop_id if isinstance(self.loop_id, str) else loop.id in self.loop_id
 
 
 # ----------------------------------------------------------------- values
@@ -626,7 +635,11 @@ class X12Loop(X12Model):
             loops.insert(min(raw_loop.position, len(loops)), raw_loop.to_loop(context.delimiters))
         if hl_index is not None:
             context.leave(hl_index, self)
-        return Loop(type(self).loop_id, segments + trailers, loops)
+        return Loop(self.output_loop_id(), segments + trailers, loops)
+
+    def output_loop_id(self) -> str:
+        """The loop id written for this model (generic loop models keep the id they were read with)."""
+        return type(self).loop_id
 
 
 def _match_segment(specs: Sequence[_LoopSpec], segment: Segment, values: dict[str, Any]) -> _LoopSpec | None:
@@ -639,7 +652,7 @@ def _match_segment(specs: Sequence[_LoopSpec], segment: Segment, values: dict[st
 
 def _match_loop(specs: Sequence[_LoopSpec], loop: Loop, values: dict[str, Any]) -> _LoopSpec | None:
     for spec in specs:
-        matched = isinstance(spec.marker, Child) and spec.marker.loop_id == loop.id
+        matched = isinstance(spec.marker, Child) and spec.marker.matches(loop)
         if matched and (spec.is_list or spec.name not in values):
             return spec
     return None
@@ -666,7 +679,7 @@ class BuildContext:
         parent = str(self._stack[-1]) if self._stack else ""
         level = getattr(loop, "hl_level_code", None) or type(loop).hl_level
         seg = Segment("HL", [str(number), parent, level])
-        if type(loop).hl_child_code:
+        if getattr(loop, "hl_child_code_written", type(loop).hl_child_code):
             seg.elements.append("0")
         self._hl[number] = seg
         return seg
@@ -787,3 +800,37 @@ class Transaction(X12Loop):
                 ],
             )
         ]
+
+
+class GenericLevel(X12Loop):
+    """An HL loop model shared by several levels; it keeps its loop id and HL03/HL04 form."""
+
+    hl_level: ClassVar[str] = "*"
+    loop_name: str
+    hl_level_code: str
+    hl_child_code_written: bool = True
+
+    @classmethod
+    def read_structure(cls, loop: Loop, delimiters: Delimiters) -> dict[str, Any]:
+        hl = loop.segments[0] if loop.segments and loop.segments[0].id == "HL" else Segment("HL")
+        return {
+            "loop_name": loop.id,
+            "hl_level_code": hl.get(3),
+            "hl_child_code_written": bool(hl.get(4)),
+        }
+
+    def output_loop_id(self) -> str:
+        return self.loop_name
+
+
+class GenericLoop(X12Loop):
+    """A non-hierarchical loop model shared by several loop ids; it keeps the id it was read with."""
+
+    loop_name: str
+
+    @classmethod
+    def read_structure(cls, loop: Loop, delimiters: Delimiters) -> dict[str, Any]:
+        return {"loop_name": loop.id}
+
+    def output_loop_id(self) -> str:
+        return self.loop_name

@@ -65,6 +65,8 @@ from rcm.x12.models.common import (
     Demographics,
     EntityName,
     GeoLocation,
+    HealthCode,
+    HealthCodes,
     Note,
     ProcedureCode,
     ProviderTaxonomy,
@@ -179,27 +181,6 @@ class ClaimInformation(SegmentModel):
     related_causes: Annotated[list[str], Comps(11)] = []
     special_program: Annotated[str | None, El(12)] = None
     delay_reason: Annotated[str | None, El(20)] = None
-
-
-class HealthCode(Composite):
-    """One HI code: its list qualifier (ABK principal, ABF other diagnosis, BK/BF for ICD-9), the code."""
-
-    qualifier: Annotated[str, El(1)]
-    code: Annotated[str, El(2, max_len=30)]
-    date_format: Annotated[str | None, El(3)] = None
-    date_value: Annotated[str | None, El(4)] = None
-    amount: Annotated[Decimal | None, El(5)] = None
-    quantity: Annotated[Decimal | None, El(6)] = None
-    version: Annotated[str | None, El(7)] = None
-    industry_code: Annotated[str | None, El(8)] = None
-    present_on_admission: Annotated[str | None, El(9)] = None
-
-
-class HealthCodes(SegmentModel):
-    """HI: up to twelve health-care codes (diagnoses, condition codes, anesthesia procedures)."""
-
-    segment_id: ClassVar[str] = "HI"
-    codes: Annotated[list[HealthCode], Spread(1, 12)]
 
 
 class OtherInsurance(SegmentModel):
