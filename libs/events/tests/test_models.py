@@ -1,0 +1,276 @@
+"""Event models: every example is valid, documented, and each rule rejects what it should."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from rcm.events import models as m
+from rcm.events.catalog import CATALOG
+from rcm.events.testing import (
+    claim_created,
+    coverage_updated,
+    examples,
+    factories,
+    fee_schedule_updated,
+    patient_updated,
+    payer_updated,
+    session_completed,
+    synthetic_npi,
+)
+
+pytestmark = pytest.mark.unit
+
+EXAMPLES = examples()
+
+
+def _models(model: type[BaseModel], seen: set[type[BaseModel]]) -> None:
+    if model in seen:
+        return
+    seen.add(model)
+    for field in model.model_fields.values():
+        for arg in _flatten(field.annotation):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                _models(arg, seen)
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    found = [annotation]
+    for arg in getattr(annotation, "__args__", ()):
+        found += _flatten(arg)
+    return found
+
+
+def test_there_is_an_example_of_every_catalogued_event() -> None:
+    assert set(EXAMPLES) == {spec.name for spec in CATALOG}
+    for spec in CATALOG:
+        assert isinstance(EXAMPLES[spec.name], spec.model)
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_example_round_trips_through_json(name: str) -> None:
+    event = EXAMPLES[name]
+    again = type(event).model_validate_json(event.model_dump_json())
+    assert again == event
+
+
+def test_every_field_of_every_model_is_documented() -> None:
+    seen: set[type[BaseModel]] = set()
+    for spec in CATALOG:
+        _models(spec.model, seen)
+    undocumented = [
+        f"{model.__name__}.{name}"
+        for model in seen
+        for name, field in model.model_fields.items()
+        if not field.description
+    ]
+    assert undocumented == []
+    assert len(seen) > 40
+
+
+def test_unknown_fields_are_ignored_so_producers_can_add_fields() -> None:
+    body = json.loads(EXAMPLES["session-completed"].model_dump_json())
+    body["a_field_from_the_future"] = {"anything": 1}
+    body["patient_location"]["county"] = "Synthetic"
+    session = m.SessionCompleted.model_validate(body)
+    assert session == EXAMPLES["session-completed"]
+
+
+def test_events_are_immutable() -> None:
+    session = session_completed()
+    with pytest.raises(ValidationError):
+        session.patient_id = "pat-9999"  # type: ignore[misc]
+
+
+def test_factories_make_distinct_repeatable_synthetic_records() -> None:
+    assert patient_updated(7) == patient_updated(7)
+    assert patient_updated(7).patient_id != patient_updated(8).patient_id
+    patient = patient_updated(1)
+    assert (patient.name.first, patient.name.last) == ("Test", "Patient 0001")
+    assert coverage_updated(1).member_id == "SYN000001"
+    assert factories["provider-updated"](3).npi == synthetic_npi(3)  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------ sessions
+
+
+def test_a_session_that_ends_before_it_starts_is_rejected() -> None:
+    good = session_completed()
+    with pytest.raises(ValidationError, match="ends after it starts"):
+        session_completed(end=good.start - timedelta(minutes=1))
+
+
+def test_a_session_with_naive_times_is_rejected() -> None:
+    with pytest.raises(ValidationError):
+        session_completed(start=session_completed().start.replace(tzinfo=None))
+
+
+def test_session_length_is_counted_in_minutes() -> None:
+    assert session_completed(minutes=53).minutes == 53
+
+
+def test_psychotherapy_minutes_cannot_exceed_the_session() -> None:
+    with pytest.raises(ValidationError, match="exceed"):
+        session_completed(minutes=30, psychotherapy_minutes=31)
+    assert session_completed(minutes=40, psychotherapy_minutes=25).psychotherapy_minutes == 25
+
+
+def test_em_with_psychotherapy_needs_its_em_code_and_only_then() -> None:
+    with pytest.raises(ValidationError, match="em_code"):
+        session_completed(service_kind="em_with_psychotherapy")
+    with pytest.raises(ValidationError, match="em_code"):
+        session_completed(em_code="99214")
+    session = session_completed(
+        service_kind="em_with_psychotherapy", em_code="99214", psychotherapy_minutes=30
+    )
+    assert session.em_code == "99214"
+
+
+def test_an_hcpcs_service_names_its_code() -> None:
+    with pytest.raises(ValidationError, match="service_code"):
+        session_completed(service_kind="hcpcs_service")
+    assert session_completed(service_kind="hcpcs_service", service_code="h0004").service_code == "H0004"
+
+
+def test_a_signed_note_has_a_signing_time_and_an_unsigned_one_has_none() -> None:
+    with pytest.raises(ValidationError, match="note_signed_at"):
+        session_completed(note_signed=False)
+    assert not session_completed(note_signed=False, note_signed_at=None).note_signed
+
+
+def test_a_session_needs_at_least_one_and_at_most_twelve_diagnoses() -> None:
+    with pytest.raises(ValidationError):
+        session_completed(diagnoses=[])
+    with pytest.raises(ValidationError):
+        session_completed(diagnoses=["F411"] * 13)
+
+
+def test_a_distinct_service_flag_carries_its_reason() -> None:
+    session = session_completed(distinct_service={"reason": "separate_encounter", "note": "second visit"})
+    assert session.distinct_service is not None
+    assert session.distinct_service.reason is m.DistinctServiceReason.SEPARATE_ENCOUNTER
+
+
+# ------------------------------------------------------------------ reference data
+
+
+def test_a_provider_with_a_bad_npi_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="Luhn"):
+        factories["provider-updated"](1, npi="1234567890")
+
+
+def test_a_dependent_coverage_names_its_subscriber() -> None:
+    with pytest.raises(ValidationError, match="subscriber"):
+        coverage_updated(relationship="child")
+    coverage = coverage_updated(
+        relationship="child", subscriber={"name": {"first": "Test", "last": "Subscriber 0001"}}
+    )
+    assert coverage.subscriber is not None
+
+
+def test_a_period_cannot_end_before_it_starts() -> None:
+    with pytest.raises(ValidationError, match="period end"):
+        coverage_updated(effective={"start": date(2025, 2, 1), "end": date(2025, 1, 31)})
+    period = m.Period(start=date(2025, 1, 1), end=date(2025, 1, 31))
+    assert period.contains(date(2025, 1, 31))
+    assert not period.contains(date(2025, 2, 1))
+
+
+def test_payer_rules_default_to_the_documented_conventions() -> None:
+    rules = payer_updated(rules={}).rules
+    assert (rules.telehealth.pos_patient_home, rules.telehealth.pos_patient_not_home) == ("10", "02")
+    assert rules.telehealth.video_modifiers == []
+    assert rules.telehealth.audio_only_modifiers == ["93"]
+    assert rules.timely_filing_days == 365
+    assert rules.prolonged_psychotherapy_as_two_units is False
+    assert rules.corrected_claim_method is m.CorrectedClaimMethod.REPLACEMENT
+    assert rules.unit_rounding.method is m.UnitRounding.MIDPOINT
+    assert rules.unit_rounding.minutes_per_unit == 15
+    assert {req.procedure_code for req in rules.auth_requirements} >= {"96130", "96136"}
+    assert rules.supervising_provider is m.SupervisingProviderPolicy.WHEN_SUPERVISED
+
+
+def test_licensure_modifier_rules_are_data() -> None:
+    payer = payer_updated(
+        rules={"licensure_modifiers": [{"credential": "LCSW", "state": "NY", "modifiers": ["AJ"]}]}
+    )
+    rule = payer.rules.licensure_modifiers[0]
+    assert (rule.credential, rule.state, rule.modifiers, rule.procedure_codes) == (
+        m.Credential.LCSW,
+        "NY",
+        ["AJ"],
+        [],
+    )
+
+
+def test_a_payer_contract_names_its_payer_and_a_charge_master_none() -> None:
+    with pytest.raises(ValidationError, match="payer contract"):
+        fee_schedule_updated(payer_id=None)
+    with pytest.raises(ValidationError, match="payer contract"):
+        fee_schedule_updated(kind="charge_master")
+    assert fee_schedule_updated(kind="charge_master", payer_id=None).payer_id is None
+
+
+# ------------------------------------------------------------------ claims and money
+
+
+def test_claim_total_is_the_sum_of_its_lines() -> None:
+    with pytest.raises(ValidationError, match="total_charge"):
+        claim_created(total_charge="171.00")
+
+
+def test_claim_lines_point_only_at_diagnoses_the_claim_has() -> None:
+    line = json.loads(claim_created().lines[0].model_dump_json())
+    with pytest.raises(ValidationError, match="points at a diagnosis"):
+        claim_created(lines=[{**line, "diagnosis_pointers": [3]}])
+
+
+def test_a_replacement_claim_carries_the_payer_claim_number() -> None:
+    with pytest.raises(ValidationError, match="payer claim number"):
+        claim_created(frequency_code="7")
+    assert (
+        claim_created(frequency_code="7", payer_claim_number="PCN1").frequency_code
+        is m.FrequencyCode.REPLACEMENT
+    )
+
+
+def test_a_claim_holds_every_reason_not_only_the_first() -> None:
+    held = EXAMPLES["claim-held"]
+    assert isinstance(held, m.ClaimHeld)
+    assert [reason.code for reason in held.reasons] == [
+        m.HoldReasonCode.AUTHORIZATION_MISSING,
+        m.HoldReasonCode.NOTE_UNSIGNED,
+    ]
+
+
+def test_a_remit_keeps_every_adjustment_with_group_reason_and_amount() -> None:
+    remit = EXAMPLES["remit-received"]
+    assert isinstance(remit, m.RemitReceived)
+    line = remit.lines[0]
+    assert [(a.group, a.carc, a.amount) for a in line.adjustments] == [
+        (m.AdjustmentGroup.CONTRACTUAL_OBLIGATION, "45", Decimal("35.00")),
+        (m.AdjustmentGroup.PATIENT_RESPONSIBILITY, "3", Decimal("25.00")),
+    ]
+    assert line.paid + sum(a.amount for a in line.adjustments) == line.charge
+
+
+def test_a_balance_change_is_the_difference_of_the_balances() -> None:
+    with pytest.raises(ValidationError, match="previous_balance"):
+        factories["patient-balance-changed"](1, change="20.00")
+
+
+def test_only_a_missing_authorization_alert_may_omit_the_authorization() -> None:
+    with pytest.raises(ValidationError, match="missing"):
+        factories["authorization-alert"](1, authorization_id=None)
+    alert = factories["authorization-alert"](1, kind="missing", authorization_id=None)
+    assert isinstance(alert, m.AuthorizationAlert)
+
+
+def test_denial_stats_cannot_deny_more_claims_than_were_adjudicated() -> None:
+    with pytest.raises(ValidationError, match="more claims denied"):
+        factories["denial-stats-updated"](1, claims_denied=300)
