@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from rcm.sandbox.engine.model import (
     Adjustment,
+    Benefit,
     Claim,
     ClaimAdjudication,
     PriorLineAdjudication,
@@ -668,23 +669,6 @@ def write_835(
 
 
 # ---------------------------------------------------------------------- writing: 271 and 277
-
-
-@dataclass(frozen=True, slots=True)
-class Benefit:
-    """One EB segment (with its optional 2120 other payer)."""
-
-    code: str  # EB01: 1 active, A coinsurance, B copay, C deductible, F limitations, R other payer
-    service_type: str
-    insurance_type: str = ""
-    plan_name: str = ""
-    period: str = ""  # EB06: 23 calendar year, 29 remaining, 27 visit
-    amount: Decimal | None = None
-    percent: Decimal | None = None
-    quantity_qualifier: str = ""
-    quantity: int | None = None
-    auth_required: bool | None = None
-    other_payer: tuple[str, str] | None = None  # (id, name)
 
 
 def write_271(

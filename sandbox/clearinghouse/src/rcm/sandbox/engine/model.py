@@ -8,6 +8,7 @@ from decimal import Decimal
 
 __all__ = [
     "Adjustment",
+    "Benefit",
     "Claim",
     "ClaimAdjudication",
     "LineAdjudication",
@@ -128,3 +129,20 @@ class ClaimAdjudication:
     @property
     def patient_responsibility(self) -> Decimal:
         return sum((line.patient_responsibility for line in self.lines), ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class Benefit:
+    """One EB segment (with its optional 2120 other payer)."""
+
+    code: str  # EB01: 1 active, A coinsurance, B copay, C deductible, F limitations, R other payer
+    service_type: str
+    insurance_type: str = ""
+    plan_name: str = ""
+    period: str = ""  # EB06: 23 calendar year, 29 remaining, 27 visit
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+    quantity_qualifier: str = ""
+    quantity: int | None = None
+    auth_required: bool | None = None
+    other_payer: tuple[str, str] | None = None  # (id, name)

@@ -1,0 +1,173 @@
+"""The sandbox's CAQH CORE real-time endpoint (vC2.2.0): MIME multipart and SOAP 1.2 on one path.
+
+Every envelope field is enforced and a violation answers with its ErrorCode (HTTP 400;
+401 for UnAuthorized). Faults: latency before answering, and HTTP 5xx for the next N requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from rcm.clearinghouse.envelope import (
+    RESPONSE_TYPE,
+    SOAP_CONTENT_TYPE,
+    CoreErrorCode,
+    CoreMessage,
+    EnvelopeFormatError,
+    PayloadType,
+    checksum,
+    decode_multipart,
+    encode_multipart,
+    from_form,
+    from_soap,
+    timestamp_now,
+    to_form,
+    to_soap,
+)
+from rcm.sandbox.config import CoreUser
+from rcm.sandbox.faults import Faults
+
+__all__ = ["build_core_app", "validate_envelope"]
+
+log = logging.getLogger(__name__)
+
+RULE_VERSION = "2.2.0"
+_REQUIRED = (
+    ("payload_type", CoreErrorCode.PAYLOAD_TYPE_REQUIRED),
+    ("processing_mode", CoreErrorCode.PROCESSING_MODE_REQUIRED),
+    ("payload_id", CoreErrorCode.PAYLOAD_ID_REQUIRED),
+    ("payload_length", CoreErrorCode.PAYLOAD_LENGTH_REQUIRED),
+    ("timestamp", CoreErrorCode.TIMESTAMP_REQUIRED),
+    ("sender_id", CoreErrorCode.SENDER_ID_REQUIRED),
+    ("receiver_id", CoreErrorCode.RECEIVER_ID_REQUIRED),
+    ("rule_version", CoreErrorCode.CORE_RULE_VERSION_REQUIRED),
+    ("checksum", CoreErrorCode.CHECKSUM_REQUIRED),
+    ("payload", CoreErrorCode.PAYLOAD_REQUIRED),
+)
+_XSD_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
+_ID = re.compile(r"^[A-Za-z0-9 ._-]{1,50}$")
+_HEX40 = re.compile(r"^[0-9a-fA-F]{40}$")
+
+
+def _authorized(message: CoreMessage, users: dict[str, str]) -> bool:
+    if message.username is None or message.password is None:
+        return False
+    expected = users.get(message.username)
+    return expected is not None and hmac.compare_digest(expected.encode(), message.password.encode())
+
+
+def validate_envelope(
+    message: CoreMessage, *, users: dict[str, str], receiver_id: str, certificate_auth: bool
+) -> tuple[CoreErrorCode, str]:
+    """The first envelope violation as (ErrorCode, message), or (Success, '')."""
+    for attr, code in _REQUIRED:
+        if not getattr(message, attr):
+            return code, f"{attr} is required"
+    if not certificate_auth and not _authorized(message, users):
+        return CoreErrorCode.UNAUTHORIZED, "invalid credentials"
+    if message.rule_version != RULE_VERSION:
+        return CoreErrorCode.VERSION_MISMATCH, f"CORERuleVersion must be {RULE_VERSION}"
+    if message.processing_mode != "RealTime":
+        return CoreErrorCode.PROCESSING_MODE_ILLEGAL, "only RealTime is supported here"
+    if message.payload_type not in (PayloadType.X12_270_REQUEST, PayloadType.X12_276_REQUEST):
+        return CoreErrorCode.PAYLOAD_TYPE_ILLEGAL, "unsupported PayloadType"
+    try:
+        uuid.UUID(str(message.payload_id))
+    except ValueError:
+        return CoreErrorCode.PAYLOAD_ID_ILLEGAL, "PayloadID must be a UUID"
+    if not _XSD_DATETIME.match(str(message.timestamp)):
+        return CoreErrorCode.TIMESTAMP_ILLEGAL, "TimeStamp must be an xsd:dateTime"
+    if not _ID.match(str(message.sender_id)):
+        return CoreErrorCode.SENDER_ID_ILLEGAL, "bad SenderID"
+    if message.receiver_id != receiver_id:
+        return CoreErrorCode.RECEIVER_ID_ILLEGAL, "unknown ReceiverID"
+    data = (message.payload or "").encode("utf-8")
+    if not str(message.payload_length).isdigit():
+        return CoreErrorCode.PAYLOAD_LENGTH_ILLEGAL, "PayloadLength must be a number"
+    if int(str(message.payload_length)) != len(data):
+        return CoreErrorCode.PAYLOAD_LENGTH_MISMATCH, "PayloadLength does not match the payload"
+    if not _HEX40.match(str(message.checksum)):
+        return CoreErrorCode.CHECKSUM_ILLEGAL, "Checksum must be SHA-1 hex"
+    if str(message.checksum).lower() != checksum(data):
+        return CoreErrorCode.CHECKSUM_MISMATCHED, "Checksum does not match the payload"
+    return CoreErrorCode.SUCCESS, ""
+
+
+def build_core_app(
+    *,
+    path: str,
+    users: list[CoreUser],
+    receiver_id: str,
+    certificate_auth: bool,
+    faults: Faults,
+    answer: Callable[[str, str], str],
+) -> Starlette:
+    """The endpoint app; ``answer(payload_type, payload)`` returns the response payload."""
+    passwords = {u.username: u.password.get_secret_value() for u in users}
+
+    def reply(
+        request: CoreMessage, *, soap: bool, status: int, code: str, text: str, payload: str | None
+    ) -> Response:
+        message = CoreMessage(
+            payload_type=RESPONSE_TYPE.get(PayloadType(request.payload_type), None)
+            if request.payload_type in (PayloadType.X12_270_REQUEST, PayloadType.X12_276_REQUEST)
+            else request.payload_type,
+            processing_mode="RealTime",
+            payload_id=request.payload_id,
+            timestamp=timestamp_now(),
+            sender_id=receiver_id,
+            receiver_id=request.sender_id,
+            rule_version=RULE_VERSION,
+            error_code=code,
+            error_message=text,
+        )
+        if payload is not None:
+            message = message.with_payload(payload)
+        if soap:
+            return Response(to_soap(message, response=True), status_code=status, media_type=SOAP_CONTENT_TYPE)
+        body, content_type = encode_multipart(to_form(message))
+        return Response(body, status_code=status, headers={"Content-Type": content_type})
+
+    async def endpoint(request: Request) -> Response:
+        if faults.latency_seconds:
+            await asyncio.sleep(faults.latency_seconds)
+        if faults.take("http_errors"):
+            log.warning("fault: answering HTTP %d", faults.http_error_status)
+            return Response("service unavailable", status_code=faults.http_error_status)
+        content_type = request.headers.get("content-type", "")
+        body = await request.body()
+        soap = "soap+xml" in content_type or "text/xml" in content_type
+        try:
+            message = from_soap(body) if soap else from_form(decode_multipart(body, content_type))
+        except EnvelopeFormatError as exc:
+            return reply(
+                CoreMessage(),
+                soap=soap,
+                status=400,
+                code=CoreErrorCode.ENVELOPE_ILLEGAL,
+                text=str(exc),
+                payload=None,
+            )
+        code, text = validate_envelope(
+            message, users=passwords, receiver_id=receiver_id, certificate_auth=certificate_auth
+        )
+        if code != CoreErrorCode.SUCCESS:
+            status = 401 if code == CoreErrorCode.UNAUTHORIZED else 400
+            return reply(
+                replace(message, payload=None), soap=soap, status=status, code=code, text=text, payload=None
+            )
+        payload = answer(str(message.payload_type), message.payload or "")
+        return reply(message, soap=soap, status=200, code=CoreErrorCode.SUCCESS, text="", payload=payload)
+
+    return Starlette(routes=[Route(path, endpoint, methods=["POST"])])

@@ -1,0 +1,70 @@
+"""Fault injection: what the sandbox does wrong on purpose, set from YAML and adjustable at runtime.
+
+Counters (``http_errors``, ``drop_sftp``, ``malformed_files``, ``aaa_unable_to_respond``) are
+consumed one per event; flags stay on until switched off. Tests change them on the running
+sandbox through ``Sandbox.faults``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["FaultSettings", "Faults"]
+
+
+class FaultSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: Seconds the CORE endpoint waits before answering.
+    latency_seconds: float = Field(default=0.0, ge=0)
+    #: The next N CORE requests are answered with ``http_error_status``.
+    http_errors: int = Field(default=0, ge=0)
+    http_error_status: int = Field(default=503, ge=500, le=599)
+    #: The next N SFTP file opens drop the SSH connection.
+    drop_sftp: int = Field(default=0, ge=0)
+    #: Every 835 is delivered twice (the copy under another name).
+    duplicate_remits: bool = False
+    #: The next N batches also produce a malformed file in outbound/.
+    malformed_files: int = Field(default=0, ge=0)
+    #: The next N 270s are answered with AAA 42 (unable to respond now) / R.
+    aaa_unable_to_respond: int = Field(default=0, ge=0)
+    #: Every paid claim is later reversed (CLP02 22) and re-adjudicated at this share of the payment.
+    reversal: bool = False
+    reversal_paid_factor: Decimal = Field(default=Decimal("0.90"), ge=0, le=1)
+    #: Every paid claim is later recouped: an 835 with PLB WO (recovery) and FB (negative, forwarded).
+    recoupment: bool = False
+
+
+@dataclass(slots=True)
+class Faults:
+    latency_seconds: float = 0.0
+    http_errors: int = 0
+    http_error_status: int = 503
+    drop_sftp: int = 0
+    duplicate_remits: bool = False
+    malformed_files: int = 0
+    aaa_unable_to_respond: int = 0
+    reversal: bool = False
+    reversal_paid_factor: Decimal = Decimal("0.90")
+    recoupment: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: FaultSettings) -> Faults:
+        return cls(**settings.model_dump())
+
+    def take(self, counter: str) -> bool:
+        """Consume one occurrence of a counted fault; True when it should happen now."""
+        remaining = int(getattr(self, counter))
+        if remaining <= 0:
+            return False
+        setattr(self, counter, remaining - 1)
+        return True
+
+    def clear(self) -> None:
+        """Switch every fault off."""
+        default = Faults()
+        for f in fields(self):
+            setattr(self, f.name, getattr(default, f.name))

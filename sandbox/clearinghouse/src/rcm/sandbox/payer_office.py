@@ -1,0 +1,318 @@
+"""The stateful payer side of the sandbox: reads 837 batches, 270s and 276s, keeps what each payer
+has adjudicated, and writes the answers (999, 277CA, 835, 271, 277) as deliveries.
+
+The rules themselves are the pure functions of ``rcm.sandbox.engine``; this module only
+keeps state (accumulators, duplicates, adjudicated claims, control numbers) and applies
+the configured faults (duplicate and malformed files, reversals, recoupments).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from rcm.sandbox.engine.adjudication import (
+    Accumulators,
+    adjudicate,
+    adjudicate_secondary,
+    claim_fingerprint,
+    reverse,
+)
+from rcm.sandbox.engine.eligibility import answer_eligibility
+from rcm.sandbox.engine.model import Adjustment, Claim, ClaimAdjudication, LineAdjudication
+from rcm.sandbox.faults import Faults
+from rcm.sandbox.payers import Payer, PayerBook
+from rcm.sandbox.x12io import (
+    ClaimAck,
+    Interchange,
+    ProviderAdjustment,
+    read_270,
+    read_276,
+    read_837p,
+    write_271,
+    write_277,
+    write_277ca,
+    write_835,
+    write_999,
+)
+
+__all__ = ["Delivery", "PayerOffice"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A file for a submitter's outbound directory, due ``delay`` seconds from now."""
+
+    name: str
+    content: str
+    delay: float = 0.0
+
+
+class PayerOffice:
+    def __init__(self, book: PayerBook, faults: Faults, *, clearinghouse_id: str, remit_delay: float) -> None:
+        self.book = book
+        self.faults = faults
+        self.clearinghouse_id = clearinghouse_id
+        self.remit_delay = remit_delay
+        self._controls = itertools.count(1)
+        self._icns = itertools.count(1)
+        self._accumulators: dict[tuple[str, str], Accumulators] = {}
+        self._fingerprints: set[str] = set()
+        #: Every adjudication by ICN (the latest one for replaced claims).
+        self.adjudications: dict[str, ClaimAdjudication] = {}
+        self._by_claim_id: dict[tuple[str, str], str] = {}
+
+    # ------------------------------------------------------------------ helpers
+
+    def _interchange(self, receiver: str) -> Interchange:
+        return Interchange(
+            self.clearinghouse_id, receiver or "SUBMITTER", next(self._controls), when=datetime.now()
+        )
+
+    def _name(self, kind: str, payer_id: str, interchange: Interchange, suffix: str = "") -> str:
+        stamp = interchange.when.strftime("%Y%m%dT%H%M%S")
+        return f"{kind}_{payer_id}_{stamp}_{interchange.control_number:09d}{suffix}.{kind.lower()}"
+
+    def _new_icn(self, payer: Payer) -> str:
+        return f"{payer.icn_prefix}{date.today():%y%j}{next(self._icns):07d}"
+
+    # ------------------------------------------------------------------ 837 batches
+
+    def receive_batch(self, text: str, *, received: date | None = None) -> list[Delivery]:
+        """Everything a batch produces: a 999 and a 277CA at once, an 835 after the remit delay."""
+        received = received or date.today()
+        try:
+            header, findings, claims = read_837p(text, received=received)
+        except Exception as exc:
+            log.warning("unreadable batch: %s", type(exc).__name__)
+            return []
+        deliveries: list[Delivery] = []
+        ack = self._interchange(header.sender_id)
+        deliveries.append(Delivery(self._name("999", "ALL", ack), write_999(header, findings, ack)))
+        rejected_sets = {f.transaction for f in findings}
+        by_payer: dict[str, list[Claim]] = defaultdict(list)
+        for st02, claim in claims:
+            if st02 not in rejected_sets:
+                by_payer[claim.payer_id].append(claim)
+        for payer_id, payer_claims in by_payer.items():
+            deliveries += self._adjudicate_batch(payer_id, payer_claims, header.sender_id)
+        if self.faults.take("malformed_files"):
+            bad = self._interchange(header.sender_id)
+            deliveries.append(
+                Delivery(self._name("835", "BAD", bad), "THIS IS NOT AN X12 FILE\n", self.remit_delay)
+            )
+        return deliveries
+
+    def _adjudicate_batch(self, payer_id: str, claims: list[Claim], submitter: str) -> list[Delivery]:
+        payer = self.book.payer(payer_id)
+        acks: list[ClaimAck] = []
+        results: list[ClaimAdjudication] = []
+        if payer is None:
+            acks = [ClaimAck(c, accepted=False, status="A3:116") for c in claims]  # 116: payer not on file
+            interchange = self._interchange(submitter)
+            content = write_277ca(
+                acks,
+                payer_id=payer_id,
+                payer_name="UNKNOWN PAYER",
+                submitter_id=submitter,
+                interchange=interchange,
+            )
+            return [Delivery(self._name("277CA", payer_id or "UNKNOWN", interchange), content)]
+        for claim in claims:
+            if payer.member(claim.member_id) is None:
+                acks.append(ClaimAck(claim, accepted=False, status="A3:33"))  # subscriber not found
+                continue
+            if claim.frequency_code == "8":
+                original = self.adjudications.get(claim.original_icn or "")
+                if original is None:
+                    acks.append(ClaimAck(claim, accepted=False, status="A7:464"))  # original claim not found
+                    continue
+                acks.append(ClaimAck(claim, accepted=True, icn=original.icn))
+                results.append(reverse(original))
+                del self.adjudications[original.icn]
+                continue
+            icn = self._new_icn(payer)
+            acks.append(ClaimAck(claim, accepted=True, icn=icn))
+            if claim.frequency_code == "7":
+                original = self.adjudications.pop(claim.original_icn or "", None)
+                if original is not None:
+                    results.append(reverse(original))
+            results.append(self._adjudicate_claim(claim, payer, icn))
+        interchange = self._interchange(submitter)
+        deliveries = [
+            Delivery(
+                self._name("277CA", payer.id, interchange),
+                write_277ca(
+                    acks,
+                    payer_id=payer.id,
+                    payer_name=payer.name,
+                    submitter_id=submitter,
+                    interchange=interchange,
+                ),
+            )
+        ]
+        if results:
+            deliveries += self._remits(payer, results, submitter)
+        return deliveries
+
+    def _adjudicate_claim(self, claim: Claim, payer: Payer, icn: str) -> ClaimAdjudication:
+        if claim.responsibility in ("S", "T"):
+            result = adjudicate_secondary(claim, payer, icn=icn)
+        else:
+            key = (payer.id, claim.member_id)
+            fingerprint = claim_fingerprint(claim)
+            duplicate = claim.frequency_code == "1" and fingerprint in self._fingerprints
+            result, acc = adjudicate(
+                claim, payer, icn=icn, accumulators=self._accumulators.get(key), duplicate=duplicate
+            )
+            if not duplicate:
+                self._accumulators[key] = acc
+                self._fingerprints.add(fingerprint)
+        if result.status != "4" or not any(a.reason == "18" for ln in result.lines for a in ln.adjustments):
+            self.adjudications[icn] = result
+            self._by_claim_id[(payer.id, claim.claim_id)] = icn
+        return result
+
+    def _remits(self, payer: Payer, results: list[ClaimAdjudication], submitter: str) -> list[Delivery]:
+        delay = payer.remit_delay_seconds if payer.remit_delay_seconds is not None else self.remit_delay
+        deliveries: list[Delivery] = []
+        by_payee: dict[str, list[ClaimAdjudication]] = defaultdict(list)
+        for result in results:
+            by_payee[result.claim.billing_npi].append(result)
+        for npi, payee_results in by_payee.items():
+            deliveries += self._remit(payer, payee_results, npi, submitter, delay)
+            paid = [r for r in payee_results if r.status != "22" and r.paid > 0]
+            if paid and self.faults.reversal:
+                later = []
+                for original in paid:
+                    later.append(reverse(original))
+                    later.append(self._readjudicate(original, self.faults.reversal_paid_factor))
+                deliveries += self._remit(payer, later, npi, submitter, delay * 2 + 0.1)
+            if paid and self.faults.recoupment:
+                plb = []
+                for original in paid:
+                    plb.append(ProviderAdjustment("WO", original.icn, original.paid))
+                    plb.append(ProviderAdjustment("FB", original.icn, -original.paid))
+                deliveries += self._remit(payer, [], npi, submitter, delay * 2 + 0.2, adjustments=plb)
+        return deliveries
+
+    def _readjudicate(self, original: ClaimAdjudication, factor: Decimal) -> ClaimAdjudication:
+        lines = []
+        for entry in original.lines:
+            paid = (entry.paid * factor).quantize(Decimal("0.01"))
+            reduced = entry.paid - paid
+            adjustments = list(entry.adjustments)
+            if reduced > 0:
+                adjustments.append(Adjustment("CO", "45", reduced))
+            lines.append(
+                LineAdjudication(entry.line, entry.allowed - reduced, paid, adjustments, list(entry.remarks))
+            )
+        result = ClaimAdjudication(original.claim, original.icn, original.status, lines)
+        self.adjudications[original.icn] = result
+        return result
+
+    def _remit(
+        self,
+        payer: Payer,
+        results: list[ClaimAdjudication],
+        npi: str,
+        submitter: str,
+        delay: float,
+        *,
+        adjustments: list[ProviderAdjustment] | None = None,
+    ) -> list[Delivery]:
+        interchange = self._interchange(submitter)
+        payee_name = results[0].claim.billing_name if results else "PAYEE"
+        content = write_835(
+            results,
+            payer_id=payer.id,
+            payer_name=payer.name,
+            payee_npi=npi,
+            payee_name=payee_name,
+            claim_id_max_length=payer.claim_id_max_length,
+            interchange=interchange,
+            check_number=f"EFT{interchange.control_number:09d}",
+            adjustments=adjustments or [],
+        )
+        name = self._name("835", payer.id, interchange)
+        deliveries = [Delivery(name, content, delay)]
+        if self.faults.duplicate_remits:
+            deliveries.append(
+                Delivery(self._name("835", payer.id, interchange, "_COPY"), content, delay + 0.05)
+            )
+        return deliveries
+
+    # ------------------------------------------------------------------ real time
+
+    def answer_270(self, text: str) -> str:
+        inquiry = read_270(text)
+        interchange = self._interchange(inquiry.provider_npi)
+        payer = self.book.payer(inquiry.payer_id)
+        if payer is None:
+            return write_271(
+                inquiry, payer_name="UNKNOWN", interchange=interchange, source_rejects=[("T4", "N")]
+            )
+        if self.faults.take("aaa_unable_to_respond"):
+            return write_271(
+                inquiry, payer_name=payer.name, interchange=interchange, source_rejects=[("42", "R")]
+            )
+        acc = self._accumulators.get((payer.id, inquiry.member_id))
+        answer = answer_eligibility(
+            payer,
+            member_id=inquiry.member_id,
+            first_name=inquiry.first_name,
+            last_name=inquiry.last_name,
+            birth_date=inquiry.birth_date,
+            service_types=inquiry.service_types,
+            service_date=inquiry.service_date,
+            deductible_met=acc.deductible_met if acc else None,
+            visits_used=acc.visits_used if acc else None,
+        )
+        member = answer.member
+        if member is None:
+            return write_271(inquiry, payer_name=payer.name, interchange=interchange, rejects=answer.rejects)
+        plan = payer.plan(member.plan)
+        return write_271(
+            inquiry,
+            payer_name=payer.name,
+            interchange=interchange,
+            benefits=answer.benefits,
+            member=(member.last_name, member.first_name, member.birth_date, member.gender),
+            plan_dates=(member.coverage_start, member.coverage_end),
+            group_number=plan.group_number,
+        )
+
+    def answer_276(self, text: str) -> str:
+        inquiry = read_276(text)
+        interchange = self._interchange("PROVIDER")
+        payer = self.book.payer(inquiry.payer_id)
+        icn = inquiry.icn or self._by_claim_id.get((inquiry.payer_id, inquiry.claim_id))
+        result = self.adjudications.get(icn or "")
+        if payer is None or result is None:
+            return write_277(
+                inquiry,
+                payer_name=payer.name if payer else "UNKNOWN",
+                interchange=interchange,
+                status="A4:35",
+                charge=None,
+                paid=None,
+                icn=None,
+                service_date=None,
+            )
+        status = "F2:88" if result.status == "4" else "F1:65"
+        return write_277(
+            inquiry,
+            payer_name=payer.name,
+            interchange=interchange,
+            status=status,
+            charge=result.charge,
+            paid=result.paid,
+            icn=result.icn,
+            service_date=result.claim.first_service_date,
+        )

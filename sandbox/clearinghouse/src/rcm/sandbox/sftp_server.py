@@ -1,0 +1,116 @@
+"""The sandbox's SFTP server: password and/or key login, one chrooted tree per user.
+
+Each user sees ``/inbound`` (837 uploads) and ``/outbound`` (999, 277CA, 835). The host
+key is generated on first start and kept in the state directory, so clients can pin it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import asyncssh
+
+from rcm.sandbox.config import SftpUser
+from rcm.sandbox.faults import Faults
+
+__all__ = ["SftpServer", "ensure_host_key", "user_root"]
+
+log = logging.getLogger(__name__)
+
+HOST_KEY_NAME = "ssh_host_ed25519_key"
+
+
+def ensure_host_key(state_dir: Path) -> tuple[Path, str]:
+    """The host key file (created on first start) and its public key as an OpenSSH line."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / HOST_KEY_NAME
+    if not path.exists():
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        key.write_private_key(str(path))
+        path.chmod(0o600)
+        key.write_public_key(str(path) + ".pub")
+    public = asyncssh.read_private_key(str(path)).export_public_key().decode().strip()
+    return path, public
+
+
+def user_root(state_dir: Path, username: str) -> Path:
+    return state_dir / "sftp" / username
+
+
+class _SshServer(asyncssh.SSHServer):
+    def __init__(self, users: dict[str, SftpUser]) -> None:
+        self._users = users
+        self._conn: asyncssh.SSHServerConnection | None = None
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self._conn = conn
+
+    def begin_auth(self, username: str) -> bool:
+        user = self._users.get(username)
+        if user is not None and user.authorized_keys and self._conn is not None:
+            self._conn.set_authorized_keys(asyncssh.import_authorized_keys("\n".join(user.authorized_keys)))
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        user = self._users.get(username)
+        return bool(user and user.password is not None and user.password.get_secret_value() == password)
+
+    def public_key_auth_supported(self) -> bool:
+        return True
+
+
+def _sftp_factory(
+    state_dir: Path, faults: Faults
+) -> Callable[[asyncssh.SSHServerChannel[bytes]], asyncssh.SFTPServer]:
+    class _ChrootSftp(asyncssh.SFTPServer):
+        def __init__(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
+            username = chan.get_extra_info("username")
+            super().__init__(chan, chroot=str(user_root(state_dir, username)).encode())
+
+        def open(self, path: bytes, pflags: int, attrs: asyncssh.SFTPAttrs) -> object:
+            if faults.take("drop_sftp"):
+                log.warning("fault: dropping SFTP connection")
+                self.channel.get_connection().abort()
+                raise asyncssh.SFTPConnectionLost("connection dropped by fault injection")
+            return super().open(path, pflags, attrs)
+
+    return _ChrootSftp
+
+
+class SftpServer:
+    def __init__(
+        self, *, host: str, port: int, state_dir: Path, users: list[SftpUser], faults: Faults
+    ) -> None:
+        self.host, self.port, self.state_dir = host, port, state_dir
+        self.users = {u.username: u for u in users}
+        self.faults = faults
+        self._acceptor: asyncssh.SSHAcceptor | None = None
+        self.host_public_key = ""
+
+    async def start(self) -> int:
+        key_path, self.host_public_key = ensure_host_key(self.state_dir)
+        for username in self.users:
+            for sub in ("inbound", "outbound"):
+                (user_root(self.state_dir, username) / sub).mkdir(parents=True, exist_ok=True)
+        self._acceptor = await asyncssh.create_server(
+            lambda: _SshServer(self.users),
+            self.host,
+            self.port,
+            server_host_keys=[str(key_path)],
+            sftp_factory=_sftp_factory(self.state_dir, self.faults),
+            allow_scp=False,
+        )
+        self.port = self._acceptor.get_port()
+        log.info("sandbox SFTP listening on %s:%d", self.host, self.port)
+        return self.port
+
+    async def stop(self) -> None:
+        if self._acceptor is not None:
+            self._acceptor.close()
+            await self._acceptor.wait_closed()
+            self._acceptor = None
