@@ -1,0 +1,93 @@
+"""Same-day code pairs that bundle (NCCI procedure-to-procedure style).
+
+A pair applies to one patient, one rendering provider and one date of service. The
+modifier indicator says whether a documented distinct service lets both be billed:
+0 never, 1 with 59 or an X modifier on the ``column_two`` code. The default table
+encodes the behavioural-health pairs of DOMAIN.md section 2.4; a payer's rules may
+replace it (it is data, like every payer difference).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from enum import IntEnum
+from itertools import product
+
+from rcm.claims.domain.codes import (
+    CRISIS_CODES,
+    EM_CODES,
+    INDIVIDUAL_PSYCHOTHERAPY_CODES,
+    INTAKE_CODES,
+    PSYCHOTHERAPY_ADD_ON_CODES,
+)
+from rcm.claims.domain.common import DomainModel
+
+__all__ = ["DEFAULT_BUNDLING_PAIRS", "DISTINCT_SERVICE_MODIFIERS", "BundlingPair", "ModifierIndicator"]
+
+DISTINCT_SERVICE_MODIFIERS: frozenset[str] = frozenset({"59", "XE", "XP", "XS", "XU"})
+"""Modifiers that mark a distinct service and bypass an indicator-1 pair."""
+
+
+class ModifierIndicator(IntEnum):
+    """Whether a modifier may bypass the pair."""
+
+    NEVER = 0
+    WITH_DISTINCT_SERVICE = 1
+
+
+class BundlingPair(DomainModel):
+    """Two codes that are not billed together the same day."""
+
+    column_one: str
+    column_two: str
+    indicator: ModifierIndicator
+    why: str
+
+    def matches(self, codes: Iterable[str]) -> bool:
+        """True when both codes of the pair are among ``codes``."""
+        present = set(codes)
+        return self.column_one in present and self.column_two in present
+
+
+def _pairs(
+    column_one: Iterable[str], column_two: Iterable[str], indicator: ModifierIndicator, why: str
+) -> Iterator[BundlingPair]:
+    for one, two in product(sorted(column_one), sorted(column_two)):
+        if one != two:
+            yield BundlingPair(column_one=one, column_two=two, indicator=indicator, why=why)
+
+
+_NEVER = ModifierIndicator.NEVER
+_DISTINCT = ModifierIndicator.WITH_DISTINCT_SERVICE
+
+DEFAULT_BUNDLING_PAIRS: tuple[BundlingPair, ...] = (
+    *_pairs({"90791"}, {"90792"}, _NEVER, "90791 and 90792 are mutually exclusive"),
+    *_pairs(
+        INTAKE_CODES,
+        INDIVIDUAL_PSYCHOTHERAPY_CODES | PSYCHOTHERAPY_ADD_ON_CODES | CRISIS_CODES,
+        _NEVER,
+        "no psychotherapy on the day of a diagnostic evaluation (CPT)",
+    ),
+    *_pairs(
+        INTAKE_CODES, EM_CODES, _NEVER, "no E/M by the same clinician on the day of a diagnostic evaluation"
+    ),
+    *_pairs(
+        {"90853"},
+        INDIVIDUAL_PSYCHOTHERAPY_CODES,
+        _DISTINCT,
+        "group and individual psychotherapy the same day need 59/XE on the individual code",
+    ),
+    *_pairs(
+        {"90839"},
+        INDIVIDUAL_PSYCHOTHERAPY_CODES | PSYCHOTHERAPY_ADD_ON_CODES | {"90785"},
+        _NEVER,
+        "crisis psychotherapy is not billed with other psychotherapy or +90785",
+    ),
+    *_pairs({"90847"}, {"90846"}, _NEVER, "family psychotherapy with and without the patient the same day"),
+    *_pairs(
+        EM_CODES,
+        INDIVIDUAL_PSYCHOTHERAPY_CODES,
+        _NEVER,
+        "psychotherapy with an E/M visit is billed with the add-ons +90833/+90836/+90838",
+    ),
+)

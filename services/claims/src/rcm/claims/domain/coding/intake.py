@@ -1,0 +1,42 @@
+"""Psychiatric diagnostic evaluation: 90791, or 90792 (with medical services) for prescribers.
+
+Both are untimed and reported at most once per patient per day.
+"""
+
+from __future__ import annotations
+
+from rcm.claims.domain.codes import INTAKE_CODES
+from rcm.claims.domain.coding.result import ChosenCode, NotBillable, NotBillableReason
+from rcm.claims.domain.common import PRESCRIBERS, Credential
+from rcm.claims.domain.session import Session
+
+__all__ = ["code_intake"]
+
+
+def code_intake(
+    session: Session, credential: Credential, same_day_codes: frozenset[str]
+) -> list[ChosenCode] | NotBillable:
+    """90792 for MD/DO/NP/PA, 90791 for everyone else; not a second time the same day."""
+    already = sorted(same_day_codes & INTAKE_CODES)
+    if already:
+        return NotBillable(
+            session_id=session.session_id,
+            reason=NotBillableReason.ALREADY_BILLED_TODAY,
+            message=f"a diagnostic evaluation ({already[0]}) is already billed for this patient today",
+        )
+    if credential in PRESCRIBERS:
+        return [
+            ChosenCode(
+                code="90792",
+                rule=(
+                    f"diagnostic evaluation by a prescriber ({credential.value}) -> 90792 "
+                    "(untimed, once a day)"
+                ),
+            )
+        ]
+    return [
+        ChosenCode(
+            code="90791",
+            rule=f"diagnostic evaluation by {credential.value} -> 90791 (untimed, once a day)",
+        )
+    ]

@@ -1,0 +1,70 @@
+"""Line modifiers other than telehealth: licensure/program by payer table, and 59/X{EPSU}.
+
+Order on a line: licensure and program modifiers first (they set the price tier), then
+the distinct-service modifier, then the telehealth modifiers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rcm.claims.domain.bundling import BundlingPair, ModifierIndicator
+from rcm.claims.domain.common import Credential, Program
+from rcm.claims.domain.payer_rules import DistinctServiceModifierStyle, PayerRules
+from rcm.claims.domain.session import DistinctService, DistinctServiceReason
+
+__all__ = ["distinct_service_modifier", "licensure_modifiers", "merge_modifiers", "pair_needing_modifier"]
+
+_X_MODIFIER = {
+    DistinctServiceReason.SEPARATE_ENCOUNTER: "XE",
+    DistinctServiceReason.SEPARATE_PRACTITIONER: "XP",
+    DistinctServiceReason.SEPARATE_STRUCTURE: "XS",
+    DistinctServiceReason.UNUSUAL_NON_OVERLAPPING: "XU",
+    DistinctServiceReason.OTHER: "59",
+}
+
+
+def licensure_modifiers(
+    rules: PayerRules, *, credential: Credential, state: str, program: Program | None, code: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Modifiers from every matching row of the payer's table, and a reason per row."""
+    modifiers: list[str] = []
+    reasons: list[str] = []
+    for row in rules.licensure_modifiers:
+        if row.applies(credential=credential, state=state, program=program, code=code):
+            modifiers.extend(row.modifiers)
+            reasons.append(f"{row.describe()} (payer modifier table)")
+    return tuple(modifiers), tuple(reasons)
+
+
+def pair_needing_modifier(
+    code: str, other_codes: Iterable[str], pairs: Iterable[BundlingPair]
+) -> BundlingPair | None:
+    """An indicator-1 pair in which ``code`` is the column-two code and the other code is billed."""
+    others = set(other_codes)
+    return next(
+        (
+            pair
+            for pair in pairs
+            if pair.indicator is ModifierIndicator.WITH_DISTINCT_SERVICE
+            and pair.column_two == code
+            and pair.column_one in others
+        ),
+        None,
+    )
+
+
+def distinct_service_modifier(distinct: DistinctService, style: DistinctServiceModifierStyle) -> str:
+    """59, or the X modifier for the documented reason."""
+    if style is DistinctServiceModifierStyle.MODIFIER_59:
+        return "59"
+    return _X_MODIFIER[distinct.reason]
+
+
+def merge_modifiers(*groups: Iterable[str]) -> tuple[str, ...]:
+    """Concatenate modifier groups in order, keeping the first of any repeat."""
+    seen: dict[str, None] = {}
+    for group in groups:
+        for modifier in group:
+            seen.setdefault(modifier, None)
+    return tuple(seen)

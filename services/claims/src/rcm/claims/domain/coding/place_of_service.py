@@ -1,0 +1,68 @@
+"""Place of service and telehealth modifiers, by the payer's telehealth rules.
+
+The POS describes where the **patient** is: 10 at home, 02 elsewhere, or the in-person
+POS where the payer still wants it. Video adds the payer's video modifiers (95, GT or
+none); audio-only adds 93 (or FQ) where the payer pays audio-only at all.
+"""
+
+from __future__ import annotations
+
+from rcm.claims.domain.coding.result import NotBillable, NotBillableReason
+from rcm.claims.domain.common import DomainModel, Modality
+from rcm.claims.domain.payer_rules import TelehealthRules
+from rcm.claims.domain.session import Session
+
+__all__ = ["TELEHEALTH_POS", "Placement", "place_session"]
+
+TELEHEALTH_POS: frozenset[str] = frozenset({"02", "10"})
+
+
+class Placement(DomainModel):
+    """The POS and telehealth modifiers of every line, with the reasons."""
+
+    place_of_service: str
+    modifiers: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+def place_session(session: Session, rules: TelehealthRules) -> Placement | NotBillable:
+    """Choose POS and telehealth modifiers for the session's modality and patient location."""
+    if session.modality is Modality.IN_PERSON:
+        return Placement(
+            place_of_service=session.place_of_service,
+            reasons=(f"POS {session.place_of_service}: in person",),
+        )
+    at_home = session.patient_location.at_home
+    if session.modality is Modality.AUDIO_ONLY:
+        if not rules.audio_only_allowed:
+            return NotBillable(
+                session_id=session.session_id,
+                reason=NotBillableReason.AUDIO_ONLY_NOT_COVERED,
+                message="the payer does not pay audio-only services",
+            )
+        if rules.audio_only_requires_patient_home and not at_home:
+            return NotBillable(
+                session_id=session.session_id,
+                reason=NotBillableReason.AUDIO_ONLY_NOT_COVERED,
+                message="the payer pays audio-only services only with the patient at home",
+            )
+    if rules.use_in_person_pos:
+        pos = session.place_of_service
+        pos_reason = f"POS {pos}: payer bills telehealth with the in-person POS"
+    elif at_home:
+        pos = rules.pos_patient_home
+        pos_reason = f"POS {pos}: telehealth with the patient at home"
+    else:
+        pos = rules.pos_patient_not_home
+        pos_reason = f"POS {pos}: telehealth with the patient away from home"
+    if session.modality is Modality.VIDEO:
+        modifiers = rules.video_modifiers
+        mod_reason = (
+            f"{'+'.join(modifiers)}: payer's modifier for synchronous video"
+            if modifiers
+            else "no video modifier: the payer identifies telehealth by POS"
+        )
+    else:
+        modifiers = rules.audio_only_modifiers
+        mod_reason = f"{'+'.join(modifiers)}: payer's modifier for audio-only"
+    return Placement(place_of_service=pos, modifiers=modifiers, reasons=(pos_reason, mod_reason))

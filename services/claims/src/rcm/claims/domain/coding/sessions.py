@@ -1,0 +1,216 @@
+"""Coding a session: from its facts to service lines, each with the rule that produced it.
+
+The steps, in order: choose codes and units from the kind of service and its minutes;
+add +90785 where interactive complexity is allowed; choose POS and telehealth modifiers;
+add licensure/program and distinct-service modifiers; point to diagnoses; price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rcm.claims.domain.codes import (
+    HEALTH_BEHAVIOR_CODES,
+    INTERACTIVE_COMPLEXITY,
+    INTERACTIVE_COMPLEXITY_PRIMARIES,
+)
+from rcm.claims.domain.coding.crisis import code_crisis
+from rcm.claims.domain.coding.family_and_group import code_family, code_group
+from rcm.claims.domain.coding.hcpcs_units import code_hcpcs_service
+from rcm.claims.domain.coding.intake import code_intake
+from rcm.claims.domain.coding.modifiers import (
+    distinct_service_modifier,
+    licensure_modifiers,
+    merge_modifiers,
+    pair_needing_modifier,
+)
+from rcm.claims.domain.coding.place_of_service import Placement, place_session
+from rcm.claims.domain.coding.psychotherapy import code_em_with_psychotherapy, code_individual_psychotherapy
+from rcm.claims.domain.coding.result import ChosenCode, CodedLine, CodedSession, CodingResult, NotBillable
+from rcm.claims.domain.coding.testing import code_health_behavior, code_testing
+from rcm.claims.domain.common import Credential
+from rcm.claims.domain.fee_schedule import FeeSchedule
+from rcm.claims.domain.history import BilledService
+from rcm.claims.domain.payer_rules import PayerRules
+from rcm.claims.domain.session import ServiceKind, Session
+
+__all__ = ["choose_codes", "code_session", "diagnosis_pointers"]
+
+MAX_POINTERS = 4
+
+
+def choose_codes(
+    session: Session,
+    *,
+    credential: Credential,
+    rules: PayerRules,
+    same_day_codes: frozenset[str] = frozenset(),
+) -> tuple[list[ChosenCode] | NotBillable, list[str]]:
+    """Codes and units for the session's kind and minutes, and notes on what was left out."""
+    kind = session.service_kind
+    notes: list[str] = []
+    chosen: list[ChosenCode] | NotBillable
+    if kind is ServiceKind.INDIVIDUAL:
+        chosen = code_individual_psychotherapy(session, rules)
+    elif kind is ServiceKind.EM_WITH_PSYCHOTHERAPY:
+        chosen, notes = code_em_with_psychotherapy(session, credential)
+    elif kind is ServiceKind.CRISIS:
+        chosen = code_crisis(session)
+    elif kind in (ServiceKind.FAMILY_WITH_PATIENT, ServiceKind.FAMILY_WITHOUT_PATIENT):
+        chosen = code_family(session)
+    elif kind in (ServiceKind.GROUP, ServiceKind.MULTIPLE_FAMILY_GROUP):
+        chosen = code_group(session)
+    elif kind is ServiceKind.INTAKE:
+        chosen = code_intake(session, credential, same_day_codes)
+    elif kind is ServiceKind.TESTING:
+        chosen = code_testing(session)
+    elif kind is ServiceKind.HEALTH_BEHAVIOR:
+        chosen = code_health_behavior(session)
+    else:
+        chosen, notes = code_hcpcs_service(session, rules)
+    if isinstance(chosen, NotBillable) or not session.interactive_complexity:
+        return chosen, notes
+    primaries = [line.code for line in chosen if line.code in INTERACTIVE_COMPLEXITY_PRIMARIES]
+    if primaries:
+        chosen.append(
+            ChosenCode(
+                code=INTERACTIVE_COMPLEXITY,
+                add_on=True,
+                rule=(
+                    f"interactive complexity documented -> +90785 with {primaries[0]} "
+                    "(CPT add-on, once a session)"
+                ),
+            )
+        )
+    else:
+        codes = ", ".join(line.code for line in chosen)
+        notes.append(f"interactive complexity documented but +90785 is not billable with {codes} (CPT)")
+    return chosen, notes
+
+
+def diagnosis_pointers(code: str, diagnoses: Sequence[str]) -> tuple[int, ...]:
+    """1-based pointers to at most 4 diagnoses, primary first.
+
+    Health behavior codes treat a physical condition, so they point to non-mental (non-F)
+    diagnoses first.
+    """
+    order = list(range(1, len(diagnoses) + 1))
+    if code in HEALTH_BEHAVIOR_CODES:
+        order.sort(key=lambda pointer: diagnoses[pointer - 1].startswith("F"))
+    return tuple(order[:MAX_POINTERS])
+
+
+def code_session(
+    session: Session,
+    *,
+    credential: Credential,
+    rules: PayerRules | None = None,
+    fee_schedule: FeeSchedule | None = None,
+    same_day: Sequence[BilledService] = (),
+) -> CodingResult:
+    """Code one session for one payer.
+
+    ``credential`` is the rendering clinician's; ``same_day`` lists services already billed
+    for the patient (any day: only the session's date counts). Returns the coded lines or
+    why the session is not billable; business outcomes never raise.
+    """
+    rules = rules or PayerRules()
+    today = [
+        s
+        for s in same_day
+        if s.patient_id == session.patient_id
+        and s.date_of_service == session.date_of_service
+        and not s.voided
+    ]
+    same_day_codes = frozenset(s.code for s in today)
+    chosen, notes = choose_codes(session, credential=credential, rules=rules, same_day_codes=same_day_codes)
+    if isinstance(chosen, NotBillable):
+        return chosen
+    placement = place_session(session, rules.telehealth)
+    if isinstance(placement, NotBillable):
+        return placement
+    lines = tuple(
+        _line(
+            session,
+            choice,
+            credential=credential,
+            rules=rules,
+            placement=placement,
+            other_codes=same_day_codes | {c.code for c in chosen if c is not choice},
+            fee_schedule=fee_schedule,
+            notes=notes,
+        )
+        for choice in chosen
+    )
+    notes.extend(_modifier_owed_by_earlier_claims(session, chosen, today, rules))
+    return CodedSession(
+        session_id=session.session_id,
+        date_of_service=session.date_of_service,
+        place_of_service=placement.place_of_service,
+        diagnoses=session.diagnoses,
+        lines=lines,
+        notes=tuple(notes),
+    )
+
+
+def _line(
+    session: Session,
+    choice: ChosenCode,
+    *,
+    credential: Credential,
+    rules: PayerRules,
+    placement: Placement,
+    other_codes: frozenset[str],
+    fee_schedule: FeeSchedule | None,
+    notes: list[str],
+) -> CodedLine:
+    licensure, reasons = licensure_modifiers(
+        rules,
+        credential=credential,
+        state=session.patient_location.state,
+        program=session.program,
+        code=choice.code,
+    )
+    distinct: tuple[str, ...] = ()
+    pair = pair_needing_modifier(choice.code, other_codes, rules.bundling_pairs)
+    if pair is not None:
+        if session.distinct_service is not None:
+            modifier = distinct_service_modifier(session.distinct_service, rules.distinct_service_modifier)
+            distinct = (modifier,)
+            reasons += (
+                f"{modifier}: documented distinct service ({session.distinct_service.reason.value}) "
+                f"with {pair.column_one} the same day",
+            )
+        else:
+            notes.append(
+                f"{choice.code} with {pair.column_one} the same day needs a documented distinct service "
+                "for 59/X{EPSU}; none is documented"
+            )
+    modifiers = merge_modifiers(licensure, distinct, placement.modifiers)
+    return CodedLine(
+        code=choice.code,
+        modifiers=modifiers,
+        units=choice.units,
+        place_of_service=placement.place_of_service,
+        diagnosis_pointers=diagnosis_pointers(choice.code, session.diagnoses),
+        charge=fee_schedule.charge(choice.code, modifiers, choice.units) if fee_schedule else None,
+        rule=choice.rule,
+        modifier_rules=reasons + placement.reasons,
+        add_on=choice.add_on,
+    )
+
+
+def _modifier_owed_by_earlier_claims(
+    session: Session, chosen: Sequence[ChosenCode], today: Sequence[BilledService], rules: PayerRules
+) -> list[str]:
+    """Notes for same-day services already billed that now need 59/X{EPSU} (a corrected claim)."""
+    codes = {c.code for c in chosen}
+    notes = []
+    for earlier in today:
+        pair = pair_needing_modifier(earlier.code, codes, rules.bundling_pairs)
+        if pair is not None and not set(earlier.modifiers) & {"59", "XE", "XP", "XS", "XU"}:
+            notes.append(
+                f"{earlier.code} already billed today (claim {earlier.claim_key}) needs 59/X{{EPSU}} "
+                f"with {pair.column_one}: send a corrected claim if the services were distinct"
+            )
+    return notes

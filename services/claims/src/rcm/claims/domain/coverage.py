@@ -1,0 +1,80 @@
+"""Coverage, eligibility results and prior authorizations: who pays, and may they."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from rcm.claims.domain.common import DomainModel, Period
+
+__all__ = ["Authorization", "Coverage", "CoveragePriority", "EligibilityResult", "EligibilityStatus"]
+
+
+class CoveragePriority(StrEnum):
+    """Order in which a coverage pays (SBR01)."""
+
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    TERTIARY = "tertiary"
+
+    @property
+    def rank(self) -> int:
+        """1 for primary, 2 for secondary, 3 for tertiary."""
+        return list(CoveragePriority).index(self) + 1
+
+
+class Coverage(DomainModel):
+    """One insurance coverage of a patient."""
+
+    coverage_id: str
+    patient_id: str
+    payer_id: str
+    priority: CoveragePriority = CoveragePriority.PRIMARY
+    effective: Period
+
+
+class EligibilityStatus(StrEnum):
+    """Outcome of an eligibility check."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    NOT_FOUND = "not_found"
+    ERROR = "error"
+
+
+class EligibilityResult(DomainModel):
+    """The summary of one 270/271 check for a coverage."""
+
+    coverage_id: str
+    service_date: date
+    status: EligibilityStatus
+    plan_period: Period | None = None
+    checked_at: datetime
+
+    def speaks_for(self, day: date) -> bool:
+        """True when this result answers for ``day`` (same date, or within the reported plan period)."""
+        return self.service_date == day or (self.plan_period is not None and self.plan_period.contains(day))
+
+
+class Authorization(DomainModel):
+    """A prior authorization with what is left of it."""
+
+    authorization_id: str
+    patient_id: str
+    payer_id: str
+    auth_number: str = Field(min_length=1, max_length=50)
+    valid: Period
+    authorized: int = Field(ge=1)
+    remaining: int = Field(ge=0)
+    procedure_codes: tuple[str, ...] = Field(default=(), description="Codes covered; empty = any code.")
+    provider_id: str | None = Field(default=None, description="Rendering provider it is limited to, if any.")
+
+    def covers(self, *, code: str, day: date, provider_id: str) -> bool:
+        """True when the authorization covers the code, date and provider (visits aside)."""
+        return (
+            (not self.procedure_codes or code in self.procedure_codes)
+            and self.valid.contains(day)
+            and (self.provider_id is None or self.provider_id == provider_id)
+        )

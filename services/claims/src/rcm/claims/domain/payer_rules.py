@@ -1,0 +1,162 @@
+"""Per-payer billing rules as data, with defaults from DOMAIN.md.
+
+Every rule that differs between payers, plans or states lives here, so coding and the
+claim edits never branch on who the payer is. The shape follows the payer rules of the
+``payer-updated`` event; an adapter copies the fields across.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from rcm.claims.domain.bundling import DEFAULT_BUNDLING_PAIRS, BundlingPair
+from rcm.claims.domain.codes import TESTING_CODES
+from rcm.claims.domain.common import Credential, DomainModel, Program
+from rcm.claims.domain.session import Modifier, PlaceOfService, ProcedureCode
+
+__all__ = [
+    "AuthRequirement",
+    "DistinctServiceModifierStyle",
+    "LicensureModifierRule",
+    "PayerRules",
+    "SupervisingProviderPolicy",
+    "TelehealthRules",
+    "UnitRounding",
+    "UnitRoundingRule",
+]
+
+
+class TelehealthRules(DomainModel):
+    """How the payer wants telehealth coded. Defaults follow Medicare since 2024: POS 02/10, no 95."""
+
+    pos_patient_home: PlaceOfService = "10"
+    pos_patient_not_home: PlaceOfService = "02"
+    use_in_person_pos: bool = Field(
+        default=False, description="Bill the POS the visit would have had in person (e.g. 11) instead."
+    )
+    video_modifiers: tuple[Modifier, ...] = Field(
+        default=(), description="Modifiers for synchronous video: ('95',), ('GT',) or none."
+    )
+    audio_only_allowed: bool = True
+    audio_only_modifiers: tuple[Modifier, ...] = Field(default=("93",), description="('93',) or ('FQ',).")
+    audio_only_requires_patient_home: bool = Field(
+        default=False, description="Audio-only is payable only with the patient at home (Medicare BH)."
+    )
+    in_person_pos_allowed_with_95: bool = Field(
+        default=False, description="Whether an in-person POS such as 11 may carry modifier 95."
+    )
+
+
+class LicensureModifierRule(DomainModel):
+    """One row of the modifier-policy table: append modifiers by credential, state, program and code."""
+
+    credential: Credential | None = Field(default=None, description="Rendering credential; none = any.")
+    state: str | None = Field(default=None, description="Patient's state; none = any state.")
+    program: Program | None = Field(default=None, description="Program of the session; none = any.")
+    procedure_codes: tuple[ProcedureCode, ...] = Field(default=(), description="Codes; empty = every code.")
+    modifiers: tuple[Modifier, ...] = Field(min_length=1)
+
+    def applies(self, *, credential: Credential, state: str, program: Program | None, code: str) -> bool:
+        """True when this row matches the rendering credential, patient state, program and code."""
+        return (
+            (self.credential is None or self.credential is credential)
+            and (self.state is None or self.state == state)
+            and (self.program is None or self.program is program)
+            and (not self.procedure_codes or code in self.procedure_codes)
+        )
+
+    def describe(self) -> str:
+        """A short description for the coded line's rule text."""
+        parts = [
+            f"credential {self.credential.value}" if self.credential else "any credential",
+            f"state {self.state}" if self.state else "any state",
+        ]
+        if self.program:
+            parts.append(f"program {self.program.value}")
+        return f"{'+'.join(self.modifiers)} for " + ", ".join(parts)
+
+
+class AuthRequirement(DomainModel):
+    """Prior authorization needed for a code, optionally after a number of visits."""
+
+    procedure_code: ProcedureCode
+    after_visits: int = Field(
+        default=0, ge=0, description="Visits per benefit year before an auth is needed."
+    )
+
+
+class UnitRounding(StrEnum):
+    """How minutes become units for codes billed per 15 minutes."""
+
+    MIDPOINT = "midpoint"
+    """A unit once more than half of it is done: 8 minutes of 15 (the '8-minute' convention)."""
+    FULL_UNIT = "full_unit"
+    """Only complete units count: 15 minutes per unit."""
+
+
+class UnitRoundingRule(DomainModel):
+    """Unit rounding for time-based HCPCS codes (state Medicaid rules differ)."""
+
+    method: UnitRounding = UnitRounding.MIDPOINT
+    minutes_per_unit: int = Field(default=15, ge=1, le=60)
+    daily_unit_caps: dict[str, int] = Field(default_factory=dict, description="Most units per code per day.")
+
+
+class SupervisingProviderPolicy(StrEnum):
+    """When the claim must name a supervising provider (loop 2310D)."""
+
+    NEVER = "never"
+    WHEN_SUPERVISED = "when_supervised"
+    """Whenever the rendering clinician practises under supervision (pre-licensed)."""
+    ALWAYS = "always"
+    BILL_AS_SUPERVISOR = "bill_as_supervisor"
+    """The supervisor renders on the claim (incident-to style); the associate is not named."""
+
+
+class DistinctServiceModifierStyle(StrEnum):
+    """Which modifier marks a documented distinct service."""
+
+    X_MODIFIERS = "x_modifiers"
+    """XE / XP / XS / XU by the documented reason (59 for 'other')."""
+    MODIFIER_59 = "modifier_59"
+    """Always 59."""
+
+
+_TIMED_HCPCS = ("H0004", "H2019", "H2011", "H0038", "H2017", "H2014", "H0036", "T1017")
+
+
+class PayerRules(DomainModel):
+    """Everything about a payer that changes how a session is coded or a claim is checked."""
+
+    payer_id: str | None = None
+    telehealth: TelehealthRules = Field(default_factory=TelehealthRules)
+    licensure_modifiers: tuple[LicensureModifierRule, ...] = Field(
+        default=(), description="Degree/licence/program modifiers; most commercial payers and Medicare: none."
+    )
+    distinct_service_modifier: DistinctServiceModifierStyle = DistinctServiceModifierStyle.X_MODIFIERS
+    unit_rounding: UnitRoundingRule = Field(default_factory=UnitRoundingRule)
+    timed_hcpcs_codes: tuple[ProcedureCode, ...] = Field(
+        default=_TIMED_HCPCS, description="HCPCS codes defined per 15 minutes; others are per encounter."
+    )
+    prolonged_psychotherapy_as_two_units: bool = Field(
+        default=False, description="Opt-in: bill a long session as 2 units of 90834 (not CPT convention)."
+    )
+    prolonged_psychotherapy_from_minutes: int = Field(default=90, ge=53)
+    auth_requirements: tuple[AuthRequirement, ...] = Field(
+        default=tuple(AuthRequirement(procedure_code=code) for code in sorted(TESTING_CODES)),
+        description="Codes needing prior authorization; psychological testing by default.",
+    )
+    timely_filing_days: int = Field(default=365, ge=1, description="Days from the date of service to file.")
+    timely_filing_warning_days: int = Field(default=14, ge=0, description="Warn this many days before.")
+    supervising_provider: SupervisingProviderPolicy = SupervisingProviderPolicy.WHEN_SUPERVISED
+    ncci_edits: bool = True
+    bundling_pairs: tuple[BundlingPair, ...] = DEFAULT_BUNDLING_PAIRS
+    requires_eligibility_check: bool = Field(
+        default=True, description="Hold a claim whose coverage has no eligibility result for the date."
+    )
+
+    def auth_requirement(self, code: str) -> AuthRequirement | None:
+        """The prior-authorization requirement for ``code``, if the payer has one."""
+        return next((req for req in self.auth_requirements if req.procedure_code == code), None)
