@@ -41,12 +41,17 @@ def document_order(loop: Loop) -> Iterator[Segment]:
 
 
 def check_delimiters(delimiters: Delimiters) -> None:
-    """Raise X12Error unless the four delimiters are distinct single non-alphanumeric characters."""
-    values = [delimiters.element, delimiters.component, delimiters.repetition, delimiters.segment]
+    """Raise X12Error unless the delimiters are distinct single non-alphanumeric characters.
+
+    An empty repetition separator means none (ISA11 is then written as ``U``).
+    """
+    values = [delimiters.element, delimiters.component, delimiters.segment]
+    if delimiters.repetition:  # none before version 00501
+        values.append(delimiters.repetition)
     for value in values:
         if len(value) != 1 or value.isalnum() or value == " ":
             raise X12Error(f"delimiter {value!r} must be one character, neither a letter, digit nor space")
-    if len(set(values)) != 4:
+    if len(set(values)) != len(values):
         raise X12Error(f"delimiters must differ from each other: {values}")
 
 
@@ -68,7 +73,7 @@ def _group_segments(group: FunctionalGroup, delimiters: Delimiters) -> list[Segm
             )
         seen.add(transaction.control_number)
         segments.extend(transaction_segments(transaction, delimiters))
-    segments.append(Segment("GE", [str(len(group.transactions)), str(group.header.control_number)]))
+    segments.append(Segment("GE", [str(len(group.transactions)), group.header.control_number]))
     return segments
 
 
@@ -77,7 +82,7 @@ def interchange_segments(interchange: Interchange, delimiters: Delimiters = Deli
     check_delimiters(delimiters)
     segments = [interchange.header.to_segment(delimiters)]
     segments.extend(ack.to_segment(delimiters) for ack in interchange.acknowledgments)
-    numbers: set[int] = set()
+    numbers: set[str] = set()
     for group in interchange.groups:
         if group.header.control_number in numbers:
             raise X12Error(f"GS06 {group.header.control_number} is used twice in the interchange")
@@ -141,7 +146,7 @@ def build(
             receiver=application_receiver or receiver_id,
             date=created.date(),
             time=created.strftime("%H%M"),
-            control_number=group_control_number,
+            control_number=str(group_control_number),
             version=versions.pop(),
         )
         groups.append(FunctionalGroup(header=header, transactions=list(transactions)))

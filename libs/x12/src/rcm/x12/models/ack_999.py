@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from rcm.x12.models.base import Child, Comps, El, Seg, SegmentModel, Spread, Transaction, X12Loop
+from rcm.x12.models.base import Child, Comps, El, Reps, Seg, SegmentModel, Spread, Transaction, X12Loop
 
 __all__ = [
     "Context",
@@ -65,7 +65,7 @@ class Context(SegmentModel):
     """CTX: business unit or segment context of an error."""
 
     segment_id: ClassVar[str] = "CTX"
-    context: Annotated[list[str], Comps(1)] = []
+    context: Annotated[list[str], Reps(1)] = []
     segment: Annotated[str | None, El(2)] = None
     position: Annotated[int | None, El(3)] = None
     loop: Annotated[str | None, El(4)] = None

@@ -189,7 +189,7 @@ class RawSegment(X12Model):
         return cls(
             id=segment.id,
             elements=[
-                [rep.split(delimiters.component) for rep in element.split(delimiters.repetition)]
+                [rep.split(delimiters.component) for rep in _split_repeats(element, delimiters) or [""]]
                 for element in segment.elements
             ],
             position=position,
@@ -238,6 +238,7 @@ class _FieldSpec:
     kind: Any  # str, int, Decimal, date or a Composite/Group subclass
     is_list: bool
     required: bool
+    optional: bool
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -262,7 +263,8 @@ def _specs(cls: type[BaseModel]) -> tuple[_FieldSpec, ...]:
         if not locators:
             continue
         kind, is_list = _unwrap(info.annotation)
-        specs.append(_FieldSpec(name, locators[0], kind, is_list, info.is_required()))
+        optional = type(None) in typing.get_args(info.annotation)
+        specs.append(_FieldSpec(name, locators[0], kind, is_list, info.is_required(), optional))
     return tuple(specs)
 
 
@@ -323,6 +325,12 @@ def _check_text(value: str, delimiters: Delimiters, where: str) -> None:
             raise X12Error(f"{where}: {value!r} contains the delimiter {sep!r}")
 
 
+def _split_repeats(text: str, delimiters: Delimiters) -> list[str]:
+    if not text:
+        return []
+    return text.split(delimiters.repetition) if delimiters.repetition else [text]
+
+
 def _trim(values: list[str]) -> list[str]:
     while values and values[-1] == "":
         values.pop()
@@ -363,10 +371,13 @@ class _Slotted(X12Model):
                     values[spec.name] = _trim(parts[: loc.end or len(parts)])
                 continue
             if isinstance(loc, Reps):
-                reps = text.split(delimiters.repetition) if text else []
+                reps = _split_repeats(text, delimiters)
                 values[spec.name] = [_decode_scalar(spec.kind, r, delimiters, label) for r in reps]
                 continue
             if text == "":
+                if spec.optional:
+                    # Absent stays absent (a default is for building, not for reading).
+                    values[spec.name] = None
                 continue
             values[spec.name] = _decode_scalar(spec.kind, text, delimiters, label)
         return values
@@ -404,9 +415,18 @@ class _Slotted(X12Model):
                     slots[loc.index] = delimiters.component.join(value)
                 continue
             if isinstance(loc, Reps):
-                slots[loc.index] = delimiters.repetition.join(
-                    _encode_scalar(item, delimiters, label) for item in value
-                )
+                if len(value) > 1 and not delimiters.repetition:
+                    raise X12Error(f"{label} ({spec.name}): repeats need a repetition separator")
+                if spec.kind is str:
+                    for item in value:
+                        _check_text_element(item, delimiters, label)
+                        if delimiters.repetition and delimiters.repetition in item:
+                            raise X12Error(f"{label}: {item!r} contains the repetition separator")
+                    slots[loc.index] = delimiters.repetition.join(value)
+                else:
+                    slots[loc.index] = delimiters.repetition.join(
+                        _encode_scalar(item, delimiters, label) for item in value
+                    )
                 continue
             if value is None or value == "":
                 if spec.required:
@@ -752,12 +772,12 @@ class Transaction(X12Loop):
     default_version: ClassVar[str] = ""
 
     control_number: str = "0001"
-    version: str = ""
+    version: str | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _default_version(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("version") and cls.default_version:
+        if isinstance(data, dict) and "version" not in data and cls.default_version:
             return {**data, "version": cls.default_version}
         return data
 
@@ -785,7 +805,7 @@ class Transaction(X12Loop):
     @classmethod
     def read_structure(cls, loop: Loop, delimiters: Delimiters) -> dict[str, Any]:
         st = loop.segments[0]
-        return {"control_number": st.get(2), "version": st.get(3)}
+        return {"control_number": st.get(2), "version": st.get(3) or None}
 
     def structure(self, context: BuildContext) -> list[Segment]:
         if not self.control_number or len(self.control_number) > 9 or len(self.control_number) < 4:
@@ -796,7 +816,7 @@ class Transaction(X12Loop):
                 [
                     type(self).transaction_code,
                     self.control_number,
-                    self.version or type(self).default_version,
+                    self.version or "",
                 ],
             )
         ]

@@ -162,8 +162,8 @@ class ClaimFacility(Composite):
     """CLM05: place of service, its qualifier (B) and the claim frequency code (1, 7, 8)."""
 
     place_of_service: Annotated[str, El(1)]
-    qualifier: Annotated[str, El(2)] = "B"
-    frequency_code: Annotated[str, El(3)] = "1"
+    qualifier: Annotated[str | None, El(2)] = "B"
+    frequency_code: Annotated[str | None, El(3)] = "1"
 
 
 class ClaimInformation(SegmentModel):
@@ -209,7 +209,7 @@ class ProfessionalService(SegmentModel):
     segment_id: ClassVar[str] = "SV1"
     procedure: Annotated[ProcedureCode, El(1)]
     charge: Annotated[Decimal, El(2)]
-    unit_basis: Annotated[str, El(3)] = "UN"
+    unit_basis: Annotated[str | None, El(3)] = "UN"
     units: Annotated[Decimal, El(4)]
     place_of_service: Annotated[str | None, El(5)] = None
     diagnosis_pointers: Annotated[list[str], Comps(7, 4)] = []
@@ -428,7 +428,7 @@ class Claim(X12Loop):
 
     @property
     def frequency_code(self) -> str:
-        return self.claim.facility.frequency_code
+        return self.claim.facility.frequency_code or ""
 
     @property
     def prior_authorization(self) -> str | None:

@@ -85,7 +85,7 @@ class InterchangeHeader(X12Model):
             self.receiver_id,
             format_yymmdd(self.date),
             self.time,
-            delimiters.repetition,
+            delimiters.repetition or "U",
             self.version,
             f"{self.control_number:09d}",
             self.ack_requested,
@@ -112,7 +112,7 @@ class GroupHeader(X12Model):
     receiver: str
     date: date
     time: str
-    control_number: int = Field(ge=1, le=999_999_999)
+    control_number: str = Field(pattern=r"^\d{1,9}$")
     agency: str = "X"
     version: str
 
@@ -128,7 +128,7 @@ class GroupHeader(X12Model):
             receiver=segment.get(3),
             date=parse_date(segment.get(4)),
             time=segment.get(5),
-            control_number=int(segment.get(6)),
+            control_number=segment.get(6),
             agency=segment.get(7),
             version=segment.get(8),
         )
@@ -140,7 +140,7 @@ class GroupHeader(X12Model):
             self.receiver,
             format_date(self.date),
             self.time,
-            str(self.control_number),
+            self.control_number,
             self.agency,
             self.version,
         ]

@@ -70,7 +70,7 @@ class PaymentInformation(SegmentModel):
     segment_id: ClassVar[str] = "BPR"
     handling_code: Annotated[str, El(1)]
     amount: Annotated[Decimal, El(2)]
-    credit_debit: Annotated[str, El(3)] = "C"
+    credit_debit: Annotated[str | None, El(3)] = "C"
     method: Annotated[str, El(4)]
     payment_format: Annotated[str | None, El(5)] = None
     sender_dfi_qualifier: Annotated[str | None, El(6)] = None
@@ -83,7 +83,7 @@ class PaymentInformation(SegmentModel):
     receiver_dfi: Annotated[str | None, El(13)] = None
     receiver_account_qualifier: Annotated[str | None, El(14)] = None
     receiver_account: Annotated[str | None, El(15)] = None
-    payment_date: Annotated[date, El(16)]
+    payment_date: Annotated[date | None, El(16)] = None
 
 
 class PartyId(SegmentModel):
