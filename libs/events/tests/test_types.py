@@ -125,8 +125,8 @@ class _Priced(BaseModel):
 
 
 def test_float_money_becomes_the_exact_decimal_it_was_written_as() -> None:
-    assert _Priced(amount=19.99).amount == Decimal("19.99")  # type: ignore[arg-type]
-    assert _Priced(amount=0.1).amount == Decimal("0.10")  # type: ignore[arg-type]
+    assert _Priced(amount=19.99).amount == Decimal("19.99")
+    assert _Priced(amount=0.1).amount == Decimal("0.10")
     assert _Priced.model_validate_json('{"amount": 170.1}').amount == Decimal("170.10")
 
 
@@ -138,7 +138,7 @@ def test_money_is_written_as_a_string_with_two_places() -> None:
 def test_money_with_fractions_of_a_cent_is_rejected() -> None:
     for bad in ["1.005", 1.005, "NaN", "Infinity"]:
         with pytest.raises(ValidationError):
-            _Priced(amount=bad)  # type: ignore[arg-type]
+            _Priced(amount=bad)
 
 
 def test_charges_cannot_be_negative() -> None:
