@@ -75,7 +75,8 @@ class SqliteFileLedger(FileLedger):
         "CREATE TABLE IF NOT EXISTS received_file ("
         " sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, size INTEGER NOT NULL,"
         " kind TEXT NOT NULL, recorded_at TEXT NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS received_file_name ON received_file (name, size)",
+        "CREATE TABLE IF NOT EXISTS received_name ("
+        " name TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (name, size))",
     )
 
     def __init__(self, path: Path | str) -> None:
@@ -94,10 +95,14 @@ class SqliteFileLedger(FileLedger):
         return cursor.fetchone() is not None
 
     async def seen_name(self, name: str, size: int) -> bool:
-        cursor = await self._run("SELECT 1 FROM received_file WHERE name = ? AND size = ?", (name, size))
+        cursor = await self._run("SELECT 1 FROM received_name WHERE name = ? AND size = ?", (name, size))
         return cursor.fetchone() is not None
 
     async def record(self, *, name: str, sha256: str, size: int, kind: str) -> bool:
+        await self._run(
+            "INSERT INTO received_name (name, size, sha256) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (name, size, sha256),
+        )
         cursor = await self._run(
             "INSERT INTO received_file (sha256, name, size, kind, recorded_at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (sha256) DO NOTHING",

@@ -145,7 +145,7 @@ async def call_with_retry(
     retrying = AsyncRetrying(
         stop=stop_after_attempt(policy.max_attempts),
         wait=wait_exponential_jitter(
-            initial=policy.initial_backoff_seconds,
+            multiplier=policy.initial_backoff_seconds,
             max=policy.max_backoff_seconds,
             jitter=policy.jitter_seconds,
         ),

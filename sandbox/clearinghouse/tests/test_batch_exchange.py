@@ -1,0 +1,149 @@
+"""SFTP batch exchange against the running sandbox: 837 up, 999 / 277CA / 835 down."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from rcm.clearinghouse import (
+    MalformedFile,
+    ReceivedFile,
+    SftpBatchClient,
+    SqliteFileLedger,
+    batch_file_name,
+)
+from rcm.clearinghouse.x12sniff import segments_of
+from rcm.sandbox import Sandbox
+from rcm.sandbox.testing import claim, eventually, line, settings_for
+from rcm.sandbox.x12io import Interchange, build_837p
+
+pytestmark = pytest.mark.unit
+
+
+def batch(control: int, claims: list) -> tuple[str, bytes]:
+    interchange = Interchange("PRACTICE01", "SANDBOXCH", control)
+    name = batch_file_name(submitter_id="PRACTICE01", control_number=control, created_at=interchange.when)
+    return name, build_837p(claims, interchange=interchange).encode()
+
+
+async def collect(client: SftpBatchClient, kinds: dict[str, int]) -> dict[str, list[ReceivedFile]]:
+    got: dict[str, list[ReceivedFile]] = {}
+
+    async def done() -> bool:
+        result = await client.poll()
+        for f in result.files:
+            got.setdefault(f.kind, []).append(f)
+        return all(len(got.get(k, [])) >= n for k, n in kinds.items())
+
+    await eventually(done)
+    return got
+
+
+def segs(f: ReceivedFile, sid: str) -> list[list[str]]:
+    return [s.elements for s in segments_of(f.text) if s.id == sid]
+
+
+async def test_a_batch_comes_back_as_999_277ca_and_835_matching_the_claims(sandbox: Sandbox) -> None:
+    long_id = "PCN-2024-000000000123456"  # 24 characters: this payer cuts CLP01 to 20
+    claims = [
+        claim(long_id, "EVG100000001", "EVRGRN", [line(1, "90837", "180.00", modifiers=("95",), pos="10")]),
+        claim("PCN-TERMED-1", "EVG100000003", "EVRGRN", [line(1, "90834", "120.00")]),
+    ]
+    name, content = batch(101, claims)
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    async with SftpBatchClient(settings.sftp) as client:
+        receipt = await client.upload(content, name=name)
+        assert not receipt.already_present
+        assert name in await client.list_inbound()
+        got = await collect(client, {"999": 1, "277CA": 1, "835": 1})
+
+    (ack,) = segs(got["999"][0], "AK9")
+    assert ack[0] == "A"
+    assert [e[0] for e in segs(got["999"][0], "IK5")] == ["A"]
+    trns = [e[1] for e in segs(got["277CA"][0], "TRN") if e[0] == "2"]
+    assert long_id in trns and "PCN-TERMED-1" in trns
+    assert {e[0].split(":")[0] for e in segs(got["277CA"][0], "STC")} >= {"A2"}
+
+    clps = {e[0]: e for e in segs(got["835"][0], "CLP")}
+    assert set(clps) == {long_id[:20], "PCN-TERMED-1"}
+    paid = clps[long_id[:20]]
+    assert paid[1] == "1" and Decimal(paid[2]) == Decimal("180") and Decimal(paid[3]) == Decimal("105")
+    assert Decimal(paid[4]) == Decimal("25")  # the copay
+    assert [e for e in segs(got["835"][0], "REF") if e[0] == "EA"] == [["EA", long_id]]
+    termed = clps["PCN-TERMED-1"]
+    assert termed[1] == "4" and Decimal(termed[3]) == 0
+    cas = segs(got["835"][0], "CAS")
+    assert ["CO", "27", "120"] in cas
+    assert ["PR", "3", "25"] in cas and ["CO", "45", "50"] in cas
+
+
+async def test_uploading_the_same_file_again_sends_nothing(sandbox: Sandbox) -> None:
+    name, content = batch(102, [claim("PCN-A", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])])
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    async with SftpBatchClient(settings.sftp) as client:
+        first = await client.upload(content, name=name)
+    async with SftpBatchClient(settings.sftp) as client:  # a new process after a crash
+        again = await client.upload(content, name=name)
+    assert not first.already_present and again.already_present
+    assert sorted(p.name for p in sandbox.inbound_dir("practice01").iterdir()) == [name]
+
+
+async def test_a_file_delivered_twice_is_handed_on_once(sandbox: Sandbox, tmp_path) -> None:
+    sandbox.faults.duplicate_remits = True
+    name, content = batch(103, [claim("PCN-DUP", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])])
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    ledger = SqliteFileLedger(tmp_path / "ledger.db")
+    duplicates: list[str] = []
+    async with SftpBatchClient(settings.sftp, ledger=ledger) as client:
+        await client.upload(content, name=name)
+
+        async def both_copies_seen() -> bool:
+            result = await client.poll()
+            duplicates.extend(result.duplicates)
+            return len(sandbox.delivered.get("practice01", [])) >= 4 and not result.files
+
+        await eventually(both_copies_seen)
+    copies = [n for n in sandbox.delivered["practice01"] if n.startswith("835_")]
+    assert len(copies) == 2
+    assert len(duplicates) == 1
+    assert await ledger.seen_name(
+        duplicates[0], len((sandbox.outbound_dir("practice01") / duplicates[0]).read_bytes())
+    )
+    await ledger.close()
+
+
+async def test_a_malformed_file_is_reported_once_as_a_typed_error(sandbox: Sandbox) -> None:
+    sandbox.faults.malformed_files = 1
+    name, content = batch(104, [claim("PCN-M", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])])
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    errors: list[MalformedFile] = []
+    async with SftpBatchClient(settings.sftp) as client:
+        await client.upload(content, name=name)
+
+        async def reported() -> bool:
+            errors.extend((await client.poll()).malformed)
+            return bool(errors)
+
+        await eventually(reported)
+        assert not (await client.poll()).malformed
+    assert len(errors) == 1
+    assert "BAD" in errors[0].file_name and len(errors[0].sha256) == 64
+
+
+async def test_a_dropped_sftp_connection_is_reopened_and_the_upload_completes(sandbox: Sandbox) -> None:
+    sandbox.faults.drop_sftp = 1
+    name, content = batch(105, [claim("PCN-DROP", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])])
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    async with SftpBatchClient(settings.sftp) as client:
+        receipt = await client.upload(content, name=name)
+        assert client.connections_opened == 2
+        got = await collect(client, {"999": 1})
+    assert receipt.size == len(content)
+    assert (sandbox.inbound_dir("practice01") / name).read_bytes() == content
+    assert got["999"]
