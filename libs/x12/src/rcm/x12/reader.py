@@ -1,0 +1,538 @@
+"""Reader: segments to one ``Loop`` tree per transaction set, with findings.
+
+Loops are recognised from the guide data alone: a segment goes to the innermost
+open loop where the guide expects it (by segment id and qualifier, in guide
+order), else it closes loops outward until an enclosing loop expects it or one of
+its child loops starts with it. What does not fit is reported and kept in the
+innermost loop, so nothing is dropped.
+
+``read`` returns a ``ReadResult`` (all transaction sets and all findings);
+``read_claims`` streams one claim (835 2100, 837 2300, ...) at a time with its
+header context, holding no more than one claim and its ancestors in memory.
+Bad input produces findings; the only exception is ``X12Error`` for an
+unreadable source object.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from rcm.x12.envelope import Envelope, GroupHeader, InterchangeHeader, Place, SetHeader
+from rcm.x12.findings import (
+    ElementError,
+    Finding,
+    FindingKind,
+    SegmentError,
+    SetError,
+    Severity,
+)
+from rcm.x12.schema import Guide, LoopSpec, SegmentSpec, Usage, guide_for
+from rcm.x12.schema.elements import SEGMENTS
+from rcm.x12.segments import Delimiters, Loop, Segment
+from rcm.x12.tokenizer import Source, Tokenizer
+from rcm.x12.validate import check_segment
+
+__all__ = ["ClaimItem", "ClaimStream", "ReadResult", "TransactionSet", "read", "read_claims"]
+
+_SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
+
+
+@dataclass(slots=True)
+class TransactionSet:
+    """One transaction set: its tree (root loop "ST"), its context and its findings."""
+
+    header: SetHeader
+    root: Loop
+    interchange: InterchangeHeader | None
+    group: GroupHeader | None
+    guide_id: str = ""  # '' when no guide supports the set
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+    @property
+    def control_number(self) -> str:
+        return self.header.control_number
+
+    @property
+    def version(self) -> str:
+        return self.header.version
+
+    @property
+    def delimiters(self) -> Delimiters:
+        return self.interchange.delimiters if self.interchange else Delimiters()
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+@dataclass(slots=True)
+class ReadResult:
+    """Everything read from one input."""
+
+    transactions: list[TransactionSet] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    interchanges: list[InterchangeHeader] = field(default_factory=list)
+    groups: list[GroupHeader] = field(default_factory=list)
+    ta1: list[Segment] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+@dataclass(slots=True)
+class ClaimItem:
+    """One claim-level loop with its context, as yielded by ``read_claims``.
+
+    ``ancestors`` are shallow copies of the enclosing loops from the root ("ST")
+    down to the claim's parent, each holding its own segments and its finished
+    context children (1000A/1000B, 2010AA, 2010BA...), not other claims.
+    """
+
+    loop: Loop
+    ancestors: list[Loop]
+    transaction: SetHeader
+    interchange: InterchangeHeader | None
+    group: GroupHeader | None
+    guide_id: str
+    findings: list[Finding]
+
+    def ancestor(self, loop_id: str) -> Loop | None:
+        for loop in self.ancestors:
+            if loop.id == loop_id:
+                return loop
+        return None
+
+
+@dataclass(slots=True)
+class _Frame:
+    spec: LoopSpec
+    loop: Loop
+    counts: list[int]
+    pos: int = 0
+    had_claims: bool = False
+    finding_mark: int = 0
+
+
+class _SetWalker:
+    """Places the segments of one transaction set into loops and validates them."""
+
+    def __init__(
+        self,
+        header: SetHeader,
+        guide: Guide | None,
+        delimiters: Delimiters,
+        interchange: InterchangeHeader | None,
+        group: GroupHeader | None,
+        *,
+        stream: bool = False,
+    ) -> None:
+        self.header = header
+        self.guide = guide
+        self.d = delimiters
+        self.stream = stream
+        self.result = TransactionSet(header, Loop("ST"), interchange, group, guide.id if guide else "")
+        self.findings = self.result.findings
+        self.ready: list[ClaimItem] = []
+        self.stack: list[_Frame] = []
+        self.last: Segment | None = None
+        self.claim_loops = guide.claim_loops if guide and stream else frozenset()
+        if guide is None:
+            self._add(
+                FindingKind.TRANSACTION,
+                SetError.NOT_SUPPORTED,
+                f"no implementation guide for {header.id} {header.version}".rstrip(),
+                None,
+                "",
+            )
+
+    # ------------------------------------------------------------------ findings
+    def _add(
+        self,
+        kind: FindingKind,
+        code: str,
+        message: str,
+        seg: Segment | None,
+        loop_id: str,
+        *,
+        segment_id: str = "",
+        element: int = 0,
+        component: int = 0,
+        repetition: int = 0,
+        severity: Severity = Severity.ERROR,
+    ) -> None:
+        st = self.header
+        interchange = self.result.interchange
+        group = self.result.group
+        self.findings.append(
+            Finding(
+                kind=kind,
+                code=code,
+                message=message,
+                position=seg.position if seg else 0,
+                set_position=seg.position - st.position + 1 if seg else 0,
+                segment_id=segment_id or (seg.id if seg else ""),
+                loop_id=loop_id,
+                element=element,
+                component=component,
+                repetition=repetition,
+                severity=severity,
+                interchange=interchange.control_number if interchange else "",
+                group=group.control_number if group else "",
+                transaction=st.control_number,
+            )
+        )
+
+    def _check(self, seg: Segment, spec: SegmentSpec, loop_id: str) -> None:
+        for issue in check_segment(seg, spec.elements, self.d):
+            self._add(
+                FindingKind.ELEMENT,
+                issue.code,
+                issue.message,
+                seg,
+                loop_id,
+                element=issue.element,
+                component=issue.component,
+                repetition=issue.repetition,
+            )
+
+    # ------------------------------------------------------------------ feeding
+    def feed(self, seg: Segment) -> None:
+        self.last = seg
+        if not self.stack:
+            self._start(seg)
+            return
+        if self.guide is None:
+            self.stack[-1].loop.segments.append(seg)
+            return
+        sid = seg.id
+        elements = seg.elements
+        comp = self.d.component
+        stack = self.stack
+        # 1: where the guide expects it, in order
+        for depth in range(len(stack) - 1, -1, -1):
+            frame = stack[depth]
+            idxs = frame.spec.by_segment.get(sid)
+            if idxs:
+                items = frame.spec.items
+                for i in idxs:
+                    item = items[i]
+                    if isinstance(item, SegmentSpec):
+                        if item.order >= frame.pos and item.matches(elements, comp):
+                            self._place(depth, i, item, seg)
+                            return
+                    elif item.order >= frame.pos and item.trigger.matches(elements, comp):
+                        self._open(depth, i, item, seg)
+                        return
+        # 2: known here, but out of order
+        for depth in range(len(stack) - 1, -1, -1):
+            frame = stack[depth]
+            for i in frame.spec.by_segment.get(sid, ()):
+                item = frame.spec.items[i]
+                spec = item if isinstance(item, SegmentSpec) else item.trigger
+                if spec.matches(elements, comp):
+                    self._add(
+                        FindingKind.SEGMENT,
+                        SegmentError.OUT_OF_SEQUENCE,
+                        "segment out of the guide's order",
+                        seg,
+                        frame.spec.id,
+                    )
+                    if isinstance(item, SegmentSpec):
+                        self._place(depth, i, item, seg, reorder=False)
+                    else:
+                        self._open(depth, i, item, seg, reorder=False)
+                    return
+        # 3: the id belongs in the innermost loop but its qualifier is unknown
+        top = stack[-1]
+        for i in top.spec.by_segment.get(sid, ()):
+            item = top.spec.items[i]
+            if isinstance(item, SegmentSpec) and item.qualifier is not None:
+                index, component, _ = item.qualifier
+                top.loop.segments.append(seg)
+                self._add(
+                    FindingKind.ELEMENT,
+                    ElementError.INVALID_CODE,
+                    "qualifier not valid at this place",
+                    seg,
+                    top.spec.id,
+                    element=index,
+                    component=component,
+                )
+                return
+        # 4: not expected anywhere open
+        if _SEGMENT_ID.match(sid) is None:
+            code, message = SegmentError.UNRECOGNIZED, "unrecognized segment id"
+        elif sid in SEGMENTS:
+            code, message = SegmentError.UNEXPECTED, "segment not expected here"
+        else:
+            code, message = SegmentError.NOT_IN_SET, "segment not in this transaction set"
+        top.loop.segments.append(seg)
+        self._add(FindingKind.SEGMENT, code, message, seg, top.spec.id)
+
+    def _start(self, seg: Segment) -> None:
+        root = self.result.root
+        root.segments.append(seg)
+        if self.guide is None:
+            self.stack.append(_Frame(LoopSpec("ST", Usage.REQUIRED, 1), root, [1]))
+            return
+        spec = self.guide.root
+        frame = _Frame(spec, root, [0] * len(spec.items))
+        frame.counts[0] = 1
+        self.stack.append(frame)
+        self._check(seg, spec.trigger, "ST")
+
+    def _pop_to(self, depth: int, seg: Segment | None) -> None:
+        while len(self.stack) > depth + 1:
+            self._close(self.stack.pop(), seg)
+
+    def _place(
+        self, depth: int, index: int, spec: SegmentSpec, seg: Segment, *, reorder: bool = True
+    ) -> None:
+        self._pop_to(depth, seg)
+        frame = self.stack[depth]
+        if reorder:
+            frame.pos = spec.order
+        count = frame.counts[index] + 1
+        frame.counts[index] = count
+        if count > spec.max_use:
+            self._add(
+                FindingKind.SEGMENT,
+                SegmentError.EXCEEDS_MAX_USE,
+                f"segment exceeds its maximum use of {spec.max_use}",
+                seg,
+                frame.spec.id,
+            )
+        frame.loop.segments.append(seg)
+        self._check(seg, spec, frame.spec.id)
+
+    def _open(self, depth: int, index: int, spec: LoopSpec, seg: Segment, *, reorder: bool = True) -> None:
+        self._pop_to(depth, seg)
+        parent = self.stack[depth]
+        if reorder:
+            parent.pos = spec.order
+        count = parent.counts[index] + 1
+        parent.counts[index] = count
+        if count > spec.max_repeat:
+            self._add(
+                FindingKind.SEGMENT,
+                SegmentError.LOOP_OVER_MAX,
+                f"loop {spec.id} occurs more than {spec.max_repeat} times",
+                seg,
+                spec.id,
+            )
+        loop = Loop(spec.id, [seg])
+        parent.loop.loops.append(loop)
+        frame = _Frame(spec, loop, [0] * len(spec.items), finding_mark=len(self.findings))
+        frame.counts[0] = 1
+        self.stack.append(frame)
+        self._check(seg, spec.trigger, spec.id)
+
+    def _close(self, frame: _Frame, seg: Segment | None) -> None:
+        spec = frame.spec
+        counts = frame.counts
+        for i, item in enumerate(spec.items):
+            if counts[i] or item.usage is not Usage.REQUIRED:
+                continue
+            if isinstance(item, SegmentSpec):
+                self._add(
+                    FindingKind.SEGMENT,
+                    SegmentError.REQUIRED_MISSING,
+                    f"required segment {item.id} missing in loop {spec.id}",
+                    seg,
+                    spec.id,
+                    segment_id=item.id,
+                )
+            else:
+                self._add(
+                    FindingKind.SEGMENT,
+                    SegmentError.REQUIRED_MISSING,
+                    f"required loop {item.id} missing in loop {spec.id}",
+                    seg,
+                    item.id,
+                    segment_id=item.trigger.id,
+                )
+        if not self.stream or not self.stack:
+            return
+        parent = self.stack[-1]
+        if spec.id in self.claim_loops:
+            parent.loop.loops.remove(frame.loop)
+            parent.had_claims = True
+            self.ready.append(self._claim(frame))
+        elif frame.had_claims:
+            parent.loop.loops.remove(frame.loop)
+            parent.had_claims = True
+
+    def _claim(self, frame: _Frame) -> ClaimItem:
+        ancestors: list[Loop] = []
+        path = [f.loop for f in self.stack]
+        for i, loop in enumerate(path):
+            nxt = path[i + 1] if i + 1 < len(path) else None
+            ancestors.append(Loop(loop.id, list(loop.segments), [c for c in loop.loops if c is not nxt]))
+        r = self.result
+        claim_findings = self.findings[frame.finding_mark :]
+        return ClaimItem(
+            frame.loop, ancestors, self.header, r.interchange, r.group, r.guide_id, claim_findings
+        )
+
+    def finish(self, se: Segment | None) -> TransactionSet:
+        """Close every loop at SE (or at a missing SE) and return the set."""
+        self._pop_to(0, se or self.last)
+        if self.stack:
+            root_frame = self.stack.pop()
+            if self.guide is not None:
+                self._close(root_frame, se or self.last)
+        if se is not None:
+            self.result.root.segments.append(se)
+            self._check_se(se)
+        return self.result
+
+    def _check_se(self, se: Segment) -> None:
+        specs = SEGMENTS["SE"]
+        for issue in check_segment(se, specs, self.d):
+            self._add(FindingKind.ELEMENT, issue.code, issue.message, se, "ST", element=issue.element)
+
+
+_SET_KINDS = (FindingKind.TRANSACTION, FindingKind.SEGMENT, FindingKind.ELEMENT)
+
+
+class _Driver:
+    """Runs tokenizer, envelope and set walkers over one input."""
+
+    def __init__(self, source: Source, *, stream: bool) -> None:
+        self.tokens = Tokenizer(source)
+        self.envelope = Envelope()
+        self.stream = stream
+        self.result = ReadResult()
+        self.walker: _SetWalker | None = None
+        self.set_findings: list[Finding] = []
+
+    def _finish_set(self, se: Segment | None) -> None:
+        walker = self.walker
+        if walker is None:
+            return
+        self.walker = None
+        tx = walker.finish(se)
+        self.set_findings.extend(tx.findings)
+        if not self.stream:
+            self.result.transactions.append(tx)
+
+    def run(self) -> Iterator[ClaimItem]:
+        env = self.envelope
+        result = self.result
+        last: Segment | None = None
+        for seg in self.tokens:
+            last = seg
+            walker = self.walker
+            if walker is not None and env.set is not None and seg.id not in _ENVELOPE_IDS:
+                walker.feed(seg)
+                if walker.ready:
+                    yield from walker.ready
+                    walker.ready.clear()
+                continue
+            mark = len(env.findings)
+            place = env.feed(seg, self.tokens.delimiters)
+            new = env.findings[mark:]
+            if place is Place.ISA and env.interchange is not None:
+                result.interchanges.append(env.interchange)
+            elif place is Place.GS and env.group is not None:
+                result.groups.append(env.group)
+            elif place is Place.TA1:
+                result.ta1.append(seg)
+            if walker is not None and place is not Place.SE and env.set is not walker.header:
+                walker.findings.extend(
+                    f for f in new if f.kind in _SET_KINDS and f.code == SetError.TRAILER_MISSING
+                )
+                new = [f for f in new if not (f.kind in _SET_KINDS and f.code == SetError.TRAILER_MISSING)]
+                self._finish_set(None)
+                walker = None
+            if place is Place.ST and env.set is not None:
+                header = env.set
+                guide = guide_for(header.id, header.version)
+                walker = self.walker = _SetWalker(
+                    header,
+                    guide,
+                    self.tokens.delimiters or Delimiters(),
+                    env.interchange,
+                    env.group,
+                    stream=self.stream,
+                )
+                walker.findings.extend(f for f in new if f.kind in _SET_KINDS)
+                walker.feed(seg)
+            elif place is Place.SE and walker is not None:
+                walker.findings.extend(f for f in new if f.kind in _SET_KINDS)
+                self._finish_set(seg)
+                if walker.ready:
+                    yield from walker.ready
+                    walker.ready.clear()
+            elif place is Place.BODY and walker is not None:
+                walker.feed(seg)
+        if self.walker is not None:
+            walker = self.walker
+            mark = len(env.findings)
+            env.finish(last)
+            walker.findings.extend(f for f in env.findings[mark:] if f.kind in _SET_KINDS)
+            self._finish_set(None)
+            if walker.ready:
+                yield from walker.ready
+                walker.ready.clear()
+        else:
+            env.finish(last)
+        routed = {id(f) for f in self.set_findings}
+        result.findings = [
+            *self.tokens.findings,
+            *(f for f in env.findings if id(f) not in routed),
+            *self.set_findings,
+        ]
+
+
+_ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
+
+
+def read(source: Source) -> ReadResult:
+    """Read every transaction set of an input into loop trees, with all findings."""
+    driver = _Driver(source, stream=False)
+    for _ in driver.run():
+        pass
+    return driver.result
+
+
+class ClaimStream:
+    """Iterate the claims of an input one at a time; ``findings`` is complete once iteration ends.
+
+    Transaction sets without claim loops (999, TA1...) yield nothing; read them with ``read``.
+    """
+
+    def __init__(self, source: Source) -> None:
+        self._driver = _Driver(source, stream=True)
+
+    def __iter__(self) -> Iterator[ClaimItem]:
+        return self._driver.run()
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self._driver.result.findings
+
+    @property
+    def result(self) -> ReadResult:
+        """Interchange and group headers and findings (transaction trees are not kept)."""
+        return self._driver.result
+
+
+def read_claims(source: Source) -> ClaimStream:
+    """Stream the claim loops of an input (835 2100, 837 2300, 277 2200D...) with their context."""
+    return ClaimStream(source)

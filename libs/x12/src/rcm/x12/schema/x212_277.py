@@ -1,0 +1,78 @@
+"""277 Health Care Claim Status Response, 005010X212.
+
+2000A payer (2100A); 2000B information receiver (2100B); 2000C service
+provider (2100C); 2000D subscriber (2100D, 2200D claim status, 2220D line
+status); 2000E dependent (2100E, 2200E, 2220E).
+"""
+
+from __future__ import annotations
+
+from rcm.x12.schema import Guide, parse_structure
+
+_CLAIM = """
+  TRN R 1 *01=2
+  STC S >1
+  REF S 1 *01=1K
+  REF S 1 *01=BLT
+  REF S 1 *01=EA
+  REF S 1 *01=EJ
+  REF S 1 *01=XZ
+  REF S 1 *01=VV
+  REF S 1 *01=D9
+  DTP S 1 *01=472 02=D8,RD8
+  @2220{X} S >1
+    SVC R 1
+    STC R >1
+    REF S 1 *01=FJ
+    DTP S 1 *01=472 02=D8,RD8
+"""
+
+
+def _block(text: str, indent: int, level: str) -> str:
+    text = text.replace("{X}", level)
+    return "\n".join(" " * (indent - 2) + line for line in text.strip("\n").splitlines())
+
+
+STRUCTURE = f"""
+ST R 1 *01=277 03=005010X212
+BHT R 1 01=0010 02=08 06=DG
+@2000A R >1
+  HL R 1 *03=20
+  @2100A R 1
+    NM1 R 1 *01=PR
+    PER S 1
+  @2000B R >1
+    HL R 1 *03=21
+    @2100B R 1
+      NM1 R 1 *01=41
+    @2200B S 1
+      TRN R 1 *01=2
+      STC S >1
+    @2000C S >1
+      HL R 1 *03=19
+      @2100C R 1
+        NM1 R 1 *01=1P
+      @2200C S 1
+        TRN R 1 *01=1,2
+        STC S >1
+      @2000D S >1
+        HL R 1 *03=22
+        @2100D R 1
+          NM1 R 1 *01=IL
+        @2200D S >1
+{_block(_CLAIM, 10, "D")}
+        @2000E S >1
+          HL R 1 *03=23
+          @2100E R 1
+            NM1 R 1 *01=QC
+          @2200E R >1
+{_block(_CLAIM, 12, "E")}
+"""
+
+GUIDE = Guide(
+    id="005010X212",
+    transaction="277",
+    name="Health Care Claim Status Response",
+    root=parse_structure(STRUCTURE),
+    claim_loops=frozenset({"2200D", "2200E"}),
+)
