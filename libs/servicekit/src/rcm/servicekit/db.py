@@ -1,0 +1,102 @@
+"""The service's own database: engine, the runtime's tables, migrations.
+
+The runtime keeps three tables in every service database, next to the
+service's own tables: ``kit_inbox`` (which events a consumer has applied),
+``kit_outbox`` (events waiting to be published) and ``kit_parked_key`` (keys
+whose records wait in the retry topic, so later records of the same key do not
+overtake them). Services create them in their first Alembic revision with
+``create_kit_tables()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+__all__ = [
+    "create_engine",
+    "create_kit_tables",
+    "inbox",
+    "kit_metadata",
+    "migrations_at_head",
+    "outbox",
+    "parked_key",
+    "upgrade",
+]
+
+kit_metadata = sa.MetaData()
+
+inbox = sa.Table(
+    "kit_inbox",
+    kit_metadata,
+    sa.Column("consumer", sa.Text, primary_key=True),
+    sa.Column("event_id", sa.Text, primary_key=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+outbox = sa.Table(
+    "kit_outbox",
+    kit_metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("key", sa.LargeBinary),
+    sa.Column("value", sa.LargeBinary, nullable=False),
+    sa.Column("headers", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("published_at", sa.DateTime(timezone=True)),
+    sa.Index("kit_outbox_pending", "id", postgresql_where=sa.text("published_at IS NULL")),
+)
+
+parked_key = sa.Table(
+    "kit_parked_key",
+    kit_metadata,
+    sa.Column("consumer", sa.Text, primary_key=True),
+    sa.Column("key", sa.LargeBinary, primary_key=True),
+    sa.Column("head_event_id", sa.Text),
+    sa.Column("pending", sa.Integer, nullable=False),
+    sa.Column("since", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+
+def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def create_kit_tables() -> None:
+    """Create the runtime's tables from inside an Alembic revision (``upgrade()``)."""
+    from alembic import op
+
+    kit_metadata.create_all(op.get_bind())
+
+
+def _alembic_config(url: str, script_location: Path):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+async def upgrade(url: str, script_location: Path) -> None:
+    """Apply the service's migrations up to head (Alembic runs in a worker thread)."""
+    from alembic import command
+
+    await asyncio.to_thread(command.upgrade, _alembic_config(url, script_location), "head")
+
+
+async def migrations_at_head(engine: AsyncEngine, script_location: Path) -> bool:
+    """True when the database's Alembic revision is the scripts' head."""
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory(str(script_location)).get_heads())
+    async with engine.connect() as conn:
+        exists = await conn.scalar(sa.text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+        if not exists:
+            return False
+        current = {row[0] for row in await conn.execute(sa.text("SELECT version_num FROM alembic_version"))}
+    return current == heads

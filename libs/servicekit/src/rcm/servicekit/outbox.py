@@ -1,0 +1,196 @@
+"""The transactional outbox and its relay.
+
+A handler's outgoing events are rows in ``kit_outbox``, written in the same
+transaction as its state change and inbox rows. The relay publishes pending rows
+in id order with an idempotent producer, pipelining the sends of a batch and
+awaiting them together, then marks the rows sent. One relay per service is
+active at a time (a PostgreSQL advisory lock), which keeps records of one key in
+order. A crash between publishing and marking republishes those rows; their
+event ids are unchanged, so consumers' inboxes absorb the duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from rcm.servicekit.db import outbox
+from rcm.servicekit.errors import is_infrastructure_error
+from rcm.servicekit.messages import OutgoingMessage
+from rcm.servicekit.metrics import RuntimeMetrics
+
+__all__ = ["OutboxRelay", "write_outbox"]
+
+log = logging.getLogger(__name__)
+
+
+async def write_outbox(conn: AsyncConnection, messages: Sequence[OutgoingMessage]) -> None:
+    """Insert outgoing messages in one executemany (inside the caller's transaction)."""
+    if not messages:
+        return
+    await conn.execute(
+        outbox.insert(),
+        [
+            {
+                "topic": m.topic,
+                "key": m.key,
+                "value": m.value,
+                "headers": [[k, v.decode("utf-8", "surrogateescape")] for k, v in m.headers],
+            }
+            for m in messages
+        ],
+    )
+
+
+def _lock_id(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"rcm-outbox:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+class OutboxRelay:
+    """Publishes the outbox of one service database."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        producer: AIOKafkaProducer,
+        *,
+        name: str,
+        batch_size: int = 1000,
+        poll_interval_s: float = 0.2,
+        retention_hours: float = 24.0,
+        metrics: RuntimeMetrics | None = None,
+    ) -> None:
+        self.engine = engine
+        self.producer = producer
+        self.name = name
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.retention_hours = retention_hours
+        self.metrics = metrics or RuntimeMetrics()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        # test seam: runs after a batch is published and before it is marked sent
+        self.after_publish: Callable[[int], Awaitable[None]] | None = None
+
+    def wake(self) -> None:
+        """Ask for a pass now (called after a transaction that wrote to the outbox commits)."""
+        self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """Publish every pending row once, batch by batch; return how many were sent."""
+        total = 0
+        while True:
+            async with self.engine.connect() as conn:
+                rows = (
+                    await conn.execute(
+                        sa.select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers)
+                        .where(outbox.c.published_at.is_(None))
+                        .order_by(outbox.c.id)
+                        .limit(self.batch_size)
+                    )
+                ).all()
+                if not rows:
+                    return total
+                futures = [
+                    await self.producer.send(
+                        row.topic,
+                        value=row.value,
+                        key=row.key,
+                        headers=[(k, v.encode("utf-8", "surrogateescape")) for k, v in row.headers],
+                    )
+                    for row in rows
+                ]
+                await asyncio.gather(*futures)
+                if self.after_publish is not None:
+                    await self.after_publish(len(rows))
+                await conn.execute(
+                    outbox.update()
+                    .where(outbox.c.id.in_([row.id for row in rows]))
+                    .values(published_at=sa.func.now())
+                )
+                await conn.commit()
+            total += len(rows)
+            self.metrics.published.inc(len(rows))
+
+    async def _observe(self) -> None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(
+                        sa.func.count(),
+                        sa.func.extract("epoch", sa.func.now() - sa.func.min(outbox.c.created_at)),
+                    ).where(outbox.c.published_at.is_(None))
+                )
+            ).one()
+        self.metrics.outbox_pending.set(row[0])
+        self.metrics.outbox_age.set(float(row[1] or 0))
+
+    async def _purge(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                outbox.delete().where(
+                    outbox.c.published_at
+                    < sa.func.now() - sa.text(f"interval '{float(self.retention_hours)} hours'")
+                )
+            )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until ``stop`` is set, then drain what is pending and return."""
+        lock_conn: Any = None
+        passes = 0
+        try:
+            while not stop.is_set():
+                try:
+                    if lock_conn is None:
+                        lock_conn = await self.engine.connect()
+                        got = await lock_conn.scalar(
+                            sa.select(sa.func.pg_try_advisory_lock(_lock_id(self.name)))
+                        )
+                        if not got:  # another replica relays; stand by
+                            await lock_conn.close()
+                            lock_conn = None
+                            await self._sleep(stop, 2.0)
+                            continue
+                    await self.publish_pending()
+                    passes += 1
+                    if passes % 50 == 1:
+                        await self._observe()
+                    if passes % 3000 == 1:
+                        await self._purge()
+                except Exception as exc:
+                    if not is_infrastructure_error(exc):
+                        log.exception("outbox relay pass failed")
+                    else:
+                        log.warning("outbox relay waiting for infrastructure: %s", type(exc).__name__)
+                    if lock_conn is not None:
+                        with contextlib.suppress(Exception):
+                            await lock_conn.close()
+                        lock_conn = None
+                    await self._sleep(stop, 1.0)
+                    continue
+                self._idle.set()
+                await self._sleep(stop, self.poll_interval_s)
+            if lock_conn is not None:
+                with contextlib.suppress(Exception):
+                    await self.publish_pending()
+        finally:
+            if lock_conn is not None:
+                with contextlib.suppress(Exception):
+                    await lock_conn.close()
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()

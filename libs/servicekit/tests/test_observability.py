@@ -1,0 +1,215 @@
+"""Traces across a Kafka hop, PHI kept out of logs, probes and metrics, graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from rcm.servicekit.consumer import BatchConsumer
+from rcm.servicekit.db import create_engine, outbox
+from rcm.servicekit.errors import describe_error
+from rcm.servicekit.http import ProbeServer
+from rcm.servicekit.logs import JsonFormatter, RedactingFilter, redact
+from rcm.servicekit.metrics import RuntimeMetrics
+from rcm.servicekit.service import Service
+from rcm.servicekit.telemetry import inject_context
+from rcm.servicekit.testing import (
+    create_schema,
+    decode,
+    effects,
+    ledger_events,
+    ledger_handler,
+    produce,
+    read_topic,
+    settings_for,
+    wait_for,
+)
+
+_exporter = InMemorySpanExporter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _tracing() -> None:
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(_exporter))
+    trace.set_tracer_provider(provider)
+
+
+async def test_one_trace_spans_producer_and_consumer(kafka_bootstrap, kafka_topics, fresh_database) -> None:
+    topic = await kafka_topics(partitions=1)
+    settings = settings_for(kafka_bootstrap, fresh_database)
+    engine = create_engine(fresh_database)
+    await create_schema(engine)
+    _exporter.clear()
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    with trace.get_tracer("test").start_as_current_span("session-completed publish") as parent:
+        headers: list[tuple[str, bytes]] = [("ce_id", b"evt-trace-1")]
+        inject_context(headers)
+        await producer.send_and_wait(topic, b'{"n": 7}', key=b"p1", headers=headers)
+    await producer.stop()
+    trace_id = parent.get_span_context().trace_id
+
+    consumer = BatchConsumer(
+        name=settings.service_name,
+        topics=[topic],
+        handler=ledger_handler(emit_to="downstream"),
+        decode=decode,
+        engine=engine,
+        settings=settings,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    await wait_for(lambda: effects(engine))
+    stop.set()
+    await task
+
+    spans = {s.name: s for s in _exporter.get_finished_spans()}
+    consumed = spans[f"{topic} process"]
+    assert consumed.context.trace_id == trace_id
+    assert consumed.parent is not None and consumed.parent.span_id == parent.get_span_context().span_id
+    assert consumed.kind == trace.SpanKind.CONSUMER
+    # the event the handler emitted carries the same trace onwards, child of the consumer span
+    async with engine.connect() as conn:
+        (headers_row,) = (await conn.execute(outbox.select())).all()
+    traceparent = dict(headers_row.headers)["traceparent"]
+    assert traceparent.split("-")[1] == f"{trace_id:032x}"
+    assert traceparent.split("-")[2] == f"{consumed.context.span_id:016x}"
+    await engine.dispose()
+
+
+def test_logs_keep_phi_out() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter("claims"))
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("test.phi")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.warning(
+        "eligibility failed for member born %s, contact jane.roe@example.org or 555-123-4567, ssn 123-45-6789",
+        "1984-02-29",
+        extra={
+            "fields": {
+                "claim_key": "C7Q2M4X9",
+                "patient": {
+                    "first_name": "Jane",
+                    "last_name": "Roe",
+                    "member_id": "SYN123456",
+                    "dob": "19840229",
+                },
+                "note": "DMG*D8*19840229",
+            }
+        },
+    )
+    line = stream.getvalue()
+    entry = json.loads(line)
+    for phi in ("Jane", "Roe", "SYN123456", "1984-02-29", "19840229", "jane.roe@example.org", "555-123-4567",
+                "123-45-6789"):  # fmt: skip
+        assert phi not in line
+    assert entry["claim_key"] == "C7Q2M4X9"  # opaque ids stay readable
+    assert entry["patient"]["member_id"] == "[redacted]"
+
+
+def test_error_descriptions_never_echo_invalid_input() -> None:
+    from pydantic import BaseModel, ValidationError
+
+    class Coverage(BaseModel):
+        member_id: int
+
+    with pytest.raises(ValidationError) as info:
+        Coverage(member_id="SYN-PHI-0042")  # type: ignore[arg-type]
+    text = describe_error(info.value)
+    assert "member_id" in text and "SYN-PHI-0042" not in text
+    assert redact({"name": "x", "ok": [{"dob": "y"}]}) == {
+        "name": "[redacted]",
+        "ok": [{"dob": "[redacted]"}],
+    }
+
+
+async def test_probe_server_answers_health_ready_and_metrics() -> None:
+    metrics = RuntimeMetrics()
+    metrics.dead_letters.labels("claims", "claims.dlt").inc()
+    state = {"database": True, "broker": False}
+
+    async def ready() -> dict[str, bool]:
+        return dict(state)
+
+    server = ProbeServer("127.0.0.1", 0, metrics.registry, ready)
+    port = await server.start()
+
+    async def get(path: str) -> tuple[int, str]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        await writer.drain()
+        raw = (await reader.read()).decode()
+        writer.close()
+        return int(raw.split()[1]), raw.split("\r\n\r\n", 1)[1]
+
+    assert (await get("/health"))[0] == 200
+    status, body = await get("/ready")
+    assert status == 503 and json.loads(body)["checks"]["broker"] is False
+    state["broker"] = True
+    assert (await get("/ready"))[0] == 200
+    status, body = await get("/metrics")
+    assert status == 200 and 'rcm_dead_letters_total{consumer="claims",topic="claims.dlt"} 1.0' in body
+    await server.stop()
+
+
+async def test_service_runs_probes_and_shuts_down_gracefully(
+    kafka_bootstrap, kafka_topics, fresh_database
+) -> None:
+    source = await kafka_topics(partitions=2)
+    sink = await kafka_topics(partitions=2)
+    settings = settings_for(kafka_bootstrap, fresh_database, http_port=_free_port())
+    engine = create_engine(fresh_database)
+    await create_schema(engine)
+    await engine.dispose()
+    service = Service(settings)
+    consumer = service.add_consumer(
+        "ledger", topics=[source], handler=ledger_handler(emit_to=sink), decode=decode
+    )
+    runner = asyncio.create_task(service.run(install_signal_handlers=False))
+    await asyncio.wait_for(consumer.ready.wait(), 30)
+    checks = await service.readiness()
+    assert checks == {"database": True, "broker": True, "consumers": True}
+    reader, writer = await asyncio.open_connection("127.0.0.1", settings.http_port)
+    writer.write(b"GET /ready HTTP/1.1\r\n\r\n")
+    assert (await reader.read()).startswith(b"HTTP/1.1 200")
+    writer.close()
+    ids = await produce(kafka_bootstrap, source, ledger_events(40))
+
+    async def applied():  # type: ignore[no-untyped-def]
+        return len(await effects(service.engine)) == 40
+
+    await wait_for(applied)
+    service.stop()
+    await asyncio.wait_for(runner, 30)
+    # the outbox drained before the process ended, and the offsets were committed
+    out = await read_topic(kafka_bootstrap, sink, expect=40)
+    assert sorted(m.headers[0][1].decode() for m in out) == sorted(f"out-{i}" for i in ids)
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    check = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id="ledger", enable_auto_commit=False)
+    await check.start()
+    committed = [await check.committed(TopicPartition(source, p)) or 0 for p in (0, 1)]
+    await check.stop()
+    assert sum(committed) == 40
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
