@@ -71,6 +71,26 @@ def ssl_context_for(tls: TlsSettings | None) -> ssl.SSLContext | bool:
     return context
 
 
+def _certificate_refused(exc: BaseException) -> bool:
+    """True when the TLS layer reports a refused or missing client certificate."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) and "CERTIFICATE" in str(seen.reason or seen).upper():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _transport_error(exc: httpx.TransportError, payer_id: str) -> TransportError:
+    if isinstance(exc, httpx.TimeoutException):
+        return PayerTimeout(f"CORE request timed out ({type(exc).__name__})", payer=payer_id)
+    if isinstance(exc, httpx.ConnectError):
+        return PayerUnavailable("cannot connect to CORE endpoint", payer=payer_id)
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return ConnectionLost(f"CORE connection dropped ({type(exc).__name__})", payer=payer_id)
+    return PayerUnavailable(f"CORE transport error ({type(exc).__name__})", payer=payer_id)
+
+
 class CoreRealtimeClient:
     """Sends CORE real-time requests to the payers of one clearinghouse configuration."""
 
@@ -155,14 +175,10 @@ class CoreRealtimeClient:
                 form = to_form(request)
                 files = {"Payload": (None, form.pop("Payload").encode("utf-8"))}
                 reply = await http.post(endpoint.url, data=form, files=files)
-        except httpx.TimeoutException as exc:
-            raise PayerTimeout(f"CORE request timed out ({type(exc).__name__})", payer=payer_id) from exc
-        except httpx.ConnectError as exc:
-            raise PayerUnavailable("cannot connect to CORE endpoint", payer=payer_id) from exc
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            raise ConnectionLost(f"CORE connection dropped ({type(exc).__name__})", payer=payer_id) from exc
         except httpx.TransportError as exc:
-            raise PayerUnavailable(f"CORE transport error ({type(exc).__name__})", payer=payer_id) from exc
+            if _certificate_refused(exc):
+                raise AuthenticationFailed("TLS client certificate refused or missing", payer=payer_id) from exc
+            raise _transport_error(exc, payer_id) from exc
         return self._read_reply(payer_id, request, payload_type, reply, attempt)
 
     def _read_reply(
