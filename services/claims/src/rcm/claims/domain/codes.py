@@ -7,6 +7,7 @@ from __future__ import annotations
 
 __all__ = [
     "ADD_ON_CODES",
+    "ADD_ON_PRIMARIES",
     "CRISIS_CODES",
     "EM_CODES",
     "FAMILY_CODES",
@@ -53,3 +54,18 @@ ADD_ON_CODES: frozenset[str] = frozenset(
     | PSYCHOTHERAPY_ADD_ON_CODES
 )
 """Codes never billed alone (the '+' codes)."""
+
+ADD_ON_PRIMARIES: dict[str, frozenset[str]] = {
+    INTERACTIVE_COMPLEXITY: INTERACTIVE_COMPLEXITY_PRIMARIES,
+    "90840": frozenset({"90839"}),
+    **dict.fromkeys(PSYCHOTHERAPY_ADD_ON_CODES, EM_CODES),
+    "96131": frozenset({"96130"}),
+    "96133": frozenset({"96132"}),
+    "96137": frozenset({"96136"}),
+    "96139": frozenset({"96138"}),
+    "96159": frozenset({"96158"}),
+    "96165": frozenset({"96164"}),
+    "96168": frozenset({"96167"}),
+    "96171": frozenset({"96170"}),
+}
+"""For each add-on code, the primary codes it may be billed with."""

@@ -1,0 +1,92 @@
+"""Claim edits (scrubbing): the checklist a claim passes before it is sent.
+
+Each edit is a small named function ``(claim, context) -> findings``; :data:`EDITS` lists
+them in the order a biller would check. A claim with any ``hold`` finding is held with
+every reason; ``warn`` findings travel with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rcm.claims.domain.claim import ClaimDraft
+from rcm.claims.domain.edits.authorization import prior_authorization
+from rcm.claims.domain.edits.bundling import add_ons_have_primary, same_day_pairs
+from rcm.claims.domain.edits.coverage import coverage_active, payer_order
+from rcm.claims.domain.edits.diagnoses import diagnoses_pointed_to, diagnosis_codes_well_formed
+from rcm.claims.domain.edits.documentation import at_most_four_modifiers, lines_priced, note_signed
+from rcm.claims.domain.edits.filing import not_a_duplicate, timely_filing
+from rcm.claims.domain.edits.findings import Edit, Finding, ScrubContext, ScrubResult, Severity
+from rcm.claims.domain.edits.place_of_service import (
+    place_of_service_matches_modality,
+    telehealth_modifiers_match_modality,
+)
+from rcm.claims.domain.edits.providers import (
+    billing_tin,
+    npi_check_digits,
+    rendering_enrolled_with_payer,
+    rendering_licensed_in_state,
+    supervising_provider_present,
+    taxonomy_codes,
+)
+
+__all__ = ["EDITS", "Edit", "Finding", "ScrubContext", "ScrubResult", "Severity", "scrub"]
+
+EDITS: tuple[Edit, ...] = (
+    Edit("note_signed", "the progress note is signed", note_signed),
+    Edit("npi_check_digits", "billing, rendering and supervising NPIs pass the Luhn check", npi_check_digits),
+    Edit("taxonomy_codes", "billing and rendering taxonomy codes are well formed", taxonomy_codes),
+    Edit("billing_tin", "the billing TIN is 9 digits", billing_tin),
+    Edit(
+        "rendering_enrolled_with_payer",
+        "the rendering provider is enrolled with the payer in the patient's state on the DOS",
+        rendering_enrolled_with_payer,
+    ),
+    Edit(
+        "rendering_licensed_in_state",
+        "the rendering provider is licensed in the patient's state",
+        rendering_licensed_in_state,
+    ),
+    Edit(
+        "supervising_provider_present",
+        "a supervising provider is named where the payer requires one",
+        supervising_provider_present,
+    ),
+    Edit("coverage_active", "the coverage is active on the DOS per the latest eligibility", coverage_active),
+    Edit("payer_order", "the payer billed is next in the coordination-of-benefits order", payer_order),
+    Edit(
+        "diagnosis_codes_well_formed",
+        "diagnoses are well-formed ICD-10-CM codes",
+        diagnosis_codes_well_formed,
+    ),
+    Edit("diagnoses_pointed_to", "every line points to 1-4 diagnoses", diagnoses_pointed_to),
+    Edit(
+        "place_of_service_matches_modality",
+        "the POS agrees with in-person or telehealth and the patient's location",
+        place_of_service_matches_modality,
+    ),
+    Edit(
+        "telehealth_modifiers_match_modality",
+        "93/FQ only audio-only, 95/GT only video, the payer's telehealth modifiers present",
+        telehealth_modifiers_match_modality,
+    ),
+    Edit(
+        "prior_authorization",
+        "authorized codes have a usable authorization on the claim (REF*G1)",
+        prior_authorization,
+    ),
+    Edit("timely_filing", "the claim is within the payer's filing window", timely_filing),
+    Edit(
+        "not_a_duplicate", "no other claim bills the same patient, provider, date and code", not_a_duplicate
+    ),
+    Edit("same_day_pairs", "no same-day code pair that bundles without 59/X{EPSU}", same_day_pairs),
+    Edit("add_ons_have_primary", "add-on codes come with a primary they may follow", add_ons_have_primary),
+    Edit("lines_priced", "every line has a charge", lines_priced),
+    Edit("at_most_four_modifiers", "each line has at most four modifiers", at_most_four_modifiers),
+)
+
+
+def scrub(claim: ClaimDraft, context: ScrubContext, edits: Sequence[Edit] = EDITS) -> ScrubResult:
+    """Run every edit; the result holds the claim if any finding is a hold."""
+    findings = tuple(finding for edit in edits for finding in edit.run(claim, context))
+    return ScrubResult(claim_key=claim.claim_key, findings=findings)

@@ -1,0 +1,101 @@
+"""Edits on who pays: coverage in force, eligibility confirmed, payers in the right order."""
+
+from __future__ import annotations
+
+from rcm.claims.domain.claim import ClaimDraft
+from rcm.claims.domain.coverage import CoveragePriority, EligibilityStatus
+from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
+
+__all__ = ["coverage_active", "payer_order"]
+
+
+def _finding(code: str, message: str, fix: str, severity: Severity = Severity.HOLD) -> Finding:
+    return Finding(
+        edit="coverage_active", code=code, severity=severity, message=message, field="coverage", fix=fix
+    )
+
+
+def coverage_active(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """The billed coverage is in force on the DOS and the latest eligibility result says active."""
+    day = claim.date_of_service
+    coverage = next((c for c in context.coverages if c.coverage_id == claim.coverage_id), None)
+    if coverage is None:
+        return [_finding("coverage.unknown", "the billed coverage is not on file", "record the coverage")]
+    if not coverage.effective.contains(day):
+        return [
+            _finding(
+                "coverage.not_effective",
+                f"the coverage is not in force on {day.isoformat()} (CARC 26/27 risk)",
+                "re-verify eligibility and bill the coverage in force, or the patient",
+            )
+        ]
+    results = [r for r in context.eligibility if r.coverage_id == coverage.coverage_id and r.speaks_for(day)]
+    latest = max(results, key=lambda r: r.checked_at, default=None)
+    if latest is None:
+        severity = Severity.HOLD if context.rules.requires_eligibility_check else Severity.WARN
+        return [
+            _finding(
+                "eligibility.unchecked",
+                f"no eligibility result for the coverage on {day.isoformat()}",
+                "run an eligibility check (270/271) for the date of service",
+                severity,
+            )
+        ]
+    if latest.status is not EligibilityStatus.ACTIVE:
+        return [
+            _finding(
+                f"eligibility.{latest.status.value}",
+                f"the latest eligibility check says {latest.status.value} for {day.isoformat()}",
+                "confirm the member id and plan, re-run eligibility or find other coverage",
+            )
+        ]
+    return []
+
+
+def payer_order(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """The claim goes to the payer whose turn it is: the primary first, then secondary, tertiary."""
+    day = claim.date_of_service
+    in_force = [
+        c for c in context.coverages if c.patient_id == claim.patient_id and c.effective.contains(day)
+    ]
+    billed = next((c for c in in_force if c.coverage_id == claim.coverage_id), None)
+    if billed is None:
+        return []  # coverage_active reports it
+    findings: list[Finding] = []
+    ranks = [c.priority for c in in_force]
+    if ranks.count(billed.priority) > 1:
+        findings.append(
+            Finding(
+                edit="payer_order",
+                code="payer_order.ambiguous",
+                severity=Severity.HOLD,
+                message=f"{ranks.count(billed.priority)} coverages are {billed.priority.value} on the DOS",
+                field="coverage.priority",
+                fix="set the order of the patient's coverages (run a COB check)",
+            )
+        )
+    if claim.payer_order is not billed.priority:
+        findings.append(
+            Finding(
+                edit="payer_order",
+                code="payer_order.mismatch",
+                severity=Severity.HOLD,
+                message=f"the claim is sent as {claim.payer_order.value} to a {billed.priority.value} coverage",
+                field="payer_order",
+                fix="rebuild the claim for the coverage's order",
+            )
+        )
+    if billed.priority is not CoveragePriority.PRIMARY and not any(
+        c.priority.rank < billed.priority.rank for c in in_force
+    ):
+        findings.append(
+            Finding(
+                edit="payer_order",
+                code="payer_order.no_primary",
+                severity=Severity.HOLD,
+                message=f"a {billed.priority.value} claim with no higher-order coverage in force",
+                field="coverage.priority",
+                fix="correct the coverage order: this coverage may now be primary",
+            )
+        )
+    return findings

@@ -1,0 +1,120 @@
+"""Edits on place of service and telehealth modifiers: they must agree with how the session ran."""
+
+from __future__ import annotations
+
+from rcm.claims.domain.claim import ClaimDraft
+from rcm.claims.domain.coding.place_of_service import TELEHEALTH_POS
+from rcm.claims.domain.common import Modality
+from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
+
+__all__ = ["place_of_service_matches_modality", "telehealth_modifiers_match_modality"]
+
+AUDIO_ONLY_MODIFIERS = frozenset({"93", "FQ"})
+VIDEO_MODIFIERS = frozenset({"95", "GT"})
+
+
+def _hold(edit: str, code: str, message: str, field: str, fix: str) -> Finding:
+    return Finding(edit=edit, code=code, severity=Severity.HOLD, message=message, field=field, fix=fix)
+
+
+def place_of_service_matches_modality(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """Telehealth POS (02/10) only for telehealth, and the one the payer wants for where the patient was."""
+    edit = "place_of_service_matches_modality"
+    rules = context.rules.telehealth
+    findings = []
+    for index, line in enumerate(claim.lines):
+        pos = line.place_of_service
+        field = f"lines[{index}].place_of_service"
+        if claim.modality is Modality.IN_PERSON:
+            if pos in TELEHEALTH_POS:
+                findings.append(
+                    _hold(
+                        edit,
+                        "pos.telehealth_in_person",
+                        f"POS {pos} is telehealth but the session was in person",
+                        field,
+                        "bill the POS where the service was furnished (e.g. 11)",
+                    )
+                )
+            continue
+        if rules.use_in_person_pos:
+            expected = pos if pos not in TELEHEALTH_POS else None
+            why = "this payer wants the in-person POS for telehealth"
+        else:
+            expected = rules.pos_patient_home if claim.patient_at_home else rules.pos_patient_not_home
+            why = f"telehealth with the patient {'at home' if claim.patient_at_home else 'away from home'}"
+        if pos != expected:
+            want = expected or "the in-person POS"
+            findings.append(
+                _hold(
+                    edit,
+                    "pos.telehealth_mismatch",
+                    f"POS {pos} on a {claim.modality.value} session; {why}",
+                    field,
+                    f"bill POS {want}",
+                )
+            )
+    return findings
+
+
+def telehealth_modifiers_match_modality(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """93/FQ only for audio-only, 95/GT only for video, and the payer's telehealth modifiers present."""
+    edit = "telehealth_modifiers_match_modality"
+    rules = context.rules.telehealth
+    findings = []
+    for index, line in enumerate(claim.lines):
+        field = f"lines[{index}].modifiers"
+        carried = set(line.modifiers)
+        audio = sorted(carried & AUDIO_ONLY_MODIFIERS)
+        video = sorted(carried & VIDEO_MODIFIERS)
+        if audio and claim.modality is not Modality.AUDIO_ONLY:
+            findings.append(
+                _hold(
+                    edit,
+                    "modifier.audio_only",
+                    f"{audio[0]} marks audio-only but the session was {claim.modality.value}",
+                    field,
+                    f"remove {audio[0]}",
+                )
+            )
+        if video and claim.modality is not Modality.VIDEO:
+            findings.append(
+                _hold(
+                    edit,
+                    "modifier.video",
+                    f"{video[0]} marks video telehealth but the session was {claim.modality.value}",
+                    field,
+                    f"remove {video[0]}",
+                )
+            )
+        if (
+            "95" in carried
+            and line.place_of_service not in TELEHEALTH_POS
+            and not (rules.in_person_pos_allowed_with_95 or rules.use_in_person_pos)
+        ):
+            findings.append(
+                _hold(
+                    edit,
+                    "modifier.95_with_in_person_pos",
+                    f"95 with POS {line.place_of_service} is not accepted by this payer",
+                    field,
+                    "bill telehealth POS 02/10 without the in-person POS",
+                )
+            )
+        wanted = {
+            Modality.VIDEO: rules.video_modifiers,
+            Modality.AUDIO_ONLY: rules.audio_only_modifiers,
+            Modality.IN_PERSON: (),
+        }[claim.modality]
+        missing = [m for m in wanted if m not in carried]
+        if missing:
+            findings.append(
+                _hold(
+                    edit,
+                    "modifier.telehealth_missing",
+                    f"the payer wants {'+'.join(missing)} on {claim.modality.value} services",
+                    field,
+                    f"append {'+'.join(missing)}",
+                )
+            )
+    return findings

@@ -1,0 +1,169 @@
+"""Edits on who bills, renders and supervises."""
+
+from __future__ import annotations
+
+from rcm.claims.domain.claim import ClaimDraft
+from rcm.claims.domain.common import Credential
+from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
+from rcm.claims.domain.npi import is_valid_npi, is_valid_taxonomy
+from rcm.claims.domain.payer_rules import SupervisingProviderPolicy
+from rcm.claims.domain.providers import NetworkStatus
+
+__all__ = [
+    "billing_tin",
+    "npi_check_digits",
+    "rendering_enrolled_with_payer",
+    "rendering_licensed_in_state",
+    "supervising_provider_present",
+    "taxonomy_codes",
+]
+
+
+def _named_npis(claim: ClaimDraft) -> list[tuple[str, str]]:
+    named = [("billing.npi", claim.billing.npi), ("rendering.npi", claim.rendering.npi)]
+    if claim.supervising is not None:
+        named.append(("supervising.npi", claim.supervising.npi))
+    return named
+
+
+def npi_check_digits(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """Every NPI on the claim is 10 digits with a valid Luhn check digit."""
+    return [
+        Finding(
+            edit="npi_check_digits",
+            code="npi.check_digit",
+            severity=Severity.HOLD,
+            message=f"{field} {npi!r} is not a valid NPI (10 digits, Luhn check digit with prefix 80840)",
+            field=field,
+            fix="correct the NPI from NPPES in the provider or billing-entity record",
+        )
+        for field, npi in _named_npis(claim)
+        if not is_valid_npi(npi)
+    ]
+
+
+def taxonomy_codes(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """Billing and rendering taxonomy codes have the NUCC shape (e.g. 1041C0700X)."""
+    named = [("billing.taxonomy_code", claim.billing.taxonomy_code)]
+    named.append(("rendering.taxonomy_code", claim.rendering.taxonomy_code))
+    return [
+        Finding(
+            edit="taxonomy_codes",
+            code="taxonomy.format",
+            severity=Severity.HOLD,
+            message=f"{field} {code!r} is not a NUCC taxonomy code (10 characters ending in X)",
+            field=field,
+            fix="set the taxonomy the provider is enrolled under with the payer",
+        )
+        for field, code in named
+        if not is_valid_taxonomy(code)
+    ]
+
+
+def billing_tin(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """The billing TIN is 9 digits."""
+    tin = claim.billing.tin.replace("-", "")
+    if len(tin) == 9 and tin.isdigit():
+        return []
+    return [
+        Finding(
+            edit="billing_tin",
+            code="billing.tin",
+            severity=Severity.HOLD,
+            message="the billing entity's TIN is not 9 digits",
+            field="billing.tin",
+            fix="correct the billing entity's EIN",
+        )
+    ]
+
+
+def rendering_enrolled_with_payer(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """The rendering provider has a credentialing span with the payer in the patient's state on the DOS."""
+    provider = context.provider(claim.rendering.provider_id)
+    span = (
+        provider.enrollment(claim.payer_id, claim.patient_state, claim.date_of_service) if provider else None
+    )
+    if span is None:
+        return [
+            Finding(
+                edit="rendering_enrolled_with_payer",
+                code="rendering.not_enrolled",
+                severity=Severity.HOLD,
+                message=(
+                    f"the rendering provider is not enrolled with payer {claim.payer_id} in "
+                    f"{claim.patient_state} on {claim.date_of_service.isoformat()} (CARC 185/B7 risk)"
+                ),
+                field="rendering",
+                fix="route to credentialing: add or extend the enrollment span, or bill another clinician",
+            )
+        ]
+    if span.network_status is NetworkStatus.OUT_OF_NETWORK:
+        return [
+            Finding(
+                edit="rendering_enrolled_with_payer",
+                code="rendering.out_of_network",
+                severity=Severity.WARN,
+                message=f"the rendering provider is out of network with payer {claim.payer_id}",
+                field="rendering",
+                fix="confirm the patient's out-of-network benefits",
+            )
+        ]
+    return []
+
+
+def rendering_licensed_in_state(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """The rendering provider holds a licence in the patient's state valid on the DOS."""
+    provider = context.provider(claim.rendering.provider_id)
+    if provider is not None and provider.licensed_in(claim.patient_state, claim.date_of_service):
+        return []
+    return [
+        Finding(
+            edit="rendering_licensed_in_state",
+            code="rendering.not_licensed",
+            severity=Severity.HOLD,
+            message=(
+                f"the rendering provider has no licence in {claim.patient_state} valid on "
+                f"{claim.date_of_service.isoformat()} (licensure follows the patient's location)"
+            ),
+            field="rendering",
+            fix="record the state licence, or confirm where the patient was",
+        )
+    ]
+
+
+def supervising_provider_present(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """A supervising provider is named where the payer requires one (e.g. pre-licensed clinicians)."""
+    policy = context.rules.supervising_provider
+    provider = context.provider(claim.rendering.provider_id)
+    supervised = claim.rendering.credential is Credential.ASSOCIATE or (
+        provider is not None and provider.supervisor_on(claim.date_of_service) is not None
+    )
+    if (
+        policy is SupervisingProviderPolicy.BILL_AS_SUPERVISOR
+        and claim.rendering.credential is Credential.ASSOCIATE
+    ):
+        return [
+            Finding(
+                edit="supervising_provider_present",
+                code="supervising.bill_as_supervisor",
+                severity=Severity.HOLD,
+                message="this payer pays a pre-licensed clinician's services only under the supervisor's NPI",
+                field="rendering",
+                fix="record the supervisor for the date of service so the claim renders under them",
+            )
+        ]
+    required = policy is SupervisingProviderPolicy.ALWAYS or (
+        policy is SupervisingProviderPolicy.WHEN_SUPERVISED and supervised
+    )
+    if not required or claim.supervising is not None:
+        return []
+    return [
+        Finding(
+            edit="supervising_provider_present",
+            code="supervising.missing",
+            severity=Severity.HOLD,
+            message="the payer requires a supervising provider (2310D) for this rendering clinician",
+            field="supervising",
+            fix="record the supervisor valid on the date of service",
+        )
+    ]
