@@ -15,6 +15,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from rcm.clearinghouse import (
     AuthenticationFailed,
     ClearinghouseSettings,
+    ConnectionLost,
     CoreEndpoint,
     CoreRealtimeClient,
     TlsSettings,
