@@ -168,9 +168,18 @@ def _format_decimal(value: Decimal) -> str:
 
 
 class X12Model(BaseModel):
-    """Base of every typed X12 model: frozen, no unknown fields."""
+    """Base of every typed X12 model: frozen, no unknown fields.
+
+    Constructing a model with invalid values raises X12Error, like reading bad X12 does.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise X12Error(f"{type(self).__name__}: {_first_error(exc)}") from None
 
 
 class RawSegment(X12Model):
@@ -454,8 +463,8 @@ class Composite(_Slotted):
         values = cls._decode_slots(parts, delimiters, where + "-")
         try:
             return cls.model_validate(values)
-        except ValidationError as exc:
-            raise X12Error(f"{where}: {_first_error(exc)}") from None
+        except (ValidationError, X12Error) as exc:
+            raise X12Error(f"{where}: {_describe(exc)}") from None
 
     def encode(self, delimiters: Delimiters, where: str) -> list[str]:
         return self._encode_slots(delimiters, where + "-")
@@ -469,11 +478,17 @@ class Group(_Slotted):
         values = cls._decode_slots(elements, delimiters, where)
         try:
             return cls.model_validate(values)
-        except ValidationError as exc:
-            raise X12Error(f"{where}: {_first_error(exc)}") from None
+        except (ValidationError, X12Error) as exc:
+            raise X12Error(f"{where}: {_describe(exc)}") from None
 
     def encode(self, delimiters: Delimiters, where: str) -> list[str]:
         return self._encode_slots(delimiters, where)
+
+
+def _describe(exc: ValidationError | X12Error) -> str:
+    if isinstance(exc, X12Error):
+        return str(exc).split(": ", 1)[-1]
+    return _first_error(exc)
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -612,8 +627,8 @@ class X12Loop(X12Model):
                 raise X12Error(f"loop {loop.id}: required {what} ({spec.name}) is missing")
         try:
             return cls.model_validate(values)
-        except ValidationError as exc:
-            raise X12Error(f"loop {loop.id}: {_first_error(exc)}") from None
+        except (ValidationError, X12Error) as exc:
+            raise X12Error(f"loop {loop.id}: {_describe(exc)}") from None
 
     @classmethod
     def read_structure(cls, loop: Loop, delimiters: Delimiters) -> dict[str, Any]:

@@ -71,8 +71,8 @@ class GeoLocation(SegmentModel):
     """N4: city, state, postal code."""
 
     segment_id: ClassVar[str] = "N4"
-    city: Annotated[str | None, El(1, max_len=30)] = None
-    state: Annotated[str | None, El(2)] = None
+    city: Annotated[str | None, El(1, max_len=30, min_len=2)] = None
+    state: Annotated[str | None, El(2, max_len=2, min_len=2)] = None
     postal_code: Annotated[str | None, El(3, max_len=15)] = None
     country: Annotated[str | None, El(4)] = None
     location_qualifier: Annotated[str | None, El(5)] = None
