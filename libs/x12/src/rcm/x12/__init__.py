@@ -1,1 +1,68 @@
-"""The X12 5010 engine: read, validate and build HIPAA transactions."""
+"""The X12 5010 engine: read, validate and build HIPAA transactions.
+
+Reading side (this package's core):
+
+- ``read(source)`` -> ``ReadResult``: one ``Loop`` tree per transaction set with
+  its interchange/group context, and every ``Finding``.
+- ``read_claims(source)`` -> ``ClaimStream``: one claim loop at a time (835 2100,
+  837 2300...) with its header context, memory bounded by one claim.
+- ``validate(source)`` -> ``list[Finding]``; ``check_envelope(source)`` for the
+  envelope alone.
+- ``acknowledge(source_or_result)`` -> the 999 (and TA1) as X12 text.
+- ``tokenize``/``iter_segments``/``Tokenizer`` for raw segments.
+"""
+
+from __future__ import annotations
+
+from rcm.x12.ack import acknowledge, build_999, build_ta1
+from rcm.x12.envelope import GroupHeader, InterchangeHeader, SetHeader, check_envelope
+from rcm.x12.errors import X12Error
+from rcm.x12.findings import (
+    ElementError,
+    Finding,
+    FindingKind,
+    GroupError,
+    InterchangeNote,
+    SegmentError,
+    SetError,
+    Severity,
+)
+from rcm.x12.reader import ClaimItem, ClaimStream, ReadResult, TransactionSet, read, read_claims
+from rcm.x12.schema import Guide, guide_for
+from rcm.x12.segments import Delimiters, Loop, Segment
+from rcm.x12.tokenizer import Tokenizer, iter_segments, tokenize
+from rcm.x12.validate import validate
+
+__all__ = [
+    "ClaimItem",
+    "ClaimStream",
+    "Delimiters",
+    "ElementError",
+    "Finding",
+    "FindingKind",
+    "GroupError",
+    "GroupHeader",
+    "Guide",
+    "InterchangeHeader",
+    "InterchangeNote",
+    "Loop",
+    "ReadResult",
+    "Segment",
+    "SegmentError",
+    "SetError",
+    "SetHeader",
+    "Severity",
+    "Tokenizer",
+    "TransactionSet",
+    "X12Error",
+    "acknowledge",
+    "build_999",
+    "build_ta1",
+    "check_envelope",
+    "guide_for",
+    "iter_segments",
+    "read",
+    "read_claims",
+    "tokenize",
+    "validate",
+]

@@ -1,0 +1,221 @@
+"""Acknowledgements: a 999 (005010X231A1) per inbound functional group and a TA1 for envelope errors.
+
+``acknowledge`` takes what ``read`` returned and writes one interchange: a TA1
+for every inbound interchange with interchange-level errors (or that asked for
+one in ISA14), then one FA functional group with a 999 transaction set per
+inbound group that was not rejected at the interchange level. The codes come
+straight from the findings (see ``rcm.x12.findings``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from rcm.x12.envelope import GroupHeader, InterchangeHeader
+from rcm.x12.errors import X12Error
+from rcm.x12.findings import Finding, FindingKind, InterchangeNote, SegmentError, SetError
+from rcm.x12.reader import ReadResult, TransactionSet, read
+from rcm.x12.segments import Delimiters, Segment
+from rcm.x12.tokenizer import Source
+
+__all__ = ["acknowledge", "build_999", "build_ta1"]
+
+ACK_DELIMITERS = Delimiters("*", ":", "^", "~")
+# TA1 notes that mean the interchange could not be processed at all
+_FATAL_NOTES = frozenset(
+    {
+        InterchangeNote.INVALID_CONTROL_STRUCTURE,
+        InterchangeNote.INVALID_SEGMENT_TERMINATOR,
+        InterchangeNote.INVALID_ELEMENT_SEPARATOR,
+        InterchangeNote.INVALID_COMPONENT_SEPARATOR,
+        InterchangeNote.PREMATURE_END_OF_FILE,
+    }
+)
+_MAX_IK4_PER_IK3 = 99
+
+
+def build_ta1(interchange: InterchangeHeader, findings: list[Finding]) -> Segment:
+    """The TA1 answering one interchange, from its interchange-level findings."""
+    errors = [f for f in findings if f.kind is FindingKind.INTERCHANGE and f.is_error]
+    if not errors:
+        return Segment(
+            "TA1",
+            [interchange.control_number, interchange.date, interchange.time, "A", InterchangeNote.NO_ERROR],
+        )
+    fatal = [f for f in errors if f.code in _FATAL_NOTES]
+    first = (fatal or errors)[0]
+    status = "R" if fatal else "E"
+    return Segment(
+        "TA1", [interchange.control_number, interchange.date, interchange.time, status, first.code]
+    )
+
+
+def _segment_loops(tx: TransactionSet) -> list[Segment]:
+    """IK3 (with IK4 below) segments for the segment and element findings of a set."""
+    by_segment: dict[tuple[int, str], list[Finding]] = defaultdict(list)
+    for f in tx.findings:
+        if f.is_error and f.kind in (FindingKind.SEGMENT, FindingKind.ELEMENT):
+            by_segment[(max(f.set_position, 1), f.segment_id or "ST")].append(f)
+    out: list[Segment] = []
+    for (position, segment_id), found in sorted(by_segment.items()):
+        seg_id = segment_id if segment_id.isalnum() and 2 <= len(segment_id) <= 3 else "ZZZ"
+        codes = sorted(
+            {f.code for f in found if f.kind is FindingKind.SEGMENT} - {SegmentError.HAS_ELEMENT_ERRORS}
+        )
+        for code in codes:
+            out.append(Segment("IK3", [seg_id, str(position), "", code]))
+        elements = [f for f in found if f.kind is FindingKind.ELEMENT]
+        if elements:
+            out.append(Segment("IK3", [seg_id, str(position), "", SegmentError.HAS_ELEMENT_ERRORS]))
+            for f in elements[:_MAX_IK4_PER_IK3]:
+                where = [str(max(f.element, 1))]
+                if f.component or f.repetition:
+                    where.append(str(f.component) if f.component else "")
+                if f.repetition:
+                    where.append(str(f.repetition))
+                out.append(Segment("IK4", [ACK_DELIMITERS.component.join(where), f.element_ref, f.code]))
+    return out
+
+
+def _set_response(tx: TransactionSet) -> tuple[list[Segment], bool]:
+    """AK2 ... IK5 for one set, and whether it was accepted."""
+    errors = tx.errors
+    set_codes = {f.code for f in errors if f.kind is FindingKind.TRANSACTION}
+    if any(f.kind in (FindingKind.SEGMENT, FindingKind.ELEMENT) for f in errors):
+        set_codes.add(SetError.SEGMENTS_IN_ERROR)
+    ak2 = [tx.id or "ZZZ", tx.control_number or "0000"]
+    if tx.version:
+        ak2.append(tx.version[:35])
+    segments = [Segment("AK2", ak2), *_segment_loops(tx)]
+    accepted = not errors
+    codes = sorted(set_codes, key=lambda c: (len(c), c))[:5]
+    segments.append(Segment("IK5", ["A" if accepted else "R", *codes]))
+    return segments, accepted
+
+
+def build_999(
+    group: GroupHeader,
+    transactions: list[TransactionSet],
+    group_findings: list[Finding],
+    *,
+    control_number: str = "0001",
+) -> list[Segment]:
+    """The segments (ST to SE) of the 999 answering one functional group."""
+    body: list[Segment] = [
+        Segment("ST", ["999", control_number, "005010X231A1"]),
+        Segment(
+            "AK1", [group.functional_id or "HC", group.control_number or "0", group.version[:12] or "005010"]
+        ),
+    ]
+    accepted = 0
+    for tx in transactions:
+        segments, ok = _set_response(tx)
+        body.extend(segments)
+        accepted += ok
+    group_codes = sorted(
+        {f.code for f in group_findings if f.kind is FindingKind.GROUP and f.is_error},
+        key=lambda c: (len(c), c),
+    )[:5]
+    received = len(transactions)
+    if accepted == received and not group_codes:
+        status = "A"
+    elif accepted and not group_codes:
+        status = "P"
+    else:
+        status = "R"
+    body.append(Segment("AK9", [status, str(received), str(received), str(accepted), *group_codes]))
+    body.append(Segment("SE", [str(len(body) + 1), control_number]))
+    return body
+
+
+def _isa(inbound: InterchangeHeader, control_number: int, now: datetime) -> Segment:
+    return Segment(
+        "ISA",
+        [
+            "00",
+            " " * 10,
+            "00",
+            " " * 10,
+            inbound.receiver_qualifier or "ZZ",
+            inbound.receiver_id[:15].ljust(15),
+            inbound.sender_qualifier or "ZZ",
+            inbound.sender_id[:15].ljust(15),
+            now.strftime("%y%m%d"),
+            now.strftime("%H%M"),
+            ACK_DELIMITERS.repetition,
+            "00501",
+            f"{control_number:09d}",
+            "0",
+            inbound.usage if inbound.usage in ("P", "T") else "P",
+            ACK_DELIMITERS.component,
+        ],
+    )
+
+
+def acknowledge(source: Source | ReadResult, *, control_number: int = 1, now: datetime | None = None) -> str:
+    """The acknowledgement interchange (TA1 and/or 999s) for an inbound input, as X12 text.
+
+    Raises ``X12Error`` when the input holds no interchange to acknowledge.
+    """
+    result = source if isinstance(source, ReadResult) else read(source)
+    if not result.interchanges:
+        raise X12Error("nothing to acknowledge: the input has no readable ISA segment")
+    when = now or datetime.now()
+    inbound = result.interchanges[0]
+    segments: list[Segment] = [_isa(inbound, control_number, when)]
+    rejected: set[str] = set()
+    for interchange in result.interchanges:
+        findings = [f for f in result.findings if f.interchange == interchange.control_number]
+        has_errors = any(f.kind is FindingKind.INTERCHANGE and f.is_error for f in findings)
+        if has_errors or interchange.ack_requested == "1":
+            ta1 = build_ta1(interchange, findings)
+            segments.append(ta1)
+            if ta1.get(4) == "R":
+                rejected.add(interchange.control_number)
+    sets: list[Segment] = []
+    count = 0
+    for group in result.groups:
+        txs = [
+            tx
+            for tx in result.transactions
+            if tx.group is group and (tx.interchange is None or tx.interchange.control_number not in rejected)
+        ]
+        if any(
+            tx.interchange and tx.interchange.control_number in rejected
+            for tx in result.transactions
+            if tx.group is group
+        ):
+            continue
+        count += 1
+        group_findings = [
+            f for f in result.findings if f.kind is FindingKind.GROUP and f.group == group.control_number
+        ]
+        sets.extend(build_999(group, txs, group_findings, control_number=f"{count:04d}"))
+    if sets:
+        gs_control = str(control_number)
+        segments.append(
+            Segment(
+                "GS",
+                [
+                    "FA",
+                    result.groups[0].receiver or "RECEIVER",
+                    result.groups[0].sender or "SENDER",
+                    when.strftime("%Y%m%d"),
+                    when.strftime("%H%M"),
+                    gs_control,
+                    "X",
+                    "005010X231A1",
+                ],
+            )
+        )
+        segments.extend(sets)
+        segments.append(Segment("GE", [str(count), gs_control]))
+    segments.append(Segment("IEA", ["1" if sets else "0", f"{control_number:09d}"]))
+    return "".join(_write(s) for s in segments)
+
+
+def _write(seg: Segment) -> str:
+    if seg.id == "ISA":
+        return ACK_DELIMITERS.element.join(["ISA", *seg.elements]) + ACK_DELIMITERS.segment + "\n"
+    return seg.to_x12(ACK_DELIMITERS) + "\n"

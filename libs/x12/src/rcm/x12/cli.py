@@ -1,0 +1,94 @@
+"""``rcm x12``: validate X12 files and write their acknowledgements."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rcm.x12.ack import acknowledge
+from rcm.x12.errors import X12Error
+from rcm.x12.reader import ReadResult, read
+
+__all__ = ["app"]
+
+app = typer.Typer(name="x12", help="Read, validate and acknowledge X12 5010 files.", no_args_is_help=True)
+
+
+def _read_file(path: Path) -> ReadResult:
+    try:
+        with path.open("rb") as fh:
+            return read(fh)
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {path}: {exc}") from exc
+
+
+def _report(path: Path, result: ReadResult) -> dict[str, Any]:
+    set_ids = {id(f) for tx in result.transactions for f in tx.findings}
+    return {
+        "file": str(path),
+        "valid": result.valid,
+        "envelope": [f.to_dict() for f in result.findings if f.is_error and id(f) not in set_ids],
+        "transactions": [
+            {
+                "id": tx.id,
+                "control_number": tx.control_number,
+                "version": tx.version,
+                "guide": tx.guide_id,
+                "valid": tx.valid,
+                "errors": [
+                    {
+                        "kind": f.kind.value,
+                        "code": f.code,
+                        "position": f.set_position or f.position,
+                        "segment": f.segment_id,
+                        "loop": f.loop_id,
+                        "element": f.element,
+                        "component": f.component,
+                        "message": f.message,
+                    }
+                    for f in tx.errors
+                ],
+            }
+            for tx in result.transactions
+        ],
+    }
+
+
+@app.command("validate")
+def validate_command(
+    paths: Annotated[list[Path], typer.Argument(help="X12 files to validate.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
+) -> None:
+    """Validate files against the envelope rules and their implementation guide (exit 1 on any error)."""
+    reports = []
+    ok = True
+    for path in paths:
+        if not path.is_file():
+            raise typer.BadParameter(f"{path} is not a file")
+        result = _read_file(path)
+        ok = ok and result.valid
+        report = _report(path, result)
+        reports.append(report)
+        if not as_json:
+            status = "valid" if result.valid else "INVALID"
+            typer.echo(f"{path}: {status} ({len(result.transactions)} transaction sets)")
+            for f in result.errors:
+                typer.echo(f"  {f}")
+    if as_json:
+        typer.echo(json.dumps(reports, indent=2))
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command("ack")
+def ack_command(path: Annotated[Path, typer.Argument(help="The inbound X12 file.")]) -> None:
+    """Print the 999 (and TA1 when the envelope has errors) answering an inbound file."""
+    if not path.is_file():
+        raise typer.BadParameter(f"{path} is not a file")
+    try:
+        typer.echo(acknowledge(_read_file(path)), nl=False)
+    except X12Error as exc:
+        typer.echo(f"{path}: {exc}", err=True)
+        raise typer.Exit(1) from exc
