@@ -177,7 +177,9 @@ class CoreRealtimeClient:
                 reply = await http.post(endpoint.url, data=form, files=files)
         except httpx.TransportError as exc:
             if _certificate_refused(exc):
-                raise AuthenticationFailed("TLS client certificate refused or missing", payer=payer_id) from exc
+                raise AuthenticationFailed(
+                    "TLS client certificate refused or missing", payer=payer_id
+                ) from exc
             raise _transport_error(exc, payer_id) from exc
         return self._read_reply(payer_id, request, payload_type, reply, attempt)
 

@@ -18,8 +18,8 @@ from rcm.clearinghouse import (
     SftpEndpoint,
 )
 from rcm.sandbox.config import EXAMPLE_CONFIG, SandboxConfig, load_config
-from rcm.sandbox.server import Sandbox
 from rcm.sandbox.engine.model import Claim, ServiceLine
+from rcm.sandbox.server import Sandbox
 
 FAST_RETRY = RetrySettings(
     timeout_seconds=3,
@@ -130,5 +130,5 @@ async def eventually(
 ) -> None:
     """Poll ``check`` until it is true; fail after ``timeout`` seconds."""
     async with asyncio.timeout(timeout):
-        while not await check():
+        while not await check():  # noqa: ASYNC110 - polling a remote state, not a local event
             await asyncio.sleep(interval)
