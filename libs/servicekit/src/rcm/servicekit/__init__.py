@@ -1,1 +1,39 @@
-"""What every service shares: settings, broker and database wiring, inbox, outbox, retries, telemetry."""
+"""What every service shares: settings, broker and database wiring, inbox, outbox,
+retry and dead-letter topics, telemetry, probes and logging without PHI."""
+
+from rcm.servicekit.consumer import BatchConsumer, BatchHandler, Decoder, Transaction, dispatch
+from rcm.servicekit.contracts import decode_event
+from rcm.servicekit.db import create_engine, create_kit_tables, kit_metadata, upgrade
+from rcm.servicekit.errors import PermanentError, TransientError
+from rcm.servicekit.logs import configure_logging
+from rcm.servicekit.messages import Delivered, OutgoingMessage, Record
+from rcm.servicekit.metrics import RuntimeMetrics
+from rcm.servicekit.outbox import OutboxRelay, write_outbox
+from rcm.servicekit.service import Service
+from rcm.servicekit.settings import ServiceSettings
+from rcm.servicekit.telemetry import configure_tracing
+
+__all__ = [
+    "BatchConsumer",
+    "BatchHandler",
+    "Decoder",
+    "Delivered",
+    "OutboxRelay",
+    "OutgoingMessage",
+    "PermanentError",
+    "Record",
+    "RuntimeMetrics",
+    "Service",
+    "ServiceSettings",
+    "Transaction",
+    "TransientError",
+    "configure_logging",
+    "configure_tracing",
+    "create_engine",
+    "create_kit_tables",
+    "decode_event",
+    "dispatch",
+    "kit_metadata",
+    "upgrade",
+    "write_outbox",
+]

@@ -41,6 +41,7 @@ from opentelemetry import trace
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from rcm.events import Event, encode
 from rcm.servicekit import messages as h
 from rcm.servicekit.db import inbox, parked_key
 from rcm.servicekit.errors import PermanentError, describe_error, is_infrastructure_error
@@ -61,10 +62,24 @@ Decoder = Callable[[Record], T]
 class Transaction:
     """What a handler gets: the open connection of the batch's transaction and an outbox."""
 
-    def __init__(self, conn: AsyncConnection, consumer: str) -> None:
+    def __init__(
+        self, conn: AsyncConnection, consumer: str, *, source: str = "rcm", prefix: str = ""
+    ) -> None:
         self.conn = conn
         self.consumer = consumer
+        self.source = source
+        self.prefix = prefix
         self.outgoing: list[OutgoingMessage] = []
+
+    def publish(
+        self, event: Event, *, cause: Delivered[Any] | None = None, event_id: str | None = None
+    ) -> None:
+        """Queue an event of the catalog (topic, key and CloudEvents headers from ``rcm.events``)."""
+        record = encode(event, source=self.source, prefix=self.prefix, event_id=event_id)
+        message = OutgoingMessage(
+            topic=record.topic, key=record.key, value=record.value, headers=list(record.headers)
+        )
+        self.emit(message, cause=cause)
 
     def emit(self, message: OutgoingMessage, *, cause: Delivered[Any] | None = None) -> None:
         """Queue a record for publication; it is written with the batch, atomically."""
@@ -299,7 +314,9 @@ class BatchConsumer(Generic[T]):
         started = time.perf_counter()
         ready, dead = self._decode(records)
         async with self.engine.begin() as conn:
-            tx = Transaction(conn, self.name)
+            tx = Transaction(
+                conn, self.name, source=self.settings.service_name, prefix=self.settings.topic_prefix
+            )
             for record, exc in dead:
                 tx.outgoing.append(self._forward(record, exc, dead_letter=True, permanent=True))
             parked: dict[bytes, _Parked] = {}

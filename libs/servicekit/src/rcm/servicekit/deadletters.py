@@ -89,7 +89,7 @@ async def list_dead_letters(
 
 
 def _consumer_name(dead_letter_topic: str, settings: ServiceSettings) -> str:
-    name = dead_letter_topic.removeprefix(settings.topic_prefix)
+    name = dead_letter_topic.removeprefix(f"{settings.topic_prefix}." if settings.topic_prefix else "")
     if not name.endswith(".dlt"):
         raise ValueError(f"{dead_letter_topic!r} is not a dead-letter topic (<consumer>.dlt)")
     return name.removesuffix(".dlt")

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,12 @@ import sqlalchemy as sa
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rcm.servicekit.consumer import BatchConsumer, BatchHandler, Decoder
+from rcm.servicekit.consumer import BatchConsumer, BatchHandler, Decoder, Transaction
 from rcm.servicekit.db import create_engine, migrations_at_head, upgrade
 from rcm.servicekit.http import ProbeServer
 from rcm.servicekit.kafka import ensure_topics, make_producer
 from rcm.servicekit.metrics import RuntimeMetrics
-from rcm.servicekit.outbox import OutboxRelay
+from rcm.servicekit.outbox import OutboxRelay, write_outbox
 from rcm.servicekit.settings import ServiceSettings
 
 __all__ = ["Service"]
@@ -91,6 +91,18 @@ class Service:
         )
         self.consumers.append(consumer)
         return consumer
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A transaction outside any consumer (timers, pollers): its events go out through the outbox."""
+        async with self.engine.begin() as conn:
+            tx = Transaction(
+                conn, "service", source=self.settings.service_name, prefix=self.settings.topic_prefix
+            )
+            yield tx
+            await write_outbox(conn, tx.outgoing)
+        if tx.outgoing:
+            self.relay.wake()
 
     def add_task(self, task: Task) -> None:
         """A timer or poller that runs until the service stops (batch cut-offs, SFTP polling)."""

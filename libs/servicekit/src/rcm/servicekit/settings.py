@@ -53,7 +53,9 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = Field("rcm", description="Consumer group, outbox owner and telemetry service name.")
     kafka_bootstrap: str = Field("127.0.0.1:19092", description="Kafka bootstrap servers, comma separated.")
-    topic_prefix: str = Field("", description="Environment prefix for every topic name, e.g. 'staging.'.")
+    topic_prefix: str = Field(
+        "", description="Environment prefix for every topic name: 'staging' gives 'staging.claim-submitted'."
+    )
     database_url: SecretStr = Field(
         SecretStr("postgresql+psycopg://postgres@127.0.0.1:55432/rcm_test"),
         description="SQLAlchemy URL of the service's own database (postgresql+psycopg://...).",
@@ -82,7 +84,7 @@ class ServiceSettings(BaseSettings):
 
     def topic(self, name: str) -> str:
         """A topic name with the environment prefix."""
-        return f"{self.topic_prefix}{name}"
+        return f"{self.topic_prefix}.{name}" if self.topic_prefix else name
 
     @property
     def retry_topic(self) -> str:
