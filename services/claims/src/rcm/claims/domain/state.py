@@ -1,0 +1,121 @@
+"""The claim state machine: states, the transitions allowed between them, and audit records.
+
+Payer outcomes (paid, denied) are separate from final outcomes (finalized_paid,
+finalized_denied), and the human hold is separate from payer rejections, so a claim's
+state always says who acts next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from rcm.claims.domain.common import DomainModel
+from rcm.claims.domain.errors import IllegalTransition
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "TERMINAL_STATES",
+    "AuditRecord",
+    "ClaimLifecycle",
+    "ClaimState",
+    "transition",
+]
+
+
+class ClaimState(StrEnum):
+    """Where a claim is in its life."""
+
+    CREATED = "created"
+    """Coded, not yet scrubbed."""
+    HELD = "held"
+    """Failed an edit or was rejected; waits for a fix."""
+    READY = "ready"
+    """Passed every edit; waits for a batch."""
+    BATCHED = "batched"
+    """In an 837P file not yet uploaded."""
+    SUBMITTED = "submitted"
+    """Uploaded; no acknowledgement yet."""
+    ACCEPTED = "accepted"
+    """Acknowledged by the clearinghouse or payer (999/277CA)."""
+    REJECTED = "rejected"
+    """Rejected by a 999 or 277CA; never reached adjudication."""
+    PENDED = "pended"
+    """Payer is reviewing (277 pended, OA-133)."""
+    PAID = "paid"
+    PARTIALLY_PAID = "partially_paid"
+    DENIED = "denied"
+    CORRECTED = "corrected"
+    """Replaced by a corrected claim (frequency 7)."""
+    VOIDED = "voided"
+    """Withdrawn (frequency 8) or never sent."""
+    FINALIZED_PAID = "finalized_paid"
+    FINALIZED_DENIED = "finalized_denied"
+
+
+_S = ClaimState
+_ADJUDICATED = {_S.PAID, _S.PARTIALLY_PAID, _S.DENIED}
+
+ALLOWED_TRANSITIONS: Mapping[ClaimState, frozenset[ClaimState]] = {
+    _S.CREATED: frozenset({_S.HELD, _S.READY, _S.VOIDED}),
+    _S.HELD: frozenset({_S.READY, _S.VOIDED}),
+    _S.READY: frozenset({_S.BATCHED, _S.HELD, _S.VOIDED}),
+    _S.BATCHED: frozenset({_S.SUBMITTED, _S.READY}),
+    _S.SUBMITTED: frozenset({_S.ACCEPTED, _S.REJECTED, _S.PENDED, *_ADJUDICATED}),
+    _S.ACCEPTED: frozenset({_S.REJECTED, _S.PENDED, *_ADJUDICATED}),
+    _S.REJECTED: frozenset({_S.HELD, _S.READY, _S.VOIDED}),
+    _S.PENDED: frozenset(_ADJUDICATED),
+    _S.PAID: frozenset({_S.FINALIZED_PAID, _S.CORRECTED, _S.VOIDED, _S.PARTIALLY_PAID, _S.DENIED}),
+    _S.PARTIALLY_PAID: frozenset({_S.FINALIZED_PAID, _S.CORRECTED, _S.VOIDED, _S.PAID, _S.DENIED}),
+    _S.DENIED: frozenset({_S.FINALIZED_DENIED, _S.CORRECTED, _S.VOIDED, _S.PAID, _S.PARTIALLY_PAID}),
+    _S.CORRECTED: frozenset(),
+    _S.VOIDED: frozenset(),
+    _S.FINALIZED_PAID: frozenset(),
+    _S.FINALIZED_DENIED: frozenset(),
+}
+"""From each state, the states a claim may move to (reprocessed remits move between payer outcomes)."""
+
+TERMINAL_STATES: frozenset[ClaimState] = frozenset(s for s, nexts in ALLOWED_TRANSITIONS.items() if not nexts)
+
+
+class AuditRecord(DomainModel):
+    """One transition of one claim: who or what moved it, from where to where, why and when."""
+
+    claim_key: str
+    from_state: ClaimState
+    to_state: ClaimState
+    reason: str = Field(min_length=1, max_length=500)
+    at: datetime
+    actor: str = "claims"
+
+
+def transition(
+    claim_key: str, current: ClaimState, to: ClaimState, *, reason: str, at: datetime, actor: str = "claims"
+) -> AuditRecord:
+    """The audit record of moving ``current`` to ``to``; raises IllegalTransition if not allowed."""
+    if to not in ALLOWED_TRANSITIONS[current]:
+        raise IllegalTransition(claim_key, current.value, to.value)
+    return AuditRecord(
+        claim_key=claim_key, from_state=current, to_state=to, reason=reason, at=at, actor=actor
+    )
+
+
+class ClaimLifecycle(DomainModel):
+    """A claim's current state with its audit trail."""
+
+    claim_key: str
+    state: ClaimState = ClaimState.CREATED
+    history: tuple[AuditRecord, ...] = ()
+
+    def move(self, to: ClaimState, *, reason: str, at: datetime, actor: str = "claims") -> ClaimLifecycle:
+        """A new lifecycle in state ``to`` with the transition appended to its history."""
+        record = transition(self.claim_key, self.state, to, reason=reason, at=at, actor=actor)
+        return self.model_copy(update={"state": to, "history": (*self.history, record)})
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once nothing can happen to the claim any more."""
+        return self.state in TERMINAL_STATES
