@@ -39,32 +39,32 @@ BHT R 1 01=0010 02=08 06=DG
 @2000A R >1
   HL R 1 *03=20
   @2100A R 1
-    NM1 R 1 *01=PR
+    NM1 R 1 *01=PR 02=1,2
     PER S 1
   @2000B R >1
     HL R 1 *03=21
     @2100B R 1
-      NM1 R 1 *01=41
+      NM1 R 1 *01=41 02=1,2
     @2200B S 1
       TRN R 1 *01=2
       STC S >1
     @2000C S >1
       HL R 1 *03=19
       @2100C R 1
-        NM1 R 1 *01=1P
+        NM1 R 1 *01=1P 02=1,2
       @2200C S 1
         TRN R 1 *01=1,2
         STC S >1
       @2000D S >1
         HL R 1 *03=22
         @2100D R 1
-          NM1 R 1 *01=IL
+          NM1 R 1 *01=IL 02=1
         @2200D S >1
 {_block(_CLAIM, 10, "D")}
         @2000E S >1
           HL R 1 *03=23
           @2100E R 1
-            NM1 R 1 *01=QC
+            NM1 R 1 *01=QC 02=1
           @2200E R >1
 {_block(_CLAIM, 12, "E")}
 """

@@ -31,7 +31,7 @@ _EVENT = """
   PWK S 10
   MSG S 1
   @2010EA S 12
-    NM1 R 1 *01=71,72,73,77,AAJ,DD,DK,DN,FA,G3,P3,QB,QV,SJ
+    NM1 R 1 *01=71,72,73,77,AAJ,DD,DK,DN,FA,G3,P3,QB,QV,SJ 02=1,2
     REF S 7
     N3 S 1
     N4 S 1
@@ -39,11 +39,11 @@ _EVENT = """
     AAA S 9
     PRV S 1
   @2010EB S 1
-    NM1 R 1 *01=45
+    NM1 R 1 *01=45 02=1,2
     N3 S 1
     N4 S 1
   @2010EC S 1
-    NM1 R 1 *01=FS,ND,PW,R3
+    NM1 R 1 *01=FS,ND,PW,R3 02=1,2
     REF S 1
     N3 S 1
     N4 S 1
@@ -63,7 +63,7 @@ _EVENT = """
     PWK S 10
     MSG S 1
     @2010F S 12
-      NM1 R 1 *01=71,72,73,77,AAJ,DD,DK,DN,FA,G3,P3,QB,QV,SJ
+      NM1 R 1 *01=71,72,73,77,AAJ,DD,DK,DN,FA,G3,P3,QB,QV,SJ 02=1,2
       REF S 7
       N3 S 1
       N4 S 1
@@ -84,13 +84,13 @@ BHT R 1 01=0007 02=01,11,13,36
   HL R 1 *03=20
   AAA S 9
   @2010A R 1
-    NM1 R 1 *01=X3
+    NM1 R 1 *01=X3 02=1,2
     PER S 3
     AAA S 9
   @2000B R 1
     HL R 1 *03=21
     @2010B R 1
-      NM1 R 1 *01=1P,FA
+      NM1 R 1 *01=1P,FA 02=1,2
       REF S 3
       N3 S 1
       N4 S 1
@@ -100,7 +100,7 @@ BHT R 1 01=0007 02=01,11,13,36
     @2000C R 1
       HL R 1 *03=22
       @2010C R 1
-        NM1 R 1 *01=IL
+        NM1 R 1 *01=IL 02=1
         REF S 2
         N3 S 1
         N4 S 1
@@ -110,7 +110,7 @@ BHT R 1 01=0007 02=01,11,13,36
       @2000D S 1
         HL R 1 *03=23
         @2010D R 1
-          NM1 R 1 *01=QC
+          NM1 R 1 *01=QC 02=1
           REF S 3
           N3 S 1
           N4 S 1

@@ -39,11 +39,11 @@ BHT R 1 01=0022 02=01,13,36
 @2000A R >1
   HL R 1 *03=20
   @2100A R 1
-    NM1 R 1 *01=2B,36,GP,P5,PR
+    NM1 R 1 *01=2B,36,GP,P5,PR 02=1,2
   @2000B R >1
     HL R 1 *03=21
     @2100B R 1
-      NM1 R 1 *01=1P,2B,36,80,FA,GP,P5,PR
+      NM1 R 1 *01=1P,2B,36,80,FA,GP,P5,PR 02=1,2
       REF S 9 *01=0B,1C,1D,1J,4A,CT,EL,EO,HPI,JD,N5,N7,Q4,SY,TJ
       N3 S 1
       N4 S 1
@@ -52,7 +52,7 @@ BHT R 1 01=0022 02=01,13,36
       HL R 1 *03=22
       TRN S 2 *01=1
       @2100C R 1
-        NM1 R 1 *01=IL
+        NM1 R 1 *01=IL 02=1
 {_block(_MEMBER, 8)}
         @2110C S 99
 {_block(_INQUIRY, 10)}
@@ -60,7 +60,7 @@ BHT R 1 01=0022 02=01,13,36
         HL R 1 *03=23
         TRN S 2 *01=1
         @2100D R 1
-          NM1 R 1 *01=03
+          NM1 R 1 *01=03 02=1
 {_block(_MEMBER, 10)}
           @2110D S 99
 {_block(_INQUIRY, 12)}

@@ -33,7 +33,7 @@ _BENEFIT = """
     III R 1
   LS S 1
   @2120{L} S 23
-    NM1 R 1 *01=13,1I,1P,2B,36,71,72,73,FA,GP,GW,I3,IL,LR,OC,P3,P4,P5,PR,PRP,SEP,TTP,VER,VN,VY,X3,Y2
+    NM1 R 1 *01=13,1I,1P,2B,36,71,72,73,FA,GP,GW,I3,IL,LR,OC,P3,P4,P5,PR,PRP,SEP,TTP,VER,VN,VY,X3,Y2 02=1,2
     N3 S 1
     N4 S 1
     PER S 3
@@ -54,13 +54,13 @@ BHT R 1 01=0022 02=06,11
   HL R 1 *03=20
   AAA S 9
   @2100A R 1
-    NM1 R 1 *01=2B,36,GP,P5,PR
+    NM1 R 1 *01=2B,36,GP,P5,PR 02=1,2
     PER S 3
     AAA S 9
   @2000B S >1
     HL R 1 *03=21
     @2100B R 1
-      NM1 R 1 *01=1P,2B,36,80,FA,GP,P5,PR
+      NM1 R 1 *01=1P,2B,36,80,FA,GP,P5,PR 02=1,2
       REF S 9
       AAA S 9
       PRV S 1
@@ -68,7 +68,7 @@ BHT R 1 01=0022 02=06,11
       HL R 1 *03=22
       TRN S 3 *01=1,2
       @2100C R 1
-        NM1 R 1 *01=IL
+        NM1 R 1 *01=IL 02=1
 {_block(_MEMBER, 8)}
         @2110C S >1
 {_block(_BENEFIT, 10, "C")}
@@ -76,7 +76,7 @@ BHT R 1 01=0022 02=06,11
         HL R 1 *03=23
         TRN S 3 *01=1,2
         @2100D R 1
-          NM1 R 1 *01=03
+          NM1 R 1 *01=03 02=1
 {_block(_MEMBER, 10)}
           @2110D S >1
 {_block(_BENEFIT, 12, "D")}

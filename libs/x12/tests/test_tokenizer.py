@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from rcm.x12 import FindingKind, Tokenizer, tokenize
+from rcm.x12.findings import InterchangeNote, SegmentError, Severity
+
+pytestmark = pytest.mark.unit
+
+ISA = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *240101*1200*^*00501*000000001*0*T*:~"
+BODY = "GS*HC*S*R*20240101*1200*1*X*005010X222A1~ST*837*0001~SE*2*0001~GE*1*1~IEA*1*000000001~"
+
+
+def test_delimiters_come_from_the_isa() -> None:
+    text = ISA.replace("*", "|").replace(":~", ">!").replace("^", "`") + BODY.replace("*", "|").replace(
+        "~", "!"
+    )
+    tokens = Tokenizer(text)
+    segments = list(tokens)
+    assert [s.id for s in segments] == ["ISA", "GS", "ST", "SE", "GE", "IEA"]
+    assert tokens.delimiters is not None
+    assert (tokens.delimiters.element, tokens.delimiters.component) == ("|", ">")
+    assert (tokens.delimiters.repetition, tokens.delimiters.segment) == ("`", "!")
+    assert segments[0].elements[15] == ">"
+    assert len(segments[0].elements) == 16
+
+
+def test_isa_is_read_by_counting_elements_not_offsets() -> None:
+    short = ISA.replace("SENDER         ", "SENDER")
+    segments = tokenize(short + BODY)
+    assert segments[0].get(6) == "SENDER"
+    assert segments[1].id == "GS"
+
+
+def test_repetition_separator_only_from_00501() -> None:
+    old = ISA.replace("*^*00501*", "*U*00401*")
+    tokens = Tokenizer(old + BODY)
+    list(tokens)
+    assert tokens.delimiters is not None
+    assert tokens.delimiters.repetition == ""
+
+
+@pytest.mark.parametrize("after", ["\r\n", "\n", "\r", "  \n"])
+def test_line_breaks_after_terminators_are_skipped(after: str) -> None:
+    text = (ISA + BODY).replace("~", "~" + after)
+    assert [s.id for s in tokenize(text)] == ["ISA", "GS", "ST", "SE", "GE", "IEA"]
+
+
+def test_newline_as_terminator_with_bom_and_stray_text() -> None:
+    text = "\ufeffsome banner\n" + (ISA + BODY).replace("~", "\r\n")
+    tokens = Tokenizer(text.encode())
+    assert [s.id for s in tokens] == ["ISA", "GS", "ST", "SE", "GE", "IEA"]
+    assert tokens.delimiters is not None
+    assert tokens.delimiters.segment == "\n"
+    assert any(
+        f.code == InterchangeNote.INVALID_CONTENT and f.severity is Severity.WARNING for f in tokens.findings
+    )
+
+
+def test_empty_segment_is_reported_not_swallowed() -> None:
+    tokens = Tokenizer(ISA + BODY.replace("ST*837*0001~", "ST*837*0001~~"))
+    ids = [s.id for s in tokens]
+    assert ids == ["ISA", "GS", "ST", "SE", "GE", "IEA"]
+    assert [(f.kind, f.code) for f in tokens.findings] == [(FindingKind.SEGMENT, SegmentError.UNRECOGNIZED)]
+
+
+def test_no_isa_gives_a_finding() -> None:
+    tokens = Tokenizer("hello world")
+    assert list(tokens) == []
+    assert tokens.findings[0].code == InterchangeNote.INVALID_CONTROL_STRUCTURE
+
+
+def test_chunked_file_reading_gives_the_same_segments(data_dir) -> None:  # type: ignore[no-untyped-def]
+    raw = (data_dir / "837P" / "imsweb-x12-parser__837_5010_x12_complex.txt").read_bytes()
+    whole = [(s.id, s.elements, s.position) for s in tokenize(raw)]
+    for size in (1, 7, 64, 4096):
+        chunked = [(s.id, s.elements, s.position) for s in Tokenizer(io.BytesIO(raw), chunk_size=size)]
+        assert chunked == whole
+    text = [(s.id, s.elements, s.position) for s in Tokenizer(io.StringIO(raw.decode()), chunk_size=5)]
+    assert text == whole
+
+
+def test_positions_restart_with_each_interchange() -> None:
+    segments = tokenize((ISA + BODY) * 2)
+    assert [s.position for s in segments if s.id == "ISA"] == [1, 1]
