@@ -1,0 +1,186 @@
+"""Retry policy, circuit breaker, AAA classification, envelope forms, ledgers and configuration."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import pytest
+
+from rcm.clearinghouse import (
+    AuthenticationFailed,
+    BreakerSettings,
+    BreakerState,
+    CircuitBreaker,
+    CircuitOpen,
+    ClearinghouseSettings,
+    MemoryFileLedger,
+    PayerUnavailable,
+    RejectedFinal,
+    RejectedRetryable,
+    RetrySettings,
+    SqliteFileLedger,
+    batch_file_name,
+    call_with_retry,
+    check_aaa,
+)
+from rcm.clearinghouse.envelope import (
+    decode_multipart,
+    encode_multipart,
+    from_form,
+    from_soap,
+    new_request,
+    to_form,
+    to_soap,
+)
+
+pytestmark = pytest.mark.unit
+
+FAST = RetrySettings(timeout_seconds=1, max_attempts=3, initial_backoff_seconds=0, jitter_seconds=0)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_breaker_opens_after_n_failures_and_half_opens_after_the_cool_down() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker("P1", BreakerSettings(failure_threshold=3, cool_down_seconds=10), clock=clock)
+    for _ in range(3):
+        breaker.before_call()
+        breaker.record_failure()
+    assert breaker.state is BreakerState.OPEN
+    with pytest.raises(CircuitOpen):
+        breaker.before_call()
+    clock.now = 10
+    assert breaker.state is BreakerState.HALF_OPEN
+    breaker.before_call()  # the probe
+    with pytest.raises(CircuitOpen):
+        breaker.before_call()  # only one probe at a time
+    breaker.record_success()
+    assert breaker.state is BreakerState.CLOSED and breaker.consecutive_failures == 0
+
+
+async def test_only_retryable_errors_are_retried() -> None:
+    calls = 0
+
+    async def flaky() -> str:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            raise PayerUnavailable("503", status_code=503)
+        return "ok"
+
+    assert await call_with_retry(flaky, policy=FAST) == "ok" and calls == 3
+
+    async def refused() -> str:
+        nonlocal calls
+        calls += 1
+        raise AuthenticationFailed("no")
+
+    calls = 0
+    with pytest.raises(AuthenticationFailed):
+        await call_with_retry(refused, policy=FAST)
+    assert calls == 1
+
+
+def _271(*aaa: str) -> str:
+    isa = "ISA*00*          *00*          *ZZ*A              *ZZ*B              *240101*1200*^*00501*000000001*0*P*:~"
+    return (
+        isa
+        + "GS*HB*A*B*20240101*1200*1*X*005010X279A1~ST*271*0001*005010X279A1~"
+        + "".join(f"AAA*{a}~" for a in aaa)
+        + "SE*3*0001~GE*1*1~IEA*1*000000001~"
+    )
+
+
+@pytest.mark.parametrize(
+    ("segment", "expected"),
+    [
+        ("N**42*R", RejectedRetryable),
+        ("N**80*Y", RejectedRetryable),
+        ("N**72*C", RejectedFinal),
+        ("N**73*C", RejectedFinal),
+        ("N**58*C", RejectedFinal),
+        ("N**75*N", RejectedFinal),
+        ("N**42*N", RejectedFinal),  # the payer forbids resubmitting even though it was busy
+    ],
+)
+def test_aaa_rejects_split_into_try_again_and_do_not_retry(segment: str, expected: type[Exception]) -> None:
+    with pytest.raises(expected):
+        check_aaa(_271(segment))
+
+
+def test_a_271_without_rejects_passes() -> None:
+    check_aaa(_271("Y**42*R"))  # AAA01 Y: the request was valid
+
+
+@pytest.mark.parametrize("form", ["mime", "soap"])
+def test_envelope_round_trips(form: str) -> None:
+    message = new_request(
+        "ISA*payload~",
+        "X12_270_Request_005010X279A1",
+        sender_id="S",
+        receiver_id="R",
+        username="u",
+        password="p",
+    )
+    if form == "soap":
+        back = from_soap(to_soap(message, response=False))
+    else:
+        body, content_type = encode_multipart(to_form(message))
+        back = from_form(decode_multipart(body, content_type))
+    assert back == message
+    assert message.checksum == hashlib.sha1(b"ISA*payload~").hexdigest()
+    assert message.payload_length == "12"
+
+
+async def test_ledgers_hand_each_content_on_once(tmp_path: Path) -> None:
+    for ledger in (MemoryFileLedger(), SqliteFileLedger(tmp_path / "l.db")):
+        assert await ledger.record(name="a.835", sha256="h1", size=3, kind="835")
+        assert not await ledger.record(name="b.835", sha256="h1", size=3, kind="835")
+        assert await ledger.seen("h1") and await ledger.seen_name("b.835", 3)
+        await ledger.close()
+    reopened = SqliteFileLedger(tmp_path / "l.db")
+    assert await reopened.seen("h1")
+    await reopened.close()
+
+
+def test_batch_file_names_are_traceable() -> None:
+    from datetime import UTC, datetime
+
+    name = batch_file_name(
+        submitter_id="PRACTICE 01", control_number=42, created_at=datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    )
+    assert name == "837P_PRACTICE-01_20240506T070809Z_000000042.x12"
+
+
+SECRET_SFTP = "s3cret-sftp-value"
+SECRET_CORE = "s3cret-core-value"
+
+
+def test_secrets_come_from_the_environment_and_never_show(caplog: pytest.LogCaptureFixture) -> None:
+    base = {
+        "submitter_id": "PRACTICE01",
+        "sftp": {"host": "127.0.0.1", "port": 1, "username": "u", "accept_any_host_key": True},
+        "core": {"url": "http://127.0.0.1:1/core", "sender_id": "S", "receiver_id": "R", "username": "u"},
+    }
+    env = {
+        "RCM_CLEARINGHOUSE__SFTP__PASSWORD": SECRET_SFTP,
+        "RCM_CLEARINGHOUSE__CORE__PASSWORD": SECRET_CORE,
+        "RCM_CLEARINGHOUSE__PAYERS__EVRGRN__RETRY__MAX_ATTEMPTS": "1",
+    }
+    settings = ClearinghouseSettings.from_env(base, environ=env)
+    assert (
+        settings.sftp and settings.sftp.password and settings.sftp.password.get_secret_value() == SECRET_SFTP
+    )
+    assert settings.core_endpoint("EVRGRN").retry.max_attempts == 1
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("test").info("settings %s %r", settings, settings)
+    for text in (repr(settings), str(settings), settings.model_dump_json(), caplog.text):
+        assert SECRET_SFTP not in text and SECRET_CORE not in text
