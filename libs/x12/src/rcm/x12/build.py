@@ -136,7 +136,7 @@ def build(
     groups: list[FunctionalGroup] = []
     if transactions:
         codes = {type(t).transaction_code for t in transactions}
-        versions = {t.version for t in transactions}
+        versions = {t.version or type(t).default_version for t in transactions}
         if len(codes) != 1 or len(versions) != 1:
             raise X12Error("one functional group holds transaction sets of one kind and version")
         code = codes.pop()

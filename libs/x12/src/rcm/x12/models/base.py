@@ -515,9 +515,9 @@ class SegmentModel(_Slotted):
             values["other_elements"] = other
         try:
             return cls.model_validate(values)
-        except ValidationError as exc:
+        except (ValidationError, X12Error) as exc:
             at = f" (segment {segment.position})" if segment.position else ""
-            raise X12Error(f"{where}{at}: {_first_error(exc)}") from None
+            raise X12Error(f"{where}{at}: {_describe(exc)}") from None
 
     def to_segment(self, delimiters: Delimiters = DEFAULT_DELIMITERS) -> Segment:
         elements = self._encode_slots(delimiters, self.segment_id)
@@ -779,12 +779,14 @@ def _is_hl(loop: Loop) -> bool:
 class Transaction(X12Loop):
     """A transaction set: the ``ST`` loop. ST and SE are written by the builder.
 
-    ``control_number`` is ST02 (SE02); ``version`` is ST03, the implementation guide.
+    ``control_number`` is ST02 (SE02); ``version`` is ST03, the implementation guide
+    (the 835 guide does not use ST03: its version lives in GS08 only).
     """
 
     loop_id: ClassVar[str] = "ST"
     transaction_code: ClassVar[str] = ""
     default_version: ClassVar[str] = ""
+    st03_used: ClassVar[bool] = True
 
     control_number: str = "0001"
     version: str | None = None
@@ -792,7 +794,7 @@ class Transaction(X12Loop):
     @model_validator(mode="before")
     @classmethod
     def _default_version(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "version" not in data and cls.default_version:
+        if isinstance(data, dict) and "version" not in data and cls.default_version and cls.st03_used:
             return {**data, "version": cls.default_version}
         return data
 

@@ -302,6 +302,7 @@ class Remittance835(Transaction):
 
     transaction_code: ClassVar[str] = "835"
     default_version: ClassVar[str] = "005010X221A1"
+    st03_used: ClassVar[bool] = False
     kind: Literal["835"] = "835"
     payment: Annotated[PaymentInformation, Seg("BPR")]
     trace: Annotated[Trace, Seg("TRN")]
