@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 __all__ = [
     "create_engine",
     "create_kit_tables",
+    "run_alembic_env",
     "inbox",
     "kit_metadata",
     "migrations_at_head",
@@ -100,3 +101,32 @@ async def migrations_at_head(engine: AsyncEngine, script_location: Path) -> bool
             return False
         current = {row[0] for row in await conn.execute(sa.text("SELECT version_num FROM alembic_version"))}
     return current == heads
+
+
+def run_alembic_env(target_metadata: sa.MetaData | None = None) -> None:
+    """The body of a service's ``migrations/env.py``: run the revisions over the async engine.
+
+    ``env.py`` is then two lines::
+
+        from rcm.servicekit.db import run_alembic_env
+        run_alembic_env()
+    """
+    from alembic import context
+
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("sqlalchemy.url is not set (use rcm.servicekit.db.upgrade)")
+
+    def _run(connection: sa.Connection) -> None:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def _main() -> None:
+        engine = create_async_engine(url)
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+        await engine.dispose()
+
+    asyncio.run(_main())
