@@ -92,3 +92,51 @@ def ack_command(path: Annotated[Path, typer.Argument(help="The inbound X12 file.
     except X12Error as exc:
         typer.echo(f"{path}: {exc}", err=True)
         raise typer.Exit(1) from exc
+
+
+@app.command("to-json")
+def to_json_command(path: Annotated[Path, typer.Argument(help="The X12 file.")]) -> None:
+    """Print the typed model of each interchange as JSON (a list when the file holds several)."""
+    from rcm.x12.convert import read_interchanges, to_json
+
+    if not path.is_file():
+        raise typer.BadParameter(f"{path} is not a file")
+    try:
+        interchanges = [ic for ic, _ in read_interchanges(path.read_bytes())]
+    except X12Error as exc:
+        typer.echo(f"{path}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if len(interchanges) == 1:
+        typer.echo(to_json(interchanges[0]))
+    else:
+        typer.echo("[" + ",\n".join(to_json(ic) for ic in interchanges) + "]")
+
+
+@app.command("from-json")
+def from_json_command(
+    path: Annotated[Path, typer.Argument(help="JSON written by `rcm x12 to-json`.")],
+    element: Annotated[str, typer.Option(help="Element separator.")] = "*",
+    component: Annotated[str, typer.Option(help="Component separator (ISA16).")] = ":",
+    repetition: Annotated[str, typer.Option(help="Repetition separator (ISA11).")] = "^",
+    segment: Annotated[str, typer.Option(help="Segment terminator.")] = "~",
+    line_breaks: Annotated[bool, typer.Option("--line-breaks", help="A newline after each segment.")] = False,
+) -> None:
+    """Build X12 from the JSON of typed models, computing counts and HL numbers."""
+    from rcm.x12.build import build_interchange
+    from rcm.x12.convert import from_json
+    from rcm.x12.segments import Delimiters
+
+    if not path.is_file():
+        raise typer.BadParameter(f"{path} is not a file")
+    text = path.read_text(encoding="utf-8")
+    delimiters = Delimiters(element=element, component=component, repetition=repetition, segment=segment)
+    try:
+        documents = json.loads(text)
+        items = documents if isinstance(documents, list) else [documents]
+        output = b"".join(
+            build_interchange(from_json(json.dumps(item)), delimiters, line_breaks=line_breaks) for item in items
+        )
+    except (X12Error, ValueError) as exc:
+        typer.echo(f"{path}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(output.decode("utf-8"), nl=False)
