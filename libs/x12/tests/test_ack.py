@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import io
+import logging
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from rcm.x12 import X12Error, acknowledge, read
+
+from .conftest import DATA
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime(2024, 1, 2, 3, 4)
+# inbound files whose transaction types pyx12's 999 map can describe
+INBOUND = [
+    "835/azoner-pyx12__835_mult_loops.txt",
+    "835/LinuxForHealth-x12__demo-file_demo.835",
+    "837P/LinuxForHealth-x12__837_005010X222A2_demo.example9.837",
+    "837P/imsweb-x12-parser__837_5010_x12_segments_out_of_order.txt",
+    "837P/imsweb-x12-parser__837_5010_x12_bad_valid_code.txt",
+    "270/albmarin-badX12__errors_unknown_segment_error.edi",
+    "271/LinuxForHealth-x12__demo-file_demo.271",
+    "277CA/imsweb-x12-parser__277_5010_x12_277CA_accepted.txt",
+]
+
+
+def pyx12_accepts(text: str, tmp_path: Path) -> bool:
+    import pyx12.params
+    import pyx12.x12n_document
+
+    logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+    path = tmp_path / "ack.x12"
+    path.write_text(text)
+    return bool(pyx12.x12n_document.x12n_document(pyx12.params.params(), str(path), io.StringIO(), None))
+
+
+@pytest.mark.parametrize("name", INBOUND)
+def test_our_999_passes_our_validation_and_pyx12(name: str, tmp_path: Path) -> None:
+    ack = acknowledge((DATA / name).read_bytes(), now=NOW)
+    result = read(ack)
+    assert result.valid, [str(f) for f in result.findings]
+    assert [tx.id for tx in result.transactions] == ["999"]
+    assert pyx12_accepts(ack, tmp_path)
+
+
+def test_999_reports_rejected_sets_with_segment_and_element_errors() -> None:
+    ack = acknowledge((DATA / INBOUND[2]).read_bytes(), now=NOW)
+    assert "IK3*CLM*" in ack and "IK4*5:2**1~" in ack
+    assert "IK5*R*5~" in ack and "AK9*R*1*1*0~" in ack
+
+
+def test_clean_input_is_accepted() -> None:
+    ack = acknowledge((DATA / INBOUND[0]).read_bytes(), now=NOW)
+    assert "IK5*A~" in ack and "AK9*A*1*1*1~" in ack
+
+
+def test_envelope_errors_get_a_ta1() -> None:
+    ack = acknowledge((DATA / "835/albmarin-badX12__errors_error_validation.edi").read_bytes(), now=NOW)
+    assert "TA1*000010216*080503*1705*E*" in ack
+    assert "IK5*R*3*4~" in ack
+
+
+def test_nothing_to_acknowledge_raises_x12error() -> None:
+    with pytest.raises(X12Error):
+        acknowledge(b"not x12 at all")
+
+
+def test_truncated_interchange_is_rejected_by_ta1_only() -> None:
+    ack = acknowledge((DATA / "271/aaronhuggins-node-x12__271.edi").read_bytes(), now=NOW)
+    assert "*R*023~" in ack
+    assert "ST*999" not in ack
