@@ -414,6 +414,9 @@ def _pyx12_errors(data: bytes) -> list[str]:
     logger = logging.getLogger("pyx12")
     handler = Collect(level=logging.ERROR)
     logger.addHandler(handler)
+    level, disabled = logger.level, logger.disabled
+    logger.setLevel(logging.ERROR)
+    logger.disabled = False
     try:
         # No 999 requested: pyx12 cannot write one for an 835, whose ST03 is not used.
         valid = pyx12_document.x12n_document(
@@ -421,6 +424,8 @@ def _pyx12_errors(data: bytes) -> list[str]:
         )
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.disabled = disabled
     if not valid:
         messages.append("pyx12 reports the interchange invalid")
     return messages
