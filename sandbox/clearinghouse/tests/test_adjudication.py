@@ -212,3 +212,17 @@ def test_unknown_members_are_rejected_in_the_277ca() -> None:
     ca = next(d for d in deliveries if d.name.startswith("277CA_"))
     assert any(s.id == "STC" and s.get(1).startswith("A3:33") for s in segments_of(ca.content))
     assert not remits(deliveries)
+
+
+def test_every_file_the_payer_writes_has_a_clean_x12_envelope() -> None:
+    from rcm.x12.envelope import check_envelope
+
+    claims = [
+        claim("C30", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")]),
+        claim("C31", "EVG100000003", "EVRGRN", [line(1, "90834", "120.00")]),
+    ]
+    deliveries = send(office(reversal=True, recoupment=True), claims)
+    assert {d.name.split("_")[0] for d in deliveries} == {"999", "277CA", "835"}
+    for delivery in deliveries:
+        errors = [f for f in check_envelope(delivery.content) if f.severity == "error"]
+        assert errors == [], delivery.name
