@@ -134,7 +134,8 @@ def from_json_command(
         documents = json.loads(text)
         items = documents if isinstance(documents, list) else [documents]
         output = b"".join(
-            build_interchange(from_json(json.dumps(item)), delimiters, line_breaks=line_breaks) for item in items
+            build_interchange(from_json(json.dumps(item)), delimiters, line_breaks=line_breaks)
+            for item in items
         )
     except (X12Error, ValueError) as exc:
         typer.echo(f"{path}: {exc}", err=True)
