@@ -93,7 +93,7 @@ elapsed = time.perf_counter() - t
 
 def measure(name: str, path: Path, python: str) -> dict[str, float] | str:
     code = (
-        "import time, resource, json\nPATH = %r\n" % str(path)
+        f"import time, resource, json\nPATH = {str(path)!r}\n"
         + RUNNERS[name]
         + "\nprint(json.dumps({'seconds': elapsed, 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
     )

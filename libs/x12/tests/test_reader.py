@@ -68,7 +68,7 @@ def test_837_claims_stream_with_billing_provider_context() -> None:
 def test_streaming_holds_one_claim_not_the_whole_set() -> None:
     raw = P835.read_text()
     head, _, rest = raw.partition("LX*")
-    body, _, tail = ("LX*" + rest).partition("PLB*")
+    body, _, _tail = ("LX*" + rest).partition("PLB*")
     start, se = body.split("SE*", 1)[0], "SE*"
     big = head + start * 1 + ("CLP*" + start.split("CLP*", 2)[1]) * 2000 + se + body.split("SE*", 1)[1]
     stream = read_claims(big)
