@@ -17,7 +17,9 @@ from rcm.claims.domain.session import Session
 
 __all__ = ["app"]
 
-app = typer.Typer(name="claims", help="Claims: coding, scrubbing and the claim lifecycle.", no_args_is_help=True)
+app = typer.Typer(
+    name="claims", help="Claims: coding, scrubbing and the claim lifecycle.", no_args_is_help=True
+)
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
@@ -43,7 +45,9 @@ def _as_json(result: CodedSession | NotBillable) -> str:
 @app.command()
 def code(
     session_file: Path = typer.Argument(..., metavar="SESSION.json", help="A session (see the README)."),
-    payer_rules: Path | None = typer.Option(None, "--payer-rules", help="PayerRules JSON; defaults otherwise."),
+    payer_rules: Path | None = typer.Option(
+        None, "--payer-rules", help="PayerRules JSON; defaults otherwise."
+    ),
     credential: Credential = typer.Option(
         Credential.LCSW, "--credential", help="Rendering clinician's credential."
     ),

@@ -35,8 +35,12 @@ def _upper(value: object) -> object:
 
 
 def _diagnosis(value: object) -> object:
-    # The claim form is the X12 one: upper case without the dot ("F41.1" -> "F411").
-    return value.strip().upper().replace(".", "") if isinstance(value, str) else value
+    # The claim form is the X12 one: upper case without the dot ("F41.1" -> "F411"). Only
+    # a dot after the category is dropped; any other dot stays for the edits to report.
+    if not isinstance(value, str):
+        return value
+    code = value.strip().upper()
+    return code[:3] + code[4:] if code[3:4] == "." else code
 
 
 ProcedureCode = Annotated[

@@ -9,6 +9,8 @@ from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
 
 __all__ = ["add_ons_have_primary", "same_day_pairs"]
 
+_NO_INTERACTIVE_COMPLEXITY = frozenset({"90839", "90840", "90846", "90847"})
+
 
 def same_day_pairs(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
     """No same-day pair that bundles for this patient and provider, unless 59/X{EPSU} allows it."""
@@ -61,18 +63,7 @@ def add_ons_have_primary(claim: ClaimDraft, context: ScrubContext) -> list[Findi
         primaries = ADD_ON_PRIMARIES.get(line.code)
         if primaries is None:
             continue
-        if not codes & primaries:
-            findings.append(
-                Finding(
-                    edit="add_ons_have_primary",
-                    code="add_on.no_primary",
-                    severity=Severity.HOLD,
-                    message=f"add-on {line.code} is billed without a primary code it may follow",
-                    field=f"lines[{index}]",
-                    fix=f"bill it with one of {', '.join(sorted(primaries)[:6])} or remove it",
-                )
-            )
-        elif line.code == INTERACTIVE_COMPLEXITY and codes & {"90839", "90840", "90846", "90847"}:
+        if line.code == INTERACTIVE_COMPLEXITY and codes & _NO_INTERACTIVE_COMPLEXITY:
             findings.append(
                 Finding(
                     edit="add_ons_have_primary",
@@ -81,6 +72,17 @@ def add_ons_have_primary(claim: ClaimDraft, context: ScrubContext) -> list[Findi
                     message="+90785 is not billed with crisis (90839/90840) or family (90846/90847) psychotherapy",
                     field=f"lines[{index}]",
                     fix="remove +90785",
+                )
+            )
+        elif not codes & primaries:
+            findings.append(
+                Finding(
+                    edit="add_ons_have_primary",
+                    code="add_on.no_primary",
+                    severity=Severity.HOLD,
+                    message=f"add-on {line.code} is billed without a primary code it may follow",
+                    field=f"lines[{index}]",
+                    fix=f"bill it with one of {', '.join(sorted(primaries)[:6])} or remove it",
                 )
             )
     return findings

@@ -85,9 +85,19 @@ def payer_order(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
                 fix="rebuild the claim for the coverage's order",
             )
         )
-    if billed.priority is not CoveragePriority.PRIMARY and not any(
-        c.priority.rank < billed.priority.rank for c in in_force
-    ):
+    higher = [c for c in in_force if c.priority.rank < billed.priority.rank]
+    if billed.priority is not CoveragePriority.PRIMARY and higher and not context.prior_payer_adjudicated:
+        findings.append(
+            Finding(
+                edit="payer_order",
+                code="payer_order.primary_first",
+                severity=Severity.HOLD,
+                message=f"the {higher[0].priority.value} payer has not adjudicated this service yet",
+                field="payer_order",
+                fix=f"bill payer {higher[0].payer_id} first; this claim follows its remit",
+            )
+        )
+    if billed.priority is not CoveragePriority.PRIMARY and not higher:
         findings.append(
             Finding(
                 edit="payer_order",

@@ -53,6 +53,9 @@ class ScrubContext(DomainModel):
         default=(), description="Lines already billed for the patient."
     )
     prior_visits: int = Field(default=0, ge=0, description="Visits this benefit year with this payer.")
+    prior_payer_adjudicated: bool = Field(
+        default=False, description="The higher-order payer's remit is posted (a COB claim may follow)."
+    )
 
     def provider(self, provider_id: str) -> Provider | None:
         """The provider with ``provider_id``, if known."""
