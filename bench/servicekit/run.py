@@ -1,0 +1,168 @@
+"""Throughput of one handler on the real broker and database: one-by-one versus batched.
+
+One-by-one is the naive design: a transaction and an offset commit per event
+(batch_max_records=1). Batched is the runtime's default: up to 500 records per
+transaction (inbox rows and outbox rows by executemany), offsets committed per
+batch. Both apply the same handler (one state row and one outgoing event per
+event) to the same pre-produced events, in one process, one after the other;
+then the relay publishes the outbox of the batched run.
+
+    uv run python bench/servicekit/run.py [--events 20000] [--naive-events 3000]
+
+Writes bench/results/servicekit.json and prints a table. Needs the local
+infrastructure (deploy/local/up.sh).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+from rcm.servicekit.consumer import BatchConsumer
+from rcm.servicekit.db import create_engine
+from rcm.servicekit.kafka import ensure_topics, make_producer
+from rcm.servicekit.outbox import OutboxRelay
+from rcm.servicekit.testing import create_schema, decode, ledger_events, ledger_handler, produce, settings_for
+from rcm.testing.infra import resolve_infrastructure
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds of another process (the broker), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _postgres_cpu() -> float:
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += _proc_cpu(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
+def _kafka_pid() -> int:
+    pidfile = ROOT / ".local" / "kafka" / "kafka.pid"
+    return int(pidfile.read_text()) if pidfile.exists() else 0
+
+
+async def _run_mode(infra, url: str, count: int, batch: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    settings = settings_for(infra.kafka_bootstrap, url, batch_max_records=batch, batch_timeout_ms=20)
+    topic = f"bench-{uuid.uuid4().hex[:8]}"
+    sink = f"bench-out-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(settings, {topic: {"partitions": 1}, sink: {"partitions": 1}})
+    engine = create_engine(url)
+    await create_schema(engine)
+    await produce(infra.kafka_bootstrap, topic, ledger_events(count))
+    consumer = BatchConsumer(
+        name=settings.service_name,
+        topics=[topic],
+        handler=ledger_handler(emit_to=sink),
+        decode=decode,
+        engine=engine,
+        settings=settings,
+    )
+    await ensure_topics(settings, {consumer.retry_topic: {}, consumer.dead_letter_topic: {}})
+    stop = asyncio.Event()
+    processed = consumer.metrics.events.labels(settings.service_name, topic, "processed")
+    kafka_pid = _kafka_pid()
+    task = asyncio.create_task(consumer.run(stop))
+    await consumer.ready.wait()
+    while processed._value.get() < 1:
+        await asyncio.sleep(0.001)
+    t0, c0, k0, p0 = time.perf_counter(), _cpu(), _proc_cpu(kafka_pid), _postgres_cpu()
+    n0 = processed._value.get()
+    while processed._value.get() < count:
+        await asyncio.sleep(0.005)
+    elapsed, cpu = time.perf_counter() - t0, _cpu() - c0
+    kafka_cpu, pg_cpu = _proc_cpu(kafka_pid) - k0, _postgres_cpu() - p0
+    done = count - n0
+    stop.set()
+    await task
+
+    # the relay publishes what the handler wrote to the outbox
+    producer = make_producer(settings)
+    await producer.start()
+    relay = OutboxRelay(engine, producer, name=settings.service_name, batch_size=1000)
+    r0, rc0 = time.perf_counter(), _cpu()
+    published = await relay.publish_pending()
+    relay_s, relay_cpu = time.perf_counter() - r0, _cpu() - rc0
+    await producer.stop()
+    await engine.dispose()
+    return {
+        "events": done,
+        "events_per_s": round(done / elapsed, 1),
+        "service_cpu_us_per_event": round(1e6 * cpu / done, 1),
+        "postgres_cpu_us_per_event": round(1e6 * pg_cpu / done, 1),
+        "broker_cpu_us_per_event": round(1e6 * kafka_cpu / done, 1),
+        "relay_events_per_s": round(published / relay_s, 1) if published else 0.0,
+        "relay_cpu_us_per_event": round(1e6 * relay_cpu / published, 1) if published else 0.0,
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=20000, help="events for the batched run")
+    parser.add_argument("--naive-events", type=int, default=3000, help="events for the one-by-one run")
+    args = parser.parse_args()
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        infra = resolve_infrastructure(ROOT, stack)
+        results = {}
+        for mode, count, batch in (("one_by_one", args.naive_events, 1), ("batched_500", args.events, 500)):
+            name = f"bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(infra.conninfo, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            try:
+                results[mode] = await _run_mode(infra, infra.database_url_for(name), count, batch)
+            finally:
+                with psycopg.connect(infra.conninfo, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    ratio = results["batched_500"]["events_per_s"] / results["one_by_one"]["events_per_s"]
+    cpu_ratio = results["one_by_one"]["service_cpu_us_per_event"] / results["batched_500"]["service_cpu_us_per_event"]
+    report = {
+        "benchmark": "servicekit handler throughput: one event per transaction vs batches of 500",
+        "command": "uv run python bench/servicekit/run.py",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "handler": "insert one state row + publish one event (outbox), per event",
+        "results": results,
+        "batched_vs_one_by_one_throughput": round(ratio, 1),
+        "batched_vs_one_by_one_service_cpu": round(cpu_ratio, 1),
+    }
+    out = ROOT / "bench" / "results" / "servicekit.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"{'mode':<14}{'events/s':>10}{'svc us/ev':>11}{'pg us/ev':>10}{'kafka us/ev':>12}{'relay ev/s':>12}")
+    for mode, r in results.items():
+        print(
+            f"{mode:<14}{r['events_per_s']:>10}{r['service_cpu_us_per_event']:>11}"
+            f"{r['postgres_cpu_us_per_event']:>10}{r['broker_cpu_us_per_event']:>12}{r['relay_events_per_s']:>12}"
+        )
+    print(f"batched / one-by-one: {ratio:.1f}x throughput, {cpu_ratio:.1f}x less service CPU per event -> {out}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
