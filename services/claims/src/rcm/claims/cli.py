@@ -21,6 +21,12 @@ app = typer.Typer(
     name="claims", help="Claims: coding, scrubbing and the claim lifecycle.", no_args_is_help=True
 )
 
+
+@app.callback()
+def claims() -> None:
+    """Claims: coding, scrubbing and the claim lifecycle."""
+
+
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
