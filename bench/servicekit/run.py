@@ -123,7 +123,9 @@ async def _run_mode(infra, url: str, count: int, batch: int) -> dict[str, float]
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=20000, help="events for the batched run")
     parser.add_argument("--naive-events", type=int, default=3000, help="events for the one-by-one run")
     args = parser.parse_args()
@@ -142,7 +144,9 @@ async def main() -> None:
                 with psycopg.connect(infra.conninfo, autocommit=True) as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     ratio = results["batched_500"]["events_per_s"] / results["one_by_one"]["events_per_s"]
-    cpu_ratio = results["one_by_one"]["service_cpu_us_per_event"] / results["batched_500"]["service_cpu_us_per_event"]
+    cpu_ratio = (
+        results["one_by_one"]["service_cpu_us_per_event"] / results["batched_500"]["service_cpu_us_per_event"]
+    )
     report = {
         "benchmark": "servicekit handler throughput: one event per transaction vs batches of 500",
         "command": "uv run python bench/servicekit/run.py",
@@ -155,13 +159,17 @@ async def main() -> None:
     out = ROOT / "bench" / "results" / "servicekit.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"{'mode':<14}{'events/s':>10}{'svc us/ev':>11}{'pg us/ev':>10}{'kafka us/ev':>12}{'relay ev/s':>12}")
+    print(
+        f"{'mode':<14}{'events/s':>10}{'svc us/ev':>11}{'pg us/ev':>10}{'kafka us/ev':>12}{'relay ev/s':>12}"
+    )
     for mode, r in results.items():
         print(
             f"{mode:<14}{r['events_per_s']:>10}{r['service_cpu_us_per_event']:>11}"
             f"{r['postgres_cpu_us_per_event']:>10}{r['broker_cpu_us_per_event']:>12}{r['relay_events_per_s']:>12}"
         )
-    print(f"batched / one-by-one: {ratio:.1f}x throughput, {cpu_ratio:.1f}x less service CPU per event -> {out}")
+    print(
+        f"batched / one-by-one: {ratio:.1f}x throughput, {cpu_ratio:.1f}x less service CPU per event -> {out}"
+    )
 
 
 if __name__ == "__main__":

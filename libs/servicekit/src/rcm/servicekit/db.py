@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 __all__ = [
     "create_engine",
     "create_kit_tables",
-    "run_alembic_env",
     "inbox",
     "kit_metadata",
     "migrations_at_head",
     "outbox",
     "parked_key",
+    "run_alembic_env",
     "upgrade",
 ]
 
