@@ -1,0 +1,146 @@
+"""``rcm demo``: a month of a multi-state practice through the whole revenue cycle."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from contextlib import ExitStack
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from rcm.demo.ledger import CycleLedger
+from rcm.demo.practice import Scale, generate_practice
+from rcm.demo.report import build_report, render_html, render_text
+from rcm.demo.run import SERVICES, Cycle, DemoSettings
+
+__all__ = ["demo", "run_demo"]
+
+console = Console()
+
+
+async def run_demo(settings: DemoSettings, scale: Scale, *, quiet: bool = False) -> tuple[Cycle, bool]:
+    """Run one demo; returns the cycle (its ledger) and whether it settled."""
+    practice = generate_practice(scale)
+    cycle = Cycle(settings, practice, log=console.print)
+
+    def say(message: str) -> None:
+        if not quiet:
+            console.print(message)
+
+    say(f"[bold]Practice[/]: {practice.counts()}")
+    say(f"[bold]Planted mistakes[/]: {practice.mistakes}")
+    say(f"month {practice.start} .. {practice.end}, run prefix [cyan]{settings.prefix}[/]")
+    cycle.reset_databases()
+    await cycle.create_topics()
+    cycle.start_sandbox()
+    observer: asyncio.Task[None] | None = None
+    try:
+        await cycle.wait_for_port(cycle.sftp_port)
+        await cycle.wait_for_port(cycle.http_port)
+        for spec in SERVICES:
+            cycle.start_service(spec)
+        await asyncio.sleep(3)
+        cycle.check_alive()
+        observer = asyncio.create_task(cycle.observe())
+        with Progress(
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=quiet,
+        ) as progress:
+            for label, events in (
+                ("reference data", practice.reference),
+                ("authorizations", practice.authorizations),
+                ("appointments", practice.appointments),
+                ("sessions", practice.sessions),
+            ):
+                task = progress.add_task(f"publish {label}", total=len(events))
+
+                def advance(n: int, task: TaskID = task) -> None:
+                    progress.update(task, completed=n)
+
+                await cycle.publish(list(events), advance)
+                if label == "authorizations":
+                    await asyncio.sleep(2)  # projections first, as a live practice would have them
+            stages = {
+                name: progress.add_task(name, total=len(practice.sessions))
+                for name in (
+                    "claims created",
+                    "claims submitted",
+                    "claims acknowledged",
+                    "claims with a remit",
+                )
+            }
+
+            def show(ledger: CycleLedger) -> None:
+                claims = list(ledger.claims.values())
+                progress.update(stages["claims created"], completed=len(claims), total=max(len(claims), 1))
+                progress.update(
+                    stages["claims submitted"],
+                    completed=sum(1 for c in claims if c.submissions),
+                    total=max(len(claims), 1),
+                )
+                progress.update(
+                    stages["claims acknowledged"],
+                    completed=sum(1 for c in claims if c.acks),
+                    total=max(len(claims), 1),
+                )
+                progress.update(
+                    stages["claims with a remit"],
+                    completed=sum(1 for c in claims if c.remits),
+                    total=max(len(claims), 1),
+                )
+
+            settled = await cycle.wait_settled(show)
+        return cycle, settled
+    finally:
+        cycle.stop_observing()
+        if observer is not None:
+            await asyncio.gather(observer, return_exceptions=True)
+        cycle.stop()
+
+
+def demo(
+    small: Annotated[bool, typer.Option("--small", help="A practice small enough for a quick look.")] = False,
+    providers: Annotated[int | None, typer.Option(help="Providers (default 120).")] = None,
+    patients: Annotated[int | None, typer.Option(help="Patients (default 2000).")] = None,
+    days: Annotated[int | None, typer.Option(help="Days of sessions (default 30).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the cycle to settle.")] = 900.0,
+    out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path(".local/demo"),
+) -> None:
+    """Run a month of a synthetic multi-state practice through the whole cycle and report on it."""
+    from rcm.testing.infra import resolve_infrastructure
+
+    scale = Scale.small() if small else Scale()
+    scale = Scale(
+        providers=providers or scale.providers,
+        patients=patients or scale.patients,
+        days=days or scale.days,
+        seed=scale.seed,
+    )
+    with ExitStack() as stack:
+        infra = resolve_infrastructure(Path.cwd(), stack)
+        settings = DemoSettings(
+            kafka_bootstrap=infra.kafka_bootstrap,
+            pg_url=infra.database_url_for("postgres"),
+            work_dir=out,
+            timeout_s=timeout,
+        )
+        cycle, settled = asyncio.run(run_demo(settings, scale))
+    report = build_report(cycle.ledger, today=date.today())
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.html").write_text(render_html(report))
+    (out / "report.json").write_text(json.dumps(asdict(report), default=str, indent=2))
+    console.print(render_text(report))
+    console.print(f"report: {out / 'report.html'}; service logs in {out}/")
+    if not settled:
+        console.print("[red]the cycle did not settle in time[/]")
+        raise typer.Exit(1)

@@ -1,0 +1,224 @@
+"""What the demo sees of the cycle: every event the services publish, folded into one ledger.
+
+The demo watches the topics the way a customer's dashboard would (it never reads a
+service's database), and the report and the end-to-end invariants are computed
+from this ledger.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from rcm.events import models as m
+
+__all__ = ["ClaimView", "CycleLedger"]
+
+ZERO = Decimal("0.00")
+FINAL = {"paid", "partially_paid", "denied", "voided", "written_off", "closed", "replaced"}
+
+
+@dataclass
+class ClaimView:
+    """One claim as its events describe it."""
+
+    claim_id: str
+    patient_id: str
+    payer_id: str
+    responsibility: str
+    frequency: str
+    charge: Decimal
+    service_date: date | None
+    session_ids: set[str]
+    lines: list[m.ClaimLine]
+    status: str = "created"
+    held_reasons: list[str] = field(default_factory=list)
+    ever_held: bool = False
+    submissions: int = 0
+    acks: list[tuple[str, str]] = field(default_factory=list)  # (source, status)
+    remits: list[m.RemitReceived] = field(default_factory=list)
+    postings: list[m.PaymentPosted] = field(default_factory=list)
+    denials: list[m.DenialOpened] = field(default_factory=list)
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((p.paid for p in self.postings), ZERO)
+
+    @property
+    def contractual(self) -> Decimal:
+        return sum((p.contractual_adjustment for p in self.postings), ZERO)
+
+    @property
+    def patient_responsibility(self) -> Decimal:
+        return sum((p.patient_responsibility for p in self.postings), ZERO)
+
+
+@dataclass
+class CycleLedger:
+    """Folds the services' events; ``apply`` is idempotent per event id."""
+
+    sessions: dict[str, m.SessionCompleted] = field(default_factory=dict)
+    claims: dict[str, ClaimView] = field(default_factory=dict)
+    eligibility: Counter[str] = field(default_factory=Counter)
+    coverage_changes: Counter[str] = field(default_factory=Counter)
+    auth_consumed: int = 0
+    auth_alerts: Counter[str] = field(default_factory=Counter)
+    denials: dict[str, m.DenialOpened] = field(default_factory=dict)
+    resolved: dict[str, m.DenialResolved] = field(default_factory=dict)
+    requests: Counter[str] = field(default_factory=Counter)
+    unmatched: list[m.RemitUnmatched] = field(default_factory=list)
+    patient_balances: dict[str, Decimal] = field(default_factory=dict)
+    event_counts: Counter[str] = field(default_factory=Counter)
+    postings_by_remit: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    _seen: set[str] = field(default_factory=set)
+
+    def apply(self, event_id: str, event: m.Event) -> None:
+        if event_id in self._seen:
+            return
+        self._seen.add(event_id)
+        self.event_counts[type(event).__name__] += 1
+        name = _HANDLERS.get(type(event))
+        if name is not None:
+            getattr(self, name)(event)
+
+    # ------------------------------------------------------------------ claims
+    def _on_session_completed(self, e: m.SessionCompleted) -> None:
+        self.sessions[e.session_id] = e
+
+    def _on_claim_created(self, e: m.ClaimCreated) -> None:
+        self.claims[e.claim_id] = ClaimView(
+            claim_id=e.claim_id,
+            patient_id=e.patient_id,
+            payer_id=e.payer_id,
+            responsibility=str(e.payer_responsibility),
+            frequency=str(e.frequency_code),
+            charge=e.total_charge,
+            service_date=min((line.service_date for line in e.lines), default=None),
+            session_ids={line.session_id for line in e.lines},
+            lines=list(e.lines),
+        )
+
+    def _claim(self, claim_id: str) -> ClaimView | None:
+        return self.claims.get(claim_id)
+
+    def _on_claim_held(self, e: m.ClaimHeld) -> None:
+        if claim := self._claim(e.claim_id):
+            claim.ever_held = claim.ever_held or claim.submissions == 0
+            claim.held_reasons = [str(r.code) for r in e.reasons]
+            claim.status = "held"
+
+    def _on_claim_released(self, e: m.ClaimReleased) -> None:
+        if claim := self._claim(e.claim_id):
+            claim.held_reasons = []
+
+    def _on_claim_submitted(self, e: m.ClaimSubmitted) -> None:
+        if claim := self._claim(e.claim_id):
+            claim.submissions += 1
+
+    def _on_claim_acknowledged(self, e: m.ClaimAcknowledged) -> None:
+        if claim := self._claim(e.claim_id):
+            claim.acks.append((str(e.source), str(e.status)))
+
+    def _on_claim_status_changed(self, e: m.ClaimStatusChanged) -> None:
+        if claim := self._claim(e.claim_id):
+            claim.status = str(e.to_status)
+
+    # ------------------------------------------------------------------ money
+    def _on_remit_received(self, e: m.RemitReceived) -> None:
+        if claim := self._claim(e.claim_id):
+            claim.remits.append(e)
+
+    def _on_payment_posted(self, e: m.PaymentPosted) -> None:
+        self.postings_by_remit[e.remit_id] += 1
+        if claim := self._claim(e.claim_id):
+            claim.postings.append(e)
+
+    def _on_remit_unmatched(self, e: m.RemitUnmatched) -> None:
+        self.unmatched.append(e)
+
+    def _on_patient_balance_changed(self, e: m.PatientBalanceChanged) -> None:
+        self.patient_balances[e.patient_id] = e.balance
+
+    # ------------------------------------------------------------------ denials, eligibility, auths
+    def _on_denial_opened(self, e: m.DenialOpened) -> None:
+        self.denials[e.denial_id] = e
+        if claim := self._claim(e.claim_id):
+            claim.denials.append(e)
+
+    def _on_denial_resolved(self, e: m.DenialResolved) -> None:
+        self.resolved[e.denial_id] = e
+
+    def _on_claim_correction_requested(self, e: m.ClaimCorrectionRequested) -> None:
+        self.requests["correction"] += 1
+
+    def _on_claim_void_requested(self, e: m.ClaimVoidRequested) -> None:
+        self.requests["void"] += 1
+
+    def _on_claim_write_off_requested(self, e: m.ClaimWriteOffRequested) -> None:
+        self.requests["write_off"] += 1
+
+    def _on_secondary_claim_requested(self, e: m.SecondaryClaimRequested) -> None:
+        self.requests["secondary"] += 1
+
+    def _on_eligibility_recheck_requested(self, e: m.EligibilityRecheckRequested) -> None:
+        self.requests["eligibility_recheck"] += 1
+
+    def _on_eligibility_checked(self, e: m.EligibilityChecked) -> None:
+        self.eligibility[str(e.status)] += 1
+
+    def _on_coverage_changed(self, e: m.CoverageChanged) -> None:
+        self.coverage_changes[str(e.change)] += 1
+
+    def _on_authorization_consumed(self, e: m.AuthorizationConsumed) -> None:
+        self.auth_consumed += 1
+
+    def _on_authorization_alert(self, e: m.AuthorizationAlert) -> None:
+        self.auth_alerts[str(e.kind)] += 1
+
+    # ------------------------------------------------------------------ questions
+    def originals(self) -> list[ClaimView]:
+        """Claims for sessions (first-time primary claims), not corrections or secondaries."""
+        return [c for c in self.claims.values() if c.frequency == "1" and c.responsibility == "primary"]
+
+    def claimed_sessions(self) -> Counter[str]:
+        """How many original primary claims each session ended up on."""
+        counts: Counter[str] = Counter()
+        for claim in self.originals():
+            for session_id in claim.session_ids:
+                counts[session_id] += 1
+        return counts
+
+    def settled(self) -> bool:
+        """Every claim is final, held, or waiting on a person; nothing is in flight."""
+        return all(
+            c.status in FINAL or c.status in ("held", "rejected", "appealed") for c in self.claims.values()
+        )
+
+
+# event type -> the method of CycleLedger that folds it
+_HANDLERS: dict[type, str] = {
+    m.SessionCompleted: "_on_session_completed",
+    m.ClaimCreated: "_on_claim_created",
+    m.ClaimHeld: "_on_claim_held",
+    m.ClaimReleased: "_on_claim_released",
+    m.ClaimSubmitted: "_on_claim_submitted",
+    m.ClaimAcknowledged: "_on_claim_acknowledged",
+    m.ClaimStatusChanged: "_on_claim_status_changed",
+    m.RemitReceived: "_on_remit_received",
+    m.PaymentPosted: "_on_payment_posted",
+    m.RemitUnmatched: "_on_remit_unmatched",
+    m.PatientBalanceChanged: "_on_patient_balance_changed",
+    m.DenialOpened: "_on_denial_opened",
+    m.DenialResolved: "_on_denial_resolved",
+    m.ClaimCorrectionRequested: "_on_claim_correction_requested",
+    m.ClaimVoidRequested: "_on_claim_void_requested",
+    m.ClaimWriteOffRequested: "_on_claim_write_off_requested",
+    m.SecondaryClaimRequested: "_on_secondary_claim_requested",
+    m.EligibilityRecheckRequested: "_on_eligibility_recheck_requested",
+    m.EligibilityChecked: "_on_eligibility_checked",
+    m.CoverageChanged: "_on_coverage_changed",
+    m.AuthorizationConsumed: "_on_authorization_consumed",
+    m.AuthorizationAlert: "_on_authorization_alert",
+}

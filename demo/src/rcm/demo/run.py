@@ -1,0 +1,292 @@
+"""Run the whole cycle: the sandbox and the five services as processes, a month of a practice through them.
+
+Each run is isolated by a topic prefix of its own and fresh service databases, so a
+second run on the same machine starts clean while reusing everything installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import yaml
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from rcm.demo.ledger import CycleLedger
+from rcm.demo.practice import Practice
+from rcm.events import CATALOG, EventError, decode, encode
+from rcm.events import models as m
+
+__all__ = ["SERVICES", "Cycle", "DemoSettings", "ServiceSpec"]
+
+SFTP_USER = "practice01"
+SFTP_PASSWORD = "demo-sftp-local"
+CORE_USER = "practice01"
+CORE_PASSWORD = "demo-core-local"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How to start one service: its CLI group, its database and its consumer group names."""
+
+    name: str
+    command: tuple[str, ...]
+    database: str
+
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("eligibility", ("eligibility", "run"), "rcm_eligibility"),
+    ServiceSpec("authorizations", ("auth", "run"), "rcm_authorizations"),
+    ServiceSpec("claims", ("claims", "run"), "rcm_claims"),
+    ServiceSpec("remittance", ("remits", "run"), "rcm_remittance"),
+    ServiceSpec("denials", ("denials", "run"), "rcm_denials"),
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class DemoSettings:
+    kafka_bootstrap: str
+    pg_url: str  # SQLAlchemy URL of the admin database; service databases are siblings
+    work_dir: Path
+    prefix: str = field(default_factory=lambda: f"demo{datetime.now(UTC):%m%d%H%M%S}")
+    remit_delay_s: float = 3.0
+    batch_cutoff_s: float = 2.0
+    settle_quiet_s: float = 8.0
+    timeout_s: float = 600.0
+
+    def database_url(self, database: str) -> str:
+        base, _, _ = self.pg_url.rpartition("/")
+        return f"{base}/{database}"
+
+    @property
+    def conninfo(self) -> str:
+        return self.pg_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+class Cycle:
+    """The processes of one demo run and the ledger of what they published."""
+
+    def __init__(
+        self, settings: DemoSettings, practice: Practice, *, log: Callable[[str], None] = print
+    ) -> None:
+        self.settings = settings
+        self.practice = practice
+        self.log = log
+        self.ledger = CycleLedger()
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.sftp_port = _free_port()
+        self.http_port = _free_port()
+        self.last_event_at = time.monotonic()
+        self._stop = asyncio.Event()
+        self.settings.work_dir.mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------------ set-up
+    def reset_databases(self) -> None:
+        with psycopg.connect(self.settings.conninfo, autocommit=True) as conn:
+            for spec in SERVICES:
+                conn.execute(f'DROP DATABASE IF EXISTS "{spec.database}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{spec.database}"')
+
+    async def create_topics(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        await admin.start()
+        try:
+            topics = [
+                NewTopic(
+                    name=spec.topic(self.settings.prefix),
+                    num_partitions=min(spec.partitions, 6),
+                    replication_factor=1,
+                    topic_configs=spec.topic_config(),
+                )
+                for spec in CATALOG
+            ]
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(topics)
+        finally:
+            await admin.close()
+
+    def sandbox_config(self) -> Path:
+        config = {
+            "sandbox": {
+                "host": "127.0.0.1",
+                "sftp_port": self.sftp_port,
+                "http_port": self.http_port,
+                "state_dir": str(self.settings.work_dir / "sandbox"),
+                "clearinghouse_id": "SANDBOXCH",
+                "core_path": "/core",
+                "remit_delay_seconds": self.settings.remit_delay_s,
+                "sftp_users": [{"username": SFTP_USER, "password": SFTP_PASSWORD}],
+                "core_users": [{"username": CORE_USER, "password": CORE_PASSWORD}],
+            },
+            **self.practice.payer_book,
+        }
+        path = self.settings.work_dir / "sandbox.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False, default_flow_style=False))
+        return path
+
+    def service_env(self, spec: ServiceSpec) -> dict[str, str]:
+        s = self.settings
+        return {
+            **os.environ,
+            "RCM_SERVICE_NAME": spec.name,
+            "RCM_KAFKA_BOOTSTRAP": s.kafka_bootstrap,
+            "RCM_TOPIC_PREFIX": s.prefix,
+            "RCM_DATABASE_URL": s.database_url(spec.database),
+            "RCM_HTTP_PORT": str(_free_port()),
+            "RCM_LOG_LEVEL": "WARNING",
+            "RCM_BATCH_CUTOFF_SECONDS": str(s.batch_cutoff_s),
+            "RCM_CLEARINGHOUSE__NAME": "sandbox",
+            "RCM_CLEARINGHOUSE__SUBMITTER_ID": "PRACTICE01",
+            "RCM_CLEARINGHOUSE__SFTP__HOST": "127.0.0.1",
+            "RCM_CLEARINGHOUSE__SFTP__PORT": str(self.sftp_port),
+            "RCM_CLEARINGHOUSE__SFTP__USERNAME": SFTP_USER,
+            "RCM_CLEARINGHOUSE__SFTP__PASSWORD": SFTP_PASSWORD,
+            "RCM_CLEARINGHOUSE__SFTP__ACCEPT_ANY_HOST_KEY": "true",
+            "RCM_CLEARINGHOUSE__CORE__URL": f"http://127.0.0.1:{self.http_port}/core",
+            "RCM_CLEARINGHOUSE__CORE__SENDER_ID": "PRACTICE01",
+            "RCM_CLEARINGHOUSE__CORE__RECEIVER_ID": "SANDBOXCH",
+            "RCM_CLEARINGHOUSE__CORE__USERNAME": CORE_USER,
+            "RCM_CLEARINGHOUSE__CORE__PASSWORD": CORE_PASSWORD,
+        }
+
+    def _spawn(self, name: str, args: Iterable[str], env: dict[str, str]) -> None:
+        log = (self.settings.work_dir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "rcm.cli", *args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start_sandbox(self) -> None:
+        self._spawn("sandbox", ["sandbox", "run", "--config", str(self.sandbox_config())], dict(os.environ))
+
+    def start_service(self, spec: ServiceSpec) -> None:
+        self._spawn(spec.name, spec.command, self.service_env(spec))
+
+    async def wait_for_port(self, port: int, wait_s: float = 30) -> None:
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                return
+            self.check_alive()
+            await asyncio.sleep(0.2)
+        raise TimeoutError(f"nothing answers on port {port}")
+
+    def check_alive(self) -> None:
+        for name, proc in self.processes.items():
+            if proc.poll() is not None:
+                tail = (self.settings.work_dir / f"{name}.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
+
+    def kill(self, name: str) -> None:
+        """kill -9, for the fault test."""
+        proc = self.processes[name]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        for proc in self.processes.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+
+    # ------------------------------------------------------------------ events
+    async def publish(self, events: list[m.Event], progress: Callable[[int], None] | None = None) -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap, enable_idempotence=True, linger_ms=10
+        )
+        await producer.start()
+        try:
+            pending = []
+            for i, event in enumerate(events, start=1):
+                record = encode(event, source="demo-ehr", prefix=self.settings.prefix)
+                pending.append(
+                    await producer.send(
+                        record.topic, record.value, key=record.key, headers=list(record.headers)
+                    )
+                )
+                if len(pending) >= 2000:
+                    await asyncio.gather(*pending)
+                    pending.clear()
+                    if progress:
+                        progress(i)
+            await asyncio.gather(*pending)
+            if progress:
+                progress(len(events))
+        finally:
+            await producer.stop()
+
+    async def observe(self) -> None:
+        """Fold every event of this run's topics into the ledger until stopped."""
+        topics = [spec.topic(self.settings.prefix) for spec in CATALOG]
+        consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            metadata_max_age_ms=2000,
+        )
+        await consumer.start()
+        try:
+            while not self._stop.is_set():
+                batch = await consumer.getmany(timeout_ms=200, max_records=5000)
+                for records in batch.values():
+                    for r in records:
+                        try:
+                            received = decode(r.value, r.headers)
+                        except EventError:
+                            continue
+                        self.ledger.apply(received.envelope.id, received.event)
+                        self.last_event_at = time.monotonic()
+        finally:
+            await consumer.stop()
+
+    async def wait_settled(self, progress: Callable[[CycleLedger], None] | None = None) -> bool:
+        """Until every claim is final or in a visible queue and nothing moved for a while."""
+        deadline = time.monotonic() + self.settings.timeout_s
+        while time.monotonic() < deadline:
+            await asyncio.sleep(1)
+            self.check_alive()
+            if progress:
+                progress(self.ledger)
+            quiet = time.monotonic() - self.last_event_at
+            if quiet >= self.settings.settle_quiet_s and self.ledger.claims and self.ledger.settled():
+                return True
+            if quiet >= 6 * self.settings.settle_quiet_s and self.ledger.claims:
+                return False  # quiet for long, but some claim never reached a final state
+        return False
+
+    def stop_observing(self) -> None:
+        self._stop.set()

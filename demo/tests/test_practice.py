@@ -1,0 +1,58 @@
+"""The synthetic practice is valid, repeatable, multi-state, and carries the planted mistakes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from rcm.demo.practice import PAYERS, Scale, generate_practice
+from rcm.events import encode
+from rcm.events import models as m
+from rcm.sandbox.payers import PayerBook
+
+pytestmark = pytest.mark.unit
+
+TODAY = date(2026, 11, 27)
+
+
+def test_full_practice_has_the_promised_shape() -> None:
+    practice = generate_practice(Scale(), today=TODAY)
+    kinds = Counter(type(e).__name__ for e in practice.reference)
+    assert kinds["ProviderUpdated"] == 120
+    assert kinds["PatientUpdated"] == 2000
+    assert kinds["PayerUpdated"] == len(PAYERS) == 8
+    assert kinds["OrganizationUpdated"] >= 3  # several billing entities (TINs)
+    states = {e.patient_location.state for e in practice.sessions}
+    assert len(states) == 6
+    assert practice.start == date(2026, 10, 28) and practice.end == date(2026, 11, 26)
+    assert all(practice.start <= e.start.date() <= practice.end for e in practice.sessions)
+    service_kinds = {str(e.service_kind) for e in practice.sessions}
+    assert {"individual", "intake", "family_with_patient", "group", "crisis", "em_with_psychotherapy"} <= service_kinds
+    assert {str(e.modality) for e in practice.sessions} == {"video", "audio_only", "in_person"}
+    secondaries = [e for e in practice.reference if isinstance(e, m.CoverageUpdated) and e.priority == "secondary"]
+    assert secondaries
+    for mistake in ("note not signed", "authorization missing", "coverage terminated by the payer",
+                    "payer pays under contract", "benefits carved out to a behavioral-health plan"):  # fmt: skip
+        assert practice.mistakes.get(mistake, 0) > 0, mistake
+
+
+def test_practice_is_repeatable_and_every_event_encodes() -> None:
+    a = generate_practice(Scale.small(), today=TODAY)
+    b = generate_practice(Scale.small(), today=TODAY)
+    assert a.events() == b.events()
+    for event in a.events():
+        record = encode(event, source="demo-ehr")
+        assert record.key  # every event has its partition key
+
+
+def test_payer_book_matches_the_practice() -> None:
+    practice = generate_practice(Scale.small(), today=TODAY)
+    book = PayerBook.model_validate(practice.payer_book)
+    members = {mem.member_id for p in book.payers for mem in p.members}
+    coverages = [e for e in practice.reference if isinstance(e, m.CoverageUpdated)]
+    assert {c.member_id for c in coverages} <= members  # the payer knows every member we bill
+    auths = {a.auth_number for a in practice.authorizations}  # type: ignore[attr-defined]
+    on_file = {a.number for p in book.payers for mem in p.members for a in mem.auths}
+    assert auths == on_file

@@ -1,0 +1,37 @@
+"""The report's figures come from the ledger's events."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from rcm.demo.ledger import CycleLedger
+from rcm.demo.report import build_report, render_html, render_text
+from rcm.events import testing as f
+
+pytestmark = pytest.mark.unit
+
+
+def test_report_counts_clean_claims_denials_and_money() -> None:
+    ledger = CycleLedger()
+    ledger.apply("s1", f.session_completed(1))
+    ledger.apply("c1", f.claim_created(1))
+    ledger.apply("c1", f.claim_created(1))  # a duplicate delivery is folded once
+    ledger.apply("c2", f.claim_created(2))
+    ledger.apply("h2", f.claim_held(2, claim_id=f.claim_created(2).claim_id))
+    ledger.apply("r1", f.remit_received(1, claim_id=f.claim_created(1).claim_id))
+    ledger.apply("d1", f.denial_opened(1, claim_id=f.claim_created(1).claim_id))
+    ledger.apply("p1", f.payment_posted(1, claim_id=f.claim_created(1).claim_id))
+    report = build_report(ledger, today=date(2025, 4, 1))
+    assert report.claims == 2
+    assert report.clean_claim_rate == 50.0
+    assert report.denial_rate == 100.0
+    assert report.collected == f.payment_posted(1).paid
+    assert sum(report.denials_by_carc.values()) >= 1
+    assert report.held_now == 1
+    assert report.charges == f.claim_created(1).total_charge + f.claim_created(2).total_charge
+    assert isinstance(report.ar_aging["0-30"], Decimal)
+    assert "Clean-claim rate" in render_html(report)
+    assert "clean-claim rate 50.0%" in render_text(report)
