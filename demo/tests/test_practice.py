@@ -29,9 +29,18 @@ def test_full_practice_has_the_promised_shape() -> None:
     assert practice.start == date(2026, 10, 28) and practice.end == date(2026, 11, 26)
     assert all(practice.start <= e.start.date() <= practice.end for e in practice.sessions)
     service_kinds = {str(e.service_kind) for e in practice.sessions}
-    assert {"individual", "intake", "family_with_patient", "group", "crisis", "em_with_psychotherapy"} <= service_kinds
+    assert {
+        "individual",
+        "intake",
+        "family_with_patient",
+        "group",
+        "crisis",
+        "em_with_psychotherapy",
+    } <= service_kinds
     assert {str(e.modality) for e in practice.sessions} == {"video", "audio_only", "in_person"}
-    secondaries = [e for e in practice.reference if isinstance(e, m.CoverageUpdated) and e.priority == "secondary"]
+    secondaries = [
+        e for e in practice.reference if isinstance(e, m.CoverageUpdated) and e.priority == "secondary"
+    ]
     assert secondaries
     for mistake in ("note not signed", "authorization missing", "coverage terminated by the payer",
                     "payer pays under contract", "benefits carved out to a behavioral-health plan"):  # fmt: skip
