@@ -42,7 +42,7 @@ def good_request(sb: Sandbox) -> CoreMessage:
         last_name="SAMPLE",
         birth_date=date(1985, 4, 12),
         service_types=("MH",),
-        interchange=Interchange("P", "SANDBOXCH", 9),
+        interchange=Interchange("PRACTICE01", "SANDBOXCH", 9),
     )
     return new_request(
         payload,

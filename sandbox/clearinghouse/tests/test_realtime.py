@@ -71,7 +71,7 @@ async def test_a_carved_out_service_type_names_the_other_payer(sandbox: Sandbox)
         last_name="CARVEOUT",
         birth_date=date(2001, 11, 11),
         service_types=("MH",),
-        interchange=Interchange("P", "SANDBOXCH", 8),
+        interchange=Interchange("PRACTICE01", "SANDBOXCH", 8),
     )
     async with CoreRealtimeClient(settings_for(sandbox)) as client:
         response = await client.eligibility("EVRGRN", request)

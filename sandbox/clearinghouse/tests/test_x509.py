@@ -109,7 +109,7 @@ def _request() -> str:
         last_name="SAMPLE",
         birth_date=date(1985, 4, 12),
         service_types=("MH",),
-        interchange=Interchange("P", "SANDBOXCH", 11),
+        interchange=Interchange("PRACTICE01", "SANDBOXCH", 11),
     )
 
 

@@ -30,6 +30,7 @@ from rcm.sandbox.x12io import (
     ClaimAck,
     Interchange,
     ProviderAdjustment,
+    acknowledge_batch,
     read_270,
     read_276,
     read_837p,
@@ -37,8 +38,9 @@ from rcm.sandbox.x12io import (
     write_277,
     write_277ca,
     write_835,
-    write_999,
 )
+from rcm.x12.errors import X12Error
+from rcm.x12.reader import read
 
 __all__ = ["Delivery", "PayerOffice"]
 
@@ -85,25 +87,30 @@ class PayerOffice:
     # ------------------------------------------------------------------ 837 batches
 
     def receive_batch(self, text: str, *, received: date | None = None) -> list[Delivery]:
-        """Everything a batch produces: a 999 and a 277CA at once, an 835 after the remit delay."""
+        """Everything a batch produces: a 999 (or a TA1) and a 277CA at once, an 835 after the remit delay.
+
+        Only the transaction sets the 999 accepted are adjudicated.
+        """
         received = received or date.today()
         try:
-            header, findings, claims = read_837p(text, received=received)
-        except Exception as exc:
+            result = read(text)
+            submitter = result.interchanges[0].sender_id if result.interchanges else ""
+            ack_interchange = self._interchange(submitter)
+            ack = acknowledge_batch(
+                result, control_number=ack_interchange.control_number, now=ack_interchange.when
+            )
+            claims = read_837p(result, accepted=ack.accepted, received=received)
+        except X12Error as exc:
             log.warning("unreadable batch: %s", type(exc).__name__)
             return []
-        deliveries: list[Delivery] = []
-        ack = self._interchange(header.sender_id)
-        deliveries.append(Delivery(self._name("999", "ALL", ack), write_999(header, findings, ack)))
-        rejected_sets = {f.transaction for f in findings}
+        deliveries = [Delivery(self._name(ack.kind, "ALL", ack_interchange), ack.content)]
         by_payer: dict[str, list[Claim]] = defaultdict(list)
-        for st02, claim in claims:
-            if st02 not in rejected_sets:
-                by_payer[claim.payer_id].append(claim)
+        for claim in claims:
+            by_payer[claim.payer_id].append(claim)
         for payer_id, payer_claims in by_payer.items():
-            deliveries += self._adjudicate_batch(payer_id, payer_claims, header.sender_id)
+            deliveries += self._adjudicate_batch(payer_id, payer_claims, submitter)
         if self.faults.take("malformed_files"):
-            bad = self._interchange(header.sender_id)
+            bad = self._interchange(submitter)
             deliveries.append(
                 Delivery(self._name("835", "BAD", bad), "THIS IS NOT AN X12 FILE\n", self.remit_delay)
             )
