@@ -1,0 +1,397 @@
+"""Build the Grafana dashboards of deploy/dashboards from the panel lists below.
+
+    uv run python deploy/dashboards/build.py           # write rcm-runtime.json, rcm-revenue-cycle.json
+    uv run python deploy/dashboards/build.py --check   # exit 1 if a committed file differs
+
+Runtime panels read the rcm_* metrics of rcm.servicekit.metrics; business panels read the
+rcm_claims_*, rcm_denials_*, rcm_remittance_* and rcm_clearinghouse_* metrics listed in
+docs/operations.md. Every series carries ``rcm_service`` (set by the scrape configuration: the
+ServiceMonitor of the chart, deploy/compose/prometheus.yml) so one variable filters a service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+SERVICE = 'rcm_service=~"$service"'
+RATE = "$__rate_interval"
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    queries: tuple[tuple[str, str], ...]
+    """(PromQL, legend) pairs."""
+    kind: str = "timeseries"
+    unit: str = "short"
+    width: int = 12
+    height: int = 8
+    description: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Row:
+    title: str
+
+
+def _panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
+    targets = [
+        {"refId": chr(ord("A") + i), "expr": expr, "legendFormat": legend, "datasource": DATASOURCE}
+        | ({"format": "table", "instant": True} if panel.kind == "table" else {})
+        for i, (expr, legend) in enumerate(panel.queries)
+    ]
+    return {
+        "id": panel_id,
+        "type": panel.kind,
+        "title": panel.title,
+        "description": panel.description,
+        "datasource": DATASOURCE,
+        "gridPos": {"x": x, "y": y, "w": panel.width, "h": panel.height},
+        "targets": targets,
+        "fieldConfig": {"defaults": {"unit": panel.unit}, "overrides": []},
+        "options": panel.options,
+    }
+
+
+def dashboard(uid: str, title: str, description: str, items: list[Panel | Row]) -> dict[str, Any]:
+    panels: list[dict[str, Any]] = []
+    x = y = 0
+    row_height = 0
+    for panel_id, item in enumerate(items, start=1):
+        if isinstance(item, Row):
+            y += row_height
+            x, row_height = 0, 1
+            panels.append(
+                {
+                    "id": panel_id,
+                    "type": "row",
+                    "title": item.title,
+                    "collapsed": False,
+                    "panels": [],
+                    "gridPos": {"x": 0, "y": y, "w": 24, "h": 1},
+                }
+            )
+            continue
+        if x + item.width > 24:
+            x, y, row_height = 0, y + row_height, 0
+        panels.append(_panel_json(item, panel_id, x, y))
+        x += item.width
+        row_height = max(row_height, item.height)
+    return {
+        "uid": uid,
+        "title": title,
+        "description": description,
+        "tags": ["rcm"],
+        "editable": False,
+        "schemaVersion": 39,
+        "version": 1,
+        "time": {"from": "now-6h", "to": "now"},
+        "refresh": "30s",
+        "timezone": "utc",
+        "templating": {
+            "list": [
+                {"name": "datasource", "type": "datasource", "query": "prometheus", "label": "Prometheus"},
+                {
+                    "name": "service",
+                    "type": "query",
+                    "label": "Service",
+                    "datasource": DATASOURCE,
+                    "query": "label_values(rcm_events_total, rcm_service)",
+                    "includeAll": True,
+                    "multi": True,
+                    "current": {"text": "All", "value": "$__all"},
+                    "allValue": ".*",
+                    "refresh": 2,
+                },
+            ]
+        },
+        "annotations": {"list": []},
+        "panels": panels,
+    }
+
+
+def runtime() -> dict[str, Any]:
+    items: list[Panel | Row] = [
+        Row("Kafka consumers"),
+        Panel(
+            "Consumer lag",
+            ((f"sum by (consumer) (rcm_consumer_lag{{{SERVICE}}})", "{{consumer}}"),),
+            description="Records behind the end of the partitions, per consumer group. Growing for "
+            "minutes: add replicas (up to the partition count) or look at handler latency.",
+        ),
+        Panel(
+            "Consumer lag by partition",
+            (
+                (
+                    f"max by (consumer, topic, partition) (rcm_consumer_lag{{{SERVICE}}})",
+                    "{{consumer}} {{topic}}[{{partition}}]",
+                ),
+            ),
+            description="One hot partition means one hot key (a patient with a burst of events).",
+        ),
+        Panel(
+            "Throughput by outcome",
+            (
+                (
+                    f"sum by (consumer, outcome) (rate(rcm_events_total{{{SERVICE}}}[{RATE}]))",
+                    "{{consumer}} {{outcome}}",
+                ),
+            ),
+            unit="ops",
+            description="processed, duplicate (dropped by the inbox), retried, dead_lettered, forwarded.",
+        ),
+        Panel(
+            "Records per batch",
+            (
+                (
+                    f"sum by (consumer) (rate(rcm_handler_batch_records_sum{{{SERVICE}}}[{RATE}])) / "
+                    f"sum by (consumer) (rate(rcm_handler_batch_records_count{{{SERVICE}}}[{RATE}]))",
+                    "{{consumer}}",
+                ),
+            ),
+            description="Average records per transaction; small batches under load mean slow polls.",
+        ),
+        Panel(
+            "Handler batch latency p50 / p95 / p99",
+            tuple(
+                (
+                    f"histogram_quantile({q}, sum by (consumer, le) "
+                    f"(rate(rcm_handler_batch_seconds_bucket{{{SERVICE}}}[{RATE}])))",
+                    f"{{{{consumer}}}} p{int(q * 100)}",
+                )
+                for q in (0.5, 0.95, 0.99)
+            ),
+            unit="s",
+            width=24,
+            description="Time to apply one batch: decode, inbox, handler, outbox, commit.",
+        ),
+        Row("Outbox"),
+        Panel(
+            "Oldest unpublished outbox row",
+            ((f"max by (rcm_service) (rcm_outbox_oldest_age_seconds{{{SERVICE}}})", "{{rcm_service}}"),),
+            unit="s",
+            width=8,
+            description="Seconds the oldest event has waited for the relay; climbing means Kafka is "
+            "unreachable or the relay is stuck (alert RcmOutboxStuck).",
+        ),
+        Panel(
+            "Outbox pending",
+            ((f"sum by (rcm_service) (rcm_outbox_pending{{{SERVICE}}})", "{{rcm_service}}"),),
+            width=8,
+        ),
+        Panel(
+            "Published",
+            (
+                (
+                    f"sum by (rcm_service) (rate(rcm_outbox_published_total{{{SERVICE}}}[{RATE}]))",
+                    "{{rcm_service}}",
+                ),
+            ),
+            unit="ops",
+            width=8,
+        ),
+        Row("Failures"),
+        Panel(
+            "In-place retries",
+            (
+                (
+                    f"sum by (consumer, kind) (rate(rcm_retries_total{{{SERVICE}}}[{RATE}]))",
+                    "{{consumer}} {{kind}}",
+                ),
+            ),
+            unit="ops",
+            width=8,
+        ),
+        Panel(
+            "Dead letters (1h)",
+            ((f"sum by (consumer, topic) (increase(rcm_dead_letters_total{{{SERVICE}}}[1h]))", "{{topic}}"),),
+            width=8,
+            description="Records moved to <consumer>.dlt; inspect with `rcm dlt list`, replay with "
+            "`rcm dlt replay` once the cause is fixed.",
+        ),
+        Panel(
+            "Payer circuit breakers open",
+            (
+                (
+                    "max by (rcm_service, payer) (rcm_clearinghouse_circuit_open{" + SERVICE + "})",
+                    "{{rcm_service}} {{payer}}",
+                ),
+            ),
+            width=8,
+            description="1 while a payer's real-time (CORE) calls are short-circuited after repeated failures.",
+        ),
+    ]
+    return dashboard(
+        "rcm-runtime",
+        "rcm / runtime",
+        "Kafka consumers, outbox relay, retries and dead letters of every rcm service.",
+        items,
+    )
+
+
+def revenue_cycle() -> dict[str, Any]:
+    window = "$__range"
+    items: list[Panel | Row] = [
+        Row("Claims"),
+        Panel(
+            "Clean-claim rate",
+            (
+                (
+                    f'sum(increase(rcm_claims_scrubbed_total{{outcome="clean"}}[{window}])) / '
+                    f"sum(increase(rcm_claims_scrubbed_total[{window}]))",
+                    "clean",
+                ),
+            ),
+            kind="stat",
+            unit="percentunit",
+            width=6,
+            description="Claims that passed every edit on the first scrub, over the dashboard's range.",
+        ),
+        Panel(
+            "First-pass acceptance (999/277CA)",
+            (
+                (
+                    f'sum(increase(rcm_claims_acknowledged_total{{outcome="accepted"}}[{window}])) / '
+                    f"sum(increase(rcm_claims_acknowledged_total[{window}]))",
+                    "accepted",
+                ),
+            ),
+            kind="stat",
+            unit="percentunit",
+            width=6,
+        ),
+        Panel(
+            "Clean-claim rate by payer",
+            (
+                (
+                    'sum by (payer) (rate(rcm_claims_scrubbed_total{outcome="clean"}[1d])) / '
+                    "sum by (payer) (rate(rcm_claims_scrubbed_total[1d]))",
+                    "{{payer}}",
+                ),
+            ),
+            unit="percentunit",
+        ),
+        Panel(
+            "Claims submitted by payer",
+            ((f"sum by (payer) (rate(rcm_claims_submitted_total[{RATE}]))", "{{payer}}"),),
+            unit="ops",
+        ),
+        Panel(
+            "Holds by edit (top 10)",
+            ((f"topk(10, sum by (edit) (increase(rcm_claims_held_total[{window}])))", "{{edit}}"),),
+            kind="bargauge",
+            options={"orientation": "horizontal"},
+        ),
+        Row("Denials"),
+        Panel(
+            "Denial rate by payer",
+            (
+                (
+                    f"sum by (payer) (increase(rcm_denials_opened_total[{window}])) / "
+                    f"sum by (payer) (increase(rcm_remittance_claims_adjudicated_total[{window}]))",
+                    "{{payer}}",
+                ),
+            ),
+            kind="bargauge",
+            unit="percentunit",
+            options={"orientation": "horizontal"},
+            description="Denials opened over claims adjudicated on 835s, per payer.",
+        ),
+        Panel(
+            "Denials by CARC (top 10)",
+            (
+                (
+                    f"topk(10, sum by (group, carc) (increase(rcm_denials_opened_total[{window}])))",
+                    "{{group}}-{{carc}}",
+                ),
+            ),
+            kind="bargauge",
+            options={"orientation": "horizontal"},
+        ),
+        Panel(
+            "Denials by payer and CARC",
+            ((f"sum by (payer, group, carc) (increase(rcm_denials_opened_total[{window}])) > 0", ""),),
+            kind="table",
+            width=12,
+        ),
+        Panel(
+            "Open denials and resolutions",
+            (
+                ("sum by (payer) (rcm_denials_open)", "open {{payer}}"),
+                (f"sum by (action) (rate(rcm_denials_resolved_total[{RATE}]))", "resolved: {{action}}"),
+            ),
+            width=12,
+        ),
+        Row("Payments and A/R"),
+        Panel(
+            "Paid by payer",
+            (("sum by (payer) (increase(rcm_remittance_paid_dollars_total[1d]))", "{{payer}}"),),
+            unit="currencyUSD",
+            width=8,
+        ),
+        Panel(
+            "A/R aging",
+            (("sum by (bucket) (rcm_claims_ar_balance_dollars)", "{{bucket}} days"),),
+            kind="bargauge",
+            unit="currencyUSD",
+            width=8,
+            description="Open balance by age since the date of service: 0-30, 31-60, 61-90, 91-120, 120+.",
+        ),
+        Panel(
+            "Days in A/R by payer",
+            (("max by (payer) (rcm_claims_days_in_ar)", "{{payer}}"),),
+            unit="d",
+            width=8,
+        ),
+        Panel(
+            "A/R aging by payer",
+            (("sum by (payer, bucket) (rcm_claims_ar_balance_dollars)", "{{payer}} {{bucket}}"),),
+            kind="table",
+            unit="currencyUSD",
+            width=24,
+        ),
+    ]
+    return dashboard(
+        "rcm-revenue-cycle",
+        "rcm / revenue cycle",
+        "Clean claims, denials by payer and CARC, payments and A/R aging from the services' business metrics.",
+        items,
+    )
+
+
+DASHBOARDS = {"rcm-runtime.json": runtime, "rcm-revenue-cycle.json": revenue_cycle}
+
+
+def render(build: Any) -> str:
+    return json.dumps(build(), indent=2) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    stale = []
+    for name, build in DASHBOARDS.items():
+        path, text = HERE / name, render(build)
+        if args.check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(name)
+        else:
+            path.write_text(text)
+            print(f"wrote {path}")
+    if stale:
+        print(f"out of date: {', '.join(stale)}; run deploy/dashboards/build.py", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
