@@ -58,20 +58,9 @@ def write_277ca(
             ClaimStatusTracking(
                 loop_name="2200B",
                 trace=Trace(trace_type="2", reference=f"B{interchange.control_number}"),
-                statuses=[
-                    ClaimStatus(
-                        status=StatusCode(category="A1", code="19", entity="PR"),
-                        effective_date=today,
-                        action_code="WQ",
-                        charge=_total(acks),
-                    )
-                ],
+                statuses=[_received(acks, interchange)],
                 quantities=_counts(("90", accepted), ("AA", rejected)),
-                amounts=[
-                    Amount(qualifier=qualifier, amount=_total(group))
-                    for qualifier, group in (("YU", accepted), ("YY", rejected))
-                    if group
-                ],
+                amounts=_amounts(accepted, rejected),
             )
         ],
         levels=[
@@ -119,11 +108,33 @@ def _total(acks: Sequence[ClaimAck]) -> Decimal:
     return money(sum((a.claim.total_charge for a in acks), Decimal(0)))
 
 
+def _received(acks: Sequence[ClaimAck], interchange: Interchange | None) -> ClaimStatus:
+    """STC*A1:19:PR: the payer acknowledges receipt of these claims (2200B with the date; 2200C,
+    where STC02 is not used, without)."""
+    return ClaimStatus(
+        status=StatusCode(category="A1", code="19", entity="PR"),
+        effective_date=interchange.when.date() if interchange is not None else None,
+        action_code="WQ",
+        charge=_total(acks),
+    )
+
+
+def _amounts(accepted: Sequence[ClaimAck], rejected: Sequence[ClaimAck]) -> list[Amount]:
+    """AMT*YU (accepted) and AMT*YY (rejected) totals, each only when there are such claims."""
+    return [
+        Amount(qualifier=q, amount=_total(group))
+        for q, group in (("YU", accepted), ("YY", rejected))
+        if group
+    ]
+
+
 def _counts(*groups: tuple[str, Sequence[ClaimAck]]) -> list[Quantity]:
     return [Quantity(qualifier=q, quantity=Decimal(len(group))) for q, group in groups if group]
 
 
 def _provider(number: int, npi: str, acks: Sequence[ClaimAck], interchange: Interchange) -> StatusLevel:
+    accepted = [a for a in acks if a.accepted]
+    rejected = [a for a in acks if not a.accepted]
     return StatusLevel(
         loop_name="2000C",
         hl_level_code="19",
@@ -132,6 +143,9 @@ def _provider(number: int, npi: str, acks: Sequence[ClaimAck], interchange: Inte
             ClaimStatusTracking(
                 loop_name="2200C",
                 trace=Trace(trace_type="1", reference=f"P{interchange.control_number}{number}"),
+                statuses=[_received(acks, None)],
+                quantities=_counts(("QA", accepted), ("QC", rejected)),
+                amounts=_amounts(accepted, rejected),
             )
         ],
         levels=[_patient(ack, interchange) for ack in acks],
