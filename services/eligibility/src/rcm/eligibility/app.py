@@ -1,0 +1,79 @@
+"""Wiring: ``build_service(settings)`` gives the running service; ``rcm eligibility run`` starts it.
+
+One consumer (``ordered_per_key=False``: results are recorded, not retried through the
+retry topic, so there is nothing to keep in order behind a parked key, and a record
+waiting for reference data must not hold up a patient's other checks), the outbox relay,
+and the re-check timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rcm.clearinghouse import ClearinghouseSettings, CoreRealtimeClient
+from rcm.eligibility.checker import Checker
+from rcm.eligibility.handlers import Eligibility
+from rcm.eligibility.settings import EligibilityOptions, load_clearinghouse
+from rcm.servicekit import Service, ServiceSettings, decode_event
+
+__all__ = ["MIGRATIONS", "TOPICS", "build_service"]
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+TOPICS = [
+    "patient-updated",
+    "coverage-updated",
+    "provider-updated",
+    "payer-updated",
+    "organization-updated",
+    "appointment-scheduled",
+    "eligibility-recheck-requested",
+]
+
+
+def build_service(
+    settings: ServiceSettings,
+    *,
+    options: EligibilityOptions | None = None,
+    clearinghouse: ClearinghouseSettings | None = None,
+    core: CoreRealtimeClient | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Service:
+    options = options or EligibilityOptions()
+    clearinghouse = clearinghouse or load_clearinghouse(options.clearinghouse_file)
+    checker = Checker(clearinghouse, core=core, now=now, usage=options.usage)
+    eligibility = Eligibility(checker, options, now=now)
+    service = Service(settings, migrations=MIGRATIONS)
+    service.add_consumer(
+        settings.service_name,
+        topics=TOPICS,
+        handler=eligibility.handle,
+        decode=decode_event,
+        ordered_per_key=False,
+    )
+
+    async def recheck_timer(svc: Service, stop: asyncio.Event) -> None:
+        """Scheduled re-checks (night before, AAA waits, outages), in rounds of ``recheck_batch``."""
+        try:
+            while not stop.is_set():
+                try:
+                    async with svc.transaction() as tx:
+                        ran = await eligibility.run_due(tx, limit=options.recheck_batch)
+                except Exception:
+                    log.exception("re-check round failed; trying again next round")
+                    ran = 0
+                if ran >= options.recheck_batch:
+                    continue  # more are due: no pause
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=options.recheck_poll_s)
+        finally:
+            await checker.aclose()
+
+    service.add_task(recheck_timer)
+    return service

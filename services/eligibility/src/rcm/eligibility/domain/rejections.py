@@ -1,0 +1,158 @@
+"""What to do about AAA rejections, by their meaning (AAA03) and follow-up action (AAA04).
+
+The reject reasons and the "payer could not answer" set come from the clearinghouse's
+rules (``rcm.clearinghouse.aaa``); this module adds what the eligibility service does next:
+
+| decision | when | the service |
+|---|---|---|
+| ``retry`` | AAA04 R or P, or reason 42/80 without a follow-up | checks again after a backoff |
+| ``wait`` | AAA04 W (30 days) or X (10 days) | schedules the check for later |
+| ``correct`` | AAA04 C, or a member-data reason without a follow-up | reports which data to fix |
+| ``stop`` | AAA04 N, S or Y, or any other reason | reports and does not resubmit |
+
+The worst decision of all the AAA segments wins (stop, then correct, then wait, then retry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Final
+
+from rcm.clearinghouse.aaa import REJECT_REASONS, RETRYABLE_REASONS
+from rcm.events.models import AaaError
+
+__all__ = [
+    "CORRECTIONS",
+    "FOLLOW_UPS",
+    "MEMBER_DATA_REASONS",
+    "AaaAction",
+    "AaaDecision",
+    "decide",
+    "describe_reason",
+]
+
+
+class AaaAction(StrEnum):
+    RETRY = "retry"
+    WAIT = "wait"
+    CORRECT = "correct"
+    STOP = "stop"
+
+
+#: AAA04 follow-up action codes (X12 element 889) and what they ask for.
+FOLLOW_UPS: Final = {
+    "C": ("Please correct and resubmit", AaaAction.CORRECT, None),
+    "N": ("Resubmission not allowed", AaaAction.STOP, None),
+    "P": ("Please resubmit original transaction", AaaAction.RETRY, None),
+    "R": ("Resubmission allowed", AaaAction.RETRY, None),
+    "S": ("Do not resubmit; inquiry initiated to a third party", AaaAction.STOP, None),
+    "W": ("Please wait 30 days and resubmit", AaaAction.WAIT, timedelta(days=30)),
+    "X": ("Please wait 10 days and resubmit", AaaAction.WAIT, timedelta(days=10)),
+    "Y": ("Do not resubmit; we will hand off to a third party", AaaAction.STOP, None),
+}
+
+#: Which request data a reject reason points at: what the front desk must fix.
+CORRECTIONS: Final = {
+    "64": ("member_id",),
+    "67": ("member_id", "name", "birth_date"),
+    "68": ("member_id",),
+    "72": ("member_id",),
+    "75": ("member_id", "name", "birth_date"),
+    "76": ("member_id",),
+    "78": ("member_id", "group_number"),
+    "65": ("name",),
+    "73": ("name",),
+    "58": ("birth_date",),
+    "60": ("birth_date",),
+    "71": ("birth_date",),
+    "66": ("gender",),
+    "74": ("gender",),
+    "43": ("provider",),
+    "45": ("provider",),
+    "47": ("provider",),
+    "48": ("provider",),
+    "51": ("provider",),
+    "52": ("provider",),
+    "79": ("provider",),
+    "97": ("provider",),
+    "56": ("service_date",),
+    "57": ("service_date",),
+    "62": ("service_date",),
+    "63": ("service_date",),
+    "T4": ("payer",),
+    "15": ("request",),
+    "33": ("request",),
+}
+
+#: Reasons that say the payer could not match the member: the check result is "not found".
+MEMBER_DATA_REASONS: Final = frozenset(
+    code
+    for code, fields in CORRECTIONS.items()
+    if set(fields) & {"member_id", "name", "birth_date", "gender"}
+)
+
+_SEVERITY = {AaaAction.RETRY: 0, AaaAction.WAIT: 1, AaaAction.CORRECT: 2, AaaAction.STOP: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class AaaDecision:
+    """What follows from a 271's AAA segments."""
+
+    action: AaaAction
+    #: How long to wait before checking again (``wait``); ``retry`` uses the service's backoff.
+    wait: timedelta | None = None
+    #: Request data to fix (``correct``): member_id, name, birth_date, gender, provider...
+    corrections: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        """A readable, PHI-free explanation for the front desk."""
+        what = "; ".join(describe_reason(r) for r in self.reasons)
+        if self.action is AaaAction.CORRECT:
+            return f"correct {', '.join(self.corrections) or 'the request'} and check again ({what})"
+        if self.action is AaaAction.WAIT:
+            days = self.wait.days if self.wait else 0
+            return f"the payer asks to wait {days} days before checking again ({what})"
+        if self.action is AaaAction.RETRY:
+            return f"the payer could not answer now; checking again later ({what})"
+        return f"the payer will not answer this request; do not resubmit ({what})"
+
+
+def describe_reason(code: str) -> str:
+    return REJECT_REASONS.get(code, f"reject reason {code}")
+
+
+def _one(error: AaaError) -> tuple[AaaAction, timedelta | None]:
+    if error.follow_up in FOLLOW_UPS:
+        _, action, wait = FOLLOW_UPS[error.follow_up]
+        return action, wait
+    if error.code in RETRYABLE_REASONS:
+        return AaaAction.RETRY, None
+    if error.code in CORRECTIONS:
+        return AaaAction.CORRECT, None
+    return AaaAction.STOP, None
+
+
+def decide(errors: Sequence[AaaError]) -> AaaDecision | None:
+    """The decision for a 271's AAA segments; None when there are none."""
+    if not errors:
+        return None
+    decisions = [_one(e) for e in errors]
+    action = max((a for a, _ in decisions), key=_SEVERITY.__getitem__)
+    waits = [w for a, w in decisions if a is action and w is not None]
+    corrections: list[str] = []
+    if action in (AaaAction.CORRECT, AaaAction.STOP):
+        for error in errors:
+            for field in CORRECTIONS.get(error.code, ()):
+                if field not in corrections:
+                    corrections.append(field)
+    return AaaDecision(
+        action=action,
+        wait=max(waits) if waits else None,
+        corrections=tuple(corrections) if action is AaaAction.CORRECT else (),
+        reasons=tuple(dict.fromkeys(e.code for e in errors)),
+    )

@@ -1,0 +1,594 @@
+"""Thin adapters: events in, checks run, results and follow-ups written in the batch's transaction.
+
+One batch handler (not ``dispatch``) because the payer calls of a batch run together:
+reference events are projected first, in order; the checks they and the appointments ask
+for are then de-duplicated (same cache key in the batch, or a fresh result on file) and
+sent concurrently, each payer under its own concurrency and rate limit, so one slow payer
+does not hold the others' calls.
+
+Failure policy (see README): a payer that cannot answer after the transport's retries
+(timeouts, 5xx, circuit open) is a *recorded result*, not an error of the handler:
+eligibility-checked says ``error``, the check is scheduled again with a backoff, and the
+batch commits. Raising would roll the whole batch back, other payers' answers included.
+Missing reference data (an appointment before its patient or coverage) raises
+``TransientError``: the record goes through the runtime's retry topic until the data is there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rcm.eligibility import store
+from rcm.eligibility.checker import Checker, CheckOutcome
+from rcm.eligibility.domain import (
+    AaaAction,
+    BenefitSummary,
+    InquiryRequest,
+    Person,
+    cache_key,
+    detect_changes,
+    fingerprint_of,
+    first_visit_of_month,
+    is_fresh,
+    night_before,
+)
+from rcm.eligibility.settings import EligibilityOptions, PayerPolicy
+from rcm.events.models import (
+    AppointmentScheduled,
+    CoverageChanged,
+    CoverageUpdated,
+    EligibilityChecked,
+    EligibilityRecheckRequested,
+    EligibilityStatus,
+    OrganizationUpdated,
+    PatientUpdated,
+    PayerUpdated,
+    ProviderUpdated,
+    Relationship,
+)
+from rcm.events.models.common import CoveragePriority
+from rcm.servicekit import Delivered, Transaction, TransientError
+
+__all__ = ["CheckJob", "Eligibility"]
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+_PRIORITY = {CoveragePriority.PRIMARY: 0, CoveragePriority.SECONDARY: 1, CoveragePriority.TERTIARY: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckJob:
+    """One check to run: the coverage, the date of service and the 270 to send."""
+
+    check_id: str
+    patient_id: str
+    coverage_id: str
+    payer_id: str
+    service_date: date
+    request: InquiryRequest
+    policy: PayerPolicy
+    cache_key: str
+    trigger: str
+    bypass_cache: bool = False
+    not_before: datetime | None = None
+    attempt: int = 0
+
+
+def new_check_id() -> str:
+    return f"elig-{uuid.uuid4().hex[:20]}"
+
+
+class Eligibility:
+    """The service's use cases, shared by the consumer and the re-check timer."""
+
+    def __init__(
+        self,
+        checker: Checker,
+        options: EligibilityOptions,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.checker = checker
+        self.options = options
+        self.now = now
+
+    # ------------------------------------------------------------------ consumer
+
+    async def handle(self, tx: Transaction, events: Sequence[Delivered[Any]]) -> None:
+        conn = tx.conn
+        triggers: list[Delivered[Any]] = []
+        for d in events:
+            event = d.event
+            if isinstance(event, PatientUpdated):
+                await _project(conn, store.patients, event.patient_id, event, event.deleted, event.updated_at)
+            elif isinstance(event, OrganizationUpdated):
+                await _project(
+                    conn, store.organizations, event.organization_id, event, event.deleted, event.updated_at
+                )
+            elif isinstance(event, ProviderUpdated):
+                await _project(
+                    conn, store.providers, event.provider_id, event, event.deleted, event.updated_at
+                )
+            elif isinstance(event, PayerUpdated):
+                await _project(conn, store.payers, event.payer_id, event, event.deleted, event.updated_at)
+            elif isinstance(event, CoverageUpdated):
+                await _project(
+                    conn,
+                    store.coverages,
+                    event.coverage_id,
+                    event,
+                    event.deleted,
+                    event.updated_at,
+                    patient_id=event.patient_id,
+                    payer_id=event.payer_id,
+                )
+                if not event.deleted:
+                    triggers.append(d)
+            elif isinstance(event, AppointmentScheduled):
+                await conn.execute(
+                    pg_insert(store.appointments)
+                    .values(
+                        appointment_id=event.appointment_id,
+                        patient_id=event.patient_id,
+                        organization_id=event.organization_id,
+                        provider_id=event.provider_id,
+                        start=event.start,
+                        service_date=event.start.date(),
+                    )
+                    .on_conflict_do_update(
+                        index_elements=["appointment_id"],
+                        set_={"start": event.start, "service_date": event.start.date()},
+                    )
+                )
+                triggers.append(d)
+            elif isinstance(event, EligibilityRecheckRequested):
+                triggers.append(d)
+        jobs: list[CheckJob] = []
+        for d in triggers:
+            jobs += await self._jobs_for(conn, d.event)
+        await self.run(tx, jobs)
+
+    async def _jobs_for(self, conn: AsyncConnection, event: Any) -> list[CheckJob]:
+        if isinstance(event, AppointmentScheduled):
+            dos = event.start.date()
+            coverages = await self._coverages_on(conn, event.patient_id, dos)
+            jobs = [
+                await self._job(
+                    conn, coverage, dos, trigger="appointment", organization_id=event.organization_id
+                )
+                for coverage in coverages
+            ]
+            await self._schedule_night_before(conn, event, jobs)
+            return jobs
+        if isinstance(event, CoverageUpdated):
+            dos = await self._next_visit(conn, event.patient_id) or self.now().date()
+            if not event.effective.contains(dos):
+                return []
+            return [await self._job(conn, event, dos, trigger="coverage_updated")]
+        if isinstance(event, EligibilityRecheckRequested):
+            coverage = await _load(conn, store.coverages, event.coverage_id, CoverageUpdated)
+            if coverage is None:
+                raise TransientError("coverage of the re-check request is not known yet")
+            return [
+                await self._job(
+                    conn,
+                    coverage,
+                    event.service_date,
+                    trigger=f"recheck:{event.reason.value}",
+                    not_before=event.requested_at,
+                )
+            ]
+        return []
+
+    # ------------------------------------------------------------------ building jobs
+
+    async def _coverages_on(self, conn: AsyncConnection, patient_id: str, dos: date) -> list[CoverageUpdated]:
+        rows = await conn.execute(
+            sa.select(store.coverages.c.body).where(
+                store.coverages.c.patient_id == patient_id, store.coverages.c.deleted.is_(False)
+            )
+        )
+        known = [CoverageUpdated.model_validate(r.body) for r in rows]
+        if not known:
+            raise TransientError("no coverage known yet for the patient")
+        in_force = [c for c in known if c.effective.contains(dos)]
+        return sorted(in_force, key=lambda c: _PRIORITY[c.priority])
+
+    async def _next_visit(self, conn: AsyncConnection, patient_id: str) -> date | None:
+        value = await conn.scalar(
+            sa.select(sa.func.min(store.appointments.c.service_date)).where(
+                store.appointments.c.patient_id == patient_id,
+                store.appointments.c.service_date >= self.now().date(),
+            )
+        )
+        return value if isinstance(value, date) else None
+
+    async def _job(
+        self,
+        conn: AsyncConnection,
+        coverage: CoverageUpdated,
+        dos: date,
+        *,
+        trigger: str,
+        organization_id: str | None = None,
+        not_before: datetime | None = None,
+        bypass_cache: bool = False,
+        attempt: int = 0,
+    ) -> CheckJob:
+        patient = await _load(conn, store.patients, coverage.patient_id, PatientUpdated)
+        payer = await _load(conn, store.payers, coverage.payer_id, PayerUpdated)
+        if patient is None or payer is None:
+            raise TransientError("patient or payer of the coverage is not known yet")
+        organization = await _load(
+            conn, store.organizations, organization_id or patient.organization_id, OrganizationUpdated
+        )
+        if organization is None:
+            raise TransientError("organization of the patient is not known yet")
+        payer_key = payer.clearinghouse_payer_ids.get(
+            self.checker.clearinghouse.name, payer.electronic_payer_id
+        )
+        policy = self.options.policy(payer_key)
+        patient_person = Person(
+            first=patient.name.first,
+            last=patient.name.last,
+            birth_date=patient.birth_date,
+            sex=patient.sex.value,
+        )
+        dependent = coverage.relationship is not Relationship.SELF and coverage.subscriber is not None
+        subscriber = patient_person
+        if dependent and coverage.subscriber is not None:
+            sub = coverage.subscriber
+            subscriber = Person(
+                first=sub.name.first,
+                last=sub.name.last,
+                birth_date=sub.birth_date,
+                sex=sub.sex.value if sub.sex else None,
+            )
+        check_id = new_check_id()
+        request = InquiryRequest(
+            trace=check_id,
+            payer_name=payer.name,
+            payer_electronic_id=payer_key,
+            provider_name=organization.legal_name,
+            provider_npi=organization.group_npi,
+            member_id=coverage.member_id,
+            subscriber=subscriber,
+            dependent=patient_person if dependent else None,
+            service_date=dos,
+            originator_id=f"9{organization.tin}",
+            service_types=policy.service_types,
+        )
+        key = cache_key(
+            patient_id=coverage.patient_id,
+            payer_id=coverage.payer_id,
+            service_date=dos,
+            fingerprint=fingerprint_of(request),
+        )
+        return CheckJob(
+            check_id=check_id,
+            patient_id=coverage.patient_id,
+            coverage_id=coverage.coverage_id,
+            payer_id=coverage.payer_id,
+            service_date=dos,
+            request=request,
+            policy=policy,
+            cache_key=key,
+            trigger=trigger,
+            bypass_cache=bypass_cache,
+            not_before=not_before,
+            attempt=attempt,
+        )
+
+    async def _schedule_night_before(
+        self, conn: AsyncConnection, event: AppointmentScheduled, jobs: list[CheckJob]
+    ) -> None:
+        patient = await _load(conn, store.patients, event.patient_id, PatientUpdated)
+        zone = patient.time_zone if patient else None
+        others = await conn.execute(
+            sa.select(store.appointments.c.service_date).where(
+                store.appointments.c.patient_id == event.patient_id,
+                store.appointments.c.appointment_id != event.appointment_id,
+            )
+        )
+        first = first_visit_of_month(event.start.date(), [r.service_date for r in others])
+        for job in jobs:
+            if not (job.policy.recheck_every_visit or first):
+                continue
+            due = night_before(event.start, hour=job.policy.recheck_hour, zone=zone)
+            if due <= self.now():
+                continue  # booked for tomorrow: the check just made is the night-before one
+            await _schedule(
+                conn,
+                dedupe_key=f"{event.appointment_id}|{job.coverage_id}|night_before",
+                job=job,
+                reason="first_visit_of_month" if first else "night_before",
+                due_at=due,
+                bypass_cache=first,
+                appointment_id=event.appointment_id,
+            )
+
+    # ------------------------------------------------------------------ running checks
+
+    async def run(self, tx: Transaction, jobs: Sequence[CheckJob]) -> list[tuple[CheckJob, CheckOutcome]]:
+        """Run the checks that need the payer, concurrently, and write their results."""
+        conn = tx.conn
+        todo: dict[str, CheckJob] = {}
+        now = self.now()
+        window = timedelta(hours=self.options.cache_hours)
+        for job in jobs:
+            if job.cache_key in todo:
+                continue  # the same check twice in one batch
+            if not job.bypass_cache and await self._cached(conn, job, now=now, window=window):
+                continue
+            todo[job.cache_key] = job
+        if not todo:
+            return []
+        outcomes = await asyncio.gather(
+            *(self.checker.check(j.request, j.policy, cache_key=j.cache_key) for j in todo.values())
+        )
+        done = list(zip(todo.values(), outcomes, strict=True))
+        for job, outcome in done:
+            await self._record(tx, job, outcome)
+        return done
+
+    async def _cached(
+        self, conn: AsyncConnection, job: CheckJob, *, now: datetime, window: timedelta
+    ) -> bool:
+        checked_at = await conn.scalar(
+            sa.select(sa.func.max(store.checks.c.checked_at)).where(
+                store.checks.c.cache_key == job.cache_key,
+                store.checks.c.status != EligibilityStatus.ERROR.value,
+            )
+        )
+        return isinstance(checked_at, datetime) and is_fresh(
+            checked_at, now=now, window=window, not_before=job.not_before
+        )
+
+    async def _record(self, tx: Transaction, job: CheckJob, outcome: CheckOutcome) -> None:
+        conn = tx.conn
+        now = self.now()
+        summary = outcome.summary
+        other_payer = summary.other_payer
+        if other_payer is not None and summary.other_payer_identifier:
+            matched = await conn.scalar(
+                sa.select(store.payers.c.payer_id).where(
+                    store.payers.c.body["electronic_payer_id"].astext == summary.other_payer_identifier
+                )
+            )
+            if matched is not None:
+                other_payer = other_payer.model_copy(update={"payer_id": matched})
+        previous_row = (
+            await conn.execute(
+                sa.select(store.checks.c.summary)
+                .where(
+                    store.checks.c.coverage_id == job.coverage_id,
+                    store.checks.c.status != EligibilityStatus.ERROR.value,
+                )
+                .order_by(store.checks.c.checked_at.desc())
+                .limit(1)
+            )
+        ).first()
+        previous = BenefitSummary.model_validate(previous_row.summary) if previous_row else None
+        await conn.execute(
+            store.checks.insert().values(
+                check_id=job.check_id,
+                cache_key=job.cache_key,
+                patient_id=job.patient_id,
+                coverage_id=job.coverage_id,
+                payer_id=job.payer_id,
+                service_date=job.service_date,
+                status=summary.status.value,
+                trigger=job.trigger,
+                summary=summary.model_dump(mode="json"),
+                decision=_decision_json(outcome),
+                failure=outcome.failure,
+                raw_271=outcome.raw_271,
+                attempts=outcome.attempts,
+                checked_at=now,
+            )
+        )
+        checked = EligibilityChecked(
+            check_id=job.check_id,
+            patient_id=job.patient_id,
+            coverage_id=job.coverage_id,
+            payer_id=job.payer_id,
+            service_date=job.service_date,
+            status=summary.status,
+            plan_name=summary.plan_name,
+            group_number=summary.group_number,
+            plan_period=summary.plan_period,
+            service_type_code=summary.service_type_code,
+            in_network=summary.in_network,
+            out_of_network=summary.out_of_network,
+            visit_limit=summary.visit_limit,
+            auth_required=summary.auth_required,
+            other_payer=other_payer,
+            aaa_errors=summary.aaa_errors,
+            payer_trace_number=summary.payer_trace_number,
+            checked_at=now,
+        )
+        tx.publish(checked, event_id=job.check_id)
+        for found in detect_changes(previous, summary):
+            tx.publish(
+                CoverageChanged(
+                    patient_id=job.patient_id,
+                    coverage_id=job.coverage_id,
+                    payer_id=job.payer_id,
+                    change=found.change,
+                    effective_date=found.effective_date,
+                    check_id=job.check_id,
+                    detected_at=now,
+                ),
+                event_id=f"{job.check_id}:{found.change.value}",
+            )
+        log.info(
+            "eligibility check %s for coverage %s: %s%s",
+            job.check_id,
+            job.coverage_id,
+            summary.status.value,
+            f" ({outcome.failure})" if outcome.failure else "",
+        )
+        await self._follow_up(conn, job, outcome, now)
+
+    async def _follow_up(
+        self, conn: AsyncConnection, job: CheckJob, outcome: CheckOutcome, now: datetime
+    ) -> None:
+        if not outcome.retry_later:
+            return
+        decision = outcome.decision
+        if decision is not None and decision.action is AaaAction.WAIT and decision.wait is not None:
+            due, reason = now + decision.wait, "aaa_wait"
+        else:
+            delays = self.options.unavailable_retry_s
+            if job.attempt >= len(delays):
+                return  # reported as error; no further automatic attempts
+            due, reason = now + timedelta(seconds=delays[job.attempt]), "payer_unavailable"
+            if decision is not None:
+                reason = "aaa_retry"
+        await _schedule(
+            conn,
+            dedupe_key=f"{job.coverage_id}|{job.service_date}|{reason}|{job.attempt + 1}|{job.check_id}",
+            job=replace(job, attempt=job.attempt + 1),
+            reason=reason,
+            due_at=due,
+            bypass_cache=True,
+        )
+
+    # ------------------------------------------------------------------ timer
+
+    async def run_due(self, tx: Transaction, *, limit: int) -> int:
+        """Run the scheduled re-checks that are due (night before, AAA waits, payer outages)."""
+        conn = tx.conn
+        now = self.now()
+        t = store.scheduled_checks
+        rows = (
+            await conn.execute(
+                sa.select(t)
+                .where(t.c.done_at.is_(None), t.c.due_at <= now)
+                .order_by(t.c.due_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        if not rows:
+            return 0
+        await conn.execute(t.update().where(t.c.id.in_([r.id for r in rows])).values(done_at=now))
+        jobs: list[CheckJob] = []
+        for row in rows:
+            coverage = await _load(conn, store.coverages, row.coverage_id, CoverageUpdated)
+            if coverage is None or coverage.deleted:
+                continue
+            organization_id: str | None = None
+            if row.appointment_id is not None:
+                organization_id = await conn.scalar(
+                    sa.select(store.appointments.c.organization_id).where(
+                        store.appointments.c.appointment_id == row.appointment_id
+                    )
+                )
+            try:
+                jobs.append(
+                    await self._job(
+                        conn,
+                        coverage,
+                        row.service_date,
+                        trigger=row.reason,
+                        organization_id=organization_id,
+                        bypass_cache=row.bypass_cache,
+                        attempt=row.attempt,
+                    )
+                )
+            except TransientError:
+                log.warning("scheduled re-check %s skipped: reference data missing", row.id)
+        await self.run(tx, jobs)
+        return len(rows)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+async def _project(
+    conn: AsyncConnection,
+    table: sa.Table,
+    key: str,
+    event: BaseModel,
+    deleted: bool,
+    updated_at: datetime,
+    **extra: str,
+) -> None:
+    """Keep the newest state of an entity (an older record replayed later changes nothing)."""
+    key_column = next(iter(table.primary_key.columns))
+    values = {
+        key_column.name: key,
+        "body": event.model_dump(mode="json"),
+        "deleted": deleted,
+        "updated_at": updated_at,
+        **extra,
+    }
+    stmt = pg_insert(table).values(**values)
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[key_column.name],
+            set_={k: stmt.excluded[k] for k in values if k != key_column.name},
+            where=table.c.updated_at <= stmt.excluded.updated_at,
+        )
+    )
+
+
+async def _load(conn: AsyncConnection, table: sa.Table, key: str, model: type[M]) -> M | None:
+    key_column = next(iter(table.primary_key.columns))
+    row = (await conn.execute(sa.select(table.c.body, table.c.deleted).where(key_column == key))).first()
+    if row is None or row.deleted:
+        return None
+    return model.model_validate(row.body)
+
+
+async def _schedule(
+    conn: AsyncConnection,
+    *,
+    dedupe_key: str,
+    job: CheckJob,
+    reason: str,
+    due_at: datetime,
+    bypass_cache: bool,
+    appointment_id: str | None = None,
+) -> None:
+    await conn.execute(
+        pg_insert(store.scheduled_checks)
+        .values(
+            dedupe_key=dedupe_key,
+            patient_id=job.patient_id,
+            coverage_id=job.coverage_id,
+            service_date=job.service_date,
+            appointment_id=appointment_id,
+            reason=reason,
+            bypass_cache=bypass_cache,
+            attempt=job.attempt,
+            due_at=due_at,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+
+
+def _decision_json(outcome: CheckOutcome) -> dict[str, Any] | None:
+    decision = outcome.decision
+    if decision is None:
+        return None
+    return {
+        "action": decision.action.value,
+        "wait_days": decision.wait.days if decision.wait else None,
+        "corrections": list(decision.corrections),
+        "reasons": list(decision.reasons),
+        "message": decision.message,
+    }
