@@ -1,0 +1,65 @@
+"""Wiring: ``build_service(settings)`` -> the denials Service; ``rcm denials run`` starts it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rcm.denials.analytics import stats_task
+from rcm.denials.domain.playbook import Playbook
+from rcm.denials.handlers import DenialHandlers
+from rcm.denials.settings import DenialsSettings, load_configured_playbook
+from rcm.events.catalog import spec_for_name
+from rcm.servicekit import Service, ServiceSettings, decode_event
+
+__all__ = ["CONSUMED", "PUBLISHED", "build_service"]
+
+CONSUMED = (
+    "remit-received",
+    "claim-acknowledged",
+    "claim-created",
+    "claim-status-changed",
+    "payer-updated",
+    "coverage-updated",
+    "patient-updated",
+    "authorization-received",
+    "fee-schedule-updated",
+)
+PUBLISHED = (
+    "denial-opened",
+    "denial-resolved",
+    "denial-stats-updated",
+    "claim-correction-requested",
+    "claim-void-requested",
+    "claim-write-off-requested",
+    "secondary-claim-requested",
+    "eligibility-recheck-requested",
+)
+
+
+def _as_denials_settings(settings: ServiceSettings) -> DenialsSettings:
+    if isinstance(settings, DenialsSettings):
+        return settings
+    return DenialsSettings(**{name: getattr(settings, name) for name in ServiceSettings.model_fields})
+
+
+def build_service(settings: ServiceSettings, *, playbook: Playbook | None = None) -> Service:
+    """The denials service: one consumer over its topics, the outbox relay and the statistics timer."""
+    denials = _as_denials_settings(settings)
+    topics: dict[str, dict[str, object]] = {}
+    for name in (*CONSUMED, *PUBLISHED):
+        spec = spec_for_name(name)
+        topics[name] = {
+            "partitions": denials.topic_partitions or spec.partitions,
+            "compacted": spec.compacted,
+        }
+    service = Service(denials, migrations=Path(__file__).parent / "migrations", topics=topics)
+    handlers = DenialHandlers(playbook or load_configured_playbook(denials.playbook_path))
+    service.add_consumer(
+        denials.service_name,
+        topics=list(CONSUMED),
+        handler=handlers.batch_handler(),
+        decode=decode_event,
+        ordered_per_key=True,
+    )
+    service.add_task(stats_task(interval_s=denials.stats_interval_s, window_days=denials.stats_window_days))
+    return service

@@ -1,0 +1,119 @@
+"""Deterministic claim fixes: the change a resubmission carries, or None when it cannot be known.
+
+CO-4 (and CO-16/N822) -> :func:`missing_modifier`; CO-5/CO-58 (and CO-16/M77) ->
+:func:`place_of_service`; CO-197 (and CO-16/M62) -> :func:`authorization_number`;
+CO-129 -> :func:`rebuild_cob`. Which fix a CARC gets is in ``playbook.yaml``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rcm.denials.domain.facts import AuthorizationOnFile, ClaimFacts, ClaimLineFacts, PayerFacts
+from rcm.denials.domain.playbook import Fix
+from rcm.events.models import ClaimChangeAction
+
+__all__ = [
+    "Change",
+    "authorization_number",
+    "fix_for",
+    "missing_modifier",
+    "place_of_service",
+    "rebuild_cob",
+]
+
+_TELEHEALTH_POS = frozenset({"02", "10"})
+_AUDIO_ONLY_MODIFIERS = frozenset({"93", "FQ"})
+_VIDEO_MODIFIERS = frozenset({"95", "GT"})
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change of a corrected claim (maps to ``ClaimChange`` on ``claim-correction-requested``)."""
+
+    action: ClaimChangeAction
+    line_key: str | None = None
+    value: str | None = None
+
+
+def _is_telehealth(line: ClaimLineFacts, payer: PayerFacts) -> bool:
+    rules = payer.rules.telehealth
+    positions = _TELEHEALTH_POS | {rules.pos_patient_home, rules.pos_patient_not_home}
+    modifiers = set(line.modifiers)
+    return line.place_of_service in positions or bool(modifiers & (_AUDIO_ONLY_MODIFIERS | _VIDEO_MODIFIERS))
+
+
+def missing_modifier(line: ClaimLineFacts, payer: PayerFacts) -> list[Change] | None:
+    """The telehealth modifiers the payer requires and the line lacks (95 for video, 93/FQ for audio)."""
+    if not _is_telehealth(line, payer):
+        return None
+    rules = payer.rules.telehealth
+    audio_only = bool(set(line.modifiers) & _AUDIO_ONLY_MODIFIERS)
+    required = rules.audio_only_modifiers if audio_only else rules.video_modifiers
+    missing = [m for m in required if m not in line.modifiers]
+    if not missing or len(line.modifiers) + len(missing) > 4:
+        return None
+    return [Change(ClaimChangeAction.ADD_MODIFIER, line.line_key, m) for m in missing]
+
+
+def place_of_service(line: ClaimLineFacts, payer: PayerFacts) -> list[Change] | None:
+    """The POS the payer wants for a telehealth line; None when the patient's location is unknown."""
+    rules = payer.rules.telehealth
+    if line.place_of_service in _TELEHEALTH_POS:
+        if rules.use_in_person_pos:
+            wanted = "11"  # office: what the visit would have had in person
+        elif line.place_of_service == "10":
+            wanted = rules.pos_patient_home
+        else:
+            wanted = rules.pos_patient_not_home
+        if wanted != line.place_of_service:
+            return [Change(ClaimChangeAction.SET_PLACE_OF_SERVICE, line.line_key, wanted)]
+    return None
+
+
+def authorization_number(
+    claim: ClaimFacts, line: ClaimLineFacts | None, authorizations: tuple[AuthorizationOnFile, ...]
+) -> list[Change] | None:
+    """REF*G1 from an authorization on file that covers the billed service and was not on the claim."""
+    lines = [line] if line is not None else list(claim.lines)
+    for auth in authorizations:
+        if auth.auth_number == claim.authorization_number:
+            continue
+        if lines and all(
+            auth.covers(
+                payer_id=claim.payer_id,
+                procedure_code=ln.procedure_code,
+                service_date=ln.service_date,
+                provider_id=ln.rendering_provider_id or claim.rendering_provider_id,
+            )
+            for ln in lines
+        ):
+            return [Change(ClaimChangeAction.SET_AUTHORIZATION_NUMBER, None, auth.auth_number)]
+    return None
+
+
+def rebuild_cob() -> list[Change]:
+    """CO-129: the claims service rebuilds 2320/2430 from the prior payer's remit."""
+    return [Change(ClaimChangeAction.REBUILD_COB)]
+
+
+def fix_for(
+    fix: Fix,
+    *,
+    claim: ClaimFacts | None,
+    line: ClaimLineFacts | None,
+    payer: PayerFacts | None,
+    authorizations: tuple[AuthorizationOnFile, ...],
+) -> list[Change] | None:
+    """The changes of ``fix`` for this claim or line, or None when they cannot be determined."""
+    if fix is Fix.REBUILD_COB:
+        return rebuild_cob()
+    if claim is None:
+        return None
+    if fix is Fix.AUTHORIZATION_NUMBER:
+        return authorization_number(claim, line, authorizations)
+    if line is None or payer is None:
+        return None
+    if fix is Fix.MISSING_MODIFIER:
+        return missing_modifier(line, payer)
+    return place_of_service(line, payer)

@@ -1,0 +1,206 @@
+"""The playbook: which category and action each group/CARC (and RARC) gets, as data.
+
+The rows live in ``rcm/denials/playbook.yaml`` (defaults from DOMAIN.md 3.2), with
+per-payer overrides under ``payers:``. This module only parses and looks them up; what an
+action does with a claim is decided in :mod:`rcm.denials.domain.triage`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from rcm.events.models import DenialAction, DenialCategory
+
+__all__ = [
+    "Action",
+    "Category",
+    "Fix",
+    "Playbook",
+    "RejectionRule",
+    "Rule",
+    "load_playbook",
+]
+
+Action = DenialAction
+"""The fixed action vocabulary (post_only ... human_review)."""
+
+
+class Category(StrEnum):
+    """Root-cause family of an adjustment; the denial categories plus normal adjudication."""
+
+    AUTHORIZATION = "authorization"
+    ELIGIBILITY = "eligibility"
+    COORDINATION_OF_BENEFITS = "coordination_of_benefits"
+    CODING = "coding"
+    MODIFIER = "modifier"
+    PLACE_OF_SERVICE = "place_of_service"
+    BUNDLING = "bundling"
+    MEDICAL_NECESSITY = "medical_necessity"
+    CREDENTIALING = "credentialing"
+    TIMELY_FILING = "timely_filing"
+    DUPLICATE = "duplicate"
+    MISSING_INFORMATION = "missing_information"
+    NON_COVERED = "non_covered"
+    BENEFIT_LIMIT = "benefit_limit"
+    FRONT_END_REJECTION = "front_end_rejection"
+    PATIENT_RESPONSIBILITY = "patient_responsibility"
+    CONTRACTUAL = "contractual"
+    OTHER = "other"
+
+    @property
+    def as_event(self) -> DenialCategory:
+        """The category on ``denial-opened`` (normal-adjudication families become ``other``)."""
+        try:
+            return DenialCategory(self.value)
+        except ValueError:
+            return DenialCategory.OTHER
+
+
+class Fix(StrEnum):
+    """A deterministic change to a claim that a resubmission can carry."""
+
+    MISSING_MODIFIER = "missing_modifier"
+    PLACE_OF_SERVICE = "place_of_service"
+    AUTHORIZATION_NUMBER = "authorization_number"
+    REBUILD_COB = "rebuild_cob"
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    category: Category
+    action: Action
+    fix: Fix | None = None
+    otherwise: Action = Action.HUMAN_REVIEW
+    denial: bool = True
+    next_step: str = Field(min_length=1, max_length=200)
+
+
+class Rule(_Row):
+    """One playbook row for remit adjustments: ``codes`` like ``CO-197``, ``*-45`` or ``PR-*``."""
+
+    codes: list[str] = Field(min_length=1)
+    rarcs: list[str] = Field(default_factory=list)
+
+    @field_validator("codes")
+    @classmethod
+    def _group_dash_carc(cls, codes: list[str]) -> list[str]:
+        for code in codes:
+            group, dash, carc = code.partition("-")
+            if not dash or not group or not carc:
+                raise ValueError(f"{code!r} is not GROUP-CARC")
+        return [code.upper() for code in codes]
+
+    def specificity(self, group: str, carc: str, rarcs: set[str]) -> int | None:
+        """How closely the row matches (higher is closer), or None when it does not match."""
+        best: int | None = None
+        for code in self.codes:
+            row_group, _, row_carc = code.partition("-")
+            if row_group not in ("*", group) or row_carc not in ("*", carc):
+                continue
+            score = (row_carc != "*") * 2 + (row_group != "*")
+            best = score if best is None else max(best, score)
+        if best is None:
+            return None
+        if self.rarcs:
+            if not rarcs.intersection(self.rarcs):
+                return None
+            best += 4
+        return best
+
+
+class RejectionRule(_Row):
+    """One playbook row for front-end rejections: ``A7:562:85`` patterns or ``999:<code>``."""
+
+    codes: list[str] = Field(min_length=1)
+
+    def specificity(self, code: str) -> int | None:
+        best: int | None = None
+        parts = code.upper().split(":")
+        for pattern in self.codes:
+            wanted = pattern.upper().split(":")
+            if wanted == ["*"]:
+                score = 0
+            elif len(wanted) > len(parts) or any(
+                w not in ("*", p) for w, p in zip(wanted, parts, strict=False)
+            ):
+                continue
+            else:
+                score = 1 + sum(w != "*" for w in wanted)
+            best = score if best is None else max(best, score)
+        return best
+
+
+class PayerPlaybook(BaseModel):
+    """Overrides for one payer."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    appeal_days: int | None = Field(default=None, ge=1)
+    rows: list[Rule] = Field(default_factory=list)
+    rejections: list[RejectionRule] = Field(default_factory=list)
+
+
+class Playbook(BaseModel):
+    """The whole playbook: default rows, rejection rows, appeal windows and payer overrides."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    appeal_days: dict[str, int] = Field(default_factory=lambda: {"default": 180})
+    rows: list[Rule] = Field(min_length=1)
+    rejections: list[RejectionRule] = Field(min_length=1)
+    payers: dict[str, PayerPlaybook] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _has_catch_alls(self) -> Self:
+        if self.rule_for("ZZ", "ZZZ", ()) is None:
+            raise ValueError("the playbook needs a catch-all row ('*-*')")
+        if not any("*" in r.codes for r in self.rejections):
+            raise ValueError("the rejection playbook needs a catch-all row ('*')")
+        return self
+
+    def rule_for(
+        self, group: str, carc: str, rarcs: tuple[str, ...] | list[str], payer_id: str | None = None
+    ) -> Rule | None:
+        """The closest row for a group/CARC with the claim's or line's RARCs; payer rows first."""
+        present = {r.upper() for r in rarcs}
+        best: tuple[int, int, Rule] | None = None
+        overrides = self.payers.get(payer_id) if payer_id else None
+        for priority, rows in ((1, overrides.rows if overrides else []), (0, self.rows)):
+            for row in rows:
+                score = row.specificity(group.upper(), carc.upper(), present)
+                if score is not None and (best is None or (score, priority) > best[:2]):
+                    best = (score, priority, row)
+        return best[2] if best else None
+
+    def rejection_rule_for(self, codes: list[str], payer_id: str | None = None) -> RejectionRule:
+        """The closest rejection row over all the acknowledgment's codes; payer rows first."""
+        overrides = self.payers.get(payer_id) if payer_id else None
+        best: tuple[int, int, RejectionRule] | None = None
+        for priority, rows in ((1, overrides.rejections if overrides else []), (0, self.rejections)):
+            for row in rows:
+                for code in codes or ["*"]:
+                    score = row.specificity(code)
+                    if score is not None and (best is None or (score, priority) > best[:2]):
+                        best = (score, priority, row)
+        assert best is not None  # the catch-all row always matches
+        return best[2]
+
+    def appeal_days_for(self, payer_id: str | None, payer_type: str | None) -> int:
+        """First-level appeal window: the payer's own, else its type's, else the default."""
+        override = self.payers.get(payer_id) if payer_id else None
+        if override is not None and override.appeal_days is not None:
+            return override.appeal_days
+        if payer_type is not None and payer_type in self.appeal_days:
+            return self.appeal_days[payer_type]
+        return self.appeal_days.get("default", 180)
+
+
+def load_playbook(text: str) -> Playbook:
+    """Parse a playbook from its YAML text (see ``playbook.yaml``)."""
+    data: Any = yaml.safe_load(text)
+    return Playbook.model_validate(data)

@@ -1,0 +1,173 @@
+"""Denial analytics: counts and amounts by payer, CARC, code, modifier, provider and state.
+
+A scope is a (dimension, value) pair; ``("all", "all")`` is everything. Figures cover a
+window of days; the service recomputes them on a timer and publishes one
+``denial-stats-updated`` per scope (compacted: the latest per scope survives).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+__all__ = [
+    "DIMENSIONS",
+    "Adjudication",
+    "DenialFact",
+    "Scope",
+    "Tally",
+    "aggregate",
+    "scope_id",
+]
+
+DIMENSIONS = ("payer", "carc", "procedure", "modifier", "provider", "state")
+
+Scope = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class DenialFact:
+    """One denial as the statistics see it (opaque ids and codes only)."""
+
+    denial_id: str
+    claim_id: str
+    payer_id: str
+    opened_on: date
+    amount: Decimal
+    group: str | None = None
+    carc: str | None = None
+    procedure_code: str | None = None
+    modifiers: tuple[str, ...] = ()
+    provider_id: str | None = None
+    state: str | None = None
+    resolved_on: date | None = None
+    recovered: Decimal = Decimal("0")
+    written_off: Decimal = Decimal("0")
+
+    def scopes(self) -> list[Scope]:
+        return _scopes(
+            payer=self.payer_id,
+            carc=f"{self.group}-{self.carc}" if self.carc else None,
+            procedure=self.procedure_code,
+            modifiers=self.modifiers,
+            provider=self.provider_id,
+            state=self.state,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Adjudication:
+    """One adjudicated line (or claim without lines) of a remit: the denominators."""
+
+    claim_id: str
+    payer_id: str
+    adjudicated_on: date
+    procedure_code: str | None = None
+    modifiers: tuple[str, ...] = ()
+    provider_id: str | None = None
+    state: str | None = None
+
+    def scopes(self) -> list[Scope]:
+        return _scopes(
+            payer=self.payer_id,
+            carc=None,
+            procedure=self.procedure_code,
+            modifiers=self.modifiers,
+            provider=self.provider_id,
+            state=self.state,
+        )
+
+
+def _scopes(
+    *,
+    payer: str,
+    carc: str | None,
+    procedure: str | None,
+    modifiers: tuple[str, ...],
+    provider: str | None,
+    state: str | None,
+) -> list[Scope]:
+    scopes: list[Scope] = [("all", "all"), ("payer", payer)]
+    if carc:
+        scopes.append(("carc", carc))
+    if procedure:
+        scopes.append(("procedure", procedure))
+        scopes.extend(("modifier", m) for m in (modifiers or ("none",)))
+    if provider:
+        scopes.append(("provider", provider))
+    if state:
+        scopes.append(("state", state))
+    return scopes
+
+
+@dataclass(slots=True)
+class Tally:
+    """The figures of one scope over the window."""
+
+    denials: int = 0
+    denied_claims: set[str] = field(default_factory=set)
+    adjudicated_claims: set[str] = field(default_factory=set)
+    denied_amount: Decimal = Decimal("0")
+    resolved: int = 0
+    recovered: Decimal = Decimal("0")
+    written_off: Decimal = Decimal("0")
+    by_carc: dict[tuple[str, str], tuple[set[str], Decimal]] = field(default_factory=dict)
+
+    @property
+    def claims_denied(self) -> int:
+        return len(self.denied_claims)
+
+    @property
+    def claims_adjudicated(self) -> int:
+        # A denial seen without its remit (a front-end rejection) still counts as adjudicated.
+        return len(self.adjudicated_claims | self.denied_claims)
+
+    @property
+    def denial_rate(self) -> Decimal | None:
+        if not self.claims_adjudicated:
+            return None
+        return (Decimal(self.claims_denied) / Decimal(self.claims_adjudicated)).quantize(Decimal("0.0001"))
+
+
+def aggregate(
+    denials: Iterable[DenialFact], adjudications: Iterable[Adjudication], *, start: date, end: date
+) -> dict[Scope, Tally]:
+    """Tallies per scope for denials opened (and resolutions made) between ``start`` and ``end``."""
+    tallies: dict[Scope, Tally] = defaultdict(Tally)
+    for adj in adjudications:
+        if start <= adj.adjudicated_on <= end:
+            for scope in adj.scopes():
+                tallies[scope].adjudicated_claims.add(adj.claim_id)
+    for fact in denials:
+        opened = start <= fact.opened_on <= end
+        resolved = fact.resolved_on is not None and start <= fact.resolved_on <= end
+        if not (opened or resolved):
+            continue
+        for scope in fact.scopes():
+            tally = tallies[scope]
+            if opened:
+                tally.denials += 1
+                tally.denied_claims.add(fact.claim_id)
+                tally.denied_amount += fact.amount
+                if fact.group and fact.carc:
+                    claims, amount = tally.by_carc.get((fact.group, fact.carc), (set(), Decimal("0")))
+                    claims.add(fact.claim_id)
+                    tally.by_carc[(fact.group, fact.carc)] = (claims, amount + fact.amount)
+            if resolved:
+                tally.resolved += 1
+                tally.recovered += fact.recovered
+                tally.written_off += fact.written_off
+    return dict(tallies)
+
+
+def scope_id(scope: Scope) -> str:
+    """The ``scope_id`` on ``denial-stats-updated``: 'all', the payer id, or '<dimension>:<value>'."""
+    dimension, value = scope
+    if dimension == "all":
+        return "all"
+    if dimension == "payer":
+        return value
+    return f"{dimension}:{value}"

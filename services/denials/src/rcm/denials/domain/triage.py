@@ -1,0 +1,203 @@
+"""Choosing the action for a denial: the playbook row, made concrete for this claim.
+
+The row says what the payer's code usually calls for; this module checks what the claim
+allows: whether the fix can be determined and was not tried before on the claim, whether
+proof of timely filing exists, how the payer takes corrections, and when it is due.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from rcm.denials.domain.deadlines import appeal_deadline, filing_deadline, has_proof_of_timely_filing
+from rcm.denials.domain.denial import FoundDenial
+from rcm.denials.domain.facts import TriageContext
+from rcm.denials.domain.fixes import Change, fix_for
+from rcm.denials.domain.playbook import Action, Category, Playbook
+from rcm.events.models import CorrectedClaimMethod, CorrectionMethod, PayerBillingRules, RecheckReason
+
+__all__ = ["AUTOMATIC", "Decision", "triage"]
+
+AUTOMATIC = frozenset(
+    {
+        Action.POST_ONLY,
+        Action.TRANSFER_TO_PATIENT,
+        Action.BILL_SECONDARY,
+        Action.RESUBMIT_ORIGINAL,
+        Action.RESUBMIT_REPLACEMENT,
+        Action.VOID,
+        Action.WRITE_OFF,
+        Action.REVERIFY_ELIGIBILITY,
+    }
+)
+"""Actions the service carries out itself; every other action becomes a work item."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with one denial, and why."""
+
+    category: Category
+    action: Action
+    next_step: str
+    why: str
+    changes: tuple[Change, ...] = ()
+    fix_kind: str | None = None
+    """The (claim, fix kind) record this action claims, so the same fix is never requested twice."""
+    correction_method: CorrectionMethod | None = None
+    write_off_reason: str | None = None
+    recheck_reason: RecheckReason | None = None
+    appeal_deadline: date | None = None
+    deadline: date | None = None
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def queued(self) -> bool:
+        """True when a person must act: the denial becomes a work item."""
+        return self.action not in AUTOMATIC
+
+
+def _fix_kind(fix: str, denial: FoundDenial) -> str:
+    return f"{fix}:{denial.line_key or denial.procedure_code or 'claim'}"
+
+
+def _deadline(denial: FoundDenial, ctx: TriageContext, *, corrected: bool) -> date | None:
+    service_date = denial.service_date or (ctx.claim.first_service_date if ctx.claim else None)
+    if service_date is None:
+        return None
+    rules = ctx.payer.rules if ctx.payer else PayerBillingRules()
+    return filing_deadline(rules, service_date=service_date, corrected=corrected)
+
+
+def triage(
+    denial: FoundDenial,
+    ctx: TriageContext,
+    playbook: Playbook,
+    *,
+    from_rejection: bool = False,
+    adjudicated_on: date | None = None,
+) -> Decision:
+    """The action for ``denial`` given what is on file (see the module docstring)."""
+    rule = denial.rule
+    action = rule.action
+    why = f"{denial.label}: {rule.category.value}"
+    evidence: dict[str, str] = {"codes": ", ".join(r.code for r in denial.reasons) or denial.label}
+    if denial.rarcs:
+        evidence["rarcs"] = ", ".join(denial.rarcs)
+    if denial.rejection_codes:
+        evidence["rejection"] = ", ".join(denial.rejection_codes)
+
+    def make(action: Action, why: str, **extra: Any) -> Decision:
+        return Decision(
+            category=rule.category,
+            action=action,
+            next_step=rule.next_step,
+            why=why,
+            evidence=evidence,
+            **extra,
+        )
+
+    service_date = denial.service_date or (ctx.claim.first_service_date if ctx.claim else None)
+    rules = ctx.payer.rules if ctx.payer else PayerBillingRules()
+
+    if action in (Action.RESUBMIT_REPLACEMENT, Action.RESUBMIT_ORIGINAL) and rule.fix is not None:
+        line = ctx.claim.line(denial.line_key, denial.procedure_code) if ctx.claim else None
+        changes = fix_for(
+            rule.fix, claim=ctx.claim, line=line, payer=ctx.payer, authorizations=ctx.authorizations
+        )
+        kind = _fix_kind(rule.fix.value, denial)
+        if changes is None:
+            return make(
+                action=rule.otherwise,
+                why=f"{why}; the {rule.fix.value} fix cannot be determined from what is on file",
+                deadline=_deadline(denial, ctx, corrected=not from_rejection),
+            )
+        if kind in ctx.fixes_tried:
+            return make(
+                action=Action.HUMAN_REVIEW,
+                why=f"{why}; the {rule.fix.value} fix was already requested for this claim",
+                deadline=_deadline(denial, ctx, corrected=not from_rejection),
+            )
+        evidence["fix"] = "; ".join(f"{c.action.value} {c.value or ''}".strip() for c in changes)
+        if from_rejection:
+            return make(
+                action=Action.RESUBMIT_ORIGINAL,
+                why=f"{why}; rejected before adjudication, resubmitted as a new original",
+                changes=tuple(changes),
+                fix_kind=kind,
+                correction_method=CorrectionMethod.NEW_ORIGINAL,
+            )
+        method = rules.corrected_claim_method
+        if method is CorrectedClaimMethod.PAPER:
+            return make(
+                action=Action.HUMAN_REVIEW,
+                why=f"{why}; this payer takes corrections on paper or its portal only",
+                changes=tuple(changes),
+                deadline=_deadline(denial, ctx, corrected=True),
+            )
+        if method is CorrectedClaimMethod.VOID_AND_REBILL:
+            return make(
+                action=Action.VOID,
+                why=f"{why}; this payer wants a void (frequency 8), then a new original",
+                changes=tuple(changes),
+                fix_kind=kind,
+                correction_method=CorrectionMethod.NEW_ORIGINAL,
+            )
+        return make(
+            action=Action.RESUBMIT_REPLACEMENT,
+            why=f"{why}; replacement claim (frequency 7, REF*F8)",
+            changes=tuple(changes),
+            fix_kind=kind,
+            correction_method=CorrectionMethod.REPLACEMENT,
+        )
+
+    if action is Action.APPEAL:
+        if rule.category is Category.TIMELY_FILING and not has_proof_of_timely_filing(
+            rules, service_date=service_date, accepted_on=ctx.accepted_on
+        ):
+            return make(
+                action=rule.otherwise,
+                why=f"{why}; no proof of timely filing on file",
+                write_off_reason=f"{denial.label} without proof of timely filing",
+            )
+        due = appeal_deadline(playbook, ctx.payer, adjudicated_on or ctx.today)
+        if rule.category is Category.TIMELY_FILING:
+            evidence["proof"] = "accepted " + ", ".join(d.isoformat() for d in ctx.accepted_on)
+        return make(
+            action=Action.APPEAL,
+            why=f"{why}; appeal (level 1) by {due.isoformat()}",
+            appeal_deadline=due,
+            deadline=due,
+        )
+
+    if action is Action.WRITE_OFF:
+        reason = f"{denial.label} " + (f"({', '.join(denial.rarcs)})" if denial.rarcs else "")
+        return make(action=action, why=why, write_off_reason=reason.strip())
+
+    if action is Action.REVERIFY_ELIGIBILITY:
+        kind = _fix_kind("reverify_eligibility", denial)
+        if ctx.claim is None or service_date is None:
+            return make(action=Action.HUMAN_REVIEW, why=f"{why}; the claim's coverage is not on file")
+        if kind in ctx.fixes_tried:
+            return make(
+                action=Action.HUMAN_REVIEW,
+                why=f"{why}; eligibility was already re-verified for this claim",
+                deadline=_deadline(denial, ctx, corrected=not from_rejection),
+            )
+        reason = (
+            RecheckReason.COB_DENIAL
+            if rule.category is Category.COORDINATION_OF_BENEFITS
+            else RecheckReason.COVERAGE_DENIAL
+        )
+        return make(action=action, why=why, fix_kind=kind, recheck_reason=reason)
+
+    if action in AUTOMATIC:
+        return make(action=action, why=why)
+
+    return make(
+        action=action,
+        why=why,
+        deadline=_deadline(denial, ctx, corrected=not from_rejection),
+    )

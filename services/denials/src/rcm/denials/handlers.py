@@ -1,0 +1,986 @@
+"""Thin adapters: an event in, the domain's decision, rows written and events published.
+
+Projections: payer-updated, coverage-updated, patient-updated (state only), claim-created,
+authorization-received, fee-schedule-updated (payer contracts), claim-acknowledged
+(acceptances are the proof of timely filing). Denials: remit-received and rejected
+claim-acknowledged open them; later remits and claim-status-changed resolve them.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rcm.denials import store
+from rcm.denials.domain.deadlines import appeal_deadline
+from rcm.denials.domain.denial import (
+    FoundDenial,
+    Level,
+    denials_in_rejection,
+    denials_in_remit,
+    patient_cost_sharing,
+)
+from rcm.denials.domain.facts import (
+    AuthorizationOnFile,
+    ClaimFacts,
+    ClaimLineFacts,
+    CoverageOnFile,
+    PayerFacts,
+    TriageContext,
+)
+from rcm.denials.domain.playbook import Action, Playbook
+from rcm.denials.domain.triage import Decision, triage
+from rcm.denials.domain.underpayment import ContractRate, contracted_rate, underpayment
+from rcm.events.models import (
+    AckStatus,
+    AdjustmentGroup,
+    AuthorizationReceived,
+    ClaimAcknowledged,
+    ClaimChange,
+    ClaimCorrectionRequested,
+    ClaimCreated,
+    ClaimPaymentStatus,
+    ClaimStatus,
+    ClaimStatusChanged,
+    ClaimVoidRequested,
+    ClaimWriteOffRequested,
+    CoveragePriority,
+    CoverageUpdated,
+    DenialOpened,
+    DenialOutcome,
+    DenialResolved,
+    DenialSource,
+    DeniedReason,
+    EligibilityRecheckRequested,
+    FeeScheduleKind,
+    FeeScheduleUpdated,
+    LineAdjudication,
+    PatientUpdated,
+    PayerBillingRules,
+    PayerUpdated,
+    RemitReceived,
+    SecondaryClaimRequested,
+)
+from rcm.servicekit import Delivered, Transaction, dispatch
+from rcm.servicekit.consumer import BatchHandler
+
+__all__ = ["DenialHandlers"]
+
+log = logging.getLogger(__name__)
+
+_ID_NAMESPACE = uuid.UUID("6f1d3c1e-2f57-4a8e-9b7e-5d0c8e2a9d41")
+_CROSSOVER_STATUSES = {
+    ClaimPaymentStatus.PROCESSED_PRIMARY_FORWARDED,
+    ClaimPaymentStatus.PROCESSED_SECONDARY_FORWARDED,
+    ClaimPaymentStatus.PROCESSED_TERTIARY_FORWARDED,
+}
+_CROSSOVER_RARCS = {"MA18", "N89"}
+_NEXT_PAYER = {
+    CoveragePriority.PRIMARY: CoveragePriority.SECONDARY,
+    CoveragePriority.SECONDARY: CoveragePriority.TERTIARY,
+}
+
+
+def opaque_id(prefix: str, *parts: object) -> str:
+    """A deterministic opaque id: replays of the same input produce the same id."""
+    digest = uuid.uuid5(_ID_NAMESPACE, "|".join(str(p) for p in parts)).hex[:24]
+    return f"{prefix}-{digest}"
+
+
+@dataclass(slots=True)
+class _Source:
+    """Where a batch of denials came from."""
+
+    kind: DenialSource
+    source_id: str
+    claim_id: str
+    patient_id: str
+    payer_id: str
+    payer_claim_number: str | None
+    adjudicated_on: date
+    remit_id: str | None = None
+
+
+@dataclass
+class DenialHandlers:
+    """The service's event handlers around one playbook and one clock."""
+
+    playbook: Playbook
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def batch_handler(self) -> BatchHandler[Any]:
+        return dispatch(
+            {
+                PayerUpdated: self.on_payer,
+                CoverageUpdated: self.on_coverage,
+                PatientUpdated: self.on_patient,
+                ClaimCreated: self.on_claim_created,
+                AuthorizationReceived: self.on_authorization,
+                FeeScheduleUpdated: self.on_fee_schedule,
+                ClaimAcknowledged: self.on_acknowledged,
+                ClaimStatusChanged: self.on_claim_status,
+                RemitReceived: self.on_remit,
+            }
+        )
+
+    # ------------------------------------------------------------------ projections
+    async def on_payer(self, tx: Transaction, d: Delivered[PayerUpdated]) -> None:
+        e = d.event
+        values = {
+            "payer_id": e.payer_id,
+            "payer_type": e.payer_type.value,
+            "rules": e.rules.model_dump(mode="json"),
+            "deleted": e.deleted,
+            "updated_at": e.updated_at,
+        }
+        stmt = pg_insert(store.payer).values(values)
+        await tx.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["payer_id"],
+                set_={k: stmt.excluded[k] for k in values if k != "payer_id"},
+                where=store.payer.c.updated_at <= stmt.excluded.updated_at,
+            )
+        )
+
+    async def on_coverage(self, tx: Transaction, d: Delivered[CoverageUpdated]) -> None:
+        e = d.event
+        values = {
+            "coverage_id": e.coverage_id,
+            "patient_id": e.patient_id,
+            "payer_id": e.payer_id,
+            "priority": e.priority.value,
+            "start_date": e.effective.start,
+            "end_date": e.effective.end,
+            "deleted": e.deleted,
+            "updated_at": e.updated_at,
+        }
+        stmt = pg_insert(store.coverage).values(values)
+        await tx.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["coverage_id"],
+                set_={k: stmt.excluded[k] for k in values if k != "coverage_id"},
+                where=store.coverage.c.updated_at <= stmt.excluded.updated_at,
+            )
+        )
+
+    async def on_patient(self, tx: Transaction, d: Delivered[PatientUpdated]) -> None:
+        e = d.event
+        state = e.address.state if e.address else None
+        stmt = pg_insert(store.patient_state).values(patient_id=e.patient_id, state=state)
+        await tx.conn.execute(
+            stmt.on_conflict_do_update(index_elements=["patient_id"], set_={"state": stmt.excluded.state})
+        )
+
+    async def on_claim_created(self, tx: Transaction, d: Delivered[ClaimCreated]) -> None:
+        e = d.event
+        root = e.claim_id
+        if e.replaces_claim_id:
+            root = (
+                await tx.conn.scalar(
+                    sa.select(store.claim.c.root_claim_id).where(
+                        store.claim.c.claim_id == e.replaces_claim_id
+                    )
+                )
+                or e.replaces_claim_id
+            )
+        lines = [
+            {
+                "line_key": ln.line_key,
+                "procedure_code": ln.procedure_code,
+                "modifiers": list(ln.modifiers),
+                "place_of_service": ln.place_of_service,
+                "service_date": ln.service_date.isoformat(),
+                "units": ln.units,
+                "charge": str(ln.charge),
+                "rendering_provider_id": ln.rendering_provider_id,
+            }
+            for ln in e.lines
+        ]
+        stmt = pg_insert(store.claim).values(
+            claim_id=e.claim_id,
+            root_claim_id=root,
+            patient_id=e.patient_id,
+            payer_id=e.payer_id,
+            coverage_id=e.coverage_id,
+            rendering_provider_id=e.rendering_provider_id,
+            payer_responsibility=e.payer_responsibility.value,
+            authorization_number=e.authorization_number,
+            lines=lines,
+            created_at=e.created_at,
+        )
+        await tx.conn.execute(stmt.on_conflict_do_nothing(index_elements=["claim_id"]))
+
+    async def on_authorization(self, tx: Transaction, d: Delivered[AuthorizationReceived]) -> None:
+        e = d.event
+        values = {
+            "authorization_id": e.authorization_id,
+            "patient_id": e.patient_id,
+            "payer_id": e.payer_id,
+            "auth_number": e.auth_number,
+            "start_date": e.valid.start,
+            "end_date": e.valid.end,
+            "procedure_codes": list(e.procedure_codes),
+            "provider_id": e.provider_id,
+        }
+        stmt = pg_insert(store.authorization).values(values)
+        await tx.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["authorization_id"],
+                set_={k: stmt.excluded[k] for k in values if k != "authorization_id"},
+            )
+        )
+
+    async def on_fee_schedule(self, tx: Transaction, d: Delivered[FeeScheduleUpdated]) -> None:
+        e = d.event
+        if e.kind is not FeeScheduleKind.PAYER_CONTRACT or e.payer_id is None:
+            return
+        await tx.conn.execute(
+            sa.delete(store.contract_rate).where(store.contract_rate.c.fee_schedule_id == e.fee_schedule_id)
+        )
+        if e.deleted or not e.rates:
+            return
+        await tx.conn.execute(
+            store.contract_rate.insert(),
+            [
+                {
+                    "fee_schedule_id": e.fee_schedule_id,
+                    "position": i,
+                    "payer_id": e.payer_id,
+                    "procedure_code": rate.procedure_code,
+                    "modifiers": sorted(rate.modifiers),
+                    "place_of_service": rate.place_of_service,
+                    "amount": rate.amount,
+                    "start_date": e.effective.start,
+                    "end_date": e.effective.end,
+                }
+                for i, rate in enumerate(e.rates)
+            ],
+        )
+
+    # ------------------------------------------------------------------ context
+    async def _claim(self, conn: AsyncConnection, claim_id: str) -> ClaimFacts | None:
+        row = (await conn.execute(sa.select(store.claim).where(store.claim.c.claim_id == claim_id))).first()
+        if row is None:
+            return None
+        lines = tuple(
+            ClaimLineFacts(
+                line_key=ln["line_key"],
+                procedure_code=ln["procedure_code"],
+                modifiers=tuple(ln["modifiers"]),
+                place_of_service=ln["place_of_service"],
+                service_date=date.fromisoformat(ln["service_date"]),
+                units=ln["units"],
+                charge=Decimal(ln["charge"]),
+                rendering_provider_id=ln.get("rendering_provider_id"),
+            )
+            for ln in row.lines
+        )
+        return ClaimFacts(
+            claim_id=row.claim_id,
+            root_claim_id=row.root_claim_id,
+            patient_id=row.patient_id,
+            payer_id=row.payer_id,
+            coverage_id=row.coverage_id,
+            rendering_provider_id=row.rendering_provider_id,
+            lines=lines,
+            authorization_number=row.authorization_number,
+            payer_responsibility=CoveragePriority(row.payer_responsibility),
+        )
+
+    async def _payer(self, conn: AsyncConnection, payer_id: str) -> PayerFacts | None:
+        row = (await conn.execute(sa.select(store.payer).where(store.payer.c.payer_id == payer_id))).first()
+        if row is None:
+            return None
+        return PayerFacts(
+            payer_id=row.payer_id,
+            payer_type=row.payer_type,
+            rules=PayerBillingRules.model_validate(row.rules),
+        )
+
+    async def _context(
+        self, conn: AsyncConnection, *, claim_id: str, patient_id: str, payer_id: str
+    ) -> TriageContext:
+        claim = await self._claim(conn, claim_id)
+        root = claim.root_claim_id if claim else claim_id
+        auth_rows = await conn.execute(
+            sa.select(store.authorization).where(store.authorization.c.patient_id == patient_id)
+        )
+        coverage_rows = await conn.execute(
+            sa.select(store.coverage).where(
+                store.coverage.c.patient_id == patient_id, store.coverage.c.deleted.is_(False)
+            )
+        )
+        chain = sa.select(store.claim.c.claim_id).where(store.claim.c.root_claim_id == root)
+        accepted = await conn.execute(
+            sa.select(store.acknowledgment.c.received_on).where(
+                sa.or_(
+                    store.acknowledgment.c.claim_id == claim_id, store.acknowledgment.c.claim_id.in_(chain)
+                ),
+                store.acknowledgment.c.status != AckStatus.REJECTED.value,
+            )
+        )
+        tried = await conn.execute(
+            sa.select(store.fix_attempt.c.fix_kind).where(store.fix_attempt.c.root_claim_id == root)
+        )
+        return TriageContext(
+            today=self.now().date(),
+            claim=claim,
+            payer=await self._payer(conn, payer_id),
+            authorizations=tuple(
+                AuthorizationOnFile(
+                    authorization_id=r.authorization_id,
+                    auth_number=r.auth_number,
+                    payer_id=r.payer_id,
+                    start=r.start_date,
+                    end=r.end_date,
+                    procedure_codes=tuple(r.procedure_codes),
+                    provider_id=r.provider_id,
+                )
+                for r in auth_rows
+            ),
+            coverages=tuple(
+                CoverageOnFile(
+                    coverage_id=r.coverage_id,
+                    payer_id=r.payer_id,
+                    priority=CoveragePriority(r.priority),
+                    start=r.start_date,
+                    end=r.end_date,
+                )
+                for r in coverage_rows
+            ),
+            accepted_on=tuple(r.received_on for r in accepted),
+            fixes_tried=frozenset(r.fix_kind for r in tried),
+        )
+
+    # ------------------------------------------------------------------ acknowledgments
+    async def on_acknowledged(self, tx: Transaction, d: Delivered[ClaimAcknowledged]) -> None:
+        e = d.event
+        inserted = await tx.conn.scalar(
+            pg_insert(store.acknowledgment)
+            .values(
+                claim_id=e.claim_id,
+                file_name=e.file_name,
+                source=e.source.value,
+                status=e.status.value,
+                received_on=e.received_at.date(),
+            )
+            .on_conflict_do_nothing()
+            .returning(store.acknowledgment.c.claim_id)
+        )
+        if inserted is None:
+            return  # the same acknowledgment file again
+        claim = await self._claim(tx.conn, e.claim_id)
+        payer_id = claim.payer_id if claim else None
+        charge = sum((ln.charge for ln in claim.lines), Decimal("0")) if claim else Decimal("0")
+        found = denials_in_rejection(e, self.playbook, payer_id, charge)
+        if not found:
+            return
+        if payer_id is None:
+            log.warning("denials: rejection for a claim not on file; opened under an unknown payer")
+        ctx = await self._context(
+            tx.conn, claim_id=e.claim_id, patient_id=e.patient_id, payer_id=payer_id or ""
+        )
+        source = _Source(
+            kind=DenialSource.ACKNOWLEDGMENT,
+            source_id=f"{e.claim_id}:{e.file_name}",
+            claim_id=e.claim_id,
+            patient_id=e.patient_id,
+            payer_id=payer_id or "unknown",
+            payer_claim_number=e.payer_claim_number,
+            adjudicated_on=e.received_at.date(),
+        )
+        for denial in found:
+            if claim is not None and denial.line_key is not None:
+                line = claim.line(denial.line_key)
+                if line is not None:
+                    denial = replace(
+                        denial,
+                        amount=line.charge,
+                        procedure_code=line.procedure_code,
+                        modifiers=line.modifiers,
+                        service_date=line.service_date,
+                    )
+            decision = triage(
+                denial, ctx, self.playbook, from_rejection=True, adjudicated_on=source.adjudicated_on
+            )
+            ctx = await self._open(tx, d, source, denial, decision, ctx)
+
+    # ------------------------------------------------------------------ remits
+    async def on_remit(self, tx: Transaction, d: Delivered[RemitReceived]) -> None:
+        remit = d.event
+        today = self.now().date()
+        claim = await self._claim(tx.conn, remit.claim_id)
+        state = await tx.conn.scalar(
+            sa.select(store.patient_state.c.state).where(store.patient_state.c.patient_id == remit.patient_id)
+        )
+        rows = [
+            {
+                "remit_id": remit.remit_id,
+                "position": i,
+                "claim_id": remit.claim_id,
+                "payer_id": remit.payer_id,
+                "procedure_code": ln.procedure_code,
+                "modifiers": list(ln.modifiers),
+                "rendering_provider_id": _rendering(claim, ln.line_key, ln.procedure_code),
+                "state": state,
+                "adjudicated_on": today,
+            }
+            for i, ln in enumerate(remit.lines)
+        ] or [
+            {
+                "remit_id": remit.remit_id,
+                "position": 0,
+                "claim_id": remit.claim_id,
+                "payer_id": remit.payer_id,
+                "procedure_code": None,
+                "modifiers": [],
+                "rendering_provider_id": claim.rendering_provider_id if claim else None,
+                "state": state,
+                "adjudicated_on": today,
+            }
+        ]
+        applied = (
+            await tx.conn.execute(
+                pg_insert(store.adjudication)
+                .on_conflict_do_nothing()
+                .returning(store.adjudication.c.remit_id),
+                rows,
+            )
+        ).all()
+        if not applied:
+            return  # this claim payment was applied before (a re-sent 835 with a new event id)
+
+        await self._resolve_paid(tx, d, remit, claim)
+        ctx = await self._context(
+            tx.conn, claim_id=remit.claim_id, patient_id=remit.patient_id, payer_id=remit.payer_id
+        )
+        source = _Source(
+            kind=DenialSource.REMIT,
+            source_id=remit.remit_id,
+            claim_id=remit.claim_id,
+            patient_id=remit.patient_id,
+            payer_id=remit.payer_id,
+            payer_claim_number=remit.payer_claim_number,
+            adjudicated_on=remit.payment_date,
+            remit_id=remit.remit_id,
+        )
+        found = denials_in_remit(remit, self.playbook)
+        denied_lines = set()
+        for denial in found:
+            if denial.line_index is not None:
+                denied_lines.add(denial.line_index)
+            decision = triage(denial, ctx, self.playbook, adjudicated_on=remit.payment_date)
+            ctx = await self._open(tx, d, source, denial, decision, ctx)
+        await self._bill_next_payer(tx, d, remit, ctx)
+        await self._check_underpayments(tx, remit, ctx, denied_lines)
+
+    async def _resolve_paid(
+        self, tx: Transaction, d: Delivered[Any], remit: RemitReceived, claim: ClaimFacts | None
+    ) -> None:
+        """Open denials of this claim (or the claim it replaced) that this remit now pays."""
+        root = claim.root_claim_id if claim else remit.claim_id
+        open_rows = (
+            await tx.conn.execute(
+                sa.select(store.denial).where(
+                    store.denial.c.root_claim_id == root,
+                    store.denial.c.status == "open",
+                    store.denial.c.source_id != remit.remit_id,
+                )
+            )
+        ).all()
+        for row in open_rows:
+            paid = Decimal("0")
+            if row.level == Level.LINE.value:
+                for ln in remit.lines:
+                    same = (row.line_key is not None and ln.line_key == row.line_key) or (
+                        row.line_key is None and ln.procedure_code == row.procedure_code
+                    )
+                    if same:
+                        paid += ln.paid
+            else:
+                paid = remit.paid
+            if paid <= 0:
+                continue
+            outcome = DenialOutcome.PAID if paid >= row.amount else DenialOutcome.PARTIALLY_PAID
+            await self._resolve(tx, d, row, outcome, recovered=paid)
+
+    async def _resolve(
+        self,
+        tx: Transaction,
+        d: Delivered[Any] | None,
+        row: Any,
+        outcome: DenialOutcome,
+        *,
+        recovered: Decimal = Decimal("0"),
+        written_off: Decimal = Decimal("0"),
+    ) -> None:
+        now = self.now()
+        await tx.conn.execute(
+            sa.update(store.denial)
+            .where(store.denial.c.denial_id == row.denial_id)
+            .values(
+                status="resolved",
+                outcome=outcome.value,
+                recovered=recovered,
+                written_off=written_off,
+                resolved_at=now,
+            )
+        )
+        await tx.conn.execute(
+            sa.update(store.work_item)
+            .where(store.work_item.c.denial_id == row.denial_id, store.work_item.c.status != "closed")
+            .values(status="closed", decision=outcome.value, closed_at=now)
+        )
+        tx.publish(
+            DenialResolved(
+                denial_id=row.denial_id,
+                claim_id=row.claim_id,
+                patient_id=row.patient_id,
+                outcome=outcome,
+                recovered=recovered,
+                written_off=written_off,
+                resolved_at=now,
+            ),
+            cause=d,
+            event_id=opaque_id("evt", row.denial_id, "resolved"),
+        )
+
+    # ------------------------------------------------------------------ one denial
+    async def _open(
+        self,
+        tx: Transaction,
+        d: Delivered[Any],
+        source: _Source,
+        denial: FoundDenial,
+        decision: Decision,
+        ctx: TriageContext,
+    ) -> TriageContext:
+        """Record the denial, publish denial-opened and act; returns the context with any fix claimed."""
+        now = self.now()
+        claim = ctx.claim
+        position = denial.line_key or (str(denial.line_index) if denial.line_index is not None else "claim")
+        denial_id = opaque_id("den", source.kind.value, source.source_id, denial.level.value, position)
+        line = claim.line(denial.line_key, denial.procedure_code) if claim else None
+        root = claim.root_claim_id if claim else source.claim_id
+
+        # Claim the fix first: (claim, fix kind) is unique, so the same fix is never requested twice.
+        request_id = opaque_id("req", denial_id, decision.action.value)
+        if decision.fix_kind is not None:
+            claimed = await tx.conn.scalar(
+                pg_insert(store.fix_attempt)
+                .values(
+                    root_claim_id=root,
+                    fix_kind=decision.fix_kind,
+                    denial_id=denial_id,
+                    request_id=request_id,
+                )
+                .on_conflict_do_nothing()
+                .returning(store.fix_attempt.c.fix_kind)
+            )
+            if claimed is None:
+                decision = replace(
+                    decision,
+                    action=Action.HUMAN_REVIEW,
+                    why=f"{decision.why}; the same fix was already requested for this claim",
+                    fix_kind=None,
+                )
+            else:
+                ctx = replace(ctx, fixes_tried=ctx.fixes_tried | {claimed})
+
+        deciding = denial.deciding
+        opened = await tx.conn.scalar(
+            pg_insert(store.denial)
+            .values(
+                denial_id=denial_id,
+                claim_id=source.claim_id,
+                root_claim_id=root,
+                patient_id=source.patient_id,
+                payer_id=source.payer_id,
+                source=source.kind.value,
+                source_id=source.source_id,
+                level=denial.level.value,
+                line_key=denial.line_key,
+                procedure_code=denial.procedure_code,
+                modifiers=list(denial.modifiers),
+                rendering_provider_id=(line.rendering_provider_id if line else None)
+                or (claim.rendering_provider_id if claim else None),
+                state=await tx.conn.scalar(
+                    sa.select(store.patient_state.c.state).where(
+                        store.patient_state.c.patient_id == source.patient_id
+                    )
+                ),
+                grp=deciding.group if deciding else None,
+                carc=deciding.carc if deciding else None,
+                reasons=[{"group": r.group, "carc": r.carc, "amount": str(r.amount)} for r in denial.reasons],
+                rarcs=list(denial.rarcs),
+                rejection_codes=list(denial.rejection_codes),
+                payer_claim_number=source.payer_claim_number,
+                amount=denial.amount,
+                category=decision.category.value,
+                action=decision.action.value,
+                why=decision.why,
+                appeal_deadline=decision.appeal_deadline,
+                status="open",
+                opened_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(store.denial.c.denial_id)
+        )
+        if opened is None:
+            return ctx  # already opened from this source: a replay changes nothing
+        tx.publish(
+            DenialOpened(
+                denial_id=denial_id,
+                claim_id=source.claim_id,
+                patient_id=source.patient_id,
+                payer_id=source.payer_id,
+                source=source.kind,
+                remit_id=source.remit_id,
+                category=decision.category.as_event,
+                reasons=[
+                    DeniedReason(
+                        group=AdjustmentGroup(r.group),
+                        carc=r.carc,
+                        amount=r.amount,
+                        line_key=denial.line_key,
+                    )
+                    for r in denial.reasons
+                ],
+                rarcs=list(denial.rarcs),
+                rejection_codes=list(denial.rejection_codes),
+                amount=max(denial.amount, Decimal("0")),
+                action=decision.action,
+                appeal_deadline=decision.appeal_deadline,
+                opened_at=now,
+            ),
+            cause=d,
+            event_id=opaque_id("evt", denial_id, "opened"),
+        )
+        await self._act(tx, d, source, denial, denial_id, request_id, decision, ctx)
+        return ctx
+
+    async def _act(
+        self,
+        tx: Transaction,
+        d: Delivered[Any],
+        source: _Source,
+        denial: FoundDenial,
+        denial_id: str,
+        request_id: str,
+        decision: Decision,
+        ctx: TriageContext,
+    ) -> None:
+        now = self.now()
+        action = decision.action
+        changes = [ClaimChange(action=c.action, line_key=c.line_key, value=c.value) for c in decision.changes]
+        if action in (Action.RESUBMIT_REPLACEMENT, Action.RESUBMIT_ORIGINAL, Action.VOID) and changes:
+            if action is Action.VOID and source.payer_claim_number:
+                tx.publish(
+                    ClaimVoidRequested(
+                        request_id=opaque_id("req", denial_id, "void"),
+                        claim_id=source.claim_id,
+                        patient_id=source.patient_id,
+                        payer_claim_number=source.payer_claim_number,
+                        reason=f"{denial.label}: corrected as void and rebill",
+                        denial_id=denial_id,
+                        requested_at=now,
+                    ),
+                    cause=d,
+                    event_id=opaque_id("evt", denial_id, "void"),
+                )
+            assert decision.correction_method is not None
+            tx.publish(
+                ClaimCorrectionRequested(
+                    request_id=request_id,
+                    claim_id=source.claim_id,
+                    patient_id=source.patient_id,
+                    method=decision.correction_method,
+                    changes=changes,
+                    payer_claim_number=source.payer_claim_number,
+                    denial_id=denial_id,
+                    requested_at=now,
+                ),
+                cause=d,
+                event_id=opaque_id("evt", request_id),
+            )
+            return
+        if action is Action.WRITE_OFF:
+            tx.publish(
+                ClaimWriteOffRequested(
+                    request_id=request_id,
+                    claim_id=source.claim_id,
+                    patient_id=source.patient_id,
+                    amount=max(denial.amount, Decimal("0")),
+                    reason=decision.write_off_reason or denial.label,
+                    denial_id=denial_id,
+                    requested_at=now,
+                ),
+                cause=d,
+                event_id=opaque_id("evt", request_id),
+            )
+            row = await self._denial_row(tx.conn, denial_id)
+            await self._resolve(
+                tx, d, row, DenialOutcome.WRITTEN_OFF, written_off=max(denial.amount, Decimal("0"))
+            )
+            return
+        if action is Action.REVERIFY_ELIGIBILITY and ctx.claim is not None and decision.recheck_reason:
+            service_date = denial.service_date or ctx.claim.first_service_date or ctx.today
+            tx.publish(
+                EligibilityRecheckRequested(
+                    request_id=request_id,
+                    patient_id=source.patient_id,
+                    coverage_id=ctx.claim.coverage_id,
+                    service_date=service_date,
+                    reason=decision.recheck_reason,
+                    claim_id=source.claim_id,
+                    denial_id=denial_id,
+                    requested_at=now,
+                ),
+                cause=d,
+                event_id=opaque_id("evt", request_id),
+            )
+            return
+        if action is Action.TRANSFER_TO_PATIENT:
+            # The PR amount is already on the patient's ledger (remittance posts it); this closes it.
+            row = await self._denial_row(tx.conn, denial_id)
+            await self._resolve(tx, d, row, DenialOutcome.TRANSFERRED_TO_PATIENT)
+            return
+        if action is Action.POST_ONLY:
+            await tx.conn.execute(
+                sa.update(store.denial)
+                .where(store.denial.c.denial_id == denial_id)
+                .values(status="closed", resolved_at=now)
+            )
+            return
+        await self._queue(tx, source, denial, denial_id, decision)
+
+    async def _denial_row(self, conn: AsyncConnection, denial_id: str) -> Any:
+        return (
+            await conn.execute(sa.select(store.denial).where(store.denial.c.denial_id == denial_id))
+        ).one()
+
+    async def _queue(
+        self, tx: Transaction, source: _Source, denial: FoundDenial, denial_id: str, decision: Decision
+    ) -> None:
+        evidence = dict(decision.evidence)
+        if source.payer_claim_number:
+            evidence["payer_claim_number"] = source.payer_claim_number
+        if denial.line_key:
+            evidence["line_key"] = denial.line_key
+        if denial.procedure_code:
+            evidence["procedure"] = " ".join([denial.procedure_code, *denial.modifiers])
+        evidence["source"] = f"{source.kind.value} {source.source_id}"
+        await tx.conn.execute(
+            pg_insert(store.work_item)
+            .values(
+                item_id=opaque_id("wi", denial_id),
+                kind="denial",
+                denial_id=denial_id,
+                claim_id=source.claim_id,
+                patient_id=source.patient_id,
+                payer_id=source.payer_id,
+                action=decision.action.value,
+                reason=decision.why,
+                next_step=decision.next_step,
+                evidence=evidence,
+                amount=max(denial.amount, Decimal("0")),
+                deadline=decision.deadline,
+                status="open",
+                appeal_level=1 if decision.action is Action.APPEAL else None,
+            )
+            .on_conflict_do_nothing()
+        )
+
+    # ------------------------------------------------------------------ secondary payer
+    async def _bill_next_payer(
+        self, tx: Transaction, d: Delivered[Any], remit: RemitReceived, ctx: TriageContext
+    ) -> None:
+        """Cost sharing left after this payer goes to the next coverage, unless the payer crossed it over."""
+        sharing = patient_cost_sharing(remit, self.playbook)
+        claim = ctx.claim
+        if sharing is None or claim is None:
+            return
+        next_priority = _NEXT_PAYER.get(claim.payer_responsibility)
+        crossed_over = (
+            remit.status in _CROSSOVER_STATUSES
+            or bool(_CROSSOVER_RARCS.intersection(remit.rarcs))
+            or (ctx.payer is not None and ctx.payer.rules.forwards_crossover)
+        )
+        service_date = claim.first_service_date
+        if next_priority is None or crossed_over or service_date is None:
+            return
+        coverage = next(
+            (
+                c
+                for c in ctx.coverages
+                if c.priority is next_priority and c.payer_id != remit.payer_id and c.active_on(service_date)
+            ),
+            None,
+        )
+        if coverage is None:
+            return  # no other payer: the cost sharing stays with the patient, as posted
+        lines = []
+        for ln in remit.lines:
+            billed = claim.line(ln.line_key, ln.procedure_code)
+            if billed is None:
+                continue
+            lines.append(
+                LineAdjudication(
+                    line_key=billed.line_key,
+                    procedure_code=ln.procedure_code,
+                    modifiers=list(ln.modifiers),
+                    units=ln.units_paid if ln.units_paid is not None else billed.units,
+                    paid=ln.paid,
+                    adjustments=list(ln.adjustments),
+                    adjudicated_on=remit.payment_date,
+                )
+            )
+        if not lines:
+            return
+        request_id = opaque_id("req", remit.remit_id, "secondary")
+        claimed = await tx.conn.scalar(
+            pg_insert(store.fix_attempt)
+            .values(
+                root_claim_id=claim.root_claim_id,
+                fix_kind=f"bill_{next_priority.value}",
+                denial_id=remit.remit_id,
+                request_id=request_id,
+            )
+            .on_conflict_do_nothing()
+            .returning(store.fix_attempt.c.fix_kind)
+        )
+        if claimed is None:
+            return
+        tx.publish(
+            SecondaryClaimRequested(
+                request_id=request_id,
+                claim_id=remit.claim_id,
+                patient_id=remit.patient_id,
+                coverage_id=coverage.coverage_id,
+                payer_id=coverage.payer_id,
+                payer_responsibility=next_priority,
+                prior_payer_id=remit.payer_id,
+                prior_payer_claim_number=remit.payer_claim_number,
+                prior_paid=remit.paid,
+                patient_responsibility=max(remit.patient_responsibility, Decimal("0")),
+                claim_adjustments=list(remit.claim_adjustments),
+                lines=lines,
+                remit_id=remit.remit_id,
+                requested_at=self.now(),
+            ),
+            cause=d,
+            event_id=opaque_id("evt", request_id),
+        )
+
+    # ------------------------------------------------------------------ underpayments
+    async def _check_underpayments(
+        self, tx: Transaction, remit: RemitReceived, ctx: TriageContext, denied_lines: set[int]
+    ) -> None:
+        codes = {ln.procedure_code for ln in remit.lines}
+        if not codes:
+            return
+        rows = await tx.conn.execute(
+            sa.select(store.contract_rate).where(
+                store.contract_rate.c.payer_id == remit.payer_id,
+                store.contract_rate.c.procedure_code.in_(codes),
+            )
+        )
+        rates = [
+            ContractRate(
+                payer_id=r.payer_id,
+                procedure_code=r.procedure_code,
+                amount=r.amount,
+                start=r.start_date,
+                end=r.end_date,
+                modifiers=frozenset(r.modifiers),
+                place_of_service=r.place_of_service,
+            )
+            for r in rows
+        ]
+        if not rates:
+            return
+        for index, ln in enumerate(remit.lines):
+            if index in denied_lines:
+                continue
+            billed = ctx.claim.line(ln.line_key, ln.procedure_code) if ctx.claim else None
+            service_date = ln.service_date or (billed.service_date if billed else None)
+            if service_date is None:
+                continue
+            rate = contracted_rate(
+                rates,
+                payer_id=remit.payer_id,
+                procedure_code=ln.procedure_code,
+                modifiers=tuple(ln.modifiers),
+                service_date=service_date,
+                place_of_service=billed.place_of_service if billed else None,
+            )
+            units = ln.units_paid or (billed.units if billed else 1)
+            short = underpayment(rate, allowed=ln.allowed, units=units)
+            if short is None:
+                continue
+            due = appeal_deadline(self.playbook, ctx.payer, remit.payment_date)
+            await tx.conn.execute(
+                pg_insert(store.work_item)
+                .values(
+                    item_id=opaque_id("wi", remit.remit_id, "underpaid", index),
+                    kind="underpayment",
+                    denial_id=None,
+                    claim_id=remit.claim_id,
+                    patient_id=remit.patient_id,
+                    payer_id=remit.payer_id,
+                    action=Action.APPEAL.value,
+                    reason=f"underpaid: allowed {short.allowed} < contracted {short.expected}",
+                    next_step="Dispute the allowed amount with the payer, citing the contracted rate.",
+                    evidence={
+                        "procedure": " ".join([ln.procedure_code, *ln.modifiers]),
+                        "line_key": ln.line_key or "",
+                        "allowed": str(short.allowed),
+                        "contracted": str(short.expected),
+                        "shortfall": str(short.shortfall),
+                        "payer_claim_number": remit.payer_claim_number,
+                        "source": f"remit {remit.remit_id}",
+                    },
+                    amount=short.shortfall,
+                    deadline=due,
+                    status="open",
+                    appeal_level=1,
+                )
+                .on_conflict_do_nothing()
+            )
+
+    # ------------------------------------------------------------------ claim status
+    async def on_claim_status(self, tx: Transaction, d: Delivered[ClaimStatusChanged]) -> None:
+        """A void the service asked for completed: its open denials are resolved as voided."""
+        e = d.event
+        if e.to_status is not ClaimStatus.VOIDED:
+            return
+        root = await tx.conn.scalar(
+            sa.select(store.claim.c.root_claim_id).where(store.claim.c.claim_id == e.claim_id)
+        )
+        rows = (
+            await tx.conn.execute(
+                sa.select(store.denial).where(
+                    store.denial.c.root_claim_id == (root or e.claim_id),
+                    store.denial.c.status == "open",
+                    store.denial.c.action == Action.VOID.value,
+                )
+            )
+        ).all()
+        for row in rows:
+            await self._resolve(tx, d, row, DenialOutcome.VOIDED)
+
+
+def _rendering(claim: ClaimFacts | None, line_key: str | None, procedure_code: str) -> str | None:
+    if claim is None:
+        return None
+    line = claim.line(line_key, procedure_code)
+    return (line.rendering_provider_id if line else None) or claim.rendering_provider_id
