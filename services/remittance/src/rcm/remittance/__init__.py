@@ -1,1 +1,2 @@
-"""Remittance: 835 ingestion and payment posting."""
+"""Remittance: collect 835s, post each exactly once to the right claim and line, and report
+what does not match or balance."""

@@ -1,0 +1,62 @@
+"""The remittance service process: claims projection consumer, 835 SFTP poller, outbox relay.
+
+service = build_service(RemittanceSettings())
+await service.run()      # `rcm remits run`
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from rcm.clearinghouse import ClearinghouseSettings
+from rcm.remittance.handlers import HANDLERS
+from rcm.remittance.metrics import RemitMetrics
+from rcm.remittance.sftp_polling import sftp_poller
+from rcm.servicekit import Service, ServiceSettings, decode_event, dispatch
+
+__all__ = ["CLAIM_TOPICS", "MIGRATIONS", "RemittanceSettings", "build_service"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+CLAIM_TOPICS = ["claim-created", "claim-submitted", "claim-acknowledged"]
+
+
+class RemittanceSettings(ServiceSettings):
+    """``RCM_`` variables; the clearinghouse as ``RCM_CLEARINGHOUSE__SFTP__HOST`` and so on."""
+
+    model_config = SettingsConfigDict(env_prefix="RCM_", env_nested_delimiter="__", extra="ignore")
+
+    service_name: str = "remittance"
+    clearinghouse: ClearinghouseSettings | None = Field(
+        default=None,
+        description="Where 835s are collected by SFTP; unset: upload only (`rcm remits import`).",
+    )
+    sftp_poll_interval_s: float = Field(60.0, description="Seconds between SFTP polls.")
+    control_number_cut_lengths: tuple[int, ...] = Field(
+        (20,), description="Lengths payers cut the patient control number (CLP01) to."
+    )
+
+
+def build_service(settings: RemittanceSettings, *, metrics: RemitMetrics | None = None) -> Service:
+    service = Service(settings, migrations=MIGRATIONS)
+    remit_metrics = metrics or RemitMetrics(service.metrics.registry)
+    service.add_consumer(
+        settings.service_name,
+        topics=CLAIM_TOPICS,
+        handler=dispatch(HANDLERS),
+        decode=decode_event,
+        ordered_per_key=True,
+    )
+    clearinghouse = settings.clearinghouse
+    if clearinghouse is not None and clearinghouse.sftp is not None:
+        service.add_task(
+            sftp_poller(
+                clearinghouse.sftp,
+                interval_s=settings.sftp_poll_interval_s,
+                metrics=remit_metrics,
+                cut_lengths=settings.control_number_cut_lengths,
+            )
+        )
+    return service

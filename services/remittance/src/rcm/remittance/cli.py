@@ -1,0 +1,167 @@
+"""``rcm remits``: import 835 files, run the service, look at the queues and reassociation."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from rcm.remittance import store as t
+from rcm.remittance.app import MIGRATIONS, RemittanceSettings, build_service
+from rcm.remittance.domain.reassociation import Deposit, PaymentAdvice, Reassociation, reassociate, trace_key
+from rcm.remittance.ingest import FileOutcome, post_remit_file
+from rcm.remittance.metrics import RemitMetrics
+from rcm.servicekit import Service, configure_logging, upgrade
+
+__all__ = ["app", "import_file", "reassociation_report", "record_deposit", "unmatched_queue"]
+
+app = typer.Typer(help="Remittance: 835 posting, unmatched queue, EFT reassociation.", no_args_is_help=True)
+
+
+async def import_file(settings: RemittanceSettings, content: bytes, *, name: str) -> FileOutcome:
+    """Post one 835 file; its events wait in the outbox for the service's relay."""
+    await upgrade(settings.database_url.get_secret_value(), MIGRATIONS)
+    service = Service(settings)
+    try:
+        async with service.transaction() as tx:
+            return await post_remit_file(
+                tx,
+                content,
+                name=name,
+                source="upload",
+                metrics=RemitMetrics(),
+                cut_lengths=settings.control_number_cut_lengths,
+            )
+    finally:
+        await service.engine.dispose()
+
+
+async def record_deposit(settings: RemittanceSettings, deposit: Deposit) -> bool:
+    await upgrade(settings.database_url.get_secret_value(), MIGRATIONS)
+    service = Service(settings)
+    try:
+        async with service.engine.begin() as conn:
+            inserted = await conn.scalar(
+                pg_insert(t.deposit)
+                .values(
+                    trace_number=deposit.trace_number,
+                    trace_key=trace_key(deposit.trace_number),
+                    amount=deposit.amount,
+                    deposit_date=deposit.deposit_date,
+                )
+                .on_conflict_do_nothing(constraint="deposit_once")
+                .returning(t.deposit.c.id)
+            )
+        return inserted is not None
+    finally:
+        await service.engine.dispose()
+
+
+async def reassociation_report(settings: RemittanceSettings) -> Reassociation:
+    service = Service(settings)
+    try:
+        async with service.engine.connect() as conn:
+            payments = [
+                PaymentAdvice(r.payment_id, r.trace_number, r.amount, r.payment_date)
+                for r in await conn.execute(sa.select(t.payment).order_by(t.payment.c.created_at))
+            ]
+            deposits = [
+                Deposit(r.trace_number, r.amount, r.deposit_date)
+                for r in await conn.execute(sa.select(t.deposit).order_by(t.deposit.c.id))
+            ]
+        return reassociate(payments, deposits)
+    finally:
+        await service.engine.dispose()
+
+
+async def unmatched_queue(settings: RemittanceSettings) -> list[sa.Row[tuple[object, ...]]]:
+    service = Service(settings)
+    try:
+        async with service.engine.connect() as conn:
+            return list(
+                (
+                    await conn.execute(
+                        sa.select(t.unmatched)
+                        .where(t.unmatched.c.resolved_at.is_(None))
+                        .order_by(t.unmatched.c.id)
+                    )
+                ).all()
+            )
+    finally:
+        await service.engine.dispose()
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="An 835 file.")],
+) -> None:
+    """Post an 835 file (an identical file already received is skipped)."""
+    outcome = asyncio.run(import_file(RemittanceSettings(), file.read_bytes(), name=file.name))
+    if outcome.duplicate_file:
+        typer.echo(f"{file.name}: already received ({outcome.file_id}); nothing posted")
+        return
+    states = ", ".join(f"{k} {v}" for k, v in sorted(outcome.states.items())) or "no claim payments"
+    typer.echo(f"{file.name}: {outcome.payments} payment(s); {states}")
+    for kind in outcome.exceptions:
+        typer.echo(f"  flagged: {kind}")
+    if outcome.exceptions:
+        raise typer.Exit(1)
+
+
+@app.command("run")
+def run_command() -> None:
+    """Start the service: claims projection, SFTP polling (when configured), outbox relay."""
+    settings = RemittanceSettings()
+    configure_logging(settings.log_level)
+    asyncio.run(build_service(settings).run())
+
+
+@app.command("unmatched")
+def unmatched_command() -> None:
+    """The review queue: claim payments and lines that matched no claim (opaque ids and amounts)."""
+    rows = asyncio.run(unmatched_queue(RemittanceSettings()))
+    for r in rows:
+        candidates = ",".join(r.candidates) or "-"
+        line = f" line {r.line_number} {r.procedure_code}" if r.kind == "line" else ""
+        typer.echo(
+            f"{r.id}  {r.kind}{line}  {r.remit_id}  payer {r.payer_ref}  charge {r.charge}  paid {r.paid}  "
+            f"{r.reason}  candidates {candidates}"
+        )
+    typer.echo(f"{len(rows)} unmatched item(s)")
+
+
+@app.command("deposit")
+def deposit_command(
+    trace: Annotated[str, typer.Argument(help="EFT trace or check number (TRN02 of the 835).")],
+    amount: Annotated[str, typer.Argument(help="Deposited amount, e.g. 945.00")],
+    on: Annotated[str, typer.Argument(help="Deposit date, YYYY-MM-DD")],
+) -> None:
+    """Record a bank deposit for reassociation."""
+    try:
+        value = Decimal(amount)
+        day = date.fromisoformat(on)
+    except (InvalidOperation, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if value != value.quantize(Decimal("0.01")):
+        raise typer.BadParameter("amount has fractions of a cent")
+    added = asyncio.run(record_deposit(RemittanceSettings(), Deposit(trace, value, day)))
+    typer.echo("deposit recorded" if added else "deposit already recorded")
+
+
+@app.command("reassociation")
+def reassociation_command() -> None:
+    """835 payments without a deposit, deposits without an 835, and amount mismatches."""
+    report = asyncio.run(reassociation_report(RemittanceSettings()))
+    typer.echo(f"matched: {len(report.matched)}")
+    for p, d in report.amount_mismatches:
+        typer.echo(f"amount differs: trace {p.trace_number} 835 {p.amount} deposit {d.amount}")
+    for p in report.payments_without_deposit:
+        typer.echo(f"835 without deposit: trace {p.trace_number} amount {p.amount} paid {p.payment_date}")
+    for d in report.deposits_without_payment:
+        typer.echo(f"deposit without 835: trace {d.trace_number} amount {d.amount} on {d.deposit_date}")

@@ -1,0 +1,10 @@
+"""Remittance rules as pure functions: values in, values out, no I/O.
+
+- ``remit``: what an 835 says (payment, claim payments, service lines, PLB), as plain values.
+- ``matching``: which of our claims and lines a claim payment and its service lines belong to.
+- ``balancing``: the 835 balancing equations (line, claim, payment).
+- ``posting``: how a claim payment moves money (paid, write-offs, patient share, denials).
+- ``reversal``: finding the posting a CLP02 22 reverses, and undoing it exactly.
+- ``provider_adjustments``: applying PLB amounts to a claim or to the account ledger.
+- ``reassociation``: linking 835 payments to bank deposits by trace number.
+"""

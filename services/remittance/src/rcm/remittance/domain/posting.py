@@ -1,0 +1,279 @@
+"""How a matched claim payment moves money.
+
+Per line (and once more for claim-level CAS and service lines that matched no claim line):
+
+- ``paid``: SVC03 (CLP04 for a claim without service lines);
+- ``contractual``: CO adjustments written off. On a denial (CLP02 4) only CO-45 (fee schedule)
+  is written off; the other CO amounts stay open as ``denied`` for the denials service to work;
+- ``patient_responsibility``: PR adjustments (PR-1 deductible, PR-2 coinsurance, PR-3 copay).
+  When the payer forwarded the claim (CLP02 19/20/21), PR goes to the next payer (``forwarded``),
+  not to the patient;
+- ``other``: OA, PI and CR adjustments (e.g. OA-23, impact of the prior payer);
+- ``allowed``: AMT*B6 when reported, else paid + patient responsibility.
+
+The claim's insurance balance is charge - paid - contractual - patient share - forwarded - other;
+a denied amount keeps it open. Statuses 23 (not our claim) and 25 (predetermination) move no money.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from rcm.remittance.domain.remit import ZERO, Adjustment, ClaimRemit, ClaimStatus, ServiceRemit
+
+__all__ = [
+    "ClaimPosting",
+    "ClaimTotals",
+    "LinePosting",
+    "PatientShare",
+    "patient_share",
+    "post_claim",
+]
+
+FEE_SCHEDULE_CARC = "45"
+
+
+@dataclass(frozen=True, slots=True)
+class LinePosting:
+    """Money applied to one claim line (``line_key`` None: claim level)."""
+
+    line_key: str | None
+    charge: Decimal = ZERO
+    paid: Decimal = ZERO
+    allowed: Decimal | None = None
+    contractual: Decimal = ZERO
+    denied: Decimal = ZERO
+    patient_responsibility: Decimal = ZERO
+    forwarded: Decimal = ZERO
+    other: Decimal = ZERO
+    adjustments: tuple[Adjustment, ...] = ()
+    rarcs: tuple[str, ...] = ()
+    procedure_code: str | None = None
+
+    def negated(self) -> LinePosting:
+        return replace(
+            self,
+            charge=-self.charge,
+            paid=-self.paid,
+            allowed=None if self.allowed is None else -self.allowed,
+            contractual=-self.contractual,
+            denied=-self.denied,
+            patient_responsibility=-self.patient_responsibility,
+            forwarded=-self.forwarded,
+            other=-self.other,
+            adjustments=tuple(replace(a, amount=-a.amount) for a in self.adjustments),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimTotals:
+    """Running totals of a claim's ledger; the insurance balance follows from them."""
+
+    charge: Decimal = ZERO
+    paid: Decimal = ZERO
+    contractual: Decimal = ZERO
+    denied: Decimal = ZERO
+    patient_responsibility: Decimal = ZERO
+    forwarded: Decimal = ZERO
+    other: Decimal = ZERO
+
+    @property
+    def insurance_balance(self) -> Decimal:
+        return (
+            self.charge
+            - self.paid
+            - self.contractual
+            - self.patient_responsibility
+            - self.forwarded
+            - self.other
+        )
+
+    def plus(self, posting: ClaimPosting) -> ClaimTotals:
+        return replace(
+            self,
+            paid=self.paid + posting.paid,
+            contractual=self.contractual + posting.contractual,
+            denied=self.denied + posting.denied,
+            patient_responsibility=self.patient_responsibility + posting.patient_responsibility,
+            forwarded=self.forwarded + posting.forwarded,
+            other=self.other + posting.other,
+        )
+
+    def recouped(self, amount: Decimal) -> ClaimTotals:
+        """A payer takes ``amount`` back (PLB WO/FB/72): less paid, more owed."""
+        return replace(self, paid=self.paid - amount)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimPosting:
+    """Everything one claim payment applies to one claim."""
+
+    claim_id: str
+    status: str
+    lines: tuple[LinePosting, ...]
+
+    def _sum(self, name: str) -> Decimal:
+        return sum((getattr(line, name) for line in self.lines), ZERO)
+
+    @property
+    def paid(self) -> Decimal:
+        return self._sum("paid")
+
+    @property
+    def contractual(self) -> Decimal:
+        return self._sum("contractual")
+
+    @property
+    def denied(self) -> Decimal:
+        return self._sum("denied")
+
+    @property
+    def patient_responsibility(self) -> Decimal:
+        return self._sum("patient_responsibility")
+
+    @property
+    def forwarded(self) -> Decimal:
+        return self._sum("forwarded")
+
+    @property
+    def other(self) -> Decimal:
+        return self._sum("other")
+
+    def negated(self) -> ClaimPosting:
+        return ClaimPosting(
+            self.claim_id, ClaimStatus.REVERSAL.value, tuple(ln.negated() for ln in self.lines)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PatientShare:
+    """What the patient owes on a claim after a posting (deductible, coinsurance, copay)."""
+
+    deductible: Decimal = ZERO
+    coinsurance: Decimal = ZERO
+    copay: Decimal = ZERO
+    other: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return self.deductible + self.coinsurance + self.copay + self.other
+
+
+def _sum(adjustments: Sequence[Adjustment], group: str) -> Decimal:
+    return sum((a.amount for a in adjustments if a.group == group), ZERO)
+
+
+def _line(
+    line_key: str | None,
+    *,
+    status: ClaimStatus,
+    charge: Decimal,
+    paid: Decimal,
+    adjustments: tuple[Adjustment, ...],
+    allowed: Decimal | None = None,
+    rarcs: tuple[str, ...] = (),
+    procedure_code: str | None = None,
+) -> LinePosting:
+    co = _sum(adjustments, "CO")
+    if status is ClaimStatus.DENIED:
+        contractual = sum(
+            (a.amount for a in adjustments if a.group == "CO" and a.carc == FEE_SCHEDULE_CARC), ZERO
+        )
+    else:
+        contractual = co
+    pr = _sum(adjustments, "PR")
+    other = sum((a.amount for a in adjustments if a.group in ("OA", "PI", "CR")), ZERO)
+    forwarded = pr if status.forwarded else ZERO
+    return LinePosting(
+        line_key=line_key,
+        charge=charge,
+        paid=paid,
+        allowed=allowed if allowed is not None else (paid + pr if status is not ClaimStatus.DENIED else None),
+        contractual=contractual,
+        denied=co - contractual,
+        patient_responsibility=ZERO if status.forwarded else pr,
+        forwarded=forwarded,
+        other=other,
+        adjustments=adjustments,
+        rarcs=rarcs,
+        procedure_code=procedure_code,
+    )
+
+
+def post_claim(
+    remit: ClaimRemit,
+    *,
+    claim_id: str,
+    line_keys: Sequence[str | None],
+    single_line_key: str | None = None,
+) -> ClaimPosting:
+    """The posting of a (non-reversal) claim payment.
+
+    ``line_keys[i]`` is the claim line service line ``i`` matched (None: posted at claim level).
+    ``single_line_key``: the claim's only line, which takes a claim paid without service lines.
+    """
+    status = remit.claim_status or ClaimStatus.PRIMARY
+    if not status.moves_money:
+        return ClaimPosting(claim_id, remit.status, ())
+    lines: list[LinePosting] = []
+    unplaced: list[ServiceRemit] = []
+    for service, key in zip(remit.services, line_keys, strict=True):
+        if key is None:
+            unplaced.append(service)
+            continue
+        lines.append(
+            _line(
+                key,
+                status=status,
+                charge=service.charge,
+                paid=service.paid,
+                adjustments=service.adjustments,
+                allowed=service.allowed,
+                rarcs=service.rarcs,
+                procedure_code=service.procedure_code,
+            )
+        )
+    if not remit.services:
+        lines.append(
+            _line(
+                single_line_key,
+                status=status,
+                charge=remit.charge,
+                paid=remit.paid,
+                adjustments=remit.adjustments,
+                rarcs=remit.rarcs,
+            )
+        )
+    elif remit.adjustments or unplaced:
+        adjustments = remit.adjustments + tuple(a for s in unplaced for a in s.adjustments)
+        lines.append(
+            _line(
+                None,
+                status=status,
+                charge=sum((s.charge for s in unplaced), ZERO),
+                paid=sum((s.paid for s in unplaced), ZERO),
+                adjustments=adjustments,
+                allowed=None,
+                rarcs=remit.rarcs + tuple(r for s in unplaced for r in s.rarcs),
+            )
+        )
+    return ClaimPosting(claim_id, remit.status, tuple(lines))
+
+
+def patient_share(posting: ClaimPosting) -> PatientShare:
+    """The patient's part of a posting by CARC: 1 deductible, 2 coinsurance, 3 copay."""
+    if posting.patient_responsibility == ZERO:  # forwarded claims leave it to the next payer
+        return PatientShare()
+    buckets = {"1": ZERO, "2": ZERO, "3": ZERO}
+    other = ZERO
+    for line in posting.lines:
+        for a in line.adjustments:
+            if a.group != "PR":
+                continue
+            if a.carc in buckets:
+                buckets[a.carc] += a.amount
+            else:
+                other += a.amount
+    return PatientShare(buckets["1"], buckets["2"], buckets["3"], other)

@@ -1,0 +1,155 @@
+"""What an 835 says, as plain values (read from X12 by ``rcm.remittance.remit_file``).
+
+```
+Payment (BPR, TRN, 1000A)            one 835 transaction set
+  ClaimRemit (CLP, CAS, MOA, NM1*TT)   one claim payment
+    ServiceRemit (SVC, CAS, REF*6R, AMT*B6, LQ*HE)
+  ProviderAdjustment (PLB pair)
+```
+Amounts are ``Decimal`` exactly as the payer wrote them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+__all__ = [
+    "Adjustment",
+    "ClaimRemit",
+    "ClaimStatus",
+    "Group",
+    "Payment",
+    "ProviderAdjustment",
+    "ServiceRemit",
+]
+
+ZERO = Decimal("0")
+
+
+class Group(StrEnum):
+    """CAS01 adjustment group."""
+
+    CO = "CO"
+    PR = "PR"
+    OA = "OA"
+    PI = "PI"
+    CR = "CR"
+
+
+class ClaimStatus(StrEnum):
+    """CLP02: how the payer processed the claim."""
+
+    PRIMARY = "1"
+    SECONDARY = "2"
+    TERTIARY = "3"
+    DENIED = "4"
+    PRIMARY_FORWARDED = "19"
+    SECONDARY_FORWARDED = "20"
+    TERTIARY_FORWARDED = "21"
+    REVERSAL = "22"
+    NOT_OUR_CLAIM = "23"
+    PREDETERMINATION = "25"
+
+    @property
+    def forwarded(self) -> bool:
+        return self in (
+            ClaimStatus.PRIMARY_FORWARDED,
+            ClaimStatus.SECONDARY_FORWARDED,
+            ClaimStatus.TERTIARY_FORWARDED,
+        )
+
+    @property
+    def moves_money(self) -> bool:
+        """False for statuses that report without paying or adjusting (23 not ours, 25 predetermination)."""
+        return self not in (ClaimStatus.NOT_OUR_CLAIM, ClaimStatus.PREDETERMINATION)
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """One CAS reason/amount: ``group`` CO/PR/OA/PI/CR, ``carc``, ``amount`` (negative on reversals)."""
+
+    group: str
+    carc: str
+    amount: Decimal
+    quantity: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRemit:
+    """One adjudicated service line (2110)."""
+
+    procedure_code: str
+    charge: Decimal
+    paid: Decimal
+    modifiers: tuple[str, ...] = ()
+    qualifier: str = "HC"
+    original_procedure_code: str | None = None
+    service_date: date | None = None
+    allowed: Decimal | None = None
+    units: Decimal | None = None
+    line_key: str | None = None
+    """REF*6R: our line key, when the payer echoes it."""
+    adjustments: tuple[Adjustment, ...] = ()
+    rarcs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRemit:
+    """One claim payment (2100)."""
+
+    patient_control_number: str
+    status: str
+    charge: Decimal
+    paid: Decimal
+    patient_responsibility: Decimal = ZERO
+    payer_claim_number: str | None = None
+    adjustments: tuple[Adjustment, ...] = ()
+    services: tuple[ServiceRemit, ...] = ()
+    rarcs: tuple[str, ...] = ()
+    crossover_payer_name: str | None = None
+    statement_date: date | None = None
+    full_control_number: str | None = None
+    """REF*EA when a payer that cuts CLP01 sends the whole number there."""
+    sequence: int = 0
+    """Position of the claim payment in its 835 transaction set (1-based)."""
+
+    @property
+    def claim_status(self) -> ClaimStatus | None:
+        try:
+            return ClaimStatus(self.status)
+        except ValueError:
+            return None
+
+    def all_adjustments(self) -> tuple[Adjustment, ...]:
+        return self.adjustments + tuple(a for s in self.services for a in s.adjustments)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderAdjustment:
+    """One PLB reason/amount pair. A positive amount reduces the payment (the provider owes it)."""
+
+    provider_id: str
+    reason: str
+    amount: Decimal
+    reference: str | None = None
+    fiscal_period_end: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """One 835 transaction set: a check or EFT and what it pays."""
+
+    trace_number: str
+    payer_ref: str
+    """Who paid: TRN03 (payer identifier), else N1*PR's identifier or name."""
+    amount: Decimal
+    """BPR02, signed (a debit BPR03 = D is negative)."""
+    method: str = "ACH"
+    payment_date: date | None = None
+    payer_name: str | None = None
+    control_number: str = ""
+    claims: tuple[ClaimRemit, ...] = ()
+    provider_adjustments: tuple[ProviderAdjustment, ...] = field(default=())

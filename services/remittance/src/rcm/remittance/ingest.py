@@ -1,0 +1,903 @@
+"""Posting an 835 file: the use case that ties the domain rules to the store and the events.
+
+``post_remit_file`` runs inside one database transaction (a service transaction or the CLI's):
+the file row, every posting, the queues and the outgoing events commit together, so a crash
+leaves either nothing or everything, and a retried file is recognised by its hash.
+
+Exactly once, in three layers:
+1. the file: ``remit_file.sha256`` is unique; identical content is skipped before parsing;
+2. the payment: ``payment (payer_ref, TRN02)`` is unique; a regenerated file for a posted
+   payment reuses it;
+3. the claim payment: ``claim_payment (payment_id, dedupe_key)`` is unique, the key being
+   CLP02, payer claim number and amounts (and the occurrence within the payment); and a
+   claim payment identical to one posted under another payment and not reversed is a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rcm.events.models import (
+    BalanceChangeReason,
+    PatientBalanceChanged,
+    PaymentPosted,
+    PostedLine,
+    RemitLine,
+    RemitReceived,
+    RemitUnmatched,
+)
+from rcm.events.models.common import Adjustment as EventAdjustment
+from rcm.remittance import store as t
+from rcm.remittance.domain.balancing import check_claim, check_payment
+from rcm.remittance.domain.matching import (
+    DEFAULT_CUT_LENGTHS,
+    ClaimLineRef,
+    ClaimRef,
+    match_claim,
+    match_lines,
+)
+from rcm.remittance.domain.posting import ClaimPosting, ClaimTotals, LinePosting, post_claim
+from rcm.remittance.domain.provider_adjustments import PlbKind, apply_provider_adjustments, reference_tokens
+from rcm.remittance.domain.reassociation import trace_key
+from rcm.remittance.domain.remit import ZERO, Adjustment, ClaimRemit, ClaimStatus, Payment
+from rcm.remittance.domain.reversal import PostedClaimPayment, find_original, undo
+from rcm.remittance.metrics import RemitMetrics
+from rcm.remittance.remit_file import read_remit_file
+from rcm.servicekit import Transaction
+
+__all__ = ["FileOutcome", "post_remit_file"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    """What happened to one file (counts only; safe to log)."""
+
+    file_id: str
+    duplicate_file: bool = False
+    payments: int = 0
+    states: dict[str, int] = field(default_factory=dict)
+    exceptions: list[str] = field(default_factory=list)
+
+    def count(self, state: str) -> None:
+        self.states[state] = self.states.get(state, 0) + 1
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:24]
+
+
+def _cents(amount: Decimal) -> str:
+    """An amount written one way (835s write 800, 800.0 and 800.00 alike)."""
+    return str(amount.quantize(Decimal("0.01")))
+
+
+def _opaque(prefix: str, *parts: object) -> str:
+    return f"{prefix}-{_digest(*parts)}"
+
+
+def _safe_id(value: str) -> str:
+    """An events ``Id`` from a payer identifier (letters, digits and . _ : - only)."""
+    cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._:-") else "-" for ch in value.strip())
+    if not cleaned:
+        return "unknown"
+    return (cleaned if cleaned[0].isalnum() else f"p{cleaned}")[:64]
+
+
+class _Run:
+    def __init__(
+        self,
+        tx: Transaction,
+        *,
+        file_id: str,
+        file_name: str,
+        received_at: datetime,
+        cut_lengths: Sequence[int],
+        metrics: RemitMetrics,
+        outcome: FileOutcome,
+    ) -> None:
+        self.tx = tx
+        self.conn: AsyncConnection = tx.conn
+        self.file_id = file_id
+        self.file_name = file_name[:255]
+        self.received_at = received_at
+        self.cut_lengths = cut_lengths
+        self.metrics = metrics
+        self.outcome = outcome
+
+    # ------------------------------------------------------------------ exceptions
+    async def flag(
+        self,
+        kind: str,
+        message: str,
+        *,
+        payment_id: str | None = None,
+        remit_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        await self.conn.execute(
+            t.remit_exception.insert().values(
+                kind=kind,
+                file_id=self.file_id,
+                payment_id=payment_id,
+                remit_id=remit_id,
+                message=message,
+                detail=detail,
+            )
+        )
+        self.metrics.exceptions.labels(kind).inc()
+        self.outcome.exceptions.append(kind)
+        log.warning("remit exception %s (file %s, payment %s)", kind, self.file_id, payment_id)
+
+    # ------------------------------------------------------------------ payment
+    async def post_payment(self, payment: Payment, *, incomplete: bool) -> None:
+        payment_id = _opaque("pay", payment.payer_ref, payment.trace_number)
+        existing = (
+            await self.conn.execute(sa.select(t.payment.c.status).where(t.payment.c.payment_id == payment_id))
+        ).scalar_one_or_none()
+        imbalance = check_payment(payment)
+        status = "incomplete" if incomplete else "unbalanced" if imbalance else "posted"
+        values = {
+            "file_id": self.file_id,
+            "payer_ref": payment.payer_ref,
+            "payer_name": payment.payer_name,
+            "trace_number": payment.trace_number,
+            "trace_key": trace_key(payment.trace_number),
+            "amount": payment.amount,
+            "method": payment.method,
+            "payment_date": payment.payment_date,
+            "control_number": payment.control_number,
+            "status": status,
+        }
+        if existing is None:
+            await self.conn.execute(t.payment.insert().values(payment_id=payment_id, **values))
+        elif existing == "posted":
+            # A regenerated 835 for a payment already posted: only claim payments not seen pass.
+            await self.flag(
+                "payment_redelivered", "payment already posted from another file", payment_id=payment_id
+            )
+            status = "posted"
+        else:
+            await self.conn.execute(
+                t.payment.update().where(t.payment.c.payment_id == payment_id).values(**values)
+            )
+        self.outcome.payments += 1
+        if incomplete:
+            await self.flag(
+                "incomplete_payment",
+                "a claim payment of this 835 could not be read; nothing of it was posted",
+                payment_id=payment_id,
+            )
+            return
+        if imbalance is not None:
+            await self.flag(
+                "unbalanced_payment",
+                imbalance.describe(),
+                payment_id=payment_id,
+                detail={"reported": str(imbalance.reported), "expected": str(imbalance.expected)},
+            )
+            return
+        seen: dict[str, int] = {}
+        for claim in payment.claims:
+            base = "|".join(
+                [
+                    claim.status,
+                    (claim.payer_claim_number or claim.patient_control_number).upper(),
+                    _cents(claim.charge),
+                    _cents(claim.paid),
+                    _cents(claim.patient_responsibility),
+                ]
+            )
+            seen[base] = seen.get(base, 0) + 1
+            await self.post_claim_payment(payment, payment_id, claim, base, seen[base])
+        if existing != "posted":
+            await self.apply_plb(payment, payment_id)
+
+    # ------------------------------------------------------------------ claim payment
+    async def post_claim_payment(
+        self, payment: Payment, payment_id: str, remit: ClaimRemit, base: str, occurrence: int
+    ) -> None:
+        dedupe_key = f"{base}#{occurrence}"
+        cross_key = f"{payment.payer_ref}|{base}"
+        remit_id = _opaque("rmt", payment_id, dedupe_key)
+        row = {
+            "remit_id": remit_id,
+            "payment_id": payment_id,
+            "file_id": self.file_id,
+            "sequence": remit.sequence,
+            "dedupe_key": dedupe_key,
+            "cross_key": cross_key,
+            "patient_control_number": remit.patient_control_number,
+            "payer_claim_number": remit.payer_claim_number,
+            "status": remit.status,
+            "charge": remit.charge,
+            "paid": remit.paid,
+            "patient_responsibility": remit.patient_responsibility,
+            "state": "received",
+        }
+        inserted = (
+            await self.conn.execute(
+                pg_insert(t.claim_payment)
+                .values(**row)
+                .on_conflict_do_nothing(constraint="claim_payment_once")
+                .returning(t.claim_payment.c.remit_id)
+            )
+        ).scalar_one_or_none()
+        if inserted is None:
+            self.outcome.count("already_posted")
+            return
+        state = await self._post(payment, payment_id, remit_id, remit, cross_key)
+        self.outcome.count(state)
+        self.metrics.claim_payments.labels(state).inc()
+
+    async def _set_state(self, remit_id: str, state: str, **values: Any) -> str:
+        await self.conn.execute(
+            t.claim_payment.update()
+            .where(t.claim_payment.c.remit_id == remit_id)
+            .values(state=state, **values)
+        )
+        return state
+
+    async def _post(
+        self, payment: Payment, payment_id: str, remit_id: str, remit: ClaimRemit, cross_key: str
+    ) -> str:
+        imbalances = check_claim(remit)
+        if imbalances:
+            await self.flag(
+                "unbalanced_claim",
+                "; ".join(i.describe() for i in imbalances),
+                payment_id=payment_id,
+                remit_id=remit_id,
+            )
+            return await self._set_state(remit_id, "unbalanced")
+
+        match = match_claim(remit, await self.candidates(remit), cut_lengths=self.cut_lengths)
+        if match.claim is None:
+            reason = match.reason or "no_claim"
+            await self.queue_unmatched(payment, payment_id, remit_id, remit, reason, match.candidates)
+            return await self._set_state(remit_id, "unmatched")
+        claim = match.claim
+        await self._set_state(remit_id, "matching", claim_id=claim.claim_id, matched_by=match.matched_by)
+        if remit.payer_claim_number:
+            await self.conn.execute(
+                pg_insert(t.payer_claim_number)
+                .values(number_key=remit.payer_claim_number.upper(), claim_id=claim.claim_id)
+                .on_conflict_do_nothing()
+            )
+
+        if remit.status == ClaimStatus.REVERSAL:
+            original = find_original(remit, await self.posted_for(claim.claim_id))
+            if original is None:
+                await self.flag(
+                    "orphan_reversal",
+                    "reversal (CLP02 22) with no open posting to reverse",
+                    payment_id=payment_id,
+                    remit_id=remit_id,
+                )
+                await self.queue_unmatched(payment, payment_id, remit_id, remit, "no_claim", ())
+                return await self._set_state(remit_id, "orphan_reversal")
+            posting = undo(original)
+            await self.conn.execute(
+                t.claim_payment.update()
+                .where(t.claim_payment.c.remit_id == original.remit_id)
+                .values(reversed_by=remit_id)
+            )
+            await self._set_state(remit_id, "posted", reverses=original.remit_id)
+        else:
+            duplicate = (
+                await self.conn.execute(
+                    sa.select(t.claim_payment.c.remit_id).where(
+                        t.claim_payment.c.cross_key == cross_key,
+                        t.claim_payment.c.remit_id != remit_id,
+                        t.claim_payment.c.state == "posted",
+                        t.claim_payment.c.reversed_by.is_(None),
+                    )
+                )
+            ).first()
+            if duplicate is not None:
+                await self.flag(
+                    "duplicate_claim_payment",
+                    "the same claim payment was already posted from another payment",
+                    payment_id=payment_id,
+                    remit_id=remit_id,
+                )
+                return await self._set_state(remit_id, "duplicate")
+            matches = match_lines(remit.services, claim.lines, claim_date=remit.statement_date)
+            for m in matches:
+                if m.line_key is None:
+                    await self.queue_unmatched_line(
+                        payment, payment_id, remit_id, remit, claim.claim_id, m.service_index
+                    )
+            single = claim.lines[0].line_key if len(claim.lines) == 1 else None
+            posting = post_claim(
+                remit,
+                claim_id=claim.claim_id,
+                line_keys=[m.line_key for m in matches],
+                single_line_key=single,
+            )
+            status = remit.claim_status
+            await self._set_state(remit_id, "posted" if status is None or status.moves_money else "recorded")
+
+        totals = await self.write_posting(remit_id, posting)
+        await self.publish(payment, remit_id, remit, claim, posting, totals)
+        return "posted" if posting.lines or remit.status == ClaimStatus.REVERSAL else "recorded"
+
+    # ------------------------------------------------------------------ lookups
+    async def candidates(self, remit: ClaimRemit) -> list[ClaimRef]:
+        pcn = remit.patient_control_number.strip().upper()
+        keys = {pcn, (remit.full_control_number or "").strip().upper()} - {""}
+        c = t.claim.c
+        conditions: list[Any] = [c.claim_key.in_(keys)]
+        if len(pcn) in self.cut_lengths:
+            conditions.append(c.claim_key.startswith(pcn, autoescape=True))
+        if remit.payer_claim_number:
+            conditions.append(
+                c.claim_id.in_(
+                    sa.select(t.payer_claim_number.c.claim_id).where(
+                        t.payer_claim_number.c.number_key == remit.payer_claim_number.upper()
+                    )
+                )
+            )
+        ids = [
+            r[0] for r in await self.conn.execute(sa.select(c.claim_id).where(sa.or_(*conditions)).limit(50))
+        ]
+        if not ids:  # the fuzzy fallback: same charge; the domain checks dates and only proposes
+            ids = [
+                r[0]
+                for r in await self.conn.execute(
+                    sa.select(c.claim_id).where(c.total_charge == abs(remit.charge)).limit(20)
+                )
+            ]
+        return await self.claims(ids)
+
+    async def claims(self, ids: Sequence[str]) -> list[ClaimRef]:
+        if not ids:
+            return []
+        rows = (await self.conn.execute(sa.select(t.claim).where(t.claim.c.claim_id.in_(ids)))).all()
+        lines = (
+            await self.conn.execute(
+                sa.select(t.claim_line)
+                .where(t.claim_line.c.claim_id.in_(ids))
+                .order_by(t.claim_line.c.line_key)
+            )
+        ).all()
+        numbers = (
+            await self.conn.execute(
+                sa.select(t.payer_claim_number).where(t.payer_claim_number.c.claim_id.in_(ids))
+            )
+        ).all()
+        return [
+            ClaimRef(
+                claim_id=r.claim_id,
+                patient_id=r.patient_id,
+                payer_id=r.payer_id,
+                total_charge=r.total_charge,
+                lines=tuple(
+                    ClaimLineRef(
+                        line_key=ln.line_key,
+                        procedure_code=ln.procedure_code,
+                        service_date=ln.service_date,
+                        charge=ln.charge,
+                        modifiers=tuple(ln.modifiers),
+                        units=ln.units,
+                    )
+                    for ln in lines
+                    if ln.claim_id == r.claim_id
+                ),
+                payer_claim_numbers=frozenset(n.number_key for n in numbers if n.claim_id == r.claim_id),
+            )
+            for r in rows
+        ]
+
+    async def posted_for(self, claim_id: str) -> list[PostedClaimPayment]:
+        cp = t.claim_payment.c
+        rows = (
+            await self.conn.execute(
+                sa.select(t.claim_payment)
+                .where(cp.claim_id == claim_id, cp.state == "posted", cp.reverses.is_(None))
+                .order_by(cp.created_at, cp.sequence)
+            )
+        ).all()
+        out = []
+        for r in rows:
+            lines = (
+                await self.conn.execute(
+                    sa.select(t.posted_line)
+                    .where(t.posted_line.c.remit_id == r.remit_id)
+                    .order_by(t.posted_line.c.id)
+                )
+            ).all()
+            adjustments = (
+                await self.conn.execute(
+                    sa.select(t.posted_adjustment)
+                    .where(t.posted_adjustment.c.posted_line_id.in_([ln.id for ln in lines]))
+                    .order_by(t.posted_adjustment.c.id)
+                )
+            ).all()
+            posting = ClaimPosting(
+                claim_id,
+                r.status,
+                tuple(
+                    LinePosting(
+                        line_key=ln.line_key,
+                        charge=ln.charge,
+                        paid=ln.paid,
+                        allowed=ln.allowed,
+                        contractual=ln.contractual,
+                        denied=ln.denied,
+                        patient_responsibility=ln.patient_responsibility,
+                        forwarded=ln.forwarded,
+                        other=ln.other,
+                        adjustments=tuple(
+                            Adjustment(a.group_code, a.carc, a.amount, a.quantity)
+                            for a in adjustments
+                            if a.posted_line_id == ln.id
+                        ),
+                        rarcs=tuple(ln.rarcs),
+                        procedure_code=ln.procedure_code,
+                    )
+                    for ln in lines
+                ),
+            )
+            out.append(
+                PostedClaimPayment(
+                    remit_id=r.remit_id,
+                    claim_id=claim_id,
+                    payer_claim_number=r.payer_claim_number,
+                    charge=r.charge,
+                    paid=r.paid,
+                    posting=posting,
+                    reversed=r.reversed_by is not None,
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ writes
+    async def write_posting(self, remit_id: str, posting: ClaimPosting) -> ClaimTotals:
+        for line in posting.lines:
+            line_id = (
+                await self.conn.execute(
+                    t.posted_line.insert()
+                    .values(
+                        remit_id=remit_id,
+                        claim_id=posting.claim_id,
+                        line_key=line.line_key,
+                        procedure_code=line.procedure_code,
+                        charge=line.charge,
+                        paid=line.paid,
+                        allowed=line.allowed,
+                        contractual=line.contractual,
+                        denied=line.denied,
+                        patient_responsibility=line.patient_responsibility,
+                        forwarded=line.forwarded,
+                        other=line.other,
+                        rarcs=list(line.rarcs),
+                    )
+                    .returning(t.posted_line.c.id)
+                )
+            ).scalar_one()
+            if line.adjustments:
+                await self.conn.execute(
+                    t.posted_adjustment.insert(),
+                    [
+                        {
+                            "posted_line_id": line_id,
+                            "group_code": a.group,
+                            "carc": a.carc,
+                            "amount": a.amount,
+                            "quantity": a.quantity,
+                        }
+                        for a in line.adjustments
+                    ],
+                )
+        c = t.claim.c
+        row = (
+            await self.conn.execute(
+                t.claim.update()
+                .where(c.claim_id == posting.claim_id)
+                .values(
+                    paid=c.paid + posting.paid,
+                    contractual=c.contractual + posting.contractual,
+                    denied=c.denied + posting.denied,
+                    patient_responsibility=c.patient_responsibility + posting.patient_responsibility,
+                    forwarded=c.forwarded + posting.forwarded,
+                    other=c.other + posting.other,
+                )
+                .returning(
+                    c.total_charge,
+                    c.paid,
+                    c.contractual,
+                    c.denied,
+                    c.patient_responsibility,
+                    c.forwarded,
+                    c.other,
+                )
+            )
+        ).one()
+        return ClaimTotals(
+            charge=row.total_charge,
+            paid=row.paid,
+            contractual=row.contractual,
+            denied=row.denied,
+            patient_responsibility=row.patient_responsibility,
+            forwarded=row.forwarded,
+            other=row.other,
+        )
+
+    async def change_patient_balance(self, patient_id: str, change: Decimal) -> tuple[Decimal, Decimal]:
+        pb = t.patient_balance
+        row = (
+            await self.conn.execute(
+                pg_insert(pb)
+                .values(patient_id=patient_id, balance=change)
+                .on_conflict_do_update(
+                    index_elements=[pb.c.patient_id],
+                    set_={"balance": pb.c.balance + change, "updated_at": sa.func.now()},
+                )
+                .returning(pb.c.balance)
+            )
+        ).scalar_one()
+        return row - change, row
+
+    async def queue_unmatched(
+        self,
+        payment: Payment,
+        payment_id: str,
+        remit_id: str,
+        remit: ClaimRemit,
+        reason: str,
+        candidates: Sequence[str],
+    ) -> None:
+        await self.conn.execute(
+            t.unmatched.insert().values(
+                kind="claim",
+                remit_id=remit_id,
+                payment_id=payment_id,
+                payer_ref=payment.payer_ref,
+                patient_control_number=remit.patient_control_number,
+                payer_claim_number=remit.payer_claim_number,
+                charge=remit.charge,
+                paid=remit.paid,
+                reason=reason,
+                candidates=list(candidates),
+            )
+        )
+        event_reason = reason if reason in ("no_claim", "ambiguous", "charge_mismatch") else "no_claim"
+        self.tx.publish(
+            RemitUnmatched(
+                remit_id=remit_id,
+                payer_id=_safe_id(payment.payer_ref),
+                patient_control_number=remit.patient_control_number[:38],
+                payer_claim_number=(remit.payer_claim_number or None) and remit.payer_claim_number[:50],
+                charge=remit.charge,
+                paid=remit.paid,
+                reason=event_reason,
+                file_name=self.file_name,
+                received_at=self.received_at,
+            )
+        )
+
+    async def queue_unmatched_line(
+        self, payment: Payment, payment_id: str, remit_id: str, remit: ClaimRemit, claim_id: str, index: int
+    ) -> None:
+        service = remit.services[index]
+        await self.conn.execute(
+            t.unmatched.insert().values(
+                kind="line",
+                remit_id=remit_id,
+                payment_id=payment_id,
+                payer_ref=payment.payer_ref,
+                patient_control_number=remit.patient_control_number,
+                payer_claim_number=remit.payer_claim_number,
+                claim_id=claim_id,
+                line_number=index + 1,
+                procedure_code=service.procedure_code,
+                charge=service.charge,
+                paid=service.paid,
+                reason="no_line",
+                candidates=[],
+            )
+        )
+
+    # ------------------------------------------------------------------ PLB
+    async def apply_plb(self, payment: Payment, payment_id: str) -> None:
+        if not payment.provider_adjustments:
+            return
+        tokens = {tok.upper() for p in payment.provider_adjustments for tok in reference_tokens(p.reference)}
+        by_reference: dict[str, str] = {}
+        if tokens:
+            for number_key, claim_id in await self.conn.execute(
+                sa.select(t.payer_claim_number.c.number_key, t.payer_claim_number.c.claim_id).where(
+                    t.payer_claim_number.c.number_key.in_(tokens)
+                )
+            ):
+                by_reference.setdefault(number_key, claim_id)
+            for claim_key, claim_id in await self.conn.execute(
+                sa.select(t.claim.c.claim_key, t.claim.c.claim_id).where(t.claim.c.claim_key.in_(tokens))
+            ):
+                by_reference.setdefault(claim_key, claim_id)
+        for sequence, applied in enumerate(
+            apply_provider_adjustments(payment.provider_adjustments, by_reference), 1
+        ):
+            adj = applied.adjustment
+            inserted = (
+                await self.conn.execute(
+                    pg_insert(t.provider_adjustment)
+                    .values(
+                        payment_id=payment_id,
+                        sequence=sequence,
+                        provider_id=adj.provider_id,
+                        reason=adj.reason,
+                        reference=adj.reference,
+                        amount=adj.amount,
+                        kind=applied.kind,
+                        claim_id=applied.claim_id,
+                    )
+                    .on_conflict_do_nothing(constraint="provider_adjustment_once")
+                    .returning(t.provider_adjustment.c.id)
+                )
+            ).scalar_one_or_none()
+            if inserted is None or applied.claim_id is None:
+                continue
+            c = t.claim.c
+            if applied.kind is PlbKind.RECOUPMENT:
+                row = (
+                    await self.conn.execute(
+                        t.claim.update()
+                        .where(c.claim_id == applied.claim_id)
+                        .values(paid=c.paid - adj.amount)
+                        .returning(
+                            c.patient_id,
+                            c.payer_id,
+                            c.total_charge,
+                            c.paid,
+                            c.contractual,
+                            c.denied,
+                            c.patient_responsibility,
+                            c.forwarded,
+                            c.other,
+                        )
+                    )
+                ).one()
+                totals = ClaimTotals(
+                    charge=row.total_charge,
+                    paid=row.paid,
+                    contractual=row.contractual,
+                    denied=row.denied,
+                    patient_responsibility=row.patient_responsibility,
+                    forwarded=row.forwarded,
+                    other=row.other,
+                )
+                plb_id = _opaque("plb", payment_id, sequence)
+                self.tx.publish(
+                    PaymentPosted(
+                        posting_id=plb_id,
+                        remit_id=plb_id,
+                        claim_id=applied.claim_id,
+                        patient_id=row.patient_id,
+                        payer_id=row.payer_id,
+                        paid=-adj.amount,
+                        contractual_adjustment=ZERO,
+                        patient_responsibility=ZERO,
+                        claim_balance=totals.insurance_balance,
+                        lines=[],
+                        posted_at=self.received_at,
+                    )
+                )
+            elif applied.kind is PlbKind.INTEREST:
+                # PLB interest is negative when paid to the provider; the claim ledger keeps it positive.
+                await self.conn.execute(
+                    t.claim.update()
+                    .where(c.claim_id == applied.claim_id)
+                    .values(interest=c.interest - adj.amount)
+                )
+
+    # ------------------------------------------------------------------ events
+    async def publish(
+        self,
+        payment: Payment,
+        remit_id: str,
+        remit: ClaimRemit,
+        claim: ClaimRef,
+        posting: ClaimPosting,
+        totals: ClaimTotals,
+    ) -> None:
+        keys = (
+            iter(
+                m.line_key for m in match_lines(remit.services, claim.lines, claim_date=remit.statement_date)
+            )
+            if remit.status != ClaimStatus.REVERSAL
+            else iter(())
+        )
+        lines = []
+        for service in remit.services:
+            key = next(keys, None) or service.line_key
+            line = _remit_line(service, key)
+            if line is not None:
+                lines.append(line)
+        self.tx.publish(
+            RemitReceived(
+                remit_id=remit_id,
+                claim_id=claim.claim_id,
+                patient_id=claim.patient_id,
+                payer_id=claim.payer_id,
+                payer_claim_number=(remit.payer_claim_number or remit.patient_control_number)[:50],
+                status=remit.status,
+                charge=remit.charge,
+                paid=remit.paid,
+                patient_responsibility=remit.patient_responsibility,
+                claim_adjustments=_event_adjustments(remit.adjustments),
+                lines=lines,
+                rarcs=[r for r in remit.rarcs if _valid_rarc(r)],
+                crossover_payer_name=(remit.crossover_payer_name or None) and remit.crossover_payer_name[:60],
+                payment_trace_number=payment.trace_number[:50],
+                payment_date=payment.payment_date or self.received_at.date(),
+                file_name=self.file_name,
+                received_at=self.received_at,
+            )
+        )
+        if not posting.lines:
+            return
+        self.tx.publish(
+            PaymentPosted(
+                posting_id=_opaque("pst", remit_id),
+                remit_id=remit_id,
+                claim_id=claim.claim_id,
+                patient_id=claim.patient_id,
+                payer_id=claim.payer_id,
+                paid=posting.paid,
+                contractual_adjustment=posting.contractual,
+                patient_responsibility=posting.patient_responsibility,
+                claim_balance=totals.insurance_balance,
+                lines=[
+                    PostedLine(
+                        line_key=line.line_key,
+                        paid=line.paid,
+                        contractual_adjustment=line.contractual,
+                        patient_responsibility=line.patient_responsibility,
+                    )
+                    for line in posting.lines
+                    if line.line_key is not None
+                ],
+                posted_at=self.received_at,
+            )
+        )
+        if posting.patient_responsibility != ZERO:
+            previous, balance = await self.change_patient_balance(
+                claim.patient_id, posting.patient_responsibility
+            )
+            self.tx.publish(
+                PatientBalanceChanged(
+                    patient_id=claim.patient_id,
+                    claim_id=claim.claim_id,
+                    previous_balance=previous,
+                    balance=balance,
+                    change=balance - previous,
+                    reason=BalanceChangeReason.REMIT_POSTED,
+                    source_id=remit_id,
+                    changed_at=self.received_at,
+                )
+            )
+
+
+_GROUPS = {"CO", "PR", "OA", "PI", "CR"}
+
+
+def _valid_rarc(code: str) -> bool:
+    return re.fullmatch(r"[A-Z]{1,2}[0-9]{1,4}", code) is not None
+
+
+def _event_adjustments(adjustments: Sequence[Adjustment]) -> list[EventAdjustment]:
+    out = []
+    for a in adjustments:
+        if a.group not in _GROUPS:
+            continue
+        quantity = int(a.quantity) if a.quantity is not None and a.quantity == int(a.quantity) else None
+        try:
+            out.append(EventAdjustment(group=a.group, carc=a.carc, amount=a.amount, quantity=quantity))
+        except ValidationError:
+            log.warning("an adjustment does not fit the event contract and is left out of the event")
+    return out
+
+
+def _remit_line(service: Any, line_key: str | None) -> RemitLine | None:
+    try:
+        return RemitLine(
+            line_key=line_key,
+            procedure_code=service.procedure_code,
+            modifiers=list(service.modifiers)[:4],
+            service_date=service.service_date,
+            charge=service.charge,
+            paid=service.paid,
+            allowed=service.allowed,
+            units_paid=int(service.units)
+            if service.units is not None and service.units == int(service.units)
+            else None,
+            adjustments=_event_adjustments(service.adjustments),
+            rarcs=[r for r in service.rarcs if _valid_rarc(r)],
+        )
+    except ValidationError:
+        # e.g. a revenue code or NDC in SVC01: posted, but not expressible as a RemitLine
+        log.warning("a service line does not fit the remit-received contract and is left out of the event")
+        return None
+
+
+async def post_remit_file(
+    tx: Transaction,
+    content: bytes,
+    *,
+    name: str,
+    source: str,
+    metrics: RemitMetrics,
+    received_at: datetime | None = None,
+    cut_lengths: Sequence[int] = DEFAULT_CUT_LENGTHS,
+) -> FileOutcome:
+    """Record and post one 835 file in the transaction ``tx``; identical content is skipped."""
+    received_at = received_at or datetime.now(UTC)
+    sha = hashlib.sha256(content).hexdigest()
+    file_id = f"file-{sha[:24]}"
+    inserted = (
+        await tx.conn.execute(
+            pg_insert(t.remit_file)
+            .values(
+                file_id=file_id,
+                name=name,
+                sha256=sha,
+                size=len(content),
+                source=source,
+                status="received",
+                content=content,
+                received_at=received_at,
+            )
+            .on_conflict_do_nothing(index_elements=[t.remit_file.c.sha256])
+            .returning(t.remit_file.c.file_id)
+        )
+    ).scalar_one_or_none()
+    outcome = FileOutcome(file_id=file_id)
+    if inserted is None:
+        outcome.duplicate_file = True
+        metrics.files.labels("duplicate").inc()
+        log.info("835 file %s skipped: same content already received", file_id)
+        return outcome
+
+    parsed = read_remit_file(content)
+    run = _Run(
+        tx,
+        file_id=file_id,
+        file_name=name,
+        received_at=received_at,
+        cut_lengths=cut_lengths,
+        metrics=metrics,
+        outcome=outcome,
+    )
+    broken_sets = {
+        p.control_number for p in parsed.problems if p.kind in ("invalid_claim", "invalid_segment")
+    }
+    for problem in parsed.problems:
+        await run.flag(
+            problem.kind,
+            problem.message,
+            detail={"set": problem.control_number, "claim": problem.claim_sequence},
+        )
+    for p in parsed.payments:
+        await run.post_payment(p, incomplete=p.control_number in broken_sets)
+    status = "flagged" if outcome.exceptions else "posted"
+    await tx.conn.execute(
+        t.remit_file.update().where(t.remit_file.c.file_id == file_id).values(status=status)
+    )
+    metrics.files.labels(status).inc()
+    log.info("835 file %s: %s payments, %s", file_id, outcome.payments, outcome.states)
+    return outcome

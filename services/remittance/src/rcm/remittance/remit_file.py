@@ -1,0 +1,241 @@
+"""Read an 835 file into ``domain.remit`` values, one claim loop at a time.
+
+Claims come from ``rcm.x12.read_claims`` (memory bounded by one claim loop, mapped to the
+typed ``ClaimPayment`` model one at a time); the payment header (BPR, TRN, N1*PR) and the PLB
+segments that trail the claims come from one pass of the tokenizer. A claim loop the model
+cannot read is reported as a problem, with its position, and never guessed at.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from pydantic import ValidationError
+
+from rcm.remittance.domain.remit import Adjustment, ClaimRemit, Payment, ProviderAdjustment, ServiceRemit
+from rcm.x12 import Delimiters, Segment, Tokenizer, X12Error, read_claims
+from rcm.x12.models.common import AdjustmentGroup, Reference, Trace
+from rcm.x12.models.remit_835 import (
+    ClaimPayment,
+    PartyId,
+    PaymentInformation,
+    ServicePayment,
+)
+from rcm.x12.models.remit_835 import ProviderAdjustment as PlbSegment
+
+__all__ = ["FileProblem", "RemitFile", "read_remit_file"]
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    """Something in the file that could not be read (no PHI: positions and codes only)."""
+
+    kind: str
+    message: str
+    control_number: str | None = None
+    claim_sequence: int | None = None
+
+
+@dataclass(slots=True)
+class RemitFile:
+    payments: list[Payment] = field(default_factory=list)
+    problems: list[FileProblem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Header:
+    key: tuple[str, str]
+    delimiters: Delimiters
+    trace: Trace | None = None
+    payment: PaymentInformation | None = None
+    payer: PartyId | None = None
+    payer_refs: list[Reference] = field(default_factory=list)
+    plb: list[PlbSegment] = field(default_factory=list)
+    problems: list[FileProblem] = field(default_factory=list)
+
+
+def _payment_information(seg: Segment, d: Delimiters, header: _Header) -> PaymentInformation:
+    """BPR; an unreadable payment date (BPR16) is reported and left out rather than losing the payment."""
+    try:
+        return PaymentInformation.from_segment(seg, d)
+    except X12Error as exc:
+        if len(seg.elements) < 16:
+            raise
+        header.problems.append(FileProblem("invalid_payment_date", str(exc), header.key[1]))
+        return PaymentInformation.from_segment(Segment(seg.id, seg.elements[:15]), d)
+
+
+def _headers(content: bytes) -> list[_Header]:
+    """Every 835 set's header and PLB segments, in order, from one tokenizer pass."""
+    tokens = Tokenizer(io.BytesIO(content))
+    headers: list[_Header] = []
+    current: _Header | None = None
+    isa = ""
+    in_payer = False
+    for seg in tokens:
+        d = tokens.delimiters or Delimiters()
+        if seg.id == "ISA":
+            isa = seg.get(13) or ""
+        elif seg.id == "ST":
+            current = _Header((isa, seg.get(2) or ""), d) if seg.get(1) == "835" else None
+            if current is not None:
+                headers.append(current)
+            in_payer = False
+        elif current is None:
+            continue
+        elif seg.id == "SE":
+            current = None
+        else:
+            try:
+                if seg.id == "BPR" and current.payment is None:
+                    current.payment = _payment_information(seg, d, current)
+                elif seg.id == "TRN" and current.trace is None:
+                    current.trace = Trace.from_segment(seg, d)
+                elif seg.id == "N1":
+                    in_payer = seg.get(1) == "PR"
+                    if in_payer:
+                        current.payer = PartyId.from_segment(seg, d)
+                elif seg.id == "REF" and in_payer:
+                    current.payer_refs.append(Reference.from_segment(seg, d))
+                elif seg.id == "LX":
+                    in_payer = False
+                elif seg.id == "PLB":
+                    current.plb.append(PlbSegment.from_segment(seg, d))
+            except X12Error as exc:
+                current.problems.append(FileProblem("invalid_segment", str(exc), current.key[1]))
+    return headers
+
+
+def _adjustments(groups: list[AdjustmentGroup]) -> tuple[Adjustment, ...]:
+    return tuple(Adjustment(g.group, a.reason, a.amount, a.quantity) for g in groups for a in g.adjustments)
+
+
+def _service(svc: ServicePayment) -> ServiceRemit:
+    info = svc.service
+    return ServiceRemit(
+        procedure_code=info.procedure.code,
+        qualifier=info.procedure.qualifier,
+        modifiers=tuple(m for m in info.procedure.modifiers if m),
+        original_procedure_code=info.original_procedure.code if info.original_procedure else None,
+        charge=info.charge,
+        paid=info.paid,
+        service_date=svc.service_date,
+        allowed=svc.allowed_amount,
+        units=info.units,
+        line_key=svc.line_item_control_number,
+        adjustments=_adjustments(svc.adjustments),
+        rarcs=tuple(svc.remark_codes),
+    )
+
+
+def claim_remit(loop: ClaimPayment, sequence: int) -> ClaimRemit:
+    clp = loop.claim
+    rarcs: list[str] = []
+    if loop.outpatient is not None:
+        rarcs += [c for c in loop.outpatient.remark_codes if c]
+    if loop.inpatient is not None:
+        rarcs += loop.inpatient.remark_codes
+    statement = next((d.value for d in loop.dates if d.qualifier == "232"), None)
+    full = next((r.value for r in loop.references if r.qualifier == "EA"), None)
+    crossover = loop.crossover_carrier.last_or_organization if loop.crossover_carrier else None
+    return ClaimRemit(
+        patient_control_number=clp.patient_control_number,
+        status=clp.status,
+        charge=clp.charge,
+        paid=clp.paid,
+        patient_responsibility=clp.patient_responsibility or Decimal(0),
+        payer_claim_number=clp.payer_claim_control_number,
+        adjustments=_adjustments(loop.adjustments),
+        services=tuple(_service(s) for s in loop.services),
+        rarcs=tuple(rarcs),
+        crossover_payer_name=crossover,
+        statement_date=statement,
+        full_control_number=full,
+        sequence=sequence,
+    )
+
+
+def _claims(
+    content: bytes, delimiters: dict[tuple[str, str], Delimiters]
+) -> Iterator[tuple[tuple[str, str], ClaimRemit | FileProblem]]:
+    counters: dict[tuple[str, str], int] = {}
+    stream = read_claims(io.BytesIO(content))
+    for item in stream:
+        if item.transaction.id != "835":
+            continue
+        key = (item.interchange.control_number if item.interchange else "", item.transaction.control_number)
+        counters[key] = counters.get(key, 0) + 1
+        sequence = counters[key]
+        try:
+            model = ClaimPayment.from_loop(item.loop, delimiters.get(key, Delimiters()))
+            yield key, claim_remit(model, sequence)
+        except (X12Error, ValidationError) as exc:
+            yield key, FileProblem("invalid_claim", str(exc).splitlines()[0][:300], key[1], sequence)
+
+
+def _payer_ref(h: _Header) -> str:
+    if h.trace is not None and h.trace.originator:
+        return h.trace.originator
+    if h.payer is not None and h.payer.identifier:
+        return h.payer.identifier
+    ref = next((r.value for r in h.payer_refs if r.qualifier == "2U" and r.value), None)
+    if ref:
+        return ref
+    return (h.payer.name if h.payer and h.payer.name else "unknown")[:50]
+
+
+def read_remit_file(content: bytes) -> RemitFile:
+    """Every 835 payment in ``content``; what cannot be read is in ``problems``."""
+    out = RemitFile()
+    try:
+        headers = _headers(content)
+    except X12Error as exc:
+        out.problems.append(FileProblem("invalid_x12", str(exc)[:300]))
+        return out
+    if not headers:
+        out.problems.append(FileProblem("not_835", "no 835 transaction set in the file"))
+        return out
+    claims: dict[tuple[str, str], list[ClaimRemit]] = {h.key: [] for h in headers}
+    try:
+        for key, item in _claims(content, {h.key: h.delimiters for h in headers}):
+            if isinstance(item, FileProblem):
+                out.problems.append(item)
+            elif key in claims:
+                claims[key].append(item)
+    except X12Error as exc:
+        out.problems.append(FileProblem("invalid_x12", str(exc)[:300]))
+        return out
+    for h in headers:
+        out.problems.extend(h.problems)
+        if h.payment is None or h.trace is None:
+            out.problems.append(FileProblem("invalid_payment", "BPR or TRN missing or unreadable", h.key[1]))
+            continue
+        sign = Decimal(-1) if h.payment.credit_debit == "D" else Decimal(1)
+        plb = tuple(
+            ProviderAdjustment(
+                provider_id=seg.provider_id,
+                reason=pair.reason.code,
+                reference=pair.reason.reference,
+                amount=pair.amount,
+                fiscal_period_end=seg.fiscal_period_end,
+            )
+            for seg in h.plb
+            for pair in seg.adjustments
+        )
+        out.payments.append(
+            Payment(
+                trace_number=h.trace.reference,
+                payer_ref=_payer_ref(h),
+                amount=sign * h.payment.amount,
+                method=h.payment.method,
+                payment_date=h.payment.payment_date,
+                payer_name=h.payer.name if h.payer else None,
+                control_number=h.key[1],
+                claims=tuple(claims[h.key]),
+                provider_adjustments=plb,
+            )
+        )
+    return out

@@ -1,0 +1,123 @@
+"""Collecting 835s from the clearinghouse mailbox: a service task that polls SFTP.
+
+The transport's once-only hand-off needs a file ledger; ours is the ``remit_file`` table, so
+"seen" means "recorded in the same transaction as its postings". A file is handed to
+``post_remit_file`` before the transport records it: a crash in between offers it again, and
+the content hash makes the second offer a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rcm.clearinghouse import SftpEndpoint
+from rcm.clearinghouse.errors import TransportError
+from rcm.clearinghouse.ledger import FileLedger
+from rcm.clearinghouse.sftp import ReceivedFile, SftpBatchClient
+from rcm.remittance import store as t
+from rcm.remittance.ingest import post_remit_file
+from rcm.remittance.metrics import RemitMetrics
+from rcm.servicekit import Service
+
+__all__ = ["RemitFileLedger", "sftp_poller"]
+
+log = logging.getLogger(__name__)
+
+
+class RemitFileLedger(FileLedger):
+    """The transport's ledger over ``remit_file``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def seen(self, sha256: str) -> bool:
+        async with self.engine.connect() as conn:
+            found = await conn.scalar(
+                sa.select(t.remit_file.c.file_id).where(t.remit_file.c.sha256 == sha256)
+            )
+        return found is not None
+
+    async def seen_name(self, name: str, size: int) -> bool:
+        async with self.engine.connect() as conn:
+            found = await conn.scalar(
+                sa.select(t.remit_file.c.file_id).where(
+                    t.remit_file.c.name == name, t.remit_file.c.size == size
+                )
+            )
+        return found is not None
+
+    async def record(self, *, name: str, sha256: str, size: int, kind: str) -> bool:
+        """Files we posted are recorded already (False); malformed or foreign files get a row here."""
+        async with self.engine.begin() as conn:
+            inserted = await conn.scalar(
+                pg_insert(t.remit_file)
+                .values(
+                    file_id=f"file-{sha256[:24]}",
+                    name=name,
+                    sha256=sha256,
+                    size=size,
+                    source="sftp",
+                    status="malformed" if kind == "malformed" else f"skipped:{kind}",
+                    received_at=sa.func.now(),
+                )
+                .on_conflict_do_nothing(index_elements=[t.remit_file.c.sha256])
+                .returning(t.remit_file.c.file_id)
+            )
+            if inserted is not None and kind == "malformed":
+                await conn.execute(
+                    t.remit_exception.insert().values(
+                        kind="malformed_file",
+                        file_id=inserted,
+                        message="downloaded file is not an X12 interchange",
+                    )
+                )
+        return inserted is not None
+
+
+Task = Callable[[Service, asyncio.Event], Coroutine[Any, Any, None]]
+
+
+def sftp_poller(
+    endpoint: SftpEndpoint,
+    *,
+    interval_s: float,
+    metrics: RemitMetrics,
+    cut_lengths: tuple[int, ...],
+) -> Task:
+    """A ``service.add_task`` poller: every ``interval_s``, download new files and post the 835s."""
+
+    async def run(service: Service, stop: asyncio.Event) -> None:
+        ledger = RemitFileLedger(service.engine)
+
+        async def handle(file: ReceivedFile) -> None:
+            if file.kind != "835":
+                log.info("SFTP file of kind %s ignored by remittance", file.kind)
+                return
+            async with service.transaction() as tx:
+                await post_remit_file(
+                    tx, file.content, name=file.name, source="sftp", metrics=metrics, cut_lengths=cut_lengths
+                )
+
+        while not stop.is_set():
+            try:
+                async with SftpBatchClient(endpoint, ledger=ledger, name="remittance") as client:
+                    result = await client.poll(handle=handle)
+                for bad in result.malformed:
+                    metrics.exceptions.labels("malformed_file").inc()
+                    log.warning("malformed file in the clearinghouse mailbox: %s", bad)
+            except TransportError as exc:
+                log.warning("SFTP poll failed: %s", type(exc).__name__)
+            except Exception:
+                log.exception("SFTP poll failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+
+    return run

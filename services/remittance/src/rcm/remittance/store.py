@@ -1,0 +1,252 @@
+"""The remittance database (rcm_remittance): claims projection, files, payments, postings, queues.
+
+```
+claim, claim_line, payer_claim_number    projection of claim-created / -acknowledged
+remit_file                               every file received (unique content hash)
+payment                                  one per 835 transaction set (unique payer + TRN02)
+claim_payment                            one per CLP (unique per payment and dedupe key)
+posted_line, posted_adjustment           what a claim payment applied, per line and CAS
+provider_adjustment                      PLB amounts, on a claim or the account ledger
+unmatched                                claim payments and lines no claim took (review queue)
+remit_exception                          unbalanced, unreadable, duplicate, orphan reversals
+deposit                                  bank deposits for EFT reassociation
+patient_balance                          what each patient owes
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+__all__ = [
+    "claim",
+    "claim_line",
+    "claim_payment",
+    "deposit",
+    "metadata",
+    "patient_balance",
+    "payer_claim_number",
+    "payment",
+    "posted_adjustment",
+    "posted_line",
+    "provider_adjustment",
+    "remit_exception",
+    "remit_file",
+    "unmatched",
+]
+
+metadata = sa.MetaData()
+
+MONEY = sa.Numeric(14, 2)
+ZERO = sa.text("0")
+
+
+def _now() -> sa.Column[Any]:
+    return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+
+
+claim = sa.Table(
+    "claim",
+    metadata,
+    sa.Column("claim_id", sa.Text, primary_key=True),
+    sa.Column("claim_key", sa.Text, nullable=False, index=True, comment="upper(claim_id), for matching"),
+    sa.Column("patient_id", sa.Text, nullable=False),
+    sa.Column("payer_id", sa.Text, nullable=False),
+    sa.Column("payer_responsibility", sa.Text, nullable=False),
+    sa.Column("total_charge", MONEY, nullable=False, index=True),
+    sa.Column("submitted_at", sa.DateTime(timezone=True)),
+    sa.Column("paid", MONEY, nullable=False, server_default=ZERO),
+    sa.Column("contractual", MONEY, nullable=False, server_default=ZERO),
+    sa.Column("denied", MONEY, nullable=False, server_default=ZERO),
+    sa.Column("patient_responsibility", MONEY, nullable=False, server_default=ZERO),
+    sa.Column("forwarded", MONEY, nullable=False, server_default=ZERO),
+    sa.Column("other", MONEY, nullable=False, server_default=ZERO),
+    sa.Column("interest", MONEY, nullable=False, server_default=ZERO),
+    _now(),
+)
+
+claim_line = sa.Table(
+    "claim_line",
+    metadata,
+    sa.Column("claim_id", sa.Text, sa.ForeignKey("claim.claim_id"), primary_key=True),
+    sa.Column("line_key", sa.Text, primary_key=True),
+    sa.Column("procedure_code", sa.Text, nullable=False),
+    sa.Column("modifiers", ARRAY(sa.Text), nullable=False),
+    sa.Column("service_date", sa.Date, nullable=False),
+    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("charge", MONEY, nullable=False),
+)
+
+payer_claim_number = sa.Table(
+    "payer_claim_number",
+    metadata,
+    sa.Column("number_key", sa.Text, primary_key=True, comment="upper(payer claim number)"),
+    sa.Column("claim_id", sa.Text, sa.ForeignKey("claim.claim_id"), primary_key=True),
+    _now(),
+)
+
+remit_file = sa.Table(
+    "remit_file",
+    metadata,
+    sa.Column("file_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False, unique=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("source", sa.Text, nullable=False, comment="upload or sftp"),
+    sa.Column("status", sa.Text, nullable=False, comment="received, posted, flagged, malformed"),
+    sa.Column("content", sa.LargeBinary),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("remit_file_name_size", "name", "size"),
+)
+
+payment = sa.Table(
+    "payment",
+    metadata,
+    sa.Column("payment_id", sa.Text, primary_key=True),
+    sa.Column("file_id", sa.Text, sa.ForeignKey("remit_file.file_id"), nullable=False),
+    sa.Column("payer_ref", sa.Text, nullable=False),
+    sa.Column("payer_name", sa.Text),
+    sa.Column("trace_number", sa.Text, nullable=False),
+    sa.Column("trace_key", sa.Text, nullable=False, index=True),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("payment_date", sa.Date),
+    sa.Column("control_number", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, comment="posted, unbalanced, incomplete"),
+    _now(),
+    sa.UniqueConstraint("payer_ref", "trace_number", name="payment_payer_trace"),
+)
+
+claim_payment = sa.Table(
+    "claim_payment",
+    metadata,
+    sa.Column("remit_id", sa.Text, primary_key=True),
+    sa.Column("payment_id", sa.Text, sa.ForeignKey("payment.payment_id"), nullable=False),
+    sa.Column("file_id", sa.Text, sa.ForeignKey("remit_file.file_id"), nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("dedupe_key", sa.Text, nullable=False),
+    sa.Column("cross_key", sa.Text, nullable=False, index=True, comment="payer + dedupe key, any payment"),
+    sa.Column("patient_control_number", sa.Text, nullable=False),
+    sa.Column("payer_claim_number", sa.Text),
+    sa.Column("status", sa.Text, nullable=False, comment="CLP02"),
+    sa.Column("charge", MONEY, nullable=False),
+    sa.Column("paid", MONEY, nullable=False),
+    sa.Column("patient_responsibility", MONEY, nullable=False),
+    sa.Column("claim_id", sa.Text, index=True),
+    sa.Column(
+        "state",
+        sa.Text,
+        nullable=False,
+        comment="posted, recorded, unmatched, unbalanced, duplicate, orphan_reversal",
+    ),
+    sa.Column("matched_by", sa.Text),
+    sa.Column("reverses", sa.Text),
+    sa.Column("reversed_by", sa.Text),
+    _now(),
+    sa.UniqueConstraint("payment_id", "dedupe_key", name="claim_payment_once"),
+)
+
+posted_line = sa.Table(
+    "posted_line",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("remit_id", sa.Text, sa.ForeignKey("claim_payment.remit_id"), nullable=False, index=True),
+    sa.Column("claim_id", sa.Text, nullable=False, index=True),
+    sa.Column("line_key", sa.Text),
+    sa.Column("procedure_code", sa.Text),
+    sa.Column("charge", MONEY, nullable=False),
+    sa.Column("paid", MONEY, nullable=False),
+    sa.Column("allowed", MONEY),
+    sa.Column("contractual", MONEY, nullable=False),
+    sa.Column("denied", MONEY, nullable=False),
+    sa.Column("patient_responsibility", MONEY, nullable=False),
+    sa.Column("forwarded", MONEY, nullable=False),
+    sa.Column("other", MONEY, nullable=False),
+    sa.Column("rarcs", ARRAY(sa.Text), nullable=False),
+    _now(),
+)
+
+posted_adjustment = sa.Table(
+    "posted_adjustment",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("posted_line_id", sa.BigInteger, sa.ForeignKey("posted_line.id"), nullable=False, index=True),
+    sa.Column("group_code", sa.Text, nullable=False),
+    sa.Column("carc", sa.Text, nullable=False),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("quantity", sa.Numeric(15, 3)),
+)
+
+provider_adjustment = sa.Table(
+    "provider_adjustment",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("payment_id", sa.Text, sa.ForeignKey("payment.payment_id"), nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("provider_id", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("reference", sa.Text),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False, comment="recoupment, interest, other"),
+    sa.Column("claim_id", sa.Text, index=True, comment="null: the account ledger"),
+    _now(),
+    sa.UniqueConstraint("payment_id", "sequence", name="provider_adjustment_once"),
+)
+
+unmatched = sa.Table(
+    "unmatched",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False, comment="claim or line"),
+    sa.Column("remit_id", sa.Text, nullable=False, index=True),
+    sa.Column("payment_id", sa.Text, nullable=False),
+    sa.Column("payer_ref", sa.Text, nullable=False),
+    sa.Column("patient_control_number", sa.Text, nullable=False),
+    sa.Column("payer_claim_number", sa.Text),
+    sa.Column("claim_id", sa.Text, comment="for a line: the claim the payment matched"),
+    sa.Column("line_number", sa.Integer),
+    sa.Column("procedure_code", sa.Text),
+    sa.Column("charge", MONEY, nullable=False),
+    sa.Column("paid", MONEY, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("candidates", ARRAY(sa.Text), nullable=False),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    _now(),
+)
+
+remit_exception = sa.Table(
+    "remit_exception",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("file_id", sa.Text, sa.ForeignKey("remit_file.file_id")),
+    sa.Column("payment_id", sa.Text),
+    sa.Column("remit_id", sa.Text),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("detail", JSONB),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    _now(),
+)
+
+deposit = sa.Table(
+    "deposit",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("trace_number", sa.Text, nullable=False),
+    sa.Column("trace_key", sa.Text, nullable=False, index=True),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("deposit_date", sa.Date, nullable=False),
+    _now(),
+    sa.UniqueConstraint("trace_key", "amount", "deposit_date", name="deposit_once"),
+)
+
+patient_balance = sa.Table(
+    "patient_balance",
+    metadata,
+    sa.Column("patient_id", sa.Text, primary_key=True),
+    sa.Column("balance", MONEY, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
