@@ -12,6 +12,7 @@ from rcm.clearinghouse import (
     BreakerSettings,
     BreakerState,
     CircuitOpen,
+    ConnectionLost,
     CoreRealtimeClient,
     PayerTimeout,
     PayerUnavailable,
@@ -112,6 +113,23 @@ async def test_http_5xx_is_retried(sandbox: Sandbox) -> None:
     async with CoreRealtimeClient(settings_for(sandbox)) as client:
         response = await client.eligibility("EVRGRN", inquiry())
     assert response.attempts == 3
+
+
+async def test_a_dropped_connection_is_retried(sandbox: Sandbox) -> None:
+    sandbox.faults.drop_http = 1
+    async with CoreRealtimeClient(settings_for(sandbox)) as client:
+        response = await client.eligibility("EVRGRN", inquiry())
+    assert response.attempts == 2 and sandbox.faults.drop_http == 0
+    assert eb(response.payload)
+
+
+async def test_connections_dropped_on_every_attempt_end_in_connection_lost(sandbox: Sandbox) -> None:
+    sandbox.faults.drop_http = 10
+    async with CoreRealtimeClient(settings_for(sandbox)) as client:  # FAST_RETRY: 3 attempts
+        with pytest.raises(ConnectionLost) as caught:
+            await client.eligibility("EVRGRN", inquiry())
+    assert sandbox.faults.drop_http == 7  # each of the three attempts reached the payer and was dropped
+    assert caught.value.payer == "EVRGRN" and "EVG100000001" not in str(caught.value)
 
 
 async def test_a_slow_payer_times_out(sandbox: Sandbox) -> None:

@@ -1,7 +1,9 @@
 """The sandbox's CAQH CORE real-time endpoint (vC2.2.0): MIME multipart and SOAP 1.2 on one path.
 
 Every envelope field is enforced and a violation answers with its ErrorCode (HTTP 400;
-401 for UnAuthorized). Faults: latency before answering, and HTTP 5xx for the next N requests.
+401 for UnAuthorized). Faults: latency before answering, HTTP 5xx for the next N requests,
+and (below the application, in ``connection_dropping_protocol``) connections closed without
+any response for the next N requests.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from rcm.clearinghouse.envelope import (
     RESPONSE_TYPE,
@@ -38,7 +41,7 @@ from rcm.clearinghouse.envelope import (
 from rcm.sandbox.config import CoreUser
 from rcm.sandbox.faults import Faults
 
-__all__ = ["build_core_app", "validate_envelope"]
+__all__ = ["build_core_app", "connection_dropping_protocol", "validate_envelope"]
 
 log = logging.getLogger(__name__)
 
@@ -171,3 +174,20 @@ def build_core_app(
         return reply(message, soap=soap, status=200, code=CoreErrorCode.SUCCESS, text="", payload=payload)
 
     return Starlette(routes=[Route(path, endpoint, methods=["POST"])])
+
+
+def connection_dropping_protocol(faults: Faults) -> type[H11Protocol]:
+    """uvicorn's HTTP/1.1 protocol, aborting the connection when a request arrives while
+    ``faults.drop_http`` is set: the client sees the socket close with no status line at all,
+    which an application (that can only answer) cannot produce."""
+
+    class ConnectionDroppingProtocol(H11Protocol):
+        def data_received(self, data: bytes) -> None:
+            new_request = self.cycle is None or self.cycle.response_complete
+            if new_request and faults.take("drop_http"):
+                log.warning("fault: closing the CORE connection without a response")
+                self.transport.abort()
+                return
+            super().data_received(data)
+
+    return ConnectionDroppingProtocol

@@ -1,6 +1,6 @@
 """Fault injection: what the sandbox does wrong on purpose, set from YAML and adjustable at runtime.
 
-Counters (``http_errors``, ``drop_sftp``, ``malformed_files``, ``aaa_unable_to_respond``) are
+Counters (``http_errors``, ``drop_http``, ``drop_sftp``, ``malformed_files``, ``aaa_unable_to_respond``) are
 consumed one per event; flags stay on until switched off. Tests change them on the running
 sandbox through ``Sandbox.faults``.
 """
@@ -23,6 +23,8 @@ class FaultSettings(BaseModel):
     #: The next N CORE requests are answered with ``http_error_status``.
     http_errors: int = Field(default=0, ge=0)
     http_error_status: int = Field(default=503, ge=500, le=599)
+    #: The next N CORE requests have their connection closed without any response.
+    drop_http: int = Field(default=0, ge=0)
     #: The next N SFTP file opens drop the SSH connection.
     drop_sftp: int = Field(default=0, ge=0)
     #: Every 835 is delivered twice (the copy under another name).
@@ -43,6 +45,7 @@ class Faults:
     latency_seconds: float = 0.0
     http_errors: int = 0
     http_error_status: int = 503
+    drop_http: int = 0
     drop_sftp: int = 0
     duplicate_remits: bool = False
     malformed_files: int = 0

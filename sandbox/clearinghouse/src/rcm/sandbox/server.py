@@ -19,7 +19,7 @@ import uvicorn
 from rcm.clearinghouse.envelope import PayloadType
 from rcm.clearinghouse.sftp import is_temporary_name
 from rcm.sandbox.config import SandboxConfig
-from rcm.sandbox.core_endpoint import build_core_app
+from rcm.sandbox.core_endpoint import build_core_app, connection_dropping_protocol
 from rcm.sandbox.faults import Faults
 from rcm.sandbox.payer_office import Delivery, PayerOffice
 from rcm.sandbox.sftp_server import SftpServer, user_root
@@ -173,6 +173,7 @@ async def start_sandbox(config: SandboxConfig) -> AsyncIterator[Sandbox]:
         app,
         host=settings.host,
         port=settings.http_port,
+        http=connection_dropping_protocol(faults),
         log_level="warning",
         lifespan="off",
         access_log=False,
