@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -65,3 +67,237 @@ def code(
     fees = _load(fee_schedule, FeeSchedule) if fee_schedule else None
     result = code_session(session, credential=credential, rules=rules, fee_schedule=fees)
     typer.echo(_as_json(result))
+
+
+# ------------------------------------------------------------------ the service and operators
+
+
+def _settings() -> Any:
+    from rcm.claims.app import ClaimsSettings
+
+    return ClaimsSettings()
+
+
+def _clearinghouse(config: Path | None) -> Any:
+    import yaml
+
+    from rcm.clearinghouse import ClearinghouseSettings
+
+    base = yaml.safe_load(config.read_text()) if config else None
+    if base is None and not any(k.upper().startswith("RCM_CLEARINGHOUSE__") for k in os.environ):
+        return None
+    return ClearinghouseSettings.from_env(base)
+
+
+@app.command()
+def run(
+    clearinghouse: Path | None = typer.Option(
+        None, "--clearinghouse", help="Clearinghouse YAML (RCM_CLEARINGHOUSE__... variables overlay it)."
+    ),
+) -> None:
+    """Start the claims service with settings from the environment (RCM_...)."""
+    from rcm.claims.app import build_service
+    from rcm.servicekit import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.service_name, settings.log_level)
+    config = clearinghouse or settings.clearinghouse_config
+    service = build_service(settings, _clearinghouse(config))
+    asyncio.run(service.run())
+
+
+async def _query(statement: Any) -> list[Any]:
+    from rcm.servicekit import create_engine
+
+    engine = create_engine(_settings().database_url.get_secret_value())
+    try:
+        async with engine.connect() as conn:
+            return list((await conn.execute(statement)).all())
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def show(claim_id: str = typer.Argument(..., metavar="CLAIM")) -> None:
+    """Print a claim: state, payer, lines (with the rule behind each), hold reasons and audit trail."""
+    import sqlalchemy as sa
+
+    from rcm.claims.store import claim, claim_audit, claim_line
+
+    rows = asyncio.run(_query(sa.select(claim).where(claim.c.claim_id == claim_id)))
+    if not rows:
+        typer.echo(f"no claim {claim_id}", err=True)
+        raise typer.Exit(1)
+    row = rows[0]
+    lines = asyncio.run(
+        _query(
+            sa.select(claim_line).where(claim_line.c.claim_id == claim_id).order_by(claim_line.c.line_number)
+        )
+    )
+    audit = asyncio.run(
+        _query(sa.select(claim_audit).where(claim_audit.c.claim_id == claim_id).order_by(claim_audit.c.id))
+    )
+    out = {
+        "claim_id": row.claim_id,
+        "state": row.state,
+        "payer_id": row.payer_id,
+        "payer_order": row.payer_order,
+        "frequency_code": row.frequency_code,
+        "replaces_claim_id": row.replaces_claim_id,
+        "payer_claim_number": row.payer_claim_number,
+        "total_charge": str(row.total_charge),
+        "hold_reasons": row.hold_reasons,
+        "lines": [
+            {
+                "line_key": ln.line_key,
+                "code": ln.procedure_code,
+                "modifiers": ln.modifiers,
+                "units": ln.units,
+                "place_of_service": ln.place_of_service,
+                "charge": str(ln.charge),
+                "rule": ln.rule,
+            }
+            for ln in lines
+        ],
+        "audit": [
+            {
+                "from": a.from_state,
+                "to": a.to_state,
+                "reason": a.reason,
+                "actor": a.actor,
+                "at": a.at.isoformat(),
+            }
+            for a in audit
+        ],
+    }
+    typer.echo(json.dumps(out, indent=2))
+
+
+@app.command()
+def held() -> None:
+    """List held claims with their reasons (ids and codes only)."""
+    import sqlalchemy as sa
+
+    from rcm.claims.store import claim
+
+    rows = asyncio.run(
+        _query(
+            sa.select(claim.c.claim_id, claim.c.payer_id, claim.c.hold_reasons)
+            .where(claim.c.state == "held")
+            .order_by(claim.c.claim_id)
+        )
+    )
+    for row in rows:
+        reasons = ", ".join(r.get("code", "other") for r in row.hold_reasons)
+        typer.echo(f"{row.claim_id}\t{row.payer_id}\t{reasons}")
+
+
+async def _publish(event: Any) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    from rcm.events import encode
+
+    settings = _settings()
+    record = encode(event, source="/rcm/claims-cli", prefix=settings.topic_prefix)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_idempotence=True,
+        **settings.kafka_security.client_kwargs(),
+    )
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            record.topic, value=record.value, key=record.key, headers=list(record.headers)
+        )
+    finally:
+        await producer.stop()
+
+
+def _patient_of(claim_id: str) -> tuple[str, str | None]:
+    import sqlalchemy as sa
+
+    from rcm.claims.store import claim
+
+    rows = asyncio.run(
+        _query(sa.select(claim.c.patient_id, claim.c.payer_claim_number).where(claim.c.claim_id == claim_id))
+    )
+    if not rows:
+        typer.echo(f"no claim {claim_id}", err=True)
+        raise typer.Exit(1)
+    return rows[0][0], rows[0][1]
+
+
+@app.command()
+def correct(
+    claim_id: str = typer.Argument(..., metavar="CLAIM"),
+    modifier: list[str] = typer.Option(
+        [], "--modifier", help="Add this modifier to every line (repeatable)."
+    ),
+    remove_modifier: list[str] = typer.Option([], "--remove-modifier"),
+    place_of_service: str | None = typer.Option(None, "--pos"),
+    payer_claim_number: str | None = typer.Option(
+        None, "--payer-claim-number", help="REF*F8; default: on file."
+    ),
+    new_original: bool = typer.Option(
+        False, "--new-original", help="After a front-end rejection: a fresh claim."
+    ),
+) -> None:
+    """Ask for a corrected claim (frequency 7, or a new original) through claim-correction-requested."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from rcm.events.models import ClaimChange, ClaimCorrectionRequested, CorrectionMethod
+
+    patient_id, on_file = _patient_of(claim_id)
+    changes = [ClaimChange(action="add_modifier", value=m) for m in modifier]
+    changes += [ClaimChange(action="remove_modifier", value=m) for m in remove_modifier]
+    if place_of_service:
+        changes.append(ClaimChange(action="set_place_of_service", value=place_of_service))
+    if not changes:
+        typer.echo("nothing to change", err=True)
+        raise typer.Exit(2)
+    method = CorrectionMethod.NEW_ORIGINAL if new_original else CorrectionMethod.REPLACEMENT
+    number = payer_claim_number or on_file
+    if method is CorrectionMethod.REPLACEMENT and number is None:
+        typer.echo("no payer claim number on file: pass --payer-claim-number or --new-original", err=True)
+        raise typer.Exit(2)
+    event = ClaimCorrectionRequested(
+        request_id=f"cli-{uuid.uuid4().hex[:12]}",
+        claim_id=claim_id,
+        patient_id=patient_id,
+        method=method,
+        changes=changes,
+        payer_claim_number=number,
+        requested_at=datetime.now(UTC),
+    )
+    asyncio.run(_publish(event))
+    typer.echo(f"correction requested for {claim_id}")
+
+
+@app.command()
+def void(
+    claim_id: str = typer.Argument(..., metavar="CLAIM"),
+    reason: str = typer.Option("voided by an operator", "--reason"),
+    payer_claim_number: str | None = typer.Option(None, "--payer-claim-number"),
+) -> None:
+    """Ask for a void (frequency 8) through claim-void-requested."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from rcm.events.models import ClaimVoidRequested
+
+    patient_id, on_file = _patient_of(claim_id)
+    number = payer_claim_number or on_file
+    if number is None:
+        typer.echo("no payer claim number on file: pass --payer-claim-number", err=True)
+        raise typer.Exit(2)
+    event = ClaimVoidRequested(
+        request_id=f"cli-{uuid.uuid4().hex[:12]}",
+        claim_id=claim_id,
+        patient_id=patient_id,
+        payer_claim_number=number,
+        reason=reason,
+        requested_at=datetime.now(UTC),
+    )
+    asyncio.run(_publish(event))
+    typer.echo(f"void requested for {claim_id}")

@@ -1,0 +1,298 @@
+"""999 and 277CA: reading them (pure) and applying them to claims.
+
+A 999 accepts or rejects a whole transaction set: every claim of a rejected set is
+rejected with the IK3/IK4/IK5 errors. A 277CA STC accepts or rejects each claim (and
+line); categories A3, A6, A7 and A8 reject. A rejected claim goes back to held with
+the reasons. 835 files are the remittance service's: they are left alone here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from rcm.claims.domain import ClaimState
+from rcm.claims.lifecycle import move
+from rcm.claims.metrics import ClaimsMetrics
+from rcm.claims.store import batch, batch_claim, claim, record_file
+from rcm.clearinghouse import ReceivedFile
+from rcm.events.models import (
+    AckReason,
+    AckSource,
+    AckStatus,
+    ClaimAcknowledged,
+    ClaimHeld,
+    HoldReason,
+    HoldReasonCode,
+    LineAcknowledgment,
+)
+from rcm.servicekit import Service, Transaction
+from rcm.x12.convert import read_interchanges
+from rcm.x12.models.ack_999 import ImplementationAck999
+from rcm.x12.models.claim_status import ClaimAcknowledgment277CA, ClaimStatusTracking, StatusLevel
+
+__all__ = ["REJECTING_CATEGORIES", "Acknowledgements", "ClaimVerdict", "SetVerdict", "read_277ca", "read_999"]
+
+log = logging.getLogger(__name__)
+
+REJECTING_CATEGORIES = frozenset({"A3", "A6", "A7", "A8"})
+"""277CA STC categories that reject a claim or line (not accepted into adjudication)."""
+_CLAIM_LEVELS = frozenset({"PT", "22", "23"})
+
+
+@dataclass(frozen=True, slots=True)
+class SetVerdict:
+    """A 999's verdict on one of our transaction sets."""
+
+    group_control_number: str
+    set_control_number: str
+    status: AckStatus
+    reasons: tuple[AckReason, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimVerdict:
+    """A 277CA's verdict on one claim (CLM01 in TRN02), with its lines."""
+
+    claim_id: str
+    status: AckStatus
+    reasons: tuple[AckReason, ...] = ()
+    payer_claim_number: str | None = None
+    lines: tuple[LineAcknowledgment, ...] = field(default=())
+
+
+def read_999(content: bytes | str) -> list[SetVerdict]:
+    """Every AK2 set response of every 999 in the file."""
+    verdicts = []
+    for interchange, _ in read_interchanges(content):
+        for group in interchange.groups:
+            for tx in group.transactions:
+                if not isinstance(tx, ImplementationAck999):
+                    continue
+                for response in tx.sets:
+                    reasons: list[AckReason] = []
+                    for seg in response.segment_errors:
+                        note = seg.note
+                        reasons.append(
+                            AckReason(
+                                code=f"IK3:{note.error_code}",
+                                description=f"segment {note.segment} at position {note.position}: error {note.error_code}",
+                            )
+                        )
+                        for element in seg.elements:
+                            en = element.note
+                            where = ":".join(en.position)
+                            reasons.append(
+                                AckReason(
+                                    code=f"IK4:{en.error_code}",
+                                    description=f"{note.segment} element {where}: error {en.error_code}",
+                                )
+                            )
+                    reasons += [
+                        AckReason(code=f"IK5:{c}", description=f"transaction set error {c}")
+                        for c in response.trailer.error_codes
+                    ]
+                    status = {"A": AckStatus.ACCEPTED, "E": AckStatus.ACCEPTED_WITH_ERRORS}.get(
+                        response.trailer.status, AckStatus.REJECTED
+                    )
+                    verdicts.append(
+                        SetVerdict(
+                            group_control_number=tx.group.control_number,
+                            set_control_number=response.header.control_number,
+                            status=status,
+                            reasons=tuple(reasons),
+                        )
+                    )
+    return verdicts
+
+
+def _status_reasons(statuses: list[Any]) -> tuple[bool, list[AckReason]]:
+    rejected = False
+    reasons = []
+    for stc in statuses:
+        for code in stc.statuses:
+            text = ":".join(p for p in (code.category, code.code, code.entity) if p)
+            rejected |= code.category in REJECTING_CATEGORIES
+            reasons.append(AckReason(code=text[:30], description=stc.free_text))
+    return rejected, reasons
+
+
+def _claim_verdict(tracking: ClaimStatusTracking) -> ClaimVerdict | None:
+    if tracking.trace is None or tracking.trace.trace_type != "2":
+        return None
+    rejected, reasons = _status_reasons(tracking.statuses)
+    lines = []
+    for service in tracking.services:
+        key = next((r.value for r in service.references if r.qualifier == "FJ" and r.value), None)
+        if key is None:
+            continue
+        line_rejected, line_reasons = _status_reasons(service.statuses)
+        lines.append(
+            LineAcknowledgment(
+                line_key=key,
+                status=AckStatus.REJECTED if line_rejected else AckStatus.ACCEPTED,
+                reasons=line_reasons,
+            )
+        )
+    if rejected:
+        status = AckStatus.REJECTED
+    elif any(line.status is AckStatus.REJECTED for line in lines):
+        status = AckStatus.ACCEPTED_WITH_ERRORS
+    else:
+        status = AckStatus.ACCEPTED
+    number = next((r.value for r in tracking.references if r.qualifier == "1K"), None)
+    return ClaimVerdict(
+        claim_id=tracking.trace.reference,
+        status=status,
+        reasons=tuple(reasons),
+        payer_claim_number=number,
+        lines=tuple(lines),
+    )
+
+
+def read_277ca(content: bytes | str) -> list[ClaimVerdict]:
+    """Every claim-level (patient or subscriber HL) verdict of every 277CA in the file."""
+    verdicts: list[ClaimVerdict] = []
+
+    def visit(level: StatusLevel) -> None:
+        if level.hl_level_code in _CLAIM_LEVELS:
+            verdicts.extend(v for t in level.trackings if (v := _claim_verdict(t)) is not None)
+        for child in level.levels:
+            visit(child)
+
+    for interchange, _ in read_interchanges(content):
+        for group in interchange.groups:
+            for tx in group.transactions:
+                if isinstance(tx, ClaimAcknowledgment277CA):
+                    for source in tx.sources:
+                        visit(source)
+    return verdicts
+
+
+class Acknowledgements:
+    """Applies received 999 and 277CA files to claims, once per file (ledgered in the same transaction)."""
+
+    def __init__(self, service: Service, metrics: ClaimsMetrics) -> None:
+        self.service = service
+        self.metrics = metrics
+
+    async def handle(self, received: ReceivedFile) -> None:
+        if received.kind not in ("999", "277CA"):
+            return  # 835s and others belong to other services
+        async with self.service.transaction() as tx:
+            fresh = await record_file(
+                tx.conn, name=received.name, sha256=received.sha256, size=received.size, kind=received.kind
+            )
+            if not fresh:
+                return
+            now = datetime.now(UTC)
+            if received.kind == "999":
+                for verdict in read_999(received.content):
+                    await self._apply_999(tx, verdict, received.name, now)
+            else:
+                for claim_verdict in read_277ca(received.content):
+                    await self._apply_277ca(tx, claim_verdict, received.name, now)
+
+    async def _apply_999(self, tx: Transaction, verdict: SetVerdict, file_name: str, now: datetime) -> None:
+        rows = (
+            await tx.conn.execute(
+                sa.select(claim)
+                .join(batch_claim, batch_claim.c.claim_id == claim.c.claim_id)
+                .join(batch, batch.c.batch_id == batch_claim.c.batch_id)
+                .where(
+                    batch.c.group_control_number == verdict.group_control_number.lstrip("0"),
+                    batch_claim.c.transaction_set_control_number == verdict.set_control_number,
+                    batch_claim.c.attempt == claim.c.attempts,
+                )
+                .with_for_update(of=claim)
+            )
+        ).all()
+        for row in rows:
+            await self._acknowledge(
+                tx, row, AckSource.X999, verdict.status, list(verdict.reasons), [], None, file_name, now
+            )
+
+    async def _apply_277ca(
+        self, tx: Transaction, verdict: ClaimVerdict, file_name: str, now: datetime
+    ) -> None:
+        row = (
+            await tx.conn.execute(
+                sa.select(claim).where(claim.c.claim_id == verdict.claim_id).with_for_update()
+            )
+        ).first()
+        if row is None:
+            log.warning("277CA names a claim we do not have")
+            return
+        await self._acknowledge(
+            tx,
+            row,
+            AckSource.X277CA,
+            verdict.status,
+            list(verdict.reasons),
+            list(verdict.lines),
+            verdict.payer_claim_number,
+            file_name,
+            now,
+        )
+
+    async def _acknowledge(
+        self,
+        tx: Transaction,
+        row: Any,
+        source: AckSource,
+        status: AckStatus,
+        reasons: list[AckReason],
+        lines: list[LineAcknowledgment],
+        payer_claim_number: str | None,
+        file_name: str,
+        now: datetime,
+    ) -> None:
+        tx.publish(
+            ClaimAcknowledged(
+                claim_id=row.claim_id,
+                patient_id=row.patient_id,
+                source=source,
+                status=status,
+                reasons=reasons,
+                lines=lines,
+                payer_claim_number=payer_claim_number,
+                file_name=file_name,
+                received_at=now,
+            )
+        )
+        self.metrics.acknowledged.labels(source=source.value, result=status.value).inc()
+        state = ClaimState(row.state)
+        if state not in (ClaimState.SUBMITTED, ClaimState.ACCEPTED):
+            return
+        updates: dict[str, Any] = {"payer_claim_number": payer_claim_number} if payer_claim_number else {}
+        if status is AckStatus.REJECTED:
+            holds = [
+                HoldReason(
+                    code=HoldReasonCode.OTHER,
+                    message=f"{source.value} rejected: {r.code} {r.description or ''}".strip()[:300],
+                )
+                for r in reasons
+            ] or [HoldReason(code=HoldReasonCode.OTHER, message=f"{source.value} rejected the claim")]
+            await move(tx, row, ClaimState.REJECTED, reason=f"{source.value} rejected", at=now, **updates)
+            row = (await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == row.claim_id))).one()
+            await move(
+                tx,
+                row,
+                ClaimState.HELD,
+                reason="rejected: waits for a fix",
+                at=now,
+                hold_reasons=[h.model_dump(mode="json") for h in holds],
+            )
+            tx.publish(
+                ClaimHeld(claim_id=row.claim_id, patient_id=row.patient_id, reasons=holds, held_at=now)
+            )
+            for h in holds:
+                self.metrics.held.labels(reason=h.code.value).inc()
+        elif source is AckSource.X277CA and state is ClaimState.SUBMITTED:
+            await move(tx, row, ClaimState.ACCEPTED, reason="277CA accepted", at=now, **updates)
+        elif updates:
+            await tx.conn.execute(sa.update(claim).where(claim.c.claim_id == row.claim_id).values(**updates))

@@ -1,0 +1,172 @@
+"""Event bodies to domain values: field copies (the domain stays independent of the contracts).
+
+Reference projections are stored as event JSON; these functions turn them into the
+values coding and the edits take. They are pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rcm.claims.domain import (
+    Authorization,
+    BillingEntity,
+    Coverage,
+    EligibilityResult,
+    FeeSchedule,
+    PayerRules,
+    Provider,
+    Session,
+)
+from rcm.claims.domain.common import Period
+from rcm.events.models import SessionCompleted
+
+__all__ = [
+    "authorization_of",
+    "billing_entity_of",
+    "coverage_of",
+    "eligibility_of",
+    "fee_schedule_for",
+    "payer_rules_of",
+    "provider_of",
+    "session_of",
+]
+
+Body = Mapping[str, Any]
+_ALWAYS = Period(start=date(1900, 1, 1))
+
+
+def session_of(event: SessionCompleted) -> Session:
+    """The domain session: the event's fields, with the date of service in the session's zone."""
+    shared = event.model_dump(mode="json", include=set(Session.model_fields))
+    day = event.start.astimezone(ZoneInfo(event.time_zone or "UTC")).date()
+    return Session.model_validate({**shared, "date_of_service": day, "minutes": event.minutes})
+
+
+def payer_rules_of(body: Body | None) -> PayerRules:
+    """The payer's billing rules (defaults when the payer is unknown)."""
+    if body is None:
+        return PayerRules()
+    rules = dict(body.get("rules") or {})
+    shared = {k: v for k, v in rules.items() if k in PayerRules.model_fields}
+    return PayerRules.model_validate({**shared, "payer_id": body["payer_id"]})
+
+
+def _period(value: Body | None) -> Period:
+    return Period.model_validate(value) if value else _ALWAYS
+
+
+def provider_of(body: Body) -> Provider:
+    name = body.get("name") or {}
+    return Provider(
+        provider_id=body["provider_id"],
+        npi=body["npi"],
+        taxonomy_code=body["taxonomy_code"],
+        credential=body["credential"],
+        last_name=name.get("last"),
+        first_name=name.get("first"),
+        licenses=tuple(
+            {"state": lic["state"], "license_type": lic["license_type"], "valid": lic["valid"]}
+            for lic in body.get("licenses", [])
+        ),
+        supervisors=tuple(body.get("supervisors", [])),
+        enrollments=tuple(
+            {
+                k: v
+                for k, v in span.items()
+                if k in {"payer_id", "state", "network_status", "organization_id", "valid"}
+            }
+            for span in body.get("enrollments", [])
+        ),
+    )
+
+
+def _address(value: Body | None) -> dict[str, Any] | None:
+    if not value:
+        return None
+    keys = {"line1", "line2", "city", "state", "postal_code"}
+    return {k: v for k, v in value.items() if k in keys}
+
+
+def billing_entity_of(body: Body) -> BillingEntity:
+    """An organization as a billing entity (group NPI and TIN for its states and payers)."""
+    return BillingEntity(
+        entity_id=body["organization_id"],
+        organization_id=body["organization_id"],
+        name=body["legal_name"],
+        npi=body["group_npi"],
+        tin=body["tin"],
+        taxonomy_code=body["taxonomy_code"],
+        address=_address(body["billing_address"]),
+        pay_to_address=_address(body.get("pay_to_address")),
+        states=tuple(body["states"]),
+        payer_ids=tuple(body.get("payer_ids", [])),
+        valid=_ALWAYS,
+    )
+
+
+def coverage_of(body: Body) -> Coverage:
+    return Coverage(
+        coverage_id=body["coverage_id"],
+        patient_id=body["patient_id"],
+        payer_id=body["payer_id"],
+        priority=body["priority"],
+        effective=_period(body.get("effective")),
+    )
+
+
+def eligibility_of(body: Body) -> EligibilityResult:
+    return EligibilityResult(
+        coverage_id=body["coverage_id"],
+        service_date=body["service_date"],
+        status=body["status"],
+        plan_period=_period(body["plan_period"]) if body.get("plan_period") else None,
+        checked_at=body["checked_at"],
+    )
+
+
+def authorization_of(body: Body, *, remaining: int | None = None) -> Authorization:
+    authorized = int(body["authorized"])
+    return Authorization(
+        authorization_id=body["authorization_id"],
+        patient_id=body["patient_id"],
+        payer_id=body["payer_id"],
+        auth_number=body["auth_number"],
+        valid=_period(body["valid"]),
+        authorized=authorized,
+        remaining=authorized if remaining is None else remaining,
+        procedure_codes=tuple(body.get("procedure_codes", [])),
+        provider_id=body.get("provider_id"),
+    )
+
+
+def fee_schedule_for(
+    schedules: Iterable[Body], *, organization_id: str | None, payer_id: str, day: date
+) -> FeeSchedule | None:
+    """The charges for a claim: the organization's charge master in force on ``day``, else the
+    payer's contract (charges are the practice's own prices; a contract is the fallback)."""
+    in_force = [
+        s
+        for s in schedules
+        if _period(s.get("effective")).contains(day)
+        and (organization_id is None or s.get("organization_id") == organization_id)
+    ]
+    master = [s for s in in_force if s.get("kind") == "charge_master"]
+    contract = [s for s in in_force if s.get("kind") == "payer_contract" and s.get("payer_id") == payer_id]
+    candidates = master or contract
+    if not candidates:
+        return None
+    chosen = candidates[0]
+    return FeeSchedule(
+        rates=tuple(
+            {
+                "procedure_code": r["procedure_code"],
+                "modifiers": tuple(r.get("modifiers", [])),
+                "amount": r["amount"],
+            }
+            for r in chosen.get("rates", [])
+        )
+    )

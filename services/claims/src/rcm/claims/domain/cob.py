@@ -1,0 +1,103 @@
+"""Coordination of benefits: when to bill the next payer, and the claim that does it.
+
+A secondary (or tertiary) claim is the primary's claim sent to the next payer with the
+prior payer's adjudication (loops 2320/2330/2430). It is not sent when the prior payer
+says it forwarded (crossed over) the claim itself: CLP02 19-21, RARC MA18 or N89, or a
+crossover payer named (NM1*TT); ours would then be a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from rcm.claims.domain.claim import ClaimDraft
+from rcm.claims.domain.common import DomainModel
+from rcm.claims.domain.coverage import Coverage, CoveragePriority
+from rcm.claims.domain.identifiers import claim_key, line_key
+
+__all__ = [
+    "CROSSOVER_RARCS",
+    "CROSSOVER_STATUSES",
+    "LineAdjustment",
+    "PriorAdjudication",
+    "PriorLine",
+    "crossed_over",
+    "next_coverage",
+    "next_payer_claim",
+]
+
+CROSSOVER_STATUSES = frozenset({"19", "20", "21"})
+CROSSOVER_RARCS = frozenset({"MA18", "N89"})
+
+
+class LineAdjustment(DomainModel):
+    """One CAS adjustment of the prior payer."""
+
+    group: str
+    carc: str
+    amount: Decimal
+    quantity: int | None = None
+
+
+class PriorLine(DomainModel):
+    """How the prior payer adjudicated one line (2430)."""
+
+    line_key: str
+    procedure_code: str
+    modifiers: tuple[str, ...] = ()
+    units: int = 1
+    paid: Decimal
+    adjustments: tuple[LineAdjustment, ...] = ()
+    adjudicated_on: date
+
+
+class PriorAdjudication(DomainModel):
+    """The prior payer's adjudication of the claim (2320/2330B and the 2430 of each line)."""
+
+    payer_id: str
+    electronic_payer_id: str
+    payer_name: str
+    member_id: str
+    payer_order: CoveragePriority
+    payer_claim_number: str
+    paid: Decimal
+    patient_responsibility: Decimal
+    claim_adjustments: tuple[LineAdjustment, ...] = ()
+    lines: tuple[PriorLine, ...] = ()
+
+
+def crossed_over(*, status: str, rarcs: Sequence[str], crossover_payer_name: str | None) -> bool:
+    """True when the prior payer forwarded the claim to the next payer itself."""
+    return status in CROSSOVER_STATUSES or bool(CROSSOVER_RARCS & set(rarcs)) or bool(crossover_payer_name)
+
+
+def next_coverage(coverages: Sequence[Coverage], *, after: CoveragePriority, day: date) -> Coverage | None:
+    """The coverage that pays after ``after`` on ``day``, if the patient has one."""
+    wanted = after.rank + 1
+    return next(
+        (c for c in coverages if c.priority.rank == wanted and c.effective.contains(day)),
+        None,
+    )
+
+
+def next_payer_claim(prior: ClaimDraft, coverage: Coverage) -> ClaimDraft:
+    """The claim for the next payer: the prior claim's lines, its own keys, the next payer order."""
+    key = claim_key(prior.session_id, payer_order=coverage.priority.rank)
+    lines = tuple(
+        line.model_copy(update={"line_key": line_key(key, line.line_number)}) for line in prior.lines
+    )
+    return prior.model_copy(
+        update={
+            "claim_key": key,
+            "coverage_id": coverage.coverage_id,
+            "payer_id": coverage.payer_id,
+            "payer_order": coverage.priority,
+            "lines": lines,
+            "frequency_code": prior.frequency_code.ORIGINAL,
+            "payer_claim_number": None,
+            "prior_authorization_number": None,
+            "authorization_id": None,
+        }
+    )

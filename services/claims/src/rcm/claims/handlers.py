@@ -1,0 +1,1125 @@
+"""Thin adapters: event -> projections and domain calls -> claim rows, audit and published events.
+
+One handler per event type (see :func:`ClaimsHandlers.dispatcher`). Reference and
+eligibility/authorization events update projections and re-run the edits of the claims
+they could have fixed; a session becomes a claim; remits move claims to payer outcomes
+and start secondary claims; correction and void requests send frequency 7 and 8 claims.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rcm.claims import adapters as ad
+from rcm.claims.domain import (
+    BilledService,
+    ClaimDraft,
+    ClaimState,
+    Coverage,
+    CoveragePriority,
+    Finding,
+    FrequencyCode,
+    NoBillingEntity,
+    NotBillable,
+    PayerRules,
+    Provider,
+    ScrubContext,
+    Session,
+    build_claim,
+    choose_billing_entity,
+    claim_key,
+    code_session,
+    scrub,
+)
+from rcm.claims.domain.cob import (
+    LineAdjustment,
+    PriorAdjudication,
+    PriorLine,
+    crossed_over,
+    next_coverage,
+    next_payer_claim,
+)
+from rcm.claims.domain.corrections import ClaimChange, UnsupportedChange, replacement
+from rcm.claims.domain.errors import IllegalTransition
+from rcm.claims.lifecycle import move, record_created
+from rcm.claims.metrics import ClaimsMetrics
+from rcm.claims.store import (
+    auth_answer,
+    authorization,
+    claim,
+    claim_line,
+    eligibility,
+    references,
+    session,
+    upsert_reference,
+)
+from rcm.events.models import (
+    AlertKind,
+    AuthorizationAlert,
+    AuthorizationConsumed,
+    AuthorizationReceived,
+    ClaimCorrectionRequested,
+    ClaimCreated,
+    ClaimHeld,
+    ClaimLine,
+    ClaimPaymentStatus,
+    ClaimReleased,
+    ClaimVoidRequested,
+    CorrectionMethod,
+    CoverageUpdated,
+    EligibilityChecked,
+    FeeScheduleUpdated,
+    HoldReason,
+    HoldReasonCode,
+    OrganizationUpdated,
+    PatientUpdated,
+    PayerUpdated,
+    ProviderUpdated,
+    RemitReceived,
+    SecondaryClaimRequested,
+    SessionCompleted,
+)
+from rcm.servicekit import Delivered, Transaction, dispatch
+from rcm.servicekit.consumer import BatchHandler
+
+__all__ = ["HOLD_REASON_BY_PREFIX", "ClaimsHandlers", "hold_reasons_of"]
+
+log = logging.getLogger(__name__)
+
+_H = HoldReasonCode
+HOLD_REASON_BY_PREFIX: tuple[tuple[str, HoldReasonCode], ...] = (
+    ("documentation.", _H.NOTE_UNSIGNED),
+    ("rendering.not_licensed", _H.PROVIDER_NOT_LICENSED),
+    ("rendering.", _H.PROVIDER_NOT_ENROLLED),
+    ("supervising.", _H.SUPERVISOR_MISSING),
+    ("coverage.", _H.COVERAGE_MISSING),
+    ("eligibility.unchecked", _H.ELIGIBILITY_UNKNOWN),
+    ("eligibility.", _H.ELIGIBILITY_INACTIVE),
+    ("diagnosis.", _H.DIAGNOSIS_INVALID),
+    ("pos.", _H.MODIFIER_POLICY),
+    ("telehealth.", _H.MODIFIER_POLICY),
+    ("modifier.", _H.MODIFIER_POLICY),
+    ("auth.", _H.AUTHORIZATION_MISSING),
+    ("filing.", _H.TIMELY_FILING_RISK),
+    ("bundling.", _H.NCCI_CONFLICT),
+    ("add_on.", _H.CODE_NOT_BILLABLE),
+    ("charge.", _H.FEE_MISSING),
+)
+"""Finding codes of the edits -> the hold reason codes of the claim-held event."""
+
+
+def hold_reasons_of(draft: ClaimDraft, findings: Sequence[Finding]) -> list[HoldReason]:
+    """Every hold finding as a claim-held reason (with the line key when the finding names a line)."""
+    reasons = []
+    for finding in findings:
+        code = next((c for prefix, c in HOLD_REASON_BY_PREFIX if finding.code.startswith(prefix)), _H.OTHER)
+        line = None
+        if finding.field.startswith("lines[") and finding.field.endswith("]"):
+            index = int(finding.field[6:-1])
+            line = draft.lines[index].line_key if index < len(draft.lines) else None
+        reasons.append(
+            HoldReason(code=code, message=f"{finding.code}: {finding.message}"[:300], line_key=line)
+        )
+    return reasons
+
+
+@dataclass(slots=True)
+class Waiting:
+    """The session cannot be claimed until reference data arrives."""
+
+    reason: str
+
+
+@dataclass(slots=True)
+class Assembled:
+    """A claim draft with what its edits look at."""
+
+    draft: ClaimDraft
+    rules: PayerRules
+    providers: tuple[Provider, ...]
+    coverages: tuple[Coverage, ...]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ClaimsHandlers:
+    """The claims service's event handlers; ``dispatcher()`` is the consumer's batch handler."""
+
+    def __init__(self, metrics: ClaimsMetrics, *, auth_wait: timedelta, submitter_id: str) -> None:
+        self.metrics = metrics
+        self.auth_wait = auth_wait
+        self.submitter_id = submitter_id
+
+    def dispatcher(self) -> BatchHandler[Any]:
+        return dispatch(
+            {
+                OrganizationUpdated: self.on_organization,
+                PatientUpdated: self.on_patient,
+                CoverageUpdated: self.on_coverage,
+                ProviderUpdated: self.on_provider,
+                PayerUpdated: self.on_payer,
+                FeeScheduleUpdated: self.on_fee_schedule,
+                EligibilityChecked: self.on_eligibility,
+                AuthorizationReceived: self.on_authorization,
+                AuthorizationConsumed: self.on_authorization_consumed,
+                AuthorizationAlert: self.on_authorization_alert,
+                SessionCompleted: self.on_session,
+                RemitReceived: self.on_remit,
+                ClaimCorrectionRequested: self.on_correction,
+                ClaimVoidRequested: self.on_void,
+                SecondaryClaimRequested: self.on_secondary_requested,
+            }
+        )
+
+    # ------------------------------------------------------------------ reference projections
+
+    async def _reference(
+        self, tx: Transaction, d: Delivered[Any], kind: str, entity_id: str, *, patient_id: str | None = None
+    ) -> None:
+        event = d.event
+        await upsert_reference(
+            tx.conn,
+            kind=kind,
+            entity_id=entity_id,
+            body=event.model_dump(mode="json"),
+            updated_at=event.updated_at,
+            deleted=event.deleted,
+            patient_id=patient_id,
+        )
+
+    async def on_organization(self, tx: Transaction, d: Delivered[OrganizationUpdated]) -> None:
+        await self._reference(tx, d, "organization", d.event.organization_id)
+        await self.recheck(tx, d, where=claim.c.organization_id == d.event.organization_id)
+
+    async def on_patient(self, tx: Transaction, d: Delivered[PatientUpdated]) -> None:
+        await self._reference(tx, d, "patient", d.event.patient_id, patient_id=d.event.patient_id)
+        await self.recheck(tx, d, patient_id=d.event.patient_id)
+
+    async def on_coverage(self, tx: Transaction, d: Delivered[CoverageUpdated]) -> None:
+        await self._reference(tx, d, "coverage", d.event.coverage_id, patient_id=d.event.patient_id)
+        await self.recheck(tx, d, patient_id=d.event.patient_id)
+
+    async def on_provider(self, tx: Transaction, d: Delivered[ProviderUpdated]) -> None:
+        await self._reference(tx, d, "provider", d.event.provider_id)
+        await self.recheck(tx, d, where=claim.c.rendering_provider_id == d.event.provider_id)
+
+    async def on_payer(self, tx: Transaction, d: Delivered[PayerUpdated]) -> None:
+        await self._reference(tx, d, "payer", d.event.payer_id)
+        await self.recheck(tx, d, where=claim.c.payer_id == d.event.payer_id)
+
+    async def on_fee_schedule(self, tx: Transaction, d: Delivered[FeeScheduleUpdated]) -> None:
+        await self._reference(tx, d, "fee_schedule", d.event.fee_schedule_id)
+        await self.recheck(tx, d, where=claim.c.organization_id == d.event.organization_id)
+
+    async def on_eligibility(self, tx: Transaction, d: Delivered[EligibilityChecked]) -> None:
+        e = d.event
+        await tx.conn.execute(
+            pg_insert(eligibility)
+            .values(
+                check_id=e.check_id,
+                patient_id=e.patient_id,
+                coverage_id=e.coverage_id,
+                body=e.model_dump(mode="json"),
+            )
+            .on_conflict_do_nothing()
+        )
+        await self.recheck(tx, d, patient_id=e.patient_id)
+
+    async def on_authorization(self, tx: Transaction, d: Delivered[AuthorizationReceived]) -> None:
+        e = d.event
+        stmt = pg_insert(authorization).values(
+            authorization_id=e.authorization_id,
+            patient_id=e.patient_id,
+            body=e.model_dump(mode="json"),
+            remaining=None,
+        )
+        await tx.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[authorization.c.authorization_id], set_={"body": stmt.excluded.body}
+            )
+        )
+        await self.recheck(tx, d, patient_id=e.patient_id)
+
+    async def on_authorization_consumed(self, tx: Transaction, d: Delivered[AuthorizationConsumed]) -> None:
+        e = d.event
+        await tx.conn.execute(
+            sa.update(authorization)
+            .where(authorization.c.authorization_id == e.authorization_id)
+            .values(remaining=e.remaining)
+        )
+        await self._answer(
+            tx, e.session_id, authorization_id=e.authorization_id, consumed=e.consumed, alert=None
+        )
+        await self._answered(tx, d, e.session_id)
+
+    async def on_authorization_alert(self, tx: Transaction, d: Delivered[AuthorizationAlert]) -> None:
+        e = d.event
+        if e.session_id is None or e.kind not in (AlertKind.MISSING, AlertKind.EXHAUSTED, AlertKind.EXPIRED):
+            return  # low/expiring alerts are for people; the claim is still covered
+        await self._answer(
+            tx, e.session_id, authorization_id=e.authorization_id, consumed=0, alert=e.kind.value
+        )
+        await self._answered(tx, d, e.session_id)
+
+    async def _answer(
+        self,
+        tx: Transaction,
+        session_id: str,
+        *,
+        authorization_id: str | None,
+        consumed: int,
+        alert: str | None,
+    ) -> None:
+        stmt = pg_insert(auth_answer).values(
+            session_id=session_id,
+            authorization_id=authorization_id,
+            consumed=consumed,
+            alert_kind=alert,
+            answered_at=_now(),
+        )
+        await tx.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[auth_answer.c.session_id],
+                set_={
+                    "authorization_id": stmt.excluded.authorization_id,
+                    "consumed": stmt.excluded.consumed,
+                    "alert_kind": stmt.excluded.alert_kind,
+                    "answered_at": stmt.excluded.answered_at,
+                },
+            )
+        )
+
+    async def _answered(self, tx: Transaction, d: Delivered[Any], session_id: str) -> None:
+        rows = (
+            await tx.conn.execute(
+                sa.select(claim)
+                .where(
+                    claim.c.session_id == session_id,
+                    claim.c.state.in_([ClaimState.CREATED.value, ClaimState.HELD.value]),
+                )
+                .with_for_update()
+            )
+        ).all()
+        for row in rows:
+            await self.evaluate(tx, row, cause=d, reason="authorizations service answered")
+
+    # ------------------------------------------------------------------ sessions
+
+    async def on_session(self, tx: Transaction, d: Delivered[SessionCompleted]) -> None:
+        event = d.event
+        domain_session = ad.session_of(event)
+        inserted = await tx.conn.execute(
+            pg_insert(session)
+            .values(
+                session_id=event.session_id,
+                patient_id=event.patient_id,
+                body=domain_session.model_dump(mode="json"),
+                status="received",
+                received_at=_now(),
+            )
+            .on_conflict_do_nothing()
+            .returning(session.c.session_id)
+        )
+        if inserted.first() is None:
+            log.info("session already received; no second claim")
+            return
+        await self.claim_session(tx, domain_session, cause=d)
+
+    async def claim_session(self, tx: Transaction, s: Session, *, cause: Delivered[Any] | None) -> None:
+        assembled = await self.assemble(tx.conn, s)
+        if isinstance(assembled, Waiting | NotBillable):
+            status = "not_billable" if isinstance(assembled, NotBillable) else "waiting"
+            reason = assembled.message if isinstance(assembled, NotBillable) else assembled.reason
+            await tx.conn.execute(
+                sa.update(session)
+                .where(session.c.session_id == s.session_id)
+                .values(status=status, reason=reason[:300])
+            )
+            log.info("session not claimed: %s", status)
+            return
+        draft = assembled.draft
+        now = _now()
+        inserted = await tx.conn.execute(
+            pg_insert(claim)
+            .values(**self._claim_columns(draft, now=now, organization_id=s.organization_id))
+            .on_conflict_do_nothing()
+            .returning(claim.c.claim_id)
+        )
+        await tx.conn.execute(
+            sa.update(session)
+            .where(session.c.session_id == s.session_id)
+            .values(status="claimed", reason=None)
+        )
+        if inserted.first() is None:
+            return  # the same claim key exists: a redelivered session
+        await self._created(
+            tx, draft, organization_id=s.organization_id, now=now, cause=cause, why="session-completed"
+        )
+        row = await self._row(tx.conn, draft.claim_key)
+        await self.evaluate(tx, row, cause=cause, reason="scrubbed after coding", first_pass=True)
+
+    def _claim_columns(
+        self,
+        draft: ClaimDraft,
+        *,
+        now: datetime,
+        organization_id: str | None,
+        revision: int = 0,
+        replaces: str | None = None,
+        cob: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "claim_id": draft.claim_key,
+            "session_id": draft.session_id,
+            "patient_id": draft.patient_id,
+            "organization_id": draft.billing.organization_id or organization_id,
+            "rendering_provider_id": draft.rendering.provider_id,
+            "coverage_id": draft.coverage_id,
+            "payer_id": draft.payer_id,
+            "payer_order": draft.payer_order.rank,
+            "revision": revision,
+            "frequency_code": draft.frequency_code.value,
+            "replaces_claim_id": replaces,
+            "payer_claim_number": draft.payer_claim_number,
+            "state": ClaimState.CREATED.value,
+            "draft": draft.model_dump(mode="json"),
+            "cob": cob,
+            "total_charge": draft.total_charge,
+            "submitter_id": self.submitter_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    async def _created(
+        self,
+        tx: Transaction,
+        draft: ClaimDraft,
+        *,
+        organization_id: str | None,
+        now: datetime,
+        cause: Delivered[Any] | None,
+        why: str,
+        replaces: str | None = None,
+    ) -> None:
+        await self._write_lines(tx.conn, draft)
+        tx.publish(
+            self._claim_created(draft, organization_id=organization_id, now=now, replaces=replaces),
+            cause=cause,
+        )
+        await record_created(
+            tx, claim_id=draft.claim_key, patient_id=draft.patient_id, at=now, cause=cause, why=why
+        )
+        self.metrics.created.inc()
+
+    async def _write_lines(self, conn: AsyncConnection, draft: ClaimDraft) -> None:
+        await conn.execute(sa.delete(claim_line).where(claim_line.c.claim_id == draft.claim_key))
+        await conn.execute(
+            claim_line.insert(),
+            [
+                {
+                    "claim_id": draft.claim_key,
+                    "line_number": line.line_number,
+                    "line_key": line.line_key,
+                    "procedure_code": line.code,
+                    "modifiers": list(line.modifiers),
+                    "units": line.units,
+                    "place_of_service": line.place_of_service,
+                    "charge": line.charge,
+                    "rule": line.rule,
+                }
+                for line in draft.lines
+            ],
+        )
+
+    @staticmethod
+    def _claim_created(
+        draft: ClaimDraft, *, organization_id: str | None, now: datetime, replaces: str | None
+    ) -> ClaimCreated:
+        lines = [
+            ClaimLine(
+                line_key=line.line_key,
+                session_id=draft.session_id,
+                service_date=line.date_of_service,
+                procedure_code=line.code,
+                modifiers=list(line.modifiers),
+                units=line.units,
+                place_of_service=line.place_of_service,
+                charge=line.charge or Decimal("0.00"),
+                diagnosis_pointers=list(line.diagnosis_pointers),
+                rule=line.rule[:80],
+            )
+            for line in draft.lines
+        ]
+        return ClaimCreated(
+            claim_id=draft.claim_key,
+            patient_id=draft.patient_id,
+            organization_id=draft.billing.organization_id or organization_id or draft.billing.entity_id,
+            rendering_provider_id=draft.rendering.provider_id,
+            supervising_provider_id=draft.supervising.provider_id if draft.supervising else None,
+            coverage_id=draft.coverage_id,
+            payer_id=draft.payer_id,
+            payer_responsibility=draft.payer_order.value,
+            frequency_code=draft.frequency_code.value,
+            replaces_claim_id=replaces,
+            payer_claim_number=draft.payer_claim_number,
+            diagnoses=list(draft.diagnoses),
+            authorization_number=draft.prior_authorization_number,
+            lines=lines,
+            total_charge=sum((ln.charge for ln in lines), Decimal("0.00")),
+            created_at=now,
+        )
+
+    # ------------------------------------------------------------------ assembling and scrubbing
+
+    async def assemble(
+        self, conn: AsyncConnection, s: Session, *, coverage_id: str | None = None
+    ) -> Assembled | Waiting | NotBillable:
+        """Code the session and build its claim from the projections (or say what is missing)."""
+        day = s.date_of_service
+        coverages = tuple(
+            ad.coverage_of(b) for b in await references(conn, "coverage", patient_id=s.patient_id)
+        )
+        if coverage_id is not None:
+            billed = next((c for c in coverages if c.coverage_id == coverage_id), None)
+        else:
+            billed = next(
+                (
+                    c
+                    for c in coverages
+                    if c.priority is CoveragePriority.PRIMARY and c.effective.contains(day)
+                ),
+                None,
+            ) or next((c for c in coverages if c.priority is CoveragePriority.PRIMARY), None)
+        if billed is None:
+            return Waiting("no primary coverage on file for the patient")
+        payer = await references(conn, "payer", ids=[billed.payer_id])
+        if not payer:
+            return Waiting(f"payer {billed.payer_id} is not on file")
+        rules = ad.payer_rules_of(payer[0])
+        providers = await self._providers(conn, s.rendering_provider_id, s.supervising_provider_id, day)
+        if not providers:
+            return Waiting(f"provider {s.rendering_provider_id} is not on file")
+        rendering, supervisor = providers[0], (providers[1] if len(providers) > 1 else None)
+        entities = [ad.billing_entity_of(b) for b in await references(conn, "organization")]
+        billing = choose_billing_entity(
+            entities,
+            state=s.patient_location.state,
+            payer_id=billed.payer_id,
+            date_of_service=day,
+            organization_id=s.organization_id,
+        )
+        if isinstance(billing, NoBillingEntity):
+            return Waiting(billing.message)
+        fees = ad.fee_schedule_for(
+            await references(conn, "fee_schedule"),
+            organization_id=billing.organization_id,
+            payer_id=billed.payer_id,
+            day=day,
+        )
+        history = await self._history(conn, s.patient_id, exclude_session=s.session_id)
+        coded = code_session(
+            s, credential=rendering.credential, rules=rules, fee_schedule=fees, same_day=history
+        )
+        if isinstance(coded, NotBillable):
+            return coded
+        auths = await self._authorizations(conn, s.patient_id, s.session_id)
+        draft = build_claim(
+            s,
+            coded,
+            coverage=billed,
+            billing=billing,
+            rendering=rendering,
+            rules=rules,
+            supervisor=supervisor,
+            authorizations=auths,
+        )
+        return Assembled(draft=draft, rules=rules, providers=tuple(providers), coverages=coverages)
+
+    async def _providers(
+        self, conn: AsyncConnection, rendering_id: str, supervisor_id: str | None, day: date
+    ) -> list[Provider]:
+        bodies = await references(conn, "provider", ids=[rendering_id])
+        if not bodies:
+            return []
+        rendering = ad.provider_of(bodies[0])
+        wanted = supervisor_id or rendering.supervisor_on(day)
+        found = [rendering]
+        if wanted:
+            sup = await references(conn, "provider", ids=[wanted])
+            if sup:
+                found.append(ad.provider_of(sup[0]))
+        return found
+
+    async def _history(
+        self, conn: AsyncConnection, patient_id: str, *, exclude_session: str
+    ) -> list[BilledService]:
+        dead = [ClaimState.VOIDED.value, ClaimState.CORRECTED.value]
+        rows = await conn.execute(
+            sa.select(
+                claim.c.claim_id,
+                claim.c.rendering_provider_id,
+                claim.c.state,
+                claim.c.draft,
+                claim_line.c.procedure_code,
+                claim_line.c.modifiers,
+            )
+            .join(claim_line, claim_line.c.claim_id == claim.c.claim_id)
+            .where(
+                claim.c.patient_id == patient_id,
+                claim.c.session_id != exclude_session,
+                claim.c.frequency_code == "1",
+            )
+        )
+        return [
+            BilledService(
+                claim_key=r.claim_id,
+                patient_id=patient_id,
+                rendering_provider_id=r.rendering_provider_id,
+                date_of_service=r.draft["date_of_service"],
+                code=r.procedure_code,
+                modifiers=tuple(r.modifiers),
+                voided=r.state in dead,
+            )
+            for r in rows
+        ]
+
+    async def _authorizations(self, conn: AsyncConnection, patient_id: str, session_id: str) -> list[Any]:
+        answer = (
+            await conn.execute(sa.select(auth_answer).where(auth_answer.c.session_id == session_id))
+        ).first()
+        found = []
+        for row in await conn.execute(
+            sa.select(authorization).where(authorization.c.patient_id == patient_id)
+        ):
+            remaining = row.remaining
+            if (
+                answer is not None
+                and answer.authorization_id == row.authorization_id
+                and remaining is not None
+            ):
+                remaining += answer.consumed  # the visits this session used are its own
+            found.append(ad.authorization_of(row.body, remaining=remaining))
+        return found
+
+    async def _context(
+        self, conn: AsyncConnection, draft: ClaimDraft, assembled: Assembled | None
+    ) -> ScrubContext:
+        if assembled is None:
+            payer = await references(conn, "payer", ids=[draft.payer_id])
+            rules = ad.payer_rules_of(payer[0] if payer else None)
+            providers = tuple(
+                await self._providers(
+                    conn,
+                    draft.rendering.provider_id,
+                    draft.supervising.provider_id if draft.supervising else None,
+                    draft.date_of_service,
+                )
+            )
+            coverages = tuple(
+                ad.coverage_of(b) for b in await references(conn, "coverage", patient_id=draft.patient_id)
+            )
+        else:
+            rules, providers, coverages = assembled.rules, assembled.providers, assembled.coverages
+        checks = [
+            ad.eligibility_of(r.body)
+            for r in await conn.execute(
+                sa.select(eligibility.c.body).where(eligibility.c.patient_id == draft.patient_id)
+            )
+        ]
+        return ScrubContext(
+            today=_now().date(),
+            rules=rules,
+            providers=providers,
+            coverages=coverages,
+            eligibility=tuple(checks),
+            authorizations=tuple(await self._authorizations(conn, draft.patient_id, draft.session_id)),
+            history=tuple(await self._history(conn, draft.patient_id, exclude_session=draft.session_id)),
+            prior_payer_adjudicated=draft.payer_order is not CoveragePriority.PRIMARY,
+        )
+
+    @staticmethod
+    async def _row(conn: AsyncConnection, claim_id: str) -> Any:
+        return (
+            await conn.execute(sa.select(claim).where(claim.c.claim_id == claim_id).with_for_update())
+        ).one()
+
+    async def evaluate(
+        self,
+        tx: Transaction,
+        row: Any,
+        *,
+        cause: Delivered[Any] | None,
+        reason: str,
+        first_pass: bool = False,
+        recode: bool = True,
+    ) -> None:
+        """Run the edits on a created or held claim: wait for the authorization answer, hold, or ready it."""
+        now = _now()
+        draft = ClaimDraft.model_validate(row.draft)
+        assembled: Assembled | None = None
+        original = row.frequency_code == "1" and row.payer_order == 1 and row.revision == 0
+        if recode and original:
+            sess = (
+                await tx.conn.execute(sa.select(session.c.body).where(session.c.session_id == row.session_id))
+            ).scalar_one()
+            built = await self.assemble(tx.conn, Session.model_validate(sess), coverage_id=row.coverage_id)
+            if isinstance(built, Assembled):
+                assembled, draft = built, built.draft
+                await tx.conn.execute(
+                    sa.update(claim)
+                    .where(claim.c.claim_id == row.claim_id)
+                    .values(draft=draft.model_dump(mode="json"), total_charge=draft.total_charge)
+                )
+                await self._write_lines(tx.conn, draft)
+        context = await self._context(tx.conn, draft, assembled)
+        answer = (
+            await tx.conn.execute(sa.select(auth_answer).where(auth_answer.c.session_id == row.session_id))
+        ).first()
+        needs_auth = original and any(context.rules.auth_requirement(line.code) for line in draft.lines)
+        state = ClaimState(row.state)
+        if needs_auth and answer is None:
+            if state is ClaimState.CREATED and row.awaiting_authorization_until is None:
+                await tx.conn.execute(
+                    sa.update(claim)
+                    .where(claim.c.claim_id == row.claim_id)
+                    .values(awaiting_authorization_until=now + self.auth_wait)
+                )
+            return
+        result = scrub(draft, context)
+        reasons = hold_reasons_of(draft, result.holds)
+        if needs_auth and answer is not None and answer.alert_kind is not None:
+            code = (
+                _H.AUTHORIZATION_EXHAUSTED
+                if answer.alert_kind == AlertKind.EXHAUSTED.value
+                else _H.AUTHORIZATION_MISSING
+            )
+            reasons.append(
+                HoldReason(code=code, message=f"authorizations service: {answer.alert_kind} authorization")
+            )
+        if first_pass:
+            self.metrics.first_pass(clean=not reasons)
+        if reasons:
+            await self.hold(tx, row, reasons, cause=cause, reason=reason, at=now)
+            return
+        if state is ClaimState.HELD:
+            await move(
+                tx,
+                row,
+                ClaimState.READY,
+                reason=f"edits pass: {reason}",
+                at=now,
+                cause=cause,
+                hold_reasons=[],
+                ready_at=now,
+                awaiting_authorization_until=None,
+            )
+            tx.publish(
+                ClaimReleased(
+                    claim_id=row.claim_id, patient_id=row.patient_id, released_by="claims", released_at=now
+                ),
+                cause=cause,
+            )
+            self.metrics.released.inc()
+        elif state is ClaimState.CREATED:
+            await move(
+                tx,
+                row,
+                ClaimState.READY,
+                reason="edits pass",
+                at=now,
+                cause=cause,
+                ready_at=now,
+                awaiting_authorization_until=None,
+            )
+
+    async def hold(
+        self,
+        tx: Transaction,
+        row: Any,
+        reasons: list[HoldReason],
+        *,
+        cause: Delivered[Any] | None,
+        reason: str,
+        at: datetime,
+    ) -> None:
+        """Hold the claim with every reason (a held claim whose reasons changed is published again)."""
+        dumped = [r.model_dump(mode="json") for r in reasons]
+        state = ClaimState(row.state)
+        if state is ClaimState.HELD:
+            if dumped == row.hold_reasons:
+                return
+            await tx.conn.execute(
+                sa.update(claim)
+                .where(claim.c.claim_id == row.claim_id)
+                .values(hold_reasons=dumped, updated_at=at)
+            )
+        else:
+            await move(
+                tx,
+                row,
+                ClaimState.HELD,
+                reason=f"held: {reasons[0].code.value}",
+                at=at,
+                cause=cause,
+                hold_reasons=dumped,
+                awaiting_authorization_until=None,
+            )
+        for r in reasons:
+            self.metrics.held.labels(reason=r.code.value).inc()
+        tx.publish(
+            ClaimHeld(claim_id=row.claim_id, patient_id=row.patient_id, reasons=reasons, held_at=at),
+            cause=cause,
+        )
+
+    async def recheck(
+        self, tx: Transaction, d: Delivered[Any], *, patient_id: str | None = None, where: Any = None
+    ) -> None:
+        """Re-run the edits of held claims (and retry waiting sessions) that this change may have fixed."""
+        waiting = sa.select(session.c.body).where(session.c.status == "waiting")
+        if patient_id is not None:
+            waiting = waiting.where(session.c.patient_id == patient_id)
+        for (body,) in (await tx.conn.execute(waiting.limit(500))).all():
+            await self.claim_session(tx, Session.model_validate(body), cause=d)
+        held = sa.select(claim).where(claim.c.state == ClaimState.HELD.value)
+        held = held.where(claim.c.patient_id == patient_id) if patient_id is not None else held.where(where)
+        for row in (await tx.conn.execute(held.with_for_update().limit(500))).all():
+            await self.evaluate(tx, row, cause=d, reason=f"{type(d.event).__name__} re-ran the edits")
+
+    async def authorization_timeouts(self, tx: Transaction) -> int:
+        """Claims that waited too long for the authorizations service go to held."""
+        now = _now()
+        rows = (
+            await tx.conn.execute(
+                sa.select(claim)
+                .where(claim.c.state == ClaimState.CREATED.value, claim.c.awaiting_authorization_until < now)
+                .with_for_update(skip_locked=True)
+                .limit(200)
+            )
+        ).all()
+        for row in rows:
+            reason = HoldReason(
+                code=_H.AUTHORIZATION_MISSING, message="no answer from the authorizations service in time"
+            )
+            await self.hold(tx, row, [reason], cause=None, reason="authorization answer timed out", at=now)
+        return len(rows)
+
+    # ------------------------------------------------------------------ payer outcomes and COB
+
+    async def on_remit(self, tx: Transaction, d: Delivered[RemitReceived]) -> None:
+        e = d.event
+        row = (
+            await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == e.claim_id).with_for_update())
+        ).first()
+        if row is None:
+            log.warning("remit for an unknown claim")
+            return
+        if e.status is ClaimPaymentStatus.REVERSAL:
+            return  # the re-adjudication that follows carries the new outcome
+        if e.status is ClaimPaymentStatus.DENIED or e.paid <= 0:
+            outcome = ClaimState.DENIED
+        elif any(line.paid <= 0 for line in e.lines):
+            outcome = ClaimState.PARTIALLY_PAID
+        else:
+            outcome = ClaimState.PAID
+        now = _now()
+        if ClaimState(row.state) is not outcome:
+            try:
+                await move(
+                    tx,
+                    row,
+                    outcome,
+                    reason=f"remit-received CLP02 {e.status.value}",
+                    at=now,
+                    cause=d,
+                    payer_claim_number=e.payer_claim_number,
+                )
+            except IllegalTransition:
+                log.warning("remit outcome %s not allowed from %s", outcome.value, row.state)
+                return
+        if e.patient_responsibility <= 0 or crossed_over(
+            status=e.status.value, rarcs=e.rarcs, crossover_payer_name=e.crossover_payer_name
+        ):
+            return
+        draft = ClaimDraft.model_validate(row.draft)
+        coverages = [
+            ad.coverage_of(b) for b in await references(tx.conn, "coverage", patient_id=row.patient_id)
+        ]
+        nxt = next_coverage(coverages, after=draft.payer_order, day=draft.date_of_service)
+        if nxt is None:
+            return
+        payer_rules = await references(tx.conn, "payer", ids=[row.payer_id])
+        if (
+            payer_rules
+            and ad.payer_rules_of(payer_rules[0])
+            and (payer_rules[0].get("rules") or {}).get("forwards_crossover")
+        ):
+            return
+        prior = await self._prior(tx.conn, row, draft, e)
+        await self.secondary(tx, row, draft, nxt, prior, cause=d)
+
+    async def _prior(
+        self, conn: AsyncConnection, row: Any, draft: ClaimDraft, e: RemitReceived
+    ) -> PriorAdjudication:
+        payer = (await references(conn, "payer", ids=[row.payer_id]) or [{}])[0]
+        coverage = (await references(conn, "coverage", ids=[row.coverage_id]) or [{}])[0]
+        by_key = {line.line_key: line for line in e.lines if line.line_key}
+        lines = []
+        for i, line in enumerate(draft.lines):
+            remit = by_key.get(line.line_key) or (e.lines[i] if i < len(e.lines) else None)
+            if remit is None:
+                continue
+            lines.append(
+                PriorLine(
+                    line_key=line.line_key,
+                    procedure_code=remit.procedure_code,
+                    modifiers=tuple(remit.modifiers),
+                    units=remit.units_paid or line.units,
+                    paid=remit.paid,
+                    adjustments=tuple(
+                        LineAdjustment(group=a.group.value, carc=a.carc, amount=a.amount, quantity=a.quantity)
+                        for a in remit.adjustments
+                    ),
+                    adjudicated_on=e.payment_date,
+                )
+            )
+        return PriorAdjudication(
+            payer_id=row.payer_id,
+            electronic_payer_id=payer.get("electronic_payer_id", row.payer_id),
+            payer_name=payer.get("name", row.payer_id),
+            member_id=coverage.get("member_id", "UNKNOWN"),
+            payer_order=draft.payer_order,
+            payer_claim_number=e.payer_claim_number,
+            paid=e.paid,
+            patient_responsibility=e.patient_responsibility,
+            claim_adjustments=tuple(
+                LineAdjustment(group=a.group.value, carc=a.carc, amount=a.amount, quantity=a.quantity)
+                for a in e.claim_adjustments
+            ),
+            lines=tuple(lines),
+        )
+
+    async def secondary(
+        self,
+        tx: Transaction,
+        row: Any,
+        draft: ClaimDraft,
+        coverage: Coverage,
+        prior: PriorAdjudication,
+        *,
+        cause: Delivered[Any] | None,
+    ) -> None:
+        """Create, scrub and (when clean) ready the claim to the next payer with the prior adjudication."""
+        cob_draft = next_payer_claim(draft, coverage)
+        now = _now()
+        inserted = await tx.conn.execute(
+            pg_insert(claim)
+            .values(
+                **self._claim_columns(
+                    cob_draft, now=now, organization_id=row.organization_id, cob=prior.model_dump(mode="json")
+                )
+            )
+            .on_conflict_do_nothing()
+            .returning(claim.c.claim_id)
+        )
+        if inserted.first() is None:
+            return
+        await self._created(
+            tx,
+            cob_draft,
+            organization_id=row.organization_id,
+            now=now,
+            cause=cause,
+            why=f"{prior.payer_order.value} payer adjudicated",
+        )
+        await self.evaluate(
+            tx,
+            await self._row(tx.conn, cob_draft.claim_key),
+            cause=cause,
+            reason="COB claim scrubbed",
+            first_pass=True,
+        )
+
+    async def on_secondary_requested(self, tx: Transaction, d: Delivered[SecondaryClaimRequested]) -> None:
+        e = d.event
+        row = (await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == e.claim_id))).first()
+        if row is None:
+            return
+        draft = ClaimDraft.model_validate(row.draft)
+        coverages = [
+            ad.coverage_of(b) for b in await references(tx.conn, "coverage", patient_id=row.patient_id)
+        ]
+        coverage = next((c for c in coverages if c.coverage_id == e.coverage_id), None)
+        if coverage is None:
+            log.warning("secondary claim requested for a coverage not on file")
+            return
+        payer = (await references(tx.conn, "payer", ids=[e.prior_payer_id]) or [{}])[0]
+        prior_cov = (await references(tx.conn, "coverage", ids=[row.coverage_id]) or [{}])[0]
+        by_key = {line.line_key: line for line in e.lines}
+        prior = PriorAdjudication(
+            payer_id=e.prior_payer_id,
+            electronic_payer_id=payer.get("electronic_payer_id", e.prior_payer_id),
+            payer_name=payer.get("name", e.prior_payer_id),
+            member_id=prior_cov.get("member_id", "UNKNOWN"),
+            payer_order=draft.payer_order,
+            payer_claim_number=e.prior_payer_claim_number,
+            paid=e.prior_paid,
+            patient_responsibility=e.patient_responsibility,
+            claim_adjustments=tuple(
+                LineAdjustment(group=a.group.value, carc=a.carc, amount=a.amount, quantity=a.quantity)
+                for a in e.claim_adjustments
+            ),
+            lines=tuple(
+                PriorLine(
+                    line_key=line.line_key,
+                    procedure_code=adj.procedure_code,
+                    modifiers=tuple(adj.modifiers),
+                    units=adj.units or line.units,
+                    paid=adj.paid,
+                    adjudicated_on=adj.adjudicated_on,
+                    adjustments=tuple(
+                        LineAdjustment(group=a.group.value, carc=a.carc, amount=a.amount, quantity=a.quantity)
+                        for a in adj.adjustments
+                    ),
+                )
+                for line in draft.lines
+                if (adj := by_key.get(line.line_key)) is not None
+            ),
+        )
+        await self.secondary(tx, row, draft, coverage, prior, cause=d)
+
+    # ------------------------------------------------------------------ corrections and voids
+
+    async def _next_revision(self, conn: AsyncConnection, row: Any) -> int:
+        current = await conn.scalar(
+            sa.select(sa.func.max(claim.c.revision)).where(
+                claim.c.session_id == row.session_id, claim.c.payer_order == row.payer_order
+            )
+        )
+        return int(current or 0) + 1
+
+    async def on_correction(self, tx: Transaction, d: Delivered[ClaimCorrectionRequested]) -> None:
+        e = d.event
+        changes = [ClaimChange(action=c.action.value, line_key=c.line_key, value=c.value) for c in e.changes]
+        await self.correct(
+            tx,
+            e.claim_id,
+            changes=changes,
+            method=e.method,
+            payer_claim_number=e.payer_claim_number,
+            cause=d,
+            actor="denials",
+        )
+
+    async def on_void(self, tx: Transaction, d: Delivered[ClaimVoidRequested]) -> None:
+        e = d.event
+        await self.correct(
+            tx,
+            e.claim_id,
+            changes=[],
+            method=None,
+            payer_claim_number=e.payer_claim_number,
+            cause=d,
+            actor="denials",
+        )
+
+    async def correct(
+        self,
+        tx: Transaction,
+        claim_id: str,
+        *,
+        changes: list[ClaimChange],
+        method: CorrectionMethod | None,
+        payer_claim_number: str | None,
+        cause: Delivered[Any] | None,
+        actor: str,
+    ) -> str | None:
+        """Send a replacement (7), a void (8, ``method`` None) or a new original of ``claim_id``; returns the new claim id."""
+        row = (
+            await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == claim_id).with_for_update())
+        ).first()
+        if row is None:
+            log.warning("correction for an unknown claim")
+            return None
+        original = ClaimDraft.model_validate(row.draft)
+        number = payer_claim_number or row.payer_claim_number
+        revision = await self._next_revision(tx.conn, row)
+        key = claim_key(row.session_id, payer_order=row.payer_order, revision=revision)
+        payer = (await references(tx.conn, "payer", ids=[row.payer_id]) or [{}])[0]
+        configured = (payer.get("rules") or {}).get("corrected_claim_method", "replacement")
+        try:
+            if method is None:
+                frequency = FrequencyCode.VOID
+            elif method is CorrectionMethod.NEW_ORIGINAL or configured == "void_and_rebill" or number is None:
+                frequency = FrequencyCode.ORIGINAL
+            else:
+                frequency = FrequencyCode.REPLACEMENT
+            if frequency is FrequencyCode.ORIGINAL:
+                draft = replacement(
+                    original,
+                    claim_key=key,
+                    frequency=FrequencyCode.REPLACEMENT,
+                    payer_claim_number=number or "-",
+                    changes=changes,
+                )
+                draft = draft.model_copy(
+                    update={"frequency_code": FrequencyCode.ORIGINAL, "payer_claim_number": None}
+                )
+            else:
+                assert number is not None
+                draft = replacement(
+                    original, claim_key=key, frequency=frequency, payer_claim_number=number, changes=changes
+                )
+        except UnsupportedChange as exc:
+            log.warning("correction not applied: %s", exc)
+            return None
+        now = _now()
+        await tx.conn.execute(
+            pg_insert(claim).values(
+                **self._claim_columns(
+                    draft,
+                    now=now,
+                    organization_id=row.organization_id,
+                    revision=revision,
+                    replaces=row.claim_id,
+                    cob=row.cob,
+                )
+            )
+        )
+        await self._created(
+            tx,
+            draft,
+            organization_id=row.organization_id,
+            now=now,
+            cause=cause,
+            why="claim-void-requested" if frequency is FrequencyCode.VOID else "claim-correction-requested",
+            replaces=row.claim_id,
+        )
+        new_row = await self._row(tx.conn, key)
+        if frequency is not FrequencyCode.ORIGINAL:
+            target = ClaimState.VOIDED if frequency is FrequencyCode.VOID else ClaimState.CORRECTED
+            try:
+                await move(
+                    tx,
+                    row,
+                    target,
+                    reason=f"{'void' if target is ClaimState.VOIDED else 'replacement'} {key} sent",
+                    at=now,
+                    actor=actor,
+                    cause=cause,
+                )
+            except IllegalTransition:
+                log.info("original stays %s while its %s goes out", row.state, target.value)
+        await self.evaluate(tx, new_row, cause=cause, reason="correction scrubbed", recode=False)
+        return key

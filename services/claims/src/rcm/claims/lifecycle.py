@@ -1,0 +1,106 @@
+"""Moving a stored claim through the state machine: every transition an audit row and an event.
+
+The domain's ``transition`` decides whether a move is legal; this module writes it.
+The event contract has no 'batched' state, so the ready -> batched step is audited but
+published only when the file is uploaded (ready -> submitted).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from rcm.claims.domain import ClaimState, transition
+from rcm.claims.store import claim, claim_audit
+from rcm.events.models import ClaimStatus, ClaimStatusChanged
+from rcm.servicekit import Delivered, Transaction
+
+__all__ = ["EVENT_STATUS", "move", "record_created"]
+
+_S = ClaimState
+EVENT_STATUS: dict[ClaimState, ClaimStatus | None] = {
+    _S.CREATED: ClaimStatus.CREATED,
+    _S.HELD: ClaimStatus.HELD,
+    _S.READY: ClaimStatus.READY,
+    _S.BATCHED: None,
+    _S.SUBMITTED: ClaimStatus.SUBMITTED,
+    _S.ACCEPTED: ClaimStatus.ACCEPTED,
+    _S.REJECTED: ClaimStatus.REJECTED,
+    _S.PENDED: ClaimStatus.PENDING,
+    _S.PAID: ClaimStatus.PAID,
+    _S.PARTIALLY_PAID: ClaimStatus.PARTIALLY_PAID,
+    _S.DENIED: ClaimStatus.DENIED,
+    _S.CORRECTED: ClaimStatus.REPLACED,
+    _S.VOIDED: ClaimStatus.VOIDED,
+    _S.FINALIZED_PAID: ClaimStatus.CLOSED,
+    _S.FINALIZED_DENIED: ClaimStatus.CLOSED,
+}
+
+
+async def record_created(
+    tx: Transaction, *, claim_id: str, patient_id: str, at: datetime, cause: Delivered[Any] | None, why: str
+) -> None:
+    await tx.conn.execute(
+        claim_audit.insert().values(
+            claim_id=claim_id, from_state=None, to_state=_S.CREATED.value, reason=why, actor="claims", at=at
+        )
+    )
+    tx.publish(
+        ClaimStatusChanged(
+            claim_id=claim_id,
+            patient_id=patient_id,
+            from_status=None,
+            to_status=ClaimStatus.CREATED,
+            cause=why[:80],
+            changed_at=at,
+        ),
+        cause=cause,
+    )
+
+
+async def move(
+    tx: Transaction,
+    row: Any,
+    to: ClaimState,
+    *,
+    reason: str,
+    at: datetime,
+    actor: str = "claims",
+    cause: Delivered[Any] | None = None,
+    published_from: ClaimState | None = None,
+    **columns: Any,
+) -> ClaimState:
+    """Move the claim ``row`` (with claim_id, patient_id, state) to ``to``; raises IllegalTransition."""
+    current = ClaimState(row.state)
+    record = transition(row.claim_id, current, to, reason=reason[:500], at=at, actor=actor)
+    await tx.conn.execute(
+        sa.update(claim)
+        .where(claim.c.claim_id == row.claim_id)
+        .values(state=to.value, updated_at=at, **columns)
+    )
+    await tx.conn.execute(
+        claim_audit.insert().values(
+            claim_id=row.claim_id,
+            from_state=record.from_state.value,
+            to_state=record.to_state.value,
+            reason=record.reason,
+            actor=record.actor,
+            at=at,
+        )
+    )
+    before, after = EVENT_STATUS[published_from or current], EVENT_STATUS[to]
+    if after is not None and before != after:
+        tx.publish(
+            ClaimStatusChanged(
+                claim_id=row.claim_id,
+                patient_id=row.patient_id,
+                from_status=before,
+                to_status=after,
+                cause=reason[:80],
+                changed_at=at,
+            ),
+            cause=cause,
+        )
+    return to

@@ -1,0 +1,183 @@
+"""Aged claims with no answer: a 276 over the CORE real-time transport, the 277 mapped to a state.
+
+STC categories: F1 finalized/paid -> paid, F2 finalized/denied -> denied, P* pending ->
+pended; anything else (A4 not found, F0...) changes nothing but the time of the last check.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from rcm.claims.domain import ClaimDraft, ClaimState
+from rcm.claims.domain.errors import IllegalTransition
+from rcm.claims.lifecycle import move
+from rcm.claims.store import claim, references
+from rcm.clearinghouse import CoreRealtimeClient, TransportError
+from rcm.servicekit import Service
+from rcm.x12.build import serialize
+from rcm.x12.convert import read_interchanges
+from rcm.x12.models.claim_status import ClaimStatusResponse277
+from rcm.x12.segments import Delimiters, Segment
+
+__all__ = ["StatusInquiry", "build_276", "state_of_277"]
+
+log = logging.getLogger(__name__)
+
+
+def build_276(
+    *,
+    submitter_id: str,
+    receiver_id: str,
+    control: int,
+    payer_id: str,
+    payer_name: str,
+    provider_npi: str,
+    member_id: str,
+    draft: ClaimDraft,
+    now: datetime,
+) -> str:
+    """A one-claim 276 (005010X212) asking about ``draft``."""
+    day = draft.date_of_service.strftime("%Y%m%d")
+    body = [
+        Segment("BHT", ["0010", "13", draft.claim_key, now.strftime("%Y%m%d"), now.strftime("%H%M")]),
+        Segment("HL", ["1", "", "20", "1"]),
+        Segment("NM1", ["PR", "2", payer_name.upper()[:60], "", "", "", "", "PI", payer_id]),
+        Segment("HL", ["2", "1", "21", "1"]),
+        Segment("NM1", ["41", "2", "SUBMITTER", "", "", "", "", "46", submitter_id]),
+        Segment("HL", ["3", "2", "19", "1"]),
+        Segment("NM1", ["1P", "2", draft.billing.name.upper()[:60], "", "", "", "", "XX", draft.billing.npi]),
+        Segment("HL", ["4", "3", "22", "0"]),
+        Segment("NM1", ["IL", "1", "MEMBER", "", "", "", "", "MI", member_id]),
+        Segment("TRN", ["1", draft.claim_key]),
+        Segment("REF", ["EJ", draft.claim_key]),
+        Segment("AMT", ["T3", f"{draft.total_charge:.2f}"]),
+        Segment("DTP", ["472", "RD8", f"{day}-{day}"]),
+    ]
+    st = [Segment("ST", ["276", "0001", "005010X212"]), *body]
+    st.append(Segment("SE", [str(len(st) + 1), "0001"]))
+    stamp = now.strftime("%y%m%d"), now.strftime("%H%M")
+    isa = Segment(
+        "ISA",
+        [
+            "00",
+            " " * 10,
+            "00",
+            " " * 10,
+            "ZZ",
+            submitter_id.ljust(15),
+            "ZZ",
+            receiver_id.ljust(15),
+            stamp[0],
+            stamp[1],
+            "^",
+            "00501",
+            f"{control:09d}",
+            "0",
+            "P",
+            ":",
+        ],
+    )
+    gs = Segment(
+        "GS",
+        ["HR", submitter_id, receiver_id, now.strftime("%Y%m%d"), stamp[1], str(control), "X", "005010X212"],
+    )
+    segments = [isa, gs, *st, Segment("GE", ["1", str(control)]), Segment("IEA", ["1", f"{control:09d}"])]
+    return serialize(segments, Delimiters()).decode()
+
+
+def state_of_277(content: str) -> ClaimState | None:
+    """The claim state a 277 reports, if it reports one we act on."""
+    for interchange, _ in read_interchanges(content):
+        for group in interchange.groups:
+            for tx in group.transactions:
+                if not isinstance(tx, ClaimStatusResponse277):
+                    continue
+                for tracking in tx.trackings():
+                    for stc in tracking.statuses:
+                        category = stc.status.category
+                        if category == "F1":
+                            return ClaimState.PAID
+                        if category == "F2":
+                            return ClaimState.DENIED
+                        if category.startswith("P"):
+                            return ClaimState.PENDED
+    return None
+
+
+class StatusInquiry:
+    def __init__(self, service: Service, *, submitter_id: str, receiver_id: str, after: timedelta) -> None:
+        self.service = service
+        self.submitter_id = submitter_id
+        self.receiver_id = receiver_id
+        self.after = after
+
+    async def run_once(
+        self, core: CoreRealtimeClient, *, now: datetime | None = None, limit: int = 20
+    ) -> int:
+        """Ask about up to ``limit`` claims submitted more than ``after`` ago and not asked about since."""
+        now = now or datetime.now(UTC)
+        cutoff = now - self.after
+        async with self.service.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(claim)
+                    .where(
+                        claim.c.state.in_([ClaimState.SUBMITTED.value, ClaimState.ACCEPTED.value]),
+                        claim.c.submitted_at < cutoff,
+                        sa.or_(claim.c.status_checked_at.is_(None), claim.c.status_checked_at < cutoff),
+                    )
+                    .limit(limit)
+                )
+            ).all()
+        for row in rows:
+            await self._ask(core, row, now)
+        return len(rows)
+
+    async def _ask(self, core: CoreRealtimeClient, row: Any, now: datetime) -> None:
+        async with self.service.engine.connect() as conn:
+            payer = (await references(conn, "payer", ids=[row.payer_id]) or [{}])[0]
+            coverage = (await references(conn, "coverage", ids=[row.coverage_id]) or [{}])[0]
+        draft = ClaimDraft.model_validate(row.draft)
+        electronic = payer.get("electronic_payer_id", row.payer_id)
+        x12 = build_276(
+            submitter_id=self.submitter_id,
+            receiver_id=self.receiver_id,
+            control=int(now.timestamp()) % 10**9,
+            payer_id=electronic,
+            payer_name=payer.get("name", "PAYER"),
+            provider_npi=draft.billing.npi,
+            member_id=coverage.get("member_id", "UNKNOWN"),
+            draft=draft,
+            now=now,
+        )
+        try:
+            response = await core.claim_status(electronic, x12)
+            reported = state_of_277(response.payload)
+        except TransportError as exc:
+            log.warning("276 for a claim failed: %s", type(exc).__name__)
+            reported = None
+        async with self.service.transaction() as tx:
+            current = (
+                await tx.conn.execute(
+                    sa.select(claim).where(claim.c.claim_id == row.claim_id).with_for_update()
+                )
+            ).one()
+            await tx.conn.execute(
+                sa.update(claim).where(claim.c.claim_id == row.claim_id).values(status_checked_at=now)
+            )
+            if reported is not None and reported.value != current.state:
+                try:
+                    await move(
+                        tx,
+                        current,
+                        reported,
+                        reason="276/277 claim status inquiry",
+                        at=now,
+                        status_checked_at=now,
+                    )
+                except IllegalTransition:
+                    log.info("277 status %s not applicable from %s", reported.value, current.state)

@@ -1,0 +1,281 @@
+"""The claims service's own tables (SQLAlchemy Core) and the queries the handlers share.
+
+Reference data arrives on compacted topics carrying full state; each entity is kept as
+its latest event body (``reference``), keyed by kind and id. Claims keep their draft
+(the domain value) as JSON next to the columns that are queried. A claim is unique by
+its id (the deterministic claim key), so a redelivered session creates nothing; a
+claim's n-th submission is in exactly one batch (``batch_claim`` primary key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from rcm.clearinghouse import FileLedger
+
+__all__ = [
+    "PostgresFileLedger",
+    "auth_answer",
+    "authorization",
+    "batch",
+    "batch_claim",
+    "claim",
+    "claim_audit",
+    "claim_line",
+    "eligibility",
+    "interchange_sequence",
+    "metadata",
+    "received_file",
+    "received_name",
+    "reference",
+    "session",
+]
+
+metadata = sa.MetaData()
+
+reference = sa.Table(
+    "reference",
+    metadata,
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("entity_id", sa.Text, primary_key=True),
+    sa.Column("patient_id", sa.Text),
+    sa.Column("body", JSONB, nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("reference_by_patient", "kind", "patient_id"),
+)
+
+eligibility = sa.Table(
+    "eligibility",
+    metadata,
+    sa.Column("check_id", sa.Text, primary_key=True),
+    sa.Column("patient_id", sa.Text, nullable=False, index=True),
+    sa.Column("coverage_id", sa.Text, nullable=False),
+    sa.Column("body", JSONB, nullable=False),
+)
+
+authorization = sa.Table(
+    "authorization",
+    metadata,
+    sa.Column("authorization_id", sa.Text, primary_key=True),
+    sa.Column("patient_id", sa.Text, nullable=False, index=True),
+    sa.Column("body", JSONB, nullable=False),
+    sa.Column("remaining", sa.Integer),
+)
+
+session = sa.Table(
+    "session",
+    metadata,
+    sa.Column("session_id", sa.Text, primary_key=True),
+    sa.Column("patient_id", sa.Text, nullable=False, index=True),
+    sa.Column("body", JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Every session received: 'claimed', 'not_billable', or 'waiting' for reference data."""
+
+auth_answer = sa.Table(
+    "auth_answer",
+    metadata,
+    sa.Column("session_id", sa.Text, primary_key=True),
+    sa.Column("authorization_id", sa.Text),
+    sa.Column("consumed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("alert_kind", sa.Text),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""The authorizations service's answer for a session: consumed (with the auth) or an alert."""
+
+claim = sa.Table(
+    "claim",
+    metadata,
+    sa.Column("claim_id", sa.Text, primary_key=True),
+    sa.Column("session_id", sa.Text, nullable=False, index=True),
+    sa.Column("patient_id", sa.Text, nullable=False, index=True),
+    sa.Column("organization_id", sa.Text),
+    sa.Column("rendering_provider_id", sa.Text, nullable=False),
+    sa.Column("coverage_id", sa.Text, nullable=False),
+    sa.Column("payer_id", sa.Text, nullable=False),
+    sa.Column("payer_order", sa.Integer, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("frequency_code", sa.Text, nullable=False),
+    sa.Column("replaces_claim_id", sa.Text),
+    sa.Column("payer_claim_number", sa.Text),
+    sa.Column("state", sa.Text, nullable=False, index=True),
+    sa.Column("draft", JSONB, nullable=False),
+    sa.Column("cob", JSONB),
+    sa.Column("hold_reasons", JSONB, nullable=False, server_default="[]"),
+    sa.Column("awaiting_authorization_until", sa.DateTime(timezone=True)),
+    sa.Column("submitter_id", sa.Text),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("total_charge", sa.Numeric(12, 2), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ready_at", sa.DateTime(timezone=True)),
+    sa.Column("submitted_at", sa.DateTime(timezone=True)),
+    sa.Column("status_checked_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("session_id", "payer_order", "revision", name="claim_one_per_session_payer_revision"),
+)
+
+claim_line = sa.Table(
+    "claim_line",
+    metadata,
+    sa.Column("claim_id", sa.Text, sa.ForeignKey("claim.claim_id"), primary_key=True),
+    sa.Column("line_number", sa.Integer, primary_key=True),
+    sa.Column("line_key", sa.Text, nullable=False),
+    sa.Column("procedure_code", sa.Text, nullable=False),
+    sa.Column("modifiers", JSONB, nullable=False),
+    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("place_of_service", sa.Text, nullable=False),
+    sa.Column("charge", sa.Numeric(12, 2)),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.UniqueConstraint("claim_id", "line_key", name="claim_line_key_unique"),
+)
+
+claim_audit = sa.Table(
+    "claim_audit",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("claim_id", sa.Text, sa.ForeignKey("claim.claim_id"), nullable=False, index=True),
+    sa.Column("from_state", sa.Text),
+    sa.Column("to_state", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+batch = sa.Table(
+    "batch",
+    metadata,
+    sa.Column("batch_id", sa.Text, primary_key=True),
+    sa.Column("submitter_id", sa.Text, nullable=False),
+    sa.Column("payer_id", sa.Text, nullable=False),
+    sa.Column("interchange_control_number", sa.Text, nullable=False, unique=True),
+    sa.Column("group_control_number", sa.Text, nullable=False),
+    sa.Column("file_name", sa.Text, nullable=False, unique=True),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("uploaded_at", sa.DateTime(timezone=True)),
+    sa.Column("upload_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("batch_not_uploaded", "created_at", postgresql_where=sa.text("uploaded_at IS NULL")),
+)
+
+batch_claim = sa.Table(
+    "batch_claim",
+    metadata,
+    sa.Column("claim_id", sa.Text, sa.ForeignKey("claim.claim_id"), primary_key=True),
+    sa.Column("attempt", sa.Integer, primary_key=True),
+    sa.Column("batch_id", sa.Text, sa.ForeignKey("batch.batch_id"), nullable=False, index=True),
+    sa.Column("transaction_set_control_number", sa.Text, nullable=False),
+)
+"""A claim's n-th submission belongs to exactly one batch: it can never be in two at once."""
+
+received_file = sa.Table(
+    "received_file",
+    metadata,
+    sa.Column("sha256", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+received_name = sa.Table(
+    "received_name",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("size", sa.Integer, primary_key=True),
+    sa.Column("sha256", sa.Text, nullable=False),
+)
+
+interchange_sequence = sa.Sequence("interchange_control_seq", start=1, minvalue=1, maxvalue=999_999_999)
+"""ISA13 and GS06 of our 837P files: persisted, so a restart never reuses a number."""
+
+
+class PostgresFileLedger(FileLedger):
+    """The SFTP poll's file ledger in the service database (files handed on once, across restarts)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def seen(self, sha256: str) -> bool:
+        async with self.engine.connect() as conn:
+            found = await conn.scalar(sa.select(sa.literal(1)).where(received_file.c.sha256 == sha256))
+        return found is not None
+
+    async def seen_name(self, name: str, size: int) -> bool:
+        async with self.engine.connect() as conn:
+            found = await conn.scalar(
+                sa.select(sa.literal(1)).where(received_name.c.name == name, received_name.c.size == size)
+            )
+        return found is not None
+
+    async def record(self, *, name: str, sha256: str, size: int, kind: str) -> bool:
+        async with self.engine.begin() as conn:
+            return await record_file(conn, name=name, sha256=sha256, size=size, kind=kind)
+
+
+async def record_file(conn: AsyncConnection, *, name: str, sha256: str, size: int, kind: str) -> bool:
+    """Record a received file in ``conn``'s transaction; False when its content was recorded before."""
+    await conn.execute(
+        pg_insert(received_name).values(name=name, size=size, sha256=sha256).on_conflict_do_nothing()
+    )
+    result = await conn.execute(
+        pg_insert(received_file)
+        .values(sha256=sha256, name=name, size=size, kind=kind)
+        .on_conflict_do_nothing()
+    )
+    return result.rowcount == 1
+
+
+async def upsert_reference(
+    conn: AsyncConnection,
+    *,
+    kind: str,
+    entity_id: str,
+    body: dict[str, Any],
+    updated_at: datetime,
+    deleted: bool = False,
+    patient_id: str | None = None,
+) -> None:
+    """Keep the newest state of a reference entity (an older event never overwrites a newer one)."""
+    stmt = pg_insert(reference).values(
+        kind=kind,
+        entity_id=entity_id,
+        patient_id=patient_id,
+        body=body,
+        deleted=deleted,
+        updated_at=updated_at,
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[reference.c.kind, reference.c.entity_id],
+            set_={
+                "body": stmt.excluded.body,
+                "deleted": stmt.excluded.deleted,
+                "patient_id": stmt.excluded.patient_id,
+                "updated_at": stmt.excluded.updated_at,
+            },
+            where=reference.c.updated_at <= stmt.excluded.updated_at,
+        )
+    )
+
+
+async def references(
+    conn: AsyncConnection, kind: str, *, ids: Sequence[str] | None = None, patient_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Bodies of the live entities of ``kind`` (all, by id, or of one patient)."""
+    query = sa.select(reference.c.body).where(reference.c.kind == kind, reference.c.deleted.is_(False))
+    if ids is not None:
+        query = query.where(reference.c.entity_id.in_(list(ids)))
+    if patient_id is not None:
+        query = query.where(reference.c.patient_id == patient_id)
+    return [row[0] for row in await conn.execute(query)]

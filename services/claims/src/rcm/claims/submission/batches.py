@@ -1,0 +1,222 @@
+"""Cutting 837P batches and uploading them, crash-safe.
+
+A batch (its claims, ISA13/GS06 from the persisted sequence, file name and bytes) is
+committed before anything is uploaded. Uploading is a separate step over every batch
+not yet marked uploaded, so after a crash the same bytes go up under the same name; the
+transport first checks the server and sends only when the file is absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from rcm.claims.domain import ClaimDraft, ClaimState
+from rcm.claims.domain.batching import BatchPolicy, ReadyClaim, batches_due
+from rcm.claims.domain.cob import PriorAdjudication
+from rcm.claims.lifecycle import move
+from rcm.claims.metrics import ClaimsMetrics
+from rcm.claims.store import batch, batch_claim, claim, interchange_sequence, references
+from rcm.claims.submission.x837 import ClaimForBatch, Envelope, build_837p
+from rcm.clearinghouse import SftpBatchClient, TransportError, batch_file_name
+from rcm.events.models import ClaimSubmitted, HoldReason, HoldReasonCode
+from rcm.servicekit import Service
+from rcm.x12.errors import X12Error
+
+__all__ = ["Batcher"]
+
+log = logging.getLogger(__name__)
+
+
+class Batcher:
+    def __init__(
+        self, service: Service, *, envelope: Envelope, policy: BatchPolicy, metrics: ClaimsMetrics
+    ) -> None:
+        self.service = service
+        self.envelope = envelope
+        self.policy = policy
+        self.metrics = metrics
+
+    async def cut(self, *, now: datetime | None = None) -> list[str]:
+        """Commit the batches due now; returns their ids (nothing is uploaded here)."""
+        now = now or datetime.now(UTC)
+        async with self.service.engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(claim.c.claim_id, claim.c.submitter_id, claim.c.payer_id, claim.c.ready_at).where(
+                    claim.c.state == ClaimState.READY.value
+                )
+            )
+            ready = [
+                ReadyClaim(
+                    claim_id=r.claim_id,
+                    submitter_id=r.submitter_id or self.envelope.submitter_id,
+                    payer_id=r.payer_id,
+                    ready_at=r.ready_at or now,
+                )
+                for r in rows
+            ]
+        cut = []
+        for due in batches_due(ready, now=now, policy=self.policy):
+            batch_id = await self._commit(
+                due.claim_ids, submitter_id=due.submitter_id, payer_id=due.payer_id, now=now
+            )
+            if batch_id is not None:
+                log.info("batch %s committed (%s)", batch_id, due.reason)
+                cut.append(batch_id)
+        return cut
+
+    async def _commit(
+        self, claim_ids: tuple[str, ...], *, submitter_id: str, payer_id: str, now: datetime
+    ) -> str | None:
+        async with self.service.transaction() as tx:
+            rows = (
+                await tx.conn.execute(
+                    sa.select(claim)
+                    .where(claim.c.claim_id.in_(claim_ids), claim.c.state == ClaimState.READY.value)
+                    .order_by(claim.c.claim_id)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return None
+            items = [await self._item(tx.conn, row) for row in rows]
+            control = int(await tx.conn.scalar(sa.select(interchange_sequence.next_value())) or 0)
+            batch_id = f"bat-{uuid.uuid4().hex[:20]}"
+            try:
+                content = build_837p(
+                    items, envelope=self.envelope, control=control, reference=batch_id, created=now
+                )
+            except X12Error as exc:
+                for row in rows:
+                    reason = HoldReason(
+                        code=HoldReasonCode.OTHER, message=f"837P could not be built: {exc}"[:300]
+                    )
+                    await move(
+                        tx,
+                        row,
+                        ClaimState.HELD,
+                        reason="837P build failed",
+                        at=now,
+                        hold_reasons=[reason.model_dump(mode="json")],
+                    )
+                return None
+            name = batch_file_name(submitter_id=submitter_id, control_number=control, created_at=now)
+            await tx.conn.execute(
+                batch.insert().values(
+                    batch_id=batch_id,
+                    submitter_id=submitter_id,
+                    payer_id=payer_id,
+                    interchange_control_number=f"{control:09d}",
+                    group_control_number=str(control),
+                    file_name=name,
+                    content=content,
+                    sha256=hashlib.sha256(content).hexdigest(),
+                    created_at=now,
+                )
+            )
+            await tx.conn.execute(
+                batch_claim.insert(),
+                [
+                    {
+                        "claim_id": r.claim_id,
+                        "attempt": r.attempts + 1,
+                        "batch_id": batch_id,
+                        "transaction_set_control_number": "0001",
+                    }
+                    for r in rows
+                ],
+            )
+            for row in rows:
+                await move(
+                    tx,
+                    row,
+                    ClaimState.BATCHED,
+                    reason=f"in batch {batch_id}",
+                    at=now,
+                    attempts=row.attempts + 1,
+                )
+            return batch_id
+
+    async def _item(self, conn: Any, row: Any) -> ClaimForBatch:
+        draft = ClaimDraft.model_validate(row.draft)
+        patient = (await references(conn, "patient", ids=[row.patient_id]) or [{}])[0]
+        coverage = (await references(conn, "coverage", ids=[row.coverage_id]) or [{}])[0]
+        payer = (await references(conn, "payer", ids=[row.payer_id]) or [{}])[0]
+        prior = PriorAdjudication.model_validate(row.cob) if row.cob else None
+        return ClaimForBatch(draft=draft, patient=patient, coverage=coverage, payer=payer, prior=prior)
+
+    async def upload_pending(self, sftp: SftpBatchClient) -> int:
+        """Upload every committed batch not yet uploaded (the server check makes a repeat harmless)."""
+        async with self.service.engine.connect() as conn:
+            pending = (
+                await conn.execute(
+                    sa.select(batch.c.batch_id, batch.c.file_name, batch.c.content)
+                    .where(batch.c.uploaded_at.is_(None))
+                    .order_by(batch.c.created_at)
+                )
+            ).all()
+        done = 0
+        for b in pending:
+            try:
+                receipt = await sftp.upload(b.content, name=b.file_name)
+            except TransportError as exc:
+                log.warning("upload of %s failed: %s", b.file_name, type(exc).__name__)
+                async with self.service.engine.begin() as conn:
+                    await conn.execute(
+                        sa.update(batch)
+                        .where(batch.c.batch_id == b.batch_id)
+                        .values(upload_attempts=batch.c.upload_attempts + 1)
+                    )
+                continue
+            await self._submitted(b.batch_id, already_present=receipt.already_present)
+            done += 1
+        return done
+
+    async def _submitted(self, batch_id: str, *, already_present: bool) -> None:
+        now = datetime.now(UTC)
+        async with self.service.transaction() as tx:
+            b = (
+                await tx.conn.execute(sa.select(batch).where(batch.c.batch_id == batch_id).with_for_update())
+            ).one()
+            if b.uploaded_at is not None:
+                return
+            await tx.conn.execute(
+                sa.update(batch).where(batch.c.batch_id == batch_id).values(uploaded_at=now)
+            )
+            rows = (
+                await tx.conn.execute(
+                    sa.select(claim, batch_claim.c.transaction_set_control_number)
+                    .join(batch_claim, batch_claim.c.claim_id == claim.c.claim_id)
+                    .where(batch_claim.c.batch_id == batch_id, claim.c.state == ClaimState.BATCHED.value)
+                    .with_for_update(of=claim)
+                )
+            ).all()
+            for row in rows:
+                await move(
+                    tx,
+                    row,
+                    ClaimState.SUBMITTED,
+                    reason=f"uploaded as {b.file_name}" + (" (found on server)" if already_present else ""),
+                    at=now,
+                    published_from=ClaimState.READY,
+                    submitted_at=now,
+                )
+                tx.publish(
+                    ClaimSubmitted(
+                        claim_id=row.claim_id,
+                        patient_id=row.patient_id,
+                        payer_id=row.payer_id,
+                        batch_id=batch_id,
+                        file_name=b.file_name,
+                        interchange_control_number=b.interchange_control_number,
+                        group_control_number=b.group_control_number,
+                        transaction_set_control_number=row.transaction_set_control_number,
+                        submitted_at=now,
+                    )
+                )
+                self.metrics.submitted.labels(payer=row.payer_id).inc()

@@ -1,0 +1,421 @@
+"""Stored claims as an 837P (005010X222A1) built with the typed models of ``rcm.x12``.
+
+CLM01 is the claim key (17 characters); every line carries REF*6R with its line key;
+replacements and voids carry REF*F8 with the payer's claim number; COB claims carry the
+prior payer's adjudication in 2320/2330A/2330B and 2430 per line.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from rcm.claims.domain import ClaimDraft, CoveragePriority
+from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication
+from rcm.x12.build import build
+from rcm.x12.models.claim_837p import (
+    BeginningOfTransaction,
+    BillingProvider,
+    BillingProviderLevel,
+    Claim,
+    Claim837P,
+    ClaimFacility,
+    ClaimInformation,
+    LineAdjudication,
+    LineAdjudicationInfo,
+    OtherInsurance,
+    OtherPayer,
+    OtherSubscriber,
+    OtherSubscriberName,
+    PatientInformation,
+    PatientLevel,
+    PatientName,
+    Payer,
+    PayToAddress,
+    ProfessionalService,
+    Receiver,
+    RenderingProvider,
+    ServiceLine,
+    Submitter,
+    Subscriber,
+    SubscriberInformation,
+    SubscriberLevel,
+    SupervisingProvider,
+)
+from rcm.x12.models.common import (
+    Address,
+    Adjustment,
+    AdjustmentGroup,
+    Amount,
+    Communication,
+    Contact,
+    DatePeriod,
+    Demographics,
+    EntityName,
+    GeoLocation,
+    HealthCode,
+    HealthCodes,
+    ProcedureCode,
+    ProviderTaxonomy,
+    Reference,
+)
+
+__all__ = ["ClaimForBatch", "Envelope", "build_837p", "claim_837p"]
+
+_RESPONSIBILITY = {
+    CoveragePriority.PRIMARY: "P",
+    CoveragePriority.SECONDARY: "S",
+    CoveragePriority.TERTIARY: "T",
+}
+_RELATIONSHIP = {"self": "18", "spouse": "01", "child": "19", "other": "G8"}
+_FILING = {
+    "commercial": "CI",
+    "medicare": "MB",
+    "medicare_advantage": "16",
+    "medicaid": "MC",
+    "medicaid_mco": "HM",
+    "tricare": "CH",
+    "eap": "CI",
+    "other": "ZZ",
+}
+Body = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimForBatch:
+    """A claim with the projections its 837P needs (patient, coverage and payer bodies)."""
+
+    draft: ClaimDraft
+    patient: Body
+    coverage: Body
+    payer: Body
+    prior: PriorAdjudication | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    submitter_id: str
+    submitter_name: str
+    submitter_phone: str
+    receiver_id: str
+    receiver_name: str
+    usage: str = "P"
+
+
+def _up(value: str | None) -> str | None:
+    return value.upper() if value else value
+
+
+def _org(code: str, name: str, qualifier: str, identifier: str) -> EntityName:
+    return EntityName(
+        entity_code=code,
+        entity_type="2",
+        last_or_organization=(name.upper()[:60] if name else None),
+        id_qualifier=qualifier,
+        identifier=identifier,
+    )
+
+
+def _person(code: str, name: Body, qualifier: str, identifier: str) -> EntityName:
+    return EntityName(
+        entity_code=code,
+        entity_type="1",
+        last_or_organization=_up(name.get("last")),
+        first=_up(name.get("first")),
+        middle=_up(name.get("middle")),
+        id_qualifier=qualifier,
+        identifier=identifier,
+    )
+
+
+def _address(value: Body | None) -> tuple[Address | None, GeoLocation | None]:
+    if not value:
+        return None, None
+    return (
+        Address(line1=_up(value["line1"]) or "", line2=_up(value.get("line2"))),
+        GeoLocation(city=_up(value["city"]), state=value["state"], postal_code=value["postal_code"]),
+    )
+
+
+def _cas(adjustments: Sequence[LineAdjustment]) -> list[AdjustmentGroup]:
+    groups: dict[str, list[Adjustment]] = defaultdict(list)
+    for a in adjustments:
+        groups[a.group].append(
+            Adjustment(
+                reason=a.carc,
+                amount=a.amount,
+                quantity=Decimal(a.quantity) if a.quantity is not None else None,
+            )
+        )
+    out = []
+    for group, items in groups.items():
+        for start in range(0, len(items), 6):
+            out.append(AdjustmentGroup(group=group, adjustments=items[start : start + 6]))
+    return out
+
+
+def _other_subscriber(prior: PriorAdjudication, item: ClaimForBatch) -> OtherSubscriber:
+    name = item.patient.get("name") or {}
+    street, city = _address(item.patient.get("address"))
+    return OtherSubscriber(
+        coverage=SubscriberInformation(
+            payer_responsibility=_RESPONSIBILITY[prior.payer_order],
+            relationship="18",
+            claim_filing_indicator="CI",
+        ),
+        adjustments=_cas(prior.claim_adjustments),
+        amounts=[Amount(qualifier="D", amount=prior.paid)],
+        other_insurance=OtherInsurance(
+            benefits_assigned="Y", patient_signature_source="P", release_of_information="Y"
+        ),
+        subscriber=OtherSubscriberName(
+            name=_person("IL", name, "MI", prior.member_id), address=street, location=city
+        ),
+        payer=OtherPayer(name=_org("PR", prior.payer_name, "PI", prior.electronic_payer_id)),
+    )
+
+
+def _line(item: ClaimForBatch, index: int) -> ServiceLine:
+    draft = item.draft
+    line = draft.lines[index]
+    adjudications = []
+    if item.prior is not None:
+        for prior_line in item.prior.lines:
+            if prior_line.line_key == line.line_key or (
+                prior_line.line_key not in {ln.line_key for ln in draft.lines}
+                and prior_line.procedure_code == line.code
+            ):
+                adjudications.append(
+                    LineAdjudication(
+                        adjudication=LineAdjudicationInfo(
+                            payer_id=item.prior.electronic_payer_id,
+                            paid=prior_line.paid,
+                            procedure=ProcedureCode(
+                                qualifier="HC",
+                                code=prior_line.procedure_code,
+                                modifiers=list(prior_line.modifiers),
+                            ),
+                            units=Decimal(prior_line.units),
+                        ),
+                        adjustments=_cas(prior_line.adjustments),
+                        dates=[DatePeriod(qualifier="573", start=prior_line.adjudicated_on)],
+                    )
+                )
+                break
+    return ServiceLine(
+        service=ProfessionalService(
+            procedure=ProcedureCode(qualifier="HC", code=line.code, modifiers=list(line.modifiers)),
+            charge=line.charge or Decimal("0.00"),
+            units=Decimal(line.units),
+            place_of_service=line.place_of_service
+            if line.place_of_service != draft.place_of_service
+            else None,
+            diagnosis_pointers=[str(p) for p in line.diagnosis_pointers],
+        ),
+        dates=[DatePeriod(qualifier="472", start=line.date_of_service)],
+        references=[Reference(qualifier="6R", value=line.line_key)],
+        adjudications=adjudications,
+    )
+
+
+def _claim(item: ClaimForBatch) -> Claim:
+    draft = item.draft
+    references = []
+    if draft.payer_claim_number:
+        references.append(Reference(qualifier="F8", value=draft.payer_claim_number))
+    if draft.prior_authorization_number:
+        references.append(Reference(qualifier="G1", value=draft.prior_authorization_number))
+    codes = [
+        HealthCode(qualifier="ABK" if i == 0 else "ABF", code=code) for i, code in enumerate(draft.diagnoses)
+    ]
+    rendering = None
+    if draft.rendering.npi != draft.billing.npi:
+        rendering = RenderingProvider(
+            name=_person(
+                "82",
+                {"last": draft.rendering.last_name or "PROVIDER", "first": draft.rendering.first_name},
+                "XX",
+                draft.rendering.npi,
+            ),
+            taxonomy=ProviderTaxonomy(
+                provider_code="PE", qualifier="PXC", taxonomy=draft.rendering.taxonomy_code
+            ),
+        )
+    supervising = None
+    if draft.supervising is not None:
+        supervising = SupervisingProvider(
+            name=_person(
+                "DQ",
+                {"last": draft.supervising.last_name or "SUPERVISOR", "first": draft.supervising.first_name},
+                "XX",
+                draft.supervising.npi,
+            )
+        )
+    return Claim(
+        claim=ClaimInformation(
+            claim_id=draft.claim_key,
+            total_charge=draft.total_charge,
+            facility=ClaimFacility(
+                place_of_service=draft.place_of_service, frequency_code=draft.frequency_code.value
+            ),
+            patient_signature_source=None,
+        ),
+        references=references,
+        health_codes=[HealthCodes(codes=codes[i : i + 12]) for i in range(0, len(codes), 12)],
+        rendering_provider=rendering,
+        supervising_provider=supervising,
+        other_subscribers=[_other_subscriber(item.prior, item)] if item.prior is not None else [],
+        service_lines=[_line(item, i) for i in range(len(draft.lines))],
+    )
+
+
+def _subscriber_level(item: ClaimForBatch) -> SubscriberLevel:
+    coverage, patient = item.coverage, item.patient
+    relationship = coverage.get("relationship", "self")
+    member = coverage.get("member_id", "UNKNOWN")
+    payer = Payer(
+        name=_org(
+            "PR",
+            item.payer.get("name", "PAYER"),
+            "PI",
+            item.payer.get("electronic_payer_id", item.draft.payer_id),
+        )
+    )
+    info = SubscriberInformation(
+        payer_responsibility=_RESPONSIBILITY[item.draft.payer_order],
+        relationship="18" if relationship == "self" else None,
+        group_number=coverage.get("group_number"),
+        claim_filing_indicator=_FILING.get(item.payer.get("payer_type", "other"), "CI"),
+    )
+    patient_street, patient_city = _address(patient.get("address"))
+    patient_dmg = Demographics(
+        date_format="D8", birth_date=patient.get("birth_date"), gender=patient.get("sex")
+    )
+    if relationship == "self":
+        return SubscriberLevel(
+            coverage=info,
+            subscriber=Subscriber(
+                name=_person("IL", patient.get("name") or {}, "MI", member),
+                address=patient_street,
+                location=patient_city,
+                demographics=patient_dmg,
+            ),
+            payer=payer,
+            claims=[_claim(item)],
+        )
+    sub = coverage.get("subscriber") or {}
+    sub_street, sub_city = _address(sub.get("address"))
+    return SubscriberLevel(
+        coverage=info,
+        subscriber=Subscriber(
+            name=_person("IL", sub.get("name") or {}, "MI", member),
+            address=sub_street,
+            location=sub_city,
+            demographics=Demographics(
+                date_format="D8", birth_date=sub.get("birth_date"), gender=sub.get("sex")
+            )
+            if sub.get("birth_date")
+            else None,
+        ),
+        payer=payer,
+        patients=[
+            PatientLevel(
+                patient_information=PatientInformation(relationship=_RELATIONSHIP.get(relationship, "G8")),
+                patient=PatientName(
+                    name=EntityName(
+                        entity_code="QC",
+                        entity_type="1",
+                        last_or_organization=_up((patient.get("name") or {}).get("last")),
+                        first=_up((patient.get("name") or {}).get("first")),
+                    ),
+                    address=patient_street,
+                    location=patient_city,
+                    demographics=patient_dmg,
+                ),
+                claims=[_claim(item)],
+            )
+        ],
+    )
+
+
+def claim_837p(
+    items: Sequence[ClaimForBatch],
+    *,
+    envelope: Envelope,
+    control_number: str,
+    reference: str,
+    created: datetime,
+) -> Claim837P:
+    """One 837P transaction set: a billing-provider level per billing entity, a subscriber level per claim."""
+    by_billing: dict[str, list[ClaimForBatch]] = defaultdict(list)
+    for item in items:
+        by_billing[item.draft.billing.npi].append(item)
+    levels = []
+    for group in by_billing.values():
+        billing = group[0].draft.billing
+        street, city = _address(billing.address.model_dump())
+        pay_street, pay_city = _address(
+            billing.pay_to_address.model_dump() if billing.pay_to_address else None
+        )
+        levels.append(
+            BillingProviderLevel(
+                taxonomy=ProviderTaxonomy(
+                    provider_code="BI", qualifier="PXC", taxonomy=billing.taxonomy_code
+                ),
+                provider=BillingProvider(
+                    name=_org("85", billing.name, "XX", billing.npi),
+                    address=street,
+                    location=city,
+                    references=[Reference(qualifier="EI", value=billing.tin)],
+                ),
+                pay_to=PayToAddress(
+                    name=EntityName(entity_code="87", entity_type="2"), address=pay_street, location=pay_city
+                )
+                if pay_street
+                else None,
+                subscribers=[_subscriber_level(item) for item in group],
+            )
+        )
+    return Claim837P(
+        control_number=control_number,
+        header=BeginningOfTransaction(
+            reference=reference[:50],
+            created_on=created.date(),
+            created_at=created.strftime("%H%M"),
+            transaction_type="CH",
+        ),
+        submitter=Submitter(
+            name=_org("41", envelope.submitter_name, "46", envelope.submitter_id),
+            contacts=[
+                Contact(
+                    function="IC",
+                    name=envelope.submitter_name.upper()[:60] or None,
+                    numbers=[Communication(qualifier="TE", number=envelope.submitter_phone)],
+                )
+            ],
+        ),
+        receiver=Receiver(name=_org("40", envelope.receiver_name, "46", envelope.receiver_id)),
+        billing_providers=levels,
+    )
+
+
+def build_837p(
+    items: Sequence[ClaimForBatch], *, envelope: Envelope, control: int, reference: str, created: datetime
+) -> bytes:
+    """The interchange bytes: ISA13 and GS06 = ``control``, one transaction set (ST02 0001)."""
+    transaction = claim_837p(
+        items, envelope=envelope, control_number="0001", reference=reference, created=created
+    )
+    return build(
+        [transaction],
+        sender_id=envelope.submitter_id,
+        receiver_id=envelope.receiver_id,
+        interchange_control_number=control,
+        group_control_number=control,
+        created=created,
+        usage=envelope.usage,
+    )
