@@ -115,6 +115,15 @@ async def test_http_5xx_is_retried(sandbox: Sandbox) -> None:
     assert response.attempts == 3
 
 
+async def test_a_270_with_x12_errors_is_answered_with_a_999_rejecting_it(sandbox: Sandbox) -> None:
+    bad_birth_date = inquiry().replace("DMG*D8*19850412", "DMG*D8*19851350")
+    async with CoreRealtimeClient(settings_for(sandbox)) as client:
+        response = await client.eligibility("EVRGRN", bad_birth_date)
+    assert response.payload_type == "X12_999_Response_005010X231A1"
+    ik5 = [s.elements for s in segments_of(response.payload) if s.id == "IK5"]
+    assert ik5 and ik5[0][0] == "R" and not eb(response.payload)
+
+
 async def test_a_dropped_connection_is_retried(sandbox: Sandbox) -> None:
     sandbox.faults.drop_http = 1
     async with CoreRealtimeClient(settings_for(sandbox)) as client:

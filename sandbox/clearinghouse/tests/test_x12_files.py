@@ -246,3 +246,16 @@ def test_a_270_and_a_276_read_back_what_was_asked() -> None:
         "PCN-9",
         None,
     )
+
+
+def test_a_batch_rejected_at_the_envelope_gets_a_ta1_or_ak9_r_and_is_not_adjudicated() -> None:
+    batch = build_837p(
+        [claim("ENV-1", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])], interchange=PRACTICE
+    )
+    o = office()
+    (truncated,) = o.receive_batch(batch[: batch.index("SE*")])
+    assert truncated.name.startswith("TA1_") and "TA1*000000041*" in truncated.content
+    assert "*R*" in truncated.content and "GS*" not in truncated.content
+    (bad_count,) = o.receive_batch(batch.replace("GE*1*41~", "GE*2*41~"))
+    assert bad_count.name.startswith("999_") and "AK9*R*1*1*1*5~" in bad_count.content
+    assert not o.adjudications

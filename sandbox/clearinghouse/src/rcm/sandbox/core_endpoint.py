@@ -40,6 +40,7 @@ from rcm.clearinghouse.envelope import (
 )
 from rcm.sandbox.config import CoreUser
 from rcm.sandbox.faults import Faults
+from rcm.x12.errors import X12Error
 
 __all__ = ["build_core_app", "connection_dropping_protocol", "validate_envelope"]
 
@@ -114,18 +115,29 @@ def build_core_app(
     receiver_id: str,
     certificate_auth: bool,
     faults: Faults,
-    answer: Callable[[str, str], str],
+    answer: Callable[[str], tuple[str, str]],
 ) -> Starlette:
-    """The endpoint app; ``answer(payload_type, payload)`` returns the response payload."""
+    """The endpoint app; ``answer(payload)`` returns the response's (PayloadType, payload), raising
+    X12Error when the payload is no X12 interchange at all."""
     passwords = {u.username: u.password.get_secret_value() for u in users}
 
     def reply(
-        request: CoreMessage, *, soap: bool, status: int, code: str, text: str, payload: str | None
+        request: CoreMessage,
+        *,
+        soap: bool,
+        status: int,
+        code: str,
+        text: str,
+        payload: str | None,
+        payload_type: str | None = None,
     ) -> Response:
         message = CoreMessage(
-            payload_type=RESPONSE_TYPE.get(PayloadType(request.payload_type), None)
-            if request.payload_type in (PayloadType.X12_270_REQUEST, PayloadType.X12_276_REQUEST)
-            else request.payload_type,
+            payload_type=payload_type
+            or (
+                RESPONSE_TYPE.get(PayloadType(request.payload_type), None)
+                if request.payload_type in (PayloadType.X12_270_REQUEST, PayloadType.X12_276_REQUEST)
+                else request.payload_type
+            ),
             processing_mode="RealTime",
             payload_id=request.payload_id,
             timestamp=timestamp_now(),
@@ -170,8 +182,26 @@ def build_core_app(
             return reply(
                 replace(message, payload=None), soap=soap, status=status, code=code, text=text, payload=None
             )
-        payload = answer(str(message.payload_type), message.payload or "")
-        return reply(message, soap=soap, status=200, code=CoreErrorCode.SUCCESS, text="", payload=payload)
+        try:
+            payload_type, payload = answer(message.payload or "")
+        except X12Error:
+            return reply(
+                replace(message, payload=None),
+                soap=soap,
+                status=400,
+                code=CoreErrorCode.ENVELOPE_ILLEGAL,
+                text="the payload is not an X12 interchange",
+                payload=None,
+            )
+        return reply(
+            message,
+            soap=soap,
+            status=200,
+            code=CoreErrorCode.SUCCESS,
+            text="",
+            payload=payload,
+            payload_type=payload_type,
+        )
 
     return Starlette(routes=[Route(path, endpoint, methods=["POST"])])
 

@@ -257,6 +257,19 @@ class PayerOffice:
 
     # ------------------------------------------------------------------ real time
 
+    def answer_realtime(self, text: str) -> tuple[str, str]:
+        """The answer to a CORE request as (kind, X12): ("271", ...) to a 270, ("277", ...) to a 276,
+        or the ("999" / "TA1", ...) rejecting a request with X12 errors (X12Error: no interchange at all)."""
+        result = read(text)
+        kinds = {tx.id for tx in result.transactions}
+        if not result.errors and kinds == {"270"}:
+            return "271", self.answer_270(text)
+        if not result.errors and kinds == {"276"}:
+            return "277", self.answer_276(text)
+        interchange = self._interchange(result.interchanges[0].sender_id if result.interchanges else "")
+        ack = acknowledge_batch(result, control_number=interchange.control_number, now=interchange.when)
+        return ack.kind, ack.content
+
     def answer_270(self, text: str) -> str:
         inquiry = read_270(text)
         interchange = self._interchange(inquiry.provider_npi)

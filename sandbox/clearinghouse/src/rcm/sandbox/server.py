@@ -123,10 +123,18 @@ class Sandbox:
 
     # ------------------------------------------------------------------ real time
 
-    def answer(self, payload_type: str, payload: str) -> str:
-        if payload_type == PayloadType.X12_270_REQUEST:
-            return self.office.answer_270(payload)
-        return self.office.answer_276(payload)
+    def answer(self, payload: str) -> tuple[str, str]:
+        """The CORE response (PayloadType, payload) to a request payload."""
+        kind, content = self.office.answer_realtime(payload)
+        return _RESPONSE_TYPES[kind], content
+
+
+_RESPONSE_TYPES = {
+    "271": PayloadType.X12_271_RESPONSE,
+    "277": PayloadType.X12_277_RESPONSE,
+    "999": PayloadType.X12_999_RESPONSE,
+    "TA1": PayloadType.X12_TA1_RESPONSE,
+}
 
 
 def _ssl_options(config: SandboxConfig) -> dict[str, object]:

@@ -1,17 +1,7 @@
 """Every X12 file the sandbox reads or writes, through the typed models and builder of ``rcm.x12``.
 
-One module per transaction, like ``rcm.x12.models``; each maps between the x12 models
-and the engine's own values (``rcm.sandbox.engine.model``) and nothing else:
-
-| module | in | out |
-|---|---|---|
-| `claim_837p` | 837P → `Claim` (`read_837p`) | `build_837p` (test input) |
-| `ack_999` | | 999 / TA1 from validation findings (`acknowledge_batch`) |
-| `ack_277ca` | | 277CA (`write_277ca`) |
-| `remit_835` | | 835 (`write_835`) |
-| `eligibility` | 270 (`read_270`) | 271 (`write_271`), `build_270` (test input) |
-| `claim_status` | 276 (`read_276`) | 277 (`write_277`), `build_276` (test input) |
-| `envelope` | | `Interchange` and `write` (ISA/GS around the sets) |
+One module per transaction, like ``rcm.x12.models``; each maps between the x12 models and
+the engine's own values (``rcm.sandbox.engine.model``) and nothing else.
 """
 
 from rcm.sandbox.x12io.ack_277ca import ClaimAck, write_277ca

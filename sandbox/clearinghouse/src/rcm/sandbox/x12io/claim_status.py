@@ -64,15 +64,18 @@ def read_276(text: str) -> StatusInquiry:
     if request is None:
         raise X12Error("no 276 transaction set")
     names = {p.name.entity_code: p.name for level in _levels(request.sources) for p in level.parties}
-    tracking = next(iter(request.trackings()), None)
-    references = {r.qualifier: r.value for r in tracking.references} if tracking else {}
+    trackings = request.trackings()
+    if not trackings:
+        raise X12Error("the 276 asks about no claim (no 2200D/E loop)")
+    tracking = trackings[0]
+    references = {r.qualifier: r.value for r in tracking.references}
     subscriber = names.get("IL") or names.get("QC")
     return StatusInquiry(
         payer_id=_identifier(names.get("PR")),
         member_id=_identifier(subscriber),
         claim_id=references.get("EJ") or "",
         icn=references.get("1K"),
-        trace=tracking.claim_trace or "" if tracking else "",
+        trace=tracking.claim_trace or "",
         submitter=names.get("41"),
         provider=names.get("1P"),
         subscriber=subscriber,
@@ -86,7 +89,7 @@ def _levels(levels: Sequence[StatusLevel]) -> Iterator[StatusLevel]:
 
 
 def _identifier(name: EntityName | None) -> str:
-    return name.identifier or "" if name else ""
+    return (name.identifier if name else None) or ""
 
 
 # ---------------------------------------------------------------------- writing

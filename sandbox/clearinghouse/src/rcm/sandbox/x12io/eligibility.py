@@ -51,6 +51,8 @@ class EligibilityInquiry:
 
 # ---------------------------------------------------------------------- reading
 
+_NOBODY = x.EligibilityParty(loop_name="", name=EntityName(entity_code=""))  # a party the 270 left out
+
 
 def read_270(text: str) -> EligibilityInquiry:
     """The first 270 of ``text`` (X12Error when there is none or it cannot be read)."""
@@ -58,28 +60,25 @@ def read_270(text: str) -> EligibilityInquiry:
     if inquiry is None:
         raise X12Error("no 270 transaction set")
     parties = {p.name.entity_code: p for p in _parties(inquiry.sources)}
-    subscriber = parties.get("IL")
-    person_asked = parties.get("03") or subscriber  # a dependent's own name, birth date and inquiries
+    subscriber = parties.get("IL", _NOBODY)
+    asked = parties.get("03", subscriber)  # a dependent's own name and birth date
+    provider = parties.get("1P") or parties.get("FA", _NOBODY)
     traces = [t for level in _levels(inquiry.sources) for t in level.traces]
+    trace = traces[0] if traces else Trace(trace_type="1", reference="")
     items = [item for party in parties.values() for item in party.inquiries]
     dates = [d for party in parties.values() for d in party.dates] + [d for i in items for d in i.dates]
-    asked_on = next((d.start for d in dates if d.qualifier == "291"), None)
-    payer = parties.get("PR")
-    provider = parties.get("1P") or parties.get("FA")
     return EligibilityInquiry(
-        payer_id=_identifier(payer),
-        provider_npi=_identifier(provider),
-        provider_name=provider.name.last_or_organization or "" if provider else "",
-        member_id=_identifier(subscriber),
-        first_name=person_asked.name.first or "" if person_asked else "",
-        last_name=person_asked.name.last_or_organization or "" if person_asked else "",
-        birth_date=(
-            person_asked.demographics.birth_date if person_asked and person_asked.demographics else None
-        ),
+        payer_id=parties.get("PR", _NOBODY).name.identifier or "",
+        provider_npi=provider.name.identifier or "",
+        provider_name=provider.name.last_or_organization or "",
+        member_id=subscriber.name.identifier or "",
+        first_name=asked.name.first or "",
+        last_name=asked.name.last_or_organization or "",
+        birth_date=asked.demographics.birth_date if asked.demographics else None,
         service_types=tuple(t for i in items for t in i.inquiry.service_types) or ("30",),
-        trace=traces[0].reference if traces else "",
-        service_date=asked_on,
-        trace_originator=traces[0].originator or "" if traces else "",
+        trace=trace.reference,
+        service_date=next((d.start for d in dates if d.qualifier == "291"), None),
+        trace_originator=trace.originator or "",
     )
 
 
@@ -92,10 +91,6 @@ def _levels(levels: Sequence[x.InformationLevel]) -> Iterator[x.InformationLevel
 def _parties(levels: Sequence[x.InformationLevel]) -> Iterator[x.EligibilityParty]:
     for level in _levels(levels):
         yield from level.parties
-
-
-def _identifier(party: x.EligibilityParty | None) -> str:
-    return party.name.identifier or "" if party else ""
 
 
 # ---------------------------------------------------------------------- writing
