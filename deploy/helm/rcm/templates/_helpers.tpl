@@ -23,11 +23,24 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: rcm
 {{- end -}}
 
+{{/* dst <- src, recursively for maps; unlike mergeOverwrite, false, 0 and "" in src win. */}}
+{{- define "rcm.deepMerge" -}}
+{{- $dst := .dst -}}
+{{- range $k, $v := .src -}}
+{{- if and (kindIs "map" $v) (kindIs "map" (index $dst $k)) -}}
+{{- include "rcm.deepMerge" (dict "dst" (index $dst $k) "src" $v) -}}
+{{- else -}}
+{{- $_ := set $dst $k $v -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* The services to deploy: [{name, ...serviceDefaults merged with services.<name>}], sorted by name. */}}
 {{- define "rcm.services" -}}
 {{- $out := list -}}
 {{- range $name, $cfg := .Values.services -}}
-{{- $svc := mergeOverwrite (deepCopy $.Values.serviceDefaults) (deepCopy (default dict $cfg)) -}}
+{{- $svc := deepCopy $.Values.serviceDefaults -}}
+{{- include "rcm.deepMerge" (dict "dst" $svc "src" (deepCopy (default dict $cfg))) -}}
 {{- if $svc.enabled -}}
 {{- $_ := set $svc "name" $name -}}
 {{- if not $svc.consumers -}}{{- $_ := set $svc "consumers" (list $name) -}}{{- end -}}
