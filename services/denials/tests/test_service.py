@@ -1,0 +1,284 @@
+"""The service against the real Kafka broker and PostgreSQL: remits in, corrections and denials out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from typer.testing import CliRunner
+
+from rcm.denials import store
+from rcm.denials.app import build_service
+from rcm.denials.cli import app as cli
+from rcm.denials.settings import DenialsSettings
+from rcm.events import Event, decode, encode
+from rcm.events.models import (
+    ClaimChangeAction,
+    ClaimCorrectionRequested,
+    ClaimWriteOffRequested,
+    CorrectionMethod,
+    DenialAction,
+    DenialOpened,
+    SecondaryClaimRequested,
+)
+from rcm.events.testing import (
+    authorization_received,
+    claim_created,
+    coverage_updated,
+    fee_schedule_updated,
+    payer_updated,
+    remit_received,
+)
+from rcm.servicekit import ServiceSettings, create_engine, upgrade
+from rcm.servicekit.db import outbox
+from rcm.servicekit.testing import read_topic, settings_for, wait_for
+
+PAYER = "payer-0001"
+MIGRATIONS = Path(store.__file__).parent / "migrations"
+
+
+async def publish(bootstrap: str, prefix: str, events: list[Event], ids: list[str] | None = None) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for i, event in enumerate(events):
+            record = encode(event, source="/test", prefix=prefix, event_id=ids[i] if ids else None)
+            await producer.send_and_wait(
+                record.topic, record.value, key=record.key, headers=list(record.headers)
+            )
+    finally:
+        await producer.stop()
+
+
+def line(
+    n: int, *, paid: str, adjustments: list[dict[str, str]], modifiers: list[str], allowed: str | None = None
+) -> dict[str, Any]:
+    return {
+        "line_key": f"ses-{n:04d}:1",
+        "procedure_code": "90837",
+        "modifiers": modifiers,
+        "service_date": date(2025, 3, n),
+        "charge": "170.00",
+        "paid": paid,
+        "allowed": allowed,
+        "adjustments": adjustments,
+    }
+
+
+def denied_remit(
+    n: int, group: str, carc: str, *, claim_level: bool = False, modifiers: list[str] | None = None
+) -> Any:
+    cas = [{"group": group, "carc": carc, "amount": "170.00"}]
+    return remit_received(
+        n,
+        payer_id=PAYER,
+        status="4",
+        paid="0.00",
+        patient_responsibility="0.00",
+        claim_adjustments=cas if claim_level else [],
+        lines=[] if claim_level else [line(n, paid="0.00", adjustments=cas, modifiers=modifiers or [])],
+    )
+
+
+async def count(engine: Any, query: Any) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(query) or 0)
+
+
+async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
+    kafka_bootstrap: str, fresh_database: str, monkeypatch: Any
+) -> None:
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    base = settings_for(kafka_bootstrap, fresh_database, topic_prefix=prefix)
+    settings = DenialsSettings(
+        **{name: getattr(base, name) for name in ServiceSettings.model_fields},
+        stats_interval_s=0.3,
+        topic_partitions=1,
+    )
+    await upgrade(fresh_database, MIGRATIONS)
+    service = build_service(settings)
+    running = asyncio.create_task(service.run(install_signal_handlers=False))
+    engine = create_engine(fresh_database)
+    try:
+        await wait_for(lambda: _ready(service), timeout=20)
+
+        # Reference data: the payer wants 95 on video; claim 1 went out without it, claim 2 without
+        # its REF*G1 although an authorization was on file; patient 5 has a secondary coverage.
+        await publish(
+            kafka_bootstrap,
+            prefix,
+            [
+                payer_updated(1),
+                payer_updated(2),
+                fee_schedule_updated(1, rates=[{"procedure_code": "90837", "amount": "150.00"}]),
+                authorization_received(2, payer_id=PAYER),
+                coverage_updated(5, payer_id="payer-0002", coverage_id="cov-0005-b", priority="secondary"),
+                *[
+                    claim_created(
+                        n,
+                        payer_id=PAYER,
+                        lines=[{**_claim_line(n), "modifiers": [] if n == 1 else ["95"]}],
+                    )
+                    for n in range(1, 6)
+                ],
+            ],
+        )
+        await wait_for(
+            lambda: _equals(engine, sa.select(sa.func.count()).select_from(store.claim), 5), timeout=20
+        )
+        await wait_for(
+            lambda: _equals(engine, sa.select(sa.func.count()).select_from(store.coverage), 1), timeout=20
+        )
+
+        paid_with_copay = remit_received(
+            5,
+            payer_id=PAYER,
+            lines=[
+                line(
+                    5,
+                    paid="110.00",
+                    allowed="135.00",
+                    modifiers=["95"],
+                    adjustments=[
+                        {"group": "CO", "carc": "45", "amount": "35.00"},
+                        {"group": "PR", "carc": "3", "amount": "25.00"},
+                    ],
+                )
+            ],
+        )
+        remits = [
+            denied_remit(1, "CO", "4"),
+            denied_remit(2, "CO", "197", modifiers=["95"]),
+            denied_remit(3, "CO", "29", claim_level=True),
+            denied_remit(4, "OA", "18", modifiers=["95"]),
+            paid_with_copay,
+        ]
+        ids = [str(uuid.uuid4()) for _ in remits]
+        await publish(kafka_bootstrap, prefix, remits, ids)
+
+        opened = [
+            decode(r.value, r.headers).event
+            for r in await read_topic(kafka_bootstrap, f"{prefix}.denial-opened", expect=4)
+        ]
+        by_claim = {e.claim_id: e for e in opened if isinstance(e, DenialOpened)}
+        assert {k: v.action for k, v in by_claim.items()} == {
+            "clm-0001": DenialAction.RESUBMIT_REPLACEMENT,
+            "clm-0002": DenialAction.RESUBMIT_REPLACEMENT,
+            "clm-0003": DenialAction.WRITE_OFF,
+            "clm-0004": DenialAction.POST_ONLY,
+        }
+
+        corrections = [
+            decode(r.value, r.headers).event
+            for r in await read_topic(kafka_bootstrap, f"{prefix}.claim-correction-requested", expect=2)
+        ]
+        fixes = {
+            e.claim_id: [(c.action, c.line_key, c.value) for c in e.changes]
+            for e in corrections
+            if isinstance(e, ClaimCorrectionRequested)
+        }
+        assert fixes == {
+            "clm-0001": [(ClaimChangeAction.ADD_MODIFIER, "ses-0001:1", "95")],
+            "clm-0002": [(ClaimChangeAction.SET_AUTHORIZATION_NUMBER, None, "SYNAUTH000002")],
+        }
+        assert all(
+            isinstance(e, ClaimCorrectionRequested)
+            and e.method is CorrectionMethod.REPLACEMENT
+            and e.payer_claim_number == f"PCN{int(e.claim_id[-4:]):08d}"
+            for e in corrections
+        )
+        assert "clm-0004" not in fixes  # OA-18: never resubmitted
+
+        write_offs = [
+            decode(r.value, r.headers).event
+            for r in await read_topic(kafka_bootstrap, f"{prefix}.claim-write-off-requested", expect=1)
+        ]
+        assert [(e.claim_id, e.reason) for e in write_offs if isinstance(e, ClaimWriteOffRequested)] == [
+            ("clm-0003", "CO-29 without proof of timely filing")
+        ]
+        secondary = [
+            decode(r.value, r.headers).event
+            for r in await read_topic(kafka_bootstrap, f"{prefix}.secondary-claim-requested", expect=1)
+        ]
+        assert [
+            (e.claim_id, e.payer_id, e.coverage_id)
+            for e in secondary
+            if isinstance(e, SecondaryClaimRequested)
+        ] == [("clm-0005", "payer-0002", "cov-0005-b")]
+
+        # A redelivered remit (same event id) and a re-sent one (new event id) change nothing.
+        outgoing_before = await count(
+            engine, sa.select(sa.func.count()).select_from(outbox).where(~outbox.c.topic.like("%stats%"))
+        )
+        again = str(uuid.uuid4())
+        await publish(kafka_bootstrap, prefix, [remits[0], remits[1]], [ids[0], again])
+        await wait_for(
+            lambda: _equals(
+                engine,
+                sa.select(sa.func.count())
+                .select_from(sa.text("kit_inbox"))
+                .where(sa.text(f"event_id = '{again}'")),
+                1,
+            ),
+            timeout=20,
+        )
+        assert (
+            await count(
+                engine, sa.select(sa.func.count()).select_from(outbox).where(~outbox.c.topic.like("%stats%"))
+            )
+            == outgoing_before
+        )
+        assert await count(engine, sa.select(sa.func.count()).select_from(store.denial)) == 4
+        assert await count(engine, sa.select(sa.func.count()).select_from(store.fix_attempt)) == 3
+
+        # The underpaid line (135.00 allowed, 150.00 contracted) is in the queue.
+        monkeypatch.setenv("RCM_DATABASE_URL", fresh_database)
+        result = await asyncio.to_thread(CliRunner().invoke, cli, ["queue", "--json"])
+        assert result.exit_code == 0, result.output
+        items = [json.loads(row) for row in result.output.splitlines()]
+        assert [(i["kind"], i["claim_id"], i["amount"]) for i in items] == [
+            ("underpayment", "clm-0005", "15.00")
+        ]
+
+        # Statistics: all four denials of payer-0001, published on the compacted topic.
+        stats = await wait_for(lambda: _latest_stats(engine, prefix, "all", denied=4), timeout=20)
+        assert stats["claims_adjudicated"] == 5
+        await read_topic(kafka_bootstrap, f"{prefix}.denial-stats-updated", expect=1)
+    finally:
+        service.stop()
+        await asyncio.wait_for(running, timeout=20)
+        await engine.dispose()
+
+
+def _claim_line(n: int) -> dict[str, Any]:
+    return claim_created(n).lines[0].model_dump(mode="json")
+
+
+async def _ready(service: Any) -> bool:
+    return bool(service.consumers) and all(c.ready.is_set() for c in service.consumers)
+
+
+async def _equals(engine: Any, query: Any, expected: int) -> bool:
+    return await count(engine, query) == expected
+
+
+async def _latest_stats(engine: Any, prefix: str, scope: str, *, denied: int) -> dict[str, Any] | None:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                sa.select(outbox.c.value)
+                .where(outbox.c.topic == f"{prefix}.denial-stats-updated", outbox.c.key == scope.encode())
+                .order_by(outbox.c.id.desc())
+                .limit(1)
+            )
+        ).first()
+    if row is None:
+        return None
+    body: dict[str, Any] = json.loads(row.value)
+    return body if body["claims_denied"] == denied else None
