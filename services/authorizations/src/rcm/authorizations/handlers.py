@@ -1,0 +1,558 @@
+"""Thin adapters: an event in, the burn-down rules applied, rows written and events out.
+
+Consumed: authorization-received, claim-created, claim-void-requested,
+claim-status-changed (voided), session-voided, appointment-scheduled,
+appointment-cancelled, payer-updated. Published (through the outbox, in the same
+transaction): authorization-consumed, authorization-released, authorization-alert.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from rcm.authorizations import store
+from rcm.authorizations.domain import (
+    AlertPolicy,
+    Authorization,
+    AuthRequirements,
+    Consumed,
+    ServiceLine,
+    Uncovered,
+    alerts_due,
+    authorization_to_reserve,
+    burn_down,
+)
+from rcm.events.models import (
+    AlertKind,
+    AppointmentCancelled,
+    AppointmentScheduled,
+    AuthorizationAlert,
+    AuthorizationConsumed,
+    AuthorizationReceived,
+    AuthorizationReleased,
+    ClaimCreated,
+    ClaimStatus,
+    ClaimStatusChanged,
+    ClaimVoidRequested,
+    FrequencyCode,
+    PayerBillingRules,
+    PayerUpdated,
+    ReleaseReason,
+    SessionVoided,
+)
+from rcm.servicekit import Delivered, Transaction
+
+__all__ = ["Ledger", "alert_id"]
+
+Clock = Callable[[], datetime]
+_ALERTS = uuid.UUID("8f1f7a52-3c59-4f57-9b0e-6a0c3a1d2e41")
+
+
+def alert_id(authorization_id: str, kind: AlertKind | str) -> str:
+    """A stable id for the one alert of a kind on an authorization (or on a line)."""
+    return f"alert-{uuid.uuid5(_ALERTS, f'{authorization_id}:{kind}').hex}"
+
+
+def _default_requirements() -> AuthRequirements:
+    """Conservative national default until the payer's rules arrive: psychological testing."""
+    return AuthRequirements({r.procedure_code: r.after_visits for r in PayerBillingRules().auth_requirements})
+
+
+def _lines(claim: ClaimCreated) -> list[ServiceLine]:
+    return [
+        ServiceLine(
+            line_key=line.line_key,
+            claim_id=claim.claim_id,
+            session_id=line.session_id,
+            patient_id=claim.patient_id,
+            payer_id=claim.payer_id,
+            coverage_id=claim.coverage_id,
+            procedure_code=line.procedure_code,
+            units=line.units,
+            service_date=line.service_date,
+            provider_id=line.rendering_provider_id or claim.rendering_provider_id,
+        )
+        for line in claim.lines
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """The handlers of the service, with its policy and clock."""
+
+    policy: AlertPolicy = field(default_factory=AlertPolicy)
+    reserve_on_schedule: bool = True
+    clock: Clock = lambda: datetime.now(UTC)
+
+    def handlers(self) -> dict[type, Callable[[Transaction, Delivered[Any]], Any]]:
+        return {
+            AuthorizationReceived: self.on_authorization_received,
+            ClaimCreated: self.on_claim_created,
+            ClaimVoidRequested: self.on_claim_void_requested,
+            ClaimStatusChanged: self.on_claim_status_changed,
+            SessionVoided: self.on_session_voided,
+            AppointmentScheduled: self.on_appointment_scheduled,
+            AppointmentCancelled: self.on_appointment_cancelled,
+            PayerUpdated: self.on_payer_updated,
+        }
+
+    # ------------------------------------------------------------------ registering
+    async def on_authorization_received(self, tx: Transaction, d: Delivered[AuthorizationReceived]) -> None:
+        e = d.event
+        values = {
+            "authorization_id": e.authorization_id,
+            "patient_id": e.patient_id,
+            "coverage_id": e.coverage_id,
+            "payer_id": e.payer_id,
+            "auth_number": e.auth_number,
+            "unit": e.unit.value,
+            "authorized": e.authorized,
+            "valid_start": e.valid.start,
+            "valid_end": e.valid.end,
+            "procedure_codes": list(e.procedure_codes),
+            "provider_id": e.provider_id,
+            "received_at": e.received_at,
+        }
+        statement = insert(store.authorization).values(values)
+        await tx.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[store.authorization.c.authorization_id],
+                set_={k: statement.excluded[k] for k in values if k != "authorization_id"},
+                where=store.authorization.c.received_at <= statement.excluded.received_at,
+            )
+        )
+        ledger = await store.load_ledger(tx.conn, authorization_ids=[e.authorization_id])
+        await self.raise_alerts(tx, ledger.values(), cause=d)
+
+    async def on_payer_updated(self, tx: Transaction, d: Delivered[PayerUpdated]) -> None:
+        e = d.event
+        statement = insert(store.payer_rules).values(
+            payer_id=e.payer_id,
+            auth_requirements=[r.model_dump(mode="json") for r in e.rules.auth_requirements],
+            deleted=e.deleted,
+            updated_at=e.updated_at,
+        )
+        await tx.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[store.payer_rules.c.payer_id],
+                set_={
+                    "auth_requirements": statement.excluded.auth_requirements,
+                    "deleted": statement.excluded.deleted,
+                    "updated_at": statement.excluded.updated_at,
+                },
+                where=store.payer_rules.c.updated_at <= statement.excluded.updated_at,
+            )
+        )
+
+    # ------------------------------------------------------------------ burn-down
+    async def on_claim_created(self, tx: Transaction, d: Delivered[ClaimCreated]) -> None:
+        claim = d.event
+        if claim.frequency_code is FrequencyCode.VOID:
+            if claim.replaces_claim_id is not None:
+                await self.release_claim(tx, claim.replaces_claim_id, cause=d)
+            return
+        voided = await tx.conn.scalar(
+            sa.select(sa.func.count()).where(store.voided_claim.c.claim_id == claim.claim_id)
+        )
+        if voided:
+            return  # a late copy of a claim already voided uses nothing
+        now = self.clock()
+        lines = _lines(claim)
+        keys = [line.line_key for line in lines]
+        if claim.frequency_code is FrequencyCode.REPLACEMENT and claim.replaces_claim_id is not None:
+            await self._release(
+                tx,
+                (store.usage.c.claim_id == claim.replaces_claim_id) & store.usage.c.line_key.not_in(keys),
+                reason=ReleaseReason.SESSION_CORRECTED,
+                cause=d,
+            )
+        visits = {
+            line.session_id: await store.prior_visits(
+                tx.conn,
+                patient_id=claim.patient_id,
+                payer_id=claim.payer_id,
+                year=line.service_date.year,
+                excluding_session=line.session_id,
+            )
+            for line in lines
+        }
+        statement = insert(store.service_line).values(
+            [
+                {
+                    "line_key": line.line_key,
+                    "claim_id": line.claim_id,
+                    "session_id": line.session_id,
+                    "patient_id": line.patient_id,
+                    "payer_id": line.payer_id,
+                    "procedure_code": line.procedure_code,
+                    "service_date": line.service_date,
+                }
+                for line in lines
+            ]
+        )
+        await tx.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[store.service_line.c.line_key],
+                set_={
+                    "claim_id": statement.excluded.claim_id,
+                    "procedure_code": statement.excluded.procedure_code,
+                    "service_date": statement.excluded.service_date,
+                    "voided": sa.false(),
+                },
+            )
+        )
+        existing = {
+            row.line_key: row
+            for row in await tx.conn.execute(sa.select(store.usage).where(store.usage.c.line_key.in_(keys)))
+        }
+        active = [key for key, row in existing.items() if row.released_at is None]
+        if active:
+            # counted once already: a replacement only takes the usage over
+            await tx.conn.execute(
+                store.usage.update().where(store.usage.c.line_key.in_(active)).values(claim_id=claim.claim_id)
+            )
+        pending = [line for line in lines if line.line_key not in active]
+        if not pending:
+            return
+        requirements = await store.load_requirements(tx.conn, claim.payer_id) or _default_requirements()
+        required = {
+            line.line_key: requirements.requires(line.procedure_code, prior_visits=visits[line.session_id])
+            for line in pending
+        }
+        ledger = await store.load_ledger(tx.conn, patient_id=claim.patient_id)
+        counted = await store.counted_sessions(tx.conn, {line.session_id for line in pending})
+        result = burn_down(
+            pending,
+            ledger,
+            required=required,
+            preferred_number=claim.authorization_number,
+            counted_sessions=counted,
+        )
+        touched: dict[str, Authorization] = {}
+        for line, outcome in result.outcomes:
+            if isinstance(outcome, Consumed):
+                auth = outcome.authorization
+                await self._record_usage(
+                    tx, line, auth, outcome.quantity, now, rebill=line.line_key in existing
+                )
+                if outcome.quantity > 0:
+                    touched[auth.authorization_id] = result.authorizations[auth.authorization_id]
+                    tx.publish(
+                        AuthorizationConsumed(
+                            authorization_id=auth.authorization_id,
+                            patient_id=line.patient_id,
+                            session_id=line.session_id,
+                            procedure_code=line.procedure_code,
+                            consumed=outcome.quantity,
+                            authorized=auth.authorized,
+                            remaining=result.authorizations[auth.authorization_id].remaining,
+                            valid_until=auth.end,
+                            consumed_at=now,
+                        ),
+                        cause=d,
+                    )
+            elif isinstance(outcome, Uncovered):
+                await self._report_uncovered(tx, line, outcome, now, cause=d)
+        await self.raise_alerts(tx, touched.values(), session_id=claim.lines[0].session_id, cause=d)
+
+    async def _record_usage(
+        self,
+        tx: Transaction,
+        line: ServiceLine,
+        auth: Authorization,
+        quantity: int,
+        now: datetime,
+        *,
+        rebill: bool,
+    ) -> None:
+        values = {
+            "authorization_id": auth.authorization_id,
+            "patient_id": line.patient_id,
+            "claim_id": line.claim_id,
+            "session_id": line.session_id,
+            "procedure_code": line.procedure_code,
+            "service_date": line.service_date,
+            "quantity": quantity,
+            "consumed_at": now,
+            "released_at": None,
+            "release_reason": None,
+        }
+        if rebill:  # the line was given back (voided claim) and is billed again
+            await tx.conn.execute(
+                store.usage.update().where(store.usage.c.line_key == line.line_key).values(values)
+            )
+        else:
+            await tx.conn.execute(
+                insert(store.usage)
+                .values(line_key=line.line_key, **values)
+                .on_conflict_do_nothing(index_elements=[store.usage.c.line_key])
+            )
+        await tx.conn.execute(
+            sa.delete(store.uncovered_line).where(store.uncovered_line.c.line_key == line.line_key)
+        )
+        # the visit booked for this day is now billed: the booking turns into the usage
+        booked = (
+            sa.select(store.reservation.c.appointment_id)
+            .where(
+                store.reservation.c.authorization_id == auth.authorization_id,
+                store.reservation.c.service_date == line.service_date,
+                store.reservation.c.released_at.is_(None),
+            )
+            .limit(1)
+            .scalar_subquery()
+        )
+        await tx.conn.execute(
+            store.reservation.update()
+            .where(store.reservation.c.appointment_id == booked)
+            .values(released_at=now, release_reason="billed")
+        )
+
+    async def _report_uncovered(
+        self, tx: Transaction, line: ServiceLine, outcome: Uncovered, now: datetime, *, cause: Delivered[Any]
+    ) -> None:
+        auth = outcome.authorization
+        inserted = await tx.conn.scalar(
+            insert(store.uncovered_line)
+            .values(
+                line_key=line.line_key,
+                claim_id=line.claim_id,
+                session_id=line.session_id,
+                patient_id=line.patient_id,
+                procedure_code=line.procedure_code,
+                kind=outcome.kind.value,
+                authorization_id=auth.authorization_id if auth else None,
+                recorded_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=[store.uncovered_line.c.line_key])
+            .returning(store.uncovered_line.c.line_key)
+        )
+        if inserted is None:
+            return
+        tx.publish(
+            AuthorizationAlert(
+                alert_id=alert_id(f"line:{line.line_key}", outcome.kind),
+                kind=outcome.kind,
+                patient_id=line.patient_id,
+                payer_id=auth.payer_id if auth else line.payer_id,
+                authorization_id=auth.authorization_id if auth else None,
+                session_id=line.session_id,
+                procedure_code=line.procedure_code,
+                remaining=auth.remaining if auth else None,
+                valid_until=auth.end if auth else None,
+                raised_at=now,
+            ),
+            cause=cause,
+        )
+
+    # ------------------------------------------------------------------ giving back
+    async def on_claim_void_requested(self, tx: Transaction, d: Delivered[ClaimVoidRequested]) -> None:
+        await self.release_claim(tx, d.event.claim_id, cause=d)
+
+    async def on_claim_status_changed(self, tx: Transaction, d: Delivered[ClaimStatusChanged]) -> None:
+        if d.event.to_status is ClaimStatus.VOIDED:
+            await self.release_claim(tx, d.event.claim_id, cause=d)
+
+    async def on_session_voided(self, tx: Transaction, d: Delivered[SessionVoided]) -> None:
+        await tx.conn.execute(
+            store.service_line.update()
+            .where(store.service_line.c.session_id == d.event.session_id)
+            .values(voided=True)
+        )
+        await self._release(
+            tx, store.usage.c.session_id == d.event.session_id, reason=ReleaseReason.SESSION_VOIDED, cause=d
+        )
+
+    async def release_claim(self, tx: Transaction, claim_id: str, *, cause: Delivered[Any]) -> None:
+        """Give back what a voided claim used; a late copy of it will not use it again."""
+        await tx.conn.execute(
+            insert(store.voided_claim)
+            .values(claim_id=claim_id, voided_at=self.clock())
+            .on_conflict_do_nothing(index_elements=[store.voided_claim.c.claim_id])
+        )
+        await tx.conn.execute(
+            store.service_line.update().where(store.service_line.c.claim_id == claim_id).values(voided=True)
+        )
+        # ReleaseReason has no 'claim voided'; a voided claim means its session is not billed.
+        await self._release(
+            tx, store.usage.c.claim_id == claim_id, reason=ReleaseReason.SESSION_VOIDED, cause=cause
+        )
+
+    async def _release(
+        self, tx: Transaction, which: sa.ColumnElement[bool], *, reason: ReleaseReason, cause: Delivered[Any]
+    ) -> None:
+        now = self.clock()
+        rows = (
+            await tx.conn.execute(
+                store.usage.update()
+                .where(which, store.usage.c.released_at.is_(None))
+                .values(released_at=now, release_reason=reason.value)
+                .returning(
+                    store.usage.c.authorization_id,
+                    store.usage.c.patient_id,
+                    store.usage.c.session_id,
+                    store.usage.c.quantity,
+                )
+            )
+        ).all()
+        given: dict[tuple[str, str, str], int] = defaultdict(int)
+        for row in rows:
+            given[(row.authorization_id, row.patient_id, row.session_id)] += row.quantity
+        if not given:
+            return
+        ledger = await store.load_ledger(tx.conn, authorization_ids=sorted({k[0] for k in given}))
+        for (auth_id, patient_id, session_id), quantity in given.items():
+            if quantity == 0:
+                continue
+            tx.publish(
+                AuthorizationReleased(
+                    authorization_id=auth_id,
+                    patient_id=patient_id,
+                    session_id=session_id,
+                    released=quantity,
+                    remaining=ledger[auth_id].remaining,
+                    reason=reason,
+                    released_at=now,
+                ),
+                cause=cause,
+            )
+
+    # ------------------------------------------------------------------ appointments
+    async def on_appointment_scheduled(self, tx: Transaction, d: Delivered[AppointmentScheduled]) -> None:
+        if not self.reserve_on_schedule:
+            return
+        e = d.event
+        ledger = await store.load_ledger(tx.conn, patient_id=e.patient_id)
+        auth = authorization_to_reserve(
+            ledger.values(),
+            patient_id=e.patient_id,
+            day=e.start.date(),
+            provider_id=e.provider_id,
+            expected_codes=e.expected_procedure_codes,
+            authorization_id=e.authorization_id,
+        )
+        if auth is None:
+            return
+        inserted = await tx.conn.scalar(
+            insert(store.reservation)
+            .values(
+                appointment_id=e.appointment_id,
+                authorization_id=auth.authorization_id,
+                patient_id=e.patient_id,
+                service_date=e.start.date(),
+                quantity=1,
+                reserved_at=self.clock(),
+            )
+            .on_conflict_do_nothing(index_elements=[store.reservation.c.appointment_id])
+            .returning(store.reservation.c.appointment_id)
+        )
+        if inserted is not None:
+            await self.raise_alerts(tx, [auth.reserve(1)], cause=d)
+
+    async def on_appointment_cancelled(self, tx: Transaction, d: Delivered[AppointmentCancelled]) -> None:
+        e = d.event
+        now = self.clock()
+        row = (
+            await tx.conn.execute(
+                store.reservation.update()
+                .where(
+                    store.reservation.c.appointment_id == e.appointment_id,
+                    store.reservation.c.released_at.is_(None),
+                )
+                .values(released_at=now, release_reason=ReleaseReason.APPOINTMENT_CANCELLED.value)
+                .returning(store.reservation.c.authorization_id, store.reservation.c.quantity)
+            )
+        ).first()
+        if row is None:
+            return
+        ledger = await store.load_ledger(tx.conn, authorization_ids=[row.authorization_id])
+        tx.publish(
+            AuthorizationReleased(
+                authorization_id=row.authorization_id,
+                patient_id=e.patient_id,
+                appointment_id=e.appointment_id,
+                released=row.quantity,
+                remaining=ledger[row.authorization_id].remaining,
+                reason=ReleaseReason.APPOINTMENT_CANCELLED,
+                released_at=now,
+            ),
+            cause=d,
+        )
+
+    # ------------------------------------------------------------------ alerts
+    async def raise_alerts(
+        self,
+        tx: Transaction,
+        authorizations: Iterable[Authorization],
+        *,
+        session_id: str | None = None,
+        cause: Delivered[Any] | None = None,
+        today: date | None = None,
+    ) -> int:
+        """Raise the alerts now due on these authorizations, each at most once (a unique row)."""
+        auths = {a.authorization_id: a for a in authorizations}
+        if not auths:
+            return 0
+        now = self.clock()
+        day = today or now.date()
+        raised = await store.raised_alerts(tx.conn, auths)
+        due = [
+            (auth, kind)
+            for auth in auths.values()
+            for kind in alerts_due(
+                auth, today=day, policy=self.policy, raised=raised.get(auth.authorization_id, ())
+            )
+        ]
+        if not due:
+            return 0
+        inserted = (
+            await tx.conn.execute(
+                insert(store.alert)
+                .values(
+                    [
+                        {
+                            "alert_id": alert_id(auth.authorization_id, kind),
+                            "authorization_id": auth.authorization_id,
+                            "kind": kind.value,
+                            "patient_id": auth.patient_id,
+                            "raised_at": now,
+                        }
+                        for auth, kind in due
+                    ]
+                )
+                .on_conflict_do_nothing()
+                .returning(store.alert.c.alert_id)
+            )
+        ).scalars()
+        new = set(inserted)
+        for auth, kind in due:
+            if alert_id(auth.authorization_id, kind) not in new:
+                continue
+            tx.publish(
+                AuthorizationAlert(
+                    alert_id=alert_id(auth.authorization_id, kind),
+                    kind=kind,
+                    patient_id=auth.patient_id,
+                    payer_id=auth.payer_id,
+                    authorization_id=auth.authorization_id,
+                    session_id=session_id,
+                    remaining=auth.unbooked,
+                    valid_until=auth.end,
+                    raised_at=now,
+                ),
+                cause=cause,
+            )
+        return len(new)
+
+    async def check_expiry(self, tx: Transaction, *, today: date | None = None) -> int:
+        """The daily look at every authorization not yet reported expired: expiring and expired alerts."""
+        day = today or self.clock().date()
+        ledger = await store.load_ledger(tx.conn, not_alerted=AlertKind.EXPIRED.value)
+        return await self.raise_alerts(tx, ledger.values(), today=day)
