@@ -12,6 +12,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from rcm.clearinghouse import ClearinghouseSettings
+from rcm.events.catalog import spec_for_name
 from rcm.remittance.handlers import HANDLERS
 from rcm.remittance.metrics import RemitMetrics
 from rcm.remittance.sftp_polling import sftp_poller
@@ -21,6 +22,20 @@ __all__ = ["CLAIM_TOPICS", "MIGRATIONS", "RemittanceSettings", "build_service"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CLAIM_TOPICS = ["claim-created", "claim-submitted", "claim-acknowledged"]
+EMITTED_TOPICS = ["remit-received", "payment-posted", "patient-balance-changed", "remit-unmatched"]
+
+
+def _topics() -> dict[str, dict[str, object]]:
+    """The catalog's topic settings for what the service reads and writes (created when missing)."""
+    out: dict[str, dict[str, object]] = {}
+    for name in CLAIM_TOPICS + EMITTED_TOPICS:
+        spec = spec_for_name(name)
+        out[name] = {
+            "partitions": spec.partitions,
+            "compacted": spec.compacted,
+            "retention_ms": spec.retention_ms,
+        }
+    return out
 
 
 class RemittanceSettings(ServiceSettings):
@@ -40,7 +55,7 @@ class RemittanceSettings(ServiceSettings):
 
 
 def build_service(settings: RemittanceSettings, *, metrics: RemitMetrics | None = None) -> Service:
-    service = Service(settings, migrations=MIGRATIONS)
+    service = Service(settings, migrations=MIGRATIONS, topics=_topics())
     remit_metrics = metrics or RemitMetrics(service.metrics.registry)
     service.add_consumer(
         settings.service_name,

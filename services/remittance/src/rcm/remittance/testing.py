@@ -1,0 +1,233 @@
+"""Synthetic 835s and claims for tests and demos (no real PHI).
+
+``remit_835`` writes a small, valid 835 from plain values; ``claim_for`` makes the
+``claim-created`` event a claim payment should match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rcm.events import decode
+from rcm.events.models import ClaimCreated
+from rcm.events.testing import claim_created
+from rcm.remittance import store as t
+from rcm.remittance.handlers import on_claim_created
+from rcm.remittance.ingest import FileOutcome, post_remit_file
+from rcm.remittance.metrics import RemitMetrics
+from rcm.servicekit import Delivered, Record, Transaction, write_outbox
+from rcm.servicekit.db import outbox
+
+__all__ = ["Cas", "Clp", "Ledger", "Plb", "Posted", "Svc", "claim_for", "remit_835"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cas:
+    group: str
+    carc: str
+    amount: str
+
+
+@dataclass(frozen=True, slots=True)
+class Svc:
+    code: str
+    charge: str
+    paid: str
+    cas: Sequence[Cas] = ()
+    modifiers: Sequence[str] = ()
+    on: date | None = None
+    line_key: str | None = None
+    allowed: str | None = None
+    rarcs: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Clp:
+    pcn: str
+    status: str
+    charge: str
+    paid: str
+    patient: str = "0"
+    icn: str | None = None
+    cas: Sequence[Cas] = ()
+    services: Sequence[Svc] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Plb:
+    reason: str
+    amount: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    segments: list[str] = field(default_factory=list)
+
+    def add(self, *elements: str) -> None:
+        while elements and elements[-1] == "":
+            elements = elements[:-1]
+        self.segments.append("*".join(elements))
+
+
+def _cas(doc: _Doc, adjustments: Sequence[Cas]) -> None:
+    for cas in adjustments:
+        doc.add("CAS", cas.group, cas.carc, cas.amount)
+
+
+def remit_835(
+    claims: Sequence[Clp],
+    *,
+    trace: str = "EFT0001",
+    payer_id: str = "1999999999",
+    amount: str | None = None,
+    plb: Sequence[Plb] = (),
+    paid_on: date = date(2025, 4, 1),
+    control: int = 1,
+) -> bytes:
+    """An 835 interchange; ``amount`` defaults to the balanced BPR02 (claims paid - PLB)."""
+    total = sum((Decimal(c.paid) for c in claims), Decimal(0)) - sum(
+        (Decimal(p.amount) for p in plb), Decimal(0)
+    )
+    bpr = amount if amount is not None else str(total)
+    day = paid_on.strftime("%Y%m%d")
+    body = _Doc()
+    body.add("ST", "835", f"{control:04d}")
+    body.add(
+        "BPR",
+        "I",
+        bpr,
+        "C",
+        "ACH",
+        "CCP",
+        "01",
+        "011000015",
+        "DA",
+        "123456",
+        payer_id,
+        "",
+        "01",
+        "021000021",
+        "DA",
+        "654321",
+        day,
+    )
+    body.add("TRN", "1", trace, payer_id)
+    body.add("DTM", "405", day)
+    body.add("N1", "PR", "SYNTHETIC PAYER")
+    body.add("N3", "1 PAYER WAY")
+    body.add("N4", "ANYTOWN", "NY", "10001")
+    body.add("PER", "BL", "EDI DESK", "TE", "5555550100")
+    body.add("N1", "PE", "SYNTHETIC COUNSELING GROUP", "XX", "1234567893")
+    body.add("LX", "1")
+    for c in claims:
+        body.add("CLP", c.pcn, c.status, c.charge, c.paid, c.patient, "12", c.icn or "")
+        _cas(body, c.cas)
+        body.add("NM1", "QC", "1", "PATIENT", "TEST")
+        for s in c.services:
+            procedure = ":".join(["HC", s.code, *s.modifiers])
+            body.add("SVC", procedure, s.charge, s.paid, "", "1")
+            if s.on is not None:
+                body.add("DTM", "472", s.on.strftime("%Y%m%d"))
+            _cas(body, s.cas)
+            if s.line_key:
+                body.add("REF", "6R", s.line_key)
+            if s.allowed:
+                body.add("AMT", "B6", s.allowed)
+            for rarc in s.rarcs:
+                body.add("LQ", "HE", rarc)
+    for p in plb:
+        reason = f"{p.reason}:{p.reference}" if p.reference else p.reason
+        body.add("PLB", "1234567893", "20251231", reason, p.amount)
+    body.add("SE", str(len(body.segments) + 1), f"{control:04d}")
+    isa = (
+        f"ISA*00*          *00*          *ZZ*{'SYNPAYER':<15}*ZZ*{'PRACTICE01':<15}*250401*1200*^*00501*"
+        f"{control:09d}*0*T*:"
+    )
+    segments = [isa, f"GS*HP*SYNPAYER*PRACTICE01*{day}*1200*{control}*X*005010X221A1", *body.segments]
+    segments += [f"GE*1*{control}", f"IEA*1*{control:09d}"]
+    return ("~\n".join(segments) + "~\n").encode()
+
+
+def claim_for(
+    n: int,
+    *,
+    claim_id: str,
+    lines: Sequence[tuple[str, str, str]] | None = None,
+    on: date = date(2025, 3, 3),
+    modifiers: Sequence[str] = (),
+    **overrides: Any,
+) -> ClaimCreated:
+    """A claim with lines ``(line_key, code, charge)`` on date ``on``."""
+    specs = lines or [(f"{claim_id}:1", "90837", "170.00")]
+    built = [
+        {
+            "line_key": key,
+            "session_id": f"ses-{n:04d}",
+            "service_date": on,
+            "procedure_code": code,
+            "modifiers": list(modifiers),
+            "units": 1,
+            "place_of_service": "11",
+            "charge": charge,
+            "diagnosis_pointers": [1],
+            "rule": "test",
+        }
+        for key, code, charge in specs
+    ]
+    total = sum((Decimal(charge) for _, _, charge in specs), Decimal(0))
+    return claim_created(n, claim_id=claim_id, lines=built, total_charge=str(total), **overrides)
+
+
+@dataclass
+class Posted:
+    outcome: FileOutcome
+    events: list[Any]
+
+    def of(self, name: str) -> list[Any]:
+        return [e for e in self.events if type(e).__name__ == name]
+
+
+class Ledger:
+    """The remittance database of one test."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.metrics = RemitMetrics()
+
+    async def add_claims(self, claims: Sequence[ClaimCreated]) -> None:
+        async with self.engine.begin() as conn:
+            tx = Transaction(conn, "test")
+            for i, claim in enumerate(claims):
+                record = Record("claim-created", 0, i, claim.patient_id.encode(), b"{}")
+                await on_claim_created(tx, Delivered(record, claim))
+
+    async def post(self, content: bytes, name: str = "remit.835") -> Posted:
+        async with self.engine.begin() as conn:
+            tx = Transaction(conn, "test", source="remittance")
+            outcome = await post_remit_file(tx, content, name=name, source="upload", metrics=self.metrics)
+            await write_outbox(conn, tx.outgoing)
+        return Posted(outcome, [decode(m.value, m.headers).event for m in tx.outgoing])
+
+    async def rows(self, table: sa.Table, *where: Any) -> list[Any]:
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(sa.select(table).where(*where))).all())
+
+    async def claim(self, claim_id: str) -> Any:
+        (row,) = await self.rows(t.claim, t.claim.c.claim_id == claim_id)
+        return row
+
+    async def count(self, table: sa.Table) -> int:
+        async with self.engine.connect() as conn:
+            return int(await conn.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
+
+    async def counts(self) -> dict[str, int]:
+        tables = [t.remit_file, t.payment, t.claim_payment, t.posted_line, t.unmatched, t.remit_exception]
+        return {tb.name: await self.count(tb) for tb in [*tables, outbox]}

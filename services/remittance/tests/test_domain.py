@@ -1,0 +1,280 @@
+"""The posting rules, without a database: matching, money, balancing, reversals, PLB, reassociation."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from rcm.remittance.domain.balancing import check_claim, check_payment
+from rcm.remittance.domain.matching import ClaimLineRef, ClaimRef, MatchedBy, match_claim, match_lines
+from rcm.remittance.domain.posting import ClaimTotals, patient_share, post_claim
+from rcm.remittance.domain.provider_adjustments import PlbKind, apply_provider_adjustments
+from rcm.remittance.domain.reassociation import Deposit, PaymentAdvice, reassociate
+from rcm.remittance.domain.remit import Adjustment, ClaimRemit, Payment, ProviderAdjustment, ServiceRemit
+from rcm.remittance.domain.reversal import PostedClaimPayment, find_original, undo
+
+D = Decimal
+pytestmark = pytest.mark.unit
+
+DOS = date(2025, 3, 3)
+
+
+def line(
+    key: str, code: str = "90837", charge: str = "170.00", *, mods: tuple[str, ...] = (), on: date = DOS
+):
+    return ClaimLineRef(key, code, on, D(charge), mods)
+
+
+def claim(claim_id: str, *lines: ClaimLineRef, icns: frozenset[str] = frozenset()) -> ClaimRef:
+    lines = lines or (line(f"{claim_id}:1"),)
+    return ClaimRef(claim_id, "pat-1", "payer-1", sum((ln.charge for ln in lines), D(0)), lines, icns)
+
+
+def paid_90837(pcn: str = "clm-0001", **fields) -> ClaimRemit:
+    """170.00 charged, 110.00 paid, CO-45 35.00, PR-3 copay 25.00."""
+    svc = ServiceRemit(
+        "90837",
+        D("170.00"),
+        D("110.00"),
+        service_date=DOS,
+        line_key=fields.pop("line_key", None),
+        adjustments=(Adjustment("CO", "45", D("35.00")), Adjustment("PR", "3", D("25.00"))),
+        rarcs=("N130",),
+    )
+    values = {
+        "patient_control_number": pcn,
+        "status": "1",
+        "charge": D("170.00"),
+        "paid": D("110.00"),
+        "patient_responsibility": D("25.00"),
+        "payer_claim_number": "ICN-1",
+        "services": (svc,),
+    }
+    values.update(fields)
+    return ClaimRemit(**values)
+
+
+# ---------------------------------------------------------------- matching claims
+def test_the_patient_control_number_is_our_claim_id_whatever_the_case() -> None:
+    match = match_claim(paid_90837("CLM-0001"), [claim("clm-0001"), claim("clm-0002")])
+    assert match.claim is not None and match.claim.claim_id == "clm-0001"
+    assert match.matched_by is MatchedBy.CONTROL_NUMBER
+
+
+def test_a_control_number_cut_to_20_characters_finds_the_long_claim_id() -> None:
+    long_id = "org-0001.clm-2025-000123"  # 24 characters
+    match = match_claim(paid_90837(long_id[:20]), [claim(long_id), claim("clm-0002")])
+    assert match.claim is not None and match.claim.claim_id == long_id
+    assert match.matched_by is MatchedBy.TRUNCATED_CONTROL_NUMBER
+
+
+def test_a_short_prefix_is_not_taken_for_a_cut_control_number() -> None:
+    match = match_claim(paid_90837("org-0001"), [claim("org-0001.clm-2025-000123")])
+    assert match.claim is None
+
+
+def test_two_claims_sharing_the_first_20_characters_are_ambiguous() -> None:
+    a, b = "org-0001.clm-2025-0001-a", "org-0001.clm-2025-0001-b"
+    match = match_claim(paid_90837(a[:20]), [claim(a), claim(b)])
+    assert match.claim is None and match.reason == "ambiguous" and set(match.candidates) == {a, b}
+
+
+def test_the_payer_claim_number_matches_when_the_control_number_does_not() -> None:
+    known = claim("clm-0009", icns=frozenset({"ICN-1"}))
+    match = match_claim(paid_90837("GARBLED"), [known])
+    assert match.claim == known and match.matched_by is MatchedBy.PAYER_CLAIM_NUMBER
+
+
+def test_a_fuzzy_candidate_goes_to_review_and_is_never_posted() -> None:
+    match = match_claim(paid_90837("GARBLED", payer_claim_number=None), [claim("clm-0003")])
+    assert match.claim is None and match.reason == "ambiguous" and match.candidates == ("clm-0003",)
+
+
+def test_no_candidate_at_all_is_no_claim() -> None:
+    match = match_claim(paid_90837("GARBLED", payer_claim_number=None), [])
+    assert match.claim is None and match.reason == "no_claim"
+
+
+# ---------------------------------------------------------------- matching lines
+def test_ref_6r_names_the_line_before_code_and_date() -> None:
+    lines = (line("s1:1"), line("s1:2"))
+    svc = ServiceRemit("90837", D("170.00"), D("110.00"), service_date=DOS, line_key="S1:2")
+    assert [m.line_key for m in match_lines([svc], lines)] == ["s1:2"]
+
+
+def test_code_modifiers_and_date_match_when_there_is_no_line_key() -> None:
+    lines = (line("a", "90834", "120.00"), line("b", "90837", mods=("95",)), line("c", "90785", "20.00"))
+    services = [
+        ServiceRemit("90785", D("20.00"), D("15.00"), service_date=DOS),
+        ServiceRemit("90837", D("170.00"), D("110.00"), modifiers=("95",), service_date=DOS),
+        ServiceRemit("90837", D("170.00"), D("110.00"), service_date=date(2025, 3, 4)),
+    ]
+    matches = match_lines(services, lines)
+    assert [m.line_key for m in matches] == ["c", "b", None]
+    assert matches[0].matched_by is MatchedBy.CODE_AND_DATE
+
+
+def test_each_claim_line_is_used_once() -> None:
+    lines = (line("a"), line("b"))
+    svc = ServiceRemit("90837", D("170.00"), D("0"), service_date=DOS)
+    assert [m.line_key for m in match_lines([svc, svc, svc], lines)] == ["a", "b", None]
+
+
+# ---------------------------------------------------------------- posting math
+def test_a_paid_line_posts_payment_write_off_and_copay() -> None:
+    posting = post_claim(paid_90837(), claim_id="clm-0001", line_keys=["clm-0001:1"])
+    (ln,) = posting.lines
+    assert (ln.paid, ln.contractual, ln.patient_responsibility, ln.denied) == (
+        D("110.00"),
+        D("35.00"),
+        D("25.00"),
+        D("0"),
+    )
+    assert ln.allowed == D("135.00")  # paid + patient share when AMT*B6 is absent
+    assert ln.rarcs == ("N130",)
+    totals = ClaimTotals(charge=D("170.00")).plus(posting)
+    assert totals.insurance_balance == D("0.00")
+    assert patient_share(posting).copay == D("25.00")
+
+
+def test_deductible_coinsurance_and_copay_are_told_apart() -> None:
+    svc = ServiceRemit(
+        "90834",
+        D("150.00"),
+        D("40.00"),
+        adjustments=(
+            Adjustment("PR", "1", D("50.00")),
+            Adjustment("PR", "2", D("10.00")),
+            Adjustment("PR", "3", D("20.00")),
+            Adjustment("CO", "45", D("30.00")),
+        ),
+    )
+    remit = ClaimRemit("c", "1", D("150.00"), D("40.00"), D("80.00"), services=(svc,))
+    share = patient_share(post_claim(remit, claim_id="c", line_keys=["c:1"]))
+    assert (share.deductible, share.coinsurance, share.copay, share.total) == (
+        D("50.00"),
+        D("10.00"),
+        D("20.00"),
+        D("80.00"),
+    )
+
+
+def test_a_denial_keeps_the_denied_amount_open_but_writes_off_the_fee_schedule_cut() -> None:
+    svc = ServiceRemit(
+        "90837",
+        D("170.00"),
+        D("0"),
+        adjustments=(Adjustment("CO", "45", D("20.00")), Adjustment("CO", "197", D("150.00"))),
+    )
+    remit = ClaimRemit("c", "4", D("170.00"), D("0"), services=(svc,))
+    posting = post_claim(remit, claim_id="c", line_keys=["c:1"])
+    assert (posting.contractual, posting.denied) == (D("20.00"), D("150.00"))
+    assert ClaimTotals(charge=D("170.00")).plus(posting).insurance_balance == D("150.00")
+
+
+def test_a_forwarded_claim_leaves_the_patient_share_to_the_next_payer() -> None:
+    remit = paid_90837(status="19")
+    posting = post_claim(remit, claim_id="c", line_keys=["c:1"])
+    assert posting.patient_responsibility == D("0") and posting.forwarded == D("25.00")
+    assert patient_share(posting).total == D("0")
+
+
+def test_not_our_claim_moves_no_money() -> None:
+    remit = ClaimRemit("c", "23", D("170.00"), D("0"))
+    assert post_claim(remit, claim_id="c", line_keys=[]).lines == ()
+
+
+def test_claim_level_adjustments_and_unmatched_lines_post_at_claim_level() -> None:
+    remit = paid_90837(adjustments=(Adjustment("OA", "23", D("0.00")),))
+    posting = post_claim(remit, claim_id="c", line_keys=[None])
+    assert [ln.line_key for ln in posting.lines] == [None]
+    assert posting.paid == D("110.00")
+
+
+# ---------------------------------------------------------------- balancing
+def test_a_balanced_claim_has_no_imbalance() -> None:
+    assert check_claim(paid_90837()) == []
+
+
+def test_a_claim_that_does_not_add_up_is_flagged_at_claim_and_line() -> None:
+    remit = paid_90837(paid=D("120.00"))
+    levels = {i.level for i in check_claim(remit)}
+    assert levels == {"claim"}
+    svc = ServiceRemit("90837", D("170.00"), D("100.00"), adjustments=(Adjustment("CO", "45", D("35.00")),))
+    bad_line = ClaimRemit("c", "1", D("170.00"), D("100.00"), services=(svc,))
+    assert {i.level for i in check_claim(bad_line)} == {"claim", "line"}
+
+
+def test_the_check_total_is_claim_payments_minus_plb() -> None:
+    plb = (ProviderAdjustment("1234567893", "WO", D("30.00"), "ICN-0"),)
+    payment = Payment("T1", "1999999999", D("80.00"), claims=(paid_90837(),), provider_adjustments=plb)
+    assert check_payment(payment) is None
+    off = Payment("T1", "1999999999", D("110.00"), claims=(paid_90837(),), provider_adjustments=plb)
+    imbalance = check_payment(off)
+    assert imbalance is not None and imbalance.expected == D("80.00") and imbalance.difference == D("30.00")
+
+
+# ---------------------------------------------------------------- reversals
+def test_a_reversal_undoes_the_original_posting_exactly() -> None:
+    original_remit = paid_90837()
+    original = post_claim(original_remit, claim_id="c", line_keys=["c:1"])
+    posted = [PostedClaimPayment("rmt-1", "c", "ICN-1", D("170.00"), D("110.00"), original)]
+    reversal = paid_90837(status="22", charge=D("-170.00"), paid=D("-110.00"))
+    found = find_original(reversal, posted)
+    assert found is posted[0]
+    totals = ClaimTotals(charge=D("170.00")).plus(original).plus(undo(found))
+    assert totals == ClaimTotals(charge=D("170.00"))
+    assert undo(found).lines[0].adjustments[0].amount == D("-35.00")
+
+
+def test_a_reversal_finds_nothing_once_the_original_is_reversed() -> None:
+    original = post_claim(paid_90837(), claim_id="c", line_keys=["c:1"])
+    posted = [PostedClaimPayment("rmt-1", "c", "ICN-1", D("170.00"), D("110.00"), original, reversed=True)]
+    assert find_original(paid_90837(status="22", paid=D("-110.00")), posted) is None
+
+
+# ---------------------------------------------------------------- PLB
+def test_a_plb_recoupment_names_the_claim_by_payer_claim_number() -> None:
+    plb = [
+        ProviderAdjustment("1234567893", "WO", D("45.00"), "ICN-7"),
+        ProviderAdjustment("1234567893", "L6", D("-1.27"), "ICN 8"),
+        ProviderAdjustment("1234567893", "WO", D("5.00"), "UNKNOWN"),
+        ProviderAdjustment("1234567893", "CS", D("2.00"), "ICN-7"),
+    ]
+    applied = apply_provider_adjustments(plb, {"ICN-7": "clm-7", "8": "clm-8"})
+    assert [(a.kind, a.claim_id) for a in applied] == [
+        (PlbKind.RECOUPMENT, "clm-7"),
+        (PlbKind.INTEREST, "clm-8"),
+        (PlbKind.RECOUPMENT, None),
+        (PlbKind.OTHER, None),
+    ]
+
+
+def test_a_recoupment_reduces_the_claims_payment_and_reopens_its_balance() -> None:
+    totals = ClaimTotals(
+        charge=D("170.00"), paid=D("110.00"), contractual=D("35.00"), patient_responsibility=D("25.00")
+    )
+    after = totals.recouped(D("45.00"))
+    assert after.paid == D("65.00") and after.insurance_balance == D("45.00")
+
+
+# ---------------------------------------------------------------- reassociation
+def test_reassociation_links_trace_numbers_and_reports_both_orphans() -> None:
+    payments = [
+        PaymentAdvice("p1", "0012345", D("100.00"), DOS),
+        PaymentAdvice("p2", "999", D("50.00"), DOS),
+        PaymentAdvice("p3", "777", D("10.00"), DOS),
+        PaymentAdvice("p4", "000", D("0"), DOS),
+    ]
+    deposits = [
+        Deposit("12345", D("100.00"), DOS),
+        Deposit("777", D("11.00"), DOS),
+        Deposit("555", D("5.00"), DOS),
+    ]
+    report = reassociate(payments, deposits)
+    assert [p.payment_id for p, _ in report.matched] == ["p1"]
+    assert [p.payment_id for p, _ in report.amount_mismatches] == ["p3"]
+    assert [p.payment_id for p in report.payments_without_deposit] == ["p2"]
+    assert [d.trace_number for d in report.deposits_without_payment] == ["555"]

@@ -1,0 +1,210 @@
+"""Posting 835s against PostgreSQL: exactly once, to the right claim and line, flagged when wrong."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from rcm.remittance import store as t
+from rcm.remittance.testing import Cas, Clp, Ledger, Plb, Svc, claim_for, remit_835
+
+D = Decimal
+DOS = date(2025, 3, 3)
+
+
+def paid(pcn: str, icn: str, *, line_key: str | None = None, status: str = "1", sign: str = "") -> Clp:
+    """170.00 charged; 110.00 paid, CO-45 35.00, PR-3 25.00 (negated when ``sign`` is '-')."""
+    return Clp(
+        pcn,
+        status,
+        f"{sign}170.00",
+        f"{sign}110.00",
+        f"{sign}25.00",
+        icn,
+        services=[
+            Svc(
+                "90837",
+                f"{sign}170.00",
+                f"{sign}110.00",
+                [Cas("CO", "45", f"{sign}35.00"), Cas("PR", "3", f"{sign}25.00")],
+                on=DOS,
+                line_key=line_key,
+            )
+        ],
+    )
+
+
+async def test_a_payment_posts_to_the_claim_line_and_emits_the_events(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001", lines=[("ses-0001:1", "90837", "170.00")])])
+    posted = await ledger.post(remit_835([paid("clm-0001", "ICN-1")]))
+
+    assert posted.outcome.states == {"posted": 1}
+    claim = await ledger.claim("clm-0001")
+    assert (claim.paid, claim.contractual, claim.patient_responsibility) == (
+        D("110.00"),
+        D("35.00"),
+        D("25.00"),
+    )
+    (line,) = await ledger.rows(t.posted_line)
+    assert line.line_key == "ses-0001:1" and line.allowed == D("135.00")
+    adjustments = await ledger.rows(t.posted_adjustment)
+    assert sorted((a.group_code, a.carc, a.amount) for a in adjustments) == [
+        ("CO", "45", D("35.00")),
+        ("PR", "3", D("25.00")),
+    ]
+    (remit,) = posted.of("RemitReceived")
+    assert remit.claim_id == "clm-0001" and remit.lines[0].line_key == "ses-0001:1"
+    assert [(a.group, a.carc) for a in remit.lines[0].adjustments] == [("CO", "45"), ("PR", "3")]
+    (payment,) = posted.of("PaymentPosted")
+    assert (payment.paid, payment.claim_balance) == (D("110.00"), D("0.00"))
+    (balance,) = posted.of("PatientBalanceChanged")
+    assert (balance.previous_balance, balance.balance) == (D("0"), D("25.00"))
+
+
+async def test_a_duplicate_file_changes_nothing(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    content = remit_835([paid("clm-0001", "ICN-1")])
+    await ledger.post(content)
+    before = await ledger.counts()
+    again = await ledger.post(content, name="renamed.835")
+    assert again.outcome.duplicate_file and again.events == []
+    assert await ledger.counts() == before
+    assert (await ledger.claim("clm-0001")).paid == D("110.00")
+
+
+async def test_a_regenerated_835_for_the_same_payment_is_not_posted_twice(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    await ledger.post(remit_835([paid("clm-0001", "ICN-1")], control=1))
+    regenerated = await ledger.post(
+        remit_835([paid("clm-0001", "ICN-1")], control=2)
+    )  # other bytes, same TRN
+    assert regenerated.outcome.states == {"already_posted": 1}
+    assert regenerated.of("PaymentPosted") == []
+    assert (await ledger.claim("clm-0001")).paid == D("110.00")
+    # Under another trace number the identical claim payment is still recognised.
+    other_trace = await ledger.post(remit_835([paid("clm-0001", "ICN-1")], trace="EFT0002"))
+    assert other_trace.outcome.states == {"duplicate": 1}
+    assert (await ledger.claim("clm-0001")).paid == D("110.00")
+
+
+async def test_an_unbalanced_file_is_flagged_and_not_posted(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    posted = await ledger.post(remit_835([paid("clm-0001", "ICN-1")], amount="999.00"))
+    assert posted.outcome.exceptions == ["unbalanced_payment"]
+    assert posted.events == []
+    (payment,) = await ledger.rows(t.payment)
+    assert payment.status == "unbalanced"
+    (flag,) = await ledger.rows(t.remit_exception)
+    assert flag.kind == "unbalanced_payment" and "BPR02 999.00" in flag.message
+    assert (await ledger.claim("clm-0001")).paid == D("0")
+    assert ledger.metrics.exceptions.labels("unbalanced_payment")._value.get() == 1
+
+
+async def test_an_unbalanced_claim_is_held_while_the_rest_posts(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001"), claim_for(2, claim_id="clm-0002")])
+    bad = Clp("clm-0002", "1", "170.00", "100.00", "0", "ICN-2", [Cas("CO", "45", "35.00")])
+    posted = await ledger.post(remit_835([paid("clm-0001", "ICN-1"), bad]))
+    assert posted.outcome.states == {"posted": 1, "unbalanced": 1}
+    assert (await ledger.claim("clm-0002")).paid == D("0")
+
+
+async def test_a_reversal_undoes_the_original_posting(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    await ledger.post(remit_835([paid("clm-0001", "ICN-1")], trace="EFT-A"))
+    corrected = Clp(
+        "clm-0001",
+        "1",
+        "170.00",
+        "130.00",
+        "5.00",
+        "ICN-1B",
+        services=[
+            Svc("90837", "170.00", "130.00", [Cas("CO", "45", "35.00"), Cas("PR", "2", "5.00")], on=DOS)
+        ],
+    )
+    posted = await ledger.post(
+        remit_835([paid("clm-0001", "ICN-1", status="22", sign="-"), corrected], trace="EFT-B")
+    )
+    assert posted.outcome.states == {"posted": 2}
+
+    claim = await ledger.claim("clm-0001")
+    assert (claim.paid, claim.contractual, claim.patient_responsibility) == (
+        D("130.00"),
+        D("35.00"),
+        D("5.00"),
+    )
+    payments = {(r.status, r.payer_claim_number): r for r in await ledger.rows(t.claim_payment)}
+    assert payments["1", "ICN-1"].reversed_by == payments["22", "ICN-1"].remit_id
+    assert payments["1", "ICN-1B"].reversed_by is None
+    balances = [(e.previous_balance, e.balance) for e in posted.of("PatientBalanceChanged")]
+    assert balances == [(D("25.00"), D("0.00")), (D("0.00"), D("5.00"))]
+    # replaying the reversal file changes nothing
+    replay = await ledger.post(
+        remit_835([paid("clm-0001", "ICN-1", status="22", sign="-"), corrected], trace="EFT-B", control=9)
+    )
+    assert replay.outcome.states == {"already_posted": 2}
+    assert (await ledger.claim("clm-0001")).paid == D("130.00")
+
+
+async def test_a_reversal_without_an_original_is_queued_not_posted(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    posted = await ledger.post(remit_835([paid("clm-0001", "ICN-1", status="22", sign="-")]))
+    assert posted.outcome.states == {"orphan_reversal": 1}
+    assert "orphan_reversal" in posted.outcome.exceptions
+    assert (await ledger.claim("clm-0001")).paid == D("0")
+
+
+async def test_a_plb_recoupment_reduces_the_named_claims_payment(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(n, claim_id=f"clm-000{n}") for n in (1, 2, 3)])
+    await ledger.post(remit_835([paid("clm-0001", "ICN-1"), paid("clm-0002", "ICN-2")], trace="EFT-A"))
+    later = remit_835(
+        [paid("clm-0003", "ICN-3")],
+        trace="EFT-B",
+        plb=[Plb("WO", "40.00", "ICN-2"), Plb("L6", "-1.50", "ICN-1"), Plb("WO", "7.00", "NOT-OURS")],
+    )
+    posted = await ledger.post(later)
+    assert posted.outcome.exceptions == []
+
+    assert (await ledger.claim("clm-0001")).paid == D("110.00")
+    assert (await ledger.claim("clm-0001")).interest == D("1.50")
+    recouped = await ledger.claim("clm-0002")
+    assert recouped.paid == D("70.00")
+    (event,) = [e for e in posted.of("PaymentPosted") if e.claim_id == "clm-0002"]
+    assert (event.paid, event.claim_balance) == (D("-40.00"), D("40.00"))
+    entries = {(r.reason, r.claim_id) for r in await ledger.rows(t.provider_adjustment)}
+    assert entries == {("WO", "clm-0002"), ("L6", "clm-0001"), ("WO", None)}
+
+
+async def test_a_control_number_cut_to_20_characters_posts_to_the_long_claim(ledger: Ledger) -> None:
+    long_id = "org-0001.clm-2025-000123"
+    await ledger.add_claims([claim_for(1, claim_id=long_id)])
+    posted = await ledger.post(remit_835([paid(long_id[:20], "ICN-9")]))
+    assert posted.outcome.states == {"posted": 1}
+    (row,) = await ledger.rows(t.claim_payment)
+    assert row.claim_id == long_id and row.matched_by == "truncated_control_number"
+
+
+async def test_unmatched_claims_and_lines_are_queued_and_published(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001", lines=[("ses-0001:1", "90837", "170.00")])])
+    stray_line = Clp(
+        "clm-0001",
+        "1",
+        "190.00",
+        "110.00",
+        "25.00",
+        "ICN-1",
+        services=[
+            Svc("90837", "170.00", "110.00", [Cas("CO", "45", "35.00"), Cas("PR", "3", "25.00")], on=DOS),
+            Svc("90785", "20.00", "0", [Cas("CO", "97", "20.00")], on=DOS),
+        ],
+    )
+    nobody = paid("clm-9999", "ICN-X")
+    posted = await ledger.post(remit_835([stray_line, nobody]))
+    assert posted.outcome.states == {"posted": 1, "unmatched": 1}
+    queue = {(r.kind, r.reason, r.procedure_code) for r in await ledger.rows(t.unmatched)}
+    assert queue == {("line", "no_line", "90785"), ("claim", "ambiguous", None)}  # same charge: a candidate
+    (event,) = posted.of("RemitUnmatched")
+    assert event.patient_control_number == "clm-9999" and event.reason == "ambiguous"
+    # the stray line's money is on the claim, at claim level, not lost
+    claim = await ledger.claim("clm-0001")
+    assert (claim.paid, claim.contractual) == (D("110.00"), D("55.00"))
