@@ -247,13 +247,17 @@ def post_claim(
             )
         )
     elif remit.adjustments or unplaced:
+        # Claim level takes what the lines do not: claim CAS (which lowers CLP04 below the sum of
+        # SVC03) and service lines that matched no claim line.
+        placed_charge = sum((ln.charge for ln in lines), ZERO)
+        placed_paid = sum((ln.paid for ln in lines), ZERO)
         adjustments = remit.adjustments + tuple(a for s in unplaced for a in s.adjustments)
         lines.append(
             _line(
                 None,
                 status=status,
-                charge=sum((s.charge for s in unplaced), ZERO),
-                paid=sum((s.paid for s in unplaced), ZERO),
+                charge=remit.charge - placed_charge,
+                paid=remit.paid - placed_paid,
                 adjustments=adjustments,
                 allowed=None,
                 rarcs=remit.rarcs + tuple(r for s in unplaced for r in s.rarcs),
