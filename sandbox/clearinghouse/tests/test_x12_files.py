@@ -259,3 +259,23 @@ def test_a_batch_rejected_at_the_envelope_gets_a_ta1_or_ak9_r_and_is_not_adjudic
     (bad_count,) = o.receive_batch(batch.replace("GE*1*41~", "GE*2*41~"))
     assert bad_count.name.startswith("999_") and "AK9*R*1*1*1*5~" in bad_count.content
     assert not o.adjudications
+
+
+def test_the_835_echoes_each_line_item_control_number_of_the_837() -> None:
+    o = office()
+    lines = [
+        replace(line(1, "90837", "180.00", modifiers=("95",), pos="10"), control_number="CLMKEY0000001L01"),
+        replace(line(2, "90785", "25.00", modifiers=("95",), pos="10"), control_number="CLMKEY0000001L02"),
+    ]
+    sent = claim("CLMKEY0000001", "EVG100000001", "EVRGRN", lines)
+    batch = build_837p([sent], interchange=PRACTICE)
+    result = read(batch)
+    accepted = {(tx.group.control_number if tx.group else "", tx.control_number) for tx in result.transactions}
+    (read_back,) = read_837p(result, accepted=accepted, received=date.today())
+    assert [ln.control_number for ln in read_back.lines] == ["CLMKEY0000001L01", "CLMKEY0000001L02"]
+    deliveries = o.receive_batch(batch)
+    remits = [d for d in deliveries if transaction_kind(d.content) == "835"]
+    assert remits, "the payer answers with an 835"
+    interchange, _ = read_interchange(remits[0].content)
+    payment = next(interchange.groups[0].transactions[0].claims())
+    assert [s.references[0].value for s in payment.services] == ["CLMKEY0000001L01", "CLMKEY0000001L02"]

@@ -51,6 +51,8 @@ class ServiceLine:
     service_date: date
     place_of_service: str
     prior: PriorLineAdjudication | None = None
+    #: REF*6R of the 837 line (the provider's line item control number), echoed in the 835.
+    control_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

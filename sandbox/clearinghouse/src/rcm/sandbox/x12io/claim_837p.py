@@ -14,6 +14,7 @@ from rcm.sandbox.x12io.envelope import Interchange, date_period, money, organiza
 from rcm.x12.convert import transaction_model
 from rcm.x12.errors import X12Error
 from rcm.x12.models import claim_837p as x
+from rcm.x12.models.common import Reference
 from rcm.x12.models.common import (
     Address,
     AdjustmentGroup,
@@ -129,6 +130,7 @@ def _line(number: int, line: x.ServiceLine, place: str, received: date) -> Servi
         service_date=dates.start if dates is not None and dates.start is not None else received,
         place_of_service=service.place_of_service or place,
         prior=prior,
+        control_number=line.line_item_control_number,
     )
 
 
@@ -298,5 +300,6 @@ def _service_line(line: ServiceLine) -> x.ServiceLine:
             diagnosis_pointers=["1"],
         ),
         dates=[date_period("472", line.service_date)],
+        references=[Reference(qualifier="6R", value=line.control_number)] if line.control_number else [],
         adjudications=adjudications,
     )

@@ -208,7 +208,8 @@ def _service(line: LineAdjudication) -> ServicePayment:
         ),
         dates=[DateTime(qualifier="472", value=service.service_date)],
         adjustments=_cas(line.adjustments),
-        references=[Reference(qualifier="6R", value=str(service.number))],
+        # payers return the 837's line item control number; without one, the line's position
+        references=[Reference(qualifier="6R", value=service.control_number or str(service.number))],
         amounts=[Amount(qualifier="B6", amount=money(line.allowed))] if line.allowed else [],
         remarks=[Remark(qualifier="HE", code=code) for code in line.remarks],
     )
