@@ -14,7 +14,6 @@ from rcm.sandbox.x12io.envelope import Interchange, date_period, money, organiza
 from rcm.x12.convert import transaction_model
 from rcm.x12.errors import X12Error
 from rcm.x12.models import claim_837p as x
-from rcm.x12.models.common import Reference
 from rcm.x12.models.common import (
     Address,
     AdjustmentGroup,
