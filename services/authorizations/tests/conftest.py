@@ -1,0 +1,96 @@
+"""A running authorizations service on the real broker and database, one per test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest_asyncio
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+
+from rcm.authorizations.app import MIGRATIONS, TOPICS, build_service
+from rcm.authorizations.settings import AuthorizationOptions
+from rcm.events import Event, decode, encode
+from rcm.servicekit import Service, upgrade
+from rcm.servicekit.kafka import ensure_topics
+from rcm.servicekit.testing import read_topic, settings_for, wait_for
+
+OUTPUTS = ["authorization-consumed", "authorization-released", "authorization-alert"]
+
+
+@dataclass
+class RunningLedger:
+    service: Service
+    bootstrap: str
+    prefix: str
+
+    def topic(self, name: str) -> str:
+        return f"{self.prefix}.{name}"
+
+    async def send(self, *events: Event, event_id: str | None = None) -> None:
+        """Publish events as a clinical system or the claims service would (CloudEvents headers)."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True)
+        await producer.start()
+        try:
+            for event in events:
+                record = encode(event, source="/rcm/test", prefix=self.prefix, event_id=event_id)
+                await producer.send_and_wait(
+                    record.topic, value=record.value, key=record.key, headers=list(record.headers)
+                )
+        finally:
+            await producer.stop()
+
+    async def received(self, name: str, *, expect: int, timeout: float = 15) -> list[Any]:
+        """Bodies published on an output topic (waits for ``expect``, then a short moment for extras)."""
+        records = await read_topic(self.bootstrap, self.topic(name), expect=expect, timeout=timeout)
+        return [decode(r.value, r.headers).event for r in records]
+
+    async def scalar(self, query: sa.Executable) -> Any:
+        async with self.service.engine.connect() as conn:
+            return await conn.scalar(query)
+
+    async def until(self, query: sa.Executable, expected: Any = True, timeout: float = 15) -> None:
+        """Wait until the query answers ``expected`` (e.g. an event was applied)."""
+
+        async def check() -> bool:
+            return bool(await self.scalar(query) == expected)
+
+        await wait_for(check, timeout=timeout)
+
+
+@pytest_asyncio.fixture
+async def ledger_service(kafka_bootstrap: str, fresh_database: str) -> AsyncIterator[RunningLedger]:
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    settings = settings_for(
+        kafka_bootstrap, fresh_database, topic_prefix=prefix, service_name="authorizations"
+    )
+    await upgrade(fresh_database, MIGRATIONS)
+    names = [settings.topic(t) for t in [*TOPICS, *OUTPUTS]]
+    await ensure_topics(settings, {name: {"partitions": 1} for name in names})
+    service = build_service(settings, options=AuthorizationOptions(low_remaining=2, low_used_fraction=0.9))
+    task = asyncio.create_task(service.run(install_signal_handlers=False))
+
+    async def ready() -> bool:
+        return all(c.ready.is_set() for c in service.consumers)
+
+    await wait_for(ready, timeout=20)
+    try:
+        yield RunningLedger(service, kafka_bootstrap, prefix)
+    finally:
+        service.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, timeout=15)
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+        await admin.start()
+        try:
+            mine = [t for t in await admin.list_topics() if t.startswith(f"{prefix}.")]
+            with contextlib.suppress(Exception):
+                await admin.delete_topics(mine)
+        finally:
+            await admin.close()

@@ -1,0 +1,142 @@
+"""The service on the real broker and database: authorizations in, claims burned down, answers out."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from rcm.authorizations import store
+from rcm.events.models import AlertKind, AuthorizationAlert, AuthorizationConsumed, ClaimCreated
+from rcm.events.testing import authorization_received, claim_created, claim_void_requested, payer_updated
+
+from .conftest import RunningLedger
+
+TODAY = datetime.now(UTC).date()
+
+
+def a_claim(n: int, *, code: str = "90837", day: date | None = None, **overrides: object) -> ClaimCreated:
+    """A one-line claim for patient 1, session ``n``, dated yesterday."""
+    session = f"ses-{n:04d}"
+    line = {
+        "line_key": f"{session}:1",
+        "session_id": session,
+        "service_date": day or TODAY - timedelta(days=1),
+        "procedure_code": code,
+        "units": 1,
+        "place_of_service": "11",
+        "charge": "170.00",
+        "diagnosis_pointers": [1],
+        "rule": "psychotherapy.duration_band",
+    }
+    fields: dict[str, object] = {
+        "claim_id": f"clm-{n:04d}",
+        "patient_id": "pat-0001",
+        "coverage_id": "cov-0001",
+        "payer_id": "payer-0001",
+        "rendering_provider_id": "prov-0001",
+        "lines": [line],
+        "total_charge": Decimal("170.00"),
+    }
+    return claim_created(1, **(fields | overrides))
+
+
+def an_authorization(visits: int, **overrides: object) -> object:
+    return authorization_received(
+        1,
+        authorized=visits,
+        valid={"start": TODAY - timedelta(days=60), "end": TODAY + timedelta(days=120)},
+        **overrides,
+    )
+
+
+def registered(auth_id: str = "auth-0001") -> sa.Select[tuple[int]]:
+    return sa.select(sa.func.count()).where(store.authorization.c.authorization_id == auth_id)
+
+
+def usages() -> sa.Select[tuple[int]]:
+    return sa.select(sa.func.count()).select_from(store.usage).where(store.usage.c.released_at.is_(None))
+
+
+async def test_a_claim_burns_a_visit_and_answers_with_what_is_left(ledger_service: RunningLedger) -> None:
+    await ledger_service.send(an_authorization(12))
+    await ledger_service.until(registered(), 1)
+    await ledger_service.send(a_claim(1))
+
+    [consumed] = await ledger_service.received("authorization-consumed", expect=1)
+    assert isinstance(consumed, AuthorizationConsumed)
+    assert (consumed.authorization_id, consumed.session_id) == ("auth-0001", "ses-0001")
+    assert (consumed.consumed, consumed.authorized, consumed.remaining) == (1, 12, 11)
+    assert consumed.valid_until == TODAY + timedelta(days=120)
+
+
+async def test_a_redelivered_claim_is_counted_once(ledger_service: RunningLedger) -> None:
+    await ledger_service.send(an_authorization(12))
+    await ledger_service.until(registered(), 1)
+    claim = a_claim(1)
+    await ledger_service.send(claim, event_id="claim-event-1")
+    await ledger_service.send(claim, event_id="claim-event-1")  # the same record again
+    await ledger_service.send(claim)  # the same claim under a new event id
+    await ledger_service.send(a_claim(2))
+    await ledger_service.until(usages(), 2)
+
+    consumed = await ledger_service.received("authorization-consumed", expect=2)
+    assert sorted((c.session_id, c.remaining) for c in consumed) == [("ses-0001", 11), ("ses-0002", 10)]
+    assert await ledger_service.scalar(usages()) == 2
+
+
+async def test_an_uncovered_claim_raises_a_missing_alert(ledger_service: RunningLedger) -> None:
+    rules = {"auth_requirements": [{"procedure_code": "90837", "after_visits": 0}]}
+    await ledger_service.send(payer_updated(1, rules=rules))
+    await ledger_service.until(sa.select(sa.func.count()).select_from(store.payer_rules), 1)
+    await ledger_service.send(a_claim(1))
+
+    [alert] = await ledger_service.received("authorization-alert", expect=1)
+    assert isinstance(alert, AuthorizationAlert)
+    assert alert.kind is AlertKind.MISSING
+    assert (alert.session_id, alert.procedure_code, alert.authorization_id) == ("ses-0001", "90837", None)
+    assert alert.payer_id == "payer-0001"
+
+
+async def test_a_code_the_payer_does_not_authorize_raises_nothing(ledger_service: RunningLedger) -> None:
+    await ledger_service.send(payer_updated(1))  # default rules: only psychological testing
+    await ledger_service.until(sa.select(sa.func.count()).select_from(store.payer_rules), 1)
+    await ledger_service.send(a_claim(1), a_claim(2, code="96130"))
+    await ledger_service.until(sa.select(sa.func.count()).select_from(store.service_line), 2)
+
+    [alert] = await ledger_service.received("authorization-alert", expect=1)
+    assert (alert.kind, alert.procedure_code) == (AlertKind.MISSING, "96130")
+
+
+async def test_low_remaining_is_alerted_once_then_exhausted(ledger_service: RunningLedger) -> None:
+    await ledger_service.send(an_authorization(4))
+    await ledger_service.until(registered(), 1)
+    for n in range(1, 5):
+        await ledger_service.send(a_claim(n))
+        await ledger_service.send(a_claim(n))  # every claim re-sent
+        await ledger_service.until(usages(), n)
+
+    consumed = await ledger_service.received("authorization-consumed", expect=4)
+    assert [c.remaining for c in consumed] == [3, 2, 1, 0]
+    alerts = await ledger_service.received("authorization-alert", expect=2)
+    assert [(a.kind, a.remaining, a.session_id) for a in alerts] == [
+        (AlertKind.LOW_REMAINING, 2, "ses-0002"),
+        (AlertKind.EXHAUSTED, 0, "ses-0004"),
+    ]
+
+
+async def test_a_voided_claim_gives_its_visit_back(ledger_service: RunningLedger) -> None:
+    await ledger_service.send(an_authorization(12))
+    await ledger_service.until(registered(), 1)
+    await ledger_service.send(a_claim(1))
+    await ledger_service.until(usages(), 1)
+    await ledger_service.send(claim_void_requested(1, claim_id="clm-0001", patient_id="pat-0001"))
+
+    [released] = await ledger_service.received("authorization-released", expect=1)
+    assert (released.authorization_id, released.session_id) == ("auth-0001", "ses-0001")
+    assert (released.released, released.remaining) == (1, 12)
+    await ledger_service.send(a_claim(1))  # a late copy of the voided claim uses nothing
+    await ledger_service.send(a_claim(2))
+    consumed = await ledger_service.received("authorization-consumed", expect=2)
+    assert [(c.session_id, c.remaining) for c in consumed] == [("ses-0001", 11), ("ses-0002", 11)]
