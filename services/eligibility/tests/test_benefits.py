@@ -77,7 +77,9 @@ def test_the_demo_271_reads_mental_health_copays_in_and_out_of_network() -> None
 
 
 def test_a_dependents_benefits_come_from_the_dependent_level() -> None:
-    summary = sample("LinuxForHealth-x12__271_005010X279A1_dependent-health-benefit-check.271", on=date(2006, 5, 1))
+    summary = sample(
+        "LinuxForHealth-x12__271_005010X279A1_dependent-health-benefit-check.271", on=date(2006, 5, 1)
+    )
     assert summary.status is EligibilityStatus.ACTIVE
     assert summary.service_type_code == "MH"
     assert summary.in_network is not None and summary.in_network.copay == Decimal("10.00")
@@ -91,7 +93,9 @@ def test_a_rejected_subscriber_is_not_found_with_its_aaa() -> None:
 
 
 def test_without_mental_health_codes_the_generic_plan_coverage_is_used() -> None:
-    summary = sample("Kartik-Hirijaganer-X12-Parser-Encoder__271_multiple_eb_segments.x12", on=date(2026, 4, 12))
+    summary = sample(
+        "Kartik-Hirijaganer-X12-Parser-Encoder__271_multiple_eb_segments.x12", on=date(2026, 4, 12)
+    )
     assert summary.service_type_code == "30"
     assert summary.in_network is not None and summary.in_network.copay == Decimal("5.00")
 
@@ -196,7 +200,11 @@ def test_a_reached_visit_limit_has_none_remaining() -> None:
         "EB*F*IND*MH***29***VS*0",
     )
     assert summary.visit_limit is not None
-    assert (summary.visit_limit.allowed, summary.visit_limit.used, summary.visit_limit.remaining) == (20, 20, 0)
+    assert (summary.visit_limit.allowed, summary.visit_limit.used, summary.visit_limit.remaining) == (
+        20,
+        20,
+        0,
+    )
     assert summary.auth_required is True
 
 

@@ -103,9 +103,13 @@ def test_no_change_no_event() -> None:
 
 
 def test_a_terminated_coverage_is_a_change_with_its_end_date() -> None:
-    current = found(status=EligibilityStatus.INACTIVE, plan_period=Period(start=date(2024, 1, 1), end=date(2025, 2, 28)))
+    current = found(
+        status=EligibilityStatus.INACTIVE, plan_period=Period(start=date(2024, 1, 1), end=date(2025, 2, 28))
+    )
     detected = detect_changes(found(), current)
-    assert [(c.change, c.effective_date) for c in detected] == [(CoverageChange.TERMINATED, date(2025, 2, 28))]
+    assert [(c.change, c.effective_date) for c in detected] == [
+        (CoverageChange.TERMINATED, date(2025, 2, 28))
+    ]
 
 
 def test_a_new_plan_is_a_change() -> None:
@@ -115,7 +119,9 @@ def test_a_new_plan_is_a_change() -> None:
 
 
 def test_another_payer_named_for_the_first_time_is_found() -> None:
-    assert changes(None, found(other_payer=OtherPayer(name="MINDFUL BH"))) == [CoverageChange.OTHER_PAYER_FOUND]
+    assert changes(None, found(other_payer=OtherPayer(name="MINDFUL BH"))) == [
+        CoverageChange.OTHER_PAYER_FOUND
+    ]
 
 
 def test_a_changed_payer_order_is_a_resequence() -> None:

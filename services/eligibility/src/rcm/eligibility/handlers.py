@@ -173,8 +173,10 @@ class Eligibility:
             await self._schedule_night_before(conn, event, jobs)
             return jobs
         if isinstance(event, CoverageUpdated):
-            dos = await self._next_visit(conn, event.patient_id) or self.now().date()
-            if not event.effective.contains(dos):
+            # A changed card matters for the next visit; without one there is nothing to
+            # verify yet (and a replayed compacted topic must not set off a 270 per coverage).
+            dos = await self._next_visit(conn, event.patient_id)
+            if dos is None or not event.effective.contains(dos):
                 return []
             return [await self._job(conn, event, dos, trigger="coverage_updated")]
         if isinstance(event, EligibilityRecheckRequested):
