@@ -25,10 +25,13 @@ from rcm.events.models import (
     CorrectionMethod,
     DenialAction,
     DenialOpened,
+    DenialOutcome,
+    DenialResolved,
     SecondaryClaimRequested,
 )
 from rcm.events.testing import (
     authorization_received,
+    claim_acknowledged,
     claim_created,
     coverage_updated,
     fee_schedule_updated,
@@ -237,18 +240,47 @@ async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
         assert await count(engine, sa.select(sa.func.count()).select_from(store.denial)) == 4
         assert await count(engine, sa.select(sa.func.count()).select_from(store.fix_attempt)) == 3
 
-        # The underpaid line (135.00 allowed, 150.00 contracted) is in the queue.
+        # The replacement of claim 1 is paid: its denial resolves. A 277CA rejects claim 6 for its NPI.
+        replacement = claim_created(
+            1,
+            claim_id="clm-0001-r",
+            payer_id=PAYER,
+            frequency_code="7",
+            replaces_claim_id="clm-0001",
+            payer_claim_number="PCN00000001",
+        )
+        await publish(kafka_bootstrap, prefix, [replacement, claim_created(6, payer_id=PAYER)])
+        await wait_for(
+            lambda: _equals(engine, sa.select(sa.func.count()).select_from(store.claim), 7), timeout=20
+        )
+        paid = remit_received(1, remit_id="rmt-0001-r", claim_id="clm-0001-r", payer_id=PAYER)
+        rejected = claim_acknowledged(6, status="rejected", reasons=[{"code": "A7:562:82"}])
+        await publish(kafka_bootstrap, prefix, [paid, rejected])
+        resolved = [
+            decode(r.value, r.headers).event
+            for r in await read_topic(kafka_bootstrap, f"{prefix}.denial-resolved", expect=2)
+        ]
+        outcomes = {(e.claim_id, e.outcome) for e in resolved if isinstance(e, DenialResolved)}
+        assert outcomes == {("clm-0001", DenialOutcome.PAID), ("clm-0003", DenialOutcome.WRITTEN_OFF)}
+        await wait_for(
+            lambda: _equals(engine, sa.select(sa.func.count()).select_from(store.work_item), 3), timeout=20
+        )
+
+        # The queue: the rejected claim for credentialing, the underpaid lines (135.00 < 150.00).
         monkeypatch.setenv("RCM_DATABASE_URL", fresh_database)
         result = await asyncio.to_thread(CliRunner().invoke, cli, ["queue", "--json"])
         assert result.exit_code == 0, result.output
         items = [json.loads(row) for row in result.output.splitlines()]
-        assert [(i["kind"], i["claim_id"], i["amount"]) for i in items] == [
-            ("underpayment", "clm-0005", "15.00")
+        assert sorted((i["kind"], i["claim_id"], i["action"], i["amount"]) for i in items) == [
+            ("denial", "clm-0006", "fix_credentialing", "170.00"),
+            ("underpayment", "clm-0001-r", "appeal", "15.00"),
+            ("underpayment", "clm-0005", "appeal", "15.00"),
         ]
+        assert all(i["deadline"] and i["next_step"] and i["evidence"] for i in items)
 
-        # Statistics: all four denials of payer-0001, published on the compacted topic.
-        stats = await wait_for(lambda: _latest_stats(engine, prefix, "all", denied=4), timeout=20)
-        assert stats["claims_adjudicated"] == 5
+        # Statistics: the five denials of payer-0001, published on the compacted topic.
+        stats = await wait_for(lambda: _latest_stats(engine, prefix, "all", denied=5), timeout=20)
+        assert stats["claims_adjudicated"] == 7
         await read_topic(kafka_bootstrap, f"{prefix}.denial-stats-updated", expect=1)
     finally:
         service.stop()

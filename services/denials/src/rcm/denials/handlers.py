@@ -459,7 +459,8 @@ class DenialHandlers:
         if not applied:
             return  # this claim payment was applied before (a re-sent 835 with a new event id)
 
-        await self._resolve_paid(tx, d, remit, claim)
+        found = denials_in_remit(remit, self.playbook)
+        await self._resolve_paid(tx, d, remit, claim, still_denied=found)
         ctx = await self._context(
             tx.conn, claim_id=remit.claim_id, patient_id=remit.patient_id, payer_id=remit.payer_id
         )
@@ -473,7 +474,6 @@ class DenialHandlers:
             adjudicated_on=remit.payment_date,
             remit_id=remit.remit_id,
         )
-        found = denials_in_remit(remit, self.playbook)
         denied_lines = set()
         for denial in found:
             if denial.line_index is not None:
@@ -484,9 +484,19 @@ class DenialHandlers:
         await self._check_underpayments(tx, remit, ctx, denied_lines)
 
     async def _resolve_paid(
-        self, tx: Transaction, d: Delivered[Any], remit: RemitReceived, claim: ClaimFacts | None
+        self,
+        tx: Transaction,
+        d: Delivered[Any],
+        remit: RemitReceived,
+        claim: ClaimFacts | None,
+        *,
+        still_denied: list[FoundDenial],
     ) -> None:
-        """Open denials of this claim (or the claim it replaced) that this remit now pays."""
+        """Open denials of this claim (or the claim it replaced) that this remit now pays.
+
+        Paid in full when the paying line (or claim) carries no denial any more; partly otherwise.
+        """
+        denied_keys = {(f.level, f.line_key or f.procedure_code) for f in still_denied}
         root = claim.root_claim_id if claim else remit.claim_id
         open_rows = (
             await tx.conn.execute(
@@ -506,11 +516,13 @@ class DenialHandlers:
                     )
                     if same:
                         paid += ln.paid
+                denied_again = (Level.LINE, row.line_key or row.procedure_code) in denied_keys
             else:
                 paid = remit.paid
+                denied_again = bool(still_denied)
             if paid <= 0:
                 continue
-            outcome = DenialOutcome.PAID if paid >= row.amount else DenialOutcome.PARTIALLY_PAID
+            outcome = DenialOutcome.PARTIALLY_PAID if denied_again else DenialOutcome.PAID
             await self._resolve(tx, d, row, outcome, recovered=paid)
 
     async def _resolve(
