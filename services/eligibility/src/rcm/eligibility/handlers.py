@@ -175,10 +175,10 @@ class Eligibility:
         if isinstance(event, CoverageUpdated):
             # A changed card matters for the next visit; without one there is nothing to
             # verify yet (and a replayed compacted topic must not set off a 270 per coverage).
-            dos = await self._next_visit(conn, event.patient_id)
-            if dos is None or not event.effective.contains(dos):
+            next_visit = await self._next_visit(conn, event.patient_id)
+            if next_visit is None or not event.effective.contains(next_visit):
                 return []
-            return [await self._job(conn, event, dos, trigger="coverage_updated")]
+            return [await self._job(conn, event, next_visit, trigger="coverage_updated")]
         if isinstance(event, EligibilityRecheckRequested):
             coverage = await _load(conn, store.coverages, event.coverage_id, CoverageUpdated)
             if coverage is None:

@@ -1,0 +1,71 @@
+"""``rcm eligibility summarize`` and ``rcm eligibility check`` (against the sandbox's CORE endpoint)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from rcm.eligibility.cli import app
+from rcm.sandbox import start_sandbox
+from rcm.sandbox.testing import core_password, sandbox_config, settings_for
+
+DATA = Path(__file__).parent / "data"
+runner = CliRunner()
+
+
+@pytest.mark.unit
+def test_summarize_prints_the_benefit_summary() -> None:
+    result = runner.invoke(
+        app, ["summarize", str(DATA / "LinuxForHealth-x12__demo-file_demo.271"), "--date", "2006-05-01"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["status"] == "active" and summary["service_type_code"] == "MH"
+    assert summary["in_network"]["copay"] == "10.00"
+
+
+@pytest.mark.unit
+def test_summarize_refuses_what_is_not_a_271(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.271"
+    bad.write_text("not x12")
+    result = runner.invoke(app, ["summarize", str(bad)])
+    assert result.exit_code == 1
+
+
+async def test_check_asks_the_configured_endpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with start_sandbox(sandbox_config(tmp_path)) as sb:
+        core = settings_for(sb).core
+        assert core is not None
+        config = {
+            "submitter_id": "PRACTICE01",
+            "core": {
+                "url": core.url,
+                "sender_id": core.sender_id,
+                "receiver_id": core.receiver_id,
+                "username": core.username,
+            },
+        }
+        path = tmp_path / "clearinghouse.yaml"
+        path.write_text(yaml.safe_dump(config))
+        monkeypatch.setenv("RCM_CLEARINGHOUSE__CORE__PASSWORD", core_password(sb))
+        args = [
+            "check",
+            "--clearinghouse", str(path),
+            "--payer", "EVRGRN",
+            "--member-id", "EVG100000001",
+            "--first", "AVERY",
+            "--last", "SAMPLE",
+            "--dob", "1985-04-12",
+            "--provider-npi", "1234567893",
+            "--date", "2025-03-03",
+        ]  # fmt: skip
+        result = await asyncio.to_thread(runner.invoke, app, args)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["summary"]["status"] == "active"
+    assert body["summary"]["in_network"]["copay"] == "25.00"
