@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 
 class RemitFileLedger(FileLedger):
-    """The transport's ledger over ``remit_file``."""
+    """The transport's ledger: content is "seen" once ``remit_file`` holds its hash (written with
+    the postings), names once ``sftp_download`` holds them (so a renamed re-delivery is fetched once)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -48,38 +49,27 @@ class RemitFileLedger(FileLedger):
     async def seen_name(self, name: str, size: int) -> bool:
         async with self.engine.connect() as conn:
             found = await conn.scalar(
-                sa.select(t.remit_file.c.file_id).where(
-                    t.remit_file.c.name == name, t.remit_file.c.size == size
+                sa.select(t.sftp_download.c.sha256).where(
+                    t.sftp_download.c.name == name, t.sftp_download.c.size == size
                 )
             )
         return found is not None
 
     async def record(self, *, name: str, sha256: str, size: int, kind: str) -> bool:
-        """Files we posted are recorded already (False); malformed or foreign files get a row here."""
         async with self.engine.begin() as conn:
-            inserted = await conn.scalar(
-                pg_insert(t.remit_file)
-                .values(
-                    file_id=f"file-{sha256[:24]}",
-                    name=name,
-                    sha256=sha256,
-                    size=size,
-                    source="sftp",
-                    status="malformed" if kind == "malformed" else f"skipped:{kind}",
-                    received_at=sa.func.now(),
-                )
-                .on_conflict_do_nothing(index_elements=[t.remit_file.c.sha256])
-                .returning(t.remit_file.c.file_id)
+            first = await conn.scalar(
+                pg_insert(t.sftp_download)
+                .values(name=name, size=size, sha256=sha256, kind=kind)
+                .on_conflict_do_nothing()
+                .returning(t.sftp_download.c.name)
             )
-            if inserted is not None and kind == "malformed":
+            if first is not None and kind == "malformed":
                 await conn.execute(
                     t.remit_exception.insert().values(
-                        kind="malformed_file",
-                        file_id=inserted,
-                        message="downloaded file is not an X12 interchange",
+                        kind="malformed_file", message="downloaded file is not an X12 interchange"
                     )
                 )
-        return inserted is not None
+        return first is not None
 
 
 Task = Callable[[Service, asyncio.Event], Coroutine[Any, Any, None]]

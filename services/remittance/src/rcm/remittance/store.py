@@ -3,6 +3,7 @@
 ```
 claim, claim_line, payer_claim_number    projection of claim-created / -acknowledged
 remit_file                               every file received (unique content hash)
+sftp_download                            every name downloaded from the mailbox (the transport's ledger)
 payment                                  one per 835 transaction set (unique payer + TRN02)
 claim_payment                            one per CLP (unique per payment and dedupe key)
 posted_line, posted_adjustment           what a claim payment applied, per line and CAS
@@ -35,6 +36,7 @@ __all__ = [
     "provider_adjustment",
     "remit_exception",
     "remit_file",
+    "sftp_download",
     "unmatched",
 ]
 
@@ -100,6 +102,16 @@ remit_file = sa.Table(
     sa.Column("content", sa.LargeBinary),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("remit_file_name_size", "name", "size"),
+)
+
+sftp_download = sa.Table(
+    "sftp_download",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("size", sa.Integer, primary_key=True),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False, comment="835, duplicate, malformed, ..."),
+    _now(),
 )
 
 payment = sa.Table(
