@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
 from rcm.authorizations import store
+from rcm.authorizations.cli import app
 from rcm.events.models import AlertKind, AuthorizationAlert, AuthorizationConsumed, ClaimCreated
 from rcm.events.testing import authorization_received, claim_created, claim_void_requested, payer_updated
 
@@ -140,3 +145,41 @@ async def test_a_voided_claim_gives_its_visit_back(ledger_service: RunningLedger
     await ledger_service.send(a_claim(2))
     consumed = await ledger_service.received("authorization-consumed", expect=2)
     assert [(c.session_id, c.remaining) for c in consumed] == [("ses-0001", 11), ("ses-0002", 11)]
+
+
+async def test_auth_show_prints_the_ledger_and_renewal_278_builds_the_request(
+    ledger_service: RunningLedger, tmp_path: Path
+) -> None:
+    await ledger_service.send(an_authorization(3))
+    await ledger_service.until(registered(), 1)
+    await ledger_service.send(a_claim(1), a_claim(2))
+    await ledger_service.until(usages(), 2)
+    env = {"RCM_DATABASE_URL": ledger_service.service.settings.database_url.get_secret_value()}
+    runner = CliRunner()
+
+    shown = await asyncio.to_thread(runner.invoke, app, ["show", "pat-0001", "--json"], env=env)
+    assert shown.exit_code == 0, shown.output
+    row = json.loads(shown.output)
+    assert (row["authorization_id"], row["authorized"], row["used"], row["remaining"]) == (
+        "auth-0001",
+        3,
+        2,
+        1,
+    )
+    assert row["alerts"] == ["low_remaining"]
+
+    out = tmp_path / "renewal.x12"
+    built = await asyncio.to_thread(
+        runner.invoke,
+        app,
+        [
+            "renewal-278", "auth-0001", "--quantity", "6", "--through", (TODAY + timedelta(days=200)).isoformat(),
+            "--payer-name", "SYNTHETIC BH", "--payer-identifier", "SYNBH1", "--requester-name", "TEST PRACTICE",
+            "--requester-npi", "1000000004", "--subscriber-last", "PATIENT", "--subscriber-first", "TEST",
+            "--member-id", "SYN000001", "--sender-id", "SUBMITTER", "--receiver-id", "SYNBH1", "-o", str(out),
+        ],
+        env=env,
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+    assert b"REF*BB*SYNAUTH000001~" in out.read_bytes()
+    assert b"HSD*VS*6~" in out.read_bytes()

@@ -1,0 +1,149 @@
+"""``rcm auth``: the ledger of a patient, the service process, a 278 extension request."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from rcm.authorizations.settings import AuthorizationSettings
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="auth", help="Authorizations: the prior-auth ledger, burn-down and alerts.", no_args_is_help=True
+)
+
+
+@app.callback()
+def auth() -> None:
+    """Authorizations: the prior-auth ledger, burn-down and alerts."""
+
+
+async def _read(
+    patient_id: str | None = None, authorization_id: str | None = None
+) -> tuple[list[Any], dict[str, set[str]]]:
+    from rcm.authorizations import store
+    from rcm.servicekit import create_engine
+
+    engine = create_engine(AuthorizationSettings().database_url.get_secret_value())
+    try:
+        async with engine.connect() as conn:
+            ledger = await store.load_ledger(
+                conn,
+                patient_id=patient_id,
+                authorization_ids=[authorization_id] if authorization_id is not None else None,
+            )
+            raised = await store.raised_alerts(conn, ledger)
+    finally:
+        await engine.dispose()
+    return list(ledger.values()), raised
+
+
+@app.command()
+def show(
+    patient_id: str = typer.Argument(..., metavar="PATIENT", help="Opaque patient id."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per authorization."),
+) -> None:
+    """Print each authorization of a patient: window, codes, provider, used, booked, remaining, alerts."""
+    auths, raised = asyncio.run(_read(patient_id=patient_id))
+    if not auths:
+        typer.echo(f"no authorization on file for {patient_id}")
+        raise typer.Exit(1)
+    for a in sorted(auths, key=lambda a: a.sort_key()):
+        row = {
+            "authorization_id": a.authorization_id,
+            "auth_number": a.auth_number,
+            "payer_id": a.payer_id,
+            "unit": a.unit.value,
+            "start": a.start.isoformat(),
+            "end": a.end.isoformat() if a.end else None,
+            "procedure_codes": sorted(a.procedure_codes),
+            "provider_id": a.provider_id,
+            "authorized": a.authorized,
+            "used": a.used,
+            "reserved": a.reserved,
+            "remaining": a.remaining,
+            "alerts": sorted(raised.get(a.authorization_id, ())),
+        }
+        if as_json:
+            typer.echo(json.dumps(row))
+            continue
+        codes = ",".join(row["procedure_codes"]) or "any code"
+        typer.echo(
+            f"{a.authorization_id}  #{a.auth_number}  payer {a.payer_id}  "
+            f"{row['start']} to {row['end'] or 'open'}  {codes}  provider {a.provider_id or 'any'}\n"
+            f"    {a.unit.value}: authorized {a.authorized}, used {a.used}, booked {a.reserved}, "
+            f"remaining {a.remaining}" + (f"  alerts: {', '.join(row['alerts'])}" if row["alerts"] else "")
+        )
+
+
+@app.command()
+def run() -> None:
+    """Start the authorizations service with settings from the environment (RCM_..., RCM_AUTHORIZATIONS_...)."""
+    from rcm.authorizations.app import build_service
+    from rcm.servicekit import configure_logging, configure_tracing
+
+    settings = AuthorizationSettings()
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name, settings.otlp_endpoint)
+    asyncio.run(build_service(settings).run())
+
+
+@app.command("renewal-278")
+def renewal_278(
+    authorization_id: str = typer.Argument(..., metavar="AUTH_ID", help="Authorization to extend or renew."),
+    quantity: int = typer.Option(..., "--quantity", min=1, help="Visits or units asked for."),
+    through: datetime = typer.Option(..., "--through", formats=["%Y-%m-%d"], help="Last date asked for."),
+    kind: str = typer.Option("extension", "--kind", help="extension (UM02 4) or renewal (UM02 R)."),
+    payer_name: str = typer.Option(..., "--payer-name"),
+    payer_identifier: str = typer.Option(..., "--payer-identifier", help="Payer id (NM109 of 2010A, PI)."),
+    requester_name: str = typer.Option(..., "--requester-name"),
+    requester_npi: str = typer.Option(..., "--requester-npi"),
+    subscriber_last: str = typer.Option(..., "--subscriber-last"),
+    subscriber_first: str = typer.Option(..., "--subscriber-first"),
+    member_id: str = typer.Option(..., "--member-id"),
+    sender_id: str = typer.Option(..., "--sender-id", help="ISA06."),
+    receiver_id: str = typer.Option(..., "--receiver-id", help="ISA08."),
+    control_number: int = typer.Option(1, "--control-number", min=1, max=999_999_999),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the X12 here (else stdout)."),
+) -> None:
+    """Build the 278 request extending or renewing an authorization on file."""
+    from rcm.authorizations.review_278 import Parties, RenewalAsk, renewal_request_x12
+
+    if kind not in ("extension", "renewal"):
+        raise typer.BadParameter("--kind is extension or renewal")
+    auths, _ = asyncio.run(_read(authorization_id=authorization_id))
+    if not auths:
+        typer.echo(f"no authorization {authorization_id}", err=True)
+        raise typer.Exit(1)
+    x12 = renewal_request_x12(
+        auths[0],
+        parties=Parties(
+            payer_name=payer_name,
+            payer_identifier=payer_identifier,
+            requester_name=requester_name,
+            requester_npi=requester_npi,
+            subscriber_last_name=subscriber_last,
+            subscriber_first_name=subscriber_first,
+            member_id=member_id,
+        ),
+        ask=RenewalAsk(
+            quantity=quantity,
+            through=through.date() if isinstance(through, datetime) else date.fromisoformat(str(through)),
+            kind="extension" if kind == "extension" else "renewal",
+        ),
+        sender_id=sender_id,
+        receiver_id=receiver_id,
+        control_number=control_number,
+        created=datetime.now(UTC),
+    )
+    if output is None:
+        typer.echo(x12.decode())
+    else:
+        output.write_bytes(x12)
+        typer.echo(f"wrote {output}")
