@@ -287,6 +287,18 @@ async def test_payer_timeouts_and_server_errors_are_retried_then_reported(
             "350.00"
         )
 
+        # a visit ahead: checked now, and again the night before (the month's first visit: cache bypassed)
+        ahead = date.today() + timedelta(days=3)
+        await h.publish([visit(1, ahead, appointment_id="appt-ahead")])
+        await h.read("eligibility-checked", expect=4)
+        night = await h.rows(
+            sa.select(store.scheduled_checks).where(store.scheduled_checks.c.appointment_id == "appt-ahead")
+        )
+        assert [(r.reason, r.bypass_cache, r.service_date) for r in night] == [
+            ("first_visit_of_month", True, ahead)
+        ]
+        assert night[0].due_at.astimezone(ZONE).date() == ahead - timedelta(days=1)
+
 
 async def test_an_open_circuit_for_one_payer_does_not_stop_checks_for_another(
     kafka_bootstrap: str, fresh_database: str, tmp_path: Path
