@@ -22,6 +22,7 @@ pytestmark = pytest.mark.slow
 
 PRODUCTION = DEPLOY / "helm" / "values-production.yaml"
 KUBERNETES_VERSION = "1.30.0"
+CLI = {"remittance": "remits"}  # rcm sub-commands that differ from the service name
 CUSTOM_RESOURCES = {"KafkaTopic", "ScaledObject", "PrometheusRule", "ServiceMonitor"}
 
 Docs = list[dict[str, Any]]
@@ -132,7 +133,7 @@ def test_every_service_has_its_deployment_service_pdb_policy_account_and_migrati
     for name, deployment in of_kind(docs, "Deployment").items():
         service = name.removeprefix("rcm-")
         container = deployment["spec"]["template"]["spec"]["containers"][0]
-        assert container["args"] == [service, "run"]
+        assert container["args"] == [CLI.get(service, service), "run"]
         env = {e["name"]: e for e in container["env"]}
         assert env["RCM_SERVICE_NAME"]["value"] == service
 
@@ -177,7 +178,8 @@ def test_migrations_run_as_pre_install_and_pre_upgrade_hooks(docs: Docs) -> None
         annotations = job["metadata"]["annotations"]
         assert set(annotations["helm.sh/hook"].split(",")) == {"pre-install", "pre-upgrade"}
         spec = job["spec"]["template"]["spec"]
-        assert spec["containers"][0]["args"] == [service, "migrate"]
+        command = spec["containers"][0]["command"]
+        assert command[:2] == ["python", "-c"] and command[-1] == f"rcm.{service}"
         account = of_kind(docs, "ServiceAccount")[spec["serviceAccountName"]]
         # the hook's account must exist before the release's resources: it is a hook itself, run earlier
         assert "pre-install" in account["metadata"]["annotations"]["helm.sh/hook"]
@@ -374,3 +376,20 @@ def test_alert_rules_ship_as_a_prometheus_rule_when_enabled(
     (monitor,) = of_kind(production_docs, "ServiceMonitor").values()
     relabel = monitor["spec"]["endpoints"][0]["relabelings"][0]
     assert relabel["targetLabel"] == "rcm_service"
+
+
+def test_clearinghouse_settings_reach_the_payer_facing_services_as_variables(production_docs: Docs) -> None:
+    from rcm.clearinghouse import ClearinghouseSettings
+
+    environ = dict(of_kind(production_docs, "ConfigMap")["rcm-clearinghouse"]["data"])
+    assert not any("PASSWORD" in key for key in environ)
+    # what the rcm-clearinghouse-env Secret adds at run time
+    environ["RCM_CLEARINGHOUSE__CORE__PASSWORD"] = "from-the-secret"
+    settings = ClearinghouseSettings.from_env(environ=environ)
+    values = yaml.safe_load(PRODUCTION.read_text())["clearinghouse"]["settings"]
+    assert settings.submitter_id == values["submitter_id"]
+    assert settings.sftp is not None and settings.sftp.host == values["sftp"]["host"]
+    assert settings.sftp.port == 22
+    assert settings.core is not None and settings.core.url == values["core"]["url"]
+    assert settings.core.retry.timeout_seconds == 10
+    assert settings.core.breaker.failure_threshold == 5

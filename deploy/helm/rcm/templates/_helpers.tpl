@@ -147,10 +147,6 @@ capabilities:
   value: {{ printf "/etc/rcm/kafka-tls/%s" $kafka.tls.keyKey | quote }}
 {{- end }}
 {{- end }}
-{{- if .svc.clearinghouse }}
-- name: RCM_CLEARINGHOUSE_CONFIG
-  value: /etc/rcm/clearinghouse/clearinghouse.yaml
-{{- end }}
 {{- range $k, $v := .svc.env }}
 - name: {{ $k }}
   value: {{ $v | toString | quote }}
@@ -160,6 +156,10 @@ capabilities:
 {{- define "rcm.svc.envFrom" -}}
 - configMapRef:
     name: {{ include "rcm.fullname" .root }}-env
+{{- if .svc.clearinghouse }}
+- configMapRef:
+    name: {{ include "rcm.fullname" .root }}-clearinghouse
+{{- end }}
 {{- if and .svc.clearinghouse .root.Values.clearinghouse.existingSecret }}
 - secretRef:
     name: {{ .root.Values.clearinghouse.existingSecret | quote }}
@@ -174,7 +174,7 @@ capabilities:
   mountPath: /etc/rcm/kafka-tls
   readOnly: true
 {{- end }}
-{{- if .svc.clearinghouse }}
+{{- if and .svc.clearinghouse .root.Values.clearinghouse.filesSecret }}
 - name: clearinghouse
   mountPath: /etc/rcm/clearinghouse
   readOnly: true
@@ -191,17 +191,11 @@ capabilities:
     secretName: {{ .root.Values.kafka.tls.existingSecret | quote }}
     defaultMode: 0440
 {{- end }}
-{{- if .svc.clearinghouse }}
+{{- if and .svc.clearinghouse .root.Values.clearinghouse.filesSecret }}
 - name: clearinghouse
-  projected:
+  secret:
+    secretName: {{ .root.Values.clearinghouse.filesSecret | quote }}
     defaultMode: 0440
-    sources:
-      - configMap:
-          name: {{ include "rcm.fullname" .root }}-clearinghouse
-{{- if .root.Values.clearinghouse.filesSecret }}
-      - secret:
-          name: {{ .root.Values.clearinghouse.filesSecret | quote }}
-{{- end }}
 {{- end }}
 {{- end -}}
 
@@ -216,6 +210,27 @@ capabilities:
 {{- $rules = append $rules (dict "to" .to "ports" $ports) -}}
 {{- end -}}
 {{- toYaml $rules -}}
+{{- end -}}
+
+{{/* Nested settings as environment variables: {sftp: {host: h}} -> RCM_CLEARINGHOUSE__SFTP__HOST: "h".
+   Every service that talks to payers reads RCM_CLEARINGHOUSE__* (rcm.clearinghouse). */}}
+{{- define "rcm.flattenEnv" -}}
+{{- $prefix := .prefix -}}
+{{- range $k, $v := .value -}}
+{{- $key := printf "%s__%s" $prefix (upper $k) -}}
+{{- if kindIs "map" $v -}}
+{{- include "rcm.flattenEnv" (dict "prefix" $key "value" $v) -}}
+{{- else if kindIs "slice" $v }}
+{{ $key }}: {{ toJson $v | quote }}
+{{- else }}
+{{ $key }}: {{ $v | toString | quote }}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The CLI sub-command of a service (rcm <cli> run). */}}
+{{- define "rcm.svc.cli" -}}
+{{- default .name .cli -}}
 {{- end -}}
 
 {{- define "rcm.dnsEgress" -}}
