@@ -14,7 +14,14 @@ from typer.testing import CliRunner
 from rcm.authorizations import store
 from rcm.authorizations.cli import app
 from rcm.events.models import AlertKind, AuthorizationAlert, AuthorizationConsumed, ClaimCreated
-from rcm.events.testing import authorization_received, claim_created, claim_void_requested, payer_updated
+from rcm.events.testing import (
+    appointment_cancelled,
+    appointment_scheduled,
+    authorization_received,
+    claim_created,
+    claim_void_requested,
+    payer_updated,
+)
 
 from .conftest import RunningLedger
 
@@ -183,3 +190,26 @@ async def test_auth_show_prints_the_ledger_and_renewal_278_builds_the_request(
     assert built.exit_code == 0, built.output
     assert b"REF*BB*SYNAUTH000001~" in out.read_bytes()
     assert b"HSD*VS*6~" in out.read_bytes()
+
+
+async def test_an_appointment_books_a_visit_until_it_is_cancelled(ledger_service: RunningLedger) -> None:
+    await ledger_service.send(an_authorization(3))
+    await ledger_service.until(registered(), 1)
+    start = datetime.combine(TODAY + timedelta(days=7), datetime.min.time(), tzinfo=UTC) + timedelta(hours=15)
+    await ledger_service.send(
+        appointment_scheduled(
+            1, start=start, end=start + timedelta(hours=1), scheduled_at=start - timedelta(days=7)
+        )
+    )
+    booked = sa.select(sa.func.count()).where(store.reservation.c.released_at.is_(None))
+    await ledger_service.until(booked, 1)
+    await ledger_service.send(appointment_cancelled(1, cancelled_at=start - timedelta(days=1)))
+
+    [released] = await ledger_service.received("authorization-released", expect=1)
+    assert (released.appointment_id, released.reason, released.released) == (
+        "appt-0001",
+        "appointment_cancelled",
+        1,
+    )
+    assert released.remaining == 3
+    assert await ledger_service.scalar(booked) == 0
