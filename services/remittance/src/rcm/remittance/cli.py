@@ -11,15 +11,21 @@ from typing import Annotated
 import sqlalchemy as sa
 import typer
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rcm.remittance import store as t
 from rcm.remittance.app import MIGRATIONS, RemittanceSettings, build_service
 from rcm.remittance.domain.reassociation import Deposit, PaymentAdvice, Reassociation, reassociate, trace_key
 from rcm.remittance.ingest import FileOutcome, post_remit_file
 from rcm.remittance.metrics import RemitMetrics
-from rcm.servicekit import Service, configure_logging, upgrade
+from rcm.servicekit import Transaction, configure_logging, create_engine, upgrade, write_outbox
 
 __all__ = ["app", "import_file", "reassociation_report", "record_deposit", "unmatched_queue"]
+
+
+def _engine(settings: RemittanceSettings) -> AsyncEngine:
+    return create_engine(settings.database_url.get_secret_value(), pool_size=1)
+
 
 app = typer.Typer(help="Remittance: 835 posting, unmatched queue, EFT reassociation.", no_args_is_help=True)
 
@@ -27,10 +33,11 @@ app = typer.Typer(help="Remittance: 835 posting, unmatched queue, EFT reassociat
 async def import_file(settings: RemittanceSettings, content: bytes, *, name: str) -> FileOutcome:
     """Post one 835 file; its events wait in the outbox for the service's relay."""
     await upgrade(settings.database_url.get_secret_value(), MIGRATIONS)
-    service = Service(settings)
+    engine = _engine(settings)
     try:
-        async with service.transaction() as tx:
-            return await post_remit_file(
+        async with engine.begin() as conn:
+            tx = Transaction(conn, "import", source=settings.service_name, prefix=settings.topic_prefix)
+            outcome = await post_remit_file(
                 tx,
                 content,
                 name=name,
@@ -38,15 +45,17 @@ async def import_file(settings: RemittanceSettings, content: bytes, *, name: str
                 metrics=RemitMetrics(),
                 cut_lengths=settings.control_number_cut_lengths,
             )
+            await write_outbox(conn, tx.outgoing)
+        return outcome
     finally:
-        await service.engine.dispose()
+        await engine.dispose()
 
 
 async def record_deposit(settings: RemittanceSettings, deposit: Deposit) -> bool:
     await upgrade(settings.database_url.get_secret_value(), MIGRATIONS)
-    service = Service(settings)
+    engine = _engine(settings)
     try:
-        async with service.engine.begin() as conn:
+        async with engine.begin() as conn:
             inserted = await conn.scalar(
                 pg_insert(t.deposit)
                 .values(
@@ -60,13 +69,13 @@ async def record_deposit(settings: RemittanceSettings, deposit: Deposit) -> bool
             )
         return inserted is not None
     finally:
-        await service.engine.dispose()
+        await engine.dispose()
 
 
 async def reassociation_report(settings: RemittanceSettings) -> Reassociation:
-    service = Service(settings)
+    engine = _engine(settings)
     try:
-        async with service.engine.connect() as conn:
+        async with engine.connect() as conn:
             payments = [
                 PaymentAdvice(r.payment_id, r.trace_number, r.amount, r.payment_date)
                 for r in await conn.execute(sa.select(t.payment).order_by(t.payment.c.created_at))
@@ -77,13 +86,13 @@ async def reassociation_report(settings: RemittanceSettings) -> Reassociation:
             ]
         return reassociate(payments, deposits)
     finally:
-        await service.engine.dispose()
+        await engine.dispose()
 
 
 async def unmatched_queue(settings: RemittanceSettings) -> list[sa.Row[tuple[object, ...]]]:
-    service = Service(settings)
+    engine = _engine(settings)
     try:
-        async with service.engine.connect() as conn:
+        async with engine.connect() as conn:
             return list(
                 (
                     await conn.execute(
@@ -94,7 +103,7 @@ async def unmatched_queue(settings: RemittanceSettings) -> list[sa.Row[tuple[obj
                 ).all()
             )
     finally:
-        await service.engine.dispose()
+        await engine.dispose()
 
 
 @app.command("import")
