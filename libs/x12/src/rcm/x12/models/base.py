@@ -264,8 +264,15 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
+def _complete(cls: type[BaseModel]) -> None:
+    """Resolve forward references before a model's fields are read (the readings are cached)."""
+    if not cls.__pydantic_complete__:
+        cls.model_rebuild(raise_errors=True)
+
+
 @cache
 def _specs(cls: type[BaseModel]) -> tuple[_FieldSpec, ...]:
+    _complete(cls)
     specs = []
     for name, info in cls.model_fields.items():
         locators = [m for m in info.metadata if isinstance(m, El | Comps | Reps | Spread)]
@@ -551,6 +558,7 @@ class _LoopSpec:
 
 @cache
 def _loop_specs(cls: type[X12Loop]) -> tuple[_LoopSpec, ...]:
+    _complete(cls)
     specs = []
     for name, info in cls.model_fields.items():
         markers = [m for m in info.metadata if isinstance(m, Seg | Child)]
