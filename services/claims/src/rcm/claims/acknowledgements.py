@@ -68,7 +68,8 @@ class ClaimVerdict:
 def read_999(content: bytes | str) -> list[SetVerdict]:
     """Every AK2 set response of every 999 in the file."""
     verdicts = []
-    for interchange, _ in read_interchanges(content):
+    text = content.decode("utf-8") if isinstance(content, bytes) else content
+    for interchange, _ in read_interchanges(text):
         for group in interchange.groups:
             for tx in group.transactions:
                 if not isinstance(tx, ImplementationAck999):
@@ -164,13 +165,18 @@ def read_277ca(content: bytes | str) -> list[ClaimVerdict]:
         for child in level.levels:
             visit(child)
 
-    for interchange, _ in read_interchanges(content):
+    text = content.decode("utf-8") if isinstance(content, bytes) else content
+    for interchange, _ in read_interchanges(text):
         for group in interchange.groups:
             for tx in group.transactions:
                 if isinstance(tx, ClaimAcknowledgment277CA):
                     for source in tx.sources:
                         visit(source)
     return verdicts
+
+
+class AcknowledgementTooEarly(Exception):
+    """An acknowledgement arrived before its upload was recorded; the poll offers the file again."""
 
 
 class Acknowledgements:
@@ -251,6 +257,9 @@ class Acknowledgements:
         file_name: str,
         now: datetime,
     ) -> None:
+        if ClaimState(row.state) is ClaimState.BATCHED:
+            # the upload's own transaction has not committed yet: offer the file again next poll
+            raise AcknowledgementTooEarly(row.claim_id)
         tx.publish(
             ClaimAcknowledged(
                 claim_id=row.claim_id,

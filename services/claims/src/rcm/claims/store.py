@@ -232,8 +232,9 @@ async def record_file(conn: AsyncConnection, *, name: str, sha256: str, size: in
         pg_insert(received_file)
         .values(sha256=sha256, name=name, size=size, kind=kind)
         .on_conflict_do_nothing()
+        .returning(received_file.c.sha256)
     )
-    return result.rowcount == 1
+    return result.first() is not None
 
 
 async def upsert_reference(
