@@ -86,8 +86,8 @@ EXPECTED: dict[str, tuple[str, str, str]] = {
     ),
     "Kartik-Hirijaganer-X12-Parser-Encoder__271_ls_le_wrapper.x12": (
         "corrected",
-        "LE DTP",
-        "DTP after LE, outside the 2110C it belongs to",
+        "LS REF DTP LE",
+        "REF*6P inside LS/LE and DTP after LE: both belong to 2110C, before its 2120 loop",
     ),
     "LinuxForHealth-x12__835_005010X221A1_cob-contractural-adjustment.835": (
         "unreadable",
