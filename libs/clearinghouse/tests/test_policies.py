@@ -103,7 +103,8 @@ def _271(*aaa: str) -> str:
     ("segment", "expected"),
     [
         ("N**42*R", RejectedRetryable),
-        ("N**80*Y", RejectedRetryable),
+        ("N**80*P", RejectedRetryable),
+        ("N**80*Y", RejectedFinal),  # Y: do not resubmit, the payer handles it itself
         ("N**72*C", RejectedFinal),
         ("N**73*C", RejectedFinal),
         ("N**58*C", RejectedFinal),

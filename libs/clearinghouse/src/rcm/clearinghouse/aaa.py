@@ -20,6 +20,7 @@ __all__ = [
     "REJECT_REASONS",
     "RETRYABLE_FOLLOW_UPS",
     "RETRYABLE_REASONS",
+    "WAIT_DAYS",
     "AaaReject",
     "check_aaa",
     "find_rejects",
@@ -71,11 +72,14 @@ RETRYABLE_REASONS = frozenset({"42", "80"})
 #: Reasons that say the request is wrong: sending it again unchanged cannot help.
 FINAL_REASONS = frozenset(REJECT_REASONS) - RETRYABLE_REASONS
 #: AAA04 follow-ups that allow sending the same request again: R resubmission allowed,
-#: P resubmit original transaction, Y the payer holds the request and answers again shortly.
-RETRYABLE_FOLLOW_UPS = frozenset({"R", "P", "Y"})
+#: P please resubmit original transaction.
+RETRYABLE_FOLLOW_UPS = frozenset({"R", "P"})
 #: AAA04 follow-ups that forbid an in-place retry: N resubmission not allowed, C correct and
-#: resubmit, S inquiry sent to a third party, W / X wait 30 / 10 days (a scheduling matter, not a retry).
-FINAL_FOLLOW_UPS = frozenset({"N", "C", "S", "W", "X"})
+#: resubmit, S do not resubmit (inquiry initiated to a third party), Y do not resubmit (the payer
+#: will handle the request itself), W / X wait 30 / 10 days and resubmit (a scheduling matter).
+FINAL_FOLLOW_UPS = frozenset({"N", "C", "S", "W", "X", "Y"})
+#: Days to wait before resubmitting, for the follow-ups that ask for a wait.
+WAIT_DAYS = {"W": 30, "X": 10}
 
 
 @dataclass(frozen=True, slots=True)
