@@ -18,10 +18,11 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/rcm \
 RUN pip install --no-cache-dir 'uv>=0.8,<0.14'
 WORKDIR /src
 COPY . .
-# --frozen: exactly uv.lock, never re-resolved; --no-dev: no test tools; --no-editable: the workspace
-# packages are installed into the environment, so the sources are not needed at run time.
+# --frozen: exactly uv.lock, never re-resolved; --no-dev: no test tools; the root project depends on
+# every library, service and the sandbox (not on the pytest fixtures package); --no-editable: the
+# workspace packages are installed into the environment, so the sources are not needed at run time.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --all-packages --no-editable \
+    uv sync --frozen --no-dev --no-editable \
     && /opt/rcm/bin/rcm --help >/dev/null
 
 # ---------------------------------------------------------------- runtime

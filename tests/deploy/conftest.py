@@ -23,3 +23,15 @@ def load_script(path: Path) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def service_cli() -> dict[str, str]:
+    """The `rcm` sub-command of each service, from the workspace's entry points (remittance: remits)."""
+    from importlib.metadata import entry_points
+
+    found = {}
+    for ep in entry_points(group="rcm.cli"):
+        package = ep.value.split(":")[0].split(".")
+        if package[:1] == ["rcm"] and len(package) > 1 and package[1] in SERVICES:
+            found[package[1]] = ep.name
+    return found

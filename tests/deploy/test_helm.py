@@ -16,13 +16,12 @@ import yaml
 
 from rcm.events.catalog import all_specs
 
-from .conftest import CHART, DEPLOY, PAYER_FACING, REPO, SERVICES
+from .conftest import CHART, DEPLOY, PAYER_FACING, REPO, SERVICES, service_cli
 
 pytestmark = pytest.mark.slow
 
 PRODUCTION = DEPLOY / "helm" / "values-production.yaml"
 KUBERNETES_VERSION = "1.30.0"
-CLI = {"remittance": "remits"}  # rcm sub-commands that differ from the service name
 CUSTOM_RESOURCES = {"KafkaTopic", "ScaledObject", "PrometheusRule", "ServiceMonitor"}
 
 Docs = list[dict[str, Any]]
@@ -133,7 +132,7 @@ def test_every_service_has_its_deployment_service_pdb_policy_account_and_migrati
     for name, deployment in of_kind(docs, "Deployment").items():
         service = name.removeprefix("rcm-")
         container = deployment["spec"]["template"]["spec"]["containers"][0]
-        assert container["args"] == [CLI.get(service, service), "run"]
+        assert container["args"] == [service_cli()[service], "run"]
         env = {e["name"]: e for e in container["env"]}
         assert env["RCM_SERVICE_NAME"]["value"] == service
 
