@@ -60,7 +60,7 @@ class OutboxRelay:
     def __init__(
         self,
         engine: AsyncEngine,
-        producer: AIOKafkaProducer,
+        producer: AIOKafkaProducer | None,
         *,
         name: str,
         batch_size: int = 1000,
@@ -86,6 +86,8 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish every pending row once, batch by batch; return how many were sent."""
+        if self.producer is None:
+            raise RuntimeError("the relay has no producer yet (the service sets it when it starts)")
         total = 0
         while True:
             async with self.engine.connect() as conn:

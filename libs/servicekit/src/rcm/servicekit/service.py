@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -54,10 +55,11 @@ class Service:
         self.engine: AsyncEngine = create_engine(
             settings.database_url.get_secret_value(), pool_size=settings.db_pool_size
         )
-        self.producer = make_producer(settings)
+        # aiokafka clients belong to the running loop: the producer is made in run()
+        self.producer: AIOKafkaProducer | None = None
         self.relay = OutboxRelay(
             self.engine,
-            self.producer,
+            None,
             name=settings.service_name,
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
@@ -159,7 +161,9 @@ class Service:
                 self.settings.http_host, self.settings.http_port, self.metrics.registry, self.readiness
             )
             await self.probes.start()
-        await self.producer.start()
+        producer = self.producer = make_producer(self.settings)
+        self.relay.producer = producer
+        await producer.start()
         relay_stop = asyncio.Event()
         relay = asyncio.create_task(self.relay.run(relay_stop), name="outbox-relay")
         workers = [
@@ -184,7 +188,7 @@ class Service:
         finally:
             relay_stop.set()
             await asyncio.gather(relay, return_exceptions=True)
-            await self.producer.stop()
+            await producer.stop()
             if self.probes is not None:
                 await self.probes.stop()
             await self.engine.dispose()
