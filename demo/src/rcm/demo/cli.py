@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from contextlib import ExitStack
-from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from rcm.demo.ledger import CycleLedger
 from rcm.demo.practice import Scale, generate_practice
-from rcm.demo.report import build_report, render_html, render_text
+from rcm.demo.report import build_report, render_html, render_json, render_text
 from rcm.demo.run import SERVICES, Cycle, DemoSettings
 
 __all__ = ["demo", "run_demo"]
@@ -69,7 +67,7 @@ async def run_demo(settings: DemoSettings, scale: Scale, *, quiet: bool = False)
 
                 await cycle.publish(list(events), advance)
                 if label == "authorizations":
-                    await asyncio.sleep(2)  # projections first, as a live practice would have them
+                    await asyncio.sleep(5)  # projections first, as a live practice would have them
             stages = {
                 name: progress.add_task(name, total=len(practice.sessions))
                 for name in (
@@ -138,7 +136,7 @@ def demo(
     report = build_report(cycle.ledger, today=date.today())
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.html").write_text(render_html(report))
-    (out / "report.json").write_text(json.dumps(asdict(report), default=str, indent=2))
+    (out / "report.json").write_text(render_json(report))
     console.print(render_text(report))
     console.print(f"report: {out / 'report.html'}; service logs in {out}/")
     if not settled:

@@ -10,10 +10,10 @@ from decimal import Decimal
 
 from rcm.demo.ledger import FINAL, ZERO, CycleLedger
 
-__all__ = ["CycleReport", "build_report", "render_html", "render_text"]
+__all__ = ["CycleReport", "build_report", "render_html", "render_json", "render_text"]
 
+# actions the services take without a person (post-only denials need no action at all)
 AUTOMATIC = {
-    "post_only",
     "transfer_to_patient",
     "bill_secondary",
     "resubmit_original",
@@ -46,6 +46,7 @@ class CycleReport:
     denials_by_modifier: Counter[str] = field(default_factory=Counter)
     denials_automatic: int = 0
     denials_queued: int = 0
+    denials_no_action: int = 0
     denials_resolved: int = 0
     requests: Counter[str] = field(default_factory=Counter)
     charges: Decimal = ZERO
@@ -97,8 +98,11 @@ def build_report(ledger: CycleLedger, *, today: date | None = None) -> CycleRepo
             lines = [line for line in claim.lines if not keys or line.line_key in keys]
             for line in lines:
                 r.denials_by_modifier[",".join(line.modifiers) or "none"] += 1
-        if str(d.action) in AUTOMATIC:
+        action = str(d.action)
+        if action in AUTOMATIC:
             r.denials_automatic += 1
+        elif action == "post_only":
+            r.denials_no_action += 1
         else:
             r.denials_queued += 1
     r.denials_resolved = len(ledger.resolved)
@@ -140,6 +144,7 @@ def render_text(r: CycleReport) -> str:
         f"  clean-claim rate {r.clean_claim_rate}%   first-pass acceptance {r.first_pass_acceptance}%",
         f"  denial rate {r.denial_rate}% of {r.claims_with_remit} adjudicated claims; "
         f"denials fixed automatically {r.denials_automatic}, queued for a person {r.denials_queued}, "
+        f"informational {r.denials_no_action}, "
         f"resolved {r.denials_resolved}",
         f"  charges ${r.charges:,.2f}  expected ${r.expected:,.2f}  collected ${r.collected:,.2f}  "
         f"contractual ${r.contractual:,.2f}  patient responsibility ${r.patient_responsibility:,.2f}  "
@@ -216,3 +221,18 @@ def render_html(r: CycleReport) -> str:
         "h3{margin-top:28px}</style></head><body><h1>Revenue-cycle report</h1>"
         f"<div class='kpis'>{cards}</div>{charts}<pre>{html.escape(render_text(r))}</pre></body></html>"
     )
+
+
+def render_json(r: CycleReport) -> str:
+    """The report's figures as JSON (money as strings, to the cent)."""
+    import json
+    from dataclasses import fields
+
+    def plain(value: object) -> object:
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, Decimal):
+            return f"{value:.2f}"
+        return value
+
+    return json.dumps({f.name: plain(getattr(r, f.name)) for f in fields(r)}, indent=2)

@@ -528,6 +528,9 @@ class ClaimsHandlers:
             payer_id=billed.payer_id,
             day=day,
         )
+        if fees is None:
+            # a claim is never priced at zero: wait for the charge master (or the payer's contract)
+            return Waiting(f"no fee schedule in force for {billing.organization_id} on {day}")
         history = await self._history(conn, s.patient_id, exclude_session=s.session_id)
         coded = code_session(
             s, credential=rendering.credential, rules=rules, fee_schedule=fees, same_day=history
