@@ -99,6 +99,20 @@ def test_co4_on_a_telehealth_line_missing_95_is_corrected_with_the_modifier() ->
     assert not decision.queued
 
 
+def test_co4_on_a_video_line_when_our_rules_list_no_modifier_adds_the_standard_95() -> None:
+    rules_without = payer(telehealth=TelehealthRules(video_modifiers=[]))
+    decision = triage(only(denied("CO", "4")), ctx(payer=rules_without), PLAYBOOK, adjudicated_on=TODAY)
+    assert decision.action is Action.RESUBMIT_REPLACEMENT
+    assert [(c.action, c.value) for c in decision.changes] == [(ClaimChangeAction.ADD_MODIFIER, "95")]
+
+
+def test_co4_on_an_audio_only_line_when_our_rules_list_no_modifier_adds_93() -> None:
+    rules_without = payer(telehealth=TelehealthRules(video_modifiers=[], audio_only_modifiers=[]))
+    audio = ctx(payer=rules_without, claim=claim(modifiers=("FQ",)))
+    decision = triage(only(denied("CO", "4")), audio, PLAYBOOK, adjudicated_on=TODAY)
+    assert decision.action is Action.HUMAN_REVIEW  # FQ is already an audio-only modifier: a person decides
+
+
 def test_co4_when_the_modifier_is_already_there_goes_to_a_person() -> None:
     decision = triage(only(denied("CO", "4")), ctx(claim=claim(modifiers=("95",))), PLAYBOOK)
     assert decision.action is Action.HUMAN_REVIEW

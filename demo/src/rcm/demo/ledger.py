@@ -26,6 +26,7 @@ class ClaimView:
 
     claim_id: str
     patient_id: str
+    organization_id: str
     payer_id: str
     responsibility: str
     frequency: str
@@ -60,6 +61,7 @@ class CycleLedger:
     """Folds the services' events; ``apply`` is idempotent per event id."""
 
     sessions: dict[str, m.SessionCompleted] = field(default_factory=dict)
+    contracts: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
     claims: dict[str, ClaimView] = field(default_factory=dict)
     eligibility: Counter[str] = field(default_factory=Counter)
     coverage_changes: Counter[str] = field(default_factory=Counter)
@@ -87,10 +89,21 @@ class CycleLedger:
     def _on_session_completed(self, e: m.SessionCompleted) -> None:
         self.sessions[e.session_id] = e
 
+    def _on_fee_schedule_updated(self, e: m.FeeScheduleUpdated) -> None:
+        if e.payer_id is not None:
+            rates = {r.procedure_code: r.amount for r in e.rates if not r.modifiers}
+            self.contracts[(e.organization_id, e.payer_id)] = rates
+
+    def expected(self, claim: ClaimView) -> Decimal:
+        """What the payer's contract says the claim's lines are worth (zero for unknown codes)."""
+        rates = self.contracts.get((claim.organization_id, claim.payer_id), {})
+        return sum((rates.get(line.procedure_code, ZERO) * line.units for line in claim.lines), ZERO)
+
     def _on_claim_created(self, e: m.ClaimCreated) -> None:
         self.claims[e.claim_id] = ClaimView(
             claim_id=e.claim_id,
             patient_id=e.patient_id,
+            organization_id=e.organization_id,
             payer_id=e.payer_id,
             responsibility=str(e.payer_responsibility),
             frequency=str(e.frequency_code),
@@ -200,6 +213,7 @@ class CycleLedger:
 # event type -> the method of CycleLedger that folds it
 _HANDLERS: dict[type, str] = {
     m.SessionCompleted: "_on_session_completed",
+    m.FeeScheduleUpdated: "_on_fee_schedule_updated",
     m.ClaimCreated: "_on_claim_created",
     m.ClaimHeld: "_on_claim_held",
     m.ClaimReleased: "_on_claim_released",

@@ -77,7 +77,8 @@ CREDENTIALS: dict[str, tuple[str, float]] = {
 }
 PRESCRIBERS = {"MD", "NP"}
 TESTERS = {"PsyD", "PhD"}
-LICENSURE_MODIFIER = {"LCSW": "AJ", "LMSW": "HO", "LPC": "HO", "LMFT": "HO", "PsyD": "AH", "PhD": "AH"}
+# Medicaid licensure modifiers: AJ clinical social worker, HO master's-level counselor, AH psychologist
+LICENSURE_MODIFIER = {"LCSW": "AJ", "LMSW": "AJ", "LPC": "HO", "LMFT": "HO", "PsyD": "AH", "PhD": "AH"}
 
 CHARGE_MASTER = {
     "90791": "250.00", "90792": "300.00", "90832": "110.00", "90834": "150.00", "90837": "190.00",
@@ -121,7 +122,7 @@ PAYERS: tuple[PayerSpec, ...] = (
          "unit_rounding": {"method": "full_unit"}},
         {"telehealth": {"required_modifiers": ["95"]}, "timely_filing_days": 90,
          "licensure_modifiers": [{"taxonomy": CREDENTIALS[c][0], "modifier": mod}
-                                 for c, mod in LICENSURE_MODIFIER.items() if c not in ("LPC", "LMFT", "PhD")]},
+                                 for c, mod in LICENSURE_MODIFIER.items() if c in ("LCSW", "PsyD")]},
         ({"id": "MCD", "name": "Medicaid Managed Care", "insurance_type": "MC"},),
     ),
     PayerSpec(
@@ -131,7 +132,7 @@ PAYERS: tuple[PayerSpec, ...] = (
          "auth_requirements": [{"procedure_code": "H0004"}]},
         {"telehealth": {"required_modifiers": ["95"]}, "timely_filing_days": 180, "prior_auth_codes": ["H0004"],
          "licensure_modifiers": [{"taxonomy": CREDENTIALS[c][0], "modifier": mod}
-                                 for c, mod in LICENSURE_MODIFIER.items() if c not in ("LPC", "LMFT", "PhD")]},
+                                 for c, mod in LICENSURE_MODIFIER.items() if c in ("LCSW", "PsyD")]},
         ({"id": "MCD", "name": "Medicaid Managed Care", "insurance_type": "MC"},),
     ),
     PayerSpec(

@@ -114,9 +114,10 @@ def build_report(ledger: CycleLedger, *, today: date | None = None) -> CycleRepo
         r.collected += c.paid
         r.contractual += c.contractual
         r.patient_responsibility += c.patient_responsibility
+        if c.remits and c.responsibility == "primary":
+            r.expected += ledger.expected(c)
         for posting in c.postings:
             for posted in posting.lines:
-                r.expected += posted.expected_allowed or ZERO
                 r.underpaid += posted.underpaid or ZERO
         if c.status not in FINAL and c.service_date is not None:
             open_amount = c.charge - c.paid - c.contractual - c.patient_responsibility
@@ -193,7 +194,7 @@ def render_html(r: CycleReport) -> str:
         ("Queued for a person", r.denials_queued),
         ("Charges", f"${r.charges:,.2f}"),
         ("Expected (contract)", f"${r.expected:,.2f}"),
-        ("Collected", f"${r.collected:,.2f}"),
+        ("Collected (payers)", f"${r.collected:,.2f}"),
         ("Patient responsibility", f"${r.patient_responsibility:,.2f}"),
         ("Underpaid", f"${r.underpaid:,.2f}"),
     ]

@@ -9,7 +9,7 @@ and start secondary claims; correction and void requests send frequency 7 and 8 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -130,6 +130,35 @@ def hold_reasons_of(draft: ClaimDraft, findings: Sequence[Finding]) -> list[Hold
             HoldReason(code=code, message=f"{finding.code}: {finding.message}"[:300], line_key=line)
         )
     return reasons
+
+
+def _denied_amount(adjustments: Iterable[Any]) -> Decimal:
+    """What the payer refused, as opposed to the contract write-off (CO-45) and the patient's share."""
+    return sum(
+        (
+            a.amount
+            for a in adjustments
+            if a.group.value != "PR" and not (a.group.value == "CO" and a.carc == "45")
+        ),
+        Decimal(0),
+    )
+
+
+def remit_outcome(e: RemitReceived) -> ClaimState:
+    """Where a claim stands after its remit.
+
+    A claim the payer processed but paid nothing on because the patient owes it all
+    (deductible, copay, coinsurance) is adjudicated and paid at zero, not denied;
+    a line is denied only when the payer refused an amount beyond the contract write-off.
+    """
+    if e.status is ClaimPaymentStatus.DENIED:
+        return ClaimState.DENIED
+    refused = [line for line in e.lines if line.paid <= 0 and _denied_amount(line.adjustments) > 0]
+    if e.paid <= 0 and (refused or _denied_amount(e.claim_adjustments) > 0 or e.patient_responsibility <= 0):
+        return ClaimState.DENIED
+    if refused:
+        return ClaimState.PARTIALLY_PAID
+    return ClaimState.PAID
 
 
 @dataclass(slots=True)
@@ -830,12 +859,7 @@ class ClaimsHandlers:
             return
         if e.status is ClaimPaymentStatus.REVERSAL:
             return  # the re-adjudication that follows carries the new outcome
-        if e.status is ClaimPaymentStatus.DENIED or e.paid <= 0:
-            outcome = ClaimState.DENIED
-        elif any(line.paid <= 0 for line in e.lines):
-            outcome = ClaimState.PARTIALLY_PAID
-        else:
-            outcome = ClaimState.PAID
+        outcome = remit_outcome(e)
         now = _now()
         if ClaimState(row.state) is not outcome:
             try:

@@ -49,7 +49,10 @@ def missing_modifier(line: ClaimLineFacts, payer: PayerFacts) -> list[Change] | 
         return None
     rules = payer.rules.telehealth
     audio_only = bool(set(line.modifiers) & _AUDIO_ONLY_MODIFIERS)
-    required = rules.audio_only_modifiers if audio_only else rules.video_modifiers
+    required = list(rules.audio_only_modifiers if audio_only else rules.video_modifiers)
+    if not required and not set(line.modifiers) & (_AUDIO_ONLY_MODIFIERS | _VIDEO_MODIFIERS):
+        # our rules say the payer needs none, yet it denied CO-4: it wants the standard one
+        required = ["93"] if audio_only else ["95"]
     missing = [m for m in required if m not in line.modifiers]
     if not missing or len(line.modifiers) + len(missing) > 4:
         return None
