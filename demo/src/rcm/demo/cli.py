@@ -68,6 +68,9 @@ async def run_demo(settings: DemoSettings, scale: Scale, *, quiet: bool = False)
                 await cycle.publish(list(events), advance)
                 if label == "authorizations":
                     await asyncio.sleep(5)  # projections first, as a live practice would have them
+                if label == "appointments":
+                    # appointments are booked days ahead: their eligibility checks come back first
+                    await cycle.wait_for_eligibility(len(events))
             stages = {
                 name: progress.add_task(name, total=len(practice.sessions))
                 for name in (

@@ -75,12 +75,24 @@ class CycleLedger:
     event_counts: Counter[str] = field(default_factory=Counter)
     postings_by_remit: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     _seen: set[str] = field(default_factory=set)
+    _early: dict[str, list[m.Event]] = field(default_factory=lambda: defaultdict(list))
 
     def apply(self, event_id: str, event: m.Event) -> None:
         if event_id in self._seen:
             return
         self._seen.add(event_id)
         self.event_counts[type(event).__name__] += 1
+        claim_id = getattr(event, "claim_id", None)
+        if claim_id is not None and claim_id not in self.claims and not isinstance(event, _CLAIM_INDEPENDENT):
+            # topics interleave freely: hold events about a claim until its claim-created is read
+            self._early[claim_id].append(event)
+            return
+        self._fold(event)
+        if isinstance(event, m.ClaimCreated):
+            for early in self._early.pop(event.claim_id, []):
+                self._fold(early)
+
+    def _fold(self, event: m.Event) -> None:
         name = _HANDLERS.get(type(event))
         if name is not None:
             getattr(self, name)(event)
@@ -93,6 +105,20 @@ class CycleLedger:
         if e.payer_id is not None:
             rates = {r.procedure_code: r.amount for r in e.rates if not r.modifiers}
             self.contracts[(e.organization_id, e.payer_id)] = rates
+
+    def underpaid(self, claim: ClaimView) -> Decimal:
+        """How far the allowed amounts of the claim's remits fall below the contract."""
+        rates = self.contracts.get((claim.organization_id, claim.payer_id), {})
+        short = ZERO
+        for remit in claim.remits:
+            if str(remit.status) == "22":
+                continue
+            for line in remit.lines:
+                rate = rates.get(line.procedure_code)
+                if rate is None or line.allowed is None or line.allowed <= 0:
+                    continue
+                short += max(rate * (line.units_paid or 1) - line.allowed, ZERO)
+        return short
 
     def expected(self, claim: ClaimView) -> Decimal:
         """What the payer's contract says the claim's lines are worth (zero for unknown codes)."""
@@ -209,6 +235,9 @@ class CycleLedger:
             c.status in FINAL or c.status in ("held", "rejected", "appealed") for c in self.claims.values()
         )
 
+
+# events that name a claim but are counted whether or not its claim-created was seen
+_CLAIM_INDEPENDENT = (m.ClaimCreated, m.EligibilityRecheckRequested)
 
 # event type -> the method of CycleLedger that folds it
 _HANDLERS: dict[type, str] = {

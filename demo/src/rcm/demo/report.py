@@ -116,9 +116,7 @@ def build_report(ledger: CycleLedger, *, today: date | None = None) -> CycleRepo
         r.patient_responsibility += c.patient_responsibility
         if c.remits and c.responsibility == "primary":
             r.expected += ledger.expected(c)
-        for posting in c.postings:
-            for posted in posting.lines:
-                r.underpaid += posted.underpaid or ZERO
+            r.underpaid += ledger.underpaid(c)
         if c.status not in FINAL and c.service_date is not None:
             open_amount = c.charge - c.paid - c.contractual - c.patient_responsibility
             age = (today - c.service_date).days

@@ -176,7 +176,7 @@ class Cycle:
         }
 
     def _spawn(self, name: str, args: Iterable[str], env: dict[str, str]) -> None:
-        log = (self.settings.work_dir / f"{name}.log").open("ab")
+        log = (self.settings.work_dir / f"{name}.log").open("wb")
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "rcm.cli", *args],
             env=env,
@@ -279,6 +279,16 @@ class Cycle:
                         self.last_event_at = time.monotonic()
         finally:
             await consumer.stop()
+
+    async def wait_for_eligibility(self, appointments: int, wait_s: float = 120) -> None:
+        """Until eligibility has answered (nearly) every appointment, or ``wait_s`` passed."""
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            answered = sum(self.ledger.eligibility.values())
+            if answered >= 0.97 * appointments and time.monotonic() - self.last_event_at > 2:
+                return
+            self.check_alive()
+            await asyncio.sleep(0.5)
 
     async def wait_settled(self, progress: Callable[[CycleLedger], None] | None = None) -> bool:
         """Until every claim is final or in a visible queue and nothing moved for a while."""
