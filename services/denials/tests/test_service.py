@@ -122,13 +122,25 @@ async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
                 fee_schedule_updated(1, rates=[{"procedure_code": "90837", "amount": "150.00"}]),
                 authorization_received(2, payer_id=PAYER),
                 coverage_updated(5, payer_id="payer-0002", coverage_id="cov-0005-b", priority="secondary"),
+                # claim 1 has two video lines, both without 95
+                claim_created(
+                    1,
+                    payer_id=PAYER,
+                    lines=[
+                        {**_claim_line(1), "modifiers": []},
+                        {
+                            **_claim_line(1),
+                            "line_key": "ses-0001:2",
+                            "procedure_code": "90785",
+                            "charge": "25.00",
+                            "modifiers": [],
+                        },
+                    ],
+                    total_charge="195.00",
+                ),
                 *[
-                    claim_created(
-                        n,
-                        payer_id=PAYER,
-                        lines=[{**_claim_line(n), "modifiers": [] if n == 1 else ["95"]}],
-                    )
-                    for n in range(1, 6)
+                    claim_created(n, payer_id=PAYER, lines=[{**_claim_line(n), "modifiers": ["95"]}])
+                    for n in range(2, 6)
                 ],
             ],
         )
@@ -155,8 +167,23 @@ async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
                 )
             ],
         )
+        both_lines_co4 = denied_remit(1, "CO", "4")
+        second = {
+            **line(
+                1, paid="0.00", modifiers=[], adjustments=[{"group": "CO", "carc": "4", "amount": "25.00"}]
+            ),
+            "line_key": "ses-0001:2",
+            "procedure_code": "90785",
+            "charge": "25.00",
+        }
+        both_lines_co4 = both_lines_co4.model_copy(
+            update={
+                "lines": [*both_lines_co4.lines, type(both_lines_co4.lines[0]).model_validate(second)],
+                "charge": both_lines_co4.charge + 25,
+            }
+        )
         remits = [
-            denied_remit(1, "CO", "4"),
+            both_lines_co4,
             denied_remit(2, "CO", "197", modifiers=["95"]),
             denied_remit(3, "CO", "29", claim_level=True),
             denied_remit(4, "OA", "18", modifiers=["95"]),
@@ -186,8 +213,11 @@ async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
             for e in corrections
             if isinstance(e, ClaimCorrectionRequested)
         }
-        assert fixes == {
-            "clm-0001": [(ClaimChangeAction.ADD_MODIFIER, "ses-0001:1", "95")],
+        assert fixes == {  # one correction for claim 1, with the fix of each denied line
+            "clm-0001": [
+                (ClaimChangeAction.ADD_MODIFIER, "ses-0001:1", "95"),
+                (ClaimChangeAction.ADD_MODIFIER, "ses-0001:2", "95"),
+            ],
             "clm-0002": [(ClaimChangeAction.SET_AUTHORIZATION_NUMBER, None, "SYNAUTH000002")],
         }
         assert all(
@@ -237,8 +267,9 @@ async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
             )
             == outgoing_before
         )
-        assert await count(engine, sa.select(sa.func.count()).select_from(store.denial)) == 4
-        assert await count(engine, sa.select(sa.func.count()).select_from(store.fix_attempt)) == 3
+        # claim 1's two lines are two denials (one fix each), corrected together
+        assert await count(engine, sa.select(sa.func.count()).select_from(store.denial)) == 5
+        assert await count(engine, sa.select(sa.func.count()).select_from(store.fix_attempt)) == 4
 
         # The replacement of claim 1 is paid: its denial resolves. A 277CA rejects claim 6 for its NPI.
         replacement = claim_created(

@@ -116,6 +116,19 @@ class DenialHandlers:
 
     playbook: Playbook
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # corrections found while one remit or acknowledgment is worked, merged per claim and method:
+    # a claim denied on two lines is corrected once, with both fixes
+    _corrections: dict[tuple[str, str], tuple[ClaimCorrectionRequested, str]] | None = field(
+        default=None, init=False
+    )
+
+    def _collect_corrections(self) -> None:
+        self._corrections = {}
+
+    def _publish_corrections(self, tx: Transaction, d: Delivered[Any]) -> None:
+        pending, self._corrections = self._corrections or {}, None
+        for request, event_id in pending.values():
+            tx.publish(request, cause=d, event_id=event_id)
 
     def batch_handler(self) -> BatchHandler[Any]:
         return dispatch(
@@ -398,6 +411,7 @@ class DenialHandlers:
             payer_claim_number=e.payer_claim_number,
             adjudicated_on=e.received_at.date(),
         )
+        self._collect_corrections()
         for denial in found:
             if claim is not None and denial.line_key is not None:
                 line = claim.line(denial.line_key)
@@ -413,6 +427,7 @@ class DenialHandlers:
                 denial, ctx, self.playbook, from_rejection=True, adjudicated_on=source.adjudicated_on
             )
             ctx = await self._open(tx, d, source, denial, decision, ctx)
+        self._publish_corrections(tx, d)
 
     # ------------------------------------------------------------------ remits
     async def on_remit(self, tx: Transaction, d: Delivered[RemitReceived]) -> None:
@@ -475,11 +490,13 @@ class DenialHandlers:
             remit_id=remit.remit_id,
         )
         denied_lines = set()
+        self._collect_corrections()
         for denial in found:
             if denial.line_index is not None:
                 denied_lines.add(denial.line_index)
             decision = triage(denial, ctx, self.playbook, adjudicated_on=remit.payment_date)
             ctx = await self._open(tx, d, source, denial, decision, ctx)
+        self._publish_corrections(tx, d)
         await self._bill_next_payer(tx, d, remit, ctx)
         await self._check_underpayments(tx, remit, ctx, denied_lines)
 
@@ -710,20 +727,26 @@ class DenialHandlers:
                     event_id=opaque_id("evt", denial_id, "void"),
                 )
             assert decision.correction_method is not None
-            tx.publish(
-                ClaimCorrectionRequested(
-                    request_id=request_id,
-                    claim_id=source.claim_id,
-                    patient_id=source.patient_id,
-                    method=decision.correction_method,
-                    changes=changes,
-                    payer_claim_number=source.payer_claim_number,
-                    denial_id=denial_id,
-                    requested_at=now,
-                ),
-                cause=d,
-                event_id=opaque_id("evt", request_id),
+            request = ClaimCorrectionRequested(
+                request_id=request_id,
+                claim_id=source.claim_id,
+                patient_id=source.patient_id,
+                method=decision.correction_method,
+                changes=changes,
+                payer_claim_number=source.payer_claim_number,
+                denial_id=denial_id,
+                requested_at=now,
             )
+            if self._corrections is None:
+                tx.publish(request, cause=d, event_id=opaque_id("evt", request_id))
+                return
+            key = (source.claim_id, decision.correction_method.value)
+            earlier = self._corrections.get(key)
+            if earlier is None:
+                self._corrections[key] = (request, opaque_id("evt", request_id))
+            else:
+                merged = earlier[0].model_copy(update={"changes": [*earlier[0].changes, *changes]})
+                self._corrections[key] = (merged, earlier[1])
             return
         if action is Action.WRITE_OFF:
             tx.publish(
