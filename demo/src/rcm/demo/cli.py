@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from rcm.demo.invariants import violations
 from rcm.demo.ledger import CycleLedger
 from rcm.demo.practice import Scale, generate_practice
 from rcm.demo.report import build_report, render_html, render_json, render_text
@@ -22,8 +24,18 @@ __all__ = ["demo", "run_demo"]
 console = Console()
 
 
-async def run_demo(settings: DemoSettings, scale: Scale, *, quiet: bool = False) -> tuple[Cycle, bool]:
-    """Run one demo; returns the cycle (its ledger) and whether it settled."""
+async def run_demo(
+    settings: DemoSettings,
+    scale: Scale,
+    *,
+    quiet: bool = False,
+    during: Callable[[Cycle], Awaitable[None]] | None = None,
+) -> tuple[Cycle, bool]:
+    """Run one demo; returns the cycle (its ledger) and whether it settled.
+
+    ``during`` runs once the sessions are published, while the cycle works (the fault test
+    kills and restarts things there).
+    """
     practice = generate_practice(scale)
     cycle = Cycle(settings, practice, log=console.print)
 
@@ -100,6 +112,8 @@ async def run_demo(settings: DemoSettings, scale: Scale, *, quiet: bool = False)
                     total=max(len(claims), 1),
                 )
 
+            if during is not None:
+                await during(cycle)
             settled = await cycle.wait_settled(show)
         return cycle, settled
     finally:
@@ -141,6 +155,11 @@ def demo(
     (out / "report.html").write_text(render_html(report))
     (out / "report.json").write_text(render_json(report))
     console.print(render_text(report))
+    broken = violations(cycle.ledger)
+    console.print(
+        "invariants: "
+        + ("nothing lost, nothing posted twice, money balanced" if not broken else "; ".join(broken))
+    )
     console.print(f"report: {out / 'report.html'}; service logs in {out}/")
     if not settled:
         console.print("[red]the cycle did not settle in time[/]")

@@ -72,6 +72,11 @@ class DemoSettings:
     batch_cutoff_s: float = 2.0
     settle_quiet_s: float = 8.0
     timeout_s: float = 600.0
+    database_suffix: str = ""  # tests run the cycle in databases of their own
+    sandbox_faults: dict[str, object] = field(default_factory=dict)  # the fault test's payer misbehaviour
+
+    def database(self, spec: ServiceSpec) -> str:
+        return f"{spec.database}{self.database_suffix}"
 
     def database_url(self, database: str) -> str:
         base, _, _ = self.pg_url.rpartition("/")
@@ -101,10 +106,11 @@ class Cycle:
 
     # ------------------------------------------------------------------ set-up
     def reset_databases(self) -> None:
-        with psycopg.connect(self.settings.conninfo, autocommit=True) as conn:
+        s = self.settings
+        with psycopg.connect(s.conninfo, autocommit=True) as conn:
             for spec in SERVICES:
-                conn.execute(f'DROP DATABASE IF EXISTS "{spec.database}" WITH (FORCE)')
-                conn.execute(f'CREATE DATABASE "{spec.database}"')
+                conn.execute(f'DROP DATABASE IF EXISTS "{s.database(spec)}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{s.database(spec)}"')
 
     async def create_topics(self) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
@@ -137,6 +143,7 @@ class Cycle:
                 "remit_delay_seconds": self.settings.remit_delay_s,
                 "sftp_users": [{"username": SFTP_USER, "password": SFTP_PASSWORD}],
                 "core_users": [{"username": CORE_USER, "password": CORE_PASSWORD}],
+                "faults": dict(self.settings.sandbox_faults),
             },
             **self.practice.payer_book,
         }
@@ -151,7 +158,7 @@ class Cycle:
             "RCM_SERVICE_NAME": spec.name,
             "RCM_KAFKA_BOOTSTRAP": s.kafka_bootstrap,
             "RCM_TOPIC_PREFIX": s.prefix,
-            "RCM_DATABASE_URL": s.database_url(spec.database),
+            "RCM_DATABASE_URL": s.database_url(s.database(spec)),
             "RCM_HTTP_PORT": str(_free_port()),
             "RCM_LOG_LEVEL": "WARNING",
             # claims: batch cut-off and acknowledgement polling; remittance: 835 polling
@@ -214,6 +221,13 @@ class Cycle:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
+
+    def restart(self, name: str) -> None:
+        """Start a killed service again (same database, same consumer group)."""
+        spec = next(s for s in SERVICES if s.name == name)
+        log = self.settings.work_dir / f"{name}.log"
+        log.rename(log.with_suffix(f".{int(time.time())}.log"))
+        self.start_service(spec)
 
     def stop(self) -> None:
         for proc in self.processes.values():
