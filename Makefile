@@ -41,6 +41,8 @@ format: install
 
 bench: install infra
 	$(UV) run python bench/x12/run.py
+	$(UV) run python bench/servicekit/run.py
+	$(UV) run python bench/pipeline/run.py
 
 clean: infra-down
 	rm -rf .local

@@ -74,6 +74,11 @@ class CycleLedger:
     patient_balances: dict[str, Decimal] = field(default_factory=dict)
     event_counts: Counter[str] = field(default_factory=Counter)
     postings_by_remit: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # Kafka timestamps (ms) of the moments the pipeline benchmark measures between
+    session_ms: dict[str, int] = field(default_factory=dict)
+    submitted_ms: dict[str, int] = field(default_factory=dict)
+    remit_arrived_ms: dict[str, int] = field(default_factory=dict)
+    posted_ms: dict[str, int] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set)
     _early: dict[str, list[m.Event]] = field(default_factory=lambda: defaultdict(list))
 
@@ -91,6 +96,17 @@ class CycleLedger:
         if isinstance(event, m.ClaimCreated):
             for early in self._early.pop(event.claim_id, []):
                 self._fold(early)
+
+    def stamp(self, event: m.Event, timestamp_ms: int) -> None:
+        """Remember when the benchmark's milestones happened (first occurrence wins)."""
+        if isinstance(event, m.SessionCompleted):
+            self.session_ms.setdefault(event.session_id, timestamp_ms)
+        elif isinstance(event, m.ClaimSubmitted):
+            self.submitted_ms.setdefault(event.claim_id, timestamp_ms)
+        elif isinstance(event, m.RemitReceived):
+            self.remit_arrived_ms.setdefault(event.remit_id, int(event.received_at.timestamp() * 1000))
+        elif isinstance(event, m.PaymentPosted):
+            self.posted_ms.setdefault(event.remit_id, timestamp_ms)
 
     def _fold(self, event: m.Event) -> None:
         name = _HANDLERS.get(type(event))

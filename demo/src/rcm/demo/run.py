@@ -68,6 +68,7 @@ class DemoSettings:
     pg_url: str  # SQLAlchemy URL of the admin database; service databases are siblings
     work_dir: Path
     prefix: str = field(default_factory=lambda: f"demo{datetime.now(UTC):%m%d%H%M%S}")
+    partitions: int = 6  # per topic, at most the catalog's default
     remit_delay_s: float = 3.0
     batch_cutoff_s: float = 2.0
     settle_quiet_s: float = 8.0
@@ -101,6 +102,7 @@ class Cycle:
         self.sftp_port = _free_port()
         self.http_port = _free_port()
         self.last_event_at = time.monotonic()
+        self.cpu_seconds_at_stop: dict[str, float] = {}
         self._stop = asyncio.Event()
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
 
@@ -119,7 +121,7 @@ class Cycle:
             topics = [
                 NewTopic(
                     name=spec.topic(self.settings.prefix),
-                    num_partitions=min(spec.partitions, 6),
+                    num_partitions=min(spec.partitions, self.settings.partitions),
                     replication_factor=1,
                     topic_configs=spec.topic_config(),
                 )
@@ -230,6 +232,7 @@ class Cycle:
         self.start_service(spec)
 
     def stop(self) -> None:
+        self.cpu_seconds_at_stop = self.cpu_seconds()
         for proc in self.processes.values():
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -290,6 +293,7 @@ class Cycle:
                         except EventError:
                             continue
                         self.ledger.apply(received.envelope.id, received.event)
+                        self.ledger.stamp(received.event, r.timestamp)
                         self.last_event_at = time.monotonic()
         finally:
             await consumer.stop()
@@ -321,3 +325,15 @@ class Cycle:
 
     def stop_observing(self) -> None:
         self._stop.set()
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by each process of the run (from /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        used: dict[str, float] = {}
+        for name, proc in self.processes.items():
+            try:
+                fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                used[name] = (int(fields[11]) + int(fields[12])) / ticks
+            except (OSError, IndexError, ValueError):
+                used[name] = 0.0
+        return used
