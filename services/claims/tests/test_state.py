@@ -99,3 +99,11 @@ def test_every_state_is_in_the_table_and_terminal_states_lead_nowhere() -> None:
                 reachable.add(nxt)
                 frontier.append(nxt)
     assert reachable == set(ClaimState)
+
+
+def test_a_claim_accepted_but_not_yet_adjudicated_can_be_replaced_and_a_late_remit_cannot_undo_it() -> None:
+    at = datetime(2025, 3, 1, tzinfo=UTC)
+    record = transition("K", ClaimState.ACCEPTED, ClaimState.CORRECTED, reason="replacement sent", at=at)
+    assert record.to_state is ClaimState.CORRECTED
+    with pytest.raises(IllegalTransition):
+        transition("K", ClaimState.CORRECTED, ClaimState.DENIED, reason="late remit", at=at)

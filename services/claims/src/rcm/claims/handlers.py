@@ -861,6 +861,10 @@ class ClaimsHandlers:
             return  # the re-adjudication that follows carries the new outcome
         outcome = remit_outcome(e)
         now = _now()
+        if ClaimState(row.state) in (ClaimState.CORRECTED, ClaimState.VOIDED):
+            # the correction overtook this remit (they travel on different topics): the claim
+            # stays superseded, and its replacement carries the outcome from here on
+            return
         if ClaimState(row.state) is not outcome:
             try:
                 await move(
