@@ -298,7 +298,7 @@ class Cycle:
         finally:
             await consumer.stop()
 
-    async def wait_for_eligibility(self, appointments: int, wait_s: float = 120) -> None:
+    async def wait_for_eligibility(self, appointments: int, wait_s: float = 600) -> None:
         """Until eligibility has answered (nearly) every appointment, or ``wait_s`` passed."""
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
