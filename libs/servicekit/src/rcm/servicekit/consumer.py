@@ -36,7 +36,7 @@ from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry import trace
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -174,7 +174,16 @@ class BatchConsumer(Generic[T]):
             **self.settings.kafka_security.client_kwargs(),
         )
         consumer.subscribe([*self.topics, self.retry_topic], listener=_Rebalance(self))
-        await consumer.start()
+        wait = 0.5
+        while True:
+            try:
+                await consumer.start()
+                break
+            except KafkaError as exc:  # the broker is not up yet (or restarting): keep trying
+                log.warning("consumer %s waits for the broker: %s", self.name, type(exc).__name__)
+                if await self._wait(stop, wait):
+                    return
+                wait = min(wait * 2, 5.0)
         self._consumer = consumer
         try:
             while not stop.is_set():

@@ -18,9 +18,14 @@ class TransientError(Exception):
 def is_infrastructure_error(exc: BaseException) -> bool:
     """The database or the network is down: retry in place, never move records away."""
     import psycopg
+    from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
     if isinstance(exc, OperationalError | InterfaceError | psycopg.OperationalError | ConnectionError):
+        return True
+    if isinstance(exc, KafkaConnectionError | KafkaTimeoutError):
+        return True
+    if isinstance(exc, KafkaError) and getattr(exc, "retriable", False):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rcm.servicekit.consumer import BatchConsumer, BatchHandler, Decoder, Transaction
 from rcm.servicekit.db import create_engine, migrations_at_head, upgrade
+from rcm.servicekit.errors import is_infrastructure_error
 from rcm.servicekit.http import ProbeServer
 from rcm.servicekit.kafka import ensure_topics, make_producer
 from rcm.servicekit.metrics import RuntimeMetrics
@@ -142,16 +143,34 @@ class Service:
         checks["consumers"] = all(c.ready.is_set() for c in self.consumers)
         return checks
 
+    async def _until_up(self, what: str, step: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Retry a start-up step while the database or the broker is not there yet (bounded)."""
+        wait = 0.5
+        deadline = asyncio.get_running_loop().time() + self.settings.startup_timeout_s
+        while True:
+            try:
+                await step()
+                return
+            except Exception as exc:
+                if not is_infrastructure_error(exc) or asyncio.get_running_loop().time() > deadline:
+                    raise
+                log.warning(
+                    "service %s: %s waits for %s", self.settings.service_name, what, type(exc).__name__
+                )
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 5.0)
+
     async def run(self, *, install_signal_handlers: bool = True) -> None:
         if self.migrations is not None:
-            await upgrade(self.settings.database_url.get_secret_value(), self.migrations)
+            migrations = self.migrations
+            url = self.settings.database_url.get_secret_value()
+            await self._until_up("migrations", lambda: upgrade(url, migrations))
         retry_topics: dict[str, dict[str, object]] = {}
         for c in self.consumers:
             retry_topics[c.retry_topic] = {}
             retry_topics[c.dead_letter_topic] = {}
-        await ensure_topics(
-            self.settings, {self.settings.topic(k): v for k, v in self.topics.items()} | retry_topics
-        )
+        topics = {self.settings.topic(k): v for k, v in self.topics.items()} | retry_topics
+        await self._until_up("topic creation", lambda: ensure_topics(self.settings, topics))
         if install_signal_handlers:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -163,7 +182,7 @@ class Service:
             await self.probes.start()
         producer = self.producer = make_producer(self.settings)
         self.relay.producer = producer
-        await producer.start()
+        await self._until_up("the producer", producer.start)
         relay_stop = asyncio.Event()
         relay = asyncio.create_task(self.relay.run(relay_stop), name="outbox-relay")
         workers = [

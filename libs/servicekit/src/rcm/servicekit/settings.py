@@ -75,6 +75,9 @@ class ServiceSettings(BaseSettings):
     relay_poll_interval_s: float = 0.2
     outbox_retention_hours: float = 24.0
 
+    startup_timeout_s: float = Field(
+        300.0, description="How long start-up waits for the database and broker."
+    )
     http_host: str = "0.0.0.0"
     http_port: int = Field(8080, description="Port of /health, /ready and /metrics; 0 disables the server.")
     log_level: str = "INFO"
