@@ -55,5 +55,5 @@ async def test_kills_a_broker_restart_and_a_flaky_payer_lose_nothing(
         await asyncio.to_thread(restart_broker, infrastructure)
 
     cycle, settled = await run_demo(settings, Scale.small(), quiet=True, during=havoc)
-    assert settled
     assert violations(cycle.ledger) == []
+    assert settled
