@@ -270,7 +270,9 @@ def test_the_835_echoes_each_line_item_control_number_of_the_837() -> None:
     sent = claim("CLMKEY0000001", "EVG100000001", "EVRGRN", lines)
     batch = build_837p([sent], interchange=PRACTICE)
     result = read(batch)
-    accepted = {(tx.group.control_number if tx.group else "", tx.control_number) for tx in result.transactions}
+    accepted = {
+        (tx.group.control_number if tx.group else "", tx.control_number) for tx in result.transactions
+    }
     (read_back,) = read_837p(result, accepted=accepted, received=date.today())
     assert [ln.control_number for ln in read_back.lines] == ["CLMKEY0000001L01", "CLMKEY0000001L02"]
     deliveries = o.receive_batch(batch)
