@@ -41,7 +41,8 @@ async def test_kills_a_broker_restart_and_a_flaky_payer_lose_nothing(
         kafka_bootstrap=infrastructure.kafka_bootstrap,
         pg_url=infrastructure.database_url_for("postgres"),
         work_dir=tmp_path,
-        timeout_s=420,
+        timeout_s=480,
+        settle_quiet_s=15,  # reconnect back-offs after the broker restart can leave quiet gaps
         database_suffix="_faults",
         sandbox_faults={"drop_sftp": 2, "drop_http": 2, "duplicate_remits": True},
     )
