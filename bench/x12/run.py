@@ -33,8 +33,19 @@ def build(sample: Path, claim_tag: str, end_tag: str, target: int) -> str:
     head, claims, tail = segments[:first], segments[first:end], segments[end:]
     st = next(i for i, s in enumerate(head) if s.startswith("ST*"))
     body = list(head)
+    # HL01 must stay unique: renumber each copy's HL levels (and their parents within the copy)
+    next_hl = max((int(s.split("*")[1]) for s in segments if s.startswith("HL*")), default=0)
     while len(body) < target:
-        body.extend(claims)
+        renumbered: dict[str, str] = {}
+        for seg in claims:
+            if seg.startswith("HL*"):
+                parts = seg.split("*")
+                next_hl += 1
+                renumbered[parts[1]] = str(next_hl)
+                parts[1] = str(next_hl)
+                parts[2] = renumbered.get(parts[2], parts[2])
+                seg = "*".join(parts)
+            body.append(seg)
     body.extend(tail)
     se = next(i for i, s in enumerate(body) if s.startswith("SE*"))
     parts = body[se].split("*")
@@ -64,6 +75,23 @@ t = time.perf_counter()
 result = read(text)
 elapsed = time.perf_counter() - t
 assert result.transactions
+""",
+    "ours_models": """
+from rcm.x12.convert import read_interchange
+text = open(PATH).read()
+t = time.perf_counter()
+interchange, delimiters = read_interchange(text)
+elapsed = time.perf_counter() - t
+""",
+    "ours_build": """
+from rcm.x12.build import build_interchange
+from rcm.x12.convert import read_interchange
+text = open(PATH).read()
+interchange, delimiters = read_interchange(text)
+t = time.perf_counter()
+out = build_interchange(interchange, delimiters)
+elapsed = time.perf_counter() - t
+assert len(out) > len(text) // 2
 """,
     "ours_stream": """
 from rcm.x12 import read_claims
@@ -153,7 +181,15 @@ def main() -> None:
             path.write_text(text)
             count = text.count("~")
             row: dict[str, object] = {"segments": count}
-            for name in ("split", "ours_tokenize", "ours_read", "ours_stream", "pyx12"):
+            for name in (
+                "split",
+                "ours_tokenize",
+                "ours_read",
+                "ours_models",
+                "ours_build",
+                "ours_stream",
+                "pyx12",
+            ):
                 row[name] = measure(name, path, sys.executable)
             row["lfh_models"] = measure("lfh_models", path, lfh) if lfh else "not installed"
             runs[label] = row
