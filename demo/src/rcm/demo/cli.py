@@ -71,7 +71,11 @@ async def run_demo(
                 ("authorizations", practice.authorizations),
                 ("appointments", practice.appointments),
                 ("sessions", practice.sessions),
+                ("late authorizations", practice.late_authorizations),
             ):
+                if label == "late authorizations":
+                    # granted retroactively: recorded once the claims have gone out
+                    await cycle.wait_for_submissions(len(practice.sessions))
                 task = progress.add_task(f"publish {label}", total=len(events))
 
                 def advance(n: int, task: TaskID = task) -> None:

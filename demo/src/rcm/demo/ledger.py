@@ -70,6 +70,7 @@ class CycleLedger:
     denials: dict[str, m.DenialOpened] = field(default_factory=dict)
     resolved: dict[str, m.DenialResolved] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
+    corrections: list[m.ClaimCorrectionRequested] = field(default_factory=list)
     unmatched: list[m.RemitUnmatched] = field(default_factory=list)
     patient_balances: dict[str, Decimal] = field(default_factory=dict)
     event_counts: Counter[str] = field(default_factory=Counter)
@@ -207,6 +208,7 @@ class CycleLedger:
 
     def _on_claim_correction_requested(self, e: m.ClaimCorrectionRequested) -> None:
         self.requests["correction"] += 1
+        self.corrections.append(e)
 
     def _on_claim_void_requested(self, e: m.ClaimVoidRequested) -> None:
         self.requests["void"] += 1

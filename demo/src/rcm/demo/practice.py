@@ -16,6 +16,9 @@ has work to do:
   (eligibility finds it; claims that slip through deny CO-27);
 - a clinician not yet enrolled with one payer (held for credentialing);
 - a payer paying under its contract on one code (an underpayment);
+- authorizations a payer granted after the claims went out (CO-197, resubmitted with REF*G1);
+- a payer whose filing limit is shorter than the practice's rules say, and notes finished
+  months late (CO-29, routed to an appeal);
 - patients whose benefits are carved out to a behavioral-health plan.
 """
 
@@ -121,6 +124,7 @@ PAYERS: tuple[PayerSpec, ...] = (
          "licensure_modifiers": [{"credential": c, "modifiers": [mod]} for c, mod in LICENSURE_MODIFIER.items()],
          "unit_rounding": {"method": "full_unit"}},
         {"telehealth": {"required_modifiers": ["95"]}, "timely_filing_days": 90,
+         "prior_auth_codes": ["90832", "90834", "90837"],
          "licensure_modifiers": [{"taxonomy": CREDENTIALS[c][0], "modifier": mod}
                                  for c, mod in LICENSURE_MODIFIER.items() if c in ("LCSW", "PsyD")]},
         ({"id": "MCD", "name": "Medicaid Managed Care", "insurance_type": "MC"},),
@@ -153,8 +157,9 @@ PAYERS: tuple[PayerSpec, ...] = (
     ),
     PayerSpec(
         "ACMEHP", "Acme Health Plan", "commercial", ("MA", "CT", "FL"), 0.45, Decimal("0.72"),
-        {"telehealth": {"video_modifiers": ["GT"]}, "timely_filing_days": 120},
-        {"telehealth": {"required_modifiers": ["GT", "95"]}, "timely_filing_days": 120},
+        # the practice's rules say a year to file; the payer allows 90 days
+        {"telehealth": {"video_modifiers": ["GT"]}, "timely_filing_days": 365},
+        {"telehealth": {"required_modifiers": ["GT", "95"]}, "timely_filing_days": 90},
         ({"id": "POS", "name": "Acme Point of Service", "insurance_type": "PS", "copay": "30.00"},),
         underpays={"90837": Decimal("8.00")},
     ),
@@ -197,13 +202,21 @@ class Practice:
     end: date
     reference: list[m.Event] = field(default_factory=list)
     authorizations: list[m.Event] = field(default_factory=list)
+    # authorizations the payer granted retroactively: the practice records them after the sessions
+    late_authorizations: list[m.Event] = field(default_factory=list)
     appointments: list[m.Event] = field(default_factory=list)
     sessions: list[m.SessionCompleted] = field(default_factory=list)
     payer_book: dict[str, Any] = field(default_factory=dict)
     mistakes: dict[str, int] = field(default_factory=dict)
 
     def events(self) -> list[m.Event]:
-        return [*self.reference, *self.authorizations, *self.appointments, *self.sessions]
+        return [
+            *self.reference,
+            *self.authorizations,
+            *self.appointments,
+            *self.sessions,
+            *self.late_authorizations,
+        ]
 
     def counts(self) -> dict[str, int]:
         kinds: dict[str, int] = {}
@@ -211,7 +224,7 @@ class Practice:
             kinds[type(event).__name__] = kinds.get(type(event).__name__, 0) + 1
         return {
             **kinds,
-            "authorizations": len(self.authorizations),
+            "authorizations": len(self.authorizations) + len(self.late_authorizations),
             "appointments": len(self.appointments),
             "sessions": len(self.sessions),
         }
@@ -454,6 +467,8 @@ class _Generator:
                 self._member(PAYER_BY_ID["MINDBH"], n, PAYER_BY_ID["MINDBH"].plans[0])
                 self.note("benefits carved out to a behavioral-health plan")
             auth_codes = [r["procedure_code"] for r in primary.practice_rules.get("auth_requirements", [])]
+            retro = not auth_codes and bool(primary.sandbox.get("prior_auth_codes"))
+            auth_codes = auth_codes or list(primary.sandbox.get("prior_auth_codes", []))
             auths: list[dict[str, Any]] = []
             if auth_codes:
                 if self.rng.random() < 0.9:
@@ -471,8 +486,10 @@ class _Generator:
             self._member(primary, n, plan, auths=auths, **extra)
             coverage = self._coverage(n, patient_id, primary, "primary", plan)
             self.practice.reference.append(coverage)
+            if retro and auths:
+                self.note("authorization granted after the sessions")
             for a in auths:
-                self.practice.authorizations.append(
+                (self.practice.late_authorizations if retro else self.practice.authorizations).append(
                     m.AuthorizationReceived.model_validate(
                         {
                             "authorization_id": f"auth-{n:05d}",
@@ -504,8 +521,13 @@ class _Generator:
         cred = self.credential[provider.provider_id]
         count = self.rng.choice((1, 2, 2, 3, 4))
         days = sorted(self.rng.sample(range(self.scale.days), min(count, self.scale.days)))
+        late_filer = payer.payer_id == "ACMEHP" and self.rng.random() < 0.15
         for k, day in enumerate(days):
             dos = self.start + timedelta(days=day)
+            if late_filer and k == 0:
+                # a note finished months late: inside the practice's filing window, outside the payer's
+                dos = self.end - timedelta(days=self.rng.randrange(100, 130))
+                self.note("session billed after the payer's filing limit")
             start = datetime.combine(dos, time(9 + (n + k) % 9, 0), zone)
             kind, minutes, extra = self._kind(k, cred, payer)
             modality = self.rng.choices(("video", "in_person", "audio_only"), (0.55, 0.37, 0.08))[0]

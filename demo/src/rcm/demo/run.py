@@ -308,6 +308,16 @@ class Cycle:
             self.check_alive()
             await asyncio.sleep(0.5)
 
+    async def wait_for_submissions(self, sessions: int, wait_s: float = 600) -> None:
+        """Until most sessions' claims were submitted or held, or ``wait_s`` passed."""
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            done = sum(1 for c in self.ledger.originals() if c.submissions or c.status == "held")
+            if done >= 0.9 * sessions:
+                return
+            self.check_alive()
+            await asyncio.sleep(0.5)
+
     async def wait_settled(self, progress: Callable[[CycleLedger], None] | None = None) -> bool:
         """Until every claim is final or in a visible queue and nothing moved for a while."""
         deadline = time.monotonic() + self.settings.timeout_s
