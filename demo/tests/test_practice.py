@@ -27,7 +27,9 @@ def test_full_practice_has_the_promised_shape() -> None:
     states = {e.patient_location.state for e in practice.sessions}
     assert len(states) == 6
     assert practice.start == date(2026, 10, 28) and practice.end == date(2026, 11, 26)
-    assert all(practice.start <= e.start.date() <= practice.end for e in practice.sessions)
+    late = [e for e in practice.sessions if e.start.date() < practice.start]
+    assert all(e.start.date() <= practice.end for e in practice.sessions)
+    assert len(late) == practice.mistakes["session billed after the payer's filing limit"]
     service_kinds = {str(e.service_kind) for e in practice.sessions}
     assert {
         "individual",
@@ -62,6 +64,6 @@ def test_payer_book_matches_the_practice() -> None:
     members = {mem.member_id for p in book.payers for mem in p.members}
     coverages = [e for e in practice.reference if isinstance(e, m.CoverageUpdated)]
     assert {c.member_id for c in coverages} <= members  # the payer knows every member we bill
-    auths = {a.auth_number for a in practice.authorizations}  # type: ignore[attr-defined]
+    auths = {a.auth_number for a in [*practice.authorizations, *practice.late_authorizations]}  # type: ignore[attr-defined]
     on_file = {a.number for p in book.payers for mem in p.members for a in mem.auths}
     assert auths == on_file
