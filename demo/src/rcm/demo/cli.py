@@ -132,7 +132,7 @@ def demo(
     providers: Annotated[int | None, typer.Option(help="Providers (default 120).")] = None,
     patients: Annotated[int | None, typer.Option(help="Patients (default 2000).")] = None,
     days: Annotated[int | None, typer.Option(help="Days of sessions (default 30).")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the cycle to settle.")] = 900.0,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the cycle to settle.")] = 1800.0,
     out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path(".local/demo"),
 ) -> None:
     """Run a month of a synthetic multi-state practice through the whole cycle and report on it."""
