@@ -264,7 +264,16 @@ class BatchConsumer(Generic[T]):
             )
 
     # ------------------------------------------------------------------ applying
-    async def _apply_with_retry(self, records: list[Record], stop: asyncio.Event) -> bool:
+    async def _apply_with_retry(
+        self, records: list[Record], stop: asyncio.Event, *, attempts: int | None = None
+    ) -> bool:
+        """Apply a batch, retrying it in place; when it keeps failing, apply its records one by one.
+
+        The batch was already retried in place, so each record then gets one try: a record that
+        fails again goes to the retry topic at once instead of waiting out its own back-off
+        (a thousand records missing their reference data must not cost a thousand back-offs).
+        """
+        allowed = self.settings.retry_in_place_attempts if attempts is None else attempts
         attempt = 0
         infra_wait = 0.2
         while True:
@@ -285,7 +294,7 @@ class BatchConsumer(Generic[T]):
                     continue
                 attempt += 1
                 self.metrics.retries.labels(self.name, "handler").inc()
-                if attempt < self.settings.retry_in_place_attempts:
+                if attempt < allowed:
                     delay = min(self.settings.retry_in_place_max_wait_s, 0.05 * 2**attempt) * random.uniform(
                         0.5, 1
                     )
@@ -295,7 +304,7 @@ class BatchConsumer(Generic[T]):
                     return await self._fail_record(records[0], exc, stop)
                 log.warning("consumer %s: batch of %d failed; applying one by one", self.name, len(records))
                 for record in records:
-                    if not await self._apply_with_retry([record], stop):
+                    if not await self._apply_with_retry([record], stop, attempts=1):
                         return False
                 return True
 
