@@ -23,6 +23,16 @@ __all__ = ["demo", "run_demo"]
 
 console = Console()
 
+REFERENCE_EVENTS = (
+    "organization-updated",
+    "payer-updated",
+    "fee-schedule-updated",
+    "provider-updated",
+    "patient-updated",
+    "coverage-updated",
+    "authorization-received",
+)
+
 
 async def run_demo(
     settings: DemoSettings,
@@ -83,7 +93,8 @@ async def run_demo(
 
                 await cycle.publish(list(events), advance)
                 if label == "authorizations":
-                    await asyncio.sleep(5)  # projections first, as a live practice would have them
+                    # reference data is on file before the first appointment, as in a live practice
+                    await cycle.wait_for_consumers(REFERENCE_EVENTS)
                 if label == "appointments":
                     # appointments are booked days ahead: their eligibility checks come back first
                     await cycle.wait_for_eligibility(len(events))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 import yaml
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -297,6 +297,38 @@ class Cycle:
                         self.last_event_at = time.monotonic()
         finally:
             await consumer.stop()
+
+    async def wait_for_consumers(self, names: Iterable[str], wait_s: float = 180) -> None:
+        """Until every service's consumer group has read these topics to their end (projections loaded)."""
+        topics = [spec.topic(self.settings.prefix) for spec in CATALOG if spec.name in set(names)]
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, group_id=None)
+        await admin.start()
+        await consumer.start()
+        try:
+            described = await admin.describe_topics(topics)
+            partitions = [
+                TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]
+            ]
+            ends = await consumer.end_offsets(partitions)
+            deadline = time.monotonic() + wait_s
+            for spec in SERVICES:
+                while time.monotonic() < deadline:
+                    committed = await admin.list_consumer_group_offsets(spec.name, partitions=partitions)
+                    behind = [
+                        tp
+                        for tp in partitions
+                        if ends[tp] and (committed.get(tp) is None or committed[tp].offset < ends[tp])
+                    ]
+                    # a group reads only the topics it subscribes to: ignore partitions it never committed
+                    behind = [tp for tp in behind if committed.get(tp) is not None]
+                    if not behind and any(committed.get(tp) is not None for tp in partitions):
+                        break
+                    self.check_alive()
+                    await asyncio.sleep(0.5)
+        finally:
+            await consumer.stop()
+            await admin.close()
 
     async def wait_for_eligibility(self, appointments: int, wait_s: float = 600) -> None:
         """Until eligibility has answered (nearly) every appointment, or ``wait_s`` passed."""
