@@ -17,7 +17,13 @@ from rcm.demo.practice import Scale
 from rcm.demo.run import DemoSettings
 from rcm.testing import Infrastructure
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.kafka, pytest.mark.postgres]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.kafka,
+    pytest.mark.postgres,
+    pytest.mark.timeout(600),
+]
 
 
 async def test_a_month_of_the_practice_runs_through_the_whole_cycle(

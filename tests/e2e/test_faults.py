@@ -20,7 +20,13 @@ from rcm.demo.practice import Scale
 from rcm.demo.run import SERVICES, Cycle, DemoSettings
 from rcm.testing import Infrastructure
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.kafka, pytest.mark.postgres]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.kafka,
+    pytest.mark.postgres,
+    pytest.mark.timeout(900),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 
