@@ -88,16 +88,8 @@ def _parties(level: InformationLevel) -> Iterable[tuple[InformationLevel, Eligib
 
 
 def benefit_loops(party: EligibilityParty, delimiters: Delimiters = Delimiters()) -> list[BenefitInformation]:
-    """The 2110C/D benefit loops of a party.
-
-    Some reads leave the 2110 loops in ``other_loops`` (the model's ``benefits`` field is
-    declared before its type); they are mapped here so the summary sees every EB.
-    """
-    loops = list(party.benefits)
-    for raw in party.other_loops:
-        if raw.id in ("2110C", "2110D") and raw.segments and raw.segments[0].id == "EB":
-            loops.append(BenefitInformation.from_loop(raw.to_loop(delimiters), delimiters))
-    return loops
+    """The 2110C/D benefit loops of a party (rcm.x12 types them whatever was imported first)."""
+    return list(party.benefits)
 
 
 def _patient_party(response: EligibilityResponse271) -> tuple[InformationLevel, EligibilityParty] | None:
