@@ -208,3 +208,26 @@ async def test_unmatched_claims_and_lines_are_queued_and_published(ledger: Ledge
     # the stray line's money is on the claim, at claim level, not lost
     claim = await ledger.claim("clm-0001")
     assert (claim.paid, claim.contractual) == (D("110.00"), D("55.00"))
+
+
+async def test_a_payment_that_arrived_before_its_claim_posts_once_the_claim_is_known(ledger: Ledger) -> None:
+    early = await ledger.post(remit_835([paid("clm-0007", "ICN-7")]))
+    assert early.outcome.states == {"unmatched": 1} and early.of("RemitReceived") == []
+    assert await ledger.rematch() == ([], 0)  # nothing to match yet: still queued
+
+    await ledger.add_claims([claim_for(7, claim_id="clm-0007", lines=[("ses-0007:1", "90837", "170.00")])])
+    events, posted = await ledger.rematch()
+    assert posted == 1
+    (remit,) = [e for e in events if type(e).__name__ == "RemitReceived"]
+    assert remit.claim_id == "clm-0007" and remit.lines[0].line_key == "ses-0007:1"
+    assert (await ledger.claim("clm-0007")).paid == D("110.00")
+    (row,) = await ledger.rows(t.claim_payment)
+    assert (row.state, row.claim_id) == ("posted", "clm-0007")
+    (queued,) = await ledger.rows(t.unmatched)
+    assert queued.resolved_at is not None
+
+    # once resolved it is never posted again, and the same file again changes nothing
+    assert await ledger.rematch() == ([], 0)
+    again = await ledger.post(remit_835([paid("clm-0007", "ICN-7")]))
+    assert again.outcome.duplicate_file
+    assert (await ledger.claim("clm-0007")).paid == D("110.00")

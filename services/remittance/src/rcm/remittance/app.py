@@ -15,6 +15,7 @@ from rcm.clearinghouse import ClearinghouseSettings
 from rcm.events.catalog import spec_for_name
 from rcm.remittance.handlers import HANDLERS
 from rcm.remittance.metrics import RemitMetrics
+from rcm.remittance.rematching import rematcher
 from rcm.remittance.sftp_polling import sftp_poller
 from rcm.servicekit import Service, ServiceSettings, decode_event, dispatch
 
@@ -49,6 +50,9 @@ class RemittanceSettings(ServiceSettings):
         description="Where 835s are collected by SFTP; unset: upload only (`rcm remits import`).",
     )
     sftp_poll_interval_s: float = Field(60.0, description="Seconds between SFTP polls.")
+    rematch_interval_s: float = Field(
+        5.0, description="Seconds between attempts to post claim payments that arrived before their claim."
+    )
     control_number_cut_lengths: tuple[int, ...] = Field(
         (20,), description="Lengths payers cut the patient control number (CLP01) to."
     )
@@ -63,6 +67,13 @@ def build_service(settings: RemittanceSettings, *, metrics: RemitMetrics | None 
         handler=dispatch(HANDLERS),
         decode=decode_event,
         ordered_per_key=True,
+    )
+    service.add_task(
+        rematcher(
+            interval_s=settings.rematch_interval_s,
+            metrics=remit_metrics,
+            cut_lengths=settings.control_number_cut_lengths,
+        )
     )
     clearinghouse = settings.clearinghouse
     if clearinghouse is not None and clearinghouse.sftp is not None:

@@ -57,7 +57,7 @@ from rcm.remittance.metrics import RemitMetrics
 from rcm.remittance.remit_file import read_remit_file
 from rcm.servicekit import Transaction
 
-__all__ = ["FileOutcome", "post_remit_file"]
+__all__ = ["FileOutcome", "post_remit_file", "rematch_waiting"]
 
 log = logging.getLogger(__name__)
 
@@ -901,3 +901,98 @@ async def post_remit_file(
     metrics.files.labels(status).inc()
     log.info("835 file %s: %s payments, %s", file_id, outcome.payments, outcome.states)
     return outcome
+
+
+async def rematch_waiting(
+    tx: Transaction,
+    *,
+    metrics: RemitMetrics,
+    cut_lengths: Sequence[int] = DEFAULT_CUT_LENGTHS,
+    limit: int = 200,
+) -> int:
+    """Post queued claim payments whose claim, by control number, has become known since.
+
+    An 835 can arrive before this service has read the claim it pays (a consumer behind after
+    a restart, a claim created while the file was on its way). Those claim payments wait in the
+    unmatched queue (as no claim, or as ambiguous between claims of the same charge); once a
+    claim with their patient control number exists, they are posted
+    from the stored file, exactly as they would have been on arrival, and the queue row is
+    resolved. Returns how many were posted.
+    """
+    u, c = t.unmatched.c, t.claim.c
+    pcn = sa.func.upper(sa.func.btrim(u.patient_control_number))
+    known = sa.or_(
+        c.claim_key == pcn,
+        *(
+            sa.and_(sa.func.length(pcn) == n, sa.func.left(c.claim_key, n) == pcn)
+            for n in sorted(set(cut_lengths))
+        ),
+    )
+    waiting = (
+        await tx.conn.execute(
+            sa.select(u.id, u.remit_id, u.payment_id)
+            .where(
+                u.kind == "claim",
+                u.resolved_at.is_(None),
+                sa.exists().where(known),
+            )
+            .order_by(u.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    posted = 0
+    files: dict[str, Any] = {}
+    for row in waiting:
+        cp = (
+            await tx.conn.execute(
+                sa.select(t.claim_payment, t.remit_file.c.name, t.remit_file.c.received_at)
+                .join(t.remit_file, t.remit_file.c.file_id == t.claim_payment.c.file_id)
+                .where(t.claim_payment.c.remit_id == row.remit_id)
+            )
+        ).first()
+        if cp is None or cp.state != "unmatched":
+            continue
+        if cp.file_id not in files:
+            content = await tx.conn.scalar(
+                sa.select(t.remit_file.c.content).where(t.remit_file.c.file_id == cp.file_id)
+            )
+            files[cp.file_id] = read_remit_file(content) if content is not None else None
+        parsed = files[cp.file_id]
+        if parsed is None:
+            continue
+        found = next(
+            (
+                (p, r)
+                for p in parsed.payments
+                if _opaque("pay", p.payer_ref, p.trace_number) == cp.payment_id
+                for r in p.claims
+                if r.sequence == cp.sequence
+            ),
+            None,
+        )
+        if found is None:
+            continue
+        payment, remit = found
+        run = _Run(
+            tx,
+            file_id=cp.file_id,
+            file_name=cp.name,
+            received_at=cp.received_at,
+            cut_lengths=cut_lengths,
+            metrics=metrics,
+            outcome=FileOutcome(file_id=cp.file_id),
+        )
+        if match_claim(remit, await run.candidates(remit), cut_lengths=cut_lengths).claim is None:
+            continue  # still ambiguous or not this claim: it stays in the queue for a person
+        state = await run._post(payment, cp.payment_id, cp.remit_id, remit, cp.cross_key)
+        metrics.claim_payments.labels(state).inc()
+        await tx.conn.execute(
+            t.unmatched.update()
+            .where(u.remit_id == cp.remit_id, u.kind == "claim", u.resolved_at.is_(None))
+            .values(resolved_at=sa.func.now())
+        )
+        posted += 1
+    if posted:
+        log.info("%s waiting claim payments matched to claims that arrived after their 835", posted)
+    return posted

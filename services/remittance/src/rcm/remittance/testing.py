@@ -20,7 +20,7 @@ from rcm.events.models import ClaimCreated
 from rcm.events.testing import claim_created
 from rcm.remittance import store as t
 from rcm.remittance.handlers import on_claim_created
-from rcm.remittance.ingest import FileOutcome, post_remit_file
+from rcm.remittance.ingest import FileOutcome, post_remit_file, rematch_waiting
 from rcm.remittance.metrics import RemitMetrics
 from rcm.servicekit import Delivered, Record, Transaction, write_outbox
 from rcm.servicekit.db import outbox
@@ -215,6 +215,14 @@ class Ledger:
             outcome = await post_remit_file(tx, content, name=name, source="upload", metrics=self.metrics)
             await write_outbox(conn, tx.outgoing)
         return Posted(outcome, [decode(m.value, m.headers).event for m in tx.outgoing])
+
+    async def rematch(self) -> tuple[list[Any], int]:
+        """Run one pass of the waiting-payments matcher: (events published, claim payments posted)."""
+        async with self.engine.begin() as conn:
+            tx = Transaction(conn, "test", source="remittance")
+            posted = await rematch_waiting(tx, metrics=self.metrics)
+            await write_outbox(conn, tx.outgoing)
+        return [decode(m.value, m.headers).event for m in tx.outgoing], posted
 
     async def rows(self, table: sa.Table, *where: Any) -> list[Any]:
         async with self.engine.connect() as conn:
