@@ -1,5 +1,8 @@
 """Every sample file reads without an exception, flagged ones are reported, and the others
-produce exactly the findings recorded (after review against the guides) in expected_findings.json."""
+produce exactly the findings recorded (after review against the guides) in expected_findings.json.
+
+When a finding changes, its file's entry under ``_reasons`` in that file says why, in one line
+per change, after checking it against the guide by hand."""
 
 from __future__ import annotations
 
@@ -77,6 +80,6 @@ def test_malformed_samples_have_errors_unless_they_are_rejection_acks(
 
 
 def test_findings_match_the_reviewed_expectations(results: dict[str, ReadResult]) -> None:
-    expected = json.loads(EXPECTED.read_text())
+    expected = {k: v for k, v in json.loads(EXPECTED.read_text()).items() if k != "_reasons"}
     actual = {k: summary(r) for k, r in results.items()}
     assert actual == expected

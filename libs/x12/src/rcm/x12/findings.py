@@ -136,6 +136,11 @@ class ElementError:
     TOO_MANY_REPETITIONS = "12"
     TOO_MANY_COMPONENTS = "13"
     NOT_USED_PRESENT = "I10"
+    CODE_NOT_USED = "I6"
+    IMPLEMENTATION_MISSING = "I9"
+    TOO_FEW_REPETITIONS = "I11"
+    PATTERN_MISMATCH = "I12"
+    DEPENDENT_NOT_USED_PRESENT = "I13"
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from rcm.x12.findings import (
     SetError,
     Severity,
 )
+from rcm.x12.hierarchy import Hierarchy, HLIssue, parent_levels
 from rcm.x12.schema import Guide, LoopSpec, SegmentSpec, Usage, guide_for
 from rcm.x12.schema.elements import SEGMENTS
 from rcm.x12.segments import Delimiters, Loop, Segment
@@ -151,6 +152,7 @@ class _SetWalker:
         self.stack: list[_Frame] = []
         self.last: Segment | None = None
         self.claim_loops = guide.claim_loops if guide and stream else frozenset()
+        self.hierarchy = Hierarchy(guide) if guide is not None and parent_levels(guide) else None
         if guide is None:
             self._add(
                 FindingKind.TRANSACTION,
@@ -212,6 +214,18 @@ class _SetWalker:
 
     # ------------------------------------------------------------------ feeding
     def feed(self, seg: Segment) -> None:
+        self._feed(seg)
+        if seg.id == "HL" and self.hierarchy is not None:
+            self._report_hl(self.hierarchy.feed(seg, self.stack[-1].spec.id))
+
+    def _report_hl(self, issues: list[HLIssue]) -> None:
+        for hl in issues:
+            issue = hl.issue
+            self._add(
+                FindingKind.ELEMENT, issue.code, issue.message, hl.segment, hl.loop_id, element=issue.element
+            )
+
+    def _feed(self, seg: Segment) -> None:
         self.last = seg
         if not self.stack:
             self._start(seg)
@@ -391,6 +405,8 @@ class _SetWalker:
 
     def finish(self, se: Segment | None) -> TransactionSet:
         """Close every loop at SE (or at a missing SE) and return the set."""
+        if self.hierarchy is not None:
+            self._report_hl(self.hierarchy.finish())
         self._pop_to(0, se or self.last)
         if self.stack:
             root_frame = self.stack.pop()
