@@ -9,6 +9,7 @@ import pytest
 
 from rcm.denials.domain.denial import denials_in_rejection, denials_in_remit, patient_cost_sharing
 from rcm.denials.domain.facts import (
+    Acceptance,
     AuthorizationOnFile,
     ClaimFacts,
     ClaimLineFacts,
@@ -171,32 +172,62 @@ def test_co197_when_the_auth_was_already_on_the_claim_needs_a_person() -> None:
     assert decision.action is Action.FIX_AUTH
 
 
+def replacement_of_clm_0001() -> ClaimFacts:
+    """The replacement (frequency 7) of claim clm-0001: same chain, a claim id of its own."""
+    original = claim()
+    return ClaimFacts(
+        "clm-0001-r",
+        original.root_claim_id,
+        original.patient_id,
+        original.payer_id,
+        original.coverage_id,
+        original.rendering_provider_id,
+        original.lines,
+    )
+
+
 def test_claim_level_co29_without_proof_is_written_off() -> None:
     decision = triage(only(denied("CO", "29", claim_level=True)), ctx(), PLAYBOOK)
     assert decision.action is Action.WRITE_OFF
     assert decision.write_off_reason == "CO-29 without proof of timely filing"
 
 
-def test_co29_with_an_acceptance_inside_the_window_is_appealed_before_the_deadline() -> None:
+def test_co29_on_the_first_and_only_submission_is_written_off_although_it_was_accepted() -> None:
+    # the payer judged this very submission late: its own acceptance proves nothing
+    own = Acceptance("clm-0001", date(2025, 3, 10))
+    decision = triage(only(denied("CO", "29", claim_level=True)), ctx(acceptances=(own,)), PLAYBOOK)
+    assert decision.action is Action.WRITE_OFF
+    assert decision.write_off_reason == "CO-29 without proof of timely filing"
+    assert "no proof" in decision.why
+    assert "proof" not in decision.evidence
+
+
+def test_co29_on_a_replacement_whose_original_was_accepted_in_time_is_appealed_with_the_proof() -> None:
+    accepted = (Acceptance("clm-0001", date(2025, 3, 10)), Acceptance("clm-0001-r", date(2025, 7, 1)))
     decision = triage(
         only(denied("CO", "29", claim_level=True)),
-        ctx(accepted_on=(date(2025, 3, 10),)),
+        ctx(claim=replacement_of_clm_0001(), acceptances=accepted),
         PLAYBOOK,
-        adjudicated_on=date(2025, 4, 1),
+        adjudicated_on=date(2025, 7, 8),
     )
     assert decision.action is Action.APPEAL
-    assert decision.appeal_deadline == date(2025, 9, 28)  # 180 days for a commercial payer
-    assert "proof" in decision.evidence
+    assert decision.appeal_deadline == decision.deadline == date(2026, 1, 4)  # 180 days, commercial
+    assert decision.evidence["proof"] == "clm-0001 accepted 2025-03-10"
 
 
-def test_co29_with_an_acceptance_after_the_window_is_no_proof() -> None:
-    decision = triage(only(denied("CO", "29")), ctx(accepted_on=(date(2025, 7, 1),)), PLAYBOOK)
+def test_co29_on_a_replacement_whose_original_was_accepted_after_the_window_is_no_proof() -> None:
+    accepted = (Acceptance("clm-0001", date(2025, 6, 20)), Acceptance("clm-0001-r", date(2025, 7, 1)))
+    decision = triage(
+        only(denied("CO", "29")), ctx(claim=replacement_of_clm_0001(), acceptances=accepted), PLAYBOOK
+    )
     assert decision.action is Action.WRITE_OFF
 
 
 def test_co29_with_n211_is_written_off_even_with_proof() -> None:
     decision = triage(
-        only(denied("CO", "29", rarcs=["N211"])), ctx(accepted_on=(date(2025, 3, 10),)), PLAYBOOK
+        only(denied("CO", "29", rarcs=["N211"])),
+        ctx(claim=replacement_of_clm_0001(), acceptances=(Acceptance("clm-0001", date(2025, 3, 10)),)),
+        PLAYBOOK,
     )
     assert decision.action is Action.WRITE_OFF
     assert decision.write_off_reason == "CO-29 (N211)"

@@ -1,8 +1,8 @@
 """Thin adapters: an event in, the domain's decision, rows written and events published.
 
 Projections: payer-updated, coverage-updated, patient-updated (state only), claim-created,
-authorization-received, fee-schedule-updated (payer contracts), claim-acknowledged
-(acceptances are the proof of timely filing). Denials: remit-received and rejected
+authorization-received, fee-schedule-updated (payer contracts), claim-acknowledged (an
+earlier submission's acceptance proves timely filing). Denials: remit-received and rejected
 claim-acknowledged open them; later remits and claim-status-changed resolve them.
 """
 
@@ -30,6 +30,7 @@ from rcm.denials.domain.denial import (
     patient_cost_sharing,
 )
 from rcm.denials.domain.facts import (
+    Acceptance,
     AuthorizationOnFile,
     ClaimFacts,
     ClaimLineFacts,
@@ -334,7 +335,7 @@ class DenialHandlers:
         )
         chain = sa.select(store.claim.c.claim_id).where(store.claim.c.root_claim_id == root)
         accepted = await conn.execute(
-            sa.select(store.acknowledgment.c.received_on).where(
+            sa.select(store.acknowledgment.c.claim_id, store.acknowledgment.c.received_on).where(
                 sa.or_(
                     store.acknowledgment.c.claim_id == claim_id, store.acknowledgment.c.claim_id.in_(chain)
                 ),
@@ -370,7 +371,7 @@ class DenialHandlers:
                 )
                 for r in coverage_rows
             ),
-            accepted_on=tuple(r.received_on for r in accepted),
+            acceptances=tuple(Acceptance(claim_id=r.claim_id, received_on=r.received_on) for r in accepted),
             fixes_tried=frozenset(r.fix_kind for r in tried),
         )
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from rcm.denials.domain.facts import PayerFacts
+from rcm.denials.domain.facts import Acceptance, PayerFacts
 from rcm.denials.domain.playbook import Playbook
 from rcm.events.models import PayerBillingRules, TimelyFilingClock
 
-__all__ = ["appeal_deadline", "filing_deadline", "has_proof_of_timely_filing"]
+__all__ = ["appeal_deadline", "filing_deadline", "timely_filing_proof"]
 
 
 def appeal_deadline(playbook: Playbook, payer: PayerFacts | None, adjudicated_on: date) -> date:
@@ -33,11 +33,22 @@ def filing_deadline(
     return start + timedelta(days=days)
 
 
-def has_proof_of_timely_filing(
-    rules: PayerBillingRules, *, service_date: date | None, accepted_on: tuple[date, ...]
-) -> bool:
-    """True when a 999/277CA accepted the claim within the payer's original filing window."""
-    if service_date is None:
-        return False
+def timely_filing_proof(
+    rules: PayerBillingRules,
+    *,
+    denied_claim_id: str | None,
+    service_date: date | None,
+    acceptances: tuple[Acceptance, ...],
+) -> tuple[Acceptance, ...]:
+    """The acceptances that prove a claim denied CO-29 was filed in time (none: no proof).
+
+    A CO-29 judges the receipt date of the very submission it denies, so that submission's
+    own acceptance proves nothing. Proof is an earlier submission of the same claim (the
+    original before a replacement, an earlier claim of the same chain) that a 999/277CA
+    accepted within the payer's original filing window. Without the denied claim's id the
+    submissions cannot be told apart, and nothing counts.
+    """
+    if service_date is None or denied_claim_id is None:
+        return ()
     deadline = filing_deadline(rules, service_date=service_date)
-    return any(day <= deadline for day in accepted_on)
+    return tuple(a for a in acceptances if a.claim_id != denied_claim_id and a.received_on <= deadline)

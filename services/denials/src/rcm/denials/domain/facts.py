@@ -9,6 +9,7 @@ from decimal import Decimal
 from rcm.events.models import CoveragePriority, PayerBillingRules
 
 __all__ = [
+    "Acceptance",
     "AuthorizationOnFile",
     "ClaimFacts",
     "ClaimLineFacts",
@@ -113,6 +114,14 @@ class CoverageOnFile:
 
 
 @dataclass(frozen=True, slots=True)
+class Acceptance:
+    """A 999 or 277CA that accepted one submission of a claim (from ``claim-acknowledged``)."""
+
+    claim_id: str
+    received_on: date
+
+
+@dataclass(frozen=True, slots=True)
 class TriageContext:
     """Everything a decision may look at besides the denial itself."""
 
@@ -121,7 +130,7 @@ class TriageContext:
     payer: PayerFacts | None = None
     authorizations: tuple[AuthorizationOnFile, ...] = ()
     coverages: tuple[CoverageOnFile, ...] = ()
-    accepted_on: tuple[date, ...] = ()
-    """Dates a 999/277CA accepted the claim: the proof of timely filing."""
+    acceptances: tuple[Acceptance, ...] = ()
+    """Acceptances of the claim and of the other submissions in its chain (proof of timely filing)."""
     fixes_tried: frozenset[str] = frozenset()
     """Fix kinds already requested for this claim (its whole replacement chain)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rcm.denials.domain.deadlines import appeal_deadline, filing_deadline, has_proof_of_timely_filing
+from rcm.denials.domain.deadlines import appeal_deadline, filing_deadline, timely_filing_proof
 from rcm.denials.domain.denial import FoundDenial
 from rcm.denials.domain.facts import TriageContext
 from rcm.denials.domain.fixes import Change, fix_for
@@ -154,17 +154,21 @@ def triage(
         )
 
     if action is Action.APPEAL:
-        if rule.category is Category.TIMELY_FILING and not has_proof_of_timely_filing(
-            rules, service_date=service_date, accepted_on=ctx.accepted_on
-        ):
-            return make(
-                action=rule.otherwise,
-                why=f"{why}; no proof of timely filing on file",
-                write_off_reason=f"{denial.label} without proof of timely filing",
-            )
-        due = appeal_deadline(playbook, ctx.payer, adjudicated_on or ctx.today)
         if rule.category is Category.TIMELY_FILING:
-            evidence["proof"] = "accepted " + ", ".join(d.isoformat() for d in ctx.accepted_on)
+            proof = timely_filing_proof(
+                rules,
+                denied_claim_id=ctx.claim.claim_id if ctx.claim else None,
+                service_date=service_date,
+                acceptances=ctx.acceptances,
+            )
+            if not proof:
+                return make(
+                    action=rule.otherwise,
+                    why=f"{why}; no proof of timely filing: no earlier submission was accepted in time",
+                    write_off_reason=f"{denial.label} without proof of timely filing",
+                )
+            evidence["proof"] = "; ".join(f"{a.claim_id} accepted {a.received_on.isoformat()}" for a in proof)
+        due = appeal_deadline(playbook, ctx.payer, adjudicated_on or ctx.today)
         return make(
             action=Action.APPEAL,
             why=f"{why}; appeal (level 1) by {due.isoformat()}",
