@@ -12,6 +12,7 @@ from rcm.sandbox.engine.adjudication import Accumulators, adjudicate, adjudicate
 from rcm.sandbox.engine.model import Adjustment, PriorLineAdjudication
 from rcm.sandbox.faults import Faults
 from rcm.sandbox.payer_office import PayerOffice
+from rcm.sandbox.payers import EarlierClaim
 from rcm.sandbox.testing import claim, line, recent
 from rcm.sandbox.x12io import Interchange, build_837p
 
@@ -111,6 +112,20 @@ def test_a_late_claim_is_co_29_and_after_termination_co_27() -> None:
 def test_the_same_claim_again_is_oa_18() -> None:
     c = claim("C16", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])
     assert cas(run(c, duplicate=True)) == [("OA", "18", Decimal("120.00"))]
+
+
+def test_a_service_the_payer_paid_on_an_earlier_claim_from_another_system_is_oa_18() -> None:
+    c = claim("C16b", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])
+    member = EVRGRN.member("EVG100000001")
+    assert member is not None
+    billed = member.model_copy(
+        update={"earlier_claims": [EarlierClaim(service_date=c.lines[0].service_date, code="90834")]}
+    )
+    payer = EVRGRN.model_copy(update={"members": [billed]})
+    result = run(c, payer)
+    assert cas(result) == [("OA", "18", Decimal("120.00"))] and result.status == "4"
+    other_code = claim("C16c", "EVG100000001", "EVRGRN", [line(1, "90837", "180.00")])
+    assert run(other_code, payer).lines[0].paid > 0
 
 
 def test_past_the_visit_limit_is_co_119() -> None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "AuthOnFile",
     "CarveOut",
+    "EarlierClaim",
     "LicensureRule",
     "Member",
     "Payer",
@@ -50,6 +51,14 @@ class CarveOut(_Model):
     service_types: list[str]
 
 
+class EarlierClaim(_Model):
+    """A service the payer already adjudicated on a claim from another system (e.g. the
+    provider's previous billing system): billing it again is a duplicate (OA-18)."""
+
+    service_date: date
+    code: str
+
+
 class Plan(_Model):
     id: str
     name: str
@@ -77,6 +86,7 @@ class Member(_Model):
     visits_used: int = 0
     auths: list[AuthOnFile] = Field(default_factory=list)
     carve_out: CarveOut | None = None
+    earlier_claims: list[EarlierClaim] = Field(default_factory=list)
 
 
 class TelehealthRule(_Model):

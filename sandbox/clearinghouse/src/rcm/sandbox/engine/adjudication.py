@@ -8,6 +8,7 @@ deductible (PR-1), copay once per visit (PR-3), coinsurance (PR-2).
 | Behaviour                               | Result                 |
 |-----------------------------------------|------------------------|
 | same claim sent again as an original    | OA-18                  |
+| line already paid on an earlier claim   | OA-18 (line)           |
 | received after the timely-filing limit  | CO-29 (+ payer's RARC) |
 | service before coverage / after term    | CO-26 / CO-27          |
 | organisation billing, no rendering NPI  | CO-16 + N290           |
@@ -100,6 +101,8 @@ def _auth_on_file(claim: Claim, member: Member, line: ServiceLine) -> bool:
 
 def line_denial(claim: Claim, payer: Payer, member: Member, line: ServiceLine) -> Denial | None:
     """The first line-level edit that denies ``line``, or None when it is payable."""
+    if any(e.service_date == line.service_date and e.code == line.code for e in member.earlier_claims):
+        return Denial("OA", "18")
     if line.service_date < member.coverage_start:
         return Denial("CO", "26")
     if member.coverage_end is not None and line.service_date > member.coverage_end:
