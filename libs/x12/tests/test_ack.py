@@ -48,7 +48,7 @@ def test_our_999_passes_our_validation_and_pyx12(name: str, tmp_path: Path) -> N
 
 def test_999_reports_rejected_sets_with_segment_and_element_errors() -> None:
     ack = acknowledge((DATA / INBOUND[2]).read_bytes(), now=NOW)
-    assert "IK3*CLM*" in ack and "IK4*5:2**1~" in ack
+    assert "IK3*CLM*" in ack and "IK4*5:2*1332*1~" in ack
     assert "IK5*R*5~" in ack and "AK9*R*1*1*0~" in ack
 
 

@@ -62,3 +62,83 @@ def test_dates_and_times() -> None:
     assert valid_date("20240229") and not valid_date("20230229") and not valid_date("20241301")
     assert valid_time("2359") and valid_time("235959") and not valid_time("2400")
     assert all(f.kind is not FindingKind.INTERCHANGE for f in validate(P835))
+
+
+def element_findings(text: str, segment_id: str) -> set[tuple[str, int, int, str]]:
+    """(IK403 code, element, trigger element, IK402 reference) of the element findings on a segment id."""
+    return {
+        (f.code, f.element, f.trigger_element, f.element_ref)
+        for f in validate(text)
+        if f.kind is FindingKind.ELEMENT and f.segment_id == segment_id
+    }
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "segment_id", "expected"),
+    [
+        # P0304: PER03 and PER04 both or neither
+        (
+            "PER*BL*JOHN WAYNE*TE*9995551212",
+            "PER*BL*JOHN WAYNE*TE",
+            "PER",
+            (ElementError.CONDITIONAL_MISSING, 4, 3, "364"),
+        ),
+        # E0207: N402 (state) excludes N407 (country subdivision)
+        (
+            "N4*LANSING*MI*48909",
+            "N4*LANSING*MI*48909*CA***ON",
+            "N4",
+            (ElementError.EXCLUSION_VIOLATED, 7, 2, "1715"),
+        ),
+        # C0605: N406 needs N405
+        (
+            "N4*LANSING*MI*48909",
+            "N4*LANSING*MI*48909***X",
+            "N4",
+            (ElementError.CONDITIONAL_MISSING, 5, 6, "309"),
+        ),
+        # L050607: a second CAS reason needs its amount
+        ("CAS*CO*16*500.04", "CAS*CO*16*500.04**45", "CAS", (ElementError.CONDITIONAL_MISSING, 6, 5, "782")),
+        # P0304: N103 and N104 both or neither
+        (
+            "N1*PR*PAYER",
+            "N1*PR*PAYER*XV",
+            "N1",
+            (ElementError.CONDITIONAL_MISSING, 4, 3, "67"),
+        ),
+    ],
+)
+def test_syntax_notes_report_ik403_2_or_10_with_their_trigger(
+    old: str, new: str, segment_id: str, expected: tuple[str, int, int, str]
+) -> None:
+    assert old in P835
+    assert expected in element_findings(P835.replace(old, new, 1), segment_id)
+
+
+def test_a_required_element_is_not_reported_twice_by_its_syntax_note() -> None:
+    # 835 1000B N104 is required by the guide and by N1 P0304: one finding, code 1
+    text = P835.replace("N1*PE*UNKNOWN*FI*444313000", "N1*PE*UNKNOWN*FI")
+    assert {(code, element) for code, element, _, _ in element_findings(text, "N1")} == {
+        (ElementError.REQUIRED_MISSING, 4)
+    }
+
+
+def test_nm1_paired_identifier_in_an_837() -> None:
+    text = (DATA / "837P" / "LinuxForHealth-x12__837_005010X222A2_demo.example1.837").read_text()
+    broken = text.replace("NM1*IL*1*SMITH*JANE****MI*JS00111223333", "NM1*IL*1*SMITH*JANE****MI")
+    assert (ElementError.CONDITIONAL_MISSING, 9, 8, "67") in element_findings(broken, "NM1")
+
+
+def test_dmg_paired_format_and_date() -> None:
+    text = (DATA / "837P" / "LinuxForHealth-x12__837_005010X222A2_demo.example1.837").read_text()
+    broken = text.replace("DMG*D8*19730501*M", "DMG**19730501*M")
+    assert (ElementError.CONDITIONAL_MISSING, 1, 2, "1250") in element_findings(broken, "DMG")
+
+
+def test_syntax_notes_are_data_for_the_segments_that_have_them() -> None:
+    from rcm.x12.schema.elements import SYNTAX
+
+    assert [str(n) for n in SYNTAX["NM1"]] == ["C1110", "C1203", "P0809"]
+    assert "E0207" in [str(n) for n in SYNTAX["N4"]]
+    assert "L050607" in [str(n) for n in SYNTAX["CAS"]]
+    assert "CLP" not in SYNTAX  # CLP has no relational conditions in 005010

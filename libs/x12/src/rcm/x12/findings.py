@@ -152,7 +152,10 @@ class Finding:
     a set), which is what a 999 IK302 reports. ``element``, ``component`` and
     ``repetition`` are 1-based and 0 when not applicable. ``interchange``,
     ``group`` and ``transaction`` are the ISA13, GS06 and ST02 control numbers the
-    finding belongs to ('' when unknown). Messages never quote element values, so
+    finding belongs to ('' when unknown). ``element_ref`` is the element's data
+    element reference number (IK402) and ``trigger_element`` the position of the
+    element in the same segment whose presence made this one required or excluded
+    (an X12 syntax note; 0 otherwise). Messages never quote element values, so
     findings can be logged without exposing member data.
     """
 
@@ -167,6 +170,7 @@ class Finding:
     component: int = 0
     repetition: int = 0
     element_ref: str = ""
+    trigger_element: int = 0
     severity: Severity = Severity.ERROR
     interchange: str = ""
     group: str = ""

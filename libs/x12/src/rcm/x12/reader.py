@@ -30,7 +30,7 @@ from rcm.x12.findings import (
 )
 from rcm.x12.hierarchy import Hierarchy, HLIssue, parent_levels
 from rcm.x12.schema import Guide, LoopSpec, SegmentSpec, Usage, guide_for
-from rcm.x12.schema.elements import SEGMENTS
+from rcm.x12.schema.elements import SEGMENTS, element_ref
 from rcm.x12.segments import Delimiters, Loop, Segment
 from rcm.x12.tokenizer import Source, Tokenizer
 from rcm.x12.validate import check_segment
@@ -175,9 +175,11 @@ class _SetWalker:
         element: int = 0,
         component: int = 0,
         repetition: int = 0,
+        trigger: int = 0,
         severity: Severity = Severity.ERROR,
     ) -> None:
         st = self.header
+        segment_id = segment_id or (seg.id if seg else "")
         interchange = self.result.interchange
         group = self.result.group
         self.findings.append(
@@ -187,11 +189,13 @@ class _SetWalker:
                 message=message,
                 position=seg.position if seg else 0,
                 set_position=seg.position - st.position + 1 if seg else 0,
-                segment_id=segment_id or (seg.id if seg else ""),
+                segment_id=segment_id,
                 loop_id=loop_id,
                 element=element,
                 component=component,
                 repetition=repetition,
+                element_ref=element_ref(segment_id, element, component) if element else "",
+                trigger_element=trigger,
                 severity=severity,
                 interchange=interchange.control_number if interchange else "",
                 group=group.control_number if group else "",
@@ -210,6 +214,7 @@ class _SetWalker:
                 element=issue.element,
                 component=issue.component,
                 repetition=issue.repetition,
+                trigger=issue.trigger,
             )
 
     # ------------------------------------------------------------------ feeding

@@ -1,9 +1,13 @@
 """Element-level validation of a segment against its place in a guide.
 
 ``check_segment`` returns ``ElementIssue`` tuples (IK403 code, element,
-component, repetition, message); the reader turns them into findings with the
-segment's context. Situational rules that depend on other elements (DTP03 in
-the format DTP02 names, DMG02 after DMG01) live here too.
+component, repetition, message, and the element whose presence triggered a
+conditional rule); the reader turns them into findings with the segment's
+context. The segment's X12 syntax notes (``SYNTAX``: paired, required,
+conditional, exclusion, list conditional) are checked here: a missing element a
+note requires is IK403 2, an element a note excludes is IK403 10. Situational
+rules that depend on other elements (DTP03 in the format DTP02 names, DMG02
+after DMG01) live here too.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from rcm.x12.findings import ElementError, Finding
-from rcm.x12.schema.elements import ElementSpec
+from rcm.x12.schema.elements import SYNTAX, ElementSpec, SyntaxNote
 from rcm.x12.segments import Delimiters, Segment
 from rcm.x12.tokenizer import Source
 
@@ -27,6 +31,7 @@ class ElementIssue(NamedTuple):
     component: int
     repetition: int
     message: str
+    trigger: int = 0  # the element whose presence made this one required or excluded
 
 
 def valid_date(value: str) -> bool:
@@ -133,6 +138,69 @@ def _date_in_format(fmt: str, value: str) -> bool:
     return True
 
 
+def _present(elements: list[str], index: int, empty: frozenset[str]) -> bool:
+    return index <= len(elements) and bool(elements[index - 1]) and not set(elements[index - 1]) <= empty
+
+
+def _check_syntax(
+    seg_id: str, elements: list[str], notes: tuple[SyntaxNote, ...], d: Delimiters, out: list[ElementIssue]
+) -> None:
+    empty = frozenset(d.component + d.repetition)
+    flagged = {issue.element for issue in out}
+    for note in notes:
+        names = note.elements
+        have = [e for e in names if _present(elements, e, empty)]
+        rule = f"{seg_id} syntax {note}"
+        found: list[ElementIssue] = []
+        if note.kind == "P" and have:
+            found = [
+                ElementIssue(
+                    ElementError.CONDITIONAL_MISSING, e, 0, 0, f"{rule}: paired element missing", have[0]
+                )
+                for e in names
+                if e not in have
+            ]
+        elif note.kind == "R" and not have:
+            found = [
+                ElementIssue(ElementError.CONDITIONAL_MISSING, names[0], 0, 0, f"{rule}: one is required")
+            ]
+        elif note.kind == "C" and names[0] in have:
+            found = [
+                ElementIssue(
+                    ElementError.CONDITIONAL_MISSING,
+                    e,
+                    0,
+                    0,
+                    f"{rule}: conditional element missing",
+                    names[0],
+                )
+                for e in names[1:]
+                if e not in have
+            ]
+        elif note.kind == "L" and names[0] in have and len(have) == 1:
+            found = [
+                ElementIssue(
+                    ElementError.CONDITIONAL_MISSING,
+                    names[1],
+                    0,
+                    0,
+                    f"{rule}: one more is required",
+                    names[0],
+                )
+            ]
+        elif note.kind == "E" and len(have) > 1:
+            found = [
+                ElementIssue(
+                    ElementError.EXCLUSION_VIOLATED, e, 0, 0, f"{rule}: only one may be present", have[0]
+                )
+                for e in have[1:]
+            ]
+        for issue in found:
+            if issue.element not in flagged:
+                flagged.add(issue.element)
+                out.append(issue)
+
+
 def check_segment(seg: Segment, specs: tuple[ElementSpec, ...], d: Delimiters) -> list[ElementIssue]:
     """Element problems of ``seg`` against the element specs of its place."""
     out: list[ElementIssue] = []
@@ -153,6 +221,9 @@ def check_segment(seg: Segment, specs: tuple[ElementSpec, ...], d: Delimiters) -
             continue
         _check_element(value, spec, i + 1, d, out)
     sid = seg.id
+    notes = SYNTAX.get(sid)
+    if notes:
+        _check_syntax(sid, elements, notes, d, out)
     if sid == "DTP" and count >= 3 and elements[2] and not _date_in_format(elements[1], elements[2]):
         out.append(ElementIssue(ElementError.INVALID_DATE, 3, 0, 0, f"not a valid {elements[1]} date"))
     elif sid == "DMG" and count >= 2 and elements[1] and not _date_in_format(elements[0], elements[1]):

@@ -1,17 +1,26 @@
-"""The segment dictionary: element types and lengths of the 005010 segments the guides use.
+"""The segment dictionary: element types and lengths of the 005010 segments the guides use,
+their data element reference numbers and their syntax notes.
 
 One line per segment, one token per element: ``TYPEmin/max``, then ``!`` when
 the element is required wherever the segment is used and ``*N`` when it may
 repeat N times; composites are ``C(component:component...)``. Types: AN
 (string), ID (code), DT (date), TM (time), N0/N2 (implied-decimal numbers), R
 (decimal number). Guides refine these per place (code lists, required, not used).
+
+``REFERENCES`` gives each element's data element reference number (``98`` for
+NM101; a composite is ``C003(235:234:...)`` with its components'), which a 999
+reports in IK402; ``-`` where none applies. ``SYNTAX`` holds the X12 relational
+conditions of each segment as written in the standard: ``P0809`` (paired: NM108
+and NM109 both or neither), ``R0203`` (at least one), ``C0605`` (if N406 then
+N405), ``E0207`` (at most one), ``L050607`` (if CAS05 then at least one of CAS06,
+CAS07). These hold wherever the segment is used, so they live here, not per guide.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SEGMENTS", "ElementSpec"]
+__all__ = ["REFERENCES", "SEGMENTS", "SYNTAX", "ElementSpec", "SyntaxNote", "element_ref"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +130,141 @@ MPI ID1/1! ID2/2! ID1/1! AN1/50 ID1/2 ID2/3 AN1/35
 """
 
 
+_REFERENCE_TEXT = """
+ISA I01 I02 I03 I04 I05 I06 I05 I07 I08 I09 I10 I11 I12 I13 I14 I15
+IEA I16 I12
+GS 479 142 124 373 337 28 455 480
+GE 97 28
+TA1 I12 I08 I09 I17 I18
+ST 143 329 1705
+SE 96 329
+BHT 1005 353 127 373 337 640
+BPR 305 782 478 591 812 506 507 569 508 509 510 506 507 569 508 373 1048 506 507 569 508
+TRN 481 127 509 127
+CUR 98 100 280 98 100 669 374 373 337 374 373 337 374 373 337 374 373 337 374 373 337
+REF 128 127 352 C040(128:127:128:127:128:127)
+DTM 374 373 337 623 1250 1251
+DTP 374 1250 1251
+N1 98 93 66 67 706 98
+N2 93 93
+N3 166 166
+N4 19 156 116 26 309 310 1715
+PER 366 93 365 364 365 364 365 364 443
+NM1 98 1065 1035 1036 1037 1038 1039 66 67 706 98 1035
+RDM 756 93 364 C040(-:-) C040(-:-)
+LX 554
+TS3 127 1331 373 380 782 782 782 782 782 782 782 782 782 782 782 782 782 782 782 782 782 782 380 782
+TS2 782 782 782 782 782 782 380 782 782 380 380 380 380 380 782 380 782 782 782
+CLP 1028 1029 782 782 782 1032 127 1331 1325 1352 1354 380 954 1073
+CAS 1033 1034 782 380 1034 782 380 1034 782 380 1034 782 380 1034 782 380 1034 782 380
+MIA 380 782 380 782 127 782 782 782 782 782 782 782 782 782 380 782 782 782 782 127 127 127 127 782
+MOA 954 782 127 127 127 127 127 782 782
+AMT 522 782 478
+QTY 673 380 C001(355:1018:649:355:1018:649:355:1018:649:355:1018:649:355:1018:649) 61
+SVC C003(235:234:1339:1339:1339:1339:352:234) 782 782 234 380 C003(235:234:1339:1339:1339:1339:352:234) 380
+LQ 1270 1271
+PLB 127 373 C042(426:127) 782 C042(426:127) 782 C042(426:127) 782 C042(426:127) 782 C042(426:127) 782 C042(426:127) 782
+HL 628 734 735 736
+PRV 1221 128 127 156 C035(-:-) 1223
+SBR 1138 1069 127 93 1336 1143 1073 584 1032
+PAT 1069 1384 584 1220 1250 1251 355 81 1073
+DMG 1250 1251 1068 1067 C056(1109:1270:1271) 1066 26 659 380 1270 1271
+CLM 1028 782 1032 1343 C023(1331:1332:1325) 1073 1359 1073 1363 1351 C024(1362:1362:1362:156:26) 1366 1073 1338 1073 1360 1029 1073 1383 1514
+PWK 755 756 757 98 66 67 352 C002(-:-) 1525
+CN1 1166 782 332 127 338 799
+K3 449 1333 C001(355:1018)
+NTE 363 352
+CR1 355 81 1316 1317 355 380 166 166 352 352
+CR2 609 380 1367 1367 355 380 380 1342 1073 352 352 1073
+CR3 1322 355 380 1335 352
+CRC 1136 1073 1321 1321 1321 1321 1321
+HI C022(1270:1271:1250:1251:782:380:799:1271:1073) C022(1270:1271:1250:1251:782:380:799:1271:1073) C022(1270:1271:1250:1251:782:380:799:1271:1073) C022(1270:1271:1250:1251:782:380:799:1271:1073) C022(1270:1271:1250:1251:782:380:799:1271:1073) C022(1270:1271:1250:1251:782:380:799:1271:1073) C022(1270:1271:1250:1251:782:380:799:1271:1073) C022(1270:1271:1250:1251:782:380:799:1271:1073) C022(1270:1271:1250:1251:782:380:799:1271:1073) C022(1270:1271:1250:1251:782:380:799:1271:1073) C022(1270:1271:1250:1251:782:380:799:1271:1073) C022(1270:1271:1250:1251:782:380:799:1271:1073)
+HCP 1473 782 782 127 118 127 782 234 235 234 355 380 901 1526 1527
+OI 1032 1383 1073 1351 1360 1363
+MEA 737 738 739 C001(355:1018:649) 740 741 935 936 752 1373 1270 1271
+PS1 127 782 156
+SV1 C003(235:234:1339:1339:1339:1339:352:234) 782 355 380 1331 1365 C004(1328:1328:1328:1328) 782 1073 1340 1073 1073 1364 1341 1327 1334 127 116 782 1337 1360
+SV2 234 C003(235:234:1339:1339:1339:1339:352:234) 782 355 380 1371 782 1073 1345 1337
+SV5 C003(235:234:1339:1339:1339:1339:352:234) 355 380 782 782 594 923
+CR5 1322 380 1348 1348 352 380 380 380 352 380 380 1349 1350 1350 1350 380 1382 1348
+CR6 923 373 1250 1251 373 1073 1073 1322 373 235 1137 373 373 373 1250 1251 1384 373 373 373 373
+CR7 921 1470 1470
+CL1 1315 1314 1352 1345
+LIN 350 235 234
+CTP 687 236 212 380 C001(355:1018:649) 648 649 782 639 499 289
+SVD 67 782 C003(235:234:1339:1339:1339:1339:352:234) 234 380 554
+FRM 350 1073 127 373 332
+AK1 479 28 480
+AK2 143 329 1705
+IK3 721 719 447 620
+CTX C998(9999:9998) 721 719 447 C030(722:1528:1686) C999(725:725)
+IK4 C030(722:1528:1686) 725 621 724
+IK5 717 618 618 618 618 618
+AK9 715 97 123 2 716 716 716 716 716
+EQ 1365 C003(235:234:1339:1339:1339:1339:352:234) 1207 1336 C004(1328:1328:1328:1328)
+III 1270 1271 1136 933 380 C001(355:1018) 752 752 752 -
+INS 1073 1069 875 1203 1216 C052(-) 1219 584 1220 1073 1250 1251 1165 19 156 26 1470
+EB 1390 1207 1365 1336 1204 615 782 954 673 380 1073 1073 C003(235:234:1339:1339:1339:1339:352:234) C004(1328:1328:1328:1328)
+HSD 673 380 355 1167 615 616 678 679
+MSG 933 934 1470
+AAA 1073 559 901 889
+LS 447
+LE 447
+STC C043(1271:1271:98:1270) 373 306 782 782 373 591 373 429 C043(1271:1271:98:1270) C043(1271:1271:98:1270) 933
+UM 1525 1322 1365 C023(1331:1332:1325:-:-:-) C024(-) 1338 1213 923 1363 1514
+SV3 C003(235:234:1339:1339:1339:1339:352:234) 782 1331 C006(1361:1361:1361:1361:1361) 1358 380 352 1327 1360 1073 C004(1328:1328:1328:1328)
+TOO 1270 1271 C005(1369:1369:1369:1369:1369)
+HCR 306 127 901 1073
+MPI 1201 584 1595 352 1594 1250 1251
+"""
+
+_SYNTAX_TEXT = """
+BPR C0809 C1415 C2021 P0607 P1213 P1819
+CUR C0807 C0907 C1110 C1210 C1413 C1513 C1716 C1816 C2019 C2119 L101112 L131415 L161718 L192021
+REF R0203
+DTM C0403 P0506 R020305
+N1 P0304 R0203
+N4 C0605 C0704 E0207
+PER P0304 P0506 P0708
+NM1 C1110 C1203 P0809
+CAS C0605 C0705 C0908 C1008 C1211 C1311 C1514 C1614 C1817 C1917 L050607 L080910 L111213 L141516 L171819
+QTY E0204 R0204
+LQ C0102
+PLB P0506 P0708 P0910 P1112 P1314
+PRV P0203
+PAT P0506 P0708
+DMG C1105 P0102 P1011
+PWK P0506
+CR1 P0102 P0506
+CR2 C0403 P0102 P0506
+CR3 P0203
+HCP P0910 P1112 R0113
+MEA E0803 L050412 L060412 L07030506 P1112 R03050608
+SV1 P0304
+SV2 P0405 R0102
+SV5 C0604 R0405
+LIN P0405 P0607 P0809 P1011 P1213 P1415 P1617 P1819 P2021 P2223 P2425 P2627 P2829 P3031
+CTP C0607 C0902 C1002 C1103 P0405
+FRM R02030405
+INS P1112
+EQ R0102
+EB P0910
+HSD C0605 P0102
+MSG C0302
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxNote:
+    """One relational condition: its kind (P, R, C, E, L) and the element positions it names."""
+
+    kind: str
+    elements: tuple[int, ...]
+
+    def __str__(self) -> str:
+        return self.kind + "".join(f"{e:02d}" for e in self.elements)
+
+
 def _element(token: str) -> ElementSpec:
     required = False
     repeat = 1
@@ -147,4 +291,39 @@ def _parse(text: str) -> dict[str, tuple[ElementSpec, ...]]:
     return out
 
 
+def _references(text: str) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    out: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+    for line in text.strip().splitlines():
+        seg_id, *tokens = line.split()
+        refs: list[tuple[str, tuple[str, ...]]] = []
+        for token in tokens:
+            ref, _, comps = token.partition("(")
+            refs.append((ref, tuple(comps.rstrip(")").split(":")) if comps else ()))
+        out[seg_id] = tuple(refs)
+    return out
+
+
+def _syntax(text: str) -> dict[str, tuple[SyntaxNote, ...]]:
+    out: dict[str, tuple[SyntaxNote, ...]] = {}
+    for line in text.strip().splitlines():
+        seg_id, *tokens = line.split()
+        out[seg_id] = tuple(
+            SyntaxNote(t[0], tuple(int(t[i : i + 2]) for i in range(1, len(t), 2))) for t in tokens
+        )
+    return out
+
+
 SEGMENTS: dict[str, tuple[ElementSpec, ...]] = _parse(_DICTIONARY)
+REFERENCES = _references(_REFERENCE_TEXT)
+SYNTAX = _syntax(_SYNTAX_TEXT)
+
+
+def element_ref(segment_id: str, element: int, component: int = 0) -> str:
+    """The data element reference number of an element (or of one of its components), or ''."""
+    refs = REFERENCES.get(segment_id, ())
+    if not 1 <= element <= len(refs):
+        return ""
+    ref, components = refs[element - 1]
+    if component and 1 <= component <= len(components):
+        ref = components[component - 1]
+    return ref if ref.isdigit() else ""
