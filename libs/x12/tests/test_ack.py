@@ -72,3 +72,50 @@ def test_truncated_interchange_is_rejected_by_ta1_only() -> None:
     ack = acknowledge((DATA / "271/aaronhuggins-node-x12__271.edi").read_bytes(), now=NOW)
     assert "*R*023~" in ack
     assert "ST*999" not in ack
+
+
+P837 = (DATA / "837P" / "LinuxForHealth-x12__837_005010X222A2_demo.example1.837").read_text()
+# NM109 dropped in 2010BA (NM1 P0809), an invalid diagnosis pointer on the claim's second line
+BROKEN_837 = P837.replace("NM1*IL*1*SMITH*JANE****MI*JS00111223333", "NM1*IL*1*SMITH*JANE****MI").replace(
+    "SV1*HC:87070*15.00*UN*1.00***1", "SV1*HC:87070*15.00*UN*1.00***1:X"
+)
+
+
+def ack_lines(text: str) -> list[str]:
+    return acknowledge(text, now=NOW).splitlines()
+
+
+def test_ik4_carries_the_element_position_and_reference_number() -> None:
+    lines = ack_lines(BROKEN_837)
+    # SV107-2 (composite diagnosis code pointer, component 2): data element 1328, invalid character
+    assert "IK4*7:2*1328*6~" in lines
+    # NM109: data element 67, conditional required (NM1 P0809)
+    assert "IK4*9*67*2~" in lines
+
+
+def test_a_conditional_element_names_its_situational_trigger() -> None:
+    lines = ack_lines(BROKEN_837)
+    ik4 = lines.index("IK4*9*67*2~")
+    # NM108 (data element 66) in the NM1 at position 17 triggered the requirement
+    assert lines[ik4 + 1] == "CTX*SITUATIONAL TRIGGER*NM1*17**8*66~"
+
+
+def test_an_error_inside_a_claim_names_the_claim() -> None:
+    lines = ack_lines(BROKEN_837)
+    ik3 = lines.index("IK3*SV1*32**8~")
+    assert lines[ik3 + 1] == "CTX*CLM01:26463774~"
+    # the subscriber's NM1 is outside any claim: no business unit
+    assert lines[lines.index("IK3*NM1*17**8~") + 1].startswith("IK4*")
+
+
+def test_business_unit_values_that_would_break_the_999_are_left_out() -> None:
+    text = BROKEN_837.replace("CLM*26463774*", "CLM*2646:3774*")
+    lines = ack_lines(text)
+    assert not any(line.startswith("CTX*CLM01") for line in lines)
+
+
+def test_our_999_with_context_passes_our_validation_and_pyx12(tmp_path: Path) -> None:
+    ack = acknowledge(BROKEN_837, now=NOW)
+    assert "CTX*" in ack
+    assert read(ack).valid
+    assert pyx12_accepts(ack, tmp_path)

@@ -5,6 +5,14 @@ for every inbound interchange with interchange-level errors (or that asked for
 one in ISA14), then one FA functional group with a 999 transaction set per
 inbound group that was not rejected at the interchange level. The codes come
 straight from the findings (see ``rcm.x12.findings``).
+
+As 005010X231A1 describes: each IK4 gives the element's position (IK401, with the
+component and repetition when the error is in one) and its data element
+reference number (IK402); an element required or excluded by another element's
+presence (an X12 syntax note) is followed by a ``CTX*SITUATIONAL TRIGGER`` naming
+that element; and an error inside a business unit (an 837 claim, a 276/277 claim
+status, a 270 subscriber...) carries a ``CTX`` naming the unit, e.g.
+``CTX*CLM01:<patient control number>``, after its IK3.
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ from rcm.x12.envelope import GroupHeader, InterchangeHeader
 from rcm.x12.errors import X12Error
 from rcm.x12.findings import Finding, FindingKind, InterchangeNote, SegmentError, SetError
 from rcm.x12.reader import ReadResult, TransactionSet, read
-from rcm.x12.segments import Delimiters, Segment
+from rcm.x12.schema import guide_for
+from rcm.x12.schema.elements import element_ref
+from rcm.x12.segments import Delimiters, Loop, Segment
 from rcm.x12.tokenizer import Source
 
 __all__ = ["acknowledge", "build_999", "build_ta1"]
@@ -33,6 +43,7 @@ _FATAL_NOTES = frozenset(
     }
 )
 _MAX_IK4_PER_IK3 = 99
+_TRIGGER = "SITUATIONAL TRIGGER"  # CTX01-1 of a segment or element context
 
 
 def build_ta1(interchange: InterchangeHeader, findings: list[Finding]) -> Segment:
@@ -51,30 +62,111 @@ def build_ta1(interchange: InterchangeHeader, findings: list[Finding]) -> Segmen
     )
 
 
+def _business_units(tx: TransactionSet) -> list[tuple[int, int, str]]:
+    """(first, last set position, CTX01 value) of every business unit of a set (837 claims: CLM01...)."""
+    guide = guide_for(tx.id, tx.version)
+    if guide is None or not guide.business_units:
+        return []
+    start = tx.header.position - 1
+    forbidden = set(ACK_DELIMITERS.element + ACK_DELIMITERS.component + ACK_DELIMITERS.repetition)
+    forbidden.add(ACK_DELIMITERS.segment)
+    units: list[tuple[int, int, str]] = []
+
+    def walk(loop: Loop) -> None:
+        unit = guide.business_unit(loop.id)
+        if unit is not None:
+            name, segment_id, element = unit
+            seg = loop.first(segment_id)
+            value = seg.get(element) if seg is not None else ""
+            positions = [s.position for s in loop.walk()]
+            if value and len(value) <= 35 and not set(value) & forbidden and positions:
+                units.append(
+                    (
+                        min(positions) - start,
+                        max(positions) - start,
+                        f"{name}{ACK_DELIMITERS.component}{value}",
+                    )
+                )
+        for child in loop.loops:
+            walk(child)
+
+    walk(tx.root)
+    return units
+
+
+def _unit_at(units: list[tuple[int, int, str]], position: int) -> str:
+    """The innermost business unit holding a set position, or ''."""
+    best = ""
+    best_span = -1
+    for first, last, context in units:
+        if first <= position <= last and (best_span < 0 or last - first < best_span):
+            best, best_span = context, last - first
+    return best
+
+
+def _position(f: Finding, *, element: int, component: int = 0, repetition: int = 0) -> str:
+    """An IK401/CTX05 position: element, then component and repetition when they apply."""
+    where = [str(max(element, 1))]
+    if component or repetition:
+        where.append(str(component) if component else "")
+    if repetition:
+        where.append(str(repetition))
+    return ACK_DELIMITERS.component.join(where)
+
+
+def _element_loop(f: Finding, segment_id: str, position: int) -> list[Segment]:
+    """IK4 with its element context: the element that triggered a conditional rule (2110 CTX)."""
+    out = [
+        Segment(
+            "IK4",
+            [
+                _position(f, element=f.element, component=f.component, repetition=f.repetition),
+                f.element_ref,
+                f.code,
+            ],
+        )
+    ]
+    if f.trigger_element:
+        out.append(
+            Segment(
+                "CTX",
+                [
+                    _TRIGGER,
+                    segment_id,
+                    str(position),
+                    "",
+                    str(f.trigger_element),
+                    element_ref(segment_id, f.trigger_element),
+                ],
+            )
+        )
+    return out
+
+
 def _segment_loops(tx: TransactionSet) -> list[Segment]:
-    """IK3 (with IK4 below) segments for the segment and element findings of a set."""
+    """The 2100 loops (IK3, business unit CTX, 2110 IK4 and CTX) for the segment and element findings of a set."""
     by_segment: dict[tuple[int, str], list[Finding]] = defaultdict(list)
     for f in tx.findings:
         if f.is_error and f.kind in (FindingKind.SEGMENT, FindingKind.ELEMENT):
             by_segment[(max(f.set_position, 1), f.segment_id or "ST")].append(f)
+    units = _business_units(tx) if by_segment else []
     out: list[Segment] = []
     for (position, segment_id), found in sorted(by_segment.items()):
         seg_id = segment_id if segment_id.isalnum() and 2 <= len(segment_id) <= 3 else "ZZZ"
+        unit = _unit_at(units, position)
+        context = [Segment("CTX", [unit])] if unit else []
         codes = sorted(
             {f.code for f in found if f.kind is FindingKind.SEGMENT} - {SegmentError.HAS_ELEMENT_ERRORS}
         )
         for code in codes:
-            out.append(Segment("IK3", [seg_id, str(position), "", code]))
+            out.extend([Segment("IK3", [seg_id, str(position), "", code]), *context])
         elements = [f for f in found if f.kind is FindingKind.ELEMENT]
         if elements:
-            out.append(Segment("IK3", [seg_id, str(position), "", SegmentError.HAS_ELEMENT_ERRORS]))
+            out.extend(
+                [Segment("IK3", [seg_id, str(position), "", SegmentError.HAS_ELEMENT_ERRORS]), *context]
+            )
             for f in elements[:_MAX_IK4_PER_IK3]:
-                where = [str(max(f.element, 1))]
-                if f.component or f.repetition:
-                    where.append(str(f.component) if f.component else "")
-                if f.repetition:
-                    where.append(str(f.repetition))
-                out.append(Segment("IK4", [ACK_DELIMITERS.component.join(where), f.element_ref, f.code]))
+                out.extend(_element_loop(f, seg_id, position))
     return out
 
 

@@ -129,6 +129,15 @@ class Guide:
     name: str
     root: LoopSpec
     claim_loops: frozenset[str] = frozenset()  # loops the streaming reader yields one at a time
+    # loop id -> (999 CTX01-1 business unit name, segment id, element) naming that loop's unit
+    business_units: tuple[tuple[str, str, str, int], ...] = ()
+
+    def business_unit(self, loop_id: str) -> tuple[str, str, int] | None:
+        """The business unit a loop stands for in a 999 CTX (e.g. 837 2300: CLM01), or None."""
+        for loop, name, segment_id, element in self.business_units:
+            if loop == loop_id:
+                return name, segment_id, element
+        return None
 
 
 def _parse_max(text: str) -> int:

@@ -68,5 +68,6 @@ GUIDE = Guide(
     transaction="276",
     name="Health Care Claim Status Request",
     root=parse_structure(STRUCTURE),
+    business_units=(("2200D", "TRN02", "TRN", 2), ("2200E", "TRN02", "TRN", 2)),
     claim_loops=frozenset({"2200D", "2200E"}),
 )

@@ -74,5 +74,6 @@ GUIDE = Guide(
     transaction="277",
     name="Health Care Claim Status Response",
     root=parse_structure(STRUCTURE),
+    business_units=(("2200D", "TRN02", "TRN", 2), ("2200E", "TRN02", "TRN", 2)),
     claim_loops=frozenset({"2200D", "2200E"}),
 )

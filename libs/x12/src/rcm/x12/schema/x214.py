@@ -67,5 +67,6 @@ GUIDE = Guide(
     transaction="277",
     name="Health Care Claim Acknowledgment",
     root=parse_structure(STRUCTURE),
+    business_units=(("2200D", "TRN02", "TRN", 2),),
     claim_loops=frozenset({"2200D"}),
 )

@@ -126,5 +126,6 @@ GUIDE = Guide(
     transaction="278",
     name="Health Care Services Review",
     root=parse_structure(STRUCTURE),
+    business_units=(("2000E", "TRN02", "TRN", 2),),
     claim_loops=frozenset({"2000E"}),
 )

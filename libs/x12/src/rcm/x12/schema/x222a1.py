@@ -285,5 +285,6 @@ GUIDE = Guide(
     transaction="837",
     name="Health Care Claim: Professional",
     root=parse_structure(STRUCTURE),
+    business_units=(("2300", "CLM01", "CLM", 1),),
     claim_loops=frozenset({"2300"}),
 )

@@ -71,5 +71,6 @@ GUIDE = Guide(
     transaction="270",
     name="Eligibility, Coverage or Benefit Inquiry",
     root=parse_structure(STRUCTURE),
+    business_units=(("2000C", "TRN02", "TRN", 2), ("2000D", "TRN02", "TRN", 2)),
     claim_loops=frozenset({"2000C"}),
 )
