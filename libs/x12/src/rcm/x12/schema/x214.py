@@ -1,64 +1,76 @@
 """277CA Health Care Claim Acknowledgment, 005010X214.
 
-2000A source (2100A payer/clearinghouse, 2200A trace and dates); 2000B receiver
-(2100B, 2200B status and totals); 2000C billing provider (2100C, 2200C); 2000D
-patient (HL03=PT: 2100D, 2200D claim status, 2220D line status).
+Four HL levels, each with its name loop and its status loop; nothing else:
+
+```
+2000A information source    HL*20   2100A NM1*PR/AY   2200A TRN*1, DTP*050, DTP*009 (no STC)
+  2000B information receiver HL*21  2100B NM1*41      2200B TRN*2, STC, QTY*90/AA, AMT*YU/YY
+    2000C billing provider   HL*19  2100C NM1*85      2200C TRN*1, STC, REF, QTY*QA/QC, AMT*YU/YY
+      2000D patient          HL*PT  2100D NM1*QC      2200D TRN*2, STC, REF*1K/D9/BLT, DTP*472
+                                                        2220D SVC, STC, REF*FJ/XZ, DTP*472
+```
+
+The 277CA has no dependent level (no 2000E): the patient is the claim's patient
+whether subscriber or dependent. STC appears only in 2200B-2200D and 2220D, so a
+status anywhere else is reported as a misplaced segment.
 """
 
 from __future__ import annotations
 
 from rcm.x12.schema import Guide, parse_structure
 
-STRUCTURE = """
+_STATUS = "01.3=03,1P,1Z,36,40,41,71,72,73,77,82,85,87,AY,DK,DN,DQ,FA,GB,HK,IL,LI,MSC,PR,QC,SJ,TL,TT"
+
+STRUCTURE = f"""
 ST R 1 *01=277 03=005010X214
-BHT R 1 01=0085 02=08 03! 04! 06! 06=TH
+BHT R 1 01=0085 02=08 03! 04! 05! 06! 06=TH
 @2000A R >1
-  HL R 1 *03=20
+  HL R 1 *03=20 02- 04! 04=1
   @2100A R 1
-    NM1 R 1 *01=AY,PR 02=1,2
+    NM1 R 1 *01=AY,PR 02=2 03! 08! 08=46,FI,PI,XV 09!
   @2200A R 1
     TRN R 1 *01=1
     DTP R 1 *01=050 02=D8
     DTP R 1 *01=009 02=D8
   @2000B R >1
-    HL R 1 *03=21
+    HL R 1 *03=21 02! 04! 04=0,1
     @2100B R 1
-      NM1 R 1 *01=41 02=1,2
+      NM1 R 1 *01=41 02=1,2 03! 08! 08=46 09!
     @2200B R 1
       TRN R 1 *01=2
-      STC S >1
+      STC R >1 02! 03! 03=U,WQ 04!
       QTY S 1 *01=90
       QTY S 1 *01=AA
       AMT S 1 *01=YU
       AMT S 1 *01=YY
     @2000C S >1
-      HL R 1 *03=19
+      HL R 1 *03=19 02! 04! 04=1
       @2100C R 1
-        NM1 R 1 *01=85 02=1,2
-      @2200C S 1
+        NM1 R 1 *01=85 02=1,2 03! 08! 08=FI,SV,XX 09!
+      @2200C R 1
         TRN R 1 *01=1
-        STC S >1
-        REF S 2 *01=TJ,SY,0B
+        STC R >1 03! 03=U,WQ 04!
+        REF S 3 *01=0B,1G,G2,LU,SY,TJ
         QTY S 1 *01=QA
         QTY S 1 *01=QC
         AMT S 1 *01=YU
         AMT S 1 *01=YY
-      @2000D S >1
-        HL R 1 *03=PT
+      @2000D R >1
+        HL R 1 *03=PT 02!
         @2100D R 1
-          NM1 R 1 *01=QC 02=1
+          NM1 R 1 *01=QC 02=1 03! 08! 08=II,MI 09!
         @2200D R >1
           TRN R 1 *01=2
-          STC R >1
+          STC R >1 {_STATUS} 02! 03! 03=U,WQ 04!
           REF S 1 *01=1K
           REF S 1 *01=D9
           REF S 1 *01=BLT
-          REF S 1 *01=EA
-          DTP S 1 *01=472 02=D8,RD8
+          DTP R 1 *01=472 02=D8,RD8
           @2220D S >1
             SVC R 1
-            STC R >1
+            STC R >1 {_STATUS}
             REF S 1 *01=FJ
+            REF S 1 *01=XZ
             DTP S 1 *01=472 02=D8,RD8
 """
 
