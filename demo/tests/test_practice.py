@@ -49,6 +49,45 @@ def test_full_practice_has_the_promised_shape() -> None:
         assert practice.mistakes.get(mistake, 0) > 0, mistake
 
 
+def test_the_small_month_plants_every_denial_the_end_to_end_test_works() -> None:
+    practice = generate_practice(Scale.small(), today=TODAY)
+    for mistake in (
+        "authorization granted after the sessions",  # CO-197, resubmitted with REF*G1
+        "session billed after the payer's filing limit",  # CO-29, written off
+        "session already billed by the previous billing system",  # OA-18, never resubmitted
+    ):
+        assert practice.mistakes.get(mistake, 0) > 0, mistake
+    primary = {
+        e.patient_id: e.payer_id
+        for e in practice.reference
+        if isinstance(e, m.CoverageUpdated) and e.priority == "primary"
+    }
+    # the payer whose telehealth modifier the practice's rules forgot: its video claims deny CO-4
+    assert any(primary[s.patient_id] == "EVRGRN" and str(s.modality) == "video" for s in practice.sessions)
+
+
+def test_earlier_claims_are_on_file_with_the_payer_for_real_sessions() -> None:
+    practice = generate_practice(Scale.small(), today=TODAY)
+    book = PayerBook.model_validate(practice.payer_book)
+    earlier = {
+        (mem.member_id, e.service_date, e.code)
+        for p in book.payers
+        for mem in p.members
+        for e in mem.earlier_claims
+    }
+    assert len(earlier) == practice.mistakes["session already billed by the previous billing system"]
+    coverage = {
+        e.patient_id: e.member_id
+        for e in practice.reference
+        if isinstance(e, m.CoverageUpdated) and e.priority == "primary"
+    }
+    sessions = {(coverage[s.patient_id], s.start.date()): s for s in practice.sessions}
+    for member_id, day, code in earlier:
+        session = sessions[(member_id, day)]
+        assert code == "90837" and (session.end - session.start).total_seconds() >= 53 * 60
+        assert session.note_signed and str(session.modality) == "in_person"
+
+
 def test_practice_is_repeatable_and_every_event_encodes() -> None:
     a = generate_practice(Scale.small(), today=TODAY)
     b = generate_practice(Scale.small(), today=TODAY)

@@ -34,6 +34,9 @@ class ClaimView:
     service_date: date | None
     session_ids: set[str]
     lines: list[m.ClaimLine]
+    replaces_claim_id: str | None = None
+    payer_claim_number: str | None = None  # REF*F8 of a replacement or void
+    authorization_number: str | None = None  # REF*G1
     status: str = "created"
     held_reasons: list[str] = field(default_factory=list)
     ever_held: bool = False
@@ -71,6 +74,7 @@ class CycleLedger:
     resolved: dict[str, m.DenialResolved] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
     corrections: list[m.ClaimCorrectionRequested] = field(default_factory=list)
+    write_offs: list[m.ClaimWriteOffRequested] = field(default_factory=list)
     unmatched: list[m.RemitUnmatched] = field(default_factory=list)
     patient_balances: dict[str, Decimal] = field(default_factory=dict)
     event_counts: Counter[str] = field(default_factory=Counter)
@@ -154,6 +158,9 @@ class CycleLedger:
             service_date=min((line.service_date for line in e.lines), default=None),
             session_ids={line.session_id for line in e.lines},
             lines=list(e.lines),
+            replaces_claim_id=e.replaces_claim_id,
+            payer_claim_number=e.payer_claim_number,
+            authorization_number=e.authorization_number,
         )
 
     def _claim(self, claim_id: str) -> ClaimView | None:
@@ -215,6 +222,7 @@ class CycleLedger:
 
     def _on_claim_write_off_requested(self, e: m.ClaimWriteOffRequested) -> None:
         self.requests["write_off"] += 1
+        self.write_offs.append(e)
 
     def _on_secondary_claim_requested(self, e: m.SecondaryClaimRequested) -> None:
         self.requests["secondary"] += 1
@@ -238,6 +246,10 @@ class CycleLedger:
     def originals(self) -> list[ClaimView]:
         """Claims for sessions (first-time primary claims), not corrections or secondaries."""
         return [c for c in self.claims.values() if c.frequency == "1" and c.responsibility == "primary"]
+
+    def replacements_of(self, claim_id: str) -> list[ClaimView]:
+        """The claims that replace, void or re-send ``claim_id``."""
+        return [c for c in self.claims.values() if c.replaces_claim_id == claim_id]
 
     def claimed_sessions(self) -> Counter[str]:
         """How many original primary claims each session ended up on."""

@@ -18,7 +18,9 @@ has work to do:
 - a payer paying under its contract on one code (an underpayment);
 - authorizations a payer granted after the claims went out (CO-197, resubmitted with REF*G1);
 - a payer whose filing limit is shorter than the practice's rules say, and notes finished
-  months late (CO-29, routed to an appeal);
+  months late (CO-29; the claim's own acceptance is no proof of timely filing: written off);
+- sessions of the first days that the practice's previous billing system had already billed
+  (the payer has those claims on file: OA-18, never resubmitted);
 - patients whose benefits are carved out to a behavioral-health plan.
 """
 
@@ -242,6 +244,8 @@ class _Generator:
         self.mistakes: dict[str, int] = {}
         self.providers_by_state: dict[str, list[m.ProviderUpdated]] = {s: [] for s in STATES}
         self.credential: dict[str, str] = {}
+        # sessions the previous billing system could have billed: (session, the payer's member record)
+        self.rebillable: list[tuple[m.SessionCompleted, dict[str, Any]]] = []
 
     def note(self, mistake: str) -> None:
         self.mistakes[mistake] = self.mistakes.get(mistake, 0) + 1
@@ -483,7 +487,7 @@ class _Generator:
                     )
                 else:
                     self.note("authorization missing")
-            self._member(primary, n, plan, auths=auths, **extra)
+            member = self._member(primary, n, plan, auths=auths, **extra)
             coverage = self._coverage(n, patient_id, primary, "primary", plan)
             self.practice.reference.append(coverage)
             if retro and auths:
@@ -511,11 +515,18 @@ class _Generator:
                 self.practice.reference.append(
                     self._coverage(n, patient_id, secondary, "secondary", secondary.plans[0])
                 )
-            self._sessions(n, patient_id, org_id, state, provider, primary)
+            self._sessions(n, patient_id, org_id, state, provider, primary, member)
 
     # ------------------------------------------------------------------ the month
     def _sessions(
-        self, n: int, patient_id: str, org_id: str, state: str, provider: m.ProviderUpdated, payer: PayerSpec
+        self,
+        n: int,
+        patient_id: str,
+        org_id: str,
+        state: str,
+        provider: m.ProviderUpdated,
+        payer: PayerSpec,
+        member: dict[str, Any],
     ) -> None:
         zone = ZoneInfo(STATES[state])
         cred = self.credential[provider.provider_id]
@@ -560,33 +571,76 @@ class _Generator:
                 participants.append({"role": "family_member"})
             if kind == "family_without_patient":
                 participants = [{"role": "family_member"}]
-            self.practice.sessions.append(
-                m.SessionCompleted.model_validate(
-                    {
-                        "session_id": session_id,
-                        "appointment_id": appointment_id,
-                        "patient_id": patient_id,
-                        "organization_id": org_id,
-                        "rendering_provider_id": provider.provider_id,
-                        "supervising_provider_id": supervisor,
-                        "start": start,
-                        "end": start + timedelta(minutes=minutes),
-                        "time_zone": STATES[state],
-                        "service_kind": kind,
-                        "participants": participants,
-                        "modality": modality,
-                        "place_of_service": "11",
-                        "patient_location": {"state": state, "at_home": at_home},
-                        "diagnoses": self.rng.choice(
-                            (["F41.1"], ["F33.1", "F41.1"], ["F43.10"], ["F90.0"], ["F32.A"])
-                        ),
-                        "interactive_complexity": kind == "individual" and self.rng.random() < 0.04,
-                        "note_signed": signed,
-                        "note_signed_at": start + timedelta(minutes=minutes + 45) if signed else None,
-                        **extra,
-                    }
-                )
+            session = m.SessionCompleted.model_validate(
+                {
+                    "session_id": session_id,
+                    "appointment_id": appointment_id,
+                    "patient_id": patient_id,
+                    "organization_id": org_id,
+                    "rendering_provider_id": provider.provider_id,
+                    "supervising_provider_id": supervisor,
+                    "start": start,
+                    "end": start + timedelta(minutes=minutes),
+                    "time_zone": STATES[state],
+                    "service_kind": kind,
+                    "participants": participants,
+                    "modality": modality,
+                    "place_of_service": "11",
+                    "patient_location": {"state": state, "at_home": at_home},
+                    "diagnoses": self.rng.choice(
+                        (["F41.1"], ["F33.1", "F41.1"], ["F43.10"], ["F90.0"], ["F32.A"])
+                    ),
+                    "interactive_complexity": kind == "individual" and self.rng.random() < 0.04,
+                    "note_signed": signed,
+                    "note_signed_at": start + timedelta(minutes=minutes + 45) if signed else None,
+                    **extra,
+                }
             )
+            self.practice.sessions.append(session)
+            if self._rebillable(session, provider, payer, member, late=late_filer and k == 0):
+                self.rebillable.append((session, member))
+
+    def _rebillable(
+        self,
+        session: m.SessionCompleted,
+        provider: m.ProviderUpdated,
+        payer: PayerSpec,
+        member: dict[str, Any],
+        *,
+        late: bool,
+    ) -> bool:
+        """A session of the first week whose claim nothing but a duplicate would stop: signed,
+        in person, 53+ minutes (90837), a commercial payer that needs no authorization for it."""
+        state = session.patient_location.state if session.patient_location else None
+        auth_codes = {r["procedure_code"] for r in payer.practice_rules.get("auth_requirements", [])}
+        auth_codes |= set(payer.sandbox.get("prior_auth_codes", []))
+        return (
+            not late
+            and session.service_kind == "individual"
+            and session.modality == "in_person"
+            and session.note_signed
+            and not session.interactive_complexity
+            and session.end - session.start >= timedelta(minutes=53)
+            and session.start.date() < self.start + timedelta(days=7)
+            and payer.payer_type == "commercial"
+            and "90837" not in auth_codes
+            and "coverage_end" not in member
+            and "carve_out" not in member
+            and self.credential[provider.provider_id] != "LMSW"
+            and any(e.payer_id == payer.payer_id and e.state == state for e in provider.enrollments)
+        )
+
+    def billed_by_previous_system(self) -> None:
+        """The practice changed billing systems as the month began, and the previous system had
+        already billed a few sessions of the first week: the payer has those claims on file."""
+        if not self.rebillable:
+            return
+        rng = random.Random(self.scale.seed + 18)  # a stream of its own: the rest of the month is unchanged
+        for session, member in rng.sample(self.rebillable, max(1, round(0.05 * len(self.rebillable)))):
+            member.setdefault("earlier_claims", []).append(
+                {"service_date": session.start.date(), "code": "90837"}
+            )
+            self.note("session already billed by the previous billing system")
 
     def _kind(self, k: int, cred: str, payer: PayerSpec) -> tuple[str, int, dict[str, Any]]:
         r = self.rng
@@ -650,6 +704,7 @@ class _Generator:
         self.payers()
         self.providers()
         self.patients()
+        self.billed_by_previous_system()
         self.payer_book()
         self.practice.mistakes = dict(sorted(self.mistakes.items()))
         return self.practice
