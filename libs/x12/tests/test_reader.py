@@ -103,3 +103,46 @@ def test_unsupported_transaction_is_kept_flat_and_reported() -> None:
     assert tx.guide_id == ""
     assert len(tx.root.segments) > 10
     assert any(f.kind is FindingKind.TRANSACTION and f.code == "1" for f in tx.findings)
+
+
+PLB835 = (DATA / "835" / "LinuxForHealth-x12__demo-file_demo.835").read_bytes()
+
+
+def test_streaming_keeps_the_plb_after_the_last_claim_with_the_set_header() -> None:
+    stream = read_claims(PLB835)
+    claims = [c.loop.first("CLP").get(1) for c in stream]  # type: ignore[union-attr]
+    assert claims == ["666123", "777777"]
+    [trailer] = stream.trailers
+    assert [(s.id, s.get(1), s.get(4)) for s in trailer.all("PLB")] == [("PLB", "6543210903", "-1.27")]
+    assert trailer.transaction.control_number == "1234" and trailer.se is not None
+    assert trailer.header.first("BPR") is not None and trailer.header.first("PLB") is None
+    assert [loop.id for loop in trailer.header.loops] == ["1000A", "1000B"]  # no claims kept
+    assert trailer.guide_id == "005010X221A1"
+
+
+def test_the_streamed_plb_is_the_one_read_whole() -> None:
+    whole = read(PLB835).transactions[0].root.all("PLB")
+    stream = read_claims(PLB835)
+    for _ in stream:
+        pass
+    assert stream.trailers[0].segments == whole
+
+
+def test_each_set_gets_its_own_trailer() -> None:
+    text = PLB835.decode()
+    start, end = text.index("ST*835*1234"), text.index("GE*")
+    second = text[start:end].replace("ST*835*1234", "ST*835*1235").replace("SE*28*1234", "SE*28*1235")
+    second = second.replace("PLB*6543210903*20021231*CV:CP*-1.27", "PLB*6543210903*20021231*WO:X*5.00")
+    doubled = text[:end] + second + text[end:].replace("GE*1*", "GE*2*", 1)
+    stream = read_claims(doubled)
+    assert len(list(stream)) == 4
+    assert [(t.transaction.control_number, t.all("PLB")[0].get(3)) for t in stream.trailers] == [
+        ("1234", "CV:CP"),
+        ("1235", "WO:X"),
+    ]
+
+
+def test_a_set_without_trailing_segments_has_an_empty_trailer() -> None:
+    stream = read_claims((DATA / "835" / "azoner-pyx12__835_mult_loops.txt").read_bytes())
+    assert list(stream)
+    assert [t.segments for t in stream.trailers] == [[]]

@@ -5,7 +5,8 @@ Reading side (this package's core):
 - ``read(source)`` -> ``ReadResult``: one ``Loop`` tree per transaction set with
   its interchange/group context, and every ``Finding``.
 - ``read_claims(source)`` -> ``ClaimStream``: one claim loop at a time (835 2100,
-  837 2300...) with its header context, memory bounded by one claim.
+  837 2300...) with its header context, memory bounded by one claim; ``stream.trailers``
+  has what follows each set's last claim (835 PLB) with the set's header.
 - ``validate(source)`` -> ``list[Finding]``; ``check_envelope(source)`` for the
   envelope alone.
 - ``acknowledge(source_or_result)`` -> the 999 (and TA1) as X12 text.
@@ -27,7 +28,7 @@ from rcm.x12.findings import (
     SetError,
     Severity,
 )
-from rcm.x12.reader import ClaimItem, ClaimStream, ReadResult, TransactionSet, read, read_claims
+from rcm.x12.reader import ClaimItem, ClaimStream, ReadResult, TrailerItem, TransactionSet, read, read_claims
 from rcm.x12.schema import Guide, guide_for
 from rcm.x12.segments import Delimiters, Loop, Segment
 from rcm.x12.tokenizer import Tokenizer, iter_segments, tokenize
@@ -53,6 +54,7 @@ __all__ = [
     "SetHeader",
     "Severity",
     "Tokenizer",
+    "TrailerItem",
     "TransactionSet",
     "X12Error",
     "acknowledge",

@@ -35,7 +35,7 @@ from rcm.x12.segments import Delimiters, Loop, Segment
 from rcm.x12.tokenizer import Source, Tokenizer
 from rcm.x12.validate import check_segment
 
-__all__ = ["ClaimItem", "ClaimStream", "ReadResult", "TransactionSet", "read", "read_claims"]
+__all__ = ["ClaimItem", "ClaimStream", "ReadResult", "TrailerItem", "TransactionSet", "read", "read_claims"]
 
 _SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
 
@@ -120,6 +120,29 @@ class ClaimItem:
 
 
 @dataclass(slots=True)
+class TrailerItem:
+    """What a transaction set holds after its last claim loop, as kept by ``read_claims``.
+
+    ``segments`` are the set's own segments that follow the claim loops, before SE (the 835
+    PLB provider adjustments); ``header`` is a copy of the set's root loop with its header
+    segments and context loops (1000A/1000B) but no claims; ``se`` the trailer segment (None
+    when missing) and ``findings`` those reported after the last claim (PLB elements, SE counts).
+    """
+
+    segments: list[Segment]
+    header: Loop
+    transaction: SetHeader
+    interchange: InterchangeHeader | None
+    group: GroupHeader | None
+    guide_id: str
+    se: Segment | None
+    findings: list[Finding]
+
+    def all(self, segment_id: str) -> list[Segment]:
+        return [s for s in self.segments if s.id == segment_id]
+
+
+@dataclass(slots=True)
 class _Frame:
     spec: LoopSpec
     loop: Loop
@@ -153,6 +176,8 @@ class _SetWalker:
         self.last: Segment | None = None
         self.claim_loops = guide.claim_loops if guide and stream else frozenset()
         self.hierarchy = Hierarchy(guide) if guide is not None and parent_levels(guide) else None
+        self.trailer_mark: int | None = None  # root segments from here on follow the claims
+        self.claim_findings_end = 0
         if guide is None:
             self._add(
                 FindingKind.TRANSACTION,
@@ -392,6 +417,8 @@ class _SetWalker:
             parent.loop.loops.remove(frame.loop)
             parent.had_claims = True
             self.ready.append(self._claim(frame))
+            self.trailer_mark = len(self.result.root.segments)
+            self.claim_findings_end = len(self.findings)
         elif frame.had_claims:
             parent.loop.loops.remove(frame.loop)
             parent.had_claims = True
@@ -422,6 +449,24 @@ class _SetWalker:
             self._check_se(se)
         return self.result
 
+    def trailer(self, se: Segment | None) -> TrailerItem:
+        """The set's segments after its last claim loop, with the header context (streaming)."""
+        r = self.result
+        root = r.root
+        segments = [s for s in root.segments if s is not se]
+        mark = len(segments) if self.trailer_mark is None else self.trailer_mark
+        header = Loop(root.id, segments[:mark], list(root.loops))
+        return TrailerItem(
+            segments[mark:],
+            header,
+            self.header,
+            r.interchange,
+            r.group,
+            r.guide_id,
+            se,
+            self.findings[self.claim_findings_end :],
+        )
+
     def _check_se(self, se: Segment) -> None:
         specs = SEGMENTS["SE"]
         for issue in check_segment(se, specs, self.d):
@@ -441,6 +486,7 @@ class _Driver:
         self.result = ReadResult()
         self.walker: _SetWalker | None = None
         self.set_findings: list[Finding] = []
+        self.trailers: list[TrailerItem] = []
 
     def _finish_set(self, se: Segment | None) -> None:
         walker = self.walker
@@ -449,7 +495,9 @@ class _Driver:
         self.walker = None
         tx = walker.finish(se)
         self.set_findings.extend(tx.findings)
-        if not self.stream:
+        if self.stream:
+            self.trailers.append(walker.trailer(se))
+        else:
             self.result.transactions.append(tx)
 
     def run(self) -> Iterator[ClaimItem]:
@@ -535,6 +583,8 @@ def read(source: Source) -> ReadResult:
 class ClaimStream:
     """Iterate the claims of an input one at a time; ``findings`` is complete once iteration ends.
 
+    ``trailers`` holds one ``TrailerItem`` per transaction set, added when its SE is read:
+    what follows the last claim (the 835 PLB provider adjustments) with the set's header.
     Transaction sets without claim loops (999, TA1...) yield nothing; read them with ``read``.
     """
 
@@ -547,6 +597,10 @@ class ClaimStream:
     @property
     def findings(self) -> list[Finding]:
         return self._driver.result.findings
+
+    @property
+    def trailers(self) -> list[TrailerItem]:
+        return self._driver.trailers
 
     @property
     def result(self) -> ReadResult:
