@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import types
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rcm.x12.errors import X12Error
+from rcm.x12.models.construct import REQUIRED, Maker
 from rcm.x12.segments import DEFAULT_DELIMITERS, Delimiters, Loop, Segment
 
 __all__ = [
@@ -195,14 +196,12 @@ class RawSegment(X12Model):
 
     @classmethod
     def from_segment(cls, segment: Segment, delimiters: Delimiters, position: int = 0) -> RawSegment:
-        return cls(
-            id=segment.id,
-            elements=[
-                [rep.split(delimiters.component) for rep in _split_repeats(element, delimiters) or [""]]
-                for element in segment.elements
-            ],
-            position=position,
-        )
+        elements = [
+            [rep.split(delimiters.component) for rep in _split_repeats(element, delimiters) or [""]]
+            for element in segment.elements
+        ]
+        result: RawSegment = _maker(cls).make({"id": segment.id, "elements": elements, "position": position})
+        return result
 
     def to_segment(self, delimiters: Delimiters) -> Segment:
         elements = [
@@ -222,12 +221,14 @@ class RawLoop(X12Model):
 
     @classmethod
     def from_loop(cls, loop: Loop, delimiters: Delimiters, position: int = 0) -> RawLoop:
-        return cls(
-            id=loop.id,
-            segments=[RawSegment.from_segment(s, delimiters) for s in loop.segments],
-            loops=[RawLoop.from_loop(child, delimiters) for child in loop.loops],
-            position=position,
-        )
+        values = {
+            "id": loop.id,
+            "segments": [RawSegment.from_segment(s, delimiters) for s in loop.segments],
+            "loops": [RawLoop.from_loop(child, delimiters) for child in loop.loops],
+            "position": position,
+        }
+        result: RawLoop = _maker(cls).make(values)
+        return result
 
     def to_loop(self, delimiters: Delimiters) -> Loop:
         return Loop(
@@ -284,38 +285,196 @@ def _specs(cls: type[BaseModel]) -> tuple[_FieldSpec, ...]:
     return tuple(specs)
 
 
-def _covered(specs: Sequence[_FieldSpec]) -> set[int]:
+def _label(owner: str, index: int) -> str:
+    return f"{owner}{index:02d}"
+
+
+# ----------------------------------------------------------------- reading plans
+
+_UNSET: Any = object()
+"""What a field reader returns when the slots leave the field to its default."""
+
+# A field reader: (slots, delimiters, owner label such as "CLP" or "SVC01-") -> value or _UNSET.
+_Reader = Callable[[Sequence[str], Delimiters, str], Any]
+# A scalar parser: (text, delimiters, owner label, slot index) -> value; labels errors only on failure.
+_Parser = Callable[[str, Delimiters, str, int], Any]
+
+
+def _parse_int(text: str) -> int:
+    if not text.isdigit():
+        raise X12Error(f"{text!r} is not a whole number")
+    return int(text)
+
+
+_CONVERTERS: dict[Any, Callable[[str], Any]] = {Decimal: _parse_decimal, date: parse_date, int: _parse_int}
+
+
+def _scalar_parser(kind: Any) -> _Parser:
+    if kind is str:
+        return lambda text, delimiters, where, index: text
+    convert = _CONVERTERS.get(kind)
+    if convert is not None:
+
+        def parse(text: str, delimiters: Delimiters, where: str, index: int) -> Any:
+            try:
+                return convert(text)
+            except X12Error as exc:
+                raise X12Error(f"{_label(where, index)}: {exc}") from None
+
+        return parse
+    if isinstance(kind, type) and issubclass(kind, Composite):
+        composite = kind
+
+        def parse_composite(text: str, delimiters: Delimiters, where: str, index: int) -> Any:
+            return composite.decode(text.split(delimiters.component), delimiters, _label(where, index))
+
+        return parse_composite
+
+    def unsupported(text: str, delimiters: Delimiters, where: str, index: int) -> Any:
+        raise TypeError(f"unsupported field type {kind!r}")
+
+    return unsupported
+
+
+def _field_reader(spec: _FieldSpec, component_level: bool) -> _Reader:
+    """How one field is read from the slots (element ``n`` is ``slots[n - 1]``)."""
+    loc = spec.locator
+    if isinstance(loc, Spread):
+        return _spread_reader(loc, spec.kind)
+    i = loc.index - 1
+    if isinstance(loc, Comps):
+        end = loc.end
+        if component_level:
+
+            def read_components(slots: Sequence[str], delimiters: Delimiters, where: str) -> Any:
+                return _trim(list(slots[i : end or len(slots)]))
+
+            return read_components
+
+        def read_parts(slots: Sequence[str], delimiters: Delimiters, where: str) -> Any:
+            text = slots[i] if i < len(slots) else ""
+            parts = text.split(delimiters.component) if text else []
+            return _trim(parts[: end or len(parts)])
+
+        return read_parts
+    parse = _scalar_parser(spec.kind)
+    index = loc.index
+    if isinstance(loc, Reps):
+
+        def read_repeats(slots: Sequence[str], delimiters: Delimiters, where: str) -> Any:
+            text = slots[i] if i < len(slots) else ""
+            return [parse(r, delimiters, where, index) for r in _split_repeats(text, delimiters)]
+
+        return read_repeats
+    # Absent stays absent: None when the field is optional, else its default (a default is
+    # for building, not for reading).
+    empty = None if spec.optional else _UNSET
+    if spec.kind is str:
+
+        def read_text(slots: Sequence[str], delimiters: Delimiters, where: str) -> Any:
+            return (slots[i] or empty) if i < len(slots) else empty
+
+        return read_text
+
+    def read_value(slots: Sequence[str], delimiters: Delimiters, where: str) -> Any:
+        text = slots[i] if i < len(slots) else ""
+        return parse(text, delimiters, where, index) if text else empty
+
+    return read_value
+
+
+def _spread_reader(loc: Spread, kind: Any) -> _Reader:
+    start, end, width = loc.start, loc.end, loc.width
+    group = kind if isinstance(kind, type) and issubclass(kind, Group) else None
+    parse = _scalar_parser(kind)
+
+    def read_spread(slots: Sequence[str], delimiters: Delimiters, where: str) -> Any:
+        stop = min(end, len(slots))
+        groups = [slots[i - 1 : i - 1 + width] for i in range(start, stop + 1, width)]
+        while groups and not any(groups[-1]):
+            groups.pop()
+        if group is not None:
+            return [
+                group.decode(items, delimiters, _label(where, start + k * width))
+                for k, items in enumerate(groups)
+            ]
+        return [parse(items[0], delimiters, where, start + k * width) for k, items in enumerate(groups)]
+
+    return read_spread
+
+
+@dataclass(frozen=True, slots=True)
+class _SlotPlan:
+    """How a model class reads its slots, worked out once per class.
+
+    ``fields`` holds, in field order, each field's name, reader (None for fields no marker
+    locates), default and default factory. ``covered`` are the slots the markers locate;
+    the others are kept in ``other_elements``.
+    """
+
+    fields: tuple[tuple[str, _Reader | None, Any, Callable[[], Any] | None], ...]
+    maker: Maker[Any]
+    covered: frozenset[int]
+    all_covered_up_to: int  # slots 1..n are all covered (0: not even slot 1)
+
+    def read(
+        self, slots: Sequence[str], delimiters: Delimiters, where: str
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Every field's value in field order, and the fields left to their defaults."""
+        data: dict[str, Any] = {}
+        unset: list[str] = []
+        for name, reader, default, factory in self.fields:
+            value = _UNSET if reader is None else reader(slots, delimiters, where)
+            if value is _UNSET:
+                unset.append(name)
+                value = default if factory is None else factory()
+            data[name] = value
+        return data, unset
+
+    def other_elements(self, slots: Sequence[str]) -> dict[int, str]:
+        if len(slots) <= self.all_covered_up_to:
+            return {}
+        covered = self.covered
+        return {i: e for i, e in enumerate(slots, 1) if e and i not in covered}
+
+    def make(self, data: dict[str, Any], unset: list[str]) -> Any:
+        fields_set = set(data)
+        if unset:
+            fields_set.difference_update(unset)
+            if any(data[name] is REQUIRED for name in unset):
+                return self.maker.validate(data, fields_set)
+        return self.maker.finish(data, fields_set)
+
+
+_MARKERS = (El, Comps, Reps, Spread, Seg, Child)
+
+
+@cache
+def _maker(cls: type[X12Model]) -> Maker[Any]:
+    _complete(cls)
+    return Maker(cls, _MARKERS)
+
+
+@cache
+def _slot_plan(cls: type[_Slotted]) -> _SlotPlan:
+    specs = {spec.name: spec for spec in _specs(cls)}
+    maker = _maker(cls)
+    fields = []
+    for field in maker.fields:
+        spec = specs.get(field.name)
+        reader = None if spec is None else _field_reader(spec, cls._component_level)
+        fields.append((field.name, reader, field.default, field.factory))
     covered: set[int] = set()
-    for spec in specs:
+    for spec in specs.values():
         loc = spec.locator
         if isinstance(loc, Spread):
             covered.update(range(loc.start, loc.end + 1))
         else:
             covered.add(loc.index)
-    return covered
-
-
-def _label(owner: str, index: int) -> str:
-    return f"{owner}{index:02d}"
-
-
-def _decode_scalar(kind: Any, text: str, delimiters: Delimiters, where: str) -> Any:
-    if kind is str:
-        return text
-    try:
-        if kind is Decimal:
-            return _parse_decimal(text)
-        if kind is date:
-            return parse_date(text)
-        if kind is int:
-            if not text.isdigit():
-                raise X12Error(f"{text!r} is not a whole number")
-            return int(text)
-    except X12Error as exc:
-        raise X12Error(f"{where}: {exc}") from None
-    if isinstance(kind, type) and issubclass(kind, Composite):
-        return kind.decode(text.split(delimiters.component), delimiters, where)
-    raise TypeError(f"unsupported field type {kind!r}")
+    up_to = 0
+    while up_to + 1 in covered:
+        up_to += 1
+    return _SlotPlan(tuple(fields), maker, frozenset(covered), up_to)
 
 
 def _encode_scalar(value: Any, delimiters: Delimiters, where: str) -> str:
@@ -357,46 +516,6 @@ class _Slotted(X12Model):
     """A model laid over a list of slots (elements of a segment, or components of an element)."""
 
     _component_level: ClassVar[bool] = False
-
-    @classmethod
-    def _decode_slots(cls, slots: Sequence[str], delimiters: Delimiters, where: str) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for spec in _specs(cls):
-            loc = spec.locator
-            if isinstance(loc, Spread):
-                items = []
-                stop = min(loc.end, len(slots))
-                groups = [slots[i - 1 : i - 1 + loc.width] for i in range(loc.start, stop + 1, loc.width)]
-                while groups and not any(groups[-1]):
-                    groups.pop()
-                for offset, group in enumerate(groups):
-                    label = _label(where, loc.start + offset * loc.width)
-                    if isinstance(spec.kind, type) and issubclass(spec.kind, Group):
-                        items.append(spec.kind.decode(group, delimiters, label))
-                    else:
-                        items.append(_decode_scalar(spec.kind, group[0], delimiters, label))
-                values[spec.name] = items
-                continue
-            text = slots[loc.index - 1] if loc.index <= len(slots) else ""
-            label = _label(where, loc.index)
-            if isinstance(loc, Comps):
-                if cls._component_level:
-                    values[spec.name] = _trim(list(slots[loc.index - 1 : loc.end or len(slots)]))
-                else:
-                    parts = text.split(delimiters.component) if text else []
-                    values[spec.name] = _trim(parts[: loc.end or len(parts)])
-                continue
-            if isinstance(loc, Reps):
-                reps = _split_repeats(text, delimiters)
-                values[spec.name] = [_decode_scalar(spec.kind, r, delimiters, label) for r in reps]
-                continue
-            if text == "":
-                if spec.optional:
-                    # Absent stays absent (a default is for building, not for reading).
-                    values[spec.name] = None
-                continue
-            values[spec.name] = _decode_scalar(spec.kind, text, delimiters, label)
-        return values
 
     def _encode_slots(self, delimiters: Delimiters, where: str) -> list[str]:
         slots: dict[int, str] = {}
@@ -467,9 +586,11 @@ class Composite(_Slotted):
 
     @classmethod
     def decode(cls, parts: Sequence[str], delimiters: Delimiters, where: str) -> Self:
-        values = cls._decode_slots(parts, delimiters, where + "-")
+        plan = _slot_plan(cls)
+        data, unset = plan.read(parts, delimiters, where + "-")
         try:
-            return cls.model_validate(values)
+            result: Self = plan.make(data, unset)
+            return result
         except (ValidationError, X12Error) as exc:
             raise X12Error(f"{where}: {_describe(exc)}") from None
 
@@ -482,9 +603,11 @@ class Group(_Slotted):
 
     @classmethod
     def decode(cls, elements: Sequence[str], delimiters: Delimiters, where: str) -> Self:
-        values = cls._decode_slots(elements, delimiters, where)
+        plan = _slot_plan(cls)
+        data, unset = plan.read(elements, delimiters, where)
         try:
-            return cls.model_validate(values)
+            result: Self = plan.make(data, unset)
+            return result
         except (ValidationError, X12Error) as exc:
             raise X12Error(f"{where}: {_describe(exc)}") from None
 
@@ -515,13 +638,15 @@ class SegmentModel(_Slotted):
         if cls.segment_id and segment.id != cls.segment_id:
             raise X12Error(f"expected a {cls.segment_id} segment, got {segment.id}")
         where = segment.id
-        values = cls._decode_slots(segment.elements, delimiters, where)
-        covered = _covered(_specs(cls))
-        other = {i: e for i, e in enumerate(segment.elements, 1) if e and i not in covered}
+        plan = _slot_plan(cls)
+        data, unset = plan.read(segment.elements, delimiters, where)
+        other = plan.other_elements(segment.elements)
         if other:
-            values["other_elements"] = other
+            data["other_elements"] = other
+            unset.remove("other_elements")
         try:
-            return cls.model_validate(values)
+            result: Self = plan.make(data, unset)
+            return result
         except (ValidationError, X12Error) as exc:
             at = f" (segment {segment.position})" if segment.position else ""
             raise X12Error(f"{where}{at}: {_describe(exc)}") from None
@@ -569,6 +694,37 @@ def _loop_specs(cls: type[X12Loop]) -> tuple[_LoopSpec, ...]:
     return tuple(specs)
 
 
+@dataclass(frozen=True, slots=True)
+class _LoopPlan:
+    """How a loop class maps its segments and child loops, worked out once per class:
+    the candidate fields by segment id and by loop id, in field order."""
+
+    by_segment: dict[str, tuple[_LoopSpec, ...]]
+    by_loop: dict[str, tuple[_LoopSpec, ...]]
+    required: tuple[_LoopSpec, ...]
+    maker: Maker[Any]
+
+
+@cache
+def _loop_plan(cls: type[X12Loop]) -> _LoopPlan:
+    by_segment: dict[str, list[_LoopSpec]] = {}
+    by_loop: dict[str, list[_LoopSpec]] = {}
+    specs = _loop_specs(cls)
+    for spec in specs:
+        marker = spec.marker
+        if isinstance(marker, Seg):
+            by_segment.setdefault(marker.id, []).append(spec)
+        else:
+            for loop_id in (marker.loop_id,) if isinstance(marker.loop_id, str) else marker.loop_id:
+                by_loop.setdefault(loop_id, []).append(spec)
+    return _LoopPlan(
+        {k: tuple(v) for k, v in by_segment.items()},
+        {k: tuple(v) for k, v in by_loop.items()},
+        tuple(spec for spec in specs if spec.required),
+        _maker(cls),
+    )
+
+
 class X12Loop(X12Model):
     """A loop of an implementation guide.
 
@@ -595,7 +751,7 @@ class X12Loop(X12Model):
 
     @classmethod
     def from_loop(cls, loop: Loop, delimiters: Delimiters = DEFAULT_DELIMITERS) -> Self:
-        specs = _loop_specs(cls)
+        plan = _loop_plan(cls)
         values: dict[str, Any] = {}
         other_segments: list[RawSegment] = []
         other_loops: list[RawLoop] = []
@@ -603,7 +759,7 @@ class X12Loop(X12Model):
         for position, segment in enumerate(loop.segments):
             if position < skip:
                 continue
-            spec = _match_segment(specs, segment, values)
+            spec = _match_segment(plan.by_segment.get(segment.id, ()), segment, values)
             if spec is None:
                 other_segments.append(RawSegment.from_segment(segment, delimiters, position))
                 continue
@@ -614,7 +770,7 @@ class X12Loop(X12Model):
             else:
                 values[spec.name] = parsed
         for position, child in enumerate(loop.loops):
-            spec = _match_loop(specs, child, values)
+            spec = _match_loop(plan.by_loop.get(child.id, ()), child, values)
             if spec is None:
                 other_loops.append(RawLoop.from_loop(child, delimiters, position))
                 continue
@@ -624,17 +780,21 @@ class X12Loop(X12Model):
                 values.setdefault(spec.name, []).append(parsed_loop)
             else:
                 values[spec.name] = parsed_loop
-        values.update(cls.read_structure(loop, delimiters))
+        structure = cls.read_structure(loop, delimiters)
+        values.update(structure)
         if other_segments:
             values["other_segments"] = other_segments
         if other_loops:
             values["other_loops"] = other_loops
-        for spec in specs:
-            if spec.required and spec.name not in values:
+        for spec in plan.required:
+            if spec.name not in values:
                 what = spec.marker.id if isinstance(spec.marker, Seg) else f"loop {spec.marker.loop_id}"
                 raise X12Error(f"loop {loop.id}: required {what} ({spec.name}) is missing")
         try:
-            return cls.model_validate(values)
+            if structure and not plan.maker.accepts(structure):
+                return cls.model_validate(values)
+            result: Self = plan.maker.make(values)
+            return result
         except (ValidationError, X12Error) as exc:
             raise X12Error(f"loop {loop.id}: {_describe(exc)}") from None
 
@@ -686,17 +846,17 @@ class X12Loop(X12Model):
 
 
 def _match_segment(specs: Sequence[_LoopSpec], segment: Segment, values: dict[str, Any]) -> _LoopSpec | None:
+    """The first of the fields for this segment id that takes the segment (qualifier, not yet filled)."""
     for spec in specs:
-        matched = isinstance(spec.marker, Seg) and spec.marker.matches(segment)
-        if matched and (spec.is_list or spec.name not in values):
+        if spec.marker.matches(segment) and (spec.is_list or spec.name not in values):  # type: ignore[arg-type]
             return spec
     return None
 
 
 def _match_loop(specs: Sequence[_LoopSpec], loop: Loop, values: dict[str, Any]) -> _LoopSpec | None:
+    """The first of the fields for this loop id that takes the loop (first segment, not yet filled)."""
     for spec in specs:
-        matched = isinstance(spec.marker, Child) and spec.marker.matches(loop)
-        if matched and (spec.is_list or spec.name not in values):
+        if spec.marker.matches(loop) and (spec.is_list or spec.name not in values):  # type: ignore[arg-type]
             return spec
     return None
 
