@@ -119,3 +119,43 @@ def test_our_999_with_context_passes_our_validation_and_pyx12(tmp_path: Path) ->
     assert "CTX*" in ack
     assert read(ack).valid
     assert pyx12_accepts(ack, tmp_path)
+
+
+def test_the_typed_acknowledgement_matches_its_text() -> None:
+    from rcm.x12 import acknowledgement
+
+    ack = acknowledgement(BROKEN_837, now=NOW)
+    assert ack.text == acknowledge(BROKEN_837, now=NOW)
+    [ta1] = ack.ta1s
+    assert (ta1.control_number, ta1.status, ta1.note_code) == (907, "A", "000")
+    [response] = ack.acks
+    assert (response.group.functional_id, response.group.control_number) == ("HC", "1")
+    assert response.trailer.status == "R" and response.trailer.accepted == 0
+    [set_response] = response.sets
+    assert set_response.header.control_number == "0021"
+    assert set_response.trailer.status == "R" and set_response.trailer.error_codes == ["5"]
+    errors = {(e.note.segment, e.note.position) for e in set_response.segment_errors}
+    assert errors == {("NM1", 17), ("SV1", 32)}
+    claim_error = next(e for e in set_response.segment_errors if e.note.segment == "SV1")
+    assert [c.context for c in claim_error.contexts] == [["CLM01:26463774"]]
+    nm1 = next(e for e in set_response.segment_errors if e.note.segment == "NM1")
+    [element] = nm1.elements
+    assert (element.note.position, element.note.reference, element.note.error_code) == (["9"], "67", "2")
+    assert [(c.segment, c.position, c.element_position) for c in element.contexts] == [("NM1", 17, ["8"])]
+    assert not ack.accepted
+
+
+def test_an_accepted_input_gives_an_accepted_typed_acknowledgement() -> None:
+    from rcm.x12 import acknowledgement
+
+    ack = acknowledgement((DATA / INBOUND[0]).read_bytes(), now=NOW)
+    assert ack.accepted
+    assert [(a.trailer.status, [s.trailer.status for s in a.sets]) for a in ack.acks] == [("A", ["A"])]
+
+
+def test_a_rejected_interchange_has_a_ta1_model_and_no_999() -> None:
+    from rcm.x12 import acknowledgement
+
+    ack = acknowledgement((DATA / "271/aaronhuggins-node-x12__271.edi").read_bytes(), now=NOW)
+    assert [(t.status, t.note_code) for t in ack.ta1s] == [("R", "023")]
+    assert ack.acks == [] and not ack.accepted

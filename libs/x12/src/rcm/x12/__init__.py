@@ -9,13 +9,14 @@ Reading side (this package's core):
   has what follows each set's last claim (835 PLB) with the set's header.
 - ``validate(source)`` -> ``list[Finding]``; ``check_envelope(source)`` for the
   envelope alone.
-- ``acknowledge(source_or_result)`` -> the 999 (and TA1) as X12 text.
+- ``acknowledge(source_or_result)`` -> the 999 (and TA1) as X12 text;
+  ``acknowledgement(...)`` -> ``Acknowledgement``: the text and its typed models.
 - ``tokenize``/``iter_segments``/``Tokenizer`` for raw segments.
 """
 
 from __future__ import annotations
 
-from rcm.x12.ack import acknowledge, build_999, build_ta1
+from rcm.x12.ack import Acknowledgement, acknowledge, acknowledgement, build_999, build_ta1
 from rcm.x12.envelope import GroupHeader, InterchangeHeader, SetHeader, check_envelope
 from rcm.x12.errors import X12Error
 from rcm.x12.findings import (
@@ -35,6 +36,7 @@ from rcm.x12.tokenizer import Tokenizer, iter_segments, tokenize
 from rcm.x12.validate import validate
 
 __all__ = [
+    "Acknowledgement",
     "ClaimItem",
     "ClaimStream",
     "Delimiters",
@@ -58,6 +60,7 @@ __all__ = [
     "TransactionSet",
     "X12Error",
     "acknowledge",
+    "acknowledgement",
     "build_999",
     "build_ta1",
     "check_envelope",

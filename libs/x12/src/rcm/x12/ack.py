@@ -4,7 +4,8 @@
 for every inbound interchange with interchange-level errors (or that asked for
 one in ISA14), then one FA functional group with a 999 transaction set per
 inbound group that was not rejected at the interchange level. The codes come
-straight from the findings (see ``rcm.x12.findings``).
+straight from the findings (see ``rcm.x12.findings``). ``acknowledgement`` returns
+the same interchange with its typed models (``Acknowledgement``).
 
 As 005010X231A1 describes: each IK4 gives the element's position (IK401, with the
 component and repetition when the error is in one) and its data element
@@ -18,7 +19,9 @@ status, a 270 subscriber...) carries a ``CTX`` naming the unit, e.g.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rcm.x12.envelope import GroupHeader, InterchangeHeader
 from rcm.x12.errors import X12Error
@@ -29,7 +32,12 @@ from rcm.x12.schema.elements import element_ref
 from rcm.x12.segments import Delimiters, Loop, Segment
 from rcm.x12.tokenizer import Source
 
-__all__ = ["acknowledge", "build_999", "build_ta1"]
+if TYPE_CHECKING:
+    from rcm.x12.models.ack_999 import ImplementationAck999
+    from rcm.x12.models.envelope import InterchangeAck
+    from rcm.x12.models.interchange import Interchange
+
+__all__ = ["Acknowledgement", "acknowledge", "acknowledgement", "build_999", "build_ta1"]
 
 ACK_DELIMITERS = Delimiters("*", ":", "^", "~")
 # TA1 notes that mean the interchange could not be processed at all
@@ -245,10 +253,61 @@ def _isa(inbound: InterchangeHeader, control_number: int, now: datetime) -> Segm
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """An acknowledgement interchange as X12 text and as typed models.
+
+    ``interchange`` holds the TA1s (``acknowledgments``) and one FA group whose
+    transactions are the 999s, so accept/reject per group (AK9) and per set (IK5)
+    can be read without parsing ``text`` again.
+    """
+
+    text: str
+    interchange: Interchange
+
+    @property
+    def ta1s(self) -> list[InterchangeAck]:
+        return list(self.interchange.acknowledgments)
+
+    @property
+    def acks(self) -> list[ImplementationAck999]:
+        """The 999s, one per acknowledged functional group, in inbound order."""
+        from rcm.x12.models.ack_999 import ImplementationAck999
+
+        return [
+            tx
+            for g in self.interchange.groups
+            for tx in g.transactions
+            if isinstance(tx, ImplementationAck999)
+        ]
+
+    @property
+    def accepted(self) -> bool:
+        """True when no TA1 rejects an interchange and every group and set was accepted (AK9/IK5 A)."""
+        return all(t.status != "R" for t in self.ta1s) and all(
+            ack.trailer.status == "A" and all(s.trailer.status == "A" for s in ack.sets) for ack in self.acks
+        )
+
+
+def acknowledgement(
+    source: Source | ReadResult, *, control_number: int = 1, now: datetime | None = None
+) -> Acknowledgement:
+    """The acknowledgement (TA1 and/or 999s) for an inbound input, as text and typed models.
+
+    Raises ``X12Error`` when the input holds no interchange to acknowledge.
+    """
+    from rcm.x12.convert import read_interchange
+
+    text = acknowledge(source, control_number=control_number, now=now)
+    interchange, _ = read_interchange(text)
+    return Acknowledgement(text, interchange)
+
+
 def acknowledge(source: Source | ReadResult, *, control_number: int = 1, now: datetime | None = None) -> str:
     """The acknowledgement interchange (TA1 and/or 999s) for an inbound input, as X12 text.
 
-    Raises ``X12Error`` when the input holds no interchange to acknowledge.
+    Raises ``X12Error`` when the input holds no interchange to acknowledge. ``acknowledgement``
+    returns the same with its typed models.
     """
     result = source if isinstance(source, ReadResult) else read(source)
     if not result.interchanges:
