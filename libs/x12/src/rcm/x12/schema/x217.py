@@ -4,7 +4,8 @@ One structure covers both directions (BHT02 13 request, 11 response):
 2000A UMO (2010A); 2000B requester (2010B); 2000C subscriber (2010C); 2000D
 dependent (2010D); 2000E patient event (UM, HCR, dates, diagnoses; 2010EA-EC
 providers); 2000F service (UM, HCR, SV1/SV2/SV3; 2010F providers). Event loops
-sit under the subscriber or the dependent.
+sit under the subscriber or the dependent. The event's UM01 is a review category
+(AR admission, HS health services, IN individual, SC specialty care).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ _EVENT = """
   HL R 1 *03=EV
   TRN S 3
   AAA S 9
-  UM R 1
+  UM R 1 01=AR,HS,IN,SC
   HCR S 1
   REF S 9
   DTP S 3 02=D8,RD8
