@@ -53,6 +53,7 @@ from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.lifecycle import move, record_created
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.store import (
+    SharedReferences,
     auth_answer,
     authorization,
     claim,
@@ -190,6 +191,7 @@ class ClaimsHandlers:
         self.metrics = metrics
         self.auth_wait = auth_wait
         self.submitter_id = submitter_id
+        self.shared = SharedReferences()
 
     def dispatcher(self) -> BatchHandler[Any]:
         return dispatch(
@@ -533,15 +535,18 @@ class ClaimsHandlers:
             ) or next((c for c in coverages if c.priority is CoveragePriority.PRIMARY), None)
         if billed is None:
             return Waiting("no primary coverage on file for the patient")
-        payer = await references(conn, "payer", ids=[billed.payer_id])
-        if not payer:
+        shared = self.shared
+        await shared.sync(conn)
+        if shared.get("payer", billed.payer_id) is None:
             return Waiting(f"payer {billed.payer_id} is not on file")
-        rules = ad.payer_rules_of(payer[0])
-        providers = await self._providers(conn, s.rendering_provider_id, s.supervising_provider_id, day)
+        rules = self._rules(billed.payer_id)
+        providers = self._providers(s.rendering_provider_id, s.supervising_provider_id, day)
         if not providers:
             return Waiting(f"provider {s.rendering_provider_id} is not on file")
         rendering, supervisor = providers[0], (providers[1] if len(providers) > 1 else None)
-        entities = [ad.billing_entity_of(b) for b in await references(conn, "organization")]
+        entities = shared.derived(
+            "billing_entities", lambda: [ad.billing_entity_of(b) for b in shared.all("organization")]
+        )
         billing = choose_billing_entity(
             entities,
             state=s.patient_location.state,
@@ -551,11 +556,14 @@ class ClaimsHandlers:
         )
         if isinstance(billing, NoBillingEntity):
             return Waiting(billing.message)
-        fees = ad.fee_schedule_for(
-            await references(conn, "fee_schedule"),
-            organization_id=billing.organization_id,
-            payer_id=billed.payer_id,
-            day=day,
+        fees = shared.derived(
+            ("fees", billing.organization_id, billed.payer_id, day),
+            lambda: ad.fee_schedule_for(
+                shared.all("fee_schedule"),
+                organization_id=billing.organization_id,
+                payer_id=billed.payer_id,
+                day=day,
+            ),
         )
         if fees is None:
             # a claim is never priced at zero: wait for the charge master (or the payer's contract)
@@ -579,19 +587,28 @@ class ClaimsHandlers:
         )
         return Assembled(draft=draft, rules=rules, providers=tuple(providers), coverages=coverages)
 
-    async def _providers(
-        self, conn: AsyncConnection, rendering_id: str, supervisor_id: str | None, day: date
-    ) -> list[Provider]:
-        bodies = await references(conn, "provider", ids=[rendering_id])
-        if not bodies:
+    def _provider(self, provider_id: str) -> Provider | None:
+        """A provider from the shared references (after ``self.shared.sync``)."""
+        body = self.shared.get("provider", provider_id)
+        if body is None:
+            return None
+        return self.shared.derived(("provider", provider_id), lambda: ad.provider_of(body))
+
+    def _rules(self, payer_id: str) -> PayerRules:
+        """The payer's rules from the shared references (defaults when unknown; after ``sync``)."""
+        body = self.shared.get("payer", payer_id)
+        return self.shared.derived(("rules", payer_id), lambda: ad.payer_rules_of(body))
+
+    def _providers(self, rendering_id: str, supervisor_id: str | None, day: date) -> list[Provider]:
+        rendering = self._provider(rendering_id)
+        if rendering is None:
             return []
-        rendering = ad.provider_of(bodies[0])
         wanted = supervisor_id or rendering.supervisor_on(day)
         found = [rendering]
         if wanted:
-            sup = await references(conn, "provider", ids=[wanted])
-            if sup:
-                found.append(ad.provider_of(sup[0]))
+            sup = self._provider(wanted)
+            if sup is not None:
+                found.append(sup)
         return found
 
     async def _history(
@@ -649,11 +666,10 @@ class ClaimsHandlers:
         self, conn: AsyncConnection, draft: ClaimDraft, assembled: Assembled | None
     ) -> ScrubContext:
         if assembled is None:
-            payer = await references(conn, "payer", ids=[draft.payer_id])
-            rules = ad.payer_rules_of(payer[0] if payer else None)
+            await self.shared.sync(conn)
+            rules = self._rules(draft.payer_id)
             providers = tuple(
-                await self._providers(
-                    conn,
+                self._providers(
                     draft.rendering.provider_id,
                     draft.supervising.provider_id if draft.supervising else None,
                     draft.date_of_service,

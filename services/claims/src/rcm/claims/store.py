@@ -9,9 +9,9 @@ claim's n-th submission is in exactly one batch (``batch_claim`` primary key).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from rcm.clearinghouse import FileLedger
 
 __all__ = [
+    "SHARED_KINDS",
     "PostgresFileLedger",
+    "SharedReferences",
     "auth_answer",
     "authorization",
     "batch",
@@ -40,6 +42,9 @@ __all__ = [
 
 metadata = sa.MetaData()
 
+reference_version = sa.Sequence("reference_version", metadata=metadata)
+"""Stamps every write of a reference row, so a process can tell cheaply whether any changed."""
+
 reference = sa.Table(
     "reference",
     metadata,
@@ -49,6 +54,13 @@ reference = sa.Table(
     sa.Column("body", JSONB, nullable=False),
     sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column(
+        "version",
+        sa.BigInteger,
+        nullable=False,
+        server_default=sa.text("nextval('reference_version')"),
+        comment="from reference_version on every write",
+    ),
     sa.Index("reference_by_patient", "kind", "patient_id"),
 )
 
@@ -264,6 +276,7 @@ async def upsert_reference(
                 "deleted": stmt.excluded.deleted,
                 "patient_id": stmt.excluded.patient_id,
                 "updated_at": stmt.excluded.updated_at,
+                "version": reference_version.next_value(),
             },
             where=reference.c.updated_at <= stmt.excluded.updated_at,
         )
@@ -280,3 +293,63 @@ async def references(
     if patient_id is not None:
         query = query.where(reference.c.patient_id == patient_id)
     return [row[0] for row in await conn.execute(query)]
+
+
+SHARED_KINDS = ("organization", "fee_schedule", "payer", "provider")
+"""Reference kinds every claim reads and that change rarely: kept in memory by ``SharedReferences``."""
+
+T = TypeVar("T")
+
+
+class SharedReferences:
+    """This process's copy of the shared reference rows, and what was derived from them.
+
+    ``sync`` costs one small query: the count and the sum of the rows' write stamps. Every
+    write (insert or update, committed or this transaction's own) raises the sum, a rollback
+    brings it back, so any difference means "reload"; otherwise the bodies and the values
+    derived from them (parsed providers, payer rules, fee schedules) are reused. Other
+    replicas' writes are seen once committed, as with a query.
+    """
+
+    def __init__(self) -> None:
+        self._fingerprint: tuple[int, int] | None = None
+        self._bodies: dict[str, dict[str, dict[str, Any]]] = {}
+        self._derived: dict[Hashable, Any] = {}
+        self.reloads = 0
+
+    async def sync(self, conn: AsyncConnection) -> None:
+        r = reference.c
+        row = (
+            await conn.execute(
+                sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(r.version), 0)).where(
+                    r.kind.in_(SHARED_KINDS)
+                )
+            )
+        ).one()
+        fingerprint = (int(row[0]), int(row[1]))
+        if fingerprint == self._fingerprint:
+            return
+        bodies: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in SHARED_KINDS}
+        for kind, entity_id, body in await conn.execute(
+            sa.select(r.kind, r.entity_id, r.body)
+            .where(r.kind.in_(SHARED_KINDS), r.deleted.is_(False))
+            .order_by(r.kind, r.entity_id)
+        ):
+            bodies[kind][entity_id] = body
+        self._bodies, self._derived, self._fingerprint = bodies, {}, fingerprint
+        self.reloads += 1
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        """Every live body of ``kind`` (after ``sync``)."""
+        return list(self._bodies.get(kind, {}).values())
+
+    def get(self, kind: str, entity_id: str) -> dict[str, Any] | None:
+        return self._bodies.get(kind, {}).get(entity_id)
+
+    def derived(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()`` once per reload: for values computed from the shared bodies only."""
+        try:
+            return cast(T, self._derived[key])
+        except KeyError:
+            value = self._derived[key] = build()
+            return value

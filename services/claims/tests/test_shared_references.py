@@ -1,0 +1,79 @@
+"""The per-process copy of shared references: reused while nothing changed, reloaded on any write."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from rcm.claims.app import MIGRATIONS
+from rcm.claims.store import SharedReferences, reference, upsert_reference
+from rcm.servicekit import create_engine, upgrade
+
+T0 = datetime(2025, 3, 1, tzinfo=UTC)
+
+
+async def _payer(conn: sa.ext.asyncio.AsyncConnection, name: str, *, at: datetime) -> None:
+    await upsert_reference(
+        conn,
+        kind="payer",
+        entity_id="payer-0001",
+        body={"payer_id": "payer-0001", "name": name},
+        updated_at=at,
+    )
+
+
+async def test_shared_references_reload_only_when_a_shared_row_changes(fresh_database: str) -> None:
+    await upgrade(fresh_database, MIGRATIONS)
+    engine = create_engine(fresh_database)
+    shared = SharedReferences()
+    try:
+        async with engine.begin() as conn:
+            await _payer(conn, "First", at=T0)
+        async with engine.connect() as conn:
+            await shared.sync(conn)
+            assert shared.get("payer", "payer-0001") == {"payer_id": "payer-0001", "name": "First"}
+            built = shared.derived("x", lambda: object())
+            await shared.sync(conn)  # nothing changed: same bodies, same derived values
+            assert shared.reloads == 1 and shared.derived("x", lambda: object()) is built
+
+        # a patient's coverage is not shared: no reload
+        async with engine.begin() as conn:
+            await upsert_reference(
+                conn, kind="coverage", entity_id="cov-1", body={}, updated_at=T0, patient_id="pat-1"
+            )
+            await shared.sync(conn)
+        assert shared.reloads == 1
+
+        # the same timestamp with another body is still a write: reloaded, derived values rebuilt
+        async with engine.begin() as conn:
+            await _payer(conn, "Renamed", at=T0)
+            await shared.sync(conn)
+            assert shared.get("payer", "payer-0001")["name"] == "Renamed"  # type: ignore[index]
+        assert shared.reloads == 2 and shared.derived("x", lambda: object()) is not built
+
+        # an older event changes nothing, so nothing reloads
+        async with engine.begin() as conn:
+            await _payer(conn, "Stale", at=T0 - timedelta(days=1))
+            await shared.sync(conn)
+        assert shared.reloads == 2 and shared.get("payer", "payer-0001")["name"] == "Renamed"  # type: ignore[index]
+
+        # a rolled-back write: seen inside its transaction, gone after it
+        async with engine.connect() as conn:
+            tx = await conn.begin()
+            await _payer(conn, "Rolled back", at=T0 + timedelta(days=1))
+            await shared.sync(conn)
+            assert shared.get("payer", "payer-0001")["name"] == "Rolled back"  # type: ignore[index]
+            await tx.rollback()
+            await shared.sync(conn)
+            assert shared.get("payer", "payer-0001")["name"] == "Renamed"  # type: ignore[index]
+
+        # a delete hides the entity
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.update(reference).values(deleted=True, version=sa.func.nextval("reference_version"))
+            )
+            await shared.sync(conn)
+        assert shared.get("payer", "payer-0001") is None
+    finally:
+        await engine.dispose()
