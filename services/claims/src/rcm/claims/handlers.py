@@ -177,6 +177,10 @@ class Assembled:
     rules: PayerRules
     providers: tuple[Provider, ...]
     coverages: tuple[Coverage, ...]
+    history: tuple[BilledService, ...] = ()
+    """The patient's other claimed services, as read for coding (the edits look at them too)."""
+    authorizations: tuple[Any, ...] = ()
+    """The patient's authorizations, as read for building the claim."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -399,7 +403,9 @@ class ClaimsHandlers:
             tx, draft, organization_id=s.organization_id, now=now, cause=cause, why="session-completed"
         )
         row = await self._row(tx.conn, draft.claim_key)
-        await self.evaluate(tx, row, cause=cause, reason="scrubbed after coding", first_pass=True)
+        await self.evaluate(
+            tx, row, cause=cause, reason="scrubbed after coding", first_pass=True, assembled=assembled
+        )
 
     def _claim_columns(
         self,
@@ -585,7 +591,14 @@ class ClaimsHandlers:
             supervisor=supervisor,
             authorizations=auths,
         )
-        return Assembled(draft=draft, rules=rules, providers=tuple(providers), coverages=coverages)
+        return Assembled(
+            draft=draft,
+            rules=rules,
+            providers=tuple(providers),
+            coverages=coverages,
+            history=tuple(history),
+            authorizations=tuple(auths),
+        )
 
     def _provider(self, provider_id: str) -> Provider | None:
         """A provider from the shared references (after ``self.shared.sync``)."""
@@ -680,6 +693,11 @@ class ClaimsHandlers:
             )
         else:
             rules, providers, coverages = assembled.rules, assembled.providers, assembled.coverages
+        if assembled is not None:
+            authorizations, history = assembled.authorizations, assembled.history
+        else:
+            authorizations = tuple(await self._authorizations(conn, draft.patient_id, draft.session_id))
+            history = tuple(await self._history(conn, draft.patient_id, exclude_session=draft.session_id))
         checks = [
             ad.eligibility_of(r.body)
             for r in await conn.execute(
@@ -692,8 +710,8 @@ class ClaimsHandlers:
             providers=providers,
             coverages=coverages,
             eligibility=tuple(checks),
-            authorizations=tuple(await self._authorizations(conn, draft.patient_id, draft.session_id)),
-            history=tuple(await self._history(conn, draft.patient_id, exclude_session=draft.session_id)),
+            authorizations=authorizations,
+            history=history,
             prior_payer_adjudicated=draft.payer_order is not CoveragePriority.PRIMARY,
         )
 
@@ -712,13 +730,17 @@ class ClaimsHandlers:
         reason: str,
         first_pass: bool = False,
         recode: bool = True,
+        assembled: Assembled | None = None,
     ) -> None:
-        """Run the edits on a created or held claim: wait for the authorization answer, hold, or ready it."""
+        """Run the edits on a created or held claim: wait for the authorization answer, hold, or ready it.
+
+        ``assembled``: the claim was just coded in this transaction from the same projections,
+        so it is not coded again.
+        """
         now = _now()
-        draft = ClaimDraft.model_validate(row.draft)
-        assembled: Assembled | None = None
+        draft = assembled.draft if assembled is not None else ClaimDraft.model_validate(row.draft)
         original = row.frequency_code == "1" and row.payer_order == 1 and row.revision == 0
-        if recode and original:
+        if recode and original and assembled is None:
             sess = (
                 await tx.conn.execute(sa.select(session.c.body).where(session.c.session_id == row.session_id))
             ).scalar_one()
