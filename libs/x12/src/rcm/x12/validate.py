@@ -138,67 +138,64 @@ def _date_in_format(fmt: str, value: str) -> bool:
     return True
 
 
-def _present(elements: list[str], index: int, empty: frozenset[str]) -> bool:
-    return index <= len(elements) and bool(elements[index - 1]) and not set(elements[index - 1]) <= empty
-
-
 def _check_syntax(
     seg_id: str, elements: list[str], notes: tuple[SyntaxNote, ...], d: Delimiters, out: list[ElementIssue]
 ) -> None:
-    empty = frozenset(d.component + d.repetition)
-    flagged = {issue.element for issue in out}
+    separators = d.component + d.repetition
+    count = len(elements)
+    flagged: set[int] | None = None
     for note in notes:
-        names = note.elements
-        have = [e for e in names if _present(elements, e, empty)]
-        rule = f"{seg_id} syntax {note}"
-        found: list[ElementIssue] = []
-        if note.kind == "P" and have:
-            found = [
-                ElementIssue(
-                    ElementError.CONDITIONAL_MISSING, e, 0, 0, f"{rule}: paired element missing", have[0]
-                )
-                for e in names
-                if e not in have
-            ]
-        elif note.kind == "R" and not have:
-            found = [
-                ElementIssue(ElementError.CONDITIONAL_MISSING, names[0], 0, 0, f"{rule}: one is required")
-            ]
-        elif note.kind == "C" and names[0] in have:
-            found = [
-                ElementIssue(
-                    ElementError.CONDITIONAL_MISSING,
-                    e,
-                    0,
-                    0,
-                    f"{rule}: conditional element missing",
-                    names[0],
-                )
-                for e in names[1:]
-                if e not in have
-            ]
-        elif note.kind == "L" and names[0] in have and len(have) == 1:
-            found = [
-                ElementIssue(
-                    ElementError.CONDITIONAL_MISSING,
-                    names[1],
-                    0,
-                    0,
-                    f"{rule}: one more is required",
-                    names[0],
-                )
-            ]
-        elif note.kind == "E" and len(have) > 1:
-            found = [
-                ElementIssue(
-                    ElementError.EXCLUSION_VIOLATED, e, 0, 0, f"{rule}: only one may be present", have[0]
-                )
-                for e in have[1:]
-            ]
-        for issue in found:
-            if issue.element not in flagged:
-                flagged.add(issue.element)
-                out.append(issue)
+        kind, names = note.kind, note.elements
+        # present: not empty, and not only component or repetition separators
+        have = [e for e in names if e <= count and elements[e - 1].strip(separators)]
+        if kind == "P":
+            if not have or len(have) == len(names):
+                continue
+            code, missing, trigger, what = (
+                ElementError.CONDITIONAL_MISSING,
+                names,
+                have[0],
+                "paired element missing",
+            )
+        elif kind == "R":
+            if have:
+                continue
+            code, missing, trigger, what = ElementError.CONDITIONAL_MISSING, names[:1], 0, "one is required"
+        elif kind == "C":
+            if names[0] not in have or len(have) == len(names):
+                continue
+            code, missing, trigger, what = (
+                ElementError.CONDITIONAL_MISSING,
+                names[1:],
+                names[0],
+                "conditional element missing",
+            )
+        elif kind == "L":
+            if names[0] not in have or len(have) > 1:
+                continue
+            code, missing, trigger, what = (
+                ElementError.CONDITIONAL_MISSING,
+                names[1:2],
+                names[0],
+                "one more is required",
+            )
+        elif kind == "E":
+            if len(have) < 2:
+                continue
+            code, missing, trigger, what = (
+                ElementError.EXCLUSION_VIOLATED,
+                tuple(have[1:]),
+                have[0],
+                "only one may be present",
+            )
+        else:
+            continue
+        if flagged is None:
+            flagged = {issue.element for issue in out}
+        for e in missing:
+            if (kind == "E" or e not in have) and e not in flagged:
+                flagged.add(e)
+                out.append(ElementIssue(code, e, 0, 0, f"{seg_id} syntax {note}: {what}", trigger))
 
 
 def check_segment(seg: Segment, specs: tuple[ElementSpec, ...], d: Delimiters) -> list[ElementIssue]:
