@@ -138,7 +138,8 @@ _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
 
 def parse_date(text: str) -> date:
     """A CCYYMMDD date."""
-    if not _DATE.match(text):
+    # The length and digit test is the pattern's common case, without the regex.
+    if not (len(text) == 8 and text.isdecimal()) and not _DATE.match(text):
         raise X12Error(f"{text!r} is not a CCYYMMDD date")
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
@@ -151,7 +152,8 @@ def format_date(value: date) -> str:
 
 
 def _parse_decimal(text: str) -> Decimal:
-    if not _NUMBER.match(text):
+    # Digits with at most one point are the pattern's common case, without the regex.
+    if not text.replace(".", "", 1).isdecimal() and not _NUMBER.match(text):
         raise X12Error(f"{text!r} is not a decimal number")
     try:
         return Decimal(text)
@@ -376,6 +378,20 @@ def _field_reader(spec: _FieldSpec, component_level: bool) -> _Reader:
 
         return read_text
 
+    convert = _CONVERTERS.get(spec.kind)
+    if convert is not None:
+
+        def read_converted(slots: Sequence[str], delimiters: Delimiters, where: str) -> Any:
+            text = slots[i] if i < len(slots) else ""
+            if not text:
+                return empty
+            try:
+                return convert(text)
+            except X12Error as exc:
+                raise X12Error(f"{_label(where, index)}: {exc}") from None
+
+        return read_converted
+
     def read_value(slots: Sequence[str], delimiters: Delimiters, where: str) -> Any:
         text = slots[i] if i < len(slots) else ""
         return parse(text, delimiters, where, index) if text else empty
@@ -407,43 +423,61 @@ def _spread_reader(loc: Spread, kind: Any) -> _Reader:
 class _SlotPlan:
     """How a model class reads its slots, worked out once per class.
 
-    ``fields`` holds, in field order, each field's name, reader (None for fields no marker
-    locates), default and default factory. ``covered`` are the slots the markers locate;
-    the others are kept in ``other_elements``.
+    ``located`` holds each field a marker locates: its name, its slot index and what an
+    empty slot gives when the field is plain text (reader None), else its reader; and its
+    default factory. ``unlocated`` has the other fields with their default factories
+    (factory None: the default is in the maker's template). ``covered`` are the slots the
+    markers locate; a segment keeps the others in ``other_elements`` (``keeps_other``).
     """
 
-    fields: tuple[tuple[str, _Reader | None, Any, Callable[[], Any] | None], ...]
+    located: tuple[tuple[str, int, Any, _Reader | None, Callable[[], Any] | None], ...]
+    unlocated: tuple[tuple[str, Callable[[], Any] | None], ...]
     maker: Maker[Any]
     covered: frozenset[int]
     all_covered_up_to: int  # slots 1..n are all covered (0: not even slot 1)
+    keeps_other: bool
 
     def read(
         self, slots: Sequence[str], delimiters: Delimiters, where: str
     ) -> tuple[dict[str, Any], list[str]]:
         """Every field's value in field order, and the fields left to their defaults."""
-        data: dict[str, Any] = {}
+        data = self.maker.template.copy()
         unset: list[str] = []
-        for name, reader, default, factory in self.fields:
-            value = _UNSET if reader is None else reader(slots, delimiters, where)
-            if value is _UNSET:
-                unset.append(name)
-                value = default if factory is None else factory()
-            data[name] = value
+        n = len(slots)
+        for name, i, empty, reader, factory in self.located:
+            if reader is None:
+                value = (slots[i] or empty) if i < n else empty
+            else:
+                value = reader(slots, delimiters, where)
+            if value is not _UNSET:
+                data[name] = value
+                continue
+            unset.append(name)
+            if factory is not None:
+                data[name] = factory()
+        for name, factory in self.unlocated:
+            unset.append(name)
+            if factory is not None:
+                data[name] = factory()
+        if self.keeps_other and len(slots) > self.all_covered_up_to:
+            covered = self.covered
+            other = {i: e for i, e in enumerate(slots, 1) if e and i not in covered}
+            if other:
+                data[_OTHER] = other
+                unset.remove(_OTHER)
         return data, unset
-
-    def other_elements(self, slots: Sequence[str]) -> dict[int, str]:
-        if len(slots) <= self.all_covered_up_to:
-            return {}
-        covered = self.covered
-        return {i: e for i, e in enumerate(slots, 1) if e and i not in covered}
 
     def make(self, data: dict[str, Any], unset: list[str]) -> Any:
         fields_set = set(data)
         if unset:
             fields_set.difference_update(unset)
-            if any(data[name] is REQUIRED for name in unset):
-                return self.maker.validate(data, fields_set)
+            for name in unset:
+                if data[name] is REQUIRED:
+                    return self.maker.validate(data, fields_set)
         return self.maker.finish(data, fields_set)
+
+
+_OTHER = "other_elements"
 
 
 _MARKERS = (El, Comps, Reps, Spread, Seg, Child)
@@ -455,15 +489,32 @@ def _maker(cls: type[X12Model]) -> Maker[Any]:
     return Maker(cls, _MARKERS)
 
 
-@cache
+_SLOT_PLANS: dict[type, _SlotPlan] = {}
+
+
 def _slot_plan(cls: type[_Slotted]) -> _SlotPlan:
+    plan = _SLOT_PLANS.get(cls)
+    if plan is None:
+        plan = _SLOT_PLANS[cls] = _new_slot_plan(cls)
+    return plan
+
+
+def _new_slot_plan(cls: type[_Slotted]) -> _SlotPlan:
     specs = {spec.name: spec for spec in _specs(cls)}
     maker = _maker(cls)
-    fields = []
-    for field in maker.fields:
-        spec = specs.get(field.name)
-        reader = None if spec is None else _field_reader(spec, cls._component_level)
-        fields.append((field.name, reader, field.default, field.factory))
+    located: list[tuple[str, int, Any, _Reader | None, Callable[[], Any] | None]] = []
+    unlocated = []
+    for name in maker.template:
+        factory = maker.factory.get(name)
+        spec = specs.get(name)
+        if spec is None:
+            unlocated.append((name, factory))
+        elif type(spec.locator) is El and spec.kind is str and not spec.is_list:
+            # plain text: the plan reads it inline, without a reader
+            empty = None if spec.optional else _UNSET
+            located.append((name, spec.locator.index - 1, empty, None, factory))
+        else:
+            located.append((name, 0, None, _field_reader(spec, cls._component_level), factory))
     covered: set[int] = set()
     for spec in specs.values():
         loc = spec.locator
@@ -474,7 +525,8 @@ def _slot_plan(cls: type[_Slotted]) -> _SlotPlan:
     up_to = 0
     while up_to + 1 in covered:
         up_to += 1
-    return _SlotPlan(tuple(fields), maker, frozenset(covered), up_to)
+    keeps_other = _OTHER in cls.model_fields and _OTHER not in specs
+    return _SlotPlan(tuple(located), tuple(unlocated), maker, frozenset(covered), up_to, keeps_other)
 
 
 def _encode_scalar(value: Any, delimiters: Delimiters, where: str) -> str:
@@ -640,10 +692,6 @@ class SegmentModel(_Slotted):
         where = segment.id
         plan = _slot_plan(cls)
         data, unset = plan.read(segment.elements, delimiters, where)
-        other = plan.other_elements(segment.elements)
-        if other:
-            data["other_elements"] = other
-            unset.remove("other_elements")
         try:
             result: Self = plan.make(data, unset)
             return result
@@ -696,27 +744,43 @@ def _loop_specs(cls: type[X12Loop]) -> tuple[_LoopSpec, ...]:
 
 @dataclass(frozen=True, slots=True)
 class _LoopPlan:
-    """How a loop class maps its segments and child loops, worked out once per class:
-    the candidate fields by segment id and by loop id, in field order."""
+    """How a loop class maps its segments and child loops, worked out once per class.
 
-    by_segment: dict[str, tuple[_LoopSpec, ...]]
-    by_loop: dict[str, tuple[_LoopSpec, ...]]
+    ``by_segment`` and ``by_loop`` list, by segment id and by loop id, the candidate fields
+    in field order: marker, field name, whether it is a list, and how its model reads.
+    """
+
+    by_segment: dict[str, tuple[tuple[Seg, str, bool, Callable[[Segment, Delimiters], Any]], ...]]
+    by_loop: dict[str, tuple[tuple[Child, str, bool, Callable[[Loop, Delimiters], Any]], ...]]
     required: tuple[_LoopSpec, ...]
     maker: Maker[Any]
 
 
-@cache
+_LOOP_PLANS: dict[type, _LoopPlan] = {}
+
+
 def _loop_plan(cls: type[X12Loop]) -> _LoopPlan:
-    by_segment: dict[str, list[_LoopSpec]] = {}
-    by_loop: dict[str, list[_LoopSpec]] = {}
+    plan = _LOOP_PLANS.get(cls)
+    if plan is None:
+        plan = _LOOP_PLANS[cls] = _new_loop_plan(cls)
+    return plan
+
+
+def _new_loop_plan(cls: type[X12Loop]) -> _LoopPlan:
+    by_segment: dict[str, list[tuple[Seg, str, bool, Callable[[Segment, Delimiters], Any]]]] = {}
+    by_loop: dict[str, list[tuple[Child, str, bool, Callable[[Loop, Delimiters], Any]]]] = {}
     specs = _loop_specs(cls)
     for spec in specs:
         marker = spec.marker
         if isinstance(marker, Seg):
-            by_segment.setdefault(marker.id, []).append(spec)
+            segment_kind = typing.cast(type[SegmentModel], spec.kind)
+            by_segment.setdefault(marker.id, []).append(
+                (marker, spec.name, spec.is_list, segment_kind.from_segment)
+            )
         else:
+            loop_kind = typing.cast(type[X12Loop], spec.kind)
             for loop_id in (marker.loop_id,) if isinstance(marker.loop_id, str) else marker.loop_id:
-                by_loop.setdefault(loop_id, []).append(spec)
+                by_loop.setdefault(loop_id, []).append((marker, spec.name, spec.is_list, loop_kind.from_loop))
     return _LoopPlan(
         {k: tuple(v) for k, v in by_segment.items()},
         {k: tuple(v) for k, v in by_loop.items()},
@@ -756,30 +820,40 @@ class X12Loop(X12Model):
         other_segments: list[RawSegment] = []
         other_loops: list[RawLoop] = []
         skip = cls.structural_segments(loop)
+        # Each segment and child loop goes to the first field that takes it (its qualifier or
+        # first segment matches, and the field is a list or still empty).
+        by_segment = plan.by_segment
         for position, segment in enumerate(loop.segments):
             if position < skip:
                 continue
-            spec = _match_segment(plan.by_segment.get(segment.id, ()), segment, values)
-            if spec is None:
+            for marker, name, is_list, read_segment in by_segment.get(segment.id, ()):
+                if (is_list or name not in values) and (marker.qualifier is None or marker.matches(segment)):
+                    item = read_segment(segment, delimiters)
+                    break
+            else:
                 other_segments.append(RawSegment.from_segment(segment, delimiters, position))
                 continue
-            kind = typing.cast(type[SegmentModel], spec.kind)
-            parsed = kind.from_segment(segment, delimiters)
-            if spec.is_list:
-                values.setdefault(spec.name, []).append(parsed)
+            if not is_list:
+                values[name] = item
+            elif name in values:
+                values[name].append(item)
             else:
-                values[spec.name] = parsed
+                values[name] = [item]
+        by_loop = plan.by_loop
         for position, child in enumerate(loop.loops):
-            spec = _match_loop(plan.by_loop.get(child.id, ()), child, values)
-            if spec is None:
+            for child_marker, name, is_list, read_loop in by_loop.get(child.id, ()):
+                if (is_list or name not in values) and child_marker.matches(child):
+                    item = read_loop(child, delimiters)
+                    break
+            else:
                 other_loops.append(RawLoop.from_loop(child, delimiters, position))
                 continue
-            loop_kind = typing.cast(type[X12Loop], spec.kind)
-            parsed_loop = loop_kind.from_loop(child, delimiters)
-            if spec.is_list:
-                values.setdefault(spec.name, []).append(parsed_loop)
+            if not is_list:
+                values[name] = item
+            elif name in values:
+                values[name].append(item)
             else:
-                values[spec.name] = parsed_loop
+                values[name] = [item]
         structure = cls.read_structure(loop, delimiters)
         values.update(structure)
         if other_segments:
@@ -843,22 +917,6 @@ class X12Loop(X12Model):
     def output_loop_id(self) -> str:
         """The loop id written for this model (generic loop models keep the id they were read with)."""
         return type(self).loop_id
-
-
-def _match_segment(specs: Sequence[_LoopSpec], segment: Segment, values: dict[str, Any]) -> _LoopSpec | None:
-    """The first of the fields for this segment id that takes the segment (qualifier, not yet filled)."""
-    for spec in specs:
-        if spec.marker.matches(segment) and (spec.is_list or spec.name not in values):  # type: ignore[arg-type]
-            return spec
-    return None
-
-
-def _match_loop(specs: Sequence[_LoopSpec], loop: Loop, values: dict[str, Any]) -> _LoopSpec | None:
-    """The first of the fields for this loop id that takes the loop (first segment, not yet filled)."""
-    for spec in specs:
-        if spec.marker.matches(loop) and (spec.is_list or spec.name not in values):  # type: ignore[arg-type]
-            return spec
-    return None
 
 
 class BuildContext:

@@ -12,7 +12,17 @@ from typing import Annotated, Any, ClassVar, Self
 from pydantic import model_validator
 
 from rcm.x12.errors import X12Error
-from rcm.x12.models.base import Composite, Comps, El, Group, SegmentModel, Spread, format_date, parse_date
+from rcm.x12.models.base import (
+    Composite,
+    Comps,
+    El,
+    Group,
+    SegmentModel,
+    Spread,
+    _maker,
+    format_date,
+    parse_date,
+)
 from rcm.x12.segments import DEFAULT_DELIMITERS, Delimiters, Segment
 
 __all__ = [
@@ -243,7 +253,8 @@ class DatePeriod(SegmentModel):
         else:
             values["text"] = value
         try:
-            return cls.model_validate(values)
+            result: Self = _maker(cls).make(values)
+            return result
         except ValueError as exc:
             raise X12Error(f"DTP*{qualifier}: {exc}") from None
 

@@ -3,20 +3,19 @@
 Reading decodes every element to its field's type (str, int, Decimal, date, a nested
 model), so running pydantic's validation on the result would only check again what the
 decoder guarantees. ``Maker`` sets the fields directly, fills in defaults the way pydantic
-does and still runs the model's after-validators. Whenever it cannot vouch for the result
-(a required field missing, a validator failing, a model with before-validators or field
-constraints it does not know), it hands the values to ``model_validate``, so the instance
-or the error is exactly what pydantic gives.
+does and still runs the model's validators. Whenever it cannot vouch for the result (a
+required field missing, a validator failing or changing its input, a field constraint it
+does not know), it hands the values to ``model_validate``, so the instance or the error is
+exactly what pydantic gives.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import partial
+from functools import cache, partial
 from typing import Any, Generic, TypeVar
 
 from annotated_types import MinLen
@@ -30,76 +29,78 @@ REQUIRED: Any = object()
 """The default of a field that has none."""
 
 _IMMUTABLE = frozenset({type(None), str, int, bool, float, bytes, Decimal, date})
+_new = object.__new__
 _set = object.__setattr__
-
-
-@dataclass(frozen=True, slots=True)
-class _Field:
-    name: str
-    default: Any  # REQUIRED, or the value itself when ``factory`` is None
-    factory: Callable[[], Any] | None
-    min_length: int
-    plain: tuple[type, ...] | None  # the types a value may have without conversion, when that is simple
 
 
 class Maker(Generic[M]):
     """Instances of one model class from already typed values (see the module docstring).
 
     ``markers`` are the metadata types that only locate a field (they constrain nothing).
+    ``template`` holds every field in field order with its default: the value itself when it
+    is immutable, else REQUIRED (a required field, or one whose default ``factories`` make
+    per instance).
     """
 
     def __init__(self, cls: type[M], markers: tuple[type, ...] = ()) -> None:
         self.cls = cls
         self.fast = _plain_model(cls)
-        self.after: tuple[Callable[[Any], Any], ...] = ()
-        after = []
+        before, after = [], []
         for decorator in cls.__pydantic_decorators__.model_validators.values():
             func = decorator.func
-            if decorator.info.mode != "after" or len(inspect.signature(func).parameters) != 1:
-                self.fast = False
-            else:
+            one_argument = len(inspect.signature(func).parameters) == 1
+            if decorator.info.mode == "before" and one_argument and inspect.ismethod(func):
+                before.append(func)
+            elif decorator.info.mode == "after" and one_argument:
                 after.append(func)
-        self.after = tuple(after)
-        fields = []
+            else:
+                self.fast = False
+        self.before: tuple[Callable[[Any], Any], ...] = tuple(before)
+        self.after: tuple[Callable[[Any], Any], ...] = tuple(after)
+        self.template: dict[str, Any] = {}
+        factories: list[tuple[str, Callable[[], Any]]] = []
+        required: list[str] = []
+        min_lengths: list[tuple[str, int]] = []
+        self._plain: dict[str, tuple[type, ...] | None] = {}
         for name, info in cls.model_fields.items():
-            min_length = 0
             for meta in info.metadata:
                 if isinstance(meta, MinLen):
-                    min_length = meta.min_length
+                    min_lengths.append((name, meta.min_length))
                 elif not isinstance(meta, markers):
                     self.fast = False
-            if (
-                info.alias is not None
-                or info.validation_alias is not None
-                or info.default_factory_takes_validated_data
-            ):
+            if info.alias is not None or info.validation_alias is not None:
                 self.fast = False
-            fields.append(_Field(name, *_default(info), min_length, _plain_types(info.annotation)))
-        self.fields = tuple(fields)
-        self._plain = {field.name: field.plain for field in fields}
+            if info.default_factory is not None and _takes_data(info.default_factory):
+                self.fast = False
+            default, factory = _default(info)
+            self.template[name] = default
+            if factory is not None:
+                factories.append((name, factory))
+            elif default is REQUIRED:
+                required.append(name)
+            self._plain[name] = _plain_types(info.annotation)
+        self.factories = tuple(factories)
+        self.factory = dict(factories)
+        self.required = tuple(required)
+        self.min_lengths = tuple(min_lengths)
 
     def make(self, values: dict[str, Any]) -> M:
         """An instance from typed ``values`` (only fields; absent ones take their defaults)."""
         if not self.fast:
             return self.cls.model_validate(values)
-        data: dict[str, Any] = {}
-        given = 0
-        for field in self.fields:
-            name = field.name
-            if name in values:
-                value = values[name]
-                if field.min_length and len(value) < field.min_length:
-                    return self.cls.model_validate(values)
-                given += 1
-            elif field.factory is not None:
-                value = field.factory()
-            elif field.default is REQUIRED:
-                return self.cls.model_validate(values)
-            else:
-                value = field.default
-            data[name] = value
-        if given != len(values):
+        data = self.template.copy()
+        data.update(values)
+        if len(data) != len(self.template):  # a name that is no field
             return self.cls.model_validate(values)
+        for name, factory in self.factories:
+            if name not in values:
+                data[name] = factory()
+        for name in self.required:
+            if name not in values:
+                return self.cls.model_validate(values)
+        for name, min_length in self.min_lengths:
+            if name in values and len(values[name]) < min_length:
+                return self.cls.model_validate(values)
         return self.finish(data, set(values))
 
     def accepts(self, values: dict[str, Any]) -> bool:
@@ -111,11 +112,11 @@ class Maker(Generic[M]):
         return True
 
     def finish(self, data: dict[str, Any], fields_set: set[str]) -> M:
-        """The instance holding ``data`` (every field, in field order), ``fields_set`` being the
-        fields that were given, once the after-validators pass."""
-        if not self.fast:
+        """The instance holding ``data`` (every field, in field order, required ones given),
+        ``fields_set`` being the fields that were given, once the validators pass."""
+        if not self.fast or (self.before and not self._before_keeps(data, fields_set)):
             return self.validate(data, fields_set)
-        instance: Any = self.cls.__new__(self.cls)
+        instance: Any = _new(self.cls)
         _set(instance, "__dict__", data)
         _set(instance, "__pydantic_fields_set__", fields_set)
         _set(instance, "__pydantic_extra__", None)
@@ -133,6 +134,20 @@ class Maker(Generic[M]):
         """What pydantic makes of the fields given (the instance, or its error)."""
         return self.cls.model_validate({name: value for name, value in data.items() if name in fields_set})
 
+    def _before_keeps(self, data: dict[str, Any], fields_set: set[str]) -> bool:
+        """Whether every before-validator hands the given values back as they are."""
+        given = {name: value for name, value in data.items() if name in fields_set}
+        for validator in self.before:
+            probe = dict(given)
+            try:
+                if validator(probe) is not probe:
+                    return False
+            except Exception:
+                return False
+            if len(probe) != len(given) or any(probe.get(k, probe) is not v for k, v in given.items()):
+                return False
+        return True
+
 
 def _plain_model(cls: type[BaseModel]) -> bool:
     decorators = cls.__pydantic_decorators__
@@ -144,7 +159,19 @@ def _plain_model(cls: type[BaseModel]) -> bool:
         or cls.__private_attributes__
         or cls.__pydantic_root_model__
         or cls.model_config.get("extra") == "allow"
+        or cls.__new__ is not object.__new__
     )
+
+
+@cache
+def _takes_data(factory: Callable[..., Any]) -> bool:
+    """Whether a default factory reads the other fields (pydantic works that out per call)."""
+    if factory in (list, dict, set):
+        return False
+    try:
+        return len(inspect.signature(factory).parameters) == 1
+    except (TypeError, ValueError):
+        return False
 
 
 def _default(info: Any) -> tuple[Any, Callable[[], Any] | None]:
