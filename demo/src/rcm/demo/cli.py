@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from datetime import date
@@ -56,6 +57,14 @@ async def run_demo(
     say(f"[bold]Practice[/]: {practice.counts()}")
     say(f"[bold]Planted mistakes[/]: {practice.mistakes}")
     say(f"month {practice.start} .. {practice.end}, run prefix [cyan]{settings.prefix}[/]")
+    clock = time.monotonic()
+
+    def phase(name: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        cycle.phases[name] = round(now - clock, 1)
+        clock = now
+
     cycle.reset_databases()
     await cycle.create_topics()
     cycle.start_sandbox()
@@ -68,6 +77,7 @@ async def run_demo(
         await asyncio.sleep(3)
         cycle.check_alive()
         observer = asyncio.create_task(cycle.observe())
+        phase("start the sandbox and the services")
         with Progress(
             TextColumn("{task.description:<28}"),
             BarColumn(),
@@ -86,6 +96,7 @@ async def run_demo(
                 if label == "late authorizations":
                     # granted retroactively: recorded once the claims have gone out
                     await cycle.wait_for_submissions(len(practice.sessions))
+                    phase("sessions to submitted claims")
                 task = progress.add_task(f"publish {label}", total=len(events))
 
                 def advance(n: int, task: TaskID = task) -> None:
@@ -95,9 +106,11 @@ async def run_demo(
                 if label == "authorizations":
                     # reference data is on file before the first appointment, as in a live practice
                     await cycle.wait_for_consumers(REFERENCE_EVENTS)
+                    phase("reference data read by every service")
                 if label == "appointments":
                     # appointments are booked days ahead: their eligibility checks come back first
                     await cycle.wait_for_eligibility(len(events))
+                    phase("eligibility checks for the appointments")
             stages = {
                 name: progress.add_task(name, total=len(practice.sessions))
                 for name in (
@@ -130,6 +143,7 @@ async def run_demo(
             if during is not None:
                 await during(cycle)
             settled = await cycle.wait_settled(show)
+            phase("acknowledgements, remits, denials and their fixes settle")
         return cycle, settled
     finally:
         cycle.stop_observing()
@@ -174,6 +188,11 @@ def demo(
     console.print(
         "invariants: "
         + ("nothing lost, nothing posted twice, money balanced" if not broken else "; ".join(broken))
+    )
+    console.print(
+        f"time: {sum(cycle.phases.values()):.0f} s ("
+        + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in cycle.phases.items())
+        + ")"
     )
     console.print(f"report: {out / 'report.html'}; service logs in {out}/")
     if not settled:

@@ -103,6 +103,8 @@ class Cycle:
         self.http_port = _free_port()
         self.last_event_at = time.monotonic()
         self.cpu_seconds_at_stop: dict[str, float] = {}
+        self.phases: dict[str, float] = {}
+        """Wall seconds per phase of the run, in order (what the run's time went to)."""
         self._stop = asyncio.Event()
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
 
