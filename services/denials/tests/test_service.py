@@ -319,6 +319,70 @@ async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
         await engine.dispose()
 
 
+async def test_an_authorization_recorded_after_a_co197_denial_sends_the_ref_g1_replacement(
+    kafka_bootstrap: str, fresh_database: str
+) -> None:
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    base = settings_for(kafka_bootstrap, fresh_database, topic_prefix=prefix)
+    settings = DenialsSettings(
+        **{name: getattr(base, name) for name in ServiceSettings.model_fields}, topic_partitions=1
+    )
+    await upgrade(fresh_database, MIGRATIONS)
+    service = build_service(settings)
+    running = asyncio.create_task(service.run(install_signal_handlers=False))
+    engine = create_engine(fresh_database)
+    try:
+        await wait_for(lambda: _ready(service), timeout=20)
+        await publish(
+            kafka_bootstrap,
+            prefix,
+            [
+                payer_updated(1),
+                claim_created(7, payer_id=PAYER, lines=[{**_claim_line(7), "modifiers": ["95"]}]),
+            ],
+        )
+        await wait_for(
+            lambda: _equals(engine, sa.select(sa.func.count()).select_from(store.claim), 1), timeout=20
+        )
+        # denied before the payer's retroactive grant is on file: a person would have to chase it
+        await publish(kafka_bootstrap, prefix, [denied_remit(7, "CO", "197", modifiers=["95"])])
+        [opened] = [
+            decode(r.value, r.headers).event
+            for r in await read_topic(kafka_bootstrap, f"{prefix}.denial-opened", expect=1)
+        ]
+        assert isinstance(opened, DenialOpened) and opened.action is DenialAction.FIX_AUTH
+        await wait_for(
+            lambda: _equals(engine, sa.select(sa.func.count()).select_from(store.work_item), 1), timeout=20
+        )
+
+        granted = authorization_received(7, payer_id=PAYER)
+        await publish(kafka_bootstrap, prefix, [granted, granted])  # a re-sent grant changes nothing
+        corrections = [
+            decode(r.value, r.headers).event
+            for r in await read_topic(kafka_bootstrap, f"{prefix}.claim-correction-requested", expect=1)
+        ]
+        assert [
+            (e.claim_id, e.method, [(c.action, c.value) for c in e.changes])
+            for e in corrections
+            if isinstance(e, ClaimCorrectionRequested)
+        ] == [
+            (
+                "clm-0007",
+                CorrectionMethod.REPLACEMENT,
+                [(ClaimChangeAction.SET_AUTHORIZATION_NUMBER, granted.auth_number)],
+            )
+        ]
+        open_items = (
+            sa.select(sa.func.count()).select_from(store.work_item).where(store.work_item.c.status == "open")
+        )
+        await wait_for(lambda: _equals(engine, open_items, 0), timeout=20)
+        assert await count(engine, sa.select(sa.func.count()).select_from(store.fix_attempt)) == 1
+    finally:
+        service.stop()
+        await asyncio.wait_for(running, timeout=20)
+        await engine.dispose()
+
+
 def _claim_line(n: int) -> dict[str, Any]:
     return claim_created(n).lines[0].model_dump(mode="json")
 

@@ -3,7 +3,8 @@
 Projections: payer-updated, coverage-updated, patient-updated (state only), claim-created,
 authorization-received, fee-schedule-updated (payer contracts), claim-acknowledged (an
 earlier submission's acceptance proves timely filing). Denials: remit-received and rejected
-claim-acknowledged open them; later remits and claim-status-changed resolve them.
+claim-acknowledged open them; later remits and claim-status-changed resolve them; an
+authorization recorded late sends the REF*G1 replacement a denial was waiting for.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rcm.denials.domain.deadlines import appeal_deadline
 from rcm.denials.domain.denial import (
     FoundDenial,
     Level,
+    Reason,
     denials_in_rejection,
     denials_in_remit,
     patient_cost_sharing,
@@ -38,7 +40,7 @@ from rcm.denials.domain.facts import (
     PayerFacts,
     TriageContext,
 )
-from rcm.denials.domain.playbook import Action, Playbook
+from rcm.denials.domain.playbook import Action, Fix, Playbook
 from rcm.denials.domain.triage import Decision, triage
 from rcm.denials.domain.underpayment import ContractRate, contracted_rate, underpayment
 from rcm.events.models import (
@@ -252,6 +254,87 @@ class DenialHandlers:
                 set_={k: stmt.excluded[k] for k in values if k != "authorization_id"},
             )
         )
+        await self._work_denials_waiting_for(tx, d, e)
+
+    async def _work_denials_waiting_for(
+        self, tx: Transaction, d: Delivered[AuthorizationReceived], e: AuthorizationReceived
+    ) -> None:
+        """An authorization recorded after a claim was denied for lacking it (a retroactive grant).
+
+        The denial was queued (fix_auth) because no authorization was on file then; triaged
+        again now, the REF*G1 fix is determinable and the replacement goes out without a person.
+        """
+        rows = (
+            await tx.conn.execute(
+                sa.select(store.denial).where(
+                    store.denial.c.patient_id == e.patient_id,
+                    store.denial.c.payer_id == e.payer_id,
+                    store.denial.c.status == "open",
+                    store.denial.c.action == Action.FIX_AUTH.value,
+                    store.denial.c.source == DenialSource.REMIT.value,
+                    store.denial.c.grp.is_not(None),
+                )
+            )
+        ).all()
+        self._collect_corrections()
+        for row in rows:
+            rule = self.playbook.rule_for(row.grp, row.carc, tuple(row.rarcs), row.payer_id)
+            if rule is None or rule.fix is not Fix.AUTHORIZATION_NUMBER:
+                continue
+            ctx = await self._context(
+                tx.conn, claim_id=row.claim_id, patient_id=row.patient_id, payer_id=row.payer_id
+            )
+            line = ctx.claim.line(row.line_key, row.procedure_code) if ctx.claim else None
+            denial = FoundDenial(
+                level=Level(row.level),
+                rule=rule,
+                reasons=tuple(Reason(r["group"], r["carc"], Decimal(r["amount"])) for r in row.reasons),
+                rarcs=tuple(row.rarcs),
+                amount=row.amount,
+                line_key=row.line_key,
+                procedure_code=row.procedure_code,
+                modifiers=tuple(row.modifiers),
+                service_date=line.service_date if line else None,
+            )
+            decision = triage(denial, ctx, self.playbook, adjudicated_on=row.opened_at.date())
+            if decision.action is not Action.RESUBMIT_REPLACEMENT or decision.fix_kind is None:
+                continue
+            request_id = opaque_id("req", row.denial_id, decision.action.value)
+            claimed = await tx.conn.scalar(
+                pg_insert(store.fix_attempt)
+                .values(
+                    root_claim_id=ctx.claim.root_claim_id if ctx.claim else row.root_claim_id,
+                    fix_kind=decision.fix_kind,
+                    denial_id=row.denial_id,
+                    request_id=request_id,
+                )
+                .on_conflict_do_nothing()
+                .returning(store.fix_attempt.c.fix_kind)
+            )
+            if claimed is None:
+                continue  # this fix was requested for the claim before: the queued item stays
+            why = f"{decision.why}; authorization {e.auth_number} recorded after the denial"
+            await tx.conn.execute(
+                sa.update(store.denial)
+                .where(store.denial.c.denial_id == row.denial_id)
+                .values(action=decision.action.value, why=why)
+            )
+            await tx.conn.execute(
+                sa.update(store.work_item)
+                .where(store.work_item.c.denial_id == row.denial_id, store.work_item.c.status == "open")
+                .values(status="closed", decision=decision.action.value, closed_at=self.now())
+            )
+            source = _Source(
+                kind=DenialSource(row.source),
+                source_id=row.source_id,
+                claim_id=row.claim_id,
+                patient_id=row.patient_id,
+                payer_id=row.payer_id,
+                payer_claim_number=row.payer_claim_number,
+                adjudicated_on=row.opened_at.date(),
+            )
+            await self._act(tx, d, source, denial, row.denial_id, request_id, decision, ctx)
+        self._publish_corrections(tx, d)
 
     async def on_fee_schedule(self, tx: Transaction, d: Delivered[FeeScheduleUpdated]) -> None:
         e = d.event
