@@ -103,12 +103,13 @@ def read_interchange(source: Source) -> tuple[Interchange, Delimiters]:
     return interchanges[0]
 
 
+_ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "TA1"})
 _Envelope = tuple[Segment, Delimiters, list[tuple[Segment, int]], list[Segment]]
 
 
 def _envelopes(data: Source) -> list[_Envelope]:
     """ISA, delimiters, (GS, number of ST) per group and TA1s of each interchange, in order."""
-    tokenizer = Tokenizer(data)
+    tokenizer = Tokenizer(data, segment_ids=_ENVELOPE_IDS)
     found: list[_Envelope] = []
     for seg in tokenizer:
         if seg.id == "ISA":

@@ -17,7 +17,8 @@ bad data.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from itertools import chain
 from typing import IO
 
 from rcm.x12.errors import X12Error
@@ -65,11 +66,16 @@ class Tokenizer:
     """Iterate the segments of one input, interchange after interchange.
 
     ``delimiters`` are those of the interchange being read (set before its ISA
-    segment is yielded); ``findings`` collects tokenizer-level problems.
+    segment is yielded); ``findings`` collects tokenizer-level problems. With
+    ``segment_ids``, only the ISAs and the segments with those ids are yielded
+    (positions still count every segment).
     """
 
-    def __init__(self, source: Source, *, chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(
+        self, source: Source, *, chunk_size: int = CHUNK_SIZE, segment_ids: Collection[str] | None = None
+    ) -> None:
         self.delimiters: Delimiters | None = None
+        self._only = frozenset(segment_ids) if segment_ids is not None else None
         self.findings: list[Finding] = []
         self.interchanges = 0
         self._chunks = _chunks(source, chunk_size)
@@ -79,7 +85,9 @@ class Tokenizer:
         self._pos = 0
 
     def __iter__(self) -> Iterator[Segment]:
-        return self._run()
+        # Segments come in lists (an ISA, then the segments of each slice); chaining them in C
+        # spares a generator step per segment.
+        return chain.from_iterable(self._run())
 
     # ------------------------------------------------------------------ input
     def _more(self) -> bool:
@@ -102,7 +110,7 @@ class Tokenizer:
         )
 
     # ------------------------------------------------------------------ main loop
-    def _run(self) -> Iterator[Segment]:
+    def _run(self) -> Iterator[list[Segment]]:
         while True:
             header = self._seek_isa()
             if header is None:
@@ -112,7 +120,7 @@ class Tokenizer:
             self.interchanges += 1
             self._pos = 1
             isa.position = 1
-            yield isa
+            yield [isa]
             yield from self._body(delimiters)
 
     def _seek_isa(self) -> tuple[Segment, Delimiters] | None:
@@ -234,7 +242,7 @@ class Tokenizer:
             return buf.rfind(term, self._start)
         return max(buf.rfind("\n", self._start), buf.rfind("\r", self._start))
 
-    def _body(self, d: Delimiters) -> Iterator[Segment]:
+    def _body(self, d: Delimiters) -> Iterator[list[Segment]]:
         term = d.segment
         marker = "IEA" + d.element
         while True:
@@ -248,17 +256,17 @@ class Tokenizer:
                     continue
                 if end < 0:
                     end = len(self._buf)
-                yield from self._split(self._buf[self._start : end], d)
+                yield self._split(self._buf[self._start : end], d)
                 self._start = end + 1
                 return
             cut = self._rfind_term(term)
             if cut >= 0:
-                yield from self._split(buf[self._start : cut], d)
+                yield self._split(buf[self._start : cut], d)
                 self._start = cut + 1
             if not self._more():
                 rest = self._buf[self._start :]
                 if rest.strip(_WHITESPACE):
-                    yield from self._split(rest, d)
+                    yield self._split(rest, d)
                 self._start = len(self._buf)
                 return
 
@@ -276,6 +284,7 @@ class Tokenizer:
         pos = self._pos
         out: list[Segment] = []
         append = out.append
+        only = self._only
         for piece in region.split(term):
             if not piece or piece[0] <= " ":
                 piece = piece.strip(_WHITESPACE)
@@ -288,12 +297,21 @@ class Tokenizer:
                         Severity.WARNING if term == "\n" else Severity.ERROR,
                     )
                     continue
+            if only is not None:
+                cut = piece.find(sep)
+                sid = piece if cut < 0 else piece[:cut]
+                if sid == "ISA":
+                    pos = 0
+                pos += 1
+                if sid in only:
+                    append(Segment(sid, piece.split(sep)[1:], pos))
+                continue
             parts = piece.split(sep)
-            sid = parts[0]
+            sid = parts.pop(0)
             if sid == "ISA":
                 pos = 0
             pos += 1
-            append(Segment(sid, parts[1:], pos))
+            append(Segment(sid, parts, pos))
         self._pos = pos
         return out
 
