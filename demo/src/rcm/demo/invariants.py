@@ -22,7 +22,11 @@ def violations(ledger: CycleLedger) -> list[str]:
         found.append(f"{len(twice)} sessions are on more than one original claim")
     if not ledger.settled():
         states = Counter(c.status for c in ledger.claims.values())
-        found.append(f"claims still in flight: {dict(states)}")
+        waiting = {e.remit_id for e in ledger.unmatched}
+        found.append(
+            f"claims still in flight: {dict(states)}"
+            + (f"; {len(waiting)} claim payments went to the unmatched queue" if waiting else "")
+        )
     remits = [r for c in ledger.claims.values() for r in c.remits]
     if not remits:
         found.append("no remit was received")
