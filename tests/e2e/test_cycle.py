@@ -1,20 +1,28 @@
 """The whole cycle, end to end: a smaller month of the demo practice through the real services.
 
 Kafka, PostgreSQL, the payer sandbox and the five services run as separate processes;
-the test watches the topics like a dashboard would and checks the invariants.
+the test watches the topics like a dashboard would and checks the invariants. The month
+runs once per module; each test reads what it needs from that one run.
+
+The denial cases the practice plants (see rcm.demo.practice) are worked as the issue on
+the denials service asks: CO-4 for a missing telehealth modifier comes back corrected and
+paid, CO-197 with an authorization on file is resubmitted with REF*G1 and paid, CO-29
+without proof of timely filing is written off, OA-18 is never resubmitted.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from rcm.demo.cli import run_demo
 from rcm.demo.invariants import violations
+from rcm.demo.ledger import ClaimView, CycleLedger
 from rcm.demo.practice import Scale
-from rcm.demo.run import DemoSettings
+from rcm.demo.run import Cycle, DemoSettings
+from rcm.events import models as m
 from rcm.testing import Infrastructure
 
 pytestmark = [
@@ -25,18 +33,41 @@ pytestmark = [
     pytest.mark.timeout(600),
 ]
 
+TELEHEALTH_POS = {"02", "10"}
 
-async def test_a_month_of_the_practice_runs_through_the_whole_cycle(
-    infrastructure: Infrastructure, tmp_path: Path
-) -> None:
+
+@pytest.fixture(scope="module")
+def month(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> tuple[Cycle, bool]:
     settings = DemoSettings(
         kafka_bootstrap=infrastructure.kafka_bootstrap,
         pg_url=infrastructure.database_url_for("postgres"),
-        work_dir=tmp_path,
+        work_dir=tmp_path_factory.mktemp("cycle"),
         timeout_s=240,
         database_suffix="_e2e",
     )
-    cycle, settled = await run_demo(settings, Scale.small(), quiet=True)
+    return asyncio.run(run_demo(settings, Scale.small(), quiet=True))
+
+
+@pytest.fixture(scope="module")
+def ledger(month: tuple[Cycle, bool]) -> CycleLedger:
+    return month[0].ledger
+
+
+def denied_with(ledger: CycleLedger, group: str, carc: str) -> list[ClaimView]:
+    return [
+        c
+        for c in ledger.claims.values()
+        if any(r.group == group and r.carc == carc for d in c.denials for r in d.reasons)
+    ]
+
+
+def paid(claim: ClaimView) -> bool:
+    """Adjudicated and paid in full: what is left after the contract is the patient's share, if any."""
+    return claim.status == "paid" and bool(claim.remits) and not claim.denials
+
+
+def test_a_month_of_the_practice_runs_through_the_whole_cycle(month: tuple[Cycle, bool]) -> None:
+    cycle, settled = month
     assert violations(cycle.ledger) == []
     assert settled
     # the planted mistakes were found: a held claim per kind, automatic corrections, a secondary claim
@@ -46,3 +77,84 @@ async def test_a_month_of_the_practice_runs_through_the_whole_cycle(
     assert held["note_unsigned"] >= 1
     assert cycle.ledger.requests["correction"] >= 1
     assert any(c.responsibility == "secondary" for c in cycle.ledger.claims.values())
+
+
+def test_a_claim_denied_co4_for_a_missing_telehealth_modifier_comes_back_corrected_and_paid(
+    ledger: CycleLedger,
+) -> None:
+    corrected = []
+    for claim in denied_with(ledger, "CO", "4"):
+        denied_lines = {r.line_key for d in claim.denials for r in d.reasons if r.carc == "4"}
+        telehealth = [
+            ln for ln in claim.lines if ln.line_key in denied_lines and ln.place_of_service in TELEHEALTH_POS
+        ]
+        if not telehealth or any("95" in ln.modifiers for ln in telehealth):
+            continue
+        [replacement] = ledger.replacements_of(claim.claim_id)
+        assert replacement.frequency == "7"
+        assert replacement.payer_claim_number == claim.remits[0].payer_claim_number  # REF*F8
+        fixed = {ln.line_key: ln.modifiers for ln in replacement.lines}
+        assert all("95" in fixed[ln.line_key] for ln in telehealth)
+        assert paid(replacement), (replacement.claim_id, replacement.status)
+        corrected.append(replacement)
+    assert corrected, "the small month has no video claim denied CO-4 for its modifier"
+    assert sum(r.paid for r in corrected) > 0  # some of it beyond what the patients owe
+
+
+def test_co197_with_an_authorization_on_file_is_resubmitted_with_ref_g1_and_paid(
+    month: tuple[Cycle, bool], ledger: CycleLedger
+) -> None:
+    practice = month[0].practice
+    granted = [
+        a
+        for a in [*practice.authorizations, *practice.late_authorizations]
+        if isinstance(a, m.AuthorizationReceived)
+    ]
+
+    def on_file(claim: ClaimView) -> bool:
+        return all(
+            any(
+                a.patient_id == claim.patient_id
+                and line.procedure_code in a.procedure_codes
+                and a.valid.start <= line.service_date <= (a.valid.end or line.service_date)
+                for a in granted
+            )
+            for line in claim.lines
+        )
+
+    resubmitted = []
+    for claim in denied_with(ledger, "CO", "197"):
+        if claim.authorization_number or not on_file(claim):
+            continue
+        [replacement] = ledger.replacements_of(claim.claim_id)
+        assert replacement.frequency == "7"
+        assert replacement.payer_claim_number == claim.remits[0].payer_claim_number  # REF*F8
+        assert replacement.authorization_number in {a.auth_number for a in granted}  # REF*G1
+        assert paid(replacement), (replacement.claim_id, replacement.status)
+        resubmitted.append(claim.claim_id)
+    assert resubmitted, "the small month has no claim denied CO-197 while its authorization was on file"
+
+
+def test_co29_without_proof_of_timely_filing_is_written_off(ledger: CycleLedger) -> None:
+    late = denied_with(ledger, "CO", "29")
+    assert late, "the small month has no claim past the payer's filing limit"
+    reasons = {w.claim_id: w.reason for w in ledger.write_offs}
+    for claim in late:
+        assert reasons.get(claim.claim_id) == "CO-29 without proof of timely filing"
+        assert {str(d.action) for d in claim.denials} == {"write_off"}
+        assert {str(ledger.resolved[d.denial_id].outcome) for d in claim.denials} == {"written_off"}
+        assert not ledger.replacements_of(claim.claim_id)  # never appealed nor resent
+
+
+def test_oa18_is_never_resubmitted(ledger: CycleLedger) -> None:
+    duplicates = denied_with(ledger, "OA", "18")
+    assert duplicates, "the small month has no session the payer already had on file"
+    corrected = {c.claim_id for c in ledger.corrections}
+    for claim in duplicates:
+        assert claim.submissions == 1
+        assert claim.claim_id not in corrected
+        assert not ledger.replacements_of(claim.claim_id)
+        assert {str(d.action) for d in claim.denials} == {"post_only"}
+        assert claim.status == "denied"  # final: the earlier claim was the one paid
+    sessions = {s for c in duplicates for s in c.session_ids}
+    assert all(ledger.claimed_sessions()[s] == 1 for s in sessions)
