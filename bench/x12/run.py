@@ -3,7 +3,8 @@
     uv run python bench/x12/run.py [--quick]
 
 Builds large 835 and 837P files by repeating the claim loops of real samples,
-times each reader in a fresh subprocess (segments/s and peak RSS) and writes
+times each reader in a fresh subprocess (segments/s and peak RSS; the fastest of
+``REPEATS`` runs, as other work on the machine only ever slows a run down) and writes
 bench/results/x12.json and bench/results/x12.md.
 """
 
@@ -22,6 +23,7 @@ RESULTS = ROOT / "bench" / "results"
 LFH_VENV = ROOT / "bench" / ".venv-lfh"
 SAMPLE_835 = DATA / "835" / "keironstoddart-edi-835-parser__test_edi_835_files_emedny_sample.txt"
 SAMPLE_837 = DATA / "837P" / "LinuxForHealth-x12__837_005010X222A2_demo.example1.837"
+REPEATS = 3
 
 
 def build(sample: Path, claim_tag: str, end_tag: str, target: int) -> str:
@@ -120,6 +122,15 @@ elapsed = time.perf_counter() - t
 
 
 def measure(name: str, path: Path, python: str) -> dict[str, float] | str:
+    """The fastest of ``REPEATS`` runs, or why the reader failed."""
+    runs = [_measure_once(name, path, python) for _ in range(REPEATS)]
+    timed = [run for run in runs if isinstance(run, dict)]
+    if not timed:
+        return runs[0]
+    return min(timed, key=lambda run: run["seconds"])
+
+
+def _measure_once(name: str, path: Path, python: str) -> dict[str, float] | str:
     code = (
         f"import time, resource, json\nPATH = {str(path)!r}\n"
         + RUNNERS[name]
@@ -210,25 +221,30 @@ def main() -> None:
 
 def markdown(results: dict[str, object]) -> str:
     lines = [
-        "| file | reader | segments/s | vs str.split | peak RSS MB |",
-        "|---|---|---:|---:|---:|",
+        "| file | reader | segments/s | vs str.split | vs pyx12 | vs linuxforhealth | peak RSS MB |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     files = results["files"]
     assert isinstance(files, dict)
     for label, row in files.items():
         count = row["segments"]
-        split = row.get("split")
-        split_rate = count / split["seconds"] if isinstance(split, dict) else None
+        base = {ref: _rate(count, row.get(ref)) for ref in ("split", "pyx12", "lfh_models")}
         for name, value in row.items():
             if name == "segments":
                 continue
             if isinstance(value, dict):
                 rate = count / value["seconds"]
-                ratio = f"{rate / split_rate:.2f}" if split_rate else ""
-                lines.append(f"| {label} | {name} | {rate:,.0f} | {ratio} | {value['peak_rss_mb']:.0f} |")
+                split, pyx12, lfh = (f"{rate / r:.2f}" if r else "" for r in base.values())
+                lines.append(
+                    f"| {label} | {name} | {rate:,.0f} | {split} | {pyx12} | {lfh} | {value['peak_rss_mb']:.0f} |"
+                )
             else:
-                lines.append(f"| {label} | {name} | {value} | | |")
+                lines.append(f"| {label} | {name} | {value} | | | | |")
     return "\n".join(lines) + "\n"
+
+
+def _rate(count: int, value: object) -> float | None:
+    return count / value["seconds"] if isinstance(value, dict) else None
 
 
 if __name__ == "__main__":
