@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -75,6 +76,11 @@ class DemoSettings:
     timeout_s: float = 600.0
     database_suffix: str = ""  # tests run the cycle in databases of their own
     sandbox_faults: dict[str, object] = field(default_factory=dict)  # the fault test's payer misbehaviour
+    # Real-time eligibility limits per payer. A clearinghouse's production limits are a few
+    # requests per second per payer (the service's default); the sandbox on loopback takes more.
+    eligibility_payer_policy: dict[str, float] = field(
+        default_factory=lambda: {"max_concurrent": 8, "max_per_second": 50.0}
+    )
 
     def database(self, spec: ServiceSpec) -> str:
         return f"{spec.database}{self.database_suffix}"
@@ -170,6 +176,7 @@ class Cycle:
             "RCM_BATCH_INTERVAL_S": "1",
             "RCM_ACK_POLL_INTERVAL_S": "1",
             "RCM_AUTHORIZATION_WAIT_S": "20",
+            "RCM_ELIGIBILITY_DEFAULT_PAYER": json.dumps(s.eligibility_payer_policy),
             "RCM_SFTP_POLL_INTERVAL_S": "1",
             "RCM_DENIALS_STATS_INTERVAL_S": "10",
             "RCM_CLEARINGHOUSE__NAME": "sandbox",
