@@ -144,6 +144,7 @@ def test_co29_without_proof_of_timely_filing_is_written_off(ledger: CycleLedger)
         assert {str(d.action) for d in claim.denials} == {"write_off"}
         assert {str(ledger.resolved[d.denial_id].outcome) for d in claim.denials} == {"written_off"}
         assert not ledger.replacements_of(claim.claim_id)  # never appealed nor resent
+        assert claim.status == "written_off"  # the claims service closed the payer's balance
 
 
 def test_oa18_is_never_resubmitted(ledger: CycleLedger) -> None:

@@ -46,6 +46,7 @@ TOPICS = [
     "remit-received",
     "claim-correction-requested",
     "claim-void-requested",
+    "claim-write-off-requested",
     "secondary-claim-requested",
 ]
 

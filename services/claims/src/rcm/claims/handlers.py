@@ -50,6 +50,7 @@ from rcm.claims.domain.cob import (
 )
 from rcm.claims.domain.corrections import ClaimChange, UnsupportedChange, replacement
 from rcm.claims.domain.errors import IllegalTransition
+from rcm.claims.domain.state import ALLOWED_TRANSITIONS
 from rcm.claims.lifecycle import move, record_created
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.store import (
@@ -75,6 +76,7 @@ from rcm.events.models import (
     ClaimPaymentStatus,
     ClaimReleased,
     ClaimVoidRequested,
+    ClaimWriteOffRequested,
     CorrectionMethod,
     CoverageUpdated,
     EligibilityChecked,
@@ -214,6 +216,7 @@ class ClaimsHandlers:
                 RemitReceived: self.on_remit,
                 ClaimCorrectionRequested: self.on_correction,
                 ClaimVoidRequested: self.on_void,
+                ClaimWriteOffRequested: self.on_write_off,
                 SecondaryClaimRequested: self.on_secondary_requested,
             }
         )
@@ -1099,6 +1102,31 @@ class ClaimsHandlers:
             changes=[],
             method=None,
             payer_claim_number=e.payer_claim_number,
+            cause=d,
+            actor="denials",
+        )
+
+    async def on_write_off(self, tx: Transaction, d: Delivered[ClaimWriteOffRequested]) -> None:
+        """Close the payer's balance of a denied, partly paid, held or rejected claim."""
+        e = d.event
+        row = (
+            await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == e.claim_id).with_for_update())
+        ).first()
+        if row is None:
+            log.warning("write-off requested for a claim this service does not know")
+            return
+        state = ClaimState(row.state)
+        if state is ClaimState.WRITTEN_OFF:
+            return  # asked again
+        if ClaimState.WRITTEN_OFF not in ALLOWED_TRANSITIONS[state]:
+            log.info("write-off not applied: the claim is %s", state.value)
+            return
+        await move(
+            tx,
+            row,
+            ClaimState.WRITTEN_OFF,
+            reason=f"write-off: {e.reason}",
+            at=_now(),
             cause=d,
             actor="denials",
         )

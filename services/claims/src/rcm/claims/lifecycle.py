@@ -34,6 +34,7 @@ EVENT_STATUS: dict[ClaimState, ClaimStatus | None] = {
     _S.DENIED: ClaimStatus.DENIED,
     _S.CORRECTED: ClaimStatus.REPLACED,
     _S.VOIDED: ClaimStatus.VOIDED,
+    _S.WRITTEN_OFF: ClaimStatus.WRITTEN_OFF,
     _S.FINALIZED_PAID: ClaimStatus.CLOSED,
     _S.FINALIZED_DENIED: ClaimStatus.CLOSED,
 }

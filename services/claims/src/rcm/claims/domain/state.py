@@ -52,6 +52,8 @@ class ClaimState(StrEnum):
     """Replaced by a corrected claim (frequency 7)."""
     VOIDED = "voided"
     """Withdrawn (frequency 8) or never sent."""
+    WRITTEN_OFF = "written_off"
+    """The payer's balance closed as uncollectable (e.g. CO-29 without proof of timely filing)."""
     FINALIZED_PAID = "finalized_paid"
     FINALIZED_DENIED = "finalized_denied"
 
@@ -61,17 +63,23 @@ _ADJUDICATED = {_S.PAID, _S.PARTIALLY_PAID, _S.DENIED}
 
 ALLOWED_TRANSITIONS: Mapping[ClaimState, frozenset[ClaimState]] = {
     _S.CREATED: frozenset({_S.HELD, _S.READY, _S.VOIDED}),
-    _S.HELD: frozenset({_S.READY, _S.VOIDED}),
+    _S.HELD: frozenset({_S.READY, _S.VOIDED, _S.WRITTEN_OFF}),
     _S.READY: frozenset({_S.BATCHED, _S.HELD, _S.VOIDED}),
     _S.BATCHED: frozenset({_S.SUBMITTED, _S.READY}),
     # a replacement or void may go out before the payer's remit for the original is read
     _S.SUBMITTED: frozenset({_S.ACCEPTED, _S.REJECTED, _S.PENDED, _S.CORRECTED, _S.VOIDED, *_ADJUDICATED}),
     _S.ACCEPTED: frozenset({_S.REJECTED, _S.PENDED, _S.CORRECTED, _S.VOIDED, *_ADJUDICATED}),
-    _S.REJECTED: frozenset({_S.HELD, _S.READY, _S.VOIDED}),
+    _S.REJECTED: frozenset({_S.HELD, _S.READY, _S.VOIDED, _S.WRITTEN_OFF}),
     _S.PENDED: frozenset({_S.CORRECTED, _S.VOIDED, *_ADJUDICATED}),
     _S.PAID: frozenset({_S.FINALIZED_PAID, _S.CORRECTED, _S.VOIDED, _S.PARTIALLY_PAID, _S.DENIED}),
-    _S.PARTIALLY_PAID: frozenset({_S.FINALIZED_PAID, _S.CORRECTED, _S.VOIDED, _S.PAID, _S.DENIED}),
-    _S.DENIED: frozenset({_S.FINALIZED_DENIED, _S.CORRECTED, _S.VOIDED, _S.PAID, _S.PARTIALLY_PAID}),
+    _S.PARTIALLY_PAID: frozenset(
+        {_S.FINALIZED_PAID, _S.CORRECTED, _S.VOIDED, _S.PAID, _S.DENIED, _S.WRITTEN_OFF}
+    ),
+    _S.DENIED: frozenset(
+        {_S.FINALIZED_DENIED, _S.CORRECTED, _S.VOIDED, _S.PAID, _S.PARTIALLY_PAID, _S.WRITTEN_OFF}
+    ),
+    # a payer may still reprocess a written-off claim and pay it
+    _S.WRITTEN_OFF: frozenset({_S.PAID, _S.PARTIALLY_PAID}),
     _S.CORRECTED: frozenset(),
     _S.VOIDED: frozenset(),
     _S.FINALIZED_PAID: frozenset(),
