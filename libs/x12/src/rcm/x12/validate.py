@@ -12,7 +12,8 @@ after DMG01) live here too.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from rcm.x12.findings import ElementError, Finding
 from rcm.x12.schema.elements import SYNTAX, ElementSpec, SyntaxNote
@@ -36,7 +37,7 @@ class ElementIssue(NamedTuple):
 
 def valid_date(value: str) -> bool:
     """CCYYMMDD (or YYMMDD) that names a real calendar day."""
-    if not value.isdigit() or len(value) not in (6, 8):
+    if not (value.isascii() and value.isdigit()) or len(value) not in (6, 8):
         return False
     year = int(value[:-4]) if len(value) == 8 else 2000 + int(value[:2])
     month, day = int(value[-4:-2]), int(value[-2:])
@@ -47,7 +48,7 @@ def valid_date(value: str) -> bool:
 
 def valid_time(value: str) -> bool:
     """HHMM, HHMMSS or HHMMSSd..d on a 24-hour clock."""
-    if not value.isdigit() or len(value) not in (4, 6, 7, 8):
+    if not (value.isascii() and value.isdigit()) or len(value) not in (4, 6, 7, 8):
         return False
     if int(value[:2]) > 23 or int(value[2:4]) > 59:
         return False
@@ -200,6 +201,16 @@ def _check_syntax(
 
 def check_segment(seg: Segment, specs: tuple[ElementSpec, ...], d: Delimiters) -> list[ElementIssue]:
     """Element problems of ``seg`` against the element specs of its place."""
+    sid = seg.id
+    entry = _PASSES.get(id(specs))
+    if entry is None or entry[0] is not specs or entry[1] != sid:
+        entry = _remember_pass(specs, sid)
+    if entry[2](seg.elements, d.component, d.repetition, d.component + d.repetition):
+        return []
+    return _find_issues(seg, specs, d)
+
+
+def _find_issues(seg: Segment, specs: tuple[ElementSpec, ...], d: Delimiters) -> list[ElementIssue]:
     out: list[ElementIssue] = []
     elements = seg.elements
     count = len(elements)
@@ -226,6 +237,152 @@ def check_segment(seg: Segment, specs: tuple[ElementSpec, ...], d: Delimiters) -
     elif sid == "DMG" and count >= 2 and elements[1] and not _date_in_format(elements[0], elements[1]):
         out.append(ElementIssue(ElementError.INVALID_DATE, 2, 0, 0, f"not a valid {elements[0]} date"))
     return out
+
+
+# ----------------------------------------------------------------- the common case, compiled
+#
+# Nearly every segment of a real file is valid, so each place's specs get a predicate,
+# generated once as Python source, that says whether ``_find_issues`` would find nothing.
+# It applies every check ``_find_issues`` applies (element count, required, not used,
+# codes, types, lengths, repetitions, components, syntax notes, DTP/DMG dates) inline, and
+# may only err towards "look closer": whenever it answers False (a problem, or a form it
+# leaves to the full check such as a repeated element), ``_find_issues`` runs as before
+# and reports exactly what it always did.
+
+_Pass = Callable[[list[str], str, str, str], bool]
+# id(specs) -> (specs, segment id, predicate); holding the specs keeps their id unique
+_PASSES: dict[int, tuple[tuple[ElementSpec, ...], str, _Pass]] = {}
+_MAX_PASSES = 4096
+
+
+def _remember_pass(specs: tuple[ElementSpec, ...], sid: str) -> tuple[tuple[ElementSpec, ...], str, _Pass]:
+    if len(_PASSES) >= _MAX_PASSES:
+        _PASSES.clear()
+    entry = (specs, sid, _compile_pass(specs, sid))
+    _PASSES[id(specs)] = entry
+    return entry
+
+
+def _compile_pass(specs: tuple[ElementSpec, ...], sid: str) -> _Pass:
+    """The predicate ``(elements, component, repetition, component + repetition) -> all valid``."""
+    namespace: dict[str, Any] = {
+        "valid_date": valid_date,
+        "valid_time": valid_time,
+        "in_format": _date_in_format,
+    }
+    lines = ["def passes(e, comp, rep, seps):", "    n = len(e)"]
+    total = len(specs)
+    lines.append(f"    if n > {total} and any(e[{total}:]): return False")
+    needed = max((i + 1 for i, spec in enumerate(specs) if spec.required), default=0)
+    if needed:
+        lines.append(f"    if n < {needed}: return False")
+    for note_line in _note_lines(SYNTAX.get(sid, ())):
+        lines.append("    " + note_line)
+    if sid == "DTP":
+        lines.append("    if n >= 3 and e[2] and not in_format(e[1], e[2]): return False")
+    elif sid == "DMG":
+        lines.append("    if n >= 2 and e[1] and not in_format(e[0], e[1]): return False")
+    for i, spec in enumerate(specs):
+        if i >= needed:
+            lines.append(f"    if n == {i}: return True")
+        lines.append(f"    v = e[{i}]")
+        body = _element_lines(spec, "v", namespace, f"e{i}")
+        if spec.required:
+            lines.append("    if not v: return False")
+            lines.extend("    " + line for line in body)
+        elif body:
+            lines.append("    if v:")
+            lines.extend("        " + line for line in body)
+    lines.append("    return True")
+    exec("\n".join(lines), namespace)  # the source is built above from the guide's own specs
+    predicate: _Pass = namespace["passes"]
+    return predicate
+
+
+def _note_lines(notes: tuple[SyntaxNote, ...]) -> list[str]:
+    lines: list[str] = []
+    seen: set[int] = set()
+    for note in notes:
+        for e in note.elements:
+            if e not in seen:
+                seen.add(e)
+                lines.append(f"h{e} = n >= {e} and bool(e[{e - 1}].strip(seps))")
+    for note in notes:
+        have = [f"h{e}" for e in note.elements]
+        first, rest = have[0], have[1:]
+        if note.kind == "P":
+            lines.append(f"if ({' or '.join(have)}) and not ({' and '.join(have)}): return False")
+        elif note.kind == "R":
+            lines.append(f"if not ({' or '.join(have)}): return False")
+        elif note.kind == "C" and rest:
+            lines.append(f"if {first} and not ({' and '.join(rest)}): return False")
+        elif note.kind == "L" and rest:
+            lines.append(f"if {first} and not ({' or '.join(rest)}): return False")
+        elif note.kind == "E":
+            lines.append(f"if ({' + '.join(have)}) >= 2: return False")
+    return lines
+
+
+def _element_lines(spec: ElementSpec, var: str, namespace: dict[str, Any], name: str) -> list[str]:
+    """Statements that return False unless the present value ``var`` passes ``_check_element``."""
+    if spec.not_used:
+        return ["return False"]
+    lines: list[str] = []
+    if spec.repeat > 1:
+        lines.append(f"if rep and rep in {var}: return False")
+    if not spec.components:
+        return lines + _value_lines(spec, var, namespace, name)
+    parts = f"{name}p"
+    count = len(spec.components)
+    needed = max((c + 1 for c, comp in enumerate(spec.components) if comp.required), default=0)
+    lines.append(f"{parts} = {var}.split(comp)")
+    lines.append(f"m = len({parts})")
+    lines.append(f"if m > {count}: return False")
+    if needed:
+        lines.append(f"if m < {needed}: return False")
+    for c, comp_spec in enumerate(spec.components):
+        part = f"{name}c{c}"
+        body = _value_lines(comp_spec, part, namespace, part)
+        if c < needed:
+            lines.append(f"{part} = {parts}[{c}]")
+            if comp_spec.required:
+                lines.append(f"if not {part}: return False")
+                lines.extend(body)
+            elif body:
+                lines.append(f"if {part}:")
+                lines.extend("    " + line for line in body)
+        else:
+            lines.append(f"if m > {c}:")
+            lines.append(f"    {part} = {parts}[{c}]")
+            if body:
+                lines.append(f"    if {part}:")
+                lines.extend("        " + line for line in body)
+    return lines
+
+
+def _value_lines(spec: ElementSpec, var: str, namespace: dict[str, Any], name: str) -> list[str]:
+    """Statements that return False unless the non-empty ``var`` passes ``_check_value``."""
+    if spec.codes is not None:
+        namespace[name + "codes"] = spec.codes
+        return [f"if {var} not in {name}codes: return False"]
+    kind, low, high = spec.type, spec.min, spec.max
+    if kind in ("AN", "ID"):
+        lines = [f"if not {low} <= len({var}) <= {high}: return False"]
+        if kind == "AN":
+            lines.append(f"if not {var}.isprintable(): return False")
+        return lines
+    if kind == "DT":
+        return [f"if len({var}) < {low} or not valid_date({var}): return False"]
+    if kind == "TM":
+        return [f"if not valid_time({var}): return False"]
+    digits = f"{name}d"
+    lines = [f"{digits} = {var}[1:] if {var}[:1] == '-' else {var}"]
+    if kind == "R":
+        lines.append(f"{digits} = {digits}.replace('.', '', 1)")
+    lines.append(
+        f"if not ({digits}.isascii() and {digits}.isdigit() and {low} <= len({digits}) <= {high}): return False"
+    )
+    return lines
 
 
 def validate(source: Source) -> list[Finding]:
