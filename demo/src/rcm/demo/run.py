@@ -57,6 +57,11 @@ SERVICES: tuple[ServiceSpec, ...] = (
 )
 
 
+NO_COMMIT_GRACE_S = 15.0
+"""A consumer group that has committed no offset on a set of topics this long after they were
+published is taken not to read them (services commit after every batch they apply)."""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -320,7 +325,8 @@ class Cycle:
                 TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]
             ]
             ends = await consumer.end_offsets(partitions)
-            deadline = time.monotonic() + wait_s
+            started = time.monotonic()
+            deadline = started + wait_s
             for spec in SERVICES:
                 while time.monotonic() < deadline:
                     committed = await admin.list_consumer_group_offsets(spec.name, partitions=partitions)
@@ -331,8 +337,11 @@ class Cycle:
                     ]
                     # a group reads only the topics it subscribes to: ignore partitions it never committed
                     behind = [tp for tp in behind if committed.get(tp) is not None]
-                    if not behind and any(committed.get(tp) is not None for tp in partitions):
+                    reads_any = any(committed.get(tp) is not None for tp in partitions)
+                    if not behind and reads_any:
                         break
+                    if not reads_any and time.monotonic() - started > NO_COMMIT_GRACE_S:
+                        break  # nothing committed on any of these topics by now: the group does not read them
                     self.check_alive()
                     await asyncio.sleep(0.5)
         finally:
