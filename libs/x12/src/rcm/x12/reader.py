@@ -389,9 +389,10 @@ class _SetWalker:
     def _close(self, frame: _Frame, seg: Segment | None) -> None:
         spec = frame.spec
         counts = frame.counts
-        for i, item in enumerate(spec.items):
-            if counts[i] or item.usage is not Usage.REQUIRED:
+        for i in spec.required:
+            if counts[i]:
                 continue
+            item = spec.items[i]
             if isinstance(item, SegmentSpec):
                 self._add(
                     FindingKind.SEGMENT,

@@ -419,53 +419,31 @@ def _spread_reader(loc: Spread, kind: Any) -> _Reader:
     return read_spread
 
 
+# A located field: name, slot index, what an empty plain-text slot gives, its reader (None for
+# plain text and for a scalar read with ``convert``), its default factory and its converter.
+_Located = tuple[str, int, Any, _Reader | None, Callable[[], Any] | None, Callable[[str], Any] | None]
+# The read of one class's slots: (slots, delimiters, owner label) -> (values, fields left unset).
+_ReadSlots = Callable[[Sequence[str], Delimiters, str], tuple[dict[str, Any], list[str]]]
+
+
 @dataclass(frozen=True, slots=True)
 class _SlotPlan:
     """How a model class reads its slots, worked out once per class.
 
-    ``located`` holds each field a marker locates: its name, its slot index and what an
-    empty slot gives when the field is plain text (reader None), else its reader; and its
-    default factory. ``unlocated`` has the other fields with their default factories
-    (factory None: the default is in the maker's template). ``covered`` are the slots the
-    markers locate; a segment keeps the others in ``other_elements`` (``keeps_other``).
+    ``located`` holds each field a marker locates (see ``_Located``); ``unlocated`` has the
+    other fields with their default factories (factory None: the default is in the maker's
+    template). ``covered`` are the slots the markers locate; a segment keeps the others in
+    ``other_elements`` (``keeps_other``). ``read`` is generated from these once per class.
     """
 
-    located: tuple[tuple[str, int, Any, _Reader | None, Callable[[], Any] | None], ...]
+    located: tuple[_Located, ...]
     unlocated: tuple[tuple[str, Callable[[], Any] | None], ...]
     maker: Maker[Any]
     covered: frozenset[int]
     all_covered_up_to: int  # slots 1..n are all covered (0: not even slot 1)
     keeps_other: bool
-
-    def read(
-        self, slots: Sequence[str], delimiters: Delimiters, where: str
-    ) -> tuple[dict[str, Any], list[str]]:
-        """Every field's value in field order, and the fields left to their defaults."""
-        data = self.maker.template.copy()
-        unset: list[str] = []
-        n = len(slots)
-        for name, i, empty, reader, factory in self.located:
-            if reader is None:
-                value = (slots[i] or empty) if i < n else empty
-            else:
-                value = reader(slots, delimiters, where)
-            if value is not _UNSET:
-                data[name] = value
-                continue
-            unset.append(name)
-            if factory is not None:
-                data[name] = factory()
-        for name, factory in self.unlocated:
-            unset.append(name)
-            if factory is not None:
-                data[name] = factory()
-        if self.keeps_other and len(slots) > self.all_covered_up_to:
-            covered = self.covered
-            other = {i: e for i, e in enumerate(slots, 1) if e and i not in covered}
-            if other:
-                data[_OTHER] = other
-                unset.remove(_OTHER)
-        return data, unset
+    read: _ReadSlots
+    """Every field's value in field order, and the fields left to their defaults."""
 
     def make(self, data: dict[str, Any], unset: list[str]) -> Any:
         fields_set = set(data)
@@ -502,19 +480,21 @@ def _slot_plan(cls: type[_Slotted]) -> _SlotPlan:
 def _new_slot_plan(cls: type[_Slotted]) -> _SlotPlan:
     specs = {spec.name: spec for spec in _specs(cls)}
     maker = _maker(cls)
-    located: list[tuple[str, int, Any, _Reader | None, Callable[[], Any] | None]] = []
+    located: list[_Located] = []
     unlocated = []
     for name in maker.template:
         factory = maker.factory.get(name)
         spec = specs.get(name)
         if spec is None:
             unlocated.append((name, factory))
-        elif type(spec.locator) is El and spec.kind is str and not spec.is_list:
-            # plain text: the plan reads it inline, without a reader
-            empty = None if spec.optional else _UNSET
-            located.append((name, spec.locator.index - 1, empty, None, factory))
+            continue
+        empty = None if spec.optional else _UNSET
+        convert = _CONVERTERS.get(spec.kind) if spec.kind is not str else None
+        if type(spec.locator) is El and not spec.is_list and (spec.kind is str or convert is not None):
+            # plain text or a converted scalar: the generated read handles it inline
+            located.append((name, spec.locator.index - 1, empty, None, factory, convert))
         else:
-            located.append((name, 0, None, _field_reader(spec, cls._component_level), factory))
+            located.append((name, 0, None, _field_reader(spec, cls._component_level), factory, None))
     covered: set[int] = set()
     for spec in specs.values():
         loc = spec.locator
@@ -526,7 +506,86 @@ def _new_slot_plan(cls: type[_Slotted]) -> _SlotPlan:
     while up_to + 1 in covered:
         up_to += 1
     keeps_other = _OTHER in cls.model_fields and _OTHER not in specs
-    return _SlotPlan(tuple(located), tuple(unlocated), maker, frozenset(covered), up_to, keeps_other)
+    read = _compile_read(tuple(located), tuple(unlocated), maker, frozenset(covered), up_to, keeps_other)
+    return _SlotPlan(tuple(located), tuple(unlocated), maker, frozenset(covered), up_to, keeps_other, read)
+
+
+def _compile_read(
+    located: tuple[_Located, ...],
+    unlocated: tuple[tuple[str, Callable[[], Any] | None], ...],
+    maker: Maker[Any],
+    covered: frozenset[int],
+    up_to: int,
+    keeps_other: bool,
+) -> _ReadSlots:
+    """One class's slot reading as a single generated function (no per-field calls or loops).
+
+    Per field it does what the field readers do: plain text is the slot or, when empty, None
+    for an optional field and else the default; a converted scalar labels a failure with
+    its element (``CLP03``); anything else goes through its reader. A field left to its
+    default is listed as unset.
+    """
+    namespace: dict[str, Any] = {
+        "UNSET": _UNSET,
+        "X12Error": X12Error,
+        "label": _label,
+        "COVERED": covered,
+        "UNLOCATED": [name for name, _ in unlocated],
+    }
+    lines = ["def read(slots, delimiters, where):", "    n = len(slots)", "    unset = []"]
+    names: list[str] = []
+
+    def default(k: int, name: str, factory: Callable[[], Any] | None, indent: str) -> list[str]:
+        if factory is not None:
+            namespace[f"F{k}"] = factory
+            return [f"{indent}f{k} = F{k}()"]
+        namespace[f"T{k}"] = maker.template[name]
+        return [f"{indent}f{k} = T{k}"]
+
+    for k, (name, i, empty, reader, factory, convert) in enumerate(located):
+        names.append(name)
+        if reader is not None:
+            namespace[f"R{k}"] = reader
+            lines.append(f"    f{k} = R{k}(slots, delimiters, where)")
+            lines.append(f"    if f{k} is UNSET:")
+            lines.append(f"        unset.append({name!r})")
+            lines.extend(default(k, name, factory, "        "))
+            continue
+        lines.append(f"    f{k} = slots[{i}] if n > {i} else ''")
+        if convert is not None:
+            namespace[f"C{k}"] = convert
+            lines.append(f"    if f{k}:")
+            lines.append("        try:")
+            lines.append(f"            f{k} = C{k}(f{k})")
+            lines.append("        except X12Error as exc:")
+            lines.append(f"            raise X12Error(f'{{label(where, {i + 1})}}: {{exc}}') from None")
+            lines.append("    else:")
+        else:
+            lines.append(f"    if not f{k}:")
+        if empty is None:
+            lines.append(f"        f{k} = None")
+        else:
+            lines.append(f"        unset.append({name!r})")
+            lines.extend(default(k, name, factory, "        "))
+    offset = len(located)
+    for j, (name, factory) in enumerate(unlocated):
+        names.append(name)
+        lines.extend(default(offset + j, name, factory, "    "))
+    if unlocated:
+        lines.append("    unset.extend(UNLOCATED)")
+    variable = {name: k for k, name in enumerate(names)}
+    fields = ", ".join(f"{name!r}: f{variable[name]}" for name in maker.template)  # field order
+    lines.append(f"    data = {{{fields}}}")
+    if keeps_other:
+        lines.append(f"    if n > {up_to}:")
+        lines.append("        other = {i: e for i, e in enumerate(slots, 1) if e and i not in COVERED}")
+        lines.append("        if other:")
+        lines.append(f"            data[{_OTHER!r}] = other")
+        lines.append(f"            unset.remove({_OTHER!r})")
+    lines.append("    return data, unset")
+    exec("\n".join(lines), namespace)  # the source is built above from the class's own fields
+    read: _ReadSlots = namespace["read"]
+    return read
 
 
 def _encode_scalar(value: Any, delimiters: Delimiters, where: str) -> str:

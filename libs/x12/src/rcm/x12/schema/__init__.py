@@ -87,6 +87,7 @@ class LoopSpec:
     order: int = 0
     # segment id -> indexes into ``items`` of own segments (not the first) and child loops
     by_segment: dict[str, list[int]] = field(default_factory=dict)
+    required: tuple[int, ...] = ()  # indexes into ``items`` of the required segments and loops
 
     @property
     def trigger(self) -> SegmentSpec:
@@ -106,6 +107,7 @@ class LoopSpec:
         return None
 
     def _index(self) -> None:
+        self.required = tuple(i for i, item in enumerate(self.items) if item.usage is Usage.REQUIRED)
         first_rank: dict[str, int] = {}
         for i, item in enumerate(self.items):
             key = item.id if isinstance(item, SegmentSpec) else item.trigger.id
