@@ -285,7 +285,24 @@ class Tokenizer:
         out: list[Segment] = []
         append = out.append
         only = self._only
-        for piece in region.split(term):
+        pieces = region.split(term)
+        # The common case: no empty piece, none led by whitespace or a control character (the
+        # smallest piece would show it) and no second ISA; then every piece is a segment.
+        first = min(pieces)
+        if (
+            only is None
+            and first
+            and first[0] > " "
+            and not region.startswith("ISA")
+            and term + "ISA" not in region
+        ):
+            for piece in pieces:
+                parts = piece.split(sep)
+                pos += 1
+                append(Segment(parts.pop(0), parts, pos))
+            self._pos = pos
+            return out
+        for piece in pieces:
             if not piece or piece[0] <= " ":
                 piece = piece.strip(_WHITESPACE)
                 if not piece:
