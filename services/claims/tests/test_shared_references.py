@@ -77,3 +77,19 @@ async def test_shared_references_reload_only_when_a_shared_row_changes(fresh_dat
         assert shared.get("payer", "payer-0001") is None
     finally:
         await engine.dispose()
+
+
+async def test_the_file_ledger_answers_for_a_whole_mailbox_listing_at_once(fresh_database: str) -> None:
+    from rcm.claims.store import PostgresFileLedger
+
+    await upgrade(fresh_database, MIGRATIONS)
+    engine = create_engine(fresh_database)
+    ledger = PostgresFileLedger(engine)
+    try:
+        assert await ledger.record(name="a.999", sha256="1" * 64, size=10, kind="999")
+        assert await ledger.record(name="b.277", sha256="2" * 64, size=20, kind="277CA")
+        listing = [("a.999", 10), ("b.277", 20), ("b.277", 21), ("c.835", 5)]
+        assert await ledger.seen_names(listing) == {("a.999", 10), ("b.277", 20)}
+        assert await ledger.seen_names([]) == set()
+    finally:
+        await engine.dispose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,14 @@ class FileLedger(abc.ABC):
     @abc.abstractmethod
     async def seen_name(self, name: str, size: int) -> bool:
         """True when a file of this name and size was recorded (lets a poll skip the download)."""
+
+    async def seen_names(self, files: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
+        """The (name, size) pairs of ``files`` already recorded: one call per poll, not per file.
+
+        Mailboxes keep their files, so a poll lists every file ever delivered; a store that can
+        answer for many at once (one query) should override this.
+        """
+        return {f for f in files if await self.seen_name(*f)}
 
     @abc.abstractmethod
     async def record(self, *, name: str, sha256: str, size: int, kind: str) -> bool:

@@ -293,8 +293,11 @@ class SftpBatchClient:
                 (e for e in await sftp.readdir(self.endpoint.outbound_dir) if self._is_candidate(e)),
                 key=lambda e: e.filename,
             )
-            for entry in entries:
-                await self._take(sftp, str(entry.filename), entry.attrs.size or 0, handle, result)
+            listed = [(str(e.filename), e.attrs.size or 0) for e in entries]
+            known = await self.ledger.seen_names(listed)
+            for name, size in listed:
+                if (name, size) not in known:
+                    await self._take(sftp, name, size, handle, result)
             return result
 
         try:
@@ -318,8 +321,6 @@ class SftpBatchClient:
         handle: FileHandler | None,
         result: PollResult,
     ) -> None:
-        if await self.ledger.seen_name(name, size):
-            return
         path = posixpath.join(self.endpoint.outbound_dir, name)
         async with sftp.open(path, "rb") as remote:
             content = _as_bytes(await remote.read())

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -229,6 +229,19 @@ class PostgresFileLedger(FileLedger):
                 sa.select(sa.literal(1)).where(received_name.c.name == name, received_name.c.size == size)
             )
         return found is not None
+
+    async def seen_names(self, files: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
+        if not files:
+            return set()
+        wanted = set(files)
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(received_name.c.name, received_name.c.size).where(
+                    received_name.c.name
+                    == sa.func.any(sa.literal(sorted({name for name, _ in files}), ARRAY(sa.Text)))
+                )
+            )
+            return {(r.name, r.size) for r in rows} & wanted
 
     async def record(self, *, name: str, sha256: str, size: int, kind: str) -> bool:
         async with self.engine.begin() as conn:

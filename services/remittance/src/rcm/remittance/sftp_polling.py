@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -54,6 +55,19 @@ class RemitFileLedger(FileLedger):
                 )
             )
         return found is not None
+
+    async def seen_names(self, files: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
+        if not files:
+            return set()
+        wanted = set(files)
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(t.sftp_download.c.name, t.sftp_download.c.size).where(
+                    t.sftp_download.c.name
+                    == sa.func.any(sa.literal(sorted({name for name, _ in files}), ARRAY(sa.Text)))
+                )
+            )
+            return {(r.name, r.size) for r in rows} & wanted
 
     async def record(self, *, name: str, sha256: str, size: int, kind: str) -> bool:
         async with self.engine.begin() as conn:
