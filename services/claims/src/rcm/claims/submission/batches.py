@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from rcm.claims.domain.batching import BatchPolicy, ReadyClaim, batches_due
 from rcm.claims.domain.cob import PriorAdjudication
 from rcm.claims.lifecycle import move
 from rcm.claims.metrics import ClaimsMetrics
-from rcm.claims.store import batch, batch_claim, claim, interchange_sequence, references
+from rcm.claims.store import batch, batch_claim, claim, interchange_sequence, reference
 from rcm.claims.submission.x837 import ClaimForBatch, Envelope, build_837p
 from rcm.clearinghouse import SftpBatchClient, TransportError, batch_file_name
 from rcm.events.models import ClaimSubmitted, HoldReason, HoldReasonCode
@@ -84,7 +85,7 @@ class Batcher:
             ).all()
             if not rows:
                 return None
-            items = [await self._item(tx.conn, row) for row in rows]
+            items = await self._items(tx.conn, rows)
             control = int(await tx.conn.scalar(sa.select(interchange_sequence.next_value())) or 0)
             batch_id = f"bat-{uuid.uuid4().hex[:20]}"
             try:
@@ -142,13 +143,32 @@ class Batcher:
                 )
             return batch_id
 
-    async def _item(self, conn: Any, row: Any) -> ClaimForBatch:
-        draft = ClaimDraft.model_validate(row.draft)
-        patient = (await references(conn, "patient", ids=[row.patient_id]) or [{}])[0]
-        coverage = (await references(conn, "coverage", ids=[row.coverage_id]) or [{}])[0]
-        payer = (await references(conn, "payer", ids=[row.payer_id]) or [{}])[0]
-        prior = PriorAdjudication.model_validate(row.cob) if row.cob else None
-        return ClaimForBatch(draft=draft, patient=patient, coverage=coverage, payer=payer, prior=prior)
+    async def _items(self, conn: Any, rows: Sequence[Any]) -> list[ClaimForBatch]:
+        """The batch's claims with their patient, coverage and payer (one query per kind)."""
+        wanted = {
+            "patient": sorted({r.patient_id for r in rows}),
+            "coverage": sorted({r.coverage_id for r in rows}),
+            "payer": sorted({r.payer_id for r in rows}),
+        }
+        r = reference.c
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for kind, ids in wanted.items():
+            for entity_id, body in await conn.execute(
+                sa.select(r.entity_id, r.body).where(
+                    r.kind == kind, r.entity_id.in_(ids), r.deleted.is_(False)
+                )
+            ):
+                found[(kind, entity_id)] = body
+        return [
+            ClaimForBatch(
+                draft=ClaimDraft.model_validate(row.draft),
+                patient=found.get(("patient", row.patient_id), {}),
+                coverage=found.get(("coverage", row.coverage_id), {}),
+                payer=found.get(("payer", row.payer_id), {}),
+                prior=PriorAdjudication.model_validate(row.cob) if row.cob else None,
+            )
+            for row in rows
+        ]
 
     async def upload_pending(self, sftp: SftpBatchClient) -> int:
         """Upload every committed batch not yet uploaded (the server check makes a repeat harmless)."""
