@@ -33,7 +33,7 @@ from rcm.x12.schema import Guide, LoopSpec, SegmentSpec, Usage, guide_for
 from rcm.x12.schema.elements import SEGMENTS, element_ref
 from rcm.x12.segments import Delimiters, Loop, Segment
 from rcm.x12.tokenizer import Source, Tokenizer
-from rcm.x12.validate import check_segment
+from rcm.x12.validate import QuickCheck, check_segment, quick_check
 
 __all__ = ["ClaimItem", "ClaimStream", "ReadResult", "TrailerItem", "TransactionSet", "read", "read_claims"]
 
@@ -168,6 +168,11 @@ class _SetWalker:
         self.header = header
         self.guide = guide
         self.d = delimiters
+        self.component = delimiters.component
+        self.repetition = delimiters.repetition
+        self.separators = delimiters.component + delimiters.repetition
+        # id(segment spec) -> its quick element check (the guide's specs outlive the walker)
+        self.quick: dict[int, QuickCheck] = {}
         self.stream = stream
         self.result = TransactionSet(header, Loop("ST"), interchange, group, guide.id if guide else "")
         self.findings = self.result.findings
@@ -229,6 +234,11 @@ class _SetWalker:
         )
 
     def _check(self, seg: Segment, spec: SegmentSpec, loop_id: str) -> None:
+        quick = self.quick.get(id(spec))
+        if quick is None:
+            quick = self.quick[id(spec)] = quick_check(spec.elements, spec.id)
+        if seg.id == spec.id and quick(seg.elements, self.component, self.repetition, self.separators):
+            return
         for issue in check_segment(seg, spec.elements, self.d):
             self._add(
                 FindingKind.ELEMENT,
@@ -265,23 +275,26 @@ class _SetWalker:
             return
         sid = seg.id
         elements = seg.elements
-        comp = self.d.component
+        comp = self.component
         stack = self.stack
         # 1: where the guide expects it, in order
-        for depth in range(len(stack) - 1, -1, -1):
+        depth = len(stack) - 1
+        while depth >= 0:
             frame = stack[depth]
             idxs = frame.spec.by_segment.get(sid)
             if idxs:
                 items = frame.spec.items
+                pos = frame.pos
                 for i in idxs:
                     item = items[i]
                     if isinstance(item, SegmentSpec):
-                        if item.order >= frame.pos and item.matches(elements, comp):
+                        if item.order >= pos and (item.qualifier is None or item.matches(elements, comp)):
                             self._place(depth, i, item, seg)
                             return
-                    elif item.order >= frame.pos and item.trigger.matches(elements, comp):
+                    elif item.order >= pos and item.trigger.matches(elements, comp):
                         self._open(depth, i, item, seg)
                         return
+            depth -= 1
         # 2: known here, but out of order
         for depth in range(len(stack) - 1, -1, -1):
             frame = stack[depth]
@@ -347,7 +360,8 @@ class _SetWalker:
     def _place(
         self, depth: int, index: int, spec: SegmentSpec, seg: Segment, *, reorder: bool = True
     ) -> None:
-        self._pop_to(depth, seg)
+        if len(self.stack) > depth + 1:
+            self._pop_to(depth, seg)
         frame = self.stack[depth]
         if reorder:
             frame.pos = spec.order
@@ -365,7 +379,8 @@ class _SetWalker:
         self._check(seg, spec, frame.spec.id)
 
     def _open(self, depth: int, index: int, spec: LoopSpec, seg: Segment, *, reorder: bool = True) -> None:
-        self._pop_to(depth, seg)
+        if len(self.stack) > depth + 1:
+            self._pop_to(depth, seg)
         parent = self.stack[depth]
         if reorder:
             parent.pos = spec.order

@@ -20,10 +20,21 @@ from rcm.x12.schema.elements import SYNTAX, ElementSpec, SyntaxNote
 from rcm.x12.segments import Delimiters, Segment
 from rcm.x12.tokenizer import Source
 
-__all__ = ["ElementIssue", "check_segment", "valid_date", "valid_time", "validate"]
+__all__ = [
+    "ElementIssue",
+    "QuickCheck",
+    "check_segment",
+    "quick_check",
+    "valid_date",
+    "valid_time",
+    "validate",
+]
 
 _DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _DIGITS = frozenset("0123456789")
+
+
+QuickCheck = Callable[[list[str], str, str, str], bool]
 
 
 class ElementIssue(NamedTuple):
@@ -201,13 +212,21 @@ def _check_syntax(
 
 def check_segment(seg: Segment, specs: tuple[ElementSpec, ...], d: Delimiters) -> list[ElementIssue]:
     """Element problems of ``seg`` against the element specs of its place."""
-    sid = seg.id
-    entry = _PASSES.get(id(specs))
-    if entry is None or entry[0] is not specs or entry[1] != sid:
-        entry = _remember_pass(specs, sid)
-    if entry[2](seg.elements, d.component, d.repetition, d.component + d.repetition):
+    if quick_check(specs, seg.id)(seg.elements, d.component, d.repetition, d.component + d.repetition):
         return []
     return _find_issues(seg, specs, d)
+
+
+def quick_check(specs: tuple[ElementSpec, ...], segment_id: str) -> QuickCheck:
+    """Whether a segment with this id is valid against ``specs``, as a predicate
+    ``(elements, component separator, repetition separator, both) -> bool``.
+
+    True means ``check_segment`` finds nothing; False that it may find something (ask it).
+    """
+    entry = _PASSES.get(id(specs))
+    if entry is None or entry[0] is not specs or entry[1] != segment_id:
+        entry = _remember_pass(specs, segment_id)
+    return entry[2]
 
 
 def _find_issues(seg: Segment, specs: tuple[ElementSpec, ...], d: Delimiters) -> list[ElementIssue]:
@@ -249,13 +268,14 @@ def _find_issues(seg: Segment, specs: tuple[ElementSpec, ...], d: Delimiters) ->
 # leaves to the full check such as a repeated element), ``_find_issues`` runs as before
 # and reports exactly what it always did.
 
-_Pass = Callable[[list[str], str, str, str], bool]
 # id(specs) -> (specs, segment id, predicate); holding the specs keeps their id unique
-_PASSES: dict[int, tuple[tuple[ElementSpec, ...], str, _Pass]] = {}
+_PASSES: dict[int, tuple[tuple[ElementSpec, ...], str, QuickCheck]] = {}
 _MAX_PASSES = 4096
 
 
-def _remember_pass(specs: tuple[ElementSpec, ...], sid: str) -> tuple[tuple[ElementSpec, ...], str, _Pass]:
+def _remember_pass(
+    specs: tuple[ElementSpec, ...], sid: str
+) -> tuple[tuple[ElementSpec, ...], str, QuickCheck]:
     if len(_PASSES) >= _MAX_PASSES:
         _PASSES.clear()
     entry = (specs, sid, _compile_pass(specs, sid))
@@ -263,7 +283,7 @@ def _remember_pass(specs: tuple[ElementSpec, ...], sid: str) -> tuple[tuple[Elem
     return entry
 
 
-def _compile_pass(specs: tuple[ElementSpec, ...], sid: str) -> _Pass:
+def _compile_pass(specs: tuple[ElementSpec, ...], sid: str) -> QuickCheck:
     """The predicate ``(elements, component, repetition, component + repetition) -> all valid``."""
     namespace: dict[str, Any] = {
         "valid_date": valid_date,
@@ -295,7 +315,7 @@ def _compile_pass(specs: tuple[ElementSpec, ...], sid: str) -> _Pass:
             lines.extend("        " + line for line in body)
     lines.append("    return True")
     exec("\n".join(lines), namespace)  # the source is built above from the guide's own specs
-    predicate: _Pass = namespace["passes"]
+    predicate: QuickCheck = namespace["passes"]
     return predicate
 
 
