@@ -18,9 +18,9 @@ from rcm.x12.errors import X12Error
 from rcm.x12.models.base import Transaction
 from rcm.x12.models.envelope import GroupHeader, InterchangeAck, InterchangeHeader
 from rcm.x12.models.interchange import FunctionalGroup, Interchange, read_transaction
-from rcm.x12.reader import TransactionSet, read
+from rcm.x12.reader import ReadResult, TransactionSet, read
 from rcm.x12.segments import Delimiters, Segment
-from rcm.x12.tokenizer import Source, Tokenizer
+from rcm.x12.tokenizer import Source
 
 __all__ = [
     "from_json",
@@ -69,10 +69,10 @@ def read_interchanges(source: Source) -> list[tuple[Interchange, Delimiters]]:
 
 
 def _read_interchanges(data: str | bytes | bytearray | memoryview) -> list[tuple[Interchange, Delimiters]]:
-    envelopes = _envelopes(data)
+    result = read(data)
+    envelopes = _envelopes(result)
     if not envelopes:
         raise X12Error("no ISA segment: the input is not an X12 interchange")
-    result = read(data)
     sets = iter(result.transactions)
     pending = next(sets, None)
     interchanges = []
@@ -103,17 +103,15 @@ def read_interchange(source: Source) -> tuple[Interchange, Delimiters]:
     return interchanges[0]
 
 
-_ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "TA1"})
 _Envelope = tuple[Segment, Delimiters, list[tuple[Segment, int]], list[Segment]]
 
 
-def _envelopes(data: Source) -> list[_Envelope]:
+def _envelopes(result: ReadResult) -> list[_Envelope]:
     """ISA, delimiters, (GS, number of ST) per group and TA1s of each interchange, in order."""
-    tokenizer = Tokenizer(data, segment_ids=_ENVELOPE_IDS)
     found: list[_Envelope] = []
-    for seg in tokenizer:
+    for seg, delimiters in result.headers:
         if seg.id == "ISA":
-            found.append((seg, tokenizer.delimiters or Delimiters(), [], []))
+            found.append((seg, delimiters or Delimiters(), [], []))
         elif not found:
             continue
         elif seg.id == "TA1":

@@ -85,6 +85,9 @@ class ReadResult:
     interchanges: list[InterchangeHeader] = field(default_factory=list)
     groups: list[GroupHeader] = field(default_factory=list)
     ta1: list[Segment] = field(default_factory=list)
+    # the ISA, GS, ST and TA1 segments in input order, each with its interchange's delimiters
+    # (``read`` only; a claim stream does not keep them)
+    headers: list[tuple[Segment, Delimiters | None]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -520,6 +523,7 @@ class _Driver:
         env = self.envelope
         result = self.result
         last: Segment | None = None
+        keep_headers = not self.stream  # a stream keeps no more than it must
         for seg in self.tokens:
             last = seg
             walker = self.walker
@@ -529,6 +533,8 @@ class _Driver:
                     yield from walker.ready
                     walker.ready.clear()
                 continue
+            if keep_headers and seg.id in _HEADER_IDS:
+                result.headers.append((seg, self.tokens.delimiters))
             mark = len(env.findings)
             place = env.feed(seg, self.tokens.delimiters)
             new = env.findings[mark:]
@@ -586,6 +592,7 @@ class _Driver:
 
 
 _ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
+_HEADER_IDS = frozenset({"ISA", "GS", "ST", "TA1"})
 
 
 def read(source: Source) -> ReadResult:
