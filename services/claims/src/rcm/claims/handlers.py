@@ -906,6 +906,8 @@ class ClaimsHandlers:
             # the correction overtook this remit (they travel on different topics): the claim
             # stays superseded, and its replacement carries the outcome from here on
             return
+        if ClaimState(row.state) is ClaimState.WRITTEN_OFF and outcome is ClaimState.DENIED:
+            return  # the denial's write-off overtook this remit; a payment would still move it
         if ClaimState(row.state) is not outcome:
             try:
                 await move(
@@ -1107,7 +1109,12 @@ class ClaimsHandlers:
         )
 
     async def on_write_off(self, tx: Transaction, d: Delivered[ClaimWriteOffRequested]) -> None:
-        """Close the payer's balance of a denied, partly paid, held or rejected claim."""
+        """Close the payer's balance of a denied, partly paid, held or rejected claim.
+
+        The request follows a remit the claim may not show yet (the remit and the request
+        travel on different topics), so an accepted, submitted or pended claim is closed too;
+        the remit's denial then leaves it written off.
+        """
         e = d.event
         row = (
             await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == e.claim_id).with_for_update())

@@ -67,10 +67,13 @@ ALLOWED_TRANSITIONS: Mapping[ClaimState, frozenset[ClaimState]] = {
     _S.READY: frozenset({_S.BATCHED, _S.HELD, _S.VOIDED}),
     _S.BATCHED: frozenset({_S.SUBMITTED, _S.READY}),
     # a replacement or void may go out before the payer's remit for the original is read
-    _S.SUBMITTED: frozenset({_S.ACCEPTED, _S.REJECTED, _S.PENDED, _S.CORRECTED, _S.VOIDED, *_ADJUDICATED}),
-    _S.ACCEPTED: frozenset({_S.REJECTED, _S.PENDED, _S.CORRECTED, _S.VOIDED, *_ADJUDICATED}),
+    # a write-off decided on the payer's remit may arrive before this service has read that remit
+    _S.SUBMITTED: frozenset(
+        {_S.ACCEPTED, _S.REJECTED, _S.PENDED, _S.CORRECTED, _S.VOIDED, _S.WRITTEN_OFF, *_ADJUDICATED}
+    ),
+    _S.ACCEPTED: frozenset({_S.REJECTED, _S.PENDED, _S.CORRECTED, _S.VOIDED, _S.WRITTEN_OFF, *_ADJUDICATED}),
     _S.REJECTED: frozenset({_S.HELD, _S.READY, _S.VOIDED, _S.WRITTEN_OFF}),
-    _S.PENDED: frozenset({_S.CORRECTED, _S.VOIDED, *_ADJUDICATED}),
+    _S.PENDED: frozenset({_S.CORRECTED, _S.VOIDED, _S.WRITTEN_OFF, *_ADJUDICATED}),
     _S.PAID: frozenset({_S.FINALIZED_PAID, _S.CORRECTED, _S.VOIDED, _S.PARTIALLY_PAID, _S.DENIED}),
     _S.PARTIALLY_PAID: frozenset(
         {_S.FINALIZED_PAID, _S.CORRECTED, _S.VOIDED, _S.PAID, _S.DENIED, _S.WRITTEN_OFF}
