@@ -422,8 +422,9 @@ def _spread_reader(loc: Spread, kind: Any) -> _Reader:
 # A located field: name, slot index, what an empty plain-text slot gives, its reader (None for
 # plain text and for a scalar read with ``convert``), its default factory and its converter.
 _Located = tuple[str, int, Any, _Reader | None, Callable[[], Any] | None, Callable[[str], Any] | None]
-# The read of one class's slots: (slots, delimiters, owner label) -> (values, fields left unset).
-_ReadSlots = Callable[[Sequence[str], Delimiters, str], tuple[dict[str, Any], list[str]]]
+# The reading of one class from its slots: (slots, delimiters, label of the slots such as "CLP"
+# or "SVC01-", owner and segment position for error messages) -> the instance.
+_BuildSlots = Callable[[Sequence[str], Delimiters, str, str, int], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,17 +443,8 @@ class _SlotPlan:
     covered: frozenset[int]
     all_covered_up_to: int  # slots 1..n are all covered (0: not even slot 1)
     keeps_other: bool
-    read: _ReadSlots
-    """Every field's value in field order, and the fields left to their defaults."""
-
-    def make(self, data: dict[str, Any], unset: list[str]) -> Any:
-        fields_set = set(data)
-        if unset:
-            fields_set.difference_update(unset)
-            for name in unset:
-                if data[name] is REQUIRED:
-                    return self.maker.validate(data, fields_set)
-        return self.maker.finish(data, fields_set)
+    build: _BuildSlots
+    """The instance: (slots, delimiters, where, owner, segment position) -> instance."""
 
 
 _OTHER = "other_elements"
@@ -506,24 +498,33 @@ def _new_slot_plan(cls: type[_Slotted]) -> _SlotPlan:
     while up_to + 1 in covered:
         up_to += 1
     keeps_other = _OTHER in cls.model_fields and _OTHER not in specs
-    read = _compile_read(tuple(located), tuple(unlocated), maker, frozenset(covered), up_to, keeps_other)
-    return _SlotPlan(tuple(located), tuple(unlocated), maker, frozenset(covered), up_to, keeps_other, read)
+    build = _compile_build(tuple(located), tuple(unlocated), maker, frozenset(covered), up_to, keeps_other)
+    return _SlotPlan(
+        tuple(located),
+        tuple(unlocated),
+        maker,
+        frozenset(covered),
+        up_to,
+        keeps_other,
+        build,
+    )
 
 
-def _compile_read(
+def _compile_build(
     located: tuple[_Located, ...],
     unlocated: tuple[tuple[str, Callable[[], Any] | None], ...],
     maker: Maker[Any],
     covered: frozenset[int],
     up_to: int,
     keeps_other: bool,
-) -> _ReadSlots:
-    """One class's slot reading as a single generated function (no per-field calls or loops).
+) -> _BuildSlots:
+    """One class's reading from its slots as a single generated function (no loop over fields).
 
     Per field it does what the field readers do: plain text is the slot or, when empty, None
     for an optional field and else the default; a converted scalar labels a failure with
     its element (``CLP03``); anything else goes through its reader. A field left to its
-    default is listed as unset.
+    default is not among the fields set. The instance comes from ``Maker.finish``, or from
+    pydantic's validation when a required field was left unset.
     """
     namespace: dict[str, Any] = {
         "UNSET": _UNSET,
@@ -532,7 +533,7 @@ def _compile_read(
         "COVERED": covered,
         "UNLOCATED": [name for name, _ in unlocated],
     }
-    lines = ["def read(slots, delimiters, where):", "    n = len(slots)", "    unset = []"]
+    lines = ["def build(slots, delimiters, where, owner, position):", "    n = len(slots)", "    unset = []"]
     names: list[str] = []
 
     def default(k: int, name: str, factory: Callable[[], Any] | None, indent: str) -> list[str]:
@@ -582,10 +583,31 @@ def _compile_read(
         lines.append("        if other:")
         lines.append(f"            data[{_OTHER!r}] = other")
         lines.append(f"            unset.remove({_OTHER!r})")
-    lines.append("    return data, unset")
+    # then the instance, with the fields given (the unset ones left out); a failure is labelled
+    # "owner (segment n): what" (no position: "owner: what")
+    lines.append("    try:")
+    lines.append("        fields_set = FIELDS.copy()")
+    lines.append("        if unset:")
+    lines.append("            fields_set.difference_update(unset)")
+    if any(value is REQUIRED for value in maker.template.values()):
+        lines.append("            for name in unset:")
+        lines.append("                if data[name] is REQUIRED:")
+        lines.append("                    return VALIDATE(data, fields_set)")
+    lines.append("        return FINISH(data, fields_set)")
+    lines.append("    except (ValidationError, X12Error) as exc:")
+    lines.append("        at = f' (segment {position})' if position else ''")
+    lines.append("        raise X12Error(f'{owner}{at}: {describe(exc)}') from None")
+    namespace.update(
+        FIELDS=set(maker.template),
+        REQUIRED=REQUIRED,
+        VALIDATE=maker.validate,
+        FINISH=maker.finish,
+        ValidationError=ValidationError,
+        describe=_describe,
+    )
     exec("\n".join(lines), namespace)  # the source is built above from the class's own fields
-    read: _ReadSlots = namespace["read"]
-    return read
+    build: _BuildSlots = namespace["build"]
+    return build
 
 
 def _encode_scalar(value: Any, delimiters: Delimiters, where: str) -> str:
@@ -697,13 +719,8 @@ class Composite(_Slotted):
 
     @classmethod
     def decode(cls, parts: Sequence[str], delimiters: Delimiters, where: str) -> Self:
-        plan = _slot_plan(cls)
-        data, unset = plan.read(parts, delimiters, where + "-")
-        try:
-            result: Self = plan.make(data, unset)
-            return result
-        except (ValidationError, X12Error) as exc:
-            raise X12Error(f"{where}: {_describe(exc)}") from None
+        result: Self = _slot_plan(cls).build(parts, delimiters, where + "-", where, 0)
+        return result
 
     def encode(self, delimiters: Delimiters, where: str) -> list[str]:
         return self._encode_slots(delimiters, where + "-")
@@ -714,13 +731,8 @@ class Group(_Slotted):
 
     @classmethod
     def decode(cls, elements: Sequence[str], delimiters: Delimiters, where: str) -> Self:
-        plan = _slot_plan(cls)
-        data, unset = plan.read(elements, delimiters, where)
-        try:
-            result: Self = plan.make(data, unset)
-            return result
-        except (ValidationError, X12Error) as exc:
-            raise X12Error(f"{where}: {_describe(exc)}") from None
+        result: Self = _slot_plan(cls).build(elements, delimiters, where, where, 0)
+        return result
 
     def encode(self, delimiters: Delimiters, where: str) -> list[str]:
         return self._encode_slots(delimiters, where)
@@ -749,14 +761,8 @@ class SegmentModel(_Slotted):
         if cls.segment_id and segment.id != cls.segment_id:
             raise X12Error(f"expected a {cls.segment_id} segment, got {segment.id}")
         where = segment.id
-        plan = _slot_plan(cls)
-        data, unset = plan.read(segment.elements, delimiters, where)
-        try:
-            result: Self = plan.make(data, unset)
-            return result
-        except (ValidationError, X12Error) as exc:
-            at = f" (segment {segment.position})" if segment.position else ""
-            raise X12Error(f"{where}{at}: {_describe(exc)}") from None
+        result: Self = _slot_plan(cls).build(segment.elements, delimiters, where, where, segment.position)
+        return result
 
     def to_segment(self, delimiters: Delimiters = DEFAULT_DELIMITERS) -> Segment:
         elements = self._encode_slots(delimiters, self.segment_id)
