@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
+from rcm.x12.collector import collector_paused
 from rcm.x12.errors import X12Error
 from rcm.x12.models.base import BuildContext, Transaction
 from rcm.x12.models.envelope import GroupHeader, InterchangeAck, InterchangeHeader
@@ -57,10 +58,11 @@ def check_delimiters(delimiters: Delimiters) -> None:
 
 def transaction_segments(transaction: Transaction, delimiters: Delimiters = Delimiters()) -> list[Segment]:
     """ST ... SE for one transaction set, SE01 counted."""
-    loop = transaction.to_loop(BuildContext(delimiters))
-    segments = list(document_order(loop))
-    segments.append(Segment("SE", [str(len(segments) + 1), transaction.control_number]))
-    return segments
+    with collector_paused():
+        loop = transaction.to_loop(BuildContext(delimiters))
+        segments = list(document_order(loop))
+        segments.append(Segment("SE", [str(len(segments) + 1), transaction.control_number]))
+        return segments
 
 
 def _group_segments(group: FunctionalGroup, delimiters: Delimiters) -> list[Segment]:
@@ -79,6 +81,11 @@ def _group_segments(group: FunctionalGroup, delimiters: Delimiters) -> list[Segm
 
 def interchange_segments(interchange: Interchange, delimiters: Delimiters = Delimiters()) -> list[Segment]:
     """ISA ... IEA for an interchange, GE and IEA counts computed."""
+    with collector_paused():
+        return _interchange_segments(interchange, delimiters)
+
+
+def _interchange_segments(interchange: Interchange, delimiters: Delimiters) -> list[Segment]:
     check_delimiters(delimiters)
     segments = [interchange.header.to_segment(delimiters)]
     segments.extend(ack.to_segment(delimiters) for ack in interchange.acknowledgments)
@@ -106,7 +113,8 @@ def build_interchange(
     interchange: Interchange, delimiters: Delimiters = Delimiters(), *, line_breaks: bool = False
 ) -> bytes:
     """An interchange model written as X12 bytes with ``delimiters``."""
-    return serialize(interchange_segments(interchange, delimiters), delimiters, line_breaks=line_breaks)
+    with collector_paused():
+        return serialize(interchange_segments(interchange, delimiters), delimiters, line_breaks=line_breaks)
 
 
 def build(

@@ -8,12 +8,9 @@ it back as X12.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from pydantic import ValidationError
 
+from rcm.x12.collector import collector_paused
 from rcm.x12.errors import X12Error
 from rcm.x12.models.base import Transaction
 from rcm.x12.models.envelope import GroupHeader, InterchangeAck, InterchangeHeader
@@ -33,26 +30,8 @@ __all__ = [
 
 def transaction_model(transaction_set: TransactionSet) -> Transaction:
     """The typed model of one transaction set the reader produced."""
-    with _gc_paused():
+    with collector_paused():
         return read_transaction(transaction_set.root, transaction_set.delimiters)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large read builds its objects.
-
-    Reading allocates a tree of long-lived objects that holds no garbage cycles; the
-    collector would walk that growing tree again and again (a large share of the read's
-    time on big files) and free nothing. Reference counting still frees as usual.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def read_interchanges(source: Source) -> list[tuple[Interchange, Delimiters]]:
@@ -64,7 +43,7 @@ def read_interchanges(source: Source) -> list[tuple[Interchange, Delimiters]]:
     data: str | bytes | bytearray | memoryview = (
         source if isinstance(source, str | bytes | bytearray | memoryview) else source.read()
     )
-    with _gc_paused():
+    with collector_paused():
         return _read_interchanges(data)
 
 
