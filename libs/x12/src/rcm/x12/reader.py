@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from rcm.x12.collector import collector_paused
 from rcm.x12.envelope import Envelope, GroupHeader, InterchangeHeader, Place, SetHeader
 from rcm.x12.findings import (
     ElementError,
@@ -598,8 +599,9 @@ _HEADER_IDS = frozenset({"ISA", "GS", "ST", "TA1"})
 def read(source: Source) -> ReadResult:
     """Read every transaction set of an input into loop trees, with all findings."""
     driver = _Driver(source, stream=False)
-    for _ in driver.run():
-        pass
+    with collector_paused():  # no caller code runs until the trees are complete
+        for _ in driver.run():
+            pass
     return driver.result
 
 
