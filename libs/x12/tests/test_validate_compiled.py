@@ -1,9 +1,10 @@
-"""The compiled common-case check finds exactly what the full element check finds.
+"""The compiled common-case check never passes a segment the full element check faults.
 
-``check_segment`` first asks a predicate generated per place whether a segment is
+``check_segment`` first asks a predicate generated per (busy) place whether a segment is
 entirely valid and runs the full check only when it is not. For every segment of every
 sample, and for many mutations of each, against every place in every guide that takes
-its segment id, both paths must give the same issues.
+its segment id, the predicate may pass the segment only when the full check finds nothing,
+and ``check_segment`` always gives what the full check gives.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rcm.x12.schema import LoopSpec, SegmentSpec, guide_ids, load_guide
 from rcm.x12.schema.elements import SEGMENTS, ElementSpec
 from rcm.x12.segments import Delimiters, Segment
 from rcm.x12.tokenizer import tokenize
-from rcm.x12.validate import _find_issues, check_segment
+from rcm.x12.validate import QuickCheck, _compile_pass, _find_issues, check_segment
 
 pytestmark = pytest.mark.unit
 
@@ -62,6 +63,7 @@ def _places() -> dict[str, list[tuple[ElementSpec, ...]]]:
 
 
 PLACES = _places()
+COMPILED: dict[tuple[int, str], QuickCheck] = {}  # (id of a place's specs, segment id) -> its check
 
 
 def _mutations(seg: Segment, rng: random.Random) -> Iterator[Segment]:
@@ -91,9 +93,11 @@ def test_the_compiled_check_agrees_with_the_full_check(path: Path) -> None:
     distinct = {(seg.id, tuple(seg.elements)): seg for seg in tokenize(path.read_bytes())}
     for seg in list(distinct.values())[:150]:
         for specs in PLACES.get(seg.id, ()):
+            key = (id(specs), seg.id)
+            passes = COMPILED.get(key) or COMPILED.setdefault(key, _compile_pass(specs, seg.id))
             for variant in _mutations(seg, rng):
                 for d in DELIMITERS:
-                    assert check_segment(variant, specs, d) == _find_issues(variant, specs, d), (
-                        variant,
-                        specs,
-                    )
+                    issues = _find_issues(variant, specs, d)
+                    if passes(variant.elements, d.component, d.repetition, d.component + d.repetition):
+                        assert issues == [], (variant, specs)
+                    assert check_segment(variant, specs, d) == issues

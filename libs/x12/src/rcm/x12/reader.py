@@ -243,6 +243,8 @@ class _SetWalker:
             quick = self.quick[id(spec)] = quick_check(spec.elements, spec.id)
         if seg.id == spec.id and quick(seg.elements, self.component, self.repetition, self.separators):
             return
+        # a check compiled since it was fetched replaces the first one
+        self.quick[id(spec)] = quick_check(spec.elements, spec.id)
         for issue in check_segment(seg, spec.elements, self.d):
             self._add(
                 FindingKind.ELEMENT,

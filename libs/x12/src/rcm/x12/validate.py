@@ -271,14 +271,26 @@ def _find_issues(seg: Segment, specs: tuple[ElementSpec, ...], d: Delimiters) ->
 # id(specs) -> (specs, segment id, predicate); holding the specs keeps their id unique
 _PASSES: dict[int, tuple[tuple[ElementSpec, ...], str, QuickCheck]] = {}
 _MAX_PASSES = 4096
+_COMPILE_AFTER = 64  # uses of a place before its check is compiled
 
 
 def _remember_pass(
     specs: tuple[ElementSpec, ...], sid: str
 ) -> tuple[tuple[ElementSpec, ...], str, QuickCheck]:
+    """A place's check: "look closer" for its first uses, compiled once the place proves busy
+    (compiling costs about as much as the full check of a few hundred segments)."""
     if len(_PASSES) >= _MAX_PASSES:
         _PASSES.clear()
-    entry = (specs, sid, _compile_pass(specs, sid))
+    uses = 0
+
+    def cold(elements: list[str], component: str, repetition: str, separators: str) -> bool:
+        nonlocal uses
+        uses += 1
+        if uses == _COMPILE_AFTER:
+            _PASSES[id(specs)] = (specs, sid, _compile_pass(specs, sid))
+        return False
+
+    entry = (specs, sid, cold)
     _PASSES[id(specs)] = entry
     return entry
 
