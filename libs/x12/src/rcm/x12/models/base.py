@@ -434,7 +434,7 @@ class _SlotPlan:
     ``located`` holds each field a marker locates (see ``_Located``); ``unlocated`` has the
     other fields with their default factories (factory None: the default is in the maker's
     template). ``covered`` are the slots the markers locate; a segment keeps the others in
-    ``other_elements`` (``keeps_other``). ``read`` is generated from these once per class.
+    ``other_elements`` (``keeps_other``).
     """
 
     located: tuple[_Located, ...]
@@ -443,8 +443,79 @@ class _SlotPlan:
     covered: frozenset[int]
     all_covered_up_to: int  # slots 1..n are all covered (0: not even slot 1)
     keeps_other: bool
-    build: _BuildSlots
-    """The instance: (slots, delimiters, where, owner, segment position) -> instance."""
+
+    def build(
+        self, slots: Sequence[str], delimiters: Delimiters, where: str, owner: str, position: int
+    ) -> Any:
+        """The instance the slots give (what ``_compile_build`` generates, interpreted)."""
+        data = self.maker.template.copy()
+        unset: list[str] = []
+        n = len(slots)
+        for name, i, empty, reader, factory, convert in self.located:
+            if reader is not None:
+                value = reader(slots, delimiters, where)
+            elif i < n and slots[i]:
+                value = slots[i]
+                if convert is not None:
+                    try:
+                        value = convert(value)
+                    except X12Error as exc:
+                        raise X12Error(f"{_label(where, i + 1)}: {exc}") from None
+            else:
+                value = empty
+            if value is not _UNSET:
+                data[name] = value
+                continue
+            unset.append(name)
+            if factory is not None:
+                data[name] = factory()
+        for name, factory in self.unlocated:
+            unset.append(name)
+            if factory is not None:
+                data[name] = factory()
+        if self.keeps_other and n > self.all_covered_up_to:
+            other = {i: e for i, e in enumerate(slots, 1) if e and i not in self.covered}
+            if other:
+                data[_OTHER] = other
+                unset.remove(_OTHER)
+        try:
+            fields_set = set(data)
+            if unset:
+                fields_set.difference_update(unset)
+                for name in unset:
+                    if data[name] is REQUIRED:
+                        return self.maker.validate(data, fields_set)
+            return self.maker.finish(data, fields_set)
+        except (ValidationError, X12Error) as exc:
+            at = f" (segment {position})" if position else ""
+            raise X12Error(f"{owner}{at}: {_describe(exc)}") from None
+
+
+# How each model class is read from its slots: interpreted from its plan for its first uses,
+# then by a function generated for it (compiling costs about as much as a few hundred reads).
+_BUILDERS: dict[type, _BuildSlots] = {}
+_COMPILE_AFTER = 32
+
+
+def _builder(cls: type[_Slotted]) -> _BuildSlots:
+    build = _BUILDERS.get(cls)
+    if build is None:
+        build = _BUILDERS[cls] = _first_builder(cls)
+    return build
+
+
+def _first_builder(cls: type[_Slotted]) -> _BuildSlots:
+    plan = _slot_plan(cls)
+    uses = 0
+
+    def build(slots: Sequence[str], delimiters: Delimiters, where: str, owner: str, position: int) -> Any:
+        nonlocal uses
+        uses += 1
+        if uses == _COMPILE_AFTER:
+            _BUILDERS[cls] = _compile_build(plan)
+        return plan.build(slots, delimiters, where, owner, position)
+
+    return build
 
 
 _OTHER = "other_elements"
@@ -498,26 +569,10 @@ def _new_slot_plan(cls: type[_Slotted]) -> _SlotPlan:
     while up_to + 1 in covered:
         up_to += 1
     keeps_other = _OTHER in cls.model_fields and _OTHER not in specs
-    build = _compile_build(tuple(located), tuple(unlocated), maker, frozenset(covered), up_to, keeps_other)
-    return _SlotPlan(
-        tuple(located),
-        tuple(unlocated),
-        maker,
-        frozenset(covered),
-        up_to,
-        keeps_other,
-        build,
-    )
+    return _SlotPlan(tuple(located), tuple(unlocated), maker, frozenset(covered), up_to, keeps_other)
 
 
-def _compile_build(
-    located: tuple[_Located, ...],
-    unlocated: tuple[tuple[str, Callable[[], Any] | None], ...],
-    maker: Maker[Any],
-    covered: frozenset[int],
-    up_to: int,
-    keeps_other: bool,
-) -> _BuildSlots:
+def _compile_build(plan: _SlotPlan) -> _BuildSlots:
     """One class's reading from its slots as a single generated function (no loop over fields).
 
     Per field it does what the field readers do: plain text is the slot or, when empty, None
@@ -526,11 +581,12 @@ def _compile_build(
     default is not among the fields set. The instance comes from ``Maker.finish``, or from
     pydantic's validation when a required field was left unset.
     """
+    located, unlocated, maker, up_to = plan.located, plan.unlocated, plan.maker, plan.all_covered_up_to
     namespace: dict[str, Any] = {
         "UNSET": _UNSET,
         "X12Error": X12Error,
         "label": _label,
-        "COVERED": covered,
+        "COVERED": plan.covered,
         "UNLOCATED": [name for name, _ in unlocated],
     }
     lines = ["def build(slots, delimiters, where, owner, position):", "    n = len(slots)", "    unset = []"]
@@ -577,7 +633,7 @@ def _compile_build(
     variable = {name: k for k, name in enumerate(names)}
     fields = ", ".join(f"{name!r}: f{variable[name]}" for name in maker.template)  # field order
     lines.append(f"    data = {{{fields}}}")
-    if keeps_other:
+    if plan.keeps_other:
         lines.append(f"    if n > {up_to}:")
         lines.append("        other = {i: e for i, e in enumerate(slots, 1) if e and i not in COVERED}")
         lines.append("        if other:")
@@ -719,7 +775,7 @@ class Composite(_Slotted):
 
     @classmethod
     def decode(cls, parts: Sequence[str], delimiters: Delimiters, where: str) -> Self:
-        result: Self = _slot_plan(cls).build(parts, delimiters, where + "-", where, 0)
+        result: Self = _builder(cls)(parts, delimiters, where + "-", where, 0)
         return result
 
     def encode(self, delimiters: Delimiters, where: str) -> list[str]:
@@ -731,7 +787,7 @@ class Group(_Slotted):
 
     @classmethod
     def decode(cls, elements: Sequence[str], delimiters: Delimiters, where: str) -> Self:
-        result: Self = _slot_plan(cls).build(elements, delimiters, where, where, 0)
+        result: Self = _builder(cls)(elements, delimiters, where, where, 0)
         return result
 
     def encode(self, delimiters: Delimiters, where: str) -> list[str]:
@@ -761,7 +817,7 @@ class SegmentModel(_Slotted):
         if cls.segment_id and segment.id != cls.segment_id:
             raise X12Error(f"expected a {cls.segment_id} segment, got {segment.id}")
         where = segment.id
-        result: Self = _slot_plan(cls).build(segment.elements, delimiters, where, where, segment.position)
+        result: Self = _builder(cls)(segment.elements, delimiters, where, where, segment.position)
         return result
 
     def to_segment(self, delimiters: Delimiters = DEFAULT_DELIMITERS) -> Segment:
