@@ -12,6 +12,7 @@ stopped, because files already recorded are skipped.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import posixpath
@@ -155,7 +156,8 @@ class SftpBatchClient:
         if conn is not None:
             conn.close()
             try:
-                await conn.wait_closed()
+                # a server that stopped answering must not hold the caller: the socket is closed anyway
+                await asyncio.wait_for(conn.wait_closed(), timeout=5)
             except Exception:
                 log.debug("error while closing SFTP connection", exc_info=True)
 
