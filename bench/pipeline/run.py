@@ -11,7 +11,7 @@ through the whole cycle and reports:
     uv run python bench/pipeline/run.py [--patients 400] [--days 14] [--matrix]
 
 Without --matrix it runs one configuration (3 partitions, 1 replica). Figures go to
-bench/results/pipeline.json. Needs the local infrastructure (deploy/local/up.sh).
+bench/results/pipeline.json (pipeline-matrix.json with --matrix). Needs the local infrastructure (deploy/local/up.sh).
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ async def main() -> None:
             result = await run_config(infra, scale, partitions, replicas, work)
             print(json.dumps(result))
             results.append(result)
-    out = ROOT / "bench" / "results" / "pipeline.json"
+    out = ROOT / "bench" / "results" / ("pipeline-matrix.json" if args.matrix else "pipeline.json")
     out.write_text(
         json.dumps(
             {
