@@ -329,15 +329,12 @@ class Cycle:
             deadline = started + wait_s
             for spec in SERVICES:
                 while time.monotonic() < deadline:
-                    committed = await admin.list_consumer_group_offsets(spec.name, partitions=partitions)
-                    behind = [
-                        tp
-                        for tp in partitions
-                        if ends[tp] and (committed.get(tp) is None or committed[tp].offset < ends[tp])
-                    ]
+                    answer = await admin.list_consumer_group_offsets(spec.name, partitions=partitions)
+                    # the broker answers -1 for a partition the group never committed
+                    committed = {tp: meta.offset for tp, meta in answer.items() if meta.offset >= 0}
                     # a group reads only the topics it subscribes to: ignore partitions it never committed
-                    behind = [tp for tp in behind if committed.get(tp) is not None]
-                    reads_any = any(committed.get(tp) is not None for tp in partitions)
+                    behind = [tp for tp in committed if ends[tp] and committed[tp] < ends[tp]]
+                    reads_any = bool(committed)
                     if not behind and reads_any:
                         break
                     if not reads_any and time.monotonic() - started > NO_COMMIT_GRACE_S:
