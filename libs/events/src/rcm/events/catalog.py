@@ -141,7 +141,7 @@ CATALOG: tuple[EventSpec, ...] = (
         "denials",
         "authorizations",
     ),
-    _reference("fee-schedule-updated", m.FeeScheduleUpdated, "fee_schedule_id", "claims", "remittance"),
+    _reference("fee-schedule-updated", m.FeeScheduleUpdated, "fee_schedule_id", "claims", "denials"),
     # clinical facts
     _patient("appointment-scheduled", m.AppointmentScheduled, (_EHR,), "eligibility", "authorizations"),
     _patient("appointment-cancelled", m.AppointmentCancelled, (_EHR,), "authorizations"),
@@ -165,7 +165,7 @@ CATALOG: tuple[EventSpec, ...] = (
     _patient("claim-status-changed", m.ClaimStatusChanged, _CLAIMS, "denials"),
     _patient("claim-correction-requested", m.ClaimCorrectionRequested, _DENIALS, "claims"),
     _patient("claim-void-requested", m.ClaimVoidRequested, _DENIALS, "claims"),
-    _patient("claim-write-off-requested", m.ClaimWriteOffRequested, _DENIALS, "claims", "remittance"),
+    _patient("claim-write-off-requested", m.ClaimWriteOffRequested, _DENIALS, "claims"),
     _patient("secondary-claim-requested", m.SecondaryClaimRequested, _DENIALS, "claims"),
     # remittance and patient money
     _patient("remit-received", m.RemitReceived, _REMIT, "claims", "denials", "authorizations"),
