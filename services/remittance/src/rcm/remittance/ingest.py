@@ -928,46 +928,41 @@ async def rematch_waiting(
             for n in sorted(set(cut_lengths))
         ),
     )
+    cp, f = t.claim_payment.c, t.remit_file.c
     waiting = (
         await tx.conn.execute(
-            sa.select(u.id, u.remit_id, u.payment_id)
+            sa.select(
+                cp.remit_id, cp.payment_id, cp.file_id, cp.sequence, cp.cross_key, f.name, f.received_at
+            )
+            .join_from(t.unmatched, t.claim_payment, cp.remit_id == u.remit_id)
+            .join(t.remit_file, f.file_id == cp.file_id)
             .where(
                 u.kind == "claim",
                 u.resolved_at.is_(None),
+                cp.state == "unmatched",
                 sa.exists().where(known),
             )
             .order_by(u.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(of=t.unmatched, skip_locked=True)
         )
     ).all()
     posted = 0
     files: dict[str, Any] = {}
     for row in waiting:
-        cp = (
-            await tx.conn.execute(
-                sa.select(t.claim_payment, t.remit_file.c.name, t.remit_file.c.received_at)
-                .join(t.remit_file, t.remit_file.c.file_id == t.claim_payment.c.file_id)
-                .where(t.claim_payment.c.remit_id == row.remit_id)
-            )
-        ).first()
-        if cp is None or cp.state != "unmatched":
-            continue
-        if cp.file_id not in files:
-            content = await tx.conn.scalar(
-                sa.select(t.remit_file.c.content).where(t.remit_file.c.file_id == cp.file_id)
-            )
-            files[cp.file_id] = read_remit_file(content) if content is not None else None
-        parsed = files[cp.file_id]
+        if row.file_id not in files:
+            content = await tx.conn.scalar(sa.select(f.content).where(f.file_id == row.file_id))
+            files[row.file_id] = read_remit_file(content) if content is not None else None
+        parsed = files[row.file_id]
         if parsed is None:
             continue
         found = next(
             (
                 (p, r)
                 for p in parsed.payments
-                if _opaque("pay", p.payer_ref, p.trace_number) == cp.payment_id
+                if _opaque("pay", p.payer_ref, p.trace_number) == row.payment_id
                 for r in p.claims
-                if r.sequence == cp.sequence
+                if r.sequence == row.sequence
             ),
             None,
         )
@@ -976,20 +971,20 @@ async def rematch_waiting(
         payment, remit = found
         run = _Run(
             tx,
-            file_id=cp.file_id,
-            file_name=cp.name,
-            received_at=cp.received_at,
+            file_id=row.file_id,
+            file_name=row.name,
+            received_at=row.received_at,
             cut_lengths=cut_lengths,
             metrics=metrics,
-            outcome=FileOutcome(file_id=cp.file_id),
+            outcome=FileOutcome(file_id=row.file_id),
         )
         if match_claim(remit, await run.candidates(remit), cut_lengths=cut_lengths).claim is None:
             continue  # still ambiguous or not this claim: it stays in the queue for a person
-        state = await run._post(payment, cp.payment_id, cp.remit_id, remit, cp.cross_key)
+        state = await run._post(payment, row.payment_id, row.remit_id, remit, row.cross_key)
         metrics.claim_payments.labels(state).inc()
         await tx.conn.execute(
             t.unmatched.update()
-            .where(u.remit_id == cp.remit_id, u.kind == "claim", u.resolved_at.is_(None))
+            .where(u.remit_id == row.remit_id, u.kind == "claim", u.resolved_at.is_(None))
             .values(resolved_at=sa.func.now())
         )
         posted += 1
