@@ -89,6 +89,56 @@ async def test_only_retryable_errors_are_retried() -> None:
     assert calls == 1
 
 
+async def test_a_final_reject_is_an_answer_that_closes_the_breaker_not_a_failure() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker("P1", BreakerSettings(failure_threshold=2, cool_down_seconds=10), clock=clock)
+    once = RetrySettings(timeout_seconds=1, max_attempts=1)
+
+    async def down() -> str:
+        raise PayerUnavailable("503", status_code=503)
+
+    async def member_unknown() -> str:
+        raise RejectedFinal("75", reject_reasons=["75"], follow_up_actions=["N"])
+
+    with pytest.raises(PayerUnavailable):
+        await call_with_retry(down, policy=once, breaker=breaker)
+    with pytest.raises(RejectedFinal):
+        await call_with_retry(member_unknown, policy=once, breaker=breaker)
+    assert breaker.consecutive_failures == 0  # the payer answered in between: not consecutive
+    with pytest.raises(PayerUnavailable):
+        await call_with_retry(down, policy=once, breaker=breaker)
+    assert breaker.state is BreakerState.CLOSED
+    with pytest.raises(PayerUnavailable):
+        await call_with_retry(down, policy=once, breaker=breaker)
+    assert breaker.state is BreakerState.OPEN
+    clock.now = 10
+    with pytest.raises(RejectedFinal):  # the half-open probe is answered
+        await call_with_retry(member_unknown, policy=once, breaker=breaker)
+    assert breaker.state is BreakerState.CLOSED
+
+
+async def test_an_authentication_failure_neither_counts_nor_closes() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker("P1", BreakerSettings(failure_threshold=1, cool_down_seconds=10), clock=clock)
+    once = RetrySettings(timeout_seconds=1, max_attempts=1)
+
+    async def refused() -> str:
+        raise AuthenticationFailed("no")
+
+    async def down() -> str:
+        raise PayerUnavailable("503", status_code=503)
+
+    with pytest.raises(AuthenticationFailed):
+        await call_with_retry(refused, policy=once, breaker=breaker)
+    assert breaker.state is BreakerState.CLOSED and breaker.consecutive_failures == 0
+    with pytest.raises(PayerUnavailable):
+        await call_with_retry(down, policy=once, breaker=breaker)
+    clock.now = 10
+    with pytest.raises(AuthenticationFailed):  # the probe says nothing about the payer's health
+        await call_with_retry(refused, policy=once, breaker=breaker)
+    assert breaker.state is BreakerState.HALF_OPEN
+
+
 def _271(*aaa: str) -> str:
     isa = "ISA*00*          *00*          *ZZ*A              *ZZ*B              *240101*1200*^*00501*000000001*0*P*:~"
     return (

@@ -7,8 +7,10 @@ from decimal import Decimal
 import pytest
 
 from rcm.clearinghouse import (
+    ConnectionLost,
     MalformedFile,
     ReceivedFile,
+    RemoteFileConflict,
     SftpBatchClient,
     SqliteFileLedger,
     batch_file_name,
@@ -147,3 +149,98 @@ async def test_a_dropped_sftp_connection_is_reopened_and_the_upload_completes(sa
     assert receipt.size == len(content)
     assert (sandbox.inbound_dir("practice01") / name).read_bytes() == content
     assert got["999"]
+
+
+def answers_in_outbound(sandbox: Sandbox, control: int, claim_id: str) -> list[str]:
+    """Put the 999, 277CA and 835 of one batch straight into the mailbox; their names, sorted."""
+    _, content = batch(control, [claim(claim_id, "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])])
+    deliveries = sandbox.office.receive_batch(content.decode())
+    for delivery in deliveries:
+        sandbox.deliver_now("practice01", delivery.name, delivery.content)
+    return sorted(d.name for d in deliveries)
+
+
+async def test_a_poll_cut_by_a_dropped_connection_resumes_and_hands_each_file_on_once(
+    sandbox: Sandbox,
+) -> None:
+    names = answers_in_outbound(sandbox, 106, "PCN-RESUME")
+    assert len(names) == 3
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    handed: list[str] = []
+
+    async def handle(received: ReceivedFile) -> None:
+        handed.append(received.name)
+        if len(handed) == 1:
+            sandbox.faults.drop_sftp = 1  # the next file's download loses the connection
+
+    async with SftpBatchClient(settings.sftp) as client:
+        result = await client.poll(handle=handle)
+        assert client.connections_opened == 2 and sandbox.faults.drop_sftp == 0
+        assert [f.name for f in result.files] == names and not result.failed
+        assert not (await client.poll(handle=handle)).files
+    assert handed == names
+
+
+async def test_a_file_the_handler_fails_on_does_not_hold_up_the_others(sandbox: Sandbox) -> None:
+    names = answers_in_outbound(sandbox, 107, "PCN-POISON")
+    poison = names[0]
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    handed: list[str] = []
+
+    async def handle(received: ReceivedFile) -> None:
+        if received.name == poison:
+            raise RuntimeError("cannot store this one yet")
+        handed.append(received.name)
+
+    async with SftpBatchClient(settings.sftp) as client:
+        first = await client.poll(handle=handle)
+        assert handed == names[1:] and [f.name for f in first.files] == names[1:]
+        (failed,) = first.failed
+        assert failed.name == poison and isinstance(failed.error, RuntimeError) and len(failed.sha256) == 64
+        again = await client.poll(handle=handle)  # offered again, and only it
+        assert [f.name for f in again.failed] == [poison] and not again.files
+
+        async def accept_all(received: ReceivedFile) -> None:
+            handed.append(received.name)
+
+        last = await client.poll(handle=accept_all)
+    assert [f.name for f in last.files] == [poison] and not last.failed
+    assert sorted(handed) == names
+
+
+async def test_a_malformed_file_is_reported_again_when_its_poll_ends_in_a_transport_error(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.deliver_now("practice01", "000_BAD.835", "THIS IS NOT AN X12 FILE\n")
+    names = answers_in_outbound(sandbox, 108, "PCN-LOST-REPORT")
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+
+    async def handle(received: ReceivedFile) -> None:
+        sandbox.faults.drop_sftp = 100  # every later download drops the connection
+
+    async with SftpBatchClient(settings.sftp) as client:
+        with pytest.raises(ConnectionLost):
+            await client.poll(handle=handle)
+        sandbox.faults.drop_sftp = 0
+        result = await client.poll()
+        assert [m.file_name for m in result.malformed] == ["000_BAD.835"]
+        assert [f.name for f in result.files] == names[1:]
+        assert not (await client.poll()).malformed
+
+
+async def test_an_upload_name_taken_by_other_content_is_a_conflict_not_an_overwrite(
+    sandbox: Sandbox,
+) -> None:
+    name, content = batch(109, [claim("PCN-C1", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])])
+    _, other = batch(109, [claim("PCN-C2", "EVG100000001", "EVRGRN", [line(1, "90837", "180.00")])])
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    async with SftpBatchClient(settings.sftp) as client:
+        await client.upload(content, name=name)
+        with pytest.raises(RemoteFileConflict) as caught:
+            await client.upload(other, name=name)
+    assert not caught.value.retryable and name in str(caught.value)
+    assert (sandbox.inbound_dir("practice01") / name).read_bytes() == content

@@ -33,7 +33,14 @@ from rcm.clearinghouse.errors import (
 )
 from rcm.clearinghouse.ledger import FileLedger, LedgerEntry, MemoryFileLedger, SqliteFileLedger
 from rcm.clearinghouse.retry import BreakerState, CircuitBreaker, CircuitBreakers, call_with_retry
-from rcm.clearinghouse.sftp import PollResult, ReceivedFile, SftpBatchClient, UploadReceipt, batch_file_name
+from rcm.clearinghouse.sftp import (
+    FailedHandOff,
+    PollResult,
+    ReceivedFile,
+    SftpBatchClient,
+    UploadReceipt,
+    batch_file_name,
+)
 
 __all__ = [
     "AaaReject",
@@ -51,6 +58,7 @@ __all__ = [
     "CoreMessage",
     "CoreRealtimeClient",
     "CoreResponse",
+    "FailedHandOff",
     "FileLedger",
     "LedgerEntry",
     "MalformedFile",

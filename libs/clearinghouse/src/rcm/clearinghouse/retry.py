@@ -5,7 +5,8 @@ A call is retried only when it failed with a ``TransportError`` whose ``retryabl
 (timeouts, 5xx, dropped connections, AAA "try again" rejects). The same failures count
 towards the payer's breaker; once it opens, calls fail fast with ``CircuitOpen`` until the
 cool-down has passed, then one probe call is let through (half-open): success closes the
-breaker, failure opens it again.
+breaker, failure opens it again. A final AAA reject is an answer from a payer that works: it
+closes the breaker like any other answer (the request was wrong, not the payer).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from tenacity import (
 )
 
 from rcm.clearinghouse.config import BreakerSettings, RetrySettings
-from rcm.clearinghouse.errors import CircuitOpen, PayerTimeout, TransportError
+from rcm.clearinghouse.errors import CircuitOpen, PayerTimeout, RejectedFinal, TransportError
 
 __all__ = ["BreakerState", "CircuitBreaker", "CircuitBreakers", "call_with_retry"]
 
@@ -168,6 +169,8 @@ async def call_with_retry(
                 if breaker is not None:
                     if exc.retryable:
                         breaker.record_failure()
+                    elif isinstance(exc, RejectedFinal):
+                        breaker.record_success()
                     else:
                         breaker.release_probe()
                 raise

@@ -7,7 +7,8 @@ a file already on the server with the same name and content is not sent again.
 Downloads are handed on once: every file's name and SHA-256 go to a ``FileLedger``, and
 a file whose content was seen before (even under another name) is skipped. A dropped
 connection is reopened under the endpoint's retry policy and the poll resumes where it
-stopped, because files already recorded are skipped.
+stopped, because files already recorded are skipped. A file the caller's handler fails on
+is not recorded and does not hold up the files after it: it is offered again next poll.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from rcm.clearinghouse.retry import CircuitBreaker, call_with_retry
 from rcm.clearinghouse.x12sniff import transaction_kind
 
 __all__ = [
+    "FailedHandOff",
     "PollResult",
     "ReceivedFile",
     "SftpBatchClient",
@@ -93,23 +95,27 @@ class ReceivedFile:
         return self.content.decode("utf-8")
 
 
+@dataclass(frozen=True, slots=True)
+class FailedHandOff:
+    """A downloaded file the caller's handler raised on: not recorded, offered again next poll."""
+
+    name: str
+    kind: str
+    sha256: str
+    error: Exception = field(repr=False)
+
+
 @dataclass(slots=True)
 class PollResult:
     files: list[ReceivedFile] = field(default_factory=list)
     malformed: list[MalformedFile] = field(default_factory=list)
     #: Files listed again but already handed on (same content seen before).
     duplicates: list[str] = field(default_factory=list)
+    #: Files the handler raised on; the poll went on with the others.
+    failed: list[FailedHandOff] = field(default_factory=list)
 
 
 FileHandler = Callable[[ReceivedFile], Awaitable[None]]
-
-
-class _HandlerFailed(Exception):
-    """The caller's file handler raised: not a transport failure, never retried here."""
-
-    def __init__(self, original: Exception) -> None:
-        super().__init__(str(original))
-        self.original = original
 
 
 def _as_bytes(data: bytes | str) -> bytes:
@@ -217,7 +223,7 @@ class SftpBatchClient:
         sftp = await self._client()
         try:
             return await operation(sftp)
-        except (TransportError, _HandlerFailed):
+        except TransportError:
             raise
         except asyncssh.SFTPError as exc:
             if isinstance(exc, asyncssh.SFTPConnectionLost | asyncssh.SFTPNoConnection):
@@ -284,11 +290,15 @@ class SftpBatchClient:
         """Download every new file of ``outbound_dir`` and hand each on once.
 
         With ``handle``, each file is passed to it and recorded in the ledger only after it
-        returns (at-least-once hand-off; an exception stops the poll and the file is offered
-        again next time). Without it, files are recorded and returned in ``PollResult.files``.
-        Malformed files are recorded too and reported once as ``MalformedFile`` errors.
+        returns (at-least-once hand-off). A file the handler raises on is left unrecorded and
+        listed in ``PollResult.failed``; the poll goes on with the other files and the failed
+        one is offered again next time. Without ``handle``, files are recorded and returned in
+        ``PollResult.files``. Malformed files are reported as ``MalformedFile`` errors and
+        recorded once the poll has returned them, so a poll that ends in a transport error
+        loses no report: they are reported again by the next poll.
         """
         result = PollResult()
+        malformed: list[tuple[str, str, int]] = []
 
         async def attempt(sftp: asyncssh.SFTPClient) -> PollResult:
             entries = sorted(
@@ -297,15 +307,16 @@ class SftpBatchClient:
             )
             listed = [(str(e.filename), e.attrs.size or 0) for e in entries]
             known = await self.ledger.seen_names(listed)
+            # taken earlier in this poll, before a dropped connection made it start over
+            taken = {m.file_name for m in result.malformed} | {f.name for f in result.failed}
             for name, size in listed:
-                if (name, size) not in known:
-                    await self._take(sftp, name, size, handle, result)
+                if (name, size) not in known and name not in taken:
+                    await self._take(sftp, name, size, handle, result, malformed)
             return result
 
-        try:
-            final: PollResult = await self._retrying(attempt)
-        except _HandlerFailed as exc:
-            raise exc.original from None
+        final: PollResult = await self._retrying(attempt)
+        for name, digest, size in malformed:
+            await self.ledger.record(name=name, sha256=digest, size=size, kind="malformed")
         return final
 
     @staticmethod
@@ -322,6 +333,7 @@ class SftpBatchClient:
         size: int,
         handle: FileHandler | None,
         result: PollResult,
+        malformed: list[tuple[str, str, int]],
     ) -> None:
         path = posixpath.join(self.endpoint.outbound_dir, name)
         async with sftp.open(path, "rb") as remote:
@@ -338,7 +350,7 @@ class SftpBatchClient:
         except (UnicodeDecodeError, ValueError) as exc:
             error = MalformedFile(str(exc), file_name=name, sha256=digest, payer=self.name)
             log.warning("download %s is malformed: %s", name, exc)
-            await self.ledger.record(name=name, sha256=digest, size=len(content), kind="malformed")
+            malformed.append((name, digest, len(content)))
             result.malformed.append(error)
             return
         received = ReceivedFile(name=name, kind=kind, content=content, sha256=digest, size=len(content))
@@ -346,7 +358,10 @@ class SftpBatchClient:
             try:
                 await handle(received)
             except Exception as exc:
-                raise _HandlerFailed(exc) from exc
+                # the handler's message may hold member data: only its type goes to the log
+                log.warning("handing on %s failed with %s; offered again next poll", name, type(exc).__name__)
+                result.failed.append(FailedHandOff(name, kind, digest, exc))
+                return
         if await self.ledger.record(name=name, sha256=digest, size=len(content), kind=kind):
             result.files.append(received)
             log.info("downloaded %s (%s, %d bytes)", name, kind, len(content))
