@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for every service; the command picks the process:
 #   docker run rcm claims run            docker run rcm sandbox run --config /etc/rcm/payers.yaml
-#   docker run rcm eligibility migrate   docker run rcm dlt list claims.dlt
+#   docker run rcm remits run            docker run rcm dlt list claims.dlt
+# A service upgrades its database (Alembic, the migrations shipped in its package) when it starts.
 # The final stage holds the interpreter and the synced virtual environment only: no uv, no compilers,
 # no package caches. It runs as a non-root user and writes nothing outside /tmp, so it works with a
 # read-only root filesystem.
