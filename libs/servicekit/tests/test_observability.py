@@ -13,14 +13,15 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from rcm.servicekit.consumer import BatchConsumer
+from rcm.servicekit import messages as h
+from rcm.servicekit.consumer import BatchConsumer, dispatch
 from rcm.servicekit.db import create_engine, outbox
 from rcm.servicekit.errors import describe_error
 from rcm.servicekit.http import ProbeServer
 from rcm.servicekit.logs import JsonFormatter, RedactingFilter, redact
 from rcm.servicekit.metrics import RuntimeMetrics
 from rcm.servicekit.service import Service
-from rcm.servicekit.telemetry import inject_context
+from rcm.servicekit.telemetry import RedactingSpanProcessor, inject_context, redact_attributes
 from rcm.servicekit.testing import (
     create_schema,
     decode,
@@ -38,9 +39,12 @@ _exporter = InMemorySpanExporter()
 
 @pytest.fixture(scope="module", autouse=True)
 def _tracing() -> None:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(_exporter))
-    trace.set_tracer_provider(provider)
+    # spans reach the exporter through the redaction layer, as configure_tracing() wires it
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(RedactingSpanProcessor(SimpleSpanProcessor(_exporter)))
 
 
 async def test_one_trace_spans_producer_and_consumer(kafka_bootstrap, kafka_topics, fresh_database) -> None:
@@ -119,6 +123,145 @@ def test_logs_keep_phi_out() -> None:
         assert phi not in line
     assert entry["claim_key"] == "C7Q2M4X9"  # opaque ids stay readable
     assert entry["patient"]["member_id"] == "[redacted]"
+
+
+async def test_handlers_log_with_the_trace_and_keep_phi_out_of_logs_spans_and_metrics(
+    kafka_bootstrap, kafka_topics, fresh_database
+) -> None:
+    """A handler that logs, traces and fails with PHI at hand: none of it leaves the process."""
+    topic = await kafka_topics(partitions=1)
+    settings = settings_for(kafka_bootstrap, fresh_database, retry_in_place_attempts=2)
+    engine = create_engine(fresh_database)
+    await create_schema(engine)
+    _exporter.clear()
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(JsonFormatter("eligibility"))
+    capture.addFilter(RedactingFilter())
+    loggers = [logging.getLogger("test.handler"), logging.getLogger("rcm.servicekit.consumer")]
+    for logger in loggers:
+        logger.addHandler(capture)
+        logger.setLevel(logging.INFO)
+
+    async def check_eligibility(tx, d) -> None:  # type: ignore[no-untyped-def]
+        loggers[0].info(
+            "checking eligibility for claim %s",
+            "C7Q2M4X9",
+            extra={"fields": {"member_id": "SYN998877", "first_name": "Jane", "claim_key": "C7Q2M4X9"}},
+        )
+        with trace.get_tracer("test").start_as_current_span(
+            "payer lookup",
+            attributes={
+                "member_id": "SYN998877",
+                "patient.first_name": "Jane",
+                "rcm.note": "born 1984-02-29",
+                "rcm.claim_key": "C7Q2M4X9",
+            },
+        ):
+            raise RuntimeError("payer answered: subscriber born 1984-02-29, call 555-123-4567")
+
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    with trace.get_tracer("test").start_as_current_span("coverage-updated publish") as parent:
+        headers: list[tuple[str, bytes]] = [("ce_id", b"evt-phi-1")]
+        inject_context(headers)
+        await producer.send_and_wait(topic, b'{"n": 1}', key=b"pat-0001", headers=headers)
+    await producer.stop()
+    trace_id = f"{parent.get_span_context().trace_id:032x}"
+
+    consumer = BatchConsumer(
+        name=settings.service_name,
+        topics=[topic],
+        handler=dispatch({dict: check_eligibility}),
+        decode=decode,
+        engine=engine,
+        settings=settings,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+
+    async def moved_to_retry():  # type: ignore[no-untyped-def]
+        async with engine.connect() as conn:
+            return (await conn.execute(outbox.select())).all()
+
+    try:
+        (retry_row,) = await wait_for(moved_to_retry)
+    finally:
+        stop.set()
+        await task
+        for logger in loggers:
+            logger.removeHandler(capture)
+    await engine.dispose()
+
+    phi = ("SYN998877", "Jane", "1984-02-29", "555-123-4567")
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    handler_lines = [e for e in lines if e["logger"] == "test.handler"]
+    failure_lines = [e for e in lines if e["logger"] == "rcm.servicekit.consumer" and "failed" in e["msg"]]
+    assert len(handler_lines) == 2  # the first try and the in-place retry
+    assert failure_lines, "the move to the retry topic is logged"
+    consumer_spans = [s for s in _exporter.get_finished_spans() if s.name == f"{topic} process"]
+    assert len(consumer_spans) == 2
+    # the handler's lines carry the event's trace and the consumer span they ran in
+    for entry, span in zip(handler_lines, consumer_spans, strict=True):
+        assert entry["trace_id"] == trace_id
+        assert entry["span_id"] == f"{span.context.span_id:016x}"
+        assert entry["claim_key"] == "C7Q2M4X9" and entry["member_id"] == "[redacted]"
+    assert all(e["trace_id"] == trace_id for e in failure_lines)
+    # the consumer spans failed, and say so with the error's type only
+    for span in consumer_spans:
+        assert span.status.status_code == trace.StatusCode.ERROR
+        assert span.status.description == "RuntimeError"
+    lookups = [s for s in _exporter.get_finished_spans() if s.name == "payer lookup"]
+    assert len(lookups) == 2
+    for span in lookups:
+        assert span.parent is not None and span.parent.span_id in {s.context.span_id for s in consumer_spans}
+        assert span.attributes["rcm.claim_key"] == "C7Q2M4X9"
+        assert span.attributes["member_id"] == "[redacted]"
+        assert span.attributes["patient.first_name"] == "[redacted]"
+        assert span.events and span.events[0].name == "exception"  # recorded, then redacted
+    exported = json.dumps(
+        [
+            {
+                "name": s.name,
+                "attributes": dict(s.attributes or {}),
+                "events": [{"name": e.name, **dict(e.attributes or {})} for e in s.events],
+                "status": s.status.description,
+            }
+            for s in _exporter.get_finished_spans()
+        ]
+    )
+    from prometheus_client import generate_latest
+
+    metrics = generate_latest(consumer.metrics.registry).decode()
+    assert 'outcome="retried"' in metrics  # the metrics did see the failure
+    retry_error = dict(retry_row.headers)[h.ERROR]
+    assert retry_error.startswith("RuntimeError")
+    for text in (stream.getvalue(), exported, metrics, retry_error):
+        for value in phi:
+            assert value not in text
+
+
+def test_span_attribute_redaction_keeps_technical_names_and_masks_people() -> None:
+    attributes = redact_attributes(
+        {
+            "messaging.destination.name": "coverage-updated",
+            "service.name": "eligibility",
+            "rcm.subscriber_name": "Roe, Jane",
+            "address": "1 Main St",
+            "rcm.dates": ["2025-03-03", "visit"],
+            "messaging.kafka.offset": 7,
+        }
+    )
+    assert attributes == {
+        "messaging.destination.name": "coverage-updated",
+        "service.name": "eligibility",
+        "rcm.subscriber_name": "[redacted]",
+        "address": "[redacted]",
+        "rcm.dates": ("[redacted]", "visit"),
+        "messaging.kafka.offset": 7,
+    }
 
 
 def test_error_descriptions_never_echo_invalid_input() -> None:

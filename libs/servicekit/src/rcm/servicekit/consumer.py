@@ -37,6 +37,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -93,7 +94,11 @@ EventHandler = Callable[[Transaction, Delivered[Any]], Awaitable[None]]
 
 
 def dispatch(handlers: dict[type, EventHandler], *, ignore_unknown: bool = True) -> BatchHandler[Any]:
-    """A batch handler that applies each event, in order, with the handler for its type."""
+    """A batch handler that applies each event, in order, with the handler for its type.
+
+    Each handler runs inside its event's consumer span: its log lines carry the event's
+    trace id, spans it opens are children of it, and events it publishes continue the trace.
+    """
 
     async def handle(tx: Transaction, events: list[Delivered[Any]]) -> None:
         for delivered in events:
@@ -102,7 +107,12 @@ def dispatch(handlers: dict[type, EventHandler], *, ignore_unknown: bool = True)
                 if ignore_unknown:
                     continue
                 raise PermanentError(f"no handler for {type(delivered.event).__name__}")
-            await handler(tx, delivered)
+            token = otel_context.attach(delivered.trace_context) if delivered.trace_context else None
+            try:
+                await handler(tx, delivered)
+            finally:
+                if token is not None:
+                    otel_context.detach(token)
 
     return handle
 
@@ -344,8 +354,17 @@ class BatchConsumer(Generic[T]):
                 to_apply = ready
             fresh = await self._claim_inbox(conn, to_apply)
             if fresh:
-                with self._spans(fresh):
+                spans = self._start_spans(fresh)
+                try:
                     await self.handler(tx, fresh)
+                except Exception as exc:
+                    # the error's type only: its message may quote the payload
+                    for span in spans:
+                        span.set_status(trace.Status(trace.StatusCode.ERROR, type(exc).__name__))
+                    raise
+                finally:
+                    for span in spans:
+                        span.end()
             await write_outbox(conn, tx.outgoing)
             await self._save_parked(conn, parked)
         if tx.outgoing and self.relay is not None:
@@ -371,11 +390,9 @@ class BatchConsumer(Generic[T]):
         if len(ready) - applied:
             self.metrics.events.labels(self.name, topic, "forwarded").inc(len(ready) - applied)
 
-    def _spans(self, fresh: list[Delivered[T]]) -> Any:
+    def _start_spans(self, fresh: list[Delivered[T]]) -> list[trace.Span]:
         """One consumer span per record, each a child of its producer's context."""
-        from contextlib import ExitStack
-
-        stack = ExitStack()
+        spans: list[trace.Span] = []
         t = tracer()
         for d in fresh:
             span = t.start_span(
@@ -390,10 +407,10 @@ class BatchConsumer(Generic[T]):
                     "messaging.kafka.offset": d.record.offset,
                 },
             )
-            stack.callback(span.end)
+            spans.append(span)
             d_ctx = trace.set_span_in_context(span)
             object.__setattr__(d, "trace_context", d_ctx)
-        return stack
+        return spans
 
     async def _claim_inbox(self, conn: AsyncConnection, events: list[Delivered[T]]) -> list[Delivered[T]]:
         if not events:
@@ -445,13 +462,17 @@ class BatchConsumer(Generic[T]):
         """Move one failing record to the retry topic, or to dead letters when retrying cannot help."""
         retries_left = record.attempt < len(self.settings.retry_delays_s)
         dead = isinstance(exc, PermanentError) or not retries_left
-        log.warning(
-            "consumer %s: event %s failed (%s); %s",
-            self.name,
-            record.event_id,
-            describe_error(exc),
-            "dead-lettered" if dead else f"retry {record.attempt + 1}",
-        )
+        token = otel_context.attach(extract_context(record.headers))  # the line carries the event's trace
+        try:
+            log.warning(
+                "consumer %s: event %s failed (%s); %s",
+                self.name,
+                record.event_id,
+                describe_error(exc),
+                "dead-lettered" if dead else f"retry {record.attempt + 1}",
+            )
+        finally:
+            otel_context.detach(token)
         while True:
             try:
                 async with self.engine.begin() as conn:

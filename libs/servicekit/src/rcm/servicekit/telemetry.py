@@ -1,18 +1,44 @@
-"""OpenTelemetry: traces follow an event across services through Kafka headers (W3C trace context)."""
+"""OpenTelemetry: traces follow an event across services through Kafka headers (W3C trace context).
+
+Spans leave the process through ``RedactingSpanProcessor``: attributes whose names
+denote PHI are masked, and text attributes, event attributes (an exception's
+message and stack trace) and status descriptions go through the same text
+redactor as log lines. ``configure_tracing`` installs it in front of the exporter.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.propagators.textmap import Getter, Setter
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Status
 
-__all__ = ["configure_tracing", "extract_context", "inject_context", "tracer"]
+from rcm.servicekit.logs import MASK, PHI_FIELDS, redact_text
+
+__all__ = [
+    "RedactingSpanProcessor",
+    "configure_tracing",
+    "extract_context",
+    "inject_context",
+    "redact_attributes",
+    "tracer",
+]
+
+# Namespaces of the OpenTelemetry semantic conventions: their keys name technical
+# things (``messaging.destination.name``, ``service.name``), not people.
+_SEMCONV_NAMESPACES = frozenset(
+    {
+        "client", "code", "db", "error", "exception", "host", "http", "messaging", "net", "network",
+        "os", "otel", "peer", "process", "rpc", "server", "service", "telemetry", "thread", "url",
+        "user_agent",
+    }
+)  # fmt: skip
 
 
 class _HeaderGetter(Getter[Sequence[tuple[str, bytes]]]):
@@ -47,12 +73,72 @@ def extract_context(headers: Sequence[tuple[str, bytes]]) -> otel_context.Contex
     return propagate.extract(headers, getter=_getter)
 
 
+def _is_phi_key(key: str) -> bool:
+    parts = key.lower().split(".")
+    return parts[-1] in PHI_FIELDS and (len(parts) == 1 or parts[0] not in _SEMCONV_NAMESPACES)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Sequence) and not isinstance(value, bytes):
+        return tuple(redact_text(v) if isinstance(v, str) else v for v in value)
+    return value
+
+
+def redact_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Span or event attributes with PHI-named keys masked and PHI-looking text masked."""
+    return {k: MASK if _is_phi_key(k) else _redact_value(v) for k, v in (attributes or {}).items()}
+
+
+class RedactingSpanProcessor(SpanProcessor):
+    """Hands the wrapped processor (and so its exporter) a copy of each span without PHI."""
+
+    def __init__(self, inner: SpanProcessor) -> None:
+        self.inner = inner
+
+    def on_start(self, span: Any, parent_context: otel_context.Context | None = None) -> None:
+        self.inner.on_start(span, parent_context=parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        status = span.status
+        if status.description:
+            status = Status(status.status_code, redact_text(status.description))
+        self.inner.on_end(
+            ReadableSpan(
+                name=redact_text(span.name),
+                context=span.context,
+                parent=span.parent,
+                resource=span.resource,
+                attributes=redact_attributes(span.attributes),
+                events=[Event(e.name, redact_attributes(e.attributes), e.timestamp) for e in span.events],
+                links=span.links,
+                kind=span.kind,
+                status=status,
+                start_time=span.start_time,
+                end_time=span.end_time,
+                instrumentation_scope=span.instrumentation_scope,
+            )
+        )
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return bool(self.inner.force_flush(timeout_millis))
+
+
 def configure_tracing(service: str, otlp_endpoint: str | None = None, **resource: Any) -> TracerProvider:
-    """Install a tracer provider for the process; export over OTLP/HTTP when an endpoint is set."""
+    """Install a tracer provider for the process; export over OTLP/HTTP when an endpoint is set.
+
+    Every span passes through ``RedactingSpanProcessor`` before it is exported.
+    """
     provider = TracerProvider(resource=Resource.create({"service.name": service, **resource}))
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+        provider.add_span_processor(
+            RedactingSpanProcessor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+        )
     trace.set_tracer_provider(provider)
     return provider
