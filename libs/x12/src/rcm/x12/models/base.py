@@ -649,7 +649,16 @@ def _compile_build(plan: _SlotPlan) -> _BuildSlots:
         lines.append("            for name in unset:")
         lines.append("                if data[name] is REQUIRED:")
         lines.append("                    return VALIDATE(data, fields_set)")
-    lines.append("        return FINISH(data, fields_set)")
+    if maker.plain:
+        # no validator to run: make the instance here, as ``Maker.finish`` would
+        lines.append("        instance = NEW(CLS)")
+        lines.append("        SET(instance, '__dict__', data)")
+        lines.append("        SET(instance, '__pydantic_fields_set__', fields_set)")
+        lines.append("        SET(instance, '__pydantic_extra__', None)")
+        lines.append("        SET(instance, '__pydantic_private__', None)")
+        lines.append("        return instance")
+    else:
+        lines.append("        return FINISH(data, fields_set)")
     lines.append("    except (ValidationError, X12Error) as exc:")
     lines.append("        at = f' (segment {position})' if position else ''")
     lines.append("        raise X12Error(f'{owner}{at}: {describe(exc)}') from None")
@@ -658,6 +667,9 @@ def _compile_build(plan: _SlotPlan) -> _BuildSlots:
         REQUIRED=REQUIRED,
         VALIDATE=maker.validate,
         FINISH=maker.finish,
+        NEW=object.__new__,
+        SET=object.__setattr__,
+        CLS=maker.cls,
         ValidationError=ValidationError,
         describe=_describe,
     )

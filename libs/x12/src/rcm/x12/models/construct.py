@@ -83,6 +83,8 @@ class Maker(Generic[M]):
         self.factory = dict(factories)
         self.required = tuple(required)
         self.min_lengths = tuple(min_lengths)
+        # instances need no validator at all: ``finish`` only sets the fields
+        self.plain = self.fast and not self.before and not self.after
 
     def make(self, values: dict[str, Any]) -> M:
         """An instance from typed ``values`` (only fields; absent ones take their defaults)."""
