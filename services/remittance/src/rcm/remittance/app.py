@@ -1,4 +1,5 @@
-"""The remittance service process: claims projection consumer, 835 SFTP poller, outbox relay.
+"""The remittance service process: claims, payers and patient payments consumer, 835 SFTP poller,
+outbox relay.
 
 service = build_service(RemittanceSettings())
 await service.run()      # `rcm remits run`
@@ -19,17 +20,18 @@ from rcm.remittance.rematching import rematcher
 from rcm.remittance.sftp_polling import sftp_poller
 from rcm.servicekit import Service, ServiceSettings, decode_event, dispatch
 
-__all__ = ["CLAIM_TOPICS", "MIGRATIONS", "RemittanceSettings", "build_service"]
+__all__ = ["CLAIM_TOPICS", "CONSUMED_TOPICS", "MIGRATIONS", "RemittanceSettings", "build_service"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CLAIM_TOPICS = ["claim-created", "claim-submitted", "claim-acknowledged"]
+CONSUMED_TOPICS = [*CLAIM_TOPICS, "payer-updated", "patient-payment-received"]
 EMITTED_TOPICS = ["remit-received", "payment-posted", "patient-balance-changed", "remit-unmatched"]
 
 
 def _topics() -> dict[str, dict[str, object]]:
     """The catalog's topic settings for what the service reads and writes (created when missing)."""
     out: dict[str, dict[str, object]] = {}
-    for name in CLAIM_TOPICS + EMITTED_TOPICS:
+    for name in CONSUMED_TOPICS + EMITTED_TOPICS:
         spec = spec_for_name(name)
         out[name] = {
             "partitions": spec.partitions,
@@ -63,7 +65,7 @@ def build_service(settings: RemittanceSettings, *, metrics: RemitMetrics | None 
     remit_metrics = metrics or RemitMetrics(service.metrics.registry)
     service.add_consumer(
         settings.service_name,
-        topics=CLAIM_TOPICS,
+        topics=CONSUMED_TOPICS,
         handler=dispatch(HANDLERS),
         decode=decode_event,
         ordered_per_key=True,

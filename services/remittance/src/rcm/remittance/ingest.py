@@ -48,6 +48,7 @@ from rcm.remittance.domain.matching import (
     match_claim,
     match_lines,
 )
+from rcm.remittance.domain.payers import resolve_payer
 from rcm.remittance.domain.posting import ClaimPosting, ClaimTotals, LinePosting, post_claim
 from rcm.remittance.domain.provider_adjustments import PlbKind, apply_provider_adjustments, reference_tokens
 from rcm.remittance.domain.reassociation import trace_key
@@ -57,7 +58,7 @@ from rcm.remittance.metrics import RemitMetrics
 from rcm.remittance.remit_file import read_remit_file
 from rcm.servicekit import Transaction
 
-__all__ = ["FileOutcome", "post_remit_file", "rematch_waiting"]
+__all__ = ["FileOutcome", "change_patient_balance", "post_remit_file", "rematch_waiting"]
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,25 @@ def _safe_id(value: str) -> str:
     return (cleaned if cleaned[0].isalnum() else f"p{cleaned}")[:64]
 
 
+async def change_patient_balance(
+    conn: AsyncConnection, patient_id: str, change: Decimal
+) -> tuple[Decimal, Decimal]:
+    """Move what ``patient_id`` owes by ``change``; returns (previous, new) balance."""
+    pb = t.patient_balance
+    row = (
+        await conn.execute(
+            pg_insert(pb)
+            .values(patient_id=patient_id, balance=change)
+            .on_conflict_do_update(
+                index_elements=[pb.c.patient_id],
+                set_={"balance": pb.c.balance + change, "updated_at": sa.func.now()},
+            )
+            .returning(pb.c.balance)
+        )
+    ).scalar_one()
+    return row - change, row
+
+
 class _Run:
     def __init__(
         self,
@@ -117,6 +137,7 @@ class _Run:
         self.cut_lengths = cut_lengths
         self.metrics = metrics
         self.outcome = outcome
+        self.payers: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ exceptions
     async def flag(
@@ -150,6 +171,7 @@ class _Run:
         ).scalar_one_or_none()
         imbalance = check_payment(payment)
         status = "incomplete" if incomplete else "unbalanced" if imbalance else "posted"
+        self.payers[payment_id] = await self.resolve_payer(payment)
         values = {
             "file_id": self.file_id,
             "payer_ref": payment.payer_ref,
@@ -160,6 +182,7 @@ class _Run:
             "method": payment.method,
             "payment_date": payment.payment_date,
             "control_number": payment.control_number,
+            "payer_id": self.payers[payment_id],
             "status": status,
         }
         if existing is None:
@@ -264,7 +287,8 @@ class _Run:
             )
             return await self._set_state(remit_id, "unbalanced")
 
-        match = match_claim(remit, await self.candidates(remit), cut_lengths=self.cut_lengths)
+        candidates = await self.candidates(remit, await self.payer_of(payment_id))
+        match = match_claim(remit, candidates, cut_lengths=self.cut_lengths)
         if match.claim is None:
             reason = match.reason or "no_claim"
             await self.queue_unmatched(payment, payment_id, remit_id, remit, reason, match.candidates)
@@ -336,7 +360,25 @@ class _Run:
         return "posted" if posting.lines or remit.status == ClaimStatus.REVERSAL else "recorded"
 
     # ------------------------------------------------------------------ lookups
-    async def candidates(self, remit: ClaimRemit) -> list[ClaimRef]:
+    async def resolve_payer(self, payment: Payment) -> str | None:
+        """Our payer, when the 835's payer identifiers name exactly one (``domain.payers``)."""
+        if not payment.payer_keys:
+            return None
+        found = await self.conn.execute(
+            sa.select(t.payer.c.payer_id).where(
+                t.payer.c.identifiers.overlap(list(payment.payer_keys)), t.payer.c.deleted.is_(False)
+            )
+        )
+        return resolve_payer(r[0] for r in found)
+
+    async def payer_of(self, payment_id: str) -> str | None:
+        if payment_id not in self.payers:
+            self.payers[payment_id] = await self.conn.scalar(
+                sa.select(t.payment.c.payer_id).where(t.payment.c.payment_id == payment_id)
+            )
+        return self.payers[payment_id]
+
+    async def candidates(self, remit: ClaimRemit, payer_id: str | None = None) -> list[ClaimRef]:
         pcn = remit.patient_control_number.strip().upper()
         keys = {pcn, (remit.full_control_number or "").strip().upper()} - {""}
         c = t.claim.c
@@ -354,13 +396,12 @@ class _Run:
         ids = [
             r[0] for r in await self.conn.execute(sa.select(c.claim_id).where(sa.or_(*conditions)).limit(50))
         ]
-        if not ids:  # the fuzzy fallback: same charge; the domain checks dates and only proposes
-            ids = [
-                r[0]
-                for r in await self.conn.execute(
-                    sa.select(c.claim_id).where(c.total_charge == abs(remit.charge)).limit(20)
-                )
-            ]
+        if not ids:  # the fuzzy fallback: same charge (and payer, when known); the domain checks
+            # dates and only proposes
+            same_charge = sa.select(c.claim_id).where(c.total_charge == abs(remit.charge))
+            if payer_id is not None:
+                same_charge = same_charge.where(c.payer_id == payer_id)
+            ids = [r[0] for r in await self.conn.execute(same_charge.limit(20))]
         return await self.claims(ids)
 
     async def claims(self, ids: Sequence[str]) -> list[ClaimRef]:
@@ -537,21 +578,6 @@ class _Run:
             other=row.other,
         )
 
-    async def change_patient_balance(self, patient_id: str, change: Decimal) -> tuple[Decimal, Decimal]:
-        pb = t.patient_balance
-        row = (
-            await self.conn.execute(
-                pg_insert(pb)
-                .values(patient_id=patient_id, balance=change)
-                .on_conflict_do_update(
-                    index_elements=[pb.c.patient_id],
-                    set_={"balance": pb.c.balance + change, "updated_at": sa.func.now()},
-                )
-                .returning(pb.c.balance)
-            )
-        ).scalar_one()
-        return row - change, row
-
     async def queue_unmatched(
         self,
         payment: Payment,
@@ -579,7 +605,7 @@ class _Run:
         self.tx.publish(
             RemitUnmatched(
                 remit_id=remit_id,
-                payer_id=_safe_id(payment.payer_ref),
+                payer_id=await self.payer_of(payment_id) or _safe_id(payment.payer_ref),
                 patient_control_number=remit.patient_control_number[:38],
                 payer_claim_number=(remit.payer_claim_number or None) and remit.payer_claim_number[:50],
                 charge=remit.charge,
@@ -776,8 +802,8 @@ class _Run:
             )
         )
         if posting.patient_responsibility != ZERO:
-            previous, balance = await self.change_patient_balance(
-                claim.patient_id, posting.patient_responsibility
+            previous, balance = await change_patient_balance(
+                self.conn, claim.patient_id, posting.patient_responsibility
             )
             self.tx.publish(
                 PatientBalanceChanged(
@@ -978,7 +1004,8 @@ async def rematch_waiting(
             metrics=metrics,
             outcome=FileOutcome(file_id=row.file_id),
         )
-        if match_claim(remit, await run.candidates(remit), cut_lengths=cut_lengths).claim is None:
+        candidates = await run.candidates(remit, await run.payer_of(row.payment_id))
+        if match_claim(remit, candidates, cut_lengths=cut_lengths).claim is None:
             continue  # still ambiguous or not this claim: it stays in the queue for a person
         state = await run._post(payment, row.payment_id, row.remit_id, remit, row.cross_key)
         metrics.claim_payments.labels(state).inc()

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
+from rcm.remittance.domain.payers import remit_payer_keys
 from rcm.remittance.domain.remit import Adjustment, ClaimRemit, Payment, ProviderAdjustment, ServiceRemit
 from rcm.x12 import Delimiters, Segment, Tokenizer, X12Error, read_claims
 from rcm.x12.models.common import AdjustmentGroup, Reference, Trace
@@ -234,6 +235,11 @@ def read_remit_file(content: bytes) -> RemitFile:
                 payment_date=h.payment.payment_date,
                 payer_name=h.payer.name if h.payer else None,
                 control_number=h.key[1],
+                payer_keys=remit_payer_keys(
+                    h.trace.originator,
+                    h.payer.identifier if h.payer else None,
+                    [r.value for r in h.payer_refs if r.qualifier == "2U" and r.value],
+                ),
                 claims=tuple(claims[h.key]),
                 provider_adjustments=plb,
             )

@@ -12,6 +12,8 @@ unmatched                                claim payments and lines no claim took 
 remit_exception                          unbalanced, unreadable, duplicate, orphan reversals
 deposit                                  bank deposits for EFT reassociation
 patient_balance                          what each patient owes
+patient_payment                          patient payments applied (patient-payment-received, once each)
+payer                                    projection of payer-updated: our payer id per 835 payer identifier
 ```
 """
 
@@ -29,6 +31,8 @@ __all__ = [
     "deposit",
     "metadata",
     "patient_balance",
+    "patient_payment",
+    "payer",
     "payer_claim_number",
     "payment",
     "posted_adjustment",
@@ -67,6 +71,7 @@ claim = sa.Table(
     sa.Column("forwarded", MONEY, nullable=False, server_default=ZERO),
     sa.Column("other", MONEY, nullable=False, server_default=ZERO),
     sa.Column("interest", MONEY, nullable=False, server_default=ZERO),
+    sa.Column("patient_paid", MONEY, nullable=False, server_default=ZERO, comment="patient payments"),
     _now(),
 )
 
@@ -127,6 +132,7 @@ payment = sa.Table(
     sa.Column("method", sa.Text, nullable=False),
     sa.Column("payment_date", sa.Date),
     sa.Column("control_number", sa.Text, nullable=False),
+    sa.Column("payer_id", sa.Text, comment="our payer, when an identifier of the 835 names one"),
     sa.Column("status", sa.Text, nullable=False, comment="posted, unbalanced, incomplete"),
     _now(),
     sa.UniqueConstraint("payer_ref", "trace_number", name="payment_payer_trace"),
@@ -261,4 +267,29 @@ patient_balance = sa.Table(
     sa.Column("patient_id", sa.Text, primary_key=True),
     sa.Column("balance", MONEY, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+patient_payment = sa.Table(
+    "patient_payment",
+    metadata,
+    sa.Column("payment_id", sa.Text, primary_key=True),
+    sa.Column("patient_id", sa.Text, nullable=False, index=True),
+    sa.Column("claim_id", sa.Text, index=True),
+    sa.Column("session_id", sa.Text),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("reference", sa.Text),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    _now(),
+)
+
+payer = sa.Table(
+    "payer",
+    metadata,
+    sa.Column("payer_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("identifiers", ARRAY(sa.Text), nullable=False, comment="normalised 835 payer identifiers"),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("payer_identifiers", "identifiers", postgresql_using="gin"),
 )

@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rcm.events import decode
+from rcm.events.catalog import spec_for
 from rcm.events.models import ClaimCreated
 from rcm.events.testing import claim_created
 from rcm.remittance import store as t
-from rcm.remittance.handlers import on_claim_created
+from rcm.remittance.handlers import HANDLERS, on_claim_created
 from rcm.remittance.ingest import FileOutcome, post_remit_file, rematch_waiting
 from rcm.remittance.metrics import RemitMetrics
 from rcm.servicekit import Delivered, Record, Transaction, write_outbox
@@ -208,6 +209,17 @@ class Ledger:
             for i, claim in enumerate(claims):
                 record = Record("claim-created", 0, i, claim.patient_id.encode(), b"{}")
                 await on_claim_created(tx, Delivered(record, claim))
+
+    async def deliver(self, *events: Any) -> list[Any]:
+        """Hand consumed events to the service's handlers in one transaction; the events it published."""
+        async with self.engine.begin() as conn:
+            tx = Transaction(conn, "test", source="remittance")
+            for i, event in enumerate(events):
+                spec = spec_for(event)
+                key = str(getattr(event, spec.key)).encode()
+                await HANDLERS[type(event)](tx, Delivered(Record(spec.name, 0, i, key, b"{}"), event))
+            await write_outbox(conn, tx.outgoing)
+        return [decode(m.value, m.headers).event for m in tx.outgoing]
 
     async def post(self, content: bytes, name: str = "remit.835") -> Posted:
         async with self.engine.begin() as conn:

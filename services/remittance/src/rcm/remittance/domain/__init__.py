@@ -6,5 +6,6 @@
 - ``posting``: how a claim payment moves money (paid, write-offs, patient share, denials).
 - ``reversal``: finding the posting a CLP02 22 reverses, and undoing it exactly.
 - ``provider_adjustments``: applying PLB amounts to a claim or to the account ledger.
+- ``payers``: which of our payers an 835 comes from, by the identifiers it names.
 - ``reassociation``: linking 835 payments to bank deposits by trace number.
 """

@@ -151,5 +151,7 @@ class Payment:
     payment_date: date | None = None
     payer_name: str | None = None
     control_number: str = ""
+    payer_keys: tuple[str, ...] = ()
+    """Every identifier the 835 names its payer by, written one way (``domain.payers``)."""
     claims: tuple[ClaimRemit, ...] = ()
     provider_adjustments: tuple[ProviderAdjustment, ...] = field(default=())
