@@ -2,6 +2,10 @@
 
 ``start_sandbox(config)`` is an async context manager for tests and the CLI; it yields a
 running ``Sandbox`` with its actual ports (port 0 in the configuration picks free ones).
+
+A restart on the same state directory carries on where the last run stopped: uploads it
+already read are not read again (``processed-uploads`` lists them), and answers that were
+still waiting for their delay (``pending/<user>/``) are delivered when they fall due.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +32,9 @@ from rcm.sandbox.sftp_server import SftpServer, user_root
 __all__ = ["Sandbox", "start_sandbox"]
 
 log = logging.getLogger(__name__)
+
+PROCESSED_LOG = "processed-uploads"
+PENDING_DIR = "pending"
 
 
 @dataclass(slots=True)
@@ -72,18 +80,60 @@ class Sandbox:
         self.delivered.setdefault(username, []).append(name)
         log.info("delivered %s", name)
 
+    def pending_dir(self, username: str) -> Path:
+        """Answers waiting for their delay, as ``<due epoch ms>-<name>`` files (kept across restarts)."""
+        return self.state_dir / PENDING_DIR / username
+
     def _schedule(self, username: str, delivery: Delivery) -> None:
         if delivery.delay <= 0:
             self.deliver_now(username, delivery.name, delivery.content)
             return
+        pending = self.pending_dir(username)
+        pending.mkdir(parents=True, exist_ok=True)
+        due_ms = int((time.time() + delivery.delay) * 1000)
+        path = pending / f"{due_ms}-{delivery.name}"
+        temp = pending / f".{path.name}.part"
+        temp.write_text(delivery.content, encoding="utf-8")
+        temp.replace(path)
+        self._deliver_later(username, path, delivery.delay)
 
+    def _deliver_pending(self, username: str, path: Path) -> None:
+        name = path.name.split("-", 1)[1]
+        path.replace(self.outbound_dir(username) / name)  # same file system: atomic
+        self.delivered.setdefault(username, []).append(name)
+        log.info("delivered %s", name)
+
+    def _deliver_later(self, username: str, path: Path, delay: float) -> None:
         async def later() -> None:
-            await asyncio.sleep(delivery.delay)
-            self.deliver_now(username, delivery.name, delivery.content)
+            await asyncio.sleep(delay)
+            self._deliver_pending(username, path)
 
         task = asyncio.create_task(later())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def resume(self) -> None:
+        """After a restart: forget no upload already read, lose no answer still waiting for its delay."""
+        processed = self.state_dir / PROCESSED_LOG
+        if processed.exists():
+            for entry in processed.read_text(encoding="utf-8").splitlines():
+                username, _, name = entry.partition("/")
+                if name:
+                    self._processed.add((username, name))
+        now_ms = time.time() * 1000
+        for username in (u.username for u in self.config.sandbox.sftp_users):
+            pending = self.pending_dir(username)
+            if not pending.is_dir():
+                continue
+            for path in sorted(pending.iterdir()):
+                due, sep, _ = path.name.partition("-")
+                if is_temporary_name(path.name) or not sep or not due.isdigit():
+                    continue
+                self._deliver_later(username, path, max(0.0, (int(due) - now_ms) / 1000))
+
+    def _mark_processed(self, username: str, name: str) -> None:
+        with (self.state_dir / PROCESSED_LOG).open("a", encoding="utf-8") as log_file:
+            log_file.write(f"{username}/{name}\n")
 
     def scan_inbound(self) -> int:
         """Process every new completed upload; returns how many files were read."""
@@ -96,15 +146,19 @@ class Sandbox:
                 key = (username, path.name)
                 if key in self._processed or is_temporary_name(path.name) or not path.is_file():
                     continue
-                self._processed.add(key)
+                self._processed.add(key)  # read once per run, even when reading it fails
                 count += 1
                 try:
                     text = path.read_text(encoding="utf-8")
                 except (OSError, UnicodeDecodeError):
                     log.warning("unreadable upload %s", path.name)
+                    self._mark_processed(username, path.name)
                     continue
-                for delivery in self.office.receive_batch(text):
+                deliveries = self.office.receive_batch(text)
+                # answers are on disk (outbound/ or pending/) before the upload is marked read for good
+                for delivery in deliveries:
                     self._schedule(username, delivery)
+                self._mark_processed(username, path.name)
         return count
 
     async def _scan_forever(self) -> None:
@@ -160,6 +214,7 @@ async def start_sandbox(config: SandboxConfig) -> AsyncIterator[Sandbox]:
         remit_delay=settings.remit_delay_seconds,
     )
     sandbox = Sandbox(config=config, faults=faults, office=office)
+    sandbox.resume()
     sftp = SftpServer(
         host=settings.host,
         port=settings.sftp_port,
