@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +17,8 @@ from rcm.clearinghouse import (
     batch_file_name,
 )
 from rcm.clearinghouse.x12sniff import segments_of
-from rcm.sandbox import Sandbox
-from rcm.sandbox.testing import claim, eventually, line, settings_for
+from rcm.sandbox import Sandbox, start_sandbox
+from rcm.sandbox.testing import claim, eventually, line, sandbox_config, settings_for
 from rcm.sandbox.x12io import Interchange, build_837p
 
 pytestmark = pytest.mark.unit
@@ -244,3 +245,30 @@ async def test_an_upload_name_taken_by_other_content_is_a_conflict_not_an_overwr
             await client.upload(other, name=name)
     assert not caught.value.retryable and name in str(caught.value)
     assert (sandbox.inbound_dir("practice01") / name).read_bytes() == content
+
+
+async def test_faults_from_the_configuration_reach_the_submitter_as_835s_handed_on_once(
+    tmp_path: Path,
+) -> None:
+    faults = {"reversal": True, "reversal_paid_factor": "0.5", "recoupment": True, "duplicate_remits": True}
+    config = sandbox_config(tmp_path, faults=faults)
+    name, content = batch(110, [claim("PCN-REV", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])])
+    async with start_sandbox(config) as sb:
+        settings = settings_for(sb)
+        assert settings.sftp is not None
+        async with SftpBatchClient(settings.sftp) as client:
+            await client.upload(content, name=name)
+            got = await collect(client, {"835": 3})
+            await sb.pending_deliveries()
+            assert not (await client.poll()).files  # the three copies are skipped
+        copies = [n for n in sb.delivered["practice01"] if n.endswith("_COPY.835")]
+    assert len(copies) == 3
+    first, reversal, recoupment = sorted(got["835"], key=lambda f: f.name)
+    assert [(e[1], Decimal(e[3])) for e in segs(first, "CLP")] == [("1", Decimal("70"))]
+    assert [(e[1], Decimal(e[3])) for e in segs(reversal, "CLP")] == [
+        ("22", Decimal("-70")),
+        ("1", Decimal("35")),
+    ]
+    assert not segs(recoupment, "CLP")
+    (plb,) = segs(recoupment, "PLB")
+    assert plb[2].startswith("WO:") and Decimal(plb[3]) == 70 and Decimal(plb[5]) == -70

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from rcm.clearinghouse import (
     BreakerSettings,
@@ -23,6 +24,7 @@ from rcm.clearinghouse import (
 )
 from rcm.clearinghouse.x12sniff import segments_of
 from rcm.sandbox import Sandbox
+from rcm.sandbox.faults import FaultSettings
 from rcm.sandbox.testing import claim, eventually, line, recent, settings_for
 from rcm.sandbox.x12io import Interchange, build_270, build_276, build_837p
 
@@ -113,6 +115,26 @@ async def test_http_5xx_is_retried(sandbox: Sandbox) -> None:
     async with CoreRealtimeClient(settings_for(sandbox)) as client:
         response = await client.eligibility("EVRGRN", inquiry())
     assert response.attempts == 3
+
+
+async def test_throttling_is_retried_like_a_server_error(sandbox: Sandbox) -> None:
+    sandbox.faults.http_errors, sandbox.faults.http_error_status = 1, 429
+    async with CoreRealtimeClient(settings_for(sandbox)) as client:
+        response = await client.eligibility("EVRGRN", inquiry())
+    assert response.attempts == 2 and eb(response.payload)
+    sandbox.faults.http_errors = 5
+    once = RetrySettings(timeout_seconds=2, max_attempts=1)
+    async with CoreRealtimeClient(settings_for(sandbox, retry=once)) as client:
+        with pytest.raises(PayerUnavailable) as caught:
+            await client.eligibility("EVRGRN", inquiry())
+    assert caught.value.status_code == 429 and caught.value.retryable
+
+
+def test_an_injected_http_error_is_a_server_error_or_throttling() -> None:
+    assert FaultSettings(http_error_status=429).http_error_status == 429
+    for status in (400, 404, 600):
+        with pytest.raises(ValidationError):
+            FaultSettings(http_error_status=status)
 
 
 async def test_a_270_with_x12_errors_is_answered_with_a_999_rejecting_it(sandbox: Sandbox) -> None:

@@ -47,6 +47,10 @@ __all__ = ["CoreRealtimeClient", "CoreResponse", "ssl_context_for"]
 
 log = logging.getLogger(__name__)
 
+#: Below 500, the statuses that say "not now" rather than "not this request": 408 request
+#: timeout, 429 too many requests (throttling). They are retried like a 5xx.
+RETRYABLE_STATUS = frozenset({408, 429})
+
 
 @dataclass(frozen=True, slots=True)
 class CoreResponse:
@@ -191,7 +195,7 @@ class CoreRealtimeClient:
         reply: httpx.Response,
         attempt: int,
     ) -> CoreResponse:
-        if reply.status_code >= 500:
+        if reply.status_code >= 500 or reply.status_code in RETRYABLE_STATUS:
             raise PayerUnavailable(
                 f"CORE endpoint answered HTTP {reply.status_code}",
                 payer=payer_id,

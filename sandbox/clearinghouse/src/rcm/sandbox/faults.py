@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["FaultSettings", "Faults"]
 
@@ -20,9 +20,9 @@ class FaultSettings(BaseModel):
 
     #: Seconds the CORE endpoint waits before answering.
     latency_seconds: float = Field(default=0.0, ge=0)
-    #: The next N CORE requests are answered with ``http_error_status``.
+    #: The next N CORE requests are answered with ``http_error_status`` (a 5xx, or 429 for throttling).
     http_errors: int = Field(default=0, ge=0)
-    http_error_status: int = Field(default=503, ge=500, le=599)
+    http_error_status: int = Field(default=503, ge=429, le=599)
     #: The next N CORE requests have their connection closed without any response.
     drop_http: int = Field(default=0, ge=0)
     #: The next N SFTP file opens drop the SSH connection.
@@ -38,6 +38,13 @@ class FaultSettings(BaseModel):
     reversal_paid_factor: Decimal = Field(default=Decimal("0.90"), ge=0, le=1)
     #: Every paid claim is later recouped: an 835 with PLB WO (recovery) and FB (negative, forwarded).
     recoupment: bool = False
+
+    @field_validator("http_error_status")
+    @classmethod
+    def _server_error_or_throttled(cls, value: int) -> int:
+        if value != 429 and not 500 <= value <= 599:
+            raise ValueError("http_error_status must be a 5xx or 429")
+        return value
 
 
 @dataclass(slots=True)
