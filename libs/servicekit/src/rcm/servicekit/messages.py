@@ -51,8 +51,16 @@ class Record:
 
     @property
     def event_id(self) -> str:
-        """The CloudEvents id (``ce_id``), or the record's coordinates when it has none."""
-        return self.header("ce_id") or f"{self.topic}:{self.partition}:{self.offset}"
+        """The CloudEvents id (``ce_id``), or the record's first coordinates when it has none.
+
+        A record moved to the retry topic, or replayed from dead letters, keeps its original
+        coordinates in headers, so its id (and its inbox row) stays the same wherever it travels.
+        """
+        if event_id := self.header("ce_id"):
+            return event_id
+        partition = self.header(ORIGINAL_PARTITION) or str(self.partition)
+        offset = self.header(ORIGINAL_OFFSET) or str(self.offset)
+        return f"{self.source_topic}:{partition}:{offset}"
 
     @property
     def source_topic(self) -> str:
