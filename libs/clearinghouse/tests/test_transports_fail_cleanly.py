@@ -8,6 +8,10 @@ import socket
 import pytest
 
 from rcm.clearinghouse import (
+    BreakerSettings,
+    BreakerState,
+    CircuitBreaker,
+    CircuitOpen,
     ClearinghouseSettings,
     CoreEndpoint,
     CoreRealtimeClient,
@@ -56,3 +60,23 @@ async def test_unreachable_endpoints_raise_payer_unavailable_without_secrets(
     for error in (core_error.value, sftp_error.value):
         assert SECRET not in str(error) and SECRET not in repr(error)
     assert SECRET not in caplog.text
+
+
+async def test_an_sftp_breaker_opens_after_repeated_failures_and_stops_connecting() -> None:
+    endpoint = SftpEndpoint(
+        port=closed_port(),
+        username="u",
+        password=SECRET,
+        accept_any_host_key=True,
+        retry=RetrySettings(timeout_seconds=1, max_attempts=1),
+    )
+    breaker = CircuitBreaker("sftp", BreakerSettings(failure_threshold=2, cool_down_seconds=60))
+    async with SftpBatchClient(endpoint, breaker=breaker) as sftp:
+        for _ in range(2):
+            with pytest.raises(PayerUnavailable):
+                await sftp.poll()
+        assert breaker.state is BreakerState.OPEN
+        with pytest.raises(CircuitOpen) as caught:
+            await sftp.upload(b"ISA~", name="x.x12")
+    assert caught.value.retry_after > 0 and not caught.value.retryable
+    assert breaker.consecutive_failures == 2  # the refused call did not try to connect
