@@ -9,6 +9,7 @@ the reasons. 835 files are the remittance service's: they are left alone here.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -182,9 +183,17 @@ class AcknowledgementTooEarly(Exception):
 class Acknowledgements:
     """Applies received 999 and 277CA files to claims, once per file (ledgered in the same transaction)."""
 
-    def __init__(self, service: Service, metrics: ClaimsMetrics) -> None:
+    def __init__(
+        self,
+        service: Service,
+        metrics: ClaimsMetrics,
+        *,
+        after: Callable[[Transaction, Any], Awaitable[None]] | None = None,
+    ) -> None:
         self.service = service
         self.metrics = metrics
+        self.after = after
+        """Called with each acknowledged claim's row, in the same transaction (voided sessions)."""
 
     async def handle(self, received: ReceivedFile) -> None:
         if received.kind not in ("999", "277CA"):
@@ -305,3 +314,5 @@ class Acknowledgements:
             await move(tx, row, ClaimState.ACCEPTED, reason="277CA accepted", at=now, **updates)
         elif updates:
             await tx.conn.execute(sa.update(claim).where(claim.c.claim_id == row.claim_id).values(**updates))
+        if self.after is not None:
+            await self.after(tx, row)

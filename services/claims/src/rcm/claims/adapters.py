@@ -22,7 +22,7 @@ from rcm.claims.domain import (
     Session,
 )
 from rcm.claims.domain.common import Period
-from rcm.events.models import SessionCompleted
+from rcm.events.models import SessionCompleted, SessionCorrected
 
 __all__ = [
     "authorization_of",
@@ -39,7 +39,7 @@ Body = Mapping[str, Any]
 _ALWAYS = Period(start=date(1900, 1, 1))
 
 
-def session_of(event: SessionCompleted) -> Session:
+def session_of(event: SessionCompleted | SessionCorrected) -> Session:
     """The domain session: the event's fields, with the date of service in the session's zone."""
     shared = event.model_dump(mode="json", include=set(Session.model_fields))
     day = event.start.astimezone(ZoneInfo(event.time_zone or "UTC")).date()

@@ -42,7 +42,11 @@ TOPICS = [
     "authorization-received",
     "authorization-consumed",
     "authorization-alert",
+    "authorization-released",
+    "coverage-changed",
     "session-completed",
+    "session-corrected",
+    "session-voided",
     "remit-received",
     "claim-correction-requested",
     "claim-void-requested",
@@ -104,7 +108,7 @@ class ClaimsService:
             ),
             metrics=self.metrics,
         )
-        self.acks = Acknowledgements(self.service, self.metrics)
+        self.acks = Acknowledgements(self.service, self.metrics, after=self.handlers.after_acknowledgement)
         self.status = StatusInquiry(
             self.service,
             submitter_id=submitter,

@@ -8,6 +8,7 @@ and start secondary claims; correction and void requests send frequency 7 and 8 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,7 +49,15 @@ from rcm.claims.domain.cob import (
     next_coverage,
     next_payer_claim,
 )
-from rcm.claims.domain.corrections import ClaimChange, UnsupportedChange, replacement
+from rcm.claims.domain.corrections import (
+    ClaimChange,
+    UnsupportedChange,
+    Withdrawal,
+    payer_holds,
+    rekeyed,
+    replacement,
+    withdrawal,
+)
 from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.domain.state import ALLOWED_TRANSITIONS
 from rcm.claims.lifecycle import move, record_created
@@ -69,6 +78,7 @@ from rcm.events.models import (
     AuthorizationAlert,
     AuthorizationConsumed,
     AuthorizationReceived,
+    AuthorizationReleased,
     ClaimCorrectionRequested,
     ClaimCreated,
     ClaimHeld,
@@ -78,6 +88,7 @@ from rcm.events.models import (
     ClaimVoidRequested,
     ClaimWriteOffRequested,
     CorrectionMethod,
+    CoverageChanged,
     CoverageUpdated,
     EligibilityChecked,
     FeeScheduleUpdated,
@@ -90,6 +101,8 @@ from rcm.events.models import (
     RemitReceived,
     SecondaryClaimRequested,
     SessionCompleted,
+    SessionCorrected,
+    SessionVoided,
 )
 from rcm.servicekit import Delivered, Transaction, dispatch
 from rcm.servicekit.consumer import BatchHandler
@@ -164,6 +177,23 @@ def remit_outcome(e: RemitReceived) -> ClaimState:
     return ClaimState.PAID
 
 
+_SETTLED = frozenset(
+    {
+        ClaimState.CORRECTED,
+        ClaimState.VOIDED,
+        ClaimState.WRITTEN_OFF,
+        ClaimState.FINALIZED_PAID,
+        ClaimState.FINALIZED_DENIED,
+    }
+)
+"""States after which a voided or corrected session leaves a claim alone."""
+
+
+def _moved_on(row: Any, status: str, revision: int) -> bool:
+    """Whether ``row``'s session (``status``, ``revision``) was voided or corrected since it was coded."""
+    return status == "voided" or (row.payer_order == 1 and row.session_revision < revision)
+
+
 @dataclass(slots=True)
 class Waiting:
     """The session cannot be claimed until reference data arrives."""
@@ -212,7 +242,11 @@ class ClaimsHandlers:
                 AuthorizationReceived: self.on_authorization,
                 AuthorizationConsumed: self.on_authorization_consumed,
                 AuthorizationAlert: self.on_authorization_alert,
+                AuthorizationReleased: self.on_authorization_released,
+                CoverageChanged: self.on_coverage_changed,
                 SessionCompleted: self.on_session,
+                SessionCorrected: self.on_session_corrected,
+                SessionVoided: self.on_session_voided,
                 RemitReceived: self.on_remit,
                 ClaimCorrectionRequested: self.on_correction,
                 ClaimVoidRequested: self.on_void,
@@ -261,6 +295,17 @@ class ClaimsHandlers:
         await self._reference(tx, d, "fee_schedule", d.event.fee_schedule_id)
         await self.recheck(tx, d, where=claim.c.organization_id == d.event.organization_id)
 
+    async def on_coverage_changed(self, tx: Transaction, d: Delivered[CoverageChanged]) -> None:
+        """Eligibility found the coverage differs from the one on file (terminated, another payer first...).
+
+        The edits of the patient's held claims and of the coverage's claims not yet in a batch run
+        again: a held claim may now pass, a ready one is held before it goes to a payer that would
+        deny it. The eligibility-checked that found the change travels with it; whichever arrives
+        second sees both.
+        """
+        e = d.event
+        await self.recheck(tx, d, patient_id=e.patient_id, ready_coverage=e.coverage_id)
+
     async def on_eligibility(self, tx: Transaction, d: Delivered[EligibilityChecked]) -> None:
         e = d.event
         await tx.conn.execute(
@@ -273,7 +318,7 @@ class ClaimsHandlers:
             )
             .on_conflict_do_nothing()
         )
-        await self.recheck(tx, d, patient_id=e.patient_id)
+        await self.recheck(tx, d, patient_id=e.patient_id, ready_coverage=e.coverage_id)
 
     async def on_authorization(self, tx: Transaction, d: Delivered[AuthorizationReceived]) -> None:
         e = d.event
@@ -310,6 +355,26 @@ class ClaimsHandlers:
             tx, e.session_id, authorization_id=e.authorization_id, consumed=0, alert=e.kind.value
         )
         await self._answered(tx, d, e.session_id)
+
+    async def on_authorization_released(self, tx: Transaction, d: Delivered[AuthorizationReleased]) -> None:
+        """Visits given back (a voided or re-coded session, a denied claim): claims held for want of them may pass."""
+        e = d.event
+        await tx.conn.execute(
+            sa.update(authorization)
+            .where(authorization.c.authorization_id == e.authorization_id)
+            .values(remaining=e.remaining)
+        )
+        if e.session_id is not None:
+            # what the session itself used shrinks by what was given back
+            await tx.conn.execute(
+                sa.update(auth_answer)
+                .where(
+                    auth_answer.c.session_id == e.session_id,
+                    auth_answer.c.authorization_id == e.authorization_id,
+                )
+                .values(consumed=sa.func.greatest(auth_answer.c.consumed - e.released, 0))
+            )
+        await self.recheck(tx, d, patient_id=e.patient_id)
 
     async def _answer(
         self,
@@ -375,7 +440,251 @@ class ClaimsHandlers:
             return
         await self.claim_session(tx, domain_session, cause=d)
 
-    async def claim_session(self, tx: Transaction, s: Session, *, cause: Delivered[Any] | None) -> None:
+    async def on_session_voided(self, tx: Transaction, d: Delivered[SessionVoided]) -> None:
+        """A session recorded in error is not billed: its claims are taken back.
+
+        A claim no payer has is voided here; one a payer has gets a void (frequency 8) with the
+        payer's claim number; one in flight is taken back once its acknowledgement or remit names
+        it. A voided session that was never received keeps a row, so a late session-completed
+        (another topic) claims nothing.
+        """
+        e = d.event
+        stmt = pg_insert(session).values(
+            session_id=e.session_id,
+            patient_id=e.patient_id,
+            body={},
+            status="voided",
+            reason=(e.reason or "session voided")[:300],
+            received_at=_now(),
+        )
+        await tx.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[session.c.session_id],
+                set_={"status": stmt.excluded.status, "reason": stmt.excluded.reason},
+            )
+        )
+        await self.reconcile(tx, e.session_id, cause=d)
+
+    async def on_session_corrected(self, tx: Transaction, d: Delivered[SessionCorrected]) -> None:
+        """The session's facts changed: its claim is coded again from them.
+
+        No claim yet (waiting, not billable): the corrected session is claimed. A claim no payer
+        has is voided and the session's new claim coded; one a payer has is replaced (frequency 7
+        with REF*F8, or a void and a new original where the payer wants that); one in flight is
+        replaced once its acknowledgement or remit names the payer's claim number. A correction
+        of a voided session, or one no newer than the facts on file, changes nothing.
+        """
+        e = d.event
+        corrected = ad.session_of(e)
+        body = corrected.model_dump(mode="json")
+        current = (
+            await tx.conn.execute(
+                sa.select(session.c.status, session.c.revision)
+                .where(session.c.session_id == e.session_id)
+                .with_for_update()
+            )
+        ).first()
+        if current is None:  # the correction overtook the session itself (another topic)
+            await tx.conn.execute(
+                session.insert().values(
+                    session_id=e.session_id,
+                    patient_id=e.patient_id,
+                    body=body,
+                    status="received",
+                    received_at=_now(),
+                    revision=e.revision,
+                )
+            )
+        elif current.status == "voided" or current.revision >= e.revision:
+            log.info("session correction not applied: the session is %s", current.status)
+            return
+        else:
+            await tx.conn.execute(
+                sa.update(session)
+                .where(session.c.session_id == e.session_id)
+                .values(body=body, revision=e.revision)
+            )
+        if current is None or current.status != "claimed":
+            revision = await tx.conn.scalar(
+                sa.select(sa.func.max(claim.c.revision)).where(
+                    claim.c.session_id == e.session_id, claim.c.payer_order == 1
+                )
+            )
+            await self.claim_session(
+                tx,
+                corrected,
+                cause=d,
+                session_revision=e.revision,
+                revision=0 if revision is None else revision + 1,
+            )
+            return
+        await self.reconcile(tx, e.session_id, cause=d)
+
+    # ------------------------------------------------------------------ voided and corrected sessions
+
+    async def _session_moved_on(self, conn: AsyncConnection, row: Any) -> bool:
+        """Whether the claim's session was voided, or corrected since the claim was coded."""
+        current = (
+            await conn.execute(
+                sa.select(session.c.status, session.c.revision).where(session.c.session_id == row.session_id)
+            )
+        ).first()
+        return current is not None and _moved_on(row, current.status, current.revision)
+
+    async def after_acknowledgement(self, tx: Transaction, row: Any) -> None:
+        """An acknowledged claim whose session was voided or corrected meanwhile is taken back now."""
+        if row.frequency_code != FrequencyCode.VOID.value and await self._session_moved_on(tx.conn, row):
+            await self.reconcile(tx, row.session_id, cause=None)
+
+    async def reconcile(self, tx: Transaction, session_id: str, *, cause: Delivered[Any] | None) -> None:
+        """Bring the session's live claims in line with its voiding or with its latest correction.
+
+        A voided session takes back every claim of the session (each payer's); a corrected one
+        re-codes the primary payer's claim (the next payer's claim follows the new remit).
+        """
+        current = (
+            await tx.conn.execute(
+                sa.select(session.c.status, session.c.revision, session.c.body).where(
+                    session.c.session_id == session_id
+                )
+            )
+        ).first()
+        if current is None or (current.status != "voided" and current.revision == 0):
+            return
+        voided = current.status == "voided"
+        query = sa.select(claim).where(
+            claim.c.session_id == session_id,
+            claim.c.frequency_code != FrequencyCode.VOID.value,
+            claim.c.state.not_in([s.value for s in _SETTLED]),
+        )
+        if not voided:
+            query = query.where(claim.c.payer_order == 1, claim.c.session_revision < current.revision)
+        rows = (
+            await tx.conn.execute(
+                query.order_by(claim.c.payer_order.desc(), claim.c.revision).with_for_update()
+            )
+        ).all()
+        for row in rows:
+            if voided:
+                await self._withdraw(tx, row, cause=cause, why="session voided")
+            else:
+                s = Session.model_validate(current.body)
+                await self._recode(tx, row, s, session_revision=current.revision, cause=cause)
+
+    async def _withdraw(self, tx: Transaction, row: Any, *, cause: Delivered[Any] | None, why: str) -> None:
+        """Take back a claim whose session is not to be billed (see :class:`Withdrawal`)."""
+        match withdrawal(ClaimState(row.state), row.frequency_code, row.payer_claim_number):
+            case Withdrawal.CANCEL:
+                await move(
+                    tx, row, ClaimState.VOIDED, reason=f"{why}: never reached a payer", at=_now(), cause=cause
+                )
+            case Withdrawal.VOID:
+                await self.correct(
+                    tx,
+                    row.claim_id,
+                    changes=[],
+                    method=None,
+                    payer_claim_number=None,
+                    cause=cause,
+                    actor="claims",
+                    why=why,
+                )
+            case Withdrawal.WAIT:
+                log.info(
+                    "claim %s is in flight: taken back once its acknowledgement or remit arrives", row.state
+                )
+
+    async def _recode(
+        self, tx: Transaction, row: Any, s: Session, *, session_revision: int, cause: Delivered[Any] | None
+    ) -> None:
+        """Code the corrected session again: a new claim in place of ``row`` (see ``on_session_corrected``)."""
+        state = ClaimState(row.state)
+        at_payer = payer_holds(state, row.frequency_code)
+        if withdrawal(state, row.frequency_code, row.payer_claim_number) is Withdrawal.WAIT:
+            log.info("claim %s is in flight: re-coded once its acknowledgement or remit arrives", row.state)
+            return
+        built = await self.assemble(tx.conn, s, coverage_id=row.coverage_id)
+        if isinstance(built, NotBillable):
+            await tx.conn.execute(
+                sa.update(session)
+                .where(session.c.session_id == row.session_id)
+                .values(status="not_billable", reason=built.message[:300])
+            )
+            await self._withdraw(tx, row, cause=cause, why="corrected session not billable")
+            return
+        if isinstance(built, Waiting):
+            if not at_payer:  # re-tried when the reference data arrives and the held claim is checked again
+                reason = HoldReason(code=_H.OTHER, message=f"corrected session: {built.reason}"[:300])
+                await self.hold(tx, row, [reason], cause=cause, reason="corrected session waits", at=_now())
+            else:
+                log.info("corrected session waits for reference data; the payer keeps the claim it has")
+            return
+        payer = (await references(tx.conn, "payer", ids=[row.payer_id]) or [{}])[0]
+        if at_payer and (payer.get("rules") or {}).get("corrected_claim_method") == "void_and_rebill":
+            await self._withdraw(tx, row, cause=cause, why="session corrected (void and rebill)")
+            at_payer, superseded = False, True
+        else:
+            superseded = False
+        revision = await self._next_revision(tx.conn, row)
+        key = claim_key(row.session_id, payer_order=row.payer_order, revision=revision)
+        draft = rekeyed(built.draft, key)
+        if at_payer:
+            draft = draft.model_copy(
+                update={
+                    "frequency_code": FrequencyCode.REPLACEMENT,
+                    "payer_claim_number": row.payer_claim_number,
+                }
+            )
+        now = _now()
+        await tx.conn.execute(
+            pg_insert(claim).values(
+                **self._claim_columns(
+                    draft,
+                    now=now,
+                    organization_id=row.organization_id,
+                    revision=revision,
+                    replaces=row.claim_id,
+                    session_revision=session_revision,
+                )
+            )
+        )
+        await self._created(
+            tx,
+            draft,
+            organization_id=row.organization_id,
+            now=now,
+            cause=cause,
+            why="session-corrected",
+            replaces=row.claim_id,
+        )
+        if not superseded:
+            await move(
+                tx,
+                row,
+                ClaimState.CORRECTED if at_payer else ClaimState.VOIDED,
+                reason=f"session corrected: {'replaced by' if at_payer else 're-coded as'} {key}",
+                at=now,
+                cause=cause,
+            )
+        await self.evaluate(
+            tx,
+            await self._row(tx.conn, key),
+            cause=cause,
+            reason="corrected session scrubbed",
+            first_pass=True,
+            recode=False,
+            assembled=dataclasses.replace(built, draft=draft),
+        )
+
+    async def claim_session(
+        self,
+        tx: Transaction,
+        s: Session,
+        *,
+        cause: Delivered[Any] | None,
+        session_revision: int = 0,
+        revision: int = 0,
+    ) -> None:
         assembled = await self.assemble(tx.conn, s)
         if isinstance(assembled, Waiting | NotBillable):
             status = "not_billable" if isinstance(assembled, NotBillable) else "waiting"
@@ -387,11 +696,22 @@ class ClaimsHandlers:
             )
             log.info("session not claimed: %s", status)
             return
+        if revision:  # the session's earlier claims were voided: a new original under its own key
+            key = claim_key(s.session_id, payer_order=assembled.draft.payer_order.rank, revision=revision)
+            assembled = dataclasses.replace(assembled, draft=rekeyed(assembled.draft, key))
         draft = assembled.draft
         now = _now()
         inserted = await tx.conn.execute(
             pg_insert(claim)
-            .values(**self._claim_columns(draft, now=now, organization_id=s.organization_id))
+            .values(
+                **self._claim_columns(
+                    draft,
+                    now=now,
+                    organization_id=s.organization_id,
+                    session_revision=session_revision,
+                    revision=revision,
+                )
+            )
             .on_conflict_do_nothing()
             .returning(claim.c.claim_id)
         )
@@ -419,6 +739,7 @@ class ClaimsHandlers:
         revision: int = 0,
         replaces: str | None = None,
         cob: dict[str, Any] | None = None,
+        session_revision: int = 0,
     ) -> dict[str, Any]:
         return {
             "claim_id": draft.claim_key,
@@ -430,6 +751,7 @@ class ClaimsHandlers:
             "payer_id": draft.payer_id,
             "payer_order": draft.payer_order.rank,
             "revision": revision,
+            "session_revision": session_revision,
             "frequency_code": draft.frequency_code.value,
             "replaces_claim_id": replaces,
             "payer_claim_number": draft.payer_claim_number,
@@ -741,13 +1063,24 @@ class ClaimsHandlers:
         so it is not coded again.
         """
         now = _now()
+        current = None
+        if row.frequency_code != FrequencyCode.VOID.value:
+            current = (
+                await tx.conn.execute(
+                    sa.select(session.c.body, session.c.status, session.c.revision).where(
+                        session.c.session_id == row.session_id
+                    )
+                )
+            ).first()
+            if current is not None and _moved_on(row, current.status, current.revision):
+                await self.reconcile(tx, row.session_id, cause=cause)
+                return
         draft = assembled.draft if assembled is not None else ClaimDraft.model_validate(row.draft)
         original = row.frequency_code == "1" and row.payer_order == 1 and row.revision == 0
-        if recode and original and assembled is None:
-            sess = (
-                await tx.conn.execute(sa.select(session.c.body).where(session.c.session_id == row.session_id))
-            ).scalar_one()
-            built = await self.assemble(tx.conn, Session.model_validate(sess), coverage_id=row.coverage_id)
+        if recode and original and assembled is None and current is not None:
+            built = await self.assemble(
+                tx.conn, Session.model_validate(current.body), coverage_id=row.coverage_id
+            )
             if isinstance(built, Assembled):
                 assembled, draft = built, built.draft
                 await tx.conn.execute(
@@ -857,15 +1190,30 @@ class ClaimsHandlers:
         )
 
     async def recheck(
-        self, tx: Transaction, d: Delivered[Any], *, patient_id: str | None = None, where: Any = None
+        self,
+        tx: Transaction,
+        d: Delivered[Any],
+        *,
+        patient_id: str | None = None,
+        where: Any = None,
+        ready_coverage: str | None = None,
     ) -> None:
-        """Re-run the edits of held claims (and retry waiting sessions) that this change may have fixed."""
-        waiting = sa.select(session.c.body).where(session.c.status == "waiting")
+        """Re-run the edits of held claims (and retry waiting sessions) that this change may have fixed.
+
+        ``ready_coverage``: the patient's ready claims billed to that coverage are checked again
+        too, since the change (an eligibility result) may break them before they are batched.
+        """
+        waiting = sa.select(session.c.body, session.c.revision).where(session.c.status == "waiting")
         if patient_id is not None:
             waiting = waiting.where(session.c.patient_id == patient_id)
-        for (body,) in (await tx.conn.execute(waiting.limit(500))).all():
-            await self.claim_session(tx, Session.model_validate(body), cause=d)
-        held = sa.select(claim).where(claim.c.state == ClaimState.HELD.value)
+        for body, revision in (await tx.conn.execute(waiting.limit(500))).all():
+            await self.claim_session(tx, Session.model_validate(body), cause=d, session_revision=revision)
+        affected = claim.c.state == ClaimState.HELD.value
+        if ready_coverage is not None:
+            affected = affected | (
+                (claim.c.state == ClaimState.READY.value) & (claim.c.coverage_id == ready_coverage)
+            )
+        held = sa.select(claim).where(affected)
         held = held.where(claim.c.patient_id == patient_id) if patient_id is not None else held.where(where)
         for row in (await tx.conn.execute(held.with_for_update().limit(500))).all():
             await self.evaluate(tx, row, cause=d, reason=f"{type(d.event).__name__} re-ran the edits")
@@ -922,6 +1270,11 @@ class ClaimsHandlers:
             except IllegalTransition:
                 log.warning("remit outcome %s not allowed from %s", outcome.value, row.state)
                 return
+        if await self._session_moved_on(tx.conn, row):
+            # the session was voided or corrected while this claim was in flight: now that the
+            # payer named its claim number, take it back; no next payer's claim follows it
+            await self.reconcile(tx, row.session_id, cause=d)
+            return
         if e.patient_responsibility <= 0 or crossed_over(
             status=e.status.value, rarcs=e.rarcs, crossover_payer_name=e.crossover_payer_name
         ):
@@ -1001,7 +1354,11 @@ class ClaimsHandlers:
             pg_insert(claim)
             .values(
                 **self._claim_columns(
-                    cob_draft, now=now, organization_id=row.organization_id, cob=prior.model_dump(mode="json")
+                    cob_draft,
+                    now=now,
+                    organization_id=row.organization_id,
+                    cob=prior.model_dump(mode="json"),
+                    session_revision=row.session_revision,
                 )
             )
             .on_conflict_do_nothing()
@@ -1148,8 +1505,12 @@ class ClaimsHandlers:
         payer_claim_number: str | None,
         cause: Delivered[Any] | None,
         actor: str,
+        why: str | None = None,
     ) -> str | None:
-        """Send a replacement (7), a void (8, ``method`` None) or a new original of ``claim_id``; returns the new claim id."""
+        """Send a replacement (7), a void (8, ``method`` None) or a new original of ``claim_id``; returns the new claim id.
+
+        A void of a claim no payer has (never sent, or rejected) voids it here and sends nothing.
+        """
         row = (
             await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == claim_id).with_for_update())
         ).first()
@@ -1158,6 +1519,23 @@ class ClaimsHandlers:
             return None
         original = ClaimDraft.model_validate(row.draft)
         number = payer_claim_number or row.payer_claim_number
+        if method is None and number is None:
+            state = ClaimState(row.state)
+            if withdrawal(state, row.frequency_code, None) is Withdrawal.CANCEL:
+                await move(
+                    tx,
+                    row,
+                    ClaimState.VOIDED,
+                    reason="void: never reached a payer",
+                    at=_now(),
+                    cause=cause,
+                    actor=actor,
+                )
+                return str(row.claim_id)
+            log.warning(
+                "void not sent: the claim is %s and the payer's claim number is not known", state.value
+            )
+            return None
         revision = await self._next_revision(tx.conn, row)
         key = claim_key(row.session_id, payer_order=row.payer_order, revision=revision)
         payer = (await references(tx.conn, "payer", ids=[row.payer_id]) or [{}])[0]
@@ -1198,6 +1576,7 @@ class ClaimsHandlers:
                     revision=revision,
                     replaces=row.claim_id,
                     cob=row.cob,
+                    session_revision=row.session_revision,
                 )
             )
         )
@@ -1207,7 +1586,8 @@ class ClaimsHandlers:
             organization_id=row.organization_id,
             now=now,
             cause=cause,
-            why="claim-void-requested" if frequency is FrequencyCode.VOID else "claim-correction-requested",
+            why=why
+            or ("claim-void-requested" if frequency is FrequencyCode.VOID else "claim-correction-requested"),
             replaces=row.claim_id,
         )
         new_row = await self._row(tx.conn, key)

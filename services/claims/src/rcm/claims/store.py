@@ -91,8 +91,13 @@ session = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("reason", sa.Text),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
 )
-"""Every session received: 'claimed', 'not_billable', or 'waiting' for reference data."""
+"""Every session received: 'claimed', 'not_billable', 'waiting' for reference data, or 'voided'.
+
+``body`` is the latest facts (a session-corrected replaces them; ``revision`` is its number);
+a session voided before it was received keeps an empty body, so a late session-completed is ignored.
+"""
 
 auth_answer = sa.Table(
     "auth_answer",
@@ -117,6 +122,13 @@ claim = sa.Table(
     sa.Column("payer_id", sa.Text, nullable=False),
     sa.Column("payer_order", sa.Integer, nullable=False),
     sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
+    sa.Column(
+        "session_revision",
+        sa.Integer,
+        nullable=False,
+        server_default="0",
+        comment="the session's revision the claim was coded from",
+    ),
     sa.Column("frequency_code", sa.Text, nullable=False),
     sa.Column("replaces_claim_id", sa.Text),
     sa.Column("payer_claim_number", sa.Text),

@@ -9,11 +9,23 @@ the replacement still match the original lines.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 
 from rcm.claims.domain.claim import ClaimDraft, FrequencyCode, ServiceLine
 from rcm.claims.domain.common import DomainModel
+from rcm.claims.domain.identifiers import line_key
+from rcm.claims.domain.state import ClaimState
 
-__all__ = ["ClaimChange", "UnsupportedChange", "apply_changes", "replacement"]
+__all__ = [
+    "ClaimChange",
+    "UnsupportedChange",
+    "Withdrawal",
+    "apply_changes",
+    "payer_holds",
+    "rekeyed",
+    "replacement",
+    "withdrawal",
+]
 
 
 class ClaimChange(DomainModel):
@@ -102,3 +114,45 @@ def replacement(
     return draft.model_copy(
         update={"claim_key": claim_key, "frequency_code": frequency, "payer_claim_number": payer_claim_number}
     )
+
+
+def rekeyed(draft: ClaimDraft, claim_key: str) -> ClaimDraft:
+    """``draft`` under another claim key, its lines keyed from it (a re-coded session's new claim)."""
+    lines = tuple(
+        line.model_copy(update={"line_key": line_key(claim_key, line.line_number)}) for line in draft.lines
+    )
+    return draft.model_copy(update={"claim_key": claim_key, "lines": lines})
+
+
+_NOT_SENT = frozenset({ClaimState.CREATED, ClaimState.HELD, ClaimState.READY, ClaimState.REJECTED})
+_AT_PAYER = frozenset(
+    {ClaimState.ACCEPTED, ClaimState.PENDED, ClaimState.PAID, ClaimState.PARTIALLY_PAID, ClaimState.DENIED}
+)
+
+
+def payer_holds(state: ClaimState, frequency_code: str) -> bool:
+    """Whether the payer has a claim this one stands for: it was accepted, or it replaces one that was.
+
+    A replacement (7) not yet sent, or rejected, still stands for the original the payer kept.
+    """
+    return state in _AT_PAYER or (state in _NOT_SENT and frequency_code == FrequencyCode.REPLACEMENT.value)
+
+
+class Withdrawal(StrEnum):
+    """What taking back a claim (its session voided or re-coded) takes, by where the claim is."""
+
+    CANCEL = "cancel"
+    """Never reached a payer: the claim is simply voided here."""
+    VOID = "void"
+    """The payer has it: a void (frequency 8) with the payer's claim number goes out."""
+    WAIT = "wait"
+    """In flight, or at the payer without its claim number yet: done once the acknowledgement or remit says."""
+
+
+def withdrawal(state: ClaimState, frequency_code: str, payer_claim_number: str | None) -> Withdrawal:
+    """How to take back a claim in ``state`` (see :class:`Withdrawal`)."""
+    if payer_holds(state, frequency_code):
+        return Withdrawal.VOID if payer_claim_number else Withdrawal.WAIT
+    if state in _NOT_SENT:
+        return Withdrawal.CANCEL
+    return Withdrawal.WAIT
