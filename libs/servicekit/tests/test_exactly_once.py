@@ -164,3 +164,51 @@ async def test_outgoing_events_published_once_with_consumer_effects(
     assert {m.headers[0][1].decode() for m in out} == {f"out-{i}" for i in ids}
     assert len(await effects(engine)) == 120
     await engine.dispose()
+
+
+async def test_two_relay_replicas_publish_each_row_once(
+    kafka_bootstrap, kafka_topics, fresh_database
+) -> None:
+    out_topic = await kafka_topics(partitions=3)
+    settings = settings_for(kafka_bootstrap, fresh_database)
+    engine = create_engine(fresh_database)
+    await create_schema(engine)
+    producers = [make_producer(settings), make_producer(settings)]
+    for producer in producers:
+        await producer.start()
+    # two replicas of one service: one relay holds the outbox lock, the other stands by
+    relays = [
+        OutboxRelay(engine, producer, name=settings.service_name, poll_interval_s=0.02)
+        for producer in producers
+    ]
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(relay.run(stop)) for relay in relays]
+    for start in range(0, 300, 30):  # rows keep arriving while both run
+        async with engine.begin() as conn:
+            await write_outbox(
+                conn,
+                [
+                    OutgoingMessage(
+                        topic=out_topic,
+                        key=f"k{i % 4}".encode(),
+                        value=json.dumps({"n": i}).encode(),
+                        headers=[("ce_id", f"evt-{i}".encode())],
+                    )
+                    for i in range(start, start + 30)
+                ],
+            )
+        for relay in relays:
+            relay.wake()
+        await asyncio.sleep(0.05)
+    published = await read_topic(kafka_bootstrap, out_topic, expect=300)
+    stop.set()
+    await asyncio.gather(*tasks)
+    for producer in producers:
+        await producer.stop()
+    numbers = [json.loads(m.value)["n"] for m in published]
+    assert sorted(numbers) == list(range(300))  # each row exactly once
+    for k in range(4):  # and in order per key
+        of_key = [json.loads(m.value)["n"] for m in published if m.key == f"k{k}".encode()]
+        assert of_key == sorted(of_key)
+    assert sorted(r.metrics.published._value.get() for r in relays) == [0, 300]
+    await engine.dispose()

@@ -356,3 +356,42 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+_REVISION = """
+from rcm.servicekit.db import create_kit_tables
+
+revision = "{rev}"
+down_revision = {down}
+
+
+def upgrade() -> None:
+    {body}
+"""
+
+
+async def test_readiness_waits_for_migrations_at_head(kafka_bootstrap, fresh_database, tmp_path) -> None:
+    from rcm.servicekit.db import upgrade
+
+    migrations = tmp_path / "migrations"
+    (migrations / "versions").mkdir(parents=True)
+    (migrations / "env.py").write_text("from rcm.servicekit.db import run_alembic_env\n\nrun_alembic_env()\n")
+    (migrations / "versions" / "0001_kit.py").write_text(
+        _REVISION.format(rev="0001", down=None, body="create_kit_tables()")
+    )
+    service = Service(settings_for(kafka_bootstrap, fresh_database), migrations=migrations)
+    try:
+        checks = await service.readiness()
+        assert checks["database"] and checks["broker"]
+        assert checks["migrations"] is False  # a new database: nothing applied yet
+        await upgrade(fresh_database, migrations)
+        assert (await service.readiness())["migrations"] is True
+        # a newer build brings a revision the database has not seen: not ready until it is applied
+        (migrations / "versions" / "0002_more.py").write_text(
+            _REVISION.format(rev="0002", down='"0001"', body="pass")
+        )
+        assert (await service.readiness())["migrations"] is False
+        await upgrade(fresh_database, migrations)
+        assert (await service.readiness())["migrations"] is True
+    finally:
+        await service.engine.dispose()
