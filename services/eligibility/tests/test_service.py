@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -343,3 +345,55 @@ async def test_an_open_circuit_for_one_payer_does_not_stop_checks_for_another(
         assert 1000 - down.faults.http_errors == 2  # two attempts opened the breaker; then nothing was sent
         rows = await h.rows(sa.select(store.checks.c.failure).where(store.checks.c.payer_id == "payer-0001"))
         assert sorted(r.failure for r in rows) == ["CircuitOpen", "CircuitOpen", "PayerUnavailable"]
+
+
+async def test_a_rate_limited_payer_holds_only_its_own_checks(
+    kafka_bootstrap: str, fresh_database: str, tmp_path: Path
+) -> None:
+    h = Harness(kafka_bootstrap, fresh_database)
+    # Evergreen takes one 270 every 2 s; its checks past half a second's wait are queued for later.
+    # The timer's poll is longer than the read timeout: only its wake-up on a queued check runs them.
+    options = EligibilityOptions(
+        recheck_poll_s=60,
+        payer_wait_s=0.5,
+        payers={"EVRGRN": PayerPolicy(max_concurrent=1, max_per_second=0.5)},
+    )
+    evergreen = ["active", "hdhp", "terminated", "carve_out"]
+    async with sandbox(tmp_path) as (sb, _):
+        sent: list[tuple[str, float]] = []
+        answer = sb.office.answer_270
+
+        def timed(text: str) -> str:
+            sent.append(("EVRGRN" if "*PI*EVRGRN~" in text else "other", time.monotonic()))
+            return answer(text)
+
+        sb.office.answer_270 = timed  # type: ignore[method-assign]
+        async with h.service(transport_for(sb), options):
+            await h.publish([e for n, case in enumerate(evergreen, 1) for e in reference(n, case)])
+            await h.publish(reference(5, "medicaid"))
+            await projected(h, [f"cov-{n:04d}" for n in range(1, 6)])
+            await h.publish([*(visit(n, DOS) for n in range(1, 5)), visit(5, DOS)])
+            checked = by_patient(await h.read("eligibility-checked", expect=5))
+
+            queued = await h.rows(
+                sa.select(store.scheduled_checks.c.reason, store.scheduled_checks.c.trigger)
+            )
+            triggers = await h.rows(sa.select(store.checks.c.trigger, store.checks.c.payer_id))
+
+    assert sorted(checked) == [f"pat-{n:04d}" for n in range(1, 6)]
+    assert all(len(events) == 1 for events in checked.values())  # queued checks are published once
+    medicaid = checked["pat-0005"][0]
+    assert medicaid.status is EligibilityStatus.ACTIVE
+    last_evergreen = max(checked[f"pat-{n:04d}"][0].checked_at for n in range(1, 5))
+    # the Medicaid answer did not wait for Evergreen's queue (4 checks at one per 2 s)
+    assert last_evergreen - medicaid.checked_at >= timedelta(seconds=4)
+
+    evergreen_sent = [t for payer, t in sent if payer == "EVRGRN"]
+    assert len(evergreen_sent) == 4  # one 270 per check, however often it was queued
+    # Evergreen's rate held: starts 2 s apart (measured where the payer answers, so give or take
+    # the time a request takes to get there)
+    gaps = [b - a for a, b in itertools.pairwise(evergreen_sent)]
+    assert min(gaps) >= 1.0 and evergreen_sent[-1] - evergreen_sent[0] >= 5.0
+    assert {r.reason for r in queued} >= {"payer_busy"}
+    assert {r.trigger for r in queued if r.reason == "payer_busy"} == {"appointment"}
+    assert {r.trigger for r in triggers} == {"appointment"}  # a queued check keeps what asked for it

@@ -9,7 +9,6 @@ and the re-check timer.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -59,21 +58,38 @@ def build_service(
     )
 
     async def recheck_timer(svc: Service, stop: asyncio.Event) -> None:
-        """Scheduled re-checks (night before, AAA waits, outages), in rounds of ``recheck_batch``."""
+        """Scheduled checks (night before, AAA waits, outages, busy payers), in rounds of ``recheck_batch``.
+
+        Sleeps until the poll interval or the soonest due check, whichever comes first;
+        a check queued behind a busy payer wakes it to look again.
+        """
         try:
             while not stop.is_set():
+                next_due = None
                 try:
+                    eligibility.wake.clear()
                     async with svc.transaction() as tx:
                         ran = await eligibility.run_due(tx, limit=options.recheck_batch)
+                        next_due = await eligibility.next_due(tx.conn)
                 except Exception:
                     log.exception("re-check round failed; trying again next round")
                     ran = 0
                 if ran >= options.recheck_batch:
                     continue  # more are due: no pause
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=options.recheck_poll_s)
+                pause = eligibility.seconds_to_next_round(next_due=next_due, poll=options.recheck_poll_s)
+                await _first_of(stop, eligibility.wake, seconds=pause)
         finally:
             await checker.aclose()
 
     service.add_task(recheck_timer)
     return service
+
+
+async def _first_of(*events: asyncio.Event, seconds: float) -> None:
+    """Wait until one of ``events`` is set, at most ``seconds``."""
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()

@@ -9,7 +9,10 @@ raise for a payer problem:
 - AAA rejection: the summary of the rejecting 271 with the AAA decision (retry, wait,
   correct, stop);
 - payer unavailable (timeouts or 5xx after the transport's retries, circuit open): a
-  summary with status ``error`` and the failure kind; the caller schedules a re-check.
+  summary with status ``error`` and the failure kind; the caller schedules a re-check;
+- payer busy (its turn under the rate or concurrency limit would come later than the
+  caller is prepared to wait): nothing was sent, ``deferred`` is true and ``retry_in``
+  says when the payer should have room; the caller queues the check for then.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from rcm.clearinghouse import (
+    BreakerState,
     CircuitOpen,
     ClearinghouseSettings,
     CoreRealtimeClient,
@@ -60,6 +64,10 @@ class CheckOutcome:
     #: True when asking again later may help (outage, AAA "try again").
     retry_later: bool = False
     attempts: int = 1
+    #: Nothing was sent: the payer's turn would come too late (see ``Checker.check``).
+    deferred: bool = False
+    #: For a deferred check: seconds until the payer should have room for it.
+    retry_in: float = 0.0
 
 
 def read_271(text: str) -> list[EligibilityResponse271]:
@@ -73,26 +81,67 @@ def read_271(text: str) -> list[EligibilityResponse271]:
 
 @dataclass
 class PayerGate:
-    """Concurrency and rate limit of one payer."""
+    """Concurrency and rate limit of one payer.
+
+    ``admit(wait_up_to=...)`` bounds how long a caller queues for the payer's turn: past
+    that it is refused (and leaves no trace on the payer's rate), so a busy payer makes
+    its own checks wait rather than the whole batch they arrived in.
+    """
 
     policy: PayerPolicy
     clock: Callable[[], float] = time.monotonic
     _slots: asyncio.Semaphore = field(init=False)
     _next_start: float = field(default=0.0, init=False)
+    _booked: float = field(default=0.0, init=False)
 
     def __post_init__(self) -> None:
         self._slots = asyncio.Semaphore(self.policy.max_concurrent)
 
-    async def __aenter__(self) -> None:
-        await self._slots.acquire()
+    async def admit(self, *, wait_up_to: float | None = None) -> bool:
+        """Take a slot and the next start under the rate; False when it would take longer than ``wait_up_to``."""
+        began = self.clock()
+        if wait_up_to is None:
+            await self._slots.acquire()
+        else:
+            try:
+                async with asyncio.timeout(max(wait_up_to, 0.0)):
+                    await self._slots.acquire()
+            except TimeoutError:
+                return False
         now = self.clock()
         start = max(now, self._next_start)
+        if wait_up_to is not None and start - began > wait_up_to:
+            self._slots.release()
+            return False
         self._next_start = start + 1.0 / self.policy.max_per_second
         if start > now:
-            await asyncio.sleep(start - now)
+            try:
+                await asyncio.sleep(start - now)
+            except BaseException:
+                self._slots.release()
+                raise
+        return True
+
+    def release(self) -> None:
+        self._slots.release()
+
+    def book_later(self) -> float:
+        """Seconds until the payer's rate has room for a refused check, after those refused before it.
+
+        Refused checks are spread at the payer's rate behind the starts already taken, so
+        that they come back one by one rather than all at once; the real starts are not
+        affected (a refused check that comes back early simply queues again).
+        """
+        now = self.clock()
+        at = max(now, self._next_start, self._booked)
+        self._booked = at + 1.0 / self.policy.max_per_second
+        return at - now
+
+    async def __aenter__(self) -> None:
+        await self.admit()
 
     async def __aexit__(self, *exc: object) -> None:
-        self._slots.release()
+        self.release()
 
 
 class Checker:
@@ -141,11 +190,43 @@ class Checker:
             self._memo = {k: v for k, v in self._memo.items() if now - v[0] <= self.memo_seconds}
         self._memo[cache_key] = (now, outcome)
 
-    async def check(self, request: InquiryRequest, policy: PayerPolicy, *, cache_key: str) -> CheckOutcome:
-        """Ask the payer about ``request``; never raises for payer-side problems."""
+    async def check(
+        self,
+        request: InquiryRequest,
+        policy: PayerPolicy,
+        *,
+        cache_key: str,
+        wait_up_to: float | None = None,
+    ) -> CheckOutcome:
+        """Ask the payer about ``request``; never raises for payer-side problems.
+
+        With ``wait_up_to``, a check whose turn under the payer's concurrency and rate
+        limit would come later than that is not sent: the outcome is ``deferred``, with
+        ``retry_in`` estimated from the payer's rate.
+        """
         remembered = self.remembered(cache_key)
         if remembered is not None:
             return remembered
+        payer = request.payer_electronic_id
+        breaker = self.core.breakers.get(payer, self.clearinghouse.core_endpoint(payer).breaker)
+        if breaker.state is BreakerState.OPEN:
+            # fails fast without taking the payer's turn from the checks that may go through later
+            log.warning("payer %s: circuit open, check deferred", payer)
+            return self._unavailable(CircuitOpen.__name__)
+        gate = self.gate(payer, policy)
+        if not await gate.admit(wait_up_to=wait_up_to):
+            return CheckOutcome(
+                BenefitSummary(status=EligibilityStatus.ERROR),
+                failure="PayerBusy",
+                deferred=True,
+                retry_in=gate.book_later(),
+            )
+        try:
+            return await self._ask(request, policy, cache_key=cache_key)
+        finally:
+            gate.release()
+
+    async def _ask(self, request: InquiryRequest, policy: PayerPolicy, *, cache_key: str) -> CheckOutcome:
         payer = request.payer_electronic_id
         endpoint = self.clearinghouse.core_endpoint(payer)
         x12 = build_270(
@@ -157,8 +238,7 @@ class Checker:
             usage=self.usage,
         )
         try:
-            async with self.gate(payer, policy):
-                response = await self.core.eligibility(payer, x12)
+            response = await self.core.eligibility(payer, x12)
         except RejectedFinal as exc:
             outcome = self._rejected(exc.response, request, policy, retry=False)
         except RejectedRetryable as exc:

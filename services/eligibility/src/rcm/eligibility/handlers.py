@@ -4,7 +4,8 @@ One batch handler (not ``dispatch``) because the payer calls of a batch run toge
 reference events are projected first, in order; the checks they and the appointments ask
 for are then de-duplicated (same cache key in the batch, or a fresh result on file) and
 sent concurrently, each payer under its own concurrency and rate limit, so one slow payer
-does not hold the others' calls.
+does not hold the others' calls; a check whose payer has no room within ``payer_wait_s``
+is queued for the re-check timer instead, so it does not hold the batch either.
 
 Failure policy (see README): a payer that cannot answer after the transport's retries
 (timeouts, 5xx, circuit open) is a *recorded result*, not an error of the handler:
@@ -84,6 +85,7 @@ class CheckJob:
     bypass_cache: bool = False
     not_before: datetime | None = None
     attempt: int = 0
+    appointment_id: str | None = None
 
 
 def new_check_id() -> str:
@@ -103,6 +105,9 @@ class Eligibility:
         self.checker = checker
         self.options = options
         self.now = now
+        #: Set when a check is queued behind a busy payer: the re-check timer looks again.
+        self.wake = asyncio.Event()
+        self._soonest: datetime | None = None
 
     # ------------------------------------------------------------------ consumer
 
@@ -166,7 +171,12 @@ class Eligibility:
             coverages = await self._coverages_on(conn, event.patient_id, dos)
             jobs = [
                 await self._job(
-                    conn, coverage, dos, trigger="appointment", organization_id=event.organization_id
+                    conn,
+                    coverage,
+                    dos,
+                    trigger="appointment",
+                    organization_id=event.organization_id,
+                    appointment_id=event.appointment_id,
                 )
                 for coverage in coverages
             ]
@@ -225,6 +235,7 @@ class Eligibility:
         *,
         trigger: str,
         organization_id: str | None = None,
+        appointment_id: str | None = None,
         not_before: datetime | None = None,
         bypass_cache: bool = False,
         attempt: int = 0,
@@ -291,6 +302,7 @@ class Eligibility:
             bypass_cache=bypass_cache,
             not_before=not_before,
             attempt=attempt,
+            appointment_id=appointment_id,
         )
 
     async def _schedule_night_before(
@@ -324,7 +336,13 @@ class Eligibility:
     # ------------------------------------------------------------------ running checks
 
     async def run(self, tx: Transaction, jobs: Sequence[CheckJob]) -> list[tuple[CheckJob, CheckOutcome]]:
-        """Run the checks that need the payer, concurrently, and write their results."""
+        """Run the checks that need the payer, concurrently, and write their results.
+
+        A check waits for its payer's turn (rate and concurrency limit) at most
+        ``payer_wait_s``; one whose turn would come later is queued in the scheduled
+        checks for when the payer should have room, in this transaction, and the batch
+        goes on: a busy payer delays its own checks, not the other payers' in the batch.
+        """
         conn = tx.conn
         todo: dict[str, CheckJob] = {}
         now = self.now()
@@ -337,13 +355,51 @@ class Eligibility:
             todo[job.cache_key] = job
         if not todo:
             return []
+        wait = self.options.payer_wait_s
         outcomes = await asyncio.gather(
-            *(self.checker.check(j.request, j.policy, cache_key=j.cache_key) for j in todo.values())
+            *(
+                self.checker.check(j.request, j.policy, cache_key=j.cache_key, wait_up_to=wait)
+                for j in todo.values()
+            )
         )
-        done = list(zip(todo.values(), outcomes, strict=True))
-        for job, outcome in done:
+        done: list[tuple[CheckJob, CheckOutcome]] = []
+        for job, outcome in zip(todo.values(), outcomes, strict=True):
+            if outcome.deferred:
+                await self._defer(conn, job, outcome, now)
+                continue
             await self._record(tx, job, outcome)
+            done.append((job, outcome))
         return done
+
+    async def _defer(
+        self, conn: AsyncConnection, job: CheckJob, outcome: CheckOutcome, now: datetime
+    ) -> None:
+        """Queue a check its payer had no room for: not an attempt, and nothing published yet."""
+        due = now + timedelta(seconds=max(outcome.retry_in, self.options.payer_wait_s))
+        await _schedule(
+            conn,
+            dedupe_key=f"{job.cache_key}|payer_busy|{job.check_id}",
+            job=job,
+            reason="payer_busy",
+            due_at=due,
+            bypass_cache=job.bypass_cache,
+            appointment_id=job.appointment_id,
+        )
+        log.info("eligibility check %s for coverage %s: payer busy, queued", job.check_id, job.coverage_id)
+        if self._soonest is None or due < self._soonest:
+            self._soonest = due
+        self.wake.set()
+
+    def seconds_to_next_round(self, *, next_due: datetime | None, poll: float) -> float:
+        """How long the re-check timer may sleep: until the poll interval, or the soonest due check."""
+        now = self.now()
+        if self._soonest is not None and self._soonest <= now:
+            self._soonest = None
+        soonest = min((d for d in (next_due, self._soonest) if d is not None), default=None)
+        if soonest is None:
+            return poll
+        # a little pause even when something is due already (another replica may hold it)
+        return min(poll, max((soonest - now).total_seconds(), 0.05))
 
     async def _cached(
         self, conn: AsyncConnection, job: CheckJob, *, now: datetime, window: timedelta
@@ -466,12 +522,19 @@ class Eligibility:
             reason=reason,
             due_at=due,
             bypass_cache=True,
+            appointment_id=job.appointment_id,
         )
 
     # ------------------------------------------------------------------ timer
 
+    async def next_due(self, conn: AsyncConnection) -> datetime | None:
+        """When the soonest scheduled check not yet run is due."""
+        t = store.scheduled_checks
+        value = await conn.scalar(sa.select(sa.func.min(t.c.due_at)).where(t.c.done_at.is_(None)))
+        return value if isinstance(value, datetime) else None
+
     async def run_due(self, tx: Transaction, *, limit: int) -> int:
-        """Run the scheduled re-checks that are due (night before, AAA waits, payer outages)."""
+        """Run the scheduled checks that are due (night before, AAA waits, payer outages, busy payers)."""
         conn = tx.conn
         now = self.now()
         t = store.scheduled_checks
@@ -505,8 +568,10 @@ class Eligibility:
                         conn,
                         coverage,
                         row.service_date,
-                        trigger=row.reason,
+                        trigger=row.trigger or row.reason,
                         organization_id=organization_id,
+                        appointment_id=row.appointment_id,
+                        not_before=row.not_before,
                         bypass_cache=row.bypass_cache,
                         attempt=row.attempt,
                     )
@@ -578,6 +643,8 @@ async def _schedule(
             bypass_cache=bypass_cache,
             attempt=job.attempt,
             due_at=due_at,
+            trigger=job.trigger if reason == "payer_busy" else None,
+            not_before=job.not_before,
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )

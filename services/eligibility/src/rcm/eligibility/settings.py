@@ -54,6 +54,12 @@ class EligibilityOptions(BaseSettings):
         default_factory=lambda: [300.0, 1800.0, 7200.0],
         description="Delays of the re-checks after a payer outage or an AAA 'try again'; then it is reported only.",
     )
+    payer_wait_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long a check waits for its payer's turn (rate, concurrency) before it is queued "
+        "for later, so that a busy payer does not hold the other payers' checks.",
+    )
     recheck_poll_s: float = Field(
         default=30.0, gt=0, description="How often the re-check timer looks for due checks."
     )

@@ -93,5 +93,7 @@ scheduled_checks = sa.Table(
     sa.Column("attempt", sa.Integer, nullable=False, server_default="0"),
     sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("done_at", sa.DateTime(timezone=True)),
+    sa.Column("trigger", sa.Text, doc="What asked for a check queued behind a busy payer (appointment...)."),
+    sa.Column("not_before", sa.DateTime(timezone=True), doc="Results older than this do not answer it."),
     sa.Index("elig_scheduled_due", "due_at", postgresql_where=sa.text("done_at IS NULL")),
 )
