@@ -231,3 +231,78 @@ async def test_a_payment_that_arrived_before_its_claim_posts_once_the_claim_is_k
     again = await ledger.post(remit_835([paid("clm-0007", "ICN-7")]))
     assert again.outcome.duplicate_file
     assert (await ledger.claim("clm-0007")).paid == D("110.00")
+
+
+async def test_the_same_money_for_the_same_claim_under_another_payer_claim_number_is_a_duplicate(
+    ledger: Ledger,
+) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    await ledger.post(remit_835([paid("clm-0001", "ICN-1")], trace="EFT-A"))
+    repeat = await ledger.post(remit_835([paid("clm-0001", "ICN-1-AGAIN")], trace="EFT-B"))
+    assert repeat.outcome.states == {"duplicate": 1}
+    assert repeat.outcome.exceptions == ["duplicate_claim_payment"]
+    assert repeat.of("PaymentPosted") == [] and repeat.of("PatientBalanceChanged") == []
+    claim = await ledger.claim("clm-0001")
+    assert (claim.paid, claim.patient_responsibility) == (D("110.00"), D("25.00"))
+
+    # once the first is reversed, the same adjudication under a new number is a new posting
+    again = await ledger.post(
+        remit_835(
+            [paid("clm-0001", "ICN-1", status="22", sign="-"), paid("clm-0001", "ICN-1-NEW")], trace="EFT-C"
+        )
+    )
+    assert again.outcome.states == {"posted": 2}
+    claim = await ledger.claim("clm-0001")
+    assert (claim.paid, claim.patient_responsibility) == (D("110.00"), D("25.00"))
+
+
+async def test_a_second_primary_payment_that_overpays_the_claim_posts_and_is_flagged(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    await ledger.post(remit_835([paid("clm-0001", "ICN-1")], trace="EFT-A"))
+    extra = Clp(
+        "clm-0001",
+        "1",
+        "170.00",
+        "40.00",
+        "0",
+        "ICN-2",
+        services=[Svc("90837", "170.00", "40.00", [Cas("CO", "45", "130.00")], on=DOS)],
+    )
+    posted = await ledger.post(remit_835([extra], trace="EFT-B"))
+    assert posted.outcome.states == {"posted": 1}
+    assert posted.outcome.exceptions == ["overpaid_claim"]
+    (event,) = posted.of("PaymentPosted")
+    assert event.claim_balance == D("-170.00")
+    (flag,) = await ledger.rows(t.remit_exception)
+    assert flag.detail == {"claim_id": "clm-0001", "claim_balance": "-170.00"}
+    assert (await ledger.claim("clm-0001")).paid == D("150.00")
+
+
+async def test_a_transaction_set_cut_before_its_se_is_held(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    whole = remit_835([paid("clm-0001", "ICN-1")])
+    cut = whole[: whole.index(b"SE*")]
+    posted = await ledger.post(cut)
+    assert posted.outcome.states == {}
+    assert "truncated_set" in posted.outcome.exceptions
+    assert "incomplete_payment" in posted.outcome.exceptions
+    assert posted.events == []
+    assert (await ledger.claim("clm-0001")).paid == D("0")
+    # the whole file, when it comes, posts
+    complete = await ledger.post(whole)
+    assert complete.outcome.states == {"posted": 1}
+    assert (await ledger.claim("clm-0001")).paid == D("110.00")
+
+
+async def test_an_envelope_with_wrong_counts_is_reported_and_a_balanced_payment_still_posts(
+    ledger: Ledger,
+) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    content = remit_835([paid("clm-0001", "ICN-1")]).replace(b"GE*1*1~", b"GE*3*1~")
+    posted = await ledger.post(content)
+    assert posted.outcome.states == {"posted": 1}
+    assert posted.outcome.exceptions == ["invalid_envelope"]
+    (flag,) = await ledger.rows(t.remit_exception)
+    assert "GE01" in flag.message
+    (file,) = await ledger.rows(t.remit_file)
+    assert file.status == "flagged"

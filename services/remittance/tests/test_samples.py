@@ -1,4 +1,5 @@
-"""The public 835 samples (tests/data, see SOURCES.md) post where they match a claims fixture."""
+"""The public 835 samples (tests/data, see SOURCES.md) post where they match a claims fixture, and
+what cannot post is held and reported, never posted silently."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ SAMPLES = {
     "demo": "LinuxForHealth-x12__demo-file_demo.835",
     "managed_care": "LinuxForHealth-x12__835_005010X221A1_managed-care.835",
     "cob": "LinuxForHealth-x12__835_005010X221A1_cob-contractural-adjustment.835",
+    "secondary": "LinuxForHealth-x12__835_005010X221A1_secondary-payment.835",
+    "tertiary": "LinuxForHealth-x12__835_005010X221A1_tertiary-payment.835",
+    "bad_envelope": "albmarin-badX12__errors_error_validation.edi",
+    "no_interchange": "keironstoddart-edi-835-parser__test_edi_835_files_blue_cross_nc_sample.txt",
     "denial": "azoner-pyx12__835_mult_loops.txt",
     "emedny": "keironstoddart-edi-835-parser__test_edi_835_files_emedny_sample.txt",
     "uhc": "keironstoddart-edi-835-parser__test_edi_835_files_united_healthcare_legacy_sample.txt",
@@ -29,7 +34,7 @@ def claims_fixture() -> list[ClaimCreated]:
     payer echoes REF*6R (then the echoed key is ours)."""
     claims: list[ClaimCreated] = []
     seen: set[str] = set()
-    for name in ("demo", "managed_care", "denial", "uhc"):
+    for name in ("demo", "managed_care", "denial", "uhc", "secondary", "tertiary"):
         for payment in read_remit_file((DATA / SAMPLES[name]).read_bytes()).payments:
             for remit in payment.claims:
                 if remit.patient_control_number in seen:
@@ -43,6 +48,10 @@ def claims_fixture() -> list[ClaimCreated]:
                 on = next((s.service_date for s in remit.services if s.service_date), date(2025, 3, 3))
                 claims.append(claim_for(len(claims) + 1, claim_id=pcn, lines=lines, on=on))
     return claims
+
+
+def test_every_sample_in_the_folder_is_posted_by_the_test() -> None:
+    assert set(SAMPLES.values()) == {p.name for p in DATA.iterdir() if p.name != "SOURCES.md"}
 
 
 async def test_the_samples_post_where_they_match_claims(ledger: Ledger) -> None:
@@ -67,6 +76,29 @@ async def test_the_samples_post_where_they_match_claims(ledger: Ledger) -> None:
     assert outcomes["cob"].outcome.states == {}
     assert "incomplete_payment" in outcomes["cob"].outcome.exceptions
 
+    # secondary (CLP02 2) writes SVC01 with '>' too, tertiary (CLP02 3) has an SVC01 without a code:
+    # both held whole, although the secondary's first claim payment alone could be read
+    for name in ("secondary", "tertiary"):
+        assert outcomes[name].outcome.states == {}, name
+        assert outcomes[name].outcome.exceptions == ["invalid_claim", "incomplete_payment"], name
+        assert outcomes[name].events == []
+    assert (await ledger.claim("L0004828311")).paid == D("0")
+
+    # error_validation: managed-care's claim payments under another trace, in a broken envelope.
+    # The envelope is reported; neither claim payment is posted again, although the second
+    # carries another payer claim number (one zero fewer): same claim, same money, no reversal
+    bad = outcomes["bad_envelope"].outcome
+    assert bad.states == {"duplicate": 2}
+    assert bad.exceptions.count("invalid_envelope") == 6
+    assert bad.exceptions.count("duplicate_claim_payment") == 2
+    assert outcomes["bad_envelope"].events == []
+    assert (await ledger.claim("5554555444")).paid == D("450.00")
+    assert (await ledger.claim("8765432112")).paid == D("495.00")
+
+    # blue_cross_nc: a bare ST..SE without ISA is not an interchange; reported, nothing posted
+    bare = outcomes["no_interchange"].outcome
+    assert (bare.states, bare.exceptions) == ({}, ["invalid_envelope", "not_835"])
+
     # mult_loops: a denial; CO-16 stays open for the denials service, RARC N14 travels on
     assert outcomes["denial"].outcome.states == {"posted": 1}
     denied = await ledger.claim("2005555A")
@@ -87,3 +119,10 @@ async def test_the_samples_post_where_they_match_claims(ledger: Ledger) -> None:
     assert lines["123456789014"].patient_responsibility == D("115.13")  # PR-2 5.13 and PR-1 110 on one CAS
     changes = [(e.claim_id, e.change) for e in outcomes["uhc"].of("PatientBalanceChanged")]
     assert changes == [("001-18573-358", D("105.26")), ("001-18604-358", D("115.13"))]
+
+    files = {r.name: r.status for r in await ledger.rows(t.remit_file)}
+    flagged = {
+        SAMPLES[n] for n in ("managed_care", "cob", "secondary", "tertiary", "bad_envelope", "no_interchange")
+    }
+    assert {name for name, status in files.items() if status == "flagged"} == flagged
+    assert len(files) == len(SAMPLES)

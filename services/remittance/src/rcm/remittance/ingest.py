@@ -321,13 +321,27 @@ class _Run:
             )
             await self._set_state(remit_id, "posted", reverses=original.remit_id)
         else:
+            cp = t.claim_payment.c
+            same = [cp.cross_key == cross_key]
+            if remit.paid != ZERO:
+                # the same money for the same claim again under another payer claim number, with
+                # no reversal in between, is a payer's repeat, not a second adjudication
+                same.append(
+                    sa.and_(
+                        cp.claim_id == claim.claim_id,
+                        cp.status == remit.status,
+                        cp.charge == remit.charge,
+                        cp.paid == remit.paid,
+                        cp.patient_responsibility == remit.patient_responsibility,
+                    )
+                )
             duplicate = (
                 await self.conn.execute(
-                    sa.select(t.claim_payment.c.remit_id).where(
-                        t.claim_payment.c.cross_key == cross_key,
-                        t.claim_payment.c.remit_id != remit_id,
-                        t.claim_payment.c.state == "posted",
-                        t.claim_payment.c.reversed_by.is_(None),
+                    sa.select(cp.remit_id).where(
+                        sa.or_(*same),
+                        cp.remit_id != remit_id,
+                        cp.state == "posted",
+                        cp.reversed_by.is_(None),
                     )
                 )
             ).first()
@@ -356,6 +370,16 @@ class _Run:
             await self._set_state(remit_id, "posted" if status is None or status.moves_money else "recorded")
 
         totals = await self.write_posting(remit_id, posting)
+        if remit.claim_status in _PRIMARY and totals.insurance_balance < ZERO:
+            # e.g. the same claim paid again under another payer claim number, with no reversal:
+            # the money came, so it is posted, and the credit balance waits for a refund review
+            await self.flag(
+                "overpaid_claim",
+                "the claim's payments and adjustments exceed its charge (credit balance)",
+                payment_id=payment_id,
+                remit_id=remit_id,
+                detail={"claim_id": claim.claim_id, "claim_balance": str(totals.insurance_balance)},
+            )
         await self.publish(payment, remit_id, remit, claim, posting, totals)
         return "posted" if posting.lines or remit.status == ClaimStatus.REVERSAL else "recorded"
 
@@ -820,6 +844,8 @@ class _Run:
 
 
 _GROUPS = {"CO", "PR", "OA", "PI", "CR"}
+_PRIMARY = (ClaimStatus.PRIMARY, ClaimStatus.PRIMARY_FORWARDED)
+"""Statuses that pay a claim first; a secondary payer's payment on a crossover claim adds to them."""
 
 
 def _valid_rarc(code: str) -> bool:
@@ -910,7 +936,9 @@ async def post_remit_file(
         outcome=outcome,
     )
     broken_sets = {
-        p.control_number for p in parsed.problems if p.kind in ("invalid_claim", "invalid_segment")
+        p.control_number
+        for p in parsed.problems
+        if p.kind in ("invalid_claim", "invalid_segment", "truncated_set")
     }
     for problem in parsed.problems:
         await run.flag(

@@ -17,7 +17,18 @@ from pydantic import ValidationError
 
 from rcm.remittance.domain.payers import remit_payer_keys
 from rcm.remittance.domain.remit import Adjustment, ClaimRemit, Payment, ProviderAdjustment, ServiceRemit
-from rcm.x12 import Delimiters, Segment, Tokenizer, X12Error, read_claims
+from rcm.x12 import (
+    Delimiters,
+    Finding,
+    FindingKind,
+    Segment,
+    SetError,
+    Severity,
+    Tokenizer,
+    X12Error,
+    read_claims,
+)
+from rcm.x12.envelope import Envelope
 from rcm.x12.models.common import AdjustmentGroup, Reference, Trace
 from rcm.x12.models.remit_835 import (
     ClaimPayment,
@@ -69,15 +80,20 @@ def _payment_information(seg: Segment, d: Delimiters, header: _Header) -> Paymen
         return PaymentInformation.from_segment(Segment(seg.id, seg.elements[:15]), d)
 
 
-def _headers(content: bytes) -> list[_Header]:
-    """Every 835 set's header and PLB segments, in order, from one tokenizer pass."""
+def _headers(content: bytes) -> tuple[list[_Header], list[Finding]]:
+    """Every 835 set's header and PLB segments, in order, and the envelope's errors (counts,
+    control numbers, missing trailers), from one tokenizer pass."""
     tokens = Tokenizer(io.BytesIO(content))
+    envelope = Envelope()
+    last: Segment | None = None
     headers: list[_Header] = []
     current: _Header | None = None
     isa = ""
     in_payer = False
     for seg in tokens:
         d = tokens.delimiters or Delimiters()
+        envelope.feed(seg, tokens.delimiters)
+        last = seg
         if seg.id == "ISA":
             isa = seg.get(13) or ""
         elif seg.id == "ST":
@@ -107,7 +123,18 @@ def _headers(content: bytes) -> list[_Header]:
                     current.plb.append(PlbSegment.from_segment(seg, d))
             except X12Error as exc:
                 current.problems.append(FileProblem("invalid_segment", str(exc), current.key[1]))
-    return headers
+    envelope.finish(last)
+    findings = [f for f in (*tokens.findings, *envelope.findings) if f.severity is Severity.ERROR]
+    return headers, findings
+
+
+def _envelope_problem(finding: Finding) -> FileProblem:
+    """A set that ends before its SE may have lost claim payments: ``truncated_set`` holds it.
+    Other envelope errors (counts, control numbers) are reported; the payment still posts when it
+    balances. Finding messages quote no element values."""
+    truncated = finding.kind is FindingKind.TRANSACTION and finding.code == SetError.TRAILER_MISSING
+    kind = "truncated_set" if truncated else "invalid_envelope"
+    return FileProblem(kind, finding.message[:300], finding.transaction or None)
 
 
 def _adjustments(groups: list[AdjustmentGroup]) -> tuple[Adjustment, ...]:
@@ -192,10 +219,11 @@ def read_remit_file(content: bytes) -> RemitFile:
     """Every 835 payment in ``content``; what cannot be read is in ``problems``."""
     out = RemitFile()
     try:
-        headers = _headers(content)
+        headers, findings = _headers(content)
     except X12Error as exc:
         out.problems.append(FileProblem("invalid_x12", str(exc)[:300]))
         return out
+    out.problems.extend(_envelope_problem(f) for f in findings)
     if not headers:
         out.problems.append(FileProblem("not_835", "no 835 transaction set in the file"))
         return out
