@@ -397,3 +397,33 @@ async def test_a_rate_limited_payer_holds_only_its_own_checks(
     assert {r.reason for r in queued} >= {"payer_busy"}
     assert {r.trigger for r in queued if r.reason == "payer_busy"} == {"appointment"}
     assert {r.trigger for r in triggers} == {"appointment"}  # a queued check keeps what asked for it
+
+
+async def test_a_reached_visit_limit_is_reported_with_none_remaining(
+    kafka_bootstrap: str, fresh_database: str, tmp_path: Path
+) -> None:
+    h = Harness(kafka_bootstrap, fresh_database)
+    async with sandbox(tmp_path) as (sb, answered):
+        # the Medicaid plan allows 20 visits a year; this member has had all of them
+        payers = [
+            p.model_copy(update={"members": [m.model_copy(update={"visits_used": 20}) for m in p.members]})
+            if p.id == "STMCD"
+            else p
+            for p in sb.office.book.payers
+        ]
+        sb.office.book = sb.office.book.model_copy(update={"payers": payers})
+        async with h.service(transport_for(sb)):
+            await h.publish(reference(1, "medicaid"))
+            await projected(h, ["cov-0001"])
+            await h.publish([visit(1, DOS)])
+            [checked] = await h.read("eligibility-checked", expect=1)
+
+    assert isinstance(checked, EligibilityChecked)
+    assert checked.status is EligibilityStatus.ACTIVE  # covered, but no visit left this year
+    assert checked.visit_limit is not None
+    assert (checked.visit_limit.allowed, checked.visit_limit.used, checked.visit_limit.remaining) == (
+        20,
+        20,
+        0,
+    )
+    assert len(answered) == 1
