@@ -3,9 +3,9 @@
     uv run python deploy/dashboards/build.py           # write rcm-runtime.json, rcm-revenue-cycle.json
     uv run python deploy/dashboards/build.py --check   # exit 1 if a committed file differs
 
-Runtime panels read the rcm_* metrics of rcm.servicekit.metrics; business panels read the
-rcm_claims_*, rcm_denials_*, rcm_remittance_* and rcm_clearinghouse_* metrics listed in
-docs/operations.md. Every series carries ``rcm_service`` (set by the scrape configuration: the
+Runtime panels read the rcm_* metrics of rcm.servicekit.metrics; business panels read the metrics
+of each service's ``metrics`` module (rcm_claims_*, rcm_remit_*), and the planned ones listed in
+docs/operations.md (their panels stay empty until a service emits them). Every series carries ``rcm_service`` (set by the scrape configuration: the
 ServiceMonitor of the chart, deploy/compose/prometheus.yml) so one variable filters a service.
 """
 
@@ -118,6 +118,10 @@ def dashboard(uid: str, title: str, description: str, items: list[Panel | Row]) 
     }
 
 
+def _planned(what: str) -> str:
+    return f" Empty until the service emits {what} (docs/operations.md, planned business metrics)."
+
+
 def runtime() -> dict[str, Any]:
     items: list[Panel | Row] = [
         Row("Kafka consumers"),
@@ -226,7 +230,8 @@ def runtime() -> dict[str, Any]:
                 ),
             ),
             width=8,
-            description="1 while a payer's real-time (CORE) calls are short-circuited after repeated failures.",
+            description="1 while a payer's real-time (CORE) calls are short-circuited after repeated failures."
+            + _planned("rcm_clearinghouse_circuit_open"),
         ),
     ]
     return dashboard(
@@ -243,41 +248,37 @@ def revenue_cycle() -> dict[str, Any]:
         Row("Claims"),
         Panel(
             "Clean-claim rate",
+            (("avg(rcm_claims_clean_claim_ratio)", "clean"),),
+            kind="stat",
+            unit="percentunit",
+            width=6,
+            description="Share of claims that passed every edit on the first scrub (each claims process "
+            "counts the claims it created since it started; averaged over the processes).",
+        ),
+        Panel(
+            "Acceptance on 999/277CA",
             (
                 (
-                    f'sum(increase(rcm_claims_scrubbed_total{{outcome="clean"}}[{window}])) / '
-                    f"sum(increase(rcm_claims_scrubbed_total[{window}]))",
-                    "clean",
+                    f'sum by (source) (increase(rcm_claims_acknowledged_total{{result=~"accepted.*"}}[{window}])) / '
+                    f"sum by (source) (increase(rcm_claims_acknowledged_total[{window}]))",
+                    "{{source}}",
                 ),
             ),
             kind="stat",
             unit="percentunit",
             width=6,
-            description="Claims that passed every edit on the first scrub, over the dashboard's range.",
+            description="Acknowledgements that accepted the claim (with or without errors), by kind, over "
+            "the dashboard's range.",
         ),
         Panel(
-            "First-pass acceptance (999/277CA)",
+            "Claims created, held and released",
             (
-                (
-                    f'sum(increase(rcm_claims_acknowledged_total{{outcome="accepted"}}[{window}])) / '
-                    f"sum(increase(rcm_claims_acknowledged_total[{window}]))",
-                    "accepted",
-                ),
+                (f"sum(rate(rcm_claims_created_total[{RATE}]))", "created"),
+                (f"sum(rate(rcm_claims_held_total[{RATE}]))", "holds"),
+                (f"sum(rate(rcm_claims_released_total[{RATE}]))", "released"),
             ),
-            kind="stat",
-            unit="percentunit",
-            width=6,
-        ),
-        Panel(
-            "Clean-claim rate by payer",
-            (
-                (
-                    'sum by (payer) (rate(rcm_claims_scrubbed_total{outcome="clean"}[1d])) / '
-                    "sum by (payer) (rate(rcm_claims_scrubbed_total[1d]))",
-                    "{{payer}}",
-                ),
-            ),
-            unit="percentunit",
+            unit="ops",
+            description="A claim can be held for several reasons at once: holds count reasons.",
         ),
         Panel(
             "Claims submitted by payer",
@@ -285,10 +286,46 @@ def revenue_cycle() -> dict[str, Any]:
             unit="ops",
         ),
         Panel(
-            "Holds by edit (top 10)",
-            ((f"topk(10, sum by (edit) (increase(rcm_claims_held_total[{window}])))", "{{edit}}"),),
+            "Holds by reason (top 10)",
+            ((f"topk(10, sum by (reason) (increase(rcm_claims_held_total[{window}])))", "{{reason}}"),),
             kind="bargauge",
             options={"orientation": "horizontal"},
+        ),
+        Panel(
+            "Acknowledgements by result",
+            (
+                (
+                    f"sum by (source, result) (increase(rcm_claims_acknowledged_total[{window}]))",
+                    "{{source}} {{result}}",
+                ),
+            ),
+            kind="bargauge",
+            options={"orientation": "horizontal"},
+        ),
+        Row("Remittance"),
+        Panel(
+            "835 files by outcome",
+            ((f"sum by (outcome) (increase(rcm_remit_files_total[{window}]))", "{{outcome}}"),),
+            kind="bargauge",
+            width=8,
+            options={"orientation": "horizontal"},
+            description="posted, flagged (exceptions to review) or duplicate (a file received again).",
+        ),
+        Panel(
+            "Claim payments by state",
+            ((f"sum by (state) (rate(rcm_remit_claim_payments_total[{RATE}]))", "{{state}}"),),
+            unit="ops",
+            width=8,
+            description="posted, recorded (no money moved), unmatched (waiting for its claim), "
+            "unbalanced, duplicate, orphan_reversal.",
+        ),
+        Panel(
+            "Remittance exceptions by kind",
+            ((f"sum by (kind) (increase(rcm_remit_exceptions_total[{window}]))", "{{kind}}"),),
+            kind="bargauge",
+            width=8,
+            options={"orientation": "horizontal"},
+            description="Work for the payment-posting team: `rcm remits exceptions` lists them.",
         ),
         Row("Denials"),
         Panel(
@@ -296,14 +333,15 @@ def revenue_cycle() -> dict[str, Any]:
             (
                 (
                     f"sum by (payer) (increase(rcm_denials_opened_total[{window}])) / "
-                    f"sum by (payer) (increase(rcm_remittance_claims_adjudicated_total[{window}]))",
+                    f"sum by (payer) (increase(rcm_remit_claims_adjudicated_total[{window}]))",
                     "{{payer}}",
                 ),
             ),
             kind="bargauge",
             unit="percentunit",
             options={"orientation": "horizontal"},
-            description="Denials opened over claims adjudicated on 835s, per payer.",
+            description="Denials opened over claims adjudicated on 835s, per payer."
+            + _planned("rcm_denials_opened_total and rcm_remit_claims_adjudicated_total"),
         ),
         Panel(
             "Denials by CARC (top 10)",
@@ -315,12 +353,14 @@ def revenue_cycle() -> dict[str, Any]:
             ),
             kind="bargauge",
             options={"orientation": "horizontal"},
+            description=_planned("rcm_denials_opened_total").strip(),
         ),
         Panel(
             "Denials by payer and CARC",
             ((f"sum by (payer, group, carc) (increase(rcm_denials_opened_total[{window}])) > 0", ""),),
             kind="table",
             width=12,
+            description=_planned("rcm_denials_opened_total").strip(),
         ),
         Panel(
             "Open denials and resolutions",
@@ -329,13 +369,15 @@ def revenue_cycle() -> dict[str, Any]:
                 (f"sum by (action) (rate(rcm_denials_resolved_total[{RATE}]))", "resolved: {{action}}"),
             ),
             width=12,
+            description=_planned("rcm_denials_open and rcm_denials_resolved_total").strip(),
         ),
         Row("Payments and A/R"),
         Panel(
             "Paid by payer",
-            (("sum by (payer) (increase(rcm_remittance_paid_dollars_total[1d]))", "{{payer}}"),),
+            (("sum by (payer) (increase(rcm_remit_paid_dollars_total[1d]))", "{{payer}}"),),
             unit="currencyUSD",
             width=8,
+            description=_planned("rcm_remit_paid_dollars_total").strip(),
         ),
         Panel(
             "A/R aging",
@@ -343,13 +385,15 @@ def revenue_cycle() -> dict[str, Any]:
             kind="bargauge",
             unit="currencyUSD",
             width=8,
-            description="Open balance by age since the date of service: 0-30, 31-60, 61-90, 91-120, 120+.",
+            description="Open balance by age since the date of service: 0-30, 31-60, 61-90, 91-120, 120+."
+            + _planned("rcm_claims_ar_balance_dollars"),
         ),
         Panel(
             "Days in A/R by payer",
             (("max by (payer) (rcm_claims_days_in_ar)", "{{payer}}"),),
             unit="d",
             width=8,
+            description=_planned("rcm_claims_days_in_ar").strip(),
         ),
         Panel(
             "A/R aging by payer",
@@ -357,12 +401,14 @@ def revenue_cycle() -> dict[str, Any]:
             kind="table",
             unit="currencyUSD",
             width=24,
+            description=_planned("rcm_claims_ar_balance_dollars").strip(),
         ),
     ]
     return dashboard(
         "rcm-revenue-cycle",
         "rcm / revenue cycle",
-        "Clean claims, denials by payer and CARC, payments and A/R aging from the services' business metrics.",
+        "Clean claims, acknowledgements, remittance, denials by payer and CARC, payments and A/R aging "
+        "from the services' business metrics.",
         items,
     )
 
