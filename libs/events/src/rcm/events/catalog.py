@@ -153,9 +153,7 @@ CATALOG: tuple[EventSpec, ...] = (
     # eligibility
     _patient("eligibility-checked", m.EligibilityChecked, _ELIG, "claims", "authorizations"),
     _patient("coverage-changed", m.CoverageChanged, _ELIG, "claims", "denials"),
-    _patient(
-        "eligibility-recheck-requested", m.EligibilityRecheckRequested, ("denials", "claims"), "eligibility"
-    ),
+    _patient("eligibility-recheck-requested", m.EligibilityRecheckRequested, _DENIALS, "eligibility"),
     # claims
     _patient("claim-created", m.ClaimCreated, _CLAIMS, "remittance", "denials"),
     _patient("claim-held", m.ClaimHeld, _CLAIMS),
@@ -169,7 +167,8 @@ CATALOG: tuple[EventSpec, ...] = (
     _patient("secondary-claim-requested", m.SecondaryClaimRequested, _DENIALS, "claims"),
     # remittance and patient money
     _patient("remit-received", m.RemitReceived, _REMIT, "claims", "denials", "authorizations"),
-    _patient("payment-posted", m.PaymentPosted, _REMIT, "claims", "denials"),
+    # claims takes a claim's payer outcome and next payer from remit-received, not from the ledger
+    _patient("payment-posted", m.PaymentPosted, _REMIT, "denials"),
     _patient("patient-balance-changed", m.PatientBalanceChanged, _REMIT),
     EventSpec(name="remit-unmatched", model=m.RemitUnmatched, key="payer_id", producers=_REMIT, partitions=3),
     # denials
