@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
+from rcm.events.models import PaymentPosted
 from rcm.remittance import store as t
+from rcm.remittance.ingest import ReviewError
 from rcm.remittance.testing import Cas, Clp, Ledger, Plb, Svc, claim_for, remit_835
 
 D = Decimal
@@ -306,3 +310,31 @@ async def test_an_envelope_with_wrong_counts_is_reported_and_a_balanced_payment_
     assert "GE01" in flag.message
     (file,) = await ledger.rows(t.remit_file)
     assert file.status == "flagged"
+
+
+async def test_a_person_places_a_queued_claim_payment_and_later_ones_match_by_its_number(
+    ledger: Ledger,
+) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001", lines=[("ses-0001:1", "90837", "170.00")])])
+    # the payer wrote its own account number in CLP01: nothing matches
+    stray = await ledger.post(remit_835([paid("ACCT-77", "ICN-77")], trace="EFT-A"))
+    assert stray.outcome.states == {"unmatched": 1}
+    (queued,) = await ledger.rows(t.unmatched)
+
+    with pytest.raises(ReviewError, match="no claim clm-9999"):
+        await ledger.assign(queued.remit_id, "clm-9999")
+    events, state = await ledger.assign(queued.remit_id, "clm-0001")
+    assert state == "posted"
+    (posting,) = [e for e in events if isinstance(e, PaymentPosted)]
+    assert posting.claim_id == "clm-0001" and posting.lines[0].line_key == "ses-0001:1"
+    assert (await ledger.claim("clm-0001")).paid == D("110.00")
+    (row,) = await ledger.rows(t.claim_payment)
+    assert (row.state, row.matched_by) == ("posted", "review")
+    assert all(u.resolved_at is not None for u in await ledger.rows(t.unmatched))
+    with pytest.raises(ReviewError, match="is posted, not waiting"):
+        await ledger.assign(queued.remit_id, "clm-0001")
+
+    # the payer's reversal under the same payer claim number now finds the claim by itself
+    reversal = await ledger.post(remit_835([paid("ACCT-77", "ICN-77", status="22", sign="-")], trace="EFT-B"))
+    assert reversal.outcome.states == {"posted": 1}
+    assert (await ledger.claim("clm-0001")).paid == D("0.00")

@@ -16,11 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rcm.remittance import store as t
 from rcm.remittance.app import MIGRATIONS, RemittanceSettings, build_service
 from rcm.remittance.domain.reassociation import Deposit, PaymentAdvice, Reassociation, reassociate, trace_key
-from rcm.remittance.ingest import FileOutcome, post_remit_file
+from rcm.remittance.ingest import FileOutcome, ReviewError, assign_unmatched, post_remit_file
 from rcm.remittance.metrics import RemitMetrics
 from rcm.servicekit import Transaction, configure_logging, create_engine, upgrade, write_outbox
 
-__all__ = ["app", "import_file", "reassociation_report", "record_deposit", "unmatched_queue"]
+__all__ = [
+    "app",
+    "assign",
+    "import_file",
+    "open_exceptions",
+    "reassociation_report",
+    "record_deposit",
+    "unmatched_queue",
+]
 
 
 def _engine(settings: RemittanceSettings) -> AsyncEngine:
@@ -47,6 +55,46 @@ async def import_file(settings: RemittanceSettings, content: bytes, *, name: str
             )
             await write_outbox(conn, tx.outgoing)
         return outcome
+    finally:
+        await engine.dispose()
+
+
+async def assign(settings: RemittanceSettings, remit_id: str, claim_id: str) -> str:
+    """Post a queued claim payment to the claim a person chose; its events wait in the outbox."""
+    await upgrade(settings.database_url.get_secret_value(), MIGRATIONS)
+    engine = _engine(settings)
+    try:
+        async with engine.begin() as conn:
+            tx = Transaction(conn, "review", source=settings.service_name, prefix=settings.topic_prefix)
+            state = await assign_unmatched(
+                tx,
+                remit_id,
+                claim_id,
+                metrics=RemitMetrics(),
+                cut_lengths=settings.control_number_cut_lengths,
+            )
+            await write_outbox(conn, tx.outgoing)
+        return state
+    finally:
+        await engine.dispose()
+
+
+async def open_exceptions(settings: RemittanceSettings) -> list[sa.Row[tuple[object, ...]]]:
+    """What was flagged and is not resolved: unbalanced, unreadable, duplicate, overpaid..."""
+    engine = _engine(settings)
+    try:
+        async with engine.connect() as conn:
+            e, f = t.remit_exception.c, t.remit_file.c
+            return list(
+                (
+                    await conn.execute(
+                        sa.select(e.id, e.kind, e.payment_id, e.remit_id, e.message, e.created_at, f.name)
+                        .join_from(t.remit_exception, t.remit_file, f.file_id == e.file_id, isouter=True)
+                        .where(e.resolved_at.is_(None))
+                        .order_by(e.id)
+                    )
+                ).all()
+            )
     finally:
         await engine.dispose()
 
@@ -143,6 +191,32 @@ def unmatched_command() -> None:
             f"{r.reason}  candidates {candidates}"
         )
     typer.echo(f"{len(rows)} unmatched item(s)")
+
+
+@app.command("assign")
+def assign_command(
+    remit_id: Annotated[str, typer.Argument(help="The claim payment, as `rcm remits unmatched` lists it.")],
+    claim_id: Annotated[str, typer.Argument(help="Our claim it pays.")],
+) -> None:
+    """Post a claim payment from the unmatched queue to the claim a person chose."""
+    try:
+        state = asyncio.run(assign(RemittanceSettings(), remit_id, claim_id))
+    except ReviewError as exc:
+        typer.echo(f"not assigned: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{remit_id}: {state} on {claim_id}")
+    if state not in ("posted", "recorded"):
+        raise typer.Exit(1)
+
+
+@app.command("exceptions")
+def exceptions_command() -> None:
+    """What was flagged and waits for a person (opaque ids, no member data)."""
+    rows = asyncio.run(open_exceptions(RemittanceSettings()))
+    for r in rows:
+        where = " ".join(x for x in (r.name, r.payment_id, r.remit_id) if x)
+        typer.echo(f"{r.id}  {r.kind}  {where}  {r.message}")
+    typer.echo(f"{len(rows)} open exception(s)")
 
 
 @app.command("deposit")

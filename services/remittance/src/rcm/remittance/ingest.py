@@ -44,7 +44,9 @@ from rcm.remittance.domain.balancing import check_claim, check_payment
 from rcm.remittance.domain.matching import (
     DEFAULT_CUT_LENGTHS,
     ClaimLineRef,
+    ClaimMatch,
     ClaimRef,
+    MatchedBy,
     match_claim,
     match_lines,
 )
@@ -55,10 +57,17 @@ from rcm.remittance.domain.reassociation import trace_key
 from rcm.remittance.domain.remit import ZERO, Adjustment, ClaimRemit, ClaimStatus, Payment
 from rcm.remittance.domain.reversal import PostedClaimPayment, find_original, undo
 from rcm.remittance.metrics import RemitMetrics
-from rcm.remittance.remit_file import read_remit_file
+from rcm.remittance.remit_file import RemitFile, read_remit_file
 from rcm.servicekit import Transaction
 
-__all__ = ["FileOutcome", "change_patient_balance", "post_remit_file", "rematch_waiting"]
+__all__ = [
+    "FileOutcome",
+    "ReviewError",
+    "assign_unmatched",
+    "change_patient_balance",
+    "post_remit_file",
+    "rematch_waiting",
+]
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +284,14 @@ class _Run:
         return state
 
     async def _post(
-        self, payment: Payment, payment_id: str, remit_id: str, remit: ClaimRemit, cross_key: str
+        self,
+        payment: Payment,
+        payment_id: str,
+        remit_id: str,
+        remit: ClaimRemit,
+        cross_key: str,
+        *,
+        chosen: ClaimRef | None = None,
     ) -> str:
         imbalances = check_claim(remit)
         if imbalances:
@@ -287,8 +303,11 @@ class _Run:
             )
             return await self._set_state(remit_id, "unbalanced")
 
-        candidates = await self.candidates(remit, await self.payer_of(payment_id))
-        match = match_claim(remit, candidates, cut_lengths=self.cut_lengths)
+        if chosen is not None:  # a person placed it (``assign_unmatched``)
+            match = ClaimMatch(chosen, MatchedBy.REVIEW)
+        else:
+            candidates = await self.candidates(remit, await self.payer_of(payment_id))
+            match = match_claim(remit, candidates, cut_lengths=self.cut_lengths)
         if match.claim is None:
             reason = match.reason or "no_claim"
             await self.queue_unmatched(payment, payment_id, remit_id, remit, reason, match.candidates)
@@ -1002,24 +1021,9 @@ async def rematch_waiting(
         )
     ).all()
     posted = 0
-    files: dict[str, Any] = {}
+    files: dict[str, RemitFile | None] = {}
     for row in waiting:
-        if row.file_id not in files:
-            content = await tx.conn.scalar(sa.select(f.content).where(f.file_id == row.file_id))
-            files[row.file_id] = read_remit_file(content) if content is not None else None
-        parsed = files[row.file_id]
-        if parsed is None:
-            continue
-        found = next(
-            (
-                (p, r)
-                for p in parsed.payments
-                if _opaque("pay", p.payer_ref, p.trace_number) == row.payment_id
-                for r in p.claims
-                if r.sequence == row.sequence
-            ),
-            None,
-        )
+        found = await _stored_claim_payment(tx, row.file_id, row.payment_id, row.sequence, files)
         if found is None:
             continue
         payment, remit = found
@@ -1046,3 +1050,99 @@ async def rematch_waiting(
     if posted:
         log.info("%s waiting claim payments matched to claims that arrived after their 835", posted)
     return posted
+
+
+async def _stored_claim_payment(
+    tx: Transaction, file_id: str, payment_id: str, sequence: int, files: dict[str, RemitFile | None]
+) -> tuple[Payment, ClaimRemit] | None:
+    """A claim payment read again from its stored file (``files`` caches the files read)."""
+    if file_id not in files:
+        content = await tx.conn.scalar(
+            sa.select(t.remit_file.c.content).where(t.remit_file.c.file_id == file_id)
+        )
+        files[file_id] = read_remit_file(content) if content is not None else None
+    parsed = files[file_id]
+    if parsed is None:
+        return None
+    return next(
+        (
+            (p, r)
+            for p in parsed.payments
+            if _opaque("pay", p.payer_ref, p.trace_number) == payment_id
+            for r in p.claims
+            if r.sequence == sequence
+        ),
+        None,
+    )
+
+
+class ReviewError(ValueError):
+    """A person's placement of a queued claim payment that cannot be done; the message says why."""
+
+
+async def assign_unmatched(
+    tx: Transaction,
+    remit_id: str,
+    claim_id: str,
+    *,
+    metrics: RemitMetrics,
+    cut_lengths: Sequence[int] = DEFAULT_CUT_LENGTHS,
+) -> str:
+    """Post a claim payment waiting in the unmatched queue to the claim a person chose for it.
+
+    It posts exactly as a matched claim payment would (lines by REF*6R or code and date, events,
+    patient balance), its payer claim number is remembered for the claim so later payments and
+    reversals under it match by themselves, and its queue rows are resolved. Returns the state
+    it ended in; raises ``ReviewError`` when it is not waiting or the claim is not known.
+    """
+    cp, f = t.claim_payment.c, t.remit_file.c
+    row = (
+        await tx.conn.execute(
+            sa.select(
+                cp.remit_id,
+                cp.payment_id,
+                cp.file_id,
+                cp.sequence,
+                cp.cross_key,
+                cp.state,
+                f.name,
+                f.received_at,
+            )
+            .join(t.remit_file, f.file_id == cp.file_id)
+            .where(cp.remit_id == remit_id)
+            .with_for_update(of=t.claim_payment)
+        )
+    ).first()
+    if row is None:
+        raise ReviewError(f"no claim payment {remit_id}")
+    if row.state != "unmatched":
+        raise ReviewError(f"claim payment {remit_id} is {row.state}, not waiting in the queue")
+    found = await _stored_claim_payment(tx, row.file_id, row.payment_id, row.sequence, {})
+    if found is None:
+        raise ReviewError(f"the file of claim payment {remit_id} can no longer be read")
+    payment, remit = found
+    run = _Run(
+        tx,
+        file_id=row.file_id,
+        file_name=row.name,
+        received_at=row.received_at,
+        cut_lengths=cut_lengths,
+        metrics=metrics,
+        outcome=FileOutcome(file_id=row.file_id),
+    )
+    claims = await run.claims([claim_id])
+    if not claims:
+        raise ReviewError(f"no claim {claim_id}")
+    state = await run._post(payment, row.payment_id, remit_id, remit, row.cross_key, chosen=claims[0])
+    metrics.claim_payments.labels(state).inc()
+    await tx.conn.execute(
+        t.unmatched.update()
+        .where(
+            t.unmatched.c.remit_id == remit_id,
+            t.unmatched.c.kind == "claim",
+            t.unmatched.c.resolved_at.is_(None),
+        )
+        .values(resolved_at=sa.func.now())
+    )
+    log.info("claim payment %s placed on a claim by review: %s", remit_id, state)
+    return state

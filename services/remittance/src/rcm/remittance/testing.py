@@ -21,7 +21,7 @@ from rcm.events.models import ClaimCreated
 from rcm.events.testing import claim_created
 from rcm.remittance import store as t
 from rcm.remittance.handlers import HANDLERS, on_claim_created
-from rcm.remittance.ingest import FileOutcome, post_remit_file, rematch_waiting
+from rcm.remittance.ingest import FileOutcome, assign_unmatched, post_remit_file, rematch_waiting
 from rcm.remittance.metrics import RemitMetrics
 from rcm.servicekit import Delivered, Record, Transaction, write_outbox
 from rcm.servicekit.db import outbox
@@ -235,6 +235,14 @@ class Ledger:
             posted = await rematch_waiting(tx, metrics=self.metrics)
             await write_outbox(conn, tx.outgoing)
         return [decode(m.value, m.headers).event for m in tx.outgoing], posted
+
+    async def assign(self, remit_id: str, claim_id: str) -> tuple[list[Any], str]:
+        """A person places a queued claim payment on a claim: (events published, state)."""
+        async with self.engine.begin() as conn:
+            tx = Transaction(conn, "test", source="remittance")
+            state = await assign_unmatched(tx, remit_id, claim_id, metrics=self.metrics)
+            await write_outbox(conn, tx.outgoing)
+        return [decode(m.value, m.headers).event for m in tx.outgoing], state
 
     async def rows(self, table: sa.Table, *where: Any) -> list[Any]:
         async with self.engine.connect() as conn:

@@ -42,6 +42,8 @@ class MatchedBy(StrEnum):
     PAYER_CLAIM_NUMBER = "payer_claim_number"
     LINE_KEY = "line_key"
     CODE_AND_DATE = "code_and_date"
+    REVIEW = "review"
+    """A person placed it from the unmatched queue."""
 
 
 @dataclass(frozen=True, slots=True)
