@@ -212,3 +212,57 @@ async def test_two_relay_replicas_publish_each_row_once(
         assert of_key == sorted(of_key)
     assert sorted(r.metrics.published._value.get() for r in relays) == [0, 300]
     await engine.dispose()
+
+
+async def test_outbox_gauges_show_rows_piling_up_while_publishing_fails(
+    kafka_bootstrap, kafka_topics, fresh_database
+) -> None:
+    from aiokafka.errors import KafkaTimeoutError
+
+    out_topic = await kafka_topics(partitions=1)
+    settings = settings_for(kafka_bootstrap, fresh_database)
+    engine = create_engine(fresh_database)
+    await create_schema(engine)
+    async with engine.begin() as conn:
+        await write_outbox(
+            conn,
+            [
+                OutgoingMessage(
+                    topic=out_topic, key=b"k", value=b"{}", headers=[("ce_id", f"e-{i}".encode())]
+                )
+                for i in range(12)
+            ],
+        )
+    producer = make_producer(settings)
+    await producer.start()
+    relay = OutboxRelay(
+        engine, producer, name=settings.service_name, poll_interval_s=0.05, observe_interval_s=0.1
+    )
+
+    async def broker_away(count: int) -> None:  # every pass fails before it can mark its rows sent
+        raise KafkaTimeoutError()
+
+    relay.after_publish = broker_away
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+
+        async def age_reported():  # type: ignore[no-untyped-def]
+            return relay.metrics.outbox_age._value.get() >= 1.5
+
+        await wait_for(age_reported, timeout=20)
+        assert relay.metrics.outbox_pending._value.get() == 12
+        relay.after_publish = None  # the broker is back
+
+        async def drained():  # type: ignore[no-untyped-def]
+            return (
+                relay.metrics.outbox_pending._value.get() == 0 and relay.metrics.published._value.get() == 12
+            )
+
+        await wait_for(drained, timeout=20)
+        assert relay.metrics.outbox_age._value.get() == 0
+    finally:
+        stop.set()
+        await task
+        await producer.stop()
+        await engine.dispose()

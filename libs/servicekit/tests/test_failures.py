@@ -199,15 +199,22 @@ async def test_database_outage_mid_stream_loses_nothing(
     await create_schema(engine)
     direct = create_engine(fresh_database)
     ids = await produce(kafka_bootstrap, topic, ledger_events(100))
-    async with Running(settings, engine, topic, ledger_handler()):
+    async with Running(settings, engine, topic, ledger_handler()) as running:
 
         async def some_applied():  # type: ignore[no-untyped-def]
             return len(await effects(direct)) >= 1
 
         await wait_for(some_applied)
         proxy.cut()
+        cut_at = time.monotonic()
         late_ids = await produce(kafka_bootstrap, topic, ledger_events(100, start=100))
-        await asyncio.sleep(3)
+
+        async def lag_shows_the_backlog():  # type: ignore[no-untyped-def]
+            lag = running.consumer.metrics.consumer_lag
+            return sum(lag.labels(settings.service_name, topic, str(p))._value.get() for p in range(3)) >= 100
+
+        await wait_for(lag_shows_the_backlog, timeout=20)  # the dashboards see the stream back up
+        await asyncio.sleep(max(0.0, 3 - (time.monotonic() - cut_at)))
         proxy.restore()
 
         async def all_applied():  # type: ignore[no-untyped-def]

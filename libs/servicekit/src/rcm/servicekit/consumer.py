@@ -273,6 +273,29 @@ class BatchConsumer(Generic[T]):
                 max(high - position, 0)
             )
 
+    async def _observe_lag_while_stuck(self) -> None:
+        """Lag from the broker's end offsets and the group's commits, while batches cannot be applied.
+
+        The usual reading comes after each commit; when the database is down nothing commits, and
+        the lag must still grow on the dashboards as records keep arriving.
+        """
+        consumer = self._consumer
+        if consumer is None or not consumer.assignment():
+            return
+        tps = list(consumer.assignment())
+        try:
+            async with asyncio.timeout(2):
+                ends = await consumer.end_offsets(tps)
+                starts = await consumer.beginning_offsets(tps)
+                for tp in tps:
+                    committed = await consumer.committed(tp)
+                    done = committed if committed is not None and committed >= 0 else starts[tp]
+                    self.metrics.consumer_lag.labels(self.name, tp.topic, str(tp.partition)).set(
+                        max(ends[tp] - done, 0)
+                    )
+        except Exception as exc:  # the broker is away too: keep the last reading
+            log.debug("consumer %s: lag not refreshed (%s)", self.name, type(exc).__name__)
+
     # ------------------------------------------------------------------ applying
     async def _apply_with_retry(
         self, records: list[Record], stop: asyncio.Event, *, attempts: int | None = None
@@ -298,6 +321,7 @@ class BatchConsumer(Generic[T]):
                         self.name,
                         type(exc).__name__,
                     )
+                    await self._observe_lag_while_stuck()
                     if await self._wait(stop, infra_wait):
                         return False
                     infra_wait = min(infra_wait * 2, 5.0)

@@ -7,6 +7,9 @@ awaiting them together, then marks the rows sent. One relay per service is
 active at a time (a PostgreSQL advisory lock), which keeps records of one key in
 order. A crash between publishing and marking republishes those rows; their
 event ids are unchanged, so consumers' inboxes absorb the duplicates.
+
+The relay reports how many rows wait and how old the oldest is every few seconds,
+also while its passes fail: a broker outage shows as a growing outbox age.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -67,6 +71,7 @@ class OutboxRelay:
         poll_interval_s: float = 0.2,
         retention_hours: float = 24.0,
         metrics: RuntimeMetrics | None = None,
+        observe_interval_s: float = 5.0,
     ) -> None:
         self.engine = engine
         self.producer = producer
@@ -75,6 +80,8 @@ class OutboxRelay:
         self.poll_interval_s = poll_interval_s
         self.retention_hours = retention_hours
         self.metrics = metrics or RuntimeMetrics()
+        self.observe_interval_s = observe_interval_s
+        self._observed_at = float("-inf")
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         # test seam: runs after a batch is published and before it is marked sent
@@ -135,6 +142,17 @@ class OutboxRelay:
         self.metrics.outbox_pending.set(row[0])
         self.metrics.outbox_age.set(float(row[1] or 0))
 
+    async def _observe_when_due(self) -> None:
+        """Refresh the outbox gauges every ``observe_interval_s``; a database that is down leaves them."""
+        now = time.monotonic()
+        if now - self._observed_at < self.observe_interval_s:
+            return
+        self._observed_at = now
+        try:
+            await self._observe()
+        except Exception as exc:
+            log.debug("outbox gauges not refreshed: %s", type(exc).__name__)
+
     async def _purge(self) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -163,8 +181,7 @@ class OutboxRelay:
                             continue
                     await self.publish_pending()
                     passes += 1
-                    if passes % 50 == 1:
-                        await self._observe()
+                    await self._observe_when_due()
                     if passes % 3000 == 1:
                         await self._purge()
                 except Exception as exc:
@@ -176,6 +193,7 @@ class OutboxRelay:
                         with contextlib.suppress(Exception):
                             await lock_conn.close()
                         lock_conn = None
+                    await self._observe_when_due()  # rows pile up while the broker is away
                     await self._sleep(stop, 1.0)
                     continue
                 self._idle.set()
