@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from rcm.claims.app import TOPICS
 from rcm.claims.domain.coding import CodedSession, code_session
 from rcm.claims.domain.common import Credential
 from rcm.claims.domain.payer_rules import PayerRules
 from rcm.claims.domain.session import Session
+from rcm.events.catalog import CATALOG
 from rcm.events.models.reference import PayerBillingRules, TelehealthRules
 from rcm.events.models.sessions import SessionCompleted
 
@@ -52,3 +54,8 @@ def test_a_session_completed_event_adapts_by_copying_fields_and_fixing_the_date(
     result = code_session(session, credential=Credential.LCSW)
     assert isinstance(result, CodedSession)
     assert (result.lines[0].code, result.place_of_service) == ("90837", "10")
+
+
+def test_the_service_subscribes_to_exactly_what_the_catalog_says_claims_reads() -> None:
+    assert sorted(TOPICS) == sorted(spec.name for spec in CATALOG if "claims" in spec.consumers)
+    assert len(TOPICS) == len(set(TOPICS))
