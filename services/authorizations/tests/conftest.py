@@ -55,6 +55,10 @@ class RunningLedger:
         async with self.service.engine.connect() as conn:
             return await conn.scalar(query)
 
+    async def rows(self, query: sa.Executable) -> list[Any]:
+        async with self.service.engine.connect() as conn:
+            return list((await conn.execute(query)).all())
+
     async def until(self, query: sa.Executable, expected: Any = True, timeout: float = 15) -> None:
         """Wait until the query answers ``expected`` (e.g. an event was applied)."""
 

@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 
 from rcm.authorizations import store
 from rcm.authorizations.cli import app
+from rcm.authorizations.domain import AlertPolicy
+from rcm.authorizations.handlers import Ledger
 from rcm.events.models import AlertKind, AuthorizationAlert, AuthorizationConsumed, ClaimCreated
 from rcm.events.testing import (
     appointment_cancelled,
@@ -21,6 +23,7 @@ from rcm.events.testing import (
     claim_created,
     claim_void_requested,
     payer_updated,
+    session_voided,
 )
 
 from .conftest import RunningLedger
@@ -55,12 +58,8 @@ def a_claim(n: int, *, code: str = "90837", day: date | None = None, **overrides
 
 
 def an_authorization(visits: int, **overrides: object) -> object:
-    return authorization_received(
-        1,
-        authorized=visits,
-        valid={"start": TODAY - timedelta(days=60), "end": TODAY + timedelta(days=120)},
-        **overrides,
-    )
+    window = {"start": TODAY - timedelta(days=60), "end": TODAY + timedelta(days=120)}
+    return authorization_received(1, **({"authorized": visits, "valid": window} | overrides))
 
 
 def registered(auth_id: str = "auth-0001") -> sa.Select[tuple[int]]:
@@ -213,3 +212,109 @@ async def test_an_appointment_books_a_visit_until_it_is_cancelled(ledger_service
     )
     assert released.remaining == 3
     assert await ledger_service.scalar(booked) == 0
+
+
+async def test_a_voided_session_gives_its_visit_back_and_its_late_claim_uses_it_again_only_once(
+    ledger_service: RunningLedger,
+) -> None:
+    await ledger_service.send(an_authorization(12))
+    await ledger_service.until(registered(), 1)
+    await ledger_service.send(a_claim(1), a_claim(2))
+    await ledger_service.until(usages(), 2)
+    await ledger_service.send(session_voided(1, session_id="ses-0001", patient_id="pat-0001"))
+    await ledger_service.send(session_voided(1, session_id="ses-0001", patient_id="pat-0001"))  # again
+
+    [released] = await ledger_service.received("authorization-released", expect=1)
+    assert (released.session_id, released.reason, released.released) == ("ses-0001", "session_voided", 1)
+    assert released.remaining == 11  # ses-0002 still holds its visit
+    assert await ledger_service.scalar(usages()) == 1
+
+
+async def test_the_expiry_timer_warns_before_the_end_and_reports_the_end_once(
+    ledger_service: RunningLedger,
+) -> None:
+    end = TODAY + timedelta(days=30)
+    await ledger_service.send(an_authorization(12, valid={"start": TODAY - timedelta(days=60), "end": end}))
+    await ledger_service.until(registered(), 1)
+    ledger = Ledger(policy=AlertPolicy(expiring_within_days=21))
+
+    async def timer_round(day: date) -> int:
+        async with ledger_service.service.transaction() as tx:
+            return await ledger.check_expiry(tx, today=day)
+
+    assert await timer_round(TODAY) == 0  # 30 days left: nothing to say yet
+    assert await timer_round(end - timedelta(days=21)) == 1
+    assert await timer_round(end - timedelta(days=10)) == 0  # warned already
+    assert await timer_round(end + timedelta(days=1)) == 1
+    assert await timer_round(end + timedelta(days=2)) == 0
+
+    alerts = await ledger_service.received("authorization-alert", expect=2)
+    assert [(a.kind, a.authorization_id, a.valid_until) for a in alerts] == [
+        (AlertKind.EXPIRING, "auth-0001", end),
+        (AlertKind.EXPIRED, "auth-0001", end),
+    ]
+
+
+async def test_a_claim_by_another_clinician_does_not_use_a_provider_restricted_authorization(
+    ledger_service: RunningLedger,
+) -> None:
+    rules = {"auth_requirements": [{"procedure_code": "90837", "after_visits": 0}]}
+    await ledger_service.send(payer_updated(1, rules=rules))
+    await ledger_service.send(an_authorization(12, provider_id="prov-0001"))
+    await ledger_service.until(registered(), 1)
+    await ledger_service.send(a_claim(1, rendering_provider_id="prov-0002"), a_claim(2))
+
+    [alert] = await ledger_service.received("authorization-alert", expect=1)
+    assert (alert.kind, alert.session_id) == (AlertKind.MISSING, "ses-0001")
+    [consumed] = await ledger_service.received("authorization-consumed", expect=1)
+    assert (consumed.session_id, consumed.remaining) == ("ses-0002", 11)
+
+
+SAMPLE_278 = (
+    Path(__file__).parents[3]
+    / "libs/x12/tests/data/278/kputnam-stupidedi__X217_pass_referral-response-to-request-for-review.edi"
+)
+
+
+async def test_register_278_publishes_the_certified_reviews_and_the_ledger_registers_them(
+    ledger_service: RunningLedger, tmp_path: Path
+) -> None:
+    env = {
+        "RCM_DATABASE_URL": ledger_service.service.settings.database_url.get_secret_value(),
+        "RCM_KAFKA_BOOTSTRAP": ledger_service.bootstrap,
+        "RCM_TOPIC_PREFIX": ledger_service.prefix,
+    }
+    runner = CliRunner()
+    args = ["register-278", str(SAMPLE_278), "--patient", "pat-0001", "--coverage", "cov-0001"]
+    args += ["--payer", "payer-0001", "--provider", "prov-0001"]
+
+    dry = await asyncio.to_thread(runner.invoke, app, [*args, "--dry-run"], env=env)
+    assert dry.exit_code == 0, dry.output
+    assert "would register auth-278-AUTH0001" in dry.output
+    done = await asyncio.to_thread(runner.invoke, app, args, env=env)
+    assert done.exit_code == 0, done.output
+    await ledger_service.until(registered("auth-278-AUTH0001"), 1)
+    row = (
+        await ledger_service.rows(
+            sa.select(store.authorization).where(
+                store.authorization.c.authorization_id == "auth-278-AUTH0001"
+            )
+        )
+    )[0]
+    assert (row.patient_id, row.payer_id, row.auth_number, row.provider_id) == (
+        "pat-0001",
+        "payer-0001",
+        "AUTH0001",
+        "prov-0001",
+    )
+    assert (row.unit, row.authorized, row.valid_start, row.valid_end) == (
+        "visits",
+        1,
+        date(2005, 5, 2),
+        date(2005, 6, 2),
+    )
+
+    not_x12 = tmp_path / "note.txt"
+    not_x12.write_text("not an interchange")
+    refused = await asyncio.to_thread(runner.invoke, app, ["register-278", str(not_x12), *args[2:]], env=env)
+    assert refused.exit_code == 2

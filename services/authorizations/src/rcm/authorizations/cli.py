@@ -94,6 +94,85 @@ def run() -> None:
     asyncio.run(build_service(settings).run())
 
 
+async def _publish(events: list[Any]) -> None:
+    from rcm.events import encode
+    from rcm.servicekit.kafka import make_producer
+
+    settings = AuthorizationSettings()
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        for event in events:
+            record = encode(event, source="/rcm/authorizations-cli", prefix=settings.topic_prefix)
+            await producer.send_and_wait(
+                record.topic, value=record.value, key=record.key, headers=list(record.headers)
+            )
+    finally:
+        await producer.stop()
+
+
+@app.command("register-278")
+def register_278(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, metavar="FILE", help="X12 278 response."),
+    patient_id: str = typer.Option(..., "--patient", help="Opaque id of the patient the response is about."),
+    coverage_id: str = typer.Option(..., "--coverage", help="Opaque id of the coverage reviewed."),
+    payer_id: str = typer.Option(..., "--payer", help="Opaque id of the payer that answered."),
+    provider_id: str | None = typer.Option(
+        None, "--provider", help="Rendering provider the authorization is restricted to (none: any)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be registered; publish nothing."),
+) -> None:
+    """Register the certified reviews of a 278 response: one authorization-received per authorization number.
+
+    The events go to the authorization-received topic, as an authorization entered in the
+    practice system would, so the ledger and the claims service both learn of them; sending
+    the same response again amends the same authorizations.
+    """
+    from rcm.authorizations.review_278 import authorizations_from_response
+    from rcm.x12.convert import read_interchanges
+    from rcm.x12.errors import X12Error
+    from rcm.x12.models.auth_278 import ServiceReviewResponse278
+
+    try:
+        responses = [
+            t
+            for interchange, _ in read_interchanges(path.read_bytes())
+            for group in interchange.groups
+            for t in group.transactions
+            if isinstance(t, ServiceReviewResponse278)
+        ]
+    except X12Error as exc:
+        typer.echo(f"{path}: not a readable X12 interchange ({exc})", err=True)
+        raise typer.Exit(2) from exc
+    if not responses:
+        typer.echo(f"{path}: no 278 response in the file", err=True)
+        raise typer.Exit(2)
+    now = datetime.now(UTC)
+    events = [
+        auth
+        for response in responses
+        for auth in authorizations_from_response(
+            response,
+            patient_id=patient_id,
+            coverage_id=coverage_id,
+            payer_id=payer_id,
+            received_at=now,
+            provider_id=provider_id,
+        )
+    ]
+    if not events:
+        typer.echo(f"{path}: no certified review with a number, a window and a quantity", err=True)
+        raise typer.Exit(1)
+    if not dry_run:
+        asyncio.run(_publish(events))
+    for e in events:
+        codes = ",".join(e.procedure_codes) or "any code"
+        typer.echo(
+            f"{'would register' if dry_run else 'registered'} {e.authorization_id}  #{e.auth_number}  "
+            f"{e.valid.start} to {e.valid.end or 'open'}  {e.unit.value} {e.authorized}  {codes}"
+        )
+
+
 @app.command("renewal-278")
 def renewal_278(
     authorization_id: str = typer.Argument(..., metavar="AUTH_ID", help="Authorization to extend or renew."),
