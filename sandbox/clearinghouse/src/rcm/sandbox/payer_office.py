@@ -3,12 +3,13 @@ has adjudicated, and writes the answers (999, 277CA, 835, 271, 277) as deliverie
 
 The rules themselves are the pure functions of ``rcm.sandbox.engine``; this module only
 keeps state (accumulators, duplicates, adjudicated claims, control numbers) and applies
-the configured faults (duplicate and malformed files, reversals, recoupments).
+the configured faults (duplicate and malformed files, reversals, recoupments). The state is
+kept in memory and written through to ``PayerRecords`` (committed once per batch), from which
+a restarted office starts where the last one stopped.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from rcm.sandbox.engine.eligibility import answer_eligibility
 from rcm.sandbox.engine.model import Adjustment, Claim, ClaimAdjudication, LineAdjudication
 from rcm.sandbox.faults import Faults
 from rcm.sandbox.payers import Payer, PayerBook
+from rcm.sandbox.records import PayerRecords
 from rcm.sandbox.x12io import (
     ClaimAck,
     Interchange,
@@ -57,39 +59,62 @@ class Delivery:
 
 
 class PayerOffice:
-    def __init__(self, book: PayerBook, faults: Faults, *, clearinghouse_id: str, remit_delay: float) -> None:
+    """The payers' side of the exchange; ``records`` (in memory when not given) is what it remembers."""
+
+    def __init__(
+        self,
+        book: PayerBook,
+        faults: Faults,
+        *,
+        clearinghouse_id: str,
+        remit_delay: float,
+        records: PayerRecords | None = None,
+    ) -> None:
         self.book = book
         self.faults = faults
         self.clearinghouse_id = clearinghouse_id
         self.remit_delay = remit_delay
-        self._controls = itertools.count(1)
-        self._icns = itertools.count(1)
-        self._accumulators: dict[tuple[str, str], Accumulators] = {}
-        self._fingerprints: set[str] = set()
-        #: Every adjudication by ICN (the latest one for replaced claims).
+        self.records = records if records is not None else PayerRecords()
+        self._next_control = self.records.counter("control", 1)
+        self._next_icn = self.records.counter("icn", 1)
+        self._accumulators: dict[tuple[str, str], Accumulators] = self.records.accumulators()
+        self._fingerprints: set[str] = self.records.fingerprints()
+        #: The open adjudication of every claim by ICN (the latest one when re-adjudicated);
+        #: replaced and voided claims leave it.
         self.adjudications: dict[str, ClaimAdjudication] = {}
         self._by_claim_id: dict[tuple[str, str], str] = {}
+        for record in self.records.claims():
+            self._by_claim_id[(record.payer_id, record.claim_id)] = record.icn
+            if record.state == "open":
+                self.adjudications[record.icn] = record.adjudication
 
     # ------------------------------------------------------------------ helpers
 
     def _interchange(self, receiver: str) -> Interchange:
-        return Interchange(
-            self.clearinghouse_id, receiver or "SUBMITTER", next(self._controls), when=datetime.now()
-        )
+        control, self._next_control = self._next_control, self._next_control + 1
+        return Interchange(self.clearinghouse_id, receiver or "SUBMITTER", control, when=datetime.now())
 
     def _name(self, kind: str, payer_id: str, interchange: Interchange, suffix: str = "") -> str:
         stamp = interchange.when.strftime("%Y%m%dT%H%M%S")
         return f"{kind}_{payer_id}_{stamp}_{interchange.control_number:09d}{suffix}.{kind.lower()}"
 
     def _new_icn(self, payer: Payer) -> str:
-        return f"{payer.icn_prefix}{date.today():%y%j}{next(self._icns):07d}"
+        number, self._next_icn = self._next_icn, self._next_icn + 1
+        return f"{payer.icn_prefix}{date.today():%y%j}{number:07d}"
+
+    def _commit(self) -> None:
+        """Make what the office decided so far survive a restart (numbering included)."""
+        self.records.set_counter("control", self._next_control)
+        self.records.set_counter("icn", self._next_icn)
+        self.records.commit()
 
     # ------------------------------------------------------------------ 837 batches
 
     def receive_batch(self, text: str, *, received: date | None = None) -> list[Delivery]:
         """Everything a batch produces: a 999 (or a TA1) and a 277CA at once, an 835 after the remit delay.
 
-        Only the transaction sets the 999 accepted are adjudicated.
+        Only the transaction sets the 999 accepted are adjudicated. What the payers decided is
+        committed to the records before the answers are returned.
         """
         received = received or date.today()
         try:
@@ -114,6 +139,7 @@ class PayerOffice:
             deliveries.append(
                 Delivery(self._name("835", "BAD", bad), "THIS IS NOT AN X12 FILE\n", self.remit_delay)
             )
+        self._commit()
         return deliveries
 
     def _adjudicate_batch(self, payer_id: str, claims: list[Claim], submitter: str) -> list[Delivery]:
@@ -143,6 +169,7 @@ class PayerOffice:
                 acks.append(ClaimAck(claim, accepted=True, icn=original.icn))
                 results.append(reverse(original))
                 del self.adjudications[original.icn]
+                self.records.close_claim(original.icn, "voided")
                 continue
             icn = self._new_icn(payer)
             acks.append(ClaimAck(claim, accepted=True, icn=icn))
@@ -150,6 +177,7 @@ class PayerOffice:
                 original = self.adjudications.pop(claim.original_icn or "", None)
                 if original is not None:
                     results.append(reverse(original))
+                    self.records.close_claim(original.icn, "replaced")
             results.append(self._adjudicate_claim(claim, payer, icn))
         interchange = self._interchange(submitter)
         deliveries = [
@@ -181,9 +209,12 @@ class PayerOffice:
             if not duplicate:
                 self._accumulators[key] = acc
                 self._fingerprints.add(fingerprint)
+                self.records.save_accumulators(payer.id, claim.member_id, acc)
+                self.records.add_fingerprint(fingerprint)
         if result.status != "4" or not any(a.reason == "18" for ln in result.lines for a in ln.adjustments):
             self.adjudications[icn] = result
             self._by_claim_id[(payer.id, claim.claim_id)] = icn
+            self.records.save_claim(result)
         return result
 
     def _remits(self, payer: Payer, results: list[ClaimAdjudication], submitter: str) -> list[Delivery]:
@@ -222,6 +253,7 @@ class PayerOffice:
             )
         result = ClaimAdjudication(original.claim, original.icn, original.status, lines)
         self.adjudications[original.icn] = result
+        self.records.save_claim(result)
         return result
 
     def _remit(

@@ -4,8 +4,9 @@
 running ``Sandbox`` with its actual ports (port 0 in the configuration picks free ones).
 
 A restart on the same state directory carries on where the last run stopped: uploads it
-already read are not read again (``processed-uploads`` lists them), and answers that were
-still waiting for their delay (``pending/<user>/``) are delivered when they fall due.
+already read are not read again (``processed-uploads`` lists them), answers that were
+still waiting for their delay (``pending/<user>/``) are delivered when they fall due, and the
+payers remember what they adjudicated (``payer-records.sqlite3``, see ``rcm.sandbox.records``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from rcm.sandbox.config import SandboxConfig
 from rcm.sandbox.core_endpoint import build_core_app, connection_dropping_protocol
 from rcm.sandbox.faults import Faults
 from rcm.sandbox.payer_office import Delivery, PayerOffice
+from rcm.sandbox.records import RECORDS_FILE, PayerRecords
 from rcm.sandbox.sftp_server import SftpServer, user_root
 
 __all__ = ["Sandbox", "start_sandbox"]
@@ -212,6 +214,7 @@ async def start_sandbox(config: SandboxConfig) -> AsyncIterator[Sandbox]:
         faults,
         clearinghouse_id=settings.clearinghouse_id,
         remit_delay=settings.remit_delay_seconds,
+        records=PayerRecords(settings.state_dir / RECORDS_FILE),
     )
     sandbox = Sandbox(config=config, faults=faults, office=office)
     sandbox.resume()
@@ -265,3 +268,4 @@ async def start_sandbox(config: SandboxConfig) -> AsyncIterator[Sandbox]:
         await sftp.stop()
         with contextlib.suppress(asyncio.CancelledError):
             await scanner
+        office.records.close()
