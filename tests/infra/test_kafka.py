@@ -42,7 +42,14 @@ async def test_topic_created_with_partitions(kafka_bootstrap: str, kafka_topics)
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     await admin.start()
     try:
-        (description,) = await admin.describe_topics([topic])
+        # CreateTopics returns once the controller has the topic; the broker's metadata follows
+        # shortly after (UNKNOWN_TOPIC_OR_PARTITION, code 3, until then)
+        async with asyncio.timeout(15):
+            while True:
+                (description,) = await admin.describe_topics([topic])
+                if description["error_code"] != 3:
+                    break
+                await asyncio.sleep(0.1)
     finally:
         await admin.close()
     assert description["error_code"] == 0
