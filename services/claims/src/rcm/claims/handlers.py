@@ -505,18 +505,7 @@ class ClaimsHandlers:
                 .values(body=body, revision=e.revision)
             )
         if current is None or current.status != "claimed":
-            revision = await tx.conn.scalar(
-                sa.select(sa.func.max(claim.c.revision)).where(
-                    claim.c.session_id == e.session_id, claim.c.payer_order == 1
-                )
-            )
-            await self.claim_session(
-                tx,
-                corrected,
-                cause=d,
-                session_revision=e.revision,
-                revision=0 if revision is None else revision + 1,
-            )
+            await self.claim_session(tx, corrected, cause=d, session_revision=e.revision, revision=None)
             return
         await self.reconcile(tx, e.session_id, cause=d)
 
@@ -683,8 +672,9 @@ class ClaimsHandlers:
         *,
         cause: Delivered[Any] | None,
         session_revision: int = 0,
-        revision: int = 0,
+        revision: int | None = 0,
     ) -> None:
+        """Code the session and create its claim (``revision`` None: after the session's earlier claims)."""
         assembled = await self.assemble(tx.conn, s)
         if isinstance(assembled, Waiting | NotBillable):
             status = "not_billable" if isinstance(assembled, NotBillable) else "waiting"
@@ -696,6 +686,13 @@ class ClaimsHandlers:
             )
             log.info("session not claimed: %s", status)
             return
+        if revision is None:
+            latest = await tx.conn.scalar(
+                sa.select(sa.func.max(claim.c.revision)).where(
+                    claim.c.session_id == s.session_id, claim.c.payer_order == 1
+                )
+            )
+            revision = 0 if latest is None else latest + 1
         if revision:  # the session's earlier claims were voided: a new original under its own key
             key = claim_key(s.session_id, payer_order=assembled.draft.payer_order.rank, revision=revision)
             assembled = dataclasses.replace(assembled, draft=rekeyed(assembled.draft, key))
@@ -1207,7 +1204,9 @@ class ClaimsHandlers:
         if patient_id is not None:
             waiting = waiting.where(session.c.patient_id == patient_id)
         for body, revision in (await tx.conn.execute(waiting.limit(500))).all():
-            await self.claim_session(tx, Session.model_validate(body), cause=d, session_revision=revision)
+            await self.claim_session(
+                tx, Session.model_validate(body), cause=d, session_revision=revision, revision=None
+            )
         affected = claim.c.state == ClaimState.HELD.value
         if ready_coverage is not None:
             affected = affected | (
