@@ -175,7 +175,7 @@ def import_command(
 def run_command() -> None:
     """Start the service: claims projection, SFTP polling (when configured), outbox relay."""
     settings = RemittanceSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.service_name, settings.log_level)
     asyncio.run(build_service(settings).run())
 
 
