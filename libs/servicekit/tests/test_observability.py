@@ -395,3 +395,73 @@ async def test_readiness_waits_for_migrations_at_head(kafka_bootstrap, fresh_dat
         assert (await service.readiness())["migrations"] is True
     finally:
         await service.engine.dispose()
+
+
+async def test_a_faststream_subscriber_continues_the_runtimes_trace(kafka_bootstrap, kafka_topics) -> None:
+    """make_broker()'s subscribers read the same traceparent header the runtime writes."""
+    from aiokafka import AIOKafkaProducer
+
+    from rcm.servicekit.kafka import make_broker
+
+    topic = await kafka_topics(partitions=1)
+    settings = settings_for(kafka_bootstrap, "postgresql+psycopg://unused@127.0.0.1:1/unused")
+    broker = make_broker(settings)
+    seen: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+
+    @broker.subscriber(topic, group_id=f"fs-{settings.service_name}", auto_offset_reset="earliest")
+    async def on_record(body: dict[str, int]) -> None:
+        ctx = trace.get_current_span().get_span_context()
+        await seen.put((body["n"], ctx.trace_id))
+
+    _exporter.clear()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    with trace.get_tracer("test").start_as_current_span("claim-submitted publish") as parent:
+        headers: list[tuple[str, bytes]] = [("ce_id", b"evt-fs-1"), ("content-type", b"application/json")]
+        inject_context(headers)
+        await producer.send_and_wait(topic, b'{"n": 5}', key=b"pat-0001", headers=headers)
+    await producer.stop()
+    await broker.start()
+    try:
+        n, trace_id = await asyncio.wait_for(seen.get(), 30)
+    finally:
+        await broker.stop()
+    assert n == 5
+    assert trace_id == parent.get_span_context().trace_id
+    consumer_spans = [
+        s
+        for s in _exporter.get_finished_spans()
+        if s.kind == trace.SpanKind.CONSUMER and s.context.trace_id == trace_id
+    ]
+    assert consumer_spans and consumer_spans[0].parent is not None
+
+
+@pytest.mark.parametrize(
+    ("protocol", "mechanism"),
+    [("SASL_SSL", "SCRAM-SHA-512"), ("SASL_PLAINTEXT", "PLAIN"), ("SSL", None), ("PLAINTEXT", None)],
+)
+def test_the_faststream_broker_connects_with_the_services_tls_and_sasl(
+    protocol: str, mechanism: str | None
+) -> None:
+    from faststream.kafka.security import parse_security
+
+    from rcm.servicekit.kafka import make_broker
+    from rcm.servicekit.settings import KafkaSecurity, ServiceSettings
+
+    security = KafkaSecurity(
+        security_protocol=protocol,  # type: ignore[arg-type]
+        sasl_mechanism=mechanism,  # type: ignore[arg-type]
+        sasl_username="svc-claims" if mechanism else None,
+        sasl_password="s3cret" if mechanism else None,  # type: ignore[arg-type]
+    )
+    broker = make_broker(ServiceSettings(kafka_security=security))
+    used = parse_security(broker.specification.security)
+    expected = security.client_kwargs()
+    if protocol == "PLAINTEXT":
+        assert used == {}
+        return
+    assert used["security_protocol"] == expected["security_protocol"]
+    assert (used["ssl_context"] is not None) == ("ssl_context" in expected)
+    assert used.get("sasl_mechanism") == expected.get("sasl_mechanism")
+    assert used.get("sasl_plain_username") == expected.get("sasl_plain_username")
+    assert used.get("sasl_plain_password") == expected.get("sasl_plain_password")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
+from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from rcm.servicekit.settings import ServiceSettings
+from rcm.servicekit.settings import KafkaSecurity, ServiceSettings
 
-__all__ = ["ensure_topics", "make_broker", "make_producer"]
+__all__ = ["ensure_topics", "faststream_security", "make_broker", "make_producer"]
 
 
 def make_producer(settings: ServiceSettings) -> AIOKafkaProducer:
@@ -61,8 +63,33 @@ async def ensure_topics(
         await admin.close()
 
 
+def faststream_security(security: KafkaSecurity) -> Any:
+    """The same TLS and SASL settings as the aiokafka clients, as a FastStream security object."""
+    from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+
+    protocol = security.security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    ssl_context = cast("ssl.SSLContext | None", security.client_kwargs().get("ssl_context"))
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=ssl_context, use_ssl=True)
+    sasl = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}[
+        security.sasl_mechanism or "PLAIN"
+    ]
+    return sasl(
+        username=security.sasl_username or "",
+        password=security.sasl_password.get_secret_value() if security.sasl_password else "",
+        ssl_context=ssl_context,
+        use_ssl=protocol == "SASL_SSL",
+    )
+
+
 def make_broker(settings: ServiceSettings):  # type: ignore[no-untyped-def]
-    """A FastStream KafkaBroker with OpenTelemetry middleware, for simple subscribers and AsyncAPI."""
+    """A FastStream KafkaBroker with OpenTelemetry middleware, for simple subscribers and AsyncAPI.
+
+    It connects with the service's TLS and SASL settings, like the runtime's own clients,
+    and reads and writes the same W3C ``traceparent`` header.
+    """
     from faststream.kafka import KafkaBroker
     from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
@@ -70,4 +97,5 @@ def make_broker(settings: ServiceSettings):  # type: ignore[no-untyped-def]
         settings.kafka_bootstrap,
         middlewares=[KafkaTelemetryMiddleware()],
         client_id=settings.service_name,
+        security=faststream_security(settings.kafka_security),
     )
