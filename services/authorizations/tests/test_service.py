@@ -318,3 +318,32 @@ async def test_register_278_publishes_the_certified_reviews_and_the_ledger_regis
     not_x12.write_text("not an interchange")
     refused = await asyncio.to_thread(runner.invoke, app, ["register-278", str(not_x12), *args[2:]], env=env)
     assert refused.exit_code == 2
+
+
+async def test_an_extended_authorization_warns_again_when_it_runs_low_again(
+    ledger_service: RunningLedger,
+) -> None:
+    await ledger_service.send(an_authorization(4))
+    await ledger_service.until(registered(), 1)
+    for n in range(1, 5):
+        await ledger_service.send(a_claim(n))
+    await ledger_service.until(usages(), 4)
+    raised = sa.select(sa.func.count()).select_from(store.alert)
+    await ledger_service.until(raised, 2)  # low_remaining, then exhausted
+
+    # the payer extends it to 8 visits: used up no longer, nor low
+    extended_at = datetime.now(UTC)
+    await ledger_service.send(an_authorization(8, received_at=extended_at))
+    await ledger_service.until(raised, 0)
+    await ledger_service.send(an_authorization(8, received_at=extended_at))  # redelivered: no new warning
+    for n in range(5, 9):
+        await ledger_service.send(a_claim(n))
+    await ledger_service.until(usages(), 8)
+
+    alerts = await ledger_service.received("authorization-alert", expect=4)
+    assert [(a.kind, a.remaining, a.session_id) for a in alerts] == [
+        (AlertKind.LOW_REMAINING, 2, "ses-0002"),
+        (AlertKind.EXHAUSTED, 0, "ses-0004"),
+        (AlertKind.LOW_REMAINING, 2, "ses-0006"),
+        (AlertKind.EXHAUSTED, 0, "ses-0008"),
+    ]

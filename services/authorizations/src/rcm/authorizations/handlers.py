@@ -29,6 +29,7 @@ from rcm.authorizations.domain import (
     alerts_due,
     authorization_to_reserve,
     burn_down,
+    conditions,
 )
 from rcm.events.models import (
     AlertKind,
@@ -64,6 +65,15 @@ def alert_id(authorization_id: str, kind: AlertKind | str) -> str:
 def _default_requirements() -> AuthRequirements:
     """Conservative national default until the payer's rules arrive: psychological testing."""
     return AuthRequirements({r.procedure_code: r.after_visits for r in PayerBillingRules().auth_requirements})
+
+
+def _extended(before: sa.Row[Any], amended: AuthorizationReceived) -> bool:
+    """True when a newer version of an authorization grants more or runs longer."""
+    if amended.received_at < before.received_at:
+        return False
+    old_end, new_end = before.valid_end, amended.valid.end
+    later = old_end is not None and (new_end is None or new_end > old_end)
+    return bool(amended.authorized > before.authorized or later)
 
 
 def _lines(claim: ClaimCreated) -> list[ServiceLine]:
@@ -121,15 +131,34 @@ class Ledger:
             "provider_id": e.provider_id,
             "received_at": e.received_at,
         }
-        statement = insert(store.authorization).values(values)
+        table = store.authorization
+        before = (
+            await tx.conn.execute(
+                sa.select(table.c.authorized, table.c.valid_end, table.c.received_at).where(
+                    table.c.authorization_id == e.authorization_id
+                )
+            )
+        ).first()
+        statement = insert(table).values(values)
         await tx.conn.execute(
             statement.on_conflict_do_update(
-                index_elements=[store.authorization.c.authorization_id],
+                index_elements=[table.c.authorization_id],
                 set_={k: statement.excluded[k] for k in values if k != "authorization_id"},
-                where=store.authorization.c.received_at <= statement.excluded.received_at,
+                where=table.c.received_at <= statement.excluded.received_at,
             )
         )
         ledger = await store.load_ledger(tx.conn, authorization_ids=[e.authorization_id])
+        auth = ledger.get(e.authorization_id)
+        if auth is not None and before is not None and _extended(before, e):
+            # More visits or a later end (an extension or renewal): warnings whose condition no
+            # longer holds are armed again, so the extended authorization cannot run out unnoticed.
+            holds = conditions(auth, today=self.clock().date(), policy=self.policy)
+            await tx.conn.execute(
+                sa.delete(store.alert).where(
+                    store.alert.c.authorization_id == e.authorization_id,
+                    store.alert.c.kind.not_in([k.value for k in holds]),
+                )
+            )
         await self.raise_alerts(tx, ledger.values(), cause=d)
 
     async def on_payer_updated(self, tx: Transaction, d: Delivered[PayerUpdated]) -> None:
