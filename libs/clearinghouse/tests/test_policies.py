@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,7 @@ from rcm.clearinghouse import (
     call_with_retry,
     check_aaa,
 )
+from rcm.clearinghouse.core import retry_after_seconds
 from rcm.clearinghouse.envelope import (
     decode_multipart,
     encode_multipart,
@@ -235,3 +238,59 @@ def test_secrets_come_from_the_environment_and_never_show(caplog: pytest.LogCapt
         logging.getLogger("test").info("settings %s %r", settings, settings)
     for text in (repr(settings), str(settings), settings.model_dump_json(), caplog.text):
         assert SECRET_SFTP not in text and SECRET_CORE not in text
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        ("0", 0.0),
+        ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0),  # an HTTP date 30 s ahead
+        ("Wed, 21 Oct 2015 07:20:00 GMT", 0.0),  # already past
+        ("soon", None),
+        ("-5", None),
+        (None, None),
+    ],
+)
+def test_retry_after_is_read_as_delay_seconds_or_an_http_date(
+    header: str | None, seconds: float | None
+) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2015, 10, 21, 7, 28, 0, tzinfo=UTC)
+    assert retry_after_seconds(header, now=now) == seconds
+
+
+async def test_the_wait_before_a_retry_stretches_to_retry_after_but_not_past_the_maximum(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    policy = RetrySettings(
+        timeout_seconds=1,
+        max_attempts=2,
+        initial_backoff_seconds=0,
+        max_backoff_seconds=0.3,
+        jitter_seconds=0,
+    )
+
+    def throttled_once(retry_after: float | None) -> Callable[[], Awaitable[str]]:
+        calls = 0
+
+        async def attempt() -> str:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise PayerUnavailable("429", status_code=429, retry_after=retry_after)
+            return "ok"
+
+        return attempt
+
+    loop = asyncio.get_running_loop()
+    waits = []
+    for retry_after in (None, 0.2, 3600):
+        caplog.clear()
+        started = loop.time()
+        with caplog.at_level(logging.WARNING, logger="rcm.clearinghouse.retry"):
+            assert await call_with_retry(throttled_once(retry_after), policy=policy) == "ok"
+        waits.append((caplog.records[-1].getMessage().rsplit(" ", 1)[-1], loop.time() - started))
+    assert [logged for logged, _ in waits] == ["0.00s", "0.20s", "0.30s"]
+    assert waits[1][1] >= 0.2 and waits[2][1] >= 0.3

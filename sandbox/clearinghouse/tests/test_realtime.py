@@ -130,6 +130,54 @@ async def test_throttling_is_retried_like_a_server_error(sandbox: Sandbox) -> No
     assert caught.value.status_code == 429 and caught.value.retryable
 
 
+def status_request(claim_id: str = "PCN-UNKNOWN") -> str:
+    return build_276(
+        payer_id="EVRGRN",
+        member_id="EVG100000001",
+        claim_id=claim_id,
+        charge=Decimal("120"),
+        service_date=recent(),
+        interchange=Interchange("PRACTICE01", "SANDBOXCH", 302),
+    )
+
+
+async def test_a_throttled_client_waits_as_long_as_retry_after_asks_within_its_maximum_wait(
+    sandbox: Sandbox,
+) -> None:
+    loop = asyncio.get_running_loop()
+    sandbox.faults.http_errors, sandbox.faults.http_error_status = 1, 429
+    sandbox.faults.http_retry_after_seconds = 1
+    patient = RetrySettings(
+        timeout_seconds=3,
+        max_attempts=2,
+        initial_backoff_seconds=0.01,
+        max_backoff_seconds=5,
+        jitter_seconds=0,
+    )
+    async with CoreRealtimeClient(settings_for(sandbox, retry=patient)) as client:
+        started = loop.time()
+        response = await client.eligibility("EVRGRN", inquiry())
+        waited = loop.time() - started
+    assert response.attempts == 2 and eb(response.payload)
+    assert waited >= 1.0  # the backoff alone would have retried after 0.01 s
+
+    sandbox.faults.http_errors, sandbox.faults.http_error_status = 1, 503
+    sandbox.faults.http_retry_after_seconds = 120
+    hurried = patient.model_copy(update={"max_backoff_seconds": 0.2})
+    async with CoreRealtimeClient(settings_for(sandbox, retry=hurried)) as client:
+        started = loop.time()
+        response = await client.claim_status("EVRGRN", status_request())
+        waited = loop.time() - started
+    assert response.attempts == 2 and waited < 10  # capped at the policy's 0.2 s, not 120 s
+
+    sandbox.faults.http_errors = 1
+    once = RetrySettings(timeout_seconds=2, max_attempts=1)
+    async with CoreRealtimeClient(settings_for(sandbox, retry=once)) as client:
+        with pytest.raises(PayerUnavailable) as caught:
+            await client.eligibility("EVRGRN", inquiry())
+    assert caught.value.status_code == 503 and caught.value.retry_after == 120  # for the caller to honour
+
+
 def test_an_injected_http_error_is_a_server_error_or_throttling() -> None:
     assert FaultSettings(http_error_status=429).http_error_status == 429
     for status in (400, 404, 600):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import ssl
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 
 import httpx
@@ -43,7 +45,7 @@ from rcm.clearinghouse.errors import (
 )
 from rcm.clearinghouse.retry import CircuitBreakers, call_with_retry
 
-__all__ = ["CoreRealtimeClient", "CoreResponse", "ssl_context_for"]
+__all__ = ["CoreRealtimeClient", "CoreResponse", "retry_after_seconds", "ssl_context_for"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,23 @@ class CoreResponse:
     payload: str = field(repr=False)
     #: How many attempts it took (1 = first try).
     attempts: int = 1
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """The wait an HTTP ``Retry-After`` asks for, in seconds: delay-seconds or an HTTP date
+    (RFC 9110 10.2.3); a date in the past is 0, anything unreadable None."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000" (RFC 5322) parses as naive; HTTP dates are GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def ssl_context_for(tls: TlsSettings | None) -> ssl.SSLContext | bool:
@@ -200,6 +219,7 @@ class CoreRealtimeClient:
                 f"CORE endpoint answered HTTP {reply.status_code}",
                 payer=payer_id,
                 status_code=reply.status_code,
+                retry_after=retry_after_seconds(reply.headers.get("retry-after")),
             )
         message = self._parse(reply)
         code = message.error_code if message is not None else None

@@ -43,13 +43,25 @@ class PayerTimeout(TransportError):
 
 
 class PayerUnavailable(TransportError):
-    """The endpoint answered with a server error (HTTP 5xx) or refused the connection."""
+    """The endpoint answered with a server error (HTTP 5xx), throttled (429) or refused the connection.
+
+    ``retry_after`` is how many seconds the endpoint asked the caller to wait (its ``Retry-After``
+    header), when it said so.
+    """
 
     retryable = True
 
-    def __init__(self, message: str, *, payer: str | None = None, status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        payer: str | None = None,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message, payer=payer)
         self.status_code = status_code
+        self.retry_after = retry_after
 
 
 class ConnectionLost(TransportError):

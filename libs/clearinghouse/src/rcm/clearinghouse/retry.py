@@ -2,7 +2,9 @@
 circuit breaker per payer.
 
 A call is retried only when it failed with a ``TransportError`` whose ``retryable`` is true
-(timeouts, 5xx, dropped connections, AAA "try again" rejects). The same failures count
+(timeouts, 5xx, dropped connections, AAA "try again" rejects). The wait before the next try is
+the exponential backoff, or longer when the endpoint asked for it (``PayerUnavailable.retry_after``,
+from an HTTP ``Retry-After``), never more than the policy's ``max_backoff_seconds``. The same failures count
 towards the payer's breaker; once it opens, calls fail fast with ``CircuitOpen`` until the
 cool-down has passed, then one probe call is let through (half-open): success closes the
 breaker, failure opens it again. A final AAA reject is an answer from a payer that works: it
@@ -25,9 +27,16 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from tenacity.wait import wait_base
 
 from rcm.clearinghouse.config import BreakerSettings, RetrySettings
-from rcm.clearinghouse.errors import CircuitOpen, PayerTimeout, RejectedFinal, TransportError
+from rcm.clearinghouse.errors import (
+    CircuitOpen,
+    PayerTimeout,
+    PayerUnavailable,
+    RejectedFinal,
+    TransportError,
+)
 
 __all__ = ["BreakerState", "CircuitBreaker", "CircuitBreakers", "call_with_retry"]
 
@@ -124,10 +133,32 @@ def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, TransportError) and exc.retryable
 
 
+class wait_backoff_or_retry_after(wait_base):  # noqa: N801 - named like tenacity's wait strategies
+    """Exponential backoff with jitter, stretched to the endpoint's ``Retry-After`` when it asked for
+    longer; capped at ``max_backoff_seconds`` either way."""
+
+    def __init__(self, policy: RetrySettings) -> None:
+        self.cap = policy.max_backoff_seconds
+        self.backoff = wait_exponential_jitter(
+            multiplier=policy.initial_backoff_seconds, max=self.cap, jitter=policy.jitter_seconds
+        )
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        delay = self.backoff(retry_state)
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, PayerUnavailable) and exc.retry_after is not None:
+            delay = max(delay, exc.retry_after)
+        return min(delay, self.cap)
+
+
 def _log_retry(state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
     log.warning(
-        "attempt %d failed with %s; retrying", state.attempt_number, type(exc).__name__ if exc else "?"
+        "attempt %d failed with %s; retrying in %.2fs",
+        state.attempt_number,
+        type(exc).__name__ if exc else "?",
+        wait,
     )
 
 
@@ -145,11 +176,7 @@ async def call_with_retry(
     """
     retrying = AsyncRetrying(
         stop=stop_after_attempt(policy.max_attempts),
-        wait=wait_exponential_jitter(
-            multiplier=policy.initial_backoff_seconds,
-            max=policy.max_backoff_seconds,
-            jitter=policy.jitter_seconds,
-        ),
+        wait=wait_backoff_or_retry_after(policy),
         retry=retry_if_exception(_is_retryable),
         before_sleep=_log_retry,
         reraise=True,

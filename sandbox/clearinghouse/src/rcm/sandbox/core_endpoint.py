@@ -1,9 +1,9 @@
 """The sandbox's CAQH CORE real-time endpoint (vC2.2.0): MIME multipart and SOAP 1.2 on one path.
 
 Every envelope field is enforced and a violation answers with its ErrorCode (HTTP 400;
-401 for UnAuthorized). Faults: latency before answering, HTTP 5xx for the next N requests,
-and (below the application, in ``connection_dropping_protocol``) connections closed without
-any response for the next N requests.
+401 for UnAuthorized). Faults: latency before answering, HTTP 5xx or 429 for the next N
+requests (with a ``Retry-After`` when configured), and (below the application, in
+``connection_dropping_protocol``) connections closed without any response for the next N requests.
 """
 
 from __future__ import annotations
@@ -159,7 +159,10 @@ def build_core_app(
             await asyncio.sleep(faults.latency_seconds)
         if faults.take("http_errors"):
             log.warning("fault: answering HTTP %d", faults.http_error_status)
-            return Response("service unavailable", status_code=faults.http_error_status)
+            headers = {}
+            if faults.http_retry_after_seconds is not None:
+                headers["Retry-After"] = str(faults.http_retry_after_seconds)
+            return Response("service unavailable", status_code=faults.http_error_status, headers=headers)
         content_type = request.headers.get("content-type", "")
         body = await request.body()
         soap = "soap+xml" in content_type or "text/xml" in content_type

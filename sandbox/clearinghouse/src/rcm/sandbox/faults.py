@@ -23,6 +23,8 @@ class FaultSettings(BaseModel):
     #: The next N CORE requests are answered with ``http_error_status`` (a 5xx, or 429 for throttling).
     http_errors: int = Field(default=0, ge=0)
     http_error_status: int = Field(default=503, ge=429, le=599)
+    #: ``Retry-After`` (seconds) sent with those answers; none when not set.
+    http_retry_after_seconds: int | None = Field(default=None, ge=0)
     #: The next N CORE requests have their connection closed without any response.
     drop_http: int = Field(default=0, ge=0)
     #: The next N SFTP file opens drop the SSH connection.
@@ -52,6 +54,7 @@ class Faults:
     latency_seconds: float = 0.0
     http_errors: int = 0
     http_error_status: int = 503
+    http_retry_after_seconds: int | None = None
     drop_http: int = 0
     drop_sftp: int = 0
     duplicate_remits: bool = False
