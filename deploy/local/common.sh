@@ -39,3 +39,14 @@ pid_matches() {
     case "$cmd" in *"$part"*) ;; *) return 1 ;; esac
   done
 }
+
+# Install Debian packages (apt_install WHAT PACKAGE...); returns 1 when apt-get is not available.
+apt_install() {
+  local what="$1"; shift
+  command -v apt-get >/dev/null 2>&1 || return 1
+  say "installing $what from Debian's packages ($*)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
+    || die "apt-get update failed (is the Debian mirror reachable?)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
+    || die "apt-get install $* failed"
+}

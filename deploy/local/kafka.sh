@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Apache Kafka 4.x, single node in KRaft combined mode, on loopback, without Docker.
 #
-#   kafka.sh up       fetch the broker jars (once, cached), format storage (once), start, wait for metadata
+#   kafka.sh up       fetch the broker jars (once, cached), format storage (once), start, wait for metadata;
+#                     Java and Maven come from Debian's packages when missing
 #   kafka.sh down     stop the broker this script started (and nothing else)
 #   kafka.sh status   say whether it is running and answering
 #   kafka.sh clean    stop it and delete its data (the jar cache is kept)
@@ -18,11 +19,15 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 
 java_bin() {
   if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then echo "$JAVA_HOME/bin/java"; return; fi
-  command -v java || die "Java 17+ is required for Kafka and was not found (install openjdk-17-jre-headless, or set JAVA_HOME)"
+  command -v java || die "Java 17+ is required for Kafka and was not found (set JAVA_HOME)"
 }
 
 check_java() {
   local java major
+  if { [ -z "${JAVA_HOME:-}" ] || [ ! -x "$JAVA_HOME/bin/java" ]; } && ! command -v java >/dev/null 2>&1; then
+    apt_install "Java" default-jre-headless \
+      || die "Java 17+ is required for Kafka and was not found, and apt-get is not available: install a Java 17+ runtime, or set JAVA_HOME"
+  fi
   java="$(java_bin)"
   major="$("$java" -version 2>&1 | sed -n 's/.* version "\([0-9]*\).*/\1/p' | head -n1)"
   [ -n "$major" ] && [ "$major" -ge 17 ] || die "Kafka $RCM_KAFKA_VERSION needs Java 17+, found: $("$java" -version 2>&1 | head -n1)"
@@ -30,7 +35,10 @@ check_java() {
 
 fetch_jars() {
   if [ -f "$RCM_KAFKA_JARS/.complete" ]; then return; fi
-  command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is required to fetch the Kafka jars from Maven Central and was not found (apt-get install maven)"
+  if ! command -v mvn >/dev/null 2>&1; then
+    apt_install "Maven" maven \
+      || die "Maven (mvn) is required to fetch the Kafka jars from Maven Central and was not found, and apt-get is not available: install Maven"
+  fi
   say "fetching Kafka $RCM_KAFKA_VERSION jars from Maven Central into $RCM_KAFKA_JARS"
   mkdir -p "$RCM_KAFKA_JARS"
   mvn -B -q -Dstyle.color=never -f "$HERE/kafka/pom.xml" -Dkafka.version="$RCM_KAFKA_VERSION" \

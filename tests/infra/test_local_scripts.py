@@ -72,12 +72,47 @@ def isolated(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def fake_apt(env: dict[str, str]) -> Path:
+    """An apt-get that records what it is asked and fails every install, as a broken mirror would
+    (and a sudo that just runs the command, when the tests do not run as root); the file of calls."""
+    bin_dir = Path(env["BIN_DIR"])
+    calls = bin_dir.parent / "apt-calls"
+    apt = bin_dir / "apt-get"
+    apt.write_text(f'#!/bin/sh\necho "$*" >> {calls}\ncase "$*" in *install*) exit 100 ;; esac\n')
+    apt.chmod(0o755)
+    if os.getuid() != 0:
+        sudo = bin_dir / "sudo"
+        sudo.write_text('#!/bin/sh\n[ "$1" = -n ] && shift\nexec "$@"\n')
+        sudo.chmod(0o755)
+    return calls
+
+
+def use_real_java(env: dict[str, str]) -> None:
+    real_java = shutil.which("java")
+    if real_java is None:
+        pytest.fail("the local infrastructure needs Java 17+ on this machine", pytrace=False)
+    (Path(env["BIN_DIR"]) / "java").symlink_to(real_java)
+
+
 @pytest.mark.unit
-def test_without_java_kafka_says_what_to_install(isolated: dict[str, str]) -> None:
+def test_without_java_or_apt_kafka_says_what_to_install(isolated: dict[str, str]) -> None:
     result = run("kafka.sh", "up", env=isolated)
     assert result.returncode == 1
-    assert "Java 17+ is required" in result.stderr and "openjdk-17-jre-headless" in result.stderr
+    assert "Java 17+ is required" in result.stderr and "apt-get is not available" in result.stderr
     assert not (Path(isolated["RCM_LOCAL_DIR"]) / "kafka" / "kafka.pid").exists()
+
+
+@pytest.mark.unit
+def test_without_java_kafka_installs_it_with_apt(isolated: dict[str, str]) -> None:
+    calls = fake_apt(isolated)
+    result = run("kafka.sh", "up", env=isolated)
+    assert result.returncode == 1
+    assert "installing Java from Debian's packages" in result.stderr
+    assert "apt-get install default-jre-headless failed" in result.stderr
+    asked = calls.read_text().splitlines()
+    assert (
+        asked[0].startswith("update") and "install" in asked[1] and asked[1].endswith("default-jre-headless")
+    )
 
 
 @pytest.mark.unit
@@ -85,21 +120,32 @@ def test_an_old_java_is_named_in_the_error(isolated: dict[str, str]) -> None:
     java = Path(isolated["BIN_DIR"]) / "java"
     java.write_text("#!/bin/sh\necho 'openjdk version \"11.0.21\" 2023-10-17' >&2\n")
     java.chmod(0o755)
+    calls = fake_apt(isolated)
     result = run("kafka.sh", "up", env=isolated)
     assert result.returncode == 1
     assert "needs Java 17+" in result.stderr and "11.0.21" in result.stderr
+    assert not calls.exists(), "a Java that is there is not replaced behind the user's back"
 
 
 @pytest.mark.unit
-def test_without_maven_and_without_cached_jars_kafka_says_what_to_install(isolated: dict[str, str]) -> None:
-    real_java = shutil.which("java")
-    if real_java is None:
-        pytest.fail("the local infrastructure needs Java 17+ on this machine", pytrace=False)
-    (Path(isolated["BIN_DIR"]) / "java").symlink_to(real_java)
+def test_without_maven_or_apt_and_without_cached_jars_kafka_says_what_to_install(
+    isolated: dict[str, str],
+) -> None:
+    use_real_java(isolated)
     result = run("kafka.sh", "up", env=isolated)
     assert result.returncode == 1
-    assert "Maven (mvn) is required" in result.stderr and "apt-get install maven" in result.stderr
+    assert "Maven (mvn) is required" in result.stderr and "install Maven" in result.stderr
     assert not (Path(isolated["RCM_KAFKA_JARS"]) / ".complete").exists()
+
+
+@pytest.mark.unit
+def test_without_maven_kafka_installs_it_with_apt(isolated: dict[str, str]) -> None:
+    use_real_java(isolated)
+    calls = fake_apt(isolated)
+    result = run("kafka.sh", "up", env=isolated)
+    assert result.returncode == 1
+    assert "installing Maven from Debian's packages" in result.stderr
+    assert calls.read_text().splitlines()[1].endswith(" maven")
 
 
 @pytest.mark.unit
