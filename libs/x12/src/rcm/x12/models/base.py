@@ -326,9 +326,15 @@ def _scalar_parser(kind: Any) -> _Parser:
         return parse
     if isinstance(kind, type) and issubclass(kind, Composite):
         composite = kind
+        # the labels ("SV101", "SV101-") a composite's place gives, made once per place
+        labels: dict[tuple[str, int], tuple[str, str]] = {}
 
         def parse_composite(text: str, delimiters: Delimiters, where: str, index: int) -> Any:
-            return composite.decode(text.split(delimiters.component), delimiters, _label(where, index))
+            label = labels.get((where, index))
+            if label is None:
+                place = _label(where, index)
+                label = labels[(where, index)] = (place + "-", place)
+            return _builder(composite)(text.split(delimiters.component), delimiters, label[0], label[1], 0)
 
         return parse_composite
 
