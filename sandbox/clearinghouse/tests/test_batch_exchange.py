@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from rcm.clearinghouse import (
+    BreakerSettings,
+    BreakerState,
+    CircuitBreaker,
+    CircuitOpen,
     ConnectionLost,
     MalformedFile,
+    PayerTimeout,
     ReceivedFile,
     RemoteFileConflict,
+    RetrySettings,
     SftpBatchClient,
     SqliteFileLedger,
     batch_file_name,
@@ -272,3 +279,49 @@ async def test_faults_from_the_configuration_reach_the_submitter_as_835s_handed_
     assert not segs(recoupment, "CLP")
     (plb,) = segs(recoupment, "PLB")
     assert plb[2].startswith("WO:") and Decimal(plb[3]) == 70 and Decimal(plb[5]) == -70
+
+
+async def test_sftp_latency_within_the_timeout_slows_a_poll_without_failing_it(sandbox: Sandbox) -> None:
+    names = answers_in_outbound(sandbox, 108, "PCN-SLOW")
+    sandbox.faults.latency_seconds = 0.2
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    loop = asyncio.get_running_loop()
+    async with SftpBatchClient(settings.sftp) as client:
+        started = loop.time()
+        result = await client.poll()
+        waited = loop.time() - started
+        assert client.connections_opened == 1  # nothing timed out, nothing was retried
+    assert sorted(f.name for f in result.files) == names
+    assert waited >= 0.2 * (1 + len(names))  # the listing and every file open waited
+
+
+async def test_sftp_latency_past_the_timeout_times_out_each_attempt_opens_the_breaker_and_the_client_recovers(
+    sandbox: Sandbox,
+) -> None:
+    name, content = batch(109, [claim("PCN-LATE", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])])
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    retry = RetrySettings(
+        timeout_seconds=0.3, max_attempts=2, initial_backoff_seconds=0.01, max_backoff_seconds=0.05
+    )
+    endpoint = settings.sftp.model_copy(update={"retry": retry})
+    breaker = CircuitBreaker("sftp", BreakerSettings(failure_threshold=2, cool_down_seconds=1.0))
+    sandbox.faults.latency_seconds = 1.0
+    loop = asyncio.get_running_loop()
+    async with SftpBatchClient(endpoint, breaker=breaker) as client:
+        started = loop.time()
+        with pytest.raises(PayerTimeout):
+            await client.upload(content, name=name)
+        assert loop.time() - started < 1.5  # two attempts of 0.3 s, not two waits of 1 s
+        assert breaker.state is BreakerState.OPEN and breaker.consecutive_failures == 2
+        with pytest.raises(CircuitOpen):
+            await client.upload(content, name=name)
+        assert not (sandbox.inbound_dir("practice01") / name).exists()
+
+        sandbox.faults.latency_seconds = 0
+        await asyncio.sleep(1.0)  # the cool-down: the next call is the half-open probe
+        receipt = await client.upload(content, name=name)
+        assert breaker.state is BreakerState.CLOSED
+    assert receipt.size == len(content) and not receipt.already_present
+    assert (sandbox.inbound_dir("practice01") / name).read_bytes() == content

@@ -18,7 +18,8 @@ __all__ = ["FaultSettings", "Faults"]
 class FaultSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    #: Seconds the CORE endpoint waits before answering.
+    #: Seconds the CORE endpoint waits before answering, and the SFTP server before each file open
+    #: and directory listing.
     latency_seconds: float = Field(default=0.0, ge=0)
     #: The next N CORE requests are answered with ``http_error_status`` (a 5xx, or 429 for throttling).
     http_errors: int = Field(default=0, ge=0)

@@ -2,12 +2,15 @@
 
 Each user sees ``/inbound`` (837 uploads) and ``/outbound`` (999, 277CA, 835). The host
 key is generated on first start and kept in the state directory, so clients can pin it.
+Faults: ``latency_seconds`` before every file open and directory listing, and ``drop_sftp``
+(the connection aborted on the next N file opens).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import asyncssh
@@ -72,12 +75,20 @@ def _sftp_factory(
             username = chan.get_extra_info("username")
             super().__init__(chan, chroot=str(user_root(state_dir, username)).encode())
 
-        def open(self, path: bytes, pflags: int, attrs: asyncssh.SFTPAttrs) -> object:
+        async def open(self, path: bytes, pflags: int, attrs: asyncssh.SFTPAttrs) -> object:
+            if faults.latency_seconds:
+                await asyncio.sleep(faults.latency_seconds)
             if faults.take("drop_sftp"):
                 log.warning("fault: dropping SFTP connection")
                 self.channel.get_connection().abort()
                 raise asyncssh.SFTPConnectionLost("connection dropped by fault injection")
             return super().open(path, pflags, attrs)
+
+        async def scandir(self, path: bytes) -> AsyncIterator[asyncssh.SFTPName]:
+            if faults.latency_seconds:
+                await asyncio.sleep(faults.latency_seconds)
+            async for name in super().scandir(path):
+                yield name
 
     return _ChrootSftp
 
