@@ -12,6 +12,27 @@ through the whole cycle and reports:
 
 Without --matrix it runs one configuration (3 partitions, 1 replica). Figures go to
 bench/results/pipeline.json (pipeline-matrix.json with --matrix). Needs the local infrastructure (deploy/local/up.sh).
+
+Sustained mode offers sessions at a steady rate instead of all at once:
+
+    uv run python bench/pipeline/run.py --sustained RATE [--duration 300] [--partitions 3] [--replicas 1]
+        [--sample-every SECONDS] [--no-settle]
+
+It generates a practice with at least RATE x duration sessions, publishes its reference
+data, authorizations and the appointments of those sessions first (waiting, as the demo
+does, for every service to read the reference data and for the appointments' eligibility
+checks), then publishes the sessions in time order at RATE per second, in 0.2 s slices,
+for ``duration`` seconds. Every few seconds of that window it reads each service's consumer
+lag (end offset - committed offset over the topics its group reads) and the claims
+submitted so far. It reports the offered and achieved rates (sessions on claims submitted
+within the window, over the window and over its last half), each service's lag (max, at the
+end, its slope over the last half), the verdict ``lag_bounded`` (see ``rcm.demo.lag``: no
+group's lag grows over the last half by more than 1% of what arrives on its topics and
+more than twice the slope's standard error, and none ends more than 10 s of arrivals
+behind, at least 100 events), p50/p99 latency from session-completed to claim-submitted
+for claims submitted in the window, and CPU seconds per 1,000 sessions offered during the
+window. Then it lets the cycle settle (unless --no-settle) and checks the invariants.
+Figures go to bench/results/pipeline-sustained.json (written by this mode only).
 """
 
 from __future__ import annotations
@@ -19,18 +40,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import platform
+import sys
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from statistics import quantiles
 
-from rcm.demo.cli import run_demo
+from rcm.demo.cli import REFERENCE_EVENTS, run_demo
 from rcm.demo.invariants import violations
-from rcm.demo.practice import Scale
+from rcm.demo.lag import GroupLag, LagSample, lag_bounded, lag_trends
+from rcm.demo.practice import Practice, Scale, generate_practice
 from rcm.demo.run import SERVICES, Cycle, DemoSettings
+from rcm.events import models as m
 from rcm.testing.infra import resolve_infrastructure
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,6 +150,235 @@ async def run_config(infra, scale: Scale, partitions: int, replicas: int, work: 
     }
 
 
+SESSIONS_PER_PATIENT = 2.4
+"""The generator's mean sessions per patient (1 to 4): a first guess of the practice to generate."""
+
+
+def sustained_practice(sessions: int, days: int = 14) -> tuple[Practice, Scale]:
+    """The smallest practice of the generator's shape (10 patients per clinician) with ``sessions`` sessions."""
+    patients = max(20, math.ceil(sessions / SESSIONS_PER_PATIENT * 1.05))
+    while True:
+        scale = replace(Scale(), patients=patients, providers=max(12, patients // 10), days=days)
+        practice = generate_practice(scale)
+        if len(practice.sessions) >= sessions:
+            return practice, scale
+        patients = math.ceil(patients * 1.1)
+
+
+async def sample_window(
+    cycle: Cycle,
+    probe: Callable[[], Awaitable[dict[str, GroupLag]]],
+    duration_s: float,
+    every_s: float,
+) -> list[LagSample]:
+    """Consumer lag and claims submitted, every ``every_s`` from now until ``duration_s`` from now."""
+    started = time.monotonic()
+    samples: list[LagSample] = []
+    while True:
+        groups = await probe()
+        at = time.monotonic() - started
+        samples.append(
+            LagSample(at_s=round(at, 2), groups=groups, claims_submitted=len(cycle.ledger.submitted_ms))
+        )
+        if at >= duration_s:
+            return samples
+        cycle.check_alive()
+        # the next tick of the schedule (a slow reading skips ticks rather than bunching samples)
+        due = min((math.floor(at / every_s) + 1) * every_s, duration_s)
+        await asyncio.sleep(max(0.0, started + due - time.monotonic()))
+
+
+def _sessions_submitted(cycle: Cycle, sessions: set[str], from_ms: float, to_ms: float) -> int:
+    """Offered sessions on original claims submitted within [from_ms, to_ms]."""
+    ledger = cycle.ledger
+    return sum(
+        len(c.session_ids & sessions)
+        for c in ledger.originals()
+        if c.claim_id in ledger.submitted_ms and from_ms <= ledger.submitted_ms[c.claim_id] <= to_ms
+    )
+
+
+async def run_sustained(  # type: ignore[no-untyped-def]
+    infra,
+    rate: float,
+    duration_s: float,
+    *,
+    partitions: int,
+    replicas: int,
+    every_s: float,
+    settle: bool,
+    work: Path,
+) -> tuple[dict[str, object], list[LagSample], Scale]:
+    wanted = math.ceil(rate * duration_s)
+    practice, scale = sustained_practice(wanted)
+    offered: list[m.SessionCompleted] = sorted(practice.sessions, key=lambda s: (s.end, s.session_id))[
+        :wanted
+    ]
+    appointment_ids = {s.appointment_id for s in offered}
+    appointments = [a for a in practice.appointments if getattr(a, "appointment_id", None) in appointment_ids]
+    settings = DemoSettings(
+        kafka_bootstrap=infra.kafka_bootstrap,
+        pg_url=infra.database_url_for("postgres"),
+        work_dir=work,
+        timeout_s=1500,
+        database_suffix="_bench",
+        partitions=partitions,
+        batch_cutoff_s=BATCH_CUTOFF_S,
+    )
+    cycle = Cycle(settings, practice, log=lambda line: print(line, file=sys.stderr))
+
+    def say(message: str) -> None:
+        print(f"[sustained] {message}", file=sys.stderr, flush=True)
+
+    cycle.reset_databases()
+    await cycle.create_topics()
+    cycle.start_sandbox()
+    observer: asyncio.Task[None] | None = None
+    settled: bool | None = None
+    try:
+        await cycle.wait_for_port(cycle.sftp_port)
+        await cycle.wait_for_port(cycle.http_port)
+        for spec in SERVICES:
+            cycle.start_service(spec)
+            for k in range(1, replicas):
+                cycle._spawn(f"{spec.name}-{k}", spec.command, cycle.service_env(spec))
+        await asyncio.sleep(3)
+        cycle.check_alive()
+        observer = asyncio.create_task(cycle.observe())
+        say(f"practice {practice.counts()}; offering {len(offered)} sessions at {rate}/s for {duration_s} s")
+        await cycle.publish(list(practice.reference))
+        await cycle.publish(list(practice.authorizations))
+        await cycle.wait_for_consumers(REFERENCE_EVENTS)
+        await cycle.publish(appointments)
+        await cycle.wait_for_eligibility(len(appointments))
+        say("reference data read, appointments' eligibility checked; the window starts")
+
+        async with cycle.lag_probe() as probe:
+            await probe()  # the first reading finds each group's coordinator: not part of the window
+            cpu_before = cycle.cpu_seconds()
+            infra_before = _infra_cpu()
+            window_from_ms = time.time() * 1000
+            sampler = asyncio.create_task(sample_window(cycle, probe, duration_s, every_s))
+            publish_s = await cycle.publish_paced(offered, rate)
+            samples = await sampler
+        window_to_ms = window_from_ms + duration_s * 1000
+        cpu_used = {name: used - cpu_before.get(name, 0.0) for name, used in cycle.cpu_seconds().items()}
+        cpu_used.update({k: v - infra_before[k] for k, v in _infra_cpu().items()})
+        say(f"window over: {len(cycle.ledger.submitted_ms)} claims submitted")
+
+        ledger = cycle.ledger
+        offered_ids = {s.session_id for s in offered}
+        half_ms = window_from_ms + duration_s * 500
+        whole = _sessions_submitted(cycle, offered_ids, window_from_ms, window_to_ms)
+        last_half = _sessions_submitted(cycle, offered_ids, half_ms, window_to_ms)
+        to_submit = [
+            (ledger.submitted_ms[c.claim_id] - min(ledger.session_ms[s] for s in c.session_ids)) / 1000
+            for c in ledger.originals()
+            if c.claim_id in ledger.submitted_ms
+            and window_from_ms <= ledger.submitted_ms[c.claim_id] <= window_to_ms
+            and c.session_ids
+            and all(s in ledger.session_ms for s in c.session_ids)
+        ]
+        trends = lag_trends(samples, offered_per_s=rate)
+        window_sessions = max(len(offered), 1)
+        result: dict[str, object] = {
+            "mode": "sustained",
+            "partitions": partitions,
+            "replicas": replicas,
+            "offered_sessions_per_s": rate,
+            "duration_s": duration_s,
+            "sessions_offered": len(offered),
+            "publish_seconds": round(publish_s, 1),
+            "achieved_sessions_per_s_to_submission": {
+                "window": round(whole / duration_s, 2),
+                "last_half": round(last_half / (duration_s / 2), 2),
+            },
+            "claims_submitted_in_window": sum(
+                1 for ms in ledger.submitted_ms.values() if window_from_ms <= ms <= window_to_ms
+            ),
+            "lag_bounded": lag_bounded(trends),
+            "lag_rule": "growing: slope over the last half > 1% of max(arrival rate, offered rate) "
+            "and > 2 x its standard error; bounded: not growing and end lag <= max(100, 10 s x that rate)",
+            "lag_events": {
+                name: {
+                    "max": t.max,
+                    "end": t.end,
+                    "slope_last_half_per_s": round(t.slope_per_s, 3),
+                    "slope_error_per_s": round(t.slope_error_per_s, 3),
+                    "arrival_per_s": round(t.arrival_per_s, 2),
+                    "growth_limit_per_s": round(t.growth_limit_per_s, 3),
+                    "end_bound": round(t.bound),
+                    "bounded": t.bounded,
+                }
+                for name, t in trends.items()
+            },
+            "sample_every_s": every_s,
+            "latency_session_to_claim_submitted_s": _percentiles(sorted(to_submit)),
+            "batch_cutoff_s": BATCH_CUTOFF_S,
+            "cpu_seconds_per_1000_sessions": {
+                name: round(1000 * used / window_sessions, 2) for name, used in cpu_used.items()
+            },
+        }
+        if settle:
+            await cycle.wait_for_submissions(len(offered))
+            await cycle.publish(list(practice.late_authorizations))
+            settled = await cycle.wait_settled()
+            result["settled"] = settled
+            result["invariants"] = violations(ledger) or "ok"
+        return result, samples, scale
+    finally:
+        cycle.stop_observing()
+        if observer is not None:
+            await asyncio.gather(observer, return_exceptions=True)
+        cycle.stop()
+
+
+async def sustained(args: argparse.Namespace) -> None:
+    every_s = args.sample_every or max(1.0, min(5.0, args.duration / 20))
+    with ExitStack() as stack:
+        infra = resolve_infrastructure(ROOT, stack)
+        work = ROOT / ".local" / "bench-pipeline" / f"sustained-p{args.partitions}r{args.replicas}"
+        result, samples, scale = await run_sustained(
+            infra,
+            args.sustained,
+            args.duration,
+            partitions=args.partitions,
+            replicas=args.replicas,
+            every_s=every_s,
+            settle=not args.no_settle,
+            work=work,
+        )
+    print(json.dumps(result))
+    command = (
+        f"uv run python bench/pipeline/run.py --sustained {args.sustained:g} --duration {args.duration:g}"
+    )
+    if args.partitions != 3 or args.replicas != 1:
+        command += f" --partitions {args.partitions} --replicas {args.replicas}"
+    out = ROOT / "bench" / "results" / "pipeline-sustained.json"
+    out.write_text(
+        json.dumps(
+            {
+                "benchmark": "end-to-end pipeline, sustained: sessions offered at a steady rate, consumer lag sampled",
+                "command": command,
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "scale": {"patients": scale.patients, "providers": scale.providers, "days": scale.days},
+                "result": result,
+                "samples": [
+                    {
+                        "at_s": s.at_s,
+                        "claims_submitted": s.claims_submitted,
+                        "lag": {name: g.lag for name, g in s.groups.items()},
+                    }
+                    for s in samples
+                ],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"-> {out}")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -132,7 +387,20 @@ async def main() -> None:
     parser.add_argument("--providers", type=int, default=40)
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--matrix", action="store_true", help="1, 3 and 6 partitions; 1 and 2 replicas")
+    parser.add_argument(
+        "--sustained", type=float, metavar="RATE", help="offer RATE sessions per second (sustained mode)"
+    )
+    parser.add_argument("--duration", type=float, default=300.0, help="sustained window, seconds")
+    parser.add_argument("--partitions", type=int, default=3, help="sustained mode: partitions per topic")
+    parser.add_argument("--replicas", type=int, default=1, help="sustained mode: replicas per service")
+    parser.add_argument("--sample-every", type=float, help="sustained mode: seconds between lag samples")
+    parser.add_argument("--no-settle", action="store_true", help="sustained mode: stop after the window")
     args = parser.parse_args()
+    if args.sustained is not None:
+        if args.matrix:
+            parser.error("--sustained and --matrix do not combine")
+        await sustained(args)
+        return
     scale = replace(Scale(), patients=args.patients, providers=args.providers, days=args.days)
     configs = [(p, r) for p in (1, 3, 6) for r in (1, 2)] if args.matrix else [(3, 1)]
     results = []

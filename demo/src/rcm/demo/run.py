@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from rcm.demo.lag import GroupLag, group_lag, topics_read
 from rcm.demo.ledger import CycleLedger
 from rcm.demo.practice import Practice
 from rcm.events import CATALOG, EventError, decode, encode
@@ -284,6 +285,83 @@ class Cycle:
                 progress(len(events))
         finally:
             await producer.stop()
+
+    async def publish_paced(
+        self,
+        events: Sequence[m.Event],
+        per_second: float,
+        *,
+        slice_s: float = 0.2,
+        progress: Callable[[int], None] | None = None,
+    ) -> float:
+        """Publish ``events`` in order at ``per_second``; returns the seconds it took.
+
+        Every ``slice_s`` it sends what the schedule has made due and waits for the broker's
+        acknowledgements, so a slow slice is caught up by the next ones rather than lowering the rate.
+        """
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap, enable_idempotence=True, linger_ms=10
+        )
+        await producer.start()
+        try:
+            started = time.monotonic()
+            sent = 0
+            tick = 0
+            while sent < len(events):
+                due = min(len(events), int((time.monotonic() - started) * per_second) + 1)
+                pending = []
+                for event in events[sent:due]:
+                    record = encode(event, source="demo-ehr", prefix=self.settings.prefix)
+                    pending.append(
+                        await producer.send(
+                            record.topic, record.value, key=record.key, headers=list(record.headers)
+                        )
+                    )
+                await asyncio.gather(*pending)
+                sent = max(sent, due)
+                if progress:
+                    progress(sent)
+                if sent >= len(events):
+                    break
+                tick += 1
+                await asyncio.sleep(max(0.0, started + tick * slice_s - time.monotonic()))
+            return time.monotonic() - started
+        finally:
+            await producer.stop()
+
+    @contextlib.asynccontextmanager
+    async def lag_probe(self) -> AsyncIterator[Callable[[], Awaitable[dict[str, GroupLag]]]]:
+        """A function that reads every service's consumer lag now (the group id is the service name).
+
+        A group's lag is summed over the topics it has committed an offset on, remembered from one
+        reading to the next (see ``rcm.demo.lag.group_lag``).
+        """
+        topics = [spec.topic(self.settings.prefix) for spec in CATALOG]
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, group_id=None)
+        await admin.start()
+        await consumer.start()
+        reads: dict[str, set[str]] = {spec.name: set() for spec in SERVICES}
+        try:
+            described = await admin.describe_topics(topics)
+            partitions = [
+                TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]
+            ]
+
+            async def read() -> dict[str, GroupLag]:
+                ends = await consumer.end_offsets(partitions)
+                lags: dict[str, GroupLag] = {}
+                for spec in SERVICES:
+                    answer = await admin.list_consumer_group_offsets(spec.name, partitions=partitions)
+                    committed = {tp: meta.offset for tp, meta in answer.items()}
+                    reads[spec.name] |= topics_read(committed)
+                    lags[spec.name] = group_lag(ends, committed, reads[spec.name])
+                return lags
+
+            yield read
+        finally:
+            await consumer.stop()
+            await admin.close()
 
     async def observe(self) -> None:
         """Fold every event of this run's topics into the ledger until stopped."""
