@@ -384,6 +384,7 @@ class _Run:
                 claim_id=claim.claim_id,
                 line_keys=[m.line_key for m in matches],
                 single_line_key=single,
+                claim_payer_order=claim.payer_order,
             )
             status = remit.claim_status
             await self._set_state(remit_id, "posted" if status is None or status.moves_money else "recorded")
@@ -399,8 +400,53 @@ class _Run:
                 remit_id=remit_id,
                 detail={"claim_id": claim.claim_id, "claim_balance": str(totals.insurance_balance)},
             )
+        await self.check_crossover(payment_id, remit_id, claim.claim_id, totals)
         await self.publish(payment, remit_id, remit, claim, posting, totals)
         return "posted" if posting.lines or remit.status == ClaimStatus.REVERSAL else "recorded"
+
+    async def check_crossover(
+        self, payment_id: str, remit_id: str, claim_id: str, totals: ClaimTotals
+    ) -> None:
+        """Flag a claim whose payers' postings leave its forwarded amount unexplained.
+
+        Once a prior payer and a later one have both posted on a claim, what the later payers
+        adjudicated should equal what was forwarded: less than zero left means they adjudicated
+        more than was forwarded (e.g. the prior payer kept the patient's share, not crossing
+        over); more than zero after a payer that forwards no further means part of it is nobody's.
+        """
+        if totals.forwarded == ZERO:
+            return
+        cp = t.claim_payment.c
+        statuses = (
+            await self.conn.scalars(
+                sa.select(cp.status).where(
+                    cp.claim_id == claim_id,
+                    cp.state == "posted",
+                    cp.reverses.is_(None),
+                    cp.reversed_by.is_(None),
+                )
+            )
+        ).all()
+        orders: dict[int, set[ClaimStatus]] = {}
+        for value in statuses:
+            try:
+                status = ClaimStatus(value)
+            except ValueError:
+                continue
+            if status.payer_order is not None:
+                orders.setdefault(status.payer_order, set()).add(status)
+        if len(orders) < 2:
+            return
+        last = orders[max(orders)]
+        ended = any(not s.forwarded for s in last)
+        if totals.forwarded < ZERO or ended:
+            await self.flag(
+                "crossover_mismatch",
+                "the later payers' adjudication does not match what the prior payer forwarded",
+                payment_id=payment_id,
+                remit_id=remit_id,
+                detail={"claim_id": claim_id, "forwarded": str(totals.forwarded)},
+            )
 
     # ------------------------------------------------------------------ lookups
     async def resolve_payer(self, payment: Payment) -> str | None:
@@ -482,6 +528,7 @@ class _Run:
                     if ln.claim_id == r.claim_id
                 ),
                 payer_claim_numbers=frozenset(n.number_key for n in numbers if n.claim_id == r.claim_id),
+                payer_order=_PAYER_ORDER.get(r.payer_responsibility, 1),
             )
             for r in rows
         ]
@@ -864,7 +911,10 @@ class _Run:
 
 _GROUPS = {"CO", "PR", "OA", "PI", "CR"}
 _PRIMARY = (ClaimStatus.PRIMARY, ClaimStatus.PRIMARY_FORWARDED)
-"""Statuses that pay a claim first; a secondary payer's payment on a crossover claim adds to them."""
+"""Statuses that pay a claim first (a later payer's posting on a crossover claim changes the
+balance only by what it denies, ``domain.posting``)."""
+_PAYER_ORDER = {"primary": 1, "secondary": 2, "tertiary": 3}
+"""claim-created's payer responsibility as the order CLP02 speaks of."""
 
 
 def _valid_rarc(code: str) -> bool:

@@ -59,6 +59,8 @@ class Clp:
     icn: str | None = None
     cas: Sequence[Cas] = ()
     services: Sequence[Svc] = ()
+    rarcs: Sequence[str] = ()
+    """Claim-level remarks (MOA03-07), e.g. MA18 for a crossover."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,8 @@ def remit_835(
         body.add("CLP", c.pcn, c.status, c.charge, c.paid, c.patient, "12", c.icn or "")
         _cas(body, c.cas)
         body.add("NM1", "QC", "1", "PATIENT", "TEST")
+        if c.rarcs:
+            body.add("MOA", "", "", *list(c.rarcs)[:5])
         for s in c.services:
             procedure = ":".join(["HC", s.code, *s.modifiers])
             body.add("SVC", procedure, s.charge, s.paid, "", "1")

@@ -68,6 +68,8 @@ class ClaimRef:
     total_charge: Decimal
     lines: tuple[ClaimLineRef, ...] = ()
     payer_claim_numbers: frozenset[str] = frozenset()
+    payer_order: int = 1
+    """Which payer the claim was billed to: 1 primary, 2 secondary, 3 tertiary."""
 
     @property
     def service_dates(self) -> set[date]:

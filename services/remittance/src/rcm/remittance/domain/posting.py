@@ -6,13 +6,21 @@ Per line (and once more for claim-level CAS and service lines that matched no cl
 - ``contractual``: CO adjustments written off. On a denial (CLP02 4) only CO-45 (fee schedule)
   is written off; the other CO amounts stay open as ``denied`` for the denials service to work;
 - ``patient_responsibility``: PR adjustments (PR-1 deductible, PR-2 coinsurance, PR-3 copay).
-  When the payer forwarded the claim (CLP02 19/20/21), PR goes to the next payer (``forwarded``),
-  not to the patient;
+  When the payer forwarded the claim (crossover: CLP02 19/20/21, MA18/N89 or NM1*TT), PR goes to
+  the next payer (``forwarded``), not to the patient;
 - ``other``: OA, PI and CR adjustments (e.g. OA-23, impact of the prior payer);
 - ``allowed``: AMT*B6 when reported, else paid + patient responsibility.
 
 The claim's insurance balance is charge - paid - contractual - patient share - forwarded - other;
 a denied amount keeps it open. Statuses 23 (not our claim) and 25 (predetermination) move no money.
+
+**Crossover.** A later payer paying on the claim a prior payer forwarded (``follows_crossover``:
+the payer's order by CLP02 comes after the claim's, e.g. the supplemental's CLP02 2 on our primary
+claim) adjudicates what was forwarded, not the whole charge again. Its OA-23 (the prior payer's
+impact) is recorded but moves no money, since the prior payer's own posting holds it; what it
+adjudicates itself (paid, CO, PR, other CAS) comes off ``forwarded``. Such a posting changes the
+insurance balance only by what it denies, whichever 835 is posted first: when the later payer's
+comes first, ``forwarded`` stays negative until the prior payer's forwarding is posted.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ __all__ = [
 ]
 
 FEE_SCHEDULE_CARC = "45"
+PRIOR_PAYER_CARC = "23"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +178,8 @@ def _line(
     line_key: str | None,
     *,
     status: ClaimStatus,
+    forwards: bool,
+    follows_crossover: bool,
     charge: Decimal,
     paid: Decimal,
     adjustments: tuple[Adjustment, ...],
@@ -184,8 +195,18 @@ def _line(
     else:
         contractual = co
     pr = _sum(adjustments, "PR")
-    other = sum((a.amount for a in adjustments if a.group in ("OA", "PI", "CR")), ZERO)
-    forwarded = pr if status.forwarded else ZERO
+    other = sum(
+        (
+            a.amount
+            for a in adjustments
+            if a.group in ("OA", "PI", "CR")
+            and not (follows_crossover and a.group == "OA" and a.carc == PRIOR_PAYER_CARC)
+        ),
+        ZERO,
+    )
+    forwarded = pr if forwards else ZERO
+    if follows_crossover:
+        forwarded -= paid + co + pr + other  # what this payer adjudicated of the forwarded amount
     return LinePosting(
         line_key=line_key,
         charge=charge,
@@ -193,7 +214,7 @@ def _line(
         allowed=allowed if allowed is not None else (paid + pr if status is not ClaimStatus.DENIED else None),
         contractual=contractual,
         denied=co - contractual,
-        patient_responsibility=ZERO if status.forwarded else pr,
+        patient_responsibility=ZERO if forwards else pr,
         forwarded=forwarded,
         other=other,
         adjustments=adjustments,
@@ -208,15 +229,21 @@ def post_claim(
     claim_id: str,
     line_keys: Sequence[str | None],
     single_line_key: str | None = None,
+    claim_payer_order: int = 1,
 ) -> ClaimPosting:
     """The posting of a (non-reversal) claim payment.
 
     ``line_keys[i]`` is the claim line service line ``i`` matched (None: posted at claim level).
     ``single_line_key``: the claim's only line, which takes a claim paid without service lines.
+    ``claim_payer_order``: which payer the claim was billed to (1 primary, 2 secondary, 3
+    tertiary); a payment by a later payer is a crossover's (see the module's docstring).
     """
     status = remit.claim_status or ClaimStatus.PRIMARY
     if not status.moves_money:
         return ClaimPosting(claim_id, remit.status, ())
+    order = status.payer_order
+    forwards = remit.crossed_over
+    follows = order is not None and order > claim_payer_order
     lines: list[LinePosting] = []
     unplaced: list[ServiceRemit] = []
     for service, key in zip(remit.services, line_keys, strict=True):
@@ -227,6 +254,8 @@ def post_claim(
             _line(
                 key,
                 status=status,
+                forwards=forwards,
+                follows_crossover=follows,
                 charge=service.charge,
                 paid=service.paid,
                 adjustments=service.adjustments,
@@ -240,6 +269,8 @@ def post_claim(
             _line(
                 single_line_key,
                 status=status,
+                forwards=forwards,
+                follows_crossover=follows,
                 charge=remit.charge,
                 paid=remit.paid,
                 adjustments=remit.adjustments,
@@ -256,6 +287,8 @@ def post_claim(
             _line(
                 None,
                 status=status,
+                forwards=forwards,
+                follows_crossover=follows,
                 charge=remit.charge - placed_charge,
                 paid=remit.paid - placed_paid,
                 adjustments=adjustments,

@@ -17,6 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 __all__ = [
+    "CROSSOVER_RARCS",
     "Adjustment",
     "ClaimRemit",
     "ClaimStatus",
@@ -62,9 +63,27 @@ class ClaimStatus(StrEnum):
         )
 
     @property
+    def payer_order(self) -> int | None:
+        """1, 2 or 3: which payer in the coordination of benefits adjudicated (None: 4, 22, 23, 25)."""
+        return _PAYER_ORDER.get(self)
+
+    @property
     def moves_money(self) -> bool:
         """False for statuses that report without paying or adjusting (23 not ours, 25 predetermination)."""
         return self not in (ClaimStatus.NOT_OUR_CLAIM, ClaimStatus.PREDETERMINATION)
+
+
+_PAYER_ORDER = {
+    ClaimStatus.PRIMARY: 1,
+    ClaimStatus.PRIMARY_FORWARDED: 1,
+    ClaimStatus.SECONDARY: 2,
+    ClaimStatus.SECONDARY_FORWARDED: 2,
+    ClaimStatus.TERTIARY: 3,
+    ClaimStatus.TERTIARY_FORWARDED: 3,
+}
+
+CROSSOVER_RARCS = frozenset({"MA18", "N89"})
+"""Claim-level remarks that the payer forwarded the claim to a supplemental payer (crossover)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +141,15 @@ class ClaimRemit:
             return ClaimStatus(self.status)
         except ValueError:
             return None
+
+    @property
+    def crossed_over(self) -> bool:
+        """The payer forwarded the claim to the next payer itself: CLP02 19-21, a claim-level
+        MA18 or N89, or a crossover carrier named (NM1*TT). Its PR then goes to that payer."""
+        status = self.claim_status
+        if status is None or not status.moves_money or status is ClaimStatus.REVERSAL:
+            return False
+        return status.forwarded or bool(CROSSOVER_RARCS & set(self.rarcs)) or bool(self.crossover_payer_name)
 
     def all_adjustments(self) -> tuple[Adjustment, ...]:
         return self.adjustments + tuple(a for s in self.services for a in s.adjustments)
