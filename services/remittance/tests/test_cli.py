@@ -1,14 +1,18 @@
-"""`rcm remits import | unmatched | deposit | reassociation` against a real database."""
+"""`rcm remits import | unmatched | deposit | reassociation | exceptions | assign | account` against
+a real database."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from rcm.remittance.app import MIGRATIONS
 from rcm.remittance.cli import app
-from rcm.remittance.testing import Cas, Clp, remit_835
+from rcm.remittance.testing import Cas, Clp, Ledger, Plb, claim_for, remit_835
+from rcm.servicekit import create_engine, upgrade
 
 
 def test_import_queue_deposit_and_reassociation(
@@ -71,3 +75,70 @@ def test_exceptions_and_assigning_a_queued_claim_payment(
     remit_id = next(word for word in queued.split() if word.startswith("rmt-"))
     refused = runner.invoke(app, ["assign", remit_id, "clm-unknown"])
     assert refused.exit_code == 2 and "no claim clm-unknown" in refused.output
+
+
+def _with_claim(database_url: str, claim_id: str) -> None:
+    async def add() -> None:
+        await upgrade(database_url, MIGRATIONS)
+        engine = create_engine(database_url)
+        try:
+            await Ledger(engine).add_claims([claim_for(1, claim_id=claim_id)])
+        finally:
+            await engine.dispose()
+
+    asyncio.run(add())
+
+
+def test_account_lists_the_provider_adjustments_that_name_no_claim(
+    tmp_path: Path, fresh_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RCM_DATABASE_URL", fresh_database)
+    _with_claim(fresh_database, "clm-0001")
+    first = tmp_path / "first.835"
+    first.write_bytes(
+        remit_835(
+            [Clp("clm-0001", "1", "170.00", "110.00", "0", "ICN-1", [Cas("CO", "45", "60.00")])],
+            trace="EFT-A",
+            plb=[
+                Plb("WO", "40.00", "ICN-1"),  # names our claim: a recoupment on it, not the account's
+                Plb("CV", "-1.27"),
+                Plb("WO", "7.00", "FCN778899 HIC123456789A"),  # names none of ours
+            ],
+        )
+    )
+    second = tmp_path / "second.835"
+    second.write_bytes(
+        remit_835(
+            [Clp("ACCT-1", "1", "90.00", "50.00", "0", "ICN-2", [Cas("CO", "45", "40.00")])],
+            trace="EFT-B",
+            payer_id="2888888888",
+            plb=[Plb("CS", "12.50", "LOAN-7")],
+        )
+    )
+    runner = CliRunner()
+    assert runner.invoke(app, ["import", str(first)]).exit_code == 0
+    assert runner.invoke(app, ["import", str(second)]).exit_code == 0
+
+    listed = runner.invoke(app, ["account"])
+    assert listed.exit_code == 0, listed.output
+    rows = [line for line in listed.output.splitlines() if line.startswith("payer ")]
+    assert len(rows) == 3
+    cv, wo, cs = rows
+    assert cv.startswith("payer 1999999999  payee 1234567893  CV (other)  -1.27  payment pay-")
+    assert "trace EFT-A of 2025-04-01" in cv
+    assert wo.startswith(
+        "payer 1999999999  payee 1234567893  WO (recoupment)  7.00  ref FCN778899  payment pay-"
+    )
+    assert cs.startswith("payer 2888888888  payee 1234567893  CS (other)  12.50  ref LOAN-7  payment pay-")
+    assert "trace EFT-B" in cs
+    assert "total payer 1999999999  payee 1234567893  5.73" in listed.output
+    assert "total payer 2888888888  payee 1234567893  12.50" in listed.output
+    assert listed.output.rstrip().endswith("3 account adjustment(s), total 18.23")
+    # the recoupment on our claim is not the account's; no member id or patient name is shown
+    for absent in ("40.00", "ICN-1", "HIC123456789A", "PATIENT", "clm-0001"):
+        assert absent not in listed.output, absent
+
+    one_payer = runner.invoke(app, ["account", "--payer", "2888888888"])
+    assert one_payer.exit_code == 0
+    assert "1999999999" not in one_payer.output
+    assert one_payer.output.rstrip().endswith("1 account adjustment(s), total 12.50")

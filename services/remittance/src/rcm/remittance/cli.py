@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -15,12 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rcm.remittance import store as t
 from rcm.remittance.app import MIGRATIONS, RemittanceSettings, build_service
+from rcm.remittance.domain.provider_adjustments import reference_tokens
 from rcm.remittance.domain.reassociation import Deposit, PaymentAdvice, Reassociation, reassociate, trace_key
 from rcm.remittance.ingest import FileOutcome, ReviewError, assign_unmatched, post_remit_file
 from rcm.remittance.metrics import RemitMetrics
 from rcm.servicekit import Transaction, configure_logging, create_engine, upgrade, write_outbox
 
 __all__ = [
+    "AccountEntry",
+    "account_ledger",
     "app",
     "assign",
     "import_file",
@@ -97,6 +102,75 @@ async def open_exceptions(settings: RemittanceSettings) -> list[sa.Row[tuple[obj
             )
     finally:
         await engine.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class AccountEntry:
+    """A provider-level adjustment (PLB) on the account ledger: it names none of our claims."""
+
+    payer: str
+    """Our payer id when payer-updated names the 835's payer, else the 835's payer identifier."""
+    payee: str
+    """PLB01: the provider identifier the payer adjusted."""
+    reason: str
+    kind: str
+    amount: Decimal
+    """Positive: withheld from the payment (the provider owes it); negative: paid to the provider."""
+    reference: str | None
+    """The first token of PLB03-2 (the payer's document or claim number); the rest, which some
+    payers fill with a member id, is left out."""
+    payment_id: str
+    trace_number: str
+    payment_date: date | None
+
+
+def _first_token(reference: str | None) -> str | None:
+    tokens = reference_tokens(reference)  # the whole reference first, then its parts
+    return tokens[1] if len(tokens) > 1 else next(iter(tokens), None)
+
+
+async def account_ledger(settings: RemittanceSettings, *, payer: str | None = None) -> list[AccountEntry]:
+    """The account ledger: PLB amounts that name no claim, by payer and payee, in posting order."""
+    engine = _engine(settings)
+    try:
+        async with engine.connect() as conn:
+            a, p = t.provider_adjustment.c, t.payment.c
+            payer_of = sa.func.coalesce(p.payer_id, p.payer_ref)
+            query = (
+                sa.select(
+                    payer_of.label("payer"),
+                    a.provider_id,
+                    a.reason,
+                    a.kind,
+                    a.amount,
+                    a.reference,
+                    a.payment_id,
+                    p.trace_number,
+                    p.payment_date,
+                )
+                .join_from(t.provider_adjustment, t.payment, p.payment_id == a.payment_id)
+                .where(a.claim_id.is_(None))
+                .order_by(payer_of, a.provider_id, a.id)
+            )
+            if payer is not None:
+                query = query.where(payer_of == payer)
+            rows = (await conn.execute(query)).all()
+    finally:
+        await engine.dispose()
+    return [
+        AccountEntry(
+            payer=r.payer,
+            payee=r.provider_id,
+            reason=r.reason,
+            kind=r.kind,
+            amount=r.amount,
+            reference=_first_token(r.reference),
+            payment_id=r.payment_id,
+            trace_number=r.trace_number,
+            payment_date=r.payment_date,
+        )
+        for r in rows
+    ]
 
 
 async def record_deposit(settings: RemittanceSettings, deposit: Deposit) -> bool:
@@ -248,3 +322,29 @@ def reassociation_command() -> None:
         typer.echo(f"835 without deposit: trace {p.trace_number} amount {p.amount} paid {p.payment_date}")
     for d in report.deposits_without_payment:
         typer.echo(f"deposit without 835: trace {d.trace_number} amount {d.amount} on {d.deposit_date}")
+
+
+@app.command("account")
+def account_command(
+    payer: Annotated[
+        str | None, typer.Option(help="Only this payer (our payer id, or the 835's payer identifier).")
+    ] = None,
+) -> None:
+    """Provider-level adjustments (PLB) that name no claim: the account ledger, by payer and payee.
+
+    Positive amounts were withheld from a payment, negative ones paid to the provider; the
+    totals are per payer and payee, then overall. Opaque ids and amounts only.
+    """
+    entries = asyncio.run(account_ledger(RemittanceSettings(), payer=payer))
+    totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for e in entries:
+        ref = f"  ref {e.reference}" if e.reference else ""
+        typer.echo(
+            f"payer {e.payer}  payee {e.payee}  {e.reason} ({e.kind})  {e.amount}{ref}  "
+            f"payment {e.payment_id} trace {e.trace_number} of {e.payment_date or '-'}"
+        )
+        totals[e.payer, e.payee] += e.amount
+    for (payer_id, payee), amount in sorted(totals.items()):
+        typer.echo(f"total payer {payer_id}  payee {payee}  {amount}")
+    overall = sum(totals.values(), Decimal("0.00"))
+    typer.echo(f"{len(entries)} account adjustment(s), total {overall}")
