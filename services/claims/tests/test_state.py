@@ -9,6 +9,8 @@ import pytest
 from rcm.claims.domain.errors import ClaimsError, IllegalTransition
 from rcm.claims.domain.state import (
     ALLOWED_TRANSITIONS,
+    FINALIZED_STATES,
+    REOPENED_BY_REMIT,
     TERMINAL_STATES,
     ClaimLifecycle,
     ClaimState,
@@ -66,7 +68,10 @@ def test_a_pended_claim_is_adjudicated_later() -> None:
         (S.HELD, S.BATCHED),
         (S.READY, S.PAID),
         (S.SUBMITTED, S.READY),
-        (S.FINALIZED_PAID, S.DENIED),
+        (S.FINALIZED_PAID, S.READY),
+        (S.FINALIZED_PAID, S.CORRECTED),
+        (S.FINALIZED_DENIED, S.WRITTEN_OFF),
+        (S.FINALIZED_DENIED, S.FINALIZED_PAID),
         (S.VOIDED, S.READY),
     ],
 )
@@ -88,9 +93,11 @@ def test_each_transition_is_an_audit_record() -> None:
     )
 
 
-def test_every_state_is_in_the_table_and_terminal_states_lead_nowhere() -> None:
+def test_every_state_is_in_the_table_and_terminal_states_lead_nowhere_but_a_remits_reopening() -> None:
     assert set(ALLOWED_TRANSITIONS) == set(ClaimState)
     assert {S.CORRECTED, S.VOIDED, S.FINALIZED_PAID, S.FINALIZED_DENIED} == TERMINAL_STATES
+    assert {s for s in TERMINAL_STATES if ALLOWED_TRANSITIONS[s]} == FINALIZED_STATES
+    assert all(ALLOWED_TRANSITIONS[s] == REOPENED_BY_REMIT for s in FINALIZED_STATES)
     reachable = {S.CREATED}
     frontier = [S.CREATED]
     while frontier:
@@ -107,3 +114,22 @@ def test_a_claim_accepted_but_not_yet_adjudicated_can_be_replaced_and_a_late_rem
     assert record.to_state is ClaimState.CORRECTED
     with pytest.raises(IllegalTransition):
         transition("K", ClaimState.CORRECTED, ClaimState.DENIED, reason="late remit", at=at)
+
+
+@pytest.mark.parametrize("to", [S.PAID, S.PARTIALLY_PAID, S.DENIED, S.PENDED])
+@pytest.mark.parametrize("final", [S.FINALIZED_PAID, S.FINALIZED_DENIED])
+def test_a_later_remit_reopens_a_finalized_claim_to_what_it_says(final: ClaimState, to: ClaimState) -> None:
+    record = transition("K", final, to, reason="reopened: remit-received CLP02 22", at=AT)
+    assert (record.from_state, record.to_state) == (final, to)
+
+
+def test_a_written_off_claim_is_finalized_as_paid_or_denied() -> None:
+    written_off = walk(S.READY, S.BATCHED, S.SUBMITTED, S.ACCEPTED, S.PARTIALLY_PAID, S.WRITTEN_OFF)
+    assert written_off.move(S.FINALIZED_PAID, reason="settled", at=AT).is_terminal
+    assert written_off.move(S.FINALIZED_DENIED, reason="settled", at=AT).is_terminal
+
+
+def test_a_reversed_finalized_claim_is_paid_again_and_finalized_again() -> None:
+    claim = walk(S.READY, S.BATCHED, S.SUBMITTED, S.ACCEPTED, S.PAID, S.FINALIZED_PAID, S.PENDED, S.PAID)
+    assert not claim.is_terminal
+    assert claim.move(S.FINALIZED_PAID, reason="settled again", at=AT).is_terminal

@@ -1,5 +1,5 @@
 """The claims service: its consumer, its timers (batch cut-offs and uploads, acknowledgement
-polling, authorization time-outs, status inquiries) and its metrics.
+polling, authorization time-outs, status inquiries, finalization) and its metrics.
 
 ``build_service(settings, clearinghouse)`` wires it; ``rcm claims run`` starts it.
 """
@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 
 from rcm.claims.acknowledgements import Acknowledgements
 from rcm.claims.domain.batching import BatchPolicy
+from rcm.claims.finalization import finalize_claims
 from rcm.claims.handlers import ClaimsHandlers
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.status_inquiry import StatusInquiry
@@ -79,6 +80,14 @@ class ClaimsSettings(ServiceSettings):
     )
     status_inquiry_after_s: float = Field(30 * 86400.0, description="Age without a response before a 276.")
     status_inquiry_interval_s: float = Field(3600.0, description="How often aged claims are looked for.")
+    finalize_after_days: float = Field(
+        30.0, ge=0, description="Quiet period: days a settled claim stays unchanged before it is finalized."
+    )
+    finalize_interval_s: float = Field(3600.0, gt=0, description="How often settled claims are finalized.")
+
+    @property
+    def finalize_after(self) -> timedelta:
+        return timedelta(days=self.finalize_after_days)
 
 
 class ClaimsService:
@@ -123,6 +132,7 @@ class ClaimsService:
             ordered_per_key=True,
         )
         self.service.add_task(self._authorization_timer)
+        self.service.add_task(self._finalization_timer)
         if clearinghouse is not None and clearinghouse.sftp is not None:
             self.service.add_task(self._submission_timer)
             self.service.add_task(self._acknowledgement_poller)
@@ -173,6 +183,15 @@ class ClaimsService:
             except Exception:
                 log.exception("authorization time-out check failed")
             await self._sleep(stop, min(self.settings.authorization_wait_s / 4, 30.0))
+
+    async def _finalization_timer(self, service: Service, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with service.transaction() as tx:
+                    await finalize_claims(tx, now=datetime.now(UTC), quiet=self.settings.finalize_after)
+            except Exception:
+                log.exception("finalization failed; retried next tick")
+            await self._sleep(stop, self.settings.finalize_interval_s)
 
     async def _status_timer(self, service: Service, stop: asyncio.Event) -> None:
         assert self.clearinghouse is not None

@@ -1,4 +1,5 @@
-"""``rcm claims``: code a session from a JSON file, to see which codes it bills and why."""
+"""``rcm claims``: code a session from a JSON file (to see which codes it bills and why), run the
+service, and the operators' commands (show, held, correct, void, finalize)."""
 
 from __future__ import annotations
 
@@ -190,6 +191,47 @@ def held() -> None:
     for row in rows:
         reasons = ", ".join(r.get("code", "other") for r in row.hold_reasons)
         typer.echo(f"{row.claim_id}\t{row.payer_id}\t{reasons}")
+
+
+async def _finalize(*, dry_run: bool) -> list[Any]:
+    from datetime import UTC, datetime
+
+    from rcm.claims.finalization import finalize_claims
+    from rcm.servicekit import Transaction, create_engine, write_outbox
+
+    settings = _settings()
+    engine = create_engine(settings.database_url.get_secret_value())
+    try:
+        async with engine.connect() as conn, conn.begin() as transaction:
+            tx = Transaction(conn, "cli", source=settings.service_name, prefix=settings.topic_prefix)
+            verdicts = await finalize_claims(
+                tx, now=datetime.now(UTC), quiet=settings.finalize_after, dry_run=dry_run, actor="operator"
+            )
+            if dry_run:
+                await transaction.rollback()
+            else:
+                # the running service's outbox relay publishes the claim-status-changed events
+                await write_outbox(conn, tx.outgoing)
+        return verdicts
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def finalize(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Say which claims would be finalized; change nothing."
+    ),
+) -> None:
+    """Finalize claims whose payer side is settled and quiet for RCM_FINALIZE_AFTER_DAYS (ids and states only)."""
+    verdicts = asyncio.run(_finalize(dry_run=dry_run))
+    for v in verdicts:
+        if v.to is not None:
+            typer.echo(f"{v.claim_id}\t{v.state.value} -> {v.to.value}")
+        else:
+            typer.echo(f"{v.claim_id}\t{v.state.value}\twaits: {', '.join(b.value for b in v.blockers)}")
+    done = sum(1 for v in verdicts if v.to is not None)
+    typer.echo(f"{done} claims {'would be finalized' if dry_run else 'finalized'}")
 
 
 async def _publish(event: Any) -> None:

@@ -59,7 +59,7 @@ from rcm.claims.domain.corrections import (
     withdrawal,
 )
 from rcm.claims.domain.errors import IllegalTransition
-from rcm.claims.domain.state import ALLOWED_TRANSITIONS
+from rcm.claims.domain.state import ALLOWED_TRANSITIONS, FINALIZED_STATES
 from rcm.claims.lifecycle import move, record_created
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.store import (
@@ -1245,23 +1245,50 @@ class ClaimsHandlers:
         if row is None:
             log.warning("remit for an unknown claim")
             return
+        now = _now()
+        state = ClaimState(row.state)
+        finalized = state in FINALIZED_STATES
         if e.status is ClaimPaymentStatus.REVERSAL:
+            if finalized:
+                # the payer took back what closed the claim: open again until its re-adjudication
+                await move(
+                    tx,
+                    row,
+                    ClaimState.PENDED,
+                    reason=f"reopened: remit-received CLP02 22 reverses the {state.value} claim",
+                    at=now,
+                    cause=d,
+                    remitted_at=now,
+                )
             return  # the re-adjudication that follows carries the new outcome
         outcome = remit_outcome(e)
-        now = _now()
-        if ClaimState(row.state) in (ClaimState.CORRECTED, ClaimState.VOIDED):
+        if state in (ClaimState.CORRECTED, ClaimState.VOIDED):
             # the correction overtook this remit (they travel on different topics): the claim
             # stays superseded, and its replacement carries the outcome from here on
             return
-        if ClaimState(row.state) is ClaimState.WRITTEN_OFF and outcome is ClaimState.DENIED:
+        await tx.conn.execute(
+            sa.update(claim)
+            .where(claim.c.claim_id == row.claim_id)
+            .values(
+                remitted_at=now,
+                remit_paid=e.paid,
+                remit_patient_responsibility=e.patient_responsibility,
+                crossed_over=crossed_over(
+                    status=e.status.value, rarcs=e.rarcs, crossover_payer_name=e.crossover_payer_name
+                ),
+                updated_at=now,
+            )
+        )
+        if state is ClaimState.WRITTEN_OFF and outcome is ClaimState.DENIED:
             return  # the denial's write-off overtook this remit; a payment would still move it
-        if ClaimState(row.state) is not outcome:
+        if state is not outcome:
+            why = f"remit-received CLP02 {e.status.value}"
             try:
                 await move(
                     tx,
                     row,
                     outcome,
-                    reason=f"remit-received CLP02 {e.status.value}",
+                    reason=f"reopened: {why} after {state.value}" if finalized else why,
                     at=now,
                     cause=d,
                     payer_claim_number=e.payer_claim_number,

@@ -144,6 +144,18 @@ claim = sa.Table(
     sa.Column("ready_at", sa.DateTime(timezone=True)),
     sa.Column("submitted_at", sa.DateTime(timezone=True)),
     sa.Column("status_checked_at", sa.DateTime(timezone=True)),
+    sa.Column("remitted_at", sa.DateTime(timezone=True), comment="when its latest remit was read"),
+    sa.Column("remit_paid", sa.Numeric(12, 2), comment="paid on its latest remit"),
+    sa.Column(
+        "remit_patient_responsibility", sa.Numeric(12, 2), comment="patient's share on its latest remit"
+    ),
+    sa.Column(
+        "crossed_over",
+        sa.Boolean,
+        nullable=False,
+        server_default=sa.false(),
+        comment="its latest remit says the payer forwarded it to the next payer",
+    ),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("session_id", "payer_order", "revision", name="claim_one_per_session_payer_revision"),
 )

@@ -2,7 +2,9 @@
 
 Payer outcomes (paid, denied) are separate from final outcomes (finalized_paid,
 finalized_denied), and the human hold is separate from payer rejections, so a claim's
-state always says who acts next.
+state always says who acts next. A finalized claim is closed (see ``domain/finalization.py``
+for when), but a payer can still send a remit for it: a reversal, a recoupment or a
+corrected payment reopens it (``REOPENED_BY_REMIT``) rather than being lost.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from rcm.claims.domain.errors import IllegalTransition
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "FINALIZED_STATES",
+    "REOPENED_BY_REMIT",
     "TERMINAL_STATES",
     "AuditRecord",
     "ClaimLifecycle",
@@ -55,11 +59,19 @@ class ClaimState(StrEnum):
     WRITTEN_OFF = "written_off"
     """The payer's balance closed as uncollectable (e.g. CO-29 without proof of timely filing)."""
     FINALIZED_PAID = "finalized_paid"
+    """Closed: the payer side is settled with a payment and stayed so for the quiet period."""
     FINALIZED_DENIED = "finalized_denied"
+    """Closed: the payer side is settled with nothing paid (denied or written off)."""
 
 
 _S = ClaimState
 _ADJUDICATED = {_S.PAID, _S.PARTIALLY_PAID, _S.DENIED}
+
+FINALIZED_STATES: frozenset[ClaimState] = frozenset({_S.FINALIZED_PAID, _S.FINALIZED_DENIED})
+
+REOPENED_BY_REMIT: frozenset[ClaimState] = frozenset({*_ADJUDICATED, _S.PENDED})
+"""Where a later remit takes a finalized claim: the outcome it carries, or pended for a reversal
+(CLP02 22) whose re-adjudication has not arrived yet."""
 
 ALLOWED_TRANSITIONS: Mapping[ClaimState, frozenset[ClaimState]] = {
     _S.CREATED: frozenset({_S.HELD, _S.READY, _S.VOIDED}),
@@ -82,15 +94,19 @@ ALLOWED_TRANSITIONS: Mapping[ClaimState, frozenset[ClaimState]] = {
         {_S.FINALIZED_DENIED, _S.CORRECTED, _S.VOIDED, _S.PAID, _S.PARTIALLY_PAID, _S.WRITTEN_OFF}
     ),
     # a payer may still reprocess a written-off claim and pay it
-    _S.WRITTEN_OFF: frozenset({_S.PAID, _S.PARTIALLY_PAID}),
+    _S.WRITTEN_OFF: frozenset({_S.PAID, _S.PARTIALLY_PAID, *FINALIZED_STATES}),
     _S.CORRECTED: frozenset(),
     _S.VOIDED: frozenset(),
-    _S.FINALIZED_PAID: frozenset(),
-    _S.FINALIZED_DENIED: frozenset(),
+    # only a later remit leaves a finalized claim; nothing else the service does moves it
+    _S.FINALIZED_PAID: REOPENED_BY_REMIT,
+    _S.FINALIZED_DENIED: REOPENED_BY_REMIT,
 }
 """From each state, the states a claim may move to (reprocessed remits move between payer outcomes)."""
 
-TERMINAL_STATES: frozenset[ClaimState] = frozenset(s for s, nexts in ALLOWED_TRANSITIONS.items() if not nexts)
+TERMINAL_STATES: frozenset[ClaimState] = frozenset({_S.CORRECTED, _S.VOIDED, *FINALIZED_STATES})
+"""States in which the claim's life is over: nothing the service or a person does moves it again.
+
+A finalized claim is terminal in that sense; only the payer reopens it, with a later remit."""
 
 
 class AuditRecord(DomainModel):
@@ -129,5 +145,5 @@ class ClaimLifecycle(DomainModel):
 
     @property
     def is_terminal(self) -> bool:
-        """True once nothing can happen to the claim any more."""
+        """True once nothing the service or a person does can move the claim (a payer's remit may reopen a finalized one)."""
         return self.state in TERMINAL_STATES

@@ -1,0 +1,283 @@
+"""Finalizing stored claims and reopening them on a later remit, against PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rcm.claims.app import MIGRATIONS
+from rcm.claims.domain import ClaimState
+from rcm.claims.domain.finalization import Blocker
+from rcm.claims.finalization import Verdict, finalize_claims
+from rcm.claims.handlers import ClaimsHandlers
+from rcm.claims.metrics import ClaimsMetrics
+from rcm.claims.store import claim, claim_audit, session
+from rcm.events import testing as f
+from rcm.servicekit import Delivered, Transaction, create_engine, upgrade, write_outbox
+from rcm.servicekit.db import outbox
+from rcm.servicekit.messages import Record
+
+NOW = datetime.now(UTC)
+LONG_AGO = NOW - timedelta(days=45)
+QUIET = timedelta(days=30)
+
+
+@pytest.fixture
+async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
+    await upgrade(fresh_database, MIGRATIONS)
+    engine = create_engine(fresh_database)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def add_claim(
+    engine: AsyncEngine,
+    claim_id: str,
+    state: str,
+    *,
+    session_id: str | None = None,
+    at: datetime = LONG_AGO,
+    **columns: Any,
+) -> None:
+    values: dict[str, Any] = {
+        "claim_id": claim_id,
+        "session_id": session_id or f"ses-{claim_id}",
+        "patient_id": "pat-0001",
+        "rendering_provider_id": "prv-0001",
+        "coverage_id": "cov-0001",
+        "payer_id": "payer-0001",
+        "payer_order": 1,
+        "frequency_code": "1",
+        "state": state,
+        "draft": {},
+        "total_charge": Decimal("170.00"),
+        "created_at": at,
+        "updated_at": at,
+        **columns,
+    }
+    async with engine.begin() as conn:
+        await conn.execute(claim.insert().values(**values))
+        await conn.execute(
+            claim_audit.insert().values(
+                claim_id=claim_id, from_state="accepted", to_state=state, reason="setup", actor="tests", at=at
+            )
+        )
+
+
+async def run(
+    engine: AsyncEngine, *, dry_run: bool = False, quiet: timedelta = QUIET, now: datetime = NOW
+) -> list[Verdict]:
+    async with engine.begin() as conn:
+        tx = Transaction(conn, "tests", source="claims", prefix="t")
+        verdicts = await finalize_claims(tx, now=now, quiet=quiet, dry_run=dry_run)
+        await write_outbox(conn, tx.outgoing)
+    return verdicts
+
+
+async def state_of(engine: AsyncEngine, claim_id: str) -> str:
+    async with engine.connect() as conn:
+        return str(await conn.scalar(sa.select(claim.c.state).where(claim.c.claim_id == claim_id)))
+
+
+async def last_audit(engine: AsyncEngine, claim_id: str) -> tuple[Any, ...]:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                sa.select(
+                    claim_audit.c.from_state,
+                    claim_audit.c.to_state,
+                    claim_audit.c.reason,
+                    claim_audit.c.actor,
+                )
+                .where(claim_audit.c.claim_id == claim_id)
+                .order_by(claim_audit.c.id.desc())
+                .limit(1)
+            )
+        ).one()
+    return tuple(row)
+
+
+async def test_settled_quiet_claims_are_finalized_and_each_blocking_condition_keeps_one_open(
+    engine: AsyncEngine,
+) -> None:
+    await add_claim(engine, "PAID", "paid", remit_paid=Decimal("110.00"))
+    await add_claim(engine, "DENIED", "denied", remit_paid=Decimal("0.00"))
+    await add_claim(engine, "PARTWRITTENOFF", "written_off", remit_paid=Decimal("40.00"))
+    await add_claim(engine, "RECENT", "paid", at=NOW - timedelta(days=3))
+    await add_claim(engine, "HELD", "held")
+    # a secondary claim still with the payer keeps the primary open
+    await add_claim(engine, "PRIMARY", "paid", session_id="ses-cob", remit_paid=Decimal("80.00"))
+    await add_claim(engine, "SECONDARY", "submitted", session_id="ses-cob", payer_order=2)
+    # a replacement on its way keeps the written-off original open (write-offs cannot move to corrected)
+    await add_claim(engine, "ORIGINAL", "written_off", session_id="ses-fix")
+    await add_claim(
+        engine,
+        "REPLACEMENT",
+        "ready",
+        session_id="ses-fix",
+        revision=1,
+        frequency_code="7",
+        replaces_claim_id="ORIGINAL",
+    )
+    # a void of its session waits for the claim to be taken back
+    await add_claim(engine, "VOIDEDSESSION", "denied", session_id="ses-void")
+    async with engine.begin() as conn:
+        await conn.execute(
+            session.insert().values(
+                session_id="ses-void", patient_id="pat-0001", body={}, status="voided", received_at=LONG_AGO
+            )
+        )
+    # moved recently by a remit read after its last transition: still inside the quiet period
+    await add_claim(engine, "REMITTED", "denied", remitted_at=NOW - timedelta(days=1))
+    async with engine.begin() as conn:
+        await conn.execute(sa.update(claim).where(claim.c.claim_id == "REMITTED").values(updated_at=LONG_AGO))
+
+    dry = {v.claim_id: v for v in await run(engine, dry_run=True)}
+    assert {k for k, v in dry.items() if v.to is not None} == {"PAID", "DENIED", "PARTWRITTENOFF"}
+    assert dry["PRIMARY"].blockers == (Blocker.NEXT_PAYER_IN_FLIGHT,)
+    assert dry["ORIGINAL"].blockers == (Blocker.CORRECTION_IN_FLIGHT,)
+    assert dry["VOIDEDSESSION"].blockers == (Blocker.SESSION_CHANGED,)
+    assert dry["REMITTED"].blockers == (Blocker.QUIET_PERIOD,)
+    assert "RECENT" not in dry and "HELD" not in dry
+    assert await state_of(engine, "PAID") == "paid"  # a dry run moves nothing
+
+    verdicts = {v.claim_id: v.to for v in await run(engine) if v.to is not None}
+    assert {k: v.value for k, v in verdicts.items()} == {
+        "PAID": "finalized_paid",
+        "DENIED": "finalized_denied",
+        "PARTWRITTENOFF": "finalized_paid",
+    }
+    for claim_id, to in verdicts.items():
+        assert await state_of(engine, claim_id) == to.value
+    assert await last_audit(engine, "DENIED") == (
+        "denied",
+        "finalized_denied",
+        "finalized: payer side settled as denied for 30 days",
+        "claims",
+    )
+    for claim_id in ("PRIMARY", "ORIGINAL", "VOIDEDSESSION", "REMITTED", "RECENT", "HELD"):
+        assert await last_audit(engine, claim_id) == (
+            "accepted",
+            (await state_of(engine, claim_id)),
+            "setup",
+            "tests",
+        )
+    async with engine.connect() as conn:
+        events = [
+            json.loads(value)
+            for (value,) in (
+                await conn.execute(
+                    sa.select(outbox.c.value).where(outbox.c.topic == "t.claim-status-changed")
+                )
+            ).all()
+        ]
+    assert sorted((e["claim_id"], e["from_status"], e["to_status"]) for e in events) == [
+        ("DENIED", "denied", "closed"),
+        ("PAID", "paid", "closed"),
+        ("PARTWRITTENOFF", "written_off", "closed"),
+    ]
+    assert await run(engine) == [v for v in await run(engine, dry_run=True) if v.to is None]  # nothing twice
+
+    # once the secondary is adjudicated both are finalized
+    async with engine.begin() as conn:
+        await conn.execute(sa.update(claim).where(claim.c.claim_id == "SECONDARY").values(state="paid"))
+    assert sorted((v.claim_id, v.to) for v in await run(engine) if v.to is not None) == [
+        ("PRIMARY", ClaimState.FINALIZED_PAID),
+        ("SECONDARY", ClaimState.FINALIZED_PAID),
+    ]
+
+
+def delivered(event: Any) -> Delivered[Any]:
+    return Delivered(
+        record=Record(topic="t.remit-received", partition=0, offset=0, key=None, value=b"{}"), event=event
+    )
+
+
+async def remit(engine: AsyncEngine, event: Any) -> None:
+    handlers = ClaimsHandlers(
+        ClaimsMetrics(CollectorRegistry()), auth_wait=timedelta(minutes=15), submitter_id="S"
+    )
+    async with engine.begin() as conn:
+        tx = Transaction(conn, "tests", source="claims", prefix="t")
+        await handlers.on_remit(tx, delivered(event))
+        await write_outbox(conn, tx.outgoing)
+
+
+def later(**overrides: Any) -> Any:
+    return f.remit_received(1, claim_id="CLOSED", patient_responsibility=Decimal("0.00"), **overrides)
+
+
+async def test_a_reversal_reopens_a_finalized_claim_and_the_corrected_payment_adjudicates_it_again(
+    engine: AsyncEngine,
+) -> None:
+    await add_claim(engine, "CLOSED", "paid", remit_paid=Decimal("110.00"))
+    await run(engine)
+    assert await state_of(engine, "CLOSED") == "finalized_paid"
+    paid = f.remit_received(1, claim_id="CLOSED", patient_responsibility=Decimal("0.00"))
+    reversal = f.remit_received(
+        1,
+        remit_id="rmt-reversal",
+        claim_id="CLOSED",
+        status="22",
+        charge=-paid.charge,
+        paid=-paid.paid,
+        patient_responsibility=Decimal("0.00"),
+        lines=[],
+    )
+    await remit(engine, reversal)
+    assert await state_of(engine, "CLOSED") == "pended"
+    assert await last_audit(engine, "CLOSED") == (
+        "finalized_paid",
+        "pended",
+        "reopened: remit-received CLP02 22 reverses the finalized_paid claim",
+        "claims",
+    )
+    assert [v.claim_id for v in await run(engine, quiet=timedelta(0))] == []  # pended: not settled
+
+    await remit(engine, later(remit_id="rmt-corrected", paid=Decimal("95.00")))
+    assert await state_of(engine, "CLOSED") == "paid"
+    assert await last_audit(engine, "CLOSED") == ("pended", "paid", "remit-received CLP02 1", "claims")
+    # the quiet period starts again from the corrected payment
+    assert await run(engine) == []
+    assert [(v.claim_id, v.to) for v in await run(engine, quiet=timedelta(0), now=datetime.now(UTC))] == [
+        ("CLOSED", ClaimState.FINALIZED_PAID)
+    ]
+
+    # a later payment of the finalized claim (a reprocessing the payer sends unasked) reopens it too
+    await remit(engine, later(remit_id="rmt-late", paid=Decimal("0.00"), status="4"))
+    assert await state_of(engine, "CLOSED") == "denied"
+    assert await last_audit(engine, "CLOSED") == (
+        "finalized_paid",
+        "denied",
+        "reopened: remit-received CLP02 4 after finalized_paid",
+        "claims",
+    )
+    async with engine.connect() as conn:
+        statuses = [
+            (e["from_status"], e["to_status"])
+            for (value,) in (
+                await conn.execute(
+                    sa.select(outbox.c.value)
+                    .where(outbox.c.topic == "t.claim-status-changed")
+                    .order_by(outbox.c.id)
+                )
+            ).all()
+            for e in [json.loads(value)]
+        ]
+    assert statuses == [
+        ("paid", "closed"),
+        ("closed", "pending"),
+        ("pending", "paid"),
+        ("paid", "closed"),
+        ("closed", "denied"),
+    ]
