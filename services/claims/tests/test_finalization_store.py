@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -12,8 +13,10 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner
 
 from rcm.claims.app import MIGRATIONS
+from rcm.claims.cli import app
 from rcm.claims.domain import ClaimState
 from rcm.claims.domain.finalization import Blocker
 from rcm.claims.finalization import Verdict, finalize_claims
@@ -281,3 +284,35 @@ async def test_a_reversal_reopens_a_finalized_claim_and_the_corrected_payment_ad
         ("paid", "closed"),
         ("closed", "denied"),
     ]
+
+
+async def test_the_operator_command_lists_then_finalizes_what_is_settled(
+    engine: AsyncEngine, fresh_database: str
+) -> None:
+    await add_claim(engine, "SETTLED", "denied", remit_paid=Decimal("0.00"))
+    await add_claim(engine, "OPEN", "written_off", session_id="ses-fix")
+    await add_claim(engine, "FIX", "submitted", session_id="ses-fix", revision=1, replaces_claim_id="OPEN")
+    env = {"RCM_DATABASE_URL": fresh_database, "RCM_TOPIC_PREFIX": "t", "RCM_FINALIZE_AFTER_DAYS": "7"}
+
+    async def finalize(*args: str) -> str:
+        result = await asyncio.to_thread(CliRunner().invoke, app, ["finalize", *args], env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert await finalize("--dry-run") == (
+        "OPEN\twritten_off\twaits: correction_in_flight\nSETTLED\tdenied -> finalized_denied\n"
+        "1 claims would be finalized\n"
+    )
+    assert await state_of(engine, "SETTLED") == "denied"
+    assert (await finalize()).endswith("1 claims finalized\n")
+    assert await state_of(engine, "SETTLED") == "finalized_denied"
+    assert await last_audit(engine, "SETTLED") == (
+        "denied",
+        "finalized_denied",
+        "finalized: payer side settled as denied for 7 days",
+        "operator",
+    )
+    async with engine.connect() as conn:
+        topics = (await conn.execute(sa.select(outbox.c.topic))).scalars().all()
+    assert topics == ["t.claim-status-changed"]  # the running service's relay publishes it
+    assert (await finalize()).endswith("0 claims finalized\n")
