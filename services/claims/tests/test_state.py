@@ -69,7 +69,7 @@ def test_a_pended_claim_is_adjudicated_later() -> None:
         (S.READY, S.PAID),
         (S.SUBMITTED, S.READY),
         (S.FINALIZED_PAID, S.READY),
-        (S.FINALIZED_PAID, S.CORRECTED),
+        (S.FINALIZED_PAID, S.HELD),
         (S.FINALIZED_DENIED, S.WRITTEN_OFF),
         (S.FINALIZED_DENIED, S.FINALIZED_PAID),
         (S.VOIDED, S.READY),
@@ -97,7 +97,9 @@ def test_every_state_is_in_the_table_and_terminal_states_lead_nowhere_but_a_remi
     assert set(ALLOWED_TRANSITIONS) == set(ClaimState)
     assert {S.CORRECTED, S.VOIDED, S.FINALIZED_PAID, S.FINALIZED_DENIED} == TERMINAL_STATES
     assert {s for s in TERMINAL_STATES if ALLOWED_TRANSITIONS[s]} == FINALIZED_STATES
-    assert all(ALLOWED_TRANSITIONS[s] == REOPENED_BY_REMIT for s in FINALIZED_STATES)
+    assert all(
+        ALLOWED_TRANSITIONS[s] == {*REOPENED_BY_REMIT, S.CORRECTED, S.VOIDED} for s in FINALIZED_STATES
+    )
     reachable = {S.CREATED}
     frontier = [S.CREATED]
     while frontier:
@@ -133,3 +135,9 @@ def test_a_reversed_finalized_claim_is_paid_again_and_finalized_again() -> None:
     claim = walk(S.READY, S.BATCHED, S.SUBMITTED, S.ACCEPTED, S.PAID, S.FINALIZED_PAID, S.PENDED, S.PAID)
     assert not claim.is_terminal
     assert claim.move(S.FINALIZED_PAID, reason="settled again", at=AT).is_terminal
+
+
+@pytest.mark.parametrize("final", [S.FINALIZED_PAID, S.FINALIZED_DENIED])
+def test_a_replacement_or_void_sent_for_a_finalized_claim_supersedes_it(final: ClaimState) -> None:
+    assert transition("K", final, S.CORRECTED, reason="replacement sent", at=AT).to_state is S.CORRECTED
+    assert transition("K", final, S.VOIDED, reason="void sent", at=AT).to_state is S.VOIDED

@@ -97,16 +97,18 @@ ALLOWED_TRANSITIONS: Mapping[ClaimState, frozenset[ClaimState]] = {
     _S.WRITTEN_OFF: frozenset({_S.PAID, _S.PARTIALLY_PAID, *FINALIZED_STATES}),
     _S.CORRECTED: frozenset(),
     _S.VOIDED: frozenset(),
-    # only a later remit leaves a finalized claim; nothing else the service does moves it
-    _S.FINALIZED_PAID: REOPENED_BY_REMIT,
-    _S.FINALIZED_DENIED: REOPENED_BY_REMIT,
+    # a later remit reopens a finalized claim; a replacement or void sent for it supersedes it
+    # (the payer's reversal of it then finds it corrected, and the replacement carries the outcome)
+    _S.FINALIZED_PAID: frozenset({*REOPENED_BY_REMIT, _S.CORRECTED, _S.VOIDED}),
+    _S.FINALIZED_DENIED: frozenset({*REOPENED_BY_REMIT, _S.CORRECTED, _S.VOIDED}),
 }
 """From each state, the states a claim may move to (reprocessed remits move between payer outcomes)."""
 
 TERMINAL_STATES: frozenset[ClaimState] = frozenset({_S.CORRECTED, _S.VOIDED, *FINALIZED_STATES})
-"""States in which the claim's life is over: nothing the service or a person does moves it again.
+"""States in which the claim's life is over: the service moves it no further on its own.
 
-A finalized claim is terminal in that sense; only the payer reopens it, with a later remit."""
+A finalized claim is terminal in that sense: only a later remit from the payer reopens it,
+and only a replacement or void sent for it supersedes it."""
 
 
 class AuditRecord(DomainModel):
@@ -145,5 +147,5 @@ class ClaimLifecycle(DomainModel):
 
     @property
     def is_terminal(self) -> bool:
-        """True once nothing the service or a person does can move the claim (a payer's remit may reopen a finalized one)."""
+        """True once the service moves the claim no further on its own (a later remit may reopen a finalized one)."""
         return self.state in TERMINAL_STATES
