@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from rcm.claims.app import MIGRATIONS
+from rcm.claims.app import MIGRATIONS, ClaimsSettings, build_service
 from rcm.claims.cli import app
 from rcm.claims.domain import ClaimState
 from rcm.claims.domain.finalization import Blocker
@@ -27,6 +27,7 @@ from rcm.events import testing as f
 from rcm.servicekit import Delivered, Transaction, create_engine, upgrade, write_outbox
 from rcm.servicekit.db import outbox
 from rcm.servicekit.messages import Record
+from rcm.servicekit.testing import wait_for
 
 NOW = datetime.now(UTC)
 LONG_AGO = NOW - timedelta(days=45)
@@ -316,3 +317,39 @@ async def test_the_operator_command_lists_then_finalizes_what_is_settled(
         topics = (await conn.execute(sa.select(outbox.c.topic))).scalars().all()
     assert topics == ["t.claim-status-changed"]  # the running service's relay publishes it
     assert (await finalize()).endswith("0 claims finalized\n")
+
+
+async def test_the_services_timer_finalizes_on_its_own_with_the_configured_quiet_period(
+    engine: AsyncEngine, fresh_database: str
+) -> None:
+    await add_claim(engine, "QUIET", "paid", at=NOW - timedelta(days=2), remit_paid=Decimal("110.00"))
+    await add_claim(engine, "YOUNG", "paid", at=datetime.now(UTC) - timedelta(hours=12))
+    service = build_service(
+        ClaimsSettings(
+            database_url=fresh_database,
+            topic_prefix="t",
+            http_port=0,
+            finalize_after_days=1.0,
+            finalize_interval_s=0.05,
+        )
+    )
+    stop = asyncio.Event()
+    timer = asyncio.create_task(service._finalization_timer(service.service, stop))
+    try:
+
+        async def finalized() -> bool:
+            return await state_of(engine, "QUIET") == "finalized_paid"
+
+        await wait_for(finalized, timeout=10, interval=0.05)
+        await asyncio.sleep(0.2)  # a few more passes
+        assert await state_of(engine, "YOUNG") == "paid"
+        assert await last_audit(engine, "QUIET") == (
+            "paid",
+            "finalized_paid",
+            "finalized: payer side settled as paid for 1 day",
+            "claims",
+        )
+    finally:
+        stop.set()
+        await asyncio.wait_for(timer, 5)
+        await service.service.engine.dispose()

@@ -122,4 +122,5 @@ def finalization(s: Settlement, *, now: datetime, quiet: timedelta) -> Finalize 
     if blockers or to is None:
         return NotYet(blockers=tuple(blockers))
     days = quiet / timedelta(days=1)
-    return Finalize(to=to, reason=f"finalized: payer side settled as {s.state.value} for {days:g} days")
+    unit = "day" if days == 1 else "days"
+    return Finalize(to=to, reason=f"finalized: payer side settled as {s.state.value} for {days:g} {unit}")
