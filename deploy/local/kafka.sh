@@ -85,6 +85,34 @@ running_pid() {
   if pid_matches "$pid" kafka.Kafka "$RCM_KAFKA_DATA/server.properties"; then echo "$pid"; fi
 }
 
+# The broker keeps a file open per log segment and index of every partition; a machine whose tests
+# create topics by the thousand passes a 20,000 file limit and the broker stops accepting connections.
+# Raise the limit for the broker (the hard one too when we may), as Kafka's documentation advises.
+raise_open_files() {
+  local want=262144 nr_open hard
+  nr_open="$(cat /proc/sys/fs/nr_open 2>/dev/null || echo "$want")"
+  [ "$nr_open" -ge "$want" ] || want="$nr_open"
+  hard="$(ulimit -Hn)"
+  if [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ]; then
+    ulimit -Hn "$want" 2>/dev/null || want="$hard"
+  fi
+  ulimit -Sn "$want" 2>/dev/null || ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
+  local limit partitions
+  limit="$(ulimit -Sn)"
+  [ "$limit" != unlimited ] || return 0
+  # one open log segment at least per partition, plus sockets and the broker's own files
+  partitions=0
+  if [ -d "$RCM_KAFKA_DATA/logs" ]; then
+    partitions="$(find "$RCM_KAFKA_DATA/logs" -mindepth 1 -maxdepth 1 -type d -name '*-[0-9]*' | wc -l)"
+  fi
+  if [ $((partitions + 1000)) -gt "$limit" ]; then
+    die "$RCM_KAFKA_DATA/logs holds $partitions partitions and the broker may open only $limit files: it would stop as soon as it loaded them. Raise the hard limit (ulimit -Hn, as root) or start from empty storage (kafka.sh clean deletes every topic)"
+  fi
+  if [ "$limit" -lt 100000 ]; then
+    say "warning: the broker may open at most $limit files ($partitions partitions now); topics beyond about $((limit - 1000)) partitions stop it"
+  fi
+}
+
 wait_ready() {
   python3 "$HERE/kafka_ready.py" "$BOOTSTRAP" "${1:-90}"
 }
@@ -100,6 +128,7 @@ up() {
   if python3 "$HERE/kafka_ready.py" "$BOOTSTRAP" 1 2>/dev/null; then
     die "something else already answers as Kafka on $BOOTSTRAP; set RCM_KAFKA_PORT to use another port"
   fi
+  raise_open_files
   check_java
   fetch_jars
   write_config
@@ -114,7 +143,7 @@ up() {
       kafka.tools.StorageTool format -t "$cluster_id" -c "$RCM_KAFKA_DATA/server.properties" >"$RCM_KAFKA_DATA/format.log" 2>&1 \
       || die "formatting Kafka storage failed: $(tail -n 5 "$RCM_KAFKA_DATA/format.log")"
   fi
-  say "starting Kafka $RCM_KAFKA_VERSION on $BOOTSTRAP"
+  say "starting Kafka $RCM_KAFKA_VERSION on $BOOTSTRAP (open files limit $(ulimit -Sn))"
   # shellcheck disable=SC2086
   setsid nohup "$java" $RCM_KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$HERE/kafka/log4j2.yaml" -Dkafka.logs.dir="$RCM_KAFKA_DATA/app-logs" \

@@ -5,6 +5,7 @@ directories come up and go down beside the running ones without touching them.""
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -148,6 +149,32 @@ def test_without_maven_kafka_installs_it_with_apt(isolated: dict[str, str]) -> N
     assert calls.read_text().splitlines()[1].endswith(" maven")
 
 
+def up_with_open_files_limit(env: dict[str, str], limit: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", f'ulimit -n {limit} && exec "$0" up', str(LOCAL / "kafka.sh")],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.unit
+def test_up_refuses_storage_with_more_partitions_than_the_broker_may_open_files(
+    isolated: dict[str, str],
+) -> None:
+    logs = Path(isolated["RCM_LOCAL_DIR"]) / "kafka" / "logs"
+    # a broker with few topics starts under a low limit, with a warning (here it then finds no Java)
+    logs.mkdir(parents=True)
+    few = up_with_open_files_limit(isolated, 1500)
+    assert "may open at most 1500 files (0 partitions now)" in few.stderr
+    assert "Java 17+ is required" in few.stderr
+    # one left with thousands of test topics would stop as soon as it loaded them: refuse, say why
+    for n in range(600):
+        (logs / f"prefix{n // 12}.session-completed-{n % 12}").mkdir()
+    many = up_with_open_files_limit(isolated, 1500)
+    assert many.returncode == 1
+    assert "holds 600 partitions and the broker may open only 1500 files" in many.stderr
+    assert "Java" not in many.stderr and not (logs.parent / "kafka.pid").exists()
+
+
 @pytest.mark.unit
 def test_down_leaves_alone_a_process_it_did_not_start(isolated: dict[str, str]) -> None:
     # a stale pid file naming some other process: kafka.sh must not signal it
@@ -236,6 +263,13 @@ def test_a_second_infrastructure_comes_up_twice_and_goes_down_beside_the_first(
     with psycopg.connect(conninfo, connect_timeout=5) as conn:
         assert conn.execute("SELECT current_database()").fetchone() == ("rcm_claims",)
     pids = _pids(env)
+    # thousands of test topics need more open files than a default limit allows
+    limits = Path(f"/proc/{pids[0]}/limits").read_text()
+    open_files = int(
+        next(line for line in limits.splitlines() if line.startswith("Max open files")).split()[3]
+    )
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    assert open_files >= min(262144, hard if hard != resource.RLIM_INFINITY else 262144)
 
     started = time.monotonic()
     second = run("up.sh", env=env)
