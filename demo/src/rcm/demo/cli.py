@@ -66,6 +66,7 @@ async def run_demo(
         clock = now
 
     cycle.reset_databases()
+    await cycle.delete_earlier_runs()
     await cycle.create_topics()
     cycle.start_sandbox()
     observer: asyncio.Task[None] | None = None

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,14 +18,14 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError
 
 from rcm.demo.lag import GroupLag, group_lag, topics_read
 from rcm.demo.ledger import CycleLedger
@@ -61,6 +62,51 @@ SERVICES: tuple[ServiceSpec, ...] = (
 NO_COMMIT_GRACE_S = 15.0
 """A consumer group that has committed no offset on a set of topics this long after they were
 published is taken not to read them (services commit after every batch they apply)."""
+
+
+RUN_PREFIX = re.compile(r"^demo(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\.")
+STALE_RUN_AFTER = timedelta(hours=6)
+"""A run's topics are deleted by a later run once the run started this long ago (a run
+settles in well under an hour; an older prefix is no run still going)."""
+
+
+def stale_run_topics(topics: Iterable[str], now: datetime) -> list[str]:
+    """The topics (service retry and dead-letter topics included) of demo runs that started
+    more than ``STALE_RUN_AFTER`` before ``now``. A prefix holds the UTC month, day and time
+    of its start, without the year: one that would lie ahead of ``now`` is last year's."""
+    stale = []
+    for topic in topics:
+        match = RUN_PREFIX.match(topic)
+        if match is None:
+            continue
+        month, day, hour, minute, second = (int(g) for g in match.groups())
+        try:
+            started = datetime(now.year, month, day, hour, minute, second, tzinfo=UTC)
+        except ValueError:
+            continue  # not a date: no prefix of ours
+        if started > now:
+            started = started.replace(year=now.year - 1)
+        if now - started > STALE_RUN_AFTER:
+            stale.append(topic)
+    return sorted(stale)
+
+
+async def delete_stale_run_topics(bootstrap: str, now: datetime | None = None) -> list[str]:
+    """Delete the topics of demo runs that started long ago (``stale_run_topics``); returns them.
+
+    Every run makes its own prefixed topics; kept forever they pile up until the broker
+    cannot hold its partitions open. The latest runs stay for a look afterwards.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        stale = stale_run_topics(await admin.list_topics(), now or datetime.now(UTC))
+        for start in range(0, len(stale), 500):
+            with contextlib.suppress(UnknownTopicOrPartitionError):
+                await admin.delete_topics(stale[start : start + 500], timeout_ms=60_000)
+        return stale
+    finally:
+        await admin.close()
 
 
 def _free_port() -> int:
@@ -127,6 +173,9 @@ class Cycle:
             for spec in SERVICES:
                 conn.execute(f'DROP DATABASE IF EXISTS "{s.database(spec)}" WITH (FORCE)')
                 conn.execute(f'CREATE DATABASE "{s.database(spec)}"')
+
+    async def delete_earlier_runs(self) -> list[str]:
+        return await delete_stale_run_topics(self.settings.kafka_bootstrap)
 
     async def create_topics(self) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
