@@ -20,12 +20,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError
+from aiokafka.errors import (
+    CoordinatorLoadInProgressError,
+    GroupCoordinatorNotAvailableError,
+    NotCoordinatorError,
+    TopicAlreadyExistsError,
+    UnknownTopicOrPartitionError,
+)
 
 from rcm.demo.lag import GroupLag, group_lag, topics_read
 from rcm.demo.ledger import CycleLedger
@@ -107,6 +114,28 @@ async def delete_stale_run_topics(bootstrap: str, now: datetime | None = None) -
         return stale
     finally:
         await admin.close()
+
+
+_COORDINATOR_NOT_READY = (
+    GroupCoordinatorNotAvailableError,
+    CoordinatorLoadInProgressError,
+    NotCoordinatorError,
+)
+
+
+async def group_offsets(
+    admin: AIOKafkaAdminClient, group: str, partitions: list[TopicPartition], wait_s: float = 60
+) -> dict[TopicPartition, Any]:
+    """A consumer group's committed offsets; waits while the broker has no group coordinator
+    ready yet (a fresh broker makes its offsets topic on the first group's request)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return dict(await admin.list_consumer_group_offsets(group, partitions=partitions))
+        except _COORDINATOR_NOT_READY:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 def _free_port() -> int:
@@ -401,7 +430,7 @@ class Cycle:
                 ends = await consumer.end_offsets(partitions)
                 lags: dict[str, GroupLag] = {}
                 for spec in SERVICES:
-                    answer = await admin.list_consumer_group_offsets(spec.name, partitions=partitions)
+                    answer = await group_offsets(admin, spec.name, partitions)
                     committed = {tp: meta.offset for tp, meta in answer.items()}
                     reads[spec.name] |= topics_read(committed)
                     lags[spec.name] = group_lag(ends, committed, reads[spec.name])
@@ -456,7 +485,7 @@ class Cycle:
             deadline = started + wait_s
             for spec in SERVICES:
                 while time.monotonic() < deadline:
-                    answer = await admin.list_consumer_group_offsets(spec.name, partitions=partitions)
+                    answer = await group_offsets(admin, spec.name, partitions)
                     # the broker answers -1 for a partition the group never committed
                     committed = {tp: meta.offset for tp, meta in answer.items() if meta.offset >= 0}
                     # a group reads only the topics it subscribes to: ignore partitions it never committed
