@@ -427,3 +427,41 @@ async def test_a_reached_visit_limit_is_reported_with_none_remaining(
         0,
     )
     assert len(answered) == 1
+
+
+async def test_a_slow_payer_answers_later_without_holding_the_others_or_being_asked_twice(
+    kafka_bootstrap: str, fresh_database: str, tmp_path: Path
+) -> None:
+    h = Harness(kafka_bootstrap, fresh_database)
+    async with (
+        sandbox(tmp_path / "fast") as (fast, _),
+        sandbox(tmp_path / "slow") as (slow, slow_answered),
+    ):
+        slow.faults.latency_seconds = 2.5  # Evergreen takes 2.5 s to answer, within its 5 s timeout
+        patient = RetrySettings(timeout_seconds=5, max_attempts=1)
+        slow_endpoint = transport_for(slow, retry=patient).core
+        assert slow_endpoint is not None
+        transport = transport_for(fast).model_copy(
+            update={"payers": {"EVRGRN": PayerRoute(core=slow_endpoint, retry=patient)}}
+        )
+        options = EligibilityOptions(recheck_poll_s=60, payer_wait_s=0.3, payer_answer_wait_s=0.5)
+        async with h.service(transport, options):
+            await h.publish([*reference(1, "active"), *reference(2, "medicaid")])
+            await projected(h, ["cov-0001", "cov-0002"])
+            await h.publish([visit(1, DOS), visit(2, DOS)])
+            checked = by_patient(await h.read("eligibility-checked", expect=2))
+            queued = await h.rows(
+                sa.select(store.scheduled_checks.c.reason, store.scheduled_checks.c.trigger)
+            )
+            checks = await h.rows(sa.select(store.checks.c.patient_id, store.checks.c.trigger))
+
+    evergreen, medicaid = checked["pat-0001"], checked["pat-0002"]
+    assert [e.status for e in evergreen] == [EligibilityStatus.ACTIVE]  # published once, with the answer
+    assert [e.status for e in medicaid] == [EligibilityStatus.ACTIVE]
+    assert evergreen[0].checked_at - medicaid[0].checked_at >= timedelta(seconds=1.5)
+    assert len(slow_answered) == 1  # the queued check took the answer of the 270 already sent
+    assert ("payer_slow", "appointment") in {(r.reason, r.trigger) for r in queued}
+    assert sorted((r.patient_id, r.trigger) for r in checks) == [
+        ("pat-0001", "appointment"),
+        ("pat-0002", "appointment"),
+    ]

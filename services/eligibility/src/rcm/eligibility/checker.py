@@ -144,6 +144,15 @@ class PayerGate:
         self.release()
 
 
+@dataclass
+class _Flight:
+    """One exchange with a payer under way."""
+
+    task: asyncio.Task[CheckOutcome]
+    #: Its caller stopped waiting: the outcome is kept for the next check of the same request.
+    abandoned: bool = False
+
+
 class Checker:
     """Sends 270s through one clearinghouse configuration and reads the answers."""
 
@@ -166,8 +175,15 @@ class Checker:
         # Answers of the last minutes by cache key: a batch that is applied again after a
         # rollback (another record failed) reuses them instead of asking the payer twice.
         self._memo: dict[str, tuple[float, CheckOutcome]] = {}
+        # Exchanges under way, and outcomes of those whose caller stopped waiting (by cache key).
+        self._inflight: dict[str, _Flight] = {}
+        self._unclaimed: dict[str, tuple[float, CheckOutcome]] = {}
 
     async def aclose(self) -> None:
+        flights = [f.task for f in self._inflight.values()]
+        for task in flights:
+            task.cancel()
+        await asyncio.gather(*flights, return_exceptions=True)
         await self.core.aclose()
 
     def gate(self, payer: str, policy: PayerPolicy) -> PayerGate:
@@ -197,34 +213,82 @@ class Checker:
         *,
         cache_key: str,
         wait_up_to: float | None = None,
+        answer_within: float | None = None,
     ) -> CheckOutcome:
         """Ask the payer about ``request``; never raises for payer-side problems.
 
         With ``wait_up_to``, a check whose turn under the payer's concurrency and rate
         limit would come later than that is not sent: the outcome is ``deferred``, with
-        ``retry_in`` estimated from the payer's rate.
+        ``retry_in`` estimated from the payer's rate. With ``answer_within``, a check sent
+        but not answered by then is ``deferred`` too, while its exchange goes on: the next
+        check for the same ``cache_key`` waits for that exchange or takes its outcome
+        instead of sending another 270.
         """
         remembered = self.remembered(cache_key)
         if remembered is not None:
             return remembered
-        payer = request.payer_electronic_id
-        breaker = self.core.breakers.get(payer, self.clearinghouse.core_endpoint(payer).breaker)
-        if breaker.state is BreakerState.OPEN:
-            # fails fast without taking the payer's turn from the checks that may go through later
-            log.warning("payer %s: circuit open, check deferred", payer)
-            return self._unavailable(CircuitOpen.__name__)
-        gate = self.gate(payer, policy)
-        if not await gate.admit(wait_up_to=wait_up_to):
+        late = self._unclaimed.pop(cache_key, None)
+        if late is not None and time.monotonic() - late[0] <= self.memo_seconds:
+            return late[1]
+        flight = self._inflight.get(cache_key)
+        if flight is None:
+            payer = request.payer_electronic_id
+            breaker = self.core.breakers.get(payer, self.clearinghouse.core_endpoint(payer).breaker)
+            if breaker.state is BreakerState.OPEN:
+                # fails fast without taking the payer's turn from the checks that may go through later
+                log.warning("payer %s: circuit open, check not sent", payer)
+                return self._unavailable(CircuitOpen.__name__)
+            gate = self.gate(payer, policy)
+            if not await gate.admit(wait_up_to=wait_up_to):
+                return CheckOutcome(
+                    BenefitSummary(status=EligibilityStatus.ERROR),
+                    failure="PayerBusy",
+                    deferred=True,
+                    retry_in=gate.book_later(),
+                )
+            flight = self._launch(gate, request, policy, cache_key=cache_key)
+        if answer_within is None:
+            return await asyncio.shield(flight.task)
+        try:
+            async with asyncio.timeout(answer_within):
+                return await asyncio.shield(flight.task)
+        except TimeoutError:
+            flight.abandoned = True
+            log.warning("payer %s: no answer yet, check deferred", request.payer_electronic_id)
             return CheckOutcome(
                 BenefitSummary(status=EligibilityStatus.ERROR),
-                failure="PayerBusy",
+                failure="PayerSlow",
                 deferred=True,
-                retry_in=gate.book_later(),
+                retry_in=answer_within,
             )
-        try:
-            return await self._ask(request, policy, cache_key=cache_key)
-        finally:
-            gate.release()
+
+    def _launch(
+        self, gate: PayerGate, request: InquiryRequest, policy: PayerPolicy, *, cache_key: str
+    ) -> _Flight:
+        """Start the exchange as a task of its own, so that a caller may stop waiting for it."""
+
+        async def exchange() -> CheckOutcome:
+            try:
+                return await self._ask(request, policy, cache_key=cache_key)
+            finally:
+                gate.release()
+
+        flight = _Flight(asyncio.create_task(exchange()))
+        self._inflight[cache_key] = flight
+
+        def landed(task: asyncio.Task[CheckOutcome]) -> None:
+            if self._inflight.get(cache_key) is flight:
+                del self._inflight[cache_key]
+            if flight.abandoned and not task.cancelled() and task.exception() is None:
+                now = time.monotonic()
+                if len(self._unclaimed) > 10_000:
+                    self._unclaimed = {
+                        k: v for k, v in self._unclaimed.items() if now - v[0] <= self.memo_seconds
+                    }
+                self._unclaimed[cache_key] = (now, task.result())
+
+        flight.task.add_done_callback(landed)
+        return flight
 
     async def _ask(self, request: InquiryRequest, policy: PayerPolicy, *, cache_key: str) -> CheckOutcome:
         payer = request.payer_electronic_id

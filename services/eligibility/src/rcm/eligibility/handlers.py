@@ -355,10 +355,12 @@ class Eligibility:
             todo[job.cache_key] = job
         if not todo:
             return []
-        wait = self.options.payer_wait_s
+        wait, answer = self.options.payer_wait_s, self.options.payer_answer_wait_s
         outcomes = await asyncio.gather(
             *(
-                self.checker.check(j.request, j.policy, cache_key=j.cache_key, wait_up_to=wait)
+                self.checker.check(
+                    j.request, j.policy, cache_key=j.cache_key, wait_up_to=wait, answer_within=answer
+                )
                 for j in todo.values()
             )
         )
@@ -374,18 +376,23 @@ class Eligibility:
     async def _defer(
         self, conn: AsyncConnection, job: CheckJob, outcome: CheckOutcome, now: datetime
     ) -> None:
-        """Queue a check its payer had no room for: not an attempt, and nothing published yet."""
+        """Queue a check its payer had no room for, or has not answered yet: not an attempt, nothing published."""
         due = now + timedelta(seconds=max(outcome.retry_in, self.options.payer_wait_s))
         await _schedule(
             conn,
-            dedupe_key=f"{job.cache_key}|payer_busy|{job.check_id}",
+            dedupe_key=f"{job.cache_key}|queued|{job.check_id}",
             job=job,
-            reason="payer_busy",
+            reason="payer_busy" if outcome.failure == "PayerBusy" else "payer_slow",
             due_at=due,
             bypass_cache=job.bypass_cache,
             appointment_id=job.appointment_id,
         )
-        log.info("eligibility check %s for coverage %s: payer busy, queued", job.check_id, job.coverage_id)
+        log.info(
+            "eligibility check %s for coverage %s: queued (%s)",
+            job.check_id,
+            job.coverage_id,
+            outcome.failure,
+        )
         if self._soonest is None or due < self._soonest:
             self._soonest = due
         self.wake.set()
@@ -643,7 +650,7 @@ async def _schedule(
             bypass_cache=bypass_cache,
             attempt=job.attempt,
             due_at=due_at,
-            trigger=job.trigger if reason == "payer_busy" else None,
+            trigger=job.trigger if reason in ("payer_busy", "payer_slow") else None,
             not_before=job.not_before,
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])

@@ -60,6 +60,12 @@ class EligibilityOptions(BaseSettings):
         description="How long a check waits for its payer's turn (rate, concurrency) before it is queued "
         "for later, so that a busy payer does not hold the other payers' checks.",
     )
+    payer_answer_wait_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="How long a batch waits for a payer's answer to a 270 already sent; past that the "
+        "check is queued for later and takes that answer when it lands (no second 270).",
+    )
     recheck_poll_s: float = Field(
         default=30.0, gt=0, description="How often the re-check timer looks for due checks."
     )
