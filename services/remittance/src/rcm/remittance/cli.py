@@ -21,7 +21,14 @@ from rcm.remittance.domain.provider_adjustments import reference_tokens
 from rcm.remittance.domain.reassociation import Deposit, PaymentAdvice, Reassociation, reassociate, trace_key
 from rcm.remittance.ingest import FileOutcome, ReviewError, assign_unmatched, post_remit_file
 from rcm.remittance.metrics import RemitMetrics
-from rcm.servicekit import Transaction, configure_logging, create_engine, upgrade, write_outbox
+from rcm.servicekit import (
+    Transaction,
+    configure_logging,
+    configure_tracing,
+    create_engine,
+    upgrade,
+    write_outbox,
+)
 
 __all__ = [
     "AccountEntry",
@@ -250,6 +257,7 @@ def run_command() -> None:
     """Start the service: claims projection, SFTP polling (when configured), outbox relay."""
     settings = RemittanceSettings()
     configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name, settings.otlp_endpoint)
     asyncio.run(build_service(settings).run())
 
 
