@@ -216,3 +216,19 @@ def _segments(loop):  # type: ignore[no-untyped-def]
     yield from loop.segments
     for child in loop.loops:
         yield from _segments(child)
+
+
+def test_the_event_tells_the_front_desk_which_member_data_to_correct() -> None:
+    from rcm.eligibility.checker import CheckOutcome
+    from rcm.eligibility.domain.benefits import BenefitSummary
+    from rcm.eligibility.handlers import _follow_up
+
+    summary = BenefitSummary(status=EligibilityStatus.NOT_FOUND)
+    follow_up = _follow_up(CheckOutcome(summary=summary, decision=decide([aaa("72", "C"), aaa("73", "C")])))
+    assert follow_up is not None
+    assert follow_up.action == "correct"
+    assert follow_up.corrections == ["member_id", "name"]
+    assert follow_up.wait_days is None
+    waiting = _follow_up(CheckOutcome(summary=summary, decision=decide([aaa("42", "W")])))
+    assert waiting is not None and (waiting.action, waiting.wait_days) == ("wait", 30)
+    assert _follow_up(CheckOutcome(summary=summary)) is None

@@ -214,6 +214,10 @@ async def test_appointments_are_checked_and_benefits_published(
         unknown = checked["pat-0005"][0]
         assert unknown.status is EligibilityStatus.NOT_FOUND
         assert [(e.code, e.follow_up) for e in unknown.aaa_errors] == [("75", "N")]
+        assert unknown.aaa_follow_up is not None
+        assert unknown.aaa_follow_up.action == "stop" and unknown.aaa_follow_up.corrections == []
+        assert "EVG999999999" not in unknown.aaa_follow_up.message
+        assert checked["pat-0001"][0].aaa_follow_up is None
 
         # a re-check after a denial, for a visit after the coverage ended
         await h.publish(

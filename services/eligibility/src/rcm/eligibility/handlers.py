@@ -46,6 +46,7 @@ from rcm.eligibility.domain import (
 )
 from rcm.eligibility.settings import EligibilityOptions, PayerPolicy
 from rcm.events.models import (
+    AaaFollowUp,
     AppointmentScheduled,
     CoverageChanged,
     CoverageUpdated,
@@ -481,6 +482,7 @@ class Eligibility:
             auth_required=summary.auth_required,
             other_payer=other_payer,
             aaa_errors=summary.aaa_errors,
+            aaa_follow_up=_follow_up(outcome),
             payer_trace_number=summary.payer_trace_number,
             checked_at=now,
         )
@@ -654,6 +656,19 @@ async def _schedule(
             not_before=job.not_before,
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+
+
+def _follow_up(outcome: CheckOutcome) -> AaaFollowUp | None:
+    """The event's account of what to do about the 271's AAA rejections."""
+    decision = outcome.decision
+    if decision is None:
+        return None
+    return AaaFollowUp(
+        action=decision.action.value,
+        wait_days=decision.wait.days if decision.wait else None,
+        corrections=list(decision.corrections),
+        message=decision.message[:300],
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -13,6 +14,7 @@ from rcm.events.types import Id, NonNegativeMoney, Percent, Timestamp
 
 __all__ = [
     "AaaError",
+    "AaaFollowUp",
     "CoverageChange",
     "CoverageChanged",
     "EligibilityChecked",
@@ -78,6 +80,24 @@ class AaaError(EventModel):
     description: str | None = Field(default=None, max_length=200, description="Readable reason.")
 
 
+class AaaFollowUp(EventModel):
+    """What to do about a 271's AAA rejections, decided from their reasons and follow-up codes."""
+
+    action: Literal["retry", "wait", "correct", "stop"] = Field(
+        description="retry: the service checks again by itself; wait: it checks again after wait_days; "
+        "correct: fix the data in corrections, then check again; stop: do not resubmit."
+    )
+    wait_days: int | None = Field(
+        default=None, ge=0, description="Days the payer asks to wait (action wait)."
+    )
+    corrections: list[Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]] = Field(
+        default_factory=list,
+        description="The request data to correct (action correct): member_id, group_number, name, "
+        "birth_date, gender, provider, service_date...",
+    )
+    message: str = Field(max_length=300, description="A readable explanation, free of patient data.")
+
+
 class EligibilityChecked(Event):
     """The result of one eligibility check for a patient's coverage."""
 
@@ -101,6 +121,9 @@ class EligibilityChecked(Event):
     auth_required: bool | None = Field(default=None, description="Whether the payer says auth is required.")
     other_payer: OtherPayer | None = Field(default=None, description="Another payer to bill, if reported.")
     aaa_errors: list[AaaError] = Field(default_factory=list, description="AAA rejections, if any.")
+    aaa_follow_up: AaaFollowUp | None = Field(
+        default=None, description="What to do about the AAA rejections, when there are any."
+    )
     payer_trace_number: str | None = Field(
         default=None, max_length=50, description="Payer's TRN trace number."
     )
