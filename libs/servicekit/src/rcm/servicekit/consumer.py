@@ -41,6 +41,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from tenacity import AsyncRetrying, stop_after_attempt, wait_random_exponential
 
 from rcm.events import Event, encode
 from rcm.servicekit import messages as h
@@ -302,45 +303,56 @@ class BatchConsumer(Generic[T]):
     ) -> bool:
         """Apply a batch, retrying it in place; when it keeps failing, apply its records one by one.
 
-        The batch was already retried in place, so each record then gets one try: a record that
-        fails again goes to the retry topic at once instead of waiting out its own back-off
-        (a thousand records missing their reference data must not cost a thousand back-offs).
+        A handler error is retried in place by tenacity (bounded attempts, exponential backoff
+        with full jitter). An infrastructure outage (database or broker down) is ridden out
+        inside each attempt: it uses up no attempt, however long it lasts (see
+        ``_apply_through_outages``). The batch was already retried in place, so each record then
+        gets one try: a record that fails again goes to the retry topic at once instead of
+        waiting out its own back-off (a thousand records missing their reference data must not
+        cost a thousand back-offs). False when asked to stop during an outage.
         """
-        allowed = self.settings.retry_in_place_attempts if attempts is None else attempts
-        attempt = 0
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.retry_in_place_attempts if attempts is None else attempts),
+            wait=wait_random_exponential(multiplier=0.1, max=self.settings.retry_in_place_max_wait_s),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._apply_through_outages(records, stop)
+        except Exception as exc:
+            if len(records) == 1:
+                return await self._fail_record(records[0], exc, stop)
+            log.warning("consumer %s: batch of %d failed; applying one by one", self.name, len(records))
+            for record in records:
+                if not await self._apply_with_retry([record], stop, attempts=1):
+                    return False
+            return True
+        raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
+
+    async def _apply_through_outages(self, records: list[Record], stop: asyncio.Event) -> bool:
+        """Apply a batch once, waiting out infrastructure outages (backing off up to 5 s between
+        tries, lag kept current meanwhile); a handler error is raised. False when asked to stop
+        while the infrastructure is down."""
         infra_wait = 0.2
         while True:
             try:
                 await self._apply(records)
                 return True
             except Exception as exc:
-                if is_infrastructure_error(exc):
-                    self.metrics.retries.labels(self.name, "infrastructure").inc()
-                    log.warning(
-                        "consumer %s: infrastructure unavailable (%s), retrying the batch in place",
-                        self.name,
-                        type(exc).__name__,
-                    )
-                    await self._observe_lag_while_stuck()
-                    if await self._wait(stop, infra_wait):
-                        return False
-                    infra_wait = min(infra_wait * 2, 5.0)
-                    continue
-                attempt += 1
-                self.metrics.retries.labels(self.name, "handler").inc()
-                if attempt < allowed:
-                    delay = min(self.settings.retry_in_place_max_wait_s, 0.05 * 2**attempt) * random.uniform(
-                        0.5, 1
-                    )
-                    await asyncio.sleep(delay)
-                    continue
-                if len(records) == 1:
-                    return await self._fail_record(records[0], exc, stop)
-                log.warning("consumer %s: batch of %d failed; applying one by one", self.name, len(records))
-                for record in records:
-                    if not await self._apply_with_retry([record], stop, attempts=1):
-                        return False
-                return True
+                if not is_infrastructure_error(exc):
+                    self.metrics.retries.labels(self.name, "handler").inc()
+                    raise
+                self.metrics.retries.labels(self.name, "infrastructure").inc()
+                log.warning(
+                    "consumer %s: infrastructure unavailable (%s), retrying the batch in place",
+                    self.name,
+                    type(exc).__name__,
+                )
+                await self._observe_lag_while_stuck()
+                if await self._wait(stop, infra_wait):
+                    return False
+                infra_wait = min(infra_wait * 2, 5.0)
 
     async def _wait(self, stop: asyncio.Event, seconds: float) -> bool:
         """Sleep with jitter; True when asked to stop meanwhile."""
