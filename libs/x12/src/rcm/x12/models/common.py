@@ -221,15 +221,13 @@ class DatePeriod(SegmentModel):
     end: date | None = None
     text: str | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _infer_format(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "format" not in data and data.get("end") is not None:
-            return {**data, "format": "RD8"}
-        return data
-
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        if "format" not in self.model_fields_set and self.end is not None:
+            # a period given without a format is an RD8 range (an after-validator, so that
+            # reading, which always gives the format, makes no before-validation pass)
+            self.__dict__["format"] = "RD8"
+            self.model_fields_set.add("format")
         if self.format == "D8" and self.text is None and (self.start is None or self.end is not None):
             raise ValueError("a D8 date needs start and no end")
         if self.format == "RD8" and self.text is None and (self.start is None or self.end is None):
