@@ -4,6 +4,7 @@
 - ``CoreRealtimeClient``: 270/271 and 276/277 over CORE (MIME multipart or SOAP 1.2).
 - ``call_with_retry`` and ``CircuitBreaker``: the one retry helper, per payer.
 - ``ClearinghouseSettings``: endpoints, credentials (``SecretStr``) and policies.
+- ``ClearinghouseMetrics``: breaker state and transitions, on the registry a service passes in.
 """
 
 from rcm.clearinghouse.aaa import AaaReject, check_aaa, find_rejects
@@ -32,6 +33,7 @@ from rcm.clearinghouse.errors import (
     TransportError,
 )
 from rcm.clearinghouse.ledger import FileLedger, LedgerEntry, MemoryFileLedger, SqliteFileLedger
+from rcm.clearinghouse.metrics import ClearinghouseMetrics
 from rcm.clearinghouse.retry import BreakerState, CircuitBreaker, CircuitBreakers, call_with_retry
 from rcm.clearinghouse.sftp import (
     FailedHandOff,
@@ -50,6 +52,7 @@ __all__ = [
     "CircuitBreaker",
     "CircuitBreakers",
     "CircuitOpen",
+    "ClearinghouseMetrics",
     "ClearinghouseSettings",
     "ConnectionLost",
     "CoreEndpoint",

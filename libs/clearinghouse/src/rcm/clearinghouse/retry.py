@@ -37,6 +37,7 @@ from rcm.clearinghouse.errors import (
     RejectedFinal,
     TransportError,
 )
+from rcm.clearinghouse.metrics import ClearinghouseMetrics
 
 __all__ = ["BreakerState", "CircuitBreaker", "CircuitBreakers", "call_with_retry"]
 
@@ -52,7 +53,11 @@ class BreakerState(enum.Enum):
 
 
 class CircuitBreaker:
-    """Consecutive-failure circuit breaker for one payer (not thread-safe; one event loop)."""
+    """Consecutive-failure circuit breaker for one payer (not thread-safe; one event loop).
+
+    With ``metrics``, its state is served as a gauge and each transition counted, labelled with
+    ``name`` (the payer id) and ``endpoint`` (``core``, ``sftp``).
+    """
 
     def __init__(
         self,
@@ -60,13 +65,23 @@ class CircuitBreaker:
         settings: BreakerSettings,
         *,
         clock: Callable[[], float] = time.monotonic,
+        endpoint: str = "core",
+        metrics: ClearinghouseMetrics | None = None,
     ) -> None:
         self.name = name
         self.settings = settings
+        self.endpoint = endpoint
         self._clock = clock
+        self._metrics = metrics
         self._failures = 0
         self._opened_at: float | None = None
         self._probe_in_flight = False
+        if metrics is not None:
+            metrics.watch(self)
+
+    def _entered(self, state: BreakerState) -> None:
+        if self._metrics is not None:
+            self._metrics.transition(self, state)
 
     @property
     def state(self) -> BreakerState:
@@ -88,6 +103,7 @@ class CircuitBreaker:
         if state is BreakerState.HALF_OPEN and not self._probe_in_flight:
             self._probe_in_flight = True
             log.info("circuit %s half-open: letting one probe through", self.name)
+            self._entered(BreakerState.HALF_OPEN)
             return
         assert self._opened_at is not None
         retry_after = max(0.0, self.settings.cool_down_seconds - (self._clock() - self._opened_at))
@@ -96,6 +112,7 @@ class CircuitBreaker:
     def record_success(self) -> None:
         if self._opened_at is not None:
             log.info("circuit %s closed", self.name)
+            self._entered(BreakerState.CLOSED)
         self._failures = 0
         self._opened_at = None
         self._probe_in_flight = False
@@ -107,6 +124,7 @@ class CircuitBreaker:
         if was_probe or self._failures >= self.settings.failure_threshold:
             if self._opened_at is None or was_probe:
                 log.warning("circuit %s opened after %d consecutive failures", self.name, self._failures)
+                self._entered(BreakerState.OPEN)
             self._opened_at = self._clock()
 
     def release_probe(self) -> None:
@@ -115,16 +133,27 @@ class CircuitBreaker:
 
 
 class CircuitBreakers:
-    """The breakers of all payers, created on first use from each payer's settings."""
+    """The breakers of all payers, created on first use from each payer's settings (and served on
+    ``metrics`` when given: the service's ``ClearinghouseMetrics``)."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        endpoint: str = "core",
+        metrics: ClearinghouseMetrics | None = None,
+    ) -> None:
         self._clock = clock
+        self.endpoint = endpoint
+        self.metrics = metrics
         self._breakers: dict[str, CircuitBreaker] = {}
 
     def get(self, name: str, settings: BreakerSettings) -> CircuitBreaker:
         breaker = self._breakers.get(name)
         if breaker is None:
-            breaker = CircuitBreaker(name, settings, clock=self._clock)
+            breaker = CircuitBreaker(
+                name, settings, clock=self._clock, endpoint=self.endpoint, metrics=self.metrics
+            )
             self._breakers[name] = breaker
         return breaker
 

@@ -14,7 +14,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rcm.clearinghouse import ClearinghouseSettings, CoreRealtimeClient
+from rcm.clearinghouse import (
+    CircuitBreakers,
+    ClearinghouseMetrics,
+    ClearinghouseSettings,
+    CoreRealtimeClient,
+)
 from rcm.eligibility.checker import Checker
 from rcm.eligibility.handlers import Eligibility
 from rcm.eligibility.settings import EligibilityOptions, load_clearinghouse
@@ -46,9 +51,12 @@ def build_service(
 ) -> Service:
     options = options or EligibilityOptions()
     clearinghouse = clearinghouse or load_clearinghouse(options.clearinghouse_file)
+    service = Service(settings, migrations=MIGRATIONS)
+    if core is None:  # the payers' circuit breakers are served on the service's registry
+        breakers = CircuitBreakers(metrics=ClearinghouseMetrics(service.metrics.registry))
+        core = CoreRealtimeClient(clearinghouse, breakers=breakers)
     checker = Checker(clearinghouse, core=core, now=now, usage=options.usage)
     eligibility = Eligibility(checker, options, now=now)
-    service = Service(settings, migrations=MIGRATIONS)
     service.add_consumer(
         settings.service_name,
         topics=TOPICS,
