@@ -390,6 +390,7 @@ class _Run:
             await self._set_state(remit_id, "posted" if status is None or status.moves_money else "recorded")
 
         totals = await self.write_posting(remit_id, posting)
+        self.metrics.posted(claim.payer_id, remit.status, posting)
         if remit.claim_status in _PRIMARY and totals.insurance_balance < ZERO:
             # e.g. the same claim paid again under another payer claim number, with no reversal:
             # the money came, so it is posted, and the credit balance waits for a refund review
