@@ -1,5 +1,5 @@
 """The claims service: its consumer, its timers (batch cut-offs and uploads, acknowledgement
-polling, authorization time-outs, status inquiries, finalization) and its metrics.
+polling, authorization time-outs, status inquiries, finalization, A/R aging) and its metrics.
 
 ``build_service(settings, clearinghouse)`` wires it; ``rcm claims run`` starts it.
 """
@@ -18,12 +18,18 @@ from rcm.claims.acknowledgements import Acknowledgements
 from rcm.claims.domain.batching import BatchPolicy
 from rcm.claims.finalization import finalize_claims
 from rcm.claims.handlers import ClaimsHandlers
-from rcm.claims.metrics import ClaimsMetrics
+from rcm.claims.metrics import ArAgingMetrics, ClaimsMetrics
 from rcm.claims.status_inquiry import StatusInquiry
 from rcm.claims.store import PostgresFileLedger
 from rcm.claims.submission.batches import Batcher
 from rcm.claims.submission.x837 import Envelope
-from rcm.clearinghouse import ClearinghouseSettings, CoreRealtimeClient, SftpBatchClient
+from rcm.clearinghouse import (
+    CircuitBreakers,
+    ClearinghouseMetrics,
+    ClearinghouseSettings,
+    CoreRealtimeClient,
+    SftpBatchClient,
+)
 from rcm.servicekit import Service, ServiceSettings, decode_event
 
 __all__ = ["TOPICS", "ClaimsService", "ClaimsSettings", "build_service"]
@@ -84,6 +90,9 @@ class ClaimsSettings(ServiceSettings):
         30.0, ge=0, description="Quiet period: days a settled claim stays unchanged before it is finalized."
     )
     finalize_interval_s: float = Field(3600.0, gt=0, description="How often settled claims are finalized.")
+    ar_aging_interval_s: float = Field(
+        300.0, gt=0, description="How often the A/R aging gauges are refreshed (one aggregate query)."
+    )
 
     @property
     def finalize_after(self) -> timedelta:
@@ -98,6 +107,8 @@ class ClaimsService:
         self.clearinghouse = clearinghouse
         self.service = Service(settings, migrations=MIGRATIONS)
         self.metrics = ClaimsMetrics(self.service.metrics.registry)
+        self.ar_aging = ArAgingMetrics(self.service.metrics.registry)
+        self.clearinghouse_metrics = ClearinghouseMetrics(self.service.metrics.registry)
         submitter = clearinghouse.submitter_id if clearinghouse else "SUBMITTER"
         self.handlers = ClaimsHandlers(
             self.metrics, auth_wait=timedelta(seconds=settings.authorization_wait_s), submitter_id=submitter
@@ -133,6 +144,7 @@ class ClaimsService:
         )
         self.service.add_task(self._authorization_timer)
         self.service.add_task(self._finalization_timer)
+        self.service.add_task(self._ar_aging_timer)
         if clearinghouse is not None and clearinghouse.sftp is not None:
             self.service.add_task(self._submission_timer)
             self.service.add_task(self._acknowledgement_poller)
@@ -193,9 +205,19 @@ class ClaimsService:
                 log.exception("finalization failed; retried next tick")
             await self._sleep(stop, self.settings.finalize_interval_s)
 
+    async def _ar_aging_timer(self, service: Service, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with service.engine.connect() as conn:
+                    await self.ar_aging.refresh(conn, now=datetime.now(UTC))
+            except Exception:
+                log.exception("A/R aging refresh failed; retried next tick")
+            await self._sleep(stop, self.settings.ar_aging_interval_s)
+
     async def _status_timer(self, service: Service, stop: asyncio.Event) -> None:
         assert self.clearinghouse is not None
-        async with CoreRealtimeClient(self.clearinghouse) as core:
+        breakers = CircuitBreakers(metrics=self.clearinghouse_metrics)
+        async with CoreRealtimeClient(self.clearinghouse, breakers=breakers) as core:
             while not stop.is_set():
                 try:
                     await self.status.run_once(core)

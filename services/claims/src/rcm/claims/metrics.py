@@ -1,11 +1,19 @@
 """Business metrics for dashboards, on the service's own registry. Labels never carry PHI:
-payer ids, reason codes and results only."""
+payer ids, reason codes, results and age buckets only."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from datetime import datetime
+from typing import Any
 
-__all__ = ["ClaimsMetrics"]
+import sqlalchemy as sa
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rcm.claims.domain.state import ClaimState
+from rcm.claims.store import claim, claim_audit
+
+__all__ = ["AGE_BUCKETS", "ArAgingMetrics", "ClaimsMetrics", "ar_aging_query"]
 
 
 class ClaimsMetrics:
@@ -39,3 +47,97 @@ class ClaimsMetrics:
         self._first_pass += 1
         self._clean += clean
         self.clean_claim_rate.set(self._clean / self._first_pass)
+
+
+AGE_BUCKETS: tuple[tuple[int | None, str], ...] = (
+    (30, "0-30"),
+    (60, "31-60"),
+    (90, "61-90"),
+    (120, "91-120"),
+    (None, "120+"),
+)
+"""Days since the claim's first submission, up to and including the bound, and the bucket's label."""
+
+SETTLED = frozenset(
+    {
+        ClaimState.PAID,
+        ClaimState.CORRECTED,
+        ClaimState.VOIDED,
+        ClaimState.WRITTEN_OFF,
+        ClaimState.FINALIZED_PAID,
+        ClaimState.FINALIZED_DENIED,
+    }
+)
+"""States in which the payer owes nothing more on the claim: it leaves A/R (a corrected claim's
+balance is carried by its replacement)."""
+
+
+def ar_aging_query(now: datetime) -> sa.Select[Any]:
+    """Open balance and claim count per payer and age bucket, in one aggregate query.
+
+    A claim is in A/R once submitted and until settled (``SETTLED``); its age runs from its first
+    submission (the earliest move to ``submitted`` in its audit trail), its balance is the charge
+    less what its latest remit paid and moved to the patient.
+    """
+    a, c = claim_audit.c, claim.c
+    first = (
+        sa.select(sa.func.min(a.at))
+        .where(a.claim_id == c.claim_id, a.to_state == ClaimState.SUBMITTED.value)
+        .scalar_subquery()
+    )
+    days = sa.func.floor(
+        sa.extract(
+            "epoch", sa.literal(now, sa.DateTime(timezone=True)) - sa.func.coalesce(first, c.submitted_at)
+        )
+        / 86400
+    )
+    bucket = sa.case(
+        *((days <= bound, label) for bound, label in AGE_BUCKETS if bound is not None),
+        else_=AGE_BUCKETS[-1][1],
+    )
+    balance = sa.func.greatest(
+        c.total_charge
+        - sa.func.coalesce(c.remit_paid, 0)
+        - sa.func.coalesce(c.remit_patient_responsibility, 0),
+        0,
+    )
+    open_claims = (
+        sa.select(c.payer_id, bucket.label("bucket"), balance.label("balance"))
+        .where(c.submitted_at.is_not(None), c.state.not_in([s.value for s in SETTLED]))
+        .subquery()
+    )
+    o = open_claims.c
+    return sa.select(
+        o.payer_id, o.bucket, sa.func.count().label("claims"), sa.func.sum(o.balance).label("balance")
+    ).group_by(o.payer_id, o.bucket)
+
+
+class ArAgingMetrics:
+    """A/R aging gauges, refreshed from the database by the service's timer."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.balance = Gauge(
+            "rcm_claims_ar_balance_dollars",
+            "Open balance of submitted, unsettled claims, in dollars, by payer and days since first "
+            "submission (0-30, 31-60, 61-90, 91-120, 120+).",
+            ["payer", "bucket"],
+            registry=registry,
+        )
+        self.claims = Gauge(
+            "rcm_claims_ar_claims",
+            "Submitted, unsettled claims, by payer and days since first submission.",
+            ["payer", "bucket"],
+            registry=registry,
+        )
+        self._payers: set[str] = set()
+
+    async def refresh(self, conn: AsyncConnection, *, now: datetime) -> None:
+        rows = (await conn.execute(ar_aging_query(now))).all()
+        found = {(r.payer_id, r.bucket): (int(r.claims), float(r.balance or 0)) for r in rows}
+        # every bucket of every payer seen is set, to zero when empty, so a bucket that empties drops to 0
+        self._payers |= {payer for payer, _ in found}
+        for payer in self._payers:
+            for _, bucket in AGE_BUCKETS:
+                count, balance = found.get((payer, bucket), (0, 0.0))
+                self.claims.labels(payer, bucket).set(count)
+                self.balance.labels(payer, bucket).set(balance)
