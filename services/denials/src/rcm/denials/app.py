@@ -7,6 +7,7 @@ from pathlib import Path
 from rcm.denials.analytics import stats_task
 from rcm.denials.domain.playbook import Playbook
 from rcm.denials.handlers import DenialHandlers
+from rcm.denials.metrics import DenialsMetrics
 from rcm.denials.settings import DenialsSettings, load_configured_playbook
 from rcm.events.catalog import spec_for_name
 from rcm.servicekit import Service, ServiceSettings, decode_event
@@ -43,7 +44,8 @@ def _as_denials_settings(settings: ServiceSettings) -> DenialsSettings:
 
 
 def build_service(settings: ServiceSettings, *, playbook: Playbook | None = None) -> Service:
-    """The denials service: one consumer over its topics, the outbox relay and the statistics timer."""
+    """The denials service: one consumer over its topics, the outbox relay, the statistics timer and
+    its business metrics (``rcm.denials.metrics``) on the service's registry."""
     denials = _as_denials_settings(settings)
     topics: dict[str, dict[str, object]] = {}
     for name in (*CONSUMED, *PUBLISHED):
@@ -53,7 +55,10 @@ def build_service(settings: ServiceSettings, *, playbook: Playbook | None = None
             "compacted": spec.compacted,
         }
     service = Service(denials, migrations=Path(__file__).parent / "migrations", topics=topics)
-    handlers = DenialHandlers(playbook or load_configured_playbook(denials.playbook_path))
+    handlers = DenialHandlers(
+        playbook or load_configured_playbook(denials.playbook_path),
+        metrics=DenialsMetrics(service.metrics.registry),
+    )
     service.add_consumer(
         denials.service_name,
         topics=list(CONSUMED),

@@ -43,6 +43,7 @@ from rcm.denials.domain.facts import (
 from rcm.denials.domain.playbook import Action, Fix, Playbook
 from rcm.denials.domain.triage import Decision, triage
 from rcm.denials.domain.underpayment import ContractRate, contracted_rate, underpayment
+from rcm.denials.metrics import DenialsMetrics
 from rcm.events.models import (
     AckStatus,
     AdjustmentGroup,
@@ -119,6 +120,7 @@ class DenialHandlers:
 
     playbook: Playbook
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    metrics: DenialsMetrics = field(default_factory=DenialsMetrics)
     # corrections found while one remit or acknowledgment is worked, merged per claim and method:
     # a claim denied on two lines is corrected once, with both fixes
     _corrections: dict[tuple[str, str], tuple[ClaimCorrectionRequested, str]] | None = field(
@@ -637,6 +639,7 @@ class DenialHandlers:
         written_off: Decimal = Decimal("0"),
     ) -> None:
         now = self.now()
+        self.metrics.closed(row.payer_id, outcome)
         await tx.conn.execute(
             sa.update(store.denial)
             .where(store.denial.c.denial_id == row.denial_id)
@@ -750,6 +753,7 @@ class DenialHandlers:
         )
         if opened is None:
             return ctx  # already opened from this source: a replay changes nothing
+        self.metrics.triaged(source.payer_id, denial, decision)
         tx.publish(
             DenialOpened(
                 denial_id=denial_id,

@@ -1,0 +1,156 @@
+"""The denial metrics move when denials are triaged and closed, against PostgreSQL: by payer, deciding
+CAS group and CARC and outcome, once per denial however often the remit is delivered; their labels
+never carry an id."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rcm.denials import store
+from rcm.denials.domain.denial import FoundDenial, Level, Reason
+from rcm.denials.domain.playbook import Category
+from rcm.denials.domain.triage import Decision
+from rcm.denials.handlers import DenialHandlers
+from rcm.denials.metrics import DenialsMetrics
+from rcm.denials.settings import load_configured_playbook
+from rcm.events.catalog import spec_for
+from rcm.events.models import DenialAction
+from rcm.events.testing import claim_acknowledged, claim_created, payer_updated, remit_received
+from rcm.servicekit import Delivered, Record, Transaction, create_engine, upgrade, write_outbox
+
+PAYER = "payer-0001"
+MIGRATIONS = Path(store.__file__).parent / "migrations"
+
+
+@pytest_asyncio.fixture
+async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
+    await upgrade(fresh_database, MIGRATIONS)
+    engine = create_engine(fresh_database)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def deliver(engine: AsyncEngine, handlers: DenialHandlers, *events: Any) -> None:
+    handle = handlers.batch_handler()
+    async with engine.begin() as conn:
+        tx = Transaction(conn, "test", source="denials")
+        batch = []
+        for i, event in enumerate(events):
+            spec = spec_for(event)
+            key = str(getattr(event, spec.key)).encode()
+            batch.append(Delivered(Record(spec.name, 0, i, key, b"{}"), event))
+        await handle(tx, batch)
+        await write_outbox(conn, tx.outgoing)
+
+
+def denied(n: int, group: str, carc: str, *, claim_level: bool = False) -> Any:
+    cas = [{"group": group, "carc": carc, "amount": "170.00"}]
+    line = {
+        "line_key": f"ses-{n:04d}:1",
+        "procedure_code": "90837",
+        "modifiers": [],
+        "service_date": date(2025, 3, n),
+        "charge": "170.00",
+        "paid": "0.00",
+        "adjustments": cas,
+    }
+    return remit_received(
+        n,
+        payer_id=PAYER,
+        status="4",
+        paid="0.00",
+        patient_responsibility="0.00",
+        claim_adjustments=cas if claim_level else [],
+        lines=[] if claim_level else [line],
+    )
+
+
+def value(registry: CollectorRegistry, name: str, **labels: str) -> float:
+    return registry.get_sample_value(name, labels) or 0.0
+
+
+def total(registry: CollectorRegistry, name: str) -> float:
+    return sum(s.value for f in registry.collect() for s in f.samples if s.name == name)
+
+
+async def test_triaged_denials_count_by_payer_group_carc_and_outcome_once(engine: AsyncEngine) -> None:
+    metrics = DenialsMetrics(CollectorRegistry())
+    handlers = DenialHandlers(load_configured_playbook(), metrics=metrics)
+    r = metrics.registry
+    video_without_95 = {**claim_created(1).lines[0].model_dump(mode="json"), "modifiers": []}
+    claims = [claim_created(1, payer_id=PAYER, lines=[video_without_95])]
+    claims += [claim_created(n, payer_id=PAYER) for n in range(2, 5)]
+    await deliver(engine, handlers, payer_updated(1), *claims)
+
+    remits = [
+        denied(1, "CO", "4"),  # modifier missing: a replacement goes out by itself
+        denied(2, "CO", "29", claim_level=True),  # timely filing, no proof: written off
+        denied(3, "OA", "18"),  # exact duplicate: posted only
+    ]
+    rejected = claim_acknowledged(4, status="rejected", reasons=[{"code": "A7:562:82"}])
+    await deliver(engine, handlers, *remits, rejected)
+
+    assert value(r, "rcm_denials_opened_total", payer=PAYER, group="CO", carc="4", outcome="automatic") == 1
+    assert (
+        value(r, "rcm_denials_opened_total", payer=PAYER, group="CO", carc="29", outcome="written_off") == 1
+    )
+    assert value(r, "rcm_denials_opened_total", payer=PAYER, group="OA", carc="18", outcome="automatic") == 1
+    assert (
+        value(r, "rcm_denials_opened_total", payer=PAYER, group="rejection", carc="none", outcome="queued")
+        == 1
+    )
+    assert total(r, "rcm_denials_opened_total") == 4
+    assert value(r, "rcm_denials_resolved_total", payer=PAYER, outcome="written_off") == 1
+
+    # the same remits again (a re-sent 835): no denial is opened or closed twice
+    await deliver(engine, handlers, *remits)
+    assert total(r, "rcm_denials_opened_total") == 4
+    assert total(r, "rcm_denials_resolved_total") == 1
+
+    # the replacement of claim 1 is paid: its denial closes as paid
+    replacement = claim_created(
+        1,
+        claim_id="clm-0001-r",
+        payer_id=PAYER,
+        frequency_code="7",
+        replaces_claim_id="clm-0001",
+        payer_claim_number="PCN00000001",
+    )
+    await deliver(engine, handlers, replacement)
+    await deliver(
+        engine, handlers, remit_received(1, remit_id="rmt-0001-r", claim_id="clm-0001-r", payer_id=PAYER)
+    )
+    assert value(r, "rcm_denials_resolved_total", payer=PAYER, outcome="paid") == 1
+
+    ids = {c.claim_id for c in claims} | {c.patient_id for c in claims} | {"clm-0001-r", "PCN00000001"}
+    ids |= {e.remit_id for e in remits} | {e.payer_claim_number for e in remits}
+    labels = {v for f in r.collect() for s in f.samples for v in s.labels.values()}
+    assert labels and not ids & labels
+
+
+@pytest.mark.parametrize(
+    ("group", "carc", "expected"),
+    [("CO", "197", ("CO", "197")), ("PI", "B7", ("PI", "B7")), ("ZZ", "clm-0001", ("other", "other"))],
+)
+def test_codes_read_from_a_file_become_labels_only_when_they_look_like_codes(
+    group: str, carc: str, expected: tuple[str, str]
+) -> None:
+    metrics = DenialsMetrics()
+    rule = load_configured_playbook().rule_for("CO", "197", (), PAYER)
+    assert rule is not None
+    denial = FoundDenial(level=Level.CLAIM, rule=rule, reasons=(Reason(group, carc, Decimal("170.00")),))
+    decision = Decision(Category.AUTHORIZATION, DenialAction.FIX_AUTH, "get the authorization", "test")
+    metrics.triaged("", denial, decision)
+    labels = {"payer": "unknown", "group": expected[0], "carc": expected[1], "outcome": "queued"}
+    assert value(metrics.registry, "rcm_denials_opened_total", **labels) == 1
