@@ -3,10 +3,12 @@
     uv run python deploy/dashboards/build.py           # write rcm-runtime.json, rcm-revenue-cycle.json
     uv run python deploy/dashboards/build.py --check   # exit 1 if a committed file differs
 
-Runtime panels read the rcm_* metrics of rcm.servicekit.metrics; business panels read the metrics
-of each service's ``metrics`` module (rcm_claims_*, rcm_remit_*), and the planned ones listed in
-docs/operations.md (their panels stay empty until a service emits them). Every series carries ``rcm_service`` (set by the scrape configuration: the
-ServiceMonitor of the chart, deploy/compose/prometheus.yml) so one variable filters a service.
+Runtime panels read the rcm_* metrics of rcm.servicekit.metrics and the payer circuit breakers of
+rcm.clearinghouse.metrics; business panels read the metrics of each service's ``metrics`` module
+(rcm_claims_*, rcm_remit_*, rcm_denials_*), listed in docs/operations.md. Every series carries
+``rcm_service`` (set by the scrape configuration: the ServiceMonitor of the chart,
+deploy/compose/prometheus.yml) so one variable filters a service. Gauges every replica computes from
+the whole database (A/R aging) are read with ``max`` across replicas, not summed.
 """
 
 from __future__ import annotations
@@ -118,10 +120,6 @@ def dashboard(uid: str, title: str, description: str, items: list[Panel | Row]) 
     }
 
 
-def _planned(what: str) -> str:
-    return f" Empty until the service emits {what} (docs/operations.md, planned business metrics)."
-
-
 def runtime() -> dict[str, Any]:
     items: list[Panel | Row] = [
         Row("Kafka consumers"),
@@ -222,16 +220,32 @@ def runtime() -> dict[str, Any]:
             "`rcm dlt replay` once the cause is fixed.",
         ),
         Panel(
-            "Payer circuit breakers open",
+            "Payer circuit breakers",
             (
                 (
-                    "max by (rcm_service, payer) (rcm_clearinghouse_circuit_open{" + SERVICE + "})",
-                    "{{rcm_service}} {{payer}}",
+                    "max by (rcm_service, payer, endpoint) (rcm_clearinghouse_circuit_state{"
+                    + SERVICE
+                    + "})",
+                    "{{rcm_service}} {{payer}} {{endpoint}}",
                 ),
             ),
             width=8,
-            description="1 while a payer's real-time (CORE) calls are short-circuited after repeated failures."
-            + _planned("rcm_clearinghouse_circuit_open"),
+            description="0 closed, 1 half-open (the cool-down is over; the next call probes), 2 open: the "
+            "payer's real-time (CORE) calls fail fast after repeated failures (alert RcmPayerCircuitOpen).",
+        ),
+        Panel(
+            "Payer circuit transitions (1h)",
+            (
+                (
+                    "sum by (rcm_service, payer, to) (increase(rcm_clearinghouse_circuit_transitions_total{"
+                    + SERVICE
+                    + "}[1h]))",
+                    "{{rcm_service}} {{payer}} to {{to}}",
+                ),
+            ),
+            width=24,
+            description="Opened, half-opened (a probe let through) and closed, per payer: a payer that "
+            "opens and closes again and again is flapping, not down.",
         ),
     ]
     return dashboard(
@@ -340,8 +354,8 @@ def revenue_cycle() -> dict[str, Any]:
             kind="bargauge",
             unit="percentunit",
             options={"orientation": "horizontal"},
-            description="Denials opened over claims adjudicated on 835s, per payer."
-            + _planned("rcm_denials_opened_total and rcm_remit_claims_adjudicated_total"),
+            description="Denials opened (a claim, or each denied line of it, and front-end rejections) over "
+            "claim payments posted from 835s, per payer, over the dashboard's range.",
         ),
         Panel(
             "Denials by CARC (top 10)",
@@ -353,55 +367,98 @@ def revenue_cycle() -> dict[str, Any]:
             ),
             kind="bargauge",
             options={"orientation": "horizontal"},
-            description=_planned("rcm_denials_opened_total").strip(),
+            description="By the deciding adjustment (largest amount); rejection-none: rejected by a "
+            "999/277CA before adjudication.",
         ),
         Panel(
             "Denials by payer and CARC",
             ((f"sum by (payer, group, carc) (increase(rcm_denials_opened_total[{window}])) > 0", ""),),
             kind="table",
             width=12,
-            description=_planned("rcm_denials_opened_total").strip(),
         ),
         Panel(
-            "Open denials and resolutions",
+            "Triage outcomes and resolutions",
             (
-                ("sum by (payer) (rcm_denials_open)", "open {{payer}}"),
-                (f"sum by (action) (rate(rcm_denials_resolved_total[{RATE}]))", "resolved: {{action}}"),
+                (f"sum by (outcome) (rate(rcm_denials_opened_total[{RATE}]))", "triaged: {{outcome}}"),
+                (f"sum by (outcome) (rate(rcm_denials_resolved_total[{RATE}]))", "resolved: {{outcome}}"),
             ),
+            unit="ops",
             width=12,
-            description=_planned("rcm_denials_open and rcm_denials_resolved_total").strip(),
+            description="Triaged: automatic (corrected, voided, re-verified, billed on or posted by the "
+            "service), queued (a work item for a person: `rcm denials queue`) or written_off. Resolved: "
+            "how closed denials ended (paid, partially_paid, written_off, transferred_to_patient, ...).",
         ),
         Row("Payments and A/R"),
         Panel(
-            "Paid by payer",
-            (("sum by (payer) (increase(rcm_remit_paid_dollars_total[1d]))", "{{payer}}"),),
+            "Paid by payer (1d)",
+            (
+                (
+                    'sum by (payer) (increase(rcm_remit_paid_dollars_total{direction="posted"}[1d]))',
+                    "{{payer}}",
+                ),
+                (
+                    'sum by (payer) (increase(rcm_remit_paid_dollars_total{direction="reversed"}[1d]))',
+                    "{{payer}} reversed",
+                ),
+            ),
             unit="currencyUSD",
             width=8,
-            description=_planned("rcm_remit_paid_dollars_total").strip(),
+            description="Payer payments posted to claims; reversed: taken back by CLP02 22 reversals.",
         ),
         Panel(
-            "A/R aging",
-            (("sum by (bucket) (rcm_claims_ar_balance_dollars)", "{{bucket}} days"),),
+            "Adjustments by CAS group",
+            (
+                (
+                    f'sum by (group) (increase(rcm_remit_adjustment_dollars_total{{direction="posted"}}[{window}]))',
+                    "{{group}}",
+                ),
+            ),
             kind="bargauge",
             unit="currencyUSD",
             width=8,
-            description="Open balance by age since the date of service: 0-30, 31-60, 61-90, 91-120, 120+."
-            + _planned("rcm_claims_ar_balance_dollars"),
+            options={"orientation": "horizontal"},
+            description="CO contractual, PR patient responsibility, OA/PI/CR other, over the range.",
         ),
         Panel(
-            "Days in A/R by payer",
-            (("max by (payer) (rcm_claims_days_in_ar)", "{{payer}}"),),
-            unit="d",
+            "Claim payments by CLP status",
+            (
+                (
+                    f"sum by (status) (increase(rcm_remit_claims_adjudicated_total[{window}]))",
+                    "{{status}}",
+                ),
+            ),
+            kind="bargauge",
             width=8,
-            description=_planned("rcm_claims_days_in_ar").strip(),
+            options={"orientation": "horizontal"},
+            description="CLP02 of the claim payments posted: primary, secondary, denied, *_forwarded "
+            "(crossover), reversal, not_our_claim, predetermination.",
+        ),
+        Panel(
+            "A/R aging",
+            (
+                (
+                    "sum by (bucket) (max by (payer, bucket) (rcm_claims_ar_balance_dollars))",
+                    "{{bucket}} days",
+                ),
+            ),
+            kind="bargauge",
+            unit="currencyUSD",
+            width=12,
+            description="Open balance of submitted, unsettled claims by days since first submission: "
+            "0-30, 31-60, 61-90, 91-120, 120+ (refreshed every ar_aging_interval_s).",
+        ),
+        Panel(
+            "Open claims by age",
+            (("sum by (bucket) (max by (payer, bucket) (rcm_claims_ar_claims))", "{{bucket}} days"),),
+            kind="bargauge",
+            width=12,
         ),
         Panel(
             "A/R aging by payer",
-            (("sum by (payer, bucket) (rcm_claims_ar_balance_dollars)", "{{payer}} {{bucket}}"),),
+            (("max by (payer, bucket) (rcm_claims_ar_balance_dollars)", "{{payer}} {{bucket}}"),),
             kind="table",
             unit="currencyUSD",
             width=24,
-            description=_planned("rcm_claims_ar_balance_dollars").strip(),
         ),
     ]
     return dashboard(
