@@ -287,6 +287,7 @@ def _specs(cls: type[BaseModel]) -> tuple[_FieldSpec, ...]:
     return tuple(specs)
 
 
+@cache  # owners are segment ids and element places: few, and asked for on every element written
 def _label(owner: str, index: int) -> str:
     return f"{owner}{index:02d}"
 
@@ -685,6 +686,9 @@ def _compile_build(plan: _SlotPlan) -> _BuildSlots:
 
 
 def _encode_scalar(value: Any, delimiters: Delimiters, where: str) -> str:
+    if type(value) is str:  # the common case first
+        _check_text(value, delimiters, where)
+        return value
     if isinstance(value, Composite):
         return delimiters.component.join(_trim(value.encode(delimiters, where)))
     if isinstance(value, bool):
@@ -729,6 +733,21 @@ class _Slotted(X12Model):
         for spec in _specs(type(self)):
             value = getattr(self, spec.name)
             loc = spec.locator
+            if type(loc) is El:  # the common case first: one element, often absent
+                if value is None or value == "":
+                    if spec.required:
+                        raise X12Error(f"{_label(where, loc.index)} ({spec.name}) is required")
+                    continue
+                label = _label(where, loc.index)
+                text = _encode_scalar(value, delimiters, label)
+                if loc.max_len and len(text) > loc.max_len:
+                    raise X12Error(
+                        f"{label} ({spec.name}) is {len(text)} characters long; at most {loc.max_len} allowed"
+                    )
+                if loc.min_len and len(text) < loc.min_len:
+                    raise X12Error(f"{label} ({spec.name}) must have at least {loc.min_len} characters")
+                slots[loc.index] = text
+                continue
             if isinstance(loc, Spread):
                 capacity = (loc.end - loc.start + 1) // loc.width
                 if len(value) > capacity:
@@ -769,19 +788,6 @@ class _Slotted(X12Model):
                     slots[loc.index] = delimiters.repetition.join(
                         _encode_scalar(item, delimiters, label) for item in value
                     )
-                continue
-            if value is None or value == "":
-                if spec.required:
-                    raise X12Error(f"{label} ({spec.name}) is required")
-                continue
-            text = _encode_scalar(value, delimiters, label)
-            if loc.max_len and len(text) > loc.max_len:
-                raise X12Error(
-                    f"{label} ({spec.name}) is {len(text)} characters long; at most {loc.max_len} allowed"
-                )
-            if loc.min_len and len(text) < loc.min_len:
-                raise X12Error(f"{label} ({spec.name}) must have at least {loc.min_len} characters")
-            slots[loc.index] = text
         size = max(slots, default=0)
         return [slots.get(i, "") for i in range(1, size + 1)]
 
