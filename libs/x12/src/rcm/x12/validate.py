@@ -13,6 +13,7 @@ after DMG01) live here too.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from rcm.x12.findings import ElementError, Finding
@@ -46,6 +47,7 @@ class ElementIssue(NamedTuple):
     trigger: int = 0  # the element whose presence made this one required or excluded
 
 
+@lru_cache(maxsize=4096)  # dates repeat throughout a file
 def valid_date(value: str) -> bool:
     """CCYYMMDD (or YYMMDD) that names a real calendar day."""
     if not (value.isascii() and value.isdigit()) or len(value) not in (6, 8):

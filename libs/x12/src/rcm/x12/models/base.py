@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -136,6 +136,9 @@ _DATE = re.compile(r"^\d{8}$")
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
 
 
+# Dates and amounts repeat throughout a file; their values are immutable, so each distinct
+# text is parsed once (a bounded cache: a hit costs a fraction of a parse).
+@lru_cache(maxsize=4096)
 def parse_date(text: str) -> date:
     """A CCYYMMDD date."""
     # The length and digit test is the pattern's common case, without the regex.
@@ -151,6 +154,7 @@ def format_date(value: date) -> str:
     return f"{value.year:04d}{value.month:02d}{value.day:02d}"
 
 
+@lru_cache(maxsize=4096)
 def _parse_decimal(text: str) -> Decimal:
     # Digits with at most one point are the pattern's common case, without the regex.
     if not text.replace(".", "", 1).isdecimal() and not _NUMBER.match(text):
@@ -911,6 +915,23 @@ def _loop_plan(cls: type[X12Loop]) -> _LoopPlan:
     return plan
 
 
+def _segment_reader(kind: type[SegmentModel], segment_id: str) -> Callable[[Segment, Delimiters], Any]:
+    """How a loop reads the ``segment_id`` segments it has matched: straight through the class's
+    builder (``from_segment`` less its id check, which the match already made), unless the
+    class reads segments its own way or is for another id (then ``from_segment`` says so)."""
+    custom = kind.from_segment.__func__ is not SegmentModel.from_segment.__func__  # type: ignore[attr-defined]
+    if custom or (kind.segment_id and kind.segment_id != segment_id):
+        return kind.from_segment
+    builders = _BUILDERS
+
+    def read(segment: Segment, delimiters: Delimiters) -> Any:
+        build = builders.get(kind) or _builder(kind)
+        where = segment.id
+        return build(segment.elements, delimiters, where, where, segment.position)
+
+    return read
+
+
 def _new_loop_plan(cls: type[X12Loop]) -> _LoopPlan:
     by_segment: dict[str, list[tuple[Seg, str, bool, Callable[[Segment, Delimiters], Any]]]] = {}
     by_loop: dict[str, list[tuple[Child, str, bool, Callable[[Loop, Delimiters], Any]]]] = {}
@@ -920,7 +941,7 @@ def _new_loop_plan(cls: type[X12Loop]) -> _LoopPlan:
         if isinstance(marker, Seg):
             segment_kind = typing.cast(type[SegmentModel], spec.kind)
             by_segment.setdefault(marker.id, []).append(
-                (marker, spec.name, spec.is_list, segment_kind.from_segment)
+                (marker, spec.name, spec.is_list, _segment_reader(segment_kind, marker.id))
             )
         else:
             loop_kind = typing.cast(type[X12Loop], spec.kind)
