@@ -70,10 +70,14 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": round(cuts[49], 3), "p99": round(cuts[98], 3), "n": len(values)}
 
 
-def _proc_cpu(pid: int) -> float:
+def _proc_cpu(pid: int, *, children: bool = False) -> float:
+    """CPU seconds of a process; with ``children``, also of its children that have exited."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        ticks = int(fields[11]) + int(fields[12])
+        if children:
+            ticks += int(fields[13]) + int(fields[14])
+        return ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
 
@@ -85,7 +89,8 @@ def _infra_cpu() -> dict[str, float]:
         if entry.name.isdigit():
             try:
                 if (entry / "comm").read_text().strip() == "postgres":
-                    postgres += _proc_cpu(int(entry.name))
+                    # a connection's backend that ended is counted in the postmaster's children
+                    postgres += _proc_cpu(int(entry.name), children=True)
             except OSError:
                 continue
     return {
