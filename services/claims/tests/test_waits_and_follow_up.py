@@ -7,9 +7,11 @@ into held; an aged claim gets a 276 over the CORE real-time transport and the 27
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
-from claims_world import World, reference, session
+from claims_world import DOS, World, reference, session
 
 from rcm.claims.domain.cob import crossed_over
 from rcm.claims.store import claim, claim_audit
@@ -93,5 +95,34 @@ async def test_a_claim_needing_an_authorization_waits_for_the_answer_then_is_hel
             )
             (ready,) = await world.wait_claims(claim.c.state == "ready", timeout=20)
             assert ready.draft["prior_authorization_number"] == "SYNAUTH000001"  # REF*G1
+    finally:
+        await world.close()
+
+
+async def test_a_payer_that_authorizes_after_some_visits_is_waited_for_only_past_them(
+    kafka_bootstrap: str, fresh_database: str
+) -> None:
+    world = World(kafka_bootstrap, fresh_database)
+    await world.create_topics()
+    # the first two visits of the year need no authorization, the third does
+    rules = {"auth_requirements": [{"procedure_code": "90837", "after_visits": 2}]}
+    visits = [
+        session(1, day=DOS - timedelta(days=7 * (2 - k))).model_copy(
+            update={"session_id": f"{session(1).session_id}-{k}"}
+        )
+        for k in range(3)
+    ]
+    await world.publish(
+        *reference(1, electronic_payer_id="EVRGRN", member_id="EVG100000001", **rules), visits[0], visits[1]
+    )
+    try:
+        async with world.running(None, authorization_wait_s=3.0):
+            free = await world.wait_claims(claim.c.state == "ready", count=2)
+            assert all(row.awaiting_authorization_until is None for row in free)
+            await world.publish(visits[2])
+            (held,) = await world.wait_claims(
+                claim.c.session_id == visits[2].session_id, claim.c.state == "held"
+            )
+            assert [r["code"] for r in held.hold_reasons] == ["authorization_missing"]
     finally:
         await world.close()

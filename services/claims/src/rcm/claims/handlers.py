@@ -1026,6 +1026,10 @@ class ClaimsHandlers:
                 sa.select(eligibility.c.body).where(eligibility.c.patient_id == draft.patient_id)
             )
         ]
+        allowance = any(
+            (requirement := rules.auth_requirement(line.code)) is not None and requirement.after_visits > 0
+            for line in draft.lines
+        )
         return ScrubContext(
             today=_now().date(),
             rules=rules,
@@ -1034,8 +1038,28 @@ class ClaimsHandlers:
             eligibility=tuple(checks),
             authorizations=authorizations,
             history=history,
+            prior_visits=await self._prior_visits(conn, draft) if allowance else 0,
             prior_payer_adjudicated=draft.payer_order is not CoveragePriority.PRIMARY,
         )
+
+    @staticmethod
+    async def _prior_visits(conn: AsyncConnection, draft: ClaimDraft) -> int:
+        """The patient's other sessions billed to this payer in the calendar year of this one
+        (as the authorizations service counts them for a payer's 'after N visits' rule)."""
+        year = draft.date_of_service.year
+        day = claim.c.draft["date_of_service"].astext
+        count = await conn.scalar(
+            sa.select(sa.func.count(sa.distinct(claim.c.session_id))).where(
+                claim.c.patient_id == draft.patient_id,
+                claim.c.payer_id == draft.payer_id,
+                claim.c.session_id != draft.session_id,
+                claim.c.frequency_code == "1",
+                claim.c.state.not_in([ClaimState.VOIDED.value]),
+                day >= f"{year:04d}-01-01",
+                day <= f"{year:04d}-12-31",
+            )
+        )
+        return int(count or 0)
 
     @staticmethod
     async def _row(conn: AsyncConnection, claim_id: str) -> Any:
@@ -1090,7 +1114,7 @@ class ClaimsHandlers:
         answer = (
             await tx.conn.execute(sa.select(auth_answer).where(auth_answer.c.session_id == row.session_id))
         ).first()
-        needs_auth = original and any(context.rules.auth_requirement(line.code) for line in draft.lines)
+        needs_auth = original and any(_authorization_due(context, line.code) for line in draft.lines)
         state = ClaimState(row.state)
         if needs_auth and answer is None:
             if state is ClaimState.CREATED and row.awaiting_authorization_until is None:
@@ -1633,3 +1657,12 @@ class ClaimsHandlers:
                 log.info("original stays %s while its %s goes out", row.state, target.value)
         await self.evaluate(tx, new_row, cause=cause, reason="correction scrubbed", recode=False)
         return key
+
+
+def _authorization_due(context: ScrubContext, code: str) -> bool:
+    """Whether the payer wants an authorization for ``code`` on this claim: the code needs one and
+    the patient's earlier visits used up the visits the payer allows without (``after_visits``),
+    as the prior-authorization edit and the authorizations service count them. Below that the
+    authorizations service sends no answer, so none is waited for."""
+    requirement = context.rules.auth_requirement(code)
+    return requirement is not None and context.prior_visits >= requirement.after_visits
