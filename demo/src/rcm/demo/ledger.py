@@ -82,6 +82,8 @@ class CycleLedger:
     # Kafka timestamps (ms) of the moments the pipeline benchmark measures between
     session_ms: dict[str, int] = field(default_factory=dict)
     submitted_ms: dict[str, int] = field(default_factory=dict)
+    #: when each claim first passed its edits (ready for a batch): submission less the cut-off
+    ready_ms: dict[str, int] = field(default_factory=dict)
     remit_arrived_ms: dict[str, int] = field(default_factory=dict)
     posted_ms: dict[str, int] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set)
@@ -108,6 +110,8 @@ class CycleLedger:
             self.session_ms.setdefault(event.session_id, timestamp_ms)
         elif isinstance(event, m.ClaimSubmitted):
             self.submitted_ms.setdefault(event.claim_id, timestamp_ms)
+        elif isinstance(event, m.ClaimStatusChanged) and event.to_status is m.ClaimStatus.READY:
+            self.ready_ms.setdefault(event.claim_id, timestamp_ms)
         elif isinstance(event, m.RemitReceived):
             self.remit_arrived_ms.setdefault(event.remit_id, int(event.received_at.timestamp() * 1000))
         elif isinstance(event, m.PaymentPosted):
