@@ -617,12 +617,13 @@ class ClaimsHandlers:
         revision = await self._next_revision(tx.conn, row)
         key = claim_key(row.session_id, payer_order=row.payer_order, revision=revision)
         draft = rekeyed(built.draft, key)
+        # a replacement not sent yet (or rejected) never reached the payer: it is withdrawn here,
+        # and the re-coded claim replaces the original the payer kept, under the REF*F8 it carried
+        unsent = at_payer and ClaimState.CORRECTED not in ALLOWED_TRANSITIONS[state]
         if at_payer:
+            number = (row.draft.get("payer_claim_number") if unsent else None) or row.payer_claim_number
             draft = draft.model_copy(
-                update={
-                    "frequency_code": FrequencyCode.REPLACEMENT,
-                    "payer_claim_number": row.payer_claim_number,
-                }
+                update={"frequency_code": FrequencyCode.REPLACEMENT, "payer_claim_number": number}
             )
         now = _now()
         await tx.conn.execute(
@@ -647,14 +648,13 @@ class ClaimsHandlers:
             replaces=row.claim_id,
         )
         if not superseded:
-            await move(
-                tx,
-                row,
-                ClaimState.CORRECTED if at_payer else ClaimState.VOIDED,
-                reason=f"session corrected: {'replaced by' if at_payer else 're-coded as'} {key}",
-                at=now,
-                cause=cause,
-            )
+            if at_payer and not unsent:
+                target, why = ClaimState.CORRECTED, f"replaced by {key}"
+            elif unsent:
+                target, why = ClaimState.VOIDED, f"withdrawn before it was sent; {key} replaces the original"
+            else:
+                target, why = ClaimState.VOIDED, f"re-coded as {key}"
+            await move(tx, row, target, reason=f"session corrected: {why}", at=now, cause=cause)
         await self.evaluate(
             tx,
             await self._row(tx.conn, key),

@@ -1,0 +1,93 @@
+"""The claims handlers called directly against PostgreSQL: one event, one transaction, no broker.
+
+For paths that depend on the order of events from different topics, which a test sets up
+by hand (claim states as the acknowledgements and remits would have left them).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from claims_world import DOS, at
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rcm.claims.handlers import ClaimsHandlers
+from rcm.claims.metrics import ClaimsMetrics
+from rcm.claims.store import claim, claim_audit
+from rcm.events import Event
+from rcm.events import testing as f
+from rcm.servicekit import Delivered, Transaction, write_outbox
+from rcm.servicekit.messages import Record
+
+
+def handlers() -> ClaimsHandlers:
+    return ClaimsHandlers(
+        ClaimsMetrics(CollectorRegistry()), auth_wait=timedelta(minutes=15), submitter_id="S"
+    )
+
+
+def delivered(event: Event) -> Delivered[Any]:
+    return Delivered(record=Record(topic="t.x", partition=0, offset=0, key=None, value=b"{}"), event=event)
+
+
+async def apply(engine: AsyncEngine, h: ClaimsHandlers, *events: Event) -> None:
+    """Each event through the service's dispatcher in its own transaction, as the consumer would."""
+    handle = h.dispatcher()
+    for event in events:
+        async with engine.begin() as conn:
+            tx = Transaction(conn, "tests", source="claims", prefix="t")
+            await handle(tx, [delivered(event)])
+            await write_outbox(conn, tx.outgoing)
+
+
+def session_fields(n: int, minutes: int = 53) -> dict[str, Any]:
+    """Start, end and signature of the claims_world session of patient ``n`` (on ``DOS``)."""
+    start = at(DOS)
+    return {
+        "start": start,
+        "end": start + timedelta(minutes=minutes),
+        "note_signed_at": start + timedelta(hours=1),
+    }
+
+
+def corrected(n: int, *, revision: int = 1, minutes: int = 53, **overrides: Any) -> Event:
+    return f.session_corrected(
+        n, revision=revision, minutes=minutes, **session_fields(n, minutes), **overrides
+    )
+
+
+async def rows(engine: AsyncEngine, *where: Any) -> list[Any]:
+    async with engine.connect() as conn:
+        return list(
+            (
+                await conn.execute(
+                    sa.select(claim).where(*where).order_by(claim.c.revision, claim.c.payer_order)
+                )
+            ).all()
+        )
+
+
+async def one(engine: AsyncEngine, claim_id: str) -> Any:
+    async with engine.connect() as conn:
+        return (await conn.execute(sa.select(claim).where(claim.c.claim_id == claim_id))).one()
+
+
+async def force(engine: AsyncEngine, claim_id: str, **values: Any) -> None:
+    """Set a claim's columns as the batches, acknowledgements and remits not run here would have."""
+    async with engine.begin() as conn:
+        await conn.execute(sa.update(claim).where(claim.c.claim_id == claim_id).values(**values))
+
+
+async def trail(engine: AsyncEngine, claim_id: str) -> list[tuple[str | None, str]]:
+    async with engine.connect() as conn:
+        return [
+            (r.from_state, r.to_state)
+            for r in await conn.execute(
+                sa.select(claim_audit.c.from_state, claim_audit.c.to_state)
+                .where(claim_audit.c.claim_id == claim_id)
+                .order_by(claim_audit.c.id)
+            )
+        ]
