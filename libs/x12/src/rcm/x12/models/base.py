@@ -660,13 +660,20 @@ def _compile_build(plan: _SlotPlan) -> _BuildSlots:
         lines.append("            for name in unset:")
         lines.append("                if data[name] is REQUIRED:")
         lines.append("                    return VALIDATE(data, fields_set)")
-    if maker.plain:
-        # no validator to run: make the instance here, as ``Maker.finish`` would
+    if maker.fast and not maker.before:
+        # make the instance here, as ``Maker.finish`` would, then run its after-validators
         lines.append("        instance = NEW(CLS)")
         lines.append("        SET(instance, '__dict__', data)")
         lines.append("        SET(instance, '__pydantic_fields_set__', fields_set)")
         lines.append("        SET(instance, '__pydantic_extra__', None)")
         lines.append("        SET(instance, '__pydantic_private__', None)")
+        if maker.after:
+            lines.append("        try:")
+            for k, validator in enumerate(maker.after):
+                namespace[f"A{k}"] = validator
+                lines.append(f"            instance = A{k}(instance)")
+            lines.append("        except Exception:")
+            lines.append("            return VALIDATE(data, fields_set)")
         lines.append("        return instance")
     else:
         lines.append("        return FINISH(data, fields_set)")

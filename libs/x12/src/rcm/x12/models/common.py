@@ -286,8 +286,9 @@ class ProcedureCode(Composite):
 
     @model_validator(mode="after")
     def _modifiers(self) -> Self:
-        if any(len(m) != 2 for m in self.modifiers if m):
-            raise ValueError("procedure modifiers are two characters")
+        for modifier in self.modifiers:
+            if modifier and len(modifier) != 2:
+                raise ValueError("procedure modifiers are two characters")
         return self
 
 
