@@ -353,3 +353,60 @@ async def test_the_services_timer_finalizes_on_its_own_with_the_configured_quiet
         stop.set()
         await asyncio.wait_for(timer, 5)
         await service.service.engine.dispose()
+
+
+def reversal_of(claim_id: str, paid: Decimal = Decimal("110.00")) -> Any:
+    return f.remit_received(
+        1,
+        remit_id=f"rmt-reversal-{claim_id}",
+        claim_id=claim_id,
+        status="22",
+        charge=Decimal("-170.00"),
+        paid=-paid,
+        patient_responsibility=Decimal("0.00"),
+        lines=[],
+    )
+
+
+async def test_a_reversal_before_finalization_keeps_the_claim_open_until_its_re_adjudication(
+    engine: AsyncEngine,
+) -> None:
+    # paid and quiet, but the payer takes the payment back before the timer gets to it
+    await add_claim(engine, "REVERSED", "paid", remit_paid=Decimal("110.00"), remitted_at=LONG_AGO)
+    # a pure recoupment: no re-adjudication follows
+    await add_claim(engine, "RECOUPED", "partially_paid", remit_paid=Decimal("60.00"), remitted_at=LONG_AGO)
+    # the reversal of a claim already pended changes nothing but the time of its latest remit
+    await add_claim(engine, "PENDED", "pended")
+    for claim_id in ("REVERSED", "RECOUPED", "PENDED"):
+        await remit(engine, reversal_of(claim_id))
+    assert [await state_of(engine, c) for c in ("REVERSED", "RECOUPED", "PENDED")] == ["pended"] * 3
+    assert await last_audit(engine, "REVERSED") == (
+        "paid",
+        "pended",
+        "remit-received CLP02 22 reverses the paid claim",
+        "claims",
+    )
+    assert await last_audit(engine, "PENDED") == ("accepted", "pended", "setup", "tests")
+    async with engine.connect() as conn:
+        stamped = (
+            await conn.execute(sa.select(claim.c.claim_id, claim.c.remitted_at, claim.c.updated_at))
+        ).all()
+    assert all(r.remitted_at > NOW and r.updated_at > NOW for r in stamped)
+    # the timer never closes a reversed claim, however long it waits
+    later_on = datetime.now(UTC) + timedelta(days=90)
+    assert await run(engine, now=later_on) == []
+
+    readjudication = f.remit_received(
+        1,
+        claim_id="REVERSED",
+        remit_id="rmt-readjudicated",
+        paid=Decimal("95.00"),
+        patient_responsibility=Decimal("0.00"),
+    )
+    await remit(engine, readjudication)
+    assert await state_of(engine, "REVERSED") == "paid"
+    assert await run(engine) == []  # the quiet period starts again from the re-adjudication
+    assert [(v.claim_id, v.to) for v in await run(engine, now=later_on)] == [
+        ("REVERSED", ClaimState.FINALIZED_PAID)
+    ]
+    assert await state_of(engine, "RECOUPED") == "pended"

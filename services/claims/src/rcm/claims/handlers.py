@@ -189,6 +189,18 @@ _SETTLED = frozenset(
 """States after which a voided or corrected session leaves a claim alone."""
 
 
+_REVERSIBLE = frozenset(
+    {
+        ClaimState.PAID,
+        ClaimState.PARTIALLY_PAID,
+        ClaimState.DENIED,
+        ClaimState.WRITTEN_OFF,
+        *FINALIZED_STATES,
+    }
+)
+"""States whose adjudication a reversal (CLP02 22) takes back: the claim goes to pended."""
+
+
 def _moved_on(row: Any, status: str, revision: int) -> bool:
     """Whether ``row``'s session (``status``, ``revision``) was voided or corrected since it was coded."""
     return status == "voided" or (row.payer_order == 1 and row.session_revision < revision)
@@ -1273,18 +1285,26 @@ class ClaimsHandlers:
         state = ClaimState(row.state)
         finalized = state in FINALIZED_STATES
         if e.status is ClaimPaymentStatus.REVERSAL:
-            if finalized:
-                # the payer took back what closed the claim: open again until its re-adjudication
+            if state in _REVERSIBLE:
+                # the payer took back its adjudication: the claim is open (and not finalized)
+                # until the re-adjudication that follows carries the new outcome
                 await move(
                     tx,
                     row,
                     ClaimState.PENDED,
-                    reason=f"reopened: remit-received CLP02 22 reverses the {state.value} claim",
+                    reason=f"{'reopened: ' if finalized else ''}remit-received CLP02 22 reverses the "
+                    f"{state.value} claim",
                     at=now,
                     cause=d,
                     remitted_at=now,
                 )
-            return  # the re-adjudication that follows carries the new outcome
+            else:  # pended already, superseded or not yet adjudicated here: the reversal is noted
+                await tx.conn.execute(
+                    sa.update(claim)
+                    .where(claim.c.claim_id == row.claim_id)
+                    .values(remitted_at=now, updated_at=now)
+                )
+            return
         outcome = remit_outcome(e)
         if state in (ClaimState.CORRECTED, ClaimState.VOIDED):
             # the correction overtook this remit (they travel on different topics): the claim

@@ -86,15 +86,16 @@ ALLOWED_TRANSITIONS: Mapping[ClaimState, frozenset[ClaimState]] = {
     _S.ACCEPTED: frozenset({_S.REJECTED, _S.PENDED, _S.CORRECTED, _S.VOIDED, _S.WRITTEN_OFF, *_ADJUDICATED}),
     _S.REJECTED: frozenset({_S.HELD, _S.READY, _S.VOIDED, _S.WRITTEN_OFF}),
     _S.PENDED: frozenset({_S.CORRECTED, _S.VOIDED, _S.WRITTEN_OFF, *_ADJUDICATED}),
-    _S.PAID: frozenset({_S.FINALIZED_PAID, _S.CORRECTED, _S.VOIDED, _S.PARTIALLY_PAID, _S.DENIED}),
+    # a reversal (CLP02 22) takes an adjudication back: pended until the re-adjudication arrives
+    _S.PAID: frozenset({_S.FINALIZED_PAID, _S.CORRECTED, _S.VOIDED, _S.PARTIALLY_PAID, _S.DENIED, _S.PENDED}),
     _S.PARTIALLY_PAID: frozenset(
-        {_S.FINALIZED_PAID, _S.CORRECTED, _S.VOIDED, _S.PAID, _S.DENIED, _S.WRITTEN_OFF}
+        {_S.FINALIZED_PAID, _S.CORRECTED, _S.VOIDED, _S.PAID, _S.DENIED, _S.WRITTEN_OFF, _S.PENDED}
     ),
     _S.DENIED: frozenset(
-        {_S.FINALIZED_DENIED, _S.CORRECTED, _S.VOIDED, _S.PAID, _S.PARTIALLY_PAID, _S.WRITTEN_OFF}
+        {_S.FINALIZED_DENIED, _S.CORRECTED, _S.VOIDED, _S.PAID, _S.PARTIALLY_PAID, _S.WRITTEN_OFF, _S.PENDED}
     ),
-    # a payer may still reprocess a written-off claim and pay it
-    _S.WRITTEN_OFF: frozenset({_S.PAID, _S.PARTIALLY_PAID, *FINALIZED_STATES}),
+    # a payer may still reprocess a written-off claim and pay it (or reverse what it paid)
+    _S.WRITTEN_OFF: frozenset({_S.PAID, _S.PARTIALLY_PAID, _S.PENDED, *FINALIZED_STATES}),
     _S.CORRECTED: frozenset(),
     _S.VOIDED: frozenset(),
     # a later remit reopens a finalized claim; a replacement or void sent for it supersedes it
