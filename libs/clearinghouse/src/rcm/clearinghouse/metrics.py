@@ -2,19 +2,24 @@
 
 Nothing is registered unless a service asks: it builds ``ClearinghouseMetrics(registry)`` on the
 registry it serves and hands it to its breakers (``CircuitBreakers(metrics=...)``). Labels are the
-payer id the breaker guards and the kind of endpoint (``core``, ``sftp``): never PHI.
+payer id the breaker guards and the kind of endpoint (``core``, ``sftp``), the service that polls
+a mailbox and a bounded reason: never PHI, a file name or an id.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 if TYPE_CHECKING:
     from rcm.clearinghouse.retry import BreakerState, CircuitBreaker
+    from rcm.clearinghouse.sftp import FailedHandOff
 
 __all__ = ["STATE_VALUES", "ClearinghouseMetrics"]
+
+log = logging.getLogger(__name__)
 
 STATE_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 """The gauge's value per breaker state."""
@@ -36,6 +41,13 @@ class ClearinghouseMetrics:
             ["payer", "endpoint", "to"],
             registry=registry,
         )
+        self.sftp_handoff_failures = Counter(
+            "rcm_sftp_handoff_failures",
+            "Downloaded files the service failed to take in (offered again next poll), by service and "
+            "reason (unavailable, invalid_content, handler_error).",
+            ["service", "reason"],
+            registry=registry,
+        )
 
     def watch(self, breaker: CircuitBreaker) -> None:
         """Serve the breaker's state, read when scraped (a cool-down ends without any call)."""
@@ -45,3 +57,16 @@ class ClearinghouseMetrics:
 
     def transition(self, breaker: CircuitBreaker, to: BreakerState) -> None:
         self.circuit_transitions.labels(breaker.name, breaker.endpoint, to.value).inc()
+
+    def handoff_failed(self, service: str, failed: FailedHandOff) -> None:
+        """Count a file ``service`` failed to take in from its mailbox, and say so in the log
+        (the file's name, kind and the reason only: never the error's message)."""
+        self.sftp_handoff_failures.labels(service, failed.reason).inc()
+        log.warning(
+            "%s could not take in the %s file %s from the mailbox (%s, %s); offered again next poll",
+            service,
+            failed.kind,
+            failed.name,
+            failed.reason,
+            type(failed.error).__name__,
+        )

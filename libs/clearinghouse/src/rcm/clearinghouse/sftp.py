@@ -95,6 +95,10 @@ class ReceivedFile:
         return self.content.decode("utf-8")
 
 
+_UNAVAILABLE_NAMES = frozenset({"OperationalError", "InterfaceError", "DisconnectionError"})
+"""PEP 249's names for a database that cannot be reached (any driver, any wrapper)."""
+
+
 @dataclass(frozen=True, slots=True)
 class FailedHandOff:
     """A downloaded file the caller's handler raised on: not recorded, offered again next poll."""
@@ -103,6 +107,21 @@ class FailedHandOff:
     kind: str
     sha256: str
     error: Exception = field(repr=False)
+    size: int = 0
+
+    @property
+    def reason(self) -> str:
+        """Why, as a bounded label: ``unavailable`` (the database or network was down: the next
+        poll will likely take it), ``invalid_content`` (the handler could not read or accept the
+        file) or ``handler_error``. Never the error's message, which may quote the file."""
+        exc = self.error
+        if isinstance(exc, OSError | TimeoutError) or any(
+            c.__name__ in _UNAVAILABLE_NAMES for c in type(exc).__mro__
+        ):
+            return "unavailable"
+        if isinstance(exc, ValueError | LookupError | UnicodeError):
+            return "invalid_content"
+        return "handler_error"
 
 
 @dataclass(slots=True)
@@ -360,7 +379,7 @@ class SftpBatchClient:
             except Exception as exc:
                 # the handler's message may hold member data: only its type goes to the log
                 log.warning("handing on %s failed with %s; offered again next poll", name, type(exc).__name__)
-                result.failed.append(FailedHandOff(name, kind, digest, exc))
+                result.failed.append(FailedHandOff(name, kind, digest, exc, size=len(content)))
                 return
         if await self.ledger.record(name=name, sha256=digest, size=len(content), kind=kind):
             result.files.append(received)

@@ -182,7 +182,9 @@ class ClaimsService:
         async with self._sftp() as sftp:
             while not stop.is_set():
                 try:
-                    await sftp.poll(handle=self.acks.handle)
+                    result = await sftp.poll(handle=self.acks.handle)
+                    for failed in result.failed:  # 999/277CA files not taken in: counted and logged
+                        self.clearinghouse_metrics.handoff_failed("claims", failed)
                 except Exception:
                     log.exception("acknowledgement poll failed; retried next tick")
                 await self._sleep(stop, self.settings.ack_poll_interval_s)

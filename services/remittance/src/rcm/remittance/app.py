@@ -55,6 +55,12 @@ class RemittanceSettings(ServiceSettings):
     rematch_interval_s: float = Field(
         5.0, description="Seconds between attempts to post claim payments that arrived before their claim."
     )
+    sftp_hold_after_failures: int = Field(
+        3,
+        ge=1,
+        description="Consecutive polls a mailbox file may fail to post before it is held for a person "
+        "(`rcm remits downloads`, `rcm remits retry-download`).",
+    )
     control_number_cut_lengths: tuple[int, ...] = Field(
         (20,), description="Lengths payers cut the patient control number (CLP01) to."
     )
@@ -85,6 +91,7 @@ def build_service(settings: RemittanceSettings, *, metrics: RemitMetrics | None 
                 interval_s=settings.sftp_poll_interval_s,
                 metrics=remit_metrics,
                 cut_lengths=settings.control_number_cut_lengths,
+                hold_after=settings.sftp_hold_after_failures,
             )
         )
     return service

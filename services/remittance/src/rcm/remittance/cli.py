@@ -21,6 +21,7 @@ from rcm.remittance.domain.provider_adjustments import reference_tokens
 from rcm.remittance.domain.reassociation import Deposit, PaymentAdvice, Reassociation, reassociate, trace_key
 from rcm.remittance.ingest import FileOutcome, ReviewError, assign_unmatched, post_remit_file
 from rcm.remittance.metrics import RemitMetrics
+from rcm.remittance.sftp_polling import HELD_KIND
 from rcm.servicekit import (
     Transaction,
     configure_logging,
@@ -35,10 +36,12 @@ __all__ = [
     "account_ledger",
     "app",
     "assign",
+    "failed_downloads",
     "import_file",
     "open_exceptions",
     "reassociation_report",
     "record_deposit",
+    "retry_download",
     "unmatched_queue",
 ]
 
@@ -100,13 +103,69 @@ async def open_exceptions(settings: RemittanceSettings) -> list[sa.Row[tuple[obj
             return list(
                 (
                     await conn.execute(
-                        sa.select(e.id, e.kind, e.payment_id, e.remit_id, e.message, e.created_at, f.name)
+                        sa.select(
+                            e.id,
+                            e.kind,
+                            e.payment_id,
+                            e.remit_id,
+                            e.message,
+                            e.created_at,
+                            sa.func.coalesce(f.name, e.detail["name"].astext).label("name"),
+                        )
                         .join_from(t.remit_exception, t.remit_file, f.file_id == e.file_id, isouter=True)
                         .where(e.resolved_at.is_(None))
                         .order_by(e.id)
                     )
                 ).all()
             )
+    finally:
+        await engine.dispose()
+
+
+async def failed_downloads(settings: RemittanceSettings) -> list[sa.Row[tuple[object, ...]]]:
+    """Mailbox files that failed to post on their last polls; held ones wait for ``retry_download``."""
+    engine = _engine(settings)
+    try:
+        async with engine.connect() as conn:
+            f = t.sftp_failure.c
+            return list(
+                (
+                    await conn.execute(
+                        sa.select(t.sftp_failure).order_by(f.held_at.is_(None), f.last_failed_at, f.name)
+                    )
+                ).all()
+            )
+    finally:
+        await engine.dispose()
+
+
+async def retry_download(settings: RemittanceSettings, name: str) -> int:
+    """Re-drive a held mailbox file: its failures are forgotten and its exception resolved, so the
+    next poll downloads and posts it again. Returns how many held files of that name were released."""
+    await upgrade(settings.database_url.get_secret_value(), MIGRATIONS)
+    engine = _engine(settings)
+    try:
+        async with engine.begin() as conn:
+            f, e = t.sftp_failure.c, t.remit_exception.c
+            released = (
+                await conn.execute(
+                    t.sftp_failure.delete()
+                    .where(f.name == name, f.held_at.is_not(None))
+                    .returning(f.name, f.size)
+                )
+            ).all()
+            for row in released:
+                await conn.execute(
+                    t.remit_exception.update()
+                    .where(
+                        e.kind == HELD_KIND,
+                        e.resolved_at.is_(None),
+                        e.detail["name"].astext == row.name,
+                        e.detail["size"].astext == str(row.size),
+                    )
+                    .values(resolved_at=sa.func.now())
+                )
+        return len(released)
     finally:
         await engine.dispose()
 
@@ -299,6 +358,31 @@ def exceptions_command() -> None:
         where = " ".join(x for x in (r.name, r.payment_id, r.remit_id) if x)
         typer.echo(f"{r.id}  {r.kind}  {where}  {r.message}")
     typer.echo(f"{len(rows)} open exception(s)")
+
+
+@app.command("downloads")
+def downloads_command() -> None:
+    """Mailbox files that failed to post: held ones (not downloaded again until re-driven) first."""
+    rows = asyncio.run(failed_downloads(RemittanceSettings()))
+    for r in rows:
+        state = f"held since {r.held_at:%Y-%m-%d %H:%M}" if r.held_at else "retried each poll"
+        typer.echo(
+            f"{r.name}  {r.kind}  {r.size} bytes  failed {r.failures}x  {r.reason} ({r.error})  "
+            f"last {r.last_failed_at:%Y-%m-%d %H:%M}  {state}"
+        )
+    typer.echo(f"{len(rows)} failing file(s), {sum(1 for r in rows if r.held_at)} held")
+
+
+@app.command("retry-download")
+def retry_download_command(
+    name: Annotated[str, typer.Argument(help="The held file, as `rcm remits downloads` lists it.")],
+) -> None:
+    """Re-drive a held mailbox file: the next poll downloads and posts it again."""
+    released = asyncio.run(retry_download(RemittanceSettings(), name))
+    if not released:
+        typer.echo(f"{name}: not held", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"{name}: released; the next poll offers it again")
 
 
 @app.command("deposit")

@@ -4,6 +4,11 @@ The transport's once-only hand-off needs a file ledger; ours is the ``remit_file
 "seen" means "recorded in the same transaction as its postings". A file is handed to
 ``post_remit_file`` before the transport records it: a crash in between offers it again, and
 the content hash makes the second offer a no-op.
+
+A file that fails to post is offered again next poll, and each failure is counted
+(``rcm_sftp_handoff_failures{service, reason}``) and kept in ``sftp_failure``. After
+``hold_after`` consecutive failures the file is held: a ``sftp_file_failed`` exception says so
+and it is not downloaded again until a person re-drives it (``rcm remits retry-download``).
 """
 
 from __future__ import annotations
@@ -22,13 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rcm.clearinghouse import SftpEndpoint
 from rcm.clearinghouse.errors import TransportError
 from rcm.clearinghouse.ledger import FileLedger
-from rcm.clearinghouse.sftp import ReceivedFile, SftpBatchClient
+from rcm.clearinghouse.metrics import ClearinghouseMetrics
+from rcm.clearinghouse.sftp import FailedHandOff, PollResult, ReceivedFile, SftpBatchClient
 from rcm.remittance import store as t
 from rcm.remittance.ingest import post_remit_file
 from rcm.remittance.metrics import RemitMetrics
 from rcm.servicekit import Service
 
-__all__ = ["RemitFileLedger", "sftp_poller"]
+__all__ = ["HELD_KIND", "RemitFileLedger", "poll_once", "record_failures", "sftp_poller"]
+
+HELD_KIND = "sftp_file_failed"
+"""The exception kind of a mailbox file held after failing to post on consecutive polls."""
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +66,17 @@ class RemitFileLedger(FileLedger):
         return found is not None
 
     async def seen_names(self, files: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
+        """Names already downloaded, and names held after failing to post (skipped until re-driven)."""
         if not files:
             return set()
         wanted = set(files)
+        names = sa.literal(sorted({name for name, _ in files}), ARRAY(sa.Text))
+        d, f = t.sftp_download.c, t.sftp_failure.c
         async with self.engine.connect() as conn:
             rows = await conn.execute(
-                sa.select(t.sftp_download.c.name, t.sftp_download.c.size).where(
-                    t.sftp_download.c.name
-                    == sa.func.any(sa.literal(sorted({name for name, _ in files}), ARRAY(sa.Text)))
+                sa.union_all(
+                    sa.select(d.name, d.size).where(d.name == sa.func.any(names)),
+                    sa.select(f.name, f.size).where(f.name == sa.func.any(names), f.held_at.is_not(None)),
                 )
             )
             return {(r.name, r.size) for r in rows} & wanted
@@ -86,6 +98,110 @@ class RemitFileLedger(FileLedger):
         return first is not None
 
 
+async def record_failures(
+    engine: AsyncEngine, failed: Sequence[FailedHandOff], *, hold_after: int, metrics: RemitMetrics
+) -> list[str]:
+    """Count one more consecutive failure for each file; hold those at ``hold_after``, each with an
+    exception a person sees. Returns the names held by this call."""
+    f = t.sftp_failure.c
+    held: list[str] = []
+    for file in failed:
+        async with engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    pg_insert(t.sftp_failure)
+                    .values(
+                        name=file.name,
+                        size=file.size,
+                        sha256=file.sha256,
+                        kind=file.kind,
+                        failures=1,
+                        reason=file.reason,
+                        error=type(file.error).__name__,
+                    )
+                    .on_conflict_do_update(
+                        index_elements=[f.name, f.size],
+                        set_={
+                            # other content under the same name and size starts counting afresh
+                            "failures": sa.case(
+                                (f.sha256 == file.sha256, f.failures + 1), else_=sa.literal(1)
+                            ),
+                            "sha256": file.sha256,
+                            "kind": file.kind,
+                            "reason": file.reason,
+                            "error": type(file.error).__name__,
+                            "last_failed_at": sa.func.now(),
+                        },
+                    )
+                    .returning(f.failures, f.held_at)
+                )
+            ).one()
+            if row.held_at is not None or row.failures < hold_after:
+                continue
+            await conn.execute(
+                t.sftp_failure.update()
+                .where(f.name == file.name, f.size == file.size)
+                .values(held_at=sa.func.now())
+            )
+            await conn.execute(
+                t.remit_exception.insert().values(
+                    kind=HELD_KIND,
+                    message=(
+                        f"the mailbox file failed to post on {row.failures} consecutive polls "
+                        f"({file.reason}, {type(file.error).__name__}); held until re-driven "
+                        "with `rcm remits retry-download`"
+                    ),
+                    detail={"name": file.name, "size": file.size, "sha256": file.sha256, "kind": file.kind},
+                )
+            )
+        metrics.exceptions.labels(HELD_KIND).inc()
+        held.append(file.name)
+        log.error(
+            "SFTP file %s failed to post on %d consecutive polls (%s); held until re-driven",
+            file.name,
+            row.failures,
+            file.reason,
+        )
+    return held
+
+
+async def poll_once(
+    service: Service,
+    client: SftpBatchClient,
+    *,
+    metrics: RemitMetrics,
+    handoff_metrics: ClearinghouseMetrics,
+    cut_lengths: tuple[int, ...],
+    hold_after: int,
+) -> PollResult:
+    """One poll of the mailbox: post each new 835, then count and keep the files that failed."""
+
+    async def handle(file: ReceivedFile) -> None:
+        if file.kind != "835":
+            log.info("SFTP file of kind %s ignored by remittance", file.kind)
+            return
+        async with service.transaction() as tx:
+            await post_remit_file(
+                tx, file.content, name=file.name, source="sftp", metrics=metrics, cut_lengths=cut_lengths
+            )
+            # posted: its run of failures ends with the postings (a re-driven file's hold too)
+            await tx.conn.execute(
+                t.sftp_failure.delete().where(
+                    t.sftp_failure.c.name == file.name, t.sftp_failure.c.size == file.size
+                )
+            )
+
+    result = await client.poll(handle=handle)
+    for bad in result.malformed:
+        metrics.exceptions.labels("malformed_file").inc()
+        log.warning("malformed file in the clearinghouse mailbox: %s", bad)
+    for failed in result.failed:
+        handoff_metrics.handoff_failed("remittance", failed)
+    if result.failed:
+        await record_failures(service.engine, result.failed, hold_after=hold_after, metrics=metrics)
+    return result
+
+
 Task = Callable[[Service, asyncio.Event], Coroutine[Any, Any, None]]
 
 
@@ -95,28 +211,26 @@ def sftp_poller(
     interval_s: float,
     metrics: RemitMetrics,
     cut_lengths: tuple[int, ...],
+    handoff_metrics: ClearinghouseMetrics | None = None,
+    hold_after: int = 3,
 ) -> Task:
-    """A ``service.add_task`` poller: every ``interval_s``, download new files and post the 835s."""
+    """A ``service.add_task`` poller: every ``interval_s``, download new files and post the 835s; a
+    file that fails on ``hold_after`` consecutive polls is held for a person."""
+    counters = handoff_metrics or ClearinghouseMetrics(metrics.registry)
 
     async def run(service: Service, stop: asyncio.Event) -> None:
         ledger = RemitFileLedger(service.engine)
-
-        async def handle(file: ReceivedFile) -> None:
-            if file.kind != "835":
-                log.info("SFTP file of kind %s ignored by remittance", file.kind)
-                return
-            async with service.transaction() as tx:
-                await post_remit_file(
-                    tx, file.content, name=file.name, source="sftp", metrics=metrics, cut_lengths=cut_lengths
-                )
-
         while not stop.is_set():
             try:
                 async with SftpBatchClient(endpoint, ledger=ledger, name="remittance") as client:
-                    result = await client.poll(handle=handle)
-                for bad in result.malformed:
-                    metrics.exceptions.labels("malformed_file").inc()
-                    log.warning("malformed file in the clearinghouse mailbox: %s", bad)
+                    await poll_once(
+                        service,
+                        client,
+                        metrics=metrics,
+                        handoff_metrics=counters,
+                        cut_lengths=cut_lengths,
+                        hold_after=hold_after,
+                    )
             except TransportError as exc:
                 log.warning("SFTP poll failed: %s", type(exc).__name__)
             except Exception:

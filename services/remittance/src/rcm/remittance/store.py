@@ -4,6 +4,7 @@
 claim, claim_line, payer_claim_number    projection of claim-created / -acknowledged
 remit_file                               every file received (unique content hash)
 sftp_download                            every name downloaded from the mailbox (the transport's ledger)
+sftp_failure                             mailbox files that failed to post: consecutive polls, held after N
 payment                                  one per 835 transaction set (unique payer + TRN02)
 claim_payment                            one per CLP (unique per payment and dedupe key)
 posted_line, posted_adjustment           what a claim payment applied, per line and CAS
@@ -41,6 +42,7 @@ __all__ = [
     "remit_exception",
     "remit_file",
     "sftp_download",
+    "sftp_failure",
     "unmatched",
 ]
 
@@ -117,6 +119,21 @@ sftp_download = sa.Table(
     sa.Column("sha256", sa.Text, nullable=False),
     sa.Column("kind", sa.Text, nullable=False, comment="835, duplicate, malformed, ..."),
     _now(),
+)
+
+sftp_failure = sa.Table(
+    "sftp_failure",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("size", sa.Integer, primary_key=True),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False, comment="consecutive polls it failed on"),
+    sa.Column("reason", sa.Text, nullable=False, comment="unavailable, invalid_content, handler_error"),
+    sa.Column("error", sa.Text, nullable=False, comment="the error's type, never its message"),
+    sa.Column("held_at", sa.DateTime(timezone=True), comment="not offered again until re-driven"),
+    sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
 payment = sa.Table(
