@@ -22,10 +22,21 @@ from rcm.denials.domain.triage import Decision
 from rcm.denials.handlers import DenialHandlers
 from rcm.denials.metrics import DenialsMetrics
 from rcm.denials.settings import load_configured_playbook
+from rcm.events import encode
 from rcm.events.catalog import spec_for
 from rcm.events.models import DenialAction
 from rcm.events.testing import claim_acknowledged, claim_created, payer_updated, remit_received
-from rcm.servicekit import Delivered, Record, Transaction, create_engine, upgrade, write_outbox
+from rcm.servicekit import (
+    BatchConsumer,
+    Delivered,
+    Record,
+    ServiceSettings,
+    Transaction,
+    create_engine,
+    decode_event,
+    upgrade,
+    write_outbox,
+)
 
 PAYER = "payer-0001"
 MIGRATIONS = Path(store.__file__).parent / "migrations"
@@ -52,6 +63,7 @@ async def deliver(engine: AsyncEngine, handlers: DenialHandlers, *events: Any) -
             batch.append(Delivered(Record(spec.name, 0, i, key, b"{}"), event))
         await handle(tx, batch)
         await write_outbox(conn, tx.outgoing)
+    tx.committed()
 
 
 def denied(n: int, group: str, carc: str, *, claim_level: bool = False) -> Any:
@@ -137,6 +149,43 @@ async def test_triaged_denials_count_by_payer_group_carc_and_outcome_once(engine
     ids |= {e.remit_id for e in remits} | {e.payer_claim_number for e in remits}
     labels = {v for f in r.collect() for s in f.samples for v in s.labels.values()}
     assert labels and not ids & labels
+
+
+async def test_a_batch_that_fails_after_closing_a_denial_and_is_retried_counts_it_once(
+    engine: AsyncEngine, fresh_database: str
+) -> None:
+    metrics = DenialsMetrics(CollectorRegistry())
+    handlers = DenialHandlers(load_configured_playbook(), metrics=metrics)
+    r = metrics.registry
+    await deliver(engine, handlers, payer_updated(1), claim_created(2, payer_id=PAYER))
+    handle = handlers.batch_handler()
+    failures = ["after the handler, before the commit"]
+
+    async def fails_once(tx: Transaction, events: list[Delivered[Any]]) -> None:
+        await handle(tx, events)  # opens the denial and writes it off (timely filing)
+        if failures:
+            raise RuntimeError(failures.pop())
+
+    consumer: BatchConsumer[Any] = BatchConsumer(
+        name="denials",
+        topics=["remit-received"],
+        handler=fails_once,
+        decode=decode_event,
+        engine=engine,
+        settings=ServiceSettings(service_name="denials", database_url=fresh_database),
+    )
+    out = encode(denied(2, "CO", "29", claim_level=True), source="payments")
+    records = [Record(out.topic, 0, 0, out.key, out.value, tuple(out.headers))]
+    with pytest.raises(RuntimeError):
+        await consumer._apply(records)
+    assert total(r, "rcm_denials_opened_total") == 0
+    assert total(r, "rcm_denials_resolved_total") == 0
+
+    await consumer._apply(records)  # the batch again: it commits, and counts once
+    assert total(r, "rcm_denials_opened_total") == 1
+    assert value(r, "rcm_denials_resolved_total", payer=PAYER, outcome="written_off") == 1
+    await consumer._apply(records)  # a redelivery after the commit: the inbox drops it
+    assert total(r, "rcm_denials_resolved_total") == 1
 
 
 @pytest.mark.parametrize(

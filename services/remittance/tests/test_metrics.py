@@ -3,11 +3,16 @@ paid and adjusted (by CAS group), reversals apart; their labels never carry an i
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
+from decimal import Decimal
 
+import pytest
 from prometheus_client import CollectorRegistry
 
-from rcm.remittance.metrics import clp_status_label, group_label
+from rcm.remittance.app import RemittanceSettings, build_service
+from rcm.remittance.ingest import post_remit_file
+from rcm.remittance.metrics import RemitMetrics, clp_status_label, group_label
 from rcm.remittance.testing import Cas, Clp, Ledger, Svc, claim_for, remit_835
 
 DOS = date(2025, 3, 3)
@@ -88,3 +93,46 @@ def test_codes_from_the_file_become_bounded_labels() -> None:
     assert clp_status_label("19") == "primary_forwarded"
     assert clp_status_label("ZZ-clm-0001") == "other"
     assert group_label("CO") == "CO" and group_label("XX") == "other"
+
+
+async def test_a_posting_run_that_rolls_back_and_is_retried_counts_its_dollars_once(
+    ledger: Ledger, fresh_database: str, kafka_bootstrap: str
+) -> None:
+    # the SFTP path: the file is posted in a service transaction; this one fails after posting
+    service = build_service(
+        RemittanceSettings(
+            service_name=f"remittance-{uuid.uuid4().hex[:8]}",
+            kafka_bootstrap=kafka_bootstrap,
+            database_url=fresh_database,
+            http_port=0,
+        ),
+        metrics=RemitMetrics(CollectorRegistry()),
+    )
+    metrics = RemitMetrics(CollectorRegistry())
+    r = metrics.registry
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001", payer_id=PAYER)])
+    content = remit_835([paid("clm-0001", "ICN-1")], trace="EFT-A")
+
+    async def post_then_fail() -> None:
+        async with service.transaction() as tx:
+            await post_remit_file(tx, content, name="era.835", source="sftp", metrics=metrics)
+            raise RuntimeError("the run fails after posting, before its commit")
+
+    with pytest.raises(RuntimeError):
+        await post_then_fail()
+    assert (await ledger.claim("clm-0001")).paid == Decimal("0")
+    assert value(r, "rcm_remit_paid_dollars_total", payer=PAYER, direction="posted") == 0
+    assert value(r, "rcm_remit_claims_adjudicated_total", payer=PAYER, status="primary") == 0
+    assert value(r, "rcm_remit_claim_payments_total", state="posted") == 0
+    assert value(r, "rcm_remit_files_total", outcome="posted") == 0
+
+    # retried: it posts and counts once
+    async with service.transaction() as tx:
+        await post_remit_file(tx, content, name="era.835", source="sftp", metrics=metrics)
+    assert (await ledger.claim("clm-0001")).paid == Decimal("110.00")
+    assert value(r, "rcm_remit_paid_dollars_total", payer=PAYER, direction="posted") == 110.0
+    assert value(r, "rcm_remit_adjustment_dollars_total", payer=PAYER, group="CO", direction="posted") == 35.0
+    assert value(r, "rcm_remit_claims_adjudicated_total", payer=PAYER, status="primary") == 1
+    assert value(r, "rcm_remit_claim_payments_total", state="posted") == 1
+    assert value(r, "rcm_remit_files_total", outcome="posted") == 1
+    await service.engine.dispose()

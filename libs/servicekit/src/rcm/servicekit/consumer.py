@@ -72,6 +72,22 @@ class Transaction:
         self.source = source
         self.prefix = prefix
         self.outgoing: list[OutgoingMessage] = []
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this transaction has committed: counters of what it did (a batch
+        that rolls back and is retried would otherwise count its work twice). Whoever commits the
+        transaction calls ``committed()``; a transaction that rolls back never runs them."""
+        self._after_commit.append(callback)
+
+    def committed(self) -> None:
+        """The transaction committed: run the ``after_commit`` callbacks, each once."""
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # a counter must not undo a commit that happened
+                log.exception("after-commit callback failed")
 
     def publish(
         self, event: Event, *, cause: Delivered[Any] | None = None, event_id: str | None = None
@@ -403,6 +419,7 @@ class BatchConsumer(Generic[T]):
                         span.end()
             await write_outbox(conn, tx.outgoing)
             await self._save_parked(conn, parked)
+        tx.committed()
         if tx.outgoing and self.relay is not None:
             self.relay.wake()
         self._count(records, ready, dead, fresh, len(to_apply))

@@ -104,6 +104,7 @@ class Service:
             )
             yield tx
             await write_outbox(conn, tx.outgoing)
+        tx.committed()
         if tx.outgoing:
             self.relay.wake()
 

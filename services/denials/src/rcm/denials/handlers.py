@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -639,7 +640,8 @@ class DenialHandlers:
         written_off: Decimal = Decimal("0"),
     ) -> None:
         now = self.now()
-        self.metrics.closed(row.payer_id, outcome)
+        # counted once the batch commits: a batch retried after a rollback counts each denial once
+        tx.after_commit(partial(self.metrics.closed, row.payer_id, outcome))
         await tx.conn.execute(
             sa.update(store.denial)
             .where(store.denial.c.denial_id == row.denial_id)
@@ -753,7 +755,7 @@ class DenialHandlers:
         )
         if opened is None:
             return ctx  # already opened from this source: a replay changes nothing
-        self.metrics.triaged(source.payer_id, denial, decision)
+        tx.after_commit(partial(self.metrics.triaged, source.payer_id, denial, decision))
         tx.publish(
             DenialOpened(
                 denial_id=denial_id,

@@ -69,6 +69,7 @@ async def import_file(settings: RemittanceSettings, content: bytes, *, name: str
                 cut_lengths=settings.control_number_cut_lengths,
             )
             await write_outbox(conn, tx.outgoing)
+        tx.committed()
         return outcome
     finally:
         await engine.dispose()
@@ -89,6 +90,7 @@ async def assign(settings: RemittanceSettings, remit_id: str, claim_id: str) -> 
                 cut_lengths=settings.control_number_cut_lengths,
             )
             await write_outbox(conn, tx.outgoing)
+        tx.committed()
         return state
     finally:
         await engine.dispose()

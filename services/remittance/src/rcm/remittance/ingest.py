@@ -2,7 +2,8 @@
 
 ``post_remit_file`` runs inside one database transaction (a service transaction or the CLI's):
 the file row, every posting, the queues and the outgoing events commit together, so a crash
-leaves either nothing or everything, and a retried file is recognised by its hash.
+leaves either nothing or everything, and a retried file is recognised by its hash. Its metrics
+are counted through ``Transaction.after_commit``, so a run that rolls back counts nothing.
 
 Exactly once, in three layers:
 1. the file: ``remit_file.sha256`` is unique; identical content is skipped before parsing;
@@ -22,9 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
+from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -84,6 +87,10 @@ class FileOutcome:
 
     def count(self, state: str) -> None:
         self.states[state] = self.states.get(state, 0) + 1
+
+
+def _inc(counter: Counter, *labels: str) -> None:
+    counter.labels(*labels).inc()
 
 
 def _digest(*parts: object) -> str:
@@ -168,7 +175,7 @@ class _Run:
                 detail=detail,
             )
         )
-        self.metrics.exceptions.labels(kind).inc()
+        self.tx.after_commit(partial(_inc, self.metrics.exceptions, kind))
         self.outcome.exceptions.append(kind)
         log.warning("remit exception %s (file %s, payment %s)", kind, self.file_id, payment_id)
 
@@ -273,7 +280,7 @@ class _Run:
             return
         state = await self._post(payment, payment_id, remit_id, remit, cross_key)
         self.outcome.count(state)
-        self.metrics.claim_payments.labels(state).inc()
+        self.tx.after_commit(partial(_inc, self.metrics.claim_payments, state))
 
     async def _set_state(self, remit_id: str, state: str, **values: Any) -> str:
         await self.conn.execute(
@@ -390,7 +397,8 @@ class _Run:
             await self._set_state(remit_id, "posted" if status is None or status.moves_money else "recorded")
 
         totals = await self.write_posting(remit_id, posting)
-        self.metrics.posted(claim.payer_id, remit.status, posting)
+        # counted once the postings commit: a file or batch retried after a rollback counts once
+        self.tx.after_commit(partial(self.metrics.posted, claim.payer_id, remit.status, posting))
         if remit.claim_status in _PRIMARY and totals.insurance_balance < ZERO:
             # e.g. the same claim paid again under another payer claim number, with no reversal:
             # the money came, so it is posted, and the credit balance waits for a refund review
@@ -991,7 +999,7 @@ async def post_remit_file(
     outcome = FileOutcome(file_id=file_id)
     if inserted is None:
         outcome.duplicate_file = True
-        metrics.files.labels("duplicate").inc()
+        tx.after_commit(partial(_inc, metrics.files, "duplicate"))
         log.info("835 file %s skipped: same content already received", file_id)
         return outcome
 
@@ -1022,7 +1030,7 @@ async def post_remit_file(
     await tx.conn.execute(
         t.remit_file.update().where(t.remit_file.c.file_id == file_id).values(status=status)
     )
-    metrics.files.labels(status).inc()
+    tx.after_commit(partial(_inc, metrics.files, status))
     log.info("835 file %s: %s payments, %s", file_id, outcome.payments, outcome.states)
     return outcome
 
@@ -1091,7 +1099,7 @@ async def rematch_waiting(
         if match_claim(remit, candidates, cut_lengths=cut_lengths).claim is None:
             continue  # still ambiguous or not this claim: it stays in the queue for a person
         state = await run._post(payment, row.payment_id, row.remit_id, remit, row.cross_key)
-        metrics.claim_payments.labels(state).inc()
+        tx.after_commit(partial(_inc, metrics.claim_payments, state))
         await tx.conn.execute(
             t.unmatched.update()
             .where(u.remit_id == row.remit_id, u.kind == "claim", u.resolved_at.is_(None))
@@ -1185,7 +1193,7 @@ async def assign_unmatched(
     if not claims:
         raise ReviewError(f"no claim {claim_id}")
     state = await run._post(payment, row.payment_id, remit_id, remit, row.cross_key, chosen=claims[0])
-    metrics.claim_payments.labels(state).inc()
+    tx.after_commit(partial(_inc, metrics.claim_payments, state))
     await tx.conn.execute(
         t.unmatched.update()
         .where(

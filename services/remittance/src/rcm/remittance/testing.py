@@ -223,6 +223,7 @@ class Ledger:
                 key = str(getattr(event, spec.key)).encode()
                 await HANDLERS[type(event)](tx, Delivered(Record(spec.name, 0, i, key, b"{}"), event))
             await write_outbox(conn, tx.outgoing)
+        tx.committed()
         return [decode(m.value, m.headers).event for m in tx.outgoing]
 
     async def post(self, content: bytes, name: str = "remit.835") -> Posted:
@@ -230,6 +231,7 @@ class Ledger:
             tx = Transaction(conn, "test", source="remittance")
             outcome = await post_remit_file(tx, content, name=name, source="upload", metrics=self.metrics)
             await write_outbox(conn, tx.outgoing)
+        tx.committed()
         return Posted(outcome, [decode(m.value, m.headers).event for m in tx.outgoing])
 
     async def rematch(self) -> tuple[list[Any], int]:
@@ -238,6 +240,7 @@ class Ledger:
             tx = Transaction(conn, "test", source="remittance")
             posted = await rematch_waiting(tx, metrics=self.metrics)
             await write_outbox(conn, tx.outgoing)
+        tx.committed()
         return [decode(m.value, m.headers).event for m in tx.outgoing], posted
 
     async def assign(self, remit_id: str, claim_id: str) -> tuple[list[Any], str]:
@@ -246,6 +249,7 @@ class Ledger:
             tx = Transaction(conn, "test", source="remittance")
             state = await assign_unmatched(tx, remit_id, claim_id, metrics=self.metrics)
             await write_outbox(conn, tx.outgoing)
+        tx.committed()
         return [decode(m.value, m.headers).event for m in tx.outgoing], state
 
     async def rows(self, table: sa.Table, *where: Any) -> list[Any]:
