@@ -312,6 +312,24 @@ async def test_an_envelope_with_wrong_counts_is_reported_and_a_balanced_payment_
     assert file.status == "flagged"
 
 
+async def test_a_reversal_placed_on_a_claim_with_nothing_to_reverse_stays_in_the_queue(
+    ledger: Ledger,
+) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    # a reversal under the payer's own account number: nothing matches, it waits for a person
+    stray = await ledger.post(remit_835([paid("ACCT-77", "ICN-77", status="22", sign="-")], trace="EFT-A"))
+    assert stray.outcome.states == {"unmatched": 1}
+    (waiting,) = await ledger.rows(t.unmatched)
+
+    # placed on a claim that has no posting to take back: an orphan reversal, flagged and still queued
+    _, state = await ledger.assign(waiting.remit_id, "clm-0001")
+    assert state == "orphan_reversal"
+    assert [e.kind for e in await ledger.rows(t.remit_exception)] == ["orphan_reversal"]
+    still_open = await ledger.rows(t.unmatched, t.unmatched.c.resolved_at.is_(None))
+    assert still_open and {u.remit_id for u in still_open} == {waiting.remit_id}
+    assert (await ledger.claim("clm-0001")).paid == D("0")
+
+
 async def test_a_person_places_a_queued_claim_payment_and_later_ones_match_by_its_number(
     ledger: Ledger,
 ) -> None:

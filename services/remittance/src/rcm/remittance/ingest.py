@@ -1151,8 +1151,10 @@ async def assign_unmatched(
 
     It posts exactly as a matched claim payment would (lines by REF*6R or code and date, events,
     patient balance), its payer claim number is remembered for the claim so later payments and
-    reversals under it match by themselves, and its queue rows are resolved. Returns the state
-    it ended in; raises ``ReviewError`` when it is not waiting or the claim is not known.
+    reversals under it match by themselves, and the queue rows it waited in are resolved once it
+    is posted or recorded (a reversal with nothing to reverse on that claim stays in the queue,
+    flagged). Returns the state it ended in; raises ``ReviewError`` when it is not waiting or the
+    claim is not known.
     """
     cp, f = t.claim_payment.c, t.remit_file.c
     row = (
@@ -1192,16 +1194,16 @@ async def assign_unmatched(
     claims = await run.claims([claim_id])
     if not claims:
         raise ReviewError(f"no claim {claim_id}")
+    u = t.unmatched.c
+    waiting = (
+        await tx.conn.scalars(
+            sa.select(u.id).where(u.remit_id == remit_id, u.kind == "claim", u.resolved_at.is_(None))
+        )
+    ).all()
     state = await run._post(payment, row.payment_id, remit_id, remit, row.cross_key, chosen=claims[0])
     tx.after_commit(partial(_inc, metrics.claim_payments, state))
-    await tx.conn.execute(
-        t.unmatched.update()
-        .where(
-            t.unmatched.c.remit_id == remit_id,
-            t.unmatched.c.kind == "claim",
-            t.unmatched.c.resolved_at.is_(None),
-        )
-        .values(resolved_at=sa.func.now())
-    )
+    if state in ("posted", "recorded") and waiting:
+        # only the rows it waited in: posting can queue a new one (an orphan reversal), which stays
+        await tx.conn.execute(t.unmatched.update().where(u.id.in_(waiting)).values(resolved_at=sa.func.now()))
     log.info("claim payment %s placed on a claim by review: %s", remit_id, state)
     return state
