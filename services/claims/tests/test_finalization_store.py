@@ -79,11 +79,16 @@ async def add_claim(
 
 
 async def run(
-    engine: AsyncEngine, *, dry_run: bool = False, quiet: timedelta = QUIET, now: datetime = NOW
+    engine: AsyncEngine,
+    *,
+    dry_run: bool = False,
+    quiet: timedelta = QUIET,
+    now: datetime = NOW,
+    limit: int = 500,
 ) -> list[Verdict]:
     async with engine.begin() as conn:
         tx = Transaction(conn, "tests", source="claims", prefix="t")
-        verdicts = await finalize_claims(tx, now=now, quiet=quiet, dry_run=dry_run)
+        verdicts = await finalize_claims(tx, now=now, quiet=quiet, dry_run=dry_run, limit=limit)
         await write_outbox(conn, tx.outgoing)
     return verdicts
 
@@ -410,3 +415,26 @@ async def test_a_reversal_before_finalization_keeps_the_claim_open_until_its_re_
         ("REVERSED", ClaimState.FINALIZED_PAID)
     ]
     assert await state_of(engine, "RECOUPED") == "pended"
+
+
+async def test_claims_blocked_for_good_do_not_hide_the_settled_ones_after_them_and_a_locked_one_waits(
+    engine: AsyncEngine,
+) -> None:
+    # the oldest candidates wait indefinitely for a secondary claim still with its payer
+    for n in range(4):
+        await add_claim(
+            engine, f"BLOCKED{n}", "paid", session_id=f"ses-b{n}", at=LONG_AGO - timedelta(days=10)
+        )
+        await add_claim(engine, f"BLOCKED{n}-2ND", "submitted", session_id=f"ses-b{n}", payer_order=2)
+    for name in ("SETTLED1", "SETTLED2", "SETTLED3"):
+        await add_claim(engine, name, "denied", remit_paid=Decimal("0.00"))
+
+    async with engine.connect() as holder, holder.begin():
+        # a remit handler holds SETTLED3 while the pass runs: it is skipped, not waited for
+        await holder.execute(sa.select(claim).where(claim.c.claim_id == "SETTLED3").with_for_update())
+        verdicts = await asyncio.wait_for(run(engine, limit=3), 10)
+    assert sorted(v.claim_id for v in verdicts if v.to is not None) == ["SETTLED1", "SETTLED2"]
+    assert {v.claim_id for v in verdicts if v.to is None} == {f"BLOCKED{n}" for n in range(4)}
+    assert await state_of(engine, "SETTLED3") == "denied"
+    assert [v.claim_id for v in await run(engine, limit=3) if v.to is not None] == ["SETTLED3"]
+    assert await state_of(engine, "BLOCKED0") == "paid"

@@ -9,6 +9,7 @@ claim-status-changed (to ``closed``), as every other transition.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from rcm.claims.domain.cob import next_coverage
 from rcm.claims.domain.finalization import Blocker, Finalize, NotYet, Settlement, finalization
 from rcm.claims.handlers import _moved_on
 from rcm.claims.lifecycle import move
-from rcm.claims.store import claim, claim_audit, references, session
+from rcm.claims.store import claim, claim_audit, reference, session
 from rcm.servicekit import Transaction
 
 __all__ = ["CANDIDATES", "Verdict", "finalize_claims"]
@@ -57,41 +58,84 @@ def _successors(claim_id: str, claims: list[Any]) -> list[Any]:
     return list(found.values())
 
 
-async def _next_payer_due(conn: AsyncConnection, row: Any) -> bool:
+def _next_payer_due(row: Any, payers: dict[str, Any], coverages: dict[str, list[Any]]) -> bool:
     """A balance left to the patient that a next coverage on file should see, with no claim to it."""
     if row.crossed_over or row.remit_patient_responsibility is None or row.remit_patient_responsibility <= 0:
         return False
-    payer = (await references(conn, "payer", ids=[row.payer_id]) or [{}])[0]
-    if (payer.get("rules") or {}).get("forwards_crossover"):
+    if ((payers.get(row.payer_id) or {}).get("rules") or {}).get("forwards_crossover"):
         return False
     draft = ClaimDraft.model_validate(row.draft)
-    coverages = [ad.coverage_of(b) for b in await references(conn, "coverage", patient_id=row.patient_id)]
-    return next_coverage(coverages, after=draft.payer_order, day=draft.date_of_service) is not None
+    found = coverages.get(row.patient_id, [])
+    return next_coverage(found, after=draft.payer_order, day=draft.date_of_service) is not None
 
 
-async def settlement(conn: AsyncConnection, row: Any) -> Settlement:
-    """The facts the finalization rule reads, for the claim ``row``."""
-    siblings = list((await conn.execute(sa.select(claim).where(claim.c.session_id == row.session_id))).all())
-    later = [c for c in siblings if c.payer_order > row.payer_order]
-    moved_at = await conn.scalar(
-        sa.select(sa.func.max(claim_audit.c.at)).where(claim_audit.c.claim_id == row.claim_id)
-    )
-    last = max(t for t in (moved_at, row.remitted_at, row.created_at) if t is not None)
-    current = (
-        await conn.execute(
-            sa.select(session.c.status, session.c.revision).where(session.c.session_id == row.session_id)
+def _owes_patient_balance(row: Any) -> bool:
+    return not row.crossed_over and (row.remit_patient_responsibility or 0) > 0
+
+
+async def settlements(conn: AsyncConnection, rows: Sequence[Any]) -> list[Settlement]:
+    """The facts the finalization rule reads, for each claim of ``rows``, in a few set-based queries."""
+    if not rows:
+        return []
+    session_ids = sorted({r.session_id for r in rows})
+    by_session: dict[str, list[Any]] = {}
+    for other in await conn.execute(sa.select(claim).where(claim.c.session_id.in_(session_ids))):
+        by_session.setdefault(other.session_id, []).append(other)
+    moved: dict[str, datetime] = {
+        r.claim_id: r.at
+        for r in await conn.execute(
+            sa.select(claim_audit.c.claim_id, sa.func.max(claim_audit.c.at).label("at"))
+            .where(claim_audit.c.claim_id.in_([r.claim_id for r in rows]))
+            .group_by(claim_audit.c.claim_id)
         )
-    ).first()
-    return Settlement(
-        claim_key=row.claim_id,
-        state=ClaimState(row.state),
-        last_activity_at=last,
-        paid=row.remit_paid,
-        next_payer_due=not later and await _next_payer_due(conn, row),
-        next_payer_claims=tuple(ClaimState(c.state) for c in later),
-        successors=tuple(ClaimState(c.state) for c in _successors(row.claim_id, siblings)),
-        session_changed=current is not None and _moved_on(row, current.status, current.revision),
-    )
+    }
+    sessions = {
+        s.session_id: s
+        for s in await conn.execute(
+            sa.select(session.c.session_id, session.c.status, session.c.revision).where(
+                session.c.session_id.in_(session_ids)
+            )
+        )
+    }
+    owing = [r for r in rows if _owes_patient_balance(r)]
+    payers: dict[str, Any] = {}
+    coverages: dict[str, list[Any]] = {}
+    if owing:
+        for entity_id, body in await conn.execute(
+            sa.select(reference.c.entity_id, reference.c.body).where(
+                reference.c.kind == "payer",
+                reference.c.deleted.is_(False),
+                reference.c.entity_id.in_(sorted({r.payer_id for r in owing})),
+            )
+        ):
+            payers[entity_id] = body
+        for patient_id, body in await conn.execute(
+            sa.select(reference.c.patient_id, reference.c.body).where(
+                reference.c.kind == "coverage",
+                reference.c.deleted.is_(False),
+                reference.c.patient_id.in_(sorted({r.patient_id for r in owing})),
+            )
+        ):
+            coverages.setdefault(patient_id, []).append(ad.coverage_of(body))
+    found = []
+    for row in rows:
+        siblings = by_session.get(row.session_id, [])
+        later = [c for c in siblings if c.payer_order > row.payer_order]
+        last = max(t for t in (moved.get(row.claim_id), row.remitted_at, row.created_at) if t is not None)
+        current = sessions.get(row.session_id)
+        found.append(
+            Settlement(
+                claim_key=row.claim_id,
+                state=ClaimState(row.state),
+                last_activity_at=last,
+                paid=row.remit_paid,
+                next_payer_due=not later and _next_payer_due(row, payers, coverages),
+                next_payer_claims=tuple(ClaimState(c.state) for c in later),
+                successors=tuple(ClaimState(c.state) for c in _successors(row.claim_id, siblings)),
+                session_changed=current is not None and _moved_on(row, current.status, current.revision),
+            )
+        )
+    return found
 
 
 async def finalize_claims(
@@ -105,30 +149,66 @@ async def finalize_claims(
 ) -> list[Verdict]:
     """Finalize every settled claim quiet for ``quiet`` (or only say which, with ``dry_run``).
 
-    Claims changed within the quiet period are not read (``updated_at`` moves with every
-    transition and remit); locked ones are left to the next pass.
+    The candidates are read page by page (``limit`` a page) in claim key order, without locks,
+    so claims that stay blocked never hide the ones after them. Claims changed within the quiet
+    period are not read (``updated_at`` moves with every transition and remit). Only the claims
+    to be moved are locked, and only if unchanged since they were read; one locked by a handler
+    (or changed meanwhile) is left to the next pass.
     """
-    rows = (
-        await tx.conn.execute(
-            sa.select(claim)
-            .where(claim.c.state.in_([s.value for s in CANDIDATES]), claim.c.updated_at <= now - quiet)
-            .order_by(claim.c.updated_at, claim.c.claim_id)
-            .with_for_update(skip_locked=True)
-            .limit(limit)
+    verdicts: list[Verdict] = []
+    after: str | None = None
+    while True:
+        query = sa.select(claim).where(
+            claim.c.state.in_([s.value for s in CANDIDATES]), claim.c.updated_at <= now - quiet
         )
-    ).all()
-    verdicts = []
-    for row in rows:
-        decision = finalization(await settlement(tx.conn, row), now=now, quiet=quiet)
-        state = ClaimState(row.state)
-        if isinstance(decision, NotYet):
-            verdicts.append(Verdict(row.claim_id, state, None, decision.blockers))
-            continue
-        assert isinstance(decision, Finalize)
-        if not dry_run:
-            await move(tx, row, decision.to, reason=decision.reason, at=now, actor=actor)
-        verdicts.append(Verdict(row.claim_id, state, decision.to))
+        if after is not None:
+            query = query.where(claim.c.claim_id > after)
+        rows = (await tx.conn.execute(query.order_by(claim.c.claim_id).limit(limit))).all()
+        if not rows:
+            break
+        after = rows[-1].claim_id
+        decided = [
+            (row, finalization(facts, now=now, quiet=quiet))
+            for row, facts in zip(rows, await settlements(tx.conn, rows), strict=True)
+        ]
+        due = [(row, d) for row, d in decided if isinstance(d, Finalize)]
+        moved = await _move(tx, due, now=now, actor=actor, dry_run=dry_run)
+        for row, decision in decided:
+            state = ClaimState(row.state)
+            if isinstance(decision, NotYet):
+                verdicts.append(Verdict(row.claim_id, state, None, decision.blockers))
+            elif row.claim_id in moved:
+                verdicts.append(Verdict(row.claim_id, state, decision.to))
+        if len(rows) < limit:
+            break
     finalized = sum(1 for v in verdicts if v.to is not None)
     if finalized and not dry_run:
         log.info("finalized %d claims", finalized)
     return verdicts
+
+
+async def _move(
+    tx: Transaction, due: list[tuple[Any, Finalize]], *, now: datetime, actor: str, dry_run: bool
+) -> set[str]:
+    """Lock the claims to finalize (skipping locked ones and those changed since read) and move them."""
+    if not due or dry_run:
+        return {row.claim_id for row, _ in due}
+    locked = {
+        r.claim_id: r
+        for r in (
+            await tx.conn.execute(
+                sa.select(claim)
+                .where(claim.c.claim_id.in_(sorted(row.claim_id for row, _ in due)))
+                .order_by(claim.c.claim_id)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+    }
+    moved = set()
+    for row, decision in due:
+        current = locked.get(row.claim_id)
+        if current is None or (current.state, current.updated_at) != (row.state, row.updated_at):
+            continue  # a handler holds or moved it: the next pass decides again
+        await move(tx, current, decision.to, reason=decision.reason, at=now, actor=actor)
+        moved.add(row.claim_id)
+    return moved
