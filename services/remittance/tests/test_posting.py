@@ -260,6 +260,62 @@ async def test_the_same_money_for_the_same_claim_under_another_payer_claim_numbe
     assert (claim.paid, claim.patient_responsibility) == (D("110.00"), D("25.00"))
 
 
+@pytest.mark.parametrize("correction_number", ["ICN-2", "ICN-1"])
+async def test_a_correction_listed_before_its_reversal_in_the_same_835_posts(
+    ledger: Ledger, correction_number: str
+) -> None:
+    # 5010 sets no order between a reversal and its correction: here the correction comes first,
+    # with the first's money, under a new payer claim number or the same one
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    await ledger.post(remit_835([paid("clm-0001", "ICN-1")], trace="EFT-A"))
+    (first,) = await ledger.rows(t.claim_payment)
+    reprocessed = await ledger.post(
+        remit_835(
+            [paid("clm-0001", correction_number), paid("clm-0001", "ICN-1", status="22", sign="-")],
+            trace="EFT-B",
+        )
+    )
+    assert reprocessed.outcome.states == {"posted": 2}
+    assert reprocessed.outcome.exceptions == []
+    # the 835 nets to zero on the claim, and so does what was posted from it
+    claim = await ledger.claim("clm-0001")
+    assert (claim.paid, claim.contractual, claim.patient_responsibility) == (
+        D("110.00"),
+        D("35.00"),
+        D("25.00"),
+    )
+    rows = {r.remit_id: r for r in await ledger.rows(t.claim_payment)}
+    (reversal,) = [r for r in rows.values() if r.status == "22"]
+    assert reversal.reverses == first.remit_id  # the first is taken back, not the correction
+    assert rows[first.remit_id].reversed_by == reversal.remit_id
+    (correction,) = [r for r in rows.values() if r.status == "1" and r.remit_id != first.remit_id]
+    assert (correction.state, correction.reversed_by) == ("posted", None)
+
+
+async def test_a_payment_held_as_a_repeat_posts_when_a_later_835_reverses_the_first(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    await ledger.post(remit_835([paid("clm-0001", "ICN-1")], trace="EFT-A"))
+    repeat = await ledger.post(remit_835([paid("clm-0001", "ICN-2")], trace="EFT-B"))
+    assert repeat.outcome.states == {"duplicate": 1}
+    assert (await ledger.claim("clm-0001")).paid == D("110.00")
+
+    # the payer's reversal of the first comes later, alone: ICN-2 was its correction and posts now
+    reversal = await ledger.post(remit_835([paid("clm-0001", "ICN-1", status="22", sign="-")], trace="EFT-C"))
+    assert reversal.outcome.states == {"posted": 1}
+    claim = await ledger.claim("clm-0001")
+    assert (claim.paid, claim.patient_responsibility) == (D("110.00"), D("25.00"))
+    (held,) = await ledger.rows(t.claim_payment, t.claim_payment.c.payer_claim_number == "ICN-2")
+    assert held.state == "posted"
+    (flag,) = await ledger.rows(t.remit_exception, t.remit_exception.c.kind == "duplicate_claim_payment")
+    assert flag.resolved_at is not None
+    assert [e.claim_id for e in reversal.of("PaymentPosted")] == ["clm-0001", "clm-0001"]
+    # the same reversal file again posts nothing twice
+    assert (
+        await ledger.post(remit_835([paid("clm-0001", "ICN-1", status="22", sign="-")], trace="EFT-C"))
+    ).outcome.duplicate_file
+    assert (await ledger.claim("clm-0001")).paid == D("110.00")
+
+
 async def test_a_second_primary_payment_that_overpays_the_claim_posts_and_is_flagged(ledger: Ledger) -> None:
     await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
     await ledger.post(remit_835([paid("clm-0001", "ICN-1")], trace="EFT-A"))

@@ -328,8 +328,14 @@ class _Run:
                 .on_conflict_do_nothing()
             )
 
+        revive: PostedClaimPayment | None = None
+        reversal_follows = False  # a reversal further on in this 835 takes the first back
         if remit.status == ClaimStatus.REVERSAL:
-            original = find_original(remit, await self.posted_for(claim.claim_id))
+            posted = await self.posted_for(claim.claim_id)
+            # what an earlier remittance posted first: a correction listed before this reversal in
+            # the same 835 may repeat the original's CLP07 and amounts, and is not what it takes back
+            original = find_original(remit, [p for p in posted if p.payment_id != payment_id])
+            original = original or find_original(remit, posted)
             if original is None:
                 await self.flag(
                     "orphan_reversal",
@@ -346,12 +352,13 @@ class _Run:
                 .values(reversed_by=remit_id)
             )
             await self._set_state(remit_id, "posted", reverses=original.remit_id)
+            revive = original
         else:
             cp = t.claim_payment.c
             same = [cp.cross_key == cross_key]
             if remit.paid != ZERO:
                 # the same money for the same claim again under another payer claim number, with
-                # no reversal in between, is a payer's repeat, not a second adjudication
+                # no reversal of the first, is a payer's repeat, not a second adjudication
                 same.append(
                     sa.and_(
                         cp.claim_id == claim.claim_id,
@@ -361,24 +368,29 @@ class _Run:
                         cp.patient_responsibility == remit.patient_responsibility,
                     )
                 )
-            duplicate = (
+            earlier = (
                 await self.conn.execute(
-                    sa.select(cp.remit_id).where(
+                    sa.select(cp.remit_id, cp.payer_claim_number, cp.charge, cp.paid).where(
                         sa.or_(*same),
                         cp.remit_id != remit_id,
                         cp.state == "posted",
                         cp.reversed_by.is_(None),
                     )
                 )
-            ).first()
+            ).all()
+            # a correction listed before the reversal of the first in the same 835 is not a repeat:
+            # the reversal takes the first back further on (5010 sets no order between the two)
+            duplicate = next((e for e in earlier if not _reversed_in(payment, remit, e)), None)
             if duplicate is not None:
                 await self.flag(
                     "duplicate_claim_payment",
                     "the same claim payment was already posted from another payment",
                     payment_id=payment_id,
                     remit_id=remit_id,
+                    detail={"duplicate_of": duplicate.remit_id},
                 )
                 return await self._set_state(remit_id, "duplicate")
+            reversal_follows = bool(earlier)
             matches = match_lines(remit.services, claim.lines, claim_date=remit.statement_date)
             for m in matches:
                 if m.line_key is None:
@@ -399,7 +411,7 @@ class _Run:
         totals = await self.write_posting(remit_id, posting)
         # counted once the postings commit: a file or batch retried after a rollback counts once
         self.tx.after_commit(partial(self.metrics.posted, claim.payer_id, remit.status, posting))
-        if remit.claim_status in _PRIMARY and totals.insurance_balance < ZERO:
+        if remit.claim_status in _PRIMARY and totals.insurance_balance < ZERO and not reversal_follows:
             # e.g. the same claim paid again under another payer claim number, with no reversal:
             # the money came, so it is posted, and the credit balance waits for a refund review
             await self.flag(
@@ -411,7 +423,76 @@ class _Run:
             )
         await self.check_crossover(payment_id, remit_id, claim.claim_id, totals)
         await self.publish(payment, remit_id, remit, claim, posting, totals)
+        if revive is not None:
+            await self.post_held_correction(payment, remit, claim.claim_id, revive)
         return "posted" if posting.lines or remit.status == ClaimStatus.REVERSAL else "recorded"
+
+    async def post_held_correction(
+        self, payment: Payment, reversal: ClaimRemit, claim_id: str, reversed_: PostedClaimPayment
+    ) -> None:
+        """The payer has now reversed ``reversed_``: a claim payment held as its duplicate, the same
+        money under another payer claim number, was its correction (the reversal came in a later
+        835), and posts now from its stored file; its duplicate flag is resolved. Not when the
+        reversal's own 835 carries the correction: that one posts, the held one stays a repeat."""
+        control = reversal.patient_control_number.strip().upper()
+        if any(
+            c.status != ClaimStatus.REVERSAL
+            and c.paid == reversed_.paid
+            and abs(c.charge) == abs(reversed_.charge)
+            and c.patient_control_number.strip().upper() == control
+            for c in payment.claims
+        ):
+            return
+        cp, e = t.claim_payment.c, t.remit_exception.c
+        held = (
+            await self.conn.execute(
+                sa.select(cp.remit_id, cp.payment_id, cp.file_id, cp.sequence, cp.cross_key)
+                .join(t.remit_exception, e.remit_id == cp.remit_id)
+                .where(
+                    cp.claim_id == claim_id,
+                    cp.state == "duplicate",
+                    e.kind == "duplicate_claim_payment",
+                    e.resolved_at.is_(None),
+                    e.detail["duplicate_of"].astext == reversed_.remit_id,
+                    sa.func.upper(sa.func.coalesce(cp.payer_claim_number, ""))
+                    != (reversed_.payer_claim_number or "").upper(),
+                )
+                .order_by(cp.created_at, cp.sequence)
+                .limit(1)
+                .with_for_update(of=t.claim_payment)
+            )
+        ).first()
+        if held is None:
+            return
+        found = await _stored_claim_payment(self.tx, held.file_id, held.payment_id, held.sequence, {})
+        if found is None:
+            return
+        payment, remit = found
+        f = t.remit_file.c
+        file = (
+            await self.conn.execute(sa.select(f.name, f.received_at).where(f.file_id == held.file_id))
+        ).one()
+        await self.conn.execute(
+            t.remit_exception.update()
+            .where(e.remit_id == held.remit_id, e.kind == "duplicate_claim_payment", e.resolved_at.is_(None))
+            .values(resolved_at=sa.func.now())
+        )
+        run = _Run(
+            self.tx,
+            file_id=held.file_id,
+            file_name=file.name,
+            received_at=file.received_at,
+            cut_lengths=self.cut_lengths,
+            metrics=self.metrics,
+            outcome=FileOutcome(file_id=held.file_id),
+        )
+        state = await run._post(payment, held.payment_id, held.remit_id, remit, held.cross_key)
+        self.tx.after_commit(partial(_inc, self.metrics.claim_payments, state))
+        log.info(
+            "claim payment %s held as a duplicate posted once its first was reversed: %s",
+            held.remit_id,
+            state,
+        )
 
     async def check_crossover(
         self, payment_id: str, remit_id: str, claim_id: str, totals: ClaimTotals
@@ -595,6 +676,7 @@ class _Run:
             out.append(
                 PostedClaimPayment(
                     remit_id=r.remit_id,
+                    payment_id=r.payment_id,
                     claim_id=claim_id,
                     payer_claim_number=r.payer_claim_number,
                     charge=r.charge,
@@ -916,6 +998,27 @@ class _Run:
                     changed_at=self.received_at,
                 )
             )
+
+
+def _reversed_in(payment: Payment, remit: ClaimRemit, earlier: Any) -> bool:
+    """Whether ``payment`` also carries the reversal (CLP02 22) of the ``earlier`` posting that
+    ``remit`` repeats: the same claim (its CLP07, or ``remit``'s CLP01), the paid amount negated."""
+    number = (earlier.payer_claim_number or "").upper()
+    control = remit.patient_control_number.strip().upper()
+
+    def same_claim(c: ClaimRemit) -> bool:
+        theirs = (c.payer_claim_number or "").upper()
+        if number and theirs:
+            return theirs == number
+        return c.patient_control_number.strip().upper() == control
+
+    return any(
+        c.status == ClaimStatus.REVERSAL
+        and c.paid == -earlier.paid
+        and abs(c.charge) == abs(earlier.charge)
+        and same_claim(c)
+        for c in payment.claims
+    )
 
 
 _GROUPS = {"CO", "PR", "OA", "PI", "CR"}

@@ -29,6 +29,8 @@ class PostedClaimPayment:
     paid: Decimal
     posting: ClaimPosting
     reversed: bool = False
+    payment_id: str | None = None
+    """The 835 payment (transaction set) that posted it."""
 
 
 def find_original(reversal: ClaimRemit, posted: Sequence[PostedClaimPayment]) -> PostedClaimPayment | None:
