@@ -189,6 +189,16 @@ _SETTLED = frozenset(
 """States after which a voided or corrected session leaves a claim alone."""
 
 
+_REMIT_PAYER_ORDER = {
+    ClaimPaymentStatus.PROCESSED_PRIMARY: 1,
+    ClaimPaymentStatus.PROCESSED_PRIMARY_FORWARDED: 1,
+    ClaimPaymentStatus.PROCESSED_SECONDARY: 2,
+    ClaimPaymentStatus.PROCESSED_SECONDARY_FORWARDED: 2,
+    ClaimPaymentStatus.PROCESSED_TERTIARY: 3,
+    ClaimPaymentStatus.PROCESSED_TERTIARY_FORWARDED: 3,
+}
+"""Which payer in the coordination of benefits adjudicated, by CLP02 (none for 4, 22, 23, 25)."""
+
 _REVERSIBLE = frozenset(
     {
         ClaimState.PAID,
@@ -1284,6 +1294,18 @@ class ClaimsHandlers:
         now = _now()
         state = ClaimState(row.state)
         finalized = state in FINALIZED_STATES
+        order = _REMIT_PAYER_ORDER.get(e.status)
+        if order is not None and order > row.payer_order:
+            # a later payer (the supplemental the prior payer forwarded this claim to) adjudicated
+            # what was forwarded: noted, but it is not this claim's payer's outcome, and that
+            # payer is the one a next payer's claim would go to
+            await tx.conn.execute(
+                sa.update(claim)
+                .where(claim.c.claim_id == row.claim_id)
+                .values(remitted_at=now, updated_at=now)
+            )
+            log.info("remit of payer order %d recorded on a claim of payer order %d", order, row.payer_order)
+            return
         if e.status is ClaimPaymentStatus.REVERSAL:
             if state in _REVERSIBLE:
                 # the payer took back its adjudication: the claim is open (and not finalized)
