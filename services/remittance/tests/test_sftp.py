@@ -134,7 +134,7 @@ async def test_a_file_that_keeps_failing_is_counted_held_after_n_polls_and_poste
                 )
 
         def failures() -> float:
-            labels = {"service": "remittance", "reason": "invalid_content"}
+            labels = {"reason": "invalid_content"}
             return metrics.registry.get_sample_value("rcm_sftp_handoff_failures_total", labels) or 0.0
 
         monkeypatch.setattr(sftp_polling, "post_remit_file", failing)

@@ -43,9 +43,9 @@ class ClearinghouseMetrics:
         )
         self.sftp_handoff_failures = Counter(
             "rcm_sftp_handoff_failures",
-            "Downloaded files the service failed to take in (offered again next poll), by service and "
-            "reason (unavailable, invalid_content, handler_error).",
-            ["service", "reason"],
+            "Downloaded files the service failed to take in (offered again next poll), by reason "
+            "(unavailable, invalid_content, handler_error); the scrape target names the service.",
+            ["reason"],
             registry=registry,
         )
 
@@ -61,7 +61,7 @@ class ClearinghouseMetrics:
     def handoff_failed(self, service: str, failed: FailedHandOff) -> None:
         """Count a file ``service`` failed to take in from its mailbox, and say so in the log
         (the file's name, kind and the reason only: never the error's message)."""
-        self.sftp_handoff_failures.labels(service, failed.reason).inc()
+        self.sftp_handoff_failures.labels(failed.reason).inc()
         log.warning(
             "%s could not take in the %s file %s from the mailbox (%s, %s); offered again next poll",
             service,

@@ -6,7 +6,7 @@ The transport's once-only hand-off needs a file ledger; ours is the ``remit_file
 the content hash makes the second offer a no-op.
 
 A file that fails to post is offered again next poll, and each failure is counted
-(``rcm_sftp_handoff_failures{service, reason}``) and kept in ``sftp_failure``. After
+(``rcm_sftp_handoff_failures{reason}``) and kept in ``sftp_failure``. After
 ``hold_after`` consecutive failures the file is held: a ``sftp_file_failed`` exception says so
 and it is not downloaded again until a person re-drives it (``rcm remits retry-download``).
 """
