@@ -589,8 +589,10 @@ def _compile_build(plan: _SlotPlan) -> _BuildSlots:
     Per field it does what the field readers do: plain text is the slot or, when empty, None
     for an optional field and else the default; a converted scalar labels a failure with
     its element (``CLP03``); anything else goes through its reader. A field left to its
-    default is not among the fields set. The instance comes from ``Maker.finish``, or from
-    pydantic's validation when a required field was left unset.
+    default is not among the fields set. The instance is made here (as ``Maker.finish`` makes
+    it, its after-validators run inline), by ``Maker.finish`` when the class has
+    before-validators, or by pydantic's validation when a required field was left unset
+    (which fields are required is known here, so that is decided without a loop).
     """
     located, unlocated, maker, up_to = plan.located, plan.unlocated, plan.maker, plan.all_covered_up_to
     namespace: dict[str, Any] = {
@@ -598,16 +600,20 @@ def _compile_build(plan: _SlotPlan) -> _BuildSlots:
         "X12Error": X12Error,
         "label": _label,
         "COVERED": plan.covered,
-        "UNLOCATED": [name for name, _ in unlocated],
     }
     lines = ["def build(slots, delimiters, where, owner, position):", "    n = len(slots)", "    unset = []"]
     names: list[str] = []
+    may_miss = False  # some field is required: its absence sends the values to pydantic
 
     def default(k: int, name: str, factory: Callable[[], Any] | None, indent: str) -> list[str]:
+        nonlocal may_miss
         if factory is not None:
             namespace[f"F{k}"] = factory
             return [f"{indent}f{k} = F{k}()"]
         namespace[f"T{k}"] = maker.template[name]
+        if maker.template[name] is REQUIRED:
+            may_miss = True
+            return [f"{indent}f{k} = T{k}", f"{indent}missing = True"]
         return [f"{indent}f{k} = T{k}"]
 
     for k, (name, i, empty, reader, factory, convert) in enumerate(located):
@@ -639,27 +645,26 @@ def _compile_build(plan: _SlotPlan) -> _BuildSlots:
     for j, (name, factory) in enumerate(unlocated):
         names.append(name)
         lines.extend(default(offset + j, name, factory, "    "))
-    if unlocated:
-        lines.append("    unset.extend(UNLOCATED)")
+    if may_miss:
+        lines.insert(3, "    missing = False")
     variable = {name: k for k, name in enumerate(names)}
     fields = ", ".join(f"{name!r}: f{variable[name]}" for name in maker.template)  # field order
     lines.append(f"    data = {{{fields}}}")
+    # the fields given: every located one less those left to their default; never an unlocated one
+    lines.append("    fields_set = GIVEN.copy()")
+    lines.append("    if unset:")
+    lines.append("        fields_set.difference_update(unset)")
     if plan.keeps_other:
         lines.append(f"    if n > {up_to}:")
         lines.append("        other = {i: e for i, e in enumerate(slots, 1) if e and i not in COVERED}")
         lines.append("        if other:")
         lines.append(f"            data[{_OTHER!r}] = other")
-        lines.append(f"            unset.remove({_OTHER!r})")
-    # then the instance, with the fields given (the unset ones left out); a failure is labelled
-    # "owner (segment n): what" (no position: "owner: what")
+        lines.append(f"            fields_set.add({_OTHER!r})")
+    # then the instance; a failure is labelled "owner (segment n): what" (no position: "owner: what")
     lines.append("    try:")
-    lines.append("        fields_set = FIELDS.copy()")
-    lines.append("        if unset:")
-    lines.append("            fields_set.difference_update(unset)")
-    if any(value is REQUIRED for value in maker.template.values()):
-        lines.append("            for name in unset:")
-        lines.append("                if data[name] is REQUIRED:")
-        lines.append("                    return VALIDATE(data, fields_set)")
+    if may_miss:
+        lines.append("        if missing:")
+        lines.append("            return VALIDATE(data, fields_set)")
     if maker.fast and not maker.before:
         # make the instance here, as ``Maker.finish`` would, then run its after-validators
         lines.append("        instance = NEW(CLS)")
@@ -681,8 +686,7 @@ def _compile_build(plan: _SlotPlan) -> _BuildSlots:
     lines.append("        at = f' (segment {position})' if position else ''")
     lines.append("        raise X12Error(f'{owner}{at}: {describe(exc)}') from None")
     namespace.update(
-        FIELDS=set(maker.template),
-        REQUIRED=REQUIRED,
+        GIVEN=set(maker.template) - {name for name, _ in unlocated},
         VALIDATE=maker.validate,
         FINISH=maker.finish,
         NEW=object.__new__,
