@@ -914,6 +914,7 @@ class _LoopPlan:
     by_loop: dict[str, tuple[tuple[Child, str, bool, Callable[[Loop, Delimiters], Any]], ...]]
     required: tuple[_LoopSpec, ...]
     maker: Maker[Any]
+    reads_structure: bool  # the class reads fields from its structural segments
 
 
 _LOOP_PLANS: dict[type, _LoopPlan] = {}
@@ -963,6 +964,7 @@ def _new_loop_plan(cls: type[X12Loop]) -> _LoopPlan:
         {k: tuple(v) for k, v in by_loop.items()},
         tuple(spec for spec in specs if spec.required),
         _maker(cls),
+        cls.read_structure.__func__ is not X12Loop.read_structure.__func__,  # type: ignore[attr-defined]
     )
 
 
@@ -992,17 +994,16 @@ class X12Loop(X12Model):
 
     @classmethod
     def from_loop(cls, loop: Loop, delimiters: Delimiters = DEFAULT_DELIMITERS) -> Self:
-        plan = _loop_plan(cls)
+        plan = _LOOP_PLANS.get(cls) or _loop_plan(cls)
         values: dict[str, Any] = {}
         other_segments: list[RawSegment] = []
         other_loops: list[RawLoop] = []
         skip = cls.structural_segments(loop)
+        segments = loop.segments
         # Each segment and child loop goes to the first field that takes it (its qualifier or
         # first segment matches, and the field is a list or still empty).
         by_segment = plan.by_segment
-        for position, segment in enumerate(loop.segments):
-            if position < skip:
-                continue
+        for position, segment in enumerate(segments[skip:] if skip else segments, skip):
             for marker, name, is_list, read_segment in by_segment.get(segment.id, ()):
                 if (is_list or name not in values) and (marker.qualifier is None or marker.matches(segment)):
                     item = read_segment(segment, delimiters)
@@ -1031,8 +1032,9 @@ class X12Loop(X12Model):
                 values[name].append(item)
             else:
                 values[name] = [item]
-        structure = cls.read_structure(loop, delimiters)
-        values.update(structure)
+        structure = cls.read_structure(loop, delimiters) if plan.reads_structure else None
+        if structure:
+            values.update(structure)
         if other_segments:
             values["other_segments"] = other_segments
         if other_loops:
