@@ -60,3 +60,38 @@ def test_every_model_read_is_what_validation_gives(path: Path) -> None:
             assert validated == model, type(model).__name__
             assert validated.model_fields_set == model.model_fields_set, type(model).__name__
             assert list(validated.__dict__) == list(model.__dict__), type(model).__name__
+
+
+def test_a_generated_make_gives_what_validation_gives() -> None:
+    from decimal import Decimal
+
+    from rcm.x12.models.common import ProcedureCode
+    from rcm.x12.models.construct import Maker
+    from rcm.x12.models.remit_835 import ServicePayment, ServicePaymentInfo
+
+    service = ServicePaymentInfo(
+        procedure=ProcedureCode(qualifier="HC", code="90837", modifiers=["95"]),
+        charge=Decimal("150"),
+        paid=Decimal("120"),
+    )
+    cases = [
+        (ServicePayment, {"service": service}),
+        (ProcedureCode, {"qualifier": "HC", "code": "90834", "modifiers": ["HO", "95"]}),
+    ]
+    for cls, values in cases:
+        maker = Maker(cls)
+        made = [maker.make(dict(values)) for _ in range(40)]  # generated after its first uses
+        validated = cls.model_validate(values)
+        assert made[0] == made[-1] == validated
+        assert made[-1].model_fields_set == validated.model_fields_set
+        assert made[-1] is not made[-2]
+        if cls is ServicePayment:
+            assert made[-1].adjustments is not made[-2].adjustments  # a fresh list each time
+    # what the generated make refuses goes to pydantic, which says why
+    maker = Maker(ProcedureCode)
+    for _ in range(40):
+        maker.make({"qualifier": "HC", "code": "90834"})
+    with pytest.raises(X12Error, match="two characters"):
+        maker.make({"qualifier": "HC", "code": "90834", "modifiers": ["HOX"]})
+    with pytest.raises(X12Error, match="code"):
+        maker.make({"qualifier": "HC"})
