@@ -359,11 +359,7 @@ class ClaimsHandlers:
 
     async def on_authorization_consumed(self, tx: Transaction, d: Delivered[AuthorizationConsumed]) -> None:
         e = d.event
-        await tx.conn.execute(
-            sa.update(authorization)
-            .where(authorization.c.authorization_id == e.authorization_id)
-            .values(remaining=e.remaining)
-        )
+        await self._remaining(tx, e.authorization_id, e.remaining, e.consumed_at)
         await self._answer(
             tx, e.session_id, authorization_id=e.authorization_id, consumed=e.consumed, alert=None
         )
@@ -381,11 +377,7 @@ class ClaimsHandlers:
     async def on_authorization_released(self, tx: Transaction, d: Delivered[AuthorizationReleased]) -> None:
         """Visits given back (a voided or re-coded session, a denied claim): claims held for want of them may pass."""
         e = d.event
-        await tx.conn.execute(
-            sa.update(authorization)
-            .where(authorization.c.authorization_id == e.authorization_id)
-            .values(remaining=e.remaining)
-        )
+        await self._remaining(tx, e.authorization_id, e.remaining, e.released_at)
         if e.session_id is not None:
             # what the session itself used shrinks by what was given back
             await tx.conn.execute(
@@ -397,6 +389,20 @@ class ClaimsHandlers:
                 .values(consumed=sa.func.greatest(auth_answer.c.consumed - e.released, 0))
             )
         await self.recheck(tx, d, patient_id=e.patient_id)
+
+    @staticmethod
+    async def _remaining(tx: Transaction, authorization_id: str, remaining: int, as_of: datetime) -> None:
+        """The visits left, as the authorizations service counted them at ``as_of``. Consumed
+        and released counts travel on different topics, so one may arrive after a newer one:
+        an older count never replaces a newer."""
+        await tx.conn.execute(
+            sa.update(authorization)
+            .where(
+                authorization.c.authorization_id == authorization_id,
+                sa.or_(authorization.c.remaining_as_of.is_(None), authorization.c.remaining_as_of <= as_of),
+            )
+            .values(remaining=remaining, remaining_as_of=as_of)
+        )
 
     async def _answer(
         self,

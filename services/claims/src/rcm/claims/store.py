@@ -80,6 +80,11 @@ authorization = sa.Table(
     sa.Column("patient_id", sa.Text, nullable=False, index=True),
     sa.Column("body", JSONB, nullable=False),
     sa.Column("remaining", sa.Integer),
+    sa.Column(
+        "remaining_as_of",
+        sa.DateTime(timezone=True),
+        comment="when the authorizations service counted ``remaining`` (an older count never replaces it)",
+    ),
 )
 
 session = sa.Table(
