@@ -1256,8 +1256,8 @@ async def assign_unmatched(
     patient balance), its payer claim number is remembered for the claim so later payments and
     reversals under it match by themselves, and the queue rows it waited in are resolved once it
     is posted or recorded (a reversal with nothing to reverse on that claim stays in the queue,
-    flagged). Returns the state it ended in; raises ``ReviewError`` when it is not waiting or the
-    claim is not known.
+    flagged, under the one row that says so). Returns the state it ended in; raises
+    ``ReviewError`` when it is not waiting or the claim is not known.
     """
     cp, f = t.claim_payment.c, t.remit_file.c
     row = (
@@ -1305,8 +1305,17 @@ async def assign_unmatched(
     ).all()
     state = await run._post(payment, row.payment_id, remit_id, remit, row.cross_key, chosen=claims[0])
     tx.after_commit(partial(_inc, metrics.claim_payments, state))
-    if state in ("posted", "recorded") and waiting:
-        # only the rows it waited in: posting can queue a new one (an orphan reversal), which stays
+    if waiting and state not in ("posted", "recorded"):
+        # posting queued it again (an orphan reversal): the new row, with its reason, replaces
+        # the rows it waited in, so the queue shows it once
+        requeued = await tx.conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(t.unmatched)
+            .where(u.remit_id == remit_id, u.resolved_at.is_(None), u.id.not_in(waiting))
+        )
+        if not requeued:
+            waiting = []  # still waiting where it was
+    if waiting:
         await tx.conn.execute(t.unmatched.update().where(u.id.in_(waiting)).values(resolved_at=sa.func.now()))
     log.info("claim payment %s placed on a claim by review: %s", remit_id, state)
     return state
