@@ -4,20 +4,17 @@ submission, refreshed by the service's timer with one aggregate query, labels wi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rcm.claims.app import MIGRATIONS, ClaimsSettings, build_service
+from rcm.claims.app import ClaimsSettings, build_service
 from rcm.claims.metrics import ArAgingMetrics
 from rcm.claims.store import claim, claim_audit
-from rcm.servicekit import create_engine, upgrade
 from rcm.servicekit.testing import wait_for
 
 NOW = datetime.now(UTC)
@@ -25,16 +22,6 @@ NOW = datetime.now(UTC)
 
 def ago(days: float) -> datetime:
     return NOW - timedelta(days=days)
-
-
-@pytest.fixture
-async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(fresh_database, MIGRATIONS)
-    engine = create_engine(fresh_database)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def add_claim(

@@ -3,31 +3,17 @@ consumed and released events (two topics: either may arrive after a newer one)."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 from claims_direct import apply, handlers
 from claims_world import reference
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rcm.claims.app import MIGRATIONS
 from rcm.claims.store import authorization
 from rcm.events import testing as f
-from rcm.servicekit import create_engine, upgrade
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(fresh_database, MIGRATIONS)
-    engine = create_engine(fresh_database)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def _remaining(engine: AsyncEngine) -> int | None:

@@ -3,27 +3,12 @@ payer's claim number is known. The handlers are called directly, in the order un
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from claims_direct import apply, corrected, force, handlers, one, rows, trail
 from claims_world import reference, session
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rcm.claims.app import MIGRATIONS
 from rcm.claims.store import claim
 from rcm.events import testing as f
-from rcm.servicekit import create_engine, upgrade
-
-
-@pytest.fixture
-async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(fresh_database, MIGRATIONS)
-    engine = create_engine(fresh_database)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def test_a_session_corrected_before_its_replacement_is_sent_withdraws_it_and_replaces_the_original(

@@ -3,29 +3,15 @@ service posts its CLP02 2 against our primary claim. The handlers are called dir
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from claims_direct import apply, force, handlers, one, rows, trail
 from claims_world import reference, session
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rcm.claims.app import MIGRATIONS
 from rcm.claims.store import claim
 from rcm.events import testing as f
-from rcm.servicekit import create_engine, upgrade
-
-
-@pytest.fixture
-async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(fresh_database, MIGRATIONS)
-    engine = create_engine(fresh_database)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 def supplemental() -> list[Any]:

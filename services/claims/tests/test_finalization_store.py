@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from rcm.claims.app import MIGRATIONS, ClaimsSettings, build_service
+from rcm.claims.app import ClaimsSettings, build_service
 from rcm.claims.cli import app
 from rcm.claims.domain import ClaimState
 from rcm.claims.domain.finalization import Blocker
@@ -24,7 +22,7 @@ from rcm.claims.handlers import ClaimsHandlers
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.store import claim, claim_audit, session
 from rcm.events import testing as f
-from rcm.servicekit import Delivered, Transaction, create_engine, upgrade, write_outbox
+from rcm.servicekit import Delivered, Transaction, write_outbox
 from rcm.servicekit.db import outbox
 from rcm.servicekit.messages import Record
 from rcm.servicekit.testing import wait_for
@@ -32,16 +30,6 @@ from rcm.servicekit.testing import wait_for
 NOW = datetime.now(UTC)
 LONG_AGO = NOW - timedelta(days=45)
 QUIET = timedelta(days=30)
-
-
-@pytest.fixture
-async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(fresh_database, MIGRATIONS)
-    engine = create_engine(fresh_database)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def add_claim(
