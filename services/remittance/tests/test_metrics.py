@@ -13,30 +13,10 @@ from prometheus_client import CollectorRegistry
 from rcm.remittance.app import RemittanceSettings, build_service
 from rcm.remittance.ingest import post_remit_file
 from rcm.remittance.metrics import RemitMetrics, clp_status_label, group_label
-from rcm.remittance.testing import Cas, Clp, Ledger, Svc, claim_for, remit_835
+from rcm.remittance.testing import Cas, Clp, Ledger, claim_for, paid, remit_835
 
 DOS = date(2025, 3, 3)
 PAYER = "pay-metrics"
-
-
-def paid(pcn: str, icn: str, *, status: str = "1", sign: str = "") -> Clp:
-    return Clp(
-        pcn,
-        status,
-        f"{sign}170.00",
-        f"{sign}110.00",
-        f"{sign}25.00",
-        icn,
-        services=[
-            Svc(
-                "90837",
-                f"{sign}170.00",
-                f"{sign}110.00",
-                [Cas("CO", "45", f"{sign}35.00"), Cas("PR", "3", f"{sign}25.00")],
-                on=DOS,
-            )
-        ],
-    )
 
 
 def value(registry: CollectorRegistry, name: str, **labels: str) -> float:

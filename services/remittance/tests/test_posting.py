@@ -10,32 +10,10 @@ import pytest
 from rcm.events.models import PaymentPosted
 from rcm.remittance import store as t
 from rcm.remittance.ingest import ReviewError
-from rcm.remittance.testing import Cas, Clp, Ledger, Plb, Svc, claim_for, remit_835
+from rcm.remittance.testing import Cas, Clp, Ledger, Plb, Svc, claim_for, paid, remit_835
 
 D = Decimal
 DOS = date(2025, 3, 3)
-
-
-def paid(pcn: str, icn: str, *, line_key: str | None = None, status: str = "1", sign: str = "") -> Clp:
-    """170.00 charged; 110.00 paid, CO-45 35.00, PR-3 25.00 (negated when ``sign`` is '-')."""
-    return Clp(
-        pcn,
-        status,
-        f"{sign}170.00",
-        f"{sign}110.00",
-        f"{sign}25.00",
-        icn,
-        services=[
-            Svc(
-                "90837",
-                f"{sign}170.00",
-                f"{sign}110.00",
-                [Cas("CO", "45", f"{sign}35.00"), Cas("PR", "3", f"{sign}25.00")],
-                on=DOS,
-                line_key=line_key,
-            )
-        ],
-    )
 
 
 async def test_a_payment_posts_to_the_claim_line_and_emits_the_events(ledger: Ledger) -> None:

@@ -26,7 +26,7 @@ from rcm.remittance.metrics import RemitMetrics
 from rcm.servicekit import Delivered, Record, Transaction, write_outbox
 from rcm.servicekit.db import outbox
 
-__all__ = ["Cas", "Clp", "Ledger", "Plb", "Posted", "Svc", "claim_for", "remit_835"]
+__all__ = ["Cas", "Clp", "Ledger", "Plb", "Posted", "Svc", "claim_for", "paid", "remit_835"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +83,37 @@ class _Doc:
 def _cas(doc: _Doc, adjustments: Sequence[Cas]) -> None:
     for cas in adjustments:
         doc.add("CAS", cas.group, cas.carc, cas.amount)
+
+
+def paid(
+    pcn: str,
+    icn: str,
+    *,
+    line_key: str | None = None,
+    status: str = "1",
+    sign: str = "",
+    on: date = date(2025, 3, 3),
+) -> Clp:
+    """A 90837 claim payment: 170.00 charged; 110.00 paid, CO-45 35.00, PR-3 25.00 (negated when
+    ``sign`` is '-'), the line on ``on``."""
+    return Clp(
+        pcn,
+        status,
+        f"{sign}170.00",
+        f"{sign}110.00",
+        f"{sign}25.00",
+        icn,
+        services=[
+            Svc(
+                "90837",
+                f"{sign}170.00",
+                f"{sign}110.00",
+                [Cas("CO", "45", f"{sign}35.00"), Cas("PR", "3", f"{sign}25.00")],
+                on=on,
+                line_key=line_key,
+            )
+        ],
+    )
 
 
 def remit_835(
