@@ -665,33 +665,13 @@ def _compile_build(plan: _SlotPlan) -> _BuildSlots:
     if may_miss:
         lines.append("        if missing:")
         lines.append("            return VALIDATE(data, fields_set)")
-    if maker.fast and not maker.before:
-        # make the instance here, as ``Maker.finish`` would, then run its after-validators
-        lines.append("        instance = NEW(CLS)")
-        lines.append("        SET(instance, '__dict__', data)")
-        lines.append("        SET(instance, '__pydantic_fields_set__', fields_set)")
-        lines.append("        SET(instance, '__pydantic_extra__', None)")
-        lines.append("        SET(instance, '__pydantic_private__', None)")
-        if maker.after:
-            lines.append("        try:")
-            for k, validator in enumerate(maker.after):
-                namespace[f"A{k}"] = validator
-                lines.append(f"            instance = A{k}(instance)")
-            lines.append("        except Exception:")
-            lines.append("            return VALIDATE(data, fields_set)")
-        lines.append("        return instance")
-    else:
-        lines.append("        return FINISH(data, fields_set)")
+    lines.extend(maker.instance_source(namespace, "        "))
     lines.append("    except (ValidationError, X12Error) as exc:")
     lines.append("        at = f' (segment {position})' if position else ''")
     lines.append("        raise X12Error(f'{owner}{at}: {describe(exc)}') from None")
     namespace.update(
         GIVEN=set(maker.template) - {name for name, _ in unlocated},
         VALIDATE=maker.validate,
-        FINISH=maker.finish,
-        NEW=object.__new__,
-        SET=object.__setattr__,
-        CLS=maker.cls,
         ValidationError=ValidationError,
         describe=_describe,
     )

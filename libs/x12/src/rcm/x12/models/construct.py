@@ -118,10 +118,6 @@ class Maker(Generic[M]):
             "TEMPLATE": self.template,
             "SIZE": len(self.template),
             "VALIDATE": self.cls.model_validate,
-            "FINISH": self.finish,
-            "NEW": _new,
-            "SET": _set,
-            "CLS": self.cls,
         }
         lines = ["def make(values):", "    data = TEMPLATE.copy()", "    data.update(values)"]
         lines.append("    if len(data) != SIZE:")
@@ -139,26 +135,36 @@ class Maker(Generic[M]):
         for name, min_length in self.min_lengths:
             lines.append(f"    if {name!r} in values and len(values[{name!r}]) < {min_length}:")
             lines.append("        return VALIDATE(values)")
-        if self.before:
-            lines.append("    return FINISH(data, set(values))")
-        else:
-            lines.append("    instance = NEW(CLS)")
-            lines.append("    SET(instance, '__dict__', data)")
-            lines.append("    SET(instance, '__pydantic_fields_set__', set(values))")
-            lines.append("    SET(instance, '__pydantic_extra__', None)")
-            lines.append("    SET(instance, '__pydantic_private__', None)")
-            if self.after:
-                lines.append("    try:")
-                for k, validator in enumerate(self.after):
-                    namespace[f"A{k}"] = validator
-                    lines.append(f"        instance = A{k}(instance)")
-                lines.append("    except Exception:")
-                lines.append("        return FINISH_CHECKED(data, set(values))")
-                namespace["FINISH_CHECKED"] = self.validate
-            lines.append("    return instance")
+        lines.append("    fields_set = set(values)")
+        lines.extend(self.instance_source(namespace, "    "))
         exec("\n".join(lines), namespace)  # built above from the class's own fields
         made: Callable[[dict[str, Any]], M] = namespace["make"]
         return made
+
+    def instance_source(self, namespace: dict[str, Any], indent: str) -> list[str]:
+        """Generated lines that return the instance holding ``data`` with ``fields_set`` given,
+        as ``finish`` makes it: made here and its after-validators run inline (pydantic's
+        validation when one fails), or through ``finish`` when before-validators must run.
+        Puts what the lines use in ``namespace``."""
+        namespace.update(NEW=_new, SET=_set, CLS=self.cls, FINISH=self.finish, VALIDATE_GIVEN=self.validate)
+        if not self.fast or self.before:
+            return [f"{indent}return FINISH(data, fields_set)"]
+        lines = [
+            f"{indent}instance = NEW(CLS)",
+            f"{indent}SET(instance, '__dict__', data)",
+            f"{indent}SET(instance, '__pydantic_fields_set__', fields_set)",
+            f"{indent}SET(instance, '__pydantic_extra__', None)",
+            f"{indent}SET(instance, '__pydantic_private__', None)",
+        ]
+        if self.after:
+            lines.append(f"{indent}try:")
+            for k, validator in enumerate(self.after):
+                namespace[f"A{k}"] = validator
+                lines.append(f"{indent}    instance = A{k}(instance)")
+            lines.append(f"{indent}except Exception:")
+            lines.append(f"{indent}    return VALIDATE_GIVEN(data, fields_set)")
+        lines.append(f"{indent}return instance")
+        return lines
 
     def accepts(self, values: dict[str, Any]) -> bool:
         """Whether untyped ``values`` (from hooks) already have their fields' types."""
