@@ -58,6 +58,7 @@ from rcm.claims.domain.corrections import (
     replacement,
     withdrawal,
 )
+from rcm.claims.domain.edits.authorization import authorization_due
 from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.domain.state import ALLOWED_TRANSITIONS, FINALIZED_STATES
 from rcm.claims.lifecycle import move, record_created
@@ -1142,7 +1143,8 @@ class ClaimsHandlers:
         answer = (
             await tx.conn.execute(sa.select(auth_answer).where(auth_answer.c.session_id == row.session_id))
         ).first()
-        needs_auth = original and any(_authorization_due(context, line.code) for line in draft.lines)
+        # the authorizations service answers only past the payer's visits allowed without one
+        needs_auth = original and any(authorization_due(context, line.code) for line in draft.lines)
         state = ClaimState(row.state)
         if needs_auth and answer is None:
             if state is ClaimState.CREATED and row.awaiting_authorization_until is None:
@@ -1338,6 +1340,9 @@ class ClaimsHandlers:
             # the correction overtook this remit (they travel on different topics): the claim
             # stays superseded, and its replacement carries the outcome from here on
             return
+        forwarded = crossed_over(
+            status=e.status.value, rarcs=e.rarcs, crossover_payer_name=e.crossover_payer_name
+        )
         await tx.conn.execute(
             sa.update(claim)
             .where(claim.c.claim_id == row.claim_id)
@@ -1345,9 +1350,7 @@ class ClaimsHandlers:
                 remitted_at=now,
                 remit_paid=e.paid,
                 remit_patient_responsibility=e.patient_responsibility,
-                crossed_over=crossed_over(
-                    status=e.status.value, rarcs=e.rarcs, crossover_payer_name=e.crossover_payer_name
-                ),
+                crossed_over=forwarded,
                 updated_at=now,
             )
         )
@@ -1373,9 +1376,7 @@ class ClaimsHandlers:
             # payer named its claim number, take it back; no next payer's claim follows it
             await self.reconcile(tx, row.session_id, cause=d)
             return
-        if e.patient_responsibility <= 0 or crossed_over(
-            status=e.status.value, rarcs=e.rarcs, crossover_payer_name=e.crossover_payer_name
-        ):
+        if e.patient_responsibility <= 0 or forwarded:
             return
         draft = ClaimDraft.model_validate(row.draft)
         coverages = [
@@ -1705,12 +1706,3 @@ class ClaimsHandlers:
                 log.info("original stays %s while its %s goes out", row.state, target.value)
         await self.evaluate(tx, new_row, cause=cause, reason="correction scrubbed", recode=False)
         return key
-
-
-def _authorization_due(context: ScrubContext, code: str) -> bool:
-    """Whether the payer wants an authorization for ``code`` on this claim: the code needs one and
-    the patient's earlier visits used up the visits the payer allows without (``after_visits``),
-    as the prior-authorization edit and the authorizations service count them. Below that the
-    authorizations service sends no answer, so none is waited for."""
-    requirement = context.rules.auth_requirement(code)
-    return requirement is not None and context.prior_visits >= requirement.after_visits

@@ -6,7 +6,7 @@ from rcm.claims.domain.authorizations import matching_authorization
 from rcm.claims.domain.claim import ClaimDraft
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
 
-__all__ = ["prior_authorization"]
+__all__ = ["authorization_due", "prior_authorization"]
 
 
 def _why_none(claim: ClaimDraft, context: ScrubContext, code: str) -> str:
@@ -26,12 +26,18 @@ def _why_none(claim: ClaimDraft, context: ScrubContext, code: str) -> str:
     return "the authorization has no visits left (CARC 198 risk)"
 
 
+def authorization_due(context: ScrubContext, code: str) -> bool:
+    """Whether the payer wants an authorization for ``code`` on this claim: the code needs one
+    and the patient's earlier visits used up those the payer allows without (``after_visits``)."""
+    requirement = context.rules.auth_requirement(code)
+    return requirement is not None and context.prior_visits >= requirement.after_visits
+
+
 def prior_authorization(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
     """Codes the payer authorizes have a usable authorization, and its number is on the claim (REF*G1)."""
     findings = []
     for index, line in enumerate(claim.lines):
-        requirement = context.rules.auth_requirement(line.code)
-        if requirement is None or context.prior_visits < requirement.after_visits:
+        if not authorization_due(context, line.code):
             continue
         auth = matching_authorization(
             context.authorizations,
