@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -13,7 +15,7 @@ from typing import Annotated
 import sqlalchemy as sa
 import typer
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rcm.remittance import store as t
 from rcm.remittance.app import MIGRATIONS, RemittanceSettings, build_service
@@ -46,8 +48,19 @@ __all__ = [
 ]
 
 
-def _engine(settings: RemittanceSettings) -> AsyncEngine:
-    return create_engine(settings.database_url.get_secret_value(), pool_size=1)
+@asynccontextmanager
+async def _database(settings: RemittanceSettings, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+    """A connection to the service's database for one command: a transaction committed at the
+    end when ``write`` (migrations applied first), else a read-only look."""
+    url = settings.database_url.get_secret_value()
+    if write:
+        await upgrade(url, MIGRATIONS)
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() if write else engine.connect() as conn:
+            yield conn
+    finally:
+        await engine.dispose()
 
 
 app = typer.Typer(help="Remittance: 835 posting, unmatched queue, EFT reassociation.", no_args_is_help=True)
@@ -55,121 +68,98 @@ app = typer.Typer(help="Remittance: 835 posting, unmatched queue, EFT reassociat
 
 async def import_file(settings: RemittanceSettings, content: bytes, *, name: str) -> FileOutcome:
     """Post one 835 file; its events wait in the outbox for the service's relay."""
-    await upgrade(settings.database_url.get_secret_value(), MIGRATIONS)
-    engine = _engine(settings)
-    try:
-        async with engine.begin() as conn:
-            tx = Transaction(conn, "import", source=settings.service_name, prefix=settings.topic_prefix)
-            outcome = await post_remit_file(
-                tx,
-                content,
-                name=name,
-                source="upload",
-                metrics=RemitMetrics(),
-                cut_lengths=settings.control_number_cut_lengths,
-            )
-            await write_outbox(conn, tx.outgoing)
-        tx.committed()
-        return outcome
-    finally:
-        await engine.dispose()
+    async with _database(settings, write=True) as conn:
+        tx = Transaction(conn, "import", source=settings.service_name, prefix=settings.topic_prefix)
+        outcome = await post_remit_file(
+            tx,
+            content,
+            name=name,
+            source="upload",
+            metrics=RemitMetrics(),
+            cut_lengths=settings.control_number_cut_lengths,
+        )
+        await write_outbox(conn, tx.outgoing)
+    tx.committed()
+    return outcome
 
 
 async def assign(settings: RemittanceSettings, remit_id: str, claim_id: str) -> str:
     """Post a queued claim payment to the claim a person chose; its events wait in the outbox."""
-    await upgrade(settings.database_url.get_secret_value(), MIGRATIONS)
-    engine = _engine(settings)
-    try:
-        async with engine.begin() as conn:
-            tx = Transaction(conn, "review", source=settings.service_name, prefix=settings.topic_prefix)
-            state = await assign_unmatched(
-                tx,
-                remit_id,
-                claim_id,
-                metrics=RemitMetrics(),
-                cut_lengths=settings.control_number_cut_lengths,
-            )
-            await write_outbox(conn, tx.outgoing)
-        tx.committed()
-        return state
-    finally:
-        await engine.dispose()
+    async with _database(settings, write=True) as conn:
+        tx = Transaction(conn, "review", source=settings.service_name, prefix=settings.topic_prefix)
+        state = await assign_unmatched(
+            tx,
+            remit_id,
+            claim_id,
+            metrics=RemitMetrics(),
+            cut_lengths=settings.control_number_cut_lengths,
+        )
+        await write_outbox(conn, tx.outgoing)
+    tx.committed()
+    return state
 
 
 async def open_exceptions(settings: RemittanceSettings) -> list[sa.Row[tuple[object, ...]]]:
     """What was flagged and is not resolved: unbalanced, unreadable, duplicate, overpaid..."""
-    engine = _engine(settings)
-    try:
-        async with engine.connect() as conn:
-            e, f = t.remit_exception.c, t.remit_file.c
-            return list(
-                (
-                    await conn.execute(
-                        sa.select(
-                            e.id,
-                            e.kind,
-                            e.payment_id,
-                            e.remit_id,
-                            e.message,
-                            e.created_at,
-                            sa.func.coalesce(f.name, e.detail["name"].astext).label("name"),
-                        )
-                        .join_from(t.remit_exception, t.remit_file, f.file_id == e.file_id, isouter=True)
-                        .where(e.resolved_at.is_(None))
-                        .order_by(e.id)
+    async with _database(settings) as conn:
+        e, f = t.remit_exception.c, t.remit_file.c
+        return list(
+            (
+                await conn.execute(
+                    sa.select(
+                        e.id,
+                        e.kind,
+                        e.payment_id,
+                        e.remit_id,
+                        e.message,
+                        e.created_at,
+                        sa.func.coalesce(f.name, e.detail["name"].astext).label("name"),
                     )
-                ).all()
-            )
-    finally:
-        await engine.dispose()
+                    .join_from(t.remit_exception, t.remit_file, f.file_id == e.file_id, isouter=True)
+                    .where(e.resolved_at.is_(None))
+                    .order_by(e.id)
+                )
+            ).all()
+        )
 
 
 async def failed_downloads(settings: RemittanceSettings) -> list[sa.Row[tuple[object, ...]]]:
     """Mailbox files that failed to post on their last polls; held ones wait for ``retry_download``."""
-    engine = _engine(settings)
-    try:
-        async with engine.connect() as conn:
-            f = t.sftp_failure.c
-            return list(
-                (
-                    await conn.execute(
-                        sa.select(t.sftp_failure).order_by(f.held_at.is_(None), f.last_failed_at, f.name)
-                    )
-                ).all()
-            )
-    finally:
-        await engine.dispose()
+    async with _database(settings) as conn:
+        f = t.sftp_failure.c
+        return list(
+            (
+                await conn.execute(
+                    sa.select(t.sftp_failure).order_by(f.held_at.is_(None), f.last_failed_at, f.name)
+                )
+            ).all()
+        )
 
 
 async def retry_download(settings: RemittanceSettings, name: str) -> int:
     """Re-drive a held mailbox file: its failures are forgotten and its exception resolved, so the
     next poll downloads and posts it again. Returns how many held files of that name were released."""
-    await upgrade(settings.database_url.get_secret_value(), MIGRATIONS)
-    engine = _engine(settings)
-    try:
-        async with engine.begin() as conn:
-            f, e = t.sftp_failure.c, t.remit_exception.c
-            released = (
-                await conn.execute(
-                    t.sftp_failure.delete()
-                    .where(f.name == name, f.held_at.is_not(None))
-                    .returning(f.name, f.size)
+    async with _database(settings, write=True) as conn:
+        f, e = t.sftp_failure.c, t.remit_exception.c
+        released = (
+            await conn.execute(
+                t.sftp_failure.delete()
+                .where(f.name == name, f.held_at.is_not(None))
+                .returning(f.name, f.size)
+            )
+        ).all()
+        for row in released:
+            await conn.execute(
+                t.remit_exception.update()
+                .where(
+                    e.kind == HELD_KIND,
+                    e.resolved_at.is_(None),
+                    e.detail["name"].astext == row.name,
+                    e.detail["size"].astext == str(row.size),
                 )
-            ).all()
-            for row in released:
-                await conn.execute(
-                    t.remit_exception.update()
-                    .where(
-                        e.kind == HELD_KIND,
-                        e.resolved_at.is_(None),
-                        e.detail["name"].astext == row.name,
-                        e.detail["size"].astext == str(row.size),
-                    )
-                    .values(resolved_at=sa.func.now())
-                )
-        return len(released)
-    finally:
-        await engine.dispose()
+                .values(resolved_at=sa.func.now())
+            )
+    return len(released)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,32 +189,28 @@ def _first_token(reference: str | None) -> str | None:
 
 async def account_ledger(settings: RemittanceSettings, *, payer: str | None = None) -> list[AccountEntry]:
     """The account ledger: PLB amounts that name no claim, by payer and payee, in posting order."""
-    engine = _engine(settings)
-    try:
-        async with engine.connect() as conn:
-            a, p = t.provider_adjustment.c, t.payment.c
-            payer_of = sa.func.coalesce(p.payer_id, p.payer_ref)
-            query = (
-                sa.select(
-                    payer_of.label("payer"),
-                    a.provider_id,
-                    a.reason,
-                    a.kind,
-                    a.amount,
-                    a.reference,
-                    a.payment_id,
-                    p.trace_number,
-                    p.payment_date,
-                )
-                .join_from(t.provider_adjustment, t.payment, p.payment_id == a.payment_id)
-                .where(a.claim_id.is_(None))
-                .order_by(payer_of, a.provider_id, a.id)
+    async with _database(settings) as conn:
+        a, p = t.provider_adjustment.c, t.payment.c
+        payer_of = sa.func.coalesce(p.payer_id, p.payer_ref)
+        query = (
+            sa.select(
+                payer_of.label("payer"),
+                a.provider_id,
+                a.reason,
+                a.kind,
+                a.amount,
+                a.reference,
+                a.payment_id,
+                p.trace_number,
+                p.payment_date,
             )
-            if payer is not None:
-                query = query.where(payer_of == payer)
-            rows = (await conn.execute(query)).all()
-    finally:
-        await engine.dispose()
+            .join_from(t.provider_adjustment, t.payment, p.payment_id == a.payment_id)
+            .where(a.claim_id.is_(None))
+            .order_by(payer_of, a.provider_id, a.id)
+        )
+        if payer is not None:
+            query = query.where(payer_of == payer)
+        rows = (await conn.execute(query)).all()
     return [
         AccountEntry(
             payer=r.payer,
@@ -242,58 +228,45 @@ async def account_ledger(settings: RemittanceSettings, *, payer: str | None = No
 
 
 async def record_deposit(settings: RemittanceSettings, deposit: Deposit) -> bool:
-    await upgrade(settings.database_url.get_secret_value(), MIGRATIONS)
-    engine = _engine(settings)
-    try:
-        async with engine.begin() as conn:
-            inserted = await conn.scalar(
-                pg_insert(t.deposit)
-                .values(
-                    trace_number=deposit.trace_number,
-                    trace_key=trace_key(deposit.trace_number),
-                    amount=deposit.amount,
-                    deposit_date=deposit.deposit_date,
-                )
-                .on_conflict_do_nothing(constraint="deposit_once")
-                .returning(t.deposit.c.id)
+    async with _database(settings, write=True) as conn:
+        inserted = await conn.scalar(
+            pg_insert(t.deposit)
+            .values(
+                trace_number=deposit.trace_number,
+                trace_key=trace_key(deposit.trace_number),
+                amount=deposit.amount,
+                deposit_date=deposit.deposit_date,
             )
-        return inserted is not None
-    finally:
-        await engine.dispose()
+            .on_conflict_do_nothing(constraint="deposit_once")
+            .returning(t.deposit.c.id)
+        )
+    return inserted is not None
 
 
 async def reassociation_report(settings: RemittanceSettings) -> Reassociation:
-    engine = _engine(settings)
-    try:
-        async with engine.connect() as conn:
-            payments = [
-                PaymentAdvice(r.payment_id, r.trace_number, r.amount, r.payment_date)
-                for r in await conn.execute(sa.select(t.payment).order_by(t.payment.c.created_at))
-            ]
-            deposits = [
-                Deposit(r.trace_number, r.amount, r.deposit_date)
-                for r in await conn.execute(sa.select(t.deposit).order_by(t.deposit.c.id))
-            ]
-        return reassociate(payments, deposits)
-    finally:
-        await engine.dispose()
+    async with _database(settings) as conn:
+        payments = [
+            PaymentAdvice(r.payment_id, r.trace_number, r.amount, r.payment_date)
+            for r in await conn.execute(sa.select(t.payment).order_by(t.payment.c.created_at))
+        ]
+        deposits = [
+            Deposit(r.trace_number, r.amount, r.deposit_date)
+            for r in await conn.execute(sa.select(t.deposit).order_by(t.deposit.c.id))
+        ]
+    return reassociate(payments, deposits)
 
 
 async def unmatched_queue(settings: RemittanceSettings) -> list[sa.Row[tuple[object, ...]]]:
-    engine = _engine(settings)
-    try:
-        async with engine.connect() as conn:
-            return list(
-                (
-                    await conn.execute(
-                        sa.select(t.unmatched)
-                        .where(t.unmatched.c.resolved_at.is_(None))
-                        .order_by(t.unmatched.c.id)
-                    )
-                ).all()
-            )
-    finally:
-        await engine.dispose()
+    async with _database(settings) as conn:
+        return list(
+            (
+                await conn.execute(
+                    sa.select(t.unmatched)
+                    .where(t.unmatched.c.resolved_at.is_(None))
+                    .order_by(t.unmatched.c.id)
+                )
+            ).all()
+        )
 
 
 @app.command("import")
