@@ -136,8 +136,8 @@ async def run_config(infra, scale: Scale, partitions: int, replicas: int, work: 
 
     async def more_replicas(cycle: Cycle) -> None:
         for spec in SERVICES:
-            for k in range(1, replicas):
-                cycle._spawn(f"{spec.name}-{k}", spec.command, cycle.service_env(spec))
+            for replica in range(1, replicas):
+                cycle.start_service(spec, replica)
 
     started = time.perf_counter()
     cycle, settled = await run_demo(
@@ -256,20 +256,10 @@ async def run_sustained(  # type: ignore[no-untyped-def]
     def say(message: str) -> None:
         print(f"[sustained] {message}", file=sys.stderr, flush=True)
 
-    cycle.reset_databases()
-    await cycle.create_topics()
-    cycle.start_sandbox()
     observer: asyncio.Task[None] | None = None
     settled: bool | None = None
     try:
-        await cycle.wait_for_port(cycle.sftp_port)
-        await cycle.wait_for_port(cycle.http_port)
-        for spec in SERVICES:
-            cycle.start_service(spec)
-            for k in range(1, replicas):
-                cycle._spawn(f"{spec.name}-{k}", spec.command, cycle.service_env(spec))
-        await asyncio.sleep(3)
-        cycle.check_alive()
+        await cycle.start(replicas=replicas)
         observer = asyncio.create_task(cycle.observe())
         say(f"practice {practice.counts()}; offering {len(offered)} sessions at {rate}/s for {duration_s} s")
         await cycle.publish(list(practice.reference))

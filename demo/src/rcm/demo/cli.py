@@ -18,7 +18,7 @@ from rcm.demo.invariants import violations
 from rcm.demo.ledger import CycleLedger
 from rcm.demo.practice import Scale, generate_practice
 from rcm.demo.report import build_report, render_html, render_json, render_text
-from rcm.demo.run import SERVICES, Cycle, DemoSettings
+from rcm.demo.run import Cycle, DemoSettings
 
 __all__ = ["demo", "run_demo"]
 
@@ -65,18 +65,9 @@ async def run_demo(
         cycle.phases[name] = round(now - clock, 1)
         clock = now
 
-    cycle.reset_databases()
-    await cycle.delete_earlier_runs()
-    await cycle.create_topics()
-    cycle.start_sandbox()
     observer: asyncio.Task[None] | None = None
     try:
-        await cycle.wait_for_port(cycle.sftp_port)
-        await cycle.wait_for_port(cycle.http_port)
-        for spec in SERVICES:
-            cycle.start_service(spec)
-        await asyncio.sleep(3)
-        cycle.check_alive()
+        await cycle.start()
         observer = asyncio.create_task(cycle.observe())
         phase("start the sandbox and the services")
         with Progress(

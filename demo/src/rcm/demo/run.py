@@ -290,8 +290,25 @@ class Cycle:
     def start_sandbox(self) -> None:
         self._spawn("sandbox", ["sandbox", "run", "--config", str(self.sandbox_config())], dict(os.environ))
 
-    def start_service(self, spec: ServiceSpec) -> None:
-        self._spawn(spec.name, spec.command, self.service_env(spec))
+    def start_service(self, spec: ServiceSpec, replica: int = 0) -> None:
+        """One process of a service; replica 1, 2... are further processes of the same group."""
+        name = f"{spec.name}-{replica}" if replica else spec.name
+        self._spawn(name, spec.command, self.service_env(spec))
+
+    async def start(self, *, replicas: int = 1) -> None:
+        """A clean start: fresh service databases and topics (older runs' topics deleted), the
+        sandbox, then ``replicas`` processes of each service, alive after a few seconds."""
+        self.reset_databases()
+        await self.delete_earlier_runs()
+        await self.create_topics()
+        self.start_sandbox()
+        await self.wait_for_port(self.sftp_port)
+        await self.wait_for_port(self.http_port)
+        for spec in SERVICES:
+            for replica in range(replicas):
+                self.start_service(spec, replica)
+        await asyncio.sleep(3)
+        self.check_alive()
 
     async def wait_for_port(self, port: int, wait_s: float = 30) -> None:
         deadline = time.monotonic() + wait_s
