@@ -23,7 +23,7 @@ from rcm.claims.domain.cob import next_coverage
 from rcm.claims.domain.finalization import Blocker, Finalize, NotYet, Settlement, finalization
 from rcm.claims.handlers import _moved_on
 from rcm.claims.lifecycle import move
-from rcm.claims.store import claim, claim_audit, reference, session
+from rcm.claims.store import claim, claim_audit, keyed_references, session
 from rcm.servicekit import Transaction
 
 __all__ = ["CANDIDATES", "Verdict", "finalize_claims"]
@@ -101,22 +101,14 @@ async def settlements(conn: AsyncConnection, rows: Sequence[Any]) -> list[Settle
     payers: dict[str, Any] = {}
     coverages: dict[str, list[Any]] = {}
     if owing:
-        for entity_id, body in await conn.execute(
-            sa.select(reference.c.entity_id, reference.c.body).where(
-                reference.c.kind == "payer",
-                reference.c.deleted.is_(False),
-                reference.c.entity_id.in_(sorted({r.payer_id for r in owing})),
-            )
+        for entity_id, _, body in await keyed_references(
+            conn, "payer", ids=sorted({r.payer_id for r in owing})
         ):
             payers[entity_id] = body
-        for patient_id, body in await conn.execute(
-            sa.select(reference.c.patient_id, reference.c.body).where(
-                reference.c.kind == "coverage",
-                reference.c.deleted.is_(False),
-                reference.c.patient_id.in_(sorted({r.patient_id for r in owing})),
-            )
+        for _, patient_id, body in await keyed_references(
+            conn, "coverage", patient_ids=sorted({r.patient_id for r in owing})
         ):
-            coverages.setdefault(patient_id, []).append(ad.coverage_of(body))
+            coverages.setdefault(str(patient_id), []).append(ad.coverage_of(body))
     found = []
     for row in rows:
         siblings = by_session.get(row.session_id, [])

@@ -33,10 +33,12 @@ __all__ = [
     "claim_line",
     "eligibility",
     "interchange_sequence",
+    "keyed_references",
     "metadata",
     "received_file",
     "received_name",
     "reference",
+    "references",
     "session",
 ]
 
@@ -329,12 +331,28 @@ async def references(
     conn: AsyncConnection, kind: str, *, ids: Sequence[str] | None = None, patient_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Bodies of the live entities of ``kind`` (all, by id, or of one patient)."""
-    query = sa.select(reference.c.body).where(reference.c.kind == kind, reference.c.deleted.is_(False))
+    rows = await keyed_references(
+        conn, kind, ids=ids, patient_ids=None if patient_id is None else [patient_id]
+    )
+    return [body for _, _, body in rows]
+
+
+async def keyed_references(
+    conn: AsyncConnection,
+    kind: str,
+    *,
+    ids: Sequence[str] | None = None,
+    patient_ids: Sequence[str] | None = None,
+) -> list[tuple[str, str | None, dict[str, Any]]]:
+    """(entity id, patient id, body) of the live entities of ``kind``: all, by id, or of some
+    patients, in one query."""
+    r = reference.c
+    query = sa.select(r.entity_id, r.patient_id, r.body).where(r.kind == kind, r.deleted.is_(False))
     if ids is not None:
-        query = query.where(reference.c.entity_id.in_(list(ids)))
-    if patient_id is not None:
-        query = query.where(reference.c.patient_id == patient_id)
-    return [row[0] for row in await conn.execute(query)]
+        query = query.where(r.entity_id.in_(list(ids)))
+    if patient_ids is not None:
+        query = query.where(r.patient_id.in_(list(patient_ids)))
+    return [(row.entity_id, row.patient_id, row.body) for row in await conn.execute(query)]
 
 
 SHARED_KINDS = ("organization", "fee_schedule", "payer", "provider")

@@ -22,7 +22,7 @@ from rcm.claims.domain.batching import BatchPolicy, ReadyClaim, batches_due
 from rcm.claims.domain.cob import PriorAdjudication
 from rcm.claims.lifecycle import move
 from rcm.claims.metrics import ClaimsMetrics
-from rcm.claims.store import batch, batch_claim, claim, interchange_sequence, reference
+from rcm.claims.store import batch, batch_claim, claim, interchange_sequence, keyed_references
 from rcm.claims.submission.x837 import ClaimForBatch, Envelope, build_837p
 from rcm.clearinghouse import SftpBatchClient, TransportError, batch_file_name
 from rcm.events.models import ClaimSubmitted, HoldReason, HoldReasonCode
@@ -150,14 +150,9 @@ class Batcher:
             "coverage": sorted({r.coverage_id for r in rows}),
             "payer": sorted({r.payer_id for r in rows}),
         }
-        r = reference.c
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for kind, ids in wanted.items():
-            for entity_id, body in await conn.execute(
-                sa.select(r.entity_id, r.body).where(
-                    r.kind == kind, r.entity_id.in_(ids), r.deleted.is_(False)
-                )
-            ):
+            for entity_id, _, body in await keyed_references(conn, kind, ids=ids):
                 found[(kind, entity_id)] = body
         return [
             ClaimForBatch(
