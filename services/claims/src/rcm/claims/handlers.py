@@ -60,7 +60,7 @@ from rcm.claims.domain.corrections import (
 )
 from rcm.claims.domain.edits.authorization import authorization_due
 from rcm.claims.domain.errors import IllegalTransition
-from rcm.claims.domain.state import ALLOWED_TRANSITIONS, FINALIZED_STATES
+from rcm.claims.domain.state import ALLOWED_TRANSITIONS, FINALIZED_STATES, TERMINAL_STATES
 from rcm.claims.lifecycle import move, record_created
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.store import (
@@ -178,15 +178,7 @@ def remit_outcome(e: RemitReceived) -> ClaimState:
     return ClaimState.PAID
 
 
-_SETTLED = frozenset(
-    {
-        ClaimState.CORRECTED,
-        ClaimState.VOIDED,
-        ClaimState.WRITTEN_OFF,
-        ClaimState.FINALIZED_PAID,
-        ClaimState.FINALIZED_DENIED,
-    }
-)
+_SETTLED = TERMINAL_STATES | {ClaimState.WRITTEN_OFF}
 """States after which a voided or corrected session leaves a claim alone."""
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from rcm.claims.domain.state import ClaimState
+from rcm.claims.domain.state import TERMINAL_STATES, ClaimState
 from rcm.claims.store import claim, claim_audit
 
 __all__ = ["AGE_BUCKETS", "ArAgingMetrics", "ClaimsMetrics", "ar_aging_query"]
@@ -58,16 +58,7 @@ AGE_BUCKETS: tuple[tuple[int | None, str], ...] = (
 )
 """Days since the claim's first submission, up to and including the bound, and the bucket's label."""
 
-SETTLED = frozenset(
-    {
-        ClaimState.PAID,
-        ClaimState.CORRECTED,
-        ClaimState.VOIDED,
-        ClaimState.WRITTEN_OFF,
-        ClaimState.FINALIZED_PAID,
-        ClaimState.FINALIZED_DENIED,
-    }
-)
+SETTLED = TERMINAL_STATES | {ClaimState.PAID, ClaimState.WRITTEN_OFF}
 """States in which the payer owes nothing more on the claim: it leaves A/R (a corrected claim's
 balance is carried by its replacement)."""
 
