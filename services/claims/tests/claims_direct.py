@@ -19,7 +19,7 @@ from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.store import claim, claim_audit
 from rcm.events import Event
 from rcm.events import testing as f
-from rcm.servicekit import Delivered, Transaction, write_outbox
+from rcm.servicekit import Delivered, Transaction
 from rcm.servicekit.messages import Record
 
 
@@ -40,7 +40,7 @@ async def apply(engine: AsyncEngine, h: ClaimsHandlers, *events: Event) -> None:
         async with engine.begin() as conn:
             tx = Transaction(conn, "tests", source="claims", prefix="t")
             await handle(tx, [delivered(event)])
-            await write_outbox(conn, tx.outgoing)
+            await tx.flush()
 
 
 def session_fields(n: int, minutes: int = 53) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from rcm.claims.handlers import ClaimsHandlers
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.store import claim, claim_audit, session
 from rcm.events import testing as f
-from rcm.servicekit import Delivered, Transaction, write_outbox
+from rcm.servicekit import Delivered, Transaction
 from rcm.servicekit.db import outbox
 from rcm.servicekit.messages import Record
 from rcm.servicekit.testing import wait_for
@@ -77,7 +77,7 @@ async def run(
     async with engine.begin() as conn:
         tx = Transaction(conn, "tests", source="claims", prefix="t")
         verdicts = await finalize_claims(tx, now=now, quiet=quiet, dry_run=dry_run, limit=limit)
-        await write_outbox(conn, tx.outgoing)
+        await tx.flush()
     return verdicts
 
 
@@ -207,7 +207,7 @@ async def remit(engine: AsyncEngine, event: Any) -> None:
     async with engine.begin() as conn:
         tx = Transaction(conn, "tests", source="claims", prefix="t")
         await handlers.on_remit(tx, delivered(event))
-        await write_outbox(conn, tx.outgoing)
+        await tx.flush()
 
 
 def later(**overrides: Any) -> Any:

@@ -12,6 +12,9 @@ from rcm.servicekit.outbox import OutboxRelay, write_outbox
 from rcm.servicekit.service import Service
 from rcm.servicekit.settings import ServiceSettings
 from rcm.servicekit.telemetry import configure_tracing
+from rcm.servicekit.upsert_cache import enable as _enable_upsert_cache
+
+_enable_upsert_cache()
 
 __all__ = [
     "BatchConsumer",

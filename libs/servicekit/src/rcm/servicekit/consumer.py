@@ -73,6 +73,23 @@ class Transaction:
         self.prefix = prefix
         self.outgoing: list[OutgoingMessage] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._later: dict[sa.Table, list[dict[str, Any]]] = {}
+        self._written = 0  # how many of ``outgoing`` are in the outbox already
+
+    def insert_later(self, table: sa.Table, row: dict[str, Any]) -> None:
+        """Queue a row for a table the rest of the transaction does not read back (audit trails,
+        histories): the queued rows are written by :meth:`flush`, one statement per table, in the
+        order they were queued. Whoever commits the transaction calls ``flush`` first."""
+        self._later.setdefault(table, []).append(row)
+
+    async def flush(self) -> None:
+        """Write the rows queued by :meth:`insert_later` and the outgoing events not yet in the
+        outbox; it may be called more than once, each row and event is written once."""
+        later, self._later = self._later, {}
+        for table, rows in later.items():
+            await self.conn.execute(table.insert(), rows)
+        fresh, self._written = self.outgoing[self._written :], len(self.outgoing)
+        await write_outbox(self.conn, fresh)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once this transaction has committed: counters of what it did (a batch
@@ -215,9 +232,7 @@ class BatchConsumer(Generic[T]):
         try:
             while not stop.is_set():
                 self._resume_due(consumer)
-                polled = await consumer.getmany(
-                    timeout_ms=self.settings.batch_timeout_ms, max_records=self.settings.batch_max_records
-                )
+                polled = await self._poll(consumer)
                 if consumer.assignment():
                     self.ready.set()
                 if not polled:
@@ -235,6 +250,25 @@ class BatchConsumer(Generic[T]):
         finally:
             self._consumer = None
             await consumer.stop()
+
+    async def _poll(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, list[Any]]:
+        """Records for one batch: what the first poll returns, then, for ``batch_linger_ms``,
+        whatever else arrives (up to ``batch_max_records``), each partition's in offset order."""
+        limit = self.settings.batch_max_records
+        polled: dict[TopicPartition, list[Any]] = await consumer.getmany(
+            timeout_ms=self.settings.batch_timeout_ms, max_records=limit
+        )
+        linger_s = self.settings.batch_linger_ms / 1000
+        if not polled or linger_s <= 0:
+            return polled
+        count = sum(len(v) for v in polled.values())
+        deadline = time.monotonic() + linger_s
+        while count < limit and (left := deadline - time.monotonic()) > 0:
+            more = await consumer.getmany(timeout_ms=max(1, int(left * 1000)), max_records=limit - count)
+            for tp, raw in more.items():
+                polled.setdefault(tp, []).extend(raw)
+                count += len(raw)
+        return polled
 
     def _resume_due(self, consumer: AIOKafkaConsumer) -> None:
         now = time.time()
@@ -417,7 +451,7 @@ class BatchConsumer(Generic[T]):
                 finally:
                     for span in spans:
                         span.end()
-            await write_outbox(conn, tx.outgoing)
+            await tx.flush()
             await self._save_parked(conn, parked)
         tx.committed()
         if tx.outgoing and self.relay is not None:
@@ -472,7 +506,7 @@ class BatchConsumer(Generic[T]):
         result = await conn.execute(
             pg_insert(inbox)
             .on_conflict_do_nothing()
-            .returning(inbox.c.event_id, sort_by_parameter_order=True),
+            .returning(inbox.c.event_id),  # one multi-row statement; the order does not matter
             [{"consumer": self.name, "event_id": i} for i in ids],
         )
         claimed = {row[0] for row in result}

@@ -30,7 +30,7 @@ from rcm.servicekit.errors import is_infrastructure_error
 from rcm.servicekit.http import ProbeServer
 from rcm.servicekit.kafka import ensure_topics, make_producer
 from rcm.servicekit.metrics import RuntimeMetrics
-from rcm.servicekit.outbox import OutboxRelay, write_outbox
+from rcm.servicekit.outbox import OutboxRelay
 from rcm.servicekit.settings import ServiceSettings
 
 __all__ = ["Service"]
@@ -103,7 +103,7 @@ class Service:
                 conn, "service", source=self.settings.service_name, prefix=self.settings.topic_prefix
             )
             yield tx
-            await write_outbox(conn, tx.outgoing)
+            await tx.flush()
         tx.committed()
         if tx.outgoing:
             self.relay.wake()

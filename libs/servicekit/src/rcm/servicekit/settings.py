@@ -64,6 +64,14 @@ class ServiceSettings(BaseSettings):
 
     batch_max_records: int = Field(500, description="Records taken from Kafka per batch and transaction.")
     batch_timeout_ms: int = Field(50, description="How long a poll waits for a batch to fill.")
+    batch_linger_ms: int = Field(
+        0,
+        description=(
+            "After the first records of a batch arrive, how long to keep collecting more before"
+            " applying them (0: apply what the first poll returned). Fewer, larger transactions"
+            " for that much latency per hop."
+        ),
+    )
     retry_in_place_attempts: int = Field(3, description="Attempts of a failing batch before it is split.")
     retry_in_place_max_wait_s: float = 2.0
     retry_delays_s: list[float] = Field(

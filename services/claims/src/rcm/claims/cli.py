@@ -198,7 +198,7 @@ async def _finalize(*, dry_run: bool) -> list[Any]:
     from datetime import UTC, datetime
 
     from rcm.claims.finalization import finalize_claims
-    from rcm.servicekit import Transaction, create_engine, write_outbox
+    from rcm.servicekit import Transaction, create_engine
 
     settings = _settings()
     engine = create_engine(settings.database_url.get_secret_value())
@@ -212,7 +212,7 @@ async def _finalize(*, dry_run: bool) -> list[Any]:
                 await transaction.rollback()
             else:
                 # the running service's outbox relay publishes the claim-status-changed events
-                await write_outbox(conn, tx.outgoing)
+                await tx.flush()
         return verdicts
     finally:
         await engine.dispose()

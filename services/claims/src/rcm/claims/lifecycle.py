@@ -1,5 +1,8 @@
 """Moving a stored claim through the state machine: every transition an audit row and an event.
 
+Audit rows are queued on the transaction and written with its commit, one statement for the
+batch (nothing reads them back inside the transaction that moves the claim).
+
 The domain's ``transition`` decides whether a move is legal; this module writes it.
 The event contract has no 'batched' state, so the ready -> batched step is audited but
 published only when the file is uploaded (ready -> submitted).
@@ -43,10 +46,16 @@ EVENT_STATUS: dict[ClaimState, ClaimStatus | None] = {
 async def record_created(
     tx: Transaction, *, claim_id: str, patient_id: str, at: datetime, cause: Delivered[Any] | None, why: str
 ) -> None:
-    await tx.conn.execute(
-        claim_audit.insert().values(
-            claim_id=claim_id, from_state=None, to_state=_S.CREATED.value, reason=why, actor="claims", at=at
-        )
+    tx.insert_later(
+        claim_audit,
+        {
+            "claim_id": claim_id,
+            "from_state": None,
+            "to_state": _S.CREATED.value,
+            "reason": why,
+            "actor": "claims",
+            "at": at,
+        },
     )
     tx.publish(
         ClaimStatusChanged(
@@ -81,15 +90,16 @@ async def move(
         .where(claim.c.claim_id == row.claim_id)
         .values(state=to.value, updated_at=at, **columns)
     )
-    await tx.conn.execute(
-        claim_audit.insert().values(
-            claim_id=row.claim_id,
-            from_state=record.from_state.value,
-            to_state=record.to_state.value,
-            reason=record.reason,
-            actor=record.actor,
-            at=at,
-        )
+    tx.insert_later(
+        claim_audit,
+        {
+            "claim_id": row.claim_id,
+            "from_state": record.from_state.value,
+            "to_state": record.to_state.value,
+            "reason": record.reason,
+            "actor": record.actor,
+            "at": at,
+        },
     )
     before, after = EVENT_STATUS[published_from or current], EVENT_STATUS[to]
     if after is not None and before != after:

@@ -20,7 +20,7 @@ from rcm.denials.domain.stats import DIMENSIONS
 from rcm.denials.handlers import opaque_id
 from rcm.denials.settings import DenialsSettings
 from rcm.events.models import DenialOutcome, DenialResolved
-from rcm.servicekit import Transaction, configure_logging, configure_tracing, create_engine, write_outbox
+from rcm.servicekit import Transaction, configure_logging, configure_tracing, create_engine
 
 __all__ = ["app"]
 
@@ -229,7 +229,7 @@ async def _appeal(item_id: str, *, level: int | None, decision: Decision | None)
                         ),
                         event_id=opaque_id("evt", row.denial_id, "resolved"),
                     )
-                    await write_outbox(conn, tx.outgoing)
+                    await tx.flush()
             return f"{item_id}: upheld by the payer; closed"
     finally:
         await engine.dispose()

@@ -30,7 +30,6 @@ from rcm.servicekit import (
     configure_tracing,
     create_engine,
     upgrade,
-    write_outbox,
 )
 
 __all__ = [
@@ -78,7 +77,7 @@ async def import_file(settings: RemittanceSettings, content: bytes, *, name: str
             metrics=RemitMetrics(),
             cut_lengths=settings.control_number_cut_lengths,
         )
-        await write_outbox(conn, tx.outgoing)
+        await tx.flush()
     tx.committed()
     return outcome
 
@@ -94,7 +93,7 @@ async def assign(settings: RemittanceSettings, remit_id: str, claim_id: str) -> 
             metrics=RemitMetrics(),
             cut_lengths=settings.control_number_cut_lengths,
         )
-        await write_outbox(conn, tx.outgoing)
+        await tx.flush()
     tx.committed()
     return state
 

@@ -23,7 +23,7 @@ from rcm.remittance import store as t
 from rcm.remittance.handlers import HANDLERS, on_claim_created
 from rcm.remittance.ingest import FileOutcome, assign_unmatched, post_remit_file, rematch_waiting
 from rcm.remittance.metrics import RemitMetrics
-from rcm.servicekit import Delivered, Record, Transaction, write_outbox
+from rcm.servicekit import Delivered, Record, Transaction
 from rcm.servicekit.db import outbox
 
 __all__ = ["Cas", "Clp", "Ledger", "Plb", "Posted", "Svc", "claim_for", "paid", "remit_835"]
@@ -253,7 +253,7 @@ class Ledger:
                 spec = spec_for(event)
                 key = str(getattr(event, spec.key)).encode()
                 await HANDLERS[type(event)](tx, Delivered(Record(spec.name, 0, i, key, b"{}"), event))
-            await write_outbox(conn, tx.outgoing)
+            await tx.flush()
         tx.committed()
         return [decode(m.value, m.headers).event for m in tx.outgoing]
 
@@ -261,7 +261,7 @@ class Ledger:
         async with self.engine.begin() as conn:
             tx = Transaction(conn, "test", source="remittance")
             outcome = await post_remit_file(tx, content, name=name, source="upload", metrics=self.metrics)
-            await write_outbox(conn, tx.outgoing)
+            await tx.flush()
         tx.committed()
         return Posted(outcome, [decode(m.value, m.headers).event for m in tx.outgoing])
 
@@ -270,7 +270,7 @@ class Ledger:
         async with self.engine.begin() as conn:
             tx = Transaction(conn, "test", source="remittance")
             posted = await rematch_waiting(tx, metrics=self.metrics)
-            await write_outbox(conn, tx.outgoing)
+            await tx.flush()
         tx.committed()
         return [decode(m.value, m.headers).event for m in tx.outgoing], posted
 
@@ -279,7 +279,7 @@ class Ledger:
         async with self.engine.begin() as conn:
             tx = Transaction(conn, "test", source="remittance")
             state = await assign_unmatched(tx, remit_id, claim_id, metrics=self.metrics)
-            await write_outbox(conn, tx.outgoing)
+            await tx.flush()
         tx.committed()
         return [decode(m.value, m.headers).event for m in tx.outgoing], state
 
