@@ -17,9 +17,9 @@ from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import rcm.servicekit  # noqa: F401  (enables the upsert cache)
-from rcm.servicekit.consumer import BatchConsumer, Transaction
+from rcm.servicekit.consumer import BatchConsumer, Transaction, dispatch
 from rcm.servicekit.db import create_engine, outbox
-from rcm.servicekit.messages import Delivered, OutgoingMessage
+from rcm.servicekit.messages import Delivered, OutgoingMessage, Record
 from rcm.servicekit.testing import create_schema, decode, ledger_events, produce, settings_for, wait_for
 
 meta = sa.MetaData()
@@ -309,4 +309,29 @@ async def test_linger_collects_records_arriving_after_the_first_into_one_batch(
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
+        await engine.dispose()
+
+
+async def test_dispatch_prepares_the_whole_batch_before_its_handlers(fresh_database: str) -> None:
+    engine = create_engine(fresh_database)
+    calls: list[Any] = []
+
+    async def prepare(tx: Transaction, events: list[Delivered[Any]]) -> None:
+        calls.append(("prepare", [d.event for d in events]))
+        tx.memo["seen"] = {d.event for d in events}
+
+    async def on_int(tx: Transaction, d: Delivered[Any]) -> None:
+        calls.append(("int", d.event, d.event in tx.memo["seen"]))
+
+    handle = dispatch({int: on_int}, prepare=prepare)
+    try:
+        async with engine.begin() as conn:
+            tx = Transaction(conn, "test", source="test")
+            events: list[Delivered[Any]] = [
+                Delivered(Record(topic="t", partition=0, offset=n, key=None, value=b"", headers=()), n, None)
+                for n in (1, 2)
+            ]
+            await handle(tx, events)
+        assert calls == [("prepare", [1, 2]), ("int", 1, True), ("int", 2, True)]
+    finally:
         await engine.dispose()

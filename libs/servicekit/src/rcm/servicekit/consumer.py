@@ -75,6 +75,9 @@ class Transaction:
         self._after_commit: list[Callable[[], None]] = []
         self._later: dict[sa.Table, list[dict[str, Any]]] = {}
         self._written = 0  # how many of ``outgoing`` are in the outbox already
+        self.memo: dict[Any, Any] = {}
+        """Scratch space of this transaction's handlers: rows a batch's ``prepare`` step read for
+        all its events at once, so each event's handler finds them without a query of its own."""
 
     def insert_later(self, table: sa.Table, row: dict[str, Any]) -> None:
         """Queue a row for a table the rest of the transaction does not read back (audit trails,
@@ -127,14 +130,23 @@ BatchHandler = Callable[[Transaction, list[Delivered[T]]], Awaitable[None]]
 EventHandler = Callable[[Transaction, Delivered[Any]], Awaitable[None]]
 
 
-def dispatch(handlers: dict[type, EventHandler], *, ignore_unknown: bool = True) -> BatchHandler[Any]:
+def dispatch(
+    handlers: dict[type, EventHandler],
+    *,
+    ignore_unknown: bool = True,
+    prepare: BatchHandler[Any] | None = None,
+) -> BatchHandler[Any]:
     """A batch handler that applies each event, in order, with the handler for its type.
 
+    ``prepare`` runs first with the whole batch: it reads, in one query per kind, the rows
+    the batch's events will need and leaves them in ``tx.memo`` for their handlers.
     Each handler runs inside its event's consumer span: its log lines carry the event's
     trace id, spans it opens are children of it, and events it publishes continue the trace.
     """
 
     async def handle(tx: Transaction, events: list[Delivered[Any]]) -> None:
+        if prepare is not None:
+            await prepare(tx, events)
         for delivered in events:
             handler = handlers.get(type(delivered.event))
             if handler is None:
