@@ -63,6 +63,16 @@ from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.domain.state import ALLOWED_TRANSITIONS, FINALIZED_STATES, TERMINAL_STATES
 from rcm.claims.lifecycle import move, record_created
 from rcm.claims.metrics import ClaimsMetrics
+from rcm.claims.reads import (
+    BatchReads,
+    forget_patient,
+    patient_authorizations,
+    patient_coverages,
+    patient_eligibility,
+    patient_history,
+    reads_of,
+    session_answer,
+)
 from rcm.claims.store import (
     SharedReferences,
     auth_answer,
@@ -235,6 +245,53 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+_RECHECKS_PATIENT = (
+    PatientUpdated,
+    CoverageUpdated,
+    CoverageChanged,
+    EligibilityChecked,
+    AuthorizationReceived,
+    AuthorizationReleased,
+)
+"""Events that re-run the edits of one patient's waiting sessions and held claims."""
+
+_SHARED_EVENTS = (OrganizationUpdated, ProviderUpdated, PayerUpdated, FeeScheduleUpdated)
+"""Events that change the shared references (``SharedReferences``)."""
+
+
+def _forgetting(handler: Any) -> Any:
+    """``handler``, around which the batch's reads forget what the event may change: the event's
+    patient and session before it runs, keeping only whether the patient has anything to re-check
+    (the event's own writes before its re-check do not change that; a claim moved or a session
+    set waiting forgets it). Nothing forgotten is read into the batch's rows again, so nothing
+    needs forgetting after. A session-completed writes only the session and its claims, which
+    forget their own rows."""
+
+    async def run(tx: Transaction, d: Delivered[Any]) -> None:
+        reads = reads_of(tx)
+        event = d.event
+        if reads is None or isinstance(event, SessionCompleted):
+            await handler(tx, d)  # a new session's writes are claims: they forget for themselves
+            return
+        patient_id = getattr(event, "patient_id", None)
+        session_id = getattr(event, "session_id", None)
+        shared = isinstance(event, _SHARED_EVENTS)
+        if patient_id:
+            quiet = patient_id in reads.quiet
+            reads.forget(patient_id)
+            if quiet:
+                reads.quiet.add(patient_id)
+        if session_id:
+            reads.forget_session(session_id)
+        if shared:
+            reads.shared_synced = False
+        await handler(tx, d)
+        if shared:
+            reads.shared_synced = False
+
+    return run
+
+
 class ClaimsHandlers:
     """The claims service's event handlers; ``dispatcher()`` is the consumer's batch handler."""
 
@@ -245,30 +302,43 @@ class ClaimsHandlers:
         self.shared = SharedReferences()
 
     def dispatcher(self) -> BatchHandler[Any]:
-        return dispatch(
-            {
-                OrganizationUpdated: self.on_organization,
-                PatientUpdated: self.on_patient,
-                CoverageUpdated: self.on_coverage,
-                ProviderUpdated: self.on_provider,
-                PayerUpdated: self.on_payer,
-                FeeScheduleUpdated: self.on_fee_schedule,
-                EligibilityChecked: self.on_eligibility,
-                AuthorizationReceived: self.on_authorization,
-                AuthorizationConsumed: self.on_authorization_consumed,
-                AuthorizationAlert: self.on_authorization_alert,
-                AuthorizationReleased: self.on_authorization_released,
-                CoverageChanged: self.on_coverage_changed,
-                SessionCompleted: self.on_session,
-                SessionCorrected: self.on_session_corrected,
-                SessionVoided: self.on_session_voided,
-                RemitReceived: self.on_remit,
-                ClaimCorrectionRequested: self.on_correction,
-                ClaimVoidRequested: self.on_void,
-                ClaimWriteOffRequested: self.on_write_off,
-                SecondaryClaimRequested: self.on_secondary_requested,
-            }
-        )
+        handlers: dict[type, Any] = {
+            OrganizationUpdated: self.on_organization,
+            PatientUpdated: self.on_patient,
+            CoverageUpdated: self.on_coverage,
+            ProviderUpdated: self.on_provider,
+            PayerUpdated: self.on_payer,
+            FeeScheduleUpdated: self.on_fee_schedule,
+            EligibilityChecked: self.on_eligibility,
+            AuthorizationReceived: self.on_authorization,
+            AuthorizationConsumed: self.on_authorization_consumed,
+            AuthorizationAlert: self.on_authorization_alert,
+            AuthorizationReleased: self.on_authorization_released,
+            CoverageChanged: self.on_coverage_changed,
+            SessionCompleted: self.on_session,
+            SessionCorrected: self.on_session_corrected,
+            SessionVoided: self.on_session_voided,
+            RemitReceived: self.on_remit,
+            ClaimCorrectionRequested: self.on_correction,
+            ClaimVoidRequested: self.on_void,
+            ClaimWriteOffRequested: self.on_write_off,
+            SecondaryClaimRequested: self.on_secondary_requested,
+        }
+        return dispatch({kind: _forgetting(h) for kind, h in handlers.items()}, prepare=self.prepare)
+
+    async def prepare(self, tx: Transaction, events: list[Delivered[Any]]) -> None:
+        """Read for the whole batch what its sessions' coding and its reference changes' re-checks
+        read per patient (see ``rcm.claims.reads``)."""
+        reads = BatchReads()
+        tx.memo[BatchReads] = reads
+        sessions = [d.event for d in events if isinstance(d.event, SessionCompleted)]
+        if sessions:
+            await reads.load_sessions(
+                tx.conn, [e.patient_id for e in sessions], [e.session_id for e in sessions]
+            )
+        rechecked = [d.event.patient_id for d in events if isinstance(d.event, _RECHECKS_PATIENT)]
+        if rechecked:
+            await reads.load_quiet(tx.conn, rechecked)
 
     # ------------------------------------------------------------------ reference projections
 
@@ -406,6 +476,9 @@ class ClaimsHandlers:
         consumed: int,
         alert: str | None,
     ) -> None:
+        reads = reads_of(tx)
+        if reads is not None:
+            reads.forget_session(session_id)
         stmt = pg_insert(auth_answer).values(
             session_id=session_id,
             authorization_id=authorization_id,
@@ -696,7 +769,7 @@ class ClaimsHandlers:
         revision: int | None = 0,
     ) -> None:
         """Code the session and create its claim (``revision`` None: after the session's earlier claims)."""
-        assembled = await self.assemble(tx.conn, s)
+        assembled = await self.assemble(tx.conn, s, reads=reads_of(tx))
         if isinstance(assembled, Waiting | NotBillable):
             status = "not_billable" if isinstance(assembled, NotBillable) else "waiting"
             reason = assembled.message if isinstance(assembled, NotBillable) else assembled.reason
@@ -705,6 +778,7 @@ class ClaimsHandlers:
                 .where(session.c.session_id == s.session_id)
                 .values(status=status, reason=reason[:300])
             )
+            forget_patient(tx, s.patient_id)
             log.info("session not claimed: %s", status)
             return
         if revision is None:
@@ -731,21 +805,28 @@ class ClaimsHandlers:
                 )
             )
             .on_conflict_do_nothing()
-            .returning(claim.c.claim_id)
+            .returning(*claim.c)
         )
-        await tx.conn.execute(
+        revision_now = await tx.conn.scalar(
             sa.update(session)
             .where(session.c.session_id == s.session_id)
             .values(status="claimed", reason=None)
+            .returning(session.c.revision)
         )
-        if inserted.first() is None:
+        row = inserted.first()
+        if row is None:
             return  # the same claim key exists: a redelivered session
         await self._created(
             tx, draft, organization_id=s.organization_id, now=now, cause=cause, why="session-completed"
         )
-        row = await self._row(tx.conn, draft.claim_key)
         await self.evaluate(
-            tx, row, cause=cause, reason="scrubbed after coding", first_pass=True, assembled=assembled
+            tx,
+            row,
+            cause=cause,
+            reason="scrubbed after coding",
+            first_pass=True,
+            assembled=assembled,
+            session_state=None if revision_now is None else ("claimed", revision_now),
         )
 
     def _claim_columns(
@@ -793,7 +874,8 @@ class ClaimsHandlers:
         why: str,
         replaces: str | None = None,
     ) -> None:
-        await self._write_lines(tx.conn, draft)
+        await self._write_lines(tx.conn, draft, fresh=True)
+        forget_patient(tx, draft.patient_id)
         tx.publish(
             self._claim_created(draft, organization_id=organization_id, now=now, replaces=replaces),
             cause=cause,
@@ -803,8 +885,11 @@ class ClaimsHandlers:
         )
         self.metrics.created.inc()
 
-    async def _write_lines(self, conn: AsyncConnection, draft: ClaimDraft) -> None:
-        await conn.execute(sa.delete(claim_line).where(claim_line.c.claim_id == draft.claim_key))
+    async def _write_lines(self, conn: AsyncConnection, draft: ClaimDraft, *, fresh: bool = False) -> None:
+        """The draft's lines in place of the claim's (``fresh``: a claim created in this transaction,
+        which has none yet)."""
+        if not fresh:
+            await conn.execute(sa.delete(claim_line).where(claim_line.c.claim_id == draft.claim_key))
         await conn.execute(
             claim_line.insert(),
             [
@@ -864,13 +949,16 @@ class ClaimsHandlers:
     # ------------------------------------------------------------------ assembling and scrubbing
 
     async def assemble(
-        self, conn: AsyncConnection, s: Session, *, coverage_id: str | None = None
+        self,
+        conn: AsyncConnection,
+        s: Session,
+        *,
+        coverage_id: str | None = None,
+        reads: BatchReads | None = None,
     ) -> Assembled | Waiting | NotBillable:
         """Code the session and build its claim from the projections (or say what is missing)."""
         day = s.date_of_service
-        coverages = tuple(
-            ad.coverage_of(b) for b in await references(conn, "coverage", patient_id=s.patient_id)
-        )
+        coverages = tuple(ad.coverage_of(b) for b in await patient_coverages(conn, reads, s.patient_id))
         if coverage_id is not None:
             billed = next((c for c in coverages if c.coverage_id == coverage_id), None)
         else:
@@ -885,7 +973,7 @@ class ClaimsHandlers:
         if billed is None:
             return Waiting("no primary coverage on file for the patient")
         shared = self.shared
-        await shared.sync(conn)
+        await self._sync_shared(conn, reads)
         if shared.get("payer", billed.payer_id) is None:
             return Waiting(f"payer {billed.payer_id} is not on file")
         rules = self._rules(billed.payer_id)
@@ -917,13 +1005,13 @@ class ClaimsHandlers:
         if fees is None:
             # a claim is never priced at zero: wait for the charge master (or the payer's contract)
             return Waiting(f"no fee schedule in force for {billing.organization_id} on {day}")
-        history = await self._history(conn, s.patient_id, exclude_session=s.session_id)
+        history = await self._history(conn, s.patient_id, exclude_session=s.session_id, reads=reads)
         coded = code_session(
             s, credential=rendering.credential, rules=rules, fee_schedule=fees, same_day=history
         )
         if isinstance(coded, NotBillable):
             return coded
-        auths = await self._authorizations(conn, s.patient_id, s.session_id)
+        auths = await self._authorizations(conn, s.patient_id, s.session_id, reads=reads)
         draft = build_claim(
             s,
             coded,
@@ -967,26 +1055,23 @@ class ClaimsHandlers:
                 found.append(sup)
         return found
 
+    async def _sync_shared(self, conn: AsyncConnection, reads: BatchReads | None) -> None:
+        """The shared references, checked once per batch (again after an event changed them)."""
+        if reads is not None and reads.shared_synced:
+            return
+        await self.shared.sync(conn)
+        if reads is not None:
+            reads.shared_synced = True
+
     async def _history(
-        self, conn: AsyncConnection, patient_id: str, *, exclude_session: str
+        self,
+        conn: AsyncConnection,
+        patient_id: str,
+        *,
+        exclude_session: str,
+        reads: BatchReads | None = None,
     ) -> list[BilledService]:
         dead = [ClaimState.VOIDED.value, ClaimState.CORRECTED.value]
-        rows = await conn.execute(
-            sa.select(
-                claim.c.claim_id,
-                claim.c.rendering_provider_id,
-                claim.c.state,
-                claim.c.draft,
-                claim_line.c.procedure_code,
-                claim_line.c.modifiers,
-            )
-            .join(claim_line, claim_line.c.claim_id == claim.c.claim_id)
-            .where(
-                claim.c.patient_id == patient_id,
-                claim.c.session_id != exclude_session,
-                claim.c.frequency_code == "1",
-            )
-        )
         return [
             BilledService(
                 claim_key=r.claim_id,
@@ -997,17 +1082,16 @@ class ClaimsHandlers:
                 modifiers=tuple(r.modifiers),
                 voided=r.state in dead,
             )
-            for r in rows
+            for r in await patient_history(conn, reads, patient_id)
+            if r.session_id != exclude_session
         ]
 
-    async def _authorizations(self, conn: AsyncConnection, patient_id: str, session_id: str) -> list[Any]:
-        answer = (
-            await conn.execute(sa.select(auth_answer).where(auth_answer.c.session_id == session_id))
-        ).first()
+    async def _authorizations(
+        self, conn: AsyncConnection, patient_id: str, session_id: str, *, reads: BatchReads | None = None
+    ) -> list[Any]:
+        answer = await session_answer(conn, reads, session_id)
         found = []
-        for row in await conn.execute(
-            sa.select(authorization).where(authorization.c.patient_id == patient_id)
-        ):
+        for row in await patient_authorizations(conn, reads, patient_id):
             remaining = row.remaining
             if (
                 answer is not None
@@ -1019,10 +1103,15 @@ class ClaimsHandlers:
         return found
 
     async def _context(
-        self, conn: AsyncConnection, draft: ClaimDraft, assembled: Assembled | None
+        self,
+        conn: AsyncConnection,
+        draft: ClaimDraft,
+        assembled: Assembled | None,
+        *,
+        reads: BatchReads | None = None,
     ) -> ScrubContext:
         if assembled is None:
-            await self.shared.sync(conn)
+            await self._sync_shared(conn, reads)
             rules = self._rules(draft.payer_id)
             providers = tuple(
                 self._providers(
@@ -1032,20 +1121,21 @@ class ClaimsHandlers:
                 )
             )
             coverages = tuple(
-                ad.coverage_of(b) for b in await references(conn, "coverage", patient_id=draft.patient_id)
+                ad.coverage_of(b) for b in await patient_coverages(conn, reads, draft.patient_id)
             )
         else:
             rules, providers, coverages = assembled.rules, assembled.providers, assembled.coverages
         if assembled is not None:
             authorizations, history = assembled.authorizations, assembled.history
         else:
-            authorizations = tuple(await self._authorizations(conn, draft.patient_id, draft.session_id))
-            history = tuple(await self._history(conn, draft.patient_id, exclude_session=draft.session_id))
-        checks = [
-            ad.eligibility_of(r.body)
-            for r in await conn.execute(
-                sa.select(eligibility.c.body).where(eligibility.c.patient_id == draft.patient_id)
+            authorizations = tuple(
+                await self._authorizations(conn, draft.patient_id, draft.session_id, reads=reads)
             )
+            history = tuple(
+                await self._history(conn, draft.patient_id, exclude_session=draft.session_id, reads=reads)
+            )
+        checks = [
+            ad.eligibility_of(body) for body in await patient_eligibility(conn, reads, draft.patient_id)
         ]
         allowance = any(
             (requirement := rules.auth_requirement(line.code)) is not None and requirement.after_visits > 0
@@ -1098,30 +1188,37 @@ class ClaimsHandlers:
         first_pass: bool = False,
         recode: bool = True,
         assembled: Assembled | None = None,
+        session_state: tuple[str, int] | None = None,
     ) -> None:
         """Run the edits on a created or held claim: wait for the authorization answer, hold, or ready it.
 
         ``assembled``: the claim was just coded in this transaction from the same projections,
-        so it is not coded again.
+        so it is not coded again. ``session_state``: the session's status and revision as this
+        transaction just wrote them (with ``assembled``), so they are not read again.
         """
         now = _now()
+        reads = reads_of(tx)
         current = None
         if row.frequency_code != FrequencyCode.VOID.value:
-            current = (
-                await tx.conn.execute(
-                    sa.select(session.c.body, session.c.status, session.c.revision).where(
-                        session.c.session_id == row.session_id
+            if session_state is not None and assembled is not None:
+                moved = _moved_on(row, *session_state)
+            else:
+                current = (
+                    await tx.conn.execute(
+                        sa.select(session.c.body, session.c.status, session.c.revision).where(
+                            session.c.session_id == row.session_id
+                        )
                     )
-                )
-            ).first()
-            if current is not None and _moved_on(row, current.status, current.revision):
+                ).first()
+                moved = current is not None and _moved_on(row, current.status, current.revision)
+            if moved:
                 await self.reconcile(tx, row.session_id, cause=cause)
                 return
         draft = assembled.draft if assembled is not None else ClaimDraft.model_validate(row.draft)
         original = row.frequency_code == "1" and row.payer_order == 1 and row.revision == 0
         if recode and original and assembled is None and current is not None:
             built = await self.assemble(
-                tx.conn, Session.model_validate(current.body), coverage_id=row.coverage_id
+                tx.conn, Session.model_validate(current.body), coverage_id=row.coverage_id, reads=reads
             )
             if isinstance(built, Assembled):
                 assembled, draft = built, built.draft
@@ -1131,10 +1228,9 @@ class ClaimsHandlers:
                     .values(draft=draft.model_dump(mode="json"), total_charge=draft.total_charge)
                 )
                 await self._write_lines(tx.conn, draft)
-        context = await self._context(tx.conn, draft, assembled)
-        answer = (
-            await tx.conn.execute(sa.select(auth_answer).where(auth_answer.c.session_id == row.session_id))
-        ).first()
+                forget_patient(tx, row.patient_id)
+        context = await self._context(tx.conn, draft, assembled, reads=reads)
+        answer = await session_answer(tx.conn, reads, row.session_id)
         # the authorizations service answers only past the payer's visits allowed without one
         needs_auth = original and any(authorization_due(context, line.code) for line in draft.lines)
         state = ClaimState(row.state)
@@ -1246,6 +1342,9 @@ class ClaimsHandlers:
         ``ready_coverage``: the patient's ready claims billed to that coverage are checked again
         too, since the change (an eligibility result) may break them before they are batched.
         """
+        reads = reads_of(tx)
+        if patient_id is not None and reads is not None and patient_id in reads.quiet:
+            return  # the batch read that the patient has no waiting session and no held or ready claim
         waiting = sa.select(session.c.body, session.c.revision).where(session.c.status == "waiting")
         if patient_id is not None:
             waiting = waiting.where(session.c.patient_id == patient_id)

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from rcm.claims.domain import ClaimState, transition
+from rcm.claims.reads import forget_patient
 from rcm.claims.store import claim, claim_audit
 from rcm.events.models import ClaimStatus, ClaimStatusChanged
 from rcm.servicekit import Delivered, Transaction
@@ -85,6 +86,7 @@ async def move(
     """Move the claim ``row`` (with claim_id, patient_id, state) to ``to``; raises IllegalTransition."""
     current = ClaimState(row.state)
     record = transition(row.claim_id, current, to, reason=reason[:500], at=at, actor=actor)
+    forget_patient(tx, row.patient_id)
     await tx.conn.execute(
         sa.update(claim)
         .where(claim.c.claim_id == row.claim_id)

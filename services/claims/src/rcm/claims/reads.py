@@ -1,0 +1,223 @@
+"""What a batch of events reads per patient and per session, read once for the whole batch.
+
+Coding and scrubbing a session reads the patient's coverages, claimed services (for the
+same-day and bundling edits), authorizations and eligibility checks, and the session's
+authorization answer: five queries per session when each event reads for itself. The
+dispatcher's prepare step reads them for every session of the batch in one query per
+kind; a reference, eligibility or authorization event re-runs the edits of the patient's
+waiting sessions and held claims, and the prepare step learns in one query which of the
+batch's patients have any.
+
+What the batch itself writes makes these rows stale: the dispatcher forgets a patient
+before and after each event that changes the patient's reference data (every event naming
+a patient but session-completed, whose own writes are claims), and whatever moves, creates
+or re-codes a claim or sets a session waiting forgets the patient's claims
+(:func:`forget_patient`); the next read goes to the database again. Reads outside a consumer batch (timers, the command line) find no
+``BatchReads`` and always query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rcm.claims.domain import ClaimState
+from rcm.claims.store import (
+    auth_answer,
+    authorization,
+    claim,
+    claim_line,
+    eligibility,
+    keyed_references,
+    session,
+)
+from rcm.servicekit import Transaction
+
+__all__ = ["HISTORY_COLUMNS", "BatchReads", "forget_patient", "reads_of"]
+
+HISTORY_COLUMNS = (
+    claim.c.claim_id,
+    claim.c.session_id,
+    claim.c.rendering_provider_id,
+    claim.c.state,
+    claim.c.draft,
+    claim_line.c.procedure_code,
+    claim_line.c.modifiers,
+)
+"""The columns of a patient's original claims and their lines that coding and the edits read."""
+
+
+def history_query(patient_ids: Sequence[str]) -> sa.Select[Any]:
+    """The original (frequency 1) claims and lines of some patients, in claim and line order."""
+    return (
+        sa.select(claim.c.patient_id, *HISTORY_COLUMNS)
+        .join(claim_line, claim_line.c.claim_id == claim.c.claim_id)
+        .where(claim.c.patient_id.in_(list(patient_ids)), claim.c.frequency_code == "1")
+        .order_by(claim.c.claim_id, claim_line.c.line_number)
+    )
+
+
+async def coverage_bodies(conn: AsyncConnection, patients: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {p: [] for p in patients}
+    for _, patient_id, body in await keyed_references(conn, "coverage", patient_ids=patients):
+        if patient_id is not None:
+            found[patient_id].append(body)
+    return found
+
+
+async def history_rows(conn: AsyncConnection, patients: Sequence[str]) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {p: [] for p in patients}
+    for row in await conn.execute(history_query(patients)):
+        found[row.patient_id].append(row)
+    return found
+
+
+async def authorization_rows(conn: AsyncConnection, patients: Sequence[str]) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {p: [] for p in patients}
+    for row in await conn.execute(
+        sa.select(authorization)
+        .where(authorization.c.patient_id.in_(list(patients)))
+        .order_by(authorization.c.authorization_id)
+    ):
+        found[row.patient_id].append(row)
+    return found
+
+
+async def eligibility_bodies(
+    conn: AsyncConnection, patients: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {p: [] for p in patients}
+    for patient_id, body in await conn.execute(
+        sa.select(eligibility.c.patient_id, eligibility.c.body)
+        .where(eligibility.c.patient_id.in_(list(patients)))
+        .order_by(eligibility.c.check_id)
+    ):
+        found[patient_id].append(body)
+    return found
+
+
+async def answer_rows(conn: AsyncConnection, sessions: Sequence[str]) -> dict[str, Any]:
+    found: dict[str, Any] = dict.fromkeys(sessions)
+    for row in await conn.execute(sa.select(auth_answer).where(auth_answer.c.session_id.in_(list(sessions)))):
+        found[row.session_id] = row
+    return found
+
+
+class BatchReads:
+    """The rows read for a batch, by patient and by session (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self.coverages: dict[str, list[dict[str, Any]]] = {}
+        self.history: dict[str, list[Any]] = {}
+        self.authorizations: dict[str, list[Any]] = {}
+        self.eligibility: dict[str, list[dict[str, Any]]] = {}
+        self.answers: dict[str, Any] = {}
+        self.quiet: set[str] = set()
+        """Patients with no waiting session and no held or ready claim."""
+        self.shared_synced = False
+        """The shared references were checked in this transaction and no event changed them since."""
+
+    async def load_sessions(
+        self, conn: AsyncConnection, patient_ids: Iterable[str], session_ids: Iterable[str]
+    ) -> None:
+        """Everything coding and scrubbing reads for these patients' sessions, one query per kind."""
+        patients = sorted(set(patient_ids))
+        if not patients:
+            return
+        self.coverages.update(await coverage_bodies(conn, patients))
+        self.history.update(await history_rows(conn, patients))
+        self.authorizations.update(await authorization_rows(conn, patients))
+        self.eligibility.update(await eligibility_bodies(conn, patients))
+        self.answers.update(await answer_rows(conn, sorted(set(session_ids))))
+
+    async def load_quiet(self, conn: AsyncConnection, patient_ids: Iterable[str]) -> None:
+        """Which of these patients have nothing a reference change could move on."""
+        patients = sorted(set(patient_ids))
+        if not patients:
+            return
+        busy = {
+            r[0]
+            for r in await conn.execute(
+                sa.select(session.c.patient_id)
+                .where(session.c.patient_id.in_(patients), session.c.status == "waiting")
+                .union(
+                    sa.select(claim.c.patient_id).where(
+                        claim.c.patient_id.in_(patients),
+                        claim.c.state.in_([ClaimState.HELD.value, ClaimState.READY.value]),
+                    )
+                )
+            )
+        }
+        self.quiet.update(p for p in patients if p not in busy)
+
+    def forget(self, patient_id: str) -> None:
+        """An event changed the patient's reference data: read all of it from the database next time."""
+        for rows in (self.coverages, self.authorizations, self.eligibility):
+            rows.pop(patient_id, None)
+        self.forget_claims(patient_id)
+
+    def forget_claims(self, patient_id: str) -> None:
+        """The batch created, moved or re-coded a claim of the patient, or set a session waiting."""
+        self.history.pop(patient_id, None)
+        self.quiet.discard(patient_id)
+
+    def forget_session(self, session_id: str) -> None:
+        self.answers.pop(session_id, None)
+
+
+def reads_of(tx: Transaction | None) -> BatchReads | None:
+    """The batch's reads, when ``tx`` is a consumer batch's transaction."""
+    if tx is None:
+        return None
+    found = tx.memo.get(BatchReads)
+    return found if isinstance(found, BatchReads) else None
+
+
+def forget_patient(tx: Transaction, patient_id: str) -> None:
+    """Call after writing a claim of the patient (created, moved, re-coded) or setting one of the
+    patient's sessions waiting: the claims the batch read for the patient are stale."""
+    reads = reads_of(tx)
+    if reads is not None:
+        reads.forget_claims(patient_id)
+
+
+async def patient_coverages(
+    conn: AsyncConnection, reads: BatchReads | None, patient_id: str
+) -> list[dict[str, Any]]:
+    """The patient's live coverage bodies (from the batch's reads when it has them)."""
+    if reads is not None and (found := reads.coverages.get(patient_id)) is not None:
+        return found
+    return (await coverage_bodies(conn, [patient_id]))[patient_id]
+
+
+async def patient_history(conn: AsyncConnection, reads: BatchReads | None, patient_id: str) -> list[Any]:
+    """The patient's original claims and their lines (``HISTORY_COLUMNS``)."""
+    if reads is not None and (found := reads.history.get(patient_id)) is not None:
+        return found
+    return (await history_rows(conn, [patient_id]))[patient_id]
+
+
+async def patient_authorizations(
+    conn: AsyncConnection, reads: BatchReads | None, patient_id: str
+) -> list[Any]:
+    if reads is not None and (found := reads.authorizations.get(patient_id)) is not None:
+        return found
+    return (await authorization_rows(conn, [patient_id]))[patient_id]
+
+
+async def patient_eligibility(
+    conn: AsyncConnection, reads: BatchReads | None, patient_id: str
+) -> list[dict[str, Any]]:
+    if reads is not None and (found := reads.eligibility.get(patient_id)) is not None:
+        return found
+    return (await eligibility_bodies(conn, [patient_id]))[patient_id]
+
+
+async def session_answer(conn: AsyncConnection, reads: BatchReads | None, session_id: str) -> Any:
+    """The authorizations service's answer for the session, or None."""
+    if reads is not None and session_id in reads.answers:
+        return reads.answers[session_id]
+    return (await answer_rows(conn, [session_id]))[session_id]
