@@ -35,7 +35,6 @@ from rcm.servicekit import (
     create_engine,
     decode_event,
     upgrade,
-    write_outbox,
 )
 
 PAYER = "payer-0001"
@@ -62,7 +61,7 @@ async def deliver(engine: AsyncEngine, handlers: DenialHandlers, *events: Any) -
             key = str(getattr(event, spec.key)).encode()
             batch.append(Delivered(Record(spec.name, 0, i, key, b"{}"), event))
         await handle(tx, batch)
-        await write_outbox(conn, tx.outgoing)
+        await tx.flush()  # the queued rows and the outgoing events, as the runtime writes them
     tx.committed()
 
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rcm.denials import store
+from rcm.denials.batch import AckOnFile, BatchFacts, prepare
 from rcm.denials.domain.deadlines import appeal_deadline
 from rcm.denials.domain.denial import (
     FoundDenial,
@@ -32,21 +32,12 @@ from rcm.denials.domain.denial import (
     denials_in_remit,
     patient_cost_sharing,
 )
-from rcm.denials.domain.facts import (
-    Acceptance,
-    AuthorizationOnFile,
-    ClaimFacts,
-    ClaimLineFacts,
-    CoverageOnFile,
-    PayerFacts,
-    TriageContext,
-)
+from rcm.denials.domain.facts import ClaimFacts, TriageContext
 from rcm.denials.domain.playbook import Action, Fix, Playbook
 from rcm.denials.domain.triage import Decision, triage
-from rcm.denials.domain.underpayment import ContractRate, contracted_rate, underpayment
+from rcm.denials.domain.underpayment import contracted_rate, underpayment
 from rcm.denials.metrics import DenialsMetrics
 from rcm.events.models import (
-    AckStatus,
     AdjustmentGroup,
     AuthorizationReceived,
     ClaimAcknowledged,
@@ -70,7 +61,6 @@ from rcm.events.models import (
     FeeScheduleUpdated,
     LineAdjudication,
     PatientUpdated,
-    PayerBillingRules,
     PayerUpdated,
     RemitReceived,
     SecondaryClaimRequested,
@@ -93,6 +83,68 @@ _NEXT_PAYER = {
     CoveragePriority.PRIMARY: CoveragePriority.SECONDARY,
     CoveragePriority.SECONDARY: CoveragePriority.TERTIARY,
 }
+
+
+def _upsert(table: sa.Table, key: str, *, newer_only: bool = False) -> Any:
+    """Insert, or overwrite every other column of the row with ``key``; with ``newer_only`` only
+    when the incoming ``updated_at`` is not older than the row's. Built once: executed with a
+    params dict it skips statement construction (the values are its parameters)."""
+    stmt = pg_insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[key],
+        set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != key},
+        where=table.c.updated_at <= stmt.excluded.updated_at if newer_only else None,
+    )
+
+
+# Statements built once (per-event statements, executed with a params dict).
+_UPSERT_PAYER = _upsert(store.payer, "payer_id", newer_only=True)
+_UPSERT_COVERAGE = _upsert(store.coverage, "coverage_id", newer_only=True)
+_UPSERT_PATIENT_STATE = _upsert(store.patient_state, "patient_id")
+_UPSERT_AUTHORIZATION = _upsert(store.authorization, "authorization_id")
+_CLAIM_FIX = pg_insert(store.fix_attempt).on_conflict_do_nothing().returning(store.fix_attempt.c.fix_kind)
+_OPEN_DENIAL = pg_insert(store.denial).on_conflict_do_nothing().returning(*store.denial.c)
+_QUEUE_ITEM = pg_insert(store.work_item).on_conflict_do_nothing()
+_d, _w = store.denial.c, store.work_item.c
+_RESOLVE_DENIAL = (
+    sa.update(store.denial)
+    .where(_d.denial_id == sa.bindparam("p_denial_id"))
+    .values(
+        status="resolved",
+        outcome=sa.bindparam("p_outcome"),
+        recovered=sa.bindparam("p_recovered"),
+        written_off=sa.bindparam("p_written_off"),
+        resolved_at=sa.bindparam("p_now"),
+    )
+)
+_CLOSE_DENIAL = (
+    sa.update(store.denial)
+    .where(_d.denial_id == sa.bindparam("p_denial_id"))
+    .values(status="closed", resolved_at=sa.bindparam("p_now"))
+)
+_REDECIDE_DENIAL = (
+    sa.update(store.denial)
+    .where(_d.denial_id == sa.bindparam("p_denial_id"))
+    .values(action=sa.bindparam("p_action"), why=sa.bindparam("p_why"))
+)
+_CLOSE_ITEMS = (
+    sa.update(store.work_item)
+    .where(_w.denial_id == sa.bindparam("p_denial_id"), _w.status != "closed")
+    .values(status="closed", decision=sa.bindparam("p_decision"), closed_at=sa.bindparam("p_now"))
+)
+_CLOSE_OPEN_ITEMS = (
+    sa.update(store.work_item)
+    .where(_w.denial_id == sa.bindparam("p_denial_id"), _w.status == "open")
+    .values(status="closed", decision=sa.bindparam("p_decision"), closed_at=sa.bindparam("p_now"))
+)
+_WAITING_FOR_AUTHORIZATION = sa.select(store.denial).where(
+    _d.patient_id == sa.bindparam("p_patient_id"),
+    _d.payer_id == sa.bindparam("p_payer_id"),
+    _d.status == "open",
+    _d.action == Action.FIX_AUTH.value,
+    _d.source == DenialSource.REMIT.value,
+    _d.grp.is_not(None),
+)
 
 
 def opaque_id(prefix: str, *parts: object) -> str:
@@ -137,7 +189,9 @@ class DenialHandlers:
             tx.publish(request, cause=d, event_id=event_id)
 
     def batch_handler(self) -> BatchHandler[Any]:
-        return dispatch(
+        """Each event by its handler, after one read of what the whole batch needs (``prepare``);
+        then the writes held back for the batch."""
+        handle = dispatch(
             {
                 PayerUpdated: self.on_payer,
                 CoverageUpdated: self.on_coverage,
@@ -148,8 +202,16 @@ class DenialHandlers:
                 ClaimAcknowledged: self.on_acknowledged,
                 ClaimStatusChanged: self.on_claim_status,
                 RemitReceived: self.on_remit,
-            }
+            },
+            prepare=prepare,
         )
+
+        async def apply(tx: Transaction, events: list[Delivered[Any]]) -> None:
+            await handle(tx, events)
+            if states := BatchFacts.of(tx).state_writes():
+                await tx.conn.execute(_UPSERT_PATIENT_STATE, states)
+
+        return apply
 
     # ------------------------------------------------------------------ projections
     async def on_payer(self, tx: Transaction, d: Delivered[PayerUpdated]) -> None:
@@ -161,14 +223,8 @@ class DenialHandlers:
             "deleted": e.deleted,
             "updated_at": e.updated_at,
         }
-        stmt = pg_insert(store.payer).values(values)
-        await tx.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["payer_id"],
-                set_={k: stmt.excluded[k] for k in values if k != "payer_id"},
-                where=store.payer.c.updated_at <= stmt.excluded.updated_at,
-            )
-        )
+        await tx.conn.execute(_UPSERT_PAYER, values)
+        BatchFacts.of(tx).forget_payer(e.payer_id)
 
     async def on_coverage(self, tx: Transaction, d: Delivered[CoverageUpdated]) -> None:
         e = d.event
@@ -182,35 +238,25 @@ class DenialHandlers:
             "deleted": e.deleted,
             "updated_at": e.updated_at,
         }
-        stmt = pg_insert(store.coverage).values(values)
-        await tx.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["coverage_id"],
-                set_={k: stmt.excluded[k] for k in values if k != "coverage_id"},
-                where=store.coverage.c.updated_at <= stmt.excluded.updated_at,
-            )
-        )
+        await tx.conn.execute(_UPSERT_COVERAGE, values)
+        BatchFacts.of(tx).forget_coverage(e.patient_id, e.coverage_id)
 
     async def on_patient(self, tx: Transaction, d: Delivered[PatientUpdated]) -> None:
+        """The patient's state (for the statistics), upserted once per batch: only this service's
+        handlers read it, through the batch's facts."""
         e = d.event
-        state = e.address.state if e.address else None
-        stmt = pg_insert(store.patient_state).values(patient_id=e.patient_id, state=state)
-        await tx.conn.execute(
-            stmt.on_conflict_do_update(index_elements=["patient_id"], set_={"state": stmt.excluded.state})
-        )
+        BatchFacts.of(tx).note_state(e.patient_id, e.address.state if e.address else None)
 
     async def on_claim_created(self, tx: Transaction, d: Delivered[ClaimCreated]) -> None:
+        """The claim's projection, queued for the batch's one insert; a claim on file stays as it is."""
         e = d.event
+        facts = BatchFacts.of(tx)
+        if await facts.claim(e.claim_id) is not None:
+            return
         root = e.claim_id
         if e.replaces_claim_id:
-            root = (
-                await tx.conn.scalar(
-                    sa.select(store.claim.c.root_claim_id).where(
-                        store.claim.c.claim_id == e.replaces_claim_id
-                    )
-                )
-                or e.replaces_claim_id
-            )
+            replaced = await facts.claim(e.replaces_claim_id)
+            root = replaced.root_claim_id if replaced is not None else e.replaces_claim_id
         lines = [
             {
                 "line_key": ln.line_key,
@@ -224,19 +270,20 @@ class DenialHandlers:
             }
             for ln in e.lines
         ]
-        stmt = pg_insert(store.claim).values(
-            claim_id=e.claim_id,
-            root_claim_id=root,
-            patient_id=e.patient_id,
-            payer_id=e.payer_id,
-            coverage_id=e.coverage_id,
-            rendering_provider_id=e.rendering_provider_id,
-            payer_responsibility=e.payer_responsibility.value,
-            authorization_number=e.authorization_number,
-            lines=lines,
-            created_at=e.created_at,
-        )
-        await tx.conn.execute(stmt.on_conflict_do_nothing(index_elements=["claim_id"]))
+        row = {
+            "claim_id": e.claim_id,
+            "root_claim_id": root,
+            "patient_id": e.patient_id,
+            "payer_id": e.payer_id,
+            "coverage_id": e.coverage_id,
+            "rendering_provider_id": e.rendering_provider_id,
+            "payer_responsibility": e.payer_responsibility.value,
+            "authorization_number": e.authorization_number,
+            "lines": lines,
+            "created_at": e.created_at,
+        }
+        await facts.note_claim(row)
+        tx.insert_later(store.claim, row)
 
     async def on_authorization(self, tx: Transaction, d: Delivered[AuthorizationReceived]) -> None:
         e = d.event
@@ -250,13 +297,8 @@ class DenialHandlers:
             "procedure_codes": list(e.procedure_codes),
             "provider_id": e.provider_id,
         }
-        stmt = pg_insert(store.authorization).values(values)
-        await tx.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["authorization_id"],
-                set_={k: stmt.excluded[k] for k in values if k != "authorization_id"},
-            )
-        )
+        await tx.conn.execute(_UPSERT_AUTHORIZATION, values)
+        BatchFacts.of(tx).forget_authorization(e.patient_id, e.authorization_id)
         await self._work_denials_waiting_for(tx, d, e)
 
     async def _work_denials_waiting_for(
@@ -269,14 +311,7 @@ class DenialHandlers:
         """
         rows = (
             await tx.conn.execute(
-                sa.select(store.denial).where(
-                    store.denial.c.patient_id == e.patient_id,
-                    store.denial.c.payer_id == e.payer_id,
-                    store.denial.c.status == "open",
-                    store.denial.c.action == Action.FIX_AUTH.value,
-                    store.denial.c.source == DenialSource.REMIT.value,
-                    store.denial.c.grp.is_not(None),
-                )
+                _WAITING_FOR_AUTHORIZATION, {"p_patient_id": e.patient_id, "p_payer_id": e.payer_id}
             )
         ).all()
         self._collect_corrections()
@@ -285,7 +320,7 @@ class DenialHandlers:
             if rule is None or rule.fix is not Fix.AUTHORIZATION_NUMBER:
                 continue
             ctx = await self._context(
-                tx.conn, claim_id=row.claim_id, patient_id=row.patient_id, payer_id=row.payer_id
+                tx, claim_id=row.claim_id, patient_id=row.patient_id, payer_id=row.payer_id
             )
             line = ctx.claim.line(row.line_key, row.procedure_code) if ctx.claim else None
             denial = FoundDenial(
@@ -303,29 +338,18 @@ class DenialHandlers:
             if decision.action is not Action.RESUBMIT_REPLACEMENT or decision.fix_kind is None:
                 continue
             request_id = opaque_id("req", row.denial_id, decision.action.value)
-            claimed = await tx.conn.scalar(
-                pg_insert(store.fix_attempt)
-                .values(
-                    root_claim_id=ctx.claim.root_claim_id if ctx.claim else row.root_claim_id,
-                    fix_kind=decision.fix_kind,
-                    denial_id=row.denial_id,
-                    request_id=request_id,
-                )
-                .on_conflict_do_nothing()
-                .returning(store.fix_attempt.c.fix_kind)
-            )
-            if claimed is None:
+            root = ctx.claim.root_claim_id if ctx.claim else row.root_claim_id
+            if not await self._claim_fix(tx, root, decision.fix_kind, row.denial_id, request_id):
                 continue  # this fix was requested for the claim before: the queued item stays
             why = f"{decision.why}; authorization {e.auth_number} recorded after the denial"
+            BatchFacts.of(tx).forget_denials(row.root_claim_id)
             await tx.conn.execute(
-                sa.update(store.denial)
-                .where(store.denial.c.denial_id == row.denial_id)
-                .values(action=decision.action.value, why=why)
+                _REDECIDE_DENIAL,
+                {"p_denial_id": row.denial_id, "p_action": decision.action.value, "p_why": why},
             )
             await tx.conn.execute(
-                sa.update(store.work_item)
-                .where(store.work_item.c.denial_id == row.denial_id, store.work_item.c.status == "open")
-                .values(status="closed", decision=decision.action.value, closed_at=self.now())
+                _CLOSE_OPEN_ITEMS,
+                {"p_denial_id": row.denial_id, "p_decision": decision.action.value, "p_now": self.now()},
             )
             source = _Source(
                 kind=DenialSource(row.source),
@@ -336,13 +360,29 @@ class DenialHandlers:
                 payer_claim_number=row.payer_claim_number,
                 adjudicated_on=row.opened_at.date(),
             )
-            await self._act(tx, d, source, denial, row.denial_id, request_id, decision, ctx)
+            await self._act(tx, d, source, denial, row.denial_id, request_id, decision, ctx, row=row)
         self._publish_corrections(tx, d)
+
+    async def _claim_fix(
+        self, tx: Transaction, root: str, fix_kind: str, denial_id: str, request_id: str
+    ) -> bool:
+        """Claim a fix for the chain: (root claim, fix kind) is unique, so the same fix is never
+        requested twice. A fix the batch knows is on file is not tried again (rows never go)."""
+        facts = BatchFacts.of(tx)
+        if await facts.fix_requested(root, fix_kind):
+            return False
+        claimed = await tx.conn.scalar(
+            _CLAIM_FIX,
+            {"root_claim_id": root, "fix_kind": fix_kind, "denial_id": denial_id, "request_id": request_id},
+        )
+        facts.note_fix(root, fix_kind)
+        return claimed is not None
 
     async def on_fee_schedule(self, tx: Transaction, d: Delivered[FeeScheduleUpdated]) -> None:
         e = d.event
         if e.kind is not FeeScheduleKind.PAYER_CONTRACT or e.payer_id is None:
             return
+        BatchFacts.of(tx).forget_rates()
         await tx.conn.execute(
             sa.delete(store.contract_rate).where(store.contract_rate.c.fee_schedule_id == e.fee_schedule_id)
         )
@@ -367,118 +407,42 @@ class DenialHandlers:
         )
 
     # ------------------------------------------------------------------ context
-    async def _claim(self, conn: AsyncConnection, claim_id: str) -> ClaimFacts | None:
-        row = (await conn.execute(sa.select(store.claim).where(store.claim.c.claim_id == claim_id))).first()
-        if row is None:
-            return None
-        lines = tuple(
-            ClaimLineFacts(
-                line_key=ln["line_key"],
-                procedure_code=ln["procedure_code"],
-                modifiers=tuple(ln["modifiers"]),
-                place_of_service=ln["place_of_service"],
-                service_date=date.fromisoformat(ln["service_date"]),
-                units=ln["units"],
-                charge=Decimal(ln["charge"]),
-                rendering_provider_id=ln.get("rendering_provider_id"),
-            )
-            for ln in row.lines
-        )
-        return ClaimFacts(
-            claim_id=row.claim_id,
-            root_claim_id=row.root_claim_id,
-            patient_id=row.patient_id,
-            payer_id=row.payer_id,
-            coverage_id=row.coverage_id,
-            rendering_provider_id=row.rendering_provider_id,
-            lines=lines,
-            authorization_number=row.authorization_number,
-            payer_responsibility=CoveragePriority(row.payer_responsibility),
-        )
-
-    async def _payer(self, conn: AsyncConnection, payer_id: str) -> PayerFacts | None:
-        row = (await conn.execute(sa.select(store.payer).where(store.payer.c.payer_id == payer_id))).first()
-        if row is None:
-            return None
-        return PayerFacts(
-            payer_id=row.payer_id,
-            payer_type=row.payer_type,
-            rules=PayerBillingRules.model_validate(row.rules),
-        )
-
     async def _context(
-        self, conn: AsyncConnection, *, claim_id: str, patient_id: str, payer_id: str
+        self, tx: Transaction, *, claim_id: str, patient_id: str, payer_id: str
     ) -> TriageContext:
-        claim = await self._claim(conn, claim_id)
+        """What triage may look at, from the batch's facts (read for the whole batch up front)."""
+        facts = BatchFacts.of(tx)
+        claim = await facts.claim(claim_id)
         root = claim.root_claim_id if claim else claim_id
-        auth_rows = await conn.execute(
-            sa.select(store.authorization).where(store.authorization.c.patient_id == patient_id)
-        )
-        coverage_rows = await conn.execute(
-            sa.select(store.coverage).where(
-                store.coverage.c.patient_id == patient_id, store.coverage.c.deleted.is_(False)
-            )
-        )
-        chain = sa.select(store.claim.c.claim_id).where(store.claim.c.root_claim_id == root)
-        accepted = await conn.execute(
-            sa.select(store.acknowledgment.c.claim_id, store.acknowledgment.c.received_on).where(
-                sa.or_(
-                    store.acknowledgment.c.claim_id == claim_id, store.acknowledgment.c.claim_id.in_(chain)
-                ),
-                store.acknowledgment.c.status != AckStatus.REJECTED.value,
-            )
-        )
-        tried = await conn.execute(
-            sa.select(store.fix_attempt.c.fix_kind).where(store.fix_attempt.c.root_claim_id == root)
-        )
         return TriageContext(
             today=self.now().date(),
             claim=claim,
-            payer=await self._payer(conn, payer_id),
-            authorizations=tuple(
-                AuthorizationOnFile(
-                    authorization_id=r.authorization_id,
-                    auth_number=r.auth_number,
-                    payer_id=r.payer_id,
-                    start=r.start_date,
-                    end=r.end_date,
-                    procedure_codes=tuple(r.procedure_codes),
-                    provider_id=r.provider_id,
-                )
-                for r in auth_rows
-            ),
-            coverages=tuple(
-                CoverageOnFile(
-                    coverage_id=r.coverage_id,
-                    payer_id=r.payer_id,
-                    priority=CoveragePriority(r.priority),
-                    start=r.start_date,
-                    end=r.end_date,
-                )
-                for r in coverage_rows
-            ),
-            acceptances=tuple(Acceptance(claim_id=r.claim_id, received_on=r.received_on) for r in accepted),
-            fixes_tried=frozenset(r.fix_kind for r in tried),
+            payer=await facts.payer(payer_id),
+            authorizations=await facts.authorizations(patient_id),
+            coverages=await facts.coverages(patient_id),
+            acceptances=await facts.acceptances(claim_id),
+            fixes_tried=await facts.fixes_tried(root),
         )
 
     # ------------------------------------------------------------------ acknowledgments
     async def on_acknowledged(self, tx: Transaction, d: Delivered[ClaimAcknowledged]) -> None:
         e = d.event
-        inserted = await tx.conn.scalar(
-            pg_insert(store.acknowledgment)
-            .values(
-                claim_id=e.claim_id,
-                file_name=e.file_name,
-                source=e.source.value,
-                status=e.status.value,
-                received_on=e.received_at.date(),
-            )
-            .on_conflict_do_nothing()
-            .returning(store.acknowledgment.c.claim_id)
-        )
-        if inserted is None:
+        facts = BatchFacts.of(tx)
+        on_file = await facts.acks(e.claim_id)
+        if any(a.file_name == e.file_name for a in on_file):
             return  # the same acknowledgment file again
-        claim = await self._claim(tx.conn, e.claim_id)
+        on_file.append(AckOnFile(e.file_name, e.status.value, e.received_at.date()))
+        tx.insert_later(
+            store.acknowledgment,
+            {
+                "claim_id": e.claim_id,
+                "file_name": e.file_name,
+                "source": e.source.value,
+                "status": e.status.value,
+                "received_on": e.received_at.date(),
+            },
+        )
+        claim = await facts.claim(e.claim_id)
         payer_id = claim.payer_id if claim else None
         charge = sum((ln.charge for ln in claim.lines), Decimal("0")) if claim else Decimal("0")
         found = denials_in_rejection(e, self.playbook, payer_id, charge)
@@ -486,9 +450,7 @@ class DenialHandlers:
             return
         if payer_id is None:
             log.warning("denials: rejection for a claim not on file; opened under an unknown payer")
-        ctx = await self._context(
-            tx.conn, claim_id=e.claim_id, patient_id=e.patient_id, payer_id=payer_id or ""
-        )
+        ctx = await self._context(tx, claim_id=e.claim_id, patient_id=e.patient_id, payer_id=payer_id or "")
         source = _Source(
             kind=DenialSource.ACKNOWLEDGMENT,
             source_id=f"{e.claim_id}:{e.file_name}",
@@ -520,10 +482,9 @@ class DenialHandlers:
     async def on_remit(self, tx: Transaction, d: Delivered[RemitReceived]) -> None:
         remit = d.event
         today = self.now().date()
-        claim = await self._claim(tx.conn, remit.claim_id)
-        state = await tx.conn.scalar(
-            sa.select(store.patient_state.c.state).where(store.patient_state.c.patient_id == remit.patient_id)
-        )
+        facts = BatchFacts.of(tx)
+        claim = await facts.claim(remit.claim_id)
+        state = await facts.state(remit.patient_id)
         rows = [
             {
                 "remit_id": remit.remit_id,
@@ -550,21 +511,19 @@ class DenialHandlers:
                 "adjudicated_on": today,
             }
         ]
-        applied = (
-            await tx.conn.execute(
-                pg_insert(store.adjudication)
-                .on_conflict_do_nothing()
-                .returning(store.adjudication.c.remit_id),
-                rows,
-            )
-        ).all()
-        if not applied:
+        # the remit's adjudication rows are its claim: positions on file are not applied again
+        on_file = await facts.adjudicated(remit.remit_id)
+        fresh = [(position, row) for position, row in enumerate(rows) if position not in on_file]
+        if not fresh:
             return  # this claim payment was applied before (a re-sent 835 with a new event id)
+        for position, row in fresh:
+            on_file.add(position)
+            tx.insert_later(store.adjudication, row)
 
         found = denials_in_remit(remit, self.playbook)
         await self._resolve_paid(tx, d, remit, claim, still_denied=found)
         ctx = await self._context(
-            tx.conn, claim_id=remit.claim_id, patient_id=remit.patient_id, payer_id=remit.payer_id
+            tx, claim_id=remit.claim_id, patient_id=remit.patient_id, payer_id=remit.payer_id
         )
         source = _Source(
             kind=DenialSource.REMIT,
@@ -602,16 +561,10 @@ class DenialHandlers:
         """
         denied_keys = {(f.level, f.line_key or f.procedure_code) for f in still_denied}
         root = claim.root_claim_id if claim else remit.claim_id
-        open_rows = (
-            await tx.conn.execute(
-                sa.select(store.denial).where(
-                    store.denial.c.root_claim_id == root,
-                    store.denial.c.status == "open",
-                    store.denial.c.source_id != remit.remit_id,
-                )
-            )
-        ).all()
+        open_rows = await BatchFacts.of(tx).open_denials(root)
         for row in open_rows:
+            if row.source_id == remit.remit_id:
+                continue
             paid = Decimal("0")
             if row.level == Level.LINE.value:
                 for ln in remit.lines:
@@ -642,21 +595,19 @@ class DenialHandlers:
         now = self.now()
         # counted once the batch commits: a batch retried after a rollback counts each denial once
         tx.after_commit(partial(self.metrics.closed, row.payer_id, outcome))
+        BatchFacts.of(tx).forget_denials(row.root_claim_id)
         await tx.conn.execute(
-            sa.update(store.denial)
-            .where(store.denial.c.denial_id == row.denial_id)
-            .values(
-                status="resolved",
-                outcome=outcome.value,
-                recovered=recovered,
-                written_off=written_off,
-                resolved_at=now,
-            )
+            _RESOLVE_DENIAL,
+            {
+                "p_denial_id": row.denial_id,
+                "p_outcome": outcome.value,
+                "p_recovered": recovered,
+                "p_written_off": written_off,
+                "p_now": now,
+            },
         )
         await tx.conn.execute(
-            sa.update(store.work_item)
-            .where(store.work_item.c.denial_id == row.denial_id, store.work_item.c.status != "closed")
-            .values(status="closed", decision=outcome.value, closed_at=now)
+            _CLOSE_ITEMS, {"p_denial_id": row.denial_id, "p_decision": outcome.value, "p_now": now}
         )
         tx.publish(
             DenialResolved(
@@ -693,18 +644,8 @@ class DenialHandlers:
         # Claim the fix first: (claim, fix kind) is unique, so the same fix is never requested twice.
         request_id = opaque_id("req", denial_id, decision.action.value)
         if decision.fix_kind is not None:
-            claimed = await tx.conn.scalar(
-                pg_insert(store.fix_attempt)
-                .values(
-                    root_claim_id=root,
-                    fix_kind=decision.fix_kind,
-                    denial_id=denial_id,
-                    request_id=request_id,
-                )
-                .on_conflict_do_nothing()
-                .returning(store.fix_attempt.c.fix_kind)
-            )
-            if claimed is None:
+            claimed = decision.fix_kind
+            if not await self._claim_fix(tx, root, claimed, denial_id, request_id):
                 decision = replace(
                     decision,
                     action=Action.HUMAN_REVIEW,
@@ -715,46 +656,40 @@ class DenialHandlers:
                 ctx = replace(ctx, fixes_tried=ctx.fixes_tried | {claimed})
 
         deciding = denial.deciding
-        opened = await tx.conn.scalar(
-            pg_insert(store.denial)
-            .values(
-                denial_id=denial_id,
-                claim_id=source.claim_id,
-                root_claim_id=root,
-                patient_id=source.patient_id,
-                payer_id=source.payer_id,
-                source=source.kind.value,
-                source_id=source.source_id,
-                level=denial.level.value,
-                line_key=denial.line_key,
-                procedure_code=denial.procedure_code,
-                modifiers=list(denial.modifiers),
-                rendering_provider_id=(line.rendering_provider_id if line else None)
-                or (claim.rendering_provider_id if claim else None),
-                state=await tx.conn.scalar(
-                    sa.select(store.patient_state.c.state).where(
-                        store.patient_state.c.patient_id == source.patient_id
-                    )
-                ),
-                grp=deciding.group if deciding else None,
-                carc=deciding.carc if deciding else None,
-                reasons=[{"group": r.group, "carc": r.carc, "amount": str(r.amount)} for r in denial.reasons],
-                rarcs=list(denial.rarcs),
-                rejection_codes=list(denial.rejection_codes),
-                payer_claim_number=source.payer_claim_number,
-                amount=denial.amount,
-                category=decision.category.value,
-                action=decision.action.value,
-                why=decision.why,
-                appeal_deadline=decision.appeal_deadline,
-                status="open",
-                opened_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(store.denial.c.denial_id)
-        )
+        facts = BatchFacts.of(tx)
+        values = {
+            "denial_id": denial_id,
+            "claim_id": source.claim_id,
+            "root_claim_id": root,
+            "patient_id": source.patient_id,
+            "payer_id": source.payer_id,
+            "source": source.kind.value,
+            "source_id": source.source_id,
+            "level": denial.level.value,
+            "line_key": denial.line_key,
+            "procedure_code": denial.procedure_code,
+            "modifiers": list(denial.modifiers),
+            "rendering_provider_id": (line.rendering_provider_id if line else None)
+            or (claim.rendering_provider_id if claim else None),
+            "state": await facts.state(source.patient_id),
+            "grp": deciding.group if deciding else None,
+            "carc": deciding.carc if deciding else None,
+            "reasons": [{"group": r.group, "carc": r.carc, "amount": str(r.amount)} for r in denial.reasons],
+            "rarcs": list(denial.rarcs),
+            "rejection_codes": list(denial.rejection_codes),
+            "payer_claim_number": source.payer_claim_number,
+            "amount": denial.amount,
+            "category": decision.category.value,
+            "action": decision.action.value,
+            "why": decision.why,
+            "appeal_deadline": decision.appeal_deadline,
+            "status": "open",
+            "opened_at": now,
+        }
+        opened = (await tx.conn.execute(_OPEN_DENIAL, values)).first()
         if opened is None:
             return ctx  # already opened from this source: a replay changes nothing
+        facts.forget_denials(root)
         tx.after_commit(partial(self.metrics.triaged, source.payer_id, denial, decision))
         tx.publish(
             DenialOpened(
@@ -784,7 +719,7 @@ class DenialHandlers:
             cause=d,
             event_id=opaque_id("evt", denial_id, "opened"),
         )
-        await self._act(tx, d, source, denial, denial_id, request_id, decision, ctx)
+        await self._act(tx, d, source, denial, denial_id, request_id, decision, ctx, row=opened)
         return ctx
 
     async def _act(
@@ -797,7 +732,10 @@ class DenialHandlers:
         request_id: str,
         decision: Decision,
         ctx: TriageContext,
+        *,
+        row: Any,
     ) -> None:
+        """Carry out the decision on the denial ``row`` (as opened, or as read from the table)."""
         now = self.now()
         action = decision.action
         changes = [ClaimChange(action=c.action, line_key=c.line_key, value=c.value) for c in decision.changes]
@@ -852,7 +790,6 @@ class DenialHandlers:
                 cause=d,
                 event_id=opaque_id("evt", request_id),
             )
-            row = await self._denial_row(tx.conn, denial_id)
             await self._resolve(
                 tx, d, row, DenialOutcome.WRITTEN_OFF, written_off=max(denial.amount, Decimal("0"))
             )
@@ -876,22 +813,12 @@ class DenialHandlers:
             return
         if action is Action.TRANSFER_TO_PATIENT:
             # The PR amount is already on the patient's ledger (remittance posts it); this closes it.
-            row = await self._denial_row(tx.conn, denial_id)
             await self._resolve(tx, d, row, DenialOutcome.TRANSFERRED_TO_PATIENT)
             return
         if action is Action.POST_ONLY:
-            await tx.conn.execute(
-                sa.update(store.denial)
-                .where(store.denial.c.denial_id == denial_id)
-                .values(status="closed", resolved_at=now)
-            )
+            await tx.conn.execute(_CLOSE_DENIAL, {"p_denial_id": denial_id, "p_now": now})
             return
         await self._queue(tx, source, denial, denial_id, decision)
-
-    async def _denial_row(self, conn: AsyncConnection, denial_id: str) -> Any:
-        return (
-            await conn.execute(sa.select(store.denial).where(store.denial.c.denial_id == denial_id))
-        ).one()
 
     async def _queue(
         self, tx: Transaction, source: _Source, denial: FoundDenial, denial_id: str, decision: Decision
@@ -905,24 +832,23 @@ class DenialHandlers:
             evidence["procedure"] = " ".join([denial.procedure_code, *denial.modifiers])
         evidence["source"] = f"{source.kind.value} {source.source_id}"
         await tx.conn.execute(
-            pg_insert(store.work_item)
-            .values(
-                item_id=opaque_id("wi", denial_id),
-                kind="denial",
-                denial_id=denial_id,
-                claim_id=source.claim_id,
-                patient_id=source.patient_id,
-                payer_id=source.payer_id,
-                action=decision.action.value,
-                reason=decision.why,
-                next_step=decision.next_step,
-                evidence=evidence,
-                amount=max(denial.amount, Decimal("0")),
-                deadline=decision.deadline,
-                status="open",
-                appeal_level=1 if decision.action is Action.APPEAL else None,
-            )
-            .on_conflict_do_nothing()
+            _QUEUE_ITEM,
+            {
+                "item_id": opaque_id("wi", denial_id),
+                "kind": "denial",
+                "denial_id": denial_id,
+                "claim_id": source.claim_id,
+                "patient_id": source.patient_id,
+                "payer_id": source.payer_id,
+                "action": decision.action.value,
+                "reason": decision.why,
+                "next_step": decision.next_step,
+                "evidence": evidence,
+                "amount": max(denial.amount, Decimal("0")),
+                "deadline": decision.deadline,
+                "status": "open",
+                "appeal_level": 1 if decision.action is Action.APPEAL else None,
+            },
         )
 
     # ------------------------------------------------------------------ secondary payer
@@ -972,18 +898,8 @@ class DenialHandlers:
         if not lines:
             return
         request_id = opaque_id("req", remit.remit_id, "secondary")
-        claimed = await tx.conn.scalar(
-            pg_insert(store.fix_attempt)
-            .values(
-                root_claim_id=claim.root_claim_id,
-                fix_kind=f"bill_{next_priority.value}",
-                denial_id=remit.remit_id,
-                request_id=request_id,
-            )
-            .on_conflict_do_nothing()
-            .returning(store.fix_attempt.c.fix_kind)
-        )
-        if claimed is None:
+        fix_kind = f"bill_{next_priority.value}"
+        if not await self._claim_fix(tx, claim.root_claim_id, fix_kind, remit.remit_id, request_id):
             return
         tx.publish(
             SecondaryClaimRequested(
@@ -1013,24 +929,7 @@ class DenialHandlers:
         codes = {ln.procedure_code for ln in remit.lines}
         if not codes:
             return
-        rows = await tx.conn.execute(
-            sa.select(store.contract_rate).where(
-                store.contract_rate.c.payer_id == remit.payer_id,
-                store.contract_rate.c.procedure_code.in_(codes),
-            )
-        )
-        rates = [
-            ContractRate(
-                payer_id=r.payer_id,
-                procedure_code=r.procedure_code,
-                amount=r.amount,
-                start=r.start_date,
-                end=r.end_date,
-                modifiers=frozenset(r.modifiers),
-                place_of_service=r.place_of_service,
-            )
-            for r in rows
-        ]
+        rates = await BatchFacts.of(tx).rates(remit.payer_id, codes)
         if not rates:
             return
         for index, ln in enumerate(remit.lines):
@@ -1054,18 +953,18 @@ class DenialHandlers:
                 continue
             due = appeal_deadline(self.playbook, ctx.payer, remit.payment_date)
             await tx.conn.execute(
-                pg_insert(store.work_item)
-                .values(
-                    item_id=opaque_id("wi", remit.remit_id, "underpaid", index),
-                    kind="underpayment",
-                    denial_id=None,
-                    claim_id=remit.claim_id,
-                    patient_id=remit.patient_id,
-                    payer_id=remit.payer_id,
-                    action=Action.APPEAL.value,
-                    reason=f"underpaid: allowed {short.allowed} < contracted {short.expected}",
-                    next_step="Dispute the allowed amount with the payer, citing the contracted rate.",
-                    evidence={
+                _QUEUE_ITEM,
+                {
+                    "item_id": opaque_id("wi", remit.remit_id, "underpaid", index),
+                    "kind": "underpayment",
+                    "denial_id": None,
+                    "claim_id": remit.claim_id,
+                    "patient_id": remit.patient_id,
+                    "payer_id": remit.payer_id,
+                    "action": Action.APPEAL.value,
+                    "reason": f"underpaid: allowed {short.allowed} < contracted {short.expected}",
+                    "next_step": "Dispute the allowed amount with the payer, citing the contracted rate.",
+                    "evidence": {
                         "procedure": " ".join([ln.procedure_code, *ln.modifiers]),
                         "line_key": ln.line_key or "",
                         "allowed": str(short.allowed),
@@ -1074,12 +973,11 @@ class DenialHandlers:
                         "payer_claim_number": remit.payer_claim_number,
                         "source": f"remit {remit.remit_id}",
                     },
-                    amount=short.shortfall,
-                    deadline=due,
-                    status="open",
-                    appeal_level=1,
-                )
-                .on_conflict_do_nothing()
+                    "amount": short.shortfall,
+                    "deadline": due,
+                    "status": "open",
+                    "appeal_level": 1,
+                },
             )
 
     # ------------------------------------------------------------------ claim status
@@ -1088,20 +986,11 @@ class DenialHandlers:
         e = d.event
         if e.to_status is not ClaimStatus.VOIDED:
             return
-        root = await tx.conn.scalar(
-            sa.select(store.claim.c.root_claim_id).where(store.claim.c.claim_id == e.claim_id)
-        )
-        rows = (
-            await tx.conn.execute(
-                sa.select(store.denial).where(
-                    store.denial.c.root_claim_id == (root or e.claim_id),
-                    store.denial.c.status == "open",
-                    store.denial.c.action == Action.VOID.value,
-                )
-            )
-        ).all()
-        for row in rows:
-            await self._resolve(tx, d, row, DenialOutcome.VOIDED)
+        facts = BatchFacts.of(tx)
+        claim = await facts.claim(e.claim_id)
+        for row in await facts.open_denials(claim.root_claim_id if claim else e.claim_id):
+            if row.action == Action.VOID.value:
+                await self._resolve(tx, d, row, DenialOutcome.VOIDED)
 
 
 def _rendering(claim: ClaimFacts | None, line_key: str | None, procedure_code: str) -> str | None:

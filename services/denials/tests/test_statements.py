@@ -1,0 +1,214 @@
+"""SQL statements per batch, against PostgreSQL: a batch reads what its events need once, one query
+per table, and writes its claims, acknowledgments and adjudications with one statement each; what
+an earlier event of the batch wrote is what a later one sees."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest_asyncio
+import sqlalchemy as sa
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rcm.denials import store
+from rcm.denials.handlers import DenialHandlers
+from rcm.denials.metrics import DenialsMetrics
+from rcm.denials.settings import load_configured_playbook
+from rcm.events.catalog import spec_for
+from rcm.events.testing import (
+    claim_acknowledged,
+    claim_created,
+    coverage_updated,
+    fee_schedule_updated,
+    patient_updated,
+    payer_updated,
+    remit_received,
+)
+from rcm.servicekit import Delivered, Record, Transaction, create_engine, upgrade
+from rcm.servicekit.db import outbox
+
+PAYER = "payer-0001"
+MIGRATIONS = Path(store.__file__).parent / "migrations"
+SESSIONS = range(1, 51)
+
+
+@pytest_asyncio.fixture
+async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
+    await upgrade(fresh_database, MIGRATIONS)
+    engine = create_engine(fresh_database)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@contextmanager
+def statements(engine: AsyncEngine) -> Iterator[Counter[str]]:
+    """Statements sent while the block runs, by their first word (SELECT, INSERT, UPDATE, ...)."""
+    seen: Counter[str] = Counter()
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen[statement.split(None, 1)[0].upper()] += 1
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
+
+
+async def deliver(engine: AsyncEngine, handlers: DenialHandlers, *events: Any) -> None:
+    """One batch, in one transaction, written as the runtime writes it."""
+    handle = handlers.batch_handler()
+    async with engine.begin() as conn:
+        tx = Transaction(conn, "test", source="denials")
+        batch = []
+        for i, event in enumerate(events):
+            spec = spec_for(event)
+            key = str(getattr(event, spec.key)).encode()
+            headers = (("ce_id", f"evt-{i}-{id(event)}".encode()),)
+            batch.append(Delivered(Record(spec.name, 0, i, key, b"{}", headers), event))
+        await handle(tx, batch)
+        await tx.flush()
+    tx.committed()
+
+
+def handlers() -> DenialHandlers:
+    return DenialHandlers(
+        load_configured_playbook(),
+        now=lambda: datetime(2025, 6, 1, tzinfo=UTC),
+        metrics=DenialsMetrics(CollectorRegistry()),
+    )
+
+
+def billed(n: int, *, modifiers: list[str]) -> Any:
+    line = {**claim_created(n).lines[0].model_dump(mode="json"), "modifiers": modifiers}
+    return claim_created(n, payer_id=PAYER, lines=[line])
+
+
+def denied(n: int, group: str, carc: str, *, claim_level: bool = False, modifiers: list[str]) -> Any:
+    cas = [{"group": group, "carc": carc, "amount": "170.00"}]
+    line = {
+        "line_key": f"ses-{n:04d}:1",
+        "procedure_code": "90837",
+        "modifiers": modifiers,
+        "service_date": claim_created(n).lines[0].service_date,
+        "charge": "170.00",
+        "paid": "0.00",
+        "adjustments": cas,
+    }
+    return remit_received(
+        n,
+        payer_id=PAYER,
+        status="4",
+        paid="0.00",
+        patient_responsibility="0.00",
+        claim_adjustments=cas if claim_level else [],
+        lines=[] if claim_level else [line],
+    )
+
+
+def remit(n: int) -> Any:
+    """Denials of every kind of outcome: a correction, a write-off, posted only, queued."""
+    match n % 4:
+        case 0:
+            return denied(n, "CO", "4", modifiers=[])  # 95 missing: a replacement adds it
+        case 1:
+            return denied(n, "CO", "29", claim_level=True, modifiers=[])  # no proof: written off
+        case 2:
+            return denied(n, "OA", "18", modifiers=["95"])  # an exact duplicate: posted only
+        case _:
+            return denied(n, "CO", "197", modifiers=["95"])  # no authorization on file: queued
+
+
+async def count_rows(engine: AsyncEngine, table: sa.Table) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
+
+
+async def test_a_batch_reads_once_per_table_and_writes_projections_in_one_statement_each(
+    engine: AsyncEngine,
+) -> None:
+    h = handlers()
+    reference = [payer_updated(1), fee_schedule_updated(1, payer_id=PAYER)]
+    reference += [e for n in SESSIONS for e in (patient_updated(n), coverage_updated(n, payer_id=PAYER))]
+    await deliver(engine, h, *reference)
+
+    claims = [billed(n, modifiers=[] if n % 4 == 0 else ["95"]) for n in SESSIONS]
+    with statements(engine) as projected:
+        await deliver(engine, h, *claims, *(claim_acknowledged(n) for n in SESSIONS))
+    with statements(engine) as triaged:
+        await deliver(engine, h, *(remit(n) for n in SESSIONS))
+
+    # 100 claims and acknowledgments: read claims and acknowledgments once, insert each table once
+    # (event by event: an insert each and a claim read per acknowledgment, 150)
+    assert projected["SELECT"] <= 2, projected
+    assert sum(projected.values()) <= 4, projected
+    # 50 denied remits: one read per table for the batch (event by event: eleven a remit, 550);
+    # writes: each denial and its fix, work item or resolution, one insert per queued table
+    # (event by event: 714 statements in all)
+    assert triaged["SELECT"] <= 10, triaged
+    assert sum(triaged.values()) <= 130, triaged
+    assert await count_rows(engine, store.denial) == 50
+    assert await count_rows(engine, store.adjudication) == 50
+    assert await count_rows(engine, store.fix_attempt) == 12  # the CO-4 replacements
+    assert await count_rows(engine, store.work_item) == 12  # the CO-197s, for a person
+
+
+async def test_a_later_event_of_a_batch_sees_what_an_earlier_one_wrote(engine: AsyncEngine) -> None:
+    h = handlers()
+    moved = patient_updated(
+        7, address={"line1": "1 Main St", "city": "Newark", "state": "NJ", "postal_code": "07102"}
+    )
+    co4 = denied(7, "CO", "4", modifiers=[])
+    await deliver(
+        engine,
+        h,
+        payer_updated(1),
+        patient_updated(7),
+        moved,  # the later state is the one the denial records
+        billed(7, modifiers=[]),
+        claim_acknowledged(7),
+        claim_acknowledged(7),  # the same file again
+        co4,
+        co4,  # re-sent with a new event id: applied once
+        billed(7, modifiers=[]),  # the same claim again: it stays as it was
+    )
+    async with engine.connect() as conn:
+        denial = (await conn.execute(sa.select(store.denial))).one()
+        states = (await conn.execute(sa.select(store.patient_state.c.state))).scalars().all()
+        corrections = await conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(outbox)
+            .where(outbox.c.topic == "claim-correction-requested")
+        )
+    assert (denial.claim_id, denial.state, denial.action) == ("clm-0007", "NJ", "resubmit_replacement")
+    assert states == ["NJ"]
+    assert corrections == 1
+    for table, rows in (
+        (store.claim, 1),
+        (store.acknowledgment, 1),
+        (store.adjudication, 1),
+        (store.fix_attempt, 1),
+    ):
+        assert await count_rows(engine, table) == rows, table.name
+
+    # the replacement (claim and remit in one batch) pays the denial: it is found through the chain
+    replacement = billed(7, modifiers=["95"]).model_copy(
+        update={"claim_id": "clm-0007-r", "replaces_claim_id": "clm-0007"}
+    )
+    paid = remit_received(7, remit_id="rmt-0007-r", claim_id="clm-0007-r", payer_id=PAYER)
+    await deliver(engine, h, replacement, paid)
+    async with engine.connect() as conn:
+        resolved = (await conn.execute(sa.select(store.denial.c.status, store.denial.c.outcome))).one()
+        root = await conn.scalar(
+            sa.select(store.claim.c.root_claim_id).where(store.claim.c.claim_id == "clm-0007-r")
+        )
+    assert tuple(resolved) == ("resolved", "paid")
+    assert root == "clm-0007"
