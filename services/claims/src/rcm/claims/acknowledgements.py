@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from rcm.claims.domain import ClaimState
 from rcm.claims.lifecycle import move
 from rcm.claims.metrics import ClaimsMetrics
+from rcm.claims.reads import remember_session_states
 from rcm.claims.store import batch, batch_claim, claim, record_file
 from rcm.clearinghouse import ReceivedFile
 from rcm.events.models import (
@@ -209,8 +210,10 @@ class Acknowledgements:
                 for verdict in read_999(received.content):
                     await self._apply_999(tx, verdict, received.name, now)
             else:
-                for claim_verdict in read_277ca(received.content):
-                    await self._apply_277ca(tx, claim_verdict, received.name, now)
+                verdicts = read_277ca(received.content)
+                rows = await self._claims(tx, [v.claim_id for v in verdicts])
+                for claim_verdict in verdicts:
+                    await self._apply_277ca(tx, claim_verdict, received.name, now, rows)
 
     async def _apply_999(self, tx: Transaction, verdict: SetVerdict, file_name: str, now: datetime) -> None:
         rows = (
@@ -231,14 +234,33 @@ class Acknowledgements:
                 tx, row, AckSource.X999, verdict.status, list(verdict.reasons), [], None, file_name, now
             )
 
-    async def _apply_277ca(
-        self, tx: Transaction, verdict: ClaimVerdict, file_name: str, now: datetime
-    ) -> None:
-        row = (
-            await tx.conn.execute(
-                sa.select(claim).where(claim.c.claim_id == verdict.claim_id).with_for_update()
+    @staticmethod
+    async def _claims(tx: Transaction, claim_ids: list[str]) -> dict[str, Any]:
+        """The claims a 277CA names, locked, in one query (and their sessions' states, which the
+        ``after`` step reads, in ``tx.memo``); each verdict takes its claim's row out once."""
+        wanted = sorted(set(claim_ids))
+        if not wanted:
+            return {}
+        rows = {
+            r.claim_id: r
+            for r in await tx.conn.execute(
+                sa.select(claim)
+                .where(claim.c.claim_id.in_(wanted))
+                .order_by(claim.c.claim_id)
+                .with_for_update()
             )
-        ).first()
+        }
+        await remember_session_states(tx, {r.session_id for r in rows.values()})
+        return rows
+
+    async def _apply_277ca(
+        self, tx: Transaction, verdict: ClaimVerdict, file_name: str, now: datetime, rows: dict[str, Any]
+    ) -> None:
+        row = rows.pop(verdict.claim_id, None)
+        if row is None:  # not ours, or named a second time in the file: read as the first left it
+            row = (
+                await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == verdict.claim_id))
+            ).first()
         if row is None:
             log.warning("277CA names a claim we do not have")
             return

@@ -72,6 +72,7 @@ from rcm.claims.reads import (
     patient_history,
     reads_of,
     session_answer,
+    session_state,
 )
 from rcm.claims.store import (
     SharedReferences,
@@ -605,18 +606,12 @@ class ClaimsHandlers:
 
     # ------------------------------------------------------------------ voided and corrected sessions
 
-    async def _session_moved_on(self, conn: AsyncConnection, row: Any) -> bool:
-        """Whether the claim's session was voided, or corrected since the claim was coded."""
-        current = (
-            await conn.execute(
-                sa.select(session.c.status, session.c.revision).where(session.c.session_id == row.session_id)
-            )
-        ).first()
-        return current is not None and _moved_on(row, current.status, current.revision)
-
     async def after_acknowledgement(self, tx: Transaction, row: Any) -> None:
         """An acknowledged claim whose session was voided or corrected meanwhile is taken back now."""
-        if row.frequency_code != FrequencyCode.VOID.value and await self._session_moved_on(tx.conn, row):
+        if row.frequency_code == FrequencyCode.VOID.value:
+            return
+        current = await session_state(tx, row.session_id)
+        if current is not None and _moved_on(row, *current):
             await self.reconcile(tx, row.session_id, cause=None)
 
     async def reconcile(self, tx: Transaction, session_id: str, *, cause: Delivered[Any] | None) -> None:
@@ -1462,7 +1457,8 @@ class ClaimsHandlers:
             except IllegalTransition:
                 log.warning("remit outcome %s not allowed from %s", outcome.value, row.state)
                 return
-        if await self._session_moved_on(tx.conn, row):
+        current = await session_state(tx, row.session_id)
+        if current is not None and _moved_on(row, *current):
             # the session was voided or corrected while this claim was in flight: now that the
             # payer named its claim number, take it back; no next payer's claim follows it
             await self.reconcile(tx, row.session_id, cause=d)

@@ -10,6 +10,7 @@ published only when the file is uploaded (ready -> submitted).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from rcm.claims.store import claim, claim_audit
 from rcm.events.models import ClaimStatus, ClaimStatusChanged
 from rcm.servicekit import Delivered, Transaction
 
-__all__ = ["EVENT_STATUS", "move", "record_created"]
+__all__ = ["EVENT_STATUS", "move", "move_all", "record_created"]
 
 _S = ClaimState
 EVENT_STATUS: dict[ClaimState, ClaimStatus | None] = {
@@ -84,36 +85,70 @@ async def move(
     **columns: Any,
 ) -> ClaimState:
     """Move the claim ``row`` (with claim_id, patient_id, state) to ``to``; raises IllegalTransition."""
-    current = ClaimState(row.state)
-    record = transition(row.claim_id, current, to, reason=reason[:500], at=at, actor=actor)
-    forget_patient(tx, row.patient_id)
+    await move_all(
+        tx,
+        [row],
+        to,
+        reason=reason,
+        at=at,
+        actor=actor,
+        cause=cause,
+        published_from=published_from,
+        **columns,
+    )
+    return to
+
+
+async def move_all(
+    tx: Transaction,
+    rows: Sequence[Any],
+    to: ClaimState,
+    *,
+    reason: str,
+    at: datetime,
+    actor: str = "claims",
+    cause: Delivered[Any] | None = None,
+    published_from: ClaimState | None = None,
+    **columns: Any,
+) -> None:
+    """Move every claim of ``rows`` to ``to`` with the same column values (SQL expressions of the
+    row's own columns allowed), in one statement; raises IllegalTransition, before writing
+    anything, if any of them may not make the move."""
+    if not rows:
+        return
+    records = [
+        (row, transition(row.claim_id, ClaimState(row.state), to, reason=reason[:500], at=at, actor=actor))
+        for row in rows
+    ]
+    ids = [row.claim_id for row in rows]
     await tx.conn.execute(
         sa.update(claim)
-        .where(claim.c.claim_id == row.claim_id)
+        .where(claim.c.claim_id == ids[0] if len(ids) == 1 else claim.c.claim_id.in_(ids))
         .values(state=to.value, updated_at=at, **columns)
     )
-    tx.insert_later(
-        claim_audit,
-        {
-            "claim_id": row.claim_id,
-            "from_state": record.from_state.value,
-            "to_state": record.to_state.value,
-            "reason": record.reason,
-            "actor": record.actor,
-            "at": at,
-        },
-    )
-    before, after = EVENT_STATUS[published_from or current], EVENT_STATUS[to]
-    if after is not None and before != after:
-        tx.publish(
-            ClaimStatusChanged(
-                claim_id=row.claim_id,
-                patient_id=row.patient_id,
-                from_status=before,
-                to_status=after,
-                cause=reason[:80],
-                changed_at=at,
-            ),
-            cause=cause,
+    for row, record in records:
+        forget_patient(tx, row.patient_id)
+        tx.insert_later(
+            claim_audit,
+            {
+                "claim_id": row.claim_id,
+                "from_state": record.from_state.value,
+                "to_state": record.to_state.value,
+                "reason": record.reason,
+                "actor": record.actor,
+                "at": at,
+            },
         )
-    return to
+        before, after = EVENT_STATUS[published_from or record.from_state], EVENT_STATUS[to]
+        if after is not None and before != after:
+            tx.publish(
+                ClaimStatusChanged(
+                    claim_id=row.claim_id,
+                    patient_id=row.patient_id,
+                    from_status=before,
+                    to_status=after,
+                    cause=reason[:80],
+                    changed_at=at,
+                ),
+                cause=cause,
+            )

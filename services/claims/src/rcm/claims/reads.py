@@ -36,7 +36,14 @@ from rcm.claims.store import (
 )
 from rcm.servicekit import Transaction
 
-__all__ = ["HISTORY_COLUMNS", "BatchReads", "forget_patient", "reads_of"]
+__all__ = [
+    "HISTORY_COLUMNS",
+    "BatchReads",
+    "forget_patient",
+    "reads_of",
+    "remember_session_states",
+    "session_state",
+]
 
 HISTORY_COLUMNS = (
     claim.c.claim_id,
@@ -221,3 +228,37 @@ async def session_answer(conn: AsyncConnection, reads: BatchReads | None, sessio
     if reads is not None and session_id in reads.answers:
         return reads.answers[session_id]
     return (await answer_rows(conn, [session_id]))[session_id]
+
+
+_SESSION_STATES = "claims.session_states"
+
+
+async def remember_session_states(tx: Transaction, session_ids: Iterable[str]) -> None:
+    """Read the status and revision of these sessions in one query, for :func:`session_state`.
+
+    For transactions that handle no session event (acknowledgements): nothing in them changes a
+    session, so what was read stays true until they commit.
+    """
+    wanted = sorted(set(session_ids))
+    states: dict[str, tuple[str, int] | None] = dict.fromkeys(wanted)
+    if wanted:
+        for session_id, status, revision in await tx.conn.execute(
+            sa.select(session.c.session_id, session.c.status, session.c.revision).where(
+                session.c.session_id.in_(wanted)
+            )
+        ):
+            states[session_id] = (status, revision)
+    tx.memo.setdefault(_SESSION_STATES, {}).update(states)
+
+
+async def session_state(tx: Transaction, session_id: str) -> tuple[str, int] | None:
+    """The session's status and revision (None: no such session)."""
+    remembered: dict[str, tuple[str, int] | None] = tx.memo.get(_SESSION_STATES, {})
+    if session_id in remembered:
+        return remembered[session_id]
+    row = (
+        await tx.conn.execute(
+            sa.select(session.c.status, session.c.revision).where(session.c.session_id == session_id)
+        )
+    ).first()
+    return None if row is None else (row.status, row.revision)

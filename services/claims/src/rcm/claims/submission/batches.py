@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from rcm.claims.domain import ClaimDraft, ClaimState
 from rcm.claims.domain.batching import BatchPolicy, ReadyClaim, batches_due
 from rcm.claims.domain.cob import PriorAdjudication
-from rcm.claims.lifecycle import move
+from rcm.claims.lifecycle import move, move_all
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.store import batch, batch_claim, claim, interchange_sequence, keyed_references
 from rcm.claims.submission.x837 import ClaimForBatch, Envelope, build_837p
@@ -132,15 +132,14 @@ class Batcher:
                     for r in rows
                 ],
             )
-            for row in rows:
-                await move(
-                    tx,
-                    row,
-                    ClaimState.BATCHED,
-                    reason=f"in batch {batch_id}",
-                    at=now,
-                    attempts=row.attempts + 1,
-                )
+            await move_all(
+                tx,
+                rows,
+                ClaimState.BATCHED,
+                reason=f"in batch {batch_id}",
+                at=now,
+                attempts=claim.c.attempts + 1,
+            )
             return batch_id
 
     async def _items(self, conn: Any, rows: Sequence[Any]) -> list[ClaimForBatch]:
@@ -211,16 +210,16 @@ class Batcher:
                     .with_for_update(of=claim)
                 )
             ).all()
+            await move_all(
+                tx,
+                rows,
+                ClaimState.SUBMITTED,
+                reason=f"uploaded as {b.file_name}" + (" (found on server)" if already_present else ""),
+                at=now,
+                published_from=ClaimState.READY,
+                submitted_at=now,
+            )
             for row in rows:
-                await move(
-                    tx,
-                    row,
-                    ClaimState.SUBMITTED,
-                    reason=f"uploaded as {b.file_name}" + (" (found on server)" if already_present else ""),
-                    at=now,
-                    published_from=ClaimState.READY,
-                    submitted_at=now,
-                )
                 tx.publish(
                     ClaimSubmitted(
                         claim_id=row.claim_id,
