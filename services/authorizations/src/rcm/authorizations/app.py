@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rcm.authorizations.handlers import Ledger
 from rcm.authorizations.settings import AuthorizationOptions, AuthorizationSettings
-from rcm.servicekit import Service, ServiceSettings, decode_event, dispatch
+from rcm.servicekit import Service, ServiceSettings, decode_event
 
 __all__ = ["TOPICS", "build_service"]
 
@@ -52,7 +52,7 @@ def build_service(
     service.add_consumer(
         settings.service_name,
         topics=TOPICS,
-        handler=dispatch(ledger.handlers()),
+        handler=ledger.batch_handler(),
         decode=decode_event,
         ordered_per_key=True,
     )

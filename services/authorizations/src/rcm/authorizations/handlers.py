@@ -16,9 +16,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 
 from rcm.authorizations import store
+from rcm.authorizations.batch import BatchView, Registered
 from rcm.authorizations.domain import (
     AlertPolicy,
     Authorization,
@@ -49,7 +49,7 @@ from rcm.events.models import (
     ReleaseReason,
     SessionVoided,
 )
-from rcm.servicekit import Delivered, Transaction
+from rcm.servicekit import BatchHandler, Delivered, Transaction, dispatch
 
 __all__ = ["Ledger", "alert_id"]
 
@@ -67,7 +67,7 @@ def _default_requirements() -> AuthRequirements:
     return AuthRequirements({r.procedure_code: r.after_visits for r in PayerBillingRules().auth_requirements})
 
 
-def _extended(before: sa.Row[Any], amended: AuthorizationReceived) -> bool:
+def _extended(before: Registered, amended: AuthorizationReceived) -> bool:
     """True when a newer version of an authorization grants more or runs longer."""
     if amended.received_at < before.received_at:
         return False
@@ -114,72 +114,68 @@ class Ledger:
             PayerUpdated: self.on_payer_updated,
         }
 
+    async def prepare(self, tx: Transaction, events: list[Delivered[Any]]) -> None:
+        """Read what the batch's events need, one query per table, before they apply."""
+        view = BatchView.start(tx)
+        await view.load(tx.conn, [d.event for d in events], appointments=self.reserve_on_schedule)
+
+    def batch_handler(self) -> BatchHandler[Any]:
+        """The consumer's handler: the batch read at once, its events applied in order, the rows
+        they queued written last (one statement per table)."""
+        apply = dispatch(self.handlers(), prepare=self.prepare)
+
+        async def handle(tx: Transaction, events: list[Delivered[Any]]) -> None:
+            await apply(tx, events)
+            await BatchView.of(tx).flush(tx.conn)
+
+        return handle
+
     # ------------------------------------------------------------------ registering
     async def on_authorization_received(self, tx: Transaction, d: Delivered[AuthorizationReceived]) -> None:
         e = d.event
-        values = {
-            "authorization_id": e.authorization_id,
-            "patient_id": e.patient_id,
-            "coverage_id": e.coverage_id,
-            "payer_id": e.payer_id,
-            "auth_number": e.auth_number,
-            "unit": e.unit.value,
-            "authorized": e.authorized,
-            "valid_start": e.valid.start,
-            "valid_end": e.valid.end,
-            "procedure_codes": list(e.procedure_codes),
-            "provider_id": e.provider_id,
-            "received_at": e.received_at,
-        }
-        table = store.authorization
-        before = (
-            await tx.conn.execute(
-                sa.select(table.c.authorized, table.c.valid_end, table.c.received_at).where(
-                    table.c.authorization_id == e.authorization_id
-                )
-            )
-        ).first()
-        statement = insert(table).values(values)
-        await tx.conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=[table.c.authorization_id],
-                set_={k: statement.excluded[k] for k in values if k != "authorization_id"},
-                where=table.c.received_at <= statement.excluded.received_at,
-            )
+        view = BatchView.of(tx)
+        before = await view.registration(tx.conn, e.authorization_id)
+        auth = await view.register(
+            tx.conn,
+            {
+                "authorization_id": e.authorization_id,
+                "patient_id": e.patient_id,
+                "coverage_id": e.coverage_id,
+                "payer_id": e.payer_id,
+                "auth_number": e.auth_number,
+                "unit": e.unit.value,
+                "authorized": e.authorized,
+                "valid_start": e.valid.start,
+                "valid_end": e.valid.end,
+                "procedure_codes": list(e.procedure_codes),
+                "provider_id": e.provider_id,
+                "received_at": e.received_at,
+            },
         )
-        ledger = await store.load_ledger(tx.conn, authorization_ids=[e.authorization_id])
-        auth = ledger.get(e.authorization_id)
-        if auth is not None and before is not None and _extended(before, e):
+        if before is not None and _extended(before, e):
             # More visits or a later end (an extension or renewal): warnings whose condition no
             # longer holds are armed again, so the extended authorization cannot run out unnoticed.
-            holds = conditions(auth, today=self.clock().date(), policy=self.policy)
+            holds = [k.value for k in conditions(auth, today=self.clock().date(), policy=self.policy)]
             await tx.conn.execute(
                 sa.delete(store.alert).where(
-                    store.alert.c.authorization_id == e.authorization_id,
-                    store.alert.c.kind.not_in([k.value for k in holds]),
+                    store.alert.c.authorization_id == e.authorization_id, store.alert.c.kind.not_in(holds)
                 )
             )
-        await self.raise_alerts(tx, ledger.values(), cause=d)
+            view.alerts_kept(e.authorization_id, holds)
+        await self.raise_alerts(tx, [auth], cause=d)
 
     async def on_payer_updated(self, tx: Transaction, d: Delivered[PayerUpdated]) -> None:
         e = d.event
-        statement = insert(store.payer_rules).values(
-            payer_id=e.payer_id,
-            auth_requirements=[r.model_dump(mode="json") for r in e.rules.auth_requirements],
-            deleted=e.deleted,
-            updated_at=e.updated_at,
-        )
         await tx.conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=[store.payer_rules.c.payer_id],
-                set_={
-                    "auth_requirements": statement.excluded.auth_requirements,
-                    "deleted": statement.excluded.deleted,
-                    "updated_at": statement.excluded.updated_at,
-                },
-                where=store.payer_rules.c.updated_at <= statement.excluded.updated_at,
-            )
+            store.UPSERT_PAYER_RULES,
+            {
+                "payer_id": e.payer_id,
+                "auth_requirements": [r.model_dump(mode="json") for r in e.rules.auth_requirements],
+                "deleted": e.deleted,
+                "updated_at": e.updated_at,
+            },
         )
+        BatchView.of(tx).payer_changed(e.payer_id)
 
     # ------------------------------------------------------------------ burn-down
     async def on_claim_created(self, tx: Transaction, d: Delivered[ClaimCreated]) -> None:
@@ -188,10 +184,8 @@ class Ledger:
             if claim.replaces_claim_id is not None:
                 await self.release_claim(tx, claim.replaces_claim_id, cause=d)
             return
-        voided = await tx.conn.scalar(
-            sa.select(sa.func.count()).where(store.voided_claim.c.claim_id == claim.claim_id)
-        )
-        if voided:
+        view = BatchView.of(tx)
+        if await view.is_voided(tx.conn, claim.claim_id):
             return  # a late copy of a claim already voided uses nothing
         now = self.clock()
         lines = _lines(claim)
@@ -204,7 +198,7 @@ class Ledger:
                 cause=d,
             )
         visits = {
-            line.session_id: await store.prior_visits(
+            line.session_id: await view.prior_visits(
                 tx.conn,
                 patient_id=claim.patient_id,
                 payer_id=claim.payer_id,
@@ -213,51 +207,22 @@ class Ledger:
             )
             for line in lines
         }
-        statement = insert(store.service_line).values(
-            [
-                {
-                    "line_key": line.line_key,
-                    "claim_id": line.claim_id,
-                    "session_id": line.session_id,
-                    "patient_id": line.patient_id,
-                    "payer_id": line.payer_id,
-                    "procedure_code": line.procedure_code,
-                    "service_date": line.service_date,
-                }
-                for line in lines
-            ]
-        )
-        await tx.conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=[store.service_line.c.line_key],
-                set_={
-                    "claim_id": statement.excluded.claim_id,
-                    "procedure_code": statement.excluded.procedure_code,
-                    "service_date": statement.excluded.service_date,
-                    "voided": sa.false(),
-                },
-            )
-        )
-        existing = {
-            row.line_key: row
-            for row in await tx.conn.execute(sa.select(store.usage).where(store.usage.c.line_key.in_(keys)))
-        }
-        active = [key for key, row in existing.items() if row.released_at is None]
+        await view.bill_lines(tx.conn, lines)
+        existing = await view.usage_of(tx.conn, keys)
+        active = [key for key, counted in existing.items() if counted]
         if active:
             # counted once already: a replacement only takes the usage over
-            await tx.conn.execute(
-                store.usage.update().where(store.usage.c.line_key.in_(active)).values(claim_id=claim.claim_id)
-            )
+            await view.take_over(tx.conn, active, claim.claim_id)
         pending = [line for line in lines if line.line_key not in active]
         if not pending:
             return
-        requirements = await store.load_requirements(tx.conn, claim.payer_id) or _default_requirements()
+        requirements = await view.payer_requirements(tx.conn, claim.payer_id) or _default_requirements()
         required = {
             line.line_key: requirements.requires(line.procedure_code, prior_visits=visits[line.session_id])
             for line in pending
         }
-        ledger = await store.load_ledger(tx.conn, patient_id=claim.patient_id)
-        counted = await store.counted_sessions(tx.conn, {line.session_id for line in pending})
+        ledger = await view.ledger(tx.conn, claim.patient_id)
+        counted = await view.counted_sessions(tx.conn, {line.session_id for line in pending})
         result = burn_down(
             pending,
             ledger,
@@ -265,6 +230,7 @@ class Ledger:
             preferred_number=claim.authorization_number,
             counted_sessions=counted,
         )
+        view.burned(result.authorizations.values())
         touched: dict[str, Authorization] = {}
         for line, outcome in result.outcomes:
             if isinstance(outcome, Consumed):
@@ -302,6 +268,7 @@ class Ledger:
         *,
         rebill: bool,
     ) -> None:
+        view = BatchView.of(tx)
         values = {
             "authorization_id": auth.authorization_id,
             "patient_id": line.patient_id,
@@ -314,56 +281,30 @@ class Ledger:
             "released_at": None,
             "release_reason": None,
         }
-        if rebill:  # the line was given back (voided claim) and is billed again
-            await tx.conn.execute(
-                store.usage.update().where(store.usage.c.line_key == line.line_key).values(values)
-            )
-        else:
-            await tx.conn.execute(
-                insert(store.usage)
-                .values(line_key=line.line_key, **values)
-                .on_conflict_do_nothing(index_elements=[store.usage.c.line_key])
-            )
-        await tx.conn.execute(
-            sa.delete(store.uncovered_line).where(store.uncovered_line.c.line_key == line.line_key)
-        )
+        # rebill: the line was given back (voided claim) and is billed again
+        await view.use(tx.conn, line.line_key, values, rebill=rebill)
+        await view.clear_uncovered(tx.conn, line.line_key)
         # the visit booked for this day is now billed: the booking turns into the usage
-        booked = (
-            sa.select(store.reservation.c.appointment_id)
-            .where(
-                store.reservation.c.authorization_id == auth.authorization_id,
-                store.reservation.c.service_date == line.service_date,
-                store.reservation.c.released_at.is_(None),
-            )
-            .limit(1)
-            .scalar_subquery()
-        )
-        await tx.conn.execute(
-            store.reservation.update()
-            .where(store.reservation.c.appointment_id == booked)
-            .values(released_at=now, release_reason="billed")
-        )
+        await view.bill_booking(tx.conn, auth.authorization_id, line.service_date, now)
 
     async def _report_uncovered(
         self, tx: Transaction, line: ServiceLine, outcome: Uncovered, now: datetime, *, cause: Delivered[Any]
     ) -> None:
         auth = outcome.authorization
-        inserted = await tx.conn.scalar(
-            insert(store.uncovered_line)
-            .values(
-                line_key=line.line_key,
-                claim_id=line.claim_id,
-                session_id=line.session_id,
-                patient_id=line.patient_id,
-                procedure_code=line.procedure_code,
-                kind=outcome.kind.value,
-                authorization_id=auth.authorization_id if auth else None,
-                recorded_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=[store.uncovered_line.c.line_key])
-            .returning(store.uncovered_line.c.line_key)
+        inserted = await BatchView.of(tx).report_uncovered(
+            tx.conn,
+            {
+                "line_key": line.line_key,
+                "claim_id": line.claim_id,
+                "session_id": line.session_id,
+                "patient_id": line.patient_id,
+                "procedure_code": line.procedure_code,
+                "kind": outcome.kind.value,
+                "authorization_id": auth.authorization_id if auth else None,
+                "recorded_at": now,
+            },
         )
-        if inserted is None:
+        if not inserted:
             return
         tx.publish(
             AuthorizationAlert(
@@ -390,25 +331,14 @@ class Ledger:
             await self.release_claim(tx, d.event.claim_id, cause=d)
 
     async def on_session_voided(self, tx: Transaction, d: Delivered[SessionVoided]) -> None:
-        await tx.conn.execute(
-            store.service_line.update()
-            .where(store.service_line.c.session_id == d.event.session_id)
-            .values(voided=True)
-        )
+        await BatchView.of(tx).void_session(tx.conn, d.event.session_id)
         await self._release(
             tx, store.usage.c.session_id == d.event.session_id, reason=ReleaseReason.SESSION_VOIDED, cause=d
         )
 
     async def release_claim(self, tx: Transaction, claim_id: str, *, cause: Delivered[Any]) -> None:
         """Give back what a voided claim used; a late copy of it will not use it again."""
-        await tx.conn.execute(
-            insert(store.voided_claim)
-            .values(claim_id=claim_id, voided_at=self.clock())
-            .on_conflict_do_nothing(index_elements=[store.voided_claim.c.claim_id])
-        )
-        await tx.conn.execute(
-            store.service_line.update().where(store.service_line.c.claim_id == claim_id).values(voided=True)
-        )
+        await BatchView.of(tx).void_claim(tx.conn, claim_id, self.clock())
         # ReleaseReason has no 'claim voided'; a voided claim means its session is not billed.
         await self._release(
             tx, store.usage.c.claim_id == claim_id, reason=ReleaseReason.SESSION_VOIDED, cause=cause
@@ -418,25 +348,14 @@ class Ledger:
         self, tx: Transaction, which: sa.ColumnElement[bool], *, reason: ReleaseReason, cause: Delivered[Any]
     ) -> None:
         now = self.clock()
-        rows = (
-            await tx.conn.execute(
-                store.usage.update()
-                .where(which, store.usage.c.released_at.is_(None))
-                .values(released_at=now, release_reason=reason.value)
-                .returning(
-                    store.usage.c.authorization_id,
-                    store.usage.c.patient_id,
-                    store.usage.c.session_id,
-                    store.usage.c.quantity,
-                )
-            )
-        ).all()
+        view = BatchView.of(tx)
+        rows = await view.release(tx.conn, which, at=now, reason=reason.value)
         given: dict[tuple[str, str, str], int] = defaultdict(int)
         for row in rows:
             given[(row.authorization_id, row.patient_id, row.session_id)] += row.quantity
         if not given:
             return
-        ledger = await store.load_ledger(tx.conn, authorization_ids=sorted({k[0] for k in given}))
+        ledger = await view.by_ids(tx.conn, {k[0] for k in given})
         for (auth_id, patient_id, session_id), quantity in given.items():
             if quantity == 0:
                 continue
@@ -458,7 +377,8 @@ class Ledger:
         if not self.reserve_on_schedule:
             return
         e = d.event
-        ledger = await store.load_ledger(tx.conn, patient_id=e.patient_id)
+        view = BatchView.of(tx)
+        ledger = await view.ledger(tx.conn, e.patient_id)
         auth = authorization_to_reserve(
             ledger.values(),
             patient_id=e.patient_id,
@@ -469,39 +389,29 @@ class Ledger:
         )
         if auth is None:
             return
-        inserted = await tx.conn.scalar(
-            insert(store.reservation)
-            .values(
-                appointment_id=e.appointment_id,
-                authorization_id=auth.authorization_id,
-                patient_id=e.patient_id,
-                service_date=e.start.date(),
-                quantity=1,
-                reserved_at=self.clock(),
-            )
-            .on_conflict_do_nothing(index_elements=[store.reservation.c.appointment_id])
-            .returning(store.reservation.c.appointment_id)
+        booked = await view.book(
+            tx.conn,
+            {
+                "appointment_id": e.appointment_id,
+                "authorization_id": auth.authorization_id,
+                "patient_id": e.patient_id,
+                "service_date": e.start.date(),
+                "quantity": 1,
+                "reserved_at": self.clock(),
+            },
         )
-        if inserted is not None:
+        if booked:
             await self.raise_alerts(tx, [auth.reserve(1)], cause=d)
 
     async def on_appointment_cancelled(self, tx: Transaction, d: Delivered[AppointmentCancelled]) -> None:
         e = d.event
         now = self.clock()
-        row = (
-            await tx.conn.execute(
-                store.reservation.update()
-                .where(
-                    store.reservation.c.appointment_id == e.appointment_id,
-                    store.reservation.c.released_at.is_(None),
-                )
-                .values(released_at=now, release_reason=ReleaseReason.APPOINTMENT_CANCELLED.value)
-                .returning(store.reservation.c.authorization_id, store.reservation.c.quantity)
-            )
-        ).first()
+        view = BatchView.of(tx)
+        reason = ReleaseReason.APPOINTMENT_CANCELLED
+        row = await view.cancel_booking(tx.conn, e.appointment_id, now, reason.value)
         if row is None:
             return
-        ledger = await store.load_ledger(tx.conn, authorization_ids=[row.authorization_id])
+        ledger = await view.by_ids(tx.conn, [row.authorization_id])
         tx.publish(
             AuthorizationReleased(
                 authorization_id=row.authorization_id,
@@ -509,7 +419,7 @@ class Ledger:
                 appointment_id=e.appointment_id,
                 released=row.quantity,
                 remaining=ledger[row.authorization_id].remaining,
-                reason=ReleaseReason.APPOINTMENT_CANCELLED,
+                reason=reason,
                 released_at=now,
             ),
             cause=d,
@@ -531,7 +441,8 @@ class Ledger:
             return 0
         now = self.clock()
         day = today or now.date()
-        raised = await store.raised_alerts(tx.conn, auths)
+        view = BatchView.of(tx)
+        raised = await view.raised_alerts(tx.conn, auths.keys())
         due = [
             (auth, kind)
             for auth in auths.values()
@@ -543,24 +454,22 @@ class Ledger:
             return 0
         inserted = (
             await tx.conn.execute(
-                insert(store.alert)
-                .values(
-                    [
-                        {
-                            "alert_id": alert_id(auth.authorization_id, kind),
-                            "authorization_id": auth.authorization_id,
-                            "kind": kind.value,
-                            "patient_id": auth.patient_id,
-                            "raised_at": now,
-                        }
-                        for auth, kind in due
-                    ]
-                )
-                .on_conflict_do_nothing()
-                .returning(store.alert.c.alert_id)
+                store.INSERT_ALERT,
+                [
+                    {
+                        "alert_id": alert_id(auth.authorization_id, kind),
+                        "authorization_id": auth.authorization_id,
+                        "kind": kind.value,
+                        "patient_id": auth.patient_id,
+                        "raised_at": now,
+                    }
+                    for auth, kind in due
+                ],
             )
         ).scalars()
         new = set(inserted)
+        for auth, kind in due:  # raised now, or by another transaction meanwhile
+            view.alerts_raised(auth.authorization_id, [kind.value])
         for auth, kind in due:
             if alert_id(auth.authorization_id, kind) not in new:
                 continue

@@ -13,21 +13,41 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rcm.authorizations.domain import Authorization, AuthorizationUnit, AuthRequirements
 
 __all__ = [
+    "ALERTS_OF_BATCH",
+    "DELETE_UNCOVERED",
+    "INSERT_ALERT",
+    "INSERT_RESERVATION",
+    "INSERT_UNCOVERED",
+    "INSERT_USAGE",
+    "INSERT_VOIDED_CLAIM",
+    "LEDGER_OF_BATCH",
+    "RELEASE_RESERVATION",
+    "RESERVATIONS_OF_BATCH",
+    "RULES_OF_BATCH",
+    "SERVICE_LINES_OF_BATCH",
+    "UNCOVERED_OF_BATCH",
+    "UPSERT_AUTHORIZATION",
+    "UPSERT_PAYER_RULES",
+    "UPSERT_SERVICE_LINE",
+    "USAGE_OF_BATCH",
+    "VOIDED_OF_BATCH",
     "alert",
     "authorization",
-    "counted_sessions",
+    "authorization_entry",
+    "ledger_entry",
     "load_ledger",
     "load_requirements",
     "metadata",
     "payer_rules",
     "prior_visits",
     "raised_alerts",
+    "requirements_of",
     "reservation",
     "service_line",
     "uncovered_line",
@@ -151,7 +171,8 @@ voided_claim = sa.Table(
 )
 
 
-def _authorization(row: sa.Row[Any], used: int, reserved: int) -> Authorization:
+def authorization_entry(row: sa.Row[Any], *, used: int, reserved: int) -> Authorization:
+    """An ``authorization`` row with what is used and booked on it."""
     return Authorization(
         authorization_id=row.authorization_id,
         patient_id=row.patient_id,
@@ -169,15 +190,7 @@ def _authorization(row: sa.Row[Any], used: int, reserved: int) -> Authorization:
     )
 
 
-async def load_ledger(
-    conn: AsyncConnection,
-    *,
-    patient_id: str | None = None,
-    authorization_ids: Sequence[str] | None = None,
-    not_alerted: str | None = None,
-) -> dict[str, Authorization]:
-    """Authorizations with what is used and booked, by id: one patient's, some, or all those
-    without an alert of kind ``not_alerted``."""
+def _ledger_query() -> sa.Select[Any]:
     used = (
         sa.select(usage.c.authorization_id, sa.func.sum(usage.c.quantity).label("used"))
         .where(usage.c.released_at.is_(None))
@@ -190,7 +203,7 @@ async def load_ledger(
         .group_by(reservation.c.authorization_id)
         .subquery()
     )
-    query = (
+    return (
         sa.select(
             authorization,
             sa.func.coalesce(used.c.used, 0).label("used_total"),
@@ -200,6 +213,27 @@ async def load_ledger(
         .outerjoin(booked, booked.c.authorization_id == authorization.c.authorization_id)
         .order_by(authorization.c.authorization_id)
     )
+
+
+_LEDGER = _ledger_query()
+"""Authorizations with what their usage and open reservations add up to: built once, filtered per use."""
+
+
+def ledger_entry(row: sa.Row[Any]) -> Authorization:
+    """One row of a ledger query as the domain's authorization."""
+    return authorization_entry(row, used=int(row.used_total), reserved=int(row.reserved_total))
+
+
+async def load_ledger(
+    conn: AsyncConnection,
+    *,
+    patient_id: str | None = None,
+    authorization_ids: Sequence[str] | None = None,
+    not_alerted: str | None = None,
+) -> dict[str, Authorization]:
+    """Authorizations with what is used and booked, by id: one patient's, some, or all those
+    without an alert of kind ``not_alerted``."""
+    query = _LEDGER
     if patient_id is not None:
         query = query.where(authorization.c.patient_id == patient_id)
     if authorization_ids is not None:
@@ -211,20 +245,12 @@ async def load_ledger(
             )
         )
     rows = (await conn.execute(query)).all()
-    return {
-        row.authorization_id: _authorization(row, int(row.used_total), int(row.reserved_total))
-        for row in rows
-    }
+    return {row.authorization_id: ledger_entry(row) for row in rows}
 
 
-async def counted_sessions(conn: AsyncConnection, session_ids: Iterable[str]) -> set[tuple[str, str]]:
-    """(authorization id, session id) pairs whose session already used a visit."""
-    rows = await conn.execute(
-        sa.select(usage.c.authorization_id, usage.c.session_id)
-        .where(usage.c.session_id.in_(list(session_ids)), usage.c.released_at.is_(None))
-        .distinct()
-    )
-    return {(r.authorization_id, r.session_id) for r in rows}
+def requirements_of(auth_requirements: list[dict[str, Any]]) -> AuthRequirements:
+    """A payer's ``auth_requirements`` column as the domain's requirements."""
+    return AuthRequirements({r["procedure_code"]: int(r.get("after_visits", 0)) for r in auth_requirements})
 
 
 async def load_requirements(conn: AsyncConnection, payer_id: str) -> AuthRequirements | None:
@@ -238,9 +264,7 @@ async def load_requirements(conn: AsyncConnection, payer_id: str) -> AuthRequire
     ).first()
     if row is None or row.deleted:
         return None
-    return AuthRequirements(
-        {r["procedure_code"]: int(r.get("after_visits", 0)) for r in row.auth_requirements}
-    )
+    return requirements_of(row.auth_requirements)
 
 
 async def prior_visits(
@@ -271,3 +295,141 @@ async def raised_alerts(conn: AsyncConnection, authorization_ids: Iterable[str])
     for row in rows:
         raised.setdefault(row.authorization_id, set()).add(row.kind)
     return raised
+
+
+# ---------------------------------------------------------------------- one batch at a time
+# Built once: executing a prebuilt statement with a parameter dict skips SQLAlchemy's
+# construction and cache-key work, and ``= ANY(array)`` keeps one SQL text whatever the
+# number of ids (an ``IN`` list is rendered again for each count).
+
+
+def _among(name: str) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=ARRAY(sa.Text))
+
+
+LEDGER_OF_BATCH = _LEDGER.where(
+    sa.or_(
+        authorization.c.patient_id == sa.any_(_among("patient_ids")),
+        authorization.c.authorization_id == sa.any_(_among("authorization_ids")),
+    )
+)
+"""The ledgers of some patients and some authorizations by id (``ledger_entry`` reads a row)."""
+
+ALERTS_OF_BATCH = sa.select(alert.c.authorization_id, alert.c.kind).where(
+    alert.c.authorization_id == sa.any_(_among("authorization_ids"))
+)
+
+RESERVATIONS_OF_BATCH = sa.select(
+    reservation.c.appointment_id,
+    reservation.c.authorization_id,
+    reservation.c.service_date,
+    reservation.c.quantity,
+    reservation.c.released_at.is_(None).label("open"),
+).where(
+    sa.or_(
+        sa.and_(
+            reservation.c.authorization_id == sa.any_(_among("authorization_ids")),
+            reservation.c.released_at.is_(None),
+        ),
+        reservation.c.appointment_id == sa.any_(_among("appointment_ids")),
+    )
+)
+"""Open reservations of some authorizations, and the reservations of some appointments."""
+
+USAGE_OF_BATCH = sa.select(
+    usage.c.line_key,
+    usage.c.authorization_id,
+    usage.c.session_id,
+    usage.c.claim_id,
+    usage.c.released_at.is_(None).label("active"),
+).where(
+    sa.or_(
+        usage.c.line_key == sa.any_(_among("line_keys")), usage.c.session_id == sa.any_(_among("session_ids"))
+    )
+)
+
+SERVICE_LINES_OF_BATCH = sa.select(
+    service_line.c.line_key,
+    service_line.c.claim_id,
+    service_line.c.session_id,
+    service_line.c.patient_id,
+    service_line.c.payer_id,
+    service_line.c.service_date,
+    service_line.c.voided,
+).where(
+    sa.or_(
+        sa.and_(
+            service_line.c.patient_id == sa.any_(_among("patient_ids")),
+            service_line.c.service_date >= sa.bindparam("first_day", type_=sa.Date),
+            service_line.c.service_date <= sa.bindparam("last_day", type_=sa.Date),
+        ),
+        service_line.c.line_key == sa.any_(_among("line_keys")),
+    )
+)
+"""Lines billed to some patients in a span of days, and some lines by key: visit counting."""
+
+VOIDED_OF_BATCH = sa.select(voided_claim.c.claim_id).where(
+    voided_claim.c.claim_id == sa.any_(_among("claim_ids"))
+)
+
+RULES_OF_BATCH = sa.select(
+    payer_rules.c.payer_id, payer_rules.c.auth_requirements, payer_rules.c.deleted
+).where(payer_rules.c.payer_id == sa.any_(_among("payer_ids")))
+
+UNCOVERED_OF_BATCH = sa.select(uncovered_line.c.line_key).where(
+    uncovered_line.c.line_key == sa.any_(_among("line_keys"))
+)
+
+_line_upsert = insert(service_line)
+UPSERT_SERVICE_LINE = _line_upsert.on_conflict_do_update(
+    index_elements=[service_line.c.line_key],
+    set_={
+        "claim_id": _line_upsert.excluded.claim_id,
+        "procedure_code": _line_upsert.excluded.procedure_code,
+        "service_date": _line_upsert.excluded.service_date,
+        "voided": sa.false(),
+    },
+)
+"""A line billed (again): the claim now carrying it, its code and date; no longer voided."""
+
+INSERT_USAGE = insert(usage).on_conflict_do_nothing(index_elements=[usage.c.line_key])
+
+INSERT_RESERVATION = insert(reservation).on_conflict_do_nothing(index_elements=[reservation.c.appointment_id])
+
+RELEASE_RESERVATION = (
+    reservation.update()
+    .where(reservation.c.appointment_id == sa.bindparam("appointment"), reservation.c.released_at.is_(None))
+    .values(released_at=sa.bindparam("at"), release_reason=sa.bindparam("reason"))
+)
+
+INSERT_ALERT = insert(alert).on_conflict_do_nothing().returning(alert.c.alert_id)
+
+INSERT_UNCOVERED = (
+    insert(uncovered_line)
+    .on_conflict_do_nothing(index_elements=[uncovered_line.c.line_key])
+    .returning(uncovered_line.c.line_key)
+)
+
+DELETE_UNCOVERED = sa.delete(uncovered_line).where(uncovered_line.c.line_key == sa.bindparam("key"))
+
+INSERT_VOIDED_CLAIM = insert(voided_claim).on_conflict_do_nothing(index_elements=[voided_claim.c.claim_id])
+
+_auth_upsert = insert(authorization)
+UPSERT_AUTHORIZATION = _auth_upsert.on_conflict_do_update(
+    index_elements=[authorization.c.authorization_id],
+    set_={c.name: _auth_upsert.excluded[c.name] for c in authorization.c if c.name != "authorization_id"},
+    where=authorization.c.received_at <= _auth_upsert.excluded.received_at,
+).returning(*authorization.c)
+"""Registers an authorization or amends it with a version received later; returns the row only
+when it was written (an older version changes nothing)."""
+
+_rules_upsert = insert(payer_rules)
+UPSERT_PAYER_RULES = _rules_upsert.on_conflict_do_update(
+    index_elements=[payer_rules.c.payer_id],
+    set_={
+        "auth_requirements": _rules_upsert.excluded.auth_requirements,
+        "deleted": _rules_upsert.excluded.deleted,
+        "updated_at": _rules_upsert.excluded.updated_at,
+    },
+    where=payer_rules.c.updated_at <= _rules_upsert.excluded.updated_at,
+)
