@@ -14,11 +14,11 @@ from pydantic_settings import SettingsConfigDict
 
 from rcm.clearinghouse import ClearinghouseSettings
 from rcm.events.catalog import spec_for_name
-from rcm.remittance.handlers import HANDLERS
+from rcm.remittance.handlers import handle_batch
 from rcm.remittance.metrics import RemitMetrics
 from rcm.remittance.rematching import rematcher
 from rcm.remittance.sftp_polling import sftp_poller
-from rcm.servicekit import Service, ServiceSettings, decode_event, dispatch
+from rcm.servicekit import Service, ServiceSettings, decode_event
 
 __all__ = ["CLAIM_TOPICS", "CONSUMED_TOPICS", "MIGRATIONS", "RemittanceSettings", "build_service"]
 
@@ -72,7 +72,7 @@ def build_service(settings: RemittanceSettings, *, metrics: RemitMetrics | None 
     service.add_consumer(
         settings.service_name,
         topics=CONSUMED_TOPICS,
-        handler=dispatch(HANDLERS),
+        handler=handle_batch,
         decode=decode_event,
         ordered_per_key=True,
     )

@@ -1,12 +1,21 @@
 """Consumers: the claims projection the matcher needs (claim-created, -submitted, -acknowledged),
 the payer projection that tells which payer an 835 comes from (payer-updated), and patient payments
-applied to what the patient owes (patient-payment-received -> patient-balance-changed)."""
+applied to what the patient owes (patient-payment-received -> patient-balance-changed).
+
+``handle_batch`` is what the service consumes with. A batch arrives grouped by topic partition, so
+claim events come in runs of one kind; each run of claim-created, claim-submitted or
+claim-acknowledged events is applied with one statement over the whole run (the claim lines are
+queued with the transaction's other inserts), which has the effect the events would have one by
+one in order. The single-event handlers of ``HANDLERS`` apply a run of one.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from rcm.events.models import (
@@ -20,11 +29,11 @@ from rcm.events.models import (
 )
 from rcm.remittance import store as t
 from rcm.remittance.domain.payers import payer_keys
-from rcm.remittance.ingest import change_patient_balance
-from rcm.servicekit import Delivered, Transaction
+from rcm.servicekit import Delivered, Transaction, dispatch
 
 __all__ = [
     "HANDLERS",
+    "handle_batch",
     "on_claim_acknowledged",
     "on_claim_created",
     "on_claim_submitted",
@@ -32,96 +41,222 @@ __all__ = [
     "on_payer_updated",
 ]
 
+_TEXTS = ARRAY(sa.Text)
 
-async def on_claim_created(tx: Transaction, d: Delivered[ClaimCreated]) -> None:
-    claim = d.event
-    inserted = (
-        await tx.conn.execute(
-            pg_insert(t.claim)
-            .values(
-                claim_id=claim.claim_id,
-                claim_key=claim.claim_id.upper(),
-                patient_id=claim.patient_id,
-                payer_id=claim.payer_id,
-                payer_responsibility=claim.payer_responsibility.value,
-                total_charge=claim.total_charge,
+_CREATE_CLAIMS = (
+    sa.text(
+        """
+        INSERT INTO claim (claim_id, claim_key, patient_id, payer_id, payer_responsibility, total_charge,
+                           patient_paid)
+        SELECT v.claim_id, v.claim_key, v.patient_id, v.payer_id, v.payer_responsibility, v.total_charge,
+               coalesce((SELECT sum(p.amount) FROM patient_payment p WHERE p.claim_id = v.claim_id), 0)
+        FROM unnest(CAST(:claim_ids AS text[]), CAST(:claim_keys AS text[]), CAST(:patient_ids AS text[]),
+                    CAST(:payer_ids AS text[]), CAST(:responsibilities AS text[]),
+                    CAST(:total_charges AS numeric[]))
+             AS v(claim_id, claim_key, patient_id, payer_id, payer_responsibility, total_charge)
+        ON CONFLICT DO NOTHING
+        RETURNING claim_id
+        """
+    )
+    .bindparams(
+        sa.bindparam("claim_ids", type_=_TEXTS),
+        sa.bindparam("claim_keys", type_=_TEXTS),
+        sa.bindparam("patient_ids", type_=_TEXTS),
+        sa.bindparam("payer_ids", type_=_TEXTS),
+        sa.bindparam("responsibilities", type_=_TEXTS),
+        sa.bindparam("total_charges", type_=ARRAY(sa.Numeric)),
+    )
+    .columns(claim_id=sa.Text)
+)
+"""New claims of a run, once each. What the patient paid towards a claim before it reached us is
+its ``patient_paid`` from the start."""
+
+_SUBMIT_CLAIMS = sa.text(
+    """
+    UPDATE claim SET submitted_at = v.submitted_at
+    FROM unnest(CAST(:claim_ids AS text[]), CAST(:submitted_at AS timestamptz[])) AS v(claim_id, submitted_at)
+    WHERE claim.claim_id = v.claim_id
+    """
+).bindparams(sa.bindparam("claim_ids", type_=_TEXTS), sa.bindparam("submitted_at", type_=ARRAY(sa.DateTime)))
+
+_REMEMBER_NUMBERS = sa.text(
+    """
+    INSERT INTO payer_claim_number (number_key, claim_id)
+    SELECT v.number_key, claim.claim_id
+    FROM unnest(CAST(:number_keys AS text[]), CAST(:claim_ids AS text[])) AS v(number_key, claim_id)
+    JOIN claim ON claim.claim_id = v.claim_id
+    ON CONFLICT DO NOTHING
+    """
+).bindparams(sa.bindparam("number_keys", type_=_TEXTS), sa.bindparam("claim_ids", type_=_TEXTS))
+"""Payer claim numbers of claims we know (a number for a claim not projected is dropped)."""
+
+_APPLY_PATIENT_PAYMENT = (
+    sa.text(
+        """
+        WITH paid AS (
+            INSERT INTO patient_payment (payment_id, patient_id, claim_id, session_id, amount, method,
+                                         reference, received_at)
+            VALUES (:payment_id, :patient_id, :claim_id, :session_id, :amount, :method, :reference,
+                    :received_at)
+            ON CONFLICT DO NOTHING
+            RETURNING patient_id, claim_id, amount
+        ), towards_claim AS (
+            UPDATE claim SET patient_paid = claim.patient_paid + paid.amount
+            FROM paid WHERE claim.claim_id = paid.claim_id
+        )
+        INSERT INTO patient_balance (patient_id, balance)
+        SELECT patient_id, -amount FROM paid
+        ON CONFLICT (patient_id) DO UPDATE
+        SET balance = patient_balance.balance + excluded.balance, updated_at = now()
+        RETURNING balance
+        """
+    )
+    .bindparams(sa.bindparam("amount", type_=sa.Numeric), sa.bindparam("received_at", type_=sa.DateTime))
+    .columns(balance=sa.Numeric)
+)
+"""A patient payment recorded once per payment id, added to its claim's ``patient_paid`` and taken
+off what the patient owes, in one statement; no row back means the payment was applied before."""
+
+
+def _payer_upsert() -> Any:
+    p = t.payer
+    stmt = pg_insert(p).values(
+        payer_id=sa.bindparam("payer_id"),
+        name=sa.bindparam("name"),
+        identifiers=sa.bindparam("identifiers"),
+        deleted=sa.bindparam("deleted"),
+        updated_at=sa.bindparam("updated_at"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[p.c.payer_id],
+        set_={c: stmt.excluded[c] for c in ("name", "identifiers", "deleted", "updated_at")},
+        where=p.c.updated_at <= stmt.excluded.updated_at,
+    )
+
+
+_UPSERT_PAYER = _payer_upsert()
+
+
+# ------------------------------------------------------------------ runs of claim events
+async def create_claims(tx: Transaction, claims: Sequence[ClaimCreated]) -> None:
+    """Project claim-created events: a claim is created once, the same claim id again is a replay.
+
+    Only the last event of ``claims`` may name the payer claim number of a claim it replaces
+    (``_runs`` ends a run there), so that number is remembered after exactly the claims created
+    before it, as one event at a time would."""
+    firsts: dict[str, ClaimCreated] = {}
+    for c in claims:
+        firsts.setdefault(c.claim_id, c)
+    first = list(firsts.values())
+    inserted = set(
+        (
+            await tx.conn.execute(
+                _CREATE_CLAIMS,
+                {
+                    "claim_ids": [c.claim_id for c in first],
+                    "claim_keys": [c.claim_id.upper() for c in first],
+                    "patient_ids": [c.patient_id for c in first],
+                    "payer_ids": [c.payer_id for c in first],
+                    "responsibilities": [c.payer_responsibility.value for c in first],
+                    "total_charges": [c.total_charge for c in first],
+                },
             )
-            .on_conflict_do_nothing()
-            .returning(t.claim.c.claim_id)
-        )
-    ).scalar_one_or_none()
-    if inserted is None:
-        return  # a claim is created once; the same claim id again is a replay
-    await tx.conn.execute(
-        t.claim_line.insert(),
-        [
-            {
-                "claim_id": claim.claim_id,
-                "line_key": line.line_key,
-                "procedure_code": line.procedure_code,
-                "modifiers": list(line.modifiers),
-                "service_date": line.service_date,
-                "units": line.units,
-                "charge": line.charge,
-            }
-            for line in claim.lines
-        ],
+        ).scalars()
     )
-    paid_before = await tx.conn.scalar(
-        sa.select(sa.func.sum(t.patient_payment.c.amount)).where(
-            t.patient_payment.c.claim_id == claim.claim_id
-        )
-    )
-    if paid_before:  # the patient paid towards this claim before the claim reached us
-        await tx.conn.execute(
-            t.claim.update().where(t.claim.c.claim_id == claim.claim_id).values(patient_paid=paid_before)
-        )
-    if claim.payer_claim_number and claim.replaces_claim_id:
+    for claim in first:
+        if claim.claim_id not in inserted:
+            continue
+        for line in claim.lines:
+            tx.insert_later(
+                t.claim_line,
+                {
+                    "claim_id": claim.claim_id,
+                    "line_key": line.line_key,
+                    "procedure_code": line.procedure_code,
+                    "modifiers": list(line.modifiers),
+                    "service_date": line.service_date,
+                    "units": line.units,
+                    "charge": line.charge,
+                },
+            )
+    last = claims[-1]
+    number, replaced = last.payer_claim_number, last.replaces_claim_id
+    if number and replaced and last.claim_id in inserted and firsts[last.claim_id] is last:
         # REF*F8 names the payer's number of the claim being replaced or voided.
-        await _remember_number(tx, claim.payer_claim_number, claim.replaces_claim_id)
+        await _remember_numbers(tx, [(number, replaced)])
+
+
+async def submit_claims(tx: Transaction, events: Sequence[ClaimSubmitted]) -> None:
+    """When each claim was submitted; of one claim submitted twice in a run, the later time."""
+    latest = {e.claim_id: e.submitted_at for e in events}
+    await tx.conn.execute(_SUBMIT_CLAIMS, {"claim_ids": list(latest), "submitted_at": list(latest.values())})
+
+
+async def acknowledge_claims(tx: Transaction, events: Sequence[ClaimAcknowledged]) -> None:
+    await _remember_numbers(tx, [(e.payer_claim_number, e.claim_id) for e in events if e.payer_claim_number])
+
+
+async def _remember_numbers(tx: Transaction, numbers: Sequence[tuple[str, str]]) -> None:
+    if not numbers:
+        return
+    await tx.conn.execute(
+        _REMEMBER_NUMBERS,
+        {"number_keys": [n.upper() for n, _ in numbers], "claim_ids": [c for _, c in numbers]},
+    )
+
+
+def _replaces_with_number(claim: ClaimCreated) -> bool:
+    return bool(claim.payer_claim_number and claim.replaces_claim_id)
+
+
+_RUNS: dict[type, Any] = {
+    ClaimCreated: create_claims,
+    ClaimSubmitted: submit_claims,
+    ClaimAcknowledged: acknowledge_claims,
+}
+
+
+def _runs(events: Sequence[Delivered[Any]]) -> Iterator[list[Delivered[Any]]]:
+    """Consecutive events of one type; a claim-created that remembers a payer claim number for the
+    claim it replaces closes its run (the number must not see claims created after it)."""
+    run: list[Delivered[Any]] = []
+    for d in events:
+        if run and type(run[0].event) is not type(d.event):
+            yield run
+            run = []
+        run.append(d)
+        if isinstance(d.event, ClaimCreated) and _replaces_with_number(d.event):
+            yield run
+            run = []
+    if run:
+        yield run
+
+
+# ------------------------------------------------------------------ one event at a time
+async def on_claim_created(tx: Transaction, d: Delivered[ClaimCreated]) -> None:
+    await create_claims(tx, [d.event])
 
 
 async def on_claim_submitted(tx: Transaction, d: Delivered[ClaimSubmitted]) -> None:
-    await tx.conn.execute(
-        t.claim.update()
-        .where(t.claim.c.claim_id == d.event.claim_id)
-        .values(submitted_at=d.event.submitted_at)
-    )
+    await submit_claims(tx, [d.event])
 
 
 async def on_claim_acknowledged(tx: Transaction, d: Delivered[ClaimAcknowledged]) -> None:
-    if d.event.payer_claim_number:
-        await _remember_number(tx, d.event.payer_claim_number, d.event.claim_id)
-
-
-async def _remember_number(tx: Transaction, number: str, claim_id: str) -> None:
-    exists = (await tx.conn.execute(t.claim.select().where(t.claim.c.claim_id == claim_id))).first()
-    if exists is None:
-        return
-    await tx.conn.execute(
-        pg_insert(t.payer_claim_number)
-        .values(number_key=number.upper(), claim_id=claim_id)
-        .on_conflict_do_nothing()
-    )
+    await acknowledge_claims(tx, [d.event])
 
 
 async def on_payer_updated(tx: Transaction, d: Delivered[PayerUpdated]) -> None:
     """The payer's identifiers, kept at their latest state (an older state read late is ignored)."""
     payer = d.event
-    values = {
-        "name": payer.name,
-        "identifiers": payer_keys(payer.electronic_payer_id, payer.clearinghouse_payer_ids.values()),
-        "deleted": payer.deleted,
-        "updated_at": payer.updated_at,
-    }
     await tx.conn.execute(
-        pg_insert(t.payer)
-        .values(payer_id=payer.payer_id, **values)
-        .on_conflict_do_update(
-            index_elements=[t.payer.c.payer_id],
-            set_=values,
-            where=t.payer.c.updated_at <= payer.updated_at,
-        )
+        _UPSERT_PAYER,
+        {
+            "payer_id": payer.payer_id,
+            "name": payer.name,
+            "identifiers": payer_keys(payer.electronic_payer_id, payer.clearinghouse_payer_ids.values()),
+            "deleted": payer.deleted,
+            "updated_at": payer.updated_at,
+        },
     )
 
 
@@ -132,32 +267,24 @@ async def on_patient_payment_received(tx: Transaction, d: Delivered[PatientPayme
     patient owes, is a credit until the remit posts the patient's share.
     """
     p = d.event
-    inserted = (
+    balance = (
         await tx.conn.execute(
-            pg_insert(t.patient_payment)
-            .values(
-                payment_id=p.payment_id,
-                patient_id=p.patient_id,
-                claim_id=p.claim_id,
-                session_id=p.session_id,
-                amount=p.amount,
-                method=p.method.value,
-                reference=p.reference,
-                received_at=p.received_at,
-            )
-            .on_conflict_do_nothing()
-            .returning(t.patient_payment.c.payment_id)
+            _APPLY_PATIENT_PAYMENT,
+            {
+                "payment_id": p.payment_id,
+                "patient_id": p.patient_id,
+                "claim_id": p.claim_id,
+                "session_id": p.session_id,
+                "amount": p.amount,
+                "method": p.method.value,
+                "reference": p.reference,
+                "received_at": p.received_at,
+            },
         )
     ).scalar_one_or_none()
-    if inserted is None:
+    if balance is None:
         return  # the same payment again (replay or resend): applied once
-    if p.claim_id is not None:
-        await tx.conn.execute(
-            t.claim.update()
-            .where(t.claim.c.claim_id == p.claim_id)
-            .values(patient_paid=t.claim.c.patient_paid + p.amount)
-        )
-    previous, balance = await change_patient_balance(tx.conn, p.patient_id, -p.amount)
+    previous = balance + p.amount
     tx.publish(
         PatientBalanceChanged(
             patient_id=p.patient_id,
@@ -180,3 +307,15 @@ HANDLERS: dict[type, Any] = {
     PayerUpdated: on_payer_updated,
     PatientPaymentReceived: on_patient_payment_received,
 }
+
+_ONE_BY_ONE = dispatch(HANDLERS)
+
+
+async def handle_batch(tx: Transaction, events: list[Delivered[Any]]) -> None:
+    """The service's batch handler: runs of claim events set-based, the others one by one."""
+    for run in _runs(events):
+        apply = _RUNS.get(type(run[0].event))
+        if apply is None:
+            await _ONE_BY_ONE(tx, run)
+        else:
+            await apply(tx, [d.event for d in run])

@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from prometheus_client import Counter
 from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -46,7 +47,6 @@ from rcm.remittance import store as t
 from rcm.remittance.domain.balancing import check_claim, check_payment
 from rcm.remittance.domain.matching import (
     DEFAULT_CUT_LENGTHS,
-    ClaimLineRef,
     ClaimMatch,
     ClaimRef,
     MatchedBy,
@@ -59,6 +59,7 @@ from rcm.remittance.domain.provider_adjustments import PlbKind, apply_provider_a
 from rcm.remittance.domain.reassociation import trace_key
 from rcm.remittance.domain.remit import ZERO, Adjustment, ClaimRemit, ClaimStatus, Payment
 from rcm.remittance.domain.reversal import PostedClaimPayment, find_original, undo
+from rcm.remittance.lookups import Posted, claim_index, line_ids, posted_index
 from rcm.remittance.metrics import RemitMetrics
 from rcm.remittance.remit_file import RemitFile, read_remit_file
 from rcm.servicekit import Transaction
@@ -67,7 +68,6 @@ __all__ = [
     "FileOutcome",
     "ReviewError",
     "assign_unmatched",
-    "change_patient_balance",
     "post_remit_file",
     "rematch_waiting",
 ]
@@ -114,23 +114,133 @@ def _safe_id(value: str) -> str:
     return (cleaned if cleaned[0].isalnum() else f"p{cleaned}")[:64]
 
 
-async def change_patient_balance(
-    conn: AsyncConnection, patient_id: str, change: Decimal
-) -> tuple[Decimal, Decimal]:
-    """Move what ``patient_id`` owes by ``change``; returns (previous, new) balance."""
-    pb = t.patient_balance
-    row = (
-        await conn.execute(
-            pg_insert(pb)
-            .values(patient_id=patient_id, balance=change)
-            .on_conflict_do_update(
-                index_elements=[pb.c.patient_id],
-                set_={"balance": pb.c.balance + change, "updated_at": sa.func.now()},
+_c, _cp = t.claim.c, t.claim_payment.c
+
+_RECORD_CLAIM_PAYMENTS = (
+    pg_insert(t.claim_payment).on_conflict_do_nothing(constraint="claim_payment_once").returning(_cp.remit_id)
+)
+"""Claim payments recorded (state ``received``), each once: the rows back are the new ones."""
+
+_SET_STATE = (
+    t.claim_payment.update()
+    .where(_cp.remit_id == sa.bindparam("b_remit_id"))
+    .values(state=sa.bindparam("state"))
+)
+_SET_MATCHED_STATE = (
+    t.claim_payment.update()
+    .where(_cp.remit_id == sa.bindparam("b_remit_id"))
+    .values(
+        state=sa.bindparam("state"), claim_id=sa.bindparam("claim_id"), matched_by=sa.bindparam("matched_by")
+    )
+)
+_SET_REVERSED_BY = (
+    t.claim_payment.update()
+    .where(_cp.remit_id == sa.bindparam("b_remit_id"))
+    .values(reversed_by=sa.bindparam("reversed_by"))
+)
+
+
+def _earlier(*, same_amounts: bool) -> sa.Select[Any]:
+    """Claim payments posted before and not reversed that a new one repeats: the same payer and
+    key (``cross_key``), or, when ``same_amounts`` (it pays money), the same claim and amounts
+    under another payer claim number, which is a payer's repeat, not a second adjudication."""
+    same: list[Any] = [_cp.cross_key == sa.bindparam("cross_key")]
+    if same_amounts:
+        same.append(
+            sa.and_(
+                _cp.claim_id == sa.bindparam("claim_id"),
+                _cp.status == sa.bindparam("status"),
+                _cp.charge == sa.bindparam("charge"),
+                _cp.paid == sa.bindparam("paid"),
+                _cp.patient_responsibility == sa.bindparam("patient_responsibility"),
             )
-            .returning(pb.c.balance)
         )
-    ).scalar_one()
-    return row - change, row
+    return sa.select(_cp.remit_id, _cp.payer_claim_number, _cp.charge, _cp.paid).where(
+        sa.or_(*same),
+        _cp.remit_id != sa.bindparam("remit_id"),
+        _cp.state == "posted",
+        _cp.reversed_by.is_(None),
+    )
+
+
+_EARLIER_SAME_KEY = _earlier(same_amounts=False)
+_EARLIER_SAME_AMOUNTS = _earlier(same_amounts=True)
+
+_POSTED_FOR = (
+    sa.select(t.claim_payment)
+    .where(_cp.claim_id == sa.bindparam("claim_id"), _cp.state == "posted", _cp.reverses.is_(None))
+    .order_by(_cp.created_at, _cp.sequence)
+)
+_POSTED_LINES = (
+    sa.select(t.posted_line)
+    .where(t.posted_line.c.remit_id == sa.any_(sa.bindparam("remit_ids", type_=ARRAY(sa.Text))))
+    .order_by(t.posted_line.c.id)
+)
+_POSTED_ADJUSTMENTS = (
+    sa.select(t.posted_adjustment)
+    .where(
+        t.posted_adjustment.c.posted_line_id == sa.any_(sa.bindparam("line_ids", type_=ARRAY(sa.BigInteger)))
+    )
+    .order_by(t.posted_adjustment.c.id)
+)
+
+_SETTLE = (
+    sa.text(
+        """
+        WITH settled AS (
+            UPDATE claim_payment
+            SET state = :state, claim_id = :claim_id, matched_by = :matched_by, reverses = :reverses
+            WHERE remit_id = :remit_id
+        ), owed AS (
+            INSERT INTO patient_balance (patient_id, balance)
+            SELECT CAST(:patient_id AS text), CAST(:owed AS numeric) WHERE CAST(:owed AS numeric) <> 0
+            ON CONFLICT (patient_id) DO UPDATE
+            SET balance = patient_balance.balance + excluded.balance, updated_at = now()
+            RETURNING balance
+        )
+        UPDATE claim
+        SET paid = claim.paid + CAST(:paid AS numeric),
+            contractual = claim.contractual + CAST(:contractual AS numeric),
+            denied = claim.denied + CAST(:denied AS numeric),
+            patient_responsibility = claim.patient_responsibility + CAST(:patient_responsibility AS numeric),
+            forwarded = claim.forwarded + CAST(:forwarded AS numeric),
+            other = claim.other + CAST(:other AS numeric)
+        WHERE claim.claim_id = :claim_id
+        RETURNING claim.total_charge, claim.paid, claim.contractual, claim.denied,
+                  claim.patient_responsibility, claim.forwarded, claim.other,
+                  (SELECT balance FROM owed) AS patient_balance
+        """
+    )
+    .bindparams(
+        *(
+            sa.bindparam(name, type_=sa.Numeric)
+            for name in (
+                "owed",
+                "paid",
+                "contractual",
+                "denied",
+                "patient_responsibility",
+                "forwarded",
+                "other",
+            )
+        )
+    )
+    .columns(
+        total_charge=sa.Numeric,
+        paid=sa.Numeric,
+        contractual=sa.Numeric,
+        denied=sa.Numeric,
+        patient_responsibility=sa.Numeric,
+        forwarded=sa.Numeric,
+        other=sa.Numeric,
+        patient_balance=sa.Numeric,
+    )
+)
+"""A posted claim payment settled: its outcome and claim, the claim's totals moved by the posting
+(and returned), and what the patient owes moved by the posting's patient share when it has one."""
+
+_LINES_QUEUED = "remittance.posted_lines_queued"
+"""``Transaction.memo``: posted lines are queued and not written yet (``posted_for`` writes them)."""
 
 
 class _Run:
@@ -154,6 +264,8 @@ class _Run:
         self.metrics = metrics
         self.outcome = outcome
         self.payers: dict[str, str | None] = {}
+        self.line_hint = 0
+        """How many posted lines the rest of the payment being posted may write, at most."""
 
     # ------------------------------------------------------------------ exceptions
     async def flag(
@@ -229,65 +341,88 @@ class _Run:
                 detail={"reported": str(imbalance.reported), "expected": str(imbalance.expected)},
             )
             return
-        seen: dict[str, int] = {}
-        for claim in payment.claims:
-            base = "|".join(
-                [
-                    claim.status,
-                    (claim.payer_claim_number or claim.patient_control_number).upper(),
-                    _cents(claim.charge),
-                    _cents(claim.paid),
-                    _cents(claim.patient_responsibility),
-                ]
-            )
-            seen[base] = seen.get(base, 0) + 1
-            await self.post_claim_payment(payment, payment_id, claim, base, seen[base])
+        await self.post_claim_payments(payment, payment_id)
         if existing != "posted":
             await self.apply_plb(payment, payment_id)
 
-    # ------------------------------------------------------------------ claim payment
-    async def post_claim_payment(
-        self, payment: Payment, payment_id: str, remit: ClaimRemit, base: str, occurrence: int
-    ) -> None:
-        dedupe_key = f"{base}#{occurrence}"
-        cross_key = f"{payment.payer_ref}|{base}"
-        remit_id = _opaque("rmt", payment_id, dedupe_key)
-        row = {
-            "remit_id": remit_id,
-            "payment_id": payment_id,
-            "file_id": self.file_id,
-            "sequence": remit.sequence,
-            "dedupe_key": dedupe_key,
-            "cross_key": cross_key,
-            "patient_control_number": remit.patient_control_number,
-            "payer_claim_number": remit.payer_claim_number,
-            "status": remit.status,
-            "charge": remit.charge,
-            "paid": remit.paid,
-            "patient_responsibility": remit.patient_responsibility,
-            "state": "received",
-        }
-        inserted = (
-            await self.conn.execute(
-                pg_insert(t.claim_payment)
-                .values(**row)
-                .on_conflict_do_nothing(constraint="claim_payment_once")
-                .returning(t.claim_payment.c.remit_id)
-            )
-        ).scalar_one_or_none()
-        if inserted is None:
-            self.outcome.count("already_posted")
-            return
-        state = await self._post(payment, payment_id, remit_id, remit, cross_key)
-        self.outcome.count(state)
-        self.tx.after_commit(partial(_inc, self.metrics.claim_payments, state))
+    # ------------------------------------------------------------------ claim payments
+    async def post_claim_payments(self, payment: Payment, payment_id: str) -> None:
+        """Record every claim payment of ``payment`` once, then post the new ones in order.
 
-    async def _set_state(self, remit_id: str, state: str, **values: Any) -> str:
-        await self.conn.execute(
-            t.claim_payment.update()
-            .where(t.claim_payment.c.remit_id == remit_id)
-            .values(state=state, **values)
+        All are recorded (state ``received``) with one insert: a claim payment recorded before
+        (the same payment from a regenerated file, a redelivered file) is not inserted again and
+        posts nothing. Nothing a posting reads sees a ``received`` claim payment, so recording the
+        later ones of the payment first leaves every posting as it was. The claims all of them can
+        name are read once, before the first is posted (``lookups.ClaimIndex``)."""
+        seen: dict[str, int] = {}
+        rows: list[dict[str, Any]] = []
+        for remit in payment.claims:
+            base = "|".join(
+                [
+                    remit.status,
+                    (remit.payer_claim_number or remit.patient_control_number).upper(),
+                    _cents(remit.charge),
+                    _cents(remit.paid),
+                    _cents(remit.patient_responsibility),
+                ]
+            )
+            seen[base] = seen.get(base, 0) + 1
+            dedupe_key = f"{base}#{seen[base]}"
+            rows.append(
+                {
+                    "remit_id": _opaque("rmt", payment_id, dedupe_key),
+                    "payment_id": payment_id,
+                    "file_id": self.file_id,
+                    "sequence": remit.sequence,
+                    "dedupe_key": dedupe_key,
+                    "cross_key": f"{payment.payer_ref}|{base}",
+                    "patient_control_number": remit.patient_control_number,
+                    "payer_claim_number": remit.payer_claim_number,
+                    "status": remit.status,
+                    "charge": remit.charge,
+                    "paid": remit.paid,
+                    "patient_responsibility": remit.patient_responsibility,
+                    "state": "received",
+                }
+            )
+        if not rows:
+            return
+        recorded = set((await self.conn.execute(_RECORD_CLAIM_PAYMENTS, rows)).scalars())
+        fresh = [
+            (remit, row)
+            for remit, row in zip(payment.claims, rows, strict=True)
+            if row["remit_id"] in recorded
+        ]
+        claims = claim_index(self.tx)
+        await claims.load(self.conn, [remit for remit, _ in fresh], self.cut_lengths)
+        await posted_index(self.tx).load(
+            self.conn,
+            [row["cross_key"] for _, row in fresh],
+            {i for remit, _ in fresh for i in claims.lookup(remit, self.cut_lengths)},
         )
+        self.line_hint = sum(max(len(remit.services), 1) for remit, _ in fresh)
+        for remit, row in zip(payment.claims, rows, strict=True):
+            if row["remit_id"] not in recorded:
+                self.outcome.count("already_posted")
+                continue
+            state = await self._post(payment, payment_id, row["remit_id"], remit, row["cross_key"])
+            self.outcome.count(state)
+            self.tx.after_commit(partial(_inc, self.metrics.claim_payments, state))
+
+    async def _set_state(self, remit_id: str, state: str, claim: ClaimMatch | None = None) -> str:
+        """The claim payment's outcome; with the claim it was matched to, when it was."""
+        if claim is None or claim.claim is None:
+            await self.conn.execute(_SET_STATE, {"b_remit_id": remit_id, "state": state})
+        else:
+            await self.conn.execute(
+                _SET_MATCHED_STATE,
+                {
+                    "b_remit_id": remit_id,
+                    "state": state,
+                    "claim_id": claim.claim.claim_id,
+                    "matched_by": claim.matched_by,
+                },
+            )
         return state
 
     async def _post(
@@ -320,16 +455,14 @@ class _Run:
             await self.queue_unmatched(payment, payment_id, remit_id, remit, reason, match.candidates)
             return await self._set_state(remit_id, "unmatched")
         claim = match.claim
-        await self._set_state(remit_id, "matching", claim_id=claim.claim_id, matched_by=match.matched_by)
+        # the claim and how it was matched are written with the claim payment's outcome, below:
+        # nothing read in between reads this claim payment's row
         if remit.payer_claim_number:
-            await self.conn.execute(
-                pg_insert(t.payer_claim_number)
-                .values(number_key=remit.payer_claim_number.upper(), claim_id=claim.claim_id)
-                .on_conflict_do_nothing()
-            )
+            await claim_index(self.tx).remember(self.conn, remit.payer_claim_number, claim.claim_id)
 
         revive: PostedClaimPayment | None = None
         reversal_follows = False  # a reversal further on in this 835 takes the first back
+        reverses: str | None = None
         if remit.status == ClaimStatus.REVERSAL:
             posted = await self.posted_for(claim.claim_id)
             # what an earlier remittance posted first: a correction listed before this reversal in
@@ -344,40 +477,16 @@ class _Run:
                     remit_id=remit_id,
                 )
                 await self.queue_unmatched(payment, payment_id, remit_id, remit, "no_claim", ())
-                return await self._set_state(remit_id, "orphan_reversal")
+                return await self._set_state(remit_id, "orphan_reversal", match)
             posting = undo(original)
             await self.conn.execute(
-                t.claim_payment.update()
-                .where(t.claim_payment.c.remit_id == original.remit_id)
-                .values(reversed_by=remit_id)
+                _SET_REVERSED_BY, {"b_remit_id": original.remit_id, "reversed_by": remit_id}
             )
-            await self._set_state(remit_id, "posted", reverses=original.remit_id)
+            posted_index(self.tx).reversed(original.remit_id)
+            state, reverses = "posted", original.remit_id
             revive = original
         else:
-            cp = t.claim_payment.c
-            same = [cp.cross_key == cross_key]
-            if remit.paid != ZERO:
-                # the same money for the same claim again under another payer claim number, with
-                # no reversal of the first, is a payer's repeat, not a second adjudication
-                same.append(
-                    sa.and_(
-                        cp.claim_id == claim.claim_id,
-                        cp.status == remit.status,
-                        cp.charge == remit.charge,
-                        cp.paid == remit.paid,
-                        cp.patient_responsibility == remit.patient_responsibility,
-                    )
-                )
-            earlier = (
-                await self.conn.execute(
-                    sa.select(cp.remit_id, cp.payer_claim_number, cp.charge, cp.paid).where(
-                        sa.or_(*same),
-                        cp.remit_id != remit_id,
-                        cp.state == "posted",
-                        cp.reversed_by.is_(None),
-                    )
-                )
-            ).all()
+            earlier = await self.repeated(remit_id, remit, cross_key, claim.claim_id)
             # a correction listed before the reversal of the first in the same 835 is not a repeat:
             # the reversal takes the first back further on (5010 sets no order between the two)
             duplicate = next((e for e in earlier if not _reversed_in(payment, remit, e)), None)
@@ -389,7 +498,7 @@ class _Run:
                     remit_id=remit_id,
                     detail={"duplicate_of": duplicate.remit_id},
                 )
-                return await self._set_state(remit_id, "duplicate")
+                return await self._set_state(remit_id, "duplicate", match)
             reversal_follows = bool(earlier)
             matches = match_lines(remit.services, claim.lines, claim_date=remit.statement_date)
             for m in matches:
@@ -406,9 +515,11 @@ class _Run:
                 claim_payer_order=claim.payer_order,
             )
             status = remit.claim_status
-            await self._set_state(remit_id, "posted" if status is None or status.moves_money else "recorded")
+            state = "posted" if status is None or status.moves_money else "recorded"
 
-        totals = await self.write_posting(remit_id, posting)
+        totals, owed = await self.write_posting(remit_id, posting, state, match, reverses=reverses)
+        if state == "posted":
+            posted_index(self.tx).posted(_open(remit_id, remit, cross_key, claim.claim_id))
         # counted once the postings commit: a file or batch retried after a rollback counts once
         self.tx.after_commit(partial(self.metrics.posted, claim.payer_id, remit.status, posting))
         if remit.claim_status in _PRIMARY and totals.insurance_balance < ZERO and not reversal_follows:
@@ -422,10 +533,37 @@ class _Run:
                 detail={"claim_id": claim.claim_id, "claim_balance": str(totals.insurance_balance)},
             )
         await self.check_crossover(payment_id, remit_id, claim.claim_id, totals)
-        await self.publish(payment, remit_id, remit, claim, posting, totals)
+        await self.publish(payment, remit_id, remit, claim, posting, totals, owed)
         if revive is not None:
             await self.post_held_correction(payment, remit, claim.claim_id, revive)
         return "posted" if posting.lines or remit.status == ClaimStatus.REVERSAL else "recorded"
+
+    async def repeated(self, remit_id: str, remit: ClaimRemit, cross_key: str, claim_id: str) -> list[Any]:
+        """Claim payments posted before and not reversed that ``remit`` repeats: the same payer
+        and key, or, when it pays money, the same claim and amounts under another payer claim
+        number (a payer's repeat, not a second adjudication). From the transaction's index of
+        open claim payments when it has read them, else from the table."""
+        index = posted_index(self.tx)
+        moves = remit.paid != ZERO
+        if index.covers(cross_key, claim_id if moves else None):
+            same = _open(remit_id, remit, cross_key, claim_id) if moves else None
+            return index.repeated(remit_id, cross_key, same)
+        return list(
+            (
+                await self.conn.execute(
+                    _EARLIER_SAME_AMOUNTS if moves else _EARLIER_SAME_KEY,
+                    {
+                        "cross_key": cross_key,
+                        "remit_id": remit_id,
+                        "claim_id": claim_id,
+                        "status": remit.status,
+                        "charge": remit.charge,
+                        "paid": remit.paid,
+                        "patient_responsibility": remit.patient_responsibility,
+                    },
+                )
+            ).all()
+        )
 
     async def post_held_correction(
         self, payment: Payment, reversal: ClaimRemit, claim_id: str, reversed_: PostedClaimPayment
@@ -558,198 +696,138 @@ class _Run:
         return self.payers[payment_id]
 
     async def candidates(self, remit: ClaimRemit, payer_id: str | None = None) -> list[ClaimRef]:
-        pcn = remit.patient_control_number.strip().upper()
-        keys = {pcn, (remit.full_control_number or "").strip().upper()} - {""}
-        c = t.claim.c
-        conditions: list[Any] = [c.claim_key.in_(keys)]
-        if len(pcn) in self.cut_lengths:
-            conditions.append(c.claim_key.startswith(pcn, autoescape=True))
-        if remit.payer_claim_number:
-            conditions.append(
-                c.claim_id.in_(
-                    sa.select(t.payer_claim_number.c.claim_id).where(
-                        t.payer_claim_number.c.number_key == remit.payer_claim_number.upper()
-                    )
-                )
-            )
-        ids = [
-            r[0] for r in await self.conn.execute(sa.select(c.claim_id).where(sa.or_(*conditions)).limit(50))
-        ]
+        index = claim_index(self.tx)
+        await index.load(self.conn, [remit], self.cut_lengths)
+        ids = index.lookup(remit, self.cut_lengths)
         if not ids:  # the fuzzy fallback: same charge (and payer, when known); the domain checks
             # dates and only proposes
+            c = t.claim.c
             same_charge = sa.select(c.claim_id).where(c.total_charge == abs(remit.charge))
             if payer_id is not None:
                 same_charge = same_charge.where(c.payer_id == payer_id)
             ids = [r[0] for r in await self.conn.execute(same_charge.limit(20))]
-        return await self.claims(ids)
+        return await index.claims(self.conn, ids)
 
     async def claims(self, ids: Sequence[str]) -> list[ClaimRef]:
-        if not ids:
+        return await claim_index(self.tx).claims(self.conn, ids)
+
+    async def posted_for(self, claim_id: str) -> list[PostedClaimPayment]:
+        """What was posted to the claim and not itself a reversal, first posted first."""
+        if self.tx.memo.pop(_LINES_QUEUED, False):
+            await self.tx.flush()  # the posted lines queued so far, so they are read back here
+        rows = (await self.conn.execute(_POSTED_FOR, {"claim_id": claim_id})).all()
+        if not rows:
             return []
-        rows = (await self.conn.execute(sa.select(t.claim).where(t.claim.c.claim_id.in_(ids)))).all()
-        lines = (
-            await self.conn.execute(
-                sa.select(t.claim_line)
-                .where(t.claim_line.c.claim_id.in_(ids))
-                .order_by(t.claim_line.c.line_key)
+        lines = (await self.conn.execute(_POSTED_LINES, {"remit_ids": [r.remit_id for r in rows]})).all()
+        adjustments: dict[int, list[Adjustment]] = {}
+        if lines:
+            for a in await self.conn.execute(_POSTED_ADJUSTMENTS, {"line_ids": [ln.id for ln in lines]}):
+                adjustments.setdefault(a.posted_line_id, []).append(
+                    Adjustment(a.group_code, a.carc, a.amount, a.quantity)
+                )
+        by_remit: dict[str, list[LinePosting]] = {}
+        for ln in lines:
+            by_remit.setdefault(ln.remit_id, []).append(
+                LinePosting(
+                    line_key=ln.line_key,
+                    charge=ln.charge,
+                    paid=ln.paid,
+                    allowed=ln.allowed,
+                    contractual=ln.contractual,
+                    denied=ln.denied,
+                    patient_responsibility=ln.patient_responsibility,
+                    forwarded=ln.forwarded,
+                    other=ln.other,
+                    adjustments=tuple(adjustments.get(ln.id, ())),
+                    rarcs=tuple(ln.rarcs),
+                    procedure_code=ln.procedure_code,
+                )
             )
-        ).all()
-        numbers = (
-            await self.conn.execute(
-                sa.select(t.payer_claim_number).where(t.payer_claim_number.c.claim_id.in_(ids))
-            )
-        ).all()
         return [
-            ClaimRef(
-                claim_id=r.claim_id,
-                patient_id=r.patient_id,
-                payer_id=r.payer_id,
-                total_charge=r.total_charge,
-                lines=tuple(
-                    ClaimLineRef(
-                        line_key=ln.line_key,
-                        procedure_code=ln.procedure_code,
-                        service_date=ln.service_date,
-                        charge=ln.charge,
-                        modifiers=tuple(ln.modifiers),
-                        units=ln.units,
-                    )
-                    for ln in lines
-                    if ln.claim_id == r.claim_id
-                ),
-                payer_claim_numbers=frozenset(n.number_key for n in numbers if n.claim_id == r.claim_id),
-                payer_order=_PAYER_ORDER.get(r.payer_responsibility, 1),
+            PostedClaimPayment(
+                remit_id=r.remit_id,
+                payment_id=r.payment_id,
+                claim_id=claim_id,
+                payer_claim_number=r.payer_claim_number,
+                charge=r.charge,
+                paid=r.paid,
+                posting=ClaimPosting(claim_id, r.status, tuple(by_remit.get(r.remit_id, ()))),
+                reversed=r.reversed_by is not None,
             )
             for r in rows
         ]
 
-    async def posted_for(self, claim_id: str) -> list[PostedClaimPayment]:
-        cp = t.claim_payment.c
-        rows = (
-            await self.conn.execute(
-                sa.select(t.claim_payment)
-                .where(cp.claim_id == claim_id, cp.state == "posted", cp.reverses.is_(None))
-                .order_by(cp.created_at, cp.sequence)
-            )
-        ).all()
-        out = []
-        for r in rows:
-            lines = (
-                await self.conn.execute(
-                    sa.select(t.posted_line)
-                    .where(t.posted_line.c.remit_id == r.remit_id)
-                    .order_by(t.posted_line.c.id)
-                )
-            ).all()
-            adjustments = (
-                await self.conn.execute(
-                    sa.select(t.posted_adjustment)
-                    .where(t.posted_adjustment.c.posted_line_id.in_([ln.id for ln in lines]))
-                    .order_by(t.posted_adjustment.c.id)
-                )
-            ).all()
-            posting = ClaimPosting(
-                claim_id,
-                r.status,
-                tuple(
-                    LinePosting(
-                        line_key=ln.line_key,
-                        charge=ln.charge,
-                        paid=ln.paid,
-                        allowed=ln.allowed,
-                        contractual=ln.contractual,
-                        denied=ln.denied,
-                        patient_responsibility=ln.patient_responsibility,
-                        forwarded=ln.forwarded,
-                        other=ln.other,
-                        adjustments=tuple(
-                            Adjustment(a.group_code, a.carc, a.amount, a.quantity)
-                            for a in adjustments
-                            if a.posted_line_id == ln.id
-                        ),
-                        rarcs=tuple(ln.rarcs),
-                        procedure_code=ln.procedure_code,
-                    )
-                    for ln in lines
-                ),
-            )
-            out.append(
-                PostedClaimPayment(
-                    remit_id=r.remit_id,
-                    payment_id=r.payment_id,
-                    claim_id=claim_id,
-                    payer_claim_number=r.payer_claim_number,
-                    charge=r.charge,
-                    paid=r.paid,
-                    posting=posting,
-                    reversed=r.reversed_by is not None,
-                )
-            )
-        return out
-
     # ------------------------------------------------------------------ writes
-    async def write_posting(self, remit_id: str, posting: ClaimPosting) -> ClaimTotals:
-        for line in posting.lines:
-            line_id = (
-                await self.conn.execute(
-                    t.posted_line.insert()
-                    .values(
-                        remit_id=remit_id,
-                        claim_id=posting.claim_id,
-                        line_key=line.line_key,
-                        procedure_code=line.procedure_code,
-                        charge=line.charge,
-                        paid=line.paid,
-                        allowed=line.allowed,
-                        contractual=line.contractual,
-                        denied=line.denied,
-                        patient_responsibility=line.patient_responsibility,
-                        forwarded=line.forwarded,
-                        other=line.other,
-                        rarcs=list(line.rarcs),
-                    )
-                    .returning(t.posted_line.c.id)
+    async def write_posting(
+        self,
+        remit_id: str,
+        posting: ClaimPosting,
+        state: str,
+        match: ClaimMatch,
+        *,
+        reverses: str | None = None,
+    ) -> tuple[ClaimTotals, tuple[Decimal, Decimal] | None]:
+        """Write a claim payment's posting: its lines and adjustments (queued with the
+        transaction's inserts), its outcome, the claim's totals and, when the posting moves what
+        the patient owes, the patient's balance, in one statement. Returns the claim's totals and
+        the patient's (previous, new) balance when it changed."""
+        ids = await line_ids(self.tx).take(self.conn, len(posting.lines), ahead=self.line_hint)
+        for line_id, line in zip(ids, posting.lines, strict=True):
+            self.tx.insert_later(
+                t.posted_line,
+                {
+                    "id": line_id,
+                    "remit_id": remit_id,
+                    "claim_id": posting.claim_id,
+                    "line_key": line.line_key,
+                    "procedure_code": line.procedure_code,
+                    "charge": line.charge,
+                    "paid": line.paid,
+                    "allowed": line.allowed,
+                    "contractual": line.contractual,
+                    "denied": line.denied,
+                    "patient_responsibility": line.patient_responsibility,
+                    "forwarded": line.forwarded,
+                    "other": line.other,
+                    "rarcs": list(line.rarcs),
+                },
+            )
+            for a in line.adjustments:
+                self.tx.insert_later(
+                    t.posted_adjustment,
+                    {
+                        "posted_line_id": line_id,
+                        "group_code": a.group,
+                        "carc": a.carc,
+                        "amount": a.amount,
+                        "quantity": a.quantity,
+                    },
                 )
-            ).scalar_one()
-            if line.adjustments:
-                await self.conn.execute(
-                    t.posted_adjustment.insert(),
-                    [
-                        {
-                            "posted_line_id": line_id,
-                            "group_code": a.group,
-                            "carc": a.carc,
-                            "amount": a.amount,
-                            "quantity": a.quantity,
-                        }
-                        for a in line.adjustments
-                    ],
-                )
-        c = t.claim.c
+        if posting.lines:
+            self.tx.memo[_LINES_QUEUED] = True
+        owed = posting.patient_responsibility if posting.lines else ZERO
+        assert match.claim is not None
         row = (
             await self.conn.execute(
-                t.claim.update()
-                .where(c.claim_id == posting.claim_id)
-                .values(
-                    paid=c.paid + posting.paid,
-                    contractual=c.contractual + posting.contractual,
-                    denied=c.denied + posting.denied,
-                    patient_responsibility=c.patient_responsibility + posting.patient_responsibility,
-                    forwarded=c.forwarded + posting.forwarded,
-                    other=c.other + posting.other,
-                )
-                .returning(
-                    c.total_charge,
-                    c.paid,
-                    c.contractual,
-                    c.denied,
-                    c.patient_responsibility,
-                    c.forwarded,
-                    c.other,
-                )
+                _SETTLE,
+                {
+                    "remit_id": remit_id,
+                    "state": state,
+                    "claim_id": posting.claim_id,
+                    "matched_by": match.matched_by,
+                    "reverses": reverses,
+                    "patient_id": match.claim.patient_id,
+                    "owed": owed,
+                    "paid": posting.paid,
+                    "contractual": posting.contractual,
+                    "denied": posting.denied,
+                    "patient_responsibility": posting.patient_responsibility,
+                    "forwarded": posting.forwarded,
+                    "other": posting.other,
+                },
             )
         ).one()
-        return ClaimTotals(
+        totals = ClaimTotals(
             charge=row.total_charge,
             paid=row.paid,
             contractual=row.contractual,
@@ -758,6 +836,9 @@ class _Run:
             forwarded=row.forwarded,
             other=row.other,
         )
+        if owed == ZERO:
+            return totals, None
+        return totals, (row.patient_balance - owed, row.patient_balance)
 
     async def queue_unmatched(
         self,
@@ -921,6 +1002,7 @@ class _Run:
         claim: ClaimRef,
         posting: ClaimPosting,
         totals: ClaimTotals,
+        balance_change: tuple[Decimal, Decimal] | None,
     ) -> None:
         keys = (
             iter(
@@ -982,10 +1064,8 @@ class _Run:
                 posted_at=self.received_at,
             )
         )
-        if posting.patient_responsibility != ZERO:
-            previous, balance = await change_patient_balance(
-                self.conn, claim.patient_id, posting.patient_responsibility
-            )
+        if balance_change is not None:  # written with the posting (``write_posting``)
+            previous, balance = balance_change
             self.tx.publish(
                 PatientBalanceChanged(
                     patient_id=claim.patient_id,
@@ -998,6 +1078,20 @@ class _Run:
                     changed_at=self.received_at,
                 )
             )
+
+
+def _open(remit_id: str, remit: ClaimRemit, cross_key: str, claim_id: str) -> Posted:
+    """``remit`` as an open claim payment on ``claim_id`` (``lookups.PostedIndex``)."""
+    return Posted(
+        remit_id=remit_id,
+        cross_key=cross_key,
+        claim_id=claim_id,
+        status=remit.status,
+        charge=remit.charge,
+        paid=remit.paid,
+        patient_responsibility=remit.patient_responsibility,
+        payer_claim_number=remit.payer_claim_number,
+    )
 
 
 def _reversed_in(payment: Payment, remit: ClaimRemit, earlier: Any) -> bool:
@@ -1025,8 +1119,6 @@ _GROUPS = {"CO", "PR", "OA", "PI", "CR"}
 _PRIMARY = (ClaimStatus.PRIMARY, ClaimStatus.PRIMARY_FORWARDED)
 """Statuses that pay a claim first (a later payer's posting on a crossover claim changes the
 balance only by what it denies, ``domain.posting``)."""
-_PAYER_ORDER = {"primary": 1, "secondary": 2, "tertiary": 3}
-"""claim-created's payer responsibility as the order CLP02 speaks of."""
 
 
 def _valid_rarc(code: str) -> bool:

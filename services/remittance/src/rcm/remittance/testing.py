@@ -20,7 +20,7 @@ from rcm.events.catalog import spec_for
 from rcm.events.models import ClaimCreated
 from rcm.events.testing import claim_created
 from rcm.remittance import store as t
-from rcm.remittance.handlers import HANDLERS, on_claim_created
+from rcm.remittance.handlers import HANDLERS, handle_batch, on_claim_created
 from rcm.remittance.ingest import FileOutcome, assign_unmatched, post_remit_file, rematch_waiting
 from rcm.remittance.metrics import RemitMetrics
 from rcm.servicekit import Delivered, Record, Transaction
@@ -239,20 +239,30 @@ class Ledger:
         self.metrics = RemitMetrics()
 
     async def add_claims(self, claims: Sequence[ClaimCreated]) -> None:
+        """Project ``claims`` one event at a time, in one transaction."""
         async with self.engine.begin() as conn:
             tx = Transaction(conn, "test")
             for i, claim in enumerate(claims):
                 record = Record("claim-created", 0, i, claim.patient_id.encode(), b"{}")
                 await on_claim_created(tx, Delivered(record, claim))
+            await tx.flush()
 
-    async def deliver(self, *events: Any) -> list[Any]:
-        """Hand consumed events to the service's handlers in one transaction; the events it published."""
+    async def deliver(self, *events: Any, batch: bool = False) -> list[Any]:
+        """Hand consumed events to the service's handlers in one transaction; the events it published.
+
+        ``batch``: as one consumed batch (``handle_batch``), not through each event's handler."""
+        delivered = []
+        for i, event in enumerate(events):
+            spec = spec_for(event)
+            key = str(getattr(event, spec.key)).encode()
+            delivered.append(Delivered(Record(spec.name, 0, i, key, b"{}"), event))
         async with self.engine.begin() as conn:
             tx = Transaction(conn, "test", source="remittance")
-            for i, event in enumerate(events):
-                spec = spec_for(event)
-                key = str(getattr(event, spec.key)).encode()
-                await HANDLERS[type(event)](tx, Delivered(Record(spec.name, 0, i, key, b"{}"), event))
+            if batch:
+                await handle_batch(tx, delivered)
+            else:
+                for d in delivered:
+                    await HANDLERS[type(d.event)](tx, d)
             await tx.flush()
         tx.committed()
         return [decode(m.value, m.headers).event for m in tx.outgoing]
