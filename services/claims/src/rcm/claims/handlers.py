@@ -66,6 +66,7 @@ from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.reads import (
     BatchReads,
     forget_patient,
+    forget_session_states,
     patient_authorizations,
     patient_coverages,
     patient_eligibility,
@@ -271,8 +272,15 @@ def _forgetting(handler: Any) -> Any:
     async def run(tx: Transaction, d: Delivered[Any]) -> None:
         reads = reads_of(tx)
         event = d.event
-        if reads is None or isinstance(event, SessionCompleted):
-            await handler(tx, d)  # a new session's writes are claims: they forget for themselves
+        if reads is None:
+            await handler(tx, d)
+            return
+        if not isinstance(event, RemitReceived):
+            # the claims read for the remits stay as read only while remits alone are applied
+            reads.claims.clear()
+            forget_session_states(tx)
+        if isinstance(event, SessionCompleted | RemitReceived):
+            await handler(tx, d)  # their writes are claims and sessions: they forget for themselves
             return
         patient_id = getattr(event, "patient_id", None)
         session_id = getattr(event, "session_id", None)
@@ -340,6 +348,9 @@ class ClaimsHandlers:
         rechecked = [d.event.patient_id for d in events if isinstance(d.event, _RECHECKS_PATIENT)]
         if rechecked:
             await reads.load_quiet(tx.conn, rechecked)
+        remits = [d.event for d in events if isinstance(d.event, RemitReceived)]
+        if remits:
+            await reads.load_remits(tx, [e.claim_id for e in remits], [e.patient_id for e in remits])
 
     # ------------------------------------------------------------------ reference projections
 
@@ -1379,9 +1390,14 @@ class ClaimsHandlers:
 
     async def on_remit(self, tx: Transaction, d: Delivered[RemitReceived]) -> None:
         e = d.event
-        row = (
-            await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == e.claim_id).with_for_update())
-        ).first()
+        reads = reads_of(tx)
+        row = reads.take_claim(e.claim_id) if reads is not None else None
+        if row is None:
+            row = (
+                await tx.conn.execute(
+                    sa.select(claim).where(claim.c.claim_id == e.claim_id).with_for_update()
+                )
+            ).first()
         if row is None:
             log.warning("remit for an unknown claim")
             return
@@ -1429,20 +1445,20 @@ class ClaimsHandlers:
         forwarded = crossed_over(
             status=e.status.value, rarcs=e.rarcs, crossover_payer_name=e.crossover_payer_name
         )
-        await tx.conn.execute(
-            sa.update(claim)
-            .where(claim.c.claim_id == row.claim_id)
-            .values(
-                remitted_at=now,
-                remit_paid=e.paid,
-                remit_patient_responsibility=e.patient_responsibility,
-                crossed_over=forwarded,
-                updated_at=now,
+        remitted: dict[str, Any] = {
+            "remitted_at": now,
+            "remit_paid": e.paid,
+            "remit_patient_responsibility": e.patient_responsibility,
+            "crossed_over": forwarded,
+        }
+        written_off = state is ClaimState.WRITTEN_OFF and outcome is ClaimState.DENIED
+        if written_off or state is outcome:
+            await tx.conn.execute(
+                sa.update(claim).where(claim.c.claim_id == row.claim_id).values(updated_at=now, **remitted)
             )
-        )
-        if state is ClaimState.WRITTEN_OFF and outcome is ClaimState.DENIED:
-            return  # the denial's write-off overtook this remit; a payment would still move it
-        if state is not outcome:
+            if written_off:
+                return  # the denial's write-off overtook this remit; a payment would still move it
+        else:
             why = f"remit-received CLP02 {e.status.value}"
             try:
                 await move(
@@ -1453,8 +1469,14 @@ class ClaimsHandlers:
                     at=now,
                     cause=d,
                     payer_claim_number=e.payer_claim_number,
+                    **remitted,
                 )
-            except IllegalTransition:
+            except IllegalTransition:  # raised before anything is written: the remit is noted
+                await tx.conn.execute(
+                    sa.update(claim)
+                    .where(claim.c.claim_id == row.claim_id)
+                    .values(updated_at=now, **remitted)
+                )
                 log.warning("remit outcome %s not allowed from %s", outcome.value, row.state)
                 return
         current = await session_state(tx, row.session_id)
@@ -1466,27 +1488,35 @@ class ClaimsHandlers:
         if e.patient_responsibility <= 0 or forwarded:
             return
         draft = ClaimDraft.model_validate(row.draft)
-        coverages = [
-            ad.coverage_of(b) for b in await references(tx.conn, "coverage", patient_id=row.patient_id)
-        ]
+        bodies = await patient_coverages(tx.conn, reads, row.patient_id)
+        coverages = [ad.coverage_of(b) for b in bodies]
         nxt = next_coverage(coverages, after=draft.payer_order, day=draft.date_of_service)
         if nxt is None:
             return
-        payer_rules = await references(tx.conn, "payer", ids=[row.payer_id])
-        if (
-            payer_rules
-            and ad.payer_rules_of(payer_rules[0])
-            and (payer_rules[0].get("rules") or {}).get("forwards_crossover")
-        ):
+        await self._sync_shared(tx.conn, reads)
+        payer = self.shared.get("payer", row.payer_id)
+        if payer is not None and (payer.get("rules") or {}).get("forwards_crossover"):
             return
-        prior = await self._prior(tx.conn, row, draft, e)
+        billed = next((b for b in bodies if b.get("coverage_id") == row.coverage_id), None)
+        prior = await self._prior(tx.conn, row, draft, e, payer=payer, coverage=billed)
         await self.secondary(tx, row, draft, nxt, prior, cause=d)
 
     async def _prior(
-        self, conn: AsyncConnection, row: Any, draft: ClaimDraft, e: RemitReceived
+        self,
+        conn: AsyncConnection,
+        row: Any,
+        draft: ClaimDraft,
+        e: RemitReceived,
+        *,
+        payer: dict[str, Any] | None = None,
+        coverage: dict[str, Any] | None = None,
     ) -> PriorAdjudication:
-        payer = (await references(conn, "payer", ids=[row.payer_id]) or [{}])[0]
-        coverage = (await references(conn, "coverage", ids=[row.coverage_id]) or [{}])[0]
+        """What the prior payer decided, for the next payer's claim (``payer`` and ``coverage``:
+        the prior payer's and the billed coverage's bodies when the caller has them)."""
+        if payer is None:
+            payer = (await references(conn, "payer", ids=[row.payer_id]) or [{}])[0]
+        if coverage is None:
+            coverage = (await references(conn, "coverage", ids=[row.coverage_id]) or [{}])[0]
         by_key = {line.line_key: line for line in e.lines if line.line_key}
         lines = []
         for i, line in enumerate(draft.lines):
@@ -1536,21 +1566,23 @@ class ClaimsHandlers:
         """Create, scrub and (when clean) ready the claim to the next payer with the prior adjudication."""
         cob_draft = next_payer_claim(draft, coverage)
         now = _now()
-        inserted = await tx.conn.execute(
-            pg_insert(claim)
-            .values(
-                **self._claim_columns(
-                    cob_draft,
-                    now=now,
-                    organization_id=row.organization_id,
-                    cob=prior.model_dump(mode="json"),
-                    session_revision=row.session_revision,
+        inserted = (
+            await tx.conn.execute(
+                pg_insert(claim)
+                .values(
+                    **self._claim_columns(
+                        cob_draft,
+                        now=now,
+                        organization_id=row.organization_id,
+                        cob=prior.model_dump(mode="json"),
+                        session_revision=row.session_revision,
+                    )
                 )
+                .on_conflict_do_nothing()
+                .returning(*claim.c)
             )
-            .on_conflict_do_nothing()
-            .returning(claim.c.claim_id)
-        )
-        if inserted.first() is None:
+        ).first()
+        if inserted is None:
             return
         await self._created(
             tx,
@@ -1560,13 +1592,7 @@ class ClaimsHandlers:
             cause=cause,
             why=f"{prior.payer_order.value} payer adjudicated",
         )
-        await self.evaluate(
-            tx,
-            await self._row(tx.conn, cob_draft.claim_key),
-            cause=cause,
-            reason="COB claim scrubbed",
-            first_pass=True,
-        )
+        await self.evaluate(tx, inserted, cause=cause, reason="COB claim scrubbed", first_pass=True)
 
     async def on_secondary_requested(self, tx: Transaction, d: Delivered[SecondaryClaimRequested]) -> None:
         e = d.event

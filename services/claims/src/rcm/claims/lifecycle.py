@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from rcm.claims.domain import ClaimState, transition
-from rcm.claims.reads import forget_patient
+from rcm.claims.reads import forget_patient, reads_of
 from rcm.claims.store import claim, claim_audit
 from rcm.events.models import ClaimStatus, ClaimStatusChanged
 from rcm.servicekit import Delivered, Transaction
@@ -126,8 +126,11 @@ async def move_all(
         .where(claim.c.claim_id == ids[0] if len(ids) == 1 else claim.c.claim_id.in_(ids))
         .values(state=to.value, updated_at=at, **columns)
     )
+    reads = reads_of(tx)
     for row, record in records:
         forget_patient(tx, row.patient_id)
+        if reads is not None:
+            reads.claims.pop(row.claim_id, None)
         tx.insert_later(
             claim_audit,
             {

@@ -40,6 +40,7 @@ __all__ = [
     "HISTORY_COLUMNS",
     "BatchReads",
     "forget_patient",
+    "forget_session_states",
     "reads_of",
     "remember_session_states",
     "session_state",
@@ -126,6 +127,8 @@ class BatchReads:
         """Patients with no waiting session and no held or ready claim."""
         self.shared_synced = False
         """The shared references were checked in this transaction and no event changed them since."""
+        self.claims: dict[str, Any] = {}
+        """Claim rows the batch's remits name, locked; each is taken once (``take_claim``)."""
 
     async def load_sessions(
         self, conn: AsyncConnection, patient_ids: Iterable[str], session_ids: Iterable[str]
@@ -139,6 +142,27 @@ class BatchReads:
         self.authorizations.update(await authorization_rows(conn, patients))
         self.eligibility.update(await eligibility_bodies(conn, patients))
         self.answers.update(await answer_rows(conn, sorted(set(session_ids))))
+
+    async def load_remits(
+        self, tx: Transaction, claim_ids: Iterable[str], patient_ids: Iterable[str]
+    ) -> None:
+        """The claims the batch's remits name (locked, in claim order), their sessions' states and
+        their patients' coverages, one query each."""
+        wanted = sorted(set(claim_ids))
+        if not wanted:
+            return
+        for row in await tx.conn.execute(
+            sa.select(claim).where(claim.c.claim_id.in_(wanted)).order_by(claim.c.claim_id).with_for_update()
+        ):
+            self.claims[row.claim_id] = row
+        await remember_session_states(tx, {row.session_id for row in self.claims.values()})
+        missing = sorted(set(patient_ids) - self.coverages.keys())
+        if missing:
+            self.coverages.update(await coverage_bodies(tx.conn, missing))
+
+    def take_claim(self, claim_id: str) -> Any:
+        """The claim's row as the batch read it, once; None when not read or taken already."""
+        return self.claims.pop(claim_id, None)
 
     async def load_quiet(self, conn: AsyncConnection, patient_ids: Iterable[str]) -> None:
         """Which of these patients have nothing a reference change could move on."""
@@ -249,6 +273,11 @@ async def remember_session_states(tx: Transaction, session_ids: Iterable[str]) -
         ):
             states[session_id] = (status, revision)
     tx.memo.setdefault(_SESSION_STATES, {}).update(states)
+
+
+def forget_session_states(tx: Transaction) -> None:
+    """Sessions may have changed (a session event ran): read their states again."""
+    tx.memo.pop(_SESSION_STATES, None)
 
 
 async def session_state(tx: Transaction, session_id: str) -> tuple[str, int] | None:
