@@ -81,12 +81,9 @@ async def remits(engine: AsyncEngine) -> list[Event]:
     paid, denied, paid leaving a patient share (a secondary's claim follows), one paid then
     reversed in the same batch, and an eligibility check between them."""
     async with engine.begin() as conn:
-        ready = [
-            r
-            for r in await conn.execute(
-                sa.select(claim).where(claim.c.state == "ready").order_by(claim.c.claim_id)
-            )
-        ]
+        ready = list(
+            await conn.execute(sa.select(claim).where(claim.c.state == "ready").order_by(claim.c.claim_id))
+        )
         await conn.execute(
             sa.update(claim)
             .where(claim.c.state == "ready")
