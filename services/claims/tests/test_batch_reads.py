@@ -89,7 +89,12 @@ async def remits(engine: AsyncEngine) -> list[Event]:
             .where(claim.c.state == "ready")
             .values(state="accepted", payer_claim_number=sa.func.concat("PCN-", claim.c.claim_id))
         )
-    found: list[Event] = []
+    # a new session and a voided one come first in the batch: the remits after them still see
+    # the claims as those events left them
+    found: list[Event] = [
+        _visit(2, 5, day_offset=5),
+        f.session_voided(3, session_id=_visit(3, 1, day_offset=1).session_id),
+    ]
     for k, row in enumerate(ready):
         common = {
             "remit_id": f"rmt-{k}",
@@ -237,5 +242,7 @@ async def test_one_batch_ends_like_one_event_at_a_time(fresh_database: str, seco
     assert "other" in holds  # the second same-day visit was coded against the first
     for part in ("claims", "lines", "sessions", "trail", "published"):
         assert batched[part] == single[part], part
-    for part, one, many in zip(("sessions", "remits"), single_statements, batched_statements, strict=True):
-        assert many < one * 0.7, (part, many, one)
+    for part, one, many, most in zip(
+        ("sessions", "remits"), single_statements, batched_statements, (0.7, 0.8), strict=True
+    ):
+        assert many < one * most, (part, many, one)

@@ -229,6 +229,7 @@ class Acknowledgements:
                 .with_for_update(of=claim)
             )
         ).all()
+        await remember_session_states(tx, {row.session_id for row in rows})
         for row in rows:
             await self._acknowledge(
                 tx, row, AckSource.X999, verdict.status, list(verdict.reasons), [], None, file_name, now

@@ -61,11 +61,12 @@ from rcm.claims.domain.corrections import (
 from rcm.claims.domain.edits.authorization import authorization_due
 from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.domain.state import ALLOWED_TRANSITIONS, FINALIZED_STATES, TERMINAL_STATES
-from rcm.claims.lifecycle import move, record_created
+from rcm.claims.lifecycle import move, record_created, update_claim
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.reads import (
     BatchReads,
     forget_patient,
+    forget_session_state,
     forget_session_states,
     patient_authorizations,
     patient_coverages,
@@ -258,6 +259,17 @@ _RECHECKS_PATIENT = (
 """Events that re-run the edits of one patient's waiting sessions and held claims."""
 
 _SHARED_EVENTS = (OrganizationUpdated, ProviderUpdated, PayerUpdated, FeeScheduleUpdated)
+
+_REWRITES_CLAIMS = (
+    SessionVoided,
+    SessionCorrected,
+    ClaimCorrectionRequested,
+    ClaimVoidRequested,
+    ClaimWriteOffRequested,
+    SecondaryClaimRequested,
+)
+"""Events that change sessions or claims other than through ``move`` and ``update_claim`` (which
+drop the batch's copy of a claim row themselves)."""
 """Events that change the shared references (``SharedReferences``)."""
 
 
@@ -275,8 +287,8 @@ def _forgetting(handler: Any) -> Any:
         if reads is None:
             await handler(tx, d)
             return
-        if not isinstance(event, RemitReceived):
-            # the claims read for the remits stay as read only while remits alone are applied
+        if isinstance(event, _REWRITES_CLAIMS):
+            # they take back, replace or re-code claims: the claims read for the remits may change
             reads.claims.clear()
             forget_session_states(tx)
         if isinstance(event, SessionCompleted | RemitReceived):
@@ -631,6 +643,10 @@ class ClaimsHandlers:
         A voided session takes back every claim of the session (each payer's); a corrected one
         re-codes the primary payer's claim (the next payer's claim follows the new remit).
         """
+        reads = reads_of(tx)
+        if reads is not None:  # claims and sessions change here in more ways than one
+            reads.claims.clear()
+        forget_session_states(tx)
         current = (
             await tx.conn.execute(
                 sa.select(session.c.status, session.c.revision, session.c.body).where(
@@ -785,6 +801,7 @@ class ClaimsHandlers:
                 .values(status=status, reason=reason[:300])
             )
             forget_patient(tx, s.patient_id)
+            forget_session_state(tx, s.session_id)
             log.info("session not claimed: %s", status)
             return
         if revision is None:
@@ -819,6 +836,7 @@ class ClaimsHandlers:
             .values(status="claimed", reason=None)
             .returning(session.c.revision)
         )
+        forget_session_state(tx, s.session_id)
         row = inserted.first()
         if row is None:
             return  # the same claim key exists: a redelivered session
@@ -1228,10 +1246,8 @@ class ClaimsHandlers:
             )
             if isinstance(built, Assembled):
                 assembled, draft = built, built.draft
-                await tx.conn.execute(
-                    sa.update(claim)
-                    .where(claim.c.claim_id == row.claim_id)
-                    .values(draft=draft.model_dump(mode="json"), total_charge=draft.total_charge)
+                await update_claim(
+                    tx, row.claim_id, draft=draft.model_dump(mode="json"), total_charge=draft.total_charge
                 )
                 await self._write_lines(tx.conn, draft)
                 forget_patient(tx, row.patient_id)
@@ -1242,11 +1258,7 @@ class ClaimsHandlers:
         state = ClaimState(row.state)
         if needs_auth and answer is None:
             if state is ClaimState.CREATED and row.awaiting_authorization_until is None:
-                await tx.conn.execute(
-                    sa.update(claim)
-                    .where(claim.c.claim_id == row.claim_id)
-                    .values(awaiting_authorization_until=now + self.auth_wait)
-                )
+                await update_claim(tx, row.claim_id, awaiting_authorization_until=now + self.auth_wait)
             return
         result = scrub(draft, context)
         reasons = hold_reasons_of(draft, result.holds)
@@ -1311,11 +1323,7 @@ class ClaimsHandlers:
         if state is ClaimState.HELD:
             if dumped == row.hold_reasons:
                 return
-            await tx.conn.execute(
-                sa.update(claim)
-                .where(claim.c.claim_id == row.claim_id)
-                .values(hold_reasons=dumped, updated_at=at)
-            )
+            await update_claim(tx, row.claim_id, hold_reasons=dumped, updated_at=at)
         else:
             await move(
                 tx,
@@ -1409,11 +1417,7 @@ class ClaimsHandlers:
             # a later payer (the supplemental the prior payer forwarded this claim to) adjudicated
             # what was forwarded: noted, but it is not this claim's payer's outcome, and that
             # payer is the one a next payer's claim would go to
-            await tx.conn.execute(
-                sa.update(claim)
-                .where(claim.c.claim_id == row.claim_id)
-                .values(remitted_at=now, updated_at=now)
-            )
+            await update_claim(tx, row.claim_id, remitted_at=now, updated_at=now)
             log.info("remit of payer order %d recorded on a claim of payer order %d", order, row.payer_order)
             return
         if e.status is ClaimPaymentStatus.REVERSAL:
@@ -1431,11 +1435,7 @@ class ClaimsHandlers:
                     remitted_at=now,
                 )
             else:  # pended already, superseded or not yet adjudicated here: the reversal is noted
-                await tx.conn.execute(
-                    sa.update(claim)
-                    .where(claim.c.claim_id == row.claim_id)
-                    .values(remitted_at=now, updated_at=now)
-                )
+                await update_claim(tx, row.claim_id, remitted_at=now, updated_at=now)
             return
         outcome = remit_outcome(e)
         if state in (ClaimState.CORRECTED, ClaimState.VOIDED):
@@ -1453,9 +1453,7 @@ class ClaimsHandlers:
         }
         written_off = state is ClaimState.WRITTEN_OFF and outcome is ClaimState.DENIED
         if written_off or state is outcome:
-            await tx.conn.execute(
-                sa.update(claim).where(claim.c.claim_id == row.claim_id).values(updated_at=now, **remitted)
-            )
+            await update_claim(tx, row.claim_id, updated_at=now, **remitted)
             if written_off:
                 return  # the denial's write-off overtook this remit; a payment would still move it
         else:
@@ -1472,11 +1470,7 @@ class ClaimsHandlers:
                     **remitted,
                 )
             except IllegalTransition:  # raised before anything is written: the remit is noted
-                await tx.conn.execute(
-                    sa.update(claim)
-                    .where(claim.c.claim_id == row.claim_id)
-                    .values(updated_at=now, **remitted)
-                )
+                await update_claim(tx, row.claim_id, updated_at=now, **remitted)
                 log.warning("remit outcome %s not allowed from %s", outcome.value, row.state)
                 return
         current = await session_state(tx, row.session_id)

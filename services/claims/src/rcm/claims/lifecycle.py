@@ -22,7 +22,7 @@ from rcm.claims.store import claim, claim_audit
 from rcm.events.models import ClaimStatus, ClaimStatusChanged
 from rcm.servicekit import Delivered, Transaction
 
-__all__ = ["EVENT_STATUS", "move", "move_all", "record_created"]
+__all__ = ["EVENT_STATUS", "move", "move_all", "record_created", "update_claim"]
 
 _S = ClaimState
 EVENT_STATUS: dict[ClaimState, ClaimStatus | None] = {
@@ -70,6 +70,14 @@ async def record_created(
         ),
         cause=cause,
     )
+
+
+async def update_claim(tx: Transaction, claim_id: str, **values: Any) -> None:
+    """Set columns of a claim without moving it (the batch's copy of its row is dropped)."""
+    await tx.conn.execute(sa.update(claim).where(claim.c.claim_id == claim_id).values(**values))
+    reads = reads_of(tx)
+    if reads is not None:
+        reads.claims.pop(claim_id, None)
 
 
 async def move(

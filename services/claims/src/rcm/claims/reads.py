@@ -40,6 +40,7 @@ __all__ = [
     "HISTORY_COLUMNS",
     "BatchReads",
     "forget_patient",
+    "forget_session_state",
     "forget_session_states",
     "reads_of",
     "remember_session_states",
@@ -273,6 +274,11 @@ async def remember_session_states(tx: Transaction, session_ids: Iterable[str]) -
         ):
             states[session_id] = (status, revision)
     tx.memo.setdefault(_SESSION_STATES, {}).update(states)
+
+
+def forget_session_state(tx: Transaction, session_id: str) -> None:
+    """The session's status or revision was just written: read it again when asked."""
+    tx.memo.get(_SESSION_STATES, {}).pop(session_id, None)
 
 
 def forget_session_states(tx: Transaction) -> None:
