@@ -23,14 +23,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rcm.eligibility import store
+from rcm.eligibility.batch import Projections, References, Scheduled
 from rcm.eligibility.checker import Checker, CheckOutcome
 from rcm.eligibility.domain import (
     AaaAction,
@@ -65,7 +64,6 @@ from rcm.servicekit import Delivered, Transaction, TransientError
 __all__ = ["CheckJob", "Eligibility"]
 
 log = logging.getLogger(__name__)
-M = TypeVar("M", bound=BaseModel)
 
 _PRIORITY = {CoveragePriority.PRIMARY: 0, CoveragePriority.SECONDARY: 1, CoveragePriority.TERTIARY: 2}
 
@@ -114,65 +112,23 @@ class Eligibility:
 
     async def handle(self, tx: Transaction, events: Sequence[Delivered[Any]]) -> None:
         conn = tx.conn
-        triggers: list[Delivered[Any]] = []
-        for d in events:
-            event = d.event
-            if isinstance(event, PatientUpdated):
-                await _project(conn, store.patients, event.patient_id, event, event.deleted, event.updated_at)
-            elif isinstance(event, OrganizationUpdated):
-                await _project(
-                    conn, store.organizations, event.organization_id, event, event.deleted, event.updated_at
-                )
-            elif isinstance(event, ProviderUpdated):
-                await _project(
-                    conn, store.providers, event.provider_id, event, event.deleted, event.updated_at
-                )
-            elif isinstance(event, PayerUpdated):
-                await _project(conn, store.payers, event.payer_id, event, event.deleted, event.updated_at)
-            elif isinstance(event, CoverageUpdated):
-                await _project(
-                    conn,
-                    store.coverages,
-                    event.coverage_id,
-                    event,
-                    event.deleted,
-                    event.updated_at,
-                    patient_id=event.patient_id,
-                    payer_id=event.payer_id,
-                )
-                if not event.deleted:
-                    triggers.append(d)
-            elif isinstance(event, AppointmentScheduled):
-                await conn.execute(
-                    pg_insert(store.appointments)
-                    .values(
-                        appointment_id=event.appointment_id,
-                        patient_id=event.patient_id,
-                        organization_id=event.organization_id,
-                        provider_id=event.provider_id,
-                        start=event.start,
-                        service_date=event.start.date(),
-                    )
-                    .on_conflict_do_update(
-                        index_elements=["appointment_id"],
-                        set_={"start": event.start, "service_date": event.start.date()},
-                    )
-                )
-                triggers.append(d)
-            elif isinstance(event, EligibilityRecheckRequested):
-                triggers.append(d)
+        triggers = await _project_all(conn, events)
+        refs = References()
+        await refs.prepare(conn, [d.event for d in triggers])
         jobs: list[CheckJob] = []
         for d in triggers:
-            jobs += await self._jobs_for(conn, d.event)
+            jobs += await self._jobs_for(tx, d.event, refs)
         await self.run(tx, jobs)
 
-    async def _jobs_for(self, conn: AsyncConnection, event: Any) -> list[CheckJob]:
+    async def _jobs_for(self, tx: Transaction, event: Any, refs: References) -> list[CheckJob]:
+        conn = tx.conn
         if isinstance(event, AppointmentScheduled):
             dos = event.start.date()
-            coverages = await self._coverages_on(conn, event.patient_id, dos)
+            coverages = await self._coverages_on(conn, event.patient_id, dos, refs)
             jobs = [
                 await self._job(
                     conn,
+                    refs,
                     coverage,
                     dos,
                     trigger="appointment",
@@ -181,22 +137,23 @@ class Eligibility:
                 )
                 for coverage in coverages
             ]
-            await self._schedule_night_before(conn, event, jobs)
+            await self._schedule_night_before(tx, event, jobs, refs)
             return jobs
         if isinstance(event, CoverageUpdated):
             # A changed card matters for the next visit; without one there is nothing to
             # verify yet (and a replayed compacted topic must not set off a 270 per coverage).
-            next_visit = await self._next_visit(conn, event.patient_id)
+            next_visit = await refs.next_visit(conn, event.patient_id, today=self.now().date())
             if next_visit is None or not event.effective.contains(next_visit):
                 return []
-            return [await self._job(conn, event, next_visit, trigger="coverage_updated")]
+            return [await self._job(conn, refs, event, next_visit, trigger="coverage_updated")]
         if isinstance(event, EligibilityRecheckRequested):
-            coverage = await _load(conn, store.coverages, event.coverage_id, CoverageUpdated)
+            coverage = await refs.get(conn, store.coverages, event.coverage_id, CoverageUpdated)
             if coverage is None:
                 raise TransientError("coverage of the re-check request is not known yet")
             return [
                 await self._job(
                     conn,
+                    refs,
                     coverage,
                     event.service_date,
                     trigger=f"recheck:{event.reason.value}",
@@ -207,30 +164,19 @@ class Eligibility:
 
     # ------------------------------------------------------------------ building jobs
 
-    async def _coverages_on(self, conn: AsyncConnection, patient_id: str, dos: date) -> list[CoverageUpdated]:
-        rows = await conn.execute(
-            sa.select(store.coverages.c.body).where(
-                store.coverages.c.patient_id == patient_id, store.coverages.c.deleted.is_(False)
-            )
-        )
-        known = [CoverageUpdated.model_validate(r.body) for r in rows]
+    async def _coverages_on(
+        self, conn: AsyncConnection, patient_id: str, dos: date, refs: References
+    ) -> list[CoverageUpdated]:
+        known = await refs.coverages_of(conn, patient_id)
         if not known:
             raise TransientError("no coverage known yet for the patient")
         in_force = [c for c in known if c.effective.contains(dos)]
         return sorted(in_force, key=lambda c: _PRIORITY[c.priority])
 
-    async def _next_visit(self, conn: AsyncConnection, patient_id: str) -> date | None:
-        value = await conn.scalar(
-            sa.select(sa.func.min(store.appointments.c.service_date)).where(
-                store.appointments.c.patient_id == patient_id,
-                store.appointments.c.service_date >= self.now().date(),
-            )
-        )
-        return value if isinstance(value, date) else None
-
     async def _job(
         self,
         conn: AsyncConnection,
+        refs: References,
         coverage: CoverageUpdated,
         dos: date,
         *,
@@ -241,11 +187,11 @@ class Eligibility:
         bypass_cache: bool = False,
         attempt: int = 0,
     ) -> CheckJob:
-        patient = await _load(conn, store.patients, coverage.patient_id, PatientUpdated)
-        payer = await _load(conn, store.payers, coverage.payer_id, PayerUpdated)
+        patient = await refs.get(conn, store.patients, coverage.patient_id, PatientUpdated)
+        payer = await refs.get(conn, store.payers, coverage.payer_id, PayerUpdated)
         if patient is None or payer is None:
             raise TransientError("patient or payer of the coverage is not known yet")
-        organization = await _load(
+        organization = await refs.get(
             conn, store.organizations, organization_id or patient.organization_id, OrganizationUpdated
         )
         if organization is None:
@@ -307,25 +253,20 @@ class Eligibility:
         )
 
     async def _schedule_night_before(
-        self, conn: AsyncConnection, event: AppointmentScheduled, jobs: list[CheckJob]
+        self, tx: Transaction, event: AppointmentScheduled, jobs: list[CheckJob], refs: References
     ) -> None:
-        patient = await _load(conn, store.patients, event.patient_id, PatientUpdated)
+        patient = await refs.get(tx.conn, store.patients, event.patient_id, PatientUpdated)
         zone = patient.time_zone if patient else None
-        others = await conn.execute(
-            sa.select(store.appointments.c.service_date).where(
-                store.appointments.c.patient_id == event.patient_id,
-                store.appointments.c.appointment_id != event.appointment_id,
-            )
-        )
-        first = first_visit_of_month(event.start.date(), [r.service_date for r in others])
+        others = await refs.other_visits(tx.conn, event.patient_id, event.appointment_id)
+        first = first_visit_of_month(event.start.date(), others)
         for job in jobs:
             if not (job.policy.recheck_every_visit or first):
                 continue
             due = night_before(event.start, hour=job.policy.recheck_hour, zone=zone)
             if due <= self.now():
                 continue  # booked for tomorrow: the check just made is the night-before one
-            await _schedule(
-                conn,
+            _schedule(
+                tx,
                 dedupe_key=f"{event.appointment_id}|{job.coverage_id}|night_before",
                 job=job,
                 reason="first_visit_of_month" if first else "night_before",
@@ -348,39 +289,41 @@ class Eligibility:
         todo: dict[str, CheckJob] = {}
         now = self.now()
         window = timedelta(hours=self.options.cache_hours)
+        answered = await _answered_at(conn, [j.cache_key for j in jobs if not j.bypass_cache])
         for job in jobs:
             if job.cache_key in todo:
                 continue  # the same check twice in one batch
-            if not job.bypass_cache and await self._cached(conn, job, now=now, window=window):
+            checked_at = answered.get(job.cache_key)
+            if not job.bypass_cache and _fresh(checked_at, job, now=now, window=window):
                 continue
             todo[job.cache_key] = job
-        if not todo:
-            return []
-        wait, answer = self.options.payer_wait_s, self.options.payer_answer_wait_s
-        outcomes = await asyncio.gather(
-            *(
-                self.checker.check(
-                    j.request, j.policy, cache_key=j.cache_key, wait_up_to=wait, answer_within=answer
-                )
-                for j in todo.values()
-            )
-        )
         done: list[tuple[CheckJob, CheckOutcome]] = []
-        for job, outcome in zip(todo.values(), outcomes, strict=True):
-            if outcome.deferred:
-                await self._defer(conn, job, outcome, now)
-                continue
-            await self._record(tx, job, outcome)
-            done.append((job, outcome))
+        if todo:
+            wait, answer = self.options.payer_wait_s, self.options.payer_answer_wait_s
+            outcomes = await asyncio.gather(
+                *(
+                    self.checker.check(
+                        j.request, j.policy, cache_key=j.cache_key, wait_up_to=wait, answer_within=answer
+                    )
+                    for j in todo.values()
+                )
+            )
+            results = list(zip(todo.values(), outcomes, strict=True))
+            previous = await _Summaries.load(conn, [j.coverage_id for j, o in results if not o.deferred])
+            for job, outcome in results:
+                if outcome.deferred:
+                    self._defer(tx, job, outcome, now)
+                    continue
+                await self._record(tx, job, outcome, previous)
+                done.append((job, outcome))
+        await Scheduled.of(tx).write(conn)
         return done
 
-    async def _defer(
-        self, conn: AsyncConnection, job: CheckJob, outcome: CheckOutcome, now: datetime
-    ) -> None:
+    def _defer(self, tx: Transaction, job: CheckJob, outcome: CheckOutcome, now: datetime) -> None:
         """Queue a check its payer had no room for, or has not answered yet: not an attempt, nothing published."""
         due = now + timedelta(seconds=max(outcome.retry_in, self.options.payer_wait_s))
-        await _schedule(
-            conn,
+        _schedule(
+            tx,
             dedupe_key=f"{job.cache_key}|queued|{job.check_id}",
             job=job,
             reason="payer_busy" if outcome.failure == "PayerBusy" else "payer_slow",
@@ -394,6 +337,12 @@ class Eligibility:
             job.coverage_id,
             outcome.failure,
         )
+        # the timer looks once the queued row is committed: woken earlier, it would find
+        # nothing due yet and sleep a whole poll interval
+        tx.after_commit(lambda: self._queued(due))
+
+    def _queued(self, due: datetime) -> None:
+        """A check was queued for ``due``: the re-check timer wakes and looks again."""
         if self._soonest is None or due < self._soonest:
             self._soonest = due
         self.wake.set()
@@ -409,20 +358,9 @@ class Eligibility:
         # a little pause even when something is due already (another replica may hold it)
         return min(poll, max((soonest - now).total_seconds(), 0.05))
 
-    async def _cached(
-        self, conn: AsyncConnection, job: CheckJob, *, now: datetime, window: timedelta
-    ) -> bool:
-        checked_at = await conn.scalar(
-            sa.select(sa.func.max(store.checks.c.checked_at)).where(
-                store.checks.c.cache_key == job.cache_key,
-                store.checks.c.status != EligibilityStatus.ERROR.value,
-            )
-        )
-        return isinstance(checked_at, datetime) and is_fresh(
-            checked_at, now=now, window=window, not_before=job.not_before
-        )
-
-    async def _record(self, tx: Transaction, job: CheckJob, outcome: CheckOutcome) -> None:
+    async def _record(
+        self, tx: Transaction, job: CheckJob, outcome: CheckOutcome, previous_summaries: _Summaries
+    ) -> None:
         conn = tx.conn
         now = self.now()
         summary = outcome.summary
@@ -435,36 +373,29 @@ class Eligibility:
             )
             if matched is not None:
                 other_payer = other_payer.model_copy(update={"payer_id": matched})
-        previous_row = (
-            await conn.execute(
-                sa.select(store.checks.c.summary)
-                .where(
-                    store.checks.c.coverage_id == job.coverage_id,
-                    store.checks.c.status != EligibilityStatus.ERROR.value,
-                )
-                .order_by(store.checks.c.checked_at.desc())
-                .limit(1)
-            )
-        ).first()
-        previous = BenefitSummary.model_validate(previous_row.summary) if previous_row else None
-        await conn.execute(
-            store.checks.insert().values(
-                check_id=job.check_id,
-                cache_key=job.cache_key,
-                patient_id=job.patient_id,
-                coverage_id=job.coverage_id,
-                payer_id=job.payer_id,
-                service_date=job.service_date,
-                status=summary.status.value,
-                trigger=job.trigger,
-                summary=summary.model_dump(mode="json"),
-                decision=_decision_json(outcome),
-                failure=outcome.failure,
-                raw_271=outcome.raw_271,
-                attempts=outcome.attempts,
-                checked_at=now,
-            )
+        previous = previous_summaries.latest(job.coverage_id)
+        # an audit row nothing in this transaction reads back: written with the batch's others
+        dumped = summary.model_dump(mode="json")
+        tx.insert_later(
+            store.checks,
+            {
+                "check_id": job.check_id,
+                "cache_key": job.cache_key,
+                "patient_id": job.patient_id,
+                "coverage_id": job.coverage_id,
+                "payer_id": job.payer_id,
+                "service_date": job.service_date,
+                "status": summary.status.value,
+                "trigger": job.trigger,
+                "summary": dumped,
+                "decision": _decision_json(outcome),
+                "failure": outcome.failure,
+                "raw_271": outcome.raw_271,
+                "attempts": outcome.attempts,
+                "checked_at": now,
+            },
         )
+        previous_summaries.recorded(job.coverage_id, summary.status, dumped, now)
         checked = EligibilityChecked(
             check_id=job.check_id,
             patient_id=job.patient_id,
@@ -507,11 +438,9 @@ class Eligibility:
             summary.status.value,
             f" ({outcome.failure})" if outcome.failure else "",
         )
-        await self._follow_up(conn, job, outcome, now)
+        self._follow_up(tx, job, outcome, now)
 
-    async def _follow_up(
-        self, conn: AsyncConnection, job: CheckJob, outcome: CheckOutcome, now: datetime
-    ) -> None:
+    def _follow_up(self, tx: Transaction, job: CheckJob, outcome: CheckOutcome, now: datetime) -> None:
         if not outcome.retry_later:
             return
         decision = outcome.decision
@@ -524,8 +453,8 @@ class Eligibility:
             due, reason = now + timedelta(seconds=delays[job.attempt]), "payer_unavailable"
             if decision is not None:
                 reason = "aaa_retry"
-        await _schedule(
-            conn,
+        _schedule(
+            tx,
             dedupe_key=f"{job.coverage_id}|{job.service_date}|{reason}|{job.attempt + 1}|{job.check_id}",
             job=replace(job, attempt=job.attempt + 1),
             reason=reason,
@@ -559,9 +488,11 @@ class Eligibility:
         if not rows:
             return 0
         await conn.execute(t.update().where(t.c.id.in_([r.id for r in rows])).values(done_at=now))
+        refs = References()
+        await refs.fetch(conn, coverage_ids=[r.coverage_id for r in rows])
         jobs: list[CheckJob] = []
         for row in rows:
-            coverage = await _load(conn, store.coverages, row.coverage_id, CoverageUpdated)
+            coverage = await refs.get(conn, store.coverages, row.coverage_id, CoverageUpdated)
             if coverage is None or coverage.deleted:
                 continue
             organization_id: str | None = None
@@ -575,6 +506,7 @@ class Eligibility:
                 jobs.append(
                     await self._job(
                         conn,
+                        refs,
                         coverage,
                         row.service_date,
                         trigger=row.trigger or row.reason,
@@ -594,44 +526,94 @@ class Eligibility:
 # ------------------------------------------------------------------ helpers
 
 
-async def _project(
-    conn: AsyncConnection,
-    table: sa.Table,
-    key: str,
-    event: BaseModel,
-    deleted: bool,
-    updated_at: datetime,
-    **extra: str,
-) -> None:
-    """Keep the newest state of an entity (an older record replayed later changes nothing)."""
-    key_column = next(iter(table.primary_key.columns))
-    values = {
-        key_column.name: key,
-        "body": event.model_dump(mode="json"),
-        "deleted": deleted,
-        "updated_at": updated_at,
-        **extra,
-    }
-    stmt = pg_insert(table).values(**values)
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[key_column.name],
-            set_={k: stmt.excluded[k] for k in values if k != key_column.name},
-            where=table.c.updated_at <= stmt.excluded.updated_at,
-        )
+async def _project_all(conn: AsyncConnection, events: Sequence[Delivered[Any]]) -> list[Delivered[Any]]:
+    """Project the batch's reference data and appointments, one write per table; the events
+    that ask for a check (built once everything is projected, as it reads what they wrote)."""
+    projections = Projections()
+    triggers: list[Delivered[Any]] = []
+    for d in events:
+        event = d.event
+        if isinstance(event, PatientUpdated):
+            projections.project(store.patients, event.patient_id, event, event.deleted, event.updated_at)
+        elif isinstance(event, OrganizationUpdated):
+            projections.project(
+                store.organizations, event.organization_id, event, event.deleted, event.updated_at
+            )
+        elif isinstance(event, ProviderUpdated):
+            projections.project(store.providers, event.provider_id, event, event.deleted, event.updated_at)
+        elif isinstance(event, PayerUpdated):
+            projections.project(store.payers, event.payer_id, event, event.deleted, event.updated_at)
+        elif isinstance(event, CoverageUpdated):
+            projections.project(
+                store.coverages,
+                event.coverage_id,
+                event,
+                event.deleted,
+                event.updated_at,
+                patient_id=event.patient_id,
+                payer_id=event.payer_id,
+            )
+            if not event.deleted:
+                triggers.append(d)
+        elif isinstance(event, AppointmentScheduled):
+            projections.book(event)
+            triggers.append(d)
+        elif isinstance(event, EligibilityRecheckRequested):
+            triggers.append(d)
+    await projections.write(conn)
+    return triggers
+
+
+async def _answered_at(conn: AsyncConnection, cache_keys: list[str]) -> dict[str, datetime]:
+    """When each cache key was last answered (one statement for a batch's checks)."""
+    if not cache_keys:
+        return {}
+    rows = await conn.execute(
+        store.LATEST_RESULTS, {"cache_keys": sorted(set(cache_keys)), "error": EligibilityStatus.ERROR.value}
+    )
+    return {row.cache_key: row.checked_at for row in rows}
+
+
+def _fresh(checked_at: datetime | None, job: CheckJob, *, now: datetime, window: timedelta) -> bool:
+    """A result on file answers the check (recent enough, and not older than what asked for it)."""
+    return isinstance(checked_at, datetime) and is_fresh(
+        checked_at, now=now, window=window, not_before=job.not_before
     )
 
 
-async def _load(conn: AsyncConnection, table: sa.Table, key: str, model: type[M]) -> M | None:
-    key_column = next(iter(table.primary_key.columns))
-    row = (await conn.execute(sa.select(table.c.body, table.c.deleted).where(key_column == key))).first()
-    if row is None or row.deleted:
-        return None
-    return model.model_validate(row.body)
+class _Summaries:
+    """The last summary on file per coverage, read once for a run's checks and kept current as
+    they are recorded (a coverage checked twice compares the second answer with the first)."""
+
+    def __init__(self, latest: dict[str, tuple[datetime, dict[str, Any]]]) -> None:
+        self._latest = latest
+
+    @classmethod
+    async def load(cls, conn: AsyncConnection, coverage_ids: list[str]) -> _Summaries:
+        if not coverage_ids:
+            return cls({})
+        rows = await conn.execute(
+            store.LATEST_SUMMARIES,
+            {"coverage_ids": sorted(set(coverage_ids)), "error": EligibilityStatus.ERROR.value},
+        )
+        return cls({row.coverage_id: (row.checked_at, row.summary) for row in rows})
+
+    def latest(self, coverage_id: str) -> BenefitSummary | None:
+        held = self._latest.get(coverage_id)
+        return BenefitSummary.model_validate(held[1]) if held is not None else None
+
+    def recorded(
+        self, coverage_id: str, status: EligibilityStatus, summary: dict[str, Any], at: datetime
+    ) -> None:
+        if status is EligibilityStatus.ERROR:
+            return  # a failed check says nothing about the coverage
+        held = self._latest.get(coverage_id)
+        if held is None or held[0] <= at:
+            self._latest[coverage_id] = (at, summary)
 
 
-async def _schedule(
-    conn: AsyncConnection,
+def _schedule(
+    tx: Transaction,
     *,
     dedupe_key: str,
     job: CheckJob,
@@ -640,22 +622,20 @@ async def _schedule(
     bypass_cache: bool,
     appointment_id: str | None = None,
 ) -> None:
-    await conn.execute(
-        pg_insert(store.scheduled_checks)
-        .values(
-            dedupe_key=dedupe_key,
-            patient_id=job.patient_id,
-            coverage_id=job.coverage_id,
-            service_date=job.service_date,
-            appointment_id=appointment_id,
-            reason=reason,
-            bypass_cache=bypass_cache,
-            attempt=job.attempt,
-            due_at=due_at,
-            trigger=job.trigger if reason in ("payer_busy", "payer_slow") else None,
-            not_before=job.not_before,
-        )
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    Scheduled.of(tx).add(
+        {
+            "dedupe_key": dedupe_key,
+            "patient_id": job.patient_id,
+            "coverage_id": job.coverage_id,
+            "service_date": job.service_date,
+            "appointment_id": appointment_id,
+            "reason": reason,
+            "bypass_cache": bypass_cache,
+            "attempt": job.attempt,
+            "due_at": due_at,
+            "trigger": job.trigger if reason in ("payer_busy", "payer_slow") else None,
+            "not_before": job.not_before,
+        }
     )
 
 

@@ -6,9 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 __all__ = [
+    "APPOINTMENTS_OF_PATIENTS",
+    "COVERAGES_OF_PATIENTS",
+    "INSERT_SCHEDULED",
+    "LATEST_RESULTS",
+    "LATEST_SUMMARIES",
+    "PROJECTION_UPSERTS",
+    "REFERENCES",
+    "UPSERT_APPOINTMENT",
     "appointments",
     "checks",
     "coverages",
@@ -97,3 +106,82 @@ scheduled_checks = sa.Table(
     sa.Column("not_before", sa.DateTime(timezone=True), doc="Results older than this do not answer it."),
     sa.Index("elig_scheduled_due", "due_at", postgresql_where=sa.text("done_at IS NULL")),
 )
+
+
+# ---------------------------------------------------------------------- one batch at a time
+# Built once: executing a prebuilt statement with a parameter dict skips SQLAlchemy's
+# construction and cache-key work, and ``= ANY(array)`` keeps one SQL text whatever the
+# number of keys.
+
+
+def _among(name: str) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=ARRAY(sa.Text))
+
+
+def _key(table: sa.Table) -> sa.Column[Any]:
+    return next(iter(table.primary_key.columns))
+
+
+def _projection_upsert(table: sa.Table) -> sa.Executable:
+    """The newest state of an entity wins (an older record replayed later changes nothing)."""
+    stmt = pg_insert(table)
+    key = _key(table).name
+    return stmt.on_conflict_do_update(
+        index_elements=[key],
+        set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != key},
+        where=table.c.updated_at <= stmt.excluded.updated_at,
+    )
+
+
+PROJECTION_UPSERTS = {
+    t: _projection_upsert(t) for t in (patients, organizations, providers, payers, coverages)
+}
+"""One upsert per projection table, executed with the rows of a batch (executemany)."""
+
+_appointment = pg_insert(appointments)
+UPSERT_APPOINTMENT = _appointment.on_conflict_do_update(
+    index_elements=[appointments.c.appointment_id],
+    set_={"start": _appointment.excluded.start, "service_date": _appointment.excluded.service_date},
+)
+"""An appointment booked, or moved (its start and date of service)."""
+
+
+def _references(table: sa.Table, name: str) -> sa.Select[Any]:
+    key = _key(table)
+    return sa.select(
+        sa.literal(table.name).label("source"), key.label("key"), table.c.body, table.c.deleted
+    ).where(key == sa.any_(_among(name)))
+
+
+REFERENCES = sa.union_all(
+    _references(patients, "patient_ids"),
+    _references(payers, "payer_ids"),
+    _references(organizations, "organization_ids"),
+    _references(coverages, "coverage_ids"),
+)
+"""Patients, payers, organizations and coverages by key, in one statement (``source`` is the table)."""
+
+COVERAGES_OF_PATIENTS = sa.select(coverages.c.patient_id, coverages.c.payer_id, coverages.c.body).where(
+    coverages.c.patient_id == sa.any_(_among("patient_ids")), coverages.c.deleted.is_(False)
+)
+
+APPOINTMENTS_OF_PATIENTS = sa.select(
+    appointments.c.patient_id, appointments.c.appointment_id, appointments.c.service_date
+).where(appointments.c.patient_id == sa.any_(_among("patient_ids")))
+
+LATEST_RESULTS = (
+    sa.select(checks.c.cache_key, sa.func.max(checks.c.checked_at).label("checked_at"))
+    .where(checks.c.cache_key == sa.any_(_among("cache_keys")), checks.c.status != sa.bindparam("error"))
+    .group_by(checks.c.cache_key)
+)
+"""When each cache key was last answered (a failed check answers nothing)."""
+
+LATEST_SUMMARIES = (
+    sa.select(checks.c.coverage_id, checks.c.summary, checks.c.checked_at)
+    .distinct(checks.c.coverage_id)
+    .where(checks.c.coverage_id == sa.any_(_among("coverage_ids")), checks.c.status != sa.bindparam("error"))
+    .order_by(checks.c.coverage_id, checks.c.checked_at.desc())
+)
+"""The last summary on file per coverage (a failed check says nothing about it)."""
+
+INSERT_SCHEDULED = pg_insert(scheduled_checks).on_conflict_do_nothing(index_elements=["dedupe_key"])
