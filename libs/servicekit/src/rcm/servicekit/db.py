@@ -103,6 +103,10 @@ async def migrations_at_head(engine: AsyncEngine, script_location: Path) -> bool
     return current == heads
 
 
+MIGRATION_LOCK = 0x52434D_4D4947
+"""The advisory lock key a database's migrations run under (one service per database)."""
+
+
 def run_alembic_env(target_metadata: sa.MetaData | None = None) -> None:
     """The body of a service's ``migrations/env.py``: run the revisions over the async engine.
 
@@ -120,6 +124,9 @@ def run_alembic_env(target_metadata: sa.MetaData | None = None) -> None:
     def _run(connection: sa.Connection) -> None:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
+            # replicas starting together migrate one at a time: the others wait here, then find
+            # the revisions applied (PostgreSQL runs the DDL in this one transaction)
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             context.run_migrations()
 
     async def _main() -> None:
