@@ -33,6 +33,17 @@ def test_a_run_that_started_hours_ago_is_stale_and_a_recent_one_is_kept() -> Non
 
 
 @pytest.mark.unit
+def test_only_the_newest_runs_keep_their_topics_once_past_the_guard() -> None:
+    starts = [NOW - timedelta(minutes=m) for m in (5, 40, 50, 60, 70, 80)]
+    topics = [f"{_prefix(at)}.session-completed" for at in starts]
+    # the three newest stay; of the others, those started more than 30 minutes ago go
+    assert stale_run_topics(topics, NOW) == sorted(topics[3:])
+    # many runs within the last half hour: none of them is deleted (one may still be going)
+    quick = [f"{_prefix(NOW - timedelta(minutes=m))}.claim-created" for m in range(1, 20, 3)]
+    assert stale_run_topics(quick, NOW) == []
+
+
+@pytest.mark.unit
 def test_a_prefix_ahead_of_now_is_from_last_year() -> None:
     december = "demo1231235959.claim-created"  # 31 Dec: in January it is last year's run
     assert stale_run_topics([december], datetime(2027, 1, 1, 0, 30, tzinfo=UTC)) == []

@@ -75,13 +75,21 @@ RUN_PREFIX = re.compile(r"^demo(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\.")
 STALE_RUN_AFTER = timedelta(hours=6)
 """A run's topics are deleted by a later run once the run started this long ago (a run
 settles in well under an hour; an older prefix is no run still going)."""
+KEEP_RECENT_RUNS = 3
+RECENT_RUN_GUARD = timedelta(minutes=30)
+"""Of the runs that started less than ``STALE_RUN_AFTER`` ago, the ``KEEP_RECENT_RUNS`` newest
+keep their topics (a run still going, and the last ones for a look afterwards); the others'
+are deleted once they started ``RECENT_RUN_GUARD`` ago. Benchmarks start many runs an hour,
+and the broker holds an open file per partition: without a budget they filled its limit."""
 
 
 def stale_run_topics(topics: Iterable[str], now: datetime) -> list[str]:
     """The topics (service retry and dead-letter topics included) of demo runs that started
-    more than ``STALE_RUN_AFTER`` before ``now``. A prefix holds the UTC month, day and time
-    of its start, without the year: one that would lie ahead of ``now`` is last year's."""
-    stale = []
+    more than ``STALE_RUN_AFTER`` before ``now``, or more than ``RECENT_RUN_GUARD`` before it
+    when ``KEEP_RECENT_RUNS`` runs started after them. A prefix holds the UTC month, day and
+    time of its start, without the year: one that would lie ahead of ``now`` is last year's."""
+    started_at: dict[str, datetime] = {}
+    of_run: list[tuple[str, str]] = []
     for topic in topics:
         match = RUN_PREFIX.match(topic)
         if match is None:
@@ -93,9 +101,16 @@ def stale_run_topics(topics: Iterable[str], now: datetime) -> list[str]:
             continue  # not a date: no prefix of ours
         if started > now:
             started = started.replace(year=now.year - 1)
-        if now - started > STALE_RUN_AFTER:
-            stale.append(topic)
-    return sorted(stale)
+        prefix = match.group(0)
+        started_at[prefix] = started
+        of_run.append((prefix, topic))
+    newest = set(sorted(started_at, key=started_at.__getitem__, reverse=True)[:KEEP_RECENT_RUNS])
+    stale = {
+        prefix
+        for prefix, started in started_at.items()
+        if now - started > STALE_RUN_AFTER or (prefix not in newest and now - started > RECENT_RUN_GUARD)
+    }
+    return sorted(topic for prefix, topic in of_run if prefix in stale)
 
 
 async def delete_stale_run_topics(bootstrap: str, now: datetime | None = None) -> list[str]:
