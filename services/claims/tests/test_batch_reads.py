@@ -8,7 +8,7 @@ published events, in the same order, and far fewer statements.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -19,12 +19,15 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rcm.claims.app import MIGRATIONS
+from rcm.claims.reads import BatchReads
 from rcm.claims.store import claim, claim_audit, claim_line
 from rcm.claims.store import session as session_table
 from rcm.events import Event
 from rcm.events import testing as f
 from rcm.servicekit import Transaction, create_engine, upgrade
 from rcm.servicekit.db import outbox
+
+DOS_TIME = datetime.combine(DOS, time(12), tzinfo=UTC)
 
 
 def _visit(n: int, k: int, *, minutes: int = 53, day_offset: int = 0) -> Event:
@@ -59,6 +62,9 @@ def workload() -> tuple[list[Event], list[Event]]:
     events: list[Event] = [
         _visit(1, 0),
         _visit(1, 1, minutes=30),  # the same patient twice the same day: coded against the first
+        # patient 4's coverage moves to patient 2 (a data fix): patient 4's visit has none
+        f.coverage_updated(4, patient_id=f.ids(2)["patient_id"], updated_at=DOS_TIME),
+        _visit(4, 2, minutes=53, day_offset=4),
         _visit(2, 0, minutes=60),
         _visit(6, 0),
         _visit(3, 0, day_offset=1),
@@ -70,7 +76,7 @@ def workload() -> tuple[list[Event], list[Event]]:
         f.coverage_changed(2, check_id="elig-0002-b", effective_date=DOS - timedelta(days=30)),
         _visit(2, 1, minutes=45, day_offset=3),
         f.patient_updated(4),
-        _visit(4, 0, minutes=10),  # too short to bill
+        _visit(3, 2, minutes=10, day_offset=2),  # too short to bill
         _visit(3, 1, day_offset=1),  # a second same-day visit after another patient's events
     ]
     return setup, events
@@ -237,6 +243,7 @@ async def test_one_batch_ends_like_one_event_at_a_time(fresh_database: str, seco
     assert {"held", "paid", "denied", "pended"} <= set(states) and len(states) >= 10
     assert any(order == 2 for _, _, _, order, *_ in single["claims"])  # the secondary's claim
     assert ("ses-0006-0", "claimed", None) in single["sessions"]  # waited for its coverage
+    assert next(s for s in single["sessions"] if s[0] == "ses-0004-2")[1] == "waiting"  # moved away
     assert any(s[1] == "not_billable" for s in single["sessions"])
     holds = {r["code"] for *_, reasons, _, _ in single["claims"] for r in reasons}
     assert "other" in holds  # the second same-day visit was coded against the first
@@ -246,3 +253,36 @@ async def test_one_batch_ends_like_one_event_at_a_time(fresh_database: str, seco
         ("sessions", "remits"), single_statements, batched_statements, (0.7, 0.8), strict=True
     ):
         assert many < one * most, (part, many, one)
+
+
+async def test_a_batch_checks_the_shared_references_again_after_another_transaction_reloaded_them(
+    fresh_database: str,
+) -> None:
+    """The shared references are the process's; the acknowledgement poller syncing them on its
+    own connection must not leave a batch with a copy lacking the batch's own payer change."""
+    await upgrade(fresh_database, MIGRATIONS)
+    engine = create_engine(fresh_database)
+    h = handlers()
+    handle = h.dispatcher()
+    try:
+        setup, _ = workload()
+        for e in setup:
+            async with engine.begin() as conn:
+                tx = Transaction(conn, "tests", source="claims", prefix="t")
+                await handle(tx, [delivered(e)])
+                await tx.flush()
+        renamed = f.payer_updated(1, name="Renamed Payer", updated_at=DOS_TIME)
+        async with engine.begin() as conn:
+            tx = Transaction(conn, "tests", source="claims", prefix="t")
+            reads = BatchReads()
+            tx.memo[BatchReads] = reads
+            await h.on_payer(tx, delivered(renamed))  # this batch's own, uncommitted change
+            await h._sync_shared(conn, reads)
+            assert h.shared.get("payer", f.ids(1)["payer_id"])["name"] == "Renamed Payer"
+            async with engine.connect() as other:  # the poller, which cannot see it yet
+                await h.shared.sync(other)
+            assert h.shared.get("payer", f.ids(1)["payer_id"])["name"] != "Renamed Payer"
+            await h._sync_shared(conn, reads)
+            assert h.shared.get("payer", f.ids(1)["payer_id"])["name"] == "Renamed Payer"
+    finally:
+        await engine.dispose()

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from rcm.claims.domain import ClaimState
 from rcm.claims.lifecycle import move
 from rcm.claims.metrics import ClaimsMetrics
-from rcm.claims.reads import remember_session_states
+from rcm.claims.reads import BatchReads, remember_session_states
 from rcm.claims.store import batch, batch_claim, claim, record_file
 from rcm.clearinghouse import ReceivedFile
 from rcm.events.models import (
@@ -211,9 +211,11 @@ class Acknowledgements:
                     await self._apply_999(tx, verdict, received.name, now)
             else:
                 verdicts = read_277ca(received.content)
-                rows = await self._claims(tx, [v.claim_id for v in verdicts])
+                reads = BatchReads()
+                tx.memo[BatchReads] = reads
+                await self._claims(tx, reads, [v.claim_id for v in verdicts])
                 for claim_verdict in verdicts:
-                    await self._apply_277ca(tx, claim_verdict, received.name, now, rows)
+                    await self._apply_277ca(tx, claim_verdict, received.name, now, reads)
 
     async def _apply_999(self, tx: Transaction, verdict: SetVerdict, file_name: str, now: datetime) -> None:
         rows = (
@@ -236,28 +238,24 @@ class Acknowledgements:
             )
 
     @staticmethod
-    async def _claims(tx: Transaction, claim_ids: list[str]) -> dict[str, Any]:
+    async def _claims(tx: Transaction, reads: BatchReads, claim_ids: list[str]) -> None:
         """The claims a 277CA names, locked, in one query (and their sessions' states, which the
-        ``after`` step reads, in ``tx.memo``); each verdict takes its claim's row out once."""
+        ``after`` step reads); each verdict takes its claim's row out of ``reads`` once."""
         wanted = sorted(set(claim_ids))
         if not wanted:
-            return {}
-        rows = {
-            r.claim_id: r
-            for r in await tx.conn.execute(
-                sa.select(claim)
-                .where(claim.c.claim_id.in_(wanted))
-                .order_by(claim.c.claim_id)
-                .with_for_update()
-            )
-        }
-        await remember_session_states(tx, {r.session_id for r in rows.values()})
-        return rows
+            return
+        for r in await tx.conn.execute(
+            sa.select(claim).where(claim.c.claim_id.in_(wanted)).order_by(claim.c.claim_id).with_for_update()
+        ):
+            reads.claims[r.claim_id] = r
+        await remember_session_states(tx, {r.session_id for r in reads.claims.values()})
 
     async def _apply_277ca(
-        self, tx: Transaction, verdict: ClaimVerdict, file_name: str, now: datetime, rows: dict[str, Any]
+        self, tx: Transaction, verdict: ClaimVerdict, file_name: str, now: datetime, reads: BatchReads
     ) -> None:
-        row = rows.pop(verdict.claim_id, None)
+        # taken once; a claim moved, updated or taken back meanwhile (an earlier verdict's
+        # follow-up voiding its session's claims) has left the batch's reads and is read again
+        row = reads.take_claim(verdict.claim_id)
         if row is None:  # not ours, or named a second time in the file: read as the first left it
             row = (
                 await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == verdict.claim_id))

@@ -248,15 +248,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-_RECHECKS_PATIENT = (
-    PatientUpdated,
-    CoverageUpdated,
-    CoverageChanged,
-    EligibilityChecked,
-    AuthorizationReceived,
-    AuthorizationReleased,
-)
-"""Events that re-run the edits of one patient's waiting sessions and held claims."""
+_RECHECKS_PATIENT = (PatientUpdated, CoverageUpdated, CoverageChanged, EligibilityChecked)
+"""Events that re-run the edits of one patient's waiting sessions and held claims, for which
+the batch reads at its start which patients have any. (Authorization events re-check too, but
+query each time: the authorization timer holds claims in transactions of its own, and an
+authorization arriving in the same batch must find them.)"""
+
+
+def _holds(bodies: list[dict[str, Any]], coverage_id: str) -> bool:
+    return any(body.get("coverage_id") == coverage_id for body in bodies)
+
 
 _SHARED_EVENTS = (OrganizationUpdated, ProviderUpdated, PayerUpdated, FeeScheduleUpdated)
 
@@ -297,6 +298,10 @@ def _forgetting(handler: Any) -> Any:
         patient_id = getattr(event, "patient_id", None)
         session_id = getattr(event, "session_id", None)
         shared = isinstance(event, _SHARED_EVENTS)
+        if isinstance(event, CoverageUpdated):
+            # a coverage may move to another patient: its former holder's coverages change too
+            for holder in [p for p, bodies in reads.coverages.items() if _holds(bodies, event.coverage_id)]:
+                reads.forget(holder)
         if patient_id:
             quiet = patient_id in reads.quiet
             reads.forget(patient_id)
@@ -1081,11 +1086,13 @@ class ClaimsHandlers:
 
     async def _sync_shared(self, conn: AsyncConnection, reads: BatchReads | None) -> None:
         """The shared references, checked once per batch (again after an event changed them)."""
-        if reads is not None and reads.shared_synced:
+        # the copy is the process's: another transaction (the acknowledgement poller, a timer)
+        # may have synced it since, without this transaction's own uncommitted writes
+        if reads is not None and reads.shared_synced and reads.shared_reloads == self.shared.reloads:
             return
         await self.shared.sync(conn)
         if reads is not None:
-            reads.shared_synced = True
+            reads.shared_synced, reads.shared_reloads = True, self.shared.reloads
 
     async def _history(
         self,
@@ -1357,7 +1364,12 @@ class ClaimsHandlers:
         too, since the change (an eligibility result) may break them before they are batched.
         """
         reads = reads_of(tx)
-        if patient_id is not None and reads is not None and patient_id in reads.quiet:
+        if (
+            patient_id is not None
+            and reads is not None
+            and isinstance(d.event, _RECHECKS_PATIENT)
+            and patient_id in reads.quiet
+        ):
             return  # the batch read that the patient has no waiting session and no held or ready claim
         waiting = sa.select(session.c.body, session.c.revision).where(session.c.status == "waiting")
         if patient_id is not None:

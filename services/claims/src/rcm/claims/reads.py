@@ -128,6 +128,8 @@ class BatchReads:
         """Patients with no waiting session and no held or ready claim."""
         self.shared_synced = False
         """The shared references were checked in this transaction and no event changed them since."""
+        self.shared_reloads = -1
+        """The process copy's reload count when this transaction checked it."""
         self.claims: dict[str, Any] = {}
         """Claim rows the batch's remits name, locked; each is taken once (``take_claim``)."""
 
