@@ -132,7 +132,13 @@ reservation = sa.Table(
     "reservation",
     metadata,
     sa.Column("appointment_id", sa.Text, primary_key=True),
-    sa.Column("authorization_id", sa.Text, sa.ForeignKey("authorization.authorization_id"), nullable=False),
+    sa.Column(
+        "authorization_id",
+        sa.Text,
+        sa.ForeignKey("authorization.authorization_id"),
+        nullable=False,
+        index=True,
+    ),
     sa.Column("patient_id", sa.Text, nullable=False, index=True),
     sa.Column("service_date", sa.Date, nullable=False),
     sa.Column("quantity", sa.Integer, nullable=False),
@@ -191,27 +197,23 @@ def authorization_entry(row: sa.Row[Any], *, used: int, reserved: int) -> Author
 
 
 def _ledger_query() -> sa.Select[Any]:
+    # summed per selected authorization through the authorization_id indexes: grouped
+    # subqueries over the whole usage and reservation tables grew with every visit ever billed
     used = (
-        sa.select(usage.c.authorization_id, sa.func.sum(usage.c.quantity).label("used"))
-        .where(usage.c.released_at.is_(None))
-        .group_by(usage.c.authorization_id)
-        .subquery()
+        sa.select(sa.func.coalesce(sa.func.sum(usage.c.quantity), 0))
+        .where(usage.c.authorization_id == authorization.c.authorization_id, usage.c.released_at.is_(None))
+        .scalar_subquery()
     )
     booked = (
-        sa.select(reservation.c.authorization_id, sa.func.sum(reservation.c.quantity).label("reserved"))
-        .where(reservation.c.released_at.is_(None))
-        .group_by(reservation.c.authorization_id)
-        .subquery()
-    )
-    return (
-        sa.select(
-            authorization,
-            sa.func.coalesce(used.c.used, 0).label("used_total"),
-            sa.func.coalesce(booked.c.reserved, 0).label("reserved_total"),
+        sa.select(sa.func.coalesce(sa.func.sum(reservation.c.quantity), 0))
+        .where(
+            reservation.c.authorization_id == authorization.c.authorization_id,
+            reservation.c.released_at.is_(None),
         )
-        .outerjoin(used, used.c.authorization_id == authorization.c.authorization_id)
-        .outerjoin(booked, booked.c.authorization_id == authorization.c.authorization_id)
-        .order_by(authorization.c.authorization_id)
+        .scalar_subquery()
+    )
+    return sa.select(authorization, used.label("used_total"), booked.label("reserved_total")).order_by(
+        authorization.c.authorization_id
     )
 
 
