@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,6 +20,7 @@ from rcm.events.models import AuthorizationConsumed, ClaimCreated
 from rcm.events.testing import appointment_scheduled, authorization_received, claim_created
 from rcm.servicekit import Delivered, Transaction, upgrade
 from rcm.servicekit.messages import Record
+from rcm.servicekit.testing import statements_sent
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 WITH_AUTH = 10  # patients 1..10 hold an authorization; 11..25 none
@@ -35,21 +35,6 @@ async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
-
-
-@contextmanager
-def counting(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The SQL statements sent while inside (an executemany counts once: one round trip)."""
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(args[2])
-
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
 
 
 async def apply(engine: AsyncEngine, ledger: Ledger, events: list[Event]) -> list[Any]:
@@ -114,7 +99,7 @@ async def test_fifty_claims_cost_a_statement_per_table_and_burn_down_in_order(en
     await registered(engine, ledger)
     claims = [a_claim(n, 1 + n % PATIENTS) for n in range(50)]
 
-    with counting(engine) as statements:
+    with statements_sent(engine) as statements:
         published = await apply(engine, ledger, claims)
 
     # one read per table for the batch, one write per table at the end (each claim read 8
@@ -130,7 +115,7 @@ async def test_fifty_claims_cost_a_statement_per_table_and_burn_down_in_order(en
         assert await conn.scalar(sa.select(sa.func.count()).select_from(store.service_line)) == 50
         assert await conn.scalar(sa.select(sa.func.count()).select_from(store.usage)) == 2 * WITH_AUTH
 
-    with counting(engine) as statements:
+    with statements_sent(engine) as statements:
         again = await apply(engine, ledger, claims)  # the same claims, re-sent: counted once
     assert not [e for e in again if isinstance(e, AuthorizationConsumed)]
     assert len(statements) <= 10, "\n".join(statements)
@@ -150,7 +135,7 @@ async def test_fifty_appointments_cost_a_statement_per_table_and_book_once(engin
         for n in range(1, 51)
     ]
 
-    with counting(engine) as statements:
+    with statements_sent(engine) as statements:
         await apply(engine, ledger, [*appointments, appointments[0]])  # one scheduled twice
 
     # ledgers, alerts and reservations read once, reservations written once (three per

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from rcm.events.models import EligibilityChecked, EligibilityStatus
 from rcm.sandbox.testing import settings_for as transport_for
 from rcm.servicekit import Delivered, Transaction, upgrade
 from rcm.servicekit.messages import Record
+from rcm.servicekit.testing import statements_sent
 
 from .test_service import DOS, reference, sandbox, visit
 
@@ -36,21 +36,6 @@ async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
-
-
-@contextmanager
-def counting(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The SQL statements sent while inside (an executemany counts once: one round trip)."""
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(args[2])
-
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
 
 
 async def apply(engine: AsyncEngine, eligibility: Eligibility, events: list[Event]) -> list[Any]:
@@ -76,7 +61,7 @@ async def test_fifty_appointments_cost_a_statement_per_table(engine: AsyncEngine
             await apply(engine, eligibility, references)
             appointments = [visit(n, DOS) for n in range(1, PATIENTS + 1)]
 
-            with counting(engine) as statements:
+            with statements_sent(engine) as statements:
                 published = await apply(engine, eligibility, appointments)
 
             # appointments, coverages, visits, reference data, cache, last summaries, checks,
@@ -87,7 +72,7 @@ async def test_fifty_appointments_cost_a_statement_per_table(engine: AsyncEngine
             assert {e.status for e in checked} == {EligibilityStatus.ACTIVE}
             assert len(answered) == PATIENTS
 
-            with counting(engine) as statements:
+            with statements_sent(engine) as statements:
                 again = await apply(engine, eligibility, appointments)  # the same visits: answered already
             assert not again and len(answered) == PATIENTS
             assert len(statements) <= 6, "\n".join(statements)

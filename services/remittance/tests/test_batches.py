@@ -4,19 +4,17 @@ events and for an 835 of 50 claim payments are bounded."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from rcm.events.models import ClaimCreated, PatientPaymentReceived
 from rcm.events.testing import claim_acknowledged, claim_submitted, patient_payment_received
 from rcm.remittance import store as t
 from rcm.remittance.testing import Cas, Clp, Ledger, claim_for, paid, remit_835
+from rcm.servicekit.testing import statements_sent
 
 D = Decimal
 EARLY = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
@@ -93,22 +91,6 @@ async def test_a_batch_has_the_effect_of_its_events_one_at_a_time(ledger: Ledger
     assert await projection(ledger, "one") == before
 
 
-@contextmanager
-def counting(ledger: Ledger) -> Iterator[list[str]]:
-    """The SQL statements run on the ledger's engine meanwhile (an executemany counts once)."""
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    engine = ledger.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 async def test_50_claims_projected_and_an_835_of_50_claim_payments_take_few_statements(
     ledger: Ledger,
 ) -> None:
@@ -119,7 +101,7 @@ async def test_50_claims_projected_and_an_835_of_50_claim_payments_take_few_stat
     acknowledged = [
         claim_acknowledged(i, claim_id=c, payer_claim_number=f"ICN-{i}") for i, c in enumerate(ids, 1)
     ]
-    with counting(ledger) as consumed:
+    with statements_sent(ledger.engine) as consumed:
         await ledger.deliver(*claims, *submitted, *acknowledged, batch=True)
     # one statement per run of events (and one for the queued claim lines), where it was one to
     # three per event (300 for these 150 events)
@@ -128,7 +110,7 @@ async def test_50_claims_projected_and_an_835_of_50_claim_payments_take_few_stat
     assert await ledger.count(t.payer_claim_number) == n
 
     content = remit_835([paid(c, f"ICN-{i}") for i, c in enumerate(ids, 1)])
-    with counting(ledger) as posting:
+    with statements_sent(ledger.engine) as posting:
         posted = await ledger.post(content)
     assert posted.outcome.states == {"posted": n}
     # about one statement per claim payment (its outcome, the claim's totals and the patient's

@@ -57,6 +57,7 @@ __all__ = ["BatchConsumer", "BatchHandler", "Decoder", "Transaction", "dispatch"
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+M = TypeVar("M")
 
 Decoder = Callable[[Record], T]
 
@@ -78,6 +79,14 @@ class Transaction:
         self.memo: dict[Any, Any] = {}
         """Scratch space of this transaction's handlers: rows a batch's ``prepare`` step read for
         all its events at once, so each event's handler finds them without a query of its own."""
+
+    def memo_of(self, kind: type[M], make: Callable[[], M] | None = None) -> M:
+        """The transaction's one ``kind`` object in ``memo``, made (``make()``, else ``kind()``)
+        on first use."""
+        found = self.memo.get(kind)
+        if not isinstance(found, kind):
+            found = self.memo[kind] = (make or kind)()
+        return found
 
     def insert_later(self, table: sa.Table, row: dict[str, Any]) -> None:
         """Queue a row for a table the rest of the transaction does not read back (audit trails,

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -235,3 +236,19 @@ class OutageProxy:
                 self._writers.discard(dst)
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+@contextmanager
+def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL statements ``engine`` sends while the block runs (an executemany counts once:
+    one round trip)."""
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", count)

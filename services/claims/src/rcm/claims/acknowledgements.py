@@ -211,8 +211,7 @@ class Acknowledgements:
                     await self._apply_999(tx, verdict, received.name, now)
             else:
                 verdicts = read_277ca(received.content)
-                reads = BatchReads()
-                tx.memo[BatchReads] = reads
+                reads = tx.memo_of(BatchReads)
                 await self._claims(tx, reads, [v.claim_id for v in verdicts])
                 for claim_verdict in verdicts:
                     await self._apply_277ca(tx, claim_verdict, received.name, now, reads)

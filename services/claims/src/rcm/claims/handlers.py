@@ -355,8 +355,7 @@ class ClaimsHandlers:
     async def prepare(self, tx: Transaction, events: list[Delivered[Any]]) -> None:
         """Read for the whole batch what its sessions' coding and its reference changes' re-checks
         read per patient (see ``rcm.claims.reads``)."""
-        reads = BatchReads()
-        tx.memo[BatchReads] = reads
+        reads = tx.memo_of(BatchReads)
         sessions = [d.event for d in events if isinstance(d.event, SessionCompleted)]
         if sessions:
             await reads.load_sessions(

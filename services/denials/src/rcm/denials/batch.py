@@ -157,10 +157,7 @@ class BatchFacts:
     @classmethod
     def of(cls, tx: Transaction) -> BatchFacts:
         """The transaction's facts (empty, read on demand, when no ``prepare`` ran)."""
-        facts = tx.memo.get(cls)
-        if not isinstance(facts, cls):
-            facts = tx.memo[cls] = cls(tx.conn)
-        return facts
+        return tx.memo_of(cls, lambda: cls(tx.conn))
 
     async def _rows(self, stmt: Any, **params: Any) -> list[Any]:
         return list((await self.conn.execute(stmt, params)).all())

@@ -217,18 +217,12 @@ class Scheduled:
     """Re-checks scheduled in a transaction, written together (a dedupe key already on file, or
     queued earlier, keeps its first row, as the insert does)."""
 
-    _MEMO_KEY = "rcm.eligibility.scheduled"
-
     def __init__(self) -> None:
         self._rows: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def of(cls, tx: Transaction) -> Scheduled:
-        queue = tx.memo.get(cls._MEMO_KEY)
-        if queue is None:
-            queue = tx.memo[cls._MEMO_KEY] = cls()
-        assert isinstance(queue, cls)
-        return queue
+        return tx.memo_of(cls)
 
     def add(self, row: dict[str, Any]) -> None:
         self._rows.setdefault(row["dedupe_key"], row)

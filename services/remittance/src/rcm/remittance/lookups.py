@@ -339,26 +339,14 @@ class PostedIndex:
 
 def claim_index(tx: Transaction) -> ClaimIndex:
     """The transaction's claim index (made on first use)."""
-    index = tx.memo.get(ClaimIndex)
-    if index is None:
-        index = tx.memo[ClaimIndex] = ClaimIndex()
-    assert isinstance(index, ClaimIndex)
-    return index
+    return tx.memo_of(ClaimIndex)
 
 
 def posted_index(tx: Transaction) -> PostedIndex:
     """The transaction's index of open claim payments (made on first use)."""
-    index = tx.memo.get(PostedIndex)
-    if index is None:
-        index = tx.memo[PostedIndex] = PostedIndex()
-    assert isinstance(index, PostedIndex)
-    return index
+    return tx.memo_of(PostedIndex)
 
 
 def line_ids(tx: Transaction) -> LineIds:
     """The transaction's pool of ``posted_line`` ids (made on first use)."""
-    pool = tx.memo.get(LineIds)
-    if pool is None:
-        pool = tx.memo[LineIds] = LineIds()
-    assert isinstance(pool, LineIds)
-    return pool
+    return tx.memo_of(LineIds)
