@@ -367,9 +367,7 @@ class Eligibility:
         other_payer = summary.other_payer
         if other_payer is not None and summary.other_payer_identifier:
             matched = await conn.scalar(
-                sa.select(store.payers.c.payer_id).where(
-                    store.payers.c.body["electronic_payer_id"].astext == summary.other_payer_identifier
-                )
+                store.PAYER_BY_ELECTRONIC_ID, {"electronic_payer_id": summary.other_payer_identifier}
             )
             if matched is not None:
                 other_payer = other_payer.model_copy(update={"payer_id": matched})

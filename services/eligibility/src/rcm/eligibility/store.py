@@ -15,6 +15,7 @@ __all__ = [
     "INSERT_SCHEDULED",
     "LATEST_RESULTS",
     "LATEST_SUMMARIES",
+    "PAYER_BY_ELECTRONIC_ID",
     "PROJECTION_UPSERTS",
     "REFERENCES",
     "UPSERT_APPOINTMENT",
@@ -49,6 +50,11 @@ patients = _projection("elig_patient", "patient_id")
 organizations = _projection("elig_organization", "organization_id")
 providers = _projection("elig_provider", "provider_id")
 payers = _projection("elig_payer", "payer_id")
+sa.Index(
+    "elig_payer_electronic_payer_id",
+    payers.c.body["electronic_payer_id"].astext,
+    postgresql_where=payers.c.deleted.is_(False),
+)
 coverages = _projection(
     "elig_coverage",
     "coverage_id",
@@ -183,5 +189,16 @@ LATEST_SUMMARIES = (
     .order_by(checks.c.coverage_id, checks.c.checked_at.desc())
 )
 """The last summary on file per coverage (a failed check says nothing about it)."""
+
+PAYER_BY_ELECTRONIC_ID = (
+    sa.select(payers.c.payer_id)
+    .where(
+        payers.c.body["electronic_payer_id"].astext == sa.bindparam("electronic_payer_id"),
+        payers.c.deleted.is_(False),
+    )
+    .order_by(payers.c.payer_id)
+    .limit(1)
+)
+"""Our payer with an electronic payer id (a 271's other payer), through ``elig_payer_electronic_payer_id``."""
 
 INSERT_SCHEDULED = pg_insert(scheduled_checks).on_conflict_do_nothing(index_elements=["dedupe_key"])
