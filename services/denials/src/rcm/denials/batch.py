@@ -13,10 +13,19 @@ What keeps the answers the same as a query at the moment of each event:
   same query for that one key, so ``prepare`` only decides how many keys one query reads;
 - a handler that writes rows of a key updates the entry when it knows the outcome exactly
   (``note_*``) and drops it otherwise (``forget_*``), so the next reader reads through;
-- claims, acknowledgments and adjudications are written with ``tx.insert_later`` (one statement per
-  table when the transaction flushes), patients' states with one upsert after the batch's last
-  handler; nothing in the transaction reads those tables but this class, and a queued row goes
-  into an entry that was loaded first, so it is never missing from an answer.
+- claims, acknowledgments and adjudications are queued with :meth:`BatchFacts.insert_later` and
+  written after the batch's last handler, one ``INSERT ... ON CONFLICT DO NOTHING`` per table
+  (:meth:`BatchFacts.write`), patients' states with one upsert; nothing in the transaction reads
+  those tables but this class, and a queued row goes into an entry that was loaded first, so it
+  is never missing from an answer.
+
+Those rows are facts of their key (a claim as billed, an acknowledgment file, a remit's line): a
+row already there is the same row. Another consumer can hold the same facts in an open batch (a
+rebalance hands a partition over mid-batch; a re-sent claim, file or 835 carries an event id of
+its own, which the inbox does not know), so "not on file" when read is no promise at the insert:
+the insert waits for the other transaction and then skips the rows it wrote, instead of failing
+the batch with a unique violation. Rows go out sorted by key, so two such batches take their
+locks in the same order.
 
 Everything lives in one transaction's memo: reference rows (payers, coverages, rates) change in
 other replicas' transactions, so nothing is kept from one batch to the next.
@@ -32,6 +41,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rcm.denials import store
@@ -95,6 +105,18 @@ _ADJUDICATED = sa.select(store.adjudication.c.remit_id, store.adjudication.c.pos
 )
 
 
+# The queued tables, and their inserts: a row with a key on file is the same fact, and is skipped.
+_INSERT_ONCE = {
+    table: pg_insert(table).on_conflict_do_nothing()
+    for table in (store.claim, store.acknowledgment, store.adjudication)
+}
+
+
+def _key(table: sa.Table) -> Any:
+    columns = [c.name for c in table.primary_key.columns]
+    return lambda row: tuple(str(row[c]) for c in columns)
+
+
 @dataclass(frozen=True, slots=True)
 class AckOnFile:
     """One acknowledgment file of a claim: its file name dedupes a re-sent file."""
@@ -153,6 +175,7 @@ class BatchFacts:
         self._rates: dict[tuple[str, str], list[ContractRate]] = {}
         self._adjudicated: dict[str, set[int]] = {}  # remit id -> positions on file
         self._state_writes: dict[str, str | None] = {}  # patient id -> state, written with the batch
+        self._inserts: dict[sa.Table, list[dict[str, Any]]] = {}  # written with the batch, once
 
     @classmethod
     def of(cls, tx: Transaction) -> BatchFacts:
@@ -161,6 +184,20 @@ class BatchFacts:
 
     async def _rows(self, stmt: Any, **params: Any) -> list[Any]:
         return list((await self.conn.execute(stmt, params)).all())
+
+    # ------------------------------------------------------------------ the batch's writes
+    def insert_later(self, table: sa.Table, row: dict[str, Any]) -> None:
+        """Queue a claim, acknowledgment or adjudication row for the batch's one insert per table."""
+        if table not in _INSERT_ONCE:
+            raise ValueError(f"{table.name} is not written with the batch")
+        self._inserts.setdefault(table, []).append(row)
+
+    async def write(self) -> None:
+        """The queued rows, one statement per table; rows whose key is on file (written by another
+        transaction meanwhile) are skipped, not an error. Called once the batch's handlers ran."""
+        inserts, self._inserts = self._inserts, {}
+        for table, rows in inserts.items():
+            await self.conn.execute(_INSERT_ONCE[table], sorted(rows, key=_key(table)))
 
     # ------------------------------------------------------------------ claims and chains
     async def load_claims(self, claim_ids: Iterable[str]) -> None:

@@ -102,6 +102,12 @@ _UPSERT_PAYER = _upsert(store.payer, "payer_id", newer_only=True)
 _UPSERT_COVERAGE = _upsert(store.coverage, "coverage_id", newer_only=True)
 _UPSERT_PATIENT_STATE = _upsert(store.patient_state, "patient_id")
 _UPSERT_AUTHORIZATION = _upsert(store.authorization, "authorization_id")
+# a fee schedule's rates are replaced (delete, then insert); a transaction replacing the same
+# schedule at the same time has inserted rows this one's delete could not see: they are overwritten
+_UPSERT_CONTRACT_RATE = (_rate := pg_insert(store.contract_rate)).on_conflict_do_update(
+    index_elements=["fee_schedule_id", "position"],
+    set_={c.name: _rate.excluded[c.name] for c in store.contract_rate.c if not c.primary_key},
+)
 _CLAIM_FIX = pg_insert(store.fix_attempt).on_conflict_do_nothing().returning(store.fix_attempt.c.fix_kind)
 _OPEN_DENIAL = pg_insert(store.denial).on_conflict_do_nothing().returning(*store.denial.c)
 _QUEUE_ITEM = pg_insert(store.work_item).on_conflict_do_nothing()
@@ -208,7 +214,9 @@ class DenialHandlers:
 
         async def apply(tx: Transaction, events: list[Delivered[Any]]) -> None:
             await handle(tx, events)
-            if states := BatchFacts.of(tx).state_writes():
+            facts = BatchFacts.of(tx)
+            await facts.write()
+            if states := facts.state_writes():
                 await tx.conn.execute(_UPSERT_PATIENT_STATE, states)
 
         return apply
@@ -283,7 +291,7 @@ class DenialHandlers:
             "created_at": e.created_at,
         }
         await facts.note_claim(row)
-        tx.insert_later(store.claim, row)
+        facts.insert_later(store.claim, row)
 
     async def on_authorization(self, tx: Transaction, d: Delivered[AuthorizationReceived]) -> None:
         e = d.event
@@ -389,7 +397,7 @@ class DenialHandlers:
         if e.deleted or not e.rates:
             return
         await tx.conn.execute(
-            store.contract_rate.insert(),
+            _UPSERT_CONTRACT_RATE,
             [
                 {
                     "fee_schedule_id": e.fee_schedule_id,
@@ -432,7 +440,7 @@ class DenialHandlers:
         if any(a.file_name == e.file_name for a in on_file):
             return  # the same acknowledgment file again
         on_file.append(AckOnFile(e.file_name, e.status.value, e.received_at.date()))
-        tx.insert_later(
+        facts.insert_later(
             store.acknowledgment,
             {
                 "claim_id": e.claim_id,
@@ -518,7 +526,7 @@ class DenialHandlers:
             return  # this claim payment was applied before (a re-sent 835 with a new event id)
         for position, row in fresh:
             on_file.add(position)
-            tx.insert_later(store.adjudication, row)
+            facts.insert_later(store.adjudication, row)
 
         found = denials_in_remit(remit, self.playbook)
         await self._resolve_paid(tx, d, remit, claim, still_denied=found)
