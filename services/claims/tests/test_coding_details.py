@@ -174,3 +174,37 @@ def test_crisis_add_on_units_never_decrease_and_grow_by_one_per_30_minutes(minut
         CRISIS.add_on_units(minutes) <= CRISIS.add_on_units(minutes + 1) <= CRISIS.add_on_units(minutes) + 1
     )
     assert CRISIS.add_on_units(minutes + 30) == CRISIS.add_on_units(minutes) + 1 or minutes < 45
+
+
+def test_a_diagnosis_listed_twice_is_reported_once_and_pointed_to_once() -> None:
+    result = coded(make_session(diagnoses=["F41.1", "F33.1", "F41.1"]))
+    assert result.diagnoses == ("F411", "F331")
+    assert result.lines[0].diagnosis_pointers == (1, 2)
+    assert any("listed twice" in note for note in result.notes)
+
+
+def test_the_second_crisis_session_of_the_day_says_how_to_correct_the_first_claim() -> None:
+    earlier = BilledService(
+        claim_key="CRISISKEY00000001",
+        patient_id="pat_detail",
+        rendering_provider_id="prv_detail",
+        date_of_service=DOS,
+        code="90839",
+    )
+    result = code_session(
+        make_session(service_kind="crisis", minutes=35), credential=Credential.LCSW, same_day=(earlier,)
+    )
+    assert isinstance(result, NotBillable)
+    assert "35 min" in result.message and "90840" in result.message
+
+
+def test_the_payer_25_is_explained_on_the_em_line() -> None:
+    session = make_session(
+        service_kind="em_with_psychotherapy", em_code="99213", minutes=45, psychotherapy_minutes=25
+    )
+    result = coded(
+        session, credential=Credential.NP, rules=PayerRules(modifier_25_on_em_with_psychotherapy=True)
+    )
+    assert result.lines[0].modifiers == ("25",)
+    assert any(reason.startswith("25:") for reason in result.lines[0].modifier_rules)
+    assert result.lines[1].modifiers == ()

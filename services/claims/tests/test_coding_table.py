@@ -49,6 +49,7 @@ FULL_UNITS = PayerRules(unit_rounding=UnitRoundingRule(method=UnitRounding.FULL_
 CAPPED = PayerRules(unit_rounding=UnitRoundingRule(daily_unit_caps={"H0004": 12}))
 PROLONGED_OPT_IN = PayerRules(prolonged_psychotherapy_as_two_units=True)
 MODIFIER_59 = PayerRules(distinct_service_modifier=DistinctServiceModifierStyle.MODIFIER_59)
+EM_WITH_25 = PayerRules(modifier_25_on_em_with_psychotherapy=True)
 
 GROUP_EARLIER_TODAY = (
     BilledService(
@@ -67,6 +68,26 @@ INTAKE_EARLIER_TODAY = (
         date_of_service=DOS,
         code="90791",
     ),
+)
+CRISIS_EARLIER_TODAY_SAME_CLINICIAN = (
+    BilledService(
+        claim_key="CRISISCLAIMKEY001",
+        patient_id="pat_test_1",
+        rendering_provider_id="prv_render",
+        date_of_service=DOS,
+        code="90839",
+    ),
+)
+CRISIS_EARLIER_TODAY_OTHER_CLINICIAN = (
+    CRISIS_EARLIER_TODAY_SAME_CLINICIAN[0].model_copy(update={"rendering_provider_id": "prv_other"}),
+)
+FAMILY_EARLIER_TODAY = (
+    CRISIS_EARLIER_TODAY_SAME_CLINICIAN[0].model_copy(
+        update={"claim_key": "FAMILYCLAIMKEY001", "code": "90847"}
+    ),
+)
+GROUP_EARLIER_TODAY_SAME_CLINICIAN = (
+    GROUP_EARLIER_TODAY[0].model_copy(update={"rendering_provider_id": "prv_render"}),
 )
 INTAKE_LAST_WEEK = (INTAKE_EARLIER_TODAY[0].model_copy(update={"date_of_service": date(2025, 2, 25)}),)
 SEPARATE_ENCOUNTER = {"reason": "separate_encounter"}
@@ -192,6 +213,57 @@ CASES: tuple[Case, ...] = (
         ("99214",),
         credential=MD,
     ),
+    Case(
+        "an inpatient follow-up E/M 99232 with 40 psychotherapy minutes adds +90836",
+        em(40, "99232"),
+        ("99232", "90836"),
+        credential=MD,
+    ),
+    Case(
+        "an office consultation 99243 with 20 psychotherapy minutes adds +90833",
+        em(20, "99243"),
+        ("99243", "90833"),
+        credential=MD,
+    ),
+    Case(
+        "a nursing-facility discharge E/M 99316 with 53 psychotherapy minutes adds +90838",
+        em(53, "99316"),
+        ("99316", "90838"),
+        credential=MD,
+    ),
+    Case(
+        "a deleted E/M code (99241, gone since 2023) is refused as the E/M of an add-on",
+        em(30, "99241"),
+        NotBillableReason.UNKNOWN_SERVICE_CODE,
+        credential=MD,
+    ),
+    Case(
+        "E/M with a psychotherapy add-on carries no 25 by default (CPT/CMS do not ask for it)",
+        em(30),
+        ("99214", "90833"),
+        credential=MD,
+    ),
+    Case(
+        "a payer wanting 25 gets it on the E/M, not on the add-on",
+        em(45),
+        ("99214-25", "90836"),
+        credential=MD,
+        rules=EM_WITH_25,
+    ),
+    Case(
+        "an E/M without a psychotherapy add-on gets no 25 even where the payer wants it",
+        em(15),
+        ("99214",),
+        credential=MD,
+        rules=EM_WITH_25,
+    ),
+    Case(
+        "25 comes before the telehealth modifier on the E/M",
+        em(30, modality="video", patient_location={"state": "NY", "at_home": True}),
+        ("99214-25-95", "90833-95"),
+        credential=MD,
+        rules=EM_WITH_25.model_copy(update={"telehealth": TelehealthRules(video_modifiers=("95",))}),
+    ),
     # --- crisis
     Case("a 15-minute crisis session is not billable", crisis(15), UNDER),
     Case("a 16-minute crisis session codes 90832", crisis(16), ("90832",)),
@@ -203,6 +275,20 @@ CASES: tuple[Case, ...] = (
     Case("a 105-minute crisis session codes 90839 and two +90840", crisis(105), ("90839", "90840x2")),
     Case("a 134-minute crisis session codes 90839 and two +90840", crisis(134), ("90839", "90840x2")),
     Case("a 135-minute crisis session codes 90839 and three +90840", crisis(135), ("90839", "90840x3")),
+    Case("a 164-minute crisis session codes 90839 and three +90840", crisis(164), ("90839", "90840x3")),
+    Case("a 165-minute crisis session codes 90839 and four +90840", crisis(165), ("90839", "90840x4")),
+    Case(
+        "a second crisis session the same day by the same clinician is added to the first claim",
+        crisis(40),
+        NotBillableReason.ALREADY_BILLED_TODAY,
+        same_day=CRISIS_EARLIER_TODAY_SAME_CLINICIAN,
+    ),
+    Case(
+        "a crisis session after another clinician's crisis session codes its own 90839",
+        crisis(40),
+        ("90839",),
+        same_day=CRISIS_EARLIER_TODAY_OTHER_CLINICIAN,
+    ),
     Case(
         "interactive complexity is not billed with 90839", crisis(60, interactive_complexity=True), ("90839",)
     ),
@@ -248,6 +334,34 @@ CASES: tuple[Case, ...] = (
         ("90853", "90785"),
     ),
     Case(
+        "individual therapy after family therapy the same day, documented separate, carries XE",
+        individual(45, distinct_service=SEPARATE_ENCOUNTER),
+        ("90834-XE",),
+        same_day=FAMILY_EARLIER_TODAY,
+    ),
+    Case(
+        "without documentation, individual after family therapy gets no XE",
+        individual(45),
+        ("90834",),
+        same_day=FAMILY_EARLIER_TODAY,
+    ),
+    Case(
+        "multiple-family group after group the same day, documented separate, carries XE on 90849",
+        {"service_kind": "multiple_family_group", "minutes": 60, "distinct_service": SEPARATE_ENCOUNTER},
+        ("90849-XE",),
+        same_day=GROUP_EARLIER_TODAY_SAME_CLINICIAN,
+    ),
+    Case(
+        "interactive complexity is not billed with 90849",
+        {"service_kind": "multiple_family_group", "minutes": 60, "interactive_complexity": True},
+        ("90849",),
+    ),
+    Case(
+        "interactive complexity is not billed with 90847",
+        {"service_kind": "family_with_patient", "minutes": 50, "interactive_complexity": True},
+        ("90847",),
+    ),
+    Case(
         "multiple-family group codes 90849",
         {"service_kind": "multiple_family_group", "minutes": 60},
         ("90849",),
@@ -278,6 +392,28 @@ CASES: tuple[Case, ...] = (
         "interactive complexity adds +90785 to 90791",
         {"service_kind": "intake", "minutes": 60, "interactive_complexity": True},
         ("90791", "90785"),
+    ),
+    Case(
+        "an MD's evaluation documented without medical services codes 90791",
+        {"service_kind": "intake", "minutes": 60, "service_code": "90791"},
+        ("90791",),
+        credential=MD,
+    ),
+    Case(
+        "an LCSW's evaluation documented as 90792 is refused (medical services need a prescriber)",
+        {"service_kind": "intake", "minutes": 60, "service_code": "90792"},
+        NotBillableReason.NOT_PERMITTED_FOR_CREDENTIAL,
+    ),
+    Case(
+        "a psychologist's evaluation documented as 90792 is refused",
+        {"service_kind": "intake", "minutes": 60, "service_code": "90792"},
+        NotBillableReason.NOT_PERMITTED_FOR_CREDENTIAL,
+        credential=PHD,
+    ),
+    Case(
+        "an intake naming a psychotherapy code is refused",
+        {"service_kind": "intake", "minutes": 60, "service_code": "90837"},
+        NotBillableReason.UNKNOWN_SERVICE_CODE,
     ),
     Case(
         "a second diagnostic evaluation the same day is not billable",
@@ -333,6 +469,37 @@ CASES: tuple[Case, ...] = (
         rules=CAPPED,
     ),
     Case("H0001 is billed per encounter", service("hcpcs_service", "H0001", 75), ("H0001",)),
+    Case("H0031 is billed per encounter", service("hcpcs_service", "H0031", 50), ("H0031",)),
+    Case("37 minutes of H2011 is two units", service("hcpcs_service", "H2011", 37), ("H2011x2",)),
+    Case("38 minutes of H2011 is three units", service("hcpcs_service", "H2011", 38), ("H2011x3",)),
+    Case("52 minutes of H2019 is three units", service("hcpcs_service", "H2019", 52), ("H2019x3",)),
+    Case("53 minutes of H2019 is four units", service("hcpcs_service", "H2019", 53), ("H2019x4",)),
+    Case("30 minutes of H2015 is two units", service("hcpcs_service", "H2015", 30), ("H2015x2",)),
+    Case(
+        "23 minutes of T1016 case management is two units",
+        service("hcpcs_service", "T1016", 23),
+        ("T1016x2",),
+    ),
+    Case(
+        "30 minutes of H2012 day treatment (per hour) is less than a unit",
+        service("hcpcs_service", "H2012", 30),
+        UNDER,
+    ),
+    Case(
+        "31 minutes of H2012 day treatment is one hourly unit",
+        service("hcpcs_service", "H2012", 31),
+        ("H2012",),
+    ),
+    Case(
+        "91 minutes of H2012 day treatment is two hourly units",
+        service("hcpcs_service", "H2012", 91),
+        ("H2012x2",),
+    ),
+    Case(
+        "a CPT psychotherapy code cannot be billed as a per-encounter HCPCS service",
+        service("hcpcs_service", "90837", 20),
+        NotBillableReason.UNKNOWN_SERVICE_CODE,
+    ),
     # --- psychological testing and health behavior
     Case("30 minutes of testing evaluation is not billable", service("testing", "96130", 30), UNDER),
     Case("31 minutes of testing evaluation codes 96130", service("testing", "96130", 31), ("96130",)),

@@ -16,8 +16,11 @@ from itertools import product
 from rcm.claims.domain.codes import (
     CRISIS_CODES,
     EM_CODES,
+    FAMILY_CODES,
+    HEALTH_BEHAVIOR_CODES,
     INDIVIDUAL_PSYCHOTHERAPY_CODES,
     INTAKE_CODES,
+    PSYCHIATRIC_CODES,
     PSYCHOTHERAPY_ADD_ON_CODES,
 )
 from rcm.claims.domain.common import DomainModel
@@ -83,7 +86,26 @@ DEFAULT_BUNDLING_PAIRS: tuple[BundlingPair, ...] = (
         _NEVER,
         "crisis psychotherapy is not billed with other psychotherapy or +90785",
     ),
+    *_pairs(
+        {"90853"},
+        {"90849"},
+        _DISTINCT,
+        "group and multiple-family group psychotherapy the same day need 59/XE on 90849",
+    ),
     *_pairs({"90847"}, {"90846"}, _NEVER, "family psychotherapy with and without the patient the same day"),
+    *_pairs(
+        FAMILY_CODES,
+        INDIVIDUAL_PSYCHOTHERAPY_CODES,
+        _DISTINCT,
+        "family and individual psychotherapy the same day need 59/XE on the individual code",
+    ),
+    *_pairs(
+        PSYCHIATRIC_CODES,
+        HEALTH_BEHAVIOR_CODES,
+        _NEVER,
+        "health behavior assessment or intervention is not billed the day of a psychiatric service "
+        "(CPT: report the predominant one)",
+    ),
     *_pairs(
         EM_CODES,
         INDIVIDUAL_PSYCHOTHERAPY_CODES,

@@ -16,6 +16,8 @@ __all__ = [
     "INTAKE_CODES",
     "INTERACTIVE_COMPLEXITY",
     "INTERACTIVE_COMPLEXITY_PRIMARIES",
+    "PHARMACOLOGIC_MANAGEMENT",
+    "PSYCHIATRIC_CODES",
     "PSYCHOTHERAPY_ADD_ON_CODES",
     "TESTING_CODES",
 ]
@@ -33,14 +35,36 @@ INTERACTIVE_COMPLEXITY_PRIMARIES: frozenset[str] = frozenset(
 )
 """The codes +90785 may accompany (not crisis, family or E/M alone)."""
 
+
+def _code_range(first: int, last: int) -> set[str]:
+    return {str(code) for code in range(first, last + 1)}
+
+
 EM_CODES: frozenset[str] = frozenset(
-    {f"9920{n}" for n in range(2, 6)}
-    | {f"9921{n}" for n in range(1, 6)}
-    | {"99221", "99222", "99223", "99231", "99232", "99233"}
-    | {"99304", "99305", "99306", "99307", "99308", "99309", "99310"}
-    | {"99341", "99342", "99344", "99345", "99347", "99348", "99349", "99350"}
+    _code_range(99202, 99205)
+    | _code_range(99211, 99215)
+    | _code_range(99221, 99223)
+    | _code_range(99231, 99236)
+    | {"99238", "99239"}
+    | _code_range(99242, 99245)
+    | _code_range(99252, 99255)
+    | _code_range(99304, 99310)
+    | {"99315", "99316"}
+    | {"99341", "99342", "99344", "99345"}
+    | _code_range(99347, 99350)
 )
-"""Office, hospital, nursing-facility and home E/M codes a psychotherapy add-on may follow."""
+"""The E/M codes a psychotherapy add-on may follow (CPT: 99202-99255, 99304-99316, 99341-99350,
+as they exist since 2023): office, hospital inpatient/observation, consultations, nursing
+facility and home or residence visits."""
+
+PHARMACOLOGIC_MANAGEMENT = "90863"
+"""+90863: pharmacologic management with psychotherapy, for prescribing psychologists."""
+
+PSYCHIATRIC_CODES: frozenset[str] = frozenset(
+    {"90785", "90791", "90792", "90832", "90833", "90834", "90836", "90837", "90838"}
+    | {"90839", "90840", "90846", "90847", "90849", "90853", "90863"}
+)
+"""The psychiatry codes (CPT 90785-90899) this engine bills."""
 
 TESTING_CODES: frozenset[str] = frozenset(
     {"96130", "96131", "96132", "96133", "96136", "96137", "96138", "96139"}
@@ -50,7 +74,19 @@ HEALTH_BEHAVIOR_CODES: frozenset[str] = frozenset(
 )
 
 ADD_ON_CODES: frozenset[str] = frozenset(
-    {INTERACTIVE_COMPLEXITY, "90840", "96131", "96133", "96137", "96139", "96159", "96165", "96168", "96171"}
+    {
+        INTERACTIVE_COMPLEXITY,
+        PHARMACOLOGIC_MANAGEMENT,
+        "90840",
+        "96131",
+        "96133",
+        "96137",
+        "96139",
+        "96159",
+        "96165",
+        "96168",
+        "96171",
+    }
     | PSYCHOTHERAPY_ADD_ON_CODES
 )
 """Codes never billed alone (the '+' codes)."""
@@ -58,6 +94,7 @@ ADD_ON_CODES: frozenset[str] = frozenset(
 ADD_ON_PRIMARIES: dict[str, frozenset[str]] = {
     INTERACTIVE_COMPLEXITY: INTERACTIVE_COMPLEXITY_PRIMARIES,
     "90840": frozenset({"90839"}),
+    PHARMACOLOGIC_MANAGEMENT: INDIVIDUAL_PSYCHOTHERAPY_CODES,
     **dict.fromkeys(PSYCHOTHERAPY_ADD_ON_CODES, EM_CODES),
     "96131": frozenset({"96130"}),
     "96133": frozenset({"96132"}),

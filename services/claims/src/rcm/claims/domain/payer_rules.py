@@ -101,7 +101,15 @@ class UnitRoundingRule(DomainModel):
 
     method: UnitRounding = UnitRounding.MIDPOINT
     minutes_per_unit: int = Field(default=15, ge=1, le=60)
+    minutes_per_unit_by_code: dict[str, int] = Field(
+        default_factory=lambda: {"H2012": 60},
+        description="Codes whose unit is not ``minutes_per_unit`` (H2012 day treatment is per hour).",
+    )
     daily_unit_caps: dict[str, int] = Field(default_factory=dict, description="Most units per code per day.")
+
+    def unit_minutes(self, code: str) -> int:
+        """Minutes in one unit of ``code``."""
+        return self.minutes_per_unit_by_code.get(code, self.minutes_per_unit)
 
 
 class SupervisingProviderPolicy(StrEnum):
@@ -124,7 +132,24 @@ class DistinctServiceModifierStyle(StrEnum):
     """Always 59."""
 
 
-_TIMED_HCPCS = ("H0004", "H2019", "H2011", "H0038", "H2017", "H2014", "H0036", "T1017")
+_TIMED_HCPCS = (
+    "H0004",
+    "H0034",
+    "H0036",
+    "H0038",
+    "H0039",
+    "H2010",
+    "H2011",
+    "H2012",
+    "H2014",
+    "H2015",
+    "H2017",
+    "H2019",
+    "H2021",
+    "H2027",
+    "T1016",
+    "T1017",
+)
 
 
 class PayerRules(DomainModel):
@@ -138,12 +163,19 @@ class PayerRules(DomainModel):
     distinct_service_modifier: DistinctServiceModifierStyle = DistinctServiceModifierStyle.X_MODIFIERS
     unit_rounding: UnitRoundingRule = Field(default_factory=UnitRoundingRule)
     timed_hcpcs_codes: tuple[ProcedureCode, ...] = Field(
-        default=_TIMED_HCPCS, description="HCPCS codes defined per 15 minutes; others are per encounter."
+        default=_TIMED_HCPCS,
+        description="HCPCS codes defined per unit of time (15 minutes unless the rounding rule says "
+        "otherwise); others are per encounter.",
     )
     prolonged_psychotherapy_as_two_units: bool = Field(
         default=False, description="Opt-in: bill a long session as 2 units of 90834 (not CPT convention)."
     )
     prolonged_psychotherapy_from_minutes: int = Field(default=90, ge=53)
+    modifier_25_on_em_with_psychotherapy: bool = Field(
+        default=False,
+        description="Append 25 to the E/M billed with +90833/+90836/+90838. CPT and CMS do not ask "
+        "for it (the add-on already says the psychotherapy went with the E/M); some payers do.",
+    )
     auth_requirements: tuple[AuthRequirement, ...] = Field(
         default=tuple(AuthRequirement(procedure_code=code) for code in sorted(TESTING_CODES)),
         description="Codes needing prior authorization; psychological testing by default.",

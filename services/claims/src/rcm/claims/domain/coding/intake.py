@@ -16,7 +16,11 @@ __all__ = ["code_intake"]
 def code_intake(
     session: Session, credential: Credential, same_day_codes: frozenset[str]
 ) -> list[ChosenCode] | NotBillable:
-    """90792 for MD/DO/NP/PA, 90791 for everyone else; not a second time the same day."""
+    """90792 for MD/DO/NP/PA, 90791 for everyone else; not a second time the same day.
+
+    A session naming its ``service_code`` keeps it: a prescriber's evaluation without
+    medical services is 90791, and 90792 is refused to a clinician who cannot prescribe.
+    """
     already = sorted(same_day_codes & INTAKE_CODES)
     if already:
         return NotBillable(
@@ -24,7 +28,29 @@ def code_intake(
             reason=NotBillableReason.ALREADY_BILLED_TODAY,
             message=f"a diagnostic evaluation ({already[0]}) is already billed for this patient today",
         )
-    if credential in PRESCRIBERS:
+    requested = session.service_code
+    if requested is not None and requested not in INTAKE_CODES:
+        return NotBillable(
+            session_id=session.session_id,
+            reason=NotBillableReason.UNKNOWN_SERVICE_CODE,
+            message=f"{requested} is not a psychiatric diagnostic evaluation code (90791 or 90792)",
+        )
+    prescriber = credential in PRESCRIBERS
+    if requested == "90792" and not prescriber:
+        return NotBillable(
+            session_id=session.session_id,
+            reason=NotBillableReason.NOT_PERMITTED_FOR_CREDENTIAL,
+            message=f"90792 includes medical services and needs a prescriber (MD/DO/NP/PA), not {credential.value}",
+        )
+    if requested == "90791":
+        return [
+            ChosenCode(
+                code="90791",
+                rule=f"diagnostic evaluation without medical services by {credential.value} -> 90791 "
+                "(as documented; untimed, once a day)",
+            )
+        ]
+    if prescriber:
         return [
             ChosenCode(
                 code="90792",

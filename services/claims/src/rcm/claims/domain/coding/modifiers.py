@@ -1,7 +1,8 @@
-"""Line modifiers other than telehealth: licensure/program by payer table, and 59/X{EPSU}.
+"""Line modifiers other than telehealth: 25 on an E/M, licensure/program by payer table, 59/X{EPSU}.
 
-Order on a line: licensure and program modifiers first (they set the price tier), then
-the distinct-service modifier, then the telehealth modifiers.
+Order on a line: 25 on an E/M where the payer wants it, then licensure and program
+modifiers (they set the price tier), then the distinct-service modifier, then the
+telehealth modifiers.
 """
 
 from __future__ import annotations
@@ -9,11 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rcm.claims.domain.bundling import BundlingPair, ModifierIndicator
+from rcm.claims.domain.codes import EM_CODES, PSYCHOTHERAPY_ADD_ON_CODES
 from rcm.claims.domain.common import Credential, Program
 from rcm.claims.domain.payer_rules import DistinctServiceModifierStyle, PayerRules
 from rcm.claims.domain.session import DistinctService, DistinctServiceReason
 
-__all__ = ["distinct_service_modifier", "licensure_modifiers", "merge_modifiers", "pair_needing_modifier"]
+__all__ = [
+    "distinct_service_modifier",
+    "em_with_psychotherapy_modifiers",
+    "licensure_modifiers",
+    "merge_modifiers",
+    "pair_needing_modifier",
+]
 
 _X_MODIFIER = {
     DistinctServiceReason.SEPARATE_ENCOUNTER: "XE",
@@ -35,6 +43,23 @@ def licensure_modifiers(
             modifiers.extend(row.modifiers)
             reasons.append(f"{row.describe()} (payer modifier table)")
     return tuple(modifiers), tuple(reasons)
+
+
+def em_with_psychotherapy_modifiers(
+    code: str, session_codes: frozenset[str], rules: PayerRules
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """25 on the E/M of an E/M + psychotherapy add-on visit, where the payer asks for it.
+
+    CPT and CMS do not require it: the add-on code already reports psychotherapy done
+    with the E/M. The payer's ``modifier_25_on_em_with_psychotherapy`` turns it on.
+    """
+    if (
+        rules.modifier_25_on_em_with_psychotherapy
+        and code in EM_CODES
+        and session_codes & PSYCHOTHERAPY_ADD_ON_CODES
+    ):
+        return ("25",), ("25: payer wants the E/M marked separately identifiable beside the add-on",)
+    return (), ()
 
 
 def pair_needing_modifier(

@@ -20,6 +20,7 @@ from rcm.claims.domain.coding.hcpcs_units import code_hcpcs_service
 from rcm.claims.domain.coding.intake import code_intake
 from rcm.claims.domain.coding.modifiers import (
     distinct_service_modifier,
+    em_with_psychotherapy_modifiers,
     licensure_modifiers,
     merge_modifiers,
     pair_needing_modifier,
@@ -45,8 +46,13 @@ def choose_codes(
     credential: Credential,
     rules: PayerRules,
     same_day_codes: frozenset[str] = frozenset(),
+    provider_day_codes: frozenset[str] = frozenset(),
 ) -> tuple[list[ChosenCode] | NotBillable, list[str]]:
-    """Codes and units for the session's kind and minutes, and notes on what was left out."""
+    """Codes and units for the session's kind and minutes, and notes on what was left out.
+
+    ``same_day_codes`` are the patient's codes already billed that day by anyone,
+    ``provider_day_codes`` those billed by the session's rendering clinician.
+    """
     kind = session.service_kind
     notes: list[str] = []
     chosen: list[ChosenCode] | NotBillable
@@ -55,7 +61,7 @@ def choose_codes(
     elif kind is ServiceKind.EM_WITH_PSYCHOTHERAPY:
         chosen, notes = code_em_with_psychotherapy(session, credential)
     elif kind is ServiceKind.CRISIS:
-        chosen = code_crisis(session)
+        chosen = code_crisis(session, provider_day_codes)
     elif kind in (ServiceKind.FAMILY_WITH_PATIENT, ServiceKind.FAMILY_WITHOUT_PATIENT):
         chosen = code_family(session)
     elif kind in (ServiceKind.GROUP, ServiceKind.MULTIPLE_FAMILY_GROUP):
@@ -123,9 +129,21 @@ def code_session(
         and not s.voided
     ]
     same_day_codes = frozenset(s.code for s in today)
-    chosen, notes = choose_codes(session, credential=credential, rules=rules, same_day_codes=same_day_codes)
+    provider_day_codes = frozenset(
+        s.code for s in today if s.rendering_provider_id == session.rendering_provider_id
+    )
+    chosen, notes = choose_codes(
+        session,
+        credential=credential,
+        rules=rules,
+        same_day_codes=same_day_codes,
+        provider_day_codes=provider_day_codes,
+    )
     if isinstance(chosen, NotBillable):
         return chosen
+    diagnoses = tuple(dict.fromkeys(session.diagnoses))
+    if len(diagnoses) < len(session.diagnoses):
+        notes.append("a diagnosis listed twice is reported once on the claim")
     placement = place_session(session, rules.telehealth)
     if isinstance(placement, NotBillable):
         return placement
@@ -136,7 +154,9 @@ def code_session(
             credential=credential,
             rules=rules,
             placement=placement,
+            session_codes=frozenset(c.code for c in chosen),
             other_codes=same_day_codes | {c.code for c in chosen if c is not choice},
+            diagnoses=diagnoses,
             fee_schedule=fee_schedule,
             notes=notes,
         )
@@ -147,7 +167,7 @@ def code_session(
         session_id=session.session_id,
         date_of_service=session.date_of_service,
         place_of_service=placement.place_of_service,
-        diagnoses=session.diagnoses,
+        diagnoses=diagnoses,
         lines=lines,
         notes=tuple(notes),
     )
@@ -160,10 +180,13 @@ def _line(
     credential: Credential,
     rules: PayerRules,
     placement: Placement,
+    session_codes: frozenset[str],
     other_codes: frozenset[str],
+    diagnoses: Sequence[str],
     fee_schedule: FeeSchedule | None,
     notes: list[str],
 ) -> CodedLine:
+    em_modifiers, em_reasons = em_with_psychotherapy_modifiers(choice.code, session_codes, rules)
     licensure, reasons = licensure_modifiers(
         rules,
         credential=credential,
@@ -186,16 +209,16 @@ def _line(
                 f"{choice.code} with {pair.column_one} the same day needs a documented distinct service "
                 "for 59/X{EPSU}; none is documented"
             )
-    modifiers = merge_modifiers(licensure, distinct, placement.modifiers)
+    modifiers = merge_modifiers(em_modifiers, licensure, distinct, placement.modifiers)
     return CodedLine(
         code=choice.code,
         modifiers=modifiers,
         units=choice.units,
         place_of_service=placement.place_of_service,
-        diagnosis_pointers=diagnosis_pointers(choice.code, session.diagnoses),
+        diagnosis_pointers=diagnosis_pointers(choice.code, diagnoses),
         charge=fee_schedule.charge(choice.code, modifiers, choice.units) if fee_schedule else None,
         rule=choice.rule,
-        modifier_rules=reasons + placement.reasons,
+        modifier_rules=em_reasons + reasons + placement.reasons,
         add_on=choice.add_on,
     )
 
