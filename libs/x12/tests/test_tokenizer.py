@@ -85,3 +85,23 @@ def test_chunked_file_reading_gives_the_same_segments(data_dir) -> None:  # type
 def test_positions_restart_with_each_interchange() -> None:
     segments = tokenize((ISA + BODY) * 2)
     assert [s.position for s in segments if s.id == "ISA"] == [1, 1]
+
+
+def _wrap(text: str, width: int, newline: str = "\n") -> str:
+    return newline.join(text[i : i + width] for i in range(0, len(text), width))
+
+
+@pytest.mark.parametrize("width", [60, 80, 104, 105, 106, 107])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_interchange_cut_into_fixed_width_records(width: int, newline: str) -> None:
+    # Some transmissions cut the whole interchange into records of a fixed width, ISA included;
+    # the line breaks are not data (widths 104-107 put one around ISA16 and its terminator).
+    text = ISA + BODY
+    tokens = Tokenizer(_wrap(text, width, newline))
+    segments = list(tokens)
+    assert [s.id for s in segments] == ["ISA", "GS", "ST", "SE", "GE", "IEA"]
+    assert segments[0].elements == tokenize(text)[0].elements
+    assert tokens.delimiters is not None
+    assert (tokens.delimiters.component, tokens.delimiters.segment) == (":", "~")
+    assert segments[1].elements == tokenize(text)[1].elements
+    assert not [f for f in tokens.findings if f.severity is Severity.ERROR]

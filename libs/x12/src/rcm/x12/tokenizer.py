@@ -163,6 +163,8 @@ class Tokenizer:
             if parsed == "more":
                 if self._more():
                     continue
+                parsed = self._parse_isa(self._start)  # the input ends here: look no further
+            if parsed == "more":
                 self._note(
                     FindingKind.INTERCHANGE,
                     InterchangeNote.PREMATURE_END_OF_FILE,
@@ -193,15 +195,32 @@ class Tokenizer:
                     if len(buf) < limit and not self._eof
                     else InterchangeNote.INVALID_CONTROL_STRUCTURE
                 )
-        if p + 2 >= len(buf):
+        elements = buf[idx + 4 : p].split(sep)
+        # A line break inside the ISA means the interchange was cut into fixed-width records
+        # (80 columns and the like); the breaks are not data, here and in the segments.
+        wrapped = any("\n" in e or "\r" in e for e in elements)
+        q = p + 1
+        while q < len(buf) and buf[q] in _NEWLINES:
+            q += 1
+        if q + 1 >= len(buf):
             return "more"
-        component = buf[p + 1]
-        term = buf[p + 2]
+        component = buf[q]
+        t = q + 1  # where the segment terminator is
+        if wrapped:
+            elements = [e.replace("\r", "").replace("\n", "") for e in elements]
+        if buf[t] in _NEWLINES:
+            r = t
+            while r < len(buf) and buf[r] in _NEWLINES:
+                r += 1
+            if r + 8 >= len(buf) and not self._eof:
+                return "more"
+            if r < len(buf) and _is_wrapped_terminator(buf, r, sep, component):
+                t = r
+        term = buf[t]
         if component.isalnum() or component == sep:
             return InterchangeNote.INVALID_COMPONENT_SEPARATOR
         if term.isalnum() or term in (sep, component, " "):
             return InterchangeNote.INVALID_SEGMENT_TERMINATOR
-        elements = buf[idx + 4 : p].split(sep)
         elements.append(component)
         rep = elements[10]
         if not (
@@ -213,7 +232,7 @@ class Tokenizer:
             rep = ""
         if term in _NEWLINES:
             term = "\n"
-        self._start = p + 3
+        self._start = t + 1
         return Segment("ISA", elements, 1), Delimiters(sep, component, rep, term)
 
     # ------------------------------------------------------------------ segments
@@ -331,6 +350,19 @@ class Tokenizer:
             append(Segment(sid, parts, pos))
         self._pos = pos
         return out
+
+
+def _is_wrapped_terminator(buf: str, i: int, sep: str, component: str) -> bool:
+    """Whether ``buf[i]``, after the line break that follows a wrapped ISA16, is its terminator.
+
+    It is when it cannot be data (no letter, digit, space or delimiter) and the next
+    segment id (possibly itself cut by a line break) follows it.
+    """
+    char = buf[i]
+    if char.isalnum() or char in (sep, component, " ") or char in _NEWLINES:
+        return False
+    following = buf[i + 1 : i + 8].replace("\r", "").replace("\n", "")
+    return following[:2] in ("GS", "TA", "IE") or following[:3] == "ISA"
 
 
 def iter_segments(source: Source, *, chunk_size: int = CHUNK_SIZE) -> Iterator[Segment]:
