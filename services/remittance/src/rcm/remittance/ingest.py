@@ -55,7 +55,13 @@ from rcm.remittance.domain.matching import (
 )
 from rcm.remittance.domain.payers import resolve_payer
 from rcm.remittance.domain.posting import ClaimPosting, ClaimTotals, LinePosting, post_claim
-from rcm.remittance.domain.provider_adjustments import PlbKind, apply_provider_adjustments, reference_tokens
+from rcm.remittance.domain.provider_adjustments import (
+    OVERPAYMENT_RECOVERY,
+    PlbKind,
+    apply_provider_adjustments,
+    deferral_key,
+    reference_tokens,
+)
 from rcm.remittance.domain.reassociation import trace_key
 from rcm.remittance.domain.remit import ZERO, Adjustment, ClaimRemit, ClaimStatus, Payment
 from rcm.remittance.domain.reversal import PostedClaimPayment, find_original, undo
@@ -918,7 +924,10 @@ class _Run:
             ):
                 by_reference.setdefault(claim_key, claim_id)
         for sequence, applied in enumerate(
-            apply_provider_adjustments(payment.provider_adjustments, by_reference), 1
+            apply_provider_adjustments(
+                payment.provider_adjustments, by_reference, await self.deferred(payment, payment_id)
+            ),
+            1,
         ):
             adj = applied.adjustment
             inserted = (
@@ -992,6 +1001,34 @@ class _Run:
                     .where(c.claim_id == applied.claim_id)
                     .values(interest=c.interest - adj.amount)
                 )
+
+    async def deferred(self, payment: Payment, payment_id: str) -> dict[str, Decimal]:
+        """What earlier 835s of the payer deferred with a negative WO and no positive WO has taken
+        yet, by ``deferral_key``, for the references of ``payment``'s positive WOs."""
+        keys = {
+            deferral_key(p.reference)
+            for p in payment.provider_adjustments
+            if p.reason == OVERPAYMENT_RECOVERY and p.amount > ZERO and p.reference
+        }
+        if not keys:
+            return {}
+        a, p = t.provider_adjustment.c, t.payment.c
+        rows = await self.conn.execute(
+            sa.select(a.reference, a.amount)
+            .join_from(t.provider_adjustment, t.payment, p.payment_id == a.payment_id)
+            .where(
+                a.reason == OVERPAYMENT_RECOVERY,
+                a.kind.in_([PlbKind.DEFERRAL.value, PlbKind.RECOVERY.value]),
+                a.payment_id != payment_id,
+                p.payer_ref == payment.payer_ref,
+            )
+        )
+        out: dict[str, Decimal] = {}
+        for reference, amount in rows:
+            key = deferral_key(reference)
+            if key in keys:
+                out[key] = out.get(key, ZERO) - amount
+        return out
 
     # ------------------------------------------------------------------ events
     async def publish(

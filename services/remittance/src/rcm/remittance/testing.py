@@ -26,7 +26,7 @@ from rcm.remittance.metrics import RemitMetrics
 from rcm.servicekit import Delivered, Record, Transaction
 from rcm.servicekit.db import outbox
 
-__all__ = ["Cas", "Clp", "Ledger", "Plb", "Posted", "Svc", "claim_for", "paid", "remit_835"]
+__all__ = ["Cas", "CasSegment", "Clp", "Ledger", "Plb", "Posted", "Svc", "claim_for", "paid", "remit_835"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,16 +37,28 @@ class Cas:
 
 
 @dataclass(frozen=True, slots=True)
+class CasSegment:
+    """One CAS segment with up to six reason/amount pairs (``(carc, amount)``)."""
+
+    group: str
+    pairs: Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
 class Svc:
     code: str
     charge: str
     paid: str
-    cas: Sequence[Cas] = ()
+    cas: Sequence[Cas | CasSegment] = ()
     modifiers: Sequence[str] = ()
     on: date | None = None
     line_key: str | None = None
     allowed: str | None = None
     rarcs: Sequence[str] = ()
+    original: str | None = None
+    """SVC06: the procedure code billed, when the payer adjudicated another (``HC:code:mod``...)."""
+    period: tuple[date, date] | None = None
+    """DTM*150/151 instead of DTM*472."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +69,14 @@ class Clp:
     paid: str
     patient: str = "0"
     icn: str | None = None
-    cas: Sequence[Cas] = ()
+    cas: Sequence[Cas | CasSegment] = ()
     services: Sequence[Svc] = ()
     rarcs: Sequence[str] = ()
     """Claim-level remarks (MOA03-07), e.g. MA18 for a crossover."""
+    refs: Sequence[tuple[str, str]] = ()
+    """2100 REF segments, e.g. ``("F8", original payer claim number)``."""
+    amounts: Sequence[tuple[str, str]] = ()
+    """2100 AMT segments, e.g. ``("I", interest)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +96,12 @@ class _Doc:
         self.segments.append("*".join(elements))
 
 
-def _cas(doc: _Doc, adjustments: Sequence[Cas]) -> None:
+def _cas(doc: _Doc, adjustments: Sequence[Cas | CasSegment]) -> None:
     for cas in adjustments:
-        doc.add("CAS", cas.group, cas.carc, cas.amount)
+        if isinstance(cas, CasSegment):
+            doc.add("CAS", cas.group, *(e for carc, amount in cas.pairs for e in (carc, amount, "")))
+        else:
+            doc.add("CAS", cas.group, cas.carc, cas.amount)
 
 
 def paid(
@@ -125,34 +144,41 @@ def remit_835(
     plb: Sequence[Plb] = (),
     paid_on: date = date(2025, 4, 1),
     control: int = 1,
+    handling: str = "I",
+    method: str = "ACH",
+    credit_debit: str = "C",
+    payee_tin: str | None = None,
 ) -> bytes:
     """An 835 interchange; ``amount`` defaults to the balanced BPR02 (claims paid - PLB)."""
     total = sum((Decimal(c.paid) for c in claims), Decimal(0)) - sum(
         (Decimal(p.amount) for p in plb), Decimal(0)
     )
-    bpr = amount if amount is not None else str(total)
+    bpr = amount if amount is not None else str(abs(total) if credit_debit == "D" else total)
     day = paid_on.strftime("%Y%m%d")
     body = _Doc()
     body.add("ST", "835", f"{control:04d}")
-    body.add(
-        "BPR",
-        "I",
-        bpr,
-        "C",
-        "ACH",
-        "CCP",
-        "01",
-        "011000015",
-        "DA",
-        "123456",
-        payer_id,
-        "",
-        "01",
-        "021000021",
-        "DA",
-        "654321",
-        day,
-    )
+    if method == "NON":
+        body.add("BPR", handling, bpr, credit_debit, method, *[""] * 11, day)
+    else:
+        body.add(
+            "BPR",
+            handling,
+            bpr,
+            credit_debit,
+            method,
+            "CCP",
+            "01",
+            "011000015",
+            "DA",
+            "123456",
+            payer_id,
+            "",
+            "01",
+            "021000021",
+            "DA",
+            "654321",
+            day,
+        )
     body.add("TRN", "1", trace, payer_id)
     body.add("DTM", "405", day)
     body.add("N1", "PR", "SYNTHETIC PAYER")
@@ -160,6 +186,8 @@ def remit_835(
     body.add("N4", "ANYTOWN", "NY", "10001")
     body.add("PER", "BL", "EDI DESK", "TE", "5555550100")
     body.add("N1", "PE", "SYNTHETIC COUNSELING GROUP", "XX", "1234567893")
+    if payee_tin:
+        body.add("REF", "TJ", payee_tin)
     body.add("LX", "1")
     for c in claims:
         body.add("CLP", c.pcn, c.status, c.charge, c.paid, c.patient, "12", c.icn or "")
@@ -167,11 +195,18 @@ def remit_835(
         body.add("NM1", "QC", "1", "PATIENT", "TEST")
         if c.rarcs:
             body.add("MOA", "", "", *list(c.rarcs)[:5])
+        for qualifier, value in c.refs:
+            body.add("REF", qualifier, value)
+        for qualifier, value in c.amounts:
+            body.add("AMT", qualifier, value)
         for s in c.services:
             procedure = ":".join(["HC", s.code, *s.modifiers])
-            body.add("SVC", procedure, s.charge, s.paid, "", "1")
+            body.add("SVC", procedure, s.charge, s.paid, "", "1", s.original or "")
             if s.on is not None:
                 body.add("DTM", "472", s.on.strftime("%Y%m%d"))
+            if s.period is not None:
+                body.add("DTM", "150", s.period[0].strftime("%Y%m%d"))
+                body.add("DTM", "151", s.period[1].strftime("%Y%m%d"))
             _cas(body, s.cas)
             if s.line_key:
                 body.add("REF", "6R", s.line_key)
