@@ -176,6 +176,16 @@ class PayerRules(DomainModel):
         description="Append 25 to the E/M billed with +90833/+90836/+90838. CPT and CMS do not ask "
         "for it (the add-on already says the psychotherapy went with the E/M); some payers do.",
     )
+    z_code_primary_allowed: bool = Field(
+        default=False,
+        description="The payer pays psychiatric services whose first diagnosis is a Z-code (some "
+        "Medicaid child and EAP plans); most want a mental disorder (F01-F99) first.",
+    )
+    z_code_primary_codes: tuple[ProcedureCode, ...] = Field(
+        default=("90791", "90792"),
+        description="Codes whose first diagnosis may be a Z-code anyway: an evaluation that found "
+        "no disorder (e.g. Z03.89).",
+    )
     auth_requirements: tuple[AuthRequirement, ...] = Field(
         default=tuple(AuthRequirement(procedure_code=code) for code in sorted(TESTING_CODES)),
         description="Codes needing prior authorization; psychological testing by default.",

@@ -13,6 +13,7 @@ from rcm.claims.domain.claim import ClaimDraft
 from rcm.claims.domain.edits.authorization import prior_authorization
 from rcm.claims.domain.edits.bundling import add_ons_have_primary, same_day_pairs
 from rcm.claims.domain.edits.coverage import coverage_active, payer_order
+from rcm.claims.domain.edits.credentials import rendering_may_bill_codes
 from rcm.claims.domain.edits.diagnoses import diagnoses_pointed_to, diagnosis_codes_well_formed
 from rcm.claims.domain.edits.documentation import at_most_four_modifiers, lines_priced, note_signed
 from rcm.claims.domain.edits.filing import not_a_duplicate, timely_filing
@@ -21,6 +22,7 @@ from rcm.claims.domain.edits.place_of_service import (
     place_of_service_matches_modality,
     telehealth_modifiers_match_modality,
 )
+from rcm.claims.domain.edits.primary_diagnosis import primary_diagnosis_fits_service
 from rcm.claims.domain.edits.providers import (
     billing_tin,
     npi_check_digits,
@@ -29,6 +31,7 @@ from rcm.claims.domain.edits.providers import (
     supervising_provider_present,
     taxonomy_codes,
 )
+from rcm.claims.domain.edits.units import units_fit_the_code
 
 __all__ = ["EDITS", "Edit", "Finding", "ScrubContext", "ScrubResult", "Severity", "scrub"]
 
@@ -48,6 +51,11 @@ EDITS: tuple[Edit, ...] = (
         rendering_licensed_in_state,
     ),
     Edit(
+        "rendering_may_bill_codes",
+        "E/M, psychotherapy add-ons and 90792 are rendered by a prescriber",
+        rendering_may_bill_codes,
+    ),
+    Edit(
         "supervising_provider_present",
         "a supervising provider is named where the payer requires one",
         supervising_provider_present,
@@ -60,6 +68,11 @@ EDITS: tuple[Edit, ...] = (
         diagnosis_codes_well_formed,
     ),
     Edit("diagnoses_pointed_to", "every line points to 1-4 diagnoses", diagnoses_pointed_to),
+    Edit(
+        "primary_diagnosis_fits_service",
+        "the first diagnosis may be listed first and fits each line's service",
+        primary_diagnosis_fits_service,
+    ),
     Edit(
         "place_of_service_matches_modality",
         "the POS agrees with in-person or telehealth and the patient's location",
@@ -81,6 +94,7 @@ EDITS: tuple[Edit, ...] = (
     ),
     Edit("same_day_pairs", "no same-day code pair that bundles without 59/X{EPSU}", same_day_pairs),
     Edit("add_ons_have_primary", "add-on codes come with a primary they may follow", add_ons_have_primary),
+    Edit("units_fit_the_code", "session codes carry one unit; per-day unit caps hold", units_fit_the_code),
     Edit("lines_priced", "every line has a charge", lines_priced),
     Edit("at_most_four_modifiers", "each line has at most four modifiers", at_most_four_modifiers),
 )

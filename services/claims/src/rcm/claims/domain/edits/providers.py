@@ -138,10 +138,7 @@ def supervising_provider_present(claim: ClaimDraft, context: ScrubContext) -> li
     supervised = claim.rendering.credential is Credential.ASSOCIATE or (
         provider is not None and provider.supervisor_on(claim.date_of_service) is not None
     )
-    if (
-        policy is SupervisingProviderPolicy.BILL_AS_SUPERVISOR
-        and claim.rendering.credential is Credential.ASSOCIATE
-    ):
+    if policy is SupervisingProviderPolicy.BILL_AS_SUPERVISOR and supervised:
         return [
             Finding(
                 edit="supervising_provider_present",

@@ -1,0 +1,40 @@
+"""Edit on who may bill a code: medical services need a clinician who can prescribe.
+
+E/M visits, the psychotherapy add-ons that follow them and 90792 (evaluation with medical
+services) are billed by MD/DO/NP/PA; clinical social workers, counselors, therapists and
+psychologists bill 90791 and the standalone psychotherapy codes instead (Medicare says
+so for CSWs and clinical psychologists; scopes of practice say so elsewhere).
+"""
+
+from __future__ import annotations
+
+from rcm.claims.domain.claim import ClaimDraft
+from rcm.claims.domain.codes import EM_CODES, PSYCHOTHERAPY_ADD_ON_CODES
+from rcm.claims.domain.common import PRESCRIBERS
+from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
+
+__all__ = ["MEDICAL_SERVICE_CODES", "rendering_may_bill_codes"]
+
+MEDICAL_SERVICE_CODES: frozenset[str] = frozenset(EM_CODES | PSYCHOTHERAPY_ADD_ON_CODES | {"90792"})
+"""Codes that include medical services."""
+
+
+def rendering_may_bill_codes(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """Codes with medical services are rendered by a prescriber (CARC 8/170 otherwise)."""
+    credential = claim.rendering.credential
+    if credential in PRESCRIBERS:
+        return []
+    return [
+        Finding(
+            edit="rendering_may_bill_codes",
+            code="code.not_for_credential",
+            severity=Severity.HOLD,
+            message=(
+                f"{line.code} includes medical services; a {credential.value} may not bill it (CARC 8/170 risk)"
+            ),
+            field=f"lines[{index}]",
+            fix="bill 90791 or the standalone psychotherapy code, or the prescriber who rendered it",
+        )
+        for index, line in enumerate(claim.lines)
+        if line.code in MEDICAL_SERVICE_CODES
+    ]

@@ -1,0 +1,66 @@
+"""Edit on units: codes reported once per session or day carry one unit; per-day caps hold.
+
+Psychotherapy is one code chosen by time, never several units of it (the only exception
+is a payer's opt-in to report a long session as 2 x 90834). Add-on codes counted in
+increments (+90840, +96131 ...) and HCPCS codes billed per 15 minutes are not limited here.
+"""
+
+from __future__ import annotations
+
+from rcm.claims.domain.claim import ClaimDraft
+from rcm.claims.domain.codes import (
+    CRISIS_CODES,
+    EM_CODES,
+    FAMILY_CODES,
+    INDIVIDUAL_PSYCHOTHERAPY_CODES,
+    INTAKE_CODES,
+    INTERACTIVE_COMPLEXITY,
+    PSYCHOTHERAPY_ADD_ON_CODES,
+)
+from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
+from rcm.claims.domain.payer_rules import PayerRules
+
+__all__ = ["ONE_UNIT_CODES", "units_fit_the_code"]
+
+ONE_UNIT_CODES: frozenset[str] = frozenset(
+    INTAKE_CODES
+    | INDIVIDUAL_PSYCHOTHERAPY_CODES
+    | PSYCHOTHERAPY_ADD_ON_CODES
+    | FAMILY_CODES
+    | EM_CODES
+    | (CRISIS_CODES - {"90840"})
+    | {INTERACTIVE_COMPLEXITY, "90849", "90853", "96156"}
+)
+"""Codes that describe a whole session or day: one unit per line."""
+
+
+def _most_units(code: str, rules: PayerRules) -> int | None:
+    if code == "90834" and rules.prolonged_psychotherapy_as_two_units:
+        return 2
+    if code in ONE_UNIT_CODES:
+        return 1
+    return rules.unit_rounding.daily_unit_caps.get(code)
+
+
+def units_fit_the_code(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """No line carries more units than its code allows in a day (MUE-style)."""
+    findings = []
+    for index, line in enumerate(claim.lines):
+        most = _most_units(line.code, context.rules)
+        if most is None or line.units <= most:
+            continue
+        findings.append(
+            Finding(
+                edit="units_fit_the_code",
+                code="units.too_many",
+                severity=Severity.HOLD,
+                message=f"line {line.line_number} bills {line.units} units of {line.code}; at most {most} a day",
+                field=f"lines[{index}].units",
+                fix=(
+                    "bill the single code the time supports (e.g. 90837), not several units"
+                    if most == 1
+                    else f"bill at most {most} units"
+                ),
+            )
+        )
+    return findings
