@@ -51,3 +51,59 @@ def test_duplicate_set_control_numbers_in_a_group() -> None:
 def test_truncated_input_gives_findings_not_exceptions(cut: int) -> None:
     findings = check_envelope(GOOD[:cut])
     assert any(f.is_error for f in findings)
+
+
+def test_a_group_of_another_functional_id_is_a_warning() -> None:
+    # a 271 sent back in an HS (270) group: read as usual, noted as a warning on ST01
+    text = GOOD.replace("GS*HC*", "GS*HS*")
+    findings = check_envelope(text)
+    assert not [f for f in findings if f.is_error]
+    [warning] = findings
+    assert (warning.kind, warning.code, warning.segment_id, warning.element) == (
+        FindingKind.TRANSACTION,
+        SetError.INVALID_SET_ID,
+        "ST",
+        1,
+    )
+
+
+def test_an_unknown_functional_id_is_a_group_error() -> None:
+    findings = [f for f in check_envelope(GOOD.replace("GS*HC*", "GS*XQ*")) if f.is_error]
+    assert [(f.kind, f.code, f.segment_id, f.element) for f in findings] == [
+        (FindingKind.GROUP, GroupError.NOT_SUPPORTED, "GS", 1)
+    ]
+
+
+ACKED = ISA + "TA1*000000077*240101*1159*A*000~IEA*0*000000001~"
+
+
+def test_a_well_formed_ta1_has_no_findings() -> None:
+    assert check_envelope(ACKED) == []
+
+
+@pytest.mark.parametrize(
+    ("ta1", "element"),
+    [
+        ("TA1*0077*240101*1159*A*000", 1),
+        ("TA1*000000077*241301*1159*A*000", 2),
+        ("TA1*000000077*240101*2460*A*000", 3),
+        ("TA1*000000077*240101*1159*X*000", 4),
+        ("TA1*000000077*240101*1159*A", 5),
+        ("TA1*000000077*240101*1159*A*999", 5),
+        ("TA1*000000077*240101*1159*A*000*1", 6),
+    ],
+)
+def test_ta1_elements_are_checked(ta1: str, element: int) -> None:
+    text = ACKED.replace("TA1*000000077*240101*1159*A*000", ta1)
+    findings = [f for f in check_envelope(text) if f.is_error]
+    assert [(f.kind, f.code, f.segment_id, f.element) for f in findings] == [
+        (FindingKind.INTERCHANGE, InterchangeNote.INVALID_CONTROL_STRUCTURE, "TA1", element)
+    ]
+
+
+@pytest.mark.parametrize("isa11", [":", "~"])
+def test_a_repetition_separator_repeating_another_delimiter_is_noted(isa11: str) -> None:
+    text = GOOD.replace("*^*00501*", f"*{isa11}*00501*")
+    findings = check_envelope(text)
+    assert not [f for f in findings if f.is_error]
+    assert [(f.kind, f.segment_id, f.element) for f in findings] == [(FindingKind.INTERCHANGE, "ISA", 11)]

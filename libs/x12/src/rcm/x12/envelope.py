@@ -29,6 +29,23 @@ _CONTROL = re.compile(r"^\d{9}$")
 _QUALIFIERS = frozenset({"01", "14", "20", "27", "28", "29", "30", "33", "ZZ"})
 # (index, fixed length) of the ISA elements whose width the standard fixes
 _ISA_WIDTHS = ((1, 2), (2, 10), (3, 2), (4, 10), (5, 2), (6, 15), (7, 2), (8, 15), (9, 6), (10, 4))
+# ST01 -> the GS01 functional identifier code (data element 479) of the group that carries it
+_FUNCTIONAL_IDS = {
+    "270": "HS",
+    "271": "HB",
+    "275": "PI",
+    "276": "HR",
+    "277": "HN",
+    "278": "HI",
+    "820": "RA",
+    "824": "AG",
+    "834": "BE",
+    "835": "HP",
+    "837": "HC",
+    "997": "FA",
+    "999": "FA",
+}
+_KNOWN_FUNCTIONAL_IDS = frozenset(_FUNCTIONAL_IDS.values())
 
 
 class Place(Enum):
@@ -302,6 +319,31 @@ class Envelope:
                 "TA1 outside an interchange header",
                 seg,
             )
+        note = seg.get(5)
+        checks = (
+            (1, bool(_CONTROL.match(seg.get(1))), "TA101 must be a nine-digit interchange control number"),
+            (2, _valid_yymmdd(seg.get(2)), "invalid TA102 interchange date"),
+            (3, _valid_hhmm(seg.get(3)), "invalid TA103 interchange time"),
+            (4, seg.get(4) in ("A", "E", "R"), "TA104 must be A, E or R"),
+            (5, len(note) == 3 and note.isdigit() and int(note) <= 31, "missing or invalid TA105 note code"),
+        )
+        for index, ok, message in checks:
+            if not ok:
+                self._add(
+                    FindingKind.INTERCHANGE,
+                    InterchangeNote.INVALID_CONTROL_STRUCTURE,
+                    message,
+                    seg,
+                    element=index,
+                )
+        if len(seg.elements) > 5:
+            self._add(
+                FindingKind.INTERCHANGE,
+                InterchangeNote.INVALID_CONTROL_STRUCTURE,
+                "TA1 has more than five elements",
+                seg,
+                element=6,
+            )
         return Place.TA1
 
     def _gs(self, seg: Segment, delimiters: Delimiters) -> Place:
@@ -330,6 +372,14 @@ class Envelope:
             self._ic.group_numbers.add(header.control_number)
         if not header.control_number.isdigit() or len(header.control_number) > 9:
             self._add(FindingKind.GROUP, GroupError.CONTROL_NUMBER_SYNTAX, "invalid GS06", seg, element=6)
+        if header.functional_id not in _KNOWN_FUNCTIONAL_IDS:
+            self._add(
+                FindingKind.GROUP,
+                GroupError.NOT_SUPPORTED,
+                "GS01 is not the functional identifier code of a supported transaction set",
+                seg,
+                element=1,
+            )
         if not header.version.startswith("005010"):
             self._add(
                 FindingKind.GROUP,
@@ -386,6 +436,17 @@ class Envelope:
                     element=2,
                 )
             grp.set_numbers.add(seg.get(2))
+        expected = _FUNCTIONAL_IDS.get(seg.get(1))
+        if grp is not None and expected and grp.header.functional_id in _KNOWN_FUNCTIONAL_IDS - {expected}:
+            # common in practice (a 271 sent back in the 270's HS group); read all the same
+            self._add(
+                FindingKind.TRANSACTION,
+                SetError.INVALID_SET_ID,
+                f"a {seg.get(1)} belongs in a group with GS01 {expected}, not {grp.header.functional_id}",
+                seg,
+                element=1,
+                severity=Severity.WARNING,
+            )
         if not (len(seg.get(1)) == 3 and seg.get(1).isalnum()):
             self._add(
                 FindingKind.TRANSACTION, SetError.INVALID_SET_ID, "missing or invalid ST01", seg, element=1

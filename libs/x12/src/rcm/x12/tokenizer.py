@@ -223,12 +223,21 @@ class Tokenizer:
             return InterchangeNote.INVALID_SEGMENT_TERMINATOR
         elements.append(component)
         rep = elements[10]
-        if not (
-            elements[11] >= "00501"
-            and len(rep) == 1
-            and not rep.isalnum()
-            and rep not in (sep, component, term)
-        ):
+        if elements[11] < "00501" or len(rep) != 1 or rep.isalnum():
+            rep = ""
+        elif rep in (sep, component, term):
+            # read as if there were no repetition separator; a delimiter cannot serve twice
+            self.findings.append(
+                Finding(
+                    kind=FindingKind.INTERCHANGE,
+                    code=InterchangeNote.INVALID_CONTROL_STRUCTURE,
+                    message="ISA11 repeats another delimiter: no repetition separator is used",
+                    position=1,
+                    segment_id="ISA",
+                    element=11,
+                    severity=Severity.WARNING,
+                )
+            )
             rep = ""
         if term in _NEWLINES:
             term = "\n"
