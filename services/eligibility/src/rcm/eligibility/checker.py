@@ -336,7 +336,7 @@ class Checker:
                 BenefitSummary(status=EligibilityStatus.ERROR), raw_271=text, failure="Unreadable271"
             )
         decision = (
-            decide(summary.aaa_errors)
+            decide(summary.aaa_errors, summary.aaa_loops)
             if summary.status in (EligibilityStatus.ERROR, EligibilityStatus.NOT_FOUND)
             else None
         )
@@ -351,7 +351,12 @@ class Checker:
                 summary = self._summary(text, request, policy)
             except X12Error:
                 log.warning("payer %s: unreadable rejecting 271", request.payer_electronic_id)
-        decision = decide(summary.aaa_errors) or AaaDecision(AaaAction.RETRY if retry else AaaAction.STOP)
+        if summary.status in (EligibilityStatus.ACTIVE, EligibilityStatus.INACTIVE):
+            # the payer answered for the coverage; its AAA are about single benefits (2110C/D)
+            return CheckOutcome(summary, raw_271=text)
+        decision = decide(summary.aaa_errors, summary.aaa_loops) or AaaDecision(
+            AaaAction.RETRY if retry else AaaAction.STOP
+        )
         if retry and summary.status is not EligibilityStatus.ERROR:
             summary = summary.model_copy(update={"status": EligibilityStatus.ERROR})
         return CheckOutcome(

@@ -3,21 +3,35 @@
 ``summarize(response, service_date=...)`` walks the patient's level of the 271 (the
 dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
 
-- is coverage active on the date of service (EB01 1-5 active, 6-8 inactive; plan dates);
-- plan name and group number (EB05, REF*6P / REF*18);
-- which service type the benefits came from (``FALLBACK_ORDER``);
-- copay (EB01 B), coinsurance (A), deductible and remaining (C), out-of-pocket (G),
-  in network (EB12 Y or W) and out of network (N or W);
-- visit limits (F with EB09 VS: period 29 = remaining, others = allowed);
-- prior authorization (EB11);
+- is coverage active on the date of service: EB01 1-5 active, 6-8 inactive, each EB only
+  when its own dates (2110 DTP) include the date; then the member's eligibility dates
+  (DTP 356/357/307) and the plan dates (346/347/291) must include it too;
+- plan name, insurance type and group number (EB05, EB04, REF*6P / REF*1L / REF*18);
+- which service type the benefits came from (``FALLBACK_ORDER``, EB03 repeats; an EB
+  without EB03 is plan coverage, 30);
+- copay (EB01 B, EB07), coinsurance (A, EB08 as a fraction: .2 = 20 %), deductible and
+  remaining (C), out-of-pocket and remaining (G): per network tier (EB12 Y in, N out,
+  W both, U or absent taken for in network only after Y), the individual figure first
+  (EB02 IND, then absent, EMP, other levels, FAM last, never mixing two levels), the
+  plan-year period first (EB06 23/22/25, lifetime 32 last; 29 remaining, 33 lifetime
+  remaining, 24 year to date), office benefits before benefits restricted to another
+  place of service (III*ZZ), benefits without a procedure (EB13) first. A plan-wide
+  deductible or out-of-pocket reported under 30 applies to the service type when the
+  type has none of its own and is not carved out;
+- telehealth benefits (III*ZZ place of service 02 or 10);
+- visit limits (F with EB09 VS, or an HSD with HSD01 VS; period 29 = remaining,
+  24 or EB09 99 = used, others = allowed);
+- prior authorization (EB11 Y/N, U unknown; in-network benefits decide first);
 - another payer to bill (EB01 R, U or MC with a 2120 NM1 that names a payer):
-  a carve-out or managed-behavioural-health plan, or other coverage for COB;
-- every AAA rejection, at any level.
+  a carve-out or managed-behavioural-health plan, or other coverage for COB; every 2120
+  entity (a PCP, a restricting provider...) is kept with its EB01;
+- every AAA rejection, at any level, with the loop it came from;
+- MSG free text of the benefits used, kept as it is and never read as a rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -38,17 +52,63 @@ from rcm.x12.models.eligibility import (
 )
 from rcm.x12.segments import Delimiters
 
-__all__ = ["BenefitSummary", "benefit_loops", "summarize"]
+__all__ = ["BenefitSummary", "RelatedEntity", "benefit_loops", "choose_service_type", "summarize"]
 
 _ACTIVE = frozenset("12345")
 _INACTIVE = frozenset("678")
+_COVERAGE = _ACTIVE | _INACTIVE
 _OTHER_PAYER_BENEFITS = frozenset({"R", "U", "MC"})
-# 2120 NM101 codes that name a payer (PR payer, PRP/SEP/TTP primary/secondary/tertiary, Y2 managed care org).
-_PAYER_ENTITIES = {"PR": None, "Y2": None, "PRP": "primary", "SEP": "secondary", "TTP": "tertiary"}
-# EB06 periods: what a plan-year amount is, and what remains of it.
-_REMAINING = frozenset({"29", "33"})
-_MET = frozenset({"24"})
+# EB01 codes that say nothing about a service type's benefits (V cannot process, P disclaimer).
+_SAYS_NOTHING = frozenset({"V", "P"})
+# 2120 NM101 codes that name a payer (PR payer, PRP/SEP/TTP primary/secondary/tertiary, Y2 managed
+# care organization, X3 utilization management organization, 2B third-party administrator).
+_PAYER_ENTITIES = {
+    "PR": None,
+    "Y2": None,
+    "X3": None,
+    "2B": None,
+    "PRP": "primary",
+    "SEP": "secondary",
+    "TTP": "tertiary",
+}
+# NM108 qualifiers whose NM109 identifies a payer (payor id, CMS plan id, NAIC code).
+_PAYER_ID_QUALIFIERS = frozenset({"PI", "XV", "NI"})
+# EB06 periods: the amount of a period, what remains of it, what was used of it.
+_REMAINING = "29"
+_LIFETIME = "32"
+_LIFETIME_REMAINING = "33"
+_MET = "24"
 _PER_VISIT = "27"
+_NOT_AN_AMOUNT = frozenset({_REMAINING, _LIFETIME_REMAINING, _MET, "30", "31"})
+_PERIOD_RANK = {"23": 0, "22": 0, "25": 0, None: 1, "21": 1, _LIFETIME: 3}
+# EB09 quantity qualifiers: visits, and quantity used.
+_VISITS = "VS"
+_USED = "99"
+# EB02: the patient's own figure first, the family's last.
+_LEVEL_RANK = {"IND": 0, None: 1, "EMP": 2, "FAM": 4}
+# III*ZZ places of service: the office, and telehealth (02 other than home, 10 home).
+_OFFICE = "11"
+_TELEHEALTH = frozenset({"02", "10"})
+# DTP qualifiers of 2100C/D and 2110C/D.
+_ELIGIBILITY_BEGIN, _ELIGIBILITY_END, _ELIGIBILITY = "356", "357", "307"
+_PLAN_BEGIN, _PLAN_END, _PLAN = "346", "347", "291"
+_BENEFIT_BEGIN, _BENEFIT_END, _BENEFIT = "348", "349", "292"
+
+
+class RelatedEntity(BaseModel):
+    """A 2120C/D party a benefit names: a carve-out plan, another payer, a PCP, a provider to use."""
+
+    model_config = ConfigDict(frozen=True)
+
+    benefit: str = Field(description="EB01 of the benefit that names it (R, U, MC, L, N...).")
+    service_types: list[str] = Field(default_factory=list, description="EB03 of that benefit.")
+    entity_code: str = Field(description="NM101: PR, PRP, Y2, P3, 1P...")
+    name: str | None = None
+    id_qualifier: str | None = None
+    identifier: str | None = None
+    contact: str | None = Field(
+        default=None, description="First PER number (the entity's, never the patient's)."
+    )
 
 
 class BenefitSummary(BaseModel):
@@ -59,6 +119,7 @@ class BenefitSummary(BaseModel):
     status: EligibilityStatus
     plan_name: str | None = None
     group_number: str | None = None
+    insurance_type: str | None = Field(default=None, description="EB04 of the coverage (HM, PR, MC, MB...).")
     plan_period: Period | None = None
     service_type_code: str | None = Field(default=None, description="Service type the benefits came from.")
     covered: bool | None = Field(
@@ -66,13 +127,31 @@ class BenefitSummary(BaseModel):
     )
     in_network: NetworkBenefits | None = None
     out_of_network: NetworkBenefits | None = None
+    telehealth: NetworkBenefits | None = Field(
+        default=None, description="In-network benefits restricted to telehealth (III*ZZ 02 or 10)."
+    )
+    telehealth_covered: bool | None = None
     visit_limit: VisitLimit | None = None
+    visits_remaining: int | None = Field(
+        default=None, description="Visits remaining, also when the 271 does not give the number allowed."
+    )
     auth_required: bool | None = None
     other_payer: OtherPayer | None = None
     other_payer_identifier: str | None = Field(
-        default=None, description="The other payer's id as the 271 gives it (2120 NM109)."
+        default=None, description="The other payer's id as the 271 gives it (2120 NM109 of a PI/XV/NI)."
+    )
+    related_entities: list[RelatedEntity] = Field(default_factory=list)
+    member_id: str | None = Field(default=None, description="The member id the payer answered for (NM109).")
+    member_data_changed: bool = Field(
+        default=False, description="INS03 001 / INS04 25: the payer corrected the request's member data."
+    )
+    relationship: str | None = Field(
+        default=None, description="INS02 of the patient (18 self, 01 spouse...)."
     )
     aaa_errors: list[AaaError] = Field(default_factory=list)
+    aaa_loops: list[str | None] = Field(
+        default_factory=list, description="The loop of each AAA (2000A, 2100B, 2100C, 2110C...)."
+    )
     payer_trace_number: str | None = None
     messages: list[str] = Field(default_factory=list, description="Free-text MSG of the benefits used.")
 
@@ -92,36 +171,86 @@ def benefit_loops(party: EligibilityParty, delimiters: Delimiters = Delimiters()
     return list(party.benefits)
 
 
-def _patient_party(response: EligibilityResponse271) -> tuple[InformationLevel, EligibilityParty] | None:
-    """The dependent's party when the 271 has one, else the subscriber's."""
+def _levels(response: EligibilityResponse271) -> dict[str, tuple[InformationLevel, EligibilityParty]]:
     found: dict[str, tuple[InformationLevel, EligibilityParty]] = {}
     for source in response.sources:
         for level, party in _parties(source):
             found.setdefault(level.hl_level_code, (level, party))
-    return found.get("23") or found.get("22")
+    return found
 
 
-def _aaa_errors(response: EligibilityResponse271, delimiters: Delimiters) -> list[AaaError]:
-    errors: list[RequestValidation] = []
+def _aaa(response: EligibilityResponse271) -> list[tuple[RequestValidation, str | None]]:
+    errors: list[tuple[RequestValidation, str | None]] = []
     for source in response.sources:
         stack = [source]
         while stack:
             level = stack.pop(0)
-            errors += level.errors
+            errors += [(e, level.loop_name) for e in level.errors]
             for party in level.parties:
-                errors += party.errors
-                for loop in benefit_loops(party, delimiters):
-                    errors += loop.errors
+                errors += [(e, party.loop_name) for e in party.errors]
+                for loop in party.benefits:
+                    errors += [(e, loop.loop_name) for e in loop.errors]
             stack += level.levels
-    return [
-        AaaError(
-            code=e.reject_reason,
-            follow_up=e.follow_up_action or None,
-            description=describe_reason(e.reject_reason),
-        )
-        for e in errors
-        if e.reject_reason
-    ]
+    return [(e, loop) for e, loop in errors if e.reject_reason]
+
+
+# ------------------------------------------------------------------ dates
+
+
+def _excludes(dates: Iterable[DatePeriod], on: date) -> bool:
+    """True when a coverage, plan or benefit date says ``on`` is outside it."""
+    for d in dates:
+        if d.start is None:
+            continue
+        if d.qualifier in (_PLAN, _ELIGIBILITY, _BENEFIT):
+            if d.end is not None and not d.start <= on <= d.end:
+                return True
+        elif d.qualifier in (_ELIGIBILITY_BEGIN, _PLAN_BEGIN, _BENEFIT_BEGIN):
+            if on < d.start:
+                return True
+        elif d.qualifier in (_ELIGIBILITY_END, _PLAN_END, _BENEFIT_END) and on > d.start:
+            return True
+    return False
+
+
+def _window(
+    dates: Iterable[DatePeriod], range_: str, begin: str, end: str
+) -> tuple[date | None, date | None]:
+    start: date | None = None
+    stop: date | None = None
+    for d in dates:
+        if d.qualifier == range_ and d.start is not None and d.end is not None:
+            start, stop = d.start, d.end
+        elif d.qualifier == begin and d.start is not None and d.end is None:
+            start = d.start
+        elif d.qualifier == end and d.start is not None and d.end is None:
+            stop = d.start
+    return start, stop
+
+
+def _period(dates: Sequence[DatePeriod]) -> Period | None:
+    """The member's coverage dates: eligibility dates (307/356/357) first, else the plan's (291/346/347).
+
+    A single-date 291 or 307 (D8) is the date the answer is for, not a coverage bound.
+    """
+    eligibility = _window(dates, _ELIGIBILITY, _ELIGIBILITY_BEGIN, _ELIGIBILITY_END)
+    plan = _window(dates, _PLAN, _PLAN_BEGIN, _PLAN_END)
+    start = eligibility[0] or plan[0]
+    end = eligibility[1] or plan[1]
+    if start is None:
+        return None
+    return Period(start=start, end=end if end is None or end >= start else None)
+
+
+def _loop_period(loop: BenefitInformation) -> Period | None:
+    return _period(loop.dates) or _benefit_period(loop)
+
+
+def _benefit_period(loop: BenefitInformation) -> Period | None:
+    start, end = _window(loop.dates, _BENEFIT, _BENEFIT_BEGIN, _BENEFIT_END)
+    if start is None:
+        return None
+    return Period(start=start, end=end if end is None or end >= start else None)
 
 
 # ------------------------------------------------------------------ choosing the service type
@@ -134,8 +263,14 @@ def _types_of(loop: BenefitInformation) -> list[str]:
 def choose_service_type(
     loops: Sequence[BenefitInformation], order: Sequence[str] = FALLBACK_ORDER
 ) -> str | None:
-    """The first code of ``order`` the 271 reports anything about (an EB without EB03 means 30)."""
-    reported = {t for loop in loops for t in _types_of(loop)}
+    """The first code of ``order`` the 271 reports anything about (an EB without EB03 means 30).
+
+    An EB that only says the payer cannot answer for a type (EB01 V) or disclaims (P) does
+    not count as reporting it.
+    """
+    reported = {
+        t for loop in loops if loop.benefit.information_code not in _SAYS_NOTHING for t in _types_of(loop)
+    }
     return next((t for t in order if t in reported), None)
 
 
@@ -143,58 +278,144 @@ def _for_type(loops: Sequence[BenefitInformation], code: str) -> list[BenefitInf
     return [loop for loop in loops if code in _types_of(loop)]
 
 
-# ------------------------------------------------------------------ reading benefits
+# ------------------------------------------------------------------ ranking the benefits
 
 
-def _individual_first(loops: list[BenefitInformation]) -> list[BenefitInformation]:
-    """Individual amounts before family ones (EB02 IND before FAM; unspecified counts as individual)."""
-    return sorted(loops, key=lambda loop: loop.benefit.coverage_level not in (None, "IND"))
-
-
-def _in_tier(loop: BenefitInformation, network: bool) -> bool:
-    flag = loop.benefit.in_plan_network
-    if flag == "W":
-        return True
-    return flag in (None, "Y") if network else flag == "N"
-
-
-def _amount(
-    loops: list[BenefitInformation], periods: frozenset[str] | None, *, exclude: frozenset[str] = frozenset()
-) -> Decimal | None:
-    for loop in _individual_first(loops):
-        period = loop.benefit.time_period
-        if loop.benefit.amount is None or period in exclude:
+def _places(loop: BenefitInformation) -> set[str]:
+    """III*ZZ places of service the benefit is restricted to (2115C, or III kept with the EB)."""
+    places: set[str] = set()
+    segments = [*loop.other_segments, *(s for raw in loop.other_loops for s in raw.segments)]
+    for segment in segments:
+        if segment.id != "III" or len(segment.elements) < 2:
             continue
-        if periods is None or period in periods:
-            return loop.benefit.amount
-    return None
+        qualifier = segment.elements[0][0][0] if segment.elements[0] else ""
+        value = segment.elements[1][0][0] if segment.elements[1] else ""
+        if qualifier == "ZZ" and value:
+            places.add(value)
+    return places
 
 
-def _network_benefits(loops: list[BenefitInformation], network: bool) -> NetworkBenefits | None:
-    tier = [loop for loop in loops if _in_tier(loop, network)]
-    by_code: dict[str, list[BenefitInformation]] = {}
-    for loop in tier:
-        by_code.setdefault(loop.benefit.information_code, []).append(loop)
-    copays = by_code.get("B", [])
-    copay = _amount([c for c in copays if c.benefit.time_period == _PER_VISIT], None) or _amount(copays, None)
-    coinsurance = next(
-        (c.benefit.percent for c in _individual_first(by_code.get("A", [])) if c.benefit.percent is not None),
-        None,
+def _place_rank(loop: BenefitInformation) -> int | None:
+    """Office first, then no place, then other places; None for telehealth-only benefits."""
+    places = _places(loop)
+    if not places:
+        return 1
+    if _OFFICE in places:
+        return 0
+    if places <= _TELEHEALTH:
+        return None
+    return 2
+
+
+def _is_telehealth(loop: BenefitInformation) -> bool:
+    return bool(_places(loop) & _TELEHEALTH)
+
+
+def _network_rank(loop: BenefitInformation, network: bool) -> int | None:
+    flag = loop.benefit.in_plan_network or ""
+    if network:
+        return {"Y": 0, "W": 1, "": 2, "U": 3}.get(flag)
+    return {"N": 0, "W": 1}.get(flag)
+
+
+def _level_rank(loop: BenefitInformation) -> int:
+    return _LEVEL_RANK.get(loop.benefit.coverage_level or None, 3)
+
+
+def _own_level(loops: list[BenefitInformation]) -> list[BenefitInformation]:
+    """The loops of the most individual coverage level present: figures of two levels never mix."""
+    if not loops:
+        return loops
+    best = min(_level_rank(loop) for loop in loops)
+    return [loop for loop in loops if _level_rank(loop) == best]
+
+
+class _Tier:
+    """The benefits of one network tier (and place of service), ranked."""
+
+    def __init__(
+        self,
+        loops: Iterable[BenefitInformation],
+        network: bool,
+        place: Callable[[BenefitInformation], int | None],
+    ) -> None:
+        ranked: list[tuple[tuple[int, int, int], BenefitInformation]] = []
+        for loop in loops:
+            net = _network_rank(loop, network)
+            where = place(loop)
+            if net is None or where is None:
+                continue
+            ranked.append(((net, where, 1 if loop.benefit.procedure else 0), loop))
+        self.loops = [loop for _, loop in sorted(ranked, key=lambda item: item[0])]
+
+    def of(self, code: str, value: Callable[[BenefitInformation], object]) -> list[BenefitInformation]:
+        """The loops of EB01 ``code`` with a value, of the most individual level that has one."""
+        return _own_level(
+            [loop for loop in self.loops if loop.benefit.information_code == code and value(loop) is not None]
+        )
+
+
+def _amount_of(loop: BenefitInformation) -> Decimal | None:
+    return loop.benefit.amount
+
+
+def _first(
+    loops: Iterable[BenefitInformation], key: Callable[[BenefitInformation], int | None]
+) -> BenefitInformation | None:
+    ranked = [(rank, n, loop) for n, loop in enumerate(loops) if (rank := key(loop)) is not None]
+    return min(ranked, key=lambda item: (item[0], item[1]))[2] if ranked else None
+
+
+def _limit_and_remaining(
+    loops: list[BenefitInformation],
+) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """A period amount (deductible, out-of-pocket), what remains of it and what was met of it."""
+    total = _first(
+        loops,
+        lambda loop: (
+            None
+            if loop.benefit.time_period in _NOT_AN_AMOUNT
+            else _PERIOD_RANK.get(loop.benefit.time_period, 2)
+        ),
     )
-    deductibles = by_code.get("C", [])
-    deductible = _amount(deductibles, None, exclude=_REMAINING | _MET)
-    remaining = _amount(deductibles, _REMAINING)
-    met = _amount(deductibles, _MET)
-    if remaining is None and deductible is not None and met is not None:
-        remaining = max(deductible - met, Decimal(0))
-    oop = by_code.get("G", [])
+    lifetime = total is not None and total.benefit.time_period == _LIFETIME
+    remaining_periods = (_LIFETIME_REMAINING, _REMAINING) if lifetime else (_REMAINING,)
+    remaining = _first(
+        loops,
+        lambda loop: (
+            remaining_periods.index(loop.benefit.time_period)
+            if loop.benefit.time_period in remaining_periods
+            else None
+        ),
+    )
+    met = _first(loops, lambda loop: 0 if loop.benefit.time_period == _MET else None)
+    amounts = [x.benefit.amount if x is not None else None for x in (total, remaining, met)]
+    return amounts[0], amounts[1], amounts[2]
+
+
+def _network_benefits(tier: _Tier, plan_wide: _Tier | None = None) -> NetworkBenefits | None:
+    copay = _first(
+        tier.of("B", _amount_of), lambda loop: {_PER_VISIT: 0, None: 1}.get(loop.benefit.time_period, 2)
+    )
+    coinsurance = next(iter(tier.of("A", lambda loop: loop.benefit.percent)), None)
+    deductibles = tier.of("C", _amount_of)
+    oop = tier.of("G", _amount_of)
+    if plan_wide is not None:
+        deductibles = deductibles or plan_wide.of("C", _amount_of)
+        oop = oop or plan_wide.of("G", _amount_of)
+    deductible, deductible_remaining, deductible_met = _limit_and_remaining(deductibles)
+    oop_max, oop_remaining, oop_met = _limit_and_remaining(oop)
+    if deductible_remaining is None and deductible is not None and deductible_met is not None:
+        deductible_remaining = max(deductible - deductible_met, Decimal(0))
+    if oop_remaining is None and oop_max is not None and oop_met is not None:
+        oop_remaining = max(oop_max - oop_met, Decimal(0))
     values = {
-        "copay": copay,
-        "coinsurance_percent": _percent(coinsurance),
+        "copay": copay.benefit.amount if copay is not None else None,
+        "coinsurance_percent": _percent(coinsurance.benefit.percent if coinsurance is not None else None),
         "deductible": deductible,
-        "deductible_remaining": remaining,
-        "out_of_pocket_max": _amount(oop, None, exclude=_REMAINING | _MET),
-        "out_of_pocket_remaining": _amount(oop, _REMAINING),
+        "deductible_remaining": deductible_remaining,
+        "out_of_pocket_max": oop_max,
+        "out_of_pocket_remaining": oop_remaining,
     }
     if all(v is None for v in values.values()):
         return None
@@ -202,45 +423,109 @@ def _network_benefits(loops: list[BenefitInformation], network: bool) -> Network
 
 
 def _percent(value: Decimal | None) -> Decimal | None:
-    """EB08 is a fraction (0.20 = 20 %); a few payers send the percentage itself."""
+    """EB08 is a fraction (0.20 = 20 %, 1 = 100 %); a few payers send the percentage itself."""
     if value is None:
         return None
     percent = value * 100 if value <= 1 else value
     return percent.quantize(Decimal("0.01")).normalize()
 
 
-def _visit_limit(loops: list[BenefitInformation]) -> VisitLimit | None:
-    counts: list[tuple[str | None, int]] = [
-        (loop.benefit.time_period, int(loop.benefit.quantity))
-        for loop in loops
-        if loop.benefit.information_code == "F"
-        and loop.benefit.quantity is not None
-        and loop.benefit.quantity_qualifier in ("VS", None)
-    ]
-    allowed = next((n for period, n in counts if period not in _REMAINING | _MET), None)
-    remaining = next((n for period, n in counts if period in _REMAINING), None)
-    used = next((n for period, n in counts if period in _MET), None)
+# ------------------------------------------------------------------ visit limits
+
+
+def _hsd_visits(loop: BenefitInformation) -> list[tuple[str | None, str, int]]:
+    """(period, kind, count) of the HSD segments that count visits (HSD01 VS, HSD02, HSD05)."""
+    found: list[tuple[str | None, str, int]] = []
+    for segment in loop.other_segments:
+        if segment.id != "HSD":
+            continue
+        values = [e[0][0] if e and e[0] else "" for e in segment.elements]
+        values += [""] * (6 - len(values))
+        if values[0] != _VISITS or not values[1]:
+            continue
+        try:
+            count = int(Decimal(values[1]))
+        except ArithmeticError:
+            continue
+        period = values[4] or loop.benefit.time_period
+        found.append((period, _kind(period), count))
+    return found
+
+
+def _kind(period: str | None) -> str:
+    if period in (_REMAINING, _LIFETIME_REMAINING):
+        return "remaining"
+    if period == _MET:
+        return "used"
+    return "allowed"
+
+
+def _visit_counts(loop: BenefitInformation) -> list[tuple[str | None, str, int]]:
+    b = loop.benefit
+    counts = _hsd_visits(loop)
+    if b.quantity is not None and b.quantity >= 0:
+        if b.quantity_qualifier in (_VISITS, None):
+            counts.append((b.time_period, _kind(b.time_period), int(b.quantity)))
+        elif b.quantity_qualifier == _USED:
+            counts.append((b.time_period, "used", int(b.quantity)))
+    return counts
+
+
+def _visit_limit(tier: _Tier) -> tuple[VisitLimit | None, int | None]:
+    limits = tier.of("F", lambda loop: _visit_counts(loop) or None)
+    counts = [(c, loop) for loop in limits for c in _visit_counts(loop)]
+    allowed = next(((n, loop) for (_, kind, n), loop in counts if kind == "allowed"), None)
+    remaining = next((n for (_, kind, n), _ in counts if kind == "remaining"), None)
+    used = next((n for (_, kind, n), _ in counts if kind == "used"), None)
     if allowed is None:
-        return None
+        return None, remaining
     if used is None and remaining is not None:
-        used = max(allowed - remaining, 0)
+        used = max(allowed[0] - remaining, 0)
     if remaining is None and used is not None:
-        remaining = max(allowed - used, 0)
-    return VisitLimit(allowed=allowed, used=used, remaining=remaining)
+        remaining = max(allowed[0] - used, 0)
+    limit = VisitLimit(allowed=allowed[0], used=used, remaining=remaining, period=_loop_period(allowed[1]))
+    return limit, remaining
+
+
+# ------------------------------------------------------------------ authorization, other payers
 
 
 def _auth_required(loops: list[BenefitInformation]) -> bool | None:
-    flags = {loop.benefit.authorization_required for loop in loops} - {None, ""}
-    if "Y" in flags:
-        return True
-    if "N" in flags:
-        return False
+    """EB11 Y or N (U says the payer does not know); in-network benefits decide first."""
+    for network in (True, False):
+        tier = _Tier(loops, network, lambda loop: 0)
+        flags = [loop.benefit.authorization_required for loop in tier.loops]
+        decided = [f for f in flags if f in ("Y", "N")]
+        if "Y" in decided:
+            return True
+        if decided:
+            return False
     return None
 
 
-def _other_payer(loops: Iterable[BenefitInformation]) -> tuple[OtherPayer, str | None] | None:
+def _related(loops: Iterable[BenefitInformation]) -> list[RelatedEntity]:
+    found: list[RelatedEntity] = []
     for loop in loops:
-        if loop.benefit.information_code not in _OTHER_PAYER_BENEFITS:
+        for entity in loop.related_entities:
+            name = entity.name
+            contact = next((n.number for c in entity.contacts for n in c.numbers if n.number), None)
+            related = RelatedEntity(
+                benefit=loop.benefit.information_code,
+                service_types=list(loop.benefit.service_types),
+                entity_code=name.entity_code,
+                name=name.last_or_organization or None,
+                id_qualifier=name.id_qualifier or None,
+                identifier=name.identifier or None,
+                contact=contact,
+            )
+            if related not in found:
+                found.append(related)
+    return found
+
+
+def _other_payer(loops: Iterable[BenefitInformation], on: date) -> tuple[OtherPayer, str | None] | None:
+    for loop in loops:
+        if loop.benefit.information_code not in _OTHER_PAYER_BENEFITS or _excludes(loop.dates, on):
             continue
         for entity in loop.related_entities:
             code = entity.name.entity_code
@@ -250,46 +535,41 @@ def _other_payer(loops: Iterable[BenefitInformation]) -> tuple[OtherPayer, str |
                     name=entity.name.last_or_organization[:60],
                     priority=CoveragePriority(priority) if priority else None,
                 )
-                return other, entity.name.identifier or None
+                identifier = (
+                    entity.name.identifier if entity.name.id_qualifier in _PAYER_ID_QUALIFIERS else None
+                )
+                return other, identifier or None
         if loop.benefit.plan_description:
             return OtherPayer(name=loop.benefit.plan_description[:60]), None
     return None
 
 
-def _plan_period(dates: Iterable[DatePeriod]) -> Period | None:
-    start: date | None = None
-    end: date | None = None
-    for d in dates:
-        if d.qualifier in ("291", "307") and d.format == "RD8" and d.start and d.end:
-            start, end = d.start, d.end
-        elif d.qualifier in ("346", "356") and d.start:
-            start = d.start
-        elif d.qualifier in ("347", "357") and d.start:
-            end = d.start
-    if start is None:
-        return None
-    return Period(start=start, end=end if end is None or end >= start else None)
+# ------------------------------------------------------------------ coverage status
 
 
-def _status(loops: list[BenefitInformation], chosen: str | None) -> EligibilityStatus | None:
-    for code in (chosen, GENERIC):
-        if code is None:
+def _status(loops: list[BenefitInformation], chosen: str | None, on: date) -> EligibilityStatus | None:
+    """Active when an EB 1-5 holds on the date; inactive when only EB 6-8 or out-of-date EB 1-5 do."""
+    for group in (
+        _for_type(loops, chosen) if chosen else [],
+        _for_type(loops, GENERIC),
+        loops,
+    ):
+        coverage = [loop for loop in group if loop.benefit.information_code in _COVERAGE]
+        if not coverage:
             continue
-        infos = {loop.benefit.information_code for loop in _for_type(loops, code)}
-        if infos & _ACTIVE:
+        current = [loop for loop in coverage if not _excludes(loop.dates, on)]
+        if any(loop.benefit.information_code in _ACTIVE for loop in current):
             return EligibilityStatus.ACTIVE
-        if infos & _INACTIVE:
-            return EligibilityStatus.INACTIVE
-    infos = {loop.benefit.information_code for loop in loops}
-    if infos & _ACTIVE:
-        return EligibilityStatus.ACTIVE
-    if infos & _INACTIVE:
         return EligibilityStatus.INACTIVE
     return None
 
 
-def _reference(party: EligibilityParty, qualifier: str) -> str | None:
-    return next((r.value for r in party.references if r.qualifier == qualifier and r.value), None)
+def _reference(party: EligibilityParty, *qualifiers: str) -> str | None:
+    for qualifier in qualifiers:
+        found = next((r.value for r in party.references if r.qualifier == qualifier and r.value), None)
+        if found:
+            return found
+    return None
 
 
 def _trace(level: InformationLevel, response: EligibilityResponse271) -> str | None:
@@ -312,53 +592,127 @@ def summarize(
     delimiters: Delimiters = Delimiters(),
 ) -> BenefitSummary:
     """The behavioural-health benefit summary of a 271 for a visit on ``service_date``."""
-    aaa = _aaa_errors(response, delimiters)
-    found = _patient_party(response)
+    rejections = _aaa(response)
+    aaa = [
+        AaaError(
+            code=e.reject_reason or "",
+            follow_up=e.follow_up_action or None,
+            description=describe_reason(e.reject_reason or ""),
+        )
+        for e, _ in rejections
+    ]
+    aaa_loops = [loop for _, loop in rejections]
+    levels = _levels(response)
+    found = levels.get("23") or levels.get("22")
+    subscriber = levels.get("22")
     loops = benefit_loops(found[1], delimiters) if found else []
+    if found is not None and not loops and not found[1].errors and subscriber is not None:
+        # a dependent answered without benefits of its own: the subscriber's apply
+        loops = benefit_loops(subscriber[1], delimiters)
     if aaa and not loops:
         member_problem = any(e.code in MEMBER_DATA_REASONS for e in aaa)
         status = EligibilityStatus.NOT_FOUND if member_problem else EligibilityStatus.ERROR
         trace = _trace(found[0], response) if found else None
-        return BenefitSummary(status=status, aaa_errors=aaa, payer_trace_number=trace)
+        return BenefitSummary(status=status, aaa_errors=aaa, aaa_loops=aaa_loops, payer_trace_number=trace)
     if found is None:
-        return BenefitSummary(status=EligibilityStatus.ERROR, aaa_errors=aaa)
+        return BenefitSummary(status=EligibilityStatus.ERROR, aaa_errors=aaa, aaa_loops=aaa_loops)
     level, party = found
     chosen = choose_service_type(loops, order)
     chosen_loops = _for_type(loops, chosen) if chosen else []
-    status = _status(loops, chosen) or EligibilityStatus.INACTIVE
-    period = _plan_period(party.dates)
-    if period is not None and status is EligibilityStatus.ACTIVE and not period.contains(service_date):
-        status = EligibilityStatus.INACTIVE
     generic = _for_type(loops, GENERIC)
-    plan_name = next(
-        (
-            loop.benefit.plan_description
-            for loop in [*chosen_loops, *generic]
-            if loop.benefit.plan_description and loop.benefit.information_code in _ACTIVE | _INACTIVE
-        ),
-        None,
-    ) or _reference(party, "18")
-    other = _other_payer(chosen_loops) or _other_payer(loops)
-    infos = {loop.benefit.information_code for loop in chosen_loops}
+    status = _status(loops, chosen, service_date) or EligibilityStatus.INACTIVE
+
+    coverage = [
+        loop for loop in [*chosen_loops, *generic, *loops] if loop.benefit.information_code in _COVERAGE
+    ]
+    current = [loop for loop in coverage if not _excludes(loop.dates, service_date)]
+    holder = [party, *([subscriber[1]] if subscriber is not None and subscriber[1] is not party else [])]
+    # the patient's own dates; a dependent without any has the subscriber's
+    patient_dates = next((h.dates for h in holder if h.dates), [])
+    period = _period(patient_dates) or next(
+        (p for p in (_period(loop.dates) for loop in [*current, *coverage]) if p is not None), None
+    )
+    if status is EligibilityStatus.ACTIVE and _excludes(patient_dates, service_date):
+        status = EligibilityStatus.INACTIVE
+
+    described = next((loop.benefit for loop in [*current, *coverage] if loop.benefit.plan_description), None)
+    plan_ref = next(
+        (r for h in holder for r in h.references if r.qualifier == "18" and (r.description or r.value)), None
+    )
+    plan_name = (described.plan_description if described else None) or (
+        (plan_ref.description or plan_ref.value) if plan_ref else None
+    )
+    insurance_type = next(
+        (loop.benefit.insurance_type for loop in [*current, *coverage] if loop.benefit.insurance_type), None
+    )
+    group = next((g for g in (_reference(h, "6P", "1L") for h in holder) if g), None)
+    if group is None:
+        group = next(
+            (
+                r.value
+                for loop in [*current, *coverage]
+                for r in loop.references
+                if r.qualifier in ("6P", "1L") and r.value
+            ),
+            None,
+        )
+
+    other = _other_payer(chosen_loops, service_date) or _other_payer(loops, service_date)
+    carved_out = _other_payer(chosen_loops, service_date) is not None
+    plan_wide = (
+        [loop for loop in generic if not _excludes(loop.dates, service_date)]
+        if chosen not in (None, GENERIC) and not carved_out
+        else None
+    )
+    in_use = [loop for loop in chosen_loops if not _excludes(loop.dates, service_date)]
+    infos = {loop.benefit.information_code for loop in in_use if _place_rank(loop) is not None}
     covered: bool | None = None
     if "I" in infos and not infos & _ACTIVE:
         covered = False
     elif infos & _ACTIVE:
         covered = True
+    telehealth_loops = [loop for loop in in_use if _is_telehealth(loop)]
+    tele_infos = {loop.benefit.information_code for loop in telehealth_loops}
+    telehealth_covered: bool | None = None
+    if "I" in tele_infos:
+        telehealth_covered = False
+    elif telehealth_loops:
+        telehealth_covered = True
+    visit_limit, visits_remaining = _visit_limit(_Tier(in_use, True, _place_rank))
+    patient_name = party.name
+    member_id = patient_name.identifier or (subscriber[1].name.identifier if subscriber else None)
+    insured = party.insured
     return BenefitSummary(
         status=status,
         plan_name=plan_name[:80] if plan_name else None,
-        group_number=_reference(party, "6P"),
+        group_number=group[:50] if group else None,
+        insurance_type=insurance_type,
         plan_period=period,
         service_type_code=chosen,
         covered=covered,
-        in_network=_network_benefits(chosen_loops, network=True),
-        out_of_network=_network_benefits(chosen_loops, network=False),
-        visit_limit=_visit_limit(chosen_loops),
-        auth_required=_auth_required(chosen_loops),
+        in_network=_network_benefits(
+            _Tier(in_use, True, _place_rank),
+            _Tier(plan_wide, True, _place_rank) if plan_wide is not None else None,
+        ),
+        out_of_network=_network_benefits(
+            _Tier(in_use, False, _place_rank),
+            _Tier(plan_wide, False, _place_rank) if plan_wide is not None else None,
+        ),
+        telehealth=_network_benefits(_Tier(telehealth_loops, True, lambda loop: 0)),
+        telehealth_covered=telehealth_covered,
+        visit_limit=visit_limit,
+        visits_remaining=visits_remaining,
+        auth_required=_auth_required([loop for loop in in_use if _place_rank(loop) is not None]),
         other_payer=other[0] if other else None,
         other_payer_identifier=other[1] if other else None,
+        related_entities=_related(loops),
+        member_id=member_id,
+        member_data_changed=bool(
+            insured and insured.maintenance_type == "001" and insured.maintenance_reason == "25"
+        ),
+        relationship=insured.relationship if insured else None,
         aaa_errors=aaa,
+        aaa_loops=aaa_loops,
         payer_trace_number=_trace(level, response),
-        messages=[m.text for loop in chosen_loops for m in loop.messages],
+        messages=[m.text for loop in in_use for m in loop.messages],
     )

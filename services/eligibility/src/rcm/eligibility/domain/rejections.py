@@ -1,14 +1,19 @@
-"""What to do about AAA rejections, by their meaning (AAA03) and follow-up action (AAA04).
+"""What to do about AAA rejections, by their meaning (AAA03), follow-up action (AAA04) and loop.
 
 The reject reasons and the "payer could not answer" set come from the clearinghouse's
-rules (``rcm.clearinghouse.aaa``); this module adds what the eligibility service does next:
+rules (``rcm.clearinghouse.aaa``); this module adds the reasons of the 271 guide the
+clearinghouse does not name, and what the eligibility service does next:
 
 | decision | when | the service |
 |---|---|---|
-| ``retry`` | AAA04 R or P, or reason 42/80 without a follow-up | checks again after a backoff |
+| ``retry`` | AAA04 R or P; reason 42/80 anywhere, or 79 from the payer (2000A/2100A), unless AAA04 says wait or do not resubmit | checks again after a backoff |
 | ``wait`` | AAA04 W (30 days) or X (10 days) | schedules the check for later |
-| ``correct`` | AAA04 C, or a member-data reason without a follow-up | reports which data to fix |
+| ``correct`` | AAA04 C, or a member, provider or date reason without a follow-up | reports which data to fix |
 | ``stop`` | AAA04 N, S or Y, or any other reason | reports and does not resubmit |
+
+79 (invalid participant identification) from the payer's own loops says the payer could not
+place the exchange (a connection or enrolment problem on its side, usually passing); from
+the provider's loop (2100B) it says the provider's identifier is wrong.
 
 The worst decision of all the AAA segments wins (stop, then correct, then wait, then retry).
 """
@@ -28,10 +33,13 @@ __all__ = [
     "CORRECTIONS",
     "FOLLOW_UPS",
     "MEMBER_DATA_REASONS",
+    "MORE_REASONS",
+    "PAYER_LOOPS",
     "AaaAction",
     "AaaDecision",
     "decide",
     "describe_reason",
+    "payer_could_not_answer",
 ]
 
 
@@ -62,6 +70,7 @@ CORRECTIONS: Final = {
     "72": ("member_id",),
     "75": ("member_id", "name", "birth_date"),
     "76": ("member_id",),
+    "77": ("member_id", "name", "birth_date"),
     "78": ("member_id", "group_number"),
     "65": ("name",),
     "73": ("name",),
@@ -73,6 +82,8 @@ CORRECTIONS: Final = {
     "43": ("provider",),
     "45": ("provider",),
     "47": ("provider",),
+    "44": ("provider",),
+    "46": ("provider",),
     "48": ("provider",),
     "51": ("provider",),
     "52": ("provider",),
@@ -86,6 +97,35 @@ CORRECTIONS: Final = {
     "15": ("request",),
     "33": ("request",),
 }
+
+#: Reject reasons of the 271 guide the clearinghouse's table does not name.
+MORE_REASONS: Final = {
+    "35": "Out of network",
+    "44": "Invalid/missing provider name",
+    "46": "Invalid/missing provider phone number",
+    "50": "Provider ineligible for inquiries",
+    "53": "Inquired benefit inconsistent with provider type",
+    "54": "Inappropriate product/service ID qualifier",
+    "55": "Inappropriate product/service ID",
+    "69": "Inconsistent with patient's age",
+    "70": "Inconsistent with patient's gender",
+    "77": "Subscriber found, patient not found",
+    "98": "Experimental service or procedure",
+    "AA": "Authorization number not found",
+    "AE": "Requires primary care physician authorization",
+    "AF": "Invalid/missing diagnosis code(s)",
+    "AG": "Invalid/missing procedure code(s)",
+    "AO": "Additional patient condition information required",
+    "CI": "Certification information does not match patient",
+    "E8": "Requires medical review",
+    "IA": "Invalid authorization number format",
+    "MA": "Missing authorization",
+}
+
+#: Loops of the payer itself: a 79 there is the payer's problem, not the request's.
+PAYER_LOOPS: Final = frozenset({"2000A", "2100A"})
+#: Reasons that say the payer could not answer now, wherever they are.
+_CANNOT_ANSWER: Final = frozenset(RETRYABLE_REASONS) | {"42", "80"}
 
 #: Reasons that say the payer could not match the member: the check result is "not found".
 MEMBER_DATA_REASONS: Final = frozenset(
@@ -123,30 +163,42 @@ class AaaDecision:
 
 
 def describe_reason(code: str) -> str:
-    return REJECT_REASONS.get(code, f"reject reason {code}")
+    return REJECT_REASONS.get(code) or MORE_REASONS.get(code) or f"reject reason {code}"
 
 
-def _one(error: AaaError) -> tuple[AaaAction, timedelta | None]:
-    if error.follow_up in FOLLOW_UPS:
-        _, action, wait = FOLLOW_UPS[error.follow_up]
-        return action, wait
-    if error.code in RETRYABLE_REASONS:
+def payer_could_not_answer(code: str, loop: str | None) -> bool:
+    """The reason says the payer could not answer now (42, 80; 79 from the payer's loops)."""
+    return code in _CANNOT_ANSWER or (code == "79" and loop in PAYER_LOOPS)
+
+
+def _one(error: AaaError, loop: str | None) -> tuple[AaaAction, timedelta | None]:
+    follow_up = FOLLOW_UPS.get(error.follow_up or "")
+    if payer_could_not_answer(error.code, loop):
+        # nothing in the request to correct: asked to wait or not to resubmit, that is done;
+        # otherwise the same request is sent again later
+        if follow_up is not None and follow_up[1] in (AaaAction.WAIT, AaaAction.STOP):
+            return follow_up[1], follow_up[2]
         return AaaAction.RETRY, None
+    if follow_up is not None:
+        return follow_up[1], follow_up[2]
     if error.code in CORRECTIONS:
         return AaaAction.CORRECT, None
     return AaaAction.STOP, None
 
 
-def decide(errors: Sequence[AaaError]) -> AaaDecision | None:
-    """The decision for a 271's AAA segments; None when there are none."""
+def decide(errors: Sequence[AaaError], loops: Sequence[str | None] = ()) -> AaaDecision | None:
+    """The decision for a 271's AAA segments (``loops``: the loop of each, when known); None when none."""
     if not errors:
         return None
-    decisions = [_one(e) for e in errors]
+    where = [*loops, *([None] * (len(errors) - len(loops)))]
+    decisions = [_one(e, loop) for e, loop in zip(errors, where, strict=False)]
     action = max((a for a, _ in decisions), key=_SEVERITY.__getitem__)
     waits = [w for a, w in decisions if a is action and w is not None]
     corrections: list[str] = []
     if action in (AaaAction.CORRECT, AaaAction.STOP):
-        for error in errors:
+        for error, loop in zip(errors, where, strict=False):
+            if payer_could_not_answer(error.code, loop):
+                continue
             for field in CORRECTIONS.get(error.code, ()):
                 if field not in corrections:
                     corrections.append(field)
