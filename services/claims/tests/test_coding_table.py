@@ -573,6 +573,33 @@ CASES: tuple[Case, ...] = (
         pos="10",
     ),
     Case(
+        "audio-only with the patient away from home bills POS 02 with 93 where the payer allows it",
+        telehealth("audio_only", at_home=False),
+        ("90837-93",),
+        pos="02",
+    ),
+    Case(
+        "a 95 payer gets POS 02 with 95 for a patient at another site",
+        telehealth("video", at_home=False, minutes=38),
+        ("90834-95",),
+        rules=POS_AND_95,
+        pos="02",
+    ),
+    Case(
+        "audio-only for a 95 payer carries 93, not 95",
+        telehealth("audio_only", at_home=True),
+        ("90837-93",),
+        rules=POS_AND_95,
+        pos="10",
+    ),
+    Case(
+        "a telehealth crisis session carries the payer's video modifier on both lines",
+        {**telehealth("video", at_home=True, minutes=80), "service_kind": "crisis"},
+        ("90839-95", "90840-95"),
+        rules=POS_AND_95,
+        pos="10",
+    ),
+    Case(
         "audio-only for an FQHC payer carries FQ",
         telehealth("audio_only", at_home=True),
         ("90837-FQ",),

@@ -1,4 +1,6 @@
-"""HCPCS services billed per 15 minutes (H0004, H2019, H2011, H0038...) or per encounter.
+"""HCPCS services billed per 15 minutes (H0004, H2019, H2011, H0038...), per hour (H2012)
+or per encounter (H0001, H0031...). Only HCPCS Level II codes are billed this way: CPT
+services are chosen from the session's kind and minutes.
 
 Units follow the payer's rounding rule: the midpoint ('8-minute') convention counts a
 unit once more than half of it is done; the full-unit rule counts only complete units.
