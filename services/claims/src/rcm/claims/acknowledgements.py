@@ -9,6 +9,7 @@ the reasons. 835 files are the remittance service's: they are left alone here.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,10 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from rcm.claims.domain import ClaimState
-from rcm.claims.lifecycle import move
+from rcm.claims.domain import ClaimState, FrequencyCode
+from rcm.claims.lifecycle import move, move_all
 from rcm.claims.metrics import ClaimsMetrics
-from rcm.claims.reads import BatchReads, remember_session_states
+from rcm.claims.reads import BatchReads, moved_on, remember_session_states, session_state
 from rcm.claims.store import batch, batch_claim, claim, record_file
 from rcm.clearinghouse import ReceivedFile
 from rcm.events.models import (
@@ -213,7 +214,8 @@ class Acknowledgements:
                 verdicts = read_277ca(received.content)
                 reads = tx.memo_of(BatchReads)
                 await self._claims(tx, reads, [v.claim_id for v in verdicts])
-                for claim_verdict in verdicts:
+                rest = await self._accept_all(tx, verdicts, received.name, now, reads)
+                for claim_verdict in rest:
                     await self._apply_277ca(tx, claim_verdict, received.name, now, reads)
 
     async def _apply_999(self, tx: Transaction, verdict: SetVerdict, file_name: str, now: datetime) -> None:
@@ -249,6 +251,70 @@ class Acknowledgements:
             reads.claims[r.claim_id] = r
         await remember_session_states(tx, {r.session_id for r in reads.claims.values()})
 
+    async def _accept_all(
+        self, tx: Transaction, verdicts: list[ClaimVerdict], file_name: str, now: datetime, reads: BatchReads
+    ) -> list[ClaimVerdict]:
+        """Accept in one statement the submitted claims a 277CA accepts that nothing else in the
+        file touches: named once, their session neither voided nor corrected since they were
+        coded (so no follow-up takes back a claim); the other verdicts are returned, in order,
+        for one at a time."""
+        named = Counter(v.claim_id for v in verdicts)
+        accepted: list[tuple[ClaimVerdict, Any]] = []
+        rest: list[ClaimVerdict] = []
+        for verdict in verdicts:
+            row = reads.claims.get(verdict.claim_id)
+            if (
+                row is None
+                or verdict.status is AckStatus.REJECTED
+                or named[verdict.claim_id] > 1
+                or ClaimState(row.state) is not ClaimState.SUBMITTED
+            ):
+                rest.append(verdict)
+                continue
+            if row.frequency_code != FrequencyCode.VOID.value:
+                current = await session_state(tx, row.session_id)
+                if current is not None and moved_on(row, *current):
+                    rest.append(verdict)
+                    continue
+            accepted.append((verdict, reads.take_claim(verdict.claim_id)))
+        if not accepted:
+            return rest
+        numbers = {v.claim_id: v.payer_claim_number for v, _ in accepted if v.payer_claim_number}
+        columns: dict[str, Any] = {}
+        if numbers:
+            columns["payer_claim_number"] = sa.case(
+                numbers, value=claim.c.claim_id, else_=claim.c.payer_claim_number
+            )
+        verdict_of = {v.claim_id: v for v, _ in accepted}
+
+        def acknowledged(row: Any) -> None:
+            verdict = verdict_of[row.claim_id]
+            self._published(
+                tx,
+                row,
+                AckSource.X277CA,
+                verdict.status,
+                list(verdict.reasons),
+                list(verdict.lines),
+                verdict.payer_claim_number,
+                file_name,
+                now,
+            )
+
+        await move_all(
+            tx,
+            [row for _, row in accepted],
+            ClaimState.ACCEPTED,
+            reason="277CA accepted",
+            at=now,
+            ahead=acknowledged,
+            **columns,
+        )
+        if self.after is not None:
+            for _, row in accepted:
+                await self.after(tx, row)
+        return rest
+
     async def _apply_277ca(
         self, tx: Transaction, verdict: ClaimVerdict, file_name: str, now: datetime, reads: BatchReads
     ) -> None:
@@ -274,6 +340,33 @@ class Acknowledgements:
             now,
         )
 
+    def _published(
+        self,
+        tx: Transaction,
+        row: Any,
+        source: AckSource,
+        status: AckStatus,
+        reasons: list[AckReason],
+        lines: list[LineAcknowledgment],
+        payer_claim_number: str | None,
+        file_name: str,
+        now: datetime,
+    ) -> None:
+        tx.publish(
+            ClaimAcknowledged(
+                claim_id=row.claim_id,
+                patient_id=row.patient_id,
+                source=source,
+                status=status,
+                reasons=reasons,
+                lines=lines,
+                payer_claim_number=payer_claim_number,
+                file_name=file_name,
+                received_at=now,
+            )
+        )
+        self.metrics.acknowledged.labels(source=source.value, result=status.value).inc()
+
     async def _acknowledge(
         self,
         tx: Transaction,
@@ -289,20 +382,7 @@ class Acknowledgements:
         if ClaimState(row.state) is ClaimState.BATCHED:
             # the upload's own transaction has not committed yet: offer the file again next poll
             raise AcknowledgementTooEarly(row.claim_id)
-        tx.publish(
-            ClaimAcknowledged(
-                claim_id=row.claim_id,
-                patient_id=row.patient_id,
-                source=source,
-                status=status,
-                reasons=reasons,
-                lines=lines,
-                payer_claim_number=payer_claim_number,
-                file_name=file_name,
-                received_at=now,
-            )
-        )
-        self.metrics.acknowledged.labels(source=source.value, result=status.value).inc()
+        self._published(tx, row, source, status, reasons, lines, payer_claim_number, file_name, now)
         state = ClaimState(row.state)
         if state not in (ClaimState.SUBMITTED, ClaimState.ACCEPTED):
             return

@@ -21,8 +21,8 @@ from rcm.claims import adapters as ad
 from rcm.claims.domain import ClaimDraft, ClaimState
 from rcm.claims.domain.cob import next_coverage
 from rcm.claims.domain.finalization import Blocker, Finalize, NotYet, Settlement, finalization
-from rcm.claims.handlers import _moved_on
 from rcm.claims.lifecycle import move
+from rcm.claims.reads import moved_on
 from rcm.claims.store import claim, claim_audit, keyed_references, session
 from rcm.servicekit import Transaction
 
@@ -124,7 +124,7 @@ async def settlements(conn: AsyncConnection, rows: Sequence[Any]) -> list[Settle
                 next_payer_due=not later and _next_payer_due(row, payers, coverages),
                 next_payer_claims=tuple(ClaimState(c.state) for c in later),
                 successors=tuple(ClaimState(c.state) for c in _successors(row.claim_id, siblings)),
-                session_changed=current is not None and _moved_on(row, current.status, current.revision),
+                session_changed=current is not None and moved_on(row, current.status, current.revision),
             )
         )
     return found

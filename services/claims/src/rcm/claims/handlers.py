@@ -68,6 +68,7 @@ from rcm.claims.reads import (
     forget_patient,
     forget_session_state,
     forget_session_states,
+    moved_on,
     patient_authorizations,
     patient_coverages,
     patient_eligibility,
@@ -215,11 +216,6 @@ _REVERSIBLE = frozenset(
     }
 )
 """States whose adjudication a reversal (CLP02 22) takes back: the claim goes to pended."""
-
-
-def _moved_on(row: Any, status: str, revision: int) -> bool:
-    """Whether ``row``'s session (``status``, ``revision``) was voided or corrected since it was coded."""
-    return status == "voided" or (row.payer_order == 1 and row.session_revision < revision)
 
 
 @dataclass(slots=True)
@@ -543,24 +539,7 @@ class ClaimsHandlers:
     # ------------------------------------------------------------------ sessions
 
     async def on_session(self, tx: Transaction, d: Delivered[SessionCompleted]) -> None:
-        event = d.event
-        domain_session = ad.session_of(event)
-        inserted = await tx.conn.execute(
-            pg_insert(session)
-            .values(
-                session_id=event.session_id,
-                patient_id=event.patient_id,
-                body=domain_session.model_dump(mode="json"),
-                status="received",
-                received_at=_now(),
-            )
-            .on_conflict_do_nothing()
-            .returning(session.c.session_id)
-        )
-        if inserted.first() is None:
-            log.info("session already received; no second claim")
-            return
-        await self.claim_session(tx, domain_session, cause=d)
+        await self.claim_session(tx, ad.session_of(d.event), cause=d, received=True)
 
     async def on_session_voided(self, tx: Transaction, d: Delivered[SessionVoided]) -> None:
         """A session recorded in error is not billed: its claims are taken back.
@@ -638,7 +617,7 @@ class ClaimsHandlers:
         if row.frequency_code == FrequencyCode.VOID.value:
             return
         current = await session_state(tx, row.session_id)
-        if current is not None and _moved_on(row, *current):
+        if current is not None and moved_on(row, *current):
             await self.reconcile(tx, row.session_id, cause=None)
 
     async def reconcile(self, tx: Transaction, session_id: str, *, cause: Delivered[Any] | None) -> None:
@@ -793,17 +772,26 @@ class ClaimsHandlers:
         cause: Delivered[Any] | None,
         session_revision: int = 0,
         revision: int | None = 0,
+        received: bool = False,
     ) -> None:
-        """Code the session and create its claim (``revision`` None: after the session's earlier claims)."""
+        """Code the session and create its claim (``revision`` None: after the session's earlier claims).
+
+        ``received``: the session has just arrived and has no row yet; it is written with the
+        outcome of its coding, and a session received before (a redelivery) claims nothing.
+        """
         assembled = await self.assemble(tx.conn, s, reads=reads_of(tx))
         if isinstance(assembled, Waiting | NotBillable):
             status = "not_billable" if isinstance(assembled, NotBillable) else "waiting"
             reason = assembled.message if isinstance(assembled, NotBillable) else assembled.reason
-            await tx.conn.execute(
-                sa.update(session)
-                .where(session.c.session_id == s.session_id)
-                .values(status=status, reason=reason[:300])
-            )
+            if received:
+                if await self._receive(tx, s, status=status, reason=reason[:300]) is None:
+                    return
+            else:
+                await tx.conn.execute(
+                    sa.update(session)
+                    .where(session.c.session_id == s.session_id)
+                    .values(status=status, reason=reason[:300])
+                )
             forget_patient(tx, s.patient_id)
             forget_session_state(tx, s.session_id)
             log.info("session not claimed: %s", status)
@@ -820,6 +808,10 @@ class ClaimsHandlers:
             assembled = dataclasses.replace(assembled, draft=rekeyed(assembled.draft, key))
         draft = assembled.draft
         now = _now()
+        if received:
+            revision_now = await self._receive(tx, s, status="claimed", reason=None)
+            if revision_now is None:
+                return
         inserted = await tx.conn.execute(
             pg_insert(claim)
             .values(
@@ -834,12 +826,13 @@ class ClaimsHandlers:
             .on_conflict_do_nothing()
             .returning(*claim.c)
         )
-        revision_now = await tx.conn.scalar(
-            sa.update(session)
-            .where(session.c.session_id == s.session_id)
-            .values(status="claimed", reason=None)
-            .returning(session.c.revision)
-        )
+        if not received:
+            revision_now = await tx.conn.scalar(
+                sa.update(session)
+                .where(session.c.session_id == s.session_id)
+                .values(status="claimed", reason=None)
+                .returning(session.c.revision)
+            )
         forget_session_state(tx, s.session_id)
         row = inserted.first()
         if row is None:
@@ -856,6 +849,27 @@ class ClaimsHandlers:
             assembled=assembled,
             session_state=None if revision_now is None else ("claimed", revision_now),
         )
+
+    @staticmethod
+    async def _receive(tx: Transaction, s: Session, *, status: str, reason: str | None) -> int | None:
+        """Write a session just received with its status; its revision, or None when it was
+        received before (a redelivered session-completed: no second claim)."""
+        revision = await tx.conn.scalar(
+            pg_insert(session)
+            .values(
+                session_id=s.session_id,
+                patient_id=s.patient_id,
+                body=s.model_dump(mode="json"),
+                status=status,
+                reason=reason,
+                received_at=_now(),
+            )
+            .on_conflict_do_nothing()
+            .returning(session.c.revision)
+        )
+        if revision is None:
+            log.info("session already received; no second claim")
+        return revision
 
     def _claim_columns(
         self,
@@ -1231,7 +1245,7 @@ class ClaimsHandlers:
         current = None
         if row.frequency_code != FrequencyCode.VOID.value:
             if session_state is not None and assembled is not None:
-                moved = _moved_on(row, *session_state)
+                moved = moved_on(row, *session_state)
             else:
                 current = (
                     await tx.conn.execute(
@@ -1240,7 +1254,7 @@ class ClaimsHandlers:
                         )
                     )
                 ).first()
-                moved = current is not None and _moved_on(row, current.status, current.revision)
+                moved = current is not None and moved_on(row, current.status, current.revision)
             if moved:
                 await self.reconcile(tx, row.session_id, cause=cause)
                 return
@@ -1485,7 +1499,7 @@ class ClaimsHandlers:
                 log.warning("remit outcome %s not allowed from %s", outcome.value, row.state)
                 return
         current = await session_state(tx, row.session_id)
-        if current is not None and _moved_on(row, *current):
+        if current is not None and moved_on(row, *current):
             # the session was voided or corrected while this claim was in flight: now that the
             # payer named its claim number, take it back; no next payer's claim follows it
             await self.reconcile(tx, row.session_id, cause=d)

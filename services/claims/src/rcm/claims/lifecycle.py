@@ -10,7 +10,7 @@ published only when the file is uploaded (ready -> submitted).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -117,11 +117,13 @@ async def move_all(
     actor: str = "claims",
     cause: Delivered[Any] | None = None,
     published_from: ClaimState | None = None,
+    ahead: Callable[[Any], None] | None = None,
     **columns: Any,
 ) -> None:
     """Move every claim of ``rows`` to ``to`` with the same column values (SQL expressions of the
     row's own columns allowed), in one statement; raises IllegalTransition, before writing
-    anything, if any of them may not make the move."""
+    anything, if any of them may not make the move. ``ahead(row)`` publishes what goes before
+    the claim's status change (its events in the order one move at a time would give them)."""
     if not rows:
         return
     records = [
@@ -150,6 +152,8 @@ async def move_all(
                 "at": at,
             },
         )
+        if ahead is not None:
+            ahead(row)
         before, after = EVENT_STATUS[published_from or record.from_state], EVENT_STATUS[to]
         if after is not None and before != after:
             tx.publish(

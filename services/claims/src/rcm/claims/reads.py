@@ -42,6 +42,7 @@ __all__ = [
     "forget_patient",
     "forget_session_state",
     "forget_session_states",
+    "moved_on",
     "reads_of",
     "remember_session_states",
     "session_state",
@@ -286,6 +287,11 @@ def forget_session_state(tx: Transaction, session_id: str) -> None:
 def forget_session_states(tx: Transaction) -> None:
     """Sessions may have changed (a session event ran): read their states again."""
     tx.memo.pop(_SESSION_STATES, None)
+
+
+def moved_on(row: Any, status: str, revision: int) -> bool:
+    """Whether ``row``'s session (``status``, ``revision``) was voided or corrected since it was coded."""
+    return status == "voided" or (row.payer_order == 1 and row.session_revision < revision)
 
 
 async def session_state(tx: Transaction, session_id: str) -> tuple[str, int] | None:
