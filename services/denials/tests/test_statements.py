@@ -212,3 +212,71 @@ async def test_a_later_event_of_a_batch_sees_what_an_earlier_one_wrote(engine: A
         )
     assert tuple(resolved) == ("resolved", "paid")
     assert root == "clm-0007"
+
+
+async def test_a_reversal_changes_nothing_and_an_unexplained_denial_is_queued_with_its_codes(
+    engine: AsyncEngine,
+) -> None:
+    h = handlers()
+    secondary = coverage_updated(8, payer_id="payer-0002", coverage_id="cov-0008-b", priority="secondary")
+    await deliver(
+        engine,
+        h,
+        payer_updated(1),
+        fee_schedule_updated(1, payer_id=PAYER, rates=[{"procedure_code": "90837", "amount": "200.00"}]),
+        coverage_updated(8, payer_id=PAYER),
+        secondary,
+        billed(8, modifiers=["95"]),
+        billed(9, modifiers=["95"]),
+    )
+    # a takeback of an earlier payment: negated amounts, cost sharing included
+    line = remit_received(8).lines[0].model_dump(mode="json")
+    reversal = remit_received(
+        8,
+        remit_id="rmt-0008-rev",
+        payer_id=PAYER,
+        status="22",
+        paid="-110.00",
+        patient_responsibility="-25.00",
+        lines=[
+            {
+                **line,
+                "paid": "-110.00",
+                "allowed": "-135.00",
+                "adjustments": [
+                    {"group": "CO", "carc": "45", "amount": "-35.00"},
+                    {"group": "PR", "carc": "3", "amount": "-25.00"},
+                ],
+            }
+        ],
+    )
+    # denied (CLP02 4) with nothing but a contractual adjustment and a remark
+    unexplained = remit_received(
+        9,
+        payer_id=PAYER,
+        status="4",
+        paid="0.00",
+        patient_responsibility="0.00",
+        rarcs=["N9999"],
+        lines=[
+            {
+                **remit_received(9).lines[0].model_dump(mode="json"),
+                "paid": "0.00",
+                "allowed": None,
+                "adjustments": [{"group": "CO", "carc": "45", "amount": "170.00"}],
+            }
+        ],
+    )
+    await deliver(engine, h, reversal, unexplained)
+    async with engine.connect() as conn:
+        denials = (await conn.execute(sa.select(store.denial))).all()
+        items = (await conn.execute(sa.select(store.work_item))).all()
+        topics = (await conn.execute(sa.select(outbox.c.topic))).scalars().all()
+    assert [(d.claim_id, d.grp, d.carc, d.action) for d in denials] == [
+        ("clm-0009", None, None, "human_review")
+    ]
+    assert [(i.claim_id, i.kind) for i in items] == [("clm-0009", "denial")]  # no underpayment
+    assert items[0].evidence["codes"] == "CO-45"
+    assert items[0].evidence["rarcs"] == "N9999"
+    assert items[0].evidence["claim_status"] == "4"
+    assert "secondary-claim-requested" not in topics

@@ -311,3 +311,230 @@ def test_the_largest_denied_reason_decides_the_line() -> None:
     found = denials_in_remit(remit.model_copy(update={"lines": [line]}), PLAYBOOK)
     assert found[0].label == "CO-197"
     assert found[0].amount == Decimal("180.00")
+
+
+# ---------------------------------------------------------------- real combinations, read as an analyst would
+
+
+def remit(status: str, lines: list[dict[str, object]], **kw: object) -> RemitReceived:
+    """A remit of claim clm-0001 with these lines (each 170.00 charged unless given)."""
+    full = [
+        {
+            "line_key": LINE_KEY,
+            "procedure_code": "90837",
+            "modifiers": [],
+            "service_date": DOS,
+            "charge": "170.00",
+            "paid": "0.00",
+            **ln,
+        }
+        for ln in lines
+    ]
+    values: dict[str, object] = {
+        "status": status,
+        "paid": "0.00",
+        "patient_responsibility": "0.00",
+        "lines": full,
+    }
+    values.update(kw)
+    return remit_received(1, **values)
+
+
+def cas(group: str, carc: str, amount: str = "170.00") -> dict[str, str]:
+    return {"group": group, "carc": carc, "amount": amount}
+
+
+def test_co16_with_n290_asks_for_the_rendering_providers_npi() -> None:
+    found = only(denied("CO", "16", rarcs=["N290"]))
+    decision = triage(found, ctx(), PLAYBOOK)
+    assert decision.action is Action.FIX_CREDENTIALING
+    assert "Rendering provider" in decision.next_step and "NPI" in decision.next_step
+    assert decision.queued
+
+
+@pytest.mark.parametrize(
+    ("rarc", "category", "action"),
+    [
+        ("M76", Category.CODING, Action.HUMAN_REVIEW),  # diagnosis / pointer
+        ("N382", Category.ELIGIBILITY, Action.REVERIFY_ELIGIBILITY),  # patient identifier
+        ("MA27", Category.ELIGIBILITY, Action.REVERIFY_ELIGIBILITY),  # entitlement number or name
+        ("N257", Category.CREDENTIALING, Action.FIX_CREDENTIALING),  # billing provider identifier
+        ("M53", Category.CODING, Action.HUMAN_REVIEW),  # days or units
+        ("N286", Category.MISSING_INFORMATION, Action.HUMAN_REVIEW),  # referring provider
+    ],
+)
+def test_co16_is_routed_by_the_rarc_that_names_the_field(
+    rarc: str, category: Category, action: Action
+) -> None:
+    decision = triage(only(denied("CO", "16", rarcs=[rarc])), ctx(), PLAYBOOK)
+    assert (decision.category, decision.action) == (category, action)
+    assert decision.evidence["rarcs"] == rarc
+
+
+def test_co16_with_a_claim_level_ma130_and_m62_goes_out_as_a_new_original_with_ref_g1() -> None:
+    # MA130: unprocessable, never adjudicated: a replacement (frequency 7) would have nothing to replace
+    auth = AuthorizationOnFile("auth-0001", "SYNAUTH000002", "payer-0001", date(2025, 1, 1), None)
+    remit_ = remit("4", [{"adjustments": [cas("CO", "16")], "rarcs": ["M62"]}], rarcs=["MA130"])
+    decision = triage(only(remit_), ctx(authorizations=(auth,)), PLAYBOOK)
+    assert decision.category is Category.AUTHORIZATION
+    assert decision.action is Action.RESUBMIT_ORIGINAL
+    assert decision.correction_method is CorrectionMethod.NEW_ORIGINAL
+    assert [(c.action, c.value) for c in decision.changes] == [
+        (ClaimChangeAction.SET_AUTHORIZATION_NUMBER, "SYNAUTH000002")
+    ]
+    assert "MA130" in decision.why
+
+
+def test_a_medical_necessity_denial_with_ma130_is_not_appealed() -> None:
+    decision = triage(only(denied("CO", "50", rarcs=["MA130"])), ctx(), PLAYBOOK)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.appeal_deadline is None
+    assert "no appeal rights" in decision.why
+
+
+def test_co16_with_ma04_on_a_secondary_claim_rebuilds_the_cob_loops() -> None:
+    decision = triage(only(denied("CO", "16", rarcs=["MA04"])), ctx(), PLAYBOOK)
+    assert decision.action is Action.RESUBMIT_REPLACEMENT
+    assert [c.action for c in decision.changes] == [ClaimChangeAction.REBUILD_COB]
+
+
+def test_a_medicaid_mco_pi_16_with_n290_is_read_as_co_16() -> None:
+    decision = triage(only(denied("PI", "16", rarcs=["N290"])), ctx(), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.CREDENTIALING, Action.FIX_CREDENTIALING)
+    assert decision.evidence["codes"] == "PI-16"
+
+
+def test_pi_4_on_a_telehealth_line_adds_95_like_co_4() -> None:
+    decision = triage(only(denied("PI", "4")), ctx(), PLAYBOOK)
+    assert [(c.action, c.value) for c in decision.changes] == [(ClaimChangeAction.ADD_MODIFIER, "95")]
+
+
+def test_pr_27_looks_for_other_coverage_before_the_patient_is_billed() -> None:
+    decision = triage(only(denied("PR", "27", claim_level=True)), ctx(), PLAYBOOK)
+    assert decision.action is Action.REVERIFY_ELIGIBILITY
+
+
+def test_co15_with_an_authorization_on_file_adds_ref_g1() -> None:
+    auth = AuthorizationOnFile("auth-0001", "SYNAUTH000003", "payer-0001", date(2025, 1, 1), None, ("90837",))
+    decision = triage(only(denied("CO", "15")), ctx(authorizations=(auth,)), PLAYBOOK)
+    assert decision.action is Action.RESUBMIT_REPLACEMENT
+    assert decision.changes[0].value == "SYNAUTH000003"
+
+
+def test_a_retired_carc_is_read_by_its_successor_but_queued_for_a_person() -> None:
+    auth = AuthorizationOnFile("auth-0001", "SYNAUTH000004", "payer-0001", date(2025, 1, 1), None)
+    decision = triage(only(denied("CO", "62")), ctx(authorizations=(auth,)), PLAYBOOK)
+    assert decision.category is Category.AUTHORIZATION
+    assert decision.action is Action.HUMAN_REVIEW  # not the automatic REF*G1 replacement
+    assert decision.changes == ()
+    assert "deactivated" in decision.next_step
+    assert decision.evidence["codes"] == "CO-62"
+
+
+def test_an_unknown_carc_is_queued_with_the_raw_codes() -> None:
+    remit_ = remit("4", [{"adjustments": [cas("CO", "Q99")], "rarcs": ["N9999"]}])
+    decision = triage(only(remit_), ctx(), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.OTHER, Action.HUMAN_REVIEW)
+    assert decision.queued
+    assert decision.evidence == {"codes": "CO-Q99", "rarcs": "N9999"}
+
+
+def test_an_unknown_carc_beside_a_known_one_stays_in_the_evidence() -> None:
+    remit_ = remit("4", [{"adjustments": [cas("CO", "197", "150.00"), cas("CO", "Q99", "20.00")]}])
+    found = only(remit_)
+    assert found.label == "CO-197"
+    decision = triage(found, ctx(), PLAYBOOK)
+    assert decision.evidence["codes"] == "CO-197, CO-Q99"
+
+
+def test_a_denied_claim_with_no_adjustment_that_explains_it_is_queued() -> None:
+    # CLP02 4 with nothing but a contractual adjustment: never dropped, a person reads it
+    remit_ = remit("4", [{"adjustments": [cas("CO", "45")]}])
+    found = only(remit_)
+    assert found.label == "CLP02 4" and found.deciding is None
+    decision = triage(found, ctx(), PLAYBOOK)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.evidence["codes"] == "CO-45"
+    assert decision.evidence["claim_status"] == "4"
+
+
+def test_a_denied_claim_with_no_adjustments_at_all_is_queued_for_its_charge() -> None:
+    remit_ = remit("4", [], claim_adjustments=[])
+    found = only(remit_)
+    assert found.amount == Decimal("170.00")
+    assert triage(found, ctx(), PLAYBOOK).action is Action.HUMAN_REVIEW
+
+
+def test_a_claim_not_ours_forwarded_clp02_23_asks_for_a_cob_check() -> None:
+    found = only(remit("23", [], claim_adjustments=[]))
+    decision = triage(found, ctx(), PLAYBOOK)
+    assert (decision.category, decision.action) == (
+        Category.COORDINATION_OF_BENEFITS,
+        Action.REVERIFY_ELIGIBILITY,
+    )
+
+
+@pytest.mark.parametrize("sign", ["-", ""])
+def test_a_reversal_opens_nothing_and_shares_nothing(sign: str) -> None:
+    # CLP02 22 negates an earlier payment (and its CAS); the corrected payment that follows counts
+    reversal = remit(
+        "22",
+        [
+            {
+                "paid": "-110.00",
+                "adjustments": [cas("CO", "45", f"{sign}35.00"), cas("PR", "3", f"{sign}25.00")],
+            }
+        ],
+        paid="-110.00",
+        patient_responsibility="-25.00",
+        claim_adjustments=[cas("CO", "197", f"{sign}170.00")],
+    )
+    assert denials_in_remit(reversal, PLAYBOOK) == []
+    assert patient_cost_sharing(reversal, PLAYBOOK) is None
+
+
+def test_a_predetermination_is_not_a_denial() -> None:
+    assert denials_in_remit(remit("25", [{"adjustments": [cas("CO", "50")]}]), PLAYBOOK) == []
+
+
+def test_a_zero_paid_line_all_deductible_is_not_a_denial() -> None:
+    remit_ = remit(
+        "1",
+        [{"adjustments": [cas("CO", "45", "40.00"), cas("PR", "1", "130.00")]}],
+        patient_responsibility="130.00",
+    )
+    assert denials_in_remit(remit_, PLAYBOOK) == []
+    sharing = patient_cost_sharing(remit_, PLAYBOOK)
+    assert sharing is not None and sharing.amount == Decimal("130.00")
+
+
+def test_a_zero_paid_line_of_a_paid_claim_is_a_line_denial() -> None:
+    # 90785 bundled into the paid 90837: CLP02 1, yet the add-on line is denied on its own
+    remit_ = remit(
+        "1",
+        [
+            {"paid": "135.00", "adjustments": [cas("CO", "45", "35.00")]},
+            {
+                "line_key": "ses-0001:2",
+                "procedure_code": "90785",
+                "charge": "25.00",
+                "adjustments": [cas("CO", "97", "25.00")],
+                "rarcs": ["M15"],
+            },
+        ],
+        paid="135.00",
+    )
+    found = only(remit_)
+    assert (found.level.value, found.line_key, found.label) == ("line", "ses-0001:2", "CO-97")
+    assert triage(found, ctx(), PLAYBOOK).category is Category.BUNDLING
+
+
+def test_oa23_on_a_secondary_remit_is_not_a_denial() -> None:
+    remit_ = remit("2", [{"paid": "20.00", "adjustments": [cas("OA", "23", "150.00")]}], paid="20.00")
+    assert denials_in_remit(remit_, PLAYBOOK) == []
+
+
+def test_the_bh_carve_out_remark_routes_a_non_covered_denial_to_the_carve_out() -> None:
+    decision = triage(only(denied("CO", "96", rarcs=["N216"])), ctx(), PLAYBOOK)
+    assert decision.category is Category.COORDINATION_OF_BENEFITS
+    assert "carve-out" in decision.next_step

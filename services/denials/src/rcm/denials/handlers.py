@@ -28,6 +28,7 @@ from rcm.denials.domain.denial import (
     FoundDenial,
     Level,
     Reason,
+    adjudicated,
     denials_in_rejection,
     denials_in_remit,
     patient_cost_sharing,
@@ -529,6 +530,8 @@ class DenialHandlers:
             facts.insert_later(store.adjudication, row)
 
         found = denials_in_remit(remit, self.playbook)
+        if not adjudicated(remit, self.playbook):
+            return  # a reversal or a predetermination: nothing paid, denied or shared to act on
         await self._resolve_paid(tx, d, remit, claim, still_denied=found)
         ctx = await self._context(
             tx, claim_id=remit.claim_id, patient_id=remit.patient_id, payer_id=remit.payer_id

@@ -15,12 +15,14 @@ from rcm.denials.domain.denial import FoundDenial
 from rcm.denials.domain.triage import Decision
 from rcm.events.models import DenialAction, DenialOutcome
 
-__all__ = ["REJECTION", "DenialsMetrics", "triage_outcome"]
+__all__ = ["CLAIM_STATUS", "REJECTION", "DenialsMetrics", "triage_outcome"]
 
 GROUPS = frozenset({"CO", "PR", "OA", "PI", "CR"})
 _CARC = re.compile(r"[A-Z]?[0-9]{1,3}[A-Z]?")
 REJECTION = "rejection"
 """The group label of a claim rejected before adjudication (999/277CA): it has no CAS group or CARC."""
+CLAIM_STATUS = "claim_status"
+"""The group label of a denial its CLP02 status opened, no adjustment explaining it."""
 
 
 def triage_outcome(decision: Decision) -> str:
@@ -32,6 +34,8 @@ def triage_outcome(decision: Decision) -> str:
 
 def _codes(denial: FoundDenial) -> tuple[str, str]:
     deciding = denial.deciding
+    if deciding is None and denial.claim_status is not None:
+        return CLAIM_STATUS, "none"
     if deciding is None:
         return REJECTION, "none"
     group = deciding.group if deciding.group in GROUPS else "other"

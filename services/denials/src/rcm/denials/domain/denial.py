@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from rcm.denials.domain.playbook import Playbook, RejectionRule, Rule
+from rcm.denials.domain.playbook import Playbook, RejectionRule, Rule, StatusRow
 from rcm.events.models import AckStatus, ClaimAcknowledged, RemitReceived
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "FoundDenial",
     "Level",
     "Reason",
+    "adjudicated",
     "denials_in_rejection",
     "denials_in_remit",
     "patient_cost_sharing",
@@ -47,7 +48,7 @@ class FoundDenial:
     """A denied claim or line, with the playbook row of its deciding reason."""
 
     level: Level
-    rule: Rule | RejectionRule
+    rule: Rule | RejectionRule | StatusRow
     reasons: tuple[Reason, ...] = ()
     rarcs: tuple[str, ...] = ()
     rejection_codes: tuple[str, ...] = ()
@@ -57,17 +58,25 @@ class FoundDenial:
     procedure_code: str | None = None
     modifiers: tuple[str, ...] = ()
     service_date: date | None = None
+    claim_status: str | None = None
+    """The CLP02 status whose row opened the denial (no adjustment explained it)."""
 
     @property
     def deciding(self) -> Reason | None:
-        """The reason whose row decides the action: the largest amount (first on ties)."""
+        """The reason whose row decides the action: the largest amount (first on ties); none when
+        the claim status opened the denial (its adjustments are what came, not what decided)."""
+        if self.claim_status is not None:
+            return None
         return max(self.reasons, key=lambda r: r.amount, default=None)
 
     @property
     def label(self) -> str:
-        """``CO-197`` for a remit denial; the first code for a rejection."""
+        """``CO-197`` for a remit denial; ``CLP02 4`` for one its status opened; the first code for
+        a rejection."""
         if self.deciding is not None:
             return self.deciding.code
+        if self.claim_status is not None:
+            return f"CLP02 {self.claim_status}"
         return self.rejection_codes[0] if self.rejection_codes else "rejected"
 
 
@@ -86,7 +95,40 @@ def _denial_reasons(
 
 
 def denials_in_remit(remit: RemitReceived, playbook: Playbook) -> list[FoundDenial]:
-    """One denial for claim-level denial adjustments (CAS/MOA with no line detail) and one per denied line."""
+    """One denial for claim-level denial adjustments (CAS/MOA with no line detail) and one per denied line.
+
+    The claim status (CLP02) is read first: a reversal or a predetermination is nothing to act on;
+    a claim the payer says it denied (or is not its own) with no adjustment that opens a denial is
+    one claim-level denial, with every adjustment as it came, for its status row (a person reads it).
+    """
+    status = playbook.status_rule(remit.status.value)
+    if not status.triage:
+        return []
+    found = _denials_by_adjustment(remit, playbook)
+    if found or status.unexplained is None:
+        return found
+    adjustments = [*remit.claim_adjustments, *(a for line in remit.lines for a in line.adjustments)]
+    reasons = tuple(Reason(a.group.value, a.carc, a.amount) for a in adjustments if a.amount != 0)
+    positive = sum((r.amount for r in reasons if r.amount > 0), Decimal("0"))
+    rarcs = tuple(dict.fromkeys([*remit.rarcs, *(r for line in remit.lines for r in line.rarcs)]))
+    return [
+        FoundDenial(
+            level=Level.CLAIM,
+            rule=status.unexplained,
+            reasons=reasons,
+            rarcs=rarcs,
+            amount=positive or max(remit.charge - remit.paid, Decimal("0")),
+            claim_status=remit.status.value,
+        )
+    ]
+
+
+def adjudicated(remit: RemitReceived, playbook: Playbook) -> bool:
+    """Whether the remit is adjudication to act on (cost sharing, underpayments), per its CLP02 row."""
+    return playbook.status_rule(remit.status.value).triage
+
+
+def _denials_by_adjustment(remit: RemitReceived, playbook: Playbook) -> list[FoundDenial]:
     found: list[FoundDenial] = []
     claim_rarcs = tuple(remit.rarcs)
     claim_adjustments = [(a.group.value, a.carc, a.amount) for a in remit.claim_adjustments]
@@ -158,6 +200,8 @@ class CostSharing:
 
 def patient_cost_sharing(remit: RemitReceived, playbook: Playbook) -> CostSharing | None:
     """The remit's cost-sharing total and its row (bill the secondary, else the patient), if any."""
+    if not adjudicated(remit, playbook):
+        return None
     total = Decimal("0")
     chosen: Rule | None = None
     adjustments = list(remit.claim_adjustments) + [a for line in remit.lines for a in line.adjustments]

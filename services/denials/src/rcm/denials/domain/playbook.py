@@ -18,10 +18,12 @@ from rcm.events.models import DenialAction, DenialCategory
 __all__ = [
     "Action",
     "Category",
+    "ClaimStatusRule",
     "Fix",
     "Playbook",
     "RejectionRule",
     "Rule",
+    "StatusRow",
     "load_playbook",
 ]
 
@@ -95,21 +97,34 @@ class Rule(_Row):
                 raise ValueError(f"{code!r} is not GROUP-CARC")
         return [code.upper() for code in codes]
 
-    def specificity(self, group: str, carc: str, rarcs: set[str]) -> int | None:
-        """How closely the row matches (higher is closer), or None when it does not match."""
+    def specificity(self, group: str, carc: str, rarcs: set[str], read_as: str | None = None) -> int | None:
+        """How closely the row matches (higher is closer), or None when it does not match.
+
+        An exact CARC outranks any group; then the adjustment's own group outranks the group it
+        is read as (``read_as``, from the playbook's ``group_fallbacks``: a PI-16 meets the CO-16
+        rows), which outranks ``*``. A row naming a RARC the remit carries outranks all of that.
+        """
         best: int | None = None
         for code in self.codes:
             row_group, _, row_carc = code.partition("-")
-            if row_group not in ("*", group) or row_carc not in ("*", carc):
+            if row_carc not in ("*", carc):
                 continue
-            score = (row_carc != "*") * 2 + (row_group != "*")
+            if row_group == group:
+                group_score = 2
+            elif read_as is not None and row_group == read_as:
+                group_score = 1
+            elif row_group == "*":
+                group_score = 0
+            else:
+                continue
+            score = (row_carc != "*") * 4 + group_score
             best = score if best is None else max(best, score)
         if best is None:
             return None
         if self.rarcs:
             if not rarcs.intersection(self.rarcs):
                 return None
-            best += 4
+            best += 8
         return best
 
 
@@ -135,6 +150,26 @@ class RejectionRule(_Row):
         return best
 
 
+class StatusRow(_Row):
+    """The claim-level denial a claim status (CLP02) opens when no adjustment explains it."""
+
+
+class ClaimStatusRule(BaseModel):
+    """How a claim status (CLP02) is read before its adjustments are.
+
+    ``triage: false``: the remit is not adjudication to act on (a reversal, 22, negates an earlier
+    payment that its corrected payment replaces; a predetermination, 25, pays nothing): no denial
+    is opened, no secondary billed, no underpayment flagged. ``unexplained``: the claim-level
+    denial opened when the status says denied (4) or not ours (23) and no adjustment's row opens
+    one, so a denial is never dropped for want of a code the playbook knows.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    triage: bool = True
+    unexplained: StatusRow | None = None
+
+
 class PayerPlaybook(BaseModel):
     """Overrides for one payer."""
 
@@ -151,6 +186,13 @@ class Playbook(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     appeal_days: dict[str, int] = Field(default_factory=lambda: {"default": 180})
+    group_fallbacks: dict[str, str] = Field(default_factory=dict)
+    """A group whose CARC has no row of its own is read as this group (PI -> CO)."""
+    deactivated: dict[str, str] = Field(default_factory=dict)
+    """Retired CARCs a payer may still send -> the code whose row gives their meaning."""
+    unprocessable_rarcs: list[str] = Field(default_factory=list)
+    """RARCs that make a claim unprocessable (no appeal rights): corrections go out as new originals."""
+    claim_statuses: dict[str, ClaimStatusRule] = Field(default_factory=dict)
     rows: list[Rule] = Field(min_length=1)
     rejections: list[RejectionRule] = Field(min_length=1)
     payers: dict[str, PayerPlaybook] = Field(default_factory=dict)
@@ -168,14 +210,40 @@ class Playbook(BaseModel):
     ) -> Rule | None:
         """The closest row for a group/CARC with the claim's or line's RARCs; payer rows first."""
         present = {r.upper() for r in rarcs}
+        group, carc = group.upper(), carc.upper()
+        found = self._closest(group, carc, present, payer_id)
+        successor = self.deactivated.get(carc)
+        if successor is None or (found is not None and found[0] % 8 >= 4):
+            return found[1] if found else None  # a current code, or a row names the retired one
+        found = self._closest(group, successor, present, payer_id)
+        if found is None:
+            return None
+        rule = found[1]
+        if not rule.denial:
+            return rule
+        # The code is retired: its meaning is known, but what the payer meant by still sending it
+        # is not certain enough to correct or write off a claim without a person.
+        note = f"CARC {carc} is deactivated (read as {successor}). "
+        return rule.model_copy(
+            update={"action": Action.HUMAN_REVIEW, "fix": None, "next_step": (note + rule.next_step)[:200]}
+        )
+
+    def _closest(
+        self, group: str, carc: str, present: set[str], payer_id: str | None
+    ) -> tuple[int, Rule] | None:
+        read_as = self.group_fallbacks.get(group)
         best: tuple[int, int, Rule] | None = None
         overrides = self.payers.get(payer_id) if payer_id else None
         for priority, rows in ((1, overrides.rows if overrides else []), (0, self.rows)):
             for row in rows:
-                score = row.specificity(group.upper(), carc.upper(), present)
+                score = row.specificity(group, carc, present, read_as)
                 if score is not None and (best is None or (score, priority) > best[:2]):
                     best = (score, priority, row)
-        return best[2] if best else None
+        return (best[0], best[2]) if best else None
+
+    def status_rule(self, status: str) -> ClaimStatusRule:
+        """How a CLP02 claim status is read (the default: triage the adjustments, nothing more)."""
+        return self.claim_statuses.get(status, ClaimStatusRule())
 
     def rejection_rule_for(self, codes: list[str], payer_id: str | None = None) -> RejectionRule:
         """The closest rejection row over all the acknowledgment's codes; payer rows first."""

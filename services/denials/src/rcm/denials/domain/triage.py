@@ -88,6 +88,8 @@ def triage(
         evidence["rarcs"] = ", ".join(denial.rarcs)
     if denial.rejection_codes:
         evidence["rejection"] = ", ".join(denial.rejection_codes)
+    if denial.claim_status:
+        evidence["claim_status"] = denial.claim_status
 
     def make(action: Action, why: str, **extra: Any) -> Decision:
         return Decision(
@@ -101,6 +103,10 @@ def triage(
 
     service_date = denial.service_date or (ctx.claim.first_service_date if ctx.claim else None)
     rules = ctx.payer.rules if ctx.payer else PayerBillingRules()
+    # An unprocessable claim (MA130) was never adjudicated: there is nothing on file to replace and
+    # no appeal rights, so a correction goes out as a new original, like after a rejection.
+    unprocessable = sorted(set(denial.rarcs).intersection(playbook.unprocessable_rarcs))
+    new_original = from_rejection or bool(unprocessable)
 
     if action in (Action.RESUBMIT_REPLACEMENT, Action.RESUBMIT_ORIGINAL) and rule.fix is not None:
         line = ctx.claim.line(denial.line_key, denial.procedure_code) if ctx.claim else None
@@ -112,19 +118,24 @@ def triage(
             return make(
                 action=rule.otherwise,
                 why=f"{why}; the {rule.fix.value} fix cannot be determined from what is on file",
-                deadline=_deadline(denial, ctx, corrected=not from_rejection),
+                deadline=_deadline(denial, ctx, corrected=not new_original),
             )
         if kind in ctx.fixes_tried:
             return make(
                 action=Action.HUMAN_REVIEW,
                 why=f"{why}; the {rule.fix.value} fix was already requested for this claim",
-                deadline=_deadline(denial, ctx, corrected=not from_rejection),
+                deadline=_deadline(denial, ctx, corrected=not new_original),
             )
         evidence["fix"] = "; ".join(f"{c.action.value} {c.value or ''}".strip() for c in changes)
-        if from_rejection:
+        if new_original:
+            before = (
+                "rejected before adjudication"
+                if from_rejection
+                else f"unprocessable ({', '.join(unprocessable)}), never adjudicated"
+            )
             return make(
                 action=Action.RESUBMIT_ORIGINAL,
-                why=f"{why}; rejected before adjudication, resubmitted as a new original",
+                why=f"{why}; {before}, resubmitted as a new original",
                 changes=tuple(changes),
                 fix_kind=kind,
                 correction_method=CorrectionMethod.NEW_ORIGINAL,
@@ -151,6 +162,14 @@ def triage(
             changes=tuple(changes),
             fix_kind=kind,
             correction_method=CorrectionMethod.REPLACEMENT,
+        )
+
+    if action is Action.APPEAL and unprocessable:
+        return make(
+            action=Action.HUMAN_REVIEW,
+            why=f"{why}; unprocessable ({', '.join(unprocessable)}): no appeal rights, correct it "
+            "and submit a new claim",
+            deadline=_deadline(denial, ctx, corrected=False),
         )
 
     if action is Action.APPEAL:
@@ -188,7 +207,7 @@ def triage(
             return make(
                 action=Action.HUMAN_REVIEW,
                 why=f"{why}; eligibility was already re-verified for this claim",
-                deadline=_deadline(denial, ctx, corrected=not from_rejection),
+                deadline=_deadline(denial, ctx, corrected=not new_original),
             )
         reason = (
             RecheckReason.COB_DENIAL
@@ -203,5 +222,5 @@ def triage(
     return make(
         action=action,
         why=why,
-        deadline=_deadline(denial, ctx, corrected=not from_rejection),
+        deadline=_deadline(denial, ctx, corrected=not new_original),
     )
