@@ -143,6 +143,8 @@ HOLD_REASON_BY_PREFIX: tuple[tuple[str, HoldReasonCode], ...] = (
     ("filing.", _H.TIMELY_FILING_RISK),
     ("bundling.", _H.NCCI_CONFLICT),
     ("add_on.", _H.CODE_NOT_BILLABLE),
+    ("code.", _H.CODE_NOT_BILLABLE),
+    ("units.", _H.CODE_NOT_BILLABLE),
     ("charge.", _H.FEE_MISSING),
 )
 """Finding codes of the edits -> the hold reason codes of the claim-held event."""
