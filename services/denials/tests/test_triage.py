@@ -13,6 +13,7 @@ from rcm.denials.domain.facts import (
     AuthorizationOnFile,
     ClaimFacts,
     ClaimLineFacts,
+    CoverageOnFile,
     PayerFacts,
     TriageContext,
 )
@@ -23,6 +24,7 @@ from rcm.events.models import (
     ClaimChangeAction,
     CorrectedClaimMethod,
     CorrectionMethod,
+    CoveragePriority,
     PayerBillingRules,
     RemitReceived,
     TelehealthRules,
@@ -538,3 +540,22 @@ def test_the_bh_carve_out_remark_routes_a_non_covered_denial_to_the_carve_out() 
     decision = triage(only(denied("CO", "96", rarcs=["N216"])), ctx(), PLAYBOOK)
     assert decision.category is Category.COORDINATION_OF_BENEFITS
     assert "carve-out" in decision.next_step
+
+
+def test_a_non_covered_service_put_on_the_patient_goes_to_the_secondary_payer_first() -> None:
+    # PR-204 from the primary; Medicaid is secondary: its member may not be balance-billed
+    medicaid = CoverageOnFile("cov-0001-b", "payer-0002", CoveragePriority.SECONDARY, date(2025, 1, 1))
+    remit_ = denied("PR", "204")
+    decision = triage(only(remit_), ctx(coverages=(medicaid,)), PLAYBOOK)
+    assert decision.action is Action.BILL_SECONDARY
+    assert not decision.queued
+    sharing = patient_cost_sharing(remit_, PLAYBOOK)
+    assert sharing is not None and sharing.amount == Decimal("170.00")
+
+
+def test_a_non_covered_service_put_on_the_patient_with_no_other_coverage_is_the_patients() -> None:
+    ended = CoverageOnFile(
+        "cov-0001-b", "payer-0002", CoveragePriority.SECONDARY, date(2024, 1, 1), date(2024, 12, 31)
+    )
+    decision = triage(only(denied("PR", "204")), ctx(coverages=(ended,)), PLAYBOOK)
+    assert decision.action is Action.TRANSFER_TO_PATIENT

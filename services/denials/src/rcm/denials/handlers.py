@@ -826,7 +826,8 @@ class DenialHandlers:
             # The PR amount is already on the patient's ledger (remittance posts it); this closes it.
             await self._resolve(tx, d, row, DenialOutcome.TRANSFERRED_TO_PATIENT)
             return
-        if action is Action.POST_ONLY:
+        if action in (Action.POST_ONLY, Action.BILL_SECONDARY):
+            # billing the next payer is the remit's secondary claim request (``_bill_next_payer``)
             await tx.conn.execute(_CLOSE_DENIAL, {"p_denial_id": denial_id, "p_now": now})
             return
         await self._queue(tx, source, denial, denial_id, decision)
@@ -877,18 +878,10 @@ class DenialHandlers:
             or bool(_CROSSOVER_RARCS.intersection(remit.rarcs))
             or (ctx.payer is not None and ctx.payer.rules.forwards_crossover)
         )
-        service_date = claim.first_service_date
-        if next_priority is None or crossed_over or service_date is None:
+        if next_priority is None or crossed_over:
             return
-        coverage = next(
-            (
-                c
-                for c in ctx.coverages
-                if c.priority is next_priority and c.payer_id != remit.payer_id and c.active_on(service_date)
-            ),
-            None,
-        )
-        if coverage is None:
+        coverage = ctx.next_coverage()
+        if coverage is None or coverage.payer_id == remit.payer_id:
             return  # no other payer: the cost sharing stays with the patient, as posted
         lines = []
         for ln in remit.lines:

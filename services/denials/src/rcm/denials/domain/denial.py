@@ -207,7 +207,9 @@ def patient_cost_sharing(remit: RemitReceived, playbook: Playbook) -> CostSharin
     adjustments = list(remit.claim_adjustments) + [a for line in remit.lines for a in line.adjustments]
     for adjustment in adjustments:
         rule = playbook.rule_for(adjustment.group.value, adjustment.carc, tuple(remit.rarcs), remit.payer_id)
-        if rule is not None and not rule.denial and rule.action.value == "bill_secondary":
+        # cost sharing, and the amounts a payer denied to the patient (PR-204...): both go to the
+        # next payer when there is one
+        if rule is not None and rule.action.value == "bill_secondary" and adjustment.amount > 0:
             total += adjustment.amount
             chosen = rule
     if chosen is None or total <= 0:

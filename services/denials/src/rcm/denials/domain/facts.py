@@ -134,3 +134,26 @@ class TriageContext:
     """Acceptances of the claim and of the other submissions in its chain (proof of timely filing)."""
     fixes_tried: frozenset[str] = frozenset()
     """Fix kinds already requested for this claim (its whole replacement chain)."""
+
+    def next_coverage(self) -> CoverageOnFile | None:
+        """The coverage that pays after the claim's payer (its secondary, or tertiary after a
+        secondary), active on the claim's first date of service with another payer; None if none."""
+        claim = self.claim
+        if claim is None or claim.first_service_date is None:
+            return None
+        wanted = _NEXT_PAYER.get(claim.payer_responsibility)
+        day = claim.first_service_date
+        return next(
+            (
+                c
+                for c in self.coverages
+                if c.priority is wanted and c.payer_id != claim.payer_id and c.active_on(day)
+            ),
+            None,
+        )
+
+
+_NEXT_PAYER = {
+    CoveragePriority.PRIMARY: CoveragePriority.SECONDARY,
+    CoveragePriority.SECONDARY: CoveragePriority.TERTIARY,
+}

@@ -195,6 +195,14 @@ def triage(
             deadline=due,
         )
 
+    if action is Action.BILL_SECONDARY:
+        # The payer put it on the patient (PR-204, PR-96, PR-119...): a next payer on file is billed
+        # first (a Medicaid secondary's member may not be balance-billed); else the patient owes it.
+        coverage = ctx.next_coverage()
+        if coverage is None:
+            return make(action=rule.otherwise, why=f"{why}; no other coverage on file")
+        return make(action=action, why=f"{why}; the next payer ({coverage.payer_id}) is billed")
+
     if action is Action.WRITE_OFF:
         reason = f"{denial.label} " + (f"({', '.join(denial.rarcs)})" if denial.rarcs else "")
         return make(action=action, why=why, write_off_reason=reason.strip())
