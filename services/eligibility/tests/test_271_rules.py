@@ -596,3 +596,18 @@ def test_a_member_data_change_is_reported_with_the_id_answered_for() -> None:
 def test_group_or_policy_number_and_plan_number_description() -> None:
     summary = read("REF*1L*SYNGRP0002", "REF*18*SYNPLAN7*SYNTHETIC HMO GOLD", "EB*1*IND*30")
     assert (summary.group_number, summary.plan_name) == ("SYNGRP0002", "SYNTHETIC HMO GOLD")
+
+
+def test_a_valid_request_the_payer_could_not_answer_is_checked_again_later() -> None:
+    # AAA01 Y: the transport does not reject it, the answer itself says to try again
+    checker = Checker.__new__(Checker)
+    outcome = checker._answered(x271("AAA*Y**42*R"), _request(), PayerPolicy(), attempts=1)
+    assert outcome.summary.status is EligibilityStatus.ERROR
+    assert outcome.decision is not None and outcome.decision.action is AaaAction.RETRY
+    assert outcome.retry_later
+
+
+def test_an_in_network_deductible_is_not_completed_by_an_unflagged_remaining_amount() -> None:
+    summary = read(*PLAN, "EB*C*IND*MH***29*100.00", "EB*C*IND*MH****800.00*****Y")
+    net = summary.in_network
+    assert net is not None and (net.deductible, net.deductible_remaining) == (Decimal("800.00"), None)

@@ -340,7 +340,9 @@ class Checker:
             if summary.status in (EligibilityStatus.ERROR, EligibilityStatus.NOT_FOUND)
             else None
         )
-        return CheckOutcome(summary, raw_271=text, decision=decision, attempts=attempts)
+        # an AAA with AAA01 Y (valid request, no answer: 42...) reaches here, not the transport's rejects
+        retry = decision is not None and decision.action in (AaaAction.RETRY, AaaAction.WAIT)
+        return CheckOutcome(summary, raw_271=text, decision=decision, attempts=attempts, retry_later=retry)
 
     def _rejected(
         self, text: str | None, request: InquiryRequest, policy: PayerPolicy, *, retry: bool

@@ -340,19 +340,28 @@ class _Tier:
         place: Callable[[BenefitInformation], int | None],
     ) -> None:
         ranked: list[tuple[tuple[int, int, int], BenefitInformation]] = []
+        self._network: dict[int, int] = {}
         for loop in loops:
             net = _network_rank(loop, network)
             where = place(loop)
             if net is None or where is None:
                 continue
             ranked.append(((net, where, 1 if loop.benefit.procedure else 0), loop))
+            self._network[id(loop)] = net
         self.loops = [loop for _, loop in sorted(ranked, key=lambda item: item[0])]
 
     def of(self, code: str, value: Callable[[BenefitInformation], object]) -> list[BenefitInformation]:
-        """The loops of EB01 ``code`` with a value, of the most individual level that has one."""
-        return _own_level(
+        """The loops of EB01 ``code`` with a value, of the most individual level that has one, and of
+        its most explicit network flag (Y before W before none before U): two levels or two flags'
+        figures never mix (a family remaining amount is not what remains of an individual deductible).
+        """
+        loops = _own_level(
             [loop for loop in self.loops if loop.benefit.information_code == code and value(loop) is not None]
         )
+        if not loops:
+            return loops
+        best = min(self._network[id(loop)] for loop in loops)
+        return [loop for loop in loops if self._network[id(loop)] == best]
 
 
 def _amount_of(loop: BenefitInformation) -> Decimal | None:
