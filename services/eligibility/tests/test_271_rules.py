@@ -611,3 +611,26 @@ def test_an_in_network_deductible_is_not_completed_by_an_unflagged_remaining_amo
     summary = read(*PLAN, "EB*C*IND*MH***29*100.00", "EB*C*IND*MH****800.00*****Y")
     net = summary.in_network
     assert net is not None and (net.deductible, net.deductible_remaining) == (Decimal("800.00"), None)
+
+
+def test_a_type_described_only_in_words_is_not_where_benefits_come_from() -> None:
+    summary = read(
+        *PLAN,
+        "EB*CB*IND*MH",
+        "MSG*SYNTHETIC COVERAGE BASIS TEXT",
+        "EB*D*IND*MH",
+        "EB*B*IND*CF*PR**27*45.00*****Y",
+    )
+    assert summary.service_type_code == "CF"
+    assert summary.in_network is not None and summary.in_network.copay == Decimal("45.00")
+
+
+def test_the_benefits_of_the_period_holding_the_visit_are_used() -> None:
+    summary = read(
+        *PLAN,
+        "EB*C*IND*MH***23*400.00*****Y",
+        "DTP*292*RD8*20240101-20241231",
+        "EB*C*IND*MH***23*650.00*****Y",
+        "DTP*292*RD8*20250101-20251231",
+    )
+    assert summary.in_network is not None and summary.in_network.deductible == Decimal("650.00")

@@ -58,8 +58,9 @@ _ACTIVE = frozenset("12345")
 _INACTIVE = frozenset("678")
 _COVERAGE = _ACTIVE | _INACTIVE
 _OTHER_PAYER_BENEFITS = frozenset({"R", "U", "MC"})
-# EB01 codes that say nothing about a service type's benefits (V cannot process, P disclaimer).
-_SAYS_NOTHING = frozenset({"V", "P"})
+# EB01 codes that say nothing a summary can use about a service type's benefits: V cannot
+# process, P benefit disclaimer, D benefit description and CB coverage basis (free text).
+_SAYS_NOTHING = frozenset({"V", "P", "D", "CB"})
 # 2120 NM101 codes that name a payer (PR payer, PRP/SEP/TTP primary/secondary/tertiary, Y2 managed
 # care organization, X3 utilization management organization, 2B third-party administrator).
 _PAYER_ENTITIES = {
@@ -265,8 +266,8 @@ def choose_service_type(
 ) -> str | None:
     """The first code of ``order`` the 271 reports anything about (an EB without EB03 means 30).
 
-    An EB that only says the payer cannot answer for a type (EB01 V) or disclaims (P) does
-    not count as reporting it.
+    An EB that only says the payer cannot answer for a type (EB01 V), disclaims (P) or
+    describes it in words (D, CB) does not count as reporting it.
     """
     reported = {
         t for loop in loops if loop.benefit.information_code not in _SAYS_NOTHING for t in _types_of(loop)
