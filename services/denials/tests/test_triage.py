@@ -559,3 +559,12 @@ def test_a_non_covered_service_put_on_the_patient_with_no_other_coverage_is_the_
     )
     decision = triage(only(denied("PR", "204")), ctx(coverages=(ended,)), PLAYBOOK)
     assert decision.action is Action.TRANSFER_TO_PATIENT
+
+
+def test_a_duplicate_denial_of_a_correction_is_for_a_person_not_posted() -> None:
+    # the replacement was denied OA-18: the payer did not take it as a replacement of clm-0001
+    decision = triage(only(denied("OA", "18")), ctx(claim=replacement_of_clm_0001()), PLAYBOOK)
+    assert decision.category is Category.DUPLICATE
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.changes == ()
+    assert "REF*F8" in decision.why

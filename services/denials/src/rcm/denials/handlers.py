@@ -115,7 +115,8 @@ _QUEUE_ITEM = pg_insert(store.work_item).on_conflict_do_nothing()
 _d, _w = store.denial.c, store.work_item.c
 _RESOLVE_DENIAL = (
     sa.update(store.denial)
-    .where(_d.denial_id == sa.bindparam("p_denial_id"))
+    .where(_d.denial_id == sa.bindparam("p_denial_id"), _d.status == "open")
+    .returning(_d.denial_id)
     .values(
         status="resolved",
         outcome=sa.bindparam("p_outcome"),
@@ -604,10 +605,8 @@ class DenialHandlers:
         written_off: Decimal = Decimal("0"),
     ) -> None:
         now = self.now()
-        # counted once the batch commits: a batch retried after a rollback counts each denial once
-        tx.after_commit(partial(self.metrics.closed, row.payer_id, outcome))
         BatchFacts.of(tx).forget_denials(row.root_claim_id)
-        await tx.conn.execute(
+        resolved = await tx.conn.scalar(
             _RESOLVE_DENIAL,
             {
                 "p_denial_id": row.denial_id,
@@ -617,6 +616,10 @@ class DenialHandlers:
                 "p_now": now,
             },
         )
+        if resolved is None:
+            return  # resolved meanwhile by another transaction (an overlapping batch): once is enough
+        # counted once the batch commits: a batch retried after a rollback counts each denial once
+        tx.after_commit(partial(self.metrics.closed, row.payer_id, outcome))
         await tx.conn.execute(
             _CLOSE_ITEMS, {"p_denial_id": row.denial_id, "p_decision": outcome.value, "p_now": now}
         )

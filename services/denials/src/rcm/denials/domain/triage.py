@@ -195,6 +195,16 @@ def triage(
             deadline=due,
         )
 
+    if rule.category is Category.DUPLICATE and ctx.claim and ctx.claim.claim_id != ctx.claim.root_claim_id:
+        # A correction of an earlier claim denied as a duplicate: the payer did not take it as the
+        # replacement it was (frequency 7 with REF*F8), so the original's error still stands.
+        return make(
+            action=Action.HUMAN_REVIEW,
+            why=f"{why}; this claim corrects {ctx.claim.root_claim_id}: the payer did not take it as "
+            "a replacement; check the frequency code and REF*F8, do not send it again as is",
+            deadline=_deadline(denial, ctx, corrected=True),
+        )
+
     if action is Action.BILL_SECONDARY:
         # The payer put it on the patient (PR-204, PR-96, PR-119...): a next payer on file is billed
         # first (a Medicaid secondary's member may not be balance-billed); else the patient owes it.
