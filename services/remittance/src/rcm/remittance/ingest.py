@@ -1282,6 +1282,12 @@ async def rematch_waiting(
     claim with their patient control number exists, they are posted
     from the stored file, exactly as they would have been on arrival, and the queue row is
     resolved. Returns how many were posted.
+
+    The batch's queue rows and claim payments are locked (skipping those another matcher or a
+    person's placement holds), the claims they can name are read (and locked) in one query, and
+    so are the open postings they are compared with. A claim payment's claim committed while its
+    835 was being posted is found here once that 835 has committed, never before: the queue row
+    is not visible until then, so it is posted once, by whichever transaction saw both.
     """
     u, c = t.unmatched.c, t.claim.c
     pcn = sa.func.upper(sa.func.btrim(u.patient_control_number))
@@ -1296,7 +1302,14 @@ async def rematch_waiting(
     waiting = (
         await tx.conn.execute(
             sa.select(
-                cp.remit_id, cp.payment_id, cp.file_id, cp.sequence, cp.cross_key, f.name, f.received_at
+                u.id,
+                cp.remit_id,
+                cp.payment_id,
+                cp.file_id,
+                cp.sequence,
+                cp.cross_key,
+                f.name,
+                f.received_at,
             )
             .join_from(t.unmatched, t.claim_payment, cp.remit_id == u.remit_id)
             .join(t.remit_file, f.file_id == cp.file_id)
@@ -1308,16 +1321,39 @@ async def rematch_waiting(
             )
             .order_by(u.id)
             .limit(limit)
-            .with_for_update(of=t.unmatched, skip_locked=True)
+            .with_for_update(of=(t.unmatched, t.claim_payment), skip_locked=True)
         )
     ).all()
-    posted = 0
     files: dict[str, RemitFile | None] = {}
+    found: list[tuple[Any, Payment, ClaimRemit]] = []
+    seen: set[str] = set()
     for row in waiting:
-        found = await _stored_claim_payment(tx, row.file_id, row.payment_id, row.sequence, files)
-        if found is None:
+        if row.remit_id in seen:  # queued twice: posted once
             continue
-        payment, remit = found
+        seen.add(row.remit_id)
+        stored = await _stored_claim_payment(tx, row.file_id, row.payment_id, row.sequence, files)
+        if stored is not None:
+            found.append((row, *stored))
+    if not found:
+        return 0
+    index = claim_index(tx)
+    await index.load(tx.conn, [remit for _, _, remit in found], cut_lengths)
+    await posted_index(tx).load(
+        tx.conn,
+        [row.cross_key for row, _, _ in found],
+        {i for _, _, remit in found for i in index.lookup(remit, cut_lengths)},
+    )
+    payers: dict[str, str | None] = {
+        r.payment_id: r.payer_id
+        for r in await tx.conn.execute(
+            sa.select(t.payment.c.payment_id, t.payment.c.payer_id).where(
+                t.payment.c.payment_id.in_({row.payment_id for row, _, _ in found})
+            )
+        )
+    }
+    queued_before = await tx.conn.scalar(sa.select(sa.func.max(u.id)))
+    posted = 0
+    for row, payment, remit in found:
         run = _Run(
             tx,
             file_id=row.file_id,
@@ -1327,14 +1363,22 @@ async def rematch_waiting(
             metrics=metrics,
             outcome=FileOutcome(file_id=row.file_id),
         )
-        candidates = await run.candidates(remit, await run.payer_of(row.payment_id))
+        run.payers = payers
+        run.line_hint = sum(max(len(r.services), 1) for _, _, r in found)
+        candidates = await run.candidates(remit, payers.get(row.payment_id))
         if match_claim(remit, candidates, cut_lengths=cut_lengths).claim is None:
             continue  # still ambiguous or not this claim: it stays in the queue for a person
         state = await run._post(payment, row.payment_id, row.remit_id, remit, row.cross_key)
         tx.after_commit(partial(_inc, metrics.claim_payments, state))
+        # the rows it waited in; a row its posting queued (an orphan reversal) stays, with its reason
         await tx.conn.execute(
             t.unmatched.update()
-            .where(u.remit_id == row.remit_id, u.kind == "claim", u.resolved_at.is_(None))
+            .where(
+                u.remit_id == row.remit_id,
+                u.kind == "claim",
+                u.resolved_at.is_(None),
+                u.id <= queued_before,
+            )
             .values(resolved_at=sa.func.now())
         )
         posted += 1

@@ -54,15 +54,22 @@ PAYER_ORDER = {"primary": 1, "secondary": 2, "tertiary": 3}
 _TEXTS = ARRAY(sa.Text)
 _c, _n, _l = t.claim.c, t.payer_claim_number.c, t.claim_line.c
 
-_CLAIMS_NAMED = sa.select(t.claim).where(
-    sa.or_(
-        _c.claim_key == sa.any_(sa.bindparam("keys", type_=_TEXTS)),
-        _c.claim_key.like(sa.any_(sa.bindparam("patterns", type_=_TEXTS))),
-        _c.claim_id.in_(
-            sa.select(_n.claim_id).where(_n.number_key == sa.any_(sa.bindparam("numbers", type_=_TEXTS)))
-        ),
+_CLAIMS_NAMED = (
+    sa.select(t.claim)
+    .where(
+        sa.or_(
+            _c.claim_key == sa.any_(sa.bindparam("keys", type_=_TEXTS)),
+            _c.claim_key.like(sa.any_(sa.bindparam("patterns", type_=_TEXTS))),
+            _c.claim_id.in_(
+                sa.select(_n.claim_id).where(_n.number_key == sa.any_(sa.bindparam("numbers", type_=_TEXTS)))
+            ),
+        )
     )
+    .with_for_update(of=t.claim)
 )
+"""The claims claim payments name, locked until the posting transaction ends: two transactions
+posting to one claim (an 835 and the waiting-payments matcher, or two 835s) take turns, so the
+later one reads what the first posted before it decides whether its claim payment repeats it."""
 _CLAIMS_BY_ID = sa.select(t.claim).where(_c.claim_id == sa.any_(sa.bindparam("ids", type_=_TEXTS)))
 _LINES = (
     sa.select(t.claim_line)
