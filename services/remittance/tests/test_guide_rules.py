@@ -163,3 +163,195 @@ async def test_cas_with_several_triplets_and_several_segments_posts_every_amount
     assert ("OA", "97", D("5.00")) in adjustments and ("PR", "96", D("1.00")) in adjustments
     (balance,) = posted.of("PatientBalanceChanged")
     assert balance.balance == D("46.00")
+
+
+# ---------------------------------------------------------------- claims
+async def test_interest_paid_within_clp04_is_the_claims_interest_not_its_payment(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0151"), claim_for(2, claim_id="clm-0152")])
+    with_interest = Clp(
+        "clm-0151",
+        "1",
+        "170.00",
+        "113.42",
+        "25.00",
+        "ICN-151",
+        services=[
+            Svc("90837", "170.00", "110.00", [Cas("CO", "45", "35.00"), Cas("PR", "3", "25.00")], on=DOS)
+        ],
+        amounts=[("I", "3.42")],
+    )
+    # another payer reports AMT*I for information and pays the interest through PLB L6
+    informational = Clp(
+        "clm-0152",
+        "1",
+        "170.00",
+        "110.00",
+        "25.00",
+        "ICN-152",
+        services=[
+            Svc("90837", "170.00", "110.00", [Cas("CO", "45", "35.00"), Cas("PR", "3", "25.00")], on=DOS)
+        ],
+        amounts=[("I", "1.10")],
+    )
+    posted = await ledger.post(remit_835([with_interest, informational], plb=[Plb("L6", "-1.10", "ICN-152")]))
+    assert posted.outcome.states == {"posted": 2} and posted.outcome.exceptions == []
+    first, second = await ledger.claim("clm-0151"), await ledger.claim("clm-0152")
+    assert (first.paid, first.interest) == (D("110.00"), D("3.42"))
+    assert (second.paid, second.interest) == (D("110.00"), D("1.10"))
+    assert [e.paid for e in posted.of("PaymentPosted")] == [D("110.00"), D("110.00")]
+
+    # the reversal takes the interest back with the payment
+    back = Clp(
+        "clm-0151",
+        "22",
+        "-170.00",
+        "-113.42",
+        "-25.00",
+        "ICN-151",
+        services=[
+            Svc("90837", "-170.00", "-110.00", [Cas("CO", "45", "-35.00"), Cas("PR", "3", "-25.00")], on=DOS)
+        ],
+        amounts=[("I", "-3.42")],
+    )
+    reversed_ = await ledger.post(remit_835([back, paid("clm-0152", "ICN-152B")], trace="EFT-R"))
+    assert reversed_.outcome.states["posted"] >= 1
+    first = await ledger.claim("clm-0151")
+    assert (first.paid, first.interest) == (D("0.00"), D("0.00"))
+
+
+async def test_a_reversal_under_a_new_number_names_the_original_in_ref_f8(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0161")])
+    await ledger.post(remit_835([paid("clm-0161", "ICN-161")], trace="EFT-A"))
+    await ledger.post(remit_835([paid("clm-0161", "ICN-161X", on=date(2025, 3, 4))], trace="EFT-A2"))
+    reversal = paid("clm-0161", "ICN-161R", status="22", sign="-")
+    reversal = Clp(**{**_fields(reversal), "refs": [("F8", "ICN-161")]})
+    posted = await ledger.post(remit_835([reversal], trace="EFT-B"))
+    assert posted.outcome.states == {"posted": 1}
+    rows = {r.payer_claim_number: r for r in await ledger.rows(t.claim_payment)}
+    assert rows["ICN-161"].reversed_by == rows["ICN-161R"].remit_id
+    assert rows["ICN-161X"].reversed_by is None
+
+
+def _fields(c: Clp) -> dict[str, object]:
+    return {name: getattr(c, name) for name in Clp.__dataclass_fields__}
+
+
+async def test_a_claim_split_in_two_claim_payments_posts_both_parts(ledger: Ledger) -> None:
+    # one claim of two identical sessions; the payer splits it (MA15) and pays each part alike
+    lines = [("clm-0171:1", "90837", "170.00"), ("clm-0171:2", "90837", "170.00")]
+    claim = claim_for(1, claim_id="clm-0171", lines=lines)
+    await ledger.add_claims([claim])
+    cas = [Cas("CO", "45", "35.00"), Cas("PR", "3", "25.00")]
+    parts = [
+        Clp(
+            "clm-0171",
+            "1",
+            "170.00",
+            "110.00",
+            "25.00",
+            f"ICN-171-{n}",
+            services=[Svc("90837", "170.00", "110.00", cas, on=DOS, line_key=f"clm-0171:{n}")],
+            rarcs=["MA15"],
+        )
+        for n in (1, 2)
+    ]
+    posted = await ledger.post(remit_835(parts))
+    assert posted.outcome.states == {"posted": 2} and posted.outcome.exceptions == []
+    row = await ledger.claim("clm-0171")
+    assert (row.paid, row.patient_responsibility) == (D("220.00"), D("50.00"))
+    assert sorted(ln.line_key for ln in await ledger.rows(t.posted_line)) == ["clm-0171:1", "clm-0171:2"]
+    # the same part again under a third number is still a repeat
+    again = Clp(**{**_fields(parts[0]), "icn": "ICN-171-9"})
+    repeat = await ledger.post(remit_835([again], trace="EFT-B"))
+    assert repeat.outcome.states == {"duplicate": 1}
+
+
+async def test_lines_match_by_svc06_and_by_a_service_period(ledger: Ledger) -> None:
+    lines = [
+        ("clm-0181:1", "90837", "170.00"),
+        ("clm-0181:2", "90834", "130.00"),
+        ("clm-0181:3", "H0004", "40.00"),
+    ]
+    await ledger.add_claims([claim_for(1, claim_id="clm-0181", lines=lines, on=date(2025, 3, 5))])
+    services = [
+        # the payer paid 90834 for the 90837 billed: SVC06 names the billed code
+        Svc("90834", "170.00", "90.00", [Cas("CO", "45", "80.00")], on=date(2025, 3, 5), original="HC:90837"),
+        # no SVC06: the code as billed
+        Svc("90834", "130.00", "90.00", [Cas("CO", "45", "40.00")], on=date(2025, 3, 5)),
+        # a period instead of a day (DTM*150/151)
+        Svc(
+            "H0004",
+            "40.00",
+            "30.00",
+            [Cas("CO", "45", "10.00")],
+            period=(date(2025, 3, 1), date(2025, 3, 31)),
+        ),
+    ]
+    claim = Clp("clm-0181", "1", "340.00", "210.00", "0", "ICN-181", services=services)
+    posted = await ledger.post(remit_835([claim]))
+    assert posted.outcome.states == {"posted": 1}
+    assert await ledger.rows(t.unmatched) == []
+    by_key = {ln.line_key: ln.paid for ln in await ledger.rows(t.posted_line)}
+    assert by_key == {"clm-0181:1": D("90.00"), "clm-0181:2": D("90.00"), "clm-0181:3": D("30.00")}
+
+
+async def test_denied_not_ours_and_zero_payment_835s(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(n, claim_id=f"clm-019{n}") for n in (1, 2)])
+    denied = Clp(
+        "clm-0191",
+        "4",
+        "170.00",
+        "0",
+        "0",
+        "ICN-191",
+        services=[
+            Svc("90837", "170.00", "0", [Cas("CO", "45", "20.00"), Cas("CO", "197", "150.00")], on=DOS)
+        ],
+    )
+    not_ours = Clp("clm-0192", "23", "170.00", "0", "0", "ICN-192", [Cas("OA", "23", "170.00")])
+    posted = await ledger.post(remit_835([denied, not_ours], handling="H", method="NON"))
+    assert posted.outcome.exceptions == []
+    assert posted.outcome.states == {"posted": 1, "recorded": 1}
+    (payment,) = await ledger.rows(t.payment)
+    assert (payment.amount, payment.method, payment.status) == (D("0"), "NON", "posted")
+    first = await ledger.claim("clm-0191")
+    assert (first.paid, first.contractual, first.denied) == (D("0"), D("20.00"), D("150.00"))
+    second = await ledger.claim("clm-0192")
+    assert (second.paid, second.other, second.denied) == (D("0"), D("0"), D("0"))
+
+
+async def test_a_debit_835_is_negative_and_balances(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0201")])
+    await ledger.post(remit_835([paid("clm-0201", "ICN-201")], trace="EFT-A"))
+    debit = await ledger.post(
+        remit_835([paid("clm-0201", "ICN-201", status="22", sign="-")], trace="EFT-B", credit_debit="D")
+    )
+    assert debit.outcome.states == {"posted": 1} and debit.outcome.exceptions == []
+    (payment,) = await ledger.rows(t.payment, t.payment.c.trace_number == "EFT-B")
+    assert payment.amount == D("-110.00")
+    assert (await ledger.claim("clm-0201")).paid == D("0.00")
+
+
+async def test_an_out_of_balance_claim_is_rejected_with_its_reason_and_nothing_of_it_posts(
+    ledger: Ledger,
+) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0211")])
+    # the line balances (170 - 60 = 110) but the claim says 112.00
+    bad = Clp(
+        "clm-0211",
+        "1",
+        "170.00",
+        "112.00",
+        "25.00",
+        "ICN-211",
+        services=[
+            Svc("90837", "170.00", "110.00", [Cas("CO", "45", "35.00"), Cas("PR", "3", "25.00")], on=DOS)
+        ],
+    )
+    posted = await ledger.post(remit_835([bad]))
+    assert posted.outcome.states == {"unbalanced": 1}
+    (flag,) = await ledger.rows(t.remit_exception)
+    assert flag.kind == "unbalanced_claim" and "CLP04 112.00" in flag.message
+    assert await ledger.rows(t.posted_line) == []
+    assert (await ledger.claim("clm-0211")).paid == D("0")
+    assert posted.of("PaymentPosted") == [] and posted.of("PatientBalanceChanged") == []

@@ -20,7 +20,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
@@ -210,7 +210,8 @@ _SETTLE = (
             denied = claim.denied + CAST(:denied AS numeric),
             patient_responsibility = claim.patient_responsibility + CAST(:patient_responsibility AS numeric),
             forwarded = claim.forwarded + CAST(:forwarded AS numeric),
-            other = claim.other + CAST(:other AS numeric)
+            other = claim.other + CAST(:other AS numeric),
+            interest = claim.interest + CAST(:interest AS numeric)
         WHERE claim.claim_id = :claim_id
         RETURNING claim.total_charge, claim.paid, claim.contractual, claim.denied,
                   claim.patient_responsibility, claim.forwarded, claim.other,
@@ -228,6 +229,7 @@ _SETTLE = (
                 "patient_responsibility",
                 "forwarded",
                 "other",
+                "interest",
             )
         )
     )
@@ -484,7 +486,7 @@ class _Run:
                 )
                 await self.queue_unmatched(payment, payment_id, remit_id, remit, "no_claim", ())
                 return await self._set_state(remit_id, "orphan_reversal", match)
-            posting = undo(original)
+            posting = replace(undo(original), interest=remit.interest_in_paid)
             await self.conn.execute(
                 _SET_REVERSED_BY, {"b_remit_id": original.remit_id, "reversed_by": remit_id}
             )
@@ -492,7 +494,10 @@ class _Run:
             state, reverses = "posted", original.remit_id
             revive = original
         else:
+            matches = match_lines(remit.services, claim.lines, claim_date=remit.statement_date)
             earlier = await self.repeated(remit_id, remit, cross_key, claim.claim_id)
+            if earlier:  # a split claim's parts may carry the same money for other lines
+                earlier = await self.on_same_lines(earlier, {m.line_key for m in matches if m.line_key})
             # a correction listed before the reversal of the first in the same 835 is not a repeat:
             # the reversal takes the first back further on (5010 sets no order between the two)
             duplicate = next((e for e in earlier if not _reversed_in(payment, remit, e)), None)
@@ -506,7 +511,6 @@ class _Run:
                 )
                 return await self._set_state(remit_id, "duplicate", match)
             reversal_follows = bool(earlier)
-            matches = match_lines(remit.services, claim.lines, claim_date=remit.statement_date)
             for m in matches:
                 if m.line_key is None:
                     await self.queue_unmatched_line(
@@ -570,6 +574,23 @@ class _Run:
                 )
             ).all()
         )
+
+    async def on_same_lines(self, earlier: list[Any], line_keys: set[str]) -> list[Any]:
+        """Of the claim payments ``earlier``, those that paid one of ``line_keys`` (or were posted at
+        claim level): a payer that splits a claim (MA15) sends a claim payment per part, and parts
+        for other lines of the claim are not repeats of each other, however alike their amounts."""
+        if not line_keys:
+            return earlier
+        if self.tx.memo.pop(_LINES_QUEUED, False):
+            await self.tx.flush()  # the posted lines queued so far, so they are read back here
+        pl = t.posted_line.c
+        keys: dict[str, set[str]] = {}
+        for remit_id, line_key in await self.conn.execute(
+            sa.select(pl.remit_id, pl.line_key).where(pl.remit_id.in_([e.remit_id for e in earlier]))
+        ):
+            if line_key is not None:
+                keys.setdefault(remit_id, set()).add(line_key)
+        return [e for e in earlier if not keys.get(e.remit_id) or keys[e.remit_id] & line_keys]
 
     async def post_held_correction(
         self, payment: Payment, reversal: ClaimRemit, claim_id: str, reversed_: PostedClaimPayment
@@ -830,6 +851,7 @@ class _Run:
                     "patient_responsibility": posting.patient_responsibility,
                     "forwarded": posting.forwarded,
                     "other": posting.other,
+                    "interest": posting.interest,
                 },
             )
         ).one()

@@ -118,7 +118,7 @@ class _Names:
 
     keys: frozenset[str]
     prefix: str | None
-    number: str | None
+    numbers: frozenset[str]
 
 
 def _names(remit: ClaimRemit, cut_lengths: Sequence[int]) -> _Names:
@@ -127,7 +127,10 @@ def _names(remit: ClaimRemit, cut_lengths: Sequence[int]) -> _Names:
     return _Names(
         keys=keys,
         prefix=pcn if len(pcn) in cut_lengths else None,
-        number=remit.payer_claim_number.upper() if remit.payer_claim_number else None,
+        numbers=frozenset(
+            {(remit.payer_claim_number or "").upper(), (remit.original_reference or "").strip().upper()}
+            - {""}
+        ),
     )
 
 
@@ -158,8 +161,7 @@ class ClaimIndex:
             keys |= names.keys - self.keys_read
             if names.prefix is not None and names.prefix not in self.prefixes_read:
                 prefixes.add(names.prefix)
-            if names.number is not None and names.number not in self.numbers_read:
-                numbers.add(names.number)
+            numbers |= names.numbers - self.numbers_read
         if not (keys or prefixes or numbers):
             return
         rows = (
@@ -185,8 +187,8 @@ class ClaimIndex:
             found.update(self.by_key.get(key, ()))
         if names.prefix is not None:
             found.update(claim_id for key in self._starting(names.prefix) for claim_id in self.by_key[key])
-        if names.number is not None:
-            found |= self.by_number.get(names.number, set())
+        for number in names.numbers:
+            found |= self.by_number.get(number, set())
         return sorted(found, key=self.position.__getitem__)[:MAX_CANDIDATES]
 
     def _starting(self, prefix: str) -> list[str]:

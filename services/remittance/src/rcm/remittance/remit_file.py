@@ -148,9 +148,13 @@ def _service(svc: ServicePayment) -> ServiceRemit:
         qualifier=info.procedure.qualifier,
         modifiers=tuple(m for m in info.procedure.modifiers if m),
         original_procedure_code=info.original_procedure.code if info.original_procedure else None,
+        original_modifiers=tuple(m for m in info.original_procedure.modifiers if m)
+        if info.original_procedure
+        else (),
         charge=info.charge,
         paid=info.paid,
         service_date=svc.service_date,
+        service_end=next((d.value for d in svc.dates if d.qualifier == "151"), None),
         allowed=svc.allowed_amount,
         units=info.units,
         line_key=svc.line_item_control_number,
@@ -168,6 +172,8 @@ def claim_remit(loop: ClaimPayment, sequence: int) -> ClaimRemit:
         rarcs += loop.inpatient.remark_codes
     statement = next((d.value for d in loop.dates if d.qualifier == "232"), None)
     full = next((r.value for r in loop.references if r.qualifier == "EA"), None)
+    original = next((r.value for r in loop.references if r.qualifier == "F8" and r.value), None)
+    interest = sum((a.amount for a in loop.amounts if a.qualifier == "I"), Decimal(0))
     crossover = loop.crossover_carrier.last_or_organization if loop.crossover_carrier else None
     return ClaimRemit(
         patient_control_number=clp.patient_control_number,
@@ -183,6 +189,8 @@ def claim_remit(loop: ClaimPayment, sequence: int) -> ClaimRemit:
         statement_date=statement,
         full_control_number=full,
         sequence=sequence,
+        original_reference=original,
+        interest=interest,
     )
 
 

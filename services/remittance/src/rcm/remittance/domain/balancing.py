@@ -1,7 +1,8 @@
 """The 835 balancing equations (005010X221A1 section 1.10.2.1).
 
 - service line: SVC02 charge - its CAS = SVC03 paid
-- claim: CLP03 charge - claim CAS - every line's CAS = CLP04 paid
+- claim: CLP03 charge - claim CAS - every line's CAS = CLP04 paid (plus AMT*I interest, when
+  the payer pays it in CLP04)
 - payment: sum of CLP04 - sum of PLB amounts = BPR02
 
 An 835 that fails one of them is flagged and held for review, never posted as is.
@@ -52,6 +53,7 @@ def check_claim(claim: ClaimRemit) -> list[Imbalance]:
         if (imbalance := check_line(service, claim_sequence=claim.sequence, line_number=number)) is not None
     ]
     expected = claim.charge - sum((a.amount for a in claim.all_adjustments()), Decimal(0))
+    expected += claim.interest_in_paid  # interest paid with the claim (AMT*I) is part of CLP04
     if expected != claim.paid:
         found.insert(0, Imbalance("claim", claim.paid, expected, claim.sequence))
     return found

@@ -4,13 +4,14 @@ Claims, in order of trust:
 1. the patient control number (CLP01) is our claim id (CLM01), ignoring case, or REF*EA
    carries it whole;
 2. CLP01 is our claim id cut to a length the payer is known to cut to (20 by default);
-3. the payer claim number (CLP07) is one the payer gave the claim before (277CA, earlier 835,
-   replacement claim);
+3. the payer claim number (CLP07, or REF*F8 of an adjustment) is one the payer gave the claim
+   before (277CA, earlier 835, replacement claim);
 4. otherwise nothing is posted: claims with the same charge and a service date in common are
    offered as candidates to a person (``review``), or none (``no_claim``).
 
 Lines: REF*6R names our line key; otherwise the procedure code (or the originally billed code,
-SVC06) with the same modifiers on the same date of service, each claim line used once.
+SVC06, with its modifiers) with the same modifiers on the same date of service (within a
+DTM*150/151 period), each claim line used once.
 """
 
 from __future__ import annotations
@@ -119,9 +120,10 @@ def match_claim(
         if len(cut) > 1:
             return ClaimMatch(None, reason="ambiguous", candidates=tuple(c.claim_id for c in cut))
 
-    icn = _norm(remit.payer_claim_number)
-    if icn:
-        by_icn = [c for c in pool if icn in {_norm(n) for n in c.payer_claim_numbers}]
+    # CLP07, or REF*F8: the payer's number of the claim payment this one adjusts
+    icns = {_norm(remit.payer_claim_number), _norm(remit.original_reference)} - {""}
+    if icns:
+        by_icn = [c for c in pool if icns & {_norm(n) for n in c.payer_claim_numbers}]
         if len(by_icn) == 1:
             return ClaimMatch(by_icn[0], MatchedBy.PAYER_CLAIM_NUMBER)
         if len(by_icn) > 1:
@@ -160,22 +162,35 @@ def match_lines(
         if result[i] is not None:
             continue
         on = service.service_date or claim_date
-        codes = {_norm(service.procedure_code), _norm(service.original_procedure_code)} - {""}
+        until = service.service_end if service.service_date else None
+
+        def same_day(line: ClaimLineRef, on: date | None = on, until: date | None = until) -> bool:
+            if on is None:
+                return True
+            if until is not None and until > on:  # DTM*150/151: a period
+                return on <= line.service_date <= until
+            return line.service_date == on
+
+        # SVC01 is what the payer adjudicated; SVC06, when present, is what we billed
+        billed = [(service.procedure_code, service.modifiers)]
+        if service.original_procedure_code:
+            billed.insert(0, (service.original_procedure_code, service.original_modifiers))
+        codes = {_norm(code) for code, _ in billed} - {""}
         fits = [
             line
             for line in lines
             if line.line_key not in used
-            and _norm(line.procedure_code) in codes
-            and _same_modifiers(line.modifiers, service.modifiers)
-            and (on is None or line.service_date == on)
+            and same_day(line)
+            and any(
+                _norm(line.procedure_code) == _norm(code) and _same_modifiers(line.modifiers, modifiers)
+                for code, modifiers in billed
+            )
         ]
         if not fits:  # the payer may drop or add a modifier; code and date still decide
             fits = [
                 line
                 for line in lines
-                if line.line_key not in used
-                and _norm(line.procedure_code) in codes
-                and (on is None or line.service_date == on)
+                if line.line_key not in used and _norm(line.procedure_code) in codes and same_day(line)
             ]
         if fits:
             best = next((line for line in fits if line.charge == service.charge), fits[0])

@@ -11,6 +11,8 @@ Per line (and once more for claim-level CAS and service lines that matched no cl
 - ``other``: OA, PI and CR adjustments (e.g. OA-23, impact of the prior payer);
 - ``allowed``: AMT*B6 when reported, else paid + patient responsibility.
 
+Interest the payer pays within CLP04 (AMT*I) is the claim's interest, not a payment of its charge.
+
 The claim's insurance balance is charge - paid - contractual - patient share - forwarded - other;
 a denied amount keeps it open. Statuses 23 (not our claim) and 25 (predetermination) move no money.
 
@@ -122,6 +124,8 @@ class ClaimPosting:
     claim_id: str
     status: str
     lines: tuple[LinePosting, ...]
+    interest: Decimal = ZERO
+    """Interest paid with the claim (AMT*I within CLP04): the claim's interest, not its payment."""
 
     def _sum(self, name: str) -> Decimal:
         return sum((getattr(line, name) for line in self.lines), ZERO)
@@ -152,7 +156,10 @@ class ClaimPosting:
 
     def negated(self) -> ClaimPosting:
         return ClaimPosting(
-            self.claim_id, ClaimStatus.REVERSAL.value, tuple(ln.negated() for ln in self.lines)
+            self.claim_id,
+            ClaimStatus.REVERSAL.value,
+            tuple(ln.negated() for ln in self.lines),
+            -self.interest,
         )
 
 
@@ -244,6 +251,7 @@ def post_claim(
     order = status.payer_order
     forwards = remit.crossed_over
     follows = order is not None and order > claim_payer_order
+    interest = remit.interest_in_paid
     lines: list[LinePosting] = []
     unplaced: list[ServiceRemit] = []
     for service, key in zip(remit.services, line_keys, strict=True):
@@ -272,7 +280,7 @@ def post_claim(
                 forwards=forwards,
                 follows_crossover=follows,
                 charge=remit.charge,
-                paid=remit.paid,
+                paid=remit.paid - interest,
                 adjustments=remit.adjustments,
                 rarcs=remit.rarcs,
             )
@@ -290,13 +298,13 @@ def post_claim(
                 forwards=forwards,
                 follows_crossover=follows,
                 charge=remit.charge - placed_charge,
-                paid=remit.paid - placed_paid,
+                paid=remit.paid - placed_paid - interest,
                 adjustments=adjustments,
                 allowed=None,
                 rarcs=remit.rarcs + tuple(r for s in unplaced for r in s.rarcs),
             )
         )
-    return ClaimPosting(claim_id, remit.status, tuple(lines))
+    return ClaimPosting(claim_id, remit.status, tuple(lines), interest)
 
 
 def patient_share(posting: ClaimPosting) -> PatientShare:

@@ -111,6 +111,10 @@ class ServiceRemit:
     units: Decimal | None = None
     line_key: str | None = None
     """REF*6R: our line key, when the payer echoes it."""
+    service_end: date | None = None
+    """DTM*151: the last day of a service period (``service_date`` is DTM*150 then)."""
+    original_modifiers: tuple[str, ...] = ()
+    """SVC06's modifiers: what was billed, when the payer adjudicated another code."""
     adjustments: tuple[Adjustment, ...] = ()
     rarcs: tuple[str, ...] = ()
 
@@ -134,6 +138,21 @@ class ClaimRemit:
     """REF*EA when a payer that cuts CLP01 sends the whole number there."""
     sequence: int = 0
     """Position of the claim payment in its 835 transaction set (1-based)."""
+    original_reference: str | None = None
+    """REF*F8: the payer claim number of the claim payment this one adjusts or replaces."""
+    interest: Decimal = ZERO
+    """AMT*I: prompt-pay interest the payer reports on the claim."""
+
+    @property
+    def interest_in_paid(self) -> Decimal:
+        """The interest CLP04 includes: AMT*I when CLP04 = CLP03 - every CAS + AMT*I (payers that
+        pay interest through PLB L6 report AMT*I only as information, and CLP04 balances without it)."""
+        if self.interest == ZERO:
+            return ZERO
+        adjusted = self.charge - sum((a.amount for a in self.all_adjustments()), ZERO)
+        if adjusted != self.paid and adjusted + self.interest == self.paid:
+            return self.interest
+        return ZERO
 
     @property
     def claim_status(self) -> ClaimStatus | None:

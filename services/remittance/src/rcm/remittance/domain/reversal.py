@@ -40,11 +40,9 @@ def find_original(reversal: ClaimRemit, posted: Sequence[PostedClaimPayment]) ->
         for p in posted
         if not p.reversed and p.paid == -reversal.paid and abs(p.charge) == abs(reversal.charge)
     ]
-    same_icn = [
-        p
-        for p in open_
-        if reversal.payer_claim_number and p.payer_claim_number == reversal.payer_claim_number
-    ]
+    # the reversal repeats the original's CLP07, or names it in REF*F8 under a number of its own
+    numbers = {reversal.payer_claim_number, reversal.original_reference} - {None, ""}
+    same_icn = [p for p in open_ if p.payer_claim_number in numbers]
     for candidates in (same_icn, open_):
         if candidates:
             return candidates[-1]
