@@ -355,3 +355,16 @@ async def test_an_out_of_balance_claim_is_rejected_with_its_reason_and_nothing_o
     assert await ledger.rows(t.posted_line) == []
     assert (await ledger.claim("clm-0211")).paid == D("0")
     assert posted.of("PaymentPosted") == [] and posted.of("PatientBalanceChanged") == []
+
+
+async def test_a_payment_order_without_remittance_detail_is_recorded_not_flagged(ledger: Ledger) -> None:
+    # BPR01 D: the payer moves money only; the remittance comes in another 835 (BPR01 I)
+    order = await ledger.post(remit_835([], trace="EFT-D1", amount="500.00", handling="D"))
+    assert order.outcome.exceptions == [] and order.events == []
+    (payment,) = await ledger.rows(t.payment)
+    assert (payment.status, payment.amount) == ("payment_only", D("500.00"))
+    # the same with remittance detail (C) still has to balance
+    unbalanced = await ledger.post(
+        remit_835([paid("clm-0221", "ICN-221")], trace="EFT-C1", amount="500.00", handling="C")
+    )
+    assert unbalanced.outcome.exceptions == ["unbalanced_payment"]

@@ -305,8 +305,10 @@ class _Run:
         existing = (
             await self.conn.execute(sa.select(t.payment.c.status).where(t.payment.c.payment_id == payment_id))
         ).scalar_one_or_none()
-        imbalance = check_payment(payment)
+        imbalance = None if payment.payment_only else check_payment(payment)
         status = "incomplete" if incomplete else "unbalanced" if imbalance else "posted"
+        if payment.payment_only and not incomplete:
+            status = "payment_only"
         self.payers[payment_id] = await self.resolve_payer(payment)
         values = {
             "file_id": self.file_id,

@@ -268,6 +268,7 @@ def read_remit_file(content: bytes) -> RemitFile:
                 payer_ref=_payer_ref(h),
                 amount=sign * h.payment.amount,
                 method=h.payment.method,
+                handling=h.payment.handling_code,
                 payment_date=h.payment.payment_date,
                 payer_name=h.payer.name if h.payer else None,
                 control_number=h.key[1],

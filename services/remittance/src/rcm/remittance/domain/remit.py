@@ -195,6 +195,9 @@ class Payment:
     amount: Decimal
     """BPR02, signed (a debit BPR03 = D is negative)."""
     method: str = "ACH"
+    handling: str = "I"
+    """BPR01: C/U/X payment with remittance, I remittance only, H notification only (zero
+    payment), D make payment only and P prenotification (no remittance detail)."""
     payment_date: date | None = None
     payer_name: str | None = None
     control_number: str = ""
@@ -202,3 +205,9 @@ class Payment:
     """Every identifier the 835 names its payer by, written one way (``domain.payers``)."""
     claims: tuple[ClaimRemit, ...] = ()
     provider_adjustments: tuple[ProviderAdjustment, ...] = field(default=())
+
+    @property
+    def payment_only(self) -> bool:
+        """A payment order without remittance detail (BPR01 D or P): there is nothing to balance
+        BPR02 against, and nothing to post."""
+        return self.handling in ("D", "P") and not self.claims and not self.provider_adjustments
