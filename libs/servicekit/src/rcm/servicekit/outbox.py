@@ -128,6 +128,10 @@ class OutboxRelay:
                 await conn.commit()
             total += len(rows)
             self.metrics.published.inc(len(rows))
+            if len(rows) < self.batch_size:
+                # all that was pending when read; rows committed since then woke the relay
+                # (the wake is cleared before each pass), so the next pass follows at once
+                return total
 
     async def _observe(self) -> None:
         async with self.engine.connect() as conn:
@@ -177,8 +181,10 @@ class OutboxRelay:
                         if not got:  # another replica relays; stand by
                             await lock_conn.close()
                             lock_conn = None
+                            self._wake.clear()  # a fixed back-off: commits do not hasten it
                             await self._sleep(stop, 2.0)
                             continue
+                    self._wake.clear()  # a commit from here on asks for another pass
                     await self.publish_pending()
                     passes += 1
                     await self._observe_when_due()
@@ -194,6 +200,7 @@ class OutboxRelay:
                             await lock_conn.close()
                         lock_conn = None
                     await self._observe_when_due()  # rows pile up while the broker is away
+                    self._wake.clear()
                     await self._sleep(stop, 1.0)
                     continue
                 self._idle.set()
@@ -207,7 +214,7 @@ class OutboxRelay:
                     await lock_conn.close()
 
     async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
-        self._wake.clear()
+        """Wait ``seconds``, or less when stopped or woken (also by a wake since the last pass began)."""
         waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
         try:
             await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)

@@ -1,0 +1,88 @@
+"""The relay reads the outbox once per pass when it holds less than a batch, and a commit made
+while a pass runs gets a pass of its own at once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from rcm.servicekit.db import create_engine
+from rcm.servicekit.kafka import make_producer
+from rcm.servicekit.messages import OutgoingMessage
+from rcm.servicekit.outbox import OutboxRelay, write_outbox
+from rcm.servicekit.testing import create_schema, read_topic, settings_for, statements_sent
+
+
+def _messages(topic: str, numbers: range) -> list[OutgoingMessage]:
+    return [
+        OutgoingMessage(
+            topic=topic,
+            key=b"k",
+            value=json.dumps({"n": i}).encode(),
+            headers=[("ce_id", f"evt-{i}".encode())],
+        )
+        for i in numbers
+    ]
+
+
+async def test_a_pass_reads_the_outbox_once_per_batch_and_stops_at_a_short_one(
+    kafka_bootstrap, kafka_topics, fresh_database
+) -> None:
+    topic = await kafka_topics(partitions=1)
+    settings = settings_for(kafka_bootstrap, fresh_database)
+    engine = create_engine(fresh_database)
+    await create_schema(engine)
+    async with engine.begin() as conn:
+        await write_outbox(conn, _messages(topic, range(25)))
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        relay = OutboxRelay(engine, producer, name=settings.service_name, batch_size=10)
+        with statements_sent(engine) as sent:
+            assert await relay.publish_pending() == 25
+        reads = [s for s in sent if s.startswith("SELECT") and "kit_outbox" in s]
+        assert len(reads) == 3  # 10, 10 and 5 rows: the short batch was all there was
+        with statements_sent(engine) as sent:
+            assert await relay.publish_pending() == 0
+        assert len([s for s in sent if s.startswith("SELECT")]) == 1
+        published = await read_topic(kafka_bootstrap, topic, expect=25)
+        assert [json.loads(m.value)["n"] for m in published] == list(range(25))
+    finally:
+        await producer.stop()
+        await engine.dispose()
+
+
+async def test_a_commit_during_a_pass_is_published_without_waiting_for_the_poll(
+    kafka_bootstrap, kafka_topics, fresh_database
+) -> None:
+    topic = await kafka_topics(partitions=1)
+    settings = settings_for(kafka_bootstrap, fresh_database)
+    engine = create_engine(fresh_database)
+    await create_schema(engine)
+    producer = make_producer(settings)
+    await producer.start()
+    # the poll would come only after a minute: a prompt second pass is the wake's doing
+    relay = OutboxRelay(engine, producer, name=settings.service_name, poll_interval_s=60)
+    written_during_pass = asyncio.Event()
+
+    async def commit_meanwhile(count: int) -> None:
+        if written_during_pass.is_set():
+            return
+        async with engine.begin() as conn:  # another transaction commits while the pass runs
+            await write_outbox(conn, _messages(topic, range(1, 2)))
+        relay.wake()
+        written_during_pass.set()
+
+    relay.after_publish = commit_meanwhile
+    async with engine.begin() as conn:
+        await write_outbox(conn, _messages(topic, range(1)))
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        published = await read_topic(kafka_bootstrap, topic, expect=2, timeout=15)  # well inside the poll
+        assert [json.loads(m.value)["n"] for m in published] == [0, 1]
+    finally:
+        stop.set()
+        await task
+        await producer.stop()
+        await engine.dispose()
