@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from rcm.claims.adapters import payer_rules_of
 from rcm.claims.app import TOPICS
 from rcm.claims.domain.coding import CodedSession, code_session
 from rcm.claims.domain.common import Credential
@@ -21,9 +22,10 @@ pytestmark = pytest.mark.unit
 
 def test_payer_billing_rules_from_payer_updated_adapt_by_copying_shared_fields() -> None:
     published = PayerBillingRules(telehealth=TelehealthRules(video_modifiers=["95"]), timely_filing_days=90)
-    rules = PayerRules.model_validate(published.model_dump(mode="json", include=set(PayerRules.model_fields)))
+    rules = payer_rules_of({"payer_id": "payer_evt", "rules": published.model_dump(mode="json")})
     assert rules.telehealth.video_modifiers == ("95",)
     assert rules.timely_filing_days == 90
+    assert rules.bundling_pairs == PayerRules().bundling_pairs  # none published: the built-in table
     assert {r.procedure_code for r in rules.auth_requirements} == {
         r.procedure_code for r in published.auth_requirements
     }

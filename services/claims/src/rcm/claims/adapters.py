@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, get_args, get_origin
 from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
 
 from rcm.claims.domain import (
     Authorization,
@@ -47,12 +49,42 @@ def session_of(event: SessionCompleted | SessionCorrected) -> Session:
 
 
 def payer_rules_of(body: Body | None) -> PayerRules:
-    """The payer's billing rules (defaults when the payer is unknown)."""
+    """The payer's billing rules (defaults when the payer is unknown).
+
+    The event's rules carry the domain's settings under the same names and shapes. Keys the
+    domain does not know (the filing clock, the correction method, crossover...) are dropped at
+    every level, and a null where the domain takes none (``bundling_pairs``: the built-in
+    table) leaves the domain default.
+    """
     if body is None:
         return PayerRules()
-    rules = dict(body.get("rules") or {})
-    shared = {k: v for k, v in rules.items() if k in PayerRules.model_fields}
+    shared = _known_fields(PayerRules, body.get("rules") or {})
     return PayerRules.model_validate({**shared, "payer_id": body["payer_id"]})
+
+
+def _known_fields(model: type[BaseModel], value: Body) -> dict[str, Any]:
+    known: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        if name not in value:
+            continue
+        item = value[name]
+        if item is None and type(None) not in get_args(field.annotation):
+            continue
+        nested, many = _nested_model(field.annotation)
+        if nested is not None and item is not None:
+            item = [_known_fields(nested, one) for one in item] if many else _known_fields(nested, item)
+        known[name] = item
+    return known
+
+
+def _nested_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The model a field holds, and whether it holds a sequence of them."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    item = next(iter(get_args(annotation)), None)
+    if get_origin(annotation) in (tuple, list) and isinstance(item, type) and issubclass(item, BaseModel):
+        return item, True
+    return None, False
 
 
 def _period(value: Body | None) -> Period:

@@ -8,13 +8,13 @@ topic from the start. A ``deleted`` flag tombstones an entity logically.
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
-from typing import Self
+from enum import IntEnum, StrEnum
+from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
 from rcm.events.models._base import Event, EventModel
-from rcm.events.models.common import Address, CoveragePriority, Credential, Period, PersonName, Sex
+from rcm.events.models.common import Address, CoveragePriority, Credential, Period, PersonName, Program, Sex
 from rcm.events.types import (
     Id,
     Modifier,
@@ -30,13 +30,16 @@ from rcm.events.types import (
 
 __all__ = [
     "AuthRequirement",
+    "BundlingPair",
     "CorrectedClaimMethod",
     "CoverageUpdated",
+    "DistinctServiceModifierStyle",
     "FeeScheduleKind",
     "FeeScheduleRate",
     "FeeScheduleUpdated",
     "License",
     "LicensureModifierRule",
+    "ModifierIndicator",
     "NetworkStatus",
     "OrganizationUpdated",
     "PatientUpdated",
@@ -237,13 +240,22 @@ class TelehealthRules(EventModel):
     audio_only_modifiers: list[Modifier] = Field(
         default_factory=lambda: ["93"], description="Modifiers for audio-only services (93, or FQ)."
     )
+    audio_only_requires_patient_home: bool = Field(
+        default=False, description="Audio-only is payable only with the patient at home (Medicare BH)."
+    )
+    in_person_pos_allowed_with_95: bool = Field(
+        default=False, description="Whether an in-person POS such as 11 may carry modifier 95."
+    )
 
 
 class LicensureModifierRule(EventModel):
-    """One row of the modifier-policy table: append modifiers for a credential/state/code."""
+    """One row of the modifier-policy table: append modifiers for a credential/state/program/code."""
 
     credential: Credential | None = Field(default=None, description="Rendering credential; none = any.")
     state: StateCode | None = Field(default=None, description="State of service; none = any state.")
+    program: Program | None = Field(
+        default=None, description="Program of the session (HE/HF/HG/HH rows); none = any program."
+    )
     procedure_codes: list[ProcedureCode] = Field(
         default_factory=list, description="Codes the rule applies to; empty = every code."
     )
@@ -275,6 +287,10 @@ class UnitRoundingRule(EventModel):
         default=UnitRounding.MIDPOINT, description="Midpoint (8-minute) or full units."
     )
     minutes_per_unit: int = Field(default=15, ge=1, le=60, description="Minutes in one unit.")
+    minutes_per_unit_by_code: dict[ProcedureCode, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: {"H2012": 60},
+        description="Codes whose unit is not minutes_per_unit (H2012 day treatment is per hour).",
+    )
     daily_unit_caps: dict[ProcedureCode, int] = Field(
         default_factory=dict, description="Most units billable per code per day, where the payer caps them."
     )
@@ -309,6 +325,51 @@ class SupervisingProviderPolicy(StrEnum):
     """The supervisor is the rendering provider (incident-to style); the associate is not named."""
 
 
+class DistinctServiceModifierStyle(StrEnum):
+    """Which modifier marks a documented distinct service."""
+
+    X_MODIFIERS = "x_modifiers"
+    """XE / XP / XS / XU by the documented reason (59 for 'other')."""
+    MODIFIER_59 = "modifier_59"
+    """Always 59."""
+
+
+class ModifierIndicator(IntEnum):
+    """Whether a modifier lets both codes of a bundling pair be billed (NCCI modifier indicator)."""
+
+    NEVER = 0
+    """The pair is never billed together."""
+    WITH_DISTINCT_SERVICE = 1
+    """Both are billed when the column-two code carries 59 or an X modifier."""
+
+
+class BundlingPair(EventModel):
+    """Two codes not billed together for one patient, clinician and date of service."""
+
+    column_one: ProcedureCode = Field(description="The code that is kept.")
+    column_two: ProcedureCode = Field(description="The code bundled into column_one (it gets 59/X).")
+    indicator: ModifierIndicator = Field(description="0: never together; 1: with a distinct service.")
+    why: str = Field(min_length=1, max_length=200, description="The reason, shown on the claim edit.")
+
+
+_TIMED_HCPCS = [
+    "H0004",
+    "H0034",
+    "H0036",
+    "H0038",
+    "H0039",
+    "H2010",
+    "H2011",
+    "H2012",
+    "H2014",
+    "H2015",
+    "H2017",
+    "H2019",
+    "H2021",
+    "H2027",
+    "T1016",
+    "T1017",
+]
 _TESTING_CODES = ["96130", "96131", "96132", "96133", "96136", "96137", "96138", "96139"]
 
 
@@ -319,10 +380,23 @@ class PayerBillingRules(EventModel):
         default_factory=TelehealthRules, description="Telehealth POS and modifier rules."
     )
     licensure_modifiers: list[LicensureModifierRule] = Field(
-        default_factory=list, description="Degree/licence/program modifiers by credential, state and code."
+        default_factory=list,
+        description="Degree/licence/program modifiers by credential, state, program and code.",
+    )
+    distinct_service_modifier: DistinctServiceModifierStyle = Field(
+        default=DistinctServiceModifierStyle.X_MODIFIERS,
+        description="Modifier for a documented distinct service: XE/XP/XS/XU by reason, or always 59.",
+    )
+    modifier_25_on_em_with_psychotherapy: bool = Field(
+        default=False,
+        description="Append 25 to the E/M billed with +90833/+90836/+90838 (opt-in; CPT and CMS do not "
+        "ask for it).",
     )
     timely_filing_days: int = Field(
         default=365, ge=1, description="Days allowed to file an original claim (Medicare: 365)."
+    )
+    timely_filing_warning_days: int = Field(
+        default=14, ge=0, description="Warn this many days before the filing limit."
     )
     timely_filing_clock: TimelyFilingClock = Field(
         default=TimelyFilingClock.DATE_OF_SERVICE, description="What starts the filing clock."
@@ -337,9 +411,26 @@ class PayerBillingRules(EventModel):
     unit_rounding: UnitRoundingRule = Field(
         default_factory=UnitRoundingRule, description="Rounding of 15-minute HCPCS units."
     )
+    timed_hcpcs_codes: list[ProcedureCode] = Field(
+        default_factory=lambda: list(_TIMED_HCPCS),
+        description="HCPCS codes billed per unit of time (see unit_rounding); others are per encounter.",
+    )
     prolonged_psychotherapy_as_two_units: bool = Field(
         default=False,
         description="Bill a 90+ minute session as 2 units of 90834 (opt-in; not CPT convention).",
+    )
+    prolonged_psychotherapy_from_minutes: int = Field(
+        default=90, ge=53, description="Minutes from which 2 units of 90834 are billed, when opted in."
+    )
+    z_code_primary_allowed: bool = Field(
+        default=False,
+        description="Whether a Z-code may be the first diagnosis of any psychiatric service (some "
+        "Medicaid child and EAP plans); most payers want F01-F99 first.",
+    )
+    z_code_primary_codes: list[ProcedureCode] = Field(
+        default_factory=lambda: ["90791", "90792"],
+        description="Codes whose first diagnosis may be a Z-code anyway (an evaluation that found no "
+        "disorder, e.g. Z03.89).",
     )
     corrected_claim_method: CorrectedClaimMethod = Field(
         default=CorrectedClaimMethod.REPLACEMENT, description="How corrections are sent."
@@ -348,6 +439,14 @@ class PayerBillingRules(EventModel):
         default=SupervisingProviderPolicy.WHEN_SUPERVISED, description="When a supervising provider is named."
     )
     ncci_edits: bool = Field(default=True, description="Whether NCCI procedure-to-procedure edits apply.")
+    bundling_pairs: list[BundlingPair] | None = Field(
+        default=None,
+        description="Same-day code pairs that bundle, replacing the built-in behavioural-health table; "
+        "none = the built-in table.",
+    )
+    requires_eligibility_check: bool = Field(
+        default=True, description="Hold a claim whose coverage has no eligibility result for the date."
+    )
     forwards_crossover: bool = Field(
         default=False, description="Whether this payer forwards claims to the secondary payer itself."
     )
