@@ -61,7 +61,7 @@ from rcm.claims.domain.corrections import (
 from rcm.claims.domain.edits.authorization import authorization_due
 from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.domain.state import ALLOWED_TRANSITIONS, FINALIZED_STATES, TERMINAL_STATES
-from rcm.claims.lifecycle import move, record_created, update_claim
+from rcm.claims.lifecycle import defer_insert, insert_deferred, move, record_created, update_claim
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.reads import (
     BatchReads,
@@ -811,9 +811,8 @@ class ClaimsHandlers:
         draft = assembled.draft
         now = _now()
         if received:
-            revision_now = await self._receive(tx, s, status="claimed", reason=None)
-            if revision_now is None:
-                return
+            await self._claim_received(tx, s, assembled, cause=cause, now=now)
+            return
         inserted = await tx.conn.execute(
             pg_insert(claim)
             .values(
@@ -828,13 +827,12 @@ class ClaimsHandlers:
             .on_conflict_do_nothing()
             .returning(*claim.c)
         )
-        if not received:
-            revision_now = await tx.conn.scalar(
-                sa.update(session)
-                .where(session.c.session_id == s.session_id)
-                .values(status="claimed", reason=None)
-                .returning(session.c.revision)
-            )
+        revision_now = await tx.conn.scalar(
+            sa.update(session)
+            .where(session.c.session_id == s.session_id)
+            .values(status="claimed", reason=None)
+            .returning(session.c.revision)
+        )
         forget_session_state(tx, s.session_id)
         row = inserted.first()
         if row is None:
@@ -851,6 +849,42 @@ class ClaimsHandlers:
             assembled=assembled,
             session_state=None if revision_now is None else ("claimed", revision_now),
         )
+
+    async def _claim_received(
+        self,
+        tx: Transaction,
+        s: Session,
+        assembled: Assembled,
+        *,
+        cause: Delivered[Any] | None,
+        now: datetime,
+    ) -> None:
+        """Claim a session just received: its row, then its claim, written once each with their
+        outcome (the claim's first evaluation moves the row before it is inserted)."""
+        revision = await self._receive(tx, s, status="claimed", reason=None)
+        if revision is None:
+            return
+        forget_session_state(tx, s.session_id)
+        draft = assembled.draft
+        row = defer_insert(
+            tx, self._claim_columns(draft, now=now, organization_id=s.organization_id, session_revision=0)
+        )
+        forget_patient(tx, draft.patient_id)
+        self._announce_created(
+            tx, draft, organization_id=s.organization_id, now=now, cause=cause, why="session-completed"
+        )
+        await self.evaluate(
+            tx,
+            row,
+            cause=cause,
+            reason="scrubbed after coding",
+            first_pass=True,
+            assembled=assembled,
+            session_state=("claimed", revision),
+        )
+        await insert_deferred(tx, draft.claim_key)
+        await self._write_lines(tx.conn, draft, fresh=True)
+        forget_patient(tx, draft.patient_id)  # nothing read meanwhile may stand without the claim
 
     @staticmethod
     async def _receive(tx: Transaction, s: Session, *, status: str, reason: str | None) -> int | None:
@@ -920,11 +954,27 @@ class ClaimsHandlers:
     ) -> None:
         await self._write_lines(tx.conn, draft, fresh=True)
         forget_patient(tx, draft.patient_id)
+        self._announce_created(
+            tx, draft, organization_id=organization_id, now=now, cause=cause, why=why, replaces=replaces
+        )
+
+    def _announce_created(
+        self,
+        tx: Transaction,
+        draft: ClaimDraft,
+        *,
+        organization_id: str | None,
+        now: datetime,
+        cause: Delivered[Any] | None,
+        why: str,
+        replaces: str | None = None,
+    ) -> None:
+        """The claim-created event, the created audit row and status event, the metric."""
         tx.publish(
             self._claim_created(draft, organization_id=organization_id, now=now, replaces=replaces),
             cause=cause,
         )
-        await record_created(
+        record_created(
             tx, claim_id=draft.claim_key, patient_id=draft.patient_id, at=now, cause=cause, why=why
         )
         self.metrics.created.inc()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +23,15 @@ from rcm.claims.store import claim, claim_audit
 from rcm.events.models import ClaimStatus, ClaimStatusChanged
 from rcm.servicekit import Delivered, Transaction
 
-__all__ = ["EVENT_STATUS", "move", "move_all", "record_created", "update_claim"]
+__all__ = [
+    "EVENT_STATUS",
+    "defer_insert",
+    "insert_deferred",
+    "move",
+    "move_all",
+    "record_created",
+    "update_claim",
+]
 
 _S = ClaimState
 EVENT_STATUS: dict[ClaimState, ClaimStatus | None] = {
@@ -45,7 +54,43 @@ EVENT_STATUS: dict[ClaimState, ClaimStatus | None] = {
 }
 
 
-async def record_created(
+_DEFERRED_INSERTS = "claims.deferred_inserts"
+
+
+def defer_insert(tx: Transaction, columns: dict[str, Any]) -> Any:
+    """Defer a new claim's insert until :func:`insert_deferred`: the moves and updates made
+    before that (its first evaluation) change the row to be inserted instead of updating the
+    table. Returns the row as a read would give it."""
+    tx.memo.setdefault(_DEFERRED_INSERTS, {})[columns["claim_id"]] = columns
+    defaults = {c.name: None for c in claim.columns} | {"revision": 0, "attempts": 0, "hold_reasons": []}
+    return SimpleNamespace(**(defaults | columns))
+
+
+async def insert_deferred(tx: Transaction, claim_id: str) -> None:
+    """Write the claim row :func:`defer_insert` deferred, with what happened to it since."""
+    columns = tx.memo.get(_DEFERRED_INSERTS, {}).pop(claim_id, None)
+    if columns is not None:
+        await tx.conn.execute(claim.insert(), columns)
+
+
+async def _deferred(tx: Transaction, claim_ids: Sequence[str], values: dict[str, Any]) -> set[str]:
+    """The claims of ``claim_ids`` whose insert is deferred: ``values`` go into their rows (a
+    deferred row given an SQL expression is written first, so the expression applies to the
+    stored row)."""
+    kept = tx.memo.get(_DEFERRED_INSERTS)
+    if not kept:
+        return set()
+    found = {claim_id for claim_id in claim_ids if claim_id in kept}
+    if any(isinstance(v, sa.ClauseElement) for v in values.values()):
+        for claim_id in found:
+            await insert_deferred(tx, claim_id)
+        return set()
+    for claim_id in found:
+        kept[claim_id].update(values)
+    return found
+
+
+def record_created(
     tx: Transaction, *, claim_id: str, patient_id: str, at: datetime, cause: Delivered[Any] | None, why: str
 ) -> None:
     tx.insert_later(
@@ -74,7 +119,8 @@ async def record_created(
 
 async def update_claim(tx: Transaction, claim_id: str, **values: Any) -> None:
     """Set columns of a claim without moving it (the batch's copy of its row is dropped)."""
-    await tx.conn.execute(sa.update(claim).where(claim.c.claim_id == claim_id).values(**values))
+    if not await _deferred(tx, [claim_id], values):
+        await tx.conn.execute(sa.update(claim).where(claim.c.claim_id == claim_id).values(**values))
     reads = reads_of(tx)
     if reads is not None:
         reads.claims.pop(claim_id, None)
@@ -130,12 +176,15 @@ async def move_all(
         (row, transition(row.claim_id, ClaimState(row.state), to, reason=reason[:500], at=at, actor=actor))
         for row in rows
     ]
-    ids = [row.claim_id for row in rows]
-    await tx.conn.execute(
-        sa.update(claim)
-        .where(claim.c.claim_id == ids[0] if len(ids) == 1 else claim.c.claim_id.in_(ids))
-        .values(state=to.value, updated_at=at, **columns)
-    )
+    values = {"state": to.value, "updated_at": at, **columns}
+    kept = await _deferred(tx, [row.claim_id for row in rows], values)
+    ids = [row.claim_id for row in rows if row.claim_id not in kept]
+    if ids:
+        await tx.conn.execute(
+            sa.update(claim)
+            .where(claim.c.claim_id == ids[0] if len(ids) == 1 else claim.c.claim_id.in_(ids))
+            .values(**values)
+        )
     reads = reads_of(tx)
     for row, record in records:
         forget_patient(tx, row.patient_id)
