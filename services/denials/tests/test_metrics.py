@@ -4,18 +4,14 @@ never carry an id."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rcm.denials import store
 from rcm.denials.domain.denial import FoundDenial, Level, Reason
 from rcm.denials.domain.playbook import Category
 from rcm.denials.domain.triage import Decision
@@ -32,23 +28,10 @@ from rcm.servicekit import (
     Record,
     ServiceSettings,
     Transaction,
-    create_engine,
     decode_event,
-    upgrade,
 )
 
 PAYER = "payer-0001"
-MIGRATIONS = Path(store.__file__).parent / "migrations"
-
-
-@pytest_asyncio.fixture
-async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(fresh_database, MIGRATIONS)
-    engine = create_engine(fresh_database)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def deliver(engine: AsyncEngine, handlers: DenialHandlers, *events: Any) -> None:

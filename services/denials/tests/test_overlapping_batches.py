@@ -10,12 +10,9 @@ the whole batch with a unique violation (and go round the retry loop).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest_asyncio
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -32,21 +29,10 @@ from rcm.events.testing import (
     payer_updated,
     remit_received,
 )
-from rcm.servicekit import Delivered, Record, Transaction, create_engine, upgrade
+from rcm.servicekit import Delivered, Record, Transaction
 from rcm.servicekit.db import outbox
 
 PAYER = "payer-0001"
-MIGRATIONS = Path(store.__file__).parent / "migrations"
-
-
-@pytest_asyncio.fixture
-async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(fresh_database, MIGRATIONS)
-    engine = create_engine(fresh_database)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 def handlers() -> DenialHandlers:

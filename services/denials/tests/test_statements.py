@@ -5,13 +5,11 @@ an earlier event of the batch wrote is what a later one sees."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest_asyncio
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,22 +28,11 @@ from rcm.events.testing import (
     payer_updated,
     remit_received,
 )
-from rcm.servicekit import Delivered, Record, Transaction, create_engine, upgrade
+from rcm.servicekit import Delivered, Record, Transaction
 from rcm.servicekit.db import outbox
 
 PAYER = "payer-0001"
-MIGRATIONS = Path(store.__file__).parent / "migrations"
 SESSIONS = range(1, 51)
-
-
-@pytest_asyncio.fixture
-async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(fresh_database, MIGRATIONS)
-    engine = create_engine(fresh_database)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 @contextmanager
