@@ -168,14 +168,27 @@ down() {
   say "stopping Kafka (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 1 60); do
-    pid_matches "$pid" kafka.Kafka || break
+    alive "$pid" || break
     sleep 0.5
   done
-  if pid_matches "$pid" kafka.Kafka; then
+  if alive "$pid"; then
     say "still running after 30 s; killing"
     kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do
+      alive "$pid" || break
+      sleep 0.5
+    done
   fi
   rm -f "$PIDFILE"
+}
+
+# Whether the process still runs any thread. Its command line is no test: once the JVM's first
+# thread has exited, /proc/PID/cmdline reads empty while the shutdown threads still hold the
+# broker's ports for seconds, and a broker started then cannot bind them.
+alive() {
+  local status="/proc/$1/status"
+  [ -r "$status" ] || return 1
+  ! awk '/^State:/ {z = ($2 == "Z")} /^Threads:/ {t = $2} END {exit !(z && t <= 1)}' "$status"
 }
 
 status() {
