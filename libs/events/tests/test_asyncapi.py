@@ -29,7 +29,13 @@ def test_every_topic_is_a_channel_with_its_payload_schema() -> None:
     for spec in CATALOG:
         message = messages[f"{spec.name}:Message"]
         assert message["payload"] == {"$ref": f"#/components/schemas/{spec.model.__name__}"}
-        assert message["headers"] == {"$ref": "#/components/schemas/CloudEventHeaders"}
+        envelope = {"$ref": "#/components/schemas/CloudEventHeaders"}
+        if spec.attributes:
+            envelope_ref, extensions = message["headers"]["allOf"]
+            assert envelope_ref == envelope
+            assert set(extensions["properties"]) == {spec.attribute_header(f) for f in spec.attributes}
+        else:
+            assert message["headers"] == envelope
         assert message["bindings"]["kafka"]["key"]["description"] == f"The {spec.key} of the event."
         assert set(schemas[spec.model.__name__]["properties"]) == set(spec.model.model_fields)
 

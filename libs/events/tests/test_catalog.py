@@ -137,3 +137,20 @@ def test_the_markdown_table_lists_every_topic() -> None:
     table = catalog_markdown()
     for spec in CATALOG:
         assert f"| `{spec.name}` | `{spec.key}` |" in table
+
+
+@pytest.mark.parametrize("spec", [s for s in CATALOG if s.attributes], ids=lambda s: s.name)
+def test_extension_attributes_are_codes_of_the_body_with_valid_names(spec) -> None:  # type: ignore[no-untyped-def]
+    """An attribute travels in a header for every consumer and log to see: it must be a field
+    of the body whose values are codes (an enum), never free text or an id, and its header
+    name a valid CloudEvents attribute name."""
+    import enum
+    import typing
+
+    for name in spec.attributes:
+        field = spec.model.model_fields[name]
+        kinds = [a for a in typing.get_args(field.annotation) if a is not type(None)] or [field.annotation]
+        assert all(isinstance(k, type) and issubclass(k, enum.Enum) for k in kinds), name
+        header = spec.attribute_header(name)
+        assert re.fullmatch(r"ce_[a-z0-9]{1,20}", header), header
+        assert header[3:] not in {"specversion", "id", "source", "type", "time", "subject", "datacontenttype"}

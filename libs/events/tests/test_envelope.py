@@ -205,3 +205,17 @@ def test_invalid_events_describe_themselves_for_dead_letter_headers() -> None:
     assert headers["rcm_error_reason"] == b"schema_violation"
     assert headers["rcm_error_event_type"] == b"rcm.session-completed.v1"
     assert headers["rcm_error_detail"]
+
+
+def test_a_status_change_carries_its_new_status_as_an_extension_attribute() -> None:
+    from rcm.events.testing import claim_status_changed
+
+    event = claim_status_changed(4, to_status="voided", from_status="submitted")
+    record = encode(event, source="/rcm/claims", prefix="")
+    headers = dict(record.headers)
+    assert headers["ce_tostatus"] == b"voided"
+    assert "ce_fromstatus" not in headers  # only what the catalog names
+    assert decode(record.value, record.headers).event == event
+    # a record without the attribute (an older producer) still decodes
+    older = [(k, v) for k, v in record.headers if k != "ce_tostatus"]
+    assert decode(record.value, older).event == event

@@ -21,6 +21,7 @@ from rcm.events.testing import (
     appointment_scheduled,
     authorization_received,
     claim_created,
+    claim_status_changed,
     claim_void_requested,
     payer_updated,
     session_voided,
@@ -151,6 +152,30 @@ async def test_a_voided_claim_gives_its_visit_back(ledger_service: RunningLedger
     await ledger_service.send(a_claim(2))
     consumed = await ledger_service.received("authorization-consumed", expect=2)
     assert [(c.session_id, c.remaining) for c in consumed] == [("ses-0001", 11), ("ses-0002", 11)]
+
+
+async def test_only_a_void_among_status_changes_is_read_and_it_gives_the_visit_back(
+    ledger_service: RunningLedger,
+) -> None:
+    """Status changes other than a void are skipped unread (no inbox row); the void releases."""
+    from rcm.servicekit.db import inbox
+
+    await ledger_service.send(an_authorization(12))
+    await ledger_service.until(registered(), 1)
+    await ledger_service.send(a_claim(1))
+    await ledger_service.until(usages(), 1)
+    moves = [("ready", "submitted"), ("submitted", "accepted"), ("accepted", "voided")]
+    for n, (before, after) in enumerate(moves):
+        change = claim_status_changed(
+            1, claim_id="clm-0001", patient_id="pat-0001", from_status=before, to_status=after
+        )
+        await ledger_service.send(change, event_id=f"move-{n}")
+
+    [released] = await ledger_service.received("authorization-released", expect=1)
+    assert (released.session_id, released.released, released.remaining) == ("ses-0001", 1, 12)
+    assert await ledger_service.scalar(usages()) == 0
+    seen = await ledger_service.rows(sa.select(inbox.c.event_id).where(inbox.c.event_id.like("move-%")))
+    assert [r.event_id for r in seen] == ["move-2"]
 
 
 async def test_auth_show_prints_the_ledger_and_renewal_278_builds_the_request(

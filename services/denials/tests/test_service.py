@@ -33,6 +33,7 @@ from rcm.events.testing import (
     authorization_received,
     claim_acknowledged,
     claim_created,
+    claim_status_changed,
     coverage_updated,
     fee_schedule_updated,
     payer_updated,
@@ -409,3 +410,66 @@ async def _latest_stats(engine: Any, prefix: str, scope: str, *, denied: int) ->
         return None
     body: dict[str, Any] = json.loads(row.value)
     return body if body["claims_denied"] == denied else None
+
+
+async def test_a_void_and_rebill_denial_resolves_when_the_void_completes_and_other_moves_are_skipped(
+    kafka_bootstrap: str, fresh_database: str
+) -> None:
+    """A payer that takes corrections as void and rebill: the CO-4 denial asks for the void and
+    resolves as voided when the claim's void completes; the claim's other status changes are
+    skipped unread (no inbox row)."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    base = settings_for(kafka_bootstrap, fresh_database, topic_prefix=prefix)
+    settings = DenialsSettings(
+        **{name: getattr(base, name) for name in ServiceSettings.model_fields}, topic_partitions=1
+    )
+    await upgrade(fresh_database, MIGRATIONS)
+    service = build_service(settings)
+    running = asyncio.create_task(service.run(install_signal_handlers=False))
+    engine = create_engine(fresh_database)
+    try:
+        await wait_for(lambda: _ready(service), timeout=20)
+        await publish(
+            kafka_bootstrap,
+            prefix,
+            [
+                payer_updated(
+                    1,
+                    rules={
+                        "telehealth": {"video_modifiers": ["95"]},
+                        "corrected_claim_method": "void_and_rebill",
+                    },
+                ),
+                claim_created(1, payer_id=PAYER, lines=[{**_claim_line(1), "modifiers": []}]),
+            ],
+        )
+        await wait_for(
+            lambda: _equals(engine, sa.select(sa.func.count()).select_from(store.claim), 1), timeout=20
+        )
+        await publish(kafka_bootstrap, prefix, [denied_remit(1, "CO", "4")])
+        [opened] = [
+            decode(r.value, r.headers).event
+            for r in await read_topic(kafka_bootstrap, f"{prefix}.denial-opened", expect=1)
+        ]
+        assert isinstance(opened, DenialOpened) and opened.action is DenialAction.VOID
+        await read_topic(kafka_bootstrap, f"{prefix}.claim-void-requested", expect=1)
+
+        moves = [("denied", "appealed"), ("appealed", "denied"), ("denied", "voided")]
+        changes = [
+            claim_status_changed(1, claim_id="clm-0001", from_status=before, to_status=after)
+            for before, after in moves
+        ]
+        await publish(kafka_bootstrap, prefix, changes, ["move-0", "move-1", "move-2"])
+        [resolved] = [
+            decode(r.value, r.headers).event
+            for r in await read_topic(kafka_bootstrap, f"{prefix}.denial-resolved", expect=1)
+        ]
+        assert isinstance(resolved, DenialResolved)
+        assert (resolved.claim_id, resolved.outcome) == ("clm-0001", DenialOutcome.VOIDED)
+        async with engine.connect() as conn:
+            seen = await conn.scalars(sa.text("SELECT event_id FROM kit_inbox WHERE event_id LIKE 'move-%'"))
+            assert list(seen) == ["move-2"]
+    finally:
+        service.stop()
+        await asyncio.wait_for(running, timeout=20)
+        await engine.dispose()

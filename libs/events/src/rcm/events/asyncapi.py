@@ -77,6 +77,15 @@ def asyncapi_document(prefix: str = "") -> dict[str, Any]:
     for name, message in components.get("messages", {}).items():
         message["headers"] = {"$ref": "#/components/schemas/CloudEventHeaders"}
         event_spec = by_name.get(name.split(":")[0])
+        if event_spec is not None and event_spec.attributes:
+            extensions = {
+                event_spec.attribute_header(f): {
+                    "type": "string",
+                    "description": f"CloudEvents extension attribute: the body's {f}, for filtering.",
+                }
+                for f in event_spec.attributes
+            }
+            message["headers"] = {"allOf": [message["headers"], {"type": "object", "properties": extensions}]}
         if event_spec is not None:
             message["bindings"] = {
                 "kafka": {

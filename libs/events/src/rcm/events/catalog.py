@@ -66,6 +66,10 @@ class EventSpec:
     """Default retention; -1 keeps compacted topics forever."""
     config: dict[str, str] = field(default_factory=dict)
     """Extra Kafka topic configuration."""
+    attributes: tuple[str, ...] = ()
+    """Body fields also carried as CloudEvents extension attributes (header ``ce_<field without
+    underscores>``, see :meth:`attribute_header`), so a consumer can skip the events it does not
+    act on without decoding them. Codes and states only, never PHI."""
 
     @property
     def type(self) -> str:
@@ -91,6 +95,23 @@ class EventSpec:
         if not isinstance(value, str):  # guarded by a test; keys are required ids
             raise TypeError(f"key field {self.key} of {self.name} is not a string")
         return value
+
+    @staticmethod
+    def attribute_header(field_name: str) -> str:
+        """The Kafka header of the extension attribute carrying ``field_name`` (``to_status`` ->
+        ``ce_tostatus``: CloudEvents attribute names are lower-case letters and digits)."""
+        return "ce_" + field_name.replace("_", "")
+
+    def attributes_of(self, event: Event) -> list[tuple[str, str]]:
+        """The extension attribute headers of ``event``: (header, value) for each of
+        :attr:`attributes` that has a value (enums by their value)."""
+        pairs: list[tuple[str, str]] = []
+        for name in self.attributes:
+            value = getattr(event, name)
+            if value is None:
+                continue
+            pairs.append((self.attribute_header(name), str(getattr(value, "value", value))))
+        return pairs
 
     def topic_config(self) -> dict[str, str]:
         """Kafka topic configuration (cleanup policy, retention and extras)."""
@@ -160,7 +181,14 @@ CATALOG: tuple[EventSpec, ...] = (
     _patient("claim-released", m.ClaimReleased, _CLAIMS),
     _patient("claim-submitted", m.ClaimSubmitted, _CLAIMS, "remittance", "denials"),
     _patient("claim-acknowledged", m.ClaimAcknowledged, _CLAIMS, "remittance", "denials"),
-    _patient("claim-status-changed", m.ClaimStatusChanged, _CLAIMS, "denials"),
+    EventSpec(
+        name="claim-status-changed",
+        model=m.ClaimStatusChanged,
+        key="patient_id",
+        producers=_CLAIMS,
+        consumers=("denials", "authorizations"),
+        attributes=("to_status",),  # both consumers act on voids only
+    ),
     _patient("claim-correction-requested", m.ClaimCorrectionRequested, _DENIALS, "claims"),
     _patient("claim-void-requested", m.ClaimVoidRequested, _DENIALS, "claims"),
     _patient("claim-write-off-requested", m.ClaimWriteOffRequested, _DENIALS, "claims"),

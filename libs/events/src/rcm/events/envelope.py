@@ -9,6 +9,8 @@ partition key from the catalog as its key, and these headers::
     ce_type         rcm.<event-name>.v<version>
     ce_time         RFC 3339 time the event happened
     ce_subject      the partition key: an opaque entity/patient id, never PHI
+    ce_<attribute>  extension attributes the catalog names for the type (``ce_tostatus`` of a
+                    claim-status-changed), for consumers that filter without decoding
     content-type    application/json
     traceparent     W3C trace context, when the producer is inside a trace
     tracestate      W3C vendor trace state, when present
@@ -131,6 +133,7 @@ def build_headers(
         ("ce_type", spec.type),
         ("ce_time", when.isoformat()),
         ("ce_subject", spec.key_of(event)),
+        *spec.attributes_of(event),
         ("content-type", CONTENT_TYPE),
     ]
     if trace is not None:

@@ -2,7 +2,7 @@
 retry and dead-letter topics, telemetry, probes and logging without PHI."""
 
 from rcm.servicekit.consumer import BatchConsumer, BatchHandler, Decoder, Transaction, dispatch
-from rcm.servicekit.contracts import decode_event
+from rcm.servicekit.contracts import RecordFilter, decode_event, only_when
 from rcm.servicekit.db import create_engine, create_kit_tables, kit_metadata, upgrade
 from rcm.servicekit.errors import PermanentError, TransientError
 from rcm.servicekit.logs import configure_logging
@@ -25,6 +25,7 @@ __all__ = [
     "OutgoingMessage",
     "PermanentError",
     "Record",
+    "RecordFilter",
     "RuntimeMetrics",
     "Service",
     "ServiceSettings",
@@ -37,6 +38,7 @@ __all__ = [
     "decode_event",
     "dispatch",
     "kit_metadata",
+    "only_when",
     "upgrade",
     "write_outbox",
 ]

@@ -207,6 +207,7 @@ class BatchConsumer(Generic[T]):
         relay: OutboxRelay | None = None,
         ordered_per_key: bool = False,
         metrics: RuntimeMetrics | None = None,
+        accept: Callable[[Record], bool] | None = None,
     ) -> None:
         self.name = name
         self.settings = settings
@@ -219,6 +220,9 @@ class BatchConsumer(Generic[T]):
         self.relay = relay
         self.ordered_per_key = ordered_per_key
         self.metrics = metrics or RuntimeMetrics()
+        self.accept = accept
+        """Which records the handler acts on, told from their headers (``contracts.only_when``);
+        the others are skipped before decoding: no inbox row, no transaction of their own."""
         self._paused_until: dict[TopicPartition, float] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self.ready = asyncio.Event()
@@ -261,8 +265,8 @@ class BatchConsumer(Generic[T]):
                 records = self._take_due(consumer, polled)
                 if not records:
                     continue
-                applied = await self._apply_with_retry(records, stop)
-                if not applied:
+                chosen = self._skip_unwanted(records)
+                if chosen and not await self._apply_with_retry(chosen, stop):
                     break  # stopping while the infrastructure is down: leave offsets where they are
                 if self.after_db_commit is not None:
                     await self.after_db_commit(records)
@@ -290,6 +294,22 @@ class BatchConsumer(Generic[T]):
                 polled.setdefault(tp, []).extend(raw)
                 count += len(raw)
         return polled
+
+    def _skip_unwanted(self, records: list[Record]) -> list[Record]:
+        """The records the handler acts on; the others are counted as skipped (their offsets
+        are committed with the batch's)."""
+        if self.accept is None:
+            return records
+        chosen: list[Record] = []
+        skipped: dict[str, int] = {}
+        for r in records:
+            if self.accept(r):
+                chosen.append(r)
+            else:
+                skipped[r.source_topic] = skipped.get(r.source_topic, 0) + 1
+        for topic, count in skipped.items():
+            self.metrics.events.labels(self.name, topic, "skipped").inc(count)
+        return chosen
 
     def _resume_due(self, consumer: AIOKafkaConsumer) -> None:
         now = time.time()

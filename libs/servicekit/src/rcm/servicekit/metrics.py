@@ -15,7 +15,7 @@ class RuntimeMetrics:
         r = self.registry
         self.events = Counter(
             "rcm_events_total",
-            "Records handled, by outcome (processed, duplicate, retried, dead_lettered, forwarded).",
+            "Records handled, by outcome (processed, duplicate, retried, dead_lettered, forwarded, skipped).",
             ["consumer", "topic", "outcome"],
             registry=r,
         )

@@ -25,6 +25,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rcm.servicekit.consumer import BatchConsumer, BatchHandler, Decoder, Transaction
+from rcm.servicekit.contracts import RecordFilter
 from rcm.servicekit.db import create_engine, migrations_at_head, upgrade
 from rcm.servicekit.errors import is_infrastructure_error
 from rcm.servicekit.http import ProbeServer
@@ -80,6 +81,7 @@ class Service:
         handler: BatchHandler[Any],
         decode: Decoder[Any],
         ordered_per_key: bool = False,
+        accept: RecordFilter | None = None,
     ) -> BatchConsumer[Any]:
         consumer: BatchConsumer[Any] = BatchConsumer(
             name=name,
@@ -91,6 +93,7 @@ class Service:
             relay=self.relay,
             ordered_per_key=ordered_per_key,
             metrics=self.metrics,
+            accept=accept,
         )
         self.consumers.append(consumer)
         return consumer

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from rcm.authorizations.handlers import Ledger
 from rcm.authorizations.settings import AuthorizationOptions, AuthorizationSettings
-from rcm.servicekit import Service, ServiceSettings, decode_event
+from rcm.events.models import ClaimStatus
+from rcm.servicekit import Service, ServiceSettings, decode_event, only_when
 
 __all__ = ["TOPICS", "build_service"]
 
@@ -55,6 +56,8 @@ def build_service(
         handler=ledger.batch_handler(),
         decode=decode_event,
         ordered_per_key=True,
+        # it acts on a claim's status change only when the claim is voided
+        accept=only_when("claim-status-changed", to_status={ClaimStatus.VOIDED}),
     )
 
     async def expiry_timer(service: Service, stop: asyncio.Event) -> None:

@@ -10,7 +10,8 @@ from rcm.denials.handlers import DenialHandlers
 from rcm.denials.metrics import DenialsMetrics
 from rcm.denials.settings import DenialsSettings, load_configured_playbook
 from rcm.events.catalog import spec_for_name
-from rcm.servicekit import Service, ServiceSettings, decode_event
+from rcm.events.models import ClaimStatus
+from rcm.servicekit import Service, ServiceSettings, decode_event, only_when
 
 __all__ = ["CONSUMED", "PUBLISHED", "build_service"]
 
@@ -65,6 +66,8 @@ def build_service(settings: ServiceSettings, *, playbook: Playbook | None = None
         handler=handlers.batch_handler(),
         decode=decode_event,
         ordered_per_key=True,
+        # it acts on a claim's status change only when the claim is voided
+        accept=only_when("claim-status-changed", to_status={ClaimStatus.VOIDED}),
     )
     service.add_task(stats_task(interval_s=denials.stats_interval_s, window_days=denials.stats_window_days))
     return service
