@@ -86,3 +86,52 @@ async def test_a_commit_during_a_pass_is_published_without_waiting_for_the_poll(
         await task
         await producer.stop()
         await engine.dispose()
+
+
+def test_idle_polls_back_off_to_the_maximum_and_start_over_after_a_find() -> None:
+    relay = OutboxRelay(
+        create_engine("postgresql+psycopg://u@127.0.0.1:1/x"),
+        None,
+        name="r",
+        poll_interval_s=0.2,
+        idle_poll_max_s=2.0,
+    )
+    assert [relay.pause_after(n) for n in range(7)] == [0.2, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0]
+    assert relay.pause_after(10_000) == 2.0
+    fixed = OutboxRelay(
+        create_engine("postgresql+psycopg://u@127.0.0.1:1/x"), None, name="r", poll_interval_s=0.3
+    )
+    assert {fixed.pause_after(n) for n in range(5)} == {0.3}  # no maximum: no back-off
+
+
+async def test_an_idle_relay_polls_less_yet_finds_rows_another_process_wrote(
+    kafka_bootstrap, kafka_topics, fresh_database
+) -> None:
+    """Rows written without a wake (another replica, a command-line tool) are found by the
+    backed-off poll; while idle the relay reads the outbox a few times, not every 50 ms."""
+    topic = await kafka_topics(partitions=1)
+    settings = settings_for(kafka_bootstrap, fresh_database)
+    engine = create_engine(fresh_database)
+    await create_schema(engine)
+    producer = make_producer(settings)
+    await producer.start()
+    relay = OutboxRelay(
+        engine, producer, name=settings.service_name, poll_interval_s=0.05, idle_poll_max_s=0.8
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        with statements_sent(engine) as sent:
+            await asyncio.sleep(2.0)
+        polls = [s for s in sent if s.startswith("SELECT") and "kit_outbox" in s and "count" not in s]
+        # 0.05, 0.05, 0.1, 0.2, 0.4, 0.8, 0.8 ... : about 6 in 2 s (40 without the back-off)
+        assert 3 <= len(polls) <= 9, len(polls)
+        async with engine.begin() as conn:  # no wake: as another process would
+            await write_outbox(conn, _messages(topic, range(3)))
+        published = await read_topic(kafka_bootstrap, topic, expect=3, timeout=5)
+        assert [json.loads(m.value)["n"] for m in published] == [0, 1, 2]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await producer.stop()
+        await engine.dispose()

@@ -69,6 +69,7 @@ class OutboxRelay:
         name: str,
         batch_size: int = 1000,
         poll_interval_s: float = 0.2,
+        idle_poll_max_s: float | None = None,
         retention_hours: float = 24.0,
         metrics: RuntimeMetrics | None = None,
         observe_interval_s: float = 5.0,
@@ -78,6 +79,11 @@ class OutboxRelay:
         self.name = name
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
+        self.idle_poll_max_s = max(poll_interval_s, idle_poll_max_s or poll_interval_s)
+        """The longest pause between polls when they keep finding nothing: each empty poll doubles
+        the pause from ``poll_interval_s`` up to this, a poll that publishes resets it. The service's
+        own commits wake the relay anyway; polls find the rows other processes wrote (another
+        replica while this one holds the relay lock, a command-line tool)."""
         self.retention_hours = retention_hours
         self.metrics = metrics or RuntimeMetrics()
         self.observe_interval_s = observe_interval_s
@@ -170,6 +176,7 @@ class OutboxRelay:
         """Publish until ``stop`` is set, then drain what is pending and return."""
         lock_conn: Any = None
         passes = 0
+        empty = 0  # polls in a row that published nothing
         try:
             while not stop.is_set():
                 try:
@@ -185,7 +192,7 @@ class OutboxRelay:
                             await self._sleep(stop, 2.0)
                             continue
                     self._wake.clear()  # a commit from here on asks for another pass
-                    await self.publish_pending()
+                    empty = 0 if await self.publish_pending() else empty + 1
                     passes += 1
                     await self._observe_when_due()
                     if passes % 3000 == 1:
@@ -204,7 +211,7 @@ class OutboxRelay:
                     await self._sleep(stop, 1.0)
                     continue
                 self._idle.set()
-                await self._sleep(stop, self.poll_interval_s)
+                await self._sleep(stop, self.pause_after(empty))
             if lock_conn is not None:
                 with contextlib.suppress(Exception):
                     await self.publish_pending()
@@ -212,6 +219,12 @@ class OutboxRelay:
             if lock_conn is not None:
                 with contextlib.suppress(Exception):
                     await lock_conn.close()
+
+    def pause_after(self, empty_polls: int) -> float:
+        """The pause before the next poll after ``empty_polls`` polls in a row found nothing."""
+        if empty_polls <= 1:
+            return self.poll_interval_s
+        return min(self.poll_interval_s * 2 ** min(empty_polls - 1, 30), self.idle_poll_max_s)
 
     async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
         """Wait ``seconds``, or less when stopped or woken (also by a wake since the last pass began)."""

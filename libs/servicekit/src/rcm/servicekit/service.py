@@ -65,6 +65,7 @@ class Service:
             name=settings.service_name,
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
+            idle_poll_max_s=settings.relay_idle_poll_max_s,
             retention_hours=settings.outbox_retention_hours,
             metrics=self.metrics,
         )

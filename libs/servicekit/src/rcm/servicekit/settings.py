@@ -63,7 +63,11 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = 5
 
     batch_max_records: int = Field(500, description="Records taken from Kafka per batch and transaction.")
-    batch_timeout_ms: int = Field(50, description="How long a poll waits for a batch to fill.")
+    batch_timeout_ms: int = Field(
+        250,
+        description="Longest wait of a poll when no record is buffered (it returns as soon as records"
+        " arrive): how often an idle consumer looks at its paused retry partitions and at the stop signal.",
+    )
     batch_linger_ms: int = Field(
         0,
         description=(
@@ -80,7 +84,12 @@ class ServiceSettings(BaseSettings):
     )
 
     relay_batch_size: int = 1000
-    relay_poll_interval_s: float = 0.2
+    relay_poll_interval_s: float = Field(
+        0.2, description="Pause between outbox polls while they find rows (commits wake the relay at once)."
+    )
+    relay_idle_poll_max_s: float = Field(
+        2.0, description="Longest pause between outbox polls once they keep finding nothing."
+    )
     outbox_retention_hours: float = 24.0
 
     startup_timeout_s: float = Field(
