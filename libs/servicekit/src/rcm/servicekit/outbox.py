@@ -224,7 +224,7 @@ class OutboxRelay:
         """The pause before the next poll after ``empty_polls`` polls in a row found nothing."""
         if empty_polls <= 1:
             return self.poll_interval_s
-        return min(self.poll_interval_s * 2 ** min(empty_polls - 1, 30), self.idle_poll_max_s)
+        return min(self.poll_interval_s * float(2 ** min(empty_polls - 1, 30)), self.idle_poll_max_s)
 
     async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
         """Wait ``seconds``, or less when stopped or woken (also by a wake since the last pass began)."""
