@@ -10,12 +10,14 @@ from decimal import Decimal
 
 import pytest
 
-from rcm.eligibility.checker import Checker, read_271
+from rcm.eligibility.checker import Checker, read_271, read_271_leniently
 from rcm.eligibility.domain import AaaAction, decide, summarize
 from rcm.eligibility.domain.benefits import BenefitSummary
 from rcm.eligibility.domain.inquiry import InquiryRequest, Person
 from rcm.eligibility.settings import PayerPolicy
 from rcm.events.models import CoveragePriority, EligibilityStatus
+from rcm.x12.convert import read_interchanges
+from rcm.x12.errors import X12Error
 
 pytestmark = pytest.mark.unit
 
@@ -634,3 +636,47 @@ def test_the_benefits_of_the_period_holding_the_visit_are_used() -> None:
         "DTP*292*RD8*20250101-20251231",
     )
     assert summary.in_network is not None and summary.in_network.deductible == Decimal("650.00")
+
+
+# ------------------------------------------------------------------ malformed parts
+
+
+@pytest.mark.parametrize(
+    ("defect", "left_out"),
+    [
+        ("EB*B*IND*A6*PR**27*3O.00*****Y", 2),  # a letter O in the amount: the EB and its loop
+        ("EB*A*IND*A6*PR***0.X*****Y", 2),  # a percent that is not a number
+        ("EB*1*IND*A6**********:90837", 2),  # EB13 without its product qualifier
+    ],
+)
+def test_one_malformed_benefit_leaves_the_rest_of_the_answer(defect: str, left_out: int) -> None:
+    """A payer's 271 with one unreadable benefit still answers for the coverage and the other
+    benefits: that benefit is left out and counted, not the whole answer lost."""
+    text = x271(*PLAN, "EB*B*IND*MH*PR**27*30.00*****Y", defect, "EB*C*IND*MH*PR**23*500.00*****Y")
+    with pytest.raises(X12Error):
+        read_interchanges(text)  # strict reading: the whole interchange fails
+    checker = Checker.__new__(Checker)
+    outcome = checker._answered(text, _request(), PayerPolicy(), attempts=1)
+    assert outcome.failure is None
+    summary = outcome.summary
+    assert summary.status is EligibilityStatus.ACTIVE and summary.unread_parts == left_out
+    assert summary.in_network is not None and summary.in_network.copay == Decimal("30.00")
+    assert summary.in_network.deductible == Decimal("500.00")
+
+
+def test_a_malformed_date_of_birth_or_date_leaves_only_that_segment() -> None:
+    text = x271(
+        "DMG*D8*1990010*U", *PLAN[:1], "DTP*346*D8*20251301", *PLAN[2:], "EB*B*IND*MH*PR**27*30.00*****Y"
+    )
+    responses, unread = read_271_leniently(text)
+    assert unread == 2  # DMG02 and DTP03: their segments only
+    summary = summarize(responses[0], service_date=DOS)
+    assert summary.status is EligibilityStatus.ACTIVE
+    assert summary.in_network is not None and summary.in_network.copay == Decimal("30.00")
+
+
+def test_an_answer_without_its_required_parts_is_still_unreadable() -> None:
+    text = x271(*PLAN).replace("BHT*0022*11*TRACE1*20250301*1200~", "BHT*0022*11*TRACE1*20251301*1200~")
+    checker = Checker.__new__(Checker)
+    outcome = checker._answered(text, _request(), PayerPolicy(), attempts=1)
+    assert outcome.failure == "Unreadable271" and outcome.summary.status is EligibilityStatus.ERROR

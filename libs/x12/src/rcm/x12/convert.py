@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from rcm.x12.collector import collector_paused
 from rcm.x12.errors import X12Error
-from rcm.x12.models.base import Transaction
+from rcm.x12.models.base import Transaction, Unread, reading_leniently
 from rcm.x12.models.envelope import GroupHeader, InterchangeAck, InterchangeHeader
 from rcm.x12.models.interchange import FunctionalGroup, Interchange, read_transaction
 from rcm.x12.reader import ReadResult, TransactionSet, read
@@ -23,6 +23,7 @@ __all__ = [
     "from_json",
     "read_interchange",
     "read_interchanges",
+    "read_interchanges_leniently",
     "to_json",
     "transaction_model",
 ]
@@ -45,6 +46,20 @@ def read_interchanges(source: Source) -> list[tuple[Interchange, Delimiters]]:
     )
     with collector_paused():
         return _read_interchanges(data)
+
+
+def read_interchanges_leniently(source: Source) -> tuple[list[tuple[Interchange, Delimiters]], list[Unread]]:
+    """``read_interchanges``, keeping what can be read: a segment whose values cannot be read
+    (a malformed date, amount or composite) is left out of its loop, a child loop that cannot
+    be made without it is left out whole, and both are listed (see ``reading_leniently``).
+    For inquiries' answers (271, 277) where the rest of the answer still counts; X12Error
+    still when there is no interchange or a set's own required parts are missing.
+    ``Unread.error`` may quote values (PHI): never log it."""
+    data: str | bytes | bytearray | memoryview = (
+        source if isinstance(source, str | bytes | bytearray | memoryview) else source.read()
+    )
+    with collector_paused(), reading_leniently() as unread:
+        return _read_interchanges(data), unread
 
 
 def _read_interchanges(data: str | bytes | bytearray | memoryview) -> list[tuple[Interchange, Delimiters]]:

@@ -45,11 +45,11 @@ from rcm.eligibility.domain import (
 )
 from rcm.eligibility.settings import PayerPolicy
 from rcm.events.models import EligibilityStatus
-from rcm.x12.convert import read_interchanges
+from rcm.x12.convert import read_interchanges_leniently
 from rcm.x12.errors import X12Error
 from rcm.x12.models.eligibility import EligibilityResponse271
 
-__all__ = ["CheckOutcome", "Checker", "PayerGate", "read_271"]
+__all__ = ["CheckOutcome", "Checker", "PayerGate", "read_271", "read_271_leniently"]
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +71,23 @@ class CheckOutcome:
 
 
 def read_271(text: str) -> list[EligibilityResponse271]:
-    """Every 271 transaction set of an interchange."""
+    """Every 271 transaction set of an interchange (see ``read_271_leniently``)."""
+    return read_271_leniently(text)[0]
+
+
+def read_271_leniently(text: str) -> tuple[list[EligibilityResponse271], int]:
+    """Every 271 transaction set of an interchange, and how many of its parts were left out.
+
+    A payer's answer with one malformed value (a benefit's amount, a date, a composite without
+    its code) still answers for the coverage: that segment is left out, with the benefit loop
+    that needs it, and the rest is read. X12Error when nothing can be read (no interchange, a
+    set without the parts every 271 has)."""
     found: list[EligibilityResponse271] = []
-    for interchange, _ in read_interchanges(text):
+    interchanges, unread = read_interchanges_leniently(text)
+    for interchange, _ in interchanges:
         for group in interchange.groups:
             found += [t for t in group.transactions if isinstance(t, EligibilityResponse271)]
-    return found
+    return found, len(unread)
 
 
 @dataclass
@@ -320,10 +331,16 @@ class Checker:
         return outcome
 
     def _summary(self, text: str, request: InquiryRequest, policy: PayerPolicy) -> BenefitSummary:
-        responses = read_271(text)
+        responses, unread = read_271_leniently(text)
         if not responses:
             raise X12Error("the answer holds no 271")
-        return summarize(responses[0], service_date=request.service_date, order=policy.fallback_order)
+        summary = summarize(responses[0], service_date=request.service_date, order=policy.fallback_order)
+        if unread:  # counted, never quoted: the reader's messages may hold the member's data
+            log.warning(
+                "payer %s: %d part(s) of a 271 left out unreadable", request.payer_electronic_id, unread
+            )
+            summary = summary.model_copy(update={"unread_parts": unread})
+        return summary
 
     def _answered(
         self, text: str, request: InquiryRequest, policy: PayerPolicy, *, attempts: int

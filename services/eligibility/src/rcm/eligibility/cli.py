@@ -15,7 +15,7 @@ from typing import Any
 import typer
 
 from rcm.clearinghouse import CoreRealtimeClient
-from rcm.eligibility.checker import Checker, CheckOutcome, read_271
+from rcm.eligibility.checker import Checker, CheckOutcome, read_271_leniently
 from rcm.eligibility.domain import InquiryRequest, Person, fingerprint_of, summarize
 from rcm.eligibility.domain.service_types import DEFAULT_INQUIRY
 from rcm.eligibility.settings import EligibilityOptions, EligibilitySettings, load_clearinghouse
@@ -116,7 +116,7 @@ def summarize_file(
 ) -> None:
     """Read a 271 and print each transaction's benefit summary as JSON."""
     try:
-        responses = read_271(path.read_text(encoding="utf-8", errors="replace"))
+        responses, unread = read_271_leniently(path.read_text(encoding="utf-8", errors="replace"))
     except OSError as exc:
         typer.echo(f"{path}: {exc.strerror}", err=True)
         raise typer.Exit(1) from exc
@@ -127,5 +127,7 @@ def summarize_file(
         typer.echo(f"{path}: no 271 transaction set", err=True)
         raise typer.Exit(1)
     on = service_date.date() if service_date else datetime.now(UTC).date()
+    if unread:
+        typer.echo(f"{path}: {unread} part(s) left out unreadable (`rcm x12 validate` names them)", err=True)
     summaries = [summarize(r, service_date=on).model_dump(mode="json", exclude_none=True) for r in responses]
     typer.echo(json.dumps(summaries[0] if len(summaries) == 1 else summaries, indent=2))

@@ -19,10 +19,12 @@ a model read from a file gives back the same segments.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import types
 import typing
 from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -47,11 +49,49 @@ __all__ = [
     "Seg",
     "SegmentModel",
     "Spread",
+    "Unread",
     "X12Loop",
     "X12Model",
     "format_date",
     "parse_date",
+    "reading_leniently",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Unread:
+    """A segment or loop a lenient read left out because its values could not be read.
+
+    ``error`` is the reader's message and may quote the element's value (a date of birth, a
+    member id): show it to the person fixing the file, never log it or put it in an event.
+    """
+
+    loop: str
+    """The loop it was in (or the loop left out, when ``segment`` is None)."""
+    segment: str | None
+    """The segment id left out; None when the whole child loop ``loop`` was left out."""
+    position: int
+    """Its place among the segments (or child loops) of the enclosing loop, from 0."""
+    error: str
+
+
+_UNREAD: ContextVar[list[Unread] | None] = ContextVar("x12_unread", default=None)
+_LEFT_OUT: Any = object()
+
+
+@contextlib.contextmanager
+def reading_leniently() -> Iterator[list[Unread]]:
+    """Inside this block, loop models keep what they can read: a segment whose values cannot be
+    read is kept as an unrecognised raw segment, and a child loop that cannot be made (its
+    required segment was left out, say) as a raw loop; each is listed in the yielded list. A
+    loop's own required parts still fail the read when missing. For answers where part of the
+    content beats none (a 271's other benefits); never for money (835) or acknowledgments."""
+    unread: list[Unread] = []
+    token = _UNREAD.set(unread)
+    try:
+        yield unread
+    finally:
+        _UNREAD.reset(token)
 
 
 # ----------------------------------------------------------------- markers
@@ -986,9 +1026,17 @@ class X12Loop(X12Model):
         for position, segment in enumerate(segments[skip:] if skip else segments, skip):
             for marker, name, is_list, read_segment in by_segment.get(segment.id, ()):
                 if (is_list or name not in values) and (marker.qualifier is None or marker.matches(segment)):
-                    item = read_segment(segment, delimiters)
+                    try:
+                        item = read_segment(segment, delimiters)
+                    except X12Error as exc:
+                        if (unread := _UNREAD.get()) is None:
+                            raise
+                        unread.append(Unread(loop.id, segment.id, position, str(exc)))
+                        item = _LEFT_OUT
                     break
             else:
+                item = _LEFT_OUT
+            if item is _LEFT_OUT:
                 other_segments.append(RawSegment.from_segment(segment, delimiters, position))
                 continue
             if not is_list:
@@ -1001,9 +1049,17 @@ class X12Loop(X12Model):
         for position, child in enumerate(loop.loops):
             for child_marker, name, is_list, read_loop in by_loop.get(child.id, ()):
                 if (is_list or name not in values) and child_marker.matches(child):
-                    item = read_loop(child, delimiters)
+                    try:
+                        item = read_loop(child, delimiters)
+                    except X12Error as exc:
+                        if (unread := _UNREAD.get()) is None:
+                            raise
+                        unread.append(Unread(child.id, None, position, str(exc)))
+                        item = _LEFT_OUT
                     break
             else:
+                item = _LEFT_OUT
+            if item is _LEFT_OUT:
                 other_loops.append(RawLoop.from_loop(child, delimiters, position))
                 continue
             if not is_list:

@@ -155,6 +155,11 @@ class BenefitSummary(BaseModel):
     )
     payer_trace_number: str | None = None
     messages: list[str] = Field(default_factory=list, description="Free-text MSG of the benefits used.")
+    unread_parts: int = Field(
+        default=0,
+        description="Segments or benefit loops of the 271 left out because a value in them could not be "
+        "read (a malformed amount, date or code); the summary lacks whatever they said.",
+    )
 
 
 # ------------------------------------------------------------------ walking the 271
