@@ -27,6 +27,7 @@ from rcm.events.models import (
     DenialOpened,
     DenialOutcome,
     DenialResolved,
+    EligibilityRecheckRequested,
     SecondaryClaimRequested,
 )
 from rcm.events.testing import (
@@ -35,6 +36,7 @@ from rcm.events.testing import (
     claim_created,
     claim_status_changed,
     coverage_updated,
+    eligibility_checked,
     fee_schedule_updated,
     payer_updated,
     remit_received,
@@ -469,6 +471,101 @@ async def test_a_void_and_rebill_denial_resolves_when_the_void_completes_and_oth
         async with engine.connect() as conn:
             seen = await conn.scalars(sa.text("SELECT event_id FROM kit_inbox WHERE event_id LIKE 'move-%'"))
             assert list(seen) == ["move-2"]
+    finally:
+        service.stop()
+        await asyncio.wait_for(running, timeout=20)
+        await engine.dispose()
+
+
+async def test_a_re_verified_coverage_comes_back_to_its_denials_as_a_work_item(
+    kafka_bootstrap: str, fresh_database: str
+) -> None:
+    """CO-27 asks the eligibility service to re-check; its answer (and only it: other checks
+    are skipped unread) turns each denial into a work item saying what the payer answered
+    and what to do: inactive -> bill the other coverage on file or the patient; active ->
+    ask for reprocessing, appeal if refused. A retry still to come is waited for."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    base = settings_for(kafka_bootstrap, fresh_database, topic_prefix=prefix)
+    settings = DenialsSettings(
+        **{name: getattr(base, name) for name in ServiceSettings.model_fields}, topic_partitions=1
+    )
+    await upgrade(fresh_database, MIGRATIONS)
+    service = build_service(settings)
+    running = asyncio.create_task(service.run(install_signal_handlers=False))
+    engine = create_engine(fresh_database)
+    items = sa.select(store.work_item).order_by(store.work_item.c.claim_id)
+    try:
+        await wait_for(lambda: _ready(service), timeout=20)
+        other = coverage_updated(8, coverage_id="cov-0008-b", payer_id="payer-0002", priority="secondary")
+        await publish(
+            kafka_bootstrap,
+            prefix,
+            [payer_updated(1), other, claim_created(8, payer_id=PAYER), claim_created(9, payer_id=PAYER)],
+        )
+        await wait_for(
+            lambda: _equals(engine, sa.select(sa.func.count()).select_from(store.claim), 2), timeout=20
+        )
+        await publish(kafka_bootstrap, prefix, [denied_remit(8, "CO", "27"), denied_remit(9, "CO", "27")])
+        requests = [
+            decode(r.value, r.headers).event
+            for r in await read_topic(kafka_bootstrap, f"{prefix}.eligibility-recheck-requested", expect=2)
+        ]
+        by_claim = {e.claim_id: e for e in requests if isinstance(e, EligibilityRecheckRequested)}
+        assert set(by_claim) == {"clm-0008", "clm-0009"}
+        assert await count(engine, sa.select(sa.func.count()).select_from(store.work_item)) == 0
+
+        def answer(n: int, status: str, **fields: Any) -> Any:
+            request = by_claim[f"clm-{n:04d}"]
+            return eligibility_checked(
+                n,
+                check_id=f"chk-{n}-{status}",
+                coverage_id=request.coverage_id,
+                service_date=request.service_date,
+                status=status,
+                trigger="recheck",
+                request_id=request.request_id,
+                **fields,
+            )
+
+        retry_pending = answer(8, "error", aaa_follow_up={"action": "retry", "message": "payer busy"})
+        unrelated = eligibility_checked(
+            8, check_id="chk-appointment", status="inactive", trigger="appointment"
+        )
+        await publish(kafka_bootstrap, prefix, [retry_pending, unrelated], ["e-retry", "e-appointment"])
+        read_retry = (
+            sa.select(sa.func.count())
+            .select_from(sa.text("kit_inbox"))
+            .where(sa.text("event_id = 'e-retry'"))
+        )
+        await wait_for(lambda: _equals(engine, read_retry, 1), timeout=20)
+        # the eligibility service retries by itself: its answer decides, nothing is queued yet
+        assert await count(engine, sa.select(sa.func.count()).select_from(store.work_item)) == 0
+        await publish(
+            kafka_bootstrap,
+            prefix,
+            [answer(8, "inactive", payer_trace_number="TRACE8"), answer(9, "active")],
+            ["e-8", "e-9"],
+        )
+        await wait_for(
+            lambda: _equals(engine, sa.select(sa.func.count()).select_from(store.work_item), 2), timeout=20
+        )
+        async with engine.connect() as conn:
+            rows = (await conn.execute(items)).all()
+            seen = set(
+                await conn.scalars(sa.text("SELECT event_id FROM kit_inbox WHERE event_id LIKE 'e-%'"))
+            )
+            actions = dict(
+                (await conn.execute(sa.select(store.denial.c.claim_id, store.denial.c.action))).all()
+            )
+        assert seen == {"e-retry", "e-8", "e-9"}  # the appointment's check was skipped unread
+        inactive, active = rows
+        assert (inactive.claim_id, inactive.action, inactive.status) == ("clm-0008", "human_review", "open")
+        assert "cov-0008-b" in inactive.next_step and "payer-0002" in inactive.next_step
+        assert inactive.evidence["payer_trace_number"] == "TRACE8"
+        assert inactive.evidence["eligibility_status"] == "inactive"
+        assert (active.claim_id, active.action, active.appeal_level) == ("clm-0009", "appeal", 1)
+        assert "reprocess" in active.next_step
+        assert actions == {"clm-0008": "human_review", "clm-0009": "appeal"}
     finally:
         service.stop()
         await asyncio.wait_for(running, timeout=20)

@@ -23,7 +23,13 @@ from rcm.eligibility.app import TOPICS, build_service
 from rcm.eligibility.settings import EligibilityOptions, PayerPolicy
 from rcm.events import Event, decode, encode
 from rcm.events import testing as f
-from rcm.events.models import CoverageChange, CoverageChanged, EligibilityChecked, EligibilityStatus
+from rcm.events.models import (
+    CheckTrigger,
+    CoverageChange,
+    CoverageChanged,
+    EligibilityChecked,
+    EligibilityStatus,
+)
 from rcm.events.testing import ZONE
 from rcm.sandbox import start_sandbox
 from rcm.sandbox.server import Sandbox
@@ -237,6 +243,14 @@ async def test_appointments_are_checked_and_benefits_published(
         terminated = next(c for c in changed if c.change is CoverageChange.TERMINATED)
         assert terminated.effective_date == date(2024, 6, 30)
         assert len(answered) == 6
+        # the re-check's answer names the request it answers (the denial that asked waits for it)
+        every = await h.read("eligibility-checked", expect=6)
+        recheck = [e for e in every if e.trigger is CheckTrigger.RECHECK]
+        assert [(e.patient_id, e.request_id) for e in recheck] == [
+            ("pat-0003", f.eligibility_recheck_requested(3).request_id)
+        ]
+        assert {e.trigger for e in every if e not in recheck} == {CheckTrigger.APPOINTMENT}
+        assert all(e.request_id is None for e in every if e not in recheck)
 
         audit = await h.rows(
             sa.select(store.checks.c.raw_271, store.checks.c.decision, store.checks.c.patient_id)
@@ -304,6 +318,19 @@ async def test_payer_timeouts_and_server_errors_are_retried_then_reported(
             ("first_visit_of_month", True, ahead)
         ]
         assert night[0].due_at.astimezone(ZONE).date() == ahead - timedelta(days=1)
+
+        # a re-check the payer cannot answer keeps its request through the retry that answers it
+        sb.faults.http_errors = 1000
+        request = f.eligibility_recheck_requested(2, service_date=DOS, requested_at=datetime.now(ZONE))
+        await h.publish([request])
+        await h.read("eligibility-checked", expect=5)
+        sb.faults.http_errors = 0
+        events = await h.read("eligibility-checked", expect=6)
+        answers = [(e.status, e.trigger) for e in events if e.request_id == request.request_id]
+        assert answers == [
+            (EligibilityStatus.ERROR, CheckTrigger.RECHECK),
+            (EligibilityStatus.ACTIVE, CheckTrigger.RECHECK),
+        ]
 
 
 async def test_an_open_circuit_for_one_payer_does_not_stop_checks_for_another(

@@ -172,7 +172,14 @@ CATALOG: tuple[EventSpec, ...] = (
     _patient("authorization-received", m.AuthorizationReceived, (_EHR,), "authorizations", "claims"),
     _patient("patient-payment-received", m.PatientPaymentReceived, (_EHR,), "remittance"),
     # eligibility
-    _patient("eligibility-checked", m.EligibilityChecked, _ELIG, "claims", "authorizations"),
+    EventSpec(
+        name="eligibility-checked",
+        model=m.EligibilityChecked,
+        key="patient_id",
+        producers=_ELIG,
+        consumers=("claims", "authorizations", "denials"),
+        attributes=("trigger",),  # denials reads only the answers to its re-checks
+    ),
     _patient("coverage-changed", m.CoverageChanged, _ELIG, "claims", "denials"),
     _patient("eligibility-recheck-requested", m.EligibilityRecheckRequested, _DENIALS, "eligibility"),
     # claims

@@ -2,7 +2,7 @@
 retry and dead-letter topics, telemetry, probes and logging without PHI."""
 
 from rcm.servicekit.consumer import BatchConsumer, BatchHandler, Decoder, Transaction, dispatch
-from rcm.servicekit.contracts import RecordFilter, decode_event, only_when
+from rcm.servicekit.contracts import RecordFilter, all_of, decode_event, only_when
 from rcm.servicekit.db import create_engine, create_kit_tables, kit_metadata, upgrade
 from rcm.servicekit.errors import PermanentError, TransientError
 from rcm.servicekit.logs import configure_logging
@@ -31,6 +31,7 @@ __all__ = [
     "ServiceSettings",
     "Transaction",
     "TransientError",
+    "all_of",
     "configure_logging",
     "configure_tracing",
     "create_engine",

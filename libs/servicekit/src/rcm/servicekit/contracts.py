@@ -9,7 +9,7 @@ from rcm.events import Event, EventError, decode, spec_for_name
 from rcm.servicekit.errors import PermanentError
 from rcm.servicekit.messages import Record
 
-__all__ = ["RecordFilter", "decode_event", "only_when"]
+__all__ = ["RecordFilter", "all_of", "decode_event", "only_when"]
 
 RecordFilter = Callable[[Record], bool]
 """Whether a consumer acts on a record, told from its headers alone (before decoding it)."""
@@ -50,5 +50,14 @@ def only_when(event_name: str, **attributes: Collection[str | Enum]) -> RecordFi
             if value is not None and value not in values:
                 return False
         return True
+
+    return accept
+
+
+def all_of(*filters: RecordFilter) -> RecordFilter:
+    """A filter passing the records every one of ``filters`` passes."""
+
+    def accept(record: Record) -> bool:
+        return all(f(record) for f in filters)
 
     return accept

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -33,7 +33,7 @@ from rcm.denials.domain.denial import (
     denials_in_remit,
     patient_cost_sharing,
 )
-from rcm.denials.domain.facts import ClaimFacts, TriageContext
+from rcm.denials.domain.facts import ClaimFacts, CoverageOnFile, TriageContext
 from rcm.denials.domain.playbook import Action, Fix, Playbook
 from rcm.denials.domain.triage import Decision, triage
 from rcm.denials.domain.underpayment import contracted_rate, underpayment
@@ -41,6 +41,7 @@ from rcm.denials.metrics import DenialsMetrics
 from rcm.events.models import (
     AdjustmentGroup,
     AuthorizationReceived,
+    CheckTrigger,
     ClaimAcknowledged,
     ClaimChange,
     ClaimCorrectionRequested,
@@ -57,7 +58,9 @@ from rcm.events.models import (
     DenialResolved,
     DenialSource,
     DeniedReason,
+    EligibilityChecked,
     EligibilityRecheckRequested,
+    EligibilityStatus,
     FeeScheduleKind,
     FeeScheduleUpdated,
     LineAdjudication,
@@ -145,6 +148,19 @@ _CLOSE_OPEN_ITEMS = (
     .where(_w.denial_id == sa.bindparam("p_denial_id"), _w.status == "open")
     .values(status="closed", decision=sa.bindparam("p_decision"), closed_at=sa.bindparam("p_now"))
 )
+_FIX_BY_REQUEST = sa.select(store.fix_attempt.c.root_claim_id, store.fix_attempt.c.denial_id).where(
+    store.fix_attempt.c.request_id == sa.bindparam("p_request_id")
+)
+_ANSWER_ITEM = pg_insert(store.work_item).on_conflict_do_update(
+    index_elements=[store.work_item.c.item_id],
+    set_={
+        "action": sa.text("excluded.action"),
+        "reason": sa.text("excluded.reason"),
+        "next_step": sa.text("excluded.next_step"),
+        "evidence": sa.text("excluded.evidence"),
+    },
+    where=store.work_item.c.status == "open",
+)
 _WAITING_FOR_AUTHORIZATION = sa.select(store.denial).where(
     _d.patient_id == sa.bindparam("p_patient_id"),
     _d.payer_id == sa.bindparam("p_payer_id"),
@@ -210,6 +226,7 @@ class DenialHandlers:
                 ClaimAcknowledged: self.on_acknowledged,
                 ClaimStatusChanged: self.on_claim_status,
                 RemitReceived: self.on_remit,
+                EligibilityChecked: self.on_eligibility,
             },
             prepare=prepare,
         )
@@ -988,6 +1005,65 @@ class DenialHandlers:
             )
 
     # ------------------------------------------------------------------ claim status
+    async def on_eligibility(self, tx: Transaction, d: Delivered[EligibilityChecked]) -> None:
+        """The answer to a re-check a denial asked for: its denials go to a person with what the
+        payer said and what to do about it (a retry still to come is waited for)."""
+        e = d.event
+        if e.trigger is not CheckTrigger.RECHECK or e.request_id is None:
+            return
+        follow_up = e.aaa_follow_up.action if e.aaa_follow_up is not None else None
+        if e.status is EligibilityStatus.ERROR and follow_up in ("retry", "wait"):
+            return  # the eligibility service asks again by itself; that answer decides
+        asked = (await tx.conn.execute(_FIX_BY_REQUEST, {"p_request_id": e.request_id})).first()
+        if asked is None:
+            return
+        facts = BatchFacts.of(tx)
+        waiting = [
+            row
+            for row in await facts.open_denials(asked.root_claim_id)
+            if row.action == Action.REVERIFY_ELIGIBILITY.value
+        ]
+        if not waiting:
+            return  # resolved meanwhile (paid on a replacement, voided...)
+        coverages = await facts.coverages(e.patient_id)
+        action, next_step, why = recheck_answer(e, coverages)
+        evidence: dict[str, Any] = {"eligibility_check": e.check_id, "eligibility_status": e.status.value}
+        if e.payer_trace_number:
+            evidence["payer_trace_number"] = e.payer_trace_number
+        if e.other_payer is not None:
+            evidence["other_payer"] = e.other_payer.name
+        facts.forget_denials(asked.root_claim_id)
+        for row in waiting:
+            await tx.conn.execute(
+                _REDECIDE_DENIAL, {"p_denial_id": row.denial_id, "p_action": action.value, "p_why": why}
+            )
+            line = dict(evidence)
+            if row.line_key:
+                line["line_key"] = row.line_key
+            if row.procedure_code:
+                line["procedure"] = " ".join([row.procedure_code, *row.modifiers])
+            if row.payer_claim_number:
+                line["payer_claim_number"] = row.payer_claim_number
+            await tx.conn.execute(
+                _ANSWER_ITEM,
+                {
+                    "item_id": opaque_id("wi", row.denial_id),
+                    "kind": "denial",
+                    "denial_id": row.denial_id,
+                    "claim_id": row.claim_id,
+                    "patient_id": row.patient_id,
+                    "payer_id": row.payer_id,
+                    "action": action.value,
+                    "reason": why,
+                    "next_step": next_step,
+                    "evidence": line,
+                    "amount": max(row.amount, Decimal("0")),
+                    "deadline": row.appeal_deadline,
+                    "status": "open",
+                    "appeal_level": 1 if action is Action.APPEAL else None,
+                },
+            )
+
     async def on_claim_status(self, tx: Transaction, d: Delivered[ClaimStatusChanged]) -> None:
         """A void the service asked for completed: its open denials are resolved as voided."""
         e = d.event
@@ -998,6 +1074,50 @@ class DenialHandlers:
         for row in await facts.open_denials(claim.root_claim_id if claim else e.claim_id):
             if row.action == Action.VOID.value:
                 await self._resolve(tx, d, row, DenialOutcome.VOIDED)
+
+
+def recheck_answer(e: EligibilityChecked, coverages: Sequence[CoverageOnFile]) -> tuple[Action, str, str]:
+    """What a denial that asked for a re-check becomes once the payer answered: the action, the
+    next step for the person and why."""
+    said = f"re-check {e.check_id}: the payer answered {e.status.value}"
+    others = [c for c in coverages if c.coverage_id != e.coverage_id and c.active_on(e.service_date)]
+    other = f" (on file: coverage {others[0].coverage_id} of {others[0].payer_id})" if others else ""
+    if e.status is EligibilityStatus.ACTIVE:
+        if e.other_payer is not None:
+            return (
+                Action.HUMAN_REVIEW,
+                "The payer reports another payer "
+                f"({e.other_payer.name}) for this "
+                "patient: confirm which pays first, update the coverage order and bill that payer first.",
+                f"{said}, naming another payer",
+            )
+        return (
+            Action.APPEAL,
+            "The payer's own 271 shows the coverage active on the date of service: ask the payer to "
+            "reprocess the claim citing that answer (its trace number is in the evidence); appeal if refused.",
+            f"{said} on the date of service, contradicting the denial",
+        )
+    if e.status is EligibilityStatus.INACTIVE:
+        return (
+            Action.HUMAN_REVIEW,
+            "Coverage was not active on the date of service: bill the patient's other coverage in force "
+            f"that day{other}, or the patient, after confirming with them.",
+            f"{said}: coverage inactive on the date of service",
+        )
+    if e.status is EligibilityStatus.NOT_FOUND:
+        fields = ", ".join(e.aaa_follow_up.corrections) if e.aaa_follow_up else ""
+        return (
+            Action.HUMAN_REVIEW,
+            "The payer cannot find the member: correct the coverage's member data"
+            f"{' (' + fields + ')' if fields else ''} from the patient's card, then resubmit.",
+            f"{said}: member not found",
+        )
+    return (
+        Action.HUMAN_REVIEW,
+        "The re-check got no answer from the payer: verify the coverage on the payer's portal or by "
+        "phone, then resubmit, appeal or bill the patient as it shows.",
+        f"{said}" + (f" ({e.aaa_follow_up.message})" if e.aaa_follow_up else ""),
+    )
 
 
 def _rendering(claim: ClaimFacts | None, line_key: str | None, procedure_code: str) -> str | None:

@@ -225,6 +225,7 @@ class Checker:
         cache_key: str,
         wait_up_to: float | None = None,
         answer_within: float | None = None,
+        fresh: bool = False,
     ) -> CheckOutcome:
         """Ask the payer about ``request``; never raises for payer-side problems.
 
@@ -233,14 +234,17 @@ class Checker:
         ``retry_in`` estimated from the payer's rate. With ``answer_within``, a check sent
         but not answered by then is ``deferred`` too, while its exchange goes on: the next
         check for the same ``cache_key`` waits for that exchange or takes its outcome
-        instead of sending another 270.
+        instead of sending another 270. With ``fresh`` (a re-check, the first visit of a month)
+        no answer remembered from before is used: the payer is asked (or an exchange already
+        under way is joined).
         """
-        remembered = self.remembered(cache_key)
-        if remembered is not None:
-            return remembered
-        late = self._unclaimed.pop(cache_key, None)
-        if late is not None and time.monotonic() - late[0] <= self.memo_seconds:
-            return late[1]
+        if not fresh:
+            remembered = self.remembered(cache_key)
+            if remembered is not None:
+                return remembered
+            late = self._unclaimed.pop(cache_key, None)
+            if late is not None and time.monotonic() - late[0] <= self.memo_seconds:
+                return late[1]
         flight = self._inflight.get(cache_key)
         if flight is None:
             payer = request.payer_electronic_id

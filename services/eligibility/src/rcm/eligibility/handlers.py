@@ -47,6 +47,7 @@ from rcm.eligibility.settings import EligibilityOptions, PayerPolicy
 from rcm.events.models import (
     AaaFollowUp,
     AppointmentScheduled,
+    CheckTrigger,
     CoverageChanged,
     CoverageUpdated,
     EligibilityChecked,
@@ -156,8 +157,9 @@ class Eligibility:
                     refs,
                     coverage,
                     event.service_date,
-                    trigger=f"recheck:{event.reason.value}",
+                    trigger=f"{_RECHECK}{event.reason.value}:{event.request_id}",
                     not_before=event.requested_at,
+                    bypass_cache=True,  # asked to verify again: no earlier answer will do
                 )
             ]
         return []
@@ -303,7 +305,12 @@ class Eligibility:
             outcomes = await asyncio.gather(
                 *(
                     self.checker.check(
-                        j.request, j.policy, cache_key=j.cache_key, wait_up_to=wait, answer_within=answer
+                        j.request,
+                        j.policy,
+                        cache_key=j.cache_key,
+                        wait_up_to=wait,
+                        answer_within=answer,
+                        fresh=j.bypass_cache,
                     )
                     for j in todo.values()
                 )
@@ -414,6 +421,8 @@ class Eligibility:
             aaa_follow_up=_follow_up(outcome),
             payer_trace_number=summary.payer_trace_number,
             checked_at=now,
+            trigger=trigger_of(job.trigger),
+            request_id=request_of(job.trigger),
         )
         tx.publish(checked, event_id=job.check_id)
         for found in detect_changes(previous, summary):
@@ -610,6 +619,35 @@ class _Summaries:
             self._latest[coverage_id] = (at, summary)
 
 
+_RECHECK = "recheck:"
+"""A re-check's trigger: ``recheck:<reason>:<request id>`` (kept through retries)."""
+
+_TRIGGERS = {
+    "appointment": CheckTrigger.APPOINTMENT,
+    "coverage_updated": CheckTrigger.COVERAGE_UPDATED,
+    "night_before": CheckTrigger.SCHEDULED,
+    "first_visit_of_month": CheckTrigger.SCHEDULED,
+    "aaa_wait": CheckTrigger.RETRY,
+    "aaa_retry": CheckTrigger.RETRY,
+    "payer_unavailable": CheckTrigger.RETRY,
+}
+
+
+def trigger_of(trigger: str) -> CheckTrigger | None:
+    """The event's account of what asked for a check, from the job's trigger."""
+    if trigger.startswith(_RECHECK):
+        return CheckTrigger.RECHECK
+    return _TRIGGERS.get(trigger)
+
+
+def request_of(trigger: str) -> str | None:
+    """The re-check request a check answers, from its trigger (None for any other check)."""
+    if not trigger.startswith(_RECHECK):
+        return None
+    request_id = trigger[len(_RECHECK) :].partition(":")[2]
+    return request_id or None
+
+
 def _schedule(
     tx: Transaction,
     *,
@@ -631,7 +669,10 @@ def _schedule(
             "bypass_cache": bypass_cache,
             "attempt": job.attempt,
             "due_at": due_at,
-            "trigger": job.trigger if reason in ("payer_busy", "payer_slow") else None,
+            # a queued check keeps what asked for it; a retried re-check keeps its request
+            "trigger": job.trigger
+            if reason in ("payer_busy", "payer_slow") or job.trigger.startswith(_RECHECK)
+            else None,
             "not_before": job.not_before,
         }
     )

@@ -15,6 +15,7 @@ from rcm.events.types import Id, NonNegativeMoney, Percent, Timestamp
 __all__ = [
     "AaaError",
     "AaaFollowUp",
+    "CheckTrigger",
     "CoverageChange",
     "CoverageChanged",
     "EligibilityChecked",
@@ -98,6 +99,21 @@ class AaaFollowUp(EventModel):
     message: str = Field(max_length=300, description="A readable explanation, free of patient data.")
 
 
+class CheckTrigger(StrEnum):
+    """What asked for an eligibility check."""
+
+    APPOINTMENT = "appointment"
+    """A visit was scheduled."""
+    SCHEDULED = "scheduled"
+    """The service's own schedule: the night before a visit, the first visit of a month."""
+    COVERAGE_UPDATED = "coverage_updated"
+    """The patient's coverage changed before a visit."""
+    RECHECK = "recheck"
+    """An eligibility-recheck-requested (a denial, a claim edit): ``request_id`` names it."""
+    RETRY = "retry"
+    """A payer's AAA or an outage asked to try again later."""
+
+
 class EligibilityChecked(Event):
     """The result of one eligibility check for a patient's coverage."""
 
@@ -128,6 +144,14 @@ class EligibilityChecked(Event):
         default=None, max_length=50, description="Payer's TRN trace number."
     )
     checked_at: Timestamp = Field(description="When the response was received.")
+    trigger: CheckTrigger | None = Field(
+        default=None, description="What asked for the check (also the CloudEvents attribute ce_trigger)."
+    )
+    request_id: Id | None = Field(
+        default=None,
+        description="The eligibility-recheck-requested this check answers, when one asked for it "
+        "(also after the check was retried).",
+    )
 
 
 class CoverageChange(StrEnum):
