@@ -91,3 +91,12 @@ async def trail(engine: AsyncEngine, claim_id: str) -> list[tuple[str | None, st
                 .order_by(claim_audit.c.id)
             )
         ]
+
+
+async def apply_batch(engine: AsyncEngine, h: ClaimsHandlers, *events: Event) -> None:
+    """The events as one consumer batch: one transaction, the batch's reads first."""
+    handle = h.dispatcher()
+    async with engine.begin() as conn:
+        tx = Transaction(conn, "tests", source="claims", prefix="t")
+        await handle(tx, [delivered(event) for event in events])
+        await tx.flush()

@@ -74,7 +74,7 @@ class Transaction:
         self.prefix = prefix
         self.outgoing: list[OutgoingMessage] = []
         self._after_commit: list[Callable[[], None]] = []
-        self._later: dict[sa.Table, list[dict[str, Any]]] = {}
+        self._later: dict[sa.Table | sa.Insert, list[dict[str, Any]]] = {}
         self._written = 0  # how many of ``outgoing`` are in the outbox already
         self.memo: dict[Any, Any] = {}
         """Scratch space of this transaction's handlers: rows a batch's ``prepare`` step read for
@@ -88,18 +88,19 @@ class Transaction:
             found = self.memo[kind] = (make or kind)()
         return found
 
-    def insert_later(self, table: sa.Table, row: dict[str, Any]) -> None:
+    def insert_later(self, table: sa.Table | sa.Insert, row: dict[str, Any]) -> None:
         """Queue a row for a table the rest of the transaction does not read back (audit trails,
         histories): the queued rows are written by :meth:`flush`, one statement per table, in the
-        order they were queued. Whoever commits the transaction calls ``flush`` first."""
+        order they were queued. Whoever commits the transaction calls ``flush`` first. ``table``
+        may be a prebuilt insert statement (``INSERT ... ON CONFLICT DO NOTHING``), kept as is."""
         self._later.setdefault(table, []).append(row)
 
     async def flush(self) -> None:
         """Write the rows queued by :meth:`insert_later` and the outgoing events not yet in the
         outbox; it may be called more than once, each row and event is written once."""
         later, self._later = self._later, {}
-        for table, rows in later.items():
-            await self.conn.execute(table.insert(), rows)
+        for target, rows in later.items():
+            await self.conn.execute(target.insert() if isinstance(target, sa.Table) else target, rows)
         fresh, self._written = self.outgoing[self._written :], len(self.outgoing)
         await write_outbox(self.conn, fresh)
 

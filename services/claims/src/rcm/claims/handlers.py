@@ -194,6 +194,8 @@ def remit_outcome(e: RemitReceived) -> ClaimState:
     return ClaimState.PAID
 
 
+_INSERT_ELIGIBILITY = pg_insert(eligibility).on_conflict_do_nothing()
+
 _SETTLED = TERMINAL_STATES | {ClaimState.WRITTEN_OFF}
 """States after which a voided or corrected session leaves a claim alone."""
 
@@ -419,16 +421,14 @@ class ClaimsHandlers:
 
     async def on_eligibility(self, tx: Transaction, d: Delivered[EligibilityChecked]) -> None:
         e = d.event
-        await tx.conn.execute(
-            pg_insert(eligibility)
-            .values(
-                check_id=e.check_id,
-                patient_id=e.patient_id,
-                coverage_id=e.coverage_id,
-                body=e.model_dump(mode="json"),
-            )
-            .on_conflict_do_nothing()
-        )
+        body = e.model_dump(mode="json")
+        row = {"check_id": e.check_id, "patient_id": e.patient_id, "coverage_id": e.coverage_id, "body": body}
+        reads = reads_of(tx)
+        if reads is None:
+            await tx.conn.execute(_INSERT_ELIGIBILITY, row)
+        else:  # written with the batch, one statement; the batch's reads of the table see it
+            tx.insert_later(_INSERT_ELIGIBILITY, row)
+            reads.queued_eligibility.setdefault(e.patient_id, {})[e.check_id] = body
         await self.recheck(tx, d, patient_id=e.patient_id, ready_coverage=e.coverage_id)
 
     async def on_authorization(self, tx: Transaction, d: Delivered[AuthorizationReceived]) -> None:

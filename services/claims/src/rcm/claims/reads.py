@@ -133,6 +133,9 @@ class BatchReads:
         """The process copy's reload count when this transaction checked it."""
         self.claims: dict[str, Any] = {}
         """Claim rows the batch's remits name, locked; each is taken once (``take_claim``)."""
+        self.queued_eligibility: dict[str, dict[str, dict[str, Any]]] = {}
+        """Eligibility checks the batch received, by patient and check id: their rows are written
+        with the batch's commit (one statement), so reads of the table add them (``patient_eligibility``)."""
 
     async def load_sessions(
         self, conn: AsyncConnection, patient_ids: Iterable[str], session_ids: Iterable[str]
@@ -248,7 +251,15 @@ async def patient_eligibility(
 ) -> list[dict[str, Any]]:
     if reads is not None and (found := reads.eligibility.get(patient_id)) is not None:
         return found
-    return (await eligibility_bodies(conn, [patient_id]))[patient_id]
+    bodies = (await eligibility_bodies(conn, [patient_id]))[patient_id]
+    queued = reads.queued_eligibility.get(patient_id) if reads is not None else None
+    if queued:  # checks of this batch, not written yet: in the order the table gives
+        written = {body.get("check_id") for body in bodies}
+        bodies = sorted(
+            [*bodies, *(body for check_id, body in queued.items() if check_id not in written)],
+            key=lambda body: str(body.get("check_id")),
+        )
+    return bodies
 
 
 async def session_answer(conn: AsyncConnection, reads: BatchReads | None, session_id: str) -> Any:
