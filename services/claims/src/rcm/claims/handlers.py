@@ -502,9 +502,6 @@ class ClaimsHandlers:
         consumed: int,
         alert: str | None,
     ) -> None:
-        reads = reads_of(tx)
-        if reads is not None:
-            reads.forget_session(session_id)
         stmt = pg_insert(auth_answer).values(
             session_id=session_id,
             authorization_id=authorization_id,
@@ -512,17 +509,22 @@ class ClaimsHandlers:
             alert_kind=alert,
             answered_at=_now(),
         )
-        await tx.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[auth_answer.c.session_id],
-                set_={
-                    "authorization_id": stmt.excluded.authorization_id,
-                    "consumed": stmt.excluded.consumed,
-                    "alert_kind": stmt.excluded.alert_kind,
-                    "answered_at": stmt.excluded.answered_at,
-                },
+        stored = (
+            await tx.conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[auth_answer.c.session_id],
+                    set_={
+                        "authorization_id": stmt.excluded.authorization_id,
+                        "consumed": stmt.excluded.consumed,
+                        "alert_kind": stmt.excluded.alert_kind,
+                        "answered_at": stmt.excluded.answered_at,
+                    },
+                ).returning(*auth_answer.c)
             )
-        )
+        ).one()
+        reads = reads_of(tx)
+        if reads is not None:  # the batch's reads of the answer take the row as written
+            reads.answers[session_id] = stored
 
     async def _answered(self, tx: Transaction, d: Delivered[Any], session_id: str) -> None:
         rows = (
