@@ -53,3 +53,15 @@ def test_a_malformed_benefit_is_left_out_with_its_loop_and_listed() -> None:
     # the block ends with the call: reading after it is strict again
     with pytest.raises(X12Error):
         read_interchanges(text)
+
+
+def test_a_strict_read_says_which_segment_holds_the_bad_value() -> None:
+    lines = BASE.replace("\n", "").split("~")
+    place = next(i for i, line in enumerate(lines) if line.startswith("EB*")) + 1  # from 1, ISA first
+    text = BASE.replace(lines[place - 1] + "~", "EB*B**30***27*1O.00~", 1)
+    with pytest.raises(
+        X12Error, match=rf"^segment {place} \(EB, loop 2110C\): EB07: '1O.00' is not a decimal"
+    ):
+        read_interchanges(text)
+    _, unread = read_interchanges_leniently(text)
+    assert [(u.segment, u.position) for u in unread] == [("EB", place), (None, place)]

@@ -71,8 +71,14 @@ class Unread:
     segment: str | None
     """The segment id left out; None when the whole child loop ``loop`` was left out."""
     position: int
-    """Its place among the segments (or child loops) of the enclosing loop, from 0."""
+    """The segment's place in its interchange, from 1 (a loop's: its first segment's); 0 when unknown."""
     error: str
+
+
+def _where(segment: Segment, loop_id: str) -> str:
+    """Where a segment is, for an error: its place in the interchange when the reader gave one."""
+    at = f"segment {segment.position} " if segment.position else "segment "
+    return f"{at}({segment.id}, loop {loop_id})"
 
 
 _UNREAD: ContextVar[list[Unread] | None] = ContextVar("x12_unread", default=None)
@@ -1030,8 +1036,8 @@ class X12Loop(X12Model):
                         item = read_segment(segment, delimiters)
                     except X12Error as exc:
                         if (unread := _UNREAD.get()) is None:
-                            raise
-                        unread.append(Unread(loop.id, segment.id, position, str(exc)))
+                            raise X12Error(f"{_where(segment, loop.id)}: {exc}") from None
+                        unread.append(Unread(loop.id, segment.id, segment.position, str(exc)))
                         item = _LEFT_OUT
                     break
             else:
@@ -1054,7 +1060,8 @@ class X12Loop(X12Model):
                     except X12Error as exc:
                         if (unread := _UNREAD.get()) is None:
                             raise
-                        unread.append(Unread(child.id, None, position, str(exc)))
+                        first = child.segments[0].position if child.segments else 0
+                        unread.append(Unread(child.id, None, first, str(exc)))
                         item = _LEFT_OUT
                     break
             else:
@@ -1078,7 +1085,8 @@ class X12Loop(X12Model):
         for spec in plan.required:
             if spec.name not in values:
                 what = spec.marker.id if isinstance(spec.marker, Seg) else f"loop {spec.marker.loop_id}"
-                raise X12Error(f"loop {loop.id}: required {what} ({spec.name}) is missing")
+                at = f" (from segment {segments[0].position})" if segments and segments[0].position else ""
+                raise X12Error(f"loop {loop.id}{at}: required {what} ({spec.name}) is missing")
         try:
             if structure and not plan.maker.accepts(structure):
                 return cls.model_validate(values)
