@@ -174,6 +174,30 @@ def test_a_271_without_rejects_passes() -> None:
     check_aaa(_271("Y**42*R"))  # AAA01 Y: the request was valid
 
 
+def _answered_271(member: str, benefit: str) -> str:
+    body = (
+        "HL*1**20*1~NM1*PR*2*SYNTHETIC PLAN*****PI*SYNP0001~HL*2*1*21*1~NM1*1P*2*SYNTHETIC GROUP*****XX*1000000004~"
+        f"HL*3*2*22*0~NM1*IL*1*PATIENT*TEST****MI*SYN000001~{member}EB*1*IND*30~EB*B*IND*MH*PR**27*30~"
+        f"{benefit}DTP*291*D8*20250101~"
+    )
+    isa = "ISA*00*          *00*          *ZZ*A              *ZZ*B              *240101*1200*^*00501*000000001*0*P*:~"
+    return (
+        isa
+        + "GS*HB*A*B*20240101*1200*1*X*005010X279A1~ST*271*0001*005010X279A1~"
+        + body
+        + ("SE*14*0001~GE*1*1~IEA*1*000000001~")
+    )
+
+
+def test_an_aaa_inside_a_benefit_loop_does_not_reject_the_answered_271() -> None:
+    check_aaa(_answered_271("", "AAA*N**42*R~"))  # 2110C: one benefit unavailable, coverage answered
+    check_aaa(_answered_271("", "AAA*N**75*N~"))
+    with pytest.raises(RejectedFinal, match="75"):
+        check_aaa(_answered_271("AAA*N**75*N~", ""))  # 2100C, before any EB: the member is unknown
+    with pytest.raises(RejectedRetryable):
+        check_aaa(_answered_271("AAA*N**42*R~", "AAA*N**53*N~"))  # the benefit's AAA is not counted
+
+
 @pytest.mark.parametrize("form", ["mime", "soap"])
 def test_envelope_round_trips(form: str) -> None:
     message = new_request(

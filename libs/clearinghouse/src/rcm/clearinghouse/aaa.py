@@ -2,8 +2,13 @@
 
 AAA01 says whether the request is valid (Y) or not (N); AAA03 is the reject reason and
 AAA04 the follow-up action. A reject is retryable when the payer could not answer
-(system down, no response) or explicitly allows a resubmission (AAA04 R or Y), and final
-when the request itself is wrong (member id, name, date of birth) or AAA04 says N / C.
+(system down, no response) or explicitly allows a resubmission (AAA04 R or P), and final
+when the request itself is wrong (member id, name, date of birth) or AAA04 says N / C / Y...
+
+Only the request's own AAA count (the 271's 2000A/2100A payer, 2100B receiver and
+2100C/D member loops; the 277's): an AAA inside a benefit loop (2110C/D, after an EB) says
+one benefit could not be given, while the coverage was answered, and is left to whoever
+reads the 271 instead of failing or repeating the whole exchange.
 """
 
 from __future__ import annotations
@@ -64,6 +69,24 @@ REJECT_REASONS = MappingProxyType(
         "80": "No response received - transaction terminated",
         "97": "Invalid or missing provider address",
         "T4": "Payer name or identifier missing",
+        # benefit-level (2110C/D) reasons, and those 278 answers share with the 271
+        "35": "Out of network",
+        "53": "Inquired benefit inconsistent with provider type",
+        "54": "Inappropriate product/service ID qualifier",
+        "55": "Inappropriate product/service ID",
+        "69": "Inconsistent with patient's age",
+        "70": "Inconsistent with patient's gender",
+        "77": "Subscriber found, patient not found",
+        "98": "Experimental service or procedure",
+        "AA": "Authorization number not found",
+        "AE": "Requires primary care physician authorization",
+        "AF": "Invalid/missing diagnosis code(s)",
+        "AG": "Invalid/missing procedure code(s)",
+        "AO": "Additional patient condition information required",
+        "CI": "Certification information does not match patient",
+        "E8": "Requires medical review",
+        "IA": "Invalid authorization number format",
+        "MA": "Missing authorization",
     }
 )
 
@@ -102,7 +125,8 @@ class AaaReject:
 
 
 def find_rejects(response: str) -> list[AaaReject]:
-    """All AAA segments of a 271/277 that mark the request invalid (AAA01 = N)."""
+    """The AAA segments of a 271/277 that mark the request invalid (AAA01 = N), outside the
+    271's benefit loops (see the module's docstring)."""
     rejects = [AaaReject(s.get(1) == "Y", s.get(3), s.get(4)) for s in aaa_segments(response)]
     return [r for r in rejects if not r.valid]
 

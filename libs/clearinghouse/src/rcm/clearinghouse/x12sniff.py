@@ -72,6 +72,17 @@ def transaction_kind(text: str) -> str:
     return kind
 
 
-def aaa_segments(text: str) -> list[Segment]:
-    """Every AAA (request validation) segment of a 271 or 277."""
-    return [s for s in segments_of(text) if s.id == "AAA"]
+def aaa_segments(text: str, *, benefit_loops: bool = False) -> list[Segment]:
+    """The AAA (request validation) segments of a 271 or 277: those of the request's own loops,
+    and with ``benefit_loops`` those inside a 271's 2110C/D benefit loops too (an AAA after an
+    EB and before the next HL or member NM1 is the benefit's)."""
+    found: list[Segment] = []
+    in_benefit = False
+    for segment in segments_of(text):
+        if segment.id == "EB":
+            in_benefit = True
+        elif segment.id in ("HL", "ST", "SE") or (segment.id == "NM1" and segment.get(1) in ("IL", "03")):
+            in_benefit = False
+        elif segment.id == "AAA" and (benefit_loops or not in_benefit):
+            found.append(segment)
+    return found
