@@ -267,3 +267,7 @@ async def test_a_reversal_changes_nothing_and_an_unexplained_denial_is_queued_wi
     assert items[0].evidence["rarcs"] == "N9999"
     assert items[0].evidence["claim_status"] == "4"
     assert "secondary-claim-requested" not in topics
+    # the reversal is no adjudication: it counts in no denial rate (the denied claim does)
+    async with engine.connect() as conn:
+        counted = (await conn.execute(sa.select(store.adjudication.c.claim_id))).scalars().all()
+    assert counted == ["clm-0009"]

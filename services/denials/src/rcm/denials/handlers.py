@@ -508,6 +508,10 @@ class DenialHandlers:
     # ------------------------------------------------------------------ remits
     async def on_remit(self, tx: Transaction, d: Delivered[RemitReceived]) -> None:
         remit = d.event
+        if not adjudicated(remit, self.playbook):
+            # a reversal or a predetermination: nothing paid, denied or shared to act on, and no
+            # adjudication to count in the denial rates (the claim's own remit counts once)
+            return
         today = self.now().date()
         facts = BatchFacts.of(tx)
         claim = await facts.claim(remit.claim_id)
@@ -548,8 +552,6 @@ class DenialHandlers:
             facts.insert_later(store.adjudication, row)
 
         found = denials_in_remit(remit, self.playbook)
-        if not adjudicated(remit, self.playbook):
-            return  # a reversal or a predetermination: nothing paid, denied or shared to act on
         await self._resolve_paid(tx, d, remit, claim, still_denied=found)
         ctx = await self._context(
             tx, claim_id=remit.claim_id, patient_id=remit.patient_id, payer_id=remit.payer_id
