@@ -88,7 +88,10 @@ class ServiceSettings(BaseSettings):
         0.2, description="Pause between outbox polls while they find rows (commits wake the relay at once)."
     )
     relay_idle_poll_max_s: float = Field(
-        2.0, description="Longest pause between outbox polls once they keep finding nothing."
+        0.5,
+        description="Longest pause between outbox polls once they keep finding nothing. With several"
+        " replicas only one relays, and the rows the others commit wait for its next poll: this"
+        " bounds that wait when it is idle.",
     )
     outbox_retention_hours: float = 24.0
 
