@@ -61,7 +61,16 @@ from rcm.claims.domain.corrections import (
 from rcm.claims.domain.edits.authorization import authorization_due
 from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.domain.state import ALLOWED_TRANSITIONS, FINALIZED_STATES, TERMINAL_STATES
-from rcm.claims.lifecycle import defer_insert, insert_deferred, move, record_created, update_claim
+from rcm.claims.lifecycle import (
+    defer_insert,
+    flush_moves,
+    insert_deferred,
+    move,
+    move_later,
+    moves_pending,
+    record_created,
+    update_claim,
+)
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.reads import (
     BatchReads,
@@ -285,6 +294,8 @@ def _forgetting(handler: Any) -> Any:
     async def run(tx: Transaction, d: Delivered[Any]) -> None:
         reads = reads_of(tx)
         event = d.event
+        if not isinstance(event, RemitReceived):
+            await flush_moves(tx)  # the claims remits moved earlier in the batch, written first
         if reads is None:
             await handler(tx, d)
             return
@@ -350,7 +361,13 @@ class ClaimsHandlers:
             ClaimWriteOffRequested: self.on_write_off,
             SecondaryClaimRequested: self.on_secondary_requested,
         }
-        return dispatch({kind: _forgetting(h) for kind, h in handlers.items()}, prepare=self.prepare)
+        apply = dispatch({kind: _forgetting(h) for kind, h in handlers.items()}, prepare=self.prepare)
+
+        async def handle(tx: Transaction, events: list[Delivered[Any]]) -> None:
+            await apply(tx, events)
+            await flush_moves(tx)  # the batch's last remits' moves, one statement
+
+        return handle
 
     async def prepare(self, tx: Transaction, events: list[Delivered[Any]]) -> None:
         """Read for the whole batch what its sessions' coding and its reference changes' re-checks
@@ -1478,6 +1495,8 @@ class ClaimsHandlers:
     async def on_remit(self, tx: Transaction, d: Delivered[RemitReceived]) -> None:
         e = d.event
         reads = reads_of(tx)
+        if moves_pending(tx, e.claim_id):
+            await flush_moves(tx)  # a second remit of a claim this batch moved: read it as written
         row = reads.take_claim(e.claim_id) if reads is not None else None
         if row is None:
             row = (
@@ -1537,8 +1556,8 @@ class ClaimsHandlers:
                 return  # the denial's write-off overtook this remit; a payment would still move it
         else:
             why = f"remit-received CLP02 {e.status.value}"
-            try:
-                await move(
+            try:  # in a consumer batch the claim's row is written with the batch's other remits
+                await (move_later if reads is not None else move)(
                     tx,
                     row,
                     outcome,
@@ -1556,6 +1575,7 @@ class ClaimsHandlers:
         if current is not None and moved_on(row, *current):
             # the session was voided or corrected while this claim was in flight: now that the
             # payer named its claim number, take it back; no next payer's claim follows it
+            await flush_moves(tx)
             await self.reconcile(tx, row.session_id, cause=d)
             return
         if e.patient_responsibility <= 0 or forwarded:
@@ -1572,6 +1592,7 @@ class ClaimsHandlers:
             return
         billed = next((b for b in bodies if b.get("coverage_id") == row.coverage_id), None)
         prior = await self._prior(tx.conn, row, draft, e, payer=payer, coverage=billed)
+        await flush_moves(tx)  # the next payer's claim is scrubbed against the patient's claims
         await self.secondary(tx, row, draft, nxt, prior, cause=d)
 
     async def _prior(

@@ -26,9 +26,12 @@ from rcm.servicekit import Delivered, Transaction
 __all__ = [
     "EVENT_STATUS",
     "defer_insert",
+    "flush_moves",
     "insert_deferred",
     "move",
     "move_all",
+    "move_later",
+    "moves_pending",
     "record_created",
     "update_claim",
 ]
@@ -119,6 +122,8 @@ def record_created(
 
 async def update_claim(tx: Transaction, claim_id: str, **values: Any) -> None:
     """Set columns of a claim without moving it (the batch's copy of its row is dropped)."""
+    if moves_pending(tx, claim_id):
+        await flush_moves(tx)
     if not await _deferred(tx, [claim_id], values):
         await tx.conn.execute(sa.update(claim).where(claim.c.claim_id == claim_id).values(**values))
     reads = reads_of(tx)
@@ -172,6 +177,8 @@ async def move_all(
     the claim's status change (its events in the order one move at a time would give them)."""
     if not rows:
         return
+    if moves_pending(tx):  # a queued move of one of them must not land after this one
+        await flush_moves(tx)
     records = [
         (row, transition(row.claim_id, ClaimState(row.state), to, reason=reason[:500], at=at, actor=actor))
         for row in rows
@@ -185,6 +192,88 @@ async def move_all(
             .where(claim.c.claim_id == ids[0] if len(ids) == 1 else claim.c.claim_id.in_(ids))
             .values(**values)
         )
+    _moved(tx, records, to, reason=reason, at=at, cause=cause, published_from=published_from, ahead=ahead)
+
+
+_PENDING_MOVES = "claims.pending_moves"
+
+
+async def move_later(
+    tx: Transaction,
+    row: Any,
+    to: ClaimState,
+    *,
+    reason: str,
+    at: datetime,
+    cause: Delivered[Any] | None = None,
+    **columns: Any,
+) -> None:
+    """``move``, with the claim's row written by :func:`flush_moves` instead of at once: a batch's
+    remits move their claims in one statement. The audit row and the status event are queued as
+    ``move`` queues them. Whoever queues a move flushes before anything in the transaction reads
+    the claim's row again (the claims dispatcher does before every other kind of event, before a
+    second remit of the same claim and at the batch's end). Raises IllegalTransition before
+    queueing anything."""
+    kept = tx.memo.get(_DEFERRED_INSERTS) or {}
+    if row.claim_id in kept or any(isinstance(v, sa.ClauseElement) for v in columns.values()):
+        await move(tx, row, to, reason=reason, at=at, cause=cause, **columns)
+        return
+    record = transition(row.claim_id, ClaimState(row.state), to, reason=reason[:500], at=at, actor="claims")
+    pending: dict[str, dict[str, Any]] = tx.memo.setdefault(_PENDING_MOVES, {})
+    if row.claim_id in pending:
+        await flush_moves(tx)
+        pending = tx.memo.setdefault(_PENDING_MOVES, {})
+    pending[row.claim_id] = {"state": to.value, "updated_at": at, **columns}
+    _moved(tx, [(row, record)], to, reason=reason, at=at, cause=cause)
+
+
+def moves_pending(tx: Transaction, claim_id: str | None = None) -> bool:
+    """Whether moves queued by :func:`move_later` wait to be written (for ``claim_id``, or any)."""
+    pending: dict[str, Any] | None = tx.memo.get(_PENDING_MOVES)
+    if not pending:
+        return False
+    return claim_id is None or claim_id in pending
+
+
+async def flush_moves(tx: Transaction) -> None:
+    """Write the moves :func:`move_later` queued: one statement per set of columns (the claims'
+    own values joined from a VALUES list)."""
+    pending: dict[str, dict[str, Any]] | None = tx.memo.pop(_PENDING_MOVES, None)
+    if not pending:
+        return
+    groups: dict[tuple[str, ...], list[tuple[str, dict[str, Any]]]] = {}
+    for claim_id, values in pending.items():
+        groups.setdefault(tuple(sorted(values)), []).append((claim_id, values))
+    for names, moves in groups.items():
+        if len(moves) == 1:
+            claim_id, values = moves[0]
+            await tx.conn.execute(sa.update(claim).where(claim.c.claim_id == claim_id).values(**values))
+            continue
+        given = sa.values(
+            sa.column("claim_id", sa.Text),
+            *(sa.column(name, claim.c[name].type) for name in names),
+            name="moved",
+        ).data([(claim_id, *(values[name] for name in names)) for claim_id, values in moves])
+        await tx.conn.execute(
+            sa.update(claim)
+            .where(claim.c.claim_id == given.c.claim_id)
+            .values({name: given.c[name] for name in names})
+        )
+
+
+def _moved(
+    tx: Transaction,
+    records: Sequence[tuple[Any, Any]],
+    to: ClaimState,
+    *,
+    reason: str,
+    at: datetime,
+    cause: Delivered[Any] | None,
+    published_from: ClaimState | None = None,
+    ahead: Callable[[Any], None] | None = None,
+) -> None:
+    """What follows a move once its row is written or queued: the batch's reads of the claim
+    dropped, the audit row queued, the status event published."""
     reads = reads_of(tx)
     for row, record in records:
         forget_patient(tx, row.patient_id)
