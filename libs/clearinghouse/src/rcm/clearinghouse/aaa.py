@@ -71,6 +71,9 @@ REJECT_REASONS = MappingProxyType(
         "T4": "Payer name or identifier missing",
         # benefit-level (2110C/D) reasons, and those 278 answers share with the 271
         "35": "Out of network",
+        "44": "Invalid/missing provider name",
+        "46": "Invalid/missing provider phone number",
+        "50": "Provider ineligible for inquiries",
         "53": "Inquired benefit inconsistent with provider type",
         "54": "Inappropriate product/service ID qualifier",
         "55": "Inappropriate product/service ID",

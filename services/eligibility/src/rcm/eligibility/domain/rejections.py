@@ -33,7 +33,6 @@ __all__ = [
     "CORRECTIONS",
     "FOLLOW_UPS",
     "MEMBER_DATA_REASONS",
-    "MORE_REASONS",
     "PAYER_LOOPS",
     "AaaAction",
     "AaaDecision",
@@ -98,30 +97,6 @@ CORRECTIONS: Final = {
     "33": ("request",),
 }
 
-#: Reject reasons of the 271 guide the clearinghouse's table does not name.
-MORE_REASONS: Final = {
-    "35": "Out of network",
-    "44": "Invalid/missing provider name",
-    "46": "Invalid/missing provider phone number",
-    "50": "Provider ineligible for inquiries",
-    "53": "Inquired benefit inconsistent with provider type",
-    "54": "Inappropriate product/service ID qualifier",
-    "55": "Inappropriate product/service ID",
-    "69": "Inconsistent with patient's age",
-    "70": "Inconsistent with patient's gender",
-    "77": "Subscriber found, patient not found",
-    "98": "Experimental service or procedure",
-    "AA": "Authorization number not found",
-    "AE": "Requires primary care physician authorization",
-    "AF": "Invalid/missing diagnosis code(s)",
-    "AG": "Invalid/missing procedure code(s)",
-    "AO": "Additional patient condition information required",
-    "CI": "Certification information does not match patient",
-    "E8": "Requires medical review",
-    "IA": "Invalid authorization number format",
-    "MA": "Missing authorization",
-}
-
 #: Loops of the payer itself: a 79 there is the payer's problem, not the request's.
 PAYER_LOOPS: Final = frozenset({"2000A", "2100A"})
 #: Reasons that say the payer could not answer now, wherever they are.
@@ -163,7 +138,7 @@ class AaaDecision:
 
 
 def describe_reason(code: str) -> str:
-    return REJECT_REASONS.get(code) or MORE_REASONS.get(code) or f"reject reason {code}"
+    return REJECT_REASONS.get(code) or f"reject reason {code}"
 
 
 def payer_could_not_answer(code: str, loop: str | None) -> bool:
