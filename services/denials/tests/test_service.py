@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from rcm.denials import store
@@ -92,6 +95,29 @@ def denied_remit(
     )
 
 
+@asynccontextmanager
+async def denials_running(
+    kafka_bootstrap: str, fresh_database: str, **options: Any
+) -> AsyncIterator[tuple[str, AsyncEngine]]:
+    """The service on its own topic prefix and database, consuming; its prefix and an engine."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    base = settings_for(kafka_bootstrap, fresh_database, topic_prefix=prefix)
+    settings = DenialsSettings(
+        **{name: getattr(base, name) for name in ServiceSettings.model_fields}, topic_partitions=1, **options
+    )
+    await upgrade(fresh_database, MIGRATIONS)
+    service = build_service(settings)
+    running = asyncio.create_task(service.run(install_signal_handlers=False))
+    engine = create_engine(fresh_database)
+    try:
+        await wait_for(lambda: _ready(service), timeout=20)
+        yield prefix, engine
+    finally:
+        service.stop()
+        await asyncio.wait_for(running, timeout=20)
+        await engine.dispose()
+
+
 async def count(engine: Any, query: Any) -> int:
     async with engine.connect() as conn:
         return int(await conn.scalar(query) or 0)
@@ -100,20 +126,7 @@ async def count(engine: Any, query: Any) -> int:
 async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
     kafka_bootstrap: str, fresh_database: str, monkeypatch: Any
 ) -> None:
-    prefix = f"t{uuid.uuid4().hex[:10]}"
-    base = settings_for(kafka_bootstrap, fresh_database, topic_prefix=prefix)
-    settings = DenialsSettings(
-        **{name: getattr(base, name) for name in ServiceSettings.model_fields},
-        stats_interval_s=0.3,
-        topic_partitions=1,
-    )
-    await upgrade(fresh_database, MIGRATIONS)
-    service = build_service(settings)
-    running = asyncio.create_task(service.run(install_signal_handlers=False))
-    engine = create_engine(fresh_database)
-    try:
-        await wait_for(lambda: _ready(service), timeout=20)
-
+    async with denials_running(kafka_bootstrap, fresh_database, stats_interval_s=0.3) as (prefix, engine):
         # Reference data: the payer wants 95 on video; claim 1 went out without it, claim 2 without
         # its REF*G1 although an authorization was on file; patient 5 has a secondary coverage.
         await publish(
@@ -316,26 +329,12 @@ async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
         stats = await wait_for(lambda: _latest_stats(engine, prefix, "all", denied=5), timeout=20)
         assert stats["claims_adjudicated"] == 7
         await read_topic(kafka_bootstrap, f"{prefix}.denial-stats-updated", expect=1)
-    finally:
-        service.stop()
-        await asyncio.wait_for(running, timeout=20)
-        await engine.dispose()
 
 
 async def test_an_authorization_recorded_after_a_co197_denial_sends_the_ref_g1_replacement(
     kafka_bootstrap: str, fresh_database: str
 ) -> None:
-    prefix = f"t{uuid.uuid4().hex[:10]}"
-    base = settings_for(kafka_bootstrap, fresh_database, topic_prefix=prefix)
-    settings = DenialsSettings(
-        **{name: getattr(base, name) for name in ServiceSettings.model_fields}, topic_partitions=1
-    )
-    await upgrade(fresh_database, MIGRATIONS)
-    service = build_service(settings)
-    running = asyncio.create_task(service.run(install_signal_handlers=False))
-    engine = create_engine(fresh_database)
-    try:
-        await wait_for(lambda: _ready(service), timeout=20)
+    async with denials_running(kafka_bootstrap, fresh_database) as (prefix, engine):
         await publish(
             kafka_bootstrap,
             prefix,
@@ -380,10 +379,6 @@ async def test_an_authorization_recorded_after_a_co197_denial_sends_the_ref_g1_r
         )
         await wait_for(lambda: _equals(engine, open_items, 0), timeout=20)
         assert await count(engine, sa.select(sa.func.count()).select_from(store.fix_attempt)) == 1
-    finally:
-        service.stop()
-        await asyncio.wait_for(running, timeout=20)
-        await engine.dispose()
 
 
 def _claim_line(n: int) -> dict[str, Any]:
@@ -420,17 +415,7 @@ async def test_a_void_and_rebill_denial_resolves_when_the_void_completes_and_oth
     """A payer that takes corrections as void and rebill: the CO-4 denial asks for the void and
     resolves as voided when the claim's void completes; the claim's other status changes are
     skipped unread (no inbox row)."""
-    prefix = f"t{uuid.uuid4().hex[:10]}"
-    base = settings_for(kafka_bootstrap, fresh_database, topic_prefix=prefix)
-    settings = DenialsSettings(
-        **{name: getattr(base, name) for name in ServiceSettings.model_fields}, topic_partitions=1
-    )
-    await upgrade(fresh_database, MIGRATIONS)
-    service = build_service(settings)
-    running = asyncio.create_task(service.run(install_signal_handlers=False))
-    engine = create_engine(fresh_database)
-    try:
-        await wait_for(lambda: _ready(service), timeout=20)
+    async with denials_running(kafka_bootstrap, fresh_database) as (prefix, engine):
         await publish(
             kafka_bootstrap,
             prefix,
@@ -471,10 +456,6 @@ async def test_a_void_and_rebill_denial_resolves_when_the_void_completes_and_oth
         async with engine.connect() as conn:
             seen = await conn.scalars(sa.text("SELECT event_id FROM kit_inbox WHERE event_id LIKE 'move-%'"))
             assert list(seen) == ["move-2"]
-    finally:
-        service.stop()
-        await asyncio.wait_for(running, timeout=20)
-        await engine.dispose()
 
 
 async def test_a_re_verified_coverage_comes_back_to_its_denials_as_a_work_item(
@@ -484,18 +465,8 @@ async def test_a_re_verified_coverage_comes_back_to_its_denials_as_a_work_item(
     are skipped unread) turns each denial into a work item saying what the payer answered
     and what to do: inactive -> bill the other coverage on file or the patient; active ->
     ask for reprocessing, appeal if refused. A retry still to come is waited for."""
-    prefix = f"t{uuid.uuid4().hex[:10]}"
-    base = settings_for(kafka_bootstrap, fresh_database, topic_prefix=prefix)
-    settings = DenialsSettings(
-        **{name: getattr(base, name) for name in ServiceSettings.model_fields}, topic_partitions=1
-    )
-    await upgrade(fresh_database, MIGRATIONS)
-    service = build_service(settings)
-    running = asyncio.create_task(service.run(install_signal_handlers=False))
-    engine = create_engine(fresh_database)
     items = sa.select(store.work_item).order_by(store.work_item.c.claim_id)
-    try:
-        await wait_for(lambda: _ready(service), timeout=20)
+    async with denials_running(kafka_bootstrap, fresh_database) as (prefix, engine):
         other = coverage_updated(8, coverage_id="cov-0008-b", payer_id="payer-0002", priority="secondary")
         await publish(
             kafka_bootstrap,
@@ -566,7 +537,3 @@ async def test_a_re_verified_coverage_comes_back_to_its_denials_as_a_work_item(
         assert (active.claim_id, active.action, active.appeal_level) == ("clm-0009", "appeal", 1)
         assert "reprocess" in active.next_step
         assert actions == {"clm-0008": "human_review", "clm-0009": "appeal"}
-    finally:
-        service.stop()
-        await asyncio.wait_for(running, timeout=20)
-        await engine.dispose()
