@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -857,32 +857,28 @@ class DenialHandlers:
     async def _queue(
         self, tx: Transaction, source: _Source, denial: FoundDenial, denial_id: str, decision: Decision
     ) -> None:
-        evidence = dict(decision.evidence)
-        if source.payer_claim_number:
-            evidence["payer_claim_number"] = source.payer_claim_number
-        if denial.line_key:
-            evidence["line_key"] = denial.line_key
-        if denial.procedure_code:
-            evidence["procedure"] = " ".join([denial.procedure_code, *denial.modifiers])
+        evidence = _denial_evidence(
+            decision.evidence,
+            payer_claim_number=source.payer_claim_number,
+            line_key=denial.line_key,
+            procedure_code=denial.procedure_code,
+            modifiers=denial.modifiers,
+        )
         evidence["source"] = f"{source.kind.value} {source.source_id}"
         await tx.conn.execute(
             _QUEUE_ITEM,
-            {
-                "item_id": opaque_id("wi", denial_id),
-                "kind": "denial",
-                "denial_id": denial_id,
-                "claim_id": source.claim_id,
-                "patient_id": source.patient_id,
-                "payer_id": source.payer_id,
-                "action": decision.action.value,
-                "reason": decision.why,
-                "next_step": decision.next_step,
-                "evidence": evidence,
-                "amount": max(denial.amount, Decimal("0")),
-                "deadline": decision.deadline,
-                "status": "open",
-                "appeal_level": 1 if decision.action is Action.APPEAL else None,
-            },
+            _work_item(
+                denial_id,
+                claim_id=source.claim_id,
+                patient_id=source.patient_id,
+                payer_id=source.payer_id,
+                action=decision.action,
+                reason=decision.why,
+                next_step=decision.next_step,
+                evidence=evidence,
+                amount=denial.amount,
+                deadline=decision.deadline,
+            ),
         )
 
     # ------------------------------------------------------------------ secondary payer
@@ -1029,7 +1025,7 @@ class DenialHandlers:
             return  # resolved meanwhile (paid on a replacement, voided...)
         coverages = await facts.coverages(e.patient_id)
         action, next_step, why = recheck_answer(e, coverages)
-        evidence: dict[str, Any] = {"eligibility_check": e.check_id, "eligibility_status": e.status.value}
+        evidence = {"eligibility_check": e.check_id, "eligibility_status": e.status.value}
         if e.payer_trace_number:
             evidence["payer_trace_number"] = e.payer_trace_number
         if e.other_payer is not None:
@@ -1039,31 +1035,26 @@ class DenialHandlers:
             await tx.conn.execute(
                 _REDECIDE_DENIAL, {"p_denial_id": row.denial_id, "p_action": action.value, "p_why": why}
             )
-            line = dict(evidence)
-            if row.line_key:
-                line["line_key"] = row.line_key
-            if row.procedure_code:
-                line["procedure"] = " ".join([row.procedure_code, *row.modifiers])
-            if row.payer_claim_number:
-                line["payer_claim_number"] = row.payer_claim_number
             await tx.conn.execute(
                 _ANSWER_ITEM,
-                {
-                    "item_id": opaque_id("wi", row.denial_id),
-                    "kind": "denial",
-                    "denial_id": row.denial_id,
-                    "claim_id": row.claim_id,
-                    "patient_id": row.patient_id,
-                    "payer_id": row.payer_id,
-                    "action": action.value,
-                    "reason": why,
-                    "next_step": next_step,
-                    "evidence": line,
-                    "amount": max(row.amount, Decimal("0")),
-                    "deadline": row.appeal_deadline,
-                    "status": "open",
-                    "appeal_level": 1 if action is Action.APPEAL else None,
-                },
+                _work_item(
+                    row.denial_id,
+                    claim_id=row.claim_id,
+                    patient_id=row.patient_id,
+                    payer_id=row.payer_id,
+                    action=action,
+                    reason=why,
+                    next_step=next_step,
+                    evidence=_denial_evidence(
+                        evidence,
+                        payer_claim_number=row.payer_claim_number,
+                        line_key=row.line_key,
+                        procedure_code=row.procedure_code,
+                        modifiers=row.modifiers,
+                    ),
+                    amount=row.amount,
+                    deadline=row.appeal_deadline,
+                ),
             )
 
     async def on_claim_status(self, tx: Transaction, d: Delivered[ClaimStatusChanged]) -> None:
@@ -1076,6 +1067,57 @@ class DenialHandlers:
         for row in await facts.open_denials(claim.root_claim_id if claim else e.claim_id):
             if row.action == Action.VOID.value:
                 await self._resolve(tx, d, row, DenialOutcome.VOIDED)
+
+
+def _denial_evidence(
+    base: Mapping[str, str],
+    *,
+    payer_claim_number: str | None,
+    line_key: str | None,
+    procedure_code: str | None,
+    modifiers: Sequence[str],
+) -> dict[str, str]:
+    """A work item's evidence: ``base`` and the denied claim's number, line and procedure."""
+    evidence = dict(base)
+    if payer_claim_number:
+        evidence["payer_claim_number"] = payer_claim_number
+    if line_key:
+        evidence["line_key"] = line_key
+    if procedure_code:
+        evidence["procedure"] = " ".join([procedure_code, *modifiers])
+    return evidence
+
+
+def _work_item(
+    denial_id: str,
+    *,
+    claim_id: str,
+    patient_id: str,
+    payer_id: str,
+    action: Action,
+    reason: str,
+    next_step: str,
+    evidence: dict[str, str],
+    amount: Decimal,
+    deadline: date | None,
+) -> dict[str, Any]:
+    """The open work item of a denial (one per denial: its id follows the denial's)."""
+    return {
+        "item_id": opaque_id("wi", denial_id),
+        "kind": "denial",
+        "denial_id": denial_id,
+        "claim_id": claim_id,
+        "patient_id": patient_id,
+        "payer_id": payer_id,
+        "action": action.value,
+        "reason": reason,
+        "next_step": next_step,
+        "evidence": evidence,
+        "amount": max(amount, Decimal("0")),
+        "deadline": deadline,
+        "status": "open",
+        "appeal_level": 1 if action is Action.APPEAL else None,
+    }
 
 
 def recheck_answer(e: EligibilityChecked, coverages: Sequence[CoverageOnFile]) -> tuple[Action, str, str]:
