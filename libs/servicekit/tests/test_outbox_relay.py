@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import sqlalchemy as sa
+
 from rcm.servicekit.db import create_engine
 from rcm.servicekit.kafka import make_producer
 from rcm.servicekit.messages import OutgoingMessage
@@ -130,6 +132,52 @@ async def test_an_idle_relay_polls_less_yet_finds_rows_another_process_wrote(
             await write_outbox(conn, _messages(topic, range(3)))
         published = await read_topic(kafka_bootstrap, topic, expect=3, timeout=5)
         assert [json.loads(m.value)["n"] for m in published] == [0, 1, 2]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await producer.stop()
+        await engine.dispose()
+
+
+async def test_the_relay_holds_its_lock_without_holding_a_transaction_open(
+    kafka_bootstrap, kafka_topics, fresh_database
+) -> None:
+    """The relay lock is a session lock; a transaction left open beside it would pin the
+    database's xmin horizon for as long as the relay runs, and vacuum could remove no dead row in
+    any of the service's tables (the outbox's pending index then grows with every row sent)."""
+    topic = await kafka_topics(partitions=1)
+    settings = settings_for(kafka_bootstrap, fresh_database)
+    engine = create_engine(fresh_database)
+    await create_schema(engine)
+    producer = make_producer(settings)
+    await producer.start()
+    relay = OutboxRelay(engine, producer, name=settings.service_name, poll_interval_s=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    database = fresh_database.rsplit("/", 1)[-1]
+    try:
+        async with engine.begin() as conn:
+            await write_outbox(conn, _messages(topic, range(50)))
+        relay.wake()
+        await read_topic(kafka_bootstrap, topic, expect=50, timeout=15)
+        await asyncio.sleep(0.5)
+        async with engine.connect() as conn:
+            held = await conn.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+                    " WHERE l.locktype = 'advisory' AND l.granted AND a.datname = :db"
+                ),
+                {"db": database},
+            )
+            open_transactions = await conn.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = :db"
+                    " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+                ),
+                {"db": database},
+            )
+        assert held == 1  # the relay still holds its lock
+        assert open_transactions == 0
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)

@@ -185,6 +185,11 @@ class OutboxRelay:
                         got = await lock_conn.scalar(
                             sa.select(sa.func.pg_try_advisory_lock(_lock_id(self.name)))
                         )
+                        # the lock is the session's and outlives the transaction; a transaction
+                        # left open would hold back the database's xmin horizon for as long as
+                        # the relay runs: no dead row in any table could be vacuumed, and the
+                        # outbox's pending index would fill with rows the relay already sent
+                        await lock_conn.commit()
                         if not got:  # another replica relays; stand by
                             await lock_conn.close()
                             lock_conn = None
