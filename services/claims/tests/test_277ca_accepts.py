@@ -14,12 +14,12 @@ from claims_world import reference, session
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rcm.claims.acknowledgements import Acknowledgements
+from rcm.claims.acknowledgements import SET_CLAIMS, Acknowledgements
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.store import claim
 from rcm.clearinghouse import ReceivedFile
 from rcm.servicekit import Service, Transaction
-from rcm.servicekit.testing import statements_sent
+from rcm.servicekit.testing import sequential_scans, statements_sent
 
 ISA = "ISA*00*          *00*          *ZZ*SANDBOXCH      *ZZ*PRACTICE01     *250303*1200*^*00501*000000009*0*P*:~"
 
@@ -132,3 +132,12 @@ async def test_a_277ca_accepts_its_plain_claims_in_one_statement_and_the_rest_on
     with statements_sent(engine) as again:
         await acks.handle(received)
     assert not [s for s in again if s.startswith("UPDATE")]
+
+
+async def test_a_999_finds_its_claims_through_indexes_however_many_batches_were_sent(
+    engine: AsyncEngine,
+) -> None:
+    """A 999 names a transaction set by GS06 and ST02: its claims are found through indexes (the
+    batch's group control number among them), not a scan of every batch ever sent."""
+    async with engine.begin() as conn:
+        assert await sequential_scans(conn, SET_CLAIMS) == []

@@ -30,6 +30,7 @@ from rcm.events.testing import (
 )
 from rcm.servicekit import Delivered, Record, Transaction
 from rcm.servicekit.db import outbox
+from rcm.servicekit.testing import sequential_scans
 
 PAYER = "payer-0001"
 SESSIONS = range(1, 51)
@@ -271,3 +272,17 @@ async def test_a_reversal_changes_nothing_and_an_unexplained_denial_is_queued_wi
     async with engine.connect() as conn:
         counted = (await conn.execute(sa.select(store.adjudication.c.claim_id))).scalars().all()
     assert counted == ["clm-0009"]
+
+
+async def test_each_batch_read_is_an_index_lookup_however_many_claims_are_on_file(
+    engine: AsyncEngine,
+) -> None:
+    """No batch read scans a whole table: each finds its rows through an index, so its cost
+    follows the batch, not the claims on file (a chain read written with OR scanned the claims)."""
+    from rcm.denials import batch
+
+    reads = {n: q for n, q in vars(batch).items() if n.isupper() and isinstance(q, sa.Select)}
+    assert "_CLAIMS_WITH_CHAINS" in reads and len(reads) >= 8
+    async with engine.begin() as conn:
+        for name, query in reads.items():
+            assert await sequential_scans(conn, query) == [], name

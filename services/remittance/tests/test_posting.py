@@ -6,11 +6,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from rcm.events.models import PaymentPosted
 from rcm.remittance import store as t
 from rcm.remittance.ingest import ReviewError
 from rcm.remittance.testing import Cas, Clp, Ledger, Plb, Svc, claim_for, paid, remit_835
+from rcm.servicekit.testing import sequential_scans
 
 D = Decimal
 DOS = date(2025, 3, 3)
@@ -164,6 +166,19 @@ async def test_a_control_number_cut_to_20_characters_posts_to_the_long_claim(led
     assert posted.outcome.states == {"posted": 1}
     (row,) = await ledger.rows(t.claim_payment)
     assert row.claim_id == long_id and row.matched_by == "truncated_control_number"
+
+
+async def test_each_claim_read_of_posting_is_an_index_lookup(ledger: Ledger) -> None:
+    """Posting's reads find their claims, lines, numbers and earlier payments through indexes
+    (the cut control number as a range of keys), so an 835 costs the same with a year of claims
+    on file as with a day's: none scans a whole table."""
+    from rcm.remittance import lookups
+
+    reads = {n: q for n, q in vars(lookups).items() if n.isupper() and isinstance(q, sa.Select)}
+    assert {"_CLAIMS_NAMED", "_NUMBERS", "_POSTED_OPEN"} <= set(reads)
+    async with ledger.engine.begin() as conn:
+        for name, query in reads.items():
+            assert await sequential_scans(conn, query) == [], name
 
 
 async def test_unmatched_claims_and_lines_are_queued_and_published(ledger: Ledger) -> None:
@@ -390,3 +405,19 @@ async def test_a_person_places_a_queued_claim_payment_and_later_ones_match_by_it
     reversal = await ledger.post(remit_835([paid("ACCT-77", "ICN-77", status="22", sign="-")], trace="EFT-B"))
     assert reversal.outcome.states == {"posted": 1}
     assert (await ledger.claim("clm-0001")).paid == D("0.00")
+
+
+async def test_a_database_made_before_the_lookup_indexes_gets_them_on_upgrade(ledger: Ledger) -> None:
+    """A database at revision 0003 (made before the two lookup indexes) gets them from 0004."""
+    from rcm.remittance.app import MIGRATIONS
+    from rcm.servicekit import upgrade
+
+    names = {t.CLAIM_KEY_PREFIX.name, t.PAYER_CLAIM_NUMBER_BY_CLAIM.name}
+    query = sa.text("SELECT indexname FROM pg_indexes WHERE indexname = ANY(:names)")
+    async with ledger.engine.begin() as conn:
+        for name in names:
+            await conn.execute(sa.text(f"DROP INDEX {name}"))
+        await conn.execute(sa.text("UPDATE alembic_version SET version_num = '0003'"))
+    await upgrade(ledger.engine.url.render_as_string(hide_password=False), MIGRATIONS)
+    async with ledger.engine.connect() as conn:
+        assert set((await conn.execute(query, {"names": list(names)})).scalars()) == names

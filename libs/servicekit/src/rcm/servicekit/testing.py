@@ -252,3 +252,32 @@ def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
         yield seen
     finally:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
+
+
+async def sequential_scans(conn: Any, query: sa.Select[Any]) -> list[str]:
+    """The tables ``query`` reads whole when sequential scans are priced out: a sequential scan, or
+    an index walked end to end without a condition. Such a read's cost grows with the table, not
+    with the rows it asks for. Each parameter without a value gets ``['x']`` (an array) or ``'x'``."""
+    compiled = query.compile(dialect=conn.dialect)
+    params = {
+        name: ["x"] if isinstance(bind.type, sa.ARRAY) else "x"
+        for name, bind in compiled.binds.items()
+        if bind.value is None and bind.callable is None
+    }
+    sql = query.params(params).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    plan = (await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}")).scalar_one()
+    whole: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        kind = node["Node Type"]
+        unbounded = (
+            kind in {"Index Scan", "Index Only Scan", "Bitmap Index Scan"} and "Index Cond" not in node
+        )
+        if kind == "Seq Scan" or unbounded:
+            whole.append(f"{kind} on {node.get('Relation Name') or node.get('Index Name')}")
+        for child in node.get("Plans", ()):
+            walk(child)
+
+    walk((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
+    return whole

@@ -38,13 +38,34 @@ from rcm.x12.convert import read_interchanges
 from rcm.x12.models.ack_999 import ImplementationAck999
 from rcm.x12.models.claim_status import ClaimAcknowledgment277CA, ClaimStatusTracking, StatusLevel
 
-__all__ = ["REJECTING_CATEGORIES", "Acknowledgements", "ClaimVerdict", "SetVerdict", "read_277ca", "read_999"]
+__all__ = [
+    "REJECTING_CATEGORIES",
+    "SET_CLAIMS",
+    "Acknowledgements",
+    "ClaimVerdict",
+    "SetVerdict",
+    "read_277ca",
+    "read_999",
+]
 
 log = logging.getLogger(__name__)
 
 REJECTING_CATEGORIES = frozenset({"A3", "A6", "A7", "A8"})
 """277CA STC categories that reject a claim or line (not accepted into adjudication)."""
 _CLAIM_LEVELS = frozenset({"PT", "22", "23"})
+
+SET_CLAIMS = (
+    sa.select(claim)
+    .join(batch_claim, batch_claim.c.claim_id == claim.c.claim_id)
+    .join(batch, batch.c.batch_id == batch_claim.c.batch_id)
+    .where(
+        batch.c.group_control_number == sa.bindparam("group"),
+        batch_claim.c.transaction_set_control_number == sa.bindparam("set"),
+        batch_claim.c.attempt == claim.c.attempts,
+    )
+    .with_for_update(of=claim)
+)
+"""The claims of one transaction set a 999 answers (by GS06 and ST02), in their current attempt, locked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,15 +242,8 @@ class Acknowledgements:
     async def _apply_999(self, tx: Transaction, verdict: SetVerdict, file_name: str, now: datetime) -> None:
         rows = (
             await tx.conn.execute(
-                sa.select(claim)
-                .join(batch_claim, batch_claim.c.claim_id == claim.c.claim_id)
-                .join(batch, batch.c.batch_id == batch_claim.c.batch_id)
-                .where(
-                    batch.c.group_control_number == verdict.group_control_number.lstrip("0"),
-                    batch_claim.c.transaction_set_control_number == verdict.set_control_number,
-                    batch_claim.c.attempt == claim.c.attempts,
-                )
-                .with_for_update(of=claim)
+                SET_CLAIMS,
+                {"group": verdict.group_control_number.lstrip("0"), "set": verdict.set_control_number},
             )
         ).all()
         await remember_session_states(tx, {row.session_id for row in rows})

@@ -210,6 +210,8 @@ batch = sa.Table(
     sa.Column("upload_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Index("batch_not_uploaded", "created_at", postgresql_where=sa.text("uploaded_at IS NULL")),
 )
+BATCH_BY_GROUP = sa.Index("batch_group_control_number", batch.c.group_control_number)
+"""A 999 names its batch by GS06: found through this instead of a scan of every batch sent."""
 
 batch_claim = sa.Table(
     "batch_claim",

@@ -78,11 +78,18 @@ _c, _a, _f, _d = store.claim.c, store.acknowledgment.c, store.fix_attempt.c, sto
 
 # A claim with its whole replacement chain: the claims asked for, the claims whose root is one of
 # them (the root of a claim not on file is its own id) and the claims sharing a root with them.
+# Three index lookups joined by UNION ALL: the same condition written with OR is read by scanning
+# the whole table, which grows with every claim on file.
+_kin = store.claim.alias("kin")
 _CLAIMS_WITH_CHAINS = sa.select(store.claim).where(
-    sa.or_(
-        _c.claim_id == _keys("ids"),
-        _c.root_claim_id == _keys("ids"),
-        _c.root_claim_id.in_(sa.select(_c.root_claim_id).where(_c.claim_id == _keys("ids"))),
+    _c.claim_id.in_(
+        sa.union_all(
+            sa.select(_c.claim_id).where(_c.claim_id == _keys("ids")),
+            sa.select(_c.claim_id).where(_c.root_claim_id == _keys("ids")),
+            sa.select(_kin.c.claim_id)
+            .join_from(store.claim, _kin, _kin.c.root_claim_id == _c.root_claim_id)
+            .where(_c.claim_id == _keys("ids")),
+        )
     )
 )
 _CLAIMS = sa.select(store.claim).where(_c.claim_id == _keys("ids"))

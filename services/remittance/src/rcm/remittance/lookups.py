@@ -52,19 +52,28 @@ PAYER_ORDER = {"primary": 1, "secondary": 2, "tertiary": 3}
 """claim-created's payer responsibility as the order CLP02 speaks of."""
 
 _TEXTS = ARRAY(sa.Text)
+_BEYOND = sa.literal("\U0010ffff", sa.Text)
+"""The last code point: a prefix followed by it sorts after every key that starts with the prefix."""
 _c, _n, _l = t.claim.c, t.payer_claim_number.c, t.claim_line.c
 
+_prefix = sa.func.unnest(sa.bindparam("prefixes", type_=_TEXTS)).table_valued("prefix").render_derived("p")
+_named_ids = sa.union_all(
+    sa.select(_c.claim_id).where(_c.claim_key == sa.any_(sa.bindparam("keys", type_=_TEXTS))),
+    # the keys starting with a prefix are one range in byte order (the claim_key_prefix index)
+    sa.select(_c.claim_id).join_from(
+        _prefix,
+        t.claim,
+        sa.and_(
+            _c.claim_key.collate("C") >= _prefix.c.prefix.collate("C"),
+            _c.claim_key.collate("C") < (_prefix.c.prefix + _BEYOND).collate("C"),
+        ),
+    ),
+    sa.select(_n.claim_id).where(_n.number_key == sa.any_(sa.bindparam("numbers", type_=_TEXTS))),
+)
 _CLAIMS_NAMED = (
     sa.select(t.claim)
-    .where(
-        sa.or_(
-            _c.claim_key == sa.any_(sa.bindparam("keys", type_=_TEXTS)),
-            _c.claim_key.like(sa.any_(sa.bindparam("patterns", type_=_TEXTS))),
-            _c.claim_id.in_(
-                sa.select(_n.claim_id).where(_n.number_key == sa.any_(sa.bindparam("numbers", type_=_TEXTS)))
-            ),
-        )
-    )
+    .where(_c.claim_id.in_(_named_ids))
+    .order_by(_c.created_at, _c.claim_id)
     .with_for_update(of=t.claim)
 )
 """The claims claim payments name, locked until the posting transaction ends: two transactions
@@ -105,11 +114,6 @@ _POSTED_OPEN = sa.select(
 _NEXT_LINE_IDS = sa.text(
     "SELECT nextval(pg_get_serial_sequence('posted_line', 'id')) FROM generate_series(1, :n)"
 ).columns(nextval=sa.BigInteger)
-
-
-def _like_prefix(prefix: str) -> str:
-    """A LIKE pattern for keys starting with ``prefix`` (its % and _ taken literally)."""
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +173,7 @@ class ClaimIndex:
                 _CLAIMS_NAMED,
                 {
                     "keys": sorted(keys),
-                    "patterns": [_like_prefix(p) for p in sorted(prefixes)],
+                    "prefixes": sorted(prefixes),
                     "numbers": sorted(numbers),
                 },
             )

@@ -76,6 +76,8 @@ claim = sa.Table(
     sa.Column("patient_paid", MONEY, nullable=False, server_default=ZERO, comment="patient payments"),
     _now(),
 )
+CLAIM_KEY_PREFIX = sa.Index("claim_key_prefix", claim.c.claim_key.collate("C"))
+"""Claim keys in byte order: the keys starting with a cut control number are one range of it."""
 
 claim_line = sa.Table(
     "claim_line",
@@ -96,6 +98,7 @@ payer_claim_number = sa.Table(
     sa.Column("claim_id", sa.Text, sa.ForeignKey("claim.claim_id"), primary_key=True),
     _now(),
 )
+PAYER_CLAIM_NUMBER_BY_CLAIM = sa.Index("payer_claim_number_by_claim", payer_claim_number.c.claim_id)
 
 remit_file = sa.Table(
     "remit_file",
