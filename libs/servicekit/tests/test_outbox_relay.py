@@ -183,3 +183,40 @@ async def test_the_relay_holds_its_lock_without_holding_a_transaction_open(
         await asyncio.wait_for(task, 10)
         await producer.stop()
         await engine.dispose()
+
+
+async def test_expired_outbox_and_inbox_rows_are_purged_in_chunks_and_the_rest_kept(fresh_database) -> None:
+    """Published outbox rows go after their retention, inbox ids after the inbox's (longer than
+    the topics keep records); an unpublished row and recent rows stay, whatever their number."""
+    engine = create_engine(fresh_database)
+    await create_schema(engine)
+    relay = OutboxRelay(engine, None, name="r", retention_hours=24, inbox_retention_days=35, purge_chunk=7)
+    old, recent = "now() - interval '40 days'", "now() - interval '1 hour'"
+    async with engine.begin() as conn:
+        for n, (created, published) in enumerate(
+            [(old, old)] * 20 + [(old, None), (old, recent), (recent, recent), (recent, None)]
+        ):
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO kit_outbox (topic, value, headers, created_at, published_at)"
+                    f" VALUES ('t', :v, '[]', {created}, {published or 'NULL'})"
+                ),
+                {"v": str(n).encode()},
+            )
+        for n, received in enumerate([old] * 16 + [recent] * 3 + ["now() - interval '34 days'"]):
+            await conn.execute(
+                sa.text(
+                    f"INSERT INTO kit_inbox (consumer, event_id, received_at) VALUES ('c', :e, {received})"
+                ),
+                {"e": f"evt-{n}"},
+            )
+    assert await relay.purge_expired() == (20, 16)  # 7 + 7 + 6 and 7 + 7 + 2: chunks until a short one
+    async with engine.connect() as conn:
+        left = (
+            await conn.execute(sa.text("SELECT convert_from(value, 'UTF8') FROM kit_outbox ORDER BY id"))
+        ).scalars()
+        assert list(left) == ["20", "21", "22", "23"]  # never published, published lately, recent
+        inbox_left = (await conn.execute(sa.text("SELECT count(*) FROM kit_inbox"))).scalar_one()
+        assert inbox_left == 4
+    assert await relay.purge_expired() == (0, 0)
+    await engine.dispose()

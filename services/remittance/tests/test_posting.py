@@ -408,11 +408,13 @@ async def test_a_person_places_a_queued_claim_payment_and_later_ones_match_by_it
 
 
 async def test_a_database_made_before_the_lookup_indexes_gets_them_on_upgrade(ledger: Ledger) -> None:
-    """A database at revision 0003 (made before the two lookup indexes) gets them from 0004."""
+    """A database at revision 0003 (made before the two lookup indexes and the runtime's retention
+    indexes) gets them from the later revisions."""
     from rcm.remittance.app import MIGRATIONS
     from rcm.servicekit import upgrade
+    from rcm.servicekit.db import KIT_RETENTION_INDEXES
 
-    names = {t.CLAIM_KEY_PREFIX.name, t.PAYER_CLAIM_NUMBER_BY_CLAIM.name}
+    names = {t.CLAIM_KEY_PREFIX.name, t.PAYER_CLAIM_NUMBER_BY_CLAIM.name, *KIT_RETENTION_INDEXES}
     query = sa.text("SELECT indexname FROM pg_indexes WHERE indexname = ANY(:names)")
     async with ledger.engine.begin() as conn:
         for name in names:

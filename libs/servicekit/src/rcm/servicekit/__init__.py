@@ -3,7 +3,14 @@ retry and dead-letter topics, telemetry, probes and logging without PHI."""
 
 from rcm.servicekit.consumer import BatchConsumer, BatchHandler, Decoder, Transaction, dispatch
 from rcm.servicekit.contracts import RecordFilter, all_of, decode_event, only_when
-from rcm.servicekit.db import create_engine, create_kit_tables, kit_metadata, upgrade
+from rcm.servicekit.db import (
+    create_engine,
+    create_kit_indexes,
+    create_kit_tables,
+    drop_kit_indexes,
+    kit_metadata,
+    upgrade,
+)
 from rcm.servicekit.errors import PermanentError, TransientError
 from rcm.servicekit.logs import configure_logging
 from rcm.servicekit.messages import Delivered, OutgoingMessage, Record
@@ -35,9 +42,11 @@ __all__ = [
     "configure_logging",
     "configure_tracing",
     "create_engine",
+    "create_kit_indexes",
     "create_kit_tables",
     "decode_event",
     "dispatch",
+    "drop_kit_indexes",
     "kit_metadata",
     "only_when",
     "upgrade",

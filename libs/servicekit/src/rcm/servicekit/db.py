@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 __all__ = [
     "create_engine",
+    "create_kit_indexes",
     "create_kit_tables",
+    "drop_kit_indexes",
     "inbox",
     "kit_metadata",
     "migrations_at_head",
@@ -37,6 +39,8 @@ inbox = sa.Table(
     sa.Column("consumer", sa.Text, primary_key=True),
     sa.Column("event_id", sa.Text, primary_key=True),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # rows arrive in time order: a block-range index is a few pages and finds the expired ones
+    sa.Index("kit_inbox_received", "received_at", postgresql_using="brin"),
 )
 
 outbox = sa.Table(
@@ -50,6 +54,7 @@ outbox = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("published_at", sa.DateTime(timezone=True)),
     sa.Index("kit_outbox_pending", "id", postgresql_where=sa.text("published_at IS NULL")),
+    sa.Index("kit_outbox_created", "created_at", postgresql_using="brin"),
 )
 
 parked_key = sa.Table(
@@ -72,6 +77,29 @@ def create_kit_tables() -> None:
     from alembic import op
 
     kit_metadata.create_all(op.get_bind())
+
+
+KIT_RETENTION_INDEXES = ("kit_inbox_received", "kit_outbox_created")
+"""Indexes the runtime added after its tables were first made: a service adds them to a database
+made before with one revision calling :func:`create_kit_indexes`."""
+
+
+def create_kit_indexes() -> None:
+    """Create the runtime's later indexes that a database lacks (inside an Alembic revision)."""
+    from alembic import op
+
+    for table in kit_metadata.tables.values():
+        for index in table.indexes:
+            if index.name in KIT_RETENTION_INDEXES:
+                index.create(op.get_bind(), checkfirst=True)
+
+
+def drop_kit_indexes() -> None:
+    """Undo :func:`create_kit_indexes` (an Alembic revision's ``downgrade()``)."""
+    from alembic import op
+
+    for name in KIT_RETENTION_INDEXES:
+        op.drop_index(name, if_exists=True)
 
 
 def _alembic_config(url: str, script_location: Path):  # type: ignore[no-untyped-def]

@@ -10,6 +10,11 @@ event ids are unchanged, so consumers' inboxes absorb the duplicates.
 
 The relay reports how many rows wait and how old the oldest is every few seconds,
 also while its passes fail: a broker outage shows as a growing outbox age.
+
+The relaying replica also keeps the two tables from growing without end: published outbox rows
+go after ``retention_hours``, inbox rows after ``inbox_retention_days`` (longer than the topics
+keep records, so a redelivered record is still recognised), a chunk per transaction every
+``purge_interval_s``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from rcm.servicekit.db import outbox
+from rcm.servicekit.db import inbox, outbox
 from rcm.servicekit.errors import is_infrastructure_error
 from rcm.servicekit.messages import OutgoingMessage
 from rcm.servicekit.metrics import RuntimeMetrics
@@ -71,6 +76,9 @@ class OutboxRelay:
         poll_interval_s: float = 0.2,
         idle_poll_max_s: float | None = None,
         retention_hours: float = 24.0,
+        inbox_retention_days: float = 35.0,
+        purge_interval_s: float = 600.0,
+        purge_chunk: int = 10_000,
         metrics: RuntimeMetrics | None = None,
         observe_interval_s: float = 5.0,
     ) -> None:
@@ -85,6 +93,10 @@ class OutboxRelay:
         own commits wake the relay anyway; polls find the rows other processes wrote (another
         replica while this one holds the relay lock, a command-line tool)."""
         self.retention_hours = retention_hours
+        self.inbox_retention_days = inbox_retention_days
+        self.purge_interval_s = purge_interval_s
+        self.purge_chunk = purge_chunk
+        self._purged_at = float("-inf")
         self.metrics = metrics or RuntimeMetrics()
         self.observe_interval_s = observe_interval_s
         self._observed_at = float("-inf")
@@ -163,19 +175,48 @@ class OutboxRelay:
         except Exception as exc:
             log.debug("outbox gauges not refreshed: %s", type(exc).__name__)
 
-    async def _purge(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                outbox.delete().where(
-                    outbox.c.published_at
-                    < sa.func.now() - sa.text(f"interval '{float(self.retention_hours)} hours'")
-                )
-            )
+    async def purge_expired(self) -> tuple[int, int]:
+        """Delete published outbox rows past their retention and inbox rows past the inbox's, a
+        chunk per transaction (no long lock, no huge transaction after a long pause); return how
+        many of each went. The relaying replica does it for the database."""
+        kept_outbox = sa.func.now() - sa.text(f"interval '{float(self.retention_hours)} hours'")
+        kept_inbox = sa.func.now() - sa.text(f"interval '{float(self.inbox_retention_days)} days'")
+        expired_outbox = (
+            sa.select(outbox.c.id)
+            .where(outbox.c.created_at < kept_outbox, outbox.c.published_at < kept_outbox)
+            .limit(self.purge_chunk)
+        )
+        expired_inbox = (
+            sa.select(inbox.c.consumer, inbox.c.event_id)
+            .where(inbox.c.received_at < kept_inbox)
+            .limit(self.purge_chunk)
+        )
+        statements = (
+            outbox.delete().where(outbox.c.id.in_(expired_outbox.scalar_subquery())),
+            inbox.delete().where(sa.tuple_(inbox.c.consumer, inbox.c.event_id).in_(expired_inbox)),
+        )
+        counts = []
+        for statement in statements:
+            total = 0
+            while True:
+                async with self.engine.begin() as conn:
+                    deleted = (await conn.execute(statement)).rowcount
+                total += deleted
+                if deleted < self.purge_chunk:
+                    break
+            counts.append(total)
+        return counts[0], counts[1]
+
+    async def _purge_when_due(self) -> None:
+        now = time.monotonic()
+        if now - self._purged_at < self.purge_interval_s:
+            return
+        self._purged_at = now
+        await self.purge_expired()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop`` is set, then drain what is pending and return."""
         lock_conn: Any = None
-        passes = 0
         empty = 0  # polls in a row that published nothing
         try:
             while not stop.is_set():
@@ -198,10 +239,8 @@ class OutboxRelay:
                             continue
                     self._wake.clear()  # a commit from here on asks for another pass
                     empty = 0 if await self.publish_pending() else empty + 1
-                    passes += 1
                     await self._observe_when_due()
-                    if passes % 3000 == 1:
-                        await self._purge()
+                    await self._purge_when_due()
                 except Exception as exc:
                     if not is_infrastructure_error(exc):
                         log.exception("outbox relay pass failed")

@@ -67,6 +67,7 @@ class Service:
             poll_interval_s=settings.relay_poll_interval_s,
             idle_poll_max_s=settings.relay_idle_poll_max_s,
             retention_hours=settings.outbox_retention_hours,
+            inbox_retention_days=settings.inbox_retention_days,
             metrics=self.metrics,
         )
         self.consumers: list[BatchConsumer[Any]] = []

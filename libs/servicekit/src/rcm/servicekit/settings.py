@@ -93,7 +93,13 @@ class ServiceSettings(BaseSettings):
         " replicas only one relays, and the rows the others commit wait for its next poll: this"
         " bounds that wait when it is idle.",
     )
-    outbox_retention_hours: float = 24.0
+    outbox_retention_hours: float = Field(24.0, description="How long published outbox rows are kept.")
+    inbox_retention_days: float = Field(
+        35.0,
+        description="How long the inbox remembers an applied event id. Keep it longer than the"
+        " topics' retention (30 days): a record redelivered after its id was forgotten would be"
+        " applied again.",
+    )
 
     startup_timeout_s: float = Field(
         300.0, description="How long start-up waits for the database and broker."

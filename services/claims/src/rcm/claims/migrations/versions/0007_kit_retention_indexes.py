@@ -1,0 +1,23 @@
+"""The runtime's retention indexes on its inbox and outbox (block-range indexes on their times).
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from __future__ import annotations
+
+from rcm.servicekit import create_kit_indexes, drop_kit_indexes
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # 0001 builds the tables from the current metadata, so on a fresh database they exist already.
+    create_kit_indexes()
+
+
+def downgrade() -> None:
+    drop_kit_indexes()

@@ -1,0 +1,23 @@
+"""The runtime's retention indexes on its inbox and outbox (block-range indexes on their times).
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+from rcm.servicekit import create_kit_indexes, drop_kit_indexes
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # 0001 builds the tables from the current metadata, so on a fresh database they exist already.
+    create_kit_indexes()
+
+
+def downgrade() -> None:
+    drop_kit_indexes()
