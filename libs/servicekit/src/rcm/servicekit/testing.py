@@ -254,18 +254,26 @@ def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
 
 
-async def sequential_scans(conn: Any, query: sa.Select[Any]) -> list[str]:
-    """The tables ``query`` reads whole when sequential scans are priced out: a sequential scan, or
-    an index walked end to end without a condition. Such a read's cost grows with the table, not
-    with the rows it asks for. Each parameter without a value gets ``['x']`` (an array) or ``'x'``."""
+async def sequential_scans(
+    conn: Any, query: sa.Select[Any], params: dict[str, Any] | None = None, *, price_out: bool = True
+) -> list[str]:
+    """The tables ``query`` reads whole: a sequential scan, or an index walked end to end without
+    a condition. Such a read's cost grows with the table, not with the rows it asks for.
+
+    ``price_out`` (the default) plans with sequential scans priced out, which shows whether an
+    index path exists at all; without it the plan is the one the planner picks from the table's
+    statistics (fill and ``ANALYZE`` the tables first). Parameters not in ``params`` and without
+    a value get ``['x']`` (an array) or ``'x'``."""
     compiled = query.compile(dialect=conn.dialect)
-    params = {
+    values = {
         name: ["x"] if isinstance(bind.type, sa.ARRAY) else "x"
         for name, bind in compiled.binds.items()
         if bind.value is None and bind.callable is None
     }
-    sql = query.params(params).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
-    await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    values.update(params or {})
+    sql = query.params(values).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    if price_out:
+        await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
     plan = (await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}")).scalar_one()
     whole: list[str] = []
 

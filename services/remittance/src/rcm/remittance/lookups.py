@@ -41,6 +41,7 @@ __all__ = [
     "Posted",
     "PostedIndex",
     "claim_index",
+    "claims_named",
     "line_ids",
     "posted_index",
 ]
@@ -57,10 +58,10 @@ _BEYOND = sa.literal("\U0010ffff", sa.Text)
 _c, _n, _l = t.claim.c, t.payer_claim_number.c, t.claim_line.c
 
 _prefix = sa.func.unnest(sa.bindparam("prefixes", type_=_TEXTS)).table_valued("prefix").render_derived("p")
-_named_ids = sa.union_all(
-    sa.select(_c.claim_id).where(_c.claim_key == sa.any_(sa.bindparam("keys", type_=_TEXTS))),
+_NAMED_BY = {
+    "keys": sa.select(_c.claim_id).where(_c.claim_key == sa.any_(sa.bindparam("keys", type_=_TEXTS))),
     # the keys starting with a prefix are one range in byte order (the claim_key_prefix index)
-    sa.select(_c.claim_id).join_from(
+    "prefixes": sa.select(_c.claim_id).join_from(
         _prefix,
         t.claim,
         sa.and_(
@@ -68,17 +69,27 @@ _named_ids = sa.union_all(
             _c.claim_key.collate("C") < (_prefix.c.prefix + _BEYOND).collate("C"),
         ),
     ),
-    sa.select(_n.claim_id).where(_n.number_key == sa.any_(sa.bindparam("numbers", type_=_TEXTS))),
-)
-_CLAIMS_NAMED = (
-    sa.select(t.claim)
-    .where(_c.claim_id.in_(_named_ids))
-    .order_by(_c.created_at, _c.claim_id)
-    .with_for_update(of=t.claim)
-)
-"""The claims claim payments name, locked until the posting transaction ends: two transactions
-posting to one claim (an 835 and the waiting-payments matcher, or two 835s) take turns, so the
-later one reads what the first posted before it decides whether its claim payment repeats it."""
+    "numbers": sa.select(_n.claim_id).where(_n.number_key == sa.any_(sa.bindparam("numbers", type_=_TEXTS))),
+}
+
+
+def claims_named(*kinds: str) -> sa.Select[Any]:
+    """The claims named by the given kinds of name (``keys``, ``prefixes``, ``numbers``), locked
+    until the posting transaction ends: two transactions posting to one claim (an 835 and the
+    waiting-payments matcher, or two 835s) take turns, so the later one reads what the first posted
+    before it decides whether its claim payment repeats it.
+
+    Only the kinds a read has values for are in the statement: a range over an empty list of
+    prefixes still counts, for the planner, as a large share of the table, and tips it into
+    reading every claim."""
+    return (
+        sa.select(t.claim)
+        .where(_c.claim_id.in_(sa.union_all(*(_NAMED_BY[k] for k in kinds))))
+        .order_by(_c.created_at, _c.claim_id)
+        .with_for_update(of=t.claim)
+    )
+
+
 _CLAIMS_BY_ID = sa.select(t.claim).where(_c.claim_id == sa.any_(sa.bindparam("ids", type_=_TEXTS)))
 _LINES = (
     sa.select(t.claim_line)
@@ -168,16 +179,9 @@ class ClaimIndex:
             numbers |= names.numbers - self.numbers_read
         if not (keys or prefixes or numbers):
             return
-        rows = (
-            await conn.execute(
-                _CLAIMS_NAMED,
-                {
-                    "keys": sorted(keys),
-                    "prefixes": sorted(prefixes),
-                    "numbers": sorted(numbers),
-                },
-            )
-        ).all()
+        wanted = {"keys": sorted(keys), "prefixes": sorted(prefixes), "numbers": sorted(numbers)}
+        given = {kind: values for kind, values in wanted.items() if values}
+        rows = (await conn.execute(claims_named(*given), given)).all()
         await self._add(conn, [r for r in rows if r.claim_id not in self.refs])
         self.keys_read |= keys
         self.prefixes_read |= prefixes
