@@ -29,6 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from rcm.servicekit.db import inbox, outbox
@@ -57,6 +58,14 @@ async def write_outbox(conn: AsyncConnection, messages: Sequence[OutgoingMessage
             for m in messages
         ],
     )
+
+
+# one statement text whatever the count of rows sent
+_MARK_SENT = (
+    outbox.update()
+    .where(outbox.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.BigInteger))))
+    .values(published_at=sa.func.now())
+)
 
 
 def _lock_id(name: str) -> int:
@@ -138,11 +147,7 @@ class OutboxRelay:
                 await asyncio.gather(*futures)
                 if self.after_publish is not None:
                     await self.after_publish(len(rows))
-                await conn.execute(
-                    outbox.update()
-                    .where(outbox.c.id.in_([row.id for row in rows]))
-                    .values(published_at=sa.func.now())
-                )
+                await conn.execute(_MARK_SENT, {"ids": [row.id for row in rows]})
                 await conn.commit()
             total += len(rows)
             self.metrics.published.inc(len(rows))
