@@ -93,3 +93,44 @@ async def test_the_file_ledger_answers_for_a_whole_mailbox_listing_at_once(fresh
         assert await ledger.seen_names([]) == set()
     finally:
         await engine.dispose()
+
+
+async def test_a_batch_checks_the_shared_references_with_one_row_however_many_providers(
+    fresh_database: str,
+) -> None:
+    """The check each batch makes reads the stamp row by its key, not every provider's row; a
+    write by any path (an upsert, a plain delete) raises it, another connection's write is seen
+    once committed, and a write of a patient's row leaves it alone."""
+    from rcm.claims.store import STAMP
+    from rcm.servicekit.testing import sequential_scans, statements_sent
+
+    await upgrade(fresh_database, MIGRATIONS)
+    engine = create_engine(fresh_database)
+    shared = SharedReferences()
+    try:
+        async with engine.begin() as conn:
+            for n in range(300):
+                await upsert_reference(
+                    conn, kind="provider", entity_id=f"prov-{n}", body={"n": n}, updated_at=T0
+                )
+        async with engine.connect() as conn:
+            await shared.sync(conn)
+            with statements_sent(engine) as sent:
+                await shared.sync(conn)
+            assert len(sent) == 1 and "reference_stamp" in sent[0] and "FROM reference " not in sent[0]
+            assert await sequential_scans(conn, STAMP) == []
+            await conn.rollback()
+        async with engine.begin() as other:  # another replica deletes a provider outright
+            await other.execute(sa.delete(reference).where(reference.c.entity_id == "prov-7"))
+        async with engine.connect() as conn:
+            await shared.sync(conn)
+            assert shared.reloads == 2 and shared.get("provider", "prov-7") is None
+            assert len(shared.all("provider")) == 299
+        async with engine.begin() as conn:
+            await upsert_reference(
+                conn, kind="coverage", entity_id="cov-9", body={}, updated_at=T0, patient_id="pat-9"
+            )
+            await shared.sync(conn)
+        assert shared.reloads == 2
+    finally:
+        await engine.dispose()

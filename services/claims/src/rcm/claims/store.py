@@ -66,6 +66,14 @@ reference = sa.Table(
     sa.Index("reference_by_patient", "kind", "patient_id"),
 )
 
+reference_stamp = sa.Table(
+    "reference_stamp",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("stamp", sa.BigInteger, nullable=False, server_default="0"),
+    comment="one row: raised by triggers on every committed write of a shared reference row",
+)
+
 eligibility = sa.Table(
     "eligibility",
     metadata,
@@ -360,35 +368,52 @@ async def keyed_references(
 SHARED_KINDS = ("organization", "fee_schedule", "payer", "provider")
 """Reference kinds every claim reads and that change rarely: kept in memory by ``SharedReferences``."""
 
+_SHARED = ", ".join(f"'{kind}'" for kind in SHARED_KINDS)
+REFERENCE_STAMP_DDL = (
+    "INSERT INTO reference_stamp (id, stamp) VALUES (1, 0) ON CONFLICT DO NOTHING",
+    """CREATE OR REPLACE FUNCTION raise_reference_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE reference_stamp SET stamp = stamp + 1 WHERE id = 1;
+        RETURN NULL;
+    END $$""",
+    "DROP TRIGGER IF EXISTS reference_stamp_written ON reference",
+    "CREATE TRIGGER reference_stamp_written AFTER INSERT OR UPDATE ON reference FOR EACH ROW"
+    f" WHEN (NEW.kind IN ({_SHARED})) EXECUTE FUNCTION raise_reference_stamp()",
+    "DROP TRIGGER IF EXISTS reference_stamp_deleted ON reference",
+    "CREATE TRIGGER reference_stamp_deleted AFTER DELETE ON reference FOR EACH ROW"
+    f" WHEN (OLD.kind IN ({_SHARED})) EXECUTE FUNCTION raise_reference_stamp()",
+)
+"""The stamp's row and triggers (run by a revision): any write of a shared row, by any path,
+raises the stamp in the writer's transaction; a rollback takes it back, and concurrent writers
+take turns on the one row, so every committed write leaves a stamp no reader has seen before."""
+
 T = TypeVar("T")
+
+
+STAMP = sa.select(reference_stamp.c.stamp).where(reference_stamp.c.id == 1)
 
 
 class SharedReferences:
     """This process's copy of the shared reference rows, and what was derived from them.
 
-    ``sync`` costs one small query: the count and the sum of the rows' write stamps. Every
-    write (insert or update, committed or this transaction's own) raises the sum, a rollback
-    brings it back, so any difference means "reload"; otherwise the bodies and the values
-    derived from them (parsed providers, payer rules, fee schedules) are reused. Other
-    replicas' writes are seen once committed, as with a query.
+    ``sync`` costs one primary-key read of ``reference_stamp``, however many providers and
+    payers are on file. Every write of a shared row (committed, or this transaction's own)
+    raises the stamp, a rollback brings it back, so any difference means "reload"; otherwise the
+    bodies and the values derived from them (parsed providers, payer rules, fee schedules) are
+    reused. Other replicas' writes are seen once committed, as with a query.
     """
 
     def __init__(self) -> None:
-        self._fingerprint: tuple[int, int] | None = None
+        self._fingerprint: int | None = None
         self._bodies: dict[str, dict[str, dict[str, Any]]] = {}
         self._derived: dict[Hashable, Any] = {}
         self.reloads = 0
 
     async def sync(self, conn: AsyncConnection) -> None:
         r = reference.c
-        row = (
-            await conn.execute(
-                sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(r.version), 0)).where(
-                    r.kind.in_(SHARED_KINDS)
-                )
-            )
-        ).one()
-        fingerprint = (int(row[0]), int(row[1]))
+        fingerprint = await conn.scalar(STAMP)
+        if fingerprint is None:
+            raise RuntimeError("reference_stamp has no row: the claims migrations were not run to head")
         if fingerprint == self._fingerprint:
             return
         bodies: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in SHARED_KINDS}
