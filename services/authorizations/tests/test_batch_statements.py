@@ -20,7 +20,7 @@ from rcm.events.models import AuthorizationConsumed, ClaimCreated
 from rcm.events.testing import appointment_scheduled, authorization_received, claim_created
 from rcm.servicekit import Delivered, Transaction, upgrade
 from rcm.servicekit.messages import Record
-from rcm.servicekit.testing import statements_sent
+from rcm.servicekit.testing import sequential_scans, statements_sent
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 WITH_AUTH = 10  # patients 1..10 hold an authorization; 11..25 none
@@ -156,3 +156,14 @@ async def _ledger(engine: AsyncEngine, patient_id: str) -> Any:
     async with engine.connect() as conn:
         [auth] = (await store.load_ledger(conn, patient_id=patient_id)).values()
     return auth
+
+
+async def test_each_batch_read_is_an_index_lookup(engine: AsyncEngine) -> None:
+    """No read of the store scans a whole table: each finds its rows through an index, so its
+    cost follows the batch, not the rows on file."""
+    reads = {n: q for n, q in vars(store).items() if n.isupper() and isinstance(q, sa.Select)}
+    del reads["_LEDGER"]  # the base the ledger reads filter per use, never run as it is
+    assert len(reads) >= 4
+    async with engine.begin() as conn:
+        for name, query in reads.items():
+            assert await sequential_scans(conn, query) == [], name

@@ -281,9 +281,18 @@ async def test_each_batch_read_is_an_index_lookup_however_many_claims_are_on_fil
     follows the batch, not the claims on file (a chain read written with OR scanned the claims;
     with 3,000 claims and their statistics the planner now picks the indexes)."""
     from rcm.denials import batch
+    from rcm.denials import handlers as handler_module
 
-    reads = {n: q for n, q in vars(batch).items() if n.isupper() and isinstance(q, sa.Select)}
-    assert "_CLAIMS_WITH_CHAINS" in reads and len(reads) >= 8
+    reads = {
+        f"{module.__name__}.{n}": q
+        for module in (batch, handler_module)
+        for n, q in vars(module).items()
+        if n.isupper() and isinstance(q, sa.Select)
+    }
+    assert {
+        "rcm.denials.batch._CLAIMS_WITH_CHAINS",
+        "rcm.denials.handlers._WAITING_FOR_AUTHORIZATION",
+    } <= set(reads)
     async with engine.begin() as conn:
         await conn.execute(
             sa.text(
@@ -293,8 +302,19 @@ async def test_each_batch_read_is_an_index_lookup_however_many_claims_are_on_fil
                 " '[]', now() FROM generate_series(1, 3000) AS n"
             )
         )
+        await conn.execute(
+            sa.text(
+                "INSERT INTO denial (denial_id, claim_id, root_claim_id, patient_id, payer_id, source,"
+                " source_id, level, reasons, amount, category, action, why, status)"
+                " SELECT 'den-' || n, 'clm-' || n, 'clm-' || (n - n % 2), 'pat-' || n % 500, 'payer',"
+                " 'remit', 'r', 'claim', '[]', 10, 'coding', 'fix_auth', 'w',"
+                " CASE WHEN n % 10 = 0 THEN 'open' ELSE 'resolved' END FROM generate_series(1, 3000) AS n"
+            )
+        )
         await conn.execute(sa.text("ANALYZE claim"))
+        await conn.execute(sa.text("ANALYZE denial"))
         ids = {"ids": ["clm-17", "clm-2998"]}
         assert await sequential_scans(conn, batch._CLAIMS_WITH_CHAINS, ids, price_out=False) == []
         for name, query in reads.items():
             assert await sequential_scans(conn, query) == [], name
+            assert await sequential_scans(conn, query, price_out=False) == [], name

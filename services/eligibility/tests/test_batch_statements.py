@@ -21,7 +21,7 @@ from rcm.events.models import EligibilityChecked, EligibilityStatus
 from rcm.sandbox.testing import settings_for as transport_for
 from rcm.servicekit import Delivered, Transaction, upgrade
 from rcm.servicekit.messages import Record
-from rcm.servicekit.testing import statements_sent
+from rcm.servicekit.testing import sequential_scans, statements_sent
 
 from .test_service import DOS, reference, sandbox, visit
 
@@ -82,3 +82,13 @@ async def test_fifty_appointments_cost_a_statement_per_table(engine: AsyncEngine
     async with engine.connect() as conn:
         assert await conn.scalar(sa.select(sa.func.count()).select_from(store.checks)) == PATIENTS
         assert await conn.scalar(sa.select(sa.func.count()).select_from(store.appointments)) == PATIENTS
+
+
+async def test_each_batch_read_is_an_index_lookup(engine: AsyncEngine) -> None:
+    """No read of the store scans a whole table: each finds its rows through an index, so its
+    cost follows the batch, not the rows on file."""
+    reads = {n: q for n, q in vars(store).items() if n.isupper() and isinstance(q, sa.Select)}
+    assert len(reads) >= 4
+    async with engine.begin() as conn:
+        for name, query in reads.items():
+            assert await sequential_scans(conn, query) == [], name

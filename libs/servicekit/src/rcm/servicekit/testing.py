@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -254,6 +255,20 @@ def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
 
 
+def _placeholder(kind: Any) -> Any:
+    """A value of a bound parameter's type, for planning a statement."""
+    for python_type, value in (
+        (sa.DateTime, datetime(2026, 1, 1, tzinfo=UTC)),
+        (sa.Date, date(2026, 1, 1)),
+        (sa.Boolean, False),
+        (sa.Integer, 0),
+        (sa.Numeric, Decimal(0)),
+    ):
+        if isinstance(kind, python_type):
+            return value
+    return "x"
+
+
 async def sequential_scans(
     conn: Any, query: sa.Select[Any], params: dict[str, Any] | None = None, *, price_out: bool = True
 ) -> list[str]:
@@ -263,10 +278,12 @@ async def sequential_scans(
     ``price_out`` (the default) plans with sequential scans priced out, which shows whether an
     index path exists at all; without it the plan is the one the planner picks from the table's
     statistics (fill and ``ANALYZE`` the tables first). Parameters not in ``params`` and without
-    a value get ``['x']`` (an array) or ``'x'``."""
+    a value get a placeholder of their type (in a one-item list for an array)."""
     compiled = query.compile(dialect=conn.dialect)
     values = {
-        name: ["x"] if isinstance(bind.type, sa.ARRAY) else "x"
+        name: [_placeholder(bind.type.item_type)]
+        if isinstance(bind.type, sa.ARRAY)
+        else _placeholder(bind.type)
         for name, bind in compiled.binds.items()
         if bind.value is None and bind.callable is None
     }

@@ -148,6 +148,7 @@ denial = sa.Table(
     sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
     sa.Index("denial_open", "root_claim_id", postgresql_where=sa.text("status = 'open'")),
+    sa.Index("denial_open_by_patient", "patient_id", "payer_id", postgresql_where=sa.text("status = 'open'")),
 )
 
 fix_attempt = sa.Table(
@@ -156,7 +157,7 @@ fix_attempt = sa.Table(
     sa.Column("root_claim_id", sa.Text, primary_key=True),
     sa.Column("fix_kind", sa.Text, primary_key=True),
     sa.Column("denial_id", sa.Text, nullable=False),
-    sa.Column("request_id", sa.Text, nullable=False),
+    sa.Column("request_id", sa.Text, nullable=False, index=True, comment="an answer names it"),
     sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
 )
 
