@@ -5,14 +5,48 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
+import pytest
 import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rcm.servicekit.db import create_engine
 from rcm.servicekit.kafka import make_producer
 from rcm.servicekit.messages import OutgoingMessage
 from rcm.servicekit.outbox import OutboxRelay, write_outbox
+from rcm.servicekit.settings import ServiceSettings
 from rcm.servicekit.testing import create_schema, read_topic, settings_for, statements_sent
+
+
+@dataclass(frozen=True)
+class RelayWorld:
+    """A one-partition topic, the service's settings, its database with the runtime's tables
+    and a started producer, for one test."""
+
+    topic: str
+    settings: ServiceSettings
+    engine: AsyncEngine
+    producer: AIOKafkaProducer
+    database: str
+
+
+@pytest.fixture
+async def world(kafka_bootstrap, kafka_topics, fresh_database) -> AsyncIterator[RelayWorld]:
+    settings = settings_for(kafka_bootstrap, fresh_database)
+    engine = create_engine(fresh_database)
+    await create_schema(engine)
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        yield RelayWorld(
+            await kafka_topics(partitions=1), settings, engine, producer, fresh_database.rsplit("/", 1)[-1]
+        )
+    finally:
+        await producer.stop()
+        await engine.dispose()
 
 
 def _messages(topic: str, numbers: range) -> list[OutgoingMessage]:
@@ -28,41 +62,27 @@ def _messages(topic: str, numbers: range) -> list[OutgoingMessage]:
 
 
 async def test_a_pass_reads_the_outbox_once_per_batch_and_stops_at_a_short_one(
-    kafka_bootstrap, kafka_topics, fresh_database
+    kafka_bootstrap: str, world: RelayWorld
 ) -> None:
-    topic = await kafka_topics(partitions=1)
-    settings = settings_for(kafka_bootstrap, fresh_database)
-    engine = create_engine(fresh_database)
-    await create_schema(engine)
+    topic, settings, engine, producer = world.topic, world.settings, world.engine, world.producer
     async with engine.begin() as conn:
         await write_outbox(conn, _messages(topic, range(25)))
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        relay = OutboxRelay(engine, producer, name=settings.service_name, batch_size=10)
-        with statements_sent(engine) as sent:
-            assert await relay.publish_pending() == 25
-        reads = [s for s in sent if s.startswith("SELECT") and "kit_outbox" in s]
-        assert len(reads) == 3  # 10, 10 and 5 rows: the short batch was all there was
-        with statements_sent(engine) as sent:
-            assert await relay.publish_pending() == 0
-        assert len([s for s in sent if s.startswith("SELECT")]) == 1
-        published = await read_topic(kafka_bootstrap, topic, expect=25)
-        assert [json.loads(m.value)["n"] for m in published] == list(range(25))
-    finally:
-        await producer.stop()
-        await engine.dispose()
+    relay = OutboxRelay(engine, producer, name=settings.service_name, batch_size=10)
+    with statements_sent(engine) as sent:
+        assert await relay.publish_pending() == 25
+    reads = [s for s in sent if s.startswith("SELECT") and "kit_outbox" in s]
+    assert len(reads) == 3  # 10, 10 and 5 rows: the short batch was all there was
+    with statements_sent(engine) as sent:
+        assert await relay.publish_pending() == 0
+    assert len([s for s in sent if s.startswith("SELECT")]) == 1
+    published = await read_topic(kafka_bootstrap, topic, expect=25)
+    assert [json.loads(m.value)["n"] for m in published] == list(range(25))
 
 
 async def test_a_commit_during_a_pass_is_published_without_waiting_for_the_poll(
-    kafka_bootstrap, kafka_topics, fresh_database
+    kafka_bootstrap: str, world: RelayWorld
 ) -> None:
-    topic = await kafka_topics(partitions=1)
-    settings = settings_for(kafka_bootstrap, fresh_database)
-    engine = create_engine(fresh_database)
-    await create_schema(engine)
-    producer = make_producer(settings)
-    await producer.start()
+    topic, settings, engine, producer = world.topic, world.settings, world.engine, world.producer
     # the poll would come only after a minute: a prompt second pass is the wake's doing
     relay = OutboxRelay(engine, producer, name=settings.service_name, poll_interval_s=60)
     written_during_pass = asyncio.Event()
@@ -86,8 +106,6 @@ async def test_a_commit_during_a_pass_is_published_without_waiting_for_the_poll(
     finally:
         stop.set()
         await task
-        await producer.stop()
-        await engine.dispose()
 
 
 def test_idle_polls_back_off_to_the_maximum_and_start_over_after_a_find() -> None:
@@ -107,16 +125,11 @@ def test_idle_polls_back_off_to_the_maximum_and_start_over_after_a_find() -> Non
 
 
 async def test_an_idle_relay_polls_less_yet_finds_rows_another_process_wrote(
-    kafka_bootstrap, kafka_topics, fresh_database
+    kafka_bootstrap: str, world: RelayWorld
 ) -> None:
     """Rows written without a wake (another replica, a command-line tool) are found by the
     backed-off poll; while idle the relay reads the outbox a few times, not every 50 ms."""
-    topic = await kafka_topics(partitions=1)
-    settings = settings_for(kafka_bootstrap, fresh_database)
-    engine = create_engine(fresh_database)
-    await create_schema(engine)
-    producer = make_producer(settings)
-    await producer.start()
+    topic, settings, engine, producer = world.topic, world.settings, world.engine, world.producer
     relay = OutboxRelay(
         engine, producer, name=settings.service_name, poll_interval_s=0.05, idle_poll_max_s=0.8
     )
@@ -135,26 +148,19 @@ async def test_an_idle_relay_polls_less_yet_finds_rows_another_process_wrote(
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
-        await producer.stop()
-        await engine.dispose()
 
 
 async def test_the_relay_holds_its_lock_without_holding_a_transaction_open(
-    kafka_bootstrap, kafka_topics, fresh_database
+    kafka_bootstrap: str, world: RelayWorld
 ) -> None:
     """The relay lock is a session lock; a transaction left open beside it would pin the
     database's xmin horizon for as long as the relay runs, and vacuum could remove no dead row in
     any of the service's tables (the outbox's pending index then grows with every row sent)."""
-    topic = await kafka_topics(partitions=1)
-    settings = settings_for(kafka_bootstrap, fresh_database)
-    engine = create_engine(fresh_database)
-    await create_schema(engine)
-    producer = make_producer(settings)
-    await producer.start()
+    topic, settings, engine, producer = world.topic, world.settings, world.engine, world.producer
     relay = OutboxRelay(engine, producer, name=settings.service_name, poll_interval_s=0.05)
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))
-    database = fresh_database.rsplit("/", 1)[-1]
+    database = world.database
     try:
         async with engine.begin() as conn:
             await write_outbox(conn, _messages(topic, range(50)))
@@ -181,8 +187,6 @@ async def test_the_relay_holds_its_lock_without_holding_a_transaction_open(
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
-        await producer.stop()
-        await engine.dispose()
 
 
 async def test_expired_outbox_and_inbox_rows_are_purged_in_chunks_and_the_rest_kept(fresh_database) -> None:
