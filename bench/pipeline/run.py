@@ -224,6 +224,61 @@ def _sessions_submitted(cycle: Cycle, sessions: set[str], from_ms: float, to_ms:
     )
 
 
+_BENCH_DATABASES = "SELECT datname FROM pg_database WHERE datname LIKE '%\\_bench'"
+
+
+async def _database_counters(pg_url: str) -> dict[str, dict[str, int]]:
+    """Per bench database: transactions committed or rolled back (``pg_stat_database``, always
+    there) and statement executions (``pg_stat_statements``, counted when the server preloads it:
+    ``RCM_PG_STAT_STATEMENTS=1 deploy/local/postgres.sh up`` on a fresh start)."""
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(pg_url)
+    counters: dict[str, dict[str, int]] = {"transactions": {}}
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SELECT pg_stat_force_next_flush()"))
+            rows = await conn.execute(
+                sa.text(
+                    "SELECT datname, xact_commit + xact_rollback FROM pg_stat_database"
+                    f" WHERE datname IN ({_BENCH_DATABASES})"
+                )
+            )
+            counters["transactions"] = {name: int(n) for name, n in rows}
+            loaded = await conn.scalar(
+                sa.text(
+                    "SELECT 1 FROM pg_settings WHERE name = 'shared_preload_libraries'"
+                    " AND setting LIKE '%pg_stat_statements%'"
+                )
+            )
+            if loaded:
+                await conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+                await conn.commit()
+                rows = await conn.execute(
+                    sa.text(
+                        "SELECT d.datname, sum(s.calls) FROM pg_stat_statements s"
+                        " JOIN pg_database d ON d.oid = s.dbid"
+                        f" WHERE d.datname IN ({_BENCH_DATABASES}) GROUP BY d.datname"
+                    )
+                )
+                counters["statement_executions"] = {name: int(n) for name, n in rows}
+    finally:
+        await engine.dispose()
+    return counters
+
+
+def _counter_change(
+    before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]
+) -> dict[str, dict[str, int]]:
+    """What each counter added over the window, by database (``_bench`` cut from the names)."""
+    return {
+        kind: {db.removesuffix("_bench"): n - before.get(kind, {}).get(db, 0) for db, n in counts.items()}
+        for kind, counts in after.items()
+        if kind in before
+    }
+
+
 async def run_sustained(  # type: ignore[no-untyped-def]
     infra,
     rate: float,
@@ -273,6 +328,7 @@ async def run_sustained(  # type: ignore[no-untyped-def]
             await probe()  # the first reading finds each group's coordinator: not part of the window
             cpu_before = cycle.cpu_seconds()
             infra_before = _infra_cpu()
+            db_before = await _database_counters(settings.pg_url)
             window_from_ms = time.time() * 1000
             sampler = asyncio.create_task(sample_window(cycle, probe, duration_s, every_s))
             publish_s = await cycle.publish_paced(offered, rate)
@@ -280,6 +336,7 @@ async def run_sustained(  # type: ignore[no-untyped-def]
         window_to_ms = window_from_ms + duration_s * 1000
         cpu_used = {name: used - cpu_before.get(name, 0.0) for name, used in cycle.cpu_seconds().items()}
         cpu_used.update({k: v - infra_before[k] for k, v in _infra_cpu().items()})
+        db_used = _counter_change(db_before, await _database_counters(settings.pg_url))
         say(f"window over: {len(cycle.ledger.submitted_ms)} claims submitted")
 
         ledger = cycle.ledger
@@ -328,6 +385,10 @@ async def run_sustained(  # type: ignore[no-untyped-def]
             "batch_cutoff_s": BATCH_CUTOFF_S,
             "cpu_seconds_per_1000_sessions": {
                 name: round(1000 * used / window_sessions, 2) for name, used in cpu_used.items()
+            },
+            "database_per_session": {
+                kind: {db: round(n / window_sessions, 2) for db, n in counts.items()}
+                for kind, counts in db_used.items()
             },
         }
         if settle:

@@ -6,7 +6,8 @@
 #   postgres.sh status   say whether it is running
 #   postgres.sh clean    stop it and delete its data
 #
-# Settings (environment): RCM_PG_PORT, RCM_PG_DATA, RCM_PG_DATABASES, RCM_PG_USER.
+# Settings (environment): RCM_PG_PORT, RCM_PG_DATA, RCM_PG_DATABASES, RCM_PG_USER; RCM_PG_STAT_STATEMENTS=1
+# loads pg_stat_statements when the server starts (statement counts for the benchmarks).
 # Authentication is "trust" on 127.0.0.1 only: this cluster is for development and tests.
 set -euo pipefail
 # shellcheck source=common.sh
@@ -80,8 +81,11 @@ up() {
     say "already running on $RCM_HOST:$RCM_PG_PORT"
   else
     # keep the port setting in step with the environment on every start
+    local extra=""
+    # statement statistics for the benchmarks (bench/pipeline reads them when loaded); off by default
+    [ "${RCM_PG_STAT_STATEMENTS:-0}" = "1" ] && extra=" -c shared_preload_libraries=pg_stat_statements"
     run_pg "$BINDIR/pg_ctl" -D "$PGDATA_DIR" -l "$LOGFILE" -w -t 60 \
-      -o "-p $RCM_PG_PORT -c listen_addresses=$RCM_HOST -c unix_socket_directories=$SOCKDIR" start >/dev/null \
+      -o "-p $RCM_PG_PORT -c listen_addresses=$RCM_HOST -c unix_socket_directories=$SOCKDIR$extra" start >/dev/null \
       || die "PostgreSQL did not start: $(tail -n 5 "$LOGFILE" 2>/dev/null)"
     say "started on $RCM_HOST:$RCM_PG_PORT ($("$BINDIR/postgres" --version))"
   fi
