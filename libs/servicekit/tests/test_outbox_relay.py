@@ -224,3 +224,37 @@ async def test_expired_outbox_and_inbox_rows_are_purged_in_chunks_and_the_rest_k
         assert inbox_left == 4
     assert await relay.purge_expired() == (0, 0)
     await engine.dispose()
+
+
+async def test_a_running_relay_purges_beside_its_passes(kafka_bootstrap: str, world: RelayWorld) -> None:
+    """The relaying replica purges when the interval comes round, in a task of its own, while it
+    goes on publishing; stopping the relay stops the purge too."""
+    async with world.engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO kit_inbox (consumer, event_id, received_at)"
+                " SELECT 'c', 'old-' || n, now() - interval '40 days' FROM generate_series(1, 30) AS n"
+            )
+        )
+    relay = OutboxRelay(
+        world.engine, world.producer, name=world.settings.service_name, poll_interval_s=0.05, purge_chunk=4
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        async with world.engine.begin() as conn:
+            await write_outbox(conn, _messages(world.topic, range(5)))
+        relay.wake()
+        published = await read_topic(kafka_bootstrap, world.topic, expect=5, timeout=15)
+        assert [json.loads(m.value)["n"] for m in published] == list(range(5))
+        for _ in range(50):
+            async with world.engine.connect() as conn:
+                left = await conn.scalar(sa.text("SELECT count(*) FROM kit_inbox"))
+            if left == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert left == 0
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert relay._purging is not None and relay._purging.done()

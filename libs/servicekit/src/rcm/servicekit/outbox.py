@@ -106,6 +106,7 @@ class OutboxRelay:
         self.purge_interval_s = purge_interval_s
         self.purge_chunk = purge_chunk
         self._purged_at = float("-inf")
+        self._purging: asyncio.Task[None] | None = None
         self.metrics = metrics or RuntimeMetrics()
         self.observe_interval_s = observe_interval_s
         self._observed_at = float("-inf")
@@ -212,12 +213,27 @@ class OutboxRelay:
             counts.append(total)
         return counts[0], counts[1]
 
-    async def _purge_when_due(self) -> None:
+    def _purge_when_due(self) -> None:
+        """Start a purge beside the passes when one is due and none is running: a backlog of
+        expired rows (after a long stop, at a high rate) takes many chunks, and publishing must
+        not wait for them."""
         now = time.monotonic()
-        if now - self._purged_at < self.purge_interval_s:
+        if now - self._purged_at < self.purge_interval_s or (self._purging and not self._purging.done()):
             return
         self._purged_at = now
-        await self.purge_expired()
+        self._purging = asyncio.create_task(self._purge_logged())
+
+    async def _purge_logged(self) -> None:
+        try:
+            await self.purge_expired()
+        except Exception as exc:  # the next interval tries again
+            log.warning("outbox and inbox purge failed: %s", type(exc).__name__)
+
+    async def _stop_purge(self) -> None:
+        if self._purging is not None and not self._purging.done():
+            self._purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purging
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop`` is set, then drain what is pending and return."""
@@ -245,7 +261,7 @@ class OutboxRelay:
                     self._wake.clear()  # a commit from here on asks for another pass
                     empty = 0 if await self.publish_pending() else empty + 1
                     await self._observe_when_due()
-                    await self._purge_when_due()
+                    self._purge_when_due()
                 except Exception as exc:
                     if not is_infrastructure_error(exc):
                         log.exception("outbox relay pass failed")
@@ -265,6 +281,7 @@ class OutboxRelay:
                 with contextlib.suppress(Exception):
                     await self.publish_pending()
         finally:
+            await self._stop_purge()
             if lock_conn is not None:
                 with contextlib.suppress(Exception):
                     await lock_conn.close()
