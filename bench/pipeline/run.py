@@ -31,8 +31,11 @@ end, its slope over the last half), the verdict ``lag_bounded`` (see ``rcm.demo.
 group's lag grows over the last half by more than 1% of what arrives on its topics and
 more than twice the slope's standard error, and none ends more than 10 s of arrivals
 behind, at least 100 events), p50/p99 latency from session-completed to claim-submitted
-for claims submitted in the window, and CPU seconds per 1,000 sessions offered during the
-window. Then it lets the cycle settle (unless --no-settle) and checks the invariants.
+for claims submitted in the window, CPU seconds per 1,000 sessions offered during the
+window, and per service database the transactions per session (``pg_stat_database``) and,
+when the server loads pg_stat_statements (``RCM_PG_STAT_STATEMENTS=1`` for
+deploy/local/postgres.sh, on a fresh start), the statement executions per session. Then it
+lets the cycle settle (unless --no-settle) and checks the invariants.
 Figures go to bench/results/pipeline-sustained.json (written by this mode only).
 """
 
