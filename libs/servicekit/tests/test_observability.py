@@ -8,6 +8,7 @@ import json
 import logging
 
 import pytest
+import sqlalchemy as sa
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -336,6 +337,17 @@ async def test_service_runs_probes_and_shuts_down_gracefully(
         return len(await effects(service.engine)) == 40
 
     await wait_for(applied)
+    # idle, the running service (consumer, relay with its lock, probes) holds no transaction
+    # open: one left open would keep vacuum from removing any dead row of the database
+    await asyncio.sleep(1.5)
+    async with service.engine.connect() as conn:
+        lingering = await conn.scalar(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND xact_start < now() - interval '1 second'"
+            )
+        )
+    assert lingering == 0
     service.stop()
     await asyncio.wait_for(runner, 30)
     # the outbox drained before the process ended, and the offsets were committed
