@@ -89,6 +89,7 @@ async def test_open_balances_age_from_the_first_submission_and_settled_claims_le
         submissions=(ago(200),),
         remit_paid=Decimal("100.00"),
         remit_patient_responsibility=Decimal("20.00"),
+        remit_contractual=Decimal("30.00"),
     )
     await add_claim(engine, "HELD", "held", submissions=(ago(70),), payer_id="payer-0002", charge="90.00")
     await add_claim(engine, "PAID", "paid", submissions=(ago(20),), remit_paid=Decimal("110.00"))
@@ -115,7 +116,8 @@ async def test_open_balances_age_from_the_first_submission_and_settled_claims_le
     assert gauge(registry, balance, "payer-0001", "31-60") == 170.0  # first sent 45 days ago
     assert gauge(registry, balance, "payer-0001", "61-90") == 0.0
     assert gauge(registry, balance, "payer-0001", "91-120") == 170.0
-    assert gauge(registry, balance, "payer-0001", "120+") == 50.0  # 170 - 100 paid - 20 patient
+    # 170 - 100 paid - 20 the patient's - 30 the contract takes off (CO-45): 20 still disputed
+    assert gauge(registry, balance, "payer-0001", "120+") == 20.0
     assert gauge(registry, balance, "payer-0002", "61-90") == 90.0
     assert gauge(registry, claims, "payer-0001", "0-30") == 1
     assert gauge(registry, claims, "payer-0002", "61-90") == 1

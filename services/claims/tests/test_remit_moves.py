@@ -37,7 +37,7 @@ async def test_plain_remits_move_their_claims_in_one_statement(engine: AsyncEngi
     assert len(accepted) == 3
     one, two, three = accepted
     remits = [
-        _remit(one, 1, paid="150.00"),
+        _remit(one, 1, paid="150.00", claim_adjustments=[{"group": "CO", "carc": "45", "amount": "30.00"}]),
         _remit(
             two,
             2,
@@ -57,6 +57,8 @@ async def test_plain_remits_move_their_claims_in_one_statement(engine: AsyncEngi
     assert "FROM (VALUES" in moves[0]
     by_id = {r.claim_id: r for r in await rows(engine, claim.c.claim_id.in_([r.claim_id for r in accepted]))}
     assert (by_id[one.claim_id].state, str(by_id[one.claim_id].remit_paid)) == ("paid", "150.00")
+    assert str(by_id[one.claim_id].remit_contractual) == "30.00"  # the contract's write-off, for A/R
+    assert str(by_id[two.claim_id].remit_contractual) == "0.00"  # CO-50 is a denial, not the contract
     assert by_id[one.claim_id].payer_claim_number == "PCN-1"
     assert by_id[two.claim_id].state == "denied"
     assert (by_id[three.claim_id].state, by_id[three.claim_id].payer_claim_number) == ("paid", "PCN-3")

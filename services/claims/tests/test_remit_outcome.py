@@ -55,3 +55,21 @@ def test_one_line_refused_one_paid_is_partially_paid() -> None:
     remit = remit_received(1, status="1", paid="120.00", patient_responsibility="0.00",
                            lines=[_line("120.00", ("CO", "45", "70.00")), refused])  # fmt: skip
     assert remit_outcome(remit) is ClaimState.PARTIALLY_PAID
+
+
+def test_the_contract_write_off_is_co45_at_claim_and_line_level_and_nothing_else() -> None:
+    from decimal import Decimal
+
+    from rcm.claims.handlers import contract_write_off
+
+    assert contract_write_off(remit_received(1)) == Decimal("35.00")  # the line's CO-45
+    remit = remit_received(
+        1,
+        claim_adjustments=[
+            {"group": "CO", "carc": "45", "amount": "10.00"},
+            {"group": "CO", "carc": "197", "amount": "40.00"},  # refused: still disputed
+            {"group": "PR", "carc": "1", "amount": "5.00"},  # the patient's
+            {"group": "OA", "carc": "45", "amount": "7.00"},  # not the contract's group
+        ],
+    )
+    assert contract_write_off(remit) == Decimal("45.00")

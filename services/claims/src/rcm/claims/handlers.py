@@ -174,6 +174,13 @@ def hold_reasons_of(draft: ClaimDraft, findings: Sequence[Finding]) -> list[Hold
     return reasons
 
 
+def contract_write_off(e: RemitReceived) -> Decimal:
+    """The remit's contract write-off (CO-45 at claim and line level): the part of the charge the
+    payer's contract takes off, which neither the payer nor the patient owes."""
+    adjustments = [*e.claim_adjustments, *(a for line in e.lines for a in line.adjustments)]
+    return sum((a.amount for a in adjustments if a.group.value == "CO" and a.carc == "45"), Decimal(0))
+
+
 def _denied_amount(adjustments: Iterable[Any]) -> Decimal:
     """What the payer refused, as opposed to the contract write-off (CO-45) and the patient's share."""
     return sum(
@@ -1547,6 +1554,7 @@ class ClaimsHandlers:
             "remitted_at": now,
             "remit_paid": e.paid,
             "remit_patient_responsibility": e.patient_responsibility,
+            "remit_contractual": contract_write_off(e),
             "crossed_over": forwarded,
         }
         written_off = state is ClaimState.WRITTEN_OFF and outcome is ClaimState.DENIED

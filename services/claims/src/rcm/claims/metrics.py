@@ -68,7 +68,8 @@ def ar_aging_query(now: datetime) -> sa.Select[Any]:
 
     A claim is in A/R once submitted and until settled (``SETTLED``); its age runs from its first
     submission (the earliest move to ``submitted`` in its audit trail), its balance is the charge
-    less what its latest remit paid and moved to the patient.
+    less what its latest remit paid, moved to the patient and wrote off under the contract
+    (CO-45: owed by no one, so not receivable).
     """
     a, c = claim_audit.c, claim.c
     first = (
@@ -89,7 +90,8 @@ def ar_aging_query(now: datetime) -> sa.Select[Any]:
     balance = sa.func.greatest(
         c.total_charge
         - sa.func.coalesce(c.remit_paid, 0)
-        - sa.func.coalesce(c.remit_patient_responsibility, 0),
+        - sa.func.coalesce(c.remit_patient_responsibility, 0)
+        - sa.func.coalesce(c.remit_contractual, 0),
         0,
     )
     open_claims = (

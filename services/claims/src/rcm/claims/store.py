@@ -165,6 +165,11 @@ claim = sa.Table(
         "remit_patient_responsibility", sa.Numeric(12, 2), comment="patient's share on its latest remit"
     ),
     sa.Column(
+        "remit_contractual",
+        sa.Numeric(12, 2),
+        comment="contract write-off (CO-45, claim and lines) on its latest remit: owed by no one",
+    ),
+    sa.Column(
         "crossed_over",
         sa.Boolean,
         nullable=False,
