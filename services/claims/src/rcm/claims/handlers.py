@@ -174,21 +174,22 @@ def hold_reasons_of(draft: ClaimDraft, findings: Sequence[Finding]) -> list[Hold
     return reasons
 
 
+def _written_off_by_contract(a: Any) -> bool:
+    """CO-45: the part of the charge the payer's contract takes off, owed by no one."""
+    return bool(a.group.value == "CO" and a.carc == "45")
+
+
 def contract_write_off(e: RemitReceived) -> Decimal:
     """The remit's contract write-off (CO-45 at claim and line level): the part of the charge the
     payer's contract takes off, which neither the payer nor the patient owes."""
     adjustments = [*e.claim_adjustments, *(a for line in e.lines for a in line.adjustments)]
-    return sum((a.amount for a in adjustments if a.group.value == "CO" and a.carc == "45"), Decimal(0))
+    return sum((a.amount for a in adjustments if _written_off_by_contract(a)), Decimal(0))
 
 
 def _denied_amount(adjustments: Iterable[Any]) -> Decimal:
     """What the payer refused, as opposed to the contract write-off (CO-45) and the patient's share."""
     return sum(
-        (
-            a.amount
-            for a in adjustments
-            if a.group.value != "PR" and not (a.group.value == "CO" and a.carc == "45")
-        ),
+        (a.amount for a in adjustments if a.group.value != "PR" and not _written_off_by_contract(a)),
         Decimal(0),
     )
 
