@@ -44,9 +44,6 @@ __all__ = [
 
 metadata = sa.MetaData()
 
-reference_version = sa.Sequence("reference_version", metadata=metadata)
-"""Stamps every write of a reference row, so a process can tell cheaply whether any changed."""
-
 reference = sa.Table(
     "reference",
     metadata,
@@ -56,13 +53,6 @@ reference = sa.Table(
     sa.Column("body", JSONB, nullable=False),
     sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column(
-        "version",
-        sa.BigInteger,
-        nullable=False,
-        server_default=sa.text("nextval('reference_version')"),
-        comment="from reference_version on every write",
-    ),
     sa.Index("reference_by_patient", "kind", "patient_id"),
 )
 
@@ -73,6 +63,7 @@ reference_stamp = sa.Table(
     sa.Column("stamp", sa.BigInteger, nullable=False, server_default="0"),
     comment="one row: raised by triggers on every committed write of a shared reference row",
 )
+STAMP = sa.select(reference_stamp.c.stamp).where(reference_stamp.c.id == 1)
 
 eligibility = sa.Table(
     "eligibility",
@@ -335,7 +326,6 @@ async def upsert_reference(
                 "deleted": stmt.excluded.deleted,
                 "patient_id": stmt.excluded.patient_id,
                 "updated_at": stmt.excluded.updated_at,
-                "version": reference_version.next_value(),
             },
             where=reference.c.updated_at <= stmt.excluded.updated_at,
         )
@@ -393,9 +383,6 @@ raises the stamp in the writer's transaction; a rollback takes it back, and conc
 take turns on the one row, so every committed write leaves a stamp no reader has seen before."""
 
 T = TypeVar("T")
-
-
-STAMP = sa.select(reference_stamp.c.stamp).where(reference_stamp.c.id == 1)
 
 
 class SharedReferences:

@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # 0001 builds the tables from the current metadata, so on a fresh database both exist already.
+    # 0001 builds the tables from the current metadata; 0010 drops both again (read by nothing).
     op.execute("CREATE SEQUENCE IF NOT EXISTS reference_version")
     op.execute(
         "ALTER TABLE reference ADD COLUMN IF NOT EXISTS version bigint NOT NULL "
