@@ -18,6 +18,7 @@ consumer's transactions, and a posting transaction changes payer claim numbers t
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -73,6 +74,7 @@ _NAMED_BY = {
 }
 
 
+@functools.cache
 def claims_named(*kinds: str) -> sa.Select[Any]:
     """The claims named by the given kinds of name (``keys``, ``prefixes``, ``numbers``), locked
     until the posting transaction ends: two transactions posting to one claim (an 835 and the
@@ -81,7 +83,7 @@ def claims_named(*kinds: str) -> sa.Select[Any]:
 
     Only the kinds a read has values for are in the statement: a range over an empty list of
     prefixes still counts, for the planner, as a large share of the table, and tips it into
-    reading every claim."""
+    reading every claim. Built once per mix of kinds."""
     return (
         sa.select(t.claim)
         .where(_c.claim_id.in_(sa.union_all(*(_NAMED_BY[k] for k in kinds))))
