@@ -23,9 +23,10 @@ _ICD10_CM = re.compile(r"^[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$")
 
 _COMPLETE_F_CATEGORIES = frozenset(
     {"F04", "F05", "F09", "F21", "F22", "F23", "F24", "F28", "F29", "F39", "F54", "F59", "F66", "F69"}
-    | {"F70", "F71", "F72", "F73", "F79", "F82", "F88", "F89", "F99"}
+    | {"F70", "F71", "F72", "F73", "F78", "F79", "F82", "F88", "F89", "F99"}
 )
-"""Three-character F categories that are complete codes; every other F category is a header."""
+"""Three-character F categories that are (or were, see ``_HEADERS_SINCE``) complete codes; every
+other F category is a header."""
 
 _SUBSTANCES = ("F10", "F11", "F12", "F13", "F14", "F15", "F16", "F18", "F19")
 """Substance-use categories sharing the abuse/dependence/use (.1/.2/.9) layout; nicotine (F17) differs."""
@@ -34,7 +35,9 @@ _HEADER_SUBCATEGORIES = frozenset(
     # substance use: abuse, dependence, use, and their intoxication, psychotic and other-induced groups
     {f"F1{n}{sub}" for n in range(10) for sub in "129"}
     | {f"{category}{use}{group}" for category in _SUBSTANCES for use in "129" for group in "258"}
-    | {"F1013", "F1023", "F1093", "F1313", "F1323", "F1393", "F1720", "F1721", "F1722", "F1729"}
+    # withdrawal by its complications (.x30-.x39) for alcohol, sedatives and other substances
+    | {"F1013", "F1023", "F1093", "F1313", "F1323", "F1393", "F1913", "F1923", "F1993"}
+    | {"F1720", "F1721", "F1722", "F1729"}
     # dementia by severity and behavioural disturbance (since October 2022)
     | {"F015", "F01A", "F01B", "F01C", "F0151", "F01A1", "F01B1", "F01C1"}
     | {"F028", "F02A", "F02B", "F02C", "F0281", "F02A1", "F02B1", "F02C1"}
@@ -44,17 +47,19 @@ _HEADER_SUBCATEGORIES = frozenset(
     | {"F400", "F401", "F402", "F4021", "F4022", "F4023", "F4024", "F4029"}
     | {"F431", "F432", "F438", "F448", "F452", "F454", "F500", "F508"}
     | {"F510", "F511", "F522", "F523", "F608", "F638", "F655", "F658", "F681"}
-    | {"F808", "F818", "F982"}
+    | {"F78A", "F808", "F818", "F982"}
 )
 """Four- and five-character mental-health subcategories that need a further character."""
 
 _HEADERS_SINCE = {
+    "F78": date(2022, 10, 1),
     "F5001": date(2024, 10, 1),
     "F5002": date(2024, 10, 1),
     "F502": date(2024, 10, 1),
     "F5081": date(2024, 10, 1),
 }
-"""Codes that became headers on a date (eating disorders took a severity character in FY2025)."""
+"""Codes that became headers on a date: other intellectual disabilities took F78.A- in FY2023,
+eating disorders a severity character in FY2025."""
 
 
 def icd10_problem(code: str, day: date | None = None) -> str | None:
@@ -65,10 +70,11 @@ def icd10_problem(code: str, day: date | None = None) -> str | None:
     """
     if not _ICD10_CM.match(code):
         return "is not ICD-10-CM (letter, digit, letter or digit, then up to 4 characters)"
-    if code.startswith("F") and len(code) == 3 and code not in _COMPLETE_F_CATEGORIES:
-        return "is a category header; code it to the full specificity (e.g. F32 -> F32.9)"
     since = _HEADERS_SINCE.get(code)
-    if code in _HEADER_SUBCATEGORIES or (since is not None and (day is None or day >= since)):
+    became_header = since is not None and (day is None or day >= since)
+    if code.startswith("F") and len(code) == 3 and (code not in _COMPLETE_F_CATEGORIES or became_header):
+        return "is a category header; code it to the full specificity (e.g. F32 -> F32.9)"
+    if code in _HEADER_SUBCATEGORIES or became_header:
         return "is a subcategory header; add the final character"
     return None
 
