@@ -5,6 +5,10 @@ services are chosen from the session's kind and minutes.
 Units follow the payer's rounding rule: the midpoint ('8-minute') convention counts a
 unit once more than half of it is done; the full-unit rule counts only complete units.
 Daily caps, where the payer has them, limit the units.
+
+Which codes are timed, and how long a unit is, comes first from the payer's table
+(``timed_hcpcs_codes``, ``minutes_per_unit_by_code``); a code the payer's table does not
+name is timed when its HCPCS descriptor is ("per 15 minutes", "per hour").
 """
 
 from __future__ import annotations
@@ -15,14 +19,64 @@ from rcm.claims.domain.coding.result import ChosenCode, NotBillable, NotBillable
 from rcm.claims.domain.payer_rules import PayerRules, UnitRounding, UnitRoundingRule
 from rcm.claims.domain.session import Session
 
-__all__ = ["code_hcpcs_service", "timed_units"]
+__all__ = ["HCPCS_DESCRIPTOR_UNIT_MINUTES", "code_hcpcs_service", "timed_units", "unit_minutes"]
 
 _HCPCS_LEVEL_II = re.compile(r"^[A-Z][0-9]{4}$")
 
+_PER_15_MINUTES = (
+    "H0004",  # behavioral health counseling and therapy
+    "H0034",  # medication training and support
+    "H0036",  # community psychiatric supportive treatment
+    "H0038",  # self-help/peer services
+    "H0039",  # assertive community treatment
+    "H0050",  # alcohol and/or drug services, brief intervention
+    "H2010",  # comprehensive medication services
+    "H2011",  # crisis intervention service
+    "H2014",  # skills training and development
+    "H2015",  # comprehensive community support services
+    "H2017",  # psychosocial rehabilitation services
+    "H2019",  # therapeutic behavioral services
+    "H2021",  # community-based wrap-around services
+    "H2023",  # supported employment
+    "H2025",  # ongoing support to maintain employment
+    "H2027",  # psychoeducational service
+    "H2028",  # sexual offender treatment service
+    "H2030",  # mental health clubhouse services
+    "H2032",  # activity therapy
+    "H2033",  # multisystemic therapy for juveniles
+    "T1016",  # case management
+    "T1017",  # targeted case management
+)
+_PER_HOUR = (
+    "H2012",  # behavioral health day treatment
+    "H2035",  # alcohol and/or other drug treatment program
+    "S9484",  # crisis intervention mental health services
+)
+HCPCS_DESCRIPTOR_UNIT_MINUTES: dict[str, int] = {
+    **dict.fromkeys(_PER_15_MINUTES, 15),
+    **dict.fromkeys(_PER_HOUR, 60),
+}
+"""Minutes in one unit by the HCPCS descriptor, for the timed behavioral-health codes. Per-diem,
+per-session and per-encounter codes (H0001, H0031, H2020...) are not here."""
 
-def timed_units(minutes: int, rule: UnitRoundingRule, code: str = "") -> int:
-    """Units for ``minutes`` under ``rule``: 8-22 min = 1, 23-37 = 2 ... at the midpoint for 15."""
-    per_unit = rule.unit_minutes(code)
+
+def unit_minutes(code: str, rules: PayerRules) -> int | None:
+    """Minutes in one unit of ``code`` for this payer, or None when it is billed per encounter."""
+    rounding = rules.unit_rounding
+    if code in rules.timed_hcpcs_codes:
+        return rounding.unit_minutes(code)
+    descriptor = HCPCS_DESCRIPTOR_UNIT_MINUTES.get(code)
+    if descriptor is None:
+        return None
+    return rounding.minutes_per_unit_by_code.get(code, descriptor)
+
+
+def timed_units(minutes: int, rule: UnitRoundingRule, code: str = "", per_unit: int | None = None) -> int:
+    """Units for ``minutes`` under ``rule``: 8-22 min = 1, 23-37 = 2 ... at the midpoint for 15.
+
+    ``per_unit`` is the unit's length when known, else the rule's length for ``code``.
+    """
+    per_unit = per_unit or rule.unit_minutes(code)
     whole, rest = divmod(minutes, per_unit)
     if rule.method is UnitRounding.MIDPOINT and rest > per_unit // 2:
         return whole + 1
@@ -46,11 +100,16 @@ def code_hcpcs_service(
             ),
             [],
         )
-    if code not in rules.timed_hcpcs_codes:
-        return [ChosenCode(code=code, rule=f"{code} per encounter (no time unit in the payer's table)")], []
+    per_unit = unit_minutes(code, rules)
+    if per_unit is None:
+        return [
+            ChosenCode(
+                code=code,
+                rule=f"{code} per encounter (no time unit in the payer's table or the HCPCS descriptor)",
+            )
+        ], []
     rounding = rules.unit_rounding
-    per_unit = rounding.unit_minutes(code)
-    units = timed_units(session.minutes, rounding, code)
+    units = timed_units(session.minutes, rounding, code, per_unit)
     how = (
         f"{per_unit // 2 + 1}-minute convention"
         if rounding.method is UnitRounding.MIDPOINT
