@@ -14,7 +14,13 @@ import pytest
 
 from rcm.claims.domain.coding import CodedSession, NotBillable, NotBillableReason, code_session
 from rcm.claims.domain.common import Credential
-from rcm.claims.domain.payer_rules import PayerRules, UnitRounding, UnitRoundingRule
+from rcm.claims.domain.payer_rules import (
+    LicensureModifierRule,
+    PayerRules,
+    TelehealthRules,
+    UnitRounding,
+    UnitRoundingRule,
+)
 from rcm.claims.domain.session import Session
 
 pytestmark = pytest.mark.unit
@@ -106,3 +112,42 @@ def test_full_unit_rounding_applies_to_descriptor_timed_codes() -> None:
 def test_a_per_encounter_code_stays_one_unit() -> None:
     assert coded_lines(hcpcs("H0001", 90)) == ["H0001"]
     assert coded_lines(hcpcs("H0031", 90)) == ["H0031"]
+
+
+# ---------------------------------------------------------------- modifier order: pricing first
+
+
+MEDICAID_PRICED_BY_LICENSURE = PayerRules(
+    modifier_25_on_em_with_psychotherapy=True,
+    telehealth=TelehealthRules(video_modifiers=("95",)),
+    licensure_modifiers=(
+        LicensureModifierRule(credential=Credential.MD, modifiers=("AF",)),
+        LicensureModifierRule(credential=Credential.LCSW, modifiers=("AJ",)),
+    ),
+)
+
+
+def em_with_psychotherapy(**more: Any) -> Session:
+    return make_session(
+        service_kind="em_with_psychotherapy", em_code="99214", minutes=50, psychotherapy_minutes=30, **more
+    )
+
+
+def test_the_pricing_licensure_modifier_comes_before_25_on_the_em() -> None:
+    lines = coded_lines(em_with_psychotherapy(), MEDICAID_PRICED_BY_LICENSURE, Credential.MD)
+    assert lines == ["99214-AF-25", "90833-AF"]
+
+
+def test_licensure_then_25_then_telehealth_on_a_video_em() -> None:
+    session = em_with_psychotherapy(modality="video", patient_location={"state": "OH", "at_home": True})
+    lines = coded_lines(session, MEDICAID_PRICED_BY_LICENSURE, Credential.MD)
+    assert lines == ["99214-AF-25-95", "90833-AF-95"]
+
+
+def test_the_modifier_reasons_follow_the_modifier_order() -> None:
+    result = code_session(
+        em_with_psychotherapy(), credential=Credential.MD, rules=MEDICAID_PRICED_BY_LICENSURE
+    )
+    assert isinstance(result, CodedSession)
+    reasons = result.lines[0].modifier_rules
+    assert reasons[0].startswith("AF") and reasons[1].startswith("25")

@@ -1,8 +1,9 @@
 """Line modifiers other than telehealth: 25 on an E/M, licensure/program by payer table, 59/X{EPSU}.
 
-Order on a line: 25 on an E/M where the payer wants it, then licensure and program
-modifiers (they set the price tier), then the distinct-service modifier, then the
-telehealth modifiers.
+Order on a line: pricing modifiers first, then the informational ones (the CMS and
+Medicaid convention for the four modifier positions). The licensure and program modifiers
+of the payer's table set the price tier, so they come first; then 25 on an E/M where the
+payer wants it, then the distinct-service modifier, then the telehealth modifiers.
 """
 
 from __future__ import annotations

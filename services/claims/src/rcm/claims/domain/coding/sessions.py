@@ -187,7 +187,7 @@ def _line(
     notes: list[str],
 ) -> CodedLine:
     em_modifiers, em_reasons = em_with_psychotherapy_modifiers(choice.code, session_codes, rules)
-    licensure, reasons = licensure_modifiers(
+    licensure, licensure_reasons = licensure_modifiers(
         rules,
         credential=credential,
         state=session.patient_location.state,
@@ -195,12 +195,13 @@ def _line(
         code=choice.code,
     )
     distinct: tuple[str, ...] = ()
+    distinct_reasons: tuple[str, ...] = ()
     pair = pair_needing_modifier(choice.code, other_codes, rules.bundling_pairs)
     if pair is not None:
         if session.distinct_service is not None:
             modifier = distinct_service_modifier(session.distinct_service, rules.distinct_service_modifier)
             distinct = (modifier,)
-            reasons += (
+            distinct_reasons = (
                 f"{modifier}: documented distinct service ({session.distinct_service.reason.value}) "
                 f"with {pair.column_one} the same day",
             )
@@ -209,7 +210,7 @@ def _line(
                 f"{choice.code} with {pair.column_one} the same day needs a documented distinct service "
                 "for 59/X{EPSU}; none is documented"
             )
-    modifiers = merge_modifiers(em_modifiers, licensure, distinct, placement.modifiers)
+    modifiers = merge_modifiers(licensure, em_modifiers, distinct, placement.modifiers)
     return CodedLine(
         code=choice.code,
         modifiers=modifiers,
@@ -218,7 +219,7 @@ def _line(
         diagnosis_pointers=diagnosis_pointers(choice.code, diagnoses),
         charge=fee_schedule.charge(choice.code, modifiers, choice.units) if fee_schedule else None,
         rule=choice.rule,
-        modifier_rules=em_reasons + reasons + placement.reasons,
+        modifier_rules=licensure_reasons + em_reasons + distinct_reasons + placement.reasons,
         add_on=choice.add_on,
     )
 
