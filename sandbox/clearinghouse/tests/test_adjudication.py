@@ -241,3 +241,16 @@ def test_every_file_the_payer_writes_has_a_clean_x12_envelope() -> None:
     for delivery in deliveries:
         errors = [f for f in check_envelope(delivery.content) if f.severity == "error"]
         assert errors == [], delivery.name
+
+
+def test_the_277ca_returns_the_batch_s_bht03_in_2200b_trn02() -> None:
+    content = build_837p(
+        [claim("C24", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])],
+        interchange=Interchange("PRACTICE01", "SANDBOXCH", 7),
+    ).replace("BHT*0019*00*B7*", "BHT*0019*00*bat-0123456789abcdef*")
+    assert "bat-0123456789abcdef" in content
+    ca = next(d for d in office().receive_batch(content) if d.name.startswith("277CA_"))
+    traces = [s.elements for s in segments_of(ca.content) if s.id == "TRN"]
+    # 2200A (the payer's own), 2200B (the batch), 2200C (the provider), 2200D (the claim)
+    assert traces[1] == ["2", "bat-0123456789abcdef"]
+    assert ["2", "C24"] in traces

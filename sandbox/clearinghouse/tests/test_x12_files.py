@@ -185,7 +185,11 @@ def test_an_837p_built_from_a_claim_reads_back_as_the_same_claim() -> None:
     accepted = {
         (tx.group.control_number if tx.group else "", tx.control_number) for tx in result.transactions
     }
-    assert read_837p(result, accepted=accepted, received=date.today()) == claims
+    # each claim as read also knows the batch it came in (BHT03), for its 277CA
+    batch_reference = f"B{PRACTICE.control_number}"
+    assert read_837p(result, accepted=accepted, received=date.today()) == [
+        replace(c, batch_reference=batch_reference) for c in claims
+    ]
 
 
 def test_only_the_sets_the_999_accepts_are_adjudicated() -> None:

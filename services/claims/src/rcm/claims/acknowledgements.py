@@ -2,8 +2,12 @@
 
 A 999 accepts or rejects a whole transaction set: every claim of a rejected set is
 rejected with the IK3/IK4/IK5 errors. A 277CA STC accepts or rejects each claim (and
-line); categories A3, A6, A7 and A8 reject. A rejected claim goes back to held with
-the reasons. 835 files are the remittance service's: they are left alone here.
+line); categories A3, A6, A7 and A8 reject. A 277CA may also reject above the claims: the
+whole batch (information source or receiver level) or one billing provider in it (NPI in
+2100C), often without a claim-level loop for the claims it takes down; those claims are
+found through the batch's BHT03, which the 277CA returns in 2200B TRN02. A rejected claim
+goes back to held with the reasons. 835 files are the remittance service's: they are left
+alone here.
 """
 
 from __future__ import annotations
@@ -43,8 +47,11 @@ __all__ = [
     "SET_CLAIMS",
     "Acknowledgements",
     "ClaimVerdict",
+    "LevelRejection",
+    "Read277CA",
     "SetVerdict",
     "read_277ca",
+    "read_277ca_file",
     "read_999",
 ]
 
@@ -53,6 +60,7 @@ log = logging.getLogger(__name__)
 REJECTING_CATEGORIES = frozenset({"A3", "A6", "A7", "A8"})
 """277CA STC categories that reject a claim or line (not accepted into adjudication)."""
 _CLAIM_LEVELS = frozenset({"PT", "22", "23"})
+_SOURCE, _RECEIVER, _PROVIDER = "20", "21", "19"
 
 SET_CLAIMS = (
     sa.select(claim)
@@ -66,6 +74,14 @@ SET_CLAIMS = (
     .with_for_update(of=claim)
 )
 """The claims of one transaction set a 999 answers (by GS06 and ST02), in their current attempt, locked."""
+
+BATCH_CLAIMS = (
+    sa.select(claim.c.claim_id, claim.c.draft["billing"]["npi"].astext.label("billing_npi"))
+    .join(batch_claim, batch_claim.c.claim_id == claim.c.claim_id)
+    .where(batch_claim.c.batch_id == sa.bindparam("batch"), batch_claim.c.attempt == claim.c.attempts)
+    .order_by(claim.c.claim_id)
+)
+"""The claims of one 837 batch (by its BHT03, our batch id) in their current attempt, with their billing NPI."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,15 +195,74 @@ def _claim_verdict(tracking: ClaimStatusTracking) -> ClaimVerdict | None:
     )
 
 
-def read_277ca(content: bytes | str) -> list[ClaimVerdict]:
-    """Every claim-level (patient or subscriber HL) verdict of every 277CA in the file."""
-    verdicts: list[ClaimVerdict] = []
+@dataclass(frozen=True, slots=True)
+class LevelRejection:
+    """A 277CA's rejection above the claims: of the 837 batch whose BHT03 is ``batch_reference``
+    (2200B TRN02), every claim (or, with ``billing_npi``, every claim of that billing provider)
+    that has no verdict of its own in the file (``named``) is rejected with ``reasons``."""
 
-    def visit(level: StatusLevel) -> None:
-        if level.hl_level_code in _CLAIM_LEVELS:
-            verdicts.extend(v for t in level.trackings if (v := _claim_verdict(t)) is not None)
+    batch_reference: str | None
+    billing_npi: str | None
+    reasons: tuple[AckReason, ...]
+    named: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Read277CA:
+    """What a 277CA file says: its claim-level verdicts and its rejections above the claims."""
+
+    verdicts: list[ClaimVerdict]
+    rejections: list[LevelRejection]
+
+
+def _level_trace(level: StatusLevel, trace_type: str) -> str | None:
+    return next(
+        (t.trace.reference for t in level.trackings if t.trace and t.trace.trace_type == trace_type),
+        None,
+    )
+
+
+def _billing_npi(level: StatusLevel) -> str | None:
+    return next(
+        (
+            p.name.identifier
+            for p in level.parties
+            if p.name.entity_code == "85" and p.name.id_qualifier == "XX"
+        ),
+        None,
+    )
+
+
+def read_277ca_file(content: bytes | str) -> Read277CA:
+    """Every claim-level (patient or subscriber HL) verdict of every 277CA in the file, and every
+    rejection at the information source, information receiver or billing provider level, with
+    the claims named beneath it (a claim's own verdict is the more specific one)."""
+    verdicts: list[ClaimVerdict] = []
+    rejections: list[LevelRejection] = []
+
+    def visit(level: StatusLevel, batch_reference: str | None, above: tuple[AckReason, ...]) -> set[str]:
+        code = level.hl_level_code
+        if code in _CLAIM_LEVELS:
+            own = [v for t in level.trackings if (v := _claim_verdict(t)) is not None]
+            verdicts.extend(own)
+            named = {v.claim_id for v in own}
+        else:
+            named = set()
+        rejected, reasons = _status_reasons([s for t in level.trackings for s in t.statuses])
+        if code == _RECEIVER:
+            batch_reference = _level_trace(level, "2") or batch_reference
+        reasons_here = tuple(r for r in reasons if r.code[:2] in REJECTING_CATEGORIES) if rejected else ()
+        # a source rejection is applied at each receiver (batch) beneath it
+        carried = above + reasons_here if code == _SOURCE else above
         for child in level.levels:
-            visit(child)
+            named |= visit(child, batch_reference, carried)
+        if code == _RECEIVER and (above or reasons_here):
+            rejections.append(LevelRejection(batch_reference, None, above + reasons_here, frozenset(named)))
+        elif code == _PROVIDER and reasons_here:
+            rejections.append(
+                LevelRejection(batch_reference, _billing_npi(level), reasons_here, frozenset(named))
+            )
+        return named
 
     text = content.decode("utf-8") if isinstance(content, bytes) else content
     for interchange, _ in read_interchanges(text):
@@ -195,8 +270,13 @@ def read_277ca(content: bytes | str) -> list[ClaimVerdict]:
             for tx in group.transactions:
                 if isinstance(tx, ClaimAcknowledgment277CA):
                     for source in tx.sources:
-                        visit(source)
-    return verdicts
+                        visit(source, None, ())
+    return Read277CA(verdicts, rejections)
+
+
+def read_277ca(content: bytes | str) -> list[ClaimVerdict]:
+    """Every claim-level (patient or subscriber HL) verdict of every 277CA in the file."""
+    return read_277ca_file(content).verdicts
 
 
 class AcknowledgementTooEarly(Exception):
@@ -232,12 +312,35 @@ class Acknowledgements:
                 for verdict in read_999(received.content):
                     await self._apply_999(tx, verdict, received.name, now)
             else:
-                verdicts = read_277ca(received.content)
+                read = read_277ca_file(received.content)
+                verdicts = read.verdicts + await self._rejected_above(tx, read)
                 reads = tx.memo_of(BatchReads)
                 await self._claims(tx, reads, [v.claim_id for v in verdicts])
                 rest = await self._accept_all(tx, verdicts, received.name, now, reads)
                 for claim_verdict in rest:
                     await self._apply_277ca(tx, claim_verdict, received.name, now, reads)
+
+    async def _rejected_above(self, tx: Transaction, read: Read277CA) -> list[ClaimVerdict]:
+        """A rejection verdict for each claim a batch- or provider-level rejection takes down: the
+        claims of that batch in their current attempt (and of that billing NPI), not named by a
+        verdict of their own anywhere in the file."""
+        own = {v.claim_id for v in read.verdicts}
+        found: list[ClaimVerdict] = []
+        for rejection in read.rejections:
+            if not rejection.batch_reference:
+                log.warning("277CA rejects above the claims without naming the batch (2200B TRN02)")
+                continue
+            rows = (await tx.conn.execute(BATCH_CLAIMS, {"batch": rejection.batch_reference})).all()
+            if not rows:
+                log.warning("277CA rejects a batch we did not send")
+            for row in rows:
+                if row.claim_id in own or row.claim_id in rejection.named:
+                    continue
+                if rejection.billing_npi is not None and row.billing_npi != rejection.billing_npi:
+                    continue
+                own.add(row.claim_id)
+                found.append(ClaimVerdict(row.claim_id, AckStatus.REJECTED, rejection.reasons))
+        return found
 
     async def _apply_999(self, tx: Transaction, verdict: SetVerdict, file_name: str, now: datetime) -> None:
         rows = (

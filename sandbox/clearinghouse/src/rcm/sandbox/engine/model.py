@@ -82,6 +82,8 @@ class Claim:
     #: Claim-level prior payer paid amount (2320 AMT*D) on secondary claims.
     prior_paid: Decimal | None = None
     billing_name: str = ""
+    #: BHT03 of the 837 it came in: the 277CA returns it in 2200B TRN02.
+    batch_reference: str = ""
 
     @property
     def first_service_date(self) -> date:

@@ -57,7 +57,11 @@ def write_277ca(
         trackings=[
             ClaimStatusTracking(
                 loop_name="2200B",
-                trace=Trace(trace_type="2", reference=f"B{interchange.control_number}"),
+                trace=Trace(
+                    trace_type="2",
+                    reference=next((a.claim.batch_reference for a in acks if a.claim.batch_reference), None)
+                    or f"B{interchange.control_number}",
+                ),
                 statuses=[_received(acks, interchange)],
                 quantities=_counts(("90", accepted), ("AA", rejected)),
                 amounts=_amounts(accepted, rejected),

@@ -4,6 +4,7 @@ round, ``build_837p``, for tests and demos that play the practice.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -58,7 +59,10 @@ def read_837p(result: ReadResult, *, accepted: Iterable[tuple[str, str]], receiv
             continue
         if isinstance(model, x.Claim837P):
             claims += [
-                claim_of(provider, subscriber, patient, claim, received=received)
+                dataclasses.replace(
+                    claim_of(provider, subscriber, patient, claim, received=received),
+                    batch_reference=model.header.reference or "",
+                )
                 for provider, subscriber, patient, claim in model.claims()
             ]
     return claims
