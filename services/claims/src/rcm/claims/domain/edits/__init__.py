@@ -16,9 +16,10 @@ from rcm.claims.domain.edits.coverage import coverage_active, payer_order
 from rcm.claims.domain.edits.credentials import rendering_may_bill_codes
 from rcm.claims.domain.edits.diagnoses import diagnoses_pointed_to, diagnosis_codes_well_formed
 from rcm.claims.domain.edits.documentation import at_most_four_modifiers, lines_priced, note_signed
-from rcm.claims.domain.edits.filing import not_a_duplicate, timely_filing
+from rcm.claims.domain.edits.filing import date_of_service_not_in_future, not_a_duplicate, timely_filing
 from rcm.claims.domain.edits.findings import Edit, Finding, ScrubContext, ScrubResult, Severity
 from rcm.claims.domain.edits.place_of_service import (
+    place_of_service_is_a_cms_code,
     place_of_service_matches_modality,
     telehealth_modifiers_match_modality,
 )
@@ -74,6 +75,11 @@ EDITS: tuple[Edit, ...] = (
         primary_diagnosis_fits_service,
     ),
     Edit(
+        "place_of_service_is_a_cms_code",
+        "each line's POS is an assigned CMS place-of-service code",
+        place_of_service_is_a_cms_code,
+    ),
+    Edit(
         "place_of_service_matches_modality",
         "the POS agrees with in-person or telehealth and the patient's location",
         place_of_service_matches_modality,
@@ -88,9 +94,16 @@ EDITS: tuple[Edit, ...] = (
         "authorized codes have a usable authorization on the claim (REF*G1)",
         prior_authorization,
     ),
+    Edit(
+        "date_of_service_not_in_future",
+        "no line is dated after today (the service was furnished)",
+        date_of_service_not_in_future,
+    ),
     Edit("timely_filing", "the claim is within the payer's filing window", timely_filing),
     Edit(
-        "not_a_duplicate", "no other claim bills the same patient, provider, date and code", not_a_duplicate
+        "not_a_duplicate",
+        "no other claim bills the same patient, provider, date and code; no line repeats another",
+        not_a_duplicate,
     ),
     Edit("same_day_pairs", "no same-day code pair that bundles without 59/X{EPSU}", same_day_pairs),
     Edit("add_ons_have_primary", "add-on codes come with a primary they may follow", add_ons_have_primary),

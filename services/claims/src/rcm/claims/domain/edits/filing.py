@@ -1,13 +1,40 @@
-"""Edits on when and whether to file: the timely-filing window and duplicates."""
+"""Edits on when and whether to file: a service already furnished, the timely-filing window,
+and duplicates (of another claim, or of another line on the claim)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from rcm.claims.domain.claim import ClaimDraft
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
 
-__all__ = ["not_a_duplicate", "timely_filing"]
+__all__ = ["date_of_service_not_in_future", "not_a_duplicate", "timely_filing"]
+
+
+_TIME_ZONE_SLACK = timedelta(days=1)
+"""The date of service is the patient's local date; ``today`` may be UTC's, up to a day behind
+(US territories in the Pacific are UTC+10)."""
+
+
+def date_of_service_not_in_future(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """No line is dated after today: a service is billed once it has been furnished."""
+    findings = []
+    for index, line in enumerate(claim.lines):
+        if line.date_of_service > context.today + _TIME_ZONE_SLACK:
+            findings.append(
+                Finding(
+                    edit="date_of_service_not_in_future",
+                    code="date_of_service.future",
+                    severity=Severity.HOLD,
+                    message=(
+                        f"line {line.line_number} ({line.code}) is dated {line.date_of_service.isoformat()}, "
+                        f"after today ({context.today.isoformat()})"
+                    ),
+                    field=f"lines[{index}].date_of_service",
+                    fix="correct the date of service in the clinical record, or bill after the service",
+                )
+            )
+    return findings
 
 
 def timely_filing(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
@@ -44,9 +71,27 @@ def timely_filing(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
 
 
 def not_a_duplicate(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
-    """No other live claim bills the same patient, provider, date and code."""
+    """No other live claim bills the same patient, provider, date and code, and no line of the
+    claim repeats another's code, modifiers and date (bill one line with its units)."""
     findings = []
+    first_line: dict[tuple[str, tuple[str, ...], date], int] = {}
     for index, line in enumerate(claim.lines):
+        key = (line.code, tuple(sorted(line.modifiers)), line.date_of_service)
+        earlier = first_line.setdefault(key, line.line_number)
+        if earlier != line.line_number:
+            findings.append(
+                Finding(
+                    edit="not_a_duplicate",
+                    code="duplicate.line",
+                    severity=Severity.HOLD,
+                    message=(
+                        f"line {line.line_number} repeats line {earlier} ({line.code} with the same "
+                        "modifiers and date; CARC 18 risk)"
+                    ),
+                    field=f"lines[{index}]",
+                    fix="bill the service once, with its units on one line",
+                )
+            )
         twin = next(
             (
                 s

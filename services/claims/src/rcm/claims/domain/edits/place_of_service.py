@@ -1,13 +1,33 @@
-"""Edits on place of service and telehealth modifiers: they must agree with how the session ran."""
+"""Edits on place of service and telehealth modifiers: a code of the CMS set, in force on the
+date of service, that agrees with how the session ran."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from rcm.claims.domain.claim import ClaimDraft
 from rcm.claims.domain.coding.place_of_service import TELEHEALTH_POS
 from rcm.claims.domain.common import Modality
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
 
-__all__ = ["place_of_service_matches_modality", "telehealth_modifiers_match_modality"]
+__all__ = [
+    "PLACE_OF_SERVICE_CODES",
+    "place_of_service_is_a_cms_code",
+    "place_of_service_matches_modality",
+    "telehealth_modifiers_match_modality",
+]
+
+PLACE_OF_SERVICE_CODES: dict[str, date | None] = {
+    **dict.fromkeys(f"{code:02d}" for code in range(1, 27)),
+    "10": date(2022, 1, 1),  # telehealth in the patient's home
+    "27": date(2023, 10, 1),  # outreach site/street
+    **dict.fromkeys(("31", "32", "33", "34", "41", "42")),
+    **dict.fromkeys(f"{code:02d}" for code in range(49, 58)),
+    "58": date(2020, 1, 1),  # non-residential opioid treatment facility
+    **dict.fromkeys(("60", "61", "62", "65", "66", "71", "72", "81", "99")),
+}
+"""The CMS place-of-service code set: each assigned code and the date it took effect when that
+is recent (none: long in force). Every other two-digit code (00, 28-30, 35-40, 59...) is unassigned."""
 
 AUDIO_ONLY_MODIFIERS = frozenset({"93", "FQ"})
 VIDEO_MODIFIERS = frozenset({"95", "GT"})
@@ -15,6 +35,30 @@ VIDEO_MODIFIERS = frozenset({"95", "GT"})
 
 def _hold(edit: str, code: str, message: str, field: str, fix: str) -> Finding:
     return Finding(edit=edit, code=code, severity=Severity.HOLD, message=message, field=field, fix=fix)
+
+
+def place_of_service_is_a_cms_code(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """Each line's POS is an assigned CMS place-of-service code in force on the date of service."""
+    findings = []
+    for index, line in enumerate(claim.lines):
+        pos = line.place_of_service
+        if pos not in PLACE_OF_SERVICE_CODES:
+            problem = "is not an assigned CMS place-of-service code"
+        else:
+            since = PLACE_OF_SERVICE_CODES[pos]
+            if since is None or line.date_of_service >= since:
+                continue
+            problem = f"is a CMS place-of-service code only since {since.isoformat()}"
+        findings.append(
+            _hold(
+                "place_of_service_is_a_cms_code",
+                "pos.invalid",
+                f"line {line.line_number} ({line.code}): POS {pos} {problem} (CARC 5/58 risk)",
+                f"lines[{index}].place_of_service",
+                "bill the CMS POS code of where the patient was (e.g. 11 office, 12 home, 53 CMHC)",
+            )
+        )
+    return findings
 
 
 def place_of_service_matches_modality(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
