@@ -192,6 +192,8 @@ class Playbook(BaseModel):
     """Retired CARCs a payer may still send -> the code whose row gives their meaning."""
     unprocessable_rarcs: list[str] = Field(default_factory=list)
     """RARCs that make a claim unprocessable (no appeal rights): corrections go out as new originals."""
+    no_appeal_rarcs: list[str] = Field(default_factory=list)
+    """RARCs that take away the appeal rights of an adjudicated claim (N211): no appeal is filed."""
     claim_statuses: dict[str, ClaimStatusRule] = Field(default_factory=dict)
     rows: list[Rule] = Field(min_length=1)
     rejections: list[RejectionRule] = Field(min_length=1)

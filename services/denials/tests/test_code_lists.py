@@ -1,0 +1,218 @@
+"""Group/CARC/RARC combinations read as the published code lists define them.
+
+X12 CARCs and RARCs with the group codes (CO contractual obligation, PR patient responsibility,
+OA other, PI payer-initiated): which are denials to work, which are normal adjudication, what a
+retired code now means, and that patient responsibility is never written off automatically.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from rcm.denials.domain.denial import FoundDenial, denials_in_remit, patient_cost_sharing
+from rcm.denials.domain.facts import (
+    ClaimFacts,
+    ClaimLineFacts,
+    CoverageOnFile,
+    PayerFacts,
+    TriageContext,
+)
+from rcm.denials.domain.playbook import Action, Category
+from rcm.denials.domain.triage import triage
+from rcm.denials.settings import load_configured_playbook
+from rcm.events.models import (
+    CoveragePriority,
+    PayerBillingRules,
+    RemitReceived,
+)
+from rcm.events.testing import remit_received
+
+pytestmark = pytest.mark.unit
+
+PLAYBOOK = load_configured_playbook()
+A, C = Action, Category
+DOS = date(2025, 3, 3)
+TODAY = date(2025, 4, 1)
+LINE_KEY = "ses-0001:1"
+
+# code, rarcs, category, action, opens a denial
+ROWS = [
+    # PR-45: the charge above the allowed amount put on the patient (out of network), not a write-off
+    ("PR-45", (), C.PATIENT_RESPONSIBILITY, A.BILL_SECONDARY, False),
+    # sequestration is a federal payment reduction in any group, never a denial
+    ("PR-253", (), C.CONTRACTUAL, A.POST_ONLY, False),
+    # 100: the payer paid the patient; not cost sharing for the next payer
+    ("PR-100", (), C.PATIENT_RESPONSIBILITY, A.TRANSFER_TO_PATIENT, False),
+    ("OA-100", (), C.PATIENT_RESPONSIBILITY, A.HUMAN_REVIEW, True),
+    # not this payer / not identified, with PR: look for the right payer before the patient is billed
+    ("PR-22", (), C.COORDINATION_OF_BENEFITS, A.REVERIFY_ELIGIBILITY, True),
+    ("PR-109", (), C.COORDINATION_OF_BENEFITS, A.REVERIFY_ELIGIBILITY, True),
+    ("PR-B11", (), C.COORDINATION_OF_BENEFITS, A.REVERIFY_ELIGIBILITY, True),
+    ("PR-31", (), C.ELIGIBILITY, A.REVERIFY_ELIGIBILITY, True),
+    ("PR-32", (), C.ELIGIBILITY, A.REVERIFY_ELIGIBILITY, True),
+    ("PR-140", (), C.ELIGIBILITY, A.REVERIFY_ELIGIBILITY, True),
+    # another carrier is liable (workers' comp, liability, no-fault), hospice
+    ("CO-19", (), C.COORDINATION_OF_BENEFITS, A.HUMAN_REVIEW, True),
+    ("CO-20", (), C.COORDINATION_OF_BENEFITS, A.HUMAN_REVIEW, True),
+    ("CO-21", (), C.COORDINATION_OF_BENEFITS, A.HUMAN_REVIEW, True),
+    ("CO-B9", (), C.COORDINATION_OF_BENEFITS, A.HUMAN_REVIEW, True),
+    # benefit limits and coverage rules
+    ("CO-35", (), C.BENEFIT_LIMIT, A.HUMAN_REVIEW, True),
+    ("CO-149", (), C.BENEFIT_LIMIT, A.HUMAN_REVIEW, True),
+    ("CO-272", (), C.NON_COVERED, A.HUMAN_REVIEW, True),
+    ("CO-49", (), C.NON_COVERED, A.HUMAN_REVIEW, True),
+    ("CO-B1", (), C.NON_COVERED, A.HUMAN_REVIEW, True),
+    ("CO-56", (), C.NON_COVERED, A.APPEAL, True),
+    # referral exceeded, like referral absent
+    ("CO-287", (), C.AUTHORIZATION, A.FIX_AUTH, True),
+    # coding
+    ("CO-B16", (), C.CODING, A.HUMAN_REVIEW, True),
+    ("CO-189", (), C.CODING, A.HUMAN_REVIEW, True),
+    ("CO-B14", (), C.BUNDLING, A.HUMAN_REVIEW, True),
+    ("CO-B13", (), C.DUPLICATE, A.HUMAN_REVIEW, True),
+    # referring / ordering provider not eligible
+    ("CO-183", (), C.CREDENTIALING, A.HUMAN_REVIEW, True),
+    ("CO-184", (), C.CREDENTIALING, A.HUMAN_REVIEW, True),
+    # documentation requested and not received
+    ("CO-226", (), C.MISSING_INFORMATION, A.HUMAN_REVIEW, True),
+    ("CO-163", (), C.MISSING_INFORMATION, A.HUMAN_REVIEW, True),
+    # the RARC names the field (CO-16) or the reason (CO-96)
+    ("CO-16", ("N56",), C.CODING, A.HUMAN_REVIEW, True),
+    ("CO-16", ("MA63",), C.CODING, A.HUMAN_REVIEW, True),
+    ("CO-16", ("N288",), C.CREDENTIALING, A.FIX_CREDENTIALING, True),
+    ("CO-16", ("N297",), C.CREDENTIALING, A.FIX_CREDENTIALING, True),
+    ("CO-16", ("N198",), C.CREDENTIALING, A.FIX_CREDENTIALING, True),
+    ("CO-96", ("N95",), C.CREDENTIALING, A.FIX_CREDENTIALING, True),
+    ("PI-96", ("N95",), C.CREDENTIALING, A.FIX_CREDENTIALING, True),
+    # retired codes: the successor's category, always for a person
+    ("CO-57", (), C.MEDICAL_NECESSITY, A.HUMAN_REVIEW, True),
+    ("CO-52", (), C.CREDENTIALING, A.HUMAN_REVIEW, True),
+    ("CO-B6", (), C.CREDENTIALING, A.HUMAN_REVIEW, True),
+    ("CO-B18", (), C.CODING, A.HUMAN_REVIEW, True),
+    ("CO-47", (), C.CODING, A.HUMAN_REVIEW, True),
+    ("CO-30", (), C.ELIGIBILITY, A.HUMAN_REVIEW, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "rarcs", "category", "action", "denial"),
+    ROWS,
+    ids=[f"{row[0]}{'+' + '+'.join(row[1]) if row[1] else ''}" for row in ROWS],
+)
+def test_code_list_row(
+    code: str, rarcs: tuple[str, ...], category: Category, action: Action, denial: bool
+) -> None:
+    group, _, carc = code.partition("-")
+    rule = PLAYBOOK.rule_for(group, carc, rarcs)
+    assert rule is not None
+    assert (rule.category, rule.action, rule.denial) == (category, action, denial)
+
+
+# ---------------------------------------------------------------- remits and triage
+
+
+def cas(group: str, carc: str, amount: str) -> dict[str, str]:
+    return {"group": group, "carc": carc, "amount": amount}
+
+
+def remit(
+    status: str, adjustments: list[dict[str, str]], *, paid: str = "0.00", **kw: object
+) -> RemitReceived:
+    line = {
+        "line_key": LINE_KEY,
+        "procedure_code": "90837",
+        "modifiers": [],
+        "service_date": DOS,
+        "charge": "170.00",
+        "paid": paid,
+        "adjustments": adjustments,
+        "rarcs": kw.pop("line_rarcs", []),
+    }
+    values: dict[str, object] = {"status": status, "paid": paid, "patient_responsibility": "0.00"}
+    values.update(kw)
+    values["lines"] = [line]
+    return remit_received(1, **values)
+
+
+def claim(claim_id: str = "clm-0001", priority: CoveragePriority = CoveragePriority.PRIMARY) -> ClaimFacts:
+    line = ClaimLineFacts(LINE_KEY, "90837", (), "11", DOS, 1, Decimal("170.00"))
+    return ClaimFacts(
+        claim_id,
+        "clm-0001",
+        "pat-0001",
+        "payer-0001",
+        "cov-0001",
+        "prov-0001",
+        (line,),
+        payer_responsibility=priority,
+    )
+
+
+def ctx(**kw: object) -> TriageContext:
+    values: dict[str, object] = {
+        "today": TODAY,
+        "claim": claim(),
+        "payer": PayerFacts("payer-0001", "commercial", PayerBillingRules(timely_filing_days=90)),
+    }
+    values.update(kw)
+    return TriageContext(**values)  # type: ignore[arg-type]
+
+
+def only(remit_: RemitReceived) -> FoundDenial:
+    found = denials_in_remit(remit_, PLAYBOOK)
+    assert len(found) == 1
+    return found[0]
+
+
+SECONDARY = CoverageOnFile("cov-0002", "payer-0002", CoveragePriority.SECONDARY, date(2025, 1, 1))
+
+
+def test_an_out_of_network_balance_put_on_the_patient_is_cost_sharing_not_a_denial() -> None:
+    # PR-45: allowed 100, paid 80, PR-2 20, PR-45 70 over the allowed amount
+    remit_ = remit("1", [cas("PR", "2", "20.00"), cas("PR", "45", "70.00")], paid="80.00")
+    assert denials_in_remit(remit_, PLAYBOOK) == []
+    sharing = patient_cost_sharing(remit_, PLAYBOOK)
+    assert sharing is not None and sharing.amount == Decimal("90.00")
+
+
+def test_a_payment_made_to_the_patient_is_not_billed_to_the_next_payer() -> None:
+    # PR-100: the payer sent its payment to the member; the secondary owes nothing for it
+    remit_ = remit("1", [cas("CO", "45", "40.00"), cas("PR", "100", "130.00")])
+    assert denials_in_remit(remit_, PLAYBOOK) == []
+    assert patient_cost_sharing(remit_, PLAYBOOK) is None
+
+
+def test_a_payment_made_to_the_patient_under_oa_is_a_work_item_to_bill_them() -> None:
+    remit_ = remit("1", [cas("CO", "45", "40.00"), cas("OA", "100", "130.00")])
+    decision = triage(only(remit_), ctx(), PLAYBOOK)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert "paid the patient" in decision.next_step
+    assert decision.write_off_reason is None
+
+
+def test_pr_109_with_a_secondary_on_file_looks_for_the_right_payer_first() -> None:
+    # "not covered by this payer, send to the correct payer" is not the patient's share to pass on
+    remit_ = remit("4", [cas("PR", "109", "170.00")])
+    decision = triage(only(remit_), ctx(coverages=(SECONDARY,)), PLAYBOOK)
+    assert decision.action is Action.REVERIFY_ELIGIBILITY
+    assert decision.category is Category.COORDINATION_OF_BENEFITS
+    assert patient_cost_sharing(remit_, PLAYBOOK) is None  # the secondary is not billed for it
+
+
+def test_a_sequestration_reduction_on_a_paid_line_is_not_a_denial_in_any_group() -> None:
+    remit_ = remit(
+        "1",
+        [cas("CO", "45", "30.00"), cas("PI", "253", "2.20"), cas("PR", "2", "27.00")],
+        paid="110.80",
+    )
+    assert denials_in_remit(remit_, PLAYBOOK) == []
+
+
+def test_a_retired_medical_necessity_code_is_queued_with_its_meaning() -> None:
+    decision = triage(only(remit("4", [cas("CO", "57", "170.00")])), ctx(), PLAYBOOK)
+    assert decision.category is Category.MEDICAL_NECESSITY
+    assert decision.action is Action.HUMAN_REVIEW
+    assert "deactivated" in decision.next_step
