@@ -7,7 +7,7 @@ proof of timely filing exists, how the payer takes corrections, and when it is d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -16,7 +16,14 @@ from rcm.denials.domain.denial import FoundDenial
 from rcm.denials.domain.facts import TriageContext
 from rcm.denials.domain.fixes import Change, fix_for
 from rcm.denials.domain.playbook import Action, Category, Playbook
-from rcm.events.models import CorrectedClaimMethod, CorrectionMethod, PayerBillingRules, RecheckReason
+from rcm.events.models import (
+    CorrectedClaimMethod,
+    CorrectionMethod,
+    CoveragePriority,
+    PayerBillingRules,
+    RecheckReason,
+    TimelyFilingClock,
+)
 
 __all__ = ["AUTOMATIC", "Decision", "triage"]
 
@@ -33,6 +40,11 @@ AUTOMATIC = frozenset(
     }
 )
 """Actions the service carries out itself; every other action becomes a work item."""
+
+_CLOSING = frozenset({Action.POST_ONLY, Action.TRANSFER_TO_PATIENT, Action.BILL_SECONDARY, Action.WRITE_OFF})
+"""Actions that close the denial with its whole amount, with no person looking at it."""
+
+_PATIENT = "PR"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +71,15 @@ class Decision:
         return self.action not in AUTOMATIC
 
 
+def _window_from_primary_remit(rules: PayerBillingRules, ctx: TriageContext) -> bool:
+    """Whether the claim is a secondary (or tertiary) one whose filing clock starts at the primary remit."""
+    return (
+        rules.timely_filing_clock is TimelyFilingClock.PRIMARY_REMIT_DATE
+        and ctx.claim is not None
+        and ctx.claim.payer_responsibility is not CoveragePriority.PRIMARY
+    )
+
+
 def _fix_kind(fix: str, denial: FoundDenial) -> str:
     return f"{fix}:{denial.line_key or denial.procedure_code or 'claim'}"
 
@@ -71,6 +92,37 @@ def _deadline(denial: FoundDenial, ctx: TriageContext, *, corrected: bool) -> da
     return filing_deadline(rules, service_date=service_date, corrected=corrected)
 
 
+def _liability_kept_apart(denial: FoundDenial, decision: Decision) -> Decision:
+    """The decision, unless it would settle amounts of another liability with the deciding one.
+
+    The patient's share (group PR) is never written off. An action that closes a denial by itself
+    (post, transfer to the patient, bill the next payer) never settles with it amounts of the
+    other liability that came in the same denial (PR beside CO, OA or PI): a person sees both.
+    """
+    if decision.action not in _CLOSING or denial.claim_status is not None:
+        return decision
+    patient = [r.code for r in denial.reasons if r.group == _PATIENT]
+    others = [r.code for r in denial.reasons if r.group != _PATIENT]
+    if decision.action is Action.WRITE_OFF and patient:
+        why = f"{decision.why}; {', '.join(patient)} is the patient's share and is never written off"
+    elif patient and others:
+        deciding = denial.deciding
+        if deciding is not None and deciding.group == _PATIENT:
+            why = f"{decision.why}; {', '.join(others)} in the same denial is not the patient's to pay"
+        else:
+            why = f"{decision.why}; {', '.join(patient)} in the same denial is the patient's share"
+    else:
+        return decision
+    return replace(
+        decision,
+        action=Action.HUMAN_REVIEW,
+        why=why,
+        write_off_reason=None,
+        fix_kind=None,
+        recheck_reason=None,
+    )
+
+
 def triage(
     denial: FoundDenial,
     ctx: TriageContext,
@@ -80,6 +132,18 @@ def triage(
     adjudicated_on: date | None = None,
 ) -> Decision:
     """The action for ``denial`` given what is on file (see the module docstring)."""
+    decision = _decide(denial, ctx, playbook, from_rejection=from_rejection, adjudicated_on=adjudicated_on)
+    return _liability_kept_apart(denial, decision)
+
+
+def _decide(
+    denial: FoundDenial,
+    ctx: TriageContext,
+    playbook: Playbook,
+    *,
+    from_rejection: bool,
+    adjudicated_on: date | None,
+) -> Decision:
     rule = denial.rule
     action = rule.action
     why = f"{denial.label}: {rule.category.value}"
@@ -172,6 +236,15 @@ def triage(
             deadline=_deadline(denial, ctx, corrected=False),
         )
 
+    no_appeal = sorted(set(denial.rarcs).intersection(playbook.no_appeal_rarcs))
+    if action is Action.APPEAL and no_appeal:
+        return make(
+            action=Action.HUMAN_REVIEW,
+            why=f"{why}; no appeal rights ({', '.join(no_appeal)}): correct the claim if the error is "
+            "ours, else write off",
+            deadline=_deadline(denial, ctx, corrected=True),
+        )
+
     if action is Action.APPEAL:
         if rule.category is Category.TIMELY_FILING:
             proof = timely_filing_proof(
@@ -180,6 +253,14 @@ def triage(
                 service_date=service_date,
                 acceptances=ctx.acceptances,
             )
+            if not proof and _window_from_primary_remit(rules, ctx):
+                # the window runs from the prior payer's remit date, which is not on file here: an
+                # acceptance judged against the service date alone proves nothing either way
+                return make(
+                    action=Action.HUMAN_REVIEW,
+                    why=f"{why}; this payer's filing window runs from the primary payer's remit date: "
+                    "check the proof against it",
+                )
             if not proof:
                 return make(
                     action=rule.otherwise,

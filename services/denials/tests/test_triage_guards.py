@@ -1,0 +1,152 @@
+"""Triage guards: no appeal without appeal rights, no write-off of the patient's share, no
+closing of one party's amounts with another's, no write-off on a filing window not on file."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from rcm.denials.domain.denial import FoundDenial, denials_in_remit
+from rcm.denials.domain.facts import Acceptance, ClaimFacts, ClaimLineFacts, PayerFacts, TriageContext
+from rcm.denials.domain.playbook import Action, load_playbook
+from rcm.denials.domain.triage import triage
+from rcm.denials.settings import load_configured_playbook
+from rcm.events.models import CoveragePriority, PayerBillingRules, RemitReceived, TimelyFilingClock
+from rcm.events.testing import remit_received
+
+pytestmark = pytest.mark.unit
+
+PLAYBOOK = load_configured_playbook()
+DOS = date(2025, 3, 3)
+TODAY = date(2025, 4, 1)
+LINE_KEY = "ses-0001:1"
+
+
+def cas(group: str, carc: str, amount: str) -> dict[str, str]:
+    return {"group": group, "carc": carc, "amount": amount}
+
+
+def remit(status: str, adjustments: list[dict[str, str]], **kw: object) -> RemitReceived:
+    line = {
+        "line_key": LINE_KEY,
+        "procedure_code": "90837",
+        "modifiers": [],
+        "service_date": DOS,
+        "charge": "170.00",
+        "paid": "0.00",
+        "adjustments": adjustments,
+        "rarcs": kw.pop("line_rarcs", []),
+    }
+    values: dict[str, object] = {"status": status, "paid": "0.00", "patient_responsibility": "0.00"}
+    values.update(kw)
+    values["lines"] = [line]
+    return remit_received(1, **values)
+
+
+def claim(claim_id: str = "clm-0001", priority: CoveragePriority = CoveragePriority.PRIMARY) -> ClaimFacts:
+    line = ClaimLineFacts(LINE_KEY, "90837", (), "11", DOS, 1, Decimal("170.00"))
+    return ClaimFacts(
+        claim_id,
+        "clm-0001",
+        "pat-0001",
+        "payer-0001",
+        "cov-0001",
+        "prov-0001",
+        (line,),
+        payer_responsibility=priority,
+    )
+
+
+def ctx(**kw: object) -> TriageContext:
+    values: dict[str, object] = {
+        "today": TODAY,
+        "claim": claim(),
+        "payer": PayerFacts("payer-0001", "commercial", PayerBillingRules(timely_filing_days=90)),
+    }
+    values.update(kw)
+    return TriageContext(**values)  # type: ignore[arg-type]
+
+
+def only(remit_: RemitReceived) -> FoundDenial:
+    found = denials_in_remit(remit_, PLAYBOOK)
+    assert len(found) == 1
+    return found[0]
+
+
+def test_a_medical_necessity_denial_without_appeal_rights_is_not_appealed() -> None:
+    remit_ = remit("4", [cas("CO", "50", "170.00")], line_rarcs=["N211"])
+    decision = triage(only(remit_), ctx(), PLAYBOOK, adjudicated_on=TODAY)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.appeal_deadline is None
+    assert "N211" in decision.why
+
+
+def test_timely_filing_with_n211_at_claim_level_is_still_written_off() -> None:
+    remit_ = remit("4", [cas("CO", "29", "170.00")], rarcs=["N211"])
+    decision = triage(only(remit_), ctx(), PLAYBOOK)
+    assert decision.action is Action.WRITE_OFF
+    assert decision.write_off_reason == "CO-29 (N211)"
+
+
+def test_a_write_off_never_takes_the_patients_share_with_it() -> None:
+    # CO-29 decides the line, but part of it the payer put on the patient (PR-204)
+    remit_ = remit("4", [cas("CO", "29", "120.00"), cas("PR", "204", "50.00")])
+    found = only(remit_)
+    assert found.label == "CO-29"
+    decision = triage(found, ctx(), PLAYBOOK)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.write_off_reason is None
+    assert "PR-204" in decision.why
+
+
+def test_a_patient_share_never_closes_the_providers_part_of_the_denial() -> None:
+    # PR-204 decides (largest), yet CO-97 on the same line is the provider's to work
+    remit_ = remit("4", [cas("PR", "204", "150.00"), cas("CO", "97", "20.00")])
+    decision = triage(only(remit_), ctx(), PLAYBOOK)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert "CO-97" in decision.why
+
+
+def test_a_payer_row_that_writes_off_a_patient_responsibility_code_goes_to_a_person() -> None:
+    text = (
+        "rows:\n"
+        "  - codes: ['*-*']\n    category: other\n    action: human_review\n    next_step: Read it.\n"
+        "rejections:\n"
+        "  - codes: ['*']\n    category: front_end_rejection\n    action: human_review\n    next_step: Fix.\n"
+        "payers:\n"
+        "  payer-0001:\n    rows:\n"
+        "      - codes: [PR-96]\n        category: non_covered\n        action: write_off\n"
+        "        next_step: Excluded service.\n"
+    )
+    playbook = load_playbook(text)
+    found = denials_in_remit(remit("4", [cas("PR", "96", "170.00")], payer_id="payer-0001"), playbook)
+    assert len(found) == 1
+    decision = triage(found[0], ctx(), playbook)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.write_off_reason is None
+
+
+def test_co29_on_a_secondary_claim_whose_clock_starts_at_the_primary_remit_is_not_written_off() -> None:
+    # the secondary's window runs from the primary's remit, a date not on file here: an earlier
+    # submission accepted after 90 days from the service may still be in time
+    rules = PayerBillingRules(timely_filing_days=90, timely_filing_clock=TimelyFilingClock.PRIMARY_REMIT_DATE)
+    payer = PayerFacts("payer-0001", "commercial", rules)
+    accepted = (Acceptance("clm-0001", date(2025, 6, 20)),)
+    secondary = claim("clm-0001-r", CoveragePriority.SECONDARY)
+    decision = triage(
+        only(remit("4", [cas("CO", "29", "170.00")])),
+        ctx(claim=secondary, payer=payer, acceptances=accepted),
+        PLAYBOOK,
+    )
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.write_off_reason is None
+    assert "primary" in decision.why
+
+
+def test_co29_on_a_primary_claim_without_proof_is_still_written_off() -> None:
+    rules = PayerBillingRules(timely_filing_days=90, timely_filing_clock=TimelyFilingClock.PRIMARY_REMIT_DATE)
+    payer = PayerFacts("payer-0001", "commercial", rules)
+    decision = triage(only(remit("4", [cas("CO", "29", "170.00")])), ctx(payer=payer), PLAYBOOK)
+    assert decision.action is Action.WRITE_OFF
