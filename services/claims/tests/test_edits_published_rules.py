@@ -11,10 +11,11 @@ from datetime import date
 from typing import Any
 
 import pytest
-from test_edits import TODAY, held_by, line, make_claim, make_context, make_session, with_lines
+from test_edits import TODAY, billed, held_by, line, make_claim, make_context, make_session, with_lines
 
 from rcm.claims.domain.claim import ClaimDraft
 from rcm.claims.domain.edits import scrub
+from rcm.claims.domain.edits.bundling import same_day_pairs
 from rcm.claims.domain.edits.diagnoses import diagnosis_codes_well_formed
 from rcm.claims.domain.edits.filing import date_of_service_not_in_future, not_a_duplicate
 from rcm.claims.domain.edits.place_of_service import place_of_service_is_a_cms_code
@@ -130,3 +131,29 @@ def test_the_same_code_with_a_distinct_service_modifier_is_not_a_duplicate_line(
 def test_a_claim_with_distinct_codes_passes() -> None:
     claim = with_lines(make_claim(), line("90834", 1), line("90785", 2))
     assert held_by(not_a_duplicate, claim) == set()
+
+
+# ---------------------------------------------------------------- crisis psychotherapy stands alone
+
+
+@pytest.mark.parametrize(
+    ("other", "service"),
+    [
+        ("90847", "family psychotherapy with the patient"),
+        ("90846", "family psychotherapy without the patient"),
+        ("90853", "group psychotherapy"),
+        ("90849", "multiple-family group psychotherapy"),
+    ],
+)
+def test_crisis_psychotherapy_the_day_of_another_psychiatric_service_by_the_same_clinician_is_held(
+    other: str, service: str
+) -> None:
+    crisis = with_lines(make_claim(), line("90839"))
+    context = make_context(history=(billed(other),))
+    assert held_by(same_day_pairs, crisis, context) == {"bundling.same_day_pair"}, service
+
+
+def test_crisis_psychotherapy_after_another_clinicians_group_passes() -> None:
+    crisis = with_lines(make_claim(), line("90839"))
+    context = make_context(history=(billed("90853", rendering_provider_id="prv_other"),))
+    assert held_by(same_day_pairs, crisis, context) == set()

@@ -20,6 +20,7 @@ from rcm.claims.domain.codes import (
     HEALTH_BEHAVIOR_CODES,
     INDIVIDUAL_PSYCHOTHERAPY_CODES,
     INTAKE_CODES,
+    PHARMACOLOGIC_MANAGEMENT,
     PSYCHIATRIC_CODES,
     PSYCHOTHERAPY_ADD_ON_CODES,
 )
@@ -85,6 +86,12 @@ DEFAULT_BUNDLING_PAIRS: tuple[BundlingPair, ...] = (
         INDIVIDUAL_PSYCHOTHERAPY_CODES | PSYCHOTHERAPY_ADD_ON_CODES | {"90785"},
         _NEVER,
         "crisis psychotherapy is not billed with other psychotherapy or +90785",
+    ),
+    *_pairs(
+        {"90839"},
+        FAMILY_CODES | {"90849", "90853", PHARMACOLOGIC_MANAGEMENT},
+        _NEVER,
+        "crisis psychotherapy is not billed with other psychiatric services (CPT: not with 90785-90899)",
     ),
     *_pairs(
         {"90853"},
