@@ -25,7 +25,7 @@ from rcm.x12.tokenizer import Source, Tokenizer
 
 __all__ = ["Envelope", "GroupHeader", "InterchangeHeader", "Place", "SetHeader", "check_envelope"]
 
-_CONTROL = re.compile(r"^\d{9}$")
+_CONTROL = re.compile(r"^[0-9]{9}\Z")
 _QUALIFIERS = frozenset({"01", "14", "20", "27", "28", "29", "30", "33", "ZZ"})
 # (index, fixed length) of the ISA elements whose width the standard fixes
 _ISA_WIDTHS = ((1, 2), (2, 10), (3, 2), (4, 10), (5, 2), (6, 15), (7, 2), (8, 15), (9, 6), (10, 4))
@@ -265,7 +265,7 @@ class Envelope:
             (7, seg.get(7) in _QUALIFIERS, note.INVALID_RECEIVER_QUALIFIER, "invalid receiver id qualifier"),
             (9, _valid_yymmdd(seg.get(9)), note.INVALID_DATE, "invalid interchange date"),
             (10, _valid_hhmm(seg.get(10)), note.INVALID_TIME, "invalid interchange time"),
-            (12, seg.get(12).isdigit() and len(seg.get(12)) == 5, note.INVALID_VERSION_ID, "invalid version"),
+            (12, _digits(seg.get(12)) and len(seg.get(12)) == 5, note.INVALID_VERSION_ID, "invalid version"),
             (13, bool(_CONTROL.match(seg.get(13))), note.INVALID_CONTROL_NUMBER, "invalid control number"),
             (14, seg.get(14) in ("0", "1"), note.INVALID_ACK_REQUESTED, "invalid acknowledgment requested"),
             (15, seg.get(15) in ("P", "T"), note.INVALID_TEST_INDICATOR, "invalid usage indicator"),
@@ -325,7 +325,7 @@ class Envelope:
             (2, _valid_yymmdd(seg.get(2)), "invalid TA102 interchange date"),
             (3, _valid_hhmm(seg.get(3)), "invalid TA103 interchange time"),
             (4, seg.get(4) in ("A", "E", "R"), "TA104 must be A, E or R"),
-            (5, len(note) == 3 and note.isdigit() and int(note) <= 31, "missing or invalid TA105 note code"),
+            (5, len(note) == 3 and _digits(note) and int(note) <= 31, "missing or invalid TA105 note code"),
         )
         for index, ok, message in checks:
             if not ok:
@@ -370,7 +370,7 @@ class Envelope:
                     element=6,
                 )
             self._ic.group_numbers.add(header.control_number)
-        if not header.control_number.isdigit() or len(header.control_number) > 9:
+        if not _digits(header.control_number) or len(header.control_number) > 9:
             self._add(FindingKind.GROUP, GroupError.CONTROL_NUMBER_SYNTAX, "invalid GS06", seg, element=6)
         if header.functional_id not in _KNOWN_FUNCTIONAL_IDS:
             self._add(
@@ -500,15 +500,20 @@ _HANDLERS = {
 }
 
 
+def _digits(value: str) -> bool:
+    """Only the digits 0-9 (``str.isdigit`` also takes superscripts and other scripts' digits)."""
+    return value.isascii() and value.isdigit()
+
+
 def _valid_yymmdd(value: str) -> bool:
-    if len(value) != 6 or not value.isdigit():
+    if len(value) != 6 or not _digits(value):
         return False
     month, day = int(value[2:4]), int(value[4:6])
     return 1 <= month <= 12 and 1 <= day <= 31
 
 
 def _valid_hhmm(value: str) -> bool:
-    return len(value) == 4 and value.isdigit() and int(value[:2]) < 24 and int(value[2:]) < 60
+    return len(value) == 4 and _digits(value) and int(value[:2]) < 24 and int(value[2:]) < 60
 
 
 def check_envelope(source: Source) -> list[Finding]:

@@ -107,7 +107,7 @@ class Hierarchy:
             out.append(HLIssue(seg, loop_id, _pattern(1, "HL01 is out of the 1..n sequence")))
         # one break is reported once: numbering resumes from the value found
         if hl_id:
-            self.last_id = int(hl_id) if hl_id.isdigit() else expected
+            self.last_id = int(hl_id) if hl_id.isascii() and hl_id.isdigit() else expected
         allowed = self.parents.get(level)
         parent: _Open | None = None
         if not parent_id:

@@ -178,8 +178,8 @@ class Child:
 
 # ----------------------------------------------------------------- values
 
-_DATE = re.compile(r"^\d{8}$")
-_NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
+_DATE = re.compile(r"^[0-9]{8}\Z")
+_NUMBER = re.compile(r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)\Z")
 
 
 # Dates and amounts repeat throughout a file; their values are immutable, so each distinct
@@ -188,7 +188,7 @@ _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
 def parse_date(text: str) -> date:
     """A CCYYMMDD date."""
     # The length and digit test is the pattern's common case, without the regex.
-    if not (len(text) == 8 and text.isdecimal()) and not _DATE.match(text):
+    if not (len(text) == 8 and text.isascii() and text.isdecimal()) and not _DATE.match(text):
         raise X12Error(f"{text!r} is not a CCYYMMDD date")
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
@@ -203,7 +203,7 @@ def format_date(value: date) -> str:
 @lru_cache(maxsize=4096)
 def _parse_decimal(text: str) -> Decimal:
     # Digits with at most one point are the pattern's common case, without the regex.
-    if not text.replace(".", "", 1).isdecimal() and not _NUMBER.match(text):
+    if not (text.isascii() and text.replace(".", "", 1).isdecimal()) and not _NUMBER.match(text):
         raise X12Error(f"{text!r} is not a decimal number")
     try:
         return Decimal(text)
@@ -354,7 +354,7 @@ _Parser = Callable[[str, Delimiters, str, int], Any]
 
 
 def _parse_int(text: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise X12Error(f"{text!r} is not a whole number")
     return int(text)
 

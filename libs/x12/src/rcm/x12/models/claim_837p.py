@@ -221,7 +221,7 @@ class ProfessionalService(SegmentModel):
     @model_validator(mode="after")
     def _pointers(self) -> Self:
         for pointer in self.diagnosis_pointers:
-            if pointer and not (pointer.isdigit() and 1 <= int(pointer) <= 12):
+            if pointer and not (pointer.isascii() and pointer.isdigit() and 1 <= int(pointer) <= 12):
                 raise ValueError(f"diagnosis pointer {pointer!r} must be 1-12")
         return self
 

@@ -18,7 +18,7 @@ _ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 
 
 def parse_yymmdd(text: str) -> date:
-    if len(text) != 6 or not text.isdigit():
+    if len(text) != 6 or not (text.isascii() and text.isdigit()):
         raise X12Error(f"{text!r} is not a YYMMDD date")
     return parse_date("20" + text)
 
@@ -54,7 +54,7 @@ class InterchangeHeader(X12Model):
         if segment.id != "ISA" or len(segment.elements) < 16:
             raise X12Error("an interchange starts with an ISA segment of 16 elements")
         e = [x.strip() for x in segment.elements]
-        if not e[12].isdigit():
+        if not (e[12].isascii() and e[12].isdigit()):
             raise X12Error(f"ISA13 {e[12]!r} is not a control number")
         return cls(
             authorization_qualifier=e[0],
@@ -120,7 +120,7 @@ class GroupHeader(X12Model):
     def from_segment(cls, segment: Segment) -> GroupHeader:
         if segment.id != "GS":
             raise X12Error(f"expected GS, got {segment.id}")
-        if not segment.get(6).isdigit():
+        if not (segment.get(6).isascii() and segment.get(6).isdigit()):
             raise X12Error(f"GS06 {segment.get(6)!r} is not a control number")
         return cls(
             functional_id=segment.get(1),
@@ -169,7 +169,7 @@ class InterchangeAck(SegmentModel):
     def _codes(self) -> Self:
         if self.status not in {"A", "E", "R"}:
             raise ValueError(f"TA104 {self.status!r} must be A, E or R")
-        if len(self.note_code) != 3 or not self.note_code.isdigit():
+        if len(self.note_code) != 3 or not (self.note_code.isascii() and self.note_code.isdigit()):
             raise ValueError(f"TA105 {self.note_code!r} must be a three-digit note code")
         return self
 
