@@ -60,6 +60,8 @@ class FoundDenial:
     service_date: date | None = None
     claim_status: str | None = None
     """The CLP02 status whose row opened the denial (no adjustment explained it)."""
+    claim_rarcs: tuple[str, ...] = ()
+    """The remark codes the payer gave for the whole claim (MIA/MOA); ``rarcs`` adds a line's (LQ)."""
 
     @property
     def deciding(self) -> Reason | None:
@@ -119,6 +121,7 @@ def denials_in_remit(remit: RemitReceived, playbook: Playbook) -> list[FoundDeni
             rarcs=rarcs,
             amount=positive or max(remit.charge - remit.paid, Decimal("0")),
             claim_status=remit.status.value,
+            claim_rarcs=tuple(remit.rarcs),
         )
     ]
 
@@ -141,6 +144,7 @@ def _denials_by_adjustment(remit: RemitReceived, playbook: Playbook) -> list[Fou
                 reasons=tuple(reasons),
                 rarcs=claim_rarcs,
                 amount=sum((r.amount for r in reasons), Decimal("0")),
+                claim_rarcs=claim_rarcs,
             )
         )
     for index, line in enumerate(remit.lines):
@@ -161,6 +165,7 @@ def _denials_by_adjustment(remit: RemitReceived, playbook: Playbook) -> list[Fou
                 procedure_code=line.procedure_code,
                 modifiers=tuple(line.modifiers),
                 service_date=line.service_date,
+                claim_rarcs=claim_rarcs,
             )
         )
     return found

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from rcm.denials.domain.deadlines import appeal_deadline, filing_deadline, timely_filing_proof
-from rcm.denials.domain.denial import FoundDenial
+from rcm.denials.domain.denial import FoundDenial, Level
 from rcm.denials.domain.facts import TriageContext
 from rcm.denials.domain.fixes import Change, fix_for
 from rcm.denials.domain.playbook import Action, Category, Playbook
@@ -78,6 +78,17 @@ def _window_from_primary_remit(rules: PayerBillingRules, ctx: TriageContext) -> 
         and ctx.claim is not None
         and ctx.claim.payer_responsibility is not CoveragePriority.PRIMARY
     )
+
+
+def _line_alone(denial: FoundDenial, ctx: TriageContext, playbook: Playbook, *, from_rejection: bool) -> bool:
+    """Whether only this line of a claim with other lines was rejected or made unprocessable.
+
+    A rejected line of an accepted claim, or a line whose own remark (LQ) makes it unprocessable
+    while the claim (MIA/MOA) is not: the claim's other lines were taken by the payer.
+    """
+    if denial.level is not Level.LINE or ctx.claim is None or len(ctx.claim.lines) < 2:
+        return False
+    return from_rejection or not set(denial.claim_rarcs).intersection(playbook.unprocessable_rarcs)
 
 
 def _fix_kind(fix: str, denial: FoundDenial) -> str:
@@ -197,6 +208,16 @@ def _decide(
                 if from_rejection
                 else f"unprocessable ({', '.join(unprocessable)}), never adjudicated"
             )
+            if _line_alone(denial, ctx, playbook, from_rejection=from_rejection):
+                # a new original repeats every line of the claim: the lines the payer took (and
+                # may have paid) would come back as duplicates
+                return make(
+                    action=Action.HUMAN_REVIEW,
+                    why=f"{why}; only this line was {before}: bill it alone on a new claim, not the "
+                    "claim's other lines again",
+                    changes=tuple(changes),
+                    deadline=_deadline(denial, ctx, corrected=False),
+                )
             return make(
                 action=Action.RESUBMIT_ORIGINAL,
                 why=f"{why}; {before}, resubmitted as a new original",
