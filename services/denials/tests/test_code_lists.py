@@ -20,7 +20,7 @@ from rcm.denials.domain.facts import (
     PayerFacts,
     TriageContext,
 )
-from rcm.denials.domain.playbook import Action, Category
+from rcm.denials.domain.playbook import Action, Category, load_playbook
 from rcm.denials.domain.triage import triage
 from rcm.denials.settings import load_configured_playbook
 from rcm.events.models import (
@@ -87,6 +87,9 @@ ROWS = [
     ("CO-16", ("N198",), C.CREDENTIALING, A.FIX_CREDENTIALING, True),
     ("CO-96", ("N95",), C.CREDENTIALING, A.FIX_CREDENTIALING, True),
     ("PI-96", ("N95",), C.CREDENTIALING, A.FIX_CREDENTIALING, True),
+    # pending in an exchange premium grace period: reversed and corrected later
+    ("OA-257", (), C.ELIGIBILITY, A.HUMAN_REVIEW, True),
+    ("OA-277", (), C.ELIGIBILITY, A.HUMAN_REVIEW, True),
     # retired codes: the successor's category, always for a person
     ("CO-57", (), C.MEDICAL_NECESSITY, A.HUMAN_REVIEW, True),
     ("CO-52", (), C.CREDENTIALING, A.HUMAN_REVIEW, True),
@@ -216,3 +219,26 @@ def test_a_retired_medical_necessity_code_is_queued_with_its_meaning() -> None:
     assert decision.category is Category.MEDICAL_NECESSITY
     assert decision.action is Action.HUMAN_REVIEW
     assert "deactivated" in decision.next_step
+
+
+def test_cost_sharing_reads_a_line_adjustment_with_the_lines_own_remarks() -> None:
+    # a payer row holds PR-96 with N130 (a waiver to check) for a person: not billed to the next
+    # payer as cost sharing, whether the remark came with the claim (MOA) or the line (LQ)
+    playbook = load_playbook(
+        "rows:\n"
+        "  - codes: ['PR-*']\n    category: patient_responsibility\n    action: bill_secondary\n"
+        "    otherwise: transfer_to_patient\n    next_step: Bill the next payer.\n"
+        "  - codes: ['*-*']\n    category: other\n    action: human_review\n    next_step: Read it.\n"
+        "rejections:\n"
+        "  - codes: ['*']\n    category: front_end_rejection\n    action: human_review\n    next_step: Fix.\n"
+        "payers:\n"
+        "  payer-0001:\n    rows:\n"
+        "      - codes: [PR-96]\n        rarcs: [N130]\n        category: non_covered\n"
+        "        action: human_review\n        next_step: Check the waiver on file.\n"
+    )
+    adjustments = [cas("PR", "96", "170.00")]
+    at_line = remit("1", adjustments, payer_id="payer-0001", line_rarcs=["N130"])
+    at_claim = remit("1", adjustments, payer_id="payer-0001", rarcs=["N130"])
+    assert patient_cost_sharing(at_claim, playbook) is None
+    assert patient_cost_sharing(at_line, playbook) is None
+    assert [d.rule.action for d in denials_in_remit(at_line, playbook)] == [Action.HUMAN_REVIEW]

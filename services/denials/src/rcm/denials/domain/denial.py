@@ -209,9 +209,15 @@ def patient_cost_sharing(remit: RemitReceived, playbook: Playbook) -> CostSharin
         return None
     total = Decimal("0")
     chosen: Rule | None = None
-    adjustments = list(remit.claim_adjustments) + [a for line in remit.lines for a in line.adjustments]
-    for adjustment in adjustments:
-        rule = playbook.rule_for(adjustment.group.value, adjustment.carc, tuple(remit.rarcs), remit.payer_id)
+    claim_rarcs = tuple(remit.rarcs)
+    adjustments = [(a, claim_rarcs) for a in remit.claim_adjustments] + [
+        (a, tuple(dict.fromkeys([*line.rarcs, *claim_rarcs])))
+        for line in remit.lines
+        for a in line.adjustments
+    ]
+    for adjustment, rarcs in adjustments:
+        # each adjustment with the remarks of its level, as its denial would be read
+        rule = playbook.rule_for(adjustment.group.value, adjustment.carc, rarcs, remit.payer_id)
         # cost sharing, and the amounts a payer denied to the patient (PR-204...): both go to the
         # next payer when there is one
         if rule is not None and rule.action.value == "bill_secondary" and adjustment.amount > 0:
