@@ -200,8 +200,14 @@ def build_999(
     group_findings: list[Finding],
     *,
     control_number: str = "0001",
+    included: str | None = None,
 ) -> list[Segment]:
-    """The segments (ST to SE) of the 999 answering one functional group."""
+    """The segments (ST to SE) of the 999 answering one functional group.
+
+    ``included`` is the group's GE01 as written: AK902 repeats it (AK903 counts the sets
+    received), so a count the sender got wrong shows; without a readable GE01 AK902 is the
+    count received.
+    """
     body: list[Segment] = [
         Segment("ST", ["999", control_number, "005010X231A1"]),
         Segment(
@@ -218,13 +224,16 @@ def build_999(
         key=lambda c: (len(c), c),
     )[:5]
     received = len(transactions)
+    stated = str(received)
+    if included and included.isascii() and included.isdigit() and len(included) <= 9:
+        stated = str(int(included))
     if accepted == received and not group_codes:
         status = "A"
     elif accepted and not group_codes:
         status = "P"
     else:
         status = "R"
-    body.append(Segment("AK9", [status, str(received), str(received), str(accepted), *group_codes]))
+    body.append(Segment("AK9", [status, stated, str(received), str(accepted), *group_codes]))
     body.append(Segment("SE", [str(len(body) + 1), control_number]))
     return body
 
@@ -326,23 +335,25 @@ def acknowledge(source: Source | ReadResult, *, control_number: int = 1, now: da
                 rejected.add(interchange.control_number)
     sets: list[Segment] = []
     count = 0
-    for group in result.groups:
-        txs = [
-            tx
-            for tx in result.transactions
-            if tx.group is group and (tx.interchange is None or tx.interchange.control_number not in rejected)
-        ]
-        if any(
-            tx.interchange and tx.interchange.control_number in rejected
-            for tx in result.transactions
-            if tx.group is group
-        ):
+    for index, group in enumerate(result.groups):
+        # group control numbers repeat across interchanges (GS06 1 in each): a group's findings
+        # are those of its own interchange
+        holder = result.group_interchanges[index] if index < len(result.group_interchanges) else None
+        txs = [tx for tx in result.transactions if tx.group is group]
+        if holder is None and txs:
+            holder = txs[0].interchange
+        if holder is not None and holder.control_number in rejected:
             continue
         count += 1
         group_findings = [
-            f for f in result.findings if f.kind is FindingKind.GROUP and f.group == group.control_number
+            f
+            for f in result.findings
+            if f.kind is FindingKind.GROUP
+            and f.group == group.control_number
+            and (holder is None or f.interchange == holder.control_number)
         ]
-        sets.extend(build_999(group, txs, group_findings, control_number=f"{count:04d}"))
+        included = result.group_counts[index] if index < len(result.group_counts) else None
+        sets.extend(build_999(group, txs, group_findings, control_number=f"{count:04d}", included=included))
     if sets:
         gs_control = str(control_number)
         segments.append(

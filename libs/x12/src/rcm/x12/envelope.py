@@ -150,6 +150,7 @@ class Envelope:
         self._ic: _Interchange | None = None
         self._grp: _Group | None = None
         self._interchange_numbers: set[str] = set()
+        self.closed_by: Segment | None = None  # the GE that closed the last group, if one did
 
     # ------------------------------------------------------------------ reporting
     def _add(
@@ -359,6 +360,7 @@ class Envelope:
         header = GroupHeader.from_segment(seg)
         self.group = header
         self._grp = _Group(header)
+        self.closed_by = None
         if self._ic is not None:
             self._ic.groups += 1
             if header.control_number in self._ic.group_numbers:
@@ -416,6 +418,7 @@ class Envelope:
                 element=2,
             )
         self._grp = None
+        self.closed_by = seg
         return Place.GE
 
     def _st(self, seg: Segment, delimiters: Delimiters) -> Place:

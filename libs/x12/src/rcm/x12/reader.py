@@ -86,6 +86,10 @@ class ReadResult:
     interchanges: list[InterchangeHeader] = field(default_factory=list)
     groups: list[GroupHeader] = field(default_factory=list)
     ta1: list[Segment] = field(default_factory=list)
+    # per entry of ``groups``: the interchange that holds it (None for a GS outside one) and its
+    # GE01 as written (None when no GE closed it); control numbers repeat across interchanges
+    group_interchanges: list[InterchangeHeader | None] = field(default_factory=list)
+    group_counts: list[str | None] = field(default_factory=list)
     # the ISA, GS, ST and TA1 segments in input order, each with its interchange's delimiters
     # (``read`` only; a claim stream does not keep them)
     headers: list[tuple[Segment, Delimiters | None]] = field(default_factory=list)
@@ -545,6 +549,10 @@ class _Driver:
                 result.interchanges.append(env.interchange)
             elif place is Place.GS and env.group is not None:
                 result.groups.append(env.group)
+                result.group_interchanges.append(env.interchange)
+                result.group_counts.append(None)
+            elif place is Place.GE and env.closed_by is seg and result.group_counts:
+                result.group_counts[-1] = seg.get(1)
             elif place is Place.TA1:
                 result.ta1.append(seg)
             if walker is not None and place is not Place.SE and env.set is not walker.header:
