@@ -107,3 +107,34 @@ def test_a_repetition_separator_repeating_another_delimiter_is_noted(isa11: str)
     findings = check_envelope(text)
     assert not [f for f in findings if f.is_error]
     assert [(f.kind, f.segment_id, f.element) for f in findings] == [(FindingKind.INTERCHANGE, "ISA", 11)]
+
+
+EMPTY_GROUP = ISA + "GS*HC*S*R*20240101*1200*1*X*005010X222A1~GE*0*1~IEA*1*000000001~"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (EMPTY_GROUP.replace("GE*0*1", "GE**1"), (FindingKind.GROUP, GroupError.SET_COUNT_MISMATCH)),
+        (ISA + "IEA**000000001~", (FindingKind.INTERCHANGE, InterchangeNote.INVALID_GROUP_COUNT)),
+        (GOOD.replace("SE*3*", "SE*+3*"), (FindingKind.TRANSACTION, SetError.SEGMENT_COUNT_MISMATCH)),
+    ],
+)
+def test_a_missing_or_unsigned_count_never_matches(text: str, expected: tuple[FindingKind, str]) -> None:
+    # GE01 and IEA01 are required even when the count is zero
+    assert expected in codes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        GOOD.replace("GE*1*1~", "GE*1*000000001~"),
+        GOOD.replace("*1200*1*X*", "*1200*0001*X*"),
+        GOOD.replace("SE*3*", "SE*003*").replace("GE*1*", "GE*01*").replace("IEA*1*", "IEA*00001*"),
+        EMPTY_GROUP,
+        ISA + "IEA*0*000000001~",
+    ],
+)
+def test_numeric_counts_and_group_control_numbers_compare_as_numbers(text: str) -> None:
+    # GS06/GE02, SE01, GE01 and IEA01 are N0 elements: leading zeros do not change the number
+    assert codes(text) == set()

@@ -293,7 +293,7 @@ class Envelope:
                 FindingKind.INTERCHANGE, InterchangeNote.INVALID_CONTROL_STRUCTURE, "IEA without an ISA", seg
             )
             return Place.IEA
-        if seg.get(1) != str(ic.groups) and seg.get(1).lstrip("0") != str(ic.groups).lstrip("0"):
+        if not _same_number(seg.get(1), ic.groups):
             self._add(
                 FindingKind.INTERCHANGE,
                 InterchangeNote.INVALID_GROUP_COUNT,
@@ -401,7 +401,7 @@ class Envelope:
                 FindingKind.INTERCHANGE, InterchangeNote.INVALID_CONTROL_STRUCTURE, "GE without a GS", seg
             )
             return Place.GE
-        if seg.get(1).lstrip("0") != str(grp.sets).lstrip("0"):
+        if not _same_number(seg.get(1), grp.sets):
             self._add(
                 FindingKind.GROUP,
                 GroupError.SET_COUNT_MISMATCH,
@@ -409,7 +409,9 @@ class Envelope:
                 seg,
                 element=1,
             )
-        if seg.get(2) != grp.header.control_number:
+        if seg.get(2) != grp.header.control_number and not _same_control_number(
+            seg.get(2), grp.header.control_number
+        ):
             self._add(
                 FindingKind.GROUP,
                 GroupError.CONTROL_NUMBER_MISMATCH,
@@ -472,7 +474,7 @@ class Envelope:
             )
             return Place.STRAY
         count = seg.position - st.position + 1
-        if seg.get(1).lstrip("0") != str(count):
+        if not _same_number(seg.get(1), count):
             self._add(
                 FindingKind.TRANSACTION,
                 SetError.SEGMENT_COUNT_MISMATCH,
@@ -506,6 +508,16 @@ _HANDLERS = {
 def _digits(value: str) -> bool:
     """Only the digits 0-9 (``str.isdigit`` also takes superscripts and other scripts' digits)."""
     return value.isascii() and value.isdigit()
+
+
+def _same_number(value: str, count: int) -> bool:
+    """Whether a count element (SE01, GE01, IEA01: N0, leading zeros allowed) states ``count``."""
+    return _digits(value) and int(value) == count
+
+
+def _same_control_number(value: str, control: str) -> bool:
+    """GE02 against GS06: both N0, so "0001" and "1" are the same number."""
+    return _digits(value) and _digits(control) and int(value) == int(control)
 
 
 def _valid_yymmdd(value: str) -> bool:
