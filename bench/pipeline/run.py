@@ -292,6 +292,7 @@ async def run_sustained(  # type: ignore[no-untyped-def]
     every_s: float,
     settle: bool,
     work: Path,
+    cutoff_s: float = BATCH_CUTOFF_S,
 ) -> tuple[dict[str, object], list[LagSample], Scale]:
     wanted = math.ceil(rate * duration_s)
     practice, scale = sustained_practice(wanted)
@@ -307,7 +308,7 @@ async def run_sustained(  # type: ignore[no-untyped-def]
         timeout_s=1500,
         database_suffix="_bench",
         partitions=partitions,
-        batch_cutoff_s=BATCH_CUTOFF_S,
+        batch_cutoff_s=cutoff_s,
     )
     cycle = Cycle(settings, practice, log=lambda line: print(line, file=sys.stderr))
 
@@ -385,7 +386,7 @@ async def run_sustained(  # type: ignore[no-untyped-def]
             "sample_every_s": every_s,
             "latency_session_to_claim_submitted_s": _percentiles(to_submit),
             "latency_session_to_claim_ready_s": _percentiles(to_ready),
-            "batch_cutoff_s": BATCH_CUTOFF_S,
+            "batch_cutoff_s": cutoff_s,
             "cpu_seconds_per_1000_sessions": {
                 name: round(1000 * used / window_sessions, 2) for name, used in cpu_used.items()
             },
@@ -422,6 +423,7 @@ async def sustained(args: argparse.Namespace) -> None:
             every_s=every_s,
             settle=not args.no_settle,
             work=work,
+            cutoff_s=args.cutoff,
         )
     print(json.dumps(result))
     command = (
@@ -429,6 +431,8 @@ async def sustained(args: argparse.Namespace) -> None:
     )
     if args.partitions != 3 or args.replicas != 1:
         command += f" --partitions {args.partitions} --replicas {args.replicas}"
+    if args.cutoff != BATCH_CUTOFF_S:
+        command += f" --cutoff {args.cutoff:g}"
     out = ROOT / "bench" / "results" / "pipeline-sustained.json"
     out.write_text(
         json.dumps(
@@ -470,6 +474,13 @@ async def main() -> None:
     parser.add_argument("--replicas", type=int, default=1, help="sustained mode: replicas per service")
     parser.add_argument("--sample-every", type=float, help="sustained mode: seconds between lag samples")
     parser.add_argument("--no-settle", action="store_true", help="sustained mode: stop after the window")
+    parser.add_argument(
+        "--cutoff",
+        type=float,
+        default=BATCH_CUTOFF_S,
+        help=f"sustained mode: 837P batch cut-off, seconds (default {BATCH_CUTOFF_S:g}; a file also closes at"
+        " 100 claims)",
+    )
     args = parser.parse_args()
     if args.sustained is not None:
         if args.matrix:
