@@ -105,3 +105,30 @@ def test_interchange_cut_into_fixed_width_records(width: int, newline: str) -> N
     assert (tokens.delimiters.component, tokens.delimiters.segment) == (":", "~")
     assert segments[1].elements == tokenize(text)[1].elements
     assert not [f for f in tokens.findings if f.severity is Severity.ERROR]
+
+
+@pytest.mark.parametrize("terminator", ["\r\n", "\r", "\n"])
+@pytest.mark.parametrize("size", [None, 1, 2, 3, 5, 64, 107, 108])
+def test_a_line_break_terminator_leaves_no_empty_segments(terminator: str, size: int | None) -> None:
+    # CR LF as the terminator (the character after ISA16 is CR) is one terminator per segment,
+    # wherever the chunks of a file object cut it
+    text = ((ISA + BODY) * 2).replace("~", terminator)
+    tokens = Tokenizer(text) if size is None else Tokenizer(io.StringIO(text), chunk_size=size)
+    assert [s.id for s in tokens] == ["ISA", "GS", "ST", "SE", "GE", "IEA"] * 2
+    assert tokens.findings == []
+    assert tokens.delimiters is not None
+    assert tokens.delimiters.segment == "\n"
+
+
+@pytest.mark.parametrize("size", [None, 1, 4])
+def test_a_truncated_interchange_ending_in_cr_lf_has_no_empty_last_segment(size: int | None) -> None:
+    text = (ISA + BODY).replace("~", "\r\n").replace("GE*1*1\r\nIEA*1*000000001\r\n", "")
+    tokens = Tokenizer(text) if size is None else Tokenizer(io.StringIO(text), chunk_size=size)
+    assert [s.id for s in tokens] == ["ISA", "GS", "ST", "SE"]
+    assert tokens.findings == []
+
+
+def test_a_blank_line_between_line_terminated_segments_is_still_noted() -> None:
+    tokens = Tokenizer((ISA + BODY).replace("~", "\r\n").replace("ST*837*0001\r\n", "ST*837*0001\r\n\r\n"))
+    assert [s.id for s in tokens] == ["ISA", "GS", "ST", "SE", "GE", "IEA"]
+    assert [(f.code, f.severity) for f in tokens.findings] == [(SegmentError.UNRECOGNIZED, Severity.WARNING)]

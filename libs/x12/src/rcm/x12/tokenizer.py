@@ -239,9 +239,11 @@ class Tokenizer:
                 )
             )
             rep = ""
-        if term in _NEWLINES:
-            term = "\n"
         self._start = t + 1
+        if term in _NEWLINES:
+            if term == "\r" and buf[t + 1 : t + 2] == "\n":
+                self._start = t + 2  # CR LF ends the ISA: one terminator, not an empty segment
+            term = "\n"
         return Segment("ISA", elements, 1), Delimiters(sep, component, rep, term)
 
     # ------------------------------------------------------------------ segments
@@ -268,7 +270,11 @@ class Tokenizer:
         buf = self._buf
         if term != "\n":
             return buf.rfind(term, self._start)
-        return max(buf.rfind("\n", self._start), buf.rfind("\r", self._start))
+        cut = max(buf.rfind("\n", self._start), buf.rfind("\r", self._start))
+        if cut == len(buf) - 1 and buf[cut] == "\r" and not self._eof:
+            # the LF of a CR LF may start the next chunk: cut before this segment instead
+            cut = max(buf.rfind("\n", self._start, cut), buf.rfind("\r", self._start, cut))
+        return cut
 
     def _body(self, d: Delimiters) -> Iterator[list[Segment]]:
         term = d.segment
@@ -293,6 +299,8 @@ class Tokenizer:
                 self._start = cut + 1
             if not self._more():
                 rest = self._buf[self._start :]
+                if term == "\n":
+                    rest = rest.rstrip(_NEWLINES)  # the last segment's own terminator
                 if rest.strip(_WHITESPACE):
                     yield self._split(rest, d)
                 self._start = len(self._buf)
@@ -302,6 +310,8 @@ class Tokenizer:
         term = d.segment
         if term == "\n":
             if "\r" in region:
+                if region[-1] == "\r":
+                    region = region[:-1]  # the CR of the CR LF the region was cut at
                 region = region.replace("\r\n", "\n").replace("\r", "\n")
         else:
             if "\n" in region:
