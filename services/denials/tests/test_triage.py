@@ -194,14 +194,30 @@ def test_claim_level_co29_without_proof_is_written_off() -> None:
     assert decision.write_off_reason == "CO-29 without proof of timely filing"
 
 
-def test_co29_on_the_first_and_only_submission_is_written_off_although_it_was_accepted() -> None:
-    # the payer judged this very submission late: its own acceptance proves nothing
+def test_co29_on_a_submission_the_payer_acknowledged_in_time_goes_to_a_person_not_written_off() -> None:
+    # the payer judged this very submission late, yet its own 277CA says it had it in time: a
+    # payer error or a wrong window on file, and the money is not written off unseen
     own = Acceptance("clm-0001", date(2025, 3, 10))
-    decision = triage(only(denied("CO", "29", claim_level=True)), ctx(acceptances=(own,)), PLAYBOOK)
+    decision = triage(
+        only(denied("CO", "29", claim_level=True)),
+        ctx(acceptances=(own,)),
+        PLAYBOOK,
+        adjudicated_on=date(2025, 7, 8),
+    )
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.write_off_reason is None
+    assert "acknowledged this submission within the filing window" in decision.why
+    assert decision.evidence["acknowledged"] == "clm-0001 accepted 2025-03-10"
+    assert "proof" not in decision.evidence
+    assert decision.deadline is not None and decision.deadline > date(2025, 7, 8)
+
+
+def test_co29_on_a_submission_acknowledged_only_after_the_window_is_written_off() -> None:
+    late = Acceptance("clm-0001", date(2026, 3, 10))
+    decision = triage(only(denied("CO", "29", claim_level=True)), ctx(acceptances=(late,)), PLAYBOOK)
     assert decision.action is Action.WRITE_OFF
     assert decision.write_off_reason == "CO-29 without proof of timely filing"
     assert "no proof" in decision.why
-    assert "proof" not in decision.evidence
 
 
 def test_co29_on_a_replacement_whose_original_was_accepted_in_time_is_appealed_with_the_proof() -> None:

@@ -8,7 +8,7 @@ from rcm.denials.domain.facts import Acceptance, PayerFacts
 from rcm.denials.domain.playbook import Playbook
 from rcm.events.models import PayerBillingRules, TimelyFilingClock
 
-__all__ = ["appeal_deadline", "filing_deadline", "timely_filing_proof"]
+__all__ = ["accepted_in_window", "appeal_deadline", "filing_deadline", "timely_filing_proof"]
 
 
 def appeal_deadline(playbook: Playbook, payer: PayerFacts | None, adjudicated_on: date) -> date:
@@ -52,3 +52,22 @@ def timely_filing_proof(
         return ()
     deadline = filing_deadline(rules, service_date=service_date)
     return tuple(a for a in acceptances if a.claim_id != denied_claim_id and a.received_on <= deadline)
+
+
+def accepted_in_window(
+    rules: PayerBillingRules,
+    *,
+    denied_claim_id: str | None,
+    service_date: date | None,
+    acceptances: tuple[Acceptance, ...],
+) -> tuple[Acceptance, ...]:
+    """The denied submission's own acceptances dated within the payer's original filing window.
+
+    Not proof the payer must take (it judged that very receipt late), but a contradiction: the
+    payer's acknowledgment says it had the claim in time, so either the payer erred or the
+    window on file is wrong. Either way the money is not written off unseen.
+    """
+    if service_date is None or denied_claim_id is None:
+        return ()
+    deadline = filing_deadline(rules, service_date=service_date)
+    return tuple(a for a in acceptances if a.claim_id == denied_claim_id and a.received_on <= deadline)

@@ -11,7 +11,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from rcm.denials.domain.deadlines import appeal_deadline, filing_deadline, timely_filing_proof
+from rcm.denials.domain.deadlines import (
+    accepted_in_window,
+    appeal_deadline,
+    filing_deadline,
+    timely_filing_proof,
+)
 from rcm.denials.domain.denial import FoundDenial, Level
 from rcm.denials.domain.facts import TriageContext
 from rcm.denials.domain.fixes import Change, fix_for
@@ -281,6 +286,22 @@ def _decide(
                     action=Action.HUMAN_REVIEW,
                     why=f"{why}; this payer's filing window runs from the primary payer's remit date: "
                     "check the proof against it",
+                )
+            own = accepted_in_window(
+                rules,
+                denied_claim_id=ctx.claim.claim_id if ctx.claim else None,
+                service_date=service_date,
+                acceptances=ctx.acceptances,
+            )
+            if not proof and own:
+                evidence["acknowledged"] = "; ".join(
+                    f"{a.claim_id} accepted {a.received_on.isoformat()}" for a in own
+                )
+                return make(
+                    action=Action.HUMAN_REVIEW,
+                    why=f"{why}; the payer acknowledged this submission within the filing window: a payer "
+                    "error or a wrong window on file, check before writing off",
+                    deadline=appeal_deadline(playbook, ctx.payer, adjudicated_on or ctx.today),
                 )
             if not proof:
                 return make(
