@@ -137,7 +137,9 @@ def test_the_typed_acknowledgement_matches_its_text() -> None:
     errors = {(e.note.segment, e.note.position) for e in set_response.segment_errors}
     assert errors == {("NM1", 17), ("SV1", 32)}
     claim_error = next(e for e in set_response.segment_errors if e.note.segment == "SV1")
-    assert [c.context for c in claim_error.contexts] == [["CLM01:26463774"]]
+    assert [[(n.name, n.reference) for n in c.context] for c in claim_error.contexts] == [
+        [("CLM01", "26463774")]
+    ]
     nm1 = next(e for e in set_response.segment_errors if e.note.segment == "NM1")
     [element] = nm1.elements
     assert (element.note.position, element.note.reference, element.note.error_code) == (["9"], "67", "2")

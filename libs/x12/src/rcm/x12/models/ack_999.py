@@ -16,10 +16,22 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from rcm.x12.models.base import Child, Comps, El, Reps, Seg, SegmentModel, Spread, Transaction, X12Loop
+from rcm.x12.models.base import (
+    Child,
+    Composite,
+    Comps,
+    El,
+    Reps,
+    Seg,
+    SegmentModel,
+    Spread,
+    Transaction,
+    X12Loop,
+)
 
 __all__ = [
     "Context",
+    "ContextName",
     "ElementError",
     "ElementNote",
     "GroupResponse",
@@ -61,11 +73,18 @@ class SegmentNote(SegmentModel):
     error_code: Annotated[str, El(4)]
 
 
+class ContextName(Composite):
+    """CTX01 (C998): the context's name (CLM01, TRN02, SITUATIONAL TRIGGER) and reference (a claim id)."""
+
+    name: Annotated[str, El(1)]
+    reference: Annotated[str | None, El(2)] = None
+
+
 class Context(SegmentModel):
-    """CTX: business unit or segment context of an error."""
+    """CTX: business unit or segment context of an error; CTX01 repeats."""
 
     segment_id: ClassVar[str] = "CTX"
-    context: Annotated[list[str], Reps(1)] = []
+    context: Annotated[list[ContextName], Reps(1)] = []
     segment: Annotated[str | None, El(2)] = None
     position: Annotated[int | None, El(3)] = None
     loop: Annotated[str | None, El(4)] = None
