@@ -274,3 +274,13 @@ def test_only_a_missing_authorization_alert_may_omit_the_authorization() -> None
 def test_denial_stats_cannot_deny_more_claims_than_were_adjudicated() -> None:
     with pytest.raises(ValidationError, match="more claims denied"):
         factories["denial-stats-updated"](1, claims_denied=300)
+
+
+def test_a_filing_window_in_calendar_months_counts_a_leap_day_and_clamps_to_the_month_end() -> None:
+    # one calendar year (Medicare) across 29 February 2024 is 366 days; 365 days closes a day early
+    assert m.filing_window_end(date(2023, 3, 15), days=365, months=12) == date(2024, 3, 15)
+    assert m.filing_window_end(date(2023, 3, 15), days=365) == date(2024, 3, 14)
+    assert m.filing_window_end(date(2024, 2, 29), days=365, months=12) == date(2025, 2, 28)
+    assert m.filing_window_end(date(2025, 1, 31), days=30, months=1) == date(2025, 2, 28)
+    assert m.filing_window_end(date(2025, 11, 30), days=90, months=3) == date(2026, 2, 28)
+    assert m.filing_window_end(date(2025, 6, 1), days=90, months=18) == date(2026, 12, 1)

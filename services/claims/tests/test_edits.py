@@ -587,6 +587,17 @@ def test_a_claim_near_the_deadline_warns_and_one_in_time_passes() -> None:
     assert timely_filing(make_claim(), make_context()) == []
 
 
+def test_a_window_in_calendar_months_closes_on_the_same_day_of_the_month() -> None:
+    # DOS 4 March: one calendar month runs to 4 April, 31 days (30 days would close on 3 April)
+    months = PayerRules(timely_filing_months=1, timely_filing_days=30)
+    assert held_by(timely_filing, make_claim(), make_context(today=date(2025, 4, 4), rules=months)) == set()
+    late = make_context(today=date(2025, 4, 5), rules=months)
+    assert held_by(timely_filing, make_claim(), late) == {"filing.late"}
+    assert "1 months closed on 2025-04-04" in timely_filing(make_claim(), late)[0].message
+    days = make_context(today=date(2025, 4, 4), rules=PayerRules(timely_filing_days=30))
+    assert held_by(timely_filing, make_claim(), days) == {"filing.late"}
+
+
 def billed(code: str, *, claim: str = "OTHERCLAIMKEY0001", **more: Any) -> BilledService:
     fields: dict[str, Any] = {
         "claim_key": claim,

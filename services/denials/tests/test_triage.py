@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from rcm.denials.domain.deadlines import filing_deadline
 from rcm.denials.domain.denial import denials_in_rejection, denials_in_remit, patient_cost_sharing
 from rcm.denials.domain.facts import (
     Acceptance,
@@ -584,3 +585,12 @@ def test_a_duplicate_denial_of_a_correction_is_for_a_person_not_posted() -> None
     assert decision.action is Action.HUMAN_REVIEW
     assert decision.changes == ()
     assert "REF*F8" in decision.why
+
+
+def test_a_co29_filing_deadline_in_calendar_months_counts_the_leap_day() -> None:
+    rules = PayerBillingRules(timely_filing_days=365, timely_filing_months=12)
+    assert filing_deadline(rules, service_date=date(2023, 3, 15)) == date(2024, 3, 15)
+    assert filing_deadline(PayerBillingRules(), service_date=date(2023, 3, 15)) == date(2024, 3, 14)
+    # a corrected claim's own window, in days, is kept
+    corrected = PayerBillingRules(timely_filing_months=12, corrected_claim_filing_days=90)
+    assert filing_deadline(corrected, service_date=date(2023, 3, 15), corrected=True) == date(2023, 6, 13)

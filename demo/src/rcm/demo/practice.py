@@ -115,7 +115,7 @@ PAYERS: tuple[PayerSpec, ...] = (
     PayerSpec(
         "MCRLK", "Medicare-Like Part B", "medicare", tuple(STATES), 0.16, Decimal("0.55"),
         {"telehealth": {"video_modifiers": [], "audio_only_modifiers": ["93"]}, "timely_filing_days": 365,
-         "forwards_crossover": True},
+         "timely_filing_months": 12, "forwards_crossover": True},
         {"telehealth": {"required_modifiers": [], "audio_only_modifiers": ["93"]}, "timely_filing_days": 365,
          "timely_filing_rarc": "N211", "crossover_to": "UNITYC", "crossover_name": "Unity Commercial"},
         ({"id": "PARTB", "name": "Part B", "insurance_type": "MB", "coinsurance": "0.20", "deductible": "240.00"},),

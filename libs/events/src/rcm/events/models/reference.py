@@ -7,7 +7,8 @@ topic from the start. A ``deleted`` flag tombstones an entity logically.
 
 from __future__ import annotations
 
-from datetime import date
+import calendar
+from datetime import date, timedelta
 from enum import IntEnum, StrEnum
 from typing import Annotated, Self
 
@@ -56,6 +57,7 @@ __all__ = [
     "TimelyFilingClock",
     "UnitRounding",
     "UnitRoundingRule",
+    "filing_window_end",
 ]
 
 
@@ -373,6 +375,17 @@ _TIMED_HCPCS = [
 _TESTING_CODES = ["96130", "96131", "96132", "96133", "96136", "96137", "96138", "96139"]
 
 
+def filing_window_end(start: date, *, days: int, months: int | None = None) -> date:
+    """The last day of a filing window opening on ``start``: ``months`` calendar months later when
+    given (the same day of the month, or the month's last day when it has no such day), else
+    ``days`` days later. A year counted in days closes a day early across a 29 February."""
+    if months is None:
+        return start + timedelta(days=days)
+    year, month = divmod(start.month - 1 + months, 12)
+    year += start.year
+    return date(year, month + 1, min(start.day, calendar.monthrange(year, month + 1)[1]))
+
+
 class PayerBillingRules(EventModel):
     """Per-payer billing rules as data. Defaults are conservative national conventions."""
 
@@ -392,8 +405,13 @@ class PayerBillingRules(EventModel):
         description="Append 25 to the E/M billed with +90833/+90836/+90838 (opt-in; CPT and CMS do not "
         "ask for it).",
     )
-    timely_filing_days: int = Field(
-        default=365, ge=1, description="Days allowed to file an original claim (Medicare: 365)."
+    timely_filing_days: int = Field(default=365, ge=1, description="Days allowed to file an original claim.")
+    timely_filing_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=120,
+        description="Calendar months allowed to file an original claim (Medicare: 12, one calendar year"
+        " after the date of service, 42 CFR 424.44); when set it takes the place of timely_filing_days.",
     )
     timely_filing_warning_days: int = Field(
         default=14, ge=0, description="Warn this many days before the filing limit."

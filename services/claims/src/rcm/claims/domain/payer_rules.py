@@ -191,6 +191,12 @@ class PayerRules(DomainModel):
         description="Codes needing prior authorization; psychological testing by default.",
     )
     timely_filing_days: int = Field(default=365, ge=1, description="Days from the date of service to file.")
+    timely_filing_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=120,
+        description="Calendar months from the date of service to file (Medicare: 12); in place of the days.",
+    )
     timely_filing_warning_days: int = Field(default=14, ge=0, description="Warn this many days before.")
     supervising_provider: SupervisingProviderPolicy = SupervisingProviderPolicy.WHEN_SUPERVISED
     ncci_edits: bool = True

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from rcm.denials.domain.facts import Acceptance, PayerFacts
 from rcm.denials.domain.playbook import Playbook
-from rcm.events.models import PayerBillingRules, TimelyFilingClock
+from rcm.events.models import PayerBillingRules, TimelyFilingClock, filing_window_end
 
 __all__ = ["accepted_in_window", "appeal_deadline", "filing_deadline", "timely_filing_proof"]
 
@@ -25,12 +25,12 @@ def filing_deadline(
     corrected: bool = False,
 ) -> date:
     """Last day to file: the corrected-claim window for corrections, else the original window."""
-    days = rules.corrected_claim_filing_days if corrected and rules.corrected_claim_filing_days else None
-    days = days or rules.timely_filing_days
     start = service_date
     if rules.timely_filing_clock is TimelyFilingClock.PRIMARY_REMIT_DATE and primary_remit_date is not None:
         start = primary_remit_date
-    return start + timedelta(days=days)
+    if corrected and rules.corrected_claim_filing_days:
+        return start + timedelta(days=rules.corrected_claim_filing_days)
+    return filing_window_end(start, days=rules.timely_filing_days, months=rules.timely_filing_months)
 
 
 def timely_filing_proof(

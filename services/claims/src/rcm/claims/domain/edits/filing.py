@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from rcm.claims.domain.claim import ClaimDraft
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
+from rcm.events.models import filing_window_end
 
 __all__ = ["date_of_service_not_in_future", "not_a_duplicate", "timely_filing"]
 
@@ -40,7 +41,14 @@ def date_of_service_not_in_future(claim: ClaimDraft, context: ScrubContext) -> l
 def timely_filing(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
     """Today is within the payer's filing window from the DOS (warn as the deadline nears)."""
     rules = context.rules
-    deadline = claim.date_of_service + timedelta(days=rules.timely_filing_days)
+    deadline = filing_window_end(
+        claim.date_of_service, days=rules.timely_filing_days, months=rules.timely_filing_months
+    )
+    window = (
+        f"{rules.timely_filing_months} months"
+        if rules.timely_filing_months is not None
+        else f"{rules.timely_filing_days} days"
+    )
     left = (deadline - context.today).days
     if left < 0:
         return [
@@ -48,10 +56,7 @@ def timely_filing(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
                 edit="timely_filing",
                 code="filing.late",
                 severity=Severity.HOLD,
-                message=(
-                    f"the filing window of {rules.timely_filing_days} days closed on {deadline.isoformat()} "
-                    "(CARC 29 risk)"
-                ),
+                message=(f"the filing window of {window} closed on {deadline.isoformat()} (CARC 29 risk)"),
                 field="date_of_service",
                 fix="file with proof of timely filing if there is one, else write off",
             )
