@@ -261,7 +261,8 @@ def test_a_batch_rejected_at_the_envelope_gets_a_ta1_or_ak9_r_and_is_not_adjudic
     assert truncated.name.startswith("TA1_") and "TA1*000000041*" in truncated.content
     assert "*R*" in truncated.content and "GS*" not in truncated.content
     (bad_count,) = o.receive_batch(batch.replace("GE*1*41~", "GE*2*41~"))
-    assert bad_count.name.startswith("999_") and "AK9*R*1*1*1*5~" in bad_count.content
+    # AK902 repeats what GE01 says (2), AK903 counts the sets received (1), AK904 those accepted
+    assert bad_count.name.startswith("999_") and "AK9*R*2*1*1*5~" in bad_count.content
     assert not o.adjudications
 
 
