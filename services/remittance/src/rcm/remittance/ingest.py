@@ -1269,8 +1269,10 @@ async def post_remit_file(
         metrics=metrics,
         outcome=outcome,
     )
+    # a set is named by its interchange's ISA13 and its ST02 (interchanges of one file often all
+    # number their sets from 0001); a problem whose interchange is unknown holds that ST02 in any
     broken_sets = {
-        p.control_number
+        (p.interchange or "", p.control_number)
         for p in parsed.problems
         if p.kind in ("invalid_claim", "invalid_segment", "truncated_set")
     }
@@ -1278,10 +1280,15 @@ async def post_remit_file(
         await run.flag(
             problem.kind,
             problem.message,
-            detail={"set": problem.control_number, "claim": problem.claim_sequence},
+            detail={
+                "interchange": problem.interchange,
+                "set": problem.control_number,
+                "claim": problem.claim_sequence,
+            },
         )
     for p in parsed.payments:
-        await run.post_payment(p, incomplete=p.control_number in broken_sets)
+        broken = (p.interchange, p.control_number) in broken_sets or ("", p.control_number) in broken_sets
+        await run.post_payment(p, incomplete=broken)
     status = "flagged" if outcome.exceptions else "posted"
     await tx.conn.execute(
         t.remit_file.update().where(t.remit_file.c.file_id == file_id).values(status=status)

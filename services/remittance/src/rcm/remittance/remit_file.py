@@ -49,6 +49,8 @@ class FileProblem:
     message: str
     control_number: str | None = None
     claim_sequence: int | None = None
+    interchange: str | None = None
+    """ISA13 of the interchange the set is in (files often hold several, each with an ST02 0001)."""
 
 
 @dataclass(slots=True)
@@ -76,7 +78,9 @@ def _payment_information(seg: Segment, d: Delimiters, header: _Header) -> Paymen
     except X12Error as exc:
         if len(seg.elements) < 16:
             raise
-        header.problems.append(FileProblem("invalid_payment_date", str(exc), header.key[1]))
+        header.problems.append(
+            FileProblem("invalid_payment_date", str(exc), header.key[1], None, header.key[0])
+        )
         return PaymentInformation.from_segment(Segment(seg.id, seg.elements[:15]), d)
 
 
@@ -122,7 +126,9 @@ def _headers(content: bytes) -> tuple[list[_Header], list[Finding]]:
                 elif seg.id == "PLB":
                     current.plb.append(PlbSegment.from_segment(seg, d))
             except X12Error as exc:
-                current.problems.append(FileProblem("invalid_segment", str(exc), current.key[1]))
+                current.problems.append(
+                    FileProblem("invalid_segment", str(exc), current.key[1], None, current.key[0])
+                )
     envelope.finish(last)
     findings = [f for f in (*tokens.findings, *envelope.findings) if f.severity is Severity.ERROR]
     return headers, findings
@@ -134,7 +140,9 @@ def _envelope_problem(finding: Finding) -> FileProblem:
     balances. Finding messages quote no element values."""
     truncated = finding.kind is FindingKind.TRANSACTION and finding.code == SetError.TRAILER_MISSING
     kind = "truncated_set" if truncated else "invalid_envelope"
-    return FileProblem(kind, finding.message[:300], finding.transaction or None)
+    return FileProblem(
+        kind, finding.message[:300], finding.transaction or None, None, finding.interchange or None
+    )
 
 
 def _adjustments(groups: list[AdjustmentGroup]) -> tuple[Adjustment, ...]:
@@ -209,7 +217,7 @@ def _claims(
             model = ClaimPayment.from_loop(item.loop, delimiters.get(key, Delimiters()))
             yield key, claim_remit(model, sequence)
         except (X12Error, ValidationError) as exc:
-            yield key, FileProblem("invalid_claim", str(exc).splitlines()[0][:300], key[1], sequence)
+            yield key, FileProblem("invalid_claim", str(exc).splitlines()[0][:300], key[1], sequence, key[0])
 
 
 def _payer_ref(h: _Header) -> str:
@@ -248,7 +256,9 @@ def read_remit_file(content: bytes) -> RemitFile:
     for h in headers:
         out.problems.extend(h.problems)
         if h.payment is None or h.trace is None:
-            out.problems.append(FileProblem("invalid_payment", "BPR or TRN missing or unreadable", h.key[1]))
+            out.problems.append(
+                FileProblem("invalid_payment", "BPR or TRN missing or unreadable", h.key[1], None, h.key[0])
+            )
             continue
         sign = Decimal(-1) if h.payment.credit_debit == "D" else Decimal(1)
         plb = tuple(
@@ -272,6 +282,7 @@ def read_remit_file(content: bytes) -> RemitFile:
                 payment_date=h.payment.payment_date,
                 payer_name=h.payer.name if h.payer else None,
                 control_number=h.key[1],
+                interchange=h.key[0],
                 payer_keys=remit_payer_keys(
                     h.trace.originator,
                     h.payer.identifier if h.payer else None,

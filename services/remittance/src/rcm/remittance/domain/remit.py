@@ -201,6 +201,9 @@ class Payment:
     payment_date: date | None = None
     payer_name: str | None = None
     control_number: str = ""
+    """ST02 of its transaction set."""
+    interchange: str = ""
+    """ISA13 of its interchange: a file may hold several interchanges whose sets repeat ST02."""
     payer_keys: tuple[str, ...] = ()
     """Every identifier the 835 names its payer by, written one way (``domain.payers``)."""
     claims: tuple[ClaimRemit, ...] = ()
