@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from rcm.remittance import store as t
-from rcm.remittance.testing import Ledger, claim_for, paid, remit_835
+from rcm.remittance.testing import Cas, Clp, Ledger, Svc, claim_for, paid, remit_835
 
 D = Decimal
 DOS = date(2025, 3, 3)
@@ -34,3 +34,47 @@ async def test_a_broken_set_holds_only_its_own_interchange_when_st02_repeats(led
     assert (await ledger.claim("clm-0902")).paid == D("0")
     flag = next(r for r in await ledger.rows(t.remit_exception) if r.kind == "invalid_claim")
     assert flag.detail["interchange"] == "000000002" and flag.detail["set"] == "0001"
+
+
+async def test_a_claim_status_the_guide_does_not_list_is_held_not_posted_as_primary(ledger: Ledger) -> None:
+    # CLP02 5 (pended, a 4010 code 5010 dropped): read as primary it would write CO-45 off
+    await ledger.add_claims([claim_for(1, claim_id="clm-0911"), claim_for(2, claim_id="clm-0912")])
+    pended = Clp(
+        "clm-0911",
+        "5",
+        "170.00",
+        "0",
+        "0",
+        "ICN-911",
+        services=[Svc("90837", "170.00", "0", [Cas("CO", "45", "170.00")], on=DOS)],
+    )
+    posted = await ledger.post(remit_835([pended, paid("clm-0912", "ICN-912")]))
+    assert posted.outcome.states == {"held": 1, "posted": 1}
+    (flag,) = await ledger.rows(t.remit_exception)
+    assert flag.kind == "unknown_claim_status" and "CLP02 '5'" in flag.message
+    claim = await ledger.claim("clm-0911")
+    assert (claim.paid, claim.contractual, claim.denied) == (D("0"), D("0"), D("0"))
+    assert [e.claim_id for e in posted.of("PaymentPosted")] == ["clm-0912"]
+    states = {r.patient_control_number: r.state for r in await ledger.rows(t.claim_payment)}
+    assert states == {"clm-0911": "held", "clm-0912": "posted"}
+
+
+async def test_an_adjustment_group_the_guide_does_not_list_is_held_not_dropped(ledger: Ledger) -> None:
+    # CAS*XX balances the claim (170 - 60 = 110) but names no ledger: posted, 60.00 would vanish
+    await ledger.add_claims([claim_for(1, claim_id="clm-0921")])
+    odd = Clp(
+        "clm-0921",
+        "1",
+        "170.00",
+        "110.00",
+        "0",
+        "ICN-921",
+        services=[Svc("90837", "170.00", "110.00", [Cas("XX", "45", "60.00")], on=DOS)],
+    )
+    posted = await ledger.post(remit_835([odd]))
+    assert posted.outcome.states == {"held": 1}
+    (flag,) = await ledger.rows(t.remit_exception)
+    assert flag.kind == "unknown_adjustment_group" and "'XX'" in flag.message
+    assert await ledger.rows(t.posted_line) == []
+    assert (await ledger.claim("clm-0921")).paid == D("0")
+    assert posted.of("PaymentPosted") == []

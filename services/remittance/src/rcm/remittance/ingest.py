@@ -65,6 +65,7 @@ from rcm.remittance.domain.provider_adjustments import (
 from rcm.remittance.domain.reassociation import trace_key
 from rcm.remittance.domain.remit import ZERO, Adjustment, ClaimRemit, ClaimStatus, Payment
 from rcm.remittance.domain.reversal import PostedClaimPayment, find_original, undo
+from rcm.remittance.domain.validity import claim_problems
 from rcm.remittance.lookups import Posted, claim_index, line_ids, posted_index
 from rcm.remittance.metrics import RemitMetrics
 from rcm.remittance.remit_file import RemitFile, read_remit_file
@@ -445,6 +446,11 @@ class _Run:
         *,
         chosen: ClaimRef | None = None,
     ) -> str:
+        problems = claim_problems(remit)
+        for problem in problems:
+            await self.flag(problem.kind, problem.message, payment_id=payment_id, remit_id=remit_id)
+        if problems:
+            return await self._set_state(remit_id, "held")
         imbalances = check_claim(remit)
         if imbalances:
             await self.flag(

@@ -2,6 +2,7 @@
 
 - ``remit``: what an 835 says (payment, claim payments, service lines, PLB), as plain values.
 - ``matching``: which of our claims and lines a claim payment and its service lines belong to.
+- ``validity``: the code lists a claim payment must keep to before it can be posted (CLP02, CAS01).
 - ``balancing``: the 835 balancing equations (line, claim, payment).
 - ``posting``: how a claim payment moves money (paid, write-offs, patient share, denials).
 - ``reversal``: finding the posting a CLP02 22 reverses, and undoing it exactly.
