@@ -78,3 +78,35 @@ async def test_an_adjustment_group_the_guide_does_not_list_is_held_not_dropped(l
     assert await ledger.rows(t.posted_line) == []
     assert (await ledger.claim("clm-0921")).paid == D("0")
     assert posted.of("PaymentPosted") == []
+
+
+async def test_an_835_for_another_payee_is_held_and_posts_nothing_to_our_claims(ledger: Ledger) -> None:
+    # a mailbox carrying another practice's 835, whose CLP01 happens to name a claim of ours
+    await ledger.add_claims([claim_for(1, claim_id="clm-0931")])
+    ours = ("1234567893", "12-3456789")
+    other = remit_835(
+        [paid("clm-0931", "ICN-931")], trace="EFT-931", payee_npi="1999999976", payee_tin="98-7654321"
+    )
+    held = await ledger.post(other, payee_ids=ours)
+    assert held.outcome.exceptions == ["other_payee"] and held.events == []
+    (payment,) = await ledger.rows(t.payment)
+    assert payment.status == "other_payee"
+    assert await ledger.rows(t.claim_payment) == [] and await ledger.rows(t.posted_line) == []
+    assert (await ledger.claim("clm-0931")).paid == D("0")
+
+
+async def test_an_835_names_its_payee_by_npi_or_by_tax_id_written_either_way(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0941"), claim_for(2, claim_id="clm-0942")])
+    by_npi = await ledger.post(
+        remit_835([paid("clm-0941", "ICN-941")], trace="EFT-941"), payee_ids=("1234567893",)
+    )
+    # N1*PE names a group NPI the practice did not list; REF*TJ carries its tax id without the hyphen
+    by_tin = await ledger.post(
+        remit_835(
+            [paid("clm-0942", "ICN-942")], trace="EFT-942", payee_npi="1999999976", payee_tin="123456789"
+        ),
+        payee_ids=("12-3456789",),
+    )
+    assert by_npi.outcome.exceptions == [] and by_tin.outcome.exceptions == []
+    assert (await ledger.claim("clm-0941")).paid == D("110.00")
+    assert (await ledger.claim("clm-0942")).paid == D("110.00")

@@ -64,6 +64,11 @@ class RemittanceSettings(ServiceSettings):
     control_number_cut_lengths: tuple[int, ...] = Field(
         (20,), description="Lengths payers cut the patient control number (CLP01) to."
     )
+    payee_ids: tuple[str, ...] = Field(
+        (),
+        description="NPIs and tax ids the practice is paid under (835 N1*PE N104, REF*TJ); a payment "
+        "to another payee is held, not posted. Empty: not checked.",
+    )
 
 
 def build_service(settings: RemittanceSettings, *, metrics: RemitMetrics | None = None) -> Service:
@@ -92,6 +97,7 @@ def build_service(settings: RemittanceSettings, *, metrics: RemitMetrics | None 
                 metrics=remit_metrics,
                 cut_lengths=settings.control_number_cut_lengths,
                 hold_after=settings.sftp_hold_after_failures,
+                payee_ids=settings.payee_ids,
             )
         )
     return service

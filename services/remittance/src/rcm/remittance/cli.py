@@ -76,6 +76,7 @@ async def import_file(settings: RemittanceSettings, content: bytes, *, name: str
             source="upload",
             metrics=RemitMetrics(),
             cut_lengths=settings.control_number_cut_lengths,
+            payee_ids=settings.payee_ids,
         )
         await tx.flush()
     tx.committed()

@@ -53,6 +53,7 @@ from rcm.remittance.domain.matching import (
     match_claim,
     match_lines,
 )
+from rcm.remittance.domain.payees import pays_us
 from rcm.remittance.domain.payers import resolve_payer
 from rcm.remittance.domain.posting import ClaimPosting, ClaimTotals, LinePosting, post_claim
 from rcm.remittance.domain.provider_adjustments import (
@@ -263,8 +264,10 @@ class _Run:
         cut_lengths: Sequence[int],
         metrics: RemitMetrics,
         outcome: FileOutcome,
+        payee_ids: Sequence[str] = (),
     ) -> None:
         self.tx = tx
+        self.payee_ids = payee_ids
         self.conn: AsyncConnection = tx.conn
         self.file_id = file_id
         self.file_name = file_name[:255]
@@ -307,9 +310,12 @@ class _Run:
             await self.conn.execute(sa.select(t.payment.c.status).where(t.payment.c.payment_id == payment_id))
         ).scalar_one_or_none()
         imbalance = None if payment.payment_only else check_payment(payment)
+        foreign = not pays_us(payment.payee_ids, self.payee_ids)
         status = "incomplete" if incomplete else "unbalanced" if imbalance else "posted"
         if payment.payment_only and not incomplete:
             status = "payment_only"
+        if foreign and not incomplete:
+            status = "other_payee"
         self.payers[payment_id] = await self.resolve_payer(payment)
         values = {
             "file_id": self.file_id,
@@ -341,6 +347,13 @@ class _Run:
             await self.flag(
                 "incomplete_payment",
                 "a claim payment of this 835 could not be read; nothing of it was posted",
+                payment_id=payment_id,
+            )
+            return
+        if foreign:
+            await self.flag(
+                "other_payee",
+                "the 835's payee (N1*PE, REF*TJ/PQ) is none of the practice's payee ids; nothing was posted",
                 payment_id=payment_id,
             )
             return
@@ -1236,8 +1249,12 @@ async def post_remit_file(
     metrics: RemitMetrics,
     received_at: datetime | None = None,
     cut_lengths: Sequence[int] = DEFAULT_CUT_LENGTHS,
+    payee_ids: Sequence[str] = (),
 ) -> FileOutcome:
-    """Record and post one 835 file in the transaction ``tx``; identical content is skipped."""
+    """Record and post one 835 file in the transaction ``tx``; identical content is skipped.
+
+    ``payee_ids``: the NPIs and tax ids the practice is paid under; a payment to another payee
+    is held (``other_payee``). Empty: not checked."""
     received_at = received_at or datetime.now(UTC)
     sha = hashlib.sha256(content).hexdigest()
     file_id = f"file-{sha[:24]}"
@@ -1274,6 +1291,7 @@ async def post_remit_file(
         cut_lengths=cut_lengths,
         metrics=metrics,
         outcome=outcome,
+        payee_ids=payee_ids,
     )
     # a set is named by its interchange's ISA13 and its ST02 (interchanges of one file often all
     # number their sets from 0001); a problem whose interchange is unknown holds that ST02 in any

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
+from rcm.remittance.domain.payees import PAYEE_REFERENCES
 from rcm.remittance.domain.payers import remit_payer_keys
 from rcm.remittance.domain.remit import Adjustment, ClaimRemit, Payment, ProviderAdjustment, ServiceRemit
 from rcm.x12 import (
@@ -67,6 +68,7 @@ class _Header:
     payment: PaymentInformation | None = None
     payer: PartyId | None = None
     payer_refs: list[Reference] = field(default_factory=list)
+    payee_ids: list[str] = field(default_factory=list)
     plb: list[PlbSegment] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
 
@@ -93,7 +95,7 @@ def _headers(content: bytes) -> tuple[list[_Header], list[Finding]]:
     headers: list[_Header] = []
     current: _Header | None = None
     isa = ""
-    in_payer = False
+    in_payer = in_payee = False
     for seg in tokens:
         d = tokens.delimiters or Delimiters()
         envelope.feed(seg, tokens.delimiters)
@@ -104,7 +106,7 @@ def _headers(content: bytes) -> tuple[list[_Header], list[Finding]]:
             current = _Header((isa, seg.get(2) or ""), d) if seg.get(1) == "835" else None
             if current is not None:
                 headers.append(current)
-            in_payer = False
+            in_payer = in_payee = False
         elif current is None:
             continue
         elif seg.id == "SE":
@@ -116,13 +118,19 @@ def _headers(content: bytes) -> tuple[list[_Header], list[Finding]]:
                 elif seg.id == "TRN" and current.trace is None:
                     current.trace = Trace.from_segment(seg, d)
                 elif seg.id == "N1":
-                    in_payer = seg.get(1) == "PR"
+                    in_payer, in_payee = seg.get(1) == "PR", seg.get(1) == "PE"
                     if in_payer:
                         current.payer = PartyId.from_segment(seg, d)
+                    elif in_payee and (payee := PartyId.from_segment(seg, d)).identifier:
+                        current.payee_ids.append(payee.identifier)
                 elif seg.id == "REF" and in_payer:
                     current.payer_refs.append(Reference.from_segment(seg, d))
+                elif seg.id == "REF" and in_payee:
+                    ref = Reference.from_segment(seg, d)
+                    if ref.qualifier in PAYEE_REFERENCES and ref.value:
+                        current.payee_ids.append(ref.value)
                 elif seg.id == "LX":
-                    in_payer = False
+                    in_payer = in_payee = False
                 elif seg.id == "PLB":
                     current.plb.append(PlbSegment.from_segment(seg, d))
             except X12Error as exc:
@@ -288,6 +296,7 @@ def read_remit_file(content: bytes) -> RemitFile:
                     h.payer.identifier if h.payer else None,
                     [r.value for r in h.payer_refs if r.qualifier == "2U" and r.value],
                 ),
+                payee_ids=tuple(h.payee_ids),
                 claims=tuple(claims[h.key]),
                 provider_adjustments=plb,
             )

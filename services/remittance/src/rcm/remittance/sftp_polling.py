@@ -173,6 +173,7 @@ async def poll_once(
     handoff_metrics: ClearinghouseMetrics,
     cut_lengths: tuple[int, ...],
     hold_after: int,
+    payee_ids: tuple[str, ...] = (),
 ) -> PollResult:
     """One poll of the mailbox: post each new 835, then count and keep the files that failed."""
 
@@ -182,7 +183,13 @@ async def poll_once(
             return
         async with service.transaction() as tx:
             await post_remit_file(
-                tx, file.content, name=file.name, source="sftp", metrics=metrics, cut_lengths=cut_lengths
+                tx,
+                file.content,
+                name=file.name,
+                source="sftp",
+                metrics=metrics,
+                cut_lengths=cut_lengths,
+                payee_ids=payee_ids,
             )
             # posted: its run of failures ends with the postings (a re-driven file's hold too)
             await tx.conn.execute(
@@ -213,6 +220,7 @@ def sftp_poller(
     cut_lengths: tuple[int, ...],
     handoff_metrics: ClearinghouseMetrics | None = None,
     hold_after: int = 3,
+    payee_ids: tuple[str, ...] = (),
 ) -> Task:
     """A ``service.add_task`` poller: every ``interval_s``, download new files and post the 835s; a
     file that fails on ``hold_after`` consecutive polls is held for a person."""
@@ -230,6 +238,7 @@ def sftp_poller(
                         handoff_metrics=counters,
                         cut_lengths=cut_lengths,
                         hold_after=hold_after,
+                        payee_ids=payee_ids,
                     )
             except TransportError as exc:
                 log.warning("SFTP poll failed: %s", type(exc).__name__)

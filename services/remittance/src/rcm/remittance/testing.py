@@ -148,6 +148,7 @@ def remit_835(
     method: str = "ACH",
     credit_debit: str = "C",
     payee_tin: str | None = None,
+    payee_npi: str = "1234567893",
 ) -> bytes:
     """An 835 interchange; ``amount`` defaults to the balanced BPR02 (claims paid - PLB)."""
     total = sum((Decimal(c.paid) for c in claims), Decimal(0)) - sum(
@@ -185,7 +186,7 @@ def remit_835(
     body.add("N3", "1 PAYER WAY")
     body.add("N4", "ANYTOWN", "NY", "10001")
     body.add("PER", "BL", "EDI DESK", "TE", "5555550100")
-    body.add("N1", "PE", "SYNTHETIC COUNSELING GROUP", "XX", "1234567893")
+    body.add("N1", "PE", "SYNTHETIC COUNSELING GROUP", "XX", payee_npi)
     if payee_tin:
         body.add("REF", "TJ", payee_tin)
     body.add("LX", "1")
@@ -302,10 +303,13 @@ class Ledger:
         tx.committed()
         return [decode(m.value, m.headers).event for m in tx.outgoing]
 
-    async def post(self, content: bytes, name: str = "remit.835") -> Posted:
+    async def post(self, content: bytes, name: str = "remit.835", *, payee_ids: Sequence[str] = ()) -> Posted:
+        """Post ``content``; ``payee_ids``: the practice's payee NPIs and tax ids (empty: not checked)."""
         async with self.engine.begin() as conn:
             tx = Transaction(conn, "test", source="remittance")
-            outcome = await post_remit_file(tx, content, name=name, source="upload", metrics=self.metrics)
+            outcome = await post_remit_file(
+                tx, content, name=name, source="upload", metrics=self.metrics, payee_ids=payee_ids
+            )
             await tx.flush()
         tx.committed()
         return Posted(outcome, [decode(m.value, m.headers).event for m in tx.outgoing])

@@ -206,6 +206,8 @@ class Payment:
     """ISA13 of its interchange: a file may hold several interchanges whose sets repeat ST02."""
     payer_keys: tuple[str, ...] = ()
     """Every identifier the 835 names its payer by, written one way (``domain.payers``)."""
+    payee_ids: tuple[str, ...] = ()
+    """Who is paid (1000B): N1*PE N104 (NPI, tax id) and REF*TJ/PQ."""
     claims: tuple[ClaimRemit, ...] = ()
     provider_adjustments: tuple[ProviderAdjustment, ...] = field(default=())
 
