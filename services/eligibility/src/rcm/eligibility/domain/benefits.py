@@ -18,6 +18,8 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
   place of service (III*ZZ), benefits without a procedure (EB13) first. A plan-wide
   deductible or out-of-pocket reported under 30 applies to the service type when the
   type has none of its own and is not carved out;
+- whether the service type is covered (EB01 I not covered, 1-5 covered) for an in-network
+  visit: an EB12 N benefit speaks for out-of-network providers only;
 - telehealth benefits (III*ZZ place of service 02 or 10);
 - visit limits (F with EB09 VS, or an HSD with HSD01 VS; period 29 = remaining,
   24 or EB09 99 = used, others = allowed);
@@ -562,6 +564,28 @@ def _other_payer(loops: Iterable[BenefitInformation], on: date) -> tuple[OtherPa
 # ------------------------------------------------------------------ coverage status
 
 
+def _in_network_codes(loops: Iterable[BenefitInformation]) -> set[str]:
+    """EB01 of the benefits that hold for an in-network visit: an EB12 N benefit is for
+    out-of-network providers only (an I with N says only those are not covered)."""
+    return {loop.benefit.information_code for loop in loops if _network_rank(loop, True) is not None}
+
+
+def _covered(loops: Iterable[BenefitInformation]) -> bool | None:
+    """False when the payer says the service type is not covered (I) and never that it is (1-5)."""
+    codes = _in_network_codes(loops)
+    if codes & _ACTIVE:
+        return True
+    return False if "I" in codes else None
+
+
+def _telehealth_covered(loops: Sequence[BenefitInformation]) -> bool | None:
+    """False when a telehealth benefit is not covered (I), True when there are telehealth benefits."""
+    codes = _in_network_codes(loops)
+    if "I" in codes:
+        return False
+    return True if codes else None
+
+
 def _status(loops: list[BenefitInformation], chosen: str | None, on: date) -> EligibilityStatus | None:
     """Active when an EB 1-5 holds on the date; inactive when only EB 6-8 or out-of-date EB 1-5 do."""
     for group in (
@@ -680,19 +704,9 @@ def summarize(
         else None
     )
     in_use = [loop for loop in chosen_loops if not _excludes(loop.dates, service_date)]
-    infos = {loop.benefit.information_code for loop in in_use if _place_rank(loop) is not None}
-    covered: bool | None = None
-    if "I" in infos and not infos & _ACTIVE:
-        covered = False
-    elif infos & _ACTIVE:
-        covered = True
+    covered = _covered(loop for loop in in_use if _place_rank(loop) is not None)
     telehealth_loops = [loop for loop in in_use if _is_telehealth(loop)]
-    tele_infos = {loop.benefit.information_code for loop in telehealth_loops}
-    telehealth_covered: bool | None = None
-    if "I" in tele_infos:
-        telehealth_covered = False
-    elif telehealth_loops:
-        telehealth_covered = True
+    telehealth_covered = _telehealth_covered(telehealth_loops)
     visit_limit, visits_remaining = _visit_limit(_Tier(in_use, True, _place_rank))
     patient_name = party.name
     member_id = patient_name.identifier or (subscriber[1].name.identifier if subscriber else None)

@@ -1,0 +1,54 @@
+"""The 271 read against the 005010X279A1 rules: network tiers, other payers, visit limits and
+AAA follow-ups, on synthetic 271s.
+
+Every identifier, name and date here is invented.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from .test_271_rules import PLAN, read
+
+pytestmark = pytest.mark.unit
+
+
+# ------------------------------------------------------------------ EB01 I with EB12
+
+
+def test_out_of_network_not_covered_leaves_the_in_network_service_covered() -> None:
+    """EB01 I with EB12 N: only out-of-network providers are not covered (an HMO or EPO)."""
+    summary = read(*PLAN, "EB*1*IND*MH", "EB*I*IND*MH*********N")
+    assert summary.covered is True
+
+
+def test_out_of_network_not_covered_alone_says_nothing_of_the_in_network_visit() -> None:
+    summary = read(*PLAN, "EB*B*IND*MH*PR**27*25.00*****Y", "EB*I*IND*MH*********N")
+    assert summary.covered is None
+    assert summary.in_network is not None and summary.in_network.copay == Decimal("25.00")
+
+
+@pytest.mark.parametrize("network", ["", "Y", "W"])
+def test_not_covered_in_network_or_for_every_network_is_not_covered(network: str) -> None:
+    summary = read(*PLAN, f"EB*I*IND*MH*********{network}")
+    assert summary.covered is False
+
+
+def test_out_of_network_telehealth_not_covered_leaves_in_network_telehealth_covered() -> None:
+    summary = read(
+        *PLAN,
+        "EB*1*IND*MH",
+        "EB*B*IND*MH*PR**27*0*****Y",
+        "III*ZZ*02",
+        "EB*I*IND*MH*********N",
+        "III*ZZ*02",
+    )
+    assert summary.telehealth_covered is True
+    assert summary.telehealth is not None and summary.telehealth.copay == Decimal("0")
+
+
+def test_in_network_telehealth_not_covered() -> None:
+    summary = read(*PLAN, "EB*1*IND*MH", "EB*I*IND*MH*********Y", "III*ZZ*10")
+    assert (summary.covered, summary.telehealth_covered) == (True, False)
