@@ -52,3 +52,29 @@ def test_out_of_network_telehealth_not_covered_leaves_in_network_telehealth_cove
 def test_in_network_telehealth_not_covered() -> None:
     summary = read(*PLAN, "EB*1*IND*MH", "EB*I*IND*MH*********Y", "III*ZZ*10")
     assert (summary.covered, summary.telehealth_covered) == (True, False)
+
+
+# ------------------------------------------------------------------ EB01 R / U: other payers
+
+
+def _other_coverage(service_types: str) -> tuple[str, ...]:
+    return (
+        f"EB*R**{service_types}*OT",
+        "LS*2120",
+        "NM1*PR*2*SYNTHETIC OTHER PLAN*****PI*SYNOTH1",
+        "LE*2120",
+    )
+
+
+@pytest.mark.parametrize("service_types", ["88", "35", "AL", "88^89"])
+def test_a_pharmacy_dental_or_vision_only_payer_is_not_the_visit_s_other_payer(service_types: str) -> None:
+    summary = read(*PLAN, "EB*B*IND*MH*PR**27*25.00*****Y", *_other_coverage(service_types))
+    assert summary.other_payer is None and summary.other_payer_identifier is None
+    assert [e.service_types for e in summary.related_entities] == [service_types.split("^")]
+
+
+@pytest.mark.parametrize("service_types", ["30", "MH", "A8", "1^30^88", "AI^AK"])
+def test_other_coverage_of_the_plan_or_a_behavioural_health_type_is_the_visit_s(service_types: str) -> None:
+    summary = read(*PLAN, "EB*B*IND*MH*PR**27*25.00*****Y", *_other_coverage(service_types))
+    assert summary.other_payer is not None and summary.other_payer.name == "SYNTHETIC OTHER PLAN"
+    assert summary.other_payer_identifier == "SYNOTH1"

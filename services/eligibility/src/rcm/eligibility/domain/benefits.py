@@ -24,9 +24,10 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
 - visit limits (F with EB09 VS, or an HSD with HSD01 VS; period 29 = remaining,
   24 or EB09 99 = used, others = allowed);
 - prior authorization (EB11 Y/N, U unknown; in-network benefits decide first);
-- another payer to bill (EB01 R, U or MC with a 2120 NM1 that names a payer):
-  a carve-out or managed-behavioural-health plan, or other coverage for COB; every 2120
-  entity (a PCP, a restricting provider...) is kept with its EB01;
+- another payer to bill (EB01 R, U or MC with a 2120 NM1 that names a payer) for the
+  service type used, the plan (30) or another type of ``order``: a carve-out or
+  managed-behavioural-health plan, or other coverage for COB (a pharmacy-only plan, EB03 88,
+  is not one); every 2120 entity (a PCP, a restricting provider...) is kept with its EB01;
 - every AAA rejection, at any level, with the loop it came from;
 - MSG free text of the benefits used, kept as it is and never read as a rule.
 """
@@ -696,7 +697,11 @@ def summarize(
             None,
         )
 
-    other = _other_payer(chosen_loops, service_date) or _other_payer(loops, service_date)
+    # another payer of the visit: one for the service type used, the plan (30) or another
+    # behavioural-health type; one for pharmacy, dental or vision only is not the visit's
+    visit_types = {*order, GENERIC}
+    visit_loops = [loop for loop in loops if visit_types & set(_types_of(loop))]
+    other = _other_payer(chosen_loops, service_date) or _other_payer(visit_loops, service_date)
     carved_out = _other_payer(chosen_loops, service_date) is not None
     plan_wide = (
         [loop for loop in generic if not _excludes(loop.dates, service_date)]
