@@ -78,3 +78,52 @@ def test_other_coverage_of_the_plan_or_a_behavioural_health_type_is_the_visit_s(
     summary = read(*PLAN, "EB*B*IND*MH*PR**27*25.00*****Y", *_other_coverage(service_types))
     assert summary.other_payer is not None and summary.other_payer.name == "SYNTHETIC OTHER PLAN"
     assert summary.other_payer_identifier == "SYNOTH1"
+
+
+@pytest.mark.parametrize(
+    "entity",
+    [
+        "NM1*PR*2*SYNTHETIC HEALTH PLAN*****PI*SYNP0001",
+        "NM1*PR*2*Synthetic  Health Plan",
+        "NM1*PR*2*SYNTHETIC HP CUSTOMER SERVICE*****PI*SYNP0001",
+    ],
+)
+def test_contact_the_answering_payer_itself_is_not_another_payer(entity: str) -> None:
+    """EB01 U naming the payer of 2100A gives where to call for more, not another coverage."""
+    summary = read(
+        *PLAN,
+        "EB*U**MH*PR*SYNTHETIC PPO",
+        "LS*2120",
+        entity,
+        "PER*IC**TE*5550100123",
+        "LE*2120",
+        "EB*B*IND*MH*PR**27*25.00*****Y",
+        "EB*C*IND*30***23*1500.00*****Y",
+    )
+    assert summary.other_payer is None
+    net = summary.in_network
+    assert net is not None and (net.copay, net.deductible) == (Decimal("25.00"), Decimal("1500.00"))
+    assert summary.related_entities[0].contact == "5550100123"
+
+
+def test_contact_a_behavioural_health_plan_is_another_payer() -> None:
+    summary = read(
+        *PLAN,
+        "EB*U**MH",
+        "LS*2120",
+        "NM1*Y2*2*SYNTHETIC BEHAVIORAL PARTNERS*****PI*SYNBH01",
+        "LE*2120",
+    )
+    assert summary.other_payer is not None and summary.other_payer.name == "SYNTHETIC BEHAVIORAL PARTNERS"
+
+
+def test_another_policy_with_the_same_payer_is_still_another_payer() -> None:
+    """EB01 R says other or additional coverage, also when the same company holds it."""
+    summary = read(
+        *PLAN,
+        "EB*R**30*C1",
+        "LS*2120",
+        "NM1*SEP*2*SYNTHETIC HEALTH PLAN*****PI*SYNP0001",
+        "LE*2120",
+    )
+    assert summary.other_payer is not None and summary.other_payer.name == "SYNTHETIC HEALTH PLAN"

@@ -27,7 +27,7 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
 - another payer to bill (EB01 R, U or MC with a 2120 NM1 that names a payer) for the
   service type used, the plan (30) or another type of ``order``: a carve-out or
   managed-behavioural-health plan, or other coverage for COB (a pharmacy-only plan, EB03 88,
-  is not one); every 2120 entity (a PCP, a restricting provider...) is kept with its EB01;
+  is not one, nor a U or MC naming the answering payer itself); every 2120 entity (a PCP, a restricting provider...) is kept with its EB01;
 - every AAA rejection, at any level, with the loop it came from;
 - MSG free text of the benefits used, kept as it is and never read as a rule.
 """
@@ -45,7 +45,7 @@ from rcm.eligibility.domain.service_types import FALLBACK_ORDER, GENERIC
 from rcm.events.models import AaaError, NetworkBenefits, OtherPayer, VisitLimit
 from rcm.events.models.common import CoveragePriority, Period
 from rcm.events.models.eligibility import EligibilityStatus
-from rcm.x12.models.common import DatePeriod
+from rcm.x12.models.common import DatePeriod, EntityName
 from rcm.x12.models.eligibility import (
     BenefitInformation,
     EligibilityParty,
@@ -541,14 +541,39 @@ def _related(loops: Iterable[BenefitInformation]) -> list[RelatedEntity]:
     return found
 
 
-def _other_payer(loops: Iterable[BenefitInformation], on: date) -> tuple[OtherPayer, str | None] | None:
+def _same_party(name: EntityName, source: EntityName | None) -> bool:
+    """The 2120 entity is the payer that answers (2100A): the same id, or the same name."""
+    if source is None:
+        return False
+    if name.identifier and name.id_qualifier == source.id_qualifier and name.identifier == source.identifier:
+        return True
+    return _normalized(name.last_or_organization) == _normalized(source.last_or_organization) != ""
+
+
+def _normalized(text: str | None) -> str:
+    return " ".join((text or "").upper().split())
+
+
+def _other_payer(
+    loops: Iterable[BenefitInformation], on: date, source: EntityName | None = None
+) -> tuple[OtherPayer, str | None] | None:
+    """The first other payer named by an EB01 R, U or MC benefit that holds on ``on``.
+
+    U (contact the following entity) and MC (managed care coordinator) naming the payer that
+    answers (2100A) give its own contact, not another payer; R (other or additional payer) may
+    name the same company for another policy, and is kept.
+    """
     for loop in loops:
-        if loop.benefit.information_code not in _OTHER_PAYER_BENEFITS or _excludes(loop.dates, on):
+        code = loop.benefit.information_code
+        if code not in _OTHER_PAYER_BENEFITS or _excludes(loop.dates, on):
             continue
+        names_itself = False
         for entity in loop.related_entities:
-            code = entity.name.entity_code
-            if code in _PAYER_ENTITIES and entity.name.last_or_organization:
-                priority = _PAYER_ENTITIES[code]
+            if code != "R" and _same_party(entity.name, source):
+                names_itself = True
+                continue
+            if entity.name.entity_code in _PAYER_ENTITIES and entity.name.last_or_organization:
+                priority = _PAYER_ENTITIES[entity.name.entity_code]
                 other = OtherPayer(
                     name=entity.name.last_or_organization[:60],
                     priority=CoveragePriority(priority) if priority else None,
@@ -557,7 +582,7 @@ def _other_payer(loops: Iterable[BenefitInformation], on: date) -> tuple[OtherPa
                     entity.name.identifier if entity.name.id_qualifier in _PAYER_ID_QUALIFIERS else None
                 )
                 return other, identifier or None
-        if loop.benefit.plan_description:
+        if loop.benefit.plan_description and not names_itself:
             return OtherPayer(name=loop.benefit.plan_description[:60]), None
     return None
 
@@ -701,8 +726,9 @@ def summarize(
     # behavioural-health type; one for pharmacy, dental or vision only is not the visit's
     visit_types = {*order, GENERIC}
     visit_loops = [loop for loop in loops if visit_types & set(_types_of(loop))]
-    other = _other_payer(chosen_loops, service_date) or _other_payer(visit_loops, service_date)
-    carved_out = _other_payer(chosen_loops, service_date) is not None
+    payer = levels["20"][1].name if "20" in levels else None
+    other = _other_payer(chosen_loops, service_date, payer) or _other_payer(visit_loops, service_date, payer)
+    carved_out = _other_payer(chosen_loops, service_date, payer) is not None
     plan_wide = (
         [loop for loop in generic if not _excludes(loop.dates, service_date)]
         if chosen not in (None, GENERIC) and not carved_out
