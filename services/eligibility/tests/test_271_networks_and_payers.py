@@ -127,3 +127,32 @@ def test_another_policy_with_the_same_payer_is_still_another_payer() -> None:
         "LE*2120",
     )
     assert summary.other_payer is not None and summary.other_payer.name == "SYNTHETIC HEALTH PLAN"
+
+
+# ------------------------------------------------------------------ EB01 F, HSD: visit limits
+
+
+def test_a_visits_per_day_rule_is_not_the_yearly_visit_limit() -> None:
+    """HSD*VS*1***7*1 is one visit a day; the limit the remaining visits count from is the year's."""
+    summary = read(*PLAN, "EB*F*IND*MH", "HSD*VS*1***7*1", "HSD*VS*30***23*1", "EB*F*IND*MH***29***VS*12")
+    limit = summary.visit_limit
+    assert limit is not None and (limit.allowed, limit.used, limit.remaining) == (30, 18, 12)
+
+
+def test_a_monthly_visit_rule_given_first_is_not_the_yearly_limit() -> None:
+    summary = read(*PLAN, "EB*F*IND*MH***34***VS*4", "EB*F*IND*MH***22***VS*20", "EB*F*IND*MH***24***VS*5")
+    limit = summary.visit_limit
+    assert limit is not None and (limit.allowed, limit.used, limit.remaining) == (20, 5, 15)
+
+
+def test_a_yearly_limit_counts_down_with_the_year_s_remaining_not_the_lifetime_s() -> None:
+    summary = read(
+        *PLAN,
+        "EB*F*IND*MH***32***VS*200",
+        "EB*F*IND*MH***33***VS*150",
+        "EB*F*IND*MH***23***VS*30",
+        "EB*F*IND*MH***29***VS*8",
+    )
+    limit = summary.visit_limit
+    assert limit is not None and (limit.allowed, limit.remaining) == (30, 8)
+    assert summary.visits_remaining == 8

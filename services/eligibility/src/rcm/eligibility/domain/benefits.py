@@ -22,7 +22,9 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
   visit: an EB12 N benefit speaks for out-of-network providers only;
 - telehealth benefits (III*ZZ place of service 02 or 10);
 - visit limits (F with EB09 VS, or an HSD with HSD01 VS; period 29 = remaining,
-  24 or EB09 99 = used, others = allowed);
+  24 or EB09 99 = used, others = allowed): the limit is the benefit year's (23/22/25)
+  before an unstated period, then the lifetime's, and never a per-day, week or month rule;
+  the remaining of the same period (29 for a year, 33 for the lifetime) comes first;
 - prior authorization (EB11 Y/N, U unknown; in-network benefits decide first);
 - another payer to bill (EB01 R, U or MC with a 2120 NM1 that names a payer) for the
   service type used, the plan (30) or another type of ``order``: a carve-out or
@@ -88,6 +90,10 @@ _PERIOD_RANK = {"23": 0, "22": 0, "25": 0, None: 1, "21": 1, _LIFETIME: 3}
 # EB09 quantity qualifiers: visits, and quantity used.
 _VISITS = "VS"
 _USED = "99"
+# The visits allowed in a benefit year (calendar 23, service 22, contract 25) are the limit;
+# then an unstated period or years (21), the lifetime (32); per day (7), week (35), month (34)
+# or visit are frequency rules (HSD*VS*1***7*1: one a day), not the pool the remaining counts from.
+_VISIT_PERIOD_RANK = {"23": 0, "22": 0, "25": 0, None: 1, "21": 1, _LIFETIME: 2}
 # EB02: the patient's own figure first, the family's last.
 _LEVEL_RANK = {"IND": 0, None: 1, "EMP": 2, "FAM": 4}
 # III*ZZ places of service: the office, and telehealth (02 other than home, 10 home).
@@ -492,17 +498,38 @@ def _visit_counts(loop: BenefitInformation) -> list[tuple[str | None, str, int]]
 def _visit_limit(tier: _Tier) -> tuple[VisitLimit | None, int | None]:
     limits = tier.of("F", lambda loop: _visit_counts(loop) or None)
     counts = [(c, loop) for loop in limits for c in _visit_counts(loop)]
-    allowed = next(((n, loop) for (_, kind, n), loop in counts if kind == "allowed"), None)
-    remaining = next((n for (_, kind, n), _ in counts if kind == "remaining"), None)
-    used = next((n for (_, kind, n), _ in counts if kind == "used"), None)
+    allowed = _first_count(
+        counts, lambda period, kind: _VISIT_PERIOD_RANK.get(period, 3) if kind == "allowed" else None
+    )
+    lifetime = allowed is not None and allowed[0] == _LIFETIME
+    own, other = (_LIFETIME_REMAINING, _REMAINING) if lifetime else (_REMAINING, _LIFETIME_REMAINING)
+    remaining_count = _first_count(
+        counts, lambda period, kind: {own: 0, other: 1}.get(period or "") if kind == "remaining" else None
+    )
+    used_count = _first_count(counts, lambda period, kind: 0 if kind == "used" else None)
+    remaining = remaining_count[2] if remaining_count is not None else None
+    used = used_count[2] if used_count is not None else None
     if allowed is None:
         return None, remaining
     if used is None and remaining is not None:
-        used = max(allowed[0] - remaining, 0)
+        used = max(allowed[2] - remaining, 0)
     if remaining is None and used is not None:
-        remaining = max(allowed[0] - used, 0)
-    limit = VisitLimit(allowed=allowed[0], used=used, remaining=remaining, period=_loop_period(allowed[1]))
+        remaining = max(allowed[2] - used, 0)
+    limit = VisitLimit(allowed=allowed[2], used=used, remaining=remaining, period=_loop_period(allowed[3]))
     return limit, remaining
+
+
+def _first_count(
+    counts: Sequence[tuple[tuple[str | None, str, int], BenefitInformation]],
+    rank: Callable[[str | None, str], int | None],
+) -> tuple[str | None, str, int, BenefitInformation] | None:
+    """The best-ranked visit count (first in the 271 among equals): (period, kind, count, its loop)."""
+    ranked = [
+        (r, i, (period, kind, n, loop))
+        for i, ((period, kind, n), loop) in enumerate(counts)
+        if (r := rank(period, kind)) is not None
+    ]
+    return min(ranked, key=lambda item: item[:2])[2] if ranked else None
 
 
 # ------------------------------------------------------------------ authorization, other payers
