@@ -6,14 +6,19 @@ clearinghouse does not name, and what the eligibility service does next:
 
 | decision | when | the service |
 |---|---|---|
-| ``retry`` | AAA04 R or P; reason 42/80 anywhere, or 79 from the payer (2000A/2100A), unless AAA04 says wait or do not resubmit | checks again after a backoff |
+| ``retry`` | AAA04 P; R with a reason that names no data to fix; reason 42/80 anywhere, or 79 from the payer (2000A/2100A), unless AAA04 says wait or do not resubmit | checks again after a backoff |
 | ``wait`` | AAA04 W (30 days) or X (10 days) | schedules the check for later |
-| ``correct`` | AAA04 C, or a member, provider or date reason without a follow-up | reports which data to fix |
+| ``correct`` | AAA04 C, or a member, provider or date reason without a follow-up or with R | reports which data to fix |
 | ``stop`` | AAA04 N, S or Y, or any other reason | reports and does not resubmit |
 
 79 (invalid participant identification) from the payer's own loops says the payer could not
 place the exchange (a connection or enrolment problem on its side, usually passing); from
 the provider's loop (2100B) it says the provider's identifier is wrong.
+
+AAA04 R (resubmission allowed) permits a resubmission without asking for the same one, unlike
+P (resubmit the original): with a reason that names wrong request data (72 member id, 73 name,
+58 date of birth, 43 provider...) the same request would be rejected again, so the data is
+corrected first.
 
 The worst decision of all the AAA segments wins (stop, then correct, then wait, then retry).
 """
@@ -154,6 +159,9 @@ def _one(error: AaaError, loop: str | None) -> tuple[AaaAction, timedelta | None
         if follow_up is not None and follow_up[1] in (AaaAction.WAIT, AaaAction.STOP):
             return follow_up[1], follow_up[2]
         return AaaAction.RETRY, None
+    if error.follow_up == "R" and error.code in CORRECTIONS:
+        # R allows a resubmission; the same member, provider or date would be rejected again
+        return AaaAction.CORRECT, None
     if follow_up is not None:
         return follow_up[1], follow_up[2]
     if error.code in CORRECTIONS:

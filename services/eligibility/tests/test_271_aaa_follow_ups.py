@@ -1,0 +1,78 @@
+"""AAA rejections of a 271 and their follow-up actions (AAA04), on synthetic 271s.
+
+Every identifier, name and date here is invented.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rcm.eligibility.domain import AaaAction, decide
+from rcm.events.models import EligibilityStatus
+
+from .test_271_rules import read
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("reason", "fields"),
+    [
+        ("72", ("member_id",)),
+        ("73", ("name",)),
+        ("58", ("birth_date",)),
+        ("75", ("member_id", "name", "birth_date")),
+    ],
+)
+def test_resubmission_allowed_on_wrong_member_data_asks_to_correct_it(
+    reason: str, fields: tuple[str, ...]
+) -> None:
+    """AAA04 R allows a resubmission; the same member id, name or birth date would fail again."""
+    summary = read(f"AAA*N**{reason}*R")
+    assert summary.status is EligibilityStatus.NOT_FOUND
+    decision = decide(summary.aaa_errors, summary.aaa_loops)
+    assert decision is not None and decision.action is AaaAction.CORRECT
+    assert decision.corrections == fields
+
+
+def test_resubmission_allowed_on_a_wrong_provider_id_asks_to_correct_it() -> None:
+    summary = read(receiver=("AAA*N**43*R",))
+    decision = decide(summary.aaa_errors, summary.aaa_loops)
+    assert decision is not None and decision.action is AaaAction.CORRECT
+    assert decision.corrections == ("provider",)
+
+
+def test_resubmit_the_original_is_honoured_as_asked() -> None:
+    decision = decide(read("AAA*N**72*P").aaa_errors, ["2100C"])
+    assert decision is not None and decision.action is AaaAction.RETRY
+
+
+@pytest.mark.parametrize("source", [("AAA*N**42*R",), ("AAA*N**79*R",), ("AAA*N**80*R",)])
+def test_resubmission_allowed_when_the_payer_could_not_answer_is_a_retry(source: tuple[str, ...]) -> None:
+    summary = read(source=source)
+    decision = decide(summary.aaa_errors, summary.aaa_loops)
+    assert decision is not None and decision.action is AaaAction.RETRY
+
+
+def test_resubmission_allowed_on_a_reason_naming_no_data_is_a_retry() -> None:
+    decision = decide(read(payer=("AAA*N**41*R",)).aaa_errors, ["2100A"])
+    assert decision is not None and decision.action is AaaAction.RETRY
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "action", "days"),
+    [
+        ("C", AaaAction.CORRECT, None),
+        ("N", AaaAction.STOP, None),
+        ("S", AaaAction.STOP, None),
+        ("Y", AaaAction.STOP, None),
+        ("W", AaaAction.WAIT, 30),
+        ("X", AaaAction.WAIT, 10),
+    ],
+)
+def test_the_other_follow_ups_on_a_member_not_found_are_honoured(
+    follow_up: str, action: AaaAction, days: int | None
+) -> None:
+    decision = decide(read(f"AAA*N**75*{follow_up}").aaa_errors, ["2100C"])
+    assert decision is not None and decision.action is action
+    assert (decision.wait.days if decision.wait else None) == days
