@@ -76,3 +76,29 @@ def test_the_other_follow_ups_on_a_member_not_found_are_honoured(
     decision = decide(read(f"AAA*N**75*{follow_up}").aaa_errors, ["2100C"])
     assert decision is not None and decision.action is action
     assert (decision.wait.days if decision.wait else None) == days
+
+
+# ------------------------------------------------------------------ EB01 V: cannot process
+
+
+def test_a_payer_that_can_only_say_it_cannot_process_has_not_answered() -> None:
+    """EB01 V alone says nothing about the coverage: an error, never an inactive coverage."""
+    summary = read("EB*V**30", "MSG*SYNTHETIC SYSTEM NOTICE")
+    assert summary.status is EligibilityStatus.ERROR
+
+
+def test_unable_to_respond_with_a_cannot_process_benefit_is_checked_again() -> None:
+    summary = read("AAA*Y**42*R", "EB*V**30")
+    assert summary.status is EligibilityStatus.ERROR
+    decision = decide(summary.aaa_errors, summary.aaa_loops)
+    assert decision is not None and decision.action is AaaAction.RETRY
+
+
+def test_a_member_not_found_with_a_cannot_process_benefit_is_not_found() -> None:
+    summary = read("AAA*N**75*C", "EB*V**30")
+    assert summary.status is EligibilityStatus.NOT_FOUND
+
+
+def test_a_cannot_process_service_type_beside_an_answered_plan_is_still_an_answer() -> None:
+    summary = read("EB*1*IND*30", "EB*V*IND*MH")
+    assert summary.status is EligibilityStatus.ACTIVE

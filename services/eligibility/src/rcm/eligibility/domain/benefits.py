@@ -3,6 +3,9 @@
 ``summarize(response, service_date=...)`` walks the patient's level of the 271 (the
 dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
 
+- whether the payer answered at all: AAA rejections with no benefit, or benefits that only
+  say it cannot process the request (EB01 V), are no answer (not found or error, never
+  inactive);
 - is coverage active on the date of service: EB01 1-5 active, 6-8 inactive, each EB only
   when its own dates (2110 DTP) include the date; then the member's eligibility dates
   (DTP 356/357/307) and the plan dates (346/347/291) must include it too;
@@ -63,6 +66,8 @@ _ACTIVE = frozenset("12345")
 _INACTIVE = frozenset("678")
 _COVERAGE = _ACTIVE | _INACTIVE
 _OTHER_PAYER_BENEFITS = frozenset({"R", "U", "MC"})
+# EB01 codes that leave the request unanswered: V cannot process, P a benefit disclaimer.
+_NO_ANSWER = frozenset({"V", "P"})
 # EB01 codes that say nothing a summary can use about a service type's benefits: V cannot
 # process, P benefit disclaimer, D benefit description and CB coverage basis (free text).
 _SAYS_NOTHING = frozenset({"V", "P", "D", "CB"})
@@ -701,7 +706,10 @@ def summarize(
     if found is not None and not loops and not found[1].errors and subscriber is not None:
         # a dependent answered without benefits of its own: the subscriber's apply
         loops = benefit_loops(subscriber[1], delimiters)
-    if aaa and not loops:
+    answered = [loop for loop in loops if loop.benefit.information_code not in _NO_ANSWER]
+    if (aaa or loops) and not answered:
+        # rejected, or every benefit says the payer cannot process the request: no answer
+        # about the coverage (neither active nor inactive)
         member_problem = any(e.code in MEMBER_DATA_REASONS for e in aaa)
         status = EligibilityStatus.NOT_FOUND if member_problem else EligibilityStatus.ERROR
         trace = _trace(found[0], response) if found else None
