@@ -156,3 +156,16 @@ def test_a_yearly_limit_counts_down_with_the_year_s_remaining_not_the_lifetime_s
     limit = summary.visit_limit
     assert limit is not None and (limit.allowed, limit.remaining) == (30, 8)
     assert summary.visits_remaining == 8
+
+
+# ------------------------------------------------------------------ EB11 with EB13
+
+
+def test_authorization_for_one_procedure_does_not_make_every_visit_need_it() -> None:
+    summary = read(*PLAN, "EB*1*IND*MH********N", "EB*1*IND*MH********Y**HC:96130")
+    assert summary.auth_required is False
+
+
+def test_authorization_for_the_only_procedure_named_is_kept() -> None:
+    summary = read(*PLAN, "EB*1*IND*MH", "EB*1*IND*MH********Y**HC:90837")
+    assert summary.auth_required is True

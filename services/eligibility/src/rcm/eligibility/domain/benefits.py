@@ -28,7 +28,8 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
   24 or EB09 99 = used, others = allowed): the limit is the benefit year's (23/22/25)
   before an unstated period, then the lifetime's, and never a per-day, week or month rule;
   the remaining of the same period (29 for a year, 33 for the lifetime) comes first;
-- prior authorization (EB11 Y/N, U unknown; in-network benefits decide first);
+- prior authorization (EB11 Y/N, U unknown; in-network benefits decide first, and those
+  of the whole service type before those of one procedure, EB13);
 - another payer to bill (EB01 R, U or MC with a 2120 NM1 that names a payer) for the
   service type used, the plan (30) or another type of ``order``: a carve-out or
   managed-behavioural-health plan, or other coverage for COB (a pharmacy-only plan, EB03 88,
@@ -541,15 +542,22 @@ def _first_count(
 
 
 def _auth_required(loops: list[BenefitInformation]) -> bool | None:
-    """EB11 Y or N (U says the payer does not know); in-network benefits decide first."""
+    """EB11 Y or N (U says the payer does not know); in-network benefits decide first, and in
+    each network the benefits of the whole service type before those of one procedure (EB13:
+    a testing code that needs authorization does not make every visit need it)."""
     for network in (True, False):
         tier = _Tier(loops, network, lambda loop: 0)
-        flags = [loop.benefit.authorization_required for loop in tier.loops]
-        decided = [f for f in flags if f in ("Y", "N")]
-        if "Y" in decided:
-            return True
-        if decided:
-            return False
+        for specific in (False, True):
+            flags = [
+                loop.benefit.authorization_required
+                for loop in tier.loops
+                if (loop.benefit.procedure is not None) is specific
+            ]
+            decided = [f for f in flags if f in ("Y", "N")]
+            if "Y" in decided:
+                return True
+            if decided:
+                return False
     return None
 
 
