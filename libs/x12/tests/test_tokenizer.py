@@ -4,8 +4,9 @@ import io
 
 import pytest
 
-from rcm.x12 import FindingKind, Tokenizer, tokenize
-from rcm.x12.findings import InterchangeNote, SegmentError, Severity
+from rcm.x12 import FindingKind, Tokenizer, read, tokenize
+from rcm.x12.findings import GroupError, InterchangeNote, SegmentError, Severity
+from rcm.x12.segments import Delimiters
 
 pytestmark = pytest.mark.unit
 
@@ -132,3 +133,51 @@ def test_a_blank_line_between_line_terminated_segments_is_still_noted() -> None:
     tokens = Tokenizer((ISA + BODY).replace("~", "\r\n").replace("ST*837*0001\r\n", "ST*837*0001\r\n\r\n"))
     assert [s.id for s in tokens] == ["ISA", "GS", "ST", "SE", "GE", "IEA"]
     assert [(f.code, f.severity) for f in tokens.findings] == [(SegmentError.UNRECOGNIZED, Severity.WARNING)]
+
+
+OTHER = ISA.replace("*", "|").replace("|^|", "|!|").replace("000000001", "000000002").replace(
+    ":~", ">\n"
+) + BODY.replace("*", "|").replace("~", "\n").replace("000000001", "000000002")
+
+
+@pytest.mark.parametrize("size", [None, 1, 2, 5, 64])
+@pytest.mark.parametrize(
+    "cut", ["IEA*1*000000001~", "GE*1*1~IEA*1*000000001~", "SE*2*0001~GE*1*1~IEA*1*000000001~"]
+)
+@pytest.mark.parametrize("between", ["", "\r\n", "\n\n"])
+def test_an_interchange_without_iea_does_not_swallow_the_next_one(
+    size: int | None, cut: str, between: str
+) -> None:
+    # a truncated interchange followed by another with other delimiters: the next ISA is read
+    # with its own delimiters, not as a segment of the first interchange
+    text = (ISA + BODY).replace(cut, "") + between + OTHER
+    tokens = Tokenizer(text) if size is None else Tokenizer(io.StringIO(text), chunk_size=size)
+    segments = list(tokens)
+    first = ["ISA", "GS", "ST", "SE", "GE", "IEA"][: 6 - cut.count("~")]
+    assert [s.id for s in segments] == [*first, "ISA", "GS", "ST", "SE", "GE", "IEA"]
+    assert segments[len(first)].get(13) == "000000002"
+    assert tokens.delimiters == Delimiters("|", ">", "!", "\n")
+    assert tokens.findings == []
+
+
+def test_a_truncated_interchange_is_reported_and_the_next_one_read() -> None:
+    text = (ISA + BODY).replace("GE*1*1~IEA*1*000000001~", "") + OTHER
+    result = read(text)
+    assert [i.control_number for i in result.interchanges] == ["000000001", "000000002"]
+    assert len(result.transactions) == 2
+    envelope = {
+        (f.kind, f.code) for f in result.errors if f.kind in (FindingKind.GROUP, FindingKind.INTERCHANGE)
+    }
+    assert envelope == {
+        (FindingKind.GROUP, GroupError.TRAILER_MISSING),
+        (FindingKind.INTERCHANGE, InterchangeNote.PREMATURE_END_OF_FILE),
+    }
+
+
+@pytest.mark.parametrize("size", [None, 1, 2, 3, 7])
+def test_blank_lines_are_noted_alike_whatever_the_chunks(size: int | None) -> None:
+    # CR then CR LF after every segment: a blank line (an empty segment) after each
+    text = (ISA + BODY).replace("~", "\r\r\n")
+    tokens = Tokenizer(text) if size is None else Tokenizer(io.StringIO(text), chunk_size=size)
+    assert [s.id for s in tokens] == ["ISA", "GS", "ST", "SE", "GE", "IEA"]
+    assert [f.position for f in tokens.findings] == [1, 2, 3, 4, 5]

@@ -17,6 +17,7 @@ bad data.
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Collection, Iterator
 from itertools import chain
 from typing import IO
@@ -33,6 +34,10 @@ CHUNK_SIZE = 1 << 20
 _MAX_ISA_LENGTH = 512  # a real ISA is 106 characters; padding varies, structure does not
 _WHITESPACE = " \t\r\n\f\v\ufeff\x00"
 _NEWLINES = "\r\n"
+# an element separator after "ISA": not a letter, digit, space or line break
+_ISA_AFTER = re.compile(r"[^A-Za-z0-9 \r\n]")
+# terminator -> the pattern of a segment (after that terminator) that starts another ISA
+_NEXT_ISA: dict[str, re.Pattern[str]] = {}
 
 
 def _chunks(source: Source, chunk_size: int) -> Iterator[str]:
@@ -270,11 +275,30 @@ class Tokenizer:
         buf = self._buf
         if term != "\n":
             return buf.rfind(term, self._start)
-        cut = max(buf.rfind("\n", self._start), buf.rfind("\r", self._start))
-        if cut == len(buf) - 1 and buf[cut] == "\r" and not self._eof:
-            # the LF of a CR LF may start the next chunk: cut before this segment instead
-            cut = max(buf.rfind("\n", self._start, cut), buf.rfind("\r", self._start, cut))
-        return cut
+        # Line breaks at the end of the buffer stay for the next round: the LF of a CR LF or a
+        # blank line before the next ISA may follow in the next chunk.
+        end = len(buf)
+        while end > self._start and buf[end - 1] in _WHITESPACE:
+            end -= 1
+        return max(buf.rfind("\n", self._start, end), buf.rfind("\r", self._start, end))
+
+    def _next_isa(self, term: str, end: int) -> int:
+        """Where a segment before ``end`` (-1: anywhere) starts another ISA, or -1."""
+        buf = self._buf
+        stop = len(buf) if end < 0 else end
+        i = self._start
+        while i < stop and buf[i] in _WHITESPACE:
+            i += 1
+        if i < stop and buf.startswith("ISA", i) and _ISA_AFTER.match(buf, i + 3):
+            return i
+        pattern = _NEXT_ISA.get(term)
+        if pattern is None:
+            ends = re.escape(_NEWLINES if term == "\n" else term)
+            pattern = _NEXT_ISA[term] = re.compile(
+                f"[{ends}][{re.escape(_WHITESPACE)}]*(ISA)(?=[^A-Za-z0-9 \r\n])"
+            )
+        found = pattern.search(buf, self._start, len(buf) if end < 0 else min(len(buf), end + 4))
+        return found.start(1) if found is not None and found.start(1) < stop else -1
 
     def _body(self, d: Delimiters) -> Iterator[list[Segment]]:
         term = d.segment
@@ -284,6 +308,16 @@ class Tokenizer:
             iea = buf.find(marker, self._start)
             while iea >= 0 and not self._segment_starts_at(iea, term):
                 iea = buf.find(marker, iea + 1)
+            isa = self._next_isa(term, iea)
+            if isa >= 0:
+                # the interchange ends without its IEA; the next one brings its own delimiters
+                region = buf[self._start : isa].rstrip(_WHITESPACE)
+                if region.endswith(term):
+                    region = region[:-1]
+                if region.strip(_WHITESPACE):
+                    yield self._split(region, d)
+                self._start = isa
+                return
             if iea >= 0:
                 end = self._find_term(iea, term)
                 if end < 0 and self._more():
@@ -294,7 +328,15 @@ class Tokenizer:
                 self._start = end + 1
                 return
             cut = self._rfind_term(term)
-            if cut >= 0:
+            if cut >= 0 and term == "\n" and len(buf) - cut <= 8 and _may_open_isa(buf[cut + 1 :]):
+                # The next chunk may complete an ISA: the line breaks before it go with it, as
+                # when the whole input is at hand (a blank line there is no empty segment).
+                while cut > self._start and buf[cut - 1] in _NEWLINES:
+                    cut -= 1
+                if cut > self._start:
+                    yield self._split(buf[self._start : cut], d)
+                    self._start = cut + 2 if buf.startswith("\r\n", cut) else cut + 1
+            elif cut >= 0:
                 yield self._split(buf[self._start : cut], d)
                 self._start = cut + 1
             if not self._more():
@@ -369,6 +411,12 @@ class Tokenizer:
             append(Segment(sid, parts, pos))
         self._pos = pos
         return out
+
+
+def _may_open_isa(tail: str) -> bool:
+    """Whether ``tail``, the end of the input read so far, may be the start of an ISA segment."""
+    text = tail.rstrip(_WHITESPACE)
+    return len(text) <= 3 and "ISA".startswith(text)
 
 
 def _is_wrapped_terminator(buf: str, i: int, sep: str, component: str) -> bool:
