@@ -163,6 +163,12 @@ def _271(*aaa: str) -> str:
         ("N**58*C", RejectedFinal),
         ("N**75*N", RejectedFinal),
         ("N**42*N", RejectedFinal),  # the payer forbids resubmitting even though it was busy
+        # R allows a resubmission, not the same one: a wrong member id or name would fail again
+        ("N**72*R", RejectedFinal),
+        ("N**75*R", RejectedFinal),
+        ("N**43*R", RejectedFinal),
+        ("N**72*P", RejectedRetryable),  # P asks for the original again
+        ("N**79*R", RejectedRetryable),  # the payer could not place the exchange: try again
     ],
 )
 def test_aaa_rejects_split_into_try_again_and_do_not_retry(segment: str, expected: type[Exception]) -> None:

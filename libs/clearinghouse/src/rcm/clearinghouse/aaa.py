@@ -2,8 +2,9 @@
 
 AAA01 says whether the request is valid (Y) or not (N); AAA03 is the reject reason and
 AAA04 the follow-up action. A reject is retryable when the payer could not answer
-(system down, no response) or explicitly allows a resubmission (AAA04 R or P), and final
-when the request itself is wrong (member id, name, date of birth) or AAA04 says N / C / Y...
+(system down, no response) or asks for the original again (AAA04 P), or allows a
+resubmission (R) for a reason that names no request data; it is final when the request
+itself is wrong (member id, name, date of birth, with R too) or AAA04 says N / C / Y...
 
 Only the request's own AAA count (the 271's 2000A/2100A payer, 2100B receiver and
 2100C/D member loops; the 277's): an AAA inside a benefit loop (2110C/D, after an EB) says
@@ -23,6 +24,7 @@ __all__ = [
     "FINAL_FOLLOW_UPS",
     "FINAL_REASONS",
     "REJECT_REASONS",
+    "REQUEST_DATA_REASONS",
     "RETRYABLE_FOLLOW_UPS",
     "RETRYABLE_REASONS",
     "WAIT_DAYS",
@@ -100,6 +102,13 @@ FINAL_REASONS = frozenset(REJECT_REASONS) - RETRYABLE_REASONS
 #: AAA04 follow-ups that allow sending the same request again: R resubmission allowed,
 #: P please resubmit original transaction.
 RETRYABLE_FOLLOW_UPS = frozenset({"R", "P"})
+#: Reasons that name wrong request data (member, patient, provider, dates, payer): R allows a
+#: resubmission but does not ask for the same one, which the payer would reject again; only P
+#: (resubmit the original) retries them as they are.
+REQUEST_DATA_REASONS = frozenset(
+    {"15", "33", "43", "44", "45", "46", "47", "48", "51", "52", "56", "57", "58", "60", "61", "62", "63"}
+    | {"64", "65", "66", "67", "68", "71", "72", "73", "74", "75", "76", "77", "78", "97", "T4"}
+)
 #: AAA04 follow-ups that forbid an in-place retry: N resubmission not allowed, C correct and
 #: resubmit, S do not resubmit (inquiry initiated to a third party), Y do not resubmit (the payer
 #: will handle the request itself), W / X wait 30 / 10 days and resubmit (a scheduling matter).
@@ -120,6 +129,8 @@ class AaaReject:
     def retryable(self) -> bool:
         if self.follow_up in FINAL_FOLLOW_UPS:
             return False
+        if self.follow_up == "R" and self.reason in REQUEST_DATA_REASONS:
+            return False  # the same request would be rejected again: its data is to be corrected
         return self.reason in RETRYABLE_REASONS or self.follow_up in RETRYABLE_FOLLOW_UPS
 
     @property
