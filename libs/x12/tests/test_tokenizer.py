@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from rcm.x12 import FindingKind, Tokenizer, read, tokenize
+from rcm.x12 import FindingKind, Tokenizer, decode, read, tokenize
 from rcm.x12.findings import GroupError, InterchangeNote, SegmentError, Severity
 from rcm.x12.segments import Delimiters
 
@@ -181,3 +181,15 @@ def test_blank_lines_are_noted_alike_whatever_the_chunks(size: int | None) -> No
     tokens = Tokenizer(text) if size is None else Tokenizer(io.StringIO(text), chunk_size=size)
     assert [s.id for s in tokens] == ["ISA", "GS", "ST", "SE", "GE", "IEA"]
     assert [f.position for f in tokens.findings] == [1, 2, 3, 4, 5]
+
+
+def test_bytes_that_are_not_utf8_are_read_as_latin_1_whole_or_in_chunks() -> None:
+    isa = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *250101*1200*^*00501*000000001*0*P*:~"
+    text = isa + "GS*HP*S*R*20250101*1200*1*X*005010X221A1~NM1*QC*1*PE\u00d1A*JOS\u00c9~"
+    latin = text.encode("latin-1")
+    assert decode(latin) == text
+    assert decode(text.encode("utf-8")) == text  # UTF-8 stays UTF-8
+    whole = [s.elements for s in tokenize(latin)]
+    for size in (1, 7, 97, 120):
+        assert [s.elements for s in Tokenizer(io.BytesIO(latin), chunk_size=size)] == whole
+    assert ["QC", "1", "PE\u00d1A", "JOS\u00c9"] in whole

@@ -325,3 +325,23 @@ async def test_sftp_latency_past_the_timeout_times_out_each_attempt_opens_the_br
         assert breaker.state is BreakerState.CLOSED
     assert receipt.size == len(content) and not receipt.already_present
     assert (sandbox.inbound_dir("practice01") / name).read_bytes() == content
+
+
+async def test_a_file_written_in_latin_1_is_handed_on_with_its_letters_not_reported_malformed(
+    sandbox: Sandbox,
+) -> None:
+    _, content = batch(108, [claim("PCN-LATIN", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])])
+    (remit,) = [d for d in sandbox.office.receive_batch(content.decode()) if d.name.startswith("835_")]
+    assert "NM1*QC*1*" in remit.content
+    # an older system writes the patient's name in Latin-1: one byte per accented letter
+    latin = remit.content.replace("NM1*QC*1*", "NM1*QC*1*PE\u00d1A", 1).encode("latin-1")
+    outbound = sandbox.outbound_dir("practice01")
+    (outbound / ".LATIN.835.part").write_bytes(latin)
+    (outbound / ".LATIN.835.part").replace(outbound / "LATIN.835")
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    async with SftpBatchClient(settings.sftp) as client:
+        result = await client.poll()
+    assert not result.malformed
+    (received,) = [f for f in result.files if f.name == "LATIN.835"]
+    assert received.kind == "835" and "NM1*QC*1*PE\u00d1A" in received.text

@@ -22,6 +22,8 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
 
+from rcm.x12 import decode
+
 __all__ = [
     "CORE_NS",
     "SOAP_NS",
@@ -229,7 +231,10 @@ def decode_multipart(body: bytes, content_type: str) -> dict[str, str]:
         data = part.get_payload(decode=True)
         if isinstance(data, bytes):
             charset = part.get_content_charset() or "utf-8"
-            form[name] = data.decode(charset)
+            try:
+                form[name] = data.decode(charset)
+            except (LookupError, UnicodeDecodeError):  # a charset it is not written in, or unknown
+                form[name] = decode(data)
     return form
 
 

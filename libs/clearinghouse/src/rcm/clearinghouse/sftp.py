@@ -38,6 +38,7 @@ from rcm.clearinghouse.errors import (
 from rcm.clearinghouse.ledger import FileLedger, MemoryFileLedger
 from rcm.clearinghouse.retry import CircuitBreaker, call_with_retry
 from rcm.clearinghouse.x12sniff import transaction_kind
+from rcm.x12 import decode
 
 __all__ = [
     "FailedHandOff",
@@ -92,7 +93,7 @@ class ReceivedFile:
 
     @property
     def text(self) -> str:
-        return self.content.decode("utf-8")
+        return decode(self.content)
 
 
 _UNAVAILABLE_NAMES = frozenset({"OperationalError", "InterfaceError", "DisconnectionError"})
@@ -365,8 +366,8 @@ class SftpBatchClient:
             await self._remove_if_configured(sftp, path)
             return
         try:
-            kind = transaction_kind(content.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+            kind = transaction_kind(decode(content))
+        except ValueError as exc:
             error = MalformedFile(str(exc), file_name=name, sha256=digest, payer=self.name)
             log.warning("download %s is malformed: %s", name, exc)
             malformed.append((name, digest, len(content)))

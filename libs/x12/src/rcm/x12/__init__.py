@@ -32,7 +32,7 @@ from rcm.x12.findings import (
 from rcm.x12.reader import ClaimItem, ClaimStream, ReadResult, TrailerItem, TransactionSet, read, read_claims
 from rcm.x12.schema import Guide, guide_for
 from rcm.x12.segments import Delimiters, Loop, Segment
-from rcm.x12.tokenizer import Tokenizer, iter_segments, tokenize
+from rcm.x12.tokenizer import Tokenizer, decode, iter_segments, tokenize
 from rcm.x12.validate import validate
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "build_999",
     "build_ta1",
     "check_envelope",
+    "decode",
     "guide_for",
     "iter_segments",
     "read",

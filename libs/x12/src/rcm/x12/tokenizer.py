@@ -26,7 +26,7 @@ from rcm.x12.errors import X12Error
 from rcm.x12.findings import Finding, FindingKind, InterchangeNote, SegmentError, Severity
 from rcm.x12.segments import Delimiters, Segment
 
-__all__ = ["CHUNK_SIZE", "Source", "Tokenizer", "iter_segments", "tokenize"]
+__all__ = ["CHUNK_SIZE", "Source", "Tokenizer", "decode", "iter_segments", "tokenize"]
 
 Source = str | bytes | bytearray | memoryview | IO[str] | IO[bytes]
 
@@ -40,17 +40,34 @@ _ISA_AFTER = re.compile(r"[^A-Za-z0-9 \r\n]")
 _NEXT_ISA: dict[str, re.Pattern[str]] = {}
 
 
+def _latin1_bytes(exc: UnicodeError) -> tuple[str, int]:
+    """Bytes that are not UTF-8 read as Latin-1 (where ISO 8859-1 and Windows-1252 agree on
+    letters), so a name written by an older system keeps its accented letters."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
+
+
+_DECODE_ERRORS = "rcm-x12-latin1"
+codecs.register_error(_DECODE_ERRORS, _latin1_bytes)
+
+
+def decode(content: bytes | bytearray | memoryview) -> str:
+    """X12 bytes as text: UTF-8, with any byte that is not UTF-8 read as Latin-1 (never an error)."""
+    return bytes(content).decode("utf-8", _DECODE_ERRORS)
+
+
 def _chunks(source: Source, chunk_size: int) -> Iterator[str]:
     if isinstance(source, str):
         yield source
         return
     if isinstance(source, bytes | bytearray | memoryview):
-        yield bytes(source).decode("utf-8", "replace")
+        yield decode(source)
         return
     read = getattr(source, "read", None)
     if read is None:
         raise X12Error(f"cannot read X12 from {type(source).__name__}")
-    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    decoder = codecs.getincrementaldecoder("utf-8")(_DECODE_ERRORS)
     while True:
         try:
             block = read(chunk_size)

@@ -38,6 +38,7 @@ from rcm.events.models import (
     LineAcknowledgment,
 )
 from rcm.servicekit import Service, Transaction
+from rcm.x12 import decode
 from rcm.x12.convert import read_interchanges
 from rcm.x12.models.ack_999 import ImplementationAck999
 from rcm.x12.models.claim_status import ClaimAcknowledgment277CA, ClaimStatusTracking, StatusLevel
@@ -108,7 +109,7 @@ class ClaimVerdict:
 def read_999(content: bytes | str) -> list[SetVerdict]:
     """Every AK2 set response of every 999 in the file."""
     verdicts = []
-    text = content.decode("utf-8") if isinstance(content, bytes) else content
+    text = decode(content) if isinstance(content, bytes) else content
     for interchange, _ in read_interchanges(text):
         for group in interchange.groups:
             for tx in group.transactions:
@@ -264,7 +265,7 @@ def read_277ca_file(content: bytes | str) -> Read277CA:
             )
         return named
 
-    text = content.decode("utf-8") if isinstance(content, bytes) else content
+    text = decode(content) if isinstance(content, bytes) else content
     for interchange, _ in read_interchanges(text):
         for group in interchange.groups:
             for tx in group.transactions:
