@@ -15,8 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from rcm.claims.domain import ClaimDraft, CoveragePriority
-from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication
+from rcm.claims.domain.claim import ServiceLine as DraftLine
+from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication, PriorLine
 from rcm.x12.build import build
+from rcm.x12.errors import X12Error
 from rcm.x12.models.claim_837p import (
     BeginningOfTransaction,
     BillingProvider,
@@ -82,18 +84,21 @@ _FILING = {
     "eap": "CI",
     "other": "ZZ",
 }
+_MAX_DIAGNOSES = 12
 Body = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class ClaimForBatch:
-    """A claim with the projections its 837P needs (patient, coverage and payer bodies)."""
+    """A claim with the projections its 837P needs (patient, coverage and payer bodies; the prior
+    payer's body for a COB claim, whose type gives the 2320 SBR09)."""
 
     draft: ClaimDraft
     patient: Body
     coverage: Body
     payer: Body
     prior: PriorAdjudication | None = None
+    prior_payer: Body | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,17 +163,31 @@ def _cas(adjustments: Sequence[LineAdjustment]) -> list[AdjustmentGroup]:
     return out
 
 
-def _other_subscriber(prior: PriorAdjudication, item: ClaimForBatch) -> OtherSubscriber:
+def _filing_indicator(payer: Body | None) -> str:
+    """SBR09 of the prior payer: its type's claim filing indicator (CI when its body is unknown)."""
+    payer_type = (payer or {}).get("payer_type")
+    return _FILING.get(payer_type, "CI") if payer_type else "CI"
+
+
+def _other_subscriber(
+    prior: PriorAdjudication, item: ClaimForBatch, *, lines_adjudicated: bool
+) -> OtherSubscriber:
+    """2320/2330A/2330B of the prior payer. Its remaining patient liability (AMT*EAF) is
+    reported here only when no line carries the prior payer's line adjudication (2430):
+    the guide wants it at one level, the line level when the payer reported lines."""
     name = item.patient.get("name") or {}
     street, city = _address(item.patient.get("address"))
+    amounts = [Amount(qualifier="D", amount=prior.paid)]
+    if not lines_adjudicated:
+        amounts.append(Amount(qualifier="EAF", amount=prior.patient_responsibility))
     return OtherSubscriber(
         coverage=SubscriberInformation(
             payer_responsibility=_RESPONSIBILITY[prior.payer_order],
             relationship="18",
-            claim_filing_indicator="CI",
+            claim_filing_indicator=_filing_indicator(item.prior_payer),
         ),
         adjustments=_cas(prior.claim_adjustments),
-        amounts=[Amount(qualifier="D", amount=prior.paid)],
+        amounts=amounts,
         other_insurance=OtherInsurance(
             benefits_assigned="Y", patient_signature_source="P", release_of_information="Y"
         ),
@@ -179,33 +198,61 @@ def _other_subscriber(prior: PriorAdjudication, item: ClaimForBatch) -> OtherSub
     )
 
 
-def _line(item: ClaimForBatch, index: int) -> ServiceLine:
+def _same_line(line: DraftLine, prior_line: PriorLine, strictness: int) -> bool:
+    """0: the same line key; 1: the same procedure and modifiers; 2: the same procedure."""
+    if strictness == 0:
+        return prior_line.line_key == line.line_key
+    same_code = prior_line.procedure_code == line.code
+    return same_code and (strictness == 2 or tuple(prior_line.modifiers) == tuple(line.modifiers))
+
+
+def _prior_lines(draft: ClaimDraft, prior: PriorAdjudication | None) -> list[PriorLine | None]:
+    """The prior payer's adjudication of each draft line, each prior line used once.
+
+    A line is matched by its own key, else (the next payer's claim has its own keys) by
+    procedure and modifiers, else by procedure alone, in line order.
+    """
+    matched: list[PriorLine | None] = [None] * len(draft.lines)
+    if prior is None:
+        return matched
+    unused = list(prior.lines)
+    for strictness in (0, 1, 2):
+        for index, line in enumerate(draft.lines):
+            if matched[index] is not None:
+                continue
+            found = next((p for p in unused if _same_line(line, p, strictness)), None)
+            if found is not None:
+                matched[index] = found
+                unused.remove(found)
+    return matched
+
+
+def _line_adjudication(prior: PriorAdjudication, prior_line: PriorLine) -> LineAdjudication:
+    """2430: SVD, CAS, DTP*573 and the remaining patient liability (AMT*EAF: its PR adjustments)."""
+    remaining = sum((a.amount for a in prior_line.adjustments if a.group == "PR"), Decimal("0.00"))
+    return LineAdjudication(
+        adjudication=LineAdjudicationInfo(
+            payer_id=prior.electronic_payer_id,
+            paid=prior_line.paid,
+            procedure=ProcedureCode(
+                qualifier="HC", code=prior_line.procedure_code, modifiers=list(prior_line.modifiers)
+            ),
+            units=Decimal(prior_line.units),
+        ),
+        adjustments=_cas(prior_line.adjustments),
+        dates=[DatePeriod(qualifier="573", start=prior_line.adjudicated_on)],
+        amounts=[Amount(qualifier="EAF", amount=remaining)],
+    )
+
+
+def _line(item: ClaimForBatch, index: int, prior_line: PriorLine | None) -> ServiceLine:
     draft = item.draft
     line = draft.lines[index]
-    adjudications = []
-    if item.prior is not None:
-        for prior_line in item.prior.lines:
-            if prior_line.line_key == line.line_key or (
-                prior_line.line_key not in {ln.line_key for ln in draft.lines}
-                and prior_line.procedure_code == line.code
-            ):
-                adjudications.append(
-                    LineAdjudication(
-                        adjudication=LineAdjudicationInfo(
-                            payer_id=item.prior.electronic_payer_id,
-                            paid=prior_line.paid,
-                            procedure=ProcedureCode(
-                                qualifier="HC",
-                                code=prior_line.procedure_code,
-                                modifiers=list(prior_line.modifiers),
-                            ),
-                            units=Decimal(prior_line.units),
-                        ),
-                        adjustments=_cas(prior_line.adjustments),
-                        dates=[DatePeriod(qualifier="573", start=prior_line.adjudicated_on)],
-                    )
-                )
-                break
+    adjudications = (
+        [_line_adjudication(item.prior, prior_line)]
+        if item.prior is not None and prior_line is not None
+        else []
+    )
     return ServiceLine(
         service=ProfessionalService(
             procedure=ProcedureCode(qualifier="HC", code=line.code, modifiers=list(line.modifiers)),
@@ -229,6 +276,11 @@ def _claim(item: ClaimForBatch) -> Claim:
         references.append(Reference(qualifier="F8", value=draft.payer_claim_number))
     if draft.prior_authorization_number:
         references.append(Reference(qualifier="G1", value=draft.prior_authorization_number))
+    if len(draft.diagnoses) > _MAX_DIAGNOSES:
+        raise X12Error(
+            f"claim {draft.claim_key}: {len(draft.diagnoses)} diagnoses; an 837P claim carries at most "
+            f"{_MAX_DIAGNOSES} (one HI segment)"
+        )
     codes = [
         HealthCode(qualifier="ABK" if i == 0 else "ABF", code=code) for i, code in enumerate(draft.diagnoses)
     ]
@@ -255,6 +307,8 @@ def _claim(item: ClaimForBatch) -> Claim:
                 draft.supervising.npi,
             )
         )
+    prior_lines = _prior_lines(draft, item.prior)
+    lines_adjudicated = any(p is not None for p in prior_lines)
     return Claim(
         claim=ClaimInformation(
             claim_id=draft.claim_key,
@@ -265,11 +319,13 @@ def _claim(item: ClaimForBatch) -> Claim:
             patient_signature_source=None,
         ),
         references=references,
-        health_codes=[HealthCodes(codes=codes[i : i + 12]) for i in range(0, len(codes), 12)],
+        health_codes=[HealthCodes(codes=codes)] if codes else [],
         rendering_provider=rendering,
         supervising_provider=supervising,
-        other_subscribers=[_other_subscriber(item.prior, item)] if item.prior is not None else [],
-        service_lines=[_line(item, i) for i in range(len(draft.lines))],
+        other_subscribers=[_other_subscriber(item.prior, item, lines_adjudicated=lines_adjudicated)]
+        if item.prior is not None
+        else [],
+        service_lines=[_line(item, i, prior_line) for i, prior_line in enumerate(prior_lines)],
     )
 
 
@@ -307,20 +363,12 @@ def _subscriber_level(item: ClaimForBatch) -> SubscriberLevel:
             payer=payer,
             claims=[_claim(item)],
         )
+    # The subscriber's address and demographics (2010BA N3/N4/DMG) are sent only when the
+    # subscriber is the patient; a dependent's go in 2010CA, and the guide says not to send these.
     sub = coverage.get("subscriber") or {}
-    sub_street, sub_city = _address(sub.get("address"))
     return SubscriberLevel(
         coverage=info,
-        subscriber=Subscriber(
-            name=_person("IL", sub.get("name") or {}, "MI", member),
-            address=sub_street,
-            location=sub_city,
-            demographics=Demographics(
-                date_format="D8", birth_date=sub.get("birth_date"), gender=sub.get("sex")
-            )
-            if sub.get("birth_date")
-            else None,
-        ),
+        subscriber=Subscriber(name=_person("IL", sub.get("name") or {}, "MI", member)),
         payer=payer,
         patients=[
             PatientLevel(
@@ -340,6 +388,21 @@ def _subscriber_level(item: ClaimForBatch) -> SubscriberLevel:
             )
         ],
     )
+
+
+def _billing_name(group: Sequence[ClaimForBatch]) -> EntityName:
+    """NM1*85: the organization, or the clinician when the billing NPI is a clinician's own
+    (an individual, type 1, NPI: a sole proprietor bills as a person, NM102 1)."""
+    billing = group[0].draft.billing
+    clinicians = [p for item in group for p in (item.draft.rendering, item.draft.supervising) if p]
+    person = next((p for p in clinicians if p.npi == billing.npi and p.last_name), None)
+    if person is None:
+        return _org("85", billing.name, "XX", billing.npi)
+    return _person("85", {"last": person.last_name, "first": person.first_name}, "XX", billing.npi)
+
+
+def _digits(value: str) -> str:
+    return "".join(c for c in value if c.isdigit())
 
 
 def claim_837p(
@@ -367,10 +430,10 @@ def claim_837p(
                     provider_code="BI", qualifier="PXC", taxonomy=billing.taxonomy_code
                 ),
                 provider=BillingProvider(
-                    name=_org("85", billing.name, "XX", billing.npi),
+                    name=_billing_name(group),
                     address=street,
                     location=city,
-                    references=[Reference(qualifier="EI", value=billing.tin)],
+                    references=[Reference(qualifier="EI", value=_digits(billing.tin))],
                 ),
                 pay_to=PayToAddress(
                     name=EntityName(entity_code="87", entity_type="2"), address=pay_street, location=pay_city
@@ -394,7 +457,7 @@ def claim_837p(
                 Contact(
                     function="IC",
                     name=envelope.submitter_name.upper()[:60] or None,
-                    numbers=[Communication(qualifier="TE", number=envelope.submitter_phone)],
+                    numbers=[Communication(qualifier="TE", number=_digits(envelope.submitter_phone))],
                 )
             ],
         ),

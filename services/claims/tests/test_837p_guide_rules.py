@@ -1,0 +1,360 @@
+"""The 837P the service writes keeps the 005010X222A1 situational rules, and both our
+validator and pyx12 read it without an error.
+
+All data is synthetic; NPIs are made up with valid check digits.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import pyx12.params
+import pyx12.x12n_document
+
+from rcm.claims.domain.claim import ClaimDraft, ClaimProvider, FrequencyCode, ServiceLine
+from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication, PriorLine
+from rcm.claims.domain.common import Credential, Modality, Period
+from rcm.claims.domain.coverage import CoveragePriority
+from rcm.claims.domain.npi import npi_check_digit
+from rcm.claims.domain.providers import Address, BillingEntity
+from rcm.claims.submission.x837 import ClaimForBatch, Envelope, build_837p
+from rcm.x12 import read
+from rcm.x12.errors import X12Error
+
+pytestmark = pytest.mark.unit
+
+DOS = date(2025, 3, 4)
+KEY = "SYNTHKEY000000001"
+HOME = {"line1": "12 Synthetic Way", "city": "Testville", "state": "NY", "postal_code": "100011234"}
+PATIENT = {
+    "name": {"first": "Robin", "last": "Sample"},
+    "birth_date": "1990-01-02",
+    "sex": "F",
+    "address": HOME,
+}
+SELF = {"member_id": "MEM000001", "group_number": "GRP1", "relationship": "self"}
+CHILD = {
+    "member_id": "MEM000002",
+    "relationship": "child",
+    "subscriber": {
+        "name": {"first": "Casey", "last": "Sample"},
+        "birth_date": "1965-05-06",
+        "sex": "M",
+        "address": HOME,
+    },
+}
+PAYER = {"name": "Synthetic Health Plan", "payer_type": "commercial", "electronic_payer_id": "SYNP0001"}
+MEDICARE = {"name": "Synthetic Medicare", "payer_type": "medicare", "electronic_payer_id": "SYNMCR"}
+ENVELOPE = Envelope(
+    submitter_id="SUBMITTER01",
+    submitter_name="Synthetic Billing",
+    submitter_phone="(518) 555-0100",
+    receiver_id="RECEIVER01",
+    receiver_name="Synthetic Clearinghouse",
+)
+
+
+def npi(stem: str) -> str:
+    return stem + str(npi_check_digit(stem))
+
+
+BILLING = BillingEntity(
+    entity_id="ent_ny",
+    name="Synthetic Counseling Group",
+    npi=npi("155555555"),
+    tin="12-3456789",
+    taxonomy_code="261QM0801X",
+    address=Address(line1="1 Example Way", city="Albany", state="NY", postal_code="122071234"),
+    states=("NY",),
+    valid=Period(start=date(2020, 1, 1)),
+)
+RENDERING = ClaimProvider(
+    provider_id="prv_1",
+    npi=npi("123456789"),
+    taxonomy_code="1041C0700X",
+    credential=Credential.LCSW,
+    last_name="Clinician",
+    first_name="Taylor",
+)
+
+
+def line(number: int, code: str = "90834", charge: str = "120.00", **fields: Any) -> ServiceLine:
+    values: dict[str, Any] = {
+        "line_number": number,
+        "line_key": f"{KEY}L{number:02d}",
+        "code": code,
+        "units": 1,
+        "place_of_service": "11",
+        "diagnosis_pointers": (1,),
+        "charge": Decimal(charge),
+        "date_of_service": DOS,
+        "rule": "synthetic",
+        **fields,
+    }
+    return ServiceLine(**values)
+
+
+def draft(**fields: Any) -> ClaimDraft:
+    values: dict[str, Any] = {
+        "claim_key": KEY,
+        "session_id": "ses_1",
+        "patient_id": "pat_1",
+        "coverage_id": "cov_1",
+        "payer_id": "pay_1",
+        "payer_order": CoveragePriority.PRIMARY,
+        "date_of_service": DOS,
+        "place_of_service": "11",
+        "modality": Modality.IN_PERSON,
+        "patient_state": "NY",
+        "diagnoses": ("F411", "F329"),
+        "lines": (line(1),),
+        "billing": BILLING,
+        "rendering": RENDERING,
+        **fields,
+    }
+    return ClaimDraft(**values)
+
+
+def prior_line(number: int, code: str = "90834", paid: str = "80.00", **fields: Any) -> PriorLine:
+    values: dict[str, Any] = {
+        "line_key": f"PRIMARYKEY0000001L{number:02d}",
+        "procedure_code": code,
+        "paid": Decimal(paid),
+        "adjustments": (
+            LineAdjustment(group="CO", carc="45", amount=Decimal("20.00")),
+            LineAdjustment(group="PR", carc="2", amount=Decimal("20.00")),
+        ),
+        "adjudicated_on": date(2025, 3, 20),
+        **fields,
+    }
+    return PriorLine(**values)
+
+
+def prior(*lines: PriorLine, **fields: Any) -> PriorAdjudication:
+    values: dict[str, Any] = {
+        "payer_id": "pay_0",
+        "electronic_payer_id": "SYNMCR",
+        "payer_name": "Synthetic Medicare",
+        "member_id": "MCR000001",
+        "payer_order": CoveragePriority.PRIMARY,
+        "payer_claim_number": "ICN0001",
+        "paid": sum((p.paid for p in lines), Decimal("0.00")),
+        "patient_responsibility": Decimal("20.00") * len(lines),
+        "lines": lines,
+        **fields,
+    }
+    return PriorAdjudication(**values)
+
+
+def secondary(*lines: ServiceLine) -> ClaimDraft:
+    return draft(payer_order=CoveragePriority.SECONDARY, lines=lines or (line(1),))
+
+
+def text_of(*items: ClaimForBatch) -> str:
+    created = datetime(2025, 3, 21, 10, 5, tzinfo=UTC)
+    return build_837p(items, envelope=ENVELOPE, control=7, reference="bat-1", created=created).decode()
+
+
+def segments(text: str) -> list[list[str]]:
+    return [s.split("*") for s in text.split("~") if s.strip()]
+
+
+def between(text: str, start: str, *ends: str) -> list[list[str]]:
+    """The segments after the first one starting with ``start`` up to one starting with any of ``ends``."""
+    out: list[list[str]] = []
+    inside = False
+    for segment in segments(text):
+        joined = "*".join(segment)
+        if inside and any(joined.startswith(e) for e in ends):
+            break
+        if inside:
+            out.append(segment)
+        elif joined.startswith(start):
+            inside = True
+    return out
+
+
+def pyx12_errors(text: str) -> list[str]:
+    """What pyx12, an independent validator keeping the guides as data, reports at ERROR level."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger("pyx12")
+    handler = Collect(level=logging.ERROR)
+    level, disabled = logger.level, logger.disabled
+    logger.addHandler(handler)
+    logger.setLevel(logging.ERROR)
+    logger.disabled = False
+    try:
+        valid = pyx12.x12n_document.x12n_document(pyx12.params.ParamsUnix(), io.StringIO(text), None, None)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.disabled = disabled
+    return messages if valid else [*messages, "pyx12 reports the interchange invalid"]
+
+
+def assert_valid(text: str) -> None:
+    assert [str(f) for f in read(text).errors] == []
+    assert pyx12_errors(text) == []
+
+
+# ------------------------------------------------------------------ 2000B/2010BA
+
+
+def test_a_dependent_s_subscriber_is_sent_without_address_or_demographics() -> None:
+    text = text_of(ClaimForBatch(draft(), PATIENT, CHILD, PAYER))
+    subscriber = between(text, "NM1*IL*", "NM1*PR*")
+    assert subscriber == []  # 2010BA: only the name; N3/N4/DMG belong to the patient (2010CA)
+    patient = between(text, "NM1*QC*", "CLM*")
+    assert [s[0] for s in patient] == ["N3", "N4", "DMG"]
+    assert ["DMG", "D8", "19900102", "F"] in patient
+    assert_valid(text)
+
+
+def test_a_subscriber_who_is_the_patient_keeps_address_and_demographics() -> None:
+    text = text_of(ClaimForBatch(draft(), PATIENT, SELF, PAYER))
+    assert [s[0] for s in between(text, "NM1*IL*", "NM1*PR*")] == ["N3", "N4", "DMG"]
+    assert "HL*3*" not in text and "PAT*" not in text
+    assert_valid(text)
+
+
+# ------------------------------------------------------------------ 2010AA / 1000A
+
+
+def test_the_billing_tin_and_the_submitter_phone_are_sent_as_digits() -> None:
+    text = text_of(ClaimForBatch(draft(), PATIENT, SELF, PAYER))
+    assert ["REF", "EI", "123456789"] in segments(text)
+    assert ["PER", "IC", "SYNTHETIC BILLING", "TE", "5185550100"] in segments(text)
+    assert_valid(text)
+
+
+def test_a_clinician_billing_under_their_own_npi_is_a_person() -> None:
+    solo = BILLING.model_copy(update={"npi": RENDERING.npi, "name": "Taylor Clinician LCSW"})
+    text = text_of(ClaimForBatch(draft(billing=solo), PATIENT, SELF, PAYER))
+    assert ["NM1", "85", "1", "CLINICIAN", "TAYLOR", "", "", "", "XX", RENDERING.npi] in segments(text)
+    assert not any(s[:2] == ["NM1", "82"] for s in segments(text))  # rendering = billing: no 2310B
+    assert_valid(text)
+
+
+def test_a_group_bills_as_an_organization() -> None:
+    text = text_of(ClaimForBatch(draft(), PATIENT, SELF, PAYER))
+    assert ["NM1", "85", "2", "SYNTHETIC COUNSELING GROUP", "", "", "", "", "XX", BILLING.npi] in segments(
+        text
+    )
+    assert any(s[:3] == ["NM1", "82", "1"] for s in segments(text))
+
+
+# ------------------------------------------------------------------ 2300 HI
+
+
+def test_more_than_twelve_diagnoses_are_refused_rather_than_a_second_hi() -> None:
+    codes = tuple(f"F{40 + i}9" for i in range(13))
+    with pytest.raises(X12Error, match="at most 12"):
+        text_of(ClaimForBatch(draft(diagnoses=codes), PATIENT, SELF, PAYER))
+
+
+def test_twelve_diagnoses_fit_one_hi() -> None:
+    codes = tuple(f"F{40 + i}9" for i in range(12))
+    text = text_of(ClaimForBatch(draft(diagnoses=codes), PATIENT, SELF, PAYER))
+    (hi,) = [s for s in segments(text) if s[0] == "HI"]
+    assert len(hi) == 13 and hi[1] == "ABK:F409" and hi[12] == "ABF:F519"
+    assert_valid(text)
+
+
+# ------------------------------------------------------------------ COB: 2320/2330/2430
+
+
+def test_line_adjudication_carries_the_remaining_patient_liability_at_line_level_only() -> None:
+    item = ClaimForBatch(secondary(), PATIENT, SELF, PAYER, prior(prior_line(1)), MEDICARE)
+    text = text_of(item)
+    other_subscriber = between(text, "SBR*P*", "NM1*IL*")
+    assert ["AMT", "D", "80.00"] in other_subscriber
+    assert not any(s[:2] == ["AMT", "EAF"] for s in other_subscriber)
+    adjudication = between(text, "SVD*", "SE*")
+    assert adjudication[-1] == ["AMT", "EAF", "20.00"]  # the PR adjustments of the line
+    assert_valid(text)
+
+
+def test_claim_level_adjudication_carries_the_remaining_patient_liability_in_2320() -> None:
+    claim_only = prior(
+        paid=Decimal("80.00"),
+        patient_responsibility=Decimal("20.00"),
+        claim_adjustments=(
+            LineAdjustment(group="CO", carc="45", amount=Decimal("20.00")),
+            LineAdjustment(group="PR", carc="2", amount=Decimal("20.00")),
+        ),
+    )
+    text = text_of(ClaimForBatch(secondary(), PATIENT, SELF, PAYER, claim_only, MEDICARE))
+    other_subscriber = between(text, "SBR*P*", "NM1*IL*")
+    assert ["AMT", "D", "80.00"] in other_subscriber and ["AMT", "EAF", "20.00"] in other_subscriber
+    assert "SVD*" not in text
+    assert_valid(text)
+
+
+@pytest.mark.parametrize(
+    ("prior_payer", "indicator"),
+    [(MEDICARE, "MB"), ({**MEDICARE, "payer_type": "medicaid"}, "MC"), (PAYER, "CI"), (None, "CI")],
+)
+def test_the_prior_payer_s_type_gives_its_claim_filing_indicator(
+    prior_payer: dict[str, Any] | None, indicator: str
+) -> None:
+    item = ClaimForBatch(secondary(), PATIENT, SELF, PAYER, prior(prior_line(1)), prior_payer)
+    text = text_of(item)
+    assert ["SBR", "S", "18", "GRP1", "", "", "", "", "", "CI"] in segments(text)  # 2000B: this payer
+    assert ["SBR", "P", "18", "", "", "", "", "", "", indicator] in segments(text)  # 2320: the prior
+    assert_valid(text)
+
+
+def test_two_lines_of_the_same_procedure_each_carry_their_own_adjudication() -> None:
+    lines = (line(1, "H2019", "60.00", modifiers=("HQ",)), line(2, "H2019", "60.00"))
+    first = prior_line(
+        1,
+        "H2019",
+        "40.00",
+        modifiers=("HQ",),
+        adjustments=(LineAdjustment(group="CO", carc="45", amount=Decimal("20.00")),),
+    )
+    second = prior_line(
+        2,
+        "H2019",
+        "30.00",
+        adjustments=(
+            LineAdjustment(group="CO", carc="45", amount=Decimal("20.00")),
+            LineAdjustment(group="PR", carc="1", amount=Decimal("10.00")),
+        ),
+    )
+    item = ClaimForBatch(secondary(*lines), PATIENT, SELF, PAYER, prior(second, first), MEDICARE)
+    text = text_of(item)
+    svd = [s for s in segments(text) if s[0] == "SVD"]
+    assert svd == [
+        ["SVD", "SYNMCR", "40.00", "HC:H2019:HQ", "", "1"],
+        ["SVD", "SYNMCR", "30.00", "HC:H2019", "", "1"],
+    ]
+    assert [s for s in segments(text) if s[:2] == ["AMT", "EAF"]] == [
+        ["AMT", "EAF", "0.00"],
+        ["AMT", "EAF", "10.00"],
+    ]
+    assert_valid(text)
+
+
+def test_a_replacement_for_a_dependent_with_authorization_validates() -> None:
+    replacement = draft(
+        frequency_code=FrequencyCode.REPLACEMENT,
+        payer_claim_number="ICN0009",
+        prior_authorization_number="AUTH0001",
+        lines=(line(1), line(2, "90785", "20.00", place_of_service="10")),
+    )
+    text = text_of(ClaimForBatch(replacement, PATIENT, CHILD, PAYER))
+    assert ["CLM", KEY, "140.00", "", "", "11:B:7", "Y", "A", "Y", "Y"] in segments(text)
+    assert ["REF", "F8", "ICN0009"] in segments(text) and ["REF", "G1", "AUTH0001"] in segments(text)
+    assert ["SV1", "HC:90785", "20.00", "UN", "1", "10", "", "1"] in segments(text)
+    assert_valid(text)
