@@ -53,7 +53,7 @@ def test_the_small_month_plants_every_denial_the_end_to_end_test_works() -> None
     practice = generate_practice(Scale.small(), today=TODAY)
     for mistake in (
         "authorization granted after the sessions",  # CO-197, resubmitted with REF*G1
-        "session billed after the payer's filing limit",  # CO-29, written off
+        "session billed after the payer's filing limit",  # CO-29, to a person
         "session already billed by the previous billing system",  # OA-18, never resubmitted
     ):
         assert practice.mistakes.get(mistake, 0) > 0, mistake

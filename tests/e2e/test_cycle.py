@@ -6,8 +6,9 @@ runs once per module; each test reads what it needs from that one run.
 
 The denial cases the practice plants (see rcm.demo.practice) are worked as the issue on
 the denials service asks: CO-4 for a missing telehealth modifier comes back corrected and
-paid, CO-197 with an authorization on file is resubmitted with REF*G1 and paid, CO-29
-without proof of timely filing is written off, OA-18 is never resubmitted.
+paid, CO-197 with an authorization on file is resubmitted with REF*G1 and paid, CO-29 on a
+claim the payer acknowledged inside the practice's filing window goes to a person (not written
+off), OA-18 is never resubmitted.
 """
 
 from __future__ import annotations
@@ -135,16 +136,21 @@ def test_co197_with_an_authorization_on_file_is_resubmitted_with_ref_g1_and_paid
     assert resubmitted, "the small month has no claim denied CO-197 while its authorization was on file"
 
 
-def test_co29_without_proof_of_timely_filing_is_written_off(ledger: CycleLedger) -> None:
+def test_co29_on_a_claim_the_payer_acknowledged_inside_the_practice_window_goes_to_a_person(
+    ledger: CycleLedger,
+) -> None:
+    # the payer's filing limit is shorter than the practice's rules say: its own 277CA acceptance
+    # falls inside the practice's window, so the write-off waits for a person to check the limit
     late = denied_with(ledger, "CO", "29")
     assert late, "the small month has no claim past the payer's filing limit"
-    reasons = {w.claim_id: w.reason for w in ledger.write_offs}
+    written_off = {w.claim_id for w in ledger.write_offs}
     for claim in late:
-        assert reasons.get(claim.claim_id) == "CO-29 without proof of timely filing"
-        assert {str(d.action) for d in claim.denials} == {"write_off"}
-        assert {str(ledger.resolved[d.denial_id].outcome) for d in claim.denials} == {"written_off"}
+        assert ("277CA", "accepted") in claim.acks
+        assert {str(d.action) for d in claim.denials} == {"human_review"}
+        assert not any(d.denial_id in ledger.resolved for d in claim.denials)  # open, in the queue
+        assert claim.claim_id not in written_off
         assert not ledger.replacements_of(claim.claim_id)  # never appealed nor resent
-        assert claim.status == "written_off"  # the claims service closed the payer's balance
+        assert claim.status == "denied"
 
 
 def test_oa18_is_never_resubmitted(ledger: CycleLedger) -> None:

@@ -18,7 +18,8 @@ has work to do:
 - a payer paying under its contract on one code (an underpayment);
 - authorizations a payer granted after the claims went out (CO-197, resubmitted with REF*G1);
 - a payer whose filing limit is shorter than the practice's rules say, and notes finished
-  months late (CO-29; the claim's own acceptance is no proof of timely filing: written off);
+  months late (CO-29 on a claim the payer acknowledged inside the practice's window: a person
+  checks the limit before anything is written off);
 - sessions of the first days that the practice's previous billing system had already billed
   (the payer has those claims on file: OA-18, never resubmitted);
 - patients whose benefits are carved out to a behavioral-health plan.
