@@ -143,26 +143,32 @@ class Batcher:
             return batch_id
 
     async def _items(self, conn: Any, rows: Sequence[Any]) -> list[ClaimForBatch]:
-        """The batch's claims with their patient, coverage and payer (one query per kind)."""
+        """The batch's claims with their patient, coverage and payer, and the prior payer of a
+        COB claim (one query per kind)."""
+        priors = {r.claim_id: PriorAdjudication.model_validate(r.cob) for r in rows if r.cob}
         wanted = {
             "patient": sorted({r.patient_id for r in rows}),
             "coverage": sorted({r.coverage_id for r in rows}),
-            "payer": sorted({r.payer_id for r in rows}),
+            "payer": sorted({r.payer_id for r in rows} | {p.payer_id for p in priors.values()}),
         }
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for kind, ids in wanted.items():
             for entity_id, _, body in await keyed_references(conn, kind, ids=ids):
                 found[(kind, entity_id)] = body
-        return [
-            ClaimForBatch(
-                draft=ClaimDraft.model_validate(row.draft),
-                patient=found.get(("patient", row.patient_id), {}),
-                coverage=found.get(("coverage", row.coverage_id), {}),
-                payer=found.get(("payer", row.payer_id), {}),
-                prior=PriorAdjudication.model_validate(row.cob) if row.cob else None,
+        items = []
+        for row in rows:
+            prior = priors.get(row.claim_id)
+            items.append(
+                ClaimForBatch(
+                    draft=ClaimDraft.model_validate(row.draft),
+                    patient=found.get(("patient", row.patient_id), {}),
+                    coverage=found.get(("coverage", row.coverage_id), {}),
+                    payer=found.get(("payer", row.payer_id), {}),
+                    prior=prior,
+                    prior_payer=found.get(("payer", prior.payer_id)) if prior else None,
+                )
             )
-            for row in rows
-        ]
+        return items
 
     async def upload_pending(self, sftp: SftpBatchClient) -> int:
         """Upload every committed batch not yet uploaded (the server check makes a repeat harmless)."""
