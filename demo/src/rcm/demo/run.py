@@ -290,7 +290,19 @@ class Cycle:
             "RCM_CLEARINGHOUSE__CORE__RECEIVER_ID": "SANDBOXCH",
             "RCM_CLEARINGHOUSE__CORE__USERNAME": CORE_USER,
             "RCM_CLEARINGHOUSE__CORE__PASSWORD": CORE_PASSWORD,
+            # remittance: the NPIs and tax ids the practice is paid under (an 835 to another payee
+            # is held); every organization's, and every clinician's, who may bill under their own
+            "RCM_PAYEE_IDS": json.dumps(self.payee_ids()),
         }
+
+    def payee_ids(self) -> list[str]:
+        ids: set[str] = set()
+        for event in self.practice.reference:
+            if isinstance(event, m.OrganizationUpdated):
+                ids |= {i for i in (event.group_npi, event.tin) if i}
+            elif isinstance(event, m.ProviderUpdated):
+                ids.add(event.npi)
+        return sorted(ids)
 
     def _spawn(self, name: str, args: Iterable[str], env: dict[str, str]) -> None:
         log = (self.settings.work_dir / f"{name}.log").open("wb")
