@@ -6,6 +6,8 @@ by hand (claim states as the acknowledgements and remits would have left them).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -100,3 +102,17 @@ async def apply_batch(engine: AsyncEngine, h: ClaimsHandlers, *events: Event) ->
         tx = Transaction(conn, "tests", source="claims", prefix="t")
         await handle(tx, [delivered(event) for event in events])
         await tx.flush()
+
+
+class AckService:
+    """What ``Acknowledgements`` uses of a service: a transaction on the test's database."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self.engine.begin() as conn:
+            tx = Transaction(conn, "service", source="claims", prefix="t")
+            yield tx
+            await tx.flush()

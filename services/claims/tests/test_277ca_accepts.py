@@ -4,12 +4,10 @@ payer claim number, and ends as the verdicts applied one at a time would."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import cast
 
 import sqlalchemy as sa
-from claims_direct import apply, corrected, force, handlers, one, rows, trail
+from claims_direct import AckService, apply, corrected, force, handlers, one, rows, trail
 from claims_world import reference, session
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,7 +16,7 @@ from rcm.claims.acknowledgements import SET_CLAIMS, Acknowledgements
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.store import claim
 from rcm.clearinghouse import ReceivedFile
-from rcm.servicekit import Service, Transaction
+from rcm.servicekit import Service
 from rcm.servicekit.testing import sequential_scans, statements_sent
 
 ISA = "ISA*00*          *00*          *ZZ*SANDBOXCH      *ZZ*PRACTICE01     *250303*1200*^*00501*000000009*0*P*:~"
@@ -44,20 +42,6 @@ def _277ca(*verdicts: tuple[str, str, str | None]) -> bytes:
         + f"SE*{count}*0001~GE*1*9~IEA*1*000000009~"
     )
     return text.encode()
-
-
-class _Service:
-    """What ``Acknowledgements`` uses of a service: a transaction on the test's database."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self.engine.begin() as conn:
-            tx = Transaction(conn, "service", source="claims", prefix="t")
-            yield tx
-            await tx.flush()
 
 
 async def _outbox(engine: AsyncEngine) -> list[tuple[str, str]]:
@@ -91,7 +75,7 @@ async def test_a_277ca_accepts_its_plain_claims_in_one_statement_and_the_rest_on
         (made[5].claim_id, "A3:33", None),
     )
     acks = Acknowledgements(
-        cast(Service, _Service(engine)),
+        cast(Service, AckService(engine)),
         ClaimsMetrics(CollectorRegistry()),
         after=h.after_acknowledgement,
     )

@@ -5,12 +5,10 @@ BHT03, returned in 2200B TRN02, often without a claim-level loop of their own.""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from claims_direct import apply, force, handlers, one, rows
+from claims_direct import AckService, apply, force, handlers, one, rows
 from claims_world import reference, session
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,7 +18,7 @@ from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.store import batch, batch_claim, claim
 from rcm.clearinghouse import ReceivedFile
 from rcm.events.models import AckStatus
-from rcm.servicekit import Service, Transaction
+from rcm.servicekit import Service
 from rcm.servicekit.testing import sequential_scans
 
 ISA = "ISA*00*          *00*          *ZZ*SANDBOXCH      *ZZ*PRACTICE01     *250303*1200*^*00501*000000009*0*P*:~"
@@ -111,18 +109,6 @@ def test_a_277ca_that_accepts_everywhere_rejects_nothing_above_the_claims() -> N
     assert [(v.claim_id, v.status) for v in read.verdicts] == [("CLAIM1", AckStatus.ACCEPTED)]
 
 
-class _Service:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self.engine.begin() as conn:
-            tx = Transaction(conn, "service", source="claims", prefix="t")
-            yield tx
-            await tx.flush()
-
-
 async def _in_batch(engine: AsyncEngine, batch_id: str, claim_ids: list[str], *, attempt: int = 1) -> None:
     now = datetime.now(UTC)
     number = abs(hash(batch_id)) % 10**8
@@ -158,7 +144,7 @@ async def _in_batch(engine: AsyncEngine, batch_id: str, claim_ids: list[str], *,
 async def _receive(engine: AsyncEngine, content: bytes) -> None:
     h = handlers()
     acks = Acknowledgements(
-        cast(Service, _Service(engine)), ClaimsMetrics(CollectorRegistry()), after=h.after_acknowledgement
+        cast(Service, AckService(engine)), ClaimsMetrics(CollectorRegistry()), after=h.after_acknowledgement
     )
     await acks.handle(
         ReceivedFile(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,3 +24,7 @@ async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
+
+
+# The triage tests share helpers in triage_world.py (imported by module name).
+sys.path.insert(0, str(Path(__file__).parent))

@@ -11,32 +11,21 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from triage_world import PLAYBOOK, cas, ctx, only, remit
 
-from rcm.denials.domain.denial import FoundDenial, denials_in_remit, patient_cost_sharing
+from rcm.denials.domain.denial import denials_in_remit, patient_cost_sharing
 from rcm.denials.domain.facts import (
-    ClaimFacts,
-    ClaimLineFacts,
     CoverageOnFile,
-    PayerFacts,
-    TriageContext,
 )
 from rcm.denials.domain.playbook import Action, Category, load_playbook
 from rcm.denials.domain.triage import triage
-from rcm.denials.settings import load_configured_playbook
 from rcm.events.models import (
     CoveragePriority,
-    PayerBillingRules,
-    RemitReceived,
 )
-from rcm.events.testing import remit_received
 
 pytestmark = pytest.mark.unit
 
-PLAYBOOK = load_configured_playbook()
 A, C = Action, Category
-DOS = date(2025, 3, 3)
-TODAY = date(2025, 4, 1)
-LINE_KEY = "ses-0001:1"
 
 # code, rarcs, category, action, opens a denial
 ROWS = [
@@ -115,59 +104,6 @@ def test_code_list_row(
 
 
 # ---------------------------------------------------------------- remits and triage
-
-
-def cas(group: str, carc: str, amount: str) -> dict[str, str]:
-    return {"group": group, "carc": carc, "amount": amount}
-
-
-def remit(
-    status: str, adjustments: list[dict[str, str]], *, paid: str = "0.00", **kw: object
-) -> RemitReceived:
-    line = {
-        "line_key": LINE_KEY,
-        "procedure_code": "90837",
-        "modifiers": [],
-        "service_date": DOS,
-        "charge": "170.00",
-        "paid": paid,
-        "adjustments": adjustments,
-        "rarcs": kw.pop("line_rarcs", []),
-    }
-    values: dict[str, object] = {"status": status, "paid": paid, "patient_responsibility": "0.00"}
-    values.update(kw)
-    values["lines"] = [line]
-    return remit_received(1, **values)
-
-
-def claim(claim_id: str = "clm-0001", priority: CoveragePriority = CoveragePriority.PRIMARY) -> ClaimFacts:
-    line = ClaimLineFacts(LINE_KEY, "90837", (), "11", DOS, 1, Decimal("170.00"))
-    return ClaimFacts(
-        claim_id,
-        "clm-0001",
-        "pat-0001",
-        "payer-0001",
-        "cov-0001",
-        "prov-0001",
-        (line,),
-        payer_responsibility=priority,
-    )
-
-
-def ctx(**kw: object) -> TriageContext:
-    values: dict[str, object] = {
-        "today": TODAY,
-        "claim": claim(),
-        "payer": PayerFacts("payer-0001", "commercial", PayerBillingRules(timely_filing_days=90)),
-    }
-    values.update(kw)
-    return TriageContext(**values)  # type: ignore[arg-type]
-
-
-def only(remit_: RemitReceived) -> FoundDenial:
-    found = denials_in_remit(remit_, PLAYBOOK)
-    assert len(found) == 1
-    return found[0]
 
 
 SECONDARY = CoverageOnFile("cov-0002", "payer-0002", CoveragePriority.SECONDARY, date(2025, 1, 1))

@@ -4,75 +4,17 @@ closing of one party's amounts with another's, no write-off on a filing window n
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
+from triage_world import PLAYBOOK, TODAY, cas, claim, ctx, only, remit
 
-from rcm.denials.domain.denial import FoundDenial, denials_in_remit
-from rcm.denials.domain.facts import Acceptance, ClaimFacts, ClaimLineFacts, PayerFacts, TriageContext
+from rcm.denials.domain.denial import denials_in_remit
+from rcm.denials.domain.facts import Acceptance, PayerFacts
 from rcm.denials.domain.playbook import Action, load_playbook
 from rcm.denials.domain.triage import triage
-from rcm.denials.settings import load_configured_playbook
-from rcm.events.models import CoveragePriority, PayerBillingRules, RemitReceived, TimelyFilingClock
-from rcm.events.testing import remit_received
+from rcm.events.models import CoveragePriority, PayerBillingRules, TimelyFilingClock
 
 pytestmark = pytest.mark.unit
-
-PLAYBOOK = load_configured_playbook()
-DOS = date(2025, 3, 3)
-TODAY = date(2025, 4, 1)
-LINE_KEY = "ses-0001:1"
-
-
-def cas(group: str, carc: str, amount: str) -> dict[str, str]:
-    return {"group": group, "carc": carc, "amount": amount}
-
-
-def remit(status: str, adjustments: list[dict[str, str]], **kw: object) -> RemitReceived:
-    line = {
-        "line_key": LINE_KEY,
-        "procedure_code": "90837",
-        "modifiers": [],
-        "service_date": DOS,
-        "charge": "170.00",
-        "paid": "0.00",
-        "adjustments": adjustments,
-        "rarcs": kw.pop("line_rarcs", []),
-    }
-    values: dict[str, object] = {"status": status, "paid": "0.00", "patient_responsibility": "0.00"}
-    values.update(kw)
-    values["lines"] = [line]
-    return remit_received(1, **values)
-
-
-def claim(claim_id: str = "clm-0001", priority: CoveragePriority = CoveragePriority.PRIMARY) -> ClaimFacts:
-    line = ClaimLineFacts(LINE_KEY, "90837", (), "11", DOS, 1, Decimal("170.00"))
-    return ClaimFacts(
-        claim_id,
-        "clm-0001",
-        "pat-0001",
-        "payer-0001",
-        "cov-0001",
-        "prov-0001",
-        (line,),
-        payer_responsibility=priority,
-    )
-
-
-def ctx(**kw: object) -> TriageContext:
-    values: dict[str, object] = {
-        "today": TODAY,
-        "claim": claim(),
-        "payer": PayerFacts("payer-0001", "commercial", PayerBillingRules(timely_filing_days=90)),
-    }
-    values.update(kw)
-    return TriageContext(**values)  # type: ignore[arg-type]
-
-
-def only(remit_: RemitReceived) -> FoundDenial:
-    found = denials_in_remit(remit_, PLAYBOOK)
-    assert len(found) == 1
-    return found[0]
 
 
 def test_a_medical_necessity_denial_without_appeal_rights_is_not_appealed() -> None:
