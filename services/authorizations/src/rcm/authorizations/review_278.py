@@ -11,19 +11,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from rcm.authorizations.domain import Authorization
 from rcm.events.models import AuthorizationReceived, AuthorizationUnit
 from rcm.x12.build import build
 from rcm.x12.models.auth_278 import ReviewLevel, ServiceReviewRequest278, ServiceReviewResponse278
+from rcm.x12.models.base import RawSegment
 
-__all__ = ["Parties", "RenewalAsk", "authorizations_from_response", "renewal_request", "renewal_request_x12"]
+__all__ = [
+    "CERTIFIED",
+    "COUNTED",
+    "Parties",
+    "RenewalAsk",
+    "authorizations_from_response",
+    "renewal_request",
+    "renewal_request_x12",
+]
 
-CERTIFIED = frozenset({"A1", "A6"})
-"""HCR01 decisions that approve services: certified in total, certified with changes."""
+CERTIFIED = frozenset({"A1", "A2", "A6"})
+"""HCR01 decisions that approve services: A1 certified in total, A2 certified in part (what the
+response's quantities and certified service levels say), A6 modified (certified with changes).
+A3 not certified, A4 pended, C cancelled, CT contact payer and NA no action required approve
+nothing."""
+
+COUNTED = {"VS": AuthorizationUnit.VISITS, "DY": AuthorizationUnit.VISITS, "FL": AuthorizationUnit.UNITS}
+"""HSD01 quantities the ledger counts: visits, days (one per day, counted as visits) and units.
+Hours (HS) and months (MN) are not counts of a service line and are not read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,23 +198,113 @@ def _levels(level: ReviewLevel) -> Iterator[ReviewLevel]:
         yield from _levels(child)
 
 
-def _visits(level: ReviewLevel) -> int | None:
+def _element(raw: RawSegment, position: int) -> str:
+    """The first component of element ``position`` (1-based), or ''."""
+    if len(raw.elements) < position or not raw.elements[position - 1]:
+        return ""
+    components = raw.elements[position - 1][0]
+    return components[0] if components else ""
+
+
+def _count(text: str | Decimal | None) -> int:
+    try:
+        return int(Decimal(text or 0))
+    except InvalidOperation:
+        return 0
+
+
+def _quantity(level: ReviewLevel) -> tuple[AuthorizationUnit, int] | None:
+    """HSD01/HSD02 of the level: what is certified (HSD02 is the total; HSD03-06 only pace it)."""
     for raw in level.other_segments:
-        if raw.id == "HSD" and len(raw.elements) >= 2 and raw.elements[0][0][0] in {"VS", "DY"}:
-            return int(float(raw.elements[1][0][0] or 0)) or None
+        if raw.id == "HSD" and (unit := COUNTED.get(_element(raw, 1))) and (n := _count(_element(raw, 2))):
+            return unit, n
     return None
 
 
 def _window(level: ReviewLevel) -> tuple[date, date | None] | None:
-    for qualifier in ("AAH", "472"):
-        for when in level.dates:
-            if when.qualifier == qualifier and when.start is not None:
-                return when.start, when.end or when.start
-    return None
+    """Certified period: DTP*AAH or 007 (certification effective), else DTP*472 (service dates);
+    DTP*036 (certification expiration) is the last day when given."""
+    found: tuple[date, date | None] | None = None
+    for qualifier in ("AAH", "007", "472"):
+        when = next((w for w in level.dates if w.qualifier == qualifier and w.start is not None), None)
+        if when is not None and when.start is not None:
+            found = when.start, when.end or when.start
+            break
+    expires = next((w.start for w in level.dates if w.qualifier == "036" and w.start is not None), None)
+    if found is not None and expires is not None and expires >= found[0]:
+        return found[0], expires
+    return found
+
+
+def _service(level: ReviewLevel) -> tuple[str | None, int]:
+    """The procedure code and units of a service level (SV1 professional, SV2 institutional)."""
+    if level.professional_service is not None:
+        return level.professional_service.procedure.code, _count(level.professional_service.units)
+    if level.institutional_service is not None:
+        procedure = level.institutional_service.procedure
+        return (procedure.code if procedure else None), _count(level.institutional_service.units)
+    return None, 0
 
 
 def _opaque(number: str) -> str:
     return "auth-278-" + re.sub(r"[^A-Za-z0-9._:-]", "-", number)[:50]
+
+
+@dataclass(slots=True)
+class _Grant:
+    """What one authorization number certifies: a window, codes and a quantity."""
+
+    number: str
+    window: tuple[date, date | None] | None
+    quantity: tuple[AuthorizationUnit, int] | None
+    codes: set[str] = field(default_factory=set)
+    units: int = 0
+
+
+def _certified(action: str | None, level: ReviewLevel) -> bool:
+    return action in CERTIFIED and not level.errors
+
+
+def _grants(event: ReviewLevel) -> list[_Grant]:
+    """The certified grants of one patient event (2000E) and its service levels (2000F).
+
+    When service levels carry their own decision (HCR), each decides for its service: a
+    partial certification (A2) lists some services certified and some not (A3), and only the
+    certified ones are granted. A service level without a decision follows the event's. A
+    certified service level with its own quantity (HSD) is a grant of its own, limited to its
+    code; the others share the event's quantity (one pool for their codes).
+    """
+    event_action = event.decision.action if event.decision else None
+    services = [level for level in _levels(event) if level is not event]
+    if not any(s.decision for s in services) and not _certified(event_action, event):
+        return []
+    if event.errors:
+        return []
+    pooled: dict[str, _Grant] = {}
+    own: list[_Grant] = []
+    event_window = _window(event)
+    for service in services:
+        action = service.decision.action if service.decision else event_action
+        if not _certified(action, service):
+            continue
+        number = service.authorization_number or event.authorization_number
+        code, units = _service(service)
+        if not number:
+            continue
+        quantity = _quantity(service)
+        window = _window(service) or event_window
+        if quantity is not None:
+            own.append(_Grant(number, window, quantity, {code} if code else set()))
+            continue
+        grant = pooled.setdefault(number, _Grant(number, event_window or window, _quantity(event)))
+        grant.window = grant.window or window
+        if code:
+            grant.codes.add(code)
+        grant.units += units
+    number = event.authorization_number
+    if number and _certified(event_action, event) and not services:
+        pooled[number] = _Grant(number, event_window, _quantity(event))
+    return [*pooled.values(), *own]
 
 
 def authorizations_from_response(
@@ -209,36 +316,42 @@ def authorizations_from_response(
     received_at: datetime,
     provider_id: str | None = None,
 ) -> list[AuthorizationReceived]:
-    """The certified reviews of a 278 response as authorizations (one per authorization number).
+    """The certified reviews of a 278 response as authorizations.
 
-    Visits come from HSD*VS, otherwise the SV1 units; codes from the SV1 of the service
-    levels (none = any code). A review without a number, a window or a quantity is skipped.
+    Quantities come from HSD (VS visits, DY days, FL units), otherwise the SV1/SV2 units;
+    codes from the certified service levels (none = any code). One authorization per
+    authorization number (HCR02, else REF*BB), and one per certified service level that
+    states its own quantity (a per-code limit under the number). A grant without a number,
+    a window or a quantity is skipped, and so is a rejected (AAA) level.
     """
-    found: list[AuthorizationReceived] = []
-    for review in response.reviews():
-        number = review.authorization_number
-        if review.decision is None or review.decision.action not in CERTIFIED or not number:
+    grants = [
+        grant
+        for event in response.reviews()
+        if event.loop_name == "2000E" or event.hl_level_code == "EV"
+        for grant in _grants(event)
+    ]
+    per_number: dict[str, int] = {}
+    for grant in grants:
+        per_number[grant.number] = per_number.get(grant.number, 0) + 1
+    found: dict[str, AuthorizationReceived] = {}
+    for grant in grants:
+        unit, authorized = grant.quantity or (AuthorizationUnit.UNITS, grant.units)
+        if grant.window is None or authorized <= 0:
             continue
-        levels = list(_levels(review))
-        window = next((w for w in map(_window, levels) if w), None)
-        services = [level.professional_service for level in levels if level.professional_service]
-        visits = _visits(review)
-        units = sum(int(s.units or 0) for s in services)
-        if window is None or not (visits or units):
-            continue
-        found.append(
-            AuthorizationReceived(
-                authorization_id=_opaque(number),
-                patient_id=patient_id,
-                coverage_id=coverage_id,
-                payer_id=payer_id,
-                auth_number=number,
-                valid={"start": window[0], "end": window[1]},
-                unit=AuthorizationUnit.VISITS if visits else AuthorizationUnit.UNITS,
-                authorized=visits or units,
-                procedure_codes=sorted({s.procedure.code for s in services}),
-                provider_id=provider_id,
-                received_at=received_at,
-            )
+        key = grant.number
+        if per_number[grant.number] > 1 and grant.quantity is not None and len(grant.codes) == 1:
+            key = f"{grant.number}:{next(iter(grant.codes))}"
+        found[key] = AuthorizationReceived(
+            authorization_id=_opaque(key),
+            patient_id=patient_id,
+            coverage_id=coverage_id,
+            payer_id=payer_id,
+            auth_number=grant.number,
+            valid={"start": grant.window[0], "end": grant.window[1]},
+            unit=unit,
+            authorized=authorized,
+            procedure_codes=sorted(grant.codes),
+            provider_id=provider_id,
+            received_at=received_at,
         )
-    return found
+    return list(found.values())
