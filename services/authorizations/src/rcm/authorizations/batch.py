@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rcm.authorizations import store
-from rcm.authorizations.domain import Authorization, AuthRequirements, ServiceLine
+from rcm.authorizations.domain import Authorization, AuthorizationUnit, AuthRequirements, ServiceLine
 from rcm.events.models import (
     AppointmentScheduled,
     AuthorizationReceived,
@@ -58,6 +58,9 @@ class _Usage:
     session_id: str
     claim_id: str
     active: bool
+    procedure_code: str = ""
+    service_date: date | None = None
+    quantity: int = 0
 
 
 @dataclass(slots=True)
@@ -221,7 +224,15 @@ class BatchView:
         self.bookings.setdefault(booking.authorization_id, {})[booking.appointment_id] = booking
 
     def _keep_usage_row(self, row: sa.Row[Any]) -> None:
-        self.usage[row.line_key] = _Usage(row.authorization_id, row.session_id, row.claim_id, row.active)
+        self.usage[row.line_key] = _Usage(
+            row.authorization_id,
+            row.session_id,
+            row.claim_id,
+            row.active,
+            row.procedure_code,
+            row.service_date,
+            row.quantity,
+        )
 
     # ------------------------------------------------------------------ the ledger
     async def ledger(self, conn: AsyncConnection, patient_id: str) -> dict[str, Authorization]:
@@ -440,6 +451,30 @@ class BatchView:
         self.usage_keys.update(line_keys)
         self.usage_sessions.update(session_ids)
 
+    def changed(self, lines: Sequence[ServiceLine]) -> list[str]:
+        """Keys of lines still counted whose corrected version uses the ledger differently: another
+        code or date of service, or other units on a unit-counted authorization. A session's
+        lines on a visit-counted authorization change together (the visit is counted on one of them)."""
+        changed: set[str] = set()
+        for line in lines:
+            held = self.usage.get(line.line_key)
+            if held is None or not held.active:
+                continue
+            auth = self.authorizations.get(held.authorization_id)
+            units = auth is not None and auth.unit is AuthorizationUnit.UNITS
+            if (
+                held.procedure_code != line.procedure_code
+                or held.service_date != line.service_date
+                or (units and held.quantity != line.units)
+            ):
+                changed.add(line.line_key)
+        sessions = {self.usage[key].session_id for key in changed}
+        for line in lines:
+            held = self.usage.get(line.line_key)
+            if held is not None and held.active and held.session_id in sessions:
+                changed.add(line.line_key)
+        return sorted(changed)
+
     async def take_over(self, conn: AsyncConnection, line_keys: Sequence[str], claim_id: str) -> None:
         """Usage still counted for these lines now belongs to ``claim_id`` (a replacement claim)."""
         if all(self.usage[k].claim_id == claim_id for k in line_keys if k in self.usage):
@@ -457,7 +492,13 @@ class BatchView:
     ) -> None:
         """Record what a line uses: a new usage row, or a released one counted again (``rebill``)."""
         self.usage[line_key] = _Usage(
-            values["authorization_id"], values["session_id"], values["claim_id"], True
+            values["authorization_id"],
+            values["session_id"],
+            values["claim_id"],
+            True,
+            values["procedure_code"],
+            values["service_date"],
+            values["quantity"],
         )
         if rebill:
             await self.flush(conn)

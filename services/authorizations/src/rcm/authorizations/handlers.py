@@ -211,6 +211,19 @@ class Ledger:
         existing = await view.usage_of(tx.conn, keys)
         active = [key for key, counted in existing.items() if counted]
         if active:
+            await view.ledger(tx.conn, claim.patient_id)
+            changed = view.changed([line for line in lines if line.line_key in active])
+            if changed:
+                # a corrected line (other units, code or date): what it used goes back and it
+                # burns again as billed now, so the ledger counts the corrected line once
+                await self._release(
+                    tx,
+                    store.usage.c.line_key.in_(changed),
+                    reason=ReleaseReason.SESSION_CORRECTED,
+                    cause=d,
+                )
+                active = [key for key in active if key not in changed]
+        if active:
             # counted once already: a replacement only takes the usage over
             await view.take_over(tx.conn, active, claim.claim_id)
         pending = [line for line in lines if line.line_key not in active]

@@ -343,6 +343,9 @@ USAGE_OF_BATCH = sa.select(
     usage.c.authorization_id,
     usage.c.session_id,
     usage.c.claim_id,
+    usage.c.procedure_code,
+    usage.c.service_date,
+    usage.c.quantity,
     usage.c.released_at.is_(None).label("active"),
 ).where(
     sa.or_(
