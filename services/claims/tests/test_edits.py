@@ -33,6 +33,7 @@ from rcm.claims.domain.edits.place_of_service import (
     telehealth_modifiers_match_modality,
 )
 from rcm.claims.domain.edits.providers import (
+    billing_address,
     billing_tin,
     npi_check_digits,
     rendering_enrolled_with_payer,
@@ -108,7 +109,7 @@ BILLING = BillingEntity(
     npi=npi("155555555"),
     tin="123456789",
     taxonomy_code="261QM0801X",
-    address=Address(line1="1 Example Way", city="Albany", state="NY", postal_code="12207"),
+    address=Address(line1="1 Example Way", city="Albany", state="NY", postal_code="122071234"),
     states=("NY",),
     valid=Period(start=date(2020, 1, 1)),
 )
@@ -685,3 +686,24 @@ def test_add_ons_with_their_primary_pass() -> None:
     claim = make_claim(make_session(minutes=55, interactive_complexity=True))
     assert claim.codes == ("90837", "90785")
     assert held_by(add_ons_have_primary, claim) == set()
+
+
+@pytest.mark.parametrize(
+    ("line1", "postal_code", "codes"),
+    [
+        ("1 Example Way", "122071234", set()),
+        ("1 Example Way", "12207", {"billing.zip_plus_4"}),
+        ("P.O. Box 4410", "122071234", {"billing.po_box"}),
+        ("PO BOX 12", "12207", {"billing.zip_plus_4", "billing.po_box"}),
+        ("Lockbox 7781", "122071234", {"billing.po_box"}),
+        ("1 Boxwood Road", "122071234", set()),  # a street name with "box" in it is a street
+    ],
+)
+def test_the_billing_address_is_a_street_address_with_zip_plus_4(
+    line1: str, postal_code: str, codes: set[str]
+) -> None:
+    billing = BILLING.model_copy(
+        update={"address": Address(line1=line1, city="Albany", state="NY", postal_code=postal_code)}
+    )
+    claim = make_claim().model_copy(update={"billing": billing})
+    assert held_by(billing_address, claim, make_context()) == codes

@@ -266,7 +266,7 @@ class _Generator:
                             "line1": f"{100 * n} Synthetic Plaza",
                             "city": "Testville",
                             "state": states[0],
-                            "postal_code": f"{10000 + n * 1111:05d}",
+                            "postal_code": f"{10000 + n * 1111:05d}{1000 + n:04d}",  # ZIP+4
                         },
                         "states": states,
                         "payer_ids": [

@@ -81,7 +81,12 @@ def _build(model: type[E], fields: dict[str, Any], overrides: dict[str, Any]) ->
 
 
 def _address(n: int) -> dict[str, Any]:
-    return {"line1": f"{100 + n} Synthetic Way", "city": "Testville", "state": "NY", "postal_code": "10001"}
+    return {
+        "line1": f"{100 + n} Synthetic Way",
+        "city": "Testville",
+        "state": "NY",
+        "postal_code": "100011234",
+    }
 
 
 def _start(n: int) -> datetime:

@@ -25,6 +25,7 @@ from rcm.claims.domain.edits.place_of_service import (
 )
 from rcm.claims.domain.edits.primary_diagnosis import primary_diagnosis_fits_service
 from rcm.claims.domain.edits.providers import (
+    billing_address,
     billing_tin,
     npi_check_digits,
     rendering_enrolled_with_payer,
@@ -41,6 +42,11 @@ EDITS: tuple[Edit, ...] = (
     Edit("npi_check_digits", "billing, rendering and supervising NPIs pass the Luhn check", npi_check_digits),
     Edit("taxonomy_codes", "billing and rendering taxonomy codes are well formed", taxonomy_codes),
     Edit("billing_tin", "the billing TIN is 9 digits", billing_tin),
+    Edit(
+        "billing_address",
+        "the billing provider's address is a street address with a 9-digit ZIP",
+        billing_address,
+    ),
     Edit(
         "rendering_enrolled_with_payer",
         "the rendering provider is enrolled with the payer in the patient's state on the DOS",

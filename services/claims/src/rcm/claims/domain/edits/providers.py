@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rcm.claims.domain.claim import ClaimDraft
 from rcm.claims.domain.common import Credential
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
@@ -10,6 +12,7 @@ from rcm.claims.domain.payer_rules import SupervisingProviderPolicy
 from rcm.claims.domain.providers import NetworkStatus
 
 __all__ = [
+    "billing_address",
     "billing_tin",
     "npi_check_digits",
     "rendering_enrolled_with_payer",
@@ -75,6 +78,42 @@ def billing_tin(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
             fix="correct the billing entity's EIN",
         )
     ]
+
+
+_POST_OFFICE_BOX = re.compile(r"\b(P\.?\s*O\.?\s*BOX|POST\s+OFFICE\s+BOX|LOCK\s*BOX)\b", re.IGNORECASE)
+
+
+def billing_address(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """The billing provider's address (837P 2010AA N3/N4) is a street address with a 9-digit ZIP.
+
+    The 837P guide asks for ZIP+4 on the billing provider and a physical address there: a P.O.
+    box or lock box goes in the pay-to address (2010AB). Clearinghouses reject the file otherwise.
+    """
+    address = claim.billing.address
+    findings = []
+    if len(address.postal_code) != 9:
+        findings.append(
+            Finding(
+                edit="billing_address",
+                code="billing.zip_plus_4",
+                severity=Severity.HOLD,
+                message="the billing provider's ZIP code has 5 digits; the 837P needs all 9 (ZIP+4)",
+                field="billing.address.postal_code",
+                fix="add the ZIP+4 to the billing entity's address",
+            )
+        )
+    if any(_POST_OFFICE_BOX.search(line or "") for line in (address.line1, address.line2)):
+        findings.append(
+            Finding(
+                edit="billing_address",
+                code="billing.po_box",
+                severity=Severity.HOLD,
+                message="the billing provider's address is a P.O. box; the 837P needs a street address",
+                field="billing.address.line1",
+                fix="use the street address as the billing address and the P.O. box as the pay-to address",
+            )
+        )
+    return findings
 
 
 def rendering_enrolled_with_payer(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
