@@ -126,3 +126,10 @@ async def test_the_samples_post_where_they_match_claims(ledger: Ledger) -> None:
     }
     assert {name for name, status in files.items() if status == "flagged"} == flagged
     assert len(files) == len(SAMPLES)
+
+
+def test_a_service_line_without_svc05_paid_one_unit() -> None:
+    # SVC*HC:99211*800.00*500.00: the guide reads an absent SVC05 as one unit
+    (payment,) = read_remit_file((DATA / SAMPLES["managed_care"]).read_bytes()).payments
+    units = [s.units for remit in payment.claims for s in remit.services]
+    assert units and all(u == D(1) for u in units)

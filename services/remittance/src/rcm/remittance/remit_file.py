@@ -172,7 +172,7 @@ def _service(svc: ServicePayment) -> ServiceRemit:
         service_date=svc.service_date,
         service_end=next((d.value for d in svc.dates if d.qualifier == "151"), None),
         allowed=svc.allowed_amount,
-        units=info.units,
+        units=info.units if info.units is not None else Decimal(1),  # SVC05 absent: one unit (the guide)
         line_key=svc.line_item_control_number,
         adjustments=_adjustments(svc.adjustments),
         rarcs=tuple(svc.remark_codes),
