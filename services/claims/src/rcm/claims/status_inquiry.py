@@ -1,12 +1,17 @@
 """Aged claims with no answer: a 276 over the CORE real-time transport, the 277 mapped to a state.
 
-STC categories: F1 finalized/paid -> paid, F2 finalized/denied -> denied, P* pending ->
-pended; anything else (A4 not found, F0...) changes nothing but the time of the last check.
+Only the 2200D claim status whose TRN*2 echoes our inquiry's trace (the 276's TRN02, the
+claim key) is read; a 277 about another claim changes nothing. Its claim-level STC segments
+are read in order, every composite (STC01, STC10, STC11): F1 finalized/paid -> paid, F2
+finalized/denied -> denied, P0-P5 pending -> pended; anything else (A4 not found, F0, E0...)
+changes nothing but the time of the last check. Its REF*1K payer claim control number is kept
+on the claim when it has none. Pended claims are asked about again once as aged.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +28,7 @@ from rcm.x12.convert import read_interchanges
 from rcm.x12.models.claim_status import ClaimStatusResponse277
 from rcm.x12.segments import Delimiters, Segment
 
-__all__ = ["StatusInquiry", "build_276", "state_of_277"]
+__all__ = ["StatusAnswer", "StatusInquiry", "answer_of_277", "build_276", "state_of_277"]
 
 log = logging.getLogger(__name__)
 
@@ -89,23 +94,50 @@ def build_276(
     return serialize(segments, Delimiters()).decode()
 
 
-def state_of_277(content: str) -> ClaimState | None:
-    """The claim state a 277 reports, if it reports one we act on."""
+@dataclass(frozen=True, slots=True)
+class StatusAnswer:
+    """What a 277 says of the claim an inquiry asked about."""
+
+    categories: tuple[str, ...]
+    """The STC category codes of its claim-level statuses, in file order (STC01, STC10, STC11)."""
+    payer_claim_number: str | None = None
+    """REF*1K: the payer's claim control number."""
+
+    @property
+    def state(self) -> ClaimState | None:
+        """The claim state the statuses report, if they report one we act on."""
+        for category in self.categories:
+            if category == "F1":
+                return ClaimState.PAID
+            if category == "F2":
+                return ClaimState.DENIED
+            if category.startswith("P"):
+                return ClaimState.PENDED
+        return None
+
+
+def answer_of_277(content: str, *, trace: str) -> StatusAnswer | None:
+    """The answer of a 277 to the inquiry traced ``trace`` (2200D TRN*2); None if it has none."""
     for interchange, _ in read_interchanges(content):
         for group in interchange.groups:
             for tx in group.transactions:
                 if not isinstance(tx, ClaimStatusResponse277):
                     continue
                 for tracking in tx.trackings():
-                    for stc in tracking.statuses:
-                        category = stc.status.category
-                        if category == "F1":
-                            return ClaimState.PAID
-                        if category == "F2":
-                            return ClaimState.DENIED
-                        if category.startswith("P"):
-                            return ClaimState.PENDED
+                    if tracking.claim_trace != trace:
+                        continue
+                    categories = tuple(code.category for stc in tracking.statuses for code in stc.statuses)
+                    number = next(
+                        (r.value for r in tracking.references if r.qualifier == "1K" and r.value), None
+                    )
+                    return StatusAnswer(categories=categories, payer_claim_number=number)
     return None
+
+
+def state_of_277(content: str, *, trace: str) -> ClaimState | None:
+    """The claim state a 277 reports for the inquiry traced ``trace``, if it reports one we act on."""
+    answer = answer_of_277(content, trace=trace)
+    return answer.state if answer is not None else None
 
 
 class StatusInquiry:
@@ -126,7 +158,9 @@ class StatusInquiry:
                 await conn.execute(
                     sa.select(claim)
                     .where(
-                        claim.c.state.in_([ClaimState.SUBMITTED.value, ClaimState.ACCEPTED.value]),
+                        claim.c.state.in_(
+                            [ClaimState.SUBMITTED.value, ClaimState.ACCEPTED.value, ClaimState.PENDED.value]
+                        ),
                         claim.c.submitted_at < cutoff,
                         sa.or_(claim.c.status_checked_at.is_(None), claim.c.status_checked_at < cutoff),
                     )
@@ -154,21 +188,25 @@ class StatusInquiry:
             draft=draft,
             now=now,
         )
+        answer: StatusAnswer | None = None
         try:
             response = await core.claim_status(electronic, x12)
-            reported = state_of_277(response.payload)
+            answer = answer_of_277(response.payload, trace=draft.claim_key)
+            if answer is None:
+                log.warning("277 answered no claim status for the inquiry's trace; nothing applied")
         except TransportError as exc:
             log.warning("276 for a claim failed: %s", type(exc).__name__)
-            reported = None
+        reported = answer.state if answer is not None else None
         async with self.service.transaction() as tx:
             current = (
                 await tx.conn.execute(
                     sa.select(claim).where(claim.c.claim_id == row.claim_id).with_for_update()
                 )
             ).one()
-            await tx.conn.execute(
-                sa.update(claim).where(claim.c.claim_id == row.claim_id).values(status_checked_at=now)
-            )
+            checked: dict[str, Any] = {"status_checked_at": now}
+            if answer is not None and answer.payer_claim_number and not current.payer_claim_number:
+                checked["payer_claim_number"] = answer.payer_claim_number
+            await tx.conn.execute(sa.update(claim).where(claim.c.claim_id == row.claim_id).values(**checked))
             if reported is not None and reported.value != current.state:
                 try:
                     await move(

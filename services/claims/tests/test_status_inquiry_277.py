@@ -1,0 +1,144 @@
+"""How a 277 claim status response (005010X212) answering our 276 is read and applied.
+
+Only the 2200D claim status whose TRN*2 echoes the inquiry's trace is ours; every
+composite of its claim-level STC segments is read; REF*1K is the payer's claim number.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from claims_direct import AckService, apply, force, handlers, one, rows, trail
+from claims_world import reference, session
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rcm.claims.domain import ClaimState
+from rcm.claims.status_inquiry import StatusInquiry, answer_of_277, state_of_277
+
+
+def x277(*tracking: str) -> str:
+    """A one-claim 277 (005010X212) with the 2200D segments ``tracking`` (synthetic parties)."""
+    body = [
+        "ST*277*0001*005010X212",
+        "BHT*0010*08*INQ1*20250301*1200*DG",
+        "HL*1**20*1",
+        "NM1*PR*2*SYNTHETIC PAYER*****PI*SYNPAYER",
+        "HL*2*1*21*1",
+        "NM1*41*2*SUBMITTER*****46*SUBM01",
+        "HL*3*2*19*1",
+        "NM1*1P*2*SYNTHETIC CLINIC*****XX*1234567893",
+        "HL*4*3*22*0",
+        "NM1*IL*1*MEMBER*SAM****MI*SYN000000001",
+        *tracking,
+    ]
+    body.append(f"SE*{len(body) + 1}*0001")
+    isa = (
+        "ISA*00*          *00*          *ZZ*RECEIVER       *ZZ*SUBM01         "
+        "*250301*1200*^*00501*000000001*0*P*:"
+    )
+    segments = [isa, "GS*HN*RECEIVER*SUBM01*20250301*1200*1*X*005010X212", *body, "GE*1*1", "IEA*1*000000001"]
+    return "~".join(segments) + "~"
+
+
+@pytest.mark.unit
+def test_a_277_about_another_claims_trace_is_not_applied() -> None:
+    content = x277("TRN*2*OTHERCLAIM", "STC*F1:65*20250301**150.00*120.00", "REF*1K*PCN000777")
+    assert answer_of_277(content, trace="CLAIM0001") is None
+    assert state_of_277(content, trace="CLAIM0001") is None
+
+
+@pytest.mark.unit
+def test_the_answer_for_our_trace_is_read_among_several_claims() -> None:
+    content = x277(
+        "TRN*2*OTHERCLAIM",
+        "STC*F2:85*20250301**150.00*0.00",
+        "TRN*2*CLAIM0001",
+        "STC*P1:20*20250301",
+    )
+    assert state_of_277(content, trace="CLAIM0001") is ClaimState.PENDED
+
+
+@pytest.mark.unit
+def test_every_composite_and_every_claim_level_stc_is_read() -> None:
+    # STC01 carries an acknowledgement, STC10 the finalized payment
+    content = x277(
+        "TRN*2*CLAIM0001",
+        "STC*A2:20*20250301**150.00*120.00*20250228**20250301*CHK0001*F1:65",
+        "REF*1K*PCN000777",
+    )
+    answer = answer_of_277(content, trace="CLAIM0001")
+    assert answer is not None
+    assert answer.categories == ("A2", "F1")
+    assert answer.state is ClaimState.PAID
+    assert answer.payer_claim_number == "PCN000777"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("category", ["A3", "A4", "A6", "A7", "A8", "D0", "E0", "E1", "E2", "F0", "F3", "R4"])
+def test_statuses_that_do_not_settle_or_pend_the_claim_move_nothing(category: str) -> None:
+    content = x277("TRN*2*CLAIM0001", f"STC*{category}:0*20250301")
+    answer = answer_of_277(content, trace="CLAIM0001")
+    assert answer is not None
+    assert answer.state is None
+
+
+class _Core:
+    """The CORE real-time client: answers every 276 with ``payload``."""
+
+    def __init__(self, payload: str) -> None:
+        self.payload = payload
+        self.asked: list[str] = []
+
+    async def claim_status(self, payer_id: str, x12: str) -> Any:
+        self.asked.append(x12)
+        return SimpleNamespace(payload=self.payload)
+
+
+async def _aged_claim(engine: AsyncEngine, state: ClaimState, now: datetime) -> Any:
+    await apply(
+        engine, handlers(), *reference(1, electronic_payer_id="EVRGRN", member_id="EVG100000001"), session(1)
+    )
+    (row,) = await rows(engine)
+    await force(engine, row.claim_id, state=state.value, submitted_at=now - timedelta(days=40))
+    return await one(engine, row.claim_id)
+
+
+async def test_an_unmatched_277_changes_nothing_but_the_check_time(engine: AsyncEngine) -> None:
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    row = await _aged_claim(engine, ClaimState.SUBMITTED, now)
+    core = _Core(x277("TRN*2*OTHERCLAIM", "STC*F2:85*20250301**150.00*0.00", "REF*1K*PCN000999"))
+    inquiry = StatusInquiry(AckService(engine), submitter_id="S", receiver_id="R", after=timedelta(days=30))  # type: ignore[arg-type]
+    assert await inquiry.run_once(core, now=now) == 1  # type: ignore[arg-type]
+    after = await one(engine, row.claim_id)
+    assert after.state == ClaimState.SUBMITTED.value
+    assert after.payer_claim_number is None
+    assert after.status_checked_at == now
+
+
+async def test_the_payer_claim_number_of_a_pended_answer_is_kept(engine: AsyncEngine) -> None:
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    row = await _aged_claim(engine, ClaimState.ACCEPTED, now)
+    key = row.draft["claim_key"]
+    core = _Core(x277(f"TRN*2*{key}", "STC*P1:20*20250301", "REF*1K*PCN000123"))
+    inquiry = StatusInquiry(AckService(engine), submitter_id="S", receiver_id="R", after=timedelta(days=30))  # type: ignore[arg-type]
+    await inquiry.run_once(core, now=now)  # type: ignore[arg-type]
+    after = await one(engine, row.claim_id)
+    assert after.state == ClaimState.PENDED.value
+    assert after.payer_claim_number == "PCN000123"
+
+
+async def test_a_pended_claim_is_asked_about_again_once_aged_and_the_277_moves_it(
+    engine: AsyncEngine,
+) -> None:
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    row = await _aged_claim(engine, ClaimState.PENDED, now)
+    await force(engine, row.claim_id, status_checked_at=now - timedelta(days=31))
+    key = row.draft["claim_key"]
+    core = _Core(x277(f"TRN*2*{key}", "STC*F2:85*20250301**150.00*0.00", "REF*1K*PCN000456"))
+    inquiry = StatusInquiry(AckService(engine), submitter_id="S", receiver_id="R", after=timedelta(days=30))  # type: ignore[arg-type]
+    assert await inquiry.run_once(core, now=now) == 1  # type: ignore[arg-type]
+    assert (await one(engine, row.claim_id)).state == ClaimState.DENIED.value
+    assert (ClaimState.PENDED.value, ClaimState.DENIED.value) in await trail(engine, row.claim_id)
