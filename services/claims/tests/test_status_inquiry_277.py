@@ -77,12 +77,27 @@ def test_every_composite_and_every_claim_level_stc_is_read() -> None:
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("category", ["A3", "A4", "A6", "A7", "A8", "D0", "E0", "E1", "E2", "F0", "F3", "R4"])
+@pytest.mark.parametrize("category", ["A1", "A2", "A4", "D0", "E0", "E1", "E2", "F0", "F3", "F4", "R4"])
 def test_statuses_that_do_not_settle_or_pend_the_claim_move_nothing(category: str) -> None:
     content = x277("TRN*2*CLAIM0001", f"STC*{category}:0*20250301")
     answer = answer_of_277(content, trace="CLAIM0001")
     assert answer is not None
     assert answer.state is None
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("category", ["A3", "A6", "A7", "A8"])
+def test_a_claim_the_payer_rejected_is_reported_rejected(category: str) -> None:
+    content = x277("TRN*2*CLAIM0001", f"STC*{category}:21:IL*20250301")
+    assert state_of_277(content, trace="CLAIM0001") is ClaimState.REJECTED
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("category", ["A4", "D0"])
+def test_a_claim_the_payer_cannot_find_is_told_apart(category: str) -> None:
+    answer = answer_of_277(x277("TRN*2*CLAIM0001", f"STC*{category}:35*20250301"), trace="CLAIM0001")
+    assert answer is not None
+    assert answer.not_found
 
 
 class _Core:
@@ -142,3 +157,21 @@ async def test_a_pended_claim_is_asked_about_again_once_aged_and_the_277_moves_i
     assert await inquiry.run_once(core, now=now) == 1  # type: ignore[arg-type]
     assert (await one(engine, row.claim_id)).state == ClaimState.DENIED.value
     assert (ClaimState.PENDED.value, ClaimState.DENIED.value) in await trail(engine, row.claim_id)
+
+
+async def test_a_claim_a_277_reports_rejected_waits_for_a_fix_with_the_status_as_reason(
+    engine: AsyncEngine,
+) -> None:
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    row = await _aged_claim(engine, ClaimState.ACCEPTED, now)
+    key = row.draft["claim_key"]
+    core = _Core(x277(f"TRN*2*{key}", "STC*A7:164:IL*20250301**150.00"))
+    inquiry = StatusInquiry(AckService(engine), submitter_id="S", receiver_id="R", after=timedelta(days=30))  # type: ignore[arg-type]
+    await inquiry.run_once(core, now=now)  # type: ignore[arg-type]
+    after = await one(engine, row.claim_id)
+    assert after.state == ClaimState.HELD.value
+    assert [r["message"] for r in after.hold_reasons] == ["277 claim status rejected: A7:164"]
+    assert (await trail(engine, row.claim_id))[-2:] == [
+        (ClaimState.ACCEPTED.value, ClaimState.REJECTED.value),
+        (ClaimState.REJECTED.value, ClaimState.HELD.value),
+    ]

@@ -3,8 +3,10 @@
 Only the 2200D claim status whose TRN*2 echoes our inquiry's trace (the 276's TRN02, the
 claim key) is read; a 277 about another claim changes nothing. Its claim-level STC segments
 are read in order, every composite (STC01, STC10, STC11): F1 finalized/paid -> paid, F2
-finalized/denied -> denied, P0-P5 pending -> pended; anything else (A4 not found, F0, E0...)
-changes nothing but the time of the last check. Its REF*1K payer claim control number is kept
+finalized/denied -> denied, P0-P5 pending -> pended; A3/A6/A7/A8 (the payer rejected it, it never
+entered adjudication) -> rejected, then held with the statuses as hold reasons, as a rejecting
+277CA leaves it; A4/D0 (the payer has no such claim) is logged as a warning; anything else (F0,
+E0...) changes nothing but the time of the last check. Its REF*1K payer claim control number is kept
 on the claim when it has none. Pended claims are asked about again once as aged.
 """
 
@@ -22,7 +24,8 @@ from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.lifecycle import move
 from rcm.claims.store import claim, references
 from rcm.clearinghouse import CoreRealtimeClient, TransportError
-from rcm.servicekit import Service
+from rcm.events.models import ClaimHeld, HoldReason, HoldReasonCode
+from rcm.servicekit import Service, Transaction
 from rcm.x12.build import serialize
 from rcm.x12.convert import read_interchanges
 from rcm.x12.models.claim_status import ClaimStatusResponse277
@@ -94,14 +97,24 @@ def build_276(
     return serialize(segments, Delimiters()).decode()
 
 
+_REJECTED = frozenset({"A3", "A6", "A7", "A8"})
+"""Acknowledgement categories of a claim the payer rejected: it never entered adjudication."""
+_NOT_FOUND = frozenset({"A4", "D0"})
+"""The payer has no such claim (A4 not found) or its search for it failed (D0)."""
+
+
 @dataclass(frozen=True, slots=True)
 class StatusAnswer:
     """What a 277 says of the claim an inquiry asked about."""
 
-    categories: tuple[str, ...]
-    """The STC category codes of its claim-level statuses, in file order (STC01, STC10, STC11)."""
+    statuses: tuple[str, ...]
+    """Its claim-level statuses as category:code (STC01, STC10, STC11 of each STC), in file order."""
     payer_claim_number: str | None = None
     """REF*1K: the payer's claim control number."""
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(s.partition(":")[0] for s in self.statuses)
 
     @property
     def state(self) -> ClaimState | None:
@@ -113,7 +126,13 @@ class StatusAnswer:
                 return ClaimState.DENIED
             if category.startswith("P"):
                 return ClaimState.PENDED
+            if category in _REJECTED:
+                return ClaimState.REJECTED
         return None
+
+    @property
+    def not_found(self) -> bool:
+        return self.state is None and any(c in _NOT_FOUND for c in self.categories)
 
 
 def answer_of_277(content: str, *, trace: str) -> StatusAnswer | None:
@@ -126,11 +145,15 @@ def answer_of_277(content: str, *, trace: str) -> StatusAnswer | None:
                 for tracking in tx.trackings():
                     if tracking.claim_trace != trace:
                         continue
-                    categories = tuple(code.category for stc in tracking.statuses for code in stc.statuses)
+                    statuses = tuple(
+                        f"{code.category}:{code.code or ''}"
+                        for stc in tracking.statuses
+                        for code in stc.statuses
+                    )
                     number = next(
                         (r.value for r in tracking.references if r.qualifier == "1K" and r.value), None
                     )
-                    return StatusAnswer(categories=categories, payer_claim_number=number)
+                    return StatusAnswer(statuses=statuses, payer_claim_number=number)
     return None
 
 
@@ -207,6 +230,8 @@ class StatusInquiry:
             if answer is not None and answer.payer_claim_number and not current.payer_claim_number:
                 checked["payer_claim_number"] = answer.payer_claim_number
             await tx.conn.execute(sa.update(claim).where(claim.c.claim_id == row.claim_id).values(**checked))
+            if answer is not None and answer.not_found:
+                log.warning("277: payer has no claim %s (%s)", row.claim_id, " ".join(answer.statuses))
             if reported is not None and reported.value != current.state:
                 try:
                     await move(
@@ -219,3 +244,24 @@ class StatusInquiry:
                     )
                 except IllegalTransition:
                     log.info("277 status %s not applicable from %s", reported.value, current.state)
+                    return
+                if reported is ClaimState.REJECTED and answer is not None:
+                    await _hold_rejected(tx, row.claim_id, answer, now)
+
+
+async def _hold_rejected(tx: Transaction, claim_id: str, answer: StatusAnswer, now: datetime) -> None:
+    """A claim the 277 reports rejected waits for a fix, as a rejecting acknowledgement leaves it."""
+    rejected = [s for s in answer.statuses if s.partition(":")[0] in _REJECTED]
+    holds = [
+        HoldReason(code=HoldReasonCode.OTHER, message=f"277 claim status rejected: {s}") for s in rejected
+    ]
+    row = (await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == claim_id))).one()
+    await move(
+        tx,
+        row,
+        ClaimState.HELD,
+        reason="rejected: waits for a fix",
+        at=now,
+        hold_reasons=[h.model_dump(mode="json") for h in holds],
+    )
+    tx.publish(ClaimHeld(claim_id=row.claim_id, patient_id=row.patient_id, reasons=holds, held_at=now))
