@@ -137,7 +137,11 @@ up() {
   cp="$RCM_KAFKA_JARS/libs/*"
   if [ ! -f "$RCM_KAFKA_DATA/logs/meta.properties" ]; then
     local cluster_id
-    cluster_id="$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+    # base64url of a random UUID, never starting with "-" (the storage tool would read it as an
+    # option; Kafka's own random ids avoid a leading "-" for the same reason)
+    cluster_id="$(python3 -c 'import base64,uuid
+while (i := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"): pass
+print(i)')"
     say "formatting storage in $RCM_KAFKA_DATA/logs (cluster $cluster_id)"
     "$java" -cp "$cp" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.yaml" -Dkafka.logs.dir="$RCM_KAFKA_DATA/app-logs" \
       kafka.tools.StorageTool format -t "$cluster_id" -c "$RCM_KAFKA_DATA/server.properties" >"$RCM_KAFKA_DATA/format.log" 2>&1 \
