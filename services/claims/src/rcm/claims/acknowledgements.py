@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from rcm.claims.domain import ClaimState, FrequencyCode
-from rcm.claims.lifecycle import move, move_all
+from rcm.claims.lifecycle import hold_rejected, move, move_all
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.reads import BatchReads, moved_on, remember_session_states, session_state
 from rcm.claims.store import batch, batch_claim, claim, record_file
@@ -32,7 +32,6 @@ from rcm.events.models import (
     AckSource,
     AckStatus,
     ClaimAcknowledged,
-    ClaimHeld,
     HoldReason,
     HoldReasonCode,
     LineAcknowledgment,
@@ -514,18 +513,7 @@ class Acknowledgements:
                 for r in reasons
             ] or [HoldReason(code=HoldReasonCode.OTHER, message=f"{source.value} rejected the claim")]
             await move(tx, row, ClaimState.REJECTED, reason=f"{source.value} rejected", at=now, **updates)
-            row = (await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == row.claim_id))).one()
-            await move(
-                tx,
-                row,
-                ClaimState.HELD,
-                reason="rejected: waits for a fix",
-                at=now,
-                hold_reasons=[h.model_dump(mode="json") for h in holds],
-            )
-            tx.publish(
-                ClaimHeld(claim_id=row.claim_id, patient_id=row.patient_id, reasons=holds, held_at=now)
-            )
+            row = await hold_rejected(tx, row.claim_id, holds, at=now)
             for h in holds:
                 self.metrics.held.labels(reason=h.code.value).inc()
         elif source is AckSource.X277CA and state is ClaimState.SUBMITTED:

@@ -20,13 +20,14 @@ import sqlalchemy as sa
 from rcm.claims.domain import ClaimState, transition
 from rcm.claims.reads import forget_patient, reads_of
 from rcm.claims.store import claim, claim_audit
-from rcm.events.models import ClaimStatus, ClaimStatusChanged
+from rcm.events.models import ClaimHeld, ClaimStatus, ClaimStatusChanged, HoldReason
 from rcm.servicekit import Delivered, Transaction
 
 __all__ = [
     "EVENT_STATUS",
     "defer_insert",
     "flush_moves",
+    "hold_rejected",
     "insert_deferred",
     "move",
     "move_all",
@@ -305,3 +306,19 @@ def _moved(
                 ),
                 cause=cause,
             )
+
+
+async def hold_rejected(tx: Transaction, claim_id: str, holds: Sequence[HoldReason], *, at: datetime) -> Any:
+    """A claim just moved to rejected waits for a fix: held with ``holds`` and announced
+    (claim-held). Its row as read after the rejection; the held row is returned."""
+    row = (await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == claim_id))).one()
+    await move(
+        tx,
+        row,
+        ClaimState.HELD,
+        reason="rejected: waits for a fix",
+        at=at,
+        hold_reasons=[h.model_dump(mode="json") for h in holds],
+    )
+    tx.publish(ClaimHeld(claim_id=row.claim_id, patient_id=row.patient_id, reasons=list(holds), held_at=at))
+    return row

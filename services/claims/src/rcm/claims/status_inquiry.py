@@ -19,12 +19,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from rcm.claims.acknowledgements import REJECTING_CATEGORIES
 from rcm.claims.domain import ClaimDraft, ClaimState
 from rcm.claims.domain.errors import IllegalTransition
-from rcm.claims.lifecycle import move
+from rcm.claims.lifecycle import hold_rejected, move
 from rcm.claims.store import claim, references
 from rcm.clearinghouse import CoreRealtimeClient, TransportError
-from rcm.events.models import ClaimHeld, HoldReason, HoldReasonCode
+from rcm.events.models import HoldReason, HoldReasonCode
 from rcm.servicekit import Service, Transaction
 from rcm.x12.build import serialize
 from rcm.x12.convert import read_interchanges
@@ -97,8 +98,6 @@ def build_276(
     return serialize(segments, Delimiters()).decode()
 
 
-_REJECTED = frozenset({"A3", "A6", "A7", "A8"})
-"""Acknowledgement categories of a claim the payer rejected: it never entered adjudication."""
 _NOT_FOUND = frozenset({"A4", "D0"})
 """The payer has no such claim (A4 not found) or its search for it failed (D0)."""
 
@@ -126,7 +125,7 @@ class StatusAnswer:
                 return ClaimState.DENIED
             if category.startswith("P"):
                 return ClaimState.PENDED
-            if category in _REJECTED:
+            if category in REJECTING_CATEGORIES:
                 return ClaimState.REJECTED
         return None
 
@@ -251,17 +250,8 @@ class StatusInquiry:
 
 async def _hold_rejected(tx: Transaction, claim_id: str, answer: StatusAnswer, now: datetime) -> None:
     """A claim the 277 reports rejected waits for a fix, as a rejecting acknowledgement leaves it."""
-    rejected = [s for s in answer.statuses if s.partition(":")[0] in _REJECTED]
+    rejected = [s for s in answer.statuses if s.partition(":")[0] in REJECTING_CATEGORIES]
     holds = [
         HoldReason(code=HoldReasonCode.OTHER, message=f"277 claim status rejected: {s}") for s in rejected
     ]
-    row = (await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == claim_id))).one()
-    await move(
-        tx,
-        row,
-        ClaimState.HELD,
-        reason="rejected: waits for a fix",
-        at=now,
-        hold_reasons=[h.model_dump(mode="json") for h in holds],
-    )
-    tx.publish(ClaimHeld(claim_id=row.claim_id, patient_id=row.patient_id, reasons=holds, held_at=now))
+    await hold_rejected(tx, claim_id, holds, at=now)
