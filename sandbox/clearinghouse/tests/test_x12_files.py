@@ -4,15 +4,11 @@ reads back as that claim."""
 
 from __future__ import annotations
 
-import io
-import logging
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 import pytest
-import pyx12.params
-import pyx12.x12n_document
 
 from rcm.clearinghouse.x12sniff import transaction_kind
 from rcm.sandbox import load_config
@@ -22,6 +18,7 @@ from rcm.sandbox.payer_office import PayerOffice
 from rcm.sandbox.testing import claim, line, recent
 from rcm.sandbox.x12io import Interchange, build_270, build_276, build_837p, read_270, read_276, read_837p
 from rcm.sandbox.x12io.envelope import write
+from rcm.testing.validators import pyx12_errors
 from rcm.x12 import read
 from rcm.x12.convert import read_interchange
 from rcm.x12.models.claim_837p import Claim837P
@@ -115,29 +112,6 @@ def test_every_file_of_each_kind_validates_without_error_findings(kind: str) -> 
         result = read(content)
         assert [str(f) for f in result.errors] == []
         assert len(result.transactions) == 1
-
-
-def pyx12_errors(text: str) -> list[str]:
-    """What pyx12, an independent validator keeping the guides as data, reports at ERROR level."""
-    messages: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
-
-    logger = logging.getLogger("pyx12")
-    handler = Collect(level=logging.ERROR)
-    level, disabled = logger.level, logger.disabled
-    logger.addHandler(handler)
-    logger.setLevel(logging.ERROR)
-    logger.disabled = False
-    try:
-        valid = pyx12.x12n_document.x12n_document(pyx12.params.ParamsUnix(), io.StringIO(text), None, None)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.disabled = disabled
-    return messages if valid else [*messages, "pyx12 reports the interchange invalid"]
 
 
 # pyx12 ships no 005010X279A1 or X212 maps, so the 271 and 277 are checked by our validator only.

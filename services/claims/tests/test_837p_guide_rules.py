@@ -6,15 +6,11 @@ All data is synthetic; NPIs are made up with valid check digits.
 
 from __future__ import annotations
 
-import io
-import logging
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import pyx12.params
-import pyx12.x12n_document
 
 from rcm.claims.domain.claim import ClaimDraft, ClaimProvider, FrequencyCode, ServiceLine
 from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication, PriorLine
@@ -23,6 +19,7 @@ from rcm.claims.domain.coverage import CoveragePriority
 from rcm.claims.domain.npi import npi_check_digit
 from rcm.claims.domain.providers import Address, BillingEntity
 from rcm.claims.submission.x837 import ClaimForBatch, Envelope, build_837p
+from rcm.testing.validators import pyx12_errors
 from rcm.x12 import read
 from rcm.x12.errors import X12Error
 
@@ -177,29 +174,6 @@ def between(text: str, start: str, *ends: str) -> list[list[str]]:
         elif joined.startswith(start):
             inside = True
     return out
-
-
-def pyx12_errors(text: str) -> list[str]:
-    """What pyx12, an independent validator keeping the guides as data, reports at ERROR level."""
-    messages: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
-
-    logger = logging.getLogger("pyx12")
-    handler = Collect(level=logging.ERROR)
-    level, disabled = logger.level, logger.disabled
-    logger.addHandler(handler)
-    logger.setLevel(logging.ERROR)
-    logger.disabled = False
-    try:
-        valid = pyx12.x12n_document.x12n_document(pyx12.params.ParamsUnix(), io.StringIO(text), None, None)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.disabled = disabled
-    return messages if valid else [*messages, "pyx12 reports the interchange invalid"]
 
 
 def assert_valid(text: str) -> None:
