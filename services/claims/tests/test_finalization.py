@@ -106,13 +106,30 @@ def test_the_quiet_period_counts_from_the_last_transition_or_remit() -> None:
     assert short.reason.endswith("for 0.0416667 days")
 
 
+@pytest.mark.parametrize("state", [S.PAID, S.PARTIALLY_PAID, S.DENIED])
+def test_a_claim_only_a_claim_status_answer_adjudicated_waits_for_its_835(state: ClaimState) -> None:
+    # a 277 F1/F2 without the ERA: closing it would drop a payment nobody posted
+    assert blockers(settled(state=state, paid=None, remitted=False)) == (Blocker.REMIT_MISSING,)
+
+
+def test_a_write_off_needs_no_835() -> None:
+    decision = finalization(settled(state=S.WRITTEN_OFF, paid=None, remitted=False), now=NOW, quiet=QUIET)
+    assert isinstance(decision, Finalize)
+
+
 def test_every_reason_is_given_at_once() -> None:
-    s = settled(
-        state=S.ACCEPTED,
-        next_payer_due=True,
-        next_payer_claims=(S.HELD,),
-        successors=(S.READY,),
-        session_changed=True,
-        last_activity_at=NOW,
+    blocked = {
+        "next_payer_due": True,
+        "next_payer_claims": (S.HELD,),
+        "successors": (S.READY,),
+        "session_changed": True,
+        "last_activity_at": NOW,
+    }
+    # not settled and no 835 exclude each other: one is said for a claim still with the payer ...
+    assert blockers(settled(state=S.ACCEPTED, **blocked)) == tuple(
+        b for b in Blocker if b is not Blocker.REMIT_MISSING
     )
-    assert blockers(s) == tuple(Blocker)
+    # ... the other for one a 277 adjudicated
+    assert blockers(settled(state=S.DENIED, remitted=False, **blocked)) == tuple(
+        b for b in Blocker if b is not Blocker.NOT_SETTLED
+    )

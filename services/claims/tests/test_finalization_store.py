@@ -127,7 +127,9 @@ async def test_settled_quiet_claims_are_finalized_and_each_blocking_condition_ke
         replaces_claim_id="ORIGINAL",
     )
     # a void of its session waits for the claim to be taken back
-    await add_claim(engine, "VOIDEDSESSION", "denied", session_id="ses-void")
+    await add_claim(engine, "VOIDEDSESSION", "denied", session_id="ses-void", remit_paid=Decimal("0.00"))
+    # paid by a claim status answer (277 F1) with no 835 read: nothing posted, not closed
+    await add_claim(engine, "STATUSPAID", "paid")
     async with engine.begin() as conn:
         await conn.execute(
             session.insert().values(
@@ -145,6 +147,7 @@ async def test_settled_quiet_claims_are_finalized_and_each_blocking_condition_ke
     assert dry["ORIGINAL"].blockers == (Blocker.CORRECTION_IN_FLIGHT,)
     assert dry["VOIDEDSESSION"].blockers == (Blocker.SESSION_CHANGED,)
     assert dry["REMITTED"].blockers == (Blocker.QUIET_PERIOD,)
+    assert dry["STATUSPAID"].blockers == (Blocker.REMIT_MISSING,)
     assert "RECENT" not in dry and "HELD" not in dry
     assert await state_of(engine, "PAID") == "paid"  # a dry run moves nothing
 
@@ -162,7 +165,7 @@ async def test_settled_quiet_claims_are_finalized_and_each_blocking_condition_ke
         "finalized: payer side settled as denied for 30 days",
         "claims",
     )
-    for claim_id in ("PRIMARY", "ORIGINAL", "VOIDEDSESSION", "REMITTED", "RECENT", "HELD"):
+    for claim_id in ("PRIMARY", "ORIGINAL", "VOIDEDSESSION", "REMITTED", "STATUSPAID", "RECENT", "HELD"):
         assert await last_audit(engine, claim_id) == (
             "accepted",
             (await state_of(engine, claim_id)),
@@ -187,7 +190,11 @@ async def test_settled_quiet_claims_are_finalized_and_each_blocking_condition_ke
 
     # once the secondary is adjudicated both are finalized
     async with engine.begin() as conn:
-        await conn.execute(sa.update(claim).where(claim.c.claim_id == "SECONDARY").values(state="paid"))
+        await conn.execute(
+            sa.update(claim)
+            .where(claim.c.claim_id == "SECONDARY")
+            .values(state="paid", remit_paid=Decimal("30.00"))
+        )
     assert sorted((v.claim_id, v.to) for v in await run(engine) if v.to is not None) == [
         ("PRIMARY", ClaimState.FINALIZED_PAID),
         ("SECONDARY", ClaimState.FINALIZED_PAID),

@@ -121,6 +121,7 @@ async def settlements(conn: AsyncConnection, rows: Sequence[Any]) -> list[Settle
                 state=ClaimState(row.state),
                 last_activity_at=last,
                 paid=row.remit_paid,
+                remitted=row.remitted_at is not None or row.remit_paid is not None,
                 next_payer_due=not later and _next_payer_due(row, payers, coverages),
                 next_payer_claims=tuple(ClaimState(c.state) for c in later),
                 successors=tuple(ClaimState(c.state) for c in _successors(row.claim_id, siblings)),

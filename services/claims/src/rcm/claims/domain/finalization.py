@@ -1,7 +1,7 @@
 """When a claim is finalized: its payer side is settled and has stayed so for a quiet period.
 
-Settled means the payer adjudicated it (paid, partially paid, denied) or its balance was
-written off, and nothing is left for any payer: no next payer's claim to build or in flight,
+Settled means the payer adjudicated it (paid, partially paid, denied) in an 835 that was
+read, not only in a claim status answer, or its balance was written off, and nothing is left for any payer: no next payer's claim to build or in flight,
 no correction, void or new original of it still on its way, and its session was not changed
 after it was coded. The quiet period (a setting, 30 days by default) leaves room for the
 reprocessed or corrected remit that often follows; a remit after finalization reopens the
@@ -64,6 +64,9 @@ class Blocker(StrEnum):
     """The session was voided or corrected after the claim was coded; it is to be taken back."""
     QUIET_PERIOD = "quiet_period"
     """The last transition or remit is more recent than the quiet period."""
+    REMIT_MISSING = "remit_missing"
+    """The payer reported it adjudicated (a 277 F1/F2) but no 835 for it was read: nothing is
+    posted, so closing it would drop its money from the books; the ERA is to be asked for."""
 
 
 class Settlement(DomainModel):
@@ -75,6 +78,8 @@ class Settlement(DomainModel):
     """The latest transition or remit of the claim."""
     paid: Decimal | None = None
     """What the payer paid on the latest remit; None when no remit was read (e.g. a 277 F1)."""
+    remitted: bool = True
+    """An 835 for it was read (False when only a claim status answer adjudicated it)."""
     next_payer_due: bool = False
     next_payer_claims: tuple[ClaimState, ...] = ()
     """States of the claims of the same service to later payers."""
@@ -119,6 +124,8 @@ def finalization(s: Settlement, *, now: datetime, quiet: timedelta) -> Finalize 
         blockers.append(Blocker.SESSION_CHANGED)
     if now - s.last_activity_at < quiet:
         blockers.append(Blocker.QUIET_PERIOD)
+    if s.state in _FINALIZABLE and not s.remitted:
+        blockers.append(Blocker.REMIT_MISSING)
     if blockers or to is None:
         return NotYet(blockers=tuple(blockers))
     days = quiet / timedelta(days=1)
