@@ -61,3 +61,17 @@ def test_events_stream_one_at_a_time_with_the_subscriber_context() -> None:
     assert [i.loop.id for i in items] == ["2000E"]
     subscriber = items[0].ancestor("2000C")
     assert subscriber is not None and subscriber.children("2010C")[0].first("NM1", "IL") is not None
+
+
+def test_a_transport_event_lists_up_to_five_locations() -> None:
+    # 2010EC (patient event transport information) repeats up to 5 times: pickup,
+    # drop-off, next, next scheduled and final destinations
+    places = "".join(
+        f"NM1*{code}*2*PLACE {n}~N3*{n} SAMPLE ROAD~N4*SAMPLETOWN*CA*90000~"
+        for n, code in enumerate(("PW", "45", "ND", "R3", "FS"), 1)
+    )
+    text = REQUEST.replace("HL*5*4*SS*0~", places + "HL*5*4*SS*0~", 1)
+    tx = read(text).transactions[0]
+    assert not [f for f in tx.findings if f.loop_id == "2010EC" or f.segment_id == "NM1"]
+    event = "/2000A/2000B/2000C/2000E"
+    assert f"{event}/2010EC" in loop_paths(tx.root)

@@ -2,8 +2,9 @@
 
 One structure covers both directions (BHT02 13 request, 11 response):
 2000A UMO (2010A); 2000B requester (2010B); 2000C subscriber (2010C); 2000D
-dependent (2010D); 2000E patient event (UM, HCR, dates, diagnoses; 2010EA-EC
-providers); 2000F service (UM, HCR, SV1/SV2/SV3; 2010F providers). Event loops
+dependent (2010D); 2000E patient event (UM, HCR, dates, diagnoses; 2010EA providers,
+2010EB an additional contact, 2010EC up to five transport locations: pickup, drop-off,
+next and final destinations); 2000F service (UM, HCR, SV1/SV2/SV3; 2010F providers). Event loops
 sit under the subscriber or the dependent. The event's UM01 is a review category
 (AR admission, HS health services, IN individual, SC specialty care).
 """
@@ -40,14 +41,16 @@ _EVENT = """
     AAA S 9
     PRV S 1
   @2010EB S 1
-    NM1 R 1 *01=45 02=1,2
+    NM1 R 1 *01=L5 02=1,2
     N3 S 1
     N4 S 1
-  @2010EC S 1
-    NM1 R 1 *01=FS,ND,PW,R3 02=1,2
+    PER S 1
+  @2010EC S 5
+    NM1 R 1 *01=45,FS,ND,PW,R3 02=1,2
     REF S 1
     N3 S 1
     N4 S 1
+    AAA S 9
   @2000F S >1
     HL R 1 *03=SS
     TRN S 3
