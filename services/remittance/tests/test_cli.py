@@ -1,4 +1,4 @@
-"""`rcm remits import | unmatched | deposit | reassociation | exceptions | assign | account` against
+"""`rcm remits import | unmatched | deposit | reassociation | exceptions | assign | repost | account` against
 a real database."""
 
 from __future__ import annotations
@@ -75,6 +75,35 @@ def test_exceptions_and_assigning_a_queued_claim_payment(
     remit_id = next(word for word in queued.split() if word.startswith("rmt-"))
     refused = runner.invoke(app, ["assign", remit_id, "clm-unknown"])
     assert refused.exit_code == 2 and "no claim clm-unknown" in refused.output
+
+
+def test_a_payment_held_for_another_payee_is_reposted_once_the_settings_list_it(
+    tmp_path: Path, fresh_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RCM_DATABASE_URL", fresh_database)
+    _with_claim(fresh_database, "clm-0001")
+    era = tmp_path / "era.835"
+    era.write_bytes(
+        remit_835(
+            [Clp("clm-0001", "1", "170.00", "110.00", "0", "ICN-1", [Cas("CO", "45", "60.00")])],
+            payee_npi="1999999976",
+        )
+    )
+    monkeypatch.setenv("RCM_PAYEE_IDS", '["1234567893"]')
+    runner = CliRunner()
+    held = runner.invoke(app, ["import", str(era)])
+    assert held.exit_code == 1 and "flagged: other_payee" in held.output
+    (line,) = [x for x in runner.invoke(app, ["exceptions"]).output.splitlines() if "other_payee" in x]
+    payment_id = next(word for word in line.split() if word.startswith("pay-"))
+
+    still = runner.invoke(app, ["repost", payment_id])
+    assert still.exit_code == 1 and f"{payment_id}: other_payee" in still.output
+    monkeypatch.setenv("RCM_PAYEE_IDS", '["1234567893", "1999999976"]')
+    reposted = runner.invoke(app, ["repost", payment_id])
+    assert reposted.exit_code == 0 and f"{payment_id}: posted" in reposted.output, reposted.output
+    assert "0 open exception(s)" in runner.invoke(app, ["exceptions"]).output
+    again = runner.invoke(app, ["repost", payment_id])
+    assert again.exit_code == 2 and "is posted" in again.output
 
 
 def _with_claim(database_url: str, claim_id: str) -> None:

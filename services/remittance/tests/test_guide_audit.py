@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from rcm.remittance import store as t
+from rcm.remittance.ingest import ReviewError
 from rcm.remittance.testing import Cas, Clp, Ledger, Svc, claim_for, paid, remit_835
 
 D = Decimal
@@ -93,6 +96,38 @@ async def test_an_835_for_another_payee_is_held_and_posts_nothing_to_our_claims(
     assert payment.status == "other_payee"
     assert await ledger.rows(t.claim_payment) == [] and await ledger.rows(t.posted_line) == []
     assert (await ledger.claim("clm-0931")).paid == D("0")
+
+
+async def test_a_payment_held_for_a_payee_the_settings_missed_posts_once_reposted(ledger: Ledger) -> None:
+    # the practice's new group NPI was not yet listed: its 835 was held; once listed, a person
+    # reposts it from the stored file (the same content delivered again is skipped as a duplicate)
+    await ledger.add_claims([claim_for(1, claim_id="clm-0935")])
+    content = remit_835([paid("clm-0935", "ICN-935")], trace="EFT-935", payee_npi="1999999976")
+    held = await ledger.post(content, payee_ids=("1234567893",))
+    (payment,) = await ledger.rows(t.payment)
+    assert payment.status == "other_payee"
+    assert (await ledger.post(content, payee_ids=("1999999976",))).outcome.duplicate_file
+    assert (await ledger.claim("clm-0935")).paid == D("0")
+
+    # still not listed: held again, with one open exception
+    events, status = await ledger.repost(payment.payment_id, payee_ids=("1234567893",))
+    assert (events, status) == ([], "other_payee")
+    open_flags = [r for r in await ledger.rows(t.remit_exception) if r.resolved_at is None]
+    assert [r.kind for r in open_flags] == ["other_payee"]
+
+    events, status = await ledger.repost(payment.payment_id, payee_ids=("1234567893", "1999999976"))
+    assert status == "posted"
+    assert [e.claim_id for e in events if type(e).__name__ == "PaymentPosted"] == ["clm-0935"]
+    assert (await ledger.claim("clm-0935")).paid == D("110.00")
+    assert [r for r in await ledger.rows(t.remit_exception) if r.resolved_at is None] == []
+    assert held.outcome.exceptions == ["other_payee"]
+
+    # posted is final: a second repost is refused and posts nothing twice
+    with pytest.raises(ReviewError, match="is posted"):
+        await ledger.repost(payment.payment_id, payee_ids=("1999999976",))
+    with pytest.raises(ReviewError, match="no payment"):
+        await ledger.repost("pay-unknown", payee_ids=("1999999976",))
+    assert len(await ledger.rows(t.posted_line)) == 1
 
 
 async def test_an_835_names_its_payee_by_npi_or_by_tax_id_written_either_way(ledger: Ledger) -> None:

@@ -21,7 +21,7 @@ from rcm.remittance import store as t
 from rcm.remittance.app import MIGRATIONS, RemittanceSettings, build_service
 from rcm.remittance.domain.provider_adjustments import reference_tokens
 from rcm.remittance.domain.reassociation import Deposit, PaymentAdvice, Reassociation, reassociate, trace_key
-from rcm.remittance.ingest import FileOutcome, ReviewError, assign_unmatched, post_remit_file
+from rcm.remittance.ingest import FileOutcome, ReviewError, assign_unmatched, post_remit_file, repost_payment
 from rcm.remittance.metrics import RemitMetrics
 from rcm.remittance.sftp_polling import HELD_KIND
 from rcm.servicekit import (
@@ -42,6 +42,7 @@ __all__ = [
     "open_exceptions",
     "reassociation_report",
     "record_deposit",
+    "repost",
     "retry_download",
     "unmatched_queue",
 ]
@@ -97,6 +98,22 @@ async def assign(settings: RemittanceSettings, remit_id: str, claim_id: str) -> 
         await tx.flush()
     tx.committed()
     return state
+
+
+async def repost(settings: RemittanceSettings, payment_id: str) -> str:
+    """Post again, under the configured payee ids, a payment held for another payee."""
+    async with _database(settings, write=True) as conn:
+        tx = Transaction(conn, "review", source=settings.service_name, prefix=settings.topic_prefix)
+        status = await repost_payment(
+            tx,
+            payment_id,
+            metrics=RemitMetrics(),
+            payee_ids=settings.payee_ids,
+            cut_lengths=settings.control_number_cut_lengths,
+        )
+        await tx.flush()
+    tx.committed()
+    return status
 
 
 async def open_exceptions(settings: RemittanceSettings) -> list[sa.Row[tuple[object, ...]]]:
@@ -322,6 +339,21 @@ def assign_command(
         raise typer.Exit(2) from exc
     typer.echo(f"{remit_id}: {state} on {claim_id}")
     if state not in ("posted", "recorded"):
+        raise typer.Exit(1)
+
+
+@app.command("repost")
+def repost_command(
+    payment_id: Annotated[str, typer.Argument(help="The held payment, as `rcm remits exceptions` lists it.")],
+) -> None:
+    """Post again a payment held for another payee, once RCM_PAYEE_IDS lists its payee."""
+    try:
+        status = asyncio.run(repost(RemittanceSettings(), payment_id))
+    except ReviewError as exc:
+        typer.echo(f"not reposted: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{payment_id}: {status}")
+    if status != "posted":
         raise typer.Exit(1)
 
 

@@ -78,6 +78,7 @@ __all__ = [
     "assign_unmatched",
     "post_remit_file",
     "rematch_waiting",
+    "repost_payment",
 ]
 
 log = logging.getLogger(__name__)
@@ -1547,3 +1548,77 @@ async def assign_unmatched(
         await tx.conn.execute(t.unmatched.update().where(u.id.in_(waiting)).values(resolved_at=sa.func.now()))
     log.info("claim payment %s placed on a claim by review: %s", remit_id, state)
     return state
+
+
+REPOSTABLE = frozenset({"other_payee"})
+"""Payment outcomes a person may post again from the stored 835: those that depend on the
+service's settings, not on the file (a payee held before the practice's payee ids listed it). A
+payment held for what its file says (unbalanced, unreadable) posts when the payer sends it again."""
+
+
+async def repost_payment(
+    tx: Transaction,
+    payment_id: str,
+    *,
+    metrics: RemitMetrics,
+    payee_ids: Sequence[str],
+    cut_lengths: Sequence[int] = DEFAULT_CUT_LENGTHS,
+) -> str:
+    """Post again, under today's ``payee_ids``, a payment held for another payee.
+
+    The payment is read again from the 835 it was stored from and posted as that file's post
+    would have (claim payments, provider adjustments, events); the exceptions it was held with
+    are resolved (a payment still held gets one new exception). Returns its new status
+    (``other_payee`` again when the payee is still not the practice's); raises ``ReviewError``
+    when it is unknown, not held for a reason a repost can change, or its file can no longer be
+    read.
+    """
+    p, f = t.payment.c, t.remit_file.c
+    row = (
+        await tx.conn.execute(
+            sa.select(p.status, p.file_id, f.name, f.received_at, f.content)
+            .join(t.remit_file, f.file_id == p.file_id)
+            .where(p.payment_id == payment_id)
+            .with_for_update(of=t.payment)
+        )
+    ).first()
+    if row is None:
+        raise ReviewError(f"no payment {payment_id}")
+    if row.status not in REPOSTABLE:
+        raise ReviewError(
+            f"payment {payment_id} is {row.status}; only a payment held for another payee is reposted"
+        )
+    payment = next(
+        (
+            found
+            for found in (read_remit_file(row.content).payments if row.content is not None else [])
+            if _opaque("pay", found.payer_ref, found.trace_number) == payment_id
+        ),
+        None,
+    )
+    if payment is None:
+        raise ReviewError(f"the file of payment {payment_id} can no longer be read")
+    e = t.remit_exception.c
+    held = (
+        await tx.conn.scalars(
+            sa.select(e.id).where(e.payment_id == payment_id, e.kind.in_(REPOSTABLE), e.resolved_at.is_(None))
+        )
+    ).all()
+    run = _Run(
+        tx,
+        file_id=row.file_id,
+        file_name=row.name,
+        received_at=row.received_at,
+        cut_lengths=cut_lengths,
+        metrics=metrics,
+        outcome=FileOutcome(file_id=row.file_id),
+        payee_ids=payee_ids,
+    )
+    await run.post_payment(payment, incomplete=False)
+    status = str(await tx.conn.scalar(sa.select(p.status).where(p.payment_id == payment_id)))
+    if held:  # still held: the post just flagged it again, so one exception stays open
+        await tx.conn.execute(
+            t.remit_exception.update().where(e.id.in_(held)).values(resolved_at=sa.func.now())
+        )
+    log.info("payment %s posted again by review: %s", payment_id, status)
+    return status

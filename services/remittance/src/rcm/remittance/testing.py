@@ -21,7 +21,13 @@ from rcm.events.models import ClaimCreated
 from rcm.events.testing import claim_created
 from rcm.remittance import store as t
 from rcm.remittance.handlers import HANDLERS, handle_batch, on_claim_created
-from rcm.remittance.ingest import FileOutcome, assign_unmatched, post_remit_file, rematch_waiting
+from rcm.remittance.ingest import (
+    FileOutcome,
+    assign_unmatched,
+    post_remit_file,
+    rematch_waiting,
+    repost_payment,
+)
 from rcm.remittance.metrics import RemitMetrics
 from rcm.servicekit import Delivered, Record, Transaction
 from rcm.servicekit.db import outbox
@@ -331,6 +337,15 @@ class Ledger:
             await tx.flush()
         tx.committed()
         return [decode(m.value, m.headers).event for m in tx.outgoing], state
+
+    async def repost(self, payment_id: str, *, payee_ids: Sequence[str]) -> tuple[list[Any], str]:
+        """A person posts a held payment again under ``payee_ids``: (events published, status)."""
+        async with self.engine.begin() as conn:
+            tx = Transaction(conn, "test", source="remittance")
+            status = await repost_payment(tx, payment_id, metrics=self.metrics, payee_ids=payee_ids)
+            await tx.flush()
+        tx.committed()
+        return [decode(m.value, m.headers).event for m in tx.outgoing], status
 
     async def rows(self, table: sa.Table, *where: Any) -> list[Any]:
         async with self.engine.connect() as conn:
