@@ -562,6 +562,27 @@ def test_an_eligibility_range_307() -> None:
     assert summary.status is EligibilityStatus.INACTIVE
 
 
+def test_a_plan_begin_date_sent_as_a_range_is_the_plan_period() -> None:
+    # X279A1 allows D8 or RD8 for every 2100C/2110C DTP qualifier: a 346 (plan begin) as a
+    # range gives the plan's first and last days
+    summary = read("DTP*346*RD8*20250101-20250630", "EB*1*IND*30")
+    assert summary.plan_period is not None
+    assert (summary.plan_period.start, summary.plan_period.end) == (date(2025, 1, 1), date(2025, 6, 30))
+    assert summary.status is EligibilityStatus.ACTIVE
+    assert read("DTP*346*RD8*20250101-20250228", "EB*1*IND*30").status is EligibilityStatus.INACTIVE
+
+
+def test_a_benefit_begin_date_sent_as_a_range_bounds_the_benefit() -> None:
+    summary = read(
+        *PLAN,
+        "EB*B*IND*MH***27*25",
+        "DTP*348*RD8*20240101-20241231",
+        "EB*B*IND*MH***27*40",
+        "DTP*348*RD8*20250101-20251231",
+    )
+    assert summary.in_network is not None and summary.in_network.copay == Decimal("40.00")
+
+
 def test_a_single_plan_date_is_the_date_asked_about_not_a_bound() -> None:
     summary = read("DTP*291*D8*20250303", "EB*1*IND*30")
     assert summary.status is EligibilityStatus.ACTIVE

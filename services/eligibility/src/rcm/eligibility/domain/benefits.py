@@ -218,14 +218,28 @@ def _aaa(response: EligibilityResponse271) -> list[tuple[RequestValidation, str 
 # ------------------------------------------------------------------ dates
 
 
+# Every coverage, plan and benefit date qualifier, whatever its format (D8 or RD8).
+_DATED = frozenset(
+    {
+        *(_PLAN, _ELIGIBILITY, _BENEFIT),
+        *(_ELIGIBILITY_BEGIN, _ELIGIBILITY_END, _PLAN_BEGIN, _PLAN_END, _BENEFIT_BEGIN, _BENEFIT_END),
+    }
+)
+
+
 def _excludes(dates: Iterable[DatePeriod], on: date) -> bool:
-    """True when a coverage, plan or benefit date says ``on`` is outside it."""
+    """True when a coverage, plan or benefit date says ``on`` is outside it.
+
+    A begin or end date sent as a range (DTP02 RD8, which the guide allows for each of them)
+    bounds the period as the range does."""
     for d in dates:
         if d.start is None:
             continue
-        if d.qualifier in (_PLAN, _ELIGIBILITY, _BENEFIT):
-            if d.end is not None and not d.start <= on <= d.end:
+        if d.end is not None and d.qualifier in _DATED:
+            if not d.start <= on <= d.end:
                 return True
+        elif d.qualifier in (_PLAN, _ELIGIBILITY, _BENEFIT):
+            continue
         elif d.qualifier in (_ELIGIBILITY_BEGIN, _PLAN_BEGIN, _BENEFIT_BEGIN):
             if on < d.start:
                 return True
@@ -239,13 +253,22 @@ def _window(
 ) -> tuple[date | None, date | None]:
     start: date | None = None
     stop: date | None = None
+    ranged: tuple[date, date] | None = None
     for d in dates:
-        if d.qualifier == range_ and d.start is not None and d.end is not None:
-            start, stop = d.start, d.end
-        elif d.qualifier == begin and d.start is not None and d.end is None:
+        if d.start is None:
+            continue
+        if d.end is not None and d.qualifier in (range_, begin, end):
+            # the range, or a begin or end date sent as a range (RD8): the range's own bounds
+            if d.qualifier == range_:
+                start, stop = d.start, d.end
+            else:
+                ranged = ranged or (d.start, d.end)
+        elif d.qualifier == begin:
             start = d.start
-        elif d.qualifier == end and d.start is not None and d.end is None:
+        elif d.qualifier == end:
             stop = d.start
+    if ranged is not None:
+        start, stop = start or ranged[0], stop or ranged[1]
     return start, stop
 
 
