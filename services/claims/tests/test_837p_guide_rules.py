@@ -288,6 +288,21 @@ def test_the_prior_payer_s_type_gives_its_claim_filing_indicator(
     assert_valid(text)
 
 
+def test_medicare_as_the_later_payer_is_sent_with_the_medicare_secondary_payer_type() -> None:
+    # 2000B SBR05: required when the destination payer is Medicare and it is not the primary
+    msp = {**SELF, "medicare_secondary_type": "12"}
+    item = ClaimForBatch(secondary(), PATIENT, msp, MEDICARE, prior(prior_line(1)), PAYER)
+    text = text_of(item)
+    assert ["SBR", "S", "18", "GRP1", "", "12", "", "", "", "MB"] in segments(text)
+    assert ["SBR", "P", "18", "", "", "", "", "", "", "CI"] in segments(text)  # 2320: the employer plan
+    assert_valid(text)
+    # another payer as the later one, or Medicare as the first, sends none
+    other = text_of(ClaimForBatch(secondary(), PATIENT, msp, PAYER, prior(prior_line(1)), MEDICARE))
+    assert ["SBR", "S", "18", "GRP1", "", "", "", "", "", "CI"] in segments(other)
+    first = text_of(ClaimForBatch(draft(), PATIENT, msp, MEDICARE))
+    assert ["SBR", "P", "18", "GRP1", "", "", "", "", "", "MB"] in segments(first)
+
+
 def test_two_lines_of_the_same_procedure_each_carry_their_own_adjudication() -> None:
     lines = (line(1, "H2019", "60.00", modifiers=("HQ",)), line(2, "H2019", "60.00"))
     first = prior_line(

@@ -433,6 +433,22 @@ def test_a_secondary_claim_after_the_primary_remit_passes() -> None:
     assert held_by(payer_order, make_claim(coverage=SECONDARY), context) == set()
 
 
+def test_medicare_as_the_later_payer_without_the_msp_type_is_held() -> None:
+    # its 837P needs SBR05 (why the other coverage pays first); clearinghouses reject it without
+    medicare = make_context(
+        coverages=(COVERAGE, SECONDARY), prior_payer_adjudicated=True, rules=PayerRules(medicare=True)
+    )
+    claim = make_claim(coverage=SECONDARY)
+    assert held_by(payer_order, claim, medicare) == {"payer_order.msp_type_missing"}
+    typed = SECONDARY.model_copy(update={"medicare_secondary_type": "43"})
+    with_type = medicare.model_copy(update={"coverages": (COVERAGE, typed)})
+    assert held_by(payer_order, claim, with_type) == set()
+    # Medicare as the first payer, or another payer as the later one, needs none
+    assert held_by(payer_order, make_claim(), medicare) == set()
+    other = make_context(coverages=(COVERAGE, SECONDARY), prior_payer_adjudicated=True)
+    assert held_by(payer_order, claim, other) == set()
+
+
 def test_two_primary_coverages_are_held_as_ambiguous() -> None:
     other_primary = SECONDARY.model_copy(update={"priority": CoveragePriority.PRIMARY})
     context = make_context(coverages=(COVERAGE, other_primary))

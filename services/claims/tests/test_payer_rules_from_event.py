@@ -21,6 +21,8 @@ DOMAIN_ONLY: frozenset[str] = frozenset(
     {
         # the payer's own id: PayerUpdated.payer_id, outside its rules
         "payer_id",
+        # from PayerUpdated.payer_type, outside its rules
+        "medicare",
     }
 )
 """PayerRules settings (dotted paths, ``[]`` for a list item) the event's rules do not carry."""
@@ -47,6 +49,12 @@ def test_a_payer_without_rules_gets_every_domain_default() -> None:
     differing = [name for name in PayerRules.model_fields if getattr(rules, name) != getattr(defaults, name)]
     assert differing == [], "the event's defaults differ from the domain's"
     assert rules == defaults
+
+
+def test_the_payer_type_says_whether_it_is_medicare() -> None:
+    assert payer_rules_of({**_payer(), "payer_type": "medicare"}).medicare is True
+    assert payer_rules_of({**_payer(), "payer_type": "medicare_advantage"}).medicare is False
+    assert payer_rules_of(_payer()).medicare is False
 
 
 def test_a_payer_stored_before_the_newer_settings_gets_their_domain_defaults() -> None:

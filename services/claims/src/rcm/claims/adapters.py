@@ -59,7 +59,8 @@ def payer_rules_of(body: Body | None) -> PayerRules:
     if body is None:
         return PayerRules()
     shared = _known_fields(PayerRules, body.get("rules") or {})
-    return PayerRules.model_validate({**shared, "payer_id": body["payer_id"]})
+    medicare = body.get("payer_type") == "medicare"
+    return PayerRules.model_validate({**shared, "payer_id": body["payer_id"], "medicare": medicare})
 
 
 def _known_fields(model: type[BaseModel], value: Body) -> dict[str, Any]:
@@ -147,6 +148,7 @@ def coverage_of(body: Body) -> Coverage:
         payer_id=body["payer_id"],
         priority=body["priority"],
         effective=_period(body.get("effective")),
+        medicare_secondary_type=body.get("medicare_secondary_type"),
     )
 
 

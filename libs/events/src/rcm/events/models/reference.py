@@ -40,6 +40,7 @@ __all__ = [
     "FeeScheduleUpdated",
     "License",
     "LicensureModifierRule",
+    "MedicareSecondaryType",
     "ModifierIndicator",
     "NetworkStatus",
     "OrganizationUpdated",
@@ -123,6 +124,29 @@ class Subscriber(EventModel):
     address: Address | None = Field(default=None, description="Subscriber's address.")
 
 
+class MedicareSecondaryType(StrEnum):
+    """Why Medicare pays after another coverage (Medicare Secondary Payer type; 837P SBR05)."""
+
+    WORKING_AGED = "12"
+    """Working aged: the patient or spouse, 65 or older, has employer group health coverage."""
+    END_STAGE_RENAL_DISEASE = "13"
+    """End-stage renal disease, within the coordination period."""
+    NO_FAULT = "14"
+    """No-fault insurance, including automobile, is primary."""
+    WORKERS_COMPENSATION = "15"
+    """Workers' compensation."""
+    PUBLIC_HEALTH_SERVICE = "16"
+    """Public Health Service or another federal agency."""
+    BLACK_LUNG = "41"
+    """Black lung."""
+    VETERANS_AFFAIRS = "42"
+    """Veterans Affairs."""
+    DISABLED = "43"
+    """Disabled beneficiary under 65 with a large group health plan."""
+    OTHER_LIABILITY = "47"
+    """Other liability insurance is primary."""
+
+
 class CoverageUpdated(Event):
     """One insurance coverage of a patient, with its order of payment."""
 
@@ -139,6 +163,11 @@ class CoverageUpdated(Event):
     )
     priority: CoveragePriority = Field(description="Primary, secondary or tertiary.")
     effective: Period = Field(description="Dates the coverage is in force.")
+    medicare_secondary_type: MedicareSecondaryType | None = Field(
+        default=None,
+        description="On a Medicare coverage that is not primary: why another coverage pays first (MSP"
+        " type, sent as 837P SBR05; Medicare's claims need it).",
+    )
     deleted: bool = Field(default=False, description="True when the coverage was removed.")
     updated_at: Timestamp = Field(description="When the source system changed this record.")
 

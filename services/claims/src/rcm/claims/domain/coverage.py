@@ -33,6 +33,9 @@ class Coverage(DomainModel):
     payer_id: str
     priority: CoveragePriority = CoveragePriority.PRIMARY
     effective: Period
+    medicare_secondary_type: str | None = Field(
+        default=None, description="On a Medicare coverage that pays later: why another pays first (SBR05)."
+    )
 
 
 class EligibilityStatus(StrEnum):

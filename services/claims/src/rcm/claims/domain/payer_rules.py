@@ -156,6 +156,10 @@ class PayerRules(DomainModel):
     """Everything about a payer that changes how a session is coded or a claim is checked."""
 
     payer_id: str | None = None
+    medicare: bool = Field(
+        default=False,
+        description="The payer is Medicare fee-for-service (its claims as a later payer need the MSP type).",
+    )
     telehealth: TelehealthRules = Field(default_factory=TelehealthRules)
     licensure_modifiers: tuple[LicensureModifierRule, ...] = Field(
         default=(), description="Degree/licence/program modifiers; most commercial payers and Medicare: none."

@@ -84,6 +84,8 @@ _FILING = {
     "eap": "CI",
     "other": "ZZ",
 }
+_MEDICARE = frozenset({"MA", "MB"})
+"""Claim filing indicators of Medicare Part A and B (not Medicare Advantage, 16)."""
 _MAX_DIAGNOSES = 12
 Body = Mapping[str, Any]
 
@@ -341,11 +343,15 @@ def _subscriber_level(item: ClaimForBatch) -> SubscriberLevel:
             item.payer.get("electronic_payer_id", item.draft.payer_id),
         )
     )
+    filing = _FILING.get(item.payer.get("payer_type", "other"), "CI")
+    later = _RESPONSIBILITY[item.draft.payer_order] != "P"
     info = SubscriberInformation(
         payer_responsibility=_RESPONSIBILITY[item.draft.payer_order],
         relationship="18" if relationship == "self" else None,
         group_number=coverage.get("group_number"),
-        claim_filing_indicator=_FILING.get(item.payer.get("payer_type", "other"), "CI"),
+        # the guide wants the Medicare Secondary Payer type when Medicare is not the first payer
+        insurance_type=coverage.get("medicare_secondary_type") if later and filing in _MEDICARE else None,
+        claim_filing_indicator=filing,
     )
     patient_street, patient_city = _address(patient.get("address"))
     patient_dmg = Demographics(

@@ -97,6 +97,21 @@ def payer_order(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
                 fix=f"bill payer {higher[0].payer_id} first; this claim follows its remit",
             )
         )
+    if (
+        claim.payer_order is not CoveragePriority.PRIMARY
+        and context.rules.medicare
+        and not billed.medicare_secondary_type
+    ):
+        findings.append(
+            Finding(
+                edit="payer_order",
+                code="payer_order.msp_type_missing",
+                severity=Severity.HOLD,
+                message="Medicare as a later payer needs the Medicare Secondary Payer type (837P SBR05)",
+                field="coverage.medicare_secondary_type",
+                fix="record why the other coverage pays first (working aged, disability, liability...)",
+            )
+        )
     if billed.priority is not CoveragePriority.PRIMARY and not higher:
         findings.append(
             Finding(
