@@ -11,7 +11,9 @@ Four HL levels, each with its name loop and its status loop; nothing else:
 ```
 
 The 277CA has no dependent level (no 2000E): the patient is the claim's patient
-whether subscriber or dependent. STC appears only in 2200B-2200D and 2220D, so a
+whether subscriber or dependent. A billing provider rejected as a whole ends its
+hierarchy there (2000C HL04 0, no 2000D), as a rejected receiver does at 2000B; the HL
+child-code rule still reports an HL04 1 with no patient level beneath it. STC appears only in 2200B-2200D and 2220D, so a
 status anywhere else is reported as a misplaced segment.
 """
 
@@ -44,7 +46,7 @@ BHT R 1 01=0085 02=08 03! 04! 05! 06! 06=TH
       AMT S 1 *01=YU
       AMT S 1 *01=YY
     @2000C S >1
-      HL R 1 *03=19 02! 04! 04=1
+      HL R 1 *03=19 02! 04! 04=0,1
       @2100C R 1
         NM1 R 1 *01=85 02=1,2 03! 08! 08=FI,SV,XX 09!
       @2200C R 1
@@ -55,7 +57,7 @@ BHT R 1 01=0085 02=08 03! 04! 05! 06! 06=TH
         QTY S 1 *01=QC
         AMT S 1 *01=YU
         AMT S 1 *01=YY
-      @2000D R >1
+      @2000D S >1
         HL R 1 *03=PT 02!
         @2100D R 1
           NM1 R 1 *01=QC 02=1 03! 08! 08=II,MI 09!

@@ -1,0 +1,122 @@
+"""Guide rules that inbound files exercise: content the guides allow reads without findings.
+
+The files are synthetic (made-up parties, identifiers and amounts).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rcm.x12 import Severity, read, validate
+from rcm.x12.convert import read_interchanges
+from rcm.x12.models.claim_status import ClaimAcknowledgment277CA
+
+pytestmark = pytest.mark.unit
+
+ISA = "ISA*00*          *00*          *ZZ*PAYERSIM       *ZZ*PROVSIM        *260105*0930*^*00501*000000311*0*P*:~"
+
+
+def _interchange(group: str, version: str, body: list[str]) -> str:
+    segments = [f"ST*{body[0]}", *body[1:]]
+    control = body[0].split("*")[1]
+    text = "~".join([*segments, f"SE*{len(segments) + 1}*{control}"]) + "~"
+    return f"{ISA}GS*{group}*PAYERSIM*PROVSIM*20260105*0930*311*X*{version}~{text}GE*1*311~IEA*1*000000311~"
+
+
+def _errors(text: str) -> list[tuple[str, str, str]]:
+    return [(f.segment_id, f.loop_id, f.code) for f in validate(text) if f.severity is Severity.ERROR]
+
+
+REMIT = [
+    "835*0001",
+    "BPR*I*80*C*CHK************20260105",
+    "TRN*1*CHK0001*1999999999",
+    "N1*PR*SAMPLE HEALTH PLAN",
+    "N3*1 TEST WAY",
+    "N4*ANYTOWN*NY*10001",
+    "PER*BL*EDI DESK*TE*5555550100",
+    "N1*PE*SAMPLE CLINIC*XX*1999999976",
+    "LX*1",
+    "CLP*PCN-1*1*100*80*20*12*PAYERCLAIM1",
+    "NM1*QC*1*PATIENT*TEST****MI*SIMMEMBER",
+    "SVC*HC:90837*100*80**1",
+    "DTM*472*20251220",
+    "CAS*PR*2*20",
+    "REF*6R*LINE-1",
+    "REF*0K*POLICY-7",
+    "REF*0K*POLICY-8",
+    "AMT*B6*100",
+]
+
+
+def test_835_service_line_healthcare_policy_references_are_in_the_guide() -> None:
+    # 005010X221A1 2110 REF*0K (healthcare policy identification, up to five) names the
+    # medical policy the line was adjudicated under
+    text = _interchange("HP", "005010X221A1", REMIT)
+    assert _errors(text) == []
+    [(interchange, _)] = read_interchanges(text)
+    [claim] = list(interchange.groups[0].transactions[0].claims())  # type: ignore[attr-defined]
+    [line] = claim.services
+    assert [r.value for r in line.references if r.qualifier == "0K"] == ["POLICY-7", "POLICY-8"]
+    assert line.line_item_control_number == "LINE-1"
+
+
+def test_835_service_line_policy_reference_over_its_maximum_use_is_reported() -> None:
+    body = [*REMIT[:-1], *(f"REF*0K*POLICY-{n}" for n in range(6)), REMIT[-1]]
+    assert ("REF", "2110", "5") in _errors(_interchange("HP", "005010X221A1", body))
+
+
+ACK_277CA = [
+    "277*0001*005010X214",
+    "BHT*0085*08*ACKBATCH1*20260105*0930*TH",
+    "HL*1**20*1",
+    "NM1*PR*2*SAMPLE HEALTH PLAN*****PI*SIMPAYER",
+    "TRN*1*RECEIPT1",
+    "DTP*050*D8*20260104",
+    "DTP*009*D8*20260105",
+    "HL*2*1*21*1",
+    "NM1*41*2*SAMPLE BILLING*****46*SIMSUBMIT",
+    "TRN*2*BATCH-1",
+    "STC*A1:19:PR*20260105*WQ*300",
+    "QTY*90*1",
+    "QTY*AA*1",
+    "AMT*YU*100",
+    "AMT*YY*200",
+    "HL*3*2*19*1",
+    "NM1*85*2*FIRST CLINIC*****XX*1999999976",
+    "TRN*1*0",
+    "STC*A1:19:PR**WQ*100",
+    "HL*4*3*PT",
+    "NM1*QC*1*PATIENT*TEST****MI*SIMMEMBER",
+    "TRN*2*CLAIM-1",
+    "STC*A2:20:PR*20260105*WQ*100",
+    "REF*1K*PAYERCLAIM1",
+    "DTP*472*D8*20251220",
+    "HL*5*2*19*0",
+    "NM1*85*2*SECOND CLINIC*****XX*1999999984",
+    "TRN*1*0",
+    "STC*A3:24:85**U*200",
+    "QTY*QC*2",
+    "AMT*YY*200",
+]
+
+
+def test_277ca_billing_provider_rejected_as_a_whole_ends_its_hierarchy() -> None:
+    # 005010X214: a provider rejected outright gets HL04 0 and no patient level, as a rejected
+    # receiver does at 2000B; the claims beneath it are taken down by the provider's status
+    text = _interchange("HN", "005010X214", ACK_277CA)
+    assert _errors(text) == []
+    [(interchange, _)] = read_interchanges(text)
+    [tx] = interchange.groups[0].transactions
+    assert isinstance(tx, ClaimAcknowledgment277CA)
+    [source] = tx.sources
+    [receiver] = source.levels
+    first, second = receiver.levels
+    assert [lvl.hl_level_code for lvl in first.levels] == ["PT"]
+    assert second.levels == []
+
+
+def test_277ca_provider_hl04_saying_patients_follow_still_needs_them() -> None:
+    body = [s.replace("HL*5*2*19*0", "HL*5*2*19*1") for s in ACK_277CA]
+    findings = [f for f in read(_interchange("HN", "005010X214", body)).findings if f.segment_id == "HL"]
+    assert [(f.loop_id, f.element, f.code) for f in findings] == [("2000C", 4, "I12")]
