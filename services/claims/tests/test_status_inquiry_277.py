@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rcm.claims.domain import ClaimState
 from rcm.claims.status_inquiry import StatusInquiry, answer_of_277, state_of_277
+from rcm.x12.errors import X12Error
 
 
 def x277(*tracking: str) -> str:
@@ -100,6 +101,28 @@ def test_a_claim_the_payer_cannot_find_is_told_apart(category: str) -> None:
     assert answer.not_found
 
 
+@pytest.mark.unit
+def test_a_malformed_value_in_another_claims_status_does_not_hide_ours() -> None:
+    content = x277(
+        "TRN*2*OTHERCLAIM",
+        "STC*F2:85*20250301**150.00*0.00",
+        "DTP*472*D8*20251340",
+        "TRN*2*CLAIM0001",
+        "STC*P1:20*20250301",
+    )
+    answer = answer_of_277(content, trace="CLAIM0001")
+    assert answer is not None and answer.state is ClaimState.PENDED
+
+
+@pytest.mark.unit
+def test_a_4010_277_is_not_read_with_the_5010_rules() -> None:
+    content = x277("TRN*2*CLAIM0001", "STC*F1:65*20250301**150.00*120.00").replace(
+        "*005010X212", "*004010X093A1"
+    )
+    with pytest.raises(X12Error, match="not 005010"):
+        answer_of_277(content, trace="CLAIM0001")
+
+
 class _Core:
     """The CORE real-time client: answers every 276 with ``payload``."""
 
@@ -131,6 +154,16 @@ async def test_an_unmatched_277_changes_nothing_but_the_check_time(engine: Async
     assert after.state == ClaimState.SUBMITTED.value
     assert after.payer_claim_number is None
     assert after.status_checked_at == now
+
+
+async def test_an_unreadable_277_changes_nothing_but_the_check_time(engine: AsyncEngine) -> None:
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    row = await _aged_claim(engine, ClaimState.SUBMITTED, now)
+    core = _Core("<html>gateway error</html>")  # no interchange: X12Error, caught
+    inquiry = StatusInquiry(AckService(engine), submitter_id="S", receiver_id="R", after=timedelta(days=30))  # type: ignore[arg-type]
+    assert await inquiry.run_once(core, now=now) == 1  # type: ignore[arg-type]
+    after = await one(engine, row.claim_id)
+    assert (after.state, after.status_checked_at) == (ClaimState.SUBMITTED.value, now)
 
 
 async def test_the_payer_claim_number_of_a_pended_answer_is_kept(engine: AsyncEngine) -> None:

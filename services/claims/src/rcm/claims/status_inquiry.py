@@ -6,7 +6,8 @@ are read in order, every composite (STC01, STC10, STC11): F1 finalized/paid -> p
 finalized/denied -> denied, P0-P5 pending -> pended; A3/A6/A7/A8 (the payer rejected it, it never
 entered adjudication) -> rejected, then held with the statuses as hold reasons, as a rejecting
 277CA leaves it; A4/D0 (the payer has no such claim) is logged as a warning; anything else (F0,
-E0...) changes nothing but the time of the last check. Its REF*1K payer claim control number is kept
+E0...) changes nothing but the time of the last check; an unreadable 277 (or one of another
+version than 005010) changes nothing either. Its REF*1K payer claim control number is kept
 on the claim when it has none. Pended claims are asked about again once as aged.
 """
 
@@ -28,7 +29,8 @@ from rcm.clearinghouse import CoreRealtimeClient, TransportError
 from rcm.events.models import HoldReason, HoldReasonCode
 from rcm.servicekit import Service, Transaction
 from rcm.x12.build import serialize
-from rcm.x12.convert import read_interchanges
+from rcm.x12.convert import read_interchanges_leniently
+from rcm.x12.errors import X12Error
 from rcm.x12.models.claim_status import ClaimStatusResponse277
 from rcm.x12.segments import Delimiters, Segment
 
@@ -135,9 +137,16 @@ class StatusAnswer:
 
 
 def answer_of_277(content: str, *, trace: str) -> StatusAnswer | None:
-    """The answer of a 277 to the inquiry traced ``trace`` (2200D TRN*2); None if it has none."""
-    for interchange, _ in read_interchanges(content):
+    """The answer of a 277 to the inquiry traced ``trace`` (2200D TRN*2); None if it has none.
+
+    Read leniently: a value that cannot be read (a malformed date in another claim's status)
+    leaves that segment out, not the whole answer. X12Error when nothing can be read, or for a
+    group of another version than 005010 (a 4010 277 is not read with the X212 rules)."""
+    interchanges, _ = read_interchanges_leniently(content)
+    for interchange, _ in interchanges:
         for group in interchange.groups:
+            if not group.header.version.startswith("005010"):
+                raise X12Error(f"277 group version {group.header.version or 'missing'} is not 005010X212")
             for tx in group.transactions:
                 if not isinstance(tx, ClaimStatusResponse277):
                     continue
@@ -218,6 +227,8 @@ class StatusInquiry:
                 log.warning("277 answered no claim status for the inquiry's trace; nothing applied")
         except TransportError as exc:
             log.warning("276 for a claim failed: %s", type(exc).__name__)
+        except X12Error:  # its message may quote the payer's values: never logged
+            log.warning("277 unreadable; nothing applied")
         reported = answer.state if answer is not None else None
         async with self.service.transaction() as tx:
             current = (
