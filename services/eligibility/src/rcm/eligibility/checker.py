@@ -81,11 +81,14 @@ def read_271_leniently(text: str) -> tuple[list[EligibilityResponse271], int]:
     A payer's answer with one malformed value (a benefit's amount, a date, a composite without
     its code) still answers for the coverage: that segment is left out, with the benefit loop
     that needs it, and the rest is read. X12Error when nothing can be read (no interchange, a
-    set without the parts every 271 has)."""
+    set without the parts every 271 has) and for a group of another version than 005010 (a 4010
+    271 is not read with the X279A1 rules)."""
     found: list[EligibilityResponse271] = []
     interchanges, unread = read_interchanges_leniently(text)
     for interchange, _ in interchanges:
         for group in interchange.groups:
+            if not group.header.version.startswith("005010"):
+                raise X12Error(f"271 group version {group.header.version or 'missing'} is not 005010X279A1")
             found += [t for t in group.transactions if isinstance(t, EligibilityResponse271)]
     return found, len(unread)
 
