@@ -7,7 +7,9 @@ validation and typed models live in ``rcm.x12``.
 
 from __future__ import annotations
 
+from rcm.x12.schema import guide_for
 from rcm.x12.segments import Delimiters, Segment
+from rcm.x12.tokenizer import Tokenizer
 
 __all__ = ["aaa_segments", "delimiters_of", "segments_of", "transaction_kind"]
 
@@ -27,23 +29,25 @@ _KIND_BY_VERSION = {
 
 
 def delimiters_of(text: str) -> Delimiters:
-    """The delimiters declared by the ISA segment; ``ValueError`` if the text does not start with one."""
-    start = text.find("ISA")
-    if start < 0 or len(text) < start + 106:
+    """The delimiters declared by the ISA segment; ``ValueError`` if the text does not start with one.
+
+    The ISA is read as the engine reads it, by counting its sixteen elements: a sender whose
+    ISA fields are not padded to their fixed widths still declares its delimiters there, and the
+    engine reads such a file (reporting the widths), so it is not malformed for a transport.
+    """
+    tokens = Tokenizer(text)
+    first = next(iter(tokens), None)
+    if first is None or first.id != "ISA" or tokens.delimiters is None:
         raise ValueError("no ISA segment")
-    isa = text[start : start + 106]
-    element = isa[3]
-    fields = isa.split(element)
-    if len(fields) < 17:
-        raise ValueError("ISA segment has too few elements")
-    repetition = fields[11] if len(fields[11]) == 1 and not fields[11].isalnum() else "^"
-    return Delimiters(element=element, component=fields[16][0], repetition=repetition, segment=isa[105])
+    return tokens.delimiters
 
 
 def segments_of(text: str) -> list[Segment]:
     """All segments of an interchange, ids and raw elements only."""
     delimiters = delimiters_of(text)
     text = text[text.find("ISA") :]
+    if delimiters.segment == "\n":  # a line break ends the segments: CR LF, CR or LF alike
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     segments: list[Segment] = []
     for position, raw in enumerate(text.split(delimiters.segment), start=1):
         raw = raw.strip("\r\n\t ")
@@ -67,6 +71,11 @@ def transaction_kind(text: str) -> str:
         raise ValueError("no functional group or transaction set")
     version = st.get(3) or gs.get(8)
     kind = _KIND_BY_VERSION.get((st.get(1), version))
+    if kind is None and version.startswith("005010"):
+        # a 5010 guide id the engine reads as another (005010X221 as X221A1, 005010X231 as
+        # X231A1...) names the same kind: the file goes on to be read, not set aside as malformed
+        guide = guide_for(st.get(1), version)
+        kind = _KIND_BY_VERSION.get((st.get(1), guide.id)) if guide is not None else None
     if kind is None:
         raise ValueError(f"unsupported transaction {st.get(1)} {version}")
     return kind
