@@ -8,6 +8,7 @@ from __future__ import annotations
 __all__ = [
     "ADD_ON_CODES",
     "ADD_ON_PRIMARIES",
+    "AUTOMATED_TEST",
     "CRISIS_CODES",
     "EM_CODES",
     "FAMILY_CODES",
@@ -18,6 +19,7 @@ __all__ = [
     "INTERACTIVE_COMPLEXITY_PRIMARIES",
     "PHARMACOLOGIC_MANAGEMENT",
     "PSYCHIATRIC_CODES",
+    "PSYCHOLOGICAL_TESTING_CODES",
     "PSYCHOTHERAPY_ADD_ON_CODES",
     "TESTING_CODES",
 ]
@@ -66,9 +68,15 @@ PSYCHIATRIC_CODES: frozenset[str] = frozenset(
 )
 """The psychiatry codes (CPT 90785-90899) this engine bills."""
 
-TESTING_CODES: frozenset[str] = frozenset(
+PSYCHOLOGICAL_TESTING_CODES: frozenset[str] = frozenset(
     {"96130", "96131", "96132", "96133", "96136", "96137", "96138", "96139"}
 )
+"""Psychological and neuropsychological test evaluation (96130-96133) and administration (96136-96139)."""
+AUTOMATED_TEST = "96146"
+"""96146: one automated, standardized instrument with an automated result only (untimed)."""
+TESTING_CODES: frozenset[str] = frozenset(PSYCHOLOGICAL_TESTING_CODES | {"96116", "96121", AUTOMATED_TEST})
+"""Every testing code this engine bills: 96130-96139, the neurobehavioral status exam 96116/+96121
+and the single automated instrument 96146."""
 HEALTH_BEHAVIOR_CODES: frozenset[str] = frozenset(
     {"96156", "96158", "96159", "96164", "96165", "96167", "96168", "96170", "96171"}
 )
@@ -78,6 +86,7 @@ ADD_ON_CODES: frozenset[str] = frozenset(
         INTERACTIVE_COMPLEXITY,
         PHARMACOLOGIC_MANAGEMENT,
         "90840",
+        "96121",
         "96131",
         "96133",
         "96137",
@@ -96,6 +105,7 @@ ADD_ON_PRIMARIES: dict[str, frozenset[str]] = {
     "90840": frozenset({"90839"}),
     PHARMACOLOGIC_MANAGEMENT: INDIVIDUAL_PSYCHOTHERAPY_CODES,
     **dict.fromkeys(PSYCHOTHERAPY_ADD_ON_CODES, EM_CODES),
+    "96121": frozenset({"96116"}),
     "96131": frozenset({"96130"}),
     "96133": frozenset({"96132"}),
     "96137": frozenset({"96136"}),

@@ -12,7 +12,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from rcm.claims.domain.bundling import DEFAULT_BUNDLING_PAIRS, BundlingPair
-from rcm.claims.domain.codes import TESTING_CODES
+from rcm.claims.domain.codes import PSYCHOLOGICAL_TESTING_CODES
 from rcm.claims.domain.common import Credential, DomainModel, Program
 from rcm.claims.domain.session import Modifier, PlaceOfService, ProcedureCode
 
@@ -100,7 +100,13 @@ class UnitRoundingRule(DomainModel):
     """Unit rounding for time-based HCPCS codes (state Medicaid rules differ)."""
 
     method: UnitRounding = UnitRounding.MIDPOINT
-    minutes_per_unit: int = Field(default=15, ge=1, le=60)
+    minutes_per_unit: int = Field(
+        default=15,
+        ge=1,
+        le=60,
+        description="Minutes in one unit of a timed code whose HCPCS descriptor names no unit "
+        "(the descriptor's 'per 15 minutes' or 'per hour' holds otherwise).",
+    )
     minutes_per_unit_by_code: dict[str, int] = Field(
         default_factory=lambda: {"H2012": 60},
         description="Codes whose unit is not ``minutes_per_unit`` (H2012 day treatment is per hour).",
@@ -191,7 +197,7 @@ class PayerRules(DomainModel):
         "no disorder (e.g. Z03.89).",
     )
     auth_requirements: tuple[AuthRequirement, ...] = Field(
-        default=tuple(AuthRequirement(procedure_code=code) for code in sorted(TESTING_CODES)),
+        default=tuple(AuthRequirement(procedure_code=code) for code in sorted(PSYCHOLOGICAL_TESTING_CODES)),
         description="Codes needing prior authorization; psychological testing by default.",
     )
     timely_filing_days: int = Field(default=365, ge=1, description="Days from the date of service to file.")

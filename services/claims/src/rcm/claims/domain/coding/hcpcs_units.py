@@ -6,9 +6,10 @@ Units follow the payer's rounding rule: the midpoint ('8-minute') convention cou
 unit once more than half of it is done; the full-unit rule counts only complete units.
 Daily caps, where the payer has them, limit the units.
 
-Which codes are timed, and how long a unit is, comes first from the payer's table
-(``timed_hcpcs_codes``, ``minutes_per_unit_by_code``); a code the payer's table does not
-name is timed when its HCPCS descriptor is ("per 15 minutes", "per hour").
+A code is timed when the payer's table names it (``timed_hcpcs_codes``) or its HCPCS
+descriptor is ("per 15 minutes", "per hour"). A unit is as long as the payer's table says
+for that code (``minutes_per_unit_by_code``), else as its descriptor says, else the payer's
+general unit: naming an hourly code as timed does not make it a 15-minute code.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ _PER_15_MINUTES = (
     "H2030",  # mental health clubhouse services
     "H2032",  # activity therapy
     "H2033",  # multisystemic therapy for juveniles
+    "H2037",  # developmental delay prevention activities, dependent child of client
     "T1016",  # case management
     "T1017",  # targeted case management
 )
@@ -63,12 +65,10 @@ per-session and per-encounter codes (H0001, H0031, H2020...) are not here."""
 def unit_minutes(code: str, rules: PayerRules) -> int | None:
     """Minutes in one unit of ``code`` for this payer, or None when it is billed per encounter."""
     rounding = rules.unit_rounding
-    if code in rules.timed_hcpcs_codes:
-        return rounding.unit_minutes(code)
     descriptor = HCPCS_DESCRIPTOR_UNIT_MINUTES.get(code)
-    if descriptor is None:
+    if descriptor is None and code not in rules.timed_hcpcs_codes:
         return None
-    return rounding.minutes_per_unit_by_code.get(code, descriptor)
+    return rounding.minutes_per_unit_by_code.get(code, descriptor or rounding.minutes_per_unit)
 
 
 def timed_units(minutes: int, rule: UnitRoundingRule, code: str = "", per_unit: int | None = None) -> int:

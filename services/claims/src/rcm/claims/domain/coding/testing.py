@@ -1,7 +1,8 @@
-"""Psychological testing (9613x) and health behavior assessment/intervention (9615x-9617x)."""
+"""Psychological testing (9613x, 96116, 96146) and health behavior assessment/intervention (9615x-9617x)."""
 
 from __future__ import annotations
 
+from rcm.claims.domain.codes import AUTOMATED_TEST
 from rcm.claims.domain.coding.result import ChosenCode, NotBillable, NotBillableReason
 from rcm.claims.domain.coding.timed_families import (
     HEALTH_BEHAVIOR_FAMILIES,
@@ -37,7 +38,17 @@ def _code_timed(session: Session, families: tuple[TimedFamily, ...]) -> list[Cho
 
 
 def code_testing(session: Session) -> list[ChosenCode] | NotBillable:
-    """The base testing code named by the session, plus its add-on hours or half-hours."""
+    """The base testing code named by the session, plus its add-on hours or half-hours.
+
+    96146 (one automated instrument, automated result only) is untimed: one unit.
+    """
+    if session.service_code == AUTOMATED_TEST:
+        return [
+            ChosenCode(
+                code=AUTOMATED_TEST,
+                rule="single automated instrument with automated result -> 96146 (untimed, one unit)",
+            )
+        ]
     return _code_timed(session, TESTING_FAMILIES)
 
 

@@ -1,6 +1,7 @@
 """Codes billed as a base code plus an add-on counted in increments.
 
-Crisis (90839/+90840), psychological testing (96130/+96131 ... 96138/+96139) and health
+Crisis (90839/+90840), psychological testing (96130/+96131 ... 96138/+96139), the
+neurobehavioral status exam (96116/+96121) and health
 behavior intervention (96158/+96159 ...) share one shape: the base code covers a first
 block of time and is reached at ``base_from`` minutes; each further block of
 ``add_on_minutes`` is reached ``add_on_from`` minutes into it.
@@ -99,6 +100,16 @@ TESTING_FAMILIES: tuple[TimedFamily, ...] = (
         name="neuropsychological testing evaluation",
         base="96132",
         add_on="96133",
+        base_minutes=60,
+        base_from=31,
+        add_on_minutes=60,
+        add_on_from=31,
+        source="CPT time rule: first hour from 31 min",
+    ),
+    TimedFamily(
+        name="neurobehavioral status exam",
+        base="96116",
+        add_on="96121",
         base_minutes=60,
         base_from=31,
         add_on_minutes=60,

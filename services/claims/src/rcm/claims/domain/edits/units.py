@@ -1,14 +1,17 @@
 """Edit on units: codes reported once per session or day carry one unit; per-day caps hold.
 
 Psychotherapy is one code chosen by time, never several units of it (the only exception
-is a payer's opt-in to report a long session as 2 x 90834). Add-on codes counted in
-increments (+90840, +96131 ...) and HCPCS codes billed per 15 minutes are not limited here.
+is a payer's opt-in to report a long session as 2 x 90834). The base codes of testing and
+health behavior intervention (96130, 96136, 96158 ...) are once a day too. Add-on codes
+counted in increments (+90840, +96131 ...) and HCPCS codes billed per 15 minutes are not
+limited here.
 """
 
 from __future__ import annotations
 
 from rcm.claims.domain.claim import ClaimDraft
 from rcm.claims.domain.codes import (
+    AUTOMATED_TEST,
     CRISIS_CODES,
     EM_CODES,
     FAMILY_CODES,
@@ -17,6 +20,7 @@ from rcm.claims.domain.codes import (
     INTERACTIVE_COMPLEXITY,
     PSYCHOTHERAPY_ADD_ON_CODES,
 )
+from rcm.claims.domain.coding.timed_families import HEALTH_BEHAVIOR_FAMILIES, TESTING_FAMILIES
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
 from rcm.claims.domain.payer_rules import PayerRules
 
@@ -29,9 +33,12 @@ ONE_UNIT_CODES: frozenset[str] = frozenset(
     | FAMILY_CODES
     | EM_CODES
     | (CRISIS_CODES - {"90840"})
-    | {INTERACTIVE_COMPLEXITY, "90849", "90853", "96156"}
+    | {INTERACTIVE_COMPLEXITY, "90849", "90853", "96156", AUTOMATED_TEST}
+    | {family.base for family in (*TESTING_FAMILIES, *HEALTH_BEHAVIOR_FAMILIES)}
 )
-"""Codes that describe a whole session or day: one unit per line."""
+"""Codes that describe a whole session or day: one unit per line. The base codes of testing and
+health behavior intervention cover the first hour or 30 minutes of the day (CMS MUE 1); the time
+beyond it is reported with the add-on."""
 
 
 def _most_units(code: str, rules: PayerRules) -> int | None:
