@@ -1,8 +1,10 @@
 """999 and 277CA: reading them (pure) and applying them to claims.
 
 A 999 accepts or rejects a whole transaction set: every claim of a rejected set is
-rejected with the IK3/IK4/IK5 errors. A 277CA STC accepts or rejects each claim (and
-line); categories A3, A6, A7 and A8 reject. A 277CA may also reject above the claims: the
+rejected with the IK3/IK4/IK5 errors. An AK9 that rejects the functional group (R, M, W, X)
+rejects every set of it, whatever their IK5s say, and when it names no set (no AK2 loop) the
+whole group is rejected. A 277CA STC accepts or rejects each claim (and line); categories A3,
+A6, A7 and A8 reject. A 277CA may also reject above the claims: the
 whole batch (information source or receiver level) or one billing provider in it (NPI in
 2100C), often without a claim-level loop for the claims it takes down; those claims are
 found through the batch's BHT03, which the 277CA returns in 2200B TRN02. A rejected claim
@@ -43,6 +45,7 @@ from rcm.x12.models.ack_999 import ImplementationAck999
 from rcm.x12.models.claim_status import ClaimAcknowledgment277CA, ClaimStatusTracking, StatusLevel
 
 __all__ = [
+    "GROUP_CLAIMS",
     "REJECTING_CATEGORIES",
     "SET_CLAIMS",
     "Acknowledgements",
@@ -75,6 +78,18 @@ SET_CLAIMS = (
 )
 """The claims of one transaction set a 999 answers (by GS06 and ST02), in their current attempt, locked."""
 
+GROUP_CLAIMS = (
+    sa.select(claim)
+    .join(batch_claim, batch_claim.c.claim_id == claim.c.claim_id)
+    .join(batch, batch.c.batch_id == batch_claim.c.batch_id)
+    .where(batch.c.group_control_number == sa.bindparam("group"), batch_claim.c.attempt == claim.c.attempts)
+    .with_for_update(of=claim)
+)
+"""The claims of every transaction set of one functional group (by GS06) a 999 rejects as a whole."""
+
+_GROUP_REJECTED = frozenset({"R", "M", "W", "X"})
+"""AK901 codes rejecting the functional group, and so every transaction set in it."""
+
 BATCH_CLAIMS = (
     sa.select(claim.c.claim_id, claim.c.draft["billing"]["npi"].astext.label("billing_npi"))
     .join(batch_claim, batch_claim.c.claim_id == claim.c.claim_id)
@@ -86,7 +101,8 @@ BATCH_CLAIMS = (
 
 @dataclass(frozen=True, slots=True)
 class SetVerdict:
-    """A 999's verdict on one of our transaction sets."""
+    """A 999's verdict on one of our transaction sets (every set of the group when
+    ``set_control_number`` is empty: an AK9 rejecting the group without naming its sets)."""
 
     group_control_number: str
     set_control_number: str
@@ -106,7 +122,9 @@ class ClaimVerdict:
 
 
 def read_999(content: bytes | str) -> list[SetVerdict]:
-    """Every AK2 set response of every 999 in the file."""
+    """Every AK2 set response of every 999 in the file; a set of a group the AK9 rejects is
+    rejected (with the AK9 codes), and such a group with no AK2 loop is one verdict, for all
+    its sets (``set_control_number`` empty)."""
     verdicts = []
     text = decode(content) if isinstance(content, bytes) else content
     for interchange, _ in read_interchanges(text):
@@ -114,6 +132,16 @@ def read_999(content: bytes | str) -> list[SetVerdict]:
             for tx in group.transactions:
                 if not isinstance(tx, ImplementationAck999):
                     continue
+                group_rejected = tx.trailer.status in _GROUP_REJECTED
+                group_reasons = [
+                    AckReason(code=f"AK9:{c}", description=f"functional group error {c}")
+                    for c in tx.trailer.error_codes
+                    if c
+                ]
+                if group_rejected and not tx.sets:
+                    verdicts.append(
+                        SetVerdict(tx.group.control_number, "", AckStatus.REJECTED, tuple(group_reasons))
+                    )
                 for response in tx.sets:
                     reasons: list[AckReason] = []
                     for seg in response.segment_errors:
@@ -140,6 +168,10 @@ def read_999(content: bytes | str) -> list[SetVerdict]:
                     status = {"A": AckStatus.ACCEPTED, "E": AckStatus.ACCEPTED_WITH_ERRORS}.get(
                         response.trailer.status, AckStatus.REJECTED
                     )
+                    if group_rejected:
+                        # the group is rejected as a whole: a set accepted on its own goes with it
+                        status = AckStatus.REJECTED
+                        reasons += group_reasons
                     verdicts.append(
                         SetVerdict(
                             group_control_number=tx.group.control_number,
@@ -343,12 +375,12 @@ class Acknowledgements:
         return found
 
     async def _apply_999(self, tx: Transaction, verdict: SetVerdict, file_name: str, now: datetime) -> None:
-        rows = (
-            await tx.conn.execute(
-                SET_CLAIMS,
-                {"group": verdict.group_control_number.lstrip("0"), "set": verdict.set_control_number},
-            )
-        ).all()
+        group = verdict.group_control_number.lstrip("0")
+        if verdict.set_control_number:
+            query = tx.conn.execute(SET_CLAIMS, {"group": group, "set": verdict.set_control_number})
+        else:
+            query = tx.conn.execute(GROUP_CLAIMS, {"group": group})
+        rows = (await query).all()
         await remember_session_states(tx, {row.session_id for row in rows})
         for row in rows:
             await self._acknowledge(
