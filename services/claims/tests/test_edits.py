@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from rcm.claims.domain.claim import ClaimDraft, ServiceLine, build_claim
+from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication, PriorLine, next_payer_claim
 from rcm.claims.domain.coding import CodedSession, code_session
 from rcm.claims.domain.common import Credential, Period
 from rcm.claims.domain.coverage import (
@@ -24,6 +25,7 @@ from rcm.claims.domain.coverage import (
 from rcm.claims.domain.edits import EDITS, Finding, ScrubContext, Severity, scrub
 from rcm.claims.domain.edits.authorization import prior_authorization
 from rcm.claims.domain.edits.bundling import add_ons_have_primary, same_day_pairs
+from rcm.claims.domain.edits.cob import prior_adjudication_balances
 from rcm.claims.domain.edits.coverage import coverage_active, payer_order
 from rcm.claims.domain.edits.diagnoses import diagnoses_pointed_to, diagnosis_codes_well_formed
 from rcm.claims.domain.edits.documentation import at_most_four_modifiers, lines_priced, note_signed
@@ -447,6 +449,69 @@ def test_medicare_as_the_later_payer_without_the_msp_type_is_held() -> None:
     assert held_by(payer_order, make_claim(), medicare) == set()
     other = make_context(coverages=(COVERAGE, SECONDARY), prior_payer_adjudicated=True)
     assert held_by(payer_order, claim, other) == set()
+
+
+def _after_primary(
+    paid: str, line_adjustments: dict[str, str], claim_adjustments: str = "0"
+) -> tuple[Any, Any]:
+    """A secondary claim (its own line keys) and the primary's adjudication of its one line."""
+    primary = make_claim()
+    (line,) = primary.lines
+    prior = PriorAdjudication(
+        payer_id="pay_test",
+        electronic_payer_id="PAYTEST",
+        payer_name="PAYER",
+        member_id="M1",
+        payer_order=CoveragePriority.PRIMARY,
+        payer_claim_number="ICN1",
+        paid=Decimal(paid),
+        patient_responsibility=Decimal(line_adjustments.get("PR", "0")),
+        claim_adjustments=(LineAdjustment(group="OA", carc="94", amount=Decimal(claim_adjustments)),)
+        if claim_adjustments != "0"
+        else (),
+        lines=(
+            PriorLine(
+                line_key=line.line_key,
+                procedure_code=line.code,
+                modifiers=line.modifiers,
+                paid=Decimal(paid),
+                adjustments=tuple(
+                    LineAdjustment(group=group, carc="45" if group == "CO" else "2", amount=Decimal(amount))
+                    for group, amount in line_adjustments.items()
+                ),
+                adjudicated_on=TODAY,
+            ),
+        ),
+    )
+    secondary = next_payer_claim(primary, SECONDARY)
+    context = make_context(coverages=(COVERAGE, SECONDARY), prior_payer_adjudicated=True, prior=prior)
+    return secondary, context
+
+
+def test_a_later_payers_claim_whose_prior_adjudication_balances_passes() -> None:
+    charge = make_claim().total_charge
+    secondary, context = _after_primary("80.00", {"CO": str(charge - 100), "PR": "20.00"})
+    assert held_by(prior_adjudication_balances, secondary, context) == set()
+    assert {line.line_key for line in secondary.lines}.isdisjoint(
+        line.line_key for line in context.prior.lines  # type: ignore[union-attr]
+    )  # matched by procedure: the later payer's claim has its own line keys
+
+
+def test_a_later_payers_claim_whose_prior_adjudication_does_not_balance_is_held() -> None:
+    # X222A1: SV102 = 2430 SVD02 + CAS, CLM02 = 2320 AMT*D + CAS + 2430 CAS; clearinghouses reject otherwise
+    secondary, context = _after_primary("80.00", {"PR": "20.00"})
+    assert held_by(prior_adjudication_balances, secondary, context) == {
+        "cob.line_unbalanced",
+        "cob.claim_unbalanced",
+    }
+    charge = make_claim().total_charge
+    # lines balance, but a claim-level adjustment leaves the claim over its charge
+    secondary, context = _after_primary("80.00", {"CO": str(charge - 100), "PR": "20.00"}, "5.00")
+    assert held_by(prior_adjudication_balances, secondary, context) == {"cob.claim_unbalanced"}
+
+
+def test_a_primary_claim_has_no_prior_adjudication_to_balance() -> None:
+    assert held_by(prior_adjudication_balances, make_claim()) == set()
 
 
 def test_two_primary_coverages_are_held_as_ambiguous() -> None:

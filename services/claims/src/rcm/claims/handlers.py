@@ -1351,6 +1351,8 @@ class ClaimsHandlers:
                 await self._write_lines(tx.conn, draft)
                 forget_patient(tx, row.patient_id)
         context = await self._context(tx.conn, draft, assembled, reads=reads)
+        if (cob := getattr(row, "cob", None)) is not None:  # a later payer's claim is sent with it
+            context = context.model_copy(update={"prior": PriorAdjudication.model_validate(cob)})
         answer = await session_answer(tx.conn, reads, row.session_id)
         # the authorizations service answers only past the payer's visits allowed without one
         needs_auth = original and any(authorization_due(context, line.code) for line in draft.lines)

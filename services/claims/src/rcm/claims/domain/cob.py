@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from rcm.claims.domain.claim import ClaimDraft
+from rcm.claims.domain.claim import ClaimDraft, ServiceLine
 from rcm.claims.domain.common import DomainModel
 from rcm.claims.domain.coverage import Coverage, CoveragePriority
 from rcm.claims.domain.identifiers import claim_key, line_key
@@ -26,6 +26,7 @@ __all__ = [
     "crossed_over",
     "next_coverage",
     "next_payer_claim",
+    "prior_line_of_each",
 ]
 
 CROSSOVER_STATUSES = frozenset({"19", "20", "21"})
@@ -101,3 +102,32 @@ def next_payer_claim(prior: ClaimDraft, coverage: Coverage) -> ClaimDraft:
             "authorization_id": None,
         }
     )
+
+
+def _same_line(line: ServiceLine, prior_line: PriorLine, strictness: int) -> bool:
+    """0: the same line key; 1: the same procedure and modifiers; 2: the same procedure."""
+    if strictness == 0:
+        return prior_line.line_key == line.line_key
+    same_code = prior_line.procedure_code == line.code
+    return same_code and (strictness == 2 or tuple(prior_line.modifiers) == tuple(line.modifiers))
+
+
+def prior_line_of_each(draft: ClaimDraft, prior: PriorAdjudication | None) -> list[PriorLine | None]:
+    """The prior payer's adjudication of each line of ``draft`` (its 2430), each prior line used once.
+
+    A line is matched by its own key, else (the next payer's claim has its own keys) by
+    procedure and modifiers, else by procedure alone, in line order.
+    """
+    matched: list[PriorLine | None] = [None] * len(draft.lines)
+    if prior is None:
+        return matched
+    unused = list(prior.lines)
+    for strictness in (0, 1, 2):
+        for index, line in enumerate(draft.lines):
+            if matched[index] is not None:
+                continue
+            found = next((p for p in unused if _same_line(line, p, strictness)), None)
+            if found is not None:
+                matched[index] = found
+                unused.remove(found)
+    return matched

@@ -15,8 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from rcm.claims.domain import ClaimDraft, CoveragePriority
-from rcm.claims.domain.claim import ServiceLine as DraftLine
-from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication, PriorLine
+from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication, PriorLine, prior_line_of_each
 from rcm.x12.build import build
 from rcm.x12.errors import X12Error
 from rcm.x12.models.claim_837p import (
@@ -200,35 +199,6 @@ def _other_subscriber(
     )
 
 
-def _same_line(line: DraftLine, prior_line: PriorLine, strictness: int) -> bool:
-    """0: the same line key; 1: the same procedure and modifiers; 2: the same procedure."""
-    if strictness == 0:
-        return prior_line.line_key == line.line_key
-    same_code = prior_line.procedure_code == line.code
-    return same_code and (strictness == 2 or tuple(prior_line.modifiers) == tuple(line.modifiers))
-
-
-def _prior_lines(draft: ClaimDraft, prior: PriorAdjudication | None) -> list[PriorLine | None]:
-    """The prior payer's adjudication of each draft line, each prior line used once.
-
-    A line is matched by its own key, else (the next payer's claim has its own keys) by
-    procedure and modifiers, else by procedure alone, in line order.
-    """
-    matched: list[PriorLine | None] = [None] * len(draft.lines)
-    if prior is None:
-        return matched
-    unused = list(prior.lines)
-    for strictness in (0, 1, 2):
-        for index, line in enumerate(draft.lines):
-            if matched[index] is not None:
-                continue
-            found = next((p for p in unused if _same_line(line, p, strictness)), None)
-            if found is not None:
-                matched[index] = found
-                unused.remove(found)
-    return matched
-
-
 def _line_adjudication(prior: PriorAdjudication, prior_line: PriorLine) -> LineAdjudication:
     """2430: SVD, CAS, DTP*573 and the remaining patient liability (AMT*EAF: its PR adjustments)."""
     remaining = sum((a.amount for a in prior_line.adjustments if a.group == "PR"), Decimal("0.00"))
@@ -309,7 +279,7 @@ def _claim(item: ClaimForBatch) -> Claim:
                 draft.supervising.npi,
             )
         )
-    prior_lines = _prior_lines(draft, item.prior)
+    prior_lines = prior_line_of_each(draft, item.prior)
     lines_adjudicated = any(p is not None for p in prior_lines)
     return Claim(
         claim=ClaimInformation(

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from rcm.claims.domain.claim import ClaimDraft
 from rcm.claims.domain.edits.authorization import prior_authorization
 from rcm.claims.domain.edits.bundling import add_ons_have_primary, same_day_pairs
+from rcm.claims.domain.edits.cob import prior_adjudication_balances
 from rcm.claims.domain.edits.coverage import coverage_active, payer_order
 from rcm.claims.domain.edits.credentials import rendering_may_bill_codes
 from rcm.claims.domain.edits.diagnoses import diagnoses_pointed_to, diagnosis_codes_well_formed
@@ -115,6 +116,11 @@ EDITS: tuple[Edit, ...] = (
     Edit("add_ons_have_primary", "add-on codes come with a primary they may follow", add_ons_have_primary),
     Edit("units_fit_the_code", "session codes carry one unit; per-day unit caps hold", units_fit_the_code),
     Edit("lines_priced", "every line has a charge", lines_priced),
+    Edit(
+        "prior_adjudication_balances",
+        "a later payer's claim: the prior payer's paid amounts and adjustments add up to the charges",
+        prior_adjudication_balances,
+    ),
     Edit("at_most_four_modifiers", "each line has at most four modifiers", at_most_four_modifiers),
 )
 

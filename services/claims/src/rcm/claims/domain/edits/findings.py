@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from rcm.claims.domain.claim import ClaimDraft
+from rcm.claims.domain.cob import PriorAdjudication
 from rcm.claims.domain.common import DomainModel
 from rcm.claims.domain.coverage import Authorization, Coverage, EligibilityResult
 from rcm.claims.domain.history import BilledService
@@ -55,6 +56,9 @@ class ScrubContext(DomainModel):
     prior_visits: int = Field(default=0, ge=0, description="Visits this benefit year with this payer.")
     prior_payer_adjudicated: bool = Field(
         default=False, description="The higher-order payer's remit is posted (a COB claim may follow)."
+    )
+    prior: PriorAdjudication | None = Field(
+        default=None, description="A later payer's claim: the prior payer's adjudication it is sent with."
     )
 
     def provider(self, provider_id: str) -> Provider | None:
