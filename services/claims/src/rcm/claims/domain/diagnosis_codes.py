@@ -65,18 +65,32 @@ eating disorders a severity character in FY2025."""
 def icd10_problem(code: str, day: date | None = None) -> str | None:
     """Why ``code`` (without dot) is not a billable ICD-10-CM code on ``day``, or None when it looks fine.
 
-    Checks the format and, for mental-health codes, the header codes; it does not look
-    codes up in the full code set.
+    Checks the format and, for mental-health codes, the header codes and a character added
+    below a complete code (F41.10, F32.90); it does not look codes up in the full code set.
     """
     if not _ICD10_CM.match(code):
         return "is not ICD-10-CM (letter, digit, letter or digit, then up to 4 characters)"
-    since = _HEADERS_SINCE.get(code)
-    became_header = since is not None and (day is None or day >= since)
-    if code.startswith("F") and len(code) == 3 and (code not in _COMPLETE_F_CATEGORIES or became_header):
-        return "is a category header; code it to the full specificity (e.g. F32 -> F32.9)"
-    if code in _HEADER_SUBCATEGORIES or became_header:
+    if not code.startswith("F"):
+        return None
+    if _header(code, day):
+        if len(code) == 3:
+            return "is a category header; code it to the full specificity (e.g. F32 -> F32.9)"
         return "is a subcategory header; add the final character"
+    parent = code[:-1]
+    if len(code) > 3 and not _header(parent, day):
+        complete = f"{parent[:3]}.{parent[3:]}".rstrip(".")
+        return f"adds a character to {complete}, a complete code with nothing below it; bill {complete}"
     return None
+
+
+def _header(code: str, day: date | None) -> bool:
+    """True when the mental-health ``code`` is a header (needs a further character) on ``day``."""
+    since = _HEADERS_SINCE.get(code)
+    if since is not None and (day is None or day >= since):
+        return True
+    if len(code) == 3:
+        return code not in _COMPLETE_F_CATEGORIES
+    return code in _HEADER_SUBCATEGORIES
 
 
 def z_code(code: str) -> bool:
