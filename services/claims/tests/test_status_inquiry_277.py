@@ -78,7 +78,7 @@ def test_every_composite_and_every_claim_level_stc_is_read() -> None:
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("category", ["A1", "A2", "A4", "D0", "E0", "E1", "E2", "F0", "F3", "F4", "R4"])
+@pytest.mark.parametrize("category", ["A1", "A2", "E0", "E1", "E2", "F0", "F3", "F4", "R4"])
 def test_statuses_that_do_not_settle_or_pend_the_claim_move_nothing(category: str) -> None:
     content = x277("TRN*2*CLAIM0001", f"STC*{category}:0*20250301")
     answer = answer_of_277(content, trace="CLAIM0001")
@@ -98,7 +98,13 @@ def test_a_claim_the_payer_rejected_is_reported_rejected(category: str) -> None:
 def test_a_claim_the_payer_cannot_find_is_told_apart(category: str) -> None:
     answer = answer_of_277(x277("TRN*2*CLAIM0001", f"STC*{category}:35*20250301"), trace="CLAIM0001")
     assert answer is not None
-    assert answer.not_found
+    assert answer.not_found and answer.state is ClaimState.REJECTED
+    # a status the payer acts on, reported first, is the answer
+    paid = answer_of_277(
+        x277("TRN*2*CLAIM0001", "STC*F1:65*20250301**150.00*120.00", f"STC*{category}:35*20250301"),
+        trace="CLAIM0001",
+    )
+    assert paid is not None and not paid.not_found and paid.state is ClaimState.PAID
 
 
 @pytest.mark.unit
@@ -207,4 +213,19 @@ async def test_a_claim_a_277_reports_rejected_waits_for_a_fix_with_the_status_as
     assert (await trail(engine, row.claim_id))[-2:] == [
         (ClaimState.ACCEPTED.value, ClaimState.REJECTED.value),
         (ClaimState.REJECTED.value, ClaimState.HELD.value),
+    ]
+
+
+async def test_an_aged_claim_the_payer_has_no_record_of_is_held_to_be_sent_again(engine: AsyncEngine) -> None:
+    # accepted by the clearinghouse 40 days ago, unknown to the payer: it will never be paid as is
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    row = await _aged_claim(engine, ClaimState.ACCEPTED, now)
+    key = row.draft["claim_key"]
+    core = _Core(x277(f"TRN*2*{key}", "STC*A4:35*20250301**150.00"))
+    inquiry = StatusInquiry(AckService(engine), submitter_id="S", receiver_id="R", after=timedelta(days=30))  # type: ignore[arg-type]
+    await inquiry.run_once(core, now=now)  # type: ignore[arg-type]
+    after = await one(engine, row.claim_id)
+    assert after.state == ClaimState.HELD.value
+    assert [r["message"] for r in after.hold_reasons] == [
+        "277 the payer has no record of the claim: A4:35; send it again as an original"
     ]

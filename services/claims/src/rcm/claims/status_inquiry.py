@@ -5,8 +5,9 @@ claim key) is read; a 277 about another claim changes nothing. Its claim-level S
 are read in order, every composite (STC01, STC10, STC11): F1 finalized/paid -> paid, F2
 finalized/denied -> denied, P0-P5 pending -> pended; A3/A6/A7/A8 (the payer rejected it, it never
 entered adjudication) -> rejected, then held with the statuses as hold reasons, as a rejecting
-277CA leaves it; A4/D0 (the payer has no such claim) is logged as a warning; anything else (F0,
-E0...) changes nothing but the time of the last check; an unreadable 277 (or one of another
+277CA leaves it; A4/D0 (the payer has no record of it: an aged claim it cannot find never
+reached adjudication and will not be paid) -> rejected and held the same way, to be sent again;
+anything else (F0, E0...) changes nothing but the time of the last check; an unreadable 277 (or one of another
 version than 005010) changes nothing either. Its REF*1K payer claim control number is kept
 on the claim when it has none. Pended claims are asked about again once as aged.
 """
@@ -119,21 +120,29 @@ class StatusAnswer:
 
     @property
     def state(self) -> ClaimState | None:
-        """The claim state the statuses report, if they report one we act on."""
+        """The claim state the statuses report, if they report one we act on (the first that does)."""
         for category in self.categories:
-            if category == "F1":
-                return ClaimState.PAID
-            if category == "F2":
-                return ClaimState.DENIED
-            if category.startswith("P"):
-                return ClaimState.PENDED
-            if category in REJECTING_CATEGORIES:
-                return ClaimState.REJECTED
+            if (state := _state_of(category)) is not None:
+                return state
         return None
 
     @property
     def not_found(self) -> bool:
-        return self.state is None and any(c in _NOT_FOUND for c in self.categories)
+        """The payer has no record of the claim (and reports no state it acts on before that)."""
+        first = next((c for c in self.categories if _state_of(c) is not None), None)
+        return first in _NOT_FOUND
+
+
+def _state_of(category: str) -> ClaimState | None:
+    if category == "F1":
+        return ClaimState.PAID
+    if category == "F2":
+        return ClaimState.DENIED
+    if category.startswith("P"):
+        return ClaimState.PENDED
+    if category in REJECTING_CATEGORIES or category in _NOT_FOUND:
+        return ClaimState.REJECTED
+    return None
 
 
 def answer_of_277(content: str, *, trace: str) -> StatusAnswer | None:
@@ -241,7 +250,7 @@ class StatusInquiry:
                 checked["payer_claim_number"] = answer.payer_claim_number
             await tx.conn.execute(sa.update(claim).where(claim.c.claim_id == row.claim_id).values(**checked))
             if answer is not None and answer.not_found:
-                log.warning("277: payer has no claim %s (%s)", row.claim_id, " ".join(answer.statuses))
+                log.warning("277: payer has no record of claim %s; held to be sent again", row.claim_id)
             if reported is not None and reported.value != current.state:
                 try:
                     await move(
@@ -261,8 +270,18 @@ class StatusInquiry:
 
 async def _hold_rejected(tx: Transaction, claim_id: str, answer: StatusAnswer, now: datetime) -> None:
     """A claim the 277 reports rejected waits for a fix, as a rejecting acknowledgement leaves it."""
-    rejected = [s for s in answer.statuses if s.partition(":")[0] in REJECTING_CATEGORIES]
     holds = [
-        HoldReason(code=HoldReasonCode.OTHER, message=f"277 claim status rejected: {s}") for s in rejected
+        HoldReason(code=HoldReasonCode.OTHER, message=f"277 claim status rejected: {s}")
+        for s in answer.statuses
+        if s.partition(":")[0] in REJECTING_CATEGORIES
     ]
+    if answer.not_found:
+        holds += [
+            HoldReason(
+                code=HoldReasonCode.OTHER,
+                message=f"277 the payer has no record of the claim: {s}; send it again as an original",
+            )
+            for s in answer.statuses
+            if s.partition(":")[0] in _NOT_FOUND
+        ]
     await hold_rejected(tx, claim_id, holds, at=now)
