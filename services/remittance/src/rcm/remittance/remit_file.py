@@ -29,7 +29,7 @@ from rcm.x12 import (
     X12Error,
     read_claims,
 )
-from rcm.x12.envelope import Envelope
+from rcm.x12.envelope import Envelope, Place
 from rcm.x12.models.common import AdjustmentGroup, Reference, Trace
 from rcm.x12.models.remit_835 import (
     ClaimPayment,
@@ -60,9 +60,17 @@ class RemitFile:
     problems: list[FileProblem] = field(default_factory=list)
 
 
+Slot = tuple[int, int]
+"""Where a transaction set is in the file: the ordinal of its interchange and its ST's position
+in it. ISA13 and ST02 do not tell sets apart: two groups of one interchange may both hold an
+ST02 0001, and concatenated interchanges may repeat an ISA13."""
+
+
 @dataclass(slots=True)
 class _Header:
     key: tuple[str, str]
+    """ISA13 and ST02, as the problems name the set."""
+    slot: Slot
     delimiters: Delimiters
     trace: Trace | None = None
     payment: PaymentInformation | None = None
@@ -95,15 +103,22 @@ def _headers(content: bytes) -> tuple[list[_Header], list[Finding]]:
     headers: list[_Header] = []
     current: _Header | None = None
     isa = ""
+    interchanges = 0
     in_payer = in_payee = False
     for seg in tokens:
         d = tokens.delimiters or Delimiters()
-        envelope.feed(seg, tokens.delimiters)
+        place = envelope.feed(seg, tokens.delimiters)
         last = seg
         if seg.id == "ISA":
             isa = seg.get(13) or ""
+            # counted as the reader counts them, so the claims find their set (see ``_claims``)
+            interchanges += place is Place.ISA and envelope.interchange is not None
         elif seg.id == "ST":
-            current = _Header((isa, seg.get(2) or ""), d) if seg.get(1) == "835" else None
+            current = (
+                _Header((isa, seg.get(2) or ""), (interchanges, seg.position), d)
+                if seg.get(1) == "835"
+                else None
+            )
             if current is not None:
                 headers.append(current)
             in_payer = in_payee = False
@@ -211,21 +226,22 @@ def claim_remit(loop: ClaimPayment, sequence: int) -> ClaimRemit:
 
 
 def _claims(
-    content: bytes, delimiters: dict[tuple[str, str], Delimiters]
-) -> Iterator[tuple[tuple[str, str], ClaimRemit | FileProblem]]:
-    counters: dict[tuple[str, str], int] = {}
+    content: bytes, delimiters: dict[Slot, Delimiters]
+) -> Iterator[tuple[Slot, ClaimRemit | FileProblem]]:
+    counters: dict[Slot, int] = {}
     stream = read_claims(io.BytesIO(content))
     for item in stream:
         if item.transaction.id != "835":
             continue
+        slot = (len(stream.result.interchanges), item.transaction.position)
         key = (item.interchange.control_number if item.interchange else "", item.transaction.control_number)
-        counters[key] = counters.get(key, 0) + 1
-        sequence = counters[key]
+        counters[slot] = counters.get(slot, 0) + 1
+        sequence = counters[slot]
         try:
-            model = ClaimPayment.from_loop(item.loop, delimiters.get(key, Delimiters()))
-            yield key, claim_remit(model, sequence)
+            model = ClaimPayment.from_loop(item.loop, delimiters.get(slot, Delimiters()))
+            yield slot, claim_remit(model, sequence)
         except (X12Error, ValidationError) as exc:
-            yield key, FileProblem("invalid_claim", str(exc).splitlines()[0][:300], key[1], sequence, key[0])
+            yield slot, FileProblem("invalid_claim", str(exc).splitlines()[0][:300], key[1], sequence, key[0])
 
 
 def _payer_ref(h: _Header) -> str:
@@ -251,13 +267,13 @@ def read_remit_file(content: bytes) -> RemitFile:
     if not headers:
         out.problems.append(FileProblem("not_835", "no 835 transaction set in the file"))
         return out
-    claims: dict[tuple[str, str], list[ClaimRemit]] = {h.key: [] for h in headers}
+    claims: dict[Slot, list[ClaimRemit]] = {h.slot: [] for h in headers}
     try:
-        for key, item in _claims(content, {h.key: h.delimiters for h in headers}):
+        for slot, item in _claims(content, {h.slot: h.delimiters for h in headers}):
             if isinstance(item, FileProblem):
                 out.problems.append(item)
-            elif key in claims:
-                claims[key].append(item)
+            elif slot in claims:
+                claims[slot].append(item)
     except X12Error as exc:
         out.problems.append(FileProblem("invalid_x12", str(exc)[:300]))
         return out
@@ -297,7 +313,7 @@ def read_remit_file(content: bytes) -> RemitFile:
                     [r.value for r in h.payer_refs if r.qualifier == "2U" and r.value],
                 ),
                 payee_ids=tuple(h.payee_ids),
-                claims=tuple(claims[h.key]),
+                claims=tuple(claims[h.slot]),
                 provider_adjustments=plb,
             )
         )
