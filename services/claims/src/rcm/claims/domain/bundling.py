@@ -26,7 +26,13 @@ from rcm.claims.domain.codes import (
 )
 from rcm.claims.domain.common import DomainModel
 
-__all__ = ["DEFAULT_BUNDLING_PAIRS", "DISTINCT_SERVICE_MODIFIERS", "BundlingPair", "ModifierIndicator"]
+__all__ = [
+    "DEFAULT_BUNDLING_PAIRS",
+    "DISTINCT_SERVICE_MODIFIERS",
+    "PREVENTIVE_COUNSELING_CODES",
+    "BundlingPair",
+    "ModifierIndicator",
+]
 
 DISTINCT_SERVICE_MODIFIERS: frozenset[str] = frozenset({"59", "XE", "XP", "XS", "XU"})
 """Modifiers that mark a distinct service and bypass an indicator-1 pair."""
@@ -60,6 +66,11 @@ def _pairs(
         if one != two:
             yield BundlingPair(column_one=one, column_two=two, indicator=indicator, why=why)
 
+
+PREVENTIVE_COUNSELING_CODES: frozenset[str] = frozenset(
+    {"99401", "99402", "99403", "99404", "99411", "99412"}
+)
+"""Preventive medicine counseling and risk factor reduction, individual and group."""
 
 _NEVER = ModifierIndicator.NEVER
 _DISTINCT = ModifierIndicator.WITH_DISTINCT_SERVICE
@@ -112,6 +123,13 @@ DEFAULT_BUNDLING_PAIRS: tuple[BundlingPair, ...] = (
         _NEVER,
         "health behavior assessment or intervention is not billed the day of a psychiatric service "
         "(CPT: report the predominant one)",
+    ),
+    *_pairs(
+        EM_CODES | PREVENTIVE_COUNSELING_CODES,
+        HEALTH_BEHAVIOR_CODES,
+        _NEVER,
+        "health behavior assessment or intervention is not billed the day of an E/M or preventive "
+        "counseling (99401-99412) by the same clinician (CPT: a clinician who bills E/M reports it as E/M)",
     ),
     *_pairs(
         EM_CODES,
