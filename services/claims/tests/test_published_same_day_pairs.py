@@ -1,6 +1,7 @@
-"""Same-day pairs checked against the published rule, read as the rule itself: CPT's health
-behavior guidelines say an E/M or preventive counseling (99401-99412) and health behavior
-assessment or intervention (96156-96171) are not reported the same day by the same clinician.
+"""Health behavior codes checked against CPT's health behavior guidelines, read as the rule
+itself: an E/M or preventive counseling (99401-99412) and health behavior assessment or
+intervention (96156-96171) are not reported the same day by the same clinician, and a
+clinician who may report E/M reports those services as E/M.
 
 Synthetic claims only.
 """
@@ -10,7 +11,9 @@ from __future__ import annotations
 import pytest
 from test_edits import billed, held_by, line, make_claim, make_context, with_lines
 
+from rcm.claims.domain.common import Credential
 from rcm.claims.domain.edits.bundling import same_day_pairs
+from rcm.claims.domain.edits.credentials import rendering_may_bill_codes
 
 pytestmark = pytest.mark.unit
 
@@ -35,3 +38,24 @@ def test_health_behavior_the_day_of_another_clinicians_em_passes() -> None:
     claim = with_lines(make_claim(), line("96158"))
     other = billed("99214", rendering_provider_id="prv_other")
     assert held_by(same_day_pairs, claim, make_context(history=(other,))) == set()
+
+
+# ---------------------------------------------------------------- who reports health behavior
+
+
+@pytest.mark.parametrize("credential", [Credential.MD, Credential.NP, Credential.PA])
+def test_a_clinician_who_may_bill_em_reporting_health_behavior_is_held(credential: Credential) -> None:
+    claim = with_lines(make_claim(), line("96158"), line("96159", 2))
+    claim = claim.model_copy(
+        update={"rendering": claim.rendering.model_copy(update={"credential": credential})}
+    )
+    assert held_by(rendering_may_bill_codes, claim) == {"code.not_for_credential"}
+
+
+@pytest.mark.parametrize("credential", [Credential.PHD, Credential.LCSW])
+def test_a_psychologist_or_social_worker_reporting_health_behavior_passes(credential: Credential) -> None:
+    claim = with_lines(make_claim(), line("96158"), line("96159", 2))
+    claim = claim.model_copy(
+        update={"rendering": claim.rendering.model_copy(update={"credential": credential})}
+    )
+    assert held_by(rendering_may_bill_codes, claim) == set()

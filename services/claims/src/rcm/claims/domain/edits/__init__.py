@@ -60,7 +60,7 @@ EDITS: tuple[Edit, ...] = (
     ),
     Edit(
         "rendering_may_bill_codes",
-        "E/M, psychotherapy add-ons and 90792 are rendered by a prescriber",
+        "E/M, psychotherapy add-ons and 90792 by a prescriber; health behavior codes by a non-prescriber",
         rendering_may_bill_codes,
     ),
     Edit(

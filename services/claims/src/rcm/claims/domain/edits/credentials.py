@@ -4,12 +4,16 @@ E/M visits, the psychotherapy add-ons that follow them and 90792 (evaluation wit
 services) are billed by MD/DO/NP/PA; clinical social workers, counselors, therapists and
 psychologists bill 90791 and the standalone psychotherapy codes instead (Medicare says
 so for CSWs and clinical psychologists; scopes of practice say so elsewhere).
+
+The other way round, health behavior assessment and intervention (96156-96171) is for
+clinicians who do not bill E/M: CPT tells a physician or other clinician who may report E/M
+to report those services with E/M codes.
 """
 
 from __future__ import annotations
 
 from rcm.claims.domain.claim import ClaimDraft
-from rcm.claims.domain.codes import EM_CODES, PSYCHOTHERAPY_ADD_ON_CODES
+from rcm.claims.domain.codes import EM_CODES, HEALTH_BEHAVIOR_CODES, PSYCHOTHERAPY_ADD_ON_CODES
 from rcm.claims.domain.common import PRESCRIBERS
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
 
@@ -20,10 +24,25 @@ MEDICAL_SERVICE_CODES: frozenset[str] = frozenset(EM_CODES | PSYCHOTHERAPY_ADD_O
 
 
 def rendering_may_bill_codes(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
-    """Codes with medical services are rendered by a prescriber (CARC 8/170 otherwise)."""
+    """Codes with medical services are rendered by a prescriber, health behavior codes by a
+    clinician who does not bill E/M (CARC 8/170 otherwise)."""
     credential = claim.rendering.credential
     if credential in PRESCRIBERS:
-        return []
+        return [
+            Finding(
+                edit="rendering_may_bill_codes",
+                code="code.not_for_credential",
+                severity=Severity.HOLD,
+                message=(
+                    f"{line.code} is health behavior assessment or intervention; a {credential.value} "
+                    "who may bill E/M reports it with E/M codes (CPT; CARC 8/170 risk)"
+                ),
+                field=f"lines[{index}]",
+                fix="bill the E/M visit (or 99401-99404 preventive counseling) instead",
+            )
+            for index, line in enumerate(claim.lines)
+            if line.code in HEALTH_BEHAVIOR_CODES
+        ]
     return [
         Finding(
             edit="rendering_may_bill_codes",
