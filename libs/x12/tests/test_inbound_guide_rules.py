@@ -120,3 +120,22 @@ def test_277ca_provider_hl04_saying_patients_follow_still_needs_them() -> None:
     body = [s.replace("HL*5*2*19*0", "HL*5*2*19*1") for s in ACK_277CA]
     findings = [f for f in read(_interchange("HN", "005010X214", body)).findings if f.segment_id == "HL"]
     assert [(f.loop_id, f.element, f.code) for f in findings] == [("2000C", 4, "I12")]
+
+
+def test_a_misqualified_trace_stays_in_its_loop_rather_than_reopening_a_used_one() -> None:
+    # 2200C TRN01 must be 1; a 2 (the receiver's code) once took the TRN back into the used-up
+    # 2200B, and every claim beneath the provider was read as the receiver's status
+    body = [s.replace("TRN*1*0", "TRN*2*PROV-1", 1) if s == "TRN*1*0" else s for s in ACK_277CA]
+    assert body.count("TRN*2*PROV-1") == 2
+    text = _interchange("HN", "005010X214", body)
+    findings = [(f.segment_id, f.loop_id, f.element, f.code) for f in validate(text) if f.is_error]
+    assert findings == [("TRN", "2200C", 1, "7"), ("TRN", "2200C", 1, "7")]
+    [(interchange, _)] = read_interchanges(text)
+    [source] = interchange.groups[0].transactions[0].sources  # type: ignore[attr-defined]
+    [receiver] = source.levels
+    assert [t.trace.reference for t in receiver.trackings] == ["BATCH-1"]
+    first, second = receiver.levels
+    assert [t.trace.reference for t in first.trackings] == ["PROV-1"]
+    [patient] = first.levels
+    assert [t.trace.reference for t in patient.trackings] == ["CLAIM-1"]
+    assert second.levels == []

@@ -306,24 +306,29 @@ class _SetWalker:
                         return
             depth -= 1
         # 2: known here, but out of order
+        spent: tuple[int, int] | None = None
         for depth in range(len(stack) - 1, -1, -1):
             frame = stack[depth]
             for i in frame.spec.by_segment.get(sid, ()):
                 item = frame.spec.items[i]
                 spec = item if isinstance(item, SegmentSpec) else item.trigger
                 if spec.matches(elements, comp):
-                    self._add(
-                        FindingKind.SEGMENT,
-                        SegmentError.OUT_OF_SEQUENCE,
-                        "segment out of the guide's order",
-                        seg,
-                        frame.spec.id,
-                    )
-                    if isinstance(item, SegmentSpec):
-                        self._place(depth, i, item, seg, reorder=False)
-                    else:
-                        self._open(depth, i, item, seg, reorder=False)
+                    if frame.counts[i] >= (
+                        item.max_use if isinstance(item, SegmentSpec) else item.max_repeat
+                    ):
+                        # going back would repeat it past its maximum: a wrong qualifier where
+                        # the guide expects this id next is the likelier reading (step 2b)
+                        spent = spent or (depth, i)
+                        continue
+                    self._out_of_order(depth, i, seg)
                     return
+        # 2b: the id is next in order, but its qualifier is not one the guide lists there (a
+        # 277CA 2200C TRN with TRN01 2): kept in place, not moved into a loop already used up
+        if spent is not None:
+            if self._misqualified(seg):
+                return
+            self._out_of_order(*spent, seg)
+            return
         # 3: the id belongs in the innermost loop but its qualifier is unknown
         top = stack[-1]
         for i in top.spec.by_segment.get(sid, ()):
@@ -350,6 +355,55 @@ class _SetWalker:
             code, message = SegmentError.NOT_IN_SET, "segment not in this transaction set"
         top.loop.segments.append(seg)
         self._add(FindingKind.SEGMENT, code, message, seg, top.spec.id)
+
+    def _out_of_order(self, depth: int, index: int, seg: Segment) -> None:
+        frame = self.stack[depth]
+        item = frame.spec.items[index]
+        self._add(
+            FindingKind.SEGMENT,
+            SegmentError.OUT_OF_SEQUENCE,
+            "segment out of the guide's order",
+            seg,
+            frame.spec.id,
+        )
+        if isinstance(item, SegmentSpec):
+            self._place(depth, index, item, seg, reorder=False)
+        else:
+            self._open(depth, index, item, seg, reorder=False)
+
+    def _misqualified(self, seg: Segment) -> bool:
+        """Place ``seg`` where the guide expects its id next, in order and below its maximum use,
+        though its qualifier is not listed there; reported as an invalid code. False when its id
+        is expected nowhere in order."""
+        stack = self.stack
+        for depth in range(len(stack) - 1, -1, -1):
+            frame = stack[depth]
+            for i in frame.spec.by_segment.get(seg.id, ()):
+                item = frame.spec.items[i]
+                spec = item if isinstance(item, SegmentSpec) else item.trigger
+                limit = item.max_use if isinstance(item, SegmentSpec) else item.max_repeat
+                if spec.qualifier is None or item.order < frame.pos or frame.counts[i] >= limit:
+                    continue
+                mark = len(self.findings)
+                if isinstance(item, SegmentSpec):
+                    self._place(depth, i, item, seg)
+                else:
+                    self._open(depth, i, item, seg)
+                index, component, _ = spec.qualifier
+                if not any(
+                    f.element == index and f.code == ElementError.INVALID_CODE for f in self.findings[mark:]
+                ):  # the element check names the code when the qualifier is also its code list
+                    self._add(
+                        FindingKind.ELEMENT,
+                        ElementError.INVALID_CODE,
+                        "qualifier not valid at this place",
+                        seg,
+                        frame.spec.id if isinstance(item, SegmentSpec) else item.id,
+                        element=index,
+                        component=component,
+                    )
+                return True
+        return False
 
     def _start(self, seg: Segment) -> None:
         root = self.result.root
