@@ -91,12 +91,17 @@ _GROUP_REJECTED = frozenset({"R", "M", "W", "X"})
 """AK901 codes rejecting the functional group, and so every transaction set in it."""
 
 BATCH_CLAIMS = (
-    sa.select(claim.c.claim_id, claim.c.draft["billing"]["npi"].astext.label("billing_npi"))
+    sa.select(
+        claim.c.claim_id,
+        claim.c.draft["billing"]["npi"].astext.label("billing_npi"),
+        claim.c.draft["billing"]["tin"].astext.label("billing_tin"),
+    )
     .join(batch_claim, batch_claim.c.claim_id == claim.c.claim_id)
     .where(batch_claim.c.batch_id == sa.bindparam("batch"), batch_claim.c.attempt == claim.c.attempts)
     .order_by(claim.c.claim_id)
 )
-"""The claims of one 837 batch (by its BHT03, our batch id) in their current attempt, with their billing NPI."""
+"""The claims of one 837 batch (by its BHT03, our batch id) in their current attempt, with their billing
+NPI and TIN."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,13 +235,16 @@ def _claim_verdict(tracking: ClaimStatusTracking) -> ClaimVerdict | None:
 @dataclass(frozen=True, slots=True)
 class LevelRejection:
     """A 277CA's rejection above the claims: of the 837 batch whose BHT03 is ``batch_reference``
-    (2200B TRN02), every claim (or, with ``billing_npi``, every claim of that billing provider)
-    that has no verdict of its own in the file (``named``) is rejected with ``reasons``."""
+    (2200B TRN02), every claim (or, with ``billing_npi`` or else ``billing_tin``, every claim of
+    that billing provider) that has no verdict of its own in the file (``named``) is rejected
+    with ``reasons``. The 277CA names a billing provider by NPI (2100C NM108 XX) or by tax id
+    (FI); a TIN is digits only."""
 
     batch_reference: str | None
     billing_npi: str | None
     reasons: tuple[AckReason, ...]
     named: frozenset[str] = frozenset()
+    billing_tin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,15 +262,22 @@ def _level_trace(level: StatusLevel, trace_type: str) -> str | None:
     )
 
 
-def _billing_npi(level: StatusLevel) -> str | None:
+def _billing_id(level: StatusLevel, qualifier: str) -> str | None:
+    """The billing provider's 2100C NM109 when NM108 is ``qualifier`` (XX NPI, FI tax id)."""
     return next(
         (
             p.name.identifier
             for p in level.parties
-            if p.name.entity_code == "85" and p.name.id_qualifier == "XX"
+            if p.name.entity_code == "85" and p.name.id_qualifier == qualifier and p.name.identifier
         ),
         None,
     )
+
+
+def _digits(value: str | None) -> str | None:
+    """A tax id as digits only (ours may be written 12-3456789), None when there are none."""
+    digits = "".join(c for c in value or "" if c.isdigit())
+    return digits or None
 
 
 def read_277ca_file(content: bytes | str) -> Read277CA:
@@ -292,7 +307,13 @@ def read_277ca_file(content: bytes | str) -> Read277CA:
             rejections.append(LevelRejection(batch_reference, None, above + reasons_here, frozenset(named)))
         elif code == _PROVIDER and reasons_here:
             rejections.append(
-                LevelRejection(batch_reference, _billing_npi(level), reasons_here, frozenset(named))
+                LevelRejection(
+                    batch_reference,
+                    _billing_id(level, "XX"),
+                    reasons_here,
+                    frozenset(named),
+                    billing_tin=_digits(_billing_id(level, "FI")),
+                )
             )
         return named
 
@@ -354,8 +375,8 @@ class Acknowledgements:
 
     async def _rejected_above(self, tx: Transaction, read: Read277CA) -> list[ClaimVerdict]:
         """A rejection verdict for each claim a batch- or provider-level rejection takes down: the
-        claims of that batch in their current attempt (and of that billing NPI), not named by a
-        verdict of their own anywhere in the file."""
+        claims of that batch in their current attempt (and of that billing provider, by NPI or else
+        TIN), not named by a verdict of their own anywhere in the file."""
         own = {v.claim_id for v in read.verdicts}
         found: list[ClaimVerdict] = []
         for rejection in read.rejections:
@@ -369,6 +390,13 @@ class Acknowledgements:
                 if row.claim_id in own or row.claim_id in rejection.named:
                     continue
                 if rejection.billing_npi is not None and row.billing_npi != rejection.billing_npi:
+                    continue
+                # a provider named by its tax id only: its claims, not the whole batch's
+                if (
+                    rejection.billing_npi is None
+                    and rejection.billing_tin is not None
+                    and _digits(row.billing_tin) != rejection.billing_tin
+                ):
                     continue
                 own.add(row.claim_id)
                 found.append(ClaimVerdict(row.claim_id, AckStatus.REJECTED, rejection.reasons))
