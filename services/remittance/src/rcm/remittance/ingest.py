@@ -280,6 +280,29 @@ class _Run:
         self.line_hint = 0
         """How many posted lines the rest of the payment being posted may write, at most."""
 
+    @classmethod
+    def again(
+        cls,
+        tx: Transaction,
+        file_id: str,
+        file: Any,
+        *,
+        cut_lengths: Sequence[int],
+        metrics: RemitMetrics,
+        payee_ids: Sequence[str] = (),
+    ) -> _Run:
+        """A run posting again from the stored file ``file_id`` (``file``: its name and received_at)."""
+        return cls(
+            tx,
+            file_id=file_id,
+            file_name=file.name,
+            received_at=file.received_at,
+            cut_lengths=cut_lengths,
+            metrics=metrics,
+            outcome=FileOutcome(file_id=file_id),
+            payee_ids=payee_ids,
+        )
+
     # ------------------------------------------------------------------ exceptions
     async def flag(
         self,
@@ -664,15 +687,7 @@ class _Run:
             .where(e.remit_id == held.remit_id, e.kind == "duplicate_claim_payment", e.resolved_at.is_(None))
             .values(resolved_at=sa.func.now())
         )
-        run = _Run(
-            self.tx,
-            file_id=held.file_id,
-            file_name=file.name,
-            received_at=file.received_at,
-            cut_lengths=self.cut_lengths,
-            metrics=self.metrics,
-            outcome=FileOutcome(file_id=held.file_id),
-        )
+        run = _Run.again(self.tx, held.file_id, file, cut_lengths=self.cut_lengths, metrics=self.metrics)
         state = await run._post(payment, held.payment_id, held.remit_id, remit, held.cross_key)
         self.tx.after_commit(partial(_inc, self.metrics.claim_payments, state))
         log.info(
@@ -1410,15 +1425,7 @@ async def rematch_waiting(
     queued_before = await tx.conn.scalar(sa.select(sa.func.max(u.id)))
     posted = 0
     for row, payment, remit in found:
-        run = _Run(
-            tx,
-            file_id=row.file_id,
-            file_name=row.name,
-            received_at=row.received_at,
-            cut_lengths=cut_lengths,
-            metrics=metrics,
-            outcome=FileOutcome(file_id=row.file_id),
-        )
+        run = _Run.again(tx, row.file_id, row, cut_lengths=cut_lengths, metrics=metrics)
         run.payers = payers
         run.line_hint = sum(max(len(r.services), 1) for _, _, r in found)
         candidates = await run.candidates(remit, payers.get(row.payment_id))
@@ -1514,15 +1521,7 @@ async def assign_unmatched(
     if found is None:
         raise ReviewError(f"the file of claim payment {remit_id} can no longer be read")
     payment, remit = found
-    run = _Run(
-        tx,
-        file_id=row.file_id,
-        file_name=row.name,
-        received_at=row.received_at,
-        cut_lengths=cut_lengths,
-        metrics=metrics,
-        outcome=FileOutcome(file_id=row.file_id),
-    )
+    run = _Run.again(tx, row.file_id, row, cut_lengths=cut_lengths, metrics=metrics)
     claims = await run.claims([claim_id])
     if not claims:
         raise ReviewError(f"no claim {claim_id}")
@@ -1604,16 +1603,7 @@ async def repost_payment(
             sa.select(e.id).where(e.payment_id == payment_id, e.kind.in_(REPOSTABLE), e.resolved_at.is_(None))
         )
     ).all()
-    run = _Run(
-        tx,
-        file_id=row.file_id,
-        file_name=row.name,
-        received_at=row.received_at,
-        cut_lengths=cut_lengths,
-        metrics=metrics,
-        outcome=FileOutcome(file_id=row.file_id),
-        payee_ids=payee_ids,
-    )
+    run = _Run.again(tx, row.file_id, row, cut_lengths=cut_lengths, metrics=metrics, payee_ids=payee_ids)
     await run.post_payment(payment, incomplete=False)
     status = str(await tx.conn.scalar(sa.select(p.status).where(p.payment_id == payment_id)))
     if held:  # still held: the post just flagged it again, so one exception stays open
