@@ -139,3 +139,16 @@ def test_a_misqualified_trace_stays_in_its_loop_rather_than_reopening_a_used_one
     [patient] = first.levels
     assert [t.trace.reference for t in patient.trackings] == ["CLAIM-1"]
     assert second.levels == []
+
+
+@pytest.mark.parametrize("entity", ["PRP", "SEP", "TTP", "QB", "QD", "TU", "85", "IL"])
+def test_277ca_claim_status_entities_of_the_guide(entity: str) -> None:
+    # 005010X214 2200D/2220D STC01-3: the entity a claim's status is about, the other payers
+    # of a coordination of benefits among them
+    body = [s.replace("STC*A2:20:PR*", f"STC*A7:562:{entity}*") for s in ACK_277CA]
+    assert _errors(_interchange("HN", "005010X214", body)) == []
+
+
+def test_277ca_claim_status_entity_outside_the_guide_is_reported() -> None:
+    body = [s.replace("STC*A2:20:PR*", "STC*A7:562:ZZ*") for s in ACK_277CA]
+    assert _errors(_interchange("HN", "005010X214", body)) == [("STC", "2200D", "7")]

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 from rcm.x12.schema import Guide, parse_structure
 
-_STATUS = "01.3=03,1P,1Z,36,40,41,71,72,73,77,82,85,87,AY,DK,DN,DQ,FA,GB,HK,IL,LI,MSC,PR,QC,SJ,TL,TT"
+# STC01-3 at the claim and line levels (2200D, 2220D): the entity the status is about, the
+# payers in coordination of benefits (PRP, SEP, TTP), purchased service provider (QB),
+# responsible party (QD) and repricer (TU) among them
+_STATUS = "01.3=03,1P,1Z,40,41,71,72,73,77,82,85,87,DK,DN,DQ,FA,GB,HK,IL,LI,MSC,PR,PRP,QB,QC,QD,SEP,TL,TTP,TU"
 
 STRUCTURE = f"""
 ST R 1 *01=277 03=005010X214
