@@ -152,3 +152,12 @@ def test_277ca_claim_status_entities_of_the_guide(entity: str) -> None:
 def test_277ca_claim_status_entity_outside_the_guide_is_reported() -> None:
     body = [s.replace("STC*A2:20:PR*", "STC*A7:562:ZZ*") for s in ACK_277CA]
     assert _errors(_interchange("HN", "005010X214", body)) == [("STC", "2200D", "7")]
+
+
+@pytest.mark.parametrize("code", ["M", "W", "X"])
+def test_999_group_rejected_for_security_reasons_is_a_code_of_the_guide(code: str) -> None:
+    # 005010X231A1 AK901 (as IK501): M, W and X reject the group after a failed message
+    # authentication, assurance or decryption
+    body = ["999*0001*005010X231A1", "AK1*HC*77*005010X222A1", "AK2*837*0001*005010X222A1", f"IK5*{code}"]
+    text = _interchange("FA", "005010X231A1", [*body, f"AK9*{code}*1*1*0"])
+    assert _errors(text) == []
