@@ -64,3 +64,22 @@ def test_concatenated_interchanges_that_repeat_an_isa13() -> None:
         "CHECK-D": ["PCN-D"],
     }
     assert [p.amount for p in read.payments] == [Decimal(80), Decimal(90)]
+
+
+def test_claim_payments_outside_a_claim_loop_are_a_problem_not_silently_dropped() -> None:
+    # without its LX header number a CLP opens no 2100 loop: an all-denied payment of 0 would
+    # balance with no claims at all and post, the denials lost
+    denied = (
+        _set("NOPAY-1", "PCN-E", "100", "0")
+        .replace("BPR*I*0*C*CHK", "BPR*H*0*C*NON")
+        .replace("LX*1~", "")
+        .replace("SE*13*", "SE*12*")
+    )
+    content = _isa("000000003") + _group("3", denied) + "IEA*1*000000003~"
+    read = read_remit_file(content.encode())
+    [payment] = read.payments
+    assert payment.claims == ()
+    assert [(p.kind, p.control_number, p.interchange) for p in read.problems] == [
+        ("invalid_claim", "0001", "000000003")
+    ]
+    assert "1 claim payment(s)" in read.problems[0].message

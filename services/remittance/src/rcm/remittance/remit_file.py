@@ -78,6 +78,8 @@ class _Header:
     payer_refs: list[Reference] = field(default_factory=list)
     payee_ids: list[str] = field(default_factory=list)
     plb: list[PlbSegment] = field(default_factory=list)
+    claim_segments: int = 0
+    """CLP segments in the set: each is a claim payment, whether or not it was read in a 2100 loop."""
     problems: list[FileProblem] = field(default_factory=list)
 
 
@@ -144,8 +146,9 @@ def _headers(content: bytes) -> tuple[list[_Header], list[Finding]]:
                     ref = Reference.from_segment(seg, d)
                     if ref.qualifier in PAYEE_REFERENCES and ref.value:
                         current.payee_ids.append(ref.value)
-                elif seg.id == "LX":
+                elif seg.id in ("LX", "CLP"):
                     in_payer = in_payee = False
+                    current.claim_segments += seg.id == "CLP"
                 elif seg.id == "PLB":
                     current.plb.append(PlbSegment.from_segment(seg, d))
             except X12Error as exc:
@@ -268,8 +271,10 @@ def read_remit_file(content: bytes) -> RemitFile:
         out.problems.append(FileProblem("not_835", "no 835 transaction set in the file"))
         return out
     claims: dict[Slot, list[ClaimRemit]] = {h.slot: [] for h in headers}
+    read: dict[Slot, int] = {}
     try:
         for slot, item in _claims(content, {h.slot: h.delimiters for h in headers}):
+            read[slot] = read.get(slot, 0) + 1
             if isinstance(item, FileProblem):
                 out.problems.append(item)
             elif slot in claims:
@@ -279,6 +284,19 @@ def read_remit_file(content: bytes) -> RemitFile:
         return out
     for h in headers:
         out.problems.extend(h.problems)
+        unplaced = h.claim_segments - read.get(h.slot, 0)
+        if unplaced > 0:
+            # a CLP the reader placed in no 2100 loop (an 835 without its LX header numbers, a
+            # set cut short) is a claim payment nobody read: the payment must not post without it
+            out.problems.append(
+                FileProblem(
+                    "invalid_claim",
+                    f"{unplaced} claim payment(s) (CLP) outside a claim payment loop (2000 LX / 2100)",
+                    h.key[1],
+                    None,
+                    h.key[0],
+                )
+            )
         if h.payment is None or h.trace is None:
             out.problems.append(
                 FileProblem("invalid_payment", "BPR or TRN missing or unreadable", h.key[1], None, h.key[0])
