@@ -339,6 +339,25 @@ async def test_register_278_publishes_the_certified_reviews_and_the_ledger_regis
         date(2005, 6, 2),
     )
 
+    # the payer cancels the review: the authorization on file ends the day before the response
+    cancel = tmp_path / "cancelled.278"
+    cancel.write_bytes(
+        SAMPLE_278.read_bytes()
+        .replace(b"HCR*A1*AUTH0001", b"HCR*C*AUTH0001")
+        .replace(b"*20050502*1102*", b"*20050520*1102*")
+    )
+    cancelled = await asyncio.to_thread(runner.invoke, app, ["register-278", str(cancel), *args[2:]], env=env)
+    assert cancelled.exit_code == 0, cancelled.output
+    assert "cancelled auth-278-AUTH0001  #AUTH0001  from 2005-05-20" in cancelled.output
+    ended = sa.select(store.authorization.c.valid_end).where(
+        store.authorization.c.authorization_id == "auth-278-AUTH0001"
+    )
+    await ledger_service.until(ended, date(2005, 5, 19))
+    unknown = await asyncio.to_thread(
+        runner.invoke, app, ["register-278", str(cancel), *args[2:6], "--payer", "payer-0002"], env=env
+    )
+    assert unknown.exit_code == 1 and "no authorization of that number is on file" in unknown.output
+
     not_x12 = tmp_path / "note.txt"
     not_x12.write_text("not an interchange")
     refused = await asyncio.to_thread(runner.invoke, app, ["register-278", str(not_x12), *args[2:]], env=env)

@@ -126,9 +126,15 @@ def register_278(
 
     The events go to the authorization-received topic, as an authorization entered in the
     practice system would, so the ledger and the claims service both learn of them; sending
-    the same response again amends the same authorizations.
+    the same response again amends the same authorizations. A review the response cancels
+    (HCR01 C) re-publishes the patient's authorization of that number on file, cancelled from
+    the response's date: it covers no service from then on.
     """
-    from rcm.authorizations.review_278 import authorizations_from_response
+    from rcm.authorizations.review_278 import (
+        authorizations_from_response,
+        cancellations_from_response,
+        cancelled,
+    )
     from rcm.x12.convert import read_interchanges
     from rcm.x12.errors import X12Error
     from rcm.x12.models.auth_278 import ServiceReviewResponse278
@@ -160,12 +166,33 @@ def register_278(
             provider_id=provider_id,
         )
     ]
+    cancels = {
+        number: on for response in responses for number, on in cancellations_from_response(response).items()
+    }
+    if cancels:
+        on_file, _ = asyncio.run(_read(patient_id=patient_id))
+        events += [
+            cancelled(auth, on=cancels[auth.auth_number], received_at=now)
+            for auth in on_file
+            if auth.auth_number in cancels and auth.payer_id == payer_id
+        ]
+        missing = set(cancels) - {e.auth_number for e in events if e.cancelled_on is not None}
+        for number in sorted(missing):
+            typer.echo(
+                f"#{number}: cancelled by the payer, but no authorization of that number is on file", err=True
+            )
     if not events:
-        typer.echo(f"{path}: no certified review with a number, a window and a quantity", err=True)
+        typer.echo(
+            f"{path}: no certified or cancelled review with a number, a window and a quantity", err=True
+        )
         raise typer.Exit(1)
     if not dry_run:
         asyncio.run(_publish(events))
     for e in events:
+        if e.cancelled_on is not None:
+            verb = "would cancel" if dry_run else "cancelled"
+            typer.echo(f"{verb} {e.authorization_id}  #{e.auth_number}  from {e.cancelled_on}")
+            continue
         codes = ",".join(e.procedure_codes) or "any code"
         typer.echo(
             f"{'would register' if dry_run else 'registered'} {e.authorization_id}  #{e.auth_number}  "

@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,11 +67,20 @@ def _default_requirements() -> AuthRequirements:
     return AuthRequirements({r.procedure_code: r.after_visits for r in PayerBillingRules().auth_requirements})
 
 
+def last_day(e: AuthorizationReceived) -> date | None:
+    """The last date of service ``e`` covers: its window's end, or the day before the payer
+    cancelled it (before its first day when cancelled before it began: it covers no day)."""
+    if e.cancelled_on is None:
+        return e.valid.end
+    before = e.cancelled_on - timedelta(days=1)
+    return before if e.valid.end is None else min(e.valid.end, before)
+
+
 def _extended(before: Registered, amended: AuthorizationReceived) -> bool:
     """True when a newer version of an authorization grants more or runs longer."""
     if amended.received_at < before.received_at:
         return False
-    old_end, new_end = before.valid_end, amended.valid.end
+    old_end, new_end = before.valid_end, last_day(amended)
     later = old_end is not None and (new_end is None or new_end > old_end)
     return bool(amended.authorized > before.authorized or later)
 
@@ -146,7 +155,7 @@ class Ledger:
                 "unit": e.unit.value,
                 "authorized": e.authorized,
                 "valid_start": e.valid.start,
-                "valid_end": e.valid.end,
+                "valid_end": last_day(e),
                 "procedure_codes": list(e.procedure_codes),
                 "provider_id": e.provider_id,
                 "received_at": e.received_at,

@@ -28,6 +28,8 @@ __all__ = [
     "Parties",
     "RenewalAsk",
     "authorizations_from_response",
+    "cancellations_from_response",
+    "cancelled",
     "renewal_request",
     "renewal_request_x12",
 ]
@@ -355,3 +357,38 @@ def authorizations_from_response(
             received_at=received_at,
         )
     return list(found.values())
+
+
+CANCELLED = "C"
+"""HCR01 C: the payer cancelled the review (and the authorization it had granted)."""
+
+
+def cancellations_from_response(response: ServiceReviewResponse278) -> dict[str, date]:
+    """The authorization numbers a 278 response cancels (HCR01 C at the event or a service
+    level), each with the day it takes effect: the response's date (BHT04), else today."""
+    effective = response.header.created_on or date.today()
+    return {
+        number: effective
+        for level in response.reviews()
+        if level.decision is not None
+        and level.decision.action == CANCELLED
+        and (number := level.authorization_number)
+    }
+
+
+def cancelled(auth: Authorization, *, on: date, received_at: datetime) -> AuthorizationReceived:
+    """``auth`` as the payer now has it: the same grant, cancelled from ``on``."""
+    return AuthorizationReceived(
+        authorization_id=auth.authorization_id,
+        patient_id=auth.patient_id,
+        coverage_id=auth.coverage_id,
+        payer_id=auth.payer_id,
+        auth_number=auth.auth_number,
+        valid={"start": auth.start, "end": max(auth.end, auth.start) if auth.end else None},
+        unit=auth.unit,
+        authorized=auth.authorized,
+        procedure_codes=sorted(auth.procedure_codes),
+        provider_id=auth.provider_id,
+        cancelled_on=on,
+        received_at=received_at,
+    )

@@ -7,7 +7,7 @@ values coding and the edits take. They are pure.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, get_args, get_origin
 from zoneinfo import ZoneInfo
 
@@ -162,14 +162,22 @@ def eligibility_of(body: Body) -> EligibilityResult:
     )
 
 
-def authorization_of(body: Body, *, remaining: int | None = None) -> Authorization:
+def authorization_of(body: Body, *, remaining: int | None = None) -> Authorization | None:
+    """The authorization an authorization-received body grants; None when the payer cancelled it
+    before its first day (cancelled later, it covers the days before the cancellation)."""
     authorized = int(body["authorized"])
+    valid = _period(body["valid"])
+    if cancelled := body.get("cancelled_on"):
+        last = date.fromisoformat(str(cancelled)) - timedelta(days=1)
+        if last < valid.start:
+            return None
+        valid = Period(start=valid.start, end=last if valid.end is None else min(valid.end, last))
     return Authorization(
         authorization_id=body["authorization_id"],
         patient_id=body["patient_id"],
         payer_id=body["payer_id"],
         auth_number=body["auth_number"],
-        valid=_period(body["valid"]),
+        valid=valid,
         authorized=authorized,
         remaining=authorized if remaining is None else remaining,
         procedure_codes=tuple(body.get("procedure_codes", [])),

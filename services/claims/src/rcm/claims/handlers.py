@@ -1222,7 +1222,8 @@ class ClaimsHandlers:
                 and remaining is not None
             ):
                 remaining += answer.consumed  # the visits this session used are its own
-            found.append(ad.authorization_of(row.body, remaining=remaining))
+            if (granted := ad.authorization_of(row.body, remaining=remaining)) is not None:
+                found.append(granted)
         return found
 
     async def _context(

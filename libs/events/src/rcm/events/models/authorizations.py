@@ -49,6 +49,10 @@ class AuthorizationReceived(Event):
     provider_id: Id | None = Field(
         default=None, description="Rendering provider the authorization is limited to, if any."
     )
+    cancelled_on: date | None = Field(
+        default=None,
+        description="The payer cancelled it (278 HCR01 C): it covers no service on or after this date.",
+    )
     received_at: Timestamp = Field(description="When the authorization was recorded.")
 
 
