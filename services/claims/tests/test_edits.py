@@ -492,9 +492,9 @@ def test_a_later_payers_claim_whose_prior_adjudication_balances_passes() -> None
     charge = make_claim().total_charge
     secondary, context = _after_primary("80.00", {"CO": str(charge - 100), "PR": "20.00"})
     assert held_by(prior_adjudication_balances, secondary, context) == set()
-    assert {line.line_key for line in secondary.lines}.isdisjoint(
-        line.line_key for line in context.prior.lines  # type: ignore[union-attr]
-    )  # matched by procedure: the later payer's claim has its own line keys
+    # matched by procedure: the later payer's claim has its own line keys
+    assert context.prior is not None
+    assert {line.line_key for line in secondary.lines}.isdisjoint(p.line_key for p in context.prior.lines)
 
 
 def test_a_later_payers_claim_whose_prior_adjudication_does_not_balance_is_held() -> None:
