@@ -313,17 +313,16 @@ class _SetWalker:
                 item = frame.spec.items[i]
                 spec = item if isinstance(item, SegmentSpec) else item.trigger
                 if spec.matches(elements, comp):
-                    if frame.counts[i] >= (
-                        item.max_use if isinstance(item, SegmentSpec) else item.max_repeat
-                    ):
-                        # going back would repeat it past its maximum: a wrong qualifier where
-                        # the guide expects this id next is the likelier reading (step 2b)
+                    if isinstance(item, LoopSpec) and frame.counts[i] >= item.max_repeat:
+                        # reopening a loop past its maximum would take every segment after it
+                        # along: a wrong qualifier where the guide expects a loop to start next
+                        # is the likelier reading (step 2b)
                         spent = spent or (depth, i)
                         continue
                     self._out_of_order(depth, i, seg)
                     return
-        # 2b: the id is next in order, but its qualifier is not one the guide lists there (a
-        # 277CA 2200C TRN with TRN01 2): kept in place, not moved into a loop already used up
+        # 2b: the id starts a loop next in order, but its qualifier is not one the guide lists
+        # there (a 277CA 2200C TRN with TRN01 2): that loop opens, not one already used up
         if spent is not None:
             if self._misqualified(seg):
                 return
@@ -372,23 +371,21 @@ class _SetWalker:
             self._open(depth, index, item, seg, reorder=False)
 
     def _misqualified(self, seg: Segment) -> bool:
-        """Place ``seg`` where the guide expects its id next, in order and below its maximum use,
-        though its qualifier is not listed there; reported as an invalid code. False when its id
-        is expected nowhere in order."""
+        """Open the loop ``seg``'s id starts where the guide expects one next, in order and below
+        its maximum repeat, though its qualifier is not listed there; reported as an invalid code.
+        False when no such loop is expected."""
         stack = self.stack
         for depth in range(len(stack) - 1, -1, -1):
             frame = stack[depth]
             for i in frame.spec.by_segment.get(seg.id, ()):
                 item = frame.spec.items[i]
-                spec = item if isinstance(item, SegmentSpec) else item.trigger
-                limit = item.max_use if isinstance(item, SegmentSpec) else item.max_repeat
-                if spec.qualifier is None or item.order < frame.pos or frame.counts[i] >= limit:
+                if not isinstance(item, LoopSpec):
+                    continue
+                spec = item.trigger
+                if spec.qualifier is None or item.order < frame.pos or frame.counts[i] >= item.max_repeat:
                     continue
                 mark = len(self.findings)
-                if isinstance(item, SegmentSpec):
-                    self._place(depth, i, item, seg)
-                else:
-                    self._open(depth, i, item, seg)
+                self._open(depth, i, item, seg)
                 index, component, _ = spec.qualifier
                 if not any(
                     f.element == index and f.code == ElementError.INVALID_CODE for f in self.findings[mark:]
@@ -398,7 +395,7 @@ class _SetWalker:
                         ElementError.INVALID_CODE,
                         "qualifier not valid at this place",
                         seg,
-                        frame.spec.id if isinstance(item, SegmentSpec) else item.id,
+                        item.id,
                         element=index,
                         component=component,
                     )
