@@ -83,3 +83,13 @@ def test_claim_payments_outside_a_claim_loop_are_a_problem_not_silently_dropped(
         ("invalid_claim", "0001", "000000003")
     ]
     assert "1 claim payment(s)" in read.problems[0].message
+
+
+def test_a_4010_remittance_is_not_read_with_the_5010_rules() -> None:
+    old = _group("4", _set("CHECK-F", "PCN-F", "100", "80")).replace("*X*005010X221A1~", "*X*004010X091A1~")
+    current = _group("5", _set("CHECK-G", "PCN-G", "100", "80"))
+    content = _isa("000000004").replace("*00501*", "*00401*") + old + "IEA*1*000000004~"
+    content += _isa("000000005") + current + "IEA*1*000000005~"
+    read = read_remit_file(content.encode())
+    assert [p.trace_number for p in read.payments] == ["CHECK-G"]
+    assert [(p.kind, p.interchange) for p in read.problems] == [("unsupported_version", "000000004")]

@@ -72,6 +72,8 @@ class _Header:
     """ISA13 and ST02, as the problems name the set."""
     slot: Slot
     delimiters: Delimiters
+    version: str = ""
+    """GS08 of the set's group."""
     trace: Trace | None = None
     payment: PaymentInformation | None = None
     payer: PartyId | None = None
@@ -105,6 +107,7 @@ def _headers(content: bytes) -> tuple[list[_Header], list[Finding]]:
     headers: list[_Header] = []
     current: _Header | None = None
     isa = ""
+    version = ""
     interchanges = 0
     in_payer = in_payee = False
     for seg in tokens:
@@ -115,9 +118,11 @@ def _headers(content: bytes) -> tuple[list[_Header], list[Finding]]:
             isa = seg.get(13) or ""
             # counted as the reader counts them, so the claims find their set (see ``_claims``)
             interchanges += place is Place.ISA and envelope.interchange is not None
+        elif seg.id == "GS":
+            version = seg.get(8) or ""
         elif seg.id == "ST":
             current = (
-                _Header((isa, seg.get(2) or ""), (interchanges, seg.position), d)
+                _Header((isa, seg.get(2) or ""), (interchanges, seg.position), d, version)
                 if seg.get(1) == "835"
                 else None
             )
@@ -259,7 +264,8 @@ def _payer_ref(h: _Header) -> str:
 
 
 def read_remit_file(content: bytes) -> RemitFile:
-    """Every 835 payment in ``content``; what cannot be read is in ``problems``."""
+    """Every 835 payment in ``content``; what cannot be read is in ``problems`` (a set of a group
+    of another version than 005010, a 4010 remittance, gives no payment: ``unsupported_version``)."""
     out = RemitFile()
     try:
         headers, findings = _headers(content)
@@ -283,6 +289,19 @@ def read_remit_file(content: bytes) -> RemitFile:
         out.problems.append(FileProblem("invalid_x12", str(exc)[:300]))
         return out
     for h in headers:
+        if not h.version.startswith("005010"):
+            # a 4010 (X091A1) remittance is not read with the X221A1 rules: its claim statuses,
+            # adjustment groups and loops differ, so nothing of it posts
+            out.problems.append(
+                FileProblem(
+                    "unsupported_version",
+                    f"835 group version {h.version[:12] or 'missing'} is not 005010X221A1",
+                    h.key[1],
+                    None,
+                    h.key[0],
+                )
+            )
+            continue
         out.problems.extend(h.problems)
         unplaced = h.claim_segments - read.get(h.slot, 0)
         if unplaced > 0:
