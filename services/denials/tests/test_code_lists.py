@@ -39,7 +39,8 @@ ROWS = [
     # not this payer / not identified, with PR: look for the right payer before the patient is billed
     ("PR-22", (), C.COORDINATION_OF_BENEFITS, A.REVERIFY_ELIGIBILITY, True),
     ("PR-109", (), C.COORDINATION_OF_BENEFITS, A.REVERIFY_ELIGIBILITY, True),
-    ("PR-B11", (), C.COORDINATION_OF_BENEFITS, A.REVERIFY_ELIGIBILITY, True),
+    # B11: the payer transferred the claim itself; the receiving payer is not billed again
+    ("PR-B11", (), C.COORDINATION_OF_BENEFITS, A.HUMAN_REVIEW, True),
     ("PR-31", (), C.ELIGIBILITY, A.REVERIFY_ELIGIBILITY, True),
     ("PR-32", (), C.ELIGIBILITY, A.REVERIFY_ELIGIBILITY, True),
     ("PR-140", (), C.ELIGIBILITY, A.REVERIFY_ELIGIBILITY, True),
@@ -49,8 +50,8 @@ ROWS = [
     ("CO-21", (), C.COORDINATION_OF_BENEFITS, A.HUMAN_REVIEW, True),
     ("CO-B9", (), C.COORDINATION_OF_BENEFITS, A.HUMAN_REVIEW, True),
     # benefit limits and coverage rules
-    ("CO-35", (), C.BENEFIT_LIMIT, A.HUMAN_REVIEW, True),
-    ("CO-149", (), C.BENEFIT_LIMIT, A.HUMAN_REVIEW, True),
+    ("CO-35", (), C.BENEFIT_LIMIT, A.BILL_SECONDARY, True),
+    ("CO-149", (), C.BENEFIT_LIMIT, A.BILL_SECONDARY, True),
     ("CO-272", (), C.NON_COVERED, A.HUMAN_REVIEW, True),
     ("CO-49", (), C.NON_COVERED, A.HUMAN_REVIEW, True),
     ("CO-B1", (), C.NON_COVERED, A.HUMAN_REVIEW, True),

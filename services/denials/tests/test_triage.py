@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -412,7 +413,8 @@ def test_a_medical_necessity_denial_with_ma130_is_not_appealed() -> None:
 
 
 def test_co16_with_ma04_on_a_secondary_claim_rebuilds_the_cob_loops() -> None:
-    decision = triage(only(denied("CO", "16", rarcs=["MA04"])), ctx(), PLAYBOOK)
+    secondary = replace(claim(), payer_responsibility=CoveragePriority.SECONDARY)
+    decision = triage(only(denied("CO", "16", rarcs=["MA04"])), ctx(claim=secondary), PLAYBOOK)
     assert decision.action is Action.RESUBMIT_REPLACEMENT
     assert [c.action for c in decision.changes] == [ClaimChangeAction.REBUILD_COB]
 

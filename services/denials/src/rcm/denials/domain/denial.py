@@ -218,8 +218,8 @@ def patient_cost_sharing(remit: RemitReceived, playbook: Playbook) -> CostSharin
     for adjustment, rarcs in adjustments:
         # each adjustment with the remarks of its level, as its denial would be read
         rule = playbook.rule_for(adjustment.group.value, adjustment.carc, rarcs, remit.payer_id)
-        # cost sharing, and the amounts a payer denied to the patient (PR-204...): both go to the
-        # next payer when there is one
+        # cost sharing, the amounts a payer denied to the patient (PR-204...) and those past this
+        # plan's benefit maximum (CO-119): all go to the next payer when there is one
         if rule is not None and rule.action.value == "bill_secondary" and adjustment.amount > 0:
             total += adjustment.amount
             chosen = rule

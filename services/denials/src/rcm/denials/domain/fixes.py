@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rcm.denials.domain.facts import AuthorizationOnFile, ClaimFacts, ClaimLineFacts, PayerFacts
 from rcm.denials.domain.playbook import Fix
-from rcm.events.models import ClaimChangeAction
+from rcm.events.models import ClaimChangeAction, CoveragePriority
 
 __all__ = [
     "Change",
@@ -95,8 +95,16 @@ def authorization_number(
     return None
 
 
-def rebuild_cob() -> list[Change]:
-    """CO-129: the claims service rebuilds 2320/2430 from the prior payer's remit."""
+def rebuild_cob(claim: ClaimFacts) -> list[Change] | None:
+    """CO-129, CO-16/MA04: the claims service rebuilds 2320/2430 from the prior payer's remit.
+
+    Only a later payer's claim has a prior payer's remit to rebuild from. On a claim billed as
+    primary the payer is saying another payer comes first (MA04: "secondary payment cannot be
+    considered without the identity of or payment information from the primary payer"): that
+    is a coordination-of-benefits question, not a loop to rebuild (None).
+    """
+    if claim.payer_responsibility is CoveragePriority.PRIMARY:
+        return None
     return [Change(ClaimChangeAction.REBUILD_COB)]
 
 
@@ -109,10 +117,10 @@ def fix_for(
     authorizations: tuple[AuthorizationOnFile, ...],
 ) -> list[Change] | None:
     """The changes of ``fix`` for this claim or line, or None when they cannot be determined."""
-    if fix is Fix.REBUILD_COB:
-        return rebuild_cob()
     if claim is None:
         return None
+    if fix is Fix.REBUILD_COB:
+        return rebuild_cob(claim)
     if fix is Fix.AUTHORIZATION_NUMBER:
         return authorization_number(claim, line, authorizations)
     if line is None or payer is None:

@@ -188,15 +188,25 @@ def _decide(
     unprocessable = sorted(set(denial.rarcs).intersection(playbook.unprocessable_rarcs))
     new_original = from_rejection or bool(unprocessable)
 
+    changes: list[Change] | None = None
     if action in (Action.RESUBMIT_REPLACEMENT, Action.RESUBMIT_ORIGINAL) and rule.fix is not None:
         line = ctx.claim.line(denial.line_key, denial.procedure_code) if ctx.claim else None
         changes = fix_for(
             rule.fix, claim=ctx.claim, line=line, payer=ctx.payer, authorizations=ctx.authorizations
         )
+        if changes is None and ctx.claim is not None and rule.otherwise is Action.REVERIFY_ELIGIBILITY:
+            # no change to make on this claim, but a question for the payer (MA04 on a claim billed
+            # as primary: it sees another payer first): the re-check below asks it
+            action = rule.otherwise
+            why = f"{why}; the {rule.fix.value} fix does not apply to this claim"
+
+    if action in (Action.RESUBMIT_REPLACEMENT, Action.RESUBMIT_ORIGINAL) and rule.fix is not None:
         kind = _fix_kind(rule.fix.value, denial)
         if changes is None:
             return make(
-                action=rule.otherwise,
+                action=Action.HUMAN_REVIEW
+                if rule.otherwise is Action.REVERIFY_ELIGIBILITY
+                else rule.otherwise,
                 why=f"{why}; the {rule.fix.value} fix cannot be determined from what is on file",
                 deadline=_deadline(denial, ctx, corrected=not new_original),
             )

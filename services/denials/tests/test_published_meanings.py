@@ -1,0 +1,182 @@
+"""Denials read as the published CARC/RARC meanings ask a billing team to act on them.
+
+Each test names the code's published meaning (X12 CARC/RARC lists) and the action it calls for:
+a benefit maximum is the next payer's before anyone else's; a claim the payer transferred is not
+billed again; a remark code decides what A1 (like 16) means; a missing authorization (M62) is a
+corrected claim with REF*G1 whatever CARC carries it; negotiated discounts and withholds are
+contractual, not denials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from triage_world import DOS, LINE_KEY, PLAYBOOK, cas, claim, ctx, only, remit
+
+from rcm.denials.domain.denial import denials_in_remit, patient_cost_sharing
+from rcm.denials.domain.facts import (
+    AuthorizationOnFile,
+    ClaimLineFacts,
+    CoverageOnFile,
+    PayerFacts,
+)
+from rcm.denials.domain.playbook import Action, Category
+from rcm.denials.domain.triage import triage
+from rcm.events.models import (
+    ClaimChangeAction,
+    CoveragePriority,
+    PayerBillingRules,
+    RecheckReason,
+    TelehealthRules,
+)
+
+pytestmark = pytest.mark.unit
+
+SECONDARY = CoverageOnFile("cov-0002", "payer-0002", CoveragePriority.SECONDARY, date(2025, 1, 1))
+AUTH = AuthorizationOnFile("auth-0001", "SYNAUTH000001", "payer-0001", date(2025, 1, 1), date(2025, 6, 30))
+
+
+# ---------------------------------------------------------------- benefit maximum (119, 35, 149)
+
+
+@pytest.mark.parametrize("carc", ["119", "35", "149"])
+def test_a_benefit_maximum_reached_with_this_payer_is_billed_to_the_next_payer(carc: str) -> None:
+    # 119 "benefit maximum for this time period or occurrence has been reached" (35, 149: lifetime):
+    # the visits this plan no longer pays are the secondary's to consider
+    remit_ = remit("4", [cas("CO", carc, "170.00")])
+    decision = triage(only(remit_), ctx(coverages=(SECONDARY,)), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.BENEFIT_LIMIT, Action.BILL_SECONDARY)
+    sharing = patient_cost_sharing(remit_, PLAYBOOK)
+    assert sharing is not None and sharing.amount == Decimal("170.00")
+
+
+def test_a_benefit_maximum_with_no_next_payer_goes_to_a_person_not_to_the_patient() -> None:
+    # under CO the patient is billed only under a signed waiver; an exception (parity) may be asked
+    decision = triage(only(remit("4", [cas("CO", "119", "170.00")])), ctx(), PLAYBOOK)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.write_off_reason is None
+
+
+# ---------------------------------------------------------------- B11: transferred by the payer
+
+
+@pytest.mark.parametrize("group", ["CO", "OA", "PR"])
+def test_a_claim_the_payer_transferred_to_the_proper_payer_is_not_billed_there_again(group: str) -> None:
+    # B11 "the claim/service has been transferred to the proper payer/processor for processing":
+    # the receiving payer already has it; a re-check that names it would bill it a second time
+    decision = triage(only(remit("4", [cas(group, "B11", "170.00")])), ctx(), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.COORDINATION_OF_BENEFITS, Action.HUMAN_REVIEW)
+    assert decision.recheck_reason is None
+    assert "do not bill" in decision.next_step
+
+
+# ---------------------------------------------------------------- MA04 / 129 on a primary claim
+
+
+@pytest.mark.parametrize(
+    ("adjustments", "rarcs"), [([cas("CO", "16", "170.00")], ["MA04"]), ([cas("CO", "129", "170.00")], [])]
+)
+def test_prior_payer_information_asked_of_a_claim_billed_as_primary_is_a_cob_check(
+    adjustments: list[dict[str, str]], rarcs: list[str]
+) -> None:
+    # MA04 "secondary payment cannot be considered without the identity of or payment information
+    # from the primary payer": on a claim billed as primary there is no prior remit to rebuild
+    # the 2320/2430 loops from; the payer sees another payer first
+    decision = triage(only(remit("4", adjustments, line_rarcs=rarcs)), ctx(), PLAYBOOK)
+    assert decision.action is Action.REVERIFY_ELIGIBILITY
+    assert decision.recheck_reason is RecheckReason.COB_DENIAL
+    assert decision.changes == ()
+
+
+def test_prior_payer_information_on_a_secondary_claim_still_rebuilds_the_cob_loops() -> None:
+    secondary = claim(priority=CoveragePriority.SECONDARY)
+    decision = triage(
+        only(remit("4", [cas("CO", "16", "170.00")], line_rarcs=["MA04"])), ctx(claim=secondary), PLAYBOOK
+    )
+    assert decision.action is Action.RESUBMIT_REPLACEMENT
+    assert [c.action for c in decision.changes] == [ClaimChangeAction.REBUILD_COB]
+
+
+# ---------------------------------------------------------------- the RARC decides (A1, 96 + M62)
+
+
+def test_co96_with_m62_and_an_authorization_on_file_is_a_corrected_claim_with_ref_g1() -> None:
+    # M62 "missing/incomplete/invalid treatment authorization code": the non-covered charge is
+    # the missing authorization, not a benefit exclusion
+    remit_ = remit("4", [cas("CO", "96", "170.00")], line_rarcs=["M62"])
+    decision = triage(only(remit_), ctx(authorizations=(AUTH,)), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.AUTHORIZATION, Action.RESUBMIT_REPLACEMENT)
+    assert [(c.action, c.value) for c in decision.changes] == [
+        (ClaimChangeAction.SET_AUTHORIZATION_NUMBER, "SYNAUTH000001")
+    ]
+
+
+def test_co96_with_m62_and_no_authorization_on_file_needs_one() -> None:
+    decision = triage(only(remit("4", [cas("CO", "96", "170.00")], line_rarcs=["M62"])), ctx(), PLAYBOOK)
+    assert decision.action is Action.FIX_AUTH
+
+
+@pytest.mark.parametrize(
+    ("rarc", "category", "action"),
+    [
+        ("N290", Category.CREDENTIALING, Action.FIX_CREDENTIALING),
+        ("MA27", Category.ELIGIBILITY, Action.REVERIFY_ELIGIBILITY),
+        ("M51", Category.CODING, Action.HUMAN_REVIEW),
+        ("M62", Category.AUTHORIZATION, Action.RESUBMIT_REPLACEMENT),
+    ],
+)
+def test_a1_is_read_by_its_remark_code_as_16_is(rarc: str, category: Category, action: Action) -> None:
+    # A1 "claim/service denied; at least one remark code must be provided": the RARC is the reason
+    remit_ = remit("4", [cas("CO", "A1", "170.00")], line_rarcs=[rarc])
+    decision = triage(only(remit_), ctx(authorizations=(AUTH,)), PLAYBOOK)
+    assert (decision.category, decision.action) == (category, action)
+
+
+def test_co4_with_an_invalid_modifier_combination_adds_no_modifier() -> None:
+    # N519 "invalid combination of HCPCS modifiers": adding the telehealth modifier keeps the
+    # conflicting one; a person removes or replaces it
+    line = ClaimLineFacts(LINE_KEY, "90837", ("GT",), "02", DOS, 1, Decimal("170.00"))
+    telehealth = replace(claim(), lines=(line,))
+    payer = PayerFacts(
+        "payer-0001",
+        "commercial",
+        PayerBillingRules(timely_filing_days=90, telehealth=TelehealthRules(video_modifiers=["95"])),
+    )
+    remit_ = remit("4", [cas("CO", "4", "170.00")], line_rarcs=["N519"])
+    decision = triage(only(remit_), ctx(claim=telehealth, payer=payer), PLAYBOOK)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.changes == ()
+    without_remark = triage(
+        only(remit("4", [cas("CO", "4", "170.00")])), ctx(claim=telehealth, payer=payer), PLAYBOOK
+    )
+    assert without_remark.action is Action.RESUBMIT_REPLACEMENT  # the plain CO-4 still adds 95
+
+
+# ---------------------------------------------------------------- contractual reductions
+
+
+@pytest.mark.parametrize("carc", ["131", "104", "A2"])
+def test_negotiated_discounts_and_withholds_are_contractual_not_denials(carc: str) -> None:
+    # 131 "claim specific negotiated discount" (single-case agreements), 104 "managed care
+    # withholding", A2 "contractual adjustment" (retired, now 45): the line was paid as agreed
+    remit_ = remit("1", [cas("CO", carc, "50.00")], paid="120.00")
+    assert denials_in_remit(remit_, PLAYBOOK) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "category"),
+    [
+        ("CO-12", Category.CODING),  # diagnosis inconsistent with the provider type
+        ("CO-59", Category.BUNDLING),  # multiple or concurrent procedure rules
+        ("CO-256", Category.NON_COVERED),  # not payable per managed care contract
+        ("CO-275", Category.COORDINATION_OF_BENEFITS),  # prior payer's patient responsibility not covered
+    ],
+)
+def test_codes_read_by_their_family_for_a_person(code: str, category: Category) -> None:
+    group, _, carc = code.partition("-")
+    rule = PLAYBOOK.rule_for(group, carc, ())
+    assert rule is not None
+    assert (rule.category, rule.action) == (category, Action.HUMAN_REVIEW)
