@@ -168,7 +168,7 @@ TABLE = [
     ("CO-107", (), C.CODING, A.HUMAN_REVIEW, None, A.HUMAN_REVIEW, True),
     ("CO-B15", (), C.CODING, A.HUMAN_REVIEW, None, A.HUMAN_REVIEW, True),
     ("CO-171", (), C.CREDENTIALING, A.FIX_CREDENTIALING, None, A.HUMAN_REVIEW, True),
-    ("CO-243", (), C.CREDENTIALING, A.HUMAN_REVIEW, None, A.HUMAN_REVIEW, True),
+    ("CO-243", (), C.AUTHORIZATION, A.FIX_AUTH, None, A.HUMAN_REVIEW, True),
     ("CO-279", (), C.CREDENTIALING, A.HUMAN_REVIEW, None, A.HUMAN_REVIEW, True),
     # -------- retired codes: the successor's category, always for a person
     ("CO-62", (), C.AUTHORIZATION, A.HUMAN_REVIEW, None, A.FIX_AUTH, True),

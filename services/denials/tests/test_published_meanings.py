@@ -18,6 +18,7 @@ from triage_world import DOS, LINE_KEY, PLAYBOOK, cas, claim, ctx, only, remit
 
 from rcm.denials.domain.denial import denials_in_remit, patient_cost_sharing
 from rcm.denials.domain.facts import (
+    Acceptance,
     AuthorizationOnFile,
     ClaimLineFacts,
     CoverageOnFile,
@@ -180,3 +181,38 @@ def test_codes_read_by_their_family_for_a_person(code: str, category: Category) 
     rule = PLAYBOOK.rule_for(group, carc, ())
     assert rule is not None
     assert (rule.category, rule.action) == (category, Action.HUMAN_REVIEW)
+
+
+# ---------------------------------------------------------------- no appeal rights, payer's error
+
+
+def test_co29_with_n211_on_a_submission_the_payer_acknowledged_in_time_is_not_written_off_unseen() -> None:
+    # N211 "you may not appeal this decision": no appeal, but the payer's own 277CA says it had
+    # this very claim within its one calendar year (Medicare): its error, for a reopening
+    medicare = PayerFacts("payer-0001", "medicare", PayerBillingRules(timely_filing_months=12))
+    remit_ = remit("4", [cas("CO", "29", "170.00")], rarcs=["N211"])
+    acknowledged = (Acceptance("clm-0001", date(2025, 3, 20)),)
+    decision = triage(only(remit_), ctx(payer=medicare, acceptances=acknowledged), PLAYBOOK)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.write_off_reason is None
+    assert decision.evidence["acknowledged"] == "clm-0001 accepted 2025-03-20"
+
+
+def test_co29_with_n211_and_no_acknowledgment_in_time_is_written_off() -> None:
+    medicare = PayerFacts("payer-0001", "medicare", PayerBillingRules(timely_filing_months=12))
+    late = (Acceptance("clm-0001", date(2026, 3, 20)),)
+    remit_ = remit("4", [cas("CO", "29", "170.00")], rarcs=["N211"])
+    decision = triage(only(remit_), ctx(payer=medicare, acceptances=late), PLAYBOOK)
+    assert decision.action is Action.WRITE_OFF
+
+
+# ---------------------------------------------------------------- referral from the network
+
+
+def test_services_not_authorized_by_the_network_or_primary_care_provider_need_the_referral() -> None:
+    # 243 "services not authorized by network/primary care providers" is the referral (as 288),
+    # not the provider's network status (242)
+    decision = triage(only(remit("4", [cas("CO", "243", "170.00")])), ctx(), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.AUTHORIZATION, Action.FIX_AUTH)
+    network = triage(only(remit("4", [cas("CO", "242", "170.00")])), ctx(), PLAYBOOK)
+    assert network.category is Category.CREDENTIALING

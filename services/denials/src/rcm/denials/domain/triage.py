@@ -347,6 +347,27 @@ def _decide(
         return make(action=action, why=f"{why}; the next payer ({coverage.payer_id}) is billed")
 
     if action is Action.WRITE_OFF:
+        if rule.category is Category.TIMELY_FILING:
+            # No appeal rights (CO-29 with N211), and an earlier submission proves nothing (each
+            # claim is judged by its own receipt). But the payer's own acknowledgment of this very
+            # submission within the window says it had the claim in time: the payer's error, for a
+            # reopening, not a write-off.
+            own = accepted_in_window(
+                rules,
+                denied_claim_id=ctx.claim.claim_id if ctx.claim else None,
+                service_date=service_date,
+                acceptances=ctx.acceptances,
+            )
+            if own:
+                evidence["acknowledged"] = "; ".join(
+                    f"{a.claim_id} accepted {a.received_on.isoformat()}" for a in own
+                )
+                return make(
+                    action=Action.HUMAN_REVIEW,
+                    why=f"{why}; no appeal rights, but the payer acknowledged this submission within the "
+                    "filing window: ask it to reopen its error before writing off",
+                    deadline=appeal_deadline(playbook, ctx.payer, adjudicated_on or ctx.today),
+                )
         reason = f"{denial.label} " + (f"({', '.join(denial.rarcs)})" if denial.rarcs else "")
         return make(action=action, why=why, write_off_reason=reason.strip())
 
