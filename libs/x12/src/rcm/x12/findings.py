@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "INTERCHANGE_NOTE_TEXT",
     "ElementError",
     "Finding",
     "FindingKind",
@@ -76,6 +77,43 @@ class InterchangeNote:
     DUPLICATE_CONTROL_NUMBER = "025"
     INVALID_ELEMENT_SEPARATOR = "026"
     INVALID_COMPONENT_SEPARATOR = "027"
+
+
+INTERCHANGE_NOTE_TEXT: dict[str, str] = {
+    "000": "no error",
+    "001": "interchange control numbers in header and trailer do not match",
+    "002": "control standard not supported",
+    "003": "version of the controls not supported",
+    "004": "invalid segment terminator",
+    "005": "invalid sender id qualifier",
+    "006": "invalid sender id",
+    "007": "invalid receiver id qualifier",
+    "008": "invalid receiver id",
+    "009": "unknown receiver id",
+    "010": "invalid authorization information qualifier",
+    "011": "invalid authorization information",
+    "012": "invalid security information qualifier",
+    "013": "invalid security information",
+    "014": "invalid interchange date",
+    "015": "invalid interchange time",
+    "016": "invalid interchange standards identifier",
+    "017": "invalid interchange version id",
+    "018": "invalid interchange control number",
+    "019": "invalid acknowledgment requested value",
+    "020": "invalid test indicator",
+    "021": "invalid number of included groups",
+    "022": "invalid control structure",
+    "023": "premature end of file",
+    "024": "invalid interchange content",
+    "025": "duplicate interchange control number",
+    "026": "invalid data element separator",
+    "027": "invalid component element separator",
+    "028": "invalid delivery date in deferred delivery request",
+    "029": "invalid delivery time in deferred delivery request",
+    "030": "invalid delivery time code in deferred delivery request",
+    "031": "invalid grade of service code",
+}
+"""What each TA105 interchange note code says."""
 
 
 class GroupError:

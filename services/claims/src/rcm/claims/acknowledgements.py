@@ -41,6 +41,7 @@ from rcm.events.models import (
 from rcm.servicekit import Service, Transaction
 from rcm.x12 import decode
 from rcm.x12.convert import read_interchanges
+from rcm.x12.findings import INTERCHANGE_NOTE_TEXT
 from rcm.x12.models.ack_999 import ImplementationAck999
 from rcm.x12.models.claim_status import ClaimAcknowledgment277CA, ClaimStatusTracking, StatusLevel
 
@@ -56,6 +57,7 @@ __all__ = [
     "read_277ca",
     "read_277ca_file",
     "read_999",
+    "read_ta1",
 ]
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,18 @@ GROUP_CLAIMS = (
 
 _GROUP_REJECTED = frozenset({"R", "M", "W", "X"})
 """AK901 codes rejecting the functional group, and so every transaction set in it."""
+
+INTERCHANGE_CLAIMS = (
+    sa.select(claim)
+    .join(batch_claim, batch_claim.c.claim_id == claim.c.claim_id)
+    .join(batch, batch.c.batch_id == batch_claim.c.batch_id)
+    .where(
+        batch.c.interchange_control_number == sa.bindparam("interchange"),
+        batch_claim.c.attempt == claim.c.attempts,
+    )
+    .with_for_update(of=claim)
+)
+"""The claims of one 837 interchange (by its ISA13) a TA1 rejects, in their current attempt, locked."""
 
 BATCH_CLAIMS = (
     sa.select(
@@ -124,6 +138,34 @@ class ClaimVerdict:
     reasons: tuple[AckReason, ...] = ()
     payer_claim_number: str | None = None
     lines: tuple[LineAcknowledgment, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class InterchangeVerdict:
+    """A TA1 answering one of our interchanges: ISA13 (nine digits), A/E/R and the TA105 note."""
+
+    interchange_control_number: str
+    status: str
+    note: str
+
+    @property
+    def rejected(self) -> bool:
+        return self.status == "R"
+
+    @property
+    def reason(self) -> AckReason:
+        text = INTERCHANGE_NOTE_TEXT.get(self.note, "interchange note")
+        return AckReason(code=f"TA1:{self.note}", description=f"interchange rejected: {text}")
+
+
+def read_ta1(content: bytes | str) -> list[InterchangeVerdict]:
+    """Every TA1 of the file (alone in an interchange or ahead of a 999's group)."""
+    text = decode(content) if isinstance(content, bytes) else content
+    return [
+        InterchangeVerdict(f"{ack.control_number:09d}", ack.status, ack.note_code)
+        for interchange, _ in read_interchanges(text)
+        for ack in interchange.acknowledgments
+    ]
 
 
 def read_999(content: bytes | str) -> list[SetVerdict]:
@@ -337,7 +379,7 @@ class AcknowledgementTooEarly(Exception):
 
 
 class Acknowledgements:
-    """Applies received 999 and 277CA files to claims, once per file (ledgered in the same transaction)."""
+    """Applies received TA1, 999 and 277CA files to claims, once per file (ledgered in the same transaction)."""
 
     def __init__(
         self,
@@ -352,7 +394,7 @@ class Acknowledgements:
         """Called with each acknowledged claim's row, in the same transaction (voided sessions)."""
 
     async def handle(self, received: ReceivedFile) -> None:
-        if received.kind not in ("999", "277CA"):
+        if received.kind not in ("999", "277CA", "TA1"):
             return  # 835s and others belong to other services
         async with self.service.transaction() as tx:
             fresh = await record_file(
@@ -361,6 +403,9 @@ class Acknowledgements:
             if not fresh:
                 return
             now = datetime.now(UTC)
+            if received.kind in ("TA1", "999"):  # a 999's interchange may carry a TA1 too
+                for interchange_verdict in read_ta1(received.content):
+                    await self._apply_ta1(tx, interchange_verdict, received.name, now)
             if received.kind == "999":
                 for verdict in read_999(received.content):
                     await self._apply_999(tx, verdict, received.name, now)
@@ -401,6 +446,25 @@ class Acknowledgements:
                 own.add(row.claim_id)
                 found.append(ClaimVerdict(row.claim_id, AckStatus.REJECTED, rejection.reasons))
         return found
+
+    async def _apply_ta1(
+        self, tx: Transaction, verdict: InterchangeVerdict, file_name: str, now: datetime
+    ) -> None:
+        """A TA1 that rejects our interchange rejects (and holds) every claim of it; one that
+        accepts it, with or without errors, leaves them to the 999 and 277CA that follow."""
+        if not verdict.rejected:
+            return
+        rows = (
+            await tx.conn.execute(INTERCHANGE_CLAIMS, {"interchange": verdict.interchange_control_number})
+        ).all()
+        if not rows:
+            log.warning("TA1 rejects an interchange we did not send")
+            return
+        await remember_session_states(tx, {row.session_id for row in rows})
+        for row in rows:
+            await self._acknowledge(
+                tx, row, AckSource.TA1, AckStatus.REJECTED, [verdict.reason], [], None, file_name, now
+            )
 
     async def _apply_999(self, tx: Transaction, verdict: SetVerdict, file_name: str, now: datetime) -> None:
         group = verdict.group_control_number.lstrip("0")

@@ -186,6 +186,8 @@ class AckSource(StrEnum):
 
     X999 = "999"
     X277CA = "277CA"
+    TA1 = "TA1"
+    """The interchange acknowledgment: TA104 R rejects every claim of the 837 interchange."""
 
 
 class AckStatus(StrEnum):

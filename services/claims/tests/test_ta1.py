@@ -1,0 +1,76 @@
+"""A TA1 that rejects our 837 interchange (TA104 R) rejects and holds every claim of it, alone in
+its file or ahead of a 999; one that accepts it (A, or E: accepted with errors) leaves the claims
+to the 999 and 277CA that follow."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import cast
+
+import pytest
+from claims_direct import AckService, apply, force, handlers, one, rows
+from claims_world import reference, session
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+from test_999_group_rejection import ISA, _in_batch
+
+from rcm.claims.acknowledgements import INTERCHANGE_CLAIMS, Acknowledgements, read_ta1
+from rcm.claims.metrics import ClaimsMetrics
+from rcm.claims.store import claim
+from rcm.clearinghouse import ReceivedFile
+from rcm.servicekit import Service
+from rcm.servicekit.testing import sequential_scans
+
+
+def _ta1(interchange: str, status: str, note: str) -> bytes:
+    return f"{ISA}TA1*{interchange}*250303*1159*{status}*{note}~IEA*0*000000011~".encode()
+
+
+def _received(name: str, kind: str, content: bytes) -> ReceivedFile:
+    return ReceivedFile(
+        name=name, kind=kind, content=content, sha256=hashlib.sha256(content).hexdigest(), size=len(content)
+    )
+
+
+@pytest.mark.unit
+def test_a_ta1_names_the_interchange_its_status_and_its_note() -> None:
+    [verdict] = read_ta1(_ta1("000008801", "R", "024"))
+    assert (verdict.interchange_control_number, verdict.rejected) == ("000008801", True)
+    assert verdict.reason.code == "TA1:024"
+    assert verdict.reason.description == "interchange rejected: invalid interchange content"
+    [accepted] = read_ta1(_ta1("000008801", "E", "006"))
+    assert not accepted.rejected
+
+
+async def test_a_ta1_rejecting_our_interchange_holds_every_claim_of_it(engine: AsyncEngine) -> None:
+    h = handlers()
+    for n in range(1, 4):
+        await apply(
+            engine, h, *reference(n, electronic_payer_id="EVRGRN", member_id=f"EVG30000000{n}"), session(n)
+        )
+    made = [(await rows(engine, claim.c.session_id == f"ses-000{n}"))[0] for n in range(1, 4)]
+    for row in made:
+        await force(engine, row.claim_id, state="submitted", attempts=1)
+    await _in_batch(engine, "bat-ta1-1", "8801", {made[0].claim_id: "0001", made[1].claim_id: "0002"})
+    await _in_batch(engine, "bat-ta1-2", "8802", {made[2].claim_id: "0001"})
+    acks = Acknowledgements(
+        cast(Service, AckService(engine)), ClaimsMetrics(CollectorRegistry()), after=h.after_acknowledgement
+    )
+
+    # accepted with errors: the 999 decides
+    await acks.handle(_received("warned.ta1", "TA1", _ta1("000008802", "E", "006")))
+    assert (await one(engine, made[2].claim_id)).state == "submitted"
+
+    await acks.handle(_received("rejected.ta1", "TA1", _ta1("000008801", "R", "025")))
+    for row in made[:2]:
+        held = await one(engine, row.claim_id)
+        assert held.state == "held"
+        assert [r["message"] for r in held.hold_reasons] == [
+            "TA1 rejected: TA1:025 interchange rejected: duplicate interchange control number"
+        ]
+    assert (await one(engine, made[2].claim_id)).state == "submitted"  # another interchange
+
+
+async def test_an_interchange_s_claims_are_found_through_indexes(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        assert await sequential_scans(conn, INTERCHANGE_CLAIMS) == []
