@@ -216,3 +216,27 @@ def test_services_not_authorized_by_the_network_or_primary_care_provider_need_th
     assert (decision.category, decision.action) == (Category.AUTHORIZATION, Action.FIX_AUTH)
     network = triage(only(remit("4", [cas("CO", "242", "170.00")])), ctx(), PLAYBOOK)
     assert network.category is Category.CREDENTIALING
+
+
+# ---------------------------------------------------------------- PR codes that are not the patient's bill
+
+
+@pytest.mark.parametrize(("carc", "action"), [("18", Action.POST_ONLY), ("B13", Action.HUMAN_REVIEW)])
+def test_a_duplicate_is_never_billed_to_the_patient_or_the_next_payer_whatever_its_group(
+    carc: str, action: Action
+) -> None:
+    # 18 "exact duplicate claim/service", B13 "previously paid": under PR (a payer's grouping
+    # slip) it is still the same service adjudicated before, nobody's new bill
+    remit_ = remit("4", [cas("PR", carc, "170.00")])
+    decision = triage(only(remit_), ctx(coverages=(SECONDARY,)), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.DUPLICATE, action)
+    assert patient_cost_sharing(remit_, PLAYBOOK) is None
+
+
+def test_information_the_patient_did_not_send_is_asked_of_them_before_anyone_is_billed() -> None:
+    # 227 "information requested from the patient/insured/responsible party was not provided":
+    # the payer has not adjudicated; the next payer would deny it for want of this one's decision
+    remit_ = remit("4", [cas("PR", "227", "170.00")])
+    decision = triage(only(remit_), ctx(coverages=(SECONDARY,)), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.MISSING_INFORMATION, Action.HUMAN_REVIEW)
+    assert patient_cost_sharing(remit_, PLAYBOOK) is None
