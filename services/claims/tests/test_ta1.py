@@ -4,22 +4,27 @@ to the 999 and 277CA that follow."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import cast
 
 import pytest
+import sqlalchemy as sa
 from claims_direct import AckService, apply, force, handlers, one, rows
 from claims_world import reference, session
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 from test_999_group_rejection import ISA, _in_batch
+from typer.testing import CliRunner
 
-from rcm.claims.acknowledgements import INTERCHANGE_CLAIMS, Acknowledgements, read_ta1
+from rcm.claims.acknowledgements import INTERCHANGE_CLAIMS, Acknowledgements, read_999, read_ta1
+from rcm.claims.cli import app
 from rcm.claims.metrics import ClaimsMetrics
-from rcm.claims.store import claim
+from rcm.claims.store import claim, received_file
 from rcm.clearinghouse import ReceivedFile
 from rcm.servicekit import Service
 from rcm.servicekit.testing import sequential_scans
+from rcm.x12.errors import X12Error
 
 
 def _ta1(interchange: str, status: str, note: str) -> bytes:
@@ -74,3 +79,27 @@ async def test_a_ta1_rejecting_our_interchange_holds_every_claim_of_it(engine: A
 async def test_an_interchange_s_claims_are_found_through_indexes(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         assert await sequential_scans(conn, INTERCHANGE_CLAIMS) == []
+
+
+async def test_an_unreadable_acknowledgment_is_recorded_once_counted_and_listed(engine: AsyncEngine) -> None:
+    # an IK3 without its segment position (IK302): the 999 cannot be read, and no retry changes that
+    content = (
+        f"{ISA}GS*FA*SANDBOXCH*PRACTICE01*20250303*1200*11*X*005010X231A1~ST*999*0001*005010X231A1~"
+        "AK1*HC*8801*005010X222A1~AK2*837*0001*005010X222A1~IK3*NM1**2010BA*8~IK5*R*5~AK9*R*1*1*0~"
+        "SE*7*0001~GE*1*11~IEA*1*000000011~"
+    ).encode()
+    with pytest.raises(X12Error):
+        read_999(content)
+    metrics = ClaimsMetrics(CollectorRegistry())
+    acks = Acknowledgements(cast(Service, AckService(engine)), metrics)
+    await acks.handle(_received("broken.999", "999", content))
+    await acks.handle(_received("broken.999", "999", content))  # offered again: nothing new
+    async with engine.connect() as conn:
+        kinds = (await conn.execute(sa.select(received_file.c.kind))).scalars().all()
+    assert kinds == ["999_unreadable"]
+    assert metrics.acknowledged.labels(source="999", result="unreadable")._value.get() == 1
+
+    env = {"RCM_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    listed = await asyncio.to_thread(CliRunner().invoke, app, ["acks"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert "broken.999\t999\t" in listed.output and "1 unreadable acknowledgment file(s)" in listed.output

@@ -41,6 +41,7 @@ from rcm.events.models import (
 from rcm.servicekit import Service, Transaction
 from rcm.x12 import decode
 from rcm.x12.convert import read_interchanges
+from rcm.x12.errors import X12Error
 from rcm.x12.findings import INTERCHANGE_NOTE_TEXT
 from rcm.x12.models.ack_999 import ImplementationAck999
 from rcm.x12.models.claim_status import ClaimAcknowledgment277CA, ClaimStatusTracking, StatusLevel
@@ -49,6 +50,7 @@ __all__ = [
     "GROUP_CLAIMS",
     "REJECTING_CATEGORIES",
     "SET_CLAIMS",
+    "UNREADABLE",
     "Acknowledgements",
     "ClaimVerdict",
     "LevelRejection",
@@ -62,6 +64,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+UNREADABLE = "_unreadable"
+"""Suffix of the kind an unreadable acknowledgment file is recorded under (``999_unreadable``)."""
 REJECTING_CATEGORIES = frozenset({"A3", "A6", "A7", "A8"})
 """277CA STC categories that reject a claim or line (not accepted into adjudication)."""
 _CLAIM_LEVELS = frozenset({"PT", "22", "23"})
@@ -396,6 +400,13 @@ class Acknowledgements:
     async def handle(self, received: ReceivedFile) -> None:
         if received.kind not in ("999", "277CA", "TA1"):
             return  # 835s and others belong to other services
+        try:
+            interchanges = read_ta1(received.content) if received.kind in ("TA1", "999") else []
+            sets = read_999(received.content) if received.kind == "999" else []
+            read = read_277ca_file(received.content) if received.kind == "277CA" else None
+        except X12Error as exc:
+            await self._unreadable(received, exc)
+            return
         async with self.service.transaction() as tx:
             fresh = await record_file(
                 tx.conn, name=received.name, sha256=received.sha256, size=received.size, kind=received.kind
@@ -403,20 +414,39 @@ class Acknowledgements:
             if not fresh:
                 return
             now = datetime.now(UTC)
-            if received.kind in ("TA1", "999"):  # a 999's interchange may carry a TA1 too
-                for interchange_verdict in read_ta1(received.content):
-                    await self._apply_ta1(tx, interchange_verdict, received.name, now)
-            if received.kind == "999":
-                for verdict in read_999(received.content):
-                    await self._apply_999(tx, verdict, received.name, now)
-            else:
-                read = read_277ca_file(received.content)
+            for interchange_verdict in interchanges:  # a 999's interchange may carry a TA1 too
+                await self._apply_ta1(tx, interchange_verdict, received.name, now)
+            for verdict in sets:
+                await self._apply_999(tx, verdict, received.name, now)
+            if read is not None:
                 verdicts = read.verdicts + await self._rejected_above(tx, read)
                 reads = tx.memo_of(BatchReads)
                 await self._claims(tx, reads, [v.claim_id for v in verdicts])
                 rest = await self._accept_all(tx, verdicts, received.name, now, reads)
                 for claim_verdict in rest:
                     await self._apply_277ca(tx, claim_verdict, received.name, now, reads)
+
+    async def _unreadable(self, received: ReceivedFile, exc: X12Error) -> None:
+        """An acknowledgment the engine cannot read is recorded as such (``<kind>_unreadable``), so
+        the poll does not offer it again every time, counted and logged: it names no claim we could
+        act on, and a person asks the clearinghouse for it again (``rcm claims acks``)."""
+        async with self.service.transaction() as tx:
+            fresh = await record_file(
+                tx.conn,
+                name=received.name,
+                sha256=received.sha256,
+                size=received.size,
+                kind=f"{received.kind}{UNREADABLE}",
+            )
+        if fresh:
+            self.metrics.acknowledged.labels(source=received.kind, result="unreadable").inc()
+            # the engine's message may quote the file's values: only its type goes to the log
+            log.warning(
+                "%s %s is unreadable (%s); recorded, not applied",
+                received.kind,
+                received.name,
+                type(exc).__name__,
+            )
 
     async def _rejected_above(self, tx: Transaction, read: Read277CA) -> list[ClaimVerdict]:
         """A rejection verdict for each claim a batch- or provider-level rejection takes down: the

@@ -194,6 +194,29 @@ def held() -> None:
         typer.echo(f"{row.claim_id}\t{row.payer_id}\t{reasons}")
 
 
+@app.command()
+def acks() -> None:
+    """List acknowledgment files (TA1, 999, 277CA) the engine could not read: recorded, applied to
+    no claim; ask the clearinghouse to send them again."""
+    import sqlalchemy as sa
+
+    from rcm.claims.acknowledgements import UNREADABLE
+    from rcm.claims.store import received_file
+
+    f = received_file.c
+    rows = asyncio.run(
+        _query(
+            sa.select(f.name, f.kind, f.size, f.recorded_at)
+            .where(f.kind.endswith(UNREADABLE))
+            .order_by(f.recorded_at, f.name)
+        )
+    )
+    for row in rows:
+        kind = row.kind.removesuffix(UNREADABLE)
+        typer.echo(f"{row.name}\t{kind}\t{row.size} bytes\trecorded {row.recorded_at:%Y-%m-%d %H:%M}")
+    typer.echo(f"{len(rows)} unreadable acknowledgment file(s)")
+
+
 async def _finalize(*, dry_run: bool) -> list[Any]:
     from datetime import UTC, datetime
 
