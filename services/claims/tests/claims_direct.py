@@ -6,22 +6,25 @@ by hand (claim states as the acknowledgements and remits would have left them).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
-from claims_world import DOS, at
+from claims_world import DOS, at, reference, session
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rcm.claims.acknowledgements import Acknowledgements
 from rcm.claims.handlers import ClaimsHandlers
 from rcm.claims.metrics import ClaimsMetrics
-from rcm.claims.store import claim, claim_audit
+from rcm.claims.store import batch, batch_claim, claim, claim_audit
+from rcm.clearinghouse import ReceivedFile
 from rcm.events import Event
 from rcm.events import testing as f
-from rcm.servicekit import Delivered, Transaction
+from rcm.servicekit import Delivered, Service, Transaction
 from rcm.servicekit.messages import Record
 
 
@@ -116,3 +119,71 @@ class AckService:
             tx = Transaction(conn, "service", source="claims", prefix="t")
             yield tx
             await tx.flush()
+
+
+def acknowledgements(engine: AsyncEngine, h: ClaimsHandlers) -> Acknowledgements:
+    """The acknowledgement reader of the claims service, on the test's database."""
+    return Acknowledgements(
+        cast(Service, AckService(engine)), ClaimsMetrics(CollectorRegistry()), after=h.after_acknowledgement
+    )
+
+
+def received(name: str, kind: str, content: bytes) -> ReceivedFile:
+    """An acknowledgement file as the SFTP poll hands it on."""
+    return ReceivedFile(
+        name=name, kind=kind, content=content, sha256=hashlib.sha256(content).hexdigest(), size=len(content)
+    )
+
+
+async def submitted_claims(engine: AsyncEngine, h: ClaimsHandlers, count: int, *, member: str) -> list[Any]:
+    """``count`` claims of sessions 1..count, each patient with its own member id (``member`` + n),
+    moved to submitted in their first attempt."""
+    for n in range(1, count + 1):
+        await apply(
+            engine, h, *reference(n, electronic_payer_id="EVRGRN", member_id=f"{member}{n}"), session(n)
+        )
+    made = [(await rows(engine, claim.c.session_id == f"ses-{n:04d}"))[0] for n in range(1, count + 1)]
+    for row in made:
+        await force(engine, row.claim_id, state="submitted", attempts=1)
+    return made
+
+
+async def in_batch(
+    engine: AsyncEngine,
+    batch_id: str,
+    group: str,
+    sets: dict[str, str],
+    *,
+    interchange: str | None = None,
+    attempt: int = 1,
+) -> None:
+    """A sent 837 batch with group control number ``group`` (ISA13 ``interchange``, else the group
+    number in nine digits): claim id -> its ST02, in the claims' ``attempt``."""
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        await conn.execute(
+            batch.insert().values(
+                batch_id=batch_id,
+                submitter_id="PRACTICE01",
+                payer_id="EVRGRN",
+                interchange_control_number=interchange or f"{int(group):09d}",
+                group_control_number=group,
+                file_name=f"{batch_id}.837",
+                content=b"",
+                sha256="0" * 64,
+                created_at=now,
+                uploaded_at=now,
+            )
+        )
+        await conn.execute(
+            batch_claim.insert(),
+            [
+                {
+                    "claim_id": c,
+                    "attempt": attempt,
+                    "batch_id": batch_id,
+                    "transaction_set_control_number": st02,
+                }
+                for c, st02 in sets.items()
+            ],
+        )

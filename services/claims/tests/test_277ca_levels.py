@@ -5,20 +5,21 @@ BHT03, returned in 2200B TRN02, often without a claim-level loop of their own.""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from claims_direct import AckService, apply, force, handlers, one, rows
-from claims_world import reference, session
-from prometheus_client import CollectorRegistry
+from claims_direct import (
+    acknowledgements,
+    force,
+    handlers,
+    in_batch,
+    one,
+    received,
+    submitted_claims,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rcm.claims.acknowledgements import BATCH_CLAIMS, Acknowledgements, read_277ca_file
-from rcm.claims.metrics import ClaimsMetrics
-from rcm.claims.store import batch, batch_claim, claim
-from rcm.clearinghouse import ReceivedFile
+from rcm.claims.acknowledgements import BATCH_CLAIMS, read_277ca_file
 from rcm.events.models import AckStatus
-from rcm.servicekit import Service
 from rcm.servicekit.testing import sequential_scans
 
 ISA = "ISA*00*          *00*          *ZZ*SANDBOXCH      *ZZ*PRACTICE01     *250303*1200*^*00501*000000009*0*P*:~"
@@ -110,63 +111,17 @@ def test_a_277ca_that_accepts_everywhere_rejects_nothing_above_the_claims() -> N
 
 
 async def _in_batch(engine: AsyncEngine, batch_id: str, claim_ids: list[str], *, attempt: int = 1) -> None:
-    now = datetime.now(UTC)
-    number = abs(hash(batch_id)) % 10**8
-    async with engine.begin() as conn:
-        await conn.execute(
-            batch.insert().values(
-                batch_id=batch_id,
-                submitter_id="PRACTICE01",
-                payer_id="EVRGRN",
-                interchange_control_number=f"{number:09d}",
-                group_control_number=str(number),
-                file_name=f"{batch_id}.837",
-                content=b"",
-                sha256="0" * 64,
-                created_at=now,
-                uploaded_at=now,
-            )
-        )
-        await conn.execute(
-            batch_claim.insert(),
-            [
-                {
-                    "claim_id": c,
-                    "attempt": attempt,
-                    "batch_id": batch_id,
-                    "transaction_set_control_number": "0001",
-                }
-                for c in claim_ids
-            ],
-        )
+    number = str(abs(hash(batch_id)) % 10**8)
+    await in_batch(engine, batch_id, number, dict.fromkeys(claim_ids, "0001"), attempt=attempt)
 
 
 async def _receive(engine: AsyncEngine, content: bytes) -> None:
-    h = handlers()
-    acks = Acknowledgements(
-        cast(Service, AckService(engine)), ClaimsMetrics(CollectorRegistry()), after=h.after_acknowledgement
-    )
-    await acks.handle(
-        ReceivedFile(
-            name=f"ack-{hashlib.sha256(content).hexdigest()[:8]}.277",
-            kind="277CA",
-            content=content,
-            sha256=hashlib.sha256(content).hexdigest(),
-            size=len(content),
-        )
-    )
+    name = f"ack-{hashlib.sha256(content).hexdigest()[:8]}.277"
+    await acknowledgements(engine, handlers()).handle(received(name, "277CA", content))
 
 
 async def _submitted_claims(engine: AsyncEngine, count: int) -> list[Any]:
-    h = handlers()
-    for n in range(1, count + 1):
-        await apply(
-            engine, h, *reference(n, electronic_payer_id="EVRGRN", member_id=f"EVG10000000{n}"), session(n)
-        )
-    made = [(await rows(engine, claim.c.session_id == f"ses-000{n}"))[0] for n in range(1, count + 1)]
-    for row in made:
-        await force(engine, row.claim_id, state="submitted", attempts=1)
-    return made
+    return await submitted_claims(engine, handlers(), count, member="EVG10000000")
 
 
 def _with_billing_npi(row: Any, npi: str) -> dict[str, Any]:

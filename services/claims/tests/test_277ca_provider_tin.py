@@ -4,21 +4,13 @@ does not name. Synthetic data (made-up parties, identifiers and amounts)."""
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from claims_direct import AckService, apply, force, handlers, one, rows
-from claims_world import reference, session
-from prometheus_client import CollectorRegistry
+from claims_direct import acknowledgements, force, handlers, in_batch, one, received, submitted_claims
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rcm.claims.acknowledgements import Acknowledgements, read_277ca_file
-from rcm.claims.metrics import ClaimsMetrics
-from rcm.claims.store import batch, batch_claim, claim
-from rcm.clearinghouse import ReceivedFile
-from rcm.servicekit import Service
+from rcm.claims.acknowledgements import read_277ca_file
 
 ISA = "ISA*00*          *00*          *ZZ*SANDBOXCH      *ZZ*PRACTICE01     *250303*1200*^*00501*000000013*0*P*:~"
 
@@ -75,61 +67,17 @@ def test_a_provider_rejection_by_tax_id_is_read_with_its_tin() -> None:
 
 async def test_a_provider_rejected_by_tax_id_takes_down_only_its_claims(engine: AsyncEngine) -> None:
     h = handlers()
-    for n in range(1, 4):
-        await apply(
-            engine, h, *reference(n, electronic_payer_id="EVRGRN", member_id=f"EVG30000000{n}"), session(n)
-        )
-    made = [(await rows(engine, claim.c.session_id == f"ses-000{n}"))[0] for n in range(1, 4)]
-    for row in made:
-        await force(engine, row.claim_id, state="submitted", attempts=1)
+    made = await submitted_claims(engine, h, 3, member="EVG30000000")
     # claims 1 and 2 are billed under one tax id (written with a hyphen), claim 3 under another
     tins = ["99-0000001", "990000001", "990000002"]
     for row, tin in zip(made, tins, strict=True):
         draft: dict[str, Any] = dict(row.draft)
         draft["billing"] = {**draft["billing"], "tin": tin}
         await force(engine, row.claim_id, draft=draft)
-    now = datetime.now(UTC)
-    async with engine.begin() as conn:
-        await conn.execute(
-            batch.insert().values(
-                batch_id="bat-tin-1",
-                submitter_id="PRACTICE01",
-                payer_id="EVRGRN",
-                interchange_control_number="000000913",
-                group_control_number="913",
-                file_name="bat-tin-1.837",
-                content=b"",
-                sha256="0" * 64,
-                created_at=now,
-                uploaded_at=now,
-            )
-        )
-        await conn.execute(
-            batch_claim.insert(),
-            [
-                {
-                    "claim_id": r.claim_id,
-                    "attempt": 1,
-                    "batch_id": "bat-tin-1",
-                    "transaction_set_control_number": "0001",
-                }
-                for r in made
-            ],
-        )
+    await in_batch(engine, "bat-tin-1", "913", {r.claim_id: "0001" for r in made})
     # the other provider is accepted, but the payer lists none of its claims
     content = _277ca("bat-tin-1", [("FI", "990000001", "A3:24:85", []), ("FI", "990000002", "A1:19:PR", [])])
-    acks = Acknowledgements(
-        cast(Service, AckService(engine)), ClaimsMetrics(CollectorRegistry()), after=h.after_acknowledgement
-    )
-    await acks.handle(
-        ReceivedFile(
-            name="tin.277",
-            kind="277CA",
-            content=content,
-            sha256=hashlib.sha256(content).hexdigest(),
-            size=len(content),
-        )
-    )
+    await acknowledgements(engine, h).handle(received("tin.277", "277CA", content))
     for row in made[:2]:
         held = await one(engine, row.claim_id)
         assert held.state == "held"

@@ -4,22 +4,12 @@ sets (no AK2 loop) takes down every claim sent in it."""
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
-from typing import cast
-
 import pytest
-from claims_direct import AckService, apply, force, handlers, one, rows
-from claims_world import reference, session
-from prometheus_client import CollectorRegistry
+from claims_direct import acknowledgements, handlers, in_batch, one, received, submitted_claims
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rcm.claims.acknowledgements import GROUP_CLAIMS, Acknowledgements, read_999
-from rcm.claims.metrics import ClaimsMetrics
-from rcm.claims.store import batch, batch_claim, claim
-from rcm.clearinghouse import ReceivedFile
+from rcm.claims.acknowledgements import GROUP_CLAIMS, read_999
 from rcm.events.models import AckStatus
-from rcm.servicekit import Service
 from rcm.servicekit.testing import sequential_scans
 
 ISA = "ISA*00*          *00*          *ZZ*SANDBOXCH      *ZZ*PRACTICE01     *250303*1200*^*00501*000000011*0*P*:~"
@@ -72,60 +62,15 @@ def test_a_partly_accepted_group_keeps_each_set_s_own_verdict() -> None:
     assert not accepted.reasons and [r.code for r in rejected.reasons] == ["IK5:5"]
 
 
-async def _in_batch(engine: AsyncEngine, batch_id: str, group: str, sets: dict[str, str]) -> None:
-    """A sent batch with group control number ``group``: claim id -> its ST02."""
-    now = datetime.now(UTC)
-    async with engine.begin() as conn:
-        await conn.execute(
-            batch.insert().values(
-                batch_id=batch_id,
-                submitter_id="PRACTICE01",
-                payer_id="EVRGRN",
-                interchange_control_number=f"{int(group):09d}",
-                group_control_number=group,
-                file_name=f"{batch_id}.837",
-                content=b"",
-                sha256="0" * 64,
-                created_at=now,
-                uploaded_at=now,
-            )
-        )
-        await conn.execute(
-            batch_claim.insert(),
-            [
-                {"claim_id": c, "attempt": 1, "batch_id": batch_id, "transaction_set_control_number": st02}
-                for c, st02 in sets.items()
-            ],
-        )
-
-
 async def test_a_999_rejecting_the_group_without_naming_sets_holds_every_claim_of_it(
     engine: AsyncEngine,
 ) -> None:
     h = handlers()
-    for n in range(1, 4):
-        await apply(
-            engine, h, *reference(n, electronic_payer_id="EVRGRN", member_id=f"EVG20000000{n}"), session(n)
-        )
-    made = [(await rows(engine, claim.c.session_id == f"ses-000{n}"))[0] for n in range(1, 4)]
-    for row in made:
-        await force(engine, row.claim_id, state="submitted", attempts=1)
-    await _in_batch(engine, "bat-group-1", "8801", {made[0].claim_id: "0001", made[1].claim_id: "0002"})
-    await _in_batch(engine, "bat-group-2", "8802", {made[2].claim_id: "0001"})
+    made = await submitted_claims(engine, h, 3, member="EVG20000000")
+    await in_batch(engine, "bat-group-1", "8801", {made[0].claim_id: "0001", made[1].claim_id: "0002"})
+    await in_batch(engine, "bat-group-2", "8802", {made[2].claim_id: "0001"})
 
-    content = _999("8801", "", "AK9*R*2*2*0*5")
-    acks = Acknowledgements(
-        cast(Service, AckService(engine)), ClaimsMetrics(CollectorRegistry()), after=h.after_acknowledgement
-    )
-    await acks.handle(
-        ReceivedFile(
-            name="group.999",
-            kind="999",
-            content=content,
-            sha256=hashlib.sha256(content).hexdigest(),
-            size=len(content),
-        )
-    )
+    await acknowledgements(engine, h).handle(received("group.999", "999", _999("8801", "", "AK9*R*2*2*0*5")))
     for row in made[:2]:
         held = await one(engine, row.claim_id)
         assert held.state == "held"

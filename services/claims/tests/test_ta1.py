@@ -5,23 +5,20 @@ to the 999 and 277CA that follow."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from typing import cast
 
 import pytest
 import sqlalchemy as sa
-from claims_direct import AckService, apply, force, handlers, one, rows
-from claims_world import reference, session
+from claims_direct import AckService, acknowledgements, handlers, in_batch, one, received, submitted_claims
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
-from test_999_group_rejection import ISA, _in_batch
+from test_999_group_rejection import ISA
 from typer.testing import CliRunner
 
 from rcm.claims.acknowledgements import INTERCHANGE_CLAIMS, Acknowledgements, read_999, read_ta1
 from rcm.claims.cli import app
 from rcm.claims.metrics import ClaimsMetrics
-from rcm.claims.store import claim, received_file
-from rcm.clearinghouse import ReceivedFile
+from rcm.claims.store import received_file
 from rcm.servicekit import Service
 from rcm.servicekit.testing import sequential_scans
 from rcm.x12.errors import X12Error
@@ -29,12 +26,6 @@ from rcm.x12.errors import X12Error
 
 def _ta1(interchange: str, status: str, note: str) -> bytes:
     return f"{ISA}TA1*{interchange}*250303*1159*{status}*{note}~IEA*0*000000011~".encode()
-
-
-def _received(name: str, kind: str, content: bytes) -> ReceivedFile:
-    return ReceivedFile(
-        name=name, kind=kind, content=content, sha256=hashlib.sha256(content).hexdigest(), size=len(content)
-    )
 
 
 @pytest.mark.unit
@@ -49,24 +40,16 @@ def test_a_ta1_names_the_interchange_its_status_and_its_note() -> None:
 
 async def test_a_ta1_rejecting_our_interchange_holds_every_claim_of_it(engine: AsyncEngine) -> None:
     h = handlers()
-    for n in range(1, 4):
-        await apply(
-            engine, h, *reference(n, electronic_payer_id="EVRGRN", member_id=f"EVG30000000{n}"), session(n)
-        )
-    made = [(await rows(engine, claim.c.session_id == f"ses-000{n}"))[0] for n in range(1, 4)]
-    for row in made:
-        await force(engine, row.claim_id, state="submitted", attempts=1)
-    await _in_batch(engine, "bat-ta1-1", "8801", {made[0].claim_id: "0001", made[1].claim_id: "0002"})
-    await _in_batch(engine, "bat-ta1-2", "8802", {made[2].claim_id: "0001"})
-    acks = Acknowledgements(
-        cast(Service, AckService(engine)), ClaimsMetrics(CollectorRegistry()), after=h.after_acknowledgement
-    )
+    made = await submitted_claims(engine, h, 3, member="EVG30000000")
+    await in_batch(engine, "bat-ta1-1", "8801", {made[0].claim_id: "0001", made[1].claim_id: "0002"})
+    await in_batch(engine, "bat-ta1-2", "8802", {made[2].claim_id: "0001"})
+    acks = acknowledgements(engine, h)
 
     # accepted with errors: the 999 decides
-    await acks.handle(_received("warned.ta1", "TA1", _ta1("000008802", "E", "006")))
+    await acks.handle(received("warned.ta1", "TA1", _ta1("000008802", "E", "006")))
     assert (await one(engine, made[2].claim_id)).state == "submitted"
 
-    await acks.handle(_received("rejected.ta1", "TA1", _ta1("000008801", "R", "025")))
+    await acks.handle(received("rejected.ta1", "TA1", _ta1("000008801", "R", "025")))
     for row in made[:2]:
         held = await one(engine, row.claim_id)
         assert held.state == "held"
@@ -92,8 +75,8 @@ async def test_an_unreadable_acknowledgment_is_recorded_once_counted_and_listed(
         read_999(content)
     metrics = ClaimsMetrics(CollectorRegistry())
     acks = Acknowledgements(cast(Service, AckService(engine)), metrics)
-    await acks.handle(_received("broken.999", "999", content))
-    await acks.handle(_received("broken.999", "999", content))  # offered again: nothing new
+    await acks.handle(received("broken.999", "999", content))
+    await acks.handle(received("broken.999", "999", content))  # offered again: nothing new
     async with engine.connect() as conn:
         kinds = (await conn.execute(sa.select(received_file.c.kind))).scalars().all()
     assert kinds == ["999_unreadable"]
