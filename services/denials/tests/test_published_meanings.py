@@ -240,3 +240,28 @@ def test_information_the_patient_did_not_send_is_asked_of_them_before_anyone_is_
     decision = triage(only(remit_), ctx(coverages=(SECONDARY,)), PLAYBOOK)
     assert (decision.category, decision.action) == (Category.MISSING_INFORMATION, Action.HUMAN_REVIEW)
     assert patient_cost_sharing(remit_, PLAYBOOK) is None
+
+
+# ---------------------------------------------------------------- authorization exceeded
+
+
+def test_an_exceeded_authorization_with_an_extension_on_file_is_corrected_with_the_extension() -> None:
+    # 198 "precertification/authorization exceeded": the visits past the first authorization
+    # belong on the extension the payer granted, sent as REF*G1 on a replacement
+    exhausted = replace(claim(), authorization_number="SYNAUTH000001")
+    extension = AuthorizationOnFile(
+        "auth-0002", "SYNAUTH000002", "payer-0001", date(2025, 3, 1), date(2025, 8, 31)
+    )
+    remit_ = remit("4", [cas("CO", "198", "170.00")])
+    decision = triage(only(remit_), ctx(claim=exhausted, authorizations=(AUTH, extension)), PLAYBOOK)
+    assert decision.action is Action.RESUBMIT_REPLACEMENT
+    assert [(c.action, c.value) for c in decision.changes] == [
+        (ClaimChangeAction.SET_AUTHORIZATION_NUMBER, "SYNAUTH000002")
+    ]
+
+
+def test_an_exceeded_authorization_with_no_extension_on_file_needs_one() -> None:
+    exhausted = replace(claim(), authorization_number="SYNAUTH000001")
+    remit_ = remit("4", [cas("CO", "198", "170.00")])
+    decision = triage(only(remit_), ctx(claim=exhausted, authorizations=(AUTH,)), PLAYBOOK)
+    assert decision.action is Action.FIX_AUTH
