@@ -265,3 +265,21 @@ def test_an_exceeded_authorization_with_no_extension_on_file_needs_one() -> None
     remit_ = remit("4", [cas("CO", "198", "170.00")])
     decision = triage(only(remit_), ctx(claim=exhausted, authorizations=(AUTH,)), PLAYBOOK)
     assert decision.action is Action.FIX_AUTH
+
+
+# ---------------------------------------------------------------- CO-16 remarks: authorization, records
+
+
+def test_co16_with_n54_is_an_authorization_to_amend_not_a_field_to_correct() -> None:
+    # N54 "claim information is inconsistent with pre-certified/authorized services"
+    decision = triage(only(remit("4", [cas("CO", "16", "170.00")], line_rarcs=["N54"])), ctx(), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.AUTHORIZATION, Action.FIX_AUTH)
+
+
+@pytest.mark.parametrize("rarc", ["N706", "M127", "N29"])
+def test_co16_asking_for_records_sends_records_not_a_corrected_claim(rarc: str) -> None:
+    # N706 "missing documentation", M127 "missing patient medical record for this service",
+    # N29 "missing documentation/orders/notes/summary/report/chart"
+    decision = triage(only(remit("4", [cas("CO", "16", "170.00")], line_rarcs=[rarc])), ctx(), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.MISSING_INFORMATION, Action.HUMAN_REVIEW)
+    assert "275" in decision.next_step and "not a corrected claim" in decision.next_step
