@@ -347,3 +347,89 @@ def test_a_replacement_for_a_dependent_with_authorization_validates() -> None:
     assert ["REF", "F8", "ICN0009"] in segments(text) and ["REF", "G1", "AUTH0001"] in segments(text)
     assert ["SV1", "HC:90785", "20.00", "UN", "1", "10", "", "1"] in segments(text)
     assert_valid(text)
+
+
+# ------------------------------------------------------------------ element text: character set and lengths
+
+
+def test_names_and_addresses_are_folded_to_the_x12_character_set() -> None:
+    # X12 data is printable ASCII (basic and extended sets) and never holds a delimiter
+    # (* : ^ ~): accents are dropped, delimiters and control characters become spaces
+    patient = {
+        **PATIENT,
+        "name": {"first": "José\tAnn", "last": "Muñoz-Pérez*Smith~O'Neil", "middle": "Zoë"},
+        "address": {**HOME, "line1": "12 Rue Élysée: Apt^4", "line2": "Unit\n5", "city": "Montréal"},
+    }
+    rendering = RENDERING.model_copy(update={"last_name": "Nuñez", "first_name": "Søren"})
+    payer = {**PAYER, "name": "Blue Cross & Blue Shield: Behavioral Health"}
+    text = text_of(ClaimForBatch(draft(rendering=rendering), patient, SELF, payer))
+    assert ["NM1", "IL", "1", "MUNOZ-PEREZ SMITH O'NEIL", "JOSE ANN", "ZOE", "", "", "MI", "MEM000001"] in (
+        segments(text)
+    )
+    assert ["N3", "12 RUE ELYSEE APT 4", "UNIT 5"] in segments(text)
+    assert ["N4", "MONTREAL", "NY", "100011234"] in segments(text)
+    assert ["NM1", "82", "1", "NUNEZ", "SOREN", "", "", "", "XX", RENDERING.npi] in segments(text)
+    assert [
+        "NM1",
+        "PR",
+        "2",
+        "BLUE CROSS & BLUE SHIELD BEHAVIORAL HEALTH",
+        "",
+        "",
+        "",
+        "",
+        "PI",
+        "SYNP0001",
+    ] in (segments(text))
+    assert text.isascii()
+    assert_valid(text)
+
+
+def test_long_names_and_address_lines_are_cut_to_the_element_maximum() -> None:
+    # NM103 60, NM104 35, NM105 25, NM107 10, N301/N302 55, N401 30: a longer value that the
+    # source system allows is cut rather than failing the batch
+    long_name = {"first": "A" * 40, "last": "B" * 60, "middle": "C" * 30, "suffix": "D" * 12}
+    patient = {**PATIENT, "name": long_name, "address": {**HOME, "line2": "X" * 60}}
+    dependent = {**CHILD, "subscriber": {"name": {"first": "E" * 50, "last": "F" * 60, "middle": "G" * 40}}}
+    text = text_of(ClaimForBatch(draft(), patient, dependent, PAYER))
+    assert ["NM1", "IL", "1", "F" * 60, "E" * 35, "G" * 25, "", "", "MI", "MEM000002"] in segments(text)
+    assert ["NM1", "QC", "1", "B" * 60, "A" * 35, "C" * 25, "", "D" * 10] in segments(text)
+    assert ["N3", "12 SYNTHETIC WAY", "X" * 55] in segments(text)
+    assert_valid(text)
+
+
+def test_a_dependent_patient_is_named_with_middle_name_and_suffix() -> None:
+    # 2010CA NM105/NM107: the middle name and suffix identify the patient as in 2010BA
+    patient = {**PATIENT, "name": {"first": "John", "last": "Doe", "middle": "Q", "suffix": "III"}}
+    text = text_of(ClaimForBatch(draft(), patient, CHILD, PAYER))
+    assert ["NM1", "QC", "1", "DOE", "JOHN", "Q", "", "III"] in segments(text)
+    own = text_of(ClaimForBatch(draft(), patient, SELF, PAYER))
+    assert ["NM1", "IL", "1", "DOE", "JOHN", "Q", "", "III", "MI", "MEM000001"] in segments(own)
+    assert_valid(text)
+    assert_valid(own)
+
+
+def test_a_last_name_with_no_character_x12_can_carry_is_refused() -> None:
+    patient = {**PATIENT, "name": {"first": "Robin", "last": "李"}}
+    with pytest.raises(X12Error, match="last name"):
+        text_of(ClaimForBatch(draft(), patient, SELF, PAYER))
+
+
+def test_diagnoses_are_sent_upper_case_without_the_decimal_point() -> None:
+    text = text_of(ClaimForBatch(draft(diagnoses=("F41.1", "f32.9")), PATIENT, SELF, PAYER))
+    assert ["HI", "ABK:F411", "ABF:F329"] in segments(text)
+    assert_valid(text)
+
+
+def test_a_pay_to_address_that_is_the_billing_address_is_not_sent() -> None:
+    # 2010AB: required only when payment goes to an address other than the billing provider's
+    same = BILLING.model_copy(update={"pay_to_address": BILLING.address})
+    text = text_of(ClaimForBatch(draft(billing=same), PATIENT, SELF, PAYER))
+    assert "NM1*87*" not in text
+    box = Address(line1="PO Box 55", city="Albany", state="NY", postal_code="122010055")
+    other = text_of(
+        ClaimForBatch(draft(billing=BILLING.model_copy(update={"pay_to_address": box})), PATIENT, SELF, PAYER)
+    )
+    assert ["NM1", "87", "2"] in segments(other) and ["N3", "PO BOX 55"] in segments(other)
+    assert_valid(text)
+    assert_valid(other)

@@ -7,6 +7,7 @@ prior payer's adjudication in 2320/2330A/2330B and 2430 per line.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -112,27 +113,65 @@ class Envelope:
     usage: str = "P"
 
 
-def _up(value: str | None) -> str | None:
-    return value.upper() if value else value
+# X12 data may carry only the basic and extended character sets (printable ASCII) and never a
+# delimiter of the interchange (element *, component :, repetition ^, segment ~). Free text
+# (names, addresses) is folded to that: accents dropped (JOSE for JOSÉ), delimiters and control
+# characters made spaces, upper-cased and cut to the element's maximum length.
+_DELIMITERS = "*:^~"
+_FOLD = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "ø": "o",
+        "Ø": "O",
+        "œ": "oe",
+        "Œ": "OE",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "þ": "th",
+        "Þ": "TH",
+    }
+)
+# Maximum lengths of the 005010X222A1 elements written from free text.
+_NM103, _NM104, _NM105, _NM107, _N301, _N401, _PER02 = 60, 35, 25, 10, 55, 30, 60
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    """``value`` as X12 text: printable ASCII without delimiters, upper case, at most ``limit``
+    characters (None when nothing is left)."""
+    if not value:
+        return None
+    folded = unicodedata.normalize("NFKD", value.translate(_FOLD)).encode("ascii", "ignore").decode()
+    cleaned = "".join(" " if c in _DELIMITERS or not c.isprintable() else c for c in folded)
+    text = " ".join(cleaned.split()).upper()[:limit].rstrip()
+    return text or None
 
 
 def _org(code: str, name: str, qualifier: str, identifier: str) -> EntityName:
     return EntityName(
         entity_code=code,
         entity_type="2",
-        last_or_organization=(name.upper()[:60] if name else None),
+        last_or_organization=_text(name, _NM103),
         id_qualifier=qualifier,
         identifier=identifier,
     )
 
 
-def _person(code: str, name: Body, qualifier: str, identifier: str) -> EntityName:
+def _person(code: str, name: Body, qualifier: str | None = None, identifier: str | None = None) -> EntityName:
+    """NM1 of a person (NM102 1): last, first, middle and suffix as X12 text."""
+    last = _text(name.get("last"), _NM103)
+    if last is None and (name.get("last") or "").strip():
+        raise X12Error(f"NM1*{code}: the last name {name.get('last')!r} has no character X12 can carry")
     return EntityName(
         entity_code=code,
         entity_type="1",
-        last_or_organization=_up(name.get("last")),
-        first=_up(name.get("first")),
-        middle=_up(name.get("middle")),
+        last_or_organization=last,
+        first=_text(name.get("first"), _NM104),
+        middle=_text(name.get("middle"), _NM105),
+        suffix=_text(name.get("suffix"), _NM107),
         id_qualifier=qualifier,
         identifier=identifier,
     )
@@ -142,8 +181,8 @@ def _address(value: Body | None) -> tuple[Address | None, GeoLocation | None]:
     if not value:
         return None, None
     return (
-        Address(line1=_up(value["line1"]) or "", line2=_up(value.get("line2"))),
-        GeoLocation(city=_up(value["city"]), state=value["state"], postal_code=value["postal_code"]),
+        Address(line1=_text(value["line1"], _N301) or "", line2=_text(value.get("line2"), _N301)),
+        GeoLocation(city=_text(value["city"], _N401), state=value["state"], postal_code=value["postal_code"]),
     )
 
 
@@ -241,6 +280,12 @@ def _line(item: ClaimForBatch, index: int, prior_line: PriorLine | None) -> Serv
     )
 
 
+def _diagnosis(code: str) -> str:
+    """An ICD-10-CM code as HI carries it: upper case, without the decimal point (the guide: the
+    decimal point is implied and must not be sent)."""
+    return code.replace(".", "").strip().upper()
+
+
 def _claim(item: ClaimForBatch) -> Claim:
     draft = item.draft
     references = []
@@ -254,7 +299,8 @@ def _claim(item: ClaimForBatch) -> Claim:
             f"{_MAX_DIAGNOSES} (one HI segment)"
         )
     codes = [
-        HealthCode(qualifier="ABK" if i == 0 else "ABF", code=code) for i, code in enumerate(draft.diagnoses)
+        HealthCode(qualifier="ABK" if i == 0 else "ABF", code=_diagnosis(code))
+        for i, code in enumerate(draft.diagnoses)
     ]
     rendering = None
     if draft.rendering.npi != draft.billing.npi:
@@ -350,12 +396,7 @@ def _subscriber_level(item: ClaimForBatch) -> SubscriberLevel:
             PatientLevel(
                 patient_information=PatientInformation(relationship=_RELATIONSHIP.get(relationship, "G8")),
                 patient=PatientName(
-                    name=EntityName(
-                        entity_code="QC",
-                        entity_type="1",
-                        last_or_organization=_up((patient.get("name") or {}).get("last")),
-                        first=_up((patient.get("name") or {}).get("first")),
-                    ),
+                    name=_person("QC", patient.get("name") or {}),
                     address=patient_street,
                     location=patient_city,
                     demographics=patient_dmg,
@@ -400,6 +441,9 @@ def claim_837p(
         pay_street, pay_city = _address(
             billing.pay_to_address.model_dump() if billing.pay_to_address else None
         )
+        if (pay_street, pay_city) == (street, city):
+            # 2010AB is sent only when payment goes to an address other than the billing provider's
+            pay_street, pay_city = None, None
         levels.append(
             BillingProviderLevel(
                 taxonomy=ProviderTaxonomy(
@@ -432,7 +476,7 @@ def claim_837p(
             contacts=[
                 Contact(
                     function="IC",
-                    name=envelope.submitter_name.upper()[:60] or None,
+                    name=_text(envelope.submitter_name, _PER02),
                     numbers=[Communication(qualifier="TE", number=_digits(envelope.submitter_phone))],
                 )
             ],
