@@ -169,3 +169,74 @@ def test_authorization_for_one_procedure_does_not_make_every_visit_need_it() -> 
 def test_authorization_for_the_only_procedure_named_is_kept() -> None:
     summary = read(*PLAN, "EB*1*IND*MH", "EB*1*IND*MH********Y**HC:90837")
     assert summary.auth_required is True
+
+
+# ------------------------------------------------------------------ plan-wide cost share under 30
+
+
+_MEDICARE_PART_B = (
+    "EB*1**30^98^A4^A6^A8^AI^UC*MB",
+    "DTP*291*D8*20200101",
+    "EB*C**30*MB**23*257.00",
+    "EB*C**30*MB**29*100.00",
+    "EB*A**30*MB**27**.2",
+)
+
+
+def test_the_plan_s_coinsurance_applies_to_a_type_with_no_cost_share_of_its_own() -> None:
+    """Medicare Part B: psychotherapy (A6) is listed as covered, its 20 % coinsurance and the
+    deductible are the plan's, under 30."""
+    summary = read(*_MEDICARE_PART_B)
+    net = summary.in_network
+    assert summary.service_type_code == "A6"
+    assert net is not None and (net.copay, net.coinsurance_percent, net.deductible) == (
+        None,
+        Decimal("20"),
+        Decimal("257.00"),
+    )
+
+
+def test_the_plan_s_copay_applies_to_a_type_with_no_cost_share_of_its_own() -> None:
+    summary = read(*PLAN, "EB*1**MH", "EB*B*IND*30***27*25.00*****Y")
+    assert summary.in_network is not None and summary.in_network.copay == Decimal("25.00")
+
+
+def test_a_type_with_a_copay_of_its_own_is_not_also_charged_the_plan_s_coinsurance() -> None:
+    summary = read(*PLAN, "EB*A*IND*30***27**.2****Y", "EB*B*IND*MH***27*35.00*****Y")
+    net = summary.in_network
+    assert net is not None and (net.copay, net.coinsurance_percent) == (Decimal("35.00"), None)
+
+
+def test_the_plan_s_out_of_network_coinsurance_applies_when_the_type_has_none_out_of_network() -> None:
+    summary = read(*PLAN, "EB*B*IND*MH***27*30.00*****Y", "EB*A*IND*30***27**.4****N")
+    assert summary.out_of_network is not None
+    assert summary.out_of_network.coinsurance_percent == Decimal("40")
+
+
+def test_a_carved_out_type_pays_none_of_the_plan_s_cost_share() -> None:
+    summary = read(
+        *PLAN, "EB*A*IND*30***27**.2****Y", "EB*MC**MH", "LS*2120", "NM1*Y2*2*SYNTHETIC MBHO", "LE*2120"
+    )
+    assert summary.in_network is None
+
+
+# ------------------------------------------------------------------ visit frequency rules alone
+
+
+@pytest.mark.parametrize(
+    "limit",
+    [
+        ("EB*F*IND*MH***34***VS*4",),  # four a month
+        ("EB*F*IND*MH***35***VS*2",),  # two a week
+        ("EB*F*IND*MH***27***VS*1",),  # one per visit
+        ("EB*F*IND*MH", "HSD*VS*1***7*1"),  # one a day
+        ("EB*F*IND*MH***31***VS*10",),  # not exceeded
+    ],
+)
+def test_a_visit_frequency_rule_alone_is_not_a_visit_limit(limit: tuple[str, ...]) -> None:
+    assert read(*PLAN, *limit).visit_limit is None
+
+
+def test_a_visit_limit_per_episode_is_kept() -> None:
+    summary = read(*PLAN, "EB*F*IND*MH***26***VS*6")
+    assert summary.visit_limit is not None and summary.visit_limit.allowed == 6

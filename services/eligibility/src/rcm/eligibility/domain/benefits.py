@@ -20,13 +20,15 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
   remaining, 24 year to date), office benefits before benefits restricted to another
   place of service (III*ZZ), benefits without a procedure (EB13) first. A plan-wide
   deductible or out-of-pocket reported under 30 applies to the service type when the
-  type has none of its own and is not carved out;
+  type has none of its own and is not carved out, and so does the plan's copay and
+  coinsurance when the type has neither (Medicare Part B's 20 % under 30);
 - whether the service type is covered (EB01 I not covered, 1-5 covered) for an in-network
   visit: an EB12 N benefit speaks for out-of-network providers only;
 - telehealth benefits (III*ZZ place of service 02 or 10);
 - visit limits (F with EB09 VS, or an HSD with HSD01 VS; period 29 = remaining,
   24 or EB09 99 = used, others = allowed): the limit is the benefit year's (23/22/25)
-  before an unstated period, then the lifetime's, and never a per-day, week or month rule;
+  before an unstated period, then the lifetime's, and never a per-day, week, month or
+  visit rule, even alone;
   the remaining of the same period (29 for a year, 33 for the lifetime) comes first;
 - prior authorization (EB11 Y/N, U unknown; in-network benefits decide first, and those
   of the whole service type before those of one procedure, EB13);
@@ -97,9 +99,12 @@ _PERIOD_RANK = {"23": 0, "22": 0, "25": 0, None: 1, "21": 1, _LIFETIME: 3}
 _VISITS = "VS"
 _USED = "99"
 # The visits allowed in a benefit year (calendar 23, service 22, contract 25) are the limit;
-# then an unstated period or years (21), the lifetime (32); per day (7), week (35), month (34)
-# or visit are frequency rules (HSD*VS*1***7*1: one a day), not the pool the remaining counts from.
+# then an unstated period or years (21), the lifetime (32), other periods (an episode 26); per
+# hour (6), day (7), 24 hours (13), visit (27), week (35) or month (34) are frequency rules
+# (HSD*VS*1***7*1: one a day), never the pool the remaining counts from, nor are the
+# exceeded / not exceeded (30, 31) counts.
 _VISIT_PERIOD_RANK = {"23": 0, "22": 0, "25": 0, None: 1, "21": 1, _LIFETIME: 2}
+_NOT_A_VISIT_POOL = frozenset({"6", "7", "13", _PER_VISIT, "30", "31", "34", "35"})
 # EB02: the patient's own figure first, the family's last.
 _LEVEL_RANK = {"IND": 0, None: 1, "EMP": 2, "FAM": 4}
 # III*ZZ places of service: the office, and telehealth (02 other than home, 10 home).
@@ -446,11 +451,21 @@ def _limit_and_remaining(
     return amounts[0], amounts[1], amounts[2]
 
 
-def _network_benefits(tier: _Tier, plan_wide: _Tier | None = None) -> NetworkBenefits | None:
+def _cost_share(tier: _Tier) -> tuple[BenefitInformation | None, BenefitInformation | None]:
+    """The copay (B, per visit first) and the coinsurance (A) of a tier."""
     copay = _first(
         tier.of("B", _amount_of), lambda loop: {_PER_VISIT: 0, None: 1}.get(loop.benefit.time_period, 2)
     )
     coinsurance = next(iter(tier.of("A", lambda loop: loop.benefit.percent)), None)
+    return copay, coinsurance
+
+
+def _network_benefits(tier: _Tier, plan_wide: _Tier | None = None) -> NetworkBenefits | None:
+    copay, coinsurance = _cost_share(tier)
+    if plan_wide is not None and copay is None and coinsurance is None:
+        # a type with no cost share of its own pays the plan's (Medicare Part B's 20 % under 30);
+        # one with a copay of its own is not also charged the plan's coinsurance
+        copay, coinsurance = _cost_share(plan_wide)
     deductibles = tier.of("C", _amount_of)
     oop = tier.of("G", _amount_of)
     if plan_wide is not None:
@@ -528,7 +543,12 @@ def _visit_limit(tier: _Tier) -> tuple[VisitLimit | None, int | None]:
     limits = tier.of("F", lambda loop: _visit_counts(loop) or None)
     counts = [(c, loop) for loop in limits for c in _visit_counts(loop)]
     allowed = _first_count(
-        counts, lambda period, kind: _VISIT_PERIOD_RANK.get(period, 3) if kind == "allowed" else None
+        counts,
+        lambda period, kind: (
+            _VISIT_PERIOD_RANK.get(period, 3)
+            if kind == "allowed" and period not in _NOT_A_VISIT_POOL
+            else None
+        ),
     )
     lifetime = allowed is not None and allowed[0] == _LIFETIME
     own, other = (_LIFETIME_REMAINING, _REMAINING) if lifetime else (_REMAINING, _LIFETIME_REMAINING)
