@@ -201,6 +201,21 @@ def test_the_plan_s_copay_applies_to_a_type_with_no_cost_share_of_its_own() -> N
     assert summary.in_network is not None and summary.in_network.copay == Decimal("25.00")
 
 
+def test_a_type_with_no_cost_share_of_its_own_takes_the_next_behavioural_health_type_s_first() -> None:
+    """Mental health listed only as covered: the psychiatric outpatient copay (A8) is the visit's,
+    not the plan's general one."""
+    summary = read(*PLAN, "EB*1**MH", "EB*B*IND*30***27*40.00*****Y", "EB*B*IND*A8***27*25.00*****Y")
+    assert summary.service_type_code == "MH"
+    assert summary.in_network is not None and summary.in_network.copay == Decimal("25.00")
+
+
+@pytest.mark.parametrize("elsewhere", ["EB*B*IND*A8***27*25.00*****Y", "EB*B*IND*30***27*25.00*****Y"])
+def test_a_type_the_payer_does_not_cover_borrows_no_cost_share(elsewhere: str) -> None:
+    summary = read(*PLAN, "EB*I**MH", "EB*C*IND*30***23*1500.00*****Y", elsewhere)
+    assert summary.covered is False
+    assert summary.in_network is None
+
+
 def test_a_type_with_a_copay_of_its_own_is_not_also_charged_the_plan_s_coinsurance() -> None:
     summary = read(*PLAN, "EB*A*IND*30***27**.2****Y", "EB*B*IND*MH***27*35.00*****Y")
     net = summary.in_network

@@ -20,8 +20,9 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
   remaining, 24 year to date), office benefits before benefits restricted to another
   place of service (III*ZZ), benefits without a procedure (EB13) first. A plan-wide
   deductible or out-of-pocket reported under 30 applies to the service type when the
-  type has none of its own and is not carved out, and so does the plan's copay and
-  coinsurance when the type has neither (Medicare Part B's 20 % under 30);
+  type has none of its own and is not carved out; a type with neither a copay nor a
+  coinsurance of its own takes those of the next type of ``order`` that has one, else the
+  plan's (Medicare Part B's 20 % under 30);
 - whether the service type is covered (EB01 I not covered, 1-5 covered) for an in-network
   visit: an EB12 N benefit speaks for out-of-network providers only;
 - telehealth benefits (III*ZZ place of service 02 or 10);
@@ -460,12 +461,17 @@ def _cost_share(tier: _Tier) -> tuple[BenefitInformation | None, BenefitInformat
     return copay, coinsurance
 
 
-def _network_benefits(tier: _Tier, plan_wide: _Tier | None = None) -> NetworkBenefits | None:
+def _network_benefits(
+    tier: _Tier, plan_wide: _Tier | None = None, next_types: Sequence[_Tier] = ()
+) -> NetworkBenefits | None:
     copay, coinsurance = _cost_share(tier)
-    if plan_wide is not None and copay is None and coinsurance is None:
-        # a type with no cost share of its own pays the plan's (Medicare Part B's 20 % under 30);
-        # one with a copay of its own is not also charged the plan's coinsurance
-        copay, coinsurance = _cost_share(plan_wide)
+    for fallback in (*next_types, *([plan_wide] if plan_wide is not None else [])):
+        if copay is not None or coinsurance is not None:
+            break
+        # a type with no cost share of its own pays that of the next type of the order that has
+        # one, else the plan's (Medicare Part B's 20 % under 30); one with a copay of its own is
+        # not also charged another type's coinsurance
+        copay, coinsurance = _cost_share(fallback)
     deductibles = tier.of("C", _amount_of)
     oop = tier.of("G", _amount_of)
     if plan_wide is not None:
@@ -815,13 +821,25 @@ def summarize(
     payer = levels["20"][1].name if "20" in levels else None
     other = _other_payer(chosen_loops, service_date, payer) or _other_payer(visit_loops, service_date, payer)
     carved_out = _other_payer(chosen_loops, service_date, payer) is not None
-    plan_wide = (
-        [loop for loop in generic if not _excludes(loop.dates, service_date)]
-        if chosen not in (None, GENERIC) and not carved_out
-        else None
-    )
     in_use = [loop for loop in chosen_loops if not _excludes(loop.dates, service_date)]
     covered = _covered(loop for loop in in_use if _place_rank(loop) is not None)
+    # a type carved out to another payer, or one the payer does not cover, borrows no figures
+    plan_wide = (
+        [loop for loop in generic if not _excludes(loop.dates, service_date)]
+        if chosen not in (None, GENERIC) and not carved_out and covered is not False
+        else None
+    )
+    # the behavioural-health types after the chosen one, for a cost share it lacks (30 is the plan's)
+    next_types = (
+        [
+            held
+            for code in order[order.index(chosen) + 1 :]
+            if code != GENERIC
+            and (held := [loop for loop in _for_type(loops, code) if not _excludes(loop.dates, service_date)])
+        ]
+        if plan_wide is not None and chosen in order
+        else []
+    )
     telehealth_loops = [loop for loop in in_use if _is_telehealth(loop)]
     telehealth_covered = _telehealth_covered(telehealth_loops)
     visit_limit, visits_remaining = _visit_limit(_Tier(in_use, True, _place_rank))
@@ -839,10 +857,12 @@ def summarize(
         in_network=_network_benefits(
             _Tier(in_use, True, _place_rank),
             _Tier(plan_wide, True, _place_rank) if plan_wide is not None else None,
+            [_Tier(held, True, _place_rank) for held in next_types],
         ),
         out_of_network=_network_benefits(
             _Tier(in_use, False, _place_rank),
             _Tier(plan_wide, False, _place_rank) if plan_wide is not None else None,
+            [_Tier(held, False, _place_rank) for held in next_types],
         ),
         telehealth=_network_benefits(_Tier(telehealth_loops, True, lambda loop: 0)),
         telehealth_covered=telehealth_covered,
