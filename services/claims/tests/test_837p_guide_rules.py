@@ -262,6 +262,7 @@ def test_claim_level_adjudication_carries_the_remaining_patient_liability_in_232
     claim_only = prior(
         paid=Decimal("80.00"),
         patient_responsibility=Decimal("20.00"),
+        adjudicated_on=date(2025, 3, 19),
         claim_adjustments=(
             LineAdjustment(group="CO", carc="45", amount=Decimal("20.00")),
             LineAdjustment(group="PR", carc="2", amount=Decimal("20.00")),
@@ -271,6 +272,8 @@ def test_claim_level_adjudication_carries_the_remaining_patient_liability_in_232
     other_subscriber = between(text, "SBR*P*", "NM1*IL*")
     assert ["AMT", "D", "80.00"] in other_subscriber and ["AMT", "EAF", "20.00"] in other_subscriber
     assert "SVD*" not in text
+    # 2330B DTP*573: required when no line carries the prior payer's adjudication date (2430)
+    assert between(text, "NM1*PR*2*SYNTHETIC MEDICARE", "LX*") == [["DTP", "573", "D8", "20250319"]]
     assert_valid(text)
 
 
@@ -433,3 +436,43 @@ def test_a_pay_to_address_that_is_the_billing_address_is_not_sent() -> None:
     assert ["NM1", "87", "2"] in segments(other) and ["N3", "PO BOX 55"] in segments(other)
     assert_valid(text)
     assert_valid(other)
+
+
+# ------------------------------------------------------------------ COB: 2320 SBR02 / 2330A / 2330B DTP*573
+
+
+def test_a_prior_adjudication_without_any_date_and_no_line_adjudication_is_refused() -> None:
+    undated = prior(paid=Decimal("80.00"), patient_responsibility=Decimal("20.00"))
+    with pytest.raises(X12Error, match="DTP\\*573"):
+        text_of(ClaimForBatch(secondary(), PATIENT, SELF, PAYER, undated, MEDICARE))
+
+
+def test_the_line_adjudication_date_makes_the_2330b_date_unneeded() -> None:
+    text = text_of(ClaimForBatch(secondary(), PATIENT, SELF, PAYER, prior(prior_line(1)), MEDICARE))
+    assert [s for s in segments(text) if s[:2] == ["DTP", "573"]] == [["DTP", "573", "D8", "20250320"]]
+    assert between(text, "NM1*PR*2*SYNTHETIC MEDICARE", "LX*") == []
+
+
+def test_a_dependent_on_the_prior_payer_s_plan_is_sent_under_that_plan_s_subscriber() -> None:
+    # 2320 SBR02: the patient's relationship to the other subscriber; 2330A: that subscriber
+    parent_plan = {
+        "member_id": "PARENT01",
+        "relationship": "child",
+        "subscriber": {"name": {"first": "Casey", "last": "Parent", "suffix": "Sr"}, "address": HOME},
+    }
+    item = ClaimForBatch(
+        secondary(), PATIENT, SELF, PAYER, prior(prior_line(1), member_id="PARENT01"), PAYER, parent_plan
+    )
+    text = text_of(item)
+    assert ["SBR", "P", "19", "", "", "", "", "", "", "CI"] in segments(text)
+    assert between(text, "OI*", "NM1*PR*") == [
+        ["NM1", "IL", "1", "PARENT", "CASEY", "", "", "SR", "MI", "PARENT01"],
+        ["N3", "12 SYNTHETIC WAY"],
+        ["N4", "TESTVILLE", "NY", "100011234"],
+    ]
+    assert_valid(text)
+    # the patient's own prior plan stays 18 under the patient's name
+    own = text_of(ClaimForBatch(secondary(), PATIENT, CHILD, PAYER, prior(prior_line(1)), PAYER, SELF))
+    assert ["SBR", "P", "18", "", "", "", "", "", "", "CI"] in segments(own)
+    assert ["NM1", "IL", "1", "SAMPLE", "ROBIN", "", "", "", "MI", "MCR000001"] in segments(own)
+    assert_valid(own)

@@ -1657,6 +1657,8 @@ class ClaimsHandlers:
                 for a in e.claim_adjustments
             ),
             lines=tuple(lines),
+            adjudicated_on=e.payment_date,
+            coverage_id=row.coverage_id,
         )
 
     async def secondary(
@@ -1745,6 +1747,8 @@ class ClaimsHandlers:
                 for line in draft.lines
                 if (adj := by_key.get(line.line_key)) is not None
             ),
+            adjudicated_on=max(adj.adjudicated_on for adj in e.lines),
+            coverage_id=row.coverage_id,
         )
         await self.secondary(tx, row, draft, coverage, prior, cause=d)
 

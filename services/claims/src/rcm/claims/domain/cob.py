@@ -67,6 +67,11 @@ class PriorAdjudication(DomainModel):
     patient_responsibility: Decimal
     claim_adjustments: tuple[LineAdjustment, ...] = ()
     lines: tuple[PriorLine, ...] = ()
+    adjudicated_on: date | None = None
+    """When the prior payer adjudicated the claim (its check or remittance date; 837P 2330B DTP*573
+    when no line carries its own)."""
+    coverage_id: str | None = None
+    """The coverage the prior payer adjudicated, whose subscriber is the 2320/2330A other subscriber."""
 
 
 def crossed_over(*, status: str, rarcs: Sequence[str], crossover_payer_name: str | None) -> bool:

@@ -93,19 +93,27 @@ class Batcher:
                     items, envelope=self.envelope, control=control, reference=batch_id, created=now
                 )
             except X12Error as exc:
-                for row in rows:
-                    reason = HoldReason(
-                        code=HoldReasonCode.OTHER, message=f"837P could not be built: {exc}"[:300]
+                # a claim that cannot be written holds itself, not the claims batched with it
+                failed = self._unwritable(items, control=control, batch_id=batch_id, now=now)
+                for index, row in enumerate(rows):
+                    if not failed or index in failed:
+                        await self._hold(tx, row, failed.get(index, exc), now=now)
+                kept = [
+                    (r, i)
+                    for index, (r, i) in enumerate(zip(rows, items, strict=True))
+                    if failed and index not in failed
+                ]
+                if not kept:
+                    return None
+                rows, items = [r for r, _ in kept], [i for _, i in kept]
+                try:
+                    content = build_837p(
+                        items, envelope=self.envelope, control=control, reference=batch_id, created=now
                     )
-                    await move(
-                        tx,
-                        row,
-                        ClaimState.HELD,
-                        reason="837P build failed",
-                        at=now,
-                        hold_reasons=[reason.model_dump(mode="json")],
-                    )
-                return None
+                except X12Error as again:
+                    for row in rows:
+                        await self._hold(tx, row, again, now=now)
+                    return None
             name = batch_file_name(submitter_id=submitter_id, control_number=control, created_at=now)
             await tx.conn.execute(
                 batch.insert().values(
@@ -142,13 +150,38 @@ class Batcher:
             )
             return batch_id
 
+    def _unwritable(
+        self, items: Sequence[ClaimForBatch], *, control: int, batch_id: str, now: datetime
+    ) -> dict[int, X12Error]:
+        """The claims that cannot be written even alone, by their index in ``items``, with why."""
+        failed = {}
+        for index, item in enumerate(items):
+            try:
+                build_837p([item], envelope=self.envelope, control=control, reference=batch_id, created=now)
+            except X12Error as exc:
+                failed[index] = exc
+        return failed
+
+    async def _hold(self, tx: Any, row: Any, exc: X12Error, *, now: datetime) -> None:
+        reason = HoldReason(code=HoldReasonCode.OTHER, message=f"837P could not be built: {exc}"[:300])
+        await move(
+            tx,
+            row,
+            ClaimState.HELD,
+            reason="837P build failed",
+            at=now,
+            hold_reasons=[reason.model_dump(mode="json")],
+        )
+
     async def _items(self, conn: Any, rows: Sequence[Any]) -> list[ClaimForBatch]:
         """The batch's claims with their patient, coverage and payer, and the prior payer of a
         COB claim (one query per kind)."""
         priors = {r.claim_id: PriorAdjudication.model_validate(r.cob) for r in rows if r.cob}
         wanted = {
             "patient": sorted({r.patient_id for r in rows}),
-            "coverage": sorted({r.coverage_id for r in rows}),
+            "coverage": sorted(
+                {r.coverage_id for r in rows} | {p.coverage_id for p in priors.values() if p.coverage_id}
+            ),
             "payer": sorted({r.payer_id for r in rows} | {p.payer_id for p in priors.values()}),
         }
         found: dict[tuple[str, str], dict[str, Any]] = {}
@@ -166,6 +199,9 @@ class Batcher:
                     payer=found.get(("payer", row.payer_id), {}),
                     prior=prior,
                     prior_payer=found.get(("payer", prior.payer_id)) if prior else None,
+                    prior_coverage=found.get(("coverage", prior.coverage_id))
+                    if prior and prior.coverage_id
+                    else None,
                 )
             )
         return items

@@ -93,7 +93,7 @@ Body = Mapping[str, Any]
 @dataclass(frozen=True, slots=True)
 class ClaimForBatch:
     """A claim with the projections its 837P needs (patient, coverage and payer bodies; the prior
-    payer's body for a COB claim, whose type gives the 2320 SBR09)."""
+    payer's body for a COB claim, whose type gives the 2320 SBR09, and the coverage it adjudicated)."""
 
     draft: ClaimDraft
     patient: Body
@@ -101,6 +101,8 @@ class ClaimForBatch:
     payer: Body
     prior: PriorAdjudication | None = None
     prior_payer: Body | None = None
+    prior_coverage: Body | None = None
+    """The coverage the prior payer adjudicated (its subscriber is the 2330A other subscriber)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +166,7 @@ def _person(code: str, name: Body, qualifier: str | None = None, identifier: str
     """NM1 of a person (NM102 1): last, first, middle and suffix as X12 text."""
     last = _text(name.get("last"), _NM103)
     if last is None and (name.get("last") or "").strip():
-        raise X12Error(f"NM1*{code}: the last name {name.get('last')!r} has no character X12 can carry")
+        raise X12Error(f"NM1*{code}: the last name has no character X12 can carry")
     return EntityName(
         entity_code=code,
         entity_type="1",
@@ -214,16 +216,37 @@ def _other_subscriber(
 ) -> OtherSubscriber:
     """2320/2330A/2330B of the prior payer. Its remaining patient liability (AMT*EAF) is
     reported here only when no line carries the prior payer's line adjudication (2430):
-    the guide wants it at one level, the line level when the payer reported lines."""
-    name = item.patient.get("name") or {}
-    street, city = _address(item.patient.get("address"))
+    the guide wants it at one level, the line level when the payer reported lines.
+
+    The other subscriber (2330A) is the subscriber of the coverage the prior payer adjudicated,
+    and SBR02 the patient's relationship to them: a child on a parent's primary plan is 19 with
+    the parent's name, not the patient as 18. 2330B DTP*573 (claim check or remittance date)
+    is required when no line carries its own (2430 DTP*573)."""
+    coverage = item.prior_coverage or {}
+    relationship = coverage.get("relationship", "self")
+    subscriber = (coverage.get("subscriber") or {}) if relationship != "self" else {}
+    if subscriber:
+        name, address = subscriber.get("name") or {}, subscriber.get("address")
+    else:
+        relationship = "self"
+        name, address = item.patient.get("name") or {}, item.patient.get("address")
+    street, city = _address(address)
     amounts = [Amount(qualifier="D", amount=prior.paid)]
     if not lines_adjudicated:
         amounts.append(Amount(qualifier="EAF", amount=prior.patient_responsibility))
+    dates = []
+    if not lines_adjudicated:
+        adjudicated = prior.adjudicated_on or max((p.adjudicated_on for p in prior.lines), default=None)
+        if adjudicated is None:
+            raise X12Error(
+                f"claim {item.draft.claim_key}: the prior payer's adjudication has no date; 2330B "
+                "DTP*573 is required when no line carries the prior payer's adjudication"
+            )
+        dates.append(DatePeriod(qualifier="573", start=adjudicated))
     return OtherSubscriber(
         coverage=SubscriberInformation(
             payer_responsibility=_RESPONSIBILITY[prior.payer_order],
-            relationship="18",
+            relationship=_RELATIONSHIP.get(relationship, "G8"),
             claim_filing_indicator=_filing_indicator(item.prior_payer),
         ),
         adjustments=_cas(prior.claim_adjustments),
@@ -234,7 +257,7 @@ def _other_subscriber(
         subscriber=OtherSubscriberName(
             name=_person("IL", name, "MI", prior.member_id), address=street, location=city
         ),
-        payer=OtherPayer(name=_org("PR", prior.payer_name, "PI", prior.electronic_payer_id)),
+        payer=OtherPayer(name=_org("PR", prior.payer_name, "PI", prior.electronic_payer_id), dates=dates),
     )
 
 
