@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 
+from rcm.events.models import EligibilityStatus
+
 from .test_271_rules import PLAN, read
 
 pytestmark = pytest.mark.unit
@@ -255,3 +257,25 @@ def test_a_visit_frequency_rule_alone_is_not_a_visit_limit(limit: tuple[str, ...
 def test_a_visit_limit_per_episode_is_kept() -> None:
     summary = read(*PLAN, "EB*F*IND*MH***26***VS*6")
     assert summary.visit_limit is not None and summary.visit_limit.allowed == 6
+
+
+# ------------------------------------------------------------------ Medicare Part A and Part B
+
+
+def test_a_part_a_only_medicare_beneficiary_s_office_visit_is_not_covered() -> None:
+    """EB04 MA (hospital insurance) pays no office visit: with Part B (MB) ended, the outpatient
+    psychotherapy visit is not covered though Medicare is active."""
+    summary = read(
+        "EB*1**30^A7^48*MA",
+        "DTP*307*D8*20150101",
+        "EB*6**30*MB",
+        "DTP*307*RD8*20150101-20241231",
+    )
+    assert summary.status is EligibilityStatus.ACTIVE
+    assert summary.covered is False
+
+
+def test_an_active_part_b_covers_the_office_visit() -> None:
+    summary = read("EB*1**30^A7^48*MA", "EB*6**30*MB", "DTP*307*RD8*20150101-20201231", *_MEDICARE_PART_B)
+    assert summary.covered is True
+    assert summary.in_network is not None and summary.in_network.coinsurance_percent == Decimal("20")

@@ -24,7 +24,8 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
   coinsurance of its own takes those of the next type of ``order`` that has one, else the
   plan's (Medicare Part B's 20 % under 30);
 - whether the service type is covered (EB01 I not covered, 1-5 covered) for an in-network
-  visit: an EB12 N benefit speaks for out-of-network providers only;
+  visit: an EB12 N benefit speaks for out-of-network providers only; a Medicare answer whose
+  Part B (EB04 MB) is not active on the date covers no outpatient visit, whatever Part A says;
 - telehealth benefits (III*ZZ place of service 02 or 10);
 - visit limits (F with EB09 VS, or an HSD with HSD01 VS; period 29 = remaining,
   24 or EB09 99 = used, others = allowed): the limit is the benefit year's (23/22/25)
@@ -111,6 +112,8 @@ _LEVEL_RANK = {"IND": 0, None: 1, "EMP": 2, "FAM": 4}
 # III*ZZ places of service: the office, and telehealth (02 other than home, 10 home).
 _OFFICE = "11"
 _TELEHEALTH = frozenset({"02", "10"})
+# EB04 of Medicare Part B, which pays outpatient and office visits.
+_MEDICARE_PART_B = "MB"
 # DTP qualifiers of 2100C/D and 2110C/D.
 _ELIGIBILITY_BEGIN, _ELIGIBILITY_END, _ELIGIBILITY = "356", "357", "307"
 _PLAN_BEGIN, _PLAN_END, _PLAN = "346", "347", "291"
@@ -701,6 +704,19 @@ def _telehealth_covered(loops: Sequence[BenefitInformation]) -> bool | None:
     return True if codes else None
 
 
+def _without_medicare_part_b(loops: Iterable[BenefitInformation], on: date) -> bool:
+    """Medicare Part B (EB04 MB) reported and none of it active on the date: Part A (MA) pays
+    no office visit, so a Part A only beneficiary's outpatient visit is not covered."""
+    part_b = [
+        loop
+        for loop in loops
+        if loop.benefit.insurance_type == _MEDICARE_PART_B and loop.benefit.information_code in _COVERAGE
+    ]
+    return bool(part_b) and not any(
+        loop.benefit.information_code in _ACTIVE and not _excludes(loop.dates, on) for loop in part_b
+    )
+
+
 def _status(loops: list[BenefitInformation], chosen: str | None, on: date) -> EligibilityStatus | None:
     """Active when an EB 1-5 holds on the date; inactive when only EB 6-8 or out-of-date EB 1-5 do."""
     for group in (
@@ -823,6 +839,8 @@ def summarize(
     carved_out = _other_payer(chosen_loops, service_date, payer) is not None
     in_use = [loop for loop in chosen_loops if not _excludes(loop.dates, service_date)]
     covered = _covered(loop for loop in in_use if _place_rank(loop) is not None)
+    if _without_medicare_part_b(loops, service_date):
+        covered = False
     # a type carved out to another payer, or one the payer does not cover, borrows no figures
     plan_wide = (
         [loop for loop in generic if not _excludes(loop.dates, service_date)]
