@@ -476,3 +476,11 @@ def test_a_dependent_on_the_prior_payer_s_plan_is_sent_under_that_plan_s_subscri
     assert ["SBR", "P", "18", "", "", "", "", "", "", "CI"] in segments(own)
     assert ["NM1", "IL", "1", "SAMPLE", "ROBIN", "", "", "", "MI", "MCR000001"] in segments(own)
     assert_valid(own)
+
+
+@pytest.mark.parametrize(("coverage", "loop"), [(SELF, "2010BA"), (CHILD, "2010CA")])
+def test_a_patient_without_an_address_is_refused(coverage: dict[str, Any], loop: str) -> None:
+    # 2010CA N3/N4 are required, as are 2010BA N3/N4 when the patient is the subscriber
+    homeless = {k: v for k, v in PATIENT.items() if k != "address"}
+    with pytest.raises(X12Error, match=f"no address.*{loop}"):
+        text_of(ClaimForBatch(draft(), homeless, coverage, PAYER))

@@ -393,6 +393,13 @@ def _subscriber_level(item: ClaimForBatch) -> SubscriberLevel:
         claim_filing_indicator=filing,
     )
     patient_street, patient_city = _address(patient.get("address"))
+    if patient_street is None:
+        # 2010CA N3/N4 are required, and 2010BA N3/N4 when the patient is the subscriber:
+        # the patient's address is always sent, so a claim without one cannot be written
+        raise X12Error(
+            f"claim {item.draft.claim_key}: the patient has no address on file (837P "
+            f"{'2010BA' if relationship == 'self' else '2010CA'} N3/N4 require it)"
+        )
     patient_dmg = Demographics(
         date_format="D8", birth_date=patient.get("birth_date"), gender=patient.get("sex")
     )
