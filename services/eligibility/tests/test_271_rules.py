@@ -710,3 +710,14 @@ def test_a_4010_answer_is_unreadable_not_read_with_the_5010_rules() -> None:
     checker = Checker.__new__(Checker)
     outcome = checker._answered(text, _request(), PayerPolicy(), attempts=1)
     assert outcome.failure == "Unreadable271" and outcome.summary.status is EligibilityStatus.ERROR
+
+
+@pytest.mark.parametrize(
+    ("eb08", "written"), [(".2", "20"), ("1", "100"), (".125", "12.5"), ("0", "0"), ("50", "50")]
+)
+def test_the_coinsurance_percent_is_published_as_written_not_in_exponent_form(
+    eb08: str, written: str
+) -> None:
+    summary = read(*PLAN, f"EB*A*IND*MH*PR**27**{eb08}****Y")
+    assert summary.in_network is not None
+    assert summary.in_network.model_dump(mode="json")["coinsurance_percent"] == written

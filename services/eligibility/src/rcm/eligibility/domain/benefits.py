@@ -503,8 +503,10 @@ def _percent(value: Decimal | None) -> Decimal | None:
     """EB08 is a fraction (0.20 = 20 %, 1 = 100 %); a few payers send the percentage itself."""
     if value is None:
         return None
-    percent = value * 100 if value <= 1 else value
-    return percent.quantize(Decimal("0.01")).normalize()
+    percent = (value * 100 if value <= 1 else value).quantize(Decimal("0.01"))
+    # written as a billing person reads it: 20 and 12.5, never 2E+1 (normalize() alone
+    # gives exponents for whole tens, which the published event would carry)
+    return percent.quantize(Decimal(1)) if percent == percent.to_integral_value() else percent.normalize()
 
 
 # ------------------------------------------------------------------ visit limits
