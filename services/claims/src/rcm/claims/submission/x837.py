@@ -251,9 +251,9 @@ def _other_subscriber(
         ),
         adjustments=_cas(prior.claim_adjustments),
         amounts=amounts,
-        other_insurance=OtherInsurance(
-            benefits_assigned="Y", patient_signature_source="P", release_of_information="Y"
-        ),
+        # OI04, like CLM10, is sent only as P (the provider signed because the patient was not
+        # physically present); the claim sends no CLM10, so no OI04 either
+        other_insurance=OtherInsurance(benefits_assigned="Y", release_of_information="Y"),
         subscriber=OtherSubscriberName(
             name=_person("IL", name, "MI", prior.member_id), address=street, location=city
         ),
