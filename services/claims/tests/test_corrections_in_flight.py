@@ -3,10 +3,15 @@ payer's claim number is known. The handlers are called directly, in the order un
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from claims_direct import apply, corrected, force, handlers, one, rows, trail
 from claims_world import reference, session
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication, PriorLine
+from rcm.claims.domain.coverage import CoveragePriority
 from rcm.claims.store import claim
 from rcm.events import testing as f
 
@@ -40,3 +45,69 @@ async def test_a_session_corrected_before_its_replacement_is_sent_withdraws_it_a
     await apply(engine, h, corrected(1, minutes=40))
     assert len(await rows(engine, claim.c.session_id == "ses-0001")) == 3
     assert (await one(engine, recoded.claim_id)).state == recoded.state
+
+
+def _prior_adjudication(line_key: str) -> dict[str, object]:
+    return PriorAdjudication(
+        payer_id="payer-0002",
+        electronic_payer_id="PRIMARY1",
+        payer_name="PRIMARY PLAN",
+        member_id="PRM000001",
+        payer_order=CoveragePriority.PRIMARY,
+        payer_claim_number="PRIMARYICN1",
+        paid=Decimal("80.00"),
+        patient_responsibility=Decimal("20.00"),
+        lines=(
+            PriorLine(
+                line_key=line_key,
+                procedure_code="90837",
+                paid=Decimal("80.00"),
+                adjustments=(LineAdjustment(group="PR", carc="2", amount=Decimal("20.00")),),
+                adjudicated_on=date(2025, 3, 20),
+            ),
+        ),
+    ).model_dump(mode="json")
+
+
+async def test_a_cob_rebuild_sends_the_later_payers_claim_again_with_its_prior_adjudication(
+    engine: AsyncEngine,
+) -> None:
+    # CO-16 with MA04 on a secondary: the denials service asks for its 2320/2430 to be rebuilt
+    h = handlers()
+    await apply(engine, h, *reference(1, electronic_payer_id="EVRGRN", member_id="EVG100000001"), session(1))
+    (denied,) = await rows(engine, claim.c.session_id == "ses-0001")
+    cob = _prior_adjudication(denied.draft["lines"][0]["line_key"])
+    await force(engine, denied.claim_id, state="denied", payer_claim_number="ICN0001", cob=cob)
+    rebuild = [{"action": "rebuild_cob"}]
+    await apply(
+        engine,
+        h,
+        f.claim_correction_requested(
+            1, claim_id=denied.claim_id, payer_claim_number="ICN0001", changes=rebuild
+        ),
+    )
+    _, replacement = await rows(engine, claim.c.session_id == "ses-0001")
+    assert (replacement.frequency_code, replacement.payer_claim_number) == ("7", "ICN0001")
+    assert replacement.cob == cob  # its 2320/2430 are written from the prior payer's adjudication
+    assert [line["code"] for line in replacement.draft["lines"]] == [
+        line["code"] for line in denied.draft["lines"]
+    ]
+    assert replacement.state in ("ready", "held")
+
+
+async def test_a_cob_rebuild_of_a_claim_without_a_prior_adjudication_sends_nothing(
+    engine: AsyncEngine,
+) -> None:
+    h = handlers()
+    await apply(engine, h, *reference(1, electronic_payer_id="EVRGRN", member_id="EVG100000001"), session(1))
+    (denied,) = await rows(engine, claim.c.session_id == "ses-0001")
+    await force(engine, denied.claim_id, state="denied", payer_claim_number="ICN0001")
+    await apply(
+        engine,
+        h,
+        f.claim_correction_requested(
+            1, claim_id=denied.claim_id, payer_claim_number="ICN0001", changes=[{"action": "rebuild_cob"}]
+        ),
+    )
+    assert len(await rows(engine, claim.c.session_id == "ses-0001")) == 1
+    assert (await one(engine, denied.claim_id)).state == "denied"

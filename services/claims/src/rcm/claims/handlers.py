@@ -1863,6 +1863,8 @@ class ClaimsHandlers:
         payer = (await references(tx.conn, "payer", ids=[row.payer_id]) or [{}])[0]
         configured = (payer.get("rules") or {}).get("corrected_claim_method", "replacement")
         try:
+            if row.cob is None and any(c.action == "rebuild_cob" for c in changes):
+                raise UnsupportedChange("rebuild_cob: the claim carries no prior payer's adjudication")
             if method is None:
                 frequency = FrequencyCode.VOID
             elif method is CorrectionMethod.NEW_ORIGINAL or configured == "void_and_rebill" or number is None:

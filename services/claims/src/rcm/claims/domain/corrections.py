@@ -90,6 +90,10 @@ def _apply(draft: ClaimDraft, change: ClaimChange) -> ClaimDraft:
             return draft.model_copy(update={"diagnoses": tuple(v for v in value.split(",") if v)})
         case "set_authorization_number":
             return draft.model_copy(update={"prior_authorization_number": value or None})
+        case "rebuild_cob":
+            # the lines stay; the claim goes out again with its 2320/2430 built anew from the prior
+            # payer's adjudication it keeps (the service refuses it for a claim that has none)
+            return draft
         case _:
             raise UnsupportedChange(f"{change.action} cannot be applied to a stored claim")
 
