@@ -232,6 +232,12 @@ def test_rejection_row(codes: list[str], category: Category, action: Action) -> 
     assert (rule.category, rule.action) == (category, action)
 
 
+def test_a_ta1_rejection_of_the_whole_interchange_says_to_fix_the_submitter_setup() -> None:
+    rule = PLAYBOOK.rejection_rule_for(["TA1:025"])
+    assert (rule.category, rule.action) == (C.FRONT_END_REJECTION, A.HUMAN_REVIEW)
+    assert "interchange" in rule.next_step and "submitter" in rule.next_step
+
+
 def test_a_payer_row_overrides_the_default_without_code_branches() -> None:
     text = """
 rows:
