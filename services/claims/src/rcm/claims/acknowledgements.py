@@ -45,6 +45,7 @@ from rcm.x12.errors import X12Error
 from rcm.x12.findings import INTERCHANGE_NOTE_TEXT
 from rcm.x12.models.ack_999 import ImplementationAck999
 from rcm.x12.models.claim_status import ClaimAcknowledgment277CA, ClaimStatusTracking, StatusLevel
+from rcm.x12.models.interchange import Interchange
 
 __all__ = [
     "GROUP_CLAIMS",
@@ -71,41 +72,31 @@ REJECTING_CATEGORIES = frozenset({"A3", "A6", "A7", "A8"})
 _CLAIM_LEVELS = frozenset({"PT", "22", "23"})
 _SOURCE, _RECEIVER, _PROVIDER = "20", "21", "19"
 
-SET_CLAIMS = (
-    sa.select(claim)
-    .join(batch_claim, batch_claim.c.claim_id == claim.c.claim_id)
-    .join(batch, batch.c.batch_id == batch_claim.c.batch_id)
-    .where(
-        batch.c.group_control_number == sa.bindparam("group"),
-        batch_claim.c.transaction_set_control_number == sa.bindparam("set"),
-        batch_claim.c.attempt == claim.c.attempts,
+
+def _sent_claims(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """The claims of the 837 batches ``where`` selects, in their current attempt, locked."""
+    return (
+        sa.select(claim)
+        .join(batch_claim, batch_claim.c.claim_id == claim.c.claim_id)
+        .join(batch, batch.c.batch_id == batch_claim.c.batch_id)
+        .where(*where, batch_claim.c.attempt == claim.c.attempts)
+        .with_for_update(of=claim)
     )
-    .with_for_update(of=claim)
+
+
+SET_CLAIMS = _sent_claims(
+    batch.c.group_control_number == sa.bindparam("group"),
+    batch_claim.c.transaction_set_control_number == sa.bindparam("set"),
 )
 """The claims of one transaction set a 999 answers (by GS06 and ST02), in their current attempt, locked."""
 
-GROUP_CLAIMS = (
-    sa.select(claim)
-    .join(batch_claim, batch_claim.c.claim_id == claim.c.claim_id)
-    .join(batch, batch.c.batch_id == batch_claim.c.batch_id)
-    .where(batch.c.group_control_number == sa.bindparam("group"), batch_claim.c.attempt == claim.c.attempts)
-    .with_for_update(of=claim)
-)
+GROUP_CLAIMS = _sent_claims(batch.c.group_control_number == sa.bindparam("group"))
 """The claims of every transaction set of one functional group (by GS06) a 999 rejects as a whole."""
 
 _GROUP_REJECTED = frozenset({"R", "M", "W", "X"})
 """AK901 codes rejecting the functional group, and so every transaction set in it."""
 
-INTERCHANGE_CLAIMS = (
-    sa.select(claim)
-    .join(batch_claim, batch_claim.c.claim_id == claim.c.claim_id)
-    .join(batch, batch.c.batch_id == batch_claim.c.batch_id)
-    .where(
-        batch.c.interchange_control_number == sa.bindparam("interchange"),
-        batch_claim.c.attempt == claim.c.attempts,
-    )
-    .with_for_update(of=claim)
-)
+INTERCHANGE_CLAIMS = _sent_claims(batch.c.interchange_control_number == sa.bindparam("interchange"))
 """The claims of one 837 interchange (by its ISA13) a TA1 rejects, in their current attempt, locked."""
 
 BATCH_CLAIMS = (
@@ -162,23 +153,28 @@ class InterchangeVerdict:
         return AckReason(code=f"TA1:{self.note}", description=f"interchange rejected: {text}")
 
 
-def read_ta1(content: bytes | str) -> list[InterchangeVerdict]:
-    """Every TA1 of the file (alone in an interchange or ahead of a 999's group)."""
+def _interchanges(content: bytes | str) -> list[Interchange]:
     text = decode(content) if isinstance(content, bytes) else content
+    return [interchange for interchange, _ in read_interchanges(text)]
+
+
+def read_ta1(content: bytes | str | list[Interchange]) -> list[InterchangeVerdict]:
+    """Every TA1 of the file (alone in an interchange or ahead of a 999's group); ``content``
+    may be the file's interchanges already read."""
+    interchanges = content if isinstance(content, list) else _interchanges(content)
     return [
         InterchangeVerdict(f"{ack.control_number:09d}", ack.status, ack.note_code)
-        for interchange, _ in read_interchanges(text)
+        for interchange in interchanges
         for ack in interchange.acknowledgments
     ]
 
 
-def read_999(content: bytes | str) -> list[SetVerdict]:
+def read_999(content: bytes | str | list[Interchange]) -> list[SetVerdict]:
     """Every AK2 set response of every 999 in the file; a set of a group the AK9 rejects is
     rejected (with the AK9 codes), and such a group with no AK2 loop is one verdict, for all
-    its sets (``set_control_number`` empty)."""
+    its sets (``set_control_number`` empty). ``content`` may be the interchanges already read."""
     verdicts = []
-    text = decode(content) if isinstance(content, bytes) else content
-    for interchange, _ in read_interchanges(text):
+    for interchange in content if isinstance(content, list) else _interchanges(content):
         for group in interchange.groups:
             for tx in group.transactions:
                 if not isinstance(tx, ImplementationAck999):
@@ -401,9 +397,10 @@ class Acknowledgements:
         if received.kind not in ("999", "277CA", "TA1"):
             return  # 835s and others belong to other services
         try:
-            interchanges = read_ta1(received.content) if received.kind in ("TA1", "999") else []
-            sets = read_999(received.content) if received.kind == "999" else []
             read = read_277ca_file(received.content) if received.kind == "277CA" else None
+            found = _interchanges(received.content) if read is None else []
+            interchanges = read_ta1(found)  # a 999's interchange may carry a TA1 too
+            sets = read_999(found) if received.kind == "999" else []
         except X12Error as exc:
             await self._unreadable(received, exc)
             return
@@ -414,7 +411,7 @@ class Acknowledgements:
             if not fresh:
                 return
             now = datetime.now(UTC)
-            for interchange_verdict in interchanges:  # a 999's interchange may carry a TA1 too
+            for interchange_verdict in interchanges:
                 await self._apply_ta1(tx, interchange_verdict, received.name, now)
             for verdict in sets:
                 await self._apply_999(tx, verdict, received.name, now)
