@@ -3,15 +3,11 @@ payer's claim number is known. The handlers are called directly, in the order un
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 from claims_direct import apply, corrected, force, handlers, one, rows, trail
 from claims_world import reference, session
 from sqlalchemy.ext.asyncio import AsyncEngine
+from test_837p_guide_rules import prior, prior_line
 
-from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication, PriorLine
-from rcm.claims.domain.coverage import CoveragePriority
 from rcm.claims.store import claim
 from rcm.events import testing as f
 
@@ -48,25 +44,7 @@ async def test_a_session_corrected_before_its_replacement_is_sent_withdraws_it_a
 
 
 def _prior_adjudication(line_key: str) -> dict[str, object]:
-    return PriorAdjudication(
-        payer_id="payer-0002",
-        electronic_payer_id="PRIMARY1",
-        payer_name="PRIMARY PLAN",
-        member_id="PRM000001",
-        payer_order=CoveragePriority.PRIMARY,
-        payer_claim_number="PRIMARYICN1",
-        paid=Decimal("80.00"),
-        patient_responsibility=Decimal("20.00"),
-        lines=(
-            PriorLine(
-                line_key=line_key,
-                procedure_code="90837",
-                paid=Decimal("80.00"),
-                adjustments=(LineAdjustment(group="PR", carc="2", amount=Decimal("20.00")),),
-                adjudicated_on=date(2025, 3, 20),
-            ),
-        ),
-    ).model_dump(mode="json")
+    return prior(prior_line(1, "90837", line_key=line_key)).model_dump(mode="json")
 
 
 async def test_a_cob_rebuild_sends_the_later_payers_claim_again_with_its_prior_adjudication(

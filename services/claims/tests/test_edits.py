@@ -10,9 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from test_837p_guide_rules import prior, prior_line
 
 from rcm.claims.domain.claim import ClaimDraft, ServiceLine, build_claim
-from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication, PriorLine, next_payer_claim
+from rcm.claims.domain.cob import LineAdjustment, next_payer_claim
 from rcm.claims.domain.coding import CodedSession, code_session
 from rcm.claims.domain.common import Credential, Period
 from rcm.claims.domain.coverage import (
@@ -457,34 +458,21 @@ def _after_primary(
     """A secondary claim (its own line keys) and the primary's adjudication of its one line."""
     primary = make_claim()
     (line,) = primary.lines
-    prior = PriorAdjudication(
-        payer_id="pay_test",
-        electronic_payer_id="PAYTEST",
-        payer_name="PAYER",
-        member_id="M1",
-        payer_order=CoveragePriority.PRIMARY,
-        payer_claim_number="ICN1",
-        paid=Decimal(paid),
+    adjustments = tuple(
+        LineAdjustment(group=group, carc="45" if group == "CO" else "2", amount=Decimal(amount))
+        for group, amount in line_adjustments.items()
+    )
+    adjudicated = prior_line(
+        1, line.code, paid, line_key=line.line_key, modifiers=line.modifiers, adjustments=adjustments
+    )
+    claim_level = (LineAdjustment(group="OA", carc="94", amount=Decimal(claim_adjustments)),)
+    prior_payer = prior(
+        adjudicated,
         patient_responsibility=Decimal(line_adjustments.get("PR", "0")),
-        claim_adjustments=(LineAdjustment(group="OA", carc="94", amount=Decimal(claim_adjustments)),)
-        if claim_adjustments != "0"
-        else (),
-        lines=(
-            PriorLine(
-                line_key=line.line_key,
-                procedure_code=line.code,
-                modifiers=line.modifiers,
-                paid=Decimal(paid),
-                adjustments=tuple(
-                    LineAdjustment(group=group, carc="45" if group == "CO" else "2", amount=Decimal(amount))
-                    for group, amount in line_adjustments.items()
-                ),
-                adjudicated_on=TODAY,
-            ),
-        ),
+        claim_adjustments=claim_level if claim_adjustments != "0" else (),
     )
     secondary = next_payer_claim(primary, SECONDARY)
-    context = make_context(coverages=(COVERAGE, SECONDARY), prior_payer_adjudicated=True, prior=prior)
+    context = make_context(coverages=(COVERAGE, SECONDARY), prior_payer_adjudicated=True, prior=prior_payer)
     return secondary, context
 
 
