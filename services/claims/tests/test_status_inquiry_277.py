@@ -1,7 +1,8 @@
 """How a 277 claim status response (005010X212) answering our 276 is read and applied.
 
-Only the 2200D claim status whose TRN*2 echoes the inquiry's trace is ours; every
-composite of its claim-level STC segments is read; REF*1K is the payer's claim number.
+Every 2200D claim status whose TRN*2 echoes the inquiry's trace is ours (a payer that split the
+claim sends one per part); every composite of their STC segments, claim and line level, is
+read and the most actionable decides; REF*1K are the payer's claim numbers.
 """
 
 from __future__ import annotations
@@ -129,6 +130,98 @@ def test_a_4010_277_is_not_read_with_the_5010_rules() -> None:
         answer_of_277(content, trace="CLAIM0001")
 
 
+# A payer that split the claim answers with one 2200D per part, each echoing our trace and
+# carrying its own ICN (REF*1K); several STCs and the 2220D service lines are read too.
+
+
+@pytest.mark.unit
+def test_a_split_claim_half_paid_and_half_denied_is_partially_paid_with_every_payer_claim_number() -> None:
+    content = x277(
+        "TRN*2*CLAIM0001",
+        "STC*F1:65*20250301**100.00*80.00",
+        "REF*1K*PCN000001",
+        "TRN*2*CLAIM0001",
+        "STC*F2:88*20250301**50.00*0.00",
+        "REF*1K*PCN000002",
+    )
+    answer = answer_of_277(content, trace="CLAIM0001")
+    assert answer is not None
+    assert answer.statuses == ("F1:65", "F2:88")
+    assert answer.state is ClaimState.PARTIALLY_PAID
+    assert answer.payer_claim_numbers == ("PCN000001", "PCN000002")
+    assert answer.payer_claim_number == "PCN000001"  # the claim holds one: the first
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("first", "second", "state"),
+    [
+        # a finalized denial is worked now, whatever still pends
+        ("F2:88", "P1:20", ClaimState.DENIED),
+        ("P1:20", "F2:88", ClaimState.DENIED),
+        # a part paid while another pends is not settled
+        ("F1:65", "P1:20", ClaimState.PENDED),
+        ("P3:20", "F1:65", ClaimState.PENDED),
+        ("F1:65", "F1:65", ClaimState.PAID),
+        # a rejected part beside an adjudicated one moves nothing to rejected
+        ("F1:65", "A7:21", ClaimState.PAID),
+        ("A3:21", "P1:20", ClaimState.PENDED),
+        ("A7:21", "A4:35", ClaimState.REJECTED),
+        ("F0:3", "F4:65", None),
+    ],
+)
+def test_the_most_actionable_part_of_a_split_claim_is_its_state(
+    first: str, second: str, state: ClaimState | None
+) -> None:
+    content = x277(
+        "TRN*2*CLAIM0001",
+        f"STC*{first}*20250301",
+        "REF*1K*PCN000001",
+        "TRN*2*CLAIM0001",
+        f"STC*{second}*20250301",
+        "REF*1K*PCN000002",
+    )
+    assert state_of_277(content, trace="CLAIM0001") is state
+
+
+@pytest.mark.unit
+def test_several_stcs_of_one_claim_are_combined_not_only_the_first() -> None:
+    answer = answer_of_277(
+        x277("TRN*2*CLAIM0001", "STC*F1:65*20250301", "STC*F2:96*20250301", "REF*1K*PCN000001"),
+        trace="CLAIM0001",
+    )
+    assert answer is not None and answer.state is ClaimState.PARTIALLY_PAID
+    assert answer.payer_claim_numbers == ("PCN000001",)
+
+
+@pytest.mark.unit
+def test_a_denied_service_line_of_a_paid_claim_makes_it_partially_paid() -> None:
+    content = x277(
+        "TRN*2*CLAIM0001",
+        "STC*F1:65*20250301**250.00*120.00",
+        "REF*1K*PCN000001",
+        "SVC*HC:90837*150.00*120.00****1",
+        "STC*F1:65*20250301",
+        "REF*FJ*1",
+        "SVC*HC:90785*100.00*0.00****1",
+        "STC*F2:88*20250301",
+        "REF*FJ*2",
+    )
+    answer = answer_of_277(content, trace="CLAIM0001")
+    assert answer is not None
+    assert answer.statuses == ("F1:65",)
+    assert answer.line_statuses == ("F1:65", "F2:88")
+    assert answer.state is ClaimState.PARTIALLY_PAID
+
+
+@pytest.mark.unit
+def test_a_claim_the_payer_cannot_find_in_one_part_but_pends_in_another_is_not_sent_again() -> None:
+    content = x277("TRN*2*CLAIM0001", "STC*A4:35*20250301", "TRN*2*CLAIM0001", "STC*P1:20*20250301")
+    answer = answer_of_277(content, trace="CLAIM0001")
+    assert answer is not None
+    assert answer.state is ClaimState.PENDED and not answer.not_found
+
+
 class _Core:
     """The CORE real-time client: answers every 276 with ``payload``."""
 
@@ -229,3 +322,38 @@ async def test_an_aged_claim_the_payer_has_no_record_of_is_held_to_be_sent_again
     assert [r["message"] for r in after.hold_reasons] == [
         "277 the payer has no record of the claim: A4:35; send it again as an original"
     ]
+
+
+async def test_a_split_claim_paid_in_part_and_denied_in_part_moves_to_partially_paid(
+    engine: AsyncEngine,
+) -> None:
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    row = await _aged_claim(engine, ClaimState.ACCEPTED, now)
+    key = row.draft["claim_key"]
+    core = _Core(
+        x277(
+            f"TRN*2*{key}",
+            "STC*F1:65*20250301**100.00*80.00",
+            "REF*1K*PCN000001",
+            f"TRN*2*{key}",
+            "STC*F2:88*20250301**50.00*0.00",
+            "REF*1K*PCN000002",
+        )
+    )
+    inquiry = StatusInquiry(AckService(engine), submitter_id="S", receiver_id="R", after=timedelta(days=30))  # type: ignore[arg-type]
+    await inquiry.run_once(core, now=now)  # type: ignore[arg-type]
+    after = await one(engine, row.claim_id)
+    assert after.state == ClaimState.PARTIALLY_PAID.value
+    assert after.payer_claim_number == "PCN000001"
+
+
+async def test_a_rejected_part_beside_a_pending_part_is_not_held(engine: AsyncEngine) -> None:
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    row = await _aged_claim(engine, ClaimState.ACCEPTED, now)
+    key = row.draft["claim_key"]
+    core = _Core(x277(f"TRN*2*{key}", "STC*P1:20*20250301", f"TRN*2*{key}", "STC*A7:164:IL*20250301"))
+    inquiry = StatusInquiry(AckService(engine), submitter_id="S", receiver_id="R", after=timedelta(days=30))  # type: ignore[arg-type]
+    await inquiry.run_once(core, now=now)  # type: ignore[arg-type]
+    after = await one(engine, row.claim_id)
+    assert after.state == ClaimState.PENDED.value
+    assert not after.hold_reasons

@@ -1,20 +1,34 @@
 """Aged claims with no answer: a 276 over the CORE real-time transport, the 277 mapped to a state.
 
-Only the 2200D claim status whose TRN*2 echoes our inquiry's trace (the 276's TRN02, the
-claim key) is read; a 277 about another claim changes nothing. Its claim-level STC segments
-are read in order, every composite (STC01, STC10, STC11): F1 finalized/paid -> paid, F2
-finalized/denied -> denied, P0-P5 pending -> pended; A3/A6/A7/A8 (the payer rejected it, it never
-entered adjudication) -> rejected, then held with the statuses as hold reasons, as a rejecting
-277CA leaves it; A4/D0 (the payer has no record of it: an aged claim it cannot find never
-reached adjudication and will not be paid) -> rejected and held the same way, to be sent again;
-anything else (F0, E0...) changes nothing but the time of the last check; an unreadable 277 (or one of another
-version than 005010) changes nothing either. Its REF*1K payer claim control number is kept
-on the claim when it has none. Pended claims are asked about again once as aged.
+Only the 2200D claim statuses whose TRN*2 echoes our inquiry's trace (the 276's TRN02, the
+claim key) are read; a 277 about another claim changes nothing. A payer that split our claim
+(two payer claims, each with its ICN) or reports it more than once answers with several 2200D
+under the same trace; every one is read, with every STC of it (STC01, STC10, STC11) and of its
+2220D service lines. Each category is a part's state: F1 finalized/paid -> paid, F2
+finalized/denied -> denied, P0-P5 pending -> pended; A3/A6/A7/A8 (the payer rejected it, it
+never entered adjudication) and A4/D0 (the payer has no record of it) -> rejected; anything
+else (F0, F3, F4, E0...) none. The claim's state is the most actionable of its parts'
+(``combined_state``):
+
+1. a denied part: denied, or partially paid when another part is paid (a split half paid and
+   half denied is not simply paid, and its denial is worked now, whatever still pends);
+2. else a pending part: pended (a part paid while another pends is not settled; asked again);
+3. else a paid part: paid;
+4. else, only when no part entered adjudication, rejected: held with the statuses as hold
+   reasons, as a rejecting 277CA leaves it, and when the payer has no record of it (A4/D0), to
+   be sent again as an original. A rejected part beside an adjudicated one moves nothing:
+   sending the whole claim again would duplicate the adjudicated part (its status stays in
+   the answer).
+
+An unreadable 277 (or one of another version than 005010) changes nothing but the time of the
+last check. Every REF*1K payer claim control number is read; the claim keeps the first, when
+it has none (it holds one). Pended claims are asked about again once as aged.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,10 +46,10 @@ from rcm.servicekit import Service, Transaction
 from rcm.x12.build import serialize
 from rcm.x12.convert import read_interchanges_leniently
 from rcm.x12.errors import X12Error
-from rcm.x12.models.claim_status import ClaimStatusResponse277
+from rcm.x12.models.claim_status import ClaimStatus, ClaimStatusResponse277
 from rcm.x12.segments import Delimiters, Segment
 
-__all__ = ["StatusAnswer", "StatusInquiry", "answer_of_277", "build_276", "state_of_277"]
+__all__ = ["StatusAnswer", "StatusInquiry", "answer_of_277", "build_276", "combined_state", "state_of_277"]
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +121,16 @@ _NOT_FOUND = frozenset({"A4", "D0"})
 
 @dataclass(frozen=True, slots=True)
 class StatusAnswer:
-    """What a 277 says of the claim an inquiry asked about."""
+    """What a 277 says of the claim an inquiry asked about, over every 2200D echoing its trace."""
 
     statuses: tuple[str, ...]
     """Its claim-level statuses as category:code (STC01, STC10, STC11 of each STC), in file order."""
     payer_claim_number: str | None = None
-    """REF*1K: the payer's claim control number."""
+    """REF*1K: the payer's claim control number (the first, when a split claim has several)."""
+    payer_claim_numbers: tuple[str, ...] = ()
+    """Every REF*1K, once each, in file order: one per part of a claim the payer split."""
+    line_statuses: tuple[str, ...] = ()
+    """The statuses of its 2220D service lines as category:code, in file order."""
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -120,17 +138,13 @@ class StatusAnswer:
 
     @property
     def state(self) -> ClaimState | None:
-        """The claim state the statuses report, if they report one we act on (the first that does)."""
-        for category in self.categories:
-            if (state := _state_of(category)) is not None:
-                return state
-        return None
+        """The claim state its claim and line statuses report, if any we act on (``combined_state``)."""
+        return combined_state([*self.categories, *(s.partition(":")[0] for s in self.line_statuses)])
 
     @property
     def not_found(self) -> bool:
-        """The payer has no record of the claim (and reports no state it acts on before that)."""
-        first = next((c for c in self.categories if _state_of(c) is not None), None)
-        return first in _NOT_FOUND
+        """The payer has no record of the claim (or of a part of it) and no part entered adjudication."""
+        return self.state is ClaimState.REJECTED and any(c in _NOT_FOUND for c in self.categories)
 
 
 def _state_of(category: str) -> ClaimState | None:
@@ -145,12 +159,30 @@ def _state_of(category: str) -> ClaimState | None:
     return None
 
 
+def combined_state(categories: Iterable[str]) -> ClaimState | None:
+    """The state of a claim whose parts (split claims, several STCs, service lines) report
+    ``categories``: a denial first (partially paid beside a payment), then pending, then paid;
+    rejected only when nothing entered adjudication; None when no category is one we act on."""
+    states = {s for c in categories if (s := _state_of(c)) is not None}
+    if ClaimState.DENIED in states:
+        return ClaimState.PARTIALLY_PAID if ClaimState.PAID in states else ClaimState.DENIED
+    for state in (ClaimState.PENDED, ClaimState.PAID, ClaimState.REJECTED):
+        if state in states:
+            return state
+    return None
+
+
 def answer_of_277(content: str, *, trace: str) -> StatusAnswer | None:
-    """The answer of a 277 to the inquiry traced ``trace`` (2200D TRN*2); None if it has none.
+    """The answer of a 277 to the inquiry traced ``trace`` (every 2200D whose TRN*2 is it); None
+    if it has none.
 
     Read leniently: a value that cannot be read (a malformed date in another claim's status)
     leaves that segment out, not the whole answer. X12Error when nothing can be read, or for a
     group of another version than 005010 (a 4010 277 is not read with the X212 rules)."""
+    statuses: list[str] = []
+    lines: list[str] = []
+    numbers: list[str] = []
+    found = False
     interchanges, _ = read_interchanges_leniently(content)
     for interchange, _ in interchanges:
         for group in interchange.groups:
@@ -162,16 +194,28 @@ def answer_of_277(content: str, *, trace: str) -> StatusAnswer | None:
                 for tracking in tx.trackings():
                     if tracking.claim_trace != trace:
                         continue
-                    statuses = tuple(
-                        f"{code.category}:{code.code or ''}"
-                        for stc in tracking.statuses
-                        for code in stc.statuses
-                    )
-                    number = next(
-                        (r.value for r in tracking.references if r.qualifier == "1K" and r.value), None
-                    )
-                    return StatusAnswer(statuses=statuses, payer_claim_number=number)
-    return None
+                    found = True
+                    statuses += _composites(tracking.statuses)
+                    lines += (s for service in tracking.services for s in _composites(service.statuses))
+                    numbers += (r.value for r in tracking.references if r.qualifier == "1K" and r.value)
+    if not found:
+        return None
+    distinct = tuple(dict.fromkeys(numbers))
+    return StatusAnswer(
+        statuses=tuple(statuses),
+        payer_claim_number=distinct[0] if distinct else None,
+        payer_claim_numbers=distinct,
+        line_statuses=tuple(lines),
+    )
+
+
+def _rejected_part(answer: StatusAnswer | None) -> bool:
+    statuses = (*answer.statuses, *answer.line_statuses) if answer is not None else ()
+    return any(_state_of(s.partition(":")[0]) is ClaimState.REJECTED for s in statuses)
+
+
+def _composites(stcs: list[ClaimStatus]) -> list[str]:
+    return [f"{code.category}:{code.code or ''}" for stc in stcs for code in stc.statuses]
 
 
 def state_of_277(content: str, *, trace: str) -> ClaimState | None:
@@ -251,6 +295,16 @@ class StatusInquiry:
             await tx.conn.execute(sa.update(claim).where(claim.c.claim_id == row.claim_id).values(**checked))
             if answer is not None and answer.not_found:
                 log.warning("277: payer has no record of claim %s; held to be sent again", row.claim_id)
+            if answer is not None and len(answer.payer_claim_numbers) > 1:
+                log.info(
+                    "277: the payer split claim %s into %d claims",
+                    row.claim_id,
+                    len(answer.payer_claim_numbers),
+                )
+            if reported not in (None, ClaimState.REJECTED) and _rejected_part(answer):
+                log.warning(
+                    "277: part of claim %s rejected beside an adjudicated part; not held", row.claim_id
+                )
             if reported is not None and reported.value != current.state:
                 try:
                     await move(
@@ -272,7 +326,7 @@ async def _hold_rejected(tx: Transaction, claim_id: str, answer: StatusAnswer, n
     """A claim the 277 reports rejected waits for a fix, as a rejecting acknowledgement leaves it."""
     holds = [
         HoldReason(code=HoldReasonCode.OTHER, message=f"277 claim status rejected: {s}")
-        for s in answer.statuses
+        for s in (*answer.statuses, *answer.line_statuses)
         if s.partition(":")[0] in REJECTING_CATEGORIES
     ]
     if answer.not_found:
