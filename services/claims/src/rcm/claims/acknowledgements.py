@@ -323,8 +323,8 @@ def _digits(value: str | None) -> str | None:
 
 
 def read_277ca_file(content: bytes | str) -> Read277CA:
-    """Every claim-level (patient or subscriber HL) verdict of every 277CA in the file, and every
-    rejection at the information source, information receiver or billing provider level, with
+    """Every claim-level (patient or subscriber HL) verdict of every 277CA in the file, one per
+    claim (several 2200D for one claim are merged, see ``_merged``), and every rejection at the information source, information receiver or billing provider level, with
     the claims named beneath it (a claim's own verdict is the more specific one)."""
     verdicts: list[ClaimVerdict] = []
     rejections: list[LevelRejection] = []
@@ -366,7 +366,62 @@ def read_277ca_file(content: bytes | str) -> Read277CA:
                 if isinstance(tx, ClaimAcknowledgment277CA):
                     for source in tx.sources:
                         visit(source, None, ())
-    return Read277CA(verdicts, rejections)
+    return Read277CA(_one_verdict_per_claim(verdicts), rejections)
+
+
+def _one_verdict_per_claim(verdicts: list[ClaimVerdict]) -> list[ClaimVerdict]:
+    """The verdicts of the file, one per claim, where it was first named (``_merged``)."""
+    parts: dict[str, list[ClaimVerdict]] = {}
+    for verdict in verdicts:
+        parts.setdefault(verdict.claim_id, []).append(verdict)
+    return [_merged(same) if len(same) > 1 else same[0] for same in parts.values()]
+
+
+def _merged(parts: list[ClaimVerdict]) -> ClaimVerdict:
+    """One verdict for a claim a 277CA names in several 2200D (a claim the payer split, or reported
+    twice): the file is acknowledged once per claim downstream, so a part read alone would be lost.
+
+    Every part rejected: rejected. A rejected part beside an accepted one whose 2220D lines name
+    the services it takes (REF*FJ): accepted with errors, those lines rejected with the part's
+    reasons (the accepted part is in adjudication; sending the whole claim again would duplicate
+    it). A rejected part that names no line: rejected, held for a person (which services it
+    takes cannot be told). A line named by several parts is rejected when any rejects it. The
+    reasons are every part's, in file order; the payer claim number is the first (the event holds
+    one)."""
+    lines: dict[str, tuple[bool, list[AckReason]]] = {}
+    unplaced = False
+    for part in parts:
+        part_rejected = part.status is AckStatus.REJECTED
+        unplaced |= part_rejected and not part.lines
+        for line in part.lines:
+            rejected, said = lines.get(line.line_key, (False, []))
+            own = list(part.reasons) + line.reasons if part_rejected else line.reasons
+            lines[line.line_key] = (
+                rejected or part_rejected or line.status is AckStatus.REJECTED,
+                said + [r for r in own if r not in said],
+            )
+    merged_lines = tuple(
+        LineAcknowledgment(
+            line_key=key, status=AckStatus.REJECTED if rejected else AckStatus.ACCEPTED, reasons=said
+        )
+        for key, (rejected, said) in lines.items()
+    )
+    if all(p.status is AckStatus.REJECTED for p in parts) or unplaced:
+        status = AckStatus.REJECTED
+    elif any(line.status is AckStatus.REJECTED for line in merged_lines):
+        status = AckStatus.ACCEPTED_WITH_ERRORS
+    else:
+        status = AckStatus.ACCEPTED
+    reasons: list[AckReason] = []
+    for part in parts:
+        reasons += (r for r in part.reasons if r not in reasons)
+    return ClaimVerdict(
+        claim_id=parts[0].claim_id,
+        status=status,
+        reasons=tuple(reasons),
+        payer_claim_number=next((p.payer_claim_number for p in parts if p.payer_claim_number), None),
+        lines=merged_lines,
+    )
 
 
 def read_277ca(content: bytes | str) -> list[ClaimVerdict]:
