@@ -32,6 +32,7 @@ from rcm.events.types import (
 __all__ = [
     "AuthRequirement",
     "BundlingPair",
+    "ClaimFilingIndicator",
     "CorrectedClaimMethod",
     "CoverageUpdated",
     "DistinctServiceModifierStyle",
@@ -250,6 +251,34 @@ class PayerType(StrEnum):
     TRICARE = "tricare"
     EAP = "eap"
     OTHER = "other"
+
+
+class ClaimFilingIndicator(StrEnum):
+    """837P SBR09 claim filing indicator codes (005010X222A1)."""
+
+    OTHER_NON_FEDERAL = "11"
+    PPO = "12"
+    POS = "13"
+    EPO = "14"
+    INDEMNITY = "15"
+    HMO_MEDICARE_RISK = "16"
+    DENTAL_MAINTENANCE = "17"
+    AUTOMOBILE_MEDICAL = "AM"
+    BLUE_CROSS_BLUE_SHIELD = "BL"
+    CHAMPUS = "CH"
+    COMMERCIAL = "CI"
+    DISABILITY = "DS"
+    FEP = "FI"
+    HMO = "HM"
+    LIABILITY_MEDICAL = "LM"
+    MEDICARE_PART_A = "MA"
+    MEDICARE_PART_B = "MB"
+    MEDICAID = "MC"
+    OTHER_FEDERAL = "OF"
+    TITLE_V = "TV"
+    VETERANS_AFFAIRS = "VA"
+    WORKERS_COMPENSATION = "WC"
+    MUTUALLY_DEFINED = "ZZ"
 
 
 class TelehealthRules(EventModel):
@@ -496,6 +525,12 @@ class PayerBillingRules(EventModel):
     )
     forwards_crossover: bool = Field(
         default=False, description="Whether this payer forwards claims to the secondary payer itself."
+    )
+    claim_filing_indicator: ClaimFilingIndicator | None = Field(
+        default=None,
+        description="837P SBR09 for this payer's claims, e.g. HM or MC for a Medicaid managed-care "
+        "plan as the plan asks; none = from the payer type (commercial CI, Medicare MB, Medicare "
+        "Advantage 16, Medicaid MC, Medicaid MCO HM, TRICARE CH, other ZZ).",
     )
 
 

@@ -7,17 +7,19 @@ choosing CPT codes, units, POS and modifiers is the claims service's job.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Self
 
 from pydantic import Field, model_validator
 
 from rcm.events.models._base import Event, EventModel
-from rcm.events.models.common import Modality, Program
+from rcm.events.models.common import Address, Modality, Program
 from rcm.events.types import (
     DiagnosisCode,
     Id,
     Minutes,
+    Npi,
     PlaceOfService,
     ProcedureCode,
     StateCode,
@@ -35,6 +37,7 @@ __all__ = [
     "ParticipantRole",
     "PatientLocation",
     "ServiceKind",
+    "ServiceLocation",
     "SessionCompleted",
     "SessionCorrected",
     "SessionVoided",
@@ -86,6 +89,33 @@ class PatientLocation(EventModel):
 
     state: StateCode = Field(description="State the patient was in.")
     at_home: bool = Field(description="True when the patient was at home (telehealth POS 10).")
+
+
+class ServiceLocation(EventModel):
+    """Where the service was rendered, when that is not the billing organization's address.
+
+    In person it is the site where the clinician saw the patient (a clinic site, a school, a
+    residential or inpatient facility); for telehealth it is the clinician's (distant) site, and
+    none when that is the billing address. The claims service reports it as the 837P service
+    facility location (loop 2310C) when it differs from the billing address and the service was
+    not in the patient's home (POS 10, 12). The site is carried by value, not as a reference id:
+    sites such as schools are not billing organizations and have no reference topic.
+    """
+
+    name: str = Field(min_length=1, max_length=60, description="Name of the site or facility (NM103).")
+    npi: Npi | None = Field(
+        default=None,
+        description="The facility's own NPI, when it has one and is not part of the billing organization.",
+    )
+    location_number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="The payer-assigned location number (REF*LU), sent only when no NPI is.",
+    )
+    address: Address = Field(
+        description="Street address of the site (no P.O. box); the 837P wants its 9-digit ZIP (ZIP+4)."
+    )
 
 
 class DistinctServiceReason(StrEnum):
@@ -194,6 +224,16 @@ class _SessionFacts(Event):
         description="Where the service was furnished (in person) or the clinician's office POS (telehealth)."
     )
     patient_location: PatientLocation = Field(description="Patient's state and whether at home.")
+    service_location: ServiceLocation | None = Field(
+        default=None,
+        description="Where the service was rendered when not at the billing address (837P 2310C); "
+        "none = the billing organization's address or the patient's home.",
+    )
+    admission_date: date | None = Field(
+        default=None,
+        description="Inpatient admission date, for a visit to a patient admitted to a hospital or "
+        "inpatient psychiatric facility (837P DTP*435 on inpatient places of service 21, 51, 61).",
+    )
     diagnoses: list[DiagnosisCode] = Field(
         min_length=1, max_length=12, description="ICD-10-CM diagnoses, primary first."
     )
