@@ -42,6 +42,7 @@ from rcm.eligibility.domain import (
     first_visit_of_month,
     is_fresh,
     night_before,
+    payer_identifier,
 )
 from rcm.eligibility.settings import EligibilityOptions, PayerPolicy
 from rcm.events.models import (
@@ -378,6 +379,16 @@ class Eligibility:
             )
             if matched is not None:
                 other_payer = other_payer.model_copy(update={"payer_id": matched})
+        carve_out = summary.carve_out
+        if carve_out is not None and (identifier := payer_identifier(carve_out)):
+            # the carve-out is often the other payer too: looked up once
+            matched = (
+                other_payer.payer_id
+                if other_payer is not None and identifier == summary.other_payer_identifier
+                else await conn.scalar(store.PAYER_BY_ELECTRONIC_ID, {"electronic_payer_id": identifier})
+            )
+            if matched is not None:
+                carve_out = carve_out.model_copy(update={"payer_id": matched})
         previous = previous_summaries.latest(job.coverage_id)
         # an audit row nothing in this transaction reads back: written with the batch's others
         dumped = summary.model_dump(mode="json")
@@ -417,6 +428,8 @@ class Eligibility:
             visit_limit=summary.visit_limit,
             auth_required=summary.auth_required,
             other_payer=other_payer,
+            covered=summary.covered,
+            carve_out=carve_out,
             aaa_errors=summary.aaa_errors,
             aaa_follow_up=_follow_up(outcome),
             payer_trace_number=summary.payer_trace_number,

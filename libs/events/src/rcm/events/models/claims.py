@@ -138,6 +138,10 @@ class HoldReasonCode(StrEnum):
     FEE_MISSING = "fee_missing"
     TIMELY_FILING_RISK = "timely_filing_risk"
     TELEHEALTH_NOT_COVERED = "telehealth_not_covered"
+    SERVICE_NOT_COVERED = "service_not_covered"
+    """The payer's 271 says the coverage is active but does not cover the service type."""
+    BENEFIT_CARVED_OUT = "benefit_carved_out"
+    """The payer's 271 says another entity administers the behavioural-health benefit: bill that one."""
     OTHER = "other"
 
 

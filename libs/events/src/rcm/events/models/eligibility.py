@@ -15,6 +15,8 @@ from rcm.events.types import Id, NonNegativeMoney, Percent, Timestamp
 __all__ = [
     "AaaError",
     "AaaFollowUp",
+    "CarveOut",
+    "CarveOutRole",
     "CheckTrigger",
     "CoverageChange",
     "CoverageChanged",
@@ -69,6 +71,59 @@ class OtherPayer(EventModel):
     name: str = Field(min_length=1, max_length=60, description="Other payer's name as reported.")
     payer_id: Id | None = Field(default=None, description="Our payer id, when it could be matched.")
     priority: CoveragePriority | None = Field(default=None, description="Its order of payment, if reported.")
+
+
+class CarveOutRole(StrEnum):
+    """What the entity administering a carved-out benefit is to the plan (its 2120 NM101)."""
+
+    PAYER = "payer"
+    """PR: another payer."""
+    PRIMARY_PAYER = "primary_payer"
+    """PRP: the payer that pays the benefit first."""
+    VENDOR = "vendor"
+    """VN: a vendor the plan contracts the benefit to (a managed behavioural-health organization)."""
+    PLAN_SPONSOR = "plan_sponsor"
+    """P5: the plan's sponsor administers it."""
+    MANAGED_CARE_ORGANIZATION = "managed_care_organization"
+    """Y2."""
+    UTILIZATION_MANAGEMENT_ORGANIZATION = "utilization_management_organization"
+    """X3."""
+    PREFERRED_PROVIDER_ORGANIZATION = "preferred_provider_organization"
+    """1I."""
+    THIRD_PARTY_ADMINISTRATOR = "third_party_administrator"
+    """2B."""
+
+
+class CarveOut(EventModel):
+    """The behavioural-health benefit is administered by another entity than the payer asked.
+
+    Read from a 2120C/D entity of a behavioural-health benefit (EB03 MH, A6, AI...) that is
+    active (EB01 1-5), another payer's (R), a managed care coordinator's (MC) or says to contact
+    that entity (U); an EB01 U with no entity is a carve-out to an entity the 271 does not name.
+    The entity's name and identifier are an organization's, never the patient's."""
+
+    name: str | None = Field(
+        default=None, max_length=60, description="The entity's name (2120 NM103), when the 271 names one."
+    )
+    role: CarveOutRole | None = Field(
+        default=None, description="What the entity is to the plan, when the 271 names one."
+    )
+    entity_code: str | None = Field(
+        default=None, pattern=r"^[0-9A-Z]{2,3}$", description="2120 NM101 (VN, P5, PRP, X3, 1I, Y2, PR, 2B)."
+    )
+    id_qualifier: str | None = Field(
+        default=None, pattern=r"^[0-9A-Z]{2}$", description="2120 NM108 (PI payer id, XV CMS plan id, FI...)."
+    )
+    identifier: str | None = Field(default=None, max_length=80, description="2120 NM109 as reported.")
+    payer_id: Id | None = Field(
+        default=None, description="Our payer id, when the identifier matched a payer's electronic id."
+    )
+    benefit_code: str = Field(
+        pattern=r"^[0-9A-Z]{1,2}$", description="EB01 of the benefit that names it (1-5, R, U or MC)."
+    )
+    service_types: list[Annotated[str, Field(pattern=r"^[0-9A-Z]{1,2}$")]] = Field(
+        default_factory=list, description="The behavioural-health service types (EB03) carved out."
+    )
 
 
 class AaaError(EventModel):
@@ -136,6 +191,16 @@ class EligibilityChecked(Event):
     visit_limit: VisitLimit | None = Field(default=None, description="Visit limit, if any.")
     auth_required: bool | None = Field(default=None, description="Whether the payer says auth is required.")
     other_payer: OtherPayer | None = Field(default=None, description="Another payer to bill, if reported.")
+    covered: bool | None = Field(
+        default=None,
+        description="Whether the service type is covered for an in-network visit: false when the payer "
+        "says it is not (EB01 I, or Medicare without Part B on the date); None when not stated.",
+    )
+    carve_out: CarveOut | None = Field(
+        default=None,
+        description="The behavioural-health benefit is administered by another entity (a carve-out); "
+        "None when the 271 names none.",
+    )
     aaa_errors: list[AaaError] = Field(default_factory=list, description="AAA rejections, if any.")
     aaa_follow_up: AaaFollowUp | None = Field(
         default=None, description="What to do about the AAA rejections, when there are any."

@@ -1,7 +1,13 @@
 """The eligibility rules, pure: the 270 to send, the 271 read as a benefit summary, what AAA
 rejections mean, what changed since the last check, cache keys and the re-check schedule."""
 
-from rcm.eligibility.domain.benefits import BenefitSummary, benefit_loops, choose_service_type, summarize
+from rcm.eligibility.domain.benefits import (
+    BenefitSummary,
+    benefit_loops,
+    choose_service_type,
+    payer_identifier,
+    summarize,
+)
 from rcm.eligibility.domain.cache import cache_key, is_fresh, request_fingerprint
 from rcm.eligibility.domain.changes import DetectedChange, detect_changes
 from rcm.eligibility.domain.inquiry import InquiryRequest, Person, build_270, fingerprint_of, inquiry_270
@@ -29,6 +35,7 @@ __all__ = [
     "inquiry_270",
     "is_fresh",
     "night_before",
+    "payer_identifier",
     "request_fingerprint",
     "summarize",
 ]

@@ -38,6 +38,11 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
   service type used, the plan (30) or another type of ``order``: a carve-out or
   managed-behavioural-health plan, or other coverage for COB (a pharmacy-only plan, EB03 88,
   is not one, nor a U or MC naming the answering payer itself); every 2120 entity (a PCP, a restricting provider...) is kept with its EB01;
+- a carve-out: a behavioural-health benefit (EB03 of ``order`` other than 30 and 98) administered by
+  another entity than the payer that answers: an EB01 1-5, R, MC or U whose 2120 entity is a
+  vendor (VN), plan sponsor (P5), payer (PR, PRP), managed care (Y2), utilization management
+  (X3), PPO (1I) or third-party administrator (2B) organization, or an EB01 U naming none
+  (contact another entity: the 271 gives no name, only perhaps an MSG, never read);
 - every AAA rejection, at any level, with the loop it came from;
 - MSG free text of the benefits used, kept as it is and never read as a rule.
 """
@@ -52,7 +57,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rcm.eligibility.domain.rejections import MEMBER_DATA_REASONS, describe_reason
 from rcm.eligibility.domain.service_types import FALLBACK_ORDER, GENERIC
-from rcm.events.models import AaaError, NetworkBenefits, OtherPayer, VisitLimit
+from rcm.events.models import AaaError, CarveOut, CarveOutRole, NetworkBenefits, OtherPayer, VisitLimit
 from rcm.events.models.common import CoveragePriority, Period
 from rcm.events.models.eligibility import EligibilityStatus
 from rcm.x12.models.common import DatePeriod, EntityName
@@ -65,7 +70,14 @@ from rcm.x12.models.eligibility import (
 )
 from rcm.x12.segments import Delimiters
 
-__all__ = ["BenefitSummary", "RelatedEntity", "benefit_loops", "choose_service_type", "summarize"]
+__all__ = [
+    "BenefitSummary",
+    "RelatedEntity",
+    "benefit_loops",
+    "choose_service_type",
+    "payer_identifier",
+    "summarize",
+]
 
 _ACTIVE = frozenset("12345")
 _INACTIVE = frozenset("678")
@@ -87,6 +99,25 @@ _PAYER_ENTITIES = {
     "SEP": "secondary",
     "TTP": "tertiary",
 }
+# 2120 NM101 codes of an entity that may administer a benefit in the answering payer's place
+# (a carve-out); a provider (1P, P3, FA...), the employer or a secondary payer does not.
+_ADMINISTRATORS = {
+    "VN": CarveOutRole.VENDOR,
+    "P5": CarveOutRole.PLAN_SPONSOR,
+    "PR": CarveOutRole.PAYER,
+    "PRP": CarveOutRole.PRIMARY_PAYER,
+    "Y2": CarveOutRole.MANAGED_CARE_ORGANIZATION,
+    "X3": CarveOutRole.UTILIZATION_MANAGEMENT_ORGANIZATION,
+    "1I": CarveOutRole.PREFERRED_PROVIDER_ORGANIZATION,
+    "2B": CarveOutRole.THIRD_PARTY_ADMINISTRATOR,
+}
+# EB01 codes of a benefit whose 2120 entity administers it: active coverage, another payer,
+# a managed care coordinator, contact the entity.
+_CARVE_OUT_BENEFITS = _ACTIVE | {"R", "MC", "U"}
+_CONTACT_ENTITY = "U"
+# Service types a carve-out of the behavioural-health benefit is not read from: the plan (30)
+# and the office visit of any kind (98).
+_NOT_CARVED_OUT = frozenset({"30", "98"})
 # NM108 qualifiers whose NM109 identifies a payer (payor id, CMS plan id, NAIC code).
 _PAYER_ID_QUALIFIERS = frozenset({"PI", "XV", "NI"})
 # EB06 periods: the amount of a period, what remains of it, what was used of it.
@@ -166,6 +197,9 @@ class BenefitSummary(BaseModel):
         default=None, description="The other payer's id as the 271 gives it (2120 NM109 of a PI/XV/NI)."
     )
     related_entities: list[RelatedEntity] = Field(default_factory=list)
+    carve_out: CarveOut | None = Field(
+        default=None, description="The behavioural-health benefit administered by another entity, if any."
+    )
     member_id: str | None = Field(default=None, description="The member id the payer answered for (NM109).")
     member_data_changed: bool = Field(
         default=False, description="INS03 001 / INS04 25: the payer corrected the request's member data."
@@ -681,6 +715,63 @@ def _other_payer(
     return None
 
 
+def _carve_out(
+    loops: Sequence[BenefitInformation],
+    types: Sequence[str],
+    on: date,
+    source: EntityName | None,
+    chosen: str | None = None,
+) -> CarveOut | None:
+    """The first benefit of a behavioural-health type of ``types`` (``chosen``'s first) that
+    another entity administers.
+
+    Its 2120 entity must be one that can administer a benefit (``_ADMINISTRATORS``) and not the
+    payer that answers (2100A); an EB01 U naming no entity says to contact another one, unnamed
+    unless EB05 gives its plan's name (one that is not the answering payer's, nor a plan another
+    benefit describes). Benefits out of date on ``on`` are not read."""
+    own = {_normalized(source.last_or_organization)} if source is not None else set()
+    own |= {
+        _normalized(loop.benefit.plan_description)
+        for loop in loops
+        if loop.benefit.information_code != _CONTACT_ENTITY and loop.benefit.plan_description
+    }
+    candidates = [
+        (loop, carved)
+        for loop in loops
+        if loop.benefit.information_code in _CARVE_OUT_BENEFITS
+        and (carved := [t for t in loop.benefit.service_types if t in types and t != GENERIC])
+        and not _excludes(loop.dates, on)
+    ]
+    candidates.sort(key=lambda found: chosen not in found[1])
+    for loop, carved in candidates:
+        code = loop.benefit.information_code
+        for entity in loop.related_entities:
+            name = entity.name
+            role = _ADMINISTRATORS.get(name.entity_code)
+            if role is None or _same_party(name, source):
+                continue
+            return CarveOut(
+                name=(name.last_or_organization or "")[:60] or None,
+                role=role,
+                entity_code=name.entity_code,
+                id_qualifier=name.id_qualifier or None,
+                identifier=(name.identifier or "")[:80] or None,
+                benefit_code=code,
+                service_types=carved,
+            )
+        if code == _CONTACT_ENTITY and not loop.related_entities:
+            plan = loop.benefit.plan_description
+            if plan and _normalized(plan) in own:
+                continue  # contact the payer's own plan: not another entity
+            return CarveOut(name=plan[:60] if plan else None, benefit_code=code, service_types=carved)
+    return None
+
+
+def payer_identifier(carve_out: CarveOut) -> str | None:
+    """The carve-out entity's id when it is a payer id (NM108 PI, XV or NI), to look up our payer."""
+    return carve_out.identifier if carve_out.id_qualifier in _PAYER_ID_QUALIFIERS else None
+
+
 # ------------------------------------------------------------------ coverage status
 
 
@@ -838,7 +929,11 @@ def summarize(
     visit_loops = [loop for loop in loops if visit_types & set(_types_of(loop))]
     payer = levels["20"][1].name if "20" in levels else None
     other = _other_payer(chosen_loops, service_date, payer) or _other_payer(visit_loops, service_date, payer)
-    carved_out = _other_payer(chosen_loops, service_date, payer) is not None
+    behavioural = [code for code in order if code not in _NOT_CARVED_OUT]
+    carve_out = _carve_out(loops, behavioural, service_date, payer, chosen)
+    carved_out = _other_payer(chosen_loops, service_date, payer) is not None or (
+        carve_out is not None and chosen in carve_out.service_types
+    )
     in_use = [loop for loop in chosen_loops if not _excludes(loop.dates, service_date)]
     covered = _covered(loop for loop in in_use if _place_rank(loop) is not None)
     if _without_medicare_part_b(loops, service_date):
@@ -892,6 +987,7 @@ def summarize(
         other_payer=other[0] if other else None,
         other_payer_identifier=other[1] if other else None,
         related_entities=_related(loops),
+        carve_out=carve_out,
         member_id=member_id,
         member_data_changed=bool(
             insured and insured.maintenance_type == "001" and insured.maintenance_reason == "25"
