@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from rcm.claims.domain import (
     Authorization,
     BillingEntity,
+    CarveOut,
     Coverage,
     EligibilityResult,
     FeeSchedule,
@@ -159,7 +160,14 @@ def eligibility_of(body: Body) -> EligibilityResult:
         status=body["status"],
         plan_period=_period(body["plan_period"]) if body.get("plan_period") else None,
         checked_at=body["checked_at"],
+        service_type_code=body.get("service_type_code"),
+        covered=body.get("covered"),
+        carve_out=_carve_out(body["carve_out"]) if body.get("carve_out") else None,
     )
+
+
+def _carve_out(body: Body) -> CarveOut:
+    return CarveOut(name=body.get("name"), payer_id=body.get("payer_id"), identifier=body.get("identifier"))
 
 
 def authorization_of(body: Body, *, remaining: int | None = None) -> Authorization | None:

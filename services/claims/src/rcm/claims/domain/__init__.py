@@ -12,7 +12,7 @@ from rcm.claims.domain.billing_entity import NoBillingEntity, choose_billing_ent
 from rcm.claims.domain.claim import ClaimDraft, ClaimProvider, FrequencyCode, ServiceLine, build_claim
 from rcm.claims.domain.coding import CodedLine, CodedSession, CodingResult, NotBillable, code_session
 from rcm.claims.domain.common import Credential, Modality, Period, Program
-from rcm.claims.domain.coverage import Authorization, Coverage, CoveragePriority, EligibilityResult
+from rcm.claims.domain.coverage import Authorization, CarveOut, Coverage, CoveragePriority, EligibilityResult
 from rcm.claims.domain.edits import EDITS, Finding, ScrubContext, ScrubResult, Severity, scrub
 from rcm.claims.domain.errors import ClaimsError, IllegalTransition
 from rcm.claims.domain.fee_schedule import FeeSchedule, FeeScheduleRate
@@ -29,6 +29,7 @@ __all__ = [
     "Authorization",
     "BilledService",
     "BillingEntity",
+    "CarveOut",
     "ClaimDraft",
     "ClaimLifecycle",
     "ClaimProvider",

@@ -9,7 +9,14 @@ from pydantic import Field
 
 from rcm.claims.domain.common import DomainModel, Period
 
-__all__ = ["Authorization", "Coverage", "CoveragePriority", "EligibilityResult", "EligibilityStatus"]
+__all__ = [
+    "Authorization",
+    "CarveOut",
+    "Coverage",
+    "CoveragePriority",
+    "EligibilityResult",
+    "EligibilityStatus",
+]
 
 
 class CoveragePriority(StrEnum):
@@ -47,6 +54,20 @@ class EligibilityStatus(StrEnum):
     ERROR = "error"
 
 
+class CarveOut(DomainModel):
+    """The entity a payer's 271 says administers the behavioural-health benefit instead of it."""
+
+    name: str | None = None
+    payer_id: str | None = Field(default=None, description="Our payer id of the entity, when it was matched.")
+    identifier: str | None = Field(default=None, description="Its id as the 271 gives it (2120 NM109).")
+
+    @property
+    def label(self) -> str:
+        """How a person recognizes the entity (no patient data)."""
+        shown = self.name or self.payer_id or self.identifier
+        return shown if shown else "another entity (unnamed in the 271)"
+
+
 class EligibilityResult(DomainModel):
     """The summary of one 270/271 check for a coverage."""
 
@@ -55,6 +76,13 @@ class EligibilityResult(DomainModel):
     status: EligibilityStatus
     plan_period: Period | None = None
     checked_at: datetime
+    service_type_code: str | None = Field(default=None, description="Service type the benefits came from.")
+    covered: bool | None = Field(
+        default=None, description="False when the payer says the service type is not covered; None unstated."
+    )
+    carve_out: CarveOut | None = Field(
+        default=None, description="Another entity administers the behavioural-health benefit."
+    )
 
     def speaks_for(self, day: date) -> bool:
         """True when this result answers for ``day`` (same date, or within the reported plan period)."""

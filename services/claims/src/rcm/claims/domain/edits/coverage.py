@@ -1,4 +1,5 @@
-"""Edits on who pays: coverage in force, eligibility confirmed, payers in the right order."""
+"""Edits on who pays: coverage in force, eligibility confirmed (the service covered, not carved
+out to another entity), payers in the right order."""
 
 from __future__ import annotations
 
@@ -47,6 +48,26 @@ def coverage_active(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
                 f"eligibility.{latest.status.value}",
                 f"the latest eligibility check says {latest.status.value} for {day.isoformat()}",
                 "confirm the member id and plan, re-run eligibility or find other coverage",
+            )
+        ]
+    carve_out = latest.carve_out
+    if carve_out is not None and (carve_out.payer_id is None or carve_out.payer_id != claim.payer_id):
+        return [
+            _finding(
+                "eligibility.carved_out",
+                f"benefit administered by {carve_out.label}: bill the carve-out payer",
+                "record the carve-out payer's coverage for the patient and bill it; "
+                "check eligibility with it",
+            )
+        ]
+    if latest.covered is False:
+        service = f"service type {latest.service_type_code}" if latest.service_type_code else "the service"
+        return [
+            _finding(
+                "eligibility.not_covered",
+                f"the payer's 271 says {service} is not covered on {day.isoformat()}",
+                "bill another coverage that covers it, or the patient per the financial policy; "
+                "re-run eligibility if the plan changed",
             )
         ]
     return []

@@ -1,0 +1,200 @@
+"""A claim for a service the payer's 271 says it does not cover, or whose behavioural-health
+benefit another entity administers (a carve-out), is held before it is billed.
+
+All data is synthetic.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from claims_direct import apply, apply_batch, handlers, rows
+from claims_world import DOS, reference, session
+from sqlalchemy.ext.asyncio import AsyncEngine
+from test_edits import ELIGIBLE, PAYER, held_by, make_claim, make_context
+
+from rcm.claims import adapters as ad
+from rcm.claims.domain.coverage import CarveOut, EligibilityStatus
+from rcm.claims.domain.edits.coverage import coverage_active
+from rcm.claims.handlers import hold_reasons_of
+from rcm.claims.store import claim as claim_table
+from rcm.events import testing as f
+from rcm.events.models import HoldReasonCode
+
+unit = pytest.mark.unit
+
+VENDOR = CarveOut(name="SYNTHETIC MIND VENDOR", payer_id="pay_mind", identifier="SYNVN01")
+
+
+def _held(**result: Any) -> list[tuple[HoldReasonCode, str]]:
+    """The claim-held reasons of the default claim when its latest eligibility result has ``result``."""
+    claim = make_claim()
+    context = make_context(eligibility=(ELIGIBLE.model_copy(update=result),))
+    findings = list(coverage_active(claim, context))
+    return [(r.code, r.message) for r in hold_reasons_of(claim, findings)]
+
+
+@unit
+def test_a_service_the_payer_does_not_cover_is_held() -> None:
+    (reason,) = _held(covered=False, service_type_code="MH")
+    assert reason[0] is HoldReasonCode.SERVICE_NOT_COVERED
+    assert "service type MH is not covered on 2025-03-04" in reason[1]
+
+
+@pytest.mark.parametrize("covered", [True, None])
+@unit
+def test_a_covered_service_or_one_the_271_says_nothing_about_is_not_held(covered: bool | None) -> None:
+    assert _held(covered=covered) == []
+
+
+@unit
+def test_a_benefit_carved_out_to_another_entity_is_held_for_its_payer() -> None:
+    (reason,) = _held(carve_out=VENDOR, covered=True)
+    assert reason == (
+        HoldReasonCode.BENEFIT_CARVED_OUT,
+        "eligibility.carved_out: benefit administered by SYNTHETIC MIND VENDOR: bill the carve-out payer",
+    )
+
+
+@unit
+def test_a_carve_out_the_271_does_not_name_is_held_all_the_same() -> None:
+    (reason,) = _held(carve_out=CarveOut())
+    assert reason[0] is HoldReasonCode.BENEFIT_CARVED_OUT
+    assert "benefit administered by another entity (unnamed in the 271)" in reason[1]
+
+
+@unit
+def test_a_carve_out_not_matched_to_one_of_our_payers_is_named_by_its_id() -> None:
+    (reason,) = _held(carve_out=CarveOut(identifier="SYNVN01"))
+    assert "benefit administered by SYNVN01:" in reason[1]
+
+
+@unit
+def test_a_claim_to_the_carve_out_payer_itself_is_not_held() -> None:
+    assert _held(carve_out=VENDOR.model_copy(update={"payer_id": PAYER})) == []
+
+
+@unit
+def test_a_later_check_without_the_carve_out_releases_the_claim() -> None:
+    carved = ELIGIBLE.model_copy(update={"carve_out": VENDOR})
+    later = ELIGIBLE.model_copy(update={"checked_at": datetime(2025, 3, 2, 9, tzinfo=UTC)})
+    assert held_by(coverage_active, make_claim(), make_context(eligibility=(carved, later))) == set()
+    assert held_by(
+        coverage_active,
+        make_claim(),
+        make_context(
+            eligibility=(later, carved.model_copy(update={"checked_at": datetime(2025, 3, 3, 9, tzinfo=UTC)}))
+        ),
+    ) == {"eligibility.carved_out"}
+
+
+@unit
+def test_an_inactive_coverage_is_held_as_inactive_first() -> None:
+    (reason,) = _held(status=EligibilityStatus.INACTIVE, covered=False, carve_out=VENDOR)
+    assert reason[0] is HoldReasonCode.ELIGIBILITY_INACTIVE
+
+
+@unit
+def test_an_eligibility_checked_without_the_new_fields_reads_as_not_stated() -> None:
+    body = f.eligibility_checked(1).model_dump(mode="json")
+    for key in ("covered", "carve_out"):
+        body.pop(key, None)
+    result = ad.eligibility_of(body)
+    assert (result.covered, result.carve_out, result.service_type_code) == (None, None, "MH")
+
+
+@unit
+def test_an_eligibility_checked_with_the_new_fields_reads_them() -> None:
+    event = f.eligibility_checked(
+        1,
+        covered=False,
+        carve_out={
+            "name": "SYNTHETIC MIND VENDOR",
+            "role": "vendor",
+            "entity_code": "VN",
+            "id_qualifier": "PI",
+            "identifier": "SYNVN01",
+            "payer_id": "payer-0009",
+            "benefit_code": "1",
+            "service_types": ["MH"],
+        },
+    )
+    result = ad.eligibility_of(event.model_dump(mode="json"))
+    assert result.covered is False
+    assert result.carve_out == CarveOut(
+        name="SYNTHETIC MIND VENDOR", payer_id="payer-0009", identifier="SYNVN01"
+    )
+
+
+# ---------------------------------------------------------------- through the handlers
+
+
+async def test_the_published_answer_holds_or_passes_each_patient_s_claim(engine: AsyncEngine) -> None:
+    """eligibility-checked as the eligibility service publishes it, then the session: held when
+    the service is not covered or carved out to another payer; billed when the claim goes to the
+    carve-out payer or the check says neither (an event from before the fields existed)."""
+    h = handlers()
+    patients = (1, 2, 3, 4)
+    await apply(
+        engine,
+        h,
+        *[
+            e
+            for n in patients
+            for e in reference(n, electronic_payer_id=f"SYNP{n}", member_id=f"SYN00000000{n}")
+            if type(e).__name__ != "EligibilityChecked"
+        ],
+    )
+
+    def check(n: int, **fields: Any) -> Any:
+        return f.eligibility_checked(
+            n,
+            service_date=DOS,
+            plan_period={"start": "2024-01-01", "end": "2030-12-31"},
+            checked_at=datetime(2025, 3, 1, 9, tzinfo=UTC),
+            **fields,
+        )
+
+    def carve_out(payer_id: str | None) -> dict[str, Any]:
+        return {
+            "name": "SYNTHETIC MIND VENDOR",
+            "role": "vendor",
+            "entity_code": "VN",
+            "id_qualifier": "PI",
+            "identifier": "SYNVN01",
+            "payer_id": payer_id,
+            "benefit_code": "1",
+            "service_types": ["MH", "A6"],
+        }
+
+    old = check(4).model_dump(mode="json")
+    assert "covered" in old and old["covered"] is None  # None: the 271 did not say
+    await apply_batch(
+        engine,
+        h,
+        check(1, covered=False),
+        check(2, covered=True, carve_out=carve_out(None)),
+        check(3, covered=True, carve_out=carve_out(f.ids(3)["payer_id"])),
+        check(4),
+        *[session(n) for n in patients],
+    )
+    states = {}
+    for n in patients:
+        (row,) = await rows(engine, claim_table.c.session_id == f"ses-{n:04d}")
+        states[n] = (row.state, [(r["code"], r["message"]) for r in row.hold_reasons or []])
+    assert states[1][0] == "held"
+    assert [code for code, _ in states[1][1]] == ["service_not_covered"]
+    assert "service type MH is not covered" in states[1][1][0][1]
+    assert states[2] == (
+        "held",
+        [
+            (
+                "benefit_carved_out",
+                "eligibility.carved_out: benefit administered by SYNTHETIC MIND VENDOR: bill the carve-out payer",
+            )
+        ],
+    )
+    assert states[3] == ("ready", [])
+    assert states[4] == ("ready", [])
