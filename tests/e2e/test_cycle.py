@@ -14,7 +14,9 @@ off), OA-18 is never resubmitted.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 
@@ -22,7 +24,7 @@ from rcm.demo.cli import run_demo
 from rcm.demo.invariants import violations
 from rcm.demo.ledger import ClaimView, CycleLedger
 from rcm.demo.practice import Scale
-from rcm.demo.run import Cycle, DemoSettings
+from rcm.demo.run import Cycle, DemoSettings, drop_databases
 from rcm.events import models as m
 from rcm.testing import Infrastructure
 
@@ -38,15 +40,20 @@ TELEHEALTH_POS = {"02", "10"}
 
 
 @pytest.fixture(scope="module")
-def month(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> tuple[Cycle, bool]:
+def month(
+    infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Cycle, bool]]:
     settings = DemoSettings(
         kafka_bootstrap=infrastructure.kafka_bootstrap,
         pg_url=infrastructure.database_url_for("postgres"),
         work_dir=tmp_path_factory.mktemp("cycle"),
         timeout_s=240,
-        database_suffix="_e2e",
+        database_suffix=f"_e2e_{os.getpid()}",  # a run of its own, even beside another on the machine
     )
-    return asyncio.run(run_demo(settings, Scale.small(), quiet=True))
+    try:
+        yield asyncio.run(run_demo(settings, Scale.small(), quiet=True))
+    finally:
+        drop_databases(settings)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ nothing lost, nothing posted twice, money balanced to the cent.
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 from rcm.demo.cli import run_demo
 from rcm.demo.invariants import violations
 from rcm.demo.practice import Scale
-from rcm.demo.run import SERVICES, Cycle, DemoSettings
+from rcm.demo.run import SERVICES, Cycle, DemoSettings, drop_databases
 from rcm.testing import Infrastructure
 
 pytestmark = [
@@ -49,7 +50,7 @@ async def test_kills_a_broker_restart_and_a_flaky_payer_lose_nothing(
         work_dir=tmp_path,
         timeout_s=480,
         settle_quiet_s=15,  # reconnect back-offs after the broker restart can leave quiet gaps
-        database_suffix="_faults",
+        database_suffix=f"_faults_{os.getpid()}",
         sandbox_faults={"drop_sftp": 2, "drop_http": 2, "duplicate_remits": True},
     )
 
@@ -61,6 +62,9 @@ async def test_kills_a_broker_restart_and_a_flaky_payer_lose_nothing(
             cycle.restart(spec.name)
         await asyncio.to_thread(restart_broker, infrastructure)
 
-    cycle, settled = await run_demo(settings, Scale.small(), quiet=True, during=havoc)
+    try:
+        cycle, settled = await run_demo(settings, Scale.small(), quiet=True, during=havoc)
+    finally:
+        drop_databases(settings)
     assert violations(cycle.ledger) == []
     assert settled

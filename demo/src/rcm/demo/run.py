@@ -190,6 +190,13 @@ class DemoSettings:
         return self.pg_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+def drop_databases(settings: DemoSettings) -> None:
+    """Drop a run's service databases (a test's own, once it has read what it needs)."""
+    with psycopg.connect(settings.conninfo, autocommit=True) as conn:
+        for spec in SERVICES:
+            conn.execute(f'DROP DATABASE IF EXISTS "{settings.database(spec)}" WITH (FORCE)')
+
+
 class Cycle:
     """The processes of one demo run and the ledger of what they published."""
 
