@@ -20,9 +20,25 @@ from rcm.claims.domain.coverage import Authorization, Coverage, CoveragePriority
 from rcm.claims.domain.identifiers import claim_key, line_key
 from rcm.claims.domain.payer_rules import PayerRules, SupervisingProviderPolicy
 from rcm.claims.domain.providers import BillingEntity, Provider
-from rcm.claims.domain.session import Session
+from rcm.claims.domain.session import ServiceLocation, Session
 
-__all__ = ["ClaimDraft", "ClaimProvider", "FrequencyCode", "ServiceLine", "build_claim", "claim_providers"]
+__all__ = [
+    "INPATIENT_PLACES_OF_SERVICE",
+    "PATIENT_HOME_PLACES_OF_SERVICE",
+    "ClaimDraft",
+    "ClaimProvider",
+    "FrequencyCode",
+    "ServiceLine",
+    "build_claim",
+    "claim_providers",
+]
+
+INPATIENT_PLACES_OF_SERVICE = frozenset({"21", "51", "61"})
+"""Inpatient hospital, inpatient psychiatric facility and inpatient rehabilitation facility: the
+places of an inpatient visit, which the 837P dates with the admission (2300 DTP*435). Partial
+hospitalization (52) and residential facilities (55, 56) are not inpatient stays."""
+PATIENT_HOME_PLACES_OF_SERVICE = frozenset({"10", "12"})
+"""Telehealth in the patient's home and the home itself: no service facility (2310C) is named."""
 
 
 class FrequencyCode(StrEnum):
@@ -97,6 +113,26 @@ class ClaimDraft(DomainModel):
     prior_authorization_number: str | None = Field(default=None, description="REF*G1.")
     authorization_id: str | None = None
     note_signed: bool = True
+    service_location: ServiceLocation | None = Field(
+        default=None, description="Where the service was rendered, as the session reported it."
+    )
+    admission_date: date | None = Field(default=None, description="Inpatient admission date (DTP*435).")
+
+    @property
+    def service_facility(self) -> ServiceLocation | None:
+        """The service facility location (2310C): the session's location, unless it is the
+        billing provider's address (the guide: only when the place differs from 2010AA) or the
+        service was in the patient's home (POS 10 or 12, where no facility is named)."""
+        location = self.service_location
+        if location is None or self.place_of_service in PATIENT_HOME_PLACES_OF_SERVICE:
+            return None
+        return None if location.address.same_place(self.billing.address) else location
+
+    @property
+    def inpatient(self) -> bool:
+        """Whether any part of the claim is an inpatient visit (by the claim's or a line's POS)."""
+        places = {self.place_of_service, *(line.place_of_service for line in self.lines)}
+        return bool(places & INPATIENT_PLACES_OF_SERVICE)
 
     @property
     def total_charge(self) -> Decimal:
@@ -199,4 +235,6 @@ def build_claim(
         prior_authorization_number=auth.auth_number if auth else None,
         authorization_id=auth.authorization_id if auth else None,
         note_signed=session.note_signed,
+        service_location=session.service_location,
+        admission_date=session.admission_date,
     )

@@ -8,8 +8,9 @@ claim edits never branch on who the payer is. The shape follows the payer rules 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from rcm.claims.domain.bundling import DEFAULT_BUNDLING_PAIRS, BundlingPair
 from rcm.claims.domain.codes import PSYCHOLOGICAL_TESTING_CODES
@@ -17,7 +18,9 @@ from rcm.claims.domain.common import Credential, DomainModel, Program
 from rcm.claims.domain.session import Modifier, PlaceOfService, ProcedureCode
 
 __all__ = [
+    "CLAIM_FILING_INDICATORS",
     "AuthRequirement",
+    "ClaimFilingIndicator",
     "DistinctServiceModifierStyle",
     "LicensureModifierRule",
     "PayerRules",
@@ -26,6 +29,24 @@ __all__ = [
     "UnitRounding",
     "UnitRoundingRule",
 ]
+
+
+CLAIM_FILING_INDICATORS = frozenset(
+    {"11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS", "FI", "HM", "LM", "MA", "MB"}
+    | {"MC", "OF", "TV", "VA", "WC", "ZZ"}
+)
+"""The 837P (005010X222A1) SBR09 claim filing indicator codes."""
+
+
+def _filing_indicator(code: str) -> str:
+    if code not in CLAIM_FILING_INDICATORS:
+        raise ValueError(f"{code!r} is not an 837P claim filing indicator (SBR09)")
+    return code
+
+
+ClaimFilingIndicator = Annotated[str, AfterValidator(_filing_indicator)]
+"""An SBR09 claim filing indicator code: 11-17, AM, BL, CH, CI, DS, FI, HM, LM, MA, MB, MC, OF,
+TV, VA, WC or ZZ."""
 
 
 class TelehealthRules(DomainModel):
@@ -213,6 +234,11 @@ class PayerRules(DomainModel):
     bundling_pairs: tuple[BundlingPair, ...] = DEFAULT_BUNDLING_PAIRS
     requires_eligibility_check: bool = Field(
         default=True, description="Hold a claim whose coverage has no eligibility result for the date."
+    )
+    claim_filing_indicator: ClaimFilingIndicator | None = Field(
+        default=None,
+        description="SBR09 on this payer's claims (a Medicaid managed-care plan: HM or MC, as the plan "
+        "asks); none = the payer type's (commercial CI, Medicare MB, Medicaid MC, Medicaid MCO HM...).",
     )
 
     def auth_requirement(self, code: str) -> AuthRequirement | None:

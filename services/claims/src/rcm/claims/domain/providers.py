@@ -6,6 +6,7 @@ holds a claim with a reason rather than failing to load.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import StrEnum
 
@@ -32,6 +33,23 @@ class Address(DomainModel):
     city: str = Field(min_length=1, max_length=30)
     state: str = Field(pattern=r"^[A-Z]{2}$")
     postal_code: str = Field(pattern=r"^[0-9]{5}([0-9]{4})?$")
+
+    def same_place(self, other: Address) -> bool:
+        """Whether both name the same place: the street lines, city and state compared without
+        case, punctuation or extra spaces, and the 5-digit ZIP (a ZIP+4 on one side only is no
+        difference). The guide leaves "different" to the payer (X12 RFI 2810); this is the
+        conservative reading: a typo makes the places differ."""
+        return (
+            _plain(self.line1) == _plain(other.line1)
+            and _plain(self.line2) == _plain(other.line2)
+            and _plain(self.city) == _plain(other.city)
+            and self.state == other.state
+            and self.postal_code[:5] == other.postal_code[:5]
+        )
+
+
+def _plain(text: str | None) -> str:
+    return " ".join(re.sub(r"[^0-9A-Z ]", " ", (text or "").upper()).split())
 
 
 class License(DomainModel):

@@ -16,6 +16,7 @@ from typing import Annotated, Self
 from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
 from rcm.claims.domain.common import DomainModel, Modality, Program
+from rcm.claims.domain.providers import Address
 
 __all__ = [
     "DiagnosisCode",
@@ -26,6 +27,7 @@ __all__ = [
     "PlaceOfService",
     "ProcedureCode",
     "ServiceKind",
+    "ServiceLocation",
     "Session",
 ]
 
@@ -93,6 +95,17 @@ class PatientLocation(DomainModel):
     at_home: bool = False
 
 
+class ServiceLocation(DomainModel):
+    """Where the service was rendered when not at the billing address (a clinic site, a school, a
+    facility; for telehealth the clinician's site). The NPI and location number are kept as given:
+    the edits judge them."""
+
+    name: str = Field(min_length=1, max_length=60)
+    npi: str | None = None
+    location_number: str | None = Field(default=None, description="REF*LU, sent only without an NPI.")
+    address: Address
+
+
 class DistinctServiceReason(StrEnum):
     """Why a service is separate from another the same day; selects 59 or an X modifier."""
 
@@ -133,6 +146,8 @@ class Session(DomainModel):
         default="11", description="POS in person, or the POS the visit would have had in person."
     )
     patient_location: PatientLocation
+    service_location: ServiceLocation | None = None
+    admission_date: date | None = Field(default=None, description="Inpatient admission (DTP*435).")
     diagnoses: tuple[DiagnosisCode, ...] = Field(min_length=1, max_length=12)
     interactive_complexity: bool = False
     distinct_service: DistinctService | None = None

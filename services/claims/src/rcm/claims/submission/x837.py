@@ -2,7 +2,9 @@
 
 CLM01 is the claim key (17 characters); every line carries REF*6R with its line key;
 replacements and voids carry REF*F8 with the payer's claim number; COB claims carry the
-prior payer's adjudication in 2320/2330A/2330B and 2430 per line.
+prior payer's adjudication in 2320/2330A/2330B and 2430 per line. A service rendered away from
+the billing address names its site in 2310C; an inpatient visit carries its admission date
+(DTP*435); SBR09 is the payer's claim filing indicator setting, else its type's.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from rcm.claims.domain import ClaimDraft, CoveragePriority
 from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication, PriorLine, prior_line_of_each
+from rcm.claims.domain.payer_rules import CLAIM_FILING_INDICATORS
 from rcm.x12.build import build
 from rcm.x12.errors import X12Error
 from rcm.x12.models.claim_837p import (
@@ -41,6 +44,7 @@ from rcm.x12.models.claim_837p import (
     ProfessionalService,
     Receiver,
     RenderingProvider,
+    ServiceFacility,
     ServiceLine,
     Submitter,
     Subscriber,
@@ -206,8 +210,17 @@ def _cas(adjustments: Sequence[LineAdjustment]) -> list[AdjustmentGroup]:
 
 
 def _filing_indicator(payer: Body | None) -> str:
-    """SBR09 of the prior payer: its type's claim filing indicator (CI when its body is unknown)."""
-    payer_type = (payer or {}).get("payer_type")
+    """SBR09 of a payer (the claim's or a prior one): the claim filing indicator its rules set
+    (a Medicaid managed-care plan may want HM or MC), else its type's (CI when unknown)."""
+    body = payer or {}
+    setting = (body.get("rules") or {}).get("claim_filing_indicator")
+    if setting is not None:
+        if setting not in CLAIM_FILING_INDICATORS:
+            raise X12Error(
+                f"payer {body.get('payer_id')}: {setting!r} is not an SBR09 claim filing indicator"
+            )
+        return str(setting)
+    payer_type = body.get("payer_type")
     return _FILING.get(payer_type, "CI") if payer_type else "CI"
 
 
@@ -303,6 +316,32 @@ def _line(item: ClaimForBatch, index: int, prior_line: PriorLine | None) -> Serv
     )
 
 
+def _service_facility(draft: ClaimDraft) -> ServiceFacility | None:
+    """2310C: the site where the service was rendered, when the draft names one (see
+    :attr:`ClaimDraft.service_facility`). NM109 carries the site's NPI only when it has its own
+    (a site sharing the billing NPI is a part of the biller, X12 RFI 1210); REF*LU, the payer's
+    location number, goes only where no NPI does."""
+    site = draft.service_facility
+    if site is None:
+        return None
+    npi = site.npi if site.npi and site.npi != draft.billing.npi else None
+    street, city = _address(site.address.model_dump())
+    return ServiceFacility(
+        name=EntityName(
+            entity_code="77",
+            entity_type="2",
+            last_or_organization=_text(site.name, _NM103),
+            id_qualifier="XX" if npi else None,
+            identifier=npi,
+        ),
+        address=street,
+        location=city,
+        references=[Reference(qualifier="LU", value=site.location_number)]
+        if site.location_number and not npi
+        else [],
+    )
+
+
 def _diagnosis(code: str) -> str:
     """An ICD-10-CM code as HI carries it: upper case, without the decimal point (the guide: the
     decimal point is implied and must not be sent)."""
@@ -350,6 +389,12 @@ def _claim(item: ClaimForBatch) -> Claim:
         )
     prior_lines = prior_line_of_each(draft, item.prior)
     lines_adjudicated = any(p is not None for p in prior_lines)
+    # the guide dates inpatient visits with the admission and says not to send it otherwise
+    dates = (
+        [DatePeriod(qualifier="435", start=draft.admission_date)]
+        if draft.inpatient and draft.admission_date is not None
+        else []
+    )
     return Claim(
         claim=ClaimInformation(
             claim_id=draft.claim_key,
@@ -359,9 +404,11 @@ def _claim(item: ClaimForBatch) -> Claim:
             ),
             patient_signature_source=None,
         ),
+        dates=dates,
         references=references,
         health_codes=[HealthCodes(codes=codes)] if codes else [],
         rendering_provider=rendering,
+        service_facility=_service_facility(draft),
         supervising_provider=supervising,
         other_subscribers=[_other_subscriber(item.prior, item, lines_adjudicated=lines_adjudicated)]
         if item.prior is not None
@@ -382,7 +429,7 @@ def _subscriber_level(item: ClaimForBatch) -> SubscriberLevel:
             item.payer.get("electronic_payer_id", item.draft.payer_id),
         )
     )
-    filing = _FILING.get(item.payer.get("payer_type", "other"), "CI")
+    filing = _filing_indicator({"payer_type": "other", **item.payer})
     later = _RESPONSIBILITY[item.draft.payer_order] != "P"
     info = SubscriberInformation(
         payer_responsibility=_RESPONSIBILITY[item.draft.payer_order],

@@ -20,6 +20,7 @@ from rcm.claims.domain.edits.documentation import at_most_four_modifiers, lines_
 from rcm.claims.domain.edits.filing import date_of_service_not_in_future, not_a_duplicate, timely_filing
 from rcm.claims.domain.edits.findings import Edit, Finding, ScrubContext, ScrubResult, Severity
 from rcm.claims.domain.edits.place_of_service import (
+    inpatient_visit_dated_with_admission,
     place_of_service_is_a_cms_code,
     place_of_service_matches_modality,
     telehealth_modifiers_match_modality,
@@ -31,6 +32,7 @@ from rcm.claims.domain.edits.providers import (
     npi_check_digits,
     rendering_enrolled_with_payer,
     rendering_licensed_in_state,
+    service_facility_address,
     supervising_provider_present,
     taxonomy_codes,
 )
@@ -47,6 +49,11 @@ EDITS: tuple[Edit, ...] = (
         "billing_address",
         "the billing provider's address is a street address with a 9-digit ZIP",
         billing_address,
+    ),
+    Edit(
+        "service_facility_address",
+        "a service facility location (2310C) is a street address with a 9-digit ZIP",
+        service_facility_address,
     ),
     Edit(
         "rendering_enrolled_with_payer",
@@ -90,6 +97,11 @@ EDITS: tuple[Edit, ...] = (
         "place_of_service_matches_modality",
         "the POS agrees with in-person or telehealth and the patient's location",
         place_of_service_matches_modality,
+    ),
+    Edit(
+        "inpatient_visit_dated_with_admission",
+        "an inpatient visit (POS 21/51/61) carries its admission date, on or before the DOS",
+        inpatient_visit_dated_with_admission,
     ),
     Edit(
         "telehealth_modifiers_match_modality",

@@ -12,6 +12,7 @@ from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
 
 __all__ = [
     "PLACE_OF_SERVICE_CODES",
+    "inpatient_visit_dated_with_admission",
     "place_of_service_is_a_cms_code",
     "place_of_service_matches_modality",
     "telehealth_modifiers_match_modality",
@@ -162,3 +163,32 @@ def telehealth_modifiers_match_modality(claim: ClaimDraft, context: ScrubContext
                 )
             )
     return findings
+
+
+def inpatient_visit_dated_with_admission(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """An inpatient visit (POS 21, 51, 61) carries the admission date (837P DTP*435), on or
+    before the date of service: the guide requires it on every claim with an inpatient visit."""
+    edit = "inpatient_visit_dated_with_admission"
+    if not claim.inpatient:
+        return []
+    if claim.admission_date is None:
+        return [
+            _hold(
+                edit,
+                "admission.missing",
+                "an inpatient visit without the patient's admission date (837P DTP*435)",
+                "admission_date",
+                "record the admission date on the session",
+            )
+        ]
+    if claim.admission_date > claim.date_of_service:
+        return [
+            _hold(
+                edit,
+                "admission.after_service",
+                f"the admission date {claim.admission_date.isoformat()} is after the date of service",
+                "admission_date",
+                "correct the admission date on the session",
+            )
+        ]
+    return []

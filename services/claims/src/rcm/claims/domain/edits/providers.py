@@ -17,6 +17,7 @@ __all__ = [
     "npi_check_digits",
     "rendering_enrolled_with_payer",
     "rendering_licensed_in_state",
+    "service_facility_address",
     "supervising_provider_present",
     "taxonomy_codes",
 ]
@@ -26,6 +27,9 @@ def _named_npis(claim: ClaimDraft) -> list[tuple[str, str]]:
     named = [("billing.npi", claim.billing.npi), ("rendering.npi", claim.rendering.npi)]
     if claim.supervising is not None:
         named.append(("supervising.npi", claim.supervising.npi))
+    site = claim.service_facility
+    if site is not None and site.npi:
+        named.append(("service_location.npi", site.npi))
     return named
 
 
@@ -111,6 +115,38 @@ def billing_address(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
                 message="the billing provider's address is a P.O. box; the 837P needs a street address",
                 field="billing.address.line1",
                 fix="use the street address as the billing address and the P.O. box as the pay-to address",
+            )
+        )
+    return findings
+
+
+def service_facility_address(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """The service facility location (837P 2310C N3/N4), when the claim names one, is a street
+    address with a 9-digit ZIP: the guide wants where the service was physically rendered."""
+    site = claim.service_facility
+    if site is None:
+        return []
+    findings = []
+    if len(site.address.postal_code) != 9:
+        findings.append(
+            Finding(
+                edit="service_facility_address",
+                code="service_location.zip_plus_4",
+                severity=Severity.HOLD,
+                message="the service location's ZIP code has 5 digits; the 837P 2310C needs all 9 (ZIP+4)",
+                field="service_location.address.postal_code",
+                fix="add the ZIP+4 to the session's service location",
+            )
+        )
+    if any(_POST_OFFICE_BOX.search(line or "") for line in (site.address.line1, site.address.line2)):
+        findings.append(
+            Finding(
+                edit="service_facility_address",
+                code="service_location.po_box",
+                severity=Severity.HOLD,
+                message="the service location is a P.O. box; the 837P 2310C needs the street address",
+                field="service_location.address.line1",
+                fix="report the street address where the service was rendered",
             )
         )
     return findings
