@@ -106,3 +106,16 @@ def test_payer_book_matches_the_practice() -> None:
     auths = {a.auth_number for a in [*practice.authorizations, *practice.late_authorizations]}  # type: ignore[attr-defined]
     on_file = {a.number for p in book.payers for mem in p.members for a in mem.auths}
     assert auths == on_file
+
+
+def test_some_in_person_sessions_are_at_a_satellite_clinic_away_from_the_billing_address() -> None:
+    practice = generate_practice(Scale(), today=TODAY)
+    billing = {e.billing_address for e in practice.reference if isinstance(e, m.OrganizationUpdated)}
+    away = [e for e in practice.sessions if e.service_location is not None]
+    assert away and len(away) < len(practice.sessions)
+    assert all(str(e.modality) == "in_person" for e in away)
+    for e in away:
+        assert e.service_location is not None
+        assert e.service_location.address not in billing
+        assert e.service_location.address.state == e.patient_location.state
+        assert len(e.service_location.address.postal_code) == 9  # ZIP+4, as 2310C wants

@@ -193,6 +193,19 @@ def _tin(n: int) -> str:
     return f"99{n % 10**7:07d}"
 
 
+def _satellite_office(state: str) -> dict[str, Any]:
+    """A clinic site in ``state`` away from the billing address: its sessions name it (837P 2310C)."""
+    return {
+        "name": f"Synthetic Satellite Clinic {state}",
+        "address": {
+            "line1": "7 Example Satellite Rd",
+            "city": "Sampleton",
+            "state": state,
+            "postal_code": f"{20000 + sum(map(ord, state)):05d}1234",  # ZIP+4
+        },
+    }
+
+
 def _money(value: Decimal | str) -> str:
     return f"{Decimal(value):.2f}"
 
@@ -588,6 +601,11 @@ class _Generator:
                     "modality": modality,
                     "place_of_service": "11",
                     "patient_location": {"state": state, "at_home": at_home},
+                    # one in-person visit in four is at a satellite clinic (no draw: the month's
+                    # random stream stays as it was)
+                    "service_location": _satellite_office(state)
+                    if modality == "in_person" and (n + k) % 4 == 0
+                    else None,
                     "diagnoses": self.rng.choice(
                         (["F41.1"], ["F33.1", "F41.1"], ["F43.10"], ["F90.0"], ["F32.A"])
                     ),
