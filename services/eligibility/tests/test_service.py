@@ -24,6 +24,7 @@ from rcm.eligibility.settings import EligibilityOptions, PayerPolicy
 from rcm.events import Event, decode, encode
 from rcm.events import testing as f
 from rcm.events.models import (
+    CarveOutRole,
     CheckTrigger,
     CoverageChange,
     CoverageChanged,
@@ -217,6 +218,10 @@ async def test_appointments_are_checked_and_benefits_published(
         assert carve.status is EligibilityStatus.ACTIVE and carve.service_type_code == "MH"
         assert carve.other_payer is not None
         assert carve.other_payer.name == "Mindful Behavioral Health Partners"
+        # the other payer of mental health only: a carve-out (MINDBH is not one of our payers here)
+        assert carve.carve_out is not None and carve.carve_out.role is CarveOutRole.PAYER
+        assert (carve.carve_out.identifier, carve.carve_out.payer_id) == ("MINDBH", None)
+        assert (active.covered, active.carve_out) == (True, None)
         unknown = checked["pat-0005"][0]
         assert unknown.status is EligibilityStatus.NOT_FOUND
         assert [(e.code, e.follow_up) for e in unknown.aaa_errors] == [("75", "N")]
