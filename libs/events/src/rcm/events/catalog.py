@@ -197,6 +197,7 @@ CATALOG: tuple[EventSpec, ...] = (
         attributes=("to_status",),  # both consumers act on voids only
     ),
     _patient("claim-correction-requested", m.ClaimCorrectionRequested, _DENIALS, "claims"),
+    _patient("claim-correction-refused", m.ClaimCorrectionRefused, _CLAIMS, "denials"),
     _patient("claim-void-requested", m.ClaimVoidRequested, _DENIALS, "claims"),
     _patient("claim-write-off-requested", m.ClaimWriteOffRequested, _DENIALS, "claims"),
     _patient("secondary-claim-requested", m.SecondaryClaimRequested, _DENIALS, "claims"),

@@ -546,6 +546,21 @@ def claim_correction_requested(n: int = 1, **overrides: Any) -> m.ClaimCorrectio
     )
 
 
+def claim_correction_refused(n: int = 1, **overrides: Any) -> m.ClaimCorrectionRefused:
+    i = ids(n)
+    fields = {
+        "request_id": i["request_id"],
+        "claim_id": i["claim_id"],
+        "patient_id": i["patient_id"],
+        "denial_id": i["denial_id"],
+        "reason": "unknown_provider",
+        "action": "set_rendering_provider",
+        "detail": f"set_rendering_provider: provider prov-{n + 9000:04d} is not on file",
+        "refused_at": _at(n, 30 * 24 * 60 + 1),
+    }
+    return _build(m.ClaimCorrectionRefused, fields, overrides)
+
+
 def claim_void_requested(n: int = 1, **overrides: Any) -> m.ClaimVoidRequested:
     i = ids(n)
     fields = {

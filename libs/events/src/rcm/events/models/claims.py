@@ -29,6 +29,7 @@ __all__ = [
     "ClaimAcknowledged",
     "ClaimChange",
     "ClaimChangeAction",
+    "ClaimCorrectionRefused",
     "ClaimCorrectionRequested",
     "ClaimCreated",
     "ClaimHeld",
@@ -40,6 +41,7 @@ __all__ = [
     "ClaimVoidRequested",
     "ClaimWriteOffRequested",
     "CorrectionMethod",
+    "CorrectionRefusal",
     "FrequencyCode",
     "HoldReason",
     "HoldReasonCode",
@@ -322,6 +324,36 @@ class ClaimCorrectionRequested(Event):
         if self.method is CorrectionMethod.REPLACEMENT and self.payer_claim_number is None:
             raise ValueError("a replacement needs the payer claim number")
         return self
+
+
+class CorrectionRefusal(StrEnum):
+    """Why the claims service could not send a requested correction."""
+
+    UNKNOWN_CLAIM = "unknown_claim"
+    """The claim is not known to the claims service."""
+    UNKNOWN_PROVIDER = "unknown_provider"
+    """set_rendering_provider names a provider not in the provider reference data."""
+    NO_PRIOR_ADJUDICATION = "no_prior_adjudication"
+    """rebuild_cob on a claim that carries no prior payer's adjudication (2320/2430)."""
+    NOT_BILLABLE = "not_billable"
+    """Coded again (recode, or another rendering provider), the session yields nothing billable."""
+    WAITING_FOR_REFERENCE_DATA = "waiting_for_reference_data"
+    """Coded again, the session lacks reference data (coverage, payer, fee schedule...)."""
+    UNSUPPORTED_CHANGE = "unsupported_change"
+    """A change the claims service cannot apply to this claim."""
+
+
+class ClaimCorrectionRefused(Event):
+    """A claim-correction-requested the claims service could not apply: nothing was sent; a person decides."""
+
+    request_id: Id = Field(description="The refused request (claim-correction-requested request_id).")
+    claim_id: Id = Field(description="Claim the correction was for.")
+    patient_id: Id = Field(description="Patient of the claim.")
+    denial_id: Id | None = Field(default=None, description="Denial that prompted the request, if any.")
+    reason: CorrectionRefusal = Field(description="Why it was refused.")
+    action: ClaimChangeAction | None = Field(default=None, description="The change refused, if one was.")
+    detail: str = Field(min_length=1, max_length=200, description="What a person needs to know (no PHI).")
+    refused_at: Timestamp = Field(description="When it was refused.")
 
 
 class ClaimVoidRequested(Event):
