@@ -29,6 +29,7 @@ pytestmark = pytest.mark.unit
 DOS = date(2025, 3, 4)
 
 MEDICARE_STYLE = PayerRules()
+MEDICARE = PayerRules(medicare=True)
 IN_PERSON_POS_AND_95 = PayerRules(telehealth=TelehealthRules(use_in_person_pos=True, video_modifiers=("95",)))
 POS_AND_95 = PayerRules(telehealth=TelehealthRules(video_modifiers=("95",)))
 LEGACY_GT = PayerRules(telehealth=TelehealthRules(video_modifiers=("GT",)))
@@ -291,6 +292,70 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "interactive complexity is not billed with 90839", crisis(60, interactive_complexity=True), ("90839",)
+    ),
+    Case(
+        "Medicare: crisis in person at the patient's home codes G0017",
+        crisis(60, place_of_service="12"),
+        ("G0017",),
+        rules=MEDICARE,
+        pos="12",
+    ),
+    Case(
+        "Medicare: 75 minutes of crisis in a mobile unit codes G0017 and one +G0018",
+        crisis(75, place_of_service="15"),
+        ("G0017", "G0018"),
+        rules=MEDICARE,
+        pos="15",
+    ),
+    Case(
+        "Medicare: 105 minutes of crisis at a school codes G0017 and two +G0018",
+        crisis(105, place_of_service="03"),
+        ("G0017", "G0018x2"),
+        rules=MEDICARE,
+    ),
+    Case("Medicare: crisis in the office stays 90839", crisis(60), ("90839",), rules=MEDICARE, pos="11"),
+    Case(
+        "Medicare: crisis in a facility (inpatient psychiatric, POS 51) stays 90839",
+        crisis(60, place_of_service="51"),
+        ("90839",),
+        rules=MEDICARE,
+    ),
+    Case(
+        "Medicare: crisis by video with the patient at home stays 90839 (G0017 is for care given there)",
+        crisis(60, modality="video", patient_location={"state": "NY", "at_home": True}),
+        ("90839",),
+        rules=MEDICARE,
+        pos="10",
+    ),
+    Case(
+        "Medicare: crisis under 30 minutes at home codes the psychotherapy code",
+        crisis(25, place_of_service="12"),
+        ("90832",),
+        rules=MEDICARE,
+    ),
+    Case(
+        "another payer: crisis at the patient's home codes 90839",
+        crisis(60, place_of_service="12"),
+        ("90839",),
+    ),
+    Case(
+        "a payer that opts in to G0017 outside the office codes it at home",
+        crisis(60, place_of_service="12"),
+        ("G0017",),
+        rules=PayerRules(crisis_outside_office_codes=True),
+    ),
+    Case(
+        "a Medicare plan that opts out keeps 90839 at home",
+        crisis(60, place_of_service="12"),
+        ("90839",),
+        rules=PayerRules(medicare=True, crisis_outside_office_codes=False),
+    ),
+    Case(
+        "Medicare: a second crisis session the same day after a G0017 is added to the first claim",
+        crisis(40, place_of_service="12"),
+        NotBillableReason.ALREADY_BILLED_TODAY,
+        rules=MEDICARE,
+        same_day=(CRISIS_EARLIER_TODAY_SAME_CLINICIAN[0].model_copy(update={"code": "G0017"}),),
     ),
     Case(
         "a 20-minute crisis coded 90832 may carry +90785",

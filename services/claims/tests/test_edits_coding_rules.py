@@ -178,6 +178,22 @@ def test_crisis_add_on_units_and_capped_hcpcs_units() -> None:
     assert held_by(units_fit_the_code, with_lines(make_claim(), line("H0004", units=12))) == set()
 
 
+def test_medicare_crisis_outside_the_office_follows_the_crisis_rules() -> None:
+    at_home = with_lines(make_claim(), line("G0017"), line("G0018", 2, units=2))
+    assert held_by(units_fit_the_code, at_home) == set()
+    assert held_by(add_ons_have_primary, at_home) == set()
+    assert held_by(units_fit_the_code, with_lines(make_claim(), line("G0017", units=2))) == {"units.too_many"}
+    assert held_by(add_ons_have_primary, with_lines(make_claim(), line("G0018"))) == {"add_on.no_primary"}
+    assert held_by(add_ons_have_primary, with_lines(make_claim(), line("90839"), line("G0018", 2))) == {
+        "add_on.no_primary"
+    }
+    for earlier in ("90839", "90837", "90853"):
+        context = make_context(history=(billed(earlier),))
+        assert held_by(same_day_pairs, with_lines(make_claim(), line("G0017")), context) == {
+            "bundling.same_day_pair"
+        }, earlier
+
+
 # ---------------------------------------------------------------- who may bill medical services
 
 

@@ -93,6 +93,7 @@ def test_every_setting_the_event_carries_reaches_the_domain() -> None:
             ],
             "distinct_service_modifier": "modifier_59",
             "modifier_25_on_em_with_psychotherapy": True,
+            "crisis_outside_office_codes": False,
             "timely_filing_warning_days": 30,
             "unit_rounding": {"minutes_per_unit_by_code": {"H2019": 30}, "daily_unit_caps": {"H2019": 8}},
             "timed_hcpcs_codes": ["H0004", "H2019"],
@@ -121,6 +122,7 @@ def test_every_setting_the_event_carries_reaches_the_domain() -> None:
     )
     assert rules.distinct_service_modifier is DistinctServiceModifierStyle.MODIFIER_59
     assert rules.modifier_25_on_em_with_psychotherapy is True
+    assert rules.crisis_outside_office_codes is False
     assert rules.timely_filing_warning_days == 30
     assert rules.unit_rounding.minutes_per_unit_by_code == {"H2019": 30}
     assert rules.unit_rounding.unit_minutes("H2019") == 30

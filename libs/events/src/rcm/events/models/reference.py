@@ -463,6 +463,12 @@ class PayerBillingRules(EventModel):
         description="Append 25 to the E/M billed with +90833/+90836/+90838 (opt-in; CPT and CMS do not "
         "ask for it).",
     )
+    crisis_outside_office_codes: bool | None = Field(
+        default=None,
+        description="Code psychotherapy for crisis given in person at a non-facility site other than the "
+        "office (the patient's home, a mobile unit, a school...) as G0017/+G0018 instead of 90839/+90840. "
+        "None: as Medicare fee-for-service does since 2024, for a payer of type medicare only.",
+    )
     timely_filing_days: int = Field(default=365, ge=1, description="Days allowed to file an original claim.")
     timely_filing_months: int | None = Field(
         default=None,

@@ -93,13 +93,16 @@ DEFAULT_BUNDLING_PAIRS: tuple[BundlingPair, ...] = (
         "group and individual psychotherapy the same day need 59/XE on the individual code",
     ),
     *_pairs(
-        {"90839"},
+        {"90839"}, {"G0017"}, _NEVER, "crisis psychotherapy is reported once a day, as 90839 or as G0017"
+    ),
+    *_pairs(
+        {"90839", "G0017"},
         INDIVIDUAL_PSYCHOTHERAPY_CODES | PSYCHOTHERAPY_ADD_ON_CODES | {"90785"},
         _NEVER,
         "crisis psychotherapy is not billed with other psychotherapy or +90785",
     ),
     *_pairs(
-        {"90839"},
+        {"90839", "G0017"},
         FAMILY_CODES | {"90849", "90853", PHARMACOLOGIC_MANAGEMENT},
         _NEVER,
         "crisis psychotherapy is not billed with other psychiatric services (CPT: not with 90785-90899)",

@@ -10,6 +10,7 @@ __all__ = [
     "ADD_ON_PRIMARIES",
     "AUTOMATED_TEST",
     "CRISIS_CODES",
+    "CRISIS_OUTSIDE_OFFICE_CODES",
     "EM_CODES",
     "FAMILY_CODES",
     "HEALTH_BEHAVIOR_CODES",
@@ -27,7 +28,9 @@ __all__ = [
 INDIVIDUAL_PSYCHOTHERAPY_CODES: frozenset[str] = frozenset({"90832", "90834", "90837"})
 PSYCHOTHERAPY_ADD_ON_CODES: frozenset[str] = frozenset({"90833", "90836", "90838"})
 """Psychotherapy added to an E/M visit."""
-CRISIS_CODES: frozenset[str] = frozenset({"90839", "90840"})
+CRISIS_OUTSIDE_OFFICE_CODES: frozenset[str] = frozenset({"G0017", "G0018"})
+"""Medicare's psychotherapy for crisis in a non-facility site other than the office (CY2024 PFS)."""
+CRISIS_CODES: frozenset[str] = frozenset({"90839", "90840"} | CRISIS_OUTSIDE_OFFICE_CODES)
 INTAKE_CODES: frozenset[str] = frozenset({"90791", "90792"})
 FAMILY_CODES: frozenset[str] = frozenset({"90846", "90847"})
 INTERACTIVE_COMPLEXITY = "90785"
@@ -65,8 +68,9 @@ PHARMACOLOGIC_MANAGEMENT = "90863"
 PSYCHIATRIC_CODES: frozenset[str] = frozenset(
     {"90785", "90791", "90792", "90832", "90833", "90834", "90836", "90837", "90838"}
     | {"90839", "90840", "90846", "90847", "90849", "90853", "90863"}
+    | CRISIS_OUTSIDE_OFFICE_CODES
 )
-"""The psychiatry codes (CPT 90785-90899) this engine bills."""
+"""The psychiatry codes (CPT 90785-90899) this engine bills, and Medicare's G0017/+G0018 for crisis."""
 
 PSYCHOLOGICAL_TESTING_CODES: frozenset[str] = frozenset(
     {"96130", "96131", "96132", "96133", "96136", "96137", "96138", "96139"}
@@ -86,6 +90,7 @@ ADD_ON_CODES: frozenset[str] = frozenset(
         INTERACTIVE_COMPLEXITY,
         PHARMACOLOGIC_MANAGEMENT,
         "90840",
+        "G0018",
         "96121",
         "96131",
         "96133",
@@ -103,6 +108,7 @@ ADD_ON_CODES: frozenset[str] = frozenset(
 ADD_ON_PRIMARIES: dict[str, frozenset[str]] = {
     INTERACTIVE_COMPLEXITY: INTERACTIVE_COMPLEXITY_PRIMARIES,
     "90840": frozenset({"90839"}),
+    "G0018": frozenset({"G0017"}),
     PHARMACOLOGIC_MANAGEMENT: INDIVIDUAL_PSYCHOTHERAPY_CODES,
     **dict.fromkeys(PSYCHOTHERAPY_ADD_ON_CODES, EM_CODES),
     "96121": frozenset({"96116"}),

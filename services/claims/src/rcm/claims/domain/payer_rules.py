@@ -19,6 +19,7 @@ from rcm.claims.domain.session import Modifier, PlaceOfService, ProcedureCode
 
 __all__ = [
     "CLAIM_FILING_INDICATORS",
+    "CRISIS_OUTSIDE_OFFICE_SITES",
     "AuthRequirement",
     "ClaimFilingIndicator",
     "DistinctServiceModifierStyle",
@@ -179,6 +180,16 @@ _TIMED_HCPCS = (
 )
 
 
+CRISIS_OUTSIDE_OFFICE_SITES: frozenset[str] = frozenset(
+    {"03", "04", "05", "07", "09", "12", "13", "14", "15", "16", "17", "18", "20", "27", "32", "33"}
+    | {"49", "54", "55", "57", "58", "62", "71", "99"}
+)
+"""Places of service paid at the physician fee schedule's non-facility rate other than the office
+(11), where Medicare's G0017/+G0018 replace 90839/+90840: the patient's home (12), a mobile unit
+(15), a school (03), a shelter (04) ... Telehealth (02, 10) and FQHC/RHC encounters (50, 72) are
+not among them."""
+
+
 class PayerRules(DomainModel):
     """Everything about a payer that changes how a session is coded or a claim is checked."""
 
@@ -186,6 +197,12 @@ class PayerRules(DomainModel):
     medicare: bool = Field(
         default=False,
         description="The payer is Medicare fee-for-service (its claims as a later payer need the MSP type).",
+    )
+    crisis_outside_office_codes: bool | None = Field(
+        default=None,
+        description="Code psychotherapy for crisis given in person at a non-facility site other than the "
+        "office (CRISIS_OUTSIDE_OFFICE_SITES: the patient's home, a mobile unit ...) as G0017/+G0018 "
+        "instead of 90839/+90840. None: as Medicare fee-for-service does since 2024 (when ``medicare``).",
     )
     telehealth: TelehealthRules = Field(default_factory=TelehealthRules)
     licensure_modifiers: tuple[LicensureModifierRule, ...] = Field(
@@ -244,3 +261,10 @@ class PayerRules(DomainModel):
     def auth_requirement(self, code: str) -> AuthRequirement | None:
         """The prior-authorization requirement for ``code``, if the payer has one."""
         return next((req for req in self.auth_requirements if req.procedure_code == code), None)
+
+    def crisis_outside_office(self, place_of_service: str) -> bool:
+        """Whether psychotherapy for crisis in person at ``place_of_service`` is G0017/+G0018 for this payer."""
+        applies = (
+            self.medicare if self.crisis_outside_office_codes is None else self.crisis_outside_office_codes
+        )
+        return applies and place_of_service in CRISIS_OUTSIDE_OFFICE_SITES

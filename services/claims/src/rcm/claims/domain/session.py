@@ -77,7 +77,7 @@ class ServiceKind(StrEnum):
     MULTIPLE_FAMILY_GROUP = "multiple_family_group"
     """Multiple-family group psychotherapy: 90849."""
     CRISIS = "crisis"
-    """Psychotherapy for crisis: 90839 and +90840."""
+    """Psychotherapy for crisis: 90839 and +90840 (Medicare outside the office: G0017 and +G0018)."""
     EM_WITH_PSYCHOTHERAPY = "em_with_psychotherapy"
     """An E/M visit (``em_code``) with add-on psychotherapy +90833/+90836/+90838."""
     TESTING = "testing"

@@ -3,7 +3,7 @@
 Where each code is chosen:
 
 * ``psychotherapy``: 90832/90834/90837 and the E/M add-ons +90833/+90836/+90838;
-* ``crisis``: 90839/+90840; ``family_and_group``: 90846/90847, 90853/90849;
+* ``crisis``: 90839/+90840 (Medicare outside the office: G0017/+G0018); ``family_and_group``: 90846/90847, 90853/90849;
 * ``intake``: 90791/90792; ``testing``: 9613x and health behavior 9615x-9617x;
 * ``hcpcs_units``: H0004, H2019... in 15-minute units;
 * ``place_of_service`` and ``modifiers``: POS, telehealth, licensure and 59/X modifiers;

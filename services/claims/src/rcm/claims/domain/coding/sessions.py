@@ -61,7 +61,7 @@ def choose_codes(
     elif kind is ServiceKind.EM_WITH_PSYCHOTHERAPY:
         chosen, notes = code_em_with_psychotherapy(session, credential)
     elif kind is ServiceKind.CRISIS:
-        chosen = code_crisis(session, provider_day_codes)
+        chosen = code_crisis(session, provider_day_codes, rules)
     elif kind in (ServiceKind.FAMILY_WITH_PATIENT, ServiceKind.FAMILY_WITHOUT_PATIENT):
         chosen = code_family(session)
     elif kind in (ServiceKind.GROUP, ServiceKind.MULTIPLE_FAMILY_GROUP):

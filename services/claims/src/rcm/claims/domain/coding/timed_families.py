@@ -1,6 +1,6 @@
 """Codes billed as a base code plus an add-on counted in increments.
 
-Crisis (90839/+90840), psychological testing (96130/+96131 ... 96138/+96139), the
+Crisis (90839/+90840, Medicare's G0017/+G0018 outside the office), psychological testing (96130/+96131 ... 96138/+96139), the
 neurobehavioral status exam (96116/+96121) and health
 behavior intervention (96158/+96159 ...) share one shape: the base code covers a first
 block of time and is reached at ``base_from`` minutes; each further block of
@@ -14,6 +14,7 @@ from rcm.claims.domain.common import DomainModel
 
 __all__ = [
     "CRISIS",
+    "CRISIS_OUTSIDE_OFFICE",
     "HEALTH_BEHAVIOR_FAMILIES",
     "TESTING_FAMILIES",
     "TimedFamily",
@@ -83,6 +84,17 @@ CRISIS = TimedFamily(
     add_on_minutes=30,
     add_on_from=15,
     source="CPT: 90839 for 30-74 min, +90840 per 30 min beyond 74",
+)
+
+CRISIS_OUTSIDE_OFFICE = TimedFamily(
+    name="crisis psychotherapy outside the office",
+    base="G0017",
+    add_on="G0018",
+    base_minutes=60,
+    base_from=30,
+    add_on_minutes=30,
+    add_on_from=15,
+    source="CMS CY2024 PFS: G0017/+G0018 in a non-facility site other than the office, timed as 90839/+90840",
 )
 
 TESTING_FAMILIES: tuple[TimedFamily, ...] = (

@@ -3,7 +3,7 @@
 Psychotherapy is one code chosen by time, never several units of it (the only exception
 is a payer's opt-in to report a long session as 2 x 90834). The base codes of testing and
 health behavior intervention (96130, 96136, 96158 ...) are once a day too. Add-on codes
-counted in increments (+90840, +96131 ...) and HCPCS codes billed per 15 minutes are not
+counted in increments (+90840, +G0018, +96131 ...) and HCPCS codes billed per 15 minutes are not
 limited here.
 """
 
@@ -32,7 +32,7 @@ ONE_UNIT_CODES: frozenset[str] = frozenset(
     | PSYCHOTHERAPY_ADD_ON_CODES
     | FAMILY_CODES
     | EM_CODES
-    | (CRISIS_CODES - {"90840"})
+    | (CRISIS_CODES - {"90840", "G0018"})
     | {INTERACTIVE_COMPLEXITY, "90849", "90853", "96156", AUTOMATED_TEST}
     | {family.base for family in (*TESTING_FAMILIES, *HEALTH_BEHAVIOR_FAMILIES)}
 )
