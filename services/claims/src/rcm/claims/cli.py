@@ -1,5 +1,5 @@
 """``rcm claims``: code a session from a JSON file (to see which codes it bills and why), run the
-service, and the operators' commands (show, held, correct, void, finalize)."""
+service, and the operators' commands (show, held, correct, refusals, void, finalize)."""
 
 from __future__ import annotations
 
@@ -301,6 +301,12 @@ def correct(
     ),
     remove_modifier: list[str] = typer.Option([], "--remove-modifier"),
     place_of_service: str | None = typer.Option(None, "--pos"),
+    rendering_provider: str | None = typer.Option(
+        None, "--rendering-provider", help="Provider id: the session coded again as rendered by them."
+    ),
+    recode: bool = typer.Option(
+        False, "--recode", help="Code the session again from current reference data."
+    ),
     payer_claim_number: str | None = typer.Option(
         None, "--payer-claim-number", help="REF*F8; default: on file."
     ),
@@ -319,6 +325,10 @@ def correct(
     changes += [ClaimChange(action="remove_modifier", value=m) for m in remove_modifier]
     if place_of_service:
         changes.append(ClaimChange(action="set_place_of_service", value=place_of_service))
+    if rendering_provider:
+        changes.append(ClaimChange(action="set_rendering_provider", value=rendering_provider))
+    if recode:
+        changes.append(ClaimChange(action="recode"))
     if not changes:
         typer.echo("nothing to change", err=True)
         raise typer.Exit(2)
@@ -337,7 +347,26 @@ def correct(
         requested_at=datetime.now(UTC),
     )
     asyncio.run(_publish(event))
-    typer.echo(f"correction requested for {claim_id}")
+    typer.echo(f"correction requested for {claim_id} ({event.request_id}; see `rcm claims refusals`)")
+
+
+@app.command()
+def refusals(claim_id: str | None = typer.Argument(None, metavar="[CLAIM]")) -> None:
+    """List the corrections refused (nothing was sent for them), newest first: request, claim,
+    reason, change and detail (ids and codes only)."""
+    import sqlalchemy as sa
+
+    from rcm.claims.store import correction_refusal
+
+    r = correction_refusal.c
+    query = sa.select(correction_refusal).order_by(r.refused_at.desc())
+    if claim_id is not None:
+        query = query.where(r.claim_id == claim_id)
+    for row in asyncio.run(_query(query)):
+        typer.echo(
+            f"{row.refused_at.isoformat()}\t{row.request_id}\t{row.claim_id}\t{row.reason}"
+            f"\t{row.action or '-'}\t{row.detail}"
+        )
 
 
 @app.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -51,10 +52,14 @@ from rcm.claims.domain.cob import (
 )
 from rcm.claims.domain.corrections import (
     ClaimChange,
+    Refusal,
     UnsupportedChange,
     Withdrawal,
+    corresponding,
     payer_holds,
+    recodes,
     rekeyed,
+    rendering_provider,
     replacement,
     withdrawal,
 )
@@ -92,6 +97,7 @@ from rcm.claims.store import (
     authorization,
     claim,
     claim_line,
+    correction_refusal,
     eligibility,
     references,
     session,
@@ -103,6 +109,8 @@ from rcm.events.models import (
     AuthorizationConsumed,
     AuthorizationReceived,
     AuthorizationReleased,
+    ClaimChangeAction,
+    ClaimCorrectionRefused,
     ClaimCorrectionRequested,
     ClaimCreated,
     ClaimHeld,
@@ -112,6 +120,7 @@ from rcm.events.models import (
     ClaimVoidRequested,
     ClaimWriteOffRequested,
     CorrectionMethod,
+    CorrectionRefusal,
     CoverageChanged,
     CoverageUpdated,
     EligibilityChecked,
@@ -265,6 +274,14 @@ class Assembled:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+_EVENT_IDS = uuid.UUID("0b6c4f3e-8f0a-4d55-9a1c-2f7d3b9e6a10")
+
+
+def _event_id(*parts: str) -> str:
+    """A deterministic event id: publishing the same answer to the same request twice gives one id."""
+    return f"evt-{uuid.uuid5(_EVENT_IDS, '|'.join(parts)).hex[:24]}"
 
 
 _RECHECKS_PATIENT = (PatientUpdated, CoverageUpdated, CoverageChanged, EligibilityChecked)
@@ -1765,16 +1782,62 @@ class ClaimsHandlers:
         return int(current or 0) + 1
 
     async def on_correction(self, tx: Transaction, d: Delivered[ClaimCorrectionRequested]) -> None:
+        """Send the corrected claim asked for, or refuse the request with its reason (see ``_refuse``)."""
         e = d.event
         changes = [ClaimChange(action=c.action.value, line_key=c.line_key, value=c.value) for c in e.changes]
-        await self.correct(
-            tx,
-            e.claim_id,
-            changes=changes,
-            method=e.method,
-            payer_claim_number=e.payer_claim_number,
+        try:
+            await self.correct(
+                tx,
+                e.claim_id,
+                changes=changes,
+                method=e.method,
+                payer_claim_number=e.payer_claim_number,
+                cause=d,
+                actor="denials",
+            )
+        except UnsupportedChange as refused:
+            await self._refuse(tx, d, refused)
+
+    async def _refuse(
+        self, tx: Transaction, d: Delivered[ClaimCorrectionRequested], refused: UnsupportedChange
+    ) -> None:
+        """Record the refusal of a correction request and publish claim-correction-refused, once per
+        request (a request delivered again is refused again, silently): the denial it came from
+        goes to a person instead of waiting for a claim that will not come."""
+        e, now = d.event, _now()
+        detail = str(refused)[:200]
+        recorded = await tx.conn.scalar(
+            pg_insert(correction_refusal)
+            .values(
+                request_id=e.request_id,
+                claim_id=e.claim_id,
+                denial_id=e.denial_id,
+                reason=refused.refusal.value,
+                action=refused.action,
+                detail=detail,
+                refused_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(correction_refusal.c.request_id)
+        )
+        if recorded is None:
+            log.info("correction request refused before; not refused again")
+            return
+        log.warning("correction refused (%s): %s", refused.refusal.value, detail)
+        actions = {a.value for a in ClaimChangeAction}
+        tx.publish(
+            ClaimCorrectionRefused(
+                request_id=e.request_id,
+                claim_id=e.claim_id,
+                patient_id=e.patient_id,
+                denial_id=e.denial_id,
+                reason=CorrectionRefusal(refused.refusal.value),
+                action=ClaimChangeAction(refused.action) if refused.action in actions else None,
+                detail=detail,
+                refused_at=now,
+            ),
             cause=d,
-            actor="denials",
+            event_id=_event_id(e.request_id, "refused"),
         )
 
     async def on_void(self, tx: Transaction, d: Delivered[ClaimVoidRequested]) -> None:
@@ -1819,6 +1882,47 @@ class ClaimsHandlers:
             actor="denials",
         )
 
+    async def _recoded(
+        self,
+        tx: Transaction,
+        row: Any,
+        original: ClaimDraft,
+        changes: Sequence[ClaimChange],
+        *,
+        claim_key: str,
+    ) -> ClaimDraft:
+        """The claim's session coded again from current reference data, for ``recode`` and for
+        ``set_rendering_provider`` (by that provider, with the supervisor, licensure modifiers and
+        prices their credential gives), under ``claim_key`` with the original's line keys where
+        lines correspond; raises :class:`UnsupportedChange` when it cannot be."""
+        provider_id = rendering_provider(original, changes)
+        action = "set_rendering_provider" if provider_id is not None else "recode"
+        body = await tx.conn.scalar(sa.select(session.c.body).where(session.c.session_id == row.session_id))
+        if body is None:
+            raise UnsupportedChange(f"{action}: the claim's session is not on file", action=action)
+        s = Session.model_validate(body)
+        if provider_id is not None:
+            if not await references(tx.conn, "provider", ids=[provider_id]):
+                raise UnsupportedChange(
+                    f"set_rendering_provider: provider {provider_id} is not on file",
+                    refusal=Refusal.UNKNOWN_PROVIDER,
+                    action=action,
+                )
+            # the session's supervisor supervised its clinician: the new one's is found by date
+            s = s.model_copy(update={"rendering_provider_id": provider_id, "supervising_provider_id": None})
+        built = await self.assemble(tx.conn, s, coverage_id=row.coverage_id)
+        if isinstance(built, NotBillable):
+            raise UnsupportedChange(
+                f"{action}: not billable ({built.reason.value}): {built.message}",
+                refusal=Refusal.NOT_BILLABLE,
+                action=action,
+            )
+        if isinstance(built, Waiting):
+            raise UnsupportedChange(
+                f"{action}: {built.reason}", refusal=Refusal.WAITING_FOR_REFERENCE_DATA, action=action
+            )
+        return corresponding(original, built.draft, claim_key=claim_key)
+
     async def correct(
         self,
         tx: Transaction,
@@ -1834,12 +1938,19 @@ class ClaimsHandlers:
         """Send a replacement (7), a void (8, ``method`` None) or a new original of ``claim_id``; returns the new claim id.
 
         A void of a claim no payer has (never sent, or rejected) voids it here and sends nothing.
+        A correction that cannot be applied raises :class:`UnsupportedChange` before anything is
+        written (an unknown claim or provider, a COB rebuild without a prior adjudication, a
+        recode with nothing billable...).
         """
         row = (
             await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == claim_id).with_for_update())
         ).first()
         if row is None:
-            log.warning("correction for an unknown claim")
+            if method is not None:
+                raise UnsupportedChange(
+                    "the claim is not known to the claims service", refusal=Refusal.UNKNOWN_CLAIM
+                )
+            log.warning("void of an unknown claim")
             return None
         original = ClaimDraft.model_validate(row.draft)
         number = payer_claim_number or row.payer_claim_number
@@ -1864,34 +1975,36 @@ class ClaimsHandlers:
         key = claim_key(row.session_id, payer_order=row.payer_order, revision=revision)
         payer = (await references(tx.conn, "payer", ids=[row.payer_id]) or [{}])[0]
         configured = (payer.get("rules") or {}).get("corrected_claim_method", "replacement")
-        try:
-            if row.cob is None and any(c.action == "rebuild_cob" for c in changes):
-                raise UnsupportedChange("rebuild_cob: the claim carries no prior payer's adjudication")
-            if method is None:
-                frequency = FrequencyCode.VOID
-            elif method is CorrectionMethod.NEW_ORIGINAL or configured == "void_and_rebill" or number is None:
-                frequency = FrequencyCode.ORIGINAL
-            else:
-                frequency = FrequencyCode.REPLACEMENT
-            if frequency is FrequencyCode.ORIGINAL:
-                draft = replacement(
-                    original,
-                    claim_key=key,
-                    frequency=FrequencyCode.REPLACEMENT,
-                    payer_claim_number=number or "-",
-                    changes=changes,
-                )
-                draft = draft.model_copy(
-                    update={"frequency_code": FrequencyCode.ORIGINAL, "payer_claim_number": None}
-                )
-            else:
-                assert number is not None
-                draft = replacement(
-                    original, claim_key=key, frequency=frequency, payer_claim_number=number, changes=changes
-                )
-        except UnsupportedChange as exc:
-            log.warning("correction not applied: %s", exc)
-            return None
+        if row.cob is None and any(c.action == "rebuild_cob" for c in changes):
+            raise UnsupportedChange(
+                "rebuild_cob: the claim carries no prior payer's adjudication",
+                refusal=Refusal.NO_PRIOR_ADJUDICATION,
+                action="rebuild_cob",
+            )
+        if method is not None and recodes(changes):
+            original = await self._recoded(tx, row, original, changes, claim_key=key)
+        if method is None:
+            frequency = FrequencyCode.VOID
+        elif method is CorrectionMethod.NEW_ORIGINAL or configured == "void_and_rebill" or number is None:
+            frequency = FrequencyCode.ORIGINAL
+        else:
+            frequency = FrequencyCode.REPLACEMENT
+        if frequency is FrequencyCode.ORIGINAL:
+            draft = replacement(
+                original,
+                claim_key=key,
+                frequency=FrequencyCode.REPLACEMENT,
+                payer_claim_number=number or "-",
+                changes=changes,
+            )
+            draft = draft.model_copy(
+                update={"frequency_code": FrequencyCode.ORIGINAL, "payer_claim_number": None}
+            )
+        else:
+            assert number is not None
+            draft = replacement(
+                original, claim_key=key, frequency=frequency, payer_claim_number=number, changes=changes
+            )
         now = _now()
         await tx.conn.execute(
             pg_insert(claim).values(

@@ -31,6 +31,7 @@ __all__ = [
     "claim",
     "claim_audit",
     "claim_line",
+    "correction_refusal",
     "eligibility",
     "interchange_sequence",
     "keyed_references",
@@ -197,6 +198,19 @@ claim_audit = sa.Table(
     sa.Column("actor", sa.Text, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
+
+correction_refusal = sa.Table(
+    "correction_refusal",
+    metadata,
+    sa.Column("request_id", sa.Text, primary_key=True, comment="one refusal per request"),
+    sa.Column("claim_id", sa.Text, nullable=False, index=True),
+    sa.Column("denial_id", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("action", sa.Text),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("refused_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Corrections the service could not apply (claim-correction-refused was published for each, once)."""
 
 batch = sa.Table(
     "batch",

@@ -4,11 +4,18 @@ A replacement (frequency 7) or void (8) names the payer's claim number (REF*F8).
 gets its own claim key (a new revision of the session's claim), so acknowledgements and
 remits match exactly one claim; the line keys of the original survive, so remits of
 the replacement still match the original lines.
+
+Most changes edit the stored draft. Two code the session again (the service does, from
+current reference data): ``recode``, and ``set_rendering_provider``, since the clinician's
+credential decides codes, licensure modifiers, prices and the supervising provider; the
+session's new coding keeps the original's line keys where its lines correspond
+(:func:`corresponding`), then the other changes apply. A change that cannot be applied is
+refused (:class:`UnsupportedChange` with its :class:`Refusal`), never dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 
 from rcm.claims.domain.claim import ClaimDraft, FrequencyCode, ServiceLine
@@ -17,15 +24,23 @@ from rcm.claims.domain.identifiers import line_key
 from rcm.claims.domain.state import ClaimState
 
 __all__ = [
+    "RECODING_ACTIONS",
     "ClaimChange",
+    "Refusal",
     "UnsupportedChange",
     "Withdrawal",
     "apply_changes",
+    "corresponding",
     "payer_holds",
+    "recodes",
     "rekeyed",
+    "rendering_provider",
     "replacement",
     "withdrawal",
 ]
+
+RECODING_ACTIONS = frozenset({"recode", "set_rendering_provider"})
+"""Changes applied by coding the session again, not by editing the stored draft."""
 
 
 class ClaimChange(DomainModel):
@@ -36,8 +51,65 @@ class ClaimChange(DomainModel):
     value: str | None = None
 
 
+class Refusal(StrEnum):
+    """Why a correction is refused (the values of the claim-correction-refused ``reason``)."""
+
+    UNKNOWN_CLAIM = "unknown_claim"
+    UNKNOWN_PROVIDER = "unknown_provider"
+    NO_PRIOR_ADJUDICATION = "no_prior_adjudication"
+    NOT_BILLABLE = "not_billable"
+    WAITING_FOR_REFERENCE_DATA = "waiting_for_reference_data"
+    UNSUPPORTED_CHANGE = "unsupported_change"
+
+
 class UnsupportedChange(ValueError):
-    """A change this service cannot apply to a claim draft (it needs a person or a recode)."""
+    """A change this service cannot apply to a claim: the correction is refused, for a person.
+
+    The message says why in ids and codes only (no PHI): it is published and logged.
+    """
+
+    def __init__(
+        self, message: str, *, refusal: Refusal = Refusal.UNSUPPORTED_CHANGE, action: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+        self.action = action
+
+
+def recodes(changes: Iterable[ClaimChange]) -> bool:
+    """Whether applying ``changes`` codes the session again (see :data:`RECODING_ACTIONS`)."""
+    return any(change.action in RECODING_ACTIONS for change in changes)
+
+
+def rendering_provider(draft: ClaimDraft, changes: Sequence[ClaimChange]) -> str | None:
+    """The provider id the last ``set_rendering_provider`` of ``changes`` asks for (None: none asks).
+
+    The session has one rendering clinician, so the change applies to the whole claim: on a
+    line, it is refused unless that line is the claim's only one (a line rendered by another
+    clinician than the rest would need its own 2420A, and is split off by a person instead).
+    """
+    asked = [change for change in changes if change.action == "set_rendering_provider"]
+    if not asked:
+        return None
+    change = asked[-1]
+    if not change.value:
+        raise UnsupportedChange(
+            "set_rendering_provider names no provider",
+            refusal=Refusal.UNKNOWN_PROVIDER,
+            action=change.action,
+        )
+    keys = [line.line_key for line in draft.lines]
+    if change.line_key is not None and change.line_key not in keys:
+        raise UnsupportedChange(
+            f"set_rendering_provider: line {change.line_key} is not on the claim", action=change.action
+        )
+    if change.line_key is not None and len(keys) > 1:
+        raise UnsupportedChange(
+            f"set_rendering_provider on line {change.line_key} only: the claim's other lines keep "
+            "their clinician; split the line into a claim of its own, or set the claim's provider",
+            action=change.action,
+        )
+    return change.value
 
 
 def _lines(draft: ClaimDraft, change: ClaimChange) -> list[ServiceLine]:
@@ -94,8 +166,13 @@ def _apply(draft: ClaimDraft, change: ClaimChange) -> ClaimDraft:
             # the lines stay; the claim goes out again with its 2320/2430 built anew from the prior
             # payer's adjudication it keeps (the service refuses it for a claim that has none)
             return draft
+        case "recode" | "set_rendering_provider":
+            # applied before the others: the draft is the session coded again (``corresponding``)
+            return draft
         case _:
-            raise UnsupportedChange(f"{change.action} cannot be applied to a stored claim")
+            raise UnsupportedChange(
+                f"{change.action} cannot be applied to a stored claim", action=change.action
+            )
 
 
 def apply_changes(draft: ClaimDraft, changes: Sequence[ClaimChange]) -> ClaimDraft:
@@ -126,6 +203,36 @@ def rekeyed(draft: ClaimDraft, claim_key: str) -> ClaimDraft:
         line.model_copy(update={"line_key": line_key(claim_key, line.line_number)}) for line in draft.lines
     )
     return draft.model_copy(update={"claim_key": claim_key, "lines": lines})
+
+
+def corresponding(original: ClaimDraft, recoded: ClaimDraft, *, claim_key: str) -> ClaimDraft:
+    """``recoded`` (the session coded again) under ``claim_key``, each line keyed as the line of
+    ``original`` it corresponds to, so remits naming the original lines still match.
+
+    A line corresponds to the original's first line not yet taken with the same code, else to
+    the original's line in the same position if that one is not taken (a code changed in
+    place, 90834 coded 90837); any other line is new and is keyed from ``claim_key``.
+    """
+    taken: set[str] = set()
+    by_number = {line.line_number: line for line in original.lines}
+    lines = []
+    for line in recoded.lines:
+        match = next(
+            (o for o in original.lines if o.code == line.code and o.line_key not in taken), None
+        ) or next(
+            (
+                o
+                for o in (by_number.get(line.line_number),)
+                if o is not None
+                and o.line_key not in taken
+                and not any(r.code == o.code for r in recoded.lines)
+            ),
+            None,
+        )
+        key = match.line_key if match is not None else line_key(claim_key, line.line_number)
+        taken.add(key)
+        lines.append(line.model_copy(update={"line_key": key}))
+    return recoded.model_copy(update={"claim_key": claim_key, "lines": tuple(lines)})
 
 
 _NOT_SENT = frozenset({ClaimState.CREATED, ClaimState.HELD, ClaimState.READY, ClaimState.REJECTED})
