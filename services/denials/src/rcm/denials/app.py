@@ -26,6 +26,7 @@ CONSUMED = (
     "authorization-received",
     "fee-schedule-updated",
     "eligibility-checked",
+    "claim-correction-refused",
 )
 PUBLISHED = (
     "denial-opened",

@@ -4,7 +4,8 @@ Projections: payer-updated, coverage-updated, patient-updated (state only), clai
 authorization-received, fee-schedule-updated (payer contracts), claim-acknowledged (an
 earlier submission's acceptance proves timely filing). Denials: remit-received and rejected
 claim-acknowledged open them; later remits and claim-status-changed resolve them; an
-authorization recorded late sends the REF*G1 replacement a denial was waiting for.
+authorization recorded late sends the REF*G1 replacement a denial was waiting for; a
+claim-correction-refused sends the denials waiting for that correction to a person.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from rcm.events.models import (
     CheckTrigger,
     ClaimAcknowledged,
     ClaimChange,
+    ClaimCorrectionRefused,
     ClaimCorrectionRequested,
     ClaimCreated,
     ClaimPaymentStatus,
@@ -51,6 +53,7 @@ from rcm.events.models import (
     ClaimStatusChanged,
     ClaimVoidRequested,
     ClaimWriteOffRequested,
+    CorrectionRefusal,
     CoveragePriority,
     CoverageUpdated,
     DenialOpened,
@@ -161,6 +164,37 @@ _ANSWER_ITEM = pg_insert(store.work_item).on_conflict_do_update(
     },
     where=store.work_item.c.status == "open",
 )
+_REOPEN_ITEM = pg_insert(store.work_item).on_conflict_do_update(
+    index_elements=[store.work_item.c.item_id],
+    set_={
+        "action": sa.text("excluded.action"),
+        "reason": sa.text("excluded.reason"),
+        "next_step": sa.text("excluded.next_step"),
+        "evidence": sa.text("excluded.evidence"),
+        "status": sa.text("excluded.status"),
+        "decision": None,
+        "closed_at": None,
+    },
+    where=store.work_item.c.status.in_(["open", "closed"]),
+)
+_CORRECTING = frozenset(
+    {Action.RESUBMIT_REPLACEMENT.value, Action.RESUBMIT_ORIGINAL.value, Action.VOID.value}
+)
+"""The actions of a denial waiting for the claims service to send a corrected claim."""
+_REFUSED_NEXT_STEP = {
+    CorrectionRefusal.UNKNOWN_CLAIM: "The claims service does not know the claim: check it with `rcm claims show`, "
+    "then correct it there (`rcm claims correct`).",
+    CorrectionRefusal.UNKNOWN_PROVIDER: "The rendering provider asked for is not in the provider reference data: "
+    "add them (NPI, taxonomy, licence, payer enrollment) or choose the right provider, then correct the claim.",
+    CorrectionRefusal.NO_PRIOR_ADJUDICATION: "The claim carries no prior payer's adjudication to rebuild its COB "
+    "loops from: check the primary payer's remit was received and matched, then bill this payer again with it.",
+    CorrectionRefusal.NOT_BILLABLE: "Coded again, the session is not billable (see the reason): review the "
+    "documentation and the payer's rules, then correct the claim by hand, void it or write the balance off.",
+    CorrectionRefusal.WAITING_FOR_REFERENCE_DATA: "Coded again, the session lacks reference data (named in the "
+    "reason): add it, then correct the claim.",
+    CorrectionRefusal.UNSUPPORTED_CHANGE: "The claims service cannot make this change by itself: correct the "
+    "claim by hand (`rcm claims correct`) or appeal.",
+}
 _WAITING_FOR_AUTHORIZATION = sa.select(store.denial).where(
     _d.patient_id == sa.bindparam("p_patient_id"),
     _d.payer_id == sa.bindparam("p_payer_id"),
@@ -227,6 +261,7 @@ class DenialHandlers:
                 ClaimStatusChanged: self.on_claim_status,
                 RemitReceived: self.on_remit,
                 EligibilityChecked: self.on_eligibility,
+                ClaimCorrectionRefused: self.on_correction_refused,
             },
             prepare=prepare,
         )
@@ -1056,6 +1091,55 @@ class DenialHandlers:
                     deadline=row.appeal_deadline,
                 ),
             )
+
+    async def on_correction_refused(self, tx: Transaction, d: Delivered[ClaimCorrectionRefused]) -> None:
+        """A correction the claims service could not apply: nothing was sent, so the denials
+        waiting for it (the one that asked, and the others of the claim merged into the same
+        request) go to a person with the reason, instead of waiting for a claim that will not come."""
+        e = d.event
+        facts = BatchFacts.of(tx)
+        asked = (await tx.conn.execute(_FIX_BY_REQUEST, {"p_request_id": e.request_id})).first()
+        claim = await facts.claim(e.claim_id)
+        root = asked.root_claim_id if asked else (claim.root_claim_id if claim else e.claim_id)
+        waiting = [
+            row
+            for row in await facts.open_denials(root)
+            if row.denial_id == e.denial_id or (row.claim_id == e.claim_id and row.action in _CORRECTING)
+        ]
+        if not waiting:
+            return  # resolved meanwhile, or asked by a person (no denial waits)
+        why = f"correction refused by the claims service ({e.reason.value}): {e.detail}"
+        evidence = {"correction_request": e.request_id, "refusal": e.reason.value}
+        if e.action is not None:
+            evidence["change"] = e.action.value
+        facts.forget_denials(root)
+        for row in waiting:
+            await tx.conn.execute(
+                _REDECIDE_DENIAL,
+                {"p_denial_id": row.denial_id, "p_action": Action.HUMAN_REVIEW.value, "p_why": why},
+            )
+            await tx.conn.execute(
+                _REOPEN_ITEM,
+                _work_item(
+                    row.denial_id,
+                    claim_id=row.claim_id,
+                    patient_id=row.patient_id,
+                    payer_id=row.payer_id,
+                    action=Action.HUMAN_REVIEW,
+                    reason=why,
+                    next_step=_REFUSED_NEXT_STEP[e.reason],
+                    evidence=_denial_evidence(
+                        evidence,
+                        payer_claim_number=row.payer_claim_number,
+                        line_key=row.line_key,
+                        procedure_code=row.procedure_code,
+                        modifiers=row.modifiers,
+                    ),
+                    amount=row.amount,
+                    deadline=row.appeal_deadline,
+                ),
+            )
+        log.info("correction refused (%s): %d denial(s) queued for a person", e.reason.value, len(waiting))
 
     async def on_claim_status(self, tx: Transaction, d: Delivered[ClaimStatusChanged]) -> None:
         """A void the service asked for completed: its open denials are resolved as voided."""
