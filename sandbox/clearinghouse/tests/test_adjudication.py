@@ -216,6 +216,10 @@ def test_reversal_and_recoupment_faults_produce_their_835s() -> None:
     )
     _first, reversal, recoupment = remits(deliveries)
     assert [e[1] for e in reversal if e[0] == "C22"] == ["22", "1"]
+    # the reversal nets below zero: BPR02 zero, the rest carried forward with a negative FB
+    assert next(e for e in reversal if e[0] == "H")[1] == "0"
+    (forward,) = [e for e in reversal if e[0] == "1234567893"]
+    assert forward[2].startswith("FB:") and Decimal(forward[3]) < 0
     (plb,) = [e for e in recoupment if e[0] == "1234567893"]
     assert plb[2].startswith("WO:") and Decimal(plb[3]) == Decimal("70")
     assert plb[4].startswith("FB:") and Decimal(plb[5]) == Decimal("-70")

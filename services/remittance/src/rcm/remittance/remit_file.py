@@ -199,6 +199,7 @@ def _service(svc: ServicePayment) -> ServiceRemit:
         line_key=svc.line_item_control_number,
         adjustments=_adjustments(svc.adjustments),
         rarcs=tuple(svc.remark_codes),
+        original_units=info.original_units,
     )
 
 
@@ -250,6 +251,36 @@ def _claims(
             yield slot, claim_remit(model, sequence)
         except (X12Error, ValidationError) as exc:
             yield slot, FileProblem("invalid_claim", str(exc).splitlines()[0][:300], key[1], sequence, key[0])
+
+
+def _payment_problems(h: _Header, bpr: PaymentInformation) -> list[FileProblem]:
+    """What a person should know of a BPR the guide does not allow, though the set balances and
+    posts: a negative BPR02 (a set that nets negative carries the amount to a later 835 with a
+    PLB FB, or the payer takes it by a debit, BPR03 D: no deposit will match it), and BPR01 H
+    (notification only: no money moves) with a BPR02 other than zero (its claims say paid, but
+    this 835 pays nothing: where the money went is to be asked)."""
+    found = []
+    if bpr.amount < 0:
+        found.append(
+            FileProblem(
+                "negative_payment",
+                "BPR02 is negative: the guide carries a negative balance forward (PLB FB) or debits it (BPR03 D)",
+                h.key[1],
+                None,
+                h.key[0],
+            )
+        )
+    if bpr.handling_code == "H" and bpr.amount != 0:
+        found.append(
+            FileProblem(
+                "notification_with_payment",
+                "BPR01 H (notification only, no payment) with a BPR02 other than zero",
+                h.key[1],
+                None,
+                h.key[0],
+            )
+        )
+    return found
 
 
 def _payer_ref(h: _Header) -> str:
@@ -321,6 +352,7 @@ def read_remit_file(content: bytes) -> RemitFile:
                 FileProblem("invalid_payment", "BPR or TRN missing or unreadable", h.key[1], None, h.key[0])
             )
             continue
+        out.problems.extend(_payment_problems(h, h.payment))
         sign = Decimal(-1) if h.payment.credit_debit == "D" else Decimal(1)
         plb = tuple(
             ProviderAdjustment(

@@ -65,6 +65,10 @@ class Svc:
     """SVC06: the procedure code billed, when the payer adjudicated another (``HC:code:mod``...)."""
     period: tuple[date, date] | None = None
     """DTM*150/151 instead of DTM*472."""
+    units: str = "1"
+    """SVC05: the units paid."""
+    original_units: str | None = None
+    """SVC07: the units billed, when the payer paid another number (a split or unbundled line)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,10 +160,13 @@ def remit_835(
     payee_tin: str | None = None,
     payee_npi: str = "1234567893",
 ) -> bytes:
-    """An 835 interchange; ``amount`` defaults to the balanced BPR02 (claims paid - PLB)."""
+    """An 835 interchange; ``amount`` defaults to the balanced BPR02 (claims paid - PLB), a debit
+    (BPR03 D) when that is negative, as the guide writes a payment the payer takes back."""
     total = sum((Decimal(c.paid) for c in claims), Decimal(0)) - sum(
         (Decimal(p.amount) for p in plb), Decimal(0)
     )
+    if amount is None and total < 0:
+        credit_debit = "D"
     bpr = amount if amount is not None else str(abs(total) if credit_debit == "D" else total)
     day = paid_on.strftime("%Y%m%d")
     body = _Doc()
@@ -208,7 +215,9 @@ def remit_835(
             body.add("AMT", qualifier, value)
         for s in c.services:
             procedure = ":".join(["HC", s.code, *s.modifiers])
-            body.add("SVC", procedure, s.charge, s.paid, "", "1", s.original or "")
+            body.add(
+                "SVC", procedure, s.charge, s.paid, "", s.units, s.original or "", s.original_units or ""
+            )
             if s.on is not None:
                 body.add("DTM", "472", s.on.strftime("%Y%m%d"))
             if s.period is not None:

@@ -2,7 +2,9 @@
 
 CLP per claim (cut to the payer's ``claim_id_max_length``, the full id in REF*EA), claim CAS,
 NM1*QC/TT/82, MOA remarks, DTM*232/233; SVC per line with DTM*472, CAS per group, REF*6R,
-AMT*B6 and LQ*HE; PLB for provider-level adjustments. BPR02 is what the claims pay less the PLB.
+AMT*B6 and LQ*HE; PLB for provider-level adjustments. BPR02 is what the claims pay less the PLB;
+an 835 that nets below zero (a reversal with a lower correction, a void) carries that amount
+forward with a negative PLB FB under its TRN02, and pays zero (BPR01 H), as the guide has it.
 """
 
 from __future__ import annotations
@@ -82,6 +84,10 @@ def write_835(
     """An 835 paying ``claims`` to one payee."""
     today = interchange.when.date()
     total = sum((c.paid for c in claims), Decimal(0)) - sum((a.amount for a in adjustments), Decimal(0))
+    if total < 0:
+        # BPR02 may not be negative: what the 835 nets below zero is carried to a later 835 (FB)
+        adjustments = [*adjustments, ProviderAdjustment("FB", check_number, total)]
+        total = Decimal(0)
     company = "1" + payer_id[:9].rjust(9, "0")  # TRN03/BPR10: 1 + a nine-digit id
     transaction = Remittance835(
         control_number="0001",

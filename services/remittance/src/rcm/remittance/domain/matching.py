@@ -11,7 +11,11 @@ Claims, in order of trust:
 
 Lines: REF*6R names our line key; otherwise the procedure code (or the originally billed code,
 SVC06, with its modifiers) with the same modifiers on the same date of service (within a
-DTM*150/151 period), each claim line used once.
+DTM*150/151 period), each claim line used once. A payer may report one billed line in several
+service lines (005010X221A1 line splitting, unbundling): each part echoes the line's REF*6R,
+which names the line however many parts name it; without REF*6R, a later part (an unbundled
+service with a zero charge under SVC06, a split line paying fewer units than SVC07 billed) goes
+to the line an earlier service of the claim payment took under the same billed code and date.
 """
 
 from __future__ import annotations
@@ -153,8 +157,9 @@ def match_lines(
     result: list[LineMatch | None] = [None] * len(services)
 
     for i, service in enumerate(services):
+        # the parts of a split or unbundled line all echo its REF*6R: each is that line's
         keyed = by_key.get(_norm(service.line_key)) if service.line_key else None
-        if keyed is not None and keyed.line_key not in used:
+        if keyed is not None:
             used.add(keyed.line_key)
             result[i] = LineMatch(i, keyed.line_key, MatchedBy.LINE_KEY)
 
@@ -191,6 +196,13 @@ def match_lines(
                 line
                 for line in lines
                 if line.line_key not in used and _norm(line.procedure_code) in codes and same_day(line)
+            ]
+        if not fits and service.part_of_billed_line:
+            # a later part of a line an earlier service line of this claim payment took
+            fits = [
+                line
+                for line in lines
+                if line.line_key in used and _norm(line.procedure_code) in codes and same_day(line)
             ]
         if fits:
             best = next((line for line in fits if line.charge == service.charge), fits[0])

@@ -117,6 +117,17 @@ class ServiceRemit:
     """SVC06's modifiers: what was billed, when the payer adjudicated another code."""
     adjustments: tuple[Adjustment, ...] = ()
     rarcs: tuple[str, ...] = ()
+    original_units: Decimal | None = None
+    """SVC07: the units billed, when the payer paid another number of units on this line."""
+
+    @property
+    def part_of_billed_line(self) -> bool:
+        """The payer reports one billed line in several service lines and this is a later one
+        (005010X221A1 line splitting and unbundling): an unbundled service with a zero charge under
+        the billed code (SVC06), or a split line paying fewer units than were billed (SVC07)."""
+        if self.original_procedure_code and self.charge == ZERO:
+            return True
+        return self.original_units is not None and self.units is not None and self.units < self.original_units
 
 
 @dataclass(frozen=True, slots=True)
