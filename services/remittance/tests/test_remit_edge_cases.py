@@ -242,6 +242,37 @@ async def test_a_claim_split_across_two_835s_posts_each_part_to_its_line(ledger:
     assert (row.paid, row.denied, row.patient_responsibility) == (D("0.00"), D("20.00"), D("0.00"))
 
 
+def _part(icn: str, rarcs: list[str]) -> Clp:
+    cas = [Cas("CO", "45", "35.00"), Cas("PR", "3", "25.00")]
+    services = [Svc("90837", "170.00", "110.00", cas, on=DOS)]
+    return Clp("clm-0332", "1", "170.00", "110.00", "25.00", icn, services=services, rarcs=rarcs)
+
+
+async def test_the_parts_of_a_split_claim_with_alike_lines_go_to_the_line_left_unpaid(ledger: Ledger) -> None:
+    # two alike lines on one day, no REF*6R; the payer splits the claim (MA15) and pays each part
+    # in its own 835: the second part is the other line's, not a repeat of the first
+    lines = [("clm-0332:1", "90837", "170.00"), ("clm-0332:2", "90837", "170.00")]
+    await ledger.add_claims([claim_for(1, claim_id="clm-0332", lines=lines)])
+    await ledger.post(remit_835([_part("ICN-332-A", ["MA15"])], trace="EFT-A"))
+    second = await ledger.post(remit_835([_part("ICN-332-B", ["MA15"])], trace="EFT-B"))
+    assert second.outcome.states == {"posted": 1} and second.outcome.exceptions == []
+    assert sorted(await _lines(ledger), key=str) == [("clm-0332:1", D("110.00")), ("clm-0332:2", D("110.00"))]
+    (remit,) = second.of("RemitReceived")
+    assert [ln.line_key for ln in remit.lines] == ["clm-0332:2"]
+    # a third part when both lines are paid is a repeat
+    third = await ledger.post(remit_835([_part("ICN-332-C", ["MA15"])], trace="EFT-C"))
+    assert third.outcome.states == {"duplicate": 1}
+
+
+async def test_the_same_money_again_without_a_split_remark_stays_a_repeat(ledger: Ledger) -> None:
+    lines = [("clm-0332:1", "90837", "170.00"), ("clm-0332:2", "90837", "170.00")]
+    await ledger.add_claims([claim_for(1, claim_id="clm-0332", lines=lines)])
+    await ledger.post(remit_835([_part("ICN-332-A", [])], trace="EFT-A"))
+    again = await ledger.post(remit_835([_part("ICN-332-B", [])], trace="EFT-B"))
+    assert again.outcome.states == {"duplicate": 1}
+    assert (await ledger.claim("clm-0332")).paid == D("110.00")
+
+
 # ---------------------------------------------------------------- (b) PLB
 async def test_a_plb_recoupment_naming_our_control_number_moves_that_claim(ledger: Ledger) -> None:
     await ledger.add_claims([claim_for(1, claim_id="clm-0341"), claim_for(2, claim_id="clm-0342")])

@@ -64,7 +64,7 @@ from rcm.remittance.domain.provider_adjustments import (
     reference_tokens,
 )
 from rcm.remittance.domain.reassociation import trace_key
-from rcm.remittance.domain.remit import ZERO, Adjustment, ClaimRemit, ClaimStatus, Payment
+from rcm.remittance.domain.remit import SPLIT_CLAIM_RARC, ZERO, Adjustment, ClaimRemit, ClaimStatus, Payment
 from rcm.remittance.domain.reversal import PostedClaimPayment, find_original, undo
 from rcm.remittance.domain.validity import claim_problems
 from rcm.remittance.lookups import Posted, claim_index, line_ids, posted_index
@@ -538,8 +538,14 @@ class _Run:
             posted_index(self.tx).reversed(original.remit_id)
             state, reverses = "posted", original.remit_id
             revive = original
+            line_keys: list[str | None] = []
         else:
-            matches = match_lines(remit.services, claim.lines, claim_date=remit.statement_date)
+            # a part of a claim the payer split goes to the lines the other parts left, of alike ones
+            paid_lines = await self.lines_paid(claim) if SPLIT_CLAIM_RARC in remit.rarcs else set()
+            matches = match_lines(
+                remit.services, claim.lines, claim_date=remit.statement_date, paid_lines=paid_lines
+            )
+            line_keys = [m.line_key for m in matches]
             earlier = await self.repeated(remit_id, remit, cross_key, claim.claim_id)
             if earlier:  # a split claim's parts may carry the same money for other lines
                 earlier = await self.on_same_lines(earlier, {m.line_key for m in matches if m.line_key})
@@ -588,7 +594,7 @@ class _Run:
                 detail={"claim_id": claim.claim_id, "claim_balance": str(totals.insurance_balance)},
             )
         await self.check_crossover(payment_id, remit_id, claim.claim_id, totals)
-        await self.publish(payment, remit_id, remit, claim, posting, totals, owed)
+        await self.publish(payment, remit_id, remit, claim, line_keys, posting, totals, owed)
         if revive is not None:
             await self.post_held_correction(payment, remit, claim.claim_id, revive)
         return "posted" if posting.lines or remit.status == ClaimStatus.REVERSAL else "recorded"
@@ -774,6 +780,18 @@ class _Run:
 
     async def claims(self, ids: Sequence[str]) -> list[ClaimRef]:
         return await claim_index(self.tx).claims(self.conn, ids)
+
+    async def lines_paid(self, claim: ClaimRef) -> set[str]:
+        """The lines of ``claim`` that claim payments posted and not reversed paid (or adjusted)."""
+        if len(claim.lines) < 2:
+            return set()
+        return {
+            line.line_key
+            for posted in await self.posted_for(claim.claim_id)
+            if not posted.reversed
+            for line in posted.posting.lines
+            if line.line_key is not None
+        }
 
     async def posted_for(self, claim_id: str) -> list[PostedClaimPayment]:
         """What was posted to the claim and not itself a reversal, first posted first."""
@@ -1096,17 +1114,14 @@ class _Run:
         remit_id: str,
         remit: ClaimRemit,
         claim: ClaimRef,
+        line_keys: Sequence[str | None],
         posting: ClaimPosting,
         totals: ClaimTotals,
         balance_change: tuple[Decimal, Decimal] | None,
     ) -> None:
-        keys = (
-            iter(
-                m.line_key for m in match_lines(remit.services, claim.lines, claim_date=remit.statement_date)
-            )
-            if remit.status != ClaimStatus.REVERSAL
-            else iter(())
-        )
+        """``line_keys``: the claim line each service line matched (empty for a reversal, whose
+        lines name the line by their REF*6R only)."""
+        keys = iter(line_keys)
         lines = []
         for service in remit.services:
             key = next(keys, None) or service.line_key

@@ -16,11 +16,13 @@ service lines (005010X221A1 line splitting, unbundling): each part echoes the li
 which names the line however many parts name it; without REF*6R, a later part (an unbundled
 service with a zero charge under SVC06, a split line paying fewer units than SVC07 billed) goes
 to the line an earlier service of the claim payment took under the same billed code and date.
+Of several lines that fit alike, one no earlier claim payment paid is taken first when the
+caller names the paid ones (``paid_lines``: the parts of a claim the payer split, MA15).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -149,9 +151,14 @@ def _same_modifiers(a: Iterable[str], b: Iterable[str]) -> bool:
 
 
 def match_lines(
-    services: Sequence[ServiceRemit], lines: Sequence[ClaimLineRef], *, claim_date: date | None = None
+    services: Sequence[ServiceRemit],
+    lines: Sequence[ClaimLineRef],
+    *,
+    claim_date: date | None = None,
+    paid_lines: Collection[str] = frozenset(),
 ) -> list[LineMatch]:
-    """One ``LineMatch`` per service line, in order; ``line_key`` None where no line fits."""
+    """One ``LineMatch`` per service line, in order; ``line_key`` None where no line fits.
+    ``paid_lines``: lines earlier claim payments paid, taken last among lines that fit alike."""
     used: set[str] = set()
     by_key = {_norm(line.line_key): line for line in lines}
     result: list[LineMatch | None] = [None] * len(services)
@@ -205,7 +212,8 @@ def match_lines(
                 if line.line_key in used and _norm(line.procedure_code) in codes and same_day(line)
             ]
         if fits:
-            best = next((line for line in fits if line.charge == service.charge), fits[0])
+            open_ = [line for line in fits if line.line_key not in paid_lines] or fits
+            best = next((line for line in open_ if line.charge == service.charge), open_[0])
             used.add(best.line_key)
             result[i] = LineMatch(i, best.line_key, MatchedBy.CODE_AND_DATE)
         else:

@@ -18,6 +18,7 @@ from enum import StrEnum
 
 __all__ = [
     "CROSSOVER_RARCS",
+    "SPLIT_CLAIM_RARC",
     "Adjustment",
     "ClaimRemit",
     "ClaimStatus",
@@ -84,6 +85,8 @@ _PAYER_ORDER = {
 
 CROSSOVER_RARCS = frozenset({"MA18", "N89"})
 """Claim-level remarks that the payer forwarded the claim to a supplemental payer (crossover)."""
+SPLIT_CLAIM_RARC = "MA15"
+"""Claim-level remark: the payer separated the claim; each part comes in a claim payment of its own."""
 
 
 @dataclass(frozen=True, slots=True)
