@@ -187,6 +187,27 @@ async def test_a_reversal_and_its_correction_in_two_later_835s_post_net_once(led
     assert (row.paid, row.contractual, row.patient_responsibility) == (D("110.00"), D("35.00"), D("25.00"))
 
 
+async def test_a_reversal_then_a_correction_repeating_the_original_in_one_835_nets_to_it(
+    ledger: Ledger,
+) -> None:
+    # the payer reprocessed and came to the same result: same CLP07 and money, reversal first
+    await ledger.add_claims([claim_for(1, claim_id="clm-0323")])
+    await ledger.post(remit_835([paid("clm-0323", "ICN-323")], trace="EFT-A"))
+    both = await ledger.post(
+        remit_835(
+            [paid("clm-0323", "ICN-323", status="22", sign="-"), paid("clm-0323", "ICN-323")],
+            trace="EFT-B",
+            handling="H",
+            method="NON",
+        )
+    )
+    assert both.outcome.states == {"posted": 2} and both.outcome.exceptions == []
+    row = await ledger.claim("clm-0323")
+    assert (row.paid, row.contractual, row.patient_responsibility) == (D("110.00"), D("35.00"), D("25.00"))
+    open_ = [r for r in await ledger.rows(t.claim_payment) if r.status == "1" and r.reversed_by is None]
+    assert len(open_) == 1
+
+
 # ---------------------------------------------------------------- (d) a claim split across 835s
 async def test_a_claim_split_across_two_835s_posts_each_part_to_its_line(ledger: Ledger) -> None:
     lines = [("clm-0331:1", "90837", "170.00"), ("clm-0331:2", "90785", "20.00")]
