@@ -956,8 +956,15 @@ class DenialHandlers:
             return
         request_id = opaque_id("req", remit.remit_id, "secondary")
         fix_kind = f"bill_{next_priority.value}"
-        if not await self._claim_fix(tx, claim.root_claim_id, fix_kind, remit.remit_id, request_id):
-            return
+        root = claim.root_claim_id
+        if not await self._claim_fix(tx, root, fix_kind, remit.remit_id, request_id):
+            # the next payer was billed from an earlier adjudication of this claim (or of the claim
+            # it corrects): this remit adjudicates it again (a corrected or reprocessed claim, or a
+            # split payment). Its lines go to the claims service too, once per remit, which brings
+            # the next payer's claim up to date (or leaves it, when nothing changed).
+            again = f"{fix_kind}@{remit.remit_id}"
+            if not await self._claim_fix(tx, root, again, remit.remit_id, request_id):
+                return
         tx.publish(
             SecondaryClaimRequested(
                 request_id=request_id,
