@@ -23,6 +23,7 @@ __all__ = [
     "LineAdjustment",
     "PriorAdjudication",
     "PriorLine",
+    "adjudicated_again",
     "crossed_over",
     "next_coverage",
     "next_payer_claim",
@@ -136,3 +137,44 @@ def prior_line_of_each(draft: ClaimDraft, prior: PriorAdjudication | None) -> li
                 matched[index] = found
                 unused.remove(found)
     return matched
+
+
+def _patient_share(lines: Sequence[PriorLine]) -> Decimal:
+    return sum((a.amount for line in lines for a in line.adjustments if a.group == "PR"), Decimal("0"))
+
+
+def adjudicated_again(current: PriorAdjudication, again: PriorAdjudication) -> PriorAdjudication | None:
+    """The prior payer's adjudication once it has adjudicated the claim again; None if ``again``
+    changes nothing (the same remit's request delivered twice).
+
+    The lines ``again`` names take the place of the same lines (by line key: a corrected claim
+    keeps its line keys); the others keep their adjudication. When ``again`` names every line,
+    the payer adjudicated the whole claim again (a reprocessed or corrected claim) and its
+    claim-level figures replace the current ones. Otherwise it adjudicated a part (a split
+    payment, or some lines reprocessed): paid and patient responsibility move by what the
+    replaced lines had and ``again`` has, and its claim-level adjustments join the current ones.
+    The next payer's claim is checked against the result (``prior_adjudication_balances``), so a
+    payer's figures that do not add up hold that claim instead of going out.
+    """
+    named = {line.line_key: line for line in again.lines}
+    lines = tuple(named.pop(line.line_key, line) for line in current.lines) + tuple(named.values())
+    if {line.line_key for line in current.lines} <= {line.line_key for line in again.lines}:
+        merged = again.model_copy(
+            update={"lines": lines, "coverage_id": again.coverage_id or current.coverage_id}
+        )
+    else:
+        keys = {line.line_key for line in again.lines}
+        replaced = [line for line in current.lines if line.line_key in keys]
+        days = [d for d in (current.adjudicated_on, again.adjudicated_on) if d is not None]
+        merged = current.model_copy(
+            update={
+                "paid": current.paid - sum((line.paid for line in replaced), Decimal("0")) + again.paid,
+                "patient_responsibility": current.patient_responsibility
+                - _patient_share(replaced)
+                + again.patient_responsibility,
+                "claim_adjustments": current.claim_adjustments + again.claim_adjustments,
+                "lines": lines,
+                "adjudicated_on": max(days, default=None),
+            }
+        )
+    return None if merged == current else merged
