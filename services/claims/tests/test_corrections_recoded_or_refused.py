@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from claims_direct import apply, force, handlers, one, rows
 from claims_world import reference, session
 from sqlalchemy.ext.asyncio import AsyncEngine
-from test_837p_guide_rules import PATIENT, PAYER, SELF, segments, text_of
+from test_837p_guide_rules import PATIENT, PAYER, SELF, assert_valid, segments, text_of
 from typer.testing import CliRunner
 
 from rcm.claims.app import MIGRATIONS
@@ -31,14 +31,15 @@ AJ_AND_HO = [{"credential": "LCSW", "modifiers": ["AJ"]}, {"credential": "LPC", 
 
 def _counselor(**overrides: Any) -> Any:
     """prov-0002: a licensed counselor (LPC) of organization 1, enrolled with payer 1 in NY."""
-    return f.provider_updated(
-        2,
-        organization_ids=["org-0001"],
-        name={"first": "Sam", "last": "Counselor"},
-        credential="LPC",
-        taxonomy_code="101YP2500X",
-        licenses=[{"state": "NY", "license_type": "LPC", "number": "SYN2", "valid": {"start": "2020-01-01"}}],
-        enrollments=[
+    fields: dict[str, Any] = {
+        "organization_ids": ["org-0001"],
+        "name": {"first": "Sam", "last": "Counselor"},
+        "credential": "LPC",
+        "taxonomy_code": "101YP2500X",
+        "licenses": [
+            {"state": "NY", "license_type": "LPC", "number": "SYN2", "valid": {"start": "2020-01-01"}}
+        ],
+        "enrollments": [
             {
                 "payer_id": "payer-0001",
                 "state": "NY",
@@ -46,8 +47,8 @@ def _counselor(**overrides: Any) -> Any:
                 "valid": {"start": "2024-01-01"},
             }
         ],
-        **overrides,
-    )
+    }
+    return f.provider_updated(2, **(fields | overrides))
 
 
 async def _denied(engine: AsyncEngine, **payer_rules: Any) -> tuple[Any, Any]:
@@ -113,6 +114,82 @@ async def test_a_new_rendering_provider_is_named_in_the_replacement_s_2310b_with
     assert f.synthetic_npi(1) not in text
     assert ["REF", "F8", "ICN0001"] in sent
     assert await _refusals(engine) == []
+
+
+async def test_a_provider_set_on_one_line_of_two_names_them_in_that_line_s_2420a_only(
+    engine: AsyncEngine,
+) -> None:
+    h = handlers()
+    await apply(
+        engine,
+        h,
+        *reference(1, electronic_payer_id="EVRGRN", member_id="EVG100000001", licensure_modifiers=AJ_AND_HO),
+        _counselor(),
+        session(1).model_copy(update={"interactive_complexity": True}),
+    )
+    (original,) = await rows(engine, claim.c.session_id == "ses-0001")
+    await force(engine, original.claim_id, state="denied", payer_claim_number="ICN0001")
+    first, add_on = original.draft["lines"]
+    assert (first["code"], add_on["code"]) == ("90837", "90785")
+
+    change = {"action": "set_rendering_provider", "value": "prov-0002", "line_key": add_on["line_key"]}
+    await apply(engine, h, _correction(original, change))
+
+    _, replaced = await rows(engine, claim.c.session_id == "ses-0001")
+    draft = ClaimDraft.model_validate(replaced.draft)
+    assert replaced.rendering_provider_id == "prov-0001"  # the claim's clinician stays (2310B)
+    assert [line.line_key for line in draft.lines] == [first["line_key"], add_on["line_key"]]
+    assert [line.rendering.provider_id if line.rendering else None for line in draft.lines] == [
+        None,
+        "prov-0002",
+    ]
+    assert [line.modifiers[0] for line in draft.lines] == ["AJ", "HO"]
+    assert replaced.state == "ready"
+
+    text = text_of(ClaimForBatch(draft, PATIENT, SELF, PAYER))
+    assert_valid(text)
+    sent = segments(text)
+    renderers = [(i, s[9]) for i, s in enumerate(sent) if s[:2] == ["NM1", "82"]]
+    service_lines = [i for i, s in enumerate(sent) if s[0] == "LX"]
+    assert [npi for _, npi in renderers] == [f.synthetic_npi(1), f.synthetic_npi(2)]
+    assert (
+        renderers[0][0] < service_lines[0] < service_lines[1] < renderers[1][0]
+    )  # 2310B, then 2420A of line 2
+    async with engine.connect() as conn:
+        created = json.loads(
+            await conn.scalar(
+                sa.select(outbox.c.value)
+                .where(outbox.c.topic == "t.claim-created")
+                .order_by(outbox.c.id.desc())
+                .limit(1)
+            )
+        )
+    assert [line.get("rendering_provider_id") for line in created["lines"]] == [None, "prov-0002"]
+
+
+async def test_a_line_s_own_clinician_without_a_licence_in_the_patient_s_state_holds_the_replacement(
+    engine: AsyncEngine,
+) -> None:
+    h = handlers()
+    new_jersey_only = [
+        {"state": "NJ", "license_type": "LPC", "number": "SYN3", "valid": {"start": "2020-01-01"}}
+    ]
+    await apply(
+        engine,
+        h,
+        *reference(1, electronic_payer_id="EVRGRN", member_id="EVG100000001"),
+        _counselor(licenses=new_jersey_only),
+        session(1).model_copy(update={"interactive_complexity": True}),
+    )
+    (original,) = await rows(engine, claim.c.session_id == "ses-0001")
+    await force(engine, original.claim_id, state="denied", payer_claim_number="ICN0001")
+    add_on = original.draft["lines"][1]["line_key"]
+    change = {"action": "set_rendering_provider", "value": "prov-0002", "line_key": add_on}
+    await apply(engine, h, _correction(original, change))
+
+    _, replaced = await rows(engine, claim.c.session_id == "ses-0001")
+    assert replaced.state == "held"
+    assert [r["code"] for r in replaced.hold_reasons] == ["provider_not_licensed"]
 
 
 async def test_a_recode_sends_the_session_as_current_reference_data_codes_it_under_the_original_line_keys(

@@ -59,7 +59,8 @@ from rcm.claims.domain.corrections import (
     payer_holds,
     recodes,
     rekeyed,
-    rendering_provider,
+    rendered_line,
+    rendering_change,
     replacement,
     withdrawal,
 )
@@ -1058,6 +1059,7 @@ class ClaimsHandlers:
                 session_id=draft.session_id,
                 service_date=line.date_of_service,
                 procedure_code=line.code,
+                rendering_provider_id=line.rendering.provider_id if line.rendering else None,
                 modifiers=list(line.modifiers),
                 units=line.units,
                 place_of_service=line.place_of_service,
@@ -1256,11 +1258,16 @@ class ClaimsHandlers:
         if assembled is None:
             await self._sync_shared(conn, reads)
             rules = self._rules(draft.payer_id)
-            providers = tuple(
-                self._providers(
-                    draft.rendering.provider_id,
-                    draft.supervising.provider_id if draft.supervising else None,
-                    draft.date_of_service,
+            providers = (
+                tuple(
+                    self._providers(
+                        draft.rendering.provider_id,
+                        draft.supervising.provider_id if draft.supervising else None,
+                        draft.date_of_service,
+                    )
+                )
+                + tuple(  # a line's own clinician (2420A) is checked as the claim's is
+                    p for _, c in draft.renderers[1:] if (p := self._provider(c.provider_id)) is not None
                 )
             )
             coverages = tuple(
@@ -1893,23 +1900,38 @@ class ClaimsHandlers:
     ) -> ClaimDraft:
         """The claim's session coded again from current reference data, for ``recode`` and for
         ``set_rendering_provider`` (by that provider, with the supervisor, licensure modifiers and
-        prices their credential gives), under ``claim_key`` with the original's line keys where
-        lines correspond; raises :class:`UnsupportedChange` when it cannot be."""
-        provider_id = rendering_provider(original, changes)
-        action = "set_rendering_provider" if provider_id is not None else "recode"
+        prices their credential gives; on one line of several, that line only), under
+        ``claim_key`` with the original's line keys where lines correspond; raises
+        :class:`UnsupportedChange` when it cannot be."""
+        change = rendering_change(original, changes)
         body = await tx.conn.scalar(sa.select(session.c.body).where(session.c.session_id == row.session_id))
         if body is None:
+            action = "recode" if change is None else change.action
             raise UnsupportedChange(f"{action}: the claim's session is not on file", action=action)
         s = Session.model_validate(body)
-        if provider_id is not None:
-            if not await references(tx.conn, "provider", ids=[provider_id]):
-                raise UnsupportedChange(
-                    f"set_rendering_provider: provider {provider_id} is not on file",
-                    refusal=Refusal.UNKNOWN_PROVIDER,
-                    action=action,
-                )
-            # the session's supervisor supervised its clinician: the new one's is found by date
-            s = s.model_copy(update={"rendering_provider_id": provider_id, "supervising_provider_id": None})
+        if change is None:
+            return corresponding(original, await self._coded(tx, row, s, "recode"), claim_key=claim_key)
+        provider_id = change.value or ""
+        if not await references(tx.conn, "provider", ids=[provider_id]):
+            raise UnsupportedChange(
+                f"set_rendering_provider: provider {provider_id} is not on file",
+                refusal=Refusal.UNKNOWN_PROVIDER,
+                action=change.action,
+            )
+        # the session's supervisor supervised its clinician: the new one's is found by date
+        by_them = s.model_copy(update={"rendering_provider_id": provider_id, "supervising_provider_id": None})
+        recoded = corresponding(
+            original, await self._coded(tx, row, by_them, change.action), claim_key=claim_key
+        )
+        if change.line_key is None or len(original.lines) == 1:
+            return recoded
+        base = original
+        if any(c.action == "recode" for c in changes):
+            base = corresponding(original, await self._coded(tx, row, s, "recode"), claim_key=claim_key)
+        return rendered_line(base, recoded, change.line_key)
+
+    async def _coded(self, tx: Transaction, row: Any, s: Session, action: str) -> ClaimDraft:
+        """The draft of ``s`` coded for the claim's coverage, or the refusal of ``action``."""
         built = await self.assemble(tx.conn, s, coverage_id=row.coverage_id)
         if isinstance(built, NotBillable):
             raise UnsupportedChange(
@@ -1921,7 +1943,7 @@ class ClaimsHandlers:
             raise UnsupportedChange(
                 f"{action}: {built.reason}", refusal=Refusal.WAITING_FOR_REFERENCE_DATA, action=action
             )
-        return corresponding(original, built.draft, claim_key=claim_key)
+        return built.draft
 
     async def correct(
         self,

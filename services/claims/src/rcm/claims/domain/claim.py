@@ -87,6 +87,9 @@ class ServiceLine(DomainModel):
     rule: str
     modifier_rules: tuple[str, ...] = ()
     add_on: bool = False
+    rendering: ClaimProvider | None = Field(
+        default=None, description="The line's clinician when not the claim's (2420A); none: the claim's."
+    )
 
 
 class ClaimDraft(DomainModel):
@@ -133,6 +136,16 @@ class ClaimDraft(DomainModel):
         """Whether any part of the claim is an inpatient visit (by the claim's or a line's POS)."""
         places = {self.place_of_service, *(line.place_of_service for line in self.lines)}
         return bool(places & INPATIENT_PLACES_OF_SERVICE)
+
+    @property
+    def renderers(self) -> tuple[tuple[str, ClaimProvider], ...]:
+        """Each clinician named as rendering, with where: the claim's (2310B), then any line's own (2420A)."""
+        named = {self.rendering.provider_id: ("rendering", self.rendering)}
+        for line in self.lines:
+            if line.rendering is not None:
+                where = f"lines[{line.line_number}].rendering"
+                named.setdefault(line.rendering.provider_id, (where, line.rendering))
+        return tuple(named.values())
 
     @property
     def total_charge(self) -> Decimal:

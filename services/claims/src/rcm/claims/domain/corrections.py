@@ -7,8 +7,9 @@ the replacement still match the original lines.
 
 Most changes edit the stored draft. Two code the session again (the service does, from
 current reference data): ``recode``, and ``set_rendering_provider``, since the clinician's
-credential decides codes, licensure modifiers, prices and the supervising provider; the
-session's new coding keeps the original's line keys where its lines correspond
+credential decides codes, licensure modifiers, prices and the supervising provider (on one
+line of several, only that line is taken from the new coding, naming its clinician in 2420A);
+the session's new coding keeps the original's line keys where its lines correspond
 (:func:`corresponding`), then the other changes apply. A change that cannot be applied is
 refused (:class:`UnsupportedChange` with its :class:`Refusal`), never dropped.
 """
@@ -34,7 +35,8 @@ __all__ = [
     "payer_holds",
     "recodes",
     "rekeyed",
-    "rendering_provider",
+    "rendered_line",
+    "rendering_change",
     "replacement",
     "withdrawal",
 ]
@@ -81,12 +83,11 @@ def recodes(changes: Iterable[ClaimChange]) -> bool:
     return any(change.action in RECODING_ACTIONS for change in changes)
 
 
-def rendering_provider(draft: ClaimDraft, changes: Sequence[ClaimChange]) -> str | None:
-    """The provider id the last ``set_rendering_provider`` of ``changes`` asks for (None: none asks).
+def rendering_change(draft: ClaimDraft, changes: Sequence[ClaimChange]) -> ClaimChange | None:
+    """The last ``set_rendering_provider`` of ``changes`` (None: none asks), checked against ``draft``.
 
-    The session has one rendering clinician, so the change applies to the whole claim: on a
-    line, it is refused unless that line is the claim's only one (a line rendered by another
-    clinician than the rest would need its own 2420A, and is split off by a person instead).
+    On the claim (or on its only line) the whole claim is rendered by that provider (2310B); on
+    one line of several, that line alone (2420A, see :func:`rendered_line`).
     """
     asked = [change for change in changes if change.action == "set_rendering_provider"]
     if not asked:
@@ -94,22 +95,34 @@ def rendering_provider(draft: ClaimDraft, changes: Sequence[ClaimChange]) -> str
     change = asked[-1]
     if not change.value:
         raise UnsupportedChange(
-            "set_rendering_provider names no provider",
-            refusal=Refusal.UNKNOWN_PROVIDER,
-            action=change.action,
+            "set_rendering_provider names no provider", refusal=Refusal.UNKNOWN_PROVIDER, action=change.action
         )
-    keys = [line.line_key for line in draft.lines]
-    if change.line_key is not None and change.line_key not in keys:
+    if change.line_key is not None and change.line_key not in {line.line_key for line in draft.lines}:
         raise UnsupportedChange(
             f"set_rendering_provider: line {change.line_key} is not on the claim", action=change.action
         )
-    if change.line_key is not None and len(keys) > 1:
+    return change
+
+
+def rendered_line(draft: ClaimDraft, recoded: ClaimDraft, line_key: str) -> ClaimDraft:
+    """``draft`` with its line ``line_key`` as ``recoded`` codes it: the session coded as rendered
+    by another clinician (its modifiers and price) and keyed by :func:`corresponding`, the line
+    naming that clinician (2420A); the other lines and the claim's clinician (2310B) stay."""
+    line = next((ln for ln in recoded.lines if ln.line_key == line_key), None)
+    if line is None:
         raise UnsupportedChange(
-            f"set_rendering_provider on line {change.line_key} only: the claim's other lines keep "
-            "their clinician; split the line into a claim of its own, or set the claim's provider",
-            action=change.action,
+            f"set_rendering_provider: coded as rendered by {recoded.rendering.provider_id}, "
+            f"the session has no line for {line_key}",
+            action="set_rendering_provider",
         )
-    return change.value
+    rendering = None if recoded.rendering.provider_id == draft.rendering.provider_id else recoded.rendering
+    lines = tuple(
+        line.model_copy(update={"line_number": old.line_number, "rendering": rendering})
+        if old.line_key == line_key
+        else old
+        for old in draft.lines
+    )
+    return draft.model_copy(update={"lines": lines})
 
 
 def _lines(draft: ClaimDraft, change: ClaimChange) -> list[ServiceLine]:

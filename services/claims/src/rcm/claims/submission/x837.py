@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from rcm.claims.domain import ClaimDraft, CoveragePriority
+from rcm.claims.domain.claim import ClaimProvider
 from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication, PriorLine, prior_line_of_each
 from rcm.claims.domain.payer_rules import CLAIM_FILING_INDICATORS
 from rcm.x12.build import build
@@ -32,6 +33,7 @@ from rcm.x12.models.claim_837p import (
     ClaimInformation,
     LineAdjudication,
     LineAdjudicationInfo,
+    LineRenderingProvider,
     OtherInsurance,
     OtherPayer,
     OtherSubscriber,
@@ -312,7 +314,22 @@ def _line(item: ClaimForBatch, index: int, prior_line: PriorLine | None) -> Serv
         ),
         dates=[DatePeriod(qualifier="472", start=line.date_of_service)],
         references=[Reference(qualifier="6R", value=line.line_key)],
+        rendering_provider=LineRenderingProvider(
+            name=_clinician(line.rendering),
+            taxonomy=ProviderTaxonomy(
+                provider_code="PE", qualifier="PXC", taxonomy=line.rendering.taxonomy_code
+            ),
+        )
+        if line.rendering is not None and line.rendering.npi != draft.rendering.npi
+        else None,
         adjudications=adjudications,
+    )
+
+
+def _clinician(provider: ClaimProvider) -> EntityName:
+    """NM1*82 of a rendering clinician (2310B, 2420A)."""
+    return _person(
+        "82", {"last": provider.last_name or "PROVIDER", "first": provider.first_name}, "XX", provider.npi
     )
 
 
@@ -367,12 +384,7 @@ def _claim(item: ClaimForBatch) -> Claim:
     rendering = None
     if draft.rendering.npi != draft.billing.npi:
         rendering = RenderingProvider(
-            name=_person(
-                "82",
-                {"last": draft.rendering.last_name or "PROVIDER", "first": draft.rendering.first_name},
-                "XX",
-                draft.rendering.npi,
-            ),
+            name=_clinician(draft.rendering),
             taxonomy=ProviderTaxonomy(
                 provider_code="PE", qualifier="PXC", taxonomy=draft.rendering.taxonomy_code
             ),

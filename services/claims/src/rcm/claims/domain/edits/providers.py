@@ -24,7 +24,8 @@ __all__ = [
 
 
 def _named_npis(claim: ClaimDraft) -> list[tuple[str, str]]:
-    named = [("billing.npi", claim.billing.npi), ("rendering.npi", claim.rendering.npi)]
+    named = [("billing.npi", claim.billing.npi)]
+    named += [(f"{where}.npi", clinician.npi) for where, clinician in claim.renderers]
     if claim.supervising is not None:
         named.append(("supervising.npi", claim.supervising.npi))
     site = claim.service_facility
@@ -153,8 +154,17 @@ def service_facility_address(claim: ClaimDraft, context: ScrubContext) -> list[F
 
 
 def rendering_enrolled_with_payer(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
-    """The rendering provider has a credentialing span with the payer in the patient's state on the DOS."""
-    provider = context.provider(claim.rendering.provider_id)
+    """Each rendering provider (the claim's, a line's own) has a credentialing span with the payer
+    in the patient's state on the DOS."""
+    return [
+        finding
+        for where, clinician in claim.renderers
+        for finding in _enrolled(claim, context, clinician.provider_id, where)
+    ]
+
+
+def _enrolled(claim: ClaimDraft, context: ScrubContext, provider_id: str, where: str) -> list[Finding]:
+    provider = context.provider(provider_id)
     span = (
         provider.enrollment(claim.payer_id, claim.patient_state, claim.date_of_service) if provider else None
     )
@@ -168,7 +178,7 @@ def rendering_enrolled_with_payer(claim: ClaimDraft, context: ScrubContext) -> l
                     f"the rendering provider is not enrolled with payer {claim.payer_id} in "
                     f"{claim.patient_state} on {claim.date_of_service.isoformat()} (CARC 185/B7 risk)"
                 ),
-                field="rendering",
+                field=where,
                 fix="route to credentialing: add or extend the enrollment span, or bill another clinician",
             )
         ]
@@ -179,7 +189,7 @@ def rendering_enrolled_with_payer(claim: ClaimDraft, context: ScrubContext) -> l
                 code="rendering.out_of_network",
                 severity=Severity.WARN,
                 message=f"the rendering provider is out of network with payer {claim.payer_id}",
-                field="rendering",
+                field=where,
                 fix="confirm the patient's out-of-network benefits",
             )
         ]
@@ -187,23 +197,30 @@ def rendering_enrolled_with_payer(claim: ClaimDraft, context: ScrubContext) -> l
 
 
 def rendering_licensed_in_state(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
-    """The rendering provider holds a licence in the patient's state valid on the DOS."""
-    provider = context.provider(claim.rendering.provider_id)
-    if provider is not None and provider.licensed_in(claim.patient_state, claim.date_of_service):
-        return []
+    """Each rendering provider (the claim's, a line's own) holds a licence in the patient's state
+    valid on the DOS."""
     return [
-        Finding(
-            edit="rendering_licensed_in_state",
-            code="rendering.not_licensed",
-            severity=Severity.HOLD,
-            message=(
-                f"the rendering provider has no licence in {claim.patient_state} valid on "
-                f"{claim.date_of_service.isoformat()} (licensure follows the patient's location)"
-            ),
-            field="rendering",
-            fix="record the state licence, or confirm where the patient was",
+        _unlicensed(claim, where)
+        for where, clinician in claim.renderers
+        if not (
+            (provider := context.provider(clinician.provider_id)) is not None
+            and provider.licensed_in(claim.patient_state, claim.date_of_service)
         )
     ]
+
+
+def _unlicensed(claim: ClaimDraft, where: str) -> Finding:
+    return Finding(
+        edit="rendering_licensed_in_state",
+        code="rendering.not_licensed",
+        severity=Severity.HOLD,
+        message=(
+            f"the rendering provider has no licence in {claim.patient_state} valid on "
+            f"{claim.date_of_service.isoformat()} (licensure follows the patient's location)"
+        ),
+        field=where,
+        fix="record the state licence, or confirm where the patient was",
+    )
 
 
 def supervising_provider_present(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
