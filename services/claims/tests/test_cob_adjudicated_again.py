@@ -73,3 +73,17 @@ def test_the_same_adjudication_again_changes_nothing() -> None:
     first = prior(prior_line(1), prior_line(2))
     assert adjudicated_again(first, first) is None
     assert adjudicated_again(first, first.model_copy(update={"coverage_id": None})) is None
+    assert adjudicated_again(first, first.model_copy(update={"remit_ids": ("rmt-copy",)})) is None
+
+
+def test_a_remit_already_applied_is_not_applied_twice() -> None:
+    first = prior(prior_line(1), remit_ids=("rmt-1",))
+    rest = prior(
+        prior_line(2, paid="100.00", adjustments=PAID_IN_FULL),
+        patient_responsibility=Decimal("0"),
+        remit_ids=("rmt-2",),
+    )
+    now = adjudicated_again(first, rest)
+    assert now is not None and now.remit_ids == ("rmt-1", "rmt-2")
+    assert adjudicated_again(now, rest) is None  # the split's second part delivered again
+    assert adjudicated_again(now, first) is None

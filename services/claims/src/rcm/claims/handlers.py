@@ -46,6 +46,7 @@ from rcm.claims.domain.cob import (
     LineAdjustment,
     PriorAdjudication,
     PriorLine,
+    adjudicated_again,
     crossed_over,
     next_coverage,
     next_payer_claim,
@@ -97,6 +98,7 @@ from rcm.claims.store import (
     auth_answer,
     authorization,
     claim,
+    claim_audit,
     claim_line,
     correction_refusal,
     eligibility,
@@ -227,6 +229,9 @@ _INSERT_ELIGIBILITY = pg_insert(eligibility).on_conflict_do_nothing()
 
 _SETTLED = TERMINAL_STATES | {ClaimState.WRITTEN_OFF}
 """States after which a voided or corrected session leaves a claim alone."""
+
+_NOT_YET_SENT = frozenset({ClaimState.CREATED, ClaimState.HELD, ClaimState.READY, ClaimState.REJECTED})
+"""States of a claim no payer has yet: a change to it is made in place."""
 
 
 _REMIT_PAYER_ORDER = {
@@ -1685,6 +1690,7 @@ class ClaimsHandlers:
             lines=tuple(lines),
             adjudicated_on=e.payment_date,
             coverage_id=row.coverage_id,
+            remit_ids=(e.remit_id,),
         )
 
     async def secondary(
@@ -1716,7 +1722,8 @@ class ClaimsHandlers:
                 .returning(*claim.c)
             )
         ).first()
-        if inserted is None:
+        if inserted is None:  # made from an earlier adjudication: brought up to date with this one
+            await self._adjudicated_again(tx, cob_draft, prior, cause=cause)
             return
         await self._created(
             tx,
@@ -1727,6 +1734,76 @@ class ClaimsHandlers:
             why=f"{prior.payer_order.value} payer adjudicated",
         )
         await self.evaluate(tx, inserted, cause=cause, reason="COB claim scrubbed", first_pass=True)
+
+    async def _adjudicated_again(
+        self,
+        tx: Transaction,
+        cob_draft: ClaimDraft,
+        prior: PriorAdjudication,
+        *,
+        cause: Delivered[Any] | None,
+    ) -> None:
+        """The prior payer adjudicated the claim again after the next payer's claim was made from
+        an earlier adjudication (a corrected or reprocessed claim, the rest of a split payment):
+        that claim gets the adjudication as it now stands (``adjudicated_again``).
+
+        Not yet sent, it is scrubbed again with it. At the payer, with its claim number, a
+        replacement (7) goes out with its 2320/2430 rebuilt. On its way without a number yet, it
+        keeps what it was sent with and its audit trail says a replacement is due. A remit already
+        applied, or the same figures again, change nothing.
+        """
+        head = (
+            await tx.conn.execute(
+                sa.select(claim)
+                .where(
+                    claim.c.session_id == cob_draft.session_id,
+                    claim.c.payer_order == cob_draft.payer_order.rank,
+                )
+                .order_by(claim.c.revision.desc())
+                .limit(1)
+                .with_for_update()
+            )
+        ).first()
+        if head is None or head.cob is None or head.frequency_code == FrequencyCode.VOID.value:
+            return
+        merged = adjudicated_again(PriorAdjudication.model_validate(head.cob), prior)
+        state = ClaimState(head.state)
+        if merged is None or state in (ClaimState.CORRECTED, ClaimState.VOIDED, ClaimState.WRITTEN_OFF):
+            return
+        cob = merged.model_dump(mode="json")
+        why = f"the {prior.payer_order.value} payer adjudicated the claim again"
+        now = _now()
+        if state in _NOT_YET_SENT:
+            await update_claim(tx, head.claim_id, cob=cob, updated_at=now)
+            if state is not ClaimState.REJECTED:
+                row = await self._row(tx.conn, head.claim_id)
+                await self.evaluate(tx, row, cause=cause, reason=why, recode=False)
+            return
+        if head.payer_claim_number is None:
+            log.warning("prior payer adjudicated again while the next payer's claim is on its way")
+            await tx.conn.execute(
+                sa.insert(claim_audit).values(
+                    claim_id=head.claim_id,
+                    from_state=state.value,
+                    to_state=state.value,
+                    reason=f"{why}: send a replacement with the new adjudication once the payer "
+                    "acknowledges this claim",
+                    actor="claims",
+                    at=now,
+                )
+            )
+            return
+        await self.correct(
+            tx,
+            head.claim_id,
+            changes=[ClaimChange(action="rebuild_cob")],
+            method=CorrectionMethod.REPLACEMENT,
+            payer_claim_number=None,
+            cause=cause,
+            actor="claims",
+            why=why,
+            cob=cob,
+        )
 
     async def on_secondary_requested(self, tx: Transaction, d: Delivered[SecondaryClaimRequested]) -> None:
         e = d.event
@@ -1775,6 +1852,7 @@ class ClaimsHandlers:
             ),
             adjudicated_on=max(adj.adjudicated_on for adj in e.lines),
             coverage_id=row.coverage_id,
+            remit_ids=(e.remit_id,) if e.remit_id else (),
         )
         await self.secondary(tx, row, draft, coverage, prior, cause=d)
 
@@ -1956,8 +2034,12 @@ class ClaimsHandlers:
         cause: Delivered[Any] | None,
         actor: str,
         why: str | None = None,
+        cob: dict[str, Any] | None = None,
     ) -> str | None:
         """Send a replacement (7), a void (8, ``method`` None) or a new original of ``claim_id``; returns the new claim id.
+
+        ``cob``: the prior payer's adjudication the new claim carries, when it is not the one the
+        claim it corrects carries (the prior payer adjudicated the claim again).
 
         A void of a claim no payer has (never sent, or rejected) voids it here and sends nothing.
         A correction that cannot be applied raises :class:`UnsupportedChange` before anything is
@@ -2036,7 +2118,7 @@ class ClaimsHandlers:
                     organization_id=row.organization_id,
                     revision=revision,
                     replaces=row.claim_id,
-                    cob=row.cob,
+                    cob=cob if cob is not None else row.cob,
                     session_revision=row.session_revision,
                 )
             )

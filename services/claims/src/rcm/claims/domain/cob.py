@@ -73,6 +73,8 @@ class PriorAdjudication(DomainModel):
     when no line carries its own)."""
     coverage_id: str | None = None
     """The coverage the prior payer adjudicated, whose subscriber is the 2320/2330A other subscriber."""
+    remit_ids: tuple[str, ...] = ()
+    """The prior payer's remits this adjudication was read from (each is applied once)."""
 
 
 def crossed_over(*, status: str, rarcs: Sequence[str], crossover_payer_name: str | None) -> bool:
@@ -145,7 +147,7 @@ def _patient_share(lines: Sequence[PriorLine]) -> Decimal:
 
 def adjudicated_again(current: PriorAdjudication, again: PriorAdjudication) -> PriorAdjudication | None:
     """The prior payer's adjudication once it has adjudicated the claim again; None if ``again``
-    changes nothing (the same remit's request delivered twice).
+    changes nothing (a remit already applied, or the same figures again).
 
     The lines ``again`` names take the place of the same lines (by line key: a corrected claim
     keeps its line keys); the others keep their adjudication. When ``again`` names every line,
@@ -156,11 +158,17 @@ def adjudicated_again(current: PriorAdjudication, again: PriorAdjudication) -> P
     The next payer's claim is checked against the result (``prior_adjudication_balances``), so a
     payer's figures that do not add up hold that claim instead of going out.
     """
+    if again.remit_ids and set(again.remit_ids) <= set(current.remit_ids):
+        return None  # a remit already applied, delivered again
     named = {line.line_key: line for line in again.lines}
     lines = tuple(named.pop(line.line_key, line) for line in current.lines) + tuple(named.values())
     if {line.line_key for line in current.lines} <= {line.line_key for line in again.lines}:
         merged = again.model_copy(
-            update={"lines": lines, "coverage_id": again.coverage_id or current.coverage_id}
+            update={
+                "lines": lines,
+                "coverage_id": again.coverage_id or current.coverage_id,
+                "remit_ids": tuple(dict.fromkeys(current.remit_ids + again.remit_ids)),
+            }
         )
     else:
         keys = {line.line_key for line in again.lines}
@@ -173,8 +181,10 @@ def adjudicated_again(current: PriorAdjudication, again: PriorAdjudication) -> P
                 - _patient_share(replaced)
                 + again.patient_responsibility,
                 "claim_adjustments": current.claim_adjustments + again.claim_adjustments,
+                "remit_ids": tuple(dict.fromkeys(current.remit_ids + again.remit_ids)),
                 "lines": lines,
                 "adjudicated_on": max(days, default=None),
             }
         )
-    return None if merged == current else merged
+    same = merged.model_copy(update={"remit_ids": current.remit_ids}) == current
+    return None if same else merged

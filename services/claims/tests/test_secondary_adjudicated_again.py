@@ -1,0 +1,127 @@
+"""The primary adjudicates the claim again after the secondary's claim was made from its first
+remit (a corrected or reprocessed claim): the secondary's claim carries the adjudication as it
+now stands. The handlers are called directly."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from claims_direct import apply, force, handlers, rows
+from claims_world import reference, session
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rcm.claims.store import claim, claim_audit
+from rcm.events import testing as f
+
+
+def secondary_coverage() -> list[Any]:
+    return [
+        f.payer_updated(9, payer_id="payer-0009", electronic_payer_id="SECND1"),
+        f.coverage_updated(
+            1,
+            coverage_id="cov-0001-b",
+            payer_id="payer-0009",
+            member_id="SEC300000001",
+            priority="secondary",
+            effective={"start": "2024-01-01"},
+        ),
+    ]
+
+
+def primary_remit(primary: Any, *, remit_id: str, paid: str, patient_share: str) -> Any:
+    """The primary's remit: 170.00 charged, CO-45 35.00, the rest paid or the patient's copay."""
+    line = primary.draft["lines"][0]
+    return f.remit_received(
+        1,
+        remit_id=remit_id,
+        claim_id=primary.claim_id,
+        payer_claim_number="ICN0001",
+        charge=Decimal("170.00"),
+        paid=Decimal(paid),
+        patient_responsibility=Decimal(patient_share),
+        lines=[
+            {
+                "line_key": line["line_key"],
+                "procedure_code": line["code"],
+                "modifiers": line["modifiers"],
+                "service_date": line["date_of_service"],
+                "charge": "170.00",
+                "paid": paid,
+                "units_paid": 1,
+                "adjustments": [
+                    {"group": "CO", "carc": "45", "amount": "35.00"},
+                    {"group": "PR", "carc": "3", "amount": patient_share},
+                ],
+            }
+        ],
+    )
+
+
+async def _secondary_made(engine: AsyncEngine) -> tuple[Any, Any, Any]:
+    h = handlers()
+    await apply(
+        engine,
+        h,
+        *reference(1, electronic_payer_id="EVRGRN", member_id="EVG100000001"),
+        *secondary_coverage(),
+        session(1),
+    )
+    (primary,) = await rows(engine, claim.c.session_id == "ses-0001")
+    await force(engine, primary.claim_id, state="accepted", payer_claim_number="ICN0001")
+    await apply(engine, h, primary_remit(primary, remit_id="rmt-first", paid="110.00", patient_share="25.00"))
+    (secondary,) = await rows(engine, claim.c.payer_order == 2)
+    assert secondary.cob["paid"] == "110.00" and secondary.cob["remit_ids"] == ["rmt-first"]
+    return h, primary, secondary
+
+
+async def test_a_secondary_not_yet_sent_takes_the_new_adjudication_in_place(engine: AsyncEngine) -> None:
+    h, primary, secondary = await _secondary_made(engine)
+    again = primary_remit(primary, remit_id="rmt-again", paid="130.00", patient_share="5.00")
+    await apply(engine, h, again)
+    await apply(engine, h, again.model_copy(update={"event_id": "evt-sent-twice"}))
+
+    (now,) = await rows(engine, claim.c.payer_order == 2)
+    assert now.claim_id == secondary.claim_id and now.state == secondary.state
+    assert (now.cob["paid"], now.cob["patient_responsibility"]) == ("130.00", "5.00")
+    assert now.cob["lines"][0]["paid"] == "130.00"
+    assert now.cob["remit_ids"] == ["rmt-first", "rmt-again"]
+
+
+async def test_a_secondary_at_its_payer_is_replaced_with_the_new_adjudication(engine: AsyncEngine) -> None:
+    h, primary, secondary = await _secondary_made(engine)
+    await force(engine, secondary.claim_id, state="accepted", payer_claim_number="SEC0001")
+    again = primary_remit(primary, remit_id="rmt-again", paid="130.00", patient_share="5.00")
+    await apply(engine, h, again)
+    await apply(engine, h, again.model_copy(update={"event_id": "evt-sent-twice"}))
+
+    first, replacement = await rows(engine, claim.c.payer_order == 2)
+    assert (first.claim_id, first.state) == (secondary.claim_id, "corrected")
+    assert first.cob["paid"] == "110.00"  # what it was sent with
+    assert (replacement.frequency_code, replacement.payer_claim_number) == ("7", "SEC0001")
+    assert replacement.replaces_claim_id == secondary.claim_id
+    assert (replacement.cob["paid"], replacement.cob["patient_responsibility"]) == ("130.00", "5.00")
+
+
+async def test_the_same_figures_again_change_nothing(engine: AsyncEngine) -> None:
+    h, primary, secondary = await _secondary_made(engine)
+    await force(engine, secondary.claim_id, state="accepted", payer_claim_number="SEC0001")
+    await apply(engine, h, primary_remit(primary, remit_id="rmt-copy", paid="110.00", patient_share="25.00"))
+    (only,) = await rows(engine, claim.c.payer_order == 2)
+    assert (only.state, only.cob["paid"]) == ("accepted", "110.00")
+
+
+async def test_a_secondary_on_its_way_keeps_what_it_was_sent_with_and_says_a_replacement_is_due(
+    engine: AsyncEngine,
+) -> None:
+    h, primary, secondary = await _secondary_made(engine)
+    await force(engine, secondary.claim_id, state="submitted")
+    await apply(engine, h, primary_remit(primary, remit_id="rmt-again", paid="130.00", patient_share="5.00"))
+    (only,) = await rows(engine, claim.c.payer_order == 2)
+    assert (only.state, only.cob["paid"]) == ("submitted", "110.00")
+    async with engine.connect() as conn:
+        notes = list(
+            await conn.scalars(sa.select(claim_audit.c.reason).where(claim_audit.c.claim_id == only.claim_id))
+        )
+    assert any("adjudicated the claim again" in note and "replacement" in note for note in notes)
