@@ -1073,31 +1073,9 @@ class DenialHandlers:
         if e.other_payer is not None:
             evidence["other_payer"] = e.other_payer.name
         facts.forget_denials(asked.root_claim_id)
-        for row in waiting:
-            await tx.conn.execute(
-                _REDECIDE_DENIAL, {"p_denial_id": row.denial_id, "p_action": action.value, "p_why": why}
-            )
-            await tx.conn.execute(
-                _ANSWER_ITEM,
-                _work_item(
-                    row.denial_id,
-                    claim_id=row.claim_id,
-                    patient_id=row.patient_id,
-                    payer_id=row.payer_id,
-                    action=action,
-                    reason=why,
-                    next_step=next_step,
-                    evidence=_denial_evidence(
-                        evidence,
-                        payer_claim_number=row.payer_claim_number,
-                        line_key=row.line_key,
-                        procedure_code=row.procedure_code,
-                        modifiers=row.modifiers,
-                    ),
-                    amount=row.amount,
-                    deadline=row.appeal_deadline,
-                ),
-            )
+        await _redecide(
+            tx, waiting, _ANSWER_ITEM, action=action, why=why, next_step=next_step, evidence=evidence
+        )
 
     async def on_correction_refused(self, tx: Transaction, d: Delivered[ClaimCorrectionRefused]) -> None:
         """A correction the claims service could not apply: nothing was sent, so the denials
@@ -1120,32 +1098,15 @@ class DenialHandlers:
         if e.action is not None:
             evidence["change"] = e.action.value
         facts.forget_denials(root)
-        for row in waiting:
-            await tx.conn.execute(
-                _REDECIDE_DENIAL,
-                {"p_denial_id": row.denial_id, "p_action": Action.HUMAN_REVIEW.value, "p_why": why},
-            )
-            await tx.conn.execute(
-                _REOPEN_ITEM,
-                _work_item(
-                    row.denial_id,
-                    claim_id=row.claim_id,
-                    patient_id=row.patient_id,
-                    payer_id=row.payer_id,
-                    action=Action.HUMAN_REVIEW,
-                    reason=why,
-                    next_step=_REFUSED_NEXT_STEP[e.reason],
-                    evidence=_denial_evidence(
-                        evidence,
-                        payer_claim_number=row.payer_claim_number,
-                        line_key=row.line_key,
-                        procedure_code=row.procedure_code,
-                        modifiers=row.modifiers,
-                    ),
-                    amount=row.amount,
-                    deadline=row.appeal_deadline,
-                ),
-            )
+        await _redecide(
+            tx,
+            waiting,
+            _REOPEN_ITEM,
+            action=Action.HUMAN_REVIEW,
+            why=why,
+            next_step=_REFUSED_NEXT_STEP[e.reason],
+            evidence=evidence,
+        )
         log.info("correction refused (%s): %d denial(s) queued for a person", e.reason.value, len(waiting))
 
     async def on_claim_status(self, tx: Transaction, d: Delivered[ClaimStatusChanged]) -> None:
@@ -1158,6 +1119,45 @@ class DenialHandlers:
         for row in await facts.open_denials(claim.root_claim_id if claim else e.claim_id):
             if row.action == Action.VOID.value:
                 await self._resolve(tx, d, row, DenialOutcome.VOIDED)
+
+
+async def _redecide(
+    tx: Transaction,
+    waiting: Sequence[Any],
+    item_statement: Any,
+    *,
+    action: Action,
+    why: str,
+    next_step: str,
+    evidence: Mapping[str, str],
+) -> None:
+    """Decide the open denials ``waiting`` again (``action`` for ``why``) and write each one's work
+    item with ``item_statement`` (an answer's or a reopening's upsert)."""
+    for row in waiting:
+        await tx.conn.execute(
+            _REDECIDE_DENIAL, {"p_denial_id": row.denial_id, "p_action": action.value, "p_why": why}
+        )
+        await tx.conn.execute(
+            item_statement,
+            _work_item(
+                row.denial_id,
+                claim_id=row.claim_id,
+                patient_id=row.patient_id,
+                payer_id=row.payer_id,
+                action=action,
+                reason=why,
+                next_step=next_step,
+                evidence=_denial_evidence(
+                    evidence,
+                    payer_claim_number=row.payer_claim_number,
+                    line_key=row.line_key,
+                    procedure_code=row.procedure_code,
+                    modifiers=row.modifiers,
+                ),
+                amount=row.amount,
+                deadline=row.appeal_deadline,
+            ),
+        )
 
 
 def _denial_evidence(
