@@ -560,6 +560,9 @@ class _Generator:
             if kind in ("group", "testing", "intake") and modality == "audio_only":
                 modality = "video"
             at_home = modality != "in_person" and self.rng.random() < 0.85
+            # an in-person crisis session is a mobile crisis visit at the patient's home every other
+            # time (no draw: the month's random stream stays as it was); Medicare codes it G0017
+            home_visit = kind == "crisis" and modality == "in_person" and (n + k) % 2 == 0
             signed = self.rng.random() > 0.015
             if not signed:
                 self.note("note not signed")
@@ -600,12 +603,12 @@ class _Generator:
                     "service_kind": kind,
                     "participants": participants,
                     "modality": modality,
-                    "place_of_service": "11",
-                    "patient_location": {"state": state, "at_home": at_home},
+                    "place_of_service": "12" if home_visit else "11",
+                    "patient_location": {"state": state, "at_home": at_home or home_visit},
                     # one in-person visit in four is at a satellite clinic (no draw: the month's
                     # random stream stays as it was)
                     "service_location": _satellite_office(state)
-                    if modality == "in_person" and (n + k) % 4 == 0
+                    if modality == "in_person" and (n + k) % 4 == 0 and not home_visit
                     else None,
                     "diagnoses": self.rng.choice(
                         (["F41.1"], ["F33.1", "F41.1"], ["F43.10"], ["F90.0"], ["F32.A"])
