@@ -49,12 +49,9 @@ def test_an_active_mental_health_benefit_a_vendor_administers_is_carved_out_to_i
     ("code", "role"),
     [
         ("VN", CarveOutRole.VENDOR),
-        ("P5", CarveOutRole.PLAN_SPONSOR),
         ("PR", CarveOutRole.PAYER),
         ("PRP", CarveOutRole.PRIMARY_PAYER),
         ("Y2", CarveOutRole.MANAGED_CARE_ORGANIZATION),
-        ("X3", CarveOutRole.UTILIZATION_MANAGEMENT_ORGANIZATION),
-        ("1I", CarveOutRole.PREFERRED_PROVIDER_ORGANIZATION),
         ("2B", CarveOutRole.THIRD_PARTY_ADMINISTRATOR),
     ],
 )
@@ -65,6 +62,23 @@ def test_each_entity_that_may_administer_a_benefit_is_a_carve_out_with_its_role(
     assert summary.carve_out is not None
     assert (summary.carve_out.role, summary.carve_out.entity_code) == (role, code)
     assert payer_identifier(summary.carve_out) is None  # a tax id is not a payer id
+
+
+@pytest.mark.parametrize(
+    "entity",
+    [
+        "NM1*X3*2*SYNTHETIC REVIEW ORGANIZATION*****PI*SYNUM01",  # asks for the authorizations
+        "NM1*1I*2*SYNTHETIC PPO NETWORK*****PI*SYNPPO1",  # the network that prices the claim
+        "NM1*P5*2*SYNTHETIC EMPLOYER*****FI*990000001",  # the employer that sponsors the plan
+    ],
+)
+@pytest.mark.parametrize("benefit", ["EB*1*IND*MH", "EB*U**MH"])
+def test_a_review_organization_a_network_or_the_plan_sponsor_named_is_no_carve_out(
+    entity: str, benefit: str
+) -> None:
+    summary = read(*PLAN, *_named(entity, benefit))
+    assert summary.carve_out is None
+    assert [e.entity_code for e in summary.related_entities] == [entity.split("*")[1]]  # still kept
 
 
 @pytest.mark.parametrize("benefit", ["EB*U**A8", "EB*MC**A8", "EB*R*IND*A8", "EB*3*IND*A8"])
@@ -148,7 +162,7 @@ def test_a_carve_out_that_ended_before_the_visit_is_not_read() -> None:
 def test_the_carve_out_of_the_type_used_comes_first() -> None:
     summary = read(
         *PLAN,
-        *_named("NM1*X3*2*SYNTHETIC REVIEW ORGANIZATION", "EB*U**AI"),
+        *_named("NM1*Y2*2*SYNTHETIC MANAGED CARE", "EB*U**AI"),
         *_named(VENDOR, "EB*U**MH"),
     )
     assert summary.service_type_code == "MH"

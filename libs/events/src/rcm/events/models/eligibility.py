@@ -83,13 +83,13 @@ class CarveOutRole(StrEnum):
     VENDOR = "vendor"
     """VN: a vendor the plan contracts the benefit to (a managed behavioural-health organization)."""
     PLAN_SPONSOR = "plan_sponsor"
-    """P5: the plan's sponsor administers it."""
+    """P5: the plan's sponsor (not read as a carve-out: the employer, whose plan still pays)."""
     MANAGED_CARE_ORGANIZATION = "managed_care_organization"
     """Y2."""
     UTILIZATION_MANAGEMENT_ORGANIZATION = "utilization_management_organization"
-    """X3."""
+    """X3 (not read as a carve-out: it takes the authorizations, the payer still pays)."""
     PREFERRED_PROVIDER_ORGANIZATION = "preferred_provider_organization"
-    """1I."""
+    """1I (not read as a carve-out: the network that prices the claim)."""
     THIRD_PARTY_ADMINISTRATOR = "third_party_administrator"
     """2B."""
 
@@ -109,7 +109,7 @@ class CarveOut(EventModel):
         default=None, description="What the entity is to the plan, when the 271 names one."
     )
     entity_code: str | None = Field(
-        default=None, pattern=r"^[0-9A-Z]{2,3}$", description="2120 NM101 (VN, P5, PRP, X3, 1I, Y2, PR, 2B)."
+        default=None, pattern=r"^[0-9A-Z]{2,3}$", description="2120 NM101 (VN, PRP, Y2, PR, 2B)."
     )
     id_qualifier: str | None = Field(
         default=None, pattern=r"^[0-9A-Z]{2}$", description="2120 NM108 (PI payer id, XV CMS plan id, FI...)."

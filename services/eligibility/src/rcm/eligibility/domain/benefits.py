@@ -99,16 +99,16 @@ _PAYER_ENTITIES = {
     "SEP": "secondary",
     "TTP": "tertiary",
 }
-# 2120 NM101 codes of an entity that may administer a benefit in the answering payer's place
-# (a carve-out); a provider (1P, P3, FA...), the employer or a secondary payer does not.
+# 2120 NM101 codes of an entity that may administer a benefit, its claims included, in the
+# answering payer's place (a carve-out). A provider (1P, P3, FA...) or a secondary payer does not;
+# nor does a utilization management organization (X3: where authorizations are asked for), a
+# PPO (1I: the network the claim is priced by) or the plan sponsor (P5: the employer), which
+# 271s name for benefits whose claims still go to the answering payer.
 _ADMINISTRATORS = {
     "VN": CarveOutRole.VENDOR,
-    "P5": CarveOutRole.PLAN_SPONSOR,
     "PR": CarveOutRole.PAYER,
     "PRP": CarveOutRole.PRIMARY_PAYER,
     "Y2": CarveOutRole.MANAGED_CARE_ORGANIZATION,
-    "X3": CarveOutRole.UTILIZATION_MANAGEMENT_ORGANIZATION,
-    "1I": CarveOutRole.PREFERRED_PROVIDER_ORGANIZATION,
     "2B": CarveOutRole.THIRD_PARTY_ADMINISTRATOR,
 }
 # EB01 codes of a benefit whose 2120 entity administers it: active coverage, another payer,
