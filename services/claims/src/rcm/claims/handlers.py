@@ -42,6 +42,7 @@ from rcm.claims.domain import (
     code_session,
     scrub,
 )
+from rcm.claims.domain.adjudication import AdjudicatedLine, RemitPart, outcome, standing, totals
 from rcm.claims.domain.cob import (
     LineAdjustment,
     PriorAdjudication,
@@ -93,6 +94,7 @@ from rcm.claims.reads import (
     session_answer,
     session_state,
 )
+from rcm.claims.remits import applied_parts, load_parts, record_part
 from rcm.claims.store import (
     SharedReferences,
     auth_answer,
@@ -209,20 +211,55 @@ def _denied_amount(adjustments: Iterable[Any]) -> Decimal:
 
 
 def remit_outcome(e: RemitReceived) -> ClaimState:
-    """Where a claim stands after its remit.
+    """Where a claim stands after its remit, as the one part of its adjudication
+    (``rcm.claims.domain.adjudication.outcome``).
 
     A claim the payer processed but paid nothing on because the patient owes it all
     (deductible, copay, coinsurance) is adjudicated and paid at zero, not denied;
     a line is denied only when the payer refused an amount beyond the contract write-off.
     """
-    if e.status is ClaimPaymentStatus.DENIED:
-        return ClaimState.DENIED
-    refused = [line for line in e.lines if line.paid <= 0 and _denied_amount(line.adjustments) > 0]
-    if e.paid <= 0 and (refused or _denied_amount(e.claim_adjustments) > 0 or e.patient_responsibility <= 0):
-        return ClaimState.DENIED
-    if refused:
-        return ClaimState.PARTIALLY_PAID
-    return ClaimState.PAID
+    return outcome((remit_part(e),)) or ClaimState.PENDED
+
+
+def _line_keys(e: RemitReceived, draft: ClaimDraft | None) -> list[str]:
+    """The claim's line key of each remit line: the one the payer echoed (REF*6R), else the
+    first of the claim's lines not yet named with the same code, else one of its own."""
+    keys: list[str] = []
+    for i, line in enumerate(e.lines):
+        if line.line_key:
+            keys.append(line.line_key)
+            continue
+        claimed = draft.lines if draft is not None else ()
+        same = (c.line_key for c in claimed if c.code == line.procedure_code and c.line_key not in keys)
+        keys.append(next(same, f"{line.procedure_code}#{i + 1}"))
+    return keys
+
+
+def remit_part(e: RemitReceived, draft: ClaimDraft | None = None) -> RemitPart:
+    """The remit as one part of the claim's adjudication (``rcm.claims.domain.adjudication``);
+    ``draft``: the claim, whose line keys name the remit lines the payer did not key."""
+    lines = tuple(
+        AdjudicatedLine(
+            line_key=key,
+            paid=line.paid,
+            patient_responsibility=sum(
+                (a.amount for a in line.adjustments if a.group.value == "PR"), Decimal(0)
+            ),
+            contractual=sum((a.amount for a in line.adjustments if _written_off_by_contract(a)), Decimal(0)),
+            refused=_denied_amount(line.adjustments),
+        )
+        for key, line in zip(_line_keys(e, draft), e.lines, strict=True)
+    )
+    return RemitPart(
+        remit_id=e.remit_id,
+        status=e.status.value,
+        payer_claim_number=e.payer_claim_number,
+        paid=e.paid,
+        patient_responsibility=e.patient_responsibility,
+        contractual=contract_write_off(e),
+        refused=_denied_amount(e.claim_adjustments),
+        lines=lines,
+    )
 
 
 _INSERT_ELIGIBILITY = pg_insert(eligibility).on_conflict_do_nothing()
@@ -417,6 +454,7 @@ class ClaimsHandlers:
         remits = [d.event for d in events if isinstance(d.event, RemitReceived)]
         if remits:
             await reads.load_remits(tx, [e.claim_id for e in remits], [e.patient_id for e in remits])
+            await load_parts(tx, [e.claim_id for e in remits])
 
     # ------------------------------------------------------------------ reference projections
 
@@ -1560,10 +1598,25 @@ class ClaimsHandlers:
             await update_claim(tx, row.claim_id, remitted_at=now, updated_at=now)
             log.info("remit of payer order %d recorded on a claim of payer order %d", order, row.payer_order)
             return
+        parts = await applied_parts(tx, row.claim_id)
+        if any(p.remit_id == e.remit_id for p in parts):
+            log.info("remit applied to its claim already: delivered again")
+            return
+        unkeyed = any(line.line_key is None for line in e.lines)  # named by the claim's lines
+        part = remit_part(e, ClaimDraft.model_validate(row.draft) if unkeyed else None)
+        record_part(tx, row.claim_id, part, payment_date=e.payment_date, at=now)
+        adjudication = standing([*parts, part])
+        paid, patient, contractual = totals(adjudication)
+        money: dict[str, Any] = {
+            "remit_paid": paid,
+            "remit_patient_responsibility": patient,
+            "remit_contractual": contractual,
+        }
         if e.status is ClaimPaymentStatus.REVERSAL:
             if state in _REVERSIBLE:
-                # the payer took back its adjudication: the claim is open (and not finalized)
-                # until the re-adjudication that follows carries the new outcome
+                # the payer took back its adjudication (of the reversed remit's lines): the claim
+                # is open (and not finalized) until the re-adjudication that follows carries the
+                # new outcome; its figures are those of the parts that still stand
                 await move(
                     tx,
                     row,
@@ -1573,11 +1626,15 @@ class ClaimsHandlers:
                     at=now,
                     cause=d,
                     remitted_at=now,
+                    **money,
                 )
             else:  # pended already, superseded or not yet adjudicated here: the reversal is noted
-                await update_claim(tx, row.claim_id, remitted_at=now, updated_at=now)
+                await update_claim(tx, row.claim_id, remitted_at=now, updated_at=now, **money)
             return
-        outcome = remit_outcome(e)
+        # the claim's adjudication with this remit's lines in it: a part of a split claim adds
+        # to the parts before it, a re-adjudication takes their place
+        derived = outcome(adjudication)
+        assert derived is not None  # the remit itself stands
         if state in (ClaimState.CORRECTED, ClaimState.VOIDED):
             # the correction overtook this remit (they travel on different topics): the claim
             # stays superseded, and its replacement carries the outcome from here on
@@ -1585,15 +1642,9 @@ class ClaimsHandlers:
         forwarded = crossed_over(
             status=e.status.value, rarcs=e.rarcs, crossover_payer_name=e.crossover_payer_name
         )
-        remitted: dict[str, Any] = {
-            "remitted_at": now,
-            "remit_paid": e.paid,
-            "remit_patient_responsibility": e.patient_responsibility,
-            "remit_contractual": contract_write_off(e),
-            "crossed_over": forwarded,
-        }
-        written_off = state is ClaimState.WRITTEN_OFF and outcome is ClaimState.DENIED
-        if written_off or state is outcome:
+        remitted: dict[str, Any] = {"remitted_at": now, "crossed_over": forwarded, **money}
+        written_off = state is ClaimState.WRITTEN_OFF and derived is ClaimState.DENIED
+        if written_off or state is derived:
             await update_claim(tx, row.claim_id, updated_at=now, **remitted)
             if written_off:
                 return  # the denial's write-off overtook this remit; a payment would still move it
@@ -1603,7 +1654,7 @@ class ClaimsHandlers:
                 await (move_later if reads is not None else move)(
                     tx,
                     row,
-                    outcome,
+                    derived,
                     reason=f"reopened: {why} after {state.value}" if finalized else why,
                     at=now,
                     cause=d,
@@ -1612,7 +1663,7 @@ class ClaimsHandlers:
                 )
             except IllegalTransition:  # raised before anything is written: the remit is noted
                 await update_claim(tx, row.claim_id, updated_at=now, **remitted)
-                log.warning("remit outcome %s not allowed from %s", outcome.value, row.state)
+                log.warning("remit outcome %s not allowed from %s", derived.value, row.state)
                 return
         current = await session_state(tx, row.session_id)
         if current is not None and moved_on(row, *current):

@@ -31,6 +31,7 @@ __all__ = [
     "claim",
     "claim_audit",
     "claim_line",
+    "claim_remit",
     "correction_refusal",
     "eligibility",
     "interchange_sequence",
@@ -186,6 +187,35 @@ claim_line = sa.Table(
     sa.Column("rule", sa.Text, nullable=False),
     sa.UniqueConstraint("claim_id", "line_key", name="claim_line_key_unique"),
 )
+
+claim_remit = sa.Table(
+    "claim_remit",
+    metadata,
+    sa.Column(
+        "id", sa.BigInteger, sa.Identity(), primary_key=True, comment="the order remits were applied in"
+    ),
+    sa.Column("claim_id", sa.Text, sa.ForeignKey("claim.claim_id"), nullable=False),
+    sa.Column("remit_id", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, comment="CLP02"),
+    sa.Column("payer_claim_number", sa.Text, nullable=False, comment="CLP07"),
+    sa.Column("paid", sa.Numeric(12, 2), nullable=False),
+    sa.Column("patient_responsibility", sa.Numeric(12, 2), nullable=False),
+    sa.Column("contractual", sa.Numeric(12, 2), nullable=False, comment="CO-45, claim and lines"),
+    sa.Column("refused", sa.Numeric(12, 2), nullable=False, comment="refused at claim level"),
+    sa.Column(
+        "lines",
+        JSONB,
+        nullable=False,
+        server_default="[]",
+        comment="the lines it adjudicated: line_key, paid, patient_responsibility, contractual, refused",
+    ),
+    sa.Column("payment_date", sa.Date, nullable=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("claim_id", "remit_id", name="claim_remit_once"),
+)
+"""Every remit (CLP) applied to a claim, once, with the lines it adjudicated: the claim's state
+and remit figures are derived from them (``rcm.claims.domain.adjudication``), so a payer's
+split claim adds up and a reversal takes back its remit's lines."""
 
 claim_audit = sa.Table(
     "claim_audit",

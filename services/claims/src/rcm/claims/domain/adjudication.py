@@ -1,0 +1,141 @@
+"""A claim's adjudication as it stands after every remit the payer sent for it.
+
+A payer may adjudicate one claim in parts, each in a CLP of its own: a split claim (MA15),
+or lines adjudicated at different times. Each part names the lines it adjudicated (SVC); a
+part that names none adjudicated the whole claim. The claim's standing adjudication is, per
+line, the latest part that adjudicated it and was not reversed:
+
+* a part takes the lines it names from the parts before it (a re-adjudication of those
+  lines); a part naming no lines, or an earlier part naming none, replaces what stood;
+* a reversal (CLP02 22) takes back the parts it reverses: those with its payer claim number
+  (CLP07), else every part standing; narrowed to the parts holding the lines it names.
+
+The claim's money is the sum of the standing parts' figures (a part that lost lines to a
+later one less those lines' figures), and its state is what one remit with those figures
+would give (``outcome``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from rcm.claims.domain.state import ClaimState
+
+__all__ = ["AdjudicatedLine", "RemitPart", "outcome", "standing", "totals"]
+
+REVERSAL = "22"
+DENIED = "4"
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class AdjudicatedLine:
+    """What one part of the payer's adjudication says of one of the claim's lines."""
+
+    line_key: str
+    paid: Decimal
+    patient_responsibility: Decimal
+    contractual: Decimal
+    """The contract write-off (CO-45): owed by no one."""
+    refused: Decimal
+    """What the payer refused beyond the contract write-off and the patient's share."""
+
+    @property
+    def denied(self) -> bool:
+        return self.paid <= 0 and self.refused > 0
+
+
+@dataclass(frozen=True, slots=True)
+class RemitPart:
+    """One remit (CLP) applied to the claim: its claim-level figures and the lines it names."""
+
+    remit_id: str
+    status: str
+    """CLP02."""
+    payer_claim_number: str
+    paid: Decimal
+    patient_responsibility: Decimal
+    contractual: Decimal
+    """CO-45 at claim and line level."""
+    refused: Decimal
+    """Refused at claim level (claim CAS beyond the contract and the patient's share)."""
+    lines: tuple[AdjudicatedLine, ...] = ()
+
+    @property
+    def whole(self) -> bool:
+        """It names no lines: it adjudicated (or reverses) the whole claim."""
+        return not self.lines
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset(line.line_key for line in self.lines)
+
+    def without(self, keys: Iterable[str]) -> RemitPart | None:
+        """The part once a later part took ``keys`` from it; None when it keeps no line."""
+        gone = set(keys)
+        taken = [line for line in self.lines if line.line_key in gone]
+        if not taken:
+            return self
+        kept = tuple(line for line in self.lines if line.line_key not in gone)
+        if not kept:
+            return None
+        return replace(
+            self,
+            lines=kept,
+            paid=self.paid - sum((line.paid for line in taken), _ZERO),
+            patient_responsibility=self.patient_responsibility
+            - sum((line.patient_responsibility for line in taken), _ZERO),
+            contractual=self.contractual - sum((line.contractual for line in taken), _ZERO),
+        )
+
+
+def standing(parts: Sequence[RemitPart]) -> tuple[RemitPart, ...]:
+    """The parts that stand after ``parts`` (in the order they were applied), each with the
+    lines still its own (see the module's docstring)."""
+    current: list[RemitPart] = []
+    for part in parts:
+        if part.status == REVERSAL:
+            same = [p for p in current if p.payer_claim_number == part.payer_claim_number]
+            reversed_ = same or list(current)
+            if not part.whole:
+                reversed_ = [p for p in reversed_ if p.whole or p.keys & part.keys]
+            current = [p for p in current if p not in reversed_]
+        elif part.whole:
+            current = [part]
+        else:
+            kept = (p.without(part.keys) for p in current if not p.whole)
+            current = [*(p for p in kept if p is not None), part]
+    return tuple(current)
+
+
+def totals(parts: Sequence[RemitPart]) -> tuple[Decimal, Decimal, Decimal]:
+    """(paid, patient responsibility, contract write-off) of the standing ``parts``."""
+    return (
+        sum((p.paid for p in parts), _ZERO),
+        sum((p.patient_responsibility for p in parts), _ZERO),
+        sum((p.contractual for p in parts), _ZERO),
+    )
+
+
+def outcome(parts: Sequence[RemitPart]) -> ClaimState | None:
+    """Where the claim stands with the standing ``parts``; None when none stands (reversed).
+
+    As for one remit: a claim the payer processed but paid nothing on because the patient owes
+    it all is paid at zero, not denied; it is denied when nothing was paid and something was
+    refused (or nothing is owed by anyone). With something paid, a line refused, or a part
+    denied (CLP02 4) beside a paid one, makes it partially paid.
+    """
+    if not parts:
+        return None
+    if all(p.status == DENIED for p in parts):
+        return ClaimState.DENIED
+    paid, patient, _ = totals(parts)
+    refused_line = any(line.denied for p in parts for line in p.lines)
+    refused_claim = sum((p.refused for p in parts), _ZERO) > 0
+    if paid <= 0 and (refused_line or refused_claim or patient <= 0):
+        return ClaimState.DENIED
+    if refused_line or any(p.status == DENIED for p in parts):
+        return ClaimState.PARTIALLY_PAID
+    return ClaimState.PAID
