@@ -7,17 +7,20 @@ read and the most actionable decides; REF*1K are the payer's claim numbers.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from claims_direct import AckService, apply, force, handlers, one, rows, trail
 from claims_world import reference, session
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rcm.claims.domain import ClaimState
 from rcm.claims.status_inquiry import StatusInquiry, answer_of_277, state_of_277
+from rcm.claims.store import claim_audit
 from rcm.x12.errors import X12Error
 
 
@@ -79,7 +82,7 @@ def test_every_composite_and_every_claim_level_stc_is_read() -> None:
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("category", ["A1", "A2", "E0", "E1", "E2", "F0", "F3", "F4", "R4"])
+@pytest.mark.parametrize("category", ["A1", "A2", "E0", "E1", "E2", "F0", "F3", "F4"])
 def test_statuses_that_do_not_settle_or_pend_the_claim_move_nothing(category: str) -> None:
     content = x277("TRN*2*CLAIM0001", f"STC*{category}:0*20250301")
     answer = answer_of_277(content, trace="CLAIM0001")
@@ -357,3 +360,104 @@ async def test_a_rejected_part_beside_a_pending_part_is_not_held(engine: AsyncEn
     after = await one(engine, row.claim_id)
     assert after.state == ClaimState.PENDED.value
     assert not after.hold_reasons
+
+
+# ------------------------------------------------------------------ category R: information requested
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("category", ["R0", "R1", "R3", "R4", "R5", "R9", "R11", "R16"])
+def test_a_request_for_additional_information_pends_the_claim_and_says_what_is_asked(category: str) -> None:
+    answer = answer_of_277(x277("TRN*2*CLAIM0001", f"STC*{category}:294:1P*20250301"), trace="CLAIM0001")
+    assert answer is not None
+    assert answer.state is ClaimState.PENDED
+    assert [(r.status, r.line_key) for r in answer.requests] == [(f"{category}:294:1P", None)]
+    assert "request" in answer.requests[0].meaning or "documents" in answer.requests[0].meaning
+
+
+@pytest.mark.unit
+def test_a_service_lines_request_names_the_line_and_a_denial_beside_it_still_decides() -> None:
+    content = x277(
+        "TRN*2*CLAIM0001",
+        "STC*A2:20*20250301**250.00",
+        "SVC*HC:90837*150.00*0.00****1",
+        "STC*R4:294*20250301",
+        "REF*FJ*ses-0001:1",
+        "SVC*HC:90785*100.00*0.00****1",
+        "STC*F2:88*20250301",
+        "REF*FJ*ses-0001:2",
+    )
+    answer = answer_of_277(content, trace="CLAIM0001")
+    assert answer is not None
+    assert [(r.status, r.line_key) for r in answer.requests] == [("R4:294", "ses-0001:1")]
+    assert answer.state is ClaimState.DENIED  # the denied line is worked now
+    paid_beside = x277("TRN*2*CLAIM0001", "STC*F1:65*20250301**150.00*120.00", "STC*R9:21*20250301")
+    assert state_of_277(paid_beside, trace="CLAIM0001") is ClaimState.PENDED  # not settled yet
+
+
+async def _published(engine: AsyncEngine, ce_type: str) -> list[dict[str, Any]]:
+    async with engine.connect() as conn:
+        found = await conn.execute(sa.text("SELECT value, headers FROM kit_outbox ORDER BY id"))
+        return [json.loads(bytes(value)) for value, headers in found if dict(headers)["ce_type"] == ce_type]
+
+
+async def test_a_277_requesting_documentation_pends_the_claim_and_tells_the_denials_service_what_is_asked(
+    engine: AsyncEngine,
+) -> None:
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    row = await _aged_claim(engine, ClaimState.ACCEPTED, now)
+    key = row.draft["claim_key"]
+    line = row.draft["lines"][0]["line_key"]
+    core = _Core(
+        x277(
+            f"TRN*2*{key}",
+            "STC*R4:294:1P*20250301**150.00",
+            "REF*1K*PCN000321",
+            "SVC*HC:90837*150.00*0.00****1",
+            "STC*R5:21*20250301",
+            f"REF*FJ*{line}",
+        )
+    )
+    inquiry = StatusInquiry(AckService(engine), submitter_id="S", receiver_id="R", after=timedelta(days=30))  # type: ignore[arg-type]
+    await inquiry.run_once(core, now=now)  # type: ignore[arg-type]
+    after = await one(engine, row.claim_id)
+    assert (after.state, after.payer_claim_number) == (ClaimState.PENDED.value, "PCN000321")
+    async with engine.connect() as conn:
+        reason = await conn.scalar(
+            sa.select(claim_audit.c.reason)
+            .where(claim_audit.c.claim_id == row.claim_id, claim_audit.c.to_state == "pended")
+            .order_by(claim_audit.c.id.desc())
+            .limit(1)
+        )
+    assert reason is not None and "R4:294:1P" in reason and "R5:21" in reason
+    (event,) = await _published(engine, "rcm.claim-acknowledged.v1")
+    assert (event["source"], event["status"]) == ("277", "information_requested")
+    assert [r["code"] for r in event["reasons"]] == ["R4:294:1P"]
+    assert "documentation" in event["reasons"][0]["description"]
+    assert [(ln["line_key"], ln["status"], [r["code"] for r in ln["reasons"]]) for ln in event["lines"]] == [
+        (line, "information_requested", ["R5:21"])
+    ]
+    assert event["payer_claim_number"] == "PCN000321"
+    assert "SAM" not in json.dumps(event) and "SYN000000001" not in json.dumps(event)  # no member data
+
+
+async def test_a_pended_claim_asked_for_information_stays_pended_with_the_request_on_its_trail(
+    engine: AsyncEngine,
+) -> None:
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    row = await _aged_claim(engine, ClaimState.PENDED, now)
+    key = row.draft["claim_key"]
+    core = _Core(x277(f"TRN*2*{key}", "STC*R9:21:1P*20250301"))
+    inquiry = StatusInquiry(AckService(engine), submitter_id="S", receiver_id="R", after=timedelta(days=30))  # type: ignore[arg-type]
+    await inquiry.run_once(core, now=now)  # type: ignore[arg-type]
+    assert (await one(engine, row.claim_id)).state == ClaimState.PENDED.value
+    assert (await trail(engine, row.claim_id))[-1] == (ClaimState.PENDED.value, ClaimState.PENDED.value)
+    (event,) = await _published(engine, "rcm.claim-acknowledged.v1")
+    assert [r["code"] for r in event["reasons"]] == ["R9:21:1P"]
+    assert "medical necessity" in event["reasons"][0]["description"]
+    # an answer with no request publishes nothing
+    await force(engine, row.claim_id, status_checked_at=now - timedelta(days=31))
+    later = now + timedelta(days=1)
+    inquiry = StatusInquiry(AckService(engine), submitter_id="S", receiver_id="R", after=timedelta(days=30))  # type: ignore[arg-type]
+    await inquiry.run_once(_Core(x277(f"TRN*2*{key}", "STC*P1:20*20250301")), now=later)  # type: ignore[arg-type]
+    assert len(await _published(engine, "rcm.claim-acknowledged.v1")) == 1

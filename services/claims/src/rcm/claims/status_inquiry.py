@@ -5,7 +5,8 @@ claim key) are read; a 277 about another claim changes nothing. A payer that spl
 (two payer claims, each with its ICN) or reports it more than once answers with several 2200D
 under the same trace; every one is read, with every STC of it (STC01, STC10, STC11) and of its
 2220D service lines. Each category is a part's state: F1 finalized/paid -> paid, F2
-finalized/denied -> denied, P0-P5 pending -> pended; A3/A6/A7/A8 (the payer rejected it, it
+finalized/denied -> denied, P0-P5 pending and R0-R16 (the payer requests additional
+information before it adjudicates) -> pended; A3/A6/A7/A8 (the payer rejected it, it
 never entered adjudication) and A4/D0 (the payer has no record of it) -> rejected; anything
 else (F0, F3, F4, E0...) none. The claim's state is the most actionable of its parts'
 (``combined_state``):
@@ -19,6 +20,12 @@ else (F0, F3, F4, E0...) none. The claim's state is the most actionable of its p
    be sent again as an original. A rejected part beside an adjudicated one moves nothing:
    sending the whole claim again would duplicate the adjudicated part (its status stays in
    the answer).
+
+A request for additional information (category R; what is asked in the status code, STC01-2,
+STC10-2, STC11-2, and of whom in the entity code) is recorded on the claim's trail (the move to
+pended, or an audit row when it is pended already) and published as a claim-acknowledged of
+source ``277`` and status ``information_requested``, its reasons the requests (the lines' own
+with their line keys, REF*FJ), so the denials service and a person's queue learn what to send.
 
 An unreadable 277 (or one of another version than 005010) changes nothing but the time of the
 last check. Every REF*1K payer claim control number is read; the claim keeps the first, when
@@ -39,9 +46,17 @@ from rcm.claims.acknowledgements import REJECTING_CATEGORIES
 from rcm.claims.domain import ClaimDraft, ClaimState
 from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.lifecycle import hold_rejected, move
-from rcm.claims.store import claim, references
+from rcm.claims.store import claim, claim_audit, references
 from rcm.clearinghouse import CoreRealtimeClient, TransportError
-from rcm.events.models import HoldReason, HoldReasonCode
+from rcm.events.models import (
+    AckReason,
+    AckSource,
+    AckStatus,
+    ClaimAcknowledged,
+    HoldReason,
+    HoldReasonCode,
+    LineAcknowledgment,
+)
 from rcm.servicekit import Service, Transaction
 from rcm.x12.build import serialize
 from rcm.x12.convert import read_interchanges_leniently
@@ -49,7 +64,15 @@ from rcm.x12.errors import X12Error
 from rcm.x12.models.claim_status import ClaimStatus, ClaimStatusResponse277
 from rcm.x12.segments import Delimiters, Segment
 
-__all__ = ["StatusAnswer", "StatusInquiry", "answer_of_277", "build_276", "combined_state", "state_of_277"]
+__all__ = [
+    "StatusAnswer",
+    "StatusInquiry",
+    "answer_of_277",
+    "build_276",
+    "combined_state",
+    "information_requested",
+    "state_of_277",
+]
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +142,46 @@ _NOT_FOUND = frozenset({"A4", "D0"})
 """The payer has no such claim (A4 not found) or its search for it failed (D0)."""
 
 
+_REQUESTS = {
+    "R0": "the payer requests additional information (general request)",
+    "R1": "the payer requests information about an entity (subscriber, patient, provider)",
+    "R3": "the payer requests claim or line information that could be sent on a claim",
+    "R4": "the payer requests supporting documentation (notes, certification, records)",
+    "R5": "the payer requests more specific detail than the information it received",
+    "R6": "the payer requests information for regulatory requirements",
+    "R7": "the payer requests information confirming care is consistent with the plan's coverage policy",
+    "R8": "the payer requests information confirming care is consistent with coverage exceptions",
+    "R9": "the payer requests information to determine medical necessity",
+    "R10": "the payer requests information to support a filed grievance or appeal",
+    "R11": "the payer requests information for a pre-payment review of the claim",
+    "R12": "the payer requests clarification or justification of the procedure code",
+    "R13": "the documents sent are not readable: the payer requests them again",
+    "R14": "the documents received are not what was requested",
+    "R15": "the payer requests information for a workers' compensation coverage determination",
+    "R16": "the payer requests information for an eligibility determination",
+}
+"""Claim status category codes R0-R16 (X12 external code list 507, paraphrased): the payer has
+the claim and asks for more before it adjudicates; the status code says what, the entity of whom."""
+
+
+def information_requested(category: str) -> bool:
+    """Whether a claim status category is a request for additional information (R0-R16)."""
+    return category.startswith("R") and category[1:].isdigit()
+
+
+@dataclass(frozen=True, slots=True)
+class InformationRequest:
+    """One thing a 277 asks for: category:status[:entity] and, for a service line, its key."""
+
+    status: str
+    line_key: str | None = None
+
+    @property
+    def meaning(self) -> str:
+        category = self.status.partition(":")[0]
+        return _REQUESTS.get(category, "the payer requests additional information")
+
+
 @dataclass(frozen=True, slots=True)
 class StatusAnswer:
     """What a 277 says of the claim an inquiry asked about, over every 2200D echoing its trace."""
@@ -131,6 +194,8 @@ class StatusAnswer:
     """Every REF*1K, once each, in file order: one per part of a claim the payer split."""
     line_statuses: tuple[str, ...] = ()
     """The statuses of its 2220D service lines as category:code, in file order."""
+    requests: tuple[InformationRequest, ...] = ()
+    """Its requests for additional information (category R), claim and line level, in file order."""
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -152,7 +217,7 @@ def _state_of(category: str) -> ClaimState | None:
         return ClaimState.PAID
     if category == "F2":
         return ClaimState.DENIED
-    if category.startswith("P"):
+    if category.startswith("P") or information_requested(category):
         return ClaimState.PENDED
     if category in REJECTING_CATEGORIES or category in _NOT_FOUND:
         return ClaimState.REJECTED
@@ -182,6 +247,7 @@ def answer_of_277(content: str, *, trace: str) -> StatusAnswer | None:
     statuses: list[str] = []
     lines: list[str] = []
     numbers: list[str] = []
+    requests: list[InformationRequest] = []
     found = False
     interchanges, _ = read_interchanges_leniently(content)
     for interchange, _ in interchanges:
@@ -198,6 +264,10 @@ def answer_of_277(content: str, *, trace: str) -> StatusAnswer | None:
                     statuses += _composites(tracking.statuses)
                     lines += (s for service in tracking.services for s in _composites(service.statuses))
                     numbers += (r.value for r in tracking.references if r.qualifier == "1K" and r.value)
+                    requests += (InformationRequest(s) for s in _requests(tracking.statuses))
+                    for service in tracking.services:
+                        key = next((r.value for r in service.references if r.qualifier == "FJ"), None)
+                        requests += (InformationRequest(s, key) for s in _requests(service.statuses))
     if not found:
         return None
     distinct = tuple(dict.fromkeys(numbers))
@@ -206,6 +276,7 @@ def answer_of_277(content: str, *, trace: str) -> StatusAnswer | None:
         payer_claim_number=distinct[0] if distinct else None,
         payer_claim_numbers=distinct,
         line_statuses=tuple(lines),
+        requests=tuple(dict.fromkeys(requests)),
     )
 
 
@@ -216,6 +287,16 @@ def _rejected_part(answer: StatusAnswer | None) -> bool:
 
 def _composites(stcs: list[ClaimStatus]) -> list[str]:
     return [f"{code.category}:{code.code or ''}" for stc in stcs for code in stc.statuses]
+
+
+def _requests(stcs: list[ClaimStatus]) -> list[str]:
+    """The category R composites as category:status[:entity] (the entity says of whom)."""
+    return [
+        f"{code.category}:{code.code or ''}" + (f":{code.entity}" if code.entity else "")
+        for stc in stcs
+        for code in stc.statuses
+        if information_requested(code.category)
+    ]
 
 
 def state_of_277(content: str, *, trace: str) -> ClaimState | None:
@@ -305,21 +386,61 @@ class StatusInquiry:
                 log.warning(
                     "277: part of claim %s rejected beside an adjudicated part; not held", row.claim_id
                 )
+            requests = answer.requests if answer is not None else ()
+            why = "276/277 claim status inquiry"
+            if requests:
+                asked = ", ".join(r.status for r in requests)
+                why = f"{why}: the payer requests additional information ({asked})"[:500]
             if reported is not None and reported.value != current.state:
                 try:
-                    await move(
-                        tx,
-                        current,
-                        reported,
-                        reason="276/277 claim status inquiry",
-                        at=now,
-                        status_checked_at=now,
-                    )
+                    await move(tx, current, reported, reason=why, at=now, status_checked_at=now)
                 except IllegalTransition:
                     log.info("277 status %s not applicable from %s", reported.value, current.state)
                     return
                 if reported is ClaimState.REJECTED and answer is not None:
                     await _hold_rejected(tx, row.claim_id, answer, now)
+            elif requests:  # pended already: the request joins its trail
+                tx.insert_later(
+                    claim_audit,
+                    {
+                        "claim_id": current.claim_id,
+                        "from_state": current.state,
+                        "to_state": current.state,
+                        "reason": why,
+                        "actor": "claims",
+                        "at": now,
+                    },
+                )
+            if answer is not None and requests:
+                log.info("277: the payer requests additional information for claim %s", row.claim_id)
+                tx.publish(_information_requested(current, answer, draft, now))
+
+
+def _information_requested(
+    row: Any, answer: StatusAnswer, draft: ClaimDraft, now: datetime
+) -> ClaimAcknowledged:
+    """The 277's requests for additional information as a claim-acknowledged (source 277): the
+    claim's own as its reasons, a line's (REF*FJ naming one of the claim's lines) as that line's."""
+    ours = {line.line_key for line in draft.lines}
+    claim_level = [r for r in answer.requests if r.line_key not in ours]
+    by_line: dict[str, list[AckReason]] = {}
+    for r in answer.requests:
+        if r.line_key in ours:
+            by_line.setdefault(r.line_key, []).append(AckReason(code=r.status[:30], description=r.meaning))
+    return ClaimAcknowledged(
+        claim_id=row.claim_id,
+        patient_id=row.patient_id,
+        source=AckSource.X277,
+        status=AckStatus.INFORMATION_REQUESTED,
+        reasons=[AckReason(code=r.status[:30], description=r.meaning) for r in claim_level],
+        lines=[
+            LineAcknowledgment(line_key=key, status=AckStatus.INFORMATION_REQUESTED, reasons=reasons)
+            for key, reasons in by_line.items()
+        ],
+        payer_claim_number=row.payer_claim_number or answer.payer_claim_number,
+        file_name=f"277-{row.claim_id}-{now:%Y%m%d%H%M%S}",
+        received_at=now,
+    )
 
 
 async def _hold_rejected(tx: Transaction, claim_id: str, answer: StatusAnswer, now: datetime) -> None:

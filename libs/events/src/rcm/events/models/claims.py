@@ -194,14 +194,19 @@ class AckSource(StrEnum):
     X277CA = "277CA"
     TA1 = "TA1"
     """The interchange acknowledgment: TA104 R rejects every claim of the 837 interchange."""
+    X277 = "277"
+    """The payer's claim status answer (277) to our inquiry (276)."""
 
 
 class AckStatus(StrEnum):
-    """Accepted or rejected."""
+    """Accepted or rejected (or, in a 277 answer, more information requested)."""
 
     ACCEPTED = "accepted"
     ACCEPTED_WITH_ERRORS = "accepted_with_errors"
     REJECTED = "rejected"
+    INFORMATION_REQUESTED = "information_requested"
+    """The payer has the claim and asks for more before it adjudicates (277 category R0-R16): the
+    reasons say what (category:status[:entity]); someone must send it (a 275 or records)."""
 
 
 class AckReason(EventModel):
@@ -210,7 +215,7 @@ class AckReason(EventModel):
     code: str = Field(
         min_length=1,
         max_length=30,
-        description="999 error code (IK3/IK4/IK5) or 277CA STC category:status[:entity], e.g. 'A7:562:85'.",
+        description="999 error code (IK3/IK4/IK5) or 277CA/277 STC category:status[:entity], e.g. 'A7:562:85'.",
     )
     description: str | None = Field(default=None, max_length=300, description="Readable reason.")
 
@@ -224,11 +229,12 @@ class LineAcknowledgment(EventModel):
 
 
 class ClaimAcknowledged(Event):
-    """A 999 or 277CA accepted or rejected the claim."""
+    """A 999 or 277CA accepted or rejected the claim, or a 277 answering our 276 asks for more
+    information about it (``information_requested``)."""
 
     claim_id: Id = Field(description="Claim acknowledged.")
     patient_id: Id = Field(description="Patient of the claim.")
-    source: AckSource = Field(description="999 or 277CA.")
+    source: AckSource = Field(description="999, 277CA, TA1 or 277 (a claim status answer).")
     status: AckStatus = Field(description="Verdict on the claim.")
     reasons: list[AckReason] = Field(default_factory=list, description="Claim-level reasons.")
     lines: list[LineAcknowledgment] = Field(default_factory=list, description="Line-level verdicts.")
