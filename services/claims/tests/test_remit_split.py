@@ -233,3 +233,20 @@ def test_a_reversal_naming_lines_takes_back_only_the_parts_holding_them() -> Non
     left = standing([*split, _part("r", ("L2", "-30.00"), status="22")])
     assert [p.remit_id for p in left] == ["a"]
     assert totals(left)[0] == Decimal("50.00")
+
+
+async def test_lines_the_payer_did_not_key_are_matched_to_the_claims_lines_by_code(
+    engine: AsyncEngine,
+) -> None:
+    h = handlers()
+    row, _, _ = await _two_line_claim(engine, h)
+    unkeyed_paid = {**_paid_90837("x"), "line_key": None}
+    refused = _line("x", "90785", "20.00", "0.00", ("CO", "16", "20.00")) | {"line_key": None}
+    await apply(engine, h, _remit(row, "rmt-a", "ICN-A", unkeyed_paid, refused))
+    assert (await one(engine, row.claim_id)).state == "partially_paid"
+    # the 90785 adjudicated again, first (and only) line of its remit: it replaces the 90785
+    again = _line("x", "90785", "20.00", "18.00", ("PR", "2", "2.00")) | {"line_key": None}
+    await apply(engine, h, _remit(row, "rmt-b", "ICN-A", again))
+    after = await one(engine, row.claim_id)
+    assert after.state == "paid"
+    assert _money(after) == ("138.00", "22.00", "40.00")
