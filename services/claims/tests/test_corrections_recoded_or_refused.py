@@ -337,3 +337,14 @@ def test_rcm_claims_refusals_lists_a_refused_correction_with_its_reason(
         "set_rendering_provider: provider prov-0404 is not on file",
     ]
     assert CliRunner().invoke(app, ["refusals", "NOSUCHCLAIM"]).output == ""
+
+
+async def test_a_void_of_a_claim_not_on_file_is_refused_once(engine: AsyncEngine) -> None:
+    h, original = await _denied(engine)
+    void = f.claim_void_requested(5, claim_id="clm-unknown", denial_id="den-0005")
+    await apply(engine, h, void, void)
+    refused = await _refusals(engine)
+    assert [(e["request_id"], e["reason"], e["denial_id"]) for e in refused] == [
+        ("req-0005", "unknown_claim", "den-0005")
+    ]
+    assert (await one(engine, original.claim_id)).state == "denied"

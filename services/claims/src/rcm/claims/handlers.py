@@ -1935,7 +1935,10 @@ class ClaimsHandlers:
             await self._refuse(tx, d, refused)
 
     async def _refuse(
-        self, tx: Transaction, d: Delivered[ClaimCorrectionRequested], refused: UnsupportedChange
+        self,
+        tx: Transaction,
+        d: Delivered[ClaimCorrectionRequested] | Delivered[ClaimVoidRequested],
+        refused: UnsupportedChange,
     ) -> None:
         """Record the refusal of a correction request and publish claim-correction-refused, once per
         request (a request delivered again is refused again, silently): the denial it came from
@@ -1978,15 +1981,18 @@ class ClaimsHandlers:
 
     async def on_void(self, tx: Transaction, d: Delivered[ClaimVoidRequested]) -> None:
         e = d.event
-        await self.correct(
-            tx,
-            e.claim_id,
-            changes=[],
-            method=None,
-            payer_claim_number=e.payer_claim_number,
-            cause=d,
-            actor="denials",
-        )
+        try:
+            await self.correct(
+                tx,
+                e.claim_id,
+                changes=[],
+                method=None,
+                payer_claim_number=e.payer_claim_number,
+                cause=d,
+                actor="denials",
+            )
+        except UnsupportedChange as refused:
+            await self._refuse(tx, d, refused)
 
     async def on_write_off(self, tx: Transaction, d: Delivered[ClaimWriteOffRequested]) -> None:
         """Close the payer's balance of a denied, partly paid, held or rejected claim.
@@ -2101,12 +2107,9 @@ class ClaimsHandlers:
             await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == claim_id).with_for_update())
         ).first()
         if row is None:
-            if method is not None:
-                raise UnsupportedChange(
-                    "the claim is not known to the claims service", refusal=Refusal.UNKNOWN_CLAIM
-                )
-            log.warning("void of an unknown claim")
-            return None
+            raise UnsupportedChange(
+                "the claim is not known to the claims service", refusal=Refusal.UNKNOWN_CLAIM
+            )
         original = ClaimDraft.model_validate(row.draft)
         number = payer_claim_number or row.payer_claim_number
         if method is None and number is None:
