@@ -77,6 +77,20 @@ def test_a_claim_to_the_carve_out_payer_itself_is_not_held() -> None:
 
 
 @unit
+def test_a_carve_out_of_another_behavioural_health_type_than_the_one_checked_holds_nothing() -> None:
+    substance_use = VENDOR.model_copy(update={"service_types": ("AI", "AK")})
+    assert _held(carve_out=substance_use, service_type_code="MH") == []
+
+
+@pytest.mark.parametrize("checked", ["MH", "30", None])
+@unit
+def test_a_carve_out_of_the_type_checked_or_of_the_plan_s_answer_is_held(checked: str | None) -> None:
+    mental_health = VENDOR.model_copy(update={"service_types": ("MH", "A6")})
+    (reason,) = _held(carve_out=mental_health, service_type_code=checked)
+    assert reason[0] is HoldReasonCode.BENEFIT_CARVED_OUT
+
+
+@unit
 def test_a_later_check_without_the_carve_out_releases_the_claim() -> None:
     carved = ELIGIBLE.model_copy(update={"carve_out": VENDOR})
     later = ELIGIBLE.model_copy(update={"checked_at": datetime(2025, 3, 2, 9, tzinfo=UTC)})
@@ -124,7 +138,7 @@ def test_an_eligibility_checked_with_the_new_fields_reads_them() -> None:
     result = ad.eligibility_of(event.model_dump(mode="json"))
     assert result.covered is False
     assert result.carve_out == CarveOut(
-        name="SYNTHETIC MIND VENDOR", payer_id="payer-0009", identifier="SYNVN01"
+        name="SYNTHETIC MIND VENDOR", payer_id="payer-0009", identifier="SYNVN01", service_types=("MH",)
     )
 
 

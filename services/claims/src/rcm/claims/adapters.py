@@ -167,7 +167,12 @@ def eligibility_of(body: Body) -> EligibilityResult:
 
 
 def _carve_out(body: Body) -> CarveOut:
-    return CarveOut(name=body.get("name"), payer_id=body.get("payer_id"), identifier=body.get("identifier"))
+    return CarveOut(
+        name=body.get("name"),
+        payer_id=body.get("payer_id"),
+        identifier=body.get("identifier"),
+        service_types=tuple(body.get("service_types") or ()),
+    )
 
 
 def authorization_of(body: Body, *, remaining: int | None = None) -> Authorization | None:

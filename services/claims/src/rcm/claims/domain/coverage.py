@@ -54,12 +54,30 @@ class EligibilityStatus(StrEnum):
     ERROR = "error"
 
 
+_GENERIC_SERVICE_TYPES = frozenset({"30", "98"})
+"""Health benefit plan coverage and professional (physician) visit - office: not behavioural-health
+types of their own, so a carve-out of the behavioural-health benefit is read for them."""
+
+
 class CarveOut(DomainModel):
     """The entity a payer's 271 says administers the behavioural-health benefit instead of it."""
 
     name: str | None = None
     payer_id: str | None = Field(default=None, description="Our payer id of the entity, when it was matched.")
     identifier: str | None = Field(default=None, description="Its id as the 271 gives it (2120 NM109).")
+    service_types: tuple[str, ...] = Field(
+        default=(), description="The behavioural-health service types (EB03) carved out; none: not stated."
+    )
+
+    def covers(self, service_type_code: str | None) -> bool:
+        """Whether the carve-out takes the benefit of ``service_type_code``, the type the check's
+        benefits came from: one the 271 names as carved out, or the plan's or an office visit's
+        (30, 98: the 271 said nothing more specific of the visit), or any when either is unstated.
+        A behavioural-health type the 271 answered for itself and did not carve out (mental health
+        beside a substance-use carve-out) stays with the payer."""
+        if not self.service_types or service_type_code is None:
+            return True
+        return service_type_code in _GENERIC_SERVICE_TYPES or service_type_code in self.service_types
 
     @property
     def label(self) -> str:

@@ -51,7 +51,11 @@ def coverage_active(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
             )
         ]
     carve_out = latest.carve_out
-    if carve_out is not None and (carve_out.payer_id is None or carve_out.payer_id != claim.payer_id):
+    if (
+        carve_out is not None
+        and carve_out.covers(latest.service_type_code)
+        and (carve_out.payer_id is None or carve_out.payer_id != claim.payer_id)
+    ):
         return [
             _finding(
                 "eligibility.carved_out",
