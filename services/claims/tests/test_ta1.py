@@ -65,10 +65,11 @@ async def test_an_interchange_s_claims_are_found_through_indexes(engine: AsyncEn
 
 
 async def test_an_unreadable_acknowledgment_is_recorded_once_counted_and_listed(engine: AsyncEngine) -> None:
-    # an IK3 without its segment position (IK302): the 999 cannot be read, and no retry changes that
+    # a set response that names no set (AK202) and cannot be read: which claims it answers is
+    # unknown, so the 999 cannot be read, and no retry changes that
     content = (
         f"{ISA}GS*FA*SANDBOXCH*PRACTICE01*20250303*1200*11*X*005010X231A1~ST*999*0001*005010X231A1~"
-        "AK1*HC*8801*005010X222A1~AK2*837*0001*005010X222A1~IK3*NM1**2010BA*8~IK5*R*5~AK9*R*1*1*0~"
+        "AK1*HC*8801*005010X222A1~AK2*837**005010X222A1~IK3*NM1**2010BA*8~IK5*R*5~AK9*R*1*1*0~"
         "SE*7*0001~GE*1*11~IEA*1*000000011~"
     ).encode()
     with pytest.raises(X12Error):

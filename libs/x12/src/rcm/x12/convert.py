@@ -8,6 +8,8 @@ it back as X12.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pydantic import ValidationError
 
 from rcm.x12.collector import collector_paused
@@ -52,17 +54,22 @@ def read_interchanges_leniently(source: Source) -> tuple[list[tuple[Interchange,
     """``read_interchanges``, keeping what can be read: a segment whose values cannot be read
     (a malformed date, amount or composite) is left out of its loop, a child loop that cannot
     be made without it is left out whole, and both are listed (see ``reading_leniently``).
-    For inquiries' answers (271, 277) where the rest of the answer still counts; X12Error
-    still when there is no interchange or a set's own required parts are missing.
+    Each ``Unread`` names its transaction set (``transaction``, in file order); a TA1 whose
+    values cannot be read is left out of its interchange's ``acknowledgments`` and listed with
+    segment ``TA1``. For answers where the rest still counts (271, 277; 999 and 277CA, whose
+    reader sets aside what an unread part belongs to); X12Error still when there is no
+    interchange or a set's own required parts are missing.
     ``Unread.error`` may quote values (PHI): never log it."""
     data: str | bytes | bytearray | memoryview = (
         source if isinstance(source, str | bytes | bytearray | memoryview) else source.read()
     )
     with collector_paused(), reading_leniently() as unread:
-        return _read_interchanges(data), unread
+        return _read_interchanges(data, unread), unread
 
 
-def _read_interchanges(data: str | bytes | bytearray | memoryview) -> list[tuple[Interchange, Delimiters]]:
+def _read_interchanges(
+    data: str | bytes | bytearray | memoryview, unread: list[Unread] | None = None
+) -> list[tuple[Interchange, Delimiters]]:
     result = read(data)
     envelopes = _envelopes(result)
     if not envelopes:
@@ -70,6 +77,7 @@ def _read_interchanges(data: str | bytes | bytearray | memoryview) -> list[tuple
     sets = iter(result.transactions)
     pending = next(sets, None)
     interchanges = []
+    index = 0
     for isa, delimiters, group_segments, acks in envelopes:
         groups = []
         for gs, set_count in group_segments:
@@ -77,16 +85,35 @@ def _read_interchanges(data: str | bytes | bytearray | memoryview) -> list[tuple
             for _ in range(set_count):
                 if pending is None:
                     raise X12Error(f"group {gs.get(6)}: a transaction set could not be read")
+                before = len(unread) if unread is not None else 0
                 transactions.append(transaction_model(pending))
+                if unread is not None:
+                    unread[before:] = [replace(u, transaction=index) for u in unread[before:]]
+                index += 1
                 pending = next(sets, None)
             groups.append(FunctionalGroup(header=GroupHeader.from_segment(gs), transactions=transactions))
         interchange = Interchange(
             header=InterchangeHeader.from_segment(isa),
-            acknowledgments=[InterchangeAck.from_segment(ta1, delimiters) for ta1 in acks],
+            acknowledgments=_acknowledgments(acks, delimiters, unread),
             groups=groups,
         )
         interchanges.append((interchange, delimiters))
     return interchanges
+
+
+def _acknowledgments(
+    acks: list[Segment], delimiters: Delimiters, unread: list[Unread] | None
+) -> list[InterchangeAck]:
+    """The TA1s of an interchange; read leniently (``unread`` given), one that cannot be read is listed."""
+    found = []
+    for ta1 in acks:
+        try:
+            found.append(InterchangeAck.from_segment(ta1, delimiters))
+        except X12Error as exc:
+            if unread is None:
+                raise
+            unread.append(Unread("ISA", "TA1", ta1.position, str(exc)))
+    return found
 
 
 def read_interchange(source: Source) -> tuple[Interchange, Delimiters]:

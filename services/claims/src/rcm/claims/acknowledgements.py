@@ -10,6 +10,14 @@ whole batch (information source or receiver level) or one billing provider in it
 found through the batch's BHT03, which the 277CA returns in 2200B TRN02. A rejected claim
 goes back to held with the reasons. 835 files are the remittance service's: they are left
 alone here.
+
+Files are read leniently (``read_acknowledgment_file``): a value that cannot be read (a date
+20250231, a too-long element, a bad code) sets aside only what it belongs to, a 999 set response,
+a 277CA claim (its 2200D, or every claim of its patient level), a TA1; the rest of the file is
+applied, and each part set aside is an ``UnreadPart``, recorded with the file (``rcm claims
+acks``), counted and logged by its control numbers and position only. Still unreadable as a
+whole (``<kind>_unreadable``): a broken envelope (ISA, GS, ST), a group of another version than
+005010, a set's own required parts (AK1, AK9, BHT) and a 999 set response whose AK2 names no set.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +35,7 @@ from rcm.claims.domain import ClaimState, FrequencyCode
 from rcm.claims.lifecycle import hold_rejected, move, move_all
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.reads import BatchReads, moved_on, remember_session_states, session_state
-from rcm.claims.store import batch, batch_claim, claim, record_file
+from rcm.claims.store import batch, batch_claim, claim, record_file, unread_acknowledgment
 from rcm.clearinghouse import ReceivedFile
 from rcm.events.models import (
     AckReason,
@@ -40,26 +48,33 @@ from rcm.events.models import (
 )
 from rcm.servicekit import Service, Transaction
 from rcm.x12 import decode
-from rcm.x12.convert import read_interchanges
+from rcm.x12.convert import read_interchanges_leniently
 from rcm.x12.errors import X12Error
 from rcm.x12.findings import INTERCHANGE_NOTE_TEXT
 from rcm.x12.models.ack_999 import ImplementationAck999
+from rcm.x12.models.base import Unread
 from rcm.x12.models.claim_status import ClaimAcknowledgment277CA, ClaimStatusTracking, StatusLevel
+from rcm.x12.models.envelope import InterchangeAck
 from rcm.x12.models.interchange import Interchange
+from rcm.x12.reader import read
+from rcm.x12.segments import Delimiters, Loop
 
 __all__ = [
     "GROUP_CLAIMS",
     "REJECTING_CATEGORIES",
     "SET_CLAIMS",
     "UNREADABLE",
+    "AckFile",
     "Acknowledgements",
     "ClaimVerdict",
     "LevelRejection",
     "Read277CA",
     "SetVerdict",
+    "UnreadPart",
     "read_277ca",
     "read_277ca_file",
     "read_999",
+    "read_acknowledgment_file",
     "read_ta1",
 ]
 
@@ -153,15 +168,128 @@ class InterchangeVerdict:
         return AckReason(code=f"TA1:{self.note}", description=f"interchange rejected: {text}")
 
 
-def _interchanges(content: bytes | str) -> list[Interchange]:
+@dataclass(frozen=True, slots=True)
+class UnreadPart:
+    """A part of an acknowledgment file set aside because a value in it cannot be read: applied to
+    no claim, the rest of the file is. ``what`` is ``set`` (a 999 set response; ``reference`` is
+    GS06/ST02 of our set), ``claim`` (a 277CA claim; its CLM01, empty when its TRN02 cannot be
+    read either), ``level`` (a 277CA level above the claims; its loop id: a rejection there may
+    be missed, the claims beneath keep their own verdicts) or ``TA1`` (the ISA13 it answers).
+    ``position`` is the segment's place in its interchange. Ids and positions only: the reader's
+    message may quote PHI and is not kept."""
+
+    what: str
+    reference: str
+    position: int
+
+    def describe(self) -> str:
+        return f"{self.what} {self.reference or '(unnamed)'} at segment {self.position}"
+
+
+@dataclass(frozen=True, slots=True)
+class AckFile:
+    """An acknowledgment file read leniently: its interchanges and the parts set aside."""
+
+    interchanges: list[Interchange]
+    unread: list[UnreadPart] = field(default_factory=list)
+
+
+_ACK_SETS = (ImplementationAck999, ClaimAcknowledgment277CA)
+_SET_RESPONSE = "2000"
+_CLAIM_LOOPS = frozenset({"2200D", "2200E"})
+_PATIENT_LOOPS = frozenset({"2000D", "2000E"})
+
+
+def read_acknowledgment_file(content: bytes | str) -> AckFile:
+    """The file's interchanges, read leniently, with what was set aside (see the module's
+    docstring); X12Error when the file cannot be read as a whole."""
     text = decode(content) if isinstance(content, bytes) else content
-    return [interchange for interchange, _ in read_interchanges(text)]
+    found, unread = read_interchanges_leniently(text)
+    interchanges = [interchange for interchange, _ in found]
+    for interchange in interchanges:
+        for group in interchange.groups:
+            version = group.header.version
+            if any(isinstance(t, _ACK_SETS) for t in group.transactions) and not version.startswith("005010"):
+                # a 4010 acknowledgment is not read with the 5010 rules
+                raise X12Error(f"acknowledgment group version {version[:12] or 'missing'} is not 005010")
+    return AckFile(interchanges, _placed(text, interchanges, unread) if unread else [])
 
 
-def read_ta1(content: bytes | str | list[Interchange]) -> list[InterchangeVerdict]:
-    """Every TA1 of the file (alone in an interchange or ahead of a 999's group); ``content``
-    may be the file's interchanges already read."""
-    interchanges = content if isinstance(content, list) else _interchanges(content)
+def _placed(text: str, interchanges: list[Interchange], unread: list[Unread]) -> list[UnreadPart]:
+    """What each unread segment or loop belongs to, from the file's loops as the reader shaped them."""
+    result = read(text)
+    models = [t for i in interchanges for g in i.groups for t in g.transactions]
+    parts: list[UnreadPart] = []
+    if any(u.segment == "TA1" for u in unread):
+        for segment, delimiters in result.headers:
+            if segment.id != "TA1":
+                continue
+            try:
+                InterchangeAck.from_segment(segment, delimiters or Delimiters())
+            except X12Error:
+                parts.append(UnreadPart("TA1", segment.get(1)[:9], segment.position))
+    for u in unread:
+        if u.segment == "TA1" or not 0 <= u.transaction < len(models):
+            continue
+        model, root = models[u.transaction], result.transactions[u.transaction].root
+        if isinstance(model, ImplementationAck999):
+            found = _holding(root, u.position, frozenset({_SET_RESPONSE}))
+            ak2 = found.first("AK2") if found is not None else None
+            if ak2 is None or not ak2.get(2):
+                raise X12Error(
+                    f"999 segment {u.position}: a set response that names no set cannot be set aside"
+                )
+            part = UnreadPart("set", f"{model.group.control_number}/{ak2.get(2)}", ak2.position)
+            parts += [part] if part not in parts else []
+        elif isinstance(model, ClaimAcknowledgment277CA):
+            parts += (p for p in _unread_claims(root, u.position) if p not in parts)
+    return parts
+
+
+def _holding(loop: Loop, position: int, ids: frozenset[str]) -> Loop | None:
+    """The innermost loop with one of ``ids`` holding the segment at ``position``."""
+    for child in loop.loops:
+        if any(s.position == position for s in child.walk()):
+            return _holding(child, position, ids) or (child if child.id in ids else None)
+    return None
+
+
+def _claim_part(loop: Loop) -> UnreadPart:
+    trn = loop.first("TRN")
+    first = loop.segments[0].position if loop.segments else 0
+    return UnreadPart("claim", trn.get(2)[:50] if trn is not None else "", first)
+
+
+def _unread_claims(root: Loop, position: int) -> list[UnreadPart]:
+    """The 277CA claims an unread segment at ``position`` belongs to: its 2200D, else every claim of
+    its patient level; above the claims, the level itself."""
+    tracking = _holding(root, position, _CLAIM_LOOPS)
+    if tracking is not None:
+        return [_claim_part(tracking)]
+    patient = _holding(root, position, _PATIENT_LOOPS)
+    if patient is not None:
+        return [_claim_part(loop) for loop in _descendants(patient) if loop.id in _CLAIM_LOOPS]
+    level = _holding(root, position, frozenset({"2000A", "2000B", "2000C"}))
+    return [UnreadPart("level", level.id if level is not None else "header", position)]
+
+
+def _descendants(loop: Loop) -> list[Loop]:
+    found = []
+    for child in loop.loops:
+        found += [child, *_descendants(child)]
+    return found
+
+
+def _ack_file(content: bytes | str | list[Interchange] | AckFile) -> AckFile:
+    if isinstance(content, AckFile):
+        return content
+    return AckFile(content) if isinstance(content, list) else read_acknowledgment_file(content)
+
+
+def read_ta1(content: bytes | str | list[Interchange] | AckFile) -> list[InterchangeVerdict]:
+    """Every TA1 of the file (alone in an interchange or ahead of a 999's group) that can be read;
+    ``content`` may be the file already read."""
+    interchanges = _ack_file(content).interchanges
     return [
         InterchangeVerdict(f"{ack.control_number:09d}", ack.status, ack.note_code)
         for interchange in interchanges
@@ -169,12 +297,15 @@ def read_ta1(content: bytes | str | list[Interchange]) -> list[InterchangeVerdic
     ]
 
 
-def read_999(content: bytes | str | list[Interchange]) -> list[SetVerdict]:
-    """Every AK2 set response of every 999 in the file; a set of a group the AK9 rejects is
-    rejected (with the AK9 codes), and such a group with no AK2 loop is one verdict, for all
-    its sets (``set_control_number`` empty). ``content`` may be the interchanges already read."""
+def read_999(content: bytes | str | list[Interchange] | AckFile) -> list[SetVerdict]:
+    """Every AK2 set response of every 999 in the file, but those set aside as unreadable; a set
+    of a group the AK9 rejects is rejected (with the AK9 codes), and such a group with no AK2 loop
+    is one verdict, for all its sets (``set_control_number`` empty). ``content`` may be the file
+    already read."""
     verdicts = []
-    for interchange in content if isinstance(content, list) else _interchanges(content):
+    file = _ack_file(content)
+    aside = {p.reference for p in file.unread if p.what == "set"}
+    for interchange in file.interchanges:
         for group in interchange.groups:
             for tx in group.transactions:
                 if not isinstance(tx, ImplementationAck999):
@@ -190,6 +321,8 @@ def read_999(content: bytes | str | list[Interchange]) -> list[SetVerdict]:
                         SetVerdict(tx.group.control_number, "", AckStatus.REJECTED, tuple(group_reasons))
                     )
                 for response in tx.sets:
+                    if f"{tx.group.control_number}/{response.header.control_number}" in aside:
+                        continue
                     reasons: list[AckReason] = []
                     for seg in response.segment_errors:
                         note = seg.note
@@ -295,6 +428,9 @@ class Read277CA:
 
     verdicts: list[ClaimVerdict]
     rejections: list[LevelRejection]
+    unread: list[UnreadPart] = field(default_factory=list)
+    """Claims (and levels) set aside: no verdict of theirs is in ``verdicts``, and no rejection
+    above them takes them down (their own verdict, unknown, would be the more specific)."""
 
 
 def _level_trace(level: StatusLevel, trace_type: str) -> str | None:
@@ -322,10 +458,12 @@ def _digits(value: str | None) -> str | None:
     return digits or None
 
 
-def read_277ca_file(content: bytes | str) -> Read277CA:
+def read_277ca_file(content: bytes | str | AckFile) -> Read277CA:
     """Every claim-level (patient or subscriber HL) verdict of every 277CA in the file, one per
-    claim (several 2200D for one claim are merged, see ``_merged``), and every rejection at the information source, information receiver or billing provider level, with
-    the claims named beneath it (a claim's own verdict is the more specific one)."""
+    claim (several 2200D for one claim are merged, see ``_merged``), and every rejection at the
+    information source, information receiver or billing provider level, with the claims named
+    beneath it (a claim's own verdict is the more specific one). A claim with a value that cannot
+    be read is set aside (``unread``), never given a verdict from what was left of it."""
     verdicts: list[ClaimVerdict] = []
     rejections: list[LevelRejection] = []
 
@@ -359,14 +497,19 @@ def read_277ca_file(content: bytes | str) -> Read277CA:
             )
         return named
 
-    text = decode(content) if isinstance(content, bytes) else content
-    for interchange, _ in read_interchanges(text):
+    file = _ack_file(content)
+    for interchange in file.interchanges:
         for group in interchange.groups:
             for tx in group.transactions:
                 if isinstance(tx, ClaimAcknowledgment277CA):
                     for source in tx.sources:
                         visit(source, None, ())
-    return Read277CA(_one_verdict_per_claim(verdicts), rejections)
+    aside = frozenset(p.reference for p in file.unread if p.what == "claim")
+    return Read277CA(
+        _one_verdict_per_claim([v for v in verdicts if v.claim_id not in aside]),
+        [replace(r, named=r.named | aside) for r in rejections],
+        [p for p in file.unread if p.what in ("claim", "level")],
+    )
 
 
 def _one_verdict_per_claim(verdicts: list[ClaimVerdict]) -> list[ClaimVerdict]:
@@ -452,19 +595,22 @@ class Acknowledgements:
         if received.kind not in ("999", "277CA", "TA1"):
             return  # 835s and others belong to other services
         try:
-            read = read_277ca_file(received.content) if received.kind == "277CA" else None
-            found = _interchanges(received.content) if read is None else []
-            interchanges = read_ta1(found)  # a 999's interchange may carry a TA1 too
-            sets = read_999(found) if received.kind == "999" else []
+            file = read_acknowledgment_file(received.content)
+            read = read_277ca_file(file) if received.kind == "277CA" else None
+            interchanges = read_ta1(file)  # a 999's interchange may carry a TA1 too
+            sets = read_999(file) if received.kind == "999" else []
         except X12Error as exc:
             await self._unreadable(received, exc)
             return
+        aside = file.unread
         async with self.service.transaction() as tx:
             fresh = await record_file(
                 tx.conn, name=received.name, sha256=received.sha256, size=received.size, kind=received.kind
             )
             if not fresh:
                 return
+            if aside:
+                await self._set_aside(tx, received, aside)
             now = datetime.now(UTC)
             for interchange_verdict in interchanges:
                 await self._apply_ta1(tx, interchange_verdict, received.name, now)
@@ -499,6 +645,35 @@ class Acknowledgements:
                 received.name,
                 type(exc).__name__,
             )
+
+    async def _set_aside(self, tx: Transaction, received: ReceivedFile, parts: list[UnreadPart]) -> None:
+        """Parts of the file that cannot be read are recorded with it (``rcm claims acks`` lists them
+        beside the unreadable files), counted and logged by control numbers and positions only (a
+        claim by its position: the log is no place for what identifies a patient's claim)."""
+        await tx.conn.execute(
+            sa.insert(unread_acknowledgment),
+            [
+                {
+                    "sha256": received.sha256,
+                    "name": received.name,
+                    "kind": received.kind,
+                    "part": p.what,
+                    "reference": p.reference,
+                    "position": p.position,
+                }
+                for p in parts
+            ],
+        )
+        self.metrics.acknowledged.labels(source=received.kind, result="part_unreadable").inc(len(parts))
+        log.warning(
+            "%s %s: %d part(s) unreadable, set aside, the rest applied: %s",
+            received.kind,
+            received.name,
+            len(parts),
+            ", ".join(
+                f"{p.what} at segment {p.position}" if p.what == "claim" else p.describe() for p in parts
+            ),
+        )
 
     async def _rejected_above(self, tx: Transaction, read: Read277CA) -> list[ClaimVerdict]:
         """A rejection verdict for each claim a batch- or provider-level rejection takes down: the

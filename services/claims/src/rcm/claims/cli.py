@@ -197,11 +197,13 @@ def held() -> None:
 @app.command()
 def acks() -> None:
     """List acknowledgment files (TA1, 999, 277CA) the engine could not read: recorded, applied to
-    no claim; ask the clearinghouse to send them again."""
+    no claim; ask the clearinghouse to send them again. Then the parts of files set aside (a 999
+    set response, a 277CA claim, a TA1 with a value that cannot be read): the rest of those files
+    was applied; the claims of a part wait for its acknowledgment (ask for it again)."""
     import sqlalchemy as sa
 
     from rcm.claims.acknowledgements import UNREADABLE
-    from rcm.claims.store import received_file
+    from rcm.claims.store import received_file, unread_acknowledgment
 
     f = received_file.c
     rows = asyncio.run(
@@ -215,6 +217,20 @@ def acks() -> None:
         kind = row.kind.removesuffix(UNREADABLE)
         typer.echo(f"{row.name}\t{kind}\t{row.size} bytes\trecorded {row.recorded_at:%Y-%m-%d %H:%M}")
     typer.echo(f"{len(rows)} unreadable acknowledgment file(s)")
+    u = unread_acknowledgment.c
+    parts = asyncio.run(
+        _query(
+            sa.select(u.name, u.kind, u.part, u.reference, u.position, u.recorded_at).order_by(
+                u.recorded_at, u.name, u.position
+            )
+        )
+    )
+    for part in parts:
+        typer.echo(
+            f"{part.name}\t{part.kind}\t{part.part} {part.reference or '(unnamed)'}\tsegment {part.position}"
+            f"\trecorded {part.recorded_at:%Y-%m-%d %H:%M}"
+        )
+    typer.echo(f"{len(parts)} unreadable part(s) of acknowledgment files (the rest of each applied)")
 
 
 async def _finalize(*, dry_run: bool) -> list[Any]:

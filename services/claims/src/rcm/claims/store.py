@@ -42,6 +42,7 @@ __all__ = [
     "reference",
     "references",
     "session",
+    "unread_acknowledgment",
 ]
 
 metadata = sa.MetaData()
@@ -280,6 +281,21 @@ received_file = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
+
+unread_acknowledgment = sa.Table(
+    "unread_acknowledgment",
+    metadata,
+    sa.Column("sha256", sa.Text, primary_key=True),
+    sa.Column("part", sa.Text, primary_key=True),
+    sa.Column("reference", sa.Text, primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+"""A part of a received acknowledgment file set aside because it cannot be read (a 999 set response,
+a 277CA claim or level, a TA1), recorded with the file (``received_file.sha256``); the rest of the
+file was applied. Control numbers, claim ids and positions only."""
 
 received_name = sa.Table(
     "received_name",

@@ -73,6 +73,9 @@ class Unread:
     position: int
     """The segment's place in its interchange, from 1 (a loop's: its first segment's); 0 when unknown."""
     error: str
+    transaction: int = -1
+    """Which transaction set of the file it was in, from 0 in file order (``read_interchanges_leniently``
+    sets it; -1 when unknown or outside any set, a TA1 say)."""
 
 
 def _where(segment: Segment, loop_id: str) -> str:
@@ -91,7 +94,8 @@ def reading_leniently() -> Iterator[list[Unread]]:
     read is kept as an unrecognised raw segment, and a child loop that cannot be made (its
     required segment was left out, say) as a raw loop; each is listed in the yielded list. A
     loop's own required parts still fail the read when missing. For answers where part of the
-    content beats none (a 271's other benefits); never for money (835) or acknowledgments."""
+    content beats none (a 271's other benefits; a 999 or 277CA, whose reader sets aside the set or
+    claim an unread part belongs to); never for money (835)."""
     unread: list[Unread] = []
     token = _UNREAD.set(unread)
     try:
