@@ -52,7 +52,11 @@ def primary_remit(primary: Any, *, remit_id: str, paid: str, patient_share: str)
                 "units_paid": 1,
                 "adjustments": [
                     {"group": "CO", "carc": "45", "amount": "35.00"},
-                    {"group": "PR", "carc": "3", "amount": patient_share},
+                    *(
+                        [{"group": "PR", "carc": "3", "amount": patient_share}]
+                        if Decimal(patient_share)
+                        else []
+                    ),
                 ],
             }
         ],
@@ -125,3 +129,39 @@ async def test_a_secondary_on_its_way_keeps_what_it_was_sent_with_and_says_a_rep
             await conn.scalars(sa.select(claim_audit.c.reason).where(claim_audit.c.claim_id == only.claim_id))
         )
     assert any("adjudicated the claim again" in note and "replacement" in note for note in notes)
+
+
+async def test_paid_in_full_on_the_second_adjudication_voids_a_secondary_not_yet_sent(
+    engine: AsyncEngine,
+) -> None:
+    h, primary, secondary = await _secondary_made(engine)
+    await apply(engine, h, primary_remit(primary, remit_id="rmt-again", paid="135.00", patient_share="0.00"))
+    (only,) = await rows(engine, claim.c.payer_order == 2)
+    assert (only.claim_id, only.state) == (secondary.claim_id, "voided")
+
+
+async def test_paid_in_full_on_the_second_adjudication_replaces_a_secondary_at_its_payer(
+    engine: AsyncEngine,
+) -> None:
+    h, primary, secondary = await _secondary_made(engine)
+    await force(engine, secondary.claim_id, state="paid", payer_claim_number="SEC0001")
+    await apply(engine, h, primary_remit(primary, remit_id="rmt-again", paid="135.00", patient_share="0.00"))
+    first, replacement = await rows(engine, claim.c.payer_order == 2)
+    assert first.state == "corrected"
+    assert (replacement.frequency_code, replacement.payer_claim_number) == ("7", "SEC0001")
+    assert (replacement.cob["paid"], replacement.cob["patient_responsibility"]) == ("135.00", "0.00")
+
+
+async def test_a_primary_paid_in_full_the_first_time_makes_no_secondary(engine: AsyncEngine) -> None:
+    h = handlers()
+    await apply(
+        engine,
+        h,
+        *reference(1, electronic_payer_id="EVRGRN", member_id="EVG100000001"),
+        *secondary_coverage(),
+        session(1),
+    )
+    (primary,) = await rows(engine, claim.c.session_id == "ses-0001")
+    await force(engine, primary.claim_id, state="accepted", payer_claim_number="ICN0001")
+    await apply(engine, h, primary_remit(primary, remit_id="rmt-first", paid="135.00", patient_share="0.00"))
+    assert await rows(engine, claim.c.payer_order == 2) == []

@@ -267,6 +267,15 @@ _INSERT_ELIGIBILITY = pg_insert(eligibility).on_conflict_do_nothing()
 _SETTLED = TERMINAL_STATES | {ClaimState.WRITTEN_OFF}
 """States after which a voided or corrected session leaves a claim alone."""
 
+
+async def _next_payer_claimed(conn: AsyncConnection, row: Any) -> bool:
+    """Whether a later payer's claim was made for the session of the claim ``row``."""
+    later = sa.select(claim.c.claim_id).where(
+        claim.c.session_id == row.session_id, claim.c.payer_order > row.payer_order
+    )
+    return await conn.scalar(later.limit(1)) is not None
+
+
 _NOT_YET_SENT = frozenset({ClaimState.CREATED, ClaimState.HELD, ClaimState.READY, ClaimState.REJECTED})
 """States of a claim no payer has yet: a change to it is made in place."""
 
@@ -1672,8 +1681,10 @@ class ClaimsHandlers:
             await flush_moves(tx)
             await self.reconcile(tx, row.session_id, cause=d)
             return
-        if e.patient_responsibility <= 0 or forwarded:
+        if forwarded:
             return
+        if e.patient_responsibility <= 0 and not (parts and await _next_payer_claimed(tx.conn, row)):
+            return  # nothing for a next payer, and no claim made from an earlier part to bring up to date
         draft = ClaimDraft.model_validate(row.draft)
         bodies = await patient_coverages(tx.conn, reads, row.patient_id)
         coverages = [ad.coverage_of(b) for b in bodies]
@@ -1687,6 +1698,11 @@ class ClaimsHandlers:
         billed = next((b for b in bodies if b.get("coverage_id") == row.coverage_id), None)
         prior = await self._prior(tx.conn, row, draft, e, payer=payer, coverage=billed)
         await flush_moves(tx)  # the next payer's claim is scrubbed against the patient's claims
+        if e.patient_responsibility <= 0:
+            # a later part or a re-adjudication that leaves the patient nothing makes no next
+            # payer's claim, but one made from an earlier part takes it in
+            await self._adjudicated_again(tx, next_payer_claim(draft, nxt), prior, cause=d)
+            return
         await self.secondary(tx, row, draft, nxt, prior, cause=d)
 
     async def _prior(
@@ -1798,7 +1814,8 @@ class ClaimsHandlers:
         an earlier adjudication (a corrected or reprocessed claim, the rest of a split payment):
         that claim gets the adjudication as it now stands (``adjudicated_again``).
 
-        Not yet sent, it is scrubbed again with it. At the payer, with its claim number, a
+        Not yet sent, it is scrubbed again with it (voided when nothing is left for its payer).
+        At the payer, with its claim number, a
         replacement (7) goes out with its 2320/2430 rebuilt. On its way without a number yet, it
         keeps what it was sent with and its audit trail says a replacement is due. A remit already
         applied, or the same figures again, change nothing.
@@ -1824,6 +1841,16 @@ class ClaimsHandlers:
         cob = merged.model_dump(mode="json")
         why = f"the {prior.payer_order.value} payer adjudicated the claim again"
         now = _now()
+        if state in _NOT_YET_SENT and merged.patient_responsibility <= 0:
+            await move(
+                tx,
+                head,
+                ClaimState.VOIDED,
+                reason=f"{why}: nothing is left for this payer",
+                at=now,
+                cause=cause,
+            )
+            return
         if state in _NOT_YET_SENT:
             await update_claim(tx, head.claim_id, cob=cob, updated_at=now)
             if state is not ClaimState.REJECTED:
