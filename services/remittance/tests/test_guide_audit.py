@@ -24,11 +24,12 @@ def _renumbered(content: bytes, control: int, st02: str) -> bytes:
 
 
 async def test_a_broken_set_holds_only_its_own_interchange_when_st02_repeats(ledger: Ledger) -> None:
-    # two interchanges in one file, each numbering its set 0001; the second's claim is unreadable
+    # two interchanges in one file, each numbering its set 0001; the second's claim is unreadable,
+    # its CLP04 too (so the payment cannot balance: the set is held)
     await ledger.add_claims([claim_for(1, claim_id="clm-0901"), claim_for(2, claim_id="clm-0902")])
     good = remit_835([paid("clm-0901", "ICN-901")], trace="EFT-901", control=1)
     bad = _renumbered(remit_835([paid("clm-0902", "ICN-902")], trace="EFT-902", control=2), 2, "0001")
-    bad = bad.replace(b"CLP*clm-0902*1*170.00", b"CLP*clm-0902*1*1X0.00")
+    bad = bad.replace(b"CLP*clm-0902*1*170.00*110.00", b"CLP*clm-0902*1*170.00*1X0.00")
     posted = await ledger.post(good + bad)
     assert sorted(posted.outcome.exceptions) == ["incomplete_payment", "invalid_claim"]
     statuses = {r.trace_number: r.status for r in await ledger.rows(t.payment)}

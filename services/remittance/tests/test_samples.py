@@ -72,17 +72,20 @@ async def test_the_samples_post_where_they_match_claims(ledger: Ledger) -> None:
     deductible = await ledger.claim("5554555444")
     assert (deductible.paid, deductible.patient_responsibility) == (D("450.00"), D("300.00"))
 
-    # cob: SVC01 uses a component separator the ISA does not declare; held, nothing posted
-    assert outcomes["cob"].outcome.states == {}
-    assert "incomplete_payment" in outcomes["cob"].outcome.exceptions
+    # cob: SVC01 uses a component separator the ISA does not declare: its one claim payment is
+    # held whole (its CLP04 still balances BPR02), nothing posted
+    assert outcomes["cob"].outcome.states == {"held": 1}
+    assert outcomes["cob"].outcome.exceptions == ["unreadable_claim"]
 
     # secondary (CLP02 2) writes SVC01 with '>' too, tertiary (CLP02 3) has an SVC01 without a code:
-    # both held whole, although the secondary's first claim payment alone could be read
+    # each such claim payment is held whole; the secondary's first claim payment, which can be read,
+    # posts (the payment balances with the held one's CLP04)
+    assert outcomes["secondary"].outcome.states == {"posted": 1, "held": 1}
+    assert outcomes["tertiary"].outcome.states == {"held": 1}
     for name in ("secondary", "tertiary"):
-        assert outcomes[name].outcome.states == {}, name
-        assert outcomes[name].outcome.exceptions == ["invalid_claim", "incomplete_payment"], name
-        assert outcomes[name].events == []
-    assert (await ledger.claim("L0004828311")).paid == D("0")
+        assert outcomes[name].outcome.exceptions == ["unreadable_claim"], name
+    assert [e.claim_id for e in outcomes["secondary"].of("PaymentPosted")] == ["L0004828311"]
+    assert (await ledger.claim("L0004828311")).paid == D("912.00")
 
     # error_validation: managed-care's claim payments under another trace, in a broken envelope.
     # The envelope is reported; neither claim payment is posted again, although the second

@@ -392,6 +392,22 @@ class _Run:
         await self.post_claim_payments(payment, payment_id)
         if existing != "posted":
             await self.apply_plb(payment, payment_id)
+        for held in payment.held_claims:
+            self.outcome.count("held")
+            # not recorded as a claim payment: the payer's corrected 835 (the same payment again)
+            # posts it then, once, while the claim payments posted now are recognised and skipped
+            await self.flag(
+                "unreadable_claim",
+                f"claim payment {held.sequence} of the 835 held whole, nothing of it posted: {held.reason}",
+                payment_id=payment_id,
+                detail={
+                    "set": payment.control_number,
+                    "interchange": payment.interchange,
+                    "claim": held.sequence,
+                    "patient_control_number": held.patient_control_number,
+                    "paid": str(held.paid),
+                },
+            )
 
     # ------------------------------------------------------------------ claim payments
     async def post_claim_payments(self, payment: Payment, payment_id: str) -> None:

@@ -3,12 +3,15 @@
 Claims come from ``rcm.x12.read_claims`` (memory bounded by one claim loop, mapped to the
 typed ``ClaimPayment`` model one at a time); the payment header (BPR, TRN, N1*PR) and the PLB
 segments that trail the claims come from one pass of the tokenizer. A claim loop the model
-cannot read is reported as a problem, with its position, and never guessed at.
+cannot read is never guessed at: when its CLP still names the claim (CLP01) and what it pays
+(CLP04) it is a ``HeldClaim`` of its payment (held whole with the reason, counted in the balance,
+the rest of the payment posts); otherwise it is a problem, with its position, that holds its set.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,11 +20,19 @@ from pydantic import ValidationError
 
 from rcm.remittance.domain.payees import PAYEE_REFERENCES
 from rcm.remittance.domain.payers import remit_payer_keys
-from rcm.remittance.domain.remit import Adjustment, ClaimRemit, Payment, ProviderAdjustment, ServiceRemit
+from rcm.remittance.domain.remit import (
+    Adjustment,
+    ClaimRemit,
+    HeldClaim,
+    Payment,
+    ProviderAdjustment,
+    ServiceRemit,
+)
 from rcm.x12 import (
     Delimiters,
     Finding,
     FindingKind,
+    Loop,
     Segment,
     SetError,
     Severity,
@@ -234,9 +245,28 @@ def claim_remit(loop: ClaimPayment, sequence: int) -> ClaimRemit:
     )
 
 
+_AMOUNT = re.compile(r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)\Z")
+
+
+def _held(loop: Loop, sequence: int, reason: str) -> HeldClaim | None:
+    """The claim payment of a loop the model cannot read, when its CLP names the claim (CLP01) and
+    what it pays (CLP04, which BPR02 counts); None when it does not (its set is then held)."""
+    clp = loop.first("CLP")
+    if clp is None or not clp.get(1).strip() or not _AMOUNT.match(clp.get(4)):
+        return None
+    return HeldClaim(
+        sequence=sequence,
+        patient_control_number=clp.get(1).strip(),
+        status=clp.get(2),
+        paid=Decimal(clp.get(4)),
+        payer_claim_number=clp.get(7) or None,
+        reason=reason,
+    )
+
+
 def _claims(
     content: bytes, delimiters: dict[Slot, Delimiters]
-) -> Iterator[tuple[Slot, ClaimRemit | FileProblem]]:
+) -> Iterator[tuple[Slot, ClaimRemit | HeldClaim | FileProblem]]:
     counters: dict[Slot, int] = {}
     stream = read_claims(io.BytesIO(content))
     for item in stream:
@@ -250,7 +280,9 @@ def _claims(
             model = ClaimPayment.from_loop(item.loop, delimiters.get(slot, Delimiters()))
             yield slot, claim_remit(model, sequence)
         except (X12Error, ValidationError) as exc:
-            yield slot, FileProblem("invalid_claim", str(exc).splitlines()[0][:300], key[1], sequence, key[0])
+            reason = str(exc).splitlines()[0][:300]
+            held = _held(item.loop, sequence, reason)
+            yield slot, held or FileProblem("invalid_claim", reason, key[1], sequence, key[0])
 
 
 def _payment_problems(h: _Header, bpr: PaymentInformation) -> list[FileProblem]:
@@ -308,12 +340,15 @@ def read_remit_file(content: bytes) -> RemitFile:
         out.problems.append(FileProblem("not_835", "no 835 transaction set in the file"))
         return out
     claims: dict[Slot, list[ClaimRemit]] = {h.slot: [] for h in headers}
+    held: dict[Slot, list[HeldClaim]] = {h.slot: [] for h in headers}
     read: dict[Slot, int] = {}
     try:
         for slot, item in _claims(content, {h.slot: h.delimiters for h in headers}):
             read[slot] = read.get(slot, 0) + 1
             if isinstance(item, FileProblem):
                 out.problems.append(item)
+            elif isinstance(item, HeldClaim):
+                held.setdefault(slot, []).append(item)
             elif slot in claims:
                 claims[slot].append(item)
     except X12Error as exc:
@@ -384,6 +419,7 @@ def read_remit_file(content: bytes) -> RemitFile:
                 payee_ids=tuple(h.payee_ids),
                 claims=tuple(claims[h.slot]),
                 provider_adjustments=plb,
+                held_claims=tuple(held[h.slot]),
             )
         )
     return out

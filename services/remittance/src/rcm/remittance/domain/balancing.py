@@ -60,7 +60,10 @@ def check_claim(claim: ClaimRemit) -> list[Imbalance]:
 
 
 def check_payment(payment: Payment) -> Imbalance | None:
-    paid = sum((c.paid for c in payment.claims), Decimal(0))
+    # a claim payment held for a value in its loop still counts: its CLP04 is in BPR02
+    paid = sum((c.paid for c in payment.claims), Decimal(0)) + sum(
+        (h.paid for h in payment.held_claims), Decimal(0)
+    )
     provider = sum((p.amount for p in payment.provider_adjustments), Decimal(0))
     expected = paid - provider
     if expected == payment.amount:

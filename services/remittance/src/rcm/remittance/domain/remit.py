@@ -23,6 +23,7 @@ __all__ = [
     "ClaimRemit",
     "ClaimStatus",
     "Group",
+    "HeldClaim",
     "Payment",
     "ProviderAdjustment",
     "ServiceRemit",
@@ -189,6 +190,22 @@ class ClaimRemit:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldClaim:
+    """A claim payment whose loop holds a value that cannot be read (a CAS amount, an SVC composite)
+    while its CLP can: held whole with ``reason``, never posted in part; its CLP04 still counts in
+    the payment's balance (BPR02 = sum CLP04 - PLB), so the rest of the payment posts."""
+
+    sequence: int
+    """Position of the claim payment in its 835 transaction set (1-based), as ``ClaimRemit.sequence``."""
+    patient_control_number: str
+    status: str
+    paid: Decimal
+    payer_claim_number: str | None
+    reason: str
+    """The reader's message: which segment and element could not be read."""
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderAdjustment:
     """One PLB reason/amount pair. A positive amount reduces the payment (the provider owes it)."""
 
@@ -224,9 +241,16 @@ class Payment:
     """Who is paid (1000B): N1*PE N104 (NPI, tax id) and REF*TJ/PQ."""
     claims: tuple[ClaimRemit, ...] = ()
     provider_adjustments: tuple[ProviderAdjustment, ...] = field(default=())
+    held_claims: tuple[HeldClaim, ...] = ()
+    """Claim payments held because their loop cannot be read (``HeldClaim``); the rest post."""
 
     @property
     def payment_only(self) -> bool:
         """A payment order without remittance detail (BPR01 D or P): there is nothing to balance
         BPR02 against, and nothing to post."""
-        return self.handling in ("D", "P") and not self.claims and not self.provider_adjustments
+        return (
+            self.handling in ("D", "P")
+            and not self.claims
+            and not self.held_claims
+            and not self.provider_adjustments
+        )
