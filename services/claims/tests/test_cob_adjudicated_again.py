@@ -13,7 +13,7 @@ import pytest
 from test_837p_guide_rules import line, prior, prior_line, secondary
 from test_edits import held_by, make_context
 
-from rcm.claims.domain.cob import LineAdjustment, adjudicated_again
+from rcm.claims.domain.cob import LineAdjustment, adjudicated_again, lines_of_the_claim
 from rcm.claims.domain.edits.cob import prior_adjudication_balances
 
 pytestmark = pytest.mark.unit
@@ -87,3 +87,17 @@ def test_a_remit_already_applied_is_not_applied_twice() -> None:
     assert now is not None and now.remit_ids == ("rmt-1", "rmt-2")
     assert adjudicated_again(now, rest) is None  # the split's second part delivered again
     assert adjudicated_again(now, first) is None
+
+
+def test_the_pieces_of_a_line_add_up_and_a_piece_of_no_line_of_the_claim_is_left_out() -> None:
+    claim = secondary(*(line(n, line_key=prior_line(n).line_key) for n in (1, 2)))  # the primary's keys
+    pieces = (
+        prior_line(2, paid="30.00"),
+        prior_line(1),
+        prior_line(2, paid="50.00", adjustments=PAID_IN_FULL),
+        prior_line(9),
+    )
+    one, two = lines_of_the_claim(claim, pieces)
+    assert (one.line_key, one.paid) == (prior_line(1).line_key, Decimal("80.00"))
+    assert (two.line_key, two.paid) == (prior_line(2).line_key, Decimal("80.00"))
+    assert len(two.adjustments) == 3

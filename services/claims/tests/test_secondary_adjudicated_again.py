@@ -165,3 +165,31 @@ async def test_a_primary_paid_in_full_the_first_time_makes_no_secondary(engine: 
     await force(engine, primary.claim_id, state="accepted", payer_claim_number="ICN0001")
     await apply(engine, h, primary_remit(primary, remit_id="rmt-first", paid="135.00", patient_share="0.00"))
     assert await rows(engine, claim.c.payer_order == 2) == []
+
+
+async def test_a_line_the_primary_paid_in_two_pieces_reaches_the_secondary_added_up(
+    engine: AsyncEngine,
+) -> None:
+    h = handlers()
+    await apply(
+        engine,
+        h,
+        *reference(1, electronic_payer_id="EVRGRN", member_id="EVG100000001"),
+        *secondary_coverage(),
+        session(1),
+    )
+    (primary,) = await rows(engine, claim.c.session_id == "ses-0001")
+    await force(engine, primary.claim_id, state="accepted", payer_claim_number="ICN0001")
+    remit = primary_remit(primary, remit_id="rmt-pieces", paid="110.00", patient_share="25.00")
+    whole = remit.lines[0]
+    first = whole.model_copy(
+        update={"charge": Decimal("100.00"), "paid": Decimal("65.00"), "adjustments": whole.adjustments[:1]}
+    )
+    second = whole.model_copy(
+        update={"charge": Decimal("70.00"), "paid": Decimal("45.00"), "adjustments": whole.adjustments[1:]}
+    )
+    await apply(engine, h, remit.model_copy(update={"lines": [first, second]}))
+    (secondary,) = await rows(engine, claim.c.payer_order == 2)
+    (line,) = secondary.cob["lines"]
+    assert line["line_key"] == whole.line_key and line["paid"] == "110.00"
+    assert [(a["group"], a["amount"]) for a in line["adjustments"]] == [("CO", "35.00"), ("PR", "25.00")]

@@ -49,6 +49,7 @@ from rcm.claims.domain.cob import (
     PriorLine,
     adjudicated_again,
     crossed_over,
+    lines_of_the_claim,
     next_coverage,
     next_payer_claim,
 )
@@ -1721,26 +1722,25 @@ class ClaimsHandlers:
             payer = (await references(conn, "payer", ids=[row.payer_id]) or [{}])[0]
         if coverage is None:
             coverage = (await references(conn, "coverage", ids=[row.coverage_id]) or [{}])[0]
-        by_key = {line.line_key: line for line in e.lines if line.line_key}
-        lines = []
-        for i, line in enumerate(draft.lines):
-            remit = by_key.get(line.line_key) or (e.lines[i] if i < len(e.lines) else None)
-            if remit is None:
-                continue
-            lines.append(
-                PriorLine(
-                    line_key=line.line_key,
-                    procedure_code=remit.procedure_code,
-                    modifiers=tuple(remit.modifiers),
-                    units=remit.units_paid or line.units,
-                    paid=remit.paid,
-                    adjustments=tuple(
-                        LineAdjustment(group=a.group.value, carc=a.carc, amount=a.amount, quantity=a.quantity)
-                        for a in remit.adjustments
-                    ),
-                    adjudicated_on=e.payment_date,
-                )
+        units = {line.line_key: line.units for line in draft.lines}
+        # each remit line on the claim line it adjudicated (the key the payer echoed, else the
+        # first line of its code), as on_remit reads them; the pieces of one line added up
+        pieces = [
+            PriorLine(
+                line_key=key,
+                procedure_code=remit.procedure_code,
+                modifiers=tuple(remit.modifiers),
+                units=remit.units_paid or units.get(key, 1),
+                paid=remit.paid,
+                adjustments=tuple(
+                    LineAdjustment(group=a.group.value, carc=a.carc, amount=a.amount, quantity=a.quantity)
+                    for a in remit.adjustments
+                ),
+                adjudicated_on=e.payment_date,
             )
+            for key, remit in zip(_line_keys(e, draft), e.lines, strict=True)
+        ]
+        lines = lines_of_the_claim(draft, pieces)
         return PriorAdjudication(
             payer_id=row.payer_id,
             electronic_payer_id=payer.get("electronic_payer_id", row.payer_id),
@@ -1898,7 +1898,22 @@ class ClaimsHandlers:
             return
         payer = (await references(tx.conn, "payer", ids=[e.prior_payer_id]) or [{}])[0]
         prior_cov = (await references(tx.conn, "coverage", ids=[row.coverage_id]) or [{}])[0]
-        by_key = {line.line_key: line for line in e.lines}
+        units = {line.line_key: line.units for line in draft.lines}
+        pieces = [
+            PriorLine(
+                line_key=adj.line_key,
+                procedure_code=adj.procedure_code,
+                modifiers=tuple(adj.modifiers),
+                units=adj.units or units.get(adj.line_key, 1),
+                paid=adj.paid,
+                adjudicated_on=adj.adjudicated_on,
+                adjustments=tuple(
+                    LineAdjustment(group=a.group.value, carc=a.carc, amount=a.amount, quantity=a.quantity)
+                    for a in adj.adjustments
+                ),
+            )
+            for adj in e.lines
+        ]
         prior = PriorAdjudication(
             payer_id=e.prior_payer_id,
             electronic_payer_id=payer.get("electronic_payer_id", e.prior_payer_id),
@@ -1912,22 +1927,7 @@ class ClaimsHandlers:
                 LineAdjustment(group=a.group.value, carc=a.carc, amount=a.amount, quantity=a.quantity)
                 for a in e.claim_adjustments
             ),
-            lines=tuple(
-                PriorLine(
-                    line_key=line.line_key,
-                    procedure_code=adj.procedure_code,
-                    modifiers=tuple(adj.modifiers),
-                    units=adj.units or line.units,
-                    paid=adj.paid,
-                    adjudicated_on=adj.adjudicated_on,
-                    adjustments=tuple(
-                        LineAdjustment(group=a.group.value, carc=a.carc, amount=a.amount, quantity=a.quantity)
-                        for a in adj.adjustments
-                    ),
-                )
-                for line in draft.lines
-                if (adj := by_key.get(line.line_key)) is not None
-            ),
+            lines=lines_of_the_claim(draft, pieces),
             adjudicated_on=max(adj.adjudicated_on for adj in e.lines),
             coverage_id=row.coverage_id,
             remit_ids=(e.remit_id,) if e.remit_id else (),

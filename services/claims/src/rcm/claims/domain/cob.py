@@ -25,6 +25,7 @@ __all__ = [
     "PriorLine",
     "adjudicated_again",
     "crossed_over",
+    "lines_of_the_claim",
     "next_coverage",
     "next_payer_claim",
     "prior_line_of_each",
@@ -188,3 +189,24 @@ def adjudicated_again(current: PriorAdjudication, again: PriorAdjudication) -> P
         )
     same = merged.model_copy(update={"remit_ids": current.remit_ids}) == current
     return None if same else merged
+
+
+def lines_of_the_claim(claim: ClaimDraft, pieces: Sequence[PriorLine]) -> tuple[PriorLine, ...]:
+    """The prior payer's adjudication of each of ``claim``'s lines (its 2430), in line order: the
+    pieces a payer adjudicated one line in (parts of a split line, unbundled codes under one
+    REF*6R) added up; pieces naming no line of the claim are left out."""
+    by_key: dict[str, PriorLine] = {}
+    for piece in pieces:
+        seen = by_key.get(piece.line_key)
+        by_key[piece.line_key] = (
+            piece
+            if seen is None
+            else seen.model_copy(
+                update={
+                    "paid": seen.paid + piece.paid,
+                    "adjustments": seen.adjustments + piece.adjustments,
+                    "adjudicated_on": max(seen.adjudicated_on, piece.adjudicated_on),
+                }
+            )
+        )
+    return tuple(by_key[line.line_key] for line in claim.lines if line.line_key in by_key)
