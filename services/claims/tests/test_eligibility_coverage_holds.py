@@ -13,10 +13,10 @@ import pytest
 from claims_direct import apply, apply_batch, handlers, rows
 from claims_world import DOS, reference, session
 from sqlalchemy.ext.asyncio import AsyncEngine
-from test_edits import ELIGIBLE, PAYER, held_by, make_claim, make_context
+from test_edits import COVERAGE, ELIGIBLE, PAYER, held_by, make_claim, make_context
 
 from rcm.claims import adapters as ad
-from rcm.claims.domain.coverage import CarveOut, EligibilityStatus
+from rcm.claims.domain.coverage import CarveOut, CoveragePriority, EligibilityStatus
 from rcm.claims.domain.edits.coverage import coverage_active
 from rcm.claims.handlers import hold_reasons_of
 from rcm.claims.store import claim as claim_table
@@ -69,6 +69,21 @@ def test_a_carve_out_the_271_does_not_name_is_held_all_the_same() -> None:
 def test_a_carve_out_not_matched_to_one_of_our_payers_is_named_by_its_id() -> None:
     (reason,) = _held(carve_out=CarveOut(identifier="SYNVN01"))
     assert "benefit administered by SYNVN01:" in reason[1]
+
+
+@unit
+def test_a_later_payers_271_naming_the_payer_before_it_is_coordination_of_benefits_not_a_hold() -> None:
+    first = COVERAGE.model_copy(update={"coverage_id": "cov_first", "payer_id": "pay_first"})
+    later = COVERAGE.model_copy(update={"priority": CoveragePriority.SECONDARY})
+    named_first = ELIGIBLE.model_copy(
+        update={"carve_out": CarveOut(name="SYNTHETIC FIRST", payer_id="pay_first")}
+    )
+    secondary_claim = make_claim().model_copy(update={"payer_order": CoveragePriority.SECONDARY})
+    context = make_context(coverages=(first, later), eligibility=(named_first,))
+    assert held_by(coverage_active, secondary_claim, context) == set()
+    # the same answer on the first payer's turn (the claim goes to this payer first) is a hold
+    primary_context = make_context(eligibility=(named_first,))
+    assert held_by(coverage_active, make_claim(), primary_context) == {"eligibility.carved_out"}
 
 
 @unit

@@ -50,7 +50,6 @@ def test_an_active_mental_health_benefit_a_vendor_administers_is_carved_out_to_i
     [
         ("VN", CarveOutRole.VENDOR),
         ("PR", CarveOutRole.PAYER),
-        ("PRP", CarveOutRole.PRIMARY_PAYER),
         ("Y2", CarveOutRole.MANAGED_CARE_ORGANIZATION),
         ("2B", CarveOutRole.THIRD_PARTY_ADMINISTRATOR),
     ],
@@ -70,6 +69,7 @@ def test_each_entity_that_may_administer_a_benefit_is_a_carve_out_with_its_role(
         "NM1*X3*2*SYNTHETIC REVIEW ORGANIZATION*****PI*SYNUM01",  # asks for the authorizations
         "NM1*1I*2*SYNTHETIC PPO NETWORK*****PI*SYNPPO1",  # the network that prices the claim
         "NM1*P5*2*SYNTHETIC EMPLOYER*****FI*990000001",  # the employer that sponsors the plan
+        "NM1*PRP*2*SYNTHETIC FIRST PLAN*****PI*SYNPRI1",  # the primary payer: coordination of benefits
     ],
 )
 @pytest.mark.parametrize("benefit", ["EB*1*IND*MH", "EB*U**MH"])

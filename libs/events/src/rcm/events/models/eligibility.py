@@ -79,7 +79,7 @@ class CarveOutRole(StrEnum):
     PAYER = "payer"
     """PR: another payer."""
     PRIMARY_PAYER = "primary_payer"
-    """PRP: the payer that pays the benefit first."""
+    """PRP (not read as a carve-out: a primary payer is coordination of benefits, ``other_payer``)."""
     VENDOR = "vendor"
     """VN: a vendor the plan contracts the benefit to (a managed behavioural-health organization)."""
     PLAN_SPONSOR = "plan_sponsor"
@@ -109,7 +109,7 @@ class CarveOut(EventModel):
         default=None, description="What the entity is to the plan, when the 271 names one."
     )
     entity_code: str | None = Field(
-        default=None, pattern=r"^[0-9A-Z]{2,3}$", description="2120 NM101 (VN, PRP, Y2, PR, 2B)."
+        default=None, pattern=r"^[0-9A-Z]{2,3}$", description="2120 NM101 (VN, Y2, PR, 2B)."
     )
     id_qualifier: str | None = Field(
         default=None, pattern=r"^[0-9A-Z]{2}$", description="2120 NM108 (PI payer id, XV CMS plan id, FI...)."

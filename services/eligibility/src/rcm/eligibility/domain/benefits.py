@@ -40,9 +40,11 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
   is not one, nor a U or MC naming the answering payer itself); every 2120 entity (a PCP, a restricting provider...) is kept with its EB01;
 - a carve-out: a behavioural-health benefit (EB03 of ``order`` other than 30 and 98) administered by
   another entity than the payer that answers: an EB01 1-5, R, MC or U whose 2120 entity is a
-  vendor (VN), plan sponsor (P5), payer (PR, PRP), managed care (Y2), utilization management
-  (X3), PPO (1I) or third-party administrator (2B) organization, or an EB01 U naming none
-  (contact another entity: the 271 gives no name, only perhaps an MSG, never read);
+  vendor (VN), payer (PR), managed care (Y2) or third-party administrator (2B) organization, or
+  an EB01 U naming none (contact another entity: the 271 gives no name, only perhaps an MSG,
+  never read). A primary payer (PRP) is coordination of benefits (``other_payer``), and a
+  utilization management organization (X3), PPO (1I) or plan sponsor (P5) leaves the claims with
+  the payer;
 - every AAA rejection, at any level, with the loop it came from;
 - MSG free text of the benefits used, kept as it is and never read as a rule.
 """
@@ -100,14 +102,14 @@ _PAYER_ENTITIES = {
     "TTP": "tertiary",
 }
 # 2120 NM101 codes of an entity that may administer a benefit, its claims included, in the
-# answering payer's place (a carve-out). A provider (1P, P3, FA...) or a secondary payer does not;
+# answering payer's place (a carve-out). A provider (1P, P3, FA...), a primary or secondary payer
+# (PRP, SEP: coordination of benefits, read as ``other_payer``) does not;
 # nor does a utilization management organization (X3: where authorizations are asked for), a
 # PPO (1I: the network the claim is priced by) or the plan sponsor (P5: the employer), which
 # 271s name for benefits whose claims still go to the answering payer.
 _ADMINISTRATORS = {
     "VN": CarveOutRole.VENDOR,
     "PR": CarveOutRole.PAYER,
-    "PRP": CarveOutRole.PRIMARY_PAYER,
     "Y2": CarveOutRole.MANAGED_CARE_ORGANIZATION,
     "2B": CarveOutRole.THIRD_PARTY_ADMINISTRATOR,
 }

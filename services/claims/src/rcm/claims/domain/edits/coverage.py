@@ -51,10 +51,18 @@ def coverage_active(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
             )
         ]
     carve_out = latest.carve_out
+    earlier_payers = {
+        c.payer_id
+        for c in context.coverages
+        if c.patient_id == claim.patient_id and c.priority.rank < claim.payer_order.rank
+    }
     if (
         carve_out is not None
         and carve_out.covers(latest.service_type_code)
         and (carve_out.payer_id is None or carve_out.payer_id != claim.payer_id)
+        # a later payer's 271 naming the payer before it is coordination of benefits: that
+        # payer has adjudicated the claim already
+        and carve_out.payer_id not in earlier_payers
     ):
         return [
             _finding(
