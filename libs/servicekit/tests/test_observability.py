@@ -22,7 +22,13 @@ from rcm.servicekit.http import ProbeServer
 from rcm.servicekit.logs import JsonFormatter, RedactingFilter, redact
 from rcm.servicekit.metrics import RuntimeMetrics
 from rcm.servicekit.service import Service
-from rcm.servicekit.telemetry import RedactingSpanProcessor, inject_context, redact_attributes
+from rcm.servicekit.telemetry import (
+    RedactingSpanProcessor,
+    extract_context,
+    inject_context,
+    redact_attributes,
+    tracer_provider,
+)
 from rcm.servicekit.testing import (
     create_schema,
     decode,
@@ -242,6 +248,28 @@ async def test_handlers_log_with_the_trace_and_keep_phi_out_of_logs_spans_and_me
     for text in (stream.getvalue(), exported, metrics, retry_error):
         for value in phi:
             assert value not in text
+
+
+def test_without_an_exporter_spans_are_not_recorded_yet_the_trace_still_travels() -> None:
+    parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    tracer = tracer_provider("test-service").get_tracer("test")
+    span = tracer.start_span("t process", context=extract_context([("traceparent", parent.encode())]))
+    assert not span.is_recording()
+    ctx = span.get_span_context()
+    assert ctx.is_valid and ctx.trace_id == int("4bf92f3577b34da6a3ce929d0e0e4736", 16)
+    assert ctx.span_id != int("00f067aa0ba902b7", 16)  # a span of its own
+    headers: list[tuple[str, bytes]] = []
+    inject_context(headers, trace.set_span_in_context(span))
+    assert dict(headers)["traceparent"].decode().split("-")[1] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    # a new trace (no parent) still gets ids to hand on
+    root = tracer.start_span("first")
+    assert root.get_span_context().is_valid and not root.is_recording()
+    # with an endpoint, spans are recorded
+    recording = tracer_provider("test-service", "http://127.0.0.1:9/v1/traces")
+    try:
+        assert recording.get_tracer("test").start_span("x").is_recording()
+    finally:
+        recording.shutdown()
 
 
 def test_span_attribute_redaction_keeps_technical_names_and_masks_people() -> None:

@@ -11,8 +11,13 @@ overtake them). Services create them in their first Alembic revision with
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+import time
 from pathlib import Path
+from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -68,8 +73,59 @@ parked_key = sa.Table(
 )
 
 
-def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
+def json_loads(data: bytes | bytearray | memoryview | str) -> Any:
+    """A JSON document as the standard library's ``json.loads`` reads it, a few times faster:
+    orjson, except for a document with a run of 19 digits (orjson reads an integer beyond 64 bits
+    as a float, the standard library keeps it exact) or one orjson refuses."""
+    raw = data.encode() if isinstance(data, str) else bytes(data)
+    if _LONG_NUMBER.search(raw) is None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(raw)
+
+
+PING_AFTER_IDLE_S = 10.0
+"""A pooled connection idle longer than this is pinged before it is handed out."""
+
+
+def create_engine(
+    url: str, *, pool_size: int = 5, ping_after_idle_s: float = PING_AFTER_IDLE_S
+) -> AsyncEngine:
+    """An engine whose JSON and JSONB values are read with :func:`json_loads`.
+
+    A connection is pinged before use only after it sat in the pool for ``ping_after_idle_s``
+    (a server restart or a firewall may have dropped it meanwhile); SQLAlchemy's ``pre_ping``
+    pings at every checkout, a round trip per transaction that a busy service pays for nothing.
+    A connection that fails anyway (the server went away a moment ago) raises a disconnect
+    error, which makes the pool discard all its connections, and the caller's retry (the
+    consumer waits out infrastructure errors) gets fresh ones.
+    """
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, json_deserializer=json_loads
+    )
+    pool, dialect = engine.sync_engine.pool, engine.sync_engine.dialect
+
+    @sa.event.listens_for(pool, "checkin")
+    def _idle_from(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(pool, "checkout")
+    def _ping_when_idle_long(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < ping_after_idle_s:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # the pool discards this connection and checks out another (up to three times)
+            raise sa.exc.DisconnectionError(f"idle connection gone: {type(exc).__name__}") from exc
+
+    return engine
 
 
 def create_kit_tables() -> None:

@@ -217,10 +217,13 @@ class BatchFacts:
         for claim_id in ids:
             row = found.get(claim_id)
             self._claims[claim_id] = claim_facts(row._mapping) if row is not None else None
+        by_root: dict[str, set[str]] = {}
+        for r in rows:
+            by_root.setdefault(r.root_claim_id, set()).add(r.claim_id)
         for claim_id in ids:
             root = self.root_of(claim_id)
             if root not in self._chains:
-                self._chains[root] = {r.claim_id for r in rows if r.root_claim_id == root}
+                self._chains[root] = by_root.get(root, set())
 
     async def claim(self, claim_id: str) -> ClaimFacts | None:
         if claim_id not in self._claims:

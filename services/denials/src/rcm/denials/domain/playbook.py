@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from rcm.events.models import DenialAction, DenialCategory
 
@@ -97,7 +97,9 @@ class Rule(_Row):
                 raise ValueError(f"{code!r} is not GROUP-CARC")
         return [code.upper() for code in codes]
 
-    def specificity(self, group: str, carc: str, rarcs: set[str], read_as: str | None = None) -> int | None:
+    def specificity(
+        self, group: str, carc: str, rarcs: set[str] | frozenset[str], read_as: str | None = None
+    ) -> int | None:
         """How closely the row matches (higher is closer), or None when it does not match.
 
         An exact CARC outranks any group; then the adjustment's own group outranks the group it
@@ -180,6 +182,10 @@ class PayerPlaybook(BaseModel):
     rejections: list[RejectionRule] = Field(default_factory=list)
 
 
+_FOUND_KEPT = 4096
+"""Answers a playbook keeps before it starts over (the codes a practice meets are far fewer)."""
+
+
 class Playbook(BaseModel):
     """The whole playbook: default rows, rejection rows, appeal windows and payer overrides."""
 
@@ -198,6 +204,8 @@ class Playbook(BaseModel):
     rows: list[Rule] = Field(min_length=1)
     rejections: list[RejectionRule] = Field(min_length=1)
     payers: dict[str, PayerPlaybook] = Field(default_factory=dict)
+    _found: dict[tuple[str, str, frozenset[str], str | None], Rule | None] = PrivateAttr(default_factory=dict)
+    """``rule_for``'s answers: the playbook is frozen, and a payer's remits repeat a few codes."""
 
     @model_validator(mode="after")
     def _has_catch_alls(self) -> Self:
@@ -211,8 +219,18 @@ class Playbook(BaseModel):
         self, group: str, carc: str, rarcs: tuple[str, ...] | list[str], payer_id: str | None = None
     ) -> Rule | None:
         """The closest row for a group/CARC with the claim's or line's RARCs; payer rows first."""
-        present = {r.upper() for r in rarcs}
+        present = frozenset(r.upper() for r in rarcs)
         group, carc = group.upper(), carc.upper()
+        key = (group, carc, present, payer_id)
+        if key in self._found:
+            return self._found[key]
+        if len(self._found) >= _FOUND_KEPT:
+            self._found.clear()
+        rule = self._rule_for(group, carc, present, payer_id)
+        self._found[key] = rule
+        return rule
+
+    def _rule_for(self, group: str, carc: str, present: frozenset[str], payer_id: str | None) -> Rule | None:
         found = self._closest(group, carc, present, payer_id)
         successor = self.deactivated.get(carc)
         if successor is None or (found is not None and found[0] % 8 >= 4):
@@ -231,7 +249,7 @@ class Playbook(BaseModel):
         )
 
     def _closest(
-        self, group: str, carc: str, present: set[str], payer_id: str | None
+        self, group: str, carc: str, present: frozenset[str], payer_id: str | None
     ) -> tuple[int, Rule] | None:
         read_as = self.group_fallbacks.get(group)
         best: tuple[int, int, Rule] | None = None
