@@ -9,7 +9,7 @@ replace it (it is data, like every payer difference).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from enum import IntEnum
 from itertools import product
 
@@ -32,6 +32,7 @@ __all__ = [
     "PREVENTIVE_COUNSELING_CODES",
     "BundlingPair",
     "ModifierIndicator",
+    "pairs_naming",
 ]
 
 DISTINCT_SERVICE_MODIFIERS: frozenset[str] = frozenset({"59", "XE", "XP", "XS", "XU"})
@@ -55,8 +56,34 @@ class BundlingPair(DomainModel):
 
     def matches(self, codes: Iterable[str]) -> bool:
         """True when both codes of the pair are among ``codes``."""
-        present = set(codes)
+        present = codes if isinstance(codes, set | frozenset | dict) else set(codes)
         return self.column_one in present and self.column_two in present
+
+
+_INDEXES: dict[int, tuple[Sequence[BundlingPair], dict[str, tuple[int, ...]]]] = {}
+_INDEXES_KEPT = 64
+
+
+def pairs_naming(codes: Iterable[str], pairs: Sequence[BundlingPair]) -> list[BundlingPair]:
+    """The pairs with any of ``codes`` in either column, in the table's order.
+
+    The table is indexed by code once per table object (a payer's rules keep theirs; the
+    default is shared), so a claim looks at the few pairs its codes are in, not all of them.
+    """
+    entry = _INDEXES.get(id(pairs))
+    if entry is None or entry[0] is not pairs:
+        index: dict[str, list[int]] = {}
+        for position, pair in enumerate(pairs):
+            index.setdefault(pair.column_one, []).append(position)
+            if pair.column_two != pair.column_one:
+                index.setdefault(pair.column_two, []).append(position)
+        if len(_INDEXES) >= _INDEXES_KEPT:
+            _INDEXES.clear()
+        entry = (pairs, {code: tuple(at) for code, at in index.items()})
+        _INDEXES[id(pairs)] = entry
+    by_code = entry[1]
+    positions = sorted({at for code in set(codes) for at in by_code.get(code, ())})
+    return [pairs[at] for at in positions]
 
 
 def _pairs(

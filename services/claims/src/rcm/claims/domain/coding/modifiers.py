@@ -8,9 +8,9 @@ payer wants it, then the distinct-service modifier, then the telehealth modifier
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from rcm.claims.domain.bundling import BundlingPair, ModifierIndicator
+from rcm.claims.domain.bundling import BundlingPair, ModifierIndicator, pairs_naming
 from rcm.claims.domain.codes import EM_CODES, PSYCHOTHERAPY_ADD_ON_CODES
 from rcm.claims.domain.common import Credential, Program
 from rcm.claims.domain.payer_rules import DistinctServiceModifierStyle, PayerRules
@@ -64,14 +64,14 @@ def em_with_psychotherapy_modifiers(
 
 
 def pair_needing_modifier(
-    code: str, other_codes: Iterable[str], pairs: Iterable[BundlingPair]
+    code: str, other_codes: Iterable[str], pairs: Sequence[BundlingPair]
 ) -> BundlingPair | None:
     """An indicator-1 pair in which ``code`` is the column-two code and the other code is billed."""
     others = set(other_codes)
     return next(
         (
             pair
-            for pair in pairs
+            for pair in pairs_naming((code,), pairs)
             if pair.indicator is ModifierIndicator.WITH_DISTINCT_SERVICE
             and pair.column_two == code
             and pair.column_one in others

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rcm.claims.domain.bundling import DISTINCT_SERVICE_MODIFIERS, ModifierIndicator
+from rcm.claims.domain.bundling import DISTINCT_SERVICE_MODIFIERS, ModifierIndicator, pairs_naming
 from rcm.claims.domain.claim import ClaimDraft
 from rcm.claims.domain.codes import ADD_ON_PRIMARIES, INTERACTIVE_COMPLEXITY
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
@@ -29,8 +29,8 @@ def same_day_pairs(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
             earlier.setdefault(service.code, set()).update(service.modifiers)
     day = {**earlier, **own}
     findings = []
-    for pair in context.rules.bundling_pairs:
-        if not pair.matches(day) or (pair.column_one not in own and pair.column_two not in own):
+    for pair in pairs_naming(own, context.rules.bundling_pairs):
+        if not pair.matches(day):
             continue
         if pair.indicator is ModifierIndicator.WITH_DISTINCT_SERVICE and day[pair.column_two] & (
             DISTINCT_SERVICE_MODIFIERS
