@@ -493,7 +493,7 @@ async def prepare(tx: Transaction, events: list[Delivered[Any]]) -> None:
     )
     roots = {facts.root_of(c) for c in triaged}
     in_chains = {c for root in roots for c in await facts.chain(root)}
-    await facts.load_acks([*in_chains, *triaged, *(e.claim_id for e in acks)])
+    await facts.load_acks([*in_chains, *triaged, *(e.claim_id for e in acks), *(e.claim_id for e in voided)])
     await facts.load_fixes(roots)
     await facts.load_open_denials([*(facts.root_of(e.claim_id) for e in remits + voided)])
     patients = [e.patient_id for e in remits + rejected]

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from rcm.denials import store
@@ -40,6 +41,7 @@ from rcm.denials.domain.triage import Decision, triage
 from rcm.denials.domain.underpayment import contracted_rate, underpayment
 from rcm.denials.metrics import DenialsMetrics
 from rcm.events.models import (
+    AckStatus,
     AdjustmentGroup,
     AuthorizationReceived,
     CheckTrigger,
@@ -149,6 +151,15 @@ _CLOSE_ITEMS = (
 _CLOSE_OPEN_ITEMS = (
     sa.update(store.work_item)
     .where(_w.denial_id == sa.bindparam("p_denial_id"), _w.status == "open")
+    .values(status="closed", decision=sa.bindparam("p_decision"), closed_at=sa.bindparam("p_now"))
+)
+_CLOSE_REQUESTS = (
+    sa.update(store.work_item)
+    .where(
+        _w.claim_id == sa.any_(sa.bindparam("p_claim_ids", type_=ARRAY(sa.Text))),
+        _w.kind == "information_request",
+        _w.status == "open",
+    )
     .values(status="closed", decision=sa.bindparam("p_decision"), closed_at=sa.bindparam("p_now"))
 )
 _FIX_BY_REQUEST = sa.select(store.fix_attempt.c.root_claim_id, store.fix_attempt.c.denial_id).where(
@@ -507,6 +518,9 @@ class DenialHandlers:
         claim = await facts.claim(e.claim_id)
         payer_id = claim.payer_id if claim else None
         charge = sum((ln.charge for ln in claim.lines), Decimal("0")) if claim else Decimal("0")
+        if e.status is AckStatus.INFORMATION_REQUESTED:
+            await self._queue_information_request(tx, e, payer_id, charge)
+            return
         found = denials_in_rejection(e, self.playbook, payer_id, charge)
         if not found:
             return
@@ -539,6 +553,64 @@ class DenialHandlers:
             )
             ctx = await self._open(tx, d, source, denial, decision, ctx)
         self._publish_corrections(tx, d)
+
+    async def _queue_information_request(
+        self, tx: Transaction, e: ClaimAcknowledged, payer_id: str | None, charge: Decimal
+    ) -> None:
+        """A payer's 277 asks for more before it adjudicates (category R): a person must send it
+        (records, or a 275 naming the payer's claim number) within the payer's window, else the
+        payer denies the claim for want of it. One work item per 277 that asks; the claim's
+        adjudication or void closes it."""
+        payer = await BatchFacts.of(tx).payer(payer_id) if payer_id else None
+        days = self.playbook.information_request_days_for(payer.payer_type if payer else None)
+        codes = [r.code for r in e.reasons] + [r.code for ln in e.lines for r in ln.reasons]
+        asked = "; ".join(f"{r.code} ({r.description})" if r.description else r.code for r in e.reasons)
+        evidence = {"source": f"277 {e.file_name}", "requested": ", ".join(codes) or "not stated"}
+        if asked:
+            evidence["what"] = asked[:500]
+        if e.payer_claim_number:
+            evidence["payer_claim_number"] = e.payer_claim_number
+        await tx.conn.execute(
+            _QUEUE_ITEM,
+            {
+                "item_id": opaque_id("wi", e.claim_id, e.file_name, "information"),
+                "kind": "information_request",
+                "denial_id": None,
+                "claim_id": e.claim_id,
+                "patient_id": e.patient_id,
+                "payer_id": payer_id or "unknown",
+                "action": Action.HUMAN_REVIEW.value,
+                "reason": f"payer requests information before adjudicating ({', '.join(codes) or 'no code'})"[
+                    :300
+                ],
+                "next_step": (
+                    "Send the payer what it asks for (the records, or a 275 attachment naming its claim "
+                    "number) before the deadline; the claim stays pended until the payer has it."
+                ),
+                "evidence": evidence,
+                "amount": max(charge, Decimal("0")),
+                "deadline": e.received_at.date() + timedelta(days=days),
+                "status": "open",
+                "appeal_level": None,
+            },
+        )
+        log.info("denials: information request queued for a person (%d code(s))", len(codes))
+
+    async def _close_information_requests(
+        self, tx: Transaction, claim_ids: Iterable[str], decision: str
+    ) -> None:
+        """The open information requests of these claims, answered by the payer's adjudication (or
+        moot after a void). Only claims a 277 asked about (on file in the batch) cost a statement."""
+        facts = BatchFacts.of(tx)
+        asked = [
+            c
+            for c in dict.fromkeys(claim_ids)
+            if any(a.status == AckStatus.INFORMATION_REQUESTED.value for a in await facts.acks(c))
+        ]
+        if asked:
+            await tx.conn.execute(
+                _CLOSE_REQUESTS, {"p_claim_ids": asked, "p_decision": decision, "p_now": self.now()}
+            )
 
     # ------------------------------------------------------------------ remits
     async def on_remit(self, tx: Transaction, d: Delivered[RemitReceived]) -> None:
@@ -585,6 +657,10 @@ class DenialHandlers:
         for position, row in fresh:
             on_file.add(position)
             facts.insert_later(store.adjudication, row)
+        # the payer adjudicated: a request for information about the claim (or one it replaced)
+        # was answered
+        chain = await facts.chain(claim.root_claim_id) if claim else {remit.claim_id}
+        await self._close_information_requests(tx, [remit.claim_id, *sorted(chain)], "adjudicated")
 
         found = denials_in_remit(remit, self.playbook)
         await self._resolve_paid(tx, d, remit, claim, still_denied=found)
@@ -1115,6 +1191,7 @@ class DenialHandlers:
         if e.to_status is not ClaimStatus.VOIDED:
             return
         facts = BatchFacts.of(tx)
+        await self._close_information_requests(tx, [e.claim_id], "voided")
         claim = await facts.claim(e.claim_id)
         for row in await facts.open_denials(claim.root_claim_id if claim else e.claim_id):
             if row.action == Action.VOID.value:

@@ -165,7 +165,7 @@ work_item = sa.Table(
     "work_item",
     metadata,
     sa.Column("item_id", sa.Text, primary_key=True),
-    sa.Column("kind", sa.Text, nullable=False),  # denial | underpayment
+    sa.Column("kind", sa.Text, nullable=False),  # denial | underpayment | information_request
     sa.Column("denial_id", sa.Text, index=True),
     sa.Column("claim_id", sa.Text, nullable=False),
     sa.Column("patient_id", sa.Text, nullable=False),
@@ -181,6 +181,11 @@ work_item = sa.Table(
     sa.Column("decision", sa.Text),  # overturned | upheld | resolved | ...
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("closed_at", sa.DateTime(timezone=True)),
+    sa.Index(
+        "work_item_open_requests",
+        "claim_id",
+        postgresql_where=sa.text("kind = 'information_request' AND status = 'open'"),
+    ),
 )
 
 adjudication = sa.Table(

@@ -192,6 +192,9 @@ class Playbook(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     appeal_days: dict[str, int] = Field(default_factory=lambda: {"default": 180})
+    information_request_days: dict[str, int] = Field(default_factory=lambda: {"default": 30})
+    """Days to answer a payer's request for information (a 277 category R) before it may deny the
+    claim for want of it, by payer type (``default`` for the rest)."""
     group_fallbacks: dict[str, str] = Field(default_factory=dict)
     """A group whose CARC has no row of its own is read as this group (PI -> CO)."""
     deactivated: dict[str, str] = Field(default_factory=dict)
@@ -286,6 +289,12 @@ class Playbook(BaseModel):
         if payer_type is not None and payer_type in self.appeal_days:
             return self.appeal_days[payer_type]
         return self.appeal_days.get("default", 180)
+
+    def information_request_days_for(self, payer_type: str | None) -> int:
+        """Days to answer a request for information: the payer type's, else the default."""
+        if payer_type is not None and payer_type in self.information_request_days:
+            return self.information_request_days[payer_type]
+        return self.information_request_days.get("default", 30)
 
 
 def load_playbook(text: str) -> Playbook:
