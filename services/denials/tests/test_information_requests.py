@@ -37,7 +37,9 @@ def _asked(n: int, file_name: str = "277_000001.x12") -> Any:
 
 async def _items(engine: AsyncEngine) -> list[Any]:
     async with engine.connect() as conn:
-        return list((await conn.execute(sa.select(store.work_item).order_by(store.work_item.c.claim_id))).all())
+        return list(
+            (await conn.execute(sa.select(store.work_item).order_by(store.work_item.c.claim_id))).all()
+        )
 
 
 async def test_a_request_for_information_is_queued_once_with_what_was_asked_and_the_deadline(
@@ -78,7 +80,9 @@ async def test_a_request_for_information_is_queued_once_with_what_was_asked_and_
     assert [i.status for i in await _items(engine)] == ["open", "open"]
 
 
-async def test_the_payers_adjudication_closes_the_request_and_a_void_closes_another(engine: AsyncEngine) -> None:
+async def test_the_payers_adjudication_closes_the_request_and_a_void_closes_another(
+    engine: AsyncEngine,
+) -> None:
     h = handlers()
     async with engine.begin() as conn:
         await apply(
@@ -103,7 +107,9 @@ async def test_the_payers_adjudication_closes_the_request_and_a_void_closes_anot
             "answers",
             [
                 remit_received(3, payer_id=PAYER),
-                claim_status_changed(5, from_status="pending", to_status="voided", cause="claim-void-requested"),
+                claim_status_changed(
+                    5, from_status="pending", to_status="voided", cause="claim-void-requested"
+                ),
             ],
         )
     by_claim = {i.claim_id: i for i in await _items(engine)}
