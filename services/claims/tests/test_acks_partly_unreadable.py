@@ -76,6 +76,21 @@ def test_a_999_set_with_a_bad_value_is_set_aside_and_the_other_sets_are_read() -
 
 
 @pytest.mark.unit
+def test_a_999_set_set_aside_in_a_group_the_ak9_rejects_is_rejected_with_the_group() -> None:
+    content = _999("8801", _sets(GOOD_SET, BAD_SET), "AK9*R*2*2*0*5")
+    verdicts = read_999(content)
+    assert [(v.set_control_number, v.status, [r.code for r in v.reasons]) for v in verdicts] == [
+        ("0001", AckStatus.REJECTED, ["AK9:5"]),
+        ("0002", AckStatus.REJECTED, ["AK9:5"]),
+    ]
+    # still listed as set aside: what in it could not be read is on file
+    assert read_acknowledgment_file(content).unread == [UnreadPart("set", "8801/0002", 7)]
+    # a group the AK9 accepts in part leaves the set aside waiting
+    partly = read_999(_999("8801", _sets(GOOD_SET, BAD_SET), "AK9*P*2*2*1"))
+    assert [(v.set_control_number, v.status) for v in partly] == [("0001", AckStatus.ACCEPTED)]
+
+
+@pytest.mark.unit
 def test_a_999_set_response_that_names_no_set_makes_the_file_unreadable() -> None:
     content = _999(
         "8801", _sets(GOOD_SET) + "AK2*837**005010X222A1~IK3*CLM*1X*2300*8~IK5*R*5~", "AK9*P*2*2*1"
@@ -154,6 +169,27 @@ async def test_a_999_applies_its_readable_sets_and_lists_the_one_set_aside(
     assert "partly.999\t999\tset 8801/0002\tsegment 7\t" in listed.output
     assert "0 unreadable acknowledgment file(s)" in listed.output
     assert "1 unreadable part(s) of acknowledgment files" in listed.output
+
+
+async def test_a_999_rejecting_its_group_rejects_the_claim_of_the_set_set_aside_too(
+    engine: AsyncEngine,
+) -> None:
+    h = handlers()
+    made = await submitted_claims(engine, h, 2, member="EVG40000000")
+    ids = [row.claim_id for row in made]
+    await in_batch(engine, "bat-partly-2", "8802", {ids[0]: "0001", ids[1]: "0002"})
+    metrics = ClaimsMetrics(CollectorRegistry())
+    acks = Acknowledgements(cast(Service, AckService(engine)), metrics, after=h.after_acknowledgement)
+    await acks.handle(
+        received("rejected.999", "999", _999("8802", _sets(GOOD_SET, BAD_SET), "AK9*R*2*2*0*5"))
+    )
+
+    for claim_id in ids:  # neither waits: the whole group was rejected
+        row = await one(engine, claim_id)
+        assert row.state == "held" and any("AK9:5" in r["message"] for r in row.hold_reasons)
+    async with engine.connect() as conn:
+        parts = (await conn.execute(sa.select(unread_acknowledgment))).all()
+    assert [(p.name, p.reference) for p in parts] == [("rejected.999", "8802/0002")]
 
 
 async def test_a_277ca_applies_its_readable_claims_and_the_claim_set_aside_waits(

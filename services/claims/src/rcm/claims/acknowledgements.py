@@ -2,8 +2,8 @@
 
 A 999 accepts or rejects a whole transaction set: every claim of a rejected set is
 rejected with the IK3/IK4/IK5 errors. An AK9 that rejects the functional group (R, M, W, X)
-rejects every set of it, whatever their IK5s say, and when it names no set (no AK2 loop) the
-whole group is rejected. A 277CA STC accepts or rejects each claim (and line); categories A3,
+rejects every set of it, whatever their IK5s say (a set response set aside as unreadable too),
+and when it names no set (no AK2 loop) the whole group is rejected. A 277CA STC accepts or rejects each claim (and line); categories A3,
 A6, A7 and A8 reject. A 277CA may also reject above the claims: the
 whole batch (information source or receiver level) or one billing provider in it (NPI in
 2100C), often without a claim-level loop for the claims it takes down; those claims are
@@ -299,9 +299,9 @@ def read_ta1(content: bytes | str | list[Interchange] | AckFile) -> list[Interch
 
 def read_999(content: bytes | str | list[Interchange] | AckFile) -> list[SetVerdict]:
     """Every AK2 set response of every 999 in the file, but those set aside as unreadable; a set
-    of a group the AK9 rejects is rejected (with the AK9 codes), and such a group with no AK2 loop
-    is one verdict, for all its sets (``set_control_number`` empty). ``content`` may be the file
-    already read."""
+    of a group the AK9 rejects is rejected (with the AK9 codes), a set aside too, and such a group
+    with no AK2 loop is one verdict, for all its sets (``set_control_number`` empty). ``content``
+    may be the file already read."""
     verdicts = []
     file = _ack_file(content)
     aside = {p.reference for p in file.unread if p.what == "set"}
@@ -322,6 +322,16 @@ def read_999(content: bytes | str | list[Interchange] | AckFile) -> list[SetVerd
                     )
                 for response in tx.sets:
                     if f"{tx.group.control_number}/{response.header.control_number}" in aside:
+                        if group_rejected:
+                            # unreadable as it is, the set is rejected with its group all the same
+                            verdicts.append(
+                                SetVerdict(
+                                    tx.group.control_number,
+                                    response.header.control_number,
+                                    AckStatus.REJECTED,
+                                    tuple(group_reasons),
+                                )
+                            )
                         continue
                     reasons: list[AckReason] = []
                     for seg in response.segment_errors:
