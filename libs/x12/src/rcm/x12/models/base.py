@@ -343,7 +343,24 @@ def _specs(cls: type[BaseModel]) -> tuple[_FieldSpec, ...]:
 
 @cache  # owners are segment ids and element places: few, and asked for on every element written
 def _label(owner: str, index: int) -> str:
+    """The name of element ``index`` of ``owner``: ``CLP03``; ``SVC01-02`` for a component; and
+    for an element of a repeated group (a CAS triple) its place in the segment: the group is
+    labelled by :func:`_group_label` as ``CAS+4`` (its elements start after CAS04), so its second
+    element is ``CAS06``."""
+    if "+" in owner:
+        segment, _, before = owner.partition("+")
+        return f"{segment}{index + int(before):02d}"
     return f"{owner}{index:02d}"
+
+
+def _group_label(owner: str, first: int) -> str:
+    """The label of a repeated group whose first element is element ``first`` of ``owner``."""
+    return f"{owner}+{first - 1}"
+
+
+def _group_owner(where: str) -> str:
+    """How a repeated group is named in messages about it as a whole: its first element."""
+    return _label(where, 1) if "+" in where else where
 
 
 # ----------------------------------------------------------------- reading plans
@@ -472,7 +489,7 @@ def _spread_reader(loc: Spread, kind: Any) -> _Reader:
             groups.pop()
         if group is not None:
             return [
-                group.decode(items, delimiters, _label(where, start + k * width))
+                group.decode(items, delimiters, _group_label(where, start + k * width))
                 for k, items in enumerate(groups)
             ]
         return [parse(items[0], delimiters, where, start + k * width) for k, items in enumerate(groups)]
@@ -799,12 +816,11 @@ class _Slotted(X12Model):
                     raise X12Error(f"{where}: at most {capacity} {spec.name} allowed, got {len(value)}")
                 for offset, item in enumerate(value):
                     first = loc.start + offset * loc.width
-                    label = _label(where, first)
                     if isinstance(item, Group):
-                        for i, text in enumerate(item.encode(delimiters, label)):
+                        for i, text in enumerate(item.encode(delimiters, _group_label(where, first))):
                             slots[first + i] = text
                     else:
-                        slots[first] = _encode_scalar(item, delimiters, label)
+                        slots[first] = _encode_scalar(item, delimiters, _label(where, first))
                 continue
             label = _label(where, loc.index)
             if isinstance(loc, Comps):
@@ -856,7 +872,7 @@ class Group(_Slotted):
 
     @classmethod
     def decode(cls, elements: Sequence[str], delimiters: Delimiters, where: str) -> Self:
-        result: Self = _builder(cls)(elements, delimiters, where, where, 0)
+        result: Self = _builder(cls)(elements, delimiters, where, _group_owner(where), 0)
         return result
 
     def encode(self, delimiters: Delimiters, where: str) -> list[str]:
