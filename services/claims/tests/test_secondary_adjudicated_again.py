@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rcm.claims.store import claim, claim_audit
 from rcm.events import testing as f
+from rcm.servicekit import Transaction
 
 
 def secondary_coverage() -> list[Any]:
@@ -129,6 +130,59 @@ async def test_a_secondary_on_its_way_keeps_what_it_was_sent_with_and_says_a_rep
             await conn.scalars(sa.select(claim_audit.c.reason).where(claim_audit.c.claim_id == only.claim_id))
         )
     assert any("adjudicated the claim again" in note and "replacement" in note for note in notes)
+
+
+async def _acknowledged(engine: AsyncEngine, h: Any, claim_id: str, **columns: Any) -> None:
+    """The claim as an acknowledgement leaves it, then the handlers' follow-up, as the
+    acknowledgement poller runs it."""
+    await force(engine, claim_id, **columns)
+    async with engine.begin() as conn:
+        tx = Transaction(conn, "tests", source="claims", prefix="t")
+        row = (await conn.execute(sa.select(claim).where(claim.c.claim_id == claim_id))).one()
+        await h.after_acknowledgement(tx, row)
+        await tx.flush()
+
+
+async def test_a_secondary_on_its_way_is_replaced_once_its_payer_accepts_it_with_a_number(
+    engine: AsyncEngine,
+) -> None:
+    h, primary, secondary = await _secondary_made(engine)
+    await force(engine, secondary.claim_id, state="submitted")
+    await apply(engine, h, primary_remit(primary, remit_id="rmt-again", paid="130.00", patient_share="5.00"))
+    (waiting,) = await rows(engine, claim.c.payer_order == 2)
+    assert waiting.cob_due["paid"] == "130.00" and waiting.cob["paid"] == "110.00"
+
+    # a third adjudication while still on its way: what is due follows it
+    await apply(engine, h, primary_remit(primary, remit_id="rmt-third", paid="140.00", patient_share="0.00"))
+    (waiting,) = await rows(engine, claim.c.payer_order == 2)
+    assert waiting.cob_due["paid"] == "140.00" and waiting.cob_due["remit_ids"][-1] == "rmt-third"
+
+    await _acknowledged(engine, h, secondary.claim_id, state="submitted")  # a 999: no number yet
+    (still,) = await rows(engine, claim.c.payer_order == 2)
+    assert still.cob_due is not None and still.state == "submitted"
+
+    await _acknowledged(engine, h, secondary.claim_id, state="accepted", payer_claim_number="SEC0001")
+    first, replacement = await rows(engine, claim.c.payer_order == 2)
+    assert (first.claim_id, first.state, first.cob_due) == (secondary.claim_id, "corrected", None)
+    assert first.cob["paid"] == "110.00"  # what it was sent with
+    assert (replacement.frequency_code, replacement.payer_claim_number) == ("7", "SEC0001")
+    assert (replacement.cob["paid"], replacement.cob["patient_responsibility"]) == ("140.00", "0.00")
+    assert replacement.cob_due is None
+
+    # the acknowledgement's follow-up again (a re-sent file): nothing more is sent
+    await _acknowledged(engine, h, secondary.claim_id, state="corrected")
+    assert len(await rows(engine, claim.c.payer_order == 2)) == 2
+
+
+async def test_a_secondary_on_its_way_that_its_payer_rejects_takes_the_new_adjudication_in_place(
+    engine: AsyncEngine,
+) -> None:
+    h, primary, secondary = await _secondary_made(engine)
+    await force(engine, secondary.claim_id, state="submitted")
+    await apply(engine, h, primary_remit(primary, remit_id="rmt-again", paid="130.00", patient_share="5.00"))
+    await _acknowledged(engine, h, secondary.claim_id, state="held")  # rejected, held with the reasons
+    (only,) = await rows(engine, claim.c.payer_order == 2)
+    assert (only.state, only.cob["paid"], only.cob_due) == ("held", "130.00", None)
 
 
 async def test_paid_in_full_on_the_second_adjudication_voids_a_secondary_not_yet_sent(

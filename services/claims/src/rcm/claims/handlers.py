@@ -715,12 +715,49 @@ class ClaimsHandlers:
     # ------------------------------------------------------------------ voided and corrected sessions
 
     async def after_acknowledgement(self, tx: Transaction, row: Any) -> None:
-        """An acknowledged claim whose session was voided or corrected meanwhile is taken back now."""
+        """An acknowledged claim whose session was voided or corrected meanwhile is taken back now;
+        a next payer's claim the prior payer adjudicated again while it was on its way gets the
+        replacement that was due (``_send_cob_due``)."""
         if row.frequency_code == FrequencyCode.VOID.value:
             return
         current = await session_state(tx, row.session_id)
         if current is not None and moved_on(row, *current):
             await self.reconcile(tx, row.session_id, cause=None)
+        if row.cob_due is not None:
+            await self._send_cob_due(tx, row.claim_id)
+
+    async def _send_cob_due(self, tx: Transaction, claim_id: str) -> None:
+        """The acknowledgement of a claim with a prior adjudication due: accepted with the payer's
+        claim number, a replacement (7) carries it; rejected (a new submission will follow), the
+        claim takes it in place; still waiting for its number (a 999 acceptance), it waits on."""
+        if moves_pending(tx, claim_id):
+            await flush_moves(tx)
+        row = await self._row(tx.conn, claim_id)
+        if row.cob_due is None:
+            return
+        state = ClaimState(row.state)
+        why = "the prior payer adjudicated the claim again while it was on its way"
+        if state in _NOT_YET_SENT:
+            await update_claim(tx, claim_id, cob=row.cob_due, cob_due=None, updated_at=_now())
+            return
+        if state in (ClaimState.CORRECTED, ClaimState.VOIDED, ClaimState.WRITTEN_OFF):
+            await update_claim(tx, claim_id, cob_due=None, updated_at=_now())  # nothing to replace
+            return
+        if row.payer_claim_number is None:
+            return
+        due = row.cob_due
+        await update_claim(tx, claim_id, cob_due=None, updated_at=_now())
+        await self.correct(
+            tx,
+            claim_id,
+            changes=[ClaimChange(action="rebuild_cob")],
+            method=CorrectionMethod.REPLACEMENT,
+            payer_claim_number=None,
+            cause=None,
+            actor="claims",
+            why=why,
+            cob=due,
+        )
 
     async def reconcile(self, tx: Transaction, session_id: str, *, cause: Delivered[Any] | None) -> None:
         """Bring the session's live claims in line with its voiding or with its latest correction.
@@ -1817,7 +1854,8 @@ class ClaimsHandlers:
         Not yet sent, it is scrubbed again with it (voided when nothing is left for its payer).
         At the payer, with its claim number, a
         replacement (7) goes out with its 2320/2430 rebuilt. On its way without a number yet, it
-        keeps what it was sent with and its audit trail says a replacement is due. A remit already
+        keeps what it was sent with and the new adjudication waits on it (``cob_due``): the
+        payer's acknowledgement sends the replacement (``after_acknowledgement``). A remit already
         applied, or the same figures again, change nothing.
         """
         head = (
@@ -1834,7 +1872,8 @@ class ClaimsHandlers:
         ).first()
         if head is None or head.cob is None or head.frequency_code == FrequencyCode.VOID.value:
             return
-        merged = adjudicated_again(PriorAdjudication.model_validate(head.cob), prior)
+        # a replacement already due (adjudicated again while on its way) is what the claim will carry
+        merged = adjudicated_again(PriorAdjudication.model_validate(head.cob_due or head.cob), prior)
         state = ClaimState(head.state)
         if merged is None or state in (ClaimState.CORRECTED, ClaimState.VOIDED, ClaimState.WRITTEN_OFF):
             return
@@ -1858,13 +1897,14 @@ class ClaimsHandlers:
                 await self.evaluate(tx, row, cause=cause, reason=why, recode=False)
             return
         if head.payer_claim_number is None:
-            log.warning("prior payer adjudicated again while the next payer's claim is on its way")
+            log.info("prior payer adjudicated again while the next payer's claim is on its way")
+            await update_claim(tx, head.claim_id, cob_due=cob, updated_at=now)
             await tx.conn.execute(
                 sa.insert(claim_audit).values(
                     claim_id=head.claim_id,
                     from_state=state.value,
                     to_state=state.value,
-                    reason=f"{why}: send a replacement with the new adjudication once the payer "
+                    reason=f"{why}: a replacement with the new adjudication goes out once the payer "
                     "acknowledges this claim",
                     actor="claims",
                     at=now,

@@ -144,6 +144,12 @@ claim = sa.Table(
     sa.Column("state", sa.Text, nullable=False, index=True),
     sa.Column("draft", JSONB, nullable=False),
     sa.Column("cob", JSONB),
+    sa.Column(
+        "cob_due",
+        JSONB,
+        comment="the prior payer's adjudication as it stood when it changed while this claim was on "
+        "its way without a payer claim number: sent as a replacement once the payer acknowledges it",
+    ),
     sa.Column("hold_reasons", JSONB, nullable=False, server_default="[]"),
     sa.Column("awaiting_authorization_until", sa.DateTime(timezone=True)),
     sa.Column("submitter_id", sa.Text),
