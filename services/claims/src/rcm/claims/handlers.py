@@ -747,16 +747,22 @@ class ClaimsHandlers:
             return
         due = row.cob_due
         await update_claim(tx, claim_id, cob_due=None, updated_at=_now())
+        await self._replace_with_cob(tx, claim_id, due, why=why, cause=None)
+
+    async def _replace_with_cob(
+        self, tx: Transaction, claim_id: str, cob: dict[str, Any], *, why: str, cause: Delivered[Any] | None
+    ) -> None:
+        """A replacement (7) of a next payer's claim at its payer, with 2320/2430 rebuilt from ``cob``."""
         await self.correct(
             tx,
             claim_id,
             changes=[ClaimChange(action="rebuild_cob")],
             method=CorrectionMethod.REPLACEMENT,
             payer_claim_number=None,
-            cause=None,
+            cause=cause,
             actor="claims",
             why=why,
-            cob=due,
+            cob=cob,
         )
 
     async def reconcile(self, tx: Transaction, session_id: str, *, cause: Delivered[Any] | None) -> None:
@@ -1911,17 +1917,7 @@ class ClaimsHandlers:
                 )
             )
             return
-        await self.correct(
-            tx,
-            head.claim_id,
-            changes=[ClaimChange(action="rebuild_cob")],
-            method=CorrectionMethod.REPLACEMENT,
-            payer_claim_number=None,
-            cause=cause,
-            actor="claims",
-            why=why,
-            cob=cob,
-        )
+        await self._replace_with_cob(tx, head.claim_id, cob, why=why, cause=cause)
 
     async def on_secondary_requested(self, tx: Transaction, d: Delivered[SecondaryClaimRequested]) -> None:
         e = d.event
