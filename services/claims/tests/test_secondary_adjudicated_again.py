@@ -185,6 +185,73 @@ async def test_a_secondary_on_its_way_that_its_payer_rejects_takes_the_new_adjud
     assert (only.state, only.cob["paid"], only.cob_due) == ("held", "130.00", None)
 
 
+def reversal(primary: Any, *, remit_id: str = "rmt-reversal") -> Any:
+    """The primary takes back its first adjudication (CLP02 22, the amounts negated)."""
+    return f.remit_received(
+        1,
+        remit_id=remit_id,
+        claim_id=primary.claim_id,
+        payer_claim_number="ICN0001",
+        status="22",
+        charge=Decimal("-170.00"),
+        paid=Decimal("-110.00"),
+        patient_responsibility=Decimal("-25.00"),
+        lines=[],
+    )
+
+
+def _waits_for_prior(row: Any) -> bool:
+    return any("prior payer's claim is pended" in r["message"] for r in row.hold_reasons)
+
+
+async def test_a_primary_reversal_holds_a_secondary_not_yet_sent_until_it_adjudicates_again(
+    engine: AsyncEngine,
+) -> None:
+    h, primary, secondary = await _secondary_made(engine)
+    assert not _waits_for_prior(secondary)  # (held for this world's own reasons: enrolment, balance)
+    await apply(engine, h, reversal(primary))
+    (pended,) = await rows(engine, claim.c.claim_id == primary.claim_id)
+    (held,) = await rows(engine, claim.c.payer_order == 2)
+    assert (pended.state, held.state) == ("pended", "held")
+    assert _waits_for_prior(held)
+
+    # any other reason to run its edits again keeps it waiting while the primary is pended
+    async with engine.begin() as conn:
+        tx = Transaction(conn, "tests", source="claims", prefix="t")
+        row = (await conn.execute(sa.select(claim).where(claim.c.claim_id == secondary.claim_id))).one()
+        await h.evaluate(tx, row, cause=None, reason="an eligibility answer", recode=False)
+        await tx.flush()
+    (still,) = await rows(engine, claim.c.payer_order == 2)
+    assert still.state == "held" and _waits_for_prior(still)
+
+    # the primary adjudicates again as before: the wait ends, with the figures it had
+    await apply(engine, h, primary_remit(primary, remit_id="rmt-after", paid="110.00", patient_share="25.00"))
+    (after,) = await rows(engine, claim.c.payer_order == 2)
+    assert after.claim_id == secondary.claim_id and not _waits_for_prior(after)
+    assert after.cob["paid"] == "110.00"
+
+
+async def test_a_secondary_ready_to_go_is_held_by_a_primary_reversal(engine: AsyncEngine) -> None:
+    h, primary, secondary = await _secondary_made(engine)
+    await force(engine, secondary.claim_id, state="ready", hold_reasons=[])
+    await apply(engine, h, reversal(primary))
+    (held,) = await rows(engine, claim.c.payer_order == 2)
+    assert held.state == "held" and _waits_for_prior(held)
+
+
+async def test_a_primary_reversal_then_new_figures_leave_the_secondary_with_them(engine: AsyncEngine) -> None:
+    h, primary, secondary = await _secondary_made(engine)
+    await apply(
+        engine,
+        h,
+        reversal(primary),
+        primary_remit(primary, remit_id="rmt-after", paid="130.00", patient_share="5.00"),
+    )
+    (now,) = await rows(engine, claim.c.payer_order == 2)
+    assert now.claim_id == secondary.claim_id and not _waits_for_prior(now)
+    assert (now.cob["paid"], now.cob["patient_responsibility"]) == ("130.00", "5.00")
+
+
 async def test_paid_in_full_on_the_second_adjudication_voids_a_secondary_not_yet_sent(
     engine: AsyncEngine,
 ) -> None:

@@ -280,6 +280,15 @@ async def _next_payer_claimed(conn: AsyncConnection, row: Any) -> bool:
 _NOT_YET_SENT = frozenset({ClaimState.CREATED, ClaimState.HELD, ClaimState.READY, ClaimState.REJECTED})
 """States of a claim no payer has yet: a change to it is made in place."""
 
+_PRIOR_PENDED = (
+    "the prior payer's claim is pended (its adjudication reversed, or more information asked): "
+    "this claim waits for its new adjudication"
+)
+
+
+def _held_for_prior(row: Any) -> bool:
+    return any(h.get("message") == _PRIOR_PENDED for h in row.hold_reasons or [])
+
 
 _REMIT_PAYER_ORDER = {
     ClaimPaymentStatus.PROCESSED_PRIMARY: 1,
@@ -1486,6 +1495,8 @@ class ClaimsHandlers:
             return
         result = scrub(draft, context)
         reasons = hold_reasons_of(draft, result.holds)
+        if row.payer_order > 1 and await self._prior_payer_pended(tx, row):
+            reasons.append(HoldReason(code=_H.OTHER, message=_PRIOR_PENDED))
         if needs_auth and answer is not None and answer.alert_kind is not None:
             code = (
                 _H.AUTHORIZATION_EXHAUSTED
@@ -1565,6 +1576,50 @@ class ClaimsHandlers:
             ClaimHeld(claim_id=row.claim_id, patient_id=row.patient_id, reasons=reasons, held_at=at),
             cause=cause,
         )
+
+    @staticmethod
+    async def _prior_payer_pended(tx: Transaction, row: Any) -> bool:
+        """The prior payer's claim of the session is pended: it reversed its adjudication (CLP02
+        22) or asked for more before adjudicating again, so the figures this claim would carry
+        are not final. (Only a later payer's claim asks: one indexed read.)"""
+        await flush_moves(tx)  # the prior claim's own move in this batch counts
+        prior = (
+            await tx.conn.execute(
+                sa.select(claim.c.state)
+                .where(
+                    claim.c.session_id == row.session_id,
+                    claim.c.payer_order == row.payer_order - 1,
+                    claim.c.frequency_code != FrequencyCode.VOID.value,
+                )
+                .order_by(claim.c.revision.desc())
+                .limit(1)
+            )
+        ).scalar()
+        return prior == ClaimState.PENDED.value
+
+    async def _next_payer_after_reversal(
+        self, tx: Transaction, row: Any, *, cause: Delivered[Any] | None
+    ) -> None:
+        """The claim ``row`` was just pended by its payer's reversal: a next payer's claim made
+        from the reversed adjudication and not sent yet is evaluated again (and so held until
+        the new adjudication arrives, see ``_prior_payer_pended``)."""
+        head = (
+            await tx.conn.execute(
+                sa.select(claim)
+                .where(
+                    claim.c.session_id == row.session_id,
+                    claim.c.payer_order == row.payer_order + 1,
+                    claim.c.frequency_code != FrequencyCode.VOID.value,
+                )
+                .order_by(claim.c.revision.desc())
+                .limit(1)
+                .with_for_update()
+            )
+        ).first()
+        if head is not None and ClaimState(head.state) in (ClaimState.READY, ClaimState.HELD):
+            await self.evaluate(
+                tx, head, cause=cause, reason="the prior payer reversed its adjudication", recode=False
+            )
 
     async def recheck(
         self,
@@ -1681,6 +1736,7 @@ class ClaimsHandlers:
                     remitted_at=now,
                     **money,
                 )
+                await self._next_payer_after_reversal(tx, row, cause=d)
             else:  # pended already, superseded or not yet adjudicated here: the reversal is noted
                 await update_claim(tx, row.claim_id, remitted_at=now, updated_at=now, **money)
             return
@@ -1881,6 +1937,12 @@ class ClaimsHandlers:
         # a replacement already due (adjudicated again while on its way) is what the claim will carry
         merged = adjudicated_again(PriorAdjudication.model_validate(head.cob_due or head.cob), prior)
         state = ClaimState(head.state)
+        if merged is None and state is ClaimState.HELD and _held_for_prior(head):
+            # re-adjudicated as it was after a reversal: the hold waiting for it goes
+            await self.evaluate(
+                tx, head, cause=cause, reason="the prior payer adjudicated the claim again", recode=False
+            )
+            return
         if merged is None or state in (ClaimState.CORRECTED, ClaimState.VOIDED, ClaimState.WRITTEN_OFF):
             return
         cob = merged.model_dump(mode="json")
