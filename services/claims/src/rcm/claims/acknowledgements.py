@@ -3,8 +3,9 @@
 A 999 accepts or rejects a whole transaction set: every claim of a rejected set is
 rejected with the IK3/IK4/IK5 errors. An AK9 that rejects the functional group (R, M, W, X)
 rejects every set of it, whatever their IK5s say (a set response set aside as unreadable too),
-and when it names no set (no AK2 loop) the whole group is rejected. A 277CA STC accepts or rejects each claim (and line); categories A3,
-A6, A7 and A8 reject. A 277CA may also reject above the claims: the
+and when it names no set (no AK2 loop) the whole group is rejected. A 277CA STC accepts or
+rejects each claim (and line); categories A3, A6, A7 and A8 reject. A 277CA may also reject
+above the claims: the
 whole batch (information source or receiver level) or one billing provider in it (NPI in
 2100C), often without a claim-level loop for the claims it takes down; those claims are
 found through the batch's BHT03, which the 277CA returns in 2200B TRN02. A rejected claim

@@ -277,6 +277,18 @@ async def _next_payer_claimed(conn: AsyncConnection, row: Any) -> bool:
     return await conn.scalar(later.limit(1)) is not None
 
 
+async def _latest_claim(conn: AsyncConnection, session_id: str, payer_order: int, *, lock: bool) -> Any:
+    """The latest revision of the session's claim to the payer of ``payer_order`` (a void
+    included: the caller decides), locked when ``lock``; None when there is none."""
+    query = (
+        sa.select(claim)
+        .where(claim.c.session_id == session_id, claim.c.payer_order == payer_order)
+        .order_by(claim.c.revision.desc())
+        .limit(1)
+    )
+    return (await conn.execute(query.with_for_update() if lock else query)).first()
+
+
 _NOT_YET_SENT = frozenset({ClaimState.CREATED, ClaimState.HELD, ClaimState.READY, ClaimState.REJECTED})
 """States of a claim no payer has yet: a change to it is made in place."""
 
@@ -1583,19 +1595,8 @@ class ClaimsHandlers:
         22) or asked for more before adjudicating again, so the figures this claim would carry
         are not final. (Only a later payer's claim asks: one indexed read.)"""
         await flush_moves(tx)  # the prior claim's own move in this batch counts
-        prior = (
-            await tx.conn.execute(
-                sa.select(claim.c.state)
-                .where(
-                    claim.c.session_id == row.session_id,
-                    claim.c.payer_order == row.payer_order - 1,
-                    claim.c.frequency_code != FrequencyCode.VOID.value,
-                )
-                .order_by(claim.c.revision.desc())
-                .limit(1)
-            )
-        ).scalar()
-        return prior == ClaimState.PENDED.value
+        prior = await _latest_claim(tx.conn, row.session_id, row.payer_order - 1, lock=False)
+        return prior is not None and prior.state == ClaimState.PENDED.value
 
     async def _next_payer_after_reversal(
         self, tx: Transaction, row: Any, *, cause: Delivered[Any] | None
@@ -1603,20 +1604,12 @@ class ClaimsHandlers:
         """The claim ``row`` was just pended by its payer's reversal: a next payer's claim made
         from the reversed adjudication and not sent yet is evaluated again (and so held until
         the new adjudication arrives, see ``_prior_payer_pended``)."""
-        head = (
-            await tx.conn.execute(
-                sa.select(claim)
-                .where(
-                    claim.c.session_id == row.session_id,
-                    claim.c.payer_order == row.payer_order + 1,
-                    claim.c.frequency_code != FrequencyCode.VOID.value,
-                )
-                .order_by(claim.c.revision.desc())
-                .limit(1)
-                .with_for_update()
-            )
-        ).first()
-        if head is not None and ClaimState(head.state) in (ClaimState.READY, ClaimState.HELD):
+        head = await _latest_claim(tx.conn, row.session_id, row.payer_order + 1, lock=True)
+        if (
+            head is not None
+            and head.frequency_code != FrequencyCode.VOID.value
+            and ClaimState(head.state) in (ClaimState.READY, ClaimState.HELD)
+        ):
             await self.evaluate(
                 tx, head, cause=cause, reason="the prior payer reversed its adjudication", recode=False
             )
@@ -1920,18 +1913,7 @@ class ClaimsHandlers:
         payer's acknowledgement sends the replacement (``after_acknowledgement``). A remit already
         applied, or the same figures again, change nothing.
         """
-        head = (
-            await tx.conn.execute(
-                sa.select(claim)
-                .where(
-                    claim.c.session_id == cob_draft.session_id,
-                    claim.c.payer_order == cob_draft.payer_order.rank,
-                )
-                .order_by(claim.c.revision.desc())
-                .limit(1)
-                .with_for_update()
-            )
-        ).first()
+        head = await _latest_claim(tx.conn, cob_draft.session_id, cob_draft.payer_order.rank, lock=True)
         if head is None or head.cob is None or head.frequency_code == FrequencyCode.VOID.value:
             return
         # a replacement already due (adjudicated again while on its way) is what the claim will carry
