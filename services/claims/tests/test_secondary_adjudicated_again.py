@@ -4,6 +4,7 @@ now stands. The handlers are called directly."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -132,15 +133,22 @@ async def test_a_secondary_on_its_way_keeps_what_it_was_sent_with_and_says_a_rep
     assert any("adjudicated the claim again" in note and "replacement" in note for note in notes)
 
 
+async def _on_stored_row(
+    engine: AsyncEngine, claim_id: str, step: Callable[[Transaction, Any], Awaitable[None]]
+) -> None:
+    """Run a handlers' ``step`` on the claim's stored row in a transaction of its own."""
+    async with engine.begin() as conn:
+        tx = Transaction(conn, "tests", source="claims", prefix="t")
+        row = (await conn.execute(sa.select(claim).where(claim.c.claim_id == claim_id))).one()
+        await step(tx, row)
+        await tx.flush()
+
+
 async def _acknowledged(engine: AsyncEngine, h: Any, claim_id: str, **columns: Any) -> None:
     """The claim as an acknowledgement leaves it, then the handlers' follow-up, as the
     acknowledgement poller runs it."""
     await force(engine, claim_id, **columns)
-    async with engine.begin() as conn:
-        tx = Transaction(conn, "tests", source="claims", prefix="t")
-        row = (await conn.execute(sa.select(claim).where(claim.c.claim_id == claim_id))).one()
-        await h.after_acknowledgement(tx, row)
-        await tx.flush()
+    await _on_stored_row(engine, claim_id, h.after_acknowledgement)
 
 
 async def test_a_secondary_on_its_way_is_replaced_once_its_payer_accepts_it_with_a_number(
@@ -216,11 +224,11 @@ async def test_a_primary_reversal_holds_a_secondary_not_yet_sent_until_it_adjudi
     assert _waits_for_prior(held)
 
     # any other reason to run its edits again keeps it waiting while the primary is pended
-    async with engine.begin() as conn:
-        tx = Transaction(conn, "tests", source="claims", prefix="t")
-        row = (await conn.execute(sa.select(claim).where(claim.c.claim_id == secondary.claim_id))).one()
-        await h.evaluate(tx, row, cause=None, reason="an eligibility answer", recode=False)
-        await tx.flush()
+    await _on_stored_row(
+        engine,
+        secondary.claim_id,
+        lambda tx, row: h.evaluate(tx, row, cause=None, reason="an eligibility answer", recode=False),
+    )
     (still,) = await rows(engine, claim.c.payer_order == 2)
     assert still.state == "held" and _waits_for_prior(still)
 
