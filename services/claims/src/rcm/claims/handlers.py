@@ -71,12 +71,16 @@ from rcm.claims.domain.edits.authorization import authorization_due
 from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.domain.state import ALLOWED_TRANSITIONS, FINALIZED_STATES, TERMINAL_STATES
 from rcm.claims.lifecycle import (
+    claim_later,
     defer_insert,
     flush_moves,
+    flush_received,
     insert_deferred,
     move,
     move_later,
     moves_pending,
+    receive_later,
+    received_pending,
     record_created,
     update_claim,
 )
@@ -346,6 +350,24 @@ class Assembled:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _line_rows(draft: ClaimDraft) -> list[dict[str, Any]]:
+    """The draft's lines as claim_line rows."""
+    return [
+        {
+            "claim_id": draft.claim_key,
+            "line_number": line.line_number,
+            "line_key": line.line_key,
+            "procedure_code": line.code,
+            "modifiers": list(line.modifiers),
+            "units": line.units,
+            "place_of_service": line.place_of_service,
+            "charge": line.charge,
+            "rule": line.rule,
+        }
+        for line in draft.lines
+    ]
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -395,6 +417,8 @@ def _forgetting(handler: Any) -> Any:
     async def run(tx: Transaction, d: Delivered[Any]) -> None:
         reads = reads_of(tx)
         event = d.event
+        if not isinstance(event, SessionCompleted) or received_pending(tx, event.patient_id):
+            await flush_received(tx)  # the batch's new sessions and claims, written first
         if not isinstance(event, RemitReceived):
             await flush_moves(tx)  # the claims remits moved earlier in the batch, written first
         if reads is None:
@@ -466,6 +490,7 @@ class ClaimsHandlers:
 
         async def handle(tx: Transaction, events: list[Delivered[Any]]) -> None:
             await apply(tx, events)
+            await flush_received(tx)  # the batch's last new sessions and claims
             await flush_moves(tx)  # the batch's last remits' moves, one statement
 
         return handle
@@ -1046,26 +1071,34 @@ class ClaimsHandlers:
             assembled=assembled,
             session_state=("claimed", revision),
         )
-        await insert_deferred(tx, draft.claim_key)
-        await self._write_lines(tx.conn, draft, fresh=True)
+        if not claim_later(tx, s.session_id, draft.claim_key, _line_rows(draft)):
+            await insert_deferred(tx, draft.claim_key)
+            await self._write_lines(tx.conn, draft, fresh=True)
         forget_patient(tx, draft.patient_id)  # nothing read meanwhile may stand without the claim
 
     @staticmethod
     async def _receive(tx: Transaction, s: Session, *, status: str, reason: str | None) -> int | None:
         """Write a session just received with its status; its revision, or None when it was
-        received before (a redelivered session-completed: no second claim)."""
+        received before (a redelivered session-completed: no second claim). In a consumer batch
+        whose reads know the session, a new one is queued and written with the batch's others."""
+        row = {
+            "session_id": s.session_id,
+            "patient_id": s.patient_id,
+            "body": s.model_dump(mode="json"),
+            "status": status,
+            "reason": reason,
+            "received_at": _now(),
+        }
+        reads = reads_of(tx)
+        if reads is not None and s.session_id in reads.on_file:
+            if reads.on_file[s.session_id]:
+                log.info("session already received; no second claim")
+                return None
+            reads.on_file[s.session_id] = True
+            receive_later(tx, row)
+            return 0  # the column's default
         revision = await tx.conn.scalar(
-            pg_insert(session)
-            .values(
-                session_id=s.session_id,
-                patient_id=s.patient_id,
-                body=s.model_dump(mode="json"),
-                status=status,
-                reason=reason,
-                received_at=_now(),
-            )
-            .on_conflict_do_nothing()
-            .returning(session.c.revision)
+            pg_insert(session).values(**row).on_conflict_do_nothing().returning(session.c.revision)
         )
         if revision is None:
             log.info("session already received; no second claim")
@@ -1148,23 +1181,7 @@ class ClaimsHandlers:
         which has none yet)."""
         if not fresh:
             await conn.execute(sa.delete(claim_line).where(claim_line.c.claim_id == draft.claim_key))
-        await conn.execute(
-            claim_line.insert(),
-            [
-                {
-                    "claim_id": draft.claim_key,
-                    "line_number": line.line_number,
-                    "line_key": line.line_key,
-                    "procedure_code": line.code,
-                    "modifiers": list(line.modifiers),
-                    "units": line.units,
-                    "place_of_service": line.place_of_service,
-                    "charge": line.charge,
-                    "rule": line.rule,
-                }
-                for line in draft.lines
-            ],
-        )
+        await conn.execute(claim_line.insert(), _line_rows(draft))
 
     @staticmethod
     def _claim_created(
@@ -1489,11 +1506,11 @@ class ClaimsHandlers:
             )
             if isinstance(built, Assembled):
                 assembled, draft = built, built.draft
-                await update_claim(
-                    tx, row.claim_id, draft=draft.model_dump(mode="json"), total_charge=draft.total_charge
-                )
-                await self._write_lines(tx.conn, draft)
-                forget_patient(tx, row.patient_id)
+                coded = draft.model_dump(mode="json")
+                if coded != row.draft:  # coded as before (the usual case): nothing to rewrite
+                    await update_claim(tx, row.claim_id, draft=coded, total_charge=draft.total_charge)
+                    await self._write_lines(tx.conn, draft)
+                    forget_patient(tx, row.patient_id)
         context = await self._context(tx.conn, draft, assembled, reads=reads)
         if (cob := getattr(row, "cob", None)) is not None:  # a later payer's claim is sent with it
             context = context.model_copy(update={"prior": PriorAdjudication.model_validate(cob)})

@@ -11,28 +11,35 @@ published only when the file is uploaded (ready -> submitted).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from rcm.claims.domain import ClaimState, transition
 from rcm.claims.reads import forget_patient, reads_of
-from rcm.claims.store import claim, claim_audit
+from rcm.claims.store import claim, claim_audit, claim_line, session
 from rcm.events.models import ClaimHeld, ClaimStatus, ClaimStatusChanged, HoldReason
 from rcm.servicekit import Delivered, Transaction
 
 __all__ = [
     "EVENT_STATUS",
+    "SessionsRaced",
+    "claim_later",
     "defer_insert",
     "flush_moves",
+    "flush_received",
     "hold_rejected",
     "insert_deferred",
     "move",
     "move_all",
     "move_later",
     "moves_pending",
+    "receive_later",
+    "received_pending",
     "record_created",
     "update_claim",
 ]
@@ -75,6 +82,82 @@ async def insert_deferred(tx: Transaction, claim_id: str) -> None:
     columns = tx.memo.get(_DEFERRED_INSERTS, {}).pop(claim_id, None)
     if columns is not None:
         await tx.conn.execute(claim.insert(), columns)
+
+
+class SessionsRaced(RuntimeError):
+    """A session the batch took for new was written meanwhile by another transaction (a void or
+    a correction on another topic, handled by another replica): the batch is retried, and its
+    read of the sessions on file then finds it."""
+
+
+_RECEIVED = "claims.received"
+
+
+@dataclass
+class _Received:
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Session rows by session id."""
+    claims: list[str] = field(default_factory=list)
+    """Claims whose rows wait among the deferred inserts."""
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    patients: set[str] = field(default_factory=set)
+
+
+def receive_later(tx: Transaction, session_row: dict[str, Any]) -> None:
+    """Queue a session just received for :func:`flush_received` (with its claim, see
+    :func:`claim_later`): a batch's new sessions are written together, three statements for the
+    batch instead of three per session. Whoever queues flushes before anything in the
+    transaction reads the patient's sessions or claims again (the claims dispatcher does before
+    every event but another session of a patient with nothing queued, and at the batch's end)."""
+    pending: _Received = tx.memo.setdefault(_RECEIVED, _Received())
+    pending.sessions[session_row["session_id"]] = session_row
+    pending.patients.add(session_row["patient_id"])
+
+
+def claim_later(tx: Transaction, session_id: str, claim_id: str, lines: Sequence[dict[str, Any]]) -> bool:
+    """Queue the claim of a session :func:`receive_later` queued (its row deferred by
+    :func:`defer_insert`) and its lines; False, queueing nothing, when the session is not queued."""
+    pending: _Received | None = tx.memo.get(_RECEIVED)
+    if pending is None or session_id not in pending.sessions:
+        return False
+    pending.claims.append(claim_id)
+    pending.lines.extend(lines)
+    return True
+
+
+def received_pending(tx: Transaction, patient_id: str | None = None) -> bool:
+    """Whether sessions queued by :func:`receive_later` wait to be written (of ``patient_id``, or any)."""
+    pending: _Received | None = tx.memo.get(_RECEIVED)
+    if pending is None or not pending.sessions:
+        return False
+    return patient_id is None or patient_id in pending.patients
+
+
+async def flush_received(tx: Transaction) -> None:
+    """Write what :func:`receive_later` queued: the sessions, their claims (one statement per set
+    of columns their first evaluation gave them) and the claims' lines. Raises SessionsRaced
+    when a session is found written meanwhile."""
+    pending: _Received | None = tx.memo.pop(_RECEIVED, None)
+    if pending is None or not pending.sessions:
+        return
+    written = (
+        await tx.conn.execute(
+            pg_insert(session).on_conflict_do_nothing().returning(session.c.session_id),
+            list(pending.sessions.values()),
+        )
+    ).scalars()
+    raced = pending.sessions.keys() - set(written)
+    if raced:
+        raise SessionsRaced(f"{len(raced)} session(s) written meanwhile by another transaction")
+    kept = tx.memo.get(_DEFERRED_INSERTS, {})
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for claim_id in pending.claims:
+        if (columns := kept.pop(claim_id, None)) is not None:
+            groups.setdefault(tuple(sorted(columns)), []).append(columns)
+    for rows in groups.values():
+        await tx.conn.execute(claim.insert(), rows)
+    if pending.lines:
+        await tx.conn.execute(claim_line.insert(), pending.lines)
 
 
 async def _deferred(tx: Transaction, claim_ids: Sequence[str], values: dict[str, Any]) -> set[str]:

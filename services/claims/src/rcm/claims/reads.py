@@ -133,6 +133,10 @@ class BatchReads:
         """The process copy's reload count when this transaction checked it."""
         self.claims: dict[str, Any] = {}
         """Claim rows the batch's remits name, locked; each is taken once (``take_claim``)."""
+        self.on_file: dict[str, bool] = {}
+        """Whether each of the batch's received sessions has a row (written before the batch, or
+        queued by it): a session not on file is new, and its row is written with the batch's
+        others (``rcm.claims.lifecycle.receive_later``)."""
         self.queued_eligibility: dict[str, dict[str, dict[str, Any]]] = {}
         """Eligibility checks the batch received, by patient and check id: their rows are written
         with the batch's commit (one statement), so reads of the table add them (``patient_eligibility``)."""
@@ -148,7 +152,14 @@ class BatchReads:
         self.history.update(await history_rows(conn, patients))
         self.authorizations.update(await authorization_rows(conn, patients))
         self.eligibility.update(await eligibility_bodies(conn, patients))
-        self.answers.update(await answer_rows(conn, sorted(set(session_ids))))
+        sessions = sorted(set(session_ids))
+        self.answers.update(await answer_rows(conn, sessions))
+        on_file = set(
+            (await conn.execute(sa.select(session.c.session_id).where(session.c.session_id.in_(sessions))))
+            .scalars()
+            .all()
+        )
+        self.on_file.update((session_id, session_id in on_file) for session_id in sessions)
 
     async def load_remits(
         self, tx: Transaction, claim_ids: Iterable[str], patient_ids: Iterable[str]
