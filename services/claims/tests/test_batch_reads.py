@@ -85,7 +85,8 @@ def workload() -> tuple[list[Event], list[Event]]:
 async def remits(engine: AsyncEngine) -> list[Event]:
     """The ready claims as the payers would have them (accepted), then a batch of their remits:
     paid, denied, paid leaving a patient share (a secondary's claim follows), one paid then
-    reversed in the same batch, and an eligibility check between them."""
+    reversed in the same batch, one corrected just before its remit, and an eligibility check
+    between them."""
     async with engine.begin() as conn:
         ready = list(
             await conn.execute(sa.select(claim).where(claim.c.state == "ready").order_by(claim.c.claim_id))
@@ -110,6 +111,19 @@ async def remits(engine: AsyncEngine) -> list[Event]:
             "payer_claim_number": f"PCN-{row.claim_id}",
             "lines": [],
         }
+        if k == 1:  # a correction of a claim the batch's remits name, before its remit and the others'
+            found.append(
+                f.claim_correction_requested(
+                    1,
+                    claim_id=row.claim_id,
+                    patient_id=row.patient_id,
+                    payer_claim_number=f"PCN-{row.claim_id}",
+                    request_id="req-fix-1",
+                    changes=[
+                        {"action": "set_place_of_service", "line_key": f"{row.session_id}:1", "value": "11"}
+                    ],
+                )
+            )
         if row.patient_id == f.ids(5)["patient_id"]:
             found.append(
                 f.remit_received(

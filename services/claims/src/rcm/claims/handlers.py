@@ -401,8 +401,8 @@ _REWRITES_CLAIMS = (
     ClaimWriteOffRequested,
     SecondaryClaimRequested,
 )
-"""Events that change sessions or claims other than through ``move`` and ``update_claim`` (which
-drop the batch's copy of a claim row themselves)."""
+"""Events that change sessions (and claims, through ``rcm.claims.lifecycle``, which drops the
+batch's copy of each claim row it writes)."""
 """Events that change the shared references (``SharedReferences``)."""
 
 
@@ -425,8 +425,9 @@ def _forgetting(handler: Any) -> Any:
             await handler(tx, d)
             return
         if isinstance(event, _REWRITES_CLAIMS):
-            # they take back, replace or re-code claims: the claims read for the remits may change
-            reads.claims.clear()
+            # they take back, replace or re-code claims and sessions; every write of a claim row
+            # goes through ``rcm.claims.lifecycle``, which drops the batch's copy of that claim (the
+            # other claims the remits named stay read), but the sessions' states are read again
             forget_session_states(tx)
         if isinstance(event, SessionCompleted | RemitReceived):
             await handler(tx, d)  # their writes are claims and sessions: they forget for themselves
