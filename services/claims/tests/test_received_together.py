@@ -4,6 +4,7 @@ and a session written meanwhile by another transaction makes the batch start aga
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -123,3 +124,44 @@ async def test_a_session_written_meanwhile_by_another_transaction_makes_the_batc
     h.prepare = prepare  # type: ignore[method-assign]
     await _batch(engine, h, session(1), voided)  # the retry finds session 2 on file
     assert [r.patient_id for r in await rows(engine)] == [f.ids(1)["patient_id"]]
+
+
+async def test_a_session_voided_earlier_in_the_batch_is_not_claimed_when_it_arrives(
+    engine: AsyncEngine,
+) -> None:
+    h = handlers()
+    await _setup(engine, h, range(1, 3))
+    late = session(2)
+    await _batch(
+        engine, h, session(1), f.session_voided(2, session_id=late.session_id), late
+    )  # the void overtook the session (another topic)
+    assert [r.patient_id for r in await rows(engine)] == [f.ids(1)["patient_id"]]
+    async with engine.connect() as conn:
+        status = await conn.scalar(
+            sa.select(session_table.c.status).where(session_table.c.session_id == late.session_id)
+        )
+    assert status == "voided"
+
+
+async def test_a_batch_of_authorization_answers_reads_its_patients_once(engine: AsyncEngine) -> None:
+    h = handlers()
+    needs_auth = {"auth_requirements": [{"procedure_code": "90837"}]}
+    setup: list[Event] = []
+    for n in range(1, 4):
+        setup += reference(n, electronic_payer_id=f"P{n:04d}", member_id=f"M{n:09d}", **needs_auth)
+        setup.append(f.authorization_received(n, valid={"start": "2024-01-01"}, procedure_codes=["90837"]))
+    await apply(engine, h, *setup)
+    await _batch(engine, h, *(session(n) for n in range(1, 4)))
+    assert {r.state for r in await rows(engine)} == {"created"}  # each waits for its answer
+
+    answers = [
+        f.authorization_consumed(n, session_id=session(n).session_id, remaining=11) for n in range(1, 4)
+    ]
+    with statements_sent(engine) as sent:
+        await _batch(engine, h, *answers)
+    assert {r.state for r in await rows(engine)} == {"ready"}
+    reads = Counter(
+        m.group(1) for s in sent if s.startswith("SELECT") and (m := re.search(r"\bFROM\s+\"?(\w+)", s))
+    )
+    # coverages, eligibility checks and claimed services: one read each for the batch's patients
+    assert reads["eligibility"] == 1 and reads["reference"] == 1, sent

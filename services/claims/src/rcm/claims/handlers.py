@@ -393,6 +393,11 @@ def _holds(bodies: list[dict[str, Any]], coverage_id: str) -> bool:
 
 _SHARED_EVENTS = (OrganizationUpdated, ProviderUpdated, PayerUpdated, FeeScheduleUpdated)
 
+_ANSWERS = (AuthorizationConsumed, AuthorizationAlert)
+"""The authorizations service's answers for a session: they change the patient's authorizations
+(visits left) and the session's answer, nothing else the batch read for the patient, and the
+batch reads for their patients and sessions at its start what it reads for its sessions."""
+
 _REWRITES_CLAIMS = (
     SessionVoided,
     SessionCorrected,
@@ -439,7 +444,9 @@ def _forgetting(handler: Any) -> Any:
             # a coverage may move to another patient: its former holder's coverages change too
             for holder in [p for p, bodies in reads.coverages.items() if _holds(bodies, event.coverage_id)]:
                 reads.forget(holder)
-        if patient_id:
+        if patient_id and isinstance(event, _ANSWERS):
+            reads.authorizations.pop(patient_id, None)
+        elif patient_id:
             quiet = patient_id in reads.quiet
             reads.forget(patient_id)
             if quiet:
@@ -500,10 +507,12 @@ class ClaimsHandlers:
         """Read for the whole batch what its sessions' coding and its reference changes' re-checks
         read per patient (see ``rcm.claims.reads``)."""
         reads = tx.memo_of(BatchReads)
-        sessions = [d.event for d in events if isinstance(d.event, SessionCompleted)]
+        sessions = [d.event for d in events if isinstance(d.event, (SessionCompleted, *_ANSWERS))]
         if sessions:
             await reads.load_sessions(
-                tx.conn, [e.patient_id for e in sessions], [e.session_id for e in sessions]
+                tx.conn,
+                [e.patient_id for e in sessions],
+                [e.session_id for e in sessions if e.session_id is not None],
             )
         rechecked = [d.event.patient_id for d in events if isinstance(d.event, _RECHECKS_PATIENT)]
         if rechecked:

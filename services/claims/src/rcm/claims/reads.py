@@ -214,7 +214,11 @@ class BatchReads:
         self.quiet.discard(patient_id)
 
     def forget_session(self, session_id: str) -> None:
+        """An event named the session: it may have written its answer or its row (a void or a
+        correction before the session itself), so a session-completed of it later in the batch
+        writes its row at once and finds out."""
         self.answers.pop(session_id, None)
+        self.on_file.pop(session_id, None)
 
 
 def reads_of(tx: Transaction | None) -> BatchReads | None:
