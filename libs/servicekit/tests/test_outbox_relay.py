@@ -79,6 +79,37 @@ async def test_a_pass_reads_the_outbox_once_per_batch_and_stops_at_a_short_one(
     assert [json.loads(m.value)["n"] for m in published] == list(range(25))
 
 
+async def test_a_pass_holds_no_transaction_open_while_the_broker_acknowledges(
+    kafka_bootstrap: str, world: RelayWorld
+) -> None:
+    topic, settings, engine, producer = world.topic, world.settings, world.engine, world.producer
+    relay = OutboxRelay(engine, producer, name=settings.service_name)
+    seen: list[str] = []
+
+    async def look(count: int) -> None:  # the sends are acknowledged, the rows not marked yet
+        async with engine.connect() as conn:
+            seen.extend(
+                (
+                    await conn.execute(
+                        sa.text(
+                            "SELECT state FROM pg_stat_activity WHERE datname = :db"
+                            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                        ),
+                        {"db": world.database},
+                    )
+                ).scalars()
+            )
+
+    relay.after_publish = look
+    async with engine.begin() as conn:
+        await write_outbox(conn, _messages(topic, range(3)))
+    assert await relay.publish_pending() == 3
+    assert seen and "idle in transaction" not in seen, seen  # the relay's connection is idle
+    assert await relay.publish_pending() == 0  # the rows were marked sent
+    published = await read_topic(kafka_bootstrap, topic, expect=3)
+    assert [json.loads(m.value)["n"] for m in published] == [0, 1, 2]
+
+
 async def test_a_commit_during_a_pass_is_published_without_waiting_for_the_poll(
     kafka_bootstrap: str, world: RelayWorld
 ) -> None:

@@ -126,6 +126,10 @@ class OutboxRelay:
         total = 0
         while True:
             async with self.engine.connect() as conn:
+                # the read and the mark commit each on their own: no transaction is held open while
+                # the broker acknowledges (nor BEGIN and COMMIT round trips paid per pass); a crash
+                # between them republishes the rows, as it would with a transaction around both
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
                 rows = (
                     await conn.execute(
                         sa.select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers)
@@ -149,7 +153,6 @@ class OutboxRelay:
                 if self.after_publish is not None:
                     await self.after_publish(len(rows))
                 await conn.execute(_MARK_SENT, {"ids": [row.id for row in rows]})
-                await conn.commit()
             total += len(rows)
             self.metrics.published.inc(len(rows))
             if len(rows) < self.batch_size:
