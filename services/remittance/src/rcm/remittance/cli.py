@@ -29,6 +29,7 @@ from rcm.servicekit import (
     configure_logging,
     configure_tracing,
     create_engine,
+    run_service,
     upgrade,
 )
 
@@ -309,7 +310,7 @@ def run_command() -> None:
     settings = RemittanceSettings()
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otlp_endpoint)
-    asyncio.run(build_service(settings).run())
+    run_service(build_service(settings).run(), event_loop=settings.event_loop)
 
 
 @app.command("unmatched")
