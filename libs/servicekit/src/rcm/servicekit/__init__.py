@@ -16,7 +16,7 @@ from rcm.servicekit.logs import configure_logging
 from rcm.servicekit.messages import Delivered, OutgoingMessage, Record
 from rcm.servicekit.metrics import RuntimeMetrics
 from rcm.servicekit.outbox import OutboxRelay, write_outbox
-from rcm.servicekit.service import Service, run_service
+from rcm.servicekit.service import Service
 from rcm.servicekit.settings import ServiceSettings
 from rcm.servicekit.telemetry import configure_tracing
 from rcm.servicekit.upsert_cache import enable as _enable_upsert_cache
@@ -49,7 +49,6 @@ __all__ = [
     "drop_kit_indexes",
     "kit_metadata",
     "only_when",
-    "run_service",
     "upgrade",
     "write_outbox",
 ]

@@ -17,7 +17,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
@@ -34,23 +34,9 @@ from rcm.servicekit.metrics import RuntimeMetrics
 from rcm.servicekit.outbox import OutboxRelay
 from rcm.servicekit.settings import ServiceSettings
 
-__all__ = ["Service", "run_service"]
+__all__ = ["Service"]
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-
-def run_service(main: Coroutine[Any, Any, T], *, event_loop: str = "uvloop") -> T:
-    """Run a service's main coroutine to the end on ``event_loop`` (``ServiceSettings.event_loop``):
-    uvloop, whose loop runs the many small callbacks of a busy consumer, relay and their database
-    and broker sockets for less CPU than the standard library's, or ``asyncio``."""
-    if event_loop == "uvloop":
-        import uvloop
-
-        return uvloop.run(main)
-    return asyncio.run(main)
-
 
 Task = Callable[["Service", asyncio.Event], Coroutine[Any, Any, None]]
 

@@ -83,10 +83,6 @@ class ServiceSettings(BaseSettings):
         description="Delay before each pass through the retry topic; after the last, dead letters.",
     )
 
-    event_loop: Literal["uvloop", "asyncio"] = Field(
-        "uvloop",
-        description="The event loop a service runs on: uvloop (libuv), or the standard library's.",
-    )
     relay_batch_size: int = 1000
     relay_poll_interval_s: float = Field(
         0.2, description="Pause between outbox polls while they find rows (commits wake the relay at once)."

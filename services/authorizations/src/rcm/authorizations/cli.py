@@ -86,12 +86,12 @@ def show(
 def run() -> None:
     """Start the authorizations service with settings from the environment (RCM_..., RCM_AUTHORIZATIONS_...)."""
     from rcm.authorizations.app import build_service
-    from rcm.servicekit import configure_logging, configure_tracing, run_service
+    from rcm.servicekit import configure_logging, configure_tracing
 
     settings = AuthorizationSettings()
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otlp_endpoint)
-    run_service(build_service(settings).run(), event_loop=settings.event_loop)
+    asyncio.run(build_service(settings).run())
 
 
 async def _publish(events: list[Any]) -> None:

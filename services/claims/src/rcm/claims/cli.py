@@ -98,14 +98,14 @@ def run(
 ) -> None:
     """Start the claims service with settings from the environment (RCM_...)."""
     from rcm.claims.app import build_service
-    from rcm.servicekit import configure_logging, configure_tracing, run_service
+    from rcm.servicekit import configure_logging, configure_tracing
 
     settings = _settings()
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otlp_endpoint)
     config = clearinghouse or settings.clearinghouse_config
     service = build_service(settings, _clearinghouse(config))
-    run_service(service.run(), event_loop=settings.event_loop)
+    asyncio.run(service.run())
 
 
 async def _query(statement: Any) -> list[Any]:

@@ -20,7 +20,7 @@ from rcm.denials.domain.stats import DIMENSIONS
 from rcm.denials.handlers import opaque_id
 from rcm.denials.settings import DenialsSettings
 from rcm.events.models import DenialOutcome, DenialResolved
-from rcm.servicekit import Transaction, configure_logging, configure_tracing, create_engine, run_service
+from rcm.servicekit import Transaction, configure_logging, configure_tracing, create_engine
 
 __all__ = ["app"]
 
@@ -49,7 +49,7 @@ def run() -> None:
     settings = DenialsSettings()
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otlp_endpoint)
-    run_service(build_service(settings).run(), event_loop=settings.event_loop)
+    asyncio.run(build_service(settings).run())
 
 
 async def _queue_rows(status: str, payer: str | None, kind: str | None, limit: int) -> list[Any]:

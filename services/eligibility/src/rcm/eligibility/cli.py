@@ -43,17 +43,14 @@ def run(
 ) -> None:
     """Start the service: consume, check, publish, re-check on schedule (until SIGTERM)."""
     from rcm.eligibility.app import build_service
-    from rcm.servicekit import configure_logging, configure_tracing, run_service
+    from rcm.servicekit import configure_logging, configure_tracing
 
     settings = EligibilitySettings()
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otlp_endpoint)
     options = EligibilityOptions()
     transport = load_clearinghouse(clearinghouse or options.clearinghouse_file)
-    run_service(
-        build_service(settings, options=options, clearinghouse=transport).run(),
-        event_loop=settings.event_loop,
-    )
+    asyncio.run(build_service(settings, options=options, clearinghouse=transport).run())
 
 
 def _outcome_json(outcome: CheckOutcome) -> dict[str, Any]:

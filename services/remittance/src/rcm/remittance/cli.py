@@ -29,7 +29,6 @@ from rcm.servicekit import (
     configure_logging,
     configure_tracing,
     create_engine,
-    run_service,
     upgrade,
 )
 
@@ -310,7 +309,7 @@ def run_command() -> None:
     settings = RemittanceSettings()
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otlp_endpoint)
-    run_service(build_service(settings).run(), event_loop=settings.event_loop)
+    asyncio.run(build_service(settings).run())
 
 
 @app.command("unmatched")
