@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from claims_direct import apply, delivered, handlers, rows, trail
+from claims_direct import apply, apply_batch, handlers, rows, trail
 from claims_world import reference, session
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,14 +29,6 @@ def _writes(sent: list[str]) -> Counter[str]:
     ) + Counter("INSERT INTO claim_line" for s in sent if s.startswith("INSERT INTO claim_line"))
 
 
-async def _batch(engine: AsyncEngine, h: Any, *events: Event) -> None:
-    handle = h.dispatcher()
-    async with engine.begin() as conn:
-        tx = Transaction(conn, "tests", source="claims", prefix="t")
-        await handle(tx, [delivered(e) for e in events])
-        await tx.flush()
-
-
 async def _setup(engine: AsyncEngine, h: Any, patients: range) -> None:
     events: list[Event] = []
     for n in patients:
@@ -50,7 +42,7 @@ async def test_a_batch_of_sessions_is_written_in_three_statements_with_each_clai
     h = handlers()
     await _setup(engine, h, range(1, 7))
     with statements_sent(engine) as sent:
-        await _batch(engine, h, *(session(n) for n in range(1, 7)))
+        await apply_batch(engine, h, *(session(n) for n in range(1, 7)))
     # patient 3's provider is not enrolled with the payer: a held claim beside five ready ones
     assert _writes(sent) == {"INSERT INTO session": 1, "INSERT INTO claim": 2, "INSERT INTO claim_line": 1}
     assert not [s for s in sent if s.startswith("UPDATE claim ")]
@@ -75,7 +67,7 @@ async def test_a_second_session_of_a_patient_in_the_batch_is_coded_against_the_f
     first = session(1)
     again = first.model_copy(update={"session_id": f"{first.session_id}-b"})  # the same visit, twice
     with statements_sent(engine) as sent:
-        await _batch(engine, h, first, session(2), again)
+        await apply_batch(engine, h, first, session(2), again)
     # the second session of patient 1 found the first one's rows queued: they were written first
     assert _writes(sent)["INSERT INTO session"] == 2
     ready, duplicate = sorted(
@@ -88,9 +80,9 @@ async def test_a_second_session_of_a_patient_in_the_batch_is_coded_against_the_f
 async def test_a_session_delivered_twice_in_one_batch_is_claimed_once(engine: AsyncEngine) -> None:
     h = handlers()
     await _setup(engine, h, range(1, 2))
-    await _batch(engine, h, session(1), session(1))
+    await apply_batch(engine, h, session(1), session(1))
     assert len(await rows(engine)) == 1
-    await _batch(engine, h, session(1))  # and again in a later batch
+    await apply_batch(engine, h, session(1))  # and again in a later batch
     assert len(await rows(engine)) == 1
 
 
@@ -118,11 +110,11 @@ async def test_a_session_written_meanwhile_by_another_transaction_makes_the_batc
 
     h.prepare = prepare_then_void_elsewhere  # type: ignore[method-assign]
     with pytest.raises(SessionsRaced):
-        await _batch(engine, h, session(1), voided)
+        await apply_batch(engine, h, session(1), voided)
     assert await rows(engine) == []  # the batch wrote nothing
 
     h.prepare = prepare  # type: ignore[method-assign]
-    await _batch(engine, h, session(1), voided)  # the retry finds session 2 on file
+    await apply_batch(engine, h, session(1), voided)  # the retry finds session 2 on file
     assert [r.patient_id for r in await rows(engine)] == [f.ids(1)["patient_id"]]
 
 
@@ -132,7 +124,7 @@ async def test_a_session_voided_earlier_in_the_batch_is_not_claimed_when_it_arri
     h = handlers()
     await _setup(engine, h, range(1, 3))
     late = session(2)
-    await _batch(
+    await apply_batch(
         engine, h, session(1), f.session_voided(2, session_id=late.session_id), late
     )  # the void overtook the session (another topic)
     assert [r.patient_id for r in await rows(engine)] == [f.ids(1)["patient_id"]]
@@ -151,14 +143,14 @@ async def test_a_batch_of_authorization_answers_reads_its_patients_once(engine: 
         setup += reference(n, electronic_payer_id=f"P{n:04d}", member_id=f"M{n:09d}", **needs_auth)
         setup.append(f.authorization_received(n, valid={"start": "2024-01-01"}, procedure_codes=["90837"]))
     await apply(engine, h, *setup)
-    await _batch(engine, h, *(session(n) for n in range(1, 4)))
+    await apply_batch(engine, h, *(session(n) for n in range(1, 4)))
     assert {r.state for r in await rows(engine)} == {"created"}  # each waits for its answer
 
     answers = [
         f.authorization_consumed(n, session_id=session(n).session_id, remaining=11) for n in range(1, 4)
     ]
     with statements_sent(engine) as sent:
-        await _batch(engine, h, *answers)
+        await apply_batch(engine, h, *answers)
     assert {r.state for r in await rows(engine)} == {"ready"}
     reads = Counter(
         m.group(1) for s in sent if s.startswith("SELECT") and (m := re.search(r"\bFROM\s+\"?(\w+)", s))
