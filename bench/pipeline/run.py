@@ -47,6 +47,7 @@ import json
 import math
 import os
 import platform
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -108,8 +109,28 @@ def _proc_cpu(pid: int, *, children: bool = False) -> float:
         return 0.0
 
 
-def _infra_cpu() -> dict[str, float]:
-    kafka_pid = ROOT / ".local" / "kafka" / "kafka.pid"
+def _broker_pid(bootstrap: str) -> int | None:
+    """The local broker listening on ``bootstrap``'s port: a ``kafka.Kafka`` process whose
+    properties file names it (deploy/local/kafka.sh's, started from this checkout or another)."""
+    port = bootstrap.split(",")[0].rsplit(":", 1)[-1]
+    listening = re.compile(rf"^listeners=.*:{re.escape(port)}(,|$)", re.MULTILINE)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+            if b"kafka.Kafka" not in args:
+                continue
+            properties = next((a for a in reversed(args) if a.endswith(b".properties")), None)
+            if properties is not None and listening.search(Path(properties.decode()).read_text()):
+                return int(entry.name)
+        except (OSError, UnicodeDecodeError):
+            continue
+    return None
+
+
+def _infra_cpu(bootstrap: str) -> dict[str, float]:
+    broker = _broker_pid(bootstrap)
     postgres = 0.0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -120,7 +141,7 @@ def _infra_cpu() -> dict[str, float]:
             except OSError:
                 continue
     return {
-        "kafka": _proc_cpu(int(kafka_pid.read_text())) if kafka_pid.exists() else 0.0,
+        "kafka": _proc_cpu(broker) if broker is not None else 0.0,
         "postgres": postgres,
     }
 
@@ -135,7 +156,7 @@ async def run_config(infra, scale: Scale, partitions: int, replicas: int, work: 
         partitions=partitions,
         batch_cutoff_s=BATCH_CUTOFF_S,
     )
-    infra_before = _infra_cpu()
+    infra_before = _infra_cpu(settings.kafka_bootstrap)
 
     async def more_replicas(cycle: Cycle) -> None:
         for spec in SERVICES:
@@ -147,7 +168,7 @@ async def run_config(infra, scale: Scale, partitions: int, replicas: int, work: 
         settings, scale, quiet=True, during=more_replicas if replicas > 1 else None
     )
     wall = time.perf_counter() - started
-    infra_used = {k: v - infra_before[k] for k, v in _infra_cpu().items()}
+    infra_used = {k: v - infra_before[k] for k, v in _infra_cpu(settings.kafka_bootstrap).items()}
     ledger = cycle.ledger
     sessions = len(ledger.sessions)
     to_submit = _session_latencies(ledger, ledger.submitted_ms)
@@ -331,7 +352,7 @@ async def run_sustained(  # type: ignore[no-untyped-def]
         async with cycle.lag_probe() as probe:
             await probe()  # the first reading finds each group's coordinator: not part of the window
             cpu_before = cycle.cpu_seconds()
-            infra_before = _infra_cpu()
+            infra_before = _infra_cpu(settings.kafka_bootstrap)
             db_before = await _database_counters(settings.pg_url)
             window_from_ms = time.time() * 1000
             sampler = asyncio.create_task(sample_window(cycle, probe, duration_s, every_s))
@@ -339,7 +360,7 @@ async def run_sustained(  # type: ignore[no-untyped-def]
             samples = await sampler
         window_to_ms = window_from_ms + duration_s * 1000
         cpu_used = {name: used - cpu_before.get(name, 0.0) for name, used in cycle.cpu_seconds().items()}
-        cpu_used.update({k: v - infra_before[k] for k, v in _infra_cpu().items()})
+        cpu_used.update({k: v - infra_before[k] for k, v in _infra_cpu(settings.kafka_bootstrap).items()})
         db_used = _counter_change(db_before, await _database_counters(settings.pg_url))
         say(f"window over: {len(cycle.ledger.submitted_ms)} claims submitted")
 
