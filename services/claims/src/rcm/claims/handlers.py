@@ -392,11 +392,12 @@ def _holds(bodies: list[dict[str, Any]], coverage_id: str) -> bool:
 
 
 _SHARED_EVENTS = (OrganizationUpdated, ProviderUpdated, PayerUpdated, FeeScheduleUpdated)
+"""Events that change the shared references (``SharedReferences``)."""
 
 _ANSWERS = (AuthorizationConsumed, AuthorizationAlert)
-"""The authorizations service's answers for a session: they change the patient's authorizations
-(visits left) and the session's answer, nothing else the batch read for the patient, and the
-batch reads for their patients and sessions at its start what it reads for its sessions."""
+"""The authorizations service's answers for a session. They change the patient's authorizations
+(visits left) and the session's answer, nothing else the batch read for the patient; the batch's
+read step reads for their patients and sessions what it reads for its sessions."""
 
 _REWRITES_CLAIMS = (
     SessionVoided,
@@ -408,7 +409,6 @@ _REWRITES_CLAIMS = (
 )
 """Events that change sessions (and claims, through ``rcm.claims.lifecycle``, which drops the
 batch's copy of each claim row it writes)."""
-"""Events that change the shared references (``SharedReferences``)."""
 
 
 def _forgetting(handler: Any) -> Any:
