@@ -23,6 +23,7 @@ from rcm.events.testing import (
     claim_created,
     claim_status_changed,
     claim_void_requested,
+    claim_voided,
     payer_updated,
     session_voided,
 )
@@ -154,10 +155,11 @@ async def test_a_voided_claim_gives_its_visit_back(ledger_service: RunningLedger
     assert [(c.session_id, c.remaining) for c in consumed] == [("ses-0001", 11), ("ses-0002", 11)]
 
 
-async def test_only_a_void_among_status_changes_is_read_and_it_gives_the_visit_back(
+async def test_a_claim_voided_gives_the_visit_back_and_status_changes_are_not_read(
     ledger_service: RunningLedger,
 ) -> None:
-    """Status changes other than a void are skipped unread (no inbox row); the void releases."""
+    """claim-voided releases the claim's visit; claim-status-changed, the void's included, is not
+    read at all (no inbox row): the ledger does not subscribe to it."""
     from rcm.servicekit.db import inbox
 
     await ledger_service.send(an_authorization(12))
@@ -170,12 +172,17 @@ async def test_only_a_void_among_status_changes_is_read_and_it_gives_the_visit_b
             1, claim_id="clm-0001", patient_id="pat-0001", from_status=before, to_status=after
         )
         await ledger_service.send(change, event_id=f"move-{n}")
+    await ledger_service.send(
+        claim_voided(1, claim_id="clm-0001", patient_id="pat-0001", from_status="accepted"), event_id="void"
+    )
 
     [released] = await ledger_service.received("authorization-released", expect=1)
     assert (released.session_id, released.released, released.remaining) == ("ses-0001", 1, 12)
     assert await ledger_service.scalar(usages()) == 0
-    seen = await ledger_service.rows(sa.select(inbox.c.event_id).where(inbox.c.event_id.like("move-%")))
-    assert [r.event_id for r in seen] == ["move-2"]
+    seen = await ledger_service.rows(
+        sa.select(inbox.c.event_id).where(inbox.c.event_id.in_(["move-2", "void"]))
+    )
+    assert [r.event_id for r in seen] == ["void"]
 
 
 async def test_auth_show_prints_the_ledger_and_renewal_278_builds_the_request(

@@ -31,6 +31,7 @@ OUT_TOPICS = [
     "claim-submitted",
     "claim-acknowledged",
     "claim-status-changed",
+    "claim-voided",
 ]
 
 

@@ -16,10 +16,12 @@ from rcm.claims.domain.corrections import Withdrawal, payer_holds, rekeyed, with
 from rcm.claims.domain.identifiers import claim_key, line_key
 from rcm.claims.store import auth_answer, authorization, claim, claim_line
 from rcm.claims.store import session as session_table
+from rcm.events import decode
 from rcm.events import testing as f
+from rcm.events.models import ClaimStatus, ClaimVoided
 from rcm.sandbox import Sandbox
 from rcm.sandbox.testing import settings_for
-from rcm.servicekit.testing import wait_for
+from rcm.servicekit.testing import read_topic, wait_for
 
 _S = ClaimState
 
@@ -114,6 +116,14 @@ async def test_a_voided_session_cancels_an_unsent_claim_voids_an_accepted_one_an
             # nothing to claim; read second, it takes back the claim the session made
             late = await world.claims(claim.c.patient_id == "pat-0003", claim.c.frequency_code == "1")
             assert all(row.state == "voided" for row in late)
+            # each void is announced on claim-voided too, once, with the status it left
+            records = await read_topic(world.bootstrap, f"{world.prefix}.claim-voided", expect=2 + len(late))
+            voids = [decode(r.value, r.headers).event for r in records]
+            assert all(isinstance(v, ClaimVoided) for v in voids)
+            left = {v.claim_id: v.from_status for v in voids}
+            assert len(left) == len(voids)
+            assert set(left) == {accepted.claim_id, held.claim_id, *(row.claim_id for row in late)}
+            assert (left[accepted.claim_id], left[held.claim_id]) == (ClaimStatus.ACCEPTED, ClaimStatus.HELD)
 
         uploaded = "".join(p.read_text() for p in sandbox.inbound_dir("practice01").iterdir())
         assert f"CLM*{void.claim_id}*" in uploaded and f"REF*F8*{accepted.payer_claim_number}~" in uploaded

@@ -15,7 +15,7 @@ from rcm.denials.settings import load_configured_playbook
 from rcm.events.testing import (
     claim_acknowledged,
     claim_created,
-    claim_status_changed,
+    claim_voided,
     payer_updated,
     remit_received,
 )
@@ -107,9 +107,7 @@ async def test_the_payers_adjudication_closes_the_request_and_a_void_closes_anot
             "answers",
             [
                 remit_received(3, payer_id=PAYER),
-                claim_status_changed(
-                    5, from_status="pending", to_status="voided", cause="claim-void-requested"
-                ),
+                claim_voided(5, from_status="pending", cause="claim-void-requested"),
             ],
         )
     by_claim = {i.claim_id: i for i in await _items(engine)}

@@ -38,6 +38,7 @@ from rcm.events.testing import (
     claim_acknowledged,
     claim_created,
     claim_status_changed,
+    claim_voided,
     coverage_updated,
     eligibility_checked,
     fee_schedule_updated,
@@ -409,12 +410,12 @@ async def _latest_stats(engine: Any, prefix: str, scope: str, *, denied: int) ->
     return body if body["claims_denied"] == denied else None
 
 
-async def test_a_void_and_rebill_denial_resolves_when_the_void_completes_and_other_moves_are_skipped(
+async def test_a_void_and_rebill_denial_resolves_when_the_void_completes_and_other_moves_are_unread(
     kafka_bootstrap: str, fresh_database: str
 ) -> None:
     """A payer that takes corrections as void and rebill: the CO-4 denial asks for the void and
-    resolves as voided when the claim's void completes; the claim's other status changes are
-    skipped unread (no inbox row)."""
+    resolves as voided when claim-voided arrives; the claim's status changes, the void's among
+    them, are not read at all (no inbox row): the service does not subscribe to them."""
     async with denials_running(kafka_bootstrap, fresh_database) as (prefix, engine):
         await publish(
             kafka_bootstrap,
@@ -446,7 +447,8 @@ async def test_a_void_and_rebill_denial_resolves_when_the_void_completes_and_oth
             claim_status_changed(1, claim_id="clm-0001", from_status=before, to_status=after)
             for before, after in moves
         ]
-        await publish(kafka_bootstrap, prefix, changes, ["move-0", "move-1", "move-2"])
+        voided = claim_voided(1, claim_id="clm-0001", from_status="denied")
+        await publish(kafka_bootstrap, prefix, [*changes, voided], ["move-0", "move-1", "move-2", "void"])
         [resolved] = [
             decode(r.value, r.headers).event
             for r in await read_topic(kafka_bootstrap, f"{prefix}.denial-resolved", expect=1)
@@ -454,8 +456,10 @@ async def test_a_void_and_rebill_denial_resolves_when_the_void_completes_and_oth
         assert isinstance(resolved, DenialResolved)
         assert (resolved.claim_id, resolved.outcome) == ("clm-0001", DenialOutcome.VOIDED)
         async with engine.connect() as conn:
-            seen = await conn.scalars(sa.text("SELECT event_id FROM kit_inbox WHERE event_id LIKE 'move-%'"))
-            assert list(seen) == ["move-2"]
+            seen = await conn.scalars(
+                sa.text("SELECT event_id FROM kit_inbox WHERE event_id ~ '^(move|void)'")
+            )
+            assert list(seen) == ["void"]
 
 
 async def test_a_re_verified_coverage_comes_back_to_its_denials_as_a_work_item(

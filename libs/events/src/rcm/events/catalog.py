@@ -149,7 +149,7 @@ _AUTHS = ("authorizations",)
 CATALOG: tuple[EventSpec, ...] = (
     # reference data from clinical systems: compacted, keyed by entity id, full state
     _reference("organization-updated", m.OrganizationUpdated, "organization_id", "eligibility", "claims"),
-    _reference("patient-updated", m.PatientUpdated, "patient_id", "eligibility", "claims"),
+    _reference("patient-updated", m.PatientUpdated, "patient_id", "eligibility", "claims", "denials"),
     _reference("coverage-updated", m.CoverageUpdated, "coverage_id", "eligibility", "claims", "denials"),
     _reference("provider-updated", m.ProviderUpdated, "provider_id", "eligibility", "claims"),
     _reference(
@@ -166,10 +166,12 @@ CATALOG: tuple[EventSpec, ...] = (
     # clinical facts
     _patient("appointment-scheduled", m.AppointmentScheduled, (_EHR,), "eligibility", "authorizations"),
     _patient("appointment-cancelled", m.AppointmentCancelled, (_EHR,), "authorizations"),
-    _patient("session-completed", m.SessionCompleted, (_EHR,), "claims", "authorizations"),
-    _patient("session-corrected", m.SessionCorrected, (_EHR,), "claims", "authorizations"),
+    _patient("session-completed", m.SessionCompleted, (_EHR,), "claims"),
+    _patient("session-corrected", m.SessionCorrected, (_EHR,), "claims"),
     _patient("session-voided", m.SessionVoided, (_EHR,), "claims", "authorizations"),
-    _patient("authorization-received", m.AuthorizationReceived, (_EHR,), "authorizations", "claims"),
+    _patient(
+        "authorization-received", m.AuthorizationReceived, (_EHR,), "authorizations", "claims", "denials"
+    ),
     _patient("patient-payment-received", m.PatientPaymentReceived, (_EHR,), "remittance"),
     # eligibility
     EventSpec(
@@ -177,38 +179,38 @@ CATALOG: tuple[EventSpec, ...] = (
         model=m.EligibilityChecked,
         key="patient_id",
         producers=_ELIG,
-        consumers=("claims", "authorizations", "denials"),
+        consumers=("claims", "denials"),
         attributes=("trigger",),  # denials reads only the answers to its re-checks
     ),
-    _patient("coverage-changed", m.CoverageChanged, _ELIG, "claims", "denials"),
+    _patient("coverage-changed", m.CoverageChanged, _ELIG, "claims"),
     _patient("eligibility-recheck-requested", m.EligibilityRecheckRequested, _DENIALS, "eligibility"),
     # claims
-    _patient("claim-created", m.ClaimCreated, _CLAIMS, "remittance", "denials"),
+    _patient("claim-created", m.ClaimCreated, _CLAIMS, "remittance", "denials", "authorizations"),
     _patient("claim-held", m.ClaimHeld, _CLAIMS),
     _patient("claim-released", m.ClaimReleased, _CLAIMS),
-    _patient("claim-submitted", m.ClaimSubmitted, _CLAIMS, "remittance", "denials"),
+    _patient("claim-submitted", m.ClaimSubmitted, _CLAIMS, "remittance"),
     _patient("claim-acknowledged", m.ClaimAcknowledged, _CLAIMS, "remittance", "denials"),
     EventSpec(
         name="claim-status-changed",
         model=m.ClaimStatusChanged,
         key="patient_id",
         producers=_CLAIMS,
-        consumers=("denials", "authorizations"),
-        attributes=("to_status",),  # both consumers act on voids only
+        attributes=("to_status",),  # a subscriber may pick transitions without decoding
     ),
+    _patient("claim-voided", m.ClaimVoided, _CLAIMS, "denials", "authorizations"),
     _patient("claim-correction-requested", m.ClaimCorrectionRequested, _DENIALS, "claims"),
     _patient("claim-correction-refused", m.ClaimCorrectionRefused, _CLAIMS, "denials"),
-    _patient("claim-void-requested", m.ClaimVoidRequested, _DENIALS, "claims"),
+    _patient("claim-void-requested", m.ClaimVoidRequested, _DENIALS, "claims", "authorizations"),
     _patient("claim-write-off-requested", m.ClaimWriteOffRequested, _DENIALS, "claims"),
     _patient("secondary-claim-requested", m.SecondaryClaimRequested, _DENIALS, "claims"),
     # remittance and patient money
-    _patient("remit-received", m.RemitReceived, _REMIT, "claims", "denials", "authorizations"),
+    _patient("remit-received", m.RemitReceived, _REMIT, "claims", "denials"),
     # claims takes a claim's payer outcome and next payer from remit-received, not from the ledger
-    _patient("payment-posted", m.PaymentPosted, _REMIT, "denials"),
+    _patient("payment-posted", m.PaymentPosted, _REMIT),
     _patient("patient-balance-changed", m.PatientBalanceChanged, _REMIT),
     EventSpec(name="remit-unmatched", model=m.RemitUnmatched, key="payer_id", producers=_REMIT, partitions=3),
     # denials
-    _patient("denial-opened", m.DenialOpened, _DENIALS, "authorizations"),
+    _patient("denial-opened", m.DenialOpened, _DENIALS),
     _patient("denial-resolved", m.DenialResolved, _DENIALS),
     EventSpec(
         name="denial-stats-updated",

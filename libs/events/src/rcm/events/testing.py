@@ -526,6 +526,18 @@ def claim_status_changed(n: int = 1, **overrides: Any) -> m.ClaimStatusChanged:
     return _build(m.ClaimStatusChanged, fields, overrides)
 
 
+def claim_voided(n: int = 1, **overrides: Any) -> m.ClaimVoided:
+    i = ids(n)
+    fields = {
+        "claim_id": i["claim_id"],
+        "patient_id": i["patient_id"],
+        "from_status": "denied",
+        "cause": "claim-void-requested",
+        "voided_at": _at(n, 3 * 24 * 60),
+    }
+    return _build(m.ClaimVoided, fields, overrides)
+
+
 def claim_correction_requested(n: int = 1, **overrides: Any) -> m.ClaimCorrectionRequested:
     i = ids(n)
     return _build(

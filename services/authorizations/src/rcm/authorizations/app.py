@@ -11,8 +11,7 @@ from pathlib import Path
 
 from rcm.authorizations.handlers import Ledger
 from rcm.authorizations.settings import AuthorizationOptions, AuthorizationSettings
-from rcm.events.models import ClaimStatus
-from rcm.servicekit import Service, ServiceSettings, decode_event, only_when
+from rcm.servicekit import Service, ServiceSettings, decode_event
 
 __all__ = ["TOPICS", "build_service"]
 
@@ -26,7 +25,7 @@ TOPICS = [
     "appointment-scheduled",
     "appointment-cancelled",
     "claim-created",
-    "claim-status-changed",
+    "claim-voided",
     "claim-void-requested",
     "session-voided",
 ]
@@ -56,8 +55,6 @@ def build_service(
         handler=ledger.batch_handler(),
         decode=decode_event,
         ordered_per_key=True,
-        # it acts on a claim's status change only when the claim is voided
-        accept=only_when("claim-status-changed", to_status={ClaimStatus.VOIDED}),
     )
 
     async def expiry_timer(service: Service, stop: asyncio.Event) -> None:

@@ -40,8 +40,7 @@ from rcm.events.models import (
     AuthorizationReceived,
     AuthorizationReleased,
     ClaimCreated,
-    ClaimStatus,
-    ClaimStatusChanged,
+    ClaimVoided,
     ClaimVoidRequested,
     FrequencyCode,
     PayerBillingRules,
@@ -116,7 +115,7 @@ class Ledger:
             AuthorizationReceived: self.on_authorization_received,
             ClaimCreated: self.on_claim_created,
             ClaimVoidRequested: self.on_claim_void_requested,
-            ClaimStatusChanged: self.on_claim_status_changed,
+            ClaimVoided: self.on_claim_voided,
             SessionVoided: self.on_session_voided,
             AppointmentScheduled: self.on_appointment_scheduled,
             AppointmentCancelled: self.on_appointment_cancelled,
@@ -348,9 +347,8 @@ class Ledger:
     async def on_claim_void_requested(self, tx: Transaction, d: Delivered[ClaimVoidRequested]) -> None:
         await self.release_claim(tx, d.event.claim_id, cause=d)
 
-    async def on_claim_status_changed(self, tx: Transaction, d: Delivered[ClaimStatusChanged]) -> None:
-        if d.event.to_status is ClaimStatus.VOIDED:
-            await self.release_claim(tx, d.event.claim_id, cause=d)
+    async def on_claim_voided(self, tx: Transaction, d: Delivered[ClaimVoided]) -> None:
+        await self.release_claim(tx, d.event.claim_id, cause=d)
 
     async def on_session_voided(self, tx: Transaction, d: Delivered[SessionVoided]) -> None:
         await BatchView.of(tx).void_session(tx.conn, d.event.session_id)

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from rcm.claims.domain import ClaimState, transition
 from rcm.claims.reads import forget_patient, reads_of
 from rcm.claims.store import claim, claim_audit, claim_line, session
-from rcm.events.models import ClaimHeld, ClaimStatus, ClaimStatusChanged, HoldReason
+from rcm.events.models import ClaimHeld, ClaimStatus, ClaimStatusChanged, ClaimVoided, HoldReason
 from rcm.servicekit import Delivered, Transaction
 
 __all__ = [
@@ -389,6 +389,17 @@ def _moved(
                 ),
                 cause=cause,
             )
+            if after is ClaimStatus.VOIDED:
+                tx.publish(
+                    ClaimVoided(
+                        claim_id=row.claim_id,
+                        patient_id=row.patient_id,
+                        from_status=before,
+                        cause=reason[:80],
+                        voided_at=at,
+                    ),
+                    cause=cause,
+                )
 
 
 async def hold_rejected(tx: Transaction, claim_id: str, holds: Sequence[HoldReason], *, at: datetime) -> Any:

@@ -10,8 +10,8 @@ from rcm.denials.handlers import DenialHandlers
 from rcm.denials.metrics import DenialsMetrics
 from rcm.denials.settings import DenialsSettings, load_configured_playbook
 from rcm.events.catalog import spec_for_name
-from rcm.events.models import CheckTrigger, ClaimStatus
-from rcm.servicekit import Service, ServiceSettings, all_of, decode_event, only_when
+from rcm.events.models import CheckTrigger
+from rcm.servicekit import Service, ServiceSettings, decode_event, only_when
 
 __all__ = ["CONSUMED", "PUBLISHED", "build_service"]
 
@@ -19,7 +19,7 @@ CONSUMED = (
     "remit-received",
     "claim-acknowledged",
     "claim-created",
-    "claim-status-changed",
+    "claim-voided",
     "payer-updated",
     "coverage-updated",
     "patient-updated",
@@ -68,12 +68,8 @@ def build_service(settings: ServiceSettings, *, playbook: Playbook | None = None
         handler=handlers.batch_handler(),
         decode=decode_event,
         ordered_per_key=True,
-        # it acts on a claim's status change only when the claim is voided, and on an eligibility
-        # check only when it answers a re-check (one a denial asked for)
-        accept=all_of(
-            only_when("claim-status-changed", to_status={ClaimStatus.VOIDED}),
-            only_when("eligibility-checked", trigger={CheckTrigger.RECHECK}),
-        ),
+        # it acts on an eligibility check only when it answers a re-check (one a denial asked for)
+        accept=only_when("eligibility-checked", trigger={CheckTrigger.RECHECK}),
     )
     service.add_task(stats_task(interval_s=denials.stats_interval_s, window_days=denials.stats_window_days))
     return service

@@ -58,8 +58,7 @@ from rcm.events.models import (
     AckStatus,
     ClaimAcknowledged,
     ClaimCreated,
-    ClaimStatus,
-    ClaimStatusChanged,
+    ClaimVoided,
     CoveragePriority,
     PayerBillingRules,
     RemitReceived,
@@ -474,11 +473,7 @@ async def prepare(tx: Transaction, events: list[Delivered[Any]]) -> None:
     remits = [d.event for d in events if isinstance(d.event, RemitReceived)]
     acks = [d.event for d in events if isinstance(d.event, ClaimAcknowledged)]
     rejected = [e for e in acks if e.status is AckStatus.REJECTED]
-    voided = [
-        d.event
-        for d in events
-        if isinstance(d.event, ClaimStatusChanged) and d.event.to_status is ClaimStatus.VOIDED
-    ]
+    voided = [d.event for d in events if isinstance(d.event, ClaimVoided)]
     created = [d.event for d in events if isinstance(d.event, ClaimCreated)]
 
     triaged = [e.claim_id for e in remits] + [e.claim_id for e in rejected]

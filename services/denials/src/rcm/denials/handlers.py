@@ -51,8 +51,7 @@ from rcm.events.models import (
     ClaimCorrectionRequested,
     ClaimCreated,
     ClaimPaymentStatus,
-    ClaimStatus,
-    ClaimStatusChanged,
+    ClaimVoided,
     ClaimVoidRequested,
     ClaimWriteOffRequested,
     CorrectionRefusal,
@@ -269,7 +268,7 @@ class DenialHandlers:
                 AuthorizationReceived: self.on_authorization,
                 FeeScheduleUpdated: self.on_fee_schedule,
                 ClaimAcknowledged: self.on_acknowledged,
-                ClaimStatusChanged: self.on_claim_status,
+                ClaimVoided: self.on_claim_voided,
                 RemitReceived: self.on_remit,
                 EligibilityChecked: self.on_eligibility,
                 ClaimCorrectionRefused: self.on_correction_refused,
@@ -1185,11 +1184,9 @@ class DenialHandlers:
         )
         log.info("correction refused (%s): %d denial(s) queued for a person", e.reason.value, len(waiting))
 
-    async def on_claim_status(self, tx: Transaction, d: Delivered[ClaimStatusChanged]) -> None:
+    async def on_claim_voided(self, tx: Transaction, d: Delivered[ClaimVoided]) -> None:
         """A void the service asked for completed: its open denials are resolved as voided."""
         e = d.event
-        if e.to_status is not ClaimStatus.VOIDED:
-            return
         facts = BatchFacts.of(tx)
         await self._close_information_requests(tx, [e.claim_id], "voided")
         claim = await facts.claim(e.claim_id)

@@ -39,6 +39,7 @@ __all__ = [
     "ClaimStatusChanged",
     "ClaimSubmitted",
     "ClaimVoidRequested",
+    "ClaimVoided",
     "ClaimWriteOffRequested",
     "CorrectionMethod",
     "CorrectionRefusal",
@@ -277,6 +278,24 @@ class ClaimStatusChanged(Event):
         default=None, max_length=80, description="Event type or action that caused it, e.g. 'remit-received'."
     )
     changed_at: Timestamp = Field(description="When the transition happened.")
+
+
+class ClaimVoided(Event):
+    """The claim moved to voided: it will not be paid (a void sent to the payer, or a claim that
+    never left). Published with the claim-status-changed of the same move, on a topic of its own,
+    so a consumer that acts on voids only does not read every transition."""
+
+    claim_id: Id = Field(description="Claim voided.")
+    patient_id: Id = Field(description="Patient of the claim.")
+    from_status: ClaimStatus | None = Field(
+        description="Published status before the void; none when the claim was in none (being batched)."
+    )
+    cause: str | None = Field(
+        default=None,
+        max_length=80,
+        description="Event type or action that caused it, e.g. 'claim-void-requested'.",
+    )
+    voided_at: Timestamp = Field(description="When the claim was voided.")
 
 
 class CorrectionMethod(StrEnum):
