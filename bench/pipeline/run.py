@@ -17,7 +17,7 @@ bench/results/pipeline.json (pipeline-matrix.json with --matrix). Needs the loca
 Sustained mode offers sessions at a steady rate instead of all at once:
 
     uv run python bench/pipeline/run.py --sustained RATE [--duration 300] [--partitions 3] [--replicas 1]
-        [--sample-every SECONDS] [--no-settle]
+        [--sample-every SECONDS] [--no-settle] [--idle SECONDS]
 
 It generates a practice with at least RATE x duration sessions, publishes its reference
 data, authorizations and the appointments of those sessions first (waiting, as the demo
@@ -36,6 +36,14 @@ window, and per service database the transactions per session (``pg_stat_databas
 when the server loads pg_stat_statements (``RCM_PG_STAT_STATEMENTS=1`` for
 deploy/local/postgres.sh, on a fresh start), the statement executions per session. Then it
 lets the cycle settle (unless --no-settle) and checks the invariants.
+
+Before the window, with every service caught up and nothing offered, it measures each
+process's CPU for ``--idle`` seconds (20 by default; 0 skips it): the fixed cost of timers,
+polls and heartbeats, paid whatever the load. The window's CPU less that idle rate over the
+window's length is the **marginal** cost per 1,000 sessions, a lower bound of what one more
+session costs (under load some polling gives way to work); the projection
+``ceiling_sessions_per_s`` divides the cores left after the idle cost by the marginal cost
+per session: the rate the machine could carry if the cost per session stayed as measured.
 Figures go to bench/results/pipeline-sustained.json (written by this mode only).
 """
 
@@ -303,6 +311,34 @@ def _counter_change(
     }
 
 
+async def _idle_cpu_per_s(cycle: Cycle, bootstrap: str, seconds: float) -> dict[str, float]:
+    """Each process's CPU per second while nothing is offered (after a short wait for the work
+    already in flight, the last relay passes and commits, to end)."""
+    await asyncio.sleep(min(5.0, seconds / 4))
+    before = {**cycle.cpu_seconds(), **_infra_cpu(bootstrap)}
+    await asyncio.sleep(seconds)
+    after = {**cycle.cpu_seconds(), **_infra_cpu(bootstrap)}
+    return {name: max(0.0, used - before.get(name, 0.0)) / seconds for name, used in after.items()}
+
+
+def _marginal(
+    used: dict[str, float], idle_per_s: dict[str, float], duration_s: float, sessions: int
+) -> dict[str, object]:
+    """The window's CPU less the idle rate over its length, per 1,000 sessions, and the rate the
+    machine's cores would carry at that cost per session (see the module's docstring)."""
+    marginal = {
+        name: max(0.0, spent - idle_per_s.get(name, 0.0) * duration_s) / max(sessions, 1)
+        for name, spent in used.items()
+    }
+    per_session = sum(marginal.values())
+    spare = (os.cpu_count() or 1) - sum(idle_per_s.values())
+    return {
+        "idle_cpu_seconds_per_s": {name: round(v, 4) for name, v in idle_per_s.items()},
+        "marginal_cpu_seconds_per_1000_sessions": {name: round(1000 * v, 2) for name, v in marginal.items()},
+        "ceiling_sessions_per_s": round(spare / per_session, 1) if per_session > 0 else None,
+    }
+
+
 async def run_sustained(  # type: ignore[no-untyped-def]
     infra,
     rate: float,
@@ -314,6 +350,7 @@ async def run_sustained(  # type: ignore[no-untyped-def]
     settle: bool,
     work: Path,
     cutoff_s: float = BATCH_CUTOFF_S,
+    idle_s: float = 20.0,
 ) -> tuple[dict[str, object], list[LagSample], Scale]:
     wanted = math.ceil(rate * duration_s)
     practice, scale = sustained_practice(wanted)
@@ -347,6 +384,9 @@ async def run_sustained(  # type: ignore[no-untyped-def]
         await cycle.wait_for_consumers(REFERENCE_EVENTS)
         await cycle.publish(appointments)
         await cycle.wait_for_eligibility(len(appointments))
+        idle = await _idle_cpu_per_s(cycle, settings.kafka_bootstrap, idle_s) if idle_s > 0 else None
+        if idle is not None:
+            say(f"idle: {sum(idle.values()):.3f} CPU-s per second over {idle_s:g} s")
         say("reference data read, appointments' eligibility checked; the window starts")
 
         async with cycle.lag_probe() as probe:
@@ -416,6 +456,8 @@ async def run_sustained(  # type: ignore[no-untyped-def]
                 for kind, counts in db_used.items()
             },
         }
+        if idle is not None:
+            result.update(_marginal(cpu_used, idle, duration_s, window_sessions))
         if settle:
             await cycle.wait_for_submissions(len(offered))
             await cycle.publish(list(practice.late_authorizations))
@@ -445,6 +487,7 @@ async def sustained(args: argparse.Namespace) -> None:
             settle=not args.no_settle,
             work=work,
             cutoff_s=args.cutoff,
+            idle_s=args.idle,
         )
     print(json.dumps(result))
     command = (
@@ -454,6 +497,8 @@ async def sustained(args: argparse.Namespace) -> None:
         command += f" --partitions {args.partitions} --replicas {args.replicas}"
     if args.cutoff != BATCH_CUTOFF_S:
         command += f" --cutoff {args.cutoff:g}"
+    if args.idle != 20.0:
+        command += f" --idle {args.idle:g}"
     out = ROOT / "bench" / "results" / "pipeline-sustained.json"
     out.write_text(
         json.dumps(
@@ -495,6 +540,12 @@ async def main() -> None:
     parser.add_argument("--replicas", type=int, default=1, help="sustained mode: replicas per service")
     parser.add_argument("--sample-every", type=float, help="sustained mode: seconds between lag samples")
     parser.add_argument("--no-settle", action="store_true", help="sustained mode: stop after the window")
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=20.0,
+        help="sustained mode: seconds of CPU measured with nothing offered, before the window (0: skip)",
+    )
     parser.add_argument(
         "--cutoff",
         type=float,
