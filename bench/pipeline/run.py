@@ -75,6 +75,8 @@ from rcm.testing.infra import resolve_infrastructure
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH_CUTOFF_S = 2.0
+IDLE_S = 20.0
+"""Sustained mode: seconds of CPU measured with nothing offered, before the window."""
 
 
 def _session_latencies(
@@ -311,14 +313,22 @@ def _counter_change(
     }
 
 
+def _cpu_now(cycle: Cycle, bootstrap: str) -> dict[str, float]:
+    """CPU seconds used so far by each process of the run, the broker and PostgreSQL."""
+    return {**cycle.cpu_seconds(), **_infra_cpu(bootstrap)}
+
+
+def _cpu_since(cycle: Cycle, bootstrap: str, before: dict[str, float]) -> dict[str, float]:
+    return {name: used - before.get(name, 0.0) for name, used in _cpu_now(cycle, bootstrap).items()}
+
+
 async def _idle_cpu_per_s(cycle: Cycle, bootstrap: str, seconds: float) -> dict[str, float]:
     """Each process's CPU per second while nothing is offered (after a short wait for the work
     already in flight, the last relay passes and commits, to end)."""
     await asyncio.sleep(min(5.0, seconds / 4))
-    before = {**cycle.cpu_seconds(), **_infra_cpu(bootstrap)}
+    before = _cpu_now(cycle, bootstrap)
     await asyncio.sleep(seconds)
-    after = {**cycle.cpu_seconds(), **_infra_cpu(bootstrap)}
-    return {name: max(0.0, used - before.get(name, 0.0)) / seconds for name, used in after.items()}
+    return {name: max(0.0, used) / seconds for name, used in _cpu_since(cycle, bootstrap, before).items()}
 
 
 def _marginal(
@@ -350,7 +360,7 @@ async def run_sustained(  # type: ignore[no-untyped-def]
     settle: bool,
     work: Path,
     cutoff_s: float = BATCH_CUTOFF_S,
-    idle_s: float = 20.0,
+    idle_s: float = IDLE_S,
 ) -> tuple[dict[str, object], list[LagSample], Scale]:
     wanted = math.ceil(rate * duration_s)
     practice, scale = sustained_practice(wanted)
@@ -391,16 +401,14 @@ async def run_sustained(  # type: ignore[no-untyped-def]
 
         async with cycle.lag_probe() as probe:
             await probe()  # the first reading finds each group's coordinator: not part of the window
-            cpu_before = cycle.cpu_seconds()
-            infra_before = _infra_cpu(settings.kafka_bootstrap)
+            cpu_before = _cpu_now(cycle, settings.kafka_bootstrap)
             db_before = await _database_counters(settings.pg_url)
             window_from_ms = time.time() * 1000
             sampler = asyncio.create_task(sample_window(cycle, probe, duration_s, every_s))
             publish_s = await cycle.publish_paced(offered, rate)
             samples = await sampler
         window_to_ms = window_from_ms + duration_s * 1000
-        cpu_used = {name: used - cpu_before.get(name, 0.0) for name, used in cycle.cpu_seconds().items()}
-        cpu_used.update({k: v - infra_before[k] for k, v in _infra_cpu(settings.kafka_bootstrap).items()})
+        cpu_used = _cpu_since(cycle, settings.kafka_bootstrap, cpu_before)
         db_used = _counter_change(db_before, await _database_counters(settings.pg_url))
         say(f"window over: {len(cycle.ledger.submitted_ms)} claims submitted")
 
@@ -497,7 +505,7 @@ async def sustained(args: argparse.Namespace) -> None:
         command += f" --partitions {args.partitions} --replicas {args.replicas}"
     if args.cutoff != BATCH_CUTOFF_S:
         command += f" --cutoff {args.cutoff:g}"
-    if args.idle != 20.0:
+    if args.idle != IDLE_S:
         command += f" --idle {args.idle:g}"
     out = ROOT / "bench" / "results" / "pipeline-sustained.json"
     out.write_text(
@@ -543,7 +551,7 @@ async def main() -> None:
     parser.add_argument(
         "--idle",
         type=float,
-        default=20.0,
+        default=IDLE_S,
         help="sustained mode: seconds of CPU measured with nothing offered, before the window (0: skip)",
     )
     parser.add_argument(
