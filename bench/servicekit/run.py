@@ -7,7 +7,14 @@ batch. Both apply the same handler (one state row and one outgoing event per
 event) to the same pre-produced events, in one process, one after the other;
 then the relay publishes the outbox of the batched run.
 
+Then the relay's two ways with a sent row, in the same process: deleted at once (the default)
+against marked sent and deleted by the purge later (``retention_hours`` above 0; the purge's
+delete is counted). Each run commits rows in transactions of ``--relay-rows-per-pass`` and lets
+the relay publish them after each commit, as a service's batches and the relay's wakes do, in
+a fresh database; the runs alternate delete, mark, mark, delete.
+
     uv run python bench/servicekit/run.py [--events 20000] [--naive-events 3000]
+        [--relay-rows 12000] [--relay-rows-per-pass 40]
 
 Writes bench/results/servicekit.json and prints a table. Needs the local
 infrastructure (deploy/local/up.sh).
@@ -26,11 +33,13 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import sqlalchemy as sa
 
 from rcm.servicekit.consumer import BatchConsumer
 from rcm.servicekit.db import create_engine
 from rcm.servicekit.kafka import ensure_topics, make_producer
-from rcm.servicekit.outbox import OutboxRelay
+from rcm.servicekit.messages import OutgoingMessage
+from rcm.servicekit.outbox import OutboxRelay, write_outbox
 from rcm.servicekit.testing import create_schema, decode, ledger_events, ledger_handler, produce, settings_for
 from rcm.testing.infra import resolve_infrastructure
 
@@ -122,12 +131,64 @@ async def _run_mode(infra, url: str, count: int, batch: int) -> dict[str, float]
     }
 
 
+async def _relay_mode(infra, url: str, rows: int, per_pass: int, *, keep: bool) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Rows committed ``per_pass`` at a time, each commit followed by a relay pass; the relay's
+    CPU and the database's while it runs (marking: with the purge of the marked rows after)."""
+    settings = settings_for(infra.kafka_bootstrap, url)
+    topic = f"bench-relay-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(settings, {topic: {"partitions": 1}})
+    engine = create_engine(url)
+    await create_schema(engine)
+    producer = make_producer(settings)
+    await producer.start()
+    relay = OutboxRelay(engine, producer, name=settings.service_name, retention_hours=1 if keep else 0)
+    value = json.dumps({"claim_id": "c" * 36, "status": "submitted", "pad": "x" * 400}).encode()
+    headers = [("ce_id", b"0" * 36), ("ce_type", b"rcm.claim-status-changed.v1"), ("ce_source", b"claims")]
+    sent, relay_cpu, write_cpu = 0, 0.0, 0.0
+    t0, p0 = time.perf_counter(), _postgres_cpu()
+    while sent < rows:
+        c0 = _cpu()
+        async with engine.begin() as conn:
+            await write_outbox(
+                conn, [OutgoingMessage(topic=topic, key=b"k", value=value, headers=headers)] * per_pass
+            )
+        c1 = _cpu()
+        sent += await relay.publish_pending()
+        write_cpu, relay_cpu = write_cpu + c1 - c0, relay_cpu + _cpu() - c1
+    if keep:  # what the purge does once the rows are past their retention
+        c0 = _cpu()
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.text(
+                    "UPDATE kit_outbox SET created_at = created_at - interval '2 hours',"
+                    " published_at = published_at - interval '2 hours'"
+                )
+            )
+        p_aged = _postgres_cpu()
+        purged, _ = await relay.purge_expired()
+        assert purged == sent, (purged, sent)
+        relay_cpu += _cpu() - c0
+        p0 += _postgres_cpu() - p_aged  # the ageing update is the benchmark's, not the relay's
+    elapsed, pg_cpu = time.perf_counter() - t0, _postgres_cpu() - p0
+    await producer.stop()
+    await engine.dispose()
+    return {
+        "rows": sent,
+        "relay_cpu_us_per_row": round(1e6 * relay_cpu / sent, 1),
+        "postgres_cpu_us_per_row": round(1e6 * pg_cpu / sent, 1),
+        "writer_cpu_us_per_row": round(1e6 * write_cpu / sent, 1),
+        "seconds": round(elapsed, 2),
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--events", type=int, default=20000, help="events for the batched run")
     parser.add_argument("--naive-events", type=int, default=3000, help="events for the one-by-one run")
+    parser.add_argument("--relay-rows", type=int, default=12000, help="rows per relay run")
+    parser.add_argument("--relay-rows-per-pass", type=int, default=40, help="rows committed per relay pass")
     args = parser.parse_args()
     from contextlib import ExitStack
 
@@ -143,10 +204,33 @@ async def main() -> None:
             finally:
                 with psycopg.connect(infra.conninfo, autocommit=True) as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        relay_runs: dict[str, list[dict[str, float]]] = {"delete": [], "mark": []}
+        for mode in ("delete", "mark", "mark", "delete"):
+            name = f"bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(infra.conninfo, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            try:
+                relay_runs[mode].append(
+                    await _relay_mode(
+                        infra,
+                        infra.database_url_for(name),
+                        args.relay_rows,
+                        args.relay_rows_per_pass,
+                        keep=mode == "mark",
+                    )
+                )
+            finally:
+                with psycopg.connect(infra.conninfo, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     ratio = results["batched_500"]["events_per_s"] / results["one_by_one"]["events_per_s"]
     cpu_ratio = (
         results["one_by_one"]["service_cpu_us_per_event"] / results["batched_500"]["service_cpu_us_per_event"]
     )
+
+    def relay_cost(mode: str) -> float:
+        runs = relay_runs[mode]
+        return sum(r["relay_cpu_us_per_row"] + r["postgres_cpu_us_per_row"] for r in runs) / len(runs)
+
     report = {
         "benchmark": "servicekit handler throughput: one event per transaction vs batches of 500",
         "command": "uv run python bench/servicekit/run.py",
@@ -155,6 +239,11 @@ async def main() -> None:
         "results": results,
         "batched_vs_one_by_one_throughput": round(ratio, 1),
         "batched_vs_one_by_one_service_cpu": round(cpu_ratio, 1),
+        "relay": {
+            "rows_per_pass": args.relay_rows_per_pass,
+            "runs": relay_runs,
+            "mark_then_purge_vs_delete_cpu_per_row": round(relay_cost("mark") / relay_cost("delete"), 2),
+        },
     }
     out = ROOT / "bench" / "results" / "servicekit.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -169,6 +258,16 @@ async def main() -> None:
         )
     print(
         f"batched / one-by-one: {ratio:.1f}x throughput, {cpu_ratio:.1f}x less service CPU per event -> {out}"
+    )
+    for mode, runs in relay_runs.items():
+        for r in runs:
+            print(
+                f"relay, sent rows {mode:<7} relay {r['relay_cpu_us_per_row']:>6} us/row"
+                f"  postgres {r['postgres_cpu_us_per_row']:>6} us/row"
+            )
+    print(
+        "relay CPU + database CPU per row, marked and purged / deleted at once: "
+        f"{report['relay']['mark_then_purge_vs_delete_cpu_per_row']}"  # type: ignore[index]
     )
 
 

@@ -76,10 +76,10 @@ async def test_session_in_claim_event_out(kafka_bootstrap, kafka_topics, fresh_d
     assert letters[0].header(h.ERROR_KIND) == "permanent"
     assert "no-such-event" in (letters[0].header(h.ERROR) or "")
     async with engine.connect() as conn:
-        rows = (await conn.execute(outbox.select().order_by(outbox.c.topic))).all()
-    # the claim and the dead letter both left through the outbox, both published
-    assert sorted(r.topic for r in rows) == sorted([claim_topic, consumer.dead_letter_topic])
-    assert all(r.published_at is not None for r in rows)
+        left = (await conn.execute(outbox.select())).all()
+    # the claim and the dead letter both left through the outbox (read above from their topics),
+    # each row deleted once the broker acknowledged it
+    assert left == []
     await engine.dispose()
 
 

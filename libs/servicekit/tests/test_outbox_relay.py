@@ -110,6 +110,44 @@ async def test_a_pass_holds_no_transaction_open_while_the_broker_acknowledges(
     assert [json.loads(m.value)["n"] for m in published] == [0, 1, 2]
 
 
+async def test_a_sent_row_is_deleted_unless_a_retention_keeps_it_marked(
+    kafka_bootstrap: str, world: RelayWorld
+) -> None:
+    """By default the relay deletes what the broker acknowledged, in one statement per batch; with
+    a retention it marks the rows sent instead, and the purge takes them once they are older."""
+    topic, settings, engine, producer = world.topic, world.settings, world.engine, world.producer
+    async with engine.begin() as conn:
+        await write_outbox(conn, _messages(topic, range(4)))
+    relay = OutboxRelay(engine, producer, name=settings.service_name, batch_size=3)
+    with statements_sent(engine) as sent:
+        assert await relay.publish_pending() == 4
+    assert len([s for s in sent if s.startswith("DELETE FROM kit_outbox")]) == 2  # 3 rows, then 1
+    assert not [s for s in sent if s.startswith("UPDATE")]
+    async with engine.connect() as conn:
+        assert await conn.scalar(sa.text("SELECT count(*) FROM kit_outbox")) == 0
+    assert await relay.purge_expired() == (0, 0)
+
+    keeping = OutboxRelay(engine, producer, name=settings.service_name, retention_hours=1)
+    async with engine.begin() as conn:
+        await write_outbox(conn, _messages(topic, range(4, 6)))
+    assert await keeping.publish_pending() == 2
+    assert await keeping.publish_pending() == 0  # marked: not sent again
+    async with engine.begin() as conn:
+        kept = (
+            (await conn.execute(sa.text("SELECT published_at IS NOT NULL FROM kit_outbox"))).scalars().all()
+        )
+        assert kept == [True, True]
+        await conn.execute(
+            sa.text(
+                "UPDATE kit_outbox SET created_at = created_at - interval '2 hours',"
+                " published_at = published_at - interval '2 hours'"
+            )
+        )
+    assert await keeping.purge_expired() == (2, 0)
+    published = await read_topic(kafka_bootstrap, topic, expect=6)
+    assert [json.loads(m.value)["n"] for m in published] == list(range(6))
+
+
 async def test_a_commit_during_a_pass_is_published_without_waiting_for_the_poll(
     kafka_bootstrap: str, world: RelayWorld
 ) -> None:

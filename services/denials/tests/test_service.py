@@ -100,9 +100,10 @@ def denied_remit(
 async def denials_running(
     kafka_bootstrap: str, fresh_database: str, **options: Any
 ) -> AsyncIterator[tuple[str, AsyncEngine]]:
-    """The service on its own topic prefix and database, consuming; its prefix and an engine."""
+    """The service on its own topic prefix and database, consuming; its prefix and an engine. Its
+    relay keeps the rows it sent, marked: the tests count what the service ever published there."""
     prefix = f"t{uuid.uuid4().hex[:10]}"
-    base = settings_for(kafka_bootstrap, fresh_database, topic_prefix=prefix)
+    base = settings_for(kafka_bootstrap, fresh_database, topic_prefix=prefix, outbox_retention_hours=24)
     settings = DenialsSettings(
         **{name: getattr(base, name) for name in ServiceSettings.model_fields}, topic_partitions=1, **options
     )

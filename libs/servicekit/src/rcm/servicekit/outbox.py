@@ -12,7 +12,7 @@ The relay reports how many rows wait and how old the oldest is every few seconds
 also while its passes fail: a broker outage shows as a growing outbox age.
 
 The relaying replica also keeps the two tables from growing without end: published outbox rows
-go after ``retention_hours``, inbox rows after ``inbox_retention_days`` (longer than the topics
+kept go after ``retention_hours``, inbox rows after ``inbox_retention_days`` (longer than the topics
 keep records, so a redelivered record is still recognised), a chunk per transaction every
 ``purge_interval_s``.
 """
@@ -61,11 +61,9 @@ async def write_outbox(conn: AsyncConnection, messages: Sequence[OutgoingMessage
 
 
 # one statement text whatever the count of rows sent
-_MARK_SENT = (
-    outbox.update()
-    .where(outbox.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.BigInteger))))
-    .values(published_at=sa.func.now())
-)
+_SENT = outbox.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.BigInteger)))
+_MARK_SENT = outbox.update().where(_SENT).values(published_at=sa.func.now())
+_DELETE_SENT = outbox.delete().where(_SENT)
 
 
 def _lock_id(name: str) -> int:
@@ -84,7 +82,7 @@ class OutboxRelay:
         batch_size: int = 1000,
         poll_interval_s: float = 0.2,
         idle_poll_max_s: float | None = None,
-        retention_hours: float = 24.0,
+        retention_hours: float = 0.0,
         inbox_retention_days: float = 35.0,
         purge_interval_s: float = 600.0,
         purge_chunk: int = 10_000,
@@ -102,6 +100,8 @@ class OutboxRelay:
         own commits wake the relay anyway; polls find the rows other processes wrote (another
         replica while this one holds the relay lock, a command-line tool)."""
         self.retention_hours = retention_hours
+        """How long published rows are kept, marked sent; 0 deletes each as soon as it is sent."""
+        self._sent = _DELETE_SENT if retention_hours <= 0 else _MARK_SENT
         self.inbox_retention_days = inbox_retention_days
         self.purge_interval_s = purge_interval_s
         self.purge_chunk = purge_chunk
@@ -152,7 +152,7 @@ class OutboxRelay:
                 await asyncio.gather(*futures)
                 if self.after_publish is not None:
                     await self.after_publish(len(rows))
-                await conn.execute(_MARK_SENT, {"ids": [row.id for row in rows]})
+                await conn.execute(self._sent, {"ids": [row.id for row in rows]})
             total += len(rows)
             self.metrics.published.inc(len(rows))
             if len(rows) < self.batch_size:
@@ -201,12 +201,18 @@ class OutboxRelay:
             .limit(self.purge_chunk)
         )
         statements = (
-            outbox.delete().where(outbox.c.id.in_(expired_outbox.scalar_subquery())),
+            # with no retention the relay deleted what it sent: nothing is kept to expire
+            outbox.delete().where(outbox.c.id.in_(expired_outbox.scalar_subquery()))
+            if self.retention_hours > 0
+            else None,
             inbox.delete().where(sa.tuple_(inbox.c.consumer, inbox.c.event_id).in_(expired_inbox)),
         )
         counts = []
         for statement in statements:
             total = 0
+            if statement is None:
+                counts.append(total)
+                continue
             while True:
                 async with self.engine.begin() as conn:
                     deleted = (await conn.execute(statement)).rowcount

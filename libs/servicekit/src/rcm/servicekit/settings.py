@@ -93,7 +93,12 @@ class ServiceSettings(BaseSettings):
         " replicas only one relays, and the rows the others commit wait for its next poll: this"
         " bounds that wait when it is idle.",
     )
-    outbox_retention_hours: float = Field(24.0, description="How long published outbox rows are kept.")
+    outbox_retention_hours: float = Field(
+        0.0,
+        description="How long published outbox rows are kept, marked sent. 0 (the default) deletes"
+        " each row once the broker has acknowledged it: the topic holds the record, and the"
+        " database does less work.",
+    )
     inbox_retention_days: float = Field(
         35.0,
         description="How long the inbox remembers an applied event id. Keep it longer than the"
