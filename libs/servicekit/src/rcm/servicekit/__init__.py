@@ -4,6 +4,7 @@ retry and dead-letter topics, telemetry, probes and logging without PHI."""
 from rcm.servicekit.consumer import BatchConsumer, BatchHandler, Decoder, Transaction, dispatch
 from rcm.servicekit.contracts import RecordFilter, all_of, decode_event, only_when
 from rcm.servicekit.db import (
+    among,
     create_engine,
     create_kit_indexes,
     create_kit_tables,
@@ -39,6 +40,7 @@ __all__ = [
     "Transaction",
     "TransientError",
     "all_of",
+    "among",
     "configure_logging",
     "configure_tracing",
     "create_engine",

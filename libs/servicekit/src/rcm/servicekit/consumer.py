@@ -45,7 +45,7 @@ from tenacity import AsyncRetrying, stop_after_attempt, wait_random_exponential
 
 from rcm.events import Event, encode
 from rcm.servicekit import messages as h
-from rcm.servicekit.db import inbox, parked_key
+from rcm.servicekit.db import among, inbox, parked_key
 from rcm.servicekit.errors import PermanentError, describe_error, is_infrastructure_error
 from rcm.servicekit.messages import Delivered, OutgoingMessage, Record
 from rcm.servicekit.metrics import RuntimeMetrics
@@ -643,7 +643,7 @@ class BatchConsumer(Generic[T]):
     async def _load_parked(self, conn: AsyncConnection, keys: list[bytes]) -> dict[bytes, _Parked]:
         rows = await conn.execute(
             sa.select(parked_key.c.key, parked_key.c.head_event_id, parked_key.c.pending)
-            .where(parked_key.c.consumer == self.name, parked_key.c.key.in_(keys))
+            .where(parked_key.c.consumer == self.name, among(parked_key.c.key, keys))
             .with_for_update()
         )
         return {bytes(r.key): _Parked(head=r.head_event_id, pending=r.pending, existed=True) for r in rows}

@@ -19,10 +19,11 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 __all__ = [
+    "among",
     "create_engine",
     "create_kit_indexes",
     "create_kit_tables",
@@ -71,6 +72,14 @@ parked_key = sa.Table(
     sa.Column("pending", sa.Integer, nullable=False),
     sa.Column("since", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
+
+
+def among(column: sa.ColumnElement[Any], values: Any) -> sa.ColumnElement[bool]:
+    """``column = ANY(:values)``, the values sent as one array: one statement text whatever
+    their count. ``column.in_(values)`` renders a placeholder per value, so every count is a
+    statement of its own: expanded on each execution, prepared and planned again by the server
+    (and its prepared statements crowd each other out of the connection's cache)."""
+    return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
 
 
 _LONG_NUMBER = re.compile(rb"[0-9]{19}")

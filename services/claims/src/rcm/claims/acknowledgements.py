@@ -47,7 +47,7 @@ from rcm.events.models import (
     HoldReasonCode,
     LineAcknowledgment,
 )
-from rcm.servicekit import Service, Transaction
+from rcm.servicekit import Service, Transaction, among
 from rcm.x12 import decode
 from rcm.x12.convert import read_interchanges_leniently
 from rcm.x12.errors import X12Error
@@ -755,7 +755,10 @@ class Acknowledgements:
         if not wanted:
             return
         for r in await tx.conn.execute(
-            sa.select(claim).where(claim.c.claim_id.in_(wanted)).order_by(claim.c.claim_id).with_for_update()
+            sa.select(claim)
+            .where(among(claim.c.claim_id, wanted))
+            .order_by(claim.c.claim_id)
+            .with_for_update()
         ):
             reads.claims[r.claim_id] = r
         await remember_session_states(tx, {r.session_id for r in reads.claims.values()})

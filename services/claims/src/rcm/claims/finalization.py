@@ -24,7 +24,7 @@ from rcm.claims.domain.finalization import Blocker, Finalize, NotYet, Settlement
 from rcm.claims.lifecycle import move
 from rcm.claims.reads import moved_on
 from rcm.claims.store import claim, claim_audit, keyed_references, session
-from rcm.servicekit import Transaction
+from rcm.servicekit import Transaction, among
 
 __all__ = ["CANDIDATES", "Verdict", "finalize_claims"]
 
@@ -79,13 +79,13 @@ async def settlements(conn: AsyncConnection, rows: Sequence[Any]) -> list[Settle
         return []
     session_ids = sorted({r.session_id for r in rows})
     by_session: dict[str, list[Any]] = {}
-    for other in await conn.execute(sa.select(claim).where(claim.c.session_id.in_(session_ids))):
+    for other in await conn.execute(sa.select(claim).where(among(claim.c.session_id, session_ids))):
         by_session.setdefault(other.session_id, []).append(other)
     moved: dict[str, datetime] = {
         r.claim_id: r.at
         for r in await conn.execute(
             sa.select(claim_audit.c.claim_id, sa.func.max(claim_audit.c.at).label("at"))
-            .where(claim_audit.c.claim_id.in_([r.claim_id for r in rows]))
+            .where(among(claim_audit.c.claim_id, [r.claim_id for r in rows]))
             .group_by(claim_audit.c.claim_id)
         )
     }
@@ -93,7 +93,7 @@ async def settlements(conn: AsyncConnection, rows: Sequence[Any]) -> list[Settle
         s.session_id: s
         for s in await conn.execute(
             sa.select(session.c.session_id, session.c.status, session.c.revision).where(
-                session.c.session_id.in_(session_ids)
+                among(session.c.session_id, session_ids)
             )
         )
     }
@@ -191,7 +191,7 @@ async def _move(
         for r in (
             await tx.conn.execute(
                 sa.select(claim)
-                .where(claim.c.claim_id.in_(sorted(row.claim_id for row, _ in due)))
+                .where(among(claim.c.claim_id, sorted(row.claim_id for row, _ in due)))
                 .order_by(claim.c.claim_id)
                 .with_for_update(skip_locked=True)
             )

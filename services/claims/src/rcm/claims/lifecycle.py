@@ -23,7 +23,7 @@ from rcm.claims.domain import ClaimState, transition
 from rcm.claims.reads import forget_patient, reads_of
 from rcm.claims.store import claim, claim_audit, claim_line, session
 from rcm.events.models import ClaimHeld, ClaimStatus, ClaimStatusChanged, ClaimVoided, HoldReason
-from rcm.servicekit import Delivered, Transaction
+from rcm.servicekit import Delivered, Transaction, among
 
 __all__ = [
     "EVENT_STATUS",
@@ -271,11 +271,7 @@ async def move_all(
     kept = await _deferred(tx, [row.claim_id for row in rows], values)
     ids = [row.claim_id for row in rows if row.claim_id not in kept]
     if ids:
-        await tx.conn.execute(
-            sa.update(claim)
-            .where(claim.c.claim_id == ids[0] if len(ids) == 1 else claim.c.claim_id.in_(ids))
-            .values(**values)
-        )
+        await tx.conn.execute(sa.update(claim).where(among(claim.c.claim_id, ids)).values(**values))
     _moved(tx, records, to, reason=reason, at=at, cause=cause, published_from=published_from, ahead=ahead)
 
 

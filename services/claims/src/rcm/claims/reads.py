@@ -34,7 +34,7 @@ from rcm.claims.store import (
     keyed_references,
     session,
 )
-from rcm.servicekit import Transaction
+from rcm.servicekit import Transaction, among
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -65,7 +65,7 @@ def history_query(patient_ids: Sequence[str]) -> sa.Select[Any]:
     return (
         sa.select(claim.c.patient_id, *HISTORY_COLUMNS)
         .join(claim_line, claim_line.c.claim_id == claim.c.claim_id)
-        .where(claim.c.patient_id.in_(list(patient_ids)), claim.c.frequency_code == "1")
+        .where(among(claim.c.patient_id, patient_ids), claim.c.frequency_code == "1")
         .order_by(claim.c.claim_id, claim_line.c.line_number)
     )
 
@@ -89,7 +89,7 @@ async def authorization_rows(conn: AsyncConnection, patients: Sequence[str]) -> 
     found: dict[str, list[Any]] = {p: [] for p in patients}
     for row in await conn.execute(
         sa.select(authorization)
-        .where(authorization.c.patient_id.in_(list(patients)))
+        .where(among(authorization.c.patient_id, patients))
         .order_by(authorization.c.authorization_id)
     ):
         found[row.patient_id].append(row)
@@ -102,7 +102,7 @@ async def eligibility_bodies(
     found: dict[str, list[dict[str, Any]]] = {p: [] for p in patients}
     for patient_id, body in await conn.execute(
         sa.select(eligibility.c.patient_id, eligibility.c.body)
-        .where(eligibility.c.patient_id.in_(list(patients)))
+        .where(among(eligibility.c.patient_id, patients))
         .order_by(eligibility.c.check_id)
     ):
         found[patient_id].append(body)
@@ -111,7 +111,7 @@ async def eligibility_bodies(
 
 async def answer_rows(conn: AsyncConnection, sessions: Sequence[str]) -> dict[str, Any]:
     found: dict[str, Any] = dict.fromkeys(sessions)
-    for row in await conn.execute(sa.select(auth_answer).where(auth_answer.c.session_id.in_(list(sessions)))):
+    for row in await conn.execute(sa.select(auth_answer).where(among(auth_answer.c.session_id, sessions))):
         found[row.session_id] = row
     return found
 
@@ -155,7 +155,7 @@ class BatchReads:
         sessions = sorted(set(session_ids))
         self.answers.update(await answer_rows(conn, sessions))
         on_file = set(
-            (await conn.execute(sa.select(session.c.session_id).where(session.c.session_id.in_(sessions))))
+            (await conn.execute(sa.select(session.c.session_id).where(among(session.c.session_id, sessions))))
             .scalars()
             .all()
         )
@@ -170,7 +170,10 @@ class BatchReads:
         if not wanted:
             return
         for row in await tx.conn.execute(
-            sa.select(claim).where(claim.c.claim_id.in_(wanted)).order_by(claim.c.claim_id).with_for_update()
+            sa.select(claim)
+            .where(among(claim.c.claim_id, wanted))
+            .order_by(claim.c.claim_id)
+            .with_for_update()
         ):
             self.claims[row.claim_id] = row
         await remember_session_states(tx, {row.session_id for row in self.claims.values()})
@@ -191,10 +194,10 @@ class BatchReads:
             r[0]
             for r in await conn.execute(
                 sa.select(session.c.patient_id)
-                .where(session.c.patient_id.in_(patients), session.c.status == "waiting")
+                .where(among(session.c.patient_id, patients), session.c.status == "waiting")
                 .union(
                     sa.select(claim.c.patient_id).where(
-                        claim.c.patient_id.in_(patients),
+                        among(claim.c.patient_id, patients),
                         claim.c.state.in_([ClaimState.HELD.value, ClaimState.READY.value]),
                     )
                 )
@@ -298,7 +301,7 @@ async def remember_session_states(tx: Transaction, session_ids: Iterable[str]) -
     if wanted:
         for session_id, status, revision in await tx.conn.execute(
             sa.select(session.c.session_id, session.c.status, session.c.revision).where(
-                session.c.session_id.in_(wanted)
+                among(session.c.session_id, wanted)
             )
         ):
             states[session_id] = (status, revision)

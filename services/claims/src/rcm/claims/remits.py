@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from rcm.claims.domain.adjudication import AdjudicatedLine, RemitPart
 from rcm.claims.store import claim_remit
-from rcm.servicekit import Transaction
+from rcm.servicekit import Transaction, among
 
 __all__ = ["applied_parts", "load_parts", "record_part"]
 
@@ -58,7 +58,7 @@ async def load_parts(tx: Transaction, claim_ids: Iterable[str]) -> None:
     for claim_id in wanted:
         memo[claim_id] = []
     for row in await tx.conn.execute(
-        sa.select(claim_remit).where(claim_remit.c.claim_id.in_(wanted)).order_by(claim_remit.c.id)
+        sa.select(claim_remit).where(among(claim_remit.c.claim_id, wanted)).order_by(claim_remit.c.id)
     ):
         memo[row.claim_id].append(_part(row))
 

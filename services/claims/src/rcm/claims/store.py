@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from rcm.clearinghouse import FileLedger
+from rcm.servicekit import among
 
 __all__ = [
     "SHARED_KINDS",
@@ -420,9 +421,9 @@ async def keyed_references(
     r = reference.c
     query = sa.select(r.entity_id, r.patient_id, r.body).where(r.kind == kind, r.deleted.is_(False))
     if ids is not None:
-        query = query.where(r.entity_id.in_(list(ids)))
+        query = query.where(among(r.entity_id, ids))
     if patient_ids is not None:
-        query = query.where(r.patient_id.in_(list(patient_ids)))
+        query = query.where(among(r.patient_id, patient_ids))
     return [(row.entity_id, row.patient_id, row.body) for row in await conn.execute(query)]
 
 

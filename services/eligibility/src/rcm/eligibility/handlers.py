@@ -61,7 +61,7 @@ from rcm.events.models import (
     Relationship,
 )
 from rcm.events.models.common import CoveragePriority
-from rcm.servicekit import Delivered, Transaction, TransientError
+from rcm.servicekit import Delivered, Transaction, TransientError, among
 
 __all__ = ["CheckJob", "Eligibility"]
 
@@ -507,7 +507,7 @@ class Eligibility:
         ).all()
         if not rows:
             return 0
-        await conn.execute(t.update().where(t.c.id.in_([r.id for r in rows])).values(done_at=now))
+        await conn.execute(t.update().where(among(t.c.id, [r.id for r in rows])).values(done_at=now))
         refs = References()
         await refs.fetch(conn, coverage_ids=[r.coverage_id for r in rows])
         jobs: list[CheckJob] = []

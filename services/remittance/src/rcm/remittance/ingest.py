@@ -70,7 +70,7 @@ from rcm.remittance.domain.validity import claim_problems
 from rcm.remittance.lookups import Posted, claim_index, line_ids, posted_index
 from rcm.remittance.metrics import RemitMetrics
 from rcm.remittance.remit_file import RemitFile, read_remit_file
-from rcm.servicekit import Transaction
+from rcm.servicekit import Transaction, among
 
 __all__ = [
     "FileOutcome",
@@ -653,7 +653,7 @@ class _Run:
         pl = t.posted_line.c
         keys: dict[str, set[str]] = {}
         for remit_id, line_key in await self.conn.execute(
-            sa.select(pl.remit_id, pl.line_key).where(pl.remit_id.in_([e.remit_id for e in earlier]))
+            sa.select(pl.remit_id, pl.line_key).where(among(pl.remit_id, [e.remit_id for e in earlier]))
         ):
             if line_key is not None:
                 keys.setdefault(remit_id, set()).add(line_key)
@@ -1008,12 +1008,12 @@ class _Run:
         if tokens:
             for number_key, claim_id in await self.conn.execute(
                 sa.select(t.payer_claim_number.c.number_key, t.payer_claim_number.c.claim_id).where(
-                    t.payer_claim_number.c.number_key.in_(tokens)
+                    among(t.payer_claim_number.c.number_key, tokens)
                 )
             ):
                 by_reference.setdefault(number_key, claim_id)
             for claim_key, claim_id in await self.conn.execute(
-                sa.select(t.claim.c.claim_key, t.claim.c.claim_id).where(t.claim.c.claim_key.in_(tokens))
+                sa.select(t.claim.c.claim_key, t.claim.c.claim_id).where(among(t.claim.c.claim_key, tokens))
             ):
                 by_reference.setdefault(claim_key, claim_id)
         for sequence, applied in enumerate(
@@ -1449,7 +1449,7 @@ async def rematch_waiting(
         r.payment_id: r.payer_id
         for r in await tx.conn.execute(
             sa.select(t.payment.c.payment_id, t.payment.c.payer_id).where(
-                t.payment.c.payment_id.in_({row.payment_id for row, _, _ in found})
+                among(t.payment.c.payment_id, {row.payment_id for row, _, _ in found})
             )
         )
     }

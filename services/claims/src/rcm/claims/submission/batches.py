@@ -26,7 +26,7 @@ from rcm.claims.store import batch, batch_claim, claim, interchange_sequence, ke
 from rcm.claims.submission.x837 import ClaimForBatch, Envelope, build_837p
 from rcm.clearinghouse import SftpBatchClient, TransportError, batch_file_name
 from rcm.events.models import ClaimSubmitted, HoldReason, HoldReasonCode
-from rcm.servicekit import Service
+from rcm.servicekit import Service, among
 from rcm.x12.errors import X12Error
 
 __all__ = ["Batcher"]
@@ -78,7 +78,7 @@ class Batcher:
             rows = (
                 await tx.conn.execute(
                     sa.select(claim)
-                    .where(claim.c.claim_id.in_(claim_ids), claim.c.state == ClaimState.READY.value)
+                    .where(among(claim.c.claim_id, claim_ids), claim.c.state == ClaimState.READY.value)
                     .order_by(claim.c.claim_id)
                     .with_for_update(skip_locked=True)
                 )
