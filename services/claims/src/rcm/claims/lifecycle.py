@@ -10,6 +10,7 @@ published only when the file is uploaded (ready -> submitted).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from rcm.claims.domain import ClaimState, transition
@@ -317,7 +319,7 @@ def moves_pending(tx: Transaction, claim_id: str | None = None) -> bool:
 
 async def flush_moves(tx: Transaction) -> None:
     """Write the moves :func:`move_later` queued: one statement per set of columns (the claims'
-    own values joined from a VALUES list)."""
+    own values joined from one array per column)."""
     pending: dict[str, dict[str, Any]] | None = tx.memo.pop(_PENDING_MOVES, None)
     if not pending:
         return
@@ -329,16 +331,26 @@ async def flush_moves(tx: Transaction) -> None:
             claim_id, values = moves[0]
             await tx.conn.execute(sa.update(claim).where(claim.c.claim_id == claim_id).values(**values))
             continue
-        given = sa.values(
-            sa.column("claim_id", sa.Text),
-            *(sa.column(name, claim.c[name].type) for name in names),
-            name="moved",
-        ).data([(claim_id, *(values[name] for name in names)) for claim_id, values in moves])
         await tx.conn.execute(
-            sa.update(claim)
-            .where(claim.c.claim_id == given.c.claim_id)
-            .values({name: given.c[name] for name in names})
+            _moves_statement(names),
+            {"m_claim_id": [claim_id for claim_id, _ in moves]}
+            | {f"m_{name}": [values[name] for _, values in moves] for name in names},
         )
+
+
+@functools.cache
+def _moves_statement(names: tuple[str, ...]) -> sa.Update:
+    """``UPDATE claim ... FROM unnest(:m_claim_id, :m_<name>, ...) AS moved(claim_id, <name>, ...)``:
+    the claims' own values as one array per column, one statement text (cached, prepared once)
+    whatever the count of claims, where a VALUES list is a text of its own for every count and is
+    compiled on every execution."""
+    columns = ("claim_id", *names)
+    moved = (
+        sa.func.unnest(*(sa.bindparam(f"m_{name}", type_=ARRAY(claim.c[name].type)) for name in columns))
+        .table_valued(*columns)
+        .render_derived(name="moved")
+    )
+    return sa.update(claim).where(claim.c.claim_id == moved.c.claim_id).values({n: moved.c[n] for n in names})
 
 
 def _moved(
