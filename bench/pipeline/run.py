@@ -37,7 +37,9 @@ when the server loads pg_stat_statements (``RCM_PG_STAT_STATEMENTS=1`` for
 deploy/local/postgres.sh, on a fresh start), the statement executions per session. Then it
 lets the cycle settle (unless --no-settle) and checks the invariants.
 
-Before the window, with every service caught up and nothing offered, it measures each
+Before the window it waits until no consumer group is behind (the appointments' eligibility
+checks, authorization reservations and the rest are done; ``caught_up_before_window_s``), so
+neither the idle reading nor the window carries that work. Then, nothing offered, it measures each
 process's CPU for ``--idle`` seconds (20 by default; 0 skips it): the fixed cost of timers,
 polls and heartbeats, paid whatever the load. The window's CPU less that idle rate over the
 window's length is the **marginal** cost per 1,000 sessions, a lower bound of what one more
@@ -322,6 +324,21 @@ def _cpu_since(cycle: Cycle, bootstrap: str, before: dict[str, float]) -> dict[s
     return {name: used - before.get(name, 0.0) for name, used in _cpu_now(cycle, bootstrap).items()}
 
 
+async def _until_caught_up(
+    probe: Callable[[], Awaitable[dict[str, GroupLag]]], *, limit_s: float = 900.0, every_s: float = 2.0
+) -> float:
+    """Wait until no consumer group is behind on two readings in a row (what the appointments set
+    off, in every service, is done) and return the seconds waited; past ``limit_s`` go on anyway."""
+    started = time.monotonic()
+    clear = 0
+    while clear < 2 and time.monotonic() - started < limit_s:
+        lags = await probe()
+        clear = clear + 1 if all(g.lag == 0 for g in lags.values()) else 0
+        if clear < 2:
+            await asyncio.sleep(every_s)
+    return time.monotonic() - started
+
+
 async def _idle_cpu_per_s(cycle: Cycle, bootstrap: str, seconds: float) -> dict[str, float]:
     """Each process's CPU per second while nothing is offered (after a short wait for the work
     already in flight, the last relay passes and commits, to end)."""
@@ -394,13 +411,14 @@ async def run_sustained(  # type: ignore[no-untyped-def]
         await cycle.wait_for_consumers(REFERENCE_EVENTS)
         await cycle.publish(appointments)
         await cycle.wait_for_eligibility(len(appointments))
-        idle = await _idle_cpu_per_s(cycle, settings.kafka_bootstrap, idle_s) if idle_s > 0 else None
-        if idle is not None:
-            say(f"idle: {sum(idle.values()):.3f} CPU-s per second over {idle_s:g} s")
-        say("reference data read, appointments' eligibility checked; the window starts")
-
         async with cycle.lag_probe() as probe:
             await probe()  # the first reading finds each group's coordinator: not part of the window
+            caught_up_s = await _until_caught_up(probe)
+            say(f"every consumer group caught up {caught_up_s:.0f} s after eligibility's last answer")
+            idle = await _idle_cpu_per_s(cycle, settings.kafka_bootstrap, idle_s) if idle_s > 0 else None
+            if idle is not None:
+                say(f"idle: {sum(idle.values()):.3f} CPU-s per second over {idle_s:g} s")
+            say("reference data read, appointments' eligibility checked; the window starts")
             cpu_before = _cpu_now(cycle, settings.kafka_bootstrap)
             db_before = await _database_counters(settings.pg_url)
             window_from_ms = time.time() * 1000
@@ -453,6 +471,7 @@ async def run_sustained(  # type: ignore[no-untyped-def]
                 for name, t in trends.items()
             },
             "sample_every_s": every_s,
+            "caught_up_before_window_s": round(caught_up_s, 1),
             "latency_session_to_claim_submitted_s": _percentiles(to_submit),
             "latency_session_to_claim_ready_s": _percentiles(to_ready),
             "batch_cutoff_s": cutoff_s,
