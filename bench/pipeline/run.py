@@ -37,9 +37,10 @@ when the server loads pg_stat_statements (``RCM_PG_STAT_STATEMENTS=1`` for
 deploy/local/postgres.sh, on a fresh start), the statement executions per session. Then it
 lets the cycle settle (unless --no-settle) and checks the invariants.
 
-Before the window it waits until no consumer group is behind (the appointments' eligibility
-checks, authorization reservations and the rest are done; ``caught_up_before_window_s``), so
-neither the idle reading nor the window carries that work. Then, nothing offered, it measures each
+Before the window it waits until no consumer group is behind and all processes together use
+less than ``QUIET_CPU_PER_S`` (the appointments' eligibility checks, including those queued for a
+rate-limited payer, authorization reservations and the rest are done;
+``caught_up_before_window_s``), so neither the idle reading nor the window carries that work. Then, nothing offered, it measures each
 process's CPU for ``--idle`` seconds (20 by default; 0 skips it): the fixed cost of timers,
 polls and heartbeats, paid whatever the load. The window's CPU less that idle rate over the
 window's length is the **marginal** cost per 1,000 sessions, a lower bound of what one more
@@ -324,18 +325,31 @@ def _cpu_since(cycle: Cycle, bootstrap: str, before: dict[str, float]) -> dict[s
     return {name: used - before.get(name, 0.0) for name, used in _cpu_now(cycle, bootstrap).items()}
 
 
-async def _until_caught_up(
-    probe: Callable[[], Awaitable[dict[str, GroupLag]]], *, limit_s: float = 900.0, every_s: float = 2.0
+QUIET_CPU_PER_S = 0.4
+"""All processes together below this many CPU-seconds per second: the work before the window is done
+(idle is about 0.15; eligibility's queued checks drain at the payers' rates after its consumer has
+committed them, so consumer lag alone does not show them)."""
+
+
+async def _until_settled_down(
+    cycle: Cycle,
+    bootstrap: str,
+    probe: Callable[[], Awaitable[dict[str, GroupLag]]],
+    *,
+    limit_s: float = 900.0,
+    every_s: float = 2.0,
 ) -> float:
-    """Wait until no consumer group is behind on two readings in a row (what the appointments set
-    off, in every service, is done) and return the seconds waited; past ``limit_s`` go on anyway."""
+    """Wait until no consumer group is behind and the processes' CPU is below ``QUIET_CPU_PER_S``
+    on two readings in a row (what the appointments set off, in every service, is done); return
+    the seconds waited; past ``limit_s`` go on anyway."""
     started = time.monotonic()
     clear = 0
     while clear < 2 and time.monotonic() - started < limit_s:
+        before = _cpu_now(cycle, bootstrap)
         lags = await probe()
-        clear = clear + 1 if all(g.lag == 0 for g in lags.values()) else 0
-        if clear < 2:
-            await asyncio.sleep(every_s)
+        await asyncio.sleep(every_s)
+        busy = sum(_cpu_since(cycle, bootstrap, before).values()) / every_s
+        clear = clear + 1 if busy < QUIET_CPU_PER_S and all(g.lag == 0 for g in lags.values()) else 0
     return time.monotonic() - started
 
 
@@ -413,8 +427,11 @@ async def run_sustained(  # type: ignore[no-untyped-def]
         await cycle.wait_for_eligibility(len(appointments))
         async with cycle.lag_probe() as probe:
             await probe()  # the first reading finds each group's coordinator: not part of the window
-            caught_up_s = await _until_caught_up(probe)
-            say(f"every consumer group caught up {caught_up_s:.0f} s after eligibility's last answer")
+            caught_up_s = await _until_settled_down(cycle, settings.kafka_bootstrap, probe)
+            say(
+                f"every consumer group caught up and the processes quiet {caught_up_s:.0f} s after"
+                " the appointments' eligibility answers"
+            )
             idle = await _idle_cpu_per_s(cycle, settings.kafka_bootstrap, idle_s) if idle_s > 0 else None
             if idle is not None:
                 say(f"idle: {sum(idle.values()):.3f} CPU-s per second over {idle_s:g} s")
