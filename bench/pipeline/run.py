@@ -38,8 +38,8 @@ deploy/local/postgres.sh, on a fresh start), the statement executions per sessio
 lets the cycle settle (unless --no-settle) and checks the invariants.
 
 Before the window it waits until no consumer group is behind and all processes together use
-less than ``QUIET_CPU_PER_S`` (the appointments' eligibility checks, including those queued for a
-rate-limited payer, authorization reservations and the rest are done;
+less than ``QUIET_CPU_PER_S`` (the appointments' eligibility checks, including those the recheck
+timer holds, authorization reservations and the rest are done;
 ``caught_up_before_window_s``), so neither the idle reading nor the window carries that work. Then, nothing offered, it measures each
 process's CPU for ``--idle`` seconds (20 by default; 0 skips it): the fixed cost of timers,
 polls and heartbeats, paid whatever the load. The window's CPU less that idle rate over the
@@ -327,8 +327,9 @@ def _cpu_since(cycle: Cycle, bootstrap: str, before: dict[str, float]) -> dict[s
 
 QUIET_CPU_PER_S = 0.4
 """All processes together below this many CPU-seconds per second: the work before the window is done
-(idle is about 0.15; eligibility's queued checks drain at the payers' rates after its consumer has
-committed them, so consumer lag alone does not show them)."""
+(idle is about 0.15; eligibility's recheck timer runs the checks it holds, scheduled or queued
+behind a payer's rate limit, after its consumer has committed their events, so consumer lag alone
+does not show them)."""
 
 
 async def _until_settled_down(
