@@ -39,8 +39,8 @@ lets the cycle settle (unless --no-settle) and checks the invariants.
 
 Before the window it waits until no consumer group is behind and all processes together use
 less than ``QUIET_CPU_PER_S`` (the appointments' eligibility checks, including those the recheck
-timer holds, authorization reservations and the rest are done;
-``caught_up_before_window_s``), so neither the idle reading nor the window carries that work. Then, nothing offered, it measures each
+timer holds, authorization reservations and the rest are done; ``caught_up_before_window_s``), so
+neither the idle reading nor the window carries that work. Then, nothing offered, it measures each
 process's CPU for ``--idle`` seconds (20 by default; 0 skips it): the fixed cost of timers,
 polls and heartbeats, paid whatever the load. The window's CPU less that idle rate over the
 window's length is the **marginal** cost per 1,000 sessions, a lower bound of what one more

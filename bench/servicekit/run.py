@@ -30,6 +30,7 @@ import platform
 import resource
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -156,7 +157,6 @@ async def _relay_mode(infra, url: str, rows: int, per_pass: int, *, keep: bool) 
         sent += await relay.publish_pending()
         write_cpu, relay_cpu = write_cpu + c1 - c0, relay_cpu + _cpu() - c1
     if keep:  # what the purge does once the rows are past their retention
-        c0 = _cpu()
         async with engine.begin() as conn:
             await conn.execute(
                 sa.text(
@@ -164,7 +164,7 @@ async def _relay_mode(infra, url: str, rows: int, per_pass: int, *, keep: bool) 
                     " published_at = published_at - interval '2 hours'"
                 )
             )
-        p_aged = _postgres_cpu()
+        c0, p_aged = _cpu(), _postgres_cpu()
         purged, _ = await relay.purge_expired()
         assert purged == sent, (purged, sent)
         relay_cpu += _cpu() - c0
@@ -179,6 +179,19 @@ async def _relay_mode(infra, url: str, rows: int, per_pass: int, *, keep: bool) 
         "writer_cpu_us_per_row": round(1e6 * write_cpu / sent, 1),
         "seconds": round(elapsed, 2),
     }
+
+
+@contextmanager
+def _fresh_database(infra):  # type: ignore[no-untyped-def]
+    """A database of its own for one run, dropped after it; yields its URL."""
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(infra.conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield infra.database_url_for(name)
+    finally:
+        with psycopg.connect(infra.conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def main() -> None:
@@ -196,32 +209,16 @@ async def main() -> None:
         infra = resolve_infrastructure(ROOT, stack)
         results = {}
         for mode, count, batch in (("one_by_one", args.naive_events, 1), ("batched_500", args.events, 500)):
-            name = f"bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(infra.conninfo, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            try:
-                results[mode] = await _run_mode(infra, infra.database_url_for(name), count, batch)
-            finally:
-                with psycopg.connect(infra.conninfo, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            with _fresh_database(infra) as url:
+                results[mode] = await _run_mode(infra, url, count, batch)
         relay_runs: dict[str, list[dict[str, float]]] = {"delete": [], "mark": []}
         for mode in ("delete", "mark", "mark", "delete"):
-            name = f"bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(infra.conninfo, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            try:
+            with _fresh_database(infra) as url:
                 relay_runs[mode].append(
                     await _relay_mode(
-                        infra,
-                        infra.database_url_for(name),
-                        args.relay_rows,
-                        args.relay_rows_per_pass,
-                        keep=mode == "mark",
+                        infra, url, args.relay_rows, args.relay_rows_per_pass, keep=mode == "mark"
                     )
                 )
-            finally:
-                with psycopg.connect(infra.conninfo, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     ratio = results["batched_500"]["events_per_s"] / results["one_by_one"]["events_per_s"]
     cpu_ratio = (
         results["one_by_one"]["service_cpu_us_per_event"] / results["batched_500"]["service_cpu_us_per_event"]

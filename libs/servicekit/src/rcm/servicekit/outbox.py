@@ -101,7 +101,6 @@ class OutboxRelay:
         replica while this one holds the relay lock, a command-line tool)."""
         self.retention_hours = retention_hours
         """How long published rows are kept, marked sent; 0 deletes each as soon as it is sent."""
-        self._sent = _DELETE_SENT if retention_hours <= 0 else _MARK_SENT
         self.inbox_retention_days = inbox_retention_days
         self.purge_interval_s = purge_interval_s
         self.purge_chunk = purge_chunk
@@ -152,7 +151,8 @@ class OutboxRelay:
                 await asyncio.gather(*futures)
                 if self.after_publish is not None:
                     await self.after_publish(len(rows))
-                await conn.execute(self._sent, {"ids": [row.id for row in rows]})
+                sent = _MARK_SENT if self.retention_hours > 0 else _DELETE_SENT
+                await conn.execute(sent, {"ids": [row.id for row in rows]})
             total += len(rows)
             self.metrics.published.inc(len(rows))
             if len(rows) < self.batch_size:
@@ -200,27 +200,28 @@ class OutboxRelay:
             .where(inbox.c.received_at < kept_inbox)
             .limit(self.purge_chunk)
         )
-        statements = (
-            # with no retention the relay deleted what it sent: nothing is kept to expire
-            outbox.delete().where(outbox.c.id.in_(expired_outbox.scalar_subquery()))
+        # with no retention the relay deleted what it sent: nothing is kept to expire
+        outbox_gone = (
+            await self._delete_in_chunks(
+                outbox.delete().where(outbox.c.id.in_(expired_outbox.scalar_subquery()))
+            )
             if self.retention_hours > 0
-            else None,
-            inbox.delete().where(sa.tuple_(inbox.c.consumer, inbox.c.event_id).in_(expired_inbox)),
+            else 0
         )
-        counts = []
-        for statement in statements:
-            total = 0
-            if statement is None:
-                counts.append(total)
-                continue
-            while True:
-                async with self.engine.begin() as conn:
-                    deleted = (await conn.execute(statement)).rowcount
-                total += deleted
-                if deleted < self.purge_chunk:
-                    break
-            counts.append(total)
-        return counts[0], counts[1]
+        inbox_gone = await self._delete_in_chunks(
+            inbox.delete().where(sa.tuple_(inbox.c.consumer, inbox.c.event_id).in_(expired_inbox))
+        )
+        return outbox_gone, inbox_gone
+
+    async def _delete_in_chunks(self, statement: sa.Delete) -> int:
+        """Run a delete of at most ``purge_chunk`` rows, a transaction each, until one takes fewer."""
+        total = 0
+        while True:
+            async with self.engine.begin() as conn:
+                deleted = (await conn.execute(statement)).rowcount
+            total += deleted
+            if deleted < self.purge_chunk:
+                return total
 
     def _purge_when_due(self) -> None:
         """Start a purge beside the passes when one is due and none is running: a backlog of

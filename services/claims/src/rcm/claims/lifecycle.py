@@ -327,10 +327,6 @@ async def flush_moves(tx: Transaction) -> None:
     for claim_id, values in pending.items():
         groups.setdefault(tuple(sorted(values)), []).append((claim_id, values))
     for names, moves in groups.items():
-        if len(moves) == 1:
-            claim_id, values = moves[0]
-            await tx.conn.execute(sa.update(claim).where(claim.c.claim_id == claim_id).values(**values))
-            continue
         await tx.conn.execute(
             _moves_statement(names),
             {"m_claim_id": [claim_id for claim_id, _ in moves]}
