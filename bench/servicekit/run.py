@@ -13,8 +13,13 @@ delete is counted). Each run commits rows in transactions of ``--relay-rows-per-
 the relay publish them after each commit, as a service's batches and the relay's wakes do, in
 a fresh database; the runs alternate delete, mark, mark, delete.
 
+Then what one statement costs the client: the same primary-key read of a small row, executed
+``--statements`` times in one transaction on one connection, through SQLAlchemy Core (a cached
+compiled statement, as the services run theirs) and through the driver alone (psycopg's async
+connection underneath the same SQLAlchemy connection), alternating core, driver, driver, core.
+
     uv run python bench/servicekit/run.py [--events 20000] [--naive-events 3000]
-        [--relay-rows 12000] [--relay-rows-per-pass 40]
+        [--relay-rows 12000] [--relay-rows-per-pass 40] [--statements 5000]
 
 Writes bench/results/servicekit.json and prints a table. Needs the local
 infrastructure (deploy/local/up.sh).
@@ -181,6 +186,42 @@ async def _relay_mode(infra, url: str, rows: int, per_pass: int, *, keep: bool) 
     }
 
 
+_STATE = sa.table("bench_state", sa.column("id", sa.Text), sa.column("total", sa.Numeric))
+_READ = sa.select(_STATE.c.total).where(_STATE.c.id == sa.bindparam("id"))
+
+
+async def _statement_mode(url: str, count: int, *, core: bool) -> float:
+    """Client CPU (µs) per execution of a primary-key read of one row, ``count`` times in one
+    transaction: through SQLAlchemy Core, or through the driver under the same connection."""
+    engine = create_engine(url)
+    ids = [f"row-{i % 100}" for i in range(count)]
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.text("CREATE TABLE IF NOT EXISTS bench_state (id text PRIMARY KEY, total numeric)")
+        )
+        await conn.execute(
+            sa.text(
+                "INSERT INTO bench_state SELECT 'row-' || i, i FROM generate_series(0, 99) i ON CONFLICT DO NOTHING"
+            )
+        )
+        raw = (await conn.get_raw_connection()).driver_connection
+        sql = "SELECT bench_state.total FROM bench_state WHERE bench_state.id = %s"
+        # warm both paths: the compiled cache, and psycopg's prepared statement
+        for key in ids[:10]:
+            await conn.execute(_READ, {"id": key})
+            await (await raw.execute(sql, (key,))).fetchall()
+        c0 = _cpu()
+        if core:
+            for key in ids:
+                (await conn.execute(_READ, {"id": key})).scalar_one()
+        else:
+            for key in ids:
+                (await (await raw.execute(sql, (key,))).fetchone())[0]  # type: ignore[index]
+        cpu = _cpu() - c0
+    await engine.dispose()
+    return round(1e6 * cpu / count, 1)
+
+
 @contextmanager
 def _fresh_database(infra):  # type: ignore[no-untyped-def]
     """A database of its own for one run, dropped after it; yields its URL."""
@@ -202,6 +243,7 @@ async def main() -> None:
     parser.add_argument("--naive-events", type=int, default=3000, help="events for the one-by-one run")
     parser.add_argument("--relay-rows", type=int, default=12000, help="rows per relay run")
     parser.add_argument("--relay-rows-per-pass", type=int, default=40, help="rows committed per relay pass")
+    parser.add_argument("--statements", type=int, default=5000, help="executions per statement-cost run")
     args = parser.parse_args()
     from contextlib import ExitStack
 
@@ -219,6 +261,10 @@ async def main() -> None:
                         infra, url, args.relay_rows, args.relay_rows_per_pass, keep=mode == "mark"
                     )
                 )
+        statement_runs: dict[str, list[float]] = {"core": [], "driver": []}
+        with _fresh_database(infra) as url:
+            for mode in ("core", "driver", "driver", "core"):
+                statement_runs[mode].append(await _statement_mode(url, args.statements, core=mode == "core"))
     ratio = results["batched_500"]["events_per_s"] / results["one_by_one"]["events_per_s"]
     cpu_ratio = (
         results["one_by_one"]["service_cpu_us_per_event"] / results["batched_500"]["service_cpu_us_per_event"]
@@ -240,6 +286,12 @@ async def main() -> None:
             "rows_per_pass": args.relay_rows_per_pass,
             "runs": relay_runs,
             "mark_then_purge_vs_delete_cpu_per_row": round(relay_cost("mark") / relay_cost("delete"), 2),
+        },
+        "statement": {
+            "what": "client CPU per execution of a primary-key read of one row, in one transaction",
+            "executions_per_run": args.statements,
+            "client_cpu_us": statement_runs,
+            "core_vs_driver": round(sum(statement_runs["core"]) / sum(statement_runs["driver"]), 2),
         },
     }
     out = ROOT / "bench" / "results" / "servicekit.json"
@@ -265,6 +317,10 @@ async def main() -> None:
     print(
         "relay CPU + database CPU per row, marked and purged / deleted at once: "
         f"{report['relay']['mark_then_purge_vs_delete_cpu_per_row']}"  # type: ignore[index]
+    )
+    print(
+        f"one statement, client CPU: SQLAlchemy Core {statement_runs['core']} us, driver alone "
+        f"{statement_runs['driver']} us: {report['statement']['core_vs_driver']}x"  # type: ignore[index]
     )
 
 
