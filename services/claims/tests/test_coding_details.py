@@ -80,6 +80,10 @@ def test_group_coded_after_an_individual_session_notes_the_modifier_the_individu
     )
     result = coded(make_session(service_kind="group", minutes=60), same_day=(earlier,))
     assert any("INDIVIDUALKEY0001" in note and "corrected claim" in note for note in result.notes)
+    # another clinician's session is not in the pair (NCCI edits are one provider's): no correction
+    colleague = earlier.model_copy(update={"rendering_provider_id": "prv_colleague"})
+    result = coded(make_session(service_kind="group", minutes=60), same_day=(colleague,))
+    assert not any("corrected claim" in note for note in result.notes)
 
 
 def test_voided_or_other_patients_services_do_not_count_as_same_day() -> None:

@@ -313,6 +313,20 @@ CASES: tuple[Case, ...] = (
         ("G0017", "G0018x2"),
         rules=MEDICARE,
     ),
+    Case(
+        "Medicare: crisis at the patient's home before 2024 codes 90839 (G0017 is valid from 2024)",
+        crisis(60, place_of_service="12", date_of_service=date(2023, 12, 31)),
+        ("90839",),
+        rules=MEDICARE,
+        pos="12",
+    ),
+    Case(
+        "Medicare: crisis at the patient's home on the first day of 2024 codes G0017",
+        crisis(60, place_of_service="12", date_of_service=date(2024, 1, 1)),
+        ("G0017",),
+        rules=MEDICARE,
+        pos="12",
+    ),
     Case("Medicare: crisis in the office stays 90839", crisis(60), ("90839",), rules=MEDICARE, pos="11"),
     Case(
         "Medicare: crisis in a facility (inpatient psychiatric, POS 51) stays 90839",
@@ -683,6 +697,19 @@ CASES: tuple[Case, ...] = (
         rules=AUDIO_ONLY_AT_HOME,
     ),
     Case(
+        "Medicare: audio-only away from home is not billable (42 CFR 410.78: the patient at home)",
+        telehealth("audio_only", at_home=False),
+        NotBillableReason.AUDIO_ONLY_NOT_COVERED,
+        rules=MEDICARE,
+    ),
+    Case(
+        "Medicare: audio-only with the patient at home bills POS 10 with 93",
+        telehealth("audio_only", at_home=True),
+        ("90837-93",),
+        rules=MEDICARE,
+        pos="10",
+    ),
+    Case(
         "telehealth modifiers go on the add-on line too",
         {**telehealth("video", at_home=True), "interactive_complexity": True},
         ("90837-95", "90785-95"),
@@ -726,21 +753,27 @@ CASES: tuple[Case, ...] = (
     ),
     # --- distinct services (59 / XE)
     Case(
-        "individual therapy after group the same day, documented separate, carries XE",
+        "individual therapy after the clinician's group the same day, documented separate, carries XE",
         individual(55, distinct_service=SEPARATE_ENCOUNTER),
         ("90837-XE",),
-        same_day=GROUP_EARLIER_TODAY,
+        same_day=GROUP_EARLIER_TODAY_SAME_CLINICIAN,
     ),
     Case(
         "a payer preferring 59 gets 59 instead of XE",
         individual(55, distinct_service=SEPARATE_ENCOUNTER),
         ("90837-59",),
         rules=MODIFIER_59,
-        same_day=GROUP_EARLIER_TODAY,
+        same_day=GROUP_EARLIER_TODAY_SAME_CLINICIAN,
     ),
     Case(
         "without documentation, individual after group gets no 59/XE",
         individual(55),
+        ("90837",),
+        same_day=GROUP_EARLIER_TODAY_SAME_CLINICIAN,
+    ),
+    Case(
+        "another clinician's group the same day asks no XE: pair edits are one provider's (NCCI)",
+        individual(55, distinct_service=SEPARATE_ENCOUNTER),
         ("90837",),
         same_day=GROUP_EARLIER_TODAY,
     ),

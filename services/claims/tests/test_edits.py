@@ -720,6 +720,24 @@ def test_individual_after_group_with_xe_passes() -> None:
     assert held_by(same_day_pairs, claim, make_context(history=history)) == set()
 
 
+@pytest.mark.parametrize(
+    ("earlier", "now"), [("90832", "90834"), ("90837", "90834"), ("90834", "90837"), ("90836", "90833")]
+)
+def test_a_second_psychotherapy_code_of_one_clinician_the_same_day_is_held(earlier: str, now: str) -> None:
+    """One individual psychotherapy code (or one add-on) a day by a clinician, by the day's minutes;
+    another code of the family is no duplicate, yet the pair holds it (no modifier bypasses it)."""
+    claim = with_lines(make_claim(), line(now))
+    findings = same_day_pairs(claim, make_context(history=(billed(earlier),)))
+    assert codes_of(findings) == {"bundling.same_day_pair"}
+    assert "day's minutes" in findings[0].message and "bill only one" in findings[0].fix
+    with_xe = with_lines(make_claim(), line(now, modifiers=("XE",)))
+    assert held_by(same_day_pairs, with_xe, make_context(history=(billed(earlier),))) == {
+        "bundling.same_day_pair"
+    }
+    other = make_context(history=(billed(earlier, rendering_provider_id="prv_other"),))
+    assert held_by(same_day_pairs, claim, other) == set()
+
+
 def test_family_with_and_without_the_patient_the_same_day_is_held() -> None:
     claim = make_claim(make_session(service_kind="family_with_patient"))
     assert held_by(same_day_pairs, claim, make_context(history=(billed("90846"),))) == {

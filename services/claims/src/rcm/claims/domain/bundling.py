@@ -102,8 +102,24 @@ PREVENTIVE_COUNSELING_CODES: frozenset[str] = frozenset(
 _NEVER = ModifierIndicator.NEVER
 _DISTINCT = ModifierIndicator.WITH_DISTINCT_SERVICE
 
+
+def _one_a_day(codes: Sequence[str], why: str) -> Iterator[BundlingPair]:
+    """Each two of ``codes`` (longest first) as a never-together pair: one of them a day."""
+    for at, one in enumerate(codes):
+        for two in codes[at + 1 :]:
+            yield BundlingPair(column_one=one, column_two=two, indicator=_NEVER, why=why)
+
+
 DEFAULT_BUNDLING_PAIRS: tuple[BundlingPair, ...] = (
     *_pairs({"90791"}, {"90792"}, _NEVER, "90791 and 90792 are mutually exclusive"),
+    *_one_a_day(
+        ("90837", "90834", "90832"),
+        "individual psychotherapy is one code a day by a clinician, chosen by the day's minutes (CPT)",
+    ),
+    *_one_a_day(
+        ("90838", "90836", "90833"),
+        "psychotherapy with an E/M is one add-on a day by a clinician, chosen by the day's minutes (CPT)",
+    ),
     *_pairs(
         INTAKE_CODES,
         INDIVIDUAL_PSYCHOTHERAPY_CODES | PSYCHOTHERAPY_ADD_ON_CODES | CRISIS_CODES,

@@ -7,6 +7,7 @@ claim edits never branch on who the payer is. The shape follows the payer rules 
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from rcm.claims.domain.session import Modifier, PlaceOfService, ProcedureCode
 
 __all__ = [
     "CLAIM_FILING_INDICATORS",
+    "CRISIS_OUTSIDE_OFFICE_FROM",
     "CRISIS_OUTSIDE_OFFICE_SITES",
     "AuthRequirement",
     "ClaimFilingIndicator",
@@ -189,6 +191,10 @@ CRISIS_OUTSIDE_OFFICE_SITES: frozenset[str] = frozenset(
 (15), a school (03), a shelter (04) ... Telehealth (02, 10) and FQHC/RHC encounters (50, 72) are
 not among them."""
 
+CRISIS_OUTSIDE_OFFICE_FROM = date(2024, 1, 1)
+"""G0017/+G0018 exist from this date of service (CY2024 physician fee schedule); before it, crisis
+psychotherapy is 90839/+90840 wherever it was given."""
+
 
 class PayerRules(DomainModel):
     """Everything about a payer that changes how a session is coded or a claim is checked."""
@@ -262,9 +268,19 @@ class PayerRules(DomainModel):
         """The prior-authorization requirement for ``code``, if the payer has one."""
         return next((req for req in self.auth_requirements if req.procedure_code == code), None)
 
-    def crisis_outside_office(self, place_of_service: str) -> bool:
-        """Whether psychotherapy for crisis in person at ``place_of_service`` is G0017/+G0018 for this payer."""
+    @property
+    def audio_only_needs_patient_home(self) -> bool:
+        """Whether audio-only is payable only with the patient at home: the telehealth rules say so,
+        or the payer is Medicare fee-for-service, which pays audio-only telehealth only to a patient
+        at home (42 CFR 410.78(a)(3))."""
+        return self.telehealth.audio_only_requires_patient_home or self.medicare
+
+    def crisis_outside_office(self, place_of_service: str, date_of_service: date | None = None) -> bool:
+        """Whether psychotherapy for crisis in person at ``place_of_service`` (on ``date_of_service``,
+        when given: the codes are valid from CRISIS_OUTSIDE_OFFICE_FROM) is G0017/+G0018 for this payer."""
         applies = (
             self.medicare if self.crisis_outside_office_codes is None else self.crisis_outside_office_codes
         )
+        if date_of_service is not None and date_of_service < CRISIS_OUTSIDE_OFFICE_FROM:
+            return False
         return applies and place_of_service in CRISIS_OUTSIDE_OFFICE_SITES

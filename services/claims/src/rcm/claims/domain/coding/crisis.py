@@ -2,9 +2,9 @@
 
 The minutes are those of the day: 90839 is reported once a day by a clinician.
 Under 30 minutes a crisis session is reported with the ordinary psychotherapy codes
-(90832 from 16 minutes); under 16 it is not billable. Medicare (since 2024) pays crisis
-psychotherapy given in person at a non-facility site other than the office (the patient's
-home, a mobile unit ...) as G0017/+G0018, with the same time rules.
+(90832 from 16 minutes); under 16 it is not billable. Medicare pays crisis psychotherapy
+given in person at a non-facility site other than the office (the patient's home, a mobile
+unit ...) as G0017/+G0018, with the same time rules, for dates of service from 2024.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ __all__ = ["code_crisis", "crisis_family"]
 def crisis_family(session: Session, rules: PayerRules) -> TimedFamily:
     """90839/+90840, or G0017/+G0018 where the payer pays crisis outside the office with them."""
     in_person = session.modality is Modality.IN_PERSON
-    if in_person and rules.crisis_outside_office(session.place_of_service):
+    if in_person and rules.crisis_outside_office(session.place_of_service, session.date_of_service):
         return CRISIS_OUTSIDE_OFFICE
     return CRISIS
 

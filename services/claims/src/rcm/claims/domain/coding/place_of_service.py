@@ -25,8 +25,13 @@ class Placement(DomainModel):
     reasons: tuple[str, ...] = ()
 
 
-def place_session(session: Session, rules: TelehealthRules) -> Placement | NotBillable:
-    """Choose POS and telehealth modifiers for the session's modality and patient location."""
+def place_session(
+    session: Session, rules: TelehealthRules, *, audio_only_needs_home: bool | None = None
+) -> Placement | NotBillable:
+    """Choose POS and telehealth modifiers for the session's modality and patient location.
+
+    ``audio_only_needs_home``: audio-only is payable only with the patient at home (the payer's
+    ``PayerRules.audio_only_needs_patient_home``); None reads the telehealth rules' own flag."""
     if session.modality is Modality.IN_PERSON:
         return Placement(
             place_of_service=session.place_of_service,
@@ -40,7 +45,10 @@ def place_session(session: Session, rules: TelehealthRules) -> Placement | NotBi
                 reason=NotBillableReason.AUDIO_ONLY_NOT_COVERED,
                 message="the payer does not pay audio-only services",
             )
-        if rules.audio_only_requires_patient_home and not at_home:
+        needs_home = (
+            rules.audio_only_requires_patient_home if audio_only_needs_home is None else audio_only_needs_home
+        )
+        if needs_home and not at_home:
             return NotBillable(
                 session_id=session.session_id,
                 reason=NotBillableReason.AUDIO_ONLY_NOT_COVERED,

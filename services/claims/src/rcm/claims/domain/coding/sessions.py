@@ -129,9 +129,10 @@ def code_session(
         and not s.voided
     ]
     same_day_codes = frozenset(s.code for s in today)
-    provider_day_codes = frozenset(
-        s.code for s in today if s.rendering_provider_id == session.rendering_provider_id
-    )
+    # same-day pair edits (NCCI PTP) apply to one patient, one rendering provider and one date: another
+    # clinician's service that day neither asks for 59/X{EPSU} nor makes its claim owe one
+    provider_today = [s for s in today if s.rendering_provider_id == session.rendering_provider_id]
+    provider_day_codes = frozenset(s.code for s in provider_today)
     chosen, notes = choose_codes(
         session,
         credential=credential,
@@ -144,7 +145,9 @@ def code_session(
     diagnoses = tuple(dict.fromkeys(session.diagnoses))
     if len(diagnoses) < len(session.diagnoses):
         notes.append("a diagnosis listed twice is reported once on the claim")
-    placement = place_session(session, rules.telehealth)
+    placement = place_session(
+        session, rules.telehealth, audio_only_needs_home=rules.audio_only_needs_patient_home
+    )
     if isinstance(placement, NotBillable):
         return placement
     lines = tuple(
@@ -155,14 +158,14 @@ def code_session(
             rules=rules,
             placement=placement,
             session_codes=frozenset(c.code for c in chosen),
-            other_codes=same_day_codes | {c.code for c in chosen if c is not choice},
+            other_codes=provider_day_codes | {c.code for c in chosen if c is not choice},
             diagnoses=diagnoses,
             fee_schedule=fee_schedule,
             notes=notes,
         )
         for choice in chosen
     )
-    notes.extend(_modifier_owed_by_earlier_claims(session, chosen, today, rules))
+    notes.extend(_modifier_owed_by_earlier_claims(chosen, provider_today, rules))
     return CodedSession(
         session_id=session.session_id,
         date_of_service=session.date_of_service,
@@ -225,9 +228,10 @@ def _line(
 
 
 def _modifier_owed_by_earlier_claims(
-    session: Session, chosen: Sequence[ChosenCode], today: Sequence[BilledService], rules: PayerRules
+    chosen: Sequence[ChosenCode], today: Sequence[BilledService], rules: PayerRules
 ) -> list[str]:
-    """Notes for same-day services already billed that now need 59/X{EPSU} (a corrected claim)."""
+    """Notes for the clinician's same-day services already billed (``today``) that now need
+    59/X{EPSU} (a corrected claim)."""
     codes = {c.code for c in chosen}
     notes = []
     for earlier in today:
