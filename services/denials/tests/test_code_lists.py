@@ -85,7 +85,7 @@ ROWS = [
     ("CO-52", (), C.CREDENTIALING, A.HUMAN_REVIEW, True),
     ("CO-B6", (), C.CREDENTIALING, A.HUMAN_REVIEW, True),
     ("CO-B18", (), C.CODING, A.HUMAN_REVIEW, True),
-    ("CO-47", (), C.CODING, A.HUMAN_REVIEW, True),
+    ("CO-47", (), C.NON_COVERED, A.HUMAN_REVIEW, True),
     ("CO-30", (), C.ELIGIBILITY, A.HUMAN_REVIEW, True),
 ]
 

@@ -90,7 +90,7 @@ async def test_triaged_denials_count_by_payer_group_carc_and_outcome_once(engine
     remits = [
         denied(1, "CO", "4"),  # modifier missing: a replacement goes out by itself
         denied(2, "CO", "29", claim_level=True),  # timely filing, no proof: written off
-        denied(3, "OA", "18"),  # exact duplicate: posted only
+        denied(3, "PR", "96"),  # not covered, no other payer: the patient's
     ]
     rejected = claim_acknowledged(4, status="rejected", reasons=[{"code": "A7:562:82"}])
     await deliver(engine, handlers, *remits, rejected)
@@ -99,18 +99,19 @@ async def test_triaged_denials_count_by_payer_group_carc_and_outcome_once(engine
     assert (
         value(r, "rcm_denials_opened_total", payer=PAYER, group="CO", carc="29", outcome="written_off") == 1
     )
-    assert value(r, "rcm_denials_opened_total", payer=PAYER, group="OA", carc="18", outcome="automatic") == 1
+    assert value(r, "rcm_denials_opened_total", payer=PAYER, group="PR", carc="96", outcome="automatic") == 1
     assert (
         value(r, "rcm_denials_opened_total", payer=PAYER, group="rejection", carc="none", outcome="queued")
         == 1
     )
     assert total(r, "rcm_denials_opened_total") == 4
     assert value(r, "rcm_denials_resolved_total", payer=PAYER, outcome="written_off") == 1
+    assert value(r, "rcm_denials_resolved_total", payer=PAYER, outcome="transferred_to_patient") == 1
 
     # the same remits again (a re-sent 835): no denial is opened or closed twice
     await deliver(engine, handlers, *remits)
     assert total(r, "rcm_denials_opened_total") == 4
-    assert total(r, "rcm_denials_resolved_total") == 1
+    assert total(r, "rcm_denials_resolved_total") == 2
 
     # the replacement of claim 1 is paid: its denial closes as paid
     replacement = claim_created(

@@ -153,7 +153,12 @@ def test_co4_with_an_invalid_modifier_combination_adds_no_modifier() -> None:
     without_remark = triage(
         only(remit("4", [cas("CO", "4", "170.00")])), ctx(claim=telehealth, payer=payer), PLAYBOOK
     )
-    assert without_remark.action is Action.RESUBMIT_REPLACEMENT  # the plain CO-4 still adds 95
+    # the plain CO-4 replaces GT with the 95 the payer takes (GT beside 95 would come back N519)
+    assert without_remark.action is Action.RESUBMIT_REPLACEMENT
+    assert [(c.action, c.value) for c in without_remark.changes] == [
+        (ClaimChangeAction.REMOVE_MODIFIER, "GT"),
+        (ClaimChangeAction.ADD_MODIFIER, "95"),
+    ]
 
 
 # ---------------------------------------------------------------- contractual reductions
@@ -221,7 +226,7 @@ def test_services_not_authorized_by_the_network_or_primary_care_provider_need_th
 # ---------------------------------------------------------------- PR codes that are not the patient's bill
 
 
-@pytest.mark.parametrize(("carc", "action"), [("18", Action.POST_ONLY), ("B13", Action.HUMAN_REVIEW)])
+@pytest.mark.parametrize(("carc", "action"), [("18", Action.HUMAN_REVIEW), ("B13", Action.HUMAN_REVIEW)])
 def test_a_duplicate_is_never_billed_to_the_patient_or_the_next_payer_whatever_its_group(
     carc: str, action: Action
 ) -> None:
@@ -283,3 +288,83 @@ def test_co16_asking_for_records_sends_records_not_a_corrected_claim(rarc: str) 
     decision = triage(only(remit("4", [cas("CO", "16", "170.00")], line_rarcs=[rarc])), ctx(), PLAYBOOK)
     assert (decision.category, decision.action) == (Category.MISSING_INFORMATION, Action.HUMAN_REVIEW)
     assert "275" in decision.next_step and "not a corrected claim" in decision.next_step
+
+
+# ---------------------------------------------------------------- what the patient may be billed
+
+
+@pytest.mark.parametrize("carc", ["96", "204", "119"])
+def test_a_denial_a_commercial_payer_puts_on_the_patient_is_theirs_with_no_next_payer(carc: str) -> None:
+    decision = triage(only(remit("4", [cas("PR", carc, "170.00")])), ctx(), PLAYBOOK)
+    assert (decision.category, decision.action) == (
+        Category.PATIENT_RESPONSIBILITY,
+        Action.TRANSFER_TO_PATIENT,
+    )
+
+
+@pytest.mark.parametrize("payer_type", ["medicaid", "medicaid_mco"])
+def test_a_medicaid_member_is_not_balance_billed_for_what_the_plan_denied(payer_type: str) -> None:
+    # 42 CFR 447.15: the provider accepts Medicaid's payment as payment in full; a non-covered
+    # service is the member's only under a signed agreement the state allows
+    medicaid = PayerFacts("payer-0001", payer_type, PayerBillingRules(timely_filing_days=90))
+    decision = triage(only(remit("4", [cas("PR", "96", "170.00")])), ctx(payer=medicaid), PLAYBOOK)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert "balance-billed" in decision.why
+    # a next payer on file is still billed first (Medicaid is the payer of last resort anyway)
+    billed = triage(
+        only(remit("4", [cas("PR", "96", "170.00")])), ctx(payer=medicaid, coverages=(SECONDARY,)), PLAYBOOK
+    )
+    assert billed.action is Action.BILL_SECONDARY
+
+
+@pytest.mark.parametrize(("carc", "rarcs"), [("16", ["N290"]), ("16", []), ("4", []), ("185", [])])
+def test_a_billing_or_provider_error_grouped_pr_is_not_billed_to_the_patient(
+    carc: str, rarcs: list[str]
+) -> None:
+    # 16 "lacks information or has submission/billing error(s)", 4 "inconsistent with the modifier",
+    # 185 "rendering provider not eligible": the provider's to fix, whatever group the payer used
+    remit_ = remit("4", [cas("PR", carc, "170.00")], line_rarcs=rarcs)
+    decision = triage(only(remit_), ctx(coverages=(SECONDARY,)), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.PATIENT_RESPONSIBILITY, Action.HUMAN_REVIEW)
+    assert "not theirs" in decision.next_step
+
+
+# ---------------------------------------------------------------- units over the maximum (N362)
+
+
+@pytest.mark.parametrize("carc", ["151", "96"])
+def test_units_over_the_daily_maximum_are_a_units_check_not_a_clinical_appeal(carc: str) -> None:
+    # N362 "the number of days or units of service exceeds our acceptable maximum" (the MUE)
+    decision = triage(only(remit("4", [cas("CO", carc, "170.00")], line_rarcs=["N362"])), ctx(), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.CODING, Action.HUMAN_REVIEW)
+    assert "units" in decision.next_step and "never billable to the patient" in decision.next_step
+    clinical = triage(only(remit("4", [cas("CO", "151", "170.00")])), ctx(), PLAYBOOK)
+    assert (clinical.category, clinical.action) == (Category.MEDICAL_NECESSITY, Action.APPEAL)
+
+
+def test_a_diagnosis_the_plan_does_not_cover_is_not_a_coding_error() -> None:
+    # 167 "this (these) diagnosis(es) is (are) not covered": a benefit exclusion, never a code to change
+    decision = triage(only(remit("4", [cas("CO", "167", "170.00")])), ctx(), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.NON_COVERED, Action.HUMAN_REVIEW)
+    assert "never change it" in decision.next_step
+
+
+def test_a_reporting_only_code_opens_no_denial() -> None:
+    # 246 "this non-payable code is for required reporting only"
+    assert denials_in_remit(remit("1", [cas("CO", "246", "170.00")]), PLAYBOOK) == []
+
+
+@pytest.mark.parametrize("carc", ["8", "170", "171"])
+def test_a_provider_type_the_payer_does_not_pay_goes_to_a_person_not_to_credentialing(carc: str) -> None:
+    # 170 "payment is denied when performed/billed by this type of provider": an exclusion
+    # (an LPC, an associate) that no enrolment fixes
+    decision = triage(only(remit("4", [cas("CO", carc, "170.00")])), ctx(), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.CREDENTIALING, Action.HUMAN_REVIEW)
+
+
+def test_an_unprocessable_claim_queued_for_a_person_says_a_new_claim_not_a_replacement() -> None:
+    # MA130: "no appeal rights are afforded because the claim is unprocessable; submit a new claim"
+    remit_ = remit("4", [cas("CO", "16", "170.00")], line_rarcs=["MA130"])
+    decision = triage(only(remit_), ctx(), PLAYBOOK)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert "new claim (frequency 1)" in decision.why

@@ -204,7 +204,7 @@ async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
             both_lines_co4,
             denied_remit(2, "CO", "197", modifiers=["95"]),
             denied_remit(3, "CO", "29", claim_level=True),
-            denied_remit(4, "OA", "18", modifiers=["95"]),
+            denied_remit(4, "PR", "96", modifiers=["95"]),
             paid_with_copay,
         ]
         ids = [str(uuid.uuid4()) for _ in remits]
@@ -219,7 +219,7 @@ async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
             "clm-0001": DenialAction.RESUBMIT_REPLACEMENT,
             "clm-0002": DenialAction.RESUBMIT_REPLACEMENT,
             "clm-0003": DenialAction.WRITE_OFF,
-            "clm-0004": DenialAction.POST_ONLY,
+            "clm-0004": DenialAction.TRANSFER_TO_PATIENT,
         }
 
         corrections = [
@@ -244,7 +244,7 @@ async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
             and e.payer_claim_number == f"PCN{int(e.claim_id[-4:]):08d}"
             for e in corrections
         )
-        assert "clm-0004" not in fixes  # OA-18: never resubmitted
+        assert "clm-0004" not in fixes  # PR-96: the patient's, nothing to resubmit
 
         write_offs = [
             decode(r.value, r.headers).event
@@ -307,10 +307,14 @@ async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
         await publish(kafka_bootstrap, prefix, [paid, rejected])
         resolved = [
             decode(r.value, r.headers).event
-            for r in await read_topic(kafka_bootstrap, f"{prefix}.denial-resolved", expect=2)
+            for r in await read_topic(kafka_bootstrap, f"{prefix}.denial-resolved", expect=3)
         ]
         outcomes = {(e.claim_id, e.outcome) for e in resolved if isinstance(e, DenialResolved)}
-        assert outcomes == {("clm-0001", DenialOutcome.PAID), ("clm-0003", DenialOutcome.WRITTEN_OFF)}
+        assert outcomes == {
+            ("clm-0001", DenialOutcome.PAID),
+            ("clm-0003", DenialOutcome.WRITTEN_OFF),
+            ("clm-0004", DenialOutcome.TRANSFERRED_TO_PATIENT),
+        }
         await wait_for(
             lambda: _equals(engine, sa.select(sa.func.count()).select_from(store.work_item), 3), timeout=20
         )

@@ -134,10 +134,13 @@ def test_the_same_fix_is_never_requested_twice_for_a_claim() -> None:
 
 
 @pytest.mark.parametrize("group", ["OA", "CO"])
-def test_a_duplicate_is_never_resubmitted(group: str) -> None:
+def test_a_duplicate_is_never_resubmitted_nor_closed_unseen(group: str) -> None:
+    # the claims service never sends a claim twice on purpose: a payer's duplicate is the same
+    # claim received twice (its original to check) or distinct same-day services taken as one
     decision = triage(only(denied(group, "18")), ctx(), PLAYBOOK)
     assert decision.category is Category.DUPLICATE
-    assert decision.action is Action.POST_ONLY
+    assert decision.action is Action.HUMAN_REVIEW
+    assert "276" in decision.next_step
     assert decision.changes == ()
     assert decision.correction_method is None
 

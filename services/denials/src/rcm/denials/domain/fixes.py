@@ -44,19 +44,29 @@ def _is_telehealth(line: ClaimLineFacts, payer: PayerFacts) -> bool:
 
 
 def missing_modifier(line: ClaimLineFacts, payer: PayerFacts) -> list[Change] | None:
-    """The telehealth modifiers the payer requires and the line lacks (95 for video, 93/FQ for audio)."""
+    """The telehealth modifiers the payer requires and the line lacks (95 for video, 93/FQ for audio).
+
+    A modifier of the same kind the payer does not take (GT where it wants 95, FQ where it wants
+    93) is replaced, not kept beside the new one: the two together are an invalid combination
+    (N519) and would be denied again."""
     if not _is_telehealth(line, payer):
         return None
     rules = payer.rules.telehealth
     audio_only = bool(set(line.modifiers) & _AUDIO_ONLY_MODIFIERS)
+    same_kind = _AUDIO_ONLY_MODIFIERS if audio_only else _VIDEO_MODIFIERS
     required = list(rules.audio_only_modifiers if audio_only else rules.video_modifiers)
     if not required and not set(line.modifiers) & (_AUDIO_ONLY_MODIFIERS | _VIDEO_MODIFIERS):
         # our rules say the payer needs none, yet it denied CO-4: it wants the standard one
         required = ["93"] if audio_only else ["95"]
     missing = [m for m in required if m not in line.modifiers]
-    if not missing or len(line.modifiers) + len(missing) > 4:
+    stale = [m for m in line.modifiers if m in same_kind and m not in required] if required else []
+    if not missing and not stale:
         return None
-    return [Change(ClaimChangeAction.ADD_MODIFIER, line.line_key, m) for m in missing]
+    if len(line.modifiers) - len(stale) + len(missing) > 4:
+        return None
+    return [Change(ClaimChangeAction.REMOVE_MODIFIER, line.line_key, m) for m in stale] + [
+        Change(ClaimChangeAction.ADD_MODIFIER, line.line_key, m) for m in missing
+    ]
 
 
 def place_of_service(line: ClaimLineFacts, payer: PayerFacts) -> list[Change] | None:

@@ -51,6 +51,11 @@ _CLOSING = frozenset({Action.POST_ONLY, Action.TRANSFER_TO_PATIENT, Action.BILL_
 
 _PATIENT = "PR"
 
+_NO_BALANCE_BILLING = frozenset({"medicaid", "medicaid_mco"})
+"""Payer types whose members may not be billed what the plan did not pay (42 CFR 447.15): a denial
+the payer put on the patient goes to a person, who bills them only under a signed agreement the
+state allows, else writes it off."""
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -149,7 +154,22 @@ def triage(
 ) -> Decision:
     """The action for ``denial`` given what is on file (see the module docstring)."""
     decision = _decide(denial, ctx, playbook, from_rejection=from_rejection, adjudicated_on=adjudicated_on)
-    return _liability_kept_apart(denial, decision)
+    return _not_balance_billed(ctx, _liability_kept_apart(denial, decision))
+
+
+def _not_balance_billed(ctx: TriageContext, decision: Decision) -> Decision:
+    """The decision, unless it bills a Medicaid member for what the plan denied (see
+    ``_NO_BALANCE_BILLING``); then a person decides."""
+    if decision.action is not Action.TRANSFER_TO_PATIENT or ctx.payer is None:
+        return decision
+    if ctx.payer.payer_type not in _NO_BALANCE_BILLING:
+        return decision
+    return replace(
+        decision,
+        action=Action.HUMAN_REVIEW,
+        why=f"{decision.why}; a Medicaid member may not be balance-billed (42 CFR 447.15): bill the "
+        "patient only under a signed agreement the state allows, else write off",
+    )
 
 
 def _decide(
@@ -391,6 +411,12 @@ def _decide(
     if action in AUTOMATIC:
         return make(action=action, why=why)
 
+    if unprocessable:
+        # the row's next step may speak of a replacement: there is nothing adjudicated to replace
+        why = (
+            f"{why}; unprocessable ({', '.join(unprocessable)}): once corrected, send a new claim "
+            "(frequency 1), not a replacement; no appeal rights"
+        )
     return make(
         action=action,
         why=why,
