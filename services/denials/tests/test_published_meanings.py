@@ -368,3 +368,33 @@ def test_an_unprocessable_claim_queued_for_a_person_says_a_new_claim_not_a_repla
     decision = triage(only(remit_), ctx(), PLAYBOOK)
     assert decision.action is Action.HUMAN_REVIEW
     assert "new claim (frequency 1)" in decision.why
+
+
+def test_a_late_secondary_claim_is_not_written_off_unseen() -> None:
+    # 29 "the time limit for filing has expired": a secondary waits for the primary's remit, which
+    # most payers take as the start of its window (and as the proof), whatever window is on file
+    secondary = claim(priority=CoveragePriority.SECONDARY)
+    decision = triage(only(remit("4", [cas("CO", "29", "170.00")])), ctx(claim=secondary), PLAYBOOK)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.write_off_reason is None and "prior payer's remit" in decision.why
+    primary = triage(only(remit("4", [cas("CO", "29", "170.00")])), ctx(), PLAYBOOK)
+    assert primary.action is Action.WRITE_OFF
+
+
+@pytest.mark.parametrize(
+    ("carc", "category", "denial"),
+    [
+        ("17", Category.MISSING_INFORMATION, True),  # requested information not provided -> 226
+        ("165", Category.AUTHORIZATION, True),  # referral absent or exceeded -> 288
+        ("41", Category.CONTRACTUAL, False),  # PPO discount -> 45, no denial
+        ("71", Category.COORDINATION_OF_BENEFITS, False),  # primary payer amount -> 23, no denial
+    ],
+)
+def test_retired_codes_are_read_by_their_successors(carc: str, category: Category, denial: bool) -> None:
+    remit_ = remit("1", [cas("CO", carc, "170.00")])
+    found = denials_in_remit(remit_, PLAYBOOK)
+    assert bool(found) is denial
+    if found:
+        [one] = found
+        assert one.rule.category is category
+        assert triage(one, ctx(), PLAYBOOK).action is Action.HUMAN_REVIEW

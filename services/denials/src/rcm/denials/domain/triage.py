@@ -333,6 +333,19 @@ def _decide(
                     "error or a wrong window on file, check before writing off",
                     deadline=appeal_deadline(playbook, ctx.payer, adjudicated_on or ctx.today),
                 )
+            if (
+                not proof
+                and ctx.claim is not None
+                and ctx.claim.payer_responsibility is not CoveragePriority.PRIMARY
+            ):
+                # a later payer's claim waits for the prior payer's remit: most payers count its window
+                # from that remit's date, whatever window is on file, and the remit is the proof
+                return make(
+                    action=Action.HUMAN_REVIEW,
+                    why=f"{why}; a {ctx.claim.payer_responsibility.value} claim: its window usually runs "
+                    "from the prior payer's remit date; appeal with that remit before writing off",
+                    deadline=appeal_deadline(playbook, ctx.payer, adjudicated_on or ctx.today),
+                )
             if not proof:
                 return make(
                     action=rule.otherwise,
