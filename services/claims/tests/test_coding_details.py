@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from rcm.claims.domain.coding import CodedSession, NotBillable, code_session
 from rcm.claims.domain.coding.psychotherapy import PSYCHOTHERAPY_BANDS, psychotherapy_code
+from rcm.claims.domain.coding.result import NotBillableReason
 from rcm.claims.domain.coding.timed_families import CRISIS
 from rcm.claims.domain.common import Credential, Program
 from rcm.claims.domain.fee_schedule import FeeSchedule, FeeScheduleRate
@@ -212,3 +213,22 @@ def test_the_payer_25_is_explained_on_the_em_line() -> None:
     assert result.lines[0].modifiers == ("25",)
     assert any(reason.startswith("25:") for reason in result.lines[0].modifier_rules)
     assert result.lines[1].modifiers == ()
+
+
+def test_a_daily_unit_cap_leaves_what_the_days_earlier_sessions_did_not_use() -> None:
+    rules = PayerRules(unit_rounding=UnitRoundingRule(daily_unit_caps={"H0004": 4}))
+    earlier = BilledService(
+        claim_key="HCODEKEY000000001",
+        patient_id="pat_detail",
+        rendering_provider_id="prv_colleague",  # any clinician: the cap is the patient's day
+        date_of_service=DOS,
+        code="H0004",
+        units=3,
+    )
+    session = make_session(service_kind="hcpcs_service", service_code="H0004", minutes=90)
+    result = coded(session, rules=rules, same_day=(earlier,))
+    assert result.lines[0].units == 1
+    assert any("3 already billed today" in note for note in result.notes)
+    used = earlier.model_copy(update={"units": 4})
+    spent = code_session(session, credential=Credential.LCSW, rules=rules, same_day=(used,))
+    assert isinstance(spent, NotBillable) and spent.reason is NotBillableReason.ALREADY_BILLED_TODAY

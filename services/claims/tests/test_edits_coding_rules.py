@@ -14,6 +14,7 @@ from test_edits import (
     ASSOCIATE,
     SUPERVISOR,
     billed,
+    codes_of,
     held_by,
     line,
     make_claim,
@@ -30,7 +31,7 @@ from rcm.claims.domain.edits.credentials import rendering_may_bill_codes
 from rcm.claims.domain.edits.diagnoses import diagnosis_codes_well_formed
 from rcm.claims.domain.edits.primary_diagnosis import primary_diagnosis_fits_service
 from rcm.claims.domain.edits.providers import supervising_provider_present
-from rcm.claims.domain.edits.units import units_fit_the_code
+from rcm.claims.domain.edits.units import units_fit_the_code, units_fit_the_day
 from rcm.claims.domain.payer_rules import PayerRules, SupervisingProviderPolicy
 
 pytestmark = pytest.mark.unit
@@ -176,6 +177,28 @@ def test_crisis_add_on_units_and_capped_hcpcs_units() -> None:
     over = with_lines(make_claim(), line("H0004", units=13))
     assert held_by(units_fit_the_code, over, make_context(rules=capped)) == {"units.too_many"}
     assert held_by(units_fit_the_code, with_lines(make_claim(), line("H0004", units=12))) == set()
+
+
+def test_a_daily_unit_cap_counts_the_patients_whole_day() -> None:
+    # a Medicaid H-code cap (and an MUE) is one patient's units on one date of service: two 90-minute
+    # sessions by two clinicians are not 4 + 4 units of a 4-unit day
+    capped = make_context(
+        rules=PayerRules.model_validate({"unit_rounding": {"daily_unit_caps": {"H0004": 4}}}),
+        history=(billed("H0004", units=3, rendering_provider_id="prv_other"),),
+    )
+    findings = units_fit_the_day(with_lines(make_claim(), line("H0004", units=4)), capped)
+    assert codes_of(findings) == {"units.day_cap"}
+    assert "3 already billed" in findings[0].message and "at most 1 units" in findings[0].fix
+    assert held_by(units_fit_the_day, with_lines(make_claim(), line("H0004", units=1)), capped) == set()
+    voided = make_context(
+        rules=capped.rules,
+        history=(billed("H0004", units=3, rendering_provider_id="prv_other", voided=True),),
+    )
+    assert held_by(units_fit_the_day, with_lines(make_claim(), line("H0004", units=4)), voided) == set()
+    other_day = make_context(
+        rules=capped.rules, history=(billed("H0004", units=3, date_of_service=date(2025, 3, 5)),)
+    )
+    assert held_by(units_fit_the_day, with_lines(make_claim(), line("H0004", units=4)), other_day) == set()
 
 
 def test_medicare_crisis_outside_the_office_follows_the_crisis_rules() -> None:

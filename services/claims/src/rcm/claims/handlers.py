@@ -1368,6 +1368,7 @@ class ClaimsHandlers:
                 date_of_service=r.draft["date_of_service"],
                 code=r.procedure_code,
                 modifiers=tuple(r.modifiers),
+                units=r.units,
                 voided=r.state in dead,
             )
             for r in await patient_history(conn, reads, patient_id)

@@ -56,6 +56,7 @@ HISTORY_COLUMNS = (
     claim.c.draft,
     claim_line.c.procedure_code,
     claim_line.c.modifiers,
+    claim_line.c.units,
 )
 """The columns of a patient's original claims and their lines that coding and the edits read."""
 

@@ -18,4 +18,5 @@ class BilledService(DomainModel):
     date_of_service: date
     code: str
     modifiers: tuple[str, ...] = ()
+    units: int = 1
     voided: bool = False

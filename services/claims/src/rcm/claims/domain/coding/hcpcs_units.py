@@ -84,9 +84,12 @@ def timed_units(minutes: int, rule: UnitRoundingRule, code: str = "", per_unit: 
 
 
 def code_hcpcs_service(
-    session: Session, rules: PayerRules
+    session: Session, rules: PayerRules, billed_today: int = 0
 ) -> tuple[list[ChosenCode] | NotBillable, list[str]]:
-    """The HCPCS code named by the session with units by time (or one per encounter)."""
+    """The HCPCS code named by the session with units by time (or one per encounter).
+
+    ``billed_today``: the units of the code already billed for the patient that day (any
+    clinician); a payer's daily cap is the day's, so only what is left of it is billed."""
     code = session.service_code or ""
     if not _HCPCS_LEVEL_II.match(code):
         return (
@@ -126,9 +129,23 @@ def code_hcpcs_service(
         )
     notes: list[str] = []
     cap = rounding.daily_unit_caps.get(code)
-    if cap is not None and units > cap:
-        notes.append(f"{code}: {units} units by time, capped at the payer's {cap} units a day")
-        units = cap
+    left = None if cap is None else cap - billed_today
+    if cap is not None and left is not None and left <= 0:
+        return (
+            NotBillable(
+                session_id=session.session_id,
+                reason=NotBillableReason.ALREADY_BILLED_TODAY,
+                message=(
+                    f"the payer pays at most {cap} units of {code} a day and {billed_today} are already "
+                    "billed for the patient today"
+                ),
+            ),
+            [],
+        )
+    if cap is not None and left is not None and units > left:
+        already = f" ({billed_today} already billed today)" if billed_today else ""
+        notes.append(f"{code}: {units} units by time, capped at the payer's {cap} units a day{already}")
+        units = left
     rule = (
         f"{code} per {per_unit} min -> {units} unit{'s' if units > 1 else ''} "
         f"({how}; {session.minutes} min documented)"

@@ -7,7 +7,7 @@ add licensure/program and distinct-service modifiers; point to diagnoses; price.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rcm.claims.domain.codes import (
     HEALTH_BEHAVIOR_CODES,
@@ -47,11 +47,13 @@ def choose_codes(
     rules: PayerRules,
     same_day_codes: frozenset[str] = frozenset(),
     provider_day_codes: frozenset[str] = frozenset(),
+    same_day_units: Mapping[str, int] | None = None,
 ) -> tuple[list[ChosenCode] | NotBillable, list[str]]:
     """Codes and units for the session's kind and minutes, and notes on what was left out.
 
     ``same_day_codes`` are the patient's codes already billed that day by anyone,
-    ``provider_day_codes`` those billed by the session's rendering clinician.
+    ``provider_day_codes`` those billed by the session's rendering clinician, ``same_day_units``
+    the units of each code billed that day by anyone.
     """
     kind = session.service_kind
     notes: list[str] = []
@@ -73,7 +75,9 @@ def choose_codes(
     elif kind is ServiceKind.HEALTH_BEHAVIOR:
         chosen = code_health_behavior(session)
     else:
-        chosen, notes = code_hcpcs_service(session, rules)
+        chosen, notes = code_hcpcs_service(
+            session, rules, (same_day_units or {}).get(session.service_code or "", 0)
+        )
     if isinstance(chosen, NotBillable) or not session.interactive_complexity:
         return chosen, notes
     primaries = [line.code for line in chosen if line.code in INTERACTIVE_COMPLEXITY_PRIMARIES]
@@ -133,12 +137,16 @@ def code_session(
     # clinician's service that day neither asks for 59/X{EPSU} nor makes its claim owe one
     provider_today = [s for s in today if s.rendering_provider_id == session.rendering_provider_id]
     provider_day_codes = frozenset(s.code for s in provider_today)
+    same_day_units: dict[str, int] = {}
+    for s in today:
+        same_day_units[s.code] = same_day_units.get(s.code, 0) + s.units
     chosen, notes = choose_codes(
         session,
         credential=credential,
         rules=rules,
         same_day_codes=same_day_codes,
         provider_day_codes=provider_day_codes,
+        same_day_units=same_day_units,
     )
     if isinstance(chosen, NotBillable):
         return chosen

@@ -36,7 +36,7 @@ from rcm.claims.domain.edits.providers import (
     supervising_provider_present,
     taxonomy_codes,
 )
-from rcm.claims.domain.edits.units import units_fit_the_code
+from rcm.claims.domain.edits.units import units_fit_the_code, units_fit_the_day
 
 __all__ = ["EDITS", "Edit", "Finding", "ScrubContext", "ScrubResult", "Severity", "scrub"]
 
@@ -127,6 +127,11 @@ EDITS: tuple[Edit, ...] = (
     Edit("same_day_pairs", "no same-day code pair that bundles without 59/X{EPSU}", same_day_pairs),
     Edit("add_ons_have_primary", "add-on codes come with a primary they may follow", add_ons_have_primary),
     Edit("units_fit_the_code", "session codes carry one unit; per-day unit caps hold", units_fit_the_code),
+    Edit(
+        "units_fit_the_day",
+        "a code's units of the patient's whole day (every claim, every clinician) within the payer's cap",
+        units_fit_the_day,
+    ),
     Edit("lines_priced", "every line has a charge", lines_priced),
     Edit(
         "prior_adjudication_balances",

@@ -24,7 +24,7 @@ from rcm.claims.domain.coding.timed_families import HEALTH_BEHAVIOR_FAMILIES, TE
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
 from rcm.claims.domain.payer_rules import PayerRules
 
-__all__ = ["ONE_UNIT_CODES", "units_fit_the_code"]
+__all__ = ["ONE_UNIT_CODES", "units_fit_the_code", "units_fit_the_day"]
 
 ONE_UNIT_CODES: frozenset[str] = frozenset(
     INTAKE_CODES
@@ -68,6 +68,49 @@ def units_fit_the_code(claim: ClaimDraft, context: ScrubContext) -> list[Finding
                     if most == 1
                     else f"bill at most {most} units"
                 ),
+            )
+        )
+    return findings
+
+
+def units_fit_the_day(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """The patient's units of a code the payer caps a day (``daily_unit_caps``), on this claim and
+    on the day's other claims by any clinician, stay within the cap (a Medicaid H-code cap and an
+    MUE count the units of one patient on one date of service)."""
+    caps = context.rules.unit_rounding.daily_unit_caps
+    own: dict[str, int] = {}
+    for line in claim.lines:
+        if line.code in caps:
+            own[line.code] = own.get(line.code, 0) + line.units
+    findings = []
+    for code, units in own.items():
+        earlier = [
+            s
+            for s in context.history
+            if s.code == code
+            and not s.voided
+            and s.claim_key != claim.claim_key
+            and s.patient_id == claim.patient_id
+            and s.date_of_service == claim.date_of_service
+        ]
+        billed = sum(s.units for s in earlier)
+        cap = caps[code]
+        if not earlier or billed + units <= cap:
+            continue
+        left = max(cap - billed, 0)
+        findings.append(
+            Finding(
+                edit="units_fit_the_day",
+                code="units.day_cap",
+                severity=Severity.HOLD,
+                message=(
+                    f"{units} units of {code} with {billed} already billed for the day "
+                    f"({', '.join(sorted({s.claim_key for s in earlier}))}): the payer pays at most {cap} a day"
+                ),
+                field="lines",
+                fix=f"bill at most {left} units of {code} on this claim"
+                if left
+                else f"the day's {code} units are used",
             )
         )
     return findings
