@@ -232,3 +232,9 @@ def test_a_daily_unit_cap_leaves_what_the_days_earlier_sessions_did_not_use() ->
     used = earlier.model_copy(update={"units": 4})
     spent = code_session(session, credential=Credential.LCSW, rules=rules, same_day=(used,))
     assert isinstance(spent, NotBillable) and spent.reason is NotBillableReason.ALREADY_BILLED_TODAY
+
+
+def test_family_stabilization_is_billed_per_15_minutes_by_its_descriptor() -> None:
+    # S9482 "family stabilization services, per 15 minutes"
+    session = make_session(service_kind="hcpcs_service", service_code="S9482", minutes=60)
+    assert coded(session).lines[0].units == 4

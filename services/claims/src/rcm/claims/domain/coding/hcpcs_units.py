@@ -46,6 +46,7 @@ _PER_15_MINUTES = (
     "H2032",  # activity therapy
     "H2033",  # multisystemic therapy for juveniles
     "H2037",  # developmental delay prevention activities, dependent child of client
+    "S9482",  # family stabilization services
     "T1016",  # case management
     "T1017",  # targeted case management
 )
