@@ -161,3 +161,17 @@ def test_a_rejected_interchange_has_a_ta1_model_and_no_999() -> None:
     ack = acknowledgement((DATA / "271/aaronhuggins-node-x12__271.edi").read_bytes(), now=NOW)
     assert [(t.status, t.note_code) for t in ack.ta1s] == [("R", "023")]
     assert ack.acks == [] and not ack.accepted
+
+
+def test_a_4010_group_is_rejected_not_read_with_the_5010_guide() -> None:
+    # the same 835 under a 4010 envelope: its sets are 4010's (other loops and segments), which no
+    # 5010 guide describes; AK905 2 "functional group version not supported", IK502 1 for its set
+    text = (DATA / INBOUND[0]).read_text()
+    old = text.replace("*00501*", "*00401*").replace("005010X221A1", "004010X091A1")
+    assert "004010X091A1" in old
+    result = read(old)
+    assert not result.valid
+    assert any(f.code == "2" and f.segment_id == "GS" and f.is_error for f in result.findings)
+    assert result.transactions[0].guide_id == ""
+    ack = acknowledge(old, now=NOW)
+    assert "AK9*R*" in ack and "*2~" in ack.split("AK9*", 1)[1]

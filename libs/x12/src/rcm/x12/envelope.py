@@ -386,10 +386,9 @@ class Envelope:
             self._add(
                 FindingKind.GROUP,
                 GroupError.VERSION_NOT_SUPPORTED,
-                f"group version {header.version or 'missing'} is not 005010",
+                f"group version {header.version or 'missing'} is not 005010: its sets are not read",
                 seg,
                 element=8,
-                severity=Severity.WARNING,
             )
         return Place.GS
 

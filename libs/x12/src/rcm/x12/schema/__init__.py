@@ -20,6 +20,8 @@ X231A1, a bare 005010 by transaction set id).
 
 from __future__ import annotations
 
+import re
+
 import importlib
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -224,6 +226,9 @@ _MODULES = {
     "005010X217:278": "x217",
 }
 
+_OTHER_RELEASE = re.compile(r"^00(?!5010)[0-9]{4}")
+"""A version of another X12 release than 005010 (004010X098A1, 003070, 006020...)."""
+
 _FALLBACKS = {
     "005010X222": "005010X222A1",
     "005010X222A2": "005010X222A1",
@@ -263,9 +268,14 @@ def load_guide(key: str) -> Guide:
 
 
 def guide_for(transaction: str, version: str) -> Guide | None:
-    """The guide for a transaction set (ST01) of a version (ST03 or GS08), or None when unsupported."""
+    """The guide for a transaction set (ST01) of a version (ST03 or GS08), or None when unsupported.
+
+    A set of another X12 release (004010X098A1, 006020...) has none: its segments and loops are
+    not 5010's, and reading it with the 5010 guide would accept what no 5010 receiver takes."""
     version = version.strip()
     version = _FALLBACKS.get(version, version)
+    if _OTHER_RELEASE.match(version):
+        return None
     if version in ("005010", "") or not version.startswith("005010"):
         version = _BY_TRANSACTION.get(transaction, "")
     if transaction == "277" and version == "005010X214":
