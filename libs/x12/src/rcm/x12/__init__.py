@@ -17,6 +17,7 @@ Reading side (this package's core):
 from __future__ import annotations
 
 from rcm.x12.ack import Acknowledgement, acknowledge, acknowledgement, build_999, build_ta1
+from rcm.x12.balancing import Imbalance, imbalances
 from rcm.x12.envelope import GroupHeader, InterchangeHeader, SetHeader, check_envelope
 from rcm.x12.errors import X12Error
 from rcm.x12.findings import (
@@ -46,6 +47,7 @@ __all__ = [
     "GroupError",
     "GroupHeader",
     "Guide",
+    "Imbalance",
     "InterchangeHeader",
     "InterchangeNote",
     "Loop",
@@ -66,6 +68,7 @@ __all__ = [
     "check_envelope",
     "decode",
     "guide_for",
+    "imbalances",
     "iter_segments",
     "read",
     "read_claims",

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from rcm.x12.ack import acknowledge
+from rcm.x12.balancing import imbalances
 from rcm.x12.errors import X12Error
 from rcm.x12.reader import ReadResult, read
 
@@ -38,6 +39,17 @@ def _report(path: Path, result: ReadResult) -> dict[str, Any]:
                 "version": tx.version,
                 "guide": tx.guide_id,
                 "valid": tx.valid,
+                "balancing": [
+                    {
+                        "rule": i.rule,
+                        "loop": i.loop_id,
+                        "segment": i.segment_id,
+                        "position": i.position,
+                        "expected": str(i.expected),
+                        "found": str(i.found),
+                    }
+                    for i in imbalances(tx)
+                ],
                 "errors": [
                     {
                         "kind": f.kind.value,
@@ -62,21 +74,25 @@ def validate_command(
     paths: Annotated[list[Path], typer.Argument(help="X12 files to validate.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
 ) -> None:
-    """Validate files against the envelope rules and their implementation guide (exit 1 on any error)."""
+    """Validate files against the envelope rules and their implementation guide, and the 837P and 835
+    balancing rules (exit 1 on any error)."""
     reports = []
     ok = True
     for path in paths:
         if not path.is_file():
             raise typer.BadParameter(f"{path} is not a file")
         result = _read_file(path)
-        ok = ok and result.valid
+        unbalanced = [i for tx in result.transactions for i in imbalances(tx)]
+        ok = ok and result.valid and not unbalanced
         report = _report(path, result)
         reports.append(report)
         if not as_json:
-            status = "valid" if result.valid else "INVALID"
+            status = "valid" if result.valid and not unbalanced else "INVALID"
             typer.echo(f"{path}: {status} ({len(result.transactions)} transaction sets)")
             for f in result.errors:
                 typer.echo(f"  {f}")
+            for i in unbalanced:
+                typer.echo(f"  balancing: {i}")
     if as_json:
         typer.echo(json.dumps(reports, indent=2))
     raise typer.Exit(0 if ok else 1)

@@ -20,9 +20,8 @@ X231A1, a bare 005010 by transaction set id).
 
 from __future__ import annotations
 
-import re
-
 import importlib
+import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
