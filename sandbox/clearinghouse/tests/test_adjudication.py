@@ -233,6 +233,17 @@ def test_unknown_members_are_rejected_in_the_277ca() -> None:
     assert not remits(deliveries)
 
 
+def test_a_claim_whose_charge_is_not_the_sum_of_its_lines_is_rejected_out_of_balance() -> None:
+    lines = [line(1, "90834", "120.00"), line(2, "90785", "15.00")]
+    unbalanced = claim("C24", "EVG100000001", "EVRGRN", lines, total_charge=Decimal("150.00"))
+    deliveries = send(office(), [unbalanced])
+    ca = next(d for d in deliveries if d.name.startswith("277CA_"))
+    assert any(s.id == "STC" and s.get(1).startswith("A7:400") for s in segments_of(ca.content))
+    assert not remits(deliveries)
+    balanced = send(office(), [claim("C25", "EVG100000001", "EVRGRN", lines)])
+    assert remits(balanced)
+
+
 def test_every_file_the_payer_writes_has_a_clean_x12_envelope() -> None:
     from rcm.x12.envelope import check_envelope
 

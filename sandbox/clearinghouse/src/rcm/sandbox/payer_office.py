@@ -158,6 +158,10 @@ class PayerOffice:
             )
             return [Delivery(self._name("277CA", payer_id or "UNKNOWN", interchange), content)]
         for claim in claims:
+            if claim.lines and claim.total_charge != sum(line.charge for line in claim.lines):
+                # CLM02 is not the sum of the lines' SV102: the 837P's balancing rule (SNIP 3)
+                acks.append(ClaimAck(claim, accepted=False, status="A7:400"))  # claim is out of balance
+                continue
             if payer.member(claim.member_id) is None:
                 acks.append(ClaimAck(claim, accepted=False, status="A3:33"))  # subscriber not found
                 continue
