@@ -161,3 +161,36 @@ def test_999_group_rejected_for_security_reasons_is_a_code_of_the_guide(code: st
     body = ["999*0001*005010X231A1", "AK1*HC*77*005010X222A1", "AK2*837*0001*005010X222A1", f"IK5*{code}"]
     text = _interchange("FA", "005010X231A1", [*body, f"AK9*{code}*1*1*0"])
     assert _errors(text) == []
+
+
+def test_837p_pay_to_address_name_carries_no_name_or_identifier() -> None:
+    # X222A1 2010AB: NM101 87 and NM102 only; NM103-NM112 are not used (the loop is an address)
+    from .conftest import DATA
+
+    text = (DATA / "837P" / "LinuxForHealth-x12__837_005010X222A2_demo.cob.example3.A.837").read_text()
+    assert not [f for f in validate(text) if f.loop_id == "2010AB" and f.severity is Severity.ERROR]
+    named = text.replace("NM1*87*2~", "NM1*87*2*SAMPLE ASSOCIATES~", 1)
+    [finding] = [f for f in validate(named) if f.loop_id == "2010AB" and f.severity is Severity.ERROR]
+    assert (finding.segment_id, finding.element, finding.code) == ("NM1", 3, "I10")
+
+
+def test_278_related_causes_and_level_of_service_are_guide_codes() -> None:
+    from .conftest import DATA
+
+    text = (DATA / "278" / "kputnam-stupidedi__X217_pass_referral-request-for-review.edi").read_text()
+    assert not [f for f in validate(text) if f.segment_id == "UM" and f.severity is Severity.ERROR]
+    wrong = text.replace("UM*SC*I*3*11:B*****Y~", "UM*SC*I*3*11:B*UN*3***Y~", 1)
+    assert "UN*3" in wrong
+    codes = {(f.element, f.component, f.code) for f in validate(wrong) if f.segment_id == "UM"}
+    assert {(5, 1, "7"), (6, 0, "7")} <= codes
+
+
+@pytest.mark.parametrize("version", ["005010X223A2", "004010X098A1"])
+def test_an_837_of_another_guide_has_no_typed_model(version: str) -> None:
+    # an institutional (X223) or 4010 claim is not the 837P model's, whatever its ST01 says
+    from rcm.x12 import X12Error
+    from rcm.x12.models.interchange import transaction_type
+
+    with pytest.raises(X12Error, match=f"no typed model for transaction set 837 \\({version}\\)"):
+        transaction_type("837", version)
+    assert transaction_type("837", "005010X222A1").__name__ == "Claim837P"

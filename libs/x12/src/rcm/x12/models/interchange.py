@@ -19,6 +19,7 @@ from rcm.x12.models.claim_status import (
 from rcm.x12.models.eligibility import EligibilityInquiry270, EligibilityResponse271
 from rcm.x12.models.envelope import GroupHeader, InterchangeAck, InterchangeHeader
 from rcm.x12.models.remit_835 import Remittance835
+from rcm.x12.schema import guide_for
 from rcm.x12.segments import DEFAULT_DELIMITERS, Delimiters, Loop
 
 __all__ = [
@@ -78,7 +79,9 @@ def transaction_type(code: str, version: str) -> type[Transaction]:
     """The model class for ST01 ``code`` under implementation guide ``version`` (a 278 reads as a request;
     ``read_transaction`` tells responses by BHT02)."""
     model = _BY_VERSION.get((code, version)) or _BY_CODE.get(code)
-    if model is None:
+    if model is None or guide_for(code, version) is None:
+        # e.g. an 837 of the institutional guide (X223) or of another release: the set is not the
+        # model's, whatever its ST01 says
         raise X12Error(f"no typed model for transaction set {code} ({version or 'no version'})")
     return model
 

@@ -18,7 +18,7 @@ _EVENT = """
   HL R 1 *03=EV
   TRN S 3
   AAA S 9
-  UM R 1 01=AR,HS,IN,SC
+  UM R 1 01=AR,HS,IN,SC 05.1=AA,AP,EM,OA 05.2=AA,AP,EM,OA 05.3=AA,AP,EM,OA 06=03,E,U
   HCR S 1
   REF S 9
   DTP S 3 02=D8,RD8
@@ -61,7 +61,7 @@ _EVENT = """
     DTP S 2 02=D8,RD8
     SV1 S 1 02?
     SV2 S 1
-    SV3 S 1
+    SV3 S 1 01.1=AD
     TOO S 10
     HSD S 1
     PWK S 10
