@@ -398,3 +398,27 @@ def test_retired_codes_are_read_by_their_successors(carc: str, category: Categor
         [one] = found
         assert one.rule.category is category
         assert triage(one, ctx(), PLAYBOOK).action is Action.HUMAN_REVIEW
+
+
+@pytest.mark.parametrize(
+    ("carc", "rarcs", "category"),
+    [
+        ("97", ["M86"], Category.DUPLICATE),  # paid before within the time frame: not a PTP edit
+        ("B14", [], Category.BUNDLING),  # one visit a day per physician
+        ("B12", [], Category.MISSING_INFORMATION),  # not documented in the record
+        ("147", [], Category.CONTRACTUAL),  # no contracted rate on file
+        ("193", [], Category.OTHER),  # decision maintained on review
+        ("276", [], Category.COORDINATION_OF_BENEFITS),  # denied by the prior payer, not covered here
+        ("A1", [], Category.MISSING_INFORMATION),  # denied, the remark tells why: none came
+    ],
+)
+def test_codes_with_a_specific_meaning_are_not_read_as_unknown(
+    carc: str, rarcs: list[str], category: Category
+) -> None:
+    decision = triage(only(remit("4", [cas("CO", carc, "170.00")], line_rarcs=rarcs)), ctx(), PLAYBOOK)
+    assert (decision.category, decision.action) == (category, Action.HUMAN_REVIEW)
+    assert "Unknown reason" not in decision.next_step
+    if carc == "97":
+        assert "59/XE" not in decision.next_step
+    if carc == "B14":
+        assert "25" in decision.next_step
