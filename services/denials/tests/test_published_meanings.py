@@ -422,3 +422,18 @@ def test_codes_with_a_specific_meaning_are_not_read_as_unknown(
         assert "59/XE" not in decision.next_step
     if carc == "B14":
         assert "25" in decision.next_step
+
+
+def test_two_remarks_calling_for_different_fixes_go_to_a_person_naming_both() -> None:
+    # M62 "missing/incomplete/invalid treatment authorization code" and N290 "missing/incomplete/
+    # invalid rendering provider primary identifier": an automatic REF*G1 would leave the NPI
+    remit_ = remit("4", [cas("CO", "16", "170.00")], line_rarcs=["M62", "N290"])
+    decision = triage(only(remit_), ctx(authorizations=(AUTH,)), PLAYBOOK)
+    assert decision.action is Action.HUMAN_REVIEW and decision.changes == ()
+    assert "also" in decision.next_step
+    alone = triage(
+        only(remit("4", [cas("CO", "16", "170.00")], line_rarcs=["M62"])),
+        ctx(authorizations=(AUTH,)),
+        PLAYBOOK,
+    )
+    assert alone.action is Action.RESUBMIT_REPLACEMENT

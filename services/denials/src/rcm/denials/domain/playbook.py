@@ -256,13 +256,38 @@ class Playbook(BaseModel):
     ) -> tuple[int, Rule] | None:
         read_as = self.group_fallbacks.get(group)
         best: tuple[int, int, Rule] | None = None
+        tied: list[Rule] = []
         overrides = self.payers.get(payer_id) if payer_id else None
         for priority, rows in ((1, overrides.rows if overrides else []), (0, self.rows)):
             for row in rows:
                 score = row.specificity(group, carc, present, read_as)
-                if score is not None and (best is None or (score, priority) > best[:2]):
-                    best = (score, priority, row)
-        return (best[0], best[2]) if best else None
+                if score is None:
+                    continue
+                if best is None or (score, priority) > best[:2]:
+                    best, tied = (score, priority, row), []
+                elif (score, priority) == best[:2]:
+                    tied.append(row)
+        if best is None:
+            return None
+        rule = best[2]
+        others = [
+            r
+            for r in tied
+            if r.rarcs and (r.category, r.action, r.fix) != (rule.category, rule.action, rule.fix)
+        ]
+        if rule.rarcs and others:
+            # two remarks the remit carries call for different things (CO-16 with M62 and N290: an
+            # authorization number and a provider identifier): one fix would leave the other defect
+            # for a second denial; a person sees both
+            also = "; ".join(f"also {r.category.value}: {r.next_step}" for r in others)
+            rule = rule.model_copy(
+                update={
+                    "action": Action.HUMAN_REVIEW,
+                    "fix": None,
+                    "next_step": f"{rule.next_step} {also}"[:200],
+                }
+            )
+        return best[0], rule
 
     def status_rule(self, status: str) -> ClaimStatusRule:
         """How a CLP02 claim status is read (the default: triage the adjustments, nothing more)."""
