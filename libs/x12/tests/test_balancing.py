@@ -100,3 +100,18 @@ def test_validate_reports_balancing_and_fails(tmp_path) -> None:  # type: ignore
     report = CliRunner().invoke(app, ["validate", "--json", str(path)])
     [tx] = __import__("json").loads(report.stdout)[0]["transactions"]
     assert tx["balancing"][0]["expected"] == "827.00"
+
+
+def test_interest_paid_in_the_claim_payment_balances_it() -> None:
+    # AMT*I: interest a payer pays in CLP04 (one paying it through PLB L6 reports it as information)
+    with_interest = "CAS*CO*45*3019.67~AMT*I*5.00~"
+    paid_with_interest = REMIT.replace(
+        "CLP*777777*1*15000.00*11980.33**", "CLP*777777*1*15000.00*11985.33**", 1
+    ).replace("CAS*CO*45*3019.67~", with_interest, 1)
+    assert rules(paid_with_interest) == Counter({"BPR02 = sum of CLP04 - sum of PLB": 1})
+    informational = REMIT.replace("CAS*CO*45*3019.67~", with_interest, 1)
+    assert rules(informational) == Counter()
+    wrong = REMIT.replace("CLP*777777*1*15000.00*11980.33**", "CLP*777777*1*15000.00*11990.33**", 1).replace(
+        "CAS*CO*45*3019.67~", with_interest, 1
+    )
+    assert rules(wrong)["CLP03 - CAS = CLP04"] == 1

@@ -8,7 +8,8 @@ an unbalanced claim on its 277CA (A7:400 "claim is out of balance"), a receiver 
 - 837P (X222A1, 2300 CLM02): the total claim charge is the sum of the service lines' charges (SV102).
 - 835 (X221A1 section 1.10.2): a service line's charge less its adjustments (2110 CAS) is its
   payment (SVC02 - CAS = SVC03); a claim's charge less every adjustment of the claim and its lines
-  is its payment (CLP03 - CAS = CLP04); the payment is the claims' payments less the provider
+  is its payment (CLP03 - CAS = CLP04, plus the AMT*I interest where the payer pays it in CLP04;
+  one that pays it through PLB L6 reports AMT*I as information only); the payment is the claims' payments less the provider
   adjustments (BPR02 = sum CLP04 - sum PLB, signed negative for a debit, BPR03 D). A notification
   only (BPR01 H) moves no money and is not balanced against its claims.
 
@@ -125,12 +126,11 @@ def _remit_835(root: Loop) -> Iterator[Imbalance]:
             readable = False
         else:
             paid_total += paid
-        if (
-            charge is not None
-            and paid is not None
-            and adjustments is not None
-            and charge - adjustments != paid
-        ):
+        if charge is None or paid is None or adjustments is None or charge - adjustments == paid:
+            continue
+        amt_i = claim.first("AMT", "I")
+        interest = _amount(amt_i, 2) if amt_i is not None else None
+        if interest is None or charge - adjustments + interest != paid:
             yield Imbalance("CLP03 - CAS = CLP04", claim.id, "CLP", clp.position, charge - adjustments, paid)
     bpr = root.first("BPR")
     provider_adjustments = _sum([seg for seg in root.walk() if seg.id == "PLB"], _PLB_AMOUNTS)
