@@ -194,3 +194,17 @@ def test_an_837_of_another_guide_has_no_typed_model(version: str) -> None:
     with pytest.raises(X12Error, match=f"no typed model for transaction set 837 \\({version}\\)"):
         transaction_type("837", version)
     assert transaction_type("837", "005010X222A1").__name__ == "Claim837P"
+
+
+def test_a_4010_set_without_st03_has_no_typed_model_by_its_groups_version() -> None:
+    # a 4010 set has no ST03: its version is GS08's, and it is not the 5010 model's
+    from rcm.x12 import X12Error
+
+    from .conftest import DATA
+
+    text = (DATA / "835" / "LinuxForHealth-x12__demo-file_demo.835").read_text()
+    old = text.replace("005010X221A1", "004010X091A1")
+    assert "ST*835*1234~" in old  # no ST03
+    with pytest.raises(X12Error, match=r"no typed model for transaction set 835 \(004010X091A1\)"):
+        read_interchanges(old)
+    assert read_interchanges(text)

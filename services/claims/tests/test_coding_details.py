@@ -238,3 +238,21 @@ def test_family_stabilization_is_billed_per_15_minutes_by_its_descriptor() -> No
     # S9482 "family stabilization services, per 15 minutes"
     session = make_session(service_kind="hcpcs_service", service_code="S9482", minutes=60)
     assert coded(session).lines[0].units == 4
+
+
+def test_a_per_encounter_code_capped_a_day_is_not_billed_twice() -> None:
+    rules = PayerRules(unit_rounding=UnitRoundingRule(daily_unit_caps={"H0031": 1}))
+    earlier = BilledService(
+        claim_key="ASSESSKEY00000001",
+        patient_id="pat_detail",
+        rendering_provider_id="prv_colleague",
+        date_of_service=DOS,
+        code="H0031",
+        session_id="ses_earlier",
+    )
+    session = make_session(service_kind="hcpcs_service", service_code="H0031", minutes=60)
+    again = code_session(session, credential=Credential.LCSW, rules=rules, same_day=(earlier,))
+    assert isinstance(again, NotBillable) and again.reason is NotBillableReason.ALREADY_BILLED_TODAY
+    # nothing billed that day: the one encounter
+    first = code_session(session, credential=Credential.LCSW, rules=rules, same_day=())
+    assert isinstance(first, CodedSession) and first.lines[0].units == 1

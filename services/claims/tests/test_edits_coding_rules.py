@@ -201,6 +201,25 @@ def test_a_daily_unit_cap_counts_the_patients_whole_day() -> None:
     assert held_by(units_fit_the_day, with_lines(make_claim(), line("H0004", units=4)), other_day) == set()
 
 
+def test_a_day_cap_counts_a_session_once_and_only_this_payers_claims() -> None:
+    rules = PayerRules.model_validate({"unit_rounding": {"daily_unit_caps": {"H2019": 8}}})
+    claim = with_lines(make_claim(), line("H2019", units=4))
+    # session A's 4 units went to the primary and, as the same service, to the next payer
+    to_both = (
+        billed("H2019", claim="SESSIONAPRIMARY01", units=4, session_id="ses_a", payer_id=claim.payer_id),
+        billed("H2019", claim="SESSIONASECONDARY", units=4, session_id="ses_a", payer_id=claim.payer_id),
+    )
+    assert held_by(units_fit_the_day, claim, make_context(rules=rules, history=to_both)) == set()
+    # another payer's claim of another session is not this payer's day
+    elsewhere = (billed("H2019", units=6, session_id="ses_b", payer_id="payer_other"),)
+    assert held_by(units_fit_the_day, claim, make_context(rules=rules, history=elsewhere)) == set()
+    # a session whose claim a corrected claim replaced is still billed; a voided one is not
+    replaced = (billed("H2019", units=6, session_id="ses_c", voided=True, replaced=True),)
+    assert held_by(units_fit_the_day, claim, make_context(rules=rules, history=replaced)) == {"units.day_cap"}
+    voided = (billed("H2019", units=6, session_id="ses_c", voided=True),)
+    assert held_by(units_fit_the_day, claim, make_context(rules=rules, history=voided)) == set()
+
+
 def test_medicare_crisis_outside_the_office_follows_the_crisis_rules() -> None:
     at_home = with_lines(make_claim(), line("G0017"), line("G0018", 2, units=2))
     assert held_by(units_fit_the_code, at_home) == set()

@@ -34,7 +34,7 @@ __all__ = [
 def transaction_model(transaction_set: TransactionSet) -> Transaction:
     """The typed model of one transaction set the reader produced."""
     with collector_paused():
-        return read_transaction(transaction_set.root, transaction_set.delimiters)
+        return read_transaction(transaction_set.root, transaction_set.delimiters, transaction_set.version)
 
 
 def read_interchanges(source: Source) -> list[tuple[Interchange, Delimiters]]:

@@ -1370,6 +1370,9 @@ class ClaimsHandlers:
                 modifiers=tuple(r.modifiers),
                 units=r.units,
                 voided=r.state in dead,
+                replaced=r.state == ClaimState.CORRECTED.value,
+                session_id=r.session_id,
+                payer_id=r.payer_id,
             )
             for r in await patient_history(conn, reads, patient_id)
             if r.session_id != exclude_session

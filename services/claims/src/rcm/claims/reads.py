@@ -51,6 +51,7 @@ __all__ = [
 HISTORY_COLUMNS = (
     claim.c.claim_id,
     claim.c.session_id,
+    claim.c.payer_id,
     claim.c.rendering_provider_id,
     claim.c.state,
     claim.c.draft,

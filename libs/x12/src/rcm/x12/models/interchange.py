@@ -86,12 +86,15 @@ def transaction_type(code: str, version: str) -> type[Transaction]:
     return model
 
 
-def read_transaction(loop: Loop, delimiters: Delimiters = DEFAULT_DELIMITERS) -> Transaction:
-    """The typed model of one transaction set, from the reader's ``ST`` loop."""
+def read_transaction(
+    loop: Loop, delimiters: Delimiters = DEFAULT_DELIMITERS, version: str | None = None
+) -> Transaction:
+    """The typed model of one transaction set, from the reader's ``ST`` loop; ``version`` is the
+    set's (ST03, else its group's GS08: a 4010 set has no ST03), else ST03 is read."""
     if not loop.segments or loop.segments[0].id != "ST":
         raise X12Error("a transaction set loop starts with ST")
     st = loop.segments[0]
-    model = transaction_type(st.get(1), st.get(3))
+    model = transaction_type(st.get(1), st.get(3) if version is None else version)
     if model is ServiceReviewRequest278:
         bht = loop.first("BHT")
         if bht is not None and bht.get(2) in _278_RESPONSE_PURPOSES:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from rcm.claims.domain.common import DomainModel
 
-__all__ = ["BilledService"]
+__all__ = ["BilledService", "units_billed"]
 
 
 class BilledService(DomainModel):
@@ -20,3 +21,23 @@ class BilledService(DomainModel):
     modifiers: tuple[str, ...] = ()
     units: int = 1
     voided: bool = False
+    """Voided, or replaced by a corrected claim (the session's replacement is not in the history)."""
+    replaced: bool = False
+    """Voided because a corrected claim replaced it: the session is still billed, with about these units."""
+    session_id: str = ""
+    payer_id: str = ""
+
+
+def units_billed(services: Iterable[BilledService], code: str, *, payer_id: str | None) -> int:
+    """The units of ``code`` in ``services`` (one patient's day) that a payer's daily cap counts:
+    each session once (its claim to the primary and to the next payer are the same service), a
+    session replaced by a corrected claim still, and only what went to ``payer_id`` when known."""
+    by_session: dict[str, int] = {}
+    for s in services:
+        if s.code != code or (s.voided and not s.replaced):
+            continue
+        if payer_id and s.payer_id and s.payer_id != payer_id:
+            continue
+        key = s.session_id or s.claim_key
+        by_session[key] = max(by_session.get(key, 0), s.units)
+    return sum(by_session.values())

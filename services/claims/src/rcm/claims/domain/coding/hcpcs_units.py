@@ -105,6 +105,20 @@ def code_hcpcs_service(
             [],
         )
     per_unit = unit_minutes(code, rules)
+    rounding = rules.unit_rounding
+    cap = rounding.daily_unit_caps.get(code)
+    if cap is not None and billed_today >= cap:
+        return (
+            NotBillable(
+                session_id=session.session_id,
+                reason=NotBillableReason.ALREADY_BILLED_TODAY,
+                message=(
+                    f"the payer pays at most {cap} units of {code} a day and {billed_today} are already "
+                    "billed for the patient today"
+                ),
+            ),
+            [],
+        )
     if per_unit is None:
         return [
             ChosenCode(
@@ -112,7 +126,6 @@ def code_hcpcs_service(
                 rule=f"{code} per encounter (no time unit in the payer's table or the HCPCS descriptor)",
             )
         ], []
-    rounding = rules.unit_rounding
     units = timed_units(session.minutes, rounding, code, per_unit)
     how = (
         f"{per_unit // 2 + 1}-minute convention"
@@ -129,20 +142,7 @@ def code_hcpcs_service(
             [],
         )
     notes: list[str] = []
-    cap = rounding.daily_unit_caps.get(code)
     left = None if cap is None else cap - billed_today
-    if cap is not None and left is not None and left <= 0:
-        return (
-            NotBillable(
-                session_id=session.session_id,
-                reason=NotBillableReason.ALREADY_BILLED_TODAY,
-                message=(
-                    f"the payer pays at most {cap} units of {code} a day and {billed_today} are already "
-                    "billed for the patient today"
-                ),
-            ),
-            [],
-        )
     if cap is not None and left is not None and units > left:
         already = f" ({billed_today} already billed today)" if billed_today else ""
         notes.append(f"{code}: {units} units by time, capped at the payer's {cap} units a day{already}")

@@ -31,7 +31,7 @@ from rcm.claims.domain.coding.result import ChosenCode, CodedLine, CodedSession,
 from rcm.claims.domain.coding.testing import code_health_behavior, code_testing
 from rcm.claims.domain.common import Credential
 from rcm.claims.domain.fee_schedule import FeeSchedule
-from rcm.claims.domain.history import BilledService
+from rcm.claims.domain.history import BilledService, units_billed
 from rcm.claims.domain.payer_rules import PayerRules
 from rcm.claims.domain.session import ServiceKind, Session
 
@@ -137,9 +137,14 @@ def code_session(
     # clinician's service that day neither asks for 59/X{EPSU} nor makes its claim owe one
     provider_today = [s for s in today if s.rendering_provider_id == session.rendering_provider_id]
     provider_day_codes = frozenset(s.code for s in provider_today)
-    same_day_units: dict[str, int] = {}
-    for s in today:
-        same_day_units[s.code] = same_day_units.get(s.code, 0) + s.units
+    day = [
+        s
+        for s in same_day
+        if s.patient_id == session.patient_id and s.date_of_service == session.date_of_service
+    ]
+    same_day_units = {
+        code: units_billed(day, code, payer_id=rules.payer_id) for code in rules.unit_rounding.daily_unit_caps
+    }
     chosen, notes = choose_codes(
         session,
         credential=credential,

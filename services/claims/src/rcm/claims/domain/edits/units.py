@@ -22,6 +22,7 @@ from rcm.claims.domain.codes import (
 )
 from rcm.claims.domain.coding.timed_families import HEALTH_BEHAVIOR_FAMILIES, TESTING_FAMILIES
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
+from rcm.claims.domain.history import units_billed
 from rcm.claims.domain.payer_rules import PayerRules
 
 __all__ = ["ONE_UNIT_CODES", "units_fit_the_code", "units_fit_the_day"]
@@ -88,15 +89,20 @@ def units_fit_the_day(claim: ClaimDraft, context: ScrubContext) -> list[Finding]
             s
             for s in context.history
             if s.code == code
-            and not s.voided
             and s.claim_key != claim.claim_key
+            and s.session_id != claim.session_id
             and s.patient_id == claim.patient_id
             and s.date_of_service == claim.date_of_service
         ]
-        billed = sum(s.units for s in earlier)
+        billed = units_billed(earlier, code, payer_id=claim.payer_id)
         cap = caps[code]
-        if not earlier or billed + units <= cap:
+        if not billed or billed + units <= cap:
             continue
+        earlier = [
+            s
+            for s in earlier
+            if (not s.voided or s.replaced) and not (s.payer_id and s.payer_id != claim.payer_id)
+        ]
         left = max(cap - billed, 0)
         findings.append(
             Finding(
