@@ -98,8 +98,10 @@ def test_validate_reports_balancing_and_fails(tmp_path) -> None:  # type: ignore
     assert result.exit_code == 1
     assert "balancing: CLM@2300" in result.stdout
     report = CliRunner().invoke(app, ["validate", "--json", str(path)])
-    [tx] = __import__("json").loads(report.stdout)[0]["transactions"]
+    [file_report] = __import__("json").loads(report.stdout)
+    [tx] = file_report["transactions"]
     assert tx["balancing"][0]["expected"] == "827.00"
+    assert (file_report["valid"], tx["valid"]) == (False, False)
 
 
 def test_interest_paid_in_the_claim_payment_balances_it() -> None:

@@ -437,3 +437,15 @@ def test_two_remarks_calling_for_different_fixes_go_to_a_person_naming_both() ->
         PLAYBOOK,
     )
     assert alone.action is Action.RESUBMIT_REPLACEMENT
+
+
+def test_a_correction_paid_before_for_a_similar_service_is_not_called_a_replacement_slip() -> None:
+    # M86 (same or similar service paid in the time frame) on a corrected claim: the payer's frequency
+    # rule, not a replacement it took as a new claim (that is 18 on a correction)
+    corrected = replace(claim("clm-0001-r"), root_claim_id="clm-0001")
+    m86 = triage(
+        only(remit("4", [cas("CO", "97", "170.00")], line_rarcs=["M86"])), ctx(claim=corrected), PLAYBOOK
+    )
+    assert m86.category is Category.DUPLICATE and "REF*F8" not in m86.why
+    dup = triage(only(remit("4", [cas("CO", "18", "170.00")])), ctx(claim=corrected), PLAYBOOK)
+    assert "REF*F8" in dup.why

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from rcm.x12.ack import acknowledge
-from rcm.x12.balancing import imbalances
+from rcm.x12.balancing import Imbalance, imbalances
 from rcm.x12.errors import X12Error
 from rcm.x12.reader import ReadResult, read
 
@@ -26,11 +26,13 @@ def _read_file(path: Path) -> ReadResult:
         raise typer.BadParameter(f"cannot read {path}: {exc}") from exc
 
 
-def _report(path: Path, result: ReadResult) -> dict[str, Any]:
+def _report(path: Path, result: ReadResult, unbalanced: dict[int, list[Imbalance]]) -> dict[str, Any]:
+    """The JSON report of one file; ``unbalanced``: each set's imbalances, by ``id(tx)`` (a set that
+    does not balance is not valid, as the exit code says)."""
     set_ids = {id(f) for tx in result.transactions for f in tx.findings}
     return {
         "file": str(path),
-        "valid": result.valid,
+        "valid": result.valid and not any(unbalanced.values()),
         "envelope": [f.to_dict() for f in result.findings if f.is_error and id(f) not in set_ids],
         "transactions": [
             {
@@ -38,7 +40,7 @@ def _report(path: Path, result: ReadResult) -> dict[str, Any]:
                 "control_number": tx.control_number,
                 "version": tx.version,
                 "guide": tx.guide_id,
-                "valid": tx.valid,
+                "valid": tx.valid and not unbalanced[id(tx)],
                 "balancing": [
                     {
                         "rule": i.rule,
@@ -48,7 +50,7 @@ def _report(path: Path, result: ReadResult) -> dict[str, Any]:
                         "expected": str(i.expected),
                         "found": str(i.found),
                     }
-                    for i in imbalances(tx)
+                    for i in unbalanced[id(tx)]
                 ],
                 "errors": [
                     {
@@ -82,17 +84,18 @@ def validate_command(
         if not path.is_file():
             raise typer.BadParameter(f"{path} is not a file")
         result = _read_file(path)
-        unbalanced = [i for tx in result.transactions for i in imbalances(tx)]
-        ok = ok and result.valid and not unbalanced
-        report = _report(path, result)
+        unbalanced = {id(tx): imbalances(tx) for tx in result.transactions}
+        report = _report(path, result, unbalanced)
+        ok = ok and bool(report["valid"])
         reports.append(report)
         if not as_json:
-            status = "valid" if result.valid and not unbalanced else "INVALID"
+            status = "valid" if report["valid"] else "INVALID"
             typer.echo(f"{path}: {status} ({len(result.transactions)} transaction sets)")
             for f in result.errors:
                 typer.echo(f"  {f}")
-            for i in unbalanced:
-                typer.echo(f"  balancing: {i}")
+            for found in unbalanced.values():
+                for i in found:
+                    typer.echo(f"  balancing: {i}")
     if as_json:
         typer.echo(json.dumps(reports, indent=2))
     raise typer.Exit(0 if ok else 1)

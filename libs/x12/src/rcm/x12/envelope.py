@@ -386,7 +386,7 @@ class Envelope:
             self._add(
                 FindingKind.GROUP,
                 GroupError.VERSION_NOT_SUPPORTED,
-                f"group version {header.version or 'missing'} is not 005010: its sets are not read",
+                f"group version {header.version or 'missing'} is not 005010",
                 seg,
                 element=8,
             )

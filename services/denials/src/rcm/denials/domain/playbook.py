@@ -270,23 +270,22 @@ class Playbook(BaseModel):
         if best is None:
             return None
         rule = best[2]
+        through = present.intersection(rule.rarcs)
         others = [
             r
             for r in tied
-            if r.rarcs and (r.category, r.action, r.fix) != (rule.category, rule.action, rule.fix)
+            if present.intersection(r.rarcs) - through
+            and (r.category, r.action, r.fix) != (rule.category, rule.action, rule.fix)
         ]
         if rule.rarcs and others:
             # two remarks the remit carries call for different things (CO-16 with M62 and N290: an
             # authorization number and a provider identifier): one fix would leave the other defect
             # for a second denial; a person sees both
             also = "; ".join(f"also {r.category.value}: {r.next_step}" for r in others)
-            rule = rule.model_copy(
-                update={
-                    "action": Action.HUMAN_REVIEW,
-                    "fix": None,
-                    "next_step": f"{rule.next_step} {also}"[:200],
-                }
-            )
+            text = f"{rule.next_step} {also}"
+            if len(text) > 200:
+                text = text[:197].rsplit(" ", 1)[0] + "..."
+            rule = rule.model_copy(update={"action": Action.HUMAN_REVIEW, "fix": None, "next_step": text})
         return best[0], rule
 
     def status_rule(self, status: str) -> ClaimStatusRule:

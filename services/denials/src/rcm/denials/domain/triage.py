@@ -51,6 +51,10 @@ _CLOSING = frozenset({Action.POST_ONLY, Action.TRANSFER_TO_PATIENT, Action.BILL_
 
 _PATIENT = "PR"
 
+_DUPLICATE_CLAIM = frozenset({"18", "B13"})
+"""CARCs saying the claim itself came before (a replacement the payer took as a new claim), unlike
+M86's same or similar service paid in a time frame."""
+
 _NO_BALANCE_BILLING = frozenset({"medicaid", "medicaid_mco"})
 """Payer types whose members may not be billed what the plan did not pay (42 CFR 447.15): a denial
 the payer put on the patient goes to a person, who bills them only under a signed agreement the
@@ -361,7 +365,13 @@ def _decide(
             deadline=due,
         )
 
-    if rule.category is Category.DUPLICATE and ctx.claim and ctx.claim.claim_id != ctx.claim.root_claim_id:
+    if (
+        rule.category is Category.DUPLICATE
+        and denial.deciding is not None
+        and denial.deciding.carc in _DUPLICATE_CLAIM
+        and ctx.claim
+        and ctx.claim.claim_id != ctx.claim.root_claim_id
+    ):
         # A correction of an earlier claim denied as a duplicate: the payer did not take it as the
         # replacement it was (frequency 7 with REF*F8), so the original's error still stands.
         return make(
