@@ -168,7 +168,8 @@ def test_oa18_is_never_resubmitted(ledger: CycleLedger) -> None:
         assert claim.submissions == 1
         assert claim.claim_id not in corrected
         assert not ledger.replacements_of(claim.claim_id)
-        assert {str(d.action) for d in claim.denials} == {"post_only"}
+        # a person checks the original (the claims service never sends a session's claim twice)
+        assert {str(d.action) for d in claim.denials} == {"human_review"}
         assert claim.status == "denied"  # final: the earlier claim was the one paid
     sessions = {s for c in duplicates for s in c.session_ids}
     assert all(ledger.claimed_sessions()[s] == 1 for s in sessions)

@@ -705,7 +705,9 @@ def test_an_answer_without_its_required_parts_is_still_unreadable() -> None:
 
 def test_a_4010_answer_is_unreadable_not_read_with_the_5010_rules() -> None:
     text = x271(*PLAN, "EB*B*IND*MH*PR**27*30.00*****Y").replace("*005010X279A1", "*004010X092A1")
-    with pytest.raises(X12Error, match="not 005010|no typed model for transaction set 271 \\(004010X092A1\\)"):
+    with pytest.raises(
+        X12Error, match=r"not 005010|no typed model for transaction set 271 \(004010X092A1\)"
+    ):
         read_271(text)
     checker = Checker.__new__(Checker)
     outcome = checker._answered(text, _request(), PayerPolicy(), attempts=1)

@@ -32,6 +32,7 @@ from rcm.x12 import (
     Delimiters,
     Finding,
     FindingKind,
+    GroupError,
     Loop,
     Segment,
     SetError,
@@ -335,7 +336,12 @@ def read_remit_file(content: bytes) -> RemitFile:
     except X12Error as exc:
         out.problems.append(FileProblem("invalid_x12", str(exc)[:300]))
         return out
-    out.problems.extend(_envelope_problem(f) for f in findings)
+    # a group of another version is reported once, as the ``unsupported_version`` of its sets below
+    out.problems.extend(
+        _envelope_problem(f)
+        for f in findings
+        if not (f.kind is FindingKind.GROUP and f.code == GroupError.VERSION_NOT_SUPPORTED)
+    )
     if not headers:
         out.problems.append(FileProblem("not_835", "no 835 transaction set in the file"))
         return out
