@@ -420,12 +420,21 @@ def test_a_primary_care_provider_is_kept_and_is_not_another_payer() -> None:
 
 
 def test_a_payer_level_aaa_at_2000a_is_an_error_to_retry() -> None:
-    for reason in ("42", "79", "80"):
-        summary = read(source=(f"AAA*N**{reason}*C",))
+    for reason, follow_up in (("42", "C"), ("80", "C"), ("79", "R"), ("79", "")):
+        summary = read(source=(f"AAA*N**{reason}*{follow_up}".rstrip("*"),))
         assert summary.status is EligibilityStatus.ERROR
         assert summary.aaa_loops == ["2000A"]
         decision = decide(summary.aaa_errors, summary.aaa_loops)
         assert decision is not None and decision.action is AaaAction.RETRY, reason
+
+
+def test_79_from_the_payer_asking_for_a_correction_names_the_payer_identification() -> None:
+    # 2100A 79 "invalid participant identification" with C "please correct and resubmit": the payer
+    # id the 270 was sent with is wrong; the same request would be rejected again
+    summary = read(source=("AAA*N**79*C",))
+    decision = decide(summary.aaa_errors, summary.aaa_loops)
+    assert decision is not None and decision.action is AaaAction.CORRECT
+    assert decision.corrections == ("payer",)
 
 
 def test_79_from_the_provider_s_loop_asks_to_correct_the_provider() -> None:
@@ -705,9 +714,7 @@ def test_an_answer_without_its_required_parts_is_still_unreadable() -> None:
 
 def test_a_4010_answer_is_unreadable_not_read_with_the_5010_rules() -> None:
     text = x271(*PLAN, "EB*B*IND*MH*PR**27*30.00*****Y").replace("*005010X279A1", "*004010X092A1")
-    with pytest.raises(
-        X12Error, match=r"not 005010|no typed model for transaction set 271 \(004010X092A1\)"
-    ):
+    with pytest.raises(X12Error, match=r"not 005010|no typed model for transaction set 271 \(004010X092A1\)"):
         read_271(text)
     checker = Checker.__new__(Checker)
     outcome = checker._answered(text, _request(), PayerPolicy(), attempts=1)
@@ -723,3 +730,57 @@ def test_the_coinsurance_percent_is_published_as_written_not_in_exponent_form(
     summary = read(*PLAN, f"EB*A*IND*MH*PR**27**{eb08}****Y")
     assert summary.in_network is not None
     assert summary.in_network.model_dump(mode="json")["coinsurance_percent"] == written
+
+
+# ------------------------------------------------------------------ review cases: entity roles, precedence
+
+
+def test_a_utilization_management_organization_is_not_another_payer() -> None:
+    # 2120 NM1*X3: where authorizations are asked for; the claims stay with the answering payer
+    summary = read(
+        *PLAN,
+        "EB*U**MH",
+        "LS*2120",
+        "NM1*X3*2*SYNTHETIC UM REVIEW",
+        "PER*IC**TE*5550100777",
+        "LE*2120",
+        "EB*B*IND*30***27*20.00*****Y",
+    )
+    assert summary.other_payer is None
+    assert summary.in_network is not None and summary.in_network.copay == Decimal("20.00")
+
+
+@pytest.mark.parametrize(
+    "specific",
+    [
+        "EB*B*IND*MH***27*75.00*****Y*HC:90837",  # one procedure's copay
+        "EB*B*IND*MH***27*150.00*****Y~III*ZZ*22",  # the outpatient hospital's copay
+        "EB*B*IND*MH***27*90.00*****U",  # network unknown
+    ],
+)
+def test_a_coverage_level_never_makes_a_narrower_benefit_the_visits_copay(specific: str) -> None:
+    summary = read(*PLAN, *specific.split("~"), "EB*B**MH***27*30.00*****Y")
+    assert summary.in_network is not None and summary.in_network.copay == Decimal("30.00")
+
+
+def test_a_years_visit_limit_is_not_counted_down_by_the_lifetimes_remaining() -> None:
+    summary = read(*PLAN, "EB*F*IND*MH***23***VS*20", "EB*F*IND*MH***33***VS*60")
+    limit = summary.visit_limit
+    assert limit is not None and (limit.allowed, limit.used, limit.remaining) == (20, None, None)
+    assert summary.visits_remaining is None
+
+
+def test_a_lifetime_limit_with_this_years_remaining_binds_the_visit_without_inventing_use() -> None:
+    summary = read(*PLAN, "EB*F*IND*MH***32***VS*100", "EB*F*IND*MH***29***VS*15")
+    limit = summary.visit_limit
+    assert limit is not None and (limit.allowed, limit.used, limit.remaining) == (100, None, None)
+    assert summary.visits_remaining == 15
+
+
+def test_an_out_of_network_authorization_answer_says_nothing_of_an_in_network_visit() -> None:
+    unknown_in = read(*PLAN, "EB*B*IND*MH***27*20.00****U*Y", "EB*B*IND*MH***27*60.00****N*N")
+    assert unknown_in.auth_required is None
+    only_out = read(*PLAN, "EB*B*IND*MH***27*20.00*****Y", "EB*B*IND*MH***27*60.00****Y*N")
+    assert only_out.auth_required is None
+    in_network = read(*PLAN, "EB*B*IND*MH***27*20.00****Y*Y", "EB*B*IND*MH***27*60.00****N*N")
+    assert in_network.auth_required is True

@@ -91,11 +91,11 @@ _NO_ANSWER = frozenset({"V", "P"})
 # process, P benefit disclaimer, D benefit description and CB coverage basis (free text).
 _SAYS_NOTHING = frozenset({"V", "P", "D", "CB"})
 # 2120 NM101 codes that name a payer (PR payer, PRP/SEP/TTP primary/secondary/tertiary, Y2 managed
-# care organization, X3 utilization management organization, 2B third-party administrator).
+# care organization, 2B third-party administrator). Not X3, the utilization management
+# organization: authorizations are asked of it, the claims still go to the answering payer.
 _PAYER_ENTITIES = {
     "PR": None,
     "Y2": None,
-    "X3": None,
     "2B": None,
     "PRP": "primary",
     "SEP": "secondary",
@@ -400,6 +400,10 @@ def _is_telehealth(loop: BenefitInformation) -> bool:
     return bool(_places(loop) & _TELEHEALTH)
 
 
+_UNKNOWN_NETWORK = 3
+"""The in-network rank of EB12 U: the payer does not know whether the benefit is in network."""
+
+
 def _network_rank(loop: BenefitInformation, network: bool) -> int | None:
     flag = loop.benefit.in_plan_network or ""
     if network:
@@ -430,25 +434,33 @@ class _Tier:
     ) -> None:
         ranked: list[tuple[tuple[int, int, int], BenefitInformation]] = []
         self._network: dict[int, int] = {}
+        self._scope: dict[int, tuple[bool, int, int]] = {}
         for loop in loops:
             net = _network_rank(loop, network)
             where = place(loop)
             if net is None or where is None:
                 continue
-            ranked.append(((net, where, 1 if loop.benefit.procedure else 0), loop))
+            specific = 1 if loop.benefit.procedure else 0
+            ranked.append(((net, where, specific), loop))
             self._network[id(loop)] = net
+            self._scope[id(loop)] = (network and net == _UNKNOWN_NETWORK, where, specific)
         self.loops = [loop for _, loop in sorted(ranked, key=lambda item: item[0])]
 
     def of(self, code: str, value: Callable[[BenefitInformation], object]) -> list[BenefitInformation]:
-        """The loops of EB01 ``code`` with a value, of the most individual level that has one, and of
-        its most explicit network flag (Y before W before none before U): two levels or two flags'
-        figures never mix (a family remaining amount is not what remains of an individual deductible).
+        """The loops of EB01 ``code`` with a value: those whose network is stated or assumed (EB12 U,
+        unknown, last), for the visit's place (office first) and the whole service type (not one
+        procedure, EB13), then of the most individual level that has one, then of the most explicit
+        network flag (Y before W before none): two levels or two flags' figures never mix (a family
+        remaining amount is not what remains of an individual deductible), and a coverage level
+        never makes one procedure's or another place's copay the visit's.
         """
-        loops = _own_level(
-            [loop for loop in self.loops if loop.benefit.information_code == code and value(loop) is not None]
-        )
+        loops = [
+            loop for loop in self.loops if loop.benefit.information_code == code and value(loop) is not None
+        ]
         if not loops:
             return loops
+        scope = min(self._scope[id(loop)] for loop in loops)
+        loops = _own_level([loop for loop in loops if self._scope[id(loop)] == scope])
         best = min(self._network[id(loop)] for loop in loops)
         return [loop for loop in loops if self._network[id(loop)] == best]
 
@@ -599,20 +611,28 @@ def _visit_limit(tier: _Tier) -> tuple[VisitLimit | None, int | None]:
     )
     lifetime = allowed is not None and allowed[0] == _LIFETIME
     own, other = (_LIFETIME_REMAINING, _REMAINING) if lifetime else (_REMAINING, _LIFETIME_REMAINING)
-    remaining_count = _first_count(
-        counts, lambda period, kind: {own: 0, other: 1}.get(period or "") if kind == "remaining" else None
-    )
+
+    def remaining_of(periods: dict[str, int]) -> int | None:
+        found = _first_count(
+            counts, lambda period, kind: periods.get(period or "") if kind == "remaining" else None
+        )
+        return found[2] if found is not None else None
+
     used_count = _first_count(counts, lambda period, kind: 0 if kind == "used" else None)
-    remaining = remaining_count[2] if remaining_count is not None else None
     used = used_count[2] if used_count is not None else None
     if allowed is None:
-        return None, remaining
+        return None, remaining_of({own: 0, other: 1})
+    # the limit's own pool only: a lifetime remaining is not what remains of a year's visits, nor
+    # a year's remaining what remains of a lifetime's; this year's remaining still binds a visit
+    remaining = remaining_of({own: 0})
+    this_year = remaining_of({_REMAINING: 0}) if lifetime else None
     if used is None and remaining is not None:
         used = max(allowed[2] - remaining, 0)
     if remaining is None and used is not None:
         remaining = max(allowed[2] - used, 0)
     limit = VisitLimit(allowed=allowed[2], used=used, remaining=remaining, period=_loop_period(allowed[3]))
-    return limit, remaining
+    bound = [n for n in (remaining, this_year) if n is not None]
+    return limit, min(bound) if bound else None
 
 
 def _first_count(
@@ -632,22 +652,22 @@ def _first_count(
 
 
 def _auth_required(loops: list[BenefitInformation]) -> bool | None:
-    """EB11 Y or N (U says the payer does not know); in-network benefits decide first, and in
-    each network the benefits of the whole service type before those of one procedure (EB13:
-    a testing code that needs authorization does not make every visit need it)."""
-    for network in (True, False):
-        tier = _Tier(loops, network, lambda loop: 0)
-        for specific in (False, True):
-            flags = [
-                loop.benefit.authorization_required
-                for loop in tier.loops
-                if (loop.benefit.procedure is not None) is specific
-            ]
-            decided = [f for f in flags if f in ("Y", "N")]
-            if "Y" in decided:
-                return True
-            if decided:
-                return False
+    """EB11 Y or N (U says the payer does not know) of the in-network benefits (the visit's: an
+    out-of-network benefit's answer says nothing of it), those of the whole service type before
+    those of one procedure (EB13: a testing code that needs authorization does not make every
+    visit need it)."""
+    tier = _Tier(loops, True, lambda loop: 0)
+    for specific in (False, True):
+        flags = [
+            loop.benefit.authorization_required
+            for loop in tier.loops
+            if (loop.benefit.procedure is not None) is specific
+        ]
+        decided = [f for f in flags if f in ("Y", "N")]
+        if "Y" in decided:
+            return True
+        if decided:
+            return False
     return None
 
 

@@ -6,14 +6,15 @@ clearinghouse does not name, and what the eligibility service does next:
 
 | decision | when | the service |
 |---|---|---|
-| ``retry`` | AAA04 P; R with a reason that names no data to fix; reason 42/80 anywhere, or 79 from the payer (2000A/2100A), unless AAA04 says wait or do not resubmit | checks again after a backoff |
+| ``retry`` | AAA04 P; R with a reason that names no data to fix; reason 42/80 anywhere, or 79 from the payer (2000A/2100A), unless AAA04 says wait, correct or do not resubmit | checks again after a backoff |
 | ``wait`` | AAA04 W (30 days) or X (10 days) | schedules the check for later |
 | ``correct`` | AAA04 C, or a member, provider or date reason without a follow-up or with R | reports which data to fix |
 | ``stop`` | AAA04 N, S or Y, or any other reason | reports and does not resubmit |
 
 79 (invalid participant identification) from the payer's own loops says the payer could not
-place the exchange (a connection or enrolment problem on its side, usually passing); from
-the provider's loop (2100B) it says the provider's identifier is wrong.
+place the exchange (a connection or enrolment problem on its side, usually passing), unless its
+AAA04 C asks for a correction: then the payer identification the request was sent with is wrong
+(``payer``); from the provider's loop (2100B) it says the provider's identifier is wrong.
 
 AAA04 R (resubmission allowed) permits a resubmission without asking for the same one, unlike
 P (resubmit the original): with a reason that names wrong request data (72 member id, 73 name,
@@ -154,10 +155,12 @@ def payer_could_not_answer(code: str, loop: str | None) -> bool:
 def _one(error: AaaError, loop: str | None) -> tuple[AaaAction, timedelta | None]:
     follow_up = FOLLOW_UPS.get(error.follow_up or "")
     if payer_could_not_answer(error.code, loop):
-        # nothing in the request to correct: asked to wait or not to resubmit, that is done;
-        # otherwise the same request is sent again later
+        # asked to wait or not to resubmit, that is done; a 79 the payer asks to correct (C) names
+        # the payer identification sent (``_fields``); otherwise the same request is sent again later
         if follow_up is not None and follow_up[1] in (AaaAction.WAIT, AaaAction.STOP):
             return follow_up[1], follow_up[2]
+        if error.code == "79" and follow_up is not None and follow_up[1] is AaaAction.CORRECT:
+            return AaaAction.CORRECT, None
         return AaaAction.RETRY, None
     if error.follow_up == "R" and error.code in CORRECTIONS:
         # R allows a resubmission; the same member, provider or date would be rejected again
@@ -167,6 +170,16 @@ def _one(error: AaaError, loop: str | None) -> tuple[AaaAction, timedelta | None
     if error.code in CORRECTIONS:
         return AaaAction.CORRECT, None
     return AaaAction.STOP, None
+
+
+def _fields(error: AaaError, loop: str | None) -> tuple[str, ...]:
+    """The request data an AAA points at: none for a payer that could not answer, the payer's
+    identification for a 79 from its own loops that it asks to correct."""
+    if error.code == "79" and loop in PAYER_LOOPS and error.follow_up == "C":
+        return ("payer",)
+    if payer_could_not_answer(error.code, loop):
+        return ()
+    return CORRECTIONS.get(error.code, ())
 
 
 def decide(errors: Sequence[AaaError], loops: Sequence[str | None] = ()) -> AaaDecision | None:
@@ -180,9 +193,7 @@ def decide(errors: Sequence[AaaError], loops: Sequence[str | None] = ()) -> AaaD
     corrections: list[str] = []
     if action in (AaaAction.CORRECT, AaaAction.STOP):
         for error, loop in zip(errors, where, strict=False):
-            if payer_could_not_answer(error.code, loop):
-                continue
-            for field in CORRECTIONS.get(error.code, ()):
+            for field in _fields(error, loop):
                 if field not in corrections:
                     corrections.append(field)
     return AaaDecision(
