@@ -47,7 +47,7 @@ def test_a_balanced_835_and_837p() -> None:
 
 
 def test_a_service_line_whose_payment_is_not_its_charge_less_its_adjustments() -> None:
-    # a notification (BPR01 H): lines and claims balance, the payment is not checked
+    # a notification (BPR01 H, nothing paid): lines, claims and the payment balance
     text = (DATA / "835" / "azoner-pyx12__835_mult_loops.txt").read_text()
     assert rules(text) == Counter()
     broken = rules(text.replace("CAS*CO*16*500.04", "CAS*CO*16*500.00", 1))
@@ -72,11 +72,14 @@ def test_the_payment_is_the_claims_less_the_provider_adjustments() -> None:
     assert rules(REMIT.replace("BPR*C*150000.00*", "BPR*C*149998.73*", 1)) == Counter(
         {"BPR02 = sum of CLP04 - sum of PLB": 1}
     )
-    # a debit (BPR03 D) is a negative payment; a notification (BPR01 H) moves no money
+    # a debit (BPR03 D) is a negative payment; a notification (BPR01 H) moves no money, so claims
+    # that say paid do not balance it
     assert rules(REMIT.replace("BPR*C*150000.00*C*", "BPR*C*150000.00*D*", 1)) == Counter(
         {"BPR02 = sum of CLP04 - sum of PLB": 1}
     )
-    assert rules(REMIT.replace("BPR*C*150000.00*C*", "BPR*H*0*C*", 1)) == Counter()
+    assert rules(REMIT.replace("BPR*C*150000.00*C*", "BPR*H*0*C*", 1)) == Counter(
+        {"BPR02 = sum of CLP04 - sum of PLB": 1}
+    )
 
 
 def test_an_837p_claim_charge_is_the_sum_of_its_lines() -> None:

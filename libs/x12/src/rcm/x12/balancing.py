@@ -10,8 +10,8 @@ an unbalanced claim on its 277CA (A7:400 "claim is out of balance"), a receiver 
   payment (SVC02 - CAS = SVC03); a claim's charge less every adjustment of the claim and its lines
   is its payment (CLP03 - CAS = CLP04, plus the AMT*I interest where the payer pays it in CLP04;
   one that pays it through PLB L6 reports AMT*I as information only); the payment is the claims' payments less the provider
-  adjustments (BPR02 = sum CLP04 - sum PLB, signed negative for a debit, BPR03 D). A notification
-  only (BPR01 H) moves no money and is not balanced against its claims.
+  adjustments (BPR02 = sum CLP04 - sum PLB, signed negative for a debit, BPR03 D); a notification
+  (BPR01 H, BPR02 0) balances only when its claims and adjustments net to nothing.
 
 A set whose amounts are not numbers is left to the element checks (they report those).
 """
@@ -134,7 +134,7 @@ def _remit_835(root: Loop) -> Iterator[Imbalance]:
             yield Imbalance("CLP03 - CAS = CLP04", claim.id, "CLP", clp.position, charge - adjustments, paid)
     bpr = root.first("BPR")
     provider_adjustments = _sum([seg for seg in root.walk() if seg.id == "PLB"], _PLB_AMOUNTS)
-    if bpr is None or bpr.get(1) == "H" or not readable or provider_adjustments is None:
+    if bpr is None or not readable or provider_adjustments is None:
         return
     amount = _amount(bpr, 2)
     if amount is None:
