@@ -215,16 +215,16 @@ def test_the_payer_25_is_explained_on_the_em_line() -> None:
     assert result.lines[1].modifiers == ()
 
 
+def billed_today(claim_key: str, code: str, **more: Any) -> BilledService:
+    """A line another clinician billed for the patient on the session's date."""
+    fields: dict[str, Any] = {"patient_id": "pat_detail", "rendering_provider_id": "prv_colleague"}
+    return BilledService(claim_key=claim_key, date_of_service=DOS, code=code, **(fields | more))
+
+
 def test_a_daily_unit_cap_leaves_what_the_days_earlier_sessions_did_not_use() -> None:
     rules = PayerRules(unit_rounding=UnitRoundingRule(daily_unit_caps={"H0004": 4}))
-    earlier = BilledService(
-        claim_key="HCODEKEY000000001",
-        patient_id="pat_detail",
-        rendering_provider_id="prv_colleague",  # any clinician: the cap is the patient's day
-        date_of_service=DOS,
-        code="H0004",
-        units=3,
-    )
+    # any clinician: the cap is the patient's day
+    earlier = billed_today("HCODEKEY000000001", "H0004", units=3)
     session = make_session(service_kind="hcpcs_service", service_code="H0004", minutes=90)
     result = coded(session, rules=rules, same_day=(earlier,))
     assert result.lines[0].units == 1
@@ -242,14 +242,7 @@ def test_family_stabilization_is_billed_per_15_minutes_by_its_descriptor() -> No
 
 def test_a_per_encounter_code_capped_a_day_is_not_billed_twice() -> None:
     rules = PayerRules(unit_rounding=UnitRoundingRule(daily_unit_caps={"H0031": 1}))
-    earlier = BilledService(
-        claim_key="ASSESSKEY00000001",
-        patient_id="pat_detail",
-        rendering_provider_id="prv_colleague",
-        date_of_service=DOS,
-        code="H0031",
-        session_id="ses_earlier",
-    )
+    earlier = billed_today("ASSESSKEY00000001", "H0031", session_id="ses_earlier")
     session = make_session(service_kind="hcpcs_service", service_code="H0031", minutes=60)
     again = code_session(session, credential=Credential.LCSW, rules=rules, same_day=(earlier,))
     assert isinstance(again, NotBillable) and again.reason is NotBillableReason.ALREADY_BILLED_TODAY
