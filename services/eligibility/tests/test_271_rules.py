@@ -784,3 +784,15 @@ def test_an_out_of_network_authorization_answer_says_nothing_of_an_in_network_vi
     assert only_out.auth_required is None
     in_network = read(*PLAN, "EB*B*IND*MH***27*20.00****Y*Y", "EB*B*IND*MH***27*60.00****N*N")
     assert in_network.auth_required is True
+
+
+def test_a_limit_and_an_authorization_rule_of_the_next_behavioural_type_count() -> None:
+    # the copay under MH, the psychotherapy visits' limit and authorization under A6
+    summary = read(
+        *PLAN, "EB*B*IND*MH***27*25.00*****Y", "EB*F*IND*A6***23***VS*20", "EB*1*IND*A6********Y*Y"
+    )
+    assert summary.visit_limit is not None and summary.visit_limit.allowed == 20
+    assert summary.auth_required is True
+    # the plan's (30) limit is other services'
+    plan_limit = read(*PLAN, "EB*B*IND*MH***27*25.00*****Y", "EB*F*IND*30***23***VS*12")
+    assert plan_limit.visit_limit is None

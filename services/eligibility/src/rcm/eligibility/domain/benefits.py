@@ -980,6 +980,15 @@ def summarize(
     telehealth_loops = [loop for loop in in_use if _is_telehealth(loop)]
     telehealth_covered = _telehealth_covered(telehealth_loops)
     visit_limit, visits_remaining = _visit_limit(_Tier(in_use, True, _place_rank))
+    auth_required = _auth_required([loop for loop in in_use if _place_rank(loop) is not None])
+    # a visit limit or an authorization rule the chosen type does not state may be the next
+    # behavioural-health type's (a psychotherapy limit under A6 while the copay is under MH); never
+    # the plan's (30), whose limits are other services'
+    for held in next_types:
+        if visit_limit is None and visits_remaining is None:
+            visit_limit, visits_remaining = _visit_limit(_Tier(held, True, _place_rank))
+        if auth_required is None:
+            auth_required = _auth_required([loop for loop in held if _place_rank(loop) is not None])
     patient_name = party.name
     member_id = patient_name.identifier or (subscriber[1].name.identifier if subscriber else None)
     insured = party.insured
@@ -1005,7 +1014,7 @@ def summarize(
         telehealth_covered=telehealth_covered,
         visit_limit=visit_limit,
         visits_remaining=visits_remaining,
-        auth_required=_auth_required([loop for loop in in_use if _place_rank(loop) is not None]),
+        auth_required=auth_required,
         other_payer=other[0] if other else None,
         other_payer_identifier=other[1] if other else None,
         related_entities=_related(loops),
