@@ -208,3 +208,33 @@ def test_a_4010_set_without_st03_has_no_typed_model_by_its_groups_version() -> N
     with pytest.raises(X12Error, match=r"no typed model for transaction set 835 \(004010X091A1\)"):
         read_interchanges(old)
     assert read_interchanges(text)
+
+
+@pytest.mark.parametrize(
+    ("sample", "before", "after", "element"),
+    [
+        (
+            "835/LinuxForHealth-x12__demo-file_demo.835",
+            "N4*TIMBUCKTU*AK*89111~",
+            "N4*TIMBUCKTU*AK*89111**DP~",
+            5,
+        ),
+        (
+            "837P/LinuxForHealth-x12__837_005010X222A2_demo.example9.837",
+            "REF*EI*756473826~",
+            "REF*EI*756473826*TAX ID~",
+            3,
+        ),
+    ],
+)
+def test_elements_the_claim_and_remittance_guides_never_use_are_reported(
+    sample: str, before: str, after: str, element: int
+) -> None:
+    # N405-N406, REF03, NM110-NM112, PER09, AMT03, QTY04: not used anywhere in X221A1/X222A1/X212/X214
+    from .conftest import DATA
+
+    text = (DATA / sample).read_text()
+    assert before in text
+    errors = [f for f in validate(text.replace(before, after, 1)) if f.code == "I10"]
+    assert [(f.segment_id, f.element) for f in errors] == [(after.split("*")[0], element)]
+    assert not [f for f in validate(text) if f.code == "I10"]

@@ -30,6 +30,7 @@ from rcm.x12.errors import X12Error
 from rcm.x12.schema.elements import SEGMENTS, ElementSpec
 
 __all__ = [
+    "HIPAA_NOT_USED",
     "ElementSpec",
     "Guide",
     "LoopSpec",
@@ -187,8 +188,42 @@ def _element_overrides(
     return tuple(elements), qualifier
 
 
-def parse_structure(text: str, root_id: str = "ST") -> LoopSpec:
-    """Parse a guide structure text into its root loop."""
+HIPAA_NOT_USED: tuple[str, ...] = (
+    "NM1-10",
+    "NM1-11",
+    "NM1-12",
+    "N4-05",
+    "N4-06",
+    "PER-09",
+    "AMT-03",
+    "QTY-04",
+    "REF-03",
+)
+"""Elements the claim, remittance and claim-status guides (X222A1, X221A1, X212, X214) mark not used
+wherever their segment appears: NM110-NM112 (entity relationship, second entity and name), N405-N406
+(location qualifier and identifier; N407 is used), PER09 (contact inquiry reference), AMT03
+(credit/debit flag), QTY04 (quantity composite) and REF03 (description). The eligibility and
+service-review guides use some of them (REF03 of REF*18 names a plan), so they are not defaults there."""
+
+
+def _not_used_by_default(
+    seg_id: str, tokens: list[str], elements: tuple[ElementSpec, ...], defaults: frozenset[str]
+) -> tuple[ElementSpec, ...]:
+    """``elements`` with the guide's default not-used marks of ``seg_id``, except those the line names."""
+    named = {int(t.lstrip("*").split("=")[0].split(".")[0].rstrip("!?-")) for t in tokens}
+    marked = list(elements)
+    for default in defaults:
+        segment, _, number = default.partition("-")
+        index = int(number)
+        if segment == seg_id and index not in named and index <= len(marked):
+            marked[index - 1] = replace(marked[index - 1], not_used=True)
+    return tuple(marked)
+
+
+def parse_structure(text: str, root_id: str = "ST", not_used: tuple[str, ...] = ()) -> LoopSpec:
+    """Parse a guide structure text into its root loop; ``not_used`` (``"NM1-10"``...) marks elements
+    not used wherever their segment appears, unless a segment's line names the element."""
+    defaults = frozenset(not_used)
     root = LoopSpec(root_id, Usage.REQUIRED, 1)
     stack: list[tuple[int, LoopSpec]] = [(-1, root)]
     for raw in text.splitlines():
@@ -207,6 +242,8 @@ def parse_structure(text: str, root_id: str = "ST") -> LoopSpec:
             continue
         seg_id, usage, max_use = tokens[0], Usage(tokens[1]), _parse_max(tokens[2])
         elements, qualifier = _element_overrides(seg_id, tokens[3:])
+        if defaults:
+            elements = _not_used_by_default(seg_id, tokens[3:], elements, defaults)
         parent.items.append(SegmentSpec(seg_id, usage, max_use, elements, qualifier))
     root._index()
     return root

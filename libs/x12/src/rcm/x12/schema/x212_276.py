@@ -7,7 +7,7 @@ provider (2100C); 2000D subscriber (DMG, 2100D, 2200D claim, 2210D line);
 
 from __future__ import annotations
 
-from rcm.x12.schema import Guide, parse_structure
+from rcm.x12.schema import HIPAA_NOT_USED, Guide, parse_structure
 
 _CLAIM = """
   TRN R 1 *01=1
@@ -67,7 +67,7 @@ GUIDE = Guide(
     id="005010X212",
     transaction="276",
     name="Health Care Claim Status Request",
-    root=parse_structure(STRUCTURE),
+    root=parse_structure(STRUCTURE, not_used=HIPAA_NOT_USED),
     business_units=(("2200D", "TRN02", "TRN", 2), ("2200E", "TRN02", "TRN", 2)),
     claim_loops=frozenset({"2200D", "2200E"}),
 )

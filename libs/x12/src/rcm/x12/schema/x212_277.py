@@ -7,7 +7,7 @@ status); 2000E dependent (2100E, 2200E, 2220E).
 
 from __future__ import annotations
 
-from rcm.x12.schema import Guide, parse_structure
+from rcm.x12.schema import HIPAA_NOT_USED, Guide, parse_structure
 
 _CLAIM = """
   TRN R 1 *01=2
@@ -73,7 +73,7 @@ GUIDE = Guide(
     id="005010X212",
     transaction="277",
     name="Health Care Claim Status Response",
-    root=parse_structure(STRUCTURE),
+    root=parse_structure(STRUCTURE, not_used=HIPAA_NOT_USED),
     business_units=(("2200D", "TRN02", "TRN", 2), ("2200E", "TRN02", "TRN", 2)),
     claim_loops=frozenset({"2200D", "2200E"}),
 )

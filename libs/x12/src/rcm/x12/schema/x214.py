@@ -19,7 +19,7 @@ status anywhere else is reported as a misplaced segment.
 
 from __future__ import annotations
 
-from rcm.x12.schema import Guide, parse_structure
+from rcm.x12.schema import HIPAA_NOT_USED, Guide, parse_structure
 
 # STC01-3 at the claim and line levels (2200D, 2220D): the entity the status is about, the
 # payers in coordination of benefits (PRP, SEP, TTP), purchased service provider (QB),
@@ -83,7 +83,7 @@ GUIDE = Guide(
     id="005010X214",
     transaction="277",
     name="Health Care Claim Acknowledgment",
-    root=parse_structure(STRUCTURE),
+    root=parse_structure(STRUCTURE, not_used=HIPAA_NOT_USED),
     business_units=(("2200D", "TRN02", "TRN", 2),),
     claim_loops=frozenset({"2200D"}),
 )

@@ -8,7 +8,7 @@ provider adjustments at the end.
 
 from __future__ import annotations
 
-from rcm.x12.schema import Guide, parse_structure
+from rcm.x12.schema import HIPAA_NOT_USED, Guide, parse_structure
 
 STRUCTURE = """
 ST R 1 *01=835 03=005010X221A1,005010X221
@@ -74,6 +74,6 @@ GUIDE = Guide(
     id="005010X221A1",
     transaction="835",
     name="Health Care Claim Payment/Advice",
-    root=parse_structure(STRUCTURE),
+    root=parse_structure(STRUCTURE, not_used=(*HIPAA_NOT_USED, "DTM-03", "DTM-04", "DTM-05", "DTM-06")),
     claim_loops=frozenset({"2100"}),
 )

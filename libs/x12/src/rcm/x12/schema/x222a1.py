@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import textwrap
 
-from rcm.x12.schema import Guide, parse_structure
+from rcm.x12.schema import HIPAA_NOT_USED, Guide, parse_structure
 
 _CLAIM = """
 @2300 S 100
@@ -284,7 +284,7 @@ GUIDE = Guide(
     id="005010X222A1",
     transaction="837",
     name="Health Care Claim: Professional",
-    root=parse_structure(STRUCTURE),
+    root=parse_structure(STRUCTURE, not_used=HIPAA_NOT_USED),
     business_units=(("2300", "CLM01", "CLM", 1),),
     claim_loops=frozenset({"2300"}),
 )
