@@ -50,9 +50,9 @@ def element_findings(text: str, segment_id: str) -> list[str]:
     [
         # 837P 2400 repricing: HCP09 qualifier, HCP10 procedure, HCP11 unit basis, HCP12 quantity
         (P837, "DTP*472*D8*20061003", "HCP*03*100*10*RPO12345*****HC*99213*UN*1", False),
-        (P837, "DTP*472*D8*20061003", "HCP*02*80*20*RPO12345*25.5*DRG1*75*0450*HC*99213*UN*2*T1*1*1", False),
-        # 835 CLP10 patient status, CLP11 DRG code, CLP12 DRG weight, CLP13 discharge fraction
-        (R835, "CLP*", "CLP*2005555A*4*915.39*0**MC*4276512332*11*1*01*A470*1.2345*25*Y", True),
+        (P837, "DTP*472*D8*20061003", "HCP*02*80*20*RPO12345*25.5*DRG1*75**HC*99213*UN*2*T1*1*1", False),
+        # 835 CLP11 DRG code, CLP12 DRG weight, CLP13 discharge fraction (CLP10 and CLP14 are not used)
+        (R835, "CLP*", "CLP*2005555A*4*915.39*0**MC*4276512332*11*1**A470*1.2345*25", True),
         # 277 finalized and paid: STC07 payment method (ACH, BOP, CHK, FWT, NON), check date and number
         (S277, "STC*", "STC*F1:65*20240110**150*150*20240115*CHK*20240115*123456", True),
         (S277, "STC*", "STC*F1:65*20240110**150*150*20240115*ACH*20240115*EFT0001", True),
