@@ -35,10 +35,8 @@ import platform
 import resource
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import sqlalchemy as sa
 
 from rcm.servicekit.consumer import BatchConsumer
@@ -222,19 +220,6 @@ async def _statement_mode(url: str, count: int, *, core: bool) -> float:
     return round(1e6 * cpu / count, 1)
 
 
-@contextmanager
-def _fresh_database(infra):  # type: ignore[no-untyped-def]
-    """A database of its own for one run, dropped after it; yields its URL."""
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra.conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield infra.database_url_for(name)
-    finally:
-        with psycopg.connect(infra.conninfo, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -251,18 +236,18 @@ async def main() -> None:
         infra = resolve_infrastructure(ROOT, stack)
         results = {}
         for mode, count, batch in (("one_by_one", args.naive_events, 1), ("batched_500", args.events, 500)):
-            with _fresh_database(infra) as url:
+            with infra.fresh_database("bench") as url:
                 results[mode] = await _run_mode(infra, url, count, batch)
         relay_runs: dict[str, list[dict[str, float]]] = {"delete": [], "mark": []}
         for mode in ("delete", "mark", "mark", "delete"):
-            with _fresh_database(infra) as url:
+            with infra.fresh_database("bench") as url:
                 relay_runs[mode].append(
                     await _relay_mode(
                         infra, url, args.relay_rows, args.relay_rows_per_pass, keep=mode == "mark"
                     )
                 )
         statement_runs: dict[str, list[float]] = {"core": [], "driver": []}
-        with _fresh_database(infra) as url:
+        with infra.fresh_database("bench") as url:
             for mode in ("core", "driver", "driver", "core"):
                 statement_runs[mode].append(await _statement_mode(url, args.statements, core=mode == "core"))
     ratio = results["batched_500"]["events_per_s"] / results["one_by_one"]["events_per_s"]

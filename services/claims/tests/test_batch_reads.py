@@ -234,18 +234,8 @@ async def _run(
 @pytest.fixture
 def second_database(fresh_database: str, infrastructure: Any) -> Any:
     """Another empty database for the same test (the other run's)."""
-    import uuid
-
-    import psycopg
-
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(infrastructure.conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield infrastructure.database_url_for(name)
-    finally:
-        with psycopg.connect(infrastructure.conninfo, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with infrastructure.fresh_database() as url:
+        yield url
 
 
 async def test_one_batch_ends_like_one_event_at_a_time(fresh_database: str, second_database: str) -> None:

@@ -6,7 +6,9 @@ import os
 import shutil
 import socket
 import subprocess
-from contextlib import ExitStack
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -43,6 +45,20 @@ class Infrastructure:
     def conninfo(self) -> str:
         """The admin URL in libpq form (for psycopg directly)."""
         return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    @contextmanager
+    def fresh_database(self, prefix: str = "t") -> Iterator[str]:
+        """A new, empty database (its SQLAlchemy URL), dropped on leaving, connections and all."""
+        import psycopg
+
+        name = f"{prefix}_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield self.database_url_for(name)
+        finally:
+            with psycopg.connect(self.conninfo, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _answers(address: str) -> bool:

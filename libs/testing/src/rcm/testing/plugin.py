@@ -12,7 +12,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack
 
-import psycopg
 import pytest
 import pytest_asyncio
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -61,14 +60,8 @@ def database_url(infrastructure: Infrastructure) -> str:
 @pytest.fixture
 def fresh_database(infrastructure: Infrastructure) -> Iterator[str]:
     """A new, empty database for one test (SQLAlchemy URL); dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(infrastructure.conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield infrastructure.database_url_for(name)
-    finally:
-        with psycopg.connect(infrastructure.conninfo, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with infrastructure.fresh_database() as url:
+        yield url
 
 
 @pytest_asyncio.fixture

@@ -149,16 +149,20 @@ def _parse_max(text: str) -> int:
 
 
 def _element_overrides(
-    seg_id: str, tokens: list[str]
+    seg_id: str, tokens: list[str], not_used: frozenset[int] = frozenset()
 ) -> tuple[tuple[ElementSpec, ...], tuple[int, int, frozenset[str]] | None]:
+    """The segment's elements as the line's tokens say; ``not_used`` (1-based) marks the others
+    the line does not name."""
     base = SEGMENTS.get(seg_id)
     if base is None:
         raise X12Error(f"segment {seg_id} is not in the segment dictionary")
     elements = list(base)
     qualifier: tuple[int, int, frozenset[str]] | None = None
+    named: set[int] = set()
     for token in tokens:
         is_qualifier = token.startswith("*")
         token = token.lstrip("*")
+        named.add(int(token.partition("=")[0].partition(".")[0].rstrip("!?-")))
         if token[-1] in "!?-":
             idx = int(token[:-1]) - 1
             if token.endswith("!"):
@@ -185,6 +189,9 @@ def _element_overrides(
         )
         if is_qualifier:
             qualifier = (idx + 1, 0, codes)
+    for number in not_used - named:
+        if number <= len(elements):
+            elements[number - 1] = replace(elements[number - 1], not_used=True)
     return tuple(elements), qualifier
 
 
@@ -206,24 +213,13 @@ wherever their segment appears: NM110-NM112 (entity relationship, second entity 
 service-review guides use some of them (REF03 of REF*18 names a plan), so they are not defaults there."""
 
 
-def _not_used_by_default(
-    seg_id: str, tokens: list[str], elements: tuple[ElementSpec, ...], defaults: frozenset[str]
-) -> tuple[ElementSpec, ...]:
-    """``elements`` with the guide's default not-used marks of ``seg_id``, except those the line names."""
-    named = {int(t.lstrip("*").split("=")[0].split(".")[0].rstrip("!?-")) for t in tokens}
-    marked = list(elements)
-    for default in defaults:
-        segment, _, number = default.partition("-")
-        index = int(number)
-        if segment == seg_id and index not in named and index <= len(marked):
-            marked[index - 1] = replace(marked[index - 1], not_used=True)
-    return tuple(marked)
-
-
 def parse_structure(text: str, root_id: str = "ST", not_used: tuple[str, ...] = ()) -> LoopSpec:
     """Parse a guide structure text into its root loop; ``not_used`` (``"NM1-10"``...) marks elements
     not used wherever their segment appears, unless a segment's line names the element."""
-    defaults = frozenset(not_used)
+    defaults: dict[str, set[int]] = {}
+    for element in not_used:
+        segment, _, number = element.partition("-")
+        defaults.setdefault(segment, set()).add(int(number))
     root = LoopSpec(root_id, Usage.REQUIRED, 1)
     stack: list[tuple[int, LoopSpec]] = [(-1, root)]
     for raw in text.splitlines():
@@ -241,9 +237,7 @@ def parse_structure(text: str, root_id: str = "ST", not_used: tuple[str, ...] = 
             stack.append((indent, loop))
             continue
         seg_id, usage, max_use = tokens[0], Usage(tokens[1]), _parse_max(tokens[2])
-        elements, qualifier = _element_overrides(seg_id, tokens[3:])
-        if defaults:
-            elements = _not_used_by_default(seg_id, tokens[3:], elements, defaults)
+        elements, qualifier = _element_overrides(seg_id, tokens[3:], frozenset(defaults.get(seg_id, ())))
         parent.items.append(SegmentSpec(seg_id, usage, max_use, elements, qualifier))
     root._index()
     return root

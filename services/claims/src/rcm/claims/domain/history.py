@@ -7,7 +7,7 @@ from datetime import date
 
 from rcm.claims.domain.common import DomainModel
 
-__all__ = ["BilledService", "units_billed"]
+__all__ = ["BilledService", "capped_lines", "units_billed"]
 
 
 class BilledService(DomainModel):
@@ -28,16 +28,26 @@ class BilledService(DomainModel):
     payer_id: str = ""
 
 
+def capped_lines(
+    services: Iterable[BilledService], code: str, *, payer_id: str | None
+) -> list[BilledService]:
+    """The lines of ``code`` in ``services`` (one patient's day) that a payer's daily cap counts: a
+    session replaced by a corrected claim still, a voided one not, and only what went to
+    ``payer_id`` when known."""
+    return [
+        s
+        for s in services
+        if s.code == code
+        and (not s.voided or s.replaced)
+        and not (payer_id and s.payer_id and s.payer_id != payer_id)
+    ]
+
+
 def units_billed(services: Iterable[BilledService], code: str, *, payer_id: str | None) -> int:
-    """The units of ``code`` in ``services`` (one patient's day) that a payer's daily cap counts:
-    each session once (its claim to the primary and to the next payer are the same service), a
-    session replaced by a corrected claim still, and only what went to ``payer_id`` when known."""
+    """The units of :func:`capped_lines`, each session once (its claims to the primary and to the
+    next payer are the same service)."""
     by_session: dict[str, int] = {}
-    for s in services:
-        if s.code != code or (s.voided and not s.replaced):
-            continue
-        if payer_id and s.payer_id and s.payer_id != payer_id:
-            continue
+    for s in capped_lines(services, code, payer_id=payer_id):
         key = s.session_id or s.claim_key
         by_session[key] = max(by_session.get(key, 0), s.units)
     return sum(by_session.values())

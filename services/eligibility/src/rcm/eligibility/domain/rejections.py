@@ -152,6 +152,12 @@ def payer_could_not_answer(code: str, loop: str | None) -> bool:
     return code in _CANNOT_ANSWER or (code == "79" and loop in PAYER_LOOPS)
 
 
+def _payer_id_rejected(error: AaaError, loop: str | None) -> bool:
+    """A 79 from the payer's own loops that asks for a correction (AAA04 C): the payer identification
+    the request was sent with is wrong."""
+    return error.code == "79" and loop in PAYER_LOOPS and error.follow_up == "C"
+
+
 def _one(error: AaaError, loop: str | None) -> tuple[AaaAction, timedelta | None]:
     follow_up = FOLLOW_UPS.get(error.follow_up or "")
     if payer_could_not_answer(error.code, loop):
@@ -159,7 +165,7 @@ def _one(error: AaaError, loop: str | None) -> tuple[AaaAction, timedelta | None
         # the payer identification sent (``_fields``); otherwise the same request is sent again later
         if follow_up is not None and follow_up[1] in (AaaAction.WAIT, AaaAction.STOP):
             return follow_up[1], follow_up[2]
-        if error.code == "79" and follow_up is not None and follow_up[1] is AaaAction.CORRECT:
+        if _payer_id_rejected(error, loop):
             return AaaAction.CORRECT, None
         return AaaAction.RETRY, None
     if error.follow_up == "R" and error.code in CORRECTIONS:
@@ -175,7 +181,7 @@ def _one(error: AaaError, loop: str | None) -> tuple[AaaAction, timedelta | None
 def _fields(error: AaaError, loop: str | None) -> tuple[str, ...]:
     """The request data an AAA points at: none for a payer that could not answer, the payer's
     identification for a 79 from its own loops that it asks to correct."""
-    if error.code == "79" and loop in PAYER_LOOPS and error.follow_up == "C":
+    if _payer_id_rejected(error, loop):
         return ("payer",)
     if payer_could_not_answer(error.code, loop):
         return ()

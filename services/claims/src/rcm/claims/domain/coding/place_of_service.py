@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rcm.claims.domain.coding.result import NotBillable, NotBillableReason
 from rcm.claims.domain.common import DomainModel, Modality
-from rcm.claims.domain.payer_rules import TelehealthRules
+from rcm.claims.domain.payer_rules import PayerRules
 from rcm.claims.domain.session import Session
 
 __all__ = ["TELEHEALTH_POS", "Placement", "place_session"]
@@ -25,13 +25,11 @@ class Placement(DomainModel):
     reasons: tuple[str, ...] = ()
 
 
-def place_session(
-    session: Session, rules: TelehealthRules, *, audio_only_needs_home: bool | None = None
-) -> Placement | NotBillable:
-    """Choose POS and telehealth modifiers for the session's modality and patient location.
-
-    ``audio_only_needs_home``: audio-only is payable only with the patient at home (the payer's
-    ``PayerRules.audio_only_needs_patient_home``); None reads the telehealth rules' own flag."""
+def place_session(session: Session, payer: PayerRules) -> Placement | NotBillable:
+    """Choose POS and telehealth modifiers for the session's modality and patient location, by the
+    payer's telehealth rules (audio-only with the patient at home only where
+    ``PayerRules.audio_only_needs_patient_home``)."""
+    rules = payer.telehealth
     if session.modality is Modality.IN_PERSON:
         return Placement(
             place_of_service=session.place_of_service,
@@ -45,10 +43,7 @@ def place_session(
                 reason=NotBillableReason.AUDIO_ONLY_NOT_COVERED,
                 message="the payer does not pay audio-only services",
             )
-        needs_home = (
-            rules.audio_only_requires_patient_home if audio_only_needs_home is None else audio_only_needs_home
-        )
-        if needs_home and not at_home:
+        if payer.audio_only_needs_patient_home and not at_home:
             return NotBillable(
                 session_id=session.session_id,
                 reason=NotBillableReason.AUDIO_ONLY_NOT_COVERED,

@@ -125,23 +125,17 @@ def code_session(
     why the session is not billable; business outcomes never raise.
     """
     rules = rules or PayerRules()
-    today = [
-        s
-        for s in same_day
-        if s.patient_id == session.patient_id
-        and s.date_of_service == session.date_of_service
-        and not s.voided
-    ]
-    same_day_codes = frozenset(s.code for s in today)
-    # same-day pair edits (NCCI PTP) apply to one patient, one rendering provider and one date: another
-    # clinician's service that day neither asks for 59/X{EPSU} nor makes its claim owe one
-    provider_today = [s for s in today if s.rendering_provider_id == session.rendering_provider_id]
-    provider_day_codes = frozenset(s.code for s in provider_today)
     day = [
         s
         for s in same_day
         if s.patient_id == session.patient_id and s.date_of_service == session.date_of_service
     ]
+    today = [s for s in day if not s.voided]
+    same_day_codes = frozenset(s.code for s in today)
+    # same-day pair edits (NCCI PTP) apply to one patient, one rendering provider and one date: another
+    # clinician's service that day neither asks for 59/X{EPSU} nor makes its claim owe one
+    provider_today = [s for s in today if s.rendering_provider_id == session.rendering_provider_id]
+    provider_day_codes = frozenset(s.code for s in provider_today)
     same_day_units = {
         code: units_billed(day, code, payer_id=rules.payer_id) for code in rules.unit_rounding.daily_unit_caps
     }
@@ -158,9 +152,7 @@ def code_session(
     diagnoses = tuple(dict.fromkeys(session.diagnoses))
     if len(diagnoses) < len(session.diagnoses):
         notes.append("a diagnosis listed twice is reported once on the claim")
-    placement = place_session(
-        session, rules.telehealth, audio_only_needs_home=rules.audio_only_needs_patient_home
-    )
+    placement = place_session(session, rules)
     if isinstance(placement, NotBillable):
         return placement
     lines = tuple(

@@ -22,7 +22,7 @@ from rcm.claims.domain.codes import (
 )
 from rcm.claims.domain.coding.timed_families import HEALTH_BEHAVIOR_FAMILIES, TESTING_FAMILIES
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
-from rcm.claims.domain.history import units_billed
+from rcm.claims.domain.history import capped_lines, units_billed
 from rcm.claims.domain.payer_rules import PayerRules
 
 __all__ = ["ONE_UNIT_CODES", "units_fit_the_code", "units_fit_the_day"]
@@ -88,8 +88,7 @@ def units_fit_the_day(claim: ClaimDraft, context: ScrubContext) -> list[Finding]
         earlier = [
             s
             for s in context.history
-            if s.code == code
-            and s.claim_key != claim.claim_key
+            if s.claim_key != claim.claim_key
             and s.session_id != claim.session_id
             and s.patient_id == claim.patient_id
             and s.date_of_service == claim.date_of_service
@@ -98,11 +97,7 @@ def units_fit_the_day(claim: ClaimDraft, context: ScrubContext) -> list[Finding]
         cap = caps[code]
         if not billed or billed + units <= cap:
             continue
-        earlier = [
-            s
-            for s in earlier
-            if (not s.voided or s.replaced) and not (s.payer_id and s.payer_id != claim.payer_id)
-        ]
+        keys = sorted({s.claim_key for s in capped_lines(earlier, code, payer_id=claim.payer_id)})
         left = max(cap - billed, 0)
         findings.append(
             Finding(
@@ -111,7 +106,7 @@ def units_fit_the_day(claim: ClaimDraft, context: ScrubContext) -> list[Finding]
                 severity=Severity.HOLD,
                 message=(
                     f"{units} units of {code} with {billed} already billed for the day "
-                    f"({', '.join(sorted({s.claim_key for s in earlier}))}): the payer pays at most {cap} a day"
+                    f"({', '.join(keys)}): the payer pays at most {cap} a day"
                 ),
                 field="lines",
                 fix=f"bill at most {left} units of {code} on this claim"
