@@ -219,3 +219,38 @@ def test_a_later_payers_posting_moves_the_balance_only_by_what_it_denies() -> No
     same_claim_billed_to_it = post_claim(remit, claim_id="clm-0001", line_keys=["k"], claim_payer_order=2)
     (line,) = same_claim_billed_to_it.lines
     assert (line.other, line.forwarded) == (D("145.00"), ZERO)
+
+
+async def test_a_qmb_patients_coinsurance_is_never_put_on_the_patients_balance(ledger: Ledger) -> None:
+    # Medicare processed as primary without crossing over, and says the patient is a QMB (N782):
+    # the coinsurance waits for Medicaid (or a write-off), the patient owes nothing, and the
+    # claim still balances; a reversal takes the forwarded amount back, not a patient balance
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    posted = await ledger.post(remit_835([primary("1", ("N782",))], trace="MCR-EFT", payer_id=PRIMARY_PAYER))
+    assert posted.outcome.states == {"posted": 1} and posted.outcome.exceptions == []
+    claim = await ledger.claim("clm-0001")
+    assert [getattr(claim, c) for c in COLUMNS] == [D("110.00"), D("35.00"), D("0"), D("25.00"), D("0")]
+    assert balance(claim) == D("0.00")
+    assert posted.of("PatientBalanceChanged") == []
+    (event,) = posted.of("PaymentPosted")
+    assert event.patient_responsibility == D("0")
+    (remit,) = posted.of("RemitReceived")
+    assert remit.patient_responsibility == D("25.00") and "N782" in remit.rarcs  # as the payer wrote it
+
+    reversed_ = Clp(
+        "clm-0001",
+        "22",
+        "-170.00",
+        "-110.00",
+        "-25.00",
+        "MCR-1",
+        services=[
+            Svc("90837", "-170.00", "-110.00", [Cas("CO", "45", "-35.00"), Cas("PR", "2", "-25.00")], on=DOS)
+        ],
+        rarcs=("N782",),
+    )
+    back = await ledger.post(remit_835([reversed_], trace="MCR-EFT2", payer_id=PRIMARY_PAYER))
+    assert back.outcome.states == {"posted": 1}
+    claim = await ledger.claim("clm-0001")
+    assert [getattr(claim, c) for c in COLUMNS] == [D("0.00"), D("0.00"), D("0"), D("0.00"), D("0")]
+    assert back.of("PatientBalanceChanged") == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -179,6 +180,52 @@ def test_a_forwarded_claim_leaves_the_patient_share_to_the_next_payer() -> None:
     posting = post_claim(remit, claim_id="c", line_keys=["c:1"])
     assert posting.patient_responsibility == D("0") and posting.forwarded == D("25.00")
     assert patient_share(posting).total == D("0")
+
+
+def test_a_qmb_patients_deductible_coinsurance_and_copay_go_to_the_next_payer_not_the_patient() -> None:
+    # Medicare's remark N782 (MOA) says the patient is a Qualified Medicare Beneficiary: the
+    # cost sharing is Medicaid's to pay or nobody's; a non-covered PR amount stays the patient's
+    svc = ServiceRemit(
+        "90834",
+        D("150.00"),
+        D("80.00"),
+        adjustments=(
+            Adjustment("CO", "45", D("30.00")),
+            Adjustment("PR", "1", D("20.00")),
+            Adjustment("PR", "2", D("15.00")),
+            Adjustment("PR", "204", D("5.00")),
+        ),
+    )
+    remit = ClaimRemit("c", "1", D("150.00"), D("80.00"), D("40.00"), services=(svc,), rarcs=("N782",))
+    posting = post_claim(remit, claim_id="c", line_keys=["c:1"])
+    assert (posting.patient_responsibility, posting.forwarded) == (D("5.00"), D("35.00"))
+    assert ClaimTotals(charge=D("150.00")).plus(posting).insurance_balance == D("0.00")
+    share = patient_share(posting)
+    assert (share.deductible, share.coinsurance, share.other) == (D("0"), D("0"), D("5.00"))
+    # the reversal takes back exactly what was posted
+    back = posting.negated()
+    assert (back.patient_responsibility, back.forwarded) == (D("-5.00"), D("-35.00"))
+
+
+def test_a_qmb_remark_on_one_line_protects_the_cost_sharing_of_every_line() -> None:
+    lines = (
+        ServiceRemit("90834", D("150.00"), D("120.00"), adjustments=(Adjustment("PR", "2", D("30.00")),)),
+        ServiceRemit(
+            "90785", D("20.00"), D("16.00"), adjustments=(Adjustment("PR", "2", D("4.00")),), rarcs=("N782",)
+        ),
+    )
+    remit = ClaimRemit("c", "1", D("170.00"), D("136.00"), D("34.00"), services=lines)
+    posting = post_claim(remit, claim_id="c", line_keys=["c:1", "c:2"])
+    assert (posting.patient_responsibility, posting.forwarded) == (D("0"), D("34.00"))
+    # without the remark the same remit is the patient's
+    plain = post_claim(
+        ClaimRemit(
+            "c", "1", D("170.00"), D("136.00"), D("34.00"), services=(lines[0], replace(lines[1], rarcs=()))
+        ),
+        claim_id="c",
+        line_keys=["c:1", "c:2"],
+    )
+    assert (plain.patient_responsibility, plain.forwarded) == (D("34.00"), D("0"))
 
 
 def test_not_our_claim_moves_no_money() -> None:

@@ -73,7 +73,9 @@ async def _queue_rows(status: str, payer: str | None, kind: str | None, limit: i
 def queue(
     status: str = typer.Option("open", help="open, appealed, closed or all."),
     payer: str | None = typer.Option(None, help="Only this payer id."),
-    kind: str | None = typer.Option(None, help="denial, underpayment or information_request."),
+    kind: str | None = typer.Option(
+        None, help="denial, underpayment, information_request or qmb_cost_sharing."
+    ),
     limit: int = typer.Option(50, help="Most items shown."),
     as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table."),
 ) -> None:

@@ -87,6 +87,9 @@ _CROSSOVER_STATUSES = {
     ClaimPaymentStatus.PROCESSED_TERTIARY_FORWARDED,
 }
 _CROSSOVER_RARCS = {"MA18", "N89"}
+_QMB_RARCS = frozenset({"N781", "N782", "N783"})
+"""Remarks that the patient is a Qualified Medicare Beneficiary: the remittance service keeps the
+deductible, coinsurance and copay off the patient's balance; the state Medicaid program owes them."""
 _NEXT_PAYER = {
     CoveragePriority.PRIMARY: CoveragePriority.SECONDARY,
     CoveragePriority.SECONDARY: CoveragePriority.TERTIARY,
@@ -1006,11 +1009,17 @@ class DenialHandlers:
             or bool(_CROSSOVER_RARCS.intersection(remit.rarcs))
             or (ctx.payer is not None and ctx.payer.rules.forwards_crossover)
         )
-        if next_priority is None or crossed_over:
+        if crossed_over:
             return
-        coverage = ctx.next_coverage()
-        if coverage is None or coverage.payer_id == remit.payer_id:
-            return  # no other payer: the cost sharing stays with the patient, as posted
+        coverage = ctx.next_coverage() if next_priority is not None else None
+        if next_priority is None or coverage is None or coverage.payer_id == remit.payer_id:
+            # no other payer: the cost sharing stays with the patient, as posted, unless the patient
+            # is a QMB, whose Medicaid coverage is missing from file
+            remarks = {*remit.rarcs, *(r for ln in remit.lines for r in ln.rarcs)}
+            qmb = sorted(_QMB_RARCS & remarks)
+            if qmb:
+                await self._queue_qmb_cost_sharing(tx, remit, sharing.amount, qmb)
+            return
         lines = []
         for ln in remit.lines:
             billed = claim.line(ln.line_key, ln.procedure_code)
@@ -1059,6 +1068,37 @@ class DenialHandlers:
             ),
             cause=d,
             event_id=opaque_id("evt", request_id),
+        )
+
+    async def _queue_qmb_cost_sharing(
+        self, tx: Transaction, remit: RemitReceived, amount: Decimal, remarks: list[str]
+    ) -> None:
+        """A person finds the QMB's Medicaid coverage: the cost sharing is never the patient's."""
+        await tx.conn.execute(
+            _QUEUE_ITEM,
+            {
+                "item_id": opaque_id("wi", remit.remit_id, "qmb"),
+                "kind": "qmb_cost_sharing",
+                "denial_id": None,
+                "claim_id": remit.claim_id,
+                "patient_id": remit.patient_id,
+                "payer_id": remit.payer_id,
+                "action": Action.HUMAN_REVIEW.value,
+                "reason": "the patient is a Qualified Medicare Beneficiary (N781-N783) and no "
+                "Medicaid coverage is on file for the cost sharing",
+                "next_step": "Add the patient's state Medicaid (QMB) coverage and bill it the deductible, "
+                "coinsurance and copay; never the patient (refund what was collected). "
+                "What Medicaid does not pay is written off.",
+                "evidence": {
+                    "rarcs": ", ".join(remarks),
+                    "payer_claim_number": remit.payer_claim_number,
+                    "source": f"remit {remit.remit_id}",
+                },
+                "amount": amount,
+                "deadline": None,
+                "status": "open",
+                "appeal_level": None,
+            },
         )
 
     # ------------------------------------------------------------------ underpayments

@@ -165,7 +165,9 @@ work_item = sa.Table(
     "work_item",
     metadata,
     sa.Column("item_id", sa.Text, primary_key=True),
-    sa.Column("kind", sa.Text, nullable=False),  # denial | underpayment | information_request
+    sa.Column(
+        "kind", sa.Text, nullable=False
+    ),  # denial | underpayment | information_request | qmb_cost_sharing
     sa.Column("denial_id", sa.Text, index=True),
     sa.Column("claim_id", sa.Text, nullable=False),
     sa.Column("patient_id", sa.Text, nullable=False),

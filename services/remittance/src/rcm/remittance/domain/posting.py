@@ -7,7 +7,9 @@ Per line (and once more for claim-level CAS and service lines that matched no cl
   is written off; the other CO amounts stay open as ``denied`` for the denials service to work;
 - ``patient_responsibility``: PR adjustments (PR-1 deductible, PR-2 coinsurance, PR-3 copay).
   When the payer forwarded the claim (crossover: CLP02 19/20/21, MA18/N89 or NM1*TT), PR goes to
-  the next payer (``forwarded``), not to the patient;
+  the next payer (``forwarded``), not to the patient. So does the deductible, coinsurance and copay
+  (PR-1/2/3) of a Qualified Medicare Beneficiary (a QMB remark, N781-N783, on the claim or a line):
+  the state Medicaid program owes it, or it is written off; the patient may never be billed it;
 - ``other``: OA, PI and CR adjustments (e.g. OA-23, impact of the prior payer);
 - ``allowed``: AMT*B6 when reported, else paid + patient responsibility.
 
@@ -31,7 +33,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from rcm.remittance.domain.remit import ZERO, Adjustment, ClaimRemit, ClaimStatus, ServiceRemit
+from rcm.remittance.domain.remit import (
+    MEDICARE_COST_SHARING_CARCS,
+    ZERO,
+    Adjustment,
+    ClaimRemit,
+    ClaimStatus,
+    ServiceRemit,
+)
 
 __all__ = [
     "ClaimPosting",
@@ -62,6 +71,8 @@ class LinePosting:
     adjustments: tuple[Adjustment, ...] = ()
     rarcs: tuple[str, ...] = ()
     procedure_code: str | None = None
+    qmb: bool = False
+    """The patient is a QMB: the line's PR-1/2/3 went to ``forwarded``, not to the patient."""
 
     def negated(self) -> LinePosting:
         return replace(
@@ -187,6 +198,7 @@ def _line(
     status: ClaimStatus,
     forwards: bool,
     follows_crossover: bool,
+    qmb: bool,
     charge: Decimal,
     paid: Decimal,
     adjustments: tuple[Adjustment, ...],
@@ -202,6 +214,7 @@ def _line(
     else:
         contractual = co
     pr = _sum(adjustments, "PR")
+    protected = sum((a.amount for a in adjustments if _protected(a, qmb=qmb)), ZERO)
     other = sum(
         (
             a.amount
@@ -211,7 +224,7 @@ def _line(
         ),
         ZERO,
     )
-    forwarded = pr if forwards else ZERO
+    forwarded = pr if forwards else protected
     if follows_crossover:
         forwarded -= paid + co + pr + other  # what this payer adjudicated of the forwarded amount
     return LinePosting(
@@ -221,13 +234,19 @@ def _line(
         allowed=allowed if allowed is not None else (paid + pr if status is not ClaimStatus.DENIED else None),
         contractual=contractual,
         denied=co - contractual,
-        patient_responsibility=ZERO if forwards else pr,
+        patient_responsibility=ZERO if forwards else pr - protected,
         forwarded=forwarded,
         other=other,
         adjustments=adjustments,
         rarcs=rarcs,
         procedure_code=procedure_code,
+        qmb=qmb,
     )
+
+
+def _protected(a: Adjustment, *, qmb: bool) -> bool:
+    """A QMB's Medicare cost sharing: never the patient's (see the module docstring)."""
+    return qmb and a.group == "PR" and a.carc in MEDICARE_COST_SHARING_CARCS
 
 
 def post_claim(
@@ -250,6 +269,7 @@ def post_claim(
         return ClaimPosting(claim_id, remit.status, ())
     order = status.payer_order
     forwards = remit.crossed_over
+    qmb = remit.qmb
     follows = order is not None and order > claim_payer_order
     interest = remit.interest_in_paid
     lines: list[LinePosting] = []
@@ -264,6 +284,7 @@ def post_claim(
                 status=status,
                 forwards=forwards,
                 follows_crossover=follows,
+                qmb=qmb,
                 charge=service.charge,
                 paid=service.paid,
                 adjustments=service.adjustments,
@@ -279,6 +300,7 @@ def post_claim(
                 status=status,
                 forwards=forwards,
                 follows_crossover=follows,
+                qmb=qmb,
                 charge=remit.charge,
                 paid=remit.paid - interest,
                 adjustments=remit.adjustments,
@@ -297,6 +319,7 @@ def post_claim(
                 status=status,
                 forwards=forwards,
                 follows_crossover=follows,
+                qmb=qmb,
                 charge=remit.charge - placed_charge,
                 paid=remit.paid - placed_paid - interest,
                 adjustments=adjustments,
@@ -315,7 +338,7 @@ def patient_share(posting: ClaimPosting) -> PatientShare:
     other = ZERO
     for line in posting.lines:
         for a in line.adjustments:
-            if a.group != "PR":
+            if a.group != "PR" or _protected(a, qmb=line.qmb):
                 continue
             if a.carc in buckets:
                 buckets[a.carc] += a.amount

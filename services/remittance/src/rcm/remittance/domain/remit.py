@@ -18,6 +18,8 @@ from enum import StrEnum
 
 __all__ = [
     "CROSSOVER_RARCS",
+    "MEDICARE_COST_SHARING_CARCS",
+    "QMB_RARCS",
     "SPLIT_CLAIM_RARC",
     "Adjustment",
     "ClaimRemit",
@@ -86,6 +88,12 @@ _PAYER_ORDER = {
 
 CROSSOVER_RARCS = frozenset({"MA18", "N89"})
 """Claim-level remarks that the payer forwarded the claim to a supplemental payer (crossover)."""
+QMB_RARCS = frozenset({"N781", "N782", "N783"})
+"""Remarks that the patient is a Qualified Medicare Beneficiary (CMS CR 9911): no deductible (N781),
+coinsurance (N782) or copay (N783) may be collected from them (42 U.S.C. 1396a(n)(3)(B)). The
+state Medicaid program is the payer of that cost sharing (or it is written off), never the patient."""
+MEDICARE_COST_SHARING_CARCS = frozenset({"1", "2", "3"})
+"""The PR reasons a QMB remark protects: deductible, coinsurance, copay."""
 SPLIT_CLAIM_RARC = "MA15"
 """Claim-level remark: the payer separated the claim; each part comes in a claim payment of its own."""
 
@@ -184,6 +192,13 @@ class ClaimRemit:
         if status is None or not status.moves_money or status is ClaimStatus.REVERSAL:
             return False
         return status.forwarded or bool(CROSSOVER_RARCS & set(self.rarcs)) or bool(self.crossover_payer_name)
+
+    @property
+    def qmb(self) -> bool:
+        """A QMB remark (``QMB_RARCS``) on the claim (MOA) or one of its lines (LQ): the status is
+        the patient's, so it protects the cost sharing of every line of the claim payment."""
+        remarks = set(self.rarcs).union(*(s.rarcs for s in self.services))
+        return bool(QMB_RARCS & remarks)
 
     def all_adjustments(self) -> tuple[Adjustment, ...]:
         return self.adjustments + tuple(a for s in self.services for a in s.adjustments)
