@@ -35,3 +35,25 @@ def test_report_counts_clean_claims_denials_and_money() -> None:
     assert isinstance(report.ar_aging["0-30"], Decimal)
     assert "Clean-claim rate" in render_html(report)
     assert "clean-claim rate 50.0%" in render_text(report)
+
+
+def test_patient_responsibility_leaves_out_what_went_on_to_the_next_payer() -> None:
+    ledger = CycleLedger()
+    claim_id = f.claim_created(1).claim_id
+    ledger.apply("c1", f.claim_created(1))
+    ledger.apply("p1", f.payment_posted(1, claim_id=claim_id, patient_responsibility="25.00"))
+    owed = f.patient_balance_changed(1, claim_id=claim_id, previous_balance="0", balance="25.00", change="25.00")
+    ledger.apply("b1", owed)
+    moved = f.patient_balance_changed(
+        2,
+        patient_id=owed.patient_id,
+        claim_id=claim_id,
+        previous_balance="25.00",
+        balance="0.00",
+        change="-25.00",
+        reason="next_payer_billed",
+    )
+    ledger.apply("b2", moved)
+    ledger.apply("b2", moved)  # folded once
+    assert build_report(ledger, today=date(2025, 4, 1)).patient_responsibility == Decimal("0.00")
+    assert ledger.patient_balances[owed.patient_id] == Decimal("0.00")

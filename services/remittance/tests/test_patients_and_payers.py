@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from rcm.events.catalog import all_specs
 from rcm.events.models import BalanceChangeReason
-from rcm.events.testing import patient_payment_received, payer_updated
+from rcm.events.testing import patient_payment_received, payer_updated, secondary_claim_requested
 from rcm.remittance import store as t
 from rcm.remittance.app import CONSUMED_TOPICS
 from rcm.remittance.domain.payers import identifier_key, payer_keys, remit_payer_keys, resolve_payer
@@ -30,6 +30,21 @@ def copay_remit(pcn: str, icn: str = "ICN-1") -> Clp:
         icn,
         services=[
             Svc("90837", "170.00", "120.00", [Cas("CO", "45", "25.00"), Cas("PR", "3", "25.00")], on=DOS)
+        ],
+    )
+
+
+def copay_reversal(pcn: str, icn: str = "ICN-1") -> Clp:
+    """The payer's CLP02 22 taking ``copay_remit`` back."""
+    return Clp(
+        pcn,
+        "22",
+        "-170.00",
+        "-120.00",
+        "-25.00",
+        icn,
+        services=[
+            Svc("90837", "-170.00", "-120.00", [Cas("CO", "45", "-25.00"), Cas("PR", "3", "-25.00")], on=DOS)
         ],
     )
 
@@ -96,6 +111,62 @@ async def test_payments_of_different_patients_move_their_own_balances(ledger: Le
     await ledger.deliver(a, b, patient_payment_received(3, patient_id=a.patient_id, amount="5.00"))
     balances = {r.patient_id: r.balance for r in await ledger.rows(t.patient_balance)}
     assert balances == {a.patient_id: D("-15.00"), b.patient_id: D("-15.00")}
+
+
+# ------------------------------------------------------------------ next payer billed
+
+
+async def test_billing_the_next_payer_takes_the_prior_payers_share_off_the_patient_once(
+    ledger: Ledger,
+) -> None:
+    claim = claim_for(1, claim_id="clm-0001")
+    await ledger.add_claims([claim])
+    posted = await ledger.post(remit_835([copay_remit("clm-0001")], trace="EFT-A"))
+    (remit,) = posted.of("RemitReceived")
+    request = secondary_claim_requested(
+        1, claim_id="clm-0001", patient_id=claim.patient_id, remit_id=remit.remit_id
+    )
+    (moved,) = await ledger.deliver(request)
+    assert (moved.previous_balance, moved.balance, moved.change) == (D("25.00"), D("0.00"), D("-25.00"))
+    assert moved.reason == BalanceChangeReason.NEXT_PAYER_BILLED
+    assert (moved.claim_id, moved.source_id) == ("clm-0001", request.request_id)
+    row = await ledger.claim("clm-0001")
+    assert (row.patient_responsibility, row.forwarded) == (D("0.00"), D("25.00"))
+    assert row.total_charge - row.paid - row.contractual - row.forwarded == D("0.00")
+    (line,) = await ledger.rows(t.posted_line)
+    assert (line.patient_responsibility, line.forwarded) == (D("0.00"), D("25.00"))
+    # the request again (a replay, or the next payer billed again from the same payment): nothing left
+    assert await ledger.deliver(request) == []
+    assert await ledger.deliver(request.model_copy(update={"request_id": "req-again"})) == []
+    (balance,) = await ledger.rows(t.patient_balance)
+    assert balance.balance == D("0.00")
+
+    # the payer reverses that payment: the moved share comes back off forwarded, not off the patient
+    back = await ledger.post(remit_835([copay_reversal("clm-0001")], trace="EFT-B"))
+    assert back.outcome.states == {"posted": 1}
+    assert back.of("PatientBalanceChanged") == []
+    row = await ledger.claim("clm-0001")
+    assert (row.paid, row.patient_responsibility, row.forwarded) == (D("0.00"), D("0.00"), D("0.00"))
+
+
+async def test_a_request_for_a_reversed_or_unknown_payment_moves_nothing(ledger: Ledger) -> None:
+    claim = claim_for(1, claim_id="clm-0001")
+    await ledger.add_claims([claim])
+    first = await ledger.post(remit_835([copay_remit("clm-0001")], trace="EFT-A"))
+    (remit,) = first.of("RemitReceived")
+    assert (
+        await ledger.deliver(secondary_claim_requested(1, claim_id="clm-0001", remit_id="rmt-unknown")) == []
+    )
+    assert (
+        await ledger.deliver(secondary_claim_requested(1, claim_id="clm-0002", remit_id=remit.remit_id)) == []
+    )
+    await ledger.post(remit_835([copay_reversal("clm-0001")], trace="EFT-B"))
+    late = secondary_claim_requested(
+        1, claim_id="clm-0001", patient_id=claim.patient_id, remit_id=remit.remit_id
+    )
+    assert await ledger.deliver(late) == []
+    (balance,) = await ledger.rows(t.patient_balance)
+    assert balance.balance == D("0.00")
 
 
 # ------------------------------------------------------------------ payers

@@ -45,6 +45,8 @@ class ClaimView:
     remits: list[m.RemitReceived] = field(default_factory=list)
     postings: list[m.PaymentPosted] = field(default_factory=list)
     denials: list[m.DenialOpened] = field(default_factory=list)
+    billed_to_next_payer: Decimal = ZERO
+    """Patient share the remittance service moved off the patient when the next payer was billed."""
 
     @property
     def paid(self) -> Decimal:
@@ -56,7 +58,9 @@ class ClaimView:
 
     @property
     def patient_responsibility(self) -> Decimal:
-        return sum((p.patient_responsibility for p in self.postings), ZERO)
+        """What the patient owes on this claim: its postings' patient share, less what went on to
+        the next payer (whose own claim carries what that payer leaves the patient)."""
+        return sum((p.patient_responsibility for p in self.postings), ZERO) - self.billed_to_next_payer
 
 
 @dataclass
@@ -207,6 +211,8 @@ class CycleLedger:
 
     def _on_patient_balance_changed(self, e: m.PatientBalanceChanged) -> None:
         self.patient_balances[e.patient_id] = e.balance
+        if e.reason is m.BalanceChangeReason.NEXT_PAYER_BILLED and (claim := self._claim(e.claim_id or "")):
+            claim.billed_to_next_payer -= e.change
 
     # ------------------------------------------------------------------ denials, eligibility, auths
     def _on_denial_opened(self, e: m.DenialOpened) -> None:

@@ -1,4 +1,4 @@
-"""The remittance service process: claims, payers and patient payments consumer, 835 SFTP poller,
+"""The remittance service process: claims, payers, patient payments and next-payer requests consumer, 835 SFTP poller,
 outbox relay.
 
 service = build_service(RemittanceSettings())
@@ -24,7 +24,7 @@ __all__ = ["CLAIM_TOPICS", "CONSUMED_TOPICS", "MIGRATIONS", "RemittanceSettings"
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CLAIM_TOPICS = ["claim-created", "claim-submitted", "claim-acknowledged"]
-CONSUMED_TOPICS = [*CLAIM_TOPICS, "payer-updated", "patient-payment-received"]
+CONSUMED_TOPICS = [*CLAIM_TOPICS, "payer-updated", "patient-payment-received", "secondary-claim-requested"]
 EMITTED_TOPICS = ["remit-received", "payment-posted", "patient-balance-changed", "remit-unmatched"]
 
 

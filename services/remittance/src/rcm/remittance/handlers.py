@@ -1,6 +1,8 @@
 """Consumers: the claims projection the matcher needs (claim-created, -submitted, -acknowledged),
-the payer projection that tells which payer an 835 comes from (payer-updated), and patient payments
-applied to what the patient owes (patient-payment-received -> patient-balance-changed).
+the payer projection that tells which payer an 835 comes from (payer-updated), patient payments
+applied to what the patient owes (patient-payment-received -> patient-balance-changed), and the
+prior payer's patient share moved to the next payer once it is billed (secondary-claim-requested
+-> patient-balance-changed).
 
 ``handle_batch`` is what the service consumes with. A batch arrives grouped by topic partition, so
 claim events come in runs of one kind; each run of claim-created, claim-submitted or
@@ -26,6 +28,7 @@ from rcm.events.models import (
     PatientBalanceChanged,
     PatientPaymentReceived,
     PayerUpdated,
+    SecondaryClaimRequested,
 )
 from rcm.remittance import store as t
 from rcm.remittance.domain.payers import payer_keys
@@ -39,6 +42,7 @@ __all__ = [
     "on_claim_submitted",
     "on_patient_payment_received",
     "on_payer_updated",
+    "on_secondary_claim_requested",
 ]
 
 _TEXTS = ARRAY(sa.Text)
@@ -116,6 +120,43 @@ _APPLY_PATIENT_PAYMENT = (
 )
 """A patient payment recorded once per payment id, added to its claim's ``patient_paid`` and taken
 off what the patient owes, in one statement; no row back means the payment was applied before."""
+
+
+_TO_NEXT_PAYER = (
+    sa.text(
+        """
+        WITH lines AS (
+            SELECT pl.id, pl.patient_responsibility AS amount
+            FROM posted_line pl JOIN claim_payment cp ON cp.remit_id = pl.remit_id
+            WHERE pl.remit_id = :remit_id AND cp.claim_id = :claim_id AND cp.state = 'posted'
+              AND cp.reversed_by IS NULL AND pl.patient_responsibility <> 0
+            FOR UPDATE OF pl
+        ), moved AS (
+            UPDATE posted_line pl
+            SET forwarded = pl.forwarded + lines.amount, patient_responsibility = 0
+            FROM lines WHERE pl.id = lines.id
+            RETURNING lines.amount
+        ), total AS (
+            SELECT coalesce(sum(amount), 0) AS amount FROM moved
+        ), towards_claim AS (
+            UPDATE claim
+            SET patient_responsibility = claim.patient_responsibility - total.amount,
+                forwarded = claim.forwarded + total.amount
+            FROM total WHERE claim.claim_id = :claim_id AND total.amount <> 0
+            RETURNING claim.patient_id, total.amount
+        )
+        INSERT INTO patient_balance (patient_id, balance)
+        SELECT patient_id, -amount FROM towards_claim
+        ON CONFLICT (patient_id) DO UPDATE
+        SET balance = patient_balance.balance + excluded.balance, updated_at = now()
+        RETURNING balance, (SELECT amount FROM total) AS moved
+        """
+    )
+    .columns(balance=sa.Numeric, moved=sa.Numeric)
+)
+"""The patient share a posted (not reversed) claim payment put on the patient, moved to
+``forwarded`` (the next payer's to adjudicate) on its lines, its claim and the patient's balance,
+in one statement; no row back means nothing was left to move (moved before, or none)."""
 
 
 def _payer_upsert() -> Any:
@@ -300,12 +341,41 @@ async def on_patient_payment_received(tx: Transaction, d: Delivered[PatientPayme
     )
 
 
+async def on_secondary_claim_requested(tx: Transaction, d: Delivered[SecondaryClaimRequested]) -> None:
+    """The next payer is billed with the prior payer's adjudication: the patient share that
+    payment posted is the next payer's to adjudicate, no longer the patient's. The next payer's
+    own remit then puts on the patient what it leaves. Once per claim payment: a re-sent request,
+    or one for a payment already moved, finds nothing left to move; a payment reversed before the
+    request moves nothing (the reversal took its share back)."""
+    e = d.event
+    if e.remit_id is None:
+        return
+    row = (await tx.conn.execute(_TO_NEXT_PAYER, {"remit_id": e.remit_id, "claim_id": e.claim_id})).first()
+    if row is None:
+        return
+    previous = row.balance + row.moved
+    tx.publish(
+        PatientBalanceChanged(
+            patient_id=e.patient_id,
+            claim_id=e.claim_id,
+            previous_balance=previous,
+            balance=row.balance,
+            change=row.balance - previous,
+            reason=BalanceChangeReason.NEXT_PAYER_BILLED,
+            source_id=e.request_id,
+            changed_at=e.requested_at,
+        ),
+        cause=d,
+    )
+
+
 HANDLERS: dict[type, Any] = {
     ClaimCreated: on_claim_created,
     ClaimSubmitted: on_claim_submitted,
     ClaimAcknowledged: on_claim_acknowledged,
     PayerUpdated: on_payer_updated,
     PatientPaymentReceived: on_patient_payment_received,
+    SecondaryClaimRequested: on_secondary_claim_requested,
 }
 
 _ONE_BY_ONE = dispatch(HANDLERS)

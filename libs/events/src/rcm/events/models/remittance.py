@@ -175,6 +175,9 @@ class BalanceChangeReason(StrEnum):
     REMIT_POSTED = "remit_posted"
     PATIENT_PAYMENT = "patient_payment"
     TRANSFER_TO_PATIENT = "transfer_to_patient"
+    NEXT_PAYER_BILLED = "next_payer_billed"
+    """The prior payer's patient share went to the next payer's claim: the patient owes what that
+    payer leaves."""
     WRITE_OFF = "write_off"
     REFUND = "refund"
     ADJUSTMENT = "adjustment"
