@@ -42,7 +42,9 @@ def test_patient_responsibility_leaves_out_what_went_on_to_the_next_payer() -> N
     claim_id = f.claim_created(1).claim_id
     ledger.apply("c1", f.claim_created(1))
     ledger.apply("p1", f.payment_posted(1, claim_id=claim_id, patient_responsibility="25.00"))
-    owed = f.patient_balance_changed(1, claim_id=claim_id, previous_balance="0", balance="25.00", change="25.00")
+    owed = f.patient_balance_changed(
+        1, claim_id=claim_id, previous_balance="0", balance="25.00", change="25.00"
+    )
     ledger.apply("b1", owed)
     moved = f.patient_balance_changed(
         2,

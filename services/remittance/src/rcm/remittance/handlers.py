@@ -122,9 +122,8 @@ _APPLY_PATIENT_PAYMENT = (
 off what the patient owes, in one statement; no row back means the payment was applied before."""
 
 
-_TO_NEXT_PAYER = (
-    sa.text(
-        """
+_TO_NEXT_PAYER = sa.text(
+    """
         WITH lines AS (
             SELECT pl.id, pl.patient_responsibility AS amount
             FROM posted_line pl JOIN claim_payment cp ON cp.remit_id = pl.remit_id
@@ -151,9 +150,7 @@ _TO_NEXT_PAYER = (
         SET balance = patient_balance.balance + excluded.balance, updated_at = now()
         RETURNING balance, (SELECT amount FROM total) AS moved
         """
-    )
-    .columns(balance=sa.Numeric, moved=sa.Numeric)
-)
+).columns(balance=sa.Numeric, moved=sa.Numeric)
 """The patient share a posted (not reversed) claim payment put on the patient, moved to
 ``forwarded`` (the next payer's to adjudicate) on its lines, its claim and the patient's balance,
 in one statement; no row back means nothing was left to move (moved before, or none)."""
