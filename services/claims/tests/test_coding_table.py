@@ -495,10 +495,17 @@ CASES: tuple[Case, ...] = (
         NotBillableReason.UNKNOWN_SERVICE_CODE,
     ),
     Case(
-        "a second diagnostic evaluation the same day is not billable",
+        "a second diagnostic evaluation by the same clinician the same day is not billable",
         {"service_kind": "intake", "minutes": 60},
         NotBillableReason.ALREADY_BILLED_TODAY,
+        same_day=(INTAKE_EARLIER_TODAY[0].model_copy(update={"rendering_provider_id": "prv_render"}),),
+    ),
+    Case(
+        "another clinician's evaluation the same day leaves this one billable (MUE per provider)",
+        {"service_kind": "intake", "minutes": 60},
+        ("90792",),
         same_day=INTAKE_EARLIER_TODAY,
+        credential=MD,
     ),
     Case(
         "a diagnostic evaluation a week after another codes 90791",

@@ -1,6 +1,8 @@
 """Psychiatric diagnostic evaluation: 90791, or 90792 (with medical services) for prescribers.
 
-Both are untimed and reported at most once per patient per day.
+Both are untimed and reported at most once a day by one clinician for one patient (CMS MUE 1 per
+provider, patient and date of service). Another clinician's evaluation the same day is their own:
+a psychiatrist's 90792 and a psychologist's 90791 on one date are both billable.
 """
 
 from __future__ import annotations
@@ -14,19 +16,21 @@ __all__ = ["code_intake"]
 
 
 def code_intake(
-    session: Session, credential: Credential, same_day_codes: frozenset[str]
+    session: Session, credential: Credential, provider_day_codes: frozenset[str]
 ) -> list[ChosenCode] | NotBillable:
-    """90792 for MD/DO/NP/PA, 90791 for everyone else; not a second time the same day.
+    """90792 for MD/DO/NP/PA, 90791 for everyone else; not a second time the same day by the same
+    clinician (``provider_day_codes``: the codes the rendering clinician billed the patient that day).
 
     A session naming its ``service_code`` keeps it: a prescriber's evaluation without
     medical services is 90791, and 90792 is refused to a clinician who cannot prescribe.
     """
-    already = sorted(same_day_codes & INTAKE_CODES)
+    already = sorted(provider_day_codes & INTAKE_CODES)
     if already:
         return NotBillable(
             session_id=session.session_id,
             reason=NotBillableReason.ALREADY_BILLED_TODAY,
-            message=f"a diagnostic evaluation ({already[0]}) is already billed for this patient today",
+            message=f"this clinician already billed a diagnostic evaluation ({already[0]}) for this "
+            "patient today",
         )
     requested = session.service_code
     if requested is not None and requested not in INTAKE_CODES:

@@ -69,7 +69,7 @@ def choose_codes(
     elif kind in (ServiceKind.GROUP, ServiceKind.MULTIPLE_FAMILY_GROUP):
         chosen = code_group(session)
     elif kind is ServiceKind.INTAKE:
-        chosen = code_intake(session, credential, same_day_codes)
+        chosen = code_intake(session, credential, provider_day_codes)
     elif kind is ServiceKind.TESTING:
         chosen = code_testing(session)
     elif kind is ServiceKind.HEALTH_BEHAVIOR:
