@@ -5,6 +5,8 @@ Every identifier, name and date here is invented.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
 from rcm.eligibility.domain import AaaAction, decide
@@ -102,3 +104,33 @@ def test_a_member_not_found_with_a_cannot_process_benefit_is_not_found() -> None
 def test_a_cannot_process_service_type_beside_an_answered_plan_is_still_an_answer() -> None:
     summary = read("EB*1*IND*30", "EB*V*IND*MH")
     assert summary.status is EligibilityStatus.ACTIVE
+
+
+@pytest.mark.parametrize("reason", ["62", "63"])
+def test_a_visit_too_far_ahead_is_checked_again_on_its_date_not_corrected(reason: str) -> None:
+    """62/63 about a visit still to come: the payer answers only nearer the date, which is right."""
+    errors = read(f"AAA*N**{reason}*C").aaa_errors
+    decision = decide(errors, ["2100C"], service_date=date(2026, 3, 20), today=date(2026, 3, 6))
+    assert decision is not None and decision.action is AaaAction.WAIT
+    assert decision.wait == timedelta(days=14) and decision.corrections == ()
+    assert "on the date of service" in decision.message
+    # without the dates the reason still points at the date sent
+    undated = decide(errors, ["2100C"])
+    assert undated is not None and undated.action is AaaAction.CORRECT
+    assert undated.corrections == ("service_date",)
+
+
+def test_a_date_past_the_inquiry_window_is_not_asked_again() -> None:
+    errors = read("AAA*N**62*C").aaa_errors
+    decision = decide(errors, ["2100C"], service_date=date(2024, 1, 5), today=date(2026, 3, 6))
+    assert decision is not None and decision.action is AaaAction.STOP and decision.corrections == ()
+    # a future date the payer says is in the future on the day itself is a wrong date after all
+    today = decide(
+        read("AAA*N**63*C").aaa_errors, ["2100C"], service_date=date(2026, 3, 6), today=date(2026, 3, 6)
+    )
+    assert today is not None and today.action is AaaAction.CORRECT and today.corrections == ("service_date",)
+    # a payer that says not to resubmit is heard
+    never = decide(
+        read("AAA*N**63*N").aaa_errors, ["2100C"], service_date=date(2026, 3, 20), today=date(2026, 3, 6)
+    )
+    assert never is not None and never.action is AaaAction.STOP

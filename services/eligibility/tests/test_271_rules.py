@@ -5,7 +5,7 @@ Every identifier, name and date here is invented.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -499,9 +499,16 @@ def _request() -> InquiryRequest:
     )
 
 
+def bare_checker() -> Checker:
+    """A checker that only reads answers (no clearinghouse), on a fixed day."""
+    checker = Checker.__new__(Checker)
+    checker.now = lambda: datetime(2026, 3, 6, 12, tzinfo=UTC)
+    return checker
+
+
 def test_a_benefit_level_aaa_does_not_turn_an_answered_check_into_a_rejection() -> None:
     text = x271(*PLAN, "EB*B*IND*MH*PR**27*30.00*****Y", "EB*1*IND*A7", "AAA*N**53*N")
-    checker = Checker.__new__(Checker)
+    checker = bare_checker()
     outcome = checker._rejected(text, _request(), PayerPolicy(), retry=False)
     assert outcome.summary.status is EligibilityStatus.ACTIVE
     assert outcome.summary.aaa_loops == ["2110C"]
@@ -510,7 +517,7 @@ def test_a_benefit_level_aaa_does_not_turn_an_answered_check_into_a_rejection() 
 
 
 def test_a_rejected_42_is_checked_again_later() -> None:
-    checker = Checker.__new__(Checker)
+    checker = bare_checker()
     outcome = checker._rejected(x271(source=("AAA*N**42*N",)), _request(), PayerPolicy(), retry=False)
     assert outcome.summary.status is EligibilityStatus.ERROR
     assert outcome.decision is not None and outcome.decision.action is AaaAction.STOP  # N: do not resubmit
@@ -632,7 +639,7 @@ def test_group_or_policy_number_and_plan_number_description() -> None:
 
 def test_a_valid_request_the_payer_could_not_answer_is_checked_again_later() -> None:
     # AAA01 Y: the transport does not reject it, the answer itself says to try again
-    checker = Checker.__new__(Checker)
+    checker = bare_checker()
     outcome = checker._answered(x271("AAA*Y**42*R"), _request(), PayerPolicy(), attempts=1)
     assert outcome.summary.status is EligibilityStatus.ERROR
     assert outcome.decision is not None and outcome.decision.action is AaaAction.RETRY
@@ -685,7 +692,7 @@ def test_one_malformed_benefit_leaves_the_rest_of_the_answer(defect: str, left_o
     text = x271(*PLAN, "EB*B*IND*MH*PR**27*30.00*****Y", defect, "EB*C*IND*MH*PR**23*500.00*****Y")
     with pytest.raises(X12Error):
         read_interchanges(text)  # strict reading: the whole interchange fails
-    checker = Checker.__new__(Checker)
+    checker = bare_checker()
     outcome = checker._answered(text, _request(), PayerPolicy(), attempts=1)
     assert outcome.failure is None
     summary = outcome.summary
@@ -707,7 +714,7 @@ def test_a_malformed_date_of_birth_or_date_leaves_only_that_segment() -> None:
 
 def test_an_answer_without_its_required_parts_is_still_unreadable() -> None:
     text = x271(*PLAN).replace("BHT*0022*11*TRACE1*20250301*1200~", "BHT*0022*11*TRACE1*20251301*1200~")
-    checker = Checker.__new__(Checker)
+    checker = bare_checker()
     outcome = checker._answered(text, _request(), PayerPolicy(), attempts=1)
     assert outcome.failure == "Unreadable271" and outcome.summary.status is EligibilityStatus.ERROR
 
@@ -716,7 +723,7 @@ def test_a_4010_answer_is_unreadable_not_read_with_the_5010_rules() -> None:
     text = x271(*PLAN, "EB*B*IND*MH*PR**27*30.00*****Y").replace("*005010X279A1", "*004010X092A1")
     with pytest.raises(X12Error, match=r"not 005010|no typed model for transaction set 271 \(004010X092A1\)"):
         read_271(text)
-    checker = Checker.__new__(Checker)
+    checker = bare_checker()
     outcome = checker._answered(text, _request(), PayerPolicy(), attempts=1)
     assert outcome.failure == "Unreadable271" and outcome.summary.status is EligibilityStatus.ERROR
 

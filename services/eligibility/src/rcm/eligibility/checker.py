@@ -360,7 +360,12 @@ class Checker:
                 BenefitSummary(status=EligibilityStatus.ERROR), raw_271=text, failure="Unreadable271"
             )
         decision = (
-            decide(summary.aaa_errors, summary.aaa_loops)
+            decide(
+                summary.aaa_errors,
+                summary.aaa_loops,
+                service_date=request.service_date,
+                today=self.now().date(),
+            )
             if summary.status in (EligibilityStatus.ERROR, EligibilityStatus.NOT_FOUND)
             else None
         )
@@ -380,9 +385,9 @@ class Checker:
         if summary.status in (EligibilityStatus.ACTIVE, EligibilityStatus.INACTIVE):
             # the payer answered for the coverage; its AAA are about single benefits (2110C/D)
             return CheckOutcome(summary, raw_271=text)
-        decision = decide(summary.aaa_errors, summary.aaa_loops) or AaaDecision(
-            AaaAction.RETRY if retry else AaaAction.STOP
-        )
+        decision = decide(
+            summary.aaa_errors, summary.aaa_loops, service_date=request.service_date, today=self.now().date()
+        ) or AaaDecision(AaaAction.RETRY if retry else AaaAction.STOP)
         if retry and summary.status is not EligibilityStatus.ERROR:
             summary = summary.model_copy(update={"status": EligibilityStatus.ERROR})
         return CheckOutcome(

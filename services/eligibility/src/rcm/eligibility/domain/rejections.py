@@ -11,6 +11,12 @@ clearinghouse does not name, and what the eligibility service does next:
 | ``correct`` | AAA04 C, or a member, provider or date reason without a follow-up or with R | reports which data to fix |
 | ``stop`` | AAA04 N, S or Y, or any other reason | reports and does not resubmit |
 
+62 (date of service not within the allowable inquiry period) and 63 (date of service in the future)
+about a visit still to come say the payer does not answer that far ahead, not that the date is wrong:
+the check waits until the date of service (``wait``). 62 about a date already past says the payer no
+longer answers electronically for it (``stop``: its portal or phone). Without the two dates, both
+ask to correct the date.
+
 79 (invalid participant identification) from the payer's own loops says the payer could not
 place the exchange (a connection or enrolment problem on its side, usually passing), unless its
 AAA04 C asks for a correction: then the payer identification the request was sent with is wrong
@@ -28,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -103,6 +109,9 @@ CORRECTIONS: Final = {
     "33": ("request",),
 }
 
+#: Reasons about the inquiry's date of service: read against the visit's date (module docstring).
+_DATE_WINDOW: Final = frozenset({"62", "63"})
+
 #: Loops of the payer itself: a 79 there is the payer's problem, not the request's.
 PAYER_LOOPS: Final = frozenset({"2000A", "2100A"})
 #: Reasons that say the payer could not answer now, wherever they are.
@@ -137,6 +146,8 @@ class AaaDecision:
             return f"correct {', '.join(self.corrections) or 'the request'} and check again ({what})"
         if self.action is AaaAction.WAIT:
             days = self.wait.days if self.wait else 0
+            if _DATE_WINDOW.intersection(self.reasons):
+                return f"the payer does not answer this far ahead; checking again in {days} days, on the date of service ({what})"
             return f"the payer asks to wait {days} days before checking again ({what})"
         if self.action is AaaAction.RETRY:
             return f"the payer could not answer now; checking again later ({what})"
@@ -158,8 +169,20 @@ def _payer_id_rejected(error: AaaError, loop: str | None) -> bool:
     return error.code == "79" and loop in PAYER_LOOPS and error.follow_up == "C"
 
 
-def _one(error: AaaError, loop: str | None) -> tuple[AaaAction, timedelta | None]:
+def _outside_window(error: AaaError, ahead: timedelta | None) -> bool:
+    """A date-window reason (62, 63) about a visit still to come, or 62 about one past: the date
+    sent is the visit's, not a date to correct (``ahead``: date of service - today, when known)."""
+    if error.code not in _DATE_WINDOW or ahead is None:
+        return False
+    return ahead > timedelta(0) or error.code == "62"
+
+
+def _one(error: AaaError, loop: str | None, ahead: timedelta | None) -> tuple[AaaAction, timedelta | None]:
     follow_up = FOLLOW_UPS.get(error.follow_up or "")
+    if ahead is not None and _outside_window(error, ahead) and error.follow_up not in ("N", "S", "Y"):
+        if ahead > timedelta(0):
+            return AaaAction.WAIT, ahead  # asked too early: checked again on the date of service
+        return AaaAction.STOP, None  # 62 for a past date: too late for an electronic answer
     if payer_could_not_answer(error.code, loop):
         # asked to wait or not to resubmit, that is done; a 79 the payer asks to correct (C) names
         # the payer identification sent (``_fields``); otherwise the same request is sent again later
@@ -178,9 +201,12 @@ def _one(error: AaaError, loop: str | None) -> tuple[AaaAction, timedelta | None
     return AaaAction.STOP, None
 
 
-def _fields(error: AaaError, loop: str | None) -> tuple[str, ...]:
+def _fields(error: AaaError, loop: str | None, ahead: timedelta | None) -> tuple[str, ...]:
     """The request data an AAA points at: none for a payer that could not answer, the payer's
-    identification for a 79 from its own loops that it asks to correct."""
+    identification for a 79 from its own loops that it asks to correct, none for a date window
+    read against the visit's date."""
+    if _outside_window(error, ahead):
+        return ()
     if _payer_id_rejected(error, loop):
         return ("payer",)
     if payer_could_not_answer(error.code, loop):
@@ -188,18 +214,27 @@ def _fields(error: AaaError, loop: str | None) -> tuple[str, ...]:
     return CORRECTIONS.get(error.code, ())
 
 
-def decide(errors: Sequence[AaaError], loops: Sequence[str | None] = ()) -> AaaDecision | None:
-    """The decision for a 271's AAA segments (``loops``: the loop of each, when known); None when none."""
+def decide(
+    errors: Sequence[AaaError],
+    loops: Sequence[str | None] = (),
+    *,
+    service_date: date | None = None,
+    today: date | None = None,
+) -> AaaDecision | None:
+    """The decision for a 271's AAA segments (``loops``: the loop of each, when known); None when none.
+
+    ``service_date`` (the inquiry's) and ``today`` read a date-window reason (62, 63)."""
     if not errors:
         return None
+    ahead = service_date - today if service_date is not None and today is not None else None
     where = [*loops, *([None] * (len(errors) - len(loops)))]
-    decisions = [_one(e, loop) for e, loop in zip(errors, where, strict=False)]
+    decisions = [_one(e, loop, ahead) for e, loop in zip(errors, where, strict=False)]
     action = max((a for a, _ in decisions), key=_SEVERITY.__getitem__)
     waits = [w for a, w in decisions if a is action and w is not None]
     corrections: list[str] = []
     if action in (AaaAction.CORRECT, AaaAction.STOP):
         for error, loop in zip(errors, where, strict=False):
-            for field in _fields(error, loop):
+            for field in _fields(error, loop, ahead):
                 if field not in corrections:
                     corrections.append(field)
     return AaaDecision(
