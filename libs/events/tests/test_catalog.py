@@ -15,6 +15,7 @@ from rcm.events.catalog import (
     spec_for_name,
     spec_for_topic,
     spec_for_type,
+    topics_of,
 )
 from rcm.events.envelope import partition_key
 from rcm.events.errors import EventError, UnknownEventType
@@ -154,3 +155,11 @@ def test_extension_attributes_are_codes_of_the_body_with_valid_names(spec) -> No
         header = spec.attribute_header(name)
         assert re.fullmatch(r"ce_[a-z0-9]{1,20}", header), header
         assert header[3:] not in {"specversion", "id", "source", "type", "time", "subject", "datacontenttype"}
+
+
+def test_a_services_topics_carry_the_settings_a_missing_one_is_created_with() -> None:
+    topics = topics_of("remittance")
+    assert topics["payer-updated"] == {"partitions": 6, "compacted": True, "retention_ms": -1}  # read
+    assert topics["remit-received"]["compacted"] is False  # written
+    assert "session-completed" not in topics
+    assert "session-completed" in topics_of("remittance", "session-completed")

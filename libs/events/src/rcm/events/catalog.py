@@ -33,6 +33,7 @@ __all__ = [
     "spec_for_topic",
     "spec_for_type",
     "topic_prefix",
+    "topics_of",
 ]
 
 PREFIX_ENV = "RCM_TOPIC_PREFIX"
@@ -241,6 +242,18 @@ def topic_prefix() -> str:
 def all_specs() -> Iterator[EventSpec]:
     """Iterate over the catalog in flow order."""
     return iter(CATALOG)
+
+
+def topics_of(service: str, *also: str) -> dict[str, dict[str, object]]:
+    """The topics ``service`` reads or writes (the catalog's consumers and producers), and ``also``,
+    with the settings a missing one is created with: ``{name: {"partitions", "compacted",
+    "retention_ms"}}`` (see ``rcm.servicekit.kafka.ensure_topics``)."""
+    names = [s.name for s in CATALOG if service in s.producers or service in s.consumers]
+    return {
+        name: {"partitions": spec.partitions, "compacted": spec.compacted, "retention_ms": spec.retention_ms}
+        for name in dict.fromkeys([*names, *also])
+        for spec in (spec_for_name(name),)
+    }
 
 
 def spec_for_name(name: str) -> EventSpec:

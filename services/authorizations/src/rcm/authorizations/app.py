@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rcm.authorizations.handlers import Ledger
 from rcm.authorizations.settings import AuthorizationOptions, AuthorizationSettings
+from rcm.events.catalog import topics_of
 from rcm.servicekit import Service, ServiceSettings, decode_event
 
 __all__ = ["TOPICS", "build_service"]
@@ -48,7 +49,7 @@ def build_service(
         reserve_on_schedule=options.reserve_on_schedule,
         clock=clock or (lambda: datetime.now(UTC)),
     )
-    service = Service(settings, migrations=MIGRATIONS)
+    service = Service(settings, migrations=MIGRATIONS, topics=topics_of("authorizations", *TOPICS))
     service.add_consumer(
         settings.service_name,
         topics=TOPICS,

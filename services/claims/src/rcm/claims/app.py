@@ -30,6 +30,7 @@ from rcm.clearinghouse import (
     CoreRealtimeClient,
     SftpBatchClient,
 )
+from rcm.events.catalog import topics_of
 from rcm.servicekit import Service, ServiceSettings, decode_event
 
 __all__ = ["TOPICS", "ClaimsService", "ClaimsSettings", "build_service"]
@@ -105,7 +106,8 @@ class ClaimsService:
     def __init__(self, settings: ClaimsSettings, clearinghouse: ClearinghouseSettings | None) -> None:
         self.settings = settings
         self.clearinghouse = clearinghouse
-        self.service = Service(settings, migrations=MIGRATIONS)
+        # the topics it reads and writes, created when missing (as the other services do)
+        self.service = Service(settings, migrations=MIGRATIONS, topics=topics_of("claims", *TOPICS))
         self.metrics = ClaimsMetrics(self.service.metrics.registry)
         self.ar_aging = ArAgingMetrics(self.service.metrics.registry)
         self.clearinghouse_metrics = ClearinghouseMetrics(self.service.metrics.registry)

@@ -9,7 +9,7 @@ from rcm.denials.domain.playbook import Playbook
 from rcm.denials.handlers import DenialHandlers
 from rcm.denials.metrics import DenialsMetrics
 from rcm.denials.settings import DenialsSettings, load_configured_playbook
-from rcm.events.catalog import spec_for_name
+from rcm.events.catalog import topics_of
 from rcm.events.models import CheckTrigger
 from rcm.servicekit import Service, ServiceSettings, decode_event, only_when
 
@@ -50,13 +50,9 @@ def build_service(settings: ServiceSettings, *, playbook: Playbook | None = None
     """The denials service: one consumer over its topics, the outbox relay, the statistics timer and
     its business metrics (``rcm.denials.metrics``) on the service's registry."""
     denials = _as_denials_settings(settings)
-    topics: dict[str, dict[str, object]] = {}
-    for name in (*CONSUMED, *PUBLISHED):
-        spec = spec_for_name(name)
-        topics[name] = {
-            "partitions": denials.topic_partitions or spec.partitions,
-            "compacted": spec.compacted,
-        }
+    topics = topics_of("denials", *CONSUMED, *PUBLISHED)
+    if denials.topic_partitions:
+        topics = {name: {**spec, "partitions": denials.topic_partitions} for name, spec in topics.items()}
     service = Service(denials, migrations=Path(__file__).parent / "migrations", topics=topics)
     handlers = DenialHandlers(
         playbook or load_configured_playbook(denials.playbook_path),

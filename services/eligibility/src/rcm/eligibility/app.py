@@ -23,6 +23,7 @@ from rcm.clearinghouse import (
 from rcm.eligibility.checker import Checker
 from rcm.eligibility.handlers import Eligibility
 from rcm.eligibility.settings import EligibilityOptions, load_clearinghouse
+from rcm.events.catalog import topics_of
 from rcm.servicekit import Service, ServiceSettings, decode_event
 
 __all__ = ["MIGRATIONS", "TOPICS", "build_service"]
@@ -51,7 +52,7 @@ def build_service(
 ) -> Service:
     options = options or EligibilityOptions()
     clearinghouse = clearinghouse or load_clearinghouse(options.clearinghouse_file)
-    service = Service(settings, migrations=MIGRATIONS)
+    service = Service(settings, migrations=MIGRATIONS, topics=topics_of("eligibility", *TOPICS))
     if core is None:  # the payers' circuit breakers are served on the service's registry
         breakers = CircuitBreakers(metrics=ClearinghouseMetrics(service.metrics.registry))
         core = CoreRealtimeClient(clearinghouse, breakers=breakers)

@@ -13,7 +13,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from rcm.clearinghouse import ClearinghouseSettings
-from rcm.events.catalog import spec_for_name
+from rcm.events.catalog import topics_of
 from rcm.remittance.handlers import handle_batch
 from rcm.remittance.metrics import RemitMetrics
 from rcm.remittance.rematching import rematcher
@@ -26,19 +26,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 CLAIM_TOPICS = ["claim-created", "claim-submitted", "claim-acknowledged"]
 CONSUMED_TOPICS = [*CLAIM_TOPICS, "payer-updated", "patient-payment-received", "secondary-claim-requested"]
 EMITTED_TOPICS = ["remit-received", "payment-posted", "patient-balance-changed", "remit-unmatched"]
-
-
-def _topics() -> dict[str, dict[str, object]]:
-    """The catalog's topic settings for what the service reads and writes (created when missing)."""
-    out: dict[str, dict[str, object]] = {}
-    for name in CONSUMED_TOPICS + EMITTED_TOPICS:
-        spec = spec_for_name(name)
-        out[name] = {
-            "partitions": spec.partitions,
-            "compacted": spec.compacted,
-            "retention_ms": spec.retention_ms,
-        }
-    return out
 
 
 class RemittanceSettings(ServiceSettings):
@@ -72,7 +59,9 @@ class RemittanceSettings(ServiceSettings):
 
 
 def build_service(settings: RemittanceSettings, *, metrics: RemitMetrics | None = None) -> Service:
-    service = Service(settings, migrations=MIGRATIONS, topics=_topics())
+    service = Service(
+        settings, migrations=MIGRATIONS, topics=topics_of("remittance", *CONSUMED_TOPICS, *EMITTED_TOPICS)
+    )
     remit_metrics = metrics or RemitMetrics(service.metrics.registry)
     service.add_consumer(
         settings.service_name,
