@@ -176,6 +176,18 @@ CASES: tuple[Case, ...] = (
     ),
     Case("without the opt-in, a 90-minute session codes 90837", individual(90), ("90837",)),
     Case(
+        "an opt-in from 60 minutes still needs 76 (38 per unit of 90834)",
+        individual(70),
+        ("90837",),
+        rules=PayerRules(prolonged_psychotherapy_as_two_units=True, prolonged_psychotherapy_from_minutes=60),
+    ),
+    Case(
+        "an opt-in from 60 minutes bills 2 x 90834 at 76",
+        individual(76),
+        ("90834x2",),
+        rules=PayerRules(prolonged_psychotherapy_as_two_units=True, prolonged_psychotherapy_from_minutes=60),
+    ),
+    Case(
         "interactive complexity adds +90785 to 90834",
         individual(45, interactive_complexity=True),
         ("90834", "90785"),

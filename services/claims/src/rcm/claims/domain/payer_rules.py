@@ -224,7 +224,11 @@ class PayerRules(DomainModel):
     prolonged_psychotherapy_as_two_units: bool = Field(
         default=False, description="Opt-in: bill a long session as 2 units of 90834 (not CPT convention)."
     )
-    prolonged_psychotherapy_from_minutes: int = Field(default=90, ge=53)
+    prolonged_psychotherapy_from_minutes: int = Field(
+        default=90,
+        ge=53,
+        description="Minutes from which 2 x 90834 is billed; below 76 (38 a unit) reads as 76.",
+    )
     modifier_25_on_em_with_psychotherapy: bool = Field(
         default=False,
         description="Append 25 to the E/M billed with +90833/+90836/+90838. CPT and CMS do not ask "

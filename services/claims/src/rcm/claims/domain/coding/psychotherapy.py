@@ -69,6 +69,10 @@ def psychotherapy_code(minutes: int) -> str | None:
     return band.code if band else None
 
 
+TWO_UNITS_OF_90834_MINUTES = 76
+"""The least time two units of 90834 (38-52 minutes each by the CPT midpoint rule) can report."""
+
+
 def _psychotherapy_line(minutes: int, *, what: str = "psychotherapy") -> ChosenCode | None:
     band = band_for(minutes, PSYCHOTHERAPY_BANDS)
     if band is None:
@@ -82,13 +86,15 @@ def _psychotherapy_line(minutes: int, *, what: str = "psychotherapy") -> ChosenC
 def code_individual_psychotherapy(session: Session, rules: PayerRules) -> list[ChosenCode] | NotBillable:
     """90832/90834/90837 by minutes; the payer's opt-in turns very long sessions into 2 x 90834."""
     minutes = session.minutes
-    if rules.prolonged_psychotherapy_as_two_units and minutes >= rules.prolonged_psychotherapy_from_minutes:
+    # each unit of 90834 needs its 38 minutes: a payer setting below 76 is read as 76
+    from_minutes = max(rules.prolonged_psychotherapy_from_minutes, TWO_UNITS_OF_90834_MINUTES)
+    if rules.prolonged_psychotherapy_as_two_units and minutes >= from_minutes:
         return [
             ChosenCode(
                 code="90834",
                 units=2,
                 rule=(
-                    f"psychotherapy {rules.prolonged_psychotherapy_from_minutes}+ min -> 2 x 90834 "
+                    f"psychotherapy {from_minutes}+ min -> 2 x 90834 "
                     f"(payer opt-in for long sessions; {minutes} min documented)"
                 ),
             )
