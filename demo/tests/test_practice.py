@@ -119,3 +119,19 @@ def test_some_in_person_sessions_are_at_a_satellite_clinic_away_from_the_billing
         assert e.service_location.address not in billing
         assert e.service_location.address.state == e.patient_location.state
         assert len(e.service_location.address.postal_code) == 9  # ZIP+4, as 2310C wants
+
+
+def test_medicare_audio_only_visits_have_the_patient_at_home() -> None:
+    """Medicare pays audio-only only with the patient at home (the claims service would not bill
+    it otherwise): the month books such visits so, and other payers' audio-only visits vary."""
+    practice = generate_practice(Scale(), today=TODAY)
+    medicare = {p.payer_id for p in PAYERS if p.payer_type == "medicare"}
+    primary = {
+        e.patient_id: e.payer_id
+        for e in practice.reference
+        if isinstance(e, m.CoverageUpdated) and e.priority == "primary"
+    }
+    audio = [e for e in practice.sessions if str(e.modality) == "audio_only"]
+    on_medicare = [e for e in audio if primary.get(e.patient_id) in medicare]
+    assert on_medicare and all(e.patient_location.at_home for e in on_medicare)
+    assert any(not e.patient_location.at_home for e in audio if e not in on_medicare)

@@ -560,6 +560,9 @@ class _Generator:
             if kind in ("group", "testing", "intake") and modality == "audio_only":
                 modality = "video"
             at_home = modality != "in_person" and self.rng.random() < 0.85
+            if modality == "audio_only" and payer.payer_type == "medicare":
+                # Medicare pays audio-only only with the patient at home: such visits are booked so
+                at_home = True
             # an in-person crisis session is a mobile crisis visit at the patient's home every other
             # time (no draw: the month's random stream stays as it was); Medicare codes it G0017
             home_visit = kind == "crisis" and modality == "in_person" and (n + k) % 2 == 0
