@@ -59,3 +59,18 @@ def test_patient_responsibility_leaves_out_what_went_on_to_the_next_payer() -> N
     ledger.apply("b2", moved)  # folded once
     assert build_report(ledger, today=date(2025, 4, 1)).patient_responsibility == Decimal("0.00")
     assert ledger.patient_balances[owed.patient_id] == Decimal("0.00")
+
+
+def test_a_session_reported_not_billable_is_accounted_for_and_counted_by_reason() -> None:
+    from rcm.demo.invariants import violations
+
+    ledger = CycleLedger()
+    ledger.apply("s1", f.session_completed(1))
+    ledger.apply("s2", f.session_completed(2))
+    ledger.apply("c1", f.claim_created(1))
+    assert any("never became a claim" in v for v in violations(ledger))
+    ledger.apply("n2", f.session_not_billed(2))
+    assert not any("never became a claim" in v for v in violations(ledger))
+    report = build_report(ledger, today=date(2025, 4, 1))
+    assert report.not_billed == {"under_minimum_time": 1}
+    assert "not billable 1 (under_minimum_time 1)" in render_text(report)

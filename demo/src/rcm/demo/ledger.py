@@ -68,6 +68,7 @@ class CycleLedger:
     """Folds the services' events; ``apply`` is idempotent per event id."""
 
     sessions: dict[str, m.SessionCompleted] = field(default_factory=dict)
+    not_billed: dict[str, m.SessionNotBilled] = field(default_factory=dict)
     contracts: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
     claims: dict[str, ClaimView] = field(default_factory=dict)
     eligibility: Counter[str] = field(default_factory=Counter)
@@ -129,6 +130,9 @@ class CycleLedger:
     # ------------------------------------------------------------------ claims
     def _on_session_completed(self, e: m.SessionCompleted) -> None:
         self.sessions[e.session_id] = e
+
+    def _on_session_not_billed(self, e: m.SessionNotBilled) -> None:
+        self.not_billed[e.session_id] = e
 
     def _on_fee_schedule_updated(self, e: m.FeeScheduleUpdated) -> None:
         if e.payer_id is not None:
@@ -282,6 +286,7 @@ _CLAIM_INDEPENDENT = (m.ClaimCreated, m.EligibilityRecheckRequested)
 # event type -> the method of CycleLedger that folds it
 _HANDLERS: dict[type, str] = {
     m.SessionCompleted: "_on_session_completed",
+    m.SessionNotBilled: "_on_session_not_billed",
     m.FeeScheduleUpdated: "_on_fee_schedule_updated",
     m.ClaimCreated: "_on_claim_created",
     m.ClaimHeld: "_on_claim_held",

@@ -32,6 +32,7 @@ def _pct(part: float, whole: float) -> float:
 class CycleReport:
     sessions: int = 0
     sessions_claimed: int = 0
+    not_billed: Counter[str] = field(default_factory=Counter)
     claims: int = 0
     corrected_claims: int = 0
     secondary_claims: int = 0
@@ -69,6 +70,7 @@ def build_report(ledger: CycleLedger, *, today: date | None = None) -> CycleRepo
     originals = ledger.originals()
     r.claims = len(originals)
     r.sessions_claimed = len(ledger.claimed_sessions())
+    r.not_billed = Counter(str(e.reason) for e in ledger.not_billed.values())
     r.corrected_claims = sum(1 for c in ledger.claims.values() if c.frequency in ("7", "8"))
     r.secondary_claims = sum(1 for c in ledger.claims.values() if c.responsibility != "primary")
     r.status = Counter(c.status for c in ledger.claims.values())
@@ -138,7 +140,9 @@ def _rows(counter: Counter[str] | dict[str, float], limit: int = 10) -> list[tup
 def render_text(r: CycleReport) -> str:
     lines = [
         "Revenue-cycle report",
-        f"  sessions {r.sessions}, on claims {r.sessions_claimed}; claims {r.claims} "
+        f"  sessions {r.sessions}, on claims {r.sessions_claimed}, not billable {sum(r.not_billed.values())}"
+        + (f" ({', '.join(f'{k} {v}' for k, v in r.not_billed.most_common())})" if r.not_billed else "")
+        + f"; claims {r.claims} "
         f"(+{r.corrected_claims} corrected/void, +{r.secondary_claims} secondary)",
         f"  clean-claim rate {r.clean_claim_rate}%   first-pass acceptance {r.first_pass_acceptance}%",
         f"  denial rate {r.denial_rate}% of {r.claims_with_remit} adjudicated claims; "
@@ -184,6 +188,7 @@ def _bars(title: str, rows: list[tuple[str, float]], unit: str = "") -> str:
 def render_html(r: CycleReport) -> str:
     kpis = [
         ("Sessions", r.sessions),
+        ("Not billable", sum(r.not_billed.values())),
         ("Claims", r.claims),
         ("Clean-claim rate", f"{r.clean_claim_rate}%"),
         ("First-pass acceptance", f"{r.first_pass_acceptance}%"),

@@ -187,6 +187,7 @@ CATALOG: tuple[EventSpec, ...] = (
     _patient("eligibility-recheck-requested", m.EligibilityRecheckRequested, _DENIALS, "eligibility"),
     # claims
     _patient("claim-created", m.ClaimCreated, _CLAIMS, "remittance", "denials", "authorizations"),
+    _patient("session-not-billed", m.SessionNotBilled, _CLAIMS),
     _patient("claim-held", m.ClaimHeld, _CLAIMS),
     _patient("claim-released", m.ClaimReleased, _CLAIMS),
     _patient("claim-submitted", m.ClaimSubmitted, _CLAIMS, "remittance"),

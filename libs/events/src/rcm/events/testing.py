@@ -451,6 +451,19 @@ def claim_created(n: int = 1, **overrides: Any) -> m.ClaimCreated:
     )
 
 
+def session_not_billed(n: int = 1, **overrides: Any) -> m.SessionNotBilled:
+    i = ids(n)
+    fields = {
+        "session_id": i["session_id"],
+        "patient_id": i["patient_id"],
+        "rendering_provider_id": i["provider_id"],
+        "reason": "under_minimum_time",
+        "message": "12 minutes is under the 16 minutes psychotherapy needs",
+        "decided_at": _at(n, 61),
+    }
+    return _build(m.SessionNotBilled, fields, overrides)
+
+
 def claim_held(n: int = 1, **overrides: Any) -> m.ClaimHeld:
     i = ids(n)
     reasons = [

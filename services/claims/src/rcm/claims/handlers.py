@@ -137,6 +137,7 @@ from rcm.events.models import (
     FeeScheduleUpdated,
     HoldReason,
     HoldReasonCode,
+    NotBilledReason,
     OrganizationUpdated,
     PatientUpdated,
     PayerUpdated,
@@ -145,6 +146,7 @@ from rcm.events.models import (
     SecondaryClaimRequested,
     SessionCompleted,
     SessionCorrected,
+    SessionNotBilled,
     SessionVoided,
 )
 from rcm.servicekit import Delivered, Transaction, dispatch
@@ -378,6 +380,24 @@ _EVENT_IDS = uuid.UUID("0b6c4f3e-8f0a-4d55-9a1c-2f7d3b9e6a10")
 def _event_id(*parts: str) -> str:
     """A deterministic event id: publishing the same answer to the same request twice gives one id."""
     return f"evt-{uuid.uuid5(_EVENT_IDS, '|'.join(parts)).hex[:24]}"
+
+
+def _not_billed(
+    tx: Transaction, s: Session, result: NotBillable, *, cause: Delivered[Any] | None, session_revision: int
+) -> None:
+    """Tell the practice a session yields no claim, and why (once per revision of the session)."""
+    tx.publish(
+        SessionNotBilled(
+            session_id=s.session_id,
+            patient_id=s.patient_id,
+            rendering_provider_id=s.rendering_provider_id,
+            reason=NotBilledReason(result.reason.value),
+            message=result.message[:300],
+            decided_at=_now(),
+        ),
+        cause=cause,
+        event_id=_event_id(s.session_id, "not-billed", str(session_revision)),
+    )
 
 
 _RECHECKS_PATIENT = (PatientUpdated, CoverageUpdated, CoverageChanged, EligibilityChecked)
@@ -899,6 +919,7 @@ class ClaimsHandlers:
                 .where(session.c.session_id == row.session_id)
                 .values(status="not_billable", reason=built.message[:300])
             )
+            _not_billed(tx, s, built, cause=cause, session_revision=session_revision)
             await self._withdraw(tx, row, cause=cause, why="corrected session not billable")
             return
         if isinstance(built, Waiting):
@@ -996,6 +1017,8 @@ class ClaimsHandlers:
             forget_patient(tx, s.patient_id)
             forget_session_state(tx, s.session_id)
             log.info("session not claimed: %s", status)
+            if isinstance(assembled, NotBillable):
+                _not_billed(tx, s, assembled, cause=cause, session_revision=session_revision)
             return
         if revision is None:
             latest = await tx.conn.scalar(

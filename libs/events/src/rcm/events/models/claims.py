@@ -48,7 +48,9 @@ __all__ = [
     "HoldReasonCode",
     "LineAcknowledgment",
     "LineAdjudication",
+    "NotBilledReason",
     "SecondaryClaimRequested",
+    "SessionNotBilled",
 ]
 
 
@@ -163,6 +165,33 @@ class ClaimHeld(Event):
     patient_id: Id = Field(description="Patient of the claim.")
     reasons: list[HoldReason] = Field(min_length=1, description="Every reason found, not only the first.")
     held_at: Timestamp = Field(description="When it was held.")
+
+
+class NotBilledReason(StrEnum):
+    """Why a session yields no claim."""
+
+    UNDER_MINIMUM_TIME = "under_minimum_time"
+    """Too few minutes for any code of its kind (e.g. under 16 for psychotherapy)."""
+    NOT_PERMITTED_FOR_CREDENTIAL = "not_permitted_for_credential"
+    """The code the session needs is not billable by the clinician's credential (90792 by an LCSW)."""
+    ALREADY_BILLED_TODAY = "already_billed_today"
+    """What the session would bill was billed for the patient that day (an evaluation, a daily cap)."""
+    AUDIO_ONLY_NOT_COVERED = "audio_only_not_covered"
+    """The payer does not pay audio-only, or only with the patient at home."""
+    UNKNOWN_SERVICE_CODE = "unknown_service_code"
+    """The session names a service code the claims service does not bill for its kind."""
+
+
+class SessionNotBilled(Event):
+    """A completed session yields no claim, and why: the practice corrects the session
+    (session-corrected) when the reason is a documentation mistake, or lets it be."""
+
+    session_id: Id = Field(description="Session that yields no claim.")
+    patient_id: Id = Field(description="Patient of the session.")
+    rendering_provider_id: Id = Field(description="Clinician of the session.")
+    reason: NotBilledReason = Field(description="Why no claim was made.")
+    message: str = Field(min_length=1, max_length=300, description="What a biller reads; no PHI.")
+    decided_at: Timestamp = Field(description="When the session was coded.")
 
 
 class ClaimReleased(Event):
