@@ -7,6 +7,7 @@ once per remit.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from test_next_payer_again import requests
 from test_overlapping_batches import apply, handlers
 
 from rcm.denials import store
+from rcm.events import models as m
 from rcm.events.testing import claim_created, coverage_updated, payer_updated, remit_received
 
 PAYER = "payer-0001"
@@ -29,13 +31,24 @@ async def test_no_medicaid_on_file_asks_a_person_once_and_bills_nobody(engine: A
     h = handlers()
     async with engine.begin() as conn:
         await apply(conn, h, "setup", [payer_updated(1), claim_created(8, payer_id=PAYER)])
-    remit = remit_received(8, payer_id=PAYER, rarcs=["N783"])
+    plain = remit_received(8, payer_id=PAYER, rarcs=["N783"])
+    # 5.00 of a non-covered service (PR-204) beside the copay: not cost sharing the QMB status protects
+    line = plain.lines[0].model_copy(
+        update={
+            "adjustments": [
+                m.Adjustment(group="CO", carc="45", amount=Decimal("30.00")),
+                m.Adjustment(group="PR", carc="3", amount=Decimal("25.00")),
+                m.Adjustment(group="PR", carc="204", amount=Decimal("5.00")),
+            ]
+        }
+    )
+    remit = plain.model_copy(update={"lines": [line], "patient_responsibility": Decimal("30.00")})
     for consumer in ("first", "re-sent"):
         async with engine.begin() as conn:
             await apply(conn, h, consumer, [remit.model_copy(update={"event_id": f"evt-{consumer}"})])
     (item,) = await items(engine)
     assert (item.kind, item.action, item.status) == ("qmb_cost_sharing", "human_review", "open")
-    assert item.amount == remit.patient_responsibility > 0
+    assert item.amount == Decimal("25.00")  # the copay alone
     assert item.evidence["rarcs"] == "N783" and "never the patient" in item.next_step
     assert await requests(engine) == []
 

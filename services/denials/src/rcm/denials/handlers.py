@@ -90,6 +90,8 @@ _CROSSOVER_RARCS = {"MA18", "N89"}
 _QMB_RARCS = frozenset({"N781", "N782", "N783"})
 """Remarks that the patient is a Qualified Medicare Beneficiary: the remittance service keeps the
 deductible, coinsurance and copay off the patient's balance; the state Medicaid program owes them."""
+_QMB_PROTECTED_CARCS = frozenset({"1", "2", "3"})
+"""The PR reasons the QMB remarks protect: deductible, coinsurance, copay."""
 _NEXT_PAYER = {
     CoveragePriority.PRIMARY: CoveragePriority.SECONDARY,
     CoveragePriority.SECONDARY: CoveragePriority.TERTIARY,
@@ -1017,8 +1019,16 @@ class DenialHandlers:
             # is a QMB, whose Medicaid coverage is missing from file
             remarks = {*remit.rarcs, *(r for ln in remit.lines for r in ln.rarcs)}
             qmb = sorted(_QMB_RARCS & remarks)
-            if qmb:
-                await self._queue_qmb_cost_sharing(tx, remit, sharing.amount, qmb)
+            protected = sum(
+                (
+                    a.amount
+                    for a in [*remit.claim_adjustments, *(a for ln in remit.lines for a in ln.adjustments)]
+                    if a.group == "PR" and a.carc in _QMB_PROTECTED_CARCS
+                ),
+                Decimal("0"),
+            )
+            if qmb and protected > 0:
+                await self._queue_qmb_cost_sharing(tx, remit, protected, qmb)
             return
         lines = []
         for ln in remit.lines:
