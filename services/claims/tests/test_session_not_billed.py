@@ -43,7 +43,9 @@ async def test_a_session_too_short_to_bill_is_reported_once_and_makes_no_claim(e
     assert await rows(engine, claim.c.session_id == short.session_id) == []
 
 
-async def test_a_correction_that_leaves_nothing_to_bill_is_reported_for_that_revision(engine: AsyncEngine) -> None:
+async def test_a_correction_that_leaves_nothing_to_bill_is_reported_for_that_revision(
+    engine: AsyncEngine,
+) -> None:
     h = handlers()
     first = session(1, minutes=53)
     await apply(engine, h, *reference(1, electronic_payer_id="EVRGRN", member_id="EVG100000001"), first)

@@ -17,6 +17,7 @@ from rcm.claims.domain.bundling import DEFAULT_BUNDLING_PAIRS, BundlingPair
 from rcm.claims.domain.codes import PSYCHOLOGICAL_TESTING_CODES
 from rcm.claims.domain.common import Credential, DomainModel, Program
 from rcm.claims.domain.session import Modifier, PlaceOfService, ProcedureCode
+from rcm.events import models as events
 
 __all__ = [
     "CLAIM_FILING_INDICATORS",
@@ -34,11 +35,8 @@ __all__ = [
 ]
 
 
-CLAIM_FILING_INDICATORS = frozenset(
-    {"11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS", "FI", "HM", "LM", "MA", "MB"}
-    | {"MC", "OF", "TV", "VA", "WC", "ZZ"}
-)
-"""The 837P (005010X222A1) SBR09 claim filing indicator codes."""
+CLAIM_FILING_INDICATORS = frozenset(code.value for code in events.ClaimFilingIndicator)
+"""The 837P (005010X222A1) SBR09 claim filing indicator codes, as the payer-updated contract lists them."""
 
 
 def _filing_indicator(code: str) -> str:
