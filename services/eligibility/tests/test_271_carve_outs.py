@@ -189,3 +189,20 @@ def test_no_2120_loop_no_carve_out() -> None:
 def test_medicare_part_a_only_does_not_cover_the_visit() -> None:
     summary = read("EB*1**30^MH*MA", "EB*6**30*MB")
     assert (summary.status, summary.covered) == (EligibilityStatus.ACTIVE, False)
+
+
+def test_a_benefit_description_naming_the_vendor_that_runs_mental_health_is_a_carve_out() -> None:
+    # EB01 D: the payer describes the benefit and names, in 2120C, who administers it
+    summary = read(*PLAN, "EB*1*IND*30", *_named(VENDOR, "EB*D*IND*MH"))
+    assert summary.carve_out is not None
+    assert (summary.carve_out.role, summary.carve_out.benefit_code) == (CarveOutRole.VENDOR, "D")
+
+
+def test_a_contracted_service_provider_to_contact_for_mental_health_is_a_carve_out() -> None:
+    entity = "NM1*13*2*SYNTHETIC BEHAVIORAL NETWORK*****PI*SYNBH01"
+    summary = read(*PLAN, *_named(entity, "EB*U*IND*MH"))
+    assert summary.carve_out is not None
+    assert (summary.carve_out.role, summary.carve_out.entity_code) == (CarveOutRole.VENDOR, "13")
+    assert payer_identifier(summary.carve_out) == "SYNBH01"
+    # the same organization named beside an active benefit is where to get care, not who pays
+    assert read(*PLAN, *_named(entity, "EB*1*IND*MH")).carve_out is None

@@ -39,9 +39,9 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
   managed-behavioural-health plan, or other coverage for COB (a pharmacy-only plan, EB03 88,
   is not one, nor a U or MC naming the answering payer itself); every 2120 entity (a PCP, a restricting provider...) is kept with its EB01;
 - a carve-out: a behavioural-health benefit (EB03 of ``order`` other than 30 and 98) administered by
-  another entity than the payer that answers: an EB01 1-5, R, MC or U whose 2120 entity is a
-  vendor (VN), payer (PR), managed care (Y2) or third-party administrator (2B) organization, or
-  an EB01 U naming none (contact another entity: the 271 gives no name, only perhaps an MSG,
+  another entity than the payer that answers: an EB01 1-5, R, MC, U or D (a description) whose
+  2120 entity is a vendor (VN), payer (PR), managed care (Y2) or third-party administrator (2B)
+  organization, an EB01 U naming a contracted service provider (13), or an EB01 U naming none (contact another entity: the 271 gives no name, only perhaps an MSG,
   never read). A primary payer (PRP) is coordination of benefits (``other_payer``), and a
   utilization management organization (X3), PPO (1I) or plan sponsor (P5) leaves the claims with
   the payer;
@@ -114,9 +114,12 @@ _ADMINISTRATORS = {
     "2B": CarveOutRole.THIRD_PARTY_ADMINISTRATOR,
 }
 # EB01 codes of a benefit whose 2120 entity administers it: active coverage, another payer,
-# a managed care coordinator, contact the entity.
-_CARVE_OUT_BENEFITS = _ACTIVE | {"R", "MC", "U"}
+# a managed care coordinator, contact the entity, and a benefit description naming who runs it.
+_CARVE_OUT_BENEFITS = _ACTIVE | {"R", "MC", "U", "D"}
 _CONTACT_ENTITY = "U"
+# A contracted service provider (NM1*13) to contact for the benefit (EB01 U): the organization the
+# plan contracts behavioural health to. Named beside any other EB01 it is a provider, not a plan.
+_CONTRACTED_SERVICE_PROVIDER = "13"
 # Service types a carve-out of the behavioural-health benefit is not read from: the plan (30)
 # and the office visit of any kind (98).
 _NOT_CARVED_OUT = frozenset({"30", "98"})
@@ -770,6 +773,8 @@ def _carve_out(
         for entity in loop.related_entities:
             name = entity.name
             role = _ADMINISTRATORS.get(name.entity_code)
+            if name.entity_code == _CONTRACTED_SERVICE_PROVIDER and code == _CONTACT_ENTITY:
+                role = CarveOutRole.VENDOR
             if role is None or _same_party(name, source):
                 continue
             return CarveOut(
