@@ -3,6 +3,7 @@ our payers an 835 comes from; the service reads every topic the catalog says it 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -165,6 +166,72 @@ async def test_a_request_for_a_reversed_or_unknown_payment_moves_nothing(ledger:
         1, claim_id="clm-0001", patient_id=claim.patient_id, remit_id=remit.remit_id
     )
     assert await ledger.deliver(late) == []
+    (balance,) = await ledger.rows(t.patient_balance)
+    assert balance.balance == D("0.00")
+
+
+async def test_what_the_prior_payer_paid_the_patient_stays_with_the_patient(ledger: Ledger) -> None:
+    # PR-100: the payer sent 10.00 of its payment to the patient, who owes it to the practice; the
+    # next payer is billed for the copay alone
+    claim = claim_for(1, claim_id="clm-0001")
+    await ledger.add_claims([claim])
+    paid_the_patient = Clp(
+        "clm-0001",
+        "1",
+        "170.00",
+        "110.00",
+        "35.00",
+        "ICN-1",
+        services=[
+            Svc(
+                "90837",
+                "170.00",
+                "110.00",
+                [Cas("CO", "45", "25.00"), Cas("PR", "3", "25.00"), Cas("PR", "100", "10.00")],
+                on=DOS,
+            )
+        ],
+    )
+    posted = await ledger.post(remit_835([paid_the_patient], trace="EFT-A"))
+    (remit,) = posted.of("RemitReceived")
+    request = secondary_claim_requested(
+        1, claim_id="clm-0001", patient_id=claim.patient_id, remit_id=remit.remit_id
+    )
+    (moved,) = await ledger.deliver(request)
+    assert (moved.previous_balance, moved.balance) == (D("35.00"), D("10.00"))
+    row = await ledger.claim("clm-0001")
+    assert (row.patient_responsibility, row.forwarded) == (D("10.00"), D("25.00"))
+    assert await ledger.deliver(request) == []
+
+
+async def test_a_reversal_posting_meanwhile_is_waited_for_and_nothing_is_moved_twice(ledger: Ledger) -> None:
+    from rcm.remittance.ingest import post_remit_file
+    from rcm.servicekit import Transaction
+
+    claim = claim_for(1, claim_id="clm-0001")
+    await ledger.add_claims([claim])
+    first = await ledger.post(remit_835([copay_remit("clm-0001")], trace="EFT-A"))
+    (remit,) = first.of("RemitReceived")
+    request = secondary_claim_requested(
+        1, claim_id="clm-0001", patient_id=claim.patient_id, remit_id=remit.remit_id
+    )
+    async with ledger.engine.begin() as conn:
+        # the payer's reversal is being posted (the claim row locked) when the request arrives
+        tx = Transaction(conn, "test", source="remittance")
+        await post_remit_file(
+            tx,
+            remit_835([copay_reversal("clm-0001")], trace="EFT-B"),
+            name="r.835",
+            source="upload",
+            metrics=ledger.metrics,
+        )
+        await tx.flush()
+        move = asyncio.create_task(ledger.deliver(request))
+        await asyncio.sleep(0.5)
+        assert not move.done()  # it waits for the posting's transaction
+    assert await move == []  # the reversal took the share back first: nothing left to move
+    row = await ledger.claim("clm-0001")
+    assert (row.paid, row.patient_responsibility, row.forwarded) == (D("0.00"), D("0.00"), D("0.00"))
     (balance,) = await ledger.rows(t.patient_balance)
     assert balance.balance == D("0.00")
 

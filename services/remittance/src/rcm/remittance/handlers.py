@@ -13,6 +13,7 @@ one in order. The single-event handlers of ``HANDLERS`` apply a run of one.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 _TEXTS = ARRAY(sa.Text)
+_EVENT_IDS = uuid.UUID("0b6f1c52-8d2e-4d4c-9a7e-3f5b2c1d9e80")
+"""Namespace of the deterministic ids of the events a handler publishes once per cause."""
 
 _CREATE_CLAIMS = (
     sa.text(
@@ -122,38 +125,52 @@ _APPLY_PATIENT_PAYMENT = (
 off what the patient owes, in one statement; no row back means the payment was applied before."""
 
 
+_LOCK_CLAIM = sa.text("SELECT claim_id FROM claim WHERE claim_id = :claim_id FOR UPDATE")
+"""The claim row, locked as a posting locks it: a payment or reversal posting on the claim in
+another transaction is committed (and seen) before the move reads the claim's lines."""
+
+_KEPT_BY_THE_PATIENT = ["100"]
+"""PR reasons a next payer is not billed for: PR-100, the prior payer paid the patient, who owes
+that amount to the practice whatever the next payer does."""
+
 _TO_NEXT_PAYER = sa.text(
     """
-        WITH lines AS (
-            SELECT pl.id, pl.patient_responsibility AS amount
-            FROM posted_line pl JOIN claim_payment cp ON cp.remit_id = pl.remit_id
-            WHERE pl.remit_id = :remit_id AND cp.claim_id = :claim_id AND cp.state = 'posted'
-              AND cp.reversed_by IS NULL AND pl.patient_responsibility <> 0
-            FOR UPDATE OF pl
-        ), moved AS (
-            UPDATE posted_line pl
-            SET forwarded = pl.forwarded + lines.amount, patient_responsibility = 0
-            FROM lines WHERE pl.id = lines.id
-            RETURNING lines.amount
-        ), total AS (
-            SELECT coalesce(sum(amount), 0) AS amount FROM moved
-        ), towards_claim AS (
-            UPDATE claim
-            SET patient_responsibility = claim.patient_responsibility - total.amount,
-                forwarded = claim.forwarded + total.amount
-            FROM total WHERE claim.claim_id = :claim_id AND total.amount <> 0
-            RETURNING claim.patient_id, total.amount
-        )
-        INSERT INTO patient_balance (patient_id, balance)
-        SELECT patient_id, -amount FROM towards_claim
-        ON CONFLICT (patient_id) DO UPDATE
-        SET balance = patient_balance.balance + excluded.balance, updated_at = now()
-        RETURNING balance, (SELECT amount FROM total) AS moved
-        """
-).columns(balance=sa.Numeric, moved=sa.Numeric)
-"""The patient share a posted (not reversed) claim payment put on the patient, moved to
-``forwarded`` (the next payer's to adjudicate) on its lines, its claim and the patient's balance,
-in one statement; no row back means nothing was left to move (moved before, or none)."""
+    WITH lines AS (
+        SELECT pl.id, pl.patient_responsibility - coalesce((
+            SELECT sum(pa.amount) FROM posted_adjustment pa
+            WHERE pa.posted_line_id = pl.id AND pa.group_code = 'PR'
+              AND pa.carc = ANY(CAST(:kept AS text[]))
+        ), 0) AS amount
+        FROM posted_line pl JOIN claim_payment cp ON cp.remit_id = pl.remit_id
+        WHERE pl.remit_id = :remit_id AND cp.claim_id = :claim_id AND cp.state = 'posted'
+          AND cp.reversed_by IS NULL AND pl.patient_responsibility > 0
+        FOR UPDATE OF pl
+    ), moved AS (
+        UPDATE posted_line pl
+        SET forwarded = pl.forwarded + lines.amount,
+            patient_responsibility = pl.patient_responsibility - lines.amount
+        FROM lines WHERE pl.id = lines.id AND lines.amount > 0
+        RETURNING lines.amount
+    ), total AS (
+        SELECT coalesce(sum(amount), 0) AS amount FROM moved
+    ), towards_claim AS (
+        UPDATE claim
+        SET patient_responsibility = claim.patient_responsibility - total.amount,
+            forwarded = claim.forwarded + total.amount
+        FROM total WHERE claim.claim_id = :claim_id AND total.amount <> 0
+        RETURNING claim.patient_id, total.amount
+    )
+    INSERT INTO patient_balance (patient_id, balance)
+    SELECT patient_id, -amount FROM towards_claim
+    ON CONFLICT (patient_id) DO UPDATE
+    SET balance = patient_balance.balance + excluded.balance, updated_at = now()
+    RETURNING patient_id, balance, (SELECT amount FROM total) AS moved
+    """
+).columns(patient_id=sa.Text, balance=sa.Numeric, moved=sa.Numeric)
+"""The patient share a posted (not reversed) claim payment put on the patient, but for
+``_KEPT_BY_THE_PATIENT``, moved to ``forwarded`` (the next payer's to adjudicate) on its lines, its
+claim and the patient's balance, in one statement after ``_LOCK_CLAIM``; no row back means nothing
+was left to move (moved before, or none)."""
 
 
 def _payer_upsert() -> Any:
@@ -340,20 +357,28 @@ async def on_patient_payment_received(tx: Transaction, d: Delivered[PatientPayme
 
 async def on_secondary_claim_requested(tx: Transaction, d: Delivered[SecondaryClaimRequested]) -> None:
     """The next payer is billed with the prior payer's adjudication: the patient share that
-    payment posted is the next payer's to adjudicate, no longer the patient's. The next payer's
+    payment posted (but what the payer paid the patient, PR-100) is the next payer's to adjudicate,
+    no longer the patient's. The claim row is locked first, as a posting locks it, so a reversal
+    being posted meanwhile is seen. The next payer's
     own remit then puts on the patient what it leaves. Once per claim payment: a re-sent request,
     or one for a payment already moved, finds nothing left to move; a payment reversed before the
     request moves nothing (the reversal took its share back)."""
     e = d.event
     if e.remit_id is None:
         return
-    row = (await tx.conn.execute(_TO_NEXT_PAYER, {"remit_id": e.remit_id, "claim_id": e.claim_id})).first()
+    if (await tx.conn.execute(_LOCK_CLAIM, {"claim_id": e.claim_id})).first() is None:
+        return  # a claim this service never had: nothing of it was posted
+    row = (
+        await tx.conn.execute(
+            _TO_NEXT_PAYER, {"remit_id": e.remit_id, "claim_id": e.claim_id, "kept": _KEPT_BY_THE_PATIENT}
+        )
+    ).first()
     if row is None:
         return
     previous = row.balance + row.moved
     tx.publish(
         PatientBalanceChanged(
-            patient_id=e.patient_id,
+            patient_id=row.patient_id,
             claim_id=e.claim_id,
             previous_balance=previous,
             balance=row.balance,
@@ -363,6 +388,7 @@ async def on_secondary_claim_requested(tx: Transaction, d: Delivered[SecondaryCl
             changed_at=e.requested_at,
         ),
         cause=d,
+        event_id=f"evt-{uuid.uuid5(_EVENT_IDS, f'next-payer-billed|{e.remit_id}').hex[:24]}",
     )
 
 
