@@ -124,11 +124,11 @@ def test_a_date_past_the_inquiry_window_is_not_asked_again() -> None:
     errors = read("AAA*N**62*C").aaa_errors
     decision = decide(errors, ["2100C"], service_date=date(2024, 1, 5), today=date(2026, 3, 6))
     assert decision is not None and decision.action is AaaAction.STOP and decision.corrections == ()
-    # a future date the payer says is in the future on the day itself is a wrong date after all
+    # "in the future" on the date itself: the payer's day has not begun yet; asked again tomorrow
     today = decide(
         read("AAA*N**63*C").aaa_errors, ["2100C"], service_date=date(2026, 3, 6), today=date(2026, 3, 6)
     )
-    assert today is not None and today.action is AaaAction.CORRECT and today.corrections == ("service_date",)
+    assert today is not None and today.action is AaaAction.WAIT and today.wait == timedelta(days=1)
     # a payer that says not to resubmit is heard
     never = decide(
         read("AAA*N**63*N").aaa_errors, ["2100C"], service_date=date(2026, 3, 20), today=date(2026, 3, 6)

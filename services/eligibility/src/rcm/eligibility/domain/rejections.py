@@ -13,9 +13,10 @@ clearinghouse does not name, and what the eligibility service does next:
 
 62 (date of service not within the allowable inquiry period) and 63 (date of service in the future)
 about a visit still to come say the payer does not answer that far ahead, not that the date is wrong:
-the check waits until the date of service (``wait``). 62 about a date already past says the payer no
-longer answers electronically for it (``stop``: its portal or phone). Without the two dates, both
-ask to correct the date.
+the check waits until the date of service (``wait``); on the date itself (the payer's day may not
+have begun: the service's date is UTC's) it is asked again a day later. 62 about a date already past
+says the payer no longer answers electronically for it (``stop``: its portal or phone). Without the
+two dates, both ask to correct the date.
 
 79 (invalid participant identification) from the payer's own loops says the payer could not
 place the exchange (a connection or enrolment problem on its side, usually passing), unless its
@@ -174,7 +175,7 @@ def _outside_window(error: AaaError, ahead: timedelta | None) -> bool:
     sent is the visit's, not a date to correct (``ahead``: date of service - today, when known)."""
     if error.code not in _DATE_WINDOW or ahead is None:
         return False
-    return ahead > timedelta(0) or error.code == "62"
+    return ahead >= timedelta(0) or error.code == "62"
 
 
 def _one(error: AaaError, loop: str | None, ahead: timedelta | None) -> tuple[AaaAction, timedelta | None]:
@@ -182,6 +183,10 @@ def _one(error: AaaError, loop: str | None, ahead: timedelta | None) -> tuple[Aa
     if ahead is not None and _outside_window(error, ahead) and error.follow_up not in ("N", "S", "Y"):
         if ahead > timedelta(0):
             return AaaAction.WAIT, ahead  # asked too early: checked again on the date of service
+        if ahead == timedelta(0):
+            # "in the future" or "outside the window" on the date itself: the payer's day has not
+            # begun yet (this service's date is UTC's); asked again tomorrow
+            return AaaAction.WAIT, timedelta(days=1)
         return AaaAction.STOP, None  # 62 for a past date: too late for an electronic answer
     if payer_could_not_answer(error.code, loop):
         # asked to wait or not to resubmit, that is done; a 79 the payer asks to correct (C) names
