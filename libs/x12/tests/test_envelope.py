@@ -17,6 +17,7 @@ def codes(text: str) -> set[tuple[FindingKind, str]]:
 
 def test_a_good_envelope_has_no_findings() -> None:
     assert codes(GOOD) == set()
+    assert codes(GOOD.replace("ST*837*0001", "ST*837*0001*005010X222A1")) == set()  # ST03 = GS08
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,15 @@ def test_a_good_envelope_has_no_findings() -> None:
         (("SE*3*0001~", ""), (FindingKind.TRANSACTION, SetError.TRAILER_MISSING)),
         (("GE*1*1~", ""), (FindingKind.GROUP, GroupError.TRAILER_MISSING)),
         (("IEA*1*000000001~", ""), (FindingKind.INTERCHANGE, InterchangeNote.PREMATURE_END_OF_FILE)),
+        # ST03 names another guide than the group's GS08 (each 5010 guide fixes both alike)
+        (
+            ("ST*837*0001", "ST*837*0001*005010X212"),
+            (FindingKind.TRANSACTION, SetError.INVALID_CONVENTION_REFERENCE),
+        ),
+        (
+            ("ST*837*0001", "ST*837*0001*005010X222"),
+            (FindingKind.TRANSACTION, SetError.INVALID_CONVENTION_REFERENCE),
+        ),
     ],
 )
 def test_envelope_errors_are_reported_with_their_ack_code(

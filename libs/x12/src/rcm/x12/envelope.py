@@ -440,6 +440,17 @@ class Envelope:
                     element=2,
                 )
             grp.set_numbers.add(seg.get(2))
+        group_version = grp.header.version if grp is not None else ""
+        if seg.get(3) and group_version.startswith("005010") and seg.get(3) != group_version:
+            # both name the implementation guide the set follows (each 5010 guide fixes the two
+            # alike): a set of another guide than its group's cannot be read by the group's
+            self._add(
+                FindingKind.TRANSACTION,
+                SetError.INVALID_CONVENTION_REFERENCE,
+                f"ST03 {seg.get(3)} is not the group's implementation guide (GS08 {group_version})",
+                seg,
+                element=3,
+            )
         expected = _FUNCTIONAL_IDS.get(seg.get(1))
         if grp is not None and expected and grp.header.functional_id in _KNOWN_FUNCTIONAL_IDS - {expected}:
             # common in practice (a 271 sent back in the 270's HS group); read all the same
