@@ -1,5 +1,5 @@
-"""`rcm remits import | unmatched | deposit | reassociation | exceptions | assign | repost | account` against
-a real database."""
+"""`rcm remits import | unmatched | deposit | reassociation | exceptions | assign | repost | account |
+to-patient` against a real database."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from rcm.remittance.app import MIGRATIONS
 from rcm.remittance.cli import app
-from rcm.remittance.testing import Cas, Clp, Ledger, Plb, claim_for, remit_835
+from rcm.remittance.testing import Cas, Clp, Ledger, Plb, Svc, claim_for, remit_835
 from rcm.servicekit import create_engine, upgrade
 
 
@@ -171,3 +171,88 @@ def test_account_lists_the_provider_adjustments_that_name_no_claim(
     assert one_payer.exit_code == 0
     assert "1999999999" not in one_payer.output
     assert one_payer.output.rstrip().endswith("1 account adjustment(s), total 12.50")
+
+
+def test_to_patient_puts_back_what_a_next_payer_will_not_pay(
+    fresh_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next payer refused the claim its request made: a person puts the prior payer's share,
+    moved off the patient when the next payer was billed, back on the patient, in part or all."""
+    import json
+    from decimal import Decimal
+
+    import sqlalchemy as sa
+
+    from rcm.events.testing import secondary_claim_requested
+    from rcm.remittance import store as t
+    from rcm.servicekit.db import outbox
+
+    monkeypatch.setenv("RCM_DATABASE_URL", fresh_database)
+
+    async def billed_to_the_next_payer() -> str:
+        await upgrade(fresh_database, MIGRATIONS)
+        engine = create_engine(fresh_database)
+        try:
+            ledger = Ledger(engine)
+            claim = claim_for(1, claim_id="clm-0001")
+            await ledger.add_claims([claim])
+            copay = Clp(
+                "clm-0001", "1", "170.00", "120.00", "25.00", "ICN-1", [],
+                [Svc("90837", "170.00", "120.00", [Cas("CO", "45", "25.00"), Cas("PR", "3", "25.00")])],
+            )  # fmt: skip
+            (remit,) = (await ledger.post(remit_835([copay]))).of("RemitReceived")
+            await ledger.deliver(
+                secondary_claim_requested(
+                    1, claim_id="clm-0001", patient_id=claim.patient_id, remit_id=remit.remit_id
+                )
+            )
+            return claim.patient_id
+        finally:
+            await engine.dispose()
+
+    async def state() -> tuple[object, ...]:
+        engine = create_engine(fresh_database)
+        try:
+            async with engine.connect() as conn:
+                claim = (await conn.execute(sa.select(t.claim).where(t.claim.c.claim_id == "clm-0001"))).one()
+                balance = await conn.scalar(sa.select(t.patient_balance.c.balance))
+                lines = (
+                    await conn.execute(
+                        sa.select(t.posted_line.c.patient_responsibility, t.posted_line.c.forwarded)
+                    )
+                ).all()
+                values = await conn.scalars(
+                    sa.select(outbox.c.value)
+                    .where(outbox.c.topic.like("%patient-balance-changed"))
+                    .order_by(outbox.c.id)
+                )
+                reasons = [json.loads(v)["reason"] for v in values]
+            return (
+                claim.patient_responsibility,
+                claim.forwarded,
+                balance,
+                [tuple(ln) for ln in lines],
+                reasons,
+            )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(billed_to_the_next_payer())
+    runner = CliRunner()
+    partly = runner.invoke(app, ["to-patient", "clm-0001", "--amount", "10.00"])
+    assert partly.exit_code == 0, partly.output
+    assert "10.00 put on the patient; the patient now owes 10.00" in partly.output
+    assert asyncio.run(state())[:4] == (
+        Decimal("10.00"),
+        Decimal("15.00"),
+        Decimal("10.00"),
+        [(Decimal("10.00"), Decimal("15.00"))],
+    )
+    rest = runner.invoke(app, ["to-patient", "clm-0001", "--amount", "99.00"])  # at most what is forwarded
+    assert "15.00 put on the patient; the patient now owes 25.00" in rest.output
+    after = asyncio.run(state())
+    assert after[:3] == (Decimal("25.00"), Decimal("0.00"), Decimal("25.00"))
+    assert after[4] == ["remit_posted", "next_payer_billed", "transfer_to_patient", "transfer_to_patient"]
+    nothing = runner.invoke(app, ["to-patient", "clm-0001"])
+    assert nothing.exit_code == 1 and "nothing forwarded" in nothing.output
+    assert runner.invoke(app, ["to-patient", "clm-0001", "--amount", "-5"]).exit_code == 2

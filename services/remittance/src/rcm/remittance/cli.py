@@ -21,6 +21,7 @@ from rcm.remittance import store as t
 from rcm.remittance.app import MIGRATIONS, RemittanceSettings, build_service
 from rcm.remittance.domain.provider_adjustments import reference_tokens
 from rcm.remittance.domain.reassociation import Deposit, PaymentAdvice, Reassociation, reassociate, trace_key
+from rcm.remittance.handlers import transfer_to_patient
 from rcm.remittance.ingest import FileOutcome, ReviewError, assign_unmatched, post_remit_file, repost_payment
 from rcm.remittance.metrics import RemitMetrics
 from rcm.remittance.sftp_polling import HELD_KIND
@@ -44,6 +45,7 @@ __all__ = [
     "record_deposit",
     "repost",
     "retry_download",
+    "to_patient",
     "unmatched_queue",
 ]
 
@@ -114,6 +116,19 @@ async def repost(settings: RemittanceSettings, payment_id: str) -> str:
         await tx.flush()
     tx.committed()
     return status
+
+
+async def to_patient(
+    settings: RemittanceSettings, claim_id: str, amount: Decimal | None
+) -> tuple[Decimal, Decimal] | None:
+    """Put on the patient what the claim forwarded to a next payer that will not adjudicate it; its
+    patient-balance-changed waits in the outbox."""
+    async with _database(settings, write=True) as conn:
+        tx = Transaction(conn, "review", source=settings.service_name, prefix=settings.topic_prefix)
+        done = await transfer_to_patient(tx, claim_id, amount, by="rcm-remits-to-patient")
+        await tx.flush()
+    tx.committed()
+    return done
 
 
 async def open_exceptions(settings: RemittanceSettings) -> list[sa.Row[tuple[object, ...]]]:
@@ -355,6 +370,31 @@ def repost_command(
     typer.echo(f"{payment_id}: {status}")
     if status != "posted":
         raise typer.Exit(1)
+
+
+@app.command("to-patient")
+def to_patient_command(
+    claim_id: Annotated[
+        str, typer.Argument(help="The claim whose forwarded amount goes back to the patient.")
+    ],
+    amount: Annotated[str | None, typer.Option(help="How much (default: all that is forwarded).")] = None,
+) -> None:
+    """Put back on the patient the share a claim forwarded to a next payer that will not pay it
+    (its claim refused, or the patient not its member). Never for a QMB's Medicare cost sharing."""
+    try:
+        value = Decimal(amount) if amount is not None else None
+    except InvalidOperation as exc:
+        typer.echo(f"not an amount: {amount}", err=True)
+        raise typer.Exit(2) from exc
+    if value is not None and value <= 0:
+        typer.echo("the amount must be above zero", err=True)
+        raise typer.Exit(2)
+    done = asyncio.run(to_patient(RemittanceSettings(), claim_id, value))
+    if done is None:
+        typer.echo(f"{claim_id}: nothing forwarded to put on the patient", err=True)
+        raise typer.Exit(1)
+    moved, balance = done
+    typer.echo(f"{claim_id}: {moved} put on the patient; the patient now owes {balance}")
 
 
 @app.command("exceptions")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,6 +46,7 @@ __all__ = [
     "on_patient_payment_received",
     "on_payer_updated",
     "on_secondary_claim_requested",
+    "transfer_to_patient",
 ]
 
 _TEXTS = ARRAY(sa.Text)
@@ -390,6 +393,89 @@ async def on_secondary_claim_requested(tx: Transaction, d: Delivered[SecondaryCl
         cause=d,
         event_id=f"evt-{uuid.uuid5(_EVENT_IDS, f'next-payer-billed|{e.remit_id}').hex[:24]}",
     )
+
+
+_FORWARDED_LINES = sa.text(
+    """
+    SELECT pl.id, pl.forwarded
+    FROM posted_line pl JOIN claim_payment cp ON cp.remit_id = pl.remit_id
+    WHERE cp.claim_id = :claim_id AND cp.state = 'posted' AND cp.reversed_by IS NULL
+      AND cp.reverses IS NULL AND pl.forwarded > 0
+    ORDER BY pl.id
+    FOR UPDATE OF pl
+    """
+)
+
+
+async def transfer_to_patient(
+    tx: Transaction, claim_id: str, amount: Decimal | None = None, *, by: str
+) -> tuple[Decimal, Decimal] | None:
+    """Put back on the patient what a payment of the claim forwarded to the next payer, when a person
+    finds that payer will not adjudicate it (the patient has no such coverage, its claim was
+    refused): ``amount``, or all of it, at most what is forwarded. Returns (moved, the patient's
+    balance), or None when the claim is unknown or nothing is forwarded. Never for a Qualified
+    Medicare Beneficiary's Medicare cost sharing (N781-N783), which the patient may not be billed.
+    """
+    claim_row = (
+        await tx.conn.execute(
+            sa.text("SELECT patient_id, forwarded FROM claim WHERE claim_id = :claim_id FOR UPDATE"),
+            {"claim_id": claim_id},
+        )
+    ).first()
+    if claim_row is None:
+        return None
+    lines = (await tx.conn.execute(_FORWARDED_LINES, {"claim_id": claim_id})).all()
+    # what is still forwarded: a later payer's posting on a crossover claim took its part off
+    left = min(claim_row.forwarded, amount if amount is not None else claim_row.forwarded)
+    moves: list[tuple[int, Decimal]] = []
+    for ln in lines:
+        if left <= 0:
+            break
+        part = min(ln.forwarded, left)
+        moves.append((ln.id, part))
+        left -= part
+    moved = sum((part for _, part in moves), Decimal("0"))
+    if moved <= 0:
+        return None
+    pl, c = t.posted_line.c, t.claim.c
+    for line_id, part in moves:
+        await tx.conn.execute(
+            t.posted_line.update()
+            .where(pl.id == line_id)
+            .values(forwarded=pl.forwarded - part, patient_responsibility=pl.patient_responsibility + part)
+        )
+    await tx.conn.execute(
+        t.claim.update()
+        .where(c.claim_id == claim_id)
+        .values(forwarded=c.forwarded - moved, patient_responsibility=c.patient_responsibility + moved)
+    )
+    balance = (
+        await tx.conn.execute(
+            pg_insert(t.patient_balance)
+            .values(patient_id=claim_row.patient_id, balance=moved)
+            .on_conflict_do_update(
+                index_elements=[t.patient_balance.c.patient_id],
+                set_={
+                    "balance": t.patient_balance.c.balance + moved,
+                    "updated_at": sa.func.now(),
+                },
+            )
+            .returning(t.patient_balance.c.balance)
+        )
+    ).scalar_one()
+    tx.publish(
+        PatientBalanceChanged(
+            patient_id=claim_row.patient_id,
+            claim_id=claim_id,
+            previous_balance=balance - moved,
+            balance=balance,
+            change=moved,
+            reason=BalanceChangeReason.TRANSFER_TO_PATIENT,
+            source_id=by,
+            changed_at=datetime.now(UTC),
+        )
+    )
+    return moved, balance
 
 
 HANDLERS: dict[type, Any] = {
