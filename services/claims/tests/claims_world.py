@@ -186,5 +186,18 @@ class World:
         await self.engine.dispose()
 
 
+def corrected(n: int, of: Any, minutes: int) -> Any:
+    """Session ``n`` (``of``, its session-completed) corrected to ``minutes`` of video from home."""
+    return f.session_corrected(
+        n,
+        minutes=minutes,
+        start=of.start,
+        end=of.start + timedelta(minutes=minutes),
+        modality="video",
+        patient_location={"state": "NY", "at_home": True},
+        note_signed_at=of.note_signed_at,
+    )
+
+
 def now() -> datetime:
     return datetime.now(UTC)

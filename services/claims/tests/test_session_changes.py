@@ -5,11 +5,11 @@ The pure decisions first, then the service against the real broker, database and
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
-from claims_world import World, reference, session
+from claims_world import World, corrected, reference, session
 
 from rcm.claims.domain import ClaimDraft, ClaimState
 from rcm.claims.domain.corrections import Withdrawal, payer_holds, rekeyed, withdrawal
@@ -149,24 +149,8 @@ async def test_a_corrected_session_is_coded_again_and_a_correction_to_not_billab
     try:
         async with world.running(None):  # no clearinghouse: claims stay ready
             await world.wait_claims(claim.c.state == "ready", count=2)
-            shorter = f.session_corrected(
-                1,
-                minutes=40,
-                start=first.start,
-                end=first.start + timedelta(minutes=40),
-                modality="video",
-                patient_location={"state": "NY", "at_home": True},
-                note_signed_at=first.note_signed_at,
-            )
-            too_short = f.session_corrected(
-                2,
-                minutes=10,
-                start=second.start,
-                end=second.start + timedelta(minutes=10),
-                modality="video",
-                patient_location={"state": "NY", "at_home": True},
-                note_signed_at=second.note_signed_at,
-            )
+            shorter = corrected(1, first, 40)
+            too_short = corrected(2, second, 10)
             await world.publish(shorter, shorter, too_short)  # the first correction twice
             (recoded,) = await world.wait_claims(
                 claim.c.session_id == first.session_id, claim.c.state == "ready", claim.c.revision == 1
@@ -206,15 +190,7 @@ async def test_a_corrected_session_whose_claim_the_payer_has_goes_out_as_a_repla
     try:
         async with world.running(settings_for(sandbox)):
             (accepted,) = await world.wait_claims(claim.c.state == "accepted")
-            shorter = f.session_corrected(
-                1,
-                minutes=45,
-                start=first.start,
-                end=first.start + timedelta(minutes=45),
-                modality="video",
-                patient_location={"state": "NY", "at_home": True},
-                note_signed_at=first.note_signed_at,
-            )
+            shorter = corrected(1, first, 45)
             await world.publish(shorter)
             (replacement,) = await world.wait_claims(
                 claim.c.frequency_code == "7", claim.c.state == "accepted"

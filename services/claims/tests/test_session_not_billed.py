@@ -4,17 +4,15 @@ once per revision of the session; handlers are called directly."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from claims_direct import apply, handlers, rows
-from claims_world import reference, session
+from claims_world import corrected, reference, session
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rcm.claims.domain.coding import NotBillableReason
 from rcm.claims.store import claim
-from rcm.events import testing as f
 from rcm.events.models import NotBilledReason
 from rcm.servicekit.db import outbox
 
@@ -50,15 +48,7 @@ async def test_a_correction_that_leaves_nothing_to_bill_is_reported_for_that_rev
     first = session(1, minutes=53)
     await apply(engine, h, *reference(1, electronic_payer_id="EVRGRN", member_id="EVG100000001"), first)
     assert await _not_billed(engine) == []
-    too_short = f.session_corrected(
-        1,
-        minutes=10,
-        start=first.start,
-        end=first.start + timedelta(minutes=10),
-        modality="video",
-        patient_location={"state": "NY", "at_home": True},
-        note_signed_at=first.note_signed_at,
-    )
+    too_short = corrected(1, first, 10)
     await apply(engine, h, too_short)
     (event,) = await _not_billed(engine)
     assert (event["session_id"], event["reason"]) == (first.session_id, "under_minimum_time")

@@ -20,32 +20,25 @@ D = Decimal
 DOS = date(2025, 3, 3)
 
 
-def copay_remit(pcn: str, icn: str = "ICN-1") -> Clp:
-    """170.00 charged, 120.00 paid, CO-45 25.00, PR-3 copay 25.00."""
+def copay_remit(pcn: str, icn: str = "ICN-1", *, reversal: bool = False) -> Clp:
+    """170.00 charged, 120.00 paid, CO-45 25.00, PR-3 copay 25.00; or the payer's CLP02 22 taking
+    it back (``reversal``: every amount negated)."""
+    sign = "-" if reversal else ""
     return Clp(
         pcn,
-        "1",
-        "170.00",
-        "120.00",
-        "25.00",
+        "22" if reversal else "1",
+        f"{sign}170.00",
+        f"{sign}120.00",
+        f"{sign}25.00",
         icn,
         services=[
-            Svc("90837", "170.00", "120.00", [Cas("CO", "45", "25.00"), Cas("PR", "3", "25.00")], on=DOS)
-        ],
-    )
-
-
-def copay_reversal(pcn: str, icn: str = "ICN-1") -> Clp:
-    """The payer's CLP02 22 taking ``copay_remit`` back."""
-    return Clp(
-        pcn,
-        "22",
-        "-170.00",
-        "-120.00",
-        "-25.00",
-        icn,
-        services=[
-            Svc("90837", "-170.00", "-120.00", [Cas("CO", "45", "-25.00"), Cas("PR", "3", "-25.00")], on=DOS)
+            Svc(
+                "90837",
+                f"{sign}170.00",
+                f"{sign}120.00",
+                [Cas("CO", "45", f"{sign}25.00"), Cas("PR", "3", f"{sign}25.00")],
+                on=DOS,
+            )
         ],
     )
 
@@ -143,7 +136,7 @@ async def test_billing_the_next_payer_takes_the_prior_payers_share_off_the_patie
     assert balance.balance == D("0.00")
 
     # the payer reverses that payment: the moved share comes back off forwarded, not off the patient
-    back = await ledger.post(remit_835([copay_reversal("clm-0001")], trace="EFT-B"))
+    back = await ledger.post(remit_835([copay_remit("clm-0001", reversal=True)], trace="EFT-B"))
     assert back.outcome.states == {"posted": 1}
     assert back.of("PatientBalanceChanged") == []
     row = await ledger.claim("clm-0001")
@@ -161,7 +154,7 @@ async def test_a_request_for_a_reversed_or_unknown_payment_moves_nothing(ledger:
     assert (
         await ledger.deliver(secondary_claim_requested(1, claim_id="clm-0002", remit_id=remit.remit_id)) == []
     )
-    await ledger.post(remit_835([copay_reversal("clm-0001")], trace="EFT-B"))
+    await ledger.post(remit_835([copay_remit("clm-0001", reversal=True)], trace="EFT-B"))
     late = secondary_claim_requested(
         1, claim_id="clm-0001", patient_id=claim.patient_id, remit_id=remit.remit_id
     )
@@ -220,7 +213,7 @@ async def test_a_reversal_posting_meanwhile_is_waited_for_and_nothing_is_moved_t
         tx = Transaction(conn, "test", source="remittance")
         await post_remit_file(
             tx,
-            remit_835([copay_reversal("clm-0001")], trace="EFT-B"),
+            remit_835([copay_remit("clm-0001", reversal=True)], trace="EFT-B"),
             name="r.835",
             source="upload",
             metrics=ledger.metrics,
