@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from rcm.events.catalog import all_specs
 from rcm.events.models import BalanceChangeReason
@@ -110,16 +111,22 @@ async def test_payments_of_different_patients_move_their_own_balances(ledger: Le
 # ------------------------------------------------------------------ next payer billed
 
 
+async def paid_and_billed_on(ledger: Ledger, payment: Clp | None = None) -> Any:
+    """Claim clm-0001 paid by ``payment`` (``copay_remit`` by default), and the denials service's
+    request to bill the next payer with that payment's adjudication."""
+    claim = claim_for(1, claim_id="clm-0001")
+    await ledger.add_claims([claim])
+    posted = await ledger.post(remit_835([payment or copay_remit("clm-0001")], trace="EFT-A"))
+    (remit,) = posted.of("RemitReceived")
+    return secondary_claim_requested(
+        1, claim_id="clm-0001", patient_id=claim.patient_id, remit_id=remit.remit_id
+    )
+
+
 async def test_billing_the_next_payer_takes_the_prior_payers_share_off_the_patient_once(
     ledger: Ledger,
 ) -> None:
-    claim = claim_for(1, claim_id="clm-0001")
-    await ledger.add_claims([claim])
-    posted = await ledger.post(remit_835([copay_remit("clm-0001")], trace="EFT-A"))
-    (remit,) = posted.of("RemitReceived")
-    request = secondary_claim_requested(
-        1, claim_id="clm-0001", patient_id=claim.patient_id, remit_id=remit.remit_id
-    )
+    request = await paid_and_billed_on(ledger)
     (moved,) = await ledger.deliver(request)
     assert (moved.previous_balance, moved.balance, moved.change) == (D("25.00"), D("0.00"), D("-25.00"))
     assert moved.reason == BalanceChangeReason.NEXT_PAYER_BILLED
@@ -166,8 +173,6 @@ async def test_a_request_for_a_reversed_or_unknown_payment_moves_nothing(ledger:
 async def test_what_the_prior_payer_paid_the_patient_stays_with_the_patient(ledger: Ledger) -> None:
     # PR-100: the payer sent 10.00 of its payment to the patient, who owes it to the practice; the
     # next payer is billed for the copay alone
-    claim = claim_for(1, claim_id="clm-0001")
-    await ledger.add_claims([claim])
     paid_the_patient = Clp(
         "clm-0001",
         "1",
@@ -185,11 +190,7 @@ async def test_what_the_prior_payer_paid_the_patient_stays_with_the_patient(ledg
             )
         ],
     )
-    posted = await ledger.post(remit_835([paid_the_patient], trace="EFT-A"))
-    (remit,) = posted.of("RemitReceived")
-    request = secondary_claim_requested(
-        1, claim_id="clm-0001", patient_id=claim.patient_id, remit_id=remit.remit_id
-    )
+    request = await paid_and_billed_on(ledger, paid_the_patient)
     (moved,) = await ledger.deliver(request)
     assert (moved.previous_balance, moved.balance) == (D("35.00"), D("10.00"))
     row = await ledger.claim("clm-0001")
@@ -201,13 +202,7 @@ async def test_a_reversal_posting_meanwhile_is_waited_for_and_nothing_is_moved_t
     from rcm.remittance.ingest import post_remit_file
     from rcm.servicekit import Transaction
 
-    claim = claim_for(1, claim_id="clm-0001")
-    await ledger.add_claims([claim])
-    first = await ledger.post(remit_835([copay_remit("clm-0001")], trace="EFT-A"))
-    (remit,) = first.of("RemitReceived")
-    request = secondary_claim_requested(
-        1, claim_id="clm-0001", patient_id=claim.patient_id, remit_id=remit.remit_id
-    )
+    request = await paid_and_billed_on(ledger)
     async with ledger.engine.begin() as conn:
         # the payer's reversal is being posted (the claim row locked) when the request arrives
         tx = Transaction(conn, "test", source="remittance")
