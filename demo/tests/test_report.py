@@ -74,3 +74,26 @@ def test_a_session_reported_not_billable_is_accounted_for_and_counted_by_reason(
     report = build_report(ledger, today=date(2025, 4, 1))
     assert report.not_billed == {"under_minimum_time": 1}
     assert "not billable 1 (under_minimum_time 1)" in render_text(report)
+
+
+def test_aging_counts_the_insurance_balance_the_last_posting_left() -> None:
+    ledger = CycleLedger()
+    posted_id, waiting_id = f.claim_created(1).claim_id, f.claim_created(2).claim_id
+    ledger.apply("c1", f.claim_created(1))
+    ledger.apply("c2", f.claim_created(2))
+    # claim 1: paid, its patient share moved on to a next payer; still not final here
+    ledger.apply("p1", f.payment_posted(1, claim_id=posted_id, claim_balance="0.00"))
+    moved = f.patient_balance_changed(
+        1,
+        claim_id=posted_id,
+        previous_balance="25.00",
+        balance="0.00",
+        change="-25.00",
+        reason="next_payer_billed",
+    )
+    ledger.apply("b1", moved)
+    service_day = ledger.claims[posted_id].service_date
+    assert service_day is not None
+    report = build_report(ledger, today=service_day)
+    assert report.ar_aging["0-30"] == f.claim_created(2).total_charge  # only the claim never posted
+    assert ledger.claims[waiting_id].postings == []

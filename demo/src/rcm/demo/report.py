@@ -120,7 +120,9 @@ def build_report(ledger: CycleLedger, *, today: date | None = None) -> CycleRepo
             r.expected += ledger.expected(c)
             r.underpaid += ledger.underpaid(c)
         if c.status not in FINAL and c.service_date is not None:
-            open_amount = c.charge - c.paid - c.contractual - c.patient_responsibility
+            # the insurance balance the last posting left (what the patient owes and what went on
+            # to a next payer or another adjustment is not open); never posted: the whole charge
+            open_amount = c.postings[-1].claim_balance if c.postings else c.charge
             age = (today - c.service_date).days
             bucket = "0-30" if age <= 30 else "31-60" if age <= 60 else "61-90" if age <= 90 else "90+"
             aging[bucket] += max(open_amount, ZERO)
