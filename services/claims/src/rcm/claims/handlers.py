@@ -109,6 +109,7 @@ from rcm.claims.store import (
     claim_line,
     correction_refusal,
     eligibility,
+    pending_secondary_request,
     references,
     session,
     upsert_reference,
@@ -569,6 +570,7 @@ class ClaimsHandlers:
     async def on_coverage(self, tx: Transaction, d: Delivered[CoverageUpdated]) -> None:
         await self._reference(tx, d, "coverage", d.event.coverage_id, patient_id=d.event.patient_id)
         await self.recheck(tx, d, patient_id=d.event.patient_id)
+        await self._pending_next_payers(tx, d.event, d)
 
     async def on_provider(self, tx: Transaction, d: Delivered[ProviderUpdated]) -> None:
         await self._reference(tx, d, "provider", d.event.provider_id)
@@ -2018,7 +2020,28 @@ class ClaimsHandlers:
         await self._replace_with_cob(tx, head.claim_id, cob, why=why, cause=cause)
 
     async def on_secondary_requested(self, tx: Transaction, d: Delivered[SecondaryClaimRequested]) -> None:
-        e = d.event
+        await self._bill_next_payer(tx, d.event, cause=d)
+
+    async def _pending_next_payers(
+        self, tx: Transaction, coverage: CoverageUpdated, cause: Delivered[Any]
+    ) -> None:
+        """Requests that waited for this coverage (``pending_secondary_request``) are billed now."""
+        rows = (
+            await tx.conn.execute(
+                sa.delete(pending_secondary_request)
+                .where(
+                    pending_secondary_request.c.patient_id == coverage.patient_id,
+                    pending_secondary_request.c.coverage_id == coverage.coverage_id,
+                )
+                .returning(pending_secondary_request.c.body)
+            )
+        ).all()
+        for (body,) in rows:
+            await self._bill_next_payer(tx, SecondaryClaimRequested.model_validate(body), cause=cause)
+
+    async def _bill_next_payer(
+        self, tx: Transaction, e: SecondaryClaimRequested, *, cause: Delivered[Any] | None
+    ) -> None:
         row = (await tx.conn.execute(sa.select(claim).where(claim.c.claim_id == e.claim_id))).first()
         if row is None:
             return
@@ -2028,7 +2051,18 @@ class ClaimsHandlers:
         ]
         coverage = next((c for c in coverages if c.coverage_id == e.coverage_id), None)
         if coverage is None:
-            log.warning("secondary claim requested for a coverage not on file")
+            # coverage-updated travels on another topic and may come after the request: it waits
+            log.info("secondary claim requested for a coverage not on file yet: waits for it")
+            await tx.conn.execute(
+                pg_insert(pending_secondary_request)
+                .values(
+                    request_id=e.request_id,
+                    patient_id=e.patient_id,
+                    coverage_id=e.coverage_id,
+                    body=e.model_dump(mode="json"),
+                )
+                .on_conflict_do_nothing()
+            )
             return
         payer = (await references(tx.conn, "payer", ids=[e.prior_payer_id]) or [{}])[0]
         prior_cov = (await references(tx.conn, "coverage", ids=[row.coverage_id]) or [{}])[0]
@@ -2066,7 +2100,7 @@ class ClaimsHandlers:
             coverage_id=row.coverage_id,
             remit_ids=(e.remit_id,) if e.remit_id else (),
         )
-        await self.secondary(tx, row, draft, coverage, prior, cause=d)
+        await self.secondary(tx, row, draft, coverage, prior, cause=cause)
 
     # ------------------------------------------------------------------ corrections and voids
 

@@ -38,6 +38,7 @@ __all__ = [
     "interchange_sequence",
     "keyed_references",
     "metadata",
+    "pending_secondary_request",
     "received_file",
     "received_name",
     "reference",
@@ -288,6 +289,18 @@ received_file = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
+
+pending_secondary_request = sa.Table(
+    "pending_secondary_request",
+    metadata,
+    sa.Column("request_id", sa.Text, primary_key=True),
+    sa.Column("patient_id", sa.Text, nullable=False, index=True),
+    sa.Column("coverage_id", sa.Text, nullable=False),
+    sa.Column("body", JSONB, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+"""A secondary-claim-requested whose coverage is not on file yet (coverage-updated travels on another
+topic and may come later): billed when that coverage arrives, never dropped."""
 
 unread_acknowledgment = sa.Table(
     "unread_acknowledgment",
