@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -37,6 +38,19 @@ def test_report_counts_clean_claims_denials_and_money() -> None:
     assert "clean-claim rate 50.0%" in render_text(report)
 
 
+def moved_on(n: int, claim_id: str, **fields: Any) -> Any:
+    """The remittance service's event: the claim's 25.00 patient share moved on to the next payer."""
+    return f.patient_balance_changed(
+        n,
+        claim_id=claim_id,
+        previous_balance="25.00",
+        balance="0.00",
+        change="-25.00",
+        reason="next_payer_billed",
+        **fields,
+    )
+
+
 def test_patient_responsibility_leaves_out_what_went_on_to_the_next_payer() -> None:
     ledger = CycleLedger()
     claim_id = f.claim_created(1).claim_id
@@ -46,15 +60,7 @@ def test_patient_responsibility_leaves_out_what_went_on_to_the_next_payer() -> N
         1, claim_id=claim_id, previous_balance="0", balance="25.00", change="25.00"
     )
     ledger.apply("b1", owed)
-    moved = f.patient_balance_changed(
-        2,
-        patient_id=owed.patient_id,
-        claim_id=claim_id,
-        previous_balance="25.00",
-        balance="0.00",
-        change="-25.00",
-        reason="next_payer_billed",
-    )
+    moved = moved_on(2, claim_id, patient_id=owed.patient_id)
     ledger.apply("b2", moved)
     ledger.apply("b2", moved)  # folded once
     assert build_report(ledger, today=date(2025, 4, 1)).patient_responsibility == Decimal("0.00")
@@ -83,14 +89,7 @@ def test_aging_counts_the_insurance_balance_the_last_posting_left() -> None:
     ledger.apply("c2", f.claim_created(2))
     # claim 1: paid, its patient share moved on to a next payer; still not final here
     ledger.apply("p1", f.payment_posted(1, claim_id=posted_id, claim_balance="0.00"))
-    moved = f.patient_balance_changed(
-        1,
-        claim_id=posted_id,
-        previous_balance="25.00",
-        balance="0.00",
-        change="-25.00",
-        reason="next_payer_billed",
-    )
+    moved = moved_on(1, posted_id)
     ledger.apply("b1", moved)
     service_day = ledger.claims[posted_id].service_date
     assert service_day is not None
