@@ -90,6 +90,10 @@ _CROSSOVER_RARCS = {"MA18", "N89"}
 _QMB_RARCS = frozenset({"N781", "N782", "N783"})
 """Remarks that the patient is a Qualified Medicare Beneficiary: the remittance service keeps the
 deductible, coinsurance and copay off the patient's balance; the state Medicaid program owes them."""
+NEXT_PAYER_NOT_THE_PATIENTS = (
+    "a next payer's claim: if the patient has no such coverage, the prior payer's patient share "
+    "moved on to this payer is the patient's again (rcm remits to-patient with the prior payer's claim)"
+)
 _QMB_PROTECTED_CARCS = frozenset({"1", "2", "3"})
 """The PR reasons the QMB remarks protect: deductible, coinsurance, copay."""
 _NEXT_PAYER = {
@@ -1192,6 +1196,13 @@ class DenialHandlers:
             return  # resolved meanwhile (paid on a replacement, voided...)
         coverages = await facts.coverages(e.patient_id)
         action, next_step, why = recheck_answer(e, coverages)
+        denied = await facts.claim(asked.root_claim_id)
+        if (
+            denied is not None
+            and denied.payer_responsibility is not CoveragePriority.PRIMARY
+            and e.status is not EligibilityStatus.ACTIVE
+        ):
+            why = f"{why}; {NEXT_PAYER_NOT_THE_PATIENTS}"
         evidence = {"eligibility_check": e.check_id, "eligibility_status": e.status.value}
         if e.payer_trace_number:
             evidence["payer_trace_number"] = e.payer_trace_number
