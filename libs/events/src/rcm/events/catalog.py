@@ -250,11 +250,15 @@ def topics_of(service: str, *also: str) -> dict[str, dict[str, object]]:
     with the settings a missing one is created with: ``{name: {"partitions", "compacted",
     "retention_ms"}}`` (see ``rcm.servicekit.kafka.ensure_topics``)."""
     names = [s.name for s in CATALOG if service in s.producers or service in s.consumers]
-    return {
-        name: {"partitions": spec.partitions, "compacted": spec.compacted, "retention_ms": spec.retention_ms}
-        for name in dict.fromkeys([*names, *also])
-        for spec in (spec_for_name(name),)
-    }
+    topics: dict[str, dict[str, object]] = {}
+    for name in dict.fromkeys([*names, *also]):
+        spec = spec_for_name(name)
+        topics[name] = {
+            "partitions": spec.partitions,
+            "compacted": spec.compacted,
+            "retention_ms": spec.retention_ms,
+        }
+    return topics
 
 
 def spec_for_name(name: str) -> EventSpec:

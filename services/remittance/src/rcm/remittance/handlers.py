@@ -128,9 +128,10 @@ _APPLY_PATIENT_PAYMENT = (
 off what the patient owes, in one statement; no row back means the payment was applied before."""
 
 
-_LOCK_CLAIM = sa.text("SELECT claim_id FROM claim WHERE claim_id = :claim_id FOR UPDATE")
+_LOCK_CLAIM = sa.text("SELECT patient_id, forwarded FROM claim WHERE claim_id = :claim_id FOR UPDATE")
 """The claim row, locked as a posting locks it: a payment or reversal posting on the claim in
-another transaction is committed (and seen) before the move reads the claim's lines."""
+another transaction is committed (and seen) before a move between the patient and a next payer
+reads the claim's lines."""
 
 _KEPT_BY_THE_PATIENT = ["100"]
 """PR reasons a next payer is not billed for: PR-100, the prior payer paid the patient, who owes
@@ -342,19 +343,46 @@ async def on_patient_payment_received(tx: Transaction, d: Delivered[PatientPayme
     ).scalar_one_or_none()
     if balance is None:
         return  # the same payment again (replay or resend): applied once
-    previous = balance + p.amount
+    _balance_changed(
+        tx,
+        patient_id=p.patient_id,
+        claim_id=p.claim_id,
+        balance=balance,
+        change=-p.amount,
+        reason=BalanceChangeReason.PATIENT_PAYMENT,
+        source_id=p.payment_id,
+        at=p.received_at,
+        cause=d,
+    )
+
+
+def _balance_changed(
+    tx: Transaction,
+    *,
+    patient_id: str,
+    claim_id: str | None,
+    balance: Decimal,
+    change: Decimal,
+    reason: BalanceChangeReason,
+    source_id: str,
+    at: datetime,
+    cause: Delivered[Any] | None = None,
+    event_id: str | None = None,
+) -> None:
+    """Publish the patient's balance, ``change`` after what it was."""
     tx.publish(
         PatientBalanceChanged(
-            patient_id=p.patient_id,
-            claim_id=p.claim_id,
-            previous_balance=previous,
+            patient_id=patient_id,
+            claim_id=claim_id,
+            previous_balance=balance - change,
             balance=balance,
-            change=balance - previous,
-            reason=BalanceChangeReason.PATIENT_PAYMENT,
-            source_id=p.payment_id,
-            changed_at=p.received_at,
+            change=change,
+            reason=reason,
+            source_id=source_id,
+            changed_at=at,
         ),
-        cause=d,
+        cause=cause,
+        event_id=event_id,
     )
 
 
@@ -362,8 +390,8 @@ async def on_secondary_claim_requested(tx: Transaction, d: Delivered[SecondaryCl
     """The next payer is billed with the prior payer's adjudication: the patient share that
     payment posted (but what the payer paid the patient, PR-100) is the next payer's to adjudicate,
     no longer the patient's. The claim row is locked first, as a posting locks it, so a reversal
-    being posted meanwhile is seen. The next payer's
-    own remit then puts on the patient what it leaves. Once per claim payment: a re-sent request,
+    being posted meanwhile is seen. The next payer's own remit then puts on the patient what it
+    leaves. Once per claim payment: a re-sent request,
     or one for a payment already moved, finds nothing left to move; a payment reversed before the
     request moves nothing (the reversal took its share back)."""
     e = d.event
@@ -378,18 +406,15 @@ async def on_secondary_claim_requested(tx: Transaction, d: Delivered[SecondaryCl
     ).first()
     if row is None:
         return
-    previous = row.balance + row.moved
-    tx.publish(
-        PatientBalanceChanged(
-            patient_id=row.patient_id,
-            claim_id=e.claim_id,
-            previous_balance=previous,
-            balance=row.balance,
-            change=row.balance - previous,
-            reason=BalanceChangeReason.NEXT_PAYER_BILLED,
-            source_id=e.request_id,
-            changed_at=e.requested_at,
-        ),
+    _balance_changed(
+        tx,
+        patient_id=row.patient_id,
+        claim_id=e.claim_id,
+        balance=row.balance,
+        change=-row.moved,
+        reason=BalanceChangeReason.NEXT_PAYER_BILLED,
+        source_id=e.request_id,
+        at=e.requested_at,
         cause=d,
         event_id=f"evt-{uuid.uuid5(_EVENT_IDS, f'next-payer-billed|{e.remit_id}').hex[:24]}",
     )
@@ -416,12 +441,7 @@ async def transfer_to_patient(
     balance), or None when the claim is unknown or nothing is forwarded. Never for a Qualified
     Medicare Beneficiary's Medicare cost sharing (N781-N783), which the patient may not be billed.
     """
-    claim_row = (
-        await tx.conn.execute(
-            sa.text("SELECT patient_id, forwarded FROM claim WHERE claim_id = :claim_id FOR UPDATE"),
-            {"claim_id": claim_id},
-        )
-    ).first()
+    claim_row = (await tx.conn.execute(_LOCK_CLAIM, {"claim_id": claim_id})).first()
     if claim_row is None:
         return None
     lines = (await tx.conn.execute(_FORWARDED_LINES, {"claim_id": claim_id})).all()
@@ -463,17 +483,15 @@ async def transfer_to_patient(
             .returning(t.patient_balance.c.balance)
         )
     ).scalar_one()
-    tx.publish(
-        PatientBalanceChanged(
-            patient_id=claim_row.patient_id,
-            claim_id=claim_id,
-            previous_balance=balance - moved,
-            balance=balance,
-            change=moved,
-            reason=BalanceChangeReason.TRANSFER_TO_PATIENT,
-            source_id=by,
-            changed_at=datetime.now(UTC),
-        )
+    _balance_changed(
+        tx,
+        patient_id=claim_row.patient_id,
+        claim_id=claim_id,
+        balance=balance,
+        change=moved,
+        reason=BalanceChangeReason.TRANSFER_TO_PATIENT,
+        source_id=by,
+        at=datetime.now(UTC),
     )
     return moved, balance
 
