@@ -1090,29 +1090,27 @@ class DenialHandlers:
         """A person finds the QMB's Medicaid coverage: the cost sharing is never the patient's."""
         await tx.conn.execute(
             _QUEUE_ITEM,
-            {
-                "item_id": opaque_id("wi", remit.remit_id, "qmb"),
-                "kind": "qmb_cost_sharing",
-                "denial_id": None,
-                "claim_id": remit.claim_id,
-                "patient_id": remit.patient_id,
-                "payer_id": remit.payer_id,
-                "action": Action.HUMAN_REVIEW.value,
-                "reason": "the patient is a Qualified Medicare Beneficiary (N781-N783) and no "
+            _work_item(
+                None,
+                kind="qmb_cost_sharing",
+                item_id=opaque_id("wi", remit.remit_id, "qmb"),
+                claim_id=remit.claim_id,
+                patient_id=remit.patient_id,
+                payer_id=remit.payer_id,
+                action=Action.HUMAN_REVIEW,
+                reason="the patient is a Qualified Medicare Beneficiary (N781-N783) and no "
                 "Medicaid coverage is on file for the cost sharing",
-                "next_step": "Add the patient's state Medicaid (QMB) coverage and bill it the deductible, "
+                next_step="Add the patient's state Medicaid (QMB) coverage and bill it the deductible, "
                 "coinsurance and copay; never the patient (refund what was collected). "
                 "What Medicaid does not pay is written off.",
-                "evidence": {
+                evidence={
                     "rarcs": ", ".join(remarks),
                     "payer_claim_number": remit.payer_claim_number,
                     "source": f"remit {remit.remit_id}",
                 },
-                "amount": amount,
-                "deadline": None,
-                "status": "open",
-                "appeal_level": None,
-            },
+                amount=amount,
+                deadline=None,
+            ),
         )
 
     # ------------------------------------------------------------------ underpayments
@@ -1315,7 +1313,7 @@ def _denial_evidence(
 
 
 def _work_item(
-    denial_id: str,
+    denial_id: str | None,
     *,
     claim_id: str,
     patient_id: str,
@@ -1326,11 +1324,14 @@ def _work_item(
     evidence: dict[str, str],
     amount: Decimal,
     deadline: date | None,
+    kind: str = "denial",
+    item_id: str | None = None,
 ) -> dict[str, Any]:
-    """The open work item of a denial (one per denial: its id follows the denial's)."""
+    """The open work item of a denial (one per denial: its id follows the denial's), or of
+    another ``kind`` under its own ``item_id``."""
     return {
-        "item_id": opaque_id("wi", denial_id),
-        "kind": "denial",
+        "item_id": item_id or opaque_id("wi", denial_id),
+        "kind": kind,
         "denial_id": denial_id,
         "claim_id": claim_id,
         "patient_id": patient_id,
