@@ -106,6 +106,26 @@ def stats_events(
 StatsTask = Callable[[Service, asyncio.Event], Coroutine[Any, Any, None]]
 
 
+def expire_waits_task(*, days: int, interval_s: float = 3600.0) -> StatsTask:
+    """A timer that drops the patient shares that waited for a next payer longer than ``days``:
+    a coverage added after that is past the time payers allow, and the table stays bounded."""
+
+    async def run(service: Service, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                cutoff = datetime.now(UTC) - timedelta(days=days)
+                async with service.engine.begin() as conn:
+                    await conn.execute(
+                        sa.delete(store.next_payer_wait).where(store.next_payer_wait.c.waiting_since < cutoff)
+                    )
+            except Exception:  # the timer must outlive a database blip; the next tick retries
+                log.exception("denials: expired next-payer waits not dropped this time")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=interval_s)
+
+    return run
+
+
 def stats_task(*, interval_s: float, window_days: int) -> StatsTask:
     """A timer that publishes the window's figures for every scope whose figures changed."""
 

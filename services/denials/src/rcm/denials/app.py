@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rcm.denials.analytics import stats_task
+from rcm.denials.analytics import expire_waits_task, stats_task
 from rcm.denials.domain.playbook import Playbook
 from rcm.denials.handlers import DenialHandlers
 from rcm.denials.metrics import DenialsMetrics
@@ -68,4 +68,5 @@ def build_service(settings: ServiceSettings, *, playbook: Playbook | None = None
         accept=only_when("eligibility-checked", trigger={CheckTrigger.RECHECK}),
     )
     service.add_task(stats_task(interval_s=denials.stats_interval_s, window_days=denials.stats_window_days))
+    service.add_task(expire_waits_task(days=denials.next_payer_wait_days))
     return service

@@ -114,7 +114,7 @@ _ADJUDICATED = sa.select(store.adjudication.c.remit_id, store.adjudication.c.pos
 # The queued tables, and their inserts: a row with a key on file is the same fact, and is skipped.
 _INSERT_ONCE = {
     table: pg_insert(table).on_conflict_do_nothing()
-    for table in (store.claim, store.acknowledgment, store.adjudication)
+    for table in (store.claim, store.acknowledgment, store.adjudication, store.next_payer_wait)
 }
 
 
@@ -193,7 +193,8 @@ class BatchFacts:
 
     # ------------------------------------------------------------------ the batch's writes
     def insert_later(self, table: sa.Table, row: dict[str, Any]) -> None:
-        """Queue a claim, acknowledgment or adjudication row for the batch's one insert per table."""
+        """Queue a claim, acknowledgment, adjudication or next-payer wait row for the batch's one
+        insert per table."""
         if table not in _INSERT_ONCE:
             raise ValueError(f"{table.name} is not written with the batch")
         self._inserts.setdefault(table, []).append(row)

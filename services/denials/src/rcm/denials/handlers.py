@@ -161,6 +161,25 @@ _CLOSE_OPEN_ITEMS = (
     .where(_w.denial_id == sa.bindparam("p_denial_id"), _w.status == "open")
     .values(status="closed", decision=sa.bindparam("p_decision"), closed_at=sa.bindparam("p_now"))
 )
+_CLOSE_QMB_ITEMS = (
+    sa.update(store.work_item)
+    .where(
+        _w.item_id == sa.any_(sa.bindparam("p_item_ids", type_=ARRAY(sa.Text))),
+        _w.kind == "qmb_cost_sharing",
+        _w.status == "open",
+    )
+    .values(status="closed", decision=sa.bindparam("p_decision"), closed_at=sa.bindparam("p_now"))
+)
+_wait = store.next_payer_wait.c
+_WAITING_SHARES = (
+    sa.select(_wait.remit_id, _wait.remit)
+    .where(_wait.patient_id == sa.bindparam("p_patient_id"))
+    .order_by(_wait.waiting_since, _wait.remit_id)
+)
+_STOP_WAITING = sa.delete(store.next_payer_wait).where(
+    _wait.remit_id == sa.any_(sa.bindparam("p_remit_ids", type_=ARRAY(sa.Text)))
+)
+_STOP_WAITING_FOR_CLAIM = sa.delete(store.next_payer_wait).where(_wait.claim_id == sa.bindparam("p_claim_id"))
 _CLOSE_REQUESTS = (
     sa.update(store.work_item)
     .where(
@@ -321,6 +340,7 @@ class DenialHandlers:
         }
         await tx.conn.execute(_UPSERT_COVERAGE, values)
         BatchFacts.of(tx).forget_coverage(e.patient_id, e.coverage_id)
+        await self._bill_waiting_shares(tx, d)
 
     async def on_patient(self, tx: Transaction, d: Delivered[PatientUpdated]) -> None:
         """The patient's state (for the statistics), upserted once per batch: only this service's
@@ -626,6 +646,10 @@ class DenialHandlers:
         if not adjudicated(remit, self.playbook):
             # a reversal or a predetermination: nothing paid, denied or shared to act on, and no
             # adjudication to count in the denial rates (the claim's own remit counts once)
+            if remit.status is ClaimPaymentStatus.REVERSAL:
+                # the share the reversed remits left waiting for a next payer is no longer owed
+                await BatchFacts.of(tx).write()  # (waits the batch queued before it included)
+                await tx.conn.execute(_STOP_WAITING_FOR_CLAIM, {"p_claim_id": remit.claim_id})
             return
         today = self.now().date()
         facts = BatchFacts.of(tx)
@@ -1002,13 +1026,22 @@ class DenialHandlers:
 
     # ------------------------------------------------------------------ secondary payer
     async def _bill_next_payer(
-        self, tx: Transaction, d: Delivered[Any], remit: RemitReceived, ctx: TriageContext
-    ) -> None:
-        """Cost sharing left after this payer goes to the next coverage, unless the payer crossed it over."""
+        self,
+        tx: Transaction,
+        d: Delivered[Any],
+        remit: RemitReceived,
+        ctx: TriageContext,
+        *,
+        wait: bool = True,
+    ) -> bool:
+        """Cost sharing left after this payer goes to the next coverage, unless the payer crossed it
+        over. With no next coverage on file it waits for one (``next_payer_wait``, unless ``wait``
+        is false): patients tell the practice of a second plan late. True when the next payer was
+        asked (or had been asked for this remit before)."""
         sharing = patient_cost_sharing(remit, self.playbook)
         claim = ctx.claim
         if sharing is None or claim is None:
-            return
+            return False
         next_priority = _NEXT_PAYER.get(claim.payer_responsibility)
         crossed_over = (
             remit.status in _CROSSOVER_STATUSES
@@ -1016,9 +1049,20 @@ class DenialHandlers:
             or (ctx.payer is not None and ctx.payer.rules.forwards_crossover)
         )
         if crossed_over:
-            return
+            return False
         coverage = ctx.next_coverage() if next_priority is not None else None
         if next_priority is None or coverage is None or coverage.payer_id == remit.payer_id:
+            if next_priority is not None and wait:
+                BatchFacts.of(tx).insert_later(
+                    store.next_payer_wait,
+                    {
+                        "remit_id": remit.remit_id,
+                        "claim_id": remit.claim_id,
+                        "patient_id": remit.patient_id,
+                        "remit": remit.model_dump(mode="json"),
+                        "waiting_since": self.now(),
+                    },
+                )
             # no other payer: the cost sharing stays with the patient, as posted, unless the patient
             # is a QMB, whose Medicaid coverage is missing from file
             remarks = {*remit.rarcs, *(r for ln in remit.lines for r in ln.rarcs)}
@@ -1031,9 +1075,9 @@ class DenialHandlers:
                 ),
                 Decimal("0"),
             )
-            if qmb and protected > 0:
+            if qmb and protected > 0 and wait:
                 await self._queue_qmb_cost_sharing(tx, remit, protected, qmb)
-            return
+            return False
         lines = []
         for ln in remit.lines:
             billed = claim.line(ln.line_key, ln.procedure_code)
@@ -1051,7 +1095,7 @@ class DenialHandlers:
                 )
             )
         if not lines:
-            return
+            return False
         request_id = opaque_id("req", remit.remit_id, "secondary")
         fix_kind = f"bill_{next_priority.value}"
         root = claim.root_claim_id
@@ -1062,7 +1106,7 @@ class DenialHandlers:
             # the next payer's claim up to date (or leaves it, when nothing changed).
             again = f"{fix_kind}@{remit.remit_id}"
             if not await self._claim_fix(tx, root, again, remit.remit_id, request_id):
-                return
+                return True
         tx.publish(
             SecondaryClaimRequested(
                 request_id=request_id,
@@ -1083,6 +1127,40 @@ class DenialHandlers:
             cause=d,
             event_id=opaque_id("evt", request_id),
         )
+        return True
+
+    async def _bill_waiting_shares(self, tx: Transaction, d: Delivered[CoverageUpdated]) -> None:
+        """A secondary (or tertiary) coverage came: the patient shares its priority's prior payers
+        left waiting (``next_payer_wait``) for services in its dates are billed to it, each remit as
+        if the coverage had been on file when it came. A QMB's cost sharing billed so to Medicaid
+        closes the work item that asked a person to find that coverage."""
+        e = d.event
+        if e.deleted or e.priority is CoveragePriority.PRIMARY:
+            return
+        await BatchFacts.of(tx).write()  # the waits the batch queued before it, among them
+        waiting = (await tx.conn.execute(_WAITING_SHARES, {"p_patient_id": e.patient_id})).all()
+        billed = []
+        for row in waiting:
+            remit = RemitReceived.model_validate(row.remit)
+            ctx = await self._context(
+                tx, claim_id=remit.claim_id, patient_id=remit.patient_id, payer_id=remit.payer_id
+            )
+            coverage = ctx.next_coverage()
+            if coverage is None or coverage.coverage_id != e.coverage_id:
+                continue  # another priority, or not in force on the claim's date of service
+            if await self._bill_next_payer(tx, d, remit, ctx, wait=False):
+                billed.append(row.remit_id)
+        if billed:
+            log.info("%d waiting patient shares billed to a coverage added later", len(billed))
+            await tx.conn.execute(_STOP_WAITING, {"p_remit_ids": billed})
+            await tx.conn.execute(
+                _CLOSE_QMB_ITEMS,
+                {
+                    "p_item_ids": [opaque_id("wi", remit_id, "qmb") for remit_id in billed],
+                    "p_decision": "the Medicaid coverage came and was billed the cost sharing",
+                    "p_now": self.now(),
+                },
+            )
 
     async def _queue_qmb_cost_sharing(
         self, tx: Transaction, remit: RemitReceived, amount: Decimal, remarks: list[str]

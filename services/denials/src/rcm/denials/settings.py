@@ -26,6 +26,12 @@ class DenialsSettings(ServiceSettings):
     )
     stats_interval_s: float = Field(300.0, gt=0, description="How often denial-stats-updated is published.")
     stats_window_days: int = Field(30, ge=1, description="Rolling window of the published statistics.")
+    next_payer_wait_days: int = Field(
+        365,
+        ge=1,
+        description="How long a remit's patient share waits for a secondary coverage added later "
+        "(the usual time a secondary payer allows to file after the primary's remit).",
+    )
     topic_partitions: int | None = Field(
         None, ge=1, description="Partitions of topics the service creates; the catalog's default if unset."
     )

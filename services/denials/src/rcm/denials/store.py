@@ -4,7 +4,9 @@ Projections (kept from the events the service consumes): ``payer``, ``coverage``
 ``authorization``, ``contract_rate``, ``acknowledgment``, ``patient_state``.
 Its own records: ``denial`` (one per denied claim or line), ``fix_attempt`` (unique per claim
 and fix kind: the same fix is never requested twice), ``work_item`` (the queue, with appeals
-tracked to a decision) and ``adjudication`` (denominators for the statistics).
+tracked to a decision), ``adjudication`` (denominators for the statistics) and
+``next_payer_wait`` (a remit's patient share with no next payer on file yet, billed to a
+secondary or tertiary coverage that arrives later).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ __all__ = [
     "denial",
     "fix_attempt",
     "metadata",
+    "next_payer_wait",
     "patient_state",
     "payer",
     "work_item",
@@ -202,4 +205,18 @@ adjudication = sa.Table(
     sa.Column("rendering_provider_id", sa.Text),
     sa.Column("state", sa.Text),
     sa.Column("adjudicated_on", sa.Date, nullable=False, index=True),
+)
+
+next_payer_wait = sa.Table(
+    "next_payer_wait",
+    metadata,
+    sa.Column("remit_id", sa.Text, primary_key=True),
+    sa.Column("claim_id", sa.Text, nullable=False),
+    sa.Column("patient_id", sa.Text, nullable=False, index=True),
+    sa.Column(
+        "remit", JSONB, nullable=False, comment="the remit-received body, billed from when the coverage comes"
+    ),
+    sa.Column("waiting_since", sa.DateTime(timezone=True), nullable=False, server_default=_now, index=True),
+    comment="a remit's patient share with no next payer on file: a secondary (or tertiary) coverage "
+    "added later is billed it",
 )

@@ -1,0 +1,159 @@
+"""A secondary coverage the practice learns of after the primary paid is billed the patient share.
+
+Patients often mention a second plan only after the first one adjudicated. A remit whose patient
+share found no next payer on file waits (``next_payer_wait``); a secondary (or tertiary) coverage
+in force on the claim's date of service that arrives later is billed it, as if it had been on
+file when the remit came. A reversal takes the waiting share back; a QMB's Medicaid coverage
+arriving closes the work item that asked a person to find it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+from test_next_payer_again import requests
+from test_overlapping_batches import apply, handlers
+from test_qmb import items
+
+from rcm.denials import store
+from rcm.denials.analytics import expire_waits_task
+from rcm.events.testing import claim_created, coverage_updated, payer_updated, remit_received
+
+PAYER = "payer-0001"
+
+
+def secondary(**fields: Any) -> Any:
+    return coverage_updated(
+        8, payer_id="payer-0002", coverage_id="cov-0008-b", priority="secondary", **fields
+    )
+
+
+async def waiting(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as conn:
+        return list(await conn.scalars(sa.select(store.next_payer_wait.c.remit_id)))
+
+
+async def paid_with_no_secondary_on_file(engine: AsyncEngine, **remit: Any) -> Any:
+    h = handlers()
+    async with engine.begin() as conn:
+        await apply(conn, h, "setup", [payer_updated(1), claim_created(8, payer_id=PAYER)])
+    async with engine.begin() as conn:
+        await apply(conn, h, "remit", [remit_received(8, payer_id=PAYER, **remit)])
+    return h
+
+
+async def test_a_secondary_added_after_the_primary_paid_is_billed_the_patient_share_once(
+    engine: AsyncEngine,
+) -> None:
+    h = await paid_with_no_secondary_on_file(engine)
+    assert await requests(engine) == []
+    assert await waiting(engine) == ["rmt-0008"]
+
+    for consumer in ("coverage", "coverage-re-sent"):
+        async with engine.begin() as conn:
+            await apply(conn, h, consumer, [secondary()])
+
+    (request,) = await requests(engine)
+    assert (request["claim_id"], request["coverage_id"], request["payer_id"]) == (
+        "clm-0008",
+        "cov-0008-b",
+        "payer-0002",
+    )
+    assert (request["prior_paid"], request["patient_responsibility"]) == ("110.00", "25.00")
+    assert request["remit_id"] == "rmt-0008"
+    assert await waiting(engine) == []
+
+
+async def test_a_secondary_not_in_force_on_the_date_of_service_is_not_billed(engine: AsyncEngine) -> None:
+    h = await paid_with_no_secondary_on_file(engine)
+    async with engine.begin() as conn:
+        await apply(conn, h, "coverage", [secondary(effective={"start": date(2026, 1, 1)})])
+    assert await requests(engine) == []
+    assert await waiting(engine) == ["rmt-0008"]  # the plan's dates may yet be corrected
+
+
+async def test_a_primary_coverage_added_later_is_not_a_next_payer(engine: AsyncEngine) -> None:
+    h = await paid_with_no_secondary_on_file(engine)
+    other = coverage_updated(8, payer_id="payer-0002", coverage_id="cov-0008-b", priority="primary")
+    async with engine.begin() as conn:
+        await apply(conn, h, "coverage", [other])
+    assert await requests(engine) == []
+    assert await waiting(engine) == ["rmt-0008"]
+
+
+async def test_a_reversed_remit_leaves_nothing_waiting(engine: AsyncEngine) -> None:
+    h = await paid_with_no_secondary_on_file(engine)
+    reversal = remit_received(8, payer_id=PAYER, remit_id="rmt-reversal-0008", status="22")
+    async with engine.begin() as conn:
+        await apply(conn, h, "reversal", [reversal])
+    assert await waiting(engine) == []
+    async with engine.begin() as conn:
+        await apply(conn, h, "coverage", [secondary()])
+    assert await requests(engine) == []
+
+
+async def test_a_qmbs_medicaid_coverage_arriving_is_billed_and_closes_the_work_item(
+    engine: AsyncEngine,
+) -> None:
+    h = await paid_with_no_secondary_on_file(engine, rarcs=["N781"])
+    (item,) = await items(engine)
+    assert (item.kind, item.status) == ("qmb_cost_sharing", "open")
+
+    medicaid = secondary()
+    async with engine.begin() as conn:
+        await apply(conn, h, "coverage", [medicaid])
+
+    (request,) = await requests(engine)
+    assert request["coverage_id"] == "cov-0008-b"
+    (item,) = await items(engine)
+    assert item.status == "closed" and "Medicaid coverage came" in item.decision
+
+
+async def test_shares_waiting_longer_than_the_setting_are_dropped(engine: AsyncEngine) -> None:
+    await paid_with_no_secondary_on_file(engine)
+    async with engine.begin() as conn:  # the handlers' clock is fixed in the past: waiting from now
+        await conn.execute(sa.update(store.next_payer_wait).values(waiting_since=datetime.now(UTC)))
+        await conn.execute(
+            sa.insert(store.next_payer_wait).values(
+                remit_id="rmt-old",
+                claim_id="clm-old",
+                patient_id="pat-old",
+                remit={},
+                waiting_since=datetime.now(UTC) - timedelta(days=400),
+            )
+        )
+    stopping = asyncio.Event()
+    task = asyncio.create_task(expire_waits_task(days=365)(SimpleNamespace(engine=engine), stopping))  # type: ignore[arg-type]
+    for _ in range(100):
+        if await waiting(engine) == ["rmt-0008"]:
+            break
+        await asyncio.sleep(0.05)
+    stopping.set()
+    await task
+    assert await waiting(engine) == ["rmt-0008"]
+
+
+async def test_a_remit_and_its_reversal_or_a_later_coverage_in_one_batch_see_each_other(
+    engine: AsyncEngine,
+) -> None:
+    h = handlers()
+    async with engine.begin() as conn:
+        await apply(
+            conn,
+            h,
+            "setup",
+            [payer_updated(1), claim_created(8, payer_id=PAYER), claim_created(9, payer_id=PAYER)],
+        )
+    reversal = remit_received(8, payer_id=PAYER, remit_id="rmt-reversal-0008", status="22")
+    other = coverage_updated(9, payer_id="payer-0002", coverage_id="cov-0009-b", priority="secondary")
+    async with engine.begin() as conn:
+        batch = [remit_received(8, payer_id=PAYER), reversal, remit_received(9, payer_id=PAYER), other]
+        await apply(conn, h, "one-batch", batch)
+    assert await waiting(engine) == []
+    (request,) = await requests(engine)
+    assert (request["claim_id"], request["coverage_id"]) == ("clm-0009", "cov-0009-b")
