@@ -249,3 +249,23 @@ def test_a_per_encounter_code_capped_a_day_is_not_billed_twice() -> None:
     # nothing billed that day: the one encounter
     first = code_session(session, credential=Credential.LCSW, rules=rules, same_day=())
     assert isinstance(first, CodedSession) and first.lines[0].units == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("G0017", "send the session as a crisis session"),
+        ("G0018", "send the session as a crisis session"),
+        ("G2212", "add-on"),
+        ("90840", "HCPCS Level II"),  # a CPT add-on is no Level II code at all
+    ],
+)
+def test_a_hcpcs_service_with_rules_of_its_own_is_not_billed_as_one_encounter(code: str, says: str) -> None:
+    """G0017/+G0018 are timed and placed as crisis psychotherapy (CMS CY2024 PFS) and G2212 is an
+    add-on to 99205/99215 (CMS CY2021 PFS): named as a session's HCPCS service, they would go out as
+    one encounter whatever the minutes or the place."""
+    session = make_session(service_kind="hcpcs_service", service_code=code, minutes=20)
+    result = code_session(session, credential=Credential.LCSW)
+    assert isinstance(result, NotBillable)
+    assert result.reason is NotBillableReason.UNKNOWN_SERVICE_CODE
+    assert says in result.message

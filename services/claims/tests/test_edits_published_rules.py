@@ -54,6 +54,17 @@ def test_f78_was_a_complete_code_before_october_2022() -> None:
     assert held_by(diagnosis_codes_well_formed, before) == set()
 
 
+@pytest.mark.parametrize("code", ["F01.51", "F02.81", "F03.91", "F43.8"])
+def test_dementia_with_behavioural_disturbance_and_other_stress_reactions_became_headers_in_fy2023(
+    code: str,
+) -> None:
+    """FY2023 split them (F01.511/F01.518 ..., F43.81/F43.89): complete codes before October 2022."""
+    before = claim_with_diagnoses(code, date_of_service=date(2022, 9, 30))
+    assert held_by(diagnosis_codes_well_formed, before) == set()
+    since = claim_with_diagnoses(code, date_of_service=date(2022, 10, 1))
+    assert held_by(diagnosis_codes_well_formed, since) == {"diagnosis.invalid"}
+
+
 # ---------------------------------------------------------------- CMS place-of-service codes
 
 

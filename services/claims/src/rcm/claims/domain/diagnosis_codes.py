@@ -38,14 +38,15 @@ _HEADER_SUBCATEGORIES = frozenset(
     # withdrawal by its complications (.x30-.x39) for alcohol, sedatives and other substances
     | {"F1013", "F1023", "F1093", "F1313", "F1323", "F1393", "F1913", "F1923", "F1993"}
     | {"F1720", "F1721", "F1722", "F1729"}
-    # dementia by severity and behavioural disturbance (since October 2022)
-    | {"F015", "F01A", "F01B", "F01C", "F0151", "F01A1", "F01B1", "F01C1"}
-    | {"F028", "F02A", "F02B", "F02C", "F0281", "F02A1", "F02B1", "F02C1"}
-    | {"F039", "F03A", "F03B", "F03C", "F0391", "F03A1", "F03B1", "F03C1"}
+    # dementia by severity and behavioural disturbance (since October 2022; F01.51, F02.81 and F03.91
+    # were complete codes before, see ``_HEADERS_SINCE``)
+    | {"F015", "F01A", "F01B", "F01C", "F01A1", "F01B1", "F01C1"}
+    | {"F028", "F02A", "F02B", "F02C", "F02A1", "F02B1", "F02C1"}
+    | {"F039", "F03A", "F03B", "F03C", "F03A1", "F03B1", "F03C1"}
     | {"F063", "F067", "F078", "F208", "F301"}
     | {"F311", "F313", "F316", "F317", "F318", "F328", "F334", "F348"}
     | {"F400", "F401", "F402", "F4021", "F4022", "F4023", "F4024", "F4029"}
-    | {"F431", "F432", "F438", "F448", "F452", "F454", "F500", "F508"}
+    | {"F431", "F432", "F448", "F452", "F454", "F500", "F508"}
     | {"F510", "F511", "F522", "F523", "F608", "F638", "F655", "F658", "F681"}
     | {"F78A", "F808", "F818", "F982"}
 )
@@ -53,13 +54,19 @@ _HEADER_SUBCATEGORIES = frozenset(
 
 _HEADERS_SINCE = {
     "F78": date(2022, 10, 1),
+    "F0151": date(2022, 10, 1),
+    "F0281": date(2022, 10, 1),
+    "F0391": date(2022, 10, 1),
+    "F438": date(2022, 10, 1),
     "F5001": date(2024, 10, 1),
     "F5002": date(2024, 10, 1),
     "F502": date(2024, 10, 1),
     "F5081": date(2024, 10, 1),
 }
-"""Codes that became headers on a date: other intellectual disabilities took F78.A- in FY2023,
-eating disorders a severity character in FY2025."""
+"""Codes that became headers on a date: in FY2023 other intellectual disabilities took F78.A-,
+dementia with behavioural disturbance its kind (F01.511/F01.518, F02.811/F02.818, F03.911/F03.918)
+and other reactions to severe stress prolonged grief (F43.81/F43.89); in FY2025 eating disorders a
+severity character."""
 
 
 def icd10_problem(code: str, day: date | None = None) -> str | None:

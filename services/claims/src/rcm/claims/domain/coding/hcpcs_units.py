@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from rcm.claims.domain.codes import ADD_ON_CODES, CRISIS_OUTSIDE_OFFICE_CODES
 from rcm.claims.domain.coding.result import ChosenCode, NotBillable, NotBillableReason
 from rcm.claims.domain.payer_rules import PayerRules, UnitRounding, UnitRoundingRule
 from rcm.claims.domain.session import Session
@@ -23,6 +24,21 @@ from rcm.claims.domain.session import Session
 __all__ = ["HCPCS_DESCRIPTOR_UNIT_MINUTES", "code_hcpcs_service", "timed_units", "unit_minutes"]
 
 _HCPCS_LEVEL_II = re.compile(r"^[A-Z][0-9]{4}$")
+
+_PROLONGED_SERVICE_ADD_ONS = frozenset({"G2212"})
+"""Medicare's prolonged office visit: an add-on to 99205/99215, never a session's service."""
+
+
+def _not_a_session_service(code: str) -> str | None:
+    """Why a Level II code has rules of its own and is not billed as a session's HCPCS service."""
+    if code in CRISIS_OUTSIDE_OFFICE_CODES:
+        return (
+            f"{code} is psychotherapy for crisis (Medicare outside the office, timed as 90839/+90840): "
+            "send the session as a crisis session; the payer's rules choose G0017/+G0018 or 90839/+90840"
+        )
+    if code in ADD_ON_CODES or code in _PROLONGED_SERVICE_ADD_ONS:
+        return f"{code} is an add-on code, billed with its primary service, not as a session's service"
+    return None
 
 _PER_15_MINUTES = (
     "H0004",  # behavioral health counseling and therapy
@@ -101,6 +117,14 @@ def code_hcpcs_service(
                     f"{code} is not a HCPCS Level II code (letter and 4 digits); CPT services are coded "
                     "from the session's kind and minutes"
                 ),
+            ),
+            [],
+        )
+    refused = _not_a_session_service(code)
+    if refused is not None:
+        return (
+            NotBillable(
+                session_id=session.session_id, reason=NotBillableReason.UNKNOWN_SERVICE_CODE, message=refused
             ),
             [],
         )
