@@ -301,6 +301,40 @@ async def test_a_correction_listed_before_its_reversal_in_the_same_835_posts(
     assert (correction.state, correction.reversed_by) == ("posted", None)
 
 
+async def test_a_correction_with_other_money_listed_before_its_reversal_is_no_overpayment(
+    ledger: Ledger,
+) -> None:
+    """The correction pays 80.00 where the first paid 110.00 and comes before the reversal in the
+    835: the claim is overpaid only between the two postings, so no credit balance is flagged."""
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    await ledger.post(remit_835([paid("clm-0001", "ICN-1")], trace="EFT-A"))
+    less = Clp(
+        "clm-0001",
+        "1",
+        "170.00",
+        "80.00",
+        "25.00",
+        "ICN-1B",
+        refs=[("F8", "ICN-1")],
+        services=[Svc("90837", "170.00", "80.00", [Cas("CO", "45", "65.00"), Cas("PR", "3", "25.00")])],
+    )
+    reprocessed = await ledger.post(
+        remit_835([less, paid("clm-0001", "ICN-1", status="22", sign="-")], trace="EFT-B")
+    )
+    assert reprocessed.outcome.states == {"posted": 2}
+    assert reprocessed.outcome.exceptions == []
+    claim = await ledger.claim("clm-0001")
+    assert (claim.paid, claim.contractual, claim.patient_responsibility) == (
+        D("80.00"),
+        D("65.00"),
+        D("25.00"),
+    )
+
+    # the same money paid twice with no reversal anywhere is still a credit balance to review
+    twice = await ledger.post(remit_835([paid("clm-0001", "ICN-9")], trace="EFT-C"))
+    assert twice.outcome.exceptions == ["overpaid_claim"]
+
+
 async def test_a_payment_held_as_a_repeat_posts_when_a_later_835_reverses_the_first(ledger: Ledger) -> None:
     await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
     await ledger.post(remit_835([paid("clm-0001", "ICN-1")], trace="EFT-A"))

@@ -599,7 +599,12 @@ class _Run:
             posted_index(self.tx).posted(_open(remit_id, remit, cross_key, claim.claim_id))
         # counted once the postings commit: a file or batch retried after a rollback counts once
         self.tx.after_commit(partial(self.metrics.posted, claim.payer_id, remit.status, posting))
-        if remit.claim_status in _PRIMARY and totals.insurance_balance < ZERO and not reversal_follows:
+        if (
+            remit.claim_status in _PRIMARY
+            and totals.insurance_balance < ZERO
+            and not reversal_follows
+            and not await self.reversed_further_on(payment, payment_id, remit, claim.claim_id)
+        ):
             # e.g. the same claim paid again under another payer claim number, with no reversal:
             # the money came, so it is posted, and the credit balance waits for a refund review
             await self.flag(
@@ -614,6 +619,24 @@ class _Run:
         if revive is not None:
             await self.post_held_correction(payment, remit, claim.claim_id, revive)
         return "posted" if posting.lines or remit.status == ClaimStatus.REVERSAL else "recorded"
+
+    async def reversed_further_on(
+        self, payment: Payment, payment_id: str, remit: ClaimRemit, claim_id: str
+    ) -> bool:
+        """Whether ``payment`` also carries a reversal (CLP02 22) of this claim that takes back a
+        posting made before it: ``remit``, a correction listed before that reversal (5010 sets no
+        order between the two), overpays the claim only until the reversal posts, whatever money
+        the correction changes."""
+        control = remit.patient_control_number.strip().upper()
+        reversals = [
+            c
+            for c in payment.claims
+            if c.status == ClaimStatus.REVERSAL and c.patient_control_number.strip().upper() == control
+        ]
+        if not reversals:
+            return False
+        posted = [p for p in await self.posted_for(claim_id) if p.payment_id != payment_id]
+        return any(find_original(c, posted) is not None for c in reversals)
 
     async def repeated(self, remit_id: str, remit: ClaimRemit, cross_key: str, claim_id: str) -> list[Any]:
         """Claim payments posted before and not reversed that ``remit`` repeats: the same payer

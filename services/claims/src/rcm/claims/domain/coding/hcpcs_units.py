@@ -40,6 +40,7 @@ def _not_a_session_service(code: str) -> str | None:
         return f"{code} is an add-on code, billed with its primary service, not as a session's service"
     return None
 
+
 _PER_15_MINUTES = (
     "H0004",  # behavioral health counseling and therapy
     "H0034",  # medication training and support
