@@ -63,6 +63,33 @@ async def test_a_claim_status_the_guide_does_not_list_is_held_not_posted_as_prim
     assert states == {"clm-0911": "held", "clm-0912": "posted"}
 
 
+@pytest.mark.parametrize("status", ["23", "25"])
+async def test_money_under_a_status_that_pays_nothing_is_held_not_lost(ledger: Ledger, status: str) -> None:
+    # CLP02 25 is predetermination pricing only, 23 not our claim: neither pays, so 50.00 under them
+    # would be in the deposit and on no claim
+    await ledger.add_claims([claim_for(1, claim_id="clm-0931"), claim_for(2, claim_id="clm-0932")])
+    priced = Clp(
+        "clm-0931",
+        status,
+        "170.00",
+        "50.00",
+        "0",
+        "ICN-931",
+        services=[Svc("90837", "170.00", "50.00", [Cas("CO", "45", "120.00")], on=DOS)],
+    )
+    posted = await ledger.post(remit_835([priced, paid("clm-0932", "ICN-932")]))
+    assert posted.outcome.states == {"held": 1, "posted": 1}
+    (flag,) = await ledger.rows(t.remit_exception)
+    assert flag.kind == "paid_under_a_non_paying_status" and f"CLP02 {status}" in flag.message
+    assert (await ledger.claim("clm-0931")).paid == D("0")
+
+    # the same status with CLP04 0, as the guide has it, is recorded as before
+    await ledger.add_claims([claim_for(3, claim_id="clm-0933")])
+    plain = Clp("clm-0933", status, "170.00", "0", "0", "ICN-933", cas=[Cas("CO", "45", "170.00")])
+    again = await ledger.post(remit_835([plain], trace="EFT-933"))
+    assert again.outcome.states == {"recorded": 1}
+
+
 async def test_an_adjustment_group_the_guide_does_not_list_is_held_not_dropped(ledger: Ledger) -> None:
     # CAS*XX balances the claim (170 - 60 = 110) but names no ledger: posted, 60.00 would vanish
     await ledger.add_claims([claim_for(1, claim_id="clm-0921")])

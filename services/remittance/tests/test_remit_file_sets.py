@@ -93,3 +93,19 @@ def test_a_4010_remittance_is_not_read_with_the_5010_rules() -> None:
     read = read_remit_file(content.encode())
     assert [p.trace_number for p in read.payments] == ["CHECK-G"]
     assert [(p.kind, p.interchange) for p in read.problems] == [("unsupported_version", "000000004")]
+
+
+@pytest.mark.parametrize(
+    ("bpr", "kinds"),
+    [
+        # a date that does not read: the payment is kept without it
+        ("BPR*I*80*C*CHK************2026010X", ["invalid_payment_date"]),
+        # an amount that does not read, beside a good date: not a date problem
+        ("BPR*I*8,0.00*C*CHK************20260105", ["invalid_segment"]),
+    ],
+)
+def test_an_unreadable_bpr_element_is_reported_as_what_it_is(bpr: str, kinds: list[str]) -> None:
+    one = _set("CHECK-H", "PCN-H", "100", "80").replace("BPR*I*80*C*CHK************20260105", bpr)
+    read = read_remit_file((_isa("000000006") + _group("6", one) + "IEA*1*000000006~").encode())
+    assert [p.kind for p in read.problems][: len(kinds)] == kinds
+    assert "invalid_payment_date" not in [p.kind for p in read.problems][len(kinds) :]

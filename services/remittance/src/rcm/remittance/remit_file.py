@@ -104,10 +104,14 @@ def _payment_information(seg: Segment, d: Delimiters, header: _Header) -> Paymen
     except X12Error as exc:
         if len(seg.elements) < 16:
             raise
+        try:  # without BPR16: when it reads so, the date was the element at fault
+            read = PaymentInformation.from_segment(Segment(seg.id, seg.elements[:15]), d)
+        except X12Error:
+            raise exc from None  # another element (the amount...) is: reported as what it is
         header.problems.append(
             FileProblem("invalid_payment_date", str(exc), header.key[1], None, header.key[0])
         )
-        return PaymentInformation.from_segment(Segment(seg.id, seg.elements[:15]), d)
+        return read
 
 
 def _headers(content: bytes) -> tuple[list[_Header], list[Finding]]:

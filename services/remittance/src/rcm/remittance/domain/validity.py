@@ -6,6 +6,9 @@
 - CAS01 is a group the guide lists: CO, PR, OA or PI (and CR, which payers still send from
   4010). An amount under another group balances the claim yet names no ledger to post to: it
   would vanish from the claim's balance.
+- A status that pays nothing (23 not our claim, forwarded; 25 predetermination pricing only) comes
+  with CLP04 0: money under it contradicts the status, and the posting rules post nothing of it, so
+  the deposit would hold money no claim shows.
 
 A claim payment that fails is held for a person, with the reason, and nothing of it posts.
 """
@@ -24,7 +27,7 @@ _GROUPS = frozenset(g.value for g in Group)
 @dataclass(frozen=True, slots=True)
 class ClaimProblem:
     kind: str
-    """``unknown_claim_status`` or ``unknown_adjustment_group``."""
+    """``unknown_claim_status``, ``unknown_adjustment_group`` or ``paid_under_a_non_paying_status``."""
     message: str
 
 
@@ -35,6 +38,15 @@ def claim_problems(claim: ClaimRemit) -> list[ClaimProblem]:
         found.append(
             ClaimProblem(
                 "unknown_claim_status", f"CLP02 {claim.status[:5]!r} is not a 5010 claim status code"
+            )
+        )
+    status = claim.claim_status
+    if status is not None and not status.moves_money and claim.paid != 0:
+        found.append(
+            ClaimProblem(
+                "paid_under_a_non_paying_status",
+                f"CLP02 {status.value} pays nothing, yet CLP04 is {claim.paid}: ask the payer which "
+                "status or amount is right",
             )
         )
     unknown = sorted({a.group for a in claim.all_adjustments()} - _GROUPS)
