@@ -75,8 +75,17 @@ ROWS = [
     ("CO-16", ("N288",), C.CREDENTIALING, A.FIX_CREDENTIALING, True),
     ("CO-16", ("N297",), C.CREDENTIALING, A.FIX_CREDENTIALING, True),
     ("CO-16", ("N198",), C.CREDENTIALING, A.FIX_CREDENTIALING, True),
-    ("CO-96", ("N95",), C.CREDENTIALING, A.FIX_CREDENTIALING, True),
-    ("PI-96", ("N95",), C.CREDENTIALING, A.FIX_CREDENTIALING, True),
+    # N95 "this provider type/provider specialty may not bill this service": CO-170's meaning, which
+    # enrolment does not fix (a supervisor's claim, an appeal or a write-off)
+    ("CO-96", ("N95",), C.CREDENTIALING, A.HUMAN_REVIEW, True),
+    ("PI-96", ("N95",), C.CREDENTIALING, A.HUMAN_REVIEW, True),
+    ("CO-16", ("N95",), C.CREDENTIALING, A.HUMAN_REVIEW, True),
+    # N216 "not enrolled in this portion of our benefit package": a carve-out owes it, also when the
+    # payer put it on the patient
+    ("PR-96", ("N216",), C.COORDINATION_OF_BENEFITS, A.HUMAN_REVIEW, True),
+    ("PR-204", ("N216",), C.COORDINATION_OF_BENEFITS, A.HUMAN_REVIEW, True),
+    # workers' compensation jurisdictional fee schedule: a contractual reduction, as CO-45
+    ("CO-W1", (), C.CONTRACTUAL, A.POST_ONLY, False),
     # pending in an exchange premium grace period: reversed and corrected later
     ("OA-257", (), C.ELIGIBILITY, A.HUMAN_REVIEW, True),
     ("OA-277", (), C.ELIGIBILITY, A.HUMAN_REVIEW, True),

@@ -388,13 +388,19 @@ class DenialHandlers:
 
     async def on_authorization(self, tx: Transaction, d: Delivered[AuthorizationReceived]) -> None:
         e = d.event
+        end = e.valid.end
+        if e.cancelled_on is not None:
+            # the payer cancelled it: it covers no service on or after that date (before its start,
+            # none at all), so no correction names it for one
+            last = e.cancelled_on - timedelta(days=1)
+            end = last if end is None else min(end, last)
         values = {
             "authorization_id": e.authorization_id,
             "patient_id": e.patient_id,
             "payer_id": e.payer_id,
             "auth_number": e.auth_number,
             "start_date": e.valid.start,
-            "end_date": e.valid.end,
+            "end_date": end,
             "procedure_codes": list(e.procedure_codes),
             "provider_id": e.provider_id,
         }
