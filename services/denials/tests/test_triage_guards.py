@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from test_triage import claim as telehealth_claim
 from triage_world import PLAYBOOK, TODAY, cas, claim, ctx, only, remit
 
 from rcm.denials.domain.denial import denials_in_remit
-from rcm.denials.domain.facts import Acceptance, PayerFacts
+from rcm.denials.domain.facts import Acceptance, PayerFacts, TriageContext
 from rcm.denials.domain.playbook import Action, load_playbook
 from rcm.denials.domain.triage import triage
 from rcm.events.models import CoveragePriority, PayerBillingRules, TimelyFilingClock
@@ -92,3 +93,36 @@ def test_co29_on_a_primary_claim_without_proof_is_still_written_off() -> None:
     payer = PayerFacts("payer-0001", "commercial", rules)
     decision = triage(only(remit("4", [cas("CO", "29", "170.00")])), ctx(payer=payer), PLAYBOOK)
     assert decision.action is Action.WRITE_OFF
+
+
+def video() -> TriageContext:
+    """A commercial payer's claim for a video visit at home (POS 10) billed without 95."""
+    return ctx(claim=telehealth_claim())
+
+
+@pytest.mark.parametrize(
+    ("larger", "other"),
+    [
+        (("CO", "4"), ("CO", "197")),  # the modifier fix would go out without an authorization
+        (("CO", "4"), ("CO", "18")),  # a duplicate is never resubmitted
+        (("CO", "4"), ("CO", "185")),  # the modifier fixed, the provider still not eligible
+    ],
+)
+def test_a_second_reason_calling_for_another_fix_sends_the_denial_to_a_person(
+    larger: tuple[str, str], other: tuple[str, str]
+) -> None:
+    remit_ = remit("4", [cas(*larger, "100.00"), cas(*other, "70.00")])
+    found = only(remit_)
+    assert found.label == "-".join(larger)
+    alone = triage(only(remit("4", [cas(*larger, "170.00")])), video(), PLAYBOOK, adjudicated_on=TODAY)
+    assert alone.action is Action.RESUBMIT_REPLACEMENT  # what the larger reason alone gets
+    decision = triage(found, video(), PLAYBOOK, adjudicated_on=TODAY)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert "-".join(other) in decision.why and "another fix" in decision.why
+    assert decision.changes == () and decision.fix_kind is None
+
+
+def test_two_reasons_with_the_same_fix_are_still_corrected_automatically() -> None:
+    both = remit("4", [cas("CO", "4", "100.00"), cas("PI", "4", "70.00")])
+    decision = triage(only(both), video(), PLAYBOOK, adjudicated_on=TODAY)
+    assert decision.action is Action.RESUBMIT_REPLACEMENT

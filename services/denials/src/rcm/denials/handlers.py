@@ -717,10 +717,31 @@ class DenialHandlers:
         )
         denied_lines = set()
         self._collect_corrections()
+        # a denial of the whole claim that a person must work (CO-18 duplicate, an eligibility
+        # question...) is not corrected away by a line's automatic replacement of the same claim
+        held_by = next(
+            (
+                denial.label
+                for denial in found
+                if denial.level is Level.CLAIM
+                and triage(denial, ctx, self.playbook, adjudicated_on=remit.payment_date).queued
+            ),
+            None,
+        )
         for denial in found:
             if denial.line_index is not None:
                 denied_lines.add(denial.line_index)
             decision = triage(denial, ctx, self.playbook, adjudicated_on=remit.payment_date)
+            if held_by is not None and denial.level is Level.LINE and decision.action.value in _CORRECTING:
+                decision = replace(
+                    decision,
+                    action=Action.HUMAN_REVIEW,
+                    why=f"{decision.why}; the claim's own denial ({held_by}) goes to a person first: a "
+                    "corrected claim now would be denied again for it",
+                    changes=(),
+                    fix_kind=None,
+                    correction_method=None,
+                )
             ctx = await self._open(tx, d, source, denial, decision, ctx)
         self._publish_corrections(tx, d)
         await self._bill_next_payer(tx, d, remit, ctx)

@@ -158,7 +158,45 @@ def triage(
 ) -> Decision:
     """The action for ``denial`` given what is on file (see the module docstring)."""
     decision = _decide(denial, ctx, playbook, from_rejection=from_rejection, adjudicated_on=adjudicated_on)
+    decision = _reasons_agree(denial, decision, playbook, ctx.payer.payer_id if ctx.payer else None)
     return _not_balance_billed(ctx, _liability_kept_apart(denial, decision))
+
+
+def _reasons_agree(
+    denial: FoundDenial, decision: Decision, playbook: Playbook, payer_id: str | None
+) -> Decision:
+    """The decision, unless another reason of the payer's in the same denial calls for another
+    action or fix (CO-4 beside CO-197, CO-18 beside CO-4): carried out, the automatic action would
+    leave that reason standing, and a replacement would be denied again for it. A person sees both.
+    The patient's share beside the payer's is ``_liability_kept_apart``'s."""
+    if decision.action not in AUTOMATIC or denial.claim_status is not None:
+        return decision
+    deciding = denial.deciding
+    if deciding is None or deciding.group == _PATIENT:
+        return decision
+    row = playbook.rule_for(deciding.group, deciding.carc, denial.rarcs, payer_id)
+    if row is None:
+        return decision
+    others = []
+    for reason in denial.reasons:
+        if reason is deciding or reason.group == _PATIENT:
+            continue
+        other = playbook.rule_for(reason.group, reason.carc, denial.rarcs, payer_id)
+        if other is not None and (other.action, other.fix) != (row.action, row.fix):
+            others.append(reason.code)
+    if not others:
+        return decision
+    return replace(
+        decision,
+        action=Action.HUMAN_REVIEW,
+        why=f"{decision.why}; {', '.join(others)} in the same denial calls for another fix: "
+        f"{decision.action.value} alone would leave it standing",
+        write_off_reason=None,
+        fix_kind=None,
+        recheck_reason=None,
+        changes=(),
+        correction_method=None,
+    )
 
 
 def _not_balance_billed(ctx: TriageContext, decision: Decision) -> Decision:
