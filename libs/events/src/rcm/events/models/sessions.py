@@ -243,6 +243,13 @@ class _SessionFacts(Event):
     distinct_service: DistinctService | None = Field(
         default=None, description="Documented distinct service, with its reason."
     )
+    screening_instruments: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description="Standardized brief emotional/behavioral instruments administered, scored and documented "
+        "with the session (PHQ-9, GAD-7...): 96127 per instrument.",
+    )
     authorization_id: Id | None = Field(default=None, description="Authorization the clinician recorded.")
     note_signed: bool = Field(description="Whether the progress note is signed (unsigned notes hold claims).")
     note_signed_at: Timestamp | None = Field(default=None, description="When the note was signed.")

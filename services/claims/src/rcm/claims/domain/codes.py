@@ -9,6 +9,8 @@ __all__ = [
     "ADD_ON_CODES",
     "ADD_ON_PRIMARIES",
     "AUTOMATED_TEST",
+    "BRIEF_ASSESSMENT",
+    "BRIEF_ASSESSMENT_MUE",
     "CRISIS_CODES",
     "CRISIS_OUTSIDE_OFFICE_CODES",
     "EM_CODES",
@@ -34,6 +36,10 @@ CRISIS_CODES: frozenset[str] = frozenset({"90839", "90840"} | CRISIS_OUTSIDE_OFF
 INTAKE_CODES: frozenset[str] = frozenset({"90791", "90792"})
 FAMILY_CODES: frozenset[str] = frozenset({"90846", "90847"})
 INTERACTIVE_COMPLEXITY = "90785"
+BRIEF_ASSESSMENT = "96127"
+"""Brief emotional/behavioral assessment, per standardized instrument (PHQ-9, GAD-7...)."""
+BRIEF_ASSESSMENT_MUE = 3
+"""CMS MUE for 96127 (units a day for one patient); a payer's ``daily_unit_caps`` may say otherwise."""
 
 INTERACTIVE_COMPLEXITY_PRIMARIES: frozenset[str] = frozenset(
     {"90791", "90792", "90853"} | INDIVIDUAL_PSYCHOTHERAPY_CODES | PSYCHOTHERAPY_ADD_ON_CODES

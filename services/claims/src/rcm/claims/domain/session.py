@@ -151,6 +151,9 @@ class Session(DomainModel):
     diagnoses: tuple[DiagnosisCode, ...] = Field(min_length=1, max_length=12)
     interactive_complexity: bool = False
     distinct_service: DistinctService | None = None
+    screening_instruments: int = Field(
+        default=0, ge=0, le=10, description="Brief emotional/behavioral instruments scored (96127 each)."
+    )
     authorization_id: str | None = None
     note_signed: bool = True
 

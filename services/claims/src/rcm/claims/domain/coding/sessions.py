@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from rcm.claims.domain.codes import (
+    BRIEF_ASSESSMENT,
+    BRIEF_ASSESSMENT_MUE,
     HEALTH_BEHAVIOR_CODES,
     INTERACTIVE_COMPLEXITY,
     INTERACTIVE_COMPLEXITY_PRIMARIES,
@@ -78,6 +80,9 @@ def choose_codes(
         chosen, notes = code_hcpcs_service(
             session, rules, (same_day_units or {}).get(session.service_code or "", 0)
         )
+    if not isinstance(chosen, NotBillable) and session.screening_instruments:
+        billed_today = (same_day_units or {}).get(BRIEF_ASSESSMENT, 0)
+        chosen.extend(_brief_assessments(session, rules, billed_today, notes))
     if isinstance(chosen, NotBillable) or not session.interactive_complexity:
         return chosen, notes
     primaries = [line.code for line in chosen if line.code in INTERACTIVE_COMPLEXITY_PRIMARIES]
@@ -96,6 +101,23 @@ def choose_codes(
         codes = ", ".join(line.code for line in chosen)
         notes.append(f"interactive complexity documented but +90785 is not billable with {codes} (CPT)")
     return chosen, notes
+
+
+def _brief_assessments(
+    session: Session, rules: PayerRules, billed_today: int, notes: list[str]
+) -> list[ChosenCode]:
+    """96127, a unit per instrument scored, within the day's limit (CMS MUE 3, or the payer's cap)
+    less what the patient's other claims that day billed."""
+    cap = rules.unit_rounding.daily_unit_caps.get(BRIEF_ASSESSMENT, BRIEF_ASSESSMENT_MUE)
+    wanted = session.screening_instruments
+    units = max(0, min(wanted, cap - billed_today))
+    if units < wanted:
+        already = f", {billed_today} billed already today" if billed_today else ""
+        notes.append(f"{BRIEF_ASSESSMENT}: {wanted} instruments scored, {cap} units a day at most{already}")
+    if units == 0:
+        return []
+    rule = f"{BRIEF_ASSESSMENT} per standardized instrument scored -> {units} unit{'s' if units > 1 else ''}"
+    return [ChosenCode(code=BRIEF_ASSESSMENT, units=units, rule=rule)]
 
 
 def diagnosis_pointers(code: str, diagnoses: Sequence[str]) -> tuple[int, ...]:
@@ -137,7 +159,8 @@ def code_session(
     provider_today = [s for s in today if s.rendering_provider_id == session.rendering_provider_id]
     provider_day_codes = frozenset(s.code for s in provider_today)
     same_day_units = {
-        code: units_billed(day, code, payer_id=rules.payer_id) for code in rules.unit_rounding.daily_unit_caps
+        code: units_billed(day, code, payer_id=rules.payer_id)
+        for code in {*rules.unit_rounding.daily_unit_caps, BRIEF_ASSESSMENT}
     }
     chosen, notes = choose_codes(
         session,
