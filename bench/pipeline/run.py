@@ -507,6 +507,9 @@ async def run_sustained(  # type: ignore[no-untyped-def]
             await cycle.wait_for_submissions(len(offered))
             await cycle.publish(list(practice.late_authorizations))
             settled = await cycle.wait_settled()
+            if practice.late_coverages:  # second plans reported after the first one paid
+                await cycle.publish(list(practice.late_coverages))
+                settled = await cycle.wait_settled() and settled
             result["settled"] = settled
             result["invariants"] = violations(ledger) or "ok"
         return result, samples, scale

@@ -173,3 +173,29 @@ def test_oa18_is_never_resubmitted(ledger: CycleLedger) -> None:
         assert claim.status == "denied"  # final: the earlier claim was the one paid
     sessions = {s for c in duplicates for s in c.session_ids}
     assert all(ledger.claimed_sessions()[s] == 1 for s in sessions)
+
+
+def test_a_secondary_plan_reported_after_the_primary_paid_is_billed_the_patient_share(
+    month: tuple[Cycle, bool],
+) -> None:
+    cycle, _ = month
+    late = {c.patient_id: c.payer_id for c in cycle.practice.late_coverages}
+    assert late, "the small month has no patient who reports a second plan late"
+    claims = [c for c in cycle.ledger.claims.values() if c.patient_id in late]
+    shared = [
+        c
+        for c in claims
+        if c.responsibility == "primary"
+        and c.postings
+        and sum(p.patient_responsibility for p in c.postings) > 0
+    ]
+    assert shared, "no late-reporting patient's primary claim left a patient share"
+    for primary in shared:
+        # the share moved off the patient once the secondary was billed, and that claim exists
+        assert primary.billed_to_next_payer > 0, primary.claim_id
+        assert any(
+            c.responsibility == "secondary"
+            and c.payer_id == late[primary.patient_id]
+            and c.session_ids & primary.session_ids
+            for c in claims
+        ), primary.claim_id

@@ -13,7 +13,7 @@ import pytest
 from test_837p_guide_rules import prior, prior_line
 
 from rcm.claims.domain.claim import ClaimDraft, ServiceLine, build_claim
-from rcm.claims.domain.cob import LineAdjustment, next_payer_claim
+from rcm.claims.domain.cob import LineAdjustment, next_payer_claim, with_telehealth_modifiers
 from rcm.claims.domain.coding import CodedSession, code_session
 from rcm.claims.domain.common import Credential, Period
 from rcm.claims.domain.coverage import (
@@ -794,3 +794,38 @@ def test_the_billing_address_is_a_street_address_with_zip_plus_4(
     )
     claim = make_claim().model_copy(update={"billing": billing})
     assert held_by(billing_address, claim, make_context()) == codes
+
+
+@pytest.mark.parametrize(
+    ("primary_wants", "secondary_wants", "expected"),
+    [
+        ((), ("95",), ("95",)),  # the primary reads the POS; the secondary wants 95
+        (("95",), (), ()),  # the other way round
+        (("GT",), ("95",), ("95",)),  # a legacy GT replaced
+    ],
+)
+def test_a_next_payers_video_claim_carries_that_payers_telehealth_modifiers(
+    primary_wants: tuple[str, ...], secondary_wants: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    primary_rules = PayerRules(telehealth=TelehealthRules(video_modifiers=primary_wants))
+    session = make_session(modality="video", patient_location={"state": "NY", "at_home": True})
+    primary = make_claim(session, primary_rules)
+    assert primary.lines[0].modifiers == primary_wants
+    secondary = with_telehealth_modifiers(
+        next_payer_claim(primary, SECONDARY), TelehealthRules(video_modifiers=secondary_wants)
+    )
+    assert [line.modifiers for line in secondary.lines] == [expected]
+    assert [line.code for line in secondary.lines] == [line.code for line in primary.lines]
+    rules = PayerRules(telehealth=TelehealthRules(video_modifiers=secondary_wants))
+    assert held_by(telehealth_modifiers_match_modality, secondary, make_context(rules=rules)) == set()
+
+
+def test_an_in_person_next_payers_claim_keeps_its_modifiers() -> None:
+    primary = make_claim()
+    secondary = with_telehealth_modifiers(
+        next_payer_claim(primary, SECONDARY), TelehealthRules(video_modifiers=("95",))
+    )
+    assert secondary.lines == tuple(
+        line.model_copy(update={"line_key": s.line_key})
+        for line, s in zip(primary.lines, secondary.lines, strict=True)
+    )

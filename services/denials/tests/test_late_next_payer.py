@@ -10,6 +10,7 @@ arriving closes the work item that asked a person to find it.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -23,6 +24,7 @@ from test_qmb import items
 from rcm.denials import store
 from rcm.denials.analytics import expire_waits_task
 from rcm.events.testing import claim_created, coverage_updated, payer_updated, remit_received
+from rcm.servicekit.db import outbox
 
 PAYER = "payer-0001"
 
@@ -67,6 +69,18 @@ async def test_a_secondary_added_after_the_primary_paid_is_billed_the_patient_sh
     assert (request["prior_paid"], request["patient_responsibility"]) == ("110.00", "25.00")
     assert request["remit_id"] == "rmt-0008"
     assert await waiting(engine) == []
+    # nobody checked the new coverage on the date of service: the eligibility service is asked, once
+    async with engine.connect() as conn:
+        values = await conn.scalars(
+            sa.select(outbox.c.value).where(outbox.c.topic == "eligibility-recheck-requested")
+        )
+        (check,) = [json.loads(v) for v in values]
+    assert (check["coverage_id"], check["reason"], check["claim_id"]) == (
+        "cov-0008-b",
+        "coverage_added",
+        "clm-0008",
+    )
+    assert check["service_date"] == remit_received(8).lines[0].service_date.isoformat()
 
 
 async def test_a_secondary_not_in_force_on_the_date_of_service_is_not_billed(engine: AsyncEngine) -> None:

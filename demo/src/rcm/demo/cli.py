@@ -136,6 +136,15 @@ async def run_demo(
                 await during(cycle)
             settled = await cycle.wait_settled(show)
             phase("acknowledgements, remits, denials and their fixes settle")
+            if practice.late_coverages:
+                # second plans the patients mentioned after the first one paid: the shares that
+                # waited for a next payer are billed to them
+                task = progress.add_task("publish late coverages", total=len(practice.late_coverages))
+                await cycle.publish(
+                    list(practice.late_coverages), lambda n, task=task: progress.update(task, completed=n)
+                )
+                settled = await cycle.wait_settled(show) and settled
+                phase("secondary coverages reported late: billed and settled")
         return cycle, settled
     finally:
         cycle.stop_observing()

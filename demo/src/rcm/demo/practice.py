@@ -22,7 +22,9 @@ has work to do:
   checks the limit before anything is written off);
 - sessions of the first days that the practice's previous billing system had already billed
   (the payer has those claims on file: OA-18, never resubmitted);
-- patients whose benefits are carved out to a behavioral-health plan.
+- patients whose benefits are carved out to a behavioral-health plan;
+- patients who mention their second plan only after the first one paid (the secondary coverage
+  is recorded once the month settled: the patient shares waiting for it are billed to it).
 """
 
 from __future__ import annotations
@@ -221,6 +223,8 @@ class Practice:
     authorizations: list[m.Event] = field(default_factory=list)
     # authorizations the payer granted retroactively: the practice records them after the sessions
     late_authorizations: list[m.Event] = field(default_factory=list)
+    # secondary coverages the patients reported after the primary paid: recorded once the month settled
+    late_coverages: list[m.Event] = field(default_factory=list)
     appointments: list[m.Event] = field(default_factory=list)
     sessions: list[m.SessionCompleted] = field(default_factory=list)
     payer_book: dict[str, Any] = field(default_factory=dict)
@@ -233,11 +237,12 @@ class Practice:
             *self.appointments,
             *self.sessions,
             *self.late_authorizations,
+            *self.late_coverages,
         ]
 
     def counts(self) -> dict[str, int]:
         kinds: dict[str, int] = {}
-        for event in self.reference:
+        for event in [*self.reference, *self.late_coverages]:
             kinds[type(event).__name__] = kinds.get(type(event).__name__, 0) + 1
         return {
             **kinds,
@@ -527,9 +532,14 @@ class _Generator:
             if primary.payer_id != "UNITYC" and self.rng.random() < 0.12:
                 secondary = PAYER_BY_ID["UNITYC"]
                 self._member(secondary, n, secondary.plans[0])
-                self.practice.reference.append(
+                # half of them tell the practice late (not drawn from the generator, so that the rest
+                # of the month stays as it was)
+                told_late = n % 2 == 0
+                (self.practice.late_coverages if told_late else self.practice.reference).append(
                     self._coverage(n, patient_id, secondary, "secondary", secondary.plans[0])
                 )
+                if told_late:
+                    self.note("secondary coverage reported after the primary paid")
             self._sessions(n, patient_id, org_id, state, provider, primary, member)
 
     # ------------------------------------------------------------------ the month

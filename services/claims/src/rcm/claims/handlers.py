@@ -52,6 +52,7 @@ from rcm.claims.domain.cob import (
     lines_of_the_claim,
     next_coverage,
     next_payer_claim,
+    with_telehealth_modifiers,
 )
 from rcm.claims.domain.corrections import (
     ClaimChange,
@@ -1918,8 +1919,12 @@ class ClaimsHandlers:
         *,
         cause: Delivered[Any] | None,
     ) -> None:
-        """Create, scrub and (when clean) ready the claim to the next payer with the prior adjudication."""
-        cob_draft = next_payer_claim(draft, coverage)
+        """Create, scrub and (when clean) ready the claim to the next payer with the prior adjudication
+        (and the next payer's own telehealth modifiers)."""
+        await self._sync_shared(tx.conn, reads_of(tx))
+        cob_draft = with_telehealth_modifiers(
+            next_payer_claim(draft, coverage), self._rules(coverage.payer_id).telehealth
+        )
         now = _now()
         inserted = (
             await tx.conn.execute(

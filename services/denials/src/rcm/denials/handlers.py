@@ -70,6 +70,7 @@ from rcm.events.models import (
     LineAdjudication,
     PatientUpdated,
     PayerUpdated,
+    RecheckReason,
     RemitReceived,
     SecondaryClaimRequested,
 )
@@ -1167,16 +1168,36 @@ class DenialHandlers:
         await BatchFacts.of(tx).write()  # the waits the batch queued before it, among them
         waiting = (await tx.conn.execute(_WAITING_SHARES, {"p_patient_id": e.patient_id})).all()
         billed = []
+        checks: dict[date, str] = {}
         for row in waiting:
             remit = RemitReceived.model_validate(row.remit)
             ctx = await self._context(
                 tx, claim_id=remit.claim_id, patient_id=remit.patient_id, payer_id=remit.payer_id
             )
             coverage = ctx.next_coverage()
-            if coverage is None or coverage.coverage_id != e.coverage_id:
+            if coverage is None or coverage.coverage_id != e.coverage_id or ctx.claim is None:
                 continue  # another priority, or not in force on the claim's date of service
             if await self._bill_next_payer(tx, d, remit, ctx, wait=False):
                 billed.append(row.remit_id)
+                if ctx.claim.first_service_date is not None:
+                    checks.setdefault(ctx.claim.first_service_date, remit.claim_id)
+        for service_date, claim_id in sorted(checks.items()):
+            # nobody checked the new coverage on those dates (the eligibility service checks a
+            # changed coverage for the next visit only): the claims to it wait for that answer
+            request_id = opaque_id("req", e.coverage_id, service_date.isoformat(), "coverage-added")
+            tx.publish(
+                EligibilityRecheckRequested(
+                    request_id=request_id,
+                    patient_id=e.patient_id,
+                    coverage_id=e.coverage_id,
+                    service_date=service_date,
+                    reason=RecheckReason.COVERAGE_ADDED,
+                    claim_id=claim_id,
+                    requested_at=self.now(),
+                ),
+                cause=d,
+                event_id=opaque_id("evt", request_id),
+            )
         if billed:
             log.info("%d waiting patient shares billed to a coverage added later", len(billed))
             await tx.conn.execute(_STOP_WAITING, {"p_remit_ids": billed})

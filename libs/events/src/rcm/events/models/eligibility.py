@@ -252,6 +252,9 @@ class RecheckReason(StrEnum):
     UPCOMING_APPOINTMENT = "upcoming_appointment"
     STALE = "stale"
     MANUAL = "manual"
+    COVERAGE_ADDED = "coverage_added"
+    """A coverage recorded after the service (a second plan the patient mentioned late): checked on
+    the date of service before the claim to it goes out."""
 
 
 class EligibilityRecheckRequested(Event):

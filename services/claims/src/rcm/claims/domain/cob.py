@@ -13,9 +13,11 @@ from datetime import date
 from decimal import Decimal
 
 from rcm.claims.domain.claim import ClaimDraft, ServiceLine
-from rcm.claims.domain.common import DomainModel
+from rcm.claims.domain.coding.modifiers import merge_modifiers
+from rcm.claims.domain.common import DomainModel, Modality
 from rcm.claims.domain.coverage import Coverage, CoveragePriority
 from rcm.claims.domain.identifiers import claim_key, line_key
+from rcm.claims.domain.payer_rules import TelehealthRules
 
 __all__ = [
     "CROSSOVER_RARCS",
@@ -29,7 +31,11 @@ __all__ = [
     "next_coverage",
     "next_payer_claim",
     "prior_line_of_each",
+    "with_telehealth_modifiers",
 ]
+
+TELEHEALTH_MODIFIERS = frozenset({"95", "GT", "93", "FQ"})
+"""Modifiers that say how a telehealth service was given; each payer wants its own of them."""
 
 CROSSOVER_STATUSES = frozenset({"19", "20", "21"})
 CROSSOVER_RARCS = frozenset({"MA18", "N89"})
@@ -111,6 +117,28 @@ def next_payer_claim(prior: ClaimDraft, coverage: Coverage) -> ClaimDraft:
             "authorization_id": None,
         }
     )
+
+
+def with_telehealth_modifiers(draft: ClaimDraft, rules: TelehealthRules) -> ClaimDraft:
+    """The next payer's claim with that payer's telehealth modifiers in place of the prior payer's
+    (95/GT for video, 93/FQ for audio-only, or none where the payer reads the POS alone): the
+    codes and units stay the prior claim's, so its 2430 loops still match its lines."""
+    wanted = {Modality.VIDEO: rules.video_modifiers, Modality.AUDIO_ONLY: rules.audio_only_modifiers}.get(
+        draft.modality
+    )
+    if wanted is None:
+        return draft
+    lines = tuple(
+        line.model_copy(
+            update={
+                "modifiers": merge_modifiers(
+                    [m for m in line.modifiers if m not in TELEHEALTH_MODIFIERS], wanted
+                )[:4]
+            }
+        )
+        for line in draft.lines
+    )
+    return draft.model_copy(update={"lines": lines})
 
 
 def _same_line(line: ServiceLine, prior_line: PriorLine, strictness: int) -> bool:
