@@ -162,15 +162,18 @@ _CLOSE_OPEN_ITEMS = (
     .where(_w.denial_id == sa.bindparam("p_denial_id"), _w.status == "open")
     .values(status="closed", decision=sa.bindparam("p_decision"), closed_at=sa.bindparam("p_now"))
 )
-_CLOSE_QMB_ITEMS = (
-    sa.update(store.work_item)
-    .where(
-        _w.item_id == sa.any_(sa.bindparam("p_item_ids", type_=ARRAY(sa.Text))),
-        _w.kind == "qmb_cost_sharing",
-        _w.status == "open",
+
+
+def _close_open_items_of_kind(key: sa.ColumnElement[str], ids: str, kind: str) -> sa.Update:
+    """Close the open work items of ``kind`` whose ``key`` is one of the ``ids`` parameter."""
+    return (
+        sa.update(store.work_item)
+        .where(key == sa.any_(sa.bindparam(ids, type_=ARRAY(sa.Text))), _w.kind == kind, _w.status == "open")
+        .values(status="closed", decision=sa.bindparam("p_decision"), closed_at=sa.bindparam("p_now"))
     )
-    .values(status="closed", decision=sa.bindparam("p_decision"), closed_at=sa.bindparam("p_now"))
-)
+
+
+_CLOSE_QMB_ITEMS = _close_open_items_of_kind(_w.item_id, "p_item_ids", "qmb_cost_sharing")
 _wait = store.next_payer_wait.c
 _WAITING_SHARES = (
     sa.select(_wait.remit_id, _wait.remit)
@@ -181,15 +184,7 @@ _STOP_WAITING = sa.delete(store.next_payer_wait).where(
     _wait.remit_id == sa.any_(sa.bindparam("p_remit_ids", type_=ARRAY(sa.Text)))
 )
 _STOP_WAITING_FOR_CLAIM = sa.delete(store.next_payer_wait).where(_wait.claim_id == sa.bindparam("p_claim_id"))
-_CLOSE_REQUESTS = (
-    sa.update(store.work_item)
-    .where(
-        _w.claim_id == sa.any_(sa.bindparam("p_claim_ids", type_=ARRAY(sa.Text))),
-        _w.kind == "information_request",
-        _w.status == "open",
-    )
-    .values(status="closed", decision=sa.bindparam("p_decision"), closed_at=sa.bindparam("p_now"))
-)
+_CLOSE_REQUESTS = _close_open_items_of_kind(_w.claim_id, "p_claim_ids", "information_request")
 _FIX_BY_REQUEST = sa.select(store.fix_attempt.c.root_claim_id, store.fix_attempt.c.denial_id).where(
     store.fix_attempt.c.request_id == sa.bindparam("p_request_id")
 )
