@@ -812,7 +812,9 @@ def test_a_next_payers_video_claim_carries_that_payers_telehealth_modifiers(
     primary = make_claim(session, primary_rules)
     assert primary.lines[0].modifiers == primary_wants
     secondary = with_telehealth_modifiers(
-        next_payer_claim(primary, SECONDARY), TelehealthRules(video_modifiers=secondary_wants)
+        next_payer_claim(primary, SECONDARY),
+        TelehealthRules(video_modifiers=secondary_wants),
+        primary_rules.telehealth,
     )
     assert [line.modifiers for line in secondary.lines] == [expected]
     assert [line.code for line in secondary.lines] == [line.code for line in primary.lines]
@@ -823,9 +825,21 @@ def test_a_next_payers_video_claim_carries_that_payers_telehealth_modifiers(
 def test_an_in_person_next_payers_claim_keeps_its_modifiers() -> None:
     primary = make_claim()
     secondary = with_telehealth_modifiers(
-        next_payer_claim(primary, SECONDARY), TelehealthRules(video_modifiers=("95",))
+        next_payer_claim(primary, SECONDARY), TelehealthRules(video_modifiers=("95",)), TelehealthRules()
     )
     assert secondary.lines == tuple(
         line.model_copy(update={"line_key": s.line_key})
         for line, s in zip(primary.lines, secondary.lines, strict=True)
     )
+
+
+def test_a_next_payer_placing_telehealth_otherwise_gets_the_claim_unchanged_for_a_person() -> None:
+    """The prior payer bills video with the in-person POS and 95, the next one with POS 02/10: the
+    claim does not know the POS to move to, so it keeps its lines (and its edits hold it)."""
+    prior_rules = TelehealthRules(use_in_person_pos=True, video_modifiers=("95",))
+    session = make_session(modality="video", patient_location={"state": "NY", "at_home": True})
+    primary = make_claim(session, PayerRules(telehealth=prior_rules))
+    secondary = with_telehealth_modifiers(
+        next_payer_claim(primary, SECONDARY), TelehealthRules(), prior_rules
+    )
+    assert [line.modifiers for line in secondary.lines] == [line.modifiers for line in primary.lines]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,6 +24,7 @@ from test_qmb import items
 
 from rcm.denials import store
 from rcm.denials.analytics import expire_waits_task
+from rcm.events import models as m
 from rcm.events.testing import claim_created, coverage_updated, payer_updated, remit_received
 from rcm.servicekit.db import outbox
 
@@ -36,8 +38,12 @@ def secondary(**fields: Any) -> Any:
 
 
 async def waiting(engine: AsyncEngine) -> list[str]:
+    """The remits whose patient share waits for a next payer (not reversed since)."""
+    w = store.next_payer_wait.c
     async with engine.connect() as conn:
-        return list(await conn.scalars(sa.select(store.next_payer_wait.c.remit_id)))
+        return list(
+            await conn.scalars(sa.select(w.remit_id).where(w.reversed_by.is_(None)).order_by(w.remit_id))
+        )
 
 
 async def paid_with_no_secondary_on_file(engine: AsyncEngine, **remit: Any) -> Any:
@@ -171,3 +177,35 @@ async def test_a_remit_and_its_reversal_or_a_later_coverage_in_one_batch_see_eac
     assert await waiting(engine) == []
     (request,) = await requests(engine)
     assert (request["claim_id"], request["coverage_id"]) == ("clm-0009", "cov-0009-b")
+
+
+async def test_a_reversal_takes_back_only_the_remit_it_reverses(engine: AsyncEngine) -> None:
+    """The correction (80.00 paid) comes before the reversal of the first payment (110.00) in the
+    835, as 5010 allows: the correction's share keeps waiting, and the same reversal delivered again
+    takes nothing more."""
+    h = await paid_with_no_secondary_on_file(engine)
+    first = remit_received(8, payer_id=PAYER)
+    line = first.lines[0].model_copy(
+        update={
+            "paid": Decimal("80.00"),
+            "adjustments": [
+                m.Adjustment(group="CO", carc="45", amount=Decimal("65.00")),
+                m.Adjustment(group="PR", carc="3", amount=Decimal("25.00")),
+            ],
+        }
+    )
+    correction = first.model_copy(
+        update={"remit_id": "rmt-correction-0008", "paid": Decimal("80.00"), "lines": [line]}
+    )
+    reversal = remit_received(8, payer_id=PAYER, remit_id="rmt-reversal-0008", status="22")
+    async with engine.begin() as conn:
+        await apply(conn, h, "reprocessed", [correction, reversal])
+    assert await waiting(engine) == ["rmt-correction-0008"]
+    async with engine.begin() as conn:
+        await apply(conn, h, "reversal-again", [reversal])
+    assert await waiting(engine) == ["rmt-correction-0008"]
+
+    async with engine.begin() as conn:
+        await apply(conn, h, "coverage", [secondary()])
+    (request,) = await requests(engine)
+    assert (request["remit_id"], request["prior_paid"]) == ("rmt-correction-0008", "80.00")

@@ -308,16 +308,7 @@ async def test_a_correction_with_other_money_listed_before_its_reversal_is_no_ov
     835: the claim is overpaid only between the two postings, so no credit balance is flagged."""
     await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
     await ledger.post(remit_835([paid("clm-0001", "ICN-1")], trace="EFT-A"))
-    less = Clp(
-        "clm-0001",
-        "1",
-        "170.00",
-        "80.00",
-        "25.00",
-        "ICN-1B",
-        refs=[("F8", "ICN-1")],
-        services=[Svc("90837", "170.00", "80.00", [Cas("CO", "45", "65.00"), Cas("PR", "3", "25.00")])],
-    )
+    less = _less("ICN-1B")
     reprocessed = await ledger.post(
         remit_835([less, paid("clm-0001", "ICN-1", status="22", sign="-")], trace="EFT-B")
     )
@@ -333,6 +324,41 @@ async def test_a_correction_with_other_money_listed_before_its_reversal_is_no_ov
     # the same money paid twice with no reversal anywhere is still a credit balance to review
     twice = await ledger.post(remit_835([paid("clm-0001", "ICN-9")], trace="EFT-C"))
     assert twice.outcome.exceptions == ["overpaid_claim"]
+
+
+async def test_a_credit_left_once_the_reversal_after_its_correction_posts_is_flagged(ledger: Ledger) -> None:
+    """Another payment of the claim is on file: the correction listed before the reversal still
+    overpays the claim once the reversal has posted, and that credit is reviewed."""
+    await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
+    await ledger.post(remit_835([paid("clm-0001", "ICN-1")], trace="EFT-A"))
+    other = Clp(
+        "clm-0001",
+        "1",
+        "170.00",
+        "100.00",
+        "25.00",
+        "ICN-9",
+        services=[Svc("90837", "170.00", "100.00", [Cas("CO", "45", "45.00"), Cas("PR", "3", "25.00")])],
+    )
+    assert (await ledger.post(remit_835([other], trace="EFT-B"))).outcome.exceptions == ["overpaid_claim"]
+    reprocessed = await ledger.post(
+        remit_835([_less("ICN-1B"), paid("clm-0001", "ICN-1", status="22", sign="-")], trace="EFT-C")
+    )
+    assert reprocessed.outcome.exceptions == ["overpaid_claim"]
+
+
+def _less(icn: str) -> Clp:
+    """A correction of the first payment of clm-0001 (110.00) paying 80.00."""
+    return Clp(
+        "clm-0001",
+        "1",
+        "170.00",
+        "80.00",
+        "25.00",
+        icn,
+        refs=[("F8", "ICN-1")],
+        services=[Svc("90837", "170.00", "80.00", [Cas("CO", "45", "65.00"), Cas("PR", "3", "25.00")])],
+    )
 
 
 async def test_a_payment_held_as_a_repeat_posts_when_a_later_835_reverses_the_first(ledger: Ledger) -> None:

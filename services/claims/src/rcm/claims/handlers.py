@@ -1923,7 +1923,9 @@ class ClaimsHandlers:
         (and the next payer's own telehealth modifiers)."""
         await self._sync_shared(tx.conn, reads_of(tx))
         cob_draft = with_telehealth_modifiers(
-            next_payer_claim(draft, coverage), self._rules(coverage.payer_id).telehealth
+            next_payer_claim(draft, coverage),
+            self._rules(coverage.payer_id).telehealth,
+            self._rules(row.payer_id).telehealth,
         )
         now = _now()
         inserted = (

@@ -177,13 +177,22 @@ _CLOSE_QMB_ITEMS = _close_open_items_of_kind(_w.item_id, "p_item_ids", "qmb_cost
 _wait = store.next_payer_wait.c
 _WAITING_SHARES = (
     sa.select(_wait.remit_id, _wait.remit)
-    .where(_wait.patient_id == sa.bindparam("p_patient_id"))
+    .where(_wait.patient_id == sa.bindparam("p_patient_id"), _wait.reversed_by.is_(None))
     .order_by(_wait.waiting_since, _wait.remit_id)
+)
+_WAITS_OF_CLAIM = (
+    sa.select(_wait.remit_id, _wait.remit, _wait.reversed_by)
+    .where(_wait.claim_id == sa.bindparam("p_claim_id"))
+    .order_by(_wait.waiting_since, _wait.remit_id)
+)
+_REVERSE_WAIT = (
+    sa.update(store.next_payer_wait)
+    .where(_wait.remit_id == sa.bindparam("p_remit_id"))
+    .values(reversed_by=sa.bindparam("p_reversed_by"))
 )
 _STOP_WAITING = sa.delete(store.next_payer_wait).where(
     _wait.remit_id == sa.any_(sa.bindparam("p_remit_ids", type_=ARRAY(sa.Text)))
 )
-_STOP_WAITING_FOR_CLAIM = sa.delete(store.next_payer_wait).where(_wait.claim_id == sa.bindparam("p_claim_id"))
 _CLOSE_REQUESTS = _close_open_items_of_kind(_w.claim_id, "p_claim_ids", "information_request")
 _FIX_BY_REQUEST = sa.select(store.fix_attempt.c.root_claim_id, store.fix_attempt.c.denial_id).where(
     store.fix_attempt.c.request_id == sa.bindparam("p_request_id")
@@ -649,9 +658,7 @@ class DenialHandlers:
             # a reversal or a predetermination: nothing paid, denied or shared to act on, and no
             # adjudication to count in the denial rates (the claim's own remit counts once)
             if remit.status is ClaimPaymentStatus.REVERSAL:
-                # the share the reversed remits left waiting for a next payer is no longer owed
-                await BatchFacts.of(tx).write()  # (waits the batch queued before it included)
-                await tx.conn.execute(_STOP_WAITING_FOR_CLAIM, {"p_claim_id": remit.claim_id})
+                await self._stop_waiting_for_reversed(tx, remit)
             return
         today = self.now().date()
         facts = BatchFacts.of(tx)
@@ -1151,6 +1158,28 @@ class DenialHandlers:
             event_id=opaque_id("evt", request_id),
         )
         return True
+
+    async def _stop_waiting_for_reversed(self, tx: Transaction, reversal: RemitReceived) -> None:
+        """The share the reversed remit left waiting for a next payer is no longer owed: the
+        claim's waiting remit with the reversal's money (its payer claim number first, else the
+        earliest) is marked reversed. A correction listed before the reversal in the 835, or
+        another part of a split claim, keeps waiting; the same reversal delivered again marks
+        nothing more."""
+        await BatchFacts.of(tx).write()  # the waits the batch queued before it, among them
+        rows = (await tx.conn.execute(_WAITS_OF_CLAIM, {"p_claim_id": reversal.claim_id})).all()
+        if any(row.reversed_by == reversal.remit_id for row in rows):
+            return
+
+        def same_money(body: dict[str, Any]) -> bool:
+            paid, charge = Decimal(str(body["paid"])), Decimal(str(body["charge"]))
+            return abs(paid) == abs(reversal.paid) and abs(charge) == abs(reversal.charge)
+
+        open_ = [row for row in rows if row.reversed_by is None and same_money(row.remit)]
+        same_number = [r for r in open_ if r.remit.get("payer_claim_number") == reversal.payer_claim_number]
+        for row in (same_number or open_)[:1]:
+            await tx.conn.execute(
+                _REVERSE_WAIT, {"p_remit_id": row.remit_id, "p_reversed_by": reversal.remit_id}
+            )
 
     async def _bill_waiting_shares(self, tx: Transaction, d: Delivered[CoverageUpdated]) -> None:
         """A secondary (or tertiary) coverage came: the patient shares its priority's prior payers

@@ -211,12 +211,15 @@ next_payer_wait = sa.Table(
     "next_payer_wait",
     metadata,
     sa.Column("remit_id", sa.Text, primary_key=True),
-    sa.Column("claim_id", sa.Text, nullable=False),
+    sa.Column("claim_id", sa.Text, nullable=False, index=True),
     sa.Column("patient_id", sa.Text, nullable=False, index=True),
     sa.Column(
         "remit", JSONB, nullable=False, comment="the remit-received body, billed from when the coverage comes"
     ),
     sa.Column("waiting_since", sa.DateTime(timezone=True), nullable=False, server_default=_now, index=True),
+    sa.Column(
+        "reversed_by", sa.Text, comment="the reversal (CLP02 22) that took the remit back: it waits no more"
+    ),
     comment="a remit's patient share with no next payer on file: a secondary (or tertiary) coverage "
     "added later is billed it",
 )

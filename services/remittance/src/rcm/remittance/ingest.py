@@ -599,11 +599,17 @@ class _Run:
             posted_index(self.tx).posted(_open(remit_id, remit, cross_key, claim.claim_id))
         # counted once the postings commit: a file or batch retried after a rollback counts once
         self.tx.after_commit(partial(self.metrics.posted, claim.payer_id, remit.status, posting))
+        # a correction listed before its reversal overpays the claim until the reversal posts:
+        # the balance is checked once that reversal has posted (a credit left then is real)
+        reversed_primary = revive is not None and revive.posting.status in _PRIMARY_CODES
         if (
-            remit.claim_status in _PRIMARY
+            (remit.claim_status in _PRIMARY or reversed_primary)
             and totals.insurance_balance < ZERO
             and not reversal_follows
-            and not await self.reversed_further_on(payment, payment_id, remit, claim.claim_id)
+            and (
+                reversed_primary
+                or not await self.reversed_further_on(payment, payment_id, remit, claim.claim_id)
+            )
         ):
             # e.g. the same claim paid again under another payer claim number, with no reversal:
             # the money came, so it is posted, and the credit balance waits for a refund review
@@ -1267,6 +1273,7 @@ def _reversed_in(payment: Payment, remit: ClaimRemit, earlier: Any) -> bool:
 
 _GROUPS = {"CO", "PR", "OA", "PI", "CR"}
 _PRIMARY = (ClaimStatus.PRIMARY, ClaimStatus.PRIMARY_FORWARDED)
+_PRIMARY_CODES = frozenset(s.value for s in _PRIMARY)
 """Statuses that pay a claim first (a later payer's posting on a crossover claim changes the
 balance only by what it denies, ``domain.posting``)."""
 

@@ -119,14 +119,20 @@ def next_payer_claim(prior: ClaimDraft, coverage: Coverage) -> ClaimDraft:
     )
 
 
-def with_telehealth_modifiers(draft: ClaimDraft, rules: TelehealthRules) -> ClaimDraft:
+def with_telehealth_modifiers(
+    draft: ClaimDraft, rules: TelehealthRules, prior_rules: TelehealthRules
+) -> ClaimDraft:
     """The next payer's claim with that payer's telehealth modifiers in place of the prior payer's
     (95/GT for video, 93/FQ for audio-only, or none where the payer reads the POS alone): the
-    codes and units stay the prior claim's, so its 2430 loops still match its lines."""
+    codes and units stay the prior claim's, so its 2430 loops still match its lines.
+
+    Only where both payers place telehealth alike (both with the in-person POS, or both with POS
+    02/10): the claim does not carry the session's other POS, so a claim whose place must change
+    too stays as it is, and the next payer's edits hold it for a person."""
     wanted = {Modality.VIDEO: rules.video_modifiers, Modality.AUDIO_ONLY: rules.audio_only_modifiers}.get(
         draft.modality
     )
-    if wanted is None:
+    if wanted is None or rules.use_in_person_pos != prior_rules.use_in_person_pos:
         return draft
     lines = tuple(
         line.model_copy(
