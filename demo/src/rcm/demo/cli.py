@@ -139,10 +139,12 @@ async def run_demo(
             if practice.late_coverages:
                 # second plans the patients mentioned after the first one paid: the shares that
                 # waited for a next payer are billed to them
-                task = progress.add_task("publish late coverages", total=len(practice.late_coverages))
-                await cycle.publish(
-                    list(practice.late_coverages), lambda n, task=task: progress.update(task, completed=n)
-                )
+                late = progress.add_task("publish late coverages", total=len(practice.late_coverages))
+
+                def advance_late(n: int) -> None:
+                    progress.update(late, completed=n)
+
+                await cycle.publish(list(practice.late_coverages), advance_late)
                 settled = await cycle.wait_settled(show) and settled
                 phase("secondary coverages reported late: billed and settled")
         return cycle, settled
