@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from rcm.claims.domain.claim import ClaimDraft, ServiceLine
 from rcm.claims.domain.coding.modifiers import merge_modifiers
+from rcm.claims.domain.coding.place_of_service import AUDIO_ONLY_MODIFIERS, VIDEO_MODIFIERS
 from rcm.claims.domain.common import DomainModel, Modality
 from rcm.claims.domain.coverage import Coverage, CoveragePriority
 from rcm.claims.domain.identifiers import claim_key, line_key
@@ -33,9 +34,6 @@ __all__ = [
     "prior_line_of_each",
     "with_telehealth_modifiers",
 ]
-
-TELEHEALTH_MODIFIERS = frozenset({"95", "GT", "93", "FQ"})
-"""Modifiers that say how a telehealth service was given; each payer wants its own of them."""
 
 CROSSOVER_STATUSES = frozenset({"19", "20", "21"})
 CROSSOVER_RARCS = frozenset({"MA18", "N89"})
@@ -138,7 +136,7 @@ def with_telehealth_modifiers(
         line.model_copy(
             update={
                 "modifiers": merge_modifiers(
-                    [m for m in line.modifiers if m not in TELEHEALTH_MODIFIERS], wanted
+                    [m for m in line.modifiers if m not in VIDEO_MODIFIERS | AUDIO_ONLY_MODIFIERS], wanted
                 )[:4]
             }
         )

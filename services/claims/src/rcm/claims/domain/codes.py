@@ -106,6 +106,7 @@ ADD_ON_CODES: frozenset[str] = frozenset(
         "96165",
         "96168",
         "96171",
+        "G2212",
     }
     | PSYCHOTHERAPY_ADD_ON_CODES
 )
@@ -126,5 +127,6 @@ ADD_ON_PRIMARIES: dict[str, frozenset[str]] = {
     "96165": frozenset({"96164"}),
     "96168": frozenset({"96167"}),
     "96171": frozenset({"96170"}),
+    "G2212": frozenset({"99205", "99215"}),  # Medicare's prolonged office visit (CY2021 PFS)
 }
 """For each add-on code, the primary codes it may be billed with."""

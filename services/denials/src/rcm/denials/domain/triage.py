@@ -171,11 +171,8 @@ def _reasons_agree(
     The patient's share beside the payer's is ``_liability_kept_apart``'s."""
     if decision.action not in AUTOMATIC or denial.claim_status is not None:
         return decision
-    deciding = denial.deciding
+    deciding, row = denial.deciding, denial.rule  # the deciding reason's row, as found
     if deciding is None or deciding.group == _PATIENT:
-        return decision
-    row = playbook.rule_for(deciding.group, deciding.carc, denial.rarcs, payer_id)
-    if row is None:
         return decision
     others = []
     for reason in denial.reasons:

@@ -25,9 +25,6 @@ __all__ = ["HCPCS_DESCRIPTOR_UNIT_MINUTES", "code_hcpcs_service", "timed_units",
 
 _HCPCS_LEVEL_II = re.compile(r"^[A-Z][0-9]{4}$")
 
-_PROLONGED_SERVICE_ADD_ONS = frozenset({"G2212"})
-"""Medicare's prolonged office visit: an add-on to 99205/99215, never a session's service."""
-
 
 def _not_a_session_service(code: str) -> str | None:
     """Why a Level II code has rules of its own and is not billed as a session's HCPCS service."""
@@ -36,7 +33,7 @@ def _not_a_session_service(code: str) -> str | None:
             f"{code} is psychotherapy for crisis (Medicare outside the office, timed as 90839/+90840): "
             "send the session as a crisis session; the payer's rules choose G0017/+G0018 or 90839/+90840"
         )
-    if code in ADD_ON_CODES or code in _PROLONGED_SERVICE_ADD_ONS:
+    if code in ADD_ON_CODES:
         return f"{code} is an add-on code, billed with its primary service, not as a session's service"
     return None
 

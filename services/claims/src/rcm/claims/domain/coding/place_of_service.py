@@ -12,9 +12,11 @@ from rcm.claims.domain.common import DomainModel, Modality
 from rcm.claims.domain.payer_rules import PayerRules
 from rcm.claims.domain.session import Session
 
-__all__ = ["TELEHEALTH_POS", "Placement", "place_session"]
+__all__ = ["AUDIO_ONLY_MODIFIERS", "TELEHEALTH_POS", "VIDEO_MODIFIERS", "Placement", "place_session"]
 
 TELEHEALTH_POS: frozenset[str] = frozenset({"02", "10"})
+AUDIO_ONLY_MODIFIERS: frozenset[str] = frozenset({"93", "FQ"})
+VIDEO_MODIFIERS: frozenset[str] = frozenset({"95", "GT"})
 
 
 class Placement(DomainModel):

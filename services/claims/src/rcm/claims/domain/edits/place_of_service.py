@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from rcm.claims.domain.claim import ClaimDraft
-from rcm.claims.domain.coding.place_of_service import TELEHEALTH_POS
+from rcm.claims.domain.coding.place_of_service import AUDIO_ONLY_MODIFIERS, TELEHEALTH_POS, VIDEO_MODIFIERS
 from rcm.claims.domain.common import Modality
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
 
@@ -29,9 +29,6 @@ PLACE_OF_SERVICE_CODES: dict[str, date | None] = {
 }
 """The CMS place-of-service code set: each assigned code and the date it took effect when that
 is recent (none: long in force). Every other two-digit code (00, 28-30, 35-40, 59...) is unassigned."""
-
-AUDIO_ONLY_MODIFIERS = frozenset({"93", "FQ"})
-VIDEO_MODIFIERS = frozenset({"95", "GT"})
 
 
 def _hold(edit: str, code: str, message: str, field: str, fix: str) -> Finding:

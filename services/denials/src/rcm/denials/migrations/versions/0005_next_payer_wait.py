@@ -23,4 +23,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("next_payer_wait", if_exists=True)
+    store.next_payer_wait.drop(op.get_bind(), checkfirst=True)
