@@ -110,7 +110,8 @@ async def test_the_other_subscriber_is_the_subscriber_of_the_coverage_the_prior_
     text = build_837p(
         [item], envelope=ENVELOPE, control=1, reference="bat-1", created=datetime.now(UTC)
     ).decode()
-    assert "~SBR*P*19*******CI~" in text
+    # SBR03: the group number on the card of the plan that paid first
+    assert f"~SBR*P*19*{item.prior_coverage['group_number']}******CI~" in text
     assert "~NM1*IL*1*PARENT*CASEY****MI*PARENT0001~" in text
     assert [str(e) for e in read(text).errors] == [] and pyx12_errors(text) == []
 

@@ -473,7 +473,7 @@ def test_a_dependent_on_the_prior_payer_s_plan_is_sent_under_that_plan_s_subscri
     assert_valid(text)
     # the patient's own prior plan stays 18 under the patient's name
     own = text_of(ClaimForBatch(secondary(), PATIENT, CHILD, PAYER, prior(prior_line(1)), PAYER, SELF))
-    assert ["SBR", "P", "18", "", "", "", "", "", "", "CI"] in segments(own)
+    assert ["SBR", "P", "18", "GRP1", "", "", "", "", "", "CI"] in segments(own)
     assert ["NM1", "IL", "1", "SAMPLE", "ROBIN", "", "", "", "MI", "MCR000001"] in segments(own)
     assert_valid(own)
 

@@ -61,6 +61,7 @@ from rcm.x12.reader import read
 from rcm.x12.segments import Delimiters, Loop
 
 __all__ = [
+    "DATA_REJECTED_CATEGORIES",
     "GROUP_CLAIMS",
     "REJECTING_CATEGORIES",
     "SET_CLAIMS",
@@ -83,8 +84,17 @@ log = logging.getLogger(__name__)
 
 UNREADABLE = "_unreadable"
 """Suffix of the kind an unreadable acknowledgment file is recorded under (``999_unreadable``)."""
-REJECTING_CATEGORIES = frozenset({"A3", "A6", "A7", "A8"})
-"""277CA STC categories that reject a claim or line (not accepted into adjudication)."""
+DATA_REJECTED_CATEGORIES = frozenset({"A3", "A6", "A7", "A8"})
+"""STC categories by which the payer rejects the claim's data: returned as unprocessable (A3),
+rejected for missing, invalid or relational data (A6, A7, A8). A 276/277 status answer reads these
+as the claim's rejection (its E categories speak of the inquiry, not the claim)."""
+REJECTING_CATEGORIES = DATA_REJECTED_CATEGORIES | frozenset({"A4", "D0", "E0", "E1", "E2", "E3", "E4"})
+"""277CA STC categories that say a claim or line is not in adjudication: returned as unprocessable
+(A3), not found (A4), rejected for missing, invalid or relational data (A6, A7, A8), data search
+unsuccessful (D0), or no response possible: the request's data in error, the payer's system down,
+the information holder not responding, a correction or a trading-partner requirement (E0 to E4).
+The claim must be sent again, so it goes back to held with the reasons. Acknowledged (A0, A1, A2,
+A5 split) and the rest (pended, finalized...) leave it in adjudication."""
 _CLAIM_LEVELS = frozenset({"PT", "22", "23"})
 _SOURCE, _RECEIVER, _PROVIDER = "20", "21", "19"
 
@@ -149,6 +159,13 @@ class ClaimVerdict:
     reasons: tuple[AckReason, ...] = ()
     payer_claim_number: str | None = None
     lines: tuple[LineAcknowledgment, ...] = field(default=())
+    adjudicated_number: str | None = None
+    """The payer claim number of a part the payer took into adjudication (accepted, in a claim it
+    split or not): the number the claim keeps. A rejected submission's number names nothing a
+    later replacement or void could quote (REF*F8)."""
+    batch_reference: str | None = None
+    """The 837 batch the verdict answers (its BHT03, which the 277CA returns in 2200B TRN02), when
+    the file says: a verdict on an earlier attempt of the claim is not applied to a later one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,6 +432,7 @@ def _claim_verdict(tracking: ClaimStatusTracking) -> ClaimVerdict | None:
         reasons=tuple(reasons),
         payer_claim_number=number,
         lines=tuple(lines),
+        adjudicated_number=None if rejected else number,
     )
 
 
@@ -481,7 +499,11 @@ def read_277ca_file(content: bytes | str | AckFile) -> Read277CA:
     def visit(level: StatusLevel, batch_reference: str | None, above: tuple[AckReason, ...]) -> set[str]:
         code = level.hl_level_code
         if code in _CLAIM_LEVELS:
-            own = [v for t in level.trackings if (v := _claim_verdict(t)) is not None]
+            own = [
+                replace(v, batch_reference=batch_reference)
+                for t in level.trackings
+                if (v := _claim_verdict(t)) is not None
+            ]
             verdicts.extend(own)
             named = {v.claim_id for v in own}
         else:
@@ -575,6 +597,8 @@ def _merged(parts: list[ClaimVerdict]) -> ClaimVerdict:
         reasons=tuple(reasons),
         payer_claim_number=next((p.payer_claim_number for p in parts if p.payer_claim_number), None),
         lines=merged_lines,
+        adjudicated_number=next((p.adjudicated_number for p in parts if p.adjudicated_number), None),
+        batch_reference=parts[0].batch_reference,
     )
 
 
@@ -630,6 +654,7 @@ class Acknowledgements:
             if read is not None:
                 verdicts = read.verdicts + await self._rejected_above(tx, read)
                 reads = tx.memo_of(BatchReads)
+                verdicts = await self._current_attempts(tx, verdicts)
                 await self._claims(tx, reads, [v.claim_id for v in verdicts])
                 rest = await self._accept_all(tx, verdicts, received.name, now, reads)
                 for claim_verdict in rest:
@@ -741,11 +766,53 @@ class Acknowledgements:
         else:
             query = tx.conn.execute(GROUP_CLAIMS, {"group": group})
         rows = (await query).all()
+        if not rows:
+            # a group or set we never sent, or an earlier attempt's (its claims went out again since)
+            self.metrics.acknowledged.labels(source=AckSource.X999.value, result="unmatched").inc()
+            log.warning(
+                "999 answers group %s set %s: no claim of ours is there in its current attempt",
+                group,
+                verdict.set_control_number or "(all)",
+            )
+            return
         await remember_session_states(tx, {row.session_id for row in rows})
         for row in rows:
             await self._acknowledge(
                 tx, row, AckSource.X999, verdict.status, list(verdict.reasons), [], None, file_name, now
             )
+
+    async def _current_attempts(self, tx: Transaction, verdicts: list[ClaimVerdict]) -> list[ClaimVerdict]:
+        """The verdicts but those answering an earlier attempt of their claim: a 277CA naming, in
+        2200B TRN02, a batch that carried an attempt before the claim's current one (a late answer
+        to a submission rejected and sent again since) says nothing of the claim as it now is.
+        CLM01 stays the same from one attempt to the next, so the batch tells them apart; a verdict
+        naming no batch of ours (or none) is applied as it is."""
+        pairs = {(v.claim_id, v.batch_reference) for v in verdicts if v.batch_reference}
+        if not pairs:
+            return verdicts
+        earlier = sa.select(batch_claim.c.claim_id, batch_claim.c.batch_id).join(
+            claim, claim.c.claim_id == batch_claim.c.claim_id
+        )
+        stale = {
+            (r.claim_id, r.batch_id)
+            for r in await tx.conn.execute(
+                earlier.where(
+                    among(batch_claim.c.claim_id, sorted({c for c, _ in pairs})),
+                    among(batch_claim.c.batch_id, sorted({b for _, b in pairs if b})),
+                    batch_claim.c.attempt < claim.c.attempts,
+                )
+            )
+        }
+        kept = [v for v in verdicts if (v.claim_id, v.batch_reference) not in stale]
+        if len(kept) < len(verdicts):
+            self.metrics.acknowledged.labels(source=AckSource.X277CA.value, result="earlier_attempt").inc(
+                len(verdicts) - len(kept)
+            )
+            log.info(
+                "277CA: %d verdict(s) answer an earlier attempt of their claim; not applied",
+                len(verdicts) - len(kept),
+            )
+        return kept
 
     @staticmethod
     async def _claims(tx: Transaction, reads: BatchReads, claim_ids: list[str]) -> None:
@@ -791,7 +858,7 @@ class Acknowledgements:
             accepted.append((verdict, reads.take_claim(verdict.claim_id)))
         if not accepted:
             return rest
-        numbers = {v.claim_id: v.payer_claim_number for v, _ in accepted if v.payer_claim_number}
+        numbers = {v.claim_id: v.adjudicated_number for v, _ in accepted if v.adjudicated_number}
         columns: dict[str, Any] = {}
         if numbers:
             columns["payer_claim_number"] = sa.case(
@@ -850,6 +917,7 @@ class Acknowledgements:
             verdict.payer_claim_number,
             file_name,
             now,
+            keep_number=verdict.adjudicated_number,
         )
 
     def _published(
@@ -890,15 +958,24 @@ class Acknowledgements:
         payer_claim_number: str | None,
         file_name: str,
         now: datetime,
+        *,
+        keep_number: str | None = None,
     ) -> None:
+        """Apply one verdict to a claim; ``keep_number`` is the payer claim number the claim keeps
+        (a 277CA's number of a part in adjudication; ``payer_claim_number`` is what the file said,
+        announced as is)."""
         if ClaimState(row.state) is ClaimState.BATCHED:
             # the upload's own transaction has not committed yet: offer the file again next poll
             raise AcknowledgementTooEarly(row.claim_id)
-        self._published(tx, row, source, status, reasons, lines, payer_claim_number, file_name, now)
         state = ClaimState(row.state)
         if state not in (ClaimState.SUBMITTED, ClaimState.ACCEPTED):
+            # no longer in the payer's hands as sent (rejected already, held, paid, withdrawn): a
+            # late or repeated answer changes nothing and is not announced (a rejection published
+            # for a paid claim would open a denial on it)
+            self.metrics.acknowledged.labels(source=source.value, result="not_in_flight").inc()
             return
-        updates: dict[str, Any] = {"payer_claim_number": payer_claim_number} if payer_claim_number else {}
+        self._published(tx, row, source, status, reasons, lines, payer_claim_number, file_name, now)
+        updates: dict[str, Any] = {"payer_claim_number": keep_number} if keep_number else {}
         if status is AckStatus.REJECTED:
             holds = [
                 HoldReason(

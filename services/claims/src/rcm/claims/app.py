@@ -124,6 +124,7 @@ class ClaimsService:
                 receiver_id=settings.receiver_id,
                 receiver_name=settings.receiver_name,
                 usage=settings.interchange_usage,
+                clearinghouse=clearinghouse.name if clearinghouse else None,
             ),
             policy=BatchPolicy(
                 max_claims=settings.batch_max_claims, max_wait=timedelta(seconds=settings.batch_max_wait_s)

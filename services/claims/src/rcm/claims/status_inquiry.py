@@ -42,7 +42,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from rcm.claims.acknowledgements import REJECTING_CATEGORIES
+from rcm.claims.acknowledgements import DATA_REJECTED_CATEGORIES
 from rcm.claims.domain import ClaimDraft, ClaimState
 from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.lifecycle import hold_rejected, move
@@ -219,7 +219,7 @@ def _state_of(category: str) -> ClaimState | None:
         return ClaimState.DENIED
     if category.startswith("P") or information_requested(category):
         return ClaimState.PENDED
-    if category in REJECTING_CATEGORIES or category in _NOT_FOUND:
+    if category in DATA_REJECTED_CATEGORIES or category in _NOT_FOUND:
         return ClaimState.REJECTED
     return None
 
@@ -448,7 +448,7 @@ async def _hold_rejected(tx: Transaction, claim_id: str, answer: StatusAnswer, n
     holds = [
         HoldReason(code=HoldReasonCode.OTHER, message=f"277 claim status rejected: {s}")
         for s in (*answer.statuses, *answer.line_statuses)
-        if s.partition(":")[0] in REJECTING_CATEGORIES
+        if s.partition(":")[0] in DATA_REJECTED_CATEGORIES
     ]
     if answer.not_found:
         holds += [

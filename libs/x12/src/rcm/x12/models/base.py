@@ -768,9 +768,20 @@ def _encode_scalar(value: Any, delimiters: Delimiters, where: str) -> str:
 
 
 def _check_text(value: str, delimiters: Delimiters, where: str) -> None:
+    """A value is written only in the X12 basic and extended character sets (printable ASCII) and
+    without a delimiter of the interchange: a tab or line feed copied into an identifier would end
+    the segment for a reader whose terminator has a line break after it, and a character beyond
+    ASCII (an en dash pasted into an authorization number) is refused by clearinghouses."""
+    if not (value.isascii() and value.isprintable()):
+        bad = next(c for c in value if not (c.isascii() and c.isprintable()))
+        # the position, not the value: identifiers are a patient's
+        raise X12Error(
+            f"{where}: character U+{ord(bad):04X} at position {value.index(bad) + 1} is outside "
+            "the X12 character set (printable ASCII)"
+        )
     for sep in (delimiters.element, delimiters.component, delimiters.repetition, delimiters.segment):
         if sep and sep in value:
-            raise X12Error(f"{where}: {value!r} contains the delimiter {sep!r}")
+            raise X12Error(f"{where}: the value contains the delimiter {sep!r}")
 
 
 def _split_repeats(text: str, delimiters: Delimiters) -> list[str]:
@@ -920,7 +931,7 @@ class SegmentModel(_Slotted):
 def _check_text_element(value: str, delimiters: Delimiters, where: str) -> None:
     for sep in (delimiters.element, delimiters.segment):
         if sep in value:
-            raise X12Error(f"{where}: {value!r} contains the delimiter {sep!r}")
+            raise X12Error(f"{where}: the value contains the delimiter {sep!r}")
 
 
 # ----------------------------------------------------------------- loops

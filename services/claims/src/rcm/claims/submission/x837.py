@@ -119,6 +119,17 @@ class Envelope:
     receiver_id: str
     receiver_name: str
     usage: str = "P"
+    clearinghouse: str | None = None
+    """The clearinghouse's name: a payer known to it under another id (the payer's
+    ``clearinghouse_payer_ids``) is named by that id in 2010BB, 2330B and 2430."""
+
+
+def _payer_key(payer: Body | None, clearinghouse: str | None) -> str | None:
+    """The id the clearinghouse routes a payer by: its own for this clearinghouse, else the payer's
+    electronic payer id (None when the payer's record has neither)."""
+    body = payer or {}
+    own = (body.get("clearinghouse_payer_ids") or {}).get(clearinghouse) if clearinghouse else None
+    return own or body.get("electronic_payer_id") or None
 
 
 # X12 data may carry only the basic and extended character sets (printable ASCII) and never a
@@ -227,7 +238,7 @@ def _filing_indicator(payer: Body | None) -> str:
 
 
 def _other_subscriber(
-    prior: PriorAdjudication, item: ClaimForBatch, *, lines_adjudicated: bool
+    prior: PriorAdjudication, item: ClaimForBatch, *, lines_adjudicated: bool, clearinghouse: str | None
 ) -> OtherSubscriber:
     """2320/2330A/2330B of the prior payer. Its remaining patient liability (AMT*EAF) is
     reported here only when no line carries the prior payer's line adjudication (2430):
@@ -236,7 +247,8 @@ def _other_subscriber(
     The other subscriber (2330A) is the subscriber of the coverage the prior payer adjudicated,
     and SBR02 the patient's relationship to them: a child on a parent's primary plan is 19 with
     the parent's name, not the patient as 18. 2330B DTP*573 (claim check or remittance date)
-    is required when no line carries its own (2430 DTP*573)."""
+    is required when no line carries its own (2430 DTP*573). SBR03 is the other plan's group
+    number when its card has one."""
     coverage = item.prior_coverage or {}
     relationship = coverage.get("relationship", "self")
     subscriber = (coverage.get("subscriber") or {}) if relationship != "self" else {}
@@ -262,6 +274,7 @@ def _other_subscriber(
         coverage=SubscriberInformation(
             payer_responsibility=_RESPONSIBILITY[prior.payer_order],
             relationship=_RELATIONSHIP.get(relationship, "G8"),
+            group_number=coverage.get("group_number") or None,
             claim_filing_indicator=_filing_indicator(item.prior_payer),
         ),
         adjustments=_cas(prior.claim_adjustments),
@@ -272,16 +285,23 @@ def _other_subscriber(
         subscriber=OtherSubscriberName(
             name=_person("IL", name, "MI", prior.member_id), address=street, location=city
         ),
-        payer=OtherPayer(name=_org("PR", prior.payer_name, "PI", prior.electronic_payer_id), dates=dates),
+        payer=OtherPayer(
+            name=_org("PR", prior.payer_name, "PI", _prior_payer_key(prior, item, clearinghouse)), dates=dates
+        ),
     )
 
 
-def _line_adjudication(prior: PriorAdjudication, prior_line: PriorLine) -> LineAdjudication:
+def _prior_payer_key(prior: PriorAdjudication, item: ClaimForBatch, clearinghouse: str | None) -> str:
+    """2330B NM109 and 2430 SVD01: the prior payer as the clearinghouse knows it."""
+    return _payer_key(item.prior_payer, clearinghouse) or prior.electronic_payer_id
+
+
+def _line_adjudication(prior: PriorAdjudication, prior_line: PriorLine, payer_key: str) -> LineAdjudication:
     """2430: SVD, CAS, DTP*573 and the remaining patient liability (AMT*EAF: its PR adjustments)."""
     remaining = sum((a.amount for a in prior_line.adjustments if a.group == "PR"), Decimal("0.00"))
     return LineAdjudication(
         adjudication=LineAdjudicationInfo(
-            payer_id=prior.electronic_payer_id,
+            payer_id=payer_key,
             paid=prior_line.paid,
             procedure=ProcedureCode(
                 qualifier="HC", code=prior_line.procedure_code, modifiers=list(prior_line.modifiers)
@@ -294,11 +314,13 @@ def _line_adjudication(prior: PriorAdjudication, prior_line: PriorLine) -> LineA
     )
 
 
-def _line(item: ClaimForBatch, index: int, prior_line: PriorLine | None) -> ServiceLine:
+def _line(
+    item: ClaimForBatch, index: int, prior_line: PriorLine | None, clearinghouse: str | None
+) -> ServiceLine:
     draft = item.draft
     line = draft.lines[index]
     adjudications = (
-        [_line_adjudication(item.prior, prior_line)]
+        [_line_adjudication(item.prior, prior_line, _prior_payer_key(item.prior, item, clearinghouse))]
         if item.prior is not None and prior_line is not None
         else []
     )
@@ -365,7 +387,7 @@ def _diagnosis(code: str) -> str:
     return code.replace(".", "").strip().upper()
 
 
-def _claim(item: ClaimForBatch) -> Claim:
+def _claim(item: ClaimForBatch, clearinghouse: str | None) -> Claim:
     draft = item.draft
     references = []
     if draft.payer_claim_number:
@@ -422,25 +444,37 @@ def _claim(item: ClaimForBatch) -> Claim:
         rendering_provider=rendering,
         service_facility=_service_facility(draft),
         supervising_provider=supervising,
-        other_subscribers=[_other_subscriber(item.prior, item, lines_adjudicated=lines_adjudicated)]
+        other_subscribers=[
+            _other_subscriber(
+                item.prior, item, lines_adjudicated=lines_adjudicated, clearinghouse=clearinghouse
+            )
+        ]
         if item.prior is not None
         else [],
-        service_lines=[_line(item, i, prior_line) for i, prior_line in enumerate(prior_lines)],
+        service_lines=[_line(item, i, prior_line, clearinghouse) for i, prior_line in enumerate(prior_lines)],
     )
 
 
-def _subscriber_level(item: ClaimForBatch) -> SubscriberLevel:
+def _subscriber_level(item: ClaimForBatch, clearinghouse: str | None) -> SubscriberLevel:
+    """2000B and below. The member id, the payer's name and the id the clearinghouse routes it by
+    come from the coverage and payer on file: a claim whose record is gone (deleted between its
+    edits and the batch) cannot be written, and is held rather than sent with made-up values."""
     coverage, patient = item.coverage, item.patient
     relationship = coverage.get("relationship", "self")
-    member = coverage.get("member_id", "UNKNOWN")
-    payer = Payer(
-        name=_org(
-            "PR",
-            item.payer.get("name", "PAYER"),
-            "PI",
-            item.payer.get("electronic_payer_id", item.draft.payer_id),
+    member = coverage.get("member_id")
+    payer_key = _payer_key(item.payer, clearinghouse)
+    missing = [
+        what
+        for what, value in (
+            ("the coverage's member id (2010BA NM109)", member),
+            ("the payer's name (2010BB NM103)", item.payer.get("name")),
+            ("the payer's id (2010BB NM109)", payer_key),
         )
-    )
+        if not value
+    ]
+    if missing or member is None or payer_key is None:
+        raise X12Error(f"claim {item.draft.claim_key}: no {' or '.join(missing)} on file")
+    payer = Payer(name=_org("PR", item.payer["name"], "PI", payer_key))
     filing = _filing_indicator({"payer_type": "other", **item.payer})
     later = _RESPONSIBILITY[item.draft.payer_order] != "P"
     info = SubscriberInformation(
@@ -472,7 +506,7 @@ def _subscriber_level(item: ClaimForBatch) -> SubscriberLevel:
                 demographics=patient_dmg,
             ),
             payer=payer,
-            claims=[_claim(item)],
+            claims=[_claim(item, clearinghouse)],
         )
     # The subscriber's address and demographics (2010BA N3/N4/DMG) are sent only when the
     # subscriber is the patient; a dependent's go in 2010CA, and the guide says not to send these.
@@ -490,7 +524,7 @@ def _subscriber_level(item: ClaimForBatch) -> SubscriberLevel:
                     location=patient_city,
                     demographics=patient_dmg,
                 ),
-                claims=[_claim(item)],
+                claims=[_claim(item, clearinghouse)],
             )
         ],
     )
@@ -511,6 +545,20 @@ def _digits(value: str) -> str:
     return "".join(c for c in value if c.isdigit())
 
 
+def _phone(value: str) -> list[Communication]:
+    """PER03-06 of a telephone number written as people write it ("+1 (518) 555-0100 x12"): TE
+    with the ten digits of a North American number (the country code 1 dropped), and EX with its
+    extension. A number of any other length is sent as its digits."""
+    number, _, extension = value.lower().replace("ext.", "x").replace("ext", "x").partition("x")
+    digits = _digits(number)
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    found = [Communication(qualifier="TE", number=digits)]
+    if _digits(extension):
+        found.append(Communication(qualifier="EX", number=_digits(extension)))
+    return found
+
+
 def claim_837p(
     items: Sequence[ClaimForBatch],
     *,
@@ -519,10 +567,13 @@ def claim_837p(
     reference: str,
     created: datetime,
 ) -> Claim837P:
-    """One 837P transaction set: a billing-provider level per billing entity, a subscriber level per claim."""
+    """One 837P transaction set: a billing-provider level per billing entity, a subscriber level per
+    claim. Claims share a 2010AA only when everything it says of them is the same (NPI, tax id,
+    taxonomy, name, address, pay-to address): two entities sharing a group NPI, or one whose address
+    changed between claims, each get their own, so no claim is filed under another's tax id."""
     by_billing: dict[str, list[ClaimForBatch]] = defaultdict(list)
     for item in items:
-        by_billing[item.draft.billing.npi].append(item)
+        by_billing[item.draft.billing.model_dump_json()].append(item)
     levels = []
     for group in by_billing.values():
         billing = group[0].draft.billing
@@ -549,7 +600,7 @@ def claim_837p(
                 )
                 if pay_street
                 else None,
-                subscribers=[_subscriber_level(item) for item in group],
+                subscribers=[_subscriber_level(item, envelope.clearinghouse) for item in group],
             )
         )
     return Claim837P(
@@ -566,7 +617,7 @@ def claim_837p(
                 Contact(
                     function="IC",
                     name=_text(envelope.submitter_name, _PER02),
-                    numbers=[Communication(qualifier="TE", number=_digits(envelope.submitter_phone))],
+                    numbers=_phone(envelope.submitter_phone),
                 )
             ],
         ),
