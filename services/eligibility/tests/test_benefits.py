@@ -214,7 +214,7 @@ def test_a_reached_visit_limit_has_none_remaining() -> None:
         (("MH", "A8", "30"), "MH"),
         (("A8", "98", "30"), "A8"),
         (("CF", "AI", "30"), "CF"),
-        (("AJ", "98", "30"), "AJ"),
+        (("AJ", "98", "30"), "98"),  # a substance-use type never answers for a mental-health visit
         (("98", "30"), "98"),
         (("30",), "30"),
     ],

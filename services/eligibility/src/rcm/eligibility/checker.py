@@ -41,6 +41,7 @@ from rcm.eligibility.domain import (
     InquiryRequest,
     build_270,
     decide,
+    order_for,
     summarize,
 )
 from rcm.eligibility.settings import PayerPolicy
@@ -341,7 +342,8 @@ class Checker:
         responses, unread = read_271_leniently(text)
         if not responses:
             raise X12Error("the answer holds no 271")
-        summary = summarize(responses[0], service_date=request.service_date, order=policy.fallback_order)
+        order = policy.fallback_order or order_for(request.service_types)
+        summary = summarize(responses[0], service_date=request.service_date, order=order)
         if unread:  # counted, never quoted: the reader's messages may hold the member's data
             log.warning(
                 "payer %s: %d part(s) of a 271 left out unreadable", request.payer_electronic_id, unread

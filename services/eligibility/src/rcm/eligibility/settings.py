@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rcm.clearinghouse import ClearinghouseSettings
-from rcm.eligibility.domain.service_types import DEFAULT_INQUIRY, FALLBACK_ORDER
+from rcm.eligibility.domain.service_types import DEFAULT_INQUIRY
 from rcm.servicekit import ServiceSettings
 
 __all__ = ["EligibilityOptions", "EligibilitySettings", "PayerPolicy", "load_clearinghouse"]
@@ -30,8 +30,11 @@ class PayerPolicy(BaseModel):
     max_concurrent: int = Field(default=4, ge=1, description="Requests in flight at once.")
     max_per_second: float = Field(default=5.0, gt=0, description="Requests started per second.")
     service_types: tuple[str, ...] = Field(default=DEFAULT_INQUIRY, description="EQ01 codes of the 270.")
-    fallback_order: tuple[str, ...] = Field(
-        default=FALLBACK_ORDER, description="Where benefits are looked for."
+    fallback_order: tuple[str, ...] | None = Field(
+        default=None,
+        description="Where benefits are looked for; unset, the order for the service asked about "
+        "(``service_types``: a substance-use visit's when only AI, AJ or AK are asked, else a "
+        "mental-health visit's).",
     )
     recheck_hour: int = Field(default=19, ge=0, le=23, description="Local hour of the night-before re-check.")
     recheck_every_visit: bool = Field(

@@ -13,7 +13,7 @@ from rcm.eligibility.domain.changes import DetectedChange, detect_changes
 from rcm.eligibility.domain.inquiry import InquiryRequest, Person, build_270, fingerprint_of, inquiry_270
 from rcm.eligibility.domain.rejections import AaaAction, AaaDecision, decide
 from rcm.eligibility.domain.schedule import first_visit_of_month, night_before
-from rcm.eligibility.domain.service_types import DEFAULT_INQUIRY, FALLBACK_ORDER
+from rcm.eligibility.domain.service_types import DEFAULT_INQUIRY, FALLBACK_ORDER, order_for
 
 __all__ = [
     "DEFAULT_INQUIRY",
@@ -35,6 +35,7 @@ __all__ = [
     "inquiry_270",
     "is_fresh",
     "night_before",
+    "order_for",
     "payer_identifier",
     "request_fingerprint",
     "summarize",

@@ -7,10 +7,12 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
   say it cannot process the request (EB01 V), are no answer (not found or error, never
   inactive);
 - is coverage active on the date of service: EB01 1-5 active, 6-8 inactive, each EB only
-  when its own dates (2110 DTP) include the date; then the member's eligibility dates
+  when its own dates (2110 DTP) include the date (a service type whose coverage EBs are all
+  out of date leaves the answer to the plan's, 30); then the member's eligibility dates
   (DTP 356/357/307) and the plan dates (346/347/291) must include it too;
 - plan name, insurance type and group number (EB05, EB04, REF*6P / REF*1L / REF*18);
-- which service type the benefits came from (``FALLBACK_ORDER``, EB03 repeats; an EB
+- which service type the benefits came from (``order``: ``FALLBACK_ORDER`` for a
+  mental-health visit, which never reads the substance-use AI, AJ, AK; EB03 repeats; an EB
   without EB03 is plan coverage, 30);
 - copay (EB01 B, EB07), coinsurance (A, EB08 as a fraction: .2 = 20 %), deductible and
   remaining (C), out-of-pocket and remaining (G): per network tier (EB12 Y in, N out,
@@ -18,27 +20,33 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
   (EB02 IND, then absent, EMP, other levels, FAM last, never mixing two levels), the
   plan-year period first (EB06 23/22/25, lifetime 32 last; 29 remaining, 33 lifetime
   remaining, 24 year to date), office benefits before benefits restricted to another
-  place of service (III*ZZ), benefits without a procedure (EB13) first. A plan-wide
-  deductible or out-of-pocket reported under 30 applies to the service type when the
-  type has none of its own and is not carved out; a type with neither a copay nor a
+  place of service (III*ZZ), benefits without a procedure (EB13) first; when Medicare reports
+  Part A (EB04 MA) apart from Part B (MB), Part B's or those with no EB04, never Part A's.
+  A plan-wide deductible or out-of-pocket reported under 30 applies to the service type when
+  the type has none of its own and is not carved out (a primary or secondary payer named by an
+  EB01 R is coordination of benefits, not a carve-out); a type with neither a copay nor a
   coinsurance of its own takes those of the next type of ``order`` that has one, else the
   plan's (Medicare Part B's 20 % under 30);
 - whether the service type is covered (EB01 I not covered, 1-5 covered) for an in-network
-  visit: an EB12 N benefit speaks for out-of-network providers only; a Medicare answer whose
+  office visit: an EB12 N benefit speaks for out-of-network providers only, one restricted to
+  another place (III*ZZ 21, 56...) or to telehealth for that place only; a Medicare answer whose
   Part B (EB04 MB) is not active on the date covers no outpatient visit, whatever Part A says;
 - telehealth benefits (III*ZZ place of service 02 or 10);
-- visit limits (F with EB09 VS, or an HSD with HSD01 VS; period 29 = remaining,
-  24 or EB09 99 = used, others = allowed): the limit is the benefit year's (23/22/25)
+- visit limits of the office visit (never another place's; F with EB09 VS, or an HSD with
+  HSD01 VS; period 29 = remaining, 24 or EB09 99 = used, others = allowed): the limit is the
+  benefit year's (23/22/25)
   before an unstated period, then the lifetime's, and never a per-day, week, month or
   visit rule, even alone;
   the remaining of the same period (29 for a year, 33 for the lifetime) comes first;
-- prior authorization (EB11 Y/N, U unknown; in-network benefits decide first, and those
-  of the whole service type before those of one procedure, EB13);
+- prior authorization of the office visit (EB11 Y/N, U unknown; never another place's;
+  in-network benefits decide first, and those of the whole service type before those of one
+  procedure, EB13);
 - another payer to bill (EB01 R, U or MC with a 2120 NM1 that names a payer) for the
-  service type used, the plan (30) or another type of ``order``: a carve-out or
+  service type used, the plan (30), another type of ``order`` or a substance-use type: a carve-out or
   managed-behavioural-health plan, or other coverage for COB (a pharmacy-only plan, EB03 88,
   is not one, nor a U or MC naming the answering payer itself); every 2120 entity (a PCP, a restricting provider...) is kept with its EB01;
-- a carve-out: a behavioural-health benefit (EB03 of ``order`` other than 30 and 98) administered by
+- a carve-out: a behavioural-health benefit (EB03 of ``order`` other than 30 and 98) of the
+  office visit (no place of service, or 11: not a telehealth vendor's) administered by
   another entity than the payer that answers: an EB01 1-5, R, MC, U or D (a description) whose
   2120 entity is a vendor (VN), payer (PR), managed care (Y2) or third-party administrator (2B)
   organization, an EB01 U naming a contracted service provider (13), or an EB01 U naming none (contact another entity: the 271 gives no name, only perhaps an MSG,
@@ -58,7 +66,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rcm.eligibility.domain.rejections import MEMBER_DATA_REASONS, describe_reason
-from rcm.eligibility.domain.service_types import FALLBACK_ORDER, GENERIC
+from rcm.eligibility.domain.service_types import FALLBACK_ORDER, GENERIC, SUBSTANCE_USE
 from rcm.events.models import AaaError, CarveOut, CarveOutRole, NetworkBenefits, OtherPayer, VisitLimit
 from rcm.events.models.common import CoveragePriority, Period
 from rcm.events.models.eligibility import EligibilityStatus
@@ -148,8 +156,9 @@ _LEVEL_RANK = {"IND": 0, None: 1, "EMP": 2, "FAM": 4}
 # III*ZZ places of service: the office, and telehealth (02 other than home, 10 home).
 _OFFICE = "11"
 _TELEHEALTH = frozenset({"02", "10"})
-# EB04 of Medicare Part B, which pays outpatient and office visits.
+# EB04 of Medicare Part B, which pays outpatient and office visits, and of Part A (hospital).
 _MEDICARE_PART_B = "MB"
+_MEDICARE_PART_A = "MA"
 # DTP qualifiers of 2100C/D and 2110C/D.
 _ELIGIBILITY_BEGIN, _ELIGIBILITY_END, _ELIGIBILITY = "356", "357", "307"
 _PLAN_BEGIN, _PLAN_END, _PLAN = "346", "347", "291"
@@ -397,6 +406,17 @@ def _place_rank(loop: BenefitInformation) -> int | None:
     if places <= _TELEHEALTH:
         return None
     return 2
+
+
+def _office_rank(loop: BenefitInformation) -> int | None:
+    """Office first, then no place; None for benefits restricted to other places or telehealth.
+
+    What a benefit says of coverage, visit limits, authorization or who administers it holds
+    for the places it names only: an inpatient (21) or residential (56) benefit that is not
+    covered, limited, authorized or carved out says nothing of the office visit (a figure with no
+    office one is still taken from another place, ``_place_rank``)."""
+    rank = _place_rank(loop)
+    return rank if rank is not None and rank < 2 else None
 
 
 def _is_telehealth(loop: BenefitInformation) -> bool:
@@ -740,6 +760,18 @@ def _other_payer(
     return None
 
 
+def _plan_coordination(loop: BenefitInformation) -> bool:
+    """An EB01 R (other or additional payer) for the plan as a whole (EB03 30 among its types, or
+    none) naming a primary, secondary or tertiary payer (PRP, SEP, TTP): the member's other
+    coverage, in the order of payment, for every service; not a payer that takes one service
+    type's claims in the answering payer's place."""
+    return (
+        loop.benefit.information_code == "R"
+        and GENERIC in _types_of(loop)
+        and any(_PAYER_ENTITIES.get(entity.name.entity_code) for entity in loop.related_entities)
+    )
+
+
 def _carve_out(
     loops: Sequence[BenefitInformation],
     types: Sequence[str],
@@ -748,7 +780,7 @@ def _carve_out(
     chosen: str | None = None,
 ) -> CarveOut | None:
     """The first benefit of a behavioural-health type of ``types`` (``chosen``'s first) that
-    another entity administers.
+    another entity administers for the office visit (no place of service, or the office's).
 
     Its 2120 entity must be one that can administer a benefit (``_ADMINISTRATORS``) and not the
     payer that answers (2100A); an EB01 U naming no entity says to contact another one, unnamed
@@ -766,6 +798,9 @@ def _carve_out(
         if loop.benefit.information_code in _CARVE_OUT_BENEFITS
         and (carved := [t for t in loop.benefit.service_types if t in types and t != GENERIC])
         and not _excludes(loop.dates, on)
+        # the summary is the office visit's: a benefit run by a telehealth vendor, or an
+        # inpatient program's, leaves the office visit with the payer
+        and _office_rank(loop) is not None
     ]
     candidates.sort(key=lambda found: chosen not in found[1])
     for loop, carved in candidates:
@@ -837,21 +872,42 @@ def _without_medicare_part_b(loops: Iterable[BenefitInformation], on: date) -> b
     )
 
 
+def _professional(loops: list[BenefitInformation]) -> list[BenefitInformation]:
+    """The benefits that speak for a professional outpatient visit when Medicare reports its parts apart.
+
+    Medicare Part B (EB04 MB) pays office and outpatient visits, psychotherapy included; Part A
+    (MA) pays the hospital: its deductible is per benefit period (EB06 26), its coinsurance
+    0 % of a stay. When the 271 reports both parts, the visit's figures, limits and rules come
+    from Part B's benefits or those with no EB04, never Part A's: an MA remaining never counts
+    down an MB deductible. Without both parts (a Medicare Advantage plan's HN or MP, a
+    commercial plan) the benefits are not split."""
+    parts = {loop.benefit.insurance_type for loop in loops}
+    if not {_MEDICARE_PART_A, _MEDICARE_PART_B} <= parts:
+        return loops
+    return [loop for loop in loops if loop.benefit.insurance_type != _MEDICARE_PART_A]
+
+
 def _status(loops: list[BenefitInformation], chosen: str | None, on: date) -> EligibilityStatus | None:
-    """Active when an EB 1-5 holds on the date; inactive when only EB 6-8 or out-of-date EB 1-5 do."""
+    """Active when an EB 1-5 holds on the date; inactive when only EB 6-8 or out-of-date EB 1-5 do.
+
+    The chosen type's coverage decides, else the plan's (30), else any. An EB whose own dates
+    (2110 DTP) leave out the date says nothing about it: a group whose coverage is all out of
+    date (last year's MH row) leaves the answer to the next one; inactive only when no group
+    has coverage on the date."""
+    dated_only = False
     for group in (
         _for_type(loops, chosen) if chosen else [],
         _for_type(loops, GENERIC),
         loops,
     ):
         coverage = [loop for loop in group if loop.benefit.information_code in _COVERAGE]
-        if not coverage:
-            continue
         current = [loop for loop in coverage if not _excludes(loop.dates, on)]
         if any(loop.benefit.information_code in _ACTIVE for loop in current):
             return EligibilityStatus.ACTIVE
-        return EligibilityStatus.INACTIVE
-    return None
+        if current:
+            return EligibilityStatus.INACTIVE
+        dated_only = dated_only or bool(coverage)
+    return EligibilityStatus.INACTIVE if dated_only else None
 
 
 def _reference(party: EligibilityParty, *qualifiers: str) -> str | None:
@@ -913,6 +969,8 @@ def summarize(
     chosen = choose_service_type(loops, order)
     chosen_loops = _for_type(loops, chosen) if chosen else []
     generic = _for_type(loops, GENERIC)
+    # the benefits that can pay the visit: Medicare Part A's say nothing of an office visit
+    visit = _professional(loops)
     status = _status(loops, chosen, service_date) or EligibilityStatus.INACTIVE
 
     coverage = [
@@ -952,22 +1010,31 @@ def summarize(
 
     # another payer of the visit: one for the service type used, the plan (30) or another
     # behavioural-health type; one for pharmacy, dental or vision only is not the visit's
-    visit_types = {*order, GENERIC}
+    # (another payer of a substance-use type is reported for a mental-health visit too: the
+    # member's other coverage, whatever benefit the 271 gives it under)
+    visit_types = {*order, *SUBSTANCE_USE, GENERIC}
     visit_loops = [loop for loop in loops if visit_types & set(_types_of(loop))]
     payer = levels["20"][1].name if "20" in levels else None
     other = _other_payer(chosen_loops, service_date, payer) or _other_payer(visit_loops, service_date, payer)
     behavioural = [code for code in order if code not in _NOT_CARVED_OUT]
     carve_out = _carve_out(loops, behavioural, service_date, payer, chosen)
-    carved_out = _other_payer(chosen_loops, service_date, payer) is not None or (
-        carve_out is not None and chosen in carve_out.service_types
-    )
-    in_use = [loop for loop in chosen_loops if not _excludes(loop.dates, service_date)]
-    covered = _covered(loop for loop in in_use if _place_rank(loop) is not None)
+    # another payer of the chosen type takes its claims, and its figures with them; the plan's
+    # primary, secondary or tertiary payer is coordination of benefits: this plan still pays its
+    # part, at its own cost share, whether or not the EB*R lists the type beside 30
+    carved_out = _other_payer(
+        [loop for loop in chosen_loops if not _plan_coordination(loop)], service_date, payer
+    ) is not None or (carve_out is not None and chosen in carve_out.service_types)
+    in_use = [
+        loop
+        for loop in (_for_type(visit, chosen) if chosen else [])
+        if not _excludes(loop.dates, service_date)
+    ]
+    covered = _covered(loop for loop in in_use if _office_rank(loop) is not None)
     if _without_medicare_part_b(loops, service_date):
         covered = False
     # a type carved out to another payer, or one the payer does not cover, borrows no figures
     plan_wide = (
-        [loop for loop in generic if not _excludes(loop.dates, service_date)]
+        [loop for loop in _for_type(visit, GENERIC) if not _excludes(loop.dates, service_date)]
         if chosen not in (None, GENERIC) and not carved_out and covered is not False
         else None
     )
@@ -977,23 +1044,24 @@ def summarize(
             held
             for code in order[order.index(chosen) + 1 :]
             if code != GENERIC
-            and (held := [loop for loop in _for_type(loops, code) if not _excludes(loop.dates, service_date)])
+            and (held := [loop for loop in _for_type(visit, code) if not _excludes(loop.dates, service_date)])
         ]
         if plan_wide is not None and chosen in order
         else []
     )
     telehealth_loops = [loop for loop in in_use if _is_telehealth(loop)]
     telehealth_covered = _telehealth_covered(telehealth_loops)
-    visit_limit, visits_remaining = _visit_limit(_Tier(in_use, True, _place_rank))
-    auth_required = _auth_required([loop for loop in in_use if _place_rank(loop) is not None])
+    # coverage, limits and authorization of the office visit: never another place's
+    visit_limit, visits_remaining = _visit_limit(_Tier(in_use, True, _office_rank))
+    auth_required = _auth_required([loop for loop in in_use if _office_rank(loop) is not None])
     # a visit limit or an authorization rule the chosen type does not state may be the next
     # behavioural-health type's (a psychotherapy limit under A6 while the copay is under MH); never
     # the plan's (30), whose limits are other services'
     for held in next_types:
         if visit_limit is None and visits_remaining is None:
-            visit_limit, visits_remaining = _visit_limit(_Tier(held, True, _place_rank))
+            visit_limit, visits_remaining = _visit_limit(_Tier(held, True, _office_rank))
         if auth_required is None:
-            auth_required = _auth_required([loop for loop in held if _place_rank(loop) is not None])
+            auth_required = _auth_required([loop for loop in held if _office_rank(loop) is not None])
     patient_name = party.name
     member_id = patient_name.identifier or (subscriber[1].name.identifier if subscriber else None)
     insured = party.insured
