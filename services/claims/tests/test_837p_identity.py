@@ -141,3 +141,21 @@ def test_the_submitter_s_phone_is_ten_digits_with_the_extension_apart(phone: str
     ).decode()
     (per,) = [s for s in segments(text) if s[0] == "PER"]
     assert per[3:] == numbers
+
+
+@pytest.mark.parametrize(
+    ("fields", "missing"),
+    [
+        ({"member_id": ""}, "member id"),
+        ({"payer_name": ""}, "payer's name"),
+        ({"electronic_payer_id": ""}, "payer's id"),
+    ],
+)
+def test_a_prior_payer_whose_record_was_gone_is_not_named_with_made_up_values(
+    fields: dict[str, str], missing: str
+) -> None:
+    # the prior adjudication keeps empty values when the prior payer's or coverage's record was
+    # deleted before the next payer's claim was made; nothing on file names them now either
+    item = ClaimForBatch(secondary(), PATIENT, SELF, PAYER, prior(prior_line(1), **fields))
+    with pytest.raises(X12Error, match=f"prior payer {missing}"):
+        text_of(item)

@@ -1892,9 +1892,10 @@ class ClaimsHandlers:
         lines = lines_of_the_claim(draft, pieces)
         return PriorAdjudication(
             payer_id=row.payer_id,
-            electronic_payer_id=payer.get("electronic_payer_id", row.payer_id),
-            payer_name=payer.get("name", row.payer_id),
-            member_id=coverage.get("member_id", "UNKNOWN"),
+            # empty when the record is gone: the 837P refuses to name the prior payer so
+            electronic_payer_id=payer.get("electronic_payer_id", ""),
+            payer_name=payer.get("name", ""),
+            member_id=coverage.get("member_id", ""),
             payer_order=draft.payer_order,
             payer_claim_number=e.payer_claim_number,
             paid=e.paid,
@@ -2091,9 +2092,10 @@ class ClaimsHandlers:
         ]
         prior = PriorAdjudication(
             payer_id=e.prior_payer_id,
-            electronic_payer_id=payer.get("electronic_payer_id", e.prior_payer_id),
-            payer_name=payer.get("name", e.prior_payer_id),
-            member_id=prior_cov.get("member_id", "UNKNOWN"),
+            # empty when the record is gone: the 837P refuses to name the prior payer so
+            electronic_payer_id=payer.get("electronic_payer_id", ""),
+            payer_name=payer.get("name", ""),
+            member_id=prior_cov.get("member_id", ""),
             payer_order=draft.payer_order,
             payer_claim_number=e.prior_payer_claim_number,
             paid=e.prior_paid,

@@ -249,6 +249,18 @@ def _other_subscriber(
     the parent's name, not the patient as 18. 2330B DTP*573 (claim check or remittance date)
     is required when no line carries its own (2430 DTP*573). SBR03 is the other plan's group
     number when its card has one."""
+    payer_key = _prior_payer_key(prior, item, clearinghouse)
+    missing = [
+        what
+        for what, value in (
+            ("member id (2330A NM109)", prior.member_id),
+            ("payer's name (2330B NM103)", prior.payer_name),
+            ("payer's id (2330B NM109)", payer_key),
+        )
+        if not value
+    ]
+    if missing:
+        raise X12Error(f"claim {item.draft.claim_key}: no prior payer {' or '.join(missing)} on file")
     coverage = item.prior_coverage or {}
     relationship = coverage.get("relationship", "self")
     subscriber = (coverage.get("subscriber") or {}) if relationship != "self" else {}
@@ -285,9 +297,7 @@ def _other_subscriber(
         subscriber=OtherSubscriberName(
             name=_person("IL", name, "MI", prior.member_id), address=street, location=city
         ),
-        payer=OtherPayer(
-            name=_org("PR", prior.payer_name, "PI", _prior_payer_key(prior, item, clearinghouse)), dates=dates
-        ),
+        payer=OtherPayer(name=_org("PR", prior.payer_name, "PI", payer_key), dates=dates),
     )
 
 
