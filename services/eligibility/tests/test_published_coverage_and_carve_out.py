@@ -1,5 +1,6 @@
 """eligibility-checked carries whether the service is covered and the carve-out a 271 names, with
-our payer id of the carve-out payer when its payer id is on file.
+our payer id of the carve-out payer when its payer id is on file, and the visits left also when
+the 271 does not say how many are allowed.
 
 The sandbox payer answers, its 271s rewritten the way another payer would say the same thing:
 mental health not covered (EB01 I), the behavioural-health plan named as a vendor (NM1*VN).
@@ -55,8 +56,8 @@ async def _apply(engine: AsyncEngine, eligibility: Eligibility, events: list[Eve
 
 # the sandbox's answers as another payer would word them (one segment for one, same count)
 REWRITES = {
-    MEMBERS["active"][0]: ("EB*1*IND*MH*", "EB*I*IND*MH*"),
-    MEMBERS["carve_out"][0]: ("NM1*PR*2*Mindful", "NM1*VN*2*Mindful"),
+    MEMBERS["active"][0]: (("EB*1*IND*MH*", "EB*I*IND*MH*"), ("***23***VS*", "***27***VS*")),
+    MEMBERS["carve_out"][0]: (("NM1*PR*2*Mindful", "NM1*VN*2*Mindful"),),
 }
 
 
@@ -68,10 +69,11 @@ async def test_the_published_check_says_not_covered_or_carved_out(
 
         def reworded(text: str) -> str:
             out = answer(text)
-            for member, (said, instead) in REWRITES.items():
+            for member, pairs in REWRITES.items():
                 if member in out:
-                    assert said in out, out
-                    out = out.replace(said, instead, 1)
+                    for said, instead in pairs:
+                        assert said in out, out
+                        out = out.replace(said, instead, 1)
             return out
 
         sb.office.answer_270 = reworded  # type: ignore[method-assign]
@@ -117,3 +119,8 @@ async def test_the_published_check_says_not_covered_or_carved_out(
     assert carved.other_payer is None  # a vendor is not a payer of the COB kind
 
     assert (plain.covered, plain.carve_out) == (True, None)
+    # the 271 gives the visits left but not the number allowed (its yearly limit reworded into a
+    # per-visit rule): no visit limit, the visits left all the same
+    assert (not_covered.visit_limit, not_covered.visits_remaining) == (None, 26)
+    # the visits left come with the limit when the 271 gives both
+    assert plain.visit_limit is None or plain.visits_remaining == plain.visit_limit.remaining

@@ -189,6 +189,21 @@ class EligibilityChecked(Event):
     in_network: NetworkBenefits | None = Field(default=None, description="In-network cost sharing.")
     out_of_network: NetworkBenefits | None = Field(default=None, description="Out-of-network cost sharing.")
     visit_limit: VisitLimit | None = Field(default=None, description="Visit limit, if any.")
+    visits_remaining: int | None = Field(
+        default=None,
+        ge=0,
+        description="Visits left on the benefit when the 271 states a remaining count, also when it "
+        "does not state the number allowed (visit_limit needs that); 0: the limit is reached.",
+    )
+    telehealth: NetworkBenefits | None = Field(
+        default=None,
+        description="In-network cost sharing of benefits restricted to telehealth (III*ZZ 02 or 10).",
+    )
+    telehealth_covered: bool | None = Field(
+        default=None,
+        description="Whether the service type is covered by telehealth: false when the payer says a "
+        "telehealth benefit is not covered (EB01 I with III*ZZ 02 or 10); None when not stated.",
+    )
     auth_required: bool | None = Field(default=None, description="Whether the payer says auth is required.")
     other_payer: OtherPayer | None = Field(default=None, description="Another payer to bill, if reported.")
     covered: bool | None = Field(
