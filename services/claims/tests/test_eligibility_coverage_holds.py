@@ -13,7 +13,7 @@ import pytest
 from claims_direct import apply, apply_batch, handlers, rows
 from claims_world import DOS, reference, session
 from sqlalchemy.ext.asyncio import AsyncEngine
-from test_edits import COVERAGE, ELIGIBLE, PAYER, held_by, make_claim, make_context
+from test_edits import COVERAGE, ELIGIBLE, PAYER, held_by, make_claim, make_context, make_session
 
 from rcm.claims import adapters as ad
 from rcm.claims.domain.coverage import CarveOut, CoveragePriority, EligibilityStatus
@@ -227,3 +227,32 @@ async def test_the_published_answer_holds_or_passes_each_patient_s_claim(engine:
     )
     assert states[3] == ("ready", [])
     assert states[4] == ("ready", [])
+
+
+@pytest.mark.parametrize("modality", ["video", "audio_only"])
+@unit
+def test_a_telehealth_visit_the_payer_does_not_cover_by_telehealth_is_held(modality: str) -> None:
+    claim = make_claim(make_session(modality=modality, patient_location={"state": "NY", "at_home": True}))
+    context = make_context(eligibility=(ELIGIBLE.model_copy(update={"telehealth_covered": False}),))
+    (reason,) = hold_reasons_of(claim, list(coverage_active(claim, context)))
+    assert reason.code is HoldReasonCode.SERVICE_NOT_COVERED
+    assert "not covered by telehealth" in reason.message
+
+
+@pytest.mark.parametrize("telehealth_covered", [False, None, True])
+@unit
+def test_an_office_visit_or_telehealth_the_271_allows_is_not_held(telehealth_covered: bool | None) -> None:
+    office = make_claim()
+    context = make_context(
+        eligibility=(ELIGIBLE.model_copy(update={"telehealth_covered": telehealth_covered}),)
+    )
+    assert list(coverage_active(office, context)) == []
+    if telehealth_covered is not False:
+        video = make_claim(make_session(modality="video", patient_location={"state": "NY", "at_home": True}))
+        assert list(coverage_active(video, context)) == []
+
+
+@unit
+def test_the_published_telehealth_coverage_reaches_the_claims_eligibility_result() -> None:
+    checked = f.eligibility_checked(1, telehealth_covered=False).model_dump(mode="json")
+    assert ad.eligibility_of(checked).telehealth_covered is False

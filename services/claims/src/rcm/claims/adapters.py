@@ -163,6 +163,7 @@ def eligibility_of(body: Body) -> EligibilityResult:
         service_type_code=body.get("service_type_code"),
         covered=body.get("covered"),
         carve_out=_carve_out(body["carve_out"]) if body.get("carve_out") else None,
+        telehealth_covered=body.get("telehealth_covered"),
     )
 
 

@@ -167,6 +167,7 @@ HOLD_REASON_BY_PREFIX: tuple[tuple[str, HoldReasonCode], ...] = (
     ("coverage.", _H.COVERAGE_MISSING),
     ("eligibility.unchecked", _H.ELIGIBILITY_UNKNOWN),
     ("eligibility.not_covered", _H.SERVICE_NOT_COVERED),
+    ("eligibility.telehealth_not_covered", _H.SERVICE_NOT_COVERED),
     ("eligibility.carved_out", _H.BENEFIT_CARVED_OUT),
     ("eligibility.", _H.ELIGIBILITY_INACTIVE),
     ("diagnosis.", _H.DIAGNOSIS_INVALID),

@@ -101,6 +101,11 @@ class EligibilityResult(DomainModel):
     carve_out: CarveOut | None = Field(
         default=None, description="Another entity administers the behavioural-health benefit."
     )
+    telehealth_covered: bool | None = Field(
+        default=None,
+        description="False when the payer says the service type is not covered by telehealth (EB01 I "
+        "with III*ZZ 02 or 10); None unstated.",
+    )
 
     def speaks_for(self, day: date) -> bool:
         """True when this result answers for ``day`` (same date, or within the reported plan period)."""

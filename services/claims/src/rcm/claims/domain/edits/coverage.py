@@ -4,6 +4,7 @@ out to another entity), payers in the right order."""
 from __future__ import annotations
 
 from rcm.claims.domain.claim import ClaimDraft
+from rcm.claims.domain.common import Modality
 from rcm.claims.domain.coverage import CoveragePriority, EligibilityStatus
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
 
@@ -80,6 +81,16 @@ def coverage_active(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
                 f"the payer's 271 says {service} is not covered on {day.isoformat()}",
                 "bill another coverage that covers it, or the patient per the financial policy; "
                 "re-run eligibility if the plan changed",
+            )
+        ]
+    if latest.telehealth_covered is False and claim.modality is not Modality.IN_PERSON:
+        service = f"service type {latest.service_type_code}" if latest.service_type_code else "the service"
+        return [
+            _finding(
+                "eligibility.telehealth_not_covered",
+                f"the payer's 271 says {service} is not covered by telehealth on {day.isoformat()}",
+                "bill another coverage that covers telehealth, or the patient per the financial policy; "
+                "offer the next visit in person",
             )
         ]
     return []
