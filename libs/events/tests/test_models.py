@@ -131,10 +131,20 @@ def test_em_with_psychotherapy_needs_its_em_code_and_only_then() -> None:
     assert session.em_code == "99214"
 
 
-def test_an_hcpcs_service_names_its_code() -> None:
+@pytest.mark.parametrize(
+    ("kind", "code"), [("hcpcs_service", "H0004"), ("testing", "96136"), ("health_behavior", "96158")]
+)
+def test_a_session_whose_kind_does_not_tell_its_code_names_it(kind: str, code: str) -> None:
+    # a testing session without its code could only be dead-lettered by the claims service
     with pytest.raises(ValidationError, match="service_code"):
-        session_completed(service_kind="hcpcs_service")
-    assert session_completed(service_kind="hcpcs_service", service_code="h0004").service_code == "H0004"
+        session_completed(service_kind=kind)
+    assert session_completed(service_kind=kind, service_code=code.lower()).service_code == code
+
+
+def test_a_multiple_family_group_is_a_kind_of_session() -> None:
+    assert (
+        session_completed(service_kind="multiple_family_group").service_kind.value == "multiple_family_group"
+    )
 
 
 def test_a_signed_note_has_a_signing_time_and_an_unsigned_one_has_none() -> None:

@@ -52,6 +52,7 @@ from rcm.claims.domain.payer_rules import (
     PayerRules,
     SupervisingProviderPolicy,
     TelehealthRules,
+    UnitRoundingRule,
 )
 from rcm.claims.domain.providers import (
     Address,
@@ -685,6 +686,32 @@ def test_the_same_service_already_billed_on_another_claim_is_a_duplicate() -> No
     assert held_by(not_a_duplicate, make_claim(), context) == {"duplicate.claim"}
 
 
+@pytest.mark.parametrize(
+    ("code", "modifiers", "rules"),
+    [
+        ("H2019", (), PayerRules()),  # billed per 15 minutes: each session bills its own time
+        ("H0004", (), PayerRules(unit_rounding=UnitRoundingRule(daily_unit_caps={"H0004": 16}))),
+        ("96127", (), PayerRules()),  # per instrument, the day's units capped by its own edit
+        ("90785", (), PayerRules()),  # an add-on: its primary's claim is the one checked
+        ("90834", ("XE",), PayerRules()),  # a separate encounter, so marked
+        ("90834", ("76",), PayerRules()),
+    ],
+)
+def test_a_second_session_s_service_the_day_allows_is_not_a_duplicate(
+    code: str, modifiers: tuple[str, ...], rules: PayerRules
+) -> None:
+    claim = make_claim()
+    line = claim.lines[0].model_copy(update={"code": code, "modifiers": modifiers})
+    claim = claim.model_copy(update={"lines": (line,)})
+    context = make_context(history=(billed(code),), rules=rules)
+    assert held_by(not_a_duplicate, claim, context) == set()
+    # the same code plain, twice the same day by the same clinician, is a duplicate
+    plain = claim.model_copy(update={"lines": (line.model_copy(update={"code": "90834", "modifiers": ()}),)})
+    assert held_by(not_a_duplicate, plain, make_context(history=(billed("90834"),), rules=rules)) == {
+        "duplicate.claim"
+    }
+
+
 def test_a_voided_claim_or_the_claim_itself_is_not_a_duplicate() -> None:
     claim = make_claim()
     history = (billed("90834", voided=True), billed("90834", claim=claim.claim_key))
@@ -762,6 +789,20 @@ def test_pairs_pass_for_another_provider_or_when_the_payer_skips_ncci() -> None:
 def test_an_add_on_without_its_primary_is_held() -> None:
     assert held_by(add_ons_have_primary, with_lines(make_claim(), line("90785"))) == {"add_on.no_primary"}
     assert held_by(add_ons_have_primary, with_lines(make_claim(), line("90840"))) == {"add_on.no_primary"}
+
+
+def test_prolonged_time_and_collaborative_care_add_ons_need_their_primary() -> None:
+    assert held_by(add_ons_have_primary, with_lines(make_claim(), line("99417"))) == {"add_on.no_primary"}
+    assert held_by(add_ons_have_primary, with_lines(make_claim(), line("99214"), line("99417", 2))) == {
+        "add_on.no_primary"
+    }
+    assert held_by(add_ons_have_primary, with_lines(make_claim(), line("99215"), line("99417", 2))) == set()
+    assert held_by(add_ons_have_primary, with_lines(make_claim(), line("99494"))) == {"add_on.no_primary"}
+    assert held_by(add_ons_have_primary, with_lines(make_claim(), line("99493"), line("99494", 2))) == set()
+    # Medicare reports the prolonged time with G2212
+    medicare = make_context(rules=PayerRules(medicare=True))
+    claim = with_lines(make_claim(), line("99215"), line("99417", 2))
+    assert held_by(add_ons_have_primary, claim, medicare) == {"add_on.not_allowed"}
 
 
 def test_interactive_complexity_with_crisis_is_held() -> None:

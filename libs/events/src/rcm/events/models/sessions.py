@@ -57,14 +57,22 @@ class ServiceKind(StrEnum):
     """Family psychotherapy without the patient (90846)."""
     GROUP = "group"
     """Group psychotherapy (90853)."""
+    MULTIPLE_FAMILY_GROUP = "multiple_family_group"
+    """Multiple-family group psychotherapy (90849)."""
     CRISIS = "crisis"
     """Psychotherapy for crisis (90839/+90840)."""
     EM_WITH_PSYCHOTHERAPY = "em_with_psychotherapy"
     """E/M visit with add-on psychotherapy (E/M code + 90833/90836/90838)."""
     TESTING = "testing"
-    """Psychological or neuropsychological testing (9613x)."""
+    """Psychological or neuropsychological testing (9613x), by the service_code given."""
+    HEALTH_BEHAVIOR = "health_behavior"
+    """Health behavior assessment or intervention (96156-96171), by the service_code given."""
     HCPCS_SERVICE = "hcpcs_service"
     """A Medicaid/SUD HCPCS service billed by the code given (H0004, H2019...)."""
+
+
+_NAMES_ITS_CODE = frozenset({ServiceKind.TESTING, ServiceKind.HEALTH_BEHAVIOR, ServiceKind.HCPCS_SERVICE})
+"""Kinds of session whose code the session names (``service_code``)."""
 
 
 class ParticipantRole(StrEnum):
@@ -204,7 +212,9 @@ class _SessionFacts(Event):
     )
     psychotherapy_minutes: Minutes | None = Field(
         default=None,
-        description="Psychotherapy minutes when they differ from the session length (e.g. E/M + therapy).",
+        description="Psychotherapy minutes when they differ from the session length (e.g. E/M + therapy, "
+        "or time on other work inside the session): individual, crisis and family psychotherapy are "
+        "coded on them, an E/M's psychotherapy add-on only on them.",
     )
     service_kind: ServiceKind = Field(description="Kind of service.")
     em_code: ProcedureCode | None = Field(
@@ -212,7 +222,8 @@ class _SessionFacts(Event):
     )
     service_code: ProcedureCode | None = Field(
         default=None,
-        description="The code for testing and HCPCS services, where the kind alone is not enough.",
+        description="The code of a testing, health-behavior or HCPCS session (required for those kinds), "
+        "where the kind alone is not enough.",
     )
     program: Program | None = Field(default=None, description="Program (mental health, substance use...).")
     participants: list[Participant] = Field(
@@ -263,8 +274,9 @@ class _SessionFacts(Event):
             raise ValueError("psychotherapy minutes exceed the session length")
         if (self.service_kind is ServiceKind.EM_WITH_PSYCHOTHERAPY) != (self.em_code is not None):
             raise ValueError("em_code is given exactly when the kind is em_with_psychotherapy")
-        if self.service_kind is ServiceKind.HCPCS_SERVICE and self.service_code is None:
-            raise ValueError("an HCPCS service names its service_code")
+        if self.service_kind in _NAMES_ITS_CODE and self.service_code is None:
+            # which test, intervention or HCPCS service was given cannot be told from the minutes
+            raise ValueError(f"a {self.service_kind.value} session names its service_code")
         if self.note_signed != (self.note_signed_at is not None):
             raise ValueError("note_signed_at is given exactly when the note is signed")
         return self

@@ -107,6 +107,8 @@ ADD_ON_CODES: frozenset[str] = frozenset(
         "96168",
         "96171",
         "G2212",
+        "99417",
+        "99494",
     }
     | PSYCHOTHERAPY_ADD_ON_CODES
 )
@@ -128,5 +130,9 @@ ADD_ON_PRIMARIES: dict[str, frozenset[str]] = {
     "96168": frozenset({"96167"}),
     "96171": frozenset({"96170"}),
     "G2212": frozenset({"99205", "99215"}),  # Medicare's prolonged office visit (CY2021 PFS)
+    # CPT's prolonged service by time, each 15 minutes past the primary's highest level (CPT 2023)
+    "99417": frozenset({"99205", "99215", "99245", "99345", "99350", "99483"}),
+    # psychiatric collaborative care, each additional 30 minutes in the month
+    "99494": frozenset({"99492", "99493"}),
 }
 """For each add-on code, the primary codes it may be billed with."""

@@ -157,6 +157,14 @@ class Session(DomainModel):
     authorization_id: str | None = None
     note_signed: bool = True
 
+    @property
+    def therapy_minutes(self) -> int:
+        """The time a psychotherapy code is chosen on: the psychotherapy minutes when the session
+        reports them apart from its length (time on other services, paperwork or a break inside
+        the session is not psychotherapy: CPT times are the time spent in psychotherapy), else
+        the whole session."""
+        return self.minutes if self.psychotherapy_minutes is None else self.psychotherapy_minutes
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.psychotherapy_minutes is not None and self.psychotherapy_minutes > self.minutes:

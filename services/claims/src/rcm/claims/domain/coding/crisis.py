@@ -42,7 +42,7 @@ def code_crisis(
     are the codes the same clinician already billed for the patient that day).
     """
     family = crisis_family(session, rules or PayerRules())
-    minutes = session.minutes
+    minutes = session.therapy_minutes
     billed = next((f.base for f in (CRISIS, CRISIS_OUTSIDE_OFFICE) if f.base in provider_day_codes), None)
     if billed is not None:
         return NotBillable(

@@ -26,12 +26,12 @@ _GROUP_CODES = {
 def code_family(session: Session) -> list[ChosenCode] | NotBillable:
     """90846 or 90847, one unit, from 26 minutes."""
     code, who = _FAMILY_CODES[session.service_kind]
-    if session.minutes < MINIMUM_FAMILY_MINUTES:
+    if session.therapy_minutes < MINIMUM_FAMILY_MINUTES:
         return NotBillable(
             session_id=session.session_id,
             reason=NotBillableReason.UNDER_MINIMUM_TIME,
             message=(
-                f"{session.minutes} min of family psychotherapy is under the {MINIMUM_FAMILY_MINUTES}-minute "
+                f"{session.therapy_minutes} min of family psychotherapy is under the {MINIMUM_FAMILY_MINUTES}-minute "
                 f"minimum for {code}"
             ),
         )
@@ -40,7 +40,7 @@ def code_family(session: Session) -> list[ChosenCode] | NotBillable:
             code=code,
             rule=(
                 f"family psychotherapy {who} {MINIMUM_FAMILY_MINUTES}+ min -> {code}, one unit "
-                f"(CPT midpoint of 50 min; {session.minutes} min documented)"
+                f"(CPT midpoint of 50 min; {session.therapy_minutes} min documented)"
             ),
         )
     ]

@@ -77,6 +77,36 @@ HCPCS_DESCRIPTOR_UNIT_MINUTES: dict[str, int] = {
 per-session and per-encounter codes (H0001, H0031, H2020...) are not here."""
 
 
+_TIME_RANGED: dict[str, tuple[int, int | None, str | None]] = {
+    # SBIRT: structured alcohol/drug assessment and brief intervention, 15-30 min and over 30
+    "G0396": (15, 30, "G0397"),
+    "G0397": (31, None, "G0396"),
+    # annual alcohol misuse screening, 5-15 min; annual depression screening, up to 15 min
+    "G0442": (5, 15, None),
+    "G0444": (1, 15, None),
+}
+"""HCPCS codes whose descriptor gives a range of minutes (first, last or open), and the sibling
+code whose range covers the rest: the code is chosen by the time spent, as CPT's are."""
+
+
+def _time_ranged(session: Session, code: str) -> tuple[str | None, str]:
+    """The code of the range the session's minutes fall in (``code`` or its sibling), with the rule,
+    or None and why not."""
+    first, last, sibling = _TIME_RANGED[code]
+    minutes = session.minutes
+    if minutes >= first and (last is None or minutes <= last):
+        return code, f"{code} {first}{'+' if last is None else f'-{last}'} min ({minutes} min documented)"
+    if sibling is not None:
+        s_first, s_last, _ = _TIME_RANGED[sibling]
+        if minutes >= s_first and (s_last is None or minutes <= s_last):
+            span = f"{s_first}+" if s_last is None else f"{s_first}-{s_last}"
+            return sibling, f"{minutes} min documented: {sibling} ({span} min), not {code}"
+    span = f"{first}+" if last is None else f"{first}-{last}"
+    if minutes > first:  # longer than the range, with no code for more: the service is still this one
+        return code, f"{code} {span} min ({minutes} min documented: the longest range it has)"
+    return None, f"{minutes} min is under the {span} minutes {code} describes"
+
+
 def unit_minutes(code: str, rules: PayerRules) -> int | None:
     """Minutes in one unit of ``code`` for this payer, or None when it is billed per encounter."""
     rounding = rules.unit_rounding
@@ -141,6 +171,16 @@ def code_hcpcs_service(
             ),
             [],
         )
+    if per_unit is None and code in _TIME_RANGED:
+        chosen, why = _time_ranged(session, code)
+        if chosen is None:
+            return (
+                NotBillable(
+                    session_id=session.session_id, reason=NotBillableReason.UNDER_MINIMUM_TIME, message=why
+                ),
+                [],
+            )
+        return [ChosenCode(code=chosen, rule=why)], ([why] if chosen != code else [])
     if per_unit is None:
         return [
             ChosenCode(

@@ -85,7 +85,7 @@ def _psychotherapy_line(minutes: int, *, what: str = "psychotherapy") -> ChosenC
 
 def code_individual_psychotherapy(session: Session, rules: PayerRules) -> list[ChosenCode] | NotBillable:
     """90832/90834/90837 by minutes; the payer's opt-in turns very long sessions into 2 x 90834."""
-    minutes = session.minutes
+    minutes = session.therapy_minutes
     # each unit of 90834 needs its 38 minutes: a payer setting below 76 is read as 76
     from_minutes = max(rules.prolonged_psychotherapy_from_minutes, TWO_UNITS_OF_90834_MINUTES)
     if rules.prolonged_psychotherapy_as_two_units and minutes >= from_minutes:

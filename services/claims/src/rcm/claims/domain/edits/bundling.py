@@ -74,6 +74,17 @@ def add_ons_have_primary(claim: ClaimDraft, context: ScrubContext) -> list[Findi
                     fix="remove +90785",
                 )
             )
+        elif line.code == "99417" and context.rules.medicare:
+            findings.append(
+                Finding(
+                    edit="add_ons_have_primary",
+                    code="add_on.not_allowed",
+                    severity=Severity.HOLD,
+                    message="Medicare does not pay +99417; it reports prolonged office time with G2212",
+                    field=f"lines[{index}]",
+                    fix="bill G2212 for the time past the Medicare threshold (99215: 69 min, 99205: 89 min)",
+                )
+            )
         elif not codes & primaries:
             findings.append(
                 Finding(

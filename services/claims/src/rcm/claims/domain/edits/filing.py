@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from rcm.claims.domain.claim import ClaimDraft
+from rcm.claims.domain.claim import ClaimDraft, ServiceLine
+from rcm.claims.domain.codes import ADD_ON_CODES, BRIEF_ASSESSMENT
+from rcm.claims.domain.coding.hcpcs_units import unit_minutes
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
+from rcm.claims.domain.payer_rules import PayerRules
 from rcm.events.models import filing_window_end
 
 __all__ = ["date_of_service_not_in_future", "not_a_duplicate", "timely_filing"]
@@ -75,9 +78,30 @@ def timely_filing(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
     return []
 
 
+_SEPARATE_SERVICE = frozenset({"59", "XE", "XS", "XP", "XU", "76", "77"})
+"""Modifiers saying a line is another service than the day's other one of its code: a distinct
+service (59, X{EPSU}) or a repeat (76 same clinician, 77 another)."""
+
+
+def _counted_across_the_day(line: ServiceLine, rules: PayerRules) -> bool:
+    """Whether a second claim of ``line``'s code on the same day can be another service rather
+    than a duplicate: an add-on (its primary's claim is checked), a code billed in units of time
+    or per instrument whose day's units the coder shares out and ``units_fit_the_day`` caps (an
+    H-code per 15 minutes, 96127), or a line marked as a separate service."""
+    return (
+        line.code in ADD_ON_CODES
+        or line.code == BRIEF_ASSESSMENT
+        or line.code in rules.unit_rounding.daily_unit_caps
+        or unit_minutes(line.code, rules) is not None
+        or bool(_SEPARATE_SERVICE.intersection(line.modifiers))
+    )
+
+
 def not_a_duplicate(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
     """No other live claim bills the same patient, provider, date and code, and no line of the
-    claim repeats another's code, modifiers and date (bill one line with its units)."""
+    claim repeats another's code, modifiers and date (bill one line with its units). A code the
+    day's sessions may each bill (units of time, per instrument, add-ons) or a line marked as a
+    separate service is not a duplicate of another claim's: the units edits count those."""
     findings = []
     first_line: dict[tuple[str, tuple[str, ...], date], int] = {}
     for index, line in enumerate(claim.lines):
@@ -101,7 +125,8 @@ def not_a_duplicate(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
             (
                 s
                 for s in context.history
-                if not s.voided
+                if not _counted_across_the_day(line, context.rules)
+                and not s.voided
                 and s.claim_key != claim.claim_key
                 and s.patient_id == claim.patient_id
                 and s.rendering_provider_id == claim.rendering.provider_id
