@@ -46,6 +46,7 @@ async def apply(engine: AsyncEngine, h: ClaimsHandlers, *events: Event) -> None:
             tx = Transaction(conn, "tests", source="claims", prefix="t")
             await handle(tx, [delivered(event)])
             await tx.flush()
+        tx.committed()
 
 
 def session_fields(n: int, minutes: int = 53) -> dict[str, Any]:

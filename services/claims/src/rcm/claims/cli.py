@@ -149,6 +149,7 @@ def show(claim_id: str = typer.Argument(..., metavar="CLAIM")) -> None:
         "payer_claim_number": row.payer_claim_number,
         "total_charge": str(row.total_charge),
         "hold_reasons": row.hold_reasons,
+        "scrub_warnings": row.scrub_warnings,
         "lines": [
             {
                 "line_key": ln.line_key,

@@ -1581,6 +1581,16 @@ class ClaimsHandlers:
         if reasons:
             await self.hold(tx, row, reasons, cause=cause, reason=reason, at=now)
             return
+        # kept with the claim for a person to see (``rcm claims show``) and counted by code
+        warnings = [{"code": w.code, "message": w.message, "fix": w.fix} for w in result.warnings]
+        if warnings and state in (ClaimState.HELD, ClaimState.CREATED):
+            warned = self.metrics.warned
+
+            def count_warnings() -> None:
+                for w in warnings:
+                    warned.labels(code=w["code"]).inc()
+
+            tx.after_commit(count_warnings)
         if state is ClaimState.HELD:
             await move(
                 tx,
@@ -1590,6 +1600,7 @@ class ClaimsHandlers:
                 at=now,
                 cause=cause,
                 hold_reasons=[],
+                scrub_warnings=warnings,
                 ready_at=now,
                 awaiting_authorization_until=None,
             )
@@ -1608,6 +1619,7 @@ class ClaimsHandlers:
                 reason="edits pass",
                 at=now,
                 cause=cause,
+                scrub_warnings=warnings,
                 ready_at=now,
                 awaiting_authorization_until=None,
             )

@@ -75,7 +75,12 @@ def defer_insert(tx: Transaction, columns: dict[str, Any]) -> Any:
     before that (its first evaluation) change the row to be inserted instead of updating the
     table. Returns the row as a read would give it."""
     tx.memo.setdefault(_DEFERRED_INSERTS, {})[columns["claim_id"]] = columns
-    defaults = {c.name: None for c in claim.columns} | {"revision": 0, "attempts": 0, "hold_reasons": []}
+    defaults = {c.name: None for c in claim.columns} | {
+        "revision": 0,
+        "attempts": 0,
+        "hold_reasons": [],
+        "scrub_warnings": [],
+    }
     return SimpleNamespace(**(defaults | columns))
 
 

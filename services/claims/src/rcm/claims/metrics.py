@@ -23,6 +23,12 @@ class ClaimsMetrics:
             "rcm_claims_held_total", "Claims held, by hold reason code.", ["reason"], registry=registry
         )
         self.released = Counter("rcm_claims_released_total", "Held claims released.", registry=registry)
+        self.warned = Counter(
+            "rcm_claims_scrub_warnings_total",
+            "Warnings of the edits on claims that passed them, by finding code.",
+            ["code"],
+            registry=registry,
+        )
         self.submitted = Counter(
             "rcm_claims_submitted_total",
             "Claims uploaded in an 837P batch, by payer.",

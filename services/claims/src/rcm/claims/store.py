@@ -153,6 +153,15 @@ claim = sa.Table(
         "its way without a payer claim number: sent as a replacement once the payer acknowledges it",
     ),
     sa.Column("hold_reasons", JSONB, nullable=False, server_default="[]"),
+    sa.Column(
+        "scrub_warnings",
+        JSONB,
+        nullable=False,
+        server_default="[]",
+        comment="what the edits warned of when the claim passed them ({code, message, fix} each): "
+        "nothing that holds it, things a person may act on (a filing window closing, eligibility "
+        "not checked where the payer does not require it)",
+    ),
     sa.Column("awaiting_authorization_until", sa.DateTime(timezone=True)),
     sa.Column("submitter_id", sa.Text),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
