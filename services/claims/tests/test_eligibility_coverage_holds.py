@@ -256,3 +256,31 @@ def test_an_office_visit_or_telehealth_the_271_allows_is_not_held(telehealth_cov
 def test_the_published_telehealth_coverage_reaches_the_claims_eligibility_result() -> None:
     checked = f.eligibility_checked(1, telehealth_covered=False).model_dump(mode="json")
     assert ad.eligibility_of(checked).telehealth_covered is False
+
+
+@unit
+def test_a_benefit_with_no_visits_left_is_a_warning_not_a_hold() -> None:
+    claim = make_claim()
+    exhausted = make_context(eligibility=(ELIGIBLE.model_copy(update={"visits_remaining": 0}),))
+    (finding,) = coverage_active(claim, exhausted)
+    # a warning: the scrub passes the claim and keeps it with its warnings
+    assert (finding.code, finding.severity.value) == ("eligibility.visit_limit_reached", "warn")
+    left = make_context(eligibility=(ELIGIBLE.model_copy(update={"visits_remaining": 3}),))
+    assert list(coverage_active(claim, left)) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "remaining"),
+    [
+        ({"visits_remaining": 0}, 0),
+        ({"visit_limit": {"allowed": 20, "used": 20}}, 0),
+        ({"visit_limit": {"allowed": 20, "remaining": 5}}, 5),
+        ({"visit_limit": None}, None),
+    ],
+)
+@unit
+def test_the_visits_left_reach_the_claims_eligibility_result(
+    fields: dict[str, Any], remaining: int | None
+) -> None:
+    checked = f.eligibility_checked(1, **fields).model_dump(mode="json")
+    assert ad.eligibility_of(checked).visits_remaining == remaining

@@ -164,7 +164,21 @@ def eligibility_of(body: Body) -> EligibilityResult:
         covered=body.get("covered"),
         carve_out=_carve_out(body["carve_out"]) if body.get("carve_out") else None,
         telehealth_covered=body.get("telehealth_covered"),
+        visits_remaining=_visits_remaining(body),
     )
+
+
+def _visits_remaining(body: Body) -> int | None:
+    """What the checked benefit had left: the check's own count, else its visit limit's remaining,
+    else that limit's allowed less used."""
+    if body.get("visits_remaining") is not None:
+        return int(body["visits_remaining"])
+    limit = body.get("visit_limit") or {}
+    if limit.get("remaining") is not None:
+        return int(limit["remaining"])
+    if limit.get("used") is not None and limit.get("allowed") is not None:
+        return max(0, int(limit["allowed"]) - int(limit["used"]))
+    return None
 
 
 def _carve_out(body: Body) -> CarveOut:

@@ -101,6 +101,11 @@ class EligibilityResult(DomainModel):
     carve_out: CarveOut | None = Field(
         default=None, description="Another entity administers the behavioural-health benefit."
     )
+    visits_remaining: int | None = Field(
+        default=None,
+        ge=0,
+        description="Visits the benefit had left when checked (the 271's count); None when it states none.",
+    )
     telehealth_covered: bool | None = Field(
         default=None,
         description="False when the payer says the service type is not covered by telehealth (EB01 I "

@@ -93,6 +93,19 @@ def coverage_active(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
                 "offer the next visit in person",
             )
         ]
+    if latest.visits_remaining == 0:
+        # a warning kept with the claim, not a hold: many plans pay past a visit limit with an
+        # authorization or a medical-necessity review
+        return [
+            _finding(
+                "eligibility.visit_limit_reached",
+                f"the payer's 271 of {latest.checked_at.date().isoformat()} reports no visits left on "
+                "the benefit (CARC 119 risk)",
+                "ask the payer for more visits or an authorization, or tell the patient the visit may "
+                "be theirs per the financial policy",
+                Severity.WARN,
+            )
+        ]
     return []
 
 
