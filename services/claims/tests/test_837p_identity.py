@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from test_837p_guide_rules import (
@@ -26,6 +27,8 @@ from test_837p_guide_rules import (
     text_of,
 )
 
+from rcm.claims.domain.cob import LineAdjustment
+from rcm.claims.domain.coverage import CoveragePriority
 from rcm.claims.domain.providers import Address
 from rcm.claims.submission.x837 import ClaimForBatch, build_837p
 from rcm.x12.errors import X12Error
@@ -159,3 +162,61 @@ def test_a_prior_payer_whose_record_was_gone_is_not_named_with_made_up_values(
     item = ClaimForBatch(secondary(), PATIENT, SELF, PAYER, prior(prior_line(1), **fields))
     with pytest.raises(X12Error, match=f"prior payer {missing}"):
         text_of(item)
+
+
+def test_a_tertiary_claim_names_both_payers_before_it_each_in_its_own_2320_and_2430() -> None:
+    medicare = {"name": "Synthetic Medicare", "payer_type": "medicare", "electronic_payer_id": "SYNMCR"}
+    medigap = {"name": "Synthetic Medigap", "payer_type": "commercial", "electronic_payer_id": "SYNGAP"}
+    primary = prior(prior_line(1, paid="80.00"))
+    # the secondary paid the primary's patient share less its own coinsurance
+    secondary_paid = prior(
+        prior_line(
+            1,
+            paid="15.00",
+            adjustments=(
+                LineAdjustment(group="CO", carc="45", amount=Decimal("100.00")),
+                LineAdjustment(group="PR", carc="2", amount=Decimal("5.00")),
+            ),
+        ),
+        payer_id="pay_gap",
+        electronic_payer_id="SYNGAP",
+        payer_name="Synthetic Medigap",
+        member_id="GAP000001",
+        payer_order=CoveragePriority.SECONDARY,
+        payer_claim_number="ICN0002",
+        coverage_id="cov_gap",
+    ).following(primary)
+    claim = draft(payer_order=CoveragePriority.TERTIARY)
+    item = ClaimForBatch(
+        claim,
+        PATIENT,
+        SELF,
+        PAYER,
+        secondary_paid,
+        medigap,
+        {**SELF, "member_id": "GAP000001", "group_number": "GAPGRP"},
+        earlier_payers={"pay_0": medicare},
+        earlier_coverages={},
+    )
+    text = text_of(item)
+    assert_valid(text)
+    found = segments(text)
+    sbr = [s for s in found if s[0] == "SBR"]
+    assert [s[1] for s in sbr] == ["T", "P", "S"]  # the claim's payer, then first payer first
+    assert [s[9] for s in sbr[1:]] == ["MB", "CI"]
+    assert ["NM1", "PR", "2", "SYNTHETIC MEDICARE", "", "", "", "", "PI", "SYNMCR"] in found
+    assert ["NM1", "PR", "2", "SYNTHETIC MEDIGAP", "", "", "", "", "PI", "SYNGAP"] in found
+    assert [s[:3] for s in found if s[0] == "AMT" and s[1] == "D"] == [["AMT", "D", "80.00"], ["AMT", "D", "15.00"]]
+    # each payer's adjudication of the line, first payer first
+    assert [s[1:3] for s in found if s[0] == "SVD"] == [["SYNMCR", "80.00"], ["SYNGAP", "15.00"]]
+
+
+def test_a_tertiary_claim_made_from_the_secondary_s_claim_carries_the_primary_s_adjudication() -> None:
+    primary = prior(prior_line(1))
+    secondary_paid = prior(
+        prior_line(1, paid="15.00"), payer_id="pay_gap", payer_order=CoveragePriority.SECONDARY
+    )
+    chained = secondary_paid.following(primary.following(None))
+    assert [a.payer_id for a in chained.chain()] == ["pay_0", "pay_gap"]
+    # a chain grows by one payer at a time, never nesting the earlier ones' own chains
+    assert all(a.earlier == () for a in chained.earlier)

@@ -1934,7 +1934,10 @@ class ClaimsHandlers:
         cause: Delivered[Any] | None,
     ) -> None:
         """Create, scrub and (when clean) ready the claim to the next payer with the prior adjudication
-        (and the next payer's own telehealth modifiers)."""
+        (and the next payer's own telehealth modifiers). ``row`` is the claim the prior payer
+        adjudicated: when it was itself a next payer's claim, the adjudications it carried go on
+        too (a tertiary claim names the primary and the secondary payer)."""
+        prior = prior.following(PriorAdjudication.model_validate(row.cob) if row.cob else None)
         await self._sync_shared(tx.conn, reads_of(tx))
         cob_draft = with_telehealth_modifiers(
             next_payer_claim(draft, coverage),

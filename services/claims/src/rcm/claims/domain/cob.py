@@ -80,6 +80,23 @@ class PriorAdjudication(DomainModel):
     """The coverage the prior payer adjudicated, whose subscriber is the 2320/2330A other subscriber."""
     remit_ids: tuple[str, ...] = ()
     """The prior payer's remits this adjudication was read from (each is applied once)."""
+    earlier: tuple[PriorAdjudication, ...] = ()
+    """The adjudications of the payers before this one, in payer order (a tertiary claim's
+    primary): the 837P names every payer that paid before the claim's, each in its own 2320
+    (005010X222A1: 2320 is required for each other payer known to be involved, up to 10)."""
+
+    def chain(self) -> tuple[PriorAdjudication, ...]:
+        """Every payer's adjudication before the claim's payer, first payer first, this one last."""
+        return (*self.earlier, self)
+
+    def following(self, before: PriorAdjudication | None) -> PriorAdjudication:
+        """This adjudication with the chain of ``before`` (the adjudication the claim it
+        adjudicated carried, when that claim was itself a next payer's) as its earlier ones."""
+        if before is None:
+            return self
+        return self.model_copy(
+            update={"earlier": tuple(a.model_copy(update={"earlier": ()}) for a in before.chain())}
+        )
 
 
 def crossed_over(*, status: str, rarcs: Sequence[str], crossover_payer_name: str | None) -> bool:

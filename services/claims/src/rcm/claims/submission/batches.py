@@ -177,12 +177,13 @@ class Batcher:
         """The batch's claims with their patient, coverage and payer, and the prior payer of a
         COB claim (one query per kind)."""
         priors = {r.claim_id: PriorAdjudication.model_validate(r.cob) for r in rows if r.cob}
+        every_prior = [a for p in priors.values() for a in p.chain()]
         wanted = {
             "patient": sorted({r.patient_id for r in rows}),
             "coverage": sorted(
-                {r.coverage_id for r in rows} | {p.coverage_id for p in priors.values() if p.coverage_id}
+                {r.coverage_id for r in rows} | {p.coverage_id for p in every_prior if p.coverage_id}
             ),
-            "payer": sorted({r.payer_id for r in rows} | {p.payer_id for p in priors.values()}),
+            "payer": sorted({r.payer_id for r in rows} | {p.payer_id for p in every_prior}),
         }
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for kind, ids in wanted.items():
@@ -202,6 +203,16 @@ class Batcher:
                     prior_coverage=found.get(("coverage", prior.coverage_id))
                     if prior and prior.coverage_id
                     else None,
+                    earlier_payers={
+                        a.payer_id: found[("payer", a.payer_id)]
+                        for a in (prior.earlier if prior else ())
+                        if ("payer", a.payer_id) in found
+                    },
+                    earlier_coverages={
+                        a.coverage_id: found[("coverage", a.coverage_id)]
+                        for a in (prior.earlier if prior else ())
+                        if a.coverage_id and ("coverage", a.coverage_id) in found
+                    },
                 )
             )
         return items

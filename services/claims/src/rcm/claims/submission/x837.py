@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -109,6 +109,24 @@ class ClaimForBatch:
     prior_payer: Body | None = None
     prior_coverage: Body | None = None
     """The coverage the prior payer adjudicated (its subscriber is the 2330A other subscriber)."""
+    earlier_payers: Mapping[str, Body] = field(default_factory=dict)
+    """The payers before the prior one (the prior adjudication's ``earlier``), by payer id."""
+    earlier_coverages: Mapping[str, Body] = field(default_factory=dict)
+    """The coverages those payers adjudicated, by coverage id."""
+
+    def payers_before(self) -> list[tuple[PriorAdjudication, Body | None, Body | None]]:
+        """Each payer before the claim's, first payer first: its adjudication, payer and coverage."""
+        if self.prior is None:
+            return []
+        found: list[tuple[PriorAdjudication, Body | None, Body | None]] = [
+            (
+                adjudication,
+                self.earlier_payers.get(adjudication.payer_id),
+                self.earlier_coverages.get(adjudication.coverage_id or ""),
+            )
+            for adjudication in self.prior.earlier
+        ]
+        return [*found, (self.prior, self.prior_payer, self.prior_coverage)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +256,13 @@ def _filing_indicator(payer: Body | None) -> str:
 
 
 def _other_subscriber(
-    prior: PriorAdjudication, item: ClaimForBatch, *, lines_adjudicated: bool, clearinghouse: str | None
+    prior: PriorAdjudication,
+    item: ClaimForBatch,
+    payer: Body | None,
+    coverage: Body | None,
+    *,
+    lines_adjudicated: bool,
+    clearinghouse: str | None,
 ) -> OtherSubscriber:
     """2320/2330A/2330B of the prior payer. Its remaining patient liability (AMT*EAF) is
     reported here only when no line carries the prior payer's line adjudication (2430):
@@ -249,7 +273,7 @@ def _other_subscriber(
     the parent's name, not the patient as 18. 2330B DTP*573 (claim check or remittance date)
     is required when no line carries its own (2430 DTP*573). SBR03 is the other plan's group
     number when its card has one."""
-    payer_key = _prior_payer_key(prior, item, clearinghouse)
+    payer_key = _prior_payer_key(prior, payer, clearinghouse)
     missing = [
         what
         for what, value in (
@@ -261,7 +285,7 @@ def _other_subscriber(
     ]
     if missing:
         raise X12Error(f"claim {item.draft.claim_key}: no prior payer {' or '.join(missing)} on file")
-    coverage = item.prior_coverage or {}
+    coverage = coverage or {}
     relationship = coverage.get("relationship", "self")
     subscriber = (coverage.get("subscriber") or {}) if relationship != "self" else {}
     if subscriber:
@@ -287,7 +311,7 @@ def _other_subscriber(
             payer_responsibility=_RESPONSIBILITY[prior.payer_order],
             relationship=_RELATIONSHIP.get(relationship, "G8"),
             group_number=coverage.get("group_number") or None,
-            claim_filing_indicator=_filing_indicator(item.prior_payer),
+            claim_filing_indicator=_filing_indicator(payer),
         ),
         adjustments=_cas(prior.claim_adjustments),
         amounts=amounts,
@@ -301,9 +325,9 @@ def _other_subscriber(
     )
 
 
-def _prior_payer_key(prior: PriorAdjudication, item: ClaimForBatch, clearinghouse: str | None) -> str:
+def _prior_payer_key(prior: PriorAdjudication, payer: Body | None, clearinghouse: str | None) -> str:
     """2330B NM109 and 2430 SVD01: the prior payer as the clearinghouse knows it."""
-    return _payer_key(item.prior_payer, clearinghouse) or prior.electronic_payer_id
+    return _payer_key(payer, clearinghouse) or prior.electronic_payer_id
 
 
 def _line_adjudication(prior: PriorAdjudication, prior_line: PriorLine, payer_key: str) -> LineAdjudication:
@@ -325,15 +349,19 @@ def _line_adjudication(prior: PriorAdjudication, prior_line: PriorLine, payer_ke
 
 
 def _line(
-    item: ClaimForBatch, index: int, prior_line: PriorLine | None, clearinghouse: str | None
+    item: ClaimForBatch,
+    index: int,
+    before: Sequence[tuple[PriorAdjudication, Body | None, PriorLine | None]],
+    clearinghouse: str | None,
 ) -> ServiceLine:
+    """2400 and a 2430 for each payer before the claim's that adjudicated the line."""
     draft = item.draft
     line = draft.lines[index]
-    adjudications = (
-        [_line_adjudication(item.prior, prior_line, _prior_payer_key(item.prior, item, clearinghouse))]
-        if item.prior is not None and prior_line is not None
-        else []
-    )
+    adjudications = [
+        _line_adjudication(prior, prior_line, _prior_payer_key(prior, payer, clearinghouse))
+        for prior, payer, prior_line in before
+        if prior_line is not None
+    ]
     return ServiceLine(
         service=ProfessionalService(
             procedure=ProcedureCode(qualifier="HC", code=line.code, modifiers=list(line.modifiers)),
@@ -431,8 +459,9 @@ def _claim(item: ClaimForBatch, clearinghouse: str | None) -> Claim:
                 draft.supervising.npi,
             )
         )
-    prior_lines = prior_line_of_each(draft, item.prior)
-    lines_adjudicated = any(p is not None for p in prior_lines)
+    before = item.payers_before()
+    # each payer's adjudication of each line (2430), a list per payer in line order
+    lines_by_payer = [prior_line_of_each(draft, prior) for prior, _, _ in before]
     # the guide dates inpatient visits with the admission and says not to send it otherwise
     dates = (
         [DatePeriod(qualifier="435", start=draft.admission_date)]
@@ -456,12 +485,27 @@ def _claim(item: ClaimForBatch, clearinghouse: str | None) -> Claim:
         supervising_provider=supervising,
         other_subscribers=[
             _other_subscriber(
-                item.prior, item, lines_adjudicated=lines_adjudicated, clearinghouse=clearinghouse
+                prior,
+                item,
+                payer,
+                coverage,
+                lines_adjudicated=any(p is not None for p in lines),
+                clearinghouse=clearinghouse,
             )
-        ]
-        if item.prior is not None
-        else [],
-        service_lines=[_line(item, i, prior_line, clearinghouse) for i, prior_line in enumerate(prior_lines)],
+            for (prior, payer, coverage), lines in zip(before, lines_by_payer, strict=True)
+        ],
+        service_lines=[
+            _line(
+                item,
+                i,
+                [
+                    (prior, payer, lines[i])
+                    for (prior, payer, _), lines in zip(before, lines_by_payer, strict=True)
+                ],
+                clearinghouse,
+            )
+            for i in range(len(draft.lines))
+        ],
     )
 
 
