@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
-from rcm.x12 import FindingKind, read, read_claims
+from rcm.x12 import FindingKind, acknowledge, read, read_claims
 from rcm.x12.findings import SegmentError
 
 from .conftest import DATA
@@ -12,7 +14,8 @@ from .conftest import DATA
 pytestmark = pytest.mark.unit
 
 SAMPLE = (DATA / "277CA" / "imsweb-x12-parser__277_5010_x12_277CA_rejected.txt").read_text()
-# the sample with the billing provider status the guide requires in 2200C
+ACCEPTED = (DATA / "277CA" / "imsweb-x12-parser__277_5010_x12_277CA_accepted.txt").read_text()
+# the sample with a billing provider status in 2200C (situational: sent to reject the provider)
 CLEAN = SAMPLE.replace("TRN*1*1107000000000001FF~", "TRN*1*1107000000000001FF~STC*A1|19*20110311*WQ*199.14~")
 
 
@@ -32,8 +35,22 @@ def test_the_sample_with_its_2200c_status_is_clean() -> None:
     assert errors(bump_se(CLEAN, 1)) == set()
 
 
-def test_2200c_without_a_status_is_reported() -> None:
-    assert ("IK3", SegmentError.REQUIRED_MISSING, "STC", "2200C") in errors(SAMPLE)
+def test_2200c_without_a_status_is_accepted() -> None:
+    # X214 2200C STC is situational (provider-level rejections only, RFI 1211): eMedNY's 277CAs
+    # send the provider's TRN alone
+    assert errors(SAMPLE) == set()
+    assert errors(ACCEPTED) == set()
+
+
+@pytest.mark.parametrize("text", [SAMPLE, ACCEPTED])
+def test_payer_277cas_without_a_provider_status_are_acknowledged_as_accepted(text: str) -> None:
+    ack = acknowledge(text, now=datetime(2024, 1, 2, 3, 4))
+    assert "IK5*A~" in ack and "AK9*A*1*1*1~" in ack
+
+
+def test_a_2200d_without_its_claim_status_is_still_reported() -> None:
+    text = bump_se(SAMPLE.replace("STC*A7|562|85*20110311*WQ*199.14~", ""), -1)
+    assert ("IK3", SegmentError.REQUIRED_MISSING, "STC", "2200D") in errors(text)
 
 
 def test_a_status_in_the_information_source_loop_is_misplaced() -> None:

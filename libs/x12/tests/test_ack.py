@@ -57,10 +57,21 @@ def test_clean_input_is_accepted() -> None:
     assert "IK5*A~" in ack and "AK9*A*1*1*1~" in ack
 
 
+ERROR_VALIDATION = (DATA / "835/albmarin-badX12__errors_error_validation.edi").read_text()
+
+
 def test_envelope_errors_get_a_ta1() -> None:
-    ack = acknowledge((DATA / "835/albmarin-badX12__errors_error_validation.edi").read_bytes(), now=NOW)
-    assert "TA1*000010216*080503*1705*E*" in ack
+    # GS*HPO: no 999 can repeat that GS01 (AK101), so the TA1 alone answers the group
+    ack = acknowledge(ERROR_VALIDATION, now=NOW)
+    assert "TA1*000010216*080503*1705*E*024~" in ack
+    assert "ST*999" not in ack and read(ack).valid
+
+
+def test_set_envelope_errors_are_in_the_999() -> None:
+    ack = acknowledge(ERROR_VALIDATION.replace("GS*HPO*", "GS*HP*"), now=NOW)
+    assert "TA1*000010216*080503*1705*E*024~" in ack  # GS04 20080543 is no date
     assert "IK5*R*3*4~" in ack
+    assert read(ack).valid
 
 
 def test_nothing_to_acknowledge_raises_x12error() -> None:
@@ -175,3 +186,36 @@ def test_a_4010_group_is_rejected_not_read_with_the_5010_guide() -> None:
     assert result.transactions[0].guide_id == ""
     ack = acknowledge(old, now=NOW)
     assert "AK9*R*" in ack and "*2~" in ack.split("AK9*", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # a ten-digit GS06 (AK905 6) cannot be AK102 (N0 1/9) as written
+        ("*1147*1*X*", "*1147*1234567890*X*"),
+        # ST02 of three characters (IK502 7) cannot be AK202 (AN 4/9) as written
+        ("ST*837*0021*", "ST*837*021*"),
+        # an ST01 no 999 names (AK201): answered as the set its HC group carries, with its error
+        ("ST*837*0021*", "ST*123*0021*"),
+        # ST03 holding the 999's own component separator
+        ("ST*837*0021*005010X222A2", "ST*837*0021*005010X222A2:1"),
+    ],
+)
+def test_values_repeated_from_the_group_never_make_the_999_invalid(
+    old: str, new: str, tmp_path: Path
+) -> None:
+    text = P837.replace(old, new, 1).replace(
+        "GE*1*1~", "GE*1*1234567890~" if "1234567890" in new else "GE*1*1~"
+    )
+    assert new in text
+    ack = acknowledge(text, now=NOW)
+    assert "AK9*R*" in ack
+    assert read(ack).valid, [str(f) for f in read(ack).errors]
+    assert pyx12_accepts(ack, tmp_path)
+
+
+def test_a_group_no_999_can_name_is_answered_by_the_ta1() -> None:
+    # GS01 XX is no functional identifier code AK101 may carry (005010X231A1)
+    ack = acknowledge(P837.replace("GS*HC*", "GS*XX*", 1), now=NOW)
+    assert "TA1*000000907*131031*1147*E*024~" in ack
+    assert "ST*999" not in ack and read(ack).valid

@@ -148,3 +148,47 @@ def test_a_missing_or_unsigned_count_never_matches(text: str, expected: tuple[Fi
 def test_numeric_counts_and_group_control_numbers_compare_as_numbers(text: str) -> None:
     # GS06/GE02, SE01, GE01 and IEA01 are N0 elements: leading zeros do not change the number
     assert codes(text) == set()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "element"),
+    [
+        ("*20240101*1200*1*X*", "*20240231*1200*1*X*", 4),  # no 31 February
+        ("*20240101*1200*1*X*", "*240101*1200*1*X*", 4),  # GS04 is CCYYMMDD
+        ("*20240101*1200*1*X*", "*20240101*2460*1*X*", 5),
+        ("*20240101*1200*1*X*", "*20240101*1200*1*T*", 7),
+        ("GS*HC*S*R*", "GS*HC**R*", 2),
+        ("GS*HC*S*R*", "GS*HC*S**", 3),
+    ],
+)
+def test_an_invalid_gs_is_invalid_interchange_content(old: str, new: str, element: int) -> None:
+    # AK905 has no code for a GS date, time or agency: TA105 024 "invalid interchange content"
+    findings = [f for f in check_envelope(GOOD.replace(old, new)) if f.is_error]
+    assert [(f.kind, f.code, f.segment_id, f.element) for f in findings] == [
+        (FindingKind.INTERCHANGE, InterchangeNote.INVALID_CONTENT, "GS", element)
+    ]
+
+
+def test_gs_times_with_seconds_and_decimals_are_valid() -> None:
+    for time in ("120059", "1200591", "12005912"):
+        assert codes(GOOD.replace("*20240101*1200*1*X*", f"*20240101*{time}*1*X*")) == set()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "note"),
+    [
+        ("ISA*00*", "ISA*01*", InterchangeNote.INVALID_AUTHORIZATION_QUALIFIER),
+        (
+            "          *00*          *ZZ",
+            "          *02*          *ZZ",
+            InterchangeNote.INVALID_SECURITY_QUALIFIER,
+        ),
+    ],
+)
+def test_isa01_and_isa03_qualifiers_are_those_of_00501(old: str, new: str, note: str) -> None:
+    assert codes(GOOD.replace(old, new, 1)) == {(FindingKind.INTERCHANGE, note)}
+
+
+def test_an_earlier_interchange_version_keeps_its_own_authorization_qualifiers() -> None:
+    older = GOOD.replace("ISA*00*", "ISA*01*", 1).replace("*00501*", "*00401*", 1)
+    assert codes(older) == set()

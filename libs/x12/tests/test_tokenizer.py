@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import pytest
 
-from rcm.x12 import FindingKind, Tokenizer, decode, read, tokenize
+from rcm.x12 import Finding, FindingKind, Tokenizer, acknowledge, decode, read, tokenize
 from rcm.x12.findings import GroupError, InterchangeNote, SegmentError, Severity
 from rcm.x12.segments import Delimiters
 
+from .conftest import DATA
+
 pytestmark = pytest.mark.unit
+
+NOW = datetime(2024, 1, 2, 3, 4)
 
 ISA = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *240101*1200*^*00501*000000001*0*T*:~"
 BODY = "GS*HC*S*R*20240101*1200*1*X*005010X222A1~ST*837*0001~SE*2*0001~GE*1*1~IEA*1*000000001~"
@@ -193,3 +198,61 @@ def test_bytes_that_are_not_utf8_are_read_as_latin_1_whole_or_in_chunks() -> Non
     for size in (1, 7, 97, 120):
         assert [s.elements for s in Tokenizer(io.BytesIO(latin), chunk_size=size)] == whole
     assert ["QC", "1", "PE\u00d1A", "JOS\u00c9"] in whole
+
+
+P837 = (DATA / "837P" / "LinuxForHealth-x12__837_005010X222A2_demo.example1.837").read_text()
+
+
+@pytest.mark.parametrize("size", [None, 7, 64])
+def test_an_empty_segment_inside_a_set_is_that_sets_error_and_its_999_rejects_it(size: int | None) -> None:
+    text = P837.replace("LX*1~", "LX*1~~")
+    result = read(text) if size is None else read(io.StringIO(text))
+    [empty] = result.errors
+    [tx] = result.transactions
+    assert empty in tx.findings
+    assert (empty.kind, empty.code, empty.transaction, empty.loop_id) == (
+        FindingKind.SEGMENT,
+        SegmentError.UNRECOGNIZED,
+        "0021",
+        "2400",
+    )
+    ack = acknowledge(text, now=NOW)
+    assert f"IK3*ZZZ*{empty.set_position}**1~" in ack  # IK301 is required: an id-less segment is ZZZ
+    assert "IK5*R*5~" in ack and "AK9*R*1*1*0~" in ack
+    assert read(ack).valid
+
+
+def outside_sets(errors: list[Finding]) -> list[Finding]:
+    return [f for f in errors if not f.transaction]
+
+
+def test_an_empty_segment_between_sets_stays_outside_them() -> None:
+    result = read(ISA + BODY.replace("SE*2*0001~", "SE*2*0001~~"))
+    [empty] = outside_sets(result.errors)
+    assert empty.code == SegmentError.UNRECOGNIZED
+    assert all(f.code != SegmentError.UNRECOGNIZED for tx in result.transactions for f in tx.findings)
+
+
+def test_a_group_after_the_iea_is_an_error_of_that_interchange() -> None:
+    group = BODY[: BODY.index("IEA")]
+    result = read(ISA + BODY + group.replace("*1*X*", "*2*X*").replace("GE*1*1", "GE*1*2"))
+    [stray] = outside_sets(result.errors)
+    assert (stray.kind, stray.code) == (FindingKind.INTERCHANGE, InterchangeNote.INVALID_CONTENT)
+    assert stray.interchange == "000000001"
+    ack = acknowledge(result, now=NOW)
+    assert "TA1*000000001*240101*1200*E*024~" in ack
+
+
+def test_a_group_between_interchanges_is_an_error_and_the_next_interchange_is_read() -> None:
+    group = BODY[: BODY.index("IEA")]
+    nxt = (ISA + BODY).replace("000000001", "000000002")
+    result = read(ISA + BODY + group + nxt)
+    assert [i.control_number for i in result.interchanges] == ["000000001", "000000002"]
+    stray = [(f.code, f.interchange) for f in outside_sets(result.errors)]
+    assert stray == [(InterchangeNote.INVALID_CONTENT, "000000001")]
+
+
+def test_an_end_of_file_mark_after_the_iea_is_only_a_warning() -> None:
+    result = read(ISA + BODY + "\x1a")
+    assert outside_sets(result.errors) == []
+    assert [f.severity for f in outside_sets(result.findings)] == [Severity.WARNING]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rcm.x12 import FindingKind, validate
+from rcm.x12 import FindingKind, read, validate
 from rcm.x12.findings import ElementError, SegmentError
 from rcm.x12.validate import valid_date, valid_time
 
@@ -142,3 +142,88 @@ def test_syntax_notes_are_data_for_the_segments_that_have_them() -> None:
     assert "E0207" in [str(n) for n in SYNTAX["N4"]]
     assert "L050607" in [str(n) for n in SYNTAX["CAS"]]
     assert "CLP" not in SYNTAX  # CLP has no relational conditions in 005010
+
+
+P837 = (DATA / "837P" / "LinuxForHealth-x12__837_005010X222A2_demo.example1.837").read_text()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "element", "code"),
+    [
+        # N301 does not repeat: a repetition separator in it is a repetition too many
+        ("N3*234 SEAWAY ST~", "N3*234 SEAWAY^ST~", ("N3", 1, 0), ElementError.TOO_MANY_REPETITIONS),
+        # N301 is a simple element: a component separator in it is a component too many
+        ("N3*234 SEAWAY ST~", "N3*234 SEAWAY:ST~", ("N3", 1, 0), ElementError.TOO_MANY_COMPONENTS),
+        # HI01 is a composite that does not repeat
+        ("HI*BK:0340*BF:V7389~", "HI*BK:0340^BF:V7389~", ("HI", 1, 0), ElementError.TOO_MANY_REPETITIONS),
+    ],
+)
+def test_a_separator_inside_a_value_is_reported(
+    old: str, new: str, element: tuple[str, int, int], code: str
+) -> None:
+    findings = [f for f in validate(P837.replace(old, new)) if f.is_error]
+    assert [((f.segment_id, f.element, f.component), f.code) for f in findings] == [(element, code)]
+
+
+def test_the_reader_refuses_what_the_builder_refuses() -> None:
+    from rcm.x12.build import build_interchange
+    from rcm.x12.convert import read_interchange
+    from rcm.x12.errors import X12Error
+
+    text = P837.replace("N3*234 SEAWAY ST~", "N3*234 SEAWAY^ST~")
+    assert not read(text).valid
+    interchange, delimiters = read_interchange(text)
+    with pytest.raises(X12Error, match="delimiter"):
+        build_interchange(interchange, delimiters)
+
+
+def test_the_compiled_check_of_a_busy_place_sees_separators_too() -> None:
+    from rcm.x12.schema import SegmentSpec, guide_for
+    from rcm.x12.segments import Delimiters, Segment
+    from rcm.x12.validate import check_segment
+
+    guide = guide_for("837", "005010X222A1")
+    place = guide.root.loop("2010AA") if guide is not None else None
+    assert place is not None
+    [specs] = [item.elements for item in place.items if isinstance(item, SegmentSpec) and item.id == "N3"]
+    for _ in range(100):  # busy enough to be compiled
+        assert check_segment(Segment("N3", ["234 SEAWAY ST"]), specs, Delimiters()) == []
+    assert [i.code for i in check_segment(Segment("N3", ["234 SEAWAY^ST"]), specs, Delimiters())] == [
+        ElementError.TOO_MANY_REPETITIONS
+    ]
+    assert [i.code for i in check_segment(Segment("N3", ["234 SEAWAY:ST"]), specs, Delimiters())] == [
+        ElementError.TOO_MANY_COMPONENTS
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # HL04 (hierarchical child code) is required at every 837P level
+        ("HL*1**20*1~", "HL*1**20~", ("HL", 4, 0, ElementError.REQUIRED_MISSING)),
+        ("HL*2*1*22*1~", "HL*2*1*22~", ("HL", 4, 0, ElementError.REQUIRED_MISSING)),
+        ("HL*3*2*23*0~", "HL*3*2*23~", ("HL", 4, 0, ElementError.REQUIRED_MISSING)),
+        ("HL*1**20*1~", "HL*1**20*5~", ("HL", 4, 0, ElementError.INVALID_CODE)),  # 1: children follow
+        # the patient's relationship to the subscriber (PAT01) is what 2000C is for
+        ("PAT*19~", "PAT~", ("PAT", 1, 0, ElementError.REQUIRED_MISSING)),
+        # the organization or last name (NM103) of the submitter, receiver, billing provider, patient
+        ("NM1*41*2*PREMIER BILLING SERVICE*", "NM1*41*2**", ("NM1", 3, 0, ElementError.REQUIRED_MISSING)),
+        ("NM1*40*2*KEY INSURANCE COMPANY*", "NM1*40*2**", ("NM1", 3, 0, ElementError.REQUIRED_MISSING)),
+        ("NM1*85*2*BEN KILDARE SERVICE*", "NM1*85*2**", ("NM1", 3, 0, ElementError.REQUIRED_MISSING)),
+        ("NM1*QC*1*SMITH*TED~", "NM1*QC*1~", ("NM1", 3, 0, ElementError.REQUIRED_MISSING)),
+        # 2000B SBR02 is sent only when the subscriber is the patient: 18 (self)
+        ("SBR*P**2222-SJ", "SBR*P*01*2222-SJ", ("SBR", 2, 0, ElementError.INVALID_CODE)),
+        # diagnoses after the principal one are ABF (ICD-10) or BF (ICD-9)
+        ("HI*BK:0340*BF:V7389~", "HI*BK:0340*BK:V7389~", ("HI", 2, 1, ElementError.INVALID_CODE)),
+    ],
+)
+def test_837p_header_and_claim_elements_the_guide_requires(
+    old: str, new: str, expected: tuple[str, int, int, str]
+) -> None:
+    assert old in P837
+    findings = [f for f in validate(P837.replace(old, new, 1)) if f.is_error]
+    assert [(f.segment_id, f.element, f.component, f.code) for f in findings] == [expected]
+
+
+def test_a_subscriber_who_is_the_patient_says_so_with_sbr02_18() -> None:
+    assert [f for f in validate(P837.replace("SBR*P**2222-SJ", "SBR*P*18*2222-SJ")) if f.is_error] == []

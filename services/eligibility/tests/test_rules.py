@@ -201,6 +201,23 @@ def test_the_270_asks_for_mental_health_substance_use_and_plan_coverage() -> Non
     assert any(s.id == "NM1" and s.get(1) == "IL" and s.get(9) == "SYN000001" for s in segments)
 
 
+def test_a_name_as_people_write_it_is_asked_about_as_x12_can_carry_it() -> None:
+    # accents, a tilde (the segment terminator) and a tab would otherwise be refused or break the file
+    named = request(subscriber=Person("Zoë", "Núñez~O'Brien\tSr", date(1990, 1, 2), "U"))
+    x12 = build_270(
+        named,
+        sender_id="PRACTICE01",
+        receiver_id="SANDBOXCH",
+        interchange_control_number=7,
+        created=datetime(2025, 3, 1, 12, 0),
+    )
+    assert [f for f in validate(x12) if f.severity.value == "error"] == []
+    (nm1,) = [
+        s for tx in read(x12).transactions for s in _segments(tx.root) if s.id == "NM1" and s.get(1) == "IL"
+    ]
+    assert (nm1.get(3), nm1.get(4)) == ("NUNEZ O'BRIEN SR", "ZOE")
+
+
 def test_a_dependent_is_asked_about_at_the_dependent_level() -> None:
     x12 = build_270(
         request(dependent=Person("CHILD", "PATIENT 0001", date(2015, 5, 5))),

@@ -92,7 +92,7 @@ async def test_the_samples_post_where_they_match_claims(ledger: Ledger) -> None:
     # carries another payer claim number (one zero fewer): same claim, same money, no reversal
     bad = outcomes["bad_envelope"].outcome
     assert bad.states == {"duplicate": 2}
-    assert bad.exceptions.count("invalid_envelope") == 7  # its GS01 too
+    assert bad.exceptions.count("invalid_envelope") == 8  # its GS01 and its GS04 (20080543) too
     assert bad.exceptions.count("duplicate_claim_payment") == 2
     assert outcomes["bad_envelope"].events == []
     assert (await ledger.claim("5554555444")).paid == D("450.00")

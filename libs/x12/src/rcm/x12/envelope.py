@@ -22,11 +22,15 @@ from rcm.x12.findings import (
 )
 from rcm.x12.segments import Delimiters, Segment
 from rcm.x12.tokenizer import Source, Tokenizer
+from rcm.x12.validate import valid_date, valid_time
 
 __all__ = ["Envelope", "GroupHeader", "InterchangeHeader", "Place", "SetHeader", "check_envelope"]
 
 _CONTROL = re.compile(r"^[0-9]{9}\Z")
 _QUALIFIERS = frozenset({"01", "14", "20", "27", "28", "29", "30", "33", "ZZ"})
+# ISA01 authorization information qualifiers: 00501 keeps 00 and 03 (TA105 010 otherwise)
+_AUTHORIZATION_QUALIFIERS = frozenset({"00", "03"})
+_OLDER_AUTHORIZATION_QUALIFIERS = frozenset({"00", "01", "02", "03", "04", "05", "06"})
 # (index, fixed length) of the ISA elements whose width the standard fixes
 _ISA_WIDTHS = ((1, 2), (2, 10), (3, 2), (4, 10), (5, 2), (6, 15), (7, 2), (8, 15), (9, 6), (10, 4))
 # ST01 -> the GS01 functional identifier code (data element 479) of the group that carries it
@@ -130,6 +134,7 @@ class _Interchange:
     header: InterchangeHeader
     groups: int = 0
     group_numbers: set[str] = field(default_factory=set)
+    findings: list[Finding] = field(default_factory=list)  # its interchange-level (TA1) findings
 
 
 @dataclass(slots=True)
@@ -137,10 +142,17 @@ class _Group:
     header: GroupHeader
     sets: int = 0
     set_numbers: set[str] = field(default_factory=set)
+    findings: list[Finding] = field(default_factory=list)  # its group-level (AK9) findings
 
 
 class Envelope:
-    """Tracks interchange, group and set nesting over a segment stream."""
+    """Tracks interchange, group and set nesting over a segment stream.
+
+    Besides ``findings`` (all of them, in order), ``interchange_findings`` and ``group_findings``
+    are the TA1 and AK9 findings of the interchange and group opened last, one list per
+    interchange or group as read: control numbers repeat (a duplicate ISA13, GS06 1 in every
+    interchange), so an acknowledgement matches findings to what it answers by these lists.
+    """
 
     def __init__(self) -> None:
         self.findings: list[Finding] = []
@@ -151,6 +163,8 @@ class Envelope:
         self._grp: _Group | None = None
         self._interchange_numbers: set[str] = set()
         self.closed_by: Segment | None = None  # the GE that closed the last group, if one did
+        self.interchange_findings: list[Finding] = []
+        self.group_findings: list[Finding] = []
 
     # ------------------------------------------------------------------ reporting
     def _add(
@@ -164,21 +178,24 @@ class Envelope:
         severity: Severity = Severity.ERROR,
     ) -> None:
         st = self.set
-        self.findings.append(
-            Finding(
-                kind=kind,
-                code=code,
-                message=message,
-                position=seg.position if seg else 0,
-                set_position=seg.position - st.position + 1 if seg and st else 0,
-                segment_id=seg.id if seg else "",
-                element=element,
-                severity=severity,
-                interchange=self.interchange.control_number if self.interchange else "",
-                group=self.group.control_number if self.group else "",
-                transaction=st.control_number if st else "",
-            )
+        finding = Finding(
+            kind=kind,
+            code=code,
+            message=message,
+            position=seg.position if seg else 0,
+            set_position=seg.position - st.position + 1 if seg and st else 0,
+            segment_id=seg.id if seg else "",
+            element=element,
+            severity=severity,
+            interchange=self.interchange.control_number if self.interchange else "",
+            group=self.group.control_number if self.group else "",
+            transaction=st.control_number if st else "",
         )
+        self.findings.append(finding)
+        if kind is FindingKind.INTERCHANGE and self._ic is not None:
+            self._ic.findings.append(finding)
+        elif kind is FindingKind.GROUP and self._grp is not None:
+            self._grp.findings.append(finding)
 
     # ------------------------------------------------------------------ feeding
     def feed(self, seg: Segment, delimiters: Delimiters | None) -> Place:
@@ -238,6 +255,7 @@ class Envelope:
         header = InterchangeHeader.from_segment(seg, delimiters)
         self.interchange = header
         self._ic = _Interchange(header)
+        self.interchange_findings = self._ic.findings
         self._check_isa(seg)
         if header.control_number in self._interchange_numbers:
             self._add(
@@ -261,7 +279,19 @@ class Envelope:
                     seg,
                     element=index,
                 )
+        # ISA01 and ISA03 as the 00501 control standard lists them; an earlier interchange version
+        # (read with the 00501 rules, with a warning) keeps its own longer ISA01 list
+        authorizations = (
+            _AUTHORIZATION_QUALIFIERS if seg.get(12) >= "00501" else _OLDER_AUTHORIZATION_QUALIFIERS
+        )
         checks = (
+            (
+                1,
+                seg.get(1) in authorizations,
+                note.INVALID_AUTHORIZATION_QUALIFIER,
+                "invalid ISA01 qualifier",
+            ),
+            (3, seg.get(3) in ("00", "01"), note.INVALID_SECURITY_QUALIFIER, "invalid ISA03 qualifier"),
             (5, seg.get(5) in _QUALIFIERS, note.INVALID_SENDER_QUALIFIER, "invalid sender id qualifier"),
             (7, seg.get(7) in _QUALIFIERS, note.INVALID_RECEIVER_QUALIFIER, "invalid receiver id qualifier"),
             (9, _valid_yymmdd(seg.get(9)), note.INVALID_DATE, "invalid interchange date"),
@@ -360,6 +390,7 @@ class Envelope:
         header = GroupHeader.from_segment(seg)
         self.group = header
         self._grp = _Group(header)
+        self.group_findings = self._grp.findings
         self.closed_by = None
         if self._ic is not None:
             self._ic.groups += 1
@@ -390,7 +421,27 @@ class Envelope:
                 seg,
                 element=8,
             )
+        self._check_gs(seg)
         return Place.GS
+
+    def _check_gs(self, seg: Segment) -> None:
+        """GS02-GS05 and GS07 as every 5010 guide's envelope appendix has them: sender and receiver
+        codes present (their 2-15 length is not held against a sender), GS04 a CCYYMMDD date,
+        GS05 an HHMM[SS[D..]] time, GS07 X. AK905 has no code for them, so they are interchange
+        content errors (TA105 024, "invalid GS segment")."""
+        g = seg.get
+        checks = (
+            (2, bool(g(2).strip()), "GS02 (application sender's code) is missing"),
+            (3, bool(g(3).strip()), "GS03 (application receiver's code) is missing"),
+            (4, len(g(4)) == 8 and valid_date(g(4)), "GS04 must be a CCYYMMDD date"),
+            (5, valid_time(g(5)), "GS05 must be an HHMM, HHMMSS or HHMMSSD.. time"),
+            (7, g(7) == "X", "GS07 must be X (Accredited Standards Committee X12)"),
+        )
+        for index, ok, message in checks:
+            if not ok:
+                self._add(
+                    FindingKind.INTERCHANGE, InterchangeNote.INVALID_CONTENT, message, seg, element=index
+                )
 
     def _ge(self, seg: Segment, delimiters: Delimiters) -> Place:
         self._close_set(seg, SetError.TRAILER_MISSING, "the group ends before the SE segment")

@@ -63,6 +63,8 @@ class InterchangeNote:
     INVALID_SENDER_ID = "006"
     INVALID_RECEIVER_QUALIFIER = "007"
     INVALID_RECEIVER_ID = "008"
+    INVALID_AUTHORIZATION_QUALIFIER = "010"
+    INVALID_SECURITY_QUALIFIER = "012"
     INVALID_DATE = "014"
     INVALID_TIME = "015"
     INVALID_STANDARDS_ID = "016"
@@ -193,8 +195,11 @@ class Finding:
     finding belongs to ('' when unknown). ``element_ref`` is the element's data
     element reference number (IK402) and ``trigger_element`` the position of the
     element in the same segment whose presence made this one required or excluded
-    (an X12 syntax note; 0 otherwise). Messages never quote element values, so
-    findings can be logged without exposing member data.
+    (an X12 syntax note; 0 otherwise). ``loop_position`` is the set position of the
+    first segment of the loop a missing segment or loop is missing from (0 when the
+    finding is about a segment that is there): a 999 names the business unit (CTX) of
+    that loop, as ``set_position`` may already be past it. Messages never quote element
+    values, so findings can be logged without exposing member data.
     """
 
     kind: FindingKind
@@ -213,6 +218,7 @@ class Finding:
     interchange: str = ""
     group: str = ""
     transaction: str = ""
+    loop_position: int = 0
 
     @property
     def is_error(self) -> bool:

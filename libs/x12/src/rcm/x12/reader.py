@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rcm.x12.collector import collector_paused
 from rcm.x12.envelope import Envelope, GroupHeader, InterchangeHeader, Place, SetHeader
@@ -25,6 +25,7 @@ from rcm.x12.findings import (
     ElementError,
     Finding,
     FindingKind,
+    InterchangeNote,
     SegmentError,
     SetError,
     Severity,
@@ -93,6 +94,10 @@ class ReadResult:
     # the ISA, GS, ST and TA1 segments in input order, each with its interchange's delimiters
     # (``read`` only; a claim stream does not keep them)
     headers: list[tuple[Segment, Delimiters | None]] = field(default_factory=list)
+    # per entry of ``interchanges``: its TA1 findings (with data found after its IEA); per entry of
+    # ``groups``: its AK9 findings. By place, not by control number, which may repeat
+    interchange_findings: list[list[Finding]] = field(default_factory=list)
+    group_findings: list[list[Finding]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -158,6 +163,9 @@ class _Frame:
     pos: int = 0
     had_claims: bool = False
     finding_mark: int = 0
+    # index of a required item not seen when the loop moved past its place -> the first segment
+    # after that place (where a 999 reports it missing)
+    passed: dict[int, Segment] | None = None
 
 
 class _SetWalker:
@@ -215,6 +223,7 @@ class _SetWalker:
         repetition: int = 0,
         trigger: int = 0,
         severity: Severity = Severity.ERROR,
+        loop_position: int = 0,
     ) -> None:
         st = self.header
         segment_id = segment_id or (seg.id if seg else "")
@@ -238,6 +247,7 @@ class _SetWalker:
                 interchange=interchange.control_number if interchange else "",
                 group=group.control_number if group else "",
                 transaction=st.control_number,
+                loop_position=loop_position,
             )
         )
 
@@ -425,6 +435,8 @@ class _SetWalker:
             self._pop_to(depth, seg)
         frame = self.stack[depth]
         if reorder:
+            if spec.order > frame.pos:
+                _note_passed(frame, spec.order, seg)
             frame.pos = spec.order
         count = frame.counts[index] + 1
         frame.counts[index] = count
@@ -444,6 +456,8 @@ class _SetWalker:
             self._pop_to(depth, seg)
         parent = self.stack[depth]
         if reorder:
+            if spec.order > parent.pos:
+                _note_passed(parent, spec.order, seg)
             parent.pos = spec.order
         count = parent.counts[index] + 1
         parent.counts[index] = count
@@ -463,29 +477,42 @@ class _SetWalker:
         self._check(seg, spec.trigger, spec.id)
 
     def _close(self, frame: _Frame, seg: Segment | None) -> None:
+        """Close a loop at ``seg`` (the segment that does not fit in it), reporting what it lacks.
+
+        A missing required segment or loop is reported, as 005010X231A1 IK302 counts it, at the
+        segment that follows the place it was expected: the first one the loop holds after that
+        place, else ``seg``. ``seg`` may be another claim's, so the finding also keeps the loop's
+        own first position (``loop_position``): the 999 names the business unit that lacks it.
+        """
         spec = frame.spec
         counts = frame.counts
+        passed = frame.passed or {}
+        start = frame.loop.segments[0].position if frame.loop.segments else 0
+        loop_position = start - self.header.position + 1 if start else 0
         for i in spec.required:
             if counts[i]:
                 continue
             item = spec.items[i]
+            at = passed.get(i, seg)
             if isinstance(item, SegmentSpec):
                 self._add(
                     FindingKind.SEGMENT,
                     SegmentError.REQUIRED_MISSING,
                     f"required segment {item.id} missing in loop {spec.id}",
-                    seg,
+                    at,
                     spec.id,
                     segment_id=item.id,
+                    loop_position=loop_position,
                 )
             else:
                 self._add(
                     FindingKind.SEGMENT,
                     SegmentError.REQUIRED_MISSING,
                     f"required loop {item.id} missing in loop {spec.id}",
-                    seg,
+                    at,
                     item.id,
                     segment_id=item.trigger.id,
+                    loop_position=loop_position,
                 )
         if not self.stream or not self.stack:
             return
@@ -550,6 +577,18 @@ class _SetWalker:
             self._add(FindingKind.ELEMENT, issue.code, issue.message, se, "ST", element=issue.element)
 
 
+def _note_passed(frame: _Frame, order: int, seg: Segment) -> None:
+    """Remember ``seg`` for every required item of ``frame`` not seen whose place, in guide
+    order, comes before ``order``: the loop is moving past it."""
+    items = frame.spec.items
+    counts = frame.counts
+    for i in frame.spec.required:
+        if not counts[i] and items[i].order < order:
+            if frame.passed is None:
+                frame.passed = {}
+            frame.passed.setdefault(i, seg)
+
+
 _SET_KINDS = (FindingKind.TRANSACTION, FindingKind.SEGMENT, FindingKind.ELEMENT)
 
 
@@ -564,6 +603,52 @@ class _Driver:
         self.walker: _SetWalker | None = None
         self.set_findings: list[Finding] = []
         self.trailers: list[TrailerItem] = []
+        self.token_mark = 0  # tokenizer findings up to here are placed
+        # id of a tokenizer finding given to a set (None: the set's copy is listed with the set's
+        # findings) or to an interchange (its copy, stamped with the interchange, takes its place)
+        self.routed: dict[int, Finding | None] = {}
+
+    def _place_token_findings(self, before: int) -> None:
+        """Give the tokenizer's new findings their set or interchange, up to the segment at
+        ``before`` (0: all of them).
+
+        An empty segment inside a transaction set is that set's error (its 999 reports it);
+        the tokenizer finds it while splitting text ahead of the segments fed so far, so it
+        waits until the segment it follows has been fed. Data after an interchange's IEA
+        belongs to that interchange (its TA1 reports it).
+        """
+        findings = self.tokens.findings
+        result = self.result
+        while self.token_mark < len(findings):
+            f = findings[self.token_mark]
+            if f.kind is FindingKind.SEGMENT:
+                if before and f.position >= before:
+                    return
+                walker = self.walker
+                if walker is not None and self.envelope.set is walker.header and f.position:
+                    header = walker.header
+                    moved = replace(
+                        f,
+                        set_position=f.position - header.position + 1,
+                        loop_id=walker.stack[-1].spec.id if walker.stack else "ST",
+                        interchange=walker.result.interchange.control_number
+                        if walker.result.interchange
+                        else "",
+                        group=walker.result.group.control_number if walker.result.group else "",
+                        transaction=header.control_number,
+                    )
+                    walker.findings.append(moved)
+                    self.routed[id(f)] = None
+            elif (
+                f.kind is FindingKind.INTERCHANGE
+                and f.code == InterchangeNote.INVALID_CONTENT
+                and result.interchanges
+                and result.interchange_findings
+            ):
+                stamped = replace(f, interchange=result.interchanges[-1].control_number)
+                result.interchange_findings[-1].append(stamped)
+                self.routed[id(f)] = stamped
+            self.token_mark += 1
 
     def _finish_set(self, se: Segment | None) -> None:
         walker = self.walker
@@ -582,7 +667,10 @@ class _Driver:
         result = self.result
         last: Segment | None = None
         keep_headers = not self.stream  # a stream keeps no more than it must
+        token_findings = self.tokens.findings
         for seg in self.tokens:
+            if len(token_findings) > self.token_mark:
+                self._place_token_findings(0 if seg.id == "ISA" else seg.position)
             last = seg
             walker = self.walker
             if walker is not None and env.set is not None and seg.id not in _ENVELOPE_IDS:
@@ -598,10 +686,12 @@ class _Driver:
             new = env.findings[mark:]
             if place is Place.ISA and env.interchange is not None:
                 result.interchanges.append(env.interchange)
+                result.interchange_findings.append(env.interchange_findings)
             elif place is Place.GS and env.group is not None:
                 result.groups.append(env.group)
                 result.group_interchanges.append(env.interchange)
                 result.group_counts.append(None)
+                result.group_findings.append(env.group_findings)
             elif place is Place.GE and env.closed_by is seg and result.group_counts:
                 result.group_counts[-1] = seg.get(1)
             elif place is Place.TA1:
@@ -634,6 +724,7 @@ class _Driver:
                     walker.ready.clear()
             elif place is Place.BODY and walker is not None:
                 walker.feed(seg)
+        self._place_token_findings(0)
         if self.walker is not None:
             walker = self.walker
             mark = len(env.findings)
@@ -646,8 +737,9 @@ class _Driver:
         else:
             env.finish(last)
         routed = {id(f) for f in self.set_findings}
+        tokens = [self.routed.get(id(f), f) for f in self.tokens.findings]
         result.findings = [
-            *self.tokens.findings,
+            *(f for f in tokens if f is not None),
             *(f for f in env.findings if id(f) not in routed),
             *self.set_findings,
         ]

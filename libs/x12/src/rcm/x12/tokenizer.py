@@ -11,7 +11,8 @@ Work is done on large slices with ``str.split``/``str.find``; a file object is
 read in chunks, so memory is bounded by the chunk size plus one segment.
 Problems (no ISA, a broken ISA, empty segments, trailing data) become
 ``Finding`` records in ``Tokenizer.findings``; the tokenizer never raises on
-bad data.
+bad data. Data between or after interchanges that is not an interchange (a GS..GE
+group after the IEA) is an error: it is not read, so it must not pass unnoticed.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ class Tokenizer:
                         FindingKind.INTERCHANGE,
                         InterchangeNote.INVALID_CONTENT,
                         "data after the last interchange was ignored",
-                        Severity.WARNING,
+                        _stray_severity(rest),
                     )
                 elif self.interchanges == 0:
                     self._note(
@@ -179,7 +180,7 @@ class Tokenizer:
                     FindingKind.INTERCHANGE,
                     InterchangeNote.INVALID_CONTENT,
                     "text before the ISA segment was ignored",
-                    Severity.WARNING,
+                    _stray_severity(stray) if self.interchanges else Severity.WARNING,
                 )
             parsed = self._parse_isa(idx)
             if parsed == "more":
@@ -428,6 +429,13 @@ class Tokenizer:
             append(Segment(sid, parts, pos))
         self._pos = pos
         return out
+
+
+def _stray_severity(text: str) -> Severity:
+    """Text after an interchange's IEA that is not part of another interchange is an error when it
+    may be data (a GS..GE group, segments: a letter or a digit), so nothing is lost unreported;
+    filler such as an end-of-file control character (Ctrl-Z) is only a warning."""
+    return Severity.ERROR if any(c.isalnum() for c in text) else Severity.WARNING
 
 
 def _may_open_isa(tail: str) -> bool:

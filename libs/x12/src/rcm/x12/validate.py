@@ -108,15 +108,49 @@ def _check_value(value: str, spec: ElementSpec) -> tuple[str, str] | None:
 
 
 def _check_element(value: str, spec: ElementSpec, index: int, d: Delimiters, out: list[ElementIssue]) -> None:
+    """Repetitions, components and values of one present element.
+
+    A separator is never data (X12.6): a repetition separator in an element that does not
+    repeat is a repetition too many (IK403 12), a component separator in a simple element a
+    component too many (IK403 13), as 005010X231A1 defines those codes; the builder refuses to
+    write such values, so the reader does not take them either.
+    """
     reps = [value]
-    if spec.repeat > 1 and d.repetition and d.repetition in value:
-        reps = value.split(d.repetition)
-        if len(reps) > spec.repeat:
-            out.append(ElementIssue(ElementError.TOO_MANY_REPETITIONS, index, 0, 0, "too many repetitions"))
-            reps = reps[: spec.repeat]
+    if d.repetition and d.repetition in value:
+        if spec.repeat > 1:
+            reps = value.split(d.repetition)
+            if len(reps) > spec.repeat:
+                out.append(
+                    ElementIssue(ElementError.TOO_MANY_REPETITIONS, index, 0, 0, "too many repetitions")
+                )
+                reps = reps[: spec.repeat]
+        else:
+            out.append(
+                ElementIssue(
+                    ElementError.TOO_MANY_REPETITIONS,
+                    index,
+                    0,
+                    0,
+                    "repetition separator in an element that does not repeat",
+                )
+            )
+            reps = value.split(d.repetition)[:1]
     for r, rep in enumerate(reps, 1):
         rep_no = r if len(reps) > 1 else 0
         if not spec.components:
+            if d.component in rep:
+                out.append(
+                    ElementIssue(
+                        ElementError.TOO_MANY_COMPONENTS,
+                        index,
+                        0,
+                        rep_no,
+                        "component separator in a simple element",
+                    )
+                )
+                rep = rep.split(d.component, 1)[0]
+                if not rep:
+                    continue
             problem = _check_value(rep, spec)
             if problem:
                 out.append(ElementIssue(problem[0], index, 0, rep_no, problem[1]))
@@ -361,11 +395,10 @@ def _element_lines(spec: ElementSpec, var: str, namespace: dict[str, Any], name:
     """Statements that return False unless the present value ``var`` passes ``_check_element``."""
     if spec.not_used:
         return ["return False"]
-    lines: list[str] = []
-    if spec.repeat > 1:
-        lines.append(f"if rep and rep in {var}: return False")
+    # any repetition separator: a repeat to split (left to the full check) or one too many
+    lines: list[str] = [f"if rep and rep in {var}: return False"]
     if not spec.components:
-        return lines + _value_lines(spec, var, namespace, name)
+        return [*lines, f"if comp in {var}: return False", *_value_lines(spec, var, namespace, name)]
     parts = f"{name}p"
     count = len(spec.components)
     needed = max((c + 1 for c, comp in enumerate(spec.components) if comp.required), default=0)

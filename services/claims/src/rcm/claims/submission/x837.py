@@ -9,7 +9,6 @@ the billing address names its site in 2310C; an inpatient visit carries its admi
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +70,7 @@ from rcm.x12.models.common import (
     ProviderTaxonomy,
     Reference,
 )
+from rcm.x12.text import x12_text
 
 __all__ = ["ClaimForBatch", "Envelope", "build_837p", "claim_837p"]
 
@@ -150,48 +150,15 @@ def _payer_key(payer: Body | None, clearinghouse: str | None) -> str | None:
     return own or body.get("electronic_payer_id") or None
 
 
-# X12 data may carry only the basic and extended character sets (printable ASCII) and never a
-# delimiter of the interchange (element *, component :, repetition ^, segment ~). Free text
-# (names, addresses) is folded to that: accents dropped (JOSE for JOSÉ), delimiters and control
-# characters made spaces, upper-cased and cut to the element's maximum length.
-_DELIMITERS = "*:^~"
-_FOLD = str.maketrans(
-    {
-        "ß": "ss",
-        "æ": "ae",
-        "Æ": "AE",
-        "ø": "o",
-        "Ø": "O",
-        "œ": "oe",
-        "Œ": "OE",
-        "ł": "l",
-        "Ł": "L",
-        "đ": "d",
-        "Đ": "D",
-        "þ": "th",
-        "Þ": "TH",
-    }
-)
 # Maximum lengths of the 005010X222A1 elements written from free text.
 _NM103, _NM104, _NM105, _NM107, _N301, _N401, _PER02 = 60, 35, 25, 10, 55, 30, 60
-
-
-def _text(value: str | None, limit: int) -> str | None:
-    """``value`` as X12 text: printable ASCII without delimiters, upper case, at most ``limit``
-    characters (None when nothing is left)."""
-    if not value:
-        return None
-    folded = unicodedata.normalize("NFKD", value.translate(_FOLD)).encode("ascii", "ignore").decode()
-    cleaned = "".join(" " if c in _DELIMITERS or not c.isprintable() else c for c in folded)
-    text = " ".join(cleaned.split()).upper()[:limit].rstrip()
-    return text or None
 
 
 def _org(code: str, name: str, qualifier: str, identifier: str) -> EntityName:
     return EntityName(
         entity_code=code,
         entity_type="2",
-        last_or_organization=_text(name, _NM103),
+        last_or_organization=x12_text(name, _NM103),
         id_qualifier=qualifier,
         identifier=identifier,
     )
@@ -199,16 +166,16 @@ def _org(code: str, name: str, qualifier: str, identifier: str) -> EntityName:
 
 def _person(code: str, name: Body, qualifier: str | None = None, identifier: str | None = None) -> EntityName:
     """NM1 of a person (NM102 1): last, first, middle and suffix as X12 text."""
-    last = _text(name.get("last"), _NM103)
+    last = x12_text(name.get("last"), _NM103)
     if last is None and (name.get("last") or "").strip():
         raise X12Error(f"NM1*{code}: the last name has no character X12 can carry")
     return EntityName(
         entity_code=code,
         entity_type="1",
         last_or_organization=last,
-        first=_text(name.get("first"), _NM104),
-        middle=_text(name.get("middle"), _NM105),
-        suffix=_text(name.get("suffix"), _NM107),
+        first=x12_text(name.get("first"), _NM104),
+        middle=x12_text(name.get("middle"), _NM105),
+        suffix=x12_text(name.get("suffix"), _NM107),
         id_qualifier=qualifier,
         identifier=identifier,
     )
@@ -218,8 +185,10 @@ def _address(value: Body | None) -> tuple[Address | None, GeoLocation | None]:
     if not value:
         return None, None
     return (
-        Address(line1=_text(value["line1"], _N301) or "", line2=_text(value.get("line2"), _N301)),
-        GeoLocation(city=_text(value["city"], _N401), state=value["state"], postal_code=value["postal_code"]),
+        Address(line1=x12_text(value["line1"], _N301) or "", line2=x12_text(value.get("line2"), _N301)),
+        GeoLocation(
+            city=x12_text(value["city"], _N401), state=value["state"], postal_code=value["postal_code"]
+        ),
     )
 
 
@@ -407,7 +376,7 @@ def _service_facility(draft: ClaimDraft) -> ServiceFacility | None:
         name=EntityName(
             entity_code="77",
             entity_type="2",
-            last_or_organization=_text(site.name, _NM103),
+            last_or_organization=x12_text(site.name, _NM103),
             id_qualifier="XX" if npi else None,
             identifier=npi,
         ),
@@ -670,7 +639,7 @@ def claim_837p(
             contacts=[
                 Contact(
                     function="IC",
-                    name=_text(envelope.submitter_name, _PER02),
+                    name=x12_text(envelope.submitter_name, _PER02),
                     numbers=_phone(envelope.submitter_phone),
                 )
             ],

@@ -25,6 +25,7 @@ from rcm.x12.models.eligibility import (
     Inquiry,
 )
 from rcm.x12.segments import Delimiters
+from rcm.x12.text import x12_text
 
 __all__ = ["InquiryRequest", "Person", "build_270", "fingerprint_of", "inquiry_270"]
 
@@ -98,8 +99,9 @@ def _person_party(
         name=EntityName(
             entity_code=code,
             entity_type="1",
-            last_or_organization=person.last[:60],
-            first=person.first[:35],
+            # a name as people write it (José, O'Brien-Núñez) folded to what X12 can carry
+            last_or_organization=x12_text(person.last, 60),
+            first=x12_text(person.first, 35),
             id_qualifier="MI" if member_id else None,
             identifier=member_id,
         ),
