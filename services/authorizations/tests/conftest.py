@@ -1,4 +1,5 @@
-"""A running authorizations service on the real broker and database, one per test."""
+"""A running authorizations service on the real broker and database, one per test; or, for
+rules that need no broker, the consumer's batch handler on a fresh database (``ledger_db``)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,24 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest_asyncio
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from rcm.authorizations import store
 from rcm.authorizations.app import MIGRATIONS, TOPICS, build_service
+from rcm.authorizations.domain import Authorization
+from rcm.authorizations.handlers import Ledger
 from rcm.authorizations.settings import AuthorizationOptions
 from rcm.events import Event, decode, encode
-from rcm.servicekit import Service, upgrade
+from rcm.servicekit import Delivered, Service, Transaction, upgrade
 from rcm.servicekit.kafka import ensure_topics
+from rcm.servicekit.messages import Record
 from rcm.servicekit.testing import read_topic, settings_for, wait_for
 
 OUTPUTS = ["authorization-consumed", "authorization-released", "authorization-alert"]
@@ -98,3 +105,68 @@ async def ledger_service(kafka_bootstrap: str, fresh_database: str) -> AsyncIter
                 await admin.delete_topics(mine)
         finally:
             await admin.close()
+
+
+@dataclass
+class LedgerDb:
+    """The consumer's batch handler on a fresh database: each ``apply`` is one batch (one
+    transaction), as the consumer would run it, with a fixed clock."""
+
+    engine: AsyncEngine
+    ledger: Ledger
+
+    async def apply(self, *events: Event) -> list[Any]:
+        """Apply ``events`` as one batch (each under a new event id); the events it published."""
+        batch = [
+            Delivered(Record("t", 0, n, None, b"", (("ce_id", uuid.uuid4().hex.encode()),)), event)
+            for n, event in enumerate(events)
+        ]
+        async with self.engine.begin() as conn:
+            tx = Transaction(conn, "authorizations")
+            await self.ledger.batch_handler()(tx, batch)
+            await tx.flush()
+        return [decode(m.value, m.headers).event for m in tx.outgoing]
+
+    async def apply_each(self, *events: Event) -> list[Any]:
+        """Apply ``events`` one batch each; everything they published."""
+        published: list[Any] = []
+        for event in events:
+            published += await self.apply(event)
+        return published
+
+    async def timer(self, *, today: datetime) -> list[Any]:
+        """What the daily timer does (drop stale bookings, raise expiry alerts) on ``today``."""
+        timed = Ledger(
+            policy=self.ledger.policy,
+            booking_grace_days=self.ledger.booking_grace_days,
+            clock=lambda: today,
+        )
+        async with self.engine.begin() as conn:
+            tx = Transaction(conn, "authorizations")
+            await timed.expire_bookings(tx)
+            await timed.check_expiry(tx)
+            await tx.flush()
+        return [decode(m.value, m.headers).event for m in tx.outgoing]
+
+    async def authorization(self, authorization_id: str) -> Authorization:
+        async with self.engine.connect() as conn:
+            found = await store.load_ledger(conn, authorization_ids=[authorization_id])
+        return found[authorization_id]
+
+    async def rows(self, query: sa.Executable) -> list[Any]:
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(query)).all())
+
+
+LEDGER_NOW = datetime(2025, 3, 20, 12, tzinfo=UTC)
+"""The clock of ``ledger_db``'s handlers."""
+
+
+@pytest_asyncio.fixture
+async def ledger_db(fresh_database: str) -> AsyncIterator[LedgerDb]:
+    await upgrade(fresh_database, MIGRATIONS)
+    engine = create_async_engine(fresh_database)
+    try:
+        yield LedgerDb(engine, Ledger(clock=lambda: LEDGER_NOW))
+    finally:
+        await engine.dispose()

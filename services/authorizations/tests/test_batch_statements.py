@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -167,3 +168,43 @@ async def test_each_batch_read_is_an_index_lookup(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         for name, query in reads.items():
             assert await sequential_scans(conn, query) == [], name
+
+
+async def test_two_batches_on_different_replicas_cannot_both_take_the_last_visit(engine: AsyncEngine) -> None:
+    """The batch locks the authorizations it burns (one statement, in id order) before it reads
+    their balances: the other waits, then sees what the first used."""
+    ledger = Ledger(clock=lambda: NOW)
+    await apply(
+        engine,
+        ledger,
+        [
+            authorization_received(
+                1,
+                patient_id="pat-0001",
+                coverage_id="cov-0001",
+                payer_id="payer-0001",
+                authorized=1,
+                valid={"start": date(2025, 1, 1), "end": date(2025, 12, 31)},
+            )
+        ],
+    )
+    handle = ledger.batch_handler()
+
+    def delivered(event: Event) -> list[Delivered[Any]]:
+        return [Delivered(Record("t", 0, 0, None, b"", (("ce_id", uuid.uuid4().hex.encode()),)), event)]
+
+    async def second() -> None:
+        async with engine.begin() as conn:
+            tx = Transaction(conn, "authorizations")
+            await handle(tx, delivered(a_claim(2, 1)))
+            await tx.flush()
+
+    async with engine.begin() as conn:
+        tx = Transaction(conn, "authorizations")
+        await handle(tx, delivered(a_claim(1, 1)))
+        await tx.flush()
+        other = asyncio.create_task(second())
+        await asyncio.sleep(0.5)
+        assert not other.done(), "the second batch read the balance the first is using"
+    await other
+    assert (await _ledger(engine, "pat-0001")).used == 1

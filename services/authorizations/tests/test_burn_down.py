@@ -201,11 +201,35 @@ def test_unit_authorizations_burn_the_units_of_the_line() -> None:
     assert (outcome.quantity, outcome.remaining) == (6, 34)
 
 
-def test_a_unit_authorization_short_of_the_line_does_not_carry_it() -> None:
-    units = auth("u", unit=AuthorizationUnit.UNITS, authorized=40, used=38, codes=("H2019",))
-    result = burn_down([line(code="H2019", units=4)], ledger(units), required={"ses-1:H2019": True})
+def test_a_unit_authorization_short_of_a_required_line_carries_what_it_has_left() -> None:
+    units = auth("u", unit=AuthorizationUnit.UNITS, authorized=8, used=6, codes=("H0004",))
+    result = burn_down(
+        [line(1, code="H0004", units=4), line(2, code="H0004", units=2)],
+        ledger(units),
+        required={"ses-1:H0004": True, "ses-2:H0004": True},
+    )
+    [(_, first), (_, second)] = result.outcomes
+    # the payer pays the 2 units authorized and denies the other 2
+    assert isinstance(first, Consumed) and (first.quantity, first.excess, first.remaining) == (2, 2, 0)
+    # the next line finds nothing left: the first did not leave the units for it
+    assert isinstance(second, Uncovered) and second.kind is AlertKind.EXHAUSTED
+    assert result.authorizations["u"].used == 8
+
+
+def test_a_line_is_carried_whole_by_another_authorization_before_in_part() -> None:
+    short = auth("short", unit=AuthorizationUnit.UNITS, authorized=8, used=6, end=date(2025, 3, 31))
+    roomy = auth("roomy", unit=AuthorizationUnit.UNITS, authorized=20, end=date(2025, 12, 31))
+    result = burn_down([line(units=4)], ledger(short, roomy), required={"ses-1:90837": True})
     [(_, outcome)] = result.outcomes
-    assert isinstance(outcome, Uncovered) and outcome.kind is AlertKind.EXHAUSTED
+    assert isinstance(outcome, Consumed)
+    assert (outcome.authorization.authorization_id, outcome.quantity, outcome.excess) == ("roomy", 4, 0)
+
+
+def test_a_line_needing_no_authorization_is_not_carried_in_part() -> None:
+    units = auth("u", unit=AuthorizationUnit.UNITS, authorized=40, used=38, codes=("H2019",))
+    result = burn_down([line(code="H2019", units=4)], ledger(units), required={"ses-1:H2019": False})
+    assert result.outcomes[0][1] == NotRequired()
+    assert result.authorizations["u"].used == 38
 
 
 def test_a_voided_claim_gives_its_visit_back() -> None:

@@ -1,4 +1,5 @@
-"""``build_service(settings)``: the consumer, the daily expiry timer and the outbox relay."""
+"""``build_service(settings)``: the consumer, the daily expiry timer (alerts, stale bookings)
+and the outbox relay."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ def build_service(
     ledger = Ledger(
         policy=options.policy(),
         reserve_on_schedule=options.reserve_on_schedule,
+        booking_grace_days=options.booking_grace_days,
         clock=clock or (lambda: datetime.now(UTC)),
     )
     service = Service(settings, migrations=MIGRATIONS, topics=topics_of("authorizations", *TOPICS))
@@ -62,7 +64,10 @@ def build_service(
         while not stop.is_set():
             try:
                 async with service.transaction() as tx:
+                    dropped = await ledger.expire_bookings(tx)
                     raised = await ledger.check_expiry(tx)
+                if dropped:
+                    log.info("expiry check dropped %d stale booking(s)", dropped)
                 if raised:
                     log.info("expiry check raised %d alert(s)", raised)
             except Exception:

@@ -3,8 +3,8 @@
 Per-event SQL was most of the service's CPU: a claim read nine things before it wrote. Here
 ``BatchView.load`` reads, in one query per table, everything the batch's events name (their
 patients' ledgers, the alerts raised on them, the open reservations, the usage and service
-lines of their sessions and lines, the voided claims among them, their payers' rules), and
-the handlers read from the view instead of the database.
+lines of their sessions and lines, the voided or replaced claims among them, their payers'
+rules), and the handlers read from the view instead of the database.
 
 Two rules keep it exact:
 
@@ -14,15 +14,15 @@ Two rules keep it exact:
   meanwhile) is read from the database when asked for ("read-through"), after the writes
   still queued are flushed, and then kept like the rest.
 
-Append-only writes (service lines, usage, reservations booked or billed) are queued and
-written with one executemany per table by :meth:`BatchView.flush`: at the end of the batch,
-and before any statement that reads or changes those tables.
+Append-only writes (service lines, usage, replaced claims, reservations booked, moved or
+billed) are queued and written with one executemany per table by :meth:`BatchView.flush`: at
+the end of the batch, and before any statement that reads or changes those tables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -39,7 +39,7 @@ from rcm.events.models import (
 )
 from rcm.servicekit import Transaction
 
-__all__ = ["BatchView", "Registered"]
+__all__ = ["BatchView", "Booking", "Registered"]
 
 _MEMO_KEY = "rcm.authorizations.batch-view"
 
@@ -71,14 +71,37 @@ class _Line:
     payer_id: str
     service_date: date
     voided: bool
+    units: int | None = None
+    """The units billed (None on lines billed before revision 0004)."""
 
 
 @dataclass(frozen=True, slots=True)
-class _Booking:
+class Booking:
+    """An appointment's reservation: open, or released (billed, cancelled, expired)."""
+
     appointment_id: str
     authorization_id: str
+    patient_id: str
     service_date: date
     quantity: int
+    release_reason: str | None = None
+    open: bool = True
+    scheduled_at: datetime | None = None
+    """The scheduler's time of the schedule booked (None on rows before revision 0004)."""
+    cancelled_at: datetime | None = None
+    """The scheduler's time of the cancellation that released it, if one did."""
+
+    def released(self, reason: str, *, cancelled_at: datetime | None = None) -> Booking:
+        return replace(
+            self, open=False, release_reason=reason, cancelled_at=cancelled_at or self.cancelled_at
+        )
+
+    def outdates(self, scheduled_at: datetime) -> bool:
+        """True when a schedule made at ``scheduled_at`` is older than this booking's schedule,
+        or not newer than its cancellation: re-sent or stale, it changes nothing."""
+        return (self.scheduled_at is not None and scheduled_at < self.scheduled_at) or (
+            self.cancelled_at is not None and scheduled_at <= self.cancelled_at
+        )
 
 
 @dataclass(slots=True)
@@ -90,9 +113,10 @@ class BatchView:
     in ``bookings``), ``usage_keys``/``usage_sessions``, ``line_years`` ((patient, year): every
     line billed to the patient that year is in ``lines``); the other maps hold a key only when
     its answer is known. ``bookings`` holds open reservations by authorization, then
-    appointment; ``patient_lines`` the keys of ``lines`` by patient (a line's patient never
-    changes). ``deferred`` is False for a view made outside a batch: its writes go
-    out at once.
+    appointment; ``appointments`` the reservation of an appointment, open or released (None:
+    it has none); ``patient_lines`` the keys of ``lines`` by patient (a line's patient never
+    changes); ``superseded`` whether a claim was voided or replaced. ``deferred`` is False for
+    a view made outside a batch: its writes go out at once.
     """
 
     deferred: bool = False
@@ -100,20 +124,21 @@ class BatchView:
     registered: dict[str, Registered | None] = field(default_factory=dict)
     patients: set[str] = field(default_factory=set)
     raised: dict[str, set[str]] = field(default_factory=dict)
-    bookings: dict[str, dict[str, _Booking]] = field(default_factory=dict)
+    bookings: dict[str, dict[str, Booking]] = field(default_factory=dict)
     booked_for: set[str] = field(default_factory=set)
-    appointments: dict[str, bool] = field(default_factory=dict)
+    appointments: dict[str, Booking | None] = field(default_factory=dict)
     usage: dict[str, _Usage] = field(default_factory=dict)
     usage_keys: set[str] = field(default_factory=set)
     usage_sessions: set[str] = field(default_factory=set)
     lines: dict[str, _Line] = field(default_factory=dict)
     patient_lines: dict[str, set[str]] = field(default_factory=dict)
     line_years: set[tuple[str, int]] = field(default_factory=set)
-    voided: dict[str, bool] = field(default_factory=dict)
+    superseded: dict[str, bool] = field(default_factory=dict)
     requirements: dict[str, AuthRequirements | None] = field(default_factory=dict)
     uncovered: dict[str, bool] = field(default_factory=dict)
     _lines_out: dict[str, dict[str, Any]] = field(default_factory=dict)
     _usage_out: list[dict[str, Any]] = field(default_factory=list)
+    _replaced_out: list[dict[str, Any]] = field(default_factory=list)
     _bookings_out: list[dict[str, Any]] = field(default_factory=list)
     _billed_out: list[dict[str, Any]] = field(default_factory=list)
 
@@ -140,45 +165,60 @@ class BatchView:
         ]
         booked = [e for e in events if appointments and isinstance(e, AppointmentScheduled)]
         received = [e for e in events if isinstance(e, AuthorizationReceived)]
-        patients = {e.patient_id for e in claims} | {e.patient_id for e in booked}
+        # an authorization received may take the patient's uncovered lines: the whole ledger
+        patients = (
+            {e.patient_id for e in claims} | {e.patient_id for e in booked} | {e.patient_id for e in received}
+        )
         auth_ids = {e.authorization_id for e in received}
         if patients or auth_ids:
-            await self._load_ledgers(conn, patients, auth_ids)
+            # claims and authorizations received use visits up: no other batch may meanwhile
+            await self._load_ledgers(conn, patients, auth_ids, lock=bool(claims or received))
         if claims or booked:
             await self._load_bookings(conn, [e.appointment_id for e in booked])
         if claims:
             await self._load_claim_rows(conn, claims)
 
-    async def _load_ledgers(self, conn: AsyncConnection, patients: set[str], auth_ids: set[str]) -> None:
-        rows = await conn.execute(
-            store.LEDGER_OF_BATCH, {"patient_ids": sorted(patients), "authorization_ids": sorted(auth_ids)}
-        )
-        for row in rows:
+    async def _load_ledgers(
+        self, conn: AsyncConnection, patients: set[str], auth_ids: set[str], *, lock: bool
+    ) -> None:
+        among = {"patient_ids": sorted(patients), "authorization_ids": sorted(auth_ids)}
+        if lock:
+            await conn.execute(store.LOCK_AUTHORIZATIONS_OF_BATCH, among)
+        for row in await conn.execute(store.LEDGER_OF_BATCH, among):
             self._keep_ledger_row(row)
+            self.raised[row.authorization_id] = set(row.raised_kinds or ())
         self.patients |= patients
         for missing in auth_ids - self.authorizations.keys():
             self.registered[missing] = None  # a new authorization: no alerts, usage or bookings yet
             self.raised[missing] = set()
             self.booked_for.add(missing)
-        known = sorted(self.authorizations)
-        for auth_id in known:
-            self.raised.setdefault(auth_id, set())
-        for row in await conn.execute(store.ALERTS_OF_BATCH, {"authorization_ids": known}):
-            self.raised[row.authorization_id].add(row.kind)
 
     async def _load_bookings(self, conn: AsyncConnection, appointment_ids: list[str]) -> None:
         auth_ids = sorted(self.authorizations)
         rows = await conn.execute(
             store.RESERVATIONS_OF_BATCH, {"authorization_ids": auth_ids, "appointment_ids": appointment_ids}
         )
-        self.appointments.update(dict.fromkeys(appointment_ids, False))
+        self.appointments.update(dict.fromkeys(appointment_ids))
         self.booked_for.update(auth_ids)
         for row in rows:
-            self.appointments[row.appointment_id] = True
-            if row.open and row.authorization_id in self.booked_for:
-                self._keep_booking(
-                    _Booking(row.appointment_id, row.authorization_id, row.service_date, row.quantity)
-                )
+            self._keep_reservation_row(row)
+
+    def _keep_reservation_row(self, row: sa.Row[Any]) -> Booking:
+        booking = Booking(
+            row.appointment_id,
+            row.authorization_id,
+            row.patient_id,
+            row.service_date,
+            row.quantity,
+            row.release_reason,
+            row.open,
+            row.scheduled_at,
+            row.cancelled_at,
+        )
+        self.appointments[booking.appointment_id] = booking
+        if booking.open and booking.authorization_id in self.booked_for:
+            self._keep_booking(booking)
+        return booking
 
     async def _load_claim_rows(self, conn: AsyncConnection, claims: list[ClaimCreated]) -> None:
         keys = sorted({line.line_key for c in claims for line in c.lines})
@@ -195,14 +235,20 @@ class BatchView:
             self._keep_line(
                 row.line_key,
                 _Line(
-                    row.claim_id, row.session_id, row.patient_id, row.payer_id, row.service_date, row.voided
+                    row.claim_id,
+                    row.session_id,
+                    row.patient_id,
+                    row.payer_id,
+                    row.service_date,
+                    row.voided,
+                    row.units,
                 ),
             )
         self.line_years.update((p, y) for p in patients for y in range(first, last + 1))
         claim_ids = sorted({c.claim_id for c in claims})
-        self.voided.update(dict.fromkeys(claim_ids, False))
-        for row in await conn.execute(store.VOIDED_OF_BATCH, {"claim_ids": claim_ids}):
-            self.voided[row.claim_id] = True
+        self.superseded.update(dict.fromkeys(claim_ids, False))
+        for row in await conn.execute(store.VOIDED_OR_REPLACED_OF_BATCH, {"claim_ids": claim_ids}):
+            self.superseded[row.claim_id] = True
         payer_ids = sorted({c.payer_id for c in claims})
         self.requirements.update(dict.fromkeys(payer_ids))
         for row in await conn.execute(store.RULES_OF_BATCH, {"payer_ids": payer_ids}):
@@ -220,7 +266,7 @@ class BatchView:
         self.lines[line_key] = line
         self.patient_lines.setdefault(line.patient_id, set()).add(line_key)
 
-    def _keep_booking(self, booking: _Booking) -> None:
+    def _keep_booking(self, booking: Booking) -> None:
         self.bookings.setdefault(booking.authorization_id, {})[booking.appointment_id] = booking
 
     def _keep_usage_row(self, row: sa.Row[Any]) -> None:
@@ -323,25 +369,51 @@ class BatchView:
             self.raised[authorization_id] &= set(kinds)
 
     # ------------------------------------------------------------------ claims and lines
-    async def is_voided(self, conn: AsyncConnection, claim_id: str) -> bool:
-        if claim_id not in self.voided:
-            count = await conn.scalar(
-                sa.select(sa.func.count()).where(store.voided_claim.c.claim_id == claim_id)
-            )
-            self.voided[claim_id] = bool(count)
-        return self.voided[claim_id]
+    async def is_superseded(self, conn: AsyncConnection, claim_id: str) -> bool:
+        """True when the claim was voided or replaced: a late copy of it uses nothing."""
+        if claim_id not in self.superseded:
+            await self.flush(conn)
+            found = await conn.scalar(store.VOIDED_OR_REPLACED_OF_BATCH, {"claim_ids": [claim_id]})
+            self.superseded[claim_id] = found is not None
+        return self.superseded[claim_id]
+
+    async def replace_claim(self, conn: AsyncConnection, claim_id: str, *, by: str, at: datetime) -> None:
+        """Record the claim replaced by ``by`` (frequency 7): a late copy of it will not take
+        back the usage its replacement took over, so voiding the replacement gives it back."""
+        self._replaced_out.append({"claim_id": claim_id, "replaced_by": by, "replaced_at": at})
+        self.superseded[claim_id] = True
+        await self._written(conn)
 
     async def void_claim(self, conn: AsyncConnection, claim_id: str, at: datetime) -> None:
         """Record the claim voided and void its lines (a late copy of it uses nothing)."""
         await conn.execute(store.INSERT_VOIDED_CLAIM, {"claim_id": claim_id, "voided_at": at})
-        self.voided[claim_id] = True
+        self.superseded[claim_id] = True
+        await self.drop_lines(conn, claim_id, keeping=())
+
+    async def drop_lines(self, conn: AsyncConnection, claim_id: str, *, keeping: Collection[str]) -> None:
+        """The claim's lines not in ``keeping`` are billed no more (the claim voided, or its
+        replacement left them out): voided, and no longer reported uncovered, so an
+        authorization received later takes nothing for them."""
         await self.flush(conn)
-        await conn.execute(
-            store.service_line.update().where(store.service_line.c.claim_id == claim_id).values(voided=True)
+        dropped = list(
+            (
+                await conn.execute(
+                    store.service_line.update()
+                    .where(
+                        store.service_line.c.claim_id == claim_id,
+                        store.service_line.c.line_key.not_in(list(keeping)),
+                    )
+                    .values(voided=True)
+                    .returning(store.service_line.c.line_key)
+                )
+            ).scalars()
         )
-        for line in self.lines.values():
-            if line.claim_id == claim_id:
-                line.voided = True
+        for key in dropped:
+            if key in self.lines:
+                self.lines[key].voided = True
+        if dropped:
+            await conn.execute(store.DELETE_UNCOVERED_LINES, {"keys": dropped})
+            self.uncovered.update(dict.fromkeys(dropped, False))
 
     async def void_session(self, conn: AsyncConnection, session_id: str) -> None:
         await self.flush(conn)
@@ -384,8 +456,14 @@ class BatchView:
             }
         )
 
+    def sessions_billed_before(self, lines: Sequence[ServiceLine]) -> set[str]:
+        """Sessions of these lines with a line on file already (a claim billed again, replaced
+        or corrected). Read before :meth:`bill_lines`; a batch holds every line its claims name."""
+        return {held.session_id for line in lines if (held := self.lines.get(line.line_key)) is not None}
+
     async def bill_lines(self, conn: AsyncConnection, lines: Sequence[ServiceLine]) -> None:
-        """Upsert a claim's lines: a line billed again takes the new claim, code and date."""
+        """Upsert a claim's lines: a line billed again takes the new claim, code, date, units,
+        coverage and provider."""
         for line in lines:
             held = self.lines.get(line.line_key)
             if held is None:
@@ -398,26 +476,35 @@ class BatchView:
                         line.payer_id,
                         line.service_date,
                         False,
+                        line.units,
                     ),
                 )
             else:
                 held.claim_id, held.service_date, held.voided = line.claim_id, line.service_date, False
-            queued = self._lines_out.get(line.line_key)
-            if queued is None:
-                self._lines_out[line.line_key] = {
-                    "line_key": line.line_key,
-                    "claim_id": line.claim_id,
-                    "session_id": line.session_id,
-                    "patient_id": line.patient_id,
-                    "payer_id": line.payer_id,
-                    "procedure_code": line.procedure_code,
-                    "service_date": line.service_date,
-                }
-            else:
-                queued.update(
-                    claim_id=line.claim_id, procedure_code=line.procedure_code, service_date=line.service_date
-                )
+                held.units = line.units
+            self._lines_out[line.line_key] = {
+                "line_key": line.line_key,
+                "claim_id": line.claim_id,
+                "session_id": line.session_id,
+                "patient_id": line.patient_id,
+                "payer_id": line.payer_id,
+                "coverage_id": line.coverage_id,
+                "procedure_code": line.procedure_code,
+                "units": line.units,
+                "service_date": line.service_date,
+                "provider_id": line.provider_id,
+            }
         await self._written(conn)
+
+    async def uncovered_lines(self, conn: AsyncConnection, patient_id: str) -> list[sa.Row[Any]]:
+        """The patient's billed lines left wholly uncovered (not voided), oldest first."""
+        await self.flush(conn)
+        return list((await conn.execute(store.UNCOVERED_LINES_OF_PATIENT, {"patient_id": patient_id})).all())
+
+    async def lines_using(self, conn: AsyncConnection, authorization_id: str) -> list[sa.Row[Any]]:
+        """The lines the authorization's usage still counts (``used``: what each uses)."""
+        await self.flush(conn)
+        return list((await conn.execute(store.LINES_USING, {"authorization_id": authorization_id})).all())
 
     # ------------------------------------------------------------------ usage
     async def usage_of(self, conn: AsyncConnection, line_keys: Sequence[str]) -> dict[str, bool]:
@@ -454,7 +541,10 @@ class BatchView:
     def changed(self, lines: Sequence[ServiceLine]) -> list[str]:
         """Keys of lines still counted whose corrected version uses the ledger differently: another
         code or date of service, or other units on a unit-counted authorization. A session's
-        lines on a visit-counted authorization change together (the visit is counted on one of them)."""
+        lines on a visit-counted authorization change together (the visit is counted on one of them).
+
+        Units are compared with those billed before (a line covered in part used fewer), so
+        read before :meth:`bill_lines` records the new ones."""
         changed: set[str] = set()
         for line in lines:
             held = self.usage.get(line.line_key)
@@ -462,10 +552,12 @@ class BatchView:
                 continue
             auth = self.authorizations.get(held.authorization_id)
             units = auth is not None and auth.unit is AuthorizationUnit.UNITS
+            billed = self.lines.get(line.line_key)
+            billed_units = billed.units if billed is not None and billed.units is not None else held.quantity
             if (
                 held.procedure_code != line.procedure_code
                 or held.service_date != line.service_date
-                or (units and held.quantity != line.units)
+                or (units and billed_units != line.units)
             ):
                 changed.add(line.line_key)
         sessions = {self.usage[key].session_id for key in changed}
@@ -474,6 +566,11 @@ class BatchView:
             if held is not None and held.active and held.session_id in sessions:
                 changed.add(line.line_key)
         return sorted(changed)
+
+    def burned_by(self, session_id: str) -> str | None:
+        """The authorization the session's counted usage burned (its first line's), if held."""
+        used = sorted((key, u) for key, u in self.usage.items() if u.session_id == session_id and u.active)
+        return next((u.authorization_id for _, u in used if u.quantity > 0), None)
 
     async def take_over(self, conn: AsyncConnection, line_keys: Sequence[str], claim_id: str) -> None:
         """Usage still counted for these lines now belongs to ``claim_id`` (a replacement claim)."""
@@ -540,92 +637,157 @@ class BatchView:
             self.uncovered[line_key] = False
 
     async def report_uncovered(self, conn: AsyncConnection, row: dict[str, Any]) -> bool:
-        """Record a line nothing covers; False when it was reported already."""
-        inserted = await conn.scalar(store.INSERT_UNCOVERED, row)
+        """Record a line nothing covers, or covers in part (``quantity``: the shortfall); False
+        when it was reported so already (same kind, authorization and shortfall)."""
+        written = await conn.scalar(store.UPSERT_UNCOVERED, row)
         self.uncovered[row["line_key"]] = True
-        return inserted is not None
+        return written is not None
 
     # ------------------------------------------------------------------ reservations
-    async def book(self, conn: AsyncConnection, row: dict[str, Any]) -> bool:
-        """Reserve a visit for an appointment; False when the appointment holds a reservation already."""
-        appointment_id = row["appointment_id"]
-        if appointment_id in self.appointments:
-            if self.appointments[appointment_id]:
-                return False
-            self._bookings_out.append(row)
-            await self._written(conn)
-        else:
+    async def booking_of(self, conn: AsyncConnection, appointment_id: str) -> Booking | None:
+        """The appointment's reservation, open or released; None when it never booked."""
+        if appointment_id not in self.appointments:
             await self.flush(conn)
-            inserted = await conn.scalar(
-                store.INSERT_RESERVATION.returning(store.reservation.c.appointment_id), row
-            )
-            if inserted is None:
-                self.appointments[appointment_id] = True
-                return False
-        self.appointments[appointment_id] = True
-        if row["authorization_id"] in self.booked_for:
-            self._keep_booking(
-                _Booking(appointment_id, row["authorization_id"], row["service_date"], row["quantity"])
-            )
-        self.adjust(row["authorization_id"], reserved=row["quantity"])
-        return True
+            row = (
+                await conn.execute(
+                    store.RESERVATIONS_OF_BATCH,
+                    {"authorization_ids": [], "appointment_ids": [appointment_id]},
+                )
+            ).first()
+            self.appointments[appointment_id] = None if row is None else self._keep_reservation_row(row)
+        return self.appointments[appointment_id]
+
+    async def book(self, conn: AsyncConnection, booking: Booking, *, at: datetime) -> None:
+        """Reserve what ``booking`` says for its appointment: a new booking, the appointment's
+        open one moved (another day or authorization: the old one holds nothing more), or its
+        released one opened again. A booking whose visit was billed is never opened again (the
+        statement leaves it; the handler does not ask)."""
+        before = self.appointments.get(booking.appointment_id)
+        if before is not None and before.open:
+            self._unbook(before, reason=None)
+        self._bookings_out.append(
+            {
+                "appointment_id": booking.appointment_id,
+                "authorization_id": booking.authorization_id,
+                "patient_id": booking.patient_id,
+                "service_date": booking.service_date,
+                "quantity": booking.quantity,
+                "reserved_at": at,
+                "scheduled_at": booking.scheduled_at,
+            }
+        )
+        self.appointments[booking.appointment_id] = booking
+        if booking.authorization_id in self.booked_for:
+            self._keep_booking(booking)
+        self.adjust(booking.authorization_id, reserved=booking.quantity)
+        await self._written(conn)
+
+    def _unbook(self, booking: Booking, *, reason: str | None, cancelled_at: datetime | None = None) -> None:
+        """What the view holds once ``booking`` no longer reserves (released with ``reason``,
+        or about to be replaced when None)."""
+        self.bookings.get(booking.authorization_id, {}).pop(booking.appointment_id, None)
+        self.adjust(booking.authorization_id, reserved=-booking.quantity)
+        if reason is not None:
+            self.appointments[booking.appointment_id] = booking.released(reason, cancelled_at=cancelled_at)
+
+    def _released(self, row: sa.Row[Any], *, reason: str, cancelled_at: datetime | None = None) -> None:
+        """A reservation row the database released (``appointment_id``, ``authorization_id``,
+        ``quantity``), applied to what the view holds."""
+        held = self.appointments.get(row.appointment_id)
+        if held is not None and held.open:
+            self._unbook(held, reason=reason, cancelled_at=cancelled_at)
+            return
+        self.bookings.get(row.authorization_id, {}).pop(row.appointment_id, None)
+        self.adjust(row.authorization_id, reserved=-row.quantity)
+        self.appointments.pop(row.appointment_id, None)  # read again when asked
+
+    def _open_bookings_of(self, patient_id: str) -> list[Booking] | None:
+        """Every open booking of the patient, or None when the view does not hold them all."""
+        if patient_id not in self.patients:
+            return None
+        mine = [a for a in self.authorizations.values() if a.patient_id == patient_id]
+        if any(a.authorization_id not in self.booked_for for a in mine):
+            return None
+        return [b for a in mine for b in self.bookings.get(a.authorization_id, {}).values()]
 
     async def bill_booking(
-        self, conn: AsyncConnection, authorization_id: str, day: date, at: datetime
+        self, conn: AsyncConnection, *, patient_id: str, day: date, at: datetime, burned: str | None
     ) -> None:
-        """The visit booked on this authorization for this day is billed: the booking is released."""
-        if authorization_id not in self.booked_for:
+        """A session of the patient on this day is billed: the appointment booked for it is
+        released, whichever authorization it booked and whichever the claim burned (claims
+        name no appointment; the booking on the authorization ``burned``, if any, goes first)."""
+        held = self._open_bookings_of(patient_id)
+        if held is None:
             await self.flush(conn)
-            booked = (
-                sa.select(store.reservation.c.appointment_id)
-                .where(
-                    store.reservation.c.authorization_id == authorization_id,
-                    store.reservation.c.service_date == day,
-                    store.reservation.c.released_at.is_(None),
+            row = (
+                await conn.execute(
+                    store.BILL_BOOKING, {"patient_id": patient_id, "day": day, "burned": burned, "at": at}
                 )
-                .limit(1)
-                .scalar_subquery()
-            )
-            quantity = await conn.scalar(
-                store.reservation.update()
-                .where(store.reservation.c.appointment_id == booked)
-                .values(released_at=at, release_reason="billed")
-                .returning(store.reservation.c.quantity)
-            )
-            if quantity is not None:
-                self.adjust(authorization_id, reserved=-quantity)
+            ).first()
+            if row is not None:
+                self._released(row, reason=store.BILLED)
             return
-        held = self.bookings.get(authorization_id, {})
         found = min(
-            (b for b in held.values() if b.service_date == day), key=lambda b: b.appointment_id, default=None
+            (b for b in held if b.service_date == day),
+            key=lambda b: (b.authorization_id != burned, b.appointment_id),
+            default=None,
         )
         if found is None:
             return
-        del held[found.appointment_id]
-        self.adjust(authorization_id, reserved=-found.quantity)
-        self._billed_out.append({"appointment": found.appointment_id, "at": at, "reason": "billed"})
+        self._unbook(found, reason=store.BILLED)
+        self._billed_out.append({"appointment": found.appointment_id, "at": at, "reason": store.BILLED})
         await self._written(conn)
 
     async def cancel_booking(
-        self, conn: AsyncConnection, appointment_id: str, at: datetime, reason: str
+        self,
+        conn: AsyncConnection,
+        appointment_id: str,
+        at: datetime,
+        reason: str,
+        *,
+        cancelled_at: datetime | None = None,
     ) -> sa.Row[Any] | None:
-        """Release an appointment's open reservation; its authorization and quantity, if it had one."""
+        """Release an appointment's open reservation; its authorization and quantity, if it had
+        one. A cancellation made (``cancelled_at``) before the schedule booked leaves it: the
+        appointment was scheduled again since."""
         await self.flush(conn)
+        when = [
+            store.reservation.c.appointment_id == appointment_id,
+            store.reservation.c.released_at.is_(None),
+        ]
+        if cancelled_at is not None:
+            when.append(
+                sa.or_(
+                    store.reservation.c.scheduled_at.is_(None),
+                    store.reservation.c.scheduled_at <= cancelled_at,
+                )
+            )
         row = (
             await conn.execute(
                 store.reservation.update()
-                .where(
-                    store.reservation.c.appointment_id == appointment_id,
-                    store.reservation.c.released_at.is_(None),
+                .where(*when)
+                .values(released_at=at, release_reason=reason, cancelled_at=cancelled_at)
+                .returning(
+                    store.reservation.c.appointment_id,
+                    store.reservation.c.authorization_id,
+                    store.reservation.c.quantity,
                 )
-                .values(released_at=at, release_reason=reason)
-                .returning(store.reservation.c.authorization_id, store.reservation.c.quantity)
             )
         ).first()
         if row is not None:
-            self.bookings.get(row.authorization_id, {}).pop(appointment_id, None)
-            self.adjust(row.authorization_id, reserved=-row.quantity)
+            self._released(row, reason=reason, cancelled_at=cancelled_at)
         return row
+
+    async def expire_bookings(
+        self, conn: AsyncConnection, *, before: date, at: datetime
+    ) -> list[sa.Row[Any]]:
+        """Release the open bookings whose day is before ``before``: no claim came for them (a
+        session voided, a no-show nobody cancelled), so they hold nothing any longer."""
+        await self.flush(conn)
+        rows = list((await conn.execute(store.EXPIRE_BOOKINGS, {"before": before, "at": at})).all())
+        for row in rows:
+            self._released(row, reason=store.EXPIRED)
+        return rows
 
     # ------------------------------------------------------------------ writing
     async def _written(self, conn: AsyncConnection) -> None:
@@ -640,9 +802,12 @@ class BatchView:
         if self._usage_out:
             rows, self._usage_out = self._usage_out, []
             await conn.execute(store.INSERT_USAGE, rows)
+        if self._replaced_out:
+            rows, self._replaced_out = self._replaced_out, []
+            await conn.execute(store.INSERT_REPLACED_CLAIM, rows)
         if self._bookings_out:
             rows, self._bookings_out = self._bookings_out, []
-            await conn.execute(store.INSERT_RESERVATION, rows)
+            await conn.execute(store.UPSERT_RESERVATION, rows)
         if self._billed_out:
             rows, self._billed_out = self._billed_out, []
             await conn.execute(store.RELEASE_RESERVATION, rows)

@@ -128,12 +128,18 @@ def register_278(
     practice system would, so the ledger and the claims service both learn of them; sending
     the same response again amends the same authorizations. A review the response cancels
     (HCR01 C) re-publishes the patient's authorization of that number on file, cancelled from
-    the response's date: it covers no service from then on.
+    the response's date: it covers no service from then on. A service level cancelled on its
+    own cancels only an authorization limited to that code; one the code shares with others is
+    left and named on stderr, as are certified grants not registered (an uncounted quantity:
+    hours, months, minutes; no window or quantity), with their reason.
     """
     from rcm.authorizations.review_278 import (
-        authorizations_from_response,
         cancellations_from_response,
         cancelled,
+        cancelled_services,
+        read_response,
+        service_cancellations_from_response,
+        unmatched_cancellations_from_response,
     )
     from rcm.x12.convert import read_interchanges
     from rcm.x12.errors import X12Error
@@ -154,10 +160,8 @@ def register_278(
         typer.echo(f"{path}: no 278 response in the file", err=True)
         raise typer.Exit(2)
     now = datetime.now(UTC)
-    events = [
-        auth
-        for response in responses
-        for auth in authorizations_from_response(
+    readings = [
+        read_response(
             response,
             patient_id=patient_id,
             coverage_id=coverage_id,
@@ -165,11 +169,34 @@ def register_278(
             received_at=now,
             provider_id=provider_id,
         )
+        for response in responses
     ]
+    events = [auth for reading in readings for auth in reading.authorizations]
+    for refused in (r for reading in readings for r in reading.refused):
+        codes = ",".join(refused.procedure_codes) or "any code"
+        detail = f" ({refused.detail})" if refused.detail else ""
+        typer.echo(
+            f"#{refused.number} {codes}: certified, not registered: {refused.reason}{detail}", err=True
+        )
     cancels = {
         number: on for response in responses for number, on in cancellations_from_response(response).items()
     }
-    if cancels:
+    services = {
+        key: on
+        for response in responses
+        for key, on in service_cancellations_from_response(response).items()
+        if key[0] not in cancels
+    }
+    unmatched = {
+        number for response in responses for number in unmatched_cancellations_from_response(response)
+    }
+    for number in sorted(unmatched):
+        typer.echo(
+            f"#{number}: a service naming no procedure cancelled by the payer, left as it is; "
+            "cancel it by hand",
+            err=True,
+        )
+    if cancels or services:
         on_file, _ = asyncio.run(_read(patient_id=patient_id))
         events += [
             cancelled(auth, on=cancels[auth.auth_number], received_at=now)
@@ -180,6 +207,17 @@ def register_278(
         for number in sorted(missing):
             typer.echo(
                 f"#{number}: cancelled by the payer, but no authorization of that number is on file", err=True
+            )
+        one_by_one, left = cancelled_services(on_file, services, payer_id=payer_id, received_at=now)
+        events += one_by_one
+        for service in left:
+            why = (
+                "it shares its authorization with other codes; cancel it by hand"
+                if service.reason == "shared"
+                else "no authorization of that number covers it"
+            )
+            typer.echo(
+                f"#{service.number} {service.procedure_code}: cancelled by the payer, but {why}", err=True
             )
     if not events:
         typer.echo(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from rcm.authorizations import store
-from rcm.authorizations.batch import BatchView, Registered
+from rcm.authorizations.batch import BatchView, Booking, Registered
 from rcm.authorizations.domain import (
     AlertPolicy,
     Authorization,
@@ -84,6 +84,26 @@ def _extended(before: Registered, amended: AuthorizationReceived) -> bool:
     return bool(amended.authorized > before.authorized or later)
 
 
+def _billed(row: sa.Row[Any], *, units: int | None = None) -> ServiceLine | None:
+    """A billed line read back (``store.UNCOVERED_LINES_OF_PATIENT``, ``store.LINES_USING``) to
+    burn again; None when its units are unknown (billed before revision 0004) and not given."""
+    known = row.units if row.units is not None else units
+    if known is None:
+        return None
+    return ServiceLine(
+        line_key=row.line_key,
+        claim_id=row.claim_id,
+        session_id=row.session_id,
+        patient_id=row.patient_id,
+        payer_id=row.payer_id,
+        coverage_id=row.coverage_id or "",
+        procedure_code=row.procedure_code,
+        units=known,
+        service_date=row.service_date,
+        provider_id=row.provider_id,
+    )
+
+
 def _lines(claim: ClaimCreated) -> list[ServiceLine]:
     return [
         ServiceLine(
@@ -108,6 +128,8 @@ class Ledger:
 
     policy: AlertPolicy = field(default_factory=AlertPolicy)
     reserve_on_schedule: bool = True
+    booking_grace_days: int = 14
+    """A booking whose day is this many days past with no claim is dropped (:meth:`expire_bookings`)."""
     clock: Clock = lambda: datetime.now(UTC)
 
     def handlers(self) -> dict[type, Callable[[Transaction, Delivered[Any]], Any]]:
@@ -140,6 +162,9 @@ class Ledger:
 
     # ------------------------------------------------------------------ registering
     async def on_authorization_received(self, tx: Transaction, d: Delivered[AuthorizationReceived]) -> None:
+        """Register (or amend) the authorization; then usage it no longer covers goes elsewhere
+        (:meth:`_move_outside`) and billed lines it covers that nothing carried are taken
+        (:meth:`_take_uncovered`)."""
         e = d.event
         view = BatchView.of(tx)
         before = await view.registration(tx.conn, e.authorization_id)
@@ -170,7 +195,78 @@ class Ledger:
                 )
             )
             view.alerts_kept(e.authorization_id, holds)
-        await self.raise_alerts(tx, [auth], cause=d)
+        touched = await self._move_outside(tx, auth, cause=d)
+        touched |= await self._take_uncovered(tx, auth, cause=d)
+        ledger = await view.by_ids(tx.conn, {auth.authorization_id, *touched})
+        await self.raise_alerts(tx, ledger.values(), cause=d)
+
+    async def _move_outside(self, tx: Transaction, auth: Authorization, *, cause: Delivered[Any]) -> set[str]:
+        """Usage of dates the authorization no longer covers (cancelled, or its window moved)
+        is given back, and the lines burn again: on another authorization covering them, else
+        reported uncovered as a line billed without one. The ids of the authorizations used."""
+        view = BatchView.of(tx)
+        outside = [
+            r
+            for r in await view.lines_using(tx.conn, auth.authorization_id)
+            if not auth.in_window(r.service_date)
+        ]
+        if not outside:
+            return set()
+        keys = [r.line_key for r in outside]
+        # ReleaseReason has no 'authorization amended': what the session used is corrected
+        await self._release(
+            tx,
+            store.usage.c.line_key.in_(keys),
+            reason=ReleaseReason.SESSION_CORRECTED,
+            recorded_as="authorization_amended",
+            cause=cause,
+        )
+        lines = [line for r in outside if (line := _billed(r, units=r.used)) is not None]
+        required = await self._required(tx, lines)
+        return await self._burn(tx, lines, required=required, rebill=keys, cause=cause)
+
+    async def _take_uncovered(
+        self, tx: Transaction, auth: Authorization, *, cause: Delivered[Any]
+    ) -> set[str]:
+        """Billed lines left wholly uncovered that the authorization covers (a retro
+        authorization, an extension) burn now, oldest first, within what the ledger has left;
+        those still left uncovered stay reported. The ids of the authorizations used."""
+        view = BatchView.of(tx)
+        lines = [
+            line
+            for row in await view.uncovered_lines(tx.conn, auth.patient_id)
+            if (line := _billed(row)) is not None
+            and auth.billed_to(payer_id=line.payer_id, coverage_id=line.coverage_id)
+            and auth.covers(code=line.procedure_code, day=line.service_date, provider_id=line.provider_id)
+        ]
+        if not lines:
+            return set()
+        counted = await view.usage_of(tx.conn, [line.line_key for line in lines])
+        lines = [line for line in lines if not counted.get(line.line_key)]
+        # they were reported because the payer requires an authorization for them
+        return await self._burn(
+            tx,
+            lines,
+            required=dict.fromkeys((line.line_key for line in lines), True),
+            rebill=counted,
+            cause=cause,
+        )
+
+    async def _required(self, tx: Transaction, lines: Sequence[ServiceLine]) -> dict[str, bool]:
+        """Per line key: whether the payer needs an authorization for it (after N visits)."""
+        view = BatchView.of(tx)
+        required: dict[str, bool] = {}
+        for line in lines:
+            requirements = await view.payer_requirements(tx.conn, line.payer_id) or _default_requirements()
+            visits = await view.prior_visits(
+                tx.conn,
+                patient_id=line.patient_id,
+                payer_id=line.payer_id,
+                year=line.service_date.year,
+                excluding_session=line.session_id,
+            )
+            required[line.line_key] = requirements.requires(line.procedure_code, prior_visits=visits)
+        return required
 
     async def on_payer_updated(self, tx: Transaction, d: Delivered[PayerUpdated]) -> None:
         e = d.event
@@ -193,15 +289,23 @@ class Ledger:
                 await self.release_claim(tx, claim.replaces_claim_id, cause=d)
             return
         view = BatchView.of(tx)
-        if await view.is_voided(tx.conn, claim.claim_id):
-            return  # a late copy of a claim already voided uses nothing
+        if await view.is_superseded(tx.conn, claim.claim_id):
+            return  # a late copy of a claim already voided or replaced uses nothing
         now = self.clock()
         lines = _lines(claim)
         keys = [line.line_key for line in lines]
-        if claim.frequency_code is FrequencyCode.REPLACEMENT and claim.replaces_claim_id is not None:
+        replaced = claim.replaces_claim_id
+        if (
+            claim.frequency_code is FrequencyCode.REPLACEMENT
+            and replaced is not None
+            and replaced != claim.claim_id
+        ):
+            await view.replace_claim(tx.conn, replaced, by=claim.claim_id, at=now)
+            # the lines the replacement left out are billed no more: nothing takes them later
+            await view.drop_lines(tx.conn, replaced, keeping=keys)
             await self._release(
                 tx,
-                (store.usage.c.claim_id == claim.replaces_claim_id) & store.usage.c.line_key.not_in(keys),
+                (store.usage.c.claim_id == replaced) & store.usage.c.line_key.not_in(keys),
                 reason=ReleaseReason.SESSION_CORRECTED,
                 cause=d,
             )
@@ -215,7 +319,7 @@ class Ledger:
             )
             for line in lines
         }
-        await view.bill_lines(tx.conn, lines)
+        first_billed = {line.session_id for line in lines} - view.sessions_billed_before(lines)
         existing = await view.usage_of(tx.conn, keys)
         active = [key for key, counted in existing.items() if counted]
         if active:
@@ -231,36 +335,75 @@ class Ledger:
                     cause=d,
                 )
                 active = [key for key in active if key not in changed]
+        await view.bill_lines(tx.conn, lines)
         if active:
             # counted once already: a replacement only takes the usage over
             await view.take_over(tx.conn, active, claim.claim_id)
         pending = [line for line in lines if line.line_key not in active]
-        if not pending:
-            return
-        requirements = await view.payer_requirements(tx.conn, claim.payer_id) or _default_requirements()
-        required = {
+        touched: set[str] = set()
+        if pending:
+            required = await self._required_on_claim(tx, claim, pending, visits)
+            touched = await self._burn(
+                tx,
+                pending,
+                required=required,
+                rebill=existing,
+                preferred_number=claim.authorization_number,
+                cause=d,
+            )
+        for session_id in sorted(first_billed):
+            # the appointment booked for the session is now billed: its booking is released,
+            # whichever authorization it booked (the one the session burned first, if any)
+            day = min(line.service_date for line in lines if line.session_id == session_id)
+            burned = view.burned_by(session_id)
+            await view.bill_booking(tx.conn, patient_id=claim.patient_id, day=day, at=now, burned=burned)
+        if touched:
+            ledger = await view.by_ids(tx.conn, touched)
+            await self.raise_alerts(tx, ledger.values(), session_id=claim.lines[0].session_id, cause=d)
+
+    async def _required_on_claim(
+        self, tx: Transaction, claim: ClaimCreated, lines: Sequence[ServiceLine], visits: dict[str, int]
+    ) -> dict[str, bool]:
+        requirements = (
+            await BatchView.of(tx).payer_requirements(tx.conn, claim.payer_id) or _default_requirements()
+        )
+        return {
             line.line_key: requirements.requires(line.procedure_code, prior_visits=visits[line.session_id])
-            for line in pending
+            for line in lines
         }
-        ledger = await view.ledger(tx.conn, claim.patient_id)
-        counted = await view.counted_sessions(tx.conn, {line.session_id for line in pending})
+
+    async def _burn(
+        self,
+        tx: Transaction,
+        lines: Sequence[ServiceLine],
+        *,
+        required: dict[str, bool],
+        rebill: Collection[str],
+        preferred_number: str | None = None,
+        cause: Delivered[Any],
+    ) -> set[str]:
+        """Burn one patient's lines down and record what each uses, or lacks: usage rows (an
+        update for lines in ``rebill``, which have one released), authorization-consumed, lines
+        uncovered or covered in part reported. The ids of the authorizations used."""
+        if not lines:
+            return set()
+        view = BatchView.of(tx)
+        now = self.clock()
+        ledger = await view.ledger(tx.conn, lines[0].patient_id)
+        counted = await view.counted_sessions(tx.conn, {line.session_id for line in lines})
         result = burn_down(
-            pending,
-            ledger,
-            required=required,
-            preferred_number=claim.authorization_number,
-            counted_sessions=counted,
+            lines, ledger, required=required, preferred_number=preferred_number, counted_sessions=counted
         )
         view.burned(result.authorizations.values())
-        touched: dict[str, Authorization] = {}
+        touched: set[str] = set()
         for line, outcome in result.outcomes:
             if isinstance(outcome, Consumed):
                 auth = outcome.authorization
                 await self._record_usage(
-                    tx, line, auth, outcome.quantity, now, rebill=line.line_key in existing
+                    tx, line, auth, outcome.quantity, now, rebill=line.line_key in rebill
                 )
                 if outcome.quantity > 0:
-                    touched[auth.authorization_id] = result.authorizations[auth.authorization_id]
+                    touched.add(auth.authorization_id)
                     tx.publish(
                         AuthorizationConsumed(
                             authorization_id=auth.authorization_id,
@@ -269,15 +412,21 @@ class Ledger:
                             procedure_code=line.procedure_code,
                             consumed=outcome.quantity,
                             authorized=auth.authorized,
-                            remaining=result.authorizations[auth.authorization_id].remaining,
+                            remaining=outcome.remaining,  # after this line
                             valid_until=auth.end,
                             consumed_at=now,
                         ),
-                        cause=d,
+                        cause=cause,
                     )
+                if outcome.excess:
+                    # covered in part: the payer pays what is authorized and denies the rest
+                    short = Uncovered(AlertKind.EXHAUSTED, result.authorizations[auth.authorization_id])
+                    await self._report_uncovered(tx, line, short, now, quantity=outcome.excess, cause=cause)
+                else:
+                    await view.clear_uncovered(tx.conn, line.line_key)
             elif isinstance(outcome, Uncovered):
-                await self._report_uncovered(tx, line, outcome, now, cause=d)
-        await self.raise_alerts(tx, touched.values(), session_id=claim.lines[0].session_id, cause=d)
+                await self._report_uncovered(tx, line, outcome, now, cause=cause)
+        return touched
 
     async def _record_usage(
         self,
@@ -289,7 +438,6 @@ class Ledger:
         *,
         rebill: bool,
     ) -> None:
-        view = BatchView.of(tx)
         values = {
             "authorization_id": auth.authorization_id,
             "patient_id": line.patient_id,
@@ -302,15 +450,21 @@ class Ledger:
             "released_at": None,
             "release_reason": None,
         }
-        # rebill: the line was given back (voided claim) and is billed again
-        await view.use(tx.conn, line.line_key, values, rebill=rebill)
-        await view.clear_uncovered(tx.conn, line.line_key)
-        # the visit booked for this day is now billed: the booking turns into the usage
-        await view.bill_booking(tx.conn, auth.authorization_id, line.service_date, now)
+        # rebill: the line was given back (voided claim, authorization amended) and burns again
+        await BatchView.of(tx).use(tx.conn, line.line_key, values, rebill=rebill)
 
     async def _report_uncovered(
-        self, tx: Transaction, line: ServiceLine, outcome: Uncovered, now: datetime, *, cause: Delivered[Any]
+        self,
+        tx: Transaction,
+        line: ServiceLine,
+        outcome: Uncovered,
+        now: datetime,
+        *,
+        quantity: int | None = None,
+        cause: Delivered[Any],
     ) -> None:
+        """Record the line uncovered (``quantity``: the units beyond what covered it in part)
+        and alert once per kind."""
         auth = outcome.authorization
         inserted = await BatchView.of(tx).report_uncovered(
             tx.conn,
@@ -323,6 +477,7 @@ class Ledger:
                 "kind": outcome.kind.value,
                 "authorization_id": auth.authorization_id if auth else None,
                 "recorded_at": now,
+                "quantity": quantity,
             },
         )
         if not inserted:
@@ -365,11 +520,19 @@ class Ledger:
         )
 
     async def _release(
-        self, tx: Transaction, which: sa.ColumnElement[bool], *, reason: ReleaseReason, cause: Delivered[Any]
+        self,
+        tx: Transaction,
+        which: sa.ColumnElement[bool],
+        *,
+        reason: ReleaseReason,
+        recorded_as: str | None = None,
+        cause: Delivered[Any],
     ) -> None:
+        """Give back the usage ``which`` selects; ``recorded_as`` is the row's reason when the
+        event's (``reason``) says less."""
         now = self.clock()
         view = BatchView.of(tx)
-        rows = await view.release(tx.conn, which, at=now, reason=reason.value)
+        rows = await view.release(tx.conn, which, at=now, reason=recorded_as or reason.value)
         given: dict[tuple[str, str, str], int] = defaultdict(int)
         for row in rows:
             given[(row.authorization_id, row.patient_id, row.session_id)] += row.quantity
@@ -396,54 +559,150 @@ class Ledger:
     async def on_appointment_scheduled(self, tx: Transaction, d: Delivered[AppointmentScheduled]) -> None:
         if not self.reserve_on_schedule:
             return
+        """Book a visit for the appointment. The same appointment scheduled again (rescheduled
+        under its id) moves its booking to the new day and the authorization covering it, and
+        one cancelled before books again; one whose visit was billed books nothing more."""
         e = d.event
         view = BatchView.of(tx)
+        now = self.clock()
+        day = e.start.date()
+        held = await view.booking_of(tx.conn, e.appointment_id)
+        if held is not None and (held.release_reason == store.BILLED or held.outdates(e.scheduled_at)):
+            return  # billed, or a schedule re-sent or overtaken (rescheduled or cancelled since)
+        current = held if held is not None and held.open else None
         ledger = await view.ledger(tx.conn, e.patient_id)
+        if current is not None and current.authorization_id in ledger:
+            # the appointment's own booking does not stand in the way of where it moves
+            ledger[current.authorization_id] = ledger[current.authorization_id].unreserve(current.quantity)
         auth = authorization_to_reserve(
             ledger.values(),
             patient_id=e.patient_id,
-            day=e.start.date(),
+            day=day,
             provider_id=e.provider_id,
             expected_codes=e.expected_procedure_codes,
             authorization_id=e.authorization_id,
         )
+        if current is not None and (current.authorization_id, current.service_date) == (
+            auth.authorization_id if auth else None,
+            day,
+        ):
+            return  # booked so already
         if auth is None:
+            if current is not None:  # moved to a day no authorization covers
+                await self._unbook(
+                    tx, e.appointment_id, e.patient_id, reason=ReleaseReason.APPOINTMENT_CANCELLED, cause=d
+                )
             return
-        booked = await view.book(
+        await view.book(
             tx.conn,
-            {
-                "appointment_id": e.appointment_id,
-                "authorization_id": auth.authorization_id,
-                "patient_id": e.patient_id,
-                "service_date": e.start.date(),
-                "quantity": 1,
-                "reserved_at": self.clock(),
-            },
+            Booking(
+                e.appointment_id,
+                auth.authorization_id,
+                e.patient_id,
+                day,
+                quantity=1,
+                scheduled_at=e.scheduled_at,
+            ),
+            at=now,
         )
-        if booked:
-            await self.raise_alerts(tx, [auth.reserve(1)], cause=d)
+        if current is not None and current.authorization_id != auth.authorization_id:
+            # moved to another authorization: the old one holds the visit no more
+            await self._booking_released(
+                tx,
+                current.authorization_id,
+                patient_id=e.patient_id,
+                appointment_id=e.appointment_id,
+                quantity=current.quantity,
+                reason=ReleaseReason.APPOINTMENT_CANCELLED,
+                cause=d,
+            )
+        booked = await view.by_ids(tx.conn, [auth.authorization_id])
+        await self.raise_alerts(tx, booked.values(), cause=d)
 
     async def on_appointment_cancelled(self, tx: Transaction, d: Delivered[AppointmentCancelled]) -> None:
         e = d.event
-        now = self.clock()
-        view = BatchView.of(tx)
-        reason = ReleaseReason.APPOINTMENT_CANCELLED
-        row = await view.cancel_booking(tx.conn, e.appointment_id, now, reason.value)
-        if row is None:
-            return
-        ledger = await view.by_ids(tx.conn, [row.authorization_id])
-        tx.publish(
-            AuthorizationReleased(
-                authorization_id=row.authorization_id,
-                patient_id=e.patient_id,
-                appointment_id=e.appointment_id,
-                released=row.quantity,
-                remaining=ledger[row.authorization_id].remaining,
-                reason=reason,
-                released_at=now,
-            ),
+        await self._unbook(
+            tx,
+            e.appointment_id,
+            e.patient_id,
+            reason=ReleaseReason.APPOINTMENT_CANCELLED,
+            cancelled_at=e.cancelled_at,
             cause=d,
         )
+
+    async def _unbook(
+        self,
+        tx: Transaction,
+        appointment_id: str,
+        patient_id: str,
+        *,
+        reason: ReleaseReason,
+        cancelled_at: datetime | None = None,
+        cause: Delivered[Any],
+    ) -> None:
+        """Release the appointment's open booking, if any (unless ``cancelled_at``, the
+        scheduler's time of a cancellation, is older than its schedule), and say so."""
+        row = await BatchView.of(tx).cancel_booking(
+            tx.conn, appointment_id, self.clock(), reason.value, cancelled_at=cancelled_at
+        )
+        if row is None:
+            return
+        await self._booking_released(
+            tx,
+            row.authorization_id,
+            patient_id=patient_id,
+            appointment_id=appointment_id,
+            quantity=row.quantity,
+            reason=reason,
+            cause=cause,
+        )
+
+    async def _booking_released(
+        self,
+        tx: Transaction,
+        authorization_id: str,
+        *,
+        patient_id: str,
+        appointment_id: str,
+        quantity: int,
+        reason: ReleaseReason,
+        cause: Delivered[Any] | None,
+    ) -> None:
+        """Say that an appointment's booking holds the visit on the authorization no more."""
+        ledger = await BatchView.of(tx).by_ids(tx.conn, [authorization_id])
+        tx.publish(
+            AuthorizationReleased(
+                authorization_id=authorization_id,
+                patient_id=patient_id,
+                appointment_id=appointment_id,
+                released=quantity,
+                remaining=ledger[authorization_id].remaining,
+                reason=reason,
+                released_at=self.clock(),
+            ),
+            cause=cause,
+        )
+
+    async def expire_bookings(self, tx: Transaction, *, today: date | None = None) -> int:
+        """Drop the bookings whose day is ``booking_grace_days`` past with no claim (a session
+        voided before it was billed, a no-show nobody cancelled): they held a visit nobody will
+        use. Run by the daily timer; the number dropped."""
+        day = today or self.clock().date()
+        rows = await BatchView.of(tx).expire_bookings(
+            tx.conn, before=day - timedelta(days=self.booking_grace_days), at=self.clock()
+        )
+        for row in rows:
+            # ReleaseReason has no 'expired': the appointment is taken as not having happened
+            await self._booking_released(
+                tx,
+                row.authorization_id,
+                patient_id=row.patient_id,
+                appointment_id=row.appointment_id,
+                quantity=row.quantity,
+                reason=ReleaseReason.APPOINTMENT_CANCELLED,
+                cause=None,
+            )
+        return len(rows)
 
     # ------------------------------------------------------------------ alerts
     async def raise_alerts(

@@ -10,10 +10,11 @@ level (SV1) per code. Names and member id are parameters: the ledger keeps opaqu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any, Literal
 
 from rcm.authorizations.domain import Authorization
@@ -25,13 +26,21 @@ from rcm.x12.models.base import RawSegment
 __all__ = [
     "CERTIFIED",
     "COUNTED",
+    "NotCancelled",
     "Parties",
+    "Reading",
+    "Refusal",
+    "Refused",
     "RenewalAsk",
     "authorizations_from_response",
     "cancellations_from_response",
     "cancelled",
+    "cancelled_services",
+    "read_response",
     "renewal_request",
     "renewal_request_x12",
+    "service_cancellations_from_response",
+    "unmatched_cancellations_from_response",
 ]
 
 CERTIFIED = frozenset({"A1", "A2", "A6"})
@@ -43,6 +52,46 @@ nothing."""
 COUNTED = {"VS": AuthorizationUnit.VISITS, "DY": AuthorizationUnit.VISITS, "FL": AuthorizationUnit.UNITS}
 """HSD01 quantities the ledger counts: visits, days (one per day, counted as visits) and units.
 Hours (HS) and months (MN) are not counts of a service line and are not read."""
+
+SERVICE_UNITS = frozenset({"UN"})
+"""SV1/SV2 unit bases whose quantity is a count of units (SV103/SV204 UN; none given reads as
+units). Minutes (MJ), days (DA) and the like are not units of a service line."""
+
+OPEN_ENDED = frozenset({"AAH", "007"})
+"""DTP qualifiers of a certification's effective date: given as one date (D8), the certification
+runs from that day until DTP*036 ends it (open-ended without one). DTP*472 given as one date is
+the one day of service."""
+
+
+class Refusal(StrEnum):
+    """Why a certified review registers nothing (so someone enters it by hand)."""
+
+    UNCOUNTED_QUANTITY = "uncounted_quantity"
+    """The certified quantity is in a measure the ledger does not count (HSD01 hours or months,
+    SV1 minutes): registering the units asked for instead would certify what the payer did not."""
+    NO_QUANTITY = "no_quantity"
+    """Neither HSD nor SV1/SV2 states a positive quantity."""
+    NO_WINDOW = "no_window"
+    """No certification (AAH/007) or service (472) date."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A certified grant the ledger cannot register, and why (no PHI: number, codes, a code value)."""
+
+    number: str
+    procedure_codes: tuple[str, ...]
+    reason: Refusal
+    detail: str = ""
+    """What was read, e.g. ``HSD01 HS``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a 278 response certifies: the authorizations to register and the grants refused."""
+
+    authorizations: list[AuthorizationReceived]
+    refused: list[Refused]
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,22 +264,52 @@ def _count(text: str | Decimal | None) -> int:
         return 0
 
 
-def _quantity(level: ReviewLevel) -> tuple[AuthorizationUnit, int] | None:
-    """HSD01/HSD02 of the level: what is certified (HSD02 is the total; HSD03-06 only pace it)."""
-    for raw in level.other_segments:
-        if raw.id == "HSD" and (unit := COUNTED.get(_element(raw, 1))) and (n := _count(_element(raw, 2))):
-            return unit, n
-    return None
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    unit: AuthorizationUnit
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Uncounted:
+    """A quantity is stated, in a measure the ledger does not count."""
+
+    detail: str
+
+
+_Quantity = _Counted | _Uncounted
+
+
+def _quantity(level: ReviewLevel) -> _Quantity | None:
+    """HSD01/HSD02 of the level: what is certified (HSD02 is the total; HSD03-06 only pace it).
+
+    The first HSD with a total in a measure the ledger counts wins. An HSD in another measure
+    (hours, months) makes the quantity uncounted when no HSD is counted; an HSD stating no
+    measure (pacing only) or a zero total states nothing: None, and the level's SV1/SV2 units
+    (on a certified level, what was certified) say what is certified."""
+    uncounted: _Uncounted | None = None
+    for raw in (raw for raw in level.other_segments if raw.id == "HSD"):
+        measure = _element(raw, 1)
+        if unit := COUNTED.get(measure):
+            if (n := _count(_element(raw, 2))) > 0:
+                return _Counted(unit, n)
+        elif measure and uncounted is None:
+            uncounted = _Uncounted(f"HSD01 {measure}")
+    return uncounted
 
 
 def _window(level: ReviewLevel) -> tuple[date, date | None] | None:
     """Certified period: DTP*AAH or 007 (certification effective), else DTP*472 (service dates);
-    DTP*036 (certification expiration) is the last day when given."""
+    DTP*036 (certification expiration) is the last day when given.
+
+    An effective date given alone (D8) starts a certification with no end (None, open-ended)
+    unless 036 ends it; a service date given alone is that one day."""
     found: tuple[date, date | None] | None = None
     for qualifier in ("AAH", "007", "472"):
         when = next((w for w in level.dates if w.qualifier == qualifier and w.start is not None), None)
         if when is not None and when.start is not None:
-            found = when.start, when.end or when.start
+            single_day = None if qualifier in OPEN_ENDED else when.start
+            found = when.start, when.end or single_day
             break
     expires = next((w.start for w in level.dates if w.qualifier == "036" and w.start is not None), None)
     if found is not None and expires is not None and expires >= found[0]:
@@ -238,14 +317,25 @@ def _window(level: ReviewLevel) -> tuple[date, date | None] | None:
     return found
 
 
-def _service(level: ReviewLevel) -> tuple[str | None, int]:
-    """The procedure code and units of a service level (SV1 professional, SV2 institutional)."""
+def _service(level: ReviewLevel) -> tuple[str | None, _Quantity | None]:
+    """The procedure code and units of a service level (SV1 professional, SV2 institutional);
+    units in another basis (minutes, days) are uncounted."""
+    code: str | None = None
+    basis: str | None = None
+    units: Decimal | None = None
     if level.professional_service is not None:
-        return level.professional_service.procedure.code, _count(level.professional_service.units)
-    if level.institutional_service is not None:
+        code, basis = level.professional_service.procedure.code, level.professional_service.unit_basis
+        units = level.professional_service.units
+    elif level.institutional_service is not None:
         procedure = level.institutional_service.procedure
-        return (procedure.code if procedure else None), _count(level.institutional_service.units)
-    return None, 0
+        code, basis = (procedure.code if procedure else None), level.institutional_service.unit_basis
+        units = level.institutional_service.units
+    else:
+        return None, None
+    if basis and basis not in SERVICE_UNITS:
+        return code, _Uncounted(f"SV unit basis {basis}")
+    n = _count(units)
+    return code, (_Counted(AuthorizationUnit.UNITS, n) if n > 0 else None)
 
 
 def _opaque(number: str) -> str:
@@ -254,13 +344,24 @@ def _opaque(number: str) -> str:
 
 @dataclass(slots=True)
 class _Grant:
-    """What one authorization number certifies: a window, codes and a quantity."""
+    """What one authorization number certifies: a window, codes and a quantity (its own HSD,
+    else the units of its service levels, summed)."""
 
     number: str
     window: tuple[date, date | None] | None
-    quantity: tuple[AuthorizationUnit, int] | None
+    quantity: _Quantity | None
     codes: set[str] = field(default_factory=set)
     units: int = 0
+    uncounted_units: str | None = None
+    """Why the service levels' units cannot be summed (a level in minutes, days...)."""
+
+    def certified(self) -> _Quantity | None:
+        """What the grant certifies: its HSD, else its services' units (when all are units)."""
+        if self.quantity is not None:
+            return self.quantity
+        if self.uncounted_units is not None:
+            return _Uncounted(self.uncounted_units)
+        return _Counted(AuthorizationUnit.UNITS, self.units) if self.units > 0 else None
 
 
 def _certified(action: str | None, level: ReviewLevel) -> bool:
@@ -295,21 +396,30 @@ def _grants(event: ReviewLevel) -> list[_Grant]:
             continue
         quantity = _quantity(service)
         window = _window(service) or event_window
-        if quantity is not None:
+        if quantity is not None:  # its own HSD, counted or not: a grant of its own
             own.append(_Grant(number, window, quantity, {code} if code else set()))
             continue
         grant = pooled.setdefault(number, _Grant(number, event_window or window, _quantity(event)))
         grant.window = grant.window or window
         if code:
             grant.codes.add(code)
-        grant.units += units
+        if isinstance(units, _Counted):
+            grant.units += units.amount
+        elif isinstance(units, _Uncounted):
+            grant.uncounted_units = grant.uncounted_units or units.detail
     number = event.authorization_number
     if number and _certified(event_action, event) and not services:
         pooled[number] = _Grant(number, event_window, _quantity(event))
     return [*pooled.values(), *own]
 
 
-def authorizations_from_response(
+def _events(response: ServiceReviewResponse278) -> list[ReviewLevel]:
+    return [
+        level for level in response.reviews() if level.loop_name == "2000E" or level.hl_level_code == "EV"
+    ]
+
+
+def read_response(
     response: ServiceReviewResponse278,
     *,
     patient_id: str,
@@ -317,28 +427,34 @@ def authorizations_from_response(
     payer_id: str,
     received_at: datetime,
     provider_id: str | None = None,
-) -> list[AuthorizationReceived]:
-    """The certified reviews of a 278 response as authorizations.
+) -> Reading:
+    """The certified reviews of a 278 response as authorizations, and the grants refused.
 
     Quantities come from HSD (VS visits, DY days, FL units), otherwise the SV1/SV2 units;
     codes from the certified service levels (none = any code). One authorization per
     authorization number (HCR02, else REF*BB), and one per certified service level that
-    states its own quantity (a per-code limit under the number). A grant without a number,
-    a window or a quantity is skipped, and so is a rejected (AAA) level.
+    states its own quantity (a per-code limit under the number). A rejected (AAA) level or a
+    grant without a number registers nothing; a grant without a window or a quantity, or
+    whose quantity is in a measure the ledger does not count (HSD hours or months, SV1
+    minutes), is refused with its reason: the units asked for are never taken as certified.
     """
-    grants = [
-        grant
-        for event in response.reviews()
-        if event.loop_name == "2000E" or event.hl_level_code == "EV"
-        for grant in _grants(event)
-    ]
+    grants = [grant for event in _events(response) for grant in _grants(event)]
     per_number: dict[str, int] = {}
     for grant in grants:
         per_number[grant.number] = per_number.get(grant.number, 0) + 1
     found: dict[str, AuthorizationReceived] = {}
+    refused: list[Refused] = []
     for grant in grants:
-        unit, authorized = grant.quantity or (AuthorizationUnit.UNITS, grant.units)
-        if grant.window is None or authorized <= 0:
+        codes = tuple(sorted(grant.codes))
+        certified = grant.certified()
+        if grant.window is None:
+            refused.append(Refused(grant.number, codes, Refusal.NO_WINDOW))
+            continue
+        if isinstance(certified, _Uncounted):
+            refused.append(Refused(grant.number, codes, Refusal.UNCOUNTED_QUANTITY, certified.detail))
+            continue
+        if certified is None:
+            refused.append(Refused(grant.number, codes, Refusal.NO_QUANTITY))
             continue
         key = grant.number
         if per_number[grant.number] > 1 and grant.quantity is not None and len(grant.codes) == 1:
@@ -350,30 +466,88 @@ def authorizations_from_response(
             payer_id=payer_id,
             auth_number=grant.number,
             valid={"start": grant.window[0], "end": grant.window[1]},
-            unit=unit,
-            authorized=authorized,
-            procedure_codes=sorted(grant.codes),
+            unit=certified.unit,
+            authorized=certified.amount,
+            procedure_codes=list(codes),
             provider_id=provider_id,
             received_at=received_at,
         )
-    return list(found.values())
+    return Reading(list(found.values()), refused)
+
+
+def authorizations_from_response(
+    response: ServiceReviewResponse278,
+    *,
+    patient_id: str,
+    coverage_id: str,
+    payer_id: str,
+    received_at: datetime,
+    provider_id: str | None = None,
+) -> list[AuthorizationReceived]:
+    """The authorizations :func:`read_response` registers (the refused grants left out)."""
+    return read_response(
+        response,
+        patient_id=patient_id,
+        coverage_id=coverage_id,
+        payer_id=payer_id,
+        received_at=received_at,
+        provider_id=provider_id,
+    ).authorizations
 
 
 CANCELLED = "C"
 """HCR01 C: the payer cancelled the review (and the authorization it had granted)."""
 
 
+def _cancelled_levels(response: ServiceReviewResponse278) -> Iterator[tuple[str, str | None]]:
+    """(number, code) of each cancelled review: code None for a patient event (2000E), or for
+    the only service level of its event when it names no procedure; code '' for a service level
+    naming no procedure (a revenue code alone) among others, which the ledger cannot match to
+    an authorization on file. A service level without its own number cancels under its event's."""
+    for event in _events(response):
+        services = [level for level in _levels(event) if level is not event]
+        for level in _levels(event):
+            if level.decision is None or level.decision.action != CANCELLED:
+                continue
+            number = level.authorization_number or event.authorization_number
+            if not number:
+                continue
+            if level is event:
+                yield number, None
+                continue
+            code = _service(level)[0]
+            yield number, (code or ("" if len(services) > 1 else None))
+
+
 def cancellations_from_response(response: ServiceReviewResponse278) -> dict[str, date]:
-    """The authorization numbers a 278 response cancels (HCR01 C at the event or a service
-    level), each with the day it takes effect: the response's date (BHT04), else today."""
+    """The authorization numbers a 278 response cancels as a whole (HCR01 C at the patient
+    event, or at the only service level of its event when it names no procedure), each with the
+    day it takes effect: the response's date (BHT04), else today. A service level cancelled for
+    its own procedure cancels that service only (:func:`service_cancellations_from_response`)."""
     effective = response.header.created_on or date.today()
+    return {number: effective for number, code in _cancelled_levels(response) if code is None}
+
+
+def service_cancellations_from_response(response: ServiceReviewResponse278) -> dict[tuple[str, str], date]:
+    """The services a 278 response cancels one by one (HCR01 C at a service level, 2000F),
+    as (authorization number, procedure code), each with the day it takes effect (BHT04)."""
+    effective = response.header.created_on or date.today()
+    whole = cancellations_from_response(response)
     return {
-        number: effective
-        for level in response.reviews()
-        if level.decision is not None
-        and level.decision.action == CANCELLED
-        and (number := level.authorization_number)
+        (number, code): effective
+        for number, code in _cancelled_levels(response)
+        if code and number not in whole
     }
+
+
+def unmatched_cancellations_from_response(response: ServiceReviewResponse278) -> list[str]:
+    """The numbers of service levels cancelled that name no procedure (a revenue code alone)
+    next to other services: nothing on file can be matched to them, so they cancel nothing and
+    are left for a person (cancelling the whole number would stop the services still certified)."""
+    whole = cancellations_from_response(response)
+    return sorted(
+        {number for number, code in _cancelled_levels(response) if code == "" and number not in whole}
+    )
 
 
 def cancelled(auth: Authorization, *, on: date, received_at: datetime) -> AuthorizationReceived:
@@ -392,3 +566,45 @@ def cancelled(auth: Authorization, *, on: date, received_at: datetime) -> Author
         cancelled_on=on,
         received_at=received_at,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class NotCancelled:
+    """A service the payer cancelled that the ledger leaves as it is, and why."""
+
+    number: str
+    procedure_code: str
+    reason: Literal["shared", "not_on_file"]
+    """``shared``: the authorization on file covers the code together with others (or any
+    code) in one count and one window; cancelling it from a day for one code only is beyond
+    what an authorization can say, so it is left for a person. ``not_on_file``: no
+    authorization of the number covers the code."""
+
+
+def cancelled_services(
+    on_file: Iterable[Authorization],
+    services: dict[tuple[str, str], date],
+    *,
+    payer_id: str,
+    received_at: datetime,
+) -> tuple[list[AuthorizationReceived], list[NotCancelled]]:
+    """The payer's cancellations of single services applied to the authorizations on file.
+
+    An authorization of the number limited to exactly the cancelled code (a per-code limit,
+    registered from a service level with its own quantity) is cancelled from the day given;
+    one sharing its count with other codes is left as it is and reported, never cancelled as
+    a whole (that would stop the services the payer still certifies).
+    """
+    mine = [a for a in on_file if a.payer_id == payer_id]
+    events: list[AuthorizationReceived] = []
+    left: list[NotCancelled] = []
+    for (number, code), on in sorted(services.items()):
+        of_number = [a for a in mine if a.auth_number == number]
+        own = [a for a in of_number if a.procedure_codes == {code}]
+        if own:
+            events += [cancelled(a, on=on, received_at=received_at) for a in own]
+        elif any(not a.procedure_codes or code in a.procedure_codes for a in of_number):
+            left.append(NotCancelled(number, code, "shared"))
+        else:
+            left.append(NotCancelled(number, code, "not_on_file"))
+    return events, left

@@ -27,6 +27,11 @@ class AuthorizationOptions(BaseSettings):
     expiry_check_interval_s: float = Field(
         default=24 * 3600.0, gt=0, description="How often the timer looks for expiring authorizations."
     )
+    booking_grace_days: int = Field(
+        default=14,
+        ge=0,
+        description="Drop a booking this many days after its day when no claim billed it (the timer).",
+    )
 
     def policy(self) -> AlertPolicy:
         return AlertPolicy(

@@ -2,8 +2,9 @@
 
 Exactly-once effects beyond the runtime's inbox are constraints here:
 ``usage.line_key`` is unique (a service line is counted once, whatever is redelivered or
-replaced), ``uncovered_line.line_key`` too (a line is reported missing once), and
-``alert`` has one row per (authorization, kind) (each warning is raised once).
+replaced), ``uncovered_line.line_key`` too (a line is reported missing once), ``alert`` has
+one row per (authorization, kind) (each warning is raised once), and ``voided_claim`` and
+``replaced_claim`` remember the claims a late copy of must use nothing.
 """
 
 from __future__ import annotations
@@ -20,23 +21,32 @@ from rcm.authorizations.domain import Authorization, AuthorizationUnit, AuthRequ
 
 __all__ = [
     "ALERTS_OF_BATCH",
+    "BILLED",
+    "BILL_BOOKING",
     "DELETE_UNCOVERED",
+    "DELETE_UNCOVERED_LINES",
+    "EXPIRED",
+    "EXPIRE_BOOKINGS",
     "INSERT_ALERT",
-    "INSERT_RESERVATION",
-    "INSERT_UNCOVERED",
+    "INSERT_REPLACED_CLAIM",
     "INSERT_USAGE",
     "INSERT_VOIDED_CLAIM",
     "LEDGER_OF_BATCH",
+    "LINES_USING",
+    "LOCK_AUTHORIZATIONS_OF_BATCH",
     "RELEASE_RESERVATION",
     "RESERVATIONS_OF_BATCH",
     "RULES_OF_BATCH",
     "SERVICE_LINES_OF_BATCH",
+    "UNCOVERED_LINES_OF_PATIENT",
     "UNCOVERED_OF_BATCH",
     "UPSERT_AUTHORIZATION",
     "UPSERT_PAYER_RULES",
+    "UPSERT_RESERVATION",
     "UPSERT_SERVICE_LINE",
+    "UPSERT_UNCOVERED",
     "USAGE_OF_BATCH",
-    "VOIDED_OF_BATCH",
+    "VOIDED_OR_REPLACED_OF_BATCH",
     "alert",
     "authorization",
     "authorization_entry",
@@ -47,6 +57,7 @@ __all__ = [
     "payer_rules",
     "prior_visits",
     "raised_alerts",
+    "replaced_claim",
     "requirements_of",
     "reservation",
     "service_line",
@@ -56,6 +67,11 @@ __all__ = [
 ]
 
 metadata = sa.MetaData()
+
+BILLED = "billed"
+"""``reservation.release_reason`` of a booking whose visit was billed (it never books again)."""
+EXPIRED = "expired"
+"""``reservation.release_reason`` of a booking whose day passed long ago with no claim."""
 
 authorization = sa.Table(
     "authorization",
@@ -86,9 +102,14 @@ service_line = sa.Table(
     sa.Column("procedure_code", sa.Text, nullable=False),
     sa.Column("service_date", sa.Date, nullable=False),
     sa.Column("voided", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("coverage_id", sa.Text),
+    sa.Column("units", sa.Integer),
+    sa.Column("provider_id", sa.Text),
     sa.Index("service_line_visits", "patient_id", "payer_id", "service_date"),
 )
-"""Every line billed, authorized or not: counts the visits before an auth is needed."""
+"""Every line billed, authorized or not: counts the visits before an auth is needed, and
+keeps what burning the line again takes (coverage, units, rendering provider; empty on lines
+billed before revision 0004) when an authorization received later covers it or no longer does."""
 
 usage = sa.Table(
     "usage",
@@ -125,8 +146,12 @@ uncovered_line = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("authorization_id", sa.Text),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("quantity", sa.Integer),
+    sa.Index("ix_uncovered_line_patient_id", "patient_id"),
 )
-"""Lines that needed an authorization and had none (reported once)."""
+"""Lines that needed an authorization and had none (reported once per kind). ``quantity`` is
+set when the line is covered in part: the units beyond what its authorization had left (the
+payer denies them); none means the whole line."""
 
 reservation = sa.Table(
     "reservation",
@@ -145,8 +170,14 @@ reservation = sa.Table(
     sa.Column("reserved_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("released_at", sa.DateTime(timezone=True)),
     sa.Column("release_reason", sa.Text),
+    sa.Column("scheduled_at", sa.DateTime(timezone=True)),
+    sa.Column("cancelled_at", sa.DateTime(timezone=True)),
 )
-"""A visit booked by a scheduled appointment until the visit is billed or cancelled."""
+"""A visit booked by a scheduled appointment until the visit is billed, the appointment
+cancelled, or its day long past with no claim (``expired``). ``scheduled_at`` and
+``cancelled_at`` are the times the scheduler gave the schedule booked and the cancellation
+(empty on rows before revision 0004): they arrive on different topics, in any order, and an
+event older than what the row holds changes nothing."""
 
 alert = sa.Table(
     "alert",
@@ -175,6 +206,16 @@ voided_claim = sa.Table(
     sa.Column("claim_id", sa.Text, primary_key=True),
     sa.Column("voided_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+replaced_claim = sa.Table(
+    "replaced_claim",
+    metadata,
+    sa.Column("claim_id", sa.Text, primary_key=True),
+    sa.Column("replaced_by", sa.Text, nullable=False),
+    sa.Column("replaced_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Claims a replacement (frequency 7) took the place of: a late copy of one uses nothing and
+takes nothing back from its replacement."""
 
 
 def authorization_entry(row: sa.Row[Any], *, used: int, reserved: int) -> Authorization:
@@ -309,13 +350,31 @@ def _among(name: str) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=ARRAY(sa.Text))
 
 
-LEDGER_OF_BATCH = _LEDGER.where(
-    sa.or_(
-        authorization.c.patient_id == sa.any_(_among("patient_ids")),
-        authorization.c.authorization_id == sa.any_(_among("authorization_ids")),
-    )
+_OF_BATCH = sa.or_(
+    authorization.c.patient_id == sa.any_(_among("patient_ids")),
+    authorization.c.authorization_id == sa.any_(_among("authorization_ids")),
 )
-"""The ledgers of some patients and some authorizations by id (``ledger_entry`` reads a row)."""
+
+LOCK_AUTHORIZATIONS_OF_BATCH = (
+    sa.select(authorization.c.authorization_id)
+    .where(_OF_BATCH)
+    .order_by(authorization.c.authorization_id)
+    .with_for_update(of=authorization)
+)
+"""Lock the authorizations of some patients and some ids, in id order (two batches lock the
+same rows in the same order: no deadlock), before their balances are read: a batch on another
+replica taking their last visit waits until this one commits. A statement of its own, before
+the ledger read: a read's snapshot is taken when it starts, so a balance read by the locking
+statement itself could be one the batch it waited for has since changed."""
+
+LEDGER_OF_BATCH = _LEDGER.add_columns(
+    sa.select(sa.func.array_agg(alert.c.kind))
+    .where(alert.c.authorization_id == authorization.c.authorization_id)
+    .scalar_subquery()
+    .label("raised_kinds")
+).where(_OF_BATCH)
+"""The ledgers of some patients and some authorizations by id (``ledger_entry`` reads a row),
+with the kinds of alert raised on each (``raised_kinds``, None when none)."""
 
 ALERTS_OF_BATCH = sa.select(alert.c.authorization_id, alert.c.kind).where(
     alert.c.authorization_id == sa.any_(_among("authorization_ids"))
@@ -324,9 +383,13 @@ ALERTS_OF_BATCH = sa.select(alert.c.authorization_id, alert.c.kind).where(
 RESERVATIONS_OF_BATCH = sa.select(
     reservation.c.appointment_id,
     reservation.c.authorization_id,
+    reservation.c.patient_id,
     reservation.c.service_date,
     reservation.c.quantity,
     reservation.c.released_at.is_(None).label("open"),
+    reservation.c.release_reason,
+    reservation.c.scheduled_at,
+    reservation.c.cancelled_at,
 ).where(
     sa.or_(
         sa.and_(
@@ -361,6 +424,7 @@ SERVICE_LINES_OF_BATCH = sa.select(
     service_line.c.payer_id,
     service_line.c.service_date,
     service_line.c.voided,
+    service_line.c.units,
 ).where(
     sa.or_(
         sa.and_(
@@ -373,9 +437,11 @@ SERVICE_LINES_OF_BATCH = sa.select(
 )
 """Lines billed to some patients in a span of days, and some lines by key: visit counting."""
 
-VOIDED_OF_BATCH = sa.select(voided_claim.c.claim_id).where(
-    voided_claim.c.claim_id == sa.any_(_among("claim_ids"))
+VOIDED_OR_REPLACED_OF_BATCH = sa.union_all(
+    sa.select(voided_claim.c.claim_id).where(voided_claim.c.claim_id == sa.any_(_among("claim_ids"))),
+    sa.select(replaced_claim.c.claim_id).where(replaced_claim.c.claim_id == sa.any_(_among("claim_ids"))),
 )
+"""Which of some claims were voided or replaced (one statement for both tables)."""
 
 RULES_OF_BATCH = sa.select(
     payer_rules.c.payer_id, payer_rules.c.auth_requirements, payer_rules.c.deleted
@@ -385,6 +451,39 @@ UNCOVERED_OF_BATCH = sa.select(uncovered_line.c.line_key).where(
     uncovered_line.c.line_key == sa.any_(_among("line_keys"))
 )
 
+_LINE_FACTS = (
+    service_line.c.line_key,
+    service_line.c.claim_id,
+    service_line.c.session_id,
+    service_line.c.patient_id,
+    service_line.c.payer_id,
+    service_line.c.coverage_id,
+    service_line.c.procedure_code,
+    service_line.c.units,
+    service_line.c.service_date,
+    service_line.c.provider_id,
+)
+
+UNCOVERED_LINES_OF_PATIENT = (
+    sa.select(*_LINE_FACTS)
+    .join(uncovered_line, uncovered_line.c.line_key == service_line.c.line_key)
+    .where(
+        uncovered_line.c.patient_id == sa.bindparam("patient_id"),
+        uncovered_line.c.quantity.is_(None),
+        service_line.c.voided.is_(False),
+    )
+    .order_by(service_line.c.service_date, service_line.c.line_key)
+)
+"""A patient's billed lines left wholly uncovered, oldest first, with what burning them takes."""
+
+LINES_USING = (
+    sa.select(*_LINE_FACTS, usage.c.quantity.label("used"))
+    .join(service_line, service_line.c.line_key == usage.c.line_key)
+    .where(usage.c.authorization_id == sa.bindparam("authorization_id"), usage.c.released_at.is_(None))
+    .order_by(service_line.c.service_date, service_line.c.line_key)
+)
+"""The lines an authorization's usage still counts, with what burning them again takes."""
+
 _line_upsert = insert(service_line)
 UPSERT_SERVICE_LINE = _line_upsert.on_conflict_do_update(
     index_elements=[service_line.c.line_key],
@@ -392,14 +491,85 @@ UPSERT_SERVICE_LINE = _line_upsert.on_conflict_do_update(
         "claim_id": _line_upsert.excluded.claim_id,
         "procedure_code": _line_upsert.excluded.procedure_code,
         "service_date": _line_upsert.excluded.service_date,
+        "coverage_id": _line_upsert.excluded.coverage_id,
+        "units": _line_upsert.excluded.units,
+        "provider_id": _line_upsert.excluded.provider_id,
         "voided": sa.false(),
     },
 )
-"""A line billed (again): the claim now carrying it, its code and date; no longer voided."""
+"""A line billed (again): the claim now carrying it, its code, date, coverage, units and
+provider; no longer voided."""
 
 INSERT_USAGE = insert(usage).on_conflict_do_nothing(index_elements=[usage.c.line_key])
 
-INSERT_RESERVATION = insert(reservation).on_conflict_do_nothing(index_elements=[reservation.c.appointment_id])
+_booking_upsert = insert(reservation)
+UPSERT_RESERVATION = _booking_upsert.on_conflict_do_update(
+    index_elements=[reservation.c.appointment_id],
+    set_={
+        "authorization_id": _booking_upsert.excluded.authorization_id,
+        "service_date": _booking_upsert.excluded.service_date,
+        "quantity": _booking_upsert.excluded.quantity,
+        "reserved_at": _booking_upsert.excluded.reserved_at,
+        "scheduled_at": _booking_upsert.excluded.scheduled_at,
+        "released_at": None,
+        "release_reason": None,
+    },
+    where=sa.and_(
+        reservation.c.release_reason.is_distinct_from(BILLED),
+        sa.or_(
+            reservation.c.scheduled_at.is_(None),
+            reservation.c.scheduled_at <= _booking_upsert.excluded.scheduled_at,
+        ),
+        sa.or_(
+            reservation.c.cancelled_at.is_(None),
+            reservation.c.cancelled_at < _booking_upsert.excluded.scheduled_at,
+        ),
+    ),
+)
+"""An appointment booked, moved (rescheduled under its id, on its new day and authorization)
+or booked again by a schedule made after it was cancelled; a booking its visit was billed on,
+and one whose schedule or cancellation is newer than the event's, stay as they are."""
+
+_booked_that_day = (
+    sa.select(reservation.c.appointment_id)
+    .where(
+        reservation.c.patient_id == sa.bindparam("patient_id"),
+        reservation.c.service_date == sa.bindparam("day", type_=sa.Date),
+        reservation.c.released_at.is_(None),
+    )
+    .order_by(
+        sa.case((reservation.c.authorization_id == sa.bindparam("burned", type_=sa.Text), 0), else_=1),
+        reservation.c.appointment_id,
+    )
+    .limit(1)
+    .scalar_subquery()
+)
+BILL_BOOKING = (
+    reservation.update()
+    .where(reservation.c.appointment_id == _booked_that_day, reservation.c.released_at.is_(None))
+    .values(released_at=sa.bindparam("at"), release_reason=BILLED)
+    .returning(reservation.c.appointment_id, reservation.c.authorization_id, reservation.c.quantity)
+)
+"""Release the patient's booking of a day whose session is billed (the one on the
+authorization burned first, if any)."""
+
+EXPIRE_BOOKINGS = (
+    reservation.update()
+    .where(
+        reservation.c.released_at.is_(None),
+        reservation.c.service_date < sa.bindparam("before", type_=sa.Date),
+    )
+    .values(released_at=sa.bindparam("at"), release_reason=EXPIRED)
+    .returning(
+        reservation.c.appointment_id,
+        reservation.c.authorization_id,
+        reservation.c.patient_id,
+        reservation.c.quantity,
+    )
+)
+"""Release the open bookings of days before ``before`` (no claim came for them). Run daily by
+the timer, like its look at every authorization; no index of its own (an index of open bookings
+would draw the ledger's per-authorization sums away from theirs)."""
 
 RELEASE_RESERVATION = (
     reservation.update()
@@ -409,15 +579,41 @@ RELEASE_RESERVATION = (
 
 INSERT_ALERT = insert(alert).on_conflict_do_nothing().returning(alert.c.alert_id)
 
-INSERT_UNCOVERED = (
-    insert(uncovered_line)
-    .on_conflict_do_nothing(index_elements=[uncovered_line.c.line_key])
-    .returning(uncovered_line.c.line_key)
-)
+_uncovered_upsert = insert(uncovered_line)
+UPSERT_UNCOVERED = (
+    _uncovered_upsert.on_conflict_do_update(
+        index_elements=[uncovered_line.c.line_key],
+        set_={
+            "claim_id": _uncovered_upsert.excluded.claim_id,
+            "kind": _uncovered_upsert.excluded.kind,
+            "authorization_id": _uncovered_upsert.excluded.authorization_id,
+            "quantity": _uncovered_upsert.excluded.quantity,
+            "recorded_at": _uncovered_upsert.excluded.recorded_at,
+        },
+        where=sa.tuple_(
+            uncovered_line.c.kind, uncovered_line.c.authorization_id, uncovered_line.c.quantity
+        ).is_distinct_from(
+            sa.tuple_(
+                _uncovered_upsert.excluded.kind,
+                _uncovered_upsert.excluded.authorization_id,
+                _uncovered_upsert.excluded.quantity,
+            )
+        ),
+    )
+).returning(uncovered_line.c.line_key)
+"""Report a line uncovered: a row when it is new or says something else (another kind,
+authorization or shortfall), nothing returned when it was reported so already."""
 
 DELETE_UNCOVERED = sa.delete(uncovered_line).where(uncovered_line.c.line_key == sa.bindparam("key"))
 
+DELETE_UNCOVERED_LINES = sa.delete(uncovered_line).where(uncovered_line.c.line_key == sa.any_(_among("keys")))
+"""Lines billed no more (voided, or left out by a replacement) are no longer reported uncovered."""
+
 INSERT_VOIDED_CLAIM = insert(voided_claim).on_conflict_do_nothing(index_elements=[voided_claim.c.claim_id])
+
+INSERT_REPLACED_CLAIM = insert(replaced_claim).on_conflict_do_nothing(
+    index_elements=[replaced_claim.c.claim_id]
+)
 
 _auth_upsert = insert(authorization)
 UPSERT_AUTHORIZATION = _auth_upsert.on_conflict_do_update(

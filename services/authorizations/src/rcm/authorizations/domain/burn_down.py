@@ -7,7 +7,11 @@ Rules, in order:
 2. among the authorizations of the patient, billed payer or coverage, covering the code,
    the date of service and the rendering provider, with enough balance for the line, the
    one whose number is on the claim (REF*G1) wins, else the one expiring first;
-3. a line nothing can carry is *uncovered* when the payer requires an authorization for
+3. a line needing an authorization that no unit-counted one can carry whole takes what is
+   left on one (chosen as in 2, among those with units left): the payer pays the units
+   authorized and denies the rest, so the line uses them and its ``excess`` is reported
+   ``exhausted``. A line uses one authorization (its usage is one row), never several;
+4. a line nothing can carry is *uncovered* when the payer requires an authorization for
    its code: ``missing`` when nothing covers it, ``exhausted`` when what covers it has no
    balance left. A line that needs no authorization and finds none is simply not counted.
 """
@@ -42,10 +46,14 @@ class ServiceLine:
 
 @dataclass(frozen=True, slots=True)
 class Consumed:
-    """The line uses ``quantity`` of the authorization (0 for a session's further lines)."""
+    """The line uses ``quantity`` of the authorization (0 for a session's further lines).
+
+    ``excess`` is the units of the line beyond what the authorization had left (a line
+    covered in part): the payer denies them, so they are reported ``exhausted``."""
 
     authorization: Authorization
     quantity: int
+    excess: int = 0
 
     @property
     def remaining(self) -> int:
@@ -76,10 +84,18 @@ class BurnDown:
 
 
 def _choose(
-    line: ServiceLine, candidates: Sequence[Authorization], *, preferred_number: str | None
-) -> Authorization | None:
+    line: ServiceLine, candidates: Sequence[Authorization], *, preferred_number: str | None, in_part: bool
+) -> tuple[Authorization, int] | None:
+    """The authorization the line uses and how much: one that carries it whole, else (when
+    ``in_part``) the units left on a unit-counted one."""
     ordered = sorted(candidates, key=lambda a: (a.auth_number != preferred_number, a.sort_key()))
-    return next((a for a in ordered if a.remaining >= a.quantity_for(line.units)), None)
+    whole = next((a for a in ordered if a.remaining >= a.quantity_for(line.units)), None)
+    if whole is not None:
+        return whole, whole.quantity_for(line.units)
+    if not in_part:
+        return None
+    part = next((a for a in ordered if a.unit is AuthorizationUnit.UNITS and a.remaining > 0), None)
+    return (part, part.remaining) if part is not None else None
 
 
 def burn_down(
@@ -118,15 +134,17 @@ def burn_down(
         if already:
             outcomes.append((line, Consumed(already[0], 0)))
             continue
-        chosen = _choose(line, covering, preferred_number=preferred_number)
-        if chosen is not None:
-            quantity = chosen.quantity_for(line.units)
+        needed = required.get(line.line_key, False)
+        found = _choose(line, covering, preferred_number=preferred_number, in_part=needed)
+        if found is not None:
+            chosen, quantity = found
             chosen = chosen.consume(quantity)
             ledger[chosen.authorization_id] = chosen
             if chosen.unit is AuthorizationUnit.VISITS:
                 counted.add((chosen.authorization_id, line.session_id))
-            outcomes.append((line, Consumed(chosen, quantity)))
-        elif not required.get(line.line_key, False):
+            excess = chosen.quantity_for(line.units) - quantity
+            outcomes.append((line, Consumed(chosen, quantity, excess)))
+        elif not needed:
             outcomes.append((line, NotRequired()))
         elif covering:
             first = min(covering, key=Authorization.sort_key)

@@ -1,0 +1,50 @@
+"""The service's migrations go down and up again (each revision's downgrade undoes it)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from rcm.authorizations.app import MIGRATIONS
+from rcm.servicekit import upgrade
+from rcm.servicekit.db import create_engine
+
+
+def _config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+async def _columns(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = :t"),
+                {"t": table},
+            )
+            return {r[0] for r in rows}
+    finally:
+        await engine.dispose()
+
+
+async def test_revision_0004_goes_down_and_up_again(fresh_database: str) -> None:
+    await upgrade(fresh_database, MIGRATIONS)
+    assert {"coverage_id", "units", "provider_id"} <= await _columns(fresh_database, "service_line")
+    assert "quantity" in await _columns(fresh_database, "uncovered_line")
+    assert await _columns(fresh_database, "replaced_claim")
+
+    await asyncio.to_thread(command.downgrade, _config(fresh_database), "0003")
+    assert not {"coverage_id", "units", "provider_id"} & await _columns(fresh_database, "service_line")
+    assert "quantity" not in await _columns(fresh_database, "uncovered_line")
+    assert not await _columns(fresh_database, "replaced_claim")
+
+    await upgrade(fresh_database, MIGRATIONS)  # as on a database migrated before 0004
+    assert {"coverage_id", "units", "provider_id"} <= await _columns(fresh_database, "service_line")
+    assert "quantity" in await _columns(fresh_database, "uncovered_line")
+    assert await _columns(fresh_database, "replaced_claim")
