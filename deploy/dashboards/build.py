@@ -321,6 +321,19 @@ def revenue_cycle() -> dict[str, Any]:
             options={"orientation": "horizontal"},
         ),
         Panel(
+            "Warnings on claims that passed the edits (top 10)",
+            (
+                (
+                    f"topk(10, sum by (reason) (increase(rcm_claims_scrub_warnings_total[{window}])))",
+                    "{{reason}}",
+                ),
+            ),
+            kind="bargauge",
+            options={"orientation": "horizontal"},
+            description="Nothing that holds a claim; what a person may act on (a filing deadline near, "
+            "no visits left on the benefit...). Each claim keeps its own (rcm claims show).",
+        ),
+        Panel(
             "Acknowledgements by result",
             (
                 (

@@ -147,3 +147,18 @@ async def test_an_answer_for_a_claim_no_longer_in_flight_changes_and_announces_n
     after = await one(engine, made.claim_id)
     assert (after.state, after.payer_claim_number) == (state, "PAID-ICN")
     assert await _acks_of(engine, made.patient_id) == 0
+
+
+async def test_a_payer_s_rejection_after_a_clearinghouse_s_acceptance_drops_its_number(
+    engine: AsyncEngine,
+) -> None:
+    h = handlers()
+    (made,) = await submitted_claims(engine, h, 1, member="EVG35000000")
+    acks = acknowledgements(engine, h)
+    await acks.handle(received("ch.277", "277CA", _277ca("B1", (made.claim_id, "A1:19", "CH-TRACE-1"))))
+    assert (await one(engine, made.claim_id)).payer_claim_number == "CH-TRACE-1"
+    await acks.handle(
+        received("payer.277", "277CA", _277ca("B1", (made.claim_id, "A3:21", None), control=13))
+    )
+    after = await one(engine, made.claim_id)
+    assert (after.state, after.payer_claim_number) == ("held", None)

@@ -96,8 +96,8 @@ def test_the_payer_is_named_by_the_clearinghouse_s_own_id_for_it() -> None:
     ("coverage", "payer", "missing"),
     [
         ({"group_number": "GRP1", "relationship": "self"}, PAYER, "member id"),
-        (SELF, {}, "payer's name"),
-        (SELF, {"name": "Synthetic Health Plan", "payer_type": "commercial"}, "payer's id"),
+        (SELF, {}, "name of the payer"),
+        (SELF, {"name": "Synthetic Health Plan", "payer_type": "commercial"}, "id of the payer"),
     ],
 )
 def test_a_claim_whose_member_or_payer_record_is_gone_is_not_written(
@@ -162,6 +162,10 @@ def test_a_prior_payer_whose_record_was_gone_is_not_named_with_made_up_values(
     item = ClaimForBatch(secondary(), PATIENT, SELF, PAYER, prior(prior_line(1), **fields))
     with pytest.raises(X12Error, match=f"prior payer {missing}"):
         text_of(item)
+    # the record restored since: the claim is written with what is on file now
+    medicare = {"name": "Synthetic Medicare", "payer_type": "medicare", "electronic_payer_id": "SYNMCR"}
+    restored = replace(item, prior_payer=medicare, prior_coverage={**SELF, "member_id": "MCR000001"})
+    assert_valid(text_of(restored))
 
 
 def test_a_tertiary_claim_names_both_payers_before_it_each_in_its_own_2320_and_2430() -> None:
@@ -206,7 +210,10 @@ def test_a_tertiary_claim_names_both_payers_before_it_each_in_its_own_2320_and_2
     assert [s[9] for s in sbr[1:]] == ["MB", "CI"]
     assert ["NM1", "PR", "2", "SYNTHETIC MEDICARE", "", "", "", "", "PI", "SYNMCR"] in found
     assert ["NM1", "PR", "2", "SYNTHETIC MEDIGAP", "", "", "", "", "PI", "SYNGAP"] in found
-    assert [s[:3] for s in found if s[0] == "AMT" and s[1] == "D"] == [["AMT", "D", "80.00"], ["AMT", "D", "15.00"]]
+    assert [s[:3] for s in found if s[0] == "AMT" and s[1] == "D"] == [
+        ["AMT", "D", "80.00"],
+        ["AMT", "D", "15.00"],
+    ]
     # each payer's adjudication of the line, first payer first
     assert [s[1:3] for s in found if s[0] == "SVD"] == [["SYNMCR", "80.00"], ["SYNGAP", "15.00"]]
 

@@ -231,12 +231,15 @@ async def test_the_published_answer_holds_or_passes_each_patient_s_claim(engine:
 
 @pytest.mark.parametrize("modality", ["video", "audio_only"])
 @unit
-def test_a_telehealth_visit_the_payer_does_not_cover_by_telehealth_is_held(modality: str) -> None:
+def test_a_telehealth_visit_the_payer_does_not_cover_by_telehealth_passes_with_a_warning(
+    modality: str,
+) -> None:
+    # the 271 does not say which telehealth place it excludes: a warning kept with the claim
     claim = make_claim(make_session(modality=modality, patient_location={"state": "NY", "at_home": True}))
     context = make_context(eligibility=(ELIGIBLE.model_copy(update={"telehealth_covered": False}),))
-    (reason,) = hold_reasons_of(claim, list(coverage_active(claim, context)))
-    assert reason.code is HoldReasonCode.SERVICE_NOT_COVERED
-    assert "not covered by telehealth" in reason.message
+    (finding,) = coverage_active(claim, context)
+    assert (finding.code, finding.severity.value) == ("eligibility.telehealth_not_covered", "warn")
+    assert "not covered by telehealth" in finding.message
 
 
 @pytest.mark.parametrize("telehealth_covered", [False, None, True])

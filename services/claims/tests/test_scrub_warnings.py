@@ -24,5 +24,5 @@ async def test_a_claim_passing_with_a_warning_keeps_it(engine: AsyncEngine) -> N
     assert [w["code"] for w in near.scrub_warnings] == ["filing.deadline_near"]
     assert "days left to file" in near.scrub_warnings[0]["message"]
     assert plain.scrub_warnings == []
-    counted = h.metrics.warned.labels(code="filing.deadline_near")._value.get()
+    counted = h.metrics.warned.labels(reason="filing.deadline_near")._value.get()
     assert counted == 1

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from rcm.clearinghouse import ClearinghouseSettings, CoreEndpoint
+from rcm.eligibility.checker import Checker
 from rcm.eligibility.domain import (
     AaaAction,
     BenefitSummary,
@@ -21,6 +23,7 @@ from rcm.eligibility.domain import (
     is_fresh,
     night_before,
 )
+from rcm.eligibility.settings import PayerPolicy
 from rcm.events.models import AaaError, CoverageChange, EligibilityStatus, OtherPayer
 from rcm.events.models.common import CoveragePriority, Period
 from rcm.x12 import read, validate
@@ -216,6 +219,17 @@ def test_a_name_as_people_write_it_is_asked_about_as_x12_can_carry_it() -> None:
         s for tx in read(x12).transactions for s in _segments(tx.root) if s.id == "NM1" and s.get(1) == "IL"
     ]
     assert (nm1.get(3), nm1.get(4)) == ("NUNEZ O'BRIEN SR", "ZOE")
+    # the practice's and the payer's names too
+    clinic = request(provider_name="Clínica Salud Mental", payer_name="Salud Plan Médico")
+    x12 = build_270(
+        clinic,
+        sender_id="PRACTICE01",
+        receiver_id="SANDBOXCH",
+        interchange_control_number=8,
+        created=datetime(2025, 3, 1, 12, 0),
+    )
+    names = {s.get(1): s.get(3) for tx in read(x12).transactions for s in _segments(tx.root) if s.id == "NM1"}
+    assert (names["1P"], names["PR"]) == ("CLINICA SALUD MENTAL", "SALUD PLAN MEDICO")
 
 
 def test_a_dependent_is_asked_about_at_the_dependent_level() -> None:
@@ -249,3 +263,23 @@ def test_the_event_tells_the_front_desk_which_member_data_to_correct() -> None:
     waiting = _follow_up(CheckOutcome(summary=summary, decision=decide([aaa("42", "W")])))
     assert waiting is not None and (waiting.action, waiting.wait_days) == ("wait", 30)
     assert _follow_up(CheckOutcome(summary=summary)) is None
+
+
+async def test_a_check_whose_270_cannot_be_written_fails_alone_without_asking_the_payer() -> None:
+    # a member id pasted with a character outside X12's set: nothing is sent, the check is an error
+    settings = ClearinghouseSettings(
+        submitter_id="PRACTICE01",
+        core=CoreEndpoint(
+            url="http://127.0.0.1:9/core",
+            sender_id="PRACTICE01",
+            receiver_id="SANDBOXCH",
+            username="u",
+            password="p",
+        ),
+    )
+    checker = Checker(settings)
+    try:
+        outcome = await checker._ask(request(member_id="SYN\u2013000001"), PayerPolicy(), cache_key="k")
+    finally:
+        await checker.aclose()
+    assert (outcome.summary.status, outcome.failure) == (EligibilityStatus.ERROR, "Unwritable270")

@@ -973,9 +973,14 @@ class Acknowledgements:
             # late or repeated answer changes nothing and is not announced (a rejection published
             # for a paid claim would open a denial on it)
             self.metrics.acknowledged.labels(source=source.value, result="not_in_flight").inc()
+            log.info("%s answers a claim no longer in flight (%s); not applied", source.value, state.value)
             return
         self._published(tx, row, source, status, reasons, lines, payer_claim_number, file_name, now)
         updates: dict[str, Any] = {"payer_claim_number": keep_number} if keep_number else {}
+        if status is AckStatus.REJECTED and not keep_number:
+            # a number an earlier acknowledgement gave (a clearinghouse's, before the payer
+            # rejected) names a submission no one adjudicates: a replacement must not quote it
+            updates["payer_claim_number"] = None
         if status is AckStatus.REJECTED:
             holds = [
                 HoldReason(

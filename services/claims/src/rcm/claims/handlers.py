@@ -167,7 +167,6 @@ HOLD_REASON_BY_PREFIX: tuple[tuple[str, HoldReasonCode], ...] = (
     ("coverage.", _H.COVERAGE_MISSING),
     ("eligibility.unchecked", _H.ELIGIBILITY_UNKNOWN),
     ("eligibility.not_covered", _H.SERVICE_NOT_COVERED),
-    ("eligibility.telehealth_not_covered", _H.SERVICE_NOT_COVERED),
     ("eligibility.carved_out", _H.BENEFIT_CARVED_OUT),
     ("eligibility.", _H.ELIGIBILITY_INACTIVE),
     ("diagnosis.", _H.DIAGNOSIS_INVALID),
@@ -1588,7 +1587,7 @@ class ClaimsHandlers:
 
             def count_warnings() -> None:
                 for w in warnings:
-                    warned.labels(code=w["code"]).inc()
+                    warned.labels(reason=w["code"]).inc()
 
             tx.after_commit(count_warnings)
         if state is ClaimState.HELD:
@@ -1650,6 +1649,7 @@ class ClaimsHandlers:
                 at=at,
                 cause=cause,
                 hold_reasons=dumped,
+                scrub_warnings=[],  # the reasons it is held for take their place
                 awaiting_authorization_until=None,
             )
         for r in reasons:
@@ -1860,6 +1860,9 @@ class ClaimsHandlers:
             return
         billed = next((b for b in bodies if b.get("coverage_id") == row.coverage_id), None)
         prior = await self._prior(tx.conn, row, draft, e, payer=payer, coverage=billed)
+        # the payers before this one go on with it (a tertiary claim names them all), also into
+        # a claim made from an earlier part
+        prior = prior.following(PriorAdjudication.model_validate(row.cob) if row.cob else None)
         await flush_moves(tx)  # the next payer's claim is scrubbed against the patient's claims
         if e.patient_responsibility <= 0:
             # a later part or a re-adjudication that leaves the patient nothing makes no next

@@ -26,7 +26,7 @@ class ClaimsMetrics:
         self.warned = Counter(
             "rcm_claims_scrub_warnings_total",
             "Warnings of the edits on claims that passed them, by finding code.",
-            ["code"],
+            ["reason"],
             registry=registry,
         )
         self.submitted = Counter(

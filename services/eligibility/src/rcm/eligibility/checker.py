@@ -312,14 +312,20 @@ class Checker:
     async def _ask(self, request: InquiryRequest, policy: PayerPolicy, *, cache_key: str) -> CheckOutcome:
         payer = request.payer_electronic_id
         endpoint = self.clearinghouse.core_endpoint(payer)
-        x12 = build_270(
-            request,
-            sender_id=endpoint.sender_id,
-            receiver_id=endpoint.receiver_id,
-            interchange_control_number=next(self._controls) % 1_000_000_000,
-            created=self.now(),
-            usage=self.usage,
-        )
+        try:
+            x12 = build_270(
+                request,
+                sender_id=endpoint.sender_id,
+                receiver_id=endpoint.receiver_id,
+                interchange_control_number=next(self._controls) % 1_000_000_000,
+                created=self.now(),
+                usage=self.usage,
+            )
+        except X12Error as exc:
+            # a value no 270 can carry (an identifier outside the X12 character set): this check
+            # fails on its own, the batch's others go on; the message names the element only
+            log.warning("payer %s: the 270 cannot be written (%s)", payer, type(exc).__name__)
+            return CheckOutcome(BenefitSummary(status=EligibilityStatus.ERROR), failure="Unwritable270")
         try:
             response = await self.core.eligibility(payer, x12)
         except RejectedFinal as exc:

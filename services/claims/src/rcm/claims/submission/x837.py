@@ -243,18 +243,21 @@ def _other_subscriber(
     is required when no line carries its own (2430 DTP*573). SBR03 is the other plan's group
     number when its card has one."""
     payer_key = _prior_payer_key(prior, payer, clearinghouse)
+    coverage = coverage or {}
+    # as the adjudication recorded them, else as the records on file now say (restored since)
+    member_id = prior.member_id or coverage.get("member_id") or ""
+    payer_name = prior.payer_name or (payer or {}).get("name") or ""
     missing = [
         what
         for what, value in (
-            ("member id (2330A NM109)", prior.member_id),
-            ("payer's name (2330B NM103)", prior.payer_name),
+            ("member id (2330A NM109)", member_id),
+            ("payer's name (2330B NM103)", payer_name),
             ("payer's id (2330B NM109)", payer_key),
         )
         if not value
     ]
     if missing:
         raise X12Error(f"claim {item.draft.claim_key}: no prior payer {' or '.join(missing)} on file")
-    coverage = coverage or {}
     relationship = coverage.get("relationship", "self")
     subscriber = (coverage.get("subscriber") or {}) if relationship != "self" else {}
     if subscriber:
@@ -288,9 +291,9 @@ def _other_subscriber(
         # physically present); the claim sends no CLM10, so no OI04 either
         other_insurance=OtherInsurance(benefits_assigned="Y", release_of_information="Y"),
         subscriber=OtherSubscriberName(
-            name=_person("IL", name, "MI", prior.member_id), address=street, location=city
+            name=_person("IL", name, "MI", member_id), address=street, location=city
         ),
-        payer=OtherPayer(name=_org("PR", prior.payer_name, "PI", payer_key), dates=dates),
+        payer=OtherPayer(name=_org("PR", payer_name, "PI", payer_key), dates=dates),
     )
 
 
@@ -489,9 +492,9 @@ def _subscriber_level(item: ClaimForBatch, clearinghouse: str | None) -> Subscri
     missing = [
         what
         for what, value in (
-            ("the coverage's member id (2010BA NM109)", member),
-            ("the payer's name (2010BB NM103)", item.payer.get("name")),
-            ("the payer's id (2010BB NM109)", payer_key),
+            ("member id of the coverage (2010BA NM109)", member),
+            ("name of the payer (2010BB NM103)", item.payer.get("name")),
+            ("id of the payer (2010BB NM109)", payer_key),
         )
         if not value
     ]

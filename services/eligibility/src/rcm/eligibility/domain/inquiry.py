@@ -159,8 +159,8 @@ def inquiry_270(
                 name=EntityName(
                     entity_code="1P",
                     entity_type="1" if provider_is_person else "2",
-                    last_or_organization=request.provider_name[:60],
-                    first=request.provider_first_name[:35] if request.provider_first_name else None,
+                    last_or_organization=x12_text(request.provider_name, 60),
+                    first=x12_text(request.provider_first_name, 35),
                     id_qualifier="XX",
                     identifier=request.provider_npi,
                 ),
@@ -177,7 +177,7 @@ def inquiry_270(
                 name=EntityName(
                     entity_code="PR",
                     entity_type="2",
-                    last_or_organization=request.payer_name[:60],
+                    last_or_organization=x12_text(request.payer_name, 60),
                     id_qualifier="PI",
                     identifier=request.payer_electronic_id,
                 ),

@@ -81,9 +81,9 @@ _TIME_RANGED: dict[str, tuple[int, int | None, str | None]] = {
     # SBIRT: structured alcohol/drug assessment and brief intervention, 15-30 min and over 30
     "G0396": (15, 30, "G0397"),
     "G0397": (31, None, "G0396"),
-    # annual alcohol misuse screening, 5-15 min; annual depression screening, up to 15 min
+    # annual alcohol misuse screening, 5-15 min; annual depression screening, 5-15 min
     "G0442": (5, 15, None),
-    "G0444": (1, 15, None),
+    "G0444": (5, 15, None),
 }
 """HCPCS codes whose descriptor gives a range of minutes (first, last or open), and the sibling
 code whose range covers the rest: the code is chosen by the time spent, as CPT's are."""

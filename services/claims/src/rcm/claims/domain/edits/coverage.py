@@ -84,13 +84,16 @@ def coverage_active(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
             )
         ]
     if latest.telehealth_covered is False and claim.modality is not Modality.IN_PERSON:
+        # a warning kept with the claim: the 271's telehealth answer does not say which place
+        # (02 or the patient's home, 10) it excludes, so it cannot hold a claim on its own
         service = f"service type {latest.service_type_code}" if latest.service_type_code else "the service"
         return [
             _finding(
                 "eligibility.telehealth_not_covered",
                 f"the payer's 271 says {service} is not covered by telehealth on {day.isoformat()}",
-                "bill another coverage that covers telehealth, or the patient per the financial policy; "
-                "offer the next visit in person",
+                "check the payer's telehealth policy for the place of service; bill another coverage "
+                "or the patient per the financial policy if it is not covered",
+                Severity.WARN,
             )
         ]
     if latest.visits_remaining == 0:
