@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rcm.claims.domain import ClaimState
 from rcm.claims.status_inquiry import StatusInquiry, answer_of_277, state_of_277
 from rcm.claims.store import claim_audit
+from rcm.events import testing as f
 from rcm.x12.errors import X12Error
 
 
@@ -231,9 +232,11 @@ class _Core:
     def __init__(self, payload: str) -> None:
         self.payload = payload
         self.asked: list[str] = []
+        self.payers: list[str] = []
 
     async def claim_status(self, payer_id: str, x12: str) -> Any:
         self.asked.append(x12)
+        self.payers.append(payer_id)
         return SimpleNamespace(payload=self.payload)
 
 
@@ -461,3 +464,30 @@ async def test_a_pended_claim_asked_for_information_stays_pended_with_the_reques
     inquiry = StatusInquiry(AckService(engine), submitter_id="S", receiver_id="R", after=timedelta(days=30))  # type: ignore[arg-type]
     await inquiry.run_once(_Core(x277(f"TRN*2*{key}", "STC*P1:20*20250301")), now=later)  # type: ignore[arg-type]
     assert len(await _published(engine, "rcm.claim-acknowledged.v1")) == 1
+
+
+async def test_a_payer_the_clearinghouse_knows_by_its_own_id_is_asked_about_by_it(
+    engine: AsyncEngine,
+) -> None:
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    row = await _aged_claim(engine, ClaimState.SUBMITTED, now)
+    # the payer's record now says how this clearinghouse (and another) names it
+    await apply(
+        engine,
+        handlers(),
+        f.payer_updated(
+            1, electronic_payer_id="EVRGRN", clearinghouse_payer_ids={"synthetic-ch": "CH777", "x": "X1"}
+        ),
+    )
+    core = _Core(x277("TRN*2*OTHERCLAIM", "STC*F2:85*20250301**150.00*0.00"))
+    inquiry = StatusInquiry(  # type: ignore[arg-type]
+        AckService(engine),
+        submitter_id="S",
+        receiver_id="R",
+        after=timedelta(days=30),
+        clearinghouse="synthetic-ch",
+    )
+    assert await inquiry.run_once(core, now=now) == 1  # type: ignore[arg-type]
+    assert core.payers == ["CH777"]
+    assert "*PI*CH777~" in core.asked[0]
+    assert (await one(engine, row.claim_id)).status_checked_at == now

@@ -137,6 +137,7 @@ class ClaimsService:
             submitter_id=submitter,
             receiver_id=settings.receiver_id,
             after=timedelta(seconds=settings.status_inquiry_after_s),
+            clearinghouse=clearinghouse.name if clearinghouse else None,
         )
         self.service.add_consumer(
             settings.service_name,

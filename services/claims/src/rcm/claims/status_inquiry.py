@@ -47,6 +47,7 @@ from rcm.claims.domain import ClaimDraft, ClaimState
 from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.lifecycle import hold_rejected, move
 from rcm.claims.store import claim, claim_audit, references
+from rcm.claims.submission.x837 import payer_key_for
 from rcm.clearinghouse import CoreRealtimeClient, TransportError
 from rcm.events.models import (
     AckReason,
@@ -306,11 +307,22 @@ def state_of_277(content: str, *, trace: str) -> ClaimState | None:
 
 
 class StatusInquiry:
-    def __init__(self, service: Service, *, submitter_id: str, receiver_id: str, after: timedelta) -> None:
+    def __init__(
+        self,
+        service: Service,
+        *,
+        submitter_id: str,
+        receiver_id: str,
+        after: timedelta,
+        clearinghouse: str | None = None,
+    ) -> None:
         self.service = service
         self.submitter_id = submitter_id
         self.receiver_id = receiver_id
         self.after = after
+        self.clearinghouse = clearinghouse
+        """The clearinghouse's name: a payer it knows under its own id is asked about by that id,
+        as the 837P names it."""
 
     async def run_once(
         self, core: CoreRealtimeClient, *, now: datetime | None = None, limit: int = 20
@@ -341,7 +353,7 @@ class StatusInquiry:
             payer = (await references(conn, "payer", ids=[row.payer_id]) or [{}])[0]
             coverage = (await references(conn, "coverage", ids=[row.coverage_id]) or [{}])[0]
         draft = ClaimDraft.model_validate(row.draft)
-        electronic = payer.get("electronic_payer_id", row.payer_id)
+        electronic = payer_key_for(payer, self.clearinghouse) or row.payer_id
         x12 = build_276(
             submitter_id=self.submitter_id,
             receiver_id=self.receiver_id,

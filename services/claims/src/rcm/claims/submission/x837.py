@@ -72,7 +72,7 @@ from rcm.x12.models.common import (
 )
 from rcm.x12.text import x12_text
 
-__all__ = ["ClaimForBatch", "Envelope", "build_837p", "claim_837p"]
+__all__ = ["ClaimForBatch", "Envelope", "build_837p", "claim_837p", "payer_key_for"]
 
 _RESPONSIBILITY = {
     CoveragePriority.PRIMARY: "P",
@@ -142,7 +142,7 @@ class Envelope:
     ``clearinghouse_payer_ids``) is named by that id in 2010BB, 2330B and 2430."""
 
 
-def _payer_key(payer: Body | None, clearinghouse: str | None) -> str | None:
+def payer_key_for(payer: Body | None, clearinghouse: str | None) -> str | None:
     """The id the clearinghouse routes a payer by: its own for this clearinghouse, else the payer's
     electronic payer id (None when the payer's record has neither)."""
     body = payer or {}
@@ -242,7 +242,7 @@ def _other_subscriber(
     the parent's name, not the patient as 18. 2330B DTP*573 (claim check or remittance date)
     is required when no line carries its own (2430 DTP*573). SBR03 is the other plan's group
     number when its card has one."""
-    payer_key = _prior_payer_key(prior, payer, clearinghouse)
+    payer_key = _priorpayer_key_for(prior, payer, clearinghouse)
     coverage = coverage or {}
     # as the adjudication recorded them, else as the records on file now say (restored since)
     member_id = prior.member_id or coverage.get("member_id") or ""
@@ -297,9 +297,9 @@ def _other_subscriber(
     )
 
 
-def _prior_payer_key(prior: PriorAdjudication, payer: Body | None, clearinghouse: str | None) -> str:
+def _priorpayer_key_for(prior: PriorAdjudication, payer: Body | None, clearinghouse: str | None) -> str:
     """2330B NM109 and 2430 SVD01: the prior payer as the clearinghouse knows it."""
-    return _payer_key(payer, clearinghouse) or prior.electronic_payer_id
+    return payer_key_for(payer, clearinghouse) or prior.electronic_payer_id
 
 
 def _line_adjudication(prior: PriorAdjudication, prior_line: PriorLine, payer_key: str) -> LineAdjudication:
@@ -330,7 +330,7 @@ def _line(
     draft = item.draft
     line = draft.lines[index]
     adjudications = [
-        _line_adjudication(prior, prior_line, _prior_payer_key(prior, payer, clearinghouse))
+        _line_adjudication(prior, prior_line, _priorpayer_key_for(prior, payer, clearinghouse))
         for prior, payer, prior_line in before
         if prior_line is not None
     ]
@@ -488,7 +488,7 @@ def _subscriber_level(item: ClaimForBatch, clearinghouse: str | None) -> Subscri
     coverage, patient = item.coverage, item.patient
     relationship = coverage.get("relationship", "self")
     member = coverage.get("member_id")
-    payer_key = _payer_key(item.payer, clearinghouse)
+    payer_key = payer_key_for(item.payer, clearinghouse)
     missing = [
         what
         for what, value in (
