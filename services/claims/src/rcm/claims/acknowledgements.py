@@ -798,7 +798,7 @@ class Acknowledgements:
             for r in await tx.conn.execute(
                 earlier.where(
                     among(batch_claim.c.claim_id, sorted({c for c, _ in pairs})),
-                    among(batch_claim.c.batch_id, sorted({b for _, b in pairs if b})),
+                    among(batch_claim.c.batch_id, sorted({b for _, b in pairs})),
                     batch_claim.c.attempt < claim.c.attempts,
                 )
             )

@@ -277,6 +277,12 @@ _SETTLED = TERMINAL_STATES | {ClaimState.WRITTEN_OFF}
 """States after which a voided or corrected session leaves a claim alone."""
 
 
+def _carried(row: Any) -> PriorAdjudication | None:
+    """The prior adjudication a claim carried (a next payer's claim): the payers before its own,
+    which go on to the payer after it (a tertiary claim names them all)."""
+    return PriorAdjudication.model_validate(row.cob) if row.cob else None
+
+
 async def _next_payer_claimed(conn: AsyncConnection, row: Any) -> bool:
     """Whether a later payer's claim was made for the session of the claim ``row``."""
     later = sa.select(claim.c.claim_id).where(
@@ -1860,9 +1866,6 @@ class ClaimsHandlers:
             return
         billed = next((b for b in bodies if b.get("coverage_id") == row.coverage_id), None)
         prior = await self._prior(tx.conn, row, draft, e, payer=payer, coverage=billed)
-        # the payers before this one go on with it (a tertiary claim names them all), also into
-        # a claim made from an earlier part
-        prior = prior.following(PriorAdjudication.model_validate(row.cob) if row.cob else None)
         await flush_moves(tx)  # the next payer's claim is scrubbed against the patient's claims
         if e.patient_responsibility <= 0:
             # a later part or a re-adjudication that leaves the patient nothing makes no next
@@ -1924,7 +1927,7 @@ class ClaimsHandlers:
             adjudicated_on=e.payment_date,
             coverage_id=row.coverage_id,
             remit_ids=(e.remit_id,),
-        )
+        ).following(_carried(row))
 
     async def secondary(
         self,
@@ -1939,8 +1942,7 @@ class ClaimsHandlers:
         """Create, scrub and (when clean) ready the claim to the next payer with the prior adjudication
         (and the next payer's own telehealth modifiers). ``row`` is the claim the prior payer
         adjudicated: when it was itself a next payer's claim, the adjudications it carried go on
-        too (a tertiary claim names the primary and the secondary payer)."""
-        prior = prior.following(PriorAdjudication.model_validate(row.cob) if row.cob else None)
+        too (a tertiary claim names the primary and the secondary payer): ``prior`` carries them."""
         await self._sync_shared(tx.conn, reads_of(tx))
         cob_draft = with_telehealth_modifiers(
             next_payer_claim(draft, coverage),
@@ -2127,7 +2129,7 @@ class ClaimsHandlers:
             adjudicated_on=max(adj.adjudicated_on for adj in e.lines),
             coverage_id=row.coverage_id,
             remit_ids=(e.remit_id,) if e.remit_id else (),
-        )
+        ).following(_carried(row))
         await self.secondary(tx, row, draft, coverage, prior, cause=cause)
 
     # ------------------------------------------------------------------ corrections and voids

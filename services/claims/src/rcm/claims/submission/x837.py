@@ -242,7 +242,7 @@ def _other_subscriber(
     the parent's name, not the patient as 18. 2330B DTP*573 (claim check or remittance date)
     is required when no line carries its own (2430 DTP*573). SBR03 is the other plan's group
     number when its card has one."""
-    payer_key = _priorpayer_key_for(prior, payer, clearinghouse)
+    payer_key = _prior_payer_key(prior, payer, clearinghouse)
     coverage = coverage or {}
     # as the adjudication recorded them, else as the records on file now say (restored since)
     member_id = prior.member_id or coverage.get("member_id") or ""
@@ -297,7 +297,7 @@ def _other_subscriber(
     )
 
 
-def _priorpayer_key_for(prior: PriorAdjudication, payer: Body | None, clearinghouse: str | None) -> str:
+def _prior_payer_key(prior: PriorAdjudication, payer: Body | None, clearinghouse: str | None) -> str:
     """2330B NM109 and 2430 SVD01: the prior payer as the clearinghouse knows it."""
     return payer_key_for(payer, clearinghouse) or prior.electronic_payer_id
 
@@ -330,7 +330,7 @@ def _line(
     draft = item.draft
     line = draft.lines[index]
     adjudications = [
-        _line_adjudication(prior, prior_line, _priorpayer_key_for(prior, payer, clearinghouse))
+        _line_adjudication(prior, prior_line, _prior_payer_key(prior, payer, clearinghouse))
         for prior, payer, prior_line in before
         if prior_line is not None
     ]
@@ -431,9 +431,11 @@ def _claim(item: ClaimForBatch, clearinghouse: str | None) -> Claim:
                 draft.supervising.npi,
             )
         )
-    before = item.payers_before()
-    # each payer's adjudication of each line (2430), a list per payer in line order
-    lines_by_payer = [prior_line_of_each(draft, prior) for prior, _, _ in before]
+    # each payer before the claim's, with its adjudication of each line (2430) in line order
+    before = [
+        (prior, payer, coverage, prior_line_of_each(draft, prior))
+        for prior, payer, coverage in item.payers_before()
+    ]
     # the guide dates inpatient visits with the admission and says not to send it otherwise
     dates = (
         [DatePeriod(qualifier="435", start=draft.admission_date)]
@@ -464,18 +466,10 @@ def _claim(item: ClaimForBatch, clearinghouse: str | None) -> Claim:
                 lines_adjudicated=any(p is not None for p in lines),
                 clearinghouse=clearinghouse,
             )
-            for (prior, payer, coverage), lines in zip(before, lines_by_payer, strict=True)
+            for prior, payer, coverage, lines in before
         ],
         service_lines=[
-            _line(
-                item,
-                i,
-                [
-                    (prior, payer, lines[i])
-                    for (prior, payer, _), lines in zip(before, lines_by_payer, strict=True)
-                ],
-                clearinghouse,
-            )
+            _line(item, i, [(prior, payer, lines[i]) for prior, payer, _, lines in before], clearinghouse)
             for i in range(len(draft.lines))
         ],
     )

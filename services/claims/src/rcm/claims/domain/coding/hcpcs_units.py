@@ -89,22 +89,28 @@ _TIME_RANGED: dict[str, tuple[int, int | None, str | None]] = {
 code whose range covers the rest: the code is chosen by the time spent, as CPT's are."""
 
 
+def _span(code: str) -> str:
+    first, last, _ = _TIME_RANGED[code]
+    return f"{first}+" if last is None else f"{first}-{last}"
+
+
+def _fits(code: str, minutes: int) -> bool:
+    first, last, _ = _TIME_RANGED[code]
+    return minutes >= first and (last is None or minutes <= last)
+
+
 def _time_ranged(session: Session, code: str) -> tuple[str | None, str]:
     """The code of the range the session's minutes fall in (``code`` or its sibling), with the rule,
     or None and why not."""
-    first, last, sibling = _TIME_RANGED[code]
+    first, _, sibling = _TIME_RANGED[code]
     minutes = session.minutes
-    if minutes >= first and (last is None or minutes <= last):
-        return code, f"{code} {first}{'+' if last is None else f'-{last}'} min ({minutes} min documented)"
-    if sibling is not None:
-        s_first, s_last, _ = _TIME_RANGED[sibling]
-        if minutes >= s_first and (s_last is None or minutes <= s_last):
-            span = f"{s_first}+" if s_last is None else f"{s_first}-{s_last}"
-            return sibling, f"{minutes} min documented: {sibling} ({span} min), not {code}"
-    span = f"{first}+" if last is None else f"{first}-{last}"
+    if _fits(code, minutes):
+        return code, f"{code} {_span(code)} min ({minutes} min documented)"
+    if sibling is not None and _fits(sibling, minutes):
+        return sibling, f"{minutes} min documented: {sibling} ({_span(sibling)} min), not {code}"
     if minutes > first:  # longer than the range, with no code for more: the service is still this one
-        return code, f"{code} {span} min ({minutes} min documented: the longest range it has)"
-    return None, f"{minutes} min is under the {span} minutes {code} describes"
+        return code, f"{code} {_span(code)} min ({minutes} min documented: the longest range it has)"
+    return None, f"{minutes} min is under the {_span(code)} minutes {code} describes"
 
 
 def unit_minutes(code: str, rules: PayerRules) -> int | None:

@@ -121,12 +121,13 @@ def not_a_duplicate(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
                     fix="bill the service once, with its units on one line",
                 )
             )
+        if _counted_across_the_day(line, context.rules):
+            continue
         twin = next(
             (
                 s
                 for s in context.history
-                if not _counted_across_the_day(line, context.rules)
-                and not s.voided
+                if not s.voided
                 and s.claim_key != claim.claim_key
                 and s.patient_id == claim.patient_id
                 and s.rendering_provider_id == claim.rendering.provider_id
