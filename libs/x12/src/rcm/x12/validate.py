@@ -98,6 +98,8 @@ def _check_value(value: str, spec: ElementSpec) -> tuple[str, str] | None:
         ok, size = _number_ok(value, kind == "R")
         if not ok:
             return ElementError.INVALID_CHARACTER, "invalid number"
+        if spec.money and len(value.partition(".")[2]) > 2:
+            return ElementError.PATTERN_MISMATCH, "monetary amount with more than 2 decimal places"
     if size < spec.min:
         return ElementError.TOO_SHORT, f"shorter than {spec.min}"
     if size > spec.max:
@@ -444,6 +446,8 @@ def _value_lines(spec: ElementSpec, var: str, namespace: dict[str, Any], name: s
         return [f"if not valid_time({var}): return False"]
     digits = f"{name}d"
     lines = [f"{digits} = {var}[1:] if {var}[:1] == '-' else {var}"]
+    if spec.money:
+        lines.append(f"if len({var}.partition('.')[2]) > 2: return False")
     if kind == "R":
         lines.append(f"{digits} = {digits}.replace('.', '', 1)")
     lines.append(

@@ -18,7 +18,7 @@ CAS07). These hold wherever the segment is used, so they live here, not per guid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["REFERENCES", "SEGMENTS", "SYNTAX", "ElementSpec", "SyntaxNote", "element_ref"]
 
@@ -35,6 +35,7 @@ class ElementSpec:
     components: tuple[ElementSpec, ...] = ()
     repeat: int = 1
     not_used: bool = False
+    money: bool = False
 
     @property
     def composite(self) -> bool:
@@ -313,8 +314,41 @@ def _syntax(text: str) -> dict[str, tuple[SyntaxNote, ...]]:
     return out
 
 
-SEGMENTS: dict[str, tuple[ElementSpec, ...]] = _parse(_DICTIONARY)
 REFERENCES = _references(_REFERENCE_TEXT)
+MONEY = "782"
+MONEY_DIGITS = 10
+
+
+def _monetary(segments: dict[str, tuple[ElementSpec, ...]]) -> dict[str, tuple[ElementSpec, ...]]:
+    """Data element 782 (Monetary Amount) under HIPAA: at most 10 digits, the places for cents
+    included, and (being dollars and cents) at most 2 of them after the decimal point; the
+    5010 guides' front matter (B.1.1.3.1.2, Decimal) sets this over the dictionary's R1/18."""
+
+    def money(spec: ElementSpec, ref: str) -> ElementSpec:
+        if ref != MONEY or spec.type != "R":
+            return spec
+        return replace(spec, max=min(spec.max, MONEY_DIGITS), money=True)
+
+    out: dict[str, tuple[ElementSpec, ...]] = {}
+    for seg_id, specs in segments.items():
+        refs = REFERENCES.get(seg_id, ())
+        updated: list[ElementSpec] = []
+        for index, spec in enumerate(specs):
+            ref, components = refs[index] if index < len(refs) else ("", ())
+            if spec.components:
+                parts = tuple(
+                    money(comp, components[c] if c < len(components) else "")
+                    for c, comp in enumerate(spec.components)
+                )
+                spec = replace(spec, components=parts)
+            else:
+                spec = money(spec, ref)
+            updated.append(spec)
+        out[seg_id] = tuple(updated)
+    return out
+
+
+SEGMENTS: dict[str, tuple[ElementSpec, ...]] = _monetary(_parse(_DICTIONARY))
 SYNTAX = _syntax(_SYNTAX_TEXT)
 
 
