@@ -86,6 +86,9 @@ ROWS = [
     ("PR-204", ("N216",), C.COORDINATION_OF_BENEFITS, A.HUMAN_REVIEW, True),
     # workers' compensation jurisdictional fee schedule: a contractual reduction, as CO-45
     ("CO-W1", (), C.CONTRACTUAL, A.POST_ONLY, False),
+    # P12, W1's successor: "workers' compensation jurisdictional fee schedule adjustment"
+    ("CO-P12", (), C.CONTRACTUAL, A.POST_ONLY, False),
+    ("PI-P12", (), C.CONTRACTUAL, A.POST_ONLY, False),
     # pending in an exchange premium grace period: reversed and corrected later
     ("OA-257", (), C.ELIGIBILITY, A.HUMAN_REVIEW, True),
     ("OA-277", (), C.ELIGIBILITY, A.HUMAN_REVIEW, True),
@@ -188,3 +191,60 @@ def test_cost_sharing_reads_a_line_adjustment_with_the_lines_own_remarks() -> No
     assert patient_cost_sharing(at_claim, playbook) is None
     assert patient_cost_sharing(at_line, playbook) is None
     assert [d.rule.action for d in denials_in_remit(at_line, playbook)] == [Action.HUMAN_REVIEW]
+
+
+def test_a_workers_compensation_fee_schedule_reduction_is_posted_not_a_denial() -> None:
+    # P12 (W1's successor) on a paid line: the jurisdiction's fee schedule, as CO-45 is a contract's
+    remit_ = remit("1", [cas("CO", "P12", "50.00")], paid="120.00")
+    assert denials_in_remit(remit_, PLAYBOOK) == []
+
+
+# ---------------------------------------------------------------- PR with a provider-error remark
+
+
+@pytest.mark.parametrize("code", ["PR-96", "PR-204"])
+@pytest.mark.parametrize(
+    ("rarc", "level"),
+    [
+        ("M62", "line"),  # authorization number missing
+        ("N54", "line"),  # inconsistent with the authorized services
+        ("N95", "line"),  # this provider type may not bill this service
+        ("N290", "line"),  # rendering provider identifier missing or invalid
+        ("M51", "line"),  # procedure code missing or invalid
+        ("N362", "line"),  # units over the maximum
+        ("MA130", "claim"),  # unprocessable: never adjudicated
+    ],
+)
+def test_a_patient_responsibility_denial_with_a_provider_error_remark_goes_to_a_person(
+    code: str, rarc: str, level: str
+) -> None:
+    # the group says the patient owes it, the remark that the claim was wrong: a billing, provider
+    # or coding error is never moved to the patient, nor billed to the next payer in their place
+    group, _, carc = code.partition("-")
+    where = {"line_rarcs": [rarc]} if level == "line" else {"rarcs": [rarc]}
+    remit_ = remit("4", [cas(group, carc, "170.00")], **where)
+    for others in ((), (SECONDARY,)):
+        decision = triage(only(remit_), ctx(coverages=others), PLAYBOOK)
+        assert decision.action is Action.HUMAN_REVIEW, others
+        assert rarc in decision.next_step and "not the patient's" in decision.next_step
+    assert patient_cost_sharing(remit_, PLAYBOOK) is None
+
+
+def test_a_patient_responsibility_denial_without_such_a_remark_is_still_the_patients() -> None:
+    remit_ = remit("4", [cas("PR", "96", "170.00")], line_rarcs=["N130"])
+    assert triage(only(remit_), ctx(), PLAYBOOK).action is Action.TRANSFER_TO_PATIENT
+
+
+def test_cost_sharing_beside_a_provider_error_remark_is_still_cost_sharing() -> None:
+    # a copay on a paid line is the patient's whatever remark the line carries
+    remit_ = remit("1", [cas("CO", "45", "35.00"), cas("PR", "3", "25.00")], paid="110.00", rarcs=["M62"])
+    assert denials_in_remit(remit_, PLAYBOOK) == []
+    sharing = patient_cost_sharing(remit_, PLAYBOOK)
+    assert sharing is not None and sharing.amount == Decimal("25.00")
+
+
+def test_every_remark_naming_a_field_of_a_co16_denial_is_a_provider_error() -> None:
+    # the remarks the playbook reads as a field, code, identifier or authorization to correct on a
+    # CO-16 denial are provider errors beside a PR denial too: the two lists do not drift apart
+    named = {rarc for row in PLAYBOOK.rows if "CO-16" in row.codes for rarc in row.rarcs}
+    assert named and named <= set(PLAYBOOK.provider_error_rarcs)

@@ -48,7 +48,11 @@ async def deliver(engine: AsyncEngine, handlers: DenialHandlers, *events: Any) -
     tx.committed()
 
 
-def denied(n: int, group: str, carc: str, *, claim_level: bool = False) -> Any:
+LATE = date(2025, 9, 1)
+"""A remit date past the payer's 90-day filing window: a CO-29 dated before it is a contradiction."""
+
+
+def denied(n: int, group: str, carc: str, *, claim_level: bool = False, **overrides: Any) -> Any:
     cas = [{"group": group, "carc": carc, "amount": "170.00"}]
     line = {
         "line_key": f"ses-{n:04d}:1",
@@ -67,6 +71,7 @@ def denied(n: int, group: str, carc: str, *, claim_level: bool = False) -> Any:
         patient_responsibility="0.00",
         claim_adjustments=cas if claim_level else [],
         lines=[] if claim_level else [line],
+        **overrides,
     )
 
 
@@ -89,7 +94,7 @@ async def test_triaged_denials_count_by_payer_group_carc_and_outcome_once(engine
 
     remits = [
         denied(1, "CO", "4"),  # modifier missing: a replacement goes out by itself
-        denied(2, "CO", "29", claim_level=True),  # timely filing, no proof: written off
+        denied(2, "CO", "29", claim_level=True, payment_date=LATE),  # timely filing, no proof: written off
         denied(3, "PR", "96"),  # not covered, no other payer: the patient's
     ]
     rejected = claim_acknowledged(4, status="rejected", reasons=[{"code": "A7:562:82"}])
@@ -157,7 +162,7 @@ async def test_a_batch_that_fails_after_closing_a_denial_and_is_retried_counts_i
         engine=engine,
         settings=ServiceSettings(service_name="denials", database_url=fresh_database),
     )
-    out = encode(denied(2, "CO", "29", claim_level=True), source="payments")
+    out = encode(denied(2, "CO", "29", claim_level=True, payment_date=LATE), source="payments")
     records = [Record(out.topic, 0, 0, out.key, out.value, tuple(out.headers))]
     with pytest.raises(RuntimeError):
         await consumer._apply(records)

@@ -74,15 +74,7 @@ TABLE = [
     ("CO-231", (), C.BUNDLING, A.HUMAN_REVIEW, None, A.HUMAN_REVIEW, True),
     ("CO-236", (), C.BUNDLING, A.HUMAN_REVIEW, None, A.HUMAN_REVIEW, True),
     ("CO-119", (), C.BENEFIT_LIMIT, A.BILL_SECONDARY, None, A.HUMAN_REVIEW, True),
-    (
-        "CO-198",
-        (),
-        C.AUTHORIZATION,
-        A.RESUBMIT_REPLACEMENT,
-        Fix.AUTHORIZATION_NUMBER,
-        A.FIX_AUTH,
-        True,
-    ),
+    ("CO-198", (), C.AUTHORIZATION, A.FIX_AUTH, None, A.HUMAN_REVIEW, True),  # never resent by itself
     ("CO-273", (), C.BENEFIT_LIMIT, A.HUMAN_REVIEW, None, A.HUMAN_REVIEW, True),
     ("CO-197", (), C.AUTHORIZATION, A.RESUBMIT_REPLACEMENT, Fix.AUTHORIZATION_NUMBER, A.FIX_AUTH, True),
     ("CO-284", (), C.AUTHORIZATION, A.FIX_AUTH, None, A.HUMAN_REVIEW, True),

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from triage_world import DOS, LINE_KEY, PLAYBOOK, cas, claim, ctx, only, remit
+from triage_world import DOS, LATE, LINE_KEY, PLAYBOOK, cas, claim, ctx, only, remit
 
 from rcm.denials.domain.denial import denials_in_remit, patient_cost_sharing
 from rcm.denials.domain.facts import (
@@ -207,7 +207,9 @@ def test_co29_with_n211_and_no_acknowledgment_in_time_is_written_off() -> None:
     medicare = PayerFacts("payer-0001", "medicare", PayerBillingRules(timely_filing_months=12))
     late = (Acceptance("clm-0001", date(2026, 3, 20)),)
     remit_ = remit("4", [cas("CO", "29", "170.00")], rarcs=["N211"])
-    decision = triage(only(remit_), ctx(payer=medicare, acceptances=late), PLAYBOOK)
+    decision = triage(
+        only(remit_), ctx(payer=medicare, acceptances=late), PLAYBOOK, adjudicated_on=date(2026, 4, 1)
+    )
     assert decision.action is Action.WRITE_OFF
 
 
@@ -250,19 +252,29 @@ def test_information_the_patient_did_not_send_is_asked_of_them_before_anyone_is_
 # ---------------------------------------------------------------- authorization exceeded
 
 
-def test_an_exceeded_authorization_with_an_extension_on_file_is_corrected_with_the_extension() -> None:
-    # 198 "precertification/authorization exceeded": the visits past the first authorization
-    # belong on the extension the payer granted, sent as REF*G1 on a replacement
+def test_an_exceeded_authorization_is_never_resent_as_the_claims_authorization_number() -> None:
+    # 198 "precertification/authorization exceeded": the payer matched the claim to an authorization
+    # and counted it used up, REF*G1 or not. The one on file that covers the date may be that very
+    # authorization: a replacement naming it would be denied again. A person asks for an extension
+    # or a retro-auth
+    remit_ = remit("4", [cas("CO", "198", "170.00")])
+    decision = triage(only(remit_), ctx(claim=claim(), authorizations=(AUTH,)), PLAYBOOK)
+    assert (decision.category, decision.action) == (Category.AUTHORIZATION, Action.FIX_AUTH)
+    assert decision.changes == () and decision.fix_kind is None and decision.correction_method is None
+    assert "extension" in decision.next_step and "never the exceeded one" in decision.next_step
+
+
+def test_an_exceeded_authorization_with_another_on_file_is_still_a_persons_to_confirm() -> None:
+    # an authorization of another number covering the date is not known to be the extension (it
+    # may be the same visits under an older number): a person confirms it before it is sent
     exhausted = replace(claim(), authorization_number="SYNAUTH000001")
-    extension = AuthorizationOnFile(
+    other = AuthorizationOnFile(
         "auth-0002", "SYNAUTH000002", "payer-0001", date(2025, 3, 1), date(2025, 8, 31)
     )
     remit_ = remit("4", [cas("CO", "198", "170.00")])
-    decision = triage(only(remit_), ctx(claim=exhausted, authorizations=(AUTH, extension)), PLAYBOOK)
-    assert decision.action is Action.RESUBMIT_REPLACEMENT
-    assert [(c.action, c.value) for c in decision.changes] == [
-        (ClaimChangeAction.SET_AUTHORIZATION_NUMBER, "SYNAUTH000002")
-    ]
+    decision = triage(only(remit_), ctx(claim=exhausted, authorizations=(AUTH, other)), PLAYBOOK)
+    assert decision.action is Action.FIX_AUTH
+    assert decision.changes == ()
 
 
 def test_an_exceeded_authorization_with_no_extension_on_file_needs_one() -> None:
@@ -374,10 +386,12 @@ def test_a_late_secondary_claim_is_not_written_off_unseen() -> None:
     # 29 "the time limit for filing has expired": a secondary waits for the primary's remit, which
     # most payers take as the start of its window (and as the proof), whatever window is on file
     secondary = claim(priority=CoveragePriority.SECONDARY)
-    decision = triage(only(remit("4", [cas("CO", "29", "170.00")])), ctx(claim=secondary), PLAYBOOK)
+    decision = triage(
+        only(remit("4", [cas("CO", "29", "170.00")])), ctx(claim=secondary), PLAYBOOK, adjudicated_on=LATE
+    )
     assert decision.action is Action.HUMAN_REVIEW
     assert decision.write_off_reason is None and "prior payer's remit" in decision.why
-    primary = triage(only(remit("4", [cas("CO", "29", "170.00")])), ctx(), PLAYBOOK)
+    primary = triage(only(remit("4", [cas("CO", "29", "170.00")])), ctx(), PLAYBOOK, adjudicated_on=LATE)
     assert primary.action is Action.WRITE_OFF
 
 

@@ -203,7 +203,10 @@ async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
         remits = [
             both_lines_co4,
             denied_remit(2, "CO", "197", modifiers=["95"]),
-            denied_remit(3, "CO", "29", claim_level=True),
+            # adjudicated past the payer's 90-day filing window, never acknowledged: written off
+            denied_remit(3, "CO", "29", claim_level=True).model_copy(
+                update={"payment_date": date(2025, 9, 1)}
+            ),
             denied_remit(4, "PR", "96", modifiers=["95"]),
             paid_with_copay,
         ]

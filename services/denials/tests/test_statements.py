@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -108,7 +108,9 @@ def remit(n: int) -> Any:
         case 0:
             return denied(n, "CO", "4", modifiers=[])  # 95 missing: a replacement adds it
         case 1:
-            return denied(n, "CO", "29", claim_level=True, modifiers=[])  # never acknowledged: written off
+            # never acknowledged, adjudicated past the 90-day window: written off
+            late = denied(n, "CO", "29", claim_level=True, modifiers=[])
+            return late.model_copy(update={"payment_date": date(2025, 9, 1)})
         case 2:
             return denied(n, "PR", "96", modifiers=["95"])  # not covered, no other payer: the patient's
         case _:

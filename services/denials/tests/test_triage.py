@@ -39,6 +39,8 @@ PLAYBOOK = load_configured_playbook()
 DOS = date(2025, 3, 3)
 LINE_KEY = "ses-0001:1"
 TODAY = date(2025, 4, 1)
+LATE = date(2025, 7, 8)
+"""A remit date past the 90-day filing window of a service on DOS (it ends 2025-06-01)."""
 
 
 def payer(**rules: object) -> PayerFacts:
@@ -194,7 +196,7 @@ def replacement_of_clm_0001() -> ClaimFacts:
 
 
 def test_claim_level_co29_without_proof_is_written_off() -> None:
-    decision = triage(only(denied("CO", "29", claim_level=True)), ctx(), PLAYBOOK)
+    decision = triage(only(denied("CO", "29", claim_level=True)), ctx(), PLAYBOOK, adjudicated_on=LATE)
     assert decision.action is Action.WRITE_OFF
     assert decision.write_off_reason == "CO-29 without proof of timely filing"
 
@@ -217,9 +219,68 @@ def test_co29_on_a_submission_the_payer_acknowledged_in_time_goes_to_a_person_no
     assert decision.deadline is not None and decision.deadline > date(2025, 7, 8)
 
 
+@pytest.mark.parametrize(
+    ("group", "payer_", "adjudicated_on", "window_end"),
+    [
+        ("CO", payer(), date(2025, 4, 1), "2025-06-01"),  # 90 days; paid 29 days after the service
+        ("PI", payer(), date(2025, 5, 30), "2025-06-01"),  # a Medicaid plan's CO-29 reads the same
+        (
+            "CO",
+            PayerFacts("payer-0001", "medicare", PayerBillingRules(timely_filing_months=12)),
+            date(2025, 5, 1),
+            "2026-03-03",
+        ),
+    ],
+)
+def test_co29_adjudicated_inside_the_filing_window_goes_to_a_person_not_written_off(
+    group: str, payer_: PayerFacts, adjudicated_on: date, window_end: str
+) -> None:
+    # no acknowledgment on file, but the payer adjudicated the claim before its own window closed:
+    # it had the claim in time; a payer error (or a wrong window on file), never a write-off unseen
+    decision = triage(
+        only(denied(group, "29", claim_level=True)),
+        ctx(payer=payer_),
+        PLAYBOOK,
+        adjudicated_on=adjudicated_on,
+    )
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.write_off_reason is None
+    assert "within its filing window" in decision.why and "it had the claim in time" in decision.why
+    assert decision.evidence["adjudicated"] == f"{adjudicated_on.isoformat()} (filing window to {window_end})"
+    assert decision.deadline is not None
+
+
+def test_co29_with_n211_adjudicated_inside_the_filing_window_is_for_a_reopening() -> None:
+    decision = triage(
+        only(denied("CO", "29", rarcs=["N211"])), ctx(), PLAYBOOK, adjudicated_on=date(2025, 4, 1)
+    )
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.write_off_reason is None
+    assert "no appeal rights" in decision.why and "reopen" in decision.why
+
+
+@pytest.mark.parametrize("rarcs", [[], ["N211"]])
+def test_co29_on_a_claim_not_on_file_is_not_written_off(rarcs: list[str]) -> None:
+    # no claim: no submission, acknowledgment or date of service to check the payer's CO-29 against
+    decision = triage(
+        only(denied("CO", "29", rarcs=rarcs, claim_level=True)),
+        ctx(claim=None),
+        PLAYBOOK,
+        adjudicated_on=LATE,
+    )
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.write_off_reason is None
+    assert "not on file" in decision.why
+
+
 def test_co29_on_a_submission_acknowledged_only_after_the_window_is_written_off() -> None:
     late = Acceptance("clm-0001", date(2026, 3, 10))
-    decision = triage(only(denied("CO", "29", claim_level=True)), ctx(acceptances=(late,)), PLAYBOOK)
+    decision = triage(
+        only(denied("CO", "29", claim_level=True)),
+        ctx(acceptances=(late,)),
+        PLAYBOOK,
+        adjudicated_on=date(2026, 3, 20),
+    )
     assert decision.action is Action.WRITE_OFF
     assert decision.write_off_reason == "CO-29 without proof of timely filing"
     assert "no proof" in decision.why
@@ -241,7 +302,10 @@ def test_co29_on_a_replacement_whose_original_was_accepted_in_time_is_appealed_w
 def test_co29_on_a_replacement_whose_original_was_accepted_after_the_window_is_no_proof() -> None:
     accepted = (Acceptance("clm-0001", date(2025, 6, 20)), Acceptance("clm-0001-r", date(2025, 7, 1)))
     decision = triage(
-        only(denied("CO", "29")), ctx(claim=replacement_of_clm_0001(), acceptances=accepted), PLAYBOOK
+        only(denied("CO", "29")),
+        ctx(claim=replacement_of_clm_0001(), acceptances=accepted),
+        PLAYBOOK,
+        adjudicated_on=LATE,
     )
     assert decision.action is Action.WRITE_OFF
 
@@ -251,6 +315,7 @@ def test_co29_with_n211_is_written_off_even_with_proof() -> None:
         only(denied("CO", "29", rarcs=["N211"])),
         ctx(claim=replacement_of_clm_0001(), acceptances=(Acceptance("clm-0001", date(2025, 3, 10)),)),
         PLAYBOOK,
+        adjudicated_on=LATE,
     )
     assert decision.action is Action.WRITE_OFF
     assert decision.write_off_reason == "CO-29 (N211)"

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from test_triage import claim as telehealth_claim
-from triage_world import PLAYBOOK, TODAY, cas, claim, ctx, only, remit
+from triage_world import LATE, PLAYBOOK, TODAY, cas, claim, ctx, only, remit
 
 from rcm.denials.domain.denial import denials_in_remit
 from rcm.denials.domain.facts import Acceptance, PayerFacts, TriageContext
@@ -28,7 +28,7 @@ def test_a_medical_necessity_denial_without_appeal_rights_is_not_appealed() -> N
 
 def test_timely_filing_with_n211_at_claim_level_is_still_written_off() -> None:
     remit_ = remit("4", [cas("CO", "29", "170.00")], rarcs=["N211"])
-    decision = triage(only(remit_), ctx(), PLAYBOOK)
+    decision = triage(only(remit_), ctx(), PLAYBOOK, adjudicated_on=LATE)
     assert decision.action is Action.WRITE_OFF
     assert decision.write_off_reason == "CO-29 (N211)"
 
@@ -38,7 +38,7 @@ def test_a_write_off_never_takes_the_patients_share_with_it() -> None:
     remit_ = remit("4", [cas("CO", "29", "120.00"), cas("PR", "204", "50.00")])
     found = only(remit_)
     assert found.label == "CO-29"
-    decision = triage(found, ctx(), PLAYBOOK)
+    decision = triage(found, ctx(), PLAYBOOK, adjudicated_on=LATE)
     assert decision.action is Action.HUMAN_REVIEW
     assert decision.write_off_reason is None
     assert "PR-204" in decision.why
@@ -91,7 +91,9 @@ def test_co29_on_a_secondary_claim_whose_clock_starts_at_the_primary_remit_is_no
 def test_co29_on_a_primary_claim_without_proof_is_still_written_off() -> None:
     rules = PayerBillingRules(timely_filing_days=90, timely_filing_clock=TimelyFilingClock.PRIMARY_REMIT_DATE)
     payer = PayerFacts("payer-0001", "commercial", rules)
-    decision = triage(only(remit("4", [cas("CO", "29", "170.00")])), ctx(payer=payer), PLAYBOOK)
+    decision = triage(
+        only(remit("4", [cas("CO", "29", "170.00")])), ctx(payer=payer), PLAYBOOK, adjudicated_on=LATE
+    )
     assert decision.action is Action.WRITE_OFF
 
 
@@ -126,3 +128,24 @@ def test_two_reasons_with_the_same_fix_are_still_corrected_automatically() -> No
     both = remit("4", [cas("CO", "4", "100.00"), cas("PI", "4", "70.00")])
     decision = triage(only(both), video(), PLAYBOOK, adjudicated_on=TODAY)
     assert decision.action is Action.RESUBMIT_REPLACEMENT
+
+
+@pytest.mark.parametrize("other", ["50", "39", "151"])
+def test_a_co29_written_off_never_takes_a_reason_that_is_appealed_with_it(other: str) -> None:
+    # CO-29's row says appeal, but without proof it is written off: CO-50 (necessity), CO-39 (an
+    # authorization denied) or CO-151 beside it are appealed alone, not written off with it
+    remit_ = remit("4", [cas("CO", "29", "100.00"), cas("CO", other, "70.00")])
+    found = only(remit_)
+    assert found.label == "CO-29"
+    alone = triage(only(remit("4", [cas("CO", "29", "170.00")])), ctx(), PLAYBOOK, adjudicated_on=LATE)
+    assert alone.action is Action.WRITE_OFF  # what CO-29 alone gets
+    decision = triage(found, ctx(), PLAYBOOK, adjudicated_on=LATE)
+    assert decision.action is Action.HUMAN_REVIEW
+    assert decision.write_off_reason is None
+    assert f"CO-{other}" in decision.why and "another fix" in decision.why
+
+
+def test_the_same_timely_filing_reason_twice_is_still_written_off() -> None:
+    both = remit("4", [cas("CO", "29", "100.00"), cas("PI", "29", "70.00")])
+    decision = triage(only(both), ctx(), PLAYBOOK, adjudicated_on=LATE)
+    assert decision.action is Action.WRITE_OFF

@@ -14,6 +14,9 @@ from rcm.events.testing import remit_received
 PLAYBOOK = load_configured_playbook()
 DOS = date(2025, 3, 3)
 TODAY = date(2025, 4, 1)
+LATE = date(2025, 7, 8)
+"""A remit date past a 90-day filing window from DOS (it ends 2025-06-01): a CO-29 adjudicated
+before then says the payer had the claim in time."""
 LINE_KEY = "ses-0001:1"
 
 

@@ -1343,23 +1343,26 @@ class DenialHandlers:
         if not waiting:
             return  # resolved meanwhile (paid on a replacement, voided...)
         coverages = await facts.coverages(e.patient_id)
-        action, next_step, why = recheck_answer(e, coverages)
         denied = await facts.claim(asked.root_claim_id)
-        if (
-            denied is not None
-            and denied.payer_responsibility is not CoveragePriority.PRIMARY
-            and e.status is not EligibilityStatus.ACTIVE
-        ):
-            why = f"{why}; {NEXT_PAYER_NOT_THE_PATIENTS}"
         evidence = {"eligibility_check": e.check_id, "eligibility_status": e.status.value}
         if e.payer_trace_number:
             evidence["payer_trace_number"] = e.payer_trace_number
         if e.other_payer is not None:
             evidence["other_payer"] = e.other_payer.name
         facts.forget_denials(asked.root_claim_id)
-        await _redecide(
-            tx, waiting, _ANSWER_ITEM, action=action, why=why, next_step=next_step, evidence=evidence
-        )
+        for row in waiting:
+            # what the answer means depends on what each denial said: "active" contradicts a
+            # coverage denial (CO-27), not a denial naming another payer or plan (CO-109, CO-24)
+            action, next_step, why = recheck_answer(e, coverages, carc=row.carc)
+            if (
+                denied is not None
+                and denied.payer_responsibility is not CoveragePriority.PRIMARY
+                and e.status is not EligibilityStatus.ACTIVE
+            ):
+                why = f"{why}; {NEXT_PAYER_NOT_THE_PATIENTS}"
+            await _redecide(
+                tx, [row], _ANSWER_ITEM, action=action, why=why, next_step=next_step, evidence=evidence
+            )
 
     async def on_correction_refused(self, tx: Transaction, d: Delivered[ClaimCorrectionRefused]) -> None:
         """A correction the claims service could not apply: nothing was sent, so the denials
@@ -1497,9 +1500,21 @@ def _work_item(
     }
 
 
-def recheck_answer(e: EligibilityChecked, coverages: Sequence[CoverageOnFile]) -> tuple[Action, str, str]:
-    """What a denial that asked for a re-check becomes once the payer answered: the action, the
-    next step for the person and why."""
+_ACTIVE_CONTRADICTS = frozenset({"26", "27", "31", "32", "33", "177", "200"})
+"""CARCs saying the patient had no coverage in force with this payer on the date of service
+(before it began, after it ended, in a lapse; not an eligible member or dependent): the payer's own
+271 answering "active" for that date contradicts them, and the claim is sent back for reprocessing
+(an appeal). Any other denial that asked for a re-check (another payer first, CO-22/109; a managed
+care plan, CO-24; a name or id mismatch, CO-140, CO-16/MA27; not this payer's claim, CLP02 23)
+stands beside an active member: a person finds the payer responsible, or the data to correct."""
+
+
+def recheck_answer(
+    e: EligibilityChecked, coverages: Sequence[CoverageOnFile], *, carc: str | None
+) -> tuple[Action, str, str]:
+    """What a denial (deciding CARC ``carc``, None for a claim status or a rejection) that asked
+    for a re-check becomes once the payer answered: the action, the next step for the person and
+    why."""
     said = f"re-check {e.check_id}: the payer answered {e.status.value}"
     others = [c for c in coverages if c.coverage_id != e.coverage_id and c.active_on(e.service_date)]
     other = f" (on file: coverage {others[0].coverage_id} of {others[0].payer_id})" if others else ""
@@ -1511,6 +1526,16 @@ def recheck_answer(e: EligibilityChecked, coverages: Sequence[CoverageOnFile]) -
                 f"({e.other_payer.name}) for this "
                 "patient: confirm which pays first, update the coverage order and bill that payer first.",
                 f"{said}, naming another payer",
+            )
+        if carc not in _ACTIVE_CONTRADICTS:
+            denial = f"CARC {carc}" if carc else "the denial"
+            return (
+                Action.HUMAN_REVIEW,
+                "The payer's 271 shows the member active with it on the date of service, which does not "
+                "answer this denial (another payer or plan responsible, a carve-out, the member's name or "
+                "id on the claim): find the payer responsible and bill it, or correct the member data; "
+                "ask this payer to reprocess only if it confirms it pays.",
+                f"{said} on the date of service, which does not contradict {denial}",
             )
         return (
             Action.APPEAL,

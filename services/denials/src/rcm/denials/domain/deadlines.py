@@ -8,7 +8,13 @@ from rcm.denials.domain.facts import Acceptance, PayerFacts
 from rcm.denials.domain.playbook import Playbook
 from rcm.events.models import PayerBillingRules, TimelyFilingClock, filing_window_end
 
-__all__ = ["accepted_in_window", "appeal_deadline", "filing_deadline", "timely_filing_proof"]
+__all__ = [
+    "accepted_in_window",
+    "adjudicated_in_window",
+    "appeal_deadline",
+    "filing_deadline",
+    "timely_filing_proof",
+]
 
 
 def appeal_deadline(playbook: Playbook, payer: PayerFacts | None, adjudicated_on: date) -> date:
@@ -71,3 +77,18 @@ def accepted_in_window(
         return ()
     deadline = filing_deadline(rules, service_date=service_date)
     return tuple(a for a in acceptances if a.claim_id == denied_claim_id and a.received_on <= deadline)
+
+
+def adjudicated_in_window(
+    rules: PayerBillingRules, *, service_date: date | None, adjudicated_on: date | None
+) -> date | None:
+    """The end of the payer's original filing window when it adjudicated the claim within it.
+
+    A payer adjudicates only a claim it received: a remit dated within the window says the claim
+    was in its hands in time, whatever its CO-29 says (like its own acknowledgment of the
+    submission, :func:`accepted_in_window`). None when the date is after the window or unknown.
+    """
+    if service_date is None or adjudicated_on is None:
+        return None
+    deadline = filing_deadline(rules, service_date=service_date)
+    return deadline if adjudicated_on <= deadline else None

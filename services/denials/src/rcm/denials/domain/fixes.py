@@ -87,7 +87,11 @@ def place_of_service(line: ClaimLineFacts, payer: PayerFacts) -> list[Change] | 
 def authorization_number(
     claim: ClaimFacts, line: ClaimLineFacts | None, authorizations: tuple[AuthorizationOnFile, ...]
 ) -> list[Change] | None:
-    """REF*G1 from an authorization on file that covers the billed service and was not on the claim."""
+    """REF*G1 from an authorization on file that covers the billed service and was not on the claim.
+
+    Not for an authorization exceeded (CO-198): the payer counted the one it matched as used up,
+    REF*G1 or not, and the covering one on file may be that very one; its playbook row queues
+    ``fix_auth`` (an extension or a retro-auth) instead of this fix."""
     lines = [line] if line is not None else list(claim.lines)
     for auth in authorizations:
         if auth.auth_number == claim.authorization_number:

@@ -182,6 +182,11 @@ class PayerPlaybook(BaseModel):
     rejections: list[RejectionRule] = Field(default_factory=list)
 
 
+_PATIENT_GROUP = "PR"
+
+_TO_THE_PATIENT = frozenset({Action.BILL_SECONDARY, Action.TRANSFER_TO_PATIENT})
+"""Actions that bill a PR amount to the patient, or to the next payer in the patient's place."""
+
 _FOUND_KEPT = 4096
 """Answers a playbook keeps before it starts over (the codes a practice meets are far fewer)."""
 
@@ -203,6 +208,9 @@ class Playbook(BaseModel):
     """RARCs that make a claim unprocessable (no appeal rights): corrections go out as new originals."""
     no_appeal_rarcs: list[str] = Field(default_factory=list)
     """RARCs that take away the appeal rights of an adjudicated claim (N211): no appeal is filed."""
+    provider_error_rarcs: list[str] = Field(default_factory=list)
+    """RARCs that name a billing, provider or coding error (M62, N290, M51...): beside a denial the
+    payer grouped PR, what it put on the patient is not theirs to pay (see ``_not_the_patients``)."""
     claim_statuses: dict[str, ClaimStatusRule] = Field(default_factory=dict)
     rows: list[Rule] = Field(min_length=1)
     rejections: list[RejectionRule] = Field(min_length=1)
@@ -234,6 +242,39 @@ class Playbook(BaseModel):
         return rule
 
     def _rule_for(self, group: str, carc: str, present: frozenset[str], payer_id: str | None) -> Rule | None:
+        return self._not_the_patients(group, self._read(group, carc, present, payer_id), present)
+
+    def _not_the_patients(self, group: str, rule: Rule | None, present: frozenset[str]) -> Rule | None:
+        """The row, unless it bills the patient (or the next payer) for a denial the payer grouped
+        PR beside a remark naming a billing, provider or coding error (PR-96 with M62, PR-204 with
+        N290...). The group says the patient owes it, the remark that the claim was wrong: a
+        person corrects the claim, never the patient pays for it. A row naming the remark itself
+        (PR-96 with N216) is the playbook's own answer and is kept."""
+        if rule is None or group != _PATIENT_GROUP or not rule.denial or rule.action not in _TO_THE_PATIENT:
+            return rule
+        errors = sorted(
+            present.intersection([*self.provider_error_rarcs, *self.unprocessable_rarcs]).difference(
+                rule.rarcs
+            )
+        )
+        if not errors:
+            return rule
+        text = (
+            f"Put on the patient with {', '.join(errors)}, a billing, provider or coding error: not the "
+            "patient's nor the next payer's. Correct the claim as the remark asks and resubmit it."
+        )
+        if len(text) > 200:
+            text = text[:197].rsplit(" ", 1)[0] + "..."
+        return rule.model_copy(
+            update={
+                "action": Action.HUMAN_REVIEW,
+                "otherwise": Action.HUMAN_REVIEW,
+                "fix": None,
+                "next_step": text,
+            }
+        )
+
+    def _read(self, group: str, carc: str, present: frozenset[str], payer_id: str | None) -> Rule | None:
         found = self._closest(group, carc, present, payer_id)
         successor = self.deactivated.get(carc)
         if successor is None or (found is not None and found[0] % 8 >= 4):

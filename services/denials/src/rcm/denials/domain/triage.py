@@ -13,6 +13,7 @@ from typing import Any
 
 from rcm.denials.domain.deadlines import (
     accepted_in_window,
+    adjudicated_in_window,
     appeal_deadline,
     filing_deadline,
     timely_filing_proof,
@@ -50,6 +51,9 @@ _CLOSING = frozenset({Action.POST_ONLY, Action.TRANSFER_TO_PATIENT, Action.BILL_
 """Actions that close the denial with its whole amount, with no person looking at it."""
 
 _PATIENT = "PR"
+
+_RESUBMISSIONS = frozenset({Action.RESUBMIT_REPLACEMENT, Action.RESUBMIT_ORIGINAL, Action.VOID})
+"""The ways a correction goes out (a replacement, a new original, a void and rebill)."""
 
 _DUPLICATE_CLAIM = frozenset({"18", "B13"})
 """CARCs saying the claim itself came before (a replacement the payer took as a new claim), unlike
@@ -92,6 +96,48 @@ def _window_from_primary_remit(rules: PayerBillingRules, ctx: TriageContext) -> 
         and ctx.claim is not None
         and ctx.claim.payer_responsibility is not CoveragePriority.PRIMARY
     )
+
+
+def _had_it_in_time(
+    ctx: TriageContext,
+    rules: PayerBillingRules,
+    *,
+    service_date: date | None,
+    adjudicated_on: date,
+    evidence: dict[str, str],
+) -> str | None:
+    """What says the payer had the claim within its filing window although it denied it CO-29,
+    with the dates in ``evidence``; None when nothing does.
+
+    Its own acknowledgment of the denied submission dated within the window, or its adjudication
+    (the remit) dated within it: a payer adjudicates only a claim it received. Either is a payer
+    error or a wrong window on file, never a write-off unseen."""
+    own = accepted_in_window(
+        rules,
+        denied_claim_id=ctx.claim.claim_id if ctx.claim else None,
+        service_date=service_date,
+        acceptances=ctx.acceptances,
+    )
+    window_end = adjudicated_in_window(rules, service_date=service_date, adjudicated_on=adjudicated_on)
+    if own:
+        evidence["acknowledged"] = "; ".join(
+            f"{a.claim_id} accepted {a.received_on.isoformat()}" for a in own
+        )
+    if window_end is not None:
+        evidence["adjudicated"] = f"{adjudicated_on.isoformat()} (filing window to {window_end.isoformat()})"
+    if own:
+        return "the payer acknowledged this submission within the filing window"
+    if window_end is not None:
+        return (
+            f"the payer adjudicated the claim on {adjudicated_on.isoformat()}, within its filing window "
+            f"(to {window_end.isoformat()}): it had the claim in time"
+        )
+    return None
+
+
+_CLAIM_NOT_ON_FILE = (
+    "the claim is not on file: its submissions, acknowledgments and filing window cannot be checked"
+)
 
 
 def _line_alone(denial: FoundDenial, ctx: TriageContext, playbook: Playbook, *, from_rejection: bool) -> bool:
@@ -174,12 +220,21 @@ def _reasons_agree(
     deciding, row = denial.deciding, denial.rule  # the deciding reason's row, as found
     if deciding is None or deciding.group == _PATIENT:
         return decision
+    # What the others must call for: the row's action and fix, or the action decided instead when
+    # this claim's facts changed it (a CO-29 without proof written off, not appealed: a CO-50
+    # beside it, appealed alone, would be written off with it). A correction sent as a new original
+    # or a void and rebill is still the row's fix.
+    carried_out = decision.action is row.action or {decision.action, row.action} <= _RESUBMISSIONS
+    wanted = (row.action, row.fix) if carried_out else (decision.action, None)
+    same_row = (row.category, row.action, row.fix, row.otherwise)
     others = []
     for reason in denial.reasons:
         if reason is deciding or reason.group == _PATIENT:
             continue
         other = playbook.rule_for(reason.group, reason.carc, denial.rarcs, payer_id)
-        if other is not None and (other.action, other.fix) != (row.action, row.fix):
+        if other is None or (other.category, other.action, other.fix, other.otherwise) == same_row:
+            continue  # the same meaning (PI-29 beside CO-29): decided the same way
+        if (other.action, other.fix) != wanted:
             others.append(reason.code)
     if not others:
         return decision
@@ -342,6 +397,12 @@ def _decide(
 
     if action is Action.APPEAL:
         if rule.category is Category.TIMELY_FILING:
+            if ctx.claim is None:
+                return make(
+                    action=Action.HUMAN_REVIEW,
+                    why=f"{why}; {_CLAIM_NOT_ON_FILE}: check it before writing off",
+                    deadline=appeal_deadline(playbook, ctx.payer, adjudicated_on or ctx.today),
+                )
             proof = timely_filing_proof(
                 rules,
                 denied_claim_id=ctx.claim.claim_id if ctx.claim else None,
@@ -356,20 +417,22 @@ def _decide(
                     why=f"{why}; this payer's filing window runs from the primary payer's remit date: "
                     "check the proof against it",
                 )
-            own = accepted_in_window(
-                rules,
-                denied_claim_id=ctx.claim.claim_id if ctx.claim else None,
-                service_date=service_date,
-                acceptances=ctx.acceptances,
-            )
-            if not proof and own:
-                evidence["acknowledged"] = "; ".join(
-                    f"{a.claim_id} accepted {a.received_on.isoformat()}" for a in own
+            in_time = (
+                None
+                if proof
+                else _had_it_in_time(
+                    ctx,
+                    rules,
+                    service_date=service_date,
+                    adjudicated_on=adjudicated_on or ctx.today,
+                    evidence=evidence,
                 )
+            )
+            if in_time is not None:
                 return make(
                     action=Action.HUMAN_REVIEW,
-                    why=f"{why}; the payer acknowledged this submission within the filing window: a payer "
-                    "error or a wrong window on file, check before writing off",
+                    why=f"{why}; {in_time}: a payer error or a wrong window on file, check before "
+                    "writing off",
                     deadline=appeal_deadline(playbook, ctx.payer, adjudicated_on or ctx.today),
                 )
             if (
@@ -428,22 +491,26 @@ def _decide(
         if rule.category is Category.TIMELY_FILING:
             # No appeal rights (CO-29 with N211), and an earlier submission proves nothing (each
             # claim is judged by its own receipt). But the payer's own acknowledgment of this very
-            # submission within the window says it had the claim in time: the payer's error, for a
-            # reopening, not a write-off.
-            own = accepted_in_window(
-                rules,
-                denied_claim_id=ctx.claim.claim_id if ctx.claim else None,
-                service_date=service_date,
-                acceptances=ctx.acceptances,
-            )
-            if own:
-                evidence["acknowledged"] = "; ".join(
-                    f"{a.claim_id} accepted {a.received_on.isoformat()}" for a in own
-                )
+            # submission, or its adjudication, within the window says it had the claim in time: the
+            # payer's error, for a reopening, not a write-off. A claim not on file is not checked.
+            if ctx.claim is None:
                 return make(
                     action=Action.HUMAN_REVIEW,
-                    why=f"{why}; no appeal rights, but the payer acknowledged this submission within the "
-                    "filing window: ask it to reopen its error before writing off",
+                    why=f"{why}; no appeal rights, but {_CLAIM_NOT_ON_FILE}: check it before writing off",
+                    deadline=appeal_deadline(playbook, ctx.payer, adjudicated_on or ctx.today),
+                )
+            in_time = _had_it_in_time(
+                ctx,
+                rules,
+                service_date=service_date,
+                adjudicated_on=adjudicated_on or ctx.today,
+                evidence=evidence,
+            )
+            if in_time is not None:
+                return make(
+                    action=Action.HUMAN_REVIEW,
+                    why=f"{why}; no appeal rights, but {in_time}: ask it to reopen its error before "
+                    "writing off",
                     deadline=appeal_deadline(playbook, ctx.payer, adjudicated_on or ctx.today),
                 )
         reason = f"{denial.label} " + (f"({', '.join(denial.rarcs)})" if denial.rarcs else "")
