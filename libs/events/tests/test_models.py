@@ -147,6 +147,37 @@ def test_a_multiple_family_group_is_a_kind_of_session() -> None:
     )
 
 
+def test_a_care_management_month_names_its_program_and_only_it_does() -> None:
+    # the month's tally: end - start is the month's total minutes, coded by program
+    with pytest.raises(ValidationError, match="care_management_program"):
+        session_completed(service_kind="care_management", minutes=40)
+    with pytest.raises(ValidationError, match="care_management_program"):
+        session_completed(care_management_program="general_bhi")
+    bhi = session_completed(service_kind="care_management", care_management_program="general_bhi", minutes=25)
+    assert (bhi.care_management_program, bhi.minutes, bhi.initial_month) == (
+        m.CareManagementProgram.GENERAL_BHI,
+        25,
+        None,
+    )
+
+
+def test_a_collaborative_care_month_says_whether_it_is_the_first_of_the_episode() -> None:
+    cocm = {"service_kind": "care_management", "care_management_program": "collaborative_care"}
+    with pytest.raises(ValidationError, match="initial_month"):
+        session_completed(**cocm, minutes=90)
+    with pytest.raises(ValidationError, match="initial_month"):
+        session_completed(initial_month=True)  # not a care-management session
+    assert session_completed(**cocm, initial_month=True, minutes=90).initial_month is True
+    assert session_completed(**cocm, initial_month=False, minutes=40).initial_month is False
+
+
+def test_sessions_without_the_care_management_fields_read_as_before() -> None:
+    body = json.loads(
+        session_completed().model_dump_json(exclude={"care_management_program", "initial_month"})
+    )
+    assert m.SessionCompleted.model_validate(body).care_management_program is None
+
+
 def test_a_signed_note_has_a_signing_time_and_an_unsigned_one_has_none() -> None:
     with pytest.raises(ValidationError, match="note_signed_at"):
         session_completed(note_signed=False)

@@ -31,6 +31,7 @@ __all__ = [
     "AppointmentCancelled",
     "AppointmentScheduled",
     "CancellationReason",
+    "CareManagementProgram",
     "DistinctService",
     "DistinctServiceReason",
     "Participant",
@@ -69,10 +70,27 @@ class ServiceKind(StrEnum):
     """Health behavior assessment or intervention (96156-96171), by the service_code given."""
     HCPCS_SERVICE = "hcpcs_service"
     """A Medicaid/SUD HCPCS service billed by the code given (H0004, H2019...)."""
+    CARE_MANAGEMENT = "care_management"
+    """A calendar month's behavioral-health care management for one patient, billed once a month by
+    the treating (billing) practitioner: psychiatric collaborative care (99492/99493/+99494, Medicare's
+    G2214) or general behavioral health integration (99484), by ``care_management_program``. The
+    event is the month's tally, not a visit: ``end`` - ``start`` is the month's total care-manager
+    and clinical-staff minutes (not one continuous block), and the start's date is the date of
+    service (the month's last day, or the day the month's time threshold was met)."""
 
 
 _NAMES_ITS_CODE = frozenset({ServiceKind.TESTING, ServiceKind.HEALTH_BEHAVIOR, ServiceKind.HCPCS_SERVICE})
 """Kinds of session whose code the session names (``service_code``)."""
+
+
+class CareManagementProgram(StrEnum):
+    """Which behavioral-health care-management program a ``care_management`` month tally is for."""
+
+    COLLABORATIVE_CARE = "collaborative_care"
+    """Psychiatric collaborative care (CoCM): 99492 in the episode's first month, 99493 after,
+    +99494 per further 30 minutes; Medicare's G2214 for a month under their thresholds."""
+    GENERAL_BHI = "general_bhi"
+    """General behavioral health integration care management: 99484, 20 minutes or more a month."""
 
 
 class ParticipantRole(StrEnum):
@@ -225,6 +243,19 @@ class _SessionFacts(Event):
         description="The code of a testing, health-behavior or HCPCS session (required for those kinds), "
         "where the kind alone is not enough.",
     )
+    care_management_program: CareManagementProgram | None = Field(
+        default=None,
+        description="The program of a care_management month tally (required for that kind, given only "
+        "with it): collaborative care (99492/99493/+99494, G2214) or general BHI (99484). The tally's "
+        "end - start is the month's total minutes; its start's date is the date of service (the "
+        "month's last day, or the day the time threshold was met).",
+    )
+    initial_month: bool | None = Field(
+        default=None,
+        description="Whether a care_management month is the first month of the care episode (initial: "
+        "99492) or a later one (subsequent: 99493); required for collaborative care, given only with "
+        "a care_management session.",
+    )
     program: Program | None = Field(default=None, description="Program (mental health, substance use...).")
     participants: list[Participant] = Field(
         default_factory=list, description="Who took part besides the clinician."
@@ -277,6 +308,19 @@ class _SessionFacts(Event):
         if self.service_kind in _NAMES_ITS_CODE and self.service_code is None:
             # which test, intervention or HCPCS service was given cannot be told from the minutes
             raise ValueError(f"a {self.service_kind.value} session names its service_code")
+        care_management = self.service_kind is ServiceKind.CARE_MANAGEMENT
+        if care_management != (self.care_management_program is not None):
+            raise ValueError("care_management_program is given exactly when the kind is care_management")
+        if self.initial_month is not None and not care_management:
+            raise ValueError("initial_month is given only with a care_management session")
+        if (
+            self.care_management_program is CareManagementProgram.COLLABORATIVE_CARE
+            and self.initial_month is None
+        ):
+            # 99492 (first month) and 99493 (later months) have different time thresholds
+            raise ValueError(
+                "a collaborative care month says whether it is the episode's first (initial_month)"
+            )
         if self.note_signed != (self.note_signed_at is not None):
             raise ValueError("note_signed_at is given exactly when the note is signed")
         return self

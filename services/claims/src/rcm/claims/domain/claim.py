@@ -20,7 +20,7 @@ from rcm.claims.domain.coverage import Authorization, Coverage, CoveragePriority
 from rcm.claims.domain.identifiers import claim_key, line_key
 from rcm.claims.domain.payer_rules import PayerRules, SupervisingProviderPolicy
 from rcm.claims.domain.providers import BillingEntity, Provider
-from rcm.claims.domain.session import ServiceLocation, Session
+from rcm.claims.domain.session import ServiceKind, ServiceLocation, Session
 
 __all__ = [
     "INPATIENT_PLACES_OF_SERVICE",
@@ -237,7 +237,11 @@ def build_claim(
         payer_order=coverage.priority,
         date_of_service=session.date_of_service,
         place_of_service=coded.place_of_service,
-        modality=session.modality,
+        # a care-management month is not a telehealth visit however its contacts were made: its
+        # claim is judged as an in-person service (no telehealth POS or modifiers, as coded)
+        modality=Modality.IN_PERSON
+        if session.service_kind is ServiceKind.CARE_MANAGEMENT
+        else session.modality,
         patient_state=session.patient_location.state,
         patient_at_home=session.patient_location.at_home,
         diagnoses=coded.diagnoses,

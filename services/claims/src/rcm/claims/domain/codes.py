@@ -11,10 +11,16 @@ __all__ = [
     "AUTOMATED_TEST",
     "BRIEF_ASSESSMENT",
     "BRIEF_ASSESSMENT_MUE",
+    "CARE_MANAGEMENT_CODES",
+    "COLLABORATIVE_CARE_ADD_ON",
+    "COLLABORATIVE_CARE_CODES",
+    "COLLABORATIVE_CARE_FIRST_30_MINUTES",
     "CRISIS_CODES",
     "CRISIS_OUTSIDE_OFFICE_CODES",
     "EM_CODES",
     "FAMILY_CODES",
+    "GENERAL_BHI",
+    "GENERAL_BHI_MEDICARE_THERAPIST",
     "HEALTH_BEHAVIOR_CODES",
     "INDIVIDUAL_PSYCHOTHERAPY_CODES",
     "INTAKE_CODES",
@@ -91,6 +97,24 @@ HEALTH_BEHAVIOR_CODES: frozenset[str] = frozenset(
     {"96156", "96158", "96159", "96164", "96165", "96167", "96168", "96170", "96171"}
 )
 
+COLLABORATIVE_CARE_ADD_ON = "99494"
+"""+99494: each further 30 minutes of collaborative care in the month (with 99492 or 99493)."""
+COLLABORATIVE_CARE_FIRST_30_MINUTES = "G2214"
+"""Medicare's collaborative care, initial or subsequent month, first 30 minutes (CY2021 PFS)."""
+COLLABORATIVE_CARE_CODES: frozenset[str] = frozenset(
+    {"99492", "99493", COLLABORATIVE_CARE_ADD_ON, COLLABORATIVE_CARE_FIRST_30_MINUTES}
+)
+"""Psychiatric collaborative care management (CoCM), per calendar month: 99492 in the episode's first
+month, 99493 in later ones, +99494 per further 30 minutes, Medicare's G2214 under their thresholds."""
+GENERAL_BHI = "99484"
+"""General behavioral health integration care management, 20 minutes or more a calendar month."""
+GENERAL_BHI_MEDICARE_THERAPIST = "G0323"
+"""Medicare's general BHI when a psychologist, social worker, MFT or counselor bills it (CY2024 PFS)."""
+CARE_MANAGEMENT_CODES: frozenset[str] = frozenset(
+    COLLABORATIVE_CARE_CODES | {GENERAL_BHI, GENERAL_BHI_MEDICARE_THERAPIST}
+)
+"""The care-management codes billed once a calendar month on the month's minutes, not per visit."""
+
 ADD_ON_CODES: frozenset[str] = frozenset(
     {
         INTERACTIVE_COMPLEXITY,
@@ -108,7 +132,7 @@ ADD_ON_CODES: frozenset[str] = frozenset(
         "96171",
         "G2212",
         "99417",
-        "99494",
+        COLLABORATIVE_CARE_ADD_ON,
     }
     | PSYCHOTHERAPY_ADD_ON_CODES
 )
@@ -133,6 +157,6 @@ ADD_ON_PRIMARIES: dict[str, frozenset[str]] = {
     # CPT's prolonged service by time, each 15 minutes past the primary's highest level (CPT 2023)
     "99417": frozenset({"99205", "99215", "99245", "99345", "99350", "99483"}),
     # psychiatric collaborative care, each additional 30 minutes in the month
-    "99494": frozenset({"99492", "99493"}),
+    COLLABORATIVE_CARE_ADD_ON: frozenset({"99492", "99493"}),
 }
 """For each add-on code, the primary codes it may be billed with."""

@@ -19,6 +19,7 @@ from rcm.claims.domain.common import DomainModel, Modality, Program
 from rcm.claims.domain.providers import Address
 
 __all__ = [
+    "CareManagementProgram",
     "DiagnosisCode",
     "DistinctService",
     "DistinctServiceReason",
@@ -86,6 +87,19 @@ class ServiceKind(StrEnum):
     """Health behavior assessment or intervention; ``service_code`` names the base code."""
     HCPCS_SERVICE = "hcpcs_service"
     """A Medicaid/SUD HCPCS service billed by ``service_code`` (H0004, H2019...)."""
+    CARE_MANAGEMENT = "care_management"
+    """A calendar month's care management, billed once a month by the treating practitioner on the
+    month's total care-manager minutes (``minutes``): collaborative care 99492/99493/+99494 (Medicare
+    G2214 under their thresholds) or general BHI 99484, by ``care_management_program``."""
+
+
+class CareManagementProgram(StrEnum):
+    """The program of a care-management month: what codes and time thresholds apply."""
+
+    COLLABORATIVE_CARE = "collaborative_care"
+    """Psychiatric collaborative care: 99492 (first month) or 99493, +99494; Medicare G2214."""
+    GENERAL_BHI = "general_bhi"
+    """General behavioral health integration: 99484."""
 
 
 class PatientLocation(DomainModel):
@@ -132,13 +146,24 @@ class Session(DomainModel):
     rendering_provider_id: str = Field(min_length=1, max_length=64)
     supervising_provider_id: str | None = None
     date_of_service: date
-    minutes: int = Field(ge=0, le=24 * 60, description="Face-to-face minutes of the whole session.")
+    minutes: int = Field(
+        ge=0,
+        le=24 * 60,
+        description="Face-to-face minutes of the whole session; a care_management month's total minutes.",
+    )
     psychotherapy_minutes: int | None = Field(
         default=None, ge=0, le=24 * 60, description="Psychotherapy minutes of an E/M + psychotherapy visit."
     )
     service_kind: ServiceKind
     em_code: ProcedureCode | None = None
     service_code: ProcedureCode | None = None
+    care_management_program: CareManagementProgram | None = Field(
+        default=None, description="The program of a care_management month (required for that kind)."
+    )
+    initial_month: bool | None = Field(
+        default=None,
+        description="A collaborative care month: the episode's first (99492) or a later one (99493).",
+    )
     program: Program | None = None
     group_size: int | None = Field(default=None, ge=2)
     modality: Modality = Modality.IN_PERSON
@@ -174,4 +199,16 @@ class Session(DomainModel):
         needs_code = {ServiceKind.TESTING, ServiceKind.HEALTH_BEHAVIOR, ServiceKind.HCPCS_SERVICE}
         if self.service_kind in needs_code and self.service_code is None:
             raise ValueError(f"a {self.service_kind.value} session names its service_code")
+        care_management = self.service_kind is ServiceKind.CARE_MANAGEMENT
+        if care_management != (self.care_management_program is not None):
+            raise ValueError("care_management_program is given exactly when the kind is care_management")
+        if self.initial_month is not None and not care_management:
+            raise ValueError("initial_month is given only with a care_management session")
+        if (
+            self.care_management_program is CareManagementProgram.COLLABORATIVE_CARE
+            and self.initial_month is None
+        ):
+            raise ValueError(
+                "a collaborative care month says whether it is the episode's first (initial_month)"
+            )
         return self

@@ -6,6 +6,7 @@ Where each code is chosen:
 * ``crisis``: 90839/+90840 (Medicare outside the office: G0017/+G0018); ``family_and_group``: 90846/90847, 90853/90849;
 * ``intake``: 90791/90792; ``testing``: 9613x and health behavior 9615x-9617x;
 * ``hcpcs_units``: H0004, H2019... in 15-minute units;
+* ``care_management``: a month's collaborative care 99492/99493/+99494 (Medicare G2214) or general BHI 99484;
 * ``place_of_service`` and ``modifiers``: POS, telehealth, licensure and 59/X modifiers;
 * ``sessions``: :func:`code_session`, which runs them in order.
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rcm.claims.domain.coding.result import NotBillable, NotBillableReason
 from rcm.claims.domain.common import DomainModel, Modality
 from rcm.claims.domain.payer_rules import PayerRules
-from rcm.claims.domain.session import Session
+from rcm.claims.domain.session import ServiceKind, Session
 
 __all__ = ["AUDIO_ONLY_MODIFIERS", "TELEHEALTH_POS", "VIDEO_MODIFIERS", "Placement", "place_session"]
 
@@ -27,11 +27,34 @@ class Placement(DomainModel):
     reasons: tuple[str, ...] = ()
 
 
+def _care_management_placement(session: Session) -> Placement:
+    """A care-management month is billed where the billing practitioner practises: the care
+    manager's contacts (by phone, video or in person) are not a telehealth visit, so no telehealth
+    POS or modifier; the session's POS, or the office (11) for a telehealth one."""
+    if session.place_of_service in TELEHEALTH_POS:
+        return Placement(
+            place_of_service="11",
+            reasons=(
+                f"POS 11: a care-management month is billed at the billing practitioner's office, not as "
+                f"telehealth (POS {session.place_of_service} given)",
+            ),
+        )
+    return Placement(
+        place_of_service=session.place_of_service,
+        reasons=(
+            f"POS {session.place_of_service}: the billing practitioner's place for a care-management month "
+            "(no telehealth POS or modifier: the care manager's time is not a telehealth visit)",
+        ),
+    )
+
+
 def place_session(session: Session, payer: PayerRules) -> Placement | NotBillable:
     """Choose POS and telehealth modifiers for the session's modality and patient location, by the
     payer's telehealth rules (audio-only with the patient at home only where
     ``PayerRules.audio_only_needs_patient_home``)."""
     rules = payer.telehealth
+    if session.service_kind is ServiceKind.CARE_MANAGEMENT:
+        return _care_management_placement(session)
     if session.modality is Modality.IN_PERSON:
         return Placement(
             place_of_service=session.place_of_service,

@@ -16,6 +16,7 @@ from rcm.claims.domain.codes import (
     INTERACTIVE_COMPLEXITY,
     INTERACTIVE_COMPLEXITY_PRIMARIES,
 )
+from rcm.claims.domain.coding.care_management import code_care_management
 from rcm.claims.domain.coding.crisis import code_crisis
 from rcm.claims.domain.coding.family_and_group import code_family, code_group
 from rcm.claims.domain.coding.hcpcs_units import code_hcpcs_service
@@ -76,11 +77,19 @@ def choose_codes(
         chosen = code_testing(session)
     elif kind is ServiceKind.HEALTH_BEHAVIOR:
         chosen = code_health_behavior(session)
+    elif kind is ServiceKind.CARE_MANAGEMENT:
+        chosen = code_care_management(session, rules, credential)
     else:
         chosen, notes = code_hcpcs_service(
             session, rules, (same_day_units or {}).get(session.service_code or "", 0)
         )
-    if not isinstance(chosen, NotBillable) and session.screening_instruments:
+    if kind is ServiceKind.CARE_MANAGEMENT and session.screening_instruments:
+        # the month's tally is not a visit: an instrument is billed with the visit it was given at
+        notes.append(
+            f"{BRIEF_ASSESSMENT}: {session.screening_instruments} instruments scored are not billed from a "
+            "care-management month's tally; bill them with the visit they were given at"
+        )
+    elif not isinstance(chosen, NotBillable) and session.screening_instruments:
         billed_today = (same_day_units or {}).get(BRIEF_ASSESSMENT, 0)
         chosen.extend(_brief_assessments(session, rules, billed_today, notes))
     if isinstance(chosen, NotBillable) or not session.interactive_complexity:

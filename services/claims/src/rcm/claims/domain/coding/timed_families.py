@@ -1,8 +1,9 @@
 """Codes billed as a base code plus an add-on counted in increments.
 
 Crisis (90839/+90840, Medicare's G0017/+G0018 outside the office), psychological testing (96130/+96131 ... 96138/+96139), the
-neurobehavioral status exam (96116/+96121) and health
-behavior intervention (96158/+96159 ...) share one shape: the base code covers a first
+neurobehavioral status exam (96116/+96121), health
+behavior intervention (96158/+96159 ...) and a month of psychiatric collaborative care
+(99492 or 99493, +99494) share one shape: the base code covers a first
 block of time and is reached at ``base_from`` minutes; each further block of
 ``add_on_minutes`` is reached ``add_on_from`` minutes into it.
 """
@@ -13,6 +14,8 @@ from rcm.claims.domain.coding.result import ChosenCode
 from rcm.claims.domain.common import DomainModel
 
 __all__ = [
+    "COLLABORATIVE_CARE_INITIAL",
+    "COLLABORATIVE_CARE_SUBSEQUENT",
     "CRISIS",
     "CRISIS_OUTSIDE_OFFICE",
     "HEALTH_BEHAVIOR_FAMILIES",
@@ -168,6 +171,37 @@ HEALTH_BEHAVIOR_FAMILIES: tuple[TimedFamily, ...] = tuple(
         ("family without patient", "96170", "96171"),
     )
 )
+
+COLLABORATIVE_CARE_INITIAL = TimedFamily(
+    name="collaborative care, initial month",
+    base="99492",
+    add_on="99494",
+    base_minutes=70,
+    base_from=36,
+    add_on_minutes=30,
+    add_on_from=16,
+    source=(
+        "CPT time rule as CMS applies it (CY2018 PFS): 99492 for the first 70 min of the episode's "
+        "first calendar month, billed at 36-85 min"
+    ),
+)
+"""A month's care-manager minutes in the episode's first month: 99492 at 36-85, +99494 x1 at 86-115,
+one more per further 30 minutes once 16 of them are done."""
+
+COLLABORATIVE_CARE_SUBSEQUENT = TimedFamily(
+    name="collaborative care, subsequent month",
+    base="99493",
+    add_on="99494",
+    base_minutes=60,
+    base_from=31,
+    add_on_minutes=30,
+    add_on_from=16,
+    source=(
+        "CPT time rule as CMS applies it (CY2018 PFS): 99493 for the first 60 min of a later calendar "
+        "month, billed at 31-75 min"
+    ),
+)
+"""A later month's: 99493 at 31-75, +99494 x1 at 76-105, one more per further 30 minutes from 16."""
 
 
 def family_for_base(code: str, families: tuple[TimedFamily, ...]) -> TimedFamily | None:

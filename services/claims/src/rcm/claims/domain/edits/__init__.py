@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from rcm.claims.domain.claim import ClaimDraft
 from rcm.claims.domain.edits.authorization import prior_authorization
 from rcm.claims.domain.edits.bundling import add_ons_have_primary, same_day_pairs
+from rcm.claims.domain.edits.care_management import care_management_programs_apart
 from rcm.claims.domain.edits.cob import prior_adjudication_balances
 from rcm.claims.domain.edits.coverage import coverage_active, payer_order
 from rcm.claims.domain.edits.credentials import rendering_may_bill_codes
@@ -121,8 +122,15 @@ EDITS: tuple[Edit, ...] = (
     Edit("timely_filing", "the claim is within the payer's filing window", timely_filing),
     Edit(
         "not_a_duplicate",
-        "no other claim bills the same patient, provider, date and code; no line repeats another",
+        "no other claim bills the same patient, provider, date and code (a care-management program: the "
+        "same patient and calendar month); no line repeats another",
         not_a_duplicate,
+    ),
+    Edit(
+        "care_management_programs_apart",
+        "general BHI (99484) not in a calendar month with collaborative care (99492/99493/G2214) by the "
+        "same practitioner",
+        care_management_programs_apart,
     ),
     Edit("same_day_pairs", "no same-day code pair that bundles without 59/X{EPSU}", same_day_pairs),
     Edit("add_ons_have_primary", "add-on codes come with a primary they may follow", add_ons_have_primary),

@@ -8,6 +8,10 @@ from datetime import date, timedelta
 from rcm.claims.domain.claim import ClaimDraft, ServiceLine
 from rcm.claims.domain.codes import ADD_ON_CODES, BRIEF_ASSESSMENT
 from rcm.claims.domain.coding.hcpcs_units import unit_minutes
+from rcm.claims.domain.edits.care_management import (
+    care_management_month_duplicates,
+    care_management_program_of,
+)
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
 from rcm.claims.domain.payer_rules import PayerRules
 from rcm.events.models import filing_window_end
@@ -101,7 +105,9 @@ def not_a_duplicate(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
     """No other live claim bills the same patient, provider, date and code, and no line of the
     claim repeats another's code, modifiers and date (bill one line with its units). A code the
     day's sessions may each bill (units of time, per instrument, add-ons) or a line marked as a
-    separate service is not a duplicate of another claim's: the units edits count those."""
+    separate service is not a duplicate of another claim's: the units edits count those. A
+    care-management month (99492, 99493, G2214, 99484) is a duplicate of another claim of its
+    program for the patient in the same calendar month, by whoever billed it."""
     findings = []
     first_line: dict[tuple[str, tuple[str, ...], date], int] = {}
     for index, line in enumerate(claim.lines):
@@ -121,8 +127,8 @@ def not_a_duplicate(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
                     fix="bill the service once, with its units on one line",
                 )
             )
-        if _counted_across_the_day(line, context.rules):
-            continue
+        if _counted_across_the_day(line, context.rules) or care_management_program_of(line.code):
+            continue  # a care-management month is checked for its month below
         twin = next(
             (
                 s
@@ -147,4 +153,5 @@ def not_a_duplicate(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
                     fix="void one of the two, or send a corrected claim instead of a new one",
                 )
             )
+    findings.extend(care_management_month_duplicates(claim, context))
     return findings

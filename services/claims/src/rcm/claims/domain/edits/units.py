@@ -12,6 +12,8 @@ from __future__ import annotations
 from rcm.claims.domain.claim import ClaimDraft
 from rcm.claims.domain.codes import (
     AUTOMATED_TEST,
+    CARE_MANAGEMENT_CODES,
+    COLLABORATIVE_CARE_ADD_ON,
     CRISIS_CODES,
     EM_CODES,
     FAMILY_CODES,
@@ -36,10 +38,12 @@ ONE_UNIT_CODES: frozenset[str] = frozenset(
     | (CRISIS_CODES - {"90840", "G0018"})
     | {INTERACTIVE_COMPLEXITY, "90849", "90853", "96156", AUTOMATED_TEST}
     | {family.base for family in (*TESTING_FAMILIES, *HEALTH_BEHAVIOR_FAMILIES)}
+    | (CARE_MANAGEMENT_CODES - {COLLABORATIVE_CARE_ADD_ON})
 )
 """Codes that describe a whole session or day: one unit per line. The base codes of testing and
 health behavior intervention cover the first hour or 30 minutes of the day (CMS MUE 1); the time
-beyond it is reported with the add-on."""
+beyond it is reported with the add-on. The care-management codes of a month (99492, 99493, G2214,
+99484) are one unit too: the month's further time is +99494's."""
 
 
 def _most_units(code: str, rules: PayerRules) -> int | None:
@@ -62,7 +66,10 @@ def units_fit_the_code(claim: ClaimDraft, context: ScrubContext) -> list[Finding
                 edit="units_fit_the_code",
                 code="units.too_many",
                 severity=Severity.HOLD,
-                message=f"line {line.line_number} bills {line.units} units of {line.code}; at most {most} a day",
+                message=(
+                    f"line {line.line_number} bills {line.units} units of {line.code}; at most {most} "
+                    f"{'a month' if line.code in CARE_MANAGEMENT_CODES else 'a day'}"
+                ),
                 field=f"lines[{index}].units",
                 fix=(
                     "bill the single code the time supports (e.g. 90837), not several units"
