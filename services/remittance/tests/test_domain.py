@@ -15,6 +15,7 @@ from rcm.remittance.domain.provider_adjustments import PlbKind, apply_provider_a
 from rcm.remittance.domain.reassociation import Deposit, PaymentAdvice, reassociate
 from rcm.remittance.domain.remit import Adjustment, ClaimRemit, Payment, ProviderAdjustment, ServiceRemit
 from rcm.remittance.domain.reversal import PostedClaimPayment, find_original, undo
+from rcm.remittance.domain.validity import claim_problems, claim_warnings
 
 D = Decimal
 pytestmark = pytest.mark.unit
@@ -121,6 +122,46 @@ def test_each_claim_line_is_used_once() -> None:
     lines = (line("a"), line("b"))
     svc = ServiceRemit("90837", D("170.00"), D("0"), service_date=DOS)
     assert [m.line_key for m in match_lines([svc, svc, svc], lines)] == ["a", "b", None]
+
+
+def test_lines_without_a_date_of_their_own_match_within_the_claims_statement_period() -> None:
+    # DTM*232 2025-03-03 to DTM*233 2025-03-10; neither service line has a DTM*472
+    lines = (line("L01", "90837", "170.00"), line("L02", "90837", "160.00", on=date(2025, 3, 10)))
+    services = [
+        ServiceRemit("90837", D("160.00"), D("110.00")),
+        ServiceRemit("90837", D("170.00"), D("110.00")),
+    ]
+    period = match_lines(services, lines, claim_date=DOS, claim_end=date(2025, 3, 10))
+    assert [m.line_key for m in period] == ["L02", "L01"]
+    # DTM*232 alone is the one day the claim is on: only the 03-03 line is
+    one_day = match_lines(services, lines, claim_date=DOS)
+    assert [m.line_key for m in one_day] == ["L01", None]
+    # outside the period nothing matches
+    later = (line("L03", "90837", "160.00", on=date(2025, 3, 11)),)
+    assert [
+        m.line_key for m in match_lines(services[:1], later, claim_date=DOS, claim_end=date(2025, 3, 10))
+    ] == [None]
+
+
+def test_of_alike_lines_the_one_with_the_services_units_is_taken() -> None:
+    lines = (
+        ClaimLineRef("one", "H2019", DOS, D("40.00"), (), 1),
+        ClaimLineRef("four", "H2019", DOS, D("40.00"), (), 4),
+    )
+    svc = ServiceRemit("H2019", D("40.00"), D("30.00"), service_date=DOS, units=D(4))
+    assert [m.line_key for m in match_lines([svc], lines)] == ["four"]
+
+
+# ---------------------------------------------------------------- what a claim payment must say
+def test_a_denial_that_pays_money_is_held_and_a_clp05_off_its_pr_adjustments_is_flagged() -> None:
+    denied = paid_90837(status="4")  # CLP02 4 with CLP04 110.00
+    assert [p.kind for p in claim_problems(denied)] == ["paid_under_a_non_paying_status"]
+    assert claim_problems(paid_90837(status="4", paid=D("0"))) == []
+    assert claim_warnings(paid_90837()) == []  # CLP05 25.00 = PR-3 25.00
+    (warning,) = claim_warnings(paid_90837(patient_responsibility=D("30.00")))
+    assert warning.kind == "patient_responsibility_mismatch" and "CLP05 30.00" in warning.message
+    # a reversal negates the original's CLP05 as it stood: not compared
+    assert claim_warnings(paid_90837(status="22", patient_responsibility=D("-30.00"))) == []
 
 
 # ---------------------------------------------------------------- posting math

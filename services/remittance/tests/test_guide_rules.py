@@ -368,3 +368,61 @@ async def test_a_payment_order_without_remittance_detail_is_recorded_not_flagged
         remit_835([paid("clm-0221", "ICN-221")], trace="EFT-C1", amount="500.00", handling="C")
     )
     assert unbalanced.outcome.exceptions == ["unbalanced_payment"]
+
+
+# ---------------------------------------------------------------- statement period, CLP02 4, CLP05
+async def test_lines_without_dates_match_within_the_claims_statement_period(ledger: Ledger) -> None:
+    # two 90837 sessions, 03-03 at 170.00 and 03-10 at 160.00; the 835 dates the claim (DTM*232 and
+    # DTM*233) and not its lines, and lists the 03-10 service first
+    lines = [("clm-0191:1", "90837", "170.00", DOS), ("clm-0191:2", "90837", "160.00", date(2025, 3, 10))]
+    await ledger.add_claims([claim_for(1, claim_id="clm-0191", lines=lines)])
+    claim = Clp(
+        "clm-0191",
+        "1",
+        "330.00",
+        "220.00",
+        "0",
+        "ICN-191",
+        dates=[("232", DOS), ("233", date(2025, 3, 10))],
+        services=[
+            Svc("90837", "160.00", "110.00", [Cas("CO", "45", "50.00")]),
+            Svc("90837", "170.00", "110.00", [Cas("CO", "45", "60.00")]),
+        ],
+    )
+    posted = await ledger.post(remit_835([claim]))
+    assert posted.outcome.states == {"posted": 1} and posted.outcome.exceptions == []
+    assert await ledger.rows(t.unmatched) == []
+    rows = sorted((r.line_key, r.charge, r.contractual) for r in await ledger.rows(t.posted_line))
+    assert rows == [("clm-0191:1", D("170.00"), D("60.00")), ("clm-0191:2", D("160.00"), D("50.00"))]
+
+
+async def test_a_denial_with_money_is_held_and_a_clp05_off_its_pr_adjustments_is_flagged(
+    ledger: Ledger,
+) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0192"), claim_for(2, claim_id="clm-0193")])
+    denied_with_money = Clp(
+        "clm-0192", "4", "170.00", "110.00", "0", "ICN-192", cas=[Cas("CO", "45", "60.00")]
+    )  # CLP02 4 (denied) yet CLP04 110.00
+    off = Clp(
+        "clm-0193",
+        "1",
+        "170.00",
+        "110.00",
+        "30.00",  # CLP05 30.00, the PR adjustments 25.00
+        "ICN-193",
+        services=[
+            Svc("90837", "170.00", "110.00", [Cas("CO", "45", "35.00"), Cas("PR", "3", "25.00")], on=DOS)
+        ],
+    )
+    posted = await ledger.post(remit_835([denied_with_money, off]))
+    assert posted.outcome.states == {"held": 1, "posted": 1}
+    assert sorted(posted.outcome.exceptions) == [
+        "paid_under_a_non_paying_status",
+        "patient_responsibility_mismatch",
+    ]
+    assert (await ledger.claim("clm-0192")).paid == D("0")
+    # the PR adjustments (which balance the claim) are the patient's share, not CLP05
+    assert (await ledger.claim("clm-0193")).patient_responsibility == D("25.00")
+    flags = {f.kind: f.message for f in await ledger.rows(t.remit_exception)}
+    assert "CLP02 4" in flags["paid_under_a_non_paying_status"]
+    assert "CLP05 30.00" in flags["patient_responsibility_mismatch"]

@@ -321,9 +321,12 @@ async def test_a_correction_with_other_money_listed_before_its_reversal_is_no_ov
         D("25.00"),
     )
 
-    # the same money paid twice with no reversal anywhere is still a credit balance to review
+    # the claim paid again with no reversal anywhere, the patient's share again with it: held for
+    # review before it moves what the patient owes
     twice = await ledger.post(remit_835([paid("clm-0001", "ICN-9")], trace="EFT-C"))
-    assert twice.outcome.exceptions == ["overpaid_claim"]
+    assert twice.outcome.exceptions == ["second_payment_without_reversal"]
+    assert twice.outcome.states == {"held": 1}
+    assert (await ledger.claim("clm-0001")).patient_responsibility == D("25.00")
 
 
 async def test_a_credit_left_once_the_reversal_after_its_correction_posts_is_flagged(ledger: Ledger) -> None:
@@ -331,14 +334,15 @@ async def test_a_credit_left_once_the_reversal_after_its_correction_posts_is_fla
     overpays the claim once the reversal has posted, and that credit is reviewed."""
     await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
     await ledger.post(remit_835([paid("clm-0001", "ICN-1")], trace="EFT-A"))
+    # insurance money only (no patient share): posted, the credit balance flagged for a refund review
     other = Clp(
         "clm-0001",
         "1",
         "170.00",
         "100.00",
-        "25.00",
+        "0",
         "ICN-9",
-        services=[Svc("90837", "170.00", "100.00", [Cas("CO", "45", "45.00"), Cas("PR", "3", "25.00")])],
+        services=[Svc("90837", "170.00", "100.00", [Cas("CO", "45", "70.00")])],
     )
     assert (await ledger.post(remit_835([other], trace="EFT-B"))).outcome.exceptions == ["overpaid_claim"]
     reprocessed = await ledger.post(

@@ -159,7 +159,9 @@ async def test_a_reversal_with_a_denied_correction_nets_once_and_a_regenerated_c
             [back, denied], trace="EFT-B2", plb=[Plb("FB", "-110.00", "EFT-B2")], handling="H", method="NON"
         )
     )
-    assert again.outcome.states == {"orphan_reversal": 1, "duplicate": 1}
+    # the reversal again is a repeat of the one posted, not a reversal waiting for a payment to come
+    assert again.outcome.states == {"duplicate": 2}
+    assert again.outcome.exceptions == ["duplicate_claim_payment", "duplicate_claim_payment"]
     row = await ledger.claim("clm-0321")
     assert (row.paid, row.denied) == (D("0.00"), D("170.00"))
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from rcm.remittance import store as t
 from rcm.remittance.remit_file import read_remit_file
-from rcm.remittance.testing import Ledger, claim_for, paid, remit_835
+from rcm.remittance.testing import Cas, CasSegment, Clp, Ledger, Plb, Svc, claim_for, paid, remit_835
 
 D = Decimal
 
@@ -85,3 +85,87 @@ async def test_a_clp_that_cannot_say_what_it_pays_still_holds_the_whole_payment(
     posted = await ledger.post(bad)
     assert sorted(posted.outcome.exceptions) == ["incomplete_payment", "invalid_claim"]
     assert posted.of("PaymentPosted") == []
+
+
+# ---------------------------------------------------------------- amounts the ledger cannot keep
+def _cents_off() -> bytes:
+    """A set of two claim payments with amounts in thousandths (CLP04 110.005 and 99.995, CAS the
+    same), BPR02 210.00 balancing them."""
+    third = Clp(
+        "clm-0711",
+        "1",
+        "170.00",
+        "110.005",
+        "25.00",
+        "ICN-711",
+        cas=[Cas("CO", "45", "34.995"), Cas("PR", "3", "25.00")],
+    )
+    fourth = Clp("clm-0712", "1", "170.00", "99.995", "0", "ICN-712", cas=[Cas("CO", "45", "70.005")])
+    return remit_835([third, fourth], trace="EFT-B", control=2, amount="210.00")
+
+
+async def test_an_amount_with_more_than_two_decimals_holds_its_claim_payment_and_the_rest_of_the_file_posts(
+    ledger: Ledger,
+) -> None:
+    await ledger.add_claims([claim_for(n, claim_id=f"clm-071{n}") for n in (1, 2, 3)])
+    good = remit_835([paid("clm-0713", "ICN-713")], trace="EFT-A")
+    posted = await ledger.post(good + _cents_off())  # two interchanges in one file
+    assert posted.outcome.states == {"posted": 1, "held": 2}
+    assert posted.outcome.exceptions == ["invalid_amount", "invalid_amount"]
+    assert (await ledger.claim("clm-0713")).paid == D("110.00")
+    assert [(await ledger.claim(f"clm-071{n}")).paid for n in (1, 2)] == [D("0"), D("0")]
+    flags = await ledger.rows(t.remit_exception)
+    assert all("CLP04" in f.message and "more than 2 decimal places" in f.message for f in flags)
+    assert {f.detail["patient_control_number"] for f in flags} == {"clm-0711", "clm-0712"}
+    [file] = await ledger.rows(t.remit_file)
+    assert file.status == "flagged"
+    # a CAS amount alone in thousandths holds its claim payment too, naming the CAS element
+    cas_only = Clp("clm-0711", "1", "170.00", "110.00", "25.00", "ICN-711", cas=[Cas("CO", "45", "34.995")])
+    read = read_remit_file(remit_835([cas_only], trace="EFT-C"))
+    [held] = read.payments[0].held_claims
+    assert held.kind == "invalid_amount" and held.reason.startswith("CAS03")
+
+
+async def test_an_amount_of_more_than_ten_digits_holds_its_set_not_the_file(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(n, claim_id=f"clm-072{n}") for n in (1, 2)])
+    huge = Clp("clm-0721", "1", "123456789012345", "123456789012345", "0", "ICN-721")
+    posted = await ledger.post(
+        remit_835([paid("clm-0722", "ICN-722")], trace="EFT-A") + remit_835([huge], trace="EFT-B", control=2)
+    )
+    assert posted.outcome.states == {"posted": 1}
+    assert posted.outcome.exceptions == ["invalid_amount"]
+    (flag,) = await ledger.rows(t.remit_exception)
+    assert flag.message.startswith("BPR02") and "more than 10 digits" in flag.message
+    assert (await ledger.claim("clm-0722")).paid == D("110.00")
+    assert (await ledger.claim("clm-0721")).paid == D("0")
+
+
+async def test_a_plb_amount_in_thousandths_holds_its_payment(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0731")])
+    posted = await ledger.post(
+        remit_835([paid("clm-0731", "ICN-731")], plb=[Plb("L6", "-1.005", "ICN-731")], amount="111.01")
+    )
+    assert sorted(posted.outcome.exceptions) == ["incomplete_payment", "invalid_amount"]
+    assert posted.events == []
+    flag = next(f for f in await ledger.rows(t.remit_exception) if f.kind == "invalid_amount")
+    assert flag.message.startswith("PLB04")
+
+
+async def test_a_cas_with_a_seventh_triplet_holds_its_claim_payment_saying_so(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0741")])
+    seven = CasSegment("CO", [("45", "10.00")] * 7)
+    claim = Clp(
+        "clm-0741",
+        "1",
+        "170.00",
+        "100.00",
+        "0",
+        "ICN-741",
+        services=[Svc("90837", "170.00", "100.00", [seven])],
+    )
+    posted = await ledger.post(remit_835([claim]))
+    assert posted.outcome.states == {"held": 1}
+    assert posted.outcome.exceptions == ["unreadable_claim"]  # not "unbalanced": what was wrong is said
+    (flag,) = await ledger.rows(t.remit_exception)
+    assert "six reason/amount/quantity triplets" in flag.message
+    assert (await ledger.claim("clm-0741")).paid == D("0")

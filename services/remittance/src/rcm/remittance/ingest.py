@@ -7,8 +7,9 @@ are counted through ``Transaction.after_commit``, so a run that rolls back count
 
 Exactly once, in three layers:
 1. the file: ``remit_file.sha256`` is unique; identical content is skipped before parsing;
-2. the payment: ``payment (payer_ref, TRN02)`` is unique; a regenerated file for a posted
-   payment reuses it;
+2. the payment: one per payer (TRN03), TRN02, BPR02 and BPR16 date; a regenerated file for a
+   posted payment reuses it and posts what it had not (claim payments, PLB amounts); a payer's
+   other payment under a TRN02 it used before is a payment of its own (flagged);
 3. the claim payment: ``claim_payment (payment_id, dedupe_key)`` is unique, the key being
    CLP02, payer claim number and amounts (and the occurrence within the payment); and a
    claim payment identical to one posted under another payment and not reversed is a duplicate.
@@ -19,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections import Counter as Tally
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -60,13 +62,22 @@ from rcm.remittance.domain.provider_adjustments import (
     OVERPAYMENT_RECOVERY,
     PlbKind,
     apply_provider_adjustments,
-    deferral_key,
+    deferral_identity,
+    named_claim,
     reference_tokens,
 )
 from rcm.remittance.domain.reassociation import trace_key
-from rcm.remittance.domain.remit import SPLIT_CLAIM_RARC, ZERO, Adjustment, ClaimRemit, ClaimStatus, Payment
+from rcm.remittance.domain.remit import (
+    SPLIT_CLAIM_RARC,
+    ZERO,
+    Adjustment,
+    ClaimRemit,
+    ClaimStatus,
+    Payment,
+    ProviderAdjustment,
+)
 from rcm.remittance.domain.reversal import PostedClaimPayment, find_original, undo
-from rcm.remittance.domain.validity import claim_problems
+from rcm.remittance.domain.validity import claim_problems, claim_warnings
 from rcm.remittance.lookups import Posted, claim_index, line_ids, posted_index
 from rcm.remittance.metrics import RemitMetrics
 from rcm.remittance.remit_file import RemitFile, read_remit_file
@@ -113,6 +124,49 @@ def _cents(amount: Decimal) -> str:
 
 def _opaque(prefix: str, *parts: object) -> str:
     return f"{prefix}-{_digest(*parts)}"
+
+
+def _payment_key(payment: Payment) -> str:
+    """A payment's id: its payer (TRN03), TRN02, BPR02 and BPR16 date. TRN02 is the check or EFT
+    trace number, unique for its payer's money only: a payer may reuse it (a notification's
+    constant number, a check number another account used), so the amount and date tell apart
+    what TRN02 alone does not."""
+    return _opaque(
+        "pay", payment.payer_ref, payment.trace_number, _cents(payment.amount), payment.payment_date or ""
+    )
+
+
+def _another_payment_key(payment: Payment, n: int) -> str:
+    """The id of a payment alike in payer, TRN02, BPR02 and date to one the same file posted
+    before it: the set names it (ISA13, ST02), ``n`` counts it."""
+    return _opaque("pay", _payment_key(payment), payment.interchange, payment.control_number, n)
+
+
+_ALIKE_IN_A_FILE = 50
+"""Payments alike in payer, TRN02, BPR02 and date one file is read for, at most."""
+
+
+def _legacy_payment_key(payment: Payment) -> str:
+    """The id a payment was given before 0006, by payer and TRN02 only (stored rows keep it)."""
+    return _opaque("pay", payment.payer_ref, payment.trace_number)
+
+
+def _payment_keys(payment: Payment) -> Iterator[str]:
+    """The ids ``payment`` may have been posted under, most likely first."""
+    yield _payment_key(payment)
+    for n in range(1, _ALIKE_IN_A_FILE + 1):
+        yield _another_payment_key(payment, n)
+    yield _legacy_payment_key(payment)
+
+
+def _is_payment(payment: Payment, payment_id: str) -> bool:
+    """Whether ``payment_id`` may be the id ``payment`` was posted under (the first payment of a
+    file that may is: a file's payments are posted in order)."""
+    return any(key == payment_id for key in _payment_keys(payment))
+
+
+def _find_payment(payments: Sequence[Payment], payment_id: str) -> Payment | None:
+    return next((p for p in payments if _is_payment(p, payment_id)), None)
 
 
 def _safe_id(value: str) -> str:
@@ -277,6 +331,8 @@ class _Run:
         self.metrics = metrics
         self.outcome = outcome
         self.payers: dict[str, str | None] = {}
+        self.payment_ids: set[str] = set()
+        """The payments this run has posted (a payment of the file alike to one of them is another)."""
         self.line_hint = 0
         """How many posted lines the rest of the payment being posted may write, at most."""
 
@@ -328,11 +384,54 @@ class _Run:
         log.warning("remit exception %s (file %s, payment %s)", kind, self.file_id, payment_id)
 
     # ------------------------------------------------------------------ payment
-    async def post_payment(self, payment: Payment, *, incomplete: bool) -> None:
-        payment_id = _opaque("pay", payment.payer_ref, payment.trace_number)
-        existing = (
-            await self.conn.execute(sa.select(t.payment.c.status).where(t.payment.c.payment_id == payment_id))
-        ).scalar_one_or_none()
+    async def identify(self, payment: Payment) -> tuple[str, Any | None, list[str]]:
+        """The payment's id, its row when it was recorded before (the same payment from another
+        file, or the same file reposted), and the payer's other payments under its TRN02 when it
+        was not. Locks the payer's payments under that TRN02 until the posting commits."""
+        p = t.payment.c
+        rows = (
+            await self.conn.execute(
+                sa.select(p.payment_id, p.status, p.amount, p.payment_date, p.file_id)
+                .where(p.payer_ref == payment.payer_ref, p.trace_number == payment.trace_number)
+                .order_by(p.created_at, p.payment_id)
+                .with_for_update()
+            )
+        ).all()
+        same = {
+            row.payment_id: row
+            for row in rows
+            if row.amount == payment.amount
+            and row.payment_date == payment.payment_date
+            and row.payment_id not in self.payment_ids
+        }
+        if same:  # the id this set was given before, when it is one of them; else the first
+            payment_id = next((i for i in _payment_keys(payment) if i in same), next(iter(same)))
+            return payment_id, same[payment_id], []
+        taken = {row.payment_id for row in rows} | self.payment_ids
+        payment_id, n = _payment_key(payment), 0
+        while payment_id in taken:
+            n += 1
+            payment_id = _another_payment_key(payment, n)
+        return payment_id, None, [row.payment_id for row in rows]
+
+    async def post_payment(
+        self, payment: Payment, *, incomplete: bool, payment_id: str | None = None
+    ) -> None:
+        """Record and post one 835 payment; ``payment_id`` names the recorded payment to post again
+        (``repost_payment``), else the payment is identified by payer, TRN02, BPR02 and date."""
+        others: list[str] = []
+        if payment_id is None:
+            payment_id, row, others = await self.identify(payment)
+        else:
+            row = (
+                await self.conn.execute(
+                    sa.select(t.payment.c.status, t.payment.c.file_id).where(
+                        t.payment.c.payment_id == payment_id
+                    )
+                )
+            ).first()
+        self.payment_ids.add(payment_id)
+        existing = None if row is None else row.status
         imbalance = None if payment.payment_only else check_payment(payment)
         foreign = not pays_us(payment.payee_ids, self.payee_ids)
         status = "incomplete" if incomplete else "unbalanced" if imbalance else "posted"
@@ -356,10 +455,24 @@ class _Run:
         }
         if existing is None:
             await self.conn.execute(t.payment.insert().values(payment_id=payment_id, **values))
+            if others:
+                await self.flag(
+                    "trace_number_reused",
+                    "the payer used this TRN02 before for another payment (another BPR02 amount or "
+                    "date): posted as a payment of its own; match its deposit by amount and date too",
+                    payment_id=payment_id,
+                    detail={"other_payments": others[:10]},
+                )
         elif existing == "posted":
-            # A regenerated 835 for a payment already posted: only claim payments not seen pass.
+            # A regenerated 835 for a payment already posted: only what was not posted then passes.
             await self.flag(
-                "payment_redelivered", "payment already posted from another file", payment_id=payment_id
+                "payment_redelivered",
+                "the same payment (payer, TRN02, BPR02 and date) was posted from an earlier file: "
+                "only its claim payments and PLB amounts not posted then are posted",
+                payment_id=payment_id,
+                detail={"posted_from": row.file_id}
+                if row is not None and row.file_id != self.file_id
+                else None,
             )
             status = "posted"
         else:
@@ -388,16 +501,20 @@ class _Run:
                 payment_id=payment_id,
                 detail={"reported": str(imbalance.reported), "expected": str(imbalance.expected)},
             )
+            # what the held claim payments hold explains the imbalance, when one does
+            await self.flag_held_claims(payment, payment_id)
             return
         await self.post_claim_payments(payment, payment_id)
-        if existing != "posted":
-            await self.apply_plb(payment, payment_id)
+        await self.apply_plb(payment, payment_id)
+        await self.flag_held_claims(payment, payment_id)
+
+    async def flag_held_claims(self, payment: Payment, payment_id: str) -> None:
         for held in payment.held_claims:
             self.outcome.count("held")
             # not recorded as a claim payment: the payer's corrected 835 (the same payment again)
             # posts it then, once, while the claim payments posted now are recognised and skipped
             await self.flag(
-                "unreadable_claim",
+                held.kind,
                 f"claim payment {held.sequence} of the 835 held whole, nothing of it posted: {held.reason}",
                 payment_id=payment_id,
                 detail={
@@ -469,6 +586,10 @@ class _Run:
             if row["remit_id"] not in recorded:
                 self.outcome.count("already_posted")
                 continue
+            for warning in claim_warnings(remit):  # flagged once, when it is first recorded
+                await self.flag(
+                    warning.kind, warning.message, payment_id=payment_id, remit_id=row["remit_id"]
+                )
             state = await self._post(payment, payment_id, row["remit_id"], remit, row["cross_key"])
             self.outcome.count(state)
             self.tx.after_commit(partial(_inc, self.metrics.claim_payments, state))
@@ -498,7 +619,10 @@ class _Run:
         cross_key: str,
         *,
         chosen: ClaimRef | None = None,
+        matched_by: str | None = None,
     ) -> str:
+        """Post one claim payment; ``chosen``: the claim to post it to (a person's placement, or
+        the claim a waiting reversal was matched to before, ``matched_by`` then saying how)."""
         problems = claim_problems(remit)
         for problem in problems:
             await self.flag(problem.kind, problem.message, payment_id=payment_id, remit_id=remit_id)
@@ -514,8 +638,8 @@ class _Run:
             )
             return await self._set_state(remit_id, "unbalanced")
 
-        if chosen is not None:  # a person placed it (``assign_unmatched``)
-            match = ClaimMatch(chosen, MatchedBy.REVIEW)
+        if chosen is not None:  # a person placed it (``assign_unmatched``), or it was matched before
+            match = ClaimMatch(chosen, MatchedBy(matched_by) if matched_by else MatchedBy.REVIEW)
         else:
             candidates = await self.candidates(remit, await self.payer_of(payment_id))
             match = match_claim(remit, candidates, cut_lengths=self.cut_lengths)
@@ -532,20 +656,36 @@ class _Run:
         revive: PostedClaimPayment | None = None
         reversal_follows = False  # a reversal further on in this 835 takes the first back
         reverses: str | None = None
+        waiting: Any | None = None  # a reversal of this claim payment that came before it
         if remit.status == ClaimStatus.REVERSAL:
             posted = await self.posted_for(claim.claim_id)
             # what an earlier remittance posted first: a correction listed before this reversal in
             # the same 835 may repeat the original's CLP07 and amounts, and is not what it takes back
             original = find_original(remit, [p for p in posted if p.payment_id != payment_id])
             original = original or find_original(remit, posted)
+            if original is None and (again := await self.reversal_repeated(remit_id, remit, cross_key)):
+                # the payer sent this reversal before (another trace, a regenerated 835), and it
+                # posted: there is nothing left for it to take back, now or when a payment comes
+                await self.flag(
+                    "duplicate_claim_payment",
+                    "the same reversal (CLP02 22) was already posted from another payment",
+                    payment_id=payment_id,
+                    remit_id=remit_id,
+                    detail={"duplicate_of": again},
+                )
+                return await self._set_state(remit_id, "duplicate", match)
             if original is None:
+                # the original may come later (an 835 delivered late, a payment held for its
+                # payee): it takes this reversal right after it posts (``waiting_reversal``)
                 await self.flag(
                     "orphan_reversal",
-                    "reversal (CLP02 22) with no open posting to reverse",
+                    "reversal (CLP02 22) with no open posting to reverse: it waits for the payment it "
+                    "takes back, and posts right after it",
                     payment_id=payment_id,
                     remit_id=remit_id,
                 )
                 await self.queue_unmatched(payment, payment_id, remit_id, remit, "no_claim", ())
+                posted_index(self.tx).orphaned(claim.claim_id)
                 return await self._set_state(remit_id, "orphan_reversal", match)
             posting = replace(undo(original), interest=remit.interest_in_paid)
             await self.conn.execute(
@@ -559,44 +699,81 @@ class _Run:
             # a part of a claim the payer split goes to the lines the other parts left, of alike ones
             paid_lines = await self.lines_paid(claim) if SPLIT_CLAIM_RARC in remit.rarcs else set()
             matches = match_lines(
-                remit.services, claim.lines, claim_date=remit.statement_date, paid_lines=paid_lines
+                remit.services,
+                claim.lines,
+                claim_date=remit.statement_date,
+                claim_end=remit.statement_end,
+                paid_lines=paid_lines,
             )
             line_keys = [m.line_key for m in matches]
-            earlier = await self.repeated(remit_id, remit, cross_key, claim.claim_id)
-            if earlier:  # a split claim's parts may carry the same money for other lines
-                earlier = await self.on_same_lines(earlier, {m.line_key for m in matches if m.line_key})
-            # a correction listed before the reversal of the first in the same 835 is not a repeat:
-            # the reversal takes the first back further on (5010 sets no order between the two)
-            duplicate = next((e for e in earlier if not _reversed_in(payment, remit, e)), None)
-            if duplicate is not None:
-                await self.flag(
-                    "duplicate_claim_payment",
-                    "the same claim payment was already posted from another payment",
-                    payment_id=payment_id,
-                    remit_id=remit_id,
-                    detail={"duplicate_of": duplicate.remit_id},
-                )
-                return await self._set_state(remit_id, "duplicate", match)
-            reversal_follows = bool(earlier)
+            keys = {m.line_key for m in matches if m.line_key}
+            status = remit.claim_status
+            if status is not None and status.moves_money:
+                waiting = await self.waiting_reversal(payment, remit, claim.claim_id)
+            if waiting is not None:
+                # the payer reversed this claim payment before it came (an 835 delivered late, a
+                # payment held for its payee): it posts, and its reversal right after it, so the
+                # two net to nothing whatever else the claim holds
+                reversal_follows = True
+            else:
+                earlier = await self.repeated(remit_id, remit, cross_key, claim.claim_id)
+                # a part of a split claim (MA15) under a payer claim number of its own, paid at claim
+                # level (no lines to tell the parts apart by), is not a repeat
+                earlier = [e for e in earlier if keys or not _other_part(remit, e)]
+                if earlier:  # a split claim's parts may carry the same money for other lines
+                    earlier = await self.on_same_lines(earlier, keys)
+                # a correction listed before the reversal of the first in the same 835 is not a
+                # repeat: the reversal takes the first back further on (5010 sets no order between them)
+                duplicate = next((e for e in earlier if not _reversed_in(payment, remit, e)), None)
+                if duplicate is not None:
+                    await self.flag(
+                        "duplicate_claim_payment",
+                        "the same claim payment was already posted from another payment",
+                        payment_id=payment_id,
+                        remit_id=remit_id,
+                        detail={"duplicate_of": duplicate.remit_id},
+                    )
+                    return await self._set_state(remit_id, "duplicate", match)
+                reversal_follows = bool(earlier)
+            single = claim.lines[0].line_key if len(claim.lines) == 1 else None
+            posting = post_claim(
+                remit,
+                claim_id=claim.claim_id,
+                line_keys=line_keys,
+                single_line_key=single,
+                claim_payer_order=claim.payer_order,
+            )
+            if waiting is None and not reversal_follows and posting.patient_responsibility != ZERO:
+                first = await self.paid_before(payment, payment_id, remit_id, remit, claim.claim_id, keys)
+                if first is not None:
+                    # a payer's second adjudication of a claim it paid, with no reversal of the
+                    # first (5010 reverses and corrects): posting it would bill the patient's share
+                    # twice. Held; it posts when the payer reverses the first (``post_held_correction``)
+                    await self.flag(
+                        "second_payment_without_reversal",
+                        "the payer already paid this claim (an open claim payment, "
+                        f"CLP07 {first.payer_claim_number or 'none'}) and does not reverse it: held for "
+                        "review, posting both would count the claim's payment and the patient's share "
+                        "twice; it posts when the payer reverses the first",
+                        payment_id=payment_id,
+                        remit_id=remit_id,
+                        detail={"duplicate_of": first.remit_id, "claim_id": claim.claim_id},
+                    )
+                    return await self._set_state(remit_id, "held", match)
             for m in matches:
                 if m.line_key is None:
                     await self.queue_unmatched_line(
                         payment, payment_id, remit_id, remit, claim.claim_id, m.service_index
                     )
-            single = claim.lines[0].line_key if len(claim.lines) == 1 else None
-            posting = post_claim(
-                remit,
-                claim_id=claim.claim_id,
-                line_keys=[m.line_key for m in matches],
-                single_line_key=single,
-                claim_payer_order=claim.payer_order,
-            )
-            status = remit.claim_status
             state = "posted" if status is None or status.moves_money else "recorded"
 
         totals, owed = await self.write_posting(remit_id, posting, state, match, reverses=reverses)
         if state == "posted":
             posted_index(self.tx).posted(_open(remit_id, remit, cross_key, claim.claim_id))
+        if revive is not None:
+            # the reversal and its correction carry the overpayment: a WO that took it from the
+            # claim before they came is cash only, on the account (``give_back_recoupments``)
+            totals = await self.give_back_recoupments(payment, claim, totals)
         # counted once the postings commit: a file or batch retried after a rollback counts once
         self.tx.after_commit(partial(self.metrics.posted, claim.payer_id, remit.status, posting))
         # a correction listed before its reversal overpays the claim until the reversal posts:
@@ -624,6 +801,8 @@ class _Run:
         await self.publish(payment, remit_id, remit, claim, line_keys, posting, totals, owed)
         if revive is not None:
             await self.post_held_correction(payment, remit, claim.claim_id, revive)
+        if waiting is not None:
+            await self.post_waiting_reversal(waiting, claim)
         return "posted" if posting.lines or remit.status == ClaimStatus.REVERSAL else "recorded"
 
     async def reversed_further_on(
@@ -643,6 +822,212 @@ class _Run:
             return False
         posted = [p for p in await self.posted_for(claim_id) if p.payment_id != payment_id]
         return any(find_original(c, posted) is not None for c in reversals)
+
+    async def reversal_repeated(self, remit_id: str, remit: ClaimRemit, cross_key: str) -> str | None:
+        """A reversal posted before that ``remit`` (a reversal with nothing left to take back)
+        repeats: the same payer, payer claim number and amounts."""
+        return await self.conn.scalar(
+            sa.select(_cp.remit_id)
+            .where(
+                _cp.cross_key == cross_key,
+                _cp.remit_id != remit_id,
+                _cp.state == "posted",
+                _cp.status == ClaimStatus.REVERSAL.value,
+            )
+            .limit(1)
+        )
+
+    async def waiting_reversal(self, payment: Payment, remit: ClaimRemit, claim_id: str) -> Any | None:
+        """An orphan reversal of the payer on ``claim_id`` that takes back ``remit`` (its amounts
+        negated, the same payer claim number first, as ``find_original`` pairs them), locked."""
+        if not posted_index(self.tx).may_wait(claim_id):
+            return None
+        p = t.payment.c
+        number = (remit.payer_claim_number or "").upper()
+        return (
+            await self.conn.execute(
+                sa.select(
+                    _cp.remit_id,
+                    _cp.payment_id,
+                    _cp.file_id,
+                    _cp.sequence,
+                    _cp.cross_key,
+                    _cp.matched_by,
+                )
+                .join(t.payment, p.payment_id == _cp.payment_id)
+                .where(
+                    _cp.claim_id == claim_id,
+                    _cp.state == "orphan_reversal",
+                    _cp.status == ClaimStatus.REVERSAL.value,
+                    _cp.paid == -remit.paid,
+                    sa.func.abs(_cp.charge) == abs(remit.charge),
+                    p.payer_ref == payment.payer_ref,
+                )
+                .order_by(
+                    (sa.func.upper(sa.func.coalesce(_cp.payer_claim_number, "")) == number).desc(),
+                    _cp.created_at,
+                    _cp.sequence,
+                )
+                .limit(1)
+                .with_for_update(of=t.claim_payment)
+            )
+        ).first()
+
+    async def post_waiting_reversal(self, waiting: Any, claim: ClaimRef) -> None:
+        """Post, right after the claim payment it takes back, a reversal that came before it; its
+        orphan flag and queue rows are resolved once it posts."""
+        found = await _stored_claim_payment(
+            self.tx, waiting.file_id, waiting.payment_id, waiting.sequence, {}
+        )
+        if found is None:
+            log.warning("the file of waiting reversal %s can no longer be read", waiting.remit_id)
+            return
+        payment, remit = found
+        f = t.remit_file.c
+        file = (
+            await self.conn.execute(sa.select(f.name, f.received_at).where(f.file_id == waiting.file_id))
+        ).one()
+        await _resolve_flags(self.tx, waiting.remit_id, ("orphan_reversal",))
+        run = _Run.again(self.tx, waiting.file_id, file, cut_lengths=self.cut_lengths, metrics=self.metrics)
+        state = await run._post(
+            payment,
+            waiting.payment_id,
+            waiting.remit_id,
+            remit,
+            waiting.cross_key,
+            chosen=claim,
+            matched_by=waiting.matched_by,
+        )
+        self.tx.after_commit(partial(_inc, self.metrics.claim_payments, state))
+        if state == "posted":
+            self.outcome.count("waiting_reversal_posted")
+            u = t.unmatched.c
+            await self.conn.execute(
+                t.unmatched.update()
+                .where(u.remit_id == waiting.remit_id, u.kind == "claim", u.resolved_at.is_(None))
+                .values(resolved_at=sa.func.now())
+            )
+        log.info(
+            "reversal %s that came before its claim payment posted after it: %s", waiting.remit_id, state
+        )
+
+    async def open_postings(self, claim_id: str) -> list[Posted]:
+        """The claim payments posted on ``claim_id`` and not reversed (reversals included)."""
+        known = posted_index(self.tx).on_claim(claim_id)
+        if known is not None:
+            return known
+        rows = await self.conn.execute(
+            sa.select(
+                _cp.remit_id,
+                _cp.cross_key,
+                _cp.claim_id,
+                _cp.status,
+                _cp.charge,
+                _cp.paid,
+                _cp.patient_responsibility,
+                _cp.payer_claim_number,
+            ).where(_cp.claim_id == claim_id, _cp.state == "posted", _cp.reversed_by.is_(None))
+        )
+        return [Posted(*r) for r in rows]
+
+    async def paid_before(
+        self,
+        payment: Payment,
+        payment_id: str,
+        remit_id: str,
+        remit: ClaimRemit,
+        claim_id: str,
+        line_keys: set[str],
+    ) -> Posted | None:
+        """An open claim payment of the same payer that already adjudicated ``claim_id`` in the
+        same place (primary, secondary, tertiary) and moved money: ``remit`` is then a second
+        original payment of the claim. Not when ``payment`` reverses a posting of the claim
+        (``remit`` is its correction, 5010 sets no order between the two), nor for another part
+        of a split claim (MA15 under another payer claim number, or paying other lines)."""
+        status = remit.claim_status
+        order = status.payer_order if status is not None else None
+        if order is None:
+            return None
+        prefix = f"{payment.payer_ref}|"
+        found: list[Any] = []
+        for p in await self.open_postings(claim_id):
+            try:
+                their = ClaimStatus(p.status)
+            except ValueError:
+                continue
+            if (
+                p.remit_id == remit_id
+                or not p.cross_key.startswith(prefix)
+                or their.payer_order != order
+                or (p.paid == ZERO and p.patient_responsibility == ZERO)
+                or (not line_keys and _other_part(remit, p))
+                or _reversed_in(payment, remit, p)
+            ):
+                continue
+            found.append(p)
+        if found and line_keys:
+            found = await self.on_same_lines(found, line_keys)
+        if found and await self.reversed_further_on(payment, payment_id, remit, claim_id):
+            return None
+        return found[0] if found else None
+
+    async def give_back_recoupments(
+        self, payment: Payment, claim: ClaimRef, totals: ClaimTotals
+    ) -> ClaimTotals:
+        """A reversal of the payer on ``claim`` has posted: a WO recoupment the payer took from the
+        claim before it (a recovery that came before the 835 deferring it, 1.10.2.17) is cash only
+        now, a ``recovery`` on the account, and the claim's payment is given it back; the
+        correction states what the claim is paid. Returns the claim's totals after."""
+        a, p, c = t.provider_adjustment.c, t.payment.c, t.claim.c
+        taken = (
+            await self.conn.execute(
+                sa.select(a.id, a.payment_id, a.sequence, a.amount)
+                .join_from(t.provider_adjustment, t.payment, p.payment_id == a.payment_id)
+                .where(
+                    a.claim_id == claim.claim_id,
+                    a.kind == PlbKind.RECOUPMENT.value,
+                    a.reason == OVERPAYMENT_RECOVERY,
+                    p.payer_ref == payment.payer_ref,
+                )
+                .order_by(a.id)
+                .with_for_update(of=t.provider_adjustment)
+            )
+        ).all()
+        for row in taken:
+            await self.conn.execute(
+                t.provider_adjustment.update()
+                .where(a.id == row.id)
+                .values(kind=PlbKind.RECOVERY.value, claim_id=None, named_claim_id=claim.claim_id)
+            )
+            back = (
+                await self.conn.execute(
+                    t.claim.update()
+                    .where(c.claim_id == claim.claim_id)
+                    .values(paid=c.paid + row.amount)
+                    .returning(c.paid)
+                )
+            ).scalar_one()
+            totals = replace(totals, paid=back)
+            plb_id = _opaque("plbx", row.payment_id, row.sequence)
+            self.tx.publish(
+                PaymentPosted(
+                    posting_id=plb_id,
+                    remit_id=plb_id,
+                    claim_id=claim.claim_id,
+                    patient_id=claim.patient_id,
+                    payer_id=claim.payer_id,
+                    paid=row.amount,
+                    contractual_adjustment=ZERO,
+                    patient_responsibility=ZERO,
+                    claim_balance=totals.insurance_balance,
+                    lines=[],
+                    posted_at=self.received_at,
+                )
+            )
+            log.info(
+                "WO recoupment %s on claim %s is the account's: its reversal came", row.id, claim.claim_id
+            )
+        return totals
 
     async def repeated(self, remit_id: str, remit: ClaimRemit, cross_key: str, claim_id: str) -> list[Any]:
         """Claim payments posted before and not reversed that ``remit`` repeats: the same payer
@@ -692,31 +1077,39 @@ class _Run:
         self, payment: Payment, reversal: ClaimRemit, claim_id: str, reversed_: PostedClaimPayment
     ) -> None:
         """The payer has now reversed ``reversed_``: a claim payment held as its duplicate, the same
-        money under another payer claim number, was its correction (the reversal came in a later
-        835), and posts now from its stored file; its duplicate flag is resolved. Not when the
-        reversal's own 835 carries the correction: that one posts, the held one stays a repeat."""
+        money under another payer claim number, or held as a second payment of the claim without a
+        reversal, was its correction (the reversal came in a later 835), and posts now from its
+        stored file; its flag is resolved. Not when the reversal's own 835 carries the correction:
+        that one posts, the held one stays a repeat (the same money) or held (any money)."""
         control = reversal.patient_control_number.strip().upper()
-        if any(
-            c.status != ClaimStatus.REVERSAL
-            and c.paid == reversed_.paid
-            and abs(c.charge) == abs(reversed_.charge)
-            and c.patient_control_number.strip().upper() == control
+        corrections = [
+            c
             for c in payment.claims
-        ):
+            if c.status != ClaimStatus.REVERSAL and c.patient_control_number.strip().upper() == control
+        ]
+        kinds = []
+        if not any(c.paid == reversed_.paid and abs(c.charge) == abs(reversed_.charge) for c in corrections):
+            kinds.append("duplicate_claim_payment")
+        if not corrections:
+            kinds.append("second_payment_without_reversal")
+        if not kinds:
             return
         cp, e = t.claim_payment.c, t.remit_exception.c
         held = (
             await self.conn.execute(
-                sa.select(cp.remit_id, cp.payment_id, cp.file_id, cp.sequence, cp.cross_key)
+                sa.select(cp.remit_id, cp.payment_id, cp.file_id, cp.sequence, cp.cross_key, e.kind)
                 .join(t.remit_exception, e.remit_id == cp.remit_id)
                 .where(
                     cp.claim_id == claim_id,
-                    cp.state == "duplicate",
-                    e.kind == "duplicate_claim_payment",
+                    cp.state.in_(["duplicate", "held"]),
+                    e.kind.in_(kinds),
                     e.resolved_at.is_(None),
                     e.detail["duplicate_of"].astext == reversed_.remit_id,
-                    sa.func.upper(sa.func.coalesce(cp.payer_claim_number, ""))
-                    != (reversed_.payer_claim_number or "").upper(),
+                    sa.or_(
+                        e.kind == "second_payment_without_reversal",
+                        sa.func.upper(sa.func.coalesce(cp.payer_claim_number, ""))
+                        != (reversed_.payer_claim_number or "").upper(),
+                    ),
                 )
                 .order_by(cp.created_at, cp.sequence)
                 .limit(1)
@@ -733,16 +1126,12 @@ class _Run:
         file = (
             await self.conn.execute(sa.select(f.name, f.received_at).where(f.file_id == held.file_id))
         ).one()
-        await self.conn.execute(
-            t.remit_exception.update()
-            .where(e.remit_id == held.remit_id, e.kind == "duplicate_claim_payment", e.resolved_at.is_(None))
-            .values(resolved_at=sa.func.now())
-        )
+        await _resolve_flags(self.tx, held.remit_id, (held.kind,))
         run = _Run.again(self.tx, held.file_id, file, cut_lengths=self.cut_lengths, metrics=self.metrics)
         state = await run._post(payment, held.payment_id, held.remit_id, remit, held.cross_key)
         self.tx.after_commit(partial(_inc, self.metrics.claim_payments, state))
         log.info(
-            "claim payment %s held as a duplicate posted once its first was reversed: %s",
+            "claim payment %s held as a repeat posted once its first was reversed: %s",
             held.remit_id,
             state,
         )
@@ -1030,28 +1419,53 @@ class _Run:
 
     # ------------------------------------------------------------------ PLB
     async def apply_plb(self, payment: Payment, payment_id: str) -> None:
+        """Record the payment's PLB amounts and apply them (``domain.provider_adjustments``), each
+        once: a payment posted again (a regenerated 835) records only the amounts it had not."""
         if not payment.provider_adjustments:
             return
-        tokens = {tok.upper() for p in payment.provider_adjustments for tok in reference_tokens(p.reference)}
-        by_reference: dict[str, str] = {}
-        if tokens:
-            for number_key, claim_id in await self.conn.execute(
-                sa.select(t.payer_claim_number.c.number_key, t.payer_claim_number.c.claim_id).where(
-                    among(t.payer_claim_number.c.number_key, tokens)
-                )
-            ):
-                by_reference.setdefault(number_key, claim_id)
-            for claim_key, claim_id in await self.conn.execute(
-                sa.select(t.claim.c.claim_key, t.claim.c.claim_id).where(among(t.claim.c.claim_key, tokens))
-            ):
-                by_reference.setdefault(claim_key, claim_id)
-        for sequence, applied in enumerate(
-            apply_provider_adjustments(
-                payment.provider_adjustments, by_reference, await self.deferred(payment, payment_id)
-            ),
-            1,
-        ):
+        a = t.provider_adjustment.c
+        recorded = (
+            await self.conn.execute(
+                sa.select(a.reason, a.reference, a.amount, a.sequence).where(a.payment_id == payment_id)
+            )
+        ).all()
+        left = Tally((r.reason, r.reference or "", r.amount) for r in recorded)
+        new: list[ProviderAdjustment] = []
+        for adj in payment.provider_adjustments:
+            seen = (adj.reason, adj.reference or "", adj.amount)
+            if left[seen] > 0:
+                left[seen] -= 1
+                continue
+            new.append(adj)
+        if not new:
+            return
+        first = max((r.sequence for r in recorded), default=0) + 1
+        deferrals = await self.deferrals(payment, new)
+        tokens = {
+            tok.upper()
+            for reference in [
+                *(p.reference for p in new),
+                *(d.reference for d in deferrals if not d.named_claim_id),
+            ]
+            for tok in reference_tokens(reference)
+        }
+        by_reference = await self.claims_by_reference(tokens)
+        deferred: dict[str, Decimal] = {}
+        for d in deferrals:
+            key = deferral_identity(d.reference, d.named_claim_id or named_claim(d.reference, by_reference))
+            if key:
+                deferred[key] = deferred.get(key, ZERO) - d.amount
+        for sequence, applied in enumerate(apply_provider_adjustments(new, by_reference, deferred), first):
             adj = applied.adjustment
+            claim_id = applied.claim_id
+            c = t.claim.c
+            overdrawn: Decimal | None = None
+            if applied.kind is PlbKind.RECOUPMENT and claim_id is not None:
+                paid_now = await self.conn.scalar(
+                    sa.select(c.paid).where(c.claim_id == claim_id).with_for_update()
+                )
+                if paid_now is not None and paid_now - adj.amount < ZERO:
+                    overdrawn, claim_id = paid_now, None  # stays on the account, flagged below
             inserted = (
                 await self.conn.execute(
                     pg_insert(t.provider_adjustment)
@@ -1063,20 +1477,37 @@ class _Run:
                         reference=adj.reference,
                         amount=adj.amount,
                         kind=applied.kind,
-                        claim_id=applied.claim_id,
+                        claim_id=claim_id,
+                        named_claim_id=applied.named_claim_id,
                     )
                     .on_conflict_do_nothing(constraint="provider_adjustment_once")
                     .returning(t.provider_adjustment.c.id)
                 )
             ).scalar_one_or_none()
-            if inserted is None or applied.claim_id is None:
+            if inserted is None:
                 continue
-            c = t.claim.c
+            if overdrawn is not None:
+                await self.flag(
+                    "recoupment_exceeds_claim_payment",
+                    f"PLB {adj.reason} {adj.amount} takes back from claim {applied.named_claim_id} more than "
+                    f"its payments ({overdrawn}): not taken from the claim, it is on the account for a "
+                    "person to place (the reversal and correction it recovers may not have come yet)",
+                    payment_id=payment_id,
+                    detail={
+                        "claim_id": applied.named_claim_id,
+                        "claim_paid": str(overdrawn),
+                        "amount": str(adj.amount),
+                        "sequence": sequence,
+                    },
+                )
+                continue
+            if claim_id is None:
+                continue
             if applied.kind is PlbKind.RECOUPMENT:
                 row = (
                     await self.conn.execute(
                         t.claim.update()
-                        .where(c.claim_id == applied.claim_id)
+                        .where(c.claim_id == claim_id)
                         .values(paid=c.paid - adj.amount)
                         .returning(
                             c.patient_id,
@@ -1105,7 +1536,7 @@ class _Run:
                     PaymentPosted(
                         posting_id=plb_id,
                         remit_id=plb_id,
-                        claim_id=applied.claim_id,
+                        claim_id=claim_id,
                         patient_id=row.patient_id,
                         payer_id=row.payer_id,
                         paid=-adj.amount,
@@ -1119,38 +1550,45 @@ class _Run:
             elif applied.kind is PlbKind.INTEREST:
                 # PLB interest is negative when paid to the provider; the claim ledger keeps it positive.
                 await self.conn.execute(
-                    t.claim.update()
-                    .where(c.claim_id == applied.claim_id)
-                    .values(interest=c.interest - adj.amount)
+                    t.claim.update().where(c.claim_id == claim_id).values(interest=c.interest - adj.amount)
                 )
 
-    async def deferred(self, payment: Payment, payment_id: str) -> dict[str, Decimal]:
-        """What earlier 835s of the payer deferred with a negative WO and no positive WO has taken
-        yet, by ``deferral_key``, for the references of ``payment``'s positive WOs."""
-        keys = {
-            deferral_key(p.reference)
-            for p in payment.provider_adjustments
-            if p.reason == OVERPAYMENT_RECOVERY and p.amount > ZERO and p.reference
-        }
-        if not keys:
-            return {}
-        a, p = t.provider_adjustment.c, t.payment.c
-        rows = await self.conn.execute(
-            sa.select(a.reference, a.amount)
-            .join_from(t.provider_adjustment, t.payment, p.payment_id == a.payment_id)
-            .where(
-                a.reason == OVERPAYMENT_RECOVERY,
-                a.kind.in_([PlbKind.DEFERRAL.value, PlbKind.RECOVERY.value]),
-                a.payment_id != payment_id,
-                p.payer_ref == payment.payer_ref,
+    async def claims_by_reference(self, tokens: set[str]) -> dict[str, str]:
+        """Our claims by the upper-cased payer claim numbers and control numbers in ``tokens``."""
+        by_reference: dict[str, str] = {}
+        if not tokens:
+            return by_reference
+        for number_key, claim_id in await self.conn.execute(
+            sa.select(t.payer_claim_number.c.number_key, t.payer_claim_number.c.claim_id).where(
+                among(t.payer_claim_number.c.number_key, tokens)
             )
+        ):
+            by_reference.setdefault(number_key, claim_id)
+        for claim_key, claim_id in await self.conn.execute(
+            sa.select(t.claim.c.claim_key, t.claim.c.claim_id).where(among(t.claim.c.claim_key, tokens))
+        ):
+            by_reference.setdefault(claim_key, claim_id)
+        return by_reference
+
+    async def deferrals(self, payment: Payment, adjustments: Sequence[ProviderAdjustment]) -> list[Any]:
+        """The payer's recorded deferrals (negative WO) and the recoveries that took them, when
+        ``adjustments`` hold a positive WO that may take one (``domain.provider_adjustments``)."""
+        if not any(p.reason == OVERPAYMENT_RECOVERY and p.amount > ZERO and p.reference for p in adjustments):
+            return []
+        a, p = t.provider_adjustment.c, t.payment.c
+        return list(
+            (
+                await self.conn.execute(
+                    sa.select(a.reference, a.amount, a.named_claim_id)
+                    .join_from(t.provider_adjustment, t.payment, p.payment_id == a.payment_id)
+                    .where(
+                        a.reason == OVERPAYMENT_RECOVERY,
+                        a.kind.in_([PlbKind.DEFERRAL.value, PlbKind.RECOVERY.value]),
+                        p.payer_ref == payment.payer_ref,
+                    )
+                )
+            ).all()
         )
-        out: dict[str, Decimal] = {}
-        for reference, amount in rows:
-            key = deferral_key(reference)
-            if key in keys:
-                out[key] = out.get(key, ZERO) - amount
-        return out
 
     # ------------------------------------------------------------------ events
     async def publish(
@@ -1247,6 +1685,27 @@ def _open(remit_id: str, remit: ClaimRemit, cross_key: str, claim_id: str) -> Po
         paid=remit.paid,
         patient_responsibility=remit.patient_responsibility,
         payer_claim_number=remit.payer_claim_number,
+    )
+
+
+def _other_part(remit: ClaimRemit, earlier: Any) -> bool:
+    """Whether ``remit`` is another part of a claim the payer split (MA15) than ``earlier``: each
+    part comes under a payer claim number of its own."""
+    if SPLIT_CLAIM_RARC not in remit.rarcs:
+        return False
+    return (remit.payer_claim_number or "").strip().upper() != (
+        earlier.payer_claim_number or ""
+    ).strip().upper()
+
+
+async def _resolve_flags(tx: Transaction, remit_id: str, kinds: Sequence[str]) -> None:
+    """Resolve the open exceptions of ``kinds`` of a claim payment (it is posted, or posting it
+    again flags it anew)."""
+    e = t.remit_exception.c
+    await tx.conn.execute(
+        t.remit_exception.update()
+        .where(e.remit_id == remit_id, e.kind.in_(list(kinds)), e.resolved_at.is_(None))
+        .values(resolved_at=sa.func.now())
     )
 
 
@@ -1375,7 +1834,7 @@ async def post_remit_file(
     broken_sets = {
         (p.interchange or "", p.control_number)
         for p in parsed.problems
-        if p.kind in ("invalid_claim", "invalid_segment", "truncated_set")
+        if p.kind in ("invalid_claim", "invalid_segment", "invalid_amount", "truncated_set")
     }
     for problem in parsed.problems:
         await run.flag(
@@ -1413,7 +1872,9 @@ async def rematch_waiting(
     unmatched queue (as no claim, or as ambiguous between claims of the same charge); once a
     claim with their patient control number exists, they are posted
     from the stored file, exactly as they would have been on arrival, and the queue row is
-    resolved. Returns how many were posted.
+    resolved. So is a reversal that waits for the claim payment it takes back (``orphan_reversal``)
+    once its claim holds an open posting whose amounts it negates (the original posting takes it
+    right after itself; this finds one that did not). Returns how many were posted.
 
     The batch's queue rows and claim payments are locked (skipping those another matcher or a
     person's placement holds), the claims they can name are read (and locked) in one query, and
@@ -1431,6 +1892,16 @@ async def rematch_waiting(
         ),
     )
     cp, f = t.claim_payment.c, t.remit_file.c
+    original = t.claim_payment.alias("original")
+    o = original.c
+    takes_back = sa.exists().where(
+        o.claim_id == cp.claim_id,
+        o.state == "posted",
+        o.status != ClaimStatus.REVERSAL.value,
+        o.reversed_by.is_(None),
+        o.paid == -cp.paid,
+        sa.func.abs(o.charge) == sa.func.abs(cp.charge),
+    )
     waiting = (
         await tx.conn.execute(
             sa.select(
@@ -1440,6 +1911,9 @@ async def rematch_waiting(
                 cp.file_id,
                 cp.sequence,
                 cp.cross_key,
+                cp.state,
+                cp.claim_id,
+                cp.matched_by,
                 f.name,
                 f.received_at,
             )
@@ -1448,8 +1922,10 @@ async def rematch_waiting(
             .where(
                 u.kind == "claim",
                 u.resolved_at.is_(None),
-                cp.state == "unmatched",
-                sa.exists().where(known),
+                sa.or_(
+                    sa.and_(cp.state == "unmatched", sa.exists().where(known)),
+                    sa.and_(cp.state == "orphan_reversal", takes_back),
+                ),
             )
             .order_by(u.id)
             .limit(limit)
@@ -1489,10 +1965,25 @@ async def rematch_waiting(
         run = _Run.again(tx, row.file_id, row, cut_lengths=cut_lengths, metrics=metrics)
         run.payers = payers
         run.line_hint = sum(max(len(r.services), 1) for _, _, r in found)
-        candidates = await run.candidates(remit, payers.get(row.payment_id))
-        if match_claim(remit, candidates, cut_lengths=cut_lengths).claim is None:
-            continue  # still ambiguous or not this claim: it stays in the queue for a person
-        state = await run._post(payment, row.payment_id, row.remit_id, remit, row.cross_key)
+        if row.state == "orphan_reversal":  # on the claim it was matched or placed on before
+            chosen = await run.claims([row.claim_id])
+            if not chosen:
+                continue
+            await _resolve_flags(tx, row.remit_id, ("orphan_reversal",))
+            state = await run._post(
+                payment,
+                row.payment_id,
+                row.remit_id,
+                remit,
+                row.cross_key,
+                chosen=chosen[0],
+                matched_by=row.matched_by,
+            )
+        else:
+            candidates = await run.candidates(remit, payers.get(row.payment_id))
+            if match_claim(remit, candidates, cut_lengths=cut_lengths).claim is None:
+                continue  # still ambiguous or not this claim: it stays in the queue for a person
+            state = await run._post(payment, row.payment_id, row.remit_id, remit, row.cross_key)
         tx.after_commit(partial(_inc, metrics.claim_payments, state))
         # the rows it waited in; a row its posting queued (an orphan reversal) stays, with its reason
         await tx.conn.execute(
@@ -1523,16 +2014,15 @@ async def _stored_claim_payment(
     parsed = files[file_id]
     if parsed is None:
         return None
-    return next(
-        (
-            (p, r)
-            for p in parsed.payments
-            if _opaque("pay", p.payer_ref, p.trace_number) == payment_id
-            for r in p.claims
-            if r.sequence == sequence
-        ),
-        None,
-    )
+    payment = _find_payment(parsed.payments, payment_id)
+    if payment is None:
+        return None
+    return next(((payment, r) for r in payment.claims if r.sequence == sequence), None)
+
+
+_WAITING = ("unmatched", "orphan_reversal")
+"""Claim payments a person may place on a claim: unmatched ones, and reversals with nothing to
+take back on the claim they matched (the original may be on another claim)."""
 
 
 class ReviewError(ValueError):
@@ -1576,7 +2066,7 @@ async def assign_unmatched(
     ).first()
     if row is None:
         raise ReviewError(f"no claim payment {remit_id}")
-    if row.state != "unmatched":
+    if row.state not in _WAITING:
         raise ReviewError(f"claim payment {remit_id} is {row.state}, not waiting in the queue")
     found = await _stored_claim_payment(tx, row.file_id, row.payment_id, row.sequence, {})
     if found is None:
@@ -1592,6 +2082,8 @@ async def assign_unmatched(
             sa.select(u.id).where(u.remit_id == remit_id, u.kind == "claim", u.resolved_at.is_(None))
         )
     ).all()
+    if row.state == "orphan_reversal":  # placed again: posting it flags it anew if it still is one
+        await _resolve_flags(tx, remit_id, ("orphan_reversal",))
     state = await run._post(payment, row.payment_id, remit_id, remit, row.cross_key, chosen=claims[0])
     tx.after_commit(partial(_inc, metrics.claim_payments, state))
     if waiting and state not in ("posted", "recorded"):
@@ -1648,13 +2140,8 @@ async def repost_payment(
         raise ReviewError(
             f"payment {payment_id} is {row.status}; only a payment held for another payee is reposted"
         )
-    payment = next(
-        (
-            found
-            for found in (read_remit_file(row.content).payments if row.content is not None else [])
-            if _opaque("pay", found.payer_ref, found.trace_number) == payment_id
-        ),
-        None,
+    payment = _find_payment(
+        read_remit_file(row.content).payments if row.content is not None else [], payment_id
     )
     if payment is None:
         raise ReviewError(f"the file of payment {payment_id} can no longer be read")
@@ -1665,7 +2152,7 @@ async def repost_payment(
         )
     ).all()
     run = _Run.again(tx, row.file_id, row, cut_lengths=cut_lengths, metrics=metrics, payee_ids=payee_ids)
-    await run.post_payment(payment, incomplete=False)
+    await run.post_payment(payment, incomplete=False, payment_id=payment_id)
     status = str(await tx.conn.scalar(sa.select(p.status).where(p.payment_id == payment_id)))
     if held:  # still held: the post just flagged it again, so one exception stays open
         await tx.conn.execute(

@@ -124,6 +124,10 @@ _POSTED_OPEN = sa.select(
     _cp.state == "posted",
     _cp.reversed_by.is_(None),
 )
+_ORPHANS = sa.select(_cp.claim_id).where(
+    _cp.claim_id == sa.any_(sa.bindparam("claim_ids", type_=_TEXTS)), _cp.state == "orphan_reversal"
+)
+"""The claims, of those given, with a reversal waiting for the claim payment it takes back."""
 _NEXT_LINE_IDS = sa.text(
     "SELECT nextval(pg_get_serial_sequence('posted_line', 'id')) FROM generate_series(1, :n)"
 ).columns(nextval=sa.BigInteger)
@@ -305,9 +309,12 @@ class PostedIndex:
     by_claim: dict[str, list[str]] = field(default_factory=dict)
     cross_keys_read: set[str] = field(default_factory=set)
     claims_read: set[str] = field(default_factory=set)
+    orphans: set[str] = field(default_factory=set)
+    """Claims read (or posted to) that have a reversal waiting for its claim payment."""
 
     async def load(self, conn: AsyncConnection, cross_keys: Iterable[str], claim_ids: Iterable[str]) -> None:
-        """Read the open claim payments of the keys and claims not read yet."""
+        """Read the open claim payments of the keys and claims not read yet (and which of those
+        claims have a reversal waiting)."""
         keys = set(cross_keys) - self.cross_keys_read
         claims = set(claim_ids) - self.claims_read
         if not (keys or claims):
@@ -315,8 +322,18 @@ class PostedIndex:
         for r in await conn.execute(_POSTED_OPEN, {"cross_keys": sorted(keys), "claim_ids": sorted(claims)}):
             if r.remit_id not in self.open:  # one this transaction posted is known already
                 self.posted(Posted(*r))
+        if claims:
+            self.orphans.update((await conn.execute(_ORPHANS, {"claim_ids": sorted(claims)})).scalars())
         self.cross_keys_read |= keys
         self.claims_read |= claims
+
+    def may_wait(self, claim_id: str) -> bool:
+        """Whether a reversal may be waiting on ``claim_id`` (True when its claim was not read)."""
+        return claim_id not in self.claims_read or claim_id in self.orphans
+
+    def orphaned(self, claim_id: str) -> None:
+        """A reversal on ``claim_id`` now waits for the claim payment it takes back."""
+        self.orphans.add(claim_id)
 
     def covers(self, cross_key: str, claim_id: str | None) -> bool:
         """Whether ``repeated`` can answer for this key and claim (``None``: by key alone)."""
@@ -343,6 +360,12 @@ class PostedIndex:
             ):
                 out.append(p)
         return out
+
+    def on_claim(self, claim_id: str) -> list[Posted] | None:
+        """The open claim payments of ``claim_id`` (None when they were not read)."""
+        if claim_id not in self.claims_read:
+            return None
+        return [self.open[r] for r in dict.fromkeys(self.by_claim.get(claim_id, ())) if r in self.open]
 
     def posted(self, row: Posted) -> None:
         """``row`` is posted (now, or found so)."""

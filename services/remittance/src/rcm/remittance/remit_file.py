@@ -6,6 +6,9 @@ segments that trail the claims come from one pass of the tokenizer. A claim loop
 cannot read is never guessed at: when its CLP still names the claim (CLP01) and what it pays
 (CLP04) it is a ``HeldClaim`` of its payment (held whole with the reason, counted in the balance,
 the rest of the payment posts); otherwise it is a problem, with its position, that holds its set.
+So is a loop the model reads but posting could not keep to the cent: a monetary amount with more
+than 2 decimal places or 10 digits (``invalid_amount``, naming the segment and element) or a CAS
+with more than six triplets. A BPR02 of that kind holds its set, a PLB amount its payment.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ from rcm.x12.models.remit_835 import (
 )
 from rcm.x12.models.remit_835 import ProviderAdjustment as PlbSegment
 
-__all__ = ["FileProblem", "RemitFile", "read_remit_file"]
+__all__ = ["FileProblem", "RemitFile", "money_problem", "read_remit_file"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +175,18 @@ def _headers(content: bytes) -> tuple[list[_Header], list[Finding]]:
                     current.claim_segments += seg.id == "CLP"
                 elif seg.id == "PLB":
                     current.plb.append(PlbSegment.from_segment(seg, d))
+                    for index in _PLB_AMOUNTS:
+                        if (problem := money_problem(seg.get(index))) is not None:
+                            current.problems.append(
+                                FileProblem(
+                                    "invalid_amount",
+                                    f"PLB{index:02d} (segment {seg.position} of the interchange) is a "
+                                    f"monetary amount with {problem}",
+                                    current.key[1],
+                                    None,
+                                    current.key[0],
+                                )
+                            )
             except X12Error as exc:
                 current.problems.append(
                     FileProblem("invalid_segment", str(exc), current.key[1], None, current.key[0])
@@ -227,6 +242,7 @@ def claim_remit(loop: ClaimPayment, sequence: int) -> ClaimRemit:
     if loop.inpatient is not None:
         rarcs += loop.inpatient.remark_codes
     statement = next((d.value for d in loop.dates if d.qualifier == "232"), None)
+    statement_end = next((d.value for d in loop.dates if d.qualifier == "233"), None)
     full = next((r.value for r in loop.references if r.qualifier == "EA"), None)
     original = next((r.value for r in loop.references if r.qualifier == "F8" and r.value), None)
     interest = sum((a.amount for a in loop.amounts if a.qualifier == "I"), Decimal(0))
@@ -243,6 +259,7 @@ def claim_remit(loop: ClaimPayment, sequence: int) -> ClaimRemit:
         rarcs=tuple(rarcs),
         crossover_payer_name=crossover,
         statement_date=statement,
+        statement_end=statement_end,
         full_control_number=full,
         sequence=sequence,
         original_reference=original,
@@ -252,8 +269,60 @@ def claim_remit(loop: ClaimPayment, sequence: int) -> ClaimRemit:
 
 _AMOUNT = re.compile(r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)\Z")
 
+MONEY_PLACES = 2
+MONEY_DIGITS = 10
+"""A monetary amount (data element 782) under HIPAA: at most 10 digits, cents included, and 2 of
+them after the decimal point (005010 front matter). The ledger keeps cents (numeric(14, 2)) and
+the events carry 2 places: a value beyond either would be rounded or refused after the fact."""
 
-def _held(loop: Loop, sequence: int, reason: str) -> HeldClaim | None:
+_MONEY_ELEMENTS = {"CLP": (3, 4, 5), "CAS": (3, 6, 9, 12, 15, 18), "SVC": (2, 3), "AMT": (2,)}
+"""The monetary amounts of a claim payment loop that posting reads."""
+_PLB_AMOUNTS = (4, 6, 8, 10, 12, 14)
+CAS_ELEMENTS = 19
+"""CAS01 and six reason/amount/quantity triplets (CAS02-CAS19)."""
+
+
+def money_problem(value: Decimal | str) -> str | None:
+    """Why ``value`` is no monetary amount the ledger can keep exactly, or None."""
+    if isinstance(value, str):
+        if not value or not _AMOUNT.match(value):
+            return None  # absent or no number: the model reports it as what it is
+        value = Decimal(value)
+    _sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        return "no finite amount"
+    if exponent < -MONEY_PLACES:
+        return f"more than {MONEY_PLACES} decimal places"
+    if len(digits) + max(exponent, 0) > MONEY_DIGITS:
+        return f"more than {MONEY_DIGITS} digits"
+    return None
+
+
+def _loop_problem(loop: Loop) -> tuple[str, str] | None:
+    """What the model reads without complaint, but posting could not keep: a monetary amount with
+    more than 2 decimal places or 10 digits (``invalid_amount``), a CAS with more than six
+    triplets (the model reads six; the rest would be lost and the claim left unbalanced).
+    ``(kind, reason)``, naming the segment and element (never its value)."""
+    for seg in loop.walk():
+        if seg.id == "CAS" and any(e.strip() for e in seg.elements[CAS_ELEMENTS:]):
+            return (
+                "unreadable_claim",
+                f"CAS (segment {seg.position} of the interchange) has {len(seg.elements)} elements: more "
+                f"than the six reason/amount/quantity triplets (CAS02-CAS{CAS_ELEMENTS}) a CAS may carry; "
+                "the payer must send the other adjustments in another CAS",
+            )
+        for index in _MONEY_ELEMENTS.get(seg.id, ()):
+            problem = money_problem(seg.get(index))
+            if problem is not None:
+                return (
+                    "invalid_amount",
+                    f"{seg.id}{index:02d} (segment {seg.position} of the interchange) is a monetary "
+                    f"amount with {problem}",
+                )
+    return None
+
+
+def _held(loop: Loop, sequence: int, reason: str, kind: str = "unreadable_claim") -> HeldClaim | None:
     """The claim payment of a loop the model cannot read, when its CLP names the claim (CLP01) and
     what it pays (CLP04, which BPR02 counts); None when it does not (its set is then held)."""
     clp = loop.first("CLP")
@@ -266,6 +335,7 @@ def _held(loop: Loop, sequence: int, reason: str) -> HeldClaim | None:
         paid=Decimal(clp.get(4)),
         payer_claim_number=clp.get(7) or None,
         reason=reason,
+        kind=kind,
     )
 
 
@@ -283,11 +353,19 @@ def _claims(
         sequence = counters[slot]
         try:
             model = ClaimPayment.from_loop(item.loop, delimiters.get(slot, Delimiters()))
-            yield slot, claim_remit(model, sequence)
+            remit = claim_remit(model, sequence)
         except (X12Error, ValidationError) as exc:
             reason = str(exc).splitlines()[0][:300]
             held = _held(item.loop, sequence, reason)
             yield slot, held or FileProblem("invalid_claim", reason, key[1], sequence, key[0])
+            continue
+        problem = _loop_problem(item.loop)
+        if problem is None:
+            yield slot, remit
+            continue
+        kind, reason = problem
+        held = _held(item.loop, sequence, reason, kind)
+        yield slot, held or FileProblem(kind, reason, key[1], sequence, key[0])
 
 
 def _payment_problems(h: _Header, bpr: PaymentInformation) -> list[FileProblem]:
@@ -395,6 +473,18 @@ def read_remit_file(content: bytes) -> RemitFile:
         if h.payment is None or h.trace is None:
             out.problems.append(
                 FileProblem("invalid_payment", "BPR or TRN missing or unreadable", h.key[1], None, h.key[0])
+            )
+            continue
+        if (problem := money_problem(h.payment.amount)) is not None:
+            # BPR02 is the money itself: a set whose payment cannot be kept to the cent is not posted
+            out.problems.append(
+                FileProblem(
+                    "invalid_amount",
+                    f"BPR02 is a monetary amount with {problem}; nothing of the set is posted",
+                    h.key[1],
+                    None,
+                    h.key[0],
+                )
             )
             continue
         out.problems.extend(_payment_problems(h, h.payment))

@@ -5,7 +5,7 @@ claim, claim_line, payer_claim_number    projection of claim-created / -acknowle
 remit_file                               every file received (unique content hash)
 sftp_download                            every name downloaded from the mailbox (the transport's ledger)
 sftp_failure                             mailbox files that failed to post: consecutive polls, held after N
-payment                                  one per 835 transaction set (unique payer + TRN02)
+payment                                  one per 835 transaction set (payer + TRN02 + BPR02 + BPR16)
 claim_payment                            one per CLP (unique per payment and dedupe key)
 posted_line, posted_adjustment           what a claim payment applied, per line and CAS
 provider_adjustment                      PLB amounts, on a claim or the account ledger
@@ -155,8 +155,10 @@ payment = sa.Table(
     sa.Column("payer_id", sa.Text, comment="our payer, when an identifier of the 835 names one"),
     sa.Column("status", sa.Text, nullable=False, comment="posted, unbalanced, incomplete"),
     _now(),
-    sa.UniqueConstraint("payer_ref", "trace_number", name="payment_payer_trace"),
 )
+PAYMENT_BY_TRACE = sa.Index("payment_by_trace", payment.c.payer_ref, payment.c.trace_number)
+"""A payer's payments by TRN02: one payment, unless the payer reused the number for another (its
+BPR02 or date differs); ``payment_id`` is unique per payer, TRN02, BPR02 and date (``ingest``)."""
 
 claim_payment = sa.Table(
     "claim_payment",
@@ -178,7 +180,7 @@ claim_payment = sa.Table(
         "state",
         sa.Text,
         nullable=False,
-        comment="posted, recorded, unmatched, unbalanced, duplicate, orphan_reversal",
+        comment="posted, recorded, unmatched, unbalanced, duplicate, held, orphan_reversal",
     ),
     sa.Column("matched_by", sa.Text),
     sa.Column("reverses", sa.Text),
@@ -228,10 +230,19 @@ provider_adjustment = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("reference", sa.Text),
     sa.Column("amount", MONEY, nullable=False),
-    sa.Column("kind", sa.Text, nullable=False, comment="recoupment, interest, other"),
+    sa.Column(
+        "kind",
+        sa.Text,
+        nullable=False,
+        comment="recoupment, deferral, recovery, forwarding, refund, interest, other",
+    ),
     sa.Column("claim_id", sa.Text, index=True, comment="null: the account ledger"),
+    sa.Column("named_claim_id", sa.Text, comment="the claim its reference names, on the account or not"),
     _now(),
     sa.UniqueConstraint("payment_id", "sequence", name="provider_adjustment_once"),
+)
+PROVIDER_ADJUSTMENT_BY_NAMED_CLAIM = sa.Index(
+    "provider_adjustment_by_named_claim", provider_adjustment.c.named_claim_id
 )
 
 unmatched = sa.Table(

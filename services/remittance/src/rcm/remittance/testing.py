@@ -87,6 +87,8 @@ class Clp:
     """2100 REF segments, e.g. ``("F8", original payer claim number)``."""
     amounts: Sequence[tuple[str, str]] = ()
     """2100 AMT segments, e.g. ``("I", interest)``."""
+    dates: Sequence[tuple[str, date]] = ()
+    """2100 DTM segments, e.g. ``("232", first day)`` and ``("233", last day)`` of the statement."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +213,8 @@ def remit_835(
             body.add("MOA", "", "", *list(c.rarcs)[:5])
         for qualifier, value in c.refs:
             body.add("REF", qualifier, value)
+        for qualifier, when in c.dates:
+            body.add("DTM", qualifier, when.strftime("%Y%m%d"))
         for qualifier, value in c.amounts:
             body.add("AMT", qualifier, value)
         for s in c.services:
@@ -247,18 +251,20 @@ def claim_for(
     n: int,
     *,
     claim_id: str,
-    lines: Sequence[tuple[str, str, str]] | None = None,
+    lines: Sequence[tuple[str, str, str] | tuple[str, str, str, date]] | None = None,
     on: date = date(2025, 3, 3),
     modifiers: Sequence[str] = (),
     **overrides: Any,
 ) -> ClaimCreated:
-    """A claim with lines ``(line_key, code, charge)`` on date ``on``."""
-    specs = lines or [(f"{claim_id}:1", "90837", "170.00")]
+    """A claim with lines ``(line_key, code, charge)`` on date ``on``, or ``(line_key, code,
+    charge, date)`` each on its own date."""
+    specs = [(spec[0], spec[1], spec[2], spec[3] if len(spec) > 3 else on) for spec in lines or []]
+    specs = specs or [(f"{claim_id}:1", "90837", "170.00", on)]
     built = [
         {
             "line_key": key,
             "session_id": f"ses-{n:04d}",
-            "service_date": on,
+            "service_date": day,
             "procedure_code": code,
             "modifiers": list(modifiers),
             "units": 1,
@@ -267,9 +273,9 @@ def claim_for(
             "diagnosis_pointers": [1],
             "rule": "test",
         }
-        for key, code, charge in specs
+        for key, code, charge, day in specs
     ]
-    total = sum((Decimal(charge) for _, _, charge in specs), Decimal(0))
+    total = sum((Decimal(charge) for _, _, charge, _ in specs), Decimal(0))
     return claim_created(n, claim_id=claim_id, lines=built, total_charge=str(total), **overrides)
 
 

@@ -11,7 +11,8 @@ Claims, in order of trust:
 
 Lines: REF*6R names our line key; otherwise the procedure code (or the originally billed code,
 SVC06, with its modifiers) with the same modifiers on the same date of service (within a
-DTM*150/151 period), each claim line used once. A payer may report one billed line in several
+DTM*150/151 period; a service line without a date of its own, within the claim's DTM*232/233
+statement period), each claim line used once, the line with the service's charge and units first. A payer may report one billed line in several
 service lines (005010X221A1 line splitting, unbundling): each part echoes the line's REF*6R,
 which names the line however many parts name it; without REF*6R, a later part (an unbundled
 service with a zero charge under SVC06, a split line paying fewer units than SVC07 billed) goes
@@ -146,6 +147,11 @@ def match_claim(
     return ClaimMatch(None, reason="no_claim")
 
 
+def _same_units(line: ClaimLineRef, service: ServiceRemit) -> bool:
+    billed = service.original_units if service.original_units is not None else service.units
+    return billed is not None and billed == line.units
+
+
 def _same_modifiers(a: Iterable[str], b: Iterable[str]) -> bool:
     return {m.upper() for m in a if m} == {m.upper() for m in b if m}
 
@@ -155,10 +161,14 @@ def match_lines(
     lines: Sequence[ClaimLineRef],
     *,
     claim_date: date | None = None,
+    claim_end: date | None = None,
     paid_lines: Collection[str] = frozenset(),
 ) -> list[LineMatch]:
     """One ``LineMatch`` per service line, in order; ``line_key`` None where no line fits.
-    ``paid_lines``: lines earlier claim payments paid, taken last among lines that fit alike."""
+    ``claim_date``/``claim_end``: the claim's statement period (DTM*232/233); a service line with
+    no date of its own may be on any day of it. ``paid_lines``: lines earlier claim payments paid,
+    taken last among lines that fit alike. Of lines that fit alike, the one with the service's
+    charge and units is taken first, then the one with its charge, then with its units."""
     used: set[str] = set()
     by_key = {_norm(line.line_key): line for line in lines}
     result: list[LineMatch | None] = [None] * len(services)
@@ -174,7 +184,8 @@ def match_lines(
         if result[i] is not None:
             continue
         on = service.service_date or claim_date
-        until = service.service_end if service.service_date else None
+        # no line date: the claim's statement period (DTM*232-233) bounds it
+        until = service.service_end if service.service_date else claim_end
 
         def same_day(line: ClaimLineRef, on: date | None = on, until: date | None = until) -> bool:
             if on is None:
@@ -213,7 +224,10 @@ def match_lines(
             ]
         if fits:
             open_ = [line for line in fits if line.line_key not in paid_lines] or fits
-            best = next((line for line in open_ if line.charge == service.charge), open_[0])
+            best = max(
+                open_,
+                key=lambda line: (line.charge == service.charge, _same_units(line, service)),
+            )  # the first of the best: ``max`` keeps the first of equals
             used.add(best.line_key)
             result[i] = LineMatch(i, best.line_key, MatchedBy.CODE_AND_DATE)
         else:

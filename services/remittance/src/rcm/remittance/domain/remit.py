@@ -157,6 +157,10 @@ class ClaimRemit:
     rarcs: tuple[str, ...] = ()
     crossover_payer_name: str | None = None
     statement_date: date | None = None
+    """DTM*232: the first day of the claim's statement period (the only day, without DTM*233)."""
+    statement_end: date | None = None
+    """DTM*233: the last day of the claim's statement period; a line without a date of its own
+    (DTM*472, DTM*150/151) may be on any day from ``statement_date`` to it."""
     full_control_number: str | None = None
     """REF*EA when a payer that cuts CLP01 sends the whole number there."""
     sequence: int = 0
@@ -218,6 +222,9 @@ class HeldClaim:
     payer_claim_number: str | None
     reason: str
     """The reader's message: which segment and element could not be read."""
+    kind: str = "unreadable_claim"
+    """The exception it is held with: ``unreadable_claim`` (the model cannot read the loop) or
+    ``invalid_amount`` (a monetary amount with more than 2 decimal places or 10 digits)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,18 +8,26 @@
   would vanish from the claim's balance.
 - A status that pays nothing (23 not our claim, forwarded; 25 predetermination pricing only) comes
   with CLP04 0: money under it contradicts the status, and the posting rules post nothing of it, so
-  the deposit would hold money no claim shows.
+  the deposit would hold money no claim shows. So does 4 (denied): the guide keeps it for a
+  patient the payer did not recognise, whose claim it could not process; money under it is either
+  a wrong status (1-3 say "processed", paid or not) or a wrong amount.
 
 A claim payment that fails is held for a person, with the reason, and nothing of it posts.
+
+``claim_warnings``: what is flagged but does not hold the claim payment. CLP05 (patient
+responsibility) must equal the sum of the claim's and its lines' PR adjustments (X12 RFI 2548;
+reversals excepted), yet it is not part of the 835's balancing and payers get it wrong in both
+directions: the PR adjustments, which balance the claim, are what is posted, and a CLP05 that
+differs is flagged (``patient_responsibility_mismatch``) for a person to check the statement.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rcm.remittance.domain.remit import ClaimRemit, Group
+from rcm.remittance.domain.remit import ZERO, ClaimRemit, ClaimStatus, Group
 
-__all__ = ["ClaimProblem", "claim_problems"]
+__all__ = ["ClaimProblem", "claim_problems", "claim_warnings"]
 
 _GROUPS = frozenset(g.value for g in Group)
 
@@ -27,7 +35,8 @@ _GROUPS = frozenset(g.value for g in Group)
 @dataclass(frozen=True, slots=True)
 class ClaimProblem:
     kind: str
-    """``unknown_claim_status``, ``unknown_adjustment_group`` or ``paid_under_a_non_paying_status``."""
+    """``unknown_claim_status``, ``unknown_adjustment_group`` or ``paid_under_a_non_paying_status``
+    (``claim_problems``); ``patient_responsibility_mismatch`` (``claim_warnings``)."""
     message: str
 
 
@@ -41,6 +50,14 @@ def claim_problems(claim: ClaimRemit) -> list[ClaimProblem]:
             )
         )
     status = claim.claim_status
+    if status is ClaimStatus.DENIED and claim.paid != 0:
+        found.append(
+            ClaimProblem(
+                "paid_under_a_non_paying_status",
+                f"CLP02 4 (denied: the payer could not process the claim) pays nothing, yet CLP04 is "
+                f"{claim.paid}: ask the payer which status (1-3 when it processed the claim) or amount is right",
+            )
+        )
     if status is not None and not status.moves_money and claim.paid != 0:
         found.append(
             ClaimProblem(
@@ -56,3 +73,20 @@ def claim_problems(claim: ClaimRemit) -> list[ClaimProblem]:
             ClaimProblem("unknown_adjustment_group", f"CAS01 {groups} is not an adjustment group code")
         )
     return found
+
+
+def claim_warnings(claim: ClaimRemit) -> list[ClaimProblem]:
+    """What to flag in ``claim`` that does not keep it from posting (see the module docstring)."""
+    status = claim.claim_status
+    if status is None or status is ClaimStatus.REVERSAL or not status.moves_money:
+        return []  # a reversal negates the original's CLP05 as it stood; 23 and 25 post nothing
+    pr = sum((a.amount for a in claim.all_adjustments() if a.group == Group.PR), ZERO)
+    if pr == claim.patient_responsibility:
+        return []
+    return [
+        ClaimProblem(
+            "patient_responsibility_mismatch",
+            f"CLP05 {claim.patient_responsibility} is not the sum of the PR adjustments ({pr}): the "
+            "PR adjustments are posted as the patient's share; check what the patient is billed",
+        )
+    ]
