@@ -316,7 +316,7 @@ async def test_the_wait_before_a_retry_stretches_to_retry_after_but_not_past_the
 
     loop = asyncio.get_running_loop()
     waits = []
-    for retry_after in (None, 0.2, 3600):
+    for retry_after in (None, 0.2, 0.3):
         caplog.clear()
         started = loop.time()
         with caplog.at_level(logging.WARNING, logger="rcm.clearinghouse.retry"):
@@ -324,3 +324,22 @@ async def test_the_wait_before_a_retry_stretches_to_retry_after_but_not_past_the
         waits.append((caplog.records[-1].getMessage().rsplit(" ", 1)[-1], loop.time() - started))
     assert [logged for logged, _ in waits] == ["0.00s", "0.20s", "0.30s"]
     assert waits[1][1] >= 0.2 and waits[2][1] >= 0.3
+
+    # asked to wait longer than the policy ever waits: given up at once, the wait left to the caller
+    started = loop.time()
+    with pytest.raises(PayerUnavailable) as caught:
+        await call_with_retry(throttled_once(3600), policy=policy.model_copy(update={"max_attempts": 5}))
+    assert caught.value.retry_after == 3600 and loop.time() - started < 0.2
+
+
+def test_the_capped_backoff_keeps_its_jitter() -> None:
+    from tenacity import RetryCallState
+
+    from rcm.clearinghouse.retry import wait_backoff_or_retry_after
+
+    policy = RetrySettings(initial_backoff_seconds=0.5, max_backoff_seconds=10, jitter_seconds=0.5)
+    wait = wait_backoff_or_retry_after(policy)
+    state = RetryCallState(None, None, (), {})
+    state.attempt_number = 9  # far past the cap
+    waits = {wait(state) for _ in range(200)}
+    assert len(waits) > 100 and all(10 <= w <= 10.5 for w in waits)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from rcm.clearinghouse.x12sniff import delimiters_of, segments_of, transaction_kind
+from rcm.clearinghouse.x12sniff import IncompleteInterchange, delimiters_of, segments_of, transaction_kind
 
 PADDED = "ISA*00*          *00*          *ZZ*PAYERSIM       *ZZ*PROVSIM        *260105*0930*^*00501*000000512*0*P*:~"
 
@@ -78,3 +78,25 @@ def test_segments_ended_by_line_breaks(newline: str) -> None:
         "GE",
         "IEA",
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        PADDED[:40],  # the ISA being written
+        _remit("005010X221A1").rsplit("IEA", 1)[0],  # no IEA yet
+        _remit("005010X221A1") + _remit("005010X221A1")[:150],  # cut inside a second interchange
+        _remit("005010X221A1").replace("IEA*1*000000512", "IEA*1*000000513"),  # IEA02 is not ISA13
+    ],
+)
+def test_an_interchange_without_its_closing_iea_is_incomplete_not_malformed(text: str) -> None:
+    with pytest.raises(IncompleteInterchange):
+        transaction_kind(text)
+
+
+def test_two_complete_interchanges_name_the_first_kind_and_non_x12_is_plainly_malformed() -> None:
+    assert transaction_kind(_remit("005010X221A1") * 2) == "835"
+    with pytest.raises(ValueError, match="ISA") as caught:
+        transaction_kind("%PDF-1.7 not an interchange")
+    assert not isinstance(caught.value, IncompleteInterchange)

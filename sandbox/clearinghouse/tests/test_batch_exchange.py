@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from decimal import Decimal
 from pathlib import Path
 
+import asyncssh
 import pytest
 
 from rcm.clearinghouse import (
@@ -345,3 +347,135 @@ async def test_a_file_written_in_latin_1_is_handed_on_with_its_letters_not_repor
     assert not result.malformed
     (received,) = [f for f in result.files if f.name == "LATIN.835"]
     assert received.kind == "835" and "NM1*QC*1*PE\u00d1A" in received.text
+
+
+async def test_a_batch_taken_at_once_whose_rename_reply_was_lost_is_delivered_once(sandbox: Sandbox) -> None:
+    # the clearinghouse moves each upload out of inbound/ as soon as it appears, and the connection
+    # drops after the rename but before its reply: the retry must not upload the batch again
+    sandbox.faults.pickup_uploads = True
+    sandbox.faults.drop_sftp_after_rename = 1
+    name, content = batch(120, [claim("PCN-TAKEN", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])])
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    async with asyncio.timeout(20):
+        async with SftpBatchClient(settings.sftp) as client:
+            receipt = await client.upload(content, name=name)
+            assert client.connections_opened == 2
+            got = await collect(client, {"999": 1})
+    assert receipt.taken_unconfirmed and not receipt.already_present
+    taken = sandbox.state_dir / "picked_up" / "practice01"
+    assert sorted(p.name for p in taken.iterdir()) == [f"1-{name}"]
+    assert list(sandbox.inbound_dir("practice01").iterdir()) == []
+    assert got["999"]
+
+
+async def test_a_lost_rename_reply_with_the_file_still_in_place_is_already_present(sandbox: Sandbox) -> None:
+    sandbox.faults.drop_sftp_after_rename = 1
+    name, content = batch(121, [claim("PCN-KEPT", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])])
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    async with SftpBatchClient(settings.sftp) as client:
+        receipt = await client.upload(content, name=name)
+    assert receipt.already_present and not receipt.taken_unconfirmed
+    assert sorted(p.name for p in sandbox.inbound_dir("practice01").iterdir()) == [name]
+
+
+async def test_an_upload_that_fails_on_every_attempt_leaves_no_partial_file(sandbox: Sandbox) -> None:
+    sandbox.faults.drop_sftp_on_write = 3  # every attempt writes half the file, then the link drops
+    name, content = batch(122, [claim("PCN-PART", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])])
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    async with SftpBatchClient(settings.sftp) as client:
+        with pytest.raises(ConnectionLost):
+            await client.upload(content, name=name)
+    assert list(sandbox.inbound_dir("practice01").iterdir()) == []
+
+
+async def test_an_upload_can_be_staged_outside_inbound(sandbox: Sandbox) -> None:
+    (sandbox.inbound_dir("practice01").parent / "staging").mkdir()
+    name, content = batch(123, [claim("PCN-STAGE", "EVG100000001", "EVRGRN", [line(1, "90834", "120.00")])])
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    endpoint = settings.sftp.model_copy(update={"staging_dir": "staging"})
+    async with SftpBatchClient(endpoint) as client:
+        receipt = await client.upload(content, name=name)
+    assert not receipt.already_present
+    assert (sandbox.inbound_dir("practice01") / name).read_bytes() == content
+    assert list((sandbox.inbound_dir("practice01").parent / "staging").iterdir()) == []
+
+
+async def test_a_file_that_cannot_be_read_is_skipped_and_the_poll_goes_on(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = answers_in_outbound(sandbox, 130, "PCN-SKIP")
+    denied, vanished = names[0], names[1]
+    outbound = sandbox.outbound_dir("practice01")
+    (outbound / b"\xff\xfeLATIN.999".decode("utf-8", "surrogateescape")).write_bytes(b"not read")
+    real_open = asyncssh.SFTPClient.open
+
+    def open_(self: asyncssh.SFTPClient, path: object, *args: object, **kwargs: object) -> object:
+        text = path.decode() if isinstance(path, bytes) else str(path)
+        if text.endswith(denied):
+            raise asyncssh.SFTPPermissionDenied("denied")
+        if text.endswith(vanished):
+            raise asyncssh.SFTPNoSuchFile("gone")
+        return real_open(self, path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(asyncssh.SFTPClient, "open", open_)
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    async with asyncio.timeout(20), SftpBatchClient(settings.sftp) as client:
+        first = await client.poll()
+        assert [f.name for f in first.files] == names[2:]
+        assert {(s.name, s.reason) for s in first.skipped} == {
+            (denied, "permission_denied"),
+            (vanished, "vanished"),
+            ("\\xff\\xfeLATIN.999", "undecodable_name"),
+        }
+        monkeypatch.setattr(asyncssh.SFTPClient, "open", real_open)
+        second = await client.poll()  # offered again once readable
+        assert sorted(f.name for f in second.files) == sorted(names[:2])
+
+
+async def test_a_file_overwritten_under_the_same_name_and_size_is_read_again(sandbox: Sandbox) -> None:
+    names = answers_in_outbound(sandbox, 131, "PCN-OVER")
+    ack = next(n for n in names if n.startswith("999"))
+    path = sandbox.outbound_dir("practice01") / ack
+    accepted = path.read_text()
+    rejected = accepted.replace("IK5*A", "IK5*R").replace("AK9*A", "AK9*R")
+    assert len(rejected) == len(accepted) and rejected != accepted
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    async with SftpBatchClient(settings.sftp) as client:
+        assert ack in [f.name for f in (await client.poll()).files]
+        stat = path.stat()
+        path.write_text(rejected)
+        os.utime(path, (stat.st_atime + 5, stat.st_mtime + 5))
+        again = await client.poll()
+        assert [f.text for f in again.files] == [rejected]
+        path.write_text(accepted)  # same content as handed on before: not handed on twice
+        os.utime(path, (stat.st_atime + 10, stat.st_mtime + 10))
+        third = await client.poll()
+        assert third.files == [] and third.duplicates == [ack]
+        assert (await client.poll()).duplicates == []
+
+
+async def test_a_half_written_file_is_left_for_the_next_poll_and_malformed_only_if_it_stays_so(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    names = answers_in_outbound(sandbox, 132, "PCN-HALF")
+    remit = next(n for n in names if n.startswith("835"))
+    outbound = sandbox.outbound_dir("practice01")
+    full = (outbound / remit).read_text()
+    (outbound / remit).write_text(full[: len(full) // 2])  # the payer is still writing it
+    (outbound / "STUCK.835").write_text(full[: len(full) // 2])  # and this one never completes
+    settings = settings_for(sandbox)
+    assert settings.sftp is not None
+    async with SftpBatchClient(settings.sftp, ledger=SqliteFileLedger(tmp_path / "l.db")) as client:
+        first = await client.poll()
+        assert first.malformed == [] and {s.name for s in first.skipped} == {remit, "STUCK.835"}
+        (outbound / remit).write_text(full)
+        second = await client.poll()
+        assert [f.name for f in second.files] == [remit] and second.files[0].text == full
+        assert [m.file_name for m in second.malformed] == ["STUCK.835"]
+        assert (await client.poll()).malformed == []

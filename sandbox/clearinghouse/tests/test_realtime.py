@@ -18,6 +18,7 @@ from rcm.clearinghouse import (
     PayerTimeout,
     PayerUnavailable,
     RejectedFinal,
+    RejectedPayload,
     RetrySettings,
     SftpBatchClient,
     batch_file_name,
@@ -163,12 +164,14 @@ async def test_a_throttled_client_waits_as_long_as_retry_after_asks_within_its_m
 
     sandbox.faults.http_errors, sandbox.faults.http_error_status = 1, 503
     sandbox.faults.http_retry_after_seconds = 120
-    hurried = patient.model_copy(update={"max_backoff_seconds": 0.2})
+    hurried = patient.model_copy(update={"max_backoff_seconds": 0.2, "max_attempts": 3})
     async with CoreRealtimeClient(settings_for(sandbox, retry=hurried)) as client:
         started = loop.time()
-        response = await client.claim_status("EVRGRN", status_request())
+        with pytest.raises(PayerUnavailable) as given_up:
+            await client.claim_status("EVRGRN", status_request())
         waited = loop.time() - started
-    assert response.attempts == 2 and waited < 10  # capped at the policy's 0.2 s, not 120 s
+    # longer than the policy would ever wait: given up at once, not retried within 0.2 s
+    assert given_up.value.retry_after == 120 and waited < 1 and sandbox.faults.http_errors == 0
 
     sandbox.faults.http_errors = 1
     once = RetrySettings(timeout_seconds=2, max_attempts=1)
@@ -188,10 +191,15 @@ def test_an_injected_http_error_is_a_server_error_or_throttling() -> None:
 async def test_a_270_with_x12_errors_is_answered_with_a_999_rejecting_it(sandbox: Sandbox) -> None:
     bad_birth_date = inquiry().replace("DMG*D8*19850412", "DMG*D8*19851350")
     async with CoreRealtimeClient(settings_for(sandbox)) as client:
-        response = await client.eligibility("EVRGRN", bad_birth_date)
-    assert response.payload_type == "X12_999_Response_005010X231A1"
-    ik5 = [s.elements for s in segments_of(response.payload) if s.id == "IK5"]
-    assert ik5 and ik5[0][0] == "R" and not eb(response.payload)
+        with pytest.raises(RejectedPayload) as caught:
+            await client.eligibility("EVRGRN", bad_birth_date)
+    rejected = caught.value
+    assert rejected.payload_type == "X12_999_Response_005010X231A1" and rejected.transaction == "999"
+    assert "IK501:R" in rejected.error_codes and "AK901:R" in rejected.error_codes
+    assert not rejected.retryable and "19851350" not in repr(rejected) + str(rejected)
+    assert rejected.response is not None
+    ik5 = [s.elements for s in segments_of(rejected.response) if s.id == "IK5"]
+    assert ik5 and ik5[0][0] == "R" and not eb(rejected.response)
 
 
 async def test_a_dropped_connection_is_retried(sandbox: Sandbox) -> None:

@@ -803,3 +803,32 @@ def test_a_limit_and_an_authorization_rule_of_the_next_behavioural_type_count() 
     # the plan's (30) limit is other services'
     plan_limit = read(*PLAN, "EB*B*IND*MH***27*25.00*****Y", "EB*F*IND*30***23***VS*12")
     assert plan_limit.visit_limit is None
+
+
+# ------------------------------------------------------------------ the 271 answers our 270
+
+
+def test_a_271_echoing_another_trace_is_never_read_as_our_answer(caplog: pytest.LogCaptureFixture) -> None:
+    # the clearinghouse mixed up two answers: right envelope, another member's 271
+    other = x271(*PLAN).replace("TRN*2*elig-1*", "TRN*2*elig-7*").replace("SYN000001", "SYN000777")
+    outcome = bare_checker()._answered(other, _request(), PayerPolicy(), attempts=1)
+    assert outcome.summary.status is EligibilityStatus.ERROR
+    assert outcome.failure == "TraceMismatch" and outcome.retry_later
+    assert "SYN000777" not in caplog.text and "SYN000001" not in caplog.text
+    rejected = bare_checker()._rejected(other, _request(), PayerPolicy(), retry=False)
+    assert rejected.failure == "TraceMismatch" and rejected.summary.status is EligibilityStatus.ERROR
+
+
+def test_a_271_without_an_echoed_trace_must_name_our_member() -> None:
+    silent = x271(*PLAN).replace("TRN*2*elig-1*9990000001~", "")
+    assert "TRN" not in silent
+    ours = bare_checker()._answered(silent, _request(), PayerPolicy(), attempts=1)
+    assert ours.summary.status is EligibilityStatus.ACTIVE and ours.failure is None
+    another = silent.replace("SYN000001", "SYN000777")
+    outcome = bare_checker()._answered(another, _request(), PayerPolicy(), attempts=1)
+    assert (outcome.summary.status, outcome.failure) == (EligibilityStatus.ERROR, "MemberMismatch")
+
+
+def test_our_echoed_trace_is_our_answer() -> None:
+    outcome = bare_checker()._answered(x271(*PLAN), _request(), PayerPolicy(), attempts=1)
+    assert outcome.summary.status is EligibilityStatus.ACTIVE and outcome.failure is None

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rcm.clearinghouse import ClearinghouseSettings, CoreEndpoint
+from rcm.clearinghouse import ClearinghouseSettings, CoreEndpoint, RejectedPayload, UnreadablePayload
 from rcm.eligibility.checker import Checker
 from rcm.eligibility.domain import (
     AaaAction,
@@ -283,3 +283,52 @@ async def test_a_check_whose_270_cannot_be_written_fails_alone_without_asking_th
     finally:
         await checker.aclose()
     assert (outcome.summary.status, outcome.failure) == (EligibilityStatus.ERROR, "Unwritable270")
+
+
+class _ReplyingCore:
+    """A stand-in for the CORE client that fails every exchange with one transport error."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def eligibility(self, payer_id: str, x12_270: str) -> object:
+        raise self.error
+
+    async def aclose(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("error", "failure"),
+    [
+        (UnreadablePayload("CORE reply holds no payload", reason="empty"), "UnreadablePayload"),
+        (UnreadablePayload("CORE reply payload is not X12", reason="not_x12"), "UnreadablePayload"),
+        (
+            RejectedPayload("CORE reply carries 999", transaction="999", error_codes=["IK501:R"]),
+            "RejectedPayload",
+        ),
+    ],
+)
+async def test_a_reply_that_is_not_a_271_is_a_failed_check_with_its_reason(
+    error: Exception, failure: str
+) -> None:
+    settings = ClearinghouseSettings(
+        submitter_id="PRACTICE01",
+        core=CoreEndpoint(
+            url="http://127.0.0.1:9/core",
+            sender_id="PRACTICE01",
+            receiver_id="SANDBOXCH",
+            username="u",
+            password="p",
+        ),
+    )
+    checker = Checker(settings, core=_ReplyingCore(error))  # type: ignore[arg-type]
+    try:
+        outcome = await checker._ask(request(), PayerPolicy(), cache_key="k")
+    finally:
+        await checker.aclose()
+    assert (outcome.summary.status, outcome.failure, outcome.retry_later) == (
+        EligibilityStatus.ERROR,
+        failure,
+        False,
+    )

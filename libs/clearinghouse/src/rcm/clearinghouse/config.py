@@ -74,6 +74,8 @@ class CoreEndpoint(_Settings):
     rule_version: str = "2.2.0"
     retry: RetrySettings = RetrySettings()
     breaker: BreakerSettings = BreakerSettings()
+    #: A reply larger than this is not read (``ResponseTooLarge``).
+    max_response_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
 
     @model_validator(mode="after")
     def _some_authentication(self) -> CoreEndpoint:
@@ -99,6 +101,10 @@ class SftpEndpoint(_Settings):
     #: Skip host key verification. Only for throw-away test servers.
     accept_any_host_key: bool = False
     inbound_dir: str = "inbound"
+    #: Where uploads are written before being renamed into ``inbound_dir`` (on the same server
+    #: file system); by default a hidden ``.name.part`` file in ``inbound_dir`` itself. Set it
+    #: when the clearinghouse picks up every name it sees in ``inbound_dir``.
+    staging_dir: str | None = None
     outbound_dir: str = "outbound"
     delete_after_download: bool = False
     retry: RetrySettings = RetrySettings()

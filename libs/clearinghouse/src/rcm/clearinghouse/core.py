@@ -41,9 +41,14 @@ from rcm.clearinghouse.errors import (
     CoreEnvelopeError,
     PayerTimeout,
     PayerUnavailable,
+    RejectedPayload,
+    ResponseTooLarge,
     TransportError,
+    UnreadablePayload,
 )
 from rcm.clearinghouse.retry import CircuitBreakers, call_with_retry
+from rcm.clearinghouse.x12sniff import segments_of
+from rcm.x12.segments import Segment
 
 __all__ = ["CoreRealtimeClient", "CoreResponse", "retry_after_seconds", "ssl_context_for"]
 
@@ -52,6 +57,29 @@ log = logging.getLogger(__name__)
 #: Below 500, the statuses that say "not now" rather than "not this request": 408 request
 #: timeout, 429 too many requests (throttling). They are retried like a 5xx.
 RETRYABLE_STATUS = frozenset({408, 429})
+
+#: The transaction (ST01) that answers each request.
+_ANSWER_ST01 = {PayloadType.X12_270_REQUEST: "271", PayloadType.X12_276_REQUEST: "277"}
+NO_DATA_TYPE = "X12_005010_Response_NoData"
+
+#: The code elements of a 999 / TA1 (never the copied bad data of IK404, nor segment ids).
+_ERROR_CODE_ELEMENTS = {
+    "IK3": (4,),
+    "IK4": (3,),
+    "IK5": (1, 2, 3, 4, 5, 6),
+    "AK9": (1, 5, 6, 7, 8, 9),
+    "TA1": (4, 5),
+}
+
+
+def _error_codes(segments: list[Segment]) -> list[str]:
+    codes: list[str] = []
+    for segment in segments:
+        for position in _ERROR_CODE_ELEMENTS.get(segment.id, ()):
+            value = segment.get(position)
+            if value:
+                codes.append(f"{segment.id}{position:02d}:{value[:8]}")
+    return codes[:40]
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +217,8 @@ class CoreRealtimeClient:
         http = self._http(payer_id, endpoint)
         try:
             if endpoint.envelope == "soap":
-                reply = await http.post(
+                outgoing = http.build_request(
+                    "POST",
                     endpoint.url,
                     content=to_soap(request, response=False),
                     headers={"Content-Type": SOAP_CONTENT_TYPE},
@@ -197,7 +226,8 @@ class CoreRealtimeClient:
             else:
                 form = to_form(request)
                 files = {"Payload": (None, form.pop("Payload").encode("utf-8"))}
-                reply = await http.post(endpoint.url, data=form, files=files)
+                outgoing = http.build_request("POST", endpoint.url, data=form, files=files)
+            reply = await self._bounded(http, outgoing, endpoint.max_response_bytes, payer_id)
         except httpx.TransportError as exc:
             if _certificate_refused(exc):
                 raise AuthenticationFailed(
@@ -205,6 +235,34 @@ class CoreRealtimeClient:
                 ) from exc
             raise _transport_error(exc, payer_id) from exc
         return self._read_reply(payer_id, request, payload_type, reply, attempt)
+
+    @staticmethod
+    async def _bounded(
+        http: httpx.AsyncClient, outgoing: httpx.Request, limit: int, payer_id: str
+    ) -> httpx.Response:
+        """Send and read the reply, refusing one larger than ``limit`` bytes (declared or received)."""
+        streamed = await http.send(outgoing, stream=True)
+        try:
+            declared = streamed.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise ResponseTooLarge(f"CORE reply larger than {limit} bytes", payer=payer_id)
+            chunks: list[bytes] = []
+            received = 0
+            async for chunk in streamed.aiter_bytes():
+                received += len(chunk)
+                if received > limit:
+                    raise ResponseTooLarge(f"CORE reply larger than {limit} bytes", payer=payer_id)
+                chunks.append(chunk)
+        finally:
+            await streamed.aclose()
+        headers = [
+            (k, v)
+            for k, v in streamed.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            streamed.status_code, headers=headers, content=b"".join(chunks), request=outgoing
+        )
 
     def _read_reply(
         self,
@@ -238,16 +296,51 @@ class CoreRealtimeClient:
         payload = message.payload or ""
         if message.checksum is not None and message.checksum.lower() != checksum(payload.encode("utf-8")):
             raise CoreEnvelopeError(CoreErrorCode.CHECKSUM_MISMATCHED, "response checksum", payer=payer_id)
-        expected_type = RESPONSE_TYPE.get(payload_type)
-        if expected_type is not None and message.payload_type not in (expected_type, None):
-            log.warning("CORE response payload type %s, expected %s", message.payload_type, expected_type)
         if payload_type in RESPONSE_TYPE:
+            self._check_answer(payer_id, payload_type, message.payload_type, payload)
             check_aaa(payload, payer=payer_id)
         return CoreResponse(
             payload_id=message.payload_id or "",
             payload_type=message.payload_type or "",
             payload=payload,
             attempts=attempt,
+        )
+
+    @staticmethod
+    def _check_answer(payer_id: str, asked: PayloadType, answered_type: str | None, payload: str) -> None:
+        """The payload of a ``Success`` reply is the transaction that answers ``asked``, or a typed error."""
+        if answered_type == NO_DATA_TYPE:
+            raise UnreadablePayload("CORE reply says NoData", reason="no_data", payer=payer_id)
+        if not payload.strip():
+            raise UnreadablePayload("CORE reply holds no payload", reason="empty", payer=payer_id)
+        try:
+            segments = segments_of(payload)
+        except ValueError:
+            raise UnreadablePayload(
+                "CORE reply payload is not X12", reason="not_x12", payer=payer_id
+            ) from None
+        ids = [segment.id for segment in segments]
+        st = next((segment for segment in segments if segment.id == "ST"), None)
+        transaction = st.get(1) if st is not None else ("TA1" if "TA1" in ids else None)
+        expected_type = RESPONSE_TYPE[asked]
+        expected_st = _ANSWER_ST01[asked]
+        if transaction == expected_st and answered_type in (expected_type, None):
+            return
+        codes = _error_codes(segments) if transaction in ("999", "TA1") else []
+        log.warning(
+            "CORE reply carries %s (payload type %s), expected %s; codes %s",
+            transaction or "no transaction",
+            answered_type,
+            expected_st,
+            ",".join(codes) or "none",
+        )
+        raise RejectedPayload(
+            f"CORE reply carries {transaction or 'no transaction'} ({answered_type}), expected {expected_st}",
+            payer=payer_id,
+            transaction=transaction,
+            payload_type=answered_type,
+            error_codes=codes,
+            response=payload,
         )
 
     @staticmethod

@@ -17,9 +17,12 @@ __all__ = [
     "PayerTimeout",
     "PayerUnavailable",
     "RejectedFinal",
+    "RejectedPayload",
     "RejectedRetryable",
     "RemoteFileConflict",
+    "ResponseTooLarge",
     "TransportError",
+    "UnreadablePayload",
 ]
 
 
@@ -137,3 +140,45 @@ class MalformedFile(TransportError):
 
 class RemoteFileConflict(TransportError):
     """A file with the upload's name but different content is already on the server."""
+
+
+class UnreadablePayload(TransportError):
+    """A CORE ``Success`` reply whose payload is no X12 answer: empty or missing, ``NoData``, or
+    not X12 at all (an HTML page...). ``reason`` is ``empty``, ``no_data`` or ``not_x12``."""
+
+    def __init__(self, message: str, *, reason: str, payer: str | None = None) -> None:
+        super().__init__(message, payer=payer)
+        self.reason = reason
+
+
+class RejectedPayload(TransportError):
+    """A CORE ``Success`` reply carrying another transaction than the one asked for: a 999 or TA1
+    (the request was rejected), or a 271 to a 276... ``error_codes`` are the 999's / TA1's codes
+    (IK3-04, IK4-03, IK5, AK9, TA1-04/05), never the data they point at."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        payer: str | None = None,
+        transaction: str | None = None,
+        payload_type: str | None = None,
+        error_codes: Sequence[str] = (),
+        response: str | None = None,
+    ) -> None:
+        super().__init__(message, payer=payer)
+        self.transaction = transaction
+        self.payload_type = payload_type
+        self.error_codes = tuple(error_codes)
+        # the raw payload is kept for the caller (it may hold PHI), never rendered in str/repr
+        self.response = response
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(payer={self.payer!r}, transaction={self.transaction!r}, "
+            f"error_codes={self.error_codes!r})"
+        )
+
+
+class ResponseTooLarge(TransportError):
+    """The CORE reply is larger than the endpoint's ``max_response_bytes``: it was not read."""

@@ -51,6 +51,20 @@ class FileLedger(abc.ABC):
     async def record(self, *, name: str, sha256: str, size: int, kind: str) -> bool:
         """Record a file; False when its hash was already recorded (someone else handed it on)."""
 
+    async def seen_versions(
+        self, files: Sequence[tuple[str, int, int | None]]
+    ) -> set[tuple[str, int, int | None]]:
+        """The (name, size, mtime) of ``files`` already recorded: a file overwritten under the same
+        name and size (a 999 re-sent as a reject) has another modification time and is read again.
+
+        The default keys on (name, size) only, as ledgers written before modification times did;
+        a ledger that stores them overrides this and ``note_version``."""
+        known = await self.seen_names([(name, size) for name, size, _ in files])
+        return {f for f in files if (f[0], f[1]) in known}
+
+    async def note_version(self, *, name: str, size: int, mtime: int | None) -> None:  # noqa: B027
+        """Remember the modification time of a recorded file (see ``seen_versions``); optional."""
+
     async def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release resources."""
 
@@ -59,6 +73,15 @@ class MemoryFileLedger(FileLedger):
     def __init__(self) -> None:
         self._by_hash: dict[str, LedgerEntry] = {}
         self._names: set[tuple[str, int]] = set()
+        self._versions: set[tuple[str, int, int | None]] = set()
+
+    async def seen_versions(
+        self, files: Sequence[tuple[str, int, int | None]]
+    ) -> set[tuple[str, int, int | None]]:
+        return {f for f in files if f in self._versions}
+
+    async def note_version(self, *, name: str, size: int, mtime: int | None) -> None:
+        self._versions.add((name, size, mtime))
 
     async def seen(self, sha256: str) -> bool:
         return sha256 in self._by_hash
@@ -86,6 +109,8 @@ class SqliteFileLedger(FileLedger):
         " kind TEXT NOT NULL, recorded_at TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS received_name ("
         " name TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (name, size))",
+        "CREATE TABLE IF NOT EXISTS received_version ("
+        " name TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL, PRIMARY KEY (name, size, mtime))",
     )
 
     def __init__(self, path: Path | str) -> None:
@@ -106,6 +131,25 @@ class SqliteFileLedger(FileLedger):
     async def seen_name(self, name: str, size: int) -> bool:
         cursor = await self._run("SELECT 1 FROM received_name WHERE name = ? AND size = ?", (name, size))
         return cursor.fetchone() is not None
+
+    async def seen_versions(
+        self, files: Sequence[tuple[str, int, int | None]]
+    ) -> set[tuple[str, int, int | None]]:
+        found: set[tuple[str, int, int | None]] = set()
+        for name, size, mtime in files:
+            cursor = await self._run(
+                "SELECT 1 FROM received_version WHERE name = ? AND size = ? AND mtime = ?",
+                (name, size, -1 if mtime is None else mtime),
+            )
+            if cursor.fetchone() is not None:
+                found.add((name, size, mtime))
+        return found
+
+    async def note_version(self, *, name: str, size: int, mtime: int | None) -> None:
+        await self._run(
+            "INSERT INTO received_version (name, size, mtime) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (name, size, -1 if mtime is None else mtime),
+        )
 
     async def record(self, *, name: str, sha256: str, size: int, kind: str) -> bool:
         await self._run(

@@ -4,7 +4,9 @@ circuit breaker per payer.
 A call is retried only when it failed with a ``TransportError`` whose ``retryable`` is true
 (timeouts, 5xx, dropped connections, AAA "try again" rejects). The wait before the next try is
 the exponential backoff, or longer when the endpoint asked for it (``PayerUnavailable.retry_after``,
-from an HTTP ``Retry-After``), never more than the policy's ``max_backoff_seconds``. The same failures count
+from an HTTP ``Retry-After``), never more than the policy's ``max_backoff_seconds`` plus its jitter; an
+endpoint that asks for a longer wait than that ends the call at once with its ``PayerUnavailable``
+(``retry_after`` set, for the caller to reschedule) instead of burning the attempts. The same failures count
 towards the payer's breaker; once it opens, calls fail fast with ``CircuitOpen`` until the
 cool-down has passed, then one probe call is let through (half-open): success closes the
 breaker, failure opens it again. A final AAA reject is an answer from a payer that works: it
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -162,22 +165,38 @@ def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, TransportError) and exc.retryable
 
 
+def asks_longer_than(exc: BaseException, policy: RetrySettings) -> bool:
+    """True when the endpoint's ``Retry-After`` asks for a longer wait than the policy ever makes
+    (``max_backoff_seconds``): retrying sooner would only be throttled again, so the call gives up
+    at once and the caller sees ``retry_after`` on the ``PayerUnavailable``."""
+    return (
+        isinstance(exc, PayerUnavailable)
+        and exc.retry_after is not None
+        and exc.retry_after > policy.max_backoff_seconds
+    )
+
+
 class wait_backoff_or_retry_after(wait_base):  # noqa: N801 - named like tenacity's wait strategies
     """Exponential backoff with jitter, stretched to the endpoint's ``Retry-After`` when it asked for
-    longer; capped at ``max_backoff_seconds`` either way."""
+    longer. The backoff is capped at ``max_backoff_seconds`` before its jitter is added, so calls
+    that reached the cap still spread out; a ``Retry-After`` past the cap is not waited for (the
+    call gives up, see ``asks_longer_than``)."""
 
     def __init__(self, policy: RetrySettings) -> None:
         self.cap = policy.max_backoff_seconds
+        self.jitter = policy.jitter_seconds
         self.backoff = wait_exponential_jitter(
-            multiplier=policy.initial_backoff_seconds, max=self.cap, jitter=policy.jitter_seconds
+            multiplier=policy.initial_backoff_seconds, max=self.cap, jitter=0
         )
 
     def __call__(self, retry_state: RetryCallState) -> float:
-        delay = self.backoff(retry_state)
+        delay = min(self.backoff(retry_state), self.cap)
+        if self.jitter:
+            delay += random.uniform(0, self.jitter)
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(exc, PayerUnavailable) and exc.retry_after is not None:
-            delay = max(delay, exc.retry_after)
-        return min(delay, self.cap)
+            delay = max(delay, min(exc.retry_after, self.cap))
+        return delay
 
 
 def _log_retry(state: RetryCallState) -> None:
@@ -206,7 +225,7 @@ async def call_with_retry(
     retrying = AsyncRetrying(
         stop=stop_after_attempt(policy.max_attempts),
         wait=wait_backoff_or_retry_after(policy),
-        retry=retry_if_exception(_is_retryable),
+        retry=retry_if_exception(lambda exc: _is_retryable(exc) and not asks_longer_than(exc, policy)),
         before_sleep=_log_retry,
         reraise=True,
     )

@@ -29,6 +29,7 @@ import asyncssh
 from rcm.clearinghouse.config import SftpEndpoint
 from rcm.clearinghouse.errors import (
     AuthenticationFailed,
+    CircuitOpen,
     ConnectionLost,
     MalformedFile,
     PayerUnavailable,
@@ -37,7 +38,7 @@ from rcm.clearinghouse.errors import (
 )
 from rcm.clearinghouse.ledger import FileLedger, MemoryFileLedger
 from rcm.clearinghouse.retry import CircuitBreaker, call_with_retry
-from rcm.clearinghouse.x12sniff import transaction_kind
+from rcm.clearinghouse.x12sniff import IncompleteInterchange, transaction_kind
 from rcm.x12 import decode
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "PollResult",
     "ReceivedFile",
     "SftpBatchClient",
+    "SkippedFile",
     "UploadReceipt",
     "batch_file_name",
     "is_temporary_name",
@@ -81,6 +83,11 @@ class UploadReceipt:
     sha256: str
     #: True when the same file was already on the server and nothing was sent.
     already_present: bool
+    #: True when our rename was sent but its reply was lost, and on the retry neither the final
+    #: file nor our temporary file was there: the clearinghouse took the file (moved it out of
+    #: ``inbound_dir``), so it was not sent again. Delivery is very likely but not confirmed by
+    #: the server; reconcile with the 999 that comes back.
+    taken_unconfirmed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +132,26 @@ class FailedHandOff:
         return "handler_error"
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A listed file the poll could not read; the poll went on with the others and it is tried
+    again next poll. ``reason``: ``vanished`` (gone between listing and reading),
+    ``permission_denied``, ``unreadable`` (another SFTP error), ``undecodable_name`` (a name
+    that is not UTF-8; ``name`` shows its bytes escaped) or ``incomplete`` (an ISA without its
+    IEA: still being written; reported malformed if unchanged on the next poll)."""
+
+    name: str
+    reason: str
+
+
+def _skip_reason(exc: asyncssh.SFTPError) -> str:
+    if isinstance(exc, asyncssh.SFTPNoSuchFile):
+        return "vanished"
+    if isinstance(exc, asyncssh.SFTPPermissionDenied):
+        return "permission_denied"
+    return "unreadable"
+
+
 @dataclass(slots=True)
 class PollResult:
     files: list[ReceivedFile] = field(default_factory=list)
@@ -133,9 +160,18 @@ class PollResult:
     duplicates: list[str] = field(default_factory=list)
     #: Files the handler raised on; the poll went on with the others.
     failed: list[FailedHandOff] = field(default_factory=list)
+    #: Files that could not be read (gone, permission denied...); the poll went on with the others.
+    skipped: list[SkippedFile] = field(default_factory=list)
 
 
 FileHandler = Callable[[ReceivedFile], Awaitable[None]]
+
+
+#: Files seen incomplete (an ISA without its IEA) by mailbox and name: their (size, mtime) then. A file
+#: still incomplete and unchanged on the next poll is reported malformed; kept process-wide so a
+#: client opened per poll sees it too.
+_INCOMPLETE: dict[tuple[str, int, str, str, str], tuple[int, int | None]] = {}
+_INCOMPLETE_MAX = 10_000
 
 
 def _as_bytes(data: bytes | str) -> bytes:
@@ -265,19 +301,42 @@ class SftpBatchClient:
     # ------------------------------------------------------------------ upload
 
     async def upload(self, content: bytes, *, name: str) -> UploadReceipt:
-        """Put ``content`` at ``inbound_dir/name`` exactly once, even when called again after a crash."""
+        """Put ``content`` at ``inbound_dir/name`` exactly once, even when called again after a crash.
+
+        Within one call, a rename whose reply was lost is not repeated blindly: when the retry
+        finds neither the final file nor our temporary file, the clearinghouse already took the
+        file and the receipt says ``taken_unconfirmed``. A call that fails removes its temporary
+        file (best effort) so no partial file is left behind.
+        """
         if "/" in name or is_temporary_name(name) or not name:
             raise ValueError("upload name must be a plain file name, not hidden and not *.part")
         digest = _sha256(content)
         final_path = posixpath.join(self.endpoint.inbound_dir, name)
-        temp_path = posixpath.join(self.endpoint.inbound_dir, f"{TEMP_PREFIX}{name}{TEMP_SUFFIX}")
+        temp_dir = self.endpoint.staging_dir or self.endpoint.inbound_dir
+        temp_path = posixpath.join(temp_dir, f"{TEMP_PREFIX}{name}{TEMP_SUFFIX}")
+        rename_sent = False
 
         async def attempt(sftp: asyncssh.SFTPClient) -> UploadReceipt:
+            nonlocal rename_sent
             if await self._same_file_present(sftp, final_path, content, digest):
                 log.info("upload %s skipped: already on the server", name)
                 return UploadReceipt(name, final_path, len(content), digest, already_present=True)
-            async with sftp.open(temp_path, "wb") as handle:
-                await handle.write(content)
+            if rename_sent and not await self._exists(sftp, temp_path):
+                # the rename went through (our temporary file is gone) and the clearinghouse
+                # moved the file out of inbound/ before we could see it: sending it again would
+                # deliver the batch twice
+                log.warning("upload %s: rename reply lost and file already taken; not sent again", name)
+                return UploadReceipt(
+                    name, final_path, len(content), digest, already_present=False, taken_unconfirmed=True
+                )
+            try:
+                async with sftp.open(temp_path, "wb") as handle:
+                    await handle.write(content)
+            except asyncssh.SFTPError as exc:
+                if not isinstance(exc, asyncssh.SFTPConnectionLost | asyncssh.SFTPNoConnection):
+                    await self._remove_quietly(sftp, temp_path)
+                raise
+            rename_sent = True
             try:
                 await sftp.posix_rename(temp_path, final_path)
             except asyncssh.SFTPOpUnsupported:
@@ -285,8 +344,39 @@ class SftpBatchClient:
             log.info("uploaded %s (%d bytes)", name, len(content))
             return UploadReceipt(name, final_path, len(content), digest, already_present=False)
 
-        receipt: UploadReceipt = await self._retrying(attempt)
+        try:
+            receipt: UploadReceipt = await self._retrying(attempt)
+        except (CircuitOpen, AuthenticationFailed, RemoteFileConflict):
+            raise  # nothing was written, or no session to clean up with
+        except TransportError:
+            await self._discard_temporary(temp_path)
+            raise
         return receipt
+
+    @staticmethod
+    async def _exists(sftp: asyncssh.SFTPClient, path: str) -> bool:
+        try:
+            await sftp.stat(path)
+        except asyncssh.SFTPNoSuchFile:
+            return False
+        return True
+
+    @staticmethod
+    async def _remove_quietly(sftp: asyncssh.SFTPClient, path: str) -> None:
+        try:
+            await asyncio.wait_for(sftp.remove(path), timeout=5)
+        except (TimeoutError, OSError, asyncssh.Error):
+            log.debug("could not remove temporary upload file", exc_info=True)
+
+    async def _discard_temporary(self, temp_path: str) -> None:
+        """Best effort, after a failed upload: remove our partial temporary file (one try, bounded)."""
+        try:
+            async with asyncio.timeout(self.endpoint.retry.timeout_seconds):
+                sftp = await self._client()
+                await self._remove_quietly(sftp, temp_path)
+        except (TimeoutError, TransportError, OSError, asyncssh.Error):
+            log.debug("temporary upload file left on the server", exc_info=True)
+            await self.close()
 
     async def _same_file_present(
         self, sftp: asyncssh.SFTPClient, path: str, content: bytes, digest: str
@@ -318,42 +408,70 @@ class SftpBatchClient:
         loses no report: they are reported again by the next poll.
         """
         result = PollResult()
-        malformed: list[tuple[str, str, int]] = []
+        malformed: list[tuple[str, str, int, int | None]] = []
 
         async def attempt(sftp: asyncssh.SFTPClient) -> PollResult:
-            entries = sorted(
-                (e for e in await sftp.readdir(self.endpoint.outbound_dir) if self._is_candidate(e)),
-                key=lambda e: e.filename,
-            )
-            listed = [(str(e.filename), e.attrs.size or 0) for e in entries]
-            known = await self.ledger.seen_names(listed)
+            # names are listed as bytes: one name that is not UTF-8 must not hide the others
+            listing = await sftp.readdir(self.endpoint.outbound_dir.encode())
+            entries: list[tuple[str, int, int | None]] = []
+            for entry in listing:
+                raw = entry.filename if isinstance(entry.filename, bytes) else str(entry.filename).encode()
+                try:
+                    name = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    label = raw.decode("utf-8", "backslashreplace")
+                    if label not in {f.name for f in result.skipped}:
+                        log.warning("download skipped: a file name is not UTF-8")
+                        result.skipped.append(SkippedFile(label, "undecodable_name"))
+                    continue
+                if self._is_candidate(name, entry.attrs):
+                    entries.append((name, entry.attrs.size or 0, entry.attrs.mtime))
+            entries.sort()
+            known = await self.ledger.seen_versions(entries)
             # taken earlier in this poll, before a dropped connection made it start over
-            taken = {m.file_name for m in result.malformed} | {f.name for f in result.failed}
-            for name, size in listed:
-                if (name, size) not in known and name not in taken:
-                    await self._take(sftp, name, size, handle, result, malformed)
+            taken = (
+                {m.file_name for m in result.malformed}
+                | {f.name for f in result.failed}
+                | {f.name for f in result.skipped}
+            )
+            for name, size, mtime in entries:
+                if (name, size, mtime) in known or name in taken:
+                    continue
+                try:
+                    await self._take(sftp, name, size, mtime, handle, result, malformed)
+                except asyncssh.SFTPError as exc:
+                    if isinstance(exc, asyncssh.SFTPConnectionLost | asyncssh.SFTPNoConnection):
+                        raise
+                    reason = _skip_reason(exc)
+                    log.warning("download %s skipped (%s); tried again next poll", name, reason)
+                    result.skipped.append(SkippedFile(name, reason))
             return result
 
         final: PollResult = await self._retrying(attempt)
-        for name, digest, size in malformed:
-            await self.ledger.record(name=name, sha256=digest, size=size, kind="malformed")
+        for name, digest, size, mtime in malformed:
+            await self._record(name=name, sha256=digest, size=size, kind="malformed", mtime=mtime)
         return final
 
+    async def _record(self, *, name: str, sha256: str, size: int, kind: str, mtime: int | None) -> bool:
+        added = await self.ledger.record(name=name, sha256=sha256, size=size, kind=kind)
+        await self.ledger.note_version(name=name, size=size, mtime=mtime)
+        return added
+
     @staticmethod
-    def _is_candidate(entry: asyncssh.SFTPName) -> bool:
-        name = str(entry.filename)
+    def _is_candidate(name: str, attrs: asyncssh.SFTPAttrs) -> bool:
         if name in (".", "..") or is_temporary_name(name):
             return False
-        return entry.attrs.type in (None, asyncssh.FILEXFER_TYPE_REGULAR)
+        return attrs.type in (None, asyncssh.FILEXFER_TYPE_REGULAR)
 
     async def _take(
         self,
         sftp: asyncssh.SFTPClient,
         name: str,
         size: int,
+        mtime: int | None,
         handle: FileHandler | None,
         result: PollResult,
-        malformed: list[tuple[str, str, int]],
+        malformed: list[tuple[str, str, int, int | None]],
     ) -> None:
         path = posixpath.join(self.endpoint.outbound_dir, name)
         async with sftp.open(path, "rb") as remote:
@@ -361,18 +479,41 @@ class SftpBatchClient:
         digest = _sha256(content)
         if await self.ledger.seen(digest):
             log.info("download %s skipped: same content already handed on", name)
-            await self.ledger.record(name=name, sha256=digest, size=len(content), kind="duplicate")
+            await self._record(name=name, sha256=digest, size=len(content), kind="duplicate", mtime=mtime)
             result.duplicates.append(name)
             await self._remove_if_configured(sftp, path)
             return
+        pending = (
+            self.endpoint.host,
+            self.endpoint.port,
+            self.endpoint.username,
+            self.endpoint.outbound_dir,
+            name,
+        )
         try:
             kind = transaction_kind(decode(content))
+        except IncompleteInterchange as exc:
+            if _INCOMPLETE.get(pending) != (len(content), mtime):
+                # still being written, most likely: read again next poll, malformed if it stays so
+                if len(_INCOMPLETE) >= _INCOMPLETE_MAX:
+                    _INCOMPLETE.pop(next(iter(_INCOMPLETE)))
+                _INCOMPLETE[pending] = (len(content), mtime)
+                log.info("download %s is not complete yet; read again next poll", name)
+                result.skipped.append(SkippedFile(name, "incomplete"))
+                return
+            _INCOMPLETE.pop(pending, None)
+            error = MalformedFile(str(exc), file_name=name, sha256=digest, payer=self.name)
+            log.warning("download %s stayed incomplete: %s", name, exc)
+            malformed.append((name, digest, len(content), mtime))
+            result.malformed.append(error)
+            return
         except ValueError as exc:
             error = MalformedFile(str(exc), file_name=name, sha256=digest, payer=self.name)
             log.warning("download %s is malformed: %s", name, exc)
-            malformed.append((name, digest, len(content)))
+            malformed.append((name, digest, len(content), mtime))
             result.malformed.append(error)
             return
+        _INCOMPLETE.pop(pending, None)
         received = ReceivedFile(name=name, kind=kind, content=content, sha256=digest, size=len(content))
         if handle is not None:
             try:
@@ -382,7 +523,7 @@ class SftpBatchClient:
                 log.warning("handing on %s failed with %s; offered again next poll", name, type(exc).__name__)
                 result.failed.append(FailedHandOff(name, kind, digest, exc, size=len(content)))
                 return
-        if await self.ledger.record(name=name, sha256=digest, size=len(content), kind=kind):
+        if await self._record(name=name, sha256=digest, size=len(content), kind=kind, mtime=mtime):
             result.files.append(received)
             log.info("downloaded %s (%s, %d bytes)", name, kind, len(content))
         await self._remove_if_configured(sftp, path)

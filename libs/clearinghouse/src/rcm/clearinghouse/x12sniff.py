@@ -7,11 +7,25 @@ validation and typed models live in ``rcm.x12``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from rcm.x12.schema import guide_for
 from rcm.x12.segments import Delimiters, Segment
 from rcm.x12.tokenizer import Tokenizer
 
-__all__ = ["aaa_segments", "delimiters_of", "segments_of", "transaction_kind"]
+__all__ = [
+    "IncompleteInterchange",
+    "aaa_segments",
+    "delimiters_of",
+    "segments_of",
+    "transaction_kind",
+]
+
+
+class IncompleteInterchange(ValueError):
+    """The text starts like an interchange but does not end like one (an ISA without its IEA, or an
+    IEA02 that is not its ISA13): a file still being written, or cut short."""
+
 
 _KIND_BY_VERSION = {
     ("999", "005010X231A1"): "999",
@@ -57,16 +71,72 @@ def segments_of(text: str) -> list[Segment]:
     return segments
 
 
+def _lazy_segments(text: str) -> Iterator[Segment]:
+    """The segments of an interchange one at a time (a large file is not split all at once)."""
+    delimiters = delimiters_of(text)
+    start = text.find("ISA")
+    terminator = delimiters.segment
+    position = 0
+    while start < len(text):
+        end = text.find(terminator, start)
+        if terminator == "\n":  # a line break ends the segments: CR LF, CR or LF alike
+            cr = text.find("\r", start)
+            if cr != -1 and (end == -1 or cr < end):
+                end = cr
+        if end == -1:
+            end = len(text)
+        raw = text[start:end].strip("\r\n\t ")
+        start = end + 1
+        if raw:
+            position += 1
+            parts = raw.split(delimiters.element)
+            yield Segment(parts[0], parts[1:], position)
+
+
+def _looks_started(text: str) -> bool:
+    """Empty, or the beginning of an ISA: what a file being written looks like."""
+    head = text.lstrip("\ufeff\r\n\t ")
+    return not head or (len(head) < 106 and "ISA".startswith(head[:3]))
+
+
 def transaction_kind(text: str) -> str:
-    """'999', '277CA', '835', '271'... from ST01 and GS08/ST03; ``ValueError`` when unrecognisable."""
-    segments = segments_of(text)
-    ids = [s.id for s in segments]
-    if ids[:1] != ["ISA"] or "IEA" not in ids:
-        raise ValueError("not a complete interchange (ISA...IEA)")
-    gs = next((s for s in segments if s.id == "GS"), None)
-    if gs is None and "TA1" in ids:
+    """'999', '277CA', '835', '271'... from ST01 and GS08/ST03; ``ValueError`` when unrecognisable,
+    ``IncompleteInterchange`` (a ``ValueError``) when an ISA lacks its IEA (IEA02 = ISA13): the file
+    may still be being written.
+
+    Only the ids of the segments are looked at past the first transaction set's header."""
+    try:
+        segments = _lazy_segments(text)
+        first = next(segments, None)
+    except ValueError:
+        if _looks_started(text):
+            raise IncompleteInterchange("not a complete interchange (ISA...IEA)") from None
+        raise
+    if first is None or first.id != "ISA":
+        raise ValueError("no ISA segment")
+    open_control: str | None = first.get(13)
+    gs: Segment | None = None
+    st: Segment | None = None
+    ta1 = False
+    for segment in segments:
+        if segment.id == "ISA":
+            if open_control is not None:
+                raise IncompleteInterchange("an ISA without its IEA")
+            open_control = segment.get(13)
+        elif segment.id == "IEA":
+            if open_control is None or segment.get(2) != open_control:
+                raise IncompleteInterchange("an IEA that does not close its ISA (IEA02 = ISA13)")
+            open_control = None
+        elif segment.id == "GS" and gs is None:
+            gs = segment
+        elif segment.id == "ST" and st is None:
+            st = segment
+        elif segment.id == "TA1":
+            ta1 = True
+    if open_control is not None:
+        raise IncompleteInterchange("not a complete interchange (ISA...IEA)")
+    if gs is None and ta1:
         return "TA1"
-    st = next((s for s in segments if s.id == "ST"), None)
     if gs is None or st is None:
         raise ValueError("no functional group or transaction set")
     version = st.get(3) or gs.get(8)

@@ -1,7 +1,8 @@
 """Fault injection: what the sandbox does wrong on purpose, set from YAML and adjustable at runtime.
 
-Counters (``http_errors``, ``drop_http``, ``drop_sftp``, ``malformed_files``, ``aaa_unable_to_respond``) are
-consumed one per event; flags stay on until switched off. Tests change them on the running
+Counters (``http_errors``, ``drop_http``, ``drop_sftp``, ``drop_sftp_after_rename``,
+``drop_sftp_on_write``, ``malformed_files``,
+``aaa_unable_to_respond``) are consumed one per event; flags stay on until switched off. Tests change them on the running
 sandbox through ``Sandbox.faults``.
 """
 
@@ -30,6 +31,12 @@ class FaultSettings(BaseModel):
     drop_http: int = Field(default=0, ge=0)
     #: The next N SFTP file opens drop the SSH connection.
     drop_sftp: int = Field(default=0, ge=0)
+    #: The next N SFTP renames succeed, then the SSH connection drops before the reply.
+    drop_sftp_after_rename: int = Field(default=0, ge=0)
+    #: The next N SFTP writes store half their data, then drop the SSH connection.
+    drop_sftp_on_write: int = Field(default=0, ge=0)
+    #: A file renamed into inbound/ is moved out at once (as real clearinghouses take uploads).
+    pickup_uploads: bool = False
     #: Every 835 is delivered twice (the copy under another name).
     duplicate_remits: bool = False
     #: The next N batches also produce a malformed file in outbound/.
@@ -58,6 +65,9 @@ class Faults:
     http_retry_after_seconds: int | None = None
     drop_http: int = 0
     drop_sftp: int = 0
+    drop_sftp_after_rename: int = 0
+    drop_sftp_on_write: int = 0
+    pickup_uploads: bool = False
     duplicate_remits: bool = False
     malformed_files: int = 0
     aaa_unable_to_respond: int = 0

@@ -29,7 +29,7 @@ from rcm.sandbox.core_endpoint import build_core_app, connection_dropping_protoc
 from rcm.sandbox.faults import Faults
 from rcm.sandbox.payer_office import Delivery, PayerOffice
 from rcm.sandbox.records import RECORDS_FILE, PayerRecords
-from rcm.sandbox.sftp_server import SftpServer, user_root
+from rcm.sandbox.sftp_server import SftpServer, picked_up_dir, user_root
 
 __all__ = ["Sandbox", "start_sandbox"]
 
@@ -144,8 +144,12 @@ class Sandbox:
             inbound = self.inbound_dir(username)
             if not inbound.is_dir():
                 continue
-            for path in sorted(inbound.iterdir()):
-                key = (username, path.name)
+            taken = picked_up_dir(self.state_dir, username)  # uploads moved out at once (fault)
+            found = [(p.name, p) for p in sorted(inbound.iterdir())]
+            if taken.is_dir():
+                found += [(f"picked_up/{p.name}", p) for p in sorted(taken.iterdir())]
+            for name, path in found:
+                key = (username, name)
                 if key in self._processed or is_temporary_name(path.name) or not path.is_file():
                     continue
                 self._processed.add(key)  # read once per run, even when reading it fails
@@ -154,13 +158,13 @@ class Sandbox:
                     text = path.read_text(encoding="utf-8")
                 except (OSError, UnicodeDecodeError):
                     log.warning("unreadable upload %s", path.name)
-                    self._mark_processed(username, path.name)
+                    self._mark_processed(username, name)
                     continue
                 deliveries = self.office.receive_batch(text)
                 # answers are on disk (outbound/ or pending/) before the upload is marked read for good
                 for delivery in deliveries:
                     self._schedule(username, delivery)
-                self._mark_processed(username, path.name)
+                self._mark_processed(username, name)
         return count
 
     async def _scan_forever(self) -> None:

@@ -2,13 +2,18 @@
 
 Each user sees ``/inbound`` (837 uploads) and ``/outbound`` (999, 277CA, 835). The host
 key is generated on first start and kept in the state directory, so clients can pin it.
-Faults: ``latency_seconds`` before every file open and directory listing, and ``drop_sftp``
-(the connection aborted on the next N file opens).
+Faults: ``latency_seconds`` before every file open and directory listing, ``drop_sftp``
+(the connection aborted on the next N file opens), ``pickup_uploads`` (a file renamed into
+``/inbound`` is moved out at once to ``picked_up/<user>/<n>-<name>`` in the state directory, as
+real clearinghouses take their uploads) and ``drop_sftp_after_rename`` (the next N renames
+succeed, then the connection is aborted before the reply) and ``drop_sftp_on_write`` (the
+next N writes store half their data, then the connection is aborted).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -18,7 +23,7 @@ import asyncssh
 from rcm.sandbox.config import SftpUser
 from rcm.sandbox.faults import Faults
 
-__all__ = ["SftpServer", "ensure_host_key", "user_root"]
+__all__ = ["SftpServer", "ensure_host_key", "picked_up_dir", "user_root"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,11 @@ def ensure_host_key(state_dir: Path) -> tuple[Path, str]:
 
 def user_root(state_dir: Path, username: str) -> Path:
     return state_dir / "sftp" / username
+
+
+def picked_up_dir(state_dir: Path, username: str) -> Path:
+    """Where uploads taken out of ``/inbound`` at once (fault ``pickup_uploads``) are kept, one copy per delivery."""
+    return state_dir / "picked_up" / username
 
 
 class _SshServer(asyncssh.SSHServer):
@@ -72,8 +82,41 @@ def _sftp_factory(
 ) -> Callable[[asyncssh.SSHServerChannel[bytes]], asyncssh.SFTPServer]:
     class _ChrootSftp(asyncssh.SFTPServer):
         def __init__(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
-            username = chan.get_extra_info("username")
-            super().__init__(chan, chroot=str(user_root(state_dir, username)).encode())
+            self._username = str(chan.get_extra_info("username"))
+            super().__init__(chan, chroot=str(user_root(state_dir, self._username)).encode())
+
+        def _after_rename(self, newpath: bytes) -> None:
+            if faults.pickup_uploads:
+                target = Path(self.map_path(newpath).decode(errors="surrogateescape"))
+                inbound = user_root(state_dir, self._username) / "inbound"
+                if target.parent.resolve() == inbound.resolve() and target.is_file():
+                    taken = picked_up_dir(state_dir, self._username)
+                    taken.mkdir(parents=True, exist_ok=True)
+                    seq = sum(1 for _ in taken.iterdir()) + 1
+                    target.rename(taken / f"{seq}-{target.name}")
+            if faults.take("drop_sftp_after_rename"):
+                log.warning("fault: dropping SFTP connection after a rename")
+                self.channel.get_connection().abort()
+                raise asyncssh.SFTPConnectionLost("connection dropped by fault injection")
+
+        async def write(self, file_obj: object, offset: int, data: bytes) -> int:
+            if faults.take("drop_sftp_on_write"):
+                log.warning("fault: dropping SFTP connection in the middle of a write")
+                half = super().write(file_obj, offset, data[: len(data) // 2])
+                if inspect.isawaitable(half):
+                    await half
+                self.channel.get_connection().abort()
+                raise asyncssh.SFTPConnectionLost("connection dropped by fault injection")
+            written = super().write(file_obj, offset, data)
+            return await written if inspect.isawaitable(written) else written
+
+        async def rename(self, oldpath: bytes, newpath: bytes) -> None:
+            super().rename(oldpath, newpath)
+            self._after_rename(newpath)
+
+        async def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
+            super().posix_rename(oldpath, newpath)
+            self._after_rename(newpath)
 
         async def open(self, path: bytes, pflags: int, attrs: asyncssh.SFTPAttrs) -> object:
             if faults.latency_seconds:

@@ -50,9 +50,39 @@ from rcm.x12.convert import read_interchanges_leniently
 from rcm.x12.errors import X12Error
 from rcm.x12.models.eligibility import EligibilityResponse271
 
-__all__ = ["CheckOutcome", "Checker", "PayerGate", "read_271", "read_271_leniently"]
+__all__ = [
+    "AnswerForAnotherRequest",
+    "CheckOutcome",
+    "Checker",
+    "PayerGate",
+    "echoed_traces",
+    "read_271",
+    "read_271_leniently",
+]
 
 log = logging.getLogger(__name__)
+
+
+class AnswerForAnotherRequest(Exception):
+    """The 271 answers another inquiry than ours: its subscriber/dependent TRN*2 (the trace our 270
+    sent, echoed back) is not ours, or, without an echoed trace, it names another member.
+
+    ``reason`` is ``TraceMismatch`` or ``MemberMismatch``; the message never holds the member id."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the 271 answers another inquiry ({reason})")
+        self.reason = reason
+
+
+def echoed_traces(response: EligibilityResponse271) -> list[str]:
+    """The TRN*2 references of a 271's information levels (the 270's traces echoed back)."""
+    found: list[str] = []
+    stack = list(response.sources)
+    while stack:
+        level = stack.pop()
+        found += [t.reference for t in level.traces if t.trace_type == "2" and t.reference]
+        stack += level.levels
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,8 +378,16 @@ class Checker:
         responses, unread = read_271_leniently(text)
         if not responses:
             raise X12Error("the answer holds no 271")
+        response = self._ours(responses, request)
         order = policy.fallback_order or order_for(request.service_types)
-        summary = summarize(responses[0], service_date=request.service_date, order=order)
+        summary = summarize(response, service_date=request.service_date, order=order)
+        if (
+            not echoed_traces(response)
+            and request.dependent is None  # a dependent may carry an id of its own
+            and not _same_member(summary.member_id, request.member_id)
+            and not summary.member_data_changed  # the payer corrected the id (INS*001*25)
+        ):
+            raise AnswerForAnotherRequest("MemberMismatch")
         if unread:  # counted, never quoted: the reader's messages may hold the member's data
             log.warning(
                 "payer %s: %d part(s) of a 271 left out unreadable", request.payer_electronic_id, unread
@@ -357,11 +395,27 @@ class Checker:
             summary = summary.model_copy(update={"unread_parts": unread})
         return summary
 
+    @staticmethod
+    def _ours(responses: list[EligibilityResponse271], request: InquiryRequest) -> EligibilityResponse271:
+        """The 271 that answers our 270: the one echoing our trace (TRN*2). A 271 echoing only other
+        traces answers someone else's inquiry and is never read as ours."""
+        ours = request.trace[:50]
+        echoing = [r for r in responses if echoed_traces(r)]
+        for response in echoing:
+            if ours in echoed_traces(response):
+                return response
+        silent = [r for r in responses if r not in echoing]
+        if silent:
+            return silent[0]
+        raise AnswerForAnotherRequest("TraceMismatch")
+
     def _answered(
         self, text: str, request: InquiryRequest, policy: PayerPolicy, *, attempts: int
     ) -> CheckOutcome:
         try:
             summary = self._summary(text, request, policy)
+        except AnswerForAnotherRequest as exc:
+            return self._mismatch(exc, request)
         except X12Error:
             log.warning("payer %s: unreadable 271", request.payer_electronic_id)
             return CheckOutcome(
@@ -388,6 +442,8 @@ class Checker:
         if text:
             try:
                 summary = self._summary(text, request, policy)
+            except AnswerForAnotherRequest as exc:
+                return self._mismatch(exc, request)
             except X12Error:
                 log.warning("payer %s: unreadable rejecting 271", request.payer_electronic_id)
         if summary.status in (EligibilityStatus.ACTIVE, EligibilityStatus.INACTIVE):
@@ -406,7 +462,22 @@ class Checker:
         )
 
     @staticmethod
+    def _mismatch(exc: AnswerForAnotherRequest, request: InquiryRequest) -> CheckOutcome:
+        # neither the member id nor the 271 go to the log: only which check failed
+        log.warning("payer %s: 271 answers another inquiry (%s)", request.payer_electronic_id, exc.reason)
+        return CheckOutcome(
+            BenefitSummary(status=EligibilityStatus.ERROR), failure=exc.reason, retry_later=True
+        )
+
+    @staticmethod
     def _unavailable(kind: str, *, retry_later: bool = True) -> CheckOutcome:
         return CheckOutcome(
             BenefitSummary(status=EligibilityStatus.ERROR), failure=kind, retry_later=retry_later
         )
+
+
+def _same_member(answered: str | None, asked: str) -> bool:
+    """True when the 271 names no member id or the one we asked about (case and spaces aside)."""
+    if not answered or not asked:
+        return True
+    return answered.strip().upper() == asked.strip().upper()
