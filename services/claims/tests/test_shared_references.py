@@ -93,6 +93,36 @@ async def test_the_file_ledger_answers_for_a_whole_mailbox_listing_at_once(fresh
         await engine.dispose()
 
 
+async def test_the_file_ledger_reads_a_file_overwritten_under_its_name_and_size_again(
+    fresh_database: str,
+) -> None:
+    """A clearinghouse that reuses a file name may send a rejecting 999 the size of the accepting one
+    it replaces: the modification time tells the versions apart (the content hash then decides)."""
+    from rcm.claims.store import PostgresFileLedger
+
+    await upgrade(fresh_database, MIGRATIONS)
+    engine = create_engine(fresh_database)
+    ledger = PostgresFileLedger(engine)
+    try:
+        assert await ledger.record(name="ack.999", sha256="1" * 64, size=10, kind="999")
+        await ledger.note_version(name="ack.999", size=10, mtime=1_700_000_000)
+        await ledger.note_version(name="nodate.999", size=7, mtime=None)
+        listing = [
+            ("ack.999", 10, 1_700_000_000),
+            ("ack.999", 10, 1_700_000_060),  # overwritten a minute later, same size
+            ("nodate.999", 7, None),
+            ("new.277", 20, 1_700_000_000),
+        ]
+        assert await ledger.seen_versions(listing) == {
+            ("ack.999", 10, 1_700_000_000),
+            ("nodate.999", 7, None),
+        }
+        assert await ledger.seen_versions([]) == set()
+        await ledger.note_version(name="ack.999", size=10, mtime=1_700_000_000)  # again: no error
+    finally:
+        await engine.dispose()
+
+
 async def test_a_batch_checks_the_shared_references_with_one_row_however_many_providers(
     fresh_database: str,
 ) -> None:

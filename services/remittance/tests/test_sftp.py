@@ -195,3 +195,44 @@ async def _paid(service: Service, amount: Decimal) -> bool:
 async def _count(service: Service, table: sa.Table, n: int) -> bool:
     async with service.engine.connect() as conn:
         return (await conn.scalar(sa.select(sa.func.count()).select_from(table))) == n
+
+
+async def test_the_ledger_reads_a_file_overwritten_under_its_name_and_size_again(fresh_database: str) -> None:
+    """A mailbox that reuses a file name may overwrite an 835 with another of the same size: its
+    modification time tells the versions apart; a held file stays held whatever its time."""
+    await upgrade(fresh_database, MIGRATIONS)
+    service = build_service(RemittanceSettings(database_url=fresh_database, http_port=0))
+    ledger = sftp_polling.RemitFileLedger(service.engine)
+    try:
+        assert await ledger.record(name="ERA.835", sha256="1" * 64, size=100, kind="835")
+        await ledger.note_version(name="ERA.835", size=100, mtime=1_700_000_000)
+        await ledger.note_version(name="ERA.835", size=100, mtime=1_700_000_000)  # again: no error
+        await ledger.note_version(name="undated.835", size=9, mtime=None)
+        async with service.engine.begin() as conn:
+            await conn.execute(
+                t.sftp_failure.insert().values(
+                    name="stuck.835",
+                    size=50,
+                    sha256="2" * 64,
+                    kind="835",
+                    failures=3,
+                    reason="posting failed",
+                    error="RuntimeError",
+                    held_at=sa.func.now(),
+                )
+            )
+        listing = [
+            ("ERA.835", 100, 1_700_000_000),
+            ("ERA.835", 100, 1_700_000_060),  # overwritten a minute later, same size
+            ("undated.835", 9, None),
+            ("stuck.835", 50, 1_700_000_999),
+            ("new.835", 70, 1_700_000_000),
+        ]
+        assert await ledger.seen_versions(listing) == {
+            ("ERA.835", 100, 1_700_000_000),
+            ("undated.835", 9, None),
+            ("stuck.835", 50, 1_700_000_999),
+        }
+        assert await ledger.seen_versions([]) == set()
+    finally:
+        await service.engine.dispose()

@@ -334,6 +334,16 @@ received_name = sa.Table(
     sa.Column("sha256", sa.Text, nullable=False),
 )
 
+received_version = sa.Table(
+    "received_version",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("size", sa.Integer, primary_key=True),
+    sa.Column("mtime", sa.BigInteger, primary_key=True, comment="-1 when the server gives none"),
+)
+"""Each version of a mailbox file read: a file overwritten under its name and size (a 999 sent again
+as a rejection) has another modification time and is read again."""
+
 interchange_sequence = sa.Sequence("interchange_control_seq", start=1, minvalue=1, maxvalue=999_999_999)
 """ISA13 and GS06 of our 837P files: persisted, so a restart never reuses a number."""
 
@@ -368,6 +378,29 @@ class PostgresFileLedger(FileLedger):
                 )
             )
             return {(r.name, r.size) for r in rows} & wanted
+
+    async def seen_versions(
+        self, files: Sequence[tuple[str, int, int | None]]
+    ) -> set[tuple[str, int, int | None]]:
+        if not files:
+            return set()
+        v = received_version.c
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(v.name, v.size, v.mtime).where(
+                    v.name == sa.func.any(sa.literal(sorted({name for name, _, _ in files}), ARRAY(sa.Text)))
+                )
+            )
+            known = {(r.name, r.size, r.mtime) for r in rows}
+        return {f for f in files if (f[0], f[1], -1 if f[2] is None else f[2]) in known}
+
+    async def note_version(self, *, name: str, size: int, mtime: int | None) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                pg_insert(received_version)
+                .values(name=name, size=size, mtime=-1 if mtime is None else mtime)
+                .on_conflict_do_nothing()
+            )
 
     async def record(self, *, name: str, sha256: str, size: int, kind: str) -> bool:
         async with self.engine.begin() as conn:

@@ -81,6 +81,41 @@ class RemitFileLedger(FileLedger):
             )
             return {(r.name, r.size) for r in rows} & wanted
 
+    async def seen_versions(
+        self, files: Sequence[tuple[str, int, int | None]]
+    ) -> set[tuple[str, int, int | None]]:
+        """Versions already downloaded, and names held after failing to post (by name and size)."""
+        if not files:
+            return set()
+        names = sa.literal(sorted({name for name, _, _ in files}), ARRAY(sa.Text))
+        v, f = t.sftp_download_version.c, t.sftp_failure.c
+        async with self.engine.connect() as conn:
+            known = {
+                (r.name, r.size, r.mtime)
+                for r in await conn.execute(
+                    sa.select(v.name, v.size, v.mtime).where(v.name == sa.func.any(names))
+                )
+            }
+            held = {
+                (r.name, r.size)
+                for r in await conn.execute(
+                    sa.select(f.name, f.size).where(f.name == sa.func.any(names), f.held_at.is_not(None))
+                )
+            }
+        return {
+            (name, size, mtime)
+            for name, size, mtime in files
+            if (name, size, -1 if mtime is None else mtime) in known or (name, size) in held
+        }
+
+    async def note_version(self, *, name: str, size: int, mtime: int | None) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                pg_insert(t.sftp_download_version)
+                .values(name=name, size=size, mtime=-1 if mtime is None else mtime)
+                .on_conflict_do_nothing()
+            )
+
     async def record(self, *, name: str, sha256: str, size: int, kind: str) -> bool:
         async with self.engine.begin() as conn:
             first = await conn.scalar(

@@ -124,6 +124,16 @@ sftp_download = sa.Table(
     _now(),
 )
 
+sftp_download_version = sa.Table(
+    "sftp_download_version",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("size", sa.Integer, primary_key=True),
+    sa.Column("mtime", sa.BigInteger, primary_key=True, comment="-1 when the server gives none"),
+)
+"""Each version of a mailbox file read: one overwritten under its name and size has another
+modification time and is read again (its content hash then decides)."""
+
 sftp_failure = sa.Table(
     "sftp_failure",
     metadata,
