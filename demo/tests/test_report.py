@@ -87,12 +87,14 @@ def test_aging_counts_the_insurance_balance_the_last_posting_left() -> None:
     posted_id, waiting_id = f.claim_created(1).claim_id, f.claim_created(2).claim_id
     ledger.apply("c1", f.claim_created(1))
     ledger.apply("c2", f.claim_created(2))
+    ledger.apply("s1", f.claim_submitted(1))
+    ledger.apply("s2", f.claim_submitted(2, claim_id=waiting_id))
     # claim 1: paid, its patient share moved on to a next payer; still not final here
     ledger.apply("p1", f.payment_posted(1, claim_id=posted_id, claim_balance="0.00"))
     moved = moved_on(1, posted_id)
     ledger.apply("b1", moved)
-    service_day = ledger.claims[posted_id].service_date
-    assert service_day is not None
-    report = build_report(ledger, today=service_day)
+    sent = ledger.claims[waiting_id].first_submitted
+    assert sent is not None
+    report = build_report(ledger, today=sent)
     assert report.ar_aging["0-30"] == f.claim_created(2).total_charge  # only the claim never posted
     assert ledger.claims[waiting_id].postings == []

@@ -18,6 +18,15 @@ __all__ = ["ClaimView", "CycleLedger"]
 
 ZERO = Decimal("0.00")
 FINAL = {"paid", "partially_paid", "denied", "voided", "written_off", "closed", "replaced"}
+"""States after which the claim waits on nothing automatic (``settled``). Not the A/R test: a denied
+or partially paid claim whose balance is still owed (an appeal, a person's fix) stays in A/R."""
+SETTLED = {"paid", "voided", "written_off", "closed", "replaced"}
+"""States in which the payer owes nothing more on the claim (a replaced claim's balance is carried
+by its replacement), as the claims service's A/R aging treats them."""
+REVERSAL = "22"
+"""CLP02 of a reversal of an earlier adjudication (it cancels it, it adjudicates nothing)."""
+AUTOMATIC_RELEASERS = {"claims"}
+"""``released_by`` values that are a service, not a person."""
 
 
 @dataclass
@@ -42,11 +51,41 @@ class ClaimView:
     ever_held: bool = False
     submissions: int = 0
     acks: list[tuple[str, str]] = field(default_factory=list)  # (source, status)
+    ack_rounds: list[int] = field(default_factory=list)
+    """For each of ``acks``, the submission it answered (1 = the first)."""
+    first_submitted: date | None = None
+    """The day of the claim's first 837 submission (A/R ages from it)."""
+    held_codes: set[str] = field(default_factory=set)
+    """Every hold reason before the first submission."""
+    released_by: list[str] = field(default_factory=list)
     remits: list[m.RemitReceived] = field(default_factory=list)
     postings: list[m.PaymentPosted] = field(default_factory=list)
     denials: list[m.DenialOpened] = field(default_factory=list)
     billed_to_next_payer: Decimal = ZERO
     """Patient share the remittance service moved off the patient when the next payer was billed."""
+
+    @property
+    def standing_remits(self) -> list[m.RemitReceived]:
+        """The adjudications that stand: a reversal (CLP02 22) cancels the latest earlier one it
+        follows and is itself no adjudication."""
+        standing: list[m.RemitReceived] = []
+        for remit in self.remits:
+            if str(remit.status) == REVERSAL:
+                if standing:
+                    standing.pop()
+            else:
+                standing.append(remit)
+        return standing
+
+    @property
+    def adjudications(self) -> list[m.RemitReceived]:
+        """Every remit that adjudicated the claim (reversals left out), in the order received."""
+        return [r for r in self.remits if str(r.status) != REVERSAL]
+
+    @property
+    def gross_patient_responsibility(self) -> Decimal:
+        """The patient share the claim's postings left (before any of it went on to a next payer)."""
+        return sum((p.patient_responsibility for p in self.postings), ZERO)
 
     @property
     def paid(self) -> Decimal:
@@ -69,7 +108,8 @@ class CycleLedger:
 
     sessions: dict[str, m.SessionCompleted] = field(default_factory=dict)
     not_billed: dict[str, m.SessionNotBilled] = field(default_factory=dict)
-    contracts: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
+    contracts: dict[tuple[str, str], dict[tuple[str, tuple[str, ...]], Decimal]] = field(default_factory=dict)
+    """Per (organization, payer): the contract rate per unit by (code, sorted modifiers)."""
     claims: dict[str, ClaimView] = field(default_factory=dict)
     eligibility: Counter[str] = field(default_factory=Counter)
     coverage_changes: Counter[str] = field(default_factory=Counter)
@@ -80,6 +120,7 @@ class CycleLedger:
     requests: Counter[str] = field(default_factory=Counter)
     corrections: list[m.ClaimCorrectionRequested] = field(default_factory=list)
     write_offs: list[m.ClaimWriteOffRequested] = field(default_factory=list)
+    refused: list[m.ClaimCorrectionRefused] = field(default_factory=list)
     unmatched: list[m.RemitUnmatched] = field(default_factory=list)
     patient_balances: dict[str, Decimal] = field(default_factory=dict)
     event_counts: Counter[str] = field(default_factory=Counter)
@@ -136,27 +177,38 @@ class CycleLedger:
 
     def _on_fee_schedule_updated(self, e: m.FeeScheduleUpdated) -> None:
         if e.payer_id is not None:
-            rates = {r.procedure_code: r.amount for r in e.rates if not r.modifiers}
+            rates = {(r.procedure_code, tuple(sorted(r.modifiers))): r.amount for r in e.rates}
             self.contracts[(e.organization_id, e.payer_id)] = rates
 
-    def underpaid(self, claim: ClaimView) -> Decimal:
-        """How far the allowed amounts of the claim's remits fall below the contract."""
+    def rate(self, claim: ClaimView, procedure_code: str, modifiers: list[str]) -> Decimal | None:
+        """The contract's rate per unit for the code with these modifiers when the schedule carries
+        that combination, else the code's rate without modifiers; none when the code is not on it."""
         rates = self.contracts.get((claim.organization_id, claim.payer_id), {})
+        exact = rates.get((procedure_code, tuple(sorted(modifiers))))
+        return exact if exact is not None else rates.get((procedure_code, ()))
+
+    def underpaid(self, claim: ClaimView) -> Decimal:
+        """How far the allowed amounts of the claim's standing adjudications (a reversed remit and
+        its reversal left out) fall below the contract."""
         short = ZERO
-        for remit in claim.remits:
-            if str(remit.status) == "22":
-                continue
+        for remit in claim.standing_remits:
             for line in remit.lines:
-                rate = rates.get(line.procedure_code)
+                rate = self.rate(claim, line.procedure_code, list(line.modifiers))
                 if rate is None or line.allowed is None or line.allowed <= 0:
                     continue
                 short += max(rate * (line.units_paid or 1) - line.allowed, ZERO)
         return short
 
     def expected(self, claim: ClaimView) -> Decimal:
-        """What the payer's contract says the claim's lines are worth (zero for unknown codes)."""
-        rates = self.contracts.get((claim.organization_id, claim.payer_id), {})
-        return sum((rates.get(line.procedure_code, ZERO) * line.units for line in claim.lines), ZERO)
+        """What the payer's contract says the claim's lines are worth (the expected allowed amount;
+        zero for codes not on it)."""
+        return sum(
+            (
+                (self.rate(claim, line.procedure_code, list(line.modifiers)) or ZERO) * line.units
+                for line in claim.lines
+            ),
+            ZERO,
+        )
 
     def _on_claim_created(self, e: m.ClaimCreated) -> None:
         self.claims[e.claim_id] = ClaimView(
@@ -182,23 +234,34 @@ class CycleLedger:
         if claim := self._claim(e.claim_id):
             claim.ever_held = claim.ever_held or claim.submissions == 0
             claim.held_reasons = [str(r.code) for r in e.reasons]
+            if claim.submissions == 0:
+                claim.held_codes.update(claim.held_reasons)
             claim.status = "held"
 
     def _on_claim_released(self, e: m.ClaimReleased) -> None:
         if claim := self._claim(e.claim_id):
             claim.held_reasons = []
+            claim.released_by.append(e.released_by)
 
     def _on_claim_submitted(self, e: m.ClaimSubmitted) -> None:
         if claim := self._claim(e.claim_id):
             claim.submissions += 1
+            day = e.submitted_at.date()
+            claim.first_submitted = day if claim.first_submitted is None else min(claim.first_submitted, day)
 
     def _on_claim_acknowledged(self, e: m.ClaimAcknowledged) -> None:
         if claim := self._claim(e.claim_id):
             claim.acks.append((str(e.source), str(e.status)))
+            claim.ack_rounds.append(max(claim.submissions, 1))
 
     def _on_claim_status_changed(self, e: m.ClaimStatusChanged) -> None:
         if claim := self._claim(e.claim_id):
             claim.status = str(e.to_status)
+            if e.to_status is m.ClaimStatus.SUBMITTED:
+                day = e.changed_at.date()
+                claim.first_submitted = (
+                    day if claim.first_submitted is None else min(claim.first_submitted, day)
+                )
 
     # ------------------------------------------------------------------ money
     def _on_remit_received(self, e: m.RemitReceived) -> None:
@@ -231,6 +294,9 @@ class CycleLedger:
         self.requests["correction"] += 1
         self.corrections.append(e)
 
+    def _on_claim_correction_refused(self, e: m.ClaimCorrectionRefused) -> None:
+        self.refused.append(e)
+
     def _on_claim_void_requested(self, e: m.ClaimVoidRequested) -> None:
         self.requests["void"] += 1
 
@@ -261,14 +327,51 @@ class CycleLedger:
         """Claims for sessions (first-time primary claims), not corrections or secondaries."""
         return [c for c in self.claims.values() if c.frequency == "1" and c.responsibility == "primary"]
 
+    def chain_root(self, claim_id: str) -> str:
+        """The first claim of the encounter chain ``claim_id`` belongs to: replacements, voids and
+        corrections sent as a new original (each names the claim it replaces) lead back to it."""
+        seen = {claim_id}
+        while (claim := self.claims.get(claim_id)) is not None and claim.replaces_claim_id:
+            claim_id = claim.replaces_claim_id
+            if claim_id in seen:
+                break
+            seen.add(claim_id)
+        return claim_id
+
+    def chains(self, responsibility: str = "primary") -> dict[str, list[ClaimView]]:
+        """The encounter chains (an original and every claim that replaced it, in creation order)
+        of the claims billed with this payer responsibility, by their first claim's id."""
+        chains: dict[str, list[ClaimView]] = {}
+        for claim in self.claims.values():
+            if claim.responsibility == responsibility:
+                chains.setdefault(self.chain_root(claim.claim_id), []).append(claim)
+        return chains
+
+    def prior_claim(self, claim: ClaimView) -> ClaimView | None:
+        """For a secondary (tertiary) claim, the latest primary (secondary) claim of its sessions."""
+        before = {"secondary": "primary", "tertiary": "secondary"}.get(claim.responsibility)
+        found = None
+        for other in self.claims.values():
+            if (
+                other.responsibility == before
+                and other.patient_id == claim.patient_id
+                and other.session_ids & claim.session_ids
+                and other.frequency != "8"
+            ):
+                found = other
+        return found
+
     def replacements_of(self, claim_id: str) -> list[ClaimView]:
         """The claims that replace, void or re-send ``claim_id``."""
         return [c for c in self.claims.values() if c.replaces_claim_id == claim_id]
 
     def claimed_sessions(self) -> Counter[str]:
-        """How many original primary claims each session ended up on."""
+        """How many original primary claims each session ended up on (a correction sent as a new
+        original names the claim it replaces and is not a second claim for the session)."""
         counts: Counter[str] = Counter()
         for claim in self.originals():
+            if claim.replaces_claim_id is not None:
+                continue
             for session_id in claim.session_ids:
                 counts[session_id] += 1
         return counts
@@ -301,6 +404,7 @@ _HANDLERS: dict[type, str] = {
     m.DenialOpened: "_on_denial_opened",
     m.DenialResolved: "_on_denial_resolved",
     m.ClaimCorrectionRequested: "_on_claim_correction_requested",
+    m.ClaimCorrectionRefused: "_on_claim_correction_refused",
     m.ClaimVoidRequested: "_on_claim_void_requested",
     m.ClaimWriteOffRequested: "_on_claim_write_off_requested",
     m.SecondaryClaimRequested: "_on_secondary_claim_requested",
