@@ -374,16 +374,19 @@ def revenue_cycle() -> dict[str, Any]:
             "Denial rate by payer",
             (
                 (
-                    f"sum by (payer) (increase(rcm_denials_opened_total[{window}])) / "
-                    f"sum by (payer) (increase(rcm_remit_claims_adjudicated_total[{window}]))",
+                    f'sum by (payer) (increase(rcm_remit_claims_adjudicated_total{{status="denied"}}[{window}])) / '
+                    f"sum by (payer) (increase(rcm_remit_claims_adjudicated_total"
+                    f'{{status!~"reversal|predetermination|not_our_claim"}}[{window}]))',
                     "{{payer}}",
                 ),
             ),
             kind="bargauge",
             unit="percentunit",
             options={"orientation": "horizontal"},
-            description="Denials opened (a claim, or each denied line of it, and front-end rejections) over "
-            "claim payments posted from 835s, per payer, over the dashboard's range.",
+            description="Claims the payer denied (835 CLP02 4) over claims it adjudicated (every claim payment "
+            "posted but reversals, predeterminations and claims not ours), per payer, over the dashboard's "
+            "range: payer adjudications only, so 999/277CA rejections are not in it and it cannot pass 100%. "
+            "Line-level denials on a paid claim are in the CARC panels and `rcm denials stats`.",
         ),
         Panel(
             "Denials by CARC (top 10)",

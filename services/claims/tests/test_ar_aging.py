@@ -109,7 +109,7 @@ async def test_open_balances_age_from_the_first_submission_and_settled_claims_le
             await aging.refresh(conn, now=NOW)
     finally:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
-    assert len(statements) == 1  # one aggregate query, whatever the number of claims
+    assert len(statements) == 2  # one aggregate query each (aging, clean-claim ratio), whatever the claims
 
     balance, claims = "rcm_claims_ar_balance_dollars", "rcm_claims_ar_claims"
     assert gauge(registry, balance, "payer-0001", "0-30") == 170.0

@@ -334,9 +334,10 @@ async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
         ]
         assert all(i["deadline"] and i["next_step"] and i["evidence"] for i in items)
 
-        # Statistics: the five denials of payer-0001, published on the compacted topic.
-        stats = await wait_for(lambda: _latest_stats(engine, prefix, "all", denied=5), timeout=20)
-        assert stats["claims_adjudicated"] == 7
+        # Statistics: the four payer denials of payer-0001 (clm-0006's 277CA rejection is no
+        # payer adjudication: counted apart), published on the compacted topic.
+        stats = await wait_for(lambda: _latest_stats(engine, prefix, "all", denied=4), timeout=20)
+        assert stats["claims_adjudicated"] == 6
         await read_topic(kafka_bootstrap, f"{prefix}.denial-stats-updated", expect=1)
 
 

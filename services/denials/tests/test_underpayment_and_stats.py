@@ -126,3 +126,24 @@ def test_stats_become_one_event_per_scope() -> None:
     } <= set(events)
     assert events["all"].by_carc[0].claims == 2
     assert events["all"].claims_adjudicated == 2  # denied claims without their remit still count
+
+
+def test_rejections_are_apart_from_payer_denials_and_a_carc_is_a_share_of_claims_adjudicated() -> None:
+    day = date(2025, 3, 10)
+    adjudications = [Adjudication(f"c{i}", "p1", day, "90837") for i in range(10)]
+    facts = [
+        DenialFact("d1", "c0", "p1", day, Decimal("170"), "CO", "197", "90837"),
+        DenialFact("d2", "c1", "p1", day, Decimal("170"), "CO", "50", "90837"),
+        DenialFact("d3", "rej1", "p1", day, Decimal("170"), source="acknowledgment"),  # a 277CA rejection
+    ]
+    t = aggregate(facts, adjudications, start=day, end=day)
+    overall = t[("all", "all")]
+    assert (overall.claims_denied, overall.claims_adjudicated, overall.denial_rate) == (2, 10, Decimal("0.2"))
+    assert overall.denied_amount == Decimal("340")
+    assert (overall.claims_rejected, overall.claims_submitted, overall.rejection_rate) == (
+        1,
+        11,
+        Decimal("0.0909"),
+    )
+    carc = t[("carc", "CO-197")]
+    assert (carc.claims_denied, carc.claims_adjudicated, carc.denial_rate) == (1, 10, Decimal("0.1"))

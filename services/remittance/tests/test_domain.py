@@ -366,3 +366,40 @@ def test_reassociation_links_trace_numbers_and_reports_both_orphans() -> None:
     assert [p.payment_id for p, _ in report.amount_mismatches] == ["p3"]
     assert [p.payment_id for p in report.payments_without_deposit] == ["p2"]
     assert [d.trace_number for d in report.deposits_without_payment] == ["555"]
+
+
+def test_reassociation_matches_the_trace_number_and_the_payer() -> None:
+    # two payers used the same trace number; the deposits name their originators (TRN03)
+    payments = [
+        PaymentAdvice("a", "555", D("100.00"), DOS, "1111111111"),
+        PaymentAdvice("b", "00555", D("100.00"), DOS, "1222222222"),
+    ]
+    deposits = [
+        Deposit("555", D("100.00"), DOS, "222222222"),  # payer b's EIN without the '1'
+        Deposit("555", D("100.00"), DOS, "1111111111"),
+    ]
+    report = reassociate(payments, deposits)
+    assert [(p.payment_id, d.originator_id) for p, d in report.matched] == [
+        ("a", "1111111111"),
+        ("b", "222222222"),
+    ]
+    # a deposit of another payer is not this 835's, whatever its trace number
+    report = reassociate(payments[:1], [Deposit("555", D("100.00"), DOS, "1333333333")])
+    assert not report.matched and not report.amount_mismatches
+    assert [p.payment_id for p in report.payments_without_deposit] == ["a"]
+    assert [d.originator_id for d in report.deposits_without_payment] == ["1333333333"]
+
+
+def test_a_deposit_without_a_payer_whose_trace_two_payers_used_is_left_unmatched_with_a_reason() -> None:
+    payments = [
+        PaymentAdvice("a", "555", D("100.00"), DOS, "1111111111"),
+        PaymentAdvice("b", "555", D("100.00"), DOS, "1222222222"),
+    ]
+    report = reassociate(payments, [Deposit("555", D("100.00"), DOS)])
+    assert not report.matched and not report.amount_mismatches and not report.deposits_without_payment
+    assert [p.payment_id for p in report.payments_without_deposit] == ["a", "b"]
+    [(deposit, reason)] = report.ambiguous_deposits
+    assert deposit.trace_number == "555" and "several payers" in reason
+    # one payer's trace: a deposit without an originator still matches on the trace
+    report = reassociate(payments[:1], [Deposit("0555", D("100.00"), DOS)])
+    assert [p.payment_id for p, _ in report.matched] == ["a"]

@@ -3,7 +3,7 @@ payer ids, reason codes, results and age buckets only."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,8 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rcm.claims.domain.state import TERMINAL_STATES, ClaimState
 from rcm.claims.store import claim, claim_audit
+from rcm.events.models import HoldReasonCode
 
-__all__ = ["AGE_BUCKETS", "ArAgingMetrics", "ClaimsMetrics", "ar_aging_query"]
+__all__ = [
+    "AGE_BUCKETS",
+    "AUTOMATIC_HOLDS",
+    "CLEAN_CLAIM_WINDOW",
+    "ArAgingMetrics",
+    "ClaimsMetrics",
+    "ar_aging_query",
+    "clean_claim_query",
+]
 
 
 class ClaimsMetrics:
@@ -41,18 +50,11 @@ class ClaimsMetrics:
             ["source", "result"],
             registry=registry,
         )
-        self.clean_claim_rate = Gauge(
-            "rcm_claims_clean_claim_ratio",
-            "Share of claims created by this process that passed every edit on the first pass.",
-            registry=registry,
-        )
-        self._first_pass = 0
-        self._clean = 0
 
     def first_pass(self, *, clean: bool) -> None:
-        self._first_pass += 1
-        self._clean += clean
-        self.clean_claim_rate.set(self._clean / self._first_pass)
+        """Kept for the scrubbing path; the clean-claim ratio is read from the database
+        (``clean_claim_query``, refreshed with the A/R gauges) so that a hold the service releases
+        by itself does not count against it and every process reports the same figure."""
 
 
 AGE_BUCKETS: tuple[tuple[int | None, str], ...] = (
@@ -111,6 +113,65 @@ def ar_aging_query(now: datetime) -> sa.Select[Any]:
     ).group_by(o.payer_id, o.bucket)
 
 
+AUTOMATIC_HOLDS: frozenset[str] = frozenset({HoldReasonCode.ELIGIBILITY_UNKNOWN.value})
+"""Hold reasons the service clears by itself, with no person: the 271 answer it waits for re-runs
+the edits and releases the claim. (Waiting for the authorizations service's answer is no hold at
+all: the claim stays ``created`` until the answer; a timeout holds it ``authorization_missing``,
+which a person must fix.) Every other hold needs a fix, so the claim was not clean."""
+
+
+CLEAN_CLAIM_WINDOW = timedelta(days=30)
+"""The clean-claim ratio is of the claims created in the last 30 days (a rolling month, as the
+figure is reported), so its refresh does not grow with the claims' whole history."""
+
+
+def clean_claim_query(since: datetime) -> sa.Select[Any]:
+    """Claims created since ``since`` and scrubbed at least once, and how many of them passed the
+    edits with no manual intervention, in one aggregate query.
+
+    A claim is scrubbed once it left ``created`` (claims still ``created``, e.g. waiting for the
+    authorization answer, are not counted yet). It is unclean when a hold put it ``held`` for a
+    reason outside ``AUTOMATIC_HOLDS`` (the audit records ``held: <first reason>``) or it is held
+    now (never sent yet) with such a reason among its current ones. Rejections after submission
+    ("rejected: ...") are the first-pass acceptance's business, not the edits'.
+    """
+    a, c = claim_audit.c, claim.c
+    scrubbed = (
+        sa.select(sa.literal(1))
+        .where(a.claim_id == c.claim_id, a.from_state == ClaimState.CREATED.value)
+        .exists()
+    )
+    automatic = [f"held: {code}" for code in sorted(AUTOMATIC_HOLDS)]
+    held_for_a_fix = (
+        sa.select(sa.literal(1))
+        .where(
+            a.claim_id == c.claim_id,
+            a.to_state == ClaimState.HELD.value,
+            a.reason.like("held: %"),
+            a.reason.not_in(automatic),
+        )
+        .exists()
+    )
+    reason = sa.func.jsonb_array_elements(c.hold_reasons).table_valued("value").alias("r")
+    held_now_for_a_fix = (
+        sa.select(sa.literal(1))
+        .select_from(reason)
+        .where(reason.c.value.op("->>")("code").not_in(sorted(AUTOMATIC_HOLDS)))
+        .exists()
+    )
+    sent = (
+        sa.select(sa.literal(1))
+        .where(a.claim_id == c.claim_id, a.to_state == ClaimState.SUBMITTED.value)
+        .exists()
+    )
+    # held now, before it was ever sent: the edits' hold (after a send, a rejection holds it)
+    unclean = held_for_a_fix | ((c.state == ClaimState.HELD.value) & ~sent & held_now_for_a_fix)
+    return sa.select(
+        sa.func.count().label("scrubbed"),
+        sa.func.count().filter(sa.not_(unclean)).label("clean"),
+    ).where(c.created_at >= since, scrubbed)
+
+
 class ArAgingMetrics:
     """A/R aging gauges, refreshed from the database by the service's timer."""
 
@@ -130,7 +191,18 @@ class ArAgingMetrics:
         )
         self._payers: set[str] = set()
 
+        self.clean_claim_rate = Gauge(
+            "rcm_claims_clean_claim_ratio",
+            "Share of the claims created in the last 30 days and scrubbed that passed the edits with no "
+            "manual intervention (a hold "
+            "the service releases by itself, waiting for the 271, does not count against it).",
+            registry=registry,
+        )
+
     async def refresh(self, conn: AsyncConnection, *, now: datetime) -> None:
+        counts = (await conn.execute(clean_claim_query(now - CLEAN_CLAIM_WINDOW))).one()
+        if counts.scrubbed:
+            self.clean_claim_rate.set(counts.clean / counts.scrubbed)
         rows = (await conn.execute(ar_aging_query(now))).all()
         found = {(r.payer_id, r.bucket): (int(r.claims), float(r.balance or 0)) for r in rows}
         # every bucket of every payer seen is set, to zero when empty, so a bucket that empties drops to 0

@@ -47,6 +47,7 @@ async def load_facts(
             resolved_on=r.resolved_at.astimezone(UTC).date() if r.status == "resolved" else None,
             recovered=r.recovered,
             written_off=r.written_off,
+            source=r.source,
         )
         for r in denial_rows
     ]

@@ -268,6 +268,7 @@ async def record_deposit(settings: RemittanceSettings, deposit: Deposit) -> bool
                 trace_key=trace_key(deposit.trace_number),
                 amount=deposit.amount,
                 deposit_date=deposit.deposit_date,
+                originator_id=deposit.originator_id,
             )
             .on_conflict_do_nothing(constraint="deposit_once")
             .returning(t.deposit.c.id)
@@ -278,11 +279,11 @@ async def record_deposit(settings: RemittanceSettings, deposit: Deposit) -> bool
 async def reassociation_report(settings: RemittanceSettings) -> Reassociation:
     async with _database(settings) as conn:
         payments = [
-            PaymentAdvice(r.payment_id, r.trace_number, r.amount, r.payment_date)
+            PaymentAdvice(r.payment_id, r.trace_number, r.amount, r.payment_date, r.payer_ref)
             for r in await conn.execute(sa.select(t.payment).order_by(t.payment.c.created_at))
         ]
         deposits = [
-            Deposit(r.trace_number, r.amount, r.deposit_date)
+            Deposit(r.trace_number, r.amount, r.deposit_date, r.originator_id)
             for r in await conn.execute(sa.select(t.deposit).order_by(t.deposit.c.id))
         ]
     return reassociate(payments, deposits)
@@ -437,6 +438,12 @@ def deposit_command(
     trace: Annotated[str, typer.Argument(help="EFT trace or check number (TRN02 of the 835).")],
     amount: Annotated[str, typer.Argument(help="Deposited amount, e.g. 945.00")],
     on: Annotated[str, typer.Argument(help="Deposit date, YYYY-MM-DD")],
+    payer: Annotated[
+        str | None,
+        typer.Option(
+            help="The deposit's ACH originator (company id), the payer's TRN03, when the bank gives it."
+        ),
+    ] = None,
 ) -> None:
     """Record a bank deposit for reassociation."""
     try:
@@ -446,7 +453,7 @@ def deposit_command(
         raise typer.BadParameter(str(exc)) from exc
     if value != value.quantize(Decimal("0.01")):
         raise typer.BadParameter("amount has fractions of a cent")
-    added = asyncio.run(record_deposit(RemittanceSettings(), Deposit(trace, value, day)))
+    added = asyncio.run(record_deposit(RemittanceSettings(), Deposit(trace, value, day, payer)))
     typer.echo("deposit recorded" if added else "deposit already recorded")
 
 
@@ -461,6 +468,10 @@ def reassociation_command() -> None:
         typer.echo(f"835 without deposit: trace {p.trace_number} amount {p.amount} paid {p.payment_date}")
     for d in report.deposits_without_payment:
         typer.echo(f"deposit without 835: trace {d.trace_number} amount {d.amount} on {d.deposit_date}")
+    for d, reason in report.ambiguous_deposits:
+        typer.echo(
+            f"deposit not matched: trace {d.trace_number} amount {d.amount} on {d.deposit_date}: {reason}"
+        )
 
 
 @app.command("account")

@@ -298,6 +298,7 @@ deposit = sa.Table(
     sa.Column("trace_key", sa.Text, nullable=False, index=True),
     sa.Column("amount", MONEY, nullable=False),
     sa.Column("deposit_date", sa.Date, nullable=False),
+    sa.Column("originator_id", sa.Text, comment="ACH company id (the payer's TRN03), when known"),
     _now(),
     sa.UniqueConstraint("trace_key", "amount", "deposit_date", name="deposit_once"),
 )

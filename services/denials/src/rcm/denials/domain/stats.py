@@ -27,6 +27,8 @@ DIMENSIONS = ("payer", "carc", "procedure", "modifier", "provider", "state")
 
 Scope = tuple[str, str]
 
+REJECTION_SOURCE = "acknowledgment"
+
 
 @dataclass(frozen=True, slots=True)
 class DenialFact:
@@ -46,6 +48,12 @@ class DenialFact:
     resolved_on: date | None = None
     recovered: Decimal = Decimal("0")
     written_off: Decimal = Decimal("0")
+    source: str = "remit"
+    """``remit`` (a payer's adjudication) or ``acknowledgment`` (a 999/277CA front-end rejection)."""
+
+    @property
+    def rejection(self) -> bool:
+        return self.source == REJECTION_SOURCE
 
     def scopes(self) -> list[Scope]:
         return _scopes(
@@ -105,7 +113,14 @@ def _scopes(
 
 @dataclass(slots=True)
 class Tally:
-    """The figures of one scope over the window."""
+    """The figures of one scope over the window.
+
+    Denials are payer adjudications only: ``claims_denied`` counts the claims adjudicated in the
+    window with a denial opened from their remit, over ``claims_adjudicated`` (a CARC scope has
+    the window's claims adjudicated as its denominator, so its rate is that CARC's share). Front-end
+    rejections (999/277CA) never reached the payer: they are counted apart, over the claims
+    submitted (known here as adjudicated or rejected).
+    """
 
     denials: int = 0
     denied_claims: set[str] = field(default_factory=set)
@@ -115,6 +130,9 @@ class Tally:
     recovered: Decimal = Decimal("0")
     written_off: Decimal = Decimal("0")
     by_carc: dict[tuple[str, str], tuple[set[str], Decimal]] = field(default_factory=dict)
+    rejections: int = 0
+    rejected_claims: set[str] = field(default_factory=set)
+    rejected_amount: Decimal = Decimal("0")
 
     @property
     def claims_denied(self) -> int:
@@ -122,8 +140,22 @@ class Tally:
 
     @property
     def claims_adjudicated(self) -> int:
-        # A denial seen without its remit (a front-end rejection) still counts as adjudicated.
+        # a payer's denial seen without its remit row (the remit's adjudication) still counts
         return len(self.adjudicated_claims | self.denied_claims)
+
+    @property
+    def claims_rejected(self) -> int:
+        return len(self.rejected_claims)
+
+    @property
+    def claims_submitted(self) -> int:
+        return len(self.adjudicated_claims | self.denied_claims | self.rejected_claims)
+
+    @property
+    def rejection_rate(self) -> Decimal | None:
+        if not self.claims_submitted:
+            return None
+        return (Decimal(self.claims_rejected) / Decimal(self.claims_submitted)).quantize(Decimal("0.0001"))
 
     @property
     def denial_rate(self) -> Decimal | None:
@@ -148,7 +180,11 @@ def aggregate(
             continue
         for scope in fact.scopes():
             tally = tallies[scope]
-            if opened:
+            if opened and fact.rejection:
+                tally.rejections += 1
+                tally.rejected_claims.add(fact.claim_id)
+                tally.rejected_amount += fact.amount
+            elif opened:
                 tally.denials += 1
                 tally.denied_claims.add(fact.claim_id)
                 tally.denied_amount += fact.amount
@@ -160,6 +196,11 @@ def aggregate(
                 tally.resolved += 1
                 tally.recovered += fact.recovered
                 tally.written_off += fact.written_off
+    # a CARC's share is of every claim adjudicated in the window, like the overall rate
+    everything = tallies.get(("all", "all"))
+    for (dimension, _), tally in tallies.items():
+        if dimension == "carc" and everything is not None:
+            tally.adjudicated_claims = everything.adjudicated_claims | everything.denied_claims
     return dict(tallies)
 
 
