@@ -256,6 +256,13 @@ def answerable(group: GroupHeader) -> bool:
     return group.functional_id in _codes_999()[0]
 
 
+def _acknowledges(group: GroupHeader, txs: list[TransactionSet]) -> bool:
+    """Whether a group holds acknowledgements (GS01 FA, or only 999/997 sets): X12 acknowledges no
+    acknowledgement, so ``acknowledge`` writes no 999 for it (its interchange may still get a TA1,
+    as ISA14 asks or for interchange errors)."""
+    return group.functional_id == "FA" or (bool(txs) and all(tx.id in ("997", "999") for tx in txs))
+
+
 def _set_response(tx: TransactionSet, functional_id: str) -> tuple[list[Segment], bool]:
     """AK2 ... IK5 for one set, and whether it was accepted; no segments when AK201 cannot be written.
 
@@ -479,7 +486,8 @@ def acknowledge(source: Source | ReadResult, *, control_number: int = 1, now: da
 
     One interchange answers each inbound interchange that needs an answer, addressed back to its
     sender: its TA1 (interchange errors, or ISA14 1), then its groups' 999s in FA groups, a new
-    one whenever the inbound GS02/GS03 pair changes. ISA13 and GS06 are numbered from
+    one whenever the inbound GS02/GS03 pair changes. A group of acknowledgements (GS01 FA: 999s,
+    997s) gets no 999: acknowledgements are not acknowledged. ISA13 and GS06 are numbered from
     ``control_number`` on, one per interchange and per group written. An input needing no
     answer still gets one empty interchange, to its first sender.
 
@@ -495,8 +503,10 @@ def acknowledge(source: Source | ReadResult, *, control_number: int = 1, now: da
     st_number = 0
     for answer in _answers(result):
         findings = answer.findings
-        answered = [g for g in answer.groups if answerable(g[0])]
-        if len(answered) < len(answer.groups) and not any(
+        # acknowledgements (999/997 in FA groups) are never acknowledged: no 999 answers them
+        inbound = [g for g in answer.groups if not _acknowledges(g[0], g[1])]
+        answered = [g for g in inbound if answerable(g[0])]
+        if len(answered) < len(inbound) and not any(
             f.code == InterchangeNote.INVALID_CONTENT and f.is_error for f in findings
         ):
             findings = [*findings, _UNANSWERED_GROUP]

@@ -138,6 +138,8 @@ class ClaimsService:
             receiver_id=settings.receiver_id,
             after=timedelta(seconds=settings.status_inquiry_after_s),
             clearinghouse=clearinghouse.name if clearinghouse else None,
+            submitter_name=settings.submitter_name,
+            usage=settings.interchange_usage,
         )
         self.service.add_consumer(
             settings.service_name,

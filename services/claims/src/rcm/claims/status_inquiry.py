@@ -35,9 +35,10 @@ it has none (it holds one). Pended claims are asked about again once as aged.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,7 +47,7 @@ from rcm.claims.acknowledgements import DATA_REJECTED_CATEGORIES
 from rcm.claims.domain import ClaimDraft, ClaimState
 from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.lifecycle import hold_rejected, move
-from rcm.claims.store import claim, claim_audit, references
+from rcm.claims.store import claim, claim_audit, interchange_sequence, references
 from rcm.claims.submission.x837 import payer_key_for
 from rcm.clearinghouse import CoreRealtimeClient, TransportError
 from rcm.events.models import (
@@ -64,8 +65,10 @@ from rcm.x12.convert import read_interchanges_leniently
 from rcm.x12.errors import X12Error
 from rcm.x12.models.claim_status import ClaimStatus, ClaimStatusResponse277
 from rcm.x12.segments import Delimiters, Segment
+from rcm.x12.text import x12_text
 
 __all__ = [
+    "InquiryNotWritten",
     "StatusAnswer",
     "StatusInquiry",
     "answer_of_277",
@@ -78,34 +81,164 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+class InquiryNotWritten(X12Error):
+    """A 276 that cannot be written as the guide wants it; ``reason`` names what is missing or
+    wrong (never a value of it: no member data reaches a log)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"276 not written: {reason}")
+        self.reason = reason
+
+
+# Maximum lengths of the 005010X212 elements written from free text (as the 837P's).
+_NM103, _NM104, _NM105, _NM107 = 60, 35, 25, 10
+_RELATIONSHIP_SELF = "self"
+_DELIMITERS = "*:^~"
+
+
+def _isa_id(value: str, element: str) -> str:
+    """ISA06/ISA08: at most 15 characters, padded with spaces to 15."""
+    value = value.strip()
+    if not value:
+        raise InquiryNotWritten(f"{element} is empty")
+    if len(value) > 15:
+        raise InquiryNotWritten(f"{element} is longer than 15 characters")
+    return value.ljust(15)
+
+
+def _birth_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _dmg(person: Mapping[str, Any]) -> Segment | None:
+    """DMG*D8 with the birth date and, when F or M, the gender (X212 allows no other code)."""
+    born = _birth_date(person.get("birth_date"))
+    if born is None:
+        return None
+    sex = person.get("sex")
+    return Segment("DMG", ["D8", born.strftime("%Y%m%d"), *([sex] if sex in ("F", "M") else [])])
+
+
+def _person_nm1(code: str, name: Mapping[str, Any], *, what: str, tail: list[str]) -> Segment:
+    """NM1 of a person folded as the 837P folds it (``x12_text``); a missing last name is refused."""
+    last = x12_text(name.get("last"), _NM103)
+    if last is None:
+        raise InquiryNotWritten(f"no last name of the {what}")
+    elements = [
+        code,
+        "1",
+        last,
+        x12_text(name.get("first"), _NM104) or "",
+        x12_text(name.get("middle"), _NM105) or "",
+        "",
+        x12_text(name.get("suffix"), _NM107) or "",
+        *tail,
+    ]
+    while elements and elements[-1] == "":
+        elements.pop()
+    return Segment("NM1", elements)
+
+
 def build_276(
     *,
     submitter_id: str,
+    submitter_name: str,
     receiver_id: str,
     control: int,
     payer_id: str,
     payer_name: str,
-    provider_npi: str,
-    member_id: str,
+    patient: Mapping[str, Any],
+    coverage: Mapping[str, Any],
     draft: ClaimDraft,
     now: datetime,
+    usage: str = "P",
+    payer_claim_number: str | None = None,
 ) -> str:
-    """A one-claim 276 (005010X212) asking about ``draft``."""
-    day = draft.date_of_service.strftime("%Y%m%d")
+    """A one-claim 276 (005010X212) asking about ``draft``, naming the subscriber and patient as the
+    claim's 837P does: the subscriber (2000D/2100D NM1*IL with the member id; DMG when they are the
+    patient) and, for a dependent's claim, the patient in 2000E/2100E (DMG, NM1*QC) with the claim
+    status tracking (2200E) under it. ``patient`` and ``coverage`` are the bodies of the claim's
+    patient and coverage on file. InquiryNotWritten when a value the payer needs to find the claim
+    is missing (no placeholders are ever sent) or an envelope id cannot be written."""
+    if usage not in ("P", "T"):
+        raise InquiryNotWritten("ISA15 usage must be P or T")
+    if not 0 < control < 10**9:
+        raise InquiryNotWritten("interchange control number out of range")
+    sender, receiver = _isa_id(submitter_id, "ISA06"), _isa_id(receiver_id, "ISA08")
+    member_id = (coverage.get("member_id") or "").strip()
+    if not member_id:
+        raise InquiryNotWritten("no member id of the coverage (2100D NM109)")
+    if not payer_id.strip():
+        raise InquiryNotWritten("no electronic id of the payer (2100A NM109)")
+    payer = x12_text(payer_name, _NM103)
+    if payer is None:
+        raise InquiryNotWritten("no name of the payer (2100A NM103)")
+    billing = x12_text(draft.billing.name, _NM103)
+    if billing is None:
+        raise InquiryNotWritten("no name of the billing provider (2100C NM103)")
+    submitter = x12_text(submitter_name, _NM103)
+    if submitter is None:
+        raise InquiryNotWritten("no submitter name (2100B NM103)")
+    for value, element in (
+        (member_id, "2100D NM109"),
+        (payer_id, "2100A NM109"),
+        (submitter_id, "2100B NM109"),
+        (draft.billing.npi, "2100C NM109"),
+        (draft.claim_key, "2200D TRN02"),
+        (payer_claim_number or "", "2200D REF02"),
+    ):
+        if any(c in _DELIMITERS or not (" " <= c <= "~") for c in value):
+            raise InquiryNotWritten(f"{element} has a character X12 cannot carry")
+    dates = [line.date_of_service for line in draft.lines] or [draft.date_of_service]
+    first, last = min(dates).strftime("%Y%m%d"), max(dates).strftime("%Y%m%d")
+    tracking = [
+        Segment("TRN", ["1", draft.claim_key]),
+        *([Segment("REF", ["1K", payer_claim_number])] if payer_claim_number else []),
+        Segment("REF", ["EJ", draft.claim_key]),
+        Segment("AMT", ["T3", f"{draft.total_charge:.2f}"]),
+        Segment("DTP", ["472", "RD8", f"{first}-{last}"]),
+    ]
+    patient_name = patient.get("name") or {}
+    if (coverage.get("relationship") or _RELATIONSHIP_SELF) != _RELATIONSHIP_SELF:
+        # the patient is a dependent: the subscriber in 2000D, the patient and the claim in 2000E
+        subscriber_name = (coverage.get("subscriber") or {}).get("name") or {}
+        patient_dmg = _dmg(patient)
+        if patient_dmg is None:  # 2000E DMG is required
+            raise InquiryNotWritten("no birth date of the dependent patient (2000E DMG02)")
+        levels = [
+            Segment("HL", ["4", "3", "22", "1"]),
+            _person_nm1("IL", subscriber_name, what="subscriber", tail=["MI", member_id]),
+            Segment("HL", ["5", "4", "23"]),
+            patient_dmg,
+            _person_nm1("QC", patient_name, what="patient", tail=[]),
+            *tracking,
+        ]
+    else:
+        subscriber_dmg = _dmg(patient)  # 2000D DMG: the subscriber is the patient
+        levels = [
+            Segment("HL", ["4", "3", "22", "0"]),
+            *([subscriber_dmg] if subscriber_dmg is not None else []),
+            _person_nm1("IL", patient_name, what="subscriber", tail=["MI", member_id]),
+            *tracking,
+        ]
     body = [
         Segment("BHT", ["0010", "13", draft.claim_key, now.strftime("%Y%m%d"), now.strftime("%H%M")]),
         Segment("HL", ["1", "", "20", "1"]),
-        Segment("NM1", ["PR", "2", payer_name.upper()[:60], "", "", "", "", "PI", payer_id]),
+        Segment("NM1", ["PR", "2", payer, "", "", "", "", "PI", payer_id]),
         Segment("HL", ["2", "1", "21", "1"]),
-        Segment("NM1", ["41", "2", "SUBMITTER", "", "", "", "", "46", submitter_id]),
+        Segment("NM1", ["41", "2", submitter, "", "", "", "", "46", submitter_id.strip()]),
         Segment("HL", ["3", "2", "19", "1"]),
-        Segment("NM1", ["1P", "2", draft.billing.name.upper()[:60], "", "", "", "", "XX", draft.billing.npi]),
-        Segment("HL", ["4", "3", "22", "0"]),
-        Segment("NM1", ["IL", "1", "MEMBER", "", "", "", "", "MI", member_id]),
-        Segment("TRN", ["1", draft.claim_key]),
-        Segment("REF", ["EJ", draft.claim_key]),
-        Segment("AMT", ["T3", f"{draft.total_charge:.2f}"]),
-        Segment("DTP", ["472", "RD8", f"{day}-{day}"]),
+        Segment("NM1", ["1P", "2", billing, "", "", "", "", "XX", draft.billing.npi]),
+        *levels,
     ]
     st = [Segment("ST", ["276", "0001", "005010X212"]), *body]
     st.append(Segment("SE", [str(len(st) + 1), "0001"]))
@@ -118,22 +251,31 @@ def build_276(
             "00",
             " " * 10,
             "ZZ",
-            submitter_id.ljust(15),
+            sender,
             "ZZ",
-            receiver_id.ljust(15),
+            receiver,
             stamp[0],
             stamp[1],
             "^",
             "00501",
             f"{control:09d}",
             "0",
-            "P",
+            usage,
             ":",
         ],
     )
     gs = Segment(
         "GS",
-        ["HR", submitter_id, receiver_id, now.strftime("%Y%m%d"), stamp[1], str(control), "X", "005010X212"],
+        [
+            "HR",
+            sender.strip(),
+            receiver.strip(),
+            now.strftime("%Y%m%d"),
+            stamp[1],
+            str(control),
+            "X",
+            "005010X212",
+        ],
     )
     segments = [isa, gs, *st, Segment("GE", ["1", str(control)]), Segment("IEA", ["1", f"{control:09d}"])]
     return serialize(segments, Delimiters()).decode()
@@ -307,6 +449,17 @@ def state_of_277(content: str, *, trace: str) -> ClaimState | None:
 
 
 class StatusInquiry:
+    """Asks payers about aged claims (276 over CORE real time) and applies their answers (277).
+
+    The 276 goes over the real-time route: its ISA06/ISA08 and GS02/GS03 are the ids of the CORE
+    endpoint the payer is reached by (``core_endpoint(payer)``, as the 270's); ``submitter_id``
+    and ``receiver_id`` are used only when the transport has no such settings. Each inquiry has an
+    interchange control number of its own from the claims store's ``interchange_sequence`` (shared
+    with the 837P batches). A claim whose inquiry cannot be written (no member id or electronic
+    payer id on file, a patient without a name...) is not asked about: the reason is logged (no
+    member data) and counted in ``skipped``, and the claim waits ``after`` before it is looked at
+    again, so that it does not hold the others' turn."""
+
     def __init__(
         self,
         service: Service,
@@ -315,6 +468,8 @@ class StatusInquiry:
         receiver_id: str,
         after: timedelta,
         clearinghouse: str | None = None,
+        submitter_name: str = "RCM PRACTICE",
+        usage: str = "P",
     ) -> None:
         self.service = service
         self.submitter_id = submitter_id
@@ -323,11 +478,18 @@ class StatusInquiry:
         self.clearinghouse = clearinghouse
         """The clearinghouse's name: a payer it knows under its own id is asked about by that id,
         as the 837P names it."""
+        self.submitter_name = submitter_name
+        """2100B NM103: the submitter name setting, as the 837P's 1000A."""
+        self.usage = usage
+        """ISA15: the interchange usage setting the 837P uses (P production, T test)."""
+        self.skipped: Counter[str] = Counter()
+        """Inquiries not sent, by reason (no member data in a reason)."""
 
     async def run_once(
         self, core: CoreRealtimeClient, *, now: datetime | None = None, limit: int = 20
     ) -> int:
-        """Ask about up to ``limit`` claims submitted more than ``after`` ago and not asked about since."""
+        """Ask about up to ``limit`` claims submitted more than ``after`` ago and not asked about since
+        (the number looked at, those skipped for missing reference data included)."""
         now = now or datetime.now(UTC)
         cutoff = now - self.after
         async with self.service.engine.connect() as conn:
@@ -348,23 +510,57 @@ class StatusInquiry:
             await self._ask(core, row, now)
         return len(rows)
 
+    def _route_ids(self, core: CoreRealtimeClient, payer: str) -> tuple[str, str]:
+        """ISA06/ISA08 of the real-time route to ``payer``: its CORE endpoint's sender and receiver."""
+        settings = getattr(core, "settings", None)
+        if settings is None:
+            return self.submitter_id, self.receiver_id
+        endpoint = settings.core_endpoint(payer)
+        return endpoint.sender_id, endpoint.receiver_id
+
+    async def _skip(self, row: Any, reason: str, now: datetime) -> None:
+        self.skipped[reason] += 1
+        log.warning("276 for claim %s not sent: %s", row.claim_id, reason)
+        async with self.service.transaction() as tx:
+            await tx.conn.execute(
+                sa.update(claim).where(claim.c.claim_id == row.claim_id).values(status_checked_at=now)
+            )
+
     async def _ask(self, core: CoreRealtimeClient, row: Any, now: datetime) -> None:
         async with self.service.engine.connect() as conn:
             payer = (await references(conn, "payer", ids=[row.payer_id]) or [{}])[0]
             coverage = (await references(conn, "coverage", ids=[row.coverage_id]) or [{}])[0]
+            patient = (await references(conn, "patient", ids=[row.patient_id]) or [{}])[0]
         draft = ClaimDraft.model_validate(row.draft)
-        electronic = payer_key_for(payer, self.clearinghouse) or row.payer_id
-        x12 = build_276(
-            submitter_id=self.submitter_id,
-            receiver_id=self.receiver_id,
-            control=int(now.timestamp()) % 10**9,
-            payer_id=electronic,
-            payer_name=payer.get("name", "PAYER"),
-            provider_npi=draft.billing.npi,
-            member_id=coverage.get("member_id", "UNKNOWN"),
-            draft=draft,
-            now=now,
-        )
+        electronic = payer_key_for(payer, self.clearinghouse)
+        if not electronic:
+            await self._skip(row, "no electronic id of the payer on file", now)
+            return
+        try:
+            sender, receiver = self._route_ids(core, electronic)
+        except LookupError:
+            await self._skip(row, "no CORE endpoint for the payer", now)
+            return
+        async with self.service.engine.connect() as conn:
+            control = int(await conn.scalar(sa.select(interchange_sequence.next_value())) or 0)
+        try:
+            x12 = build_276(
+                submitter_id=sender,
+                submitter_name=self.submitter_name,
+                receiver_id=receiver,
+                control=control,
+                usage=self.usage,
+                payer_id=electronic,
+                payer_name=payer.get("name") or "",
+                patient=patient,
+                coverage=coverage,
+                draft=draft,
+                now=now,
+                payer_claim_number=row.payer_claim_number,
+            )
+        except InquiryNotWritten as exc:
+            await self._skip(row, exc.reason, now)
+            return
         answer: StatusAnswer | None = None
         try:
             response = await core.claim_status(electronic, x12)

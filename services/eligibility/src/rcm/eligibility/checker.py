@@ -18,12 +18,15 @@ raise for a payer problem:
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rcm.clearinghouse import (
     BreakerState,
@@ -51,9 +54,11 @@ from rcm.x12.errors import X12Error
 from rcm.x12.models.eligibility import EligibilityResponse271
 
 __all__ = [
+    "CONTROL_BLOCKS",
     "AnswerForAnotherRequest",
     "CheckOutcome",
     "Checker",
+    "ControlNumbers",
     "PayerGate",
     "echoed_traces",
     "read_271",
@@ -189,6 +194,49 @@ class PayerGate:
         self.release()
 
 
+CONTROL_BLOCKS = sa.Sequence(
+    "elig_interchange_control_block", start=1, minvalue=1, maxvalue=999_999, cycle=True
+)
+"""The blocks of 270 interchange control numbers (migration 0005): block b is b*1000 to b*1000+999."""
+_BLOCK = 1000
+
+
+class ControlNumbers:
+    """ISA13/GS06 of the 270s, unique across processes, replicas and restarts.
+
+    A process takes a block of 1000 numbers at a time from the PostgreSQL sequence
+    ``CONTROL_BLOCKS`` of the eligibility database (one statement per 1000 inquiries) and hands
+    them out in order; numbers left in a block when the process stops are never used. The
+    numbers run from 1000 to 999,999,999 and start over after that. Without a database (the
+    command line's one-off checks) the block is drawn at random: distinct from a service's only
+    with high probability."""
+
+    def __init__(self, engine: AsyncEngine | None = None) -> None:
+        self.engine = engine
+        self._next = 0
+        self._end = 0
+        self._lock = asyncio.Lock()
+
+    def use(self, engine: AsyncEngine) -> None:
+        """Take the blocks from ``engine``'s sequence from now on (a random block is dropped)."""
+        if self.engine is not engine:
+            self.engine = engine
+            self._next = self._end = 0
+
+    async def take(self) -> int:
+        async with self._lock:
+            if self._next >= self._end:
+                if self.engine is None:
+                    block = secrets.randbelow(999_999) + 1
+                else:
+                    async with self.engine.connect() as conn:
+                        block = int(await conn.scalar(sa.select(CONTROL_BLOCKS.next_value())) or 0)
+                self._next, self._end = block * _BLOCK, (block + 1) * _BLOCK
+            control = self._next
+            self._next += 1
+            return control
+
+
 @dataclass
 class _Flight:
     """One exchange with a payer under way."""
@@ -209,6 +257,7 @@ class Checker:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         usage: str = "P",
         memo_seconds: float = 300.0,
+        controls: ControlNumbers | None = None,
     ) -> None:
         self.clearinghouse = clearinghouse
         self.core = core or CoreRealtimeClient(clearinghouse)
@@ -216,13 +265,18 @@ class Checker:
         self.usage = usage
         self.memo_seconds = memo_seconds
         self._gates: dict[str, PayerGate] = {}
-        self._controls = itertools.count(int(time.time()) % 900_000_000)
+        self.controls = controls or ControlNumbers()
+        """The 270s' interchange control numbers (from the database once ``bind`` gave it)."""
         # Answers of the last minutes by cache key: a batch that is applied again after a
         # rollback (another record failed) reuses them instead of asking the payer twice.
         self._memo: dict[str, tuple[float, CheckOutcome]] = {}
         # Exchanges under way, and outcomes of those whose caller stopped waiting (by cache key).
         self._inflight: dict[str, _Flight] = {}
         self._unclaimed: dict[str, tuple[float, CheckOutcome]] = {}
+
+    def bind(self, engine: AsyncEngine) -> None:
+        """Take the interchange control numbers from the eligibility database's sequence."""
+        self.controls.use(engine)
 
     async def aclose(self) -> None:
         flights = [f.task for f in self._inflight.values()]
@@ -343,11 +397,16 @@ class Checker:
         payer = request.payer_electronic_id
         endpoint = self.clearinghouse.core_endpoint(payer)
         try:
+            control = await self.controls.take()
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("payer %s: no interchange control number (%s)", payer, type(exc).__name__)
+            return self._unavailable("NoControlNumber")
+        try:
             x12 = build_270(
                 request,
                 sender_id=endpoint.sender_id,
                 receiver_id=endpoint.receiver_id,
-                interchange_control_number=next(self._controls) % 1_000_000_000,
+                interchange_control_number=control,
                 created=self.now(),
                 usage=self.usage,
             )

@@ -93,6 +93,15 @@ def new_check_id() -> str:
     return f"elig-{uuid.uuid4().hex[:20]}"
 
 
+def trace_originator(tin: str) -> str:
+    """TRN03 of the 270's 2000C trace: "1" and the EIN (X279A1: 1 for an EIN, 9 for an id of the
+    submitter's own); a TIN that is not 9 digits goes as the submitter's own id, "9" and it."""
+    digits = tin.replace("-", "").strip()
+    if len(digits) == 9 and digits.isdigit():
+        return f"1{digits}"
+    return f"9{digits}"[:10]
+
+
 class Eligibility:
     """The service's use cases, shared by the consumer and the re-check timer."""
 
@@ -230,7 +239,7 @@ class Eligibility:
             subscriber=subscriber,
             dependent=patient_person if dependent else None,
             service_date=dos,
-            originator_id=f"9{organization.tin}",
+            originator_id=trace_originator(organization.tin),
             service_types=policy.service_types,
         )
         key = cache_key(
@@ -289,6 +298,7 @@ class Eligibility:
         goes on: a busy payer delays its own checks, not the other payers' in the batch.
         """
         conn = tx.conn
+        self.checker.bind(conn.engine)  # its 270s' control numbers come from this database's sequence
         todo: dict[str, CheckJob] = {}
         now = self.now()
         window = timedelta(hours=self.options.cache_hours)

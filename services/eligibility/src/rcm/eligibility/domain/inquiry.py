@@ -55,7 +55,7 @@ class InquiryRequest:
     #: The patient when not the subscriber.
     dependent: Person | None = None
     provider_first_name: str | None = None
-    #: TRN03: "9" and the submitter's EIN or another 9-digit id.
+    #: TRN03: "1" and the submitter's 9-digit EIN (see ``trace_originator``), or "9" and another id.
     originator_id: str = "9000000000"
     service_types: tuple[str, ...] = DEFAULT_INQUIRY
 
