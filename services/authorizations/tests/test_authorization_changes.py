@@ -11,6 +11,7 @@ from rcm.events.models import (
     AuthorizationAlert,
     AuthorizationConsumed,
     AuthorizationReleased,
+    ReleaseReason,
 )
 
 from .conftest import LedgerDb
@@ -83,8 +84,10 @@ async def test_a_cancellation_gives_back_the_sessions_after_it_and_reports_them_
         an_authorization(cancelled_on=date(2025, 3, 1), received_at=AMENDED)  # 278 HCR*C from 3/1
     )
 
-    released = [(e.session_id, e.released) for e in published if isinstance(e, AuthorizationReleased)]
-    assert released == [("ses-0002", 1)]
+    released = [
+        (e.session_id, e.released, e.reason) for e in published if isinstance(e, AuthorizationReleased)
+    ]
+    assert released == [("ses-0002", 1, ReleaseReason.AUTHORIZATION_AMENDED)]
     assert ("missing", "ses-0002") in _alerts(published)
     assert (await ledger_db.authorization("auth-0001")).used == 1  # the February session stays
     assert await ledger_db.rows(uncovered()) == [("ses-0002:1", "missing", None, None)]
@@ -141,3 +144,32 @@ async def test_a_line_moved_out_comes_back_when_the_window_is_restored(ledger_db
     assert [e.session_id for e in published if isinstance(e, AuthorizationConsumed)] == ["ses-0001"]
     assert await ledger_db.rows(uncovered()) == []
     assert AlertKind.MISSING.value not in {k for k, _ in _alerts(published)}
+
+
+# ---------------------------------------------------------------- open-ended
+
+
+async def test_an_open_ended_authorization_still_warns_when_it_runs_low_or_out(ledger_db: LedgerDb) -> None:
+    """No end date: never 'expiring' nor 'expired', but 'low_remaining' and 'exhausted' as any other
+    (booked visits counting as used; units as visits)."""
+    open_ended = an_authorization(authorized=3, valid={"start": date(2025, 1, 1), "end": None})
+    units = an_authorization(
+        "auth-U", unit="units", authorized=4, procedure_codes=["H0004"], valid={"start": date(2025, 1, 1)}
+    )
+    published = await ledger_db.apply_each(
+        requires("90837", "H0004"),
+        open_ended,
+        units,
+        a_claim(1),
+        a_claim(2, day=date(2025, 3, 11)),
+        a_claim(3, day=date(2025, 3, 12)),
+        a_claim(4, code="H0004", units=3),
+    )
+    raised = [(e.authorization_id, e.kind.value) for e in published if isinstance(e, AuthorizationAlert)]
+    assert ("auth-0001", "low_remaining") in raised
+    assert ("auth-0001", "exhausted") in raised
+    assert ("auth-U", "low_remaining") in raised
+    assert not {k for _, k in raised} & {"expiring", "expired"}
+
+    later = await ledger_db.timer(today=datetime(2031, 1, 1, tzinfo=UTC))
+    assert not [e for e in later if isinstance(e, AuthorizationAlert)]

@@ -125,7 +125,7 @@ async def test_a_booking_long_past_with_no_claim_is_dropped_by_the_timer(ledger_
     assert (released.appointment_id, released.released, released.reason) == (
         "appt-past",
         1,
-        ReleaseReason.APPOINTMENT_CANCELLED,
+        ReleaseReason.BOOKING_EXPIRED,
     )
     assert await ledger_db.rows(_booking("appt-recent")) == [("auth-0001", date(2025, 3, 25), True)]
 
@@ -164,4 +164,38 @@ async def test_a_cancellation_older_than_the_schedule_booked_leaves_it(ledger_db
     again = an_appointment("appt-1", DOS, scheduled_at=datetime(2025, 3, 5, tzinfo=UTC))
     old_cancel = cancelled("appt-1").model_copy(update={"cancelled_at": datetime(2025, 3, 2, tzinfo=UTC)})
     await ledger_db.apply_each(an_authorization(authorized=3), again, old_cancel)
+    assert (await ledger_db.authorization("auth-0001")).reserved == 1
+
+
+async def test_a_schedule_arriving_after_its_visit_was_billed_books_nothing(ledger_db: LedgerDb) -> None:
+    appointment = an_appointment("appt-1", DOS)
+    await ledger_db.apply_each(an_authorization(authorized=3), a_claim(1))
+    await ledger_db.apply(appointment)  # the schedule, late (another topic)
+    await ledger_db.apply(appointment)  # and again, under a new event id
+
+    auth = await ledger_db.authorization("auth-0001")
+    assert (auth.used, auth.reserved) == (1, 0)
+    assert await ledger_db.rows(_booking("appt-1")) == [(None, DOS, False)]
+    # another appointment that day is another visit: it books
+    await ledger_db.apply(an_appointment("appt-2", DOS))
+    assert (await ledger_db.authorization("auth-0001")).reserved == 1
+
+
+async def test_a_schedule_and_its_billed_claim_in_one_batch_book_nothing(ledger_db: LedgerDb) -> None:
+    await ledger_db.apply(an_authorization(authorized=3))
+    await ledger_db.apply(a_claim(1), an_appointment("appt-1", DOS))
+    auth = await ledger_db.authorization("auth-0001")
+    assert (auth.used, auth.reserved) == (1, 0)
+
+
+async def test_a_cancellation_arriving_before_its_schedule_is_remembered(ledger_db: LedgerDb) -> None:
+    cancel = cancelled("appt-1").model_copy(update={"cancelled_at": datetime(2025, 3, 5, tzinfo=UTC)})
+    await ledger_db.apply_each(an_authorization(authorized=3), cancel)
+    late = an_appointment("appt-1", DOS, scheduled_at=datetime(2025, 3, 1, tzinfo=UTC))
+    published = await ledger_db.apply(late)
+
+    assert (await ledger_db.authorization("auth-0001")).reserved == 0
+    assert not [e for e in published if isinstance(e, AuthorizationReleased)]
+    # scheduled again after the cancellation: it books
+    await ledger_db.apply(an_appointment("appt-1", DOS, scheduled_at=datetime(2025, 3, 6, tzinfo=UTC)))
     assert (await ledger_db.authorization("auth-0001")).reserved == 1

@@ -48,3 +48,28 @@ async def test_revision_0004_goes_down_and_up_again(fresh_database: str) -> None
     assert {"coverage_id", "units", "provider_id"} <= await _columns(fresh_database, "service_line")
     assert "quantity" in await _columns(fresh_database, "uncovered_line")
     assert await _columns(fresh_database, "replaced_claim")
+
+
+async def _nullable(url: str, table: str, column: str) -> bool:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            answer = await conn.scalar(
+                sa.text(
+                    "SELECT is_nullable FROM information_schema.columns WHERE table_name = :t AND column_name = :c"
+                ),
+                {"t": table, "c": column},
+            )
+            return bool(answer == "YES")
+    finally:
+        await engine.dispose()
+
+
+async def test_revision_0005_goes_down_and_up_again(fresh_database: str) -> None:
+    await upgrade(fresh_database, MIGRATIONS)
+    assert await _nullable(fresh_database, "reservation", "authorization_id")
+    await asyncio.to_thread(command.downgrade, _config(fresh_database), "0004")
+    assert not await _nullable(fresh_database, "reservation", "authorization_id")
+    assert not await _nullable(fresh_database, "reservation", "service_date")
+    await upgrade(fresh_database, MIGRATIONS)
+    assert await _nullable(fresh_database, "reservation", "service_date")

@@ -3,6 +3,8 @@ units authorized and denies the rest, which is reported 'exhausted' with its sho
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from rcm.events.models import (
     AuthorizationAlert,
     AuthorizationConsumed,
@@ -74,3 +76,62 @@ async def test_a_correction_down_to_what_was_authorized_is_covered_whole(ledger_
     assert [e.consumed for e in published if isinstance(e, AuthorizationConsumed)] == [2]
     assert await ledger_db.rows(usage_of("ses-0002:1")) == [("auth-0001", "clm-0003", 2, True)]
     assert await ledger_db.rows(uncovered()) == []
+
+
+# ---------------------------------------------------------------- the excess taken later
+
+AMENDED = datetime(2025, 3, 15, tzinfo=UTC)
+
+
+async def _short_by_two(ledger_db: LedgerDb) -> None:
+    """8 units: ses-0001 uses 6, ses-0002 (4 units) the last 2 and is short of 2."""
+    await _six_used(ledger_db)
+    await ledger_db.apply(a_claim(2, code="H0004", units=4))
+    assert await ledger_db.rows(uncovered()) == [("ses-0002:1", "exhausted", "auth-0001", 2)]
+
+
+async def test_an_extension_takes_the_excess_of_a_line_covered_in_part_once(ledger_db: LedgerDb) -> None:
+    await _short_by_two(ledger_db)
+    extended = an_authorization(unit="units", authorized=12, procedure_codes=["H0004"], received_at=AMENDED)
+    published = await ledger_db.apply(extended)
+
+    assert [
+        (e.session_id, e.consumed, e.remaining) for e in published if isinstance(e, AuthorizationConsumed)
+    ] == [("ses-0002", 2, 2)]
+    assert not [e for e in published if isinstance(e, AuthorizationReleased)]
+    assert await ledger_db.rows(usage_of("ses-0002:1")) == [("auth-0001", "clm-0002", 4, True)]
+    assert await ledger_db.rows(uncovered()) == []
+    assert (await ledger_db.authorization("auth-0001")).used == 10
+
+    # received again (a copy, or the next amendment): the excess is not taken twice
+    assert not [e for e in await ledger_db.apply(extended) if isinstance(e, AuthorizationConsumed)]
+    assert (await ledger_db.authorization("auth-0001")).used == 10
+
+
+async def test_an_extension_short_of_the_excess_takes_what_it_adds(ledger_db: LedgerDb) -> None:
+    await _short_by_two(ledger_db)
+    await ledger_db.apply(
+        an_authorization(unit="units", authorized=9, procedure_codes=["H0004"], received_at=AMENDED)
+    )
+
+    assert await ledger_db.rows(usage_of("ses-0002:1")) == [("auth-0001", "clm-0002", 3, True)]
+    assert await ledger_db.rows(uncovered()) == [("ses-0002:1", "exhausted", "auth-0001", 1)]
+    assert (await ledger_db.authorization("auth-0001")).used == 9
+
+
+async def test_a_new_authorization_carrying_the_line_whole_takes_it(ledger_db: LedgerDb) -> None:
+    await _short_by_two(ledger_db)
+    renewal = an_authorization(
+        "auth-B", unit="units", authorized=10, procedure_codes=["H0004"], received_at=AMENDED
+    )
+    published = await ledger_db.apply(renewal)
+
+    assert [(e.authorization_id, e.released) for e in published if isinstance(e, AuthorizationReleased)] == [
+        ("auth-0001", 2)
+    ]
+    assert [(e.authorization_id, e.consumed) for e in published if isinstance(e, AuthorizationConsumed)] == [
+        ("auth-B", 4)
+    ]
+    assert await ledger_db.rows(usage_of("ses-0002:1")) == [("auth-B", "clm-0002", 4, True)]
+    assert await ledger_db.rows(uncovered()) == []
+    assert [(await ledger_db.authorization(i)).used for i in ("auth-0001", "auth-B")] == [6, 4]

@@ -77,12 +77,14 @@ class _Line:
 
 @dataclass(frozen=True, slots=True)
 class Booking:
-    """An appointment's reservation: open, or released (billed, cancelled, expired)."""
+    """An appointment's reservation: open, or released (billed, cancelled, expired). A released
+    one may hold no authorization nor day (revision 0005): a cancellation that found no booking,
+    or a schedule received after its visit was billed."""
 
     appointment_id: str
-    authorization_id: str
+    authorization_id: str | None
     patient_id: str
-    service_date: date
+    service_date: date | None
     quantity: int
     release_reason: str | None = None
     open: bool = True
@@ -136,6 +138,8 @@ class BatchView:
     superseded: dict[str, bool] = field(default_factory=dict)
     requirements: dict[str, AuthRequirements | None] = field(default_factory=dict)
     uncovered: dict[str, bool] = field(default_factory=dict)
+    unbooked_billed: dict[tuple[str, date], int] = field(default_factory=dict)
+    """(patient, day) -> sessions billed that day that no booking was released for."""
     _lines_out: dict[str, dict[str, Any]] = field(default_factory=dict)
     _usage_out: list[dict[str, Any]] = field(default_factory=list)
     _replaced_out: list[dict[str, Any]] = field(default_factory=list)
@@ -175,6 +179,8 @@ class BatchView:
             await self._load_ledgers(conn, patients, auth_ids, lock=bool(claims or received))
         if claims or booked:
             await self._load_bookings(conn, [e.appointment_id for e in booked])
+        if booked:
+            await self._load_billed_days(conn, {(e.patient_id, e.start.date()) for e in booked})
         if claims:
             await self._load_claim_rows(conn, claims)
 
@@ -202,6 +208,51 @@ class BatchView:
         self.booked_for.update(auth_ids)
         for row in rows:
             self._keep_reservation_row(row)
+
+    async def _load_billed_days(self, conn: AsyncConnection, days: set[tuple[str, date]]) -> None:
+        """Sessions billed on these (patient, day) pairs with no booking released for them."""
+        among = {
+            "patient_ids": sorted({p for p, _ in days}),
+            "first_day": min(d for _, d in days),
+            "last_day": max(d for _, d in days),
+        }
+        self.unbooked_billed.update(dict.fromkeys(days, 0))
+        for row in await conn.execute(store.BILLED_DAYS_OF_BATCH, among):
+            if (row.patient_id, row.service_date) in days:
+                self.unbooked_billed[(row.patient_id, row.service_date)] = max(int(row.unbooked), 0)
+
+    async def billed_unbooked(self, conn: AsyncConnection, patient_id: str, day: date) -> int:
+        """Sessions of the patient billed on ``day`` that no booking was released for: a schedule
+        of that day arriving now is for one of them (its visit was billed before it came)."""
+        if (patient_id, day) not in self.unbooked_billed:
+            await self.flush(conn)
+            await self._load_billed_days(conn, {(patient_id, day)})
+        return self.unbooked_billed[(patient_id, day)]
+
+    async def billed_on_arrival(self, conn: AsyncConnection, booking: Booking, *, at: datetime) -> None:
+        """Keep the appointment released as billed, holding nothing: its visit was billed before
+        its schedule arrived, so neither it nor a copy of it books."""
+        await self.flush(conn)
+        await conn.execute(
+            store.BILLED_ON_ARRIVAL,
+            {
+                "appointment_id": booking.appointment_id,
+                "authorization_id": None,
+                "patient_id": booking.patient_id,
+                "service_date": booking.service_date,
+                "quantity": 0,
+                "reserved_at": at,
+                "released_at": at,
+                "release_reason": store.BILLED,
+                "scheduled_at": booking.scheduled_at,
+            },
+        )
+        self.appointments[booking.appointment_id] = replace(
+            booking, authorization_id=None, quantity=0, open=False, release_reason=store.BILLED
+        )
+        if booking.service_date is not None:
+            key = (booking.patient_id, booking.service_date)
+            self.unbooked_billed[key] = max(self.unbooked_billed.get(key, 1) - 1, 0)
 
     def _keep_reservation_row(self, row: sa.Row[Any]) -> Booking:
         booking = Booking(
@@ -267,7 +318,8 @@ class BatchView:
         self.patient_lines.setdefault(line.patient_id, set()).add(line_key)
 
     def _keep_booking(self, booking: Booking) -> None:
-        self.bookings.setdefault(booking.authorization_id, {})[booking.appointment_id] = booking
+        if booking.authorization_id is not None:  # an open booking always holds one
+            self.bookings.setdefault(booking.authorization_id, {})[booking.appointment_id] = booking
 
     def _keep_usage_row(self, row: sa.Row[Any]) -> None:
         self.usage[row.line_key] = _Usage(
@@ -412,11 +464,13 @@ class BatchView:
             if key in self.lines:
                 self.lines[key].voided = True
         if dropped:
+            self.unbooked_billed.clear()
             await conn.execute(store.DELETE_UNCOVERED_LINES, {"keys": dropped})
             self.uncovered.update(dict.fromkeys(dropped, False))
 
     async def void_session(self, conn: AsyncConnection, session_id: str) -> None:
         await self.flush(conn)
+        self.unbooked_billed.clear()
         await conn.execute(
             store.service_line.update()
             .where(store.service_line.c.session_id == session_id)
@@ -464,6 +518,7 @@ class BatchView:
     async def bill_lines(self, conn: AsyncConnection, lines: Sequence[ServiceLine]) -> None:
         """Upsert a claim's lines: a line billed again takes the new claim, code, date, units,
         coverage and provider."""
+        self.unbooked_billed.clear()  # read again when asked
         for line in lines:
             held = self.lines.get(line.line_key)
             if held is None:
@@ -500,6 +555,13 @@ class BatchView:
         """The patient's billed lines left wholly uncovered (not voided), oldest first."""
         await self.flush(conn)
         return list((await conn.execute(store.UNCOVERED_LINES_OF_PATIENT, {"patient_id": patient_id})).all())
+
+    async def partly_covered_lines(self, conn: AsyncConnection, patient_id: str) -> list[sa.Row[Any]]:
+        """The patient's billed lines covered in part (``excess``, ``used_on``, ``used``), oldest first."""
+        await self.flush(conn)
+        return list(
+            (await conn.execute(store.PARTLY_COVERED_LINES_OF_PATIENT, {"patient_id": patient_id})).all()
+        )
 
     async def lines_using(self, conn: AsyncConnection, authorization_id: str) -> list[sa.Row[Any]]:
         """The lines the authorization's usage still counts (``used``: what each uses)."""
@@ -679,14 +741,16 @@ class BatchView:
         self.appointments[booking.appointment_id] = booking
         if booking.authorization_id in self.booked_for:
             self._keep_booking(booking)
-        self.adjust(booking.authorization_id, reserved=booking.quantity)
+        if booking.authorization_id is not None:
+            self.adjust(booking.authorization_id, reserved=booking.quantity)
         await self._written(conn)
 
     def _unbook(self, booking: Booking, *, reason: str | None, cancelled_at: datetime | None = None) -> None:
         """What the view holds once ``booking`` no longer reserves (released with ``reason``,
         or about to be replaced when None)."""
-        self.bookings.get(booking.authorization_id, {}).pop(booking.appointment_id, None)
-        self.adjust(booking.authorization_id, reserved=-booking.quantity)
+        if booking.authorization_id is not None:
+            self.bookings.get(booking.authorization_id, {}).pop(booking.appointment_id, None)
+            self.adjust(booking.authorization_id, reserved=-booking.quantity)
         if reason is not None:
             self.appointments[booking.appointment_id] = booking.released(reason, cancelled_at=cancelled_at)
 
@@ -716,6 +780,7 @@ class BatchView:
         """A session of the patient on this day is billed: the appointment booked for it is
         released, whichever authorization it booked and whichever the claim burned (claims
         name no appointment; the booking on the authorization ``burned``, if any, goes first)."""
+        self.unbooked_billed.clear()
         held = self._open_bookings_of(patient_id)
         if held is None:
             await self.flush(conn)
@@ -746,10 +811,13 @@ class BatchView:
         reason: str,
         *,
         cancelled_at: datetime | None = None,
+        patient_id: str | None = None,
     ) -> sa.Row[Any] | None:
         """Release an appointment's open reservation; its authorization and quantity, if it had
         one. A cancellation made (``cancelled_at``) before the schedule booked leaves it: the
-        appointment was scheduled again since."""
+        appointment was scheduled again since. One of the patient ``patient_id`` that released
+        nothing is remembered (a tombstone), so a schedule made before it and arriving later
+        books nothing."""
         await self.flush(conn)
         when = [
             store.reservation.c.appointment_id == appointment_id,
@@ -776,7 +844,39 @@ class BatchView:
         ).first()
         if row is not None:
             self._released(row, reason=reason, cancelled_at=cancelled_at)
+        elif cancelled_at is not None and patient_id is not None:
+            await self._remember_cancelled(
+                conn, appointment_id, patient_id, at, reason, cancelled_at=cancelled_at
+            )
         return row
+
+    async def _remember_cancelled(
+        self,
+        conn: AsyncConnection,
+        appointment_id: str,
+        patient_id: str,
+        at: datetime,
+        reason: str,
+        *,
+        cancelled_at: datetime,
+    ) -> None:
+        """A cancellation that released no booking (it arrived before its schedule, or after the
+        booking was released): remembered, so a schedule made before it books nothing."""
+        await conn.execute(
+            store.CANCEL_UNBOOKED,
+            {
+                "appointment_id": appointment_id,
+                "authorization_id": None,
+                "patient_id": patient_id,
+                "service_date": None,
+                "quantity": 0,
+                "reserved_at": at,
+                "released_at": at,
+                "release_reason": reason,
+                "cancelled_at": cancelled_at,
+            },
+        )
+        self.appointments.pop(appointment_id, None)  # read again when asked
 
     async def expire_bookings(
         self, conn: AsyncConnection, *, before: date, at: datetime

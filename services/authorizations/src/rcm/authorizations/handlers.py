@@ -196,6 +196,7 @@ class Ledger:
             )
             view.alerts_kept(e.authorization_id, holds)
         touched = await self._move_outside(tx, auth, cause=d)
+        touched |= await self._take_excess(tx, auth, cause=d)
         touched |= await self._take_uncovered(tx, auth, cause=d)
         ledger = await view.by_ids(tx.conn, {auth.authorization_id, *touched})
         await self.raise_alerts(tx, ledger.values(), cause=d)
@@ -213,17 +214,78 @@ class Ledger:
         if not outside:
             return set()
         keys = [r.line_key for r in outside]
-        # ReleaseReason has no 'authorization amended': what the session used is corrected
         await self._release(
-            tx,
-            store.usage.c.line_key.in_(keys),
-            reason=ReleaseReason.SESSION_CORRECTED,
-            recorded_as="authorization_amended",
-            cause=cause,
+            tx, store.usage.c.line_key.in_(keys), reason=ReleaseReason.AUTHORIZATION_AMENDED, cause=cause
         )
         lines = [line for r in outside if (line := _billed(r, units=r.used)) is not None]
         required = await self._required(tx, lines)
         return await self._burn(tx, lines, required=required, rebill=keys, cause=cause)
+
+    async def _take_excess(self, tx: Transaction, auth: Authorization, *, cause: Delivered[Any]) -> set[str]:
+        """Billed lines covered in part (their excess reported ``exhausted``) that the
+        authorization covers take their excess from it, oldest first: on the authorization the
+        line uses (extended or renewed), its usage grows by what is left there; a line on
+        another one moves to this one when it carries the line whole (a line uses one
+        authorization). Once: the excess taken is reported no more. The ids of the
+        authorizations used."""
+        view = BatchView.of(tx)
+        touched: set[str] = set()
+        now = self.clock()
+        for row in await view.partly_covered_lines(tx.conn, auth.patient_id):
+            line = _billed(row)
+            if line is None or not (
+                auth.billed_to(payer_id=line.payer_id, coverage_id=line.coverage_id)
+                and auth.covers(code=line.procedure_code, day=line.service_date, provider_id=line.provider_id)
+            ):
+                continue
+            held = (await view.by_ids(tx.conn, [auth.authorization_id]))[auth.authorization_id]
+            if row.used_on == auth.authorization_id:
+                more = min(row.excess, held.remaining)
+                if more <= 0:
+                    continue
+                view.adjust(auth.authorization_id, used=more)
+                after = (await view.by_ids(tx.conn, [auth.authorization_id]))[auth.authorization_id]
+                await self._record_usage(tx, line, after, row.used + more, now, rebill=True)
+                touched.add(auth.authorization_id)
+                tx.publish(
+                    AuthorizationConsumed(
+                        authorization_id=auth.authorization_id,
+                        patient_id=line.patient_id,
+                        session_id=line.session_id,
+                        procedure_code=line.procedure_code,
+                        consumed=more,
+                        authorized=after.authorized,
+                        remaining=after.remaining,
+                        valid_until=after.end,
+                        consumed_at=now,
+                    ),
+                    cause=cause,
+                )
+                if more < row.excess:
+                    short = Uncovered(AlertKind.EXHAUSTED, after)
+                    await self._report_uncovered(
+                        tx, line, short, now, quantity=row.excess - more, cause=cause
+                    )
+                else:
+                    await view.clear_uncovered(tx.conn, line.line_key)
+            elif held.remaining >= held.quantity_for(line.units):
+                # the line moves whole: what it used on the other authorization goes back
+                await self._release(
+                    tx,
+                    store.usage.c.line_key == line.line_key,
+                    reason=ReleaseReason.SESSION_CORRECTED,
+                    cause=cause,
+                )
+                touched.add(row.used_on)
+                touched |= await self._burn(
+                    tx,
+                    [line],
+                    required={line.line_key: True},
+                    rebill=[line.line_key],
+                    preferred_number=auth.auth_number,
+                    cause=cause,
+                )
+        return touched
 
     async def _take_uncovered(
         self, tx: Transaction, auth: Authorization, *, cause: Delivered[Any]
@@ -525,14 +587,12 @@ class Ledger:
         which: sa.ColumnElement[bool],
         *,
         reason: ReleaseReason,
-        recorded_as: str | None = None,
         cause: Delivered[Any],
     ) -> None:
-        """Give back the usage ``which`` selects; ``recorded_as`` is the row's reason when the
-        event's (``reason``) says less."""
+        """Give back the usage ``which`` selects, saying why (``reason``, also the rows')."""
         now = self.clock()
         view = BatchView.of(tx)
-        rows = await view.release(tx.conn, which, at=now, reason=recorded_as or reason.value)
+        rows = await view.release(tx.conn, which, at=now, reason=reason.value)
         given: dict[tuple[str, str, str], int] = defaultdict(int)
         for row in rows:
             given[(row.authorization_id, row.patient_id, row.session_id)] += row.quantity
@@ -571,6 +631,12 @@ class Ledger:
             return  # billed, or a schedule re-sent or overtaken (rescheduled or cancelled since)
         current = held if held is not None and held.open else None
         ledger = await view.ledger(tx.conn, e.patient_id)
+        if current is None and await view.billed_unbooked(tx.conn, e.patient_id, day) > 0:
+            # a session of that day was billed before its schedule arrived: the visit is used,
+            # nothing is booked (and neither this schedule nor a copy of it books later)
+            booking = Booking(e.appointment_id, None, e.patient_id, day, 0, scheduled_at=e.scheduled_at)
+            await view.billed_on_arrival(tx.conn, booking, at=now)
+            return
         if current is not None and current.authorization_id in ledger:
             # the appointment's own booking does not stand in the way of where it moves
             ledger[current.authorization_id] = ledger[current.authorization_id].unreserve(current.quantity)
@@ -605,7 +671,11 @@ class Ledger:
             ),
             at=now,
         )
-        if current is not None and current.authorization_id != auth.authorization_id:
+        if (
+            current is not None
+            and current.authorization_id is not None
+            and current.authorization_id != auth.authorization_id
+        ):
             # moved to another authorization: the old one holds the visit no more
             await self._booking_released(
                 tx,
@@ -641,9 +711,16 @@ class Ledger:
         cause: Delivered[Any],
     ) -> None:
         """Release the appointment's open booking, if any (unless ``cancelled_at``, the
-        scheduler's time of a cancellation, is older than its schedule), and say so."""
+        scheduler's time of a cancellation, is older than its schedule), and say so. A
+        cancellation (``cancelled_at``) that releases nothing is remembered: its schedule,
+        arriving later, books nothing."""
         row = await BatchView.of(tx).cancel_booking(
-            tx.conn, appointment_id, self.clock(), reason.value, cancelled_at=cancelled_at
+            tx.conn,
+            appointment_id,
+            self.clock(),
+            reason.value,
+            cancelled_at=cancelled_at,
+            patient_id=patient_id if cancelled_at is not None else None,
         )
         if row is None:
             return
@@ -692,14 +769,13 @@ class Ledger:
             tx.conn, before=day - timedelta(days=self.booking_grace_days), at=self.clock()
         )
         for row in rows:
-            # ReleaseReason has no 'expired': the appointment is taken as not having happened
             await self._booking_released(
                 tx,
                 row.authorization_id,
                 patient_id=row.patient_id,
                 appointment_id=row.appointment_id,
                 quantity=row.quantity,
-                reason=ReleaseReason.APPOINTMENT_CANCELLED,
+                reason=ReleaseReason.BOOKING_EXPIRED,
                 cause=None,
             )
         return len(rows)

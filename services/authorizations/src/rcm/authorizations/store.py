@@ -22,7 +22,10 @@ from rcm.authorizations.domain import Authorization, AuthorizationUnit, AuthRequ
 __all__ = [
     "ALERTS_OF_BATCH",
     "BILLED",
+    "BILLED_DAYS_OF_BATCH",
+    "BILLED_ON_ARRIVAL",
     "BILL_BOOKING",
+    "CANCEL_UNBOOKED",
     "DELETE_UNCOVERED",
     "DELETE_UNCOVERED_LINES",
     "EXPIRED",
@@ -34,6 +37,7 @@ __all__ = [
     "LEDGER_OF_BATCH",
     "LINES_USING",
     "LOCK_AUTHORIZATIONS_OF_BATCH",
+    "PARTLY_COVERED_LINES_OF_PATIENT",
     "RELEASE_RESERVATION",
     "RESERVATIONS_OF_BATCH",
     "RULES_OF_BATCH",
@@ -161,11 +165,10 @@ reservation = sa.Table(
         "authorization_id",
         sa.Text,
         sa.ForeignKey("authorization.authorization_id"),
-        nullable=False,
         index=True,
     ),
     sa.Column("patient_id", sa.Text, nullable=False, index=True),
-    sa.Column("service_date", sa.Date, nullable=False),
+    sa.Column("service_date", sa.Date),
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("reserved_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("released_at", sa.DateTime(timezone=True)),
@@ -177,7 +180,10 @@ reservation = sa.Table(
 cancelled, or its day long past with no claim (``expired``). ``scheduled_at`` and
 ``cancelled_at`` are the times the scheduler gave the schedule booked and the cancellation
 (empty on rows before revision 0004): they arrive on different topics, in any order, and an
-event older than what the row holds changes nothing."""
+event older than what the row holds changes nothing. A row with no authorization holds
+nothing (revision 0005): a cancellation that found no booking (a tombstone with its
+``cancelled_at``: the schedule arriving after it books nothing), or a schedule received after
+its visit was billed (``billed``)."""
 
 alert = sa.Table(
     "alert",
@@ -476,6 +482,26 @@ UNCOVERED_LINES_OF_PATIENT = (
 )
 """A patient's billed lines left wholly uncovered, oldest first, with what burning them takes."""
 
+PARTLY_COVERED_LINES_OF_PATIENT = (
+    sa.select(
+        *_LINE_FACTS,
+        uncovered_line.c.quantity.label("excess"),
+        usage.c.authorization_id.label("used_on"),
+        usage.c.quantity.label("used"),
+    )
+    .join(uncovered_line, uncovered_line.c.line_key == service_line.c.line_key)
+    .join(usage, usage.c.line_key == service_line.c.line_key)
+    .where(
+        uncovered_line.c.patient_id == sa.bindparam("patient_id"),
+        uncovered_line.c.quantity.is_not(None),
+        service_line.c.voided.is_(False),
+        usage.c.released_at.is_(None),
+    )
+    .order_by(service_line.c.service_date, service_line.c.line_key)
+)
+"""A patient's billed lines covered in part (``excess``: the units beyond what covered them,
+``used_on``/``used``: the authorization they use and how much), oldest first."""
+
 LINES_USING = (
     sa.select(*_LINE_FACTS, usage.c.quantity.label("used"))
     .join(service_line, service_line.c.line_key == usage.c.line_key)
@@ -570,6 +596,65 @@ EXPIRE_BOOKINGS = (
 """Release the open bookings of days before ``before`` (no claim came for them). Run daily by
 the timer, like its look at every authorization; no index of its own (an index of open bookings
 would draw the ledger's per-authorization sums away from theirs)."""
+
+_billed_sessions = sa.func.count(sa.distinct(service_line.c.session_id))
+_billed_bookings = (
+    sa.select(sa.func.count())
+    .where(
+        reservation.c.patient_id == service_line.c.patient_id,
+        reservation.c.service_date == service_line.c.service_date,
+        reservation.c.release_reason == BILLED,
+    )
+    .scalar_subquery()
+)
+BILLED_DAYS_OF_BATCH = (
+    sa.select(
+        service_line.c.patient_id,
+        service_line.c.service_date,
+        (_billed_sessions - _billed_bookings).label("unbooked"),
+    )
+    .where(
+        service_line.c.patient_id == sa.any_(_among("patient_ids")),
+        service_line.c.service_date >= sa.bindparam("first_day", type_=sa.Date),
+        service_line.c.service_date <= sa.bindparam("last_day", type_=sa.Date),
+        service_line.c.voided.is_(False),
+    )
+    .group_by(service_line.c.patient_id, service_line.c.service_date)
+)
+"""Per (patient, day) of some patients in a span of days: the sessions billed that no booking
+was released for (``unbooked``): a schedule of that day arriving now is for one of them."""
+
+_billed_upsert = insert(reservation)
+BILLED_ON_ARRIVAL = _billed_upsert.on_conflict_do_update(
+    index_elements=[reservation.c.appointment_id],
+    set_={
+        "service_date": _billed_upsert.excluded.service_date,
+        "scheduled_at": _billed_upsert.excluded.scheduled_at,
+        "released_at": _billed_upsert.excluded.released_at,
+        "release_reason": BILLED,
+    },
+    where=sa.and_(
+        reservation.c.released_at.is_not(None), reservation.c.release_reason.is_distinct_from(BILLED)
+    ),
+)
+"""A schedule received after its visit was billed: kept released as ``billed``, holding nothing,
+so neither it nor a copy of it books later."""
+
+_tombstone = insert(reservation)
+CANCEL_UNBOOKED = _tombstone.on_conflict_do_update(
+    index_elements=[reservation.c.appointment_id],
+    set_={"cancelled_at": _tombstone.excluded.cancelled_at},
+    where=sa.and_(
+        reservation.c.released_at.is_not(None),
+        sa.or_(
+            reservation.c.cancelled_at.is_(None),
+            reservation.c.cancelled_at < _tombstone.excluded.cancelled_at,
+        ),
+    ),
+)
+"""A cancellation that released no booking: remembered (a row holding nothing, or the released
+row's ``cancelled_at`` moved later), so a schedule made before it and arriving after it books
+nothing."""
 
 RELEASE_RESERVATION = (
     reservation.update()

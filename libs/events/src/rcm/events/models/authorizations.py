@@ -77,6 +77,10 @@ class ReleaseReason(StrEnum):
     SESSION_VOIDED = "session_voided"
     SESSION_CORRECTED = "session_corrected"
     CLAIM_DENIED = "claim_denied"
+    BOOKING_EXPIRED = "booking_expired"
+    """A booking whose day is long past with no claim was dropped (a no-show nobody cancelled)."""
+    AUTHORIZATION_AMENDED = "authorization_amended"
+    """The authorization was amended (cancelled, its window moved): it no longer covers the usage."""
 
 
 class AuthorizationReleased(Event):
