@@ -7,7 +7,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from rcm.remittance import store as t
+from rcm.remittance.ingest import ReviewError
 from rcm.remittance.testing import Cas, Clp, Ledger, Svc, claim_for, paid, remit_835
 
 D = Decimal
@@ -183,6 +186,30 @@ async def test_a_second_payment_without_a_reversal_is_held_before_it_bills_the_p
     (balance,) = await ledger.rows(t.patient_balance)
     assert balance.balance == D("25.00")
     assert await _open_flags(ledger) == []
+
+
+async def test_a_person_releases_a_second_payment_the_payer_confirms_is_its_own(ledger: Ledger) -> None:
+    await ledger.add_claims([claim_for(1, claim_id="clm-0961")])
+    await ledger.post(remit_835([_second("ICN-961", "60.00", "50.00")], trace="EFT-A"))
+    second = await ledger.post(remit_835([_second("ICN-961", "50.00", "60.00")], trace="EFT-B"))
+    assert second.outcome.states == {"held": 1}
+    (held,) = [r for r in await ledger.rows(t.claim_payment) if r.state == "held"]
+
+    # only a held repeat or second payment can be released; a posted one cannot
+    (first,) = [r for r in await ledger.rows(t.claim_payment) if r.state == "posted"]
+    with pytest.raises(ReviewError, match="not held as a repeat or a second payment"):
+        await ledger.release(first.remit_id)
+
+    events, state = await ledger.release(held.remit_id)
+    assert state == "posted"
+    assert [e.paid for e in events if type(e).__name__ == "PaymentPosted"] == [D("50.00")]
+    claim = await ledger.claim("clm-0961")
+    assert (claim.paid, claim.patient_responsibility) == (D("110.00"), D("50.00"))
+    # its hold is resolved; posting it flags the claim's overpayment as any posting would
+    assert await _open_flags(ledger) == ["overpaid_claim"]
+    # released once: a second release finds nothing held
+    with pytest.raises(ReviewError):
+        await ledger.release(held.remit_id)
 
 
 async def test_a_correction_its_835_reverses_the_first_for_is_no_second_payment(ledger: Ledger) -> None:

@@ -22,7 +22,14 @@ from rcm.remittance.app import MIGRATIONS, RemittanceSettings, build_service
 from rcm.remittance.domain.provider_adjustments import reference_tokens
 from rcm.remittance.domain.reassociation import Deposit, PaymentAdvice, Reassociation, reassociate, trace_key
 from rcm.remittance.handlers import transfer_to_patient
-from rcm.remittance.ingest import FileOutcome, ReviewError, assign_unmatched, post_remit_file, repost_payment
+from rcm.remittance.ingest import (
+    FileOutcome,
+    ReviewError,
+    assign_unmatched,
+    post_remit_file,
+    release_held,
+    repost_payment,
+)
 from rcm.remittance.metrics import RemitMetrics
 from rcm.remittance.sftp_polling import HELD_KIND
 from rcm.servicekit import (
@@ -96,6 +103,18 @@ async def assign(settings: RemittanceSettings, remit_id: str, claim_id: str) -> 
             claim_id,
             metrics=RemitMetrics(),
             cut_lengths=settings.control_number_cut_lengths,
+        )
+        await tx.flush()
+    tx.committed()
+    return state
+
+
+async def release(settings: RemittanceSettings, remit_id: str) -> str:
+    """Post a claim payment held as a repeat or a second payment the payer confirmed is its own."""
+    async with _database(settings, write=True) as conn:
+        tx = Transaction(conn, "review", source=settings.service_name, prefix=settings.topic_prefix)
+        state = await release_held(
+            tx, remit_id, metrics=RemitMetrics(), cut_lengths=settings.control_number_cut_lengths
         )
         await tx.flush()
     tx.committed()
@@ -354,6 +373,24 @@ def assign_command(
         typer.echo(f"not assigned: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"{remit_id}: {state} on {claim_id}")
+    if state not in ("posted", "recorded"):
+        raise typer.Exit(1)
+
+
+@app.command("release")
+def release_command(
+    remit_id: Annotated[
+        str, typer.Argument(help="The held claim payment, as `rcm remits exceptions` lists it.")
+    ],
+) -> None:
+    """Post a claim payment held as a repeat, or as a second payment of a claim the payer did not
+    reverse, once the payer confirmed it is a payment of its own."""
+    try:
+        state = asyncio.run(release(RemittanceSettings(), remit_id))
+    except ReviewError as exc:
+        typer.echo(f"not released: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{remit_id}: {state}")
     if state not in ("posted", "recorded"):
         raise typer.Exit(1)
 

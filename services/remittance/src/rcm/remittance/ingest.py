@@ -84,10 +84,12 @@ from rcm.remittance.remit_file import RemitFile, read_remit_file
 from rcm.servicekit import Transaction, among
 
 __all__ = [
+    "RELEASABLE",
     "FileOutcome",
     "ReviewError",
     "assign_unmatched",
     "post_remit_file",
+    "release_held",
     "rematch_waiting",
     "repost_payment",
 ]
@@ -620,9 +622,12 @@ class _Run:
         *,
         chosen: ClaimRef | None = None,
         matched_by: str | None = None,
+        released: bool = False,
     ) -> str:
         """Post one claim payment; ``chosen``: the claim to post it to (a person's placement, or
-        the claim a waiting reversal was matched to before, ``matched_by`` then saying how)."""
+        the claim a waiting reversal was matched to before, ``matched_by`` then saying how);
+        ``released``: a person confirmed it is no repeat and no second payment of the claim
+        (``release_held``), so neither check holds it again."""
         problems = claim_problems(remit)
         for problem in problems:
             await self.flag(problem.kind, problem.message, payment_id=payment_id, remit_id=remit_id)
@@ -716,7 +721,7 @@ class _Run:
                 # two net to nothing whatever else the claim holds
                 reversal_follows = True
             else:
-                earlier = await self.repeated(remit_id, remit, cross_key, claim.claim_id)
+                earlier = [] if released else await self.repeated(remit_id, remit, cross_key, claim.claim_id)
                 # a part of a split claim (MA15) under a payer claim number of its own, paid at claim
                 # level (no lines to tell the parts apart by), is not a repeat
                 earlier = [e for e in earlier if keys or not _other_part(remit, e)]
@@ -743,7 +748,12 @@ class _Run:
                 single_line_key=single,
                 claim_payer_order=claim.payer_order,
             )
-            if waiting is None and not reversal_follows and posting.patient_responsibility != ZERO:
+            if (
+                not released
+                and waiting is None
+                and not reversal_follows
+                and posting.patient_responsibility != ZERO
+            ):
                 first = await self.paid_before(payment, payment_id, remit_id, remit, claim.claim_id, keys)
                 if first is not None:
                     # a payer's second adjudication of a claim it paid, with no reversal of the
@@ -2027,6 +2037,71 @@ take back on the claim they matched (the original may be on another claim)."""
 
 class ReviewError(ValueError):
     """A person's placement of a queued claim payment that cannot be done; the message says why."""
+
+
+RELEASABLE = ("duplicate_claim_payment", "second_payment_without_reversal")
+"""The holds a person may release: a claim payment taken for a repeat of one posted before, or for
+a second payment of a claim the payer did not reverse, that the payer confirms is neither (a
+separate payment of the claim)."""
+
+
+async def release_held(
+    tx: Transaction,
+    remit_id: str,
+    *,
+    metrics: RemitMetrics,
+    cut_lengths: Sequence[int] = DEFAULT_CUT_LENGTHS,
+) -> str:
+    """Post a claim payment held as a repeat or as a second payment without a reversal, once a
+    person confirmed with the payer that it is a payment of its own: it posts to the claim it was
+    matched to as any claim payment does (every other check still applies), and its flag is
+    resolved. Returns the state it ended in; raises ``ReviewError`` when it is not held for one of
+    ``RELEASABLE``."""
+    cp, f, e = t.claim_payment.c, t.remit_file.c, t.remit_exception.c
+    row = (
+        await tx.conn.execute(
+            sa.select(
+                cp.remit_id,
+                cp.payment_id,
+                cp.file_id,
+                cp.sequence,
+                cp.cross_key,
+                cp.state,
+                cp.claim_id,
+                f.name,
+                f.received_at,
+            )
+            .join(t.remit_file, f.file_id == cp.file_id)
+            .where(cp.remit_id == remit_id)
+            .with_for_update(of=t.claim_payment)
+        )
+    ).first()
+    if row is None:
+        raise ReviewError(f"no claim payment {remit_id}")
+    flags = (
+        await tx.conn.scalars(
+            sa.select(e.kind).where(e.remit_id == remit_id, e.kind.in_(RELEASABLE), e.resolved_at.is_(None))
+        )
+    ).all()
+    if row.state not in ("duplicate", "held") or not flags or row.claim_id is None:
+        raise ReviewError(
+            f"claim payment {remit_id} is {row.state}, not held as a repeat or a second payment"
+        )
+    found = await _stored_claim_payment(tx, row.file_id, row.payment_id, row.sequence, {})
+    if found is None:
+        raise ReviewError(f"the file of claim payment {remit_id} can no longer be read")
+    payment, remit = found
+    run = _Run.again(tx, row.file_id, row, cut_lengths=cut_lengths, metrics=metrics)
+    claims = await run.claims([row.claim_id])
+    if not claims:
+        raise ReviewError(f"no claim {row.claim_id}")
+    await _resolve_flags(tx, remit_id, tuple(flags))
+    state = await run._post(
+        payment, row.payment_id, remit_id, remit, row.cross_key, chosen=claims[0], released=True
+    )
+    tx.after_commit(partial(_inc, metrics.claim_payments, state))
+    log.info("claim payment %s released by a person: %s", remit_id, state)
+    return state
 
 
 async def assign_unmatched(

@@ -25,6 +25,7 @@ from rcm.remittance.ingest import (
     FileOutcome,
     assign_unmatched,
     post_remit_file,
+    release_held,
     rematch_waiting,
     repost_payment,
 )
@@ -349,6 +350,15 @@ class Ledger:
         async with self.engine.begin() as conn:
             tx = Transaction(conn, "test", source="remittance")
             state = await assign_unmatched(tx, remit_id, claim_id, metrics=self.metrics)
+            await tx.flush()
+        tx.committed()
+        return [decode(m.value, m.headers).event for m in tx.outgoing], state
+
+    async def release(self, remit_id: str) -> tuple[list[Any], str]:
+        """A person releases a claim payment held as a repeat or a second payment: (events, state)."""
+        async with self.engine.begin() as conn:
+            tx = Transaction(conn, "test", source="remittance")
+            state = await release_held(tx, remit_id, metrics=self.metrics)
             await tx.flush()
         tx.committed()
         return [decode(m.value, m.headers).event for m in tx.outgoing], state
