@@ -990,7 +990,6 @@ class ClaimsHandlers:
             await self._row(tx.conn, key),
             cause=cause,
             reason="corrected session scrubbed",
-            first_pass=True,
             recode=False,
             assembled=dataclasses.replace(built, draft=draft),
         )
@@ -1076,7 +1075,6 @@ class ClaimsHandlers:
             row,
             cause=cause,
             reason="scrubbed after coding",
-            first_pass=True,
             assembled=assembled,
             session_state=None if revision_now is None else ("claimed", revision_now),
         )
@@ -1109,7 +1107,6 @@ class ClaimsHandlers:
             row,
             cause=cause,
             reason="scrubbed after coding",
-            first_pass=True,
             assembled=assembled,
             session_state=("claimed", revision),
         )
@@ -1515,7 +1512,6 @@ class ClaimsHandlers:
         *,
         cause: Delivered[Any] | None,
         reason: str,
-        first_pass: bool = False,
         recode: bool = True,
         assembled: Assembled | None = None,
         session_state: tuple[str, int] | None = None,
@@ -1581,8 +1577,6 @@ class ClaimsHandlers:
             reasons.append(
                 HoldReason(code=code, message=f"authorizations service: {answer.alert_kind} authorization")
             )
-        if first_pass:
-            self.metrics.first_pass(clean=not reasons)
         if reasons:
             await self.hold(tx, row, reasons, cause=cause, reason=reason, at=now)
             return
@@ -1977,7 +1971,7 @@ class ClaimsHandlers:
             cause=cause,
             why=f"{prior.payer_order.value} payer adjudicated",
         )
-        await self.evaluate(tx, inserted, cause=cause, reason="COB claim scrubbed", first_pass=True)
+        await self.evaluate(tx, inserted, cause=cause, reason="COB claim scrubbed")
 
     async def _adjudicated_again(
         self,

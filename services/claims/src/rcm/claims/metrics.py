@@ -51,11 +51,6 @@ class ClaimsMetrics:
             registry=registry,
         )
 
-    def first_pass(self, *, clean: bool) -> None:
-        """Kept for the scrubbing path; the clean-claim ratio is read from the database
-        (``clean_claim_query``, refreshed with the A/R gauges) so that a hold the service releases
-        by itself does not count against it and every process reports the same figure."""
-
 
 AGE_BUCKETS: tuple[tuple[int | None, str], ...] = (
     (30, "0-30"),
