@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -338,6 +339,12 @@ async def test_remits_become_corrections_write_offs_and_denials_exactly_once(
         # payer adjudication: counted apart), published on the compacted topic.
         stats = await wait_for(lambda: _latest_stats(engine, prefix, "all", denied=4), timeout=20)
         assert stats["claims_adjudicated"] == 6
+        # the charges of the lines adjudicated were kept with them: the rate by dollars has its denominator
+        assert (stats["claims_rejected"], stats["claims_submitted"]) == (1, 7)
+        assert Decimal(stats["charges_adjudicated"]) > Decimal(stats["denied_amount"]) > 0
+        assert 0 < Decimal(stats["denial_rate_by_amount"]) < 1
+        result = await asyncio.to_thread(CliRunner().invoke, cli, ["stats", "--dimension", "all"])
+        assert result.exit_code == 0, result.output
         await read_topic(kafka_bootstrap, f"{prefix}.denial-stats-updated", expect=1)
 
 

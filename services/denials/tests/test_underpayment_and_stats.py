@@ -147,3 +147,62 @@ def test_rejections_are_apart_from_payer_denials_and_a_carc_is_a_share_of_claims
     )
     carc = t[("carc", "CO-197")]
     assert (carc.claims_denied, carc.claims_adjudicated, carc.denial_rate) == (1, 10, Decimal("0.1"))
+
+
+def test_the_denial_rate_by_dollars_counts_each_claims_charges_once() -> None:
+    day = date(2025, 3, 10)
+    adjudications = [
+        # c0: two lines of one remit; a reprocessing of c0 (a second remit) is not counted again
+        Adjudication("c0", "p1", day, "90837", remit_id="r0", charge=Decimal("170.00")),
+        Adjudication("c0", "p1", day, "90785", remit_id="r0", charge=Decimal("30.00")),
+        Adjudication("c0", "p1", day, "90837", remit_id="r0b", charge=Decimal("170.00")),
+        Adjudication("c1", "p1", day, "90834", remit_id="r1", charge=Decimal("120.00")),
+        Adjudication("c2", "p2", day, "90834", remit_id="r2", charge=Decimal("120.00")),
+        Adjudication("c3", "p2", day, "90834", remit_id="r3"),  # written before charges were kept
+    ]
+    facts = [DenialFact("d1", "c1", "p1", day, Decimal("80.00"), "CO", "197", "90834")]
+    t = aggregate(facts, adjudications, start=day, end=day)
+    overall = t[("all", "all")]
+    assert overall.charges_adjudicated == Decimal("440.00")
+    assert overall.denial_rate_by_amount == Decimal("0.1818")
+    assert t[("payer", "p1")].charges_adjudicated == Decimal("320.00")
+    assert t[("payer", "p1")].denial_rate_by_amount == Decimal("0.2500")
+    assert t[("payer", "p2")].denial_rate_by_amount == Decimal("0.0000")
+    assert t[("procedure", "90785")].charges_adjudicated == Decimal("30.00")
+    # a CARC's dollars are a share of every dollar adjudicated, like its count
+    assert t[("carc", "CO-197")].denial_rate_by_amount == Decimal("0.1818")
+    assert (
+        aggregate([], [Adjudication("c9", "p1", day, remit_id="r9")], start=day, end=day)[
+            ("all", "all")
+        ].denial_rate_by_amount
+        is None
+    )
+
+
+def test_the_stats_event_carries_rejections_and_dollars() -> None:
+    day = date(2025, 3, 10)
+    adjudications = [
+        Adjudication(f"c{i}", "p1", day, "90837", remit_id=f"r{i}", charge=Decimal("100")) for i in range(4)
+    ]
+    facts = [
+        DenialFact("d1", "c0", "p1", day, Decimal("100"), "CO", "197", "90837"),
+        DenialFact("d2", "rej1", "p1", day, Decimal("170"), source="acknowledgment"),
+    ]
+    tallies = aggregate(facts, adjudications, start=day, end=day)
+    event = next(
+        e
+        for e in stats_events(tallies, start=day, end=day, computed_at=datetime(2025, 3, 11, tzinfo=UTC))
+        if e.scope_id == "all"
+    )
+    assert (event.claims_adjudicated, event.claims_denied, event.denial_rate) == (4, 1, Decimal("0.25"))
+    assert (event.denied_amount, event.charges_adjudicated, event.denial_rate_by_amount) == (
+        Decimal("100"),
+        Decimal("400"),
+        Decimal("0.25"),
+    )
+    assert (event.claims_submitted, event.claims_rejected, event.rejection_rate, event.rejected_amount) == (
+        5,
+        1,
+        Decimal("0.2"),
+        Decimal("170"),
+    )

@@ -64,6 +64,8 @@ async def load_facts(
             modifiers=tuple(r.modifiers),
             provider_id=r.rendering_provider_id,
             state=r.state,
+            remit_id=r.remit_id,
+            charge=r.charge,
         )
         for r in adjudication_rows
     ]
@@ -98,6 +100,13 @@ def stats_events(
                 claims_denied=tally.claims_denied,
                 denial_rate=tally.denial_rate,
                 by_carc=by_carc,
+                denied_amount=tally.denied_amount,
+                charges_adjudicated=tally.charges_adjudicated,
+                denial_rate_by_amount=tally.denial_rate_by_amount,
+                claims_submitted=tally.claims_submitted,
+                claims_rejected=tally.claims_rejected,
+                rejection_rate=tally.rejection_rate,
+                rejected_amount=tally.rejected_amount,
                 computed_at=computed_at,
             )
         )

@@ -675,6 +675,7 @@ class DenialHandlers:
                 "rendering_provider_id": _rendering(claim, ln.line_key, ln.procedure_code),
                 "state": state,
                 "adjudicated_on": today,
+                "charge": ln.charge,
             }
             for i, ln in enumerate(remit.lines)
         ] or [
@@ -688,6 +689,7 @@ class DenialHandlers:
                 "rendering_provider_id": claim.rendering_provider_id if claim else None,
                 "state": state,
                 "adjudicated_on": today,
+                "charge": remit.charge,
             }
         ]
         # the remit's adjudication rows are its claim: positions on file are not applied again

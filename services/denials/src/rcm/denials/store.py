@@ -205,6 +205,9 @@ adjudication = sa.Table(
     sa.Column("rendering_provider_id", sa.Text),
     sa.Column("state", sa.Text),
     sa.Column("adjudicated_on", sa.Date, nullable=False, index=True),
+    sa.Column(
+        "charge", sa.Numeric(14, 2), comment="the line's charge (SVC02), or the claim's (CLP03) without lines"
+    ),
 )
 
 next_payer_wait = sa.Table(

@@ -154,6 +154,38 @@ class DenialStatsUpdated(Event):
     )
     by_carc: list[CarcCount] = Field(default_factory=list, description="Counts by group and CARC.")
     computed_at: Timestamp = Field(description="When the figures were computed.")
+    denied_amount: Money = Field(
+        default=Decimal("0"), description="Amount the payers' denials in the period name."
+    )
+    charges_adjudicated: Money = Field(
+        default=Decimal("0"),
+        description="Charges of the claims adjudicated (each claim once, from its largest adjudication).",
+    )
+    denial_rate_by_amount: Decimal | None = Field(
+        default=None,
+        max_digits=9,
+        decimal_places=4,
+        description="denied_amount / charges_adjudicated, to 4 places; none without charges.",
+    )
+    claims_submitted: int = Field(
+        default=0,
+        ge=0,
+        description="Claims adjudicated or rejected by a front end (999/277CA) in the period.",
+    )
+    claims_rejected: int = Field(
+        default=0, ge=0, description="Claims a front end (999/277CA) rejected; not counted as denied."
+    )
+    rejection_rate: Decimal | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        max_digits=5,
+        decimal_places=4,
+        description="claims_rejected / claims_submitted, to 4 places.",
+    )
+    rejected_amount: Money = Field(
+        default=Decimal("0"), description="Charges of the rejections in the period."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -161,4 +193,6 @@ class DenialStatsUpdated(Event):
             raise ValueError("period ends before it starts")
         if self.claims_denied > self.claims_adjudicated:
             raise ValueError("more claims denied than adjudicated")
+        if self.claims_rejected > self.claims_submitted:
+            raise ValueError("more claims rejected than submitted")
         return self

@@ -77,6 +77,9 @@ class Adjudication:
     modifiers: tuple[str, ...] = ()
     provider_id: str | None = None
     state: str | None = None
+    remit_id: str = ""
+    charge: Decimal | None = None
+    """The line's charge (the claim's without lines); none on rows older than the column."""
 
     def scopes(self) -> list[Scope]:
         return _scopes(
@@ -120,6 +123,10 @@ class Tally:
     the window's claims adjudicated as its denominator, so its rate is that CARC's share). Front-end
     rejections (999/277CA) never reached the payer: they are counted apart, over the claims
     submitted (known here as adjudicated or rejected).
+
+    By dollars, the denied amounts are over the charges adjudicated: a claim's charges in the
+    scope (its lines there) count once, from its largest adjudication in the window, so a claim
+    the payer adjudicated again (a reprocessing) is not counted twice.
     """
 
     denials: int = 0
@@ -133,6 +140,28 @@ class Tally:
     rejections: int = 0
     rejected_claims: set[str] = field(default_factory=set)
     rejected_amount: Decimal = Decimal("0")
+    charges: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    """Charges adjudicated, per claim and per remit (summed over the scope's lines)."""
+
+    def add_charge(self, adjudication: Adjudication) -> None:
+        if adjudication.charge is None:
+            return
+        per_remit = self.charges.setdefault(adjudication.claim_id, {})
+        per_remit[adjudication.remit_id] = (
+            per_remit.get(adjudication.remit_id, Decimal("0")) + adjudication.charge
+        )
+
+    @property
+    def charges_adjudicated(self) -> Decimal:
+        return sum((max(per_remit.values()) for per_remit in self.charges.values()), Decimal("0"))
+
+    @property
+    def denial_rate_by_amount(self) -> Decimal | None:
+        """Denied dollars over the dollars adjudicated (HFMA's initial denial rate by dollars)."""
+        charges = self.charges_adjudicated
+        if charges <= 0:
+            return None
+        return (self.denied_amount / charges).quantize(Decimal("0.0001"))
 
     @property
     def claims_denied(self) -> int:
@@ -173,6 +202,7 @@ def aggregate(
         if start <= adj.adjudicated_on <= end:
             for scope in adj.scopes():
                 tallies[scope].adjudicated_claims.add(adj.claim_id)
+                tallies[scope].add_charge(adj)
     for fact in denials:
         opened = start <= fact.opened_on <= end
         resolved = fact.resolved_on is not None and start <= fact.resolved_on <= end
@@ -201,6 +231,7 @@ def aggregate(
     for (dimension, _), tally in tallies.items():
         if dimension == "carc" and everything is not None:
             tally.adjudicated_claims = everything.adjudicated_claims | everything.denied_claims
+            tally.charges = everything.charges
     return dict(tallies)
 
 
