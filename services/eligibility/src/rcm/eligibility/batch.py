@@ -82,7 +82,7 @@ class Projections:
     def book(self, event: AppointmentScheduled) -> None:
         held = self._appointments.get(event.appointment_id)
         if held is not None:
-            held.update(start=event.start, service_date=event.start.date())
+            held.update(start=event.start, service_date=event.start.date(), modality=event.modality.value)
             return
         self._appointments[event.appointment_id] = {
             "appointment_id": event.appointment_id,
@@ -91,6 +91,7 @@ class Projections:
             "provider_id": event.provider_id,
             "start": event.start,
             "service_date": event.start.date(),
+            "modality": event.modality.value,
         }
 
     async def write(self, conn: AsyncConnection) -> None:

@@ -439,7 +439,12 @@ class Checker:
             raise X12Error("the answer holds no 271")
         response = self._ours(responses, request)
         order = policy.fallback_order or order_for(request.service_types)
-        summary = summarize(response, service_date=request.service_date, order=order)
+        summary = summarize(
+            response,
+            service_date=request.service_date,
+            order=order,
+            telehealth_places=request.telehealth_places,
+        )
         if (
             not echoed_traces(response)
             and request.dependent is None  # a dependent may carry an id of its own

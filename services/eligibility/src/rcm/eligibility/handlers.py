@@ -13,6 +13,12 @@ eligibility-checked says ``error``, the check is scheduled again with a backoff,
 batch commits. Raising would roll the whole batch back, other payers' answers included.
 Missing reference data (an appointment before its patient or coverage) raises
 ``TransientError``: the record goes through the runtime's retry topic until the data is there.
+
+A payer that could not answer (an outage, AAA 42/80 "try again") is asked again on the
+``unavailable_retry_s`` backoff; each eligibility-checked says whether another attempt follows
+(``verification`` retrying) or not: with the attempts used up it is ``unable_to_verify``, its
+AAA follow-up ``stop``, never an inactive coverage. AAA reasons naming request data (72, 73, 58,
+75...) are ``invalid_request_data`` with the fields named (``rejected_fields``).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from rcm.eligibility.batch import Projections, References, Scheduled
 from rcm.eligibility.checker import Checker, CheckOutcome
 from rcm.eligibility.domain import (
     AaaAction,
+    AaaDecision,
     BenefitSummary,
     InquiryRequest,
     Person,
@@ -43,7 +50,9 @@ from rcm.eligibility.domain import (
     is_fresh,
     night_before,
     payer_identifier,
+    telehealth_places,
 )
+from rcm.eligibility.domain.rejections import describe_reason
 from rcm.eligibility.settings import EligibilityOptions, PayerPolicy
 from rcm.events.models import (
     AaaFollowUp,
@@ -59,6 +68,7 @@ from rcm.events.models import (
     PayerUpdated,
     ProviderUpdated,
     Relationship,
+    Verification,
 )
 from rcm.events.models.common import CoveragePriority
 from rcm.servicekit import Delivered, Transaction, TransientError, among
@@ -145,6 +155,7 @@ class Eligibility:
                     trigger="appointment",
                     organization_id=event.organization_id,
                     appointment_id=event.appointment_id,
+                    places=telehealth_places(event.modality.value),
                 )
                 for coverage in coverages
             ]
@@ -170,6 +181,9 @@ class Eligibility:
                     trigger=f"{_RECHECK}{event.reason.value}:{event.request_id}",
                     not_before=event.requested_at,
                     bypass_cache=True,  # asked to verify again: no earlier answer will do
+                    places=telehealth_places(
+                        event.modality.value if event.modality else None, at_home=event.patient_at_home
+                    ),
                 )
             ]
         return []
@@ -198,6 +212,7 @@ class Eligibility:
         not_before: datetime | None = None,
         bypass_cache: bool = False,
         attempt: int = 0,
+        places: tuple[str, ...] = (),
     ) -> CheckJob:
         patient = await refs.get(conn, store.patients, coverage.patient_id, PatientUpdated)
         payer = await refs.get(conn, store.payers, coverage.payer_id, PayerUpdated)
@@ -218,7 +233,12 @@ class Eligibility:
             birth_date=patient.birth_date,
             sex=patient.sex.value,
         )
-        dependent = coverage.relationship is not Relationship.SELF and coverage.subscriber is not None
+        # a dependent with a member id of their own is the inquiry's subscriber (X279A1 1.4.2)
+        dependent = (
+            coverage.relationship is not Relationship.SELF
+            and coverage.subscriber is not None
+            and not coverage.member_id_is_patients
+        )
         subscriber = patient_person
         if dependent and coverage.subscriber is not None:
             sub = coverage.subscriber
@@ -241,6 +261,7 @@ class Eligibility:
             service_date=dos,
             originator_id=trace_originator(organization.tin),
             service_types=policy.service_types,
+            telehealth_places=places,
         )
         key = cache_key(
             patient_id=coverage.patient_id,
@@ -400,6 +421,13 @@ class Eligibility:
             if matched is not None:
                 carve_out = carve_out.model_copy(update={"payer_id": matched})
         previous = previous_summaries.latest(job.coverage_id)
+        follows = self._next_attempt(job, outcome, now)
+        verification = _verification(outcome, retrying=follows is not None)
+        rejected = (
+            list(outcome.decision.named)
+            if outcome.decision is not None and verification is Verification.INVALID_REQUEST_DATA
+            else []
+        )
         # an audit row nothing in this transaction reads back: written with the batch's others
         dumped = summary.model_dump(mode="json")
         tx.insert_later(
@@ -414,7 +442,7 @@ class Eligibility:
                 "status": summary.status.value,
                 "trigger": job.trigger,
                 "summary": dumped,
-                "decision": _decision_json(outcome),
+                "decision": _decision_json(outcome, verification, job.attempt + 1),
                 "failure": outcome.failure,
                 "raw_271": outcome.raw_271,
                 "attempts": outcome.attempts,
@@ -439,12 +467,17 @@ class Eligibility:
             visits_remaining=summary.visits_remaining,
             telehealth=summary.telehealth,
             telehealth_covered=summary.telehealth_covered,
+            telehealth_visit=bool(job.request.telehealth_places),
+            benefits_place_of_service=summary.benefits_place,
             auth_required=summary.auth_required,
             other_payer=other_payer,
             covered=summary.covered,
             carve_out=carve_out,
             aaa_errors=summary.aaa_errors,
-            aaa_follow_up=_follow_up(outcome),
+            aaa_follow_up=_follow_up(outcome, exhausted=follows is None, attempts=job.attempt + 1),
+            verification=verification,
+            rejected_fields=rejected,
+            attempt=job.attempt + 1,
             payer_trace_number=summary.payer_trace_number,
             checked_at=now,
             trigger=trigger_of(job.trigger),
@@ -465,27 +498,35 @@ class Eligibility:
                 event_id=f"{job.check_id}:{found.change.value}",
             )
         log.info(
-            "eligibility check %s for coverage %s: %s%s",
+            "eligibility check %s for coverage %s: %s, %s, attempt %d%s",
             job.check_id,
             job.coverage_id,
             summary.status.value,
+            verification.value,
+            job.attempt + 1,
             f" ({outcome.failure})" if outcome.failure else "",
         )
-        self._follow_up(tx, job, outcome, now)
+        if follows is not None:
+            self._follow_up(tx, job, *follows)
 
-    def _follow_up(self, tx: Transaction, job: CheckJob, outcome: CheckOutcome, now: datetime) -> None:
+    def _next_attempt(
+        self, job: CheckJob, outcome: CheckOutcome, now: datetime
+    ) -> tuple[datetime, str] | None:
+        """When and why the service asks again by itself, or None: an AAA wait (W/X, a date-window
+        reason) after its days; an outage or an AAA "try again" (42, 80...) on the
+        ``unavailable_retry_s`` backoff, bounded by its length."""
         if not outcome.retry_later:
-            return
+            return None
         decision = outcome.decision
         if decision is not None and decision.action is AaaAction.WAIT and decision.wait is not None:
-            due, reason = now + decision.wait, "aaa_wait"
-        else:
-            delays = self.options.unavailable_retry_s
-            if job.attempt >= len(delays):
-                return  # reported as error; no further automatic attempts
-            due, reason = now + timedelta(seconds=delays[job.attempt]), "payer_unavailable"
-            if decision is not None:
-                reason = "aaa_retry"
+            return now + decision.wait, "aaa_wait"
+        delays = self.options.unavailable_retry_s
+        if job.attempt >= len(delays):
+            return None  # the attempts are used up: unable to verify
+        reason = "aaa_retry" if decision is not None else "payer_unavailable"
+        return now + timedelta(seconds=delays[job.attempt]), reason
+
+    def _follow_up(self, tx: Transaction, job: CheckJob, due: datetime, reason: str) -> None:
         _schedule(
             tx,
             dedupe_key=f"{job.coverage_id}|{job.service_date}|{reason}|{job.attempt + 1}|{job.check_id}",
@@ -529,12 +570,19 @@ class Eligibility:
             if coverage is None or coverage.deleted:
                 continue
             organization_id: str | None = None
+            places = tuple(p for p in (row.telehealth_places or "").split(",") if p)
             if row.appointment_id is not None:
-                organization_id = await conn.scalar(
-                    sa.select(store.appointments.c.organization_id).where(
-                        store.appointments.c.appointment_id == row.appointment_id
+                booked = (
+                    await conn.execute(
+                        sa.select(store.appointments.c.organization_id, store.appointments.c.modality).where(
+                            store.appointments.c.appointment_id == row.appointment_id
+                        )
                     )
-                )
+                ).first()
+                if booked is not None:
+                    organization_id = booked.organization_id
+                    if booked.modality is not None:  # as booked now (a visit moved to video...)
+                        places = telehealth_places(booked.modality)
             try:
                 jobs.append(
                     await self._job(
@@ -548,6 +596,7 @@ class Eligibility:
                         not_before=row.not_before,
                         bypass_cache=row.bypass_cache,
                         attempt=row.attempt,
+                        places=places,
                     )
                 )
             except TransientError:
@@ -700,15 +749,40 @@ def _schedule(
             if reason in ("payer_busy", "payer_slow") or job.trigger.startswith(_RECHECK)
             else None,
             "not_before": job.not_before,
+            "telehealth_places": ",".join(job.request.telehealth_places) or None,
         }
     )
 
 
-def _follow_up(outcome: CheckOutcome) -> AaaFollowUp | None:
-    """The event's account of what to do about the 271's AAA rejections."""
+def _verification(outcome: CheckOutcome, *, retrying: bool) -> Verification:
+    """How far a check got: answered (active or inactive), the service asking again, the request's
+    data rejected (the fields named), or no answer to be had by itself (never inactive)."""
+    if outcome.summary.status in (EligibilityStatus.ACTIVE, EligibilityStatus.INACTIVE):
+        return Verification.ANSWERED
+    if retrying:
+        return Verification.RETRYING
+    decision = outcome.decision
+    if outcome.summary.status is EligibilityStatus.NOT_FOUND or (
+        decision is not None and (decision.action is AaaAction.CORRECT or decision.named)
+    ):
+        return Verification.INVALID_REQUEST_DATA
+    return Verification.UNABLE_TO_VERIFY
+
+
+def _used_up(decision: AaaDecision, *, exhausted: bool) -> bool:
+    """A "try again" the service will not try again: its attempts are used up."""
+    return exhausted and decision.action is AaaAction.RETRY
+
+
+def _follow_up(outcome: CheckOutcome, *, exhausted: bool = False, attempts: int = 1) -> AaaFollowUp | None:
+    """The event's account of what to do about the 271's AAA rejections; a "try again" whose
+    attempts are used up is ``stop`` (the service does not resubmit it by itself), so that no
+    consumer waits for an answer that will not come."""
     decision = outcome.decision
     if decision is None:
         return None
+    if _used_up(decision, exhausted=exhausted):
+        return AaaFollowUp(action="stop", message=_unable_message(decision, attempts)[:300])
     return AaaFollowUp(
         action=decision.action.value,
         wait_days=decision.wait.days if decision.wait else None,
@@ -717,7 +791,15 @@ def _follow_up(outcome: CheckOutcome) -> AaaFollowUp | None:
     )
 
 
-def _decision_json(outcome: CheckOutcome) -> dict[str, Any] | None:
+def _unable_message(decision: AaaDecision, attempts: int) -> str:
+    reasons = "; ".join(describe_reason(r) for r in decision.reasons)
+    return (
+        f"unable to verify: the payer could not answer in {attempts} attempt(s) ({reasons}); no further "
+        "automatic checks: verify on the payer's portal or by phone, or request a re-check"
+    )
+
+
+def _decision_json(outcome: CheckOutcome, verification: Verification, attempt: int) -> dict[str, Any] | None:
     decision = outcome.decision
     if decision is None:
         return None
@@ -726,5 +808,8 @@ def _decision_json(outcome: CheckOutcome) -> dict[str, Any] | None:
         "wait_days": decision.wait.days if decision.wait else None,
         "corrections": list(decision.corrections),
         "reasons": list(decision.reasons),
+        "named": list(decision.named),
         "message": decision.message,
+        "verification": verification.value,
+        "attempt": attempt,
     }

@@ -71,6 +71,7 @@ appointments = sa.Table(
     sa.Column("provider_id", sa.Text, nullable=False),
     sa.Column("start", sa.DateTime(timezone=True), nullable=False),
     sa.Column("service_date", sa.Date, nullable=False),
+    sa.Column("modality", sa.Text, doc="in_person, video or audio_only, as last booked (migration 0006)."),
 )
 
 checks = sa.Table(
@@ -108,6 +109,11 @@ scheduled_checks = sa.Table(
     sa.Column("attempt", sa.Integer, nullable=False, server_default="0"),
     sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("done_at", sa.DateTime(timezone=True)),
+    sa.Column(
+        "telehealth_places",
+        sa.Text,
+        doc="A telehealth visit's places of service (10,02), its benefits' (migration 0006); null in person.",
+    ),
     sa.Column("trigger", sa.Text, doc="What asked for a check queued behind a busy payer (appointment...)."),
     sa.Column("not_before", sa.DateTime(timezone=True), doc="Results older than this do not answer it."),
     sa.Index("elig_scheduled_due", "due_at", postgresql_where=sa.text("done_at IS NULL")),
@@ -147,9 +153,13 @@ PROJECTION_UPSERTS = {
 _appointment = pg_insert(appointments)
 UPSERT_APPOINTMENT = _appointment.on_conflict_do_update(
     index_elements=[appointments.c.appointment_id],
-    set_={"start": _appointment.excluded.start, "service_date": _appointment.excluded.service_date},
+    set_={
+        "start": _appointment.excluded.start,
+        "service_date": _appointment.excluded.service_date,
+        "modality": _appointment.excluded.modality,
+    },
 )
-"""An appointment booked, or moved (its start and date of service)."""
+"""An appointment booked, or moved (its start, date of service and modality)."""
 
 
 def _references(table: sa.Table, name: str) -> sa.Select[Any]:

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from rcm.events.models._base import Event, EventModel
-from rcm.events.models.common import CoveragePriority, Period
-from rcm.events.types import Id, NonNegativeMoney, Percent, Timestamp
+from rcm.events.models.common import CoveragePriority, Modality, Period
+from rcm.events.types import Id, NonNegativeMoney, Percent, PlaceOfService, Timestamp
 
 __all__ = [
     "AaaError",
@@ -26,6 +26,7 @@ __all__ = [
     "NetworkBenefits",
     "OtherPayer",
     "RecheckReason",
+    "Verification",
     "VisitLimit",
 ]
 
@@ -39,6 +40,25 @@ class EligibilityStatus(StrEnum):
     """The payer could not identify the member (AAA 75 and similar)."""
     ERROR = "error"
     """The check could not be completed (payer down, AAA 42...)."""
+
+
+class Verification(StrEnum):
+    """How far a check got: the payer's answer, or what stands between the check and one.
+
+    Only ``answered`` says anything about the coverage: the others never mean inactive."""
+
+    ANSWERED = "answered"
+    """The payer answered for the coverage (status active or inactive)."""
+    RETRYING = "retrying"
+    """The payer could not answer now (AAA 42 or 80, a timeout, a server error) or asked to wait (AAA04
+    W, X): the service checks again by itself (an eligibility-checked with trigger retry follows)."""
+    UNABLE_TO_VERIFY = "unable_to_verify"
+    """The payer gave no answer and the service will not ask again by itself: its retries are used up,
+    the payer said not to resubmit, or its reply could not be read. Verify on the payer's portal
+    or by phone, or ask for a re-check."""
+    INVALID_REQUEST_DATA = "invalid_request_data"
+    """The payer rejected data of the request (AAA 72 member id, 73 name, 58 birth date, 75 subscriber
+    not found, 43 provider...): ``rejected_fields`` names it; correct it, then check again."""
 
 
 class NetworkBenefits(EventModel):
@@ -141,7 +161,8 @@ class AaaFollowUp(EventModel):
 
     action: Literal["retry", "wait", "correct", "stop"] = Field(
         description="retry: the service checks again by itself; wait: it checks again after wait_days; "
-        "correct: fix the data in corrections, then check again; stop: do not resubmit."
+        "correct: fix the data in corrections, then check again; stop: do not resubmit (the payer said "
+        "so, or the service's retries of a 'try again' are used up: verify by portal or phone)."
     )
     wait_days: int | None = Field(
         default=None, ge=0, description="Days the payer asks to wait (action wait)."
@@ -204,6 +225,18 @@ class EligibilityChecked(Event):
         description="Whether the service type is covered by telehealth: false when the payer says a "
         "telehealth benefit is not covered (EB01 I with III*ZZ 02 or 10); None when not stated.",
     )
+    telehealth_visit: bool | None = Field(
+        default=None,
+        description="Whether the check was read for a telehealth visit (the appointment's or re-check's "
+        "modality video or audio only); None when not stated.",
+    )
+    benefits_place_of_service: PlaceOfService | None = Field(
+        default=None,
+        description="For a telehealth visit, the telehealth place of service (02 other than the patient's "
+        "home, 10 the home) whose benefits (III*ZZ) gave the visit's figures, coverage, visit limit and "
+        "authorization; None when they are the office's or the plan's (an office visit, or a telehealth "
+        "visit the 271 states no benefit of its place for).",
+    )
     auth_required: bool | None = Field(default=None, description="Whether the payer says auth is required.")
     other_payer: OtherPayer | None = Field(default=None, description="Another payer to bill, if reported.")
     covered: bool | None = Field(
@@ -219,6 +252,22 @@ class EligibilityChecked(Event):
     aaa_errors: list[AaaError] = Field(default_factory=list, description="AAA rejections, if any.")
     aaa_follow_up: AaaFollowUp | None = Field(
         default=None, description="What to do about the AAA rejections, when there are any."
+    )
+    verification: Verification | None = Field(
+        default=None,
+        description="How far the check got: answered, retrying, unable_to_verify or invalid_request_data; "
+        "None from a producer that does not say.",
+    )
+    rejected_fields: list[Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]] = Field(
+        default_factory=list,
+        description="The request data the payer's AAA reasons name (verification invalid_request_data): "
+        "member_id, name, birth_date, gender, group_number, provider, payer, service_date, request.",
+    )
+    attempt: int | None = Field(
+        default=None,
+        ge=1,
+        description="Which automatic attempt of the check this is (1: the first; the service's retries "
+        "after an outage or an AAA 'try again' count up).",
     )
     payer_trace_number: str | None = Field(
         default=None, max_length=50, description="Payer's TRN trace number."
@@ -282,4 +331,14 @@ class EligibilityRecheckRequested(Event):
     reason: RecheckReason = Field(description="Why a recheck is needed.")
     claim_id: Id | None = Field(default=None, description="Claim that prompted it, if any.")
     denial_id: Id | None = Field(default=None, description="Denial that prompted it, if any.")
+    modality: Modality | None = Field(
+        default=None,
+        description="How the visit was delivered, when known: video or audio only reads the 271's "
+        "telehealth benefits (III*ZZ 02/10) for it; None or in person, the office's.",
+    )
+    patient_at_home: bool | None = Field(
+        default=None,
+        description="For a telehealth visit, whether the patient was at home (POS 10) or elsewhere (02); "
+        "None when not known (the home's benefits are read first).",
+    )
     requested_at: Timestamp = Field(description="When it was requested.")

@@ -162,6 +162,12 @@ class CoverageUpdated(Event):
     subscriber: Subscriber | None = Field(
         default=None, description="The subscriber when the relationship is not 'self'."
     )
+    member_id_is_patients: bool = Field(
+        default=False,
+        description="True when member_id is the patient's own unique id, not the subscriber's (a "
+        "dependent the payer enrols with an id of their own): an eligibility inquiry then asks about the "
+        "patient as the subscriber (270 loop 2100C, X279A1 1.4.2). False: the id is the subscriber's.",
+    )
     priority: CoveragePriority = Field(description="Primary, secondary or tertiary.")
     effective: Period = Field(description="Dates the coverage is in force.")
     medicare_secondary_type: MedicareSecondaryType | None = Field(

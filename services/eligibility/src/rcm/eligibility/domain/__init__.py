@@ -10,7 +10,14 @@ from rcm.eligibility.domain.benefits import (
 )
 from rcm.eligibility.domain.cache import cache_key, is_fresh, request_fingerprint
 from rcm.eligibility.domain.changes import DetectedChange, detect_changes
-from rcm.eligibility.domain.inquiry import InquiryRequest, Person, build_270, fingerprint_of, inquiry_270
+from rcm.eligibility.domain.inquiry import (
+    InquiryRequest,
+    Person,
+    build_270,
+    fingerprint_of,
+    inquiry_270,
+    telehealth_places,
+)
 from rcm.eligibility.domain.rejections import AaaAction, AaaDecision, decide
 from rcm.eligibility.domain.schedule import first_visit_of_month, night_before
 from rcm.eligibility.domain.service_types import DEFAULT_INQUIRY, FALLBACK_ORDER, order_for
@@ -39,4 +46,5 @@ __all__ = [
     "payer_identifier",
     "request_fingerprint",
     "summarize",
+    "telehealth_places",
 ]

@@ -31,7 +31,12 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
   office visit: an EB12 N benefit speaks for out-of-network providers only, one restricted to
   another place (III*ZZ 21, 56...) or to telehealth for that place only; a Medicare answer whose
   Part B (EB04 MB) is not active on the date covers no outpatient visit, whatever Part A says;
-- telehealth benefits (III*ZZ place of service 02 or 10);
+- telehealth benefits (III*ZZ place of service 02 or 10), reported apart; a telehealth visit
+  (``telehealth_places``: the places it may be at, the likeliest first) takes its figures, coverage,
+  visit limit and authorization from the benefits of the first of its places the chosen type states
+  (``benefits_place``), each item the 271 does not state for that place from the office's as for
+  an office visit; without benefits for its place, a telehealth visit is read as an office visit
+  (another telehealth place's benefits are never its own: POS 02 is not the patient's home, 10 is);
 - visit limits of the office visit (never another place's; F with EB09 VS, or an HSD with
   HSD01 VS; period 29 = remaining, 24 or EB09 99 = used, others = allowed): the limit is the
   benefit year's (23/22/25)
@@ -201,6 +206,11 @@ class BenefitSummary(BaseModel):
         default=None, description="In-network benefits restricted to telehealth (III*ZZ 02 or 10)."
     )
     telehealth_covered: bool | None = None
+    benefits_place: str | None = Field(
+        default=None,
+        description="The telehealth place of service (III*ZZ 02 or 10) whose benefits the visit's figures "
+        "came from; None when they are the office's or the plan's.",
+    )
     visit_limit: VisitLimit | None = None
     visits_remaining: int | None = Field(
         default=None, description="Visits remaining, also when the 271 does not give the number allowed."
@@ -421,6 +431,30 @@ def _office_rank(loop: BenefitInformation) -> int | None:
 
 def _is_telehealth(loop: BenefitInformation) -> bool:
     return bool(_places(loop) & _TELEHEALTH)
+
+
+def _at(
+    place: str | None, rank: Callable[[BenefitInformation], int | None]
+) -> Callable[[BenefitInformation], int | None]:
+    """``rank`` for a visit at ``place``: the benefits restricted to that telehealth place first, then
+    the others as ``rank`` orders them (the office's before those of no place); for an office
+    visit (None), ``rank`` itself."""
+    if place is None:
+        return rank
+
+    def ranked(loop: BenefitInformation) -> int | None:
+        if place in _places(loop):
+            return 0
+        other = rank(loop)
+        return None if other is None else other + 1
+
+    return ranked
+
+
+def _telehealth_place(loops: Iterable[BenefitInformation], places: Sequence[str]) -> str | None:
+    """The first of a telehealth visit's possible places (02, 10) that benefits are restricted to."""
+    stated = {place for loop in loops for place in _places(loop)}
+    return next((place for place in places if place in _TELEHEALTH and place in stated), None)
 
 
 _UNKNOWN_NETWORK = 3
@@ -859,6 +893,11 @@ def _telehealth_covered(loops: Sequence[BenefitInformation]) -> bool | None:
     return True if codes else None
 
 
+def _states_coverage(loops: Iterable[BenefitInformation]) -> bool:
+    """Some benefit states the coverage (EB01 1-8: active or inactive)."""
+    return any(loop.benefit.information_code in _COVERAGE for loop in loops)
+
+
 def _without_medicare_part_b(loops: Iterable[BenefitInformation], on: date) -> bool:
     """Medicare Part B (EB04 MB) reported and none of it active on the date: Part A (MA) pays
     no office visit, so a Part A only beneficiary's outpatient visit is not covered."""
@@ -935,9 +974,13 @@ def summarize(
     *,
     service_date: date,
     order: Sequence[str] = FALLBACK_ORDER,
+    telehealth_places: Sequence[str] = (),
     delimiters: Delimiters = Delimiters(),
 ) -> BenefitSummary:
-    """The behavioural-health benefit summary of a 271 for a visit on ``service_date``."""
+    """The behavioural-health benefit summary of a 271 for a visit on ``service_date``.
+
+    ``telehealth_places``: for a telehealth visit, the places of service it may be at (02, 10),
+    the likeliest first; empty for an office visit."""
     rejections = _aaa(response)
     aaa = [
         AaaError(
@@ -956,7 +999,10 @@ def summarize(
         # a dependent answered without benefits of its own: the subscriber's apply
         loops = benefit_loops(subscriber[1], delimiters)
     answered = [loop for loop in loops if loop.benefit.information_code not in _NO_ANSWER]
-    if (aaa or loops) and not answered:
+    # a request-level AAA (2000A-2100D: not one benefit's, 2110C/D) with no coverage stated (EB01
+    # 1-8) is a rejection, whatever else the 271 lists: a 42 "unable to respond" is never inactive
+    rejected = any(not (loop or "").startswith("2110") for loop in aaa_loops)
+    if ((aaa or loops) and not answered) or (rejected and not _states_coverage(loops)):
         # rejected, or every benefit says the payer cannot process the request: no answer
         # about the coverage (neither active nor inactive)
         member_problem = any(e.code in MEMBER_DATA_REASONS for e in aaa)
@@ -1029,7 +1075,13 @@ def summarize(
         for loop in (_for_type(visit, chosen) if chosen else [])
         if not _excludes(loop.dates, service_date)
     ]
-    covered = _covered(loop for loop in in_use if _office_rank(loop) is not None)
+    # a telehealth visit whose place the chosen type states benefits for takes that place's
+    place = _telehealth_place(in_use, telehealth_places)
+    figure_rank, scope_rank = _at(place, _place_rank), _at(place, _office_rank)
+    at_place = [loop for loop in in_use if place is not None and place in _places(loop)]
+    covered = _covered(at_place)
+    if covered is None:
+        covered = _covered(loop for loop in in_use if _office_rank(loop) is not None)
     if _without_medicare_part_b(loops, service_date):
         covered = False
     # a type carved out to another payer, or one the payer does not cover, borrows no figures
@@ -1052,14 +1104,16 @@ def summarize(
     telehealth_loops = [loop for loop in in_use if _is_telehealth(loop)]
     telehealth_covered = _telehealth_covered(telehealth_loops)
     # coverage, limits and authorization of the office visit: never another place's
-    visit_limit, visits_remaining = _visit_limit(_Tier(in_use, True, _office_rank))
-    auth_required = _auth_required([loop for loop in in_use if _office_rank(loop) is not None])
+    visit_limit, visits_remaining = _visit_limit(_Tier(in_use, True, scope_rank))
+    auth_required = _auth_required(at_place)
+    if auth_required is None:
+        auth_required = _auth_required([loop for loop in in_use if _office_rank(loop) is not None])
     # a visit limit or an authorization rule the chosen type does not state may be the next
     # behavioural-health type's (a psychotherapy limit under A6 while the copay is under MH); never
     # the plan's (30), whose limits are other services'
     for held in next_types:
         if visit_limit is None and visits_remaining is None:
-            visit_limit, visits_remaining = _visit_limit(_Tier(held, True, _office_rank))
+            visit_limit, visits_remaining = _visit_limit(_Tier(held, True, scope_rank))
         if auth_required is None:
             auth_required = _auth_required([loop for loop in held if _office_rank(loop) is not None])
     patient_name = party.name
@@ -1074,17 +1128,18 @@ def summarize(
         service_type_code=chosen,
         covered=covered,
         in_network=_network_benefits(
-            _Tier(in_use, True, _place_rank),
-            _Tier(plan_wide, True, _place_rank) if plan_wide is not None else None,
-            [_Tier(held, True, _place_rank) for held in next_types],
+            _Tier(in_use, True, figure_rank),
+            _Tier(plan_wide, True, figure_rank) if plan_wide is not None else None,
+            [_Tier(held, True, figure_rank) for held in next_types],
         ),
         out_of_network=_network_benefits(
-            _Tier(in_use, False, _place_rank),
-            _Tier(plan_wide, False, _place_rank) if plan_wide is not None else None,
-            [_Tier(held, False, _place_rank) for held in next_types],
+            _Tier(in_use, False, figure_rank),
+            _Tier(plan_wide, False, figure_rank) if plan_wide is not None else None,
+            [_Tier(held, False, figure_rank) for held in next_types],
         ),
         telehealth=_network_benefits(_Tier(telehealth_loops, True, lambda loop: 0)),
         telehealth_covered=telehealth_covered,
+        benefits_place=place,
         visit_limit=visit_limit,
         visits_remaining=visits_remaining,
         auth_required=auth_required,

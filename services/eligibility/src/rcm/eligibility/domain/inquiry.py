@@ -1,6 +1,14 @@
 """The 270 eligibility inquiry: who asks (the billing provider), whom (the payer), about whom
 (the subscriber, and the patient when a dependent) and for which service types.
 
+A dependent with a member id of their own is the subscriber of the inquiry (005010X279A1 1.4.2:
+a patient the payer identifies uniquely by their own id goes in 2000C/2100C, with that id, their
+name and birth date, and no 2000D): the caller gives them as ``subscriber`` and no ``dependent``.
+
+The visit's place (``telehealth_places``) is not sent: an III place of service in the 270 narrows
+some payers' answers to it, while the office's benefits are still needed when the 271 gives none for
+telehealth. It is read in the 271 (``summarize``) and is part of the request's fingerprint.
+
 Only the minimum member data goes out (member id, name, date of birth): extra data is
 the most common cause of AAA mismatches.
 """
@@ -27,7 +35,7 @@ from rcm.x12.models.eligibility import (
 from rcm.x12.segments import Delimiters
 from rcm.x12.text import x12_text
 
-__all__ = ["InquiryRequest", "Person", "build_270", "fingerprint_of", "inquiry_270"]
+__all__ = ["InquiryRequest", "Person", "build_270", "fingerprint_of", "inquiry_270", "telehealth_places"]
 
 _DELIMITERS = Delimiters()
 
@@ -58,10 +66,31 @@ class InquiryRequest:
     #: TRN03: "1" and the submitter's 9-digit EIN (see ``trace_originator``), or "9" and another id.
     originator_id: str = "9000000000"
     service_types: tuple[str, ...] = DEFAULT_INQUIRY
+    #: A telehealth visit's possible places of service (02, 10), the likeliest first; () in person.
+    telehealth_places: tuple[str, ...] = ()
+
+
+def telehealth_places(modality: str | None, *, at_home: bool | None = None) -> tuple[str, ...]:
+    """The places of service a visit's telehealth benefits are read for, the likeliest first.
+
+    A video or audio-only visit is telehealth: POS 10 with the patient at home, 02 elsewhere (CMS
+    POS code set). Where the patient will be is not always known (an appointment says how, not
+    where): then the home's benefits first, as most behavioural-health telehealth reaches the
+    patient at home, else those of elsewhere. An in-person visit has none."""
+    if modality not in _REMOTE:
+        return ()
+    if at_home is None:
+        return ("10", "02")
+    return ("10",) if at_home else ("02",)
+
+
+_REMOTE = frozenset({"video", "audio_only"})
 
 
 def fingerprint_of(request: InquiryRequest) -> str:
     person = request.dependent or request.subscriber
+    # the place changes the summary, not the 270: an in-person visit keeps the key it always had
+    place = [",".join(request.telehealth_places)] if request.telehealth_places else []
     return request_fingerprint(
         [
             request.payer_electronic_id,
@@ -74,6 +103,7 @@ def fingerprint_of(request: InquiryRequest) -> str:
             person.first,
             str(person.birth_date or ""),
             ",".join(request.service_types),
+            *place,
         ]
     )
 

@@ -29,6 +29,10 @@ P (resubmit the original): with a reason that names wrong request data (72 membe
 corrected first.
 
 The worst decision of all the AAA segments wins (stop, then correct, then wait, then retry).
+
+Whatever the follow-up, a reason that names request data (72 member id, 73 name, 58 birth date, 75
+subscriber not found...) is reported with the fields it names (``AaaDecision.named``): a 75 with
+N (do not resubmit) still tells the front desk to check the card, not that the coverage is inactive.
 """
 
 from __future__ import annotations
@@ -138,6 +142,8 @@ class AaaDecision:
     #: Request data to fix (``correct``): member_id, name, birth_date, gender, provider...
     corrections: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    #: Request data the reasons name, whatever the follow-up (``correct`` or ``stop``); none to retry or wait.
+    named: tuple[str, ...] = ()
 
     @property
     def message(self) -> str:
@@ -247,4 +253,5 @@ def decide(
         wait=max(waits) if waits else None,
         corrections=tuple(corrections) if action is AaaAction.CORRECT else (),
         reasons=tuple(dict.fromkeys(e.code for e in errors)),
+        named=tuple(corrections),
     )
