@@ -56,6 +56,28 @@ def test_the_event_review_category_is_a_guide_code() -> None:
     }
 
 
+@pytest.mark.parametrize("hl", ["HL*5*4*SS*0~", "HL*4*3*EV*1~"], ids=["service", "event"])
+def test_every_level_carries_its_hierarchical_child_code(hl: str) -> None:
+    """X217: HL04 is required at every level (1 when a child level follows, 0 when none)."""
+    text = REQUEST.replace(hl, hl.rsplit("*", 1)[0] + "~", 1)
+    assert (ElementError.REQUIRED_MISSING, "HL", 4) in {
+        (f.code, f.segment_id, f.element) for f in read(text).errors
+    }
+
+
+def test_a_service_level_may_name_its_procedure_without_units() -> None:
+    """X217 2000F SV1: SV102-SV104 are situational (a quantity may be the event's HSD); SV103 and
+    SV104 still go together (P0304)."""
+    reservation = DATA / "278" / "kputnam-stupidedi__X217_pass_request-for-medical-services-reservation.edi"
+    text = reservation.read_text()
+    assert "SV1*HC:99212**UN*1~" in text
+    assert not read(text.replace("SV1*HC:99212**UN*1~", "SV1*HC:99212~")).errors
+    unpaired = read(text.replace("SV1*HC:99212**UN*1~", "SV1*HC:99212***1~")).errors
+    assert (ElementError.CONDITIONAL_MISSING, "SV1", 3) in {
+        (f.code, f.segment_id, f.element) for f in unpaired
+    }
+
+
 def test_events_stream_one_at_a_time_with_the_subscriber_context() -> None:
     items = list(read_claims(REQUEST))
     assert [i.loop.id for i in items] == ["2000E"]

@@ -73,3 +73,25 @@ async def test_revision_0005_goes_down_and_up_again(fresh_database: str) -> None
     assert not await _nullable(fresh_database, "reservation", "service_date")
     await upgrade(fresh_database, MIGRATIONS)
     assert await _nullable(fresh_database, "reservation", "service_date")
+
+
+async def _sequences(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(sa.text("SELECT sequence_name FROM information_schema.sequences"))
+            return {r[0] for r in rows}
+    finally:
+        await engine.dispose()
+
+
+async def test_revision_0006_goes_down_and_up_again(fresh_database: str) -> None:
+    await upgrade(fresh_database, MIGRATIONS)
+    assert "diagnoses" in await _columns(fresh_database, "service_line")
+    assert "interchange_control_seq" in await _sequences(fresh_database)
+    await asyncio.to_thread(command.downgrade, _config(fresh_database), "0005")
+    assert "diagnoses" not in await _columns(fresh_database, "service_line")
+    assert "interchange_control_seq" not in await _sequences(fresh_database)
+    await upgrade(fresh_database, MIGRATIONS)  # as on a database migrated before 0006
+    assert "diagnoses" in await _columns(fresh_database, "service_line")
+    assert "interchange_control_seq" in await _sequences(fresh_database)

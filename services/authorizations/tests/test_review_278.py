@@ -29,6 +29,7 @@ PARTIES = Parties(
     payer_identifier="SYNBH1",
     requester_name="TEST PRACTICE",
     requester_npi="1000000004",
+    requester_tin="123456789",
     subscriber_last_name="PATIENT",
     subscriber_first_name="TEST",
     member_id="SYN000001",
@@ -52,7 +53,7 @@ def test_an_extension_request_is_valid_x12_and_names_the_authorization() -> None
     x12 = renewal_request_x12(
         AUTH,
         parties=PARTIES,
-        ask=RenewalAsk(quantity=8, through=date(2025, 9, 30)),
+        ask=RenewalAsk(quantity=8, through=date(2025, 9, 30), diagnoses=("F41.1",)),
         sender_id="SUBMITTER",
         receiver_id="SYNBH1",
         control_number=17,
@@ -67,7 +68,7 @@ def test_an_extension_request_is_valid_x12_and_names_the_authorization() -> None
     assert event.review is not None and event.review.certification_type == "4"
     assert [(r.qualifier, r.value) for r in event.references] == [("BB", "SYNAUTH000001")]
     assert [(d.qualifier, d.start, d.end) for d in event.dates] == [
-        ("472", date(2025, 1, 1), date(2025, 9, 30))
+        ("AAH", date(2025, 1, 1), date(2025, 9, 30))
     ]
     assert b"HSD*VS*8~" in x12
     assert sorted(s.professional_service.procedure.code for s in services if s.professional_service) == [

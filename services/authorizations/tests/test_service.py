@@ -213,7 +213,8 @@ async def test_auth_show_prints_the_ledger_and_renewal_278_builds_the_request(
         [
             "renewal-278", "auth-0001", "--quantity", "6", "--through", (TODAY + timedelta(days=200)).isoformat(),
             "--payer-name", "SYNTHETIC BH", "--payer-identifier", "SYNBH1", "--requester-name", "TEST PRACTICE",
-            "--requester-npi", "1000000004", "--subscriber-last", "PATIENT", "--subscriber-first", "TEST",
+            "--requester-npi", "1000000004", "--requester-tin", "123456789", "--subscriber-last", "PATIENT",
+            "--subscriber-first", "TEST",
             "--member-id", "SYN000001", "--sender-id", "SUBMITTER", "--receiver-id", "SYNBH1", "-o", str(out),
         ],
         env=env,
@@ -221,6 +222,7 @@ async def test_auth_show_prints_the_ledger_and_renewal_278_builds_the_request(
     assert built.exit_code == 0, built.output
     assert b"REF*BB*SYNAUTH000001~" in out.read_bytes()
     assert b"HSD*VS*6~" in out.read_bytes()
+    assert b"HI*ABK:F411~" in out.read_bytes()  # the diagnosis the claims billed under it point at
 
 
 async def test_an_appointment_books_a_visit_until_it_is_cancelled(ledger_service: RunningLedger) -> None:

@@ -548,6 +548,7 @@ class BatchView:
                 "units": line.units,
                 "service_date": line.service_date,
                 "provider_id": line.provider_id,
+                "diagnoses": list(line.diagnoses) or None,
             }
         await self._written(conn)
 

@@ -238,6 +238,32 @@ def register_278(
         )
 
 
+async def _renewal_facts(
+    authorization_id: str, *, diagnoses: bool, control_number: bool
+) -> tuple[Any | None, list[str], int | None]:
+    """The authorization, the diagnoses of the latest line billed under it (when asked) and the
+    next interchange control number (when asked)."""
+    from rcm.authorizations import store
+    from rcm.servicekit import create_engine
+
+    engine = create_engine(AuthorizationSettings().database_url.get_secret_value())
+    try:
+        async with engine.begin() as conn:
+            found = await store.load_ledger(conn, authorization_ids=[authorization_id])
+            auth = found.get(authorization_id)
+            if auth is None:
+                return None, [], None
+            codes = await store.diagnoses_of(conn, authorization_id) if diagnoses else []
+            control = await store.next_control_number(conn) if control_number else None
+    finally:
+        await engine.dispose()
+    return auth, codes, control
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
 @app.command("renewal-278")
 def renewal_278(
     authorization_id: str = typer.Argument(..., metavar="AUTH_ID", help="Authorization to extend or renew."),
@@ -248,44 +274,104 @@ def renewal_278(
     payer_identifier: str = typer.Option(..., "--payer-identifier", help="Payer id (NM109 of 2010A, PI)."),
     requester_name: str = typer.Option(..., "--requester-name"),
     requester_npi: str = typer.Option(..., "--requester-npi"),
+    requester_tin: str = typer.Option(..., "--requester-tin", help="The requester's 9-digit EIN (TRN03)."),
+    requester_taxonomy: str | None = typer.Option(
+        None, "--requester-taxonomy", help="NUCC taxonomy of the requester (2010B PRV*PE)."
+    ),
     subscriber_last: str = typer.Option(..., "--subscriber-last"),
     subscriber_first: str = typer.Option(..., "--subscriber-first"),
+    subscriber_birth_date: datetime | None = typer.Option(
+        None,
+        "--subscriber-birth-date",
+        formats=["%Y-%m-%d"],
+        help="2010C DMG (the subscriber is the patient).",
+    ),
     member_id: str = typer.Option(..., "--member-id"),
+    patient_last: str | None = typer.Option(
+        None, "--patient-last", help="The patient, when a dependent of the subscriber (2010D)."
+    ),
+    patient_first: str | None = typer.Option(None, "--patient-first"),
+    patient_birth_date: datetime | None = typer.Option(None, "--patient-birth-date", formats=["%Y-%m-%d"]),
+    diagnosis: list[str] | None = typer.Option(
+        None,
+        "--diagnosis",
+        help="ICD-10-CM code treated, principal first (repeat the option); default: the diagnoses of "
+        "the latest line billed under the authorization.",
+    ),
     sender_id: str = typer.Option(..., "--sender-id", help="ISA06."),
     receiver_id: str = typer.Option(..., "--receiver-id", help="ISA08."),
-    control_number: int = typer.Option(1, "--control-number", min=1, max=999_999_999),
+    control_number: int | None = typer.Option(
+        None,
+        "--control-number",
+        min=1,
+        max=999_999_999,
+        help="ISA13/GS06 (default: the next of the service's own).",
+    ),
+    usage: str | None = typer.Option(
+        None, "--usage", help="ISA15: P production or T test (default: RCM_INTERCHANGE_USAGE, else P)."
+    ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the X12 here (else stdout)."),
 ) -> None:
-    """Build the 278 request extending or renewing an authorization on file."""
-    from rcm.authorizations.review_278 import Parties, RenewalAsk, renewal_request_x12
+    """Build the 278 request extending or renewing an authorization on file.
+
+    The request names the patient's diagnoses (2000E HI); with no --diagnosis and no line billed
+    under the authorization that carries them, nothing is written (exit 2): a review request
+    without the condition treated is pended or denied by the payer, so none is sent.
+    """
+    from rcm.authorizations.review_278 import (
+        Dependent,
+        Parties,
+        RenewalAsk,
+        RequestNotWritten,
+        renewal_request_x12,
+    )
 
     if kind not in ("extension", "renewal"):
         raise typer.BadParameter("--kind is extension or renewal")
-    auths, _ = asyncio.run(_read(authorization_id=authorization_id))
-    if not auths:
+    settings = AuthorizationSettings()
+    usage = usage or settings.interchange_usage
+    if usage not in ("P", "T"):
+        raise typer.BadParameter("--usage is P or T")
+    auth, on_file, next_control = asyncio.run(
+        _renewal_facts(authorization_id, diagnoses=not diagnosis, control_number=control_number is None)
+    )
+    if auth is None:
         typer.echo(f"no authorization {authorization_id}", err=True)
         raise typer.Exit(1)
-    x12 = renewal_request_x12(
-        auths[0],
-        parties=Parties(
-            payer_name=payer_name,
-            payer_identifier=payer_identifier,
-            requester_name=requester_name,
-            requester_npi=requester_npi,
-            subscriber_last_name=subscriber_last,
-            subscriber_first_name=subscriber_first,
-            member_id=member_id,
-        ),
-        ask=RenewalAsk(
-            quantity=quantity,
-            through=through.date() if isinstance(through, datetime) else date.fromisoformat(str(through)),
-            kind="extension" if kind == "extension" else "renewal",
-        ),
-        sender_id=sender_id,
-        receiver_id=receiver_id,
-        control_number=control_number,
-        created=datetime.now(UTC),
+    dependent = (
+        Dependent(patient_last, patient_first, _day(patient_birth_date)) if patient_last is not None else None
     )
+    try:
+        x12 = renewal_request_x12(
+            auth,
+            parties=Parties(
+                payer_name=payer_name,
+                payer_identifier=payer_identifier,
+                requester_name=requester_name,
+                requester_npi=requester_npi,
+                requester_tin=requester_tin,
+                subscriber_last_name=subscriber_last,
+                subscriber_first_name=subscriber_first,
+                member_id=member_id,
+                requester_taxonomy=requester_taxonomy,
+                subscriber_birth_date=_day(subscriber_birth_date),
+                dependent=dependent,
+            ),
+            ask=RenewalAsk(
+                quantity=quantity,
+                through=through.date(),
+                kind="extension" if kind == "extension" else "renewal",
+                diagnoses=tuple(diagnosis or on_file),
+            ),
+            sender_id=sender_id,
+            receiver_id=receiver_id,
+            control_number=control_number or next_control or 0,
+            created=datetime.now(UTC),
+            usage=usage,
+        )
+    except RequestNotWritten as exc:
+        typer.echo(f"{authorization_id}: no 278 written: {exc}", err=True)
+        raise typer.Exit(2) from exc
     if output is None:
         typer.echo(x12.decode())
     else:

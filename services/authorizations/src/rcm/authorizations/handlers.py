@@ -40,6 +40,7 @@ from rcm.events.models import (
     AuthorizationReceived,
     AuthorizationReleased,
     ClaimCreated,
+    ClaimLine,
     ClaimVoided,
     ClaimVoidRequested,
     FrequencyCode,
@@ -104,6 +105,11 @@ def _billed(row: sa.Row[Any], *, units: int | None = None) -> ServiceLine | None
     )
 
 
+def _diagnoses(claim: ClaimCreated, line: ClaimLine) -> tuple[str, ...]:
+    """The claim's diagnoses the line points at, in pointer order (the line's primary first)."""
+    return tuple(dict.fromkeys(claim.diagnoses[pointer - 1] for pointer in line.diagnosis_pointers))
+
+
 def _lines(claim: ClaimCreated) -> list[ServiceLine]:
     return [
         ServiceLine(
@@ -117,6 +123,7 @@ def _lines(claim: ClaimCreated) -> list[ServiceLine]:
             units=line.units,
             service_date=line.service_date,
             provider_id=line.rendering_provider_id or claim.rendering_provider_id,
+            diagnoses=_diagnoses(claim, line),
         )
         for line in claim.lines
     ]

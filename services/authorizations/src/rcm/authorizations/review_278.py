@@ -1,10 +1,12 @@
-"""The X12 278 (services review) side of the ledger: a renewal or extension request built
-from an authorization, and authorizations read from a 278 response.
+"""The X12 278 (services review, 005010X217) side of the ledger: a renewal or extension request
+built from an authorization, and authorizations read from a 278 response.
 
 The request asks the payer (UMO) for more visits or a later end date under the same
-authorization: UM02 ``4`` (extension) or ``R`` (renewal), the current number as
-REF*BB, the window asked for as DTP*472, the visits as HSD*VS and one 2000F service
-level (SV1) per code. Names and member id are parameters: the ledger keeps opaque ids only.
+authorization: UM02 ``4`` (extension) or ``R`` (renewal), the current number as REF*BB, the
+dates asked for as DTP*AAH, the patient's diagnoses as HI, the visits or units asked for once
+as the event's HSD, and one 2000F service level (SV1, no quantity) per code. Names, member id
+and diagnoses are parameters: the ledger keeps opaque ids only (the diagnoses of the lines
+billed under an authorization are on file: ``store.diagnoses_of``).
 """
 
 from __future__ import annotations
@@ -12,34 +14,43 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Literal
 
 from rcm.authorizations.domain import Authorization
 from rcm.events.models import AuthorizationReceived, AuthorizationUnit
+from rcm.events.types import is_valid_npi
 from rcm.x12.build import build
 from rcm.x12.models.auth_278 import ReviewLevel, ServiceReviewRequest278, ServiceReviewResponse278
 from rcm.x12.models.base import RawSegment
+from rcm.x12.text import x12_text
 
 __all__ = [
     "CERTIFIED",
     "COUNTED",
+    "HSD_QUANTITY",
+    "ICD10_CM",
+    "Dependent",
     "NotCancelled",
     "Parties",
     "Reading",
     "Refusal",
     "Refused",
     "RenewalAsk",
+    "RequestNotWritten",
     "authorizations_from_response",
     "cancellations_from_response",
     "cancelled",
     "cancelled_services",
+    "diagnosis_codes",
     "read_response",
     "renewal_request",
     "renewal_request_x12",
+    "requested_window",
     "service_cancellations_from_response",
+    "trace_originator",
     "unmatched_cancellations_from_response",
 ]
 
@@ -95,21 +106,38 @@ class Reading:
 
 
 @dataclass(frozen=True, slots=True)
+class Dependent:
+    """The patient when they are not the subscriber (2000D, 2010D NM1*QC)."""
+
+    last_name: str
+    first_name: str | None = None
+    birth_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Parties:
-    """Who the request is from, to and about (2010A, 2010B, 2010C)."""
+    """Who the request is from, to and about (2010A, 2010B, 2010C and, for a dependent, 2010D)."""
 
     payer_name: str
     payer_identifier: str
     requester_name: str
     requester_npi: str
+    requester_tin: str
+    """The requester's 9-digit EIN: TRN03 of the event is ``1`` and it."""
     subscriber_last_name: str
     subscriber_first_name: str
     member_id: str
+    requester_taxonomy: str | None = None
+    """NUCC taxonomy of the requester, who renders the services asked for (PRV*PE), when known."""
+    subscriber_birth_date: date | None = None
+    """DMG of the subscriber, written when the subscriber is the patient."""
+    dependent: Dependent | None = None
+    """The patient, when not the subscriber: the event then sits under 2000D."""
 
 
 @dataclass(frozen=True, slots=True)
 class RenewalAsk:
-    """What is asked for: more visits/units, through a date."""
+    """What is asked for: more visits/units, through a date, for the patient's diagnoses."""
 
     quantity: int
     through: date
@@ -117,10 +145,96 @@ class RenewalAsk:
     service_type: str = "MH"
     """UM03 service type: MH mental health, AI substance abuse..."""
     place_of_service: str = "11"
+    diagnoses: tuple[str, ...] = ()
+    """ICD-10-CM codes, principal first (with or without the dot)."""
+
+
+class RequestNotWritten(ValueError):
+    """The 278 request cannot be written as the TR3 requires; the message names what is missing
+    (never a value of the patient's)."""
+
+
+ICD10_CM = re.compile(r"^[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$")
+"""An ICD-10-CM code as X12 carries it: 3 to 7 characters, no dot."""
+
+HI_CODES = 12
+"""Diagnoses one HI segment holds (HI01-HI12)."""
+
+TAXONOMY = re.compile(r"^[0-9]{3}[0-9A-Z]{6}X$")
+"""A NUCC health-care provider taxonomy code (PRV03)."""
+
+HSD_QUANTITY = {AuthorizationUnit.VISITS: "VS", AuthorizationUnit.UNITS: "FL"}
+"""HSD01 of the quantity asked for: visits (VS) or units (FL)."""
+
+_NM103, _NM104 = 60, 35
+_DELIMITERS = frozenset("*:^~")
+
+
+def diagnosis_codes(codes: Iterable[str]) -> list[str]:
+    """``codes`` as 2000E HI carries them: upper case without the dot, each once, in the order
+    given (the first is the principal one, ABK; the others ABF).
+
+    RequestNotWritten for none (a review request states the condition treated: one sent without
+    is pended or denied by the UMO, so none is written), for more than an HI holds, or for a code
+    that is not ICD-10-CM (named by its place, not its value)."""
+    found = list(dict.fromkeys(c.strip().upper().replace(".", "") for c in codes if c.strip()))
+    if not found:
+        raise RequestNotWritten("no diagnosis for the request (2000E HI): give the ICD-10-CM codes treated")
+    if len(found) > HI_CODES:
+        raise RequestNotWritten(f"2000E HI holds at most {HI_CODES} diagnoses, {len(found)} given")
+    bad = [str(n) for n, c in enumerate(found, 1) if not ICD10_CM.match(c)]
+    if bad:
+        raise RequestNotWritten(f"diagnoses {', '.join(bad)} are not ICD-10-CM codes")
+    return found
+
+
+def trace_originator(tin: str) -> str:
+    """TRN03 of the request's trace: ``1`` and the requester's 9-digit EIN (X217: 1 for an EIN),
+    as the 270 writes it. RequestNotWritten when the TIN is not 9 digits."""
+    digits = tin.replace("-", "").strip()
+    if len(digits) != 9 or not digits.isdigit():
+        raise RequestNotWritten("TRN03 needs the requester's 9-digit EIN (TIN)")
+    return f"1{digits}"
+
+
+def requested_window(auth: Authorization, ask: RenewalAsk) -> tuple[date, date]:
+    """The dates asked for (2000E DTP*AAH): an extension stretches the authorization's own period
+    (its start through the date asked); a renewal asks for a new period, from the day after the
+    current one ends (its start when it is open-ended). RequestNotWritten when the date asked
+    for comes before that start."""
+    start = auth.start
+    if ask.kind == "renewal" and auth.end is not None:
+        start = auth.end + timedelta(days=1)
+    if ask.through < start:
+        raise RequestNotWritten(f"the date asked for ends before the {ask.kind} starts ({start.isoformat()})")
+    return start, ask.through
+
+
+def _folded(value: str | None, limit: int, what: str) -> str:
+    """A name folded as the 837P and 276 fold it (``x12_text``); RequestNotWritten when none is left."""
+    folded = x12_text(value, limit)
+    if folded is None:
+        raise RequestNotWritten(f"no {what} that X12 can carry")
+    return folded
+
+
+def _identifier(value: str, what: str) -> str:
+    """An identifier as given (never folded: changing it would name someone else)."""
+    value = value.strip()
+    if not value or any(c in _DELIMITERS or not (" " <= c <= "~") for c in value):
+        raise RequestNotWritten(f"{what} is empty or has a character X12 cannot carry")
+    return value
 
 
 def _party(
-    loop: str, entity: str, entity_type: str, last: str, first: str | None, qualifier: str, ident: str
+    loop: str,
+    entity: str,
+    entity_type: str,
+    last: str,
+    first: str | None,
+    qualifier: str | None,
+    ident: str | None,
+    **segments: Any,
 ) -> dict[str, Any]:
     return {
         "loop_name": loop,
@@ -132,13 +246,48 @@ def _party(
             "id_qualifier": qualifier,
             "identifier": ident,
         },
+        **{key: value for key, value in segments.items() if value is not None},
+    }
+
+
+def _born(day: date | None) -> dict[str, Any] | None:
+    return {"date_format": "D8", "birth_date": day} if day is not None else None
+
+
+def _quantity_segment(auth: Authorization, ask: RenewalAsk, position: int) -> dict[str, Any]:
+    """HSD of the event: the visits or units asked for, once for the whole request. The
+    authorization is one count shared by its codes, so its service levels (2000F) name the codes
+    and state no quantity of their own (an SV104 or HSD per code would ask for it once per code)."""
+    return {
+        "id": "HSD",
+        "elements": [[[HSD_QUANTITY[auth.unit]]], [[str(ask.quantity)]]],
+        "position": position,
     }
 
 
 def renewal_request(
     auth: Authorization, *, parties: Parties, ask: RenewalAsk, trace: str, created: datetime
 ) -> ServiceReviewRequest278:
-    """The 278 request extending or renewing ``auth``."""
+    """The 278 request (005010X217) extending or renewing ``auth``.
+
+    2000E (the patient event) carries the trace (TRN03 ``1`` + EIN), UM*HS with UM02 ``4``
+    (extension) or ``R`` (renewal), the authorization number (REF*BB), the dates asked for
+    (DTP*AAH RD8), the diagnoses (HI: ABK principal, ABF others) and the quantity asked for,
+    once (HSD*VS visits or HSD*FL units). Each code of the authorization is a 2000F service
+    level (UM*HS, SV1*HC) without a quantity. Names are folded to the X12 character set, upper
+    case. The builder writes every HL04 (0 on a level without children, 1 above one).
+    RequestNotWritten when a value the TR3 requires is missing or cannot be written.
+    """
+    if ask.quantity < 1:
+        raise RequestNotWritten("the quantity asked for must be at least 1")
+    diagnoses = diagnosis_codes(ask.diagnoses)
+    start, through = requested_window(auth, ask)
+    npi = parties.requester_npi.strip()
+    if not is_valid_npi(npi):
+        raise RequestNotWritten("the requester NPI (2010B NM109) is not a valid NPI")
+    taxonomy = parties.requester_taxonomy.strip().upper() if parties.requester_taxonomy else None
+    if taxonomy is not None and not TAXONOMY.match(taxonomy):
+        raise RequestNotWritten("the requester taxonomy (2010B PRV03) is not a NUCC taxonomy code")
     certification = "4" if ask.kind == "extension" else "R"
     review = {
         "request_category": "HS",
@@ -150,60 +299,102 @@ def renewal_request(
         {
             "loop_name": "2000F",
             "hl_level_code": "SS",
-            "hl_child_code_written": False,
-            "review": review,
+            "review": {
+                "request_category": "HS",
+                "certification_type": certification,
+                "service_type": ask.service_type,
+            },
             "professional_service": {
-                "procedure": {"qualifier": "HC", "code": code},
-                "unit_basis": "UN",
-                "units": str(ask.quantity),
+                "procedure": {"qualifier": "HC", "code": _identifier(code, "a procedure code")}
             },
         }
         for code in sorted(auth.procedure_codes)
     ]
-    visits = (
-        [{"id": "HSD", "elements": [[["VS"]], [[str(ask.quantity)]]], "position": 5}]
-        if auth.unit is AuthorizationUnit.VISITS
-        else []
-    )
-    event = {
+    event: dict[str, Any] = {
         "loop_name": "2000E",
         "hl_level_code": "EV",
-        "hl_child_code_written": bool(services),
-        "traces": [{"trace_type": "1", "reference": trace, "originator": "1" + parties.requester_npi[:9]}],
+        "traces": [
+            {"trace_type": "1", "reference": trace, "originator": trace_originator(parties.requester_tin)}
+        ],
         "review": review,
-        "references": [{"qualifier": "BB", "value": auth.auth_number}],
-        "dates": [{"qualifier": "472", "format": "RD8", "start": auth.start, "end": ask.through}],
-        "other_segments": visits,
+        "references": [
+            {"qualifier": "BB", "value": _identifier(auth.auth_number, "the authorization number")}
+        ],
+        "dates": [{"qualifier": "AAH", "format": "RD8", "start": start, "end": through}],
+        "health_codes": [
+            {
+                "codes": [
+                    {"qualifier": "ABK" if n == 0 else "ABF", "code": code}
+                    for n, code in enumerate(diagnoses)
+                ]
+            }
+        ],
         "levels": services,
     }
+    # HSD follows HL, TRN, UM, REF, DTP and HI in the event's segments
+    event["other_segments"] = [_quantity_segment(auth, ask, position=6)]
+    patient = parties.dependent
+    subscriber_party = _party(
+        "2010C",
+        "IL",
+        "1",
+        _folded(parties.subscriber_last_name, _NM103, "subscriber last name (2010C NM103)"),
+        x12_text(parties.subscriber_first_name, _NM104),
+        "MI",
+        _identifier(parties.member_id, "the member id (2010C NM109)"),
+        demographics=_born(parties.subscriber_birth_date) if patient is None else None,
+    )
+    below_subscriber = event
+    if patient is not None:
+        below_subscriber = {
+            "loop_name": "2000D",
+            "hl_level_code": "23",
+            "parties": [
+                _party(
+                    "2010D",
+                    "QC",
+                    "1",
+                    _folded(patient.last_name, _NM103, "patient last name (2010D NM103)"),
+                    x12_text(patient.first_name, _NM104),
+                    None,
+                    None,
+                    demographics=_born(patient.birth_date),
+                )
+            ],
+            "levels": [event],
+        }
     subscriber = {
         "loop_name": "2000C",
         "hl_level_code": "22",
-        "parties": [
-            _party(
-                "2010C",
-                "IL",
-                "1",
-                parties.subscriber_last_name,
-                parties.subscriber_first_name,
-                "MI",
-                parties.member_id,
-            )
-        ],
-        "levels": [event],
+        "parties": [subscriber_party],
+        "levels": [below_subscriber],
     }
+    requester_party = _party(
+        "2010B",
+        "1P",
+        "2",
+        _folded(parties.requester_name, _NM103, "requester name (2010B NM103)"),
+        None,
+        "XX",
+        npi,
+        taxonomy={"provider_code": "PE", "qualifier": "PXC", "taxonomy": taxonomy} if taxonomy else None,
+    )
     requester = {
         "loop_name": "2000B",
         "hl_level_code": "21",
-        "parties": [_party("2010B", "1P", "2", parties.requester_name, None, "XX", parties.requester_npi)],
+        "parties": [requester_party],
         "levels": [subscriber],
     }
-    source = {
-        "loop_name": "2000A",
-        "hl_level_code": "20",
-        "parties": [_party("2010A", "X3", "2", parties.payer_name, None, "PI", parties.payer_identifier)],
-        "levels": [requester],
-    }
+    payer_party = _party(
+        "2010A",
+        "X3",
+        "2",
+        _folded(parties.payer_name, _NM103, "payer name (2010A NM103)"),
+        None,
+        "PI",
+        _identifier(parties.payer_identifier, "the payer id (2010A NM109)"),
+    )
+    source = {"loop_name": "2000A", "hl_level_code": "20", "parties": [payer_party], "levels": [requester]}
     return ServiceReviewRequest278.model_validate(
         {
             "header": {
@@ -227,16 +418,24 @@ def renewal_request_x12(
     receiver_id: str,
     control_number: int,
     created: datetime,
+    usage: str = "P",
 ) -> bytes:
-    """The request in an interchange, ready to send (ISA15 ``P``)."""
+    """The request in an interchange, ready to send: ISA13/GS06 ``control_number`` (unique per
+    file: take it from ``store.next_control_number``), the same number as BHT03 and TRN02, and
+    ISA15 ``usage`` (P production, T test: the setting the other outbound files follow)."""
+    if usage not in ("P", "T"):
+        raise RequestNotWritten("ISA15 usage must be P or T")
+    if not 0 < control_number < 10**9:
+        raise RequestNotWritten("the interchange control number must be 1 to 999999999")
     request = renewal_request(auth, parties=parties, ask=ask, trace=f"{control_number:09d}", created=created)
     return build(
         [request],
-        sender_id=sender_id,
-        receiver_id=receiver_id,
+        sender_id=_identifier(sender_id, "ISA06"),
+        receiver_id=_identifier(receiver_id, "ISA08"),
         interchange_control_number=control_number,
         group_control_number=control_number,
         created=created,
+        usage=usage,
     )
 
 

@@ -47,3 +47,9 @@ class AuthorizationSettings(ServiceSettings):
     service_name: str = "authorizations"
     database_url: SecretStr = SecretStr("postgresql+psycopg://postgres@127.0.0.1:55432/rcm_authorizations")
     authorizations: AuthorizationOptions = Field(default_factory=AuthorizationOptions)
+    interchange_usage: str = Field(
+        "P",
+        pattern="^[PT]$",
+        description="ISA15 of the 278 requests: P production, T test (RCM_INTERCHANGE_USAGE, the setting "
+        "the claims service's 837P and 276 follow).",
+    )

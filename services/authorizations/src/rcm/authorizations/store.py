@@ -28,6 +28,7 @@ __all__ = [
     "CANCEL_UNBOOKED",
     "DELETE_UNCOVERED",
     "DELETE_UNCOVERED_LINES",
+    "DIAGNOSES_OF_AUTHORIZATION",
     "EXPIRED",
     "EXPIRE_BOOKINGS",
     "INSERT_ALERT",
@@ -54,10 +55,13 @@ __all__ = [
     "alert",
     "authorization",
     "authorization_entry",
+    "diagnoses_of",
+    "interchange_sequence",
     "ledger_entry",
     "load_ledger",
     "load_requirements",
     "metadata",
+    "next_control_number",
     "payer_rules",
     "prior_visits",
     "raised_alerts",
@@ -109,11 +113,14 @@ service_line = sa.Table(
     sa.Column("coverage_id", sa.Text),
     sa.Column("units", sa.Integer),
     sa.Column("provider_id", sa.Text),
+    sa.Column("diagnoses", ARRAY(sa.Text)),
     sa.Index("service_line_visits", "patient_id", "payer_id", "service_date"),
 )
 """Every line billed, authorized or not: counts the visits before an auth is needed, and
 keeps what burning the line again takes (coverage, units, rendering provider; empty on lines
-billed before revision 0004) when an authorization received later covers it or no longer does."""
+billed before revision 0004) when an authorization received later covers it or no longer does.
+``diagnoses`` are the ICD-10-CM codes the line points at, primary first (empty on lines billed
+before revision 0006): what a 278 asking to extend the authorization the line used names (HI)."""
 
 usage = sa.Table(
     "usage",
@@ -502,6 +509,37 @@ PARTLY_COVERED_LINES_OF_PATIENT = (
 """A patient's billed lines covered in part (``excess``: the units beyond what covered them,
 ``used_on``/``used``: the authorization they use and how much), oldest first."""
 
+DIAGNOSES_OF_AUTHORIZATION = (
+    sa.select(service_line.c.diagnoses)
+    .join(usage, usage.c.line_key == service_line.c.line_key)
+    .where(
+        usage.c.authorization_id == sa.bindparam("authorization_id"),
+        usage.c.released_at.is_(None),
+        service_line.c.voided.is_(False),
+        sa.func.cardinality(service_line.c.diagnoses) > 0,
+    )
+    .order_by(service_line.c.service_date.desc(), usage.c.consumed_at.desc(), service_line.c.line_key.desc())
+    .limit(1)
+)
+"""The diagnoses of the latest line an authorization's usage counts (none when no line billed under
+it carries them): what the clinician last coded for the care the authorization covers."""
+
+
+async def diagnoses_of(conn: AsyncConnection, authorization_id: str) -> list[str]:
+    """The diagnoses of the latest billed line using the authorization, primary first (or [])."""
+    found = await conn.scalar(DIAGNOSES_OF_AUTHORIZATION, {"authorization_id": authorization_id})
+    return list(found or [])
+
+
+interchange_sequence = sa.Sequence("interchange_control_seq", start=1, minvalue=1, maxvalue=999_999_999)
+"""ISA13 and GS06 of the 278 requests this service writes: persisted, so no two files share one."""
+
+
+async def next_control_number(conn: AsyncConnection) -> int:
+    """The next interchange control number (ISA13/GS06) from ``interchange_sequence``."""
+    return int(await conn.scalar(sa.select(interchange_sequence.next_value())) or 0)
+
+
 LINES_USING = (
     sa.select(*_LINE_FACTS, usage.c.quantity.label("used"))
     .join(service_line, service_line.c.line_key == usage.c.line_key)
@@ -520,11 +558,13 @@ UPSERT_SERVICE_LINE = _line_upsert.on_conflict_do_update(
         "coverage_id": _line_upsert.excluded.coverage_id,
         "units": _line_upsert.excluded.units,
         "provider_id": _line_upsert.excluded.provider_id,
+        "diagnoses": sa.func.coalesce(_line_upsert.excluded.diagnoses, service_line.c.diagnoses),
         "voided": sa.false(),
     },
 )
-"""A line billed (again): the claim now carrying it, its code, date, coverage, units and
-provider; no longer voided."""
+"""A line billed (again): the claim now carrying it, its code, date, coverage, units, provider
+and diagnoses (a line burned again from the ledger, which names none, keeps those on file); no
+longer voided."""
 
 INSERT_USAGE = insert(usage).on_conflict_do_nothing(index_elements=[usage.c.line_key])
 

@@ -6,7 +6,9 @@ dependent (2010D); 2000E patient event (UM, HCR, dates, diagnoses; 2010EA provid
 2010EB an additional contact, 2010EC up to five transport locations: pickup, drop-off,
 next and final destinations); 2000F service (UM, HCR, SV1/SV2/SV3; 2010F providers). Event loops
 sit under the subscriber or the dependent. The event's UM01 is a review category
-(AR admission, HS health services, IN individual, SC specialty care).
+(AR admission, HS health services, IN individual, SC specialty care). Every HL carries HL04
+(1 above a child level, 0 on the service level). A service level's SV1 may name its procedure
+alone: its charge and units are situational (a quantity may be the event's HSD).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from rcm.x12.schema import Guide, parse_structure
 
 _EVENT = """
 @2000E S >1
-  HL R 1 *03=EV
+  HL R 1 *03=EV 02! 04! 04=0,1
   TRN S 3
   AAA S 9
   UM R 1 01=AR,HS,IN,SC 05.1=AA,AP,EM,OA 05.2=AA,AP,EM,OA 05.3=AA,AP,EM,OA 06=03,E,U
@@ -52,14 +54,14 @@ _EVENT = """
     N4 S 1
     AAA S 9
   @2000F S >1
-    HL R 1 *03=SS
+    HL R 1 *03=SS 02! 04! 04=0
     TRN S 3
     AAA S 9
     UM S 1
     HCR S 1
     REF S 9
     DTP S 2 02=D8,RD8
-    SV1 S 1 02?
+    SV1 S 1 02? 03? 04?
     SV2 S 1
     SV3 S 1 01.1=AD
     TOO S 10
@@ -85,14 +87,14 @@ STRUCTURE = f"""
 ST R 1 *01=278 03=005010X217
 BHT R 1 01=0007 02=01,11,13,36
 @2000A R 1
-  HL R 1 *03=20
+  HL R 1 *03=20 02- 04! 04=1
   AAA S 9
   @2010A R 1
     NM1 R 1 *01=X3 02=1,2
     PER S 3
     AAA S 9
   @2000B R 1
-    HL R 1 *03=21
+    HL R 1 *03=21 02! 04! 04=0,1
     @2010B R 1
       NM1 R 1 *01=1P,FA 02=1,2
       REF S 3
@@ -102,7 +104,7 @@ BHT R 1 01=0007 02=01,11,13,36
       AAA S 9
       PRV S 1
     @2000C R 1
-      HL R 1 *03=22
+      HL R 1 *03=22 02! 04! 04=0,1
       @2010C R 1
         NM1 R 1 *01=IL 02=1
         REF S 2
@@ -112,7 +114,7 @@ BHT R 1 01=0007 02=01,11,13,36
         DMG S 1 01=D8
         INS S 1
       @2000D S 1
-        HL R 1 *03=23
+        HL R 1 *03=23 02! 04! 04=0,1
         @2010D R 1
           NM1 R 1 *01=QC 02=1
           REF S 3

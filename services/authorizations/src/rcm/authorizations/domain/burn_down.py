@@ -42,6 +42,9 @@ class ServiceLine:
     units: int
     service_date: date
     provider_id: str | None
+    diagnoses: tuple[str, ...] = ()
+    """ICD-10-CM codes the line points at (its first pointer first, no dot); none when unknown
+    (a line read back from the ledger: what is on file is kept)."""
 
 
 @dataclass(frozen=True, slots=True)
