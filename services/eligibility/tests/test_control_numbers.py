@@ -85,3 +85,22 @@ async def test_control_numbers_from_the_database_are_distinct_across_restarts_an
     assert len(set(taken)) == len(taken)
     assert all(1000 <= n <= 999_999_999 for n in taken)
     assert taken[:3] == [taken[0], taken[0] + 1, taken[0] + 2]
+
+
+@pytest.mark.parametrize(
+    ("env", "usage"),
+    [
+        ({}, "P"),
+        ({"RCM_INTERCHANGE_USAGE": "T"}, "T"),  # the setting the 837P, 276 and 278 follow
+        ({"RCM_ELIGIBILITY_USAGE": "T", "RCM_INTERCHANGE_USAGE": "P"}, "T"),  # the service's own first
+    ],
+)
+def test_the_270_usage_follows_the_interchange_setting_unless_its_own_is_given(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], usage: str
+) -> None:
+    monkeypatch.delenv("RCM_ELIGIBILITY_USAGE", raising=False)
+    monkeypatch.delenv("RCM_INTERCHANGE_USAGE", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert EligibilityOptions().usage == usage
+    assert EligibilityOptions(usage="T").usage == "T"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rcm.clearinghouse import ClearinghouseSettings
@@ -73,7 +73,13 @@ class EligibilityOptions(BaseSettings):
         default=30.0, gt=0, description="How often the re-check timer looks for due checks."
     )
     recheck_batch: int = Field(default=200, ge=1, description="Due re-checks taken per timer round.")
-    usage: str = Field(default="P", pattern="^[PT]$", description="ISA15: P production, T test.")
+    usage: str = Field(
+        default="P",
+        pattern="^[PT]$",
+        validation_alias=AliasChoices("usage", "RCM_ELIGIBILITY_USAGE", "RCM_INTERCHANGE_USAGE"),
+        description="ISA15: P production, T test. RCM_ELIGIBILITY_USAGE, else RCM_INTERCHANGE_USAGE (the "
+        "setting the claims service's 837P and 276 and the 278 requests follow), else P.",
+    )
 
     def policy(self, electronic_payer_id: str) -> PayerPolicy:
         return self.payers.get(electronic_payer_id, self.default_payer)
