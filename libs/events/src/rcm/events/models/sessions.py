@@ -46,7 +46,14 @@ __all__ = [
 
 
 class ServiceKind(StrEnum):
-    """What kind of service the session was; the claims service maps it to codes."""
+    """What kind of service the session was; the claims service maps it to codes.
+
+    A timed service gets a kind of its own and is coded from its minutes (``end`` - ``start``, or
+    the psychotherapy minutes), so the clinical system reports facts, never the code: the time
+    (and the payer: Medicare's SBIRT G-codes) chooses it. Only where codes of one kind are untimed
+    or cannot be told apart by time does the session name its ``service_code`` (testing, health
+    behavior, HCPCS and other psychiatric services).
+    """
 
     INTAKE = "intake"
     """Psychiatric diagnostic evaluation (90791, or 90792 for prescribers)."""
@@ -77,9 +84,33 @@ class ServiceKind(StrEnum):
     event is the month's tally, not a visit: ``end`` - ``start`` is the month's total care-manager
     and clinical-staff minutes (not one continuous block), and the start's date is the date of
     service (the month's last day, or the day the month's time threshold was met)."""
+    SBIRT = "sbirt"
+    """Alcohol and/or substance (other than tobacco) structured screening and brief intervention,
+    coded on ``end`` - ``start`` like psychotherapy: 99408 (15-30 min) or 99409 (over 30); for
+    Medicare G2011 (5-14), G0396 (15-30) or G0397 (over 30). Timed, so no ``service_code``: the
+    minutes and the payer choose the code."""
+    TOBACCO_CESSATION = "tobacco_cessation"
+    """Smoking and tobacco use cessation counseling, coded on ``end`` - ``start``: 99406 (over 3 up
+    to 10 min) or 99407 (over 10). Timed, so no ``service_code``."""
+    BIOFEEDBACK_PSYCHOTHERAPY = "biofeedback_psychotherapy"
+    """Individual psychophysiological therapy incorporating biofeedback training with psychotherapy,
+    coded on the psychotherapy minutes as psychotherapy is: 90875 (30 min) or 90876 (45 min). Timed,
+    so no ``service_code``."""
+    OTHER_PSYCHIATRIC = "other_psychiatric"
+    """Another psychiatric service billed by the code given (``service_code``): hypnotherapy 90880,
+    environmental intervention 90882, evaluation of records 90885, interpretation or explanation
+    of results to the family 90887, report preparation 90889. These are untimed and the kind alone
+    cannot tell them apart, so the session names its code (as testing and HCPCS sessions do)."""
 
 
-_NAMES_ITS_CODE = frozenset({ServiceKind.TESTING, ServiceKind.HEALTH_BEHAVIOR, ServiceKind.HCPCS_SERVICE})
+_NAMES_ITS_CODE = frozenset(
+    {
+        ServiceKind.TESTING,
+        ServiceKind.HEALTH_BEHAVIOR,
+        ServiceKind.HCPCS_SERVICE,
+        ServiceKind.OTHER_PSYCHIATRIC,
+    }
+)
 """Kinds of session whose code the session names (``service_code``)."""
 
 
@@ -231,8 +262,8 @@ class _SessionFacts(Event):
     psychotherapy_minutes: Minutes | None = Field(
         default=None,
         description="Psychotherapy minutes when they differ from the session length (e.g. E/M + therapy, "
-        "or time on other work inside the session): individual, crisis and family psychotherapy are "
-        "coded on them, an E/M's psychotherapy add-on only on them.",
+        "or time on other work inside the session): individual, crisis, family and biofeedback "
+        "psychotherapy are coded on them, an E/M's psychotherapy add-on only on them.",
     )
     service_kind: ServiceKind = Field(description="Kind of service.")
     em_code: ProcedureCode | None = Field(
@@ -240,8 +271,8 @@ class _SessionFacts(Event):
     )
     service_code: ProcedureCode | None = Field(
         default=None,
-        description="The code of a testing, health-behavior or HCPCS session (required for those kinds), "
-        "where the kind alone is not enough.",
+        description="The code of a testing, health-behavior, HCPCS or other psychiatric session (required "
+        "for those kinds), where the kind alone is not enough.",
     )
     care_management_program: CareManagementProgram | None = Field(
         default=None,

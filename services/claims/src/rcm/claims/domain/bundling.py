@@ -3,8 +3,10 @@
 A pair applies to one patient, one rendering provider and one date of service. The
 modifier indicator says whether a documented distinct service lets both be billed:
 0 never, 1 with 59 or an X modifier on the ``column_two`` code. The default table
-encodes the behavioural-health pairs of DOMAIN.md section 2.4; a payer's rules may
-replace it (it is data, like every payer difference).
+encodes the behavioural-health pairs of DOMAIN.md section 2.4 and those of SBIRT, tobacco
+cessation, biofeedback psychotherapy and hypnotherapy; a payer's rules may replace it (it is
+data, like every payer difference). An E/M beside SBIRT or tobacco cessation is no pair: it is
+billed with 25 (:func:`rcm.claims.domain.edits.bundling.em_marked_beside_behavior_change`).
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from enum import IntEnum
 from itertools import product
 
 from rcm.claims.domain.codes import (
+    BIOFEEDBACK_PSYCHOTHERAPY_CODES,
     CRISIS_CODES,
     EM_CODES,
     FAMILY_CODES,
     HEALTH_BEHAVIOR_CODES,
     INDIVIDUAL_PSYCHOTHERAPY_CODES,
     INTAKE_CODES,
+    OTHER_PSYCHIATRIC_CODES,
     PHARMACOLOGIC_MANAGEMENT,
     PSYCHIATRIC_CODES,
     PSYCHOTHERAPY_ADD_ON_CODES,
+    SBIRT_MEDICARE_CODES,
 )
 from rcm.claims.domain.common import DomainModel
 
@@ -146,7 +151,10 @@ DEFAULT_BUNDLING_PAIRS: tuple[BundlingPair, ...] = (
     ),
     *_pairs(
         {"90839", "G0017"},
-        FAMILY_CODES | {"90849", "90853", PHARMACOLOGIC_MANAGEMENT},
+        FAMILY_CODES
+        | BIOFEEDBACK_PSYCHOTHERAPY_CODES
+        | OTHER_PSYCHIATRIC_CODES
+        | {"90849", "90853", PHARMACOLOGIC_MANAGEMENT},
         _NEVER,
         "crisis psychotherapy is not billed with other psychiatric services (CPT: not with 90785-90899)",
     ),
@@ -182,5 +190,39 @@ DEFAULT_BUNDLING_PAIRS: tuple[BundlingPair, ...] = (
         INDIVIDUAL_PSYCHOTHERAPY_CODES,
         _NEVER,
         "psychotherapy with an E/M visit is billed with the add-ons +90833/+90836/+90838",
+    ),
+    *_one_a_day(
+        ("99409", "99408"), "SBIRT is one code a day, chosen by its minutes (CPT: not 99408 with 99409)"
+    ),
+    *_one_a_day(
+        ("G0397", "G0396", "G2011"),
+        "Medicare's SBIRT is one code a day, chosen by its minutes (G2011 5-14, G0396 15-30, G0397 30+)",
+    ),
+    *_pairs(
+        {"99408", "99409"},
+        SBIRT_MEDICARE_CODES,
+        _NEVER,
+        "SBIRT is reported once a day, with CPT's code or Medicare's, not both",
+    ),
+    *_one_a_day(
+        ("99407", "99406"),
+        "tobacco cessation counseling is one code a day, chosen by its minutes (CPT: not 99406 with 99407)",
+    ),
+    *_one_a_day(
+        ("90876", "90875"), "biofeedback psychotherapy is one code a day, chosen by the psychotherapy minutes"
+    ),
+    *_pairs(
+        BIOFEEDBACK_PSYCHOTHERAPY_CODES,
+        INDIVIDUAL_PSYCHOTHERAPY_CODES | PSYCHOTHERAPY_ADD_ON_CODES | {"90901"},
+        _NEVER,
+        "90875/90876 include the psychotherapy and the biofeedback training (90901): neither is billed "
+        "apart the same day (CPT)",
+    ),
+    *_pairs(
+        {"90880"},
+        INDIVIDUAL_PSYCHOTHERAPY_CODES | PSYCHOTHERAPY_ADD_ON_CODES | EM_CODES,
+        _NEVER,
+        "hypnotherapy is not billed with psychotherapy (90832-90838) or an E/M the same day "
+        "(NCCI: 90880 column one, modifier indicator 0)",
     ),
 )

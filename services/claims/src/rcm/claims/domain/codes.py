@@ -9,6 +9,8 @@ __all__ = [
     "ADD_ON_CODES",
     "ADD_ON_PRIMARIES",
     "AUTOMATED_TEST",
+    "BEHAVIOR_CHANGE_CODES",
+    "BIOFEEDBACK_PSYCHOTHERAPY_CODES",
     "BRIEF_ASSESSMENT",
     "BRIEF_ASSESSMENT_MUE",
     "CARE_MANAGEMENT_CODES",
@@ -26,11 +28,15 @@ __all__ = [
     "INTAKE_CODES",
     "INTERACTIVE_COMPLEXITY",
     "INTERACTIVE_COMPLEXITY_PRIMARIES",
+    "OTHER_PSYCHIATRIC_CODES",
     "PHARMACOLOGIC_MANAGEMENT",
     "PSYCHIATRIC_CODES",
     "PSYCHOLOGICAL_TESTING_CODES",
     "PSYCHOTHERAPY_ADD_ON_CODES",
+    "SBIRT_CODES",
+    "SBIRT_MEDICARE_CODES",
     "TESTING_CODES",
+    "TOBACCO_CESSATION_CODES",
 ]
 
 INDIVIDUAL_PSYCHOTHERAPY_CODES: frozenset[str] = frozenset({"90832", "90834", "90837"})
@@ -77,9 +83,19 @@ facility and home or residence visits."""
 PHARMACOLOGIC_MANAGEMENT = "90863"
 """+90863: pharmacologic management with psychotherapy, for prescribing psychologists."""
 
+BIOFEEDBACK_PSYCHOTHERAPY_CODES: frozenset[str] = frozenset({"90875", "90876"})
+"""Individual psychophysiological therapy incorporating biofeedback training with psychotherapy,
+30 minutes (90875) and 45 minutes (90876)."""
+OTHER_PSYCHIATRIC_CODES: frozenset[str] = frozenset({"90880", "90882", "90885", "90887", "90889"})
+"""Untimed psychiatric services a session names: hypnotherapy (90880), environmental intervention
+with agencies, employers or institutions (90882), psychiatric evaluation of records (90885),
+interpretation or explanation of results to the family (90887), report preparation (90889)."""
+
 PSYCHIATRIC_CODES: frozenset[str] = frozenset(
     {"90785", "90791", "90792", "90832", "90833", "90834", "90836", "90837", "90838"}
     | {"90839", "90840", "90846", "90847", "90849", "90853", "90863"}
+    | BIOFEEDBACK_PSYCHOTHERAPY_CODES
+    | OTHER_PSYCHIATRIC_CODES
     | CRISIS_OUTSIDE_OFFICE_CODES
 )
 """The psychiatry codes (CPT 90785-90899) this engine bills, and Medicare's G0017/+G0018 for crisis."""
@@ -96,6 +112,18 @@ and the single automated instrument 96146."""
 HEALTH_BEHAVIOR_CODES: frozenset[str] = frozenset(
     {"96156", "96158", "96159", "96164", "96165", "96167", "96168", "96170", "96171"}
 )
+
+SBIRT_MEDICARE_CODES: frozenset[str] = frozenset({"G2011", "G0396", "G0397"})
+"""Medicare's alcohol/substance misuse structured assessment and brief intervention: 5-14 minutes
+(G2011, CY2020 PFS), 15-30 (G0396), over 30 (G0397)."""
+SBIRT_CODES: frozenset[str] = frozenset({"99408", "99409"} | SBIRT_MEDICARE_CODES)
+"""Alcohol and/or substance (other than tobacco) structured screening and brief intervention (SBIRT):
+CPT 99408 (15-30 minutes) and 99409 (over 30), and Medicare's G-codes."""
+TOBACCO_CESSATION_CODES: frozenset[str] = frozenset({"99406", "99407"})
+"""Smoking and tobacco use cessation counseling: over 3 up to 10 minutes (99406), over 10 (99407)."""
+BEHAVIOR_CHANGE_CODES: frozenset[str] = frozenset(SBIRT_CODES | TOBACCO_CESSATION_CODES)
+"""Behavior change interventions (CPT 99406-99409, Medicare's SBIRT G-codes): an E/M the same day by
+the same clinician is billed beside them with modifier 25 (separately identifiable)."""
 
 COLLABORATIVE_CARE_ADD_ON = "99494"
 """+99494: each further 30 minutes of collaborative care in the month (with 99492 or 99493)."""

@@ -91,6 +91,16 @@ class ServiceKind(StrEnum):
     """A calendar month's care management, billed once a month by the treating practitioner on the
     month's total care-manager minutes (``minutes``): collaborative care 99492/99493/+99494 (Medicare
     G2214 under their thresholds) or general BHI 99484, by ``care_management_program``."""
+    SBIRT = "sbirt"
+    """Alcohol/substance structured screening and brief intervention, by ``minutes``: 99408 15-30,
+    99409 over 30; Medicare G2011 5-14, G0396 15-30, G0397 over 30."""
+    TOBACCO_CESSATION = "tobacco_cessation"
+    """Smoking and tobacco use cessation counseling, by ``minutes``: 99406 over 3 up to 10, 99407 over 10."""
+    BIOFEEDBACK_PSYCHOTHERAPY = "biofeedback_psychotherapy"
+    """Psychophysiological therapy with biofeedback and psychotherapy, by the psychotherapy minutes:
+    90875 (30 min) or 90876 (45 min)."""
+    OTHER_PSYCHIATRIC = "other_psychiatric"
+    """An untimed psychiatric service named by ``service_code``: 90880, 90882, 90885, 90887, 90889."""
 
 
 class CareManagementProgram(StrEnum):
@@ -196,7 +206,12 @@ class Session(DomainModel):
             raise ValueError("psychotherapy minutes exceed the session length")
         if (self.service_kind is ServiceKind.EM_WITH_PSYCHOTHERAPY) != (self.em_code is not None):
             raise ValueError("em_code is given exactly when the kind is em_with_psychotherapy")
-        needs_code = {ServiceKind.TESTING, ServiceKind.HEALTH_BEHAVIOR, ServiceKind.HCPCS_SERVICE}
+        needs_code = {
+            ServiceKind.TESTING,
+            ServiceKind.HEALTH_BEHAVIOR,
+            ServiceKind.HCPCS_SERVICE,
+            ServiceKind.OTHER_PSYCHIATRIC,
+        }
         if self.service_kind in needs_code and self.service_code is None:
             raise ValueError(f"a {self.service_kind.value} session names its service_code")
         care_management = self.service_kind is ServiceKind.CARE_MANAGEMENT

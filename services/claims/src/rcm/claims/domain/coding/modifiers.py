@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from rcm.claims.domain.bundling import BundlingPair, ModifierIndicator, pairs_naming
-from rcm.claims.domain.codes import EM_CODES, PSYCHOTHERAPY_ADD_ON_CODES
+from rcm.claims.domain.codes import BEHAVIOR_CHANGE_CODES, EM_CODES, PSYCHOTHERAPY_ADD_ON_CODES
 from rcm.claims.domain.common import Credential, Program
 from rcm.claims.domain.payer_rules import DistinctServiceModifierStyle, PayerRules
 from rcm.claims.domain.session import DistinctService, DistinctServiceReason
 
 __all__ = [
     "distinct_service_modifier",
+    "em_beside_behavior_change_modifiers",
     "em_with_psychotherapy_modifiers",
     "licensure_modifiers",
     "merge_modifiers",
@@ -61,6 +62,22 @@ def em_with_psychotherapy_modifiers(
     ):
         return ("25",), ("25: payer wants the E/M marked separately identifiable beside the add-on",)
     return (), ()
+
+
+def em_beside_behavior_change_modifiers(
+    code: str, other_codes: Iterable[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """25 on an E/M billed the same day, by the same clinician, as a behavior change intervention
+    (SBIRT 99408/99409, G2011/G0396/G0397; tobacco cessation 99406/99407).
+
+    The E/M is paid beside the intervention only as a significant, separately identifiable service
+    marked with 25 (CMS: NGS E/M FAQ on tobacco cessation; CPT; the same for SBIRT), and only when
+    the intervention's time was not counted towards the E/M level.
+    """
+    beside = sorted(set(other_codes) & BEHAVIOR_CHANGE_CODES)
+    if code not in EM_CODES or not beside:
+        return (), ()
+    return ("25",), (f"25: E/M separately identifiable from {beside[0]} the same day (CMS, CPT)",)
 
 
 def pair_needing_modifier(

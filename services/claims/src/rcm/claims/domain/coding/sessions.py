@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from rcm.claims.domain.codes import (
+    BEHAVIOR_CHANGE_CODES,
     BRIEF_ASSESSMENT,
     BRIEF_ASSESSMENT_MUE,
+    EM_CODES,
     HEALTH_BEHAVIOR_CODES,
     INTERACTIVE_COMPLEXITY,
     INTERACTIVE_COMPLEXITY_PRIMARIES,
 )
+from rcm.claims.domain.coding.behavior_change import code_sbirt, code_tobacco_cessation
 from rcm.claims.domain.coding.care_management import code_care_management
 from rcm.claims.domain.coding.crisis import code_crisis
 from rcm.claims.domain.coding.family_and_group import code_family, code_group
@@ -23,11 +26,13 @@ from rcm.claims.domain.coding.hcpcs_units import code_hcpcs_service
 from rcm.claims.domain.coding.intake import code_intake
 from rcm.claims.domain.coding.modifiers import (
     distinct_service_modifier,
+    em_beside_behavior_change_modifiers,
     em_with_psychotherapy_modifiers,
     licensure_modifiers,
     merge_modifiers,
     pair_needing_modifier,
 )
+from rcm.claims.domain.coding.other_psychiatric import code_biofeedback_psychotherapy, code_other_psychiatric
 from rcm.claims.domain.coding.place_of_service import Placement, place_session
 from rcm.claims.domain.coding.psychotherapy import code_em_with_psychotherapy, code_individual_psychotherapy
 from rcm.claims.domain.coding.result import ChosenCode, CodedLine, CodedSession, CodingResult, NotBillable
@@ -79,6 +84,14 @@ def choose_codes(
         chosen = code_health_behavior(session)
     elif kind is ServiceKind.CARE_MANAGEMENT:
         chosen = code_care_management(session, rules, credential)
+    elif kind is ServiceKind.SBIRT:
+        chosen = code_sbirt(session, rules)
+    elif kind is ServiceKind.TOBACCO_CESSATION:
+        chosen = code_tobacco_cessation(session)
+    elif kind is ServiceKind.BIOFEEDBACK_PSYCHOTHERAPY:
+        chosen = code_biofeedback_psychotherapy(session)
+    elif kind is ServiceKind.OTHER_PSYCHIATRIC:
+        chosen = code_other_psychiatric(session)
     else:
         chosen, notes = code_hcpcs_service(
             session, rules, (same_day_units or {}).get(session.service_code or "", 0)
@@ -227,6 +240,9 @@ def _line(
     notes: list[str],
 ) -> CodedLine:
     em_modifiers, em_reasons = em_with_psychotherapy_modifiers(choice.code, session_codes, rules)
+    beside, beside_reasons = em_beside_behavior_change_modifiers(choice.code, other_codes)
+    em_modifiers = merge_modifiers(em_modifiers, beside)
+    em_reasons = tuple(dict.fromkeys(em_reasons + beside_reasons))
     licensure, licensure_reasons = licensure_modifiers(
         rules,
         credential=credential,
@@ -268,10 +284,16 @@ def _modifier_owed_by_earlier_claims(
     chosen: Sequence[ChosenCode], today: Sequence[BilledService], rules: PayerRules
 ) -> list[str]:
     """Notes for the clinician's same-day services already billed (``today``) that now need
-    59/X{EPSU} (a corrected claim)."""
+    59/X{EPSU}, or 25 on an E/M beside a behavior change intervention (a corrected claim)."""
     codes = {c.code for c in chosen}
     notes = []
+    behavior_change = sorted(codes & BEHAVIOR_CHANGE_CODES)
     for earlier in today:
+        if behavior_change and earlier.code in EM_CODES and "25" not in earlier.modifiers:
+            notes.append(
+                f"{earlier.code} already billed today (claim {earlier.claim_key}) needs 25 beside "
+                f"{behavior_change[0]}: send a corrected claim if the E/M was separately identifiable"
+            )
         pair = pair_needing_modifier(earlier.code, codes, rules.bundling_pairs)
         if pair is not None and not set(earlier.modifiers) & {"59", "XE", "XP", "XS", "XU"}:
             notes.append(

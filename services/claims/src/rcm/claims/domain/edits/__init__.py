@@ -11,7 +11,11 @@ from collections.abc import Sequence
 
 from rcm.claims.domain.claim import ClaimDraft
 from rcm.claims.domain.edits.authorization import prior_authorization
-from rcm.claims.domain.edits.bundling import add_ons_have_primary, same_day_pairs
+from rcm.claims.domain.edits.bundling import (
+    add_ons_have_primary,
+    em_marked_beside_behavior_change,
+    same_day_pairs,
+)
 from rcm.claims.domain.edits.care_management import care_management_programs_apart
 from rcm.claims.domain.edits.cob import prior_adjudication_balances
 from rcm.claims.domain.edits.coverage import coverage_active, payer_order
@@ -20,6 +24,7 @@ from rcm.claims.domain.edits.diagnoses import diagnoses_pointed_to, diagnosis_co
 from rcm.claims.domain.edits.documentation import at_most_four_modifiers, lines_priced, note_signed
 from rcm.claims.domain.edits.filing import date_of_service_not_in_future, not_a_duplicate, timely_filing
 from rcm.claims.domain.edits.findings import Edit, Finding, ScrubContext, ScrubResult, Severity
+from rcm.claims.domain.edits.medicare_status import medicare_pays_the_code
 from rcm.claims.domain.edits.place_of_service import (
     inpatient_visit_dated_with_admission,
     place_of_service_is_a_cms_code,
@@ -70,6 +75,11 @@ EDITS: tuple[Edit, ...] = (
         "rendering_may_bill_codes",
         "E/M, psychotherapy add-ons and 90792 by a prescriber; health behavior codes by a non-prescriber",
         rendering_may_bill_codes,
+    ),
+    Edit(
+        "medicare_pays_the_code",
+        "no line to Medicare bills a code its fee schedule does not pay (status B, I or N)",
+        medicare_pays_the_code,
     ),
     Edit(
         "supervising_provider_present",
@@ -133,6 +143,11 @@ EDITS: tuple[Edit, ...] = (
         care_management_programs_apart,
     ),
     Edit("same_day_pairs", "no same-day code pair that bundles without 59/X{EPSU}", same_day_pairs),
+    Edit(
+        "em_marked_beside_behavior_change",
+        "an E/M the day of SBIRT or tobacco cessation by the same clinician carries 25",
+        em_marked_beside_behavior_change,
+    ),
     Edit("add_ons_have_primary", "add-on codes come with a primary they may follow", add_ons_have_primary),
     Edit("units_fit_the_code", "session codes carry one unit; per-day unit caps hold", units_fit_the_code),
     Edit(

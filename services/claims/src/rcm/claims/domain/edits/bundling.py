@@ -1,13 +1,14 @@
-"""Edits on code combinations: same-day pairs that bundle, and add-ons without their primary."""
+"""Edits on code combinations: same-day pairs that bundle, an E/M beside a behavior change
+intervention without 25, and add-ons without their primary."""
 
 from __future__ import annotations
 
 from rcm.claims.domain.bundling import DISTINCT_SERVICE_MODIFIERS, ModifierIndicator, pairs_naming
 from rcm.claims.domain.claim import ClaimDraft
-from rcm.claims.domain.codes import ADD_ON_PRIMARIES, INTERACTIVE_COMPLEXITY
+from rcm.claims.domain.codes import ADD_ON_PRIMARIES, BEHAVIOR_CHANGE_CODES, EM_CODES, INTERACTIVE_COMPLEXITY
 from rcm.claims.domain.edits.findings import Finding, ScrubContext, Severity
 
-__all__ = ["add_ons_have_primary", "same_day_pairs"]
+__all__ = ["add_ons_have_primary", "em_marked_beside_behavior_change", "same_day_pairs"]
 
 _NO_INTERACTIVE_COMPLEXITY = frozenset({"90839", "90840", "90846", "90847"})
 
@@ -53,6 +54,43 @@ def same_day_pairs(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
             )
         )
     return findings
+
+
+def em_marked_beside_behavior_change(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:
+    """An E/M line billed the day of a behavior change intervention (SBIRT 99408/99409,
+    G2011/G0396/G0397; tobacco cessation 99406/99407) by the same clinician, on this claim or
+    another, carries 25: the E/M is paid beside it only as a separately identifiable service (CMS,
+    CPT)."""
+    day = set(claim.codes) | {
+        s.code
+        for s in context.history
+        if not s.voided
+        and s.claim_key != claim.claim_key
+        and s.patient_id == claim.patient_id
+        and s.rendering_provider_id == claim.rendering.provider_id
+        and s.date_of_service == claim.date_of_service
+    }
+    beside = sorted(day & BEHAVIOR_CHANGE_CODES)
+    if not beside:
+        return []
+    return [
+        Finding(
+            edit="em_marked_beside_behavior_change",
+            code="modifier.em_without_25",
+            severity=Severity.HOLD,
+            message=(
+                f"{line.code} is billed the day of {beside[0]} by the same clinician without 25 "
+                "(CARC 97/4 risk)"
+            ),
+            field=f"lines[{index}].modifiers",
+            fix=(
+                f"append 25 to {line.code} if the E/M was separately identifiable and the counseling time "
+                "did not count towards its level; else bill only the intervention"
+            ),
+        )
+        for index, line in enumerate(claim.lines)
+        if line.code in EM_CODES and "25" not in line.modifiers
+    ]
 
 
 def add_ons_have_primary(claim: ClaimDraft, context: ScrubContext) -> list[Finding]:

@@ -8,6 +8,14 @@ so for CSWs and clinical psychologists; scopes of practice say so elsewhere).
 The other way round, health behavior assessment and intervention (96156-96171) is for
 clinicians who do not bill E/M: CPT tells a physician or other clinician who may report E/M
 to report those services with E/M codes.
+
+Behavior change interventions (SBIRT 99408/99409 and Medicare's G2011/G0396/G0397, tobacco
+cessation 99406/99407) are reported by a physician or other qualified health care professional
+(CPT), prescriber or not: Medicare names physicians, NPs, PAs, clinical nurse specialists,
+clinical psychologists and clinical social workers for SBIRT, and any "Medicare-recognized
+practitioner" for tobacco cessation (NCD 210.4.1). So are biofeedback psychotherapy and 90880-90889,
+within each clinician's scope of practice. None of them is held here; a pre-licensed clinician's
+claim is checked by the supervising-provider edit, as for psychotherapy.
 """
 
 from __future__ import annotations

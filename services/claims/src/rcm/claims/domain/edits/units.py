@@ -12,6 +12,8 @@ from __future__ import annotations
 from rcm.claims.domain.claim import ClaimDraft
 from rcm.claims.domain.codes import (
     AUTOMATED_TEST,
+    BEHAVIOR_CHANGE_CODES,
+    BIOFEEDBACK_PSYCHOTHERAPY_CODES,
     CARE_MANAGEMENT_CODES,
     COLLABORATIVE_CARE_ADD_ON,
     CRISIS_CODES,
@@ -20,6 +22,7 @@ from rcm.claims.domain.codes import (
     INDIVIDUAL_PSYCHOTHERAPY_CODES,
     INTAKE_CODES,
     INTERACTIVE_COMPLEXITY,
+    OTHER_PSYCHIATRIC_CODES,
     PSYCHOTHERAPY_ADD_ON_CODES,
 )
 from rcm.claims.domain.coding.timed_families import HEALTH_BEHAVIOR_FAMILIES, TESTING_FAMILIES
@@ -39,11 +42,16 @@ ONE_UNIT_CODES: frozenset[str] = frozenset(
     | {INTERACTIVE_COMPLEXITY, "90849", "90853", "96156", AUTOMATED_TEST}
     | {family.base for family in (*TESTING_FAMILIES, *HEALTH_BEHAVIOR_FAMILIES)}
     | (CARE_MANAGEMENT_CODES - {COLLABORATIVE_CARE_ADD_ON})
+    | BEHAVIOR_CHANGE_CODES
+    | BIOFEEDBACK_PSYCHOTHERAPY_CODES
+    | OTHER_PSYCHIATRIC_CODES
 )
 """Codes that describe a whole session or day: one unit per line. The base codes of testing and
 health behavior intervention cover the first hour or 30 minutes of the day (CMS MUE 1); the time
 beyond it is reported with the add-on. The care-management codes of a month (99492, 99493, G2214,
-99484) are one unit too: the month's further time is +99494's."""
+99484) are one unit too: the month's further time is +99494's. SBIRT (99408/99409, G2011/G0396/G0397),
+tobacco cessation (99406/99407), biofeedback psychotherapy (90875/90876) and 90880-90889 are one code
+chosen by the time, or one untimed service: CMS MUE 1 a day."""
 
 
 def _most_units(code: str, rules: PayerRules) -> int | None:
