@@ -289,7 +289,7 @@ def revenue_cycle() -> dict[str, Any]:
             (
                 (
                     f'sum by (source) (increase(rcm_claims_acknowledged_total{{result=~"accepted.*"}}[{window}])) / '
-                    f"sum by (source) (increase(rcm_claims_acknowledged_total[{window}]))",
+                    f'sum by (source) (increase(rcm_claims_acknowledged_total{{result!="received"}}[{window}]))',
                     "{{source}}",
                 ),
             ),

@@ -68,10 +68,10 @@ async def test_a_277ca_accepts_its_plain_claims_in_one_statement_and_the_rest_on
     assert (await one(engine, made[4].claim_id)).state == "submitted"
     # patient 5's claim is rejected
     content = _277ca(
-        (made[1].claim_id, "A1:20", "ICN-A"),
-        (made[2].claim_id, "A2:20", "ICN-B"),
-        (made[3].claim_id, "A1:20", None),
-        (made[4].claim_id, "A1:20", "ICN-D"),
+        (made[1].claim_id, "A2:20", "ICN-A"),
+        (made[2].claim_id, "A5:20", "ICN-B"),
+        (made[3].claim_id, "A2:20", None),
+        (made[4].claim_id, "A2:20", "ICN-D"),
         (made[5].claim_id, "A3:33", None),
     )
     acks = Acknowledgements(

@@ -109,6 +109,8 @@ def test_a_claim_not_found_or_not_answerable_is_not_accepted(category: str) -> N
 def test_acknowledged_split_or_pended_claims_stay_in_adjudication(category: str) -> None:
     (verdict,) = read_277ca_file(_277ca("B1", ("CLM1", f"{category}:20", None))).verdicts
     assert verdict.status is AckStatus.ACCEPTED
+    # received or forwarded only (A0, A1): not yet in adjudication, the claim stays submitted
+    assert verdict.received_only is (category in ("A0", "A1"))
 
 
 async def test_a_payer_that_cannot_find_the_claim_sends_it_back_to_held(engine: AsyncEngine) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from rcm.claims.domain.claim import ClaimDraft, ClaimProvider, FrequencyCode, ServiceLine
-from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication, PriorLine
+from rcm.claims.domain.cob import LineAdjustment, OutpatientAdjudication, PriorAdjudication, PriorLine
 from rcm.claims.domain.common import Credential, Modality, Period
 from rcm.claims.domain.coverage import CoveragePriority
 from rcm.claims.domain.npi import npi_check_digit
@@ -272,8 +272,12 @@ def test_claim_level_adjudication_carries_the_remaining_patient_liability_in_232
     other_subscriber = between(text, "SBR*P*", "NM1*IL*")
     assert ["AMT", "D", "80.00"] in other_subscriber and ["AMT", "EAF", "20.00"] in other_subscriber
     assert "SVD*" not in text
-    # 2330B DTP*573: required when no line carries the prior payer's adjudication date (2430)
-    assert between(text, "NM1*PR*2*SYNTHETIC MEDICARE", "LX*") == [["DTP", "573", "D8", "20250319"]]
+    # 2330B DTP*573: required when no line carries the prior payer's adjudication date (2430);
+    # REF*F8: the prior payer's claim control number
+    assert between(text, "NM1*PR*2*SYNTHETIC MEDICARE", "LX*") == [
+        ["DTP", "573", "D8", "20250319"],
+        ["REF", "F8", "ICN0001"],
+    ]
     assert_valid(text)
 
 
@@ -450,7 +454,7 @@ def test_a_prior_adjudication_without_any_date_and_no_line_adjudication_is_refus
 def test_the_line_adjudication_date_makes_the_2330b_date_unneeded() -> None:
     text = text_of(ClaimForBatch(secondary(), PATIENT, SELF, PAYER, prior(prior_line(1)), MEDICARE))
     assert [s for s in segments(text) if s[:2] == ["DTP", "573"]] == [["DTP", "573", "D8", "20250320"]]
-    assert between(text, "NM1*PR*2*SYNTHETIC MEDICARE", "LX*") == []
+    assert between(text, "NM1*PR*2*SYNTHETIC MEDICARE", "LX*") == [["REF", "F8", "ICN0001"]]
 
 
 def test_a_dependent_on_the_prior_payer_s_plan_is_sent_under_that_plan_s_subscriber() -> None:
@@ -494,3 +498,65 @@ def test_the_other_insurance_segment_sends_no_provider_generated_signature() -> 
     (clm,) = [s for s in segments(text) if s[0] == "CLM"]
     assert len(clm) <= 10  # no CLM10
     assert_valid(text)
+
+
+# ------------------------------------------------------------------ COB: 2320 MOA / 2330B REF
+
+
+def test_the_prior_payer_s_outpatient_adjudication_is_repeated_in_2320_moa() -> None:
+    # 2320 MOA: required when the prior payer reported outpatient adjudication (its 835 MOA)
+    moa = OutpatientAdjudication(
+        reimbursement_rate=Decimal("0.8"), hcpcs_payable=Decimal("110.00"), remark_codes=("MA01", "N130")
+    )
+    item = ClaimForBatch(secondary(), PATIENT, SELF, PAYER, prior(prior_line(1), outpatient=moa), MEDICARE)
+    text = text_of(item)
+    assert between(text, "OI*", "NM1*IL*") == [["MOA", "0.8", "110.00", "MA01", "N130"]]
+    assert_valid(text)
+
+
+def test_remark_codes_alone_make_an_moa() -> None:
+    moa = OutpatientAdjudication(remark_codes=("MA01",))
+    item = ClaimForBatch(secondary(), PATIENT, SELF, PAYER, prior(prior_line(1), outpatient=moa), MEDICARE)
+    text = text_of(item)
+    assert [s for s in segments(text) if s[0] == "MOA"] == [["MOA", "", "", "MA01"]]
+    assert_valid(text)
+
+
+@pytest.mark.parametrize("moa", [None, OutpatientAdjudication()])
+def test_no_moa_is_sent_when_the_prior_payer_reported_none(moa: OutpatientAdjudication | None) -> None:
+    item = ClaimForBatch(secondary(), PATIENT, SELF, PAYER, prior(prior_line(1), outpatient=moa), MEDICARE)
+    assert not [s for s in segments(text_of(item)) if s[0] == "MOA"]
+
+
+def test_the_other_payer_names_its_prior_authorization_and_claim_control_number() -> None:
+    # 2330B REF*G1: the prior authorization the prior payer gave; REF*F8: its claim control
+    # number (835 CLP07) for the claim it adjudicated; in the guide's order, G1 before F8
+    adjudicated = prior(prior_line(1), prior_authorization_number="PRIAUTH01")
+    text = text_of(ClaimForBatch(secondary(), PATIENT, SELF, PAYER, adjudicated, MEDICARE))
+    assert between(text, "NM1*PR*2*SYNTHETIC MEDICARE", "LX*") == [
+        ["REF", "G1", "PRIAUTH01"],
+        ["REF", "F8", "ICN0001"],
+    ]
+    # the destination payer's own authorization stays in 2300 (REF*G1 there is its number)
+    assert ["REF", "G1", "PRIAUTH01"] not in between(text, "CLM*", "NM1*")
+    assert_valid(text)
+
+
+def test_each_payer_before_the_claim_s_is_named_with_its_own_claim_control_number() -> None:
+    first = prior(prior_line(1), payer_claim_number="ICN-PRIMARY")
+    second = prior(
+        prior_line(1, paid="15.00"),
+        payer_id="pay_2",
+        electronic_payer_id="SYNSEC",
+        payer_name="Synthetic Second Plan",
+        payer_order=CoveragePriority.SECONDARY,
+        payer_claim_number="ICN-SECOND",
+        patient_responsibility=Decimal("5.00"),
+    ).following(first)
+    tertiary = draft(payer_order=CoveragePriority.TERTIARY)
+    item = ClaimForBatch(tertiary, PATIENT, SELF, PAYER, second, PAYER, earlier_payers={"pay_0": MEDICARE})
+    text = text_of(item)
+    assert [s for s in segments(text) if s[:2] == ["REF", "F8"]] == [
+        ["REF", "F8", "ICN-PRIMARY"],
+        ["REF", "F8", "ICN-SECOND"],
+    ]

@@ -202,7 +202,7 @@ async def test_a_277ca_applies_its_readable_claims_and_the_claim_set_aside_waits
         cast(Service, AckService(engine)), ClaimsMetrics(CollectorRegistry()), after=h.after_acknowledgement
     )
     content = _277ca(
-        (ids[0], "A1:20", "20250303"), (ids[1], "A2:20", "20250231"), (ids[2], "A7:562:85", "20250303")
+        (ids[0], "A2:20", "20250303"), (ids[1], "A2:20", "20250231"), (ids[2], "A7:562:85", "20250303")
     )
 
     with caplog.at_level(logging.WARNING):

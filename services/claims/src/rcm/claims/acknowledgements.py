@@ -4,7 +4,11 @@ A 999 accepts or rejects a whole transaction set: every claim of a rejected set 
 rejected with the IK3/IK4/IK5 errors. An AK9 that rejects the functional group (R, M, W, X)
 rejects every set of it, whatever their IK5s say (a set response set aside as unreadable too),
 and when it names no set (no AK2 loop) the whole group is rejected. A 277CA STC accepts or
-rejects each claim (and line); categories A3, A6, A7 and A8 reject. A 277CA may also reject
+rejects each claim (and line); categories A3, A6, A7 and A8 reject. A claim-level STC that only
+acknowledges receipt (A0 forwarded to another entity, A1 received; 005010X214 and the Claim Status
+Category Code list) is no acceptance: the claim stays submitted, the receipt (and any REF*1K number)
+goes on its trail, and it waits for the payer's verdict (a later 277CA A2 or rejection, a 277, the
+835); only A2 (accepted into adjudication), A5 (split) and the like accept it. A 277CA may also reject
 above the claims: the
 whole batch (information source or receiver level) or one billing provider in it (NPI in
 2100C), often without a claim-level loop for the claims it takes down; those claims are
@@ -36,7 +40,7 @@ from rcm.claims.domain import ClaimState, FrequencyCode
 from rcm.claims.lifecycle import hold_rejected, move, move_all
 from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.reads import BatchReads, moved_on, remember_session_states, session_state
-from rcm.claims.store import batch, batch_claim, claim, record_file, unread_acknowledgment
+from rcm.claims.store import batch, batch_claim, claim, claim_audit, record_file, unread_acknowledgment
 from rcm.clearinghouse import ReceivedFile
 from rcm.events.models import (
     AckReason,
@@ -63,6 +67,7 @@ from rcm.x12.segments import Delimiters, Loop
 __all__ = [
     "DATA_REJECTED_CATEGORIES",
     "GROUP_CLAIMS",
+    "RECEIPT_CATEGORIES",
     "REJECTING_CATEGORIES",
     "SET_CLAIMS",
     "UNREADABLE",
@@ -93,8 +98,13 @@ REJECTING_CATEGORIES = DATA_REJECTED_CATEGORIES | frozenset({"A4", "D0", "E0", "
 (A3), not found (A4), rejected for missing, invalid or relational data (A6, A7, A8), data search
 unsuccessful (D0), or no response possible: the request's data in error, the payer's system down,
 the information holder not responding, a correction or a trading-partner requirement (E0 to E4).
-The claim must be sent again, so it goes back to held with the reasons. Acknowledged (A0, A1, A2,
-A5 split) and the rest (pended, finalized...) leave it in adjudication."""
+The claim must be sent again, so it goes back to held with the reasons. Accepted (A2, A5 split) and
+the rest (pended, finalized...) leave it in adjudication; received only (A0, A1) leaves it submitted
+(``RECEIPT_CATEGORIES``)."""
+RECEIPT_CATEGORIES = frozenset({"A0", "A1"})
+"""277CA STC categories that acknowledge a claim's receipt only: forwarded to another entity (A0)
+or received (A1), not yet accepted into the adjudication system (A2). At claim level, alone, they
+leave the claim submitted: the payer's verdict is still to come."""
 _CLAIM_LEVELS = frozenset({"PT", "22", "23"})
 _SOURCE, _RECEIVER, _PROVIDER = "20", "21", "19"
 
@@ -166,6 +176,10 @@ class ClaimVerdict:
     batch_reference: str | None = None
     """The 837 batch the verdict answers (its BHT03, which the 277CA returns in 2200B TRN02), when
     the file says: a verdict on an earlier attempt of the claim is not applied to a later one."""
+    received_only: bool = False
+    """The claim's own statuses only acknowledge its receipt (``RECEIPT_CATEGORIES``), and nothing
+    of it is rejected: not yet in adjudication, the claim stays submitted (``status`` is accepted
+    for want of a better word in the event contract, and no claim-acknowledged is published)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,14 +440,22 @@ def _claim_verdict(tracking: ClaimStatusTracking) -> ClaimVerdict | None:
     else:
         status = AckStatus.ACCEPTED
     number = next((r.value for r in tracking.references if r.qualifier == "1K"), None)
+    received_only = status is AckStatus.ACCEPTED and _receipt_only(tracking.statuses)
     return ClaimVerdict(
         claim_id=tracking.trace.reference,
         status=status,
         reasons=tuple(reasons),
         payer_claim_number=number,
         lines=tuple(lines),
-        adjudicated_number=None if rejected else number,
+        adjudicated_number=None if rejected or received_only else number,
+        received_only=received_only,
     )
+
+
+def _receipt_only(statuses: list[Any]) -> bool:
+    """Whether every category of these STCs (STC01, STC10, STC11) acknowledges receipt only."""
+    categories = [code.category for stc in statuses for code in stc.statuses]
+    return bool(categories) and all(c in RECEIPT_CATEGORIES for c in categories)
 
 
 @dataclass(frozen=True, slots=True)
@@ -591,6 +613,8 @@ def _merged(parts: list[ClaimVerdict]) -> ClaimVerdict:
     reasons: list[AckReason] = []
     for part in parts:
         reasons += (r for r in part.reasons if r not in reasons)
+    # received, not accepted, only while no part is in adjudication or rejected
+    received_only = status is AckStatus.ACCEPTED and all(p.received_only for p in parts)
     return ClaimVerdict(
         claim_id=parts[0].claim_id,
         status=status,
@@ -599,6 +623,7 @@ def _merged(parts: list[ClaimVerdict]) -> ClaimVerdict:
         lines=merged_lines,
         adjudicated_number=next((p.adjudicated_number for p in parts if p.adjudicated_number), None),
         batch_reference=parts[0].batch_reference,
+        received_only=received_only,
     )
 
 
@@ -845,6 +870,7 @@ class Acknowledgements:
             if (
                 row is None
                 or verdict.status is AckStatus.REJECTED
+                or verdict.received_only
                 or named[verdict.claim_id] > 1
                 or ClaimState(row.state) is not ClaimState.SUBMITTED
             ):
@@ -918,6 +944,7 @@ class Acknowledgements:
             file_name,
             now,
             keep_number=verdict.adjudicated_number,
+            received_only=verdict.received_only,
         )
 
     def _published(
@@ -960,10 +987,12 @@ class Acknowledgements:
         now: datetime,
         *,
         keep_number: str | None = None,
+        received_only: bool = False,
     ) -> None:
         """Apply one verdict to a claim; ``keep_number`` is the payer claim number the claim keeps
         (a 277CA's number of a part in adjudication; ``payer_claim_number`` is what the file said,
-        announced as is)."""
+        announced as is). A 277CA that only acknowledges receipt (``received_only``) is noted
+        (``_note_receipt``)."""
         if ClaimState(row.state) is ClaimState.BATCHED:
             # the upload's own transaction has not committed yet: offer the file again next poll
             raise AcknowledgementTooEarly(row.claim_id)
@@ -974,6 +1003,9 @@ class Acknowledgements:
             # for a paid claim would open a denial on it)
             self.metrics.acknowledged.labels(source=source.value, result="not_in_flight").inc()
             log.info("%s answers a claim no longer in flight (%s); not applied", source.value, state.value)
+            return
+        if received_only:
+            await self._note_receipt(tx, row, state, reasons, payer_claim_number, now)
             return
         self._published(tx, row, source, status, reasons, lines, payer_claim_number, file_name, now)
         updates: dict[str, Any] = {"payer_claim_number": keep_number} if keep_number else {}
@@ -999,3 +1031,38 @@ class Acknowledgements:
             await tx.conn.execute(sa.update(claim).where(claim.c.claim_id == row.claim_id).values(**updates))
         if self.after is not None:
             await self.after(tx, row)
+
+    async def _note_receipt(
+        self,
+        tx: Transaction,
+        row: Any,
+        state: ClaimState,
+        reasons: list[AckReason],
+        payer_claim_number: str | None,
+        now: datetime,
+    ) -> None:
+        """A 277CA that only acknowledges the claim's receipt (A0, A1) moves nothing: the receipt
+        joins the claim's trail (an audit row in its state) and a submitted claim keeps the REF*1K
+        number given, which a 276 then quotes. No claim-acknowledged is published: it would read as
+        an acceptance (first-pass acceptance counts A2, not a receipt). The claim stays where the
+        status inquiry looks for claims with no verdict: its age still runs from its submission,
+        so an A1 neither starts nor stops the wait for the payer's answer."""
+        if state is ClaimState.SUBMITTED and payer_claim_number:
+            await tx.conn.execute(
+                sa.update(claim)
+                .where(claim.c.claim_id == row.claim_id)
+                .values(payer_claim_number=payer_claim_number)
+            )
+        codes = ", ".join(r.code for r in reasons)
+        tx.insert_later(
+            claim_audit,
+            {
+                "claim_id": row.claim_id,
+                "from_state": state.value,
+                "to_state": state.value,
+                "reason": f"277CA received, not yet accepted into adjudication ({codes})"[:500],
+                "actor": "claims",
+                "at": now,
+            },
+        )
+        self.metrics.acknowledged.labels(source=AckSource.X277CA.value, result="received").inc()

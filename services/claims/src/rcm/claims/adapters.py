@@ -24,8 +24,9 @@ from rcm.claims.domain import (
     Provider,
     Session,
 )
+from rcm.claims.domain.cob import OutpatientAdjudication
 from rcm.claims.domain.common import Period
-from rcm.events.models import SessionCompleted, SessionCorrected
+from rcm.events.models import RemitReceived, SessionCompleted, SessionCorrected
 
 __all__ = [
     "authorization_of",
@@ -33,6 +34,7 @@ __all__ = [
     "coverage_of",
     "eligibility_of",
     "fee_schedule_for",
+    "outpatient_of",
     "payer_rules_of",
     "provider_of",
     "session_of",
@@ -47,6 +49,21 @@ def session_of(event: SessionCompleted | SessionCorrected) -> Session:
     shared = event.model_dump(mode="json", include=set(Session.model_fields))
     day = event.start.astimezone(ZoneInfo(event.time_zone or "UTC")).date()
     return Session.model_validate({**shared, "date_of_service": day, "minutes": event.minutes})
+
+
+def outpatient_of(remit: RemitReceived) -> OutpatientAdjudication | None:
+    """The remit's claim-level MOA, when the payer reported one with anything in it."""
+    moa = remit.outpatient
+    if moa is None:
+        return None
+    found = OutpatientAdjudication(
+        reimbursement_rate=moa.reimbursement_rate,
+        hcpcs_payable=moa.hcpcs_payable,
+        remark_codes=tuple(moa.remark_codes),
+        esrd_payment=moa.esrd_payment,
+        nonpayable_professional=moa.nonpayable_professional,
+    )
+    return found if found.reported else None
 
 
 def payer_rules_of(body: Body | None) -> PayerRules:

@@ -1921,6 +1921,8 @@ class ClaimsHandlers:
             adjudicated_on=e.payment_date,
             coverage_id=row.coverage_id,
             remit_ids=(e.remit_id,),
+            outpatient=ad.outpatient_of(e),
+            prior_authorization_number=draft.prior_authorization_number,
         ).following(_carried(row))
 
     async def secondary(
@@ -2123,6 +2125,7 @@ class ClaimsHandlers:
             adjudicated_on=max(adj.adjudicated_on for adj in e.lines),
             coverage_id=row.coverage_id,
             remit_ids=(e.remit_id,) if e.remit_id else (),
+            prior_authorization_number=draft.prior_authorization_number,
         ).following(_carried(row))
         await self.secondary(tx, row, draft, coverage, prior, cause=cause)
 

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rcm.events.models import (
     BalanceChangeReason,
+    OutpatientAdjudication,
     PatientBalanceChanged,
     PaymentPosted,
     PostedLine,
@@ -1635,6 +1636,7 @@ class _Run:
                 claim_adjustments=_event_adjustments(remit.adjustments),
                 lines=lines,
                 rarcs=[r for r in remit.rarcs if _valid_rarc(r)],
+                outpatient=_outpatient(remit),
                 crossover_payer_name=(remit.crossover_payer_name or None) and remit.crossover_payer_name[:60],
                 payment_trace_number=payment.trace_number[:50],
                 payment_date=payment.payment_date or self.received_at.date(),
@@ -1749,6 +1751,25 @@ balance only by what it denies, ``domain.posting``)."""
 
 def _valid_rarc(code: str) -> bool:
     return re.fullmatch(r"[A-Z]{1,2}[0-9]{1,4}", code) is not None
+
+
+def _outpatient(remit: ClaimRemit) -> OutpatientAdjudication | None:
+    """The claim's MOA for the event (its valid remark codes, as ``rarcs``); none when the payer
+    sent none, or a value the event contract cannot carry (logged, the rest is published)."""
+    moa = remit.outpatient
+    if moa is None:
+        return None
+    try:
+        return OutpatientAdjudication(
+            reimbursement_rate=moa.reimbursement_rate,
+            hcpcs_payable=moa.hcpcs_payable,
+            remark_codes=[r for r in moa.remark_codes if _valid_rarc(r)][:5],
+            esrd_payment=moa.esrd_payment,
+            nonpayable_professional=moa.nonpayable_professional,
+        )
+    except ValidationError:
+        log.warning("a claim's MOA does not fit the event contract and is left out of the event")
+        return None
 
 
 def _event_adjustments(adjustments: Sequence[Adjustment]) -> list[EventAdjustment]:

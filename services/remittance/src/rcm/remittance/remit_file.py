@@ -27,6 +27,7 @@ from rcm.remittance.domain.remit import (
     Adjustment,
     ClaimRemit,
     HeldClaim,
+    Outpatient,
     Payment,
     ProviderAdjustment,
     ServiceRemit,
@@ -247,6 +248,18 @@ def claim_remit(loop: ClaimPayment, sequence: int) -> ClaimRemit:
     original = next((r.value for r in loop.references if r.qualifier == "F8" and r.value), None)
     interest = sum((a.amount for a in loop.amounts if a.qualifier == "I"), Decimal(0))
     crossover = loop.crossover_carrier.last_or_organization if loop.crossover_carrier else None
+    moa = loop.outpatient
+    outpatient = (
+        Outpatient(
+            moa.reimbursement_rate,
+            moa.hcpcs_payable,
+            tuple(c for c in moa.remark_codes if c),
+            moa.esrd_payment,
+            moa.nonpayable_professional,
+        )
+        if moa is not None
+        else None
+    )
     return ClaimRemit(
         patient_control_number=clp.patient_control_number,
         status=clp.status,
@@ -264,6 +277,7 @@ def claim_remit(loop: ClaimPayment, sequence: int) -> ClaimRemit:
         sequence=sequence,
         original_reference=original,
         interest=interest,
+        outpatient=outpatient,
     )
 
 

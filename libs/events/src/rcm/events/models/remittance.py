@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Self
 
@@ -23,6 +24,7 @@ from rcm.events.types import (
 __all__ = [
     "BalanceChangeReason",
     "ClaimPaymentStatus",
+    "OutpatientAdjudication",
     "PatientBalanceChanged",
     "PatientPaymentReceived",
     "PaymentMethod",
@@ -67,6 +69,23 @@ class RemitLine(EventModel):
     rarcs: list[RarcCode] = Field(default_factory=list, description="Line remark codes (LQ*HE).")
 
 
+class OutpatientAdjudication(EventModel):
+    """The payer's claim-level outpatient adjudication information (835 MOA), as reported: a next
+    payer's 837P repeats it in loop 2320 MOA."""
+
+    reimbursement_rate: Decimal | None = Field(
+        default=None, ge=0, max_digits=10, description="Reimbursement rate, a decimal percentage (MOA01)."
+    )
+    hcpcs_payable: Money | None = Field(default=None, description="Claim HCPCS payable amount (MOA02).")
+    remark_codes: list[RarcCode] = Field(
+        default_factory=list, max_length=5, description="Claim payment remark codes (MOA03-07)."
+    )
+    esrd_payment: Money | None = Field(default=None, description="ESRD payment amount (MOA08).")
+    nonpayable_professional: Money | None = Field(
+        default=None, description="Professional component amount billed but not payable (MOA09)."
+    )
+
+
 class RemitReceived(Event):
     """One claim payment (CLP loop) of an 835, matched to our claim."""
 
@@ -84,6 +103,11 @@ class RemitReceived(Event):
     claim_adjustments: list[Adjustment] = Field(default_factory=list, description="Claim-level CAS.")
     lines: list[RemitLine] = Field(default_factory=list, description="Service-line adjudications.")
     rarcs: list[RarcCode] = Field(default_factory=list, description="Claim-level remark codes (MOA/MIA).")
+    outpatient: OutpatientAdjudication | None = Field(
+        default=None,
+        description="The claim's MOA as the payer reported it (none without one): ``rarcs`` mixes its "
+        "remarks with MIA's.",
+    )
     crossover_payer_name: str | None = Field(
         default=None, max_length=60, description="Payer the claim was forwarded to (NM1*TT), if any."
     )

@@ -1,7 +1,9 @@
 """Coordination of benefits: when to bill the next payer, and the claim that does it.
 
 A secondary (or tertiary) claim is the primary's claim sent to the next payer with the
-prior payer's adjudication (loops 2320/2330/2430). It is not sent when the prior payer
+prior payer's adjudication (loops 2320/2330/2430): its payment, adjustments, outpatient
+adjudication (MOA) and claim control number, and the prior authorization it gave. It is not
+sent when the prior payer
 says it forwarded (crossed over) the claim itself: CLP02 19-21, RARC MA18 or N89, or a
 crossover payer named (NM1*TT); ours would then be a duplicate.
 """
@@ -24,6 +26,7 @@ __all__ = [
     "CROSSOVER_RARCS",
     "CROSSOVER_STATUSES",
     "LineAdjustment",
+    "OutpatientAdjudication",
     "PriorAdjudication",
     "PriorLine",
     "adjudicated_again",
@@ -46,6 +49,28 @@ class LineAdjustment(DomainModel):
     carc: str
     amount: Decimal
     quantity: int | None = None
+
+
+class OutpatientAdjudication(DomainModel):
+    """The prior payer's claim-level outpatient adjudication information (its 835 MOA): what the
+    next payer's 837P repeats in 2320 MOA (005010X222A1: required when the prior payer reported it)."""
+
+    reimbursement_rate: Decimal | None = None
+    hcpcs_payable: Decimal | None = None
+    remark_codes: tuple[str, ...] = ()
+    esrd_payment: Decimal | None = None
+    nonpayable_professional: Decimal | None = None
+
+    @property
+    def reported(self) -> bool:
+        """Whether it says anything (an MOA with no value is not sent)."""
+        amounts = (
+            self.reimbursement_rate,
+            self.hcpcs_payable,
+            self.esrd_payment,
+            self.nonpayable_professional,
+        )
+        return bool(self.remark_codes) or any(a is not None for a in amounts)
 
 
 class PriorLine(DomainModel):
@@ -80,6 +105,11 @@ class PriorAdjudication(DomainModel):
     """The coverage the prior payer adjudicated, whose subscriber is the 2320/2330A other subscriber."""
     remit_ids: tuple[str, ...] = ()
     """The prior payer's remits this adjudication was read from (each is applied once)."""
+    outpatient: OutpatientAdjudication | None = None
+    """The prior payer's MOA, when its remittance carried one (837P 2320 MOA)."""
+    prior_authorization_number: str | None = None
+    """The prior authorization the prior payer gave for the claim it adjudicated (REF*G1 of that
+    claim): the next payer's 837P names it in 2330B REF*G1."""
     earlier: tuple[PriorAdjudication, ...] = ()
     """The adjudications of the payers before this one, in payer order (a tertiary claim's
     primary): the 837P names every payer that paid before the claim's, each in its own 2320
@@ -234,6 +264,8 @@ def adjudicated_again(current: PriorAdjudication, again: PriorAdjudication) -> P
                 "remit_ids": tuple(dict.fromkeys(current.remit_ids + again.remit_ids)),
                 "lines": lines,
                 "adjudicated_on": max(days, default=None),
+                # the latest MOA the payer reported stands
+                "outpatient": again.outpatient or current.outpatient,
             }
         )
     same = merged.model_copy(update={"remit_ids": current.remit_ids}) == current

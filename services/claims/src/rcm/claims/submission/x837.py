@@ -2,7 +2,9 @@
 
 CLM01 is the claim key (17 characters); every line carries REF*6R with its line key;
 replacements and voids carry REF*F8 with the payer's claim number; COB claims carry the
-prior payer's adjudication in 2320/2330A/2330B and 2430 per line. A service rendered away from
+prior payer's adjudication in 2320/2330A/2330B and 2430 per line (2320 MOA when the prior payer
+reported outpatient adjudication; 2330B REF*G1 and REF*F8 with its prior authorization and claim
+control number). A service rendered away from
 the billing address names its site in 2310C; an inpatient visit carries its admission date
 (DTP*435); SBR09 is the payer's claim filing indicator setting, else its type's.
 """
@@ -18,7 +20,13 @@ from typing import Any
 
 from rcm.claims.domain import ClaimDraft, CoveragePriority
 from rcm.claims.domain.claim import ClaimProvider
-from rcm.claims.domain.cob import LineAdjustment, PriorAdjudication, PriorLine, prior_line_of_each
+from rcm.claims.domain.cob import (
+    LineAdjustment,
+    OutpatientAdjudication,
+    PriorAdjudication,
+    PriorLine,
+    prior_line_of_each,
+)
 from rcm.claims.domain.payer_rules import CLAIM_FILING_INDICATORS
 from rcm.x12.build import build
 from rcm.x12.errors import X12Error
@@ -41,6 +49,7 @@ from rcm.x12.models.claim_837p import (
     PatientLevel,
     PatientName,
     Payer,
+    PaymentAdvice,
     PayToAddress,
     ProfessionalService,
     Receiver,
@@ -241,7 +250,9 @@ def _other_subscriber(
     and SBR02 the patient's relationship to them: a child on a parent's primary plan is 19 with
     the parent's name, not the patient as 18. 2330B DTP*573 (claim check or remittance date)
     is required when no line carries its own (2430 DTP*573). SBR03 is the other plan's group
-    number when its card has one."""
+    number when its card has one. 2320 MOA repeats the prior payer's outpatient adjudication when
+    its remittance reported one (``_payment_advice``); 2330B names the prior payer's references
+    (``_other_payer_references``)."""
     payer_key = _prior_payer_key(prior, payer, clearinghouse)
     coverage = coverage or {}
     # as the adjudication recorded them, else as the records on file now say (restored since)
@@ -290,11 +301,43 @@ def _other_subscriber(
         # OI04, like CLM10, is sent only as P (the provider signed because the patient was not
         # physically present); the claim sends no CLM10, so no OI04 either
         other_insurance=OtherInsurance(benefits_assigned="Y", release_of_information="Y"),
+        payment_advice=_payment_advice(prior.outpatient),
         subscriber=OtherSubscriberName(
             name=_person("IL", name, "MI", member_id), address=street, location=city
         ),
-        payer=OtherPayer(name=_org("PR", payer_name, "PI", payer_key), dates=dates),
+        payer=OtherPayer(
+            name=_org("PR", payer_name, "PI", payer_key),
+            dates=dates,
+            references=_other_payer_references(prior),
+        ),
     )
+
+
+def _payment_advice(outpatient: OutpatientAdjudication | None) -> PaymentAdvice | None:
+    """2320 MOA: the prior payer's outpatient adjudication information, as its 835 MOA reported it
+    (005010X222A1: required when the prior payer reported it; not sent otherwise)."""
+    if outpatient is None or not outpatient.reported:
+        return None
+    return PaymentAdvice(
+        reimbursement_rate=outpatient.reimbursement_rate,
+        hcpcs_payable=outpatient.hcpcs_payable,
+        remark_codes=list(outpatient.remark_codes[:5]),
+        esrd_payment=outpatient.esrd_payment,
+        nonpayable_professional=outpatient.nonpayable_professional,
+    )
+
+
+def _other_payer_references(prior: PriorAdjudication) -> list[Reference]:
+    """2330B REF, in the guide's order: G1, the prior authorization number the prior payer gave
+    for the claim (it authorized the service: situational, sent when known); F8, the prior
+    payer's claim control number (835 CLP07) for the claim it adjudicated, which the next payer
+    quotes to the prior payer in coordinating benefits. No referral number is on file (9F)."""
+    references = []
+    if prior.prior_authorization_number:
+        references.append(Reference(qualifier="G1", value=prior.prior_authorization_number))
+    if prior.payer_claim_number:
+        references.append(Reference(qualifier="F8", value=prior.payer_claim_number))
+    return references
 
 
 def _prior_payer_key(prior: PriorAdjudication, payer: Body | None, clearinghouse: str | None) -> str:

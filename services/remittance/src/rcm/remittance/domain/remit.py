@@ -26,6 +26,7 @@ __all__ = [
     "ClaimStatus",
     "Group",
     "HeldClaim",
+    "Outpatient",
     "Payment",
     "ProviderAdjustment",
     "ServiceRemit",
@@ -109,6 +110,17 @@ class Adjustment:
 
 
 @dataclass(frozen=True, slots=True)
+class Outpatient:
+    """MOA: the claim's outpatient adjudication, as reported (a next payer's 837P repeats it)."""
+
+    reimbursement_rate: Decimal | None = None
+    hcpcs_payable: Decimal | None = None
+    remark_codes: tuple[str, ...] = ()
+    esrd_payment: Decimal | None = None
+    nonpayable_professional: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceRemit:
     """One adjudicated service line (2110)."""
 
@@ -169,6 +181,8 @@ class ClaimRemit:
     """REF*F8: the payer claim number of the claim payment this one adjusts or replaces."""
     interest: Decimal = ZERO
     """AMT*I: prompt-pay interest the payer reports on the claim."""
+    outpatient: Outpatient | None = None
+    """MOA, apart from MIA (``rarcs`` holds the remarks of both)."""
 
     @property
     def interest_in_paid(self) -> Decimal:
