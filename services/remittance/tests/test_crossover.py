@@ -214,7 +214,8 @@ def test_a_later_payers_posting_moves_the_balance_only_by_what_it_denies() -> No
     (line,) = posting.lines
     assert (line.other, line.forwarded) == (ZERO, D("-25.00"))
     moved = line.paid + line.contractual + line.patient_responsibility + line.forwarded + line.other
-    assert moved == ZERO  # a CO-96 on a paying claim is a write-off, so nothing is left open
+    # a CO-96 on a paying claim is a denial, not a write-off: the balance reopens by it alone
+    assert (line.contractual, line.denied, moved) == (D("5.00"), D("10.00"), D("-10.00"))
 
     same_claim_billed_to_it = post_claim(remit, claim_id="clm-0001", line_keys=["k"], claim_payer_order=2)
     (line,) = same_claim_billed_to_it.lines

@@ -216,6 +216,65 @@ def test_a_denial_keeps_the_denied_amount_open_but_writes_off_the_fee_schedule_c
     assert ClaimTotals(charge=D("170.00")).plus(posting).insurance_balance == D("150.00")
 
 
+def _paid_with_a_refused_line(status: str, group: str, carc: str, amount: str = "20.00") -> ClaimRemit:
+    """A paid 90837 (CO-45, PR-3 copay) beside a 90785 the payer paid $0 on with ``group-carc``."""
+    refused = ServiceRemit("90785", D(amount), D("0"), adjustments=(Adjustment(group, carc, D(amount)),))
+    paid = paid_90837().services[0]
+    charge = paid.charge + refused.charge
+    return ClaimRemit("c", status, charge, D("110.00"), D("25.00"), services=(paid, refused))
+
+
+@pytest.mark.parametrize("status", ["1", "2", "3", "19"])
+@pytest.mark.parametrize("carc", ["197", "50", "96", "204", "16", "29", "97", "151", "4", "11"])
+def test_a_co_denial_on_a_zero_paid_line_of_a_paid_claim_stays_open_as_denied(status: str, carc: str) -> None:
+    remit = _paid_with_a_refused_line(status, "CO", carc)
+    order = {"19": 1}.get(status, int(status))  # the claim billed to the payer that adjudicates it
+    posting = post_claim(remit, claim_id="c", line_keys=["c:1", "c:2"], claim_payer_order=order)
+    paid_line, refused = posting.lines
+    assert (refused.contractual, refused.denied, refused.patient_responsibility) == (
+        D("0"),
+        D("20.00"),
+        D("0"),
+    )
+    assert (paid_line.contractual, paid_line.denied) == (D("35.00"), D("0"))
+    # the line's balance is open, awaiting the denials service; the patient owes only the copay
+    assert ClaimTotals(charge=D("190.00")).plus(posting).insurance_balance == D("20.00")
+    assert patient_share(posting).total == (D("0") if status == "19" else D("25.00"))
+
+
+@pytest.mark.parametrize("carc", ["45", "253", "237", "104", "131", "246", "W1", "P12"])
+@pytest.mark.parametrize("status", ["1", "4"])
+def test_a_contractual_co_is_written_off_whatever_clp02_says(status: str, carc: str) -> None:
+    remit = _paid_with_a_refused_line("1", "CO", carc)
+    if status == "4":
+        remit = replace(remit, status="4", paid=D("0"), services=remit.services[1:], charge=D("20.00"))
+    posting = post_claim(remit, claim_id="c", line_keys=["c:2"] if status == "4" else ["c:1", "c:2"])
+    refused = posting.lines[-1]
+    assert (refused.contractual, refused.denied) == (D("20.00"), D("0"))
+    assert ClaimTotals(charge=remit.charge).plus(posting).insurance_balance == D("0.00")
+
+
+def test_a_co_denial_at_claim_level_of_a_paid_claim_stays_open_as_denied() -> None:
+    remit = paid_90837(
+        charge=D("190.00"),
+        adjustments=(Adjustment("CO", "197", D("20.00")),),
+        services=(*paid_90837().services, ServiceRemit("90785", D("20.00"), D("0"))),
+    )
+    posting = post_claim(remit, claim_id="c", line_keys=["c:1", None])
+    assert (posting.contractual, posting.denied) == (D("35.00"), D("20.00"))
+    assert ClaimTotals(charge=D("190.00")).plus(posting).insurance_balance == D("20.00")
+
+
+def test_a_negative_co_raises_the_payment_and_leaves_nothing_open() -> None:
+    # CO-94 (processed in excess of charges): the payer paid 10.00 over the 100.00 charged
+    svc = ServiceRemit("90834", D("100.00"), D("110.00"), adjustments=(Adjustment("CO", "94", D("-10.00")),))
+    posting = post_claim(
+        ClaimRemit("c", "1", D("100.00"), D("110.00"), services=(svc,)), claim_id="c", line_keys=["c:1"]
+    )
+    assert (posting.contractual, posting.denied) == (D("-10.00"), D("0"))
+    assert ClaimTotals(charge=D("100.00")).plus(posting).insurance_balance == D("0.00")
+
+
 def test_a_forwarded_claim_leaves_the_patient_share_to_the_next_payer() -> None:
     remit = paid_90837(status="19")
     posting = post_claim(remit, claim_id="c", line_keys=["c:1"])

@@ -45,6 +45,58 @@ async def test_a_payment_posts_to_the_claim_line_and_emits_the_events(ledger: Le
     assert (balance.previous_balance, balance.balance) == (D("0"), D("25.00"))
 
 
+async def test_a_co_197_line_of_a_paid_claim_stays_open_as_denied_not_written_off(ledger: Ledger) -> None:
+    await ledger.add_claims(
+        [
+            claim_for(
+                1,
+                claim_id="clm-0001",
+                lines=[("ses-0001:1", "90837", "170.00"), ("ses-0001:2", "90785", "20.00")],
+            )
+        ]
+    )
+    claim = Clp(
+        "clm-0001",
+        "1",
+        "190.00",
+        "110.00",
+        "25.00",
+        "ICN-1",
+        services=[
+            Svc("90837", "170.00", "110.00", [Cas("CO", "45", "35.00"), Cas("PR", "3", "25.00")], on=DOS),
+            Svc("90785", "20.00", "0", [Cas("CO", "197", "20.00")], on=DOS),
+        ],
+    )
+    posted = await ledger.post(remit_835([claim]))
+    assert posted.outcome.states == {"posted": 1} and posted.outcome.exceptions == []
+    row = await ledger.claim("clm-0001")
+    assert (row.paid, row.contractual, row.denied, row.patient_responsibility) == (
+        D("110.00"),
+        D("35.00"),
+        D("20.00"),
+        D("25.00"),
+    )
+    lines = await ledger.rows(t.posted_line)
+    assert sorted((ln.line_key, ln.contractual, ln.denied) for ln in lines) == [
+        ("ses-0001:1", D("35.00"), D("0.00")),
+        ("ses-0001:2", D("0.00"), D("20.00")),
+    ]
+    # published as a CLP02 4 denial is: no write-off on the line, its amount left in the balance
+    (payment,) = posted.of("PaymentPosted")
+    assert (payment.contractual_adjustment, payment.patient_responsibility, payment.claim_balance) == (
+        D("35.00"),
+        D("25.00"),
+        D("20.00"),
+    )
+    assert [(ln.line_key, ln.contractual_adjustment, ln.patient_responsibility) for ln in payment.lines] == [
+        ("ses-0001:1", D("35.00"), D("25.00")),
+        ("ses-0001:2", D("0.00"), D("0.00")),
+    ]
+    # the patient owes the copay, never the denied amount
+    (balance,) = posted.of("PatientBalanceChanged")
+    assert (balance.previous_balance, balance.balance) == (D("0"), D("25.00"))
+
+
 async def test_a_duplicate_file_changes_nothing(ledger: Ledger) -> None:
     await ledger.add_claims([claim_for(1, claim_id="clm-0001")])
     content = remit_835([paid("clm-0001", "ICN-1")])
@@ -218,9 +270,9 @@ async def test_unmatched_claims_and_lines_are_queued_and_published(ledger: Ledge
     assert queue == {("line", "no_line", "90785"), ("claim", "ambiguous", None)}  # same charge: a candidate
     (event,) = posted.of("RemitUnmatched")
     assert event.patient_control_number == "clm-9999" and event.reason == "ambiguous"
-    # the stray line's money is on the claim, at claim level, not lost
+    # the stray line's money is on the claim, at claim level, not lost; its CO-97 is a denial, open
     claim = await ledger.claim("clm-0001")
-    assert (claim.paid, claim.contractual) == (D("110.00"), D("55.00"))
+    assert (claim.paid, claim.contractual, claim.denied) == (D("110.00"), D("35.00"), D("20.00"))
 
 
 async def test_a_payment_that_arrived_before_its_claim_posts_once_the_claim_is_known(ledger: Ledger) -> None:

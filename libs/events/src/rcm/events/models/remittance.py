@@ -22,6 +22,7 @@ from rcm.events.types import (
 )
 
 __all__ = [
+    "CONTRACTUAL_CARCS",
     "BalanceChangeReason",
     "ClaimPaymentStatus",
     "OutpatientAdjudication",
@@ -34,7 +35,24 @@ __all__ = [
     "RemitReceived",
     "RemitUnmatched",
     "UnmatchedReason",
+    "written_off_by_contract",
 ]
+
+CONTRACTUAL_CARCS = frozenset({"45", "253", "237", "104", "131", "246", "W1", "P12"})
+"""The reasons (CARC) that, under group CO, are the contract's or the law's cut of the charge rather
+than a refusal of it (X12 Claim Adjustment Reason Codes): 45 charge over the fee schedule or
+contracted/legislated fee arrangement, 253 sequestration, 237 legislated/regulatory penalty, 104
+managed care withholding, 131 claim-specific negotiated discount, 246 a non-payable code for required
+reporting only, W1/P12 workers' compensation jurisdictional fee schedule. The same codes as the
+denials playbook's normal-adjudication ``contractual`` row, for which no denial is opened."""
+
+
+def written_off_by_contract(group: str, carc: str) -> bool:
+    """Whether a CAS adjustment is a contractual write-off: group CO with a ``CONTRACTUAL_CARCS``
+    reason. Any other CO amount (197 precertification absent, 50 not medically necessary, 96
+    non-covered...) is a denial of that amount: the provider may not bill the patient for it, yet it
+    stays open until it is appealed, corrected or written off."""
+    return group == "CO" and carc.upper() in CONTRACTUAL_CARCS
 
 
 class ClaimPaymentStatus(StrEnum):

@@ -3,8 +3,14 @@
 Per line (and once more for claim-level CAS and service lines that matched no claim line):
 
 - ``paid``: SVC03 (CLP04 for a claim without service lines);
-- ``contractual``: CO adjustments written off. On a denial (CLP02 4) only CO-45 (fee schedule)
-  is written off; the other CO amounts stay open as ``denied`` for the denials service to work;
+- ``contractual``: CO adjustments the contract (or the law) takes off the charge: the reasons of
+  ``rcm.events.models.written_off_by_contract`` (CO-45 fee schedule, CO-253 sequestration...);
+- ``denied``: every other CO amount (CO-197, CO-50, CO-96, CO-16...). The payer refused it, the
+  patient may not be billed for it, and it stays open for the denials service to work (appeal,
+  correction or write-off). The adjustment decides, not CLP02: a CO-197 on a $0 line of a claim
+  the payer paid (1, 2, 3, 19-21) is booked as the same CO-197 on a denied claim (4) is. A CO that
+  raises the payment (a negative amount, e.g. CO-94 processed in excess of charges) refuses
+  nothing and goes with ``contractual``;
 - ``patient_responsibility``: PR adjustments (PR-1 deductible, PR-2 coinsurance, PR-3 copay).
   When the payer forwarded the claim (crossover: CLP02 19/20/21, MA18/N89 or NM1*TT), PR goes to
   the next payer (``forwarded``), not to the patient. So does the deductible, coinsurance and copay
@@ -17,6 +23,11 @@ Interest the payer pays within CLP04 (AMT*I) is the claim's interest, not a paym
 
 The claim's insurance balance is charge - paid - contractual - patient share - forwarded - other;
 a denied amount keeps it open. Statuses 23 (not our claim) and 25 (predetermination) move no money.
+
+**What closes a denied amount.** Only a later adjudication of the claim: its reversal (CLP02 22)
+takes the denied amount back, and the corrected payment posts anew. A denial the denials service
+decides to write off (``claim-write-off-requested``) is read by the claims service, not by this
+one (the event catalog names no remittance consumer): the amount stays ``denied``, open, here.
 
 **Crossover.** A later payer paying on the claim a prior payer forwarded (``follows_crossover``:
 the payer's order by CLP02 comes after the claim's, e.g. the supplemental's CLP02 2 on our primary
@@ -33,6 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from rcm.events.models import written_off_by_contract
 from rcm.remittance.domain.remit import (
     MEDICARE_COST_SHARING_CARCS,
     ZERO,
@@ -51,7 +63,6 @@ __all__ = [
     "post_claim",
 ]
 
-FEE_SCHEDULE_CARC = "45"
 PRIOR_PAYER_CARC = "23"
 
 
@@ -207,12 +218,7 @@ def _line(
     procedure_code: str | None = None,
 ) -> LinePosting:
     co = _sum(adjustments, "CO")
-    if status is ClaimStatus.DENIED:
-        contractual = sum(
-            (a.amount for a in adjustments if a.group == "CO" and a.carc == FEE_SCHEDULE_CARC), ZERO
-        )
-    else:
-        contractual = co
+    contractual = sum((a.amount for a in adjustments if _contractual(a)), ZERO)
     pr = _sum(adjustments, "PR")
     protected = sum((a.amount for a in adjustments if _protected(a, qmb=qmb)), ZERO)
     other = sum(
@@ -242,6 +248,12 @@ def _line(
         procedure_code=procedure_code,
         qmb=qmb,
     )
+
+
+def _contractual(a: Adjustment) -> bool:
+    """A CO adjustment written off, not denied (see the module docstring): a contractual reason,
+    or a negative amount (the payer raising its payment has nothing left to work)."""
+    return a.group == "CO" and (written_off_by_contract(a.group, a.carc) or a.amount < ZERO)
 
 
 def _protected(a: Adjustment, *, qmb: bool) -> bool:
