@@ -57,7 +57,7 @@ def test_one_line_refused_one_paid_is_partially_paid() -> None:
     assert remit_outcome(remit) is ClaimState.PARTIALLY_PAID
 
 
-def test_the_contract_write_off_is_co45_at_claim_and_line_level_and_nothing_else() -> None:
+def test_the_contract_write_off_is_a_contractual_co_at_claim_and_line_level_and_nothing_else() -> None:
     from decimal import Decimal
 
     from rcm.claims.handlers import contract_write_off

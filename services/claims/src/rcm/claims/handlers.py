@@ -42,7 +42,15 @@ from rcm.claims.domain import (
     code_session,
     scrub,
 )
-from rcm.claims.domain.adjudication import AdjudicatedLine, RemitPart, outcome, standing, totals
+from rcm.claims.domain.adjudication import (
+    AdjudicatedLine,
+    RemitPart,
+    is_refusal,
+    outcome,
+    standing,
+    totals,
+    written_off,
+)
 from rcm.claims.domain.cob import (
     LineAdjustment,
     PriorAdjudication,
@@ -199,24 +207,23 @@ def hold_reasons_of(draft: ClaimDraft, findings: Sequence[Finding]) -> list[Hold
     return reasons
 
 
-def _written_off_by_contract(a: Any) -> bool:
-    """CO-45: the part of the charge the payer's contract takes off, owed by no one."""
-    return bool(a.group.value == "CO" and a.carc == "45")
+def _written_off(a: Any) -> bool:
+    """A write-off owed by no one (``rcm.claims.domain.adjudication.written_off``: CO-45, CO-253...)."""
+    return written_off(a.group.value, a.carc, a.amount)
 
 
 def contract_write_off(e: RemitReceived) -> Decimal:
-    """The remit's contract write-off (CO-45 at claim and line level): the part of the charge the
-    payer's contract takes off, which neither the payer nor the patient owes."""
+    """The remit's contractual write-off at claim and line level (CO-45 fee schedule, CO-253
+    sequestration and the other contractual reasons of ``rcm.events.models.CONTRACTUAL_CARCS``):
+    the part of the charge that neither the payer nor the patient owes."""
     adjustments = [*e.claim_adjustments, *(a for line in e.lines for a in line.adjustments)]
-    return sum((a.amount for a in adjustments if _written_off_by_contract(a)), Decimal(0))
+    return sum((a.amount for a in adjustments if _written_off(a)), Decimal(0))
 
 
 def _denied_amount(adjustments: Iterable[Any]) -> Decimal:
-    """What the payer refused, as opposed to the contract write-off (CO-45) and the patient's share."""
-    return sum(
-        (a.amount for a in adjustments if a.group.value != "PR" and not _written_off_by_contract(a)),
-        Decimal(0),
-    )
+    """What the payer refused (``rcm.claims.domain.adjudication.is_refusal``), as opposed to the
+    contractual write-off and the patient's share."""
+    return sum((a.amount for a in adjustments if is_refusal(a.group.value, a.carc, a.amount)), Decimal(0))
 
 
 def remit_outcome(e: RemitReceived) -> ClaimState:
@@ -225,7 +232,8 @@ def remit_outcome(e: RemitReceived) -> ClaimState:
 
     A claim the payer processed but paid nothing on because the patient owes it all
     (deductible, copay, coinsurance) is adjudicated and paid at zero, not denied;
-    a line is denied only when the payer refused an amount beyond the contract write-off.
+    a line is denied only when the payer refused an amount beyond the contractual write-off
+    (CO-45, CO-253 sequestration...: ``rcm.claims.domain.adjudication.written_off``).
     """
     return outcome((remit_part(e),)) or ClaimState.PENDED
 
@@ -254,7 +262,7 @@ def remit_part(e: RemitReceived, draft: ClaimDraft | None = None) -> RemitPart:
             patient_responsibility=sum(
                 (a.amount for a in line.adjustments if a.group.value == "PR"), Decimal(0)
             ),
-            contractual=sum((a.amount for a in line.adjustments if _written_off_by_contract(a)), Decimal(0)),
+            contractual=sum((a.amount for a in line.adjustments if _written_off(a)), Decimal(0)),
             refused=_denied_amount(line.adjustments),
         )
         for key, line in zip(_line_keys(e, draft), e.lines, strict=True)

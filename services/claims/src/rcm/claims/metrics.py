@@ -72,7 +72,8 @@ def ar_aging_query(now: datetime) -> sa.Select[Any]:
     A claim is in A/R once submitted and until settled (``SETTLED``); its age runs from its first
     submission (the earliest move to ``submitted`` in its audit trail), its balance is the charge
     less what its latest remit paid, moved to the patient and wrote off under the contract
-    (CO-45: owed by no one, so not receivable).
+    (CO-45, CO-253 sequestration...: owed by no one, so not receivable; ``rcm.claims.domain.
+    adjudication.written_off``). An amount the payer refused (CO-197, CO-50...) stays in it.
     """
     a, c = claim_audit.c, claim.c
     first = (

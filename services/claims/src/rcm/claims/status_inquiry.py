@@ -45,6 +45,7 @@ import sqlalchemy as sa
 
 from rcm.claims.acknowledgements import DATA_REJECTED_CATEGORIES
 from rcm.claims.domain import ClaimDraft, ClaimState
+from rcm.claims.domain.coverage import patient_is_the_subscriber
 from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.lifecycle import hold_rejected, move
 from rcm.claims.store import claim, claim_audit, interchange_sequence, references
@@ -92,7 +93,6 @@ class InquiryNotWritten(X12Error):
 
 # Maximum lengths of the 005010X212 elements written from free text (as the 837P's).
 _NM103, _NM104, _NM105, _NM107 = 60, 35, 25, 10
-_RELATIONSHIP_SELF = "self"
 _DELIMITERS = "*:^~"
 
 
@@ -166,9 +166,11 @@ def build_276(
     """A one-claim 276 (005010X212) asking about ``draft``, naming the subscriber and patient as the
     claim's 837P does: the subscriber (2000D/2100D NM1*IL with the member id; DMG when they are the
     patient) and, for a dependent's claim, the patient in 2000E/2100E (DMG, NM1*QC) with the claim
-    status tracking (2200E) under it. ``patient`` and ``coverage`` are the bodies of the claim's
-    patient and coverage on file. InquiryNotWritten when a value the payer needs to find the claim
-    is missing (no placeholders are ever sent) or an envelope id cannot be written."""
+    status tracking (2200E) under it. A dependent with a member id of their own is the subscriber
+    (2000D with their name, id and DMG, no 2000E: ``patient_is_the_subscriber``). ``patient`` and
+    ``coverage`` are the bodies of the claim's patient and coverage on file. InquiryNotWritten when
+    a value the payer needs to find the claim is missing (no placeholders are ever sent) or an
+    envelope id cannot be written."""
     if usage not in ("P", "T"):
         raise InquiryNotWritten("ISA15 usage must be P or T")
     if not 0 < control < 10**9:
@@ -208,8 +210,12 @@ def build_276(
         Segment("DTP", ["472", "RD8", f"{first}-{last}"]),
     ]
     patient_name = patient.get("name") or {}
-    if (coverage.get("relationship") or _RELATIONSHIP_SELF) != _RELATIONSHIP_SELF:
-        # the patient is a dependent: the subscriber in 2000D, the patient and the claim in 2000E
+    as_subscriber = patient_is_the_subscriber(
+        coverage.get("relationship"), member_id_is_patients=bool(coverage.get("member_id_is_patients"))
+    )
+    if not as_subscriber:
+        # the patient is a dependent known by the subscriber's id: the subscriber in 2000D, the
+        # patient and the claim in 2000E
         subscriber_name = (coverage.get("subscriber") or {}).get("name") or {}
         patient_dmg = _dmg(patient)
         if patient_dmg is None:  # 2000E DMG is required
@@ -223,6 +229,8 @@ def build_276(
             *tracking,
         ]
     else:
+        # the patient is the subscriber, or a dependent with a member id of their own (005010X212
+        # 2000E is sent only for a patient not identified by the subscriber's id): 2000D, no 2000E
         subscriber_dmg = _dmg(patient)  # 2000D DMG: the subscriber is the patient
         levels = [
             Segment("HL", ["4", "3", "22", "0"]),

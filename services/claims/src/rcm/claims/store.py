@@ -178,7 +178,7 @@ claim = sa.Table(
     sa.Column(
         "remit_contractual",
         sa.Numeric(12, 2),
-        comment="contract write-off (CO-45, claim and lines) on its latest remit: owed by no one",
+        comment="contractual write-off (CO-45, CO-253..., claim and lines) on its latest remit: owed by no one",
     ),
     sa.Column(
         "crossed_over",
@@ -218,7 +218,12 @@ claim_remit = sa.Table(
     sa.Column("payer_claim_number", sa.Text, nullable=False, comment="CLP07"),
     sa.Column("paid", sa.Numeric(12, 2), nullable=False),
     sa.Column("patient_responsibility", sa.Numeric(12, 2), nullable=False),
-    sa.Column("contractual", sa.Numeric(12, 2), nullable=False, comment="CO-45, claim and lines"),
+    sa.Column(
+        "contractual",
+        sa.Numeric(12, 2),
+        nullable=False,
+        comment="contractual write-off (CO-45, CO-253...), claim and lines",
+    ),
     sa.Column("refused", sa.Numeric(12, 2), nullable=False, comment="refused at claim level"),
     sa.Column(
         "lines",

@@ -39,6 +39,7 @@ from rcm.denials.domain.facts import ClaimFacts, CoverageOnFile, TriageContext
 from rcm.denials.domain.playbook import Action, Fix, Playbook
 from rcm.denials.domain.triage import Decision, triage
 from rcm.denials.domain.underpayment import contracted_rate, underpayment
+from rcm.denials.domain.visit import Visit, visit_of
 from rcm.denials.metrics import DenialsMetrics
 from rcm.events.models import (
     AckStatus,
@@ -1004,6 +1005,7 @@ class DenialHandlers:
             return
         if action is Action.REVERIFY_ELIGIBILITY and ctx.claim is not None and decision.recheck_reason:
             service_date = denial.service_date or ctx.claim.first_service_date or ctx.today
+            visit = _visit(ctx, service_date, line_key=denial.line_key, procedure_code=denial.procedure_code)
             tx.publish(
                 EligibilityRecheckRequested(
                     request_id=request_id,
@@ -1013,6 +1015,8 @@ class DenialHandlers:
                     reason=decision.recheck_reason,
                     claim_id=source.claim_id,
                     denial_id=denial_id,
+                    modality=visit.modality,
+                    patient_at_home=visit.patient_at_home,
                     requested_at=now,
                 ),
                 cause=d,
@@ -1194,7 +1198,7 @@ class DenialHandlers:
         await BatchFacts.of(tx).write()  # the waits the batch queued before it, among them
         waiting = (await tx.conn.execute(_WAITING_SHARES, {"p_patient_id": e.patient_id})).all()
         billed = []
-        checks: dict[date, str] = {}
+        checks: dict[date, tuple[str, Visit]] = {}
         for row in waiting:
             remit = RemitReceived.model_validate(row.remit)
             ctx = await self._context(
@@ -1205,9 +1209,10 @@ class DenialHandlers:
                 continue  # another priority, or not in force on the claim's date of service
             if await self._bill_next_payer(tx, d, remit, ctx, wait=False):
                 billed.append(row.remit_id)
-                if ctx.claim.first_service_date is not None:
-                    checks.setdefault(ctx.claim.first_service_date, remit.claim_id)
-        for service_date, claim_id in sorted(checks.items()):
+                day = ctx.claim.first_service_date
+                if day is not None:
+                    checks.setdefault(day, (remit.claim_id, _visit(ctx, day)))
+        for service_date, (claim_id, visit) in sorted(checks.items()):
             # nobody checked the new coverage on those dates (the eligibility service checks a
             # changed coverage for the next visit only): the claims to it wait for that answer
             request_id = opaque_id("req", e.coverage_id, service_date.isoformat(), "coverage-added")
@@ -1219,6 +1224,8 @@ class DenialHandlers:
                     service_date=service_date,
                     reason=RecheckReason.COVERAGE_ADDED,
                     claim_id=claim_id,
+                    modality=visit.modality,
+                    patient_at_home=visit.patient_at_home,
                     requested_at=self.now(),
                 ),
                 cause=d,
@@ -1573,3 +1580,16 @@ def _rendering(claim: ClaimFacts | None, line_key: str | None, procedure_code: s
         return None
     line = claim.line(line_key, procedure_code)
     return (line.rendering_provider_id if line else None) or claim.rendering_provider_id
+
+
+def _visit(
+    ctx: TriageContext, service_date: date, *, line_key: str | None = None, procedure_code: str | None = None
+) -> Visit:
+    """How the visit a re-check is for was delivered (``visit_of``): the claim's line the denial
+    names, else its lines of ``service_date``, read with the telehealth rules of the payer billed."""
+    claim = ctx.claim
+    if claim is None:
+        return Visit()
+    named = claim.line(line_key, procedure_code) if line_key or procedure_code else None
+    lines = [named] if named is not None else [ln for ln in claim.lines if ln.service_date == service_date]
+    return visit_of(lines, ctx.payer.rules.telehealth if ctx.payer is not None else None)

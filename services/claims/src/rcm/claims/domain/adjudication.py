@@ -13,6 +13,13 @@ line, the latest part that adjudicated it and was not reversed:
 The claim's money is the sum of the standing parts' figures (a part that lost lines to a
 later one less those lines' figures), and its state is what one remit with those figures
 would give (``outcome``).
+
+**Written off or refused.** Each CAS adjustment is the patient's (PR), a write-off owed by no
+one (``written_off``: a contractual reason under CO, the list the remittance service posts by,
+``rcm.events.models.written_off_by_contract``), or refused (any other amount: CO-197, CO-50,
+CO-96...). Only a refusal denies a line: a reporting-only line (CO-246) or a withheld payment
+(CO-104) is not denied, and a claim-level CO-253 sequestration is not read as a refusal. The
+write-off is not receivable (A/R leaves it out of the balance), a refusal is.
 """
 
 from __future__ import annotations
@@ -22,12 +29,29 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from rcm.claims.domain.state import ClaimState
+from rcm.events.models import written_off_by_contract
 
-__all__ = ["AdjudicatedLine", "RemitPart", "outcome", "standing", "totals"]
+__all__ = ["AdjudicatedLine", "RemitPart", "is_refusal", "outcome", "standing", "totals", "written_off"]
 
 REVERSAL = "22"
 DENIED = "4"
 _ZERO = Decimal(0)
+
+
+def written_off(group: str, carc: str, amount: Decimal) -> bool:
+    """Whether a CAS adjustment is written off, owed by neither the payer nor the patient: group
+    CO with a contractual reason (``rcm.events.models.CONTRACTUAL_CARCS``: 45 fee schedule, 253
+    sequestration, 237 legislated penalty, 104 managed care withholding, 131 negotiated discount,
+    246 reporting-only code, W1/P12 workers' compensation fee schedule), or a CO that raises the
+    payment (a negative amount, e.g. CO-94), which refuses nothing. The remittance service posts
+    the same adjustments as ``contractual``."""
+    return written_off_by_contract(group, carc) or (group == "CO" and amount < 0)
+
+
+def is_refusal(group: str, carc: str, amount: Decimal) -> bool:
+    """Whether a CAS adjustment is an amount the payer refused: neither the patient's (PR) nor
+    written off (``written_off``)."""
+    return group != "PR" and not written_off(group, carc, amount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +62,9 @@ class AdjudicatedLine:
     paid: Decimal
     patient_responsibility: Decimal
     contractual: Decimal
-    """The contract write-off (CO-45): owed by no one."""
+    """The contractual write-off (``written_off``: CO-45, CO-253...): owed by no one."""
     refused: Decimal
-    """What the payer refused beyond the contract write-off and the patient's share."""
+    """What the payer refused (``is_refusal``): beyond the contractual write-off and the patient's share."""
 
     @property
     def denied(self) -> bool:
@@ -58,9 +82,10 @@ class RemitPart:
     paid: Decimal
     patient_responsibility: Decimal
     contractual: Decimal
-    """CO-45 at claim and line level."""
+    """The contractual write-off (``written_off``: CO-45, CO-253...) at claim and line level."""
     refused: Decimal
-    """Refused at claim level (claim CAS beyond the contract and the patient's share)."""
+    """Refused at claim level (claim CAS that ``is_refusal``: beyond the contractual write-off
+    and the patient's share)."""
     lines: tuple[AdjudicatedLine, ...] = ()
 
     @property

@@ -16,6 +16,7 @@ __all__ = [
     "CoveragePriority",
     "EligibilityResult",
     "EligibilityStatus",
+    "patient_is_the_subscriber",
 ]
 
 
@@ -43,6 +44,18 @@ class Coverage(DomainModel):
     medicare_secondary_type: str | None = Field(
         default=None, description="On a Medicare coverage that pays later: why another pays first (SBR05)."
     )
+
+
+def patient_is_the_subscriber(relationship: str | None, *, member_id_is_patients: bool = False) -> bool:
+    """Whether a transaction about the coverage reports the patient as its subscriber.
+
+    The patient is the subscriber (relationship ``self``, or none given), or is considered to be
+    one: a dependent the payer identifies by a member id of their own (``CoverageUpdated.
+    member_id_is_patients``). The 837P then sends SBR02 18 with the patient's name, id, address
+    and DMG in 2010BA and no 2000C/2010CA, which 005010X222A1 sends only for a patient who is not
+    the subscriber and cannot be identified to the payer by the subscriber's id; the 276
+    (005010X212) likewise names the patient in 2000D with no 2000E."""
+    return (relationship or "self") == "self" or member_id_is_patients
 
 
 class EligibilityStatus(StrEnum):

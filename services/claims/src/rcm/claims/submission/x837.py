@@ -27,6 +27,7 @@ from rcm.claims.domain.cob import (
     PriorLine,
     prior_line_of_each,
 )
+from rcm.claims.domain.coverage import patient_is_the_subscriber
 from rcm.claims.domain.payer_rules import CLAIM_FILING_INDICATORS
 from rcm.x12.build import build
 from rcm.x12.errors import X12Error
@@ -248,8 +249,9 @@ def _other_subscriber(
 
     The other subscriber (2330A) is the subscriber of the coverage the prior payer adjudicated,
     and SBR02 the patient's relationship to them: a child on a parent's primary plan is 19 with
-    the parent's name, not the patient as 18. 2330B DTP*573 (claim check or remittance date)
-    is required when no line carries its own (2430 DTP*573). SBR03 is the other plan's group
+    the parent's name, not the patient as 18; a child that plan identifies by a member id of their
+    own is its subscriber (18, the child's name: ``patient_is_the_subscriber``). 2330B DTP*573
+    (claim check or remittance date) is required when no line carries its own (2430 DTP*573). SBR03 is the other plan's group
     number when its card has one. 2320 MOA repeats the prior payer's outpatient adjudication when
     its remittance reported one (``_payment_advice``); 2330B names the prior payer's references
     (``_other_payer_references``)."""
@@ -270,7 +272,7 @@ def _other_subscriber(
     if missing:
         raise X12Error(f"claim {item.draft.claim_key}: no prior payer {' or '.join(missing)} on file")
     relationship = coverage.get("relationship", "self")
-    subscriber = (coverage.get("subscriber") or {}) if relationship != "self" else {}
+    subscriber = (coverage.get("subscriber") or {}) if not _patient_subscribes(coverage) else {}
     if subscriber:
         name, address = subscriber.get("name") or {}, subscriber.get("address")
     else:
@@ -518,12 +520,25 @@ def _claim(item: ClaimForBatch, clearinghouse: str | None) -> Claim:
     )
 
 
+def _patient_subscribes(coverage: Body) -> bool:
+    """The patient is reported as the coverage's subscriber (``patient_is_the_subscriber``)."""
+    return patient_is_the_subscriber(
+        coverage.get("relationship"), member_id_is_patients=bool(coverage.get("member_id_is_patients"))
+    )
+
+
 def _subscriber_level(item: ClaimForBatch, clearinghouse: str | None) -> SubscriberLevel:
     """2000B and below. The member id, the payer's name and the id the clearinghouse routes it by
     come from the coverage and payer on file: a claim whose record is gone (deleted between its
-    edits and the batch) cannot be written, and is held rather than sent with made-up values."""
+    edits and the batch) cannot be written, and is held rather than sent with made-up values.
+
+    The patient is the subscriber (SBR02 18, the patient in 2010BA with N3/N4 and DMG, no 2000C)
+    when the coverage is their own or its member id is theirs (``patient_is_the_subscriber``: a
+    dependent with a unique member id); otherwise 2010BA names the subscriber and 2000C/2010CA
+    the patient (PAT01 the relationship)."""
     coverage, patient = item.coverage, item.patient
     relationship = coverage.get("relationship", "self")
+    as_subscriber = _patient_subscribes(coverage)
     member = coverage.get("member_id")
     payer_key = payer_key_for(item.payer, clearinghouse)
     missing = [
@@ -542,7 +557,7 @@ def _subscriber_level(item: ClaimForBatch, clearinghouse: str | None) -> Subscri
     later = _RESPONSIBILITY[item.draft.payer_order] != "P"
     info = SubscriberInformation(
         payer_responsibility=_RESPONSIBILITY[item.draft.payer_order],
-        relationship="18" if relationship == "self" else None,
+        relationship="18" if as_subscriber else None,
         group_number=coverage.get("group_number"),
         # the guide wants the Medicare Secondary Payer type when Medicare is not the first payer
         insurance_type=coverage.get("medicare_secondary_type") if later and filing in _MEDICARE else None,
@@ -554,12 +569,12 @@ def _subscriber_level(item: ClaimForBatch, clearinghouse: str | None) -> Subscri
         # the patient's address is always sent, so a claim without one cannot be written
         raise X12Error(
             f"claim {item.draft.claim_key}: the patient has no address on file (837P "
-            f"{'2010BA' if relationship == 'self' else '2010CA'} N3/N4 require it)"
+            f"{'2010BA' if as_subscriber else '2010CA'} N3/N4 require it)"
         )
     patient_dmg = Demographics(
         date_format="D8", birth_date=patient.get("birth_date"), gender=patient.get("sex")
     )
-    if relationship == "self":
+    if as_subscriber:
         return SubscriberLevel(
             coverage=info,
             subscriber=Subscriber(
