@@ -116,6 +116,23 @@ def test_277ca_billing_provider_rejected_as_a_whole_ends_its_hierarchy() -> None
     assert second.levels == []
 
 
+def test_277ca_billing_provider_without_its_status_loop_reads_clean() -> None:
+    # 005010X214 2200C is situational: the guide's business scenarios go from the billing
+    # provider's name (2100C) straight to its patients when there is no provider-level status
+    at = ACK_277CA.index("TRN*1*0")  # the first provider's TRN, then its STC
+    assert ACK_277CA[at + 1].startswith("STC*") and ACK_277CA[at + 2] == "HL*4*3*PT"
+    body = ACK_277CA[:at] + ACK_277CA[at + 2 :]
+    text = _interchange("HN", "005010X214", body)
+    assert _errors(text) == []
+    [(interchange, _)] = read_interchanges(text)
+    [source] = interchange.groups[0].transactions[0].sources  # type: ignore[attr-defined]
+    [receiver] = source.levels
+    first, _ = receiver.levels
+    assert first.trackings == []
+    [patient] = first.levels
+    assert [t.trace.reference for t in patient.trackings] == ["CLAIM-1"]
+
+
 def test_277ca_provider_hl04_saying_patients_follow_still_needs_them() -> None:
     body = [s.replace("HL*5*2*19*0", "HL*5*2*19*1") for s in ACK_277CA]
     findings = [f for f in read(_interchange("HN", "005010X214", body)).findings if f.segment_id == "HL"]

@@ -256,3 +256,39 @@ def test_an_end_of_file_mark_after_the_iea_is_only_a_warning() -> None:
     result = read(ISA + BODY + "\x1a")
     assert outside_sets(result.errors) == []
     assert [f.severity for f in outside_sets(result.findings)] == [Severity.WARNING]
+
+
+# A 275-like set with a BIN segment: BIN01 is the length of BIN02, binary data that may hold any
+# character, delimiters included, so only the length says where the data ends.
+_PAYLOAD = "A*B~C:D^E\nF~ISA*~IEA*1*~"
+BINARY = (
+    ISA
+    + "GS*PI*S*R*20240101*1200*1*X*005010X211~ST*275*0001~BGN*11*SYN1*20240101~"
+    + f"BIN*{len(_PAYLOAD)}*{_PAYLOAD}~SE*4*0001~GE*1*1~IEA*1*000000001~"
+)
+
+
+@pytest.mark.parametrize("size", [None, 1, 2, 7, 30])
+def test_bin_data_is_read_by_its_length_not_split_at_delimiters(size: int | None) -> None:
+    tokens = Tokenizer(BINARY) if size is None else Tokenizer(io.StringIO(BINARY), chunk_size=size)
+    segments = list(tokens)
+    assert [s.id for s in segments] == ["ISA", "GS", "ST", "BGN", "BIN", "SE", "GE", "IEA"]
+    assert segments[4].elements == [str(len(_PAYLOAD)), _PAYLOAD]
+    assert [s.position for s in segments] == list(range(1, 9))
+    assert tokens.findings == []
+
+
+def test_a_set_with_binary_data_counts_its_segments_right() -> None:
+    result = read(BINARY.replace("~ST*", "~\nST*").replace("~BIN*", "~\nBIN*"))
+    assert not [f for f in result.findings if f.segment_id == "SE"]
+    assert [s.id for s in result.transactions[0].root.walk()][-2:] == ["BIN", "SE"]
+
+
+def test_a_bin_whose_length_does_not_end_at_a_terminator_is_split_as_usual() -> None:
+    text = BINARY.replace(f"BIN*{len(_PAYLOAD)}*{_PAYLOAD}~", "BIN*4*AB~CD~")  # "AB~C", then "D"
+    segments = tokenize(text)
+    assert [(s.id, s.elements) for s in segments[4:7]] == [
+        ("BIN", ["4", "AB"]),
+        ("CD", []),
+        ("SE", ["4", "0001"]),
+    ]

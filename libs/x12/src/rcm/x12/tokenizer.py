@@ -5,7 +5,8 @@ The delimiters come from each ISA: the element separator is the character after
 separator, the character after it the segment terminator, and ISA11 the
 repetition separator from version 00501 on. CR/LF after terminators, a BOM,
 indentation and stray text before an ISA are skipped; a newline or another
-control character may itself be the terminator.
+control character may itself be the terminator. A BIN segment's data (BIN02) is read by
+its length (BIN01), not split at delimiters: binary data may hold any character.
 
 Work is done on large slices with ``str.split``/``str.find``; a file object is
 read in chunks, so memory is bounded by the chunk size plus one segment.
@@ -106,6 +107,7 @@ class Tokenizer:
         self._start = 0
         self._eof = False
         self._pos = 0
+        self._bin_from = 0  # no BIN segment starts before this offset of the buffer (searched)
 
     def __iter__(self) -> Iterator[Segment]:
         # Segments come in lists (an ISA, then the segments of each slice); chaining them in C
@@ -119,6 +121,7 @@ class Tokenizer:
             return False
         if self._start:
             self._buf = self._buf[self._start :]
+            self._bin_from = max(0, self._bin_from - self._start)
             self._start = 0
         for chunk in self._chunks:
             if chunk:
@@ -327,6 +330,10 @@ class Tokenizer:
             while iea >= 0 and not self._segment_starts_at(iea, term):
                 iea = buf.find(marker, iea + 1)
             isa = self._next_isa(term, iea)
+            binary = self._find_bin(d, isa if isa >= 0 else iea)
+            if binary >= 0:
+                yield from self._binary(binary, d)
+                continue
             if isa >= 0:
                 # the interchange ends without its IEA; the next one brings its own delimiters
                 region = buf[self._start : isa].rstrip(_WHITESPACE)
@@ -365,6 +372,63 @@ class Tokenizer:
                     yield self._split(rest, d)
                 self._start = len(self._buf)
                 return
+
+    def _find_bin(self, d: Delimiters, end: int) -> int:
+        """Where a BIN segment starts before ``end`` (-1: anywhere in the buffer), or -1."""
+        buf = self._buf
+        marker = "BIN" + d.element
+        stop = len(buf) if end < 0 else end
+        i = buf.find(marker, max(self._start, self._bin_from), stop)
+        while i >= 0 and not self._segment_starts_at(i, d.segment):
+            i = buf.find(marker, i + 1, stop)
+        if i < 0:
+            self._bin_from = max(self._bin_from, stop - len(marker) + 1)  # a marker may straddle
+        return i
+
+    def _binary(self, at: int, d: Delimiters) -> Iterator[list[Segment]]:
+        """The segments before the BIN segment at ``at``, then the BIN segment read by its length.
+
+        A BIN whose length is not digits, or whose data is not followed by the terminator, is
+        left to be split as any other segment (its element errors are then reported).
+        """
+        region = self._buf[self._start : at].rstrip(_WHITESPACE)
+        if region.endswith(d.segment):
+            region = region[:-1]
+        if region.strip(_WHITESPACE):
+            yield self._split(region, d)
+        self._start = at
+        parsed = self._parse_bin(d)
+        while parsed == "more":
+            parsed = self._parse_bin(d) if self._more() else None
+        if parsed is None or isinstance(parsed, str):
+            self._bin_from = self._start + 1
+            return
+        segment, end = parsed
+        self._pos += 1
+        segment.position = self._pos
+        self._start = end
+        if self._only is None or "BIN" in self._only:
+            yield [segment]
+
+    def _parse_bin(self, d: Delimiters) -> tuple[Segment, int] | str | None:
+        """The BIN segment at the buffer's start and where the next segment starts; "more" if
+        the input read so far ends inside it; None if it is not a BIN of that form."""
+        buf = self._buf
+        k = self._start + 4  # after "BIN" and the element separator
+        e = buf.find(d.element, k, k + 16)
+        if e < 0:
+            return "more" if len(buf) < k + 16 and not self._eof else None
+        length = buf[k:e]
+        if not (length.isascii() and length.isdigit()):
+            return None
+        end = e + 1 + int(length)
+        if end >= len(buf) or (buf[end] == "\r" and end + 1 == len(buf)):
+            return "more" if not self._eof else None
+        after = buf[end]
+        if after != d.segment and not (d.segment == "\n" and after in _NEWLINES):
+            return None
+        nxt = end + 2 if buf.startswith("\r\n", end) and d.segment == "\n" else end + 1
+        return Segment("BIN", [length, buf[e + 1 : end]], 0), nxt
 
     def _split(self, region: str, d: Delimiters) -> list[Segment]:
         term = d.segment

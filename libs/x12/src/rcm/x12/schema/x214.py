@@ -16,10 +16,12 @@ hierarchy there (2000C HL04 0, no 2000D), as a rejected receiver does at 2000B; 
 child-code rule still reports an HL04 1 with no patient level beneath it. STC appears only in 2200B-2200D and 2220D, so a
 status anywhere else is reported as a misplaced segment.
 
-The billing provider status (2200C STC) is situational: it reports provider-level errors that
-reject the provider's whole group of claims (X12 RFI 1211), so an accepted provider's 2200C
-carries its TRN alone, as payers' 277CAs do (eMedNY's among the samples). The receiver (2200B)
-and claim (2200D, 2220D) statuses are required.
+The billing provider's status loop (2200C: TRN, then STC) is situational, as is its STC: it
+reports provider-level errors that reject the provider's whole group of claims (X12 RFI 1211).
+An accepted provider's 2200C carries its TRN alone, as payers' 277CAs do (eMedNY's among the
+samples), or is left out: the guide's own business scenarios 1 and 3 go from the billing
+provider's name (2100C) straight to its patients (2000D). The receiver (2200B) and claim (2200D,
+2220D) statuses are required.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ BHT R 1 01=0085 02=08 03! 04! 05! 06! 06=TH
       HL R 1 *03=19 02! 04! 04=0,1
       @2100C R 1
         NM1 R 1 *01=85 02=1,2 03! 08! 08=FI,SV,XX 09!
-      @2200C R 1
+      @2200C S 1
         TRN R 1 *01=1 03- 04-
         STC S >1 03! 03=U,WQ 04! 05- 06- 07- 08- 09- 12-
         REF S 3 *01=0B,1G,G2,LU,SY,TJ
