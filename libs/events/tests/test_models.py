@@ -331,6 +331,28 @@ def test_a_denial_reason_or_another_group_is_no_contractual_write_off(group: str
     assert not m.written_off_by_contract(group, carc)
 
 
+def test_a_posting_tells_its_contractual_amount_from_its_denied_amount() -> None:
+    contractual = m.PaymentPosted.model_fields["contractual_adjustment"].description or ""
+    assert contractual != "Total CO adjustments." and "CONTRACTUAL_CARCS" in contractual
+    assert "denied" in contractual
+    posting = m.PaymentPosted.model_validate(
+        {**EXAMPLES["payment-posted"].model_dump(mode="json"), "denied": "150.00", "written_off": "-150.00"}
+    )
+    assert (posting.denied, posting.written_off) == (Decimal("150.00"), Decimal("-150.00"))
+
+
+def test_a_posting_from_an_older_publisher_has_no_denied_or_written_off_amount() -> None:
+    body = EXAMPLES["payment-posted"].model_dump(mode="json", exclude={"denied", "written_off"})
+    assert "denied" not in body and "written_off" not in body
+    posting = m.PaymentPosted.model_validate(body)
+    assert (posting.denied, posting.written_off) == (None, None)
+
+
+def test_the_remittance_service_reads_the_write_offs_of_denials() -> None:
+    (spec,) = [s for s in CATALOG if s.model is m.ClaimWriteOffRequested]
+    assert set(spec.consumers) == {"claims", "remittance"}
+
+
 def test_a_balance_change_is_the_difference_of_the_balances() -> None:
     with pytest.raises(ValidationError, match="previous_balance"):
         factories["patient-balance-changed"](1, change="20.00")

@@ -275,6 +275,68 @@ def test_a_negative_co_raises_the_payment_and_leaves_nothing_open() -> None:
     assert ClaimTotals(charge=D("100.00")).plus(posting).insurance_balance == D("0.00")
 
 
+@pytest.mark.parametrize("carc", ["197", "50", "96", "16", "4"])
+def test_a_payer_initiated_reduction_without_a_contractual_reason_stays_open_as_denied(carc: str) -> None:
+    # PI-197 from a Medicaid managed-care plan: the denials service opens a denial as for CO-197
+    remit = _paid_with_a_refused_line("1", "PI", carc)
+    posting = post_claim(remit, claim_id="c", line_keys=["c:1", "c:2"])
+    refused = posting.lines[-1]
+    assert (refused.contractual, refused.denied, refused.other) == (D("0"), D("20.00"), D("0"))
+    assert ClaimTotals(charge=D("190.00")).plus(posting).insurance_balance == D("20.00")
+    assert patient_share(posting).total == D("25.00")
+
+
+@pytest.mark.parametrize("carc", ["45", "253", "237", "104", "131", "246", "W1", "P12"])
+def test_a_payer_initiated_reduction_with_a_contractual_reason_is_written_off_as_co(carc: str) -> None:
+    posting = post_claim(_paid_with_a_refused_line("1", "PI", carc), claim_id="c", line_keys=["c:1", "c:2"])
+    refused = posting.lines[-1]
+    assert (refused.contractual, refused.denied, refused.other) == (D("20.00"), D("0"), D("0"))
+    assert ClaimTotals(charge=D("190.00")).plus(posting).insurance_balance == D("0.00")
+
+
+@pytest.mark.parametrize(("group", "carc"), [("OA", "23"), ("OA", "18"), ("CR", "45")])
+def test_oa_and_cr_adjustments_still_close_the_balance_as_other(group: str, carc: str) -> None:
+    posting = post_claim(_paid_with_a_refused_line("1", group, carc), claim_id="c", line_keys=["c:1", "c:2"])
+    refused = posting.lines[-1]
+    assert (refused.contractual, refused.denied, refused.other) == (D("0"), D("0"), D("20.00"))
+    assert ClaimTotals(charge=D("190.00")).plus(posting).insurance_balance == D("0.00")
+
+
+# ---------------------------------------------------------------- write-offs of denials
+DENIED_150 = ClaimTotals(charge=D("170.00"), contractual=D("20.00"), denied=D("150.00"))
+"""A claim denied CO-197 150.00 after a CO-45 fee-schedule cut of 20.00: 150.00 open."""
+
+
+def test_a_write_off_closes_the_open_denied_amount() -> None:
+    closed, after = DENIED_150.writing_off(D("150.00"))
+    assert (closed, after.written_off, after.open_denied, after.insurance_balance) == (
+        D("150.00"),
+        D("150.00"),
+        D("0"),
+        D("0.00"),
+    )
+
+
+def test_a_write_off_closes_no_more_than_is_denied_and_open() -> None:
+    # the request names the claim's patient share too (booked elsewhere): only 150.00 is denied
+    closed, after = DENIED_150.writing_off(D("175.00"))
+    assert (closed, after.insurance_balance) == (D("150.00"), D("0.00"))
+    again, twice = after.writing_off(D("150.00"))
+    assert (again, twice) == (D("0"), after)
+
+
+def test_a_reversal_after_a_write_off_reopens_the_denied_amount_it_takes_back() -> None:
+    _, written_off = DENIED_150.writing_off(D("150.00"))
+    reversed_ = replace(written_off, contractual=D("0"), denied=D("0"))
+    assert (reversed_.denied_written_off, reversed_.insurance_balance) == (D("0"), D("170.00"))
+    # the corrected payment denies again: the claim's write-off closes it, once
+    denied_again = replace(reversed_, contractual=D("20.00"), denied=D("150.00"))
+    assert (denied_again.denied_written_off, denied_again.insurance_balance) == (D("150.00"), D("0.00"))
+    # the corrected payment pays on appeal: the write-off closes nothing, the balance is not overdrawn
+    paid_on_appeal = replace(reversed_, paid=D("150.00"), contractual=D("20.00"))
+    assert (paid_on_appeal.denied_written_off, paid_on_appeal.insurance_balance) == (D("0"), D("0.00"))
+
+
 def test_a_forwarded_claim_leaves_the_patient_share_to_the_next_payer() -> None:
     remit = paid_90837(status="19")
     posting = post_claim(remit, claim_id="c", line_keys=["c:1"])

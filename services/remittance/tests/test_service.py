@@ -1,5 +1,6 @@
 """The service against the real broker and database: claims in from Kafka, an 835 imported,
-payment-posted and remit-received out with the balances right; a re-import adds nothing."""
+payment-posted and remit-received out with the balances right; a re-import adds nothing; a
+write-off of a denial read from Kafka closes the denied amount once."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 
 from rcm.events import decode, encode
+from rcm.events.models import Event
+from rcm.events.testing import claim_write_off_requested
 from rcm.remittance import store as t
 from rcm.remittance.app import RemittanceSettings, build_service
 from rcm.remittance.cli import import_file
@@ -120,6 +123,60 @@ async def test_claims_in_835_imported_postings_out_and_reimport_adds_nothing(
     finally:
         service.stop()
         await asyncio.wait_for(running, timeout=30)
+
+
+async def test_a_write_off_request_from_the_broker_closes_the_denied_amount_once(
+    kafka_bootstrap: str, fresh_database: str
+) -> None:
+    s = settings(kafka_bootstrap, fresh_database)
+    service = build_service(s)
+    running = asyncio.create_task(service.run(install_signal_handlers=False))
+    try:
+        await wait_for(lambda: _ready(service), timeout=30)
+        await _send(kafka_bootstrap, s, claim_for(1, claim_id="clm-0001"))
+        await wait_for(lambda: _count(service, t.claim, 1), timeout=30)
+        denial = Clp(
+            "clm-0001",
+            "4",
+            "170.00",
+            "0",
+            "0",
+            "ICN-1",
+            services=[Svc("90837", "170.00", "0", [Cas("CO", "45", "20.00"), Cas("CO", "197", "150.00")])],
+        )
+        assert (await import_file(s, remit_835([denial]), name="era-denied.835")).states == {"posted": 1}
+
+        request = claim_write_off_requested(
+            1, claim_id="clm-0001", patient_id="pat-0001", amount="150.00", reason="CO-197 no authorization"
+        )
+        await _send(kafka_bootstrap, s, request, request)  # the second is a redelivery
+        posted = [
+            decode(m.value, m.headers).event
+            for m in await read_topic(kafka_bootstrap, s.topic("payment-posted"), expect=2)
+        ]
+        assert [(p.written_off, p.claim_balance) for p in posted] == [
+            (D("0"), D("150.00")),
+            (D("150.00"), D("0.00")),
+        ]
+        await wait_for(lambda: _count(service, t.claim_write_off, 1), timeout=30)
+        await asyncio.sleep(1.0)
+        assert len(await read_topic(kafka_bootstrap, s.topic("payment-posted"), expect=2)) == 2
+    finally:
+        service.stop()
+        await asyncio.wait_for(running, timeout=30)
+
+
+async def _send(bootstrap: str, s: RemittanceSettings, *events: Event) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for event in events:
+            record = encode(event, source="/rcm/test", prefix=s.topic_prefix)
+            await producer.send_and_wait(
+                record.topic, record.value, key=record.key, headers=list(record.headers)
+            )
+    finally:
+        await producer.stop()
 
 
 async def _ready(service: Service) -> bool:

@@ -203,7 +203,7 @@ CATALOG: tuple[EventSpec, ...] = (
     _patient("claim-correction-requested", m.ClaimCorrectionRequested, _DENIALS, "claims"),
     _patient("claim-correction-refused", m.ClaimCorrectionRefused, _CLAIMS, "denials"),
     _patient("claim-void-requested", m.ClaimVoidRequested, _DENIALS, "claims", "authorizations"),
-    _patient("claim-write-off-requested", m.ClaimWriteOffRequested, _DENIALS, "claims"),
+    _patient("claim-write-off-requested", m.ClaimWriteOffRequested, _DENIALS, "claims", "remittance"),
     _patient("secondary-claim-requested", m.SecondaryClaimRequested, _DENIALS, "claims", "remittance"),
     # remittance and patient money
     _patient("remit-received", m.RemitReceived, _REMIT, "claims", "denials"),

@@ -1,5 +1,5 @@
-"""The remittance service process: claims, payers, patient payments and next-payer requests consumer, 835 SFTP poller,
-outbox relay.
+"""The remittance service process: claims, payers, patient payments, next-payer and write-off requests consumer, 835
+SFTP poller, outbox relay.
 
 service = build_service(RemittanceSettings())
 await service.run()      # `rcm remits run`
@@ -24,7 +24,13 @@ __all__ = ["CLAIM_TOPICS", "CONSUMED_TOPICS", "MIGRATIONS", "RemittanceSettings"
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CLAIM_TOPICS = ["claim-created", "claim-submitted", "claim-acknowledged"]
-CONSUMED_TOPICS = [*CLAIM_TOPICS, "payer-updated", "patient-payment-received", "secondary-claim-requested"]
+CONSUMED_TOPICS = [
+    *CLAIM_TOPICS,
+    "payer-updated",
+    "patient-payment-received",
+    "secondary-claim-requested",
+    "claim-write-off-requested",
+]
 EMITTED_TOPICS = ["remit-received", "payment-posted", "patient-balance-changed", "remit-unmatched"]
 
 

@@ -2,7 +2,8 @@
 the payer projection that tells which payer an 835 comes from (payer-updated), patient payments
 applied to what the patient owes (patient-payment-received -> patient-balance-changed), and the
 prior payer's patient share moved to the next payer once it is billed (secondary-claim-requested
--> patient-balance-changed).
+-> patient-balance-changed), and denied amounts the denials service writes off
+(claim-write-off-requested -> payment-posted, ``write_offs``).
 
 ``handle_batch`` is what the service consumes with. A batch arrives grouped by topic partition, so
 claim events come in runs of one kind; each run of claim-created, claim-submitted or
@@ -28,6 +29,7 @@ from rcm.events.models import (
     ClaimAcknowledged,
     ClaimCreated,
     ClaimSubmitted,
+    ClaimWriteOffRequested,
     PatientBalanceChanged,
     PatientPaymentReceived,
     PayerUpdated,
@@ -35,6 +37,7 @@ from rcm.events.models import (
 )
 from rcm.remittance import store as t
 from rcm.remittance.domain.payers import payer_keys
+from rcm.remittance.write_offs import on_claim_write_off_requested
 from rcm.servicekit import Delivered, Transaction, dispatch
 
 __all__ = [
@@ -43,6 +46,7 @@ __all__ = [
     "on_claim_acknowledged",
     "on_claim_created",
     "on_claim_submitted",
+    "on_claim_write_off_requested",
     "on_patient_payment_received",
     "on_payer_updated",
     "on_secondary_claim_requested",
@@ -503,6 +507,7 @@ HANDLERS: dict[type, Any] = {
     PayerUpdated: on_payer_updated,
     PatientPaymentReceived: on_patient_payment_received,
     SecondaryClaimRequested: on_secondary_claim_requested,
+    ClaimWriteOffRequested: on_claim_write_off_requested,
 }
 
 _ONE_BY_ONE = dispatch(HANDLERS)

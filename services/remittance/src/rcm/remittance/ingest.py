@@ -82,6 +82,7 @@ from rcm.remittance.domain.validity import claim_problems, claim_warnings
 from rcm.remittance.lookups import Posted, claim_index, line_ids, posted_index
 from rcm.remittance.metrics import RemitMetrics
 from rcm.remittance.remit_file import RemitFile, read_remit_file
+from rcm.remittance.write_offs import apply_waiting, totals_of
 from rcm.servicekit import Transaction, among
 
 __all__ = [
@@ -274,8 +275,10 @@ _SETTLE = (
             interest = claim.interest + CAST(:interest AS numeric)
         WHERE claim.claim_id = :claim_id
         RETURNING claim.total_charge, claim.paid, claim.contractual, claim.denied,
-                  claim.patient_responsibility, claim.forwarded, claim.other,
-                  (SELECT balance FROM owed) AS patient_balance
+                  claim.patient_responsibility, claim.forwarded, claim.other, claim.written_off,
+                  (SELECT balance FROM owed) AS patient_balance,
+                  EXISTS (SELECT 1 FROM claim_write_off w
+                          WHERE w.claim_id = claim.claim_id AND w.applied IS NULL) AS write_offs_waiting
         """
     )
     .bindparams(
@@ -301,11 +304,15 @@ _SETTLE = (
         patient_responsibility=sa.Numeric,
         forwarded=sa.Numeric,
         other=sa.Numeric,
+        written_off=sa.Numeric,
         patient_balance=sa.Numeric,
+        write_offs_waiting=sa.Boolean,
     )
 )
 """A posted claim payment settled: its outcome and claim, the claim's totals moved by the posting
-(and returned), and what the patient owes moved by the posting's patient share when it has one."""
+(and returned), and what the patient owes moved by the posting's patient share when it has one;
+whether a write-off of the claim's denials waits for its adjudication (``write_offs``). The claim
+is locked before (``lookups``), so this statement sees a write-off recorded while it waited."""
 
 _LINES_QUEUED = "remittance.posted_lines_queued"
 """``Transaction.memo``: posted lines are queued and not written yet (``posted_for`` writes them)."""
@@ -778,7 +785,9 @@ class _Run:
                     )
             state = "posted" if status is None or status.moves_money else "recorded"
 
-        totals, owed = await self.write_posting(remit_id, posting, state, match, reverses=reverses)
+        totals, owed, waiting_write_offs = await self.write_posting(
+            remit_id, posting, state, match, reverses=reverses
+        )
         if state == "posted":
             posted_index(self.tx).posted(_open(remit_id, remit, cross_key, claim.claim_id))
         if revive is not None:
@@ -810,6 +819,16 @@ class _Run:
             )
         await self.check_crossover(payment_id, remit_id, claim.claim_id, totals)
         await self.publish(payment, remit_id, remit, claim, line_keys, posting, totals, owed)
+        if waiting_write_offs and remit.status != ClaimStatus.REVERSAL:
+            # write-offs of the claim's denials read before its adjudication was on file
+            await apply_waiting(
+                self.tx,
+                claim_id=claim.claim_id,
+                patient_id=claim.patient_id,
+                payer_id=claim.payer_id,
+                totals=totals,
+                at=self.received_at,
+            )
         if revive is not None:
             await self.post_held_correction(payment, remit, claim.claim_id, revive)
         if waiting is not None:
@@ -1033,6 +1052,8 @@ class _Run:
                     claim_balance=totals.insurance_balance,
                     lines=[],
                     posted_at=self.received_at,
+                    denied=ZERO,
+                    written_off=ZERO,
                 )
             )
             log.info(
@@ -1293,11 +1314,12 @@ class _Run:
         match: ClaimMatch,
         *,
         reverses: str | None = None,
-    ) -> tuple[ClaimTotals, tuple[Decimal, Decimal] | None]:
+    ) -> tuple[ClaimTotals, tuple[Decimal, Decimal] | None, bool]:
         """Write a claim payment's posting: its lines and adjustments (queued with the
         transaction's inserts), its outcome, the claim's totals and, when the posting moves what
-        the patient owes, the patient's balance, in one statement. Returns the claim's totals and
-        the patient's (previous, new) balance when it changed."""
+        the patient owes, the patient's balance, in one statement. Returns the claim's totals,
+        the patient's (previous, new) balance when it changed, and whether a write-off of the
+        claim's denials waits for an adjudication (``write_offs``)."""
         ids = await line_ids(self.tx).take(self.conn, len(posting.lines), ahead=self.line_hint)
         for line_id, line in zip(ids, posting.lines, strict=True):
             self.tx.insert_later(
@@ -1355,18 +1377,11 @@ class _Run:
                 },
             )
         ).one()
-        totals = ClaimTotals(
-            charge=row.total_charge,
-            paid=row.paid,
-            contractual=row.contractual,
-            denied=row.denied,
-            patient_responsibility=row.patient_responsibility,
-            forwarded=row.forwarded,
-            other=row.other,
-        )
+        totals = totals_of(row)
+        waiting = state == "posted" and bool(row.write_offs_waiting)
         if owed == ZERO:
-            return totals, None
-        return totals, (row.patient_balance - owed, row.patient_balance)
+            return totals, None, waiting
+        return totals, (row.patient_balance - owed, row.patient_balance), waiting
 
     async def queue_unmatched(
         self,
@@ -1530,18 +1545,11 @@ class _Run:
                             c.patient_responsibility,
                             c.forwarded,
                             c.other,
+                            c.written_off,
                         )
                     )
                 ).one()
-                totals = ClaimTotals(
-                    charge=row.total_charge,
-                    paid=row.paid,
-                    contractual=row.contractual,
-                    denied=row.denied,
-                    patient_responsibility=row.patient_responsibility,
-                    forwarded=row.forwarded,
-                    other=row.other,
-                )
+                totals = totals_of(row)
                 plb_id = _opaque("plb", payment_id, sequence)
                 self.tx.publish(
                     PaymentPosted(
@@ -1556,6 +1564,8 @@ class _Run:
                         claim_balance=totals.insurance_balance,
                         lines=[],
                         posted_at=self.received_at,
+                        denied=ZERO,
+                        written_off=ZERO,
                     )
                 )
             elif applied.kind is PlbKind.INTEREST:
@@ -1668,6 +1678,8 @@ class _Run:
                     if line.line_key is not None
                 ],
                 posted_at=self.received_at,
+                denied=posting.denied,
+                written_off=_written_off_change(posting, totals),
             )
         )
         if balance_change is not None:  # written with the posting (``write_posting``)
@@ -1684,6 +1696,14 @@ class _Run:
                     changed_at=self.received_at,
                 )
             )
+
+
+def _written_off_change(posting: ClaimPosting, totals: ClaimTotals) -> Decimal:
+    """How much more (or, negative, less) of the claim's denied amount its write-offs close after
+    ``posting`` than before it (``ClaimTotals.denied_written_off``): a reversal takes back the
+    denied amount a write-off closed, the corrected payment gives it its denied amount to close."""
+    before = replace(totals, denied=totals.denied - posting.denied)
+    return totals.denied_written_off - before.denied_written_off
 
 
 def _open(remit_id: str, remit: ClaimRemit, cross_key: str, claim_id: str) -> Posted:
@@ -2033,6 +2053,19 @@ async def rematch_waiting(
     return posted
 
 
+async def _locked(run: _Run, claim_id: str) -> list[ClaimRef]:
+    """The claim a person posts to, locked as an 835's posting locks the claims it names
+    (``lookups.claims_named``): what another transaction commits on it meanwhile (a write-off of its
+    denial recorded as waiting, ``write_offs``) is seen by the posting's statements."""
+    await run.conn.execute(
+        sa.select(t.claim.c.claim_id).where(t.claim.c.claim_id == claim_id).with_for_update()
+    )
+    claims = await run.claims([claim_id])
+    if not claims:
+        raise ReviewError(f"no claim {claim_id}")
+    return claims
+
+
 async def _stored_claim_payment(
     tx: Transaction, file_id: str, payment_id: str, sequence: int, files: dict[str, RemitFile | None]
 ) -> tuple[Payment, ClaimRemit] | None:
@@ -2113,9 +2146,7 @@ async def release_held(
         raise ReviewError(f"the file of claim payment {remit_id} can no longer be read")
     payment, remit = found
     run = _Run.again(tx, row.file_id, row, cut_lengths=cut_lengths, metrics=metrics)
-    claims = await run.claims([row.claim_id])
-    if not claims:
-        raise ReviewError(f"no claim {row.claim_id}")
+    claims = await _locked(run, row.claim_id)
     await _resolve_flags(tx, remit_id, tuple(flags))
     state = await run._post(
         payment, row.payment_id, remit_id, remit, row.cross_key, chosen=claims[0], released=True
@@ -2169,9 +2200,7 @@ async def assign_unmatched(
         raise ReviewError(f"the file of claim payment {remit_id} can no longer be read")
     payment, remit = found
     run = _Run.again(tx, row.file_id, row, cut_lengths=cut_lengths, metrics=metrics)
-    claims = await run.claims([claim_id])
-    if not claims:
-        raise ReviewError(f"no claim {claim_id}")
+    claims = await _locked(run, claim_id)
     u = t.unmatched.c
     waiting = (
         await tx.conn.scalars(

@@ -12,6 +12,7 @@ provider_adjustment                      PLB amounts, on a claim or the account 
 unmatched                                claim payments and lines no claim took (review queue)
 remit_exception                          unbalanced, unreadable, duplicate, orphan reversals
 deposit                                  bank deposits for EFT reassociation
+claim_write_off                          denied amounts written off (claim-write-off-requested, once each)
 patient_balance                          what each patient owes
 patient_payment                          patient payments applied (patient-payment-received, once each)
 payer                                    projection of payer-updated: our payer id per 835 payer identifier
@@ -29,6 +30,7 @@ __all__ = [
     "claim",
     "claim_line",
     "claim_payment",
+    "claim_write_off",
     "deposit",
     "metadata",
     "patient_balance",
@@ -74,6 +76,13 @@ claim = sa.Table(
     sa.Column("other", MONEY, nullable=False, server_default=ZERO),
     sa.Column("interest", MONEY, nullable=False, server_default=ZERO),
     sa.Column("patient_paid", MONEY, nullable=False, server_default=ZERO, comment="patient payments"),
+    sa.Column(
+        "written_off",
+        MONEY,
+        nullable=False,
+        server_default=ZERO,
+        comment="denied amounts the denials service wrote off, as applied (claim_write_off)",
+    ),
     _now(),
 )
 CLAIM_KEY_PREFIX = sa.Index("claim_key_prefix", claim.c.claim_key.collate("C"))
@@ -302,6 +311,23 @@ deposit = sa.Table(
     _now(),
     sa.UniqueConstraint("trace_key", "amount", "deposit_date", name="deposit_once"),
 )
+
+claim_write_off = sa.Table(
+    "claim_write_off",
+    metadata,
+    sa.Column("request_id", sa.Text, primary_key=True, comment="claim-write-off-requested, once each"),
+    sa.Column("claim_id", sa.Text, nullable=False, index=True),
+    sa.Column("denial_id", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("requested", MONEY, nullable=False, comment="the amount the request names"),
+    sa.Column("applied", MONEY, comment="what it closed of the claim's open denied amount; null: waiting"),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True)),
+    _now(),
+)
+"""Each write-off of a denial the denials service requested: waiting (``applied`` null) until the
+claim has an adjudication on file, then what it closed; ``requested - applied`` is what the request
+named beyond the claim's open denied amount (its PR, OA or contractual amounts, booked elsewhere)."""
 
 patient_balance = sa.Table(
     "patient_balance",

@@ -164,7 +164,10 @@ class PostedLine(EventModel):
 
     line_key: Id = Field(description="Line posted.")
     paid: Money = Field(description="Payment applied.")
-    contractual_adjustment: Money = Field(description="CO adjustments written off.")
+    contractual_adjustment: Money = Field(
+        description="CO (and PI) adjustments with a contractual reason (``CONTRACTUAL_CARCS``), written "
+        "off; the line's other CO and PI amounts are denied, not in this amount."
+    )
     patient_responsibility: Money = Field(description="PR amount moved to the patient or next payer.")
     expected_allowed: Money | None = Field(default=None, description="Contracted allowed amount, if known.")
     underpaid: Money | None = Field(
@@ -181,11 +184,31 @@ class PaymentPosted(Event):
     patient_id: Id = Field(description="Patient of the claim.")
     payer_id: Id = Field(description="Payer that paid.")
     paid: Money = Field(description="Total payment applied.")
-    contractual_adjustment: Money = Field(description="Total CO adjustments.")
+    contractual_adjustment: Money = Field(
+        description="Total CO and PI adjustments with a contractual reason (``CONTRACTUAL_CARCS``: "
+        "fee schedule, sequestration...), written off. Not the other CO and PI amounts: those are "
+        "``denied``."
+    )
     patient_responsibility: Money = Field(description="Total PR amount.")
-    claim_balance: Money = Field(description="Insurance balance left on the claim afterwards.")
+    claim_balance: Money = Field(
+        description="Insurance balance left on the claim afterwards: its denied amounts not written off "
+        "are in it."
+    )
     lines: list[PostedLine] = Field(default_factory=list, description="Per-line posting.")
     posted_at: Timestamp = Field(description="When it was posted.")
+    denied: Money | None = Field(
+        default=None,
+        description="Total CO and PI adjustments without a contractual reason (CO-197, CO-50, PI-197...): "
+        "refused by the payer, not billable to the patient, left open in ``claim_balance`` until a later "
+        "adjudication or a write-off of the denial closes them. Absent from older publishers.",
+    )
+    written_off: Money | None = Field(
+        default=None,
+        description="Denied amount of the claim a write-off of its denial (claim-write-off-requested) "
+        "closed with this posting; negative when a later adjudication (a reversal, a payment on appeal) "
+        "leaves less denied for it to close. A posting of a write-off itself carries only this, its "
+        "``remit_id`` and ``posting_id`` being the write-off's. Absent from older publishers.",
+    )
 
 
 class PaymentMethod(StrEnum):

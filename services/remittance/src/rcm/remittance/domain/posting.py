@@ -11,23 +11,34 @@ Per line (and once more for claim-level CAS and service lines that matched no cl
   the payer paid (1, 2, 3, 19-21) is booked as the same CO-197 on a denied claim (4) is. A CO that
   raises the payment (a negative amount, e.g. CO-94 processed in excess of charges) refuses
   nothing and goes with ``contractual``;
+- PI (payer-initiated reductions) is read as CO, as the denials playbook reads it (its
+  ``group_fallbacks``; PI-197 from a Medicaid managed-care plan opens a denial as CO-197 does): a
+  PI with a contractual reason (PI-45, PI-253) is ``contractual``, any other PI amount ``denied``;
 - ``patient_responsibility``: PR adjustments (PR-1 deductible, PR-2 coinsurance, PR-3 copay).
   When the payer forwarded the claim (crossover: CLP02 19/20/21, MA18/N89 or NM1*TT), PR goes to
   the next payer (``forwarded``), not to the patient. So does the deductible, coinsurance and copay
   (PR-1/2/3) of a Qualified Medicare Beneficiary (a QMB remark, N781-N783, on the claim or a line):
   the state Medicaid program owes it, or it is written off; the patient may never be billed it;
-- ``other``: OA, PI and CR adjustments (e.g. OA-23, impact of the prior payer);
+- ``other``: OA and CR adjustments (e.g. OA-23, impact of the prior payer; OA-18, the duplicate of
+  a claim the payer adjudicates under its other submission). They close the balance: OA is what
+  neither the contract nor the patient explains, most of it owed through another claim or payer;
+  the denials service works an OA denial (OA-18) on that other claim, not on this balance;
 - ``allowed``: AMT*B6 when reported, else paid + patient responsibility.
 
 Interest the payer pays within CLP04 (AMT*I) is the claim's interest, not a payment of its charge.
 
-The claim's insurance balance is charge - paid - contractual - patient share - forwarded - other;
-a denied amount keeps it open. Statuses 23 (not our claim) and 25 (predetermination) move no money.
+The claim's insurance balance is charge - paid - contractual - patient share - forwarded - other,
+less the denied amount written off: a denied amount not written off keeps it open. Statuses 23
+(not our claim) and 25 (predetermination) move no money.
 
-**What closes a denied amount.** Only a later adjudication of the claim: its reversal (CLP02 22)
-takes the denied amount back, and the corrected payment posts anew. A denial the denials service
-decides to write off (``claim-write-off-requested``) is read by the claims service, not by this
-one (the event catalog names no remittance consumer): the amount stays ``denied``, open, here.
+**What closes a denied amount.** A later adjudication of the claim (its reversal, CLP02 22, takes
+the denied amount back, and the corrected payment posts anew), or the denials service's decision
+to write the denial off (``claim-write-off-requested``, ``rcm.remittance.write_offs``). A write-off
+belongs to the claim, not to the claim payment that denied: it closes at most what the claim's
+standing adjudications deny (``ClaimTotals.denied_written_off``). A reversal takes back the
+denied amount it posted, so the write-off closes nothing until the corrected payment posts, and
+then closes that payment's denied amount up to what was written off: never twice, and never an
+amount the payer has since paid (a payment on appeal reopens nothing and overdraws nothing).
 
 **Crossover.** A later payer paying on the claim a prior payer forwarded (``follows_crossover``:
 the payer's order by CLP02 comes after the claim's, e.g. the supplemental's CLP02 2 on our primary
@@ -55,6 +66,7 @@ from rcm.remittance.domain.remit import (
 )
 
 __all__ = [
+    "DENYING_GROUPS",
     "ClaimPosting",
     "ClaimTotals",
     "LinePosting",
@@ -111,6 +123,19 @@ class ClaimTotals:
     patient_responsibility: Decimal = ZERO
     forwarded: Decimal = ZERO
     other: Decimal = ZERO
+    written_off: Decimal = ZERO
+    """Denied amounts the denials service wrote off, as each request applied (``write_offs``)."""
+
+    @property
+    def denied_written_off(self) -> Decimal:
+        """What of ``written_off`` closes a denied amount now: no more than the standing
+        adjudications deny (see the module docstring)."""
+        return max(min(self.written_off, self.denied), ZERO)
+
+    @property
+    def open_denied(self) -> Decimal:
+        """The denied amount nothing has closed yet: what a write-off may still close."""
+        return max(self.denied - self.denied_written_off, ZERO)
 
     @property
     def insurance_balance(self) -> Decimal:
@@ -121,7 +146,15 @@ class ClaimTotals:
             - self.patient_responsibility
             - self.forwarded
             - self.other
+            - self.denied_written_off
         )
+
+    def writing_off(self, amount: Decimal) -> tuple[Decimal, ClaimTotals]:
+        """A write-off of ``amount`` applied: (what it closes, the totals after). It closes at most
+        the open denied amount (the rest of what the request names is booked elsewhere: patient
+        share, OA, contractual), never less than nothing."""
+        closed = max(min(amount, self.open_denied), ZERO)
+        return closed, replace(self, written_off=self.written_off + closed)
 
     def plus(self, posting: ClaimPosting) -> ClaimTotals:
         return replace(
@@ -199,8 +232,15 @@ class PatientShare:
         return self.deductible + self.coinsurance + self.copay + self.other
 
 
-def _sum(adjustments: Sequence[Adjustment], group: str) -> Decimal:
-    return sum((a.amount for a in adjustments if a.group == group), ZERO)
+DENYING_GROUPS = frozenset({"CO", "PI"})
+"""Groups under which the payer takes an amount off what it pays the provider, who may not bill the
+patient for it: contractual with a contractual reason, else denied. PI is read as CO, as the
+denials playbook reads it."""
+OTHER_GROUPS = frozenset({"OA", "CR"})
+
+
+def _sum(adjustments: Sequence[Adjustment], groups: frozenset[str]) -> Decimal:
+    return sum((a.amount for a in adjustments if a.group in groups), ZERO)
 
 
 def _line(
@@ -217,15 +257,15 @@ def _line(
     rarcs: tuple[str, ...] = (),
     procedure_code: str | None = None,
 ) -> LinePosting:
-    co = _sum(adjustments, "CO")
+    co = _sum(adjustments, DENYING_GROUPS)
     contractual = sum((a.amount for a in adjustments if _contractual(a)), ZERO)
-    pr = _sum(adjustments, "PR")
+    pr = _sum(adjustments, frozenset({"PR"}))
     protected = sum((a.amount for a in adjustments if _protected(a, qmb=qmb)), ZERO)
     other = sum(
         (
             a.amount
             for a in adjustments
-            if a.group in ("OA", "PI", "CR")
+            if a.group in OTHER_GROUPS
             and not (follows_crossover and a.group == "OA" and a.carc == PRIOR_PAYER_CARC)
         ),
         ZERO,
@@ -251,9 +291,9 @@ def _line(
 
 
 def _contractual(a: Adjustment) -> bool:
-    """A CO adjustment written off, not denied (see the module docstring): a contractual reason,
-    or a negative amount (the payer raising its payment has nothing left to work)."""
-    return a.group == "CO" and (written_off_by_contract(a.group, a.carc) or a.amount < ZERO)
+    """A CO or PI adjustment written off, not denied (see the module docstring): a contractual
+    reason, or a negative amount (the payer raising its payment has nothing left to work)."""
+    return a.group in DENYING_GROUPS and (written_off_by_contract("CO", a.carc) or a.amount < ZERO)
 
 
 def _protected(a: Adjustment, *, qmb: bool) -> bool:
