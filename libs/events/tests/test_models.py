@@ -324,11 +324,20 @@ def test_a_contractual_reason_under_co_is_a_write_off_and_a_valid_carc(carc: str
 
 
 @pytest.mark.parametrize(
-    ("group", "carc"), [("CO", "197"), ("CO", "50"), ("CO", "96"), ("CO", "42"), ("PR", "45")]
+    ("group", "carc"),
+    [("CO", "197"), ("CO", "50"), ("CO", "96"), ("PI", "197"), ("PR", "45"), ("OA", "45")],
 )
 def test_a_denial_reason_or_another_group_is_no_contractual_write_off(group: str, carc: str) -> None:
-    # CO-42 was retired in favour of 45: a payer still sending it is queued for a person
     assert not m.written_off_by_contract(group, carc)
+
+
+@pytest.mark.parametrize(
+    ("group", "carc"), [("PI", "45"), ("CO", "41"), ("CO", "42"), ("CO", "A2"), ("PI", "a2")]
+)
+def test_pi_reads_as_co_and_a_deactivated_contractual_reason_as_45(group: str, carc: str) -> None:
+    # the denials playbook reads PI as CO and 41/42/A2 as 45, opening no denial: nothing would
+    # ever close them if they were left open as denied
+    assert m.written_off_by_contract(group, carc)
 
 
 def test_a_posting_tells_its_contractual_amount_from_its_denied_amount() -> None:

@@ -58,11 +58,21 @@ def test_every_contractual_reason_under_co_is_written_off_not_refused(carc: str)
 @pytest.mark.unit
 @pytest.mark.parametrize(
     ("group", "carc"),
-    [("CO", "197"), ("CO", "50"), ("CO", "96"), ("CO", "16"), ("OA", "253"), ("PI", "45")],
+    [("CO", "197"), ("CO", "50"), ("CO", "96"), ("CO", "16"), ("OA", "253"), ("PI", "197")],
 )
 def test_other_reasons_or_groups_are_refused(group: str, carc: str) -> None:
     assert not written_off(group, carc, Decimal("5.00"))
     assert is_refusal(group, carc, Decimal("5.00"))
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("group", "carc"), [("PI", "45"), ("PI", "253"), ("CO", "42"), ("CO", "A2"), ("co", "a2")]
+)
+def test_pi_reads_as_co_and_deactivated_contractual_reasons_as_45(group: str, carc: str) -> None:
+    # as the denials playbook reads them (group fallback PI -> CO; 41/42/A2 deactivated, read as 45)
+    assert written_off(group, carc, Decimal("5.00"))
+    assert not is_refusal(group, carc, Decimal("5.00"))
 
 
 @pytest.mark.unit

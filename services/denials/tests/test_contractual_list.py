@@ -8,7 +8,7 @@ import pytest
 
 from rcm.denials.domain.playbook import Category
 from rcm.denials.settings import load_configured_playbook
-from rcm.events.models import CONTRACTUAL_CARCS
+from rcm.events.models import CONTRACTUAL_CARCS, DEACTIVATED_CONTRACTUAL_CARCS, DENYING_GROUPS
 
 pytestmark = pytest.mark.unit
 
@@ -37,3 +37,22 @@ def test_a_contractual_reason_under_co_opens_no_denial(carc: str) -> None:
     rule = PLAYBOOK.rule_for("CO", carc, ())
     assert rule is not None
     assert (rule.category, rule.denial) == (Category.CONTRACTUAL, False)
+
+
+def test_the_deactivated_reasons_read_as_a_contractual_one_are_exactly_the_deactivated_contractual_carcs() -> (
+    None
+):
+    # the playbook reads them as their successor and opens no denial: the services write them off
+    read_as_contractual = {old for old, new in PLAYBOOK.deactivated.items() if new in CONTRACTUAL_CARCS}
+    assert read_as_contractual == set(DEACTIVATED_CONTRACTUAL_CARCS)
+    for carc in read_as_contractual:
+        rule = PLAYBOOK.rule_for("CO", carc, ())
+        assert rule is not None and not rule.denial
+
+
+def test_the_groups_the_playbook_reads_as_co_and_the_services_deny_under_are_the_same() -> None:
+    read_as_co = {group for group, fallback in PLAYBOOK.group_fallbacks.items() if fallback == "CO"}
+    # OA is read as CO by the playbook's rows, but the services book OA apart (prior payer's
+    # adjudication OA-23, a duplicate OA-18 worked on the other claim): only PI is denied like CO
+    assert set(DENYING_GROUPS) == {"CO", "PI"}
+    assert "PI" in read_as_co

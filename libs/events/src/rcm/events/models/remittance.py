@@ -23,6 +23,8 @@ from rcm.events.types import (
 
 __all__ = [
     "CONTRACTUAL_CARCS",
+    "DEACTIVATED_CONTRACTUAL_CARCS",
+    "DENYING_GROUPS",
     "BalanceChangeReason",
     "ClaimPaymentStatus",
     "OutpatientAdjudication",
@@ -47,12 +49,28 @@ reporting only, W1/P12 workers' compensation jurisdictional fee schedule. The sa
 denials playbook's normal-adjudication ``contractual`` row, for which no denial is opened."""
 
 
+DEACTIVATED_CONTRACTUAL_CARCS = frozenset({"41", "42", "A2"})
+"""Deactivated reasons some payers still send whose meaning is contractual (X12 CARC list: 41
+discount agreed to in a preferred provider contract, 42 charges exceed the fee schedule, A2
+contractual adjustment; all replaced by 45). The denials playbook reads them as 45 and opens no
+denial, so they are written off like 45, never left open waiting for a decision no one makes."""
+
+DENYING_GROUPS = frozenset({"CO", "PI"})
+"""Adjustment groups whose amounts the provider may not bill the patient for: contractual
+obligations (CO) and payer-initiated reductions (PI, read as CO, as the denials playbook reads it:
+PI-197 from a Medicaid managed-care plan is a denial as CO-197 is)."""
+
+
 def written_off_by_contract(group: str, carc: str) -> bool:
-    """Whether a CAS adjustment is a contractual write-off: group CO with a ``CONTRACTUAL_CARCS``
-    reason. Any other CO amount (197 precertification absent, 50 not medically necessary, 96
-    non-covered...) is a denial of that amount: the provider may not bill the patient for it, yet it
-    stays open until it is appealed, corrected or written off."""
-    return group == "CO" and carc.upper() in CONTRACTUAL_CARCS
+    """Whether a CAS adjustment is a contractual write-off: group CO or PI (``DENYING_GROUPS``) with
+    a ``CONTRACTUAL_CARCS`` reason, or a deactivated contractual one. Any other CO or PI amount (197
+    precertification absent, 50 not medically necessary, 96 non-covered...) is a denial of that
+    amount: the provider may not bill the patient for it, yet it stays open until it is appealed,
+    corrected or written off."""
+    code = carc.upper()
+    return group.upper() in DENYING_GROUPS and (
+        code in CONTRACTUAL_CARCS or code in DEACTIVATED_CONTRACTUAL_CARCS
+    )
 
 
 class ClaimPaymentStatus(StrEnum):

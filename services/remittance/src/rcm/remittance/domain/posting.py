@@ -55,7 +55,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from rcm.events.models import written_off_by_contract
+from rcm.events.models import DENYING_GROUPS, written_off_by_contract
 from rcm.remittance.domain.remit import (
     MEDICARE_COST_SHARING_CARCS,
     ZERO,
@@ -232,10 +232,6 @@ class PatientShare:
         return self.deductible + self.coinsurance + self.copay + self.other
 
 
-DENYING_GROUPS = frozenset({"CO", "PI"})
-"""Groups under which the payer takes an amount off what it pays the provider, who may not bill the
-patient for it: contractual with a contractual reason, else denied. PI is read as CO, as the
-denials playbook reads it."""
 OTHER_GROUPS = frozenset({"OA", "CR"})
 
 
@@ -293,7 +289,7 @@ def _line(
 def _contractual(a: Adjustment) -> bool:
     """A CO or PI adjustment written off, not denied (see the module docstring): a contractual
     reason, or a negative amount (the payer raising its payment has nothing left to work)."""
-    return a.group in DENYING_GROUPS and (written_off_by_contract("CO", a.carc) or a.amount < ZERO)
+    return written_off_by_contract(a.group, a.carc) or (a.group in DENYING_GROUPS and a.amount < ZERO)
 
 
 def _protected(a: Adjustment, *, qmb: bool) -> bool:
