@@ -18,6 +18,7 @@ from rcm.claims.domain.edits.bundling import (
 )
 from rcm.claims.domain.edits.care_management import care_management_programs_apart
 from rcm.claims.domain.edits.cob import prior_adjudication_balances
+from rcm.claims.domain.edits.code_validity import code_in_force_on_date
 from rcm.claims.domain.edits.coverage import coverage_active, payer_order
 from rcm.claims.domain.edits.credentials import rendering_may_bill_codes
 from rcm.claims.domain.edits.diagnoses import diagnoses_pointed_to, diagnosis_codes_well_formed
@@ -25,6 +26,7 @@ from rcm.claims.domain.edits.documentation import at_most_four_modifiers, lines_
 from rcm.claims.domain.edits.filing import date_of_service_not_in_future, not_a_duplicate, timely_filing
 from rcm.claims.domain.edits.findings import Edit, Finding, ScrubContext, ScrubResult, Severity
 from rcm.claims.domain.edits.medicare_status import medicare_pays_the_code
+from rcm.claims.domain.edits.patient_status import new_patient_visit_for_a_new_patient
 from rcm.claims.domain.edits.place_of_service import (
     inpatient_visit_dated_with_admission,
     place_of_service_is_a_cms_code,
@@ -75,6 +77,11 @@ EDITS: tuple[Edit, ...] = (
         "rendering_may_bill_codes",
         "E/M, psychotherapy add-ons and 90792 by a prescriber; health behavior codes by a non-prescriber",
         rendering_may_bill_codes,
+    ),
+    Edit(
+        "code_in_force_on_date",
+        "no line bills a CPT code deleted before its date of service (99354-99357 since 2023...)",
+        code_in_force_on_date,
     ),
     Edit(
         "medicare_pays_the_code",
@@ -141,6 +148,12 @@ EDITS: tuple[Edit, ...] = (
         "general BHI (99484) not in a calendar month with collaborative care (99492/99493/G2214) by the "
         "same practitioner",
         care_management_programs_apart,
+    ),
+    Edit(
+        "new_patient_visit_for_a_new_patient",
+        "a new-patient E/M (99202-99205, 99341-99345) not for a patient the clinician served in the last "
+        "three years",
+        new_patient_visit_for_a_new_patient,
     ),
     Edit("same_day_pairs", "no same-day code pair that bundles without 59/X{EPSU}", same_day_pairs),
     Edit(
