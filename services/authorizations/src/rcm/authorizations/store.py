@@ -26,6 +26,7 @@ __all__ = [
     "BILLED_ON_ARRIVAL",
     "BILL_BOOKING",
     "CANCEL_UNBOOKED",
+    "CONTROL_NUMBERS_FROM",
     "DELETE_UNCOVERED",
     "DELETE_UNCOVERED_LINES",
     "DIAGNOSES_OF_AUTHORIZATION",
@@ -531,8 +532,17 @@ async def diagnoses_of(conn: AsyncConnection, authorization_id: str) -> list[str
     return list(found or [])
 
 
-interchange_sequence = sa.Sequence("interchange_control_seq", start=1, minvalue=1, maxvalue=999_999_999)
-"""ISA13 and GS06 of the 278 requests this service writes: persisted, so no two files share one."""
+CONTROL_NUMBERS_FROM = 900_000_001
+"""The 278 requests number their interchanges from here up: the claims service's 837P and 276
+files, sent under the same submitter (ISA06) to the same clearinghouse, number theirs from 1, and a
+receiver rejects a repeated ISA13 from one sender as a duplicate interchange. The two ranges meet
+only after 900 million claim interchanges."""
+
+interchange_sequence = sa.Sequence(
+    "interchange_control_seq", start=CONTROL_NUMBERS_FROM, minvalue=CONTROL_NUMBERS_FROM, maxvalue=999_999_999
+)
+"""ISA13 and GS06 of the 278 requests this service writes: persisted, so no two files share one,
+and apart from the claims service's numbers (``CONTROL_NUMBERS_FROM``)."""
 
 
 async def next_control_number(conn: AsyncConnection) -> int:
