@@ -344,6 +344,20 @@ def revenue_cycle() -> dict[str, Any]:
             kind="bargauge",
             options={"orientation": "horizontal"},
         ),
+        Panel(
+            "276 status inquiries by result",
+            (
+                (
+                    f"sum by (result) (increase(rcm_claims_status_inquiries_total[{window}]))",
+                    "{{result}}",
+                ),
+            ),
+            kind="bargauge",
+            options={"orientation": "horizontal"},
+            description="Aged claims asked about over CORE real time: answered by a 277, no answer "
+            "(call failed, 277 unreadable or silent on the claim), or skipped (reference data missing: "
+            "the claims service's log names what).",
+        ),
         Row("Remittance"),
         Panel(
             "835 files by outcome",

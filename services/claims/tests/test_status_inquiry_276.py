@@ -16,11 +16,13 @@ import pytest
 import sqlalchemy as sa
 from claims_direct import AckService, apply, force, handlers, one, rows
 from claims_world import reference, session
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 from test_837p_guide_rules import CHILD, PAYER, SELF, draft, text_of
 from test_837p_guide_rules import PATIENT as PATIENT_837
 
 from rcm.claims.domain import ClaimState
+from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.status_inquiry import InquiryNotWritten, StatusInquiry, build_276
 from rcm.claims.submission.x837 import ClaimForBatch
 from rcm.events import testing as f
@@ -206,7 +208,11 @@ async def test_each_inquiry_of_a_pass_has_its_own_control_number_and_goes_with_t
 ) -> None:
     await _aged_claims(engine, 2)
     core = _Core()
-    assert await _inquiry(engine, submitter_name="Synthetic Billing", usage="T").run_once(core, now=NOW) == 2  # type: ignore[arg-type]
+    metrics = ClaimsMetrics(CollectorRegistry())
+    inquiry = _inquiry(engine, submitter_name="Synthetic Billing", usage="T", metrics=metrics)
+    assert await inquiry.run_once(core, now=NOW) == 2  # type: ignore[arg-type]
+    # asked twice, answered by no 277: counted as no answer
+    assert metrics.status_inquiries.labels(result="no_answer")._value.get() == 2
     isas = [seg(x, "ISA")[0] for x in core.asked]
     assert len({i[13] for i in isas}) == 2
     assert len({seg(x, "GS")[0][6] for x in core.asked}) == 2
@@ -263,10 +269,12 @@ async def test_a_claim_without_member_id_or_payer_id_is_skipped_with_a_reason_no
     async with engine.begin() as conn:
         await conn.execute(sa.text(gone))
     core = _Core()
-    inquiry = _inquiry(engine)
+    metrics = ClaimsMetrics(CollectorRegistry())
+    inquiry = _inquiry(engine, metrics=metrics)
     assert await inquiry.run_once(core, now=NOW) == 1  # type: ignore[arg-type]
     assert core.asked == []  # never "UNKNOWN" or the internal payer id
     assert inquiry.skipped == {reason: 1}
+    assert metrics.status_inquiries.labels(result="skipped")._value.get() == 1
     assert reason in caplog.text
     after = await one(engine, row.claim_id)
     assert (after.state, after.status_checked_at) == (

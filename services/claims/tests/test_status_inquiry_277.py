@@ -16,9 +16,11 @@ import pytest
 import sqlalchemy as sa
 from claims_direct import AckService, apply, force, handlers, one, rows, trail
 from claims_world import reference, session
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rcm.claims.domain import ClaimState
+from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.status_inquiry import StatusInquiry, answer_of_277, state_of_277
 from rcm.claims.store import claim_audit
 from rcm.events import testing as f
@@ -276,11 +278,19 @@ async def test_the_payer_claim_number_of_a_pended_answer_is_kept(engine: AsyncEn
     row = await _aged_claim(engine, ClaimState.ACCEPTED, now)
     key = row.draft["claim_key"]
     core = _Core(x277(f"TRN*2*{key}", "STC*P1:20*20250301", "REF*1K*PCN000123"))
-    inquiry = StatusInquiry(AckService(engine), submitter_id="S", receiver_id="R", after=timedelta(days=30))  # type: ignore[arg-type]
+    metrics = ClaimsMetrics(CollectorRegistry())
+    inquiry = StatusInquiry(
+        AckService(engine),  # type: ignore[arg-type]
+        submitter_id="S",
+        receiver_id="R",
+        after=timedelta(days=30),
+        metrics=metrics,
+    )
     await inquiry.run_once(core, now=now)  # type: ignore[arg-type]
     after = await one(engine, row.claim_id)
     assert after.state == ClaimState.PENDED.value
     assert after.payer_claim_number == "PCN000123"
+    assert metrics.status_inquiries.labels(result="answered")._value.get() == 1
 
 
 async def test_a_pended_claim_is_asked_about_again_once_aged_and_the_277_moves_it(

@@ -140,6 +140,7 @@ class ClaimsService:
             clearinghouse=clearinghouse.name if clearinghouse else None,
             submitter_name=settings.submitter_name,
             usage=settings.interchange_usage,
+            metrics=self.metrics,
         )
         self.service.add_consumer(
             settings.service_name,

@@ -50,6 +50,14 @@ class ClaimsMetrics:
             ["source", "result"],
             registry=registry,
         )
+        self.status_inquiries = Counter(
+            "rcm_claims_status_inquiries_total",
+            "276 claim status inquiries of aged claims, by result: answered (a 277 status read), "
+            "no_answer (the call failed, or its 277 was unreadable or named no status for the claim), "
+            "skipped (not written: reference data missing, no CORE route).",
+            ["result"],
+            registry=registry,
+        )
 
 
 AGE_BUCKETS: tuple[tuple[int | None, str], ...] = (

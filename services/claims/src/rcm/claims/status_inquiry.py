@@ -48,6 +48,7 @@ from rcm.claims.domain import ClaimDraft, ClaimState
 from rcm.claims.domain.coverage import patient_is_the_subscriber
 from rcm.claims.domain.errors import IllegalTransition
 from rcm.claims.lifecycle import hold_rejected, move
+from rcm.claims.metrics import ClaimsMetrics
 from rcm.claims.store import claim, claim_audit, interchange_sequence, references
 from rcm.claims.submission.x837 import payer_key_for
 from rcm.clearinghouse import CoreRealtimeClient, TransportError
@@ -478,8 +479,11 @@ class StatusInquiry:
         clearinghouse: str | None = None,
         submitter_name: str = "RCM PRACTICE",
         usage: str = "P",
+        metrics: ClaimsMetrics | None = None,
     ) -> None:
         self.service = service
+        self.metrics = metrics
+        """Counts the inquiries by result (``rcm_claims_status_inquiries_total``), when given."""
         self.submitter_id = submitter_id
         self.receiver_id = receiver_id
         self.after = after
@@ -526,8 +530,13 @@ class StatusInquiry:
         endpoint = settings.core_endpoint(payer)
         return endpoint.sender_id, endpoint.receiver_id
 
+    def _count(self, result: str) -> None:
+        if self.metrics is not None:
+            self.metrics.status_inquiries.labels(result=result).inc()
+
     async def _skip(self, row: Any, reason: str, now: datetime) -> None:
         self.skipped[reason] += 1
+        self._count("skipped")
         log.warning("276 for claim %s not sent: %s", row.claim_id, reason)
         async with self.service.transaction() as tx:
             await tx.conn.execute(
@@ -579,6 +588,7 @@ class StatusInquiry:
             log.warning("276 for a claim failed: %s", type(exc).__name__)
         except X12Error:  # its message may quote the payer's values: never logged
             log.warning("277 unreadable; nothing applied")
+        self._count("answered" if answer is not None else "no_answer")
         reported = answer.state if answer is not None else None
         async with self.service.transaction() as tx:
             current = (
