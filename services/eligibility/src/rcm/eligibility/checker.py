@@ -207,8 +207,9 @@ class ControlNumbers:
     A process takes a block of 1000 numbers at a time from the PostgreSQL sequence
     ``CONTROL_BLOCKS`` of the eligibility database (one statement per 1000 inquiries) and hands
     them out in order; numbers left in a block when the process stops are never used. The
-    numbers run from 1000 to 999,999,999 and start over after that. Without a database (the
-    command line's one-off checks) the block is drawn at random: distinct from a service's only
+    numbers run from 1000 to 999,999,999 and start over after that. The command line's one-off
+    checks take theirs from the same sequence when ``RCM_DATABASE_URL`` names the migrated
+    database; without a database the block is drawn at random: distinct from a service's only
     with high probability."""
 
     def __init__(self, engine: AsyncEngine | None = None) -> None:

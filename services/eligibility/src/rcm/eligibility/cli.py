@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import typer
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from rcm.clearinghouse import CoreRealtimeClient
-from rcm.eligibility.checker import Checker, CheckOutcome, read_271_leniently
+from rcm.eligibility.checker import CONTROL_BLOCKS, Checker, CheckOutcome, ControlNumbers, read_271_leniently
 from rcm.eligibility.domain import InquiryRequest, Person, fingerprint_of, summarize
 from rcm.eligibility.domain.service_types import DEFAULT_INQUIRY
 from rcm.eligibility.settings import EligibilityOptions, EligibilitySettings, load_clearinghouse
@@ -51,6 +55,29 @@ def run(
     options = EligibilityOptions()
     transport = load_clearinghouse(clearinghouse or options.clearinghouse_file)
     asyncio.run(build_service(settings, options=options, clearinghouse=transport).run())
+
+
+async def _control_number_engine() -> AsyncEngine | None:
+    """The eligibility database, when ``RCM_DATABASE_URL`` names one that holds the 270 control
+    number sequence: a one-off check then takes its ISA13 from the service's blocks, never one a
+    running service hands out. Without it the block is drawn at random (stated on stderr)."""
+    if not os.environ.get("RCM_DATABASE_URL"):
+        typer.echo("RCM_DATABASE_URL not set: the 270's control number is drawn at random", err=True)
+        return None
+    engine = create_async_engine(EligibilitySettings().database_url.get_secret_value(), pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.scalar(
+                sa.text("SELECT to_regclass(:name) IS NOT NULL"), {"name": CONTROL_BLOCKS.name}
+            )
+    except (OSError, SQLAlchemyError):
+        found = False
+    if not found:
+        await engine.dispose()
+        typer.echo("the eligibility database is not reachable or not migrated: the 270's control number is "
+                   "drawn at random", err=True)  # fmt: skip
+        return None
+    return engine
 
 
 def _outcome_json(outcome: CheckOutcome) -> dict[str, Any]:
@@ -97,11 +124,19 @@ def check(
     )
 
     async def ask() -> CheckOutcome:
-        checker = Checker(transport, core=CoreRealtimeClient(transport), usage=options.usage)
+        engine = await _control_number_engine()
+        checker = Checker(
+            transport,
+            core=CoreRealtimeClient(transport),
+            usage=options.usage,
+            controls=ControlNumbers(engine),
+        )
         try:
             return await checker.check(request, policy, cache_key=fingerprint_of(request))
         finally:
             await checker.aclose()
+            if engine is not None:
+                await engine.dispose()
 
     outcome = asyncio.run(ask())
     typer.echo(json.dumps(_outcome_json(outcome), indent=2))
