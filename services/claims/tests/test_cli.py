@@ -62,3 +62,22 @@ def test_an_invalid_session_file_names_the_field_without_echoing_values(tmp_path
     assert result.exit_code == 1
     assert "minutes" in result.output
     assert "patient_id" in result.output
+
+
+@pytest.mark.parametrize(
+    ("example", "credential", "codes"),
+    [
+        # a collaborative-care month's tally: 95 min in the episode's first month
+        ("session-care-management-month.json", "MD", ["99492", "99494"]),
+        # alcohol/substance screening and brief intervention, 22 min, commercial
+        ("session-sbirt.json", "LCSW", ["99408"]),
+    ],
+)
+def test_the_other_example_sessions_code_as_their_readme_says(
+    example: str, credential: str, codes: list[str]
+) -> None:
+    result = runner.invoke(app, ["code", str(EXAMPLES / example), "--credential", credential])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["billable"] is True
+    assert [line["code"] for line in body["lines"]] == codes
