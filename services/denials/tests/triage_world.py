@@ -27,11 +27,12 @@ def cas(group: str, carc: str, amount: str) -> dict[str, str]:
 def remit(
     status: str, adjustments: list[dict[str, str]], *, paid: str = "0.00", **kw: object
 ) -> RemitReceived:
-    """A remit of one 90837 line charged 170.00 (``line_rarcs``: the line's LQ remarks)."""
+    """A remit of one 90837 line charged 170.00 (``line_rarcs``: the line's LQ remarks,
+    ``modifiers``: its SVC modifiers)."""
     line = {
         "line_key": LINE_KEY,
         "procedure_code": "90837",
-        "modifiers": [],
+        "modifiers": kw.pop("modifiers", []),
         "service_date": DOS,
         "charge": "170.00",
         "paid": paid,

@@ -211,6 +211,9 @@ class Playbook(BaseModel):
     provider_error_rarcs: list[str] = Field(default_factory=list)
     """RARCs that name a billing, provider or coding error (M62, N290, M51...): beside a denial the
     payer grouped PR, what it put on the patient is not theirs to pay (see ``_not_the_patients``)."""
+    no_waiver_modifiers: list[str] = Field(default_factory=list)
+    """Line modifiers saying no waiver of liability (ABN) was signed (GZ): a denial of such a line
+    the payer grouped PR is not the patient's to pay (see ``triage._no_waiver``)."""
     claim_statuses: dict[str, ClaimStatusRule] = Field(default_factory=dict)
     rows: list[Rule] = Field(min_length=1)
     rejections: list[RejectionRule] = Field(min_length=1)

@@ -205,7 +205,34 @@ def triage(
     """The action for ``denial`` given what is on file (see the module docstring)."""
     decision = _decide(denial, ctx, playbook, from_rejection=from_rejection, adjudicated_on=adjudicated_on)
     decision = _reasons_agree(denial, decision, playbook, ctx.payer.payer_id if ctx.payer else None)
-    return _not_balance_billed(ctx, _liability_kept_apart(denial, decision))
+    decision = _no_waiver(denial, _liability_kept_apart(denial, decision), playbook)
+    return _not_balance_billed(ctx, decision)
+
+
+def _no_waiver(denial: FoundDenial, decision: Decision, playbook: Playbook) -> Decision:
+    """The decision, unless the line's modifier says no waiver of liability was signed (GZ: the
+    provider expected a medical-necessity denial and has no ABN, CMS Pub 100-04 ch.30 s.40.3.6;
+    Medicare denies such lines CO-50 without medical review, MLN MM7228) and the decision either
+    bills the patient (a payer grouping it PR contradicts the claim: the patient is billed only if
+    a valid waiver turns up) or appeals the necessity the provider itself did not claim. A person
+    checks it: write off, or correct a GZ appended in error."""
+    appeal = decision.action is Action.APPEAL and decision.category is Category.MEDICAL_NECESSITY
+    if decision.action is not Action.TRANSFER_TO_PATIENT and not appeal:
+        return decision
+    flagged = sorted(set(denial.modifiers).intersection(playbook.no_waiver_modifiers))
+    if not flagged:
+        return decision
+    if appeal:
+        why = (
+            f"{decision.why}; the line carries {', '.join(flagged)}: billed as expected to be denied, "
+            "no ABN; write off, or send a corrected claim if the modifier was an error"
+        )
+    else:
+        why = (
+            f"{decision.why}; the line carries {', '.join(flagged)} (no waiver of liability signed): "
+            "not billable to the patient without a valid ABN; ask the payer to regroup it CO, or write off"
+        )
+    return replace(decision, action=Action.HUMAN_REVIEW, why=why, appeal_deadline=None)
 
 
 def _reasons_agree(
