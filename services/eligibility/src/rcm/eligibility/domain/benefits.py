@@ -38,10 +38,10 @@ dependent's 2000D when there is one, else the subscriber's 2000C) and answers:
   an office visit; without benefits for its place, a telehealth visit is read as an office visit
   (another telehealth place's benefits are never its own: POS 02 is not the patient's home, 10 is);
 - visit limits of the office visit (never another place's; F with EB09 VS, or an HSD with
-  HSD01 VS; period 29 = remaining, 24 or EB09 99 = used, others = allowed): the limit is the
-  benefit year's (23/22/25)
-  before an unstated period, then the lifetime's, and never a per-day, week, month or
-  visit rule, even alone;
+  HSD01 VS under an F or an active coverage, EB01 1-5; period 29 = remaining, 24 or EB09 99 =
+  used, others = allowed): the limit is the benefit year's (23/22/25)
+  before an unstated period or years (a count per 12 months, HSD05 34 and HSD06 12, is a year's),
+  then the lifetime's, and never a per-day, week, month or visit rule, even alone;
   the remaining of the same period (29 for a year, 33 for the lifetime) comes first;
 - prior authorization of the office visit (EB11 Y/N, U unknown; never another place's;
   in-network benefits decide first, and those of the whole service type before those of one
@@ -156,6 +156,14 @@ _USED = "99"
 # exceeded / not exceeded (30, 31) counts.
 _VISIT_PERIOD_RANK = {"23": 0, "22": 0, "25": 0, None: 1, "21": 1, _LIFETIME: 2}
 _NOT_A_VISIT_POOL = frozenset({"6", "7", "13", _PER_VISIT, "30", "31", "34", "35"})
+# HSD05 periods an HSD06 count of which can span a year: days (7), weeks (35), months (34), with
+# the number of them that makes one. HSD*VS*20***34*12 is twenty visits per 12 months, a (rolling)
+# year's pool read as years (21); HSD*VS*4***34*1, four a month, stays a frequency rule.
+_PERIODS_IN_A_YEAR = {"7": 365, "35": 52, "34": 12}
+_YEARS = "21"
+# EB01 of the benefits whose HSD visit counts are a visit limit: the limitation (F), and the
+# active coverage (1-5: HSD*VS*30***22 under EB*1, thirty visits covered a service year).
+_VISIT_LIMIT_BENEFITS = ("F", *sorted(_ACTIVE))
 # EB02: the patient's own figure first, the family's last.
 _LEVEL_RANK = {"IND": 0, None: 1, "EMP": 2, "FAM": 4}
 # III*ZZ places of service: the office, and telehealth (02 other than home, 10 home).
@@ -631,9 +639,22 @@ def _hsd_visits(loop: BenefitInformation) -> list[tuple[str | None, str, int]]:
             count = int(Decimal(values[1]))
         except ArithmeticError:
             continue
-        period = values[4] or loop.benefit.time_period
+        period = _hsd_period(values[4], values[5]) or loop.benefit.time_period
         found.append((period, _kind(period), count))
     return found
+
+
+def _hsd_period(period: str, periods: str) -> str | None:
+    """HSD05 as a visit pool's period: a count per as many days, weeks or months as make a year or
+    more (HSD06: HSD*VS*20***34*12, twenty per 12 months) is a year's (21), not a frequency rule."""
+    per_year = _PERIODS_IN_A_YEAR.get(period)
+    if per_year is not None and periods:
+        try:
+            if Decimal(periods) >= per_year:
+                return _YEARS
+        except ArithmeticError:
+            pass
+    return period or None
 
 
 def _kind(period: str | None) -> str:
@@ -645,8 +666,12 @@ def _kind(period: str | None) -> str:
 
 
 def _visit_counts(loop: BenefitInformation) -> list[tuple[str | None, str, int]]:
+    """The visit counts of a limitation (F: HSD, EB09/EB10) or of an active coverage (1-5: its HSD
+    only; an EB10 there is no visit count)."""
     b = loop.benefit
     counts = _hsd_visits(loop)
+    if b.information_code != "F":
+        return counts
     if b.quantity is not None and b.quantity >= 0:
         if b.quantity_qualifier in (_VISITS, None):
             counts.append((b.time_period, _kind(b.time_period), int(b.quantity)))
@@ -656,7 +681,13 @@ def _visit_counts(loop: BenefitInformation) -> list[tuple[str | None, str, int]]
 
 
 def _visit_limit(tier: _Tier) -> tuple[VisitLimit | None, int | None]:
-    limits = tier.of("F", lambda loop: _visit_counts(loop) or None)
+    """The visit limit and the visits remaining of a tier: the limitations' (F) counts first, then
+    those an active coverage (1-5) states in HSD."""
+    limits = [
+        loop
+        for code in _VISIT_LIMIT_BENEFITS
+        for loop in tier.of(code, lambda loop: _visit_counts(loop) or None)
+    ]
     counts = [(c, loop) for loop in limits for c in _visit_counts(loop)]
     allowed = _first_count(
         counts,
@@ -729,7 +760,10 @@ def _auth_required(loops: list[BenefitInformation]) -> bool | None:
 
 
 def _related(loops: Iterable[BenefitInformation]) -> list[RelatedEntity]:
+    """Every 2120 entity once, in the 271's order (a set of keys: a large 271 naming thousands of
+    providers is read in linear time)."""
     found: list[RelatedEntity] = []
+    seen: set[tuple[object, ...]] = set()
     for loop in loops:
         for entity in loop.related_entities:
             name = entity.name
@@ -743,7 +777,17 @@ def _related(loops: Iterable[BenefitInformation]) -> list[RelatedEntity]:
                 identifier=name.identifier or None,
                 contact=contact,
             )
-            if related not in found:
+            key = (
+                related.benefit,
+                tuple(related.service_types),
+                related.entity_code,
+                related.name,
+                related.id_qualifier,
+                related.identifier,
+                related.contact,
+            )
+            if key not in seen:
+                seen.add(key)
                 found.append(related)
     return found
 
