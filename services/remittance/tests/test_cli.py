@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from rcm.remittance.app import MIGRATIONS
@@ -256,3 +257,63 @@ def test_to_patient_puts_back_what_a_next_payer_will_not_pay(
     nothing = runner.invoke(app, ["to-patient", "clm-0001"])
     assert nothing.exit_code == 1 and "nothing forwarded" in nothing.output
     assert runner.invoke(app, ["to-patient", "clm-0001", "--amount", "-5"]).exit_code == 2
+
+
+def test_two_payers_deposits_alike_in_trace_amount_and_date_are_two_deposits(
+    tmp_path: Path, fresh_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RCM_DATABASE_URL", fresh_database)
+    runner = CliRunner()
+    for payer, name in (("1111111111", "a.835"), ("1222222222", "b.835")):
+        era = tmp_path / name
+        era.write_bytes(
+            remit_835(
+                [Clp("clm-9999", "1", "170.00", "110.00", "0", f"ICN-{payer}", [Cas("CO", "45", "60.00")])],
+                trace="EFT555",
+                payer_id=payer,
+            )
+        )
+        assert runner.invoke(app, ["import", str(era)]).exit_code == 0
+    deposit = ["deposit", "EFT555", "110.00", "2025-04-02"]
+    assert runner.invoke(app, [*deposit, "--payer", "1111111111"]).output.strip() == "deposit recorded"
+    # the other payer's EFT, its company id written without the '1': a deposit of its own
+    assert runner.invoke(app, [*deposit, "--payer", "222222222"]).output.strip() == "deposit recorded"
+    # the same deposit again, however its originator is written, is recorded once
+    assert runner.invoke(app, [*deposit, "--payer", "111111111"]).output.strip() == "deposit already recorded"
+    report = runner.invoke(app, ["reassociation"]).output
+    assert "matched: 2" in report
+    assert "without" not in report and "not matched" not in report
+
+
+def test_deposits_recorded_before_the_payer_joined_their_key_keep_it(fresh_database: str) -> None:
+    async def run() -> list[tuple[str | None, str]]:
+        await upgrade(fresh_database, MIGRATIONS)
+        engine = create_engine(fresh_database)
+        try:
+            async with engine.begin() as conn:  # the table as 0009 left it, with its rows
+                for sql in (
+                    "ALTER TABLE deposit DROP CONSTRAINT deposit_once",
+                    "ALTER TABLE deposit DROP COLUMN originator_key",
+                    "ALTER TABLE deposit ADD CONSTRAINT deposit_once UNIQUE (trace_key, amount, deposit_date)",
+                    "UPDATE alembic_version SET version_num = '0009'",
+                    "INSERT INTO deposit (trace_number, trace_key, amount, deposit_date, originator_id) VALUES"
+                    " ('555', '555', 100, '2025-04-02', ' 1111111111'), ('777', '777', 5, '2025-04-02', NULL)",
+                ):
+                    await conn.execute(sa.text(sql))
+            await upgrade(fresh_database, MIGRATIONS)
+            async with engine.begin() as conn:
+                # another payer's deposit alike in trace, amount and date is now a row of its own
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO deposit (trace_number, trace_key, amount, deposit_date, originator_id,"
+                        " originator_key) VALUES ('555', '555', 100, '2025-04-02', 'XYZ', 'XYZ')"
+                    )
+                )
+                rows = await conn.execute(
+                    sa.text("SELECT originator_id, originator_key FROM deposit ORDER BY id")
+                )
+                return [(r[0], r[1]) for r in rows]
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(run()) == [(" 1111111111", "111111111"), (None, ""), ("XYZ", "XYZ")]

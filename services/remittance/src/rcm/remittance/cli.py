@@ -20,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from rcm.remittance import store as t
 from rcm.remittance.app import MIGRATIONS, RemittanceSettings, build_service
 from rcm.remittance.domain.provider_adjustments import reference_tokens
-from rcm.remittance.domain.reassociation import Deposit, PaymentAdvice, Reassociation, reassociate, trace_key
+from rcm.remittance.domain.reassociation import (
+    Deposit,
+    PaymentAdvice,
+    Reassociation,
+    payer_key,
+    reassociate,
+    trace_key,
+)
 from rcm.remittance.handlers import transfer_to_patient
 from rcm.remittance.ingest import (
     FileOutcome,
@@ -279,6 +286,9 @@ async def account_ledger(settings: RemittanceSettings, *, payer: str | None = No
 
 
 async def record_deposit(settings: RemittanceSettings, deposit: Deposit) -> bool:
+    """Record ``deposit`` once: a deposit is its trace number, amount, date and originator (the
+    payer's TRN03, as ``payer_key`` compares it), so another payer's EFT alike in the first three is
+    recorded as its own. False when it was recorded before."""
     async with _database(settings, write=True) as conn:
         inserted = await conn.scalar(
             pg_insert(t.deposit)
@@ -288,6 +298,7 @@ async def record_deposit(settings: RemittanceSettings, deposit: Deposit) -> bool
                 amount=deposit.amount,
                 deposit_date=deposit.deposit_date,
                 originator_id=deposit.originator_id,
+                originator_key=payer_key(deposit.originator_id) or "",
             )
             .on_conflict_do_nothing(constraint="deposit_once")
             .returning(t.deposit.c.id)

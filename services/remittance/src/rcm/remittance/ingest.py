@@ -173,6 +173,25 @@ def _find_payment(payments: Sequence[Payment], payment_id: str) -> Payment | Non
     return next((p for p in payments if _is_payment(p, payment_id)), None)
 
 
+def _claim_payment_base(remit: ClaimRemit) -> str:
+    """A claim payment's key within its payer's claim payments: CLP02, CLP07 (else CLP01) and
+    amounts (``claim_payment.dedupe_key`` adds its occurrence, ``cross_key`` the payer)."""
+    return "|".join(
+        [
+            remit.status,
+            (remit.payer_claim_number or remit.patient_control_number).upper(),
+            _cents(remit.charge),
+            _cents(remit.paid),
+            _cents(remit.patient_responsibility),
+        ]
+    )
+
+
+def _norm(number: str | None) -> str:
+    """A CLP01 or CLP07 compared: case and surrounding spaces ignored ('' when absent)."""
+    return (number or "").strip().upper()
+
+
 def _safe_id(value: str) -> str:
     """An events ``Id`` from a payer identifier (letters, digits and . _ : - only)."""
     cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._:-") else "-" for ch in value.strip())
@@ -316,6 +335,15 @@ is locked before (``lookups``), so this statement sees a write-off recorded whil
 
 _LINES_QUEUED = "remittance.posted_lines_queued"
 """``Transaction.memo``: posted lines are queued and not written yet (``posted_for`` writes them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Alike:
+    """A posted reversal a new one repeats (``reversal_repeated``)."""
+
+    remit_id: str
+    repeat: bool
+    """The same reversal sent again (``_Run.reversal_repeated``), not one of another payment alike."""
 
 
 class _Run:
@@ -548,15 +576,7 @@ class _Run:
         seen: dict[str, int] = {}
         rows: list[dict[str, Any]] = []
         for remit in payment.claims:
-            base = "|".join(
-                [
-                    remit.status,
-                    (remit.payer_claim_number or remit.patient_control_number).upper(),
-                    _cents(remit.charge),
-                    _cents(remit.paid),
-                    _cents(remit.patient_responsibility),
-                ]
-            )
+            base = _claim_payment_base(remit)
             seen[base] = seen.get(base, 0) + 1
             dedupe_key = f"{base}#{seen[base]}"
             rows.append(
@@ -676,26 +696,38 @@ class _Run:
             # the same 835 may repeat the original's CLP07 and amounts, and is not what it takes back
             original = find_original(remit, [p for p in posted if p.payment_id != payment_id])
             original = original or find_original(remit, posted)
-            if original is None and (again := await self.reversal_repeated(remit_id, remit, cross_key)):
-                # the payer sent this reversal before (another trace, a regenerated 835), and it
-                # posted: there is nothing left for it to take back, now or when a payment comes
+            alike = (
+                None
+                if original is not None
+                else await self.reversal_repeated(payment, remit_id, remit, cross_key)
+            )
+            if alike is not None and alike.repeat:
+                # the payer sent this reversal before (its same transfer, or the adjudication
+                # regenerated under another trace), and it posted: there is nothing left to take back
                 await self.flag(
                     "duplicate_claim_payment",
                     "the same reversal (CLP02 22) was already posted from another payment",
                     payment_id=payment_id,
                     remit_id=remit_id,
-                    detail={"duplicate_of": again},
+                    detail={"duplicate_of": alike.remit_id},
                 )
                 return await self._set_state(remit_id, "duplicate", match)
             if original is None:
                 # the original may come later (an 835 delivered late, a payment held for its
-                # payee): it takes this reversal right after it posts (``waiting_reversal``)
+                # payee, a correction that repeats the reversed payment's CLP07 and amounts): it
+                # takes this reversal right after it posts (``waiting_reversal``)
                 await self.flag(
                     "orphan_reversal",
                     "reversal (CLP02 22) with no open posting to reverse: it waits for the payment it "
-                    "takes back, and posts right after it",
+                    "takes back, and posts right after it"
+                    + (
+                        " (a reversal alike, of an earlier payment, posted under another trace number)"
+                        if alike is not None
+                        else ""
+                    ),
                     payment_id=payment_id,
                     remit_id=remit_id,
+                    detail=None if alike is None else {"alike": alike.remit_id},
                 )
                 await self.queue_unmatched(payment, payment_id, remit_id, remit, "no_claim", ())
                 posted_index(self.tx).orphaned(claim.claim_id)
@@ -722,7 +754,7 @@ class _Run:
             keys = {m.line_key for m in matches if m.line_key}
             status = remit.claim_status
             if status is not None and status.moves_money:
-                waiting = await self.waiting_reversal(payment, remit, claim.claim_id)
+                waiting = await self.waiting_reversal(payment, payment_id, remit, claim.claim_id)
             if waiting is not None:
                 # the payer reversed this claim payment before it came (an 835 delivered late, a
                 # payment held for its payee): it posts, and its reversal right after it, so the
@@ -853,28 +885,69 @@ class _Run:
         posted = [p for p in await self.posted_for(claim_id) if p.payment_id != payment_id]
         return any(find_original(c, posted) is not None for c in reversals)
 
-    async def reversal_repeated(self, remit_id: str, remit: ClaimRemit, cross_key: str) -> str | None:
+    async def reversal_repeated(
+        self, payment: Payment, remit_id: str, remit: ClaimRemit, cross_key: str
+    ) -> _Alike | None:
         """A reversal posted before that ``remit`` (a reversal with nothing left to take back)
-        repeats: the same payer, payer claim number and amounts."""
-        return await self.conn.scalar(
-            sa.select(_cp.remit_id)
-            .where(
-                _cp.cross_key == cross_key,
-                _cp.remit_id != remit_id,
-                _cp.state == "posted",
-                _cp.status == ClaimStatus.REVERSAL.value,
-            )
-            .limit(1)
-        )
+        is alike: the same payer, payer claim number and amounts; a repeat of it first.
 
-    async def waiting_reversal(self, payment: Payment, remit: ClaimRemit, claim_id: str) -> Any | None:
-        """An orphan reversal of the payer on ``claim_id`` that takes back ``remit`` (its amounts
-        negated, the same payer claim number first, as ``find_original`` pairs them), locked."""
+        It is the same reversal sent again (``repeat``) when it came in the payer's same transfer
+        (TRN03 and TRN02: the payment identity, 0006, then differs in BPR02 or date only), or when
+        the payer regenerated the adjudication under another trace: this 835 carries again, for
+        the claim, a claim payment the earlier reversal's carried (its correction). Otherwise the
+        payer takes back another payment alike: the correction of the one it reversed, repeating
+        its CLP07 and amounts (5010 reverses and corrects, and a correction may be reversed in
+        turn), whose 835 may come after this one; that reversal waits for it
+        (``waiting_reversal``)."""
+        p = t.payment.c
+        control = _norm(remit.patient_control_number)
+        companions = [
+            f"{payment.payer_ref}|{_claim_payment_base(c)}"
+            for c in payment.claims
+            if c.sequence != remit.sequence
+            and c.status != ClaimStatus.REVERSAL
+            and _norm(c.patient_control_number) == control
+        ]
+        e = t.claim_payment.alias("companion").c
+        repeat = sa.or_(
+            sa.and_(p.payer_ref == payment.payer_ref, p.trace_key == trace_key(payment.trace_number)),
+            sa.exists().where(e.payment_id == _cp.payment_id, e.cross_key.in_(companions))
+            if companions
+            else sa.false(),
+        )
+        row = (
+            await self.conn.execute(
+                sa.select(_cp.remit_id, repeat.label("repeat"))
+                .join(t.payment, p.payment_id == _cp.payment_id)
+                .where(
+                    _cp.cross_key == cross_key,
+                    _cp.remit_id != remit_id,
+                    _cp.state == "posted",
+                    _cp.status == ClaimStatus.REVERSAL.value,
+                )
+                .order_by(repeat.desc())
+                .limit(1)
+            )
+        ).first()
+        return None if row is None else _Alike(row.remit_id, bool(row.repeat))
+
+    async def waiting_reversal(
+        self, payment: Payment, payment_id: str, remit: ClaimRemit, claim_id: str
+    ) -> Any | None:
+        """An orphan reversal on ``claim_id`` that takes back ``remit`` (its amounts negated, the
+        same payer claim number first, as ``find_original`` pairs them), locked.
+
+        The payer's own (the same TRN03) first. A reversal under another TRN03 (a payer that
+        changed its originating company id, another entity of the plan) takes it back only when it
+        is certainly the same payer's reversal of this very claim payment: both payments name our
+        same payer (``payer-updated``'s identifiers: TRN03, N1*PR, REF*2U), and it carries the same
+        CLP07 and CLP01 and every amount negated, and no other reversal alike (that CLP07 and those
+        amounts) waits on the claim. Otherwise it is left to a person (``rcm remits assign``), as is
+        one whose payer is not known; the matcher pairs by the same rule (``_takes_back_on_file``)."""
         if not posted_index(self.tx).may_wait(claim_id):
             return None
         p = t.payment.c
-        number = (remit.payer_claim_number or "").upper()
-        return (
+        rows = (
             await self.conn.execute(
                 sa.select(
                     _cp.remit_id,
@@ -883,6 +956,11 @@ class _Run:
                     _cp.sequence,
                     _cp.cross_key,
                     _cp.matched_by,
+                    _cp.payer_claim_number,
+                    _cp.patient_control_number,
+                    _cp.patient_responsibility,
+                    p.payer_ref,
+                    p.payer_id,
                 )
                 .join(t.payment, p.payment_id == _cp.payment_id)
                 .where(
@@ -891,17 +969,31 @@ class _Run:
                     _cp.status == ClaimStatus.REVERSAL.value,
                     _cp.paid == -remit.paid,
                     sa.func.abs(_cp.charge) == abs(remit.charge),
-                    p.payer_ref == payment.payer_ref,
                 )
-                .order_by(
-                    (sa.func.upper(sa.func.coalesce(_cp.payer_claim_number, "")) == number).desc(),
-                    _cp.created_at,
-                    _cp.sequence,
-                )
-                .limit(1)
+                .order_by(_cp.created_at, _cp.sequence)
                 .with_for_update(of=t.claim_payment)
             )
-        ).first()
+        ).all()
+        number = _norm(remit.payer_claim_number)
+        own = [r for r in rows if r.payer_ref == payment.payer_ref]
+        if own:
+            return next((r for r in own if _norm(r.payer_claim_number) == number), own[0])
+        payer_id = await self.payer_of(payment_id)
+        if payer_id is None or not number:
+            return None
+        alike = [r for r in rows if _norm(r.payer_claim_number) == number]
+        same = [
+            r
+            for r in alike
+            if r.payer_id == payer_id
+            and _norm(r.patient_control_number) == _norm(remit.patient_control_number)
+            and r.patient_responsibility == -remit.patient_responsibility
+        ]
+        if len(same) == 1 and len(alike) == 1:
+            return same[0]
+        if same:
+            log.warning("reversals alike under other TRN03s wait on claim %s: left to a person", claim_id)
+        return None
 
     async def post_waiting_reversal(self, waiting: Any, claim: ClaimRef) -> None:
         """Post, right after the claim payment it takes back, a reversal that came before it; its
@@ -1924,8 +2016,10 @@ async def rematch_waiting(
     claim with their patient control number exists, they are posted
     from the stored file, exactly as they would have been on arrival, and the queue row is
     resolved. So is a reversal that waits for the claim payment it takes back (``orphan_reversal``)
-    once its claim holds an open posting whose amounts it negates (the original posting takes it
-    right after itself; this finds one that did not). Returns how many were posted.
+    once its claim holds an open posting it takes back by the rule the original's posting pairs
+    them by (``_takes_back_on_file``: the same TRN03, or the same payer, CLP07 and CLP01 under
+    another, alone; the original posting takes it right after itself, this finds one that did not).
+    Returns how many were posted.
 
     The batch's queue rows and claim payments are locked (skipping those another matcher or a
     person's placement holds), the claims they can name are read (and locked) in one query, and
@@ -1943,16 +2037,7 @@ async def rematch_waiting(
         ),
     )
     cp, f = t.claim_payment.c, t.remit_file.c
-    original = t.claim_payment.alias("original")
-    o = original.c
-    takes_back = sa.exists().where(
-        o.claim_id == cp.claim_id,
-        o.state == "posted",
-        o.status != ClaimStatus.REVERSAL.value,
-        o.reversed_by.is_(None),
-        o.paid == -cp.paid,
-        sa.func.abs(o.charge) == sa.func.abs(cp.charge),
-    )
+    takes_back = _takes_back_on_file()
     waiting = (
         await tx.conn.execute(
             sa.select(
@@ -1970,6 +2055,7 @@ async def rematch_waiting(
             )
             .join_from(t.unmatched, t.claim_payment, cp.remit_id == u.remit_id)
             .join(t.remit_file, f.file_id == cp.file_id)
+            .join(t.payment, t.payment.c.payment_id == cp.payment_id)
             .where(
                 u.kind == "claim",
                 u.resolved_at.is_(None),
@@ -2051,6 +2137,49 @@ async def rematch_waiting(
     if posted:
         log.info("%s waiting claim payments matched to claims that arrived after their 835", posted)
     return posted
+
+
+def _takes_back_on_file() -> sa.ColumnElement[bool]:
+    """Whether the orphan reversal (``claim_payment`` of the ``payment`` joined) has on its claim
+    an open posting it takes back, as ``_Run.waiting_reversal`` pairs them: its amounts negated,
+    and the payer's own (the same TRN03), or, under another TRN03, the same payer's (both payments
+    name our same payer) with the same CLP07 and CLP01 and every amount negated, when no other
+    reversal alike waits on the claim (which one takes it back is then a person's call)."""
+    cp, w = t.claim_payment.c, t.payment.c
+    original, paid_by = t.claim_payment.alias("original"), t.payment.alias("original_payment")
+    o, op = original.c, paid_by.c
+    x = t.claim_payment.alias("other_orphan").c
+    icn, pcn = (
+        sa.func.upper(sa.func.btrim(cp.payer_claim_number)),
+        sa.func.upper(sa.func.btrim(cp.patient_control_number)),
+    )
+    alone = ~sa.exists().where(
+        x.claim_id == cp.claim_id,
+        x.remit_id != cp.remit_id,
+        x.state == "orphan_reversal",
+        x.paid == cp.paid,
+        x.charge == cp.charge,
+        sa.func.upper(sa.func.btrim(x.payer_claim_number)) == icn,
+    )
+    same_payer = sa.and_(
+        op.payer_id.is_not(None),
+        op.payer_id == w.payer_id,
+        sa.func.coalesce(icn, "") != "",
+        sa.func.upper(sa.func.btrim(o.payer_claim_number)) == icn,
+        sa.func.upper(sa.func.btrim(o.patient_control_number)) == pcn,
+        o.patient_responsibility == -cp.patient_responsibility,
+        alone,
+    )
+    return sa.exists().where(
+        o.claim_id == cp.claim_id,
+        o.state == "posted",
+        o.status != ClaimStatus.REVERSAL.value,
+        o.reversed_by.is_(None),
+        o.paid == -cp.paid,
+        sa.func.abs(o.charge) == sa.func.abs(cp.charge),
+        op.payment_id == o.payment_id,
+        sa.or_(op.payer_ref == w.payer_ref, same_payer),
+    )
 
 
 async def _locked(run: _Run, claim_id: str) -> list[ClaimRef]:

@@ -308,9 +308,18 @@ deposit = sa.Table(
     sa.Column("amount", MONEY, nullable=False),
     sa.Column("deposit_date", sa.Date, nullable=False),
     sa.Column("originator_id", sa.Text, comment="ACH company id (the payer's TRN03), when known"),
+    sa.Column(
+        "originator_key",
+        sa.Text,
+        nullable=False,
+        server_default="",
+        comment="originator_id compared (reassociation.payer_key); '' when the bank gave none",
+    ),
     _now(),
-    sa.UniqueConstraint("trace_key", "amount", "deposit_date", name="deposit_once"),
+    sa.UniqueConstraint("trace_key", "amount", "deposit_date", "originator_key", name="deposit_once"),
 )
+"""A deposit is its trace number, amount, date and payer (the ACH originator): two payers' EFTs
+alike in trace, amount and date are two deposits, never one (``reassociation``)."""
 
 claim_write_off = sa.Table(
     "claim_write_off",

@@ -5,7 +5,8 @@ payers drop inconsistently) and the payer agrees: the 835's TRN03 (the originati
 against the deposit's originator id (the ACH company id) when the bank gave it. Two payers can
 use the same trace number, so a deposit without an originator whose trace several payers' 835s
 carry is left unmatched with its reason rather than guessed. An amount that differs is reported,
-not matched silently.
+not matched silently. A deposit is recorded once per trace number, amount, date and originator
+(``payer_key``; ``store.deposit``): two payers' EFTs alike in the first three are two deposits.
 """
 
 from __future__ import annotations
