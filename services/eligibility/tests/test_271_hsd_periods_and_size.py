@@ -35,8 +35,19 @@ def test_visits_per_twelve_months_are_a_visit_limit(hsd: str) -> None:
     assert summary.visits_remaining == 7
 
 
-@pytest.mark.parametrize("hsd", ["HSD*VS*4***34*1", "HSD*VS*2***35*1", "HSD*VS*10***34*6"])
-def test_visits_per_fewer_periods_than_a_year_stay_a_frequency_rule(hsd: str) -> None:
+@pytest.mark.parametrize(
+    "hsd",
+    [
+        "HSD*VS*4***34*1",
+        "HSD*VS*2***35*1",
+        "HSD*VS*10***34*6",
+        # over two years: not a year's pool (read as one, it would double the visits left)
+        "HSD*VS*20***34*24",
+        "HSD*VS*20***35*104",
+        "HSD*VS*20***7*730",
+    ],
+)
+def test_visits_per_fewer_or_more_periods_than_a_year_are_no_year_s_limit(hsd: str) -> None:
     assert read(*PLAN, "EB*F*IND*MH", hsd).visit_limit is None
 
 

@@ -100,6 +100,7 @@ def test_the_270_usage_follows_the_interchange_setting_unless_its_own_is_given(
 ) -> None:
     monkeypatch.delenv("RCM_ELIGIBILITY_USAGE", raising=False)
     monkeypatch.delenv("RCM_INTERCHANGE_USAGE", raising=False)
+    monkeypatch.setenv("USAGE", "T")  # a bare name is no setting of ours
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert EligibilityOptions().usage == usage

@@ -45,7 +45,7 @@ class PayerPolicy(BaseModel):
 class EligibilityOptions(BaseSettings):
     """This service's own knobs (``RCM_ELIGIBILITY_`` prefix)."""
 
-    model_config = SettingsConfigDict(env_prefix="RCM_ELIGIBILITY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="RCM_ELIGIBILITY_", extra="ignore", populate_by_name=True)
 
     clearinghouse_file: Path | None = Field(default=None, description="YAML of ClearinghouseSettings.")
     cache_hours: float = Field(default=12.0, ge=0, description="How long a result answers a repeat request.")
@@ -76,7 +76,7 @@ class EligibilityOptions(BaseSettings):
     usage: str = Field(
         default="P",
         pattern="^[PT]$",
-        validation_alias=AliasChoices("usage", "RCM_ELIGIBILITY_USAGE", "RCM_INTERCHANGE_USAGE"),
+        validation_alias=AliasChoices("RCM_ELIGIBILITY_USAGE", "RCM_INTERCHANGE_USAGE"),
         description="ISA15: P production, T test. RCM_ELIGIBILITY_USAGE, else RCM_INTERCHANGE_USAGE (the "
         "setting the claims service's 837P and 276 and the 278 requests follow), else P.",
     )

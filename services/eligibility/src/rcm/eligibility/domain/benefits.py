@@ -645,12 +645,14 @@ def _hsd_visits(loop: BenefitInformation) -> list[tuple[str | None, str, int]]:
 
 
 def _hsd_period(period: str, periods: str) -> str | None:
-    """HSD05 as a visit pool's period: a count per as many days, weeks or months as make a year or
-    more (HSD06: HSD*VS*20***34*12, twenty per 12 months) is a year's (21), not a frequency rule."""
+    """HSD05 as a visit pool's period: a count per as many days, weeks or months as make a year
+    (HSD06: HSD*VS*20***34*12, twenty per 12 months) is a year's (21), not a frequency rule. A count
+    over a longer span (20 per 24 months) is no year's limit: read as the period it names, it is
+    not taken for one (reporting it as a year's would double the visits a patient has)."""
     per_year = _PERIODS_IN_A_YEAR.get(period)
     if per_year is not None and periods:
         try:
-            if Decimal(periods) >= per_year:
+            if Decimal(periods) == per_year:
                 return _YEARS
         except ArithmeticError:
             pass
