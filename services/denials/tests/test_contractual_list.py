@@ -8,7 +8,13 @@ import pytest
 
 from rcm.denials.domain.playbook import Category
 from rcm.denials.settings import load_configured_playbook
-from rcm.events.models import CONTRACTUAL_CARCS, DEACTIVATED_CONTRACTUAL_CARCS, DENYING_GROUPS
+from rcm.events.models import (
+    CONTRACTUAL_CARCS,
+    DEACTIVATED_CONTRACTUAL_CARCS,
+    DENYING_GROUPS,
+    prior_payer_impact,
+    written_off_by_contract,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -56,3 +62,20 @@ def test_the_groups_the_playbook_reads_as_co_and_the_services_deny_under_are_the
     # adjudication OA-23, a duplicate OA-18 worked on the other claim): only PI is denied like CO
     assert set(DENYING_GROUPS) == {"CO", "PI"}
     assert "PI" in read_as_co
+
+
+def test_what_the_playbook_closes_without_a_denial_under_co_is_written_off_or_a_prior_payer_s_impact() -> (
+    None
+):
+    # every CO reason whose row opens no denial must be closed by the services, or it stays open for ever
+    for row in PLAYBOOK.rows:
+        if row.denial or row.rarcs:
+            continue
+        for code in row.codes:
+            group, _, carc = code.partition("-")
+            if group in ("CO", "PI", "*") and carc != "*":
+                assert written_off_by_contract("CO", carc) or prior_payer_impact("CO", carc), code
+    for old, new in PLAYBOOK.deactivated.items():
+        rule = PLAYBOOK.rule_for("CO", old, ())
+        if rule is not None and not rule.denial:
+            assert written_off_by_contract("CO", old) or prior_payer_impact("CO", old), (old, new)

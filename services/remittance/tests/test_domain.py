@@ -265,6 +265,18 @@ def test_a_co_denial_at_claim_level_of_a_paid_claim_stays_open_as_denied() -> No
     assert ClaimTotals(charge=D("190.00")).plus(posting).insurance_balance == D("20.00")
 
 
+@pytest.mark.parametrize(("group", "carc"), [("CO", "23"), ("PI", "23"), ("CO", "71"), ("OA", "23")])
+def test_a_prior_payer_s_impact_under_any_group_closes_the_amount_never_leaves_it_denied(
+    group: str, carc: str
+) -> None:
+    # the denials playbook opens no denial for *-23 (71 reads as 23): left open, nothing would close it
+    remit = _paid_with_a_refused_line("2", group, carc, "30.00")
+    posting = post_claim(remit, claim_id="c", line_keys=["c:1", "c:2"], claim_payer_order=2)
+    refused = posting.lines[-1]
+    assert (refused.contractual, refused.denied, refused.other) == (D("0"), D("0"), D("30.00"))
+    assert ClaimTotals(charge=D("200.00")).plus(posting).insurance_balance == D("0.00")
+
+
 def test_a_negative_co_raises_the_payment_and_leaves_nothing_open() -> None:
     # CO-94 (processed in excess of charges): the payer paid 10.00 over the 100.00 charged
     svc = ServiceRemit("90834", D("100.00"), D("110.00"), adjustments=(Adjustment("CO", "94", D("-10.00")),))

@@ -25,6 +25,7 @@ __all__ = [
     "CONTRACTUAL_CARCS",
     "DEACTIVATED_CONTRACTUAL_CARCS",
     "DENYING_GROUPS",
+    "PRIOR_PAYER_CARCS",
     "BalanceChangeReason",
     "ClaimPaymentStatus",
     "OutpatientAdjudication",
@@ -37,6 +38,7 @@ __all__ = [
     "RemitReceived",
     "RemitUnmatched",
     "UnmatchedReason",
+    "prior_payer_impact",
     "written_off_by_contract",
 ]
 
@@ -59,6 +61,19 @@ DENYING_GROUPS = frozenset({"CO", "PI"})
 """Adjustment groups whose amounts the provider may not bill the patient for: contractual
 obligations (CO) and payer-initiated reductions (PI, read as CO, as the denials playbook reads it:
 PI-197 from a Medicaid managed-care plan is a denial as CO-197 is)."""
+
+
+PRIOR_PAYER_CARCS = frozenset({"23", "71"})
+"""The impact of a prior payer's adjudication (CARC 23; the deactivated 71, primary payer amount,
+read as 23): what an earlier payer paid or adjusted, under any group. Neither a refusal nor the
+contract's cut: the denials playbook opens no denial for it (its ``*-23`` row), so it closes the
+amount, never leaves it open."""
+
+
+def prior_payer_impact(group: str, carc: str) -> bool:
+    """Whether a CAS adjustment is a prior payer's impact (``PRIOR_PAYER_CARCS``) under CO, PI or OA:
+    closed, never denied."""
+    return group.upper() in {*DENYING_GROUPS, "OA"} and carc.upper() in PRIOR_PAYER_CARCS
 
 
 def written_off_by_contract(group: str, carc: str) -> bool:

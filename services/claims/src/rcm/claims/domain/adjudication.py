@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from rcm.claims.domain.state import ClaimState
-from rcm.events.models import DENYING_GROUPS, written_off_by_contract
+from rcm.events.models import DENYING_GROUPS, prior_payer_impact, written_off_by_contract
 
 __all__ = ["AdjudicatedLine", "RemitPart", "is_refusal", "outcome", "standing", "totals", "written_off"]
 
@@ -43,10 +43,15 @@ def written_off(group: str, carc: str, amount: Decimal) -> bool:
     CO or PI (read as CO) with a contractual reason (``rcm.events.models.CONTRACTUAL_CARCS``: 45 fee
     schedule, 253 sequestration, 237 legislated penalty, 104 managed care withholding, 131
     negotiated discount, 246 reporting-only code, W1/P12 workers' compensation fee schedule; and
-    the deactivated 41, 42 and A2 read as 45), or a CO or PI that raises the payment (a negative
-    amount, e.g. CO-94), which refuses nothing. The remittance service posts the same adjustments
-    as ``contractual``."""
-    return written_off_by_contract(group, carc) or (group in DENYING_GROUPS and amount < 0)
+    the deactivated 41, 42 and A2 read as 45), a prior payer's impact (CARC 23 under CO, PI or OA:
+    what an earlier payer paid or adjusted), or a CO or PI that raises the payment (a negative
+    amount, e.g. CO-94), which refuses nothing. The remittance service closes the same
+    adjustments (contractual, or other for a prior payer's impact)."""
+    return (
+        written_off_by_contract(group, carc)
+        or prior_payer_impact(group, carc)
+        or (group in DENYING_GROUPS and amount < 0)
+    )
 
 
 def is_refusal(group: str, carc: str, amount: Decimal) -> bool:

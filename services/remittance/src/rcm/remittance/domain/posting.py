@@ -55,7 +55,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from rcm.events.models import DENYING_GROUPS, written_off_by_contract
+from rcm.events.models import DENYING_GROUPS, prior_payer_impact, written_off_by_contract
 from rcm.remittance.domain.remit import (
     MEDICARE_COST_SHARING_CARCS,
     ZERO,
@@ -253,7 +253,14 @@ def _line(
     rarcs: tuple[str, ...] = (),
     procedure_code: str | None = None,
 ) -> LinePosting:
-    co = _sum(adjustments, DENYING_GROUPS)
+    co = sum(
+        (
+            a.amount
+            for a in adjustments
+            if a.group in DENYING_GROUPS and not prior_payer_impact(a.group, a.carc)
+        ),
+        ZERO,
+    )
     contractual = sum((a.amount for a in adjustments if _contractual(a)), ZERO)
     pr = _sum(adjustments, frozenset({"PR"}))
     protected = sum((a.amount for a in adjustments if _protected(a, qmb=qmb)), ZERO)
@@ -261,8 +268,8 @@ def _line(
         (
             a.amount
             for a in adjustments
-            if a.group in OTHER_GROUPS
-            and not (follows_crossover and a.group == "OA" and a.carc == PRIOR_PAYER_CARC)
+            if (a.group in OTHER_GROUPS or prior_payer_impact(a.group, a.carc))
+            and not (follows_crossover and prior_payer_impact(a.group, a.carc))
         ),
         ZERO,
     )
