@@ -285,6 +285,36 @@ def test_two_payers_deposits_alike_in_trace_amount_and_date_are_two_deposits(
     assert "without" not in report and "not matched" not in report
 
 
+def test_one_eft_entered_with_and_without_its_originator_is_one_deposit(
+    fresh_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RCM_DATABASE_URL", fresh_database)
+    runner = CliRunner()
+    deposit = ["deposit", "EFT556", "100.00", "2025-04-01"]
+    assert runner.invoke(app, deposit).output.strip() == "deposit recorded"
+    # the originator learned later fills in the deposit on file: not a second deposit
+    assert (
+        runner.invoke(app, [*deposit, "--payer", "1123456789"]).output.strip() == "deposit already recorded"
+    )
+    # and the same EFT entered again without it is the one on file
+    assert runner.invoke(app, deposit).output.strip() == "deposit already recorded"
+    # another payer's EFT alike in trace, amount and date is still a deposit of its own
+    assert runner.invoke(app, [*deposit, "--payer", "1987654321"]).output.strip() == "deposit recorded"
+
+    async def stored() -> list[tuple[str | None, str]]:
+        engine = create_engine(fresh_database)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    sa.text("SELECT originator_id, originator_key FROM deposit ORDER BY id")
+                )
+                return [(r.originator_id, r.originator_key) for r in rows]
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(stored()) == [("1123456789", "123456789"), ("1987654321", "987654321")]
+
+
 def test_deposits_recorded_before_the_payer_joined_their_key_keep_it(fresh_database: str) -> None:
     async def run() -> list[tuple[str | None, str]]:
         await upgrade(fresh_database, MIGRATIONS)

@@ -288,20 +288,46 @@ async def account_ledger(settings: RemittanceSettings, *, payer: str | None = No
 async def record_deposit(settings: RemittanceSettings, deposit: Deposit) -> bool:
     """Record ``deposit`` once: a deposit is its trace number, amount, date and originator (the
     payer's TRN03, as ``payer_key`` compares it), so another payer's EFT alike in the first three is
-    recorded as its own. False when it was recorded before."""
+    recorded as its own. One EFT entered with and without its originator is one deposit: a deposit
+    without one is taken for the alike deposit on file, and one with an originator fills it in on
+    an alike deposit recorded without. False when it was recorded before."""
+    key = payer_key(deposit.originator_id) or ""
+    d = t.deposit
     async with _database(settings, write=True) as conn:
+        alike = (
+            await conn.execute(
+                sa.select(d.c.id, d.c.originator_key)
+                .where(
+                    d.c.trace_key == trace_key(deposit.trace_number),
+                    d.c.amount == deposit.amount,
+                    d.c.deposit_date == deposit.deposit_date,
+                )
+                .with_for_update()
+            )
+        ).all()
+        keys = {row.originator_key for row in alike}
+        if key in keys or (alike and not key):
+            return False
+        unnamed = next((row.id for row in alike if not row.originator_key), None)
+        if unnamed is not None:  # the same EFT, recorded before its originator was known
+            await conn.execute(
+                sa.update(d)
+                .where(d.c.id == unnamed)
+                .values(originator_id=deposit.originator_id, originator_key=key)
+            )
+            return False
         inserted = await conn.scalar(
-            pg_insert(t.deposit)
+            pg_insert(d)
             .values(
                 trace_number=deposit.trace_number,
                 trace_key=trace_key(deposit.trace_number),
                 amount=deposit.amount,
                 deposit_date=deposit.deposit_date,
                 originator_id=deposit.originator_id,
-                originator_key=payer_key(deposit.originator_id) or "",
+                originator_key=key,
             )
             .on_conflict_do_nothing(constraint="deposit_once")
-            .returning(t.deposit.c.id)
+            .returning(d.c.id)
         )
     return inserted is not None
 
