@@ -2228,19 +2228,10 @@ a second payment of a claim the payer did not reverse, that the payer confirms i
 separate payment of the claim)."""
 
 
-async def release_held(
-    tx: Transaction,
-    remit_id: str,
-    *,
-    metrics: RemitMetrics,
-    cut_lengths: Sequence[int] = DEFAULT_CUT_LENGTHS,
-) -> str:
-    """Post a claim payment held as a repeat or as a second payment without a reversal, once a
-    person confirmed with the payer that it is a payment of its own: it posts to the claim it was
-    matched to as any claim payment does (every other check still applies), and its flag is
-    resolved. Returns the state it ended in; raises ``ReviewError`` when it is not held for one of
-    ``RELEASABLE``."""
-    cp, f, e = t.claim_payment.c, t.remit_file.c, t.remit_exception.c
+async def _claim_payment_for_review(tx: Transaction, remit_id: str) -> Any:
+    """The claim payment a person acts on, with its file's name and arrival, locked; raises
+    ``ReviewError`` when there is none."""
+    cp, f = t.claim_payment.c, t.remit_file.c
     row = (
         await tx.conn.execute(
             sa.select(
@@ -2261,6 +2252,32 @@ async def release_held(
     ).first()
     if row is None:
         raise ReviewError(f"no claim payment {remit_id}")
+    return row
+
+
+async def _stored_for_review(tx: Transaction, row: Any) -> tuple[Payment, ClaimRemit]:
+    """The payment and claim payment ``row`` was read from, from its stored 835; raises
+    ``ReviewError`` when the file can no longer be read."""
+    found = await _stored_claim_payment(tx, row.file_id, row.payment_id, row.sequence, {})
+    if found is None:
+        raise ReviewError(f"the file of claim payment {row.remit_id} can no longer be read")
+    return found
+
+
+async def release_held(
+    tx: Transaction,
+    remit_id: str,
+    *,
+    metrics: RemitMetrics,
+    cut_lengths: Sequence[int] = DEFAULT_CUT_LENGTHS,
+) -> str:
+    """Post a claim payment held as a repeat or as a second payment without a reversal, once a
+    person confirmed with the payer that it is a payment of its own: it posts to the claim it was
+    matched to as any claim payment does (every other check still applies), and its flag is
+    resolved. Returns the state it ended in; raises ``ReviewError`` when it is not held for one of
+    ``RELEASABLE``."""
+    e = t.remit_exception.c
+    row = await _claim_payment_for_review(tx, remit_id)
     flags = (
         await tx.conn.scalars(
             sa.select(e.kind).where(e.remit_id == remit_id, e.kind.in_(RELEASABLE), e.resolved_at.is_(None))
@@ -2270,10 +2287,7 @@ async def release_held(
         raise ReviewError(
             f"claim payment {remit_id} is {row.state}, not held as a repeat or a second payment"
         )
-    found = await _stored_claim_payment(tx, row.file_id, row.payment_id, row.sequence, {})
-    if found is None:
-        raise ReviewError(f"the file of claim payment {remit_id} can no longer be read")
-    payment, remit = found
+    payment, remit = await _stored_for_review(tx, row)
     run = _Run.again(tx, row.file_id, row, cut_lengths=cut_lengths, metrics=metrics)
     claims = await _locked(run, row.claim_id)
     await _resolve_flags(tx, remit_id, tuple(flags))
@@ -2302,32 +2316,10 @@ async def assign_unmatched(
     flagged, under the one row that says so). Returns the state it ended in; raises
     ``ReviewError`` when it is not waiting or the claim is not known.
     """
-    cp, f = t.claim_payment.c, t.remit_file.c
-    row = (
-        await tx.conn.execute(
-            sa.select(
-                cp.remit_id,
-                cp.payment_id,
-                cp.file_id,
-                cp.sequence,
-                cp.cross_key,
-                cp.state,
-                f.name,
-                f.received_at,
-            )
-            .join(t.remit_file, f.file_id == cp.file_id)
-            .where(cp.remit_id == remit_id)
-            .with_for_update(of=t.claim_payment)
-        )
-    ).first()
-    if row is None:
-        raise ReviewError(f"no claim payment {remit_id}")
+    row = await _claim_payment_for_review(tx, remit_id)
     if row.state not in _WAITING:
         raise ReviewError(f"claim payment {remit_id} is {row.state}, not waiting in the queue")
-    found = await _stored_claim_payment(tx, row.file_id, row.payment_id, row.sequence, {})
-    if found is None:
-        raise ReviewError(f"the file of claim payment {remit_id} can no longer be read")
-    payment, remit = found
+    payment, remit = await _stored_for_review(tx, row)
     run = _Run.again(tx, row.file_id, row, cut_lengths=cut_lengths, metrics=metrics)
     claims = await _locked(run, claim_id)
     u = t.unmatched.c
