@@ -75,8 +75,6 @@ __all__ = [
     "post_claim",
 ]
 
-PRIOR_PAYER_CARC = "23"
-
 
 @dataclass(frozen=True, slots=True)
 class LinePosting:
