@@ -14,11 +14,12 @@ from typer.testing import CliRunner
 
 from rcm.claims.cli import app
 from rcm.claims.store import claim, claim_audit
+from rcm.events import decode
 from rcm.events import testing as f
 from rcm.sandbox import Sandbox
 from rcm.sandbox.testing import settings_for
 from rcm.servicekit.db import outbox
-from rcm.servicekit.testing import wait_for
+from rcm.servicekit.testing import read_topic, wait_for
 
 runner = CliRunner()
 
@@ -142,19 +143,24 @@ async def test_settled_claims_are_finalized_by_the_command_and_the_timer_and_reo
                 "finalized: payer side settled as paid for 0 days",
                 "operator",
             )
-            async with world.engine.connect() as conn:
-                published = [
-                    value
-                    for (value,) in (
-                        await conn.execute(
-                            sa.select(outbox.c.value).where(
-                                outbox.c.topic == f"{world.prefix}.claim-status-changed"
-                            )
-                        )
+            topic = f"{world.prefix}.claim-status-changed"
+
+            async def closed_is_published() -> bool:
+                # in the outbox until the relay sends it (and deletes the row), on the topic after
+                async with world.engine.connect() as conn:
+                    rows = (
+                        await conn.execute(sa.select(outbox.c.value).where(outbox.c.topic == topic))
                     ).all()
+                kept = [json.loads(value) for (value,) in rows]
+                sent = [
+                    decode(r.value, r.headers).event.model_dump(mode="json")
+                    for r in await read_topic(world.bootstrap, topic, expect=1, timeout=10)
                 ]
-            closed = [json.loads(v) for v in published]
-            assert any(e["claim_id"] == alone.claim_id and e["to_status"] == "closed" for e in closed)
+                return any(
+                    e["claim_id"] == alone.claim_id and e["to_status"] == "closed" for e in kept + sent
+                )
+
+            assert await wait_for(closed_is_published, timeout=30)
             assert "0 claims finalized" in await finalize()  # asked again: nothing left to do
 
             # the payer reverses the payment of the finalized claim: it reopens, pended, and is not lost
